@@ -1,0 +1,114 @@
+"""The envelope every recorded event carries: who acted, for whom, when, and how secret.
+
+The actor comes from the credentials, never from the message; the authority is the competent
+body the step is taken for, signed *door of namens* (by or on behalf of).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from uuid import UUID
+
+from domain.errors import DomainError
+from domain.stored import stored_as
+
+#: How far ahead of the server clock an ``occurred_at`` may be (client clock skew).
+OCCURRED_AT_SKEW = timedelta(seconds=30)
+
+
+@stored_as("mlob:Classification")
+class Classification(str, Enum):
+    """Rubricering: the classification levels of Dutch government information, lowest first."""
+
+    UNCLASSIFIED = "ongerubriceerd"
+    DEPARTMENTAL_CONFIDENTIAL = "departementaal_vertrouwelijk"
+    STATE_SECRET_CONFIDENTIAL = "stg_confidentieel"
+    STATE_SECRET_SECRET = "stg_geheim"
+    STATE_SECRET_TOP_SECRET = "stg_zeer_geheim"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def readable_by(self, clearance: Classification) -> bool:
+        """A reader cleared for ``clearance`` may read items up to and including that level."""
+        return self.rank <= clearance.rank
+
+
+_RANKS = {c: i for i, c in enumerate(Classification)}
+
+
+@stored_as("mlob:SigningCapacity")
+class SigningCapacity(str, Enum):
+    """*Door of namens*: signed by the competent body itself, or on its behalf."""
+
+    BY = "door"
+    ON_BEHALF_OF = "namens"
+
+
+@stored_as("mlob:Actor")
+@dataclass(frozen=True)
+class Actor:
+    """The organisation (and person) that records a step; set by the server from credentials."""
+
+    org: str
+    role: str
+    person: str | None = None
+
+
+@stored_as("mlob:Authority")
+@dataclass(frozen=True)
+class Authority:
+    """The competent body a step is taken for (*bevoegd gezag*).
+
+    ``body`` names the office (e.g. ``chair_safety_region``, ``mayor``, ``public_prosecutor``),
+    ``of`` the organisation or municipality it belongs to (e.g. ``VR08``, ``Nijmegen``).
+    """
+
+    body: str
+    of: str
+    capacity: SigningCapacity = SigningCapacity.BY
+    person: str | None = None
+
+
+@stored_as("mlob:Envelope")
+@dataclass(frozen=True)
+class Envelope:
+    """Metadata of one recorded event (see README, "The envelope")."""
+
+    actor: Actor
+    occurred_at: datetime
+    message_id: str
+    authority: Authority | None = None
+    exercise: bool = False
+    classification: Classification = Classification.UNCLASSIFIED
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    def check(self, now: datetime) -> None:
+        """Refuse an envelope that cannot be true at ``now``."""
+        if self.occurred_at.tzinfo is None:
+            raise DomainError(
+                "occurred_at_naive",
+                "occurred_at must carry a time zone",
+                "mlob envelope",
+            )
+        if self.occurred_at > now + OCCURRED_AT_SKEW:
+            raise DomainError(
+                "occurred_at_in_future",
+                f"occurred_at {self.occurred_at.isoformat()} lies in the future",
+                "mlob envelope",
+            )
+        if not self.message_id or len(self.message_id) > 200:
+            raise DomainError(
+                "message_id_invalid",
+                "message_id must be 1 to 200 characters",
+                "mlob envelope",
+            )
+
+
+def new_correlation(subject: UUID) -> str:
+    """By default a conversation is threaded by its subject (EDXL-RM OriginatingMessageID)."""
+    return str(subject)

@@ -1,0 +1,290 @@
+"""The application service: the one eventsourcing Application that records mlob's history."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+import orjson
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    Transcoder,
+)
+from eventsourcing.utils import register_topic
+
+from api.ports import StoreUnavailable
+from domain.base import MlobAggregate
+from domain.envelope import Authority, Envelope
+from domain.errors import Conflict, NotFound, version_conflict
+from domain.stored import STORED_TYPES
+from mlob.config import StoreConfig
+from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
+from mlob.store.recorders import IndexQueries
+from mlob.store.transcoder import OrjsonTranscoder
+
+A = TypeVar("A", bound=MlobAggregate)
+
+for _topic, _cls in STORED_TYPES.items():
+    register_topic(_topic, _cls)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A client message: its id and the digest of its content (for idempotency)."""
+
+    message_id: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    stream_id: UUID
+    version: int
+    position: int
+    event_type: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an append recorded; ``replayed`` when it was recorded before under the same ids."""
+
+    events: tuple[RecordedEvent, ...]
+    replayed: bool = False
+
+    @property
+    def positions(self) -> tuple[int, ...]:
+        return tuple(e.position for e in self.events)
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    record: IndexRecord
+    event: MlobAggregate.Event
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def message_reused(ids: Sequence[str]) -> Conflict:
+    return Conflict(
+        "message_id_reused",
+        f"message id(s) {', '.join(ids)} were recorded before with other content",
+        "mlob idempotency",
+    )
+
+
+class UnitOfWork:
+    """The aggregates one append reads and changes; saved together or not at all."""
+
+    def __init__(self, app: MlobApplication) -> None:
+        self._app = app
+        self.touched: dict[UUID, MlobAggregate] = {}
+
+    def get(self, cls: type[A], subject: UUID, expected_version: int | None = None) -> A:
+        aggregate = self.touched.get(subject)
+        if aggregate is None:
+            try:
+                loaded = self._app.repository.get(subject)
+            except AggregateNotFoundError:
+                raise NotFound(
+                    "unknown_subject", f"no {cls.__name__} {subject}", "mlob store"
+                ) from None
+            if not isinstance(loaded, cls):
+                raise NotFound(
+                    "unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store"
+                )
+            aggregate = loaded
+            self.touched[subject] = aggregate
+        if expected_version is not None and aggregate.version != expected_version:
+            raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
+        return cast(A, aggregate)
+
+    def exists(self, subject: UUID) -> bool:
+        return subject in self.touched or subject in self._app.repository
+
+    def add(self, aggregate: MlobAggregate) -> None:
+        if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):
+            raise Conflict("subject_exists", f"{aggregate.id} exists already", "mlob store")
+        self.touched[aggregate.id] = aggregate
+
+
+def _authority_text(authority: Authority | None) -> str | None:
+    if authority is None:
+        return None
+    return orjson.dumps(dataclasses.asdict(authority), option=orjson.OPT_SORT_KEYS).decode()
+
+
+class MlobApplication(Application[UUID]):
+    """Records every step as domain events, with their envelope, index row and chain link."""
+
+    name = "mlob"
+
+    def __init__(self, store: StoreConfig, env: dict[str, str] | None = None) -> None:
+        self.store = store
+        super().__init__({**store.eventsourcing_env(), **(env or {})})
+
+    def construct_env(self, name: str, env: Any = None) -> Any:
+        # Only the store configuration counts: stray eventsourcing variables in the
+        # process environment must not redirect mlob's history.
+        from eventsourcing.utils import Environment
+
+        return Environment(name, dict(env or {}))
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+    @property
+    def index(self) -> IndexQueries:
+        return cast(IndexQueries, self.recorder)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def record(self, messages: Sequence[Message], work: Callable[[UnitOfWork], Any]) -> Receipt:
+        """Run ``work`` against fresh aggregates and append what it triggered, atomically.
+
+        The same message ids with the same digests return the original receipt and record
+        nothing; a reused id with other content is a conflict; a refused command records nothing.
+        """
+        replay = self._replay(messages)
+        if replay is not None:
+            return replay
+        unit = UnitOfWork(self)
+        work(unit)
+        processing = ProcessingEvent[UUID]()
+        processing.collect_events(*unit.touched.values())
+        events = cast(list[MlobAggregate.Event], processing.events)
+        if not events:
+            return Receipt(events=())
+        index = [self._index_entry(e, unit.touched[e.originator_id]) for e in events]
+        processing.saved_kwargs.update(
+            index=index, messages=[(m.message_id, m.digest) for m in messages]
+        )
+        try:
+            recordings = self._record(processing)
+        except (IntegrityError, DuplicateMessage):
+            # Lost a race: either the same message won (replay it) or the stream moved on.
+            replay = self._replay(messages)
+            if replay is not None:
+                return replay
+            raise Conflict(
+                "version_conflict",
+                "another step was recorded on this subject at the same time; reload and retry",
+                "mlob optimistic concurrency",
+            ) from None
+        self._notify(recordings)
+        return Receipt(
+            events=tuple(
+                RecordedEvent(
+                    stream_id=r.notification.originator_id,
+                    version=r.notification.originator_version,
+                    position=r.notification.id,
+                    event_type=r.notification.topic,
+                    message_id=cast(MlobAggregate.Event, r.domain_event).envelope.message_id,
+                )
+                for r in recordings
+            )
+        )
+
+    def _index_entry(self, event: MlobAggregate.Event, aggregate: MlobAggregate) -> IndexEntry:
+        envelope: Envelope = event.envelope
+        envelope.check(now=event.timestamp)
+        return IndexEntry(
+            stream_id=event.originator_id,
+            version=event.originator_version,
+            event_type=type(event).TOPIC,  # type: ignore[attr-defined]
+            occurred_at=envelope.occurred_at,
+            recorded_at=event.timestamp,
+            actor_org=envelope.actor.org,
+            actor_role=envelope.actor.role,
+            actor_person=envelope.actor.person,
+            authority=_authority_text(envelope.authority),
+            regions=tuple(sorted(set(aggregate.regions_concerned()))),
+            classification=envelope.classification.value,
+            exercise=envelope.exercise,
+            message_id=envelope.message_id,
+            correlation_id=envelope.correlation_id,
+            causation_id=envelope.causation_id,
+        )
+
+    def _replay(self, messages: Sequence[Message]) -> Receipt | None:
+        ids = [m.message_id for m in messages]
+        known = self.index.messages(ids)
+        if not known:
+            return None
+        differing = [
+            m.message_id for m in messages if known.get(m.message_id, ("",))[0] != m.digest
+        ]
+        if differing:
+            raise message_reused(differing)
+        first = min(position for _, position in known.values())
+        rows = self.index.index_rows(after=first - 1, limit=10_000, message_ids=ids)
+        return Receipt(
+            events=tuple(
+                RecordedEvent(
+                    stream_id=r.entry.stream_id,
+                    version=r.entry.version,
+                    position=r.position,
+                    event_type=r.entry.event_type,
+                    message_id=r.entry.message_id,
+                )
+                for r in rows
+            ),
+            replayed=True,
+        )
+
+    # --- reading -------------------------------------------------------------------------
+
+    @property
+    def store_kind(self) -> str:
+        return self.store.kind
+
+    def last_position(self) -> int:
+        try:
+            return self.index.last_position()
+        except (OperationalError, InterfaceError) as exc:
+            raise StoreUnavailable(first_line(exc)) from exc
+
+    def history(
+        self, *, after: int = 0, limit: int = 1000, stream_id: UUID | None = None
+    ) -> list[HistoryItem]:
+        """Events with their index rows, in global order."""
+        rows = self.index.index_rows(after=after, limit=limit, stream_id=stream_id)
+        if not rows:
+            return []
+        notifications = {
+            n.id: n
+            for n in self.recorder.select_notifications(
+                start=rows[0].position,
+                stop=rows[-1].position,
+                limit=rows[-1].position - rows[0].position + 1,
+            )
+        }
+        return [
+            HistoryItem(
+                record=r,
+                event=cast(
+                    MlobAggregate.Event, self.mapper.to_domain_event(notifications[r.position])
+                ),
+            )
+            for r in rows
+        ]
+
+    def load(self, cls: type[A], subject: UUID) -> A:
+        try:
+            aggregate = self.repository.get(subject)
+        except AggregateNotFoundError:
+            raise NotFound(
+                "unknown_subject", f"no {cls.__name__} {subject}", "mlob store"
+            ) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound("unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store")
+        return aggregate

@@ -1,0 +1,48 @@
+"""The composition root: configuration in, a wired application service out."""
+
+from __future__ import annotations
+
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from fastapi import FastAPI
+
+from api.app import create_app
+from mlob.application import MlobApplication, first_line
+from mlob.config import ConfigError, Settings, StoreConfig
+
+
+class StartupError(Exception):
+    """mlob cannot start; the message is one line for the operator."""
+
+
+def _probe_postgres(store: StoreConfig) -> None:
+    """Connect once directly, so the operator sees the server's own reason on failure."""
+    with psycopg.connect(
+        host=store.host,
+        port=store.port,
+        user=store.user,
+        password=store.password or None,
+        dbname=store.dbname,
+        connect_timeout=5,
+    ):
+        pass
+
+
+def open_application(settings: Settings) -> MlobApplication:
+    store = settings.store
+    try:
+        if store.sqlite_path is not None:
+            store.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            _probe_postgres(store)
+        return MlobApplication(store)
+    except (PersistenceError, OSError, psycopg.Error) as exc:
+        raise StartupError(f"cannot open the store {store.describe()}: {first_line(exc)}") from None
+
+
+def build_web_app(settings: Settings) -> tuple[FastAPI, MlobApplication]:
+    application = open_application(settings)
+    return create_app(application), application
+
+
+__all__ = ["ConfigError", "StartupError", "build_web_app", "open_application"]

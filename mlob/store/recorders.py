@@ -1,0 +1,376 @@
+"""eventsourcing 9.5 application recorders that also write the event index and message log.
+
+Both backends write, in the one transaction that stores the events and under the store's write
+lock: the events, one index row per event (with its link in the hash chain), and one row per
+client message id (for idempotency). A crash between event and index row is impossible.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg.sql import SQL, Identifier
+
+from mlob.store.chain import GENESIS, link, utc_text
+from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
+
+INDEX_COLUMNS = (
+    "position, stream_id, version, event_type, occurred_at, recorded_at, actor_org, actor_role, "
+    "actor_person, authority, regions, classification, exercise, message_id, correlation_id, "
+    "causation_id, hash"
+)
+
+
+def _chain(
+    previous: bytes,
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+    index: Sequence[IndexEntry],
+) -> list[tuple[int, IndexEntry, bytes]]:
+    if len(index) != len(stored_events) or len(positions) != len(stored_events):
+        msg = "every stored event needs exactly one index entry"
+        raise ValueError(msg)
+    linked = []
+    for stored, position, entry in zip(stored_events, positions, index, strict=True):
+        if (entry.stream_id, entry.version) != (stored.originator_id, stored.originator_version):
+            msg = f"index entry {entry.stream_id}/{entry.version} does not match its event"
+            raise ValueError(msg)
+        previous = link(previous, entry.hash_fields(position), stored.state)
+        linked.append((position, entry, previous))
+    return linked
+
+
+class IndexQueries:
+    """Read queries over the index, shared by both backends (placeholders differ)."""
+
+    def index_rows(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        stream_id: UUID | None = None,
+        until_position: int | None = None,
+        message_ids: Sequence[str] = (),
+    ) -> list[IndexRecord]:
+        raise NotImplementedError
+
+    def last_position(self) -> int:
+        raise NotImplementedError
+
+    def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Recorded message ids with their content digest and first position."""
+        raise NotImplementedError
+
+    def chain_rows(self, *, after: int = 0, limit: int = 5000) -> list[tuple[IndexRecord, bytes]]:
+        """Index rows with their event's state bytes, for verifying the chain."""
+        raise NotImplementedError
+
+
+class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
+    """The embedded default: one SQLite file."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS mlob_event_index ("
+            "position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, version INTEGER NOT NULL, "
+            "event_type TEXT NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+            "actor_org TEXT NOT NULL, actor_role TEXT NOT NULL, actor_person TEXT, "
+            "authority TEXT, regions TEXT NOT NULL, classification TEXT NOT NULL, "
+            "exercise INTEGER NOT NULL, message_id TEXT NOT NULL, correlation_id TEXT, "
+            "causation_id TEXT, hash BLOB NOT NULL, UNIQUE (stream_id, version))",
+            "CREATE INDEX IF NOT EXISTS mlob_event_index_occurred ON mlob_event_index "
+            "(occurred_at)",
+            "CREATE INDEX IF NOT EXISTS mlob_event_index_message ON mlob_event_index (message_id)",
+            "CREATE TABLE IF NOT EXISTS mlob_messages ("
+            "message_id TEXT PRIMARY KEY, digest TEXT NOT NULL, first_position INTEGER NOT NULL)",
+        ]
+
+    def _insert_events(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        *,
+        index: Sequence[IndexEntry] = (),
+        messages: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        # The first write takes SQLite's write lock, so the chain head read below is stable.
+        positions = list(super()._insert_events(c, stored_events, **kwargs) or [])
+        if not stored_events:
+            return positions
+        try:
+            c.executemany(
+                "INSERT INTO mlob_messages VALUES (?, ?, ?)",
+                [(mid, digest, positions[0]) for mid, digest in messages],
+            )
+        except sqlite3.IntegrityError:
+            seen = {mid for mid, _ in messages}
+            raise DuplicateMessage(sorted(seen)) from None
+        c.execute("SELECT hash FROM mlob_event_index ORDER BY position DESC LIMIT 1")
+        head = c.fetchone()
+        previous = bytes(head[0]) if head else GENESIS
+        c.executemany(
+            f"INSERT INTO mlob_event_index ({INDEX_COLUMNS}) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    position,
+                    e.stream_id.hex,
+                    e.version,
+                    e.event_type,
+                    utc_text(e.occurred_at),
+                    utc_text(e.recorded_at),
+                    e.actor_org,
+                    e.actor_role,
+                    e.actor_person,
+                    e.authority,
+                    " ".join(e.regions),
+                    e.classification,
+                    int(e.exercise),
+                    e.message_id,
+                    e.correlation_id,
+                    e.causation_id,
+                    digest,
+                )
+                for position, e, digest in _chain(previous, stored_events, positions, index)
+            ],
+        )
+        return positions
+
+    def _query(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return list(c.fetchall())
+
+    def index_rows(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        stream_id: UUID | None = None,
+        until_position: int | None = None,
+        message_ids: Sequence[str] = (),
+    ) -> list[IndexRecord]:
+        statement = f"SELECT {INDEX_COLUMNS} FROM mlob_event_index WHERE position > ?"
+        params: list[Any] = [after]
+        if stream_id is not None:
+            statement += " AND stream_id = ?"
+            params.append(stream_id.hex)
+        if until_position is not None:
+            statement += " AND position <= ?"
+            params.append(until_position)
+        if message_ids:
+            statement += f" AND message_id IN ({','.join('?' * len(message_ids))})"
+            params.extend(message_ids)
+        statement += " ORDER BY position LIMIT ?"
+        params.append(limit)
+        return [IndexRecord.from_row(dict(r)) for r in self._query(statement, params)]
+
+    def last_position(self) -> int:
+        rows = self._query("SELECT MAX(position) FROM mlob_event_index", ())
+        return int(rows[0][0] or 0)
+
+    def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        if not message_ids:
+            return {}
+        marks = ",".join("?" * len(message_ids))
+        rows = self._query(
+            f"SELECT message_id, digest, first_position FROM mlob_messages "
+            f"WHERE message_id IN ({marks})",
+            list(message_ids),
+        )
+        return {r[0]: (r[1], int(r[2])) for r in rows}
+
+    def chain_rows(self, *, after: int = 0, limit: int = 5000) -> list[tuple[IndexRecord, bytes]]:
+        columns = ", ".join(f"i.{c.strip()}" for c in INDEX_COLUMNS.split(","))
+        rows = self._query(
+            f"SELECT {columns}, e.state AS state FROM mlob_event_index i "
+            f"LEFT JOIN {self.events_table_name} e ON e.rowid = i.position "
+            "WHERE i.position > ? ORDER BY i.position LIMIT ?",
+            (after, limit),
+        )
+        return [(IndexRecord.from_row(dict(r)), bytes(r["state"] or b"")) for r in rows]
+
+
+class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
+    """The production store: PostgreSQL, serialised by the events table's EXCLUSIVE lock."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self.index_table = SQL("{}.{}").format(schema, Identifier("mlob_event_index"))
+        self.messages_table = SQL("{}.{}").format(schema, Identifier("mlob_messages"))
+        self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} ("
+                    "position bigint PRIMARY KEY, stream_id uuid NOT NULL, "
+                    "version bigint NOT NULL, event_type text NOT NULL, "
+                    "occurred_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL, "
+                    "actor_org text NOT NULL, actor_role text NOT NULL, actor_person text, "
+                    "authority text, regions text[] NOT NULL, classification text NOT NULL, "
+                    "exercise boolean NOT NULL, message_id text NOT NULL, correlation_id text, "
+                    "causation_id text, hash bytea NOT NULL, UNIQUE (stream_id, version))"
+                ).format(self.index_table),
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS mlob_event_index_occurred ON {} (occurred_at)"
+                ).format(self.index_table),
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS mlob_event_index_message ON {} (message_id)"
+                ).format(self.index_table),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (message_id text PRIMARY KEY, "
+                    "digest text NOT NULL, first_position bigint NOT NULL)"
+                ).format(self.messages_table),
+            ]
+        )
+
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        index: Sequence[IndexEntry] = (),
+        messages: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        # No automatic retry: a retry after an unknown commit outcome would need the
+        # message log to tell, and the caller handles that (see MlobApplication.execute).
+        if not stored_events:
+            return []
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            if messages:
+                curs.execute(
+                    SQL("SELECT message_id FROM {} WHERE message_id = ANY(%s)").format(
+                        self.messages_table
+                    ),
+                    ([m for m, _ in messages],),
+                )
+                seen = [r["message_id"] for r in curs.fetchall()]
+                if seen:
+                    raise DuplicateMessage(sorted(seen))
+            self._notify_channel(curs)
+            PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+            positions = list(self._fetch_ids_after_insert_events(curs, stored_events) or [])
+            curs.execute(
+                SQL("SELECT hash FROM {} ORDER BY position DESC LIMIT 1").format(self.index_table)
+            )
+            head = curs.fetchone()
+            previous = bytes(head["hash"]) if head else GENESIS
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {} (" + INDEX_COLUMNS + ") VALUES "
+                    "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                ).format(self.index_table),
+                [
+                    (
+                        position,
+                        e.stream_id,
+                        e.version,
+                        e.event_type,
+                        e.occurred_at,
+                        e.recorded_at,
+                        e.actor_org,
+                        e.actor_role,
+                        e.actor_person,
+                        e.authority,
+                        list(e.regions),
+                        e.classification,
+                        e.exercise,
+                        e.message_id,
+                        e.correlation_id,
+                        e.causation_id,
+                        digest,
+                    )
+                    for position, e, digest in _chain(previous, stored_events, positions, index)
+                ],
+            )
+            if messages:
+                curs.executemany(
+                    SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self.messages_table),
+                    [(mid, digest, positions[0]) for mid, digest in messages],
+                )
+        return positions
+
+    def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params)
+            return list(curs.fetchall())
+
+    def index_rows(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        stream_id: UUID | None = None,
+        until_position: int | None = None,
+        message_ids: Sequence[str] = (),
+    ) -> list[IndexRecord]:
+        statement = SQL("SELECT " + INDEX_COLUMNS + " FROM {} WHERE position > %s").format(
+            self.index_table
+        )
+        params: list[Any] = [after]
+        if stream_id is not None:
+            statement += SQL(" AND stream_id = %s")
+            params.append(stream_id)
+        if until_position is not None:
+            statement += SQL(" AND position <= %s")
+            params.append(until_position)
+        if message_ids:
+            statement += SQL(" AND message_id = ANY(%s)")
+            params.append(list(message_ids))
+        statement += SQL(" ORDER BY position LIMIT %s")
+        params.append(limit)
+        return [IndexRecord.from_row(r) for r in self._query(statement, params)]
+
+    def last_position(self) -> int:
+        rows = self._query(SQL("SELECT MAX(position) AS m FROM {}").format(self.index_table), ())
+        return int(rows[0]["m"] or 0)
+
+    def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        if not message_ids:
+            return {}
+        rows = self._query(
+            SQL(
+                "SELECT message_id, digest, first_position FROM {} WHERE message_id = ANY(%s)"
+            ).format(self.messages_table),
+            (list(message_ids),),
+        )
+        return {r["message_id"]: (r["digest"], int(r["first_position"])) for r in rows}
+
+    def chain_rows(self, *, after: int = 0, limit: int = 5000) -> list[tuple[IndexRecord, bytes]]:
+        columns = SQL(", ").join(
+            SQL("i.{}").format(Identifier(c.strip())) for c in INDEX_COLUMNS.split(",")
+        )
+        rows = self._query(
+            SQL(
+                "SELECT {}, e.state AS state FROM {} i LEFT JOIN {} e "
+                "ON e.notification_id = i.position WHERE i.position > %s "
+                "ORDER BY i.position LIMIT %s"
+            ).format(columns, self.index_table, self.events_table),
+            (after, limit),
+        )
+        return [(IndexRecord.from_row(r), bytes(r["state"] or b"")) for r in rows]
+
+
+def iter_chain(recorder: IndexQueries, batch: int = 5000) -> Iterator[tuple[IndexRecord, bytes]]:
+    """Every index row with its event's state, in position order."""
+    after = 0
+    while rows := recorder.chain_rows(after=after, limit=batch):
+        yield from rows
+        after = rows[-1][0].position

@@ -1,0 +1,91 @@
+"""orjson serialisation of event state that keeps Python types across the round trip.
+
+UUID, datetime, date, Decimal, tuples, enums and dataclass value objects are written as
+``{"_type_": name, "_data_": ...}`` so they come back as the same types. Enums and dataclasses
+are named by their explicit ``TOPIC``, never by module path, so a rename keeps history readable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
+
+_TAG = "_type_"
+_DATA = "_data_"
+
+
+def _topic(cls: type) -> str:
+    if "TOPIC" not in cls.__dict__:
+        msg = f"{cls.__qualname__} needs an explicit TOPIC to be stored"
+        raise TypeError(msg)
+    return get_topic(cls)
+
+
+def _encode(obj: Any) -> Any:
+    if obj is None or (isinstance(obj, (str, bool, int, float)) and not isinstance(obj, Enum)):
+        return obj
+    if isinstance(obj, dict):
+        return {str(k): _encode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, tuple):
+        return {_TAG: "tuple", _DATA: [_encode(v) for v in obj]}
+    if isinstance(obj, UUID):
+        return {_TAG: "uuid", _DATA: obj.hex}
+    if isinstance(obj, datetime):
+        return {_TAG: "datetime", _DATA: obj.isoformat()}
+    if isinstance(obj, date):
+        return {_TAG: "date", _DATA: obj.isoformat()}
+    if isinstance(obj, Decimal):
+        return {_TAG: "decimal", _DATA: str(obj)}
+    if isinstance(obj, Enum):
+        return {_TAG: "enum", _DATA: [_topic(type(obj)), obj.value]}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {_TAG: "object", _DATA: [_topic(type(obj)), fields]}
+    msg = f"Object of type {type(obj).__qualname__} cannot be stored"
+    raise TypeError(msg)
+
+
+def _decode(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if len(obj) == 2 and _TAG in obj and _DATA in obj:
+        kind, data = obj[_TAG], obj[_DATA]
+        if kind == "tuple":
+            return tuple(_decode(v) for v in data)
+        if kind == "uuid":
+            return UUID(data)
+        if kind == "datetime":
+            return datetime.fromisoformat(data)
+        if kind == "date":
+            return date.fromisoformat(data)
+        if kind == "decimal":
+            return Decimal(data)
+        if kind == "enum":
+            topic, value = data
+            return resolve_topic(topic)(value)
+        if kind == "object":
+            topic, fields = data
+            return resolve_topic(topic)(**{k: _decode(v) for k, v in fields.items()})
+    return {k: _decode(v) for k, v in obj.items()}
+
+
+class OrjsonTranscoder(Transcoder):
+    """Event state to bytes and back, with types preserved."""
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(_encode(obj))
+
+    def decode(self, data: bytes) -> Any:
+        return _decode(orjson.loads(data))

@@ -1,0 +1,84 @@
+"""Shared fixtures: every storage test runs on SQLite and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from mlob.config import StoreConfig, parse_database_url
+
+POSTGRES_URL = os.environ.get("MLOB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(_dsn(), connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+def _dsn(schema: str = "") -> str:
+    cfg = parse_database_url(POSTGRES_URL)
+    return f"host={cfg.host} port={cfg.port} user={cfg.user} dbname={cfg.dbname}" + (
+        f" password={cfg.password}" if cfg.password else ""
+    )
+
+
+_PG_PROBLEM: list[str | None] = []
+
+
+def require_postgres() -> None:
+    """Skip when PostgreSQL is absent on a developer machine; in CI that is a failure."""
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(_postgres_reachable())
+    problem = _PG_PROBLEM[0]
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and unreachable: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh schema in the test database, dropped afterwards."""
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    with psycopg.connect(_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def postgres_config(schema: str) -> StoreConfig:
+    cfg = parse_database_url(POSTGRES_URL)
+    return StoreConfig(
+        kind="postgresql",
+        host=cfg.host,
+        port=cfg.port,
+        user=cfg.user,
+        password=cfg.password,
+        dbname=cfg.dbname,
+        schema=schema,
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> StoreConfig:
+    if request.param == "sqlite":
+        return StoreConfig(kind="sqlite", sqlite_path=tmp_path / "mlob.sqlite3")
+    schema = request.getfixturevalue("pg_schema")
+    return postgres_config(schema)
+
+
+def pg_connect(schema: str) -> psycopg.Connection:
+    conn = psycopg.connect(_dsn(), autocommit=True)
+    conn.execute(f'SET search_path TO "{schema}"')
+    return conn

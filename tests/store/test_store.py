@@ -1,0 +1,263 @@
+"""The event store on both backends: envelope, index, order, chain, idempotency, conflicts."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from domain.envelope import Actor, Authority, Classification, SigningCapacity
+from domain.errors import Conflict, DomainError
+from mlob.application import Message, MlobApplication, UnitOfWork
+from mlob.config import StoreConfig
+from mlob.store import chain
+from mlob.store.verify import verify_chain
+from tests.store.fixtures import Ledger, envelope
+
+
+@pytest.fixture
+def app(store_config: StoreConfig) -> MlobApplication:
+    application = MlobApplication(store_config)
+    yield application
+    application.close()
+
+
+def open_ledger(app: MlobApplication, region: str = "VR08", **env: object) -> Ledger:
+    env_ = envelope(**env)
+    ledger = Ledger.open(env_, region)
+    app.record([Message(env_.message_id, "digest-open")], lambda u: u.add(ledger))
+    return ledger
+
+
+def test_envelope_and_index_row_round_trip(app: MlobApplication) -> None:
+    occurred = datetime.now(UTC) - timedelta(hours=3)
+    env = envelope(
+        occurred_at=occurred,
+        exercise=True,
+        classification=Classification.STATE_SECRET_CONFIDENTIAL,
+        actor=Actor(org="LOCC", role="coordinator", person="duty officer"),
+        authority=Authority(body="chair_safety_region", of="VR23", person="voorzitter"),
+        correlation_id="thread-7",
+        causation_id="msg-6",
+    )
+    ledger = Ledger.open(env, "VR23")
+    receipt = app.record([Message(env.message_id, "d")], lambda u: u.add(ledger))
+
+    (item,) = app.history()
+    assert item.event.envelope == env
+    assert isinstance(item.event.envelope.classification, Classification)
+    assert item.event.envelope.authority is not None
+    assert item.event.envelope.authority.capacity is SigningCapacity.BY
+    row = item.record.entry
+    assert item.record.position == receipt.positions[0] == app.last_position()
+    assert (row.stream_id, row.version) == (ledger.id, 1)
+    assert row.event_type == "test:Ledger.Opened"
+    assert row.occurred_at == occurred
+    assert row.recorded_at == item.event.timestamp
+    assert row.occurred_at < row.recorded_at
+    assert (row.actor_org, row.actor_role, row.actor_person) == (
+        "LOCC",
+        "coordinator",
+        "duty officer",
+    )
+    assert row.authority is not None and '"of":"VR23"' in row.authority
+    assert row.regions == ("VR23",)
+    assert row.classification == "stg_confidentieel"
+    assert row.exercise is True
+    assert (row.message_id, row.correlation_id, row.causation_id) == (
+        env.message_id,
+        "thread-7",
+        "msg-6",
+    )
+
+
+def test_event_data_types_survive(app: MlobApplication) -> None:
+    ledger = open_ledger(app)
+    env = envelope()
+
+    def work(unit: UnitOfWork) -> None:
+        unit.get(Ledger, ledger.id).enter(env, Decimal("12.50"))
+
+    app.record([Message(env.message_id, "d")], work)
+    event = app.history(stream_id=ledger.id)[-1].event
+    assert event.amount == Decimal("12.50") and isinstance(event.amount, Decimal)
+    assert event.due == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+    assert event.tags == ("a", "b")
+    assert app.load(Ledger, ledger.id).total == Decimal("12.50")
+
+
+def test_global_order_follows_appends_across_streams(app: MlobApplication) -> None:
+    first, second = open_ledger(app, "VR08"), open_ledger(app, "VR23")
+    order = []
+    for i in range(6):
+        target = first if i % 2 else second
+        env = envelope()
+
+        def work(unit: UnitOfWork, target: Ledger = target, env=env, i=i) -> None:  # type: ignore[no-untyped-def]
+            unit.get(Ledger, target.id).enter(env, Decimal(i))
+
+        receipt = app.record([Message(env.message_id, "d")], work)
+        order.append((target.id, receipt.positions[0]))
+    positions = [p for _, p in order]
+    assert positions == sorted(positions) and len(set(positions)) == 6
+    history = app.history(after=2)
+    assert [(h.record.entry.stream_id, h.record.position) for h in history] == order
+    assert [h.event.originator_id for h in history] == [s for s, _ in order]
+
+
+def test_chain_is_continuous_and_verifiable(app: MlobApplication) -> None:
+    ledger = open_ledger(app)
+    for _ in range(5):
+        env = envelope()
+        app.record(
+            [Message(env.message_id, "d")],
+            lambda u, env=env: u.get(Ledger, ledger.id).enter(env, Decimal(1)),
+        )
+    rows = list(app.index.chain_rows())
+    assert len(rows) == 6
+    previous = chain.GENESIS
+    for record, state in rows:
+        assert record.hash == chain.link(previous, record.entry.hash_fields(record.position), state)
+        previous = record.hash
+    report = verify_chain(app.index)
+    assert report.ok and report.checked == 6 and report.head == previous
+
+
+def test_same_message_same_body_records_once(app: MlobApplication) -> None:
+    env = envelope()
+    ledger = Ledger.open(env, "VR08")
+    first = app.record([Message(env.message_id, "same")], lambda u: u.add(ledger))
+    position = app.last_position()
+    again = app.record(
+        [Message(env.message_id, "same")], lambda u: u.add(Ledger.open(env, "VR08", ledger.id))
+    )
+    assert again.replayed and not first.replayed
+    assert again.events == first.events
+    assert app.last_position() == position
+
+
+def test_same_message_other_body_is_refused(app: MlobApplication) -> None:
+    env = envelope()
+    app.record([Message(env.message_id, "one")], lambda u: u.add(Ledger.open(env, "VR08")))
+    position = app.last_position()
+    with pytest.raises(Conflict) as refused:
+        app.record([Message(env.message_id, "two")], lambda u: u.add(Ledger.open(env, "VR09")))
+    assert refused.value.code == "message_id_reused"
+    assert app.last_position() == position
+
+
+def test_refused_work_records_nothing(app: MlobApplication) -> None:
+    ledger = open_ledger(app)
+    position = app.last_position()
+    env = envelope()
+
+    def work(unit: UnitOfWork) -> None:
+        unit.get(Ledger, ledger.id).enter(env, Decimal(1))
+        raise DomainError("refused", "the rules say no", "test")
+
+    with pytest.raises(DomainError):
+        app.record([Message(env.message_id, "d")], work)
+    assert app.last_position() == position
+    assert app.index.messages([env.message_id]) == {}
+
+
+def test_expected_version_conflict(app: MlobApplication) -> None:
+    ledger = open_ledger(app)
+    env = envelope()
+    with pytest.raises(Conflict) as conflict:
+        app.record(
+            [Message(env.message_id, "d")],
+            lambda u: u.get(Ledger, ledger.id, expected_version=7).enter(env, Decimal(1)),
+        )
+    assert conflict.value.code == "version_conflict"
+
+
+def test_two_concurrent_writers_one_conflict_no_lost_update(app: MlobApplication) -> None:
+    ledger = open_ledger(app)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def writer(amount: int) -> None:
+        env = envelope()
+
+        def work(unit: UnitOfWork) -> None:
+            loaded = unit.get(Ledger, ledger.id)
+            barrier.wait(timeout=10)  # both have read version 1 before either writes
+            loaded.enter(env, Decimal(amount))
+
+        try:
+            app.record([Message(env.message_id, f"d{amount}")], work)
+            outcomes.append(f"ok{amount}")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes)[-1] == "version_conflict" and outcomes.count("version_conflict") == 1
+    winner = int(next(o for o in outcomes if o.startswith("ok"))[2:])
+    final = app.load(Ledger, ledger.id)
+    assert final.version == 2 and final.total == Decimal(winner)
+    assert verify_chain(app.index).ok
+
+
+def test_failure_after_events_insert_leaves_nothing(
+    app: MlobApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events and index rows share one transaction: a failure in between writes neither."""
+    ledger = open_ledger(app)
+    position = app.last_position()
+    events_before = app.recorder.max_notification_id()
+
+    def broken_link(*_: object) -> bytes:
+        raise RuntimeError("simulated crash between event and index row")
+
+    monkeypatch.setattr("mlob.store.recorders.link", broken_link)
+    env = envelope()
+    with pytest.raises(RuntimeError):
+        app.record(
+            [Message(env.message_id, "d")],
+            lambda u: u.get(Ledger, ledger.id).enter(env, Decimal(1)),
+        )
+    monkeypatch.undo()
+    assert app.recorder.max_notification_id() == events_before
+    assert app.last_position() == position
+    assert app.load(Ledger, ledger.id).version == 1
+    assert app.index.messages([env.message_id]) == {}
+
+
+def test_occurred_at_in_the_future_is_refused(app: MlobApplication) -> None:
+    env = envelope(occurred_at=datetime.now(UTC) + timedelta(hours=1))
+    with pytest.raises(DomainError) as refused:
+        app.record([Message(env.message_id, "d")], lambda u: u.add(Ledger.open(env, "VR08")))
+    assert refused.value.code == "occurred_at_in_future"
+    assert app.last_position() == 0
+
+
+def test_reopened_store_keeps_history(store_config: StoreConfig) -> None:
+    first = MlobApplication(store_config)
+    ledger = open_ledger(first)
+    head = verify_chain(first.index).head
+    first.close()
+    second = MlobApplication(store_config)
+    try:
+        assert second.load(Ledger, ledger.id).region == "VR08"
+        assert second.last_position() == 1
+        assert verify_chain(second.index).head == head
+    finally:
+        second.close()
+
+
+def test_unknown_subject_is_not_found(app: MlobApplication) -> None:
+    env = envelope()
+    with pytest.raises(DomainError) as missing:
+        app.record(
+            [Message(env.message_id, "d")],
+            lambda u: u.get(Ledger, uuid4()).enter(env, Decimal(1)),
+        )
+    assert missing.value.status == 404
