@@ -1,26 +1,52 @@
-"""The base of mlob's aggregates: every event carries an :class:`Envelope`."""
+"""The base of mlob's aggregates: every event carries an :class:`Envelope`, and the latest
+step can be voided (corrected) by a new event with a reason, never edited."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
 from domain.envelope import Envelope
+from domain.errors import Conflict, DomainError
+
+_BASE_ATTRIBUTES = frozenset(
+    {"_id", "_version", "_created_on", "_modified_on", "_pending_events", "_undo"}
+)
 
 
 class MlobAggregate(Aggregate):
     """An event-sourced aggregate whose events all carry the envelope of their step.
 
-    Subclasses set an explicit ``TOPIC`` on themselves and on every event class, so that
-    renaming a class never breaks stored history.
+    Subclasses set an explicit ``TOPIC`` on themselves and on every event class (including
+    ``Created``), so that renaming a class never breaks stored history.
     """
 
     class Event(Aggregate.Event):
         envelope: Envelope
 
+        #: Whether a later ``Voided`` event may undo this one (see :meth:`MlobAggregate.void`).
+        VOIDABLE = True
+
+        def mutate(self, aggregate: Any) -> Any:
+            if aggregate is not None and type(self).VOIDABLE:
+                aggregate._remember(self.originator_version)
+            return super().mutate(aggregate)
+
     class Created(Event, Aggregate.Created):
-        pass
+        VOIDABLE = False
+
+    class Voided(Event):
+        """The step at ``target_version`` was recorded in error (*correctie*); it stays in
+        history, and its effect on the state is undone."""
+
+        VOIDABLE = False
+        target_version: int
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._restore(self.target_version)
 
     def regions_concerned(self) -> tuple[str, ...]:
         """Safety-region codes this aggregate concerns (for the event index and feeds)."""
@@ -29,3 +55,42 @@ class MlobAggregate(Aggregate):
     def emit(self, event_class: type[Aggregate.Event], envelope: Envelope, **kwargs: Any) -> None:
         """Record that ``event_class`` happened: the rules were checked by the caller."""
         self.trigger_event(event_class, envelope=envelope, **kwargs)
+
+    # --- corrections -----------------------------------------------------------------------
+
+    def _remember(self, version: int) -> None:
+        state = {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in _BASE_ATTRIBUTES}
+        undo: list[tuple[int, dict[str, Any]]] = vars(self).setdefault("_undo", [])
+        undo.append((version, state))
+
+    def _restore(self, version: int) -> None:
+        undo: list[tuple[int, dict[str, Any]]] = vars(self).get("_undo", [])
+        remembered, state = undo.pop()
+        assert remembered == version
+        for key in [k for k in vars(self) if k not in _BASE_ATTRIBUTES]:
+            delattr(self, key)
+        vars(self).update(state)
+
+    def voidable_version(self) -> int | None:
+        """The version of the latest event a correction may void, if any."""
+        undo: list[tuple[int, dict[str, Any]]] = vars(self).get("_undo", [])
+        return undo[-1][0] if undo else None
+
+    def void(self, envelope: Envelope, target_version: int, reason: str) -> None:
+        """Void the latest correctable step; a correction then records the right step."""
+        self.check_void(target_version, reason)
+        self.emit(self.Voided, envelope, target_version=target_version, reason=reason)
+
+    def check_void(self, target_version: int, reason: str) -> None:
+        if not reason.strip():
+            raise DomainError(
+                "reason_required", "a correction must give its reason", "mlob corrections"
+            )
+        latest = self.voidable_version()
+        if latest != target_version:
+            raise Conflict(
+                "void_not_latest",
+                f"only the latest correctable step (version {latest}) can be voided, "
+                f"not version {target_version}; record a new step instead",
+                "mlob corrections",
+            )

@@ -21,6 +21,9 @@ class Ledger(MlobAggregate):
     class Opened(Created):
         TOPIC = "test:Ledger.Opened"
 
+    class Voided(MlobAggregate.Voided):
+        TOPIC = "test:Ledger.Voided"
+
     class Entered(MlobAggregate.Event):
         TOPIC = "test:Ledger.Entered"
         amount: Decimal

@@ -1,0 +1,270 @@
+"""Capacities (*capaciteiten*): what a provider can deploy, and its bookings per request line.
+
+The Capacity aggregate owns its bookings, so that made ready + committed + deployed +
+returning + unavailable + deployed abroad never exceeds what exists, across all requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.base import MlobAggregate
+from domain.envelope import Envelope
+from domain.errors import Conflict, DomainError, NotPermitted
+from domain.reference import capability, organisation, region
+from domain.rights import PROVIDER_KINDS, READ_ONLY_ROLES, org_kind_of
+from domain.stored import stored_as
+
+SOURCE = "domain.md §Capacities"
+
+
+@stored_as("mlob:CapacityClass")
+class CapacityClass(str, Enum):
+    """Guaranteed (*gegarandeerd*), by agreement (*op afspraak*) or best effort."""
+
+    GUARANTEED = "guaranteed"
+    BY_AGREEMENT = "by_agreement"
+    BEST_EFFORT = "best_effort"
+
+
+@stored_as("mlob:BookingState")
+class BookingState(str, Enum):
+    MADE_READY = "made_ready"  # informal, before approval (*gereedstelling*)
+    COMMITTED = "committed"
+    DEPLOYED = "deployed"  # dispatched or on scene
+    RETURNING = "returning"  # released, on its way back
+    ENDED = "ended"  # returned or cancelled: no longer holds capacity
+
+
+@stored_as("mlob:CapacityBooking")
+@dataclass(frozen=True)
+class CapacityBooking:
+    booking_id: UUID
+    request_id: UUID
+    line_id: str
+    quantity: int
+    state: BookingState
+
+
+def positive(quantity: int, what: str = "quantity") -> None:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise DomainError(
+            "quantity_not_positive", f"{what} must be a positive whole number", SOURCE
+        )
+
+
+class Capacity(MlobAggregate):
+    """A deployable unit, team, vehicle, module, stock item or expertise of one provider."""
+
+    TOPIC = "mlob:Capacity"
+
+    class Created(MlobAggregate.Created):
+        """Capacity registered."""
+
+        TOPIC = "mlob:Capacity.Registered"
+        provider: str
+        capability: str
+        name: str
+        quantity: int
+        home_region: str | None
+        notice_minutes: int
+        capacity_class: CapacityClass
+
+    class AvailabilityChanged(MlobAggregate.Event):
+        TOPIC = "mlob:Capacity.AvailabilityChanged"
+        unavailable: int
+        abroad: int
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.unavailable = self.unavailable
+            aggregate.abroad = self.abroad
+
+    class QuantityChanged(MlobAggregate.Event):
+        TOPIC = "mlob:Capacity.QuantityChanged"
+        quantity: int
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.quantity = self.quantity
+
+    class BookingChanged(MlobAggregate.Event):
+        """A booking was made or moved to another state (one event per movement)."""
+
+        TOPIC = "mlob:Capacity.BookingChanged"
+        VOIDABLE = False  # bookings move with their request's events; release instead
+        booking: CapacityBooking
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.bookings[self.booking.booking_id] = self.booking
+
+    class Voided(MlobAggregate.Voided):
+        TOPIC = "mlob:Capacity.Voided"
+
+    def __init__(
+        self,
+        provider: str,
+        capability: str,
+        name: str,
+        quantity: int,
+        home_region: str | None,
+        notice_minutes: int,
+        capacity_class: CapacityClass,
+        envelope: Envelope,
+    ) -> None:
+        self.provider = provider
+        self.capability = capability
+        self.name = name
+        self.quantity = quantity
+        self.home_region = home_region
+        self.notice_minutes = notice_minutes
+        self.capacity_class = capacity_class
+        self.unavailable = 0
+        self.abroad = 0
+        self.bookings: dict[UUID, CapacityBooking] = {}
+        self.exercise = envelope.exercise
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def regions_concerned(self) -> tuple[str, ...]:
+        return (self.home_region,) if self.home_region else ()
+
+    def held(self, state: BookingState) -> int:
+        return sum(b.quantity for b in self.bookings.values() if b.state is state)
+
+    @property
+    def available(self) -> int:
+        """What exists minus everything booked, unavailable or abroad; never negative."""
+        booked = sum(
+            b.quantity for b in self.bookings.values() if b.state is not BookingState.ENDED
+        )
+        return self.quantity - booked - self.unavailable - self.abroad
+
+    # --- commands ----------------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        envelope: Envelope,
+        subject: UUID,
+        *,
+        capability_code: str,
+        quantity: int,
+        name: str = "",
+        home_region: str | None = None,
+        notice_minutes: int = 60,
+        capacity_class: CapacityClass = CapacityClass.BEST_EFFORT,
+        provider: str | None = None,
+    ) -> Capacity:
+        provider = provider or envelope.actor.org
+        _check_provider_actor(envelope, provider)
+        positive(quantity)
+        try:
+            known = capability(capability_code)
+        except KeyError:
+            raise DomainError(
+                "unknown_capability", f"{capability_code} is not in the catalogue", SOURCE
+            ) from None
+        if known.providers and provider not in known.providers:
+            raise DomainError(
+                "not_a_provider_of_capability",
+                f"{provider} does not provide {capability_code} per the catalogue",
+                known.source,
+            )
+        if home_region is not None:
+            try:
+                region(home_region)
+            except KeyError:
+                raise DomainError(
+                    "unknown_region", f"{home_region} is not a safety region", SOURCE
+                ) from None
+        if notice_minutes < 0:
+            raise DomainError("notice_negative", "notice time cannot be negative", SOURCE)
+        return cls._create(
+            cls.Created,
+            id=subject,
+            envelope=envelope,
+            provider=provider,
+            capability=capability_code,
+            name=name or known.name,
+            quantity=quantity,
+            home_region=home_region,
+            notice_minutes=notice_minutes,
+            capacity_class=capacity_class,
+        )
+
+    def change_availability(
+        self, envelope: Envelope, unavailable: int, abroad: int, reason: str
+    ) -> None:
+        _check_provider_actor(envelope, self.provider)
+        if unavailable < 0 or abroad < 0:
+            raise DomainError("quantity_not_positive", "counts cannot be negative", SOURCE)
+        booked = self.quantity - self.available - self.unavailable - self.abroad
+        if booked + unavailable + abroad > self.quantity:
+            raise Conflict(
+                "capacity_exceeded",
+                f"{booked} of {self.quantity} are booked; {unavailable} unavailable and "
+                f"{abroad} abroad would exceed what exists",
+                SOURCE,
+            )
+        self.emit(
+            self.AvailabilityChanged,
+            envelope,
+            unavailable=unavailable,
+            abroad=abroad,
+            reason=reason,
+        )
+
+    def change_quantity(self, envelope: Envelope, quantity: int, reason: str) -> None:
+        _check_provider_actor(envelope, self.provider)
+        positive(quantity)
+        in_use = self.quantity - self.available
+        if quantity < in_use:
+            raise Conflict(
+                "capacity_exceeded",
+                f"{in_use} are booked or unavailable; the quantity cannot drop to {quantity}",
+                SOURCE,
+            )
+        self.emit(self.QuantityChanged, envelope, quantity=quantity, reason=reason)
+
+    def book(self, envelope: Envelope, booking: CapacityBooking) -> None:
+        """Hold ``booking.quantity`` for a request line (made ready or committed)."""
+        positive(booking.quantity)
+        if booking.booking_id in self.bookings:
+            raise Conflict("booking_exists", f"booking {booking.booking_id} exists", SOURCE)
+        if booking.quantity > self.available:
+            raise Conflict(
+                "double_booking",
+                f"{self.name} ({self.capability}) of {self.provider} has {self.available} "
+                f"available, not {booking.quantity}",
+                SOURCE,
+            )
+        self.emit(self.BookingChanged, envelope, booking=booking)
+
+    def move(self, envelope: Envelope, booking_id: UUID, state: BookingState) -> None:
+        booking = self.bookings.get(booking_id)
+        if booking is None:
+            raise Conflict("unknown_booking", f"no booking {booking_id} on this capacity", SOURCE)
+        self.emit(self.BookingChanged, envelope, booking=replace(booking, state=state))
+
+
+def _check_provider_actor(envelope: Envelope, provider: str) -> None:
+    actor = envelope.actor
+    if actor.role in READ_ONLY_ROLES:
+        raise NotPermitted("read_only_role", f"role {actor.role} only reads", "mlob rights table")
+    kind = org_kind_of(actor)
+    try:
+        organisation(provider)
+    except KeyError:
+        raise DomainError("unknown_organisation", f"{provider} is not known", SOURCE) from None
+    if kind not in PROVIDER_KINDS:
+        raise NotPermitted("not_a_provider", f"{actor.org} ({kind}) provides no capacities", SOURCE)
+    if actor.org != provider:
+        raise NotPermitted(
+            "not_own_capacity",
+            f"{actor.org} manages only its own capacities, not {provider}'s",
+            SOURCE,
+        )

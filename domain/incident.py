@@ -1,0 +1,219 @@
+"""Incidents (*incident*, *ramp*, *crisis*): the operational context of requests (optional)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.base import MlobAggregate
+from domain.envelope import Envelope
+from domain.errors import Conflict, DomainError, NotPermitted
+from domain.reference import region
+from domain.rights import READ_ONLY_ROLES, org_kind_of
+from domain.stored import stored_as
+
+SOURCE = "domain.md (GRIP, phases); eindmeting-icms-2013"
+
+#: Organisation kinds that keep the incident picture: the regions themselves, the hubs.
+INCIDENT_KEEPERS = frozenset({"safety_region", "jv_locc", "ncc", "caribbean_body"})
+
+
+@stored_as("mlob:GripLevel")
+class GripLevel(str, Enum):
+    """*Gecoördineerde Regionale Incidentbestrijdings Procedure*: scaling levels."""
+
+    GRIP_0 = "0"
+    GRIP_1 = "1"
+    GRIP_2 = "2"
+    GRIP_3 = "3"
+    GRIP_4 = "4"
+    GRIP_5 = "5"
+    GRIP_RIJK = "rijk"
+
+    @property
+    def rank(self) -> int:
+        return 6 if self is GripLevel.GRIP_RIJK else int(self.value)
+
+
+@stored_as("mlob:Phase")
+class Phase(str, Enum):
+    """Crisis phases: *koude*, *lauwe*, *warme* fase and *nafase*."""
+
+    COLD = "koude"
+    LUKEWARM = "lauwe"
+    WARM = "warme"
+    AFTER = "nafase"
+
+
+def _check_regions(regions: tuple[str, ...]) -> None:
+    if not regions:
+        raise DomainError("regions_required", "an incident concerns at least one region", SOURCE)
+    for code in regions:
+        try:
+            region(code)
+        except KeyError:
+            raise DomainError("unknown_region", f"{code} is not a safety region", SOURCE) from None
+
+
+def _check_keeper(envelope: Envelope, regions: tuple[str, ...]) -> None:
+    actor = envelope.actor
+    if actor.role in READ_ONLY_ROLES:
+        raise NotPermitted("read_only_role", f"role {actor.role} only reads", "mlob rights table")
+    kind = org_kind_of(actor)
+    if kind not in INCIDENT_KEEPERS:
+        raise NotPermitted(
+            "step_not_permitted", f"{actor.org} ({kind}) does not keep incident records", SOURCE
+        )
+    if kind == "safety_region" and actor.org not in regions:
+        raise NotPermitted(
+            "not_own_region", f"{actor.org} records only incidents in its own region", SOURCE
+        )
+
+
+class Incident(MlobAggregate):
+    """An incident, disaster or crisis (*incident*); requests may refer to one."""
+
+    TOPIC = "mlob:Incident"
+
+    class Created(MlobAggregate.Created):
+        """Incident opened."""
+
+        TOPIC = "mlob:Incident.Opened"
+        title: str
+        regions: tuple[str, ...]
+        municipalities: tuple[str, ...]
+        grip: GripLevel
+        phase: Phase
+        description: str
+
+    class GripChanged(MlobAggregate.Event):
+        TOPIC = "mlob:Incident.GripChanged"
+        grip: GripLevel
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.grip = self.grip
+
+    class PhaseChanged(MlobAggregate.Event):
+        TOPIC = "mlob:Incident.PhaseChanged"
+        phase: Phase
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.phase = self.phase
+
+    class RegionsChanged(MlobAggregate.Event):
+        TOPIC = "mlob:Incident.RegionsChanged"
+        regions: tuple[str, ...]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.regions = self.regions
+
+    class SituationReported(MlobAggregate.Event):
+        """Situation report (*situatierapport*, sitrep)."""
+
+        TOPIC = "mlob:Incident.SituationReported"
+        summary: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.latest_report = self.summary
+            aggregate.reports += 1
+
+    class Closed(MlobAggregate.Event):
+        TOPIC = "mlob:Incident.Closed"
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.closed = True
+
+    class Voided(MlobAggregate.Voided):
+        TOPIC = "mlob:Incident.Voided"
+
+    def __init__(
+        self,
+        title: str,
+        regions: tuple[str, ...],
+        municipalities: tuple[str, ...],
+        grip: GripLevel,
+        phase: Phase,
+        description: str,
+        envelope: Envelope,
+    ) -> None:
+        self.title = title
+        self.regions = regions
+        self.municipalities = municipalities
+        self.grip = grip
+        self.phase = phase
+        self.description = description
+        self.exercise = envelope.exercise
+        self.classification = envelope.classification
+        self.latest_report: str | None = None
+        self.reports = 0
+        self.closed = False
+
+    def regions_concerned(self) -> tuple[str, ...]:
+        return self.regions
+
+    @classmethod
+    def open(
+        cls,
+        envelope: Envelope,
+        subject: UUID,
+        *,
+        title: str,
+        regions: tuple[str, ...],
+        grip: GripLevel,
+        phase: Phase = Phase.WARM,
+        municipalities: tuple[str, ...] = (),
+        description: str = "",
+    ) -> Incident:
+        if not title.strip():
+            raise DomainError("title_required", "an incident needs a title", SOURCE)
+        _check_regions(regions)
+        _check_keeper(envelope, regions)
+        return cls._create(
+            cls.Created,
+            id=subject,
+            envelope=envelope,
+            title=title,
+            regions=regions,
+            municipalities=municipalities,
+            grip=grip,
+            phase=phase,
+            description=description,
+        )
+
+    def _check_open(self, envelope: Envelope) -> None:
+        _check_keeper(envelope, self.regions)
+        if self.closed:
+            raise Conflict("incident_closed", "the incident is closed", SOURCE)
+
+    def change_grip(self, envelope: Envelope, grip: GripLevel) -> None:
+        self._check_open(envelope)
+        if grip == self.grip:
+            raise Conflict("no_change", f"the incident is at GRIP {grip.value} already", SOURCE)
+        self.emit(self.GripChanged, envelope, grip=grip)
+
+    def change_phase(self, envelope: Envelope, phase: Phase) -> None:
+        self._check_open(envelope)
+        if phase == self.phase:
+            raise Conflict("no_change", f"the incident is in phase {phase.value} already", SOURCE)
+        self.emit(self.PhaseChanged, envelope, phase=phase)
+
+    def change_regions(self, envelope: Envelope, regions: tuple[str, ...]) -> None:
+        self._check_open(envelope)
+        _check_regions(regions)
+        self.emit(self.RegionsChanged, envelope, regions=regions)
+
+    def report(self, envelope: Envelope, summary: str) -> None:
+        self._check_open(envelope)
+        if not summary.strip():
+            raise DomainError("summary_required", "a situation report needs content", SOURCE)
+        self.emit(self.SituationReported, envelope, summary=summary)
+
+    def close(self, envelope: Envelope, reason: str) -> None:
+        self._check_open(envelope)
+        self.emit(self.Closed, envelope, reason=reason)
+
+    def correct(self, envelope: Envelope, target_version: int, reason: str) -> None:
+        _check_keeper(envelope, self.regions)
+        self.void(envelope, target_version, reason)

@@ -1,0 +1,239 @@
+"""The kinds of assistance request (*bijstandsaanvraag*) and the law behind each.
+
+Who may request, what must be justified, who assesses and who decides, as data: the rules in
+:mod:`domain.request` and the rights in :mod:`domain.rights` read this table, never literals.
+Sources: ``../shared/seeds`` (factsheets, LOCC bijstandsloket) as summarised in domain.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from domain.stored import stored_as
+
+POLICE_FACTSHEET = "factsheet-bijstand-politie"
+POPULATION_CARE_FACTSHEET = "factsheet-bijstand-bevolkingszorg"
+
+
+@stored_as("mlob:RequestKind")
+class RequestKind(str, Enum):
+    REGION_ART51 = "region_art51"
+    MILITARY_ART51 = "military_art51"
+    MSOB = "msob"
+    SUPPORT = "support"
+    POLICE_ART56_PUBLIC_ORDER = "police_art56_public_order"
+    POLICE_ART56_CRIMINAL = "police_art56_criminal"
+    KMAR_ART57_PUBLIC_ORDER = "kmar_art57_public_order"
+    KMAR_ART57_CRIMINAL = "kmar_art57_criminal"
+    MILITARY_ART58_PUBLIC_ORDER = "military_art58_public_order"
+    MILITARY_ART58_CRIMINAL = "military_art58_criminal"
+    JV_ASSET = "jv_asset"
+    FOREIGN_POLICE = "foreign_police"
+
+
+@stored_as("mlob:Justification")
+class Justification(str, Enum):
+    """Statements a kind of request must contain before it can be submitted."""
+
+    #: MSOB: why no market party (and no civil means) can deliver, in time or sufficiently.
+    NO_MARKET_ALTERNATIVE = "no_market_alternative"
+    #: Art. 56: the own unit's capacity is insufficient (checked via RCCB).
+    OWN_CAPACITY_INSUFFICIENT = "own_capacity_insufficient"
+    #: Art. 58: police (and KMar) capacity is exhausted, or the specialism is missing there.
+    POLICE_EXHAUSTED_OR_SPECIALISM = "police_exhausted_or_specialism"
+    #: Art. 56: the region-mayor's view (*zienswijze regioburgemeester*), except when urgent.
+    REGION_MAYOR_VIEW = "region_mayor_view"
+    #: Automatic weapons under the Politiewet: the public prosecutor's permission.
+    PROSECUTOR_PERMISSION = "prosecutor_permission"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who receives and assesses (the hub), who must advise, and who decides, in order."""
+
+    hub: tuple[str, ...]  # organisation kinds that receive, assess and forward
+    deciders: tuple[str, ...]  # organisation kinds that decide, in sequence
+    advisers: tuple[str, ...] = ()  # advice that must be recorded before the first decision
+    exhaustion_check_by: str | None = None  # art. 58: LE Preparatie confirms before forwarding
+
+
+@dataclass(frozen=True)
+class KindRule:
+    kind: RequestKind
+    legal_basis: str
+    source: str
+    #: Authority bodies that may sign the request (*door of namens*).
+    authorities: tuple[str, ...]
+    #: Organisation kinds that record the request for that authority.
+    requesters: tuple[str, ...]
+    route: Route
+    justifications: tuple[Justification, ...] = ()
+    #: Authority bodies that may never request this kind, with the reason.
+    forbidden_authorities: tuple[str, ...] = ()
+    #: Whether a real deployment needs an authority on the form (an exercise does not).
+    authority_optional_for_exercise: bool = False
+    #: Art. 56(4): a refusal may be appealed to the Minister of J&V.
+    appealable: bool = False
+    #: Urgent requests may skip the region-mayor's view.
+    urgent_skips: tuple[Justification, ...] = ()
+
+
+MAYORS = ("mayor", "region_mayor")
+PROSECUTORS = ("public_prosecutor", "chief_public_prosecutor")
+DEFENCE_ADVICE = ("defence_djz",)
+
+KIND_RULES: dict[RequestKind, KindRule] = {
+    rule.kind: rule
+    for rule in (
+        KindRule(
+            RequestKind.REGION_ART51,
+            "art. 51 Wvr",
+            f"{POPULATION_CARE_FACTSHEET} §B.4; locc-bijstandsloket",
+            authorities=("chair_safety_region",),
+            requesters=("safety_region",),
+            route=Route(hub=("jv_locc",), deciders=("provider",)),
+        ),
+        KindRule(
+            RequestKind.MILITARY_ART51,
+            "art. 51 Wvr",
+            f"{POPULATION_CARE_FACTSHEET} §B.5",
+            authorities=("chair_safety_region",),
+            requesters=("safety_region",),
+            # LOCC -> DOPS NATOPS (copy DOC, DJZ): DOPS checks feasibility, DJZ advises,
+            # CDS decides for the Minister of Defence.
+            route=Route(
+                hub=("jv_locc",),
+                deciders=("defence_cds",),
+                advisers=("defence_dops", "defence_djz"),
+            ),
+        ),
+        KindRule(
+            RequestKind.MSOB,
+            "Regeling militaire steunverlening in het openbaar belang",
+            f"{POPULATION_CARE_FACTSHEET} §B.6; locc-bijstandsloket",
+            authorities=(
+                "mayor",
+                "chair_safety_region",
+                "kings_commissioner",
+                "minister",
+                "dike_reeve",
+            ),
+            requesters=("safety_region", "jv_locc"),
+            route=Route(hub=("jv_locc",), deciders=("defence_cds",), advisers=("defence_dops",)),
+            justifications=(Justification.NO_MARKET_ALTERNATIVE,),
+            forbidden_authorities=PROSECUTORS,
+        ),
+        KindRule(
+            RequestKind.SUPPORT,
+            "none (voluntary ondersteuning)",
+            f"{POPULATION_CARE_FACTSHEET} §B.1-B.3",
+            authorities=(
+                "population_care_officer",
+                "general_commander_population_care",
+                "head_crisis_communication",
+            ),
+            requesters=("safety_region",),
+            # SIS and knowledge via LOCC; BTC via the NCC (see rules.hub_for).
+            route=Route(hub=("jv_locc", "ncc"), deciders=("provider",)),
+        ),
+        KindRule(
+            RequestKind.POLICE_ART56_PUBLIC_ORDER,
+            "art. 56(1) Politiewet 2012",
+            f"{POLICE_FACTSHEET} §1",
+            authorities=("mayor",),
+            requesters=("police_unit",),
+            # The korpschef decides; LE Preparatie coordinates; LOCC is informed only.
+            route=Route(hub=("police_le",), deciders=("police_le",)),
+            justifications=(
+                Justification.OWN_CAPACITY_INSUFFICIENT,
+                Justification.REGION_MAYOR_VIEW,
+            ),
+            urgent_skips=(Justification.REGION_MAYOR_VIEW,),
+            appealable=True,
+        ),
+        KindRule(
+            RequestKind.POLICE_ART56_CRIMINAL,
+            "art. 56(2) Politiewet 2012",
+            f"{POLICE_FACTSHEET} §6 (the prosecutor submits, domain.md settled questions)",
+            authorities=("public_prosecutor",),
+            requesters=("police_unit", "om_prosecutor"),
+            route=Route(hub=("police_le",), deciders=("police_le",)),
+            justifications=(
+                Justification.OWN_CAPACITY_INSUFFICIENT,
+                Justification.REGION_MAYOR_VIEW,
+            ),
+            urgent_skips=(Justification.REGION_MAYOR_VIEW,),
+            appealable=True,
+        ),
+        KindRule(
+            RequestKind.KMAR_ART57_PUBLIC_ORDER,
+            "art. 57(1) Politiewet 2012",
+            f"{POLICE_FACTSHEET} §3",
+            authorities=MAYORS,
+            requesters=("police_unit",),
+            # Police need not be exhausted. DJZ (for the SG) advises; LOCC decides for J&V.
+            route=Route(hub=("jv_locc",), deciders=("jv_locc",), advisers=DEFENCE_ADVICE),
+        ),
+        KindRule(
+            RequestKind.KMAR_ART57_CRIMINAL,
+            "art. 57(1) Politiewet 2012",
+            f"{POLICE_FACTSHEET} §7",
+            authorities=PROSECUTORS,
+            requesters=("om_college",),
+            route=Route(hub=("jv_ozi",), deciders=("jv_ozi",), advisers=DEFENCE_ADVICE),
+        ),
+        KindRule(
+            RequestKind.MILITARY_ART58_PUBLIC_ORDER,
+            "art. 58(1) Politiewet 2012",
+            f"{POLICE_FACTSHEET} §4",
+            authorities=MAYORS,
+            requesters=("police_unit",),
+            # LE Preparatie confirms exhaustion; DJZ decides for Defence, LOCC for J&V.
+            route=Route(
+                hub=("jv_locc",),
+                deciders=("defence_djz", "jv_locc"),
+                exhaustion_check_by="police_le",
+            ),
+            justifications=(Justification.POLICE_EXHAUSTED_OR_SPECIALISM,),
+        ),
+        KindRule(
+            RequestKind.MILITARY_ART58_CRIMINAL,
+            "art. 58(1) Politiewet 2012",
+            f"{POLICE_FACTSHEET} §8",
+            authorities=PROSECUTORS,
+            requesters=("om_college",),
+            route=Route(
+                hub=("jv_ozi",),
+                deciders=("defence_djz", "jv_ozi"),
+                exhaustion_check_by="police_le",
+            ),
+            justifications=(Justification.POLICE_EXHAUSTED_OR_SPECIALISM,),
+        ),
+        KindRule(
+            RequestKind.JV_ASSET,
+            "Politiewet 2012 (middelen Ministerie van J&V)",
+            f"{POLICE_FACTSHEET} §2",
+            authorities=("mayor", "public_prosecutor"),
+            requesters=("police_unit",),
+            # Water cannon: LOCC tests and coordinates; containers and VRT: NCTV DB3 permits.
+            route=Route(hub=("jv_locc", "nctv_db3"), deciders=("hub",)),
+            authority_optional_for_exercise=True,
+        ),
+        KindRule(
+            RequestKind.FOREIGN_POLICE,
+            "treaties (Benelux, Enschede, Prüm)",
+            f"{POLICE_FACTSHEET} §5",
+            authorities=("mayor", "public_prosecutor"),
+            requesters=("police_le",),
+            route=Route(hub=("jv_locc",), deciders=("jv_locc",)),
+        ),
+    )
+}
+
+#: Capabilities whose requests run through another hub than the kind's first one.
+CAPABILITY_HUBS: dict[str, str] = {
+    "BTC": "ncc",  # factsheet bevolkingszorg §B.3: BTC is requested through the NCC
+    "JV_SURVEILLANCE_CONTAINER": "nctv_db3",  # factsheet politie §2: DB3 permits
+    "JV_VRT_VEHICLE": "nctv_db3",
+}

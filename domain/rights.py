@@ -1,0 +1,167 @@
+"""Who may take which step of which kind of request: organisation kind x request kind x step.
+
+This table is data beside the rules; the API derives its rights (403) from the same table.
+Parties are resolved per kind from :data:`domain.kinds.KIND_RULES`: the *requester* kinds, the
+*hub* that receives and assesses, the *advisers*, the *deciders*, the *provider* of a capacity.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from domain.envelope import Actor
+from domain.errors import NotPermitted
+from domain.kinds import KIND_RULES, KindRule, RequestKind
+from domain.reference import OrgKind, organisation
+from domain.stored import stored_as
+
+#: Roles that read only: they never record anything.
+READ_ONLY_ROLES = frozenset({"auditor", "viewer"})
+
+#: Organisation kinds that provide capacities (they commit only their own).
+PROVIDER_KINDS: tuple[str, ...] = (
+    "safety_region",
+    "police_unit",
+    "police_le",
+    "kmar",
+    "defence_dops",
+    "defence_brigade",
+    "defence_jfc",
+    "ifv",
+    "jv_locc",
+    "nctv_db3",
+    "ncc",
+    "caribbean_body",
+)
+
+
+@stored_as("mlob:Step")
+class Step(str, Enum):
+    DRAFT = "draft"
+    SUBMIT = "submit"
+    PHONE_IN = "phone_in"
+    FORMALISE = "formalise"
+    AMEND = "amend"
+    WITHDRAW = "withdraw"
+    RECEIVE = "receive"
+    CONFIRM_EXHAUSTION = "confirm_exhaustion"
+    ASSESS = "assess"
+    FORWARD = "forward"
+    ADVISE = "advise"
+    DECIDE = "decide"
+    DECIDE_PRIORITY = "decide_priority"
+    APPEAL = "appeal"
+    DECIDE_APPEAL = "decide_appeal"
+    MAKE_READY = "make_ready"
+    COMMIT = "commit"
+    DISPATCH = "dispatch"
+    ARRIVE = "arrive"
+    EXTEND = "extend"
+    RELIEVE = "relieve"
+    RELEASE = "release"
+    RETURN = "return"
+    CLOSE = "close"
+    EVALUATE = "evaluate"
+    VOID = "void"
+
+
+#: Which parties take each step.
+STEP_PARTIES: dict[Step, tuple[str, ...]] = {
+    Step.DRAFT: ("requester",),
+    Step.SUBMIT: ("requester",),
+    Step.FORMALISE: ("requester",),
+    Step.AMEND: ("requester",),
+    Step.WITHDRAW: ("requester",),
+    Step.APPEAL: ("requester",),
+    Step.PHONE_IN: ("hub",),
+    Step.RECEIVE: ("hub",),
+    Step.ASSESS: ("hub",),
+    Step.FORWARD: ("hub",),
+    Step.CONFIRM_EXHAUSTION: ("exhaustion_checker",),
+    Step.ADVISE: ("adviser",),
+    Step.DECIDE: ("decider",),
+    Step.DECIDE_PRIORITY: ("minister",),
+    Step.DECIDE_APPEAL: ("minister",),
+    Step.MAKE_READY: ("provider",),
+    Step.COMMIT: ("provider",),
+    Step.DISPATCH: ("provider",),
+    Step.ARRIVE: ("provider", "requester"),
+    Step.EXTEND: ("provider",),
+    Step.RELIEVE: ("provider",),
+    Step.RELEASE: ("provider", "requester"),
+    Step.RETURN: ("provider",),
+    Step.CLOSE: ("hub", "requester"),
+    Step.EVALUATE: ("hub", "requester"),
+    Step.VOID: ("requester", "hub"),
+}
+
+
+def party_kinds(rule: KindRule, party: str) -> tuple[str, ...]:
+    route = rule.route
+    if party == "requester":
+        return rule.requesters
+    if party == "hub":
+        return route.hub
+    if party == "adviser":
+        return route.advisers
+    if party == "exhaustion_checker":
+        return (route.exhaustion_check_by,) if route.exhaustion_check_by else ()
+    if party == "decider":
+        kinds: list[str] = []
+        for decider in route.deciders:
+            if decider == "provider":
+                kinds.extend(PROVIDER_KINDS)
+            elif decider == "hub":
+                kinds.extend(route.hub)
+            else:
+                kinds.append(decider)
+        return tuple(dict.fromkeys(kinds))
+    if party == "minister":
+        # The Minister decides; LOCC may record the decision on the Minister's authority.
+        return ("jv_minister", "jv_locc")
+    if party == "provider":
+        return PROVIDER_KINDS
+    msg = f"unknown party {party!r}"
+    raise ValueError(msg)
+
+
+def allowed_kinds(kind: RequestKind, step: Step) -> frozenset[str]:
+    """Organisation kinds that may take ``step`` on a request of ``kind``."""
+    rule = KIND_RULES[kind]
+    return frozenset(k for party in STEP_PARTIES[step] for k in party_kinds(rule, party))
+
+
+def rights_matrix() -> dict[tuple[str, str, str], bool]:
+    """Every (organisation kind, request kind, step) and whether it is allowed."""
+    return {
+        (org_kind.value, kind.value, step.value): org_kind.value in allowed_kinds(kind, step)
+        for org_kind in OrgKind
+        for kind in RequestKind
+        for step in Step
+    }
+
+
+def org_kind_of(actor: Actor) -> str:
+    try:
+        return organisation(actor.org).kind.value
+    except KeyError:
+        raise NotPermitted(
+            "unknown_organisation",
+            f"{actor.org} is not a known organisation",
+            "mlob reference data",
+        ) from None
+
+
+def require(actor: Actor, kind: RequestKind, step: Step) -> str:
+    """Refuse unless ``actor`` may take ``step`` on a request of ``kind``; returns its org kind."""
+    if actor.role in READ_ONLY_ROLES:
+        raise NotPermitted("read_only_role", f"role {actor.role} only reads", "mlob rights table")
+    org_kind = org_kind_of(actor)
+    if org_kind not in allowed_kinds(kind, step):
+        rule = KIND_RULES[kind]
+        raise NotPermitted(
+            "step_not_permitted",
+            f"{actor.org} ({org_kind}) may not {step.value} a {kind.value} request",
+            f"{rule.legal_basis}; {rule.source}",
+        )
+    return org_kind

@@ -1,0 +1,257 @@
+"""Steps that change a request and a capacity together (saved in one transaction).
+
+A provider makes ready, commits, dispatches, releases and returns only its own capacity; the
+Capacity's bookings keep the national totals right, the request's lines keep its progress.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from domain.capacity import BookingState, Capacity, CapacityBooking, positive
+from domain.envelope import Envelope
+from domain.errors import Conflict, DomainError, NotPermitted
+from domain.request import (
+    DEPLOYMENT,
+    LIFECYCLE,
+    AssistanceRequest,
+    LineBooking,
+    LineStep,
+    with_step,
+)
+from domain.rights import Step
+
+#: How a line step holds its capacity.
+CAPACITY_STATE = {
+    LineStep.MADE_READY: BookingState.MADE_READY,
+    LineStep.COMMITTED: BookingState.COMMITTED,
+    LineStep.DISPATCHED: BookingState.DEPLOYED,
+    LineStep.ARRIVED: BookingState.DEPLOYED,
+    LineStep.RELEASED: BookingState.RETURNING,
+    LineStep.RETURNED: BookingState.ENDED,
+    LineStep.CANCELLED: BookingState.ENDED,
+}
+
+
+def _check_own_capacity(
+    envelope: Envelope, capacity: Capacity, request: AssistanceRequest, line_id: str
+) -> None:
+    if envelope.actor.org != capacity.provider:
+        raise NotPermitted(
+            "not_own_capacity",
+            f"{envelope.actor.org} commits only its own capacities, not {capacity.provider}'s",
+            DEPLOYMENT,
+        )
+    line = request.lines.get(line_id)
+    if line is None:
+        raise DomainError("unknown_line", f"the request has no line {line_id}", LIFECYCLE)
+    if line.capability != capacity.capability:
+        raise DomainError(
+            "capability_mismatch",
+            f"line {line_id} asks for {line.capability}, the capacity is {capacity.capability}",
+            LIFECYCLE,
+        )
+    if capacity.exercise != request.exercise:
+        raise DomainError(
+            "exercise_mismatch", "exercise and real operations stay apart", "domain.md §Findings"
+        )
+
+
+def _book(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    line_id: str,
+    quantity: int,
+    booking_id: UUID,
+    step: LineStep,
+) -> None:
+    positive(quantity)
+    _check_own_capacity(envelope, capacity, request, line_id)
+    if booking_id in request.bookings:
+        raise Conflict("booking_exists", f"booking {booking_id} exists", LIFECYCLE)
+    capacity.book(
+        envelope,
+        CapacityBooking(booking_id, request.id, line_id, quantity, CAPACITY_STATE[step]),
+    )
+    request.book_line(
+        envelope,
+        LineBooking(booking_id, line_id, capacity.id, capacity.provider, quantity, step),
+    )
+
+
+def make_ready(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    *,
+    line_id: str,
+    quantity: int,
+    booking_id: UUID,
+) -> None:
+    """Informal readiness (*gereedstelling*) before approval: it holds capacity, deploys nothing."""
+    request.check_can_make_ready(envelope, line_id)
+    _book(envelope, request, capacity, line_id, quantity, booking_id, LineStep.MADE_READY)
+
+
+def commit(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    *,
+    line_id: str,
+    quantity: int,
+    booking_id: UUID,
+) -> None:
+    """Commit capacity to an approved line; a booking made ready earlier is committed in place."""
+    existing = request.bookings.get(booking_id)
+    if existing is not None and existing.step is LineStep.MADE_READY:
+        _check_own_capacity(envelope, capacity, request, existing.line_id)
+        request.check_can_commit(envelope, existing.line_id, existing.quantity)
+        _move(envelope, request, capacity, Step.COMMIT, existing, LineStep.COMMITTED)
+        return
+    request.check_can_commit(envelope, line_id, quantity)
+    _book(envelope, request, capacity, line_id, quantity, booking_id, LineStep.COMMITTED)
+
+
+def _move(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    step: Step,
+    booking: LineBooking,
+    to: LineStep,
+    note: str = "",
+    **changes: object,
+) -> None:
+    if booking.capacity_id != capacity.id:
+        raise Conflict("capacity_mismatch", "the booking is on another capacity", LIFECYCLE)
+    moved = with_step(booking, to, **changes)
+    request.move_line(envelope, step, moved, note)
+    capacity.move(envelope, booking.booking_id, CAPACITY_STATE[to])
+
+
+def _expect(booking: LineBooking, *allowed: LineStep, doing: str) -> None:
+    if booking.step not in allowed:
+        raise Conflict(
+            "out_of_order",
+            f"booking {booking.booking_id} is {booking.step.value}; {doing} needs "
+            f"{' or '.join(s.value for s in allowed)}",
+            DEPLOYMENT,
+        )
+
+
+def dispatch(
+    envelope: Envelope, request: AssistanceRequest, capacity: Capacity, *, booking_id: UUID
+) -> None:
+    booking = request.booking(booking_id)
+    if booking.step is LineStep.MADE_READY:
+        raise Conflict(
+            "not_approved",
+            "made-ready capacity is deployed only after formal approval and commitment",
+            DEPLOYMENT,
+        )
+    _expect(booking, LineStep.COMMITTED, doing="dispatch")
+    _move(envelope, request, capacity, Step.DISPATCH, booking, LineStep.DISPATCHED)
+
+
+def arrive(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    *,
+    booking_id: UUID,
+    note: str = "",
+) -> None:
+    """Arrived on scene; control handed over to the civil authority."""
+    booking = request.booking(booking_id)
+    _expect(booking, LineStep.DISPATCHED, doing="arrival")
+    _move(envelope, request, capacity, Step.ARRIVE, booking, LineStep.ARRIVED, note)
+
+
+def extend(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    *,
+    booking_id: UUID,
+    until: datetime,
+    reason: str,
+) -> None:
+    booking = request.booking(booking_id)
+    _expect(booking, LineStep.DISPATCHED, LineStep.ARRIVED, doing="an extension")
+    if not reason.strip():
+        raise DomainError("reasons_required", "an extension states its reason", LIFECYCLE)
+    if booking.until is not None and until <= booking.until:
+        raise DomainError(
+            "period_invalid", "an extension ends later than the current end", LIFECYCLE
+        )
+    _move(envelope, request, capacity, Step.EXTEND, booking, booking.step, reason, until=until)
+
+
+def relieve(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    *,
+    booking_id: UUID,
+    successor: UUID,
+) -> None:
+    """Relieved by a successor booking on the same line, which must be on its way or on scene."""
+    booking = request.booking(booking_id)
+    _expect(booking, LineStep.ARRIVED, doing="relief")
+    follower = request.booking(successor)
+    if follower.line_id != booking.line_id or follower.step not in (
+        LineStep.DISPATCHED,
+        LineStep.ARRIVED,
+    ):
+        raise Conflict(
+            "invalid_successor",
+            "the successor is dispatched or on scene on the same line",
+            LIFECYCLE,
+        )
+    _move(
+        envelope,
+        request,
+        capacity,
+        Step.RELIEVE,
+        booking,
+        LineStep.RELEASED,
+        "relieved",
+        successor=successor,
+    )
+
+
+def release(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    *,
+    booking_id: UUID,
+    note: str = "",
+) -> None:
+    """Release: deployed capacity starts returning; capacity not yet deployed is cancelled."""
+    booking = request.booking(booking_id)
+    _expect(
+        booking,
+        LineStep.MADE_READY,
+        LineStep.COMMITTED,
+        LineStep.DISPATCHED,
+        LineStep.ARRIVED,
+        doing="release",
+    )
+    to = (
+        LineStep.CANCELLED
+        if booking.step in (LineStep.MADE_READY, LineStep.COMMITTED)
+        else LineStep.RELEASED
+    )
+    _move(envelope, request, capacity, Step.RELEASE, booking, to, note)
+
+
+def return_home(
+    envelope: Envelope, request: AssistanceRequest, capacity: Capacity, *, booking_id: UUID
+) -> None:
+    booking = request.booking(booking_id)
+    _expect(booking, LineStep.RELEASED, doing="return")
+    _move(envelope, request, capacity, Step.RETURN, booking, LineStep.RETURNED)

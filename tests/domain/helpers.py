@@ -1,0 +1,107 @@
+"""Small builders for domain tests: envelopes for organisations, lines, and walking a request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain.capacity import Capacity, CapacityClass
+from domain.envelope import Actor, Authority, Envelope, SigningCapacity
+from domain.kinds import Justification, RequestKind
+from domain.request import AssistanceRequest, Outcome, RequestLine
+
+
+def env(
+    org: str, authority: Authority | None = None, *, role: str = "operator", **kw: Any
+) -> Envelope:
+    return Envelope(
+        actor=Actor(org=org, role=role),
+        occurred_at=kw.pop("occurred_at", datetime.now(UTC)),
+        message_id=str(uuid4()),
+        authority=authority,
+        **kw,
+    )
+
+
+def chair(region: str) -> Authority:
+    return Authority(body="chair_safety_region", of=region, capacity=SigningCapacity.ON_BEHALF_OF)
+
+
+def mayor(municipality: str) -> Authority:
+    return Authority(body="mayor", of=municipality)
+
+
+def prosecutor(office: str, body: str = "public_prosecutor") -> Authority:
+    return Authority(body=body, of=office)
+
+
+def line(capability: str, quantity: int = 2, line_id: str = "L1", **kw: Any) -> RequestLine:
+    return RequestLine(
+        line_id=line_id,
+        capability=capability,
+        quantity=quantity,
+        effect=kw.pop("effect", "evacuate residents of the flooded polder"),
+        location=kw.pop("location", "Beuningen"),
+        **kw,
+    )
+
+
+def drafted(
+    org: str,
+    kind: RequestKind,
+    authority: Authority | None,
+    *lines: RequestLine,
+    justifications: dict[Justification, str] | None = None,
+    urgent: bool = False,
+    exercise: bool = False,
+) -> AssistanceRequest:
+    request = AssistanceRequest.draft(
+        env(org, authority, exercise=exercise),
+        uuid4(),
+        kind=kind,
+        lines=lines,
+        urgent=urgent,
+        justifications=tuple((justifications or {}).items()),
+        title=f"{kind.value} test",
+    )
+    request.collect_events()
+    return request
+
+
+def submitted(*args: Any, **kwargs: Any) -> AssistanceRequest:
+    request = drafted(*args, **kwargs)
+    request.submit(env(request.requester, request.authority, exercise=request.exercise))
+    return request
+
+
+def through_hub(
+    request: AssistanceRequest, hub: str, to: tuple[str, ...], **assess: Any
+) -> AssistanceRequest:
+    request.receive(env(hub))
+    request.assess(env(hub), forward=True, findings="necessary; right authority", **assess)
+    request.forward(env(hub), to=to)
+    return request
+
+
+def granted(request: AssistanceRequest, *deciders: str) -> AssistanceRequest:
+    for decider in deciders:
+        request.decide(env(decider), outcome=Outcome.GRANTED)
+    return request
+
+
+def capacity(provider: str, capability: str, quantity: int = 4, **kw: Any) -> Capacity:
+    registered = Capacity.register(
+        env(provider),
+        kw.pop("subject", uuid4()),
+        capability_code=capability,
+        quantity=quantity,
+        capacity_class=kw.pop("capacity_class", CapacityClass.GUARANTEED),
+        **kw,
+    )
+    registered.collect_events()
+    return registered
+
+
+def new_id() -> UUID:
+    return uuid4()
