@@ -18,7 +18,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import register_topic
 
-from api.ports import StoreUnavailable
+from api.ports import Message, Receipt, RecordedEvent, StoreUnavailable
 from domain.base import MlobAggregate
 from domain.envelope import Authority, Envelope
 from domain.errors import Conflict, NotFound, version_conflict
@@ -32,35 +32,6 @@ A = TypeVar("A", bound=MlobAggregate)
 
 for _topic, _cls in STORED_TYPES.items():
     register_topic(_topic, _cls)
-
-
-@dataclass(frozen=True)
-class Message:
-    """A client message: its id and the digest of its content (for idempotency)."""
-
-    message_id: str
-    digest: str
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    stream_id: UUID
-    version: int
-    position: int
-    event_type: str
-    message_id: str
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What an append recorded; ``replayed`` when it was recorded before under the same ids."""
-
-    events: tuple[RecordedEvent, ...]
-    replayed: bool = False
-
-    @property
-    def positions(self) -> tuple[int, ...]:
-        return tuple(e.position for e in self.events)
 
 
 @dataclass(frozen=True)
@@ -277,6 +248,12 @@ class MlobApplication(Application[UUID]):
             )
             for r in rows
         ]
+
+    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
+        first, last = self.index.stream_ends(subject)
+        if first is None or last is None:
+            return "", None
+        return first.entry.message_id, last.entry.message_id
 
     def load(self, cls: type[A], subject: UUID) -> A:
         try:

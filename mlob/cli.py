@@ -16,6 +16,12 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     web, application = build_web_app(settings)
     print(f"mlob: store {settings.store.describe()}", flush=True)
+    if args.demo:
+        from mlob.demo import load_demo
+
+        recorded = load_demo(application)
+        state = f"loaded ({recorded} events)" if recorded else "already loaded"
+        print(f"mlob: demo scenario (river flood Maas and Waal) {state}", flush=True)
     print(f"mlob: serving on http://{args.host}:{args.port}/", flush=True)
     try:
         uvicorn.run(web, host=args.host, port=args.port, log_level="info")
@@ -33,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the HTTP server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo scenario once (a river flood, GRIP 4)"
+    )
     serve.set_defaults(handler=_serve)
     return parser
 

@@ -67,6 +67,10 @@ class IndexQueries:
     def last_position(self) -> int:
         raise NotImplementedError
 
+    def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
+        """The first and the latest index rows of one stream."""
+        raise NotImplementedError
+
     def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """Recorded message ids with their content digest and first position."""
         raise NotImplementedError
@@ -183,6 +187,17 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
     def last_position(self) -> int:
         rows = self._query("SELECT MAX(position) FROM mlob_event_index", ())
         return int(rows[0][0] or 0)
+
+    def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
+        ends = []
+        for order in ("ASC", "DESC"):
+            rows = self._query(
+                f"SELECT {INDEX_COLUMNS} FROM mlob_event_index WHERE stream_id = ? "
+                f"ORDER BY version {order} LIMIT 1",
+                (stream_id.hex,),
+            )
+            ends.append(IndexRecord.from_row(dict(rows[0])) if rows else None)
+        return ends[0], ends[1]
 
     def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         if not message_ids:
@@ -341,6 +356,19 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     def last_position(self) -> int:
         rows = self._query(SQL("SELECT MAX(position) AS m FROM {}").format(self.index_table), ())
         return int(rows[0]["m"] or 0)
+
+    def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
+        ends = []
+        for order in (SQL("ASC"), SQL("DESC")):
+            rows = self._query(
+                SQL(
+                    "SELECT " + INDEX_COLUMNS + " FROM {} WHERE stream_id = %s "
+                    "ORDER BY version {} LIMIT 1"
+                ).format(self.index_table, order),
+                (stream_id,),
+            )
+            ends.append(IndexRecord.from_row(rows[0]) if rows else None)
+        return ends[0], ends[1]
 
     def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         if not message_ids:

@@ -1,0 +1,193 @@
+"""Posting events: validate each item, build its envelope from the caller's credentials, and
+hand the domain steps to the application service as one atomic append."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from uuid import UUID
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from api.commands import REGISTRY, EventType, Work
+from api.ports import Message, MlobService, Receipt
+from domain.envelope import Actor, Authority, Classification, Envelope, SigningCapacity
+from domain.errors import DomainError
+
+MessageId = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_BATCH = 500
+
+
+class AuthorityIn(BaseModel):
+    """The competent body the step is taken for, signed *door* (by) or *namens* (on behalf of)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    body: Annotated[str, Field(min_length=1, max_length=64)]
+    of: Annotated[str, Field(min_length=1, max_length=100)]
+    capacity: SigningCapacity = SigningCapacity.BY
+    person: Annotated[str, Field(max_length=200)] | None = None
+
+
+class Item(BaseModel):
+    """One event a client asks to record."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Annotated[str, Field(min_length=1, max_length=64)]
+    subject: UUID
+    message_id: MessageId
+    expected_version: Annotated[int, Field(ge=0)] | None = None
+    occurred_at: AwareDatetime
+    exercise: bool = False
+    classification: Classification = Classification.UNCLASSIFIED
+    authority: AuthorityIn | None = None
+    correlation_id: Annotated[str, Field(max_length=200)] | None = None
+    data: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: organisation, role and clearance, from the bearer token."""
+
+    org: str
+    role: str
+    clearance: Classification = Classification.UNCLASSIFIED
+    person: str | None = None
+
+
+@dataclass
+class ItemRefused(Exception):
+    """An item that cannot be recorded: the whole batch is refused, nothing is written."""
+
+    index: int
+    status: int
+    code: str
+    reason: str
+    source: str = "mlob API"
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "index": self.index,
+            "code": self.code,
+            "reason": self.reason,
+            "source": self.source,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def digest(item: Item) -> str:
+    """Content digest for idempotency: the same message id must carry the same content."""
+    canonical = orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    index: int
+    item: Item
+    event_type: EventType
+    data: Any
+
+
+def prepare(items: Sequence[Item], principal: Principal) -> list[Prepared]:
+    """Validate types and data of every item before anything runs."""
+    prepared = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        event_type = REGISTRY.get(item.type)
+        if event_type is None:
+            raise ItemRefused(
+                index,
+                422,
+                "unknown_event_type",
+                f"no event type {item.type!r}; see GET /v1/event-types",
+            )
+        if item.message_id in seen:
+            raise ItemRefused(
+                index,
+                422,
+                "duplicate_message_in_batch",
+                f"message id {item.message_id} appears twice in this batch",
+            )
+        seen.add(item.message_id)
+        if not item.classification.readable_by(principal.clearance):
+            raise ItemRefused(
+                index,
+                403,
+                "classification_above_clearance",
+                f"your clearance does not cover {item.classification.value}",
+                "mlob classification rules",
+            )
+        try:
+            data = event_type.model.model_validate(item.data)
+        except ValidationError as exc:
+            raise ItemRefused(
+                index,
+                422,
+                "invalid_data",
+                f"data does not fit {item.type}",
+                details=[
+                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                    for e in exc.errors(include_url=False, include_context=False)
+                ],
+            ) from None
+        prepared.append(Prepared(index, item, event_type, data))
+    return prepared
+
+
+def envelope_for(
+    item: Item, principal: Principal, causation: str | None, correlation: str
+) -> Envelope:
+    authority = None
+    if item.authority is not None:
+        authority = Authority(**item.authority.model_dump())
+    return Envelope(
+        actor=Actor(org=principal.org, role=principal.role, person=principal.person),
+        occurred_at=item.occurred_at,
+        message_id=item.message_id,
+        authority=authority,
+        exercise=item.exercise,
+        classification=item.classification,
+        correlation_id=item.correlation_id or correlation,
+        causation_id=causation,
+    )
+
+
+def post(service: MlobService, principal: Principal, items: Sequence[Item]) -> Receipt:
+    """Record ``items`` atomically for ``principal``; raises ItemRefused or DomainError."""
+    if not items:
+        raise ItemRefused(0, 422, "empty_batch", "post at least one item")
+    if len(items) > MAX_BATCH:
+        raise ItemRefused(MAX_BATCH, 413, "batch_too_large", f"at most {MAX_BATCH} items per post")
+    prepared = prepare(items, principal)
+    messages = [Message(p.item.message_id, digest(p.item)) for p in prepared]
+    threads: dict[UUID, tuple[str, str | None]] = {}
+
+    def step(unit: Work, p: Prepared) -> None:
+        subject = p.item.subject
+        if subject not in threads:
+            threads[subject] = service.thread_of(subject)
+        first, last = threads[subject]
+        if not first and not p.event_type.creates:
+            raise ItemRefused(
+                p.index, 404, "unknown_subject", f"no {p.event_type.subject} {subject}"
+            )
+        first = first or p.item.message_id
+        # EDXL-RM threading: correlation = the first message, causation = the one answered.
+        envelope = envelope_for(p.item, principal, last, first)
+        p.event_type.handler(unit, envelope, subject, p.data, p.item.expected_version)
+        threads[subject] = (first, p.item.message_id)
+
+    def work(unit: Work) -> None:
+        for p in prepared:
+            try:
+                step(unit, p)
+            except DomainError as exc:
+                raise ItemRefused(p.index, exc.status, exc.code, exc.reason, exc.source) from None
+
+    return service.record(messages, work)

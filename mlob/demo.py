@@ -1,0 +1,618 @@
+"""The demo scenario: a river flood along Maas and Waal over three regions at GRIP 4.
+
+Loaded once through the same posting path as the HTTP API (a second start finds it and adds
+nothing). Times lie in the hours before now, as an operator would have recorded them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+from api.ports import MlobService
+from api.posting import Item, Principal, post
+
+NAMESPACE = UUID("6f1c3d2e-8a4b-4c5d-9e7f-0a1b2c3d4e5f")
+
+
+def demo_id(name: str) -> UUID:
+    return uuid5(NAMESPACE, name)
+
+
+FLOOD = demo_id("incident:flood")
+EXERCISE = demo_id("incident:exercise-water-cannon")
+TRANSPORT_VR08 = demo_id("request:vr08-military-transport")
+TRANSPORT_VR23 = demo_id("request:vr23-military-transport")
+BLANKETS = demo_id("request:vr08-blankets")
+SIS = demo_id("request:vr08-sis")
+POLICE_ME = demo_id("request:pol-on-me")
+KMAR = demo_id("request:pol-lb-kmar")
+PUMPS_URGENT = demo_id("request:vr21-pumps-phoned-in")
+WATER_CANNON = demo_id("request:pol-dh-water-cannon-exercise")
+
+CAP_TRANSPORT = demo_id("capacity:def-evacuation-transport")
+CAP_BLANKETS = demo_id("capacity:ifv-blankets")
+CAP_SIS = demo_id("capacity:ifv-sis")
+CAP_ME = demo_id("capacity:pol-mn-me")
+CAP_KMAR = demo_id("capacity:kmar-unit")
+CAP_PUMPS_VR07 = demo_id("capacity:vr07-water-supply")
+CAP_WATER_CANNON = demo_id("capacity:ifv-water-cannon")
+
+#: The organisations that act in the demo, with the role a demo token gets.
+DEMO_ORGANISATIONS: dict[str, str] = {
+    "LOCC": "coordinator",
+    "VR08": "operator",
+    "VR23": "operator",
+    "VR21": "operator",
+    "VR07": "operator",
+    "POL-ON": "operator",
+    "POL-LB": "operator",
+    "POL-DH": "operator",
+    "POL-LE": "operator",
+    "POL-MN": "operator",
+    "KMAR": "operator",
+    "IFV": "operator",
+    "DEF-DOPS": "operator",
+    "DEF-DJZ": "operator",
+    "DEF-CDS": "operator",
+    "JV-MIN": "operator",
+    "NCC": "coordinator",
+    "INSP-JENV": "auditor",
+}
+
+
+def chair(region: str) -> dict[str, str]:
+    return {"body": "chair_safety_region", "of": region, "capacity": "namens"}
+
+
+def mayor(municipality: str) -> dict[str, str]:
+    return {"body": "mayor", "of": municipality}
+
+
+class Scenario:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.steps: list[tuple[str, list[Item]]] = []
+        self.counter = 0
+
+    def at(self, hours_ago: float) -> datetime:
+        return self.now - timedelta(hours=hours_ago)
+
+    def add(
+        self,
+        org: str,
+        hours_ago: float,
+        type_: str,
+        subject: UUID,
+        data: dict[str, Any] | None = None,
+        **envelope: Any,
+    ) -> None:
+        self.counter += 1
+        item = Item(
+            type=type_,
+            subject=subject,
+            message_id=f"demo-{self.counter:03d}",
+            occurred_at=self.at(hours_ago),
+            data=data or {},
+            **envelope,
+        )
+        self.steps.append((org, [item]))
+
+
+def line(
+    line_id: str, capability: str, quantity: int, effect: str, municipality: str
+) -> dict[str, Any]:
+    return {
+        "line_id": line_id,
+        "capability": capability,
+        "quantity": quantity,
+        "effect": effect,
+        "location": municipality,
+        "municipality": municipality,
+    }
+
+
+def build(now: datetime) -> Scenario:
+    s = Scenario(now)
+    # Capacities as the providers registered them (before the flood).
+    s.add(
+        "DEF-DOPS",
+        30,
+        "capacity.registered",
+        CAP_TRANSPORT,
+        {
+            "capability": "DEF_EVACUATION_TRANSPORT",
+            "quantity": 6,
+            "name": "Evacuation trucks (guaranteed)",
+            "capacity_class": "guaranteed",
+            "notice_minutes": 240,
+        },
+    )
+    s.add(
+        "IFV",
+        30,
+        "capacity.registered",
+        CAP_BLANKETS,
+        {
+            "capability": "IFV_BLANKETS",
+            "quantity": 5000,
+            "capacity_class": "guaranteed",
+            "notice_minutes": 360,
+        },
+    )
+    s.add(
+        "IFV",
+        30,
+        "capacity.registered",
+        CAP_SIS,
+        {
+            "capability": "SIS",
+            "quantity": 1,
+            "capacity_class": "by_agreement",
+            "notice_minutes": 60,
+        },
+    )
+    s.add(
+        "POL-MN",
+        30,
+        "capacity.registered",
+        CAP_ME,
+        {
+            "capability": "POLICE_ME",
+            "quantity": 4,
+            "home_region": "VR09",
+            "capacity_class": "by_agreement",
+        },
+    )
+    s.add(
+        "KMAR",
+        30,
+        "capacity.registered",
+        CAP_KMAR,
+        {"capability": "KMAR_UNIT", "quantity": 3, "capacity_class": "by_agreement"},
+    )
+    s.add(
+        "VR07",
+        30,
+        "capacity.registered",
+        CAP_PUMPS_VR07,
+        {
+            "capability": "FIRE_WATER_SUPPLY",
+            "quantity": 2,
+            "home_region": "VR07",
+            "capacity_class": "best_effort",
+            "notice_minutes": 90,
+        },
+    )
+    s.add(
+        "IFV",
+        30,
+        "capacity.registered",
+        CAP_WATER_CANNON,
+        {"capability": "JV_WATER_CANNON", "quantity": 2, "capacity_class": "by_agreement"},
+        exercise=True,
+    )
+
+    # The flood: VR08 opens the incident; it spreads to Limburg-Noord and Brabant-Noord.
+    s.add(
+        "VR08",
+        12,
+        "incident.opened",
+        FLOOD,
+        {
+            "title": "Hoogwater Maas en Waal",
+            "regions": ["VR08"],
+            "grip": "3",
+            "phase": "warme",
+            "municipalities": ["Nijmegen", "Beuningen", "Druten"],
+            "description": "Dike at risk along the Waal near Beuningen; "
+            "evacuation of polders prepared.",
+        },
+    )
+    s.add("VR08", 10, "incident.regions_changed", FLOOD, {"regions": ["VR08", "VR23", "VR21"]})
+    s.add("VR08", 9, "incident.grip_changed", FLOOD, {"grip": "4"})
+    s.add(
+        "VR08",
+        8.5,
+        "incident.situation_reported",
+        FLOOD,
+        {
+            "summary": "Waal at 16.4 m +NAP at Nijmegen; Maas rising at Venlo. "
+            "12,000 residents to evacuate."
+        },
+    )
+
+    # 1. VR08: military assistance (art. 51 Wvr) for evacuation transport — decided, delivered.
+    s.add(
+        "VR08",
+        8,
+        "request.drafted",
+        TRANSPORT_VR08,
+        {
+            "kind": "military_art51",
+            "title": "Evacuation transport Beuningen",
+            "incident_id": str(FLOOD),
+            "urgent": True,
+            "lines": [
+                line(
+                    "L1",
+                    "DEF_EVACUATION_TRANSPORT",
+                    4,
+                    "evacuate 3,000 residents of the polder",
+                    "Beuningen",
+                )
+            ],
+        },
+        authority=chair("VR08"),
+    )
+    s.add("VR08", 7.9, "request.submitted", TRANSPORT_VR08, authority=chair("VR08"))
+    s.add("LOCC", 7.7, "request.received", TRANSPORT_VR08)
+    s.add(
+        "LOCC",
+        7.4,
+        "request.assessed",
+        TRANSPORT_VR08,
+        {
+            "forward": True,
+            "findings": "necessary; signed on behalf of the chair",
+            "alternatives_checked": "no other region can bring trucks with fording depth in time",
+        },
+    )
+    s.add(
+        "LOCC",
+        7.3,
+        "request.forwarded",
+        TRANSPORT_VR08,
+        {"to": ["DEF-DOPS"], "copies": ["DEF-DOC", "DEF-DJZ"]},
+    )
+    s.add(
+        "DEF-DOPS",
+        6.8,
+        "request.advised",
+        TRANSPORT_VR08,
+        {"favourable": True, "advice": "available and feasible"},
+    )
+    s.add(
+        "DEF-DJZ",
+        6.5,
+        "request.advised",
+        TRANSPORT_VR08,
+        {"favourable": True, "advice": "art. 51 Wvr applies"},
+    )
+    s.add("DEF-CDS", 6, "request.decided", TRANSPORT_VR08, {"outcome": "granted"})
+    booking_vr08 = demo_id("booking:vr08-transport")
+    s.add(
+        "DEF-DOPS",
+        5.5,
+        "request.committed",
+        TRANSPORT_VR08,
+        {
+            "capacity_id": str(CAP_TRANSPORT),
+            "booking_id": str(booking_vr08),
+            "line_id": "L1",
+            "quantity": 4,
+        },
+    )
+    s.add(
+        "DEF-DOPS",
+        5,
+        "request.dispatched",
+        TRANSPORT_VR08,
+        {"capacity_id": str(CAP_TRANSPORT), "booking_id": str(booking_vr08)},
+    )
+    s.add(
+        "VR08",
+        3,
+        "request.arrived",
+        TRANSPORT_VR08,
+        {
+            "capacity_id": str(CAP_TRANSPORT),
+            "booking_id": str(booking_vr08),
+            "note": "handed over to CoPI Beuningen",
+        },
+    )
+
+    # 2. VR23 competes for the same scarce Defence transport; the Minister decides priority.
+    s.add(
+        "VR23",
+        5,
+        "request.drafted",
+        TRANSPORT_VR23,
+        {
+            "kind": "military_art51",
+            "title": "Evacuation transport Venlo",
+            "incident_id": str(FLOOD),
+            "lines": [
+                line(
+                    "L1",
+                    "DEF_EVACUATION_TRANSPORT",
+                    4,
+                    "evacuate care homes along the Maas",
+                    "Venlo",
+                )
+            ],
+        },
+        authority=chair("VR23"),
+    )
+    s.add("VR23", 4.9, "request.submitted", TRANSPORT_VR23, authority=chair("VR23"))
+    s.add("LOCC", 4.5, "request.received", TRANSPORT_VR23)
+    s.add(
+        "LOCC",
+        4.2,
+        "request.assessed",
+        TRANSPORT_VR23,
+        {
+            "forward": True,
+            "findings": "necessary",
+            "alternatives_checked": "other regions' means committed",
+        },
+    )
+    s.add(
+        "LOCC",
+        4.1,
+        "request.forwarded",
+        TRANSPORT_VR23,
+        {"to": ["DEF-DOPS"], "copies": ["DEF-DOC", "DEF-DJZ"]},
+    )
+    s.add(
+        "JV-MIN",
+        3.5,
+        "request.priority_decided",
+        TRANSPORT_VR23,
+        {
+            "capability": "DEF_EVACUATION_TRANSPORT",
+            "rank": 2,
+            "reasons": "VR08 first: GRIP 4 dike breach risk; VR23 next as trucks come free",
+        },
+    )
+    s.add(
+        "DEF-DOPS",
+        3,
+        "request.advised",
+        TRANSPORT_VR23,
+        {"favourable": True, "advice": "2 trucks available now"},
+    )
+
+    # 3. VR08: IFV blankets (art. 51 Wvr), granted and delivered.
+    s.add(
+        "VR08",
+        7,
+        "request.drafted",
+        BLANKETS,
+        {
+            "kind": "region_art51",
+            "title": "Blankets for evacuation centres",
+            "incident_id": str(FLOOD),
+            "lines": [
+                line("L1", "IFV_BLANKETS", 2000, "keep evacuees warm in 4 shelters", "Nijmegen")
+            ],
+        },
+        authority=chair("VR08"),
+    )
+    s.add("VR08", 6.9, "request.submitted", BLANKETS, authority=chair("VR08"))
+    s.add("LOCC", 6.7, "request.received", BLANKETS)
+    s.add("LOCC", 6.6, "request.assessed", BLANKETS, {"forward": True, "findings": "necessary"})
+    s.add("LOCC", 6.5, "request.forwarded", BLANKETS, {"to": ["IFV"]})
+    s.add("IFV", 6.2, "request.decided", BLANKETS, {"outcome": "granted"})
+    booking_blankets = demo_id("booking:vr08-blankets")
+    s.add(
+        "IFV",
+        6,
+        "request.committed",
+        BLANKETS,
+        {
+            "capacity_id": str(CAP_BLANKETS),
+            "booking_id": str(booking_blankets),
+            "line_id": "L1",
+            "quantity": 2000,
+        },
+    )
+    s.add(
+        "IFV",
+        5.5,
+        "request.dispatched",
+        BLANKETS,
+        {"capacity_id": str(CAP_BLANKETS), "booking_id": str(booking_blankets)},
+    )
+    s.add(
+        "VR08",
+        2.5,
+        "request.arrived",
+        BLANKETS,
+        {"capacity_id": str(CAP_BLANKETS), "booking_id": str(booking_blankets)},
+    )
+
+    # 4. VR08: SIS activation through LOCC by the officer of duty population care.
+    s.add(
+        "VR08",
+        6,
+        "request.drafted",
+        SIS,
+        {
+            "kind": "support",
+            "title": "Activate SIS",
+            "incident_id": str(FLOOD),
+            "lines": [line("L1", "SIS", 1, "register and inform about evacuees", "Nijmegen")],
+        },
+        authority={"body": "population_care_officer", "of": "VR08"},
+    )
+    s.add(
+        "VR08",
+        5.9,
+        "request.submitted",
+        SIS,
+        authority={"body": "population_care_officer", "of": "VR08"},
+    )
+    s.add("LOCC", 5.8, "request.received", SIS)
+    s.add(
+        "LOCC",
+        5.7,
+        "request.assessed",
+        SIS,
+        {"forward": True, "findings": "incident size and contact taken"},
+    )
+    s.add("LOCC", 5.6, "request.forwarded", SIS, {"to": ["IFV"]})
+    s.add("IFV", 5.4, "request.decided", SIS, {"outcome": "granted"})
+    s.add(
+        "IFV",
+        5.2,
+        "request.committed",
+        SIS,
+        {
+            "capacity_id": str(CAP_SIS),
+            "booking_id": str(demo_id("booking:vr08-sis")),
+            "line_id": "L1",
+            "quantity": 1,
+        },
+    )
+
+    # 5. POL-ON: police assistance (art. 56(1)) for cordons around the evacuated polder.
+    s.add(
+        "POL-ON",
+        6,
+        "request.drafted",
+        POLICE_ME,
+        {
+            "kind": "police_art56_public_order",
+            "title": "ME for cordons Beuningen",
+            "incident_id": str(FLOOD),
+            "lines": [line("L1", "POLICE_ME", 2, "keep the evacuated polder closed", "Beuningen")],
+            "justifications": {
+                "own_capacity_insufficient": "RCCB: all ME of Oost-Nederland deployed",
+                "region_mayor_view": "the region-mayor supports",
+            },
+        },
+        authority=mayor("Beuningen"),
+    )
+    s.add("POL-ON", 5.9, "request.submitted", POLICE_ME, authority=mayor("Beuningen"))
+    s.add("POL-LE", 5.7, "request.received", POLICE_ME)
+    s.add(
+        "POL-LE",
+        5.6,
+        "request.assessed",
+        POLICE_ME,
+        {"forward": True, "findings": "own capacity exhausted"},
+    )
+    s.add("POL-LE", 5.5, "request.forwarded", POLICE_ME, {"to": ["POL-MN"]})
+    s.add("POL-LE", 5, "request.decided", POLICE_ME, {"outcome": "granted"})
+    s.add(
+        "POL-MN",
+        4.5,
+        "request.committed",
+        POLICE_ME,
+        {
+            "capacity_id": str(CAP_ME),
+            "booking_id": str(demo_id("booking:pol-me")),
+            "line_id": "L1",
+            "quantity": 2,
+        },
+    )
+
+    # 6. POL-LB: KMar (art. 57(1)) for Venlo; DJZ's advice is awaited.
+    s.add(
+        "POL-LB",
+        4,
+        "request.drafted",
+        KMAR,
+        {
+            "kind": "kmar_art57_public_order",
+            "title": "KMar for traffic control Venlo",
+            "incident_id": str(FLOOD),
+            "lines": [line("L1", "KMAR_UNIT", 1, "control evacuation routes", "Venlo")],
+        },
+        authority=mayor("Venlo"),
+    )
+    s.add("POL-LB", 3.9, "request.submitted", KMAR, authority=mayor("Venlo"))
+    s.add("LOCC", 3.6, "request.received", KMAR)
+    s.add(
+        "LOCC",
+        3.4,
+        "request.assessed",
+        KMAR,
+        {"forward": True, "findings": "police need not be exhausted"},
+    )
+    s.add(
+        "LOCC", 3.3, "request.forwarded", KMAR, {"to": ["DEF-DJZ", "KMAR"], "copies": ["DEF-DOC"]}
+    )
+
+    # 7. VR21: urgent request phoned in to LOCC; the signed form is still outstanding.
+    s.add(
+        "LOCC",
+        1.5,
+        "request.phoned_in",
+        PUMPS_URGENT,
+        {
+            "kind": "region_art51",
+            "requester": "VR21",
+            "title": "Pumps for 's-Hertogenbosch",
+            "incident_id": str(FLOOD),
+            "lines": [
+                line("L1", "FIRE_WATER_SUPPLY", 2, "pump out flooded tunnels", "'s-Hertogenbosch")
+            ],
+        },
+        authority=chair("VR21"),
+    )
+    s.add("LOCC", 1.4, "request.received", PUMPS_URGENT)
+
+    s.add(
+        "LOCC",
+        1,
+        "incident.situation_reported",
+        FLOOD,
+        {"summary": "Evacuation Beuningen 70% complete; Venlo care homes waiting for transport."},
+    )
+
+    # 8. A separate exercise: water cannon exercise in Haaglanden (no authority needed).
+    s.add(
+        "LOCC",
+        20.5,
+        "incident.opened",
+        EXERCISE,
+        {
+            "title": "Oefening waterwerper Den Haag",
+            "regions": ["VR15"],
+            "grip": "0",
+            "phase": "koude",
+        },
+        exercise=True,
+    )
+    s.add(
+        "POL-DH",
+        20,
+        "request.drafted",
+        WATER_CANNON,
+        {
+            "kind": "jv_asset",
+            "title": "Water cannon exercise (oefening)",
+            "incident_id": str(EXERCISE),
+            "lines": [line("L1", "JV_WATER_CANNON", 1, "train crews", "'s-Gravenhage")],
+        },
+        exercise=True,
+    )
+    s.add("POL-DH", 19.9, "request.submitted", WATER_CANNON, exercise=True)
+    s.add("LOCC", 19, "request.received", WATER_CANNON, exercise=True)
+    return s
+
+
+def load_demo(service: MlobService, now: datetime | None = None) -> int:
+    """Record the demo once; returns how many events were recorded (0 if already there)."""
+    if service.thread_of(FLOOD)[0]:
+        return 0
+    scenario = build(now or datetime.now(UTC))
+    recorded = 0
+    for org, items in scenario.steps:
+        receipt = post(service, principal_for(org), items)
+        recorded += len(receipt.events)
+    return recorded
+
+
+def principal_for(org: str) -> Principal:
+    return Principal(org=org, role=DEMO_ORGANISATIONS.get(org, "operator"))
+
+
+def demo_items(now: datetime) -> Iterator[tuple[str, Item]]:
+    for org, items in build(now).steps:
+        for item in items:
+            yield org, item

@@ -1,0 +1,271 @@
+"""Property: random command sequences never break the capacity invariant and never record a
+refused command. Runs through the real posting path and store (SQLite file)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID, uuid5
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from api.posting import Item, ItemRefused, Principal, post
+from domain.capacity import BookingState, Capacity
+from domain.errors import DomainError
+from domain.request import ACTIVE_LINE_STEPS, AssistanceRequest
+from mlob.application import MlobApplication
+from mlob.config import StoreConfig
+
+NS = UUID("00000000-0000-0000-0000-00000000abcd")
+REQUESTERS = ("VR08", "VR23", "VR21")
+PROVIDERS = ("VR07", "VR09")
+ACTORS = ("LOCC", *REQUESTERS, *PROVIDERS, "POL-ON", "INSP-JENV")
+REQUESTS = [uuid5(NS, f"req-{r}") for r in REQUESTERS]
+CAPACITIES = [uuid5(NS, f"cap-{p}") for p in PROVIDERS]
+BOOKINGS = [uuid5(NS, f"booking-{i}") for i in range(6)]
+
+ops = st.one_of(
+    st.tuples(st.just("request.submitted"), st.integers(0, 2), st.just({})),
+    st.tuples(st.just("request.received"), st.integers(0, 2), st.just({})),
+    st.tuples(
+        st.just("request.assessed"),
+        st.integers(0, 2),
+        st.builds(lambda f: {"forward": f, "findings": "checked"}, st.booleans()),
+    ),
+    st.tuples(
+        st.just("request.forwarded"),
+        st.integers(0, 2),
+        st.builds(
+            lambda to: {"to": list(to)},
+            st.lists(st.sampled_from(PROVIDERS), min_size=1, max_size=2, unique=True),
+        ),
+    ),
+    st.tuples(
+        st.just("request.decided"),
+        st.integers(0, 2),
+        st.sampled_from([{"outcome": "granted"}, {"outcome": "refused", "reasons": "busy"}]),
+    ),
+    *[
+        st.tuples(
+            st.just(kind),
+            st.integers(0, 2),
+            st.builds(
+                lambda c, b, q: {
+                    "capacity_id": str(CAPACITIES[c]),
+                    "booking_id": str(BOOKINGS[b]),
+                    "line_id": "L1",
+                    "quantity": q,
+                },
+                st.integers(0, 1),
+                st.integers(0, 5),
+                st.integers(1, 4),
+            ),
+        )
+        for kind in ("request.made_ready", "request.committed")
+    ],
+    *[
+        st.tuples(
+            st.just(kind),
+            st.integers(0, 2),
+            st.builds(
+                lambda c, b: {"capacity_id": str(CAPACITIES[c]), "booking_id": str(BOOKINGS[b])},
+                st.integers(0, 1),
+                st.integers(0, 5),
+            ),
+        )
+        for kind in (
+            "request.dispatched",
+            "request.arrived",
+            "request.released",
+            "request.returned",
+        )
+    ],
+    st.tuples(
+        st.just("capacity.availability_changed"),
+        st.integers(0, 1),
+        st.builds(
+            lambda u, a: {"unavailable": u, "abroad": a}, st.integers(0, 4), st.integers(0, 2)
+        ),
+    ),
+    st.tuples(
+        st.just("request.withdrawn"), st.integers(0, 2), st.just({"reason": "no longer needed"})
+    ),
+    st.tuples(st.just("request.closed"), st.integers(0, 2), st.just({})),
+)
+
+
+def setup(app: MlobApplication) -> None:
+    for provider, cap, qty in zip(PROVIDERS, CAPACITIES, (3, 2), strict=True):
+        post(
+            app,
+            Principal(provider, "operator"),
+            [
+                Item(
+                    type="capacity.registered",
+                    subject=cap,
+                    message_id=f"setup-{cap}",
+                    occurred_at=datetime.now(UTC),
+                    data={"capability": "FIRE_WATER_SUPPLY", "quantity": qty},
+                )
+            ],
+        )
+    for requester, req in zip(REQUESTERS, REQUESTS, strict=True):
+        post(
+            app,
+            Principal(requester, "operator"),
+            [
+                Item(
+                    type="request.drafted",
+                    subject=req,
+                    message_id=f"setup-{req}",
+                    occurred_at=datetime.now(UTC),
+                    authority={"body": "chair_safety_region", "of": requester},
+                    data={
+                        "kind": "region_art51",
+                        "lines": [
+                            {
+                                "line_id": "L1",
+                                "capability": "FIRE_WATER_SUPPLY",
+                                "quantity": 3,
+                                "effect": "pump",
+                            }
+                        ],
+                    },
+                )
+            ],
+        )
+
+
+def right_actor(type_: str, target: int, data: dict[str, object]) -> str:
+    """Who would normally take this step, so random histories get far (None picks this)."""
+    if type_ in ("request.submitted", "request.withdrawn"):
+        return REQUESTERS[target]
+    if type_ in ("request.received", "request.assessed", "request.forwarded", "request.closed"):
+        return "LOCC"
+    if type_ == "request.decided":
+        return PROVIDERS[target % 2]
+    if type_.startswith("capacity."):
+        return PROVIDERS[target % 2]
+    return PROVIDERS[CAPACITIES.index(UUID(str(data["capacity_id"])))]
+
+
+def check_invariants(app: MlobApplication) -> None:
+    capacities = {c: app.load(Capacity, c) for c in CAPACITIES}
+    requests = [app.load(AssistanceRequest, r) for r in REQUESTS]
+    for capacity in capacities.values():
+        held = sum(capacity.held(s) for s in BookingState if s is not BookingState.ENDED)
+        assert held + capacity.unavailable + capacity.abroad <= capacity.quantity
+        assert capacity.available >= 0
+    # the two sides of every booking agree
+    for request in requests:
+        for booking in request.bookings.values():
+            on_capacity = capacities[booking.capacity_id].bookings[booking.booking_id]
+            assert on_capacity.quantity == booking.quantity
+            assert (on_capacity.state is not BookingState.ENDED) == (
+                booking.step in ACTIVE_LINE_STEPS
+            )
+        for line_id, line in request.lines.items():
+            assert request.committed(line_id) <= request.granted.get(line_id, line.quantity)
+
+
+def natural_step(app: MlobApplication, target: int, draw) -> tuple[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    """The step a diligent operator would take next, with random but plausible details."""
+    request = app.load(AssistanceRequest, REQUESTS[target])
+    status = request.status.value
+    if status == "draft":
+        return "request.submitted", {}
+    if status == "submitted":
+        return "request.received", {}
+    if status == "received":
+        return "request.assessed", {
+            "forward": draw(st.sampled_from([True, True, True, False])),
+            "findings": "checked",
+        }
+    if status == "assessed":
+        return "request.forwarded", {"to": [draw(st.sampled_from(PROVIDERS))]}
+    if status == "forwarded":
+        return "request.decided", draw(
+            st.sampled_from(
+                [
+                    {"outcome": "granted"},
+                    {"outcome": "granted"},
+                    {"outcome": "refused", "reasons": "busy"},
+                ]
+            )
+        )
+    if status in ("refused", "withdrawn"):
+        return "request.closed", {}
+    active = [b for b in request.bookings.values() if b.step in ACTIVE_LINE_STEPS]
+    if status == "approved" and (not active or draw(st.booleans())):
+        if active and draw(st.booleans()):
+            return "request.closed", {}
+        return "request.committed", {
+            "capacity_id": str(draw(st.sampled_from(CAPACITIES))),
+            "booking_id": str(draw(st.sampled_from(BOOKINGS))),
+            "line_id": "L1",
+            "quantity": draw(st.integers(1, 3)),
+        }
+    if active:
+        booking = draw(st.sampled_from(active))
+        move = {
+            "committed": "request.dispatched",
+            "dispatched": "request.arrived",
+            "arrived": "request.released",
+            "released": "request.returned",
+            "made_ready": "request.released",
+        }[booking.step.value]
+        return move, {
+            "capacity_id": str(booking.capacity_id),
+            "booking_id": str(booking.booking_id),
+        }
+    return "request.closed", {}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_random_histories_keep_the_capacity_invariant(tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]
+    path: Path = tmp_path_factory.mktemp("prop") / "mlob.sqlite3"
+    app = MlobApplication(StoreConfig(kind="sqlite", sqlite_path=path))
+    try:
+        setup(app)
+        for n in range(data.draw(st.integers(10, 60))):
+            if data.draw(st.integers(0, 3)):  # mostly the natural next step, sometimes chaos
+                target = data.draw(st.integers(0, 2))
+                type_, payload = natural_step(app, target, data.draw)
+                actor = data.draw(
+                    st.sampled_from([right_actor(type_, target, payload)] * 5 + list(ACTORS))
+                )
+            else:
+                type_, target, payload = data.draw(ops)
+                actor = data.draw(st.sampled_from(ACTORS))
+            subject = CAPACITIES[target % 2] if type_.startswith("capacity.") else REQUESTS[target]
+            authority = (
+                {"body": "chair_safety_region", "of": actor} if actor in REQUESTERS else None
+            )
+            before = app.last_position()
+            try:
+                post(
+                    app,
+                    Principal(actor, "auditor" if actor == "INSP-JENV" else "operator"),
+                    [
+                        Item(
+                            type=type_,
+                            subject=subject,
+                            message_id=f"m{n}",
+                            occurred_at=datetime.now(UTC),
+                            data=payload,
+                            authority=authority,
+                        )
+                    ],
+                )
+            except (DomainError, ItemRefused):
+                assert app.last_position() == before, "a refused command recorded something"
+            else:
+                assert app.last_position() > before
+                event(f"recorded {type_}")
+            check_invariants(app)
+    finally:
+        app.close()
