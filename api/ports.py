@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
+
+from domain.envelope import Classification
 
 
 class StoreUnavailable(Exception):
@@ -44,6 +47,23 @@ class Receipt:
         return tuple(e.position for e in self.events)
 
 
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: organisation, role and clearance, from the bearer token."""
+
+    org: str
+    role: str
+    clearance: Classification = Classification.UNCLASSIFIED
+    person: str | None = None
+    token_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token_id: UUID
+    token: str  # shown once; only its hash is stored
+
+
 class HealthSource(Protocol):
     @property
     def store_kind(self) -> str: ...
@@ -63,3 +83,34 @@ class MlobService(HealthSource, Protocol):
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:
         """Message ids of the subject's first and latest events (``("", None)`` if none)."""
         ...
+
+    # --- tokens --------------------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Principal | None: ...
+
+    def issue_token(
+        self,
+        by: Principal,
+        *,
+        org: str,
+        role: str,
+        clearance: Classification,
+        expires_at: datetime | None = None,
+        label: str = "",
+    ) -> IssuedToken: ...
+
+    def revoke_token(self, by: Principal, token_id: UUID, reason: str) -> None: ...
+
+    def tokens(self) -> list[dict[str, Any]]: ...
+
+    # --- refusals ------------------------------------------------------------------------------
+
+    def log_rejection(self, rejection: dict[str, Any]) -> None: ...
+
+    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def load(self, cls: type[Any], subject: UUID) -> Any: ...
+
+    def streams_of(self, cls: type[Any]) -> list[UUID]: ...

@@ -13,7 +13,7 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from api.commands import REGISTRY, EventType, Work
-from api.ports import Message, MlobService, Receipt
+from api.ports import Message, MlobService, Principal, Receipt
 from domain.envelope import Actor, Authority, Classification, Envelope, SigningCapacity
 from domain.errors import DomainError
 
@@ -45,16 +45,6 @@ class Item(BaseModel):
     authority: AuthorityIn | None = None
     correlation_id: Annotated[str, Field(max_length=200)] | None = None
     data: dict[str, Any] = {}
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: organisation, role and clearance, from the bearer token."""
-
-    org: str
-    role: str
-    clearance: Classification = Classification.UNCLASSIFIED
-    person: str | None = None
 
 
 @dataclass

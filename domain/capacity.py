@@ -15,7 +15,7 @@ from domain.base import MlobAggregate
 from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.reference import capability, organisation, region
-from domain.rights import PROVIDER_KINDS, READ_ONLY_ROLES, org_kind_of
+from domain.rights import PROVIDER_KINDS, require_writer
 from domain.stored import stored_as
 
 SOURCE = "domain.md §Capacities"
@@ -126,6 +126,7 @@ class Capacity(MlobAggregate):
         self.abroad = 0
         self.bookings: dict[UUID, CapacityBooking] = {}
         self.exercise = envelope.exercise
+        self.classification = envelope.classification
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -253,9 +254,7 @@ class Capacity(MlobAggregate):
 
 def _check_provider_actor(envelope: Envelope, provider: str) -> None:
     actor = envelope.actor
-    if actor.role in READ_ONLY_ROLES:
-        raise NotPermitted("read_only_role", f"role {actor.role} only reads", "mlob rights table")
-    kind = org_kind_of(actor)
+    kind = require_writer(actor)
     try:
         organisation(provider)
     except KeyError:

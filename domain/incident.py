@@ -10,7 +10,7 @@ from domain.base import MlobAggregate
 from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.reference import region
-from domain.rights import READ_ONLY_ROLES, org_kind_of
+from domain.rights import require_writer
 from domain.stored import stored_as
 
 SOURCE = "domain.md (GRIP, phases); eindmeting-icms-2013"
@@ -58,9 +58,7 @@ def _check_regions(regions: tuple[str, ...]) -> None:
 
 def _check_keeper(envelope: Envelope, regions: tuple[str, ...]) -> None:
     actor = envelope.actor
-    if actor.role in READ_ONLY_ROLES:
-        raise NotPermitted("read_only_role", f"role {actor.role} only reads", "mlob rights table")
-    kind = org_kind_of(actor)
+    kind = require_writer(actor)
     if kind not in INCIDENT_KEEPERS:
         raise NotPermitted(
             "step_not_permitted", f"{actor.org} ({kind}) does not keep incident records", SOURCE

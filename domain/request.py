@@ -19,7 +19,7 @@ from domain.envelope import Authority, Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import CAPABILITY_HUBS, KIND_RULES, Justification, KindRule, RequestKind
 from domain.reference import capability, organisation, region_of_municipality
-from domain.rights import Step, require
+from domain.rights import READ_ONLY_ROLES, Step, allowed_kinds, require
 from domain.stored import stored_as
 
 LIFECYCLE = "domain.md §Lifecycle of a request"
@@ -981,6 +981,102 @@ class AssistanceRequest(MlobAggregate):
         if org_kind not in self.hub_kinds and envelope.actor.org != self.requester:
             raise NotPermitted("not_own_request", "the hub or the requester corrects", LIFECYCLE)
         self.void(envelope, target_version, reason)
+
+
+#: The steps that can follow each status (the rules of each step still apply).
+STATUS_STEPS: dict[RequestStatus, tuple[Step, ...]] = {
+    RequestStatus.DRAFT: (Step.SUBMIT, Step.AMEND, Step.WITHDRAW),
+    RequestStatus.SUBMITTED: (
+        Step.RECEIVE,
+        Step.CONFIRM_EXHAUSTION,
+        Step.FORMALISE,
+        Step.AMEND,
+        Step.WITHDRAW,
+        Step.MAKE_READY,
+    ),
+    RequestStatus.RECEIVED: (
+        Step.ASSESS,
+        Step.CONFIRM_EXHAUSTION,
+        Step.FORMALISE,
+        Step.AMEND,
+        Step.WITHDRAW,
+        Step.MAKE_READY,
+    ),
+    RequestStatus.ASSESSED: (
+        Step.FORWARD,
+        Step.CONFIRM_EXHAUSTION,
+        Step.FORMALISE,
+        Step.AMEND,
+        Step.WITHDRAW,
+        Step.MAKE_READY,
+    ),
+    RequestStatus.FORWARDED: (
+        Step.ADVISE,
+        Step.DECIDE,
+        Step.DECIDE_PRIORITY,
+        Step.FORWARD,
+        Step.FORMALISE,
+        Step.AMEND,
+        Step.WITHDRAW,
+        Step.MAKE_READY,
+    ),
+    RequestStatus.DECIDING: (
+        Step.ADVISE,
+        Step.DECIDE,
+        Step.DECIDE_PRIORITY,
+        Step.FORMALISE,
+        Step.WITHDRAW,
+        Step.MAKE_READY,
+    ),
+    RequestStatus.APPROVED: (
+        Step.COMMIT,
+        Step.DISPATCH,
+        Step.ARRIVE,
+        Step.EXTEND,
+        Step.RELIEVE,
+        Step.RELEASE,
+        Step.RETURN,
+        Step.DECIDE_PRIORITY,
+        Step.FORMALISE,
+        Step.APPEAL,
+        Step.WITHDRAW,
+        Step.CLOSE,
+    ),
+    RequestStatus.REFUSED: (Step.APPEAL, Step.FORMALISE, Step.CLOSE),
+    RequestStatus.APPEALED: (Step.DECIDE_APPEAL,),
+    RequestStatus.WITHDRAWN: (Step.CLOSE,),
+    RequestStatus.CLOSED: (Step.EVALUATE,),
+    RequestStatus.EVALUATED: (),
+}
+
+_REQUESTER_ONLY = {Step.SUBMIT, Step.AMEND, Step.WITHDRAW, Step.FORMALISE, Step.APPEAL}
+_HUB_ONLY = {Step.RECEIVE, Step.ASSESS, Step.FORWARD}
+
+
+def open_steps(request: AssistanceRequest, org: str, role: str) -> list[str]:
+    """The steps ``org`` could take next on ``request`` (rights and status; details still apply)."""
+    if role in READ_ONLY_ROLES:
+        return []
+    try:
+        org_kind = organisation(org).kind.value
+    except KeyError:
+        return []
+    steps = []
+    for step in STATUS_STEPS[request.status]:
+        if org_kind not in allowed_kinds(request.kind, step):
+            continue
+        if step in _REQUESTER_ONLY and org != request.requester:
+            continue
+        if step in _HUB_ONLY and org_kind not in request.hub_kinds:
+            continue
+        if step is Step.FORMALISE and not request.formalisation_outstanding:
+            continue
+        if step is Step.APPEAL and not request.rule.appealable:
+            continue
+        if step is Step.DECIDE and request.next_decider_kind() not in (org_kind, "provider", "hub"):
+            continue
+        steps.append(step.value)
+    return steps
 
 
 # --- rules shared by several steps -------------------------------------------------------------

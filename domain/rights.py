@@ -15,8 +15,8 @@ from domain.kinds import KIND_RULES, KindRule, RequestKind
 from domain.reference import OrgKind, organisation
 from domain.stored import stored_as
 
-#: Roles that read only: they never record anything.
-READ_ONLY_ROLES = frozenset({"auditor", "viewer"})
+#: Roles that record no operational steps: auditors and viewers read; admins manage tokens.
+READ_ONLY_ROLES = frozenset({"auditor", "viewer", "admin"})
 
 #: Organisation kinds that provide capacities (they commit only their own).
 PROVIDER_KINDS: tuple[str, ...] = (
@@ -152,11 +152,18 @@ def org_kind_of(actor: Actor) -> str:
         ) from None
 
 
+def require_writer(actor: Actor) -> str:
+    """Refuse read-only roles; returns the actor's organisation kind."""
+    if actor.role in READ_ONLY_ROLES:
+        raise NotPermitted(
+            "read_only_role", f"role {actor.role} records no steps", "mlob rights table"
+        )
+    return org_kind_of(actor)
+
+
 def require(actor: Actor, kind: RequestKind, step: Step) -> str:
     """Refuse unless ``actor`` may take ``step`` on a request of ``kind``; returns its org kind."""
-    if actor.role in READ_ONLY_ROLES:
-        raise NotPermitted("read_only_role", f"role {actor.role} only reads", "mlob rights table")
-    org_kind = org_kind_of(actor)
+    org_kind = require_writer(actor)
     if org_kind not in allowed_kinds(kind, step):
         rule = KIND_RULES[kind]
         raise NotPermitted(

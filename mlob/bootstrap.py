@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from mlob.application import MlobApplication, first_line
 from mlob.config import ConfigError, Settings, StoreConfig
+from mlob.service import Service
 
 
 class StartupError(Exception):
@@ -40,9 +41,9 @@ def open_application(settings: Settings) -> MlobApplication:
         raise StartupError(f"cannot open the store {store.describe()}: {first_line(exc)}") from None
 
 
-def build_web_app(settings: Settings) -> tuple[FastAPI, MlobApplication]:
-    application = open_application(settings)
-    return create_app(application), application
+def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
+    service = Service(open_application(settings))
+    return create_app(service), service
 
 
-__all__ = ["ConfigError", "StartupError", "build_web_app", "open_application"]
+__all__ = ["ConfigError", "Service", "StartupError", "build_web_app", "open_application"]

@@ -1,32 +1,109 @@
-"""The ``mlob`` command line: ``mlob serve`` and friends."""
+"""The ``mlob`` command line: ``mlob serve``, ``mlob tokens``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
-from mlob.bootstrap import StartupError, build_web_app
+from api.ports import Principal
+from domain.access import ROLES
+from domain.envelope import Classification
+from domain.errors import DomainError
+from mlob.bootstrap import StartupError, build_web_app, open_application
 from mlob.config import ConfigError, load_settings
+from mlob.service import Service
+
+#: The actor recorded for token changes made on the server's own command line.
+CLI_ADMIN = Principal(org="LOCC", role="admin", person="mlob command line")
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()
-    web, application = build_web_app(settings)
+    web, service = build_web_app(settings)
     print(f"mlob: store {settings.store.describe()}", flush=True)
     if args.demo:
-        from mlob.demo import load_demo
+        from mlob.demo import DEMO_ORGANISATIONS, load_demo
 
-        recorded = load_demo(application)
+        recorded = load_demo(service)
         state = f"loaded ({recorded} events)" if recorded else "already loaded"
         print(f"mlob: demo scenario (river flood Maas and Waal) {state}", flush=True)
-    print(f"mlob: serving on http://{args.host}:{args.port}/", flush=True)
+        print("mlob: demo tokens, valid 24 hours (Authorization: Bearer <token>):", flush=True)
+        expires = datetime.now(UTC) + timedelta(hours=24)
+        for org, role in {**DEMO_ORGANISATIONS, "LOCC": "admin"}.items():
+            issued = service.issue_token(
+                CLI_ADMIN,
+                org=org,
+                role=role,
+                clearance=Classification.STATE_SECRET_SECRET
+                if role in ("coordinator", "auditor", "admin")
+                else Classification.UNCLASSIFIED,
+                expires_at=expires,
+                label="demo",
+            )
+            print(f"  {org:<10} {role:<12} {issued.token}", flush=True)
+    print(f"mlob: serving on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
     try:
         uvicorn.run(web, host=args.host, port=args.port, log_level="info")
     finally:
-        application.close()
+        service.app.close()
+    return 0
+
+
+def _service() -> Service:
+    return Service(open_application(load_settings()))
+
+
+def _expiry(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    units = {"h": "hours", "d": "days", "m": "minutes"}
+    if text[-1] in units and text[:-1].isdigit():
+        return datetime.now(UTC) + timedelta(**{units[text[-1]]: int(text[:-1])})
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _tokens_issue(args: argparse.Namespace) -> int:
+    try:
+        expires = _expiry(args.expires)
+    except ValueError:
+        raise ConfigError(f"--expires {args.expires!r}: use e.g. 12h, 30d or an ISO time") from None
+    service = _service()
+    issued = service.issue_token(
+        CLI_ADMIN,
+        org=args.org,
+        role=args.role,
+        clearance=Classification(args.clearance),
+        expires_at=expires,
+        label=args.label,
+    )
+    print(f"token id {issued.token_id} for {args.org} as {args.role} ({args.clearance})")
+    print(issued.token)
+    return 0
+
+
+def _tokens_revoke(args: argparse.Namespace) -> int:
+    try:
+        token_id = UUID(args.token_id)
+    except ValueError:
+        raise ConfigError(f"{args.token_id!r} is not a token id") from None
+    _service().revoke_token(CLI_ADMIN, token_id, args.reason)
+    print(f"revoked {token_id}")
+    return 0
+
+
+def _tokens_list(args: argparse.Namespace) -> int:
+    for t in _service().tokens():
+        state = "valid" if t["valid"] else ("revoked" if t["revoked"] else "expired")
+        print(
+            f"{t['token_id']}  {t['org']:<10} {t['role']:<12} {t['clearance']:<28} "
+            f"{state:<8} expires {t['expires_at'] or 'never'}  {t['label']}"
+        )
     return 0
 
 
@@ -40,9 +117,31 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--demo", action="store_true", help="load the demo scenario once (a river flood, GRIP 4)"
+        "--demo",
+        action="store_true",
+        help="load the demo scenario once (a river flood, GRIP 4) and print demo tokens",
     )
     serve.set_defaults(handler=_serve)
+
+    tokens = commands.add_parser("tokens", help="issue, revoke and list bearer tokens")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
+    issue = token_commands.add_parser("issue", help="issue a token; prints it as the last line")
+    issue.add_argument("--org", required=True, help="organisation code, e.g. VR08 or LOCC")
+    issue.add_argument("--role", required=True, choices=ROLES)
+    issue.add_argument(
+        "--clearance",
+        default=Classification.UNCLASSIFIED.value,
+        choices=[c.value for c in Classification],
+    )
+    issue.add_argument("--expires", help="e.g. 12h, 30d, or an ISO 8601 time")
+    issue.add_argument("--label", default="")
+    issue.set_defaults(handler=_tokens_issue)
+    revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id")
+    revoke.add_argument("--reason", default="")
+    revoke.set_defaults(handler=_tokens_revoke)
+    listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
+    listing.set_defaults(handler=_tokens_list)
     return parser
 
 
@@ -53,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StartupError) as exc:
         print(f"mlob: {exc}", file=sys.stderr)
         return 2
+    except DomainError as exc:
+        print(f"mlob: refused: {exc.reason} ({exc.code}; {exc.source})", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,10 @@ from psycopg.sql import SQL, Identifier
 from mlob.store.chain import GENESIS, link, utc_text
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 
+REJECTION_COLUMNS = (
+    "at, org, role, person, event_type, subject, message_id, item_index, status, code, reason, "
+    "source"
+)
 INDEX_COLUMNS = (
     "position, stream_id, version, event_type, occurred_at, recorded_at, actor_org, actor_role, "
     "actor_person, authority, regions, classification, exercise, message_id, correlation_id, "
@@ -71,6 +76,17 @@ class IndexQueries:
         """The first and the latest index rows of one stream."""
         raise NotImplementedError
 
+    def streams_created_as(self, event_types: Sequence[str]) -> list[UUID]:
+        """Streams whose first event has one of ``event_types``, oldest first."""
+        raise NotImplementedError
+
+    def log_rejection(self, rejection: dict[str, Any]) -> None:
+        """Keep a refused attempt; it never enters the event stream."""
+        raise NotImplementedError
+
+    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
     def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """Recorded message ids with their content digest and first position."""
         raise NotImplementedError
@@ -101,6 +117,10 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             "CREATE INDEX IF NOT EXISTS mlob_event_index_message ON mlob_event_index (message_id)",
             "CREATE TABLE IF NOT EXISTS mlob_messages ("
             "message_id TEXT PRIMARY KEY, digest TEXT NOT NULL, first_position INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS mlob_rejections (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "at TEXT NOT NULL, org TEXT, role TEXT, person TEXT, event_type TEXT, subject TEXT, "
+            "message_id TEXT, item_index INTEGER, status INTEGER NOT NULL, code TEXT NOT NULL, "
+            "reason TEXT NOT NULL, source TEXT)",
         ]
 
     def _insert_events(
@@ -199,6 +219,30 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             ends.append(IndexRecord.from_row(dict(rows[0])) if rows else None)
         return ends[0], ends[1]
 
+    def streams_created_as(self, event_types: Sequence[str]) -> list[UUID]:
+        marks = ",".join("?" * len(event_types))
+        rows = self._query(
+            f"SELECT stream_id FROM mlob_event_index WHERE version = 1 "
+            f"AND event_type IN ({marks}) ORDER BY position",
+            list(event_types),
+        )
+        return [UUID(r[0]) for r in rows]
+
+    def log_rejection(self, rejection: dict[str, Any]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO mlob_rejections ({REJECTION_COLUMNS}) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [_rejection_value(rejection, k.strip()) for k in REJECTION_COLUMNS.split(",")],
+            )
+
+    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        rows = self._query(
+            f"SELECT id, {REJECTION_COLUMNS} FROM mlob_rejections WHERE id > ? ORDER BY id LIMIT ?",
+            (after, limit),
+        )
+        return [dict(r) for r in rows]
+
     def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         if not message_ids:
             return {}
@@ -230,6 +274,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         self.index_table = SQL("{}.{}").format(schema, Identifier("mlob_event_index"))
         self.messages_table = SQL("{}.{}").format(schema, Identifier("mlob_messages"))
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        self.rejections_table = SQL("{}.{}").format(schema, Identifier("mlob_rejections"))
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -252,6 +297,12 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                     "CREATE TABLE IF NOT EXISTS {} (message_id text PRIMARY KEY, "
                     "digest text NOT NULL, first_position bigint NOT NULL)"
                 ).format(self.messages_table),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (id bigserial PRIMARY KEY, "
+                    "at timestamptz NOT NULL, org text, role text, person text, event_type text, "
+                    "subject text, message_id text, item_index integer, status integer NOT NULL, "
+                    "code text NOT NULL, reason text NOT NULL, source text)"
+                ).format(self.rejections_table),
             ]
         )
 
@@ -370,6 +421,37 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             ends.append(IndexRecord.from_row(rows[0]) if rows else None)
         return ends[0], ends[1]
 
+    def streams_created_as(self, event_types: Sequence[str]) -> list[UUID]:
+        rows = self._query(
+            SQL(
+                "SELECT stream_id FROM {} WHERE version = 1 AND event_type = ANY(%s) "
+                "ORDER BY position"
+            ).format(self.index_table),
+            (list(event_types),),
+        )
+        return [r["stream_id"] for r in rows]
+
+    def log_rejection(self, rejection: dict[str, Any]) -> None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (" + REJECTION_COLUMNS + ") "
+                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                ).format(self.rejections_table),
+                [_rejection_value(rejection, k.strip()) for k in REJECTION_COLUMNS.split(",")],
+            )
+
+    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        rows = self._query(
+            SQL(
+                "SELECT id, " + REJECTION_COLUMNS + " FROM {} WHERE id > %s ORDER BY id LIMIT %s"
+            ).format(self.rejections_table),
+            (after, limit),
+        )
+        for row in rows:
+            row["at"] = utc_text(row["at"])
+        return rows
+
     def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         if not message_ids:
             return {}
@@ -394,6 +476,11 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             (after, limit),
         )
         return [(IndexRecord.from_row(r), bytes(r["state"] or b"")) for r in rows]
+
+
+def _rejection_value(rejection: dict[str, Any], key: str) -> Any:
+    value = rejection.get(key)
+    return utc_text(value) if isinstance(value, datetime) else value
 
 
 def iter_chain(recorder: IndexQueries, batch: int = 5000) -> Iterator[tuple[IndexRecord, bytes]]:

@@ -1,0 +1,231 @@
+"""The application service handed to the API: recording, tokens, refusals and reads."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from threading import Lock
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+import psycopg
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+from api.ports import IssuedToken, Message, Principal, Receipt, StoreUnavailable
+from domain.access import AccessToken
+from domain.base import MlobAggregate
+from domain.capacity import Capacity
+from domain.envelope import Actor, Classification, Envelope
+from domain.incident import Incident
+from domain.request import AssistanceRequest
+from mlob.application import MlobApplication, first_line
+
+A = TypeVar("A", bound=MlobAggregate)
+
+TOKEN_PREFIX = "mlob"
+#: A valid token is remembered this long, so a burst of requests does not reload it each time;
+#: a revocation therefore takes effect within this many seconds on other server processes.
+TOKEN_CACHE_SECONDS = 2.0
+
+CREATION_TYPES: dict[type[MlobAggregate], tuple[str, ...]] = {
+    AssistanceRequest: (
+        AssistanceRequest.Created.TOPIC,
+        AssistanceRequest.PhonedIn.TOPIC,
+    ),
+    Incident: (Incident.Created.TOPIC,),
+    Capacity: (Capacity.Created.TOPIC,),
+    AccessToken: (AccessToken.Created.TOPIC,),
+}
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_token(token: str) -> tuple[UUID, str] | None:
+    parts = token.split("_")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    try:
+        return UUID(hex=parts[1]), parts[2]
+    except ValueError:
+        return None
+
+
+STORE_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_errors_as_unavailable(method: F) -> F:
+    """A database that is away answers 503 (retry), never 500."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except STORE_ERRORS as exc:
+            raise StoreUnavailable(first_line(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Service:
+    """What the API needs, over one :class:`MlobApplication`."""
+
+    def __init__(self, app: MlobApplication, clock: Callable[[], datetime] | None = None) -> None:
+        self.app = app
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._token_cache: dict[str, tuple[float, Principal]] = {}
+        self._lock = Lock()
+
+    # --- recording -------------------------------------------------------------------------
+
+    @property
+    def store_kind(self) -> str:
+        return self.app.store_kind
+
+    def last_position(self) -> int:
+        return self.app.last_position()
+
+    @store_errors_as_unavailable
+    def record(self, messages: Sequence[Message], work: Callable[[Any], Any]) -> Receipt:
+        return self.app.record(messages, work)
+
+    @store_errors_as_unavailable
+    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
+        return self.app.thread_of(subject)
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    @store_errors_as_unavailable
+    def authenticate(self, token: str) -> Principal | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._token_cache.get(token)
+        if cached and now - cached[0] < TOKEN_CACHE_SECONDS:
+            return cached[1]
+        parsed = parse_token(token)
+        if parsed is None:
+            return None
+        token_id, secret = parsed
+        try:
+            access = self.app.repository.get(token_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(access, AccessToken):
+            return None
+        if not secrets.compare_digest(access.secret_hash, secret_hash(secret)):
+            return None
+        if not access.valid_at(self.clock()):
+            with self._lock:
+                self._token_cache.pop(token, None)
+            return None
+        principal = Principal(access.org, access.role, access.clearance, None, token_id)
+        with self._lock:
+            if len(self._token_cache) > 10_000:
+                self._token_cache.clear()
+            self._token_cache[token] = (now, principal)
+        return principal
+
+    def _admin_envelope(self, by: Principal) -> Envelope:
+        return Envelope(
+            actor=Actor(org=by.org, role=by.role, person=by.person),
+            occurred_at=self.clock(),
+            message_id=f"token-{uuid4()}",
+        )
+
+    @store_errors_as_unavailable
+    def issue_token(
+        self,
+        by: Principal,
+        *,
+        org: str,
+        role: str,
+        clearance: Classification,
+        expires_at: datetime | None = None,
+        label: str = "",
+    ) -> IssuedToken:
+        token_id = uuid4()
+        secret = secrets.token_urlsafe(32).replace("_", "-")
+        envelope = self._admin_envelope(by)
+        self.app.record(
+            [Message(envelope.message_id, envelope.message_id)],
+            lambda unit: unit.add(
+                AccessToken.issue(
+                    envelope,
+                    token_id,
+                    org=org,
+                    role=role,
+                    clearance=clearance,
+                    secret_hash=secret_hash(secret),
+                    expires_at=expires_at,
+                    label=label,
+                )
+            ),
+        )
+        return IssuedToken(token_id, f"{TOKEN_PREFIX}_{token_id.hex}_{secret}")
+
+    @store_errors_as_unavailable
+    def revoke_token(self, by: Principal, token_id: UUID, reason: str) -> None:
+        envelope = self._admin_envelope(by)
+        self.app.record(
+            [Message(envelope.message_id, envelope.message_id)],
+            lambda unit: unit.get(AccessToken, token_id).revoke(envelope, reason),
+        )
+        with self._lock:
+            self._token_cache = {
+                t: c for t, c in self._token_cache.items() if c[1].token_id != token_id
+            }
+
+    @store_errors_as_unavailable
+    def tokens(self) -> list[dict[str, Any]]:
+        now = self.clock()
+        listed = []
+        for token_id in self.streams_of(AccessToken):
+            access = self.app.load(AccessToken, token_id)
+            listed.append(
+                {
+                    "token_id": str(token_id),
+                    "org": access.org,
+                    "role": access.role,
+                    "clearance": access.clearance.value,
+                    "label": access.label,
+                    "issued_at": access.created_on.isoformat(),
+                    "expires_at": access.expires_at.isoformat() if access.expires_at else None,
+                    "revoked": access.revoked,
+                    "valid": access.valid_at(now),
+                }
+            )
+        return listed
+
+    # --- refusals --------------------------------------------------------------------------
+
+    @store_errors_as_unavailable
+    def log_rejection(self, rejection: dict[str, Any]) -> None:
+        self.app.index.log_rejection({"at": self.clock(), **rejection})
+
+    @store_errors_as_unavailable
+    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        return self.app.index.rejections(after=after, limit=limit)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    @store_errors_as_unavailable
+    def load(self, cls: type[A], subject: UUID) -> A:
+        return self.app.load(cls, subject)
+
+    @store_errors_as_unavailable
+    def streams_of(self, cls: type[MlobAggregate]) -> list[UUID]:
+        return self.app.index.streams_created_as(CREATION_TYPES[cls])

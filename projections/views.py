@@ -1,0 +1,121 @@
+"""JSON views of single aggregates, for readers; classified items only for cleared readers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.capacity import BookingState, Capacity
+from domain.envelope import Classification
+from domain.incident import Incident
+from domain.request import AssistanceRequest, open_steps
+
+
+def readable(item: Any, clearance: Classification) -> bool:
+    classification: Classification = getattr(item, "classification", Classification.UNCLASSIFIED)
+    return classification.readable_by(clearance)
+
+
+def request_view(
+    request: AssistanceRequest, org: str | None = None, role: str = ""
+) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": str(request.id),
+        "version": request.version,
+        "kind": request.kind.value,
+        "legal_basis": request.rule.legal_basis,
+        "title": request.title,
+        "requester": request.requester,
+        "authority": None
+        if request.authority is None
+        else {
+            "body": request.authority.body,
+            "of": request.authority.of,
+            "capacity": request.authority.capacity.value,
+        },
+        "regions": list(request.regions_concerned()),
+        "incident_id": str(request.incident_id) if request.incident_id else None,
+        "urgent": request.urgent,
+        "phoned_in": request.phoned_in,
+        "formalisation_outstanding": request.formalisation_outstanding,
+        "status": request.status.value,
+        "status_since": request.status_since.isoformat(),
+        "submitted_at": request.submitted_at.isoformat() if request.submitted_at else None,
+        "outcome": request.outcome.value if request.outcome else None,
+        "next_decider": request.next_decider_kind(),
+        "forwarded_to": list(request.forwarded_to),
+        "priority": request.priority,
+        "exercise": request.exercise,
+        "classification": request.classification.value,
+        "lines": [
+            {
+                "line_id": line.line_id,
+                "capability": line.capability,
+                "quantity": line.quantity,
+                "effect": line.effect,
+                "location": line.location,
+                "municipality": line.municipality,
+                "granted": request.granted.get(line.line_id),
+                "committed": request.committed(line.line_id),
+                "delivered": request.delivered(line.line_id),
+                "armed": line.armed,
+            }
+            for line in request.lines.values()
+        ],
+        "bookings": [
+            {
+                "booking_id": str(b.booking_id),
+                "line_id": b.line_id,
+                "capacity_id": str(b.capacity_id),
+                "provider": b.provider,
+                "quantity": b.quantity,
+                "step": b.step.value,
+                "until": b.until.isoformat() if b.until else None,
+            }
+            for b in request.bookings.values()
+        ],
+        "decisions": [
+            {"decider": d.decider, "outcome": d.outcome.value, "reasons": d.reasons}
+            for d in request.decisions
+        ],
+    }
+    if org is not None:
+        view["open_steps"] = open_steps(request, org, role)
+    return view
+
+
+def incident_view(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": str(incident.id),
+        "version": incident.version,
+        "title": incident.title,
+        "regions": list(incident.regions),
+        "municipalities": list(incident.municipalities),
+        "grip": incident.grip.value,
+        "phase": incident.phase.value,
+        "latest_report": incident.latest_report,
+        "closed": incident.closed,
+        "exercise": incident.exercise,
+        "classification": incident.classification.value,
+    }
+
+
+def capacity_view(capacity: Capacity) -> dict[str, Any]:
+    return {
+        "id": str(capacity.id),
+        "version": capacity.version,
+        "provider": capacity.provider,
+        "capability": capacity.capability,
+        "name": capacity.name,
+        "home_region": capacity.home_region,
+        "class": capacity.capacity_class.value,
+        "notice_minutes": capacity.notice_minutes,
+        "exists": capacity.quantity,
+        "available": capacity.available,
+        "made_ready": capacity.held(BookingState.MADE_READY),
+        "committed": capacity.held(BookingState.COMMITTED),
+        "deployed": capacity.held(BookingState.DEPLOYED),
+        "returning": capacity.held(BookingState.RETURNING),
+        "unavailable": capacity.unavailable,
+        "abroad": capacity.abroad,
+        "exercise": capacity.exercise,
+    }
