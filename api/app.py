@@ -98,6 +98,22 @@ def _allowed_for(type_name: str) -> dict[str, Any]:
     }
 
 
+def principal(request: Request) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 without a valid token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
+    service: MlobService = request.app.state.service
+    found = service.authenticate(token.strip())
+    if found is None:
+        raise ApiError(401, "invalid_token", "the token is unknown, expired or revoked")
+    return found
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
 def create_app(service: MlobService) -> FastAPI:
     app = FastAPI(
         title="mlob",
@@ -105,6 +121,7 @@ def create_app(service: MlobService) -> FastAPI:
         description="National multidisciplinary operational picture (MLOB) of LOCC-KCR2: "
         "assistance requests, decisions and capacities as domain events.",
     )
+    app.state.service = service
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -120,18 +137,6 @@ def create_app(service: MlobService) -> FastAPI:
         return ApiError(
             422, "invalid_request", "the request does not fit", details=details
         ).response()
-
-    def principal(request: Request) -> Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
-        found = service.authenticate(token.strip())
-        if found is None:
-            raise ApiError(401, "invalid_token", "the token is unknown, expired or revoked")
-        return found
-
-    Caller = Annotated[Principal, Depends(principal)]
 
     def require_role(caller: Principal, *roles: str) -> None:
         if caller.role not in roles:

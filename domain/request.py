@@ -485,6 +485,8 @@ class AssistanceRequest(MlobAggregate):
                 KIND_RULES[kind].source,
             )
         _check_lines(kind, lines)
+        if envelope.authority is not None:  # a draft may be unsigned, but never mis-signed
+            _check_authority(KIND_RULES[kind], envelope.authority, requester, envelope.exercise)
         return cls._create(
             cls.Created,
             id=subject,

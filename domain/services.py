@@ -20,7 +20,7 @@ from domain.request import (
     LineStep,
     with_step,
 )
-from domain.rights import Step
+from domain.rights import Step, require
 
 #: How a line step holds its capacity.
 CAPACITY_STATE = {
@@ -145,6 +145,7 @@ def _expect(booking: LineBooking, *allowed: LineStep, doing: str) -> None:
 def dispatch(
     envelope: Envelope, request: AssistanceRequest, capacity: Capacity, *, booking_id: UUID
 ) -> None:
+    require(envelope.actor, request.kind, Step.DISPATCH)  # rights before state
     booking = request.booking(booking_id)
     if booking.step is LineStep.MADE_READY:
         raise Conflict(
@@ -165,6 +166,7 @@ def arrive(
     note: str = "",
 ) -> None:
     """Arrived on scene; control handed over to the civil authority."""
+    require(envelope.actor, request.kind, Step.ARRIVE)  # rights before state
     booking = request.booking(booking_id)
     _expect(booking, LineStep.DISPATCHED, doing="arrival")
     _move(envelope, request, capacity, Step.ARRIVE, booking, LineStep.ARRIVED, note)
@@ -179,6 +181,7 @@ def extend(
     until: datetime,
     reason: str,
 ) -> None:
+    require(envelope.actor, request.kind, Step.EXTEND)  # rights before state
     booking = request.booking(booking_id)
     _expect(booking, LineStep.DISPATCHED, LineStep.ARRIVED, doing="an extension")
     if not reason.strip():
@@ -199,6 +202,7 @@ def relieve(
     successor: UUID,
 ) -> None:
     """Relieved by a successor booking on the same line, which must be on its way or on scene."""
+    require(envelope.actor, request.kind, Step.RELIEVE)  # rights before state
     booking = request.booking(booking_id)
     _expect(booking, LineStep.ARRIVED, doing="relief")
     follower = request.booking(successor)
@@ -232,6 +236,7 @@ def release(
     note: str = "",
 ) -> None:
     """Release: deployed capacity starts returning; capacity not yet deployed is cancelled."""
+    require(envelope.actor, request.kind, Step.RELEASE)  # rights before state
     booking = request.booking(booking_id)
     _expect(
         booking,
@@ -252,6 +257,7 @@ def release(
 def return_home(
     envelope: Envelope, request: AssistanceRequest, capacity: Capacity, *, booking_id: UUID
 ) -> None:
+    require(envelope.actor, request.kind, Step.RETURN)  # rights before state
     booking = request.booking(booking_id)
     _expect(booking, LineStep.RELEASED, doing="return")
     _move(envelope, request, capacity, Step.RETURN, booking, LineStep.RETURNED)

@@ -34,7 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"mlob: demo scenario (river flood Maas and Waal) {state}", flush=True)
         print("mlob: demo tokens, valid 24 hours (Authorization: Bearer <token>):", flush=True)
         expires = datetime.now(UTC) + timedelta(hours=24)
-        for org, role in {**DEMO_ORGANISATIONS, "LOCC": "admin"}.items():
+        for org, role in [*DEMO_ORGANISATIONS.items(), ("LOCC", "admin")]:
             issued = service.issue_token(
                 CLI_ADMIN,
                 org=org,

@@ -58,14 +58,14 @@ def test_region_art51_accepted_path_to_evaluation() -> None:
 
 
 def test_region_art51_only_the_chair_may_request() -> None:
-    request = drafted("VR08", K.REGION_ART51, mayor("Nijmegen"), line(CAP["fire"]))
+    request = drafted("VR08", K.REGION_ART51, None, line(CAP["fire"]))
     with pytest.raises(DomainError) as exc:
         request.submit(env("VR08", mayor("Nijmegen")))
     refused(exc, "wrong_authority", "art. 51 Wvr")
 
 
 def test_region_art51_a_region_requests_only_on_its_own_chairs_authority() -> None:
-    request = drafted("VR08", K.REGION_ART51, chair("VR07"), line(CAP["fire"]))
+    request = drafted("VR08", K.REGION_ART51, None, line(CAP["fire"]))
     with pytest.raises(DomainError) as exc:
         request.submit(env("VR08", chair("VR07")))
     refused(exc, "wrong_authority", "art. 51 Wvr")
@@ -76,6 +76,12 @@ def test_region_art51_without_signature_is_refused() -> None:
     with pytest.raises(DomainError) as exc:
         request.submit(env("VR08"))
     refused(exc, "authority_required", "art. 51 Wvr")
+
+
+def test_a_draft_may_be_unsigned_but_never_mis_signed() -> None:
+    with pytest.raises(DomainError) as exc:
+        drafted("VR08", K.REGION_ART51, chair("VR07"), line(CAP["fire"]))
+    refused(exc, "wrong_authority", "art. 51 Wvr")
 
 
 def test_region_art51_a_police_unit_cannot_request_it() -> None:
@@ -275,7 +281,7 @@ def test_msob_a_prosecutor_may_not_request_it() -> None:
     request = drafted(
         "VR08",
         K.MSOB,
-        prosecutor("OM-ON"),
+        None,
         line(CAP["defence_transport"]),
         justifications={J.NO_MARKET_ALTERNATIVE: "none"},
     )
@@ -294,7 +300,7 @@ def test_mayor_of_another_regions_municipality_does_not_sign() -> None:
     request = drafted(
         "VR08",
         K.MSOB,
-        mayor("Venlo"),
+        None,
         line(CAP["defence_transport"]),
         justifications={J.NO_MARKET_ALTERNATIVE: "none"},
     )
@@ -327,7 +333,7 @@ def test_btc_runs_through_the_ncc_not_locc() -> None:
 
 
 def test_support_is_requested_by_a_population_care_officer() -> None:
-    request = drafted("VR08", K.SUPPORT, chair("VR08"), line(CAP["sis"], 1))
+    request = drafted("VR08", K.SUPPORT, None, line(CAP["sis"], 1))
     with pytest.raises(DomainError) as exc:
         request.submit(env("VR08", chair("VR08")))
     assert exc.value.code == "wrong_authority"
@@ -430,7 +436,7 @@ def test_police_art56_criminal_is_requested_by_the_prosecutor_not_the_mayor() ->
     request = drafted(
         "POL-ON",
         K.POLICE_ART56_CRIMINAL,
-        mayor("Nijmegen"),
+        None,
         line(CAP["police_specialist"]),
         justifications=art56_justifications(),
     )

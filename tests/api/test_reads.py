@@ -1,0 +1,153 @@
+"""Reads: event types, requests with open steps, incidents, capacities, reference, tokens."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from uuid import UUID, uuid4
+
+from api.commands import REGISTRY
+from domain.envelope import Classification
+from tests.api.conftest import Api, chair, fire_request, item
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_event_types_list_schema_and_who_may_post(api: Api) -> None:
+    listed = api.client.get("/v1/event-types", headers=api.headers("VR08")).json()
+    assert {t["type"] for t in listed} == set(REGISTRY)
+    drafted = next(t for t in listed if t["type"] == "request.drafted")
+    assert drafted["creates_subject"] is True
+    assert "lines" in drafted["schema"]["properties"]
+    assert drafted["allowed"]["org_kinds_by_request_kind"]["region_art51"] == ["safety_region"]
+    decided = next(t for t in listed if t["type"] == "request.decided")
+    assert decided["allowed"]["org_kinds_by_request_kind"]["military_art51"] == ["defence_cds"]
+
+
+def test_openapi_documents_the_event_body(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
+    body = schema["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/Posted"}
+    assert {"Item", "Batch", "Posted"} <= set(schema["components"]["schemas"])
+    responses = schema["paths"]["/v1/events"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "404", "409", "413", "422"} <= set(responses)
+
+
+def test_request_reads_filters_and_open_steps(api: Api) -> None:
+    mine, theirs = uuid4(), uuid4()
+    api.post(
+        "VR08",
+        {"items": [fire_request(mine), item("request.submitted", mine, authority=chair("VR08"))]},
+    )
+    other = fire_request(theirs, region="VR23")
+    other["data"]["lines"][0]["municipality"] = "Venlo"
+    api.post("VR23", other)
+    headers = api.headers("VR08")
+    listed = api.client.get("/v1/requests", params={"region": "VR08"}, headers=headers).json()
+    assert [r["id"] for r in listed] == [str(mine)]
+    by_status = api.client.get("/v1/requests", params={"status": "draft"}, headers=headers).json()
+    assert [r["id"] for r in by_status] == [str(theirs)]
+    one = api.client.get(f"/v1/requests/{mine}", headers=headers).json()
+    assert one["status"] == "submitted" and one["lines"][0]["capability"] == "FIRE_WATER_SUPPLY"
+    assert "withdraw" in one["open_steps"] and "receive" not in one["open_steps"]
+    locc = api.client.get(f"/v1/requests/{mine}", headers=api.headers("LOCC", "coordinator")).json()
+    assert "receive" in locc["open_steps"]
+    assert api.client.get(f"/v1/requests/{uuid4()}", headers=headers).status_code == 404
+    bad = api.client.get("/v1/requests", params={"kind": "nonsense"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+
+
+def test_classified_items_are_invisible_without_clearance(api: Api) -> None:
+    secret = uuid4()
+    body = {**fire_request(secret), "classification": "stg_confidentieel"}
+    assert (
+        api.post("VR08", body, clearance=Classification.STATE_SECRET_CONFIDENTIAL).status_code
+        == 201
+    )
+    plain = api.headers("VR23")
+    assert api.client.get(f"/v1/requests/{secret}", headers=plain).status_code == 404
+    assert all(r["id"] != str(secret) for r in api.client.get("/v1/requests", headers=plain).json())
+    cleared = api.headers("LOCC", "coordinator", clearance=Classification.STATE_SECRET_SECRET)
+    assert api.client.get(f"/v1/requests/{secret}", headers=cleared).status_code == 200
+
+
+def test_incidents_capacities_and_reference(api: Api) -> None:
+    incident, capacity = uuid4(), uuid4()
+    api.post(
+        "VR08",
+        item("incident.opened", incident, {"title": "Hoogwater", "regions": ["VR08"], "grip": "4"}),
+    )
+    api.post(
+        "VR07",
+        item("capacity.registered", capacity, {"capability": "FIRE_WATER_SUPPLY", "quantity": 3}),
+    )
+    headers = api.headers("VR23")
+    incidents = api.client.get("/v1/incidents", headers=headers).json()
+    assert [(i["title"], i["grip"]) for i in incidents] == [("Hoogwater", "4")]
+    cap = api.client.get(f"/v1/capacities/{capacity}", headers=headers).json()
+    assert (cap["exists"], cap["available"], cap["provider"]) == (3, 3, "VR07")
+    assert (
+        api.client.get("/v1/capacities", params={"provider": "VR09"}, headers=headers).json() == []
+    )
+    reference = api.client.get("/v1/reference", headers=headers).json()
+    assert len(reference["regions"]) == 25
+    assert any(
+        k["code"] == "msob" and "dike_reeve" in k["authorities"] for k in reference["request_kinds"]
+    )
+
+
+def test_tokens_over_http_are_admin_only_and_work_at_once(api: Api) -> None:
+    admin = api.headers("LOCC", "admin")
+    assert (
+        api.client.post(
+            "/v1/tokens", json={"org": "VR08", "role": "operator"}, headers=api.headers("VR08")
+        ).status_code
+        == 403
+    )
+    issued = api.client.post("/v1/tokens", json={"org": "VR21", "role": "operator"}, headers=admin)
+    assert issued.status_code == 201
+    token = issued.json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/v1/incidents", headers=bearer).status_code == 200
+    listed = api.client.get("/v1/tokens", headers=admin).json()
+    assert token not in str(listed)
+    assert any(t["org"] == "VR21" and t["valid"] for t in listed)
+    bad = api.client.post("/v1/tokens", json={"org": "NOPE", "role": "operator"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "unknown_organisation"
+    token_id = issued.json()["token_id"]
+    assert api.client.delete(f"/v1/tokens/{token_id}", headers=admin).status_code == 204
+    assert api.client.get("/v1/incidents", headers=bearer).status_code == 401
+    assert api.client.delete(f"/v1/tokens/{token_id}", headers=admin).status_code == 409
+    history = api.service.app.history(stream_id=UUID(token_id))
+    assert [h.record.entry.event_type for h in history] == [
+        "mlob:AccessToken.Issued",
+        "mlob:AccessToken.Revoked",
+    ]
+
+
+def test_token_cli_issue_list_revoke(tmp_path: Path) -> None:
+    env = {**os.environ, "MLOB_DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"}
+
+    def mlob(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mlob.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            cwd=ROOT,
+        )
+
+    issued = mlob("tokens", "issue", "--org", "VR08", "--role", "operator", "--expires", "12h")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip().splitlines()[-1]
+    assert token.startswith("mlob_")
+    token_id = issued.stdout.split()[2]
+    listed = mlob("tokens", "list")
+    assert token_id in listed.stdout and "valid" in listed.stdout and token not in listed.stdout
+    assert mlob("tokens", "revoke", token_id, "--reason", "test").returncode == 0
+    assert "revoked" in mlob("tokens", "list").stdout
+    wrong = mlob("tokens", "issue", "--org", "NOPE", "--role", "operator")
+    assert wrong.returncode == 1 and "unknown_organisation" in wrong.stderr
