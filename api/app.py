@@ -176,6 +176,10 @@ def create_app(service: MlobService) -> FastAPI:
                 raise await _refused(
                     caller, ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
                 )
+        if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL; refuse it up front
+            raise await _refused(
+                caller, ApiError(422, "invalid_characters", "NUL characters are not accepted")
+            )
         try:
             raw = orjson.loads(body)
         except orjson.JSONDecodeError as exc:

@@ -46,6 +46,9 @@ def test_malformed_wrong_types_unknown_type_and_oversized(api: Api) -> None:
         "VR08", {**fire_request(uuid4()), "occurred_at": "2026-11-23T10:00:00"}, 422, "invalid_item"
     )
     api.refused("VR08", {**fire_request(uuid4()), "actor": "LOCC"}, 422, "invalid_item")
+    api.refused(
+        "VR08", {**fire_request(uuid4()), "message_id": "a\u0000b"}, 422, "invalid_characters"
+    )
     huge = fire_request(uuid4())
     huge["data"]["title"] = "x" * (1024 * 1024 + 10)
     api.refused("VR08", huge, 413, "body_too_large")
