@@ -49,6 +49,10 @@ class Work(Protocol):
 
     def add(self, aggregate: Any) -> None: ...
 
+    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
+        """Message ids of the subject's first and latest steps (``("", None)`` if new)."""
+        ...
+
 
 Handler = Callable[[Work, Envelope, UUID, Any, int | None], None]
 

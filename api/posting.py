@@ -161,7 +161,7 @@ def post(service: MlobService, principal: Principal, items: Sequence[Item]) -> R
     def step(unit: Work, p: Prepared) -> None:
         subject = p.item.subject
         if subject not in threads:
-            threads[subject] = service.thread_of(subject)
+            threads[subject] = unit.thread_of(subject)
         first, last = threads[subject]
         if not first and not p.event_type.creates:
             raise ItemRefused(

@@ -12,7 +12,7 @@ from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError
 
 _BASE_ATTRIBUTES = frozenset(
-    {"_id", "_version", "_created_on", "_modified_on", "_pending_events", "_undo"}
+    {"_id", "_version", "_created_on", "_modified_on", "_pending_events", "_undo", "_thread"}
 )
 
 
@@ -28,11 +28,20 @@ class MlobAggregate(Aggregate):
 
         #: Whether a later ``Voided`` event may undo this one (see :meth:`MlobAggregate.void`).
         VOIDABLE = True
+        #: Whether this event undoes the latest step (only ``Voided``).
+        UNDOES = False
 
         def mutate(self, aggregate: Any) -> Any:
-            if aggregate is not None and type(self).VOIDABLE:
-                aggregate._remember(self.originator_version)
-            return super().mutate(aggregate)
+            if aggregate is not None:
+                if type(self).VOIDABLE:
+                    aggregate._remember(self.originator_version)
+                elif not type(self).UNDOES:  # nothing before this step can be voided any more
+                    vars(aggregate).pop("_undo", None)
+            mutated = super().mutate(aggregate)
+            # EDXL-RM threading: the first message of this subject and the latest one.
+            first, _ = vars(mutated).get("_thread", (self.envelope.message_id, None))
+            vars(mutated)["_thread"] = (first, self.envelope.message_id)
+            return mutated
 
     class Created(Event, Aggregate.Created):
         VOIDABLE = False
@@ -42,11 +51,18 @@ class MlobAggregate(Aggregate):
         history, and its effect on the state is undone."""
 
         VOIDABLE = False
+        UNDOES = True
         target_version: int
         reason: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate._restore(self.target_version)
+
+    @property
+    def thread(self) -> tuple[str, str]:
+        """Message ids of this subject's first and latest recorded steps."""
+        first, last = vars(self)["_thread"]
+        return first, last
 
     def regions_concerned(self) -> tuple[str, ...]:
         """Safety-region codes this aggregate concerns (for the event index and feeds)."""
@@ -59,9 +75,9 @@ class MlobAggregate(Aggregate):
     # --- corrections -----------------------------------------------------------------------
 
     def _remember(self, version: int) -> None:
+        # Only the latest step can be voided, so one remembered state is enough.
         state = {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in _BASE_ATTRIBUTES}
-        undo: list[tuple[int, dict[str, Any]]] = vars(self).setdefault("_undo", [])
-        undo.append((version, state))
+        vars(self)["_undo"] = [(version, state)]
 
     def _restore(self, version: int) -> None:
         undo: list[tuple[int, dict[str, Any]]] = vars(self).get("_undo", [])

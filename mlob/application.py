@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -82,6 +83,15 @@ class UnitOfWork:
     def exists(self, subject: UUID) -> bool:
         return subject in self.touched or subject in self._app.repository
 
+    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
+        aggregate = self.touched.get(subject)
+        if aggregate is None:
+            try:
+                aggregate = self._app.repository.get(subject)
+            except AggregateNotFoundError:
+                return "", None
+        return aggregate.thread
+
     def add(self, aggregate: MlobAggregate) -> None:
         if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):
             raise Conflict("subject_exists", f"{aggregate.id} exists already", "mlob store")
@@ -99,8 +109,13 @@ class MlobApplication(Application[UUID]):
 
     name = "mlob"
 
-    def __init__(self, store: StoreConfig, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, store: StoreConfig, env: dict[str, str] | None = None, *, group_commit: bool = True
+    ) -> None:
         self.store = store
+        self.group_commit = group_commit
+        self._writer: Any = None
+        self._writer_lock = threading.Lock()
         super().__init__({**store.eventsourcing_env(), **(env or {})})
 
     def construct_env(self, name: str, env: Any = None) -> Any:
@@ -119,13 +134,31 @@ class MlobApplication(Application[UUID]):
 
     # --- writing -------------------------------------------------------------------------
 
-    def record(self, messages: Sequence[Message], work: Callable[[UnitOfWork], Any]) -> Receipt:
+    def record(self, messages: Sequence[Message], work: Callable[[Any], Any]) -> Receipt:
+        """Run ``work`` and append what it triggered, atomically, grouped with concurrent
+        appends into one transaction (see :mod:`mlob.writer`)."""
+        if not self.group_commit:
+            return self.record_direct(messages, work)
+        with self._writer_lock:
+            if self._writer is None:
+                from mlob.writer import GroupWriter
+
+                self._writer = GroupWriter(self)
+        return self._writer.submit(messages, work)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        super().close()
+
+    def record_direct(self, messages: Sequence[Message], work: Callable[[Any], Any]) -> Receipt:
         """Run ``work`` against fresh aggregates and append what it triggered, atomically.
 
         The same message ids with the same digests return the original receipt and record
         nothing; a reused id with other content is a conflict; a refused command records nothing.
         """
-        replay = self._replay(messages)
+        replay = self.replay(messages)
         if replay is not None:
             return replay
         unit = UnitOfWork(self)
@@ -135,7 +168,7 @@ class MlobApplication(Application[UUID]):
         events = cast(list[MlobAggregate.Event], processing.events)
         if not events:
             return Receipt(events=())
-        index = [self._index_entry(e, unit.touched[e.originator_id]) for e in events]
+        index = [self.index_entry(e, unit.touched[e.originator_id]) for e in events]
         processing.saved_kwargs.update(
             index=index, messages=[(m.message_id, m.digest) for m in messages]
         )
@@ -143,7 +176,7 @@ class MlobApplication(Application[UUID]):
             recordings = self._record(processing)
         except (IntegrityError, DuplicateMessage):
             # Lost a race: either the same message won (replay it) or the stream moved on.
-            replay = self._replay(messages)
+            replay = self.replay(messages)
             if replay is not None:
                 return replay
             raise Conflict(
@@ -165,7 +198,7 @@ class MlobApplication(Application[UUID]):
             )
         )
 
-    def _index_entry(self, event: MlobAggregate.Event, aggregate: MlobAggregate) -> IndexEntry:
+    def index_entry(self, event: MlobAggregate.Event, aggregate: MlobAggregate) -> IndexEntry:
         envelope: Envelope = event.envelope
         envelope.check(now=event.timestamp)
         return IndexEntry(
@@ -186,7 +219,11 @@ class MlobApplication(Application[UUID]):
             causation_id=envelope.causation_id,
         )
 
-    def _replay(self, messages: Sequence[Message]) -> Receipt | None:
+    @staticmethod
+    def message_reused_error(ids: Sequence[str]) -> Conflict:
+        return message_reused(ids)
+
+    def replay(self, messages: Sequence[Message]) -> Receipt | None:
         ids = [m.message_id for m in messages]
         known = self.index.messages(ids)
         if not known:

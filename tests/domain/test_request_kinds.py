@@ -730,3 +730,20 @@ def test_auditors_never_write() -> None:
     assert exc.value.code == "read_only_role"
     with pytest.raises(NotPermitted):
         request.receive(env("INSP-JENV"))
+
+
+def test_a_step_before_a_capacity_movement_can_no_longer_be_voided() -> None:
+    request = granted(
+        through_hub(
+            submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])),
+            "LOCC",
+            to=("VR07",),
+        ),
+        "VR07",
+    )
+    pumps = capacity("VR07", CAP["fire"], 3)
+    commit(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=uuid4())
+    with pytest.raises(Conflict) as exc:
+        request.correct(env("LOCC"), target_version=request.version - 1, reason="wrong decision")
+    assert exc.value.code == "void_not_latest"
+    assert request.committed("L1") == 1

@@ -175,34 +175,82 @@ def test_expected_version_conflict(app: MlobApplication) -> None:
     assert conflict.value.code == "version_conflict"
 
 
-def test_two_concurrent_writers_one_conflict_no_lost_update(app: MlobApplication) -> None:
+@pytest.mark.parametrize("writers", ["two_services", "two_threads_ungrouped"])
+def test_two_concurrent_writers_one_conflict_no_lost_update(
+    store_config: StoreConfig, writers: str
+) -> None:
+    """Both writers read version 1 and append version 2 expecting it: one wins, one conflicts.
+
+    ``two_services`` are two application instances (as two server processes would be), each
+    with its own group writer; ``two_threads_ungrouped`` are two threads of one instance
+    without commit grouping.
+    """
+    first = MlobApplication(store_config, group_commit=writers == "two_services")
+    second = MlobApplication(store_config) if writers == "two_services" else first
+    try:
+        ledger = open_ledger(first)
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def writer(app: MlobApplication, amount: int) -> None:
+            env = envelope()
+            waited = []
+
+            def work(unit: UnitOfWork) -> None:
+                loaded = unit.get(Ledger, ledger.id, expected_version=1)
+                if not waited:  # both have read version 1 before either writes
+                    waited.append(True)
+                    barrier.wait(timeout=10)
+                loaded.enter(env, Decimal(amount))
+
+            try:
+                app.record([Message(env.message_id, f"d{amount}")], work)
+                outcomes.append(f"ok{amount}")
+            except Conflict as exc:
+                outcomes.append(exc.code)
+
+        threads = [
+            threading.Thread(target=writer, args=(app, n)) for app, n in ((first, 1), (second, 2))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes)[-1] == "version_conflict", outcomes
+        assert outcomes.count("version_conflict") == 1
+        winner = int(next(o for o in outcomes if o.startswith("ok"))[2:])
+        final = first.load(Ledger, ledger.id)
+        assert final.version == 2 and final.total == Decimal(winner)
+        assert verify_chain(first.index).ok
+    finally:
+        first.close()
+        if second is not first:
+            second.close()
+
+
+def test_grouped_appends_on_one_stream_all_apply(app: MlobApplication) -> None:
+    """Within one process, concurrent appends are grouped and applied in turn: none is lost."""
     ledger = open_ledger(app)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
+    errors: list[Exception] = []
 
     def writer(amount: int) -> None:
         env = envelope()
-
-        def work(unit: UnitOfWork) -> None:
-            loaded = unit.get(Ledger, ledger.id)
-            barrier.wait(timeout=10)  # both have read version 1 before either writes
-            loaded.enter(env, Decimal(amount))
-
         try:
-            app.record([Message(env.message_id, f"d{amount}")], work)
-            outcomes.append(f"ok{amount}")
-        except Conflict as exc:
-            outcomes.append(exc.code)
+            app.record(
+                [Message(env.message_id, "d")],
+                lambda u: u.get(Ledger, ledger.id).enter(env, Decimal(amount)),
+            )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in (1, 2)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(1, 21)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes)[-1] == "version_conflict" and outcomes.count("version_conflict") == 1
-    winner = int(next(o for o in outcomes if o.startswith("ok"))[2:])
+    assert errors == []
     final = app.load(Ledger, ledger.id)
-    assert final.version == 2 and final.total == Decimal(winner)
+    assert final.version == 21 and final.total == Decimal(sum(range(1, 21)))
     assert verify_chain(app.index).ok
 
 
@@ -261,3 +309,38 @@ def test_unknown_subject_is_not_found(app: MlobApplication) -> None:
             lambda u: u.get(Ledger, uuid4()).enter(env, Decimal(1)),
         )
     assert missing.value.status == 404
+
+
+def test_a_refusal_in_a_group_never_sinks_the_others(app: MlobApplication) -> None:
+    ledger = open_ledger(app)
+    start = threading.Barrier(30)
+    results: dict[int, str] = {}
+
+    def writer(n: int) -> None:
+        env = envelope()
+
+        def work(unit: UnitOfWork) -> None:
+            loaded = unit.get(Ledger, ledger.id)
+            loaded.enter(env, Decimal(1))
+            if n % 2:  # refused after it already changed its (private) copy of the ledger
+                raise DomainError("refused", "odd ones are refused", "test")
+
+        start.wait(timeout=10)
+        try:
+            app.record([Message(env.message_id, "d")], work)
+            results[n] = "ok"
+        except DomainError as exc:
+            results[n] = exc.code
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()).count("ok") == 15
+    assert all(results[n] == ("refused" if n % 2 else "ok") for n in range(30))
+    final = app.load(Ledger, ledger.id)
+    assert final.version == 16 and final.total == Decimal(15)
+    writer_stats = app._writer
+    assert writer_stats.grouped > writer_stats.groups, "appends were not grouped"
+    assert verify_chain(app.index).ok

@@ -1,0 +1,291 @@
+"""Commit grouping: concurrent appends share one transaction, each still gets its own answer.
+
+One writer thread per process takes every waiting append, runs each one's domain steps in
+turn against the aggregates as the earlier appends of the group left them, and commits all
+their events — with index rows, chain links and message ids — in one transaction under the
+store's write lock. A refused append is answered alone and never sinks the others. If the
+group's transaction fails on a conflict (another process wrote the same stream), each append
+is retried on its own against fresh state, so one conflict stays one conflict. An answer is
+given only after the commit.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from api.ports import Message, Receipt, RecordedEvent
+from domain.base import MlobAggregate
+from domain.errors import Conflict, NotFound, version_conflict
+from mlob.store.index import DuplicateMessage, IndexEntry
+
+if TYPE_CHECKING:
+    from mlob.application import MlobApplication
+
+log = logging.getLogger("mlob.writer")
+
+A = TypeVar("A", bound=MlobAggregate)
+
+#: At most this many appends share one transaction.
+MAX_GROUP = 256
+#: Clean aggregates kept between groups (this process is usually their only writer; a stale
+#: one is caught by the store's version check and retried fresh).
+CACHE_SIZE = 20_000
+
+
+@dataclass
+class Job:
+    messages: Sequence[Message]
+    work: Callable[[Any], Any]
+    future: Future[Receipt] = field(default_factory=Future)
+
+
+class GroupUnit:
+    """One append's view of the group: its own copies, so a refusal leaves no trace."""
+
+    def __init__(self, group: Group) -> None:
+        self.group = group
+        self.touched: dict[UUID, MlobAggregate] = {}
+
+    def _clean(self, subject: UUID) -> MlobAggregate | None:
+        return self.group.clean(subject)
+
+    def get(self, cls: type[A], subject: UUID, expected_version: int | None = None) -> A:
+        aggregate = self.touched.get(subject)
+        if aggregate is None:
+            clean = self._clean(subject)
+            if clean is None:
+                raise NotFound("unknown_subject", f"no {cls.__name__} {subject}", "mlob store")
+            aggregate = copy.deepcopy(clean)
+            self.touched[subject] = aggregate
+        if not isinstance(aggregate, cls):
+            raise NotFound("unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store")
+        if expected_version is not None and aggregate.version != expected_version:
+            raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
+        return aggregate
+
+    def exists(self, subject: UUID) -> bool:
+        return subject in self.touched or self._clean(subject) is not None
+
+    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
+        aggregate = self.touched.get(subject) or self._clean(subject)
+        return ("", None) if aggregate is None else aggregate.thread
+
+    def add(self, aggregate: MlobAggregate) -> None:
+        if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):
+            raise Conflict("subject_exists", f"{aggregate.id} exists already", "mlob store")
+        self.touched[aggregate.id] = aggregate
+
+
+class Group:
+    """The aggregates as the appends of one group have left them so far."""
+
+    def __init__(self, writer: GroupWriter) -> None:
+        self.writer = writer
+        self.state: dict[UUID, MlobAggregate] = {}
+
+    def clean(self, subject: UUID) -> MlobAggregate | None:
+        if subject in self.state:
+            return self.state[subject]
+        return self.writer.cached(subject)
+
+
+@dataclass
+class Accepted:
+    job: Job
+    events: list[MlobAggregate.Event]
+    index: list[IndexEntry]
+
+
+class GroupWriter:
+    def __init__(self, app: MlobApplication) -> None:
+        self.app = app
+        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.cache: OrderedDict[UUID, MlobAggregate] = OrderedDict()
+        self.thread = threading.Thread(target=self._run, name="mlob-group-writer", daemon=True)
+        self.thread.start()
+        self.groups = 0
+        self.grouped = 0
+
+    # --- used by request threads --------------------------------------------------------------
+
+    def submit(self, messages: Sequence[Message], work: Callable[[Any], Any]) -> Receipt:
+        job = Job(messages, work)
+        self.jobs.put(job)
+        return job.future.result()
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(timeout=10)
+
+    # --- the writer thread ------------------------------------------------------------------
+
+    def cached(self, subject: UUID) -> MlobAggregate | None:
+        aggregate = self.cache.get(subject)
+        if aggregate is not None:
+            self.cache.move_to_end(subject)
+            return aggregate
+        try:
+            loaded = self.app.repository.get(subject)
+        except AggregateNotFoundError:
+            return None
+        aggregate = cast(MlobAggregate, loaded)
+        self._remember(aggregate)
+        return aggregate
+
+    def _remember(self, aggregate: MlobAggregate) -> None:
+        self.cache[aggregate.id] = aggregate
+        self.cache.move_to_end(aggregate.id)
+        while len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+
+    def _run(self) -> None:
+        while True:
+            first = self.jobs.get()
+            if first is None:
+                return
+            jobs = [first]
+            while len(jobs) < MAX_GROUP:
+                try:
+                    more = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self.jobs.put(None)
+                    break
+                jobs.append(more)
+            try:
+                self._process(jobs)
+            except BaseException as exc:  # never leave a caller waiting
+                log.exception("group of %d appends failed", len(jobs))
+                self.cache.clear()
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+
+    def _process(self, jobs: list[Job]) -> None:
+        self.groups += 1
+        self.grouped += len(jobs)
+        group = Group(self)
+        known = self.app.index.messages([m.message_id for j in jobs for m in j.messages])
+        pending: dict[str, tuple[str, Job]] = {}
+        followers: list[tuple[Job, Job]] = []
+        accepted: list[Accepted] = []
+        for job in jobs:
+            ids = [m.message_id for m in job.messages]
+            if any(i in known for i in ids):
+                self._answer_replay(job)
+                continue
+            earlier = [pending[i] for i in ids if i in pending]
+            if earlier:
+                same = all(
+                    pending[m.message_id][0] == m.digest
+                    for m in job.messages
+                    if m.message_id in pending
+                ) and len(earlier) == len(ids)
+                leader = earlier[0][1]
+                if same and all(e[1] is leader for e in earlier):
+                    followers.append((job, leader))
+                else:
+                    job.future.set_exception(self.app.message_reused_error(ids))
+                continue
+            unit = GroupUnit(group)
+            try:
+                job.work(unit)
+                events: list[MlobAggregate.Event] = []
+                for aggregate in unit.touched.values():
+                    events.extend(cast(list[MlobAggregate.Event], aggregate.collect_events()))
+                index = [self.app.index_entry(e, unit.touched[e.originator_id]) for e in events]
+            except Exception as exc:
+                job.future.set_exception(exc)
+                continue
+            if not events:
+                job.future.set_result(Receipt(events=()))
+                continue
+            group.state.update(unit.touched)
+            for m in job.messages:
+                pending[m.message_id] = (m.digest, job)
+            accepted.append(Accepted(job, events, index))
+        if accepted:
+            self._commit(group, accepted)
+        for job, leader in followers:
+            self._follow(job, leader)
+
+    def _commit(self, group: Group, accepted: list[Accepted]) -> None:
+        events = [e for a in accepted for e in a.events]
+        stored = [self.app.mapper.to_stored_event(e) for e in events]
+        try:
+            positions = self.app.recorder.insert_events(
+                stored,
+                index=[i for a in accepted for i in a.index],
+                messages=[(m.message_id, m.digest) for a in accepted for m in a.job.messages],
+            )
+        except (IntegrityError, DuplicateMessage):
+            # Another process got there first for some stream or message: try each alone.
+            for subject in group.state:
+                self.cache.pop(subject, None)
+            for a in accepted:
+                self._retry_alone(a.job)
+            return
+        except Exception as exc:
+            for subject in group.state:
+                self.cache.pop(subject, None)
+            for a in accepted:
+                a.job.future.set_exception(exc)
+            return
+        for aggregate in group.state.values():
+            self._remember(aggregate)
+        offset = 0
+        assert positions is not None
+        for a in accepted:
+            mine = positions[offset : offset + len(a.events)]
+            offset += len(a.events)
+            a.job.future.set_result(
+                Receipt(
+                    events=tuple(
+                        RecordedEvent(
+                            stream_id=e.originator_id,
+                            version=e.originator_version,
+                            position=p,
+                            event_type=type(e).TOPIC,  # type: ignore[attr-defined]
+                            message_id=e.envelope.message_id,
+                        )
+                        for e, p in zip(a.events, mine, strict=True)
+                    )
+                )
+            )
+
+    def _retry_alone(self, job: Job) -> None:
+        try:
+            job.future.set_result(self.app.record_direct(job.messages, job.work))
+        except Exception as exc:
+            job.future.set_exception(exc)
+
+    def _answer_replay(self, job: Job) -> None:
+        try:
+            replay = self.app.replay(job.messages)
+            if replay is None:  # vanished between the two reads: cannot happen, but answer
+                replay = self.app.record_direct(job.messages, job.work)
+            job.future.set_result(replay)
+        except Exception as exc:
+            job.future.set_exception(exc)
+
+    def _follow(self, job: Job, leader: Job) -> None:
+        """The same message twice in one group: the second gets the first's answer."""
+        try:
+            leader.future.result(timeout=0)
+        except Exception as exc:
+            job.future.set_exception(exc)
+            return
+        self._answer_replay(job)
