@@ -76,8 +76,14 @@ class HealthSource(Protocol):
 class MlobService(HealthSource, Protocol):
     """The interface the API uses."""
 
-    def record(self, messages: Sequence[Message], work: Callable[[Any], Any]) -> Receipt:
-        """Run ``work`` on a unit of work and append what it triggered, atomically."""
+    def record(
+        self,
+        messages: Sequence[Message],
+        work: Callable[[Any], Any],
+        subjects: Sequence[UUID] = (),
+    ) -> Receipt:
+        """Run ``work`` on a unit of work and append what it triggered, atomically;
+        ``subjects`` names the streams it will read (a hint for fetching them together)."""
         ...
 
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:

@@ -180,4 +180,9 @@ def post(service: MlobService, principal: Principal, items: Sequence[Item]) -> R
             except DomainError as exc:
                 raise ItemRefused(p.index, exc.status, exc.code, exc.reason, exc.source) from None
 
-    return service.record(messages, work)
+    subjects = [p.item.subject for p in prepared] + [
+        p.data.capacity_id
+        for p in prepared
+        if isinstance(getattr(p.data, "capacity_id", None), UUID)
+    ]
+    return service.record(messages, work, subjects)

@@ -75,8 +75,10 @@ class MlobAggregate(Aggregate):
     # --- corrections -----------------------------------------------------------------------
 
     def _remember(self, version: int) -> None:
-        # Only the latest step can be voided, so one remembered state is enough.
-        state = {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in _BASE_ATTRIBUTES}
+        # Only the latest step can be voided, so one remembered state is enough. Aggregate
+        # state holds immutable values in (at most) one level of containers, so copying each
+        # container is a full copy.
+        state = {k: copy.copy(v) for k, v in vars(self).items() if k not in _BASE_ATTRIBUTES}
         vars(self)["_undo"] = [(version, state)]
 
     def _restore(self, version: int) -> None:

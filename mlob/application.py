@@ -134,9 +134,15 @@ class MlobApplication(Application[UUID]):
 
     # --- writing -------------------------------------------------------------------------
 
-    def record(self, messages: Sequence[Message], work: Callable[[Any], Any]) -> Receipt:
+    def record(
+        self,
+        messages: Sequence[Message],
+        work: Callable[[Any], Any],
+        subjects: Sequence[UUID] = (),
+    ) -> Receipt:
         """Run ``work`` and append what it triggered, atomically, grouped with concurrent
-        appends into one transaction (see :mod:`mlob.writer`)."""
+        appends into one transaction (see :mod:`mlob.writer`). ``subjects`` are the streams
+        the work will read, if known, so the group can fetch them at once."""
         if not self.group_commit:
             return self.record_direct(messages, work)
         with self._writer_lock:
@@ -144,7 +150,7 @@ class MlobApplication(Application[UUID]):
                 from mlob.writer import GroupWriter
 
                 self._writer = GroupWriter(self)
-        return self._writer.submit(messages, work)
+        return self._writer.submit(messages, work, subjects)
 
     def close(self) -> None:
         if self._writer is not None:

@@ -47,8 +47,14 @@ def _serve(args: argparse.Namespace) -> int:
             )
             print(f"  {org:<10} {role:<12} {issued.token}", flush=True)
     print(f"mlob: serving on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
+    options = {"host": args.host, "port": args.port, "log_level": args.log_level}
+    if args.workers > 1:
+        # Each worker process opens the store itself; appends group per process.
+        service.app.close()
+        uvicorn.run("mlob.asgi:create", factory=True, workers=args.workers, **options)
+        return 0
     try:
-        uvicorn.run(web, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(web, **options)
     finally:
         service.app.close()
     return 0
@@ -121,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load the demo scenario once (a river flood, GRIP 4) and print demo tokens",
     )
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.add_argument("--log-level", default="info", choices=["warning", "info", "debug"])
     serve.set_defaults(handler=_serve)
 
     tokens = commands.add_parser("tokens", help="issue, revoke and list bearer tokens")

@@ -100,8 +100,13 @@ class Service:
         return self.app.last_position()
 
     @store_errors_as_unavailable
-    def record(self, messages: Sequence[Message], work: Callable[[Any], Any]) -> Receipt:
-        return self.app.record(messages, work)
+    def record(
+        self,
+        messages: Sequence[Message],
+        work: Callable[[Any], Any],
+        subjects: Sequence[UUID] = (),
+    ) -> Receipt:
+        return self.app.record(messages, work, subjects)
 
     @store_errors_as_unavailable
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:

@@ -11,7 +11,6 @@ given only after the commit.
 
 from __future__ import annotations
 
-import copy
 import logging
 import queue
 import threading
@@ -22,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from api.ports import Message, Receipt, RecordedEvent
@@ -48,26 +46,25 @@ CACHE_SIZE = 20_000
 class Job:
     messages: Sequence[Message]
     work: Callable[[Any], Any]
+    subjects: Sequence[UUID] = ()  # streams the work will read, fetched for the group at once
     future: Future[Receipt] = field(default_factory=Future)
 
 
 class GroupUnit:
-    """One append's view of the group: its own copies, so a refusal leaves no trace."""
+    """One append's view of the group. It works on the group's aggregates in place (copying
+    every aggregate for every append would cost more than the rest of the append); if the
+    append is refused, the writer rebuilds what it touched (see ``Group.discard``)."""
 
     def __init__(self, group: Group) -> None:
         self.group = group
         self.touched: dict[UUID, MlobAggregate] = {}
 
-    def _clean(self, subject: UUID) -> MlobAggregate | None:
-        return self.group.clean(subject)
-
     def get(self, cls: type[A], subject: UUID, expected_version: int | None = None) -> A:
         aggregate = self.touched.get(subject)
         if aggregate is None:
-            clean = self._clean(subject)
-            if clean is None:
+            aggregate = self.group.clean(subject)
+            if aggregate is None:
                 raise NotFound("unknown_subject", f"no {cls.__name__} {subject}", "mlob store")
-            aggregate = copy.deepcopy(clean)
             self.touched[subject] = aggregate
         if not isinstance(aggregate, cls):
             raise NotFound("unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store")
@@ -76,10 +73,10 @@ class GroupUnit:
         return aggregate
 
     def exists(self, subject: UUID) -> bool:
-        return subject in self.touched or self._clean(subject) is not None
+        return subject in self.touched or self.group.clean(subject) is not None
 
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:
-        aggregate = self.touched.get(subject) or self._clean(subject)
+        aggregate = self.touched.get(subject) or self.group.clean(subject)
         return ("", None) if aggregate is None else aggregate.thread
 
     def add(self, aggregate: MlobAggregate) -> None:
@@ -94,11 +91,48 @@ class Group:
     def __init__(self, writer: GroupWriter) -> None:
         self.writer = writer
         self.state: dict[UUID, MlobAggregate] = {}
+        self.missing: set[UUID] = set()
+        self.accepted_events: dict[UUID, list[MlobAggregate.Event]] = {}
+
+    def fetch(self, subjects: Sequence[UUID]) -> None:
+        """Bring these streams up to date from the store, in one query."""
+        wanted = [
+            s for s in dict.fromkeys(subjects) if s not in self.state and s not in self.missing
+        ]
+        if not wanted:
+            return
+        fresh = self.writer.fresh(wanted)
+        for subject in wanted:
+            if subject in fresh:
+                self.state[subject] = fresh[subject]
+            else:
+                self.missing.add(subject)
 
     def clean(self, subject: UUID) -> MlobAggregate | None:
-        if subject in self.state:
-            return self.state[subject]
-        return self.writer.cached(subject)
+        if subject not in self.state and subject not in self.missing:
+            self.fetch([subject])
+        return self.state.get(subject)
+
+    def accept(self, events: list[MlobAggregate.Event]) -> None:
+        for event in events:
+            self.accepted_events.setdefault(event.originator_id, []).append(event)
+            self.missing.discard(event.originator_id)
+
+    def discard(self, unit: GroupUnit) -> None:
+        """Undo a refused append: rebuild each aggregate it touched from the store plus the
+        events earlier appends of this group were accepted with."""
+        for subject, aggregate in unit.touched.items():
+            aggregate.collect_events()
+            self.writer.forget(subject)
+            self.state.pop(subject, None)
+            self.missing.discard(subject)
+            rebuilt = self.writer.fresh([subject]).get(subject)
+            for event in self.accepted_events.get(subject, []):
+                rebuilt = cast(MlobAggregate, event.mutate(rebuilt))
+            if rebuilt is not None:
+                self.state[subject] = rebuilt
+            else:
+                self.missing.add(subject)
 
 
 @dataclass
@@ -120,8 +154,10 @@ class GroupWriter:
 
     # --- used by request threads --------------------------------------------------------------
 
-    def submit(self, messages: Sequence[Message], work: Callable[[Any], Any]) -> Receipt:
-        job = Job(messages, work)
+    def submit(
+        self, messages: Sequence[Message], work: Callable[[Any], Any], subjects: Sequence[UUID] = ()
+    ) -> Receipt:
+        job = Job(messages, work, subjects)
         self.jobs.put(job)
         return job.future.result()
 
@@ -131,18 +167,22 @@ class GroupWriter:
 
     # --- the writer thread ------------------------------------------------------------------
 
-    def cached(self, subject: UUID) -> MlobAggregate | None:
-        aggregate = self.cache.get(subject)
-        if aggregate is not None:
-            self.cache.move_to_end(subject)
-            return aggregate
-        try:
-            loaded = self.app.repository.get(subject)
-        except AggregateNotFoundError:
-            return None
-        aggregate = cast(MlobAggregate, loaded)
-        self._remember(aggregate)
-        return aggregate
+    def fresh(self, subjects: Sequence[UUID]) -> dict[UUID, MlobAggregate]:
+        """The current state of these streams: cached aggregates fast-forwarded by whatever
+        other processes recorded since, unknown ones built from the store, in one query."""
+        known = [(s, self.cache[s].version if s in self.cache else 0) for s in subjects]
+        found: dict[UUID, MlobAggregate] = {s: self.cache[s] for s in subjects if s in self.cache}
+        for stored in self.app.recorder.select_after(known):
+            event = self.app.mapper.to_domain_event(stored)
+            found[stored.originator_id] = cast(
+                MlobAggregate, event.mutate(found.get(stored.originator_id))
+            )
+        for aggregate in found.values():
+            self._remember(aggregate)
+        return found
+
+    def forget(self, subject: UUID) -> None:
+        self.cache.pop(subject, None)
 
     def _remember(self, aggregate: MlobAggregate) -> None:
         self.cache[aggregate.id] = aggregate
@@ -174,10 +214,12 @@ class GroupWriter:
                     if not job.future.done():
                         job.future.set_exception(exc)
 
-    def _process(self, jobs: list[Job]) -> None:
-        self.groups += 1
-        self.grouped += len(jobs)
+    def _process(self, jobs: list[Job], attempt: int = 1) -> None:
+        if attempt == 1:
+            self.groups += 1
+            self.grouped += len(jobs)
         group = Group(self)
+        group.fetch([s for job in jobs for s in job.subjects])
         known = self.app.index.messages([m.message_id for j in jobs for m in j.messages])
         pending: dict[str, tuple[str, Job]] = {}
         followers: list[tuple[Job, Job]] = []
@@ -205,24 +247,31 @@ class GroupWriter:
                 job.work(unit)
                 events: list[MlobAggregate.Event] = []
                 for aggregate in unit.touched.values():
-                    events.extend(cast(list[MlobAggregate.Event], aggregate.collect_events()))
+                    events.extend(cast(list[MlobAggregate.Event], aggregate.pending_events))
                 index = [self.app.index_entry(e, unit.touched[e.originator_id]) for e in events]
             except Exception as exc:
+                group.discard(unit)
                 job.future.set_exception(exc)
                 continue
+            for aggregate in unit.touched.values():
+                aggregate.collect_events()
             if not events:
                 job.future.set_result(Receipt(events=()))
                 continue
             group.state.update(unit.touched)
+            group.accept(events)
             for m in job.messages:
                 pending[m.message_id] = (m.digest, job)
             accepted.append(Accepted(job, events, index))
-        if accepted:
-            self._commit(group, accepted)
+        if accepted and not self._commit(group, accepted, last_try=attempt > 1):
+            # Another process wrote one of these streams meanwhile: run the group once more
+            # on fresh state (the refused and replayed appends were answered already).
+            self._process([a.job for a in accepted], attempt + 1)
         for job, leader in followers:
             self._follow(job, leader)
 
-    def _commit(self, group: Group, accepted: list[Accepted]) -> None:
+    def _commit(self, group: Group, accepted: list[Accepted], *, last_try: bool) -> bool:
+        """Commit the group; False if it conflicted and may be run again."""
         events = [e for a in accepted for e in a.events]
         stored = [self.app.mapper.to_stored_event(e) for e in events]
         try:
@@ -232,18 +281,19 @@ class GroupWriter:
                 messages=[(m.message_id, m.digest) for a in accepted for m in a.job.messages],
             )
         except (IntegrityError, DuplicateMessage):
-            # Another process got there first for some stream or message: try each alone.
             for subject in group.state:
                 self.cache.pop(subject, None)
-            for a in accepted:
+            if not last_try:
+                return False
+            for a in accepted:  # still conflicting: each alone, so one conflict stays one
                 self._retry_alone(a.job)
-            return
+            return True
         except Exception as exc:
             for subject in group.state:
                 self.cache.pop(subject, None)
             for a in accepted:
                 a.job.future.set_exception(exc)
-            return
+            return True
         for aggregate in group.state.values():
             self._remember(aggregate)
         offset = 0
@@ -265,6 +315,7 @@ class GroupWriter:
                     )
                 )
             )
+        return True
 
     def _retry_alone(self, job: Job) -> None:
         try:

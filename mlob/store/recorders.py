@@ -15,12 +15,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import (
-    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from mlob.store.chain import GENESIS, link, utc_text
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
@@ -78,6 +77,10 @@ class IndexQueries:
 
     def streams_created_as(self, event_types: Sequence[str]) -> list[UUID]:
         """Streams whose first event has one of ``event_types``, oldest first."""
+        raise NotImplementedError
+
+    def select_after(self, known: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        """For each (stream, version): the stream's events after that version, in one query."""
         raise NotImplementedError
 
     def log_rejection(self, rejection: dict[str, Any]) -> None:
@@ -219,6 +222,19 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             ends.append(IndexRecord.from_row(dict(rows[0])) if rows else None)
         return ends[0], ends[1]
 
+    def select_after(self, known: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        if not known:
+            return []
+        values = ",".join("(?,?)" for _ in known)
+        rows = self._query(
+            f"WITH c(id, v) AS (VALUES {values}) SELECT e.originator_id, e.originator_version, "
+            f"e.topic, e.state FROM {self.events_table_name} e JOIN c "
+            "ON e.originator_id = c.id AND e.originator_version > c.v "
+            "ORDER BY e.originator_id, e.originator_version",
+            [x for subject, version in known for x in (subject.hex, version)],
+        )
+        return [StoredEvent(UUID(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
+
     def streams_created_as(self, event_types: Sequence[str]) -> list[UUID]:
         marks = ",".join("?" * len(event_types))
         rows = self._query(
@@ -275,6 +291,47 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         self.messages_table = SQL("{}.{}").format(schema, Identifier("mlob_messages"))
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.rejections_table = SQL("{}.{}").format(schema, Identifier("mlob_rejections"))
+        # Statements composed once: psycopg then caches and prepares them.
+        self.sql_seen_messages = (
+            SQL("SELECT message_id FROM {} WHERE message_id = ANY(%s)")
+            .format(self.messages_table)
+            .as_string(None)
+        )
+        self.sql_chain_head = (
+            SQL("SELECT hash FROM {} ORDER BY position DESC LIMIT 1")
+            .format(self.index_table)
+            .as_string(None)
+        )
+        self.sql_copy_index = (
+            SQL("COPY {} (" + INDEX_COLUMNS + ") FROM STDIN")
+            .format(self.index_table)
+            .as_string(None)
+        )
+        self.sql_copy_events = (
+            SQL("COPY {} (originator_id, originator_version, topic, state) FROM STDIN")
+            .format(self.events_table)
+            .as_string(None)
+        )
+        self.sql_last_id = (
+            SQL("SELECT currval(pg_get_serial_sequence({}, 'notification_id')) AS last")
+            .format(Literal(f"{self.datastore.schema}.{self.events_table_name}"))
+            .as_string(None)
+        )
+        self.sql_select_after = (
+            SQL(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM unnest(%s::uuid[], %s::bigint[]) AS c(id, v) JOIN {} e "
+                "ON e.originator_id = c.id AND e.originator_version > c.v "
+                "ORDER BY e.originator_id, e.originator_version"
+            )
+            .format(self.events_table)
+            .as_string(None)
+        )
+        self.sql_copy_messages = (
+            SQL("COPY {} (message_id, digest, first_position) FROM STDIN")
+            .format(self.messages_table)
+            .as_string(None)
+        )
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -321,56 +378,57 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
             if messages:
-                curs.execute(
-                    SQL("SELECT message_id FROM {} WHERE message_id = ANY(%s)").format(
-                        self.messages_table
-                    ),
-                    ([m for m, _ in messages],),
-                )
+                curs.execute(self.sql_seen_messages, ([m for m, _ in messages],))
                 seen = [r["message_id"] for r in curs.fetchall()]
                 if seen:
                     raise DuplicateMessage(sorted(seen))
             self._notify_channel(curs)
-            PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
-            positions = list(self._fetch_ids_after_insert_events(curs, stored_events) or [])
-            curs.execute(
-                SQL("SELECT hash FROM {} ORDER BY position DESC LIMIT 1").format(self.index_table)
-            )
+            # COPY the events; under the EXCLUSIVE lock no one else draws from the sequence,
+            # so they get consecutive notification ids in row order.
+            with curs.copy(self.sql_copy_events) as copy:
+                for stored in stored_events:
+                    copy.write_row(
+                        (
+                            stored.originator_id,
+                            stored.originator_version,
+                            stored.topic,
+                            stored.state,
+                        )
+                    )
+            curs.execute(self.sql_last_id)
+            last = curs.fetchone()["last"]  # type: ignore[index]
+            positions = list(range(last - len(stored_events) + 1, last + 1))
+            curs.execute(self.sql_chain_head)
             head = curs.fetchone()
             previous = bytes(head["hash"]) if head else GENESIS
-            curs.executemany(
-                SQL(
-                    "INSERT INTO {} (" + INDEX_COLUMNS + ") VALUES "
-                    "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
-                ).format(self.index_table),
-                [
-                    (
-                        position,
-                        e.stream_id,
-                        e.version,
-                        e.event_type,
-                        e.occurred_at,
-                        e.recorded_at,
-                        e.actor_org,
-                        e.actor_role,
-                        e.actor_person,
-                        e.authority,
-                        list(e.regions),
-                        e.classification,
-                        e.exercise,
-                        e.message_id,
-                        e.correlation_id,
-                        e.causation_id,
-                        digest,
+            # COPY: the fastest way in for many rows at once.
+            with curs.copy(self.sql_copy_index) as copy:
+                for position, e, digest in _chain(previous, stored_events, positions, index):
+                    copy.write_row(
+                        (
+                            position,
+                            e.stream_id,
+                            e.version,
+                            e.event_type,
+                            e.occurred_at,
+                            e.recorded_at,
+                            e.actor_org,
+                            e.actor_role,
+                            e.actor_person,
+                            e.authority,
+                            list(e.regions),
+                            e.classification,
+                            e.exercise,
+                            e.message_id,
+                            e.correlation_id,
+                            e.causation_id,
+                            digest,
+                        )
                     )
-                    for position, e, digest in _chain(previous, stored_events, positions, index)
-                ],
-            )
             if messages:
-                curs.executemany(
-                    SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self.messages_table),
-                    [(mid, digest, positions[0]) for mid, digest in messages],
-                )
+                with curs.copy(self.sql_copy_messages) as copy:
+                    for mid, digest in messages:
+                        copy.write_row((mid, digest, positions[0]))
         return positions
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
@@ -420,6 +478,15 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             )
             ends.append(IndexRecord.from_row(rows[0]) if rows else None)
         return ends[0], ends[1]
+
+    def select_after(self, known: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        if not known:
+            return []
+        rows = self._query(self.sql_select_after, ([k[0] for k in known], [k[1] for k in known]))
+        return [
+            StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+            for r in rows
+        ]
 
     def streams_created_as(self, event_types: Sequence[str]) -> list[UUID]:
         rows = self._query(

@@ -1,0 +1,288 @@
+"""mlob's write benchmark: one command (bench/run.sh) prints figures and how they were made.
+
+Runs, in one go and on one PostgreSQL: the baselines (raw psycopg INSERT+COMMIT with 32
+connections; the eventsourcing library at 1 and 100 events per save; a bare FastAPI POST), then
+mlob with wrk (single events, batches of 100) and an open-loop generator at 600 events/s for
+p99. The event mix is 30% new incidents and 70% situation reports on existing incidents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+HOST, PORT, USER, DB = "127.0.0.1", "5432", "postgres", "test"
+DSN = f"host={HOST} port={PORT} user={USER} dbname={DB}"
+DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+
+
+def sh(*args: str) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
+
+
+def fresh_schema(name: str) -> None:
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{name}"')
+
+
+def header() -> dict[str, object]:
+    with psycopg.connect(DSN) as conn:
+        settings = {
+            name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
+            for name in (
+                "server_version",
+                "synchronous_commit",
+                "fsync",
+                "wal_sync_method",
+                "shared_buffers",
+            )
+        }
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+        "dirty": bool(sh("git", "-C", str(ROOT), "status", "--porcelain")),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores, {cpu}, "
+        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB",
+        "python": platform.python_version(),
+        "postgres": settings,
+        "server": f"mlob serve --workers {WORKERS} (uvicorn, uvloop, httptools)",
+        "wrk": f"-t2 -c{CONNECTIONS} -d{DURATION}s",
+    }
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        cmd,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wrk(url: str, script: Path) -> dict[str, float]:
+    out = sh(
+        "wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(script), url
+    )
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    lat = dict(re.findall(r"\s+(50|99)\.000%\s+([\d.]+\w+)", out))
+    return {
+        "requests_per_s": round(rps),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "p50": lat.get("50", "?"),
+        "p99": lat.get("99", "?"),
+    }  # type: ignore[dict-item]
+
+
+def lua(token: str, incidents: list[str], batch: int, run: int) -> Path:
+    occurred = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    text = (
+        Path(__file__)
+        .with_name("mix.lua.in")
+        .read_text()
+        .replace("@TOKEN@", token)
+        .replace("@RUN@", str(run))
+        .replace("@OCCURRED@", occurred)
+        .replace("@BATCH@", str(batch))
+        .replace("@INCIDENTS@", ", ".join(f'"{i}"' for i in incidents))
+    )
+    path = Path(f"/tmp/mlob-bench-{batch}-{run}.lua")
+    path.write_text(text)
+    return path
+
+
+def seed(url: str, token: str, count: int = 500) -> list[str]:
+    ids = [str(uuid4()) for _ in range(count)]
+    occurred = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    for start_at in range(0, count, 100):
+        items = [
+            {
+                "type": "incident.opened",
+                "subject": i,
+                "message_id": f"seed-{i}",
+                "occurred_at": occurred,
+                "data": {"title": "seeded", "regions": ["VR08"], "grip": "2"},
+            }
+            for i in ids[start_at : start_at + 100]
+        ]
+        req = urllib.request.Request(
+            f"{url}/v1/events",
+            data=json.dumps({"items": items}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(req, timeout=60).read()
+    return ids
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is missing (apt-get install wrk)")
+    results: dict[str, object] = {"run": header()}
+    print(json.dumps(results["run"], indent=1), flush=True)
+
+    fresh_schema("bench_baselines")
+    base = subprocess.run(
+        [
+            PY,
+            str(ROOT / "bench/baselines.py"),
+            DSN + " options=-csearch_path=bench_baselines",
+            "bench_baselines",
+            HOST,
+            PORT,
+            USER,
+            DB,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    baselines = [json.loads(line) for line in base.stdout.splitlines() if line.startswith("{")]
+    results["baselines"] = baselines
+    for b in baselines:
+        print(json.dumps(b), flush=True)
+
+    bare = start(
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--port",
+            "8791",
+            "--workers",
+            str(WORKERS),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+        ],
+        {},
+    )
+    try:
+        wait_for("http://127.0.0.1:8791/docs")
+        results["bare_fastapi"] = wrk("http://127.0.0.1:8791", lua("x", [str(uuid4())], 1, 1))
+        print("bare FastAPI POST:", json.dumps(results["bare_fastapi"]), flush=True)
+    finally:
+        stop(bare)
+
+    fresh_schema("bench_mlob")
+    env = {"MLOB_DATABASE_URL": f"postgresql://{USER}@{HOST}:{PORT}/{DB}?schema=bench_mlob"}
+    issued = subprocess.run(
+        [PY, "-m", "mlob.cli", "tokens", "issue", "--org", "VR08", "--role", "operator"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        check=True,
+    )
+    token = issued.stdout.strip().splitlines()[-1]
+    server = start(
+        [
+            PY,
+            "-m",
+            "mlob.cli",
+            "serve",
+            "--port",
+            "8790",
+            "--workers",
+            str(WORKERS),
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
+    try:
+        wait_for("http://127.0.0.1:8790/health")
+        url = "http://127.0.0.1:8790"
+        incidents = seed(url, token)
+        single = wrk(url, lua(token, incidents, 1, 2))
+        single["events_per_s"] = single["requests_per_s"]
+        results["mlob_single"] = single
+        print("mlob single events:", json.dumps(single), flush=True)
+        batch = wrk(url, lua(token, incidents, 100, 3))
+        batch["events_per_s"] = batch["requests_per_s"] * 100
+        results["mlob_batch100"] = batch
+        print("mlob batches of 100:", json.dumps(batch), flush=True)
+        ids_file = Path("/tmp/mlob-bench-incidents.json")
+        ids_file.write_text(json.dumps(incidents))
+        gen = subprocess.run(
+            [PY, str(ROOT / "bench/loadgen.py"), url, token, "600", str(DURATION), str(ids_file)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results["mlob_at_600"] = json.loads(gen.stdout.strip().splitlines()[-1])
+        print("mlob at 600 events/s offered:", json.dumps(results["mlob_at_600"]), flush=True)
+    finally:
+        stop(server)
+
+    lib1 = next(b["events_per_s"] for b in baselines if "1 event" in b["baseline"])
+    lib100 = next(b["events_per_s"] for b in baselines if "100 events" in b["baseline"])
+    summary = {
+        "single_events_per_s": results["mlob_single"]["events_per_s"],  # type: ignore[index]
+        "single_vs_library_1_per_save": round(results["mlob_single"]["events_per_s"] / lib1, 2),  # type: ignore[index]
+        "batch100_events_per_s": results["mlob_batch100"]["events_per_s"],  # type: ignore[index]
+        "batch100_vs_library_100_per_save": round(
+            results["mlob_batch100"]["events_per_s"] / lib100, 2
+        ),  # type: ignore[index]
+        "p99_ms_at_600": results["mlob_at_600"]["p99_ms"],  # type: ignore[index]
+    }
+    results["summary"] = summary
+    print("summary:", json.dumps(summary), flush=True)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=1))
+    print(f"written {out / 'latest.json'}; reproduce with: bash bench/run.sh", flush=True)
+
+
+if __name__ == "__main__":
+    main()

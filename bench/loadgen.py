@@ -1,0 +1,108 @@
+"""Open-loop load at a fixed offered rate, in its own process: latency is measured from each
+request's scheduled time (no coordinated omission). Prints one JSON line.
+
+    python bench/loadgen.py URL TOKEN RATE SECONDS INCIDENTS_FILE
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+
+def body(incidents: list[str], occurred: str) -> bytes:
+    if random.random() < 0.3:
+        doc = {
+            "type": "incident.opened",
+            "subject": str(uuid4()),
+            "message_id": str(uuid4()),
+            "occurred_at": occurred,
+            "data": {"title": "bench incident", "regions": ["VR08"], "grip": "1"},
+        }
+    else:
+        doc = {
+            "type": "incident.situation_reported",
+            "subject": random.choice(incidents),
+            "message_id": str(uuid4()),
+            "occurred_at": occurred,
+            "data": {"summary": "water level report"},
+        }
+    return json.dumps(doc).encode()
+
+
+async def main(url: str, token: str, rate: float, seconds: float, incidents: list[str]) -> None:
+    parts = urlsplit(url)
+    occurred = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(64):
+        idle.put_nowait(await asyncio.open_connection(parts.hostname, parts.port))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def one(scheduled: float) -> None:
+        reader, writer = await idle.get()
+        payload = body(incidents, occurred)
+        writer.write(
+            b"POST /v1/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {token}\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        status_line = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        await reader.readexactly(length)
+        latencies.append(time.perf_counter() - scheduled)
+        status = int(status_line.split()[1])
+        statuses[status] = statuses.get(status, 0) + 1
+        idle.put_nowait((reader, writer))
+
+    tasks = []
+    start = time.perf_counter()
+    total = int(rate * seconds)
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
+
+    print(
+        json.dumps(
+            {
+                "offered_per_s": rate,
+                "achieved_per_s": round(total / elapsed),
+                "requests": total,
+                "statuses": statuses,
+                "p50_ms": pct(0.50),
+                "p90_ms": pct(0.90),
+                "p99_ms": pct(0.99),
+                "max_ms": pct(1.0),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    url, token, rate, seconds, incidents_file = sys.argv[1:6]
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    ids = json.loads(open(incidents_file).read())
+    asyncio.run(main(url, token, float(rate), float(seconds), ids))
