@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from api.commands import REGISTRY
 from api.errors import ApiError, error_responses
 from api.ports import MlobService, Principal, StoreUnavailable
-from api.posting import MAX_BATCH, Item, ItemRefused, post
+from api.posting import MAX_BATCH, Item, ItemRefused, plan
 from domain.access import ROLES
 from domain.capacity import Capacity
 from domain.envelope import Classification
@@ -204,7 +205,11 @@ def create_app(service: MlobService) -> FastAPI:
             ) from None
         items = posted.items if isinstance(posted, Batch) else [posted]
         try:
-            receipt = await run_in_threadpool(post, service, caller, items)
+            append = plan(caller, items)
+            # The writer thread answers through a future: no thread waits per request.
+            receipt = await asyncio.wrap_future(
+                service.record_later(append.messages, append.work, append.subjects)
+            )
         except ItemRefused as exc:
             item = items[exc.index] if exc.index < len(items) else None
             raise await _refused(

@@ -6,6 +6,7 @@ The composition root (``mlob``) hands ``create_app`` a concrete service; the API
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -84,6 +85,15 @@ class MlobService(HealthSource, Protocol):
     ) -> Receipt:
         """Run ``work`` on a unit of work and append what it triggered, atomically;
         ``subjects`` names the streams it will read (a hint for fetching them together)."""
+        ...
+
+    def record_later(
+        self,
+        messages: Sequence[Message],
+        work: Callable[[Any], Any],
+        subjects: Sequence[UUID] = (),
+    ) -> Future[Receipt]:
+        """As :meth:`record`, answering through a future (for async callers)."""
         ...
 
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:

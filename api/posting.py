@@ -4,7 +4,7 @@ hand the domain steps to the application service as one atomic append."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from uuid import UUID
@@ -148,35 +148,42 @@ def envelope_for(
     )
 
 
-def post(service: MlobService, principal: Principal, items: Sequence[Item]) -> Receipt:
-    """Record ``items`` atomically for ``principal``; raises ItemRefused or DomainError."""
+@dataclass(frozen=True)
+class Append:
+    """A validated post, ready for the application service."""
+
+    messages: list[Message]
+    work: Callable[[Work], None]
+    subjects: list[UUID]
+
+
+def plan(principal: Principal, items: Sequence[Item]) -> Append:
+    """Validate ``items`` and build the work that records them; raises ItemRefused."""
     if not items:
         raise ItemRefused(0, 422, "empty_batch", "post at least one item")
     if len(items) > MAX_BATCH:
         raise ItemRefused(MAX_BATCH, 413, "batch_too_large", f"at most {MAX_BATCH} items per post")
     prepared = prepare(items, principal)
     messages = [Message(p.item.message_id, digest(p.item)) for p in prepared]
-    threads: dict[UUID, tuple[str, str | None]] = {}
-
-    def step(unit: Work, p: Prepared) -> None:
-        subject = p.item.subject
-        if subject not in threads:
-            threads[subject] = unit.thread_of(subject)
-        first, last = threads[subject]
-        if not first and not p.event_type.creates:
-            raise ItemRefused(
-                p.index, 404, "unknown_subject", f"no {p.event_type.subject} {subject}"
-            )
-        first = first or p.item.message_id
-        # EDXL-RM threading: correlation = the first message, causation = the one answered.
-        envelope = envelope_for(p.item, principal, last, first)
-        p.event_type.handler(unit, envelope, subject, p.data, p.item.expected_version)
-        threads[subject] = (first, p.item.message_id)
 
     def work(unit: Work) -> None:
+        # Threads start afresh on every run: the writer may run the work again on fresh state.
+        threads: dict[UUID, tuple[str, str | None]] = {}
         for p in prepared:
             try:
-                step(unit, p)
+                subject = p.item.subject
+                if subject not in threads:
+                    threads[subject] = unit.thread_of(subject)
+                first, last = threads[subject]
+                if not first and not p.event_type.creates:
+                    raise ItemRefused(
+                        p.index, 404, "unknown_subject", f"no {p.event_type.subject} {subject}"
+                    )
+                first = first or p.item.message_id
+                # EDXL-RM threading: correlation = the first message, causation = the answered.
+                envelope = envelope_for(p.item, principal, last, first)
+                p.event_type.handler(unit, envelope, subject, p.data, p.item.expected_version)
+                threads[subject] = (first, p.item.message_id)
             except DomainError as exc:
                 raise ItemRefused(p.index, exc.status, exc.code, exc.reason, exc.source) from None
 
@@ -185,4 +192,10 @@ def post(service: MlobService, principal: Principal, items: Sequence[Item]) -> R
         for p in prepared
         if isinstance(getattr(p.data, "capacity_id", None), UUID)
     ]
-    return service.record(messages, work, subjects)
+    return Append(messages, work, subjects)
+
+
+def post(service: MlobService, principal: Principal, items: Sequence[Item]) -> Receipt:
+    """Record ``items`` atomically for ``principal``; raises ItemRefused or DomainError."""
+    append = plan(principal, items)
+    return service.record(append.messages, append.work, append.subjects)

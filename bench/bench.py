@@ -112,7 +112,7 @@ def wrk(url: str, script: Path) -> dict[str, float]:
     )
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    lat = dict(re.findall(r"\s+(50|99)\.000%\s+([\d.]+\w+)", out))
+    lat = dict(re.findall(r"\n\s+(50|99)%\s+([\d.]+\w+)", out))
     return {
         "requests_per_s": round(rps),
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
@@ -265,8 +265,8 @@ def main() -> None:
     finally:
         stop(server)
 
-    lib1 = next(b["events_per_s"] for b in baselines if "1 event" in b["baseline"])
-    lib100 = next(b["events_per_s"] for b in baselines if "100 events" in b["baseline"])
+    lib1 = next(b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 1 "))
+    lib100 = next(b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 100 "))
     summary = {
         "single_events_per_s": results["mlob_single"]["events_per_s"],  # type: ignore[index]
         "single_vs_library_1_per_save": round(results["mlob_single"]["events_per_s"] / lib1, 2),  # type: ignore[index]

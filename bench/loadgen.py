@@ -104,5 +104,6 @@ if __name__ == "__main__":
         uvloop.install()
     except ImportError:
         pass
-    ids = json.loads(open(incidents_file).read())
+    with open(incidents_file) as f:
+        ids = json.load(f)
     asyncio.run(main(url, token, float(rate), float(seconds), ids))

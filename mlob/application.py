@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -143,14 +144,27 @@ class MlobApplication(Application[UUID]):
         """Run ``work`` and append what it triggered, atomically, grouped with concurrent
         appends into one transaction (see :mod:`mlob.writer`). ``subjects`` are the streams
         the work will read, if known, so the group can fetch them at once."""
+        return self.record_later(messages, work, subjects).result()
+
+    def record_later(
+        self,
+        messages: Sequence[Message],
+        work: Callable[[Any], Any],
+        subjects: Sequence[UUID] = (),
+    ) -> Future[Receipt]:
         if not self.group_commit:
-            return self.record_direct(messages, work)
+            answer: Future[Receipt] = Future()
+            try:
+                answer.set_result(self.record_direct(messages, work))
+            except Exception as exc:
+                answer.set_exception(exc)
+            return answer
         with self._writer_lock:
             if self._writer is None:
                 from mlob.writer import GroupWriter
 
                 self._writer = GroupWriter(self)
-        return self._writer.submit(messages, work, subjects)
+        return self._writer.submit_later(messages, work, subjects)
 
     def close(self) -> None:
         if self._writer is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import psycopg
 from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI
@@ -41,7 +43,13 @@ def open_application(settings: Settings) -> MlobApplication:
         raise StartupError(f"cannot open the store {store.describe()}: {first_line(exc)}") from None
 
 
+#: How often (s) Python lets another thread take the GIL. The default 5 ms makes a request
+#: wait behind the writer thread (or the writer behind the event loop); 1 ms keeps latency low.
+SWITCH_INTERVAL = 0.001
+
+
 def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
+    sys.setswitchinterval(SWITCH_INTERVAL)
     service = Service(open_application(settings))
     return create_app(service), service
 

@@ -8,6 +8,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from threading import Lock
 from typing import Any, TypeVar
@@ -107,6 +108,26 @@ class Service:
         subjects: Sequence[UUID] = (),
     ) -> Receipt:
         return self.app.record(messages, work, subjects)
+
+    def record_later(
+        self,
+        messages: Sequence[Message],
+        work: Callable[[Any], Any],
+        subjects: Sequence[UUID] = (),
+    ) -> Future[Receipt]:
+        answer: Future[Receipt] = Future()
+
+        def settle(done: Future[Receipt]) -> None:
+            exc = done.exception()
+            if exc is None:
+                answer.set_result(done.result())
+            elif isinstance(exc, STORE_ERRORS):
+                answer.set_exception(StoreUnavailable(first_line(exc)))
+            else:
+                answer.set_exception(exc)
+
+        self.app.record_later(messages, work, subjects).add_done_callback(settle)
+        return answer
 
     @store_errors_as_unavailable
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:

@@ -154,12 +154,12 @@ class GroupWriter:
 
     # --- used by request threads --------------------------------------------------------------
 
-    def submit(
+    def submit_later(
         self, messages: Sequence[Message], work: Callable[[Any], Any], subjects: Sequence[UUID] = ()
-    ) -> Receipt:
+    ) -> Future[Receipt]:
         job = Job(messages, work, subjects)
         self.jobs.put(job)
-        return job.future.result()
+        return job.future
 
     def close(self) -> None:
         self.jobs.put(None)
