@@ -58,7 +58,7 @@ def header() -> dict[str, object]:
     cpu = next(
         (
             line.split(":", 1)[1].strip()
-            for line in open("/proc/cpuinfo")
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
             if line.startswith("model name")
         ),
         platform.processor(),
@@ -265,8 +265,12 @@ def main() -> None:
     finally:
         stop(server)
 
-    lib1 = next(b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 1 "))
-    lib100 = next(b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 100 "))
+    lib1 = next(
+        b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 1 ")
+    )
+    lib100 = next(
+        b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 100 ")
+    )
     summary = {
         "single_events_per_s": results["mlob_single"]["events_per_s"],  # type: ignore[index]
         "single_vs_library_1_per_save": round(results["mlob_single"]["events_per_s"] / lib1, 2),  # type: ignore[index]

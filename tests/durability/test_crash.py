@@ -1,0 +1,223 @@
+"""Nothing acknowledged is lost: SIGKILL the server during a burst, and stop PostgreSQL with
+``pg_ctl stop -m immediate`` during a burst. Real server processes, real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import psycopg
+import pytest
+
+from mlob.application import MlobApplication
+from tests.conftest import IN_CI, POSTGRES_URL, _dsn, postgres_config
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.postgres
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, schema: str) -> None:
+        base = POSTGRES_URL.split("?")[0]
+        self.env = {**os.environ, "MLOB_DATABASE_URL": f"{base}?schema={schema}"}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def token(self) -> str:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mlob.cli",
+                "tokens",
+                "issue",
+                "--org",
+                "VR08",
+                "--role",
+                "operator",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return out.stdout.strip().splitlines()[-1]
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mlob.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+
+
+def burst(
+    server: Server,
+    token: str,
+    stop: threading.Event,
+    acked: list[str],
+    statuses: dict[int, int],
+    threads: int = 8,
+) -> list[threading.Thread]:
+    def run() -> None:
+        with httpx.Client(
+            base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}
+        ) as client:
+            while not stop.is_set():
+                message_id = str(uuid4())
+                body = {
+                    "type": "incident.opened",
+                    "subject": str(uuid4()),
+                    "message_id": message_id,
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                    "data": {"title": "burst", "regions": ["VR08"], "grip": "1"},
+                }
+                try:
+                    response = client.post("/v1/events", json=body)
+                except httpx.HTTPError:
+                    statuses[0] = statuses.get(0, 0) + 1
+                    time.sleep(0.05)
+                    continue
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                if response.status_code == 201:
+                    acked.append(message_id)
+
+    workers = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    return workers
+
+
+def recorded(schema: str, message_ids: list[str]) -> set[str]:
+    app = MlobApplication(postgres_config(schema))
+    try:
+        return set(app.index.messages(message_ids))
+    finally:
+        app.close()
+
+
+def test_sigkill_during_a_burst_loses_nothing_acknowledged(pg_schema: str) -> None:
+    server = Server(pg_schema)
+    token = server.token()
+    server.start()
+    stop, acked, statuses = threading.Event(), [], {}
+    workers = burst(server, token, stop, acked, statuses)
+    time.sleep(2.0)
+    server.kill()
+    time.sleep(0.5)
+    stop.set()
+    for w in workers:
+        w.join(timeout=15)
+    assert len(acked) > 50, statuses
+    assert recorded(pg_schema, acked) == set(acked)
+    server.start()  # and it comes back on the same store
+    try:
+        assert httpx.get(f"{server.url}/health").json()["last_position"] >= len(acked)
+    finally:
+        server.stop()
+
+
+def pg_ctl(action: str, *extra: str) -> None:
+    version = os.listdir("/etc/postgresql")[0]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *extra],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+
+
+def pg_up() -> bool:
+    try:
+        with psycopg.connect(_dsn(), connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.mark.skipif(
+    not (IN_CI or os.environ.get("MLOB_TEST_PG_RESTART")),
+    reason="stops the shared PostgreSQL cluster: runs in CI or with MLOB_TEST_PG_RESTART=1",
+)
+def test_postgres_stopped_immediately_during_a_burst(pg_schema: str) -> None:
+    if not os.path.isdir("/etc/postgresql") or os.geteuid() != 0:
+        pytest.fail("this test needs a local Debian PostgreSQL cluster and root")
+    server = Server(pg_schema)
+    token = server.token()
+    server.start()
+    stop, acked, statuses = threading.Event(), [], {}
+    workers = burst(server, token, stop, acked, statuses)
+    try:
+        time.sleep(1.5)
+        before_outage = len(acked)
+        pg_ctl("stop", "--", "-m", "immediate")
+        time.sleep(3.0)
+        during = dict(statuses)
+        pg_ctl("start")
+        deadline = time.time() + 30
+        while not pg_up() and time.time() < deadline:
+            time.sleep(0.5)
+        recovered_from = len(acked)
+        deadline = time.time() + 30
+        while len(acked) < recovered_from + 20 and time.time() < deadline:
+            time.sleep(0.2)  # the server recovers by itself: new posts succeed again
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(timeout=15)
+        if not pg_up():
+            pg_ctl("start")
+        server.stop()
+    assert before_outage > 10
+    assert during.get(503, 0) > 0, during
+    assert statuses.get(500, 0) == 0, statuses
+    assert len(acked) >= recovered_from + 20, statuses
+    assert recorded(pg_schema, acked) == set(acked)
