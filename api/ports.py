@@ -104,6 +104,10 @@ class MlobService(HealthSource, Protocol):
 
     def authenticate(self, token: str) -> Principal | None: ...
 
+    def recent_principal(self, token: str) -> Principal | None:
+        """The principal of a token seen valid moments ago, from memory only (no I/O)."""
+        ...
+
     def issue_token(
         self,
         by: Principal,

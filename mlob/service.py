@@ -135,13 +135,19 @@ class Service:
 
     # --- tokens ----------------------------------------------------------------------------
 
+    def recent_principal(self, token: str) -> Principal | None:
+        with self._lock:
+            cached = self._token_cache.get(token)
+        if cached and time.monotonic() - cached[0] < TOKEN_CACHE_SECONDS:
+            return cached[1]
+        return None
+
     @store_errors_as_unavailable
     def authenticate(self, token: str) -> Principal | None:
         now = time.monotonic()
-        with self._lock:
-            cached = self._token_cache.get(token)
-        if cached and now - cached[0] < TOKEN_CACHE_SECONDS:
-            return cached[1]
+        recent = self.recent_principal(token)
+        if recent is not None:
+            return recent
         parsed = parse_token(token)
         if parsed is None:
             return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -86,6 +86,8 @@ def test_event_data_types_survive(app: MlobApplication) -> None:
     assert event.amount == Decimal("12.50") and isinstance(event.amount, Decimal)
     assert event.due == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
     assert event.tags == ("a", "b")
+    assert isinstance(event.ref, UUID)
+    assert isinstance(event.envelope.classification, Classification)
     assert app.load(Ledger, ledger.id).total == Decimal("12.50")
 
 
