@@ -28,6 +28,9 @@ REJECTION_COLUMNS = (
     "at, org, role, person, event_type, subject, message_id, item_index, status, code, reason, "
     "source"
 )
+#: Appends of more events than this are written with COPY, fewer with one pipelined flight.
+COPY_FROM = 64
+
 INDEX_COLUMNS = (
     "position, stream_id, version, event_type, occurred_at, recorded_at, actor_org, actor_role, "
     "actor_person, authority, regions, classification, exercise, message_id, correlation_id, "
@@ -327,6 +330,37 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             .format(self.events_table)
             .as_string(None)
         )
+        sequence = Literal(f"{self.datastore.schema}.{self.events_table_name}")
+        # Under the lock, in one round trip: positions for the new events (drawn in commit
+        # order), the chain head, and which of the message ids were recorded before.
+        self.sql_prelude = (
+            SQL(
+                "SELECT array(SELECT nextval(pg_get_serial_sequence({}, 'notification_id')) "
+                "FROM generate_series(1, %s)) AS ids, "
+                "(SELECT hash FROM {} ORDER BY position DESC LIMIT 1) AS head, "
+                "array(SELECT message_id FROM {} WHERE message_id = ANY(%s)) AS seen"
+            )
+            .format(sequence, self.index_table, self.messages_table)
+            .as_string(None)
+        )
+        self.sql_insert_event = (
+            SQL(
+                "INSERT INTO {} (originator_id, originator_version, topic, state, "
+                "notification_id) VALUES (%s, %s, %s, %s, %s)"
+            )
+            .format(self.events_table)
+            .as_string(None)
+        )
+        self.sql_insert_index = (
+            SQL("INSERT INTO {} (" + INDEX_COLUMNS + ") VALUES (" + ", ".join(["%s"] * 17) + ")")
+            .format(self.index_table)
+            .as_string(None)
+        )
+        self.sql_insert_message = (
+            SQL("INSERT INTO {} (message_id, digest, first_position) VALUES (%s, %s, %s)")
+            .format(self.messages_table)
+            .as_string(None)
+        )
         self.sql_copy_messages = (
             SQL("COPY {} (message_id, digest, first_position) FROM STDIN")
             .format(self.messages_table)
@@ -375,16 +409,96 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         # message log to tell, and the caller handles that (see MlobApplication.execute).
         if not stored_events:
             return []
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+        with self.datastore.get_connection() as conn:
+            if len(stored_events) > COPY_FROM:
+                return self._insert_copy(conn, stored_events, index, messages)
+            return self._insert_pipelined(conn, stored_events, index, messages)
+
+    def _lock_and_check(self, curs: Any, messages: Sequence[tuple[str, str]]) -> None:
+        self._lock_table(curs)
+        if messages:
+            curs.execute(self.sql_seen_messages, ([m for m, _ in messages],))
+            seen = [r["message_id"] for r in curs.fetchall()]
+            if seen:
+                raise DuplicateMessage(sorted(seen))
+
+    @staticmethod
+    def _index_row(position: int, e: IndexEntry, digest: bytes) -> tuple[Any, ...]:
+        return (
+            position,
+            e.stream_id,
+            e.version,
+            e.event_type,
+            e.occurred_at,
+            e.recorded_at,
+            e.actor_org,
+            e.actor_role,
+            e.actor_person,
+            e.authority,
+            list(e.regions),
+            e.classification,
+            e.exercise,
+            e.message_id,
+            e.correlation_id,
+            e.causation_id,
+            digest,
+        )
+
+    def _insert_pipelined(
+        self,
+        conn: Any,
+        stored_events: Sequence[StoredEvent],
+        index: Sequence[IndexEntry],
+        messages: Sequence[tuple[str, str]],
+    ) -> list[int]:
+        """Few events: two round trips. The positions are drawn from the sequence under the
+        lock (so they follow commit order), then everything is sent in one flight."""
+        positions: list[int] = []
+        # A Python error before the sync must roll back, so nothing here swallows it.
+        with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
-            if messages:
-                curs.execute(self.sql_seen_messages, ([m for m, _ in messages],))
-                seen = [r["message_id"] for r in curs.fetchall()]
-                if seen:
-                    raise DuplicateMessage(sorted(seen))
+            curs.execute(self.sql_prelude, (len(stored_events), [m for m, _ in messages]))
+            prelude = curs.fetchone()
+            if prelude["seen"]:
+                raise DuplicateMessage(sorted(prelude["seen"]))
+            positions = list(prelude["ids"])
+            previous = bytes(prelude["head"]) if prelude["head"] else GENESIS
             self._notify_channel(curs)
-            # COPY the events; under the EXCLUSIVE lock no one else draws from the sequence,
-            # so they get consecutive notification ids in row order.
+            curs.executemany(
+                self.sql_insert_event,
+                [
+                    (s.originator_id, s.originator_version, s.topic, s.state, p)
+                    for s, p in zip(stored_events, positions, strict=True)
+                ],
+            )
+            curs.executemany(
+                self.sql_insert_index,
+                [
+                    self._index_row(p, e, d)
+                    for p, e, d in _chain(previous, stored_events, positions, index)
+                ],
+            )
+            if messages:
+                curs.executemany(
+                    self.sql_insert_message,
+                    [(mid, digest, positions[0]) for mid, digest in messages],
+                )
+            pipeline.sync()  # constraint violations surface here, not at commit
+        return positions
+
+    def _insert_copy(
+        self,
+        conn: Any,
+        stored_events: Sequence[StoredEvent],
+        index: Sequence[IndexEntry],
+        messages: Sequence[tuple[str, str]],
+    ) -> list[int]:
+        """Many events: COPY, the fastest way in for many rows at once."""
+        with conn.transaction(), conn.cursor() as curs:
+            self._lock_and_check(curs, messages)
+            self._notify_channel(curs)
+            # Under the EXCLUSIVE lock no one else draws from the sequence, so the copied
+            # events get consecutive notification ids in row order.
             with curs.copy(self.sql_copy_events) as copy:
                 for stored in stored_events:
                     copy.write_row(
@@ -396,35 +510,14 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                         )
                     )
             curs.execute(self.sql_last_id)
-            last = curs.fetchone()["last"]  # type: ignore[index]
+            last = curs.fetchone()["last"]
             positions = list(range(last - len(stored_events) + 1, last + 1))
             curs.execute(self.sql_chain_head)
             head = curs.fetchone()
             previous = bytes(head["hash"]) if head else GENESIS
-            # COPY: the fastest way in for many rows at once.
             with curs.copy(self.sql_copy_index) as copy:
                 for position, e, digest in _chain(previous, stored_events, positions, index):
-                    copy.write_row(
-                        (
-                            position,
-                            e.stream_id,
-                            e.version,
-                            e.event_type,
-                            e.occurred_at,
-                            e.recorded_at,
-                            e.actor_org,
-                            e.actor_role,
-                            e.actor_person,
-                            e.authority,
-                            list(e.regions),
-                            e.classification,
-                            e.exercise,
-                            e.message_id,
-                            e.correlation_id,
-                            e.causation_id,
-                            digest,
-                        )
-                    )
+                    copy.write_row(self._index_row(position, e, digest))
             if messages:
                 with curs.copy(self.sql_copy_messages) as copy:
                     for mid, digest in messages:
