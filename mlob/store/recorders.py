@@ -38,6 +38,12 @@ INDEX_COLUMNS = (
 )
 
 
+def _sql(template: Any, *parts: Any) -> str:
+    """Compose a statement once, so psycopg can cache and prepare it."""
+    statement = template if isinstance(template, SQL) else SQL(template)
+    return statement.format(*parts).as_string(None)
+
+
 def _chain(
     previous: bytes,
     stored_events: Sequence[StoredEvent],
@@ -294,77 +300,62 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         self.messages_table = SQL("{}.{}").format(schema, Identifier("mlob_messages"))
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.rejections_table = SQL("{}.{}").format(schema, Identifier("mlob_rejections"))
-        # Statements composed once: psycopg then caches and prepares them.
-        self.sql_seen_messages = (
-            SQL("SELECT message_id FROM {} WHERE message_id = ANY(%s)")
-            .format(self.messages_table)
-            .as_string(None)
-        )
-        self.sql_chain_head = (
-            SQL("SELECT hash FROM {} ORDER BY position DESC LIMIT 1")
-            .format(self.index_table)
-            .as_string(None)
-        )
-        self.sql_copy_index = (
-            SQL("COPY {} (" + INDEX_COLUMNS + ") FROM STDIN")
-            .format(self.index_table)
-            .as_string(None)
-        )
-        self.sql_copy_events = (
-            SQL("COPY {} (originator_id, originator_version, topic, state) FROM STDIN")
-            .format(self.events_table)
-            .as_string(None)
-        )
-        self.sql_last_id = (
-            SQL("SELECT currval(pg_get_serial_sequence({}, 'notification_id')) AS last")
-            .format(Literal(f"{self.datastore.schema}.{self.events_table_name}"))
-            .as_string(None)
-        )
-        self.sql_select_after = (
-            SQL(
-                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                "FROM unnest(%s::uuid[], %s::bigint[]) AS c(id, v) JOIN {} e "
-                "ON e.originator_id = c.id AND e.originator_version > c.v "
-                "ORDER BY e.originator_id, e.originator_version"
-            )
-            .format(self.events_table)
-            .as_string(None)
-        )
         sequence = Literal(f"{self.datastore.schema}.{self.events_table_name}")
+        # Statements composed once: psycopg then caches and prepares them.
+        self.sql_seen_messages = _sql(
+            "SELECT message_id FROM {} WHERE message_id = ANY(%s)",
+            self.messages_table,
+        )
+        self.sql_chain_head = _sql(
+            "SELECT hash FROM {} ORDER BY position DESC LIMIT 1",
+            self.index_table,
+        )
+        self.sql_copy_index = _sql(
+            "COPY {} (" + INDEX_COLUMNS + ") FROM STDIN",
+            self.index_table,
+        )
+        self.sql_copy_events = _sql(
+            "COPY {} (originator_id, originator_version, topic, state) FROM STDIN",
+            self.events_table,
+        )
+        self.sql_last_id = _sql(
+            "SELECT currval(pg_get_serial_sequence({}, 'notification_id')) AS last",
+            sequence,
+        )
+        self.sql_select_after = _sql(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM unnest(%s::uuid[], %s::bigint[]) AS c(id, v) JOIN {} e "
+            "ON e.originator_id = c.id AND e.originator_version > c.v "
+            "ORDER BY e.originator_id, e.originator_version",
+            self.events_table,
+        )
         # Under the lock, in one round trip: positions for the new events (drawn in commit
         # order), the chain head, and which of the message ids were recorded before.
-        self.sql_prelude = (
-            SQL(
-                "SELECT array(SELECT nextval(pg_get_serial_sequence({}, 'notification_id')) "
-                "FROM generate_series(1, %s)) AS ids, "
-                "(SELECT hash FROM {} ORDER BY position DESC LIMIT 1) AS head, "
-                "array(SELECT message_id FROM {} WHERE message_id = ANY(%s)) AS seen"
-            )
-            .format(sequence, self.index_table, self.messages_table)
-            .as_string(None)
+        self.sql_prelude = _sql(
+            "SELECT array(SELECT nextval(pg_get_serial_sequence({}, 'notification_id')) "
+            "FROM generate_series(1, %s)) AS ids, "
+            "(SELECT hash FROM {} ORDER BY position DESC LIMIT 1) AS head, "
+            "array(SELECT message_id FROM {} WHERE message_id = ANY(%s)) AS seen",
+            sequence,
+            self.index_table,
+            self.messages_table,
         )
-        self.sql_insert_event = (
-            SQL(
-                "INSERT INTO {} (originator_id, originator_version, topic, state, "
-                "notification_id) VALUES (%s, %s, %s, %s, %s)"
-            )
-            .format(self.events_table)
-            .as_string(None)
+        self.sql_insert_event = _sql(
+            "INSERT INTO {} (originator_id, originator_version, topic, state, "
+            "notification_id) VALUES (%s, %s, %s, %s, %s)",
+            self.events_table,
         )
-        self.sql_insert_index = (
-            SQL("INSERT INTO {} (" + INDEX_COLUMNS + ") VALUES (" + ", ".join(["%s"] * 17) + ")")
-            .format(self.index_table)
-            .as_string(None)
+        self.sql_insert_index = _sql(
+            "INSERT INTO {} (" + INDEX_COLUMNS + ") VALUES (" + ", ".join(["%s"] * 17) + ")",
+            self.index_table,
         )
-        self.sql_insert_message = (
-            SQL("INSERT INTO {} (message_id, digest, first_position) VALUES (%s, %s, %s)")
-            .format(self.messages_table)
-            .as_string(None)
+        self.sql_insert_message = _sql(
+            "INSERT INTO {} (message_id, digest, first_position) VALUES (%s, %s, %s)",
+            self.messages_table,
         )
-        self.sql_copy_messages = (
-            SQL("COPY {} (message_id, digest, first_position) FROM STDIN")
-            .format(self.messages_table)
-            .as_string(None)
+        self.sql_copy_messages = _sql(
+            "COPY {} (message_id, digest, first_position) FROM STDIN",
+            self.messages_table,
         )
         self.sql_create_statements.extend(
             [
