@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,7 +12,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from api.commands import REGISTRY
 from api.errors import ApiError, error_responses
@@ -67,7 +66,7 @@ class TokenIn(BaseModel):
     org: Annotated[str, Field(min_length=1, max_length=64)]
     role: Annotated[str, Field(min_length=1, max_length=32)]
     clearance: Classification = Classification.UNCLASSIFIED
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
     label: Annotated[str, Field(max_length=200)] = ""
 
 

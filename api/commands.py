@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.capacity import Capacity, CapacityClass
 from domain.envelope import Envelope
@@ -233,8 +232,8 @@ class Line(Data):
     effect: Text
     location: ShortText = ""
     municipality: ShortText | None = None
-    period_start: datetime | None = None
-    period_end: datetime | None = None
+    period_start: AwareDatetime | None = None
+    period_end: AwareDatetime | None = None
     armed: bool = False
     automatic_weapons: bool = False
 
@@ -537,7 +536,7 @@ class RequestArrived(Booking):
 
 @event_type("request.extended", "request", "Provider: extend a deployment", step=Step.EXTEND)
 class RequestExtended(Booking):
-    until: datetime
+    until: AwareDatetime
     reason: Text
 
     @classmethod
