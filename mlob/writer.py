@@ -94,14 +94,15 @@ class Group:
         self.missing: set[UUID] = set()
         self.accepted_events: dict[UUID, list[MlobAggregate.Event]] = {}
 
-    def fetch(self, subjects: Sequence[UUID]) -> None:
-        """Bring these streams up to date from the store, in one query."""
+    def fetch(self, subjects: Sequence[UUID], stored_after: list[Any] | None = None) -> None:
+        """Bring these streams up to date from the store, in one query (or from the events
+        ``stored_after`` their cached versions, when those were read already)."""
         wanted = [
             s for s in dict.fromkeys(subjects) if s not in self.state and s not in self.missing
         ]
         if not wanted:
             return
-        fresh = self.writer.fresh(wanted)
+        fresh = self.writer.fresh(wanted, stored_after)
         for subject in wanted:
             if subject in fresh:
                 self.state[subject] = fresh[subject]
@@ -167,12 +168,16 @@ class GroupWriter:
 
     # --- the writer thread ------------------------------------------------------------------
 
-    def fresh(self, subjects: Sequence[UUID]) -> dict[UUID, MlobAggregate]:
+    def fresh(
+        self, subjects: Sequence[UUID], stored_after: list[Any] | None = None
+    ) -> dict[UUID, MlobAggregate]:
         """The current state of these streams: cached aggregates fast-forwarded by whatever
         other processes recorded since, unknown ones built from the store, in one query."""
-        known = [(s, self.cache[s].version if s in self.cache else 0) for s in subjects]
+        known = self.known_versions(subjects)
         found: dict[UUID, MlobAggregate] = {s: self.cache[s] for s in subjects if s in self.cache}
-        for stored in self.app.recorder.select_after(known):
+        if stored_after is None:
+            stored_after = self.app.recorder.select_after(known)
+        for stored in stored_after:
             event = self.app.mapper.to_domain_event(stored)
             found[stored.originator_id] = cast(
                 MlobAggregate, event.mutate(found.get(stored.originator_id))
@@ -180,6 +185,9 @@ class GroupWriter:
         for aggregate in found.values():
             self._remember(aggregate)
         return found
+
+    def known_versions(self, subjects: Sequence[UUID]) -> list[tuple[UUID, int]]:
+        return [(s, self.cache[s].version if s in self.cache else 0) for s in subjects]
 
     def forget(self, subject: UUID) -> None:
         self.cache.pop(subject, None)
@@ -219,8 +227,12 @@ class GroupWriter:
             self.groups += 1
             self.grouped += len(jobs)
         group = Group(self)
-        group.fetch([s for job in jobs for s in job.subjects])
-        known = self.app.index.messages([m.message_id for j in jobs for m in j.messages])
+        subjects = list(dict.fromkeys(s for job in jobs for s in job.subjects))
+        # Both reads of the group at once: recorded message ids, and the streams it will use.
+        known, stored_after = self.app.index.prefetch(
+            [m.message_id for j in jobs for m in j.messages], self.known_versions(subjects)
+        )
+        group.fetch(subjects, stored_after)
         pending: dict[str, tuple[str, Job]] = {}
         followers: list[tuple[Job, Job]] = []
         accepted: list[Accepted] = []

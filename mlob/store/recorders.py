@@ -92,6 +92,12 @@ class IndexQueries:
         """For each (stream, version): the stream's events after that version, in one query."""
         raise NotImplementedError
 
+    def prefetch(
+        self, message_ids: Sequence[str], known: Sequence[tuple[UUID, int]]
+    ) -> tuple[dict[str, tuple[str, int]], list[StoredEvent]]:
+        """``messages(message_ids)`` and ``select_after(known)`` together."""
+        return self.messages(message_ids), self.select_after(known)
+
     def log_rejection(self, rejection: dict[str, Any]) -> None:
         """Keep a refused attempt; it never enters the event stream."""
         raise NotImplementedError
@@ -306,6 +312,10 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             "SELECT message_id FROM {} WHERE message_id = ANY(%s)",
             self.messages_table,
         )
+        self.sql_seen_digests = _sql(
+            "SELECT message_id, digest, first_position FROM {} WHERE message_id = ANY(%s)",
+            self.messages_table,
+        )
         self.sql_chain_head = _sql(
             "SELECT hash FROM {} ORDER BY position DESC LIMIT 1",
             self.index_table,
@@ -446,7 +456,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         lock (so they follow commit order), then everything is sent in one flight."""
         positions: list[int] = []
         # A Python error before the sync must roll back, so nothing here swallows it.
-        with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+        with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
             curs.execute(self.sql_prelude, (len(stored_events), [m for m, _ in messages]))
             prelude = curs.fetchone()
@@ -474,7 +484,8 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                     self.sql_insert_message,
                     [(mid, digest, positions[0]) for mid, digest in messages],
                 )
-            pipeline.sync()  # constraint violations surface here, not at commit
+            # The inserts travel with the COMMIT: a constraint violation surfaces as the
+            # IntegrityError of the commit, and nothing is written.
         return positions
 
     def _insert_copy(
@@ -571,6 +582,29 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
             for r in rows
         ]
+
+    def prefetch(
+        self, message_ids: Sequence[str], known: Sequence[tuple[UUID, int]]
+    ) -> tuple[dict[str, tuple[str, int]], list[StoredEvent]]:
+        """Both reads of a group in one round trip (pipeline mode)."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline(),
+            conn.cursor() as seen,
+            conn.cursor() as events,
+        ):
+            seen.execute(self.sql_seen_digests, (list(message_ids),))
+            events.execute(self.sql_select_after, ([k[0] for k in known], [k[1] for k in known]))
+            messages = {
+                r["message_id"]: (r["digest"], int(r["first_position"])) for r in seen.fetchall()
+            }
+            stored = [
+                StoredEvent(
+                    r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+                )
+                for r in events.fetchall()
+            ]
+        return messages, stored
 
     def streams_created_as(self, event_types: Sequence[str]) -> list[UUID]:
         rows = self._query(
