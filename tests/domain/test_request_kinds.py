@@ -35,6 +35,18 @@ def refused(exc: pytest.ExceptionInfo[DomainError], code: str, source_fragment: 
     assert source_fragment in exc.value.source, exc.value.source
 
 
+def approved_fire_request() -> AssistanceRequest:
+    """VR08's art. 51 request for pumps, through LOCC, granted by VR07."""
+    return granted(
+        through_hub(
+            submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])),
+            "LOCC",
+            to=("VR07",),
+        ),
+        "VR07",
+    )
+
+
 # --- art. 51 Wvr: bijstand to a region ---------------------------------------------------------
 
 
@@ -165,14 +177,7 @@ def test_deployment_before_approval_is_refused() -> None:
 
 
 def test_arrival_before_dispatch_is_refused() -> None:
-    request = granted(
-        through_hub(
-            submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])),
-            "LOCC",
-            to=("VR07",),
-        ),
-        "VR07",
-    )
+    request = approved_fire_request()
     pumps = capacity("VR07", CAP["fire"], 3)
     booking = uuid4()
     commit(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=booking)
@@ -200,14 +205,7 @@ def test_double_booking_is_refused_across_requests() -> None:
 
 
 def test_a_provider_commits_only_its_own_capacity() -> None:
-    request = granted(
-        through_hub(
-            submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])),
-            "LOCC",
-            to=("VR07",),
-        ),
-        "VR07",
-    )
+    request = approved_fire_request()
     pumps = capacity("VR07", CAP["fire"], 3)
     with pytest.raises(NotPermitted) as exc:
         commit(env("VR09"), request, pumps, line_id="L1", quantity=1, booking_id=uuid4())
@@ -704,14 +702,7 @@ def test_a_mistaken_step_is_voided_not_edited() -> None:
 
 
 def test_withdrawal_needs_released_capacity() -> None:
-    request = granted(
-        through_hub(
-            submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])),
-            "LOCC",
-            to=("VR07",),
-        ),
-        "VR07",
-    )
+    request = approved_fire_request()
     pumps = capacity("VR07", CAP["fire"], 3)
     booking = uuid4()
     commit(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=booking)
@@ -733,14 +724,7 @@ def test_auditors_never_write() -> None:
 
 
 def test_a_step_before_a_capacity_movement_can_no_longer_be_voided() -> None:
-    request = granted(
-        through_hub(
-            submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])),
-            "LOCC",
-            to=("VR07",),
-        ),
-        "VR07",
-    )
+    request = approved_fire_request()
     pumps = capacity("VR07", CAP["fire"], 3)
     commit(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=uuid4())
     with pytest.raises(Conflict) as exc:
