@@ -52,6 +52,10 @@ class Work(Protocol):
         """Message ids of the subject's first and latest steps (``("", None)`` if new)."""
         ...
 
+    def peek(self, subject: UUID) -> Any:
+        """The subject's aggregate as it stands in this append, or None (no rules applied)."""
+        ...
+
 
 Handler = Callable[[Work, Envelope, UUID, Any, int | None], None]
 

@@ -157,6 +157,16 @@ class Append:
     subjects: list[UUID]
 
 
+def hidden(existing: Any, p: Prepared, principal: Principal) -> None:
+    """A subject classified above the caller's clearance does not exist for the caller: the
+    answer is the same 404 as for an unknown subject (no refusal code may reveal it)."""
+    classification = getattr(existing, "classification", None)
+    if classification is not None and not classification.readable_by(principal.clearance):
+        raise ItemRefused(
+            p.index, 404, "unknown_subject", f"no {p.event_type.subject} {p.item.subject}"
+        )
+
+
 def plan(principal: Principal, items: Sequence[Item]) -> Append:
     """Validate ``items`` and build the work that records them; raises ItemRefused."""
     if not items:
@@ -174,6 +184,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Append:
                 subject = p.item.subject
                 if subject not in threads:
                     threads[subject] = unit.thread_of(subject)
+                    hidden(unit.peek(subject), p, principal)
                 first, last = threads[subject]
                 if not first and not p.event_type.creates:
                     raise ItemRefused(

@@ -85,13 +85,17 @@ class UnitOfWork:
         return subject in self.touched or subject in self._app.repository
 
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:
+        aggregate = self.peek(subject)
+        return ("", None) if aggregate is None else aggregate.thread
+
+    def peek(self, subject: UUID) -> MlobAggregate | None:
         aggregate = self.touched.get(subject)
         if aggregate is None:
             try:
-                aggregate = self._app.repository.get(subject)
+                aggregate = cast(MlobAggregate, self._app.repository.get(subject))
             except AggregateNotFoundError:
-                return "", None
-        return aggregate.thread
+                return None
+        return aggregate
 
     def add(self, aggregate: MlobAggregate) -> None:
         if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):

@@ -76,8 +76,11 @@ class GroupUnit:
         return subject in self.touched or self.group.clean(subject) is not None
 
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:
-        aggregate = self.touched.get(subject) or self.group.clean(subject)
+        aggregate = self.peek(subject)
         return ("", None) if aggregate is None else aggregate.thread
+
+    def peek(self, subject: UUID) -> MlobAggregate | None:
+        return self.touched.get(subject) or self.group.clean(subject)
 
     def add(self, aggregate: MlobAggregate) -> None:
         if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):

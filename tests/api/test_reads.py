@@ -151,3 +151,20 @@ def test_token_cli_issue_list_revoke(tmp_path: Path) -> None:
     assert "revoked" in mlob("tokens", "list").stdout
     wrong = mlob("tokens", "issue", "--org", "NOPE", "--role", "operator")
     assert wrong.returncode == 1 and "unknown_organisation" in wrong.stderr
+
+
+def test_posting_on_a_classified_subject_without_clearance_is_a_plain_404(api: Api) -> None:
+    secret = uuid4()
+    body = {**fire_request(secret), "classification": "stg_geheim"}
+    assert api.post("VR08", body, clearance=Classification.STATE_SECRET_SECRET).status_code == 201
+    unknown = api.refused("LOCC", item("request.received", uuid4()), 404, "unknown_subject")
+    hidden = api.refused("LOCC", item("request.received", secret), 404, "unknown_subject")
+    assert hidden["reason"].replace(str(secret), "X") == unknown["reason"].replace(
+        unknown["reason"].split()[-1], "X"
+    )
+    cleared = api.post(
+        "LOCC",
+        item("request.submitted", secret, authority=chair("VR08")),
+        clearance=Classification.STATE_SECRET_SECRET,
+    )
+    assert cleared.status_code == 403  # cleared: now the rights decide (LOCC may not submit)
