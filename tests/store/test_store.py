@@ -346,3 +346,40 @@ def test_a_refusal_in_a_group_never_sinks_the_others(app: MlobApplication) -> No
     writer_stats = app._writer
     assert writer_stats.grouped > writer_stats.groups, "appends were not grouped"
     assert verify_chain(app.index).ok
+
+
+@pytest.mark.postgres
+def test_stream_fetch_uses_the_index_under_a_generic_plan(pg_schema: str) -> None:
+    """The writer's stream fetch is a prepared statement; after five runs PostgreSQL may switch
+    it to a generic plan. That plan must still read each stream by its index range: a hash join
+    over a sequential scan made every group cost time proportional to the whole store."""
+    from tests.conftest import pg_connect, postgres_config
+
+    application = MlobApplication(postgres_config(pg_schema))
+    try:
+        recorder = application.recorder
+        statement: str = recorder.sql_select_after  # type: ignore[attr-defined]
+        ledger = open_ledger(application)
+        with pg_connect(pg_schema) as conn:
+            # Long streams, as when incidents collect situation reports: a hash join over the
+            # whole table then looks cheaper to the planner than an index range per stream.
+            conn.execute(
+                "INSERT INTO mlob_events (originator_id, originator_version, topic, state) "
+                "SELECT s.id, v, 'x', '\\x00' FROM (SELECT gen_random_uuid() AS id "
+                "FROM generate_series(1, 300)) s, generate_series(1, 100) v"
+            )
+            conn.execute("ANALYZE mlob_events")
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+            generic = statement.replace("%s", "$1", 1).replace("%s", "$2", 1)
+            conn.execute(f"PREPARE fetch_streams(uuid[], bigint[]) AS {generic}")
+            plan = "\n".join(
+                row[0]
+                for row in conn.execute(
+                    f"EXPLAIN EXECUTE fetch_streams(ARRAY['{ledger.id}']::uuid[], ARRAY[0])"
+                ).fetchall()
+            )
+        assert "Seq Scan on mlob_events" not in plan, plan
+        assert "mlob_events_pkey" in plan, plan
+        assert [s.originator_id for s in recorder.select_after([(ledger.id, 0)])] == [ledger.id]
+    finally:
+        application.close()
