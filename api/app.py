@@ -18,6 +18,7 @@ from api.commands import REGISTRY
 from api.errors import ApiError, error_responses
 from api.ports import MlobService, Principal, StoreUnavailable
 from api.posting import MAX_BATCH, Item, ItemRefused, plan
+from api.readviews import router as read_model_router
 from domain.access import ROLES
 from domain.capacity import Capacity
 from domain.envelope import Classification
@@ -125,6 +126,7 @@ def create_app(service: MlobService) -> FastAPI:
         "assistance requests, decisions and capacities as domain events.",
     )
     app.state.service = service
+    app.include_router(read_model_router(service, principal))
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:

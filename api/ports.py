@@ -134,3 +134,29 @@ class MlobService(HealthSource, Protocol):
     def load(self, cls: type[Any], subject: UUID) -> Any: ...
 
     def streams_of(self, cls: type[Any]) -> list[UUID]: ...
+
+    # --- read models (projections) -------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The service's clock (the board's time in step and overdue flags)."""
+        ...
+
+    def board_targets(self) -> Any:
+        """The per-step targets of the request board (:class:`projections.readmodels.Targets`)."""
+        ...
+
+    def view_rows(self, name: str) -> list[dict[str, Any]]:
+        """The rows of one projection (``requests``, ``capacities``, ``incidents``)."""
+        ...
+
+    def view_positions(self) -> dict[str, int]:
+        """Each projection's position: the last event position it has processed."""
+        ...
+
+    def wait_for_views(self, position: int, names: Sequence[str], timeout: float) -> bool:
+        """Wait at most ``timeout`` s until the named projections reached ``position``."""
+        ...
+
+    def view_changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """Changed read-model rows (and clock-driven board changes), in order."""
+        ...

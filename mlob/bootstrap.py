@@ -11,7 +11,11 @@ from fastapi import FastAPI
 from api.app import create_app
 from mlob.application import MlobApplication, first_line
 from mlob.config import ConfigError, Settings, StoreConfig
+from mlob.projector import Projections
+from mlob.readstore import open_read_store
 from mlob.service import Service
+from projections.readmodels import DEFAULT_TARGETS, Targets
+from projections.specs import PROJECTIONS
 
 
 class StartupError(Exception):
@@ -48,9 +52,21 @@ def open_application(settings: Settings) -> MlobApplication:
 SWITCH_INTERVAL = 0.001
 
 
+def open_projections(service: Service, targets: Targets = DEFAULT_TARGETS) -> Projections:
+    """The read models of this store, attached to the service; started by the caller."""
+    app = service.app
+    store = open_read_store(app.store, [p.name for p in PROJECTIONS])
+    projections = Projections(app, store, clock=service.clock, targets=targets)
+    service.attach_projections(projections)
+    return projections
+
+
 def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
     sys.setswitchinterval(SWITCH_INTERVAL)
     service = Service(open_application(settings))
+    projections = open_projections(service, settings.board_targets)
+    if settings.projections_in_process:
+        projections.start()
     return create_app(service), service
 
 

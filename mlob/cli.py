@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -12,7 +13,7 @@ from api.ports import Principal
 from domain.access import ROLES
 from domain.envelope import Classification
 from domain.errors import DomainError
-from mlob.bootstrap import StartupError, build_web_app, open_application
+from mlob.bootstrap import StartupError, build_web_app, open_application, open_projections
 from mlob.config import ConfigError, load_settings
 from mlob.service import Service
 
@@ -50,18 +51,93 @@ def _serve(args: argparse.Namespace) -> int:
     options = {"host": args.host, "port": args.port, "log_level": args.log_level}
     if args.workers > 1:
         # Each worker process opens the store itself; appends group per process.
-        service.app.close()
+        _close(service)
         uvicorn.run("mlob.asgi:create", factory=True, workers=args.workers, **options)
         return 0
     try:
         uvicorn.run(web, **options)
     finally:
-        service.app.close()
+        _close(service)
     return 0
+
+
+def _close(service: Service) -> None:
+    if service.projections is not None:
+        service.projections.stop()
+    service.app.close()
 
 
 def _service() -> Service:
     return Service(open_application(load_settings()))
+
+
+def _with_projections() -> Service:
+    settings = load_settings()
+    service = Service(open_application(settings))
+    open_projections(service, settings.board_targets)
+    return service
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Run the projections in this process (PostgreSQL: several may run; one is active per
+    projection, the others stand by and take over when it stops)."""
+    import signal
+    import threading
+
+    service = _with_projections()
+    assert service.projections is not None
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    service.projections.start()
+    print(f"mlob: projection worker on {service.app.store.describe()}", flush=True)
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _close(service)
+    return 0
+
+
+def _projections_status(args: argparse.Namespace) -> int:
+    service = _with_projections()
+    assert service.projections is not None
+    try:
+        print(f"{'projection':<12} {'position':>10} {'lag':>8}  version  updated")
+        for s in service.projections.status():
+            version = s["version"] or "-"
+            if s["version"] and s["version"] != s["code_version"]:
+                version += f" (code {s['code_version']}: rebuilds when next run)"
+            print(
+                f"{s['name']:<12} {s['position']:>10} {s['lag']:>8}  {version:<7}  "
+                f"{s['updated_at'] or 'never'}"
+            )
+    finally:
+        _close(service)
+    return 0
+
+
+def _projections_rebuild(args: argparse.Namespace) -> int:
+    service = _with_projections()
+    projections = service.projections
+    assert projections is not None
+    names = [args.name] if args.name else [r.projection.name for r in projections.runners]
+    unknown = set(names) - {r.projection.name for r in projections.runners}
+    if unknown:
+        raise ConfigError(f"no projection {', '.join(sorted(unknown))}")
+    try:
+        projections.rebuild(names)
+        if args.wait:
+            started = time.monotonic()
+            projections.catch_up()
+            print(f"rebuilt {', '.join(names)} in {time.monotonic() - started:.1f} s")
+        else:
+            print(f"reset {', '.join(names)}: the running projection rebuilds them")
+    except RuntimeError as exc:
+        raise ConfigError(f"{exc}; reset done, the running projection rebuilds it") from None
+    finally:
+        _close(service)
+    return 0
 
 
 def _expiry(text: str | None) -> datetime | None:
@@ -150,6 +226,22 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=_tokens_revoke)
     listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
     listing.set_defaults(handler=_tokens_list)
+
+    worker = commands.add_parser("worker", help="run the projections (read models) here")
+    worker.set_defaults(handler=_worker)
+    views = commands.add_parser("projections", help="status and rebuild of the read models")
+    view_commands = views.add_subparsers(dest="projections_command", required=True)
+    status = view_commands.add_parser("status", help="positions, versions and lag")
+    status.set_defaults(handler=_projections_status)
+    rebuild = view_commands.add_parser("rebuild", help="rebuild one projection, or all")
+    rebuild.add_argument("name", nargs="?", help="requests, capacities or incidents")
+    rebuild.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="only reset; the running server or worker rebuilds it",
+    )
+    rebuild.set_defaults(handler=_projections_rebuild)
     return parser
 
 

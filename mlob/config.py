@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+from projections.readmodels import DEFAULT_TARGETS, Targets
+
 DEFAULT_DATABASE_URL = "sqlite:///var/mlob.sqlite3"
 
 
@@ -106,9 +108,46 @@ def parse_database_url(url: str) -> StoreConfig:
 class Settings:
     store: StoreConfig
     database_url: str
+    #: Run the projections inside the server (default) or only in ``mlob worker`` processes.
+    projections_in_process: bool = True
+    board_targets: Targets = DEFAULT_TARGETS
+
+
+def parse_targets(text: str) -> Targets:
+    """``MLOB_BOARD_TARGETS``: comma-separated ``status=urgent/normal`` minutes, and
+    ``formalisation=minutes``; e.g. ``received=60/1440,formalisation=720``."""
+    steps = dict(DEFAULT_TARGETS.steps)
+    formalisation = DEFAULT_TARGETS.formalisation
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = pair.partition("=")
+        try:
+            if key == "formalisation":
+                formalisation = int(value)
+                continue
+            if key not in steps:
+                raise ConfigError(
+                    f"MLOB_BOARD_TARGETS: {key!r} is not one of {', '.join(sorted(steps))}, "
+                    "formalisation"
+                )
+            urgent, _, normal = value.partition("/")
+            steps[key] = (int(urgent), int(normal))
+        except ValueError:
+            raise ConfigError(f"MLOB_BOARD_TARGETS: {pair!r} is not key=minutes") from None
+    return Targets(steps=steps, formalisation=formalisation)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     url = env.get("MLOB_DATABASE_URL") or DEFAULT_DATABASE_URL
-    return Settings(store=parse_database_url(url), database_url=url)
+    mode = env.get("MLOB_PROJECTIONS", "in-process")
+    if mode not in ("in-process", "workers"):
+        raise ConfigError(f"MLOB_PROJECTIONS {mode!r}: use in-process or workers")
+    store = parse_database_url(url)
+    if mode == "workers" and store.kind == "sqlite":
+        raise ConfigError("MLOB_PROJECTIONS=workers needs PostgreSQL; SQLite runs them in-process")
+    return Settings(
+        store=store,
+        database_url=url,
+        projections_in_process=mode == "in-process",
+        board_targets=parse_targets(env.get("MLOB_BOARD_TARGETS", "")),
+    )

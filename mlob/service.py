@@ -26,6 +26,8 @@ from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
 from domain.request import AssistanceRequest
 from mlob.application import MlobApplication, first_line
+from mlob.projector import Projections
+from projections.readmodels import Targets
 
 A = TypeVar("A", bound=MlobAggregate)
 
@@ -90,6 +92,15 @@ class Service:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._token_cache: dict[str, tuple[float, Principal]] = {}
         self._lock = Lock()
+        self.projections: Projections | None = None
+
+    def attach_projections(self, projections: Projections) -> None:
+        """The composition root hands over the read models; appends then wake them."""
+        self.projections = projections
+
+    def _recorded(self) -> None:
+        if self.projections is not None:
+            self.projections.wake()
 
     # --- recording -------------------------------------------------------------------------
 
@@ -107,7 +118,9 @@ class Service:
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
     ) -> Receipt:
-        return self.app.record(messages, work, subjects)
+        receipt = self.app.record(messages, work, subjects)
+        self._recorded()
+        return receipt
 
     def record_later(
         self,
@@ -120,6 +133,7 @@ class Service:
         def settle(done: Future[Receipt]) -> None:
             exc = done.exception()
             if exc is None:
+                self._recorded()
                 answer.set_result(done.result())
             elif isinstance(exc, STORE_ERRORS):
                 answer.set_exception(StoreUnavailable(first_line(exc)))
@@ -261,3 +275,32 @@ class Service:
     @store_errors_as_unavailable
     def streams_of(self, cls: type[MlobAggregate]) -> list[UUID]:
         return self.app.index.streams_created_as(CREATION_TYPES[cls])
+
+    # --- read models -------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _views(self) -> Projections:
+        if self.projections is None:
+            raise StoreUnavailable("the read models are not running in this process")
+        return self.projections
+
+    def board_targets(self) -> Targets:
+        return self._views().targets
+
+    @store_errors_as_unavailable
+    def view_rows(self, name: str) -> list[dict[str, Any]]:
+        return self._views().store.rows(name)
+
+    @store_errors_as_unavailable
+    def view_positions(self) -> dict[str, int]:
+        return self._views().positions()
+
+    @store_errors_as_unavailable
+    def wait_for_views(self, position: int, names: Sequence[str], timeout: float) -> bool:
+        return self._views().wait_for(position, names, timeout)
+
+    @store_errors_as_unavailable
+    def view_changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        return self._views().store.changes(after, limit)

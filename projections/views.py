@@ -118,4 +118,16 @@ def capacity_view(capacity: Capacity) -> dict[str, Any]:
         "unavailable": capacity.unavailable,
         "abroad": capacity.abroad,
         "exercise": capacity.exercise,
+        "classification": capacity.classification.value,
+        "bookings": [
+            {
+                "booking_id": str(b.booking_id),
+                "request_id": str(b.request_id),
+                "line_id": b.line_id,
+                "quantity": b.quantity,
+                "state": b.state.value,
+            }
+            for b in capacity.bookings.values()
+            if b.state is not BookingState.ENDED
+        ],
     }

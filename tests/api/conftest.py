@@ -16,6 +16,7 @@ from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
 from mlob.application import MlobApplication
+from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
 
@@ -105,6 +106,9 @@ def fire_request(subject: UUID, region: str = "VR08", **kw: Any) -> dict[str, An
 @pytest.fixture
 def api(store_config: StoreConfig) -> Iterator[Api]:
     service = Service(MlobApplication(store_config))
+    projections = open_projections(service)
+    projections.start()
     with TestClient(create_app(service)) as client:
         yield Api(client, service)
+    projections.stop()
     service.app.close()

@@ -12,6 +12,7 @@ from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
 from mlob.application import MlobApplication
+from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.demo import load_demo
 from mlob.service import Service
@@ -19,6 +20,8 @@ from mlob.service import Service
 _DIR = Path(tempfile.mkdtemp(prefix="mlob-fuzz-"))
 SERVICE = Service(MlobApplication(StoreConfig(kind="sqlite", sqlite_path=_DIR / "fuzz.sqlite3")))
 load_demo(SERVICE)
+PROJECTIONS = open_projections(SERVICE)
+PROJECTIONS.start()
 TOKENS = {
     role: SERVICE.issue_token(
         Principal("LOCC", "admin"),

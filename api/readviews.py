@@ -1,0 +1,149 @@
+"""Read-model endpoints: the operational picture, the capacity overview, the request board and
+the scarcity advice. Each answer carries the positions of the projections it was computed from;
+a client that wrote position N may pass ``min_position=N`` to wait (bounded) until they have
+reached it."""
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api.errors import error_responses
+from api.ports import MlobService, Principal
+from domain.envelope import Classification
+from domain.reference import OrgKind, organisation
+from projections import readmodels as rm
+
+MAX_WAIT = 10.0
+NATIONAL_ROLES = frozenset({"coordinator", "auditor", "admin"})
+
+
+def region_scope(caller: Principal) -> str | None:
+    """A safety region's staff see their own region's details; everyone else the nation's.
+    Coordinators, auditors and administrators always see everything."""
+    if caller.role in NATIONAL_ROLES:
+        return None
+    try:
+        org = organisation(caller.org)
+    except KeyError:
+        return None
+    return org.region if org.kind is OrgKind.SAFETY_REGION else None
+
+
+def _concerns(row: dict[str, Any], region: str, org: str) -> bool:
+    return region in row.get("regions", ()) or row.get("requester") == org
+
+
+def router(service: MlobService, caller_dependency: Any) -> APIRouter:
+    routes = APIRouter(tags=["read models"])
+    Caller = Annotated[Principal, Depends(caller_dependency)]
+    MinPosition = Annotated[
+        int | None,
+        Query(ge=0, description="wait until the read model has processed this event position"),
+    ]
+    Wait = Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")]
+    Exercise = Annotated[bool, Query(description="include exercise items")]
+
+    def read(
+        names: Sequence[str],
+        caller: Principal,
+        min_position: int | None,
+        wait: float,
+        exercise: bool,
+    ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        reached = True
+        if min_position is not None:
+            reached = service.wait_for_views(min_position, names, wait)
+        positions = service.view_positions()
+        rows = {n: rm.visible(service.view_rows(n), caller.clearance, exercise) for n in names}
+        meta = {
+            "position": min(positions.get(n, 0) for n in names),
+            "positions": {n: positions.get(n, 0) for n in names},
+            "reached": reached,
+            "at": service.now().isoformat(),
+            # Computed from what the reader may see only; says so when that is not everything.
+            "scope": {
+                "clearance": caller.clearance.value,
+                "classified_withheld": caller.clearance is not Classification.STATE_SECRET_SECRET,
+                "exercise_included": exercise,
+                "region": region_scope(caller),
+            },
+        }
+        return meta, rows
+
+    @routes.get("/v1/picture", responses=error_responses(401))
+    def get_picture(
+        caller: Caller,
+        min_position: MinPosition = None,
+        wait: Wait = 2.0,
+        exercise: Exercise = False,
+    ) -> dict[str, Any]:
+        """The operational picture (MLOB): incidents with their requests and deployed capacity,
+        and a national summary by region, kind and status."""
+        meta, rows = read(("incidents", "requests"), caller, min_position, wait, exercise)
+        incidents, requests = rows["incidents"], rows["requests"]
+        region = region_scope(caller)
+        summary = rm.national_summary(incidents, requests)
+        if region is not None:
+            incidents = [i for i in incidents if region in i["regions"]]
+            requests = [r for r in requests if _concerns(r, region, caller.org)]
+            summary = rm.regional_summary(summary, region)
+        body = rm.picture(incidents, requests, service.now())
+        return {**meta, "incidents": body["incidents"], "summary": summary}
+
+    @routes.get("/v1/capacity-overview", responses=error_responses(401))
+    def get_capacity_overview(
+        caller: Caller,
+        min_position: MinPosition = None,
+        wait: Wait = 2.0,
+        exercise: Exercise = False,
+    ) -> dict[str, Any]:
+        """Per capability, provider and region: how much exists and where it is (available,
+        reserved, made ready, committed, deployed, returning, unavailable, abroad); open demand
+        and shortages per capability."""
+        meta, rows = read(("capacities", "requests"), caller, min_position, wait, exercise)
+        return {**meta, **rm.capacity_overview(rows["capacities"], rows["requests"])}
+
+    @routes.get("/v1/board", responses=error_responses(401))
+    def get_board(
+        caller: Caller,
+        min_position: MinPosition = None,
+        wait: Wait = 2.0,
+        exercise: Exercise = False,
+    ) -> dict[str, Any]:
+        """Open requests: current step, who acts next, time in step and since submission,
+        overdue against the per-step targets, and urgent requests still to be formalised."""
+        meta, rows = read(("requests",), caller, min_position, wait, exercise)
+        requests = rows["requests"]
+        region = region_scope(caller)
+        if region is not None:
+            requests = [r for r in requests if _concerns(r, region, caller.org)]
+        targets = service.board_targets()
+        items = rm.board(requests, service.now(), targets)
+        return {
+            **meta,
+            "targets_minutes": {
+                status: {"urgent": urgent, "normal": normal}
+                for status, (urgent, normal) in targets.steps.items()
+            },
+            "formalisation_target_minutes": targets.formalisation,
+            "overdue": sum(1 for i in items if i["overdue"] or i["formalisation_overdue"]),
+            "items": items,
+        }
+
+    @routes.get("/v1/scarcity", responses=error_responses(401))
+    def get_scarcity(
+        caller: Caller,
+        min_position: MinPosition = None,
+        wait: Wait = 2.0,
+        exercise: Exercise = False,
+    ) -> dict[str, Any]:
+        """Where open demand for a capability exceeds what is available: the competing request
+        lines ranked by the documented rules and a proposed allocation (advice to the Minister
+        of J&V); a recorded priority decision of the Minister is followed."""
+        meta, rows = read(
+            ("capacities", "requests", "incidents"), caller, min_position, wait, exercise
+        )
+        return {**meta, **rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"])}
+
+    return routes

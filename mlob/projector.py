@@ -1,0 +1,353 @@
+"""Running the projections: in the server process or as ``mlob worker``, one active runner per
+projection across all processes, a second one standing by.
+
+A runner reads the events after its projection's position (only the topics it follows), applies
+them to the aggregates it keeps in memory, and writes the changed rows together with the new
+position in one transaction. It is woken right after each append in its own process and polls
+otherwise, so separate workers and other processes' appends are picked up too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.base import MlobAggregate
+from mlob.application import MlobApplication
+from mlob.readstore import Change, ReadStore, Tracking, TrackingConflict, conninfo
+from projections.readmodels import DEFAULT_TARGETS, Targets, board
+from projections.specs import PROJECTIONS, Projection
+
+log = logging.getLogger("mlob.projections")
+
+#: Events per batch: one transaction per batch (rows, change records and position).
+BATCH = 2000
+#: Aggregates a runner keeps in memory between batches.
+CACHE_SIZE = 100_000
+
+
+class Lease:
+    """Who may run a projection: exactly one holder across all processes."""
+
+    def acquire(self) -> bool:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+
+class FileLease(Lease):
+    """SQLite: an exclusive lock on a file next to the store (released when the process dies)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        if self.fd is not None:
+            return True
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class AdvisoryLease(Lease):
+    """PostgreSQL: a session advisory lock, held on a connection of its own (released by the
+    server when the holder's connection or process dies)."""
+
+    def __init__(self, info: str, key: str) -> None:
+        self.info = info
+        self.key = key
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def acquire(self) -> bool:
+        if self.conn is not None:
+            try:
+                self.conn.execute("SELECT 1")
+                return True
+            except psycopg.Error:
+                self.release()
+        try:
+            conn = psycopg.connect(self.info, autocommit=True)
+        except psycopg.Error:
+            return False
+        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self.key,)).fetchone()
+        if got and got[0]:
+            self.conn = conn
+            return True
+        conn.close()
+        return False
+
+    def release(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self.conn.close()
+            self.conn = None
+
+
+class Runner:
+    """Keeps one projection up to date."""
+
+    def __init__(
+        self,
+        app: MlobApplication,
+        projection: Projection,
+        store: ReadStore,
+        lease: Lease,
+        *,
+        batch: int = BATCH,
+    ) -> None:
+        self.app = app
+        self.projection = projection
+        self.store = store
+        self.lease = lease
+        self.batch = batch
+        self.cache: OrderedDict[UUID, MlobAggregate] = OrderedDict()
+        self.cached_at = -1  # the position the cache reflects
+        self.active = False
+        self.progress: Callable[[], None] = lambda: None
+
+    def run_once(self) -> int:
+        """Apply the next batch; the number of notifications read (0: caught up)."""
+        p = self.projection
+        tracking = self.store.tracking(p.name)
+        if tracking.version and tracking.version != p.version:
+            log.info(
+                "projection %s: code version %s -> %s, rebuilding",
+                p.name,
+                tracking.version,
+                p.version,
+            )
+            self.store.reset(p.name, p.version)
+            tracking = Tracking(p.name, 0, p.version, None)
+        if tracking.position != self.cached_at:
+            self.cache.clear()  # another runner moved it, or it was reset
+        position = tracking.position
+        top = self.app.recorder.max_notification_id() or 0
+        if top <= position:
+            self.cached_at = position
+            return 0
+        notifications = self.app.recorder.select_notifications(
+            start=position + 1, limit=self.batch, stop=top, topics=p.topics
+        )
+        # Gaps and other topics are skipped: a short page means everything up to ``top``.
+        reached = notifications[-1].id if len(notifications) == self.batch else top
+        touched: dict[UUID, MlobAggregate] = {}
+        try:
+            for notification in notifications:
+                event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(notification))
+                subject = event.originator_id
+                aggregate = touched.get(subject) or self.cache.get(subject)
+                if aggregate is None and event.originator_version > 1:
+                    aggregate = self._load(subject, event.originator_version - 1)
+                touched[subject] = cast(MlobAggregate, event.mutate(aggregate))
+            rows = [p.row(a) for a in touched.values()]
+            self.store.apply(p.name, rows, reached, p.version, position)
+        except BaseException:
+            self.cache.clear()  # aggregates were mutated in place: start afresh
+            self.cached_at = -1
+            raise
+        for subject, aggregate in touched.items():
+            self.cache[subject] = aggregate
+            self.cache.move_to_end(subject)
+        while len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+        self.cached_at = reached
+        return max(1, len(notifications))
+
+    def _load(self, subject: UUID, version: int) -> MlobAggregate | None:
+        try:
+            return cast(MlobAggregate, self.app.repository.get(subject, version=version))
+        except AggregateNotFoundError:
+            return None
+
+    def catch_up(self) -> None:
+        """Run batches until caught up (the caller holds the lease)."""
+        while self.run_once():
+            self.progress()
+        self.progress()
+
+
+class Projections:
+    """The projection runners of one process, and what readers ask of them."""
+
+    def __init__(
+        self,
+        app: MlobApplication,
+        store: ReadStore,
+        *,
+        projections: Sequence[Projection] = PROJECTIONS,
+        clock: Callable[[], datetime],
+        targets: Targets = DEFAULT_TARGETS,
+        poll_interval: float | None = None,
+        standby_interval: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.clock = clock
+        self.targets = targets
+        self.poll_interval = poll_interval or (0.5 if store.kind == "sqlite" else 0.05)
+        self.standby_interval = standby_interval
+        self.runners = [Runner(app, p, store, self._lease(p.name)) for p in projections]
+        self._wake = threading.Event()
+        self._progress = threading.Condition()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.overdue: set[tuple[str, str]] | None = None
+        for runner in self.runners:
+            runner.progress = self._notify_progress
+
+    def _lease(self, name: str) -> Lease:
+        cfg = self.app.store
+        if cfg.kind == "sqlite":
+            return FileLease(f"{cfg.sqlite_path}.projection-{name}.lock")
+        return AdvisoryLease(conninfo(cfg), f"mlob projection {cfg.schema or 'public'} {name}")
+
+    # --- running ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for runner in self.runners:
+            thread = threading.Thread(
+                target=self._loop,
+                args=(runner,),
+                name=f"mlob-projection-{runner.projection.name}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        for runner in self.runners:
+            runner.lease.release()
+
+    def wake(self) -> None:
+        """Called right after an append in this process."""
+        self._wake.set()
+
+    def _notify_progress(self) -> None:
+        with self._progress:
+            self._progress.notify_all()
+
+    def _loop(self, runner: Runner) -> None:
+        while not self._stop.is_set():
+            try:
+                if not runner.lease.acquire():
+                    runner.active = False
+                    self._stop.wait(self.standby_interval)
+                    continue
+                runner.active = True
+                done = runner.run_once()
+                if done:
+                    self._notify_progress()
+                    continue
+                self._notify_progress()
+                if runner.projection.name == "requests":
+                    self.tick()
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
+            except TrackingConflict:
+                continue
+            except Exception:
+                log.exception("projection %s failed; retrying", runner.projection.name)
+                runner.lease.release()
+                runner.active = False
+                self._stop.wait(1.0)
+
+    def catch_up(self) -> None:
+        """Bring every projection up to date now (tests, CLI); takes the leases."""
+        for runner in self.runners:
+            if not runner.lease.acquire():
+                raise RuntimeError(f"projection {runner.projection.name} is run elsewhere")
+            runner.catch_up()
+        self.tick()
+
+    def rebuild(self, names: Sequence[str] = ()) -> None:
+        for runner in self.runners:
+            if not names or runner.projection.name in names:
+                self.store.reset(runner.projection.name, runner.projection.version)
+
+    # --- the clock ---------------------------------------------------------------------------
+
+    def tick(self) -> list[Change]:
+        """Publish board items that became overdue since the last tick, though no event came:
+        the clock drives them. Run by the holder of the requests projection only."""
+        rows = self.store.rows("requests")
+        current = set()
+        for item in board(rows, self.clock(), self.targets):
+            if item["overdue"]:
+                current.add((item["id"], f"overdue:{item['step']}"))
+            if item["formalisation_overdue"]:
+                current.add((item["id"], "formalisation_overdue"))
+        if self.overdue is None:
+            self.overdue = current  # known at start: the board shows them already
+            return []
+        fresh = sorted(current - self.overdue)
+        self.overdue = current
+        changes = [Change("board", key, 0, what) for key, what in fresh]
+        if changes:
+            self.store.record_changes(changes)
+        return changes
+
+    # --- for readers -------------------------------------------------------------------------
+
+    def positions(self) -> dict[str, int]:
+        return {t.name: t.position for t in self.store.all_tracking()}
+
+    def wait_for(self, position: int, names: Sequence[str], timeout: float) -> bool:
+        """Wait (bounded) until the named projections have reached ``position``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            positions = self.positions()
+            if all(positions.get(n, 0) >= position for n in names):
+                return True
+            if position > (self.app.recorder.max_notification_id() or 0):
+                return False  # no such event yet: nothing to wait for
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._wake.set()
+            with self._progress:
+                self._progress.wait(min(left, 0.02))
+
+    def status(self) -> list[dict[str, Any]]:
+        top = self.app.recorder.max_notification_id() or 0
+        return [
+            {
+                "name": t.name,
+                "position": t.position,
+                "version": t.version,
+                "code_version": next(
+                    r.projection.version for r in self.runners if r.projection.name == t.name
+                ),
+                "lag": max(0, top - t.position),
+                "updated_at": t.updated_at,
+                "active_here": next(r.active for r in self.runners if r.projection.name == t.name),
+            }
+            for t in self.store.all_tracking()
+        ]

@@ -1,0 +1,372 @@
+"""Where the projections keep their rows: tables in the store's own database.
+
+Per projection one table of rows (one per aggregate, its JSON and what readers filter on) and
+one tracking row (position and code version). A batch writes its rows, its change records and
+its new position in one transaction, so a projection is exactly once and restart-safe.
+``mlob_view_changes`` lists every changed row (and every clock-driven board change) in order,
+for the live feeds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from mlob.config import StoreConfig
+
+
+@dataclass(frozen=True)
+class Tracking:
+    name: str
+    position: int
+    version: str
+    updated_at: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    source: str  # a projection name, or "board" for clock-driven changes
+    key: str
+    position: int  # the event position that caused it (0 for the clock)
+    what: str = "row"
+
+
+class ReadStore(Protocol):
+    kind: str
+
+    def tracking(self, name: str) -> Tracking: ...
+
+    def all_tracking(self) -> list[Tracking]: ...
+
+    def reset(self, name: str, version: str) -> None: ...
+
+    def apply(
+        self,
+        name: str,
+        rows: Sequence[dict[str, Any]],
+        position: int,
+        version: str,
+        expected_position: int,
+    ) -> None: ...
+
+    def rows(self, name: str) -> list[dict[str, Any]]: ...
+
+    def record_changes(self, changes: Sequence[Change]) -> None: ...
+
+    def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class TrackingConflict(Exception):
+    """Another runner moved the projection meanwhile: this batch is not written."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _table(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"projection name {name!r}")
+    return f"mlob_view_{name}"
+
+
+class SQLiteReadStore:
+    """Read models in the SQLite store file (WAL: readers never wait for the writer)."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: str, names: Sequence[str]) -> None:
+        self.path = path
+        self.names = tuple(names)
+        self._local = threading.local()
+        with self._tx() as c:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS mlob_view_tracking (name TEXT PRIMARY KEY, "
+                "position INTEGER NOT NULL, version TEXT NOT NULL, updated_at TEXT)"
+            )
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS mlob_view_changes (seq INTEGER PRIMARY KEY "
+                "AUTOINCREMENT, at TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, "
+                "position INTEGER NOT NULL, what TEXT NOT NULL)"
+            )
+            for name in self.names:
+                c.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_table(name)} (id TEXT PRIMARY KEY, "
+                    "position INTEGER NOT NULL, data BLOB NOT NULL)"
+                )
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def tracking(self, name: str) -> Tracking:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT position, version, updated_at FROM mlob_view_tracking WHERE name = ?",
+                (name,),
+            )
+            .fetchone()
+        )
+        return Tracking(name, row[0], row[1], row[2]) if row else Tracking(name, 0, "", None)
+
+    def all_tracking(self) -> list[Tracking]:
+        return [self.tracking(n) for n in self.names]
+
+    def reset(self, name: str, version: str) -> None:
+        with self._tx() as c:
+            c.execute(f"DELETE FROM {_table(name)}")
+            c.execute(
+                "INSERT INTO mlob_view_tracking VALUES (?, 0, ?, ?) ON CONFLICT (name) DO "
+                "UPDATE SET position = 0, version = excluded.version, updated_at = "
+                "excluded.updated_at",
+                (name, version, _now()),
+            )
+
+    def apply(
+        self,
+        name: str,
+        rows: Sequence[dict[str, Any]],
+        position: int,
+        version: str,
+        expected_position: int,
+    ) -> None:
+        with self._tx() as c:
+            current = c.execute(
+                "SELECT position FROM mlob_view_tracking WHERE name = ?", (name,)
+            ).fetchone()
+            if (current[0] if current else 0) != expected_position:
+                raise TrackingConflict(name)
+            c.executemany(
+                f"INSERT INTO {_table(name)} (id, position, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET position = excluded.position, data = excluded.data",
+                [(r["id"], position, orjson.dumps(r)) for r in rows],
+            )
+            now = _now()
+            c.executemany(
+                "INSERT INTO mlob_view_changes (at, source, key, position, what) "
+                "VALUES (?, ?, ?, ?, 'row')",
+                [(now, name, r["id"], position) for r in rows],
+            )
+            c.execute(
+                "INSERT INTO mlob_view_tracking VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
+                "UPDATE SET position = excluded.position, version = excluded.version, "
+                "updated_at = excluded.updated_at",
+                (name, position, version, now),
+            )
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        return [
+            orjson.loads(r[0])
+            for r in self._conn().execute(f"SELECT data FROM {_table(name)} ORDER BY id")
+        ]
+
+    def record_changes(self, changes: Sequence[Change]) -> None:
+        with self._tx() as c:
+            now = _now()
+            c.executemany(
+                "INSERT INTO mlob_view_changes (at, source, key, position, what) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(now, ch.source, ch.key, ch.position, ch.what) for ch in changes],
+            )
+
+    def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        cursor = self._conn().execute(
+            "SELECT seq, at, source, key, position, what FROM mlob_view_changes "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit),
+        )
+        names = ("seq", "at", "source", "key", "position", "what")
+        return [dict(zip(names, r, strict=True)) for r in cursor]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def conninfo(store: StoreConfig) -> str:
+    parts = [
+        f"host={store.host}",
+        f"port={store.port}",
+        f"user={store.user}",
+        f"dbname={store.dbname}",
+        "connect_timeout=5",
+    ]
+    if store.password:
+        parts.append(f"password={store.password}")
+    if store.schema:
+        parts.append(f"options=-csearch_path={store.schema}")
+    return " ".join(parts)
+
+
+class PostgresReadStore:
+    """Read models in the store's PostgreSQL database and schema."""
+
+    kind = "postgresql"
+
+    def __init__(self, store: StoreConfig, names: Sequence[str]) -> None:
+        self.info = conninfo(store)
+        self.names = tuple(names)
+        self.pool = ConnectionPool(
+            self.info, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
+        )
+        with self.pool.connection() as conn, conn.transaction():
+            # One creator at a time: several processes may start together.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlob_view_schema'))")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS mlob_view_tracking (name text PRIMARY KEY, "
+                "position bigint NOT NULL, version text NOT NULL, updated_at timestamptz)"
+            )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS mlob_view_changes (seq bigserial PRIMARY KEY, "
+                "at timestamptz NOT NULL, source text NOT NULL, key text NOT NULL, "
+                "position bigint NOT NULL, what text NOT NULL)"
+            )
+            for name in self.names:
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text PRIMARY KEY, "
+                    "position bigint NOT NULL, data jsonb NOT NULL)"
+                )
+
+    def tracking(self, name: str) -> Tracking:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT position, version, updated_at FROM mlob_view_tracking WHERE name = %s",
+                (name,),
+            ).fetchone()
+        if not row:
+            return Tracking(name, 0, "", None)
+        return Tracking(name, row[0], row[1], row[2].isoformat() if row[2] else None)
+
+    def all_tracking(self) -> list[Tracking]:
+        return [self.tracking(n) for n in self.names]
+
+    def reset(self, name: str, version: str) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute(f"DELETE FROM {_table(name)}")
+            conn.execute(
+                "INSERT INTO mlob_view_tracking VALUES (%s, 0, %s, now()) ON CONFLICT (name) "
+                "DO UPDATE SET position = 0, version = excluded.version, updated_at = now()",
+                (name, version),
+            )
+
+    def apply(
+        self,
+        name: str,
+        rows: Sequence[dict[str, Any]],
+        position: int,
+        version: str,
+        expected_position: int,
+    ) -> None:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO mlob_view_tracking VALUES (%s, 0, %s, now()) "
+                "ON CONFLICT (name) DO NOTHING",
+                (name, version),
+            )
+            cur.execute(
+                "SELECT position FROM mlob_view_tracking WHERE name = %s FOR UPDATE", (name,)
+            )
+            current = cur.fetchone()
+            if (current[0] if current else 0) != expected_position:
+                raise TrackingConflict(name)
+            if rows:
+                # COPY into a temporary table, then one upsert: the fastest way in for a batch.
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS mlob_view_batch "
+                    "(id text, data jsonb) ON COMMIT DELETE ROWS"
+                )
+                with cur.copy("COPY mlob_view_batch (id, data) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row((r["id"], orjson.dumps(r).decode()))
+                cur.execute(
+                    f"INSERT INTO {_table(name)} (id, position, data) "
+                    "SELECT id, %s, data FROM mlob_view_batch ON CONFLICT (id) DO UPDATE "
+                    "SET position = excluded.position, data = excluded.data",
+                    (position,),
+                )
+                cur.execute(
+                    "INSERT INTO mlob_view_changes (at, source, key, position, what) "
+                    "SELECT now(), %s, id, %s, 'row' FROM mlob_view_batch",
+                    (name, position),
+                )
+            cur.execute(
+                "UPDATE mlob_view_tracking SET position = %s, version = %s, updated_at = now() "
+                "WHERE name = %s",
+                (position, version, name),
+            )
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
+            # jsonb out as text, parsed by orjson: faster than psycopg's json loader.
+            found = conn.execute(f"SELECT data::text FROM {_table(name)} ORDER BY id").fetchall()
+        return [orjson.loads(r[0]) for r in found]
+
+    def record_changes(self, changes: Sequence[Change]) -> None:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO mlob_view_changes (at, source, key, position, what) "
+                "VALUES (now(), %s, %s, %s, %s)",
+                [(ch.source, ch.key, ch.position, ch.what) for ch in changes],
+            )
+
+    def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
+            found = conn.execute(
+                "SELECT seq, at, source, key, position, what FROM mlob_view_changes "
+                "WHERE seq > %s ORDER BY seq LIMIT %s",
+                (after, limit),
+            ).fetchall()
+        names = ("seq", "at", "source", "key", "position", "what")
+        return [{**dict(zip(names, r, strict=True)), "at": r[1].isoformat()} for r in found]
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def open_read_store(store: StoreConfig, names: Sequence[str]) -> ReadStore:
+    if store.kind == "sqlite":
+        assert store.sqlite_path is not None
+        return SQLiteReadStore(str(store.sqlite_path), names)
+    return PostgresReadStore(store, names)
+
+
+__all__ = [
+    "Change",
+    "PostgresReadStore",
+    "ReadStore",
+    "SQLiteReadStore",
+    "Tracking",
+    "TrackingConflict",
+    "open_read_store",
+    "psycopg",
+]

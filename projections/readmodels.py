@@ -1,0 +1,447 @@
+"""The read models, computed from the projections' rows for one reader at one moment.
+
+- capacity overview (*capaciteitenoverzicht*): per capability, provider and region;
+- operational picture (*MLOB*): per incident, and a national summary;
+- request board: open requests, who acts next, time in step, overdue against targets;
+- scarcity advice: where open demand exceeds what is available, a proposed allocation.
+
+Every function takes only rows the reader may see (:func:`visible`), so counts and totals are
+computed per clearance: a classified item never contributes to what an uncleared reader gets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.capacity import CapacityClass
+from domain.envelope import Classification
+from domain.incident import GripLevel
+from domain.request import RequestStatus
+
+Row = dict[str, Any]
+
+#: Requests still in the procedure (a draft is not yet anyone else's business).
+OPEN = (
+    RequestStatus.SUBMITTED,
+    RequestStatus.RECEIVED,
+    RequestStatus.ASSESSED,
+    RequestStatus.FORWARDED,
+    RequestStatus.DECIDING,
+    RequestStatus.APPROVED,
+    RequestStatus.APPEALED,
+)
+OPEN_VALUES = frozenset(s.value for s in OPEN)
+#: Requests whose demand still counts against supply (approved: what is granted, not committed).
+DEMANDING = OPEN_VALUES - {RequestStatus.APPEALED.value}
+
+CAPACITY_STATES = (
+    "available",
+    "reserved",
+    "made_ready",
+    "committed",
+    "deployed",
+    "returning",
+    "unavailable",
+    "abroad",
+)
+
+#: The order in which supply is allocated: guaranteed capacity first (domain.md §Capacities).
+CLASS_ORDER = {
+    CapacityClass.GUARANTEED.value: 0,
+    CapacityClass.BY_AGREEMENT.value: 1,
+    CapacityClass.BEST_EFFORT.value: 2,
+}
+
+SCARCITY_RULES = (
+    "1. a priority decided by the Minister of J&V for the capability comes first, lowest rank "
+    "first (domain.md: the Minister decides priority under scarcity, on LOCC's advice)",
+    "2. urgent requests before normal ones (factsheet-bijstand-politie §1, §3)",
+    "3. the higher GRIP level of the request's incident first",
+    "4. the earlier submission first",
+    "5. supply is allocated from guaranteed capacity first, then by agreement, then best "
+    "effort; within a class, the shortest notice first",
+)
+
+
+def visible(rows: Iterable[Row], clearance: Classification, exercise: bool = False) -> list[Row]:
+    """The rows a reader may see: within clearance; exercise items only when asked for."""
+    return [
+        r
+        for r in rows
+        if Classification(r["classification"]).readable_by(clearance)
+        and (exercise or not r["exercise"])
+    ]
+
+
+def _parse(moment: str | None) -> datetime | None:
+    return datetime.fromisoformat(moment) if moment else None
+
+
+# --- capacity overview ----------------------------------------------------------------------
+
+
+def capacity_states(capacity: Row, approved: frozenset[str]) -> dict[str, int]:
+    """The quantity of one capacity per state; they add up to what exists. A capacity made
+    ready for an approved request is *reserved* for it; made ready before approval is the
+    informal *gereedstelling*."""
+    states = dict.fromkeys(CAPACITY_STATES, 0)
+    for booking in capacity["bookings"]:
+        state = booking["state"]
+        if state == "made_ready" and booking["request_id"] in approved:
+            state = "reserved"
+        states[state] += booking["quantity"]
+    states["unavailable"] = capacity["unavailable"]
+    states["abroad"] = capacity["abroad"]
+    states["available"] = capacity["exists"] - sum(v for k, v in states.items() if k != "available")
+    return states
+
+
+def open_demand(requests: Iterable[Row]) -> dict[str, int]:
+    """Per capability: what open requests ask for and is not yet committed."""
+    demand: dict[str, int] = defaultdict(int)
+    for request in requests:
+        if request["status"] not in DEMANDING:
+            continue
+        for line in request["lines"]:
+            wanted = line["quantity"]
+            if request["status"] == RequestStatus.APPROVED.value:
+                wanted = line["granted"] if line["granted"] is not None else wanted
+            demand[line["capability"]] += max(0, wanted - line["committed"])
+    return dict(demand)
+
+
+def capacity_overview(capacities: list[Row], requests: list[Row]) -> dict[str, Any]:
+    approved = frozenset(r["id"] for r in requests if r["status"] == RequestStatus.APPROVED.value)
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    totals: dict[str, dict[str, Any]] = {}
+    for capacity in capacities:
+        states = capacity_states(capacity, approved)
+        key = (capacity["capability"], capacity["provider"], capacity["home_region"] or "")
+        for bucket in (
+            groups.setdefault(key, _empty(*key)),
+            totals.setdefault(capacity["capability"], _empty(capacity["capability"])),
+        ):
+            bucket["exists"] += capacity["exists"]
+            for state, quantity in states.items():
+                bucket[state] += quantity
+            bucket["by_class"][capacity["class"]] = (
+                bucket["by_class"].get(capacity["class"], 0) + capacity["exists"]
+            )
+            bucket["capacities"] += 1
+    demand = open_demand(requests)
+    per_capability = []
+    for code in sorted(set(totals) | set(demand)):
+        total = totals.get(code, _empty(code))
+        wanted = demand.get(code, 0)
+        per_capability.append(
+            {
+                **total,
+                "open_demand": wanted,
+                "shortage": max(0, wanted - total["available"]),
+            }
+        )
+    return {
+        "rows": [groups[k] for k in sorted(groups)],
+        "capabilities": per_capability,
+        "shortages": [c for c in per_capability if c["shortage"] > 0],
+    }
+
+
+def _empty(capability: str, provider: str | None = None, region: str | None = None) -> Row:
+    row: Row = {"capability": capability}
+    if provider is not None:
+        row["provider"] = provider
+        row["region"] = region or None
+    row.update({"exists": 0, **dict.fromkeys(CAPACITY_STATES, 0), "by_class": {}})
+    row["capacities"] = 0
+    return row
+
+
+# --- operational picture --------------------------------------------------------------------
+
+
+def _line_capabilities(request: Row) -> dict[str, str]:
+    return {line["line_id"]: line["capability"] for line in request["lines"]}
+
+
+def picture(incidents: list[Row], requests: list[Row], now: datetime) -> dict[str, Any]:
+    by_incident: dict[str, list[Row]] = defaultdict(list)
+    for request in requests:
+        if request["incident_id"]:
+            by_incident[request["incident_id"]].append(request)
+    items = []
+    for incident in sorted(incidents, key=lambda i: (i["closed"], i["title"], i["id"])):
+        mine = by_incident.get(incident["id"], [])
+        deployed: dict[str, int] = defaultdict(int)
+        for request in mine:
+            capabilities = _line_capabilities(request)
+            for booking in request["bookings"]:
+                if booking["step"] in ("dispatched", "arrived"):
+                    deployed[capabilities[booking["line_id"]]] += booking["quantity"]
+        items.append(
+            {
+                "id": incident["id"],
+                "title": incident["title"],
+                "regions": incident["regions"],
+                "grip": incident["grip"],
+                "phase": incident["phase"],
+                "closed": incident["closed"],
+                "latest_report": incident["latest_report"],
+                "exercise": incident["exercise"],
+                "classification": incident["classification"],
+                "requests": [
+                    {
+                        "id": r["id"],
+                        "kind": r["kind"],
+                        "title": r["title"],
+                        "requester": r["requester"],
+                        "status": r["status"],
+                        "next_actor": r["next_actor"],
+                        "urgent": r["urgent"],
+                    }
+                    for r in sorted(mine, key=lambda r: (r["submitted_at"] or "", r["id"]))
+                ],
+                "deployed": dict(sorted(deployed.items())),
+            }
+        )
+    return {"incidents": items, "summary": national_summary(incidents, requests)}
+
+
+def national_summary(incidents: list[Row], requests: list[Row]) -> dict[str, Any]:
+    by_region: dict[str, dict[str, Any]] = {}
+
+    def region(code: str) -> dict[str, Any]:
+        return by_region.setdefault(
+            code, {"open_incidents": 0, "highest_grip": None, "requests": defaultdict(int)}
+        )
+
+    for incident in incidents:
+        if incident["closed"]:
+            continue
+        for code in incident["regions"]:
+            entry = region(code)
+            entry["open_incidents"] += 1
+            highest = entry["highest_grip"]
+            if highest is None or GripLevel(incident["grip"]).rank > GripLevel(highest).rank:
+                entry["highest_grip"] = incident["grip"]
+    by_kind: dict[str, int] = defaultdict(int)
+    by_status: dict[str, int] = defaultdict(int)
+    for request in requests:
+        by_kind[request["kind"]] += 1
+        by_status[request["status"]] += 1
+        for code in request["regions"]:
+            region(code)["requests"][request["status"]] += 1
+    return {
+        "by_region": {
+            code: {**entry, "requests": dict(sorted(entry["requests"].items()))}
+            for code, entry in sorted(by_region.items())
+        },
+        "by_kind": dict(sorted(by_kind.items())),
+        "by_status": dict(sorted(by_status.items())),
+        "open_incidents": sum(1 for i in incidents if not i["closed"]),
+        "open_requests": sum(1 for r in requests if r["status"] in OPEN_VALUES),
+    }
+
+
+def regional_summary(summary: dict[str, Any], region: str) -> dict[str, Any]:
+    """The national summary for a region: totals, and only its own region's details."""
+    return {
+        **summary,
+        "by_region": {k: v for k, v in summary["by_region"].items() if k == region},
+    }
+
+
+# --- request board --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Targets:
+    """How long a request may wait in a step before it is overdue (minutes), urgent and
+    normal; and how long an urgent phoned-in request may stay unformalised."""
+
+    steps: Mapping[str, tuple[int, int]]
+    formalisation: int
+
+    def for_step(self, status: str, urgent: bool) -> timedelta | None:
+        target = self.steps.get(status)
+        if target is None:
+            return None
+        return timedelta(minutes=target[0] if urgent else target[1])
+
+
+#: Defaults, in minutes (urgent, normal). LOCC is 24/7: an urgent request is received within
+#: a quarter of an hour and assessed within the hour.
+DEFAULT_TARGETS = Targets(
+    steps={
+        RequestStatus.SUBMITTED.value: (15, 240),  # LOCC receives it
+        RequestStatus.RECEIVED.value: (60, 1440),  # LOCC assesses it
+        RequestStatus.ASSESSED.value: (30, 480),  # LOCC forwards it
+        RequestStatus.FORWARDED.value: (120, 2880),  # the provider decides
+        RequestStatus.DECIDING.value: (120, 2880),  # the next decider decides
+        RequestStatus.APPROVED.value: (240, 4320),  # the provider commits capacity
+        RequestStatus.APPEALED.value: (1440, 10080),  # the Minister decides the appeal
+    },
+    formalisation=24 * 60,
+)
+
+
+def board_item(request: Row, now: datetime, targets: Targets) -> Row:
+    since = _parse(request["status_since"])
+    submitted = _parse(request["submitted_at"])
+    assert since is not None
+    target = targets.for_step(request["step"], request["urgent"])
+    due = since + target if target is not None else None
+    formalisation_due = None
+    if request["formalisation_outstanding"] and submitted is not None:
+        formalisation_due = submitted + timedelta(minutes=targets.formalisation)
+    return {
+        "id": request["id"],
+        "kind": request["kind"],
+        "title": request["title"],
+        "requester": request["requester"],
+        "regions": request["regions"],
+        "incident_id": request["incident_id"],
+        "urgent": request["urgent"],
+        "status": request["status"],
+        "step": request["step"],
+        "next_actor": request["next_actor"],
+        "in_step_since": request["status_since"],
+        "seconds_in_step": int((now - since).total_seconds()),
+        "submitted_at": request["submitted_at"],
+        "seconds_since_submission": int((now - submitted).total_seconds()) if submitted else None,
+        "due_at": due.isoformat() if due else None,
+        "overdue": due is not None and now >= due,
+        "formalisation_outstanding": request["formalisation_outstanding"],
+        "formalisation_due_at": formalisation_due.isoformat() if formalisation_due else None,
+        "formalisation_overdue": formalisation_due is not None and now >= formalisation_due,
+        "classification": request["classification"],
+        "exercise": request["exercise"],
+    }
+
+
+def board(requests: list[Row], now: datetime, targets: Targets = DEFAULT_TARGETS) -> list[Row]:
+    """Open requests, and urgent ones still to be formalised, longest waiting first."""
+    items = [
+        board_item(r, now, targets)
+        for r in requests
+        if r["status"] in OPEN_VALUES or r["formalisation_outstanding"]
+    ]
+    items.sort(key=lambda i: (not i["overdue"], -i["seconds_in_step"], i["id"]))
+    return items
+
+
+def next_due(requests: Iterable[Row], now: datetime, targets: Targets) -> datetime | None:
+    """The next moment a board item becomes overdue (for the clock that publishes it)."""
+    moments = []
+    for request in requests:
+        if request["status"] not in OPEN_VALUES and not request["formalisation_outstanding"]:
+            continue
+        item = board_item(request, now, targets)
+        for key, flag in (("due_at", "overdue"), ("formalisation_due_at", "formalisation_overdue")):
+            if item[key] and not item[flag]:
+                moments.append(datetime.fromisoformat(item[key]))
+    return min(moments, default=None)
+
+
+# --- scarcity advice ------------------------------------------------------------------------
+
+
+def _rank_key(request: Row, line: Row, grips: dict[str, str]) -> tuple[Any, ...]:
+    minister = request["priority"].get(line["capability"])
+    grip = grips.get(request["incident_id"] or "")
+    return (
+        minister if minister is not None else 1_000_000,
+        not request["urgent"],
+        -(GripLevel(grip).rank if grip else -1),
+        request["submitted_at"] or "9999",
+        request["id"],
+        line["line_id"],
+    )
+
+
+def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -> dict[str, Any]:
+    """Where open demand for a capability exceeds what is available: the competing request
+    lines, ranked by :data:`SCARCITY_RULES`, and a proposed allocation of the supply."""
+    approved = frozenset(r["id"] for r in requests if r["status"] == RequestStatus.APPROVED.value)
+    grips = {i["id"]: i["grip"] for i in incidents}
+    supply: dict[str, list[tuple[int, int, str, str, int]]] = defaultdict(list)
+    for capacity in capacities:
+        available = capacity_states(capacity, approved)["available"]
+        if available > 0:
+            supply[capacity["capability"]].append(
+                (
+                    CLASS_ORDER.get(capacity["class"], 3),
+                    capacity["notice_minutes"],
+                    capacity["id"],
+                    capacity["provider"],
+                    available,
+                )
+            )
+    demand = open_demand(requests)
+    advice = []
+    for code in sorted(demand):
+        sources = sorted(supply.get(code, []))
+        available = sum(s[4] for s in sources)
+        if demand[code] <= available:
+            continue
+        competing = []
+        for request in requests:
+            if request["status"] not in DEMANDING:
+                continue
+            for line in request["lines"]:
+                if line["capability"] != code:
+                    continue
+                wanted = line["quantity"]
+                if (
+                    request["status"] == RequestStatus.APPROVED.value
+                    and line["granted"] is not None
+                ):
+                    wanted = line["granted"]
+                wanted -= line["committed"]
+                if wanted > 0:
+                    competing.append((_rank_key(request, line, grips), request, line, wanted))
+        competing.sort(key=lambda c: c[0])
+        remaining = [list(s) for s in sources]
+        proposals = []
+        for rank, (_key, request, line, wanted) in enumerate(competing, start=1):
+            allocated, taken_from = 0, []
+            for source in remaining:
+                if allocated == wanted:
+                    break
+                take = min(source[4], wanted - allocated)
+                if take > 0:
+                    source[4] -= take
+                    allocated += take
+                    taken_from.append(
+                        {"capacity_id": source[2], "provider": source[3], "quantity": take}
+                    )
+            proposals.append(
+                {
+                    "rank": rank,
+                    "request_id": request["id"],
+                    "line_id": line["line_id"],
+                    "requester": request["requester"],
+                    "urgent": request["urgent"],
+                    "grip": grips.get(request["incident_id"] or ""),
+                    "submitted_at": request["submitted_at"],
+                    "minister_rank": request["priority"].get(code),
+                    "wanted": wanted,
+                    "allocated": allocated,
+                    "from": taken_from,
+                }
+            )
+        advice.append(
+            {
+                "capability": code,
+                "open_demand": demand[code],
+                "available": available,
+                "shortage": demand[code] - available,
+                "minister_decided": any(p["minister_rank"] is not None for p in proposals),
+                "proposal": proposals,
+            }
+        )
+    return {"rules": list(SCARCITY_RULES), "capabilities": advice}

@@ -1,0 +1,98 @@
+"""The projections: which events each one follows and the row it keeps per aggregate.
+
+Each projection keeps one row per aggregate of one kind, as the aggregate stands after the
+events up to the projection's position. The read models (capacity overview, operational
+picture, request board, scarcity advice — :mod:`projections.readmodels`) are computed from these
+rows per reader, so a reader's clearance filters every count (nothing classified leaks through
+a total) and the clock-driven parts (time in step, overdue) are exact at the moment of reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.base import MlobAggregate
+from domain.capacity import Capacity
+from domain.incident import Incident
+from domain.request import AssistanceRequest, RequestStatus
+from projections.views import capacity_view, incident_view, request_view
+
+
+def event_topics(cls: type[MlobAggregate]) -> tuple[str, ...]:
+    """The stored topics of every event class of an aggregate class."""
+    topics = set()
+    for value in vars(cls).values():
+        if isinstance(value, type) and issubclass(value, MlobAggregate.Event):
+            topic = getattr(value, "TOPIC", None)
+            if topic:
+                topics.add(topic)
+    return tuple(sorted(topics))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One projection: a name, a code version (a change rebuilds it), the events it follows
+    and the row it keeps per aggregate."""
+
+    name: str
+    version: str
+    aggregate: type[MlobAggregate]
+    row: Callable[[Any], dict[str, Any]]
+    topics: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.topics:
+            object.__setattr__(self, "topics", event_topics(self.aggregate))
+
+
+def step(request: AssistanceRequest) -> str:
+    """The step a request waits in: its status, except that an approved request whose granted
+    lines are all committed is no longer waiting for its providers but *in deployment*."""
+    if request.status is RequestStatus.APPROVED and all(
+        request.committed(line_id) >= quantity for line_id, quantity in request.granted.items()
+    ):
+        return "in_deployment"
+    return request.status.value
+
+
+def next_actor(request: AssistanceRequest) -> str | None:
+    """Who must act next on a request (an organisation kind or code), for the board."""
+    status = request.status
+    if step(request) == "in_deployment":
+        return request.requester  # releases the capacity and closes the request when done
+    if status is RequestStatus.DRAFT:
+        return request.requester
+    if status in (RequestStatus.SUBMITTED, RequestStatus.RECEIVED, RequestStatus.ASSESSED):
+        return request.hub_kinds[0] if request.hub_kinds else None
+    if status in (RequestStatus.FORWARDED, RequestStatus.DECIDING):
+        decider = request.next_decider_kind()
+        if decider == "provider":
+            return ",".join(request.forwarded_to) or "provider"
+        return decider
+    if status is RequestStatus.APPROVED:
+        return ",".join(request.forwarded_to) or "provider"
+    if status is RequestStatus.APPEALED:
+        return "minister_jv"
+    if status is RequestStatus.CLOSED:
+        return request.requester  # the evaluation
+    return None
+
+
+def request_row(request: AssistanceRequest) -> dict[str, Any]:
+    row = request_view(request)
+    row["step"] = step(request)
+    row["next_actor"] = next_actor(request)
+    row["formalised_at"] = request.formalised_at.isoformat() if request.formalised_at else None
+    row["last_activity"] = request.last_activity.isoformat()
+    return row
+
+
+PROJECTIONS: tuple[Projection, ...] = (
+    Projection("requests", "1", AssistanceRequest, request_row),
+    Projection("capacities", "1", Capacity, capacity_view),
+    Projection("incidents", "1", Incident, incident_view),
+)
+
+BY_NAME = {p.name: p for p in PROJECTIONS}
