@@ -12,6 +12,6 @@ def create() -> FastAPI:
     web, service = build_web_app(load_settings())
 
     if service.projections is not None:
-        web.router.on_shutdown.append(service.projections.stop)
+        web.router.on_shutdown.append(service.projections.close)
     web.router.on_shutdown.append(service.app.close)
     return web

@@ -63,7 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _close(service: Service) -> None:
     if service.projections is not None:
-        service.projections.stop()
+        service.projections.close()
     service.app.close()
 
 

@@ -73,38 +73,82 @@ class FileLease(Lease):
             self.fd = None
 
 
-class AdvisoryLease(Lease):
-    """PostgreSQL: a session advisory lock, held on a connection of its own (released by the
-    server when the holder's connection or process dies)."""
+class AdvisorySession:
+    """PostgreSQL: one connection per process holds the session advisory locks of its
+    runners; the server releases them when that connection or the process dies."""
 
-    def __init__(self, info: str, key: str) -> None:
+    def __init__(self, info: str) -> None:
         self.info = info
-        self.key = key
         self.conn: psycopg.Connection[Any] | None = None
+        self.generation = 0  # bumped on every new connection: older locks are gone
+        self.lock = threading.Lock()
 
-    def acquire(self) -> bool:
-        if self.conn is not None:
-            try:
-                self.conn.execute("SELECT 1")
-                return True
-            except psycopg.Error:
-                self.release()
-        try:
-            conn = psycopg.connect(self.info, autocommit=True)
-        except psycopg.Error:
+    def alive(self) -> bool:
+        if self.conn is None:
             return False
-        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self.key,)).fetchone()
-        if got and got[0]:
-            self.conn = conn
+        try:
+            self.conn.execute("SELECT 1")
             return True
-        conn.close()
-        return False
+        except psycopg.Error:
+            self.close()
+            return False
 
-    def release(self) -> None:
+    def try_lock(self, key: str) -> int | None:
+        """The generation the lock was taken in, or None if someone else holds it."""
+        with self.lock:
+            if not self.alive():
+                try:
+                    self.conn = psycopg.connect(self.info, autocommit=True)
+                except psycopg.Error:
+                    return None
+                self.generation += 1
+            assert self.conn is not None
+            try:
+                got = self.conn.execute(
+                    "SELECT pg_try_advisory_lock(hashtext(%s))", (key,)
+                ).fetchone()
+            except psycopg.Error:
+                self.close()
+                return None
+            return self.generation if got and got[0] else None
+
+    def still_held(self, generation: int) -> bool:
+        with self.lock:
+            return self.generation == generation and self.alive()
+
+    def unlock(self, key: str, generation: int) -> None:
+        with self.lock:
+            if self.conn is not None and self.generation == generation:
+                with contextlib.suppress(psycopg.Error):
+                    self.conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+    def close(self) -> None:
         if self.conn is not None:
             with contextlib.suppress(psycopg.Error):
                 self.conn.close()
             self.conn = None
+
+
+class AdvisoryLease(Lease):
+    """PostgreSQL: a session advisory lock on the process's lease connection."""
+
+    def __init__(self, session: AdvisorySession, key: str) -> None:
+        self.session = session
+        self.key = key
+        self.generation: int | None = None
+
+    def acquire(self) -> bool:
+        if self.generation is not None:
+            if self.session.still_held(self.generation):
+                return True
+            self.generation = None
+        self.generation = self.session.try_lock(self.key)
+        return self.generation is not None
+
+    def release(self) -> None:
+        if self.generation is not None:
+            self.session.unlock(self.key, self.generation)
+            self.generation = None
 
 
 class Runner:
@@ -210,6 +254,7 @@ class Projections:
         self.targets = targets
         self.poll_interval = poll_interval or (0.5 if store.kind == "sqlite" else 0.05)
         self.standby_interval = standby_interval
+        self.session = AdvisorySession(conninfo(app.store)) if app.store.kind != "sqlite" else None
         self.runners = [Runner(app, p, store, self._lease(p.name)) for p in projections]
         self._wake = threading.Event()
         self._progress = threading.Condition()
@@ -223,7 +268,8 @@ class Projections:
         cfg = self.app.store
         if cfg.kind == "sqlite":
             return FileLease(f"{cfg.sqlite_path}.projection-{name}.lock")
-        return AdvisoryLease(conninfo(cfg), f"mlob projection {cfg.schema or 'public'} {name}")
+        assert self.session is not None
+        return AdvisoryLease(self.session, f"mlob projection {cfg.schema or 'public'} {name}")
 
     # --- running ---------------------------------------------------------------------------
 
@@ -245,6 +291,13 @@ class Projections:
             thread.join(timeout=10)
         for runner in self.runners:
             runner.lease.release()
+        if self.session is not None:
+            self.session.close()
+
+    def close(self) -> None:
+        """Stop the runners and close the read store."""
+        self.stop()
+        self.store.close()
 
     def wake(self) -> None:
         """Called right after an append in this process."""

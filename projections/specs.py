@@ -67,6 +67,9 @@ def next_actor(request: AssistanceRequest) -> str | None:
     if status in (RequestStatus.SUBMITTED, RequestStatus.RECEIVED, RequestStatus.ASSESSED):
         return request.hub_kinds[0] if request.hub_kinds else None
     if status in (RequestStatus.FORWARDED, RequestStatus.DECIDING):
+        pending = [a for a in request.required_advisers() if a not in request.advice]
+        if pending:  # the decision waits for this advice (e.g. DJZ for the SG)
+            return ",".join(pending)
         decider = request.next_decider_kind()
         if decider == "provider":
             return ",".join(request.forwarded_to) or "provider"

@@ -110,5 +110,5 @@ def api(store_config: StoreConfig) -> Iterator[Api]:
     projections.start()
     with TestClient(create_app(service)) as client:
         yield Api(client, service)
-    projections.stop()
+    projections.close()
     service.app.close()
