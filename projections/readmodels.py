@@ -200,6 +200,7 @@ def picture(incidents: list[Row], requests: list[Row], now: datetime) -> dict[st
                         "title": r["title"],
                         "requester": r["requester"],
                         "status": r["status"],
+                        "step": r["step"],
                         "next_actor": r["next_actor"],
                         "urgent": r["urgent"],
                     }

@@ -28,6 +28,7 @@ from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
+from projections import readmodels as rm
 from projections.specs import PROJECTIONS
 from tests.conftest import POSTGRES_URL, _dsn, postgres_config, require_postgres
 from tests.projections.conftest import NOW
@@ -174,6 +175,11 @@ def test_sigkilled_worker_converges_to_a_fresh_rebuild(kind: str, seed: int, rou
             projections.catch_up()
             assert rows_of(projections) == incremental
             assert {str(i) for i in incidents} <= {r["id"] for r in incremental["incidents"]}
+            approved = frozenset(
+                r["id"] for r in incremental["requests"] if r["status"] == "approved"
+            )
+            for row in incremental["capacities"]:  # the states add up to what exists
+                assert sum(rm.capacity_states(row, approved).values()) == row["exists"]
         finally:
             worker.kill()
             watcher.close()
