@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import orjson
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -16,6 +16,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 
 from api.commands import REGISTRY
 from api.errors import ApiError, error_responses
+from api.feed import FeedHub
+from api.feed import serve as serve_feed
 from api.ports import MlobService, Principal, StoreUnavailable
 from api.posting import MAX_BATCH, Item, ItemRefused, plan
 from api.readviews import router as read_model_router
@@ -127,6 +129,24 @@ def create_app(service: MlobService) -> FastAPI:
     )
     app.state.service = service
     app.include_router(read_model_router(service, principal))
+    hub = FeedHub(service)
+    app.state.feed = hub
+
+    async def feed_principal(token: str) -> Principal | None:
+        found = service.recent_principal(token)
+        if found is None:
+            try:
+                found = await run_in_threadpool(service.authenticate, token)
+            except StoreUnavailable:
+                return None
+        return found
+
+    @app.websocket("/v1/feed")
+    async def feed(websocket: WebSocket) -> None:
+        """Live updates; see the README for the message protocol."""
+        await serve_feed(hub, websocket, feed_principal)
+
+    app.router.on_shutdown.append(hub.close)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:

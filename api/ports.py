@@ -49,6 +49,29 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class LoggedEvent:
+    """One recorded event as the history and the feeds show it: its index row and the event."""
+
+    position: int
+    stream_id: UUID
+    version: int
+    event_type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor_org: str
+    actor_role: str
+    actor_person: str | None
+    authority: str | None
+    regions: tuple[str, ...]
+    classification: str
+    exercise: bool
+    message_id: str
+    correlation_id: str | None
+    causation_id: str | None
+    event: Any  # the domain event
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: organisation, role and clearance, from the bearer token."""
 
@@ -159,4 +182,23 @@ class MlobService(HealthSource, Protocol):
 
     def view_changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """Changed read-model rows (and clock-driven board changes), in order."""
+        ...
+
+    def view_rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The current rows of one projection with these ids (absent ones left out)."""
+        ...
+
+    # --- feeds -------------------------------------------------------------------------------
+
+    def logged_events(self, after: int, limit: int, stop: int | None = None) -> list[LoggedEvent]:
+        """Recorded events after position ``after`` (up to ``stop``), in order."""
+        ...
+
+    def last_change(self) -> int:
+        """The sequence number of the newest read-model change."""
+        ...
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from any thread) when events were appended here or elsewhere,
+        or read models changed; it must be cheap and thread-safe."""
         ...

@@ -261,6 +261,8 @@ class Projections:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.overdue: set[tuple[str, str]] | None = None
+        #: Called after each written batch and clock change (the feeds listen).
+        self.on_progress: Callable[[], None] = lambda: None
         for runner in self.runners:
             runner.progress = self._notify_progress
 
@@ -303,9 +305,11 @@ class Projections:
         """Called right after an append in this process."""
         self._wake.set()
 
-    def _notify_progress(self) -> None:
+    def _notify_progress(self, changed: bool = True) -> None:
         with self._progress:
             self._progress.notify_all()
+        if changed:
+            self.on_progress()
 
     def _loop(self, runner: Runner) -> None:
         while not self._stop.is_set():
@@ -319,7 +323,7 @@ class Projections:
                 if done:
                     self._notify_progress()
                     continue
-                self._notify_progress()
+                self._notify_progress(changed=False)
                 if runner.projection.name == "requests":
                     self.tick()
                 self._wake.wait(self.poll_interval)
@@ -365,6 +369,7 @@ class Projections:
         changes = [Change("board", key, 0, what) for key, what in fresh]
         if changes:
             self.store.record_changes(changes)
+            self.on_progress()
         return changes
 
     # --- for readers -------------------------------------------------------------------------

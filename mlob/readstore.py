@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
-import psycopg
 from psycopg_pool import ConnectionPool
 
 from mlob.config import StoreConfig
@@ -60,11 +59,19 @@ class ReadStore(Protocol):
 
     def rows(self, name: str) -> list[dict[str, Any]]: ...
 
+    def rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def last_change(self) -> int: ...
+
     def record_changes(self, changes: Sequence[Change]) -> None: ...
 
     def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
 
     def close(self) -> None: ...
+
+
+#: PostgreSQL NOTIFY channel for read-model changes (the events table has its own).
+VIEW_CHANNEL = "mlob_view_changes"
 
 
 class TrackingConflict(Exception):
@@ -187,6 +194,19 @@ class SQLiteReadStore:
             orjson.loads(r[0])
             for r in self._conn().execute(f"SELECT data FROM {_table(name)} ORDER BY id")
         ]
+
+    def rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        cursor = self._conn().execute(
+            f"SELECT data FROM {_table(name)} WHERE id IN ({marks})", list(ids)
+        )
+        return [orjson.loads(r[0]) for r in cursor]
+
+    def last_change(self) -> int:
+        row = self._conn().execute("SELECT MAX(seq) FROM mlob_view_changes").fetchone()
+        return int(row[0] or 0)
 
     def record_changes(self, changes: Sequence[Change]) -> None:
         with self._tx() as c:
@@ -324,6 +344,8 @@ class PostgresReadStore:
                 "WHERE name = %s",
                 (position, version, name),
             )
+            if rows:  # wakes the feeds of every server process (sent at commit)
+                cur.execute(f"NOTIFY {VIEW_CHANNEL}")
 
     def rows(self, name: str) -> list[dict[str, Any]]:
         with self.pool.connection() as conn:
@@ -331,8 +353,23 @@ class PostgresReadStore:
             found = conn.execute(f"SELECT data::text FROM {_table(name)} ORDER BY id").fetchall()
         return [orjson.loads(r[0]) for r in found]
 
+    def rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        with self.pool.connection() as conn:
+            found = conn.execute(
+                f"SELECT data::text FROM {_table(name)} WHERE id = ANY(%s)", (list(ids),)
+            ).fetchall()
+        return [orjson.loads(r[0]) for r in found]
+
+    def last_change(self) -> int:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT MAX(seq) FROM mlob_view_changes").fetchone()
+        return int(row[0] or 0) if row else 0
+
     def record_changes(self, changes: Sequence[Change]) -> None:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute(f"NOTIFY {VIEW_CHANNEL}")
             cur.executemany(
                 "INSERT INTO mlob_view_changes (at, source, key, position, what) "
                 "VALUES (now(), %s, %s, %s, %s)",
@@ -368,5 +405,4 @@ __all__ = [
     "Tracking",
     "TrackingConflict",
     "open_read_store",
-    "psycopg",
 ]

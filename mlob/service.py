@@ -18,7 +18,14 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from api.ports import IssuedToken, Message, Principal, Receipt, StoreUnavailable
+from api.ports import (
+    IssuedToken,
+    LoggedEvent,
+    Message,
+    Principal,
+    Receipt,
+    StoreUnavailable,
+)
 from domain.access import AccessToken
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
@@ -26,7 +33,9 @@ from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
 from domain.request import AssistanceRequest
 from mlob.application import MlobApplication, first_line
+from mlob.notify import Listener
 from mlob.projector import Projections
+from mlob.readstore import VIEW_CHANNEL, conninfo
 from projections.readmodels import Targets
 
 A = TypeVar("A", bound=MlobAggregate)
@@ -93,6 +102,8 @@ class Service:
         self._token_cache: dict[str, tuple[float, Principal]] = {}
         self._lock = Lock()
         self.projections: Projections | None = None
+        self._listeners: list[Callable[[], None]] = []
+        self._listener: Listener | None = None
 
     def attach_projections(self, projections: Projections) -> None:
         """The composition root hands over the read models; appends then wake them."""
@@ -101,6 +112,26 @@ class Service:
     def _recorded(self) -> None:
         if self.projections is not None:
             self.projections.wake()
+        self._changed()
+
+    def _changed(self) -> None:
+        for callback in list(self._listeners):
+            callback()
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+        if self.projections is not None:
+            self.projections.on_progress = self._changed
+        if self._listener is None and self.app.store.kind == "postgresql":
+            # Appends and projection changes of other processes wake this one too.
+            channels = [self.app.recorder.channel_name, VIEW_CHANNEL]  # type: ignore[attr-defined]
+            self._listener = Listener(conninfo(self.app.store), channels, self._changed)
+            self._listener.start()
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
 
     # --- recording -------------------------------------------------------------------------
 
@@ -304,3 +335,43 @@ class Service:
     @store_errors_as_unavailable
     def view_changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         return self._views().store.changes(after, limit)
+
+    @store_errors_as_unavailable
+    def view_rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        return self._views().store.rows_by_id(name, ids)
+
+    @store_errors_as_unavailable
+    def last_change(self) -> int:
+        return self._views().store.last_change()
+
+    # --- feeds -------------------------------------------------------------------------------
+
+    @store_errors_as_unavailable
+    def logged_events(self, after: int, limit: int, stop: int | None = None) -> list[LoggedEvent]:
+        if stop is not None:
+            limit = min(limit, stop - after)  # positions are unique: no more than this fit
+            if limit <= 0:
+                return []
+        return [
+            LoggedEvent(
+                position=h.record.position,
+                stream_id=h.record.entry.stream_id,
+                version=h.record.entry.version,
+                event_type=h.record.entry.event_type,
+                occurred_at=h.record.entry.occurred_at,
+                recorded_at=h.record.entry.recorded_at,
+                actor_org=h.record.entry.actor_org,
+                actor_role=h.record.entry.actor_role,
+                actor_person=h.record.entry.actor_person,
+                authority=h.record.entry.authority,
+                regions=h.record.entry.regions,
+                classification=h.record.entry.classification,
+                exercise=h.record.entry.exercise,
+                message_id=h.record.entry.message_id,
+                correlation_id=h.record.entry.correlation_id,
+                causation_id=h.record.entry.causation_id,
+                event=h.event,
+            )
+            for h in self.app.history(after=after, limit=limit)
+            if stop is None or h.record.position <= stop
+        ]

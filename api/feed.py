@@ -1,0 +1,604 @@
+"""The live feed: ``/v1/feed`` over WebSocket — resumable, bounded, one frame per window.
+
+One hub per server process reads what was appended (woken right after local appends, by
+PostgreSQL LISTEN/NOTIFY for other processes, and by polling), and hands each connection the
+events and changed read-model rows of its channels that its reader may see. Events that arrive
+within one window (``WINDOW`` s) go out in one frame, so the number of frames per client does
+not grow with the event rate. Positions on a connection only increase: a frame says up to which
+event position (``position``) and read-model change (``change``) the client is complete, and a
+client that reconnects with ``after`` = that position misses nothing and gets nothing twice.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from fastapi import WebSocket, WebSocketDisconnect
+
+from api.ports import LoggedEvent, MlobService, Principal, StoreUnavailable
+from domain.envelope import Classification
+from projections import readmodels as rm
+from projections.routing import Routes, Scope, StreamRoute, channels, may_see
+
+log = logging.getLogger("mlob.feed")
+
+#: Events appended within this many seconds go out in one frame.
+WINDOW = 0.05
+#: Events (and read-model changes) read per store query.
+BATCH = 1000
+#: Frames a connection may have waiting; a client that falls further behind gets ``resync``.
+QUEUE_FRAMES = 64
+#: Batches held for a connection while it catches up from the store.
+PENDING_BATCHES = 256
+#: Seconds without a frame after which a heartbeat is sent.
+HEARTBEAT = 15.0
+#: Seconds to poll when nothing woke the hub (a lost LISTEN connection must not stall it).
+POLL = 1.0
+#: Seconds a browser has to send ``{"token": ...}`` as its first message.
+AUTH_TIMEOUT = 10.0
+
+_ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "envelope"})
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    position: int
+    channels: frozenset[str]
+    route: StreamRoute | None
+    regions: tuple[str, ...]
+    classification: str
+    exercise: bool
+    actor_org: str
+    body: str  # the event as JSON, serialised once for every connection
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    seq: int
+    projection: str
+    route: StreamRoute | None
+    regions: tuple[str, ...]
+    classification: str
+    exercise: bool
+    body: str
+
+
+@dataclass
+class Batch:
+    """What the hub read in one window: complete up to ``upto`` and ``change_upto``."""
+
+    upto: int
+    events: list[FeedEvent]
+    change_upto: int
+    rows: list[FeedRow] = field(default_factory=list)
+    summaries: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+class Overflow(Exception):
+    """The connection's queue is full: the client stopped reading."""
+
+
+class Connection:
+    def __init__(self, hub: "FeedHub", websocket: WebSocket, principal: Principal) -> None:
+        self.hub = hub
+        self.websocket = websocket
+        self.principal = principal
+        self.scope = Scope.of(principal.org, principal.role, principal.clearance)
+        self.channels: set[str] = set()
+        self.exercise = False
+        self.cursor = hub.head
+        self.change_cursor = hub.change_head
+        self.sent = (self.cursor, self.change_cursor)  # what the client has surely received
+        self.live = True
+        self.pending: list[Batch] = []
+        #: Messages to send, with the positions the client is complete up to once it has them.
+        self.queue: asyncio.Queue[tuple[str, int, int] | None] = asyncio.Queue(maxsize=QUEUE_FRAMES)
+        self.closed = False
+        self.frames = 0
+
+    # --- filtering ---------------------------------------------------------------------------
+
+    def wants(self, event: FeedEvent) -> bool:
+        if event.exercise and not self.exercise:
+            return False
+        if not (event.channels & self.channels):
+            return False
+        return may_see(
+            self.scope, event.route, event.regions, event.classification, event.actor_org
+        )
+
+    def wants_row(self, row: FeedRow) -> bool:
+        if "views" not in self.channels or (row.exercise and not self.exercise):
+            return False
+        return may_see(self.scope, row.route, row.regions, row.classification)
+
+    def frame(self, batch: Batch) -> str | None:
+        """The frame of ``batch`` for this connection (None: nothing for it); moves the cursor."""
+        events = [e.body for e in batch.events if e.position > self.cursor and self.wants(e)]
+        rows = [r.body for r in batch.rows if r.seq > self.change_cursor and self.wants_row(r)]
+        summary = None
+        if "national" in self.channels and self.scope.kind == "region":
+            summary = batch.summaries.get((self.scope.region or "", self.scope.clearance.value))
+        self.cursor = max(self.cursor, batch.upto)
+        self.change_cursor = max(self.change_cursor, batch.change_upto)
+        if not events and not rows and summary is None:
+            return None
+        parts = [
+            f'{{"type":"frame","position":{self.cursor},"change":{self.change_cursor},',
+            f'"events":[{",".join(events)}],"rows":[{",".join(rows)}]',
+        ]
+        if summary is not None:
+            parts.append(f',"summary":{summary}')
+        parts.append("}")
+        return "".join(parts)
+
+    # --- sending -----------------------------------------------------------------------------
+
+    def offer(self, batch: Batch) -> None:
+        """Called by the hub for every batch, in order (never blocks)."""
+        if self.closed:
+            return
+        if not self.live:
+            self.pending.append(batch)
+            if len(self.pending) > PENDING_BATCHES:
+                self.overflow()
+            return
+        frame = self.frame(batch)
+        if frame is not None:
+            self.put_nowait(frame)
+
+    def put_nowait(self, message: str) -> None:
+        try:
+            self.queue.put_nowait((message, self.cursor, self.change_cursor))
+        except asyncio.QueueFull:
+            self.overflow()
+
+    def control(self, **message: Any) -> None:
+        self.put_nowait(dumps(message))
+
+    def overflow(self) -> None:
+        """The client does not keep up: tell it where to resume, and close."""
+        if self.closed:
+            return
+        self.closed = True
+        self.hub.overflows += 1
+        asyncio.get_running_loop().create_task(self._resync())
+
+    async def _resync(self) -> None:
+        position, change = self.sent
+        message = dumps({"type": "resync", "position": position, "change": change})
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.websocket.send_text(message), 1.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.websocket.close(code=1013), 1.0)
+        # Drop what was queued: memory stays bounded whatever the client does.
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+    async def sender(self) -> None:
+        while True:
+            try:
+                item = await asyncio.wait_for(self.queue.get(), HEARTBEAT)
+            except TimeoutError:
+                if self.closed:
+                    return
+                position, change = self.sent
+                item = (
+                    dumps({"type": "heartbeat", "position": position, "change": change}),
+                    position,
+                    change,
+                )
+            if item is None or self.closed:
+                return
+            message, position, change = item
+            await self.websocket.send_text(message)
+            self.frames += 1
+            if self.live or message.startswith('{"type":"frame"'):
+                self.sent = (position, change)
+
+    # --- subscribing -------------------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        wanted: Sequence[str],
+        after: int | None,
+        after_change: int | None,
+        exercise: bool | None,
+    ) -> None:
+        refused = [c for c in wanted if not self.scope.may_subscribe(c)]
+        if refused:
+            self.control(
+                type="error",
+                code="channel_not_permitted",
+                reason=f"not a channel you may subscribe to: {', '.join(refused)}",
+            )
+            return
+        if exercise is not None:
+            self.exercise = exercise
+        self.channels |= set(wanted)
+        replay = after is not None and after < self.cursor
+        replay_changes = after_change is not None and after_change < self.change_cursor
+        if replay and self.frames > 1:
+            self.control(
+                type="error",
+                code="after_only_first",
+                reason="history is replayed only on a connection's first subscription; "
+                "reconnect with after to resume",
+            )
+            replay = replay_changes = False
+        self.control(
+            type="subscribed",
+            channels=sorted(self.channels),
+            position=after if replay else self.cursor,
+            change=after_change if replay_changes else self.change_cursor,
+        )
+        if replay or replay_changes:
+            await self.catch_up(
+                after if replay else self.cursor,
+                after_change if replay_changes else self.change_cursor,
+            )
+
+    async def catch_up(self, after: int, after_change: int) -> None:
+        """Send what was recorded after ``after`` from the store, then switch to live with no
+        gap and no duplicate: batches the hub dispatches meanwhile are held, then filtered."""
+        self.live = False
+        self.pending = []
+        head, change_head = self.hub.head, self.hub.change_head
+        self.cursor, self.change_cursor = after, after_change
+        self.sent = (after, after_change)
+        while (self.cursor < head or self.change_cursor < change_head) and not self.closed:
+            events: list[FeedEvent] = []
+            if self.cursor < head:
+                events = await self.hub.read_events(self.cursor, BATCH, stop=head)
+            rows: list[FeedRow] = []
+            change_upto = self.change_cursor
+            if self.change_cursor < change_head and "views" in self.channels:
+                rows, change_upto = await self.hub.read_rows(
+                    self.change_cursor, BATCH, stop=change_head
+                )
+            elif self.change_cursor < change_head:
+                change_upto = change_head
+            upto = events[-1].position if len(events) == BATCH else head
+            frame = self.frame(Batch(upto, events, change_upto, rows))
+            if frame is not None:
+                try:  # here the reader may wait for the client, within bounds
+                    await asyncio.wait_for(
+                        self.queue.put((frame, self.cursor, self.change_cursor)), HEARTBEAT
+                    )
+                except TimeoutError:
+                    self.overflow()
+                    return
+        if self.hub.before_live is not None:
+            await self.hub.before_live(self)
+        # From here to the end no await: nothing can be dispatched in between.
+        pending, self.pending = self.pending, []
+        self.live = True
+        for batch in pending:
+            frame = self.frame(batch)
+            if frame is not None:
+                self.put_nowait(frame)
+
+    def unsubscribe(self, unwanted: Sequence[str]) -> None:
+        self.channels -= set(unwanted)
+        self.control(type="unsubscribed", channels=sorted(self.channels))
+
+
+class FeedHub:
+    """Reads what was appended and hands it to every connection of this process."""
+
+    def __init__(self, service: MlobService) -> None:
+        self.service = service
+        self.connections: set[Connection] = set()
+        self.routes = Routes()
+        self.head = 0
+        self.change_head = 0
+        self.overflows = 0
+        self.started = False
+        self.closing = False
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: Tests: awaited between a connection's catch-up and its switch to live.
+        self.before_live: Callable[[Connection], Awaitable[None]] | None = None
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self.head = await asyncio.to_thread(self.service.last_position)
+        self.change_head = await asyncio.to_thread(self.service.last_change)
+        requests = await asyncio.to_thread(self.service.view_rows, "requests")
+        capacities = await asyncio.to_thread(self.service.view_rows, "capacities")
+        self.routes.seed(requests, capacities)
+        self.service.on_change(self.wake)
+        self._task = asyncio.create_task(self._pump())
+
+    def wake(self) -> None:
+        """Thread-safe: something was appended or changed."""
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
+
+    async def close(self) -> None:
+        self.closing = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+        for conn in list(self.connections):
+            conn.closed = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    conn.websocket.send_text('{"type":"bye","reason":"server shutting down"}'),
+                    1.0,
+                )
+                await asyncio.wait_for(conn.websocket.close(code=1001), 1.0)
+            with contextlib.suppress(asyncio.QueueFull):
+                conn.queue.put_nowait(None)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _prepare(self, logged: list[LoggedEvent]) -> list[FeedEvent]:
+        prepared = []
+        for e in logged:
+            route = self.routes.learn(e.stream_id, e.event)
+            if route is None:
+                continue  # tokens and other internal streams are never published
+            names = channels(e.stream_id, route, e.regions)
+            data = {k: v for k, v in vars(e.event).items() if k not in _ENVELOPE_FIELDS}
+            body = {
+                "position": e.position,
+                "stream_id": e.stream_id,
+                "version": e.version,
+                "type": e.event_type,
+                "occurred_at": e.occurred_at,
+                "recorded_at": e.recorded_at,
+                "actor": {"org": e.actor_org, "role": e.actor_role, "person": e.actor_person},
+                "authority": orjson.loads(e.authority) if e.authority else None,
+                "regions": e.regions,
+                "classification": e.classification,
+                "exercise": e.exercise,
+                "message_id": e.message_id,
+                "correlation_id": e.correlation_id,
+                "causation_id": e.causation_id,
+                "channels": names,
+                "data": data,
+            }
+            prepared.append(
+                FeedEvent(
+                    e.position,
+                    frozenset(names),
+                    route,
+                    e.regions,
+                    e.classification,
+                    e.exercise,
+                    e.actor_org,
+                    dumps(body),
+                )
+            )
+        return prepared
+
+    async def read_events(self, after: int, limit: int, stop: int | None = None) -> list[FeedEvent]:
+        logged = await asyncio.to_thread(self.service.logged_events, after, limit, stop)
+        return self._prepare(logged)
+
+    def _rows(self, changes: list[dict[str, Any]]) -> list[FeedRow]:
+        latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for change in changes:  # one row per key and kind of change: the latest
+            latest[(change["source"], change["key"], change["what"])] = change
+        by_projection: dict[str, list[str]] = {}
+        for source, key, _ in latest:
+            by_projection.setdefault("requests" if source == "board" else source, []).append(key)
+        current = {
+            (name, r["id"]): r
+            for name, keys in by_projection.items()
+            for r in self.service.view_rows_by_id(name, sorted(set(keys)))
+        }
+        rows = []
+        for (source, key, what), change in sorted(latest.items(), key=lambda kv: kv[1]["seq"]):
+            row = current.get(("requests" if source == "board" else source, key))
+            if row is None:
+                continue
+            route = self.routes.streams.get(key)
+            body = {"seq": change["seq"], "projection": source, "id": key, "what": what}
+            if source != "board":
+                body["row"] = row
+            rows.append(
+                FeedRow(
+                    change["seq"],
+                    source,
+                    route,
+                    tuple(row.get("regions", ())),
+                    row["classification"],
+                    row["exercise"],
+                    dumps(body),
+                )
+            )
+        return rows
+
+    async def read_rows(
+        self, after: int, limit: int, stop: int | None = None
+    ) -> tuple[list[FeedRow], int]:
+        def read() -> tuple[list[FeedRow], int]:
+            changes = self.service.view_changes(after, limit)
+            if stop is not None:
+                changes = [c for c in changes if c["seq"] <= stop]
+            upto = changes[-1]["seq"] if changes else after
+            if stop is not None and len(changes) < limit:
+                upto = max(upto, stop)
+            return self._rows(changes), upto
+
+        return await asyncio.to_thread(read)
+
+    def _summaries(self, rows: list[FeedRow]) -> dict[tuple[str, str], str]:
+        """For regions on ``national``: the national summary without other regions' details,
+        per region and clearance, when requests or incidents changed."""
+        wanted = {
+            (c.scope.region or "", c.scope.clearance.value)
+            for c in self.connections
+            if c.scope.kind == "region" and "national" in c.channels
+        }
+        if not wanted or not any(r.projection in ("requests", "incidents") for r in rows):
+            return {}
+        requests = self.service.view_rows("requests")
+        incidents = self.service.view_rows("incidents")
+        summaries = {}
+        for region, clearance in wanted:
+            level = Classification(clearance)
+            summary = rm.national_summary(rm.visible(incidents, level), rm.visible(requests, level))
+            summaries[(region, clearance)] = dumps(rm.regional_summary(summary, region))
+        return summaries
+
+    async def _pump(self) -> None:
+        assert self._wake is not None
+        while not self.closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL)
+            self._wake.clear()
+            await asyncio.sleep(WINDOW)  # one frame for everything in this window
+            try:
+                events = await self.read_events(self.head, BATCH)
+                rows, change_upto = await self.read_rows(self.change_head, BATCH)
+                summaries = await asyncio.to_thread(self._summaries, rows) if rows else {}
+            except StoreUnavailable:
+                continue  # the database is away; the next poll tries again
+            except Exception:
+                log.exception("feed: reading failed")
+                continue
+            upto = events[-1].position if events else self.head
+            if upto == self.head and change_upto == self.change_head:
+                continue
+            batch = Batch(upto, events, change_upto, rows, summaries)
+            self.head, self.change_head = upto, change_upto
+            for conn in list(self.connections):
+                conn.offer(batch)
+            if len(events) == BATCH or len(rows) == BATCH:
+                self._wake.set()  # more to read
+
+
+async def serve(
+    hub: FeedHub, websocket: WebSocket, authenticate: Callable[[str], Awaitable[Principal | None]]
+) -> None:
+    """One WebSocket connection: authenticate, then subscribe/unsubscribe until it closes."""
+    await websocket.accept()
+    token = ""
+    header = websocket.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        token = value.strip()
+    try:
+        if not token:
+            first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT)
+            token = str(_parse(first).get("token", "")).strip()
+        principal = await authenticate(token) if token else None
+    except (TimeoutError, ValueError, WebSocketDisconnect):
+        principal = None
+    if principal is None:
+        with contextlib.suppress(Exception):
+            await websocket.send_text(
+                dumps({"type": "error", "code": "invalid_token", "reason": "send a valid token"})
+            )
+            await websocket.close(code=1008)
+        return
+    await hub.start()
+    conn = Connection(hub, websocket, principal)
+    hub.connections.add(conn)
+    sender = asyncio.create_task(conn.sender())
+    conn.control(
+        type="welcome",
+        position=hub.head,
+        change=hub.change_head,
+        scope={"kind": conn.scope.kind, "org": conn.scope.org, "region": conn.scope.region},
+    )
+    try:
+        while not conn.closed:
+            receiving = asyncio.ensure_future(websocket.receive_text())
+            done, _ = await asyncio.wait({receiving, sender}, return_when=asyncio.FIRST_COMPLETED)
+            if sender in done:
+                receiving.cancel()
+                break
+            try:
+                message = _parse(receiving.result())
+            except ValueError as exc:
+                conn.control(type="error", code="malformed", reason=str(exc))
+                continue
+            await _handle(conn, message)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        hub.connections.discard(conn)
+        conn.closed = True
+        sender.cancel()
+        with contextlib.suppress(BaseException):
+            await sender
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        message = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ValueError("a message is a JSON object") from None
+    if not isinstance(message, dict):
+        raise ValueError("a message is a JSON object")
+    return message
+
+
+def _channel_list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
+        raise ValueError("channels are a non-empty list of strings")
+    if len(value) > 100:
+        raise ValueError("at most 100 channels per message")
+    return value
+
+
+def _position(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} is a position: a whole number >= 0")
+    return value
+
+
+async def _handle(conn: Connection, message: dict[str, Any]) -> None:
+    try:
+        if "subscribe" in message:
+            exercise = message.get("exercise")
+            if exercise is not None and not isinstance(exercise, bool):
+                raise ValueError("exercise is true or false")
+            await conn.subscribe(
+                _channel_list(message["subscribe"]),
+                _position(message.get("after"), "after"),
+                _position(message.get("after_change"), "after_change"),
+                exercise,
+            )
+        elif "unsubscribe" in message:
+            conn.unsubscribe(_channel_list(message["unsubscribe"]))
+        elif message.get("type") == "ping":
+            conn.control(type="pong", position=conn.cursor, change=conn.change_cursor)
+        elif "token" in message:
+            conn.control(type="error", code="already_authenticated", reason="send it only once")
+        else:
+            raise ValueError("send subscribe, unsubscribe or ping")
+    except ValueError as exc:
+        conn.control(type="error", code="malformed", reason=str(exc))

@@ -1,0 +1,64 @@
+"""Wake-ups across processes: a PostgreSQL LISTEN connection for appended events and changed
+read models. A lost connection is noticed and re-established; callers poll as a fallback, so
+no event waits forever."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger("mlob.notify")
+
+APPLICATION_NAME = "mlob-listen"
+
+
+class Listener:
+    """A thread that LISTENs on ``channels`` and calls ``callback`` on every notification,
+    and once after each (re)connect (anything sent while it was away is then read)."""
+
+    def __init__(
+        self,
+        info: str,
+        channels: Sequence[str],
+        callback: Callable[[], None],
+        *,
+        timeout: float = 1.0,
+        retry: float = 1.0,
+    ) -> None:
+        self.info = info
+        self.channels = tuple(channels)
+        self.callback = callback
+        self.timeout = timeout
+        self.retry = retry
+        self.connects = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mlob-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    self.info, autocommit=True, application_name=APPLICATION_NAME
+                ) as conn:
+                    for channel in self.channels:
+                        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self.connects += 1
+                    self.callback()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=self.timeout, stop_after=1):
+                            self.callback()
+                        conn.execute("SELECT 1")  # notices a terminated backend
+            except psycopg.Error as exc:
+                log.warning("LISTEN connection lost (%s); reconnecting", exc)
+                self._stop.wait(self.retry)
