@@ -31,14 +31,22 @@ log = logging.getLogger("mlob.feed")
 WINDOW = 0.05
 #: Events (and read-model changes) read per store query.
 BATCH = 1000
-#: Frames a connection may have waiting; a client that falls further behind gets ``resync``.
+#: Frames, and bytes, a connection may have waiting (at least one frame, however large); a
+#: client that falls further behind gets ``resync``.
 QUEUE_FRAMES = 64
+QUEUE_BYTES = 1 << 20
 #: Batches held for a connection while it catches up from the store.
 PENDING_BATCHES = 256
+#: A frame holds events up to about this many bytes (clients limit message sizes, often 1 MiB).
+FRAME_BYTES = 256 * 1024
 #: Seconds without a frame after which a heartbeat is sent.
 HEARTBEAT = 15.0
 #: Seconds to poll when nothing woke the hub (a lost LISTEN connection must not stall it).
 POLL = 1.0
+#: Seconds a client that overflowed has to read on before its resync is given up.
+RESYNC_WAIT = 30.0
+#: Queue marker: send ``resync`` with what the client has surely received.
+RESYNC: Any = object()
 #: Seconds a browser has to send ``{"token": ...}`` as its first message.
 AUTH_TIMEOUT = 10.0
 
@@ -111,7 +119,10 @@ class Connection:
         #: Messages to send, with the positions the client is complete up to once it has them.
         self.queue: asyncio.Queue[tuple[str, int, int] | None] = asyncio.Queue(maxsize=QUEUE_FRAMES)
         self.closed = False
-        self.frames = 0
+        self.messages = 0  # messages sent
+        self.subscriptions = 0
+        self.queued_bytes = 0
+        self.close_code = 1013  # try again later: resume from the resync position
 
     # --- filtering ---------------------------------------------------------------------------
 
@@ -129,17 +140,32 @@ class Connection:
             return False
         return may_see(self.scope, row.route, row.regions, row.classification)
 
-    def frame(self, batch: Batch) -> str | None:
-        """The frame of ``batch`` for this connection (None: nothing for it); moves the cursor."""
-        events = [e.body for e in batch.events if e.position > self.cursor and self.wants(e)]
+    def frames(self, batch: Batch) -> list[tuple[str, int, int]]:
+        """The frames of ``batch`` for this connection (none: nothing for it), each at most
+        about ``FRAME_BYTES`` long; moves the cursor."""
+        events = [e for e in batch.events if e.position > self.cursor and self.wants(e)]
         rows = [r.body for r in batch.rows if r.seq > self.change_cursor and self.wants_row(r)]
         summary = None
         if "national" in self.channels and self.scope.kind == "region":
             summary = batch.summaries.get((self.scope.region or "", self.scope.clearance.value))
+        frames = []
+        chunk: list[str] = []
+        size = last = 0
+        for event in events:
+            if chunk and size + len(event.body) > FRAME_BYTES:
+                self.cursor = max(self.cursor, last)
+                frames.append((self._frame(chunk, [], None), self.cursor, self.change_cursor))
+                chunk, size = [], 0
+            chunk.append(event.body)
+            size += len(event.body)
+            last = event.position
         self.cursor = max(self.cursor, batch.upto)
         self.change_cursor = max(self.change_cursor, batch.change_upto)
-        if not events and not rows and summary is None:
-            return None
+        if chunk or rows or summary is not None:
+            frames.append((self._frame(chunk, rows, summary), self.cursor, self.change_cursor))
+        return frames
+
+    def _frame(self, events: list[str], rows: list[str], summary: str | None) -> str:
         parts = [
             f'{{"type":"frame","position":{self.cursor},"change":{self.change_cursor},',
             f'"events":[{",".join(events)}],"rows":[{",".join(rows)}]',
@@ -160,37 +186,46 @@ class Connection:
             if len(self.pending) > PENDING_BATCHES:
                 self.overflow()
             return
-        frame = self.frame(batch)
-        if frame is not None:
+        for frame in self.frames(batch):
             self.put_nowait(frame)
 
-    def put_nowait(self, message: str) -> None:
-        try:
-            self.queue.put_nowait((message, self.cursor, self.change_cursor))
-        except asyncio.QueueFull:
+    def put_nowait(self, item: tuple[str, int, int]) -> None:
+        """Queue a message with the positions the client is complete up to once it has it."""
+        if self.closed:
+            return
+        full = self.queue.qsize() >= QUEUE_FRAMES
+        if full or (self.queued_bytes + len(item[0]) > QUEUE_BYTES and not self.queue.empty()):
             self.overflow()
+            return
+        self.queue.put_nowait(item)
+        self.queued_bytes += len(item[0])
 
     def control(self, **message: Any) -> None:
-        self.put_nowait(dumps(message))
+        self.put_nowait((dumps(message), *self.sent))
 
     def overflow(self) -> None:
-        """The client does not keep up: tell it where to resume, and close."""
+        """The client does not keep up: drop what waits for it (memory stays bounded whatever
+        the client does), then tell it where to resume, and close."""
         if self.closed:
             return
         self.closed = True
         self.hub.overflows += 1
-        asyncio.get_running_loop().create_task(self._resync())
-
-    async def _resync(self) -> None:
-        position, change = self.sent
-        message = dumps({"type": "resync", "position": position, "change": change})
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.websocket.send_text(message), 1.0)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.websocket.close(code=1013), 1.0)
-        # Drop what was queued: memory stays bounded whatever the client does.
         while not self.queue.empty():
             self.queue.get_nowait()
+        self.queued_bytes = 0
+        self.queue.put_nowait(RESYNC)
+        self.queue.put_nowait(None)
+
+    def shut_down(self) -> None:
+        """The server stops: say so and close (1001), whatever was waiting."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_code = 1001
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queued_bytes = 0
+        self.queue.put_nowait(('{"type":"bye","reason":"server shutting down"}', *self.sent))
         self.queue.put_nowait(None)
 
     async def sender(self) -> None:
@@ -199,19 +234,29 @@ class Connection:
                 item = await asyncio.wait_for(self.queue.get(), HEARTBEAT)
             except TimeoutError:
                 if self.closed:
-                    return
+                    continue
                 position, change = self.sent
                 item = (
                     dumps({"type": "heartbeat", "position": position, "change": change}),
                     position,
                     change,
                 )
-            if item is None or self.closed:
+            if item is None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.websocket.close(code=self.close_code), 1.0)
                 return
-            message, position, change = item
+            if item is RESYNC:
+                # Computed now: the frame that was on its way when the queue overflowed counts.
+                position, change = self.sent
+                message = dumps({"type": "resync", "position": position, "change": change})
+                with contextlib.suppress(Exception):  # the client has this long to read on
+                    await asyncio.wait_for(self.websocket.send_text(message), RESYNC_WAIT)
+                continue
+            message, position, change = item  # type: ignore[misc]
+            self.queued_bytes -= len(message)
             await self.websocket.send_text(message)
-            self.frames += 1
-            if self.live or message.startswith('{"type":"frame"'):
+            self.messages += 1
+            if message.startswith('{"type":"frame"'):
                 self.sent = (position, change)
 
     # --- subscribing -------------------------------------------------------------------------
@@ -236,7 +281,7 @@ class Connection:
         self.channels |= set(wanted)
         replay = after is not None and after < self.cursor
         replay_changes = after_change is not None and after_change < self.change_cursor
-        if replay and self.frames > 1:
+        if (replay or replay_changes) and self.subscriptions:
             self.control(
                 type="error",
                 code="after_only_first",
@@ -244,6 +289,7 @@ class Connection:
                 "reconnect with after to resume",
             )
             replay = replay_changes = False
+        self.subscriptions += 1
         self.control(
             type="subscribed",
             channels=sorted(self.channels),
@@ -277,23 +323,28 @@ class Connection:
             elif self.change_cursor < change_head:
                 change_upto = change_head
             upto = events[-1].position if len(events) == BATCH else head
-            frame = self.frame(Batch(upto, events, change_upto, rows))
-            if frame is not None:
-                try:  # here the reader may wait for the client, within bounds
-                    await asyncio.wait_for(
-                        self.queue.put((frame, self.cursor, self.change_cursor)), HEARTBEAT
-                    )
-                except TimeoutError:
-                    self.overflow()
+            for frame in self.frames(Batch(upto, events, change_upto, rows)):
+                # Here the reader may wait for the client, within bounds.
+                deadline = asyncio.get_running_loop().time() + HEARTBEAT
+                while not self.queue.empty() and (
+                    self.queue.qsize() >= QUEUE_FRAMES
+                    or self.queued_bytes + len(frame[0]) > QUEUE_BYTES
+                ):
+                    if asyncio.get_running_loop().time() > deadline or self.closed:
+                        self.overflow()
+                        return
+                    await asyncio.sleep(0.01)
+                if self.closed:
                     return
+                self.queue.put_nowait(frame)
+                self.queued_bytes += len(frame[0])
         if self.hub.before_live is not None:
             await self.hub.before_live(self)
         # From here to the end no await: nothing can be dispatched in between.
         pending, self.pending = self.pending, []
         self.live = True
         for batch in pending:
-            frame = self.frame(batch)
-            if frame is not None:
+            for frame in self.frames(batch):
                 self.put_nowait(frame)
 
     def unsubscribe(self, unwanted: Sequence[str]) -> None:
@@ -347,15 +398,10 @@ class FeedHub:
             with contextlib.suppress(BaseException):
                 await self._task
         for conn in list(self.connections):
-            conn.closed = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    conn.websocket.send_text('{"type":"bye","reason":"server shutting down"}'),
-                    1.0,
-                )
-                await asyncio.wait_for(conn.websocket.close(code=1001), 1.0)
-            with contextlib.suppress(asyncio.QueueFull):
-                conn.queue.put_nowait(None)
+            conn.shut_down()
+        deadline = asyncio.get_running_loop().time() + 2.0
+        while self.connections and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -492,7 +538,11 @@ class FeedHub:
             batch = Batch(upto, events, change_upto, rows, summaries)
             self.head, self.change_head = upto, change_upto
             for conn in list(self.connections):
-                conn.offer(batch)
+                try:
+                    conn.offer(batch)
+                except Exception:  # one connection's trouble never stops the others
+                    log.exception("feed: a connection failed; closing it")
+                    conn.overflow()
             if len(events) == BATCH or len(rows) == BATCH:
                 self._wake.set()  # more to read
 

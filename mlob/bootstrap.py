@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import psycopg
@@ -61,8 +62,16 @@ def open_projections(service: Service, targets: Targets = DEFAULT_TARGETS) -> Pr
     return projections
 
 
-def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
+def tune_runtime() -> None:
+    """Process settings for a long-running mlob process."""
     sys.setswitchinterval(SWITCH_INTERVAL)
+    # Projection runners and the writer keep many aggregates in memory; with the default
+    # thresholds every full collection walks them all again (measured: a rebuild ~16% slower).
+    gc.set_threshold(50_000, 20, 100)
+
+
+def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
+    tune_runtime()
     service = Service(open_application(settings))
     projections = open_projections(service, settings.board_targets)
     if settings.projections_in_process:

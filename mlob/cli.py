@@ -13,7 +13,13 @@ from api.ports import Principal
 from domain.access import ROLES
 from domain.envelope import Classification
 from domain.errors import DomainError
-from mlob.bootstrap import StartupError, build_web_app, open_application, open_projections
+from mlob.bootstrap import (
+    StartupError,
+    build_web_app,
+    open_application,
+    open_projections,
+    tune_runtime,
+)
 from mlob.config import ConfigError, load_settings
 from mlob.service import Service
 
@@ -84,6 +90,7 @@ def _worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    tune_runtime()
     service = _with_projections()
     assert service.projections is not None
     stopped = threading.Event()

@@ -5,6 +5,7 @@ no event waits forever."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 
@@ -13,6 +14,8 @@ from psycopg import sql
 
 log = logging.getLogger("mlob.notify")
 
+#: ``application_name`` of the LISTEN connections, with the process id (operators can see
+#: which server listens; tests terminate one).
 APPLICATION_NAME = "mlob-listen"
 
 
@@ -49,7 +52,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    self.info, autocommit=True, application_name=APPLICATION_NAME
+                    self.info, autocommit=True, application_name=f"{APPLICATION_NAME} {os.getpid()}"
                 ) as conn:
                     for channel in self.channels:
                         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))

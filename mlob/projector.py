@@ -36,6 +36,8 @@ log = logging.getLogger("mlob.projections")
 BATCH = 2000
 #: Aggregates a runner keeps in memory between batches.
 CACHE_SIZE = 100_000
+#: Seconds between two looks of the board's clock (overdue is published within this).
+TICK = 1.0
 
 
 class Lease:
@@ -200,6 +202,7 @@ class Runner:
         reached = notifications[-1].id if len(notifications) == self.batch else top
         touched: dict[UUID, MlobAggregate] = {}
         try:
+            self._load_missing(notifications)
             for notification in notifications:
                 event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(notification))
                 subject = event.originator_id
@@ -220,6 +223,26 @@ class Runner:
             self.cache.popitem(last=False)
         self.cached_at = reached
         return max(1, len(notifications))
+
+    def _load_missing(self, notifications: Sequence[Any]) -> None:
+        """Aggregates this batch continues but memory does not hold (after a restart): all
+        fetched in one query, up to the version before the batch's first event of each."""
+        first: dict[UUID, int] = {}
+        for n in notifications:
+            if n.originator_id not in self.cache and n.originator_id not in first:
+                first[n.originator_id] = n.originator_version
+        wanted = {s: v for s, v in first.items() if v > 1}
+        if not wanted:
+            return
+        found: dict[UUID, MlobAggregate] = {}
+        for stored in self.app.recorder.select_after([(s, 0) for s in wanted]):  # type: ignore[attr-defined]
+            if stored.originator_version < wanted[stored.originator_id]:
+                event = self.app.mapper.to_domain_event(stored)
+                found[stored.originator_id] = cast(
+                    MlobAggregate, event.mutate(found.get(stored.originator_id))
+                )
+        for subject, aggregate in found.items():
+            self.cache[subject] = aggregate
 
     def _load(self, subject: UUID, version: int) -> MlobAggregate | None:
         try:
@@ -261,6 +284,7 @@ class Projections:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.overdue: set[tuple[str, str]] | None = None
+        self._next_tick = 0.0
         #: Called after each written batch and clock change (the feeds listen).
         self.on_progress: Callable[[], None] = lambda: None
         for runner in self.runners:
@@ -324,7 +348,8 @@ class Projections:
                     self._notify_progress()
                     continue
                 self._notify_progress(changed=False)
-                if runner.projection.name == "requests":
+                if runner.projection.name == "requests" and time.monotonic() >= self._next_tick:
+                    self._next_tick = time.monotonic() + TICK
                     self.tick()
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()

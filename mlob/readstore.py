@@ -276,6 +276,12 @@ class PostgresReadStore:
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text PRIMARY KEY, "
                     "position bigint NOT NULL, data jsonb NOT NULL)"
                 )
+                # A row per projection from the start: batches move it with a guarded UPDATE.
+                conn.execute(
+                    "INSERT INTO mlob_view_tracking VALUES (%s, 0, '', NULL) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (name,),
+                )
 
     def tracking(self, name: str) -> Tracking:
         with self.pool.connection() as conn:
@@ -307,45 +313,39 @@ class PostgresReadStore:
         version: str,
         expected_position: int,
     ) -> None:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        table = _table(name)
+        ids = [r["id"] for r in rows]
+        # One flight: the guarded position move, the rows as one JSON array, their change
+        # records and the NOTIFY; then the commit.
+        with (
+            self.pool.connection() as conn,
+            conn.pipeline() as pipeline,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
             cur.execute(
-                "INSERT INTO mlob_view_tracking VALUES (%s, 0, %s, now()) "
-                "ON CONFLICT (name) DO NOTHING",
-                (name, version),
+                "UPDATE mlob_view_tracking SET position = %s, version = %s, "
+                "updated_at = now() WHERE name = %s AND position = %s",
+                (position, version, name, expected_position),
             )
-            cur.execute(
-                "SELECT position FROM mlob_view_tracking WHERE name = %s FOR UPDATE", (name,)
-            )
-            current = cur.fetchone()
-            if (current[0] if current else 0) != expected_position:
-                raise TrackingConflict(name)
             if rows:
-                # COPY into a temporary table, then one upsert: the fastest way in for a batch.
-                cur.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS mlob_view_batch "
-                    "(id text, data jsonb) ON COMMIT DELETE ROWS"
-                )
-                with cur.copy("COPY mlob_view_batch (id, data) FROM STDIN") as copy:
-                    for r in rows:
-                        copy.write_row((r["id"], orjson.dumps(r).decode()))
-                cur.execute(
-                    f"INSERT INTO {_table(name)} (id, position, data) "
-                    "SELECT id, %s, data FROM mlob_view_batch ON CONFLICT (id) DO UPDATE "
-                    "SET position = excluded.position, data = excluded.data",
-                    (position,),
-                )
-                cur.execute(
-                    "INSERT INTO mlob_view_changes (at, source, key, position, what) "
-                    "SELECT now(), %s, id, %s, 'row' FROM mlob_view_batch",
-                    (name, position),
-                )
-            cur.execute(
-                "UPDATE mlob_view_tracking SET position = %s, version = %s, updated_at = now() "
-                "WHERE name = %s",
-                (position, version, name),
-            )
-            if rows:  # wakes the feeds of every server process (sent at commit)
-                cur.execute(f"NOTIFY {VIEW_CHANNEL}")
+                with conn.cursor() as more:
+                    more.execute(
+                        f"INSERT INTO {table} (id, position, data) "
+                        "SELECT x->>'id', %s, x FROM jsonb_array_elements(%s::text::jsonb) x "
+                        "ON CONFLICT (id) DO UPDATE SET position = excluded.position, "
+                        "data = excluded.data",
+                        (position, orjson.dumps(list(rows)).decode()),
+                    )
+                    more.execute(
+                        "INSERT INTO mlob_view_changes (at, source, key, position, what) "
+                        "SELECT now(), %s, k, %s, 'row' FROM unnest(%s::text[]) k",
+                        (name, position, ids),
+                    )
+                    more.execute(f"NOTIFY {VIEW_CHANNEL}")
+            pipeline.sync()
+            if cur.rowcount != 1:  # raising here rolls the whole batch back
+                raise TrackingConflict(name)
 
     def rows(self, name: str) -> list[dict[str, Any]]:
         with self.pool.connection() as conn:

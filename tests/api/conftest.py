@@ -111,4 +111,5 @@ def api(store_config: StoreConfig) -> Iterator[Api]:
     with TestClient(create_app(service)) as client:
         yield Api(client, service)
     projections.close()
+    service.close()
     service.app.close()
