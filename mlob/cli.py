@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import orjson
+
 from api.ports import Principal
 from domain.access import ROLES
 from domain.envelope import Classification
@@ -101,6 +103,67 @@ def _worker(args: argparse.Namespace) -> int:
         stopped.wait()
     except KeyboardInterrupt:
         pass
+    finally:
+        _close(service)
+    return 0
+
+
+def _audit_key(required: bool) -> bytes | None:
+    key = load_settings().audit_key
+    if key is None and required:
+        raise ConfigError("set MLOB_AUDIT_KEY (the key that signs chain checkpoints)")
+    return key
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from mlob.audit import verify
+
+    key = _audit_key(required=False)
+    service = _with_projections()
+    assert service.projections is not None
+    try:
+        verdict = verify(service.app.index, service.projections.store, key)
+    finally:
+        _close(service)
+    print(
+        f"checked {verdict.checked} events up to position {verdict.last_position}; "
+        f"{verdict.checkpoints_checked} signed checkpoint(s) hold"
+    )
+    for note in verdict.notes:
+        print(f"note: {note}")
+    if verdict.ok:
+        print(f"chain intact; head {verdict.head or '-'}")
+        return 0
+    print(f"BROKEN: first broken link at position {verdict.first_broken}")
+    for problem in verdict.problems:
+        print(f"  - {problem}")
+    return 1
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from mlob.audit import checkpoint
+
+    key = _audit_key(required=True)
+    assert key is not None
+    service = _with_projections()
+    assert service.projections is not None
+    try:
+        signed = checkpoint(service.app.index, service.projections.store, key)
+    except ValueError as exc:
+        print(f"mlob: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        _close(service)
+    print(orjson.dumps(signed).decode() if signed else "nothing new to sign")
+    return 0
+
+
+def _audit_checkpoints(args: argparse.Namespace) -> int:
+    service = _with_projections()
+    assert service.projections is not None
+    try:
+        for c in service.projections.store.checkpoints():
+            print(orjson.dumps(c).decode())
     finally:
         _close(service)
     return 0
@@ -249,6 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="only reset; the running server or worker rebuilds it",
     )
     rebuild.set_defaults(handler=_projections_rebuild)
+
+    audit = commands.add_parser("audit", help="verify the history; signed checkpoints")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="recompute the hash chain, check signed checkpoints (exit 1 if broken)"
+    )
+    verify.set_defaults(handler=_audit_verify)
+    sign = audit_commands.add_parser("checkpoint", help="sign the chain's head now")
+    sign.set_defaults(handler=_audit_checkpoint)
+    export = audit_commands.add_parser(
+        "checkpoints", help="export the signed checkpoints (JSON lines)"
+    )
+    export.set_defaults(handler=_audit_checkpoints)
     return parser
 
 

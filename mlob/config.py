@@ -111,6 +111,8 @@ class Settings:
     #: Run the projections inside the server (default) or only in ``mlob worker`` processes.
     projections_in_process: bool = True
     board_targets: Targets = DEFAULT_TARGETS
+    #: The key that signs chain checkpoints (``MLOB_AUDIT_KEY``); kept out of the database.
+    audit_key: bytes | None = None
 
 
 def parse_targets(text: str) -> Targets:
@@ -145,9 +147,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     store = parse_database_url(url)
     if mode == "workers" and store.kind == "sqlite":
         raise ConfigError("MLOB_PROJECTIONS=workers needs PostgreSQL; SQLite runs them in-process")
+    key = env.get("MLOB_AUDIT_KEY", "")
+    if key and len(key) < 32:
+        raise ConfigError("MLOB_AUDIT_KEY must be at least 32 characters (e.g. 32 bytes as hex)")
     return Settings(
         store=store,
         database_url=url,
         projections_in_process=mode == "in-process",
         board_targets=parse_targets(env.get("MLOB_BOARD_TARGETS", "")),
+        audit_key=key.encode() if key else None,
     )

@@ -65,10 +65,20 @@ class ReadStore(Protocol):
 
     def record_changes(self, changes: Sequence[Change]) -> None: ...
 
+    def add_checkpoint(self, position: int, head: str, signature: str) -> None: ...
+
+    def checkpoints(self) -> list[dict[str, Any]]: ...
+
     def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
 
     def close(self) -> None: ...
 
+
+#: Signed chain heads (see mlob/audit.py): the key that signs them is never in the database.
+CHECKPOINTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS mlob_chain_checkpoints (position bigint PRIMARY KEY, "
+    "head text NOT NULL, signature text NOT NULL, at text NOT NULL)"
+)
 
 #: PostgreSQL NOTIFY channel for read-model changes (the events table has its own).
 VIEW_CHANNEL = "mlob_view_changes"
@@ -107,6 +117,7 @@ class SQLiteReadStore:
                 "AUTOINCREMENT, at TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, "
                 "position INTEGER NOT NULL, what TEXT NOT NULL)"
             )
+            c.execute(CHECKPOINTS_DDL)
             for name in self.names:
                 c.execute(
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id TEXT PRIMARY KEY, "
@@ -226,6 +237,19 @@ class SQLiteReadStore:
         names = ("seq", "at", "source", "key", "position", "what")
         return [dict(zip(names, r, strict=True)) for r in cursor]
 
+    def add_checkpoint(self, position: int, head: str, signature: str) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO mlob_chain_checkpoints VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (position, head, signature, _now()),
+            )
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        cursor = self._conn().execute(
+            "SELECT position, head, signature, at FROM mlob_chain_checkpoints ORDER BY position"
+        )
+        return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in cursor]
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -271,6 +295,7 @@ class PostgresReadStore:
                 "at timestamptz NOT NULL, source text NOT NULL, key text NOT NULL, "
                 "position bigint NOT NULL, what text NOT NULL)"
             )
+            conn.execute(CHECKPOINTS_DDL)
             for name in self.names:
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text PRIMARY KEY, "
@@ -385,6 +410,20 @@ class PostgresReadStore:
             ).fetchall()
         names = ("seq", "at", "source", "key", "position", "what")
         return [{**dict(zip(names, r, strict=True)), "at": r[1].isoformat()} for r in found]
+
+    def add_checkpoint(self, position: int, head: str, signature: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO mlob_chain_checkpoints VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (position, head, signature, _now()),
+            )
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
+            found = conn.execute(
+                "SELECT position, head, signature, at FROM mlob_chain_checkpoints ORDER BY position"
+            ).fetchall()
+        return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in found]
 
     def close(self) -> None:
         self.pool.close()

@@ -673,9 +673,10 @@ def _rejection_value(rejection: dict[str, Any], key: str) -> Any:
     return utc_text(value) if isinstance(value, datetime) else value
 
 
-def iter_chain(recorder: IndexQueries, batch: int = 5000) -> Iterator[tuple[IndexRecord, bytes]]:
-    """Every index row with its event's state, in position order."""
-    after = 0
+def iter_chain(
+    recorder: IndexQueries, batch: int = 5000, after: int = 0
+) -> Iterator[tuple[IndexRecord, bytes]]:
+    """Every index row (after ``after``) with its event's state, in position order."""
     while rows := recorder.chain_rows(after=after, limit=batch):
         yield from rows
         after = rows[-1][0].position
