@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from api.audit import router as audit_router
 from api.commands import REGISTRY
 from api.errors import ApiError, error_responses
 from api.feed import FeedHub
@@ -129,6 +130,7 @@ def create_app(service: MlobService) -> FastAPI:
     )
     app.state.service = service
     app.include_router(read_model_router(service, principal))
+    app.include_router(audit_router(service, principal))
     hub = FeedHub(service)
     app.state.feed = hub
 

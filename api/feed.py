@@ -14,13 +14,13 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
 from api.ports import LoggedEvent, MlobService, Principal, StoreUnavailable
+from api.rendering import dumps, event_body
 from domain.envelope import Classification
 from projections import readmodels as rm
 from projections.routing import Routes, Scope, StreamRoute, channels, may_see
@@ -49,20 +49,6 @@ RESYNC_WAIT = 30.0
 RESYNC: Any = object()
 #: Seconds a browser has to send ``{"token": ...}`` as its first message.
 AUTH_TIMEOUT = 10.0
-
-_ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "envelope"})
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    raise TypeError(type(value).__name__)
-
-
-def dumps(value: Any) -> str:
-    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 @dataclass(frozen=True)
@@ -412,25 +398,7 @@ class FeedHub:
             if route is None:
                 continue  # tokens and other internal streams are never published
             names = channels(e.stream_id, route, e.regions)
-            data = {k: v for k, v in vars(e.event).items() if k not in _ENVELOPE_FIELDS}
-            body = {
-                "position": e.position,
-                "stream_id": e.stream_id,
-                "version": e.version,
-                "type": e.event_type,
-                "occurred_at": e.occurred_at,
-                "recorded_at": e.recorded_at,
-                "actor": {"org": e.actor_org, "role": e.actor_role, "person": e.actor_person},
-                "authority": orjson.loads(e.authority) if e.authority else None,
-                "regions": e.regions,
-                "classification": e.classification,
-                "exercise": e.exercise,
-                "message_id": e.message_id,
-                "correlation_id": e.correlation_id,
-                "causation_id": e.causation_id,
-                "channels": names,
-                "data": data,
-            }
+            body = {**event_body(e), "channels": names}
             prepared.append(
                 FeedEvent(
                     e.position,

@@ -150,7 +150,9 @@ class MlobService(HealthSource, Protocol):
 
     def log_rejection(self, rejection: dict[str, Any]) -> None: ...
 
-    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
+    def rejections(
+        self, *, after: int = 0, limit: int = 1000, subject: str | None = None
+    ) -> list[dict[str, Any]]: ...
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -192,6 +194,10 @@ class MlobService(HealthSource, Protocol):
 
     def logged_events(self, after: int, limit: int, stop: int | None = None) -> list[LoggedEvent]:
         """Recorded events after position ``after`` (up to ``stop``), in order."""
+        ...
+
+    def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
+        """Every recorded event of one stream, in order."""
         ...
 
     def last_change(self) -> int:

@@ -36,6 +36,8 @@ log = logging.getLogger("mlob.projections")
 BATCH = 2000
 #: Aggregates a runner keeps in memory between batches.
 CACHE_SIZE = 100_000
+#: Seconds after which a runner reads its stored position again (a reset from elsewhere).
+RECHECK = 1.0
 #: Seconds between two looks of the board's clock (overdue is published within this).
 TICK = 1.0
 
@@ -172,25 +174,32 @@ class Runner:
         self.batch = batch
         self.cache: OrderedDict[UUID, MlobAggregate] = OrderedDict()
         self.cached_at = -1  # the position the cache reflects
+        self.checked_at = 0.0  # when the stored position was last read
         self.active = False
         self.progress: Callable[[], None] = lambda: None
 
     def run_once(self) -> int:
         """Apply the next batch; the number of notifications read (0: caught up)."""
         p = self.projection
-        tracking = self.store.tracking(p.name)
-        if tracking.version and tracking.version != p.version:
-            log.info(
-                "projection %s: code version %s -> %s, rebuilding",
-                p.name,
-                tracking.version,
-                p.version,
-            )
-            self.store.reset(p.name, p.version)
-            tracking = Tracking(p.name, 0, p.version, None)
-        if tracking.position != self.cached_at:
-            self.cache.clear()  # another runner moved it, or it was reset
-        position = tracking.position
+        if self.cached_at < 0 or time.monotonic() - self.checked_at > RECHECK:
+            self.checked_at = time.monotonic()
+            tracking = self.store.tracking(p.name)
+            if tracking.version and tracking.version != p.version:
+                log.info(
+                    "projection %s: code version %s -> %s, rebuilding",
+                    p.name,
+                    tracking.version,
+                    p.version,
+                )
+                self.store.reset(p.name, p.version)
+                tracking = Tracking(p.name, 0, p.version, None)
+            if tracking.position != self.cached_at:
+                self.cache.clear()  # another runner moved it, or it was reset
+            position = tracking.position
+        else:
+            # Holding the lease, this runner is the only writer: its own position is current.
+            # Should anyone have moved it (a reset), the guarded write fails and we re-read.
+            position = self.cached_at
         top = self.app.recorder.max_notification_id() or 0
         if top <= position:
             self.cached_at = position
@@ -373,6 +382,7 @@ class Projections:
         for runner in self.runners:
             if not names or runner.projection.name in names:
                 self.store.reset(runner.projection.name, runner.projection.version)
+                runner.cached_at = -1
 
     # --- the clock ---------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from domain.capacity import Capacity
 from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
 from domain.request import AssistanceRequest
-from mlob.application import MlobApplication, first_line
+from mlob.application import HistoryItem, MlobApplication, first_line
 from mlob.notify import Listener
 from mlob.projector import Projections
 from mlob.readstore import VIEW_CHANNEL, conninfo
@@ -294,8 +294,10 @@ class Service:
         self.app.index.log_rejection({"at": self.clock(), **rejection})
 
     @store_errors_as_unavailable
-    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        return self.app.index.rejections(after=after, limit=limit)
+    def rejections(
+        self, *, after: int = 0, limit: int = 1000, subject: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.app.index.rejections(after=after, limit=limit, subject=subject)
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -353,25 +355,34 @@ class Service:
             if limit <= 0:
                 return []
         return [
-            LoggedEvent(
-                position=h.record.position,
-                stream_id=h.record.entry.stream_id,
-                version=h.record.entry.version,
-                event_type=h.record.entry.event_type,
-                occurred_at=h.record.entry.occurred_at,
-                recorded_at=h.record.entry.recorded_at,
-                actor_org=h.record.entry.actor_org,
-                actor_role=h.record.entry.actor_role,
-                actor_person=h.record.entry.actor_person,
-                authority=h.record.entry.authority,
-                regions=h.record.entry.regions,
-                classification=h.record.entry.classification,
-                exercise=h.record.entry.exercise,
-                message_id=h.record.entry.message_id,
-                correlation_id=h.record.entry.correlation_id,
-                causation_id=h.record.entry.causation_id,
-                event=h.event,
-            )
+            _logged(h)
             for h in self.app.history(after=after, limit=limit)
             if stop is None or h.record.position <= stop
         ]
+
+    @store_errors_as_unavailable
+    def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
+        return [_logged(h) for h in self.app.history(stream_id=stream_id, limit=100_000)]
+
+
+def _logged(h: HistoryItem) -> LoggedEvent:
+    entry = h.record.entry
+    return LoggedEvent(
+        position=h.record.position,
+        stream_id=entry.stream_id,
+        version=entry.version,
+        event_type=entry.event_type,
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        actor_org=entry.actor_org,
+        actor_role=entry.actor_role,
+        actor_person=entry.actor_person,
+        authority=entry.authority,
+        regions=entry.regions,
+        classification=entry.classification,
+        exercise=entry.exercise,
+        message_id=entry.message_id,
+        correlation_id=entry.correlation_id,
+        causation_id=entry.causation_id,
+        event=h.event,
+    )

@@ -102,7 +102,9 @@ class IndexQueries:
         """Keep a refused attempt; it never enters the event stream."""
         raise NotImplementedError
 
-    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    def rejections(
+        self, *, after: int = 0, limit: int = 1000, subject: str | None = None
+    ) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def messages(self, message_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
@@ -267,10 +269,14 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
                 [_rejection_value(rejection, k.strip()) for k in REJECTION_COLUMNS.split(",")],
             )
 
-    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    def rejections(
+        self, *, after: int = 0, limit: int = 1000, subject: str | None = None
+    ) -> list[dict[str, Any]]:
+        where = "id > ?" + (" AND subject = ?" if subject else "")
         rows = self._query(
-            f"SELECT id, {REJECTION_COLUMNS} FROM mlob_rejections WHERE id > ? ORDER BY id LIMIT ?",
-            (after, limit),
+            f"SELECT id, {REJECTION_COLUMNS} FROM mlob_rejections WHERE {where} "
+            "ORDER BY id LIMIT ?",
+            (after, subject, limit) if subject else (after, limit),
         )
         return [dict(r) for r in rows]
 
@@ -631,12 +637,16 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 [_rejection_value(rejection, k.strip()) for k in REJECTION_COLUMNS.split(",")],
             )
 
-    def rejections(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    def rejections(
+        self, *, after: int = 0, limit: int = 1000, subject: str | None = None
+    ) -> list[dict[str, Any]]:
+        where = "id > %s" + (" AND subject = %s" if subject else "")
         rows = self._query(
             SQL(
-                "SELECT id, " + REJECTION_COLUMNS + " FROM {} WHERE id > %s ORDER BY id LIMIT %s"
+                "SELECT id, " + REJECTION_COLUMNS + " FROM {} WHERE " + where + " ORDER BY id "
+                "LIMIT %s"
             ).format(self.rejections_table),
-            (after, limit),
+            (after, subject, limit) if subject else (after, limit),
         )
         for row in rows:
             row["at"] = utc_text(row["at"])

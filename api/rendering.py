@@ -1,0 +1,43 @@
+"""Recorded events as JSON, the same in the history, timelines and the live feed."""
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from api.ports import LoggedEvent
+
+_ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "envelope"})
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def event_body(e: LoggedEvent) -> dict[str, Any]:
+    """An event with its full envelope: who, on whose authority, when (occurred, recorded)."""
+    return {
+        "position": e.position,
+        "stream_id": e.stream_id,
+        "version": e.version,
+        "type": e.event_type,
+        "occurred_at": e.occurred_at,
+        "recorded_at": e.recorded_at,
+        "actor": {"org": e.actor_org, "role": e.actor_role, "person": e.actor_person},
+        "authority": orjson.loads(e.authority) if e.authority else None,
+        "regions": e.regions,
+        "classification": e.classification,
+        "exercise": e.exercise,
+        "message_id": e.message_id,
+        "correlation_id": e.correlation_id,
+        "causation_id": e.causation_id,
+        "data": {k: v for k, v in vars(e.event).items() if k not in _ENVELOPE_FIELDS},
+    }

@@ -1,0 +1,171 @@
+"""Auditors' reads on both stores: the history as JSON Lines with filters, and timelines with
+step durations and refused attempts alongside."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import orjson
+
+from domain.envelope import Classification
+from tests.api.conftest import Api, chair, fire_request, item
+
+AUDITOR = {"clearance": Classification.STATE_SECRET_SECRET}
+
+
+def history(api: Api, **params: object) -> list[dict]:
+    response = api.client.get(
+        "/v1/history", params=params, headers=api.headers("INSP-JENV", "auditor", **AUDITOR)
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    return [orjson.loads(line) for line in response.text.splitlines()]
+
+
+def test_history_is_for_auditors_and_filters(api: Api) -> None:
+    flood, drill = uuid4(), uuid4()
+    assert (
+        api.post(
+            "VR08",
+            item("incident.opened", flood, {"title": "flood", "regions": ["VR08"], "grip": "2"}),
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "VR23",
+            {
+                **item(
+                    "incident.opened", drill, {"title": "drill", "regions": ["VR23"], "grip": "1"}
+                ),
+                "exercise": True,
+            },
+        ).status_code
+        == 201
+    )
+    assert api.client.get("/v1/history", headers=api.headers("VR08")).status_code == 403
+
+    everything = history(api)
+    positions = [e["position"] for e in everything]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    opened = [e for e in everything if e["type"] == "mlob:Incident.Opened"]
+    assert [e["stream_id"] for e in opened] == [str(flood), str(drill)]
+    assert opened[0]["actor"] == {"org": "VR08", "role": "operator", "person": None}
+    assert opened[0]["data"]["title"] == "flood" and opened[0]["recorded_at"]
+
+    assert [e["stream_id"] for e in history(api, stream=str(drill))] == [str(drill)]
+    assert [e["stream_id"] for e in history(api, org="VR23", type="mlob:Incident.Opened")] == [
+        str(drill)
+    ]
+    assert [e["stream_id"] for e in history(api, exercise=True)] == [str(drill)]
+    after = opened[0]["position"]
+    assert history(api, after=after, limit=1)[0]["position"] > after
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert history(api, occurred_from=future) == []
+    naive = api.client.get(
+        "/v1/history",
+        params={"occurred_from": "2026-01-01T00:00:00"},
+        headers=api.headers("INSP-JENV", "auditor"),
+    )
+    assert naive.status_code == 422, "a time without its zone is refused, not guessed"
+
+
+def test_classified_events_stay_out_of_an_uncleared_history(api: Api) -> None:
+    secret = uuid4()
+    body = {
+        **item("incident.opened", secret, {"title": "covert", "regions": ["VR08"], "grip": "1"}),
+        "classification": "stg_confidentieel",
+    }
+    assert (
+        api.post("VR08", body, clearance=Classification.STATE_SECRET_CONFIDENTIAL).status_code
+        == 201
+    )
+    plain = api.client.get("/v1/history", headers=api.headers("INSP-JENV", "auditor"))
+    assert str(secret) not in plain.text
+    assert (
+        str(secret)
+        in api.client.get(
+            "/v1/history", headers=api.headers("INSP-JENV", "auditor", **AUDITOR)
+        ).text
+    )
+
+
+def test_a_request_timeline_with_durations_and_refusals(api: Api) -> None:
+    subject = uuid4()
+    start = datetime.now(UTC) - timedelta(hours=3)
+
+    def at(minutes: float) -> str:
+        return (start + timedelta(minutes=minutes)).isoformat()
+
+    assert api.post("VR08", fire_request(subject, occurred_at=at(0))).status_code == 201
+    assert (
+        api.post(
+            "VR08", item("request.submitted", subject, authority=chair("VR08"), occurred_at=at(5))
+        ).status_code
+        == 201
+    )
+    # A refused attempt: VR23 may not receive it (only the hub does).
+    api.refused("VR23", item("request.received", subject), 403, "step_not_permitted")
+    assert (
+        api.post(
+            "LOCC", item("request.received", subject, occurred_at=at(20)), role="coordinator"
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "LOCC",
+            item(
+                "request.assessed", subject, {"forward": True, "findings": "ok"}, occurred_at=at(80)
+            ),
+            role="coordinator",
+        ).status_code
+        == 201
+    )
+
+    response = api.client.get(
+        f"/v1/requests/{subject}/timeline", headers=api.headers("INSP-JENV", "auditor")
+    )
+    assert response.status_code == 200, response.text
+    timeline = response.json()
+    steps = [e["type"].rsplit(".", 1)[1] for e in timeline["events"]]
+    assert steps == ["Drafted", "Submitted", "Received", "Assessed"]
+    assert [e["seconds_since_previous_step"] for e in timeline["events"]] == [
+        None,
+        300.0,
+        900.0,
+        3600.0,
+    ]
+    assert timeline["events"][1]["authority"]["body"] == "chair_safety_region"
+    assert all(e["recording_delay_seconds"] > 0 for e in timeline["events"])
+    durations = {(d["from"], d["to"]): d["seconds"] for d in timeline["durations"]}
+    assert durations == {("submitted", "received"): 900.0, ("received", "assessed"): 3600.0}
+    [refused] = timeline["refused"]
+    assert (refused["org"], refused["code"], refused["refused"]) == (
+        "VR23",
+        "step_not_permitted",
+        True,
+    )
+    # A requester sees its own request's steps, not the refusal log.
+    own = api.client.get(f"/v1/requests/{subject}/timeline", headers=api.headers("VR08")).json()
+    assert len(own["events"]) == 4 and own["refused"] == []
+    missing = api.client.get(f"/v1/requests/{uuid4()}/timeline", headers=api.headers("VR08"))
+    assert missing.status_code == 404
+
+
+def test_incident_and_capacity_timelines(api: Api) -> None:
+    incident, capacity = uuid4(), uuid4()
+    api.post(
+        "VR08", item("incident.opened", incident, {"title": "x", "regions": ["VR08"], "grip": "1"})
+    )
+    api.post("VR08", item("incident.grip_changed", incident, {"grip": "3"}))
+    api.post(
+        "VR07",
+        item("capacity.registered", capacity, {"capability": "FIRE_WATER_SUPPLY", "quantity": 2}),
+    )
+    headers = api.headers("INSP-JENV", "auditor")
+    got = api.client.get(f"/v1/incidents/{incident}/timeline", headers=headers).json()
+    assert [e["data"].get("grip") for e in got["events"]] == ["1", "3"]
+    got = api.client.get(f"/v1/capacities/{capacity}/timeline", headers=headers).json()
+    assert got["events"][0]["data"]["quantity"] == 2 and got["durations"] == []
