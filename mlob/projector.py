@@ -288,7 +288,7 @@ class Projections:
         self.standby_interval = standby_interval
         self.session = AdvisorySession(conninfo(app.store)) if app.store.kind != "sqlite" else None
         self.runners = [Runner(app, p, store, self._lease(p.name)) for p in projections]
-        self._wake = threading.Event()
+        self._wakes = {r.projection.name: threading.Event() for r in self.runners}
         self._progress = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -321,7 +321,8 @@ class Projections:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        for wake in self._wakes.values():
+            wake.set()
         for thread in self._threads:
             thread.join(timeout=10)
         for runner in self.runners:
@@ -336,7 +337,8 @@ class Projections:
 
     def wake(self) -> None:
         """Called right after an append in this process."""
-        self._wake.set()
+        for wake in self._wakes.values():
+            wake.set()
 
     def _notify_progress(self, changed: bool = True) -> None:
         with self._progress:
@@ -360,8 +362,10 @@ class Projections:
                 if runner.projection.name == "requests" and time.monotonic() >= self._next_tick:
                     self._next_tick = time.monotonic() + TICK
                     self.tick()
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
+                # Each runner its own event: one runner clearing it never swallows another's.
+                wake = self._wakes[runner.projection.name]
+                wake.wait(self.poll_interval)
+                wake.clear()
             except TrackingConflict:
                 continue
             except Exception:
@@ -424,7 +428,8 @@ class Projections:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            self._wake.set()
+            for wake in self._wakes.values():
+                wake.set()
             with self._progress:
                 self._progress.wait(min(left, 0.02))
 
