@@ -196,6 +196,13 @@ class MlobService(HealthSource, Protocol):
         """Recorded events after position ``after`` (up to ``stop``), in order."""
         ...
 
+    def rows_as_of(
+        self, moment: datetime, axis: str
+    ) -> tuple[dict[str, list[dict[str, Any]]], int]:
+        """Every projection's rows as they were at ``moment``, as ``recorded`` by then or as
+        ``occurred`` by then, replayed from the history; and the last position used."""
+        ...
+
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
         """Every recorded event of one stream, in order."""
         ...

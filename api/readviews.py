@@ -4,9 +4,11 @@ a client that wrote position N may pass ``min_position=N`` to wait (bounded) unt
 reached it."""
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
 
 from api.errors import error_responses
 from api.ports import MlobService, Principal
@@ -30,6 +32,16 @@ def region_scope(caller: Principal) -> str | None:
     return org.region if org.kind is OrgKind.SAFETY_REGION else None
 
 
+def _scope(caller: Principal, exercise: bool) -> dict[str, Any]:
+    """Computed from what the reader may see only; says so when that is not everything."""
+    return {
+        "clearance": caller.clearance.value,
+        "classified_withheld": caller.clearance is not Classification.STATE_SECRET_SECRET,
+        "exercise_included": exercise,
+        "region": region_scope(caller),
+    }
+
+
 def _concerns(row: dict[str, Any], region: str, org: str) -> bool:
     return region in row.get("regions", ()) or row.get("requester") == org
 
@@ -43,6 +55,14 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     ]
     Wait = Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")]
     Exercise = Annotated[bool, Query(description="include exercise items")]
+    AsOf = Annotated[
+        AwareDatetime | None,
+        Query(description="the read model as it was at this moment (replayed from history)"),
+    ]
+    TimeAxis = Annotated[
+        Literal["recorded", "occurred"],
+        Query(description="as_of on the recorded axis (what mlob knew then) or occurred axis"),
+    ]
 
     def read(
         names: Sequence[str],
@@ -50,7 +70,20 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         min_position: int | None,
         wait: float,
         exercise: bool,
+        as_of: datetime | None = None,
+        axis: str = "recorded",
     ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        if as_of is not None:
+            historical, position = service.rows_as_of(as_of, axis)
+            rows = {n: rm.visible(historical[n], caller.clearance, exercise) for n in names}
+            return {
+                "position": position,
+                "positions": dict.fromkeys(names, position),
+                "reached": True,
+                "at": as_of.isoformat(),
+                "as_of": {"moment": as_of.isoformat(), "axis": axis},
+                "scope": _scope(caller, exercise),
+            }, rows
         reached = True
         if min_position is not None:
             reached = service.wait_for_views(min_position, names, wait)
@@ -61,13 +94,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             "positions": {n: positions.get(n, 0) for n in names},
             "reached": reached,
             "at": service.now().isoformat(),
-            # Computed from what the reader may see only; says so when that is not everything.
-            "scope": {
-                "clearance": caller.clearance.value,
-                "classified_withheld": caller.clearance is not Classification.STATE_SECRET_SECRET,
-                "exercise_included": exercise,
-                "region": region_scope(caller),
-            },
+            "scope": _scope(caller, exercise),
         }
         return meta, rows
 
@@ -77,10 +104,14 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         min_position: MinPosition = None,
         wait: Wait = 2.0,
         exercise: Exercise = False,
+        as_of: AsOf = None,
+        axis: TimeAxis = "recorded",
     ) -> dict[str, Any]:
         """The operational picture (MLOB): incidents with their requests and deployed capacity,
-        and a national summary by region, kind and status."""
-        meta, rows = read(("incidents", "requests"), caller, min_position, wait, exercise)
+        and a national summary by region, kind and status; ``as_of`` the picture as it was."""
+        meta, rows = read(
+            ("incidents", "requests"), caller, min_position, wait, exercise, as_of, axis
+        )
         incidents, requests = rows["incidents"], rows["requests"]
         region = region_scope(caller)
         summary = rm.national_summary(incidents, requests)
@@ -97,11 +128,15 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         min_position: MinPosition = None,
         wait: Wait = 2.0,
         exercise: Exercise = False,
+        as_of: AsOf = None,
+        axis: TimeAxis = "recorded",
     ) -> dict[str, Any]:
         """Per capability, provider and region: how much exists and where it is (available,
         reserved, made ready, committed, deployed, returning, unavailable, abroad); open demand
         and shortages per capability."""
-        meta, rows = read(("capacities", "requests"), caller, min_position, wait, exercise)
+        meta, rows = read(
+            ("capacities", "requests"), caller, min_position, wait, exercise, as_of, axis
+        )
         return {**meta, **rm.capacity_overview(rows["capacities"], rows["requests"])}
 
     @routes.get("/v1/board", responses=error_responses(401))

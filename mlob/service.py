@@ -361,6 +361,14 @@ class Service:
         ]
 
     @store_errors_as_unavailable
+    def rows_as_of(
+        self, moment: datetime, axis: str
+    ) -> tuple[dict[str, list[dict[str, Any]]], int]:
+        from mlob.asof import rows_as_of
+
+        return rows_as_of(self.app, moment, "occurred" if axis == "occurred" else "recorded")
+
+    @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
         return [_logged(h) for h in self.app.history(stream_id=stream_id, limit=100_000)]
 
