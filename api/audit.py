@@ -134,38 +134,6 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
-    def timeline(cls: type[Any], subject: UUID, caller: Principal) -> dict[str, Any]:
-        try:
-            item = service.load(cls, subject)
-        except DomainError:
-            raise ApiError(404, "not_found", f"no {cls.__name__} {subject}") from None
-        if not item.classification.readable_by(caller.clearance):
-            raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
-        events = service.stream_events(subject)
-        entries: list[dict[str, Any]] = []
-        previous: datetime | None = None
-        for e in events:
-            body = event_body(e)
-            body["seconds_since_previous_step"] = (
-                (e.occurred_at - previous).total_seconds() if previous else None
-            )
-            body["recording_delay_seconds"] = (e.recorded_at - e.occurred_at).total_seconds()
-            previous = e.occurred_at
-            entries.append(body)
-        refused: list[dict[str, Any]] = []
-        if caller.role in AUDIT_ROLES:
-            refused = [
-                {**r, "refused": True}
-                for r in service.rejections(after=0, limit=10_000, subject=str(subject))
-            ]
-        return {
-            "id": str(subject),
-            "kind": cls.__name__,
-            "events": entries,
-            "durations": spans(events) if cls is AssistanceRequest else [],
-            "refused": refused,
-        }
-
     def json(body: dict[str, Any]) -> Response:
         return Response(dumps(body), media_type="application/json")
 
@@ -191,17 +159,54 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         """Every step of a request with actor, authority, occurred and recorded time and
         classification; the duration of each step (received→assessed, forwarded→decided,
         decided→arrived, phoned-in→formalised, ...); refused attempts alongside (auditors)."""
-        return json(timeline(AssistanceRequest, request_id, caller))
+        return json(timeline(service, AssistanceRequest, request_id, caller))
 
     @routes.get("/v1/incidents/{incident_id}/timeline", responses=error_responses(401, 404))
     def incident_timeline(incident_id: UUID, caller: Caller) -> Any:
-        return json(timeline(Incident, incident_id, caller))
+        return json(timeline(service, Incident, incident_id, caller))
 
     @routes.get("/v1/capacities/{capacity_id}/timeline", responses=error_responses(401, 404))
     def capacity_timeline(capacity_id: UUID, caller: Caller) -> Any:
-        return json(timeline(Capacity, capacity_id, caller))
+        return json(timeline(service, Capacity, capacity_id, caller))
 
     return routes
+
+
+def timeline(
+    service: MlobService, cls: type[Any], subject: UUID, caller: Principal
+) -> dict[str, Any]:
+    """A subject's steps, durations and (for auditors) refused attempts; 404 if unknown or
+    classified above the caller's clearance."""
+    try:
+        item = service.load(cls, subject)
+    except DomainError:
+        raise ApiError(404, "not_found", f"no {cls.__name__} {subject}") from None
+    if not item.classification.readable_by(caller.clearance):
+        raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
+    events = service.stream_events(subject)
+    entries: list[dict[str, Any]] = []
+    previous: datetime | None = None
+    for e in events:
+        body = event_body(e)
+        body["seconds_since_previous_step"] = (
+            (e.occurred_at - previous).total_seconds() if previous else None
+        )
+        body["recording_delay_seconds"] = (e.recorded_at - e.occurred_at).total_seconds()
+        previous = e.occurred_at
+        entries.append(body)
+    refused: list[dict[str, Any]] = []
+    if caller.role in AUDIT_ROLES:
+        refused = [
+            {**r, "refused": True}
+            for r in service.rejections(after=0, limit=10_000, subject=str(subject))
+        ]
+    return {
+        "id": str(subject),
+        "kind": cls.__name__,
+        "events": entries,
+        "durations": spans(events) if cls is AssistanceRequest else [],
+        "refused": refused,
+    }
 
 
 def _matches(

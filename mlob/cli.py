@@ -169,6 +169,180 @@ def _audit_checkpoints(args: argparse.Namespace) -> int:
     return 0
 
 
+AUDITOR = Principal(
+    org="LOCC",
+    role="auditor",
+    clearance=Classification.STATE_SECRET_TOP_SECRET,
+    person="mlob command line",
+)
+
+
+def _moment(text: str | None, flag: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"{flag} {text!r}: use an ISO 8601 time, e.g. 2026-11-25T10:00+01:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"{flag} {text!r}: give the time zone (e.g. +01:00 or Z)")
+    return moment
+
+
+def _print_json(body: object) -> None:
+    from api.rendering import dumps
+
+    print(dumps(body))
+
+
+def _audit_timeline(args: argparse.Namespace) -> int:
+    from api.audit import timeline
+    from api.errors import ApiError
+    from domain.capacity import Capacity
+    from domain.incident import Incident
+    from domain.request import AssistanceRequest
+
+    try:
+        subject = UUID(args.id)
+    except ValueError:
+        raise ConfigError(f"{args.id!r} is not an id") from None
+    service = _service()
+    try:
+        for cls in (AssistanceRequest, Incident, Capacity):
+            try:
+                _print_json(timeline(service, cls, subject, AUDITOR))
+                return 0
+            except ApiError:
+                continue
+    finally:
+        service.app.close()
+    print(f"mlob: no request, incident or capacity {subject}", file=sys.stderr)
+    return 1
+
+
+def _audit_picture(args: argparse.Namespace) -> int:
+    from projections import readmodels as rm
+
+    moment = _moment(args.as_of, "--as-of") or datetime.now(UTC)
+    service = _service()
+    try:
+        rows, position = service.rows_as_of(moment, args.axis)
+    finally:
+        service.app.close()
+    incidents = rm.visible(rows["incidents"], AUDITOR.clearance, args.exercise)
+    requests = rm.visible(rows["requests"], AUDITOR.clearance, args.exercise)
+    capacities = rm.visible(rows["capacities"], AUDITOR.clearance, args.exercise)
+    _print_json(
+        {
+            "as_of": {"moment": moment.isoformat(), "axis": args.axis},
+            "position": position,
+            **rm.picture(incidents, requests, moment),
+            "capacity_overview": rm.capacity_overview(capacities, requests),
+        }
+    )
+    return 0
+
+
+def _audit_stats(args: argparse.Namespace) -> int:
+    from api.audit import request_stats, stats_csv
+
+    start, end = _moment(args.start, "--from"), _moment(args.end, "--to")
+    service = _service()
+    try:
+        stats = request_stats(service, AUDITOR, start, end)
+    finally:
+        service.app.close()
+    if args.format == "csv":
+        print(stats_csv(stats), end="")
+    else:
+        _print_json(stats)
+    return 0
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    """The whole history to stdout, JSON Lines or CSV, with a progress bar on stderr."""
+    import csv
+
+    from api.rendering import dumps, event_body
+
+    service = _service()
+    try:
+        top = service.last_position()
+        writer = csv.writer(sys.stdout) if args.format == "csv" else None
+        if writer is not None:
+            writer.writerow(
+                [
+                    "position",
+                    "stream_id",
+                    "version",
+                    "type",
+                    "occurred_at",
+                    "recorded_at",
+                    "actor_org",
+                    "actor_role",
+                    "actor_person",
+                    "authority",
+                    "regions",
+                    "classification",
+                    "exercise",
+                    "message_id",
+                    "correlation_id",
+                    "causation_id",
+                    "data",
+                ]
+            )
+        cursor, written, started = 0, 0, time.monotonic()
+        while cursor < top:
+            page = service.logged_events(cursor, 2000, top)
+            if not page:
+                break
+            cursor = page[-1].position
+            for e in page:
+                body = event_body(e)
+                if writer is None:
+                    sys.stdout.write(dumps(body) + "\n")
+                else:
+                    writer.writerow(
+                        [
+                            e.position,
+                            e.stream_id,
+                            e.version,
+                            e.event_type,
+                            e.occurred_at.isoformat(),
+                            e.recorded_at.isoformat(),
+                            e.actor_org,
+                            e.actor_role,
+                            e.actor_person or "",
+                            e.authority or "",
+                            " ".join(e.regions),
+                            e.classification,
+                            e.exercise,
+                            e.message_id,
+                            e.correlation_id or "",
+                            e.causation_id or "",
+                            dumps(body["data"]),
+                        ]
+                    )
+                written += 1
+            if args.progress:
+                done = cursor / top if top else 1.0
+                bar = "#" * int(done * 30)
+                rate = written / max(time.monotonic() - started, 1e-9)
+                print(
+                    f"\r[{bar:<30}] {done:6.1%} {written:,} events {rate:,.0f}/s",
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        if args.progress:
+            print(file=sys.stderr)
+    finally:
+        service.app.close()
+    return 0
+
+
 def _projections_status(args: argparse.Namespace) -> int:
     service = _with_projections()
     assert service.projections is not None
@@ -325,6 +499,25 @@ def build_parser() -> argparse.ArgumentParser:
         "checkpoints", help="export the signed checkpoints (JSON lines)"
     )
     export.set_defaults(handler=_audit_checkpoints)
+    line = audit_commands.add_parser("timeline", help="a request's, incident's or capacity's steps")
+    line.add_argument("id")
+    line.set_defaults(handler=_audit_timeline)
+    picture = audit_commands.add_parser("picture", help="the picture and capacities as they were")
+    picture.add_argument("--as-of", help="ISO 8601 time with zone (default: now)")
+    picture.add_argument("--axis", choices=["recorded", "occurred"], default="recorded")
+    picture.add_argument("--exercise", action="store_true", help="include exercise items")
+    picture.set_defaults(handler=_audit_picture)
+    stats = audit_commands.add_parser("stats", help="request statistics over a period")
+    stats.add_argument("--from", dest="start")
+    stats.add_argument("--to", dest="end")
+    stats.add_argument("--format", choices=["json", "csv"], default="json")
+    stats.set_defaults(handler=_audit_stats)
+    dump = audit_commands.add_parser("export", help="the whole history to stdout")
+    dump.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    dump.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    dump.set_defaults(handler=_audit_export)
     return parser
 
 
