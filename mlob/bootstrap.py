@@ -74,6 +74,7 @@ def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
     tune_runtime()
     service = Service(open_application(settings))
     projections = open_projections(service, settings.board_targets)
+    projections.audit_key = settings.audit_key
     if settings.projections_in_process:
         projections.start()
     return create_app(service), service

@@ -95,6 +95,7 @@ def _worker(args: argparse.Namespace) -> int:
     tune_runtime()
     service = _with_projections()
     assert service.projections is not None
+    service.projections.audit_key = load_settings().audit_key
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     service.projections.start()

@@ -38,6 +38,8 @@ BATCH = 2000
 CACHE_SIZE = 100_000
 #: Seconds after which a runner reads its stored position again (a reset from elsewhere).
 RECHECK = 1.0
+#: Seconds between two automatic signed checkpoints of the hash chain (with an audit key).
+CHECKPOINT_EVERY = 600.0
 #: Seconds between two looks of the board's clock (overdue is published within this).
 TICK = 1.0
 
@@ -294,6 +296,9 @@ class Projections:
         self._threads: list[threading.Thread] = []
         self.overdue: set[tuple[str, str]] | None = None
         self._next_tick = 0.0
+        self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY
+        #: The key that signs chain checkpoints (None: no automatic checkpoints).
+        self.audit_key: bytes | None = None
         #: Called after each written batch and clock change (the feeds listen).
         self.on_progress: Callable[[], None] = lambda: None
         for runner in self.runners:
@@ -362,6 +367,7 @@ class Projections:
                 if runner.projection.name == "requests" and time.monotonic() >= self._next_tick:
                     self._next_tick = time.monotonic() + TICK
                     self.tick()
+                    self._maybe_checkpoint()
                 # Each runner its own event: one runner clearing it never swallows another's.
                 wake = self._wakes[runner.projection.name]
                 wake.wait(self.poll_interval)
@@ -387,6 +393,18 @@ class Projections:
             if not names or runner.projection.name in names:
                 self.store.reset(runner.projection.name, runner.projection.version)
                 runner.cached_at = -1
+
+    def _maybe_checkpoint(self) -> None:
+        """With an audit key, sign the chain's head every ``CHECKPOINT_EVERY`` seconds."""
+        if self.audit_key is None or time.monotonic() < self._next_checkpoint:
+            return
+        self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY
+        from mlob.audit import checkpoint
+
+        try:
+            checkpoint(self.app.index, self.store, self.audit_key)
+        except ValueError:
+            log.error("the hash chain does not verify: no checkpoint signed (mlob audit verify)")
 
     # --- the clock ---------------------------------------------------------------------------
 

@@ -192,3 +192,29 @@ def test_mlob_audit_verify_on_the_command_line(tmp_path: Path) -> None:
     broken = mlob("verify")
     assert broken.returncode == 1 and "first broken link at position 7" in broken.stdout
     assert len(mlob("checkpoints").stdout.splitlines()) == 1
+
+
+def test_the_server_signs_checkpoints_by_itself(store_config: StoreConfig) -> None:
+    import time as _time
+
+    from mlob import projector
+    from mlob.bootstrap import open_projections
+
+    service = Service(MlobApplication(store_config))
+    demo.load_demo(service, NOW)
+    projections = open_projections(service)
+    projections.audit_key = KEY
+    projections.standby_interval = 0.1
+    projections._next_checkpoint = 0.0  # due now (every CHECKPOINT_EVERY s afterwards)
+    assert projector.CHECKPOINT_EVERY >= 60
+    projections.start()
+    try:
+        deadline = _time.monotonic() + 15
+        while not projections.store.checkpoints() and _time.monotonic() < deadline:
+            _time.sleep(0.1)
+        [signed] = projections.store.checkpoints()
+        assert signed["position"] == service.last_position()
+        assert verify(service.app.index, projections.store, KEY).ok
+    finally:
+        projections.close()
+        service.app.close()
