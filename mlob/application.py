@@ -292,6 +292,22 @@ class MlobApplication(Application[UUID]):
         rows = self.index.index_rows(after=after, limit=limit, stream_id=stream_id)
         if not rows:
             return []
+        if stream_id is not None:
+            # One stream: its own events by version (a position range would span everything
+            # recorded between its first and last step).
+            by_version = {
+                s.originator_version: s for s in self.recorder.select_events(stream_id)
+            }
+            return [
+                HistoryItem(
+                    record=r,
+                    event=cast(
+                        MlobAggregate.Event,
+                        self.mapper.to_domain_event(by_version[r.entry.version]),
+                    ),
+                )
+                for r in rows
+            ]
         notifications = {
             n.id: n
             for n in self.recorder.select_notifications(
