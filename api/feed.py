@@ -83,6 +83,11 @@ class Batch:
     change_upto: int
     rows: list[FeedRow] = field(default_factory=list)
     summaries: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Frames already built for one kind of reader at one position: most connections share
+    #: them, so fan-out costs one build per kind of reader, not per connection.
+    built: dict[tuple[Any, ...], tuple[list[tuple[str, int, int]], int, int]] = field(
+        default_factory=dict
+    )
 
 
 class Overflow(Exception):
@@ -129,6 +134,21 @@ class Connection:
     def frames(self, batch: Batch) -> list[tuple[str, int, int]]:
         """The frames of ``batch`` for this connection (none: nothing for it), each at most
         about ``FRAME_BYTES`` long; moves the cursor."""
+        key = (
+            frozenset(self.channels),
+            self.scope,
+            self.exercise,
+            self.cursor,
+            self.change_cursor,
+        )
+        found = batch.built.get(key)
+        if found is None:
+            frames = self._build(batch)  # moves the cursors
+            found = batch.built[key] = (frames, self.cursor, self.change_cursor)
+        frames, self.cursor, self.change_cursor = found
+        return frames
+
+    def _build(self, batch: Batch) -> list[tuple[str, int, int]]:
         events = [e for e in batch.events if e.position > self.cursor and self.wants(e)]
         rows = [r.body for r in batch.rows if r.seq > self.change_cursor and self.wants_row(r)]
         summary = None
