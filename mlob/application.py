@@ -295,9 +295,7 @@ class MlobApplication(Application[UUID]):
         if stream_id is not None:
             # One stream: its own events by version (a position range would span everything
             # recorded between its first and last step).
-            by_version = {
-                s.originator_version: s for s in self.recorder.select_events(stream_id)
-            }
+            by_version = {s.originator_version: s for s in self.recorder.select_events(stream_id)}
             return [
                 HistoryItem(
                     record=r,

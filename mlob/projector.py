@@ -36,6 +36,8 @@ log = logging.getLogger("mlob.projections")
 BATCH = 2000
 #: Aggregates a runner keeps in memory between batches.
 CACHE_SIZE = 100_000
+#: A runner that found none of its events writes its new position at most this often (s).
+POSITION_EVERY = 0.1
 #: Seconds after which a runner reads its stored position again (a reset from elsewhere).
 RECHECK = 1.0
 #: Seconds between two automatic signed checkpoints of the hash chain (with an audit key).
@@ -177,6 +179,8 @@ class Runner:
         self.cache: OrderedDict[UUID, MlobAggregate] = OrderedDict()
         self.cached_at = -1  # the position the cache reflects
         self.checked_at = 0.0  # when the stored position was last read
+        self.unwritten = 0  # looked at up to here, nothing of ours, not yet written
+        self.written_at = 0.0
         self.active = False
         self.progress: Callable[[], None] = lambda: None
 
@@ -197,20 +201,30 @@ class Runner:
                 tracking = Tracking(p.name, 0, p.version, None)
             if tracking.position != self.cached_at:
                 self.cache.clear()  # another runner moved it, or it was reset
+                self.unwritten = 0
             position = tracking.position
         else:
             # Holding the lease, this runner is the only writer: its own position is current.
             # Should anyone have moved it (a reset), the guarded write fails and we re-read.
             position = self.cached_at
+        scanned = max(position, self.unwritten)
         top = self.app.recorder.max_notification_id() or 0
-        if top <= position:
+        if top <= scanned:
             self.cached_at = position
+            if self.unwritten > position and time.monotonic() - self.written_at >= POSITION_EVERY:
+                self._write_position(position)
             return 0
         notifications = self.app.recorder.select_notifications(
-            start=position + 1, limit=self.batch, stop=top, topics=p.topics
+            start=scanned + 1, limit=self.batch, stop=top, topics=p.topics
         )
         # Gaps and other topics are skipped: a short page means everything up to ``top``.
         reached = notifications[-1].id if len(notifications) == self.batch else top
+        if not notifications and time.monotonic() - self.written_at < POSITION_EVERY:
+            # None of this projection's events: note how far it has looked, and write that a
+            # little later (readers here see it at once) instead of a commit per wake-up.
+            self.cached_at = position
+            self.unwritten = reached
+            return 0
         touched: dict[UUID, MlobAggregate] = {}
         try:
             self._load_missing(notifications)
@@ -226,7 +240,10 @@ class Runner:
         except BaseException:
             self.cache.clear()  # aggregates were mutated in place: start afresh
             self.cached_at = -1
+            self.unwritten = 0
             raise
+        self.unwritten = 0
+        self.written_at = time.monotonic()
         for subject, aggregate in touched.items():
             self.cache[subject] = aggregate
             self.cache.move_to_end(subject)
@@ -234,6 +251,23 @@ class Runner:
             self.cache.popitem(last=False)
         self.cached_at = reached
         return max(1, len(notifications))
+
+    def _write_position(self, position: int) -> None:
+        try:
+            self.store.apply(
+                self.projection.name, [], self.unwritten, self.projection.version, position
+            )
+        except BaseException:
+            self.cached_at = -1
+            self.unwritten = 0
+            raise
+        self.cached_at, self.unwritten = self.unwritten, 0
+        self.written_at = time.monotonic()
+
+    @property
+    def seen(self) -> int:
+        """How far this runner has processed (written or, briefly, only in memory)."""
+        return max(self.cached_at, self.unwritten)
 
     def _load_missing(self, notifications: Sequence[Any]) -> None:
         """Aggregates this batch continues but memory does not hold (after a restart): all
@@ -262,9 +296,11 @@ class Runner:
             return None
 
     def catch_up(self) -> None:
-        """Run batches until caught up (the caller holds the lease)."""
+        """Run batches until caught up (the caller holds the lease), position written."""
         while self.run_once():
             self.progress()
+        if self.unwritten > self.cached_at >= 0:
+            self._write_position(self.cached_at)
         self.progress()
 
 
@@ -432,7 +468,12 @@ class Projections:
     # --- for readers -------------------------------------------------------------------------
 
     def positions(self) -> dict[str, int]:
-        return {t.name: t.position for t in self.store.all_tracking()}
+        stored = {t.name: t.position for t in self.store.all_tracking()}
+        for runner in self.runners:  # what the active runners here have seen, written or not
+            if runner.active and runner.projection.name in stored:
+                name = runner.projection.name
+                stored[name] = max(stored[name], runner.seen)
+        return stored
 
     def wait_for(self, position: int, names: Sequence[str], timeout: float) -> bool:
         """Wait (bounded) until the named projections have reached ``position``."""
