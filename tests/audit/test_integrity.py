@@ -62,6 +62,23 @@ def history(store_config: StoreConfig) -> Iterator[tuple[MlobApplication, ReadSt
     app.close()
 
 
+def recompute_chain(app: MlobApplication, sql: Any) -> bytes:
+    """What an insider who knows the documented format does after an edit: recompute every
+    hash from the start, so the chain is consistent again. Returns the new head."""
+    previous = GENESIS
+    with sql() as run:
+        for record, state in app.index.chain_rows(after=0, limit=100_000):
+            digest = link(previous, record.entry.hash_fields(record.position), state)
+            if digest != record.hash:
+                run(
+                    "UPDATE mlob_event_index SET hash = %s WHERE position = %s",
+                    digest,
+                    record.position,
+                )
+            previous = digest
+    return previous
+
+
 def test_an_intact_history_verifies_with_its_checkpoints(history: Any) -> None:
     app, store, _ = history
     signed = checkpoint(app.index, store, KEY)
@@ -117,18 +134,7 @@ def test_a_chain_recomputed_without_the_key_is_caught(history: Any) -> None:
     # The insider edits row 30 and, knowing the documented format, recomputes every hash after.
     with sql() as run:
         run("UPDATE mlob_event_index SET actor_org = 'EVIL' WHERE position = %s", 30)
-    previous = GENESIS
-    rows = app.index.chain_rows(after=0, limit=100_000)
-    with sql() as run:
-        for record, state in rows:
-            digest = link(previous, record.entry.hash_fields(record.position), state)
-            if digest != record.hash:
-                run(
-                    "UPDATE mlob_event_index SET hash = %s WHERE position = %s",
-                    digest,
-                    record.position,
-                )
-            previous = digest
+    previous = recompute_chain(app, sql)
     verdict = verify(app.index, store, KEY)
     assert not verdict.ok and verdict.first_broken == 1
     assert "no longer passes through the signed head" in verdict.problems[0]
@@ -149,17 +155,7 @@ def test_checkpoints_narrow_down_where_history_was_altered(history: Any) -> None
     checkpoint(app.index, store, KEY)
     with sql() as run:
         run("UPDATE mlob_event_index SET actor_org = 'EVIL' WHERE position = %s", 40)
-    previous = GENESIS
-    with sql() as run:
-        for record, state in app.index.chain_rows(after=0, limit=100_000):
-            digest = link(previous, record.entry.hash_fields(record.position), state)
-            if digest != record.hash:
-                run(
-                    "UPDATE mlob_event_index SET hash = %s WHERE position = %s",
-                    digest,
-                    record.position,
-                )
-            previous = digest
+    recompute_chain(app, sql)
     verdict = verify(app.index, store, KEY)
     assert verdict.first_broken == 26, verdict.problems
     assert "after position 25" in verdict.problems[0]

@@ -6,10 +6,8 @@ disconnects at random points misses nothing and repeats nothing."""
 from __future__ import annotations
 
 import random
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,23 +19,20 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import POSTGRES_URL, _dsn, require_postgres
+from tests.conftest import POSTGRES_URL, _dsn
 from tests.feed.servers import RawClient, Server, issue_token
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite:///{Path(directory) / 'mlob.sqlite3'}"
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield f"{POSTGRES_URL}?schema={schema}"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        return f"sqlite:///{tmp_path / 'mlob.sqlite3'}"
+    return f"{POSTGRES_URL}?schema={request.getfixturevalue('pg_schema')}"
+
+
+@pytest.fixture
+def pg_url(pg_schema: str) -> str:
+    return f"{POSTGRES_URL}?schema={pg_schema}"
 
 
 def opened(subject: uuid.UUID, summary_size: int = 0) -> dict[str, Any]:
@@ -101,17 +96,6 @@ def events_until(ws: ClientConnection, positions: set[int], timeout: float = 20)
             assert not got or event["position"] > got[-1]
             got.append(event["position"])
     return got
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield f"{POSTGRES_URL}?schema={schema}"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.mark.postgres
