@@ -111,6 +111,7 @@ class Connection:
         self.queue: asyncio.Queue[tuple[str, int, int] | None] = asyncio.Queue(maxsize=QUEUE_FRAMES)
         self.closed = False
         self.messages = 0  # messages sent
+        self.last_sent = asyncio.get_running_loop().time()
         self.subscriptions = 0
         self.queued_bytes = 0
         self.close_code = 1013  # try again later: resume from the resync position
@@ -234,19 +235,22 @@ class Connection:
         self.queue.put_nowait(('{"type":"bye","reason":"server shutting down"}', *self.sent))
         self.queue.put_nowait(None)
 
-    async def sender(self) -> None:
-        while True:
-            try:
-                item = await asyncio.wait_for(self.queue.get(), HEARTBEAT)
-            except TimeoutError:
-                if self.closed:
-                    continue
-                position, change = self.sent
-                item = (
+    def heartbeat(self, now: float) -> None:
+        """Called by the hub: a connection idle for ``HEARTBEAT`` s gets a heartbeat."""
+        if not self.closed and now - self.last_sent >= HEARTBEAT and self.queue.empty():
+            position, change = self.sent
+            self.put_nowait(
+                (
                     dumps({"type": "heartbeat", "position": position, "change": change}),
                     position,
                     change,
                 )
+            )
+
+    async def sender(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            item = await self.queue.get()
             if item is None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.websocket.close(code=self.close_code), 1.0)
@@ -261,6 +265,7 @@ class Connection:
             message, position, change = item  # type: ignore[misc]
             self.queued_bytes -= len(message)
             await self.websocket.send_text(message)
+            self.last_sent = loop.time()
             self.messages += 1
             if message.startswith('{"type":"frame"'):
                 self.sent = (position, change)
@@ -371,7 +376,9 @@ class FeedHub:
         self.started = False
         self.closing = False
         self._wake: asyncio.Event | None = None
+        self.first_wake = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._beat: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Tests: awaited between a connection's catch-up and its switch to live.
         self.before_live: Callable[[Connection], Awaitable[None]] | None = None
@@ -386,19 +393,38 @@ class FeedHub:
         self.change_head = await asyncio.to_thread(self.service.last_change)
         requests = await asyncio.to_thread(self.service.view_rows, "requests")
         capacities = await asyncio.to_thread(self.service.view_rows, "capacities")
-        self.routes.seed(requests, capacities)
+        incidents = await asyncio.to_thread(self.service.view_rows, "incidents")
+        self.routes.seed(requests, capacities, incidents)
         self.service.on_change(self.wake)
         self._task = asyncio.create_task(self._pump())
+        self._beat = asyncio.create_task(self._heartbeats())
 
     def wake(self) -> None:
         """Thread-safe: something was appended or changed."""
-        loop, event = self._loop, self._wake
-        if loop is not None and event is not None and not loop.is_closed():
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(event.set)
+                loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        assert self._wake is not None and self._loop is not None
+        if not self._wake.is_set():
+            self.first_wake = self._loop.time()  # the window runs from the first wake-up
+            self._wake.set()
+
+    async def _heartbeats(self) -> None:
+        """One timer for every connection's heartbeat (not one per message)."""
+        assert self._loop is not None
+        while not self.closing:
+            await asyncio.sleep(HEARTBEAT / 3)
+            now = self._loop.time()
+            for conn in list(self.connections):
+                conn.heartbeat(now)
 
     async def close(self) -> None:
         self.closing = True
+        if self._beat is not None:
+            self._beat.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):
@@ -504,17 +530,37 @@ class FeedHub:
             summaries[(region, clearance)] = dumps(rm.regional_summary(summary, region))
         return summaries
 
+    def _read(
+        self,
+    ) -> tuple[list[FeedEvent], list[FeedRow], int, dict[tuple[str, str], str]]:
+        """One window's reading, in one worker thread: events, and changed rows when anyone
+        may want them."""
+        events = self._prepare(self.service.logged_events(self.head, BATCH))
+        wanted = any(
+            "views" in c.channels or (c.scope.kind == "region" and "national" in c.channels)
+            for c in self.connections
+        )
+        if not wanted:
+            return events, [], self.change_head, {}
+        changes = self.service.view_changes(self.change_head, BATCH)
+        upto = changes[-1]["seq"] if changes else self.change_head
+        rows = self._rows(changes)
+        return events, rows, upto, self._summaries(rows) if rows else {}
+
     async def _pump(self) -> None:
         assert self._wake is not None
         while not self.closing:
+            assert self._loop is not None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL)
+            if not self._wake.is_set():
+                self.first_wake = self._loop.time()  # a poll
+            # One frame for everything within a window from the first wake-up (which may
+            # have come while the previous frame was still going out).
+            await asyncio.sleep(max(0.0, self.first_wake + WINDOW - self._loop.time()))
             self._wake.clear()
-            await asyncio.sleep(WINDOW)  # one frame for everything in this window
             try:
-                events = await self.read_events(self.head, BATCH)
-                rows, change_upto = await self.read_rows(self.change_head, BATCH)
-                summaries = await asyncio.to_thread(self._summaries, rows) if rows else {}
+                events, rows, change_upto, summaries = await asyncio.to_thread(self._read)
             except StoreUnavailable:
                 continue  # the database is away; the next poll tries again
             except Exception:

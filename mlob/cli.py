@@ -56,7 +56,14 @@ def _serve(args: argparse.Namespace) -> int:
             )
             print(f"  {org:<10} {role:<12} {issued.token}", flush=True)
     print(f"mlob: serving on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
-    options = {"host": args.host, "port": args.port, "log_level": args.log_level}
+    # No per-message compression: it more than doubles the memory of an idle connection
+    # (bench/feed.py) and costs CPU on every frame sent to every subscriber.
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "ws_per_message_deflate": False,
+    }
     if args.workers > 1:
         # Each worker process opens the store itself; appends group per process.
         _close(service)

@@ -69,6 +69,13 @@ class Scope:
         return True  # the rest is filtered per event by what the reader may see
 
 
+_KINDS = (
+    ("mlob:AssistanceRequest.", "request"),
+    ("mlob:Capacity.", "capacity"),
+    ("mlob:Incident.", "incident"),
+)
+
+
 @dataclass
 class StreamRoute:
     kind: str  # "request" | "capacity" | "incident"
@@ -84,7 +91,14 @@ class Routes:
     def __init__(self) -> None:
         self.streams: dict[str, StreamRoute] = {}
 
-    def seed(self, requests: list[dict[str, Any]], capacities: list[dict[str, Any]]) -> None:
+    def seed(
+        self,
+        requests: list[dict[str, Any]],
+        capacities: list[dict[str, Any]],
+        incidents: list[dict[str, Any]] | None = None,
+    ) -> None:
+        for i in incidents or []:
+            self.streams.setdefault(i["id"], StreamRoute("incident"))
         for r in requests:
             route = self.streams.setdefault(r["id"], StreamRoute("request"))
             route.capabilities |= {line["capability"] for line in r["lines"]}
@@ -117,6 +131,14 @@ class Routes:
             route.providers.add(event.provider)
         elif isinstance(event, Incident.Created):
             route = self.streams.setdefault(key, StreamRoute("incident"))
+        elif route is None:
+            # A stream created before this process learnt of it (and not yet in the rows it
+            # was seeded from): its kind from the event's topic; the rest is learnt onwards.
+            topic = getattr(type(event), "TOPIC", "")
+            for prefix, kind in _KINDS:
+                if topic.startswith(prefix):
+                    route = self.streams[key] = StreamRoute(kind)
+                    break
         return route
 
 

@@ -194,3 +194,17 @@ def test_ping(api: Api, message: str) -> None:
         ws.send_text(message)
         answer = receive(ws)
         assert answer["type"] in ("pong", "error")
+
+
+def test_streams_created_before_the_feed_started_are_published(api: Api) -> None:
+    """A restarted server's feed knows incidents (and requests) opened before it started."""
+    older = incident(api)
+    report = item("incident.situation_reported", older, {"summary": "water rising"})
+    with connect(api) as ws:  # the feed hub starts with this first connection
+        receive(ws, "welcome")
+        ws.send_text('{"subscribe": ["national"]}')
+        receive(ws, "subscribed")
+        assert api.post("VR08", report).status_code == 201
+        [event] = collect(ws, 1)
+        assert event["stream_id"] == older and event["data"]["summary"] == "water rising"
+        assert f"incident:{older}" in event["channels"]
