@@ -27,7 +27,7 @@ from projections.routing import Routes, Scope, StreamRoute, channels, may_see
 
 log = logging.getLogger("mlob.feed")
 
-#: Events appended within this many seconds go out in one frame.
+#: At most one frame per this many seconds: events appended within it go out in one frame.
 WINDOW = 0.05
 #: Events (and read-model changes) read per store query.
 BATCH = 1000
@@ -376,7 +376,7 @@ class FeedHub:
         self.started = False
         self.closing = False
         self._wake: asyncio.Event | None = None
-        self.first_wake = 0.0
+        self.last_dispatch = 0.0
         self._task: asyncio.Task[None] | None = None
         self._beat: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -407,10 +407,8 @@ class FeedHub:
                 loop.call_soon_threadsafe(self._woken)
 
     def _woken(self) -> None:
-        assert self._wake is not None and self._loop is not None
-        if not self._wake.is_set():
-            self.first_wake = self._loop.time()  # the window runs from the first wake-up
-            self._wake.set()
+        assert self._wake is not None
+        self._wake.set()
 
     async def _heartbeats(self) -> None:
         """One timer for every connection's heartbeat (not one per message)."""
@@ -553,11 +551,10 @@ class FeedHub:
             assert self._loop is not None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL)
-            if not self._wake.is_set():
-                self.first_wake = self._loop.time()  # a poll
-            # One frame for everything within a window from the first wake-up (which may
-            # have come while the previous frame was still going out).
-            await asyncio.sleep(max(0.0, self.first_wake + WINDOW - self._loop.time()))
+            # At most one frame per window: what arrives within a window of the previous frame
+            # waits for the window's end and goes out together; after a quiet spell an event
+            # goes out at once. Frames per client stay <= 1/WINDOW whatever the event rate.
+            await asyncio.sleep(max(0.0, self.last_dispatch + WINDOW - self._loop.time()))
             self._wake.clear()
             try:
                 events, rows, change_upto, summaries = await asyncio.to_thread(self._read)
@@ -571,6 +568,7 @@ class FeedHub:
                 continue
             batch = Batch(upto, events, change_upto, rows, summaries)
             self.head, self.change_head = upto, change_upto
+            self.last_dispatch = self._loop.time()
             for conn in list(self.connections):
                 try:
                     conn.offer(batch)
