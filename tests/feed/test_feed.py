@@ -208,3 +208,15 @@ def test_streams_created_before_the_feed_started_are_published(api: Api) -> None
         [event] = collect(ws, 1)
         assert event["stream_id"] == older and event["data"]["summary"] == "water rising"
         assert f"incident:{older}" in event["channels"]
+
+
+def test_unsubscribe_stops_a_channel_on_the_same_connection(api: Api) -> None:
+    with connect(api) as ws:
+        receive(ws, "welcome")
+        ws.send_text('{"subscribe": ["region:VR08", "region:VR23"]}')
+        assert receive(ws, "subscribed")["channels"] == ["region:VR08", "region:VR23"]
+        ws.send_text('{"unsubscribe": ["region:VR08"]}')
+        assert receive(ws, "unsubscribed")["channels"] == ["region:VR23"]
+        incident(api, "VR08")  # no longer wanted
+        theirs = incident(api, "VR23")
+        assert [e["stream_id"] for e in collect(ws, 1)] == [theirs]
