@@ -290,6 +290,18 @@ class Connection:
         if exercise is not None:
             self.exercise = exercise
         self.channels |= set(wanted)
+        if after is not None and after > self.cursor and not self.subscriptions:
+            # The client already has more than this process has dispatched (it comes from
+            # another node, or this one just restarted): nothing up to ``after`` again.
+            self.cursor = after
+            self.sent = (after, self.sent[1])
+        if (
+            after_change is not None
+            and after_change > self.change_cursor
+            and not self.subscriptions
+        ):
+            self.change_cursor = after_change
+            self.sent = (self.sent[0], after_change)
         replay = after is not None and after < self.cursor
         replay_changes = after_change is not None and after_change < self.change_cursor
         if (replay or replay_changes) and self.subscriptions:
@@ -323,8 +335,10 @@ class Connection:
         self.sent = (after, after_change)
         while (self.cursor < head or self.change_cursor < change_head) and not self.closed:
             events: list[FeedEvent] = []
+            upto, full = head, False
             if self.cursor < head:
-                events = await self.hub.read_events(self.cursor, BATCH, stop=head)
+                events, last, full = await self.hub.read_events(self.cursor, BATCH, stop=head)
+                upto = last if full else head
             rows: list[FeedRow] = []
             change_upto = self.change_cursor
             if self.change_cursor < change_head and "views" in self.channels:
@@ -333,7 +347,6 @@ class Connection:
                 )
             elif self.change_cursor < change_head:
                 change_upto = change_head
-            upto = events[-1].position if len(events) == BATCH else head
             for frame in self.frames(Batch(upto, events, change_upto, rows)):
                 # Here the reader may wait for the client, within bounds.
                 deadline = asyncio.get_running_loop().time() + HEARTBEAT
@@ -457,9 +470,14 @@ class FeedHub:
             )
         return prepared
 
-    async def read_events(self, after: int, limit: int, stop: int | None = None) -> list[FeedEvent]:
+    async def read_events(
+        self, after: int, limit: int, stop: int | None = None
+    ) -> tuple[list[FeedEvent], int, bool]:
+        """The published events of a page, how far the page reached (unpublished events such
+        as tokens included) and whether it was full (more to read)."""
         logged = await asyncio.to_thread(self.service.logged_events, after, limit, stop)
-        return self._prepare(logged)
+        last = logged[-1].position if logged else after
+        return self._prepare(logged), last, len(logged) == limit
 
     def _rows(self, changes: list[dict[str, Any]]) -> list[FeedRow]:
         latest: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -530,20 +548,28 @@ class FeedHub:
 
     def _read(
         self,
-    ) -> tuple[list[FeedEvent], list[FeedRow], int, dict[tuple[str, str], str]]:
-        """One window's reading, in one worker thread: events, and changed rows when anyone
-        may want them."""
-        events = self._prepare(self.service.logged_events(self.head, BATCH))
+    ) -> tuple[list[FeedEvent], int, bool, list[FeedRow], int, dict[tuple[str, str], str]]:
+        """One window's reading, in one worker thread: events (with how far the page reached,
+        unpublished ones included, and whether it was full), and changed rows when anyone may
+        want them."""
+        logged = self.service.logged_events(self.head, BATCH)
+        events = self._prepare(logged)
+        reached = logged[-1].position if logged else self.head
+        full = len(logged) == BATCH
+        extra = self._read_rows()
+        return (events, reached, full, *extra)
+
+    def _read_rows(self) -> tuple[list[FeedRow], int, dict[tuple[str, str], str]]:
         wanted = any(
             "views" in c.channels or (c.scope.kind == "region" and "national" in c.channels)
             for c in self.connections
         )
         if not wanted:
-            return events, [], self.change_head, {}
+            return [], self.change_head, {}
         changes = self.service.view_changes(self.change_head, BATCH)
         upto = changes[-1]["seq"] if changes else self.change_head
         rows = self._rows(changes)
-        return events, rows, upto, self._summaries(rows) if rows else {}
+        return rows, upto, self._summaries(rows) if rows else {}
 
     async def _pump(self) -> None:
         assert self._wake is not None
@@ -557,13 +583,14 @@ class FeedHub:
             await asyncio.sleep(max(0.0, self.last_dispatch + WINDOW - self._loop.time()))
             self._wake.clear()
             try:
-                events, rows, change_upto, summaries = await asyncio.to_thread(self._read)
+                events, upto, full, rows, change_upto, summaries = await asyncio.to_thread(
+                    self._read
+                )
             except StoreUnavailable:
                 continue  # the database is away; the next poll tries again
             except Exception:
                 log.exception("feed: reading failed")
                 continue
-            upto = events[-1].position if events else self.head
             if upto == self.head and change_upto == self.change_head:
                 continue
             batch = Batch(upto, events, change_upto, rows, summaries)
@@ -575,7 +602,7 @@ class FeedHub:
                 except Exception:  # one connection's trouble never stops the others
                     log.exception("feed: a connection failed; closing it")
                     conn.overflow()
-            if len(events) == BATCH or len(rows) == BATCH:
+            if full or len(rows) == BATCH:
                 self._wake.set()  # more to read
 
 

@@ -220,3 +220,19 @@ def test_unsubscribe_stops_a_channel_on_the_same_connection(api: Api) -> None:
         incident(api, "VR08")  # no longer wanted
         theirs = incident(api, "VR23")
         assert [e["stream_id"] for e in collect(ws, 1)] == [theirs]
+
+
+def test_resume_pages_past_unpublished_events(api: Api, monkeypatch: Any) -> None:
+    """Token events are never published; a page that holds some must not end the replay."""
+    import api.feed as feed
+
+    monkeypatch.setattr(feed, "BATCH", 5)
+    headers = api.headers("LOCC", "coordinator")  # its token exists before the start position
+    start = api.position()
+    api.token("VR21")  # an unpublished event at the front of the replay
+    opened = [incident(api) for _ in range(10)]
+    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
+        receive(ws, "welcome")
+        ws.send_text(orjson.dumps({"subscribe": ["national"], "after": start}).decode())
+        receive(ws, "subscribed")
+        assert [e["stream_id"] for e in collect(ws, 10)] == opened
