@@ -80,6 +80,9 @@ CHECKPOINTS_DDL = (
     "head text NOT NULL, signature text NOT NULL, at text NOT NULL)"
 )
 
+#: Serialises the writers of mlob_view_changes until they commit (PostgreSQL).
+CHANGES_LOCK = "SELECT pg_advisory_xact_lock(hashtext('mlob_view_changes'))"
+
 #: PostgreSQL NOTIFY channel for read-model changes (the events table has its own).
 VIEW_CHANNEL = "mlob_view_changes"
 
@@ -348,9 +351,13 @@ class PostgresReadStore:
             conn.transaction(),
             conn.cursor() as cur,
         ):
-            # Read models are derived: a crash may lose the last batches, rows and position
-            # together (one transaction), and they are read again. No need to wait for the disk.
-            conn.execute("SET LOCAL synchronous_commit TO OFF")
+            if rows:
+                # Change records take their numbers in commit order (a feed reading up to
+                # number N must never see N+1 before N): one writer of them at a time.
+                cur.execute(CHANGES_LOCK)
+            else:
+                # A position alone is derived data: a crash may lose it and it is read again.
+                conn.execute("SET LOCAL synchronous_commit TO OFF")
             cur.execute(
                 "UPDATE mlob_view_tracking SET position = %s, version = %s, "
                 "updated_at = now() WHERE name = %s AND position = %s",
@@ -397,6 +404,7 @@ class PostgresReadStore:
 
     def record_changes(self, changes: Sequence[Change]) -> None:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute(CHANGES_LOCK)
             cur.execute(f"NOTIFY {VIEW_CHANNEL}")
             cur.executemany(
                 "INSERT INTO mlob_view_changes (at, source, key, position, what) "
