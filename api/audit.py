@@ -115,6 +115,23 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         require_audit(caller)
         stop = service.last_position()  # a consistent end for this answer
 
+        subjects: dict[UUID, str] = {}
+
+        def visible(e: LoggedEvent) -> bool:
+            """Within clearance, the event's own and its subject's (a step on a classified
+            subject is as classified as the subject)."""
+            subject = subjects.get(e.stream_id)
+            if subject is None:
+                subject = (
+                    e.classification
+                    if e.version == 1
+                    else service.subject_classification(e.stream_id) or e.classification
+                )
+                subjects[e.stream_id] = subject
+            return Classification(e.classification).readable_by(
+                caller.clearance
+            ) and Classification(subject).readable_by(caller.clearance)
+
         def lines() -> Iterator[bytes]:
             cursor, sent = after, 0
             while cursor < stop and sent < limit:
@@ -123,7 +140,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                     return
                 cursor = page[-1].position
                 for e in page:
-                    if not _matches(e, caller, stream, type, org, occurred_from, occurred_to):
+                    if not _matches(e, stream, type, org, occurred_from, occurred_to):
+                        continue
+                    if not visible(e):
                         continue
                     if exercise is not None and e.exercise != exercise:
                         continue
@@ -183,7 +202,12 @@ def timeline(
         raise ApiError(404, "not_found", f"no {cls.__name__} {subject}") from None
     if not item.classification.readable_by(caller.clearance):
         raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
-    events = service.stream_events(subject)
+        # Steps classified above the reader's clearance are left out (and their content).
+    events = [
+        e
+        for e in service.stream_events(subject)
+        if Classification(e.classification).readable_by(caller.clearance)
+    ]
     entries: list[dict[str, Any]] = []
     previous: datetime | None = None
     for e in events:
@@ -211,15 +235,12 @@ def timeline(
 
 def _matches(
     e: LoggedEvent,
-    caller: Principal,
     stream: UUID | None,
     event_type: str | None,
     org: str | None,
     occurred_from: datetime | None,
     occurred_to: datetime | None,
 ) -> bool:
-    if not Classification(e.classification).readable_by(caller.clearance):
-        return False
     if stream is not None and e.stream_id != stream:
         return False
     if event_type is not None and e.event_type != event_type:

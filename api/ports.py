@@ -203,6 +203,10 @@ class MlobService(HealthSource, Protocol):
         ``occurred`` by then, replayed from the history; and the last position used."""
         ...
 
+    def subject_classification(self, stream_id: UUID) -> str | None:
+        """The classification a subject was created with (None: no such subject)."""
+        ...
+
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
         """Every recorded event of one stream, in order."""
         ...

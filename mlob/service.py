@@ -369,6 +369,11 @@ class Service:
         return rows_as_of(self.app, moment, "occurred" if axis == "occurred" else "recorded")
 
     @store_errors_as_unavailable
+    def subject_classification(self, stream_id: UUID) -> str | None:
+        first, _ = self.app.index.stream_ends(stream_id)
+        return first.entry.classification if first is not None else None
+
+    @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
         return [_logged(h) for h in self.app.history(stream_id=stream_id, limit=100_000)]
 

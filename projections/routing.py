@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.incident import Incident
@@ -83,6 +84,8 @@ class StreamRoute:
     providers: set[str] = field(default_factory=set)
     requester: str | None = None
     incident: str | None = None
+    #: The subject's classification (from its creation): no step on it is visible below it.
+    classification: str = Classification.UNCLASSIFIED.value
 
 
 class Routes:
@@ -98,17 +101,20 @@ class Routes:
         incidents: list[dict[str, Any]] | None = None,
     ) -> None:
         for i in incidents or []:
-            self.streams.setdefault(i["id"], StreamRoute("incident"))
+            route = self.streams.setdefault(i["id"], StreamRoute("incident"))
+            route.classification = i["classification"]
         for r in requests:
             route = self.streams.setdefault(r["id"], StreamRoute("request"))
             route.capabilities |= {line["capability"] for line in r["lines"]}
             route.providers |= set(r["forwarded_to"]) | {b["provider"] for b in r["bookings"]}
             route.requester = r["requester"]
             route.incident = r["incident_id"]
+            route.classification = r["classification"]
         for c in capacities:
             route = self.streams.setdefault(c["id"], StreamRoute("capacity"))
             route.capabilities.add(c["capability"])
             route.providers.add(c["provider"])
+            route.classification = c["classification"]
 
     def learn(self, stream_id: UUID, event: Any) -> StreamRoute | None:
         """Update and return the route of the event's stream (None: not a published stream)."""
@@ -131,6 +137,8 @@ class Routes:
             route.providers.add(event.provider)
         elif isinstance(event, Incident.Created):
             route = self.streams.setdefault(key, StreamRoute("incident"))
+        if route is not None and isinstance(event, MlobAggregate.Created):
+            route.classification = event.envelope.classification.value
         elif route is None:
             # A stream created before this process learnt of it (and not yet in the rows it
             # was seeded from): its kind from the event's topic; the rest is learnt onwards.
@@ -160,8 +168,9 @@ def may_see(
     classification: str,
     actor_org: str | None = None,
 ) -> bool:
-    """Whether a reader may see an item: within clearance, and within its scope."""
-    if not Classification(classification).readable_by(scope.clearance):
+    """Whether a reader may see an item: within clearance (the item's, and its subject's: a
+    step on a classified subject is as classified as the subject), and within its scope."""
+    if not Classification(effective(route, classification)).readable_by(scope.clearance):
         return False
     if scope.kind == "national":
         return True
@@ -169,3 +178,11 @@ def may_see(
     if scope.kind == "region":
         return concerns or scope.region in regions or actor_org == scope.org
     return concerns or actor_org == scope.org
+
+
+def effective(route: StreamRoute | None, classification: str) -> str:
+    """The higher of an item's own classification and its subject's."""
+    if route is None:
+        return classification
+    own, subject = Classification(classification), Classification(route.classification)
+    return (own if own.rank >= subject.rank else subject).value

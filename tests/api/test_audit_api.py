@@ -169,3 +169,55 @@ def test_incident_and_capacity_timelines(api: Api) -> None:
     assert [e["data"].get("grip") for e in got["events"]] == ["1", "3"]
     got = api.client.get(f"/v1/capacities/{capacity}/timeline", headers=headers).json()
     assert got["events"][0]["data"]["quantity"] == 2 and got["durations"] == []
+
+
+def test_classification_of_steps_and_subjects_in_history_and_timelines(api: Api) -> None:
+    cleared = {"clearance": Classification.STATE_SECRET_CONFIDENTIAL}
+    secret, open_incident = uuid4(), uuid4()
+    assert (
+        api.post(
+            "VR08",
+            {
+                **item(
+                    "incident.opened", secret, {"title": "covert", "regions": ["VR08"], "grip": "1"}
+                ),
+                "classification": "stg_confidentieel",
+            },
+            **cleared,
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "VR08", item("incident.grip_changed", secret, {"grip": "2"}), **cleared
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "VR08",
+            item(
+                "incident.opened",
+                open_incident,
+                {"title": "open", "regions": ["VR08"], "grip": "1"},
+            ),
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "VR08",
+            {
+                **item("incident.situation_reported", open_incident, {"summary": "secret detail"}),
+                "classification": "stg_confidentieel",
+            },
+            **cleared,
+        ).status_code
+        == 201
+    )
+    plain = api.headers("INSP-JENV", "auditor")
+    history_text = api.client.get("/v1/history", headers=plain).text
+    assert str(secret) not in history_text, "a plain step on a classified subject stays hidden"
+    assert "secret detail" not in history_text
+    timeline = api.client.get(f"/v1/incidents/{open_incident}/timeline", headers=plain).json()
+    assert "secret detail" not in str(timeline) and len(timeline["events"]) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from typing import Any
 from uuid import uuid4
 
@@ -236,3 +237,16 @@ def test_resume_pages_past_unpublished_events(api: Api, monkeypatch: Any) -> Non
         ws.send_text(orjson.dumps({"subscribe": ["national"], "after": start}).decode())
         receive(ws, "subscribed")
         assert [e["stream_id"] for e in collect(ws, 10)] == opened
+
+
+def test_a_plain_step_on_a_classified_subject_stays_classified(api: Api) -> None:
+    cleared = {"clearance": Classification.STATE_SECRET_CONFIDENTIAL}
+    with connect(api) as plain:
+        receive(plain, "welcome")
+        plain.send_text('{"subscribe": ["national"]}')
+        receive(plain, "subscribed")
+        secret = incident(api, envelope={"classification": "stg_confidentieel"}, **cleared)
+        step = item("incident.grip_changed", uuid.UUID(secret), {"grip": "3"})  # no label
+        assert api.post("VR08", step, **cleared).status_code == 201
+        public = incident(api)
+        assert [e["stream_id"] for e in collect(plain, 1)] == [public]
