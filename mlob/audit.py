@@ -65,8 +65,18 @@ def checkpoint(index: IndexQueries, store: ReadStore, key: bytes) -> dict[str, o
     return {"position": last, "head": previous.hex(), "signature": signed}
 
 
-def verify(index: IndexQueries, store: ReadStore, key: bytes | None) -> Verdict:
+def verify(
+    index: IndexQueries,
+    store: ReadStore,
+    key: bytes | None,
+    exported: list[dict[str, object]] | None = None,
+) -> Verdict:
+    """Recompute the chain and check the checkpoints stored with it and ``exported`` ones
+    (kept outside the database: what proves a cut-off tail when the stored ones were deleted
+    too)."""
     checkpoints = {c["position"]: c for c in store.checkpoints()}
+    for c in exported or []:
+        checkpoints.setdefault(int(c["position"]), c)  # type: ignore[call-overload]
     previous, checked, last = GENESIS, 0, 0
     problems: list[str] = []
     first_broken: int | None = None
@@ -115,6 +125,11 @@ def verify(index: IndexQueries, store: ReadStore, key: bytes | None) -> Verdict:
     notes = []
     if key is None and checkpoints:
         notes.append("no audit key given: checkpoint signatures were not checked")
+    if key is not None and not checkpoints and checked:
+        notes.append(
+            "no signed checkpoint to check against: a cut-off tail or a recomputed chain "
+            "would not show; verify with --checkpoints FILE (an export kept elsewhere)"
+        )
     return Verdict(
         ok=not problems,
         checked=checked,

@@ -127,10 +127,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from mlob.audit import verify
 
     key = _audit_key(required=False)
+    exported = None
+    if args.checkpoints:
+        try:
+            with open(args.checkpoints, "rb") as f:
+                exported = [orjson.loads(line) for line in f if line.strip()]
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise ConfigError(f"--checkpoints {args.checkpoints}: {exc}") from None
     service = _with_projections()
     assert service.projections is not None
     try:
-        verdict = verify(service.app.index, service.projections.store, key)
+        verdict = verify(service.app.index, service.projections.store, key, exported)
     finally:
         _close(service)
     print(
@@ -499,6 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
         "verify", help="recompute the hash chain, check signed checkpoints (exit 1 if broken)"
+    )
+    verify.add_argument(
+        "--checkpoints", help="also check these exported checkpoints (JSON lines, kept elsewhere)"
     )
     verify.set_defaults(handler=_audit_verify)
     sign = audit_commands.add_parser("checkpoint", help="sign the chain's head now")

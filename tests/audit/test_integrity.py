@@ -214,3 +214,20 @@ def test_the_server_signs_checkpoints_by_itself(store_config: StoreConfig) -> No
     finally:
         projections.close()
         service.app.close()
+
+
+def test_exported_checkpoints_catch_a_cut_tail_whose_stored_checkpoints_were_deleted_too(
+    history: Any,
+) -> None:
+    app, store, sql = history
+    signed = checkpoint(app.index, store, KEY)
+    exported = [dict(c) for c in store.checkpoints()]  # the auditor's copy, kept elsewhere
+    last = signed["position"]  # type: ignore[index]
+    with sql() as run:
+        run("DELETE FROM mlob_event_index WHERE position > %s", last - 2)
+        run("DELETE FROM EVENTS WHERE POSITION_COLUMN > %s", last - 2)
+        run("DELETE FROM mlob_chain_checkpoints WHERE position > %s", 0)
+    alone = verify(app.index, store, KEY)
+    assert alone.ok and alone.notes, "the database alone cannot tell, and says so"
+    verdict = verify(app.index, store, KEY, exported)
+    assert not verdict.ok and "rows were deleted" in verdict.problems[0]
