@@ -470,8 +470,10 @@ class Projections:
     def positions(self) -> dict[str, int]:
         stored = {t.name: t.position for t in self.store.all_tracking()}
         for runner in self.runners:  # what the active runners here have seen, written or not
-            if runner.active and runner.projection.name in stored:
-                name = runner.projection.name
+            name = runner.projection.name
+            # Only while the stored position is the runner's own: one that went back (a reset
+            # from elsewhere) is the truth until the runner has caught up again.
+            if runner.active and name in stored and stored[name] >= runner.cached_at >= 0:
                 stored[name] = max(stored[name], runner.seen)
         return stored
 
