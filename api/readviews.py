@@ -179,6 +179,17 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         meta, rows = read(
             ("capacities", "requests", "incidents"), caller, min_position, wait, exercise
         )
-        return {**meta, **rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"])}
+        advice = rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"])
+        region = region_scope(caller)
+        if region is not None:
+            # A safety region sees where it stands, not other regions' requests in detail.
+            own = {r["id"] for r in rows["requests"] if _concerns(r, region, caller.org)}
+            for capability in advice["capabilities"]:
+                for proposal in capability["proposal"]:
+                    if proposal["request_id"] not in own:
+                        proposal.update(
+                            request_id=None, line_id=None, requester="another region", grip=None
+                        )
+        return {**meta, **advice}
 
     return routes

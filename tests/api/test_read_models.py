@@ -187,3 +187,24 @@ def test_exercise_items_only_when_asked_for(api: Api) -> None:
     with_drill = _get(api, "/v1/picture", headers, min_position=position, exercise=True)
     assert [i["title"] for i in with_drill["incidents"]] == ["drill"]
     assert with_drill["scope"]["exercise_included"] is True
+
+
+def test_a_region_sees_its_place_in_the_scarcity_advice_not_other_regions_requests(
+    api: Api,
+) -> None:
+    from mlob import demo
+    from tests.projections.conftest import NOW
+
+    demo.load_demo(api.service, NOW)
+    position = api.position()
+    national = _get(
+        api, "/v1/scarcity", api.headers("LOCC", "coordinator"), min_position=position, wait=10
+    )
+    [trucks] = national["capabilities"]
+    assert trucks["proposal"][0]["request_id"] == str(demo.TRANSPORT_VR23)
+    theirs = _get(api, "/v1/scarcity", api.headers("VR08"), min_position=position, wait=10)
+    [hidden] = theirs["capabilities"][0]["proposal"]
+    assert (hidden["request_id"], hidden["requester"]) == (None, "another region")
+    assert hidden["wanted"] == 4, "the quantities stay: the region sees the shortage"
+    own = _get(api, "/v1/scarcity", api.headers("VR23"), min_position=position, wait=10)
+    assert own["capabilities"][0]["proposal"][0]["request_id"] == str(demo.TRANSPORT_VR23)
