@@ -22,7 +22,6 @@ from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import AggregateNotFoundError
 
 from domain.base import MlobAggregate
 from mlob.application import MlobApplication
@@ -36,6 +35,8 @@ log = logging.getLogger("mlob.projections")
 BATCH = 2000
 #: Aggregates a runner keeps in memory between batches.
 CACHE_SIZE = 100_000
+#: Seconds between two checks that a held advisory lock's connection is still alive.
+LEASE_CHECK = 1.0
 #: A runner that found none of its events writes its new position at most this often (s).
 POSITION_EVERY = 0.1
 #: Seconds after which a runner reads its stored position again (a reset from elsewhere).
@@ -144,13 +145,20 @@ class AdvisoryLease(Lease):
         self.session = session
         self.key = key
         self.generation: int | None = None
+        self.checked = 0.0
 
     def acquire(self) -> bool:
         if self.generation is not None:
+            # Not a round trip per batch: a lost connection shows within a second (and a
+            # batch written meanwhile is still guarded by its expected position).
+            if time.monotonic() - self.checked < LEASE_CHECK:
+                return True
             if self.session.still_held(self.generation):
+                self.checked = time.monotonic()
                 return True
             self.generation = None
         self.generation = self.session.try_lock(self.key)
+        self.checked = time.monotonic()
         return self.generation is not None
 
     def release(self) -> None:
@@ -233,7 +241,7 @@ class Runner:
                 subject = event.originator_id
                 aggregate = touched.get(subject) or self.cache.get(subject)
                 if aggregate is None and event.originator_version > 1:
-                    aggregate = self._load(subject, event.originator_version - 1)
+                    raise RuntimeError(f"stream {subject} has no events before this batch's")
                 touched[subject] = cast(MlobAggregate, event.mutate(aggregate))
             rows = [p.row(a) for a in touched.values()]
             self.store.apply(p.name, rows, reached, p.version, position)
@@ -288,12 +296,6 @@ class Runner:
                 )
         for subject, aggregate in found.items():
             self.cache[subject] = aggregate
-
-    def _load(self, subject: UUID, version: int) -> MlobAggregate | None:
-        try:
-            return cast(MlobAggregate, self.app.repository.get(subject, version=version))
-        except AggregateNotFoundError:
-            return None
 
     def catch_up(self) -> None:
         """Run batches until caught up (the caller holds the lease), position written."""
@@ -496,17 +498,16 @@ class Projections:
 
     def status(self) -> list[dict[str, Any]]:
         top = self.app.recorder.max_notification_id() or 0
+        runners = {r.projection.name: r for r in self.runners}
         return [
             {
                 "name": t.name,
                 "position": t.position,
                 "version": t.version,
-                "code_version": next(
-                    r.projection.version for r in self.runners if r.projection.name == t.name
-                ),
+                "code_version": runners[t.name].projection.version,
                 "lag": max(0, top - t.position),
                 "updated_at": t.updated_at,
-                "active_here": next(r.active for r in self.runners if r.projection.name == t.name),
+                "active_here": runners[t.name].active,
             }
             for t in self.store.all_tracking()
         ]

@@ -159,7 +159,13 @@ class SQLiteReadStore:
         return Tracking(name, row[0], row[1], row[2]) if row else Tracking(name, 0, "", None)
 
     def all_tracking(self) -> list[Tracking]:
-        return [self.tracking(n) for n in self.names]
+        found = {
+            r[0]: Tracking(r[0], r[1], r[2], r[3])
+            for r in self._conn().execute(
+                "SELECT name, position, version, updated_at FROM mlob_view_tracking"
+            )
+        }
+        return [found.get(n, Tracking(n, 0, "", None)) for n in self.names]
 
     def reset(self, name: str, version: str) -> None:
         with self._tx() as c:
@@ -322,7 +328,13 @@ class PostgresReadStore:
         return Tracking(name, row[0], row[1], row[2].isoformat() if row[2] else None)
 
     def all_tracking(self) -> list[Tracking]:
-        return [self.tracking(n) for n in self.names]
+        # One query: readers waiting for a position ask this every 20 ms.
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT name, position, version, updated_at FROM mlob_view_tracking"
+            ).fetchall()
+        found = {r[0]: Tracking(r[0], r[1], r[2], r[3].isoformat() if r[3] else None) for r in rows}
+        return [found.get(n, Tracking(n, 0, "", None)) for n in self.names]
 
     def reset(self, name: str, version: str) -> None:
         with self.pool.connection() as conn, conn.transaction():
