@@ -513,19 +513,22 @@ class FeedHub:
             )
         return rows
 
+    def _changed_rows(
+        self, after: int, limit: int, stop: int | None = None
+    ) -> tuple[list[FeedRow], int]:
+        """Changed rows after change ``after`` (up to ``stop``), and how far that reached."""
+        changes = self.service.view_changes(after, limit)
+        if stop is not None:
+            changes = [c for c in changes if c["seq"] <= stop]
+        upto = changes[-1]["seq"] if changes else after
+        if stop is not None and len(changes) < limit:
+            upto = max(upto, stop)
+        return self._rows(changes), upto
+
     async def read_rows(
         self, after: int, limit: int, stop: int | None = None
     ) -> tuple[list[FeedRow], int]:
-        def read() -> tuple[list[FeedRow], int]:
-            changes = self.service.view_changes(after, limit)
-            if stop is not None:
-                changes = [c for c in changes if c["seq"] <= stop]
-            upto = changes[-1]["seq"] if changes else after
-            if stop is not None and len(changes) < limit:
-                upto = max(upto, stop)
-            return self._rows(changes), upto
-
-        return await asyncio.to_thread(read)
+        return await asyncio.to_thread(self._changed_rows, after, limit, stop)
 
     def _summaries(self, rows: list[FeedRow]) -> dict[tuple[str, str], str]:
         """For regions on ``national``: the national summary without other regions' details,
@@ -566,9 +569,7 @@ class FeedHub:
         )
         if not wanted:
             return [], self.change_head, {}
-        changes = self.service.view_changes(self.change_head, BATCH)
-        upto = changes[-1]["seq"] if changes else self.change_head
-        rows = self._rows(changes)
+        rows, upto = self._changed_rows(self.change_head, BATCH)
         return rows, upto, self._summaries(rows) if rows else {}
 
     async def _pump(self) -> None:

@@ -33,6 +33,7 @@ from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
 from domain.request import AssistanceRequest
 from mlob.application import HistoryItem, MlobApplication, first_line
+from mlob.asof import rows_as_of
 from mlob.notify import Listener
 from mlob.projector import Projections
 from mlob.readstore import VIEW_CHANNEL, conninfo
@@ -364,8 +365,6 @@ class Service:
     def rows_as_of(
         self, moment: datetime, axis: str
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
-        from mlob.asof import rows_as_of
-
         return rows_as_of(self.app, moment, "occurred" if axis == "occurred" else "recorded")
 
     @store_errors_as_unavailable
