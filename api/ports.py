@@ -197,10 +197,11 @@ class MlobService(HealthSource, Protocol):
         ...
 
     def rows_as_of(
-        self, moment: datetime, axis: str
+        self, moment: datetime, axis: str, checkpoints: bool = True
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
         """Every projection's rows as they were at ``moment``, as ``recorded`` by then or as
-        ``occurred`` by then, replayed from the history; and the last position used."""
+        ``occurred`` by then (from the nearest picture checkpoint and the events after it, or
+        with ``checkpoints=False`` from the whole history); and the last position used."""
         ...
 
     def subject_classification(self, stream_id: UUID) -> str | None:

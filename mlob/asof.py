@@ -1,56 +1,276 @@
-"""The read models' rows as they were at a moment, replayed from the history.
+"""The read models' rows as they were at a moment: the nearest picture checkpoint plus a replay
+of the events after it.
 
-Two time axes: *as recorded* by then (what mlob knew at that moment: events recorded up to
+Two time axes: *as recorded* by then (what mlob knew at that moment: the events recorded up to
 it) and *as occurred* by then (what had happened by then, as known now: in each stream the
 events up to the first that occurred later — an urgent request phoned in at 02:00 and
 formalised at 09:00 was formalised *by 10:00* on both axes, but an event recorded at 11:00
-about 09:30 shows on the occurred axis only).
+about 09:30 shows on the occurred axis only). On both axes a stream's events count as a prefix:
+an event is applied when its time is at or before the moment and every earlier event of its
+stream was applied.
+
+A *picture checkpoint* holds, at a position, every projection's rows and every aggregate's
+state (JSON, mlob/store/statecodec.py), and for its interval (the events after the previous
+checkpoint) the lowest and highest recorded and occurred times. For a moment M on an axis:
+
+- the base is the last checkpoint all of whose events fall at or before M (the highest time up
+  to it is at or before M, times taken cumulatively);
+- after it, only intervals whose lowest time is at or before M can hold an event that counts,
+  and of those only the events with a time at or before M (the index answers that without
+  decoding anything); the events since the newest checkpoint are looked at the same way;
+- those events are decoded and applied to the base's aggregates (decoded only when touched).
+
+So the cost is one checkpoint load plus the events near M, not the history before it. Without
+checkpoints (a new store, or after a code change) this is a full replay, as before.
+A checkpointer (:class:`PictureCheckpoints`, run by one process holding its lease) writes a
+checkpoint every ``MLOB_PICTURE_CHECKPOINT_EVERY`` positions. Checkpoints carry a code version
+(a hash of the domain and projection code): a code change makes them unusable and they are
+written afresh, because the stored states and rows are those of the old code.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import logging
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal, cast
 from uuid import UUID
 
+import orjson
+
 from domain.base import MlobAggregate
 from mlob.application import MlobApplication
-from projections.specs import PROJECTIONS
+from mlob.readstore import ReadStore
+from mlob.store.chain import utc_text
+from mlob.store.statecodec import decode_state, encode_state
+from projections.specs import PROJECTIONS, Projection
 
 Axis = Literal["recorded", "occurred"]
-PAGE = 5000
+log = logging.getLogger("mlob.asof")
+
+#: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY).
+EVERY = 10_000
+#: Events decoded per query while replaying.
+PAGE = 2000
+#: The checkpoint layout; part of the code version.
+FORMAT = "1"
+
+_FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
+_BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJECTIONS}
+_BY_NAME = {p.name: p for p in PROJECTIONS}
+
+
+def _code_version() -> str:
+    """A hash of everything that shapes stored states and rows: the domain package, the
+    projection code and the state codec."""
+    root = Path(__file__).resolve().parent.parent
+    files = [
+        *sorted((root / "domain").glob("*.py")),
+        root / "projections" / "specs.py",
+        root / "projections" / "views.py",
+        root / "mlob" / "store" / "statecodec.py",
+    ]
+    digest = hashlib.sha256(FORMAT.encode())
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
+
+
+@dataclass
+class Picture:
+    """Every projection's rows and every aggregate's encoded state at ``position``."""
+
+    position: int
+    rows: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {p.name: {} for p in PROJECTIONS}
+    )
+    states: dict[str, list[Any]] = field(default_factory=dict)  # id -> [projection, state]
+
+    def to_bytes(self) -> bytes:
+        return zlib.compress(orjson.dumps({"rows": self.rows, "states": self.states}), 1)
+
+    @classmethod
+    def from_bytes(cls, position: int, data: bytes) -> Picture:
+        doc = orjson.loads(zlib.decompress(data))
+        return cls(position, doc["rows"], doc["states"])
+
+    def row_lists(self) -> dict[str, list[dict[str, Any]]]:
+        return {name: list(rows.values()) for name, rows in self.rows.items()}
+
+
+class Replay:
+    """Applies events on top of a picture; aggregates are decoded only when an event touches
+    them."""
+
+    def __init__(self, app: MlobApplication, base: Picture) -> None:
+        self.app = app
+        self.base = base
+        self.touched: dict[UUID, MlobAggregate] = {}
+        self.last = base.position
+
+    def _aggregate(self, subject: UUID) -> MlobAggregate | None:
+        found = self.touched.get(subject)
+        if found is None and (encoded := self.base.states.get(str(subject))) is not None:
+            found = decode_state(_BY_NAME[encoded[0]].aggregate, encoded[1])
+        return found
+
+    def apply_range(self, after: int, until: int, wanted: set[int] | None = None) -> None:
+        """Apply the followed events in (after, until] (only ``wanted`` positions, if given)
+        that continue their stream."""
+        cursor = after
+        while cursor < until:
+            page = self.app.recorder.select_notifications(
+                start=cursor + 1, limit=PAGE, stop=until, topics=_FOLLOWED
+            )
+            if not page:
+                return
+            for notification in page:
+                if wanted is None or notification.id in wanted:
+                    self._apply(notification)
+            if len(page) < PAGE:
+                return
+            cursor = page[-1].id
+
+    def _apply(self, notification: Any) -> None:
+        subject, version = notification.originator_id, notification.originator_version
+        aggregate = self._aggregate(subject)
+        if (aggregate.version if aggregate is not None else 0) != version - 1:
+            return  # an earlier event of this stream does not count: neither does this one
+        event = self.app.mapper.to_domain_event(notification)
+        self.touched[subject] = cast(MlobAggregate, event.mutate(aggregate))
+        self.last = max(self.last, notification.id)
+
+    def result(self, position: int) -> Picture:
+        """The base with the touched aggregates' rows and states replaced (the base is
+        changed in place and returned)."""
+        picture = self.base
+        for subject, aggregate in self.touched.items():
+            projection = _BY_CLASS[type(aggregate)]
+            picture.rows[projection.name][str(subject)] = projection.row(aggregate)
+            picture.states[str(subject)] = [projection.name, encode_state(aggregate)]
+        picture.position = position
+        return picture
+
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        rows = {name: dict(by_id) for name, by_id in self.base.rows.items()}
+        for subject, aggregate in self.touched.items():
+            projection = _BY_CLASS[type(aggregate)]
+            rows[projection.name][str(subject)] = projection.row(aggregate)
+        return {name: list(by_id.values()) for name, by_id in rows.items()}
 
 
 def rows_as_of(
-    app: MlobApplication, moment: datetime, axis: Axis
+    app: MlobApplication,
+    store: ReadStore,
+    moment: datetime,
+    axis: Axis,
+    checkpoints_too: bool = True,
 ) -> tuple[dict[str, list[dict[str, Any]]], int]:
-    """Every projection's rows as of ``moment`` on ``axis``, and the last position used."""
-    followed = {topic for p in PROJECTIONS for topic in p.topics}
-    aggregates: dict[UUID, MlobAggregate] = {}
-    stopped: set[UUID] = set()
-    last = 0
-    cursor = 0
-    while page := app.history(after=cursor, limit=PAGE):
-        cursor = page[-1].record.position
-        for item in page:
-            entry = item.record.entry
-            if entry.event_type not in followed:
-                continue
-            if axis == "recorded":
-                if entry.recorded_at > moment:
-                    continue
-            else:
-                if entry.stream_id in stopped:
-                    continue
-                if entry.occurred_at > moment:
-                    stopped.add(entry.stream_id)  # the rest of this stream came later
-                    continue
-            aggregates[entry.stream_id] = cast(
-                MlobAggregate, item.event.mutate(aggregates.get(entry.stream_id))
+    """Every projection's rows as of ``moment`` on ``axis``, and the last position used;
+    ``checkpoints_too=False`` replays the whole history (for an auditor who trusts only it)."""
+    column = f"{axis}_at"
+    text = utc_text(moment)
+    checkpoints = store.picture_checkpoints(CODE_VERSION) if checkpoints_too else []
+    base: dict[str, Any] | None = None
+    later = checkpoints
+    for i, checkpoint in enumerate(checkpoints):
+        if checkpoint[f"{axis}_max"] > text:  # cumulative: no later one qualifies either
+            later = checkpoints[i:]
+            break
+        base = checkpoint
+    else:
+        later = []
+    picture = (
+        Picture.from_bytes(base["position"], store.picture_checkpoint_data(base["position"]))
+        if base is not None
+        else Picture(0)
+    )
+    # Intervals that may hold events at or before the moment, then the events since the last.
+    spans: list[tuple[int, int]] = []
+    previous = picture.position
+    for checkpoint in later:
+        if checkpoint[f"{axis}_min"] <= text:
+            spans.append((previous, checkpoint["position"]))
+        previous = checkpoint["position"]
+    top = app.recorder.max_notification_id() or 0
+    if top > previous:
+        spans.append((previous, top))
+    replay = Replay(app, picture)
+    for after, until in spans:
+        if wanted := app.index.positions_until(after, until, column, moment):
+            # Read the span's rows, decode only the wanted ones: fewer round trips than a
+            # query per run of neighbouring positions.
+            replay.apply_range(wanted[0] - 1, wanted[-1], set(wanted))
+    return replay.rows(), replay.last
+
+
+class PictureCheckpoints:
+    """Writes a picture checkpoint every ``every`` positions, each from the one before plus the
+    events between (so the history is replayed once, not once per checkpoint)."""
+
+    def __init__(self, app: MlobApplication, store: ReadStore, every: int = EVERY) -> None:
+        self.app = app
+        self.store = store
+        self.every = every
+
+    def pending(self) -> bool:
+        checkpoints = self.store.picture_checkpoints(CODE_VERSION)
+        last = checkpoints[-1]["position"] if checkpoints else 0
+        return (self.app.recorder.max_notification_id() or 0) >= last + self.every
+
+    def advance(self, limit: int | None = None) -> list[int]:
+        """Write the checkpoints that are due (at most ``limit``); their positions."""
+        checkpoints = self.store.picture_checkpoints(CODE_VERSION)
+        previous = checkpoints[-1] if checkpoints else None
+        picture = (
+            Picture.from_bytes(
+                previous["position"], self.store.picture_checkpoint_data(previous["position"])
             )
-            last = item.record.position
-    rows = {
-        p.name: [p.row(a) for a in aggregates.values() if isinstance(a, p.aggregate)]
-        for p in PROJECTIONS
+            if previous is not None
+            else Picture(0)
+        )
+        top = self.app.recorder.max_notification_id() or 0
+        written: list[int] = []
+        while picture.position + self.every <= top and (limit is None or len(written) < limit):
+            after, until = picture.position, picture.position + self.every
+            replay = Replay(self.app, picture)
+            replay.apply_range(after, until)
+            picture = replay.result(until)
+            bounds = self.app.index.time_bounds(after, until)
+            data = picture.to_bytes()
+            meta = _meta(until, bounds, previous, len(data))
+            self.store.add_picture_checkpoint(meta, data)
+            previous = meta
+            written.append(until)
+            log.info("picture checkpoint at position %d", until)
+        return written
+
+
+def _meta(
+    position: int, bounds: dict[str, datetime], previous: dict[str, Any] | None, size: int
+) -> dict[str, Any]:
+    """A checkpoint's row: its interval's lowest times, the highest times up to it."""
+    if not bounds:  # no event in the interval (a gap): it adds no times
+        empty = utc_text(datetime.max.replace(tzinfo=UTC))
+        bounds_text = {"recorded_min": empty, "occurred_min": empty}
+        highest = {k: previous[k] if previous else "" for k in ("recorded_max", "occurred_max")}
+    else:
+        bounds_text = {k: utc_text(v) for k, v in bounds.items() if k.endswith("_min")}
+        highest = {
+            k: max(utc_text(bounds[k]), previous[k] if previous else "")
+            for k in ("recorded_max", "occurred_max")
+        }
+    return {
+        "position": position,
+        "version": CODE_VERSION,
+        **bounds_text,
+        **highest,
+        "at": utc_text(datetime.now(UTC)),
+        "size": size,
     }
-    return rows, last

@@ -75,6 +75,7 @@ def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
     service = Service(open_application(settings))
     projections = open_projections(service, settings.board_targets)
     projections.audit_key = settings.audit_key
+    projections.picture_every = settings.picture_checkpoint_every
     if settings.projections_in_process:
         projections.start()
     return create_app(service), service

@@ -102,7 +102,9 @@ def _worker(args: argparse.Namespace) -> int:
     tune_runtime()
     service = _with_projections()
     assert service.projections is not None
-    service.projections.audit_key = load_settings().audit_key
+    settings = load_settings()
+    service.projections.audit_key = settings.audit_key
+    service.projections.picture_every = settings.picture_checkpoint_every
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     service.projections.start()
@@ -241,10 +243,12 @@ def _audit_picture(args: argparse.Namespace) -> int:
     from projections import readmodels as rm
 
     moment = _moment(args.as_of, "--as-of") or datetime.now(UTC)
-    service = _service()
+    service = _with_projections()
+    assert service.projections is not None
     try:
-        rows, position = service.rows_as_of(moment, args.axis)
+        rows, position = service.rows_as_of(moment, args.axis, not args.full_replay)
     finally:
+        service.projections.store.close()
         service.app.close()
     incidents = rm.visible(rows["incidents"], AUDITOR.clearance, args.exercise)
     requests = rm.visible(rows["requests"], AUDITOR.clearance, args.exercise)
@@ -524,6 +528,11 @@ def build_parser() -> argparse.ArgumentParser:
     picture.add_argument("--as-of", help="ISO 8601 time with zone (default: now)")
     picture.add_argument("--axis", choices=["recorded", "occurred"], default="recorded")
     picture.add_argument("--exercise", action="store_true", help="include exercise items")
+    picture.add_argument(
+        "--full-replay",
+        action="store_true",
+        help="replay the whole history instead of starting from a picture checkpoint",
+    )
     picture.set_defaults(handler=_audit_picture)
     stats = audit_commands.add_parser("stats", help="request statistics over a period")
     stats.add_argument("--from", dest="start")

@@ -113,6 +113,8 @@ class Settings:
     board_targets: Targets = DEFAULT_TARGETS
     #: The key that signs chain checkpoints (``MLOB_AUDIT_KEY``); kept out of the database.
     audit_key: bytes | None = None
+    #: Positions between two picture checkpoints (``MLOB_PICTURE_CHECKPOINT_EVERY``; 0: none).
+    picture_checkpoint_every: int = 10_000
 
 
 def parse_targets(text: str) -> Targets:
@@ -150,10 +152,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     key = env.get("MLOB_AUDIT_KEY", "")
     if key and len(key) < 32:
         raise ConfigError("MLOB_AUDIT_KEY must be at least 32 characters (e.g. 32 bytes as hex)")
+    every = env.get("MLOB_PICTURE_CHECKPOINT_EVERY", "10000")
+    if not every.isdigit() or 0 < int(every) < 1000:
+        raise ConfigError(
+            f"MLOB_PICTURE_CHECKPOINT_EVERY {every!r}: a number of positions, at least 1000 "
+            "(or 0: no picture checkpoints)"
+        )
     return Settings(
         store=store,
         database_url=url,
         projections_in_process=mode == "in-process",
         board_targets=parse_targets(env.get("MLOB_BOARD_TARGETS", "")),
         audit_key=key.encode() if key else None,
+        picture_checkpoint_every=int(every),
     )

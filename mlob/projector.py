@@ -43,6 +43,8 @@ POSITION_EVERY = 0.1
 RECHECK = 1.0
 #: Seconds between two automatic signed checkpoints of the hash chain (with an audit key).
 CHECKPOINT_EVERY = 600.0
+#: Seconds between two looks whether a picture checkpoint is due (mlob/asof.py).
+PICTURE_CHECK = 5.0
 #: Seconds between two looks of the board's clock (overdue is published within this).
 TICK = 1.0
 
@@ -337,6 +339,9 @@ class Projections:
         self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY
         #: The key that signs chain checkpoints (None: no automatic checkpoints).
         self.audit_key: bytes | None = None
+        #: Positions between two picture checkpoints (0: none written by this process).
+        self.picture_every = 0
+        self.picture_lease: Lease | None = None
         #: Called after each written batch and clock change (the feeds listen).
         self.on_progress: Callable[[], None] = lambda: None
         for runner in self.runners:
@@ -361,6 +366,31 @@ class Projections:
             )
             thread.start()
             self._threads.append(thread)
+        if self.picture_every:
+            self.picture_lease = self._lease("picture-checkpoints")
+            thread = threading.Thread(
+                target=self._picture_loop, name="mlob-picture-checkpoints", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def _picture_loop(self) -> None:
+        """Picture checkpoints for ``as_of``, one a while: the holder of this lease writes them
+        (its own lease: a slow checkpoint never holds up a projection)."""
+        from mlob.asof import PictureCheckpoints
+
+        checkpoints = PictureCheckpoints(self.app, self.store, self.picture_every)
+        lease = self.picture_lease
+        assert lease is not None
+        while not self._stop.is_set():
+            try:
+                if lease.acquire() and checkpoints.pending():
+                    checkpoints.advance(limit=1)
+                    continue
+            except Exception:
+                log.exception("picture checkpoint failed; retrying")
+                lease.release()
+            self._stop.wait(PICTURE_CHECK)
 
     def stop(self) -> None:
         self._stop.set()
@@ -370,6 +400,8 @@ class Projections:
             thread.join(timeout=10)
         for runner in self.runners:
             runner.lease.release()
+        if self.picture_lease is not None:
+            self.picture_lease.release()
         if self.session is not None:
             self.session.close()
 

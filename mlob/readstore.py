@@ -71,6 +71,12 @@ class ReadStore(Protocol):
 
     def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
 
+    def picture_checkpoints(self, version: str) -> list[dict[str, Any]]: ...
+
+    def picture_checkpoint_data(self, position: int) -> bytes: ...
+
+    def add_picture_checkpoint(self, meta: dict[str, Any], data: bytes) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -78,6 +84,26 @@ class ReadStore(Protocol):
 CHECKPOINTS_DDL = (
     "CREATE TABLE IF NOT EXISTS mlob_chain_checkpoints (position bigint PRIMARY KEY, "
     "head text NOT NULL, signature text NOT NULL, at text NOT NULL)"
+)
+
+#: Every picture checkpoint (mlob/asof.py): all read-model rows and aggregate states at a
+#: position, and the time bounds that tell which checkpoint serves a moment. Times are
+#: ``utc_text`` (they sort as text). ``{data}`` is the binary column type.
+PICTURE_DDL = (
+    "CREATE TABLE IF NOT EXISTS mlob_picture_checkpoints (position bigint PRIMARY KEY, "
+    "version text NOT NULL, recorded_min text NOT NULL, recorded_max text NOT NULL, "
+    "occurred_min text NOT NULL, occurred_max text NOT NULL, at text NOT NULL, "
+    "size bigint NOT NULL, data {data} NOT NULL)"
+)
+PICTURE_META = (
+    "position",
+    "version",
+    "recorded_min",
+    "recorded_max",
+    "occurred_min",
+    "occurred_max",
+    "at",
+    "size",
 )
 
 #: Serialises the writers of mlob_view_changes until they commit (PostgreSQL).
@@ -121,6 +147,7 @@ class SQLiteReadStore:
                 "position INTEGER NOT NULL, what TEXT NOT NULL)"
             )
             c.execute(CHECKPOINTS_DDL)
+            c.execute(PICTURE_DDL.format(data="BLOB"))
             for name in self.names:
                 c.execute(
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id TEXT PRIMARY KEY, "
@@ -259,6 +286,34 @@ class SQLiteReadStore:
         )
         return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in cursor]
 
+    def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
+        cursor = self._conn().execute(
+            f"SELECT {', '.join(PICTURE_META)} FROM mlob_picture_checkpoints WHERE version = ? "
+            "ORDER BY position",
+            (version,),
+        )
+        return [dict(zip(PICTURE_META, r, strict=True)) for r in cursor]
+
+    def picture_checkpoint_data(self, position: int) -> bytes:
+        row = (
+            self._conn()
+            .execute("SELECT data FROM mlob_picture_checkpoints WHERE position = ?", (position,))
+            .fetchone()
+        )
+        if row is None:
+            raise KeyError(position)
+        return bytes(row[0])
+
+    def add_picture_checkpoint(self, meta: dict[str, Any], data: bytes) -> None:
+        with self._tx() as c:
+            # Checkpoints of another code version can never serve again.
+            c.execute("DELETE FROM mlob_picture_checkpoints WHERE version <> ?", (meta["version"],))
+            c.execute(
+                f"INSERT INTO mlob_picture_checkpoints ({', '.join(PICTURE_META)}, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (*(meta[k] for k in PICTURE_META), data),
+            )
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -305,6 +360,7 @@ class PostgresReadStore:
                 "position bigint NOT NULL, what text NOT NULL)"
             )
             conn.execute(CHECKPOINTS_DDL)
+            conn.execute(PICTURE_DDL.format(data="bytea"))
             for name in self.names:
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text PRIMARY KEY, "
@@ -447,6 +503,36 @@ class PostgresReadStore:
                 "SELECT position, head, signature, at FROM mlob_chain_checkpoints ORDER BY position"
             ).fetchall()
         return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in found]
+
+    def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
+            found = conn.execute(
+                f"SELECT {', '.join(PICTURE_META)} FROM mlob_picture_checkpoints "
+                "WHERE version = %s ORDER BY position",
+                (version,),
+            ).fetchall()
+        return [dict(zip(PICTURE_META, r, strict=True)) for r in found]
+
+    def picture_checkpoint_data(self, position: int) -> bytes:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT data FROM mlob_picture_checkpoints WHERE position = %s", (position,)
+            ).fetchone()
+        if row is None:
+            raise KeyError(position)
+        return bytes(row[0])
+
+    def add_picture_checkpoint(self, meta: dict[str, Any], data: bytes) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            # Checkpoints of another code version can never serve again.
+            conn.execute(
+                "DELETE FROM mlob_picture_checkpoints WHERE version <> %s", (meta["version"],)
+            )
+            conn.execute(
+                f"INSERT INTO mlob_picture_checkpoints ({', '.join(PICTURE_META)}, data) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (*(meta[k] for k in PICTURE_META), data),
+            )
 
     def close(self) -> None:
         self.pool.close()

@@ -363,9 +363,10 @@ class Service:
 
     @store_errors_as_unavailable
     def rows_as_of(
-        self, moment: datetime, axis: str
+        self, moment: datetime, axis: str, checkpoints: bool = True
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
-        return rows_as_of(self.app, moment, "occurred" if axis == "occurred" else "recorded")
+        axis_ = "occurred" if axis == "occurred" else "recorded"
+        return rows_as_of(self.app, self._views().store, moment, axis_, checkpoints)
 
     @store_errors_as_unavailable
     def subject_classification(self, stream_id: UUID) -> str | None:

@@ -176,3 +176,13 @@ def test_domain_imports_only_the_pure_part_of_eventsourcing() -> None:
                 if n.startswith("eventsourcing") and n != "eventsourcing.domain"
             ]
     assert offenders == []
+
+
+def test_picture_checkpoint_interval_is_checked() -> None:
+    assert load_settings({}).picture_checkpoint_every == 10_000
+    assert load_settings({"MLOB_PICTURE_CHECKPOINT_EVERY": "0"}).picture_checkpoint_every == 0
+    every = {"MLOB_PICTURE_CHECKPOINT_EVERY": "50000"}
+    assert load_settings(every).picture_checkpoint_every == 50_000
+    for bad in ("10", "-5", "lots"):
+        with pytest.raises(ConfigError, match="MLOB_PICTURE_CHECKPOINT_EVERY"):
+            load_settings({"MLOB_PICTURE_CHECKPOINT_EVERY": bad})

@@ -38,6 +38,16 @@ INDEX_COLUMNS = (
 )
 
 
+#: The keys of ``time_bounds``.
+_BOUNDS = ("recorded_min", "recorded_max", "occurred_min", "occurred_max")
+
+
+def _time_column(column: str) -> str:
+    if column not in ("recorded_at", "occurred_at"):
+        raise ValueError(f"not a time column: {column!r}")
+    return column
+
+
 def _sql(template: Any, *parts: Any) -> str:
     """Compose a statement once, so psycopg can cache and prepare it."""
     statement = template if isinstance(template, SQL) else SQL(template)
@@ -78,6 +88,15 @@ class IndexQueries:
         raise NotImplementedError
 
     def last_position(self) -> int:
+        raise NotImplementedError
+
+    def positions_until(self, after: int, until: int, column: str, moment: datetime) -> list[int]:
+        """Positions in (after, until] whose ``column`` (``recorded_at`` or ``occurred_at``)
+        is at or before ``moment``, in order."""
+        raise NotImplementedError
+
+    def time_bounds(self, after: int, until: int) -> dict[str, datetime]:
+        """Lowest and highest recorded and occurred times of the events in (after, until]."""
         raise NotImplementedError
 
     def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
@@ -227,6 +246,23 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
     def last_position(self) -> int:
         rows = self._query("SELECT MAX(position) FROM mlob_event_index", ())
         return int(rows[0][0] or 0)
+
+    def positions_until(self, after: int, until: int, column: str, moment: datetime) -> list[int]:
+        statement = (
+            "SELECT position FROM mlob_event_index WHERE position > ? AND position <= ? "
+            f"AND {_time_column(column)} <= ? ORDER BY position"
+        )
+        return [int(r[0]) for r in self._query(statement, (after, until, utc_text(moment)))]
+
+    def time_bounds(self, after: int, until: int) -> dict[str, datetime]:
+        row = self._query(
+            "SELECT min(recorded_at), max(recorded_at), min(occurred_at), max(occurred_at) "
+            "FROM mlob_event_index WHERE position > ? AND position <= ?",
+            (after, until),
+        )[0]
+        if row[0] is None:
+            return {}
+        return dict(zip(_BOUNDS, (datetime.fromisoformat(v) for v in row), strict=True))
 
     def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
         ends = []
@@ -571,6 +607,25 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     def last_position(self) -> int:
         rows = self._query(SQL("SELECT MAX(position) AS m FROM {}").format(self.index_table), ())
         return int(rows[0]["m"] or 0)
+
+    def positions_until(self, after: int, until: int, column: str, moment: datetime) -> list[int]:
+        statement = SQL(
+            "SELECT position FROM {} WHERE position > %s AND position <= %s AND {} <= %s "
+            "ORDER BY position"
+        ).format(self.index_table, Identifier(_time_column(column)))
+        return [int(r["position"]) for r in self._query(statement, (after, until, moment))]
+
+    def time_bounds(self, after: int, until: int) -> dict[str, datetime]:
+        row = self._query(
+            SQL(
+                "SELECT min(recorded_at) AS a, max(recorded_at) AS b, min(occurred_at) AS c, "
+                "max(occurred_at) AS d FROM {} WHERE position > %s AND position <= %s"
+            ).format(self.index_table),
+            (after, until),
+        )[0]
+        if row["a"] is None:
+            return {}
+        return dict(zip(_BOUNDS, row.values(), strict=True))
 
     def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
         ends = []

@@ -58,6 +58,8 @@ def test_audit_commands(tmp_path: Path) -> None:
         if c["capability"] == "DEF_EVACUATION_TRANSPORT"
     )
     assert trucks["available"] == 6
+    replayed = audit("picture", "--as-of", then, "--axis", "occurred", "--full-replay")
+    assert orjson.loads(replayed.stdout) == picture
     assert audit("picture", "--as-of", "2026-11-25T10:00").returncode == 2, "no zone: refused"
 
     stats = orjson.loads(audit("stats").stdout)
