@@ -1,90 +1,209 @@
-"""Audit reads on the projection benchmark's history (schema bench_projections, ~210,000
-events: run bash bench/projections.sh first): one request's timeline, and the picture as of a
-moment on both axes. Prints the figures and the command.
+"""Audit reads on a 1M-event history: the picture as of a moment (picture checkpoints plus the
+events near the moment) on both time axes, one request's timeline, and the full-replay
+baseline. Prints the figures and the command.
 
-    .venv/bin/python bench/audit.py
+The history (schema ``bench_audit``, BENCH_AUDIT_EVENTS, default 1,000,000) is loaded once
+through the posting path (bench/projections.py's ``History``): a realistic mix for years of
+operations — 1% of incident events open an incident, the rest are situation reports, GRIP and
+phase changes come with the requests; about 25% request lifecycles and capacity movements; 2%
+of the events are entered afterwards (occurred 10 minutes to 3 hours before they were
+recorded), so the two axes differ. A later run reuses the schema when it holds enough events
+(BENCH_AUDIT_FRESH=1 reloads). Then it writes the picture checkpoints as a server would (one
+every MLOB_PICTURE_CHECKPOINT_EVERY positions, default 10,000), times the picture as of 40
+moments spread over each axis (rows from the checkpoint and tail, then the picture and the
+capacity overview for an auditor, as ``GET /v1/picture?as_of=`` computes them), and — the
+baseline, in the same run — the same picture from a full replay (BENCH_AUDIT_BASELINE=0 skips
+it: it takes minutes).
+
+    bash bench/audit.sh        # or: .venv/bin/python bench/audit.py
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
-import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.audit import timeline  # noqa: E402
 from api.ports import Principal  # noqa: E402
+from bench import projections as bp  # noqa: E402
 from domain.envelope import Classification  # noqa: E402
 from domain.request import AssistanceRequest  # noqa: E402
 from mlob.application import MlobApplication  # noqa: E402
+from mlob.asof import CODE_VERSION, PictureCheckpoints  # noqa: E402
 from mlob.config import StoreConfig  # noqa: E402
+from mlob.projector import Projections  # noqa: E402
+from mlob.readstore import open_read_store  # noqa: E402
 from mlob.service import Service  # noqa: E402
+from projections import readmodels as rm  # noqa: E402
+from projections.specs import PROJECTIONS  # noqa: E402
 
+SCHEMA = os.environ.get("BENCH_AUDIT_SCHEMA", "bench_audit")
+EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
+EVERY = int(os.environ.get("MLOB_PICTURE_CHECKPOINT_EVERY", "10000"))
+MOMENTS = 40
 AUDITOR = Principal("INSP-JENV", "auditor", Classification.STATE_SECRET_SECRET)
+TARGET_S, TARGET_TIMELINE_MS = 2.0, 50.0
+
+
+def events_in(schema: str) -> int:
+    with psycopg.connect(bp.DSN) as conn:
+        found = conn.execute(
+            "SELECT to_regclass(%s)", (f'"{schema}".mlob_event_index',)
+        ).fetchone()
+        if not found or found[0] is None:
+            return 0
+        row = conn.execute(f'SELECT max(position) FROM "{schema}".mlob_event_index').fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def load(config: StoreConfig) -> dict[str, Any]:
+    bp.fresh_schema(SCHEMA)
+    service = Service(MlobApplication(config))
+    bp.out(f"loading >= {EVENTS:,} events into schema {SCHEMA} (minutes) ...")
+    started = time.perf_counter()
+    history = bp.History(service, datetime.now(UTC), new_incidents=0.01, late=0.02)
+    history.build(EVENTS)
+    took = time.perf_counter() - started
+    service.app.close()
+    with psycopg.connect(bp.DSN, autocommit=True) as conn:
+        conn.execute(f'VACUUM ANALYZE "{SCHEMA}".mlob_events')
+        conn.execute(f'VACUUM ANALYZE "{SCHEMA}".mlob_event_index')
+    bp.out(f"loaded {history.posted:,} events in {took:.0f} s ({history.posted / took:,.0f}/s)")
+    return {"seconds": round(took), "events_per_s": round(history.posted / took)}
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "p50": round(statistics.median(ordered), 3),
+        "p99": round(ordered[int(0.99 * (len(ordered) - 1))], 3),
+        "max": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
+
+
+def picture_as_of(service: Service, moment: datetime, axis: str, checkpoints: bool) -> int:
+    """What GET /v1/picture and /v1/capacity-overview compute for an auditor; rows counted."""
+    rows, _ = service.rows_as_of(moment, axis, checkpoints)
+    incidents = rm.visible(rows["incidents"], AUDITOR.clearance)
+    requests = rm.visible(rows["requests"], AUDITOR.clearance)
+    capacities = rm.visible(rows["capacities"], AUDITOR.clearance)
+    rm.picture(incidents, requests, moment)
+    rm.capacity_overview(capacities, requests)
+    return sum(len(r) for r in rows.values())
 
 
 def main() -> None:
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
+    run = bp.header()
+    run["schema"] = SCHEMA
+    bp.out(json.dumps(run, indent=1))
+    results: dict[str, Any] = {"run": run}
     config = StoreConfig(
-        kind="postgresql",
-        host="127.0.0.1",
-        port=5432,
-        user="postgres",
-        dbname="test",
-        schema="bench_projections",
+        kind="postgresql", host=bp.HOST, port=bp.PORT, user=bp.USER, dbname=bp.DB, schema=SCHEMA
     )
-    service = Service(MlobApplication(config))
-    events = service.last_position()
-    if events == 0:
-        sys.exit("run bash bench/projections.sh first (it leaves schema bench_projections)")
-    requests = service.app.index.streams_created_as([AssistanceRequest.Created.TOPIC])
+    if os.environ.get("BENCH_AUDIT_FRESH") == "1" or events_in(SCHEMA) < EVENTS:
+        results["load"] = load(config)
+    else:
+        bp.out(f"reusing schema {SCHEMA} (BENCH_AUDIT_FRESH=1 reloads)")
+    app = MlobApplication(config)
+    store = open_read_store(config, [p.name for p in PROJECTIONS])
+    service = Service(app)
+    service.attach_projections(Projections(app, store, clock=lambda: datetime.now(UTC)))
+    events = app.last_position()
+    results["events"] = events
+
+    with bp.Phase("checkpoints") as phase:
+        started = time.perf_counter()
+        written = PictureCheckpoints(app, store, EVERY).advance()
+        took = time.perf_counter() - started
+    checkpoints = store.picture_checkpoints(CODE_VERSION)
+    sizes = [c["size"] for c in checkpoints]
+    results["checkpoints"] = {
+        "every": EVERY,
+        "written_now": len(written),
+        "seconds_now": round(took, 1),
+        "count": len(checkpoints),
+        "bytes_total": sum(sizes),
+        "bytes_last": sizes[-1] if sizes else 0,
+        **phase.note(),
+    }
+    bp.out(
+        f"picture checkpoints: {len(checkpoints)} (every {EVERY:,} positions), "
+        f"{len(written)} written now in {took:.1f} s; stored {sum(sizes) / 2**20:,.0f} MiB, "
+        f"the last {sizes[-1] / 2**20 if sizes else 0:.1f} MiB"
+    )
+
+    requests = app.index.streams_created_as([AssistanceRequest.Created.TOPIC])
     rng = random.Random(1)
     sample = rng.sample(requests, min(200, len(requests)))
     timeline(service, AssistanceRequest, sample[0], AUDITOR)  # warm the pool
-    took = []
+    took_ms = []
     for subject in sample:
         started = time.perf_counter()
         timeline(service, AssistanceRequest, subject, AUDITOR)
-        took.append((time.perf_counter() - started) * 1000)
-    took.sort()
-    result = {
-        "commit": commit,
-        "events": events,
-        "timeline_ms": {
-            "p50": round(statistics.median(took), 1),
-            "p99": round(took[int(0.99 * (len(took) - 1))], 1),
-            "n": len(took),
-        },
-    }
-    print(
-        f"history: {events:,} events; one request's timeline over {len(took)} requests: "
-        f"p50 {result['timeline_ms']['p50']} ms, p99 {result['timeline_ms']['p99']} ms "
-        "(target <= 50 ms)"
+        took_ms.append((time.perf_counter() - started) * 1000)
+    results["timeline_ms"] = percentiles(took_ms)
+    bp.out(
+        f"one request's timeline, {len(sample)} requests: p50 {results['timeline_ms']['p50']} "
+        f"ms, p99 {results['timeline_ms']['p99']} ms (target <= {TARGET_TIMELINE_MS:.0f} ms)"
     )
-    last = service.app.history(after=events - 1, limit=1)[0].record.entry.recorded_at
-    for axis in ("recorded", "occurred"):
-        moment = last - timedelta(seconds=5)
-        started = time.perf_counter()
-        rows, position = service.rows_as_of(moment, axis)
-        seconds = time.perf_counter() - started
-        result[f"as_of_{axis}_s"] = round(seconds, 2)
-        print(
-            f"picture as of a moment near the end ({axis} axis): {seconds:.2f} s, "
-            f"{sum(len(r) for r in rows.values()):,} rows, position {position:,} "
-            f"({events / seconds:,.0f} events/s replayed; target <= 2 s at 1M events)"
+
+    first, last = app.history(after=0, limit=1)[0], app.history(after=events - 1, limit=1)[0]
+    with psycopg.connect(bp.DSN) as conn:
+        occurred = conn.execute(
+            f'SELECT min(occurred_at), max(occurred_at) FROM "{SCHEMA}".mlob_event_index'
+        ).fetchone()
+    assert occurred is not None
+    spans = {
+        "recorded": (first.record.entry.recorded_at, last.record.entry.recorded_at),
+        "occurred": (occurred[0], occurred[1]),
+    }
+    picture_as_of(service, spans["recorded"][1], "recorded", True)  # warm the pool
+    for axis, (low, high) in spans.items():
+        took_s, rows = [], 0
+        with bp.Phase(f"as_of {axis}") as phase:
+            for _ in range(MOMENTS):
+                moment = low + (high - low) * rng.random()
+                started = time.perf_counter()
+                rows = picture_as_of(service, moment, axis, True)
+                took_s.append(time.perf_counter() - started)
+        results[f"as_of_{axis}_s"] = {**percentiles(took_s), "rows_last": rows, **phase.note()}
+        figure = results[f"as_of_{axis}_s"]
+        bp.out(
+            f"the picture as of a moment ({axis} axis), {MOMENTS} moments over the history: "
+            f"p50 {figure['p50']} s, p99 {figure['p99']} s, max {figure['max']} s "
+            f"(target <= {TARGET_S:.0f} s at 1M events)"
         )
-    service.app.close()
-    print(json.dumps(result))
-    print("reproduce with: bash bench/projections.sh && .venv/bin/python bench/audit.py")
+    if os.environ.get("BENCH_AUDIT_BASELINE", "1") != "0":
+        moment = spans["recorded"][0] + (spans["recorded"][1] - spans["recorded"][0]) / 2
+        started = time.perf_counter()
+        picture_as_of(service, moment, "recorded", False)
+        full = time.perf_counter() - started
+        started = time.perf_counter()
+        picture_as_of(service, moment, "recorded", True)
+        fast = time.perf_counter() - started
+        results["baseline_full_replay_s"] = round(full, 1)
+        results["same_moment_from_checkpoint_s"] = round(fast, 3)
+        bp.out(
+            f"baseline: the same picture (middle of the history, recorded axis) by full replay "
+            f"{full:.1f} s; from a checkpoint {fast:.3f} s ({full / fast:,.0f} x faster)"
+        )
+    store.close()
+    app.close()
+    bp.out(json.dumps({k: v for k, v in results.items() if k != "run"}))
+    bp.out("reproduce with: bash bench/audit.sh")
 
 
 if __name__ == "__main__":

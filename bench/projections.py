@@ -279,7 +279,11 @@ ROLES = {"LOCC": "coordinator"}
 class History:
     """Generates and posts the history through ``api.posting.post``."""
 
-    def __init__(self, service: Any, now: datetime) -> None:
+    def __init__(
+        self, service: Any, now: datetime, new_incidents: float = 0.3, late: float = 0.0
+    ) -> None:
+        """``new_incidents``: the share of incident events that open one; ``late``: the share
+        of events entered afterwards, occurred 10 minutes to 3 hours before the others."""
         from api.posting import Item, Principal, post
 
         self.Item, self.Principal, self._post = Item, Principal, post
@@ -293,14 +297,19 @@ class History:
         self.cohorts: list[dict[str, Any]] = []
         self.incident_events = 0
         self.other_events = 0
+        self.new_incidents = new_incidents
+        self.late = late
 
     def item(self, type_: str, subject: UUID, data: dict[str, Any], **envelope: Any) -> Any:
         self.counter += 1
+        occurred = self.occurred
+        if self.late and self.rng.random() < self.late:
+            occurred -= timedelta(minutes=self.rng.randint(10, 180))
         return self.Item(
             type=type_,
             subject=subject,
             message_id=f"bench-{self.counter}",
-            occurred_at=self.occurred,
+            occurred_at=occurred,
             data=data,
             **envelope,
         )
@@ -318,7 +327,7 @@ class History:
     def incident_batch(self, size: int = BATCH) -> None:
         items = []
         for _ in range(size):
-            if not self.incidents or self.rng.random() < 0.3:
+            if not self.incidents or self.rng.random() < self.new_incidents:
                 subject = uuid4()
                 items.append(
                     self.item(

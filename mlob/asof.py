@@ -55,8 +55,8 @@ log = logging.getLogger("mlob.asof")
 EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
-#: The checkpoint layout; part of the code version.
-FORMAT = "1"
+#: The checkpoint layout; part of the code version (change it with the layout).
+FORMAT = "2"
 
 _FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
 _BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJECTIONS}
@@ -84,24 +84,54 @@ CODE_VERSION = _code_version()
 
 @dataclass
 class Picture:
-    """Every projection's rows and every aggregate's encoded state at ``position``."""
+    """Every projection's rows and every aggregate's state at ``position``.
+
+    Stored as: the rows (compressed JSON), an index of the states (id -> projection and
+    place), then each state compressed on its own — so reading a checkpoint parses the rows and
+    the index only, and a state is decompressed and decoded when an event touches it."""
 
     position: int
     rows: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=lambda: {p.name: {} for p in PROJECTIONS}
     )
-    states: dict[str, list[Any]] = field(default_factory=dict)  # id -> [projection, state]
+    #: id -> (projection name, the compressed JSON state)
+    states: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
-        return zlib.compress(orjson.dumps({"rows": self.rows, "states": self.states}), 1)
+        rows = zlib.compress(orjson.dumps(self.rows), 1)
+        index: dict[str, tuple[str, int, int]] = {}
+        start = 0
+        for subject, (name, state) in self.states.items():
+            index[subject] = (name, start, start + len(state))
+            start += len(state)
+        places = zlib.compress(orjson.dumps(index), 1)
+        return b"".join(
+            (
+                len(rows).to_bytes(8, "big"),
+                rows,
+                len(places).to_bytes(8, "big"),
+                places,
+                *(state for _, state in self.states.values()),
+            )
+        )
 
     @classmethod
     def from_bytes(cls, position: int, data: bytes) -> Picture:
-        doc = orjson.loads(zlib.decompress(data))
-        return cls(position, doc["rows"], doc["states"])
+        view = memoryview(data)
+        end = 8 + int.from_bytes(view[:8], "big")
+        rows = orjson.loads(zlib.decompress(view[8:end]))
+        start, end = end + 8, end + 8 + int.from_bytes(view[end : end + 8], "big")
+        index = orjson.loads(zlib.decompress(view[start:end]))
+        states = {s: (name, view[end + a : end + b]) for s, (name, a, b) in index.items()}
+        return cls(position, rows, states)  # type: ignore[arg-type]
 
-    def row_lists(self) -> dict[str, list[dict[str, Any]]]:
-        return {name: list(rows.values()) for name, rows in self.rows.items()}
+
+def _pack(aggregate: MlobAggregate) -> bytes:
+    return zlib.compress(orjson.dumps(encode_state(aggregate)), 1)
+
+
+def _unpack(cls: type[MlobAggregate], packed: bytes) -> MlobAggregate:
+    return decode_state(cls, orjson.loads(zlib.decompress(packed)))
 
 
 class Replay:
@@ -117,7 +147,7 @@ class Replay:
     def _aggregate(self, subject: UUID) -> MlobAggregate | None:
         found = self.touched.get(subject)
         if found is None and (encoded := self.base.states.get(str(subject))) is not None:
-            found = decode_state(_BY_NAME[encoded[0]].aggregate, encoded[1])
+            found = _unpack(_BY_NAME[encoded[0]].aggregate, encoded[1])
         return found
 
     def apply_range(self, after: int, until: int, wanted: set[int] | None = None) -> None:
@@ -153,7 +183,7 @@ class Replay:
         for subject, aggregate in self.touched.items():
             projection = _BY_CLASS[type(aggregate)]
             picture.rows[projection.name][str(subject)] = projection.row(aggregate)
-            picture.states[str(subject)] = [projection.name, encode_state(aggregate)]
+            picture.states[str(subject)] = (projection.name, _pack(aggregate))
         picture.position = position
         return picture
 
