@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-test lint typecheck importlint unit clean
+.PHONY: run test install install-test lint typecheck importlint unit screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ typecheck: install-test
 
 unit: install-test
 	$(BIN)/python -m pytest
+
+## Take docs/screen.png: the screen on the demo in headless Chromium (apt-get install chromium).
+screenshot: install-test
+	$(BIN)/python docs/screenshot.py
 
 ## Install test dependencies and run every check and test.
 test: lint importlint typecheck unit

@@ -22,6 +22,7 @@ from api.feed import serve as serve_feed
 from api.ports import MlobService, Principal, StoreUnavailable
 from api.posting import MAX_BATCH, Item, ItemRefused, plan
 from api.readviews import router as read_model_router
+from api.screen import install as install_screen
 from domain.access import ROLES
 from domain.capacity import Capacity
 from domain.envelope import Classification
@@ -131,6 +132,7 @@ def create_app(service: MlobService) -> FastAPI:
     app.state.service = service
     app.include_router(read_model_router(service, principal))
     app.include_router(audit_router(service, principal))
+    install_screen(app, principal)
     hub = FeedHub(service)
     app.state.feed = hub
 

@@ -55,7 +55,11 @@ def _serve(args: argparse.Namespace) -> int:
                 label="demo",
             )
             print(f"  {org:<10} {role:<12} {issued.token}", flush=True)
-    print(f"mlob: serving on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
+    print(
+        f"mlob: serving on http://{args.host}:{args.port}/ — the coordination-centre screen "
+        f"(sign in with a token{' above' if args.demo else ''}); API docs at /docs",
+        flush=True,
+    )
     # No per-message compression: it more than doubles the memory of an idle connection
     # (bench/feed.py) and costs CPU on every frame sent to every subscriber.
     options = {

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -35,23 +36,31 @@ def issue_token(url: str, org: str = "LOCC", role: str = "coordinator") -> str:
 
 
 class Server:
-    def __init__(self, database_url: str) -> None:
+    """``mlob serve`` in a subprocess; ``args`` are added to its command line (``--demo``), and
+    its standard output goes to ``output`` when given (the demo tokens: :func:`demo_tokens`)."""
+
+    def __init__(
+        self, database_url: str, args: Sequence[str] = (), output: Path | None = None
+    ) -> None:
         self.env = {**os.environ, "MLOB_DATABASE_URL": database_url}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/v1/feed"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.args = tuple(args)
+        self.output = output
 
     def start(self) -> Server:
         command = [sys.executable, "-m", "mlob.cli", "serve", "--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            [*command, "--log-level", "warning"],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with open(self.output or os.devnull, "wb") as stdout:
+            self.proc = subprocess.Popen(
+                [*command, *self.args, "--log-level", "warning"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=stdout,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -60,6 +69,17 @@ class Server:
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise AssertionError("server did not start")
+
+    def demo_tokens(self) -> dict[str, str]:
+        """The demo token per organisation (``--demo``; the admin token as ``LOCC/admin``)."""
+        assert self.output is not None
+        tokens = {}
+        for line in self.output.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[2].startswith("mlob_"):
+                org, role, token = parts
+                tokens[org if role != "admin" else f"{org}/admin"] = token
+        return tokens
 
     def rss_kib(self) -> int:
         assert self.proc is not None

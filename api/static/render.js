@@ -1,0 +1,432 @@
+// Drawing the panels. Every text goes in as text (never as HTML); colours always come with words.
+
+import {
+  actor,
+  byStep,
+  CAPACITY_CLASS,
+  duration,
+  eventLabel,
+  grip,
+  number,
+  PHASE,
+  STEP,
+  time,
+} from "./terms.js";
+
+/** A DOM element: h("td", {class: "x"}, "text", child, ...). */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+const $ = (id) => document.getElementById(id);
+
+function regionName(model, code) {
+  return model.ref.regions.get(code)?.name || code;
+}
+
+function capabilityName(model, code) {
+  const found = model.ref.capabilities.get(code);
+  return found ? found.dutch || found.name : code;
+}
+
+function kindName(model, code) {
+  return model.ref.kinds.get(code)?.dutch || code;
+}
+
+function stale(model, ...names) {
+  return names.some((n) => model.stale.has(n))
+    ? h("span", { class: "stale", title: "wordt opnieuw opgehaald" }, "⟳ wordt bijgewerkt")
+    : null;
+}
+
+function gripBadge(level) {
+  return h("span", { class: `grip grip-${level ?? "none"}` }, grip(level));
+}
+
+// --- the national picture -----------------------------------------------------------------
+
+export function renderPicture(model, picture) {
+  const { incidents, summary } = picture;
+  const scope = model.scope;
+  const title =
+    scope.kind === "region"
+      ? `Regio ${scope.region} ${regionName(model, scope.region)}`
+      : scope.kind === "org"
+        ? `Beeld voor ${scope.org}`
+        : "Landelijk beeld";
+  const parts = [h("h2", {}, title, stale(model, "picture", "summary"))];
+  const open = incidents.filter((i) => !i.closed);
+  if (summary && scope.kind !== "org") {
+    // A region gets the national totals, and only its own region's details.
+    const nation = scope.kind === "region" ? " landelijk" : "";
+    const incidentsLabel = summary.open_incidents === 1 ? "incident" : "incidenten";
+    parts.push(
+      h(
+        "div",
+        { class: "totals" },
+        total(summary.open_incidents, incidentsLabel + nation),
+        total(summary.open_requests, `open aanvragen${nation}`),
+        scope.kind === "region"
+          ? null
+          : total(
+              Object.values(summary.by_region).filter((e) => e.open_incidents).length,
+              "regio's in opschaling",
+            ),
+      ),
+    );
+    parts.push(regionGrid(model, summary));
+  } else {
+    parts.push(h("div", { class: "totals" }, total(open.length, "incidenten met uw aanvragen")));
+  }
+  parts.push(
+    h(
+      "div",
+      { class: "incidents" },
+      incidents.length
+        ? incidents.map((i) => incidentCard(model, i, scope.kind !== "org"))
+        : h("p", {}, "Geen incidenten."),
+    ),
+  );
+  $("picture").replaceChildren(...parts);
+}
+
+function total(value, label) {
+  return h("div", { class: "total" }, h("b", {}, number(value)), h("span", {}, label));
+}
+
+function regionGrid(model, summary) {
+  const scope = model.scope;
+  const codes =
+    scope.kind === "region" ? [scope.region] : [...model.ref.regions.keys()].sort();
+  const tiles = codes.map((code) => {
+    const entry = summary.by_region[code];
+    const requests = entry ? Object.values(entry.requests).reduce((a, b) => a + b, 0) : 0;
+    const level = entry?.open_incidents ? entry.highest_grip : null;
+    return h(
+      "div",
+      {
+        class: `tile ${level === null ? "quiet" : `grip-${level}`}`,
+        "data-region": code,
+        title: regionName(model, code),
+      },
+      h("b", {}, code),
+      h("span", { class: "tile-grip" }, level === null ? "—" : grip(level).replace("GRIP ", "G")),
+      requests ? h("span", { class: "tile-requests" }, `${requests} aanv.`) : null,
+    );
+  });
+  const active = codes.filter((c) => summary.by_region[c]);
+  return h(
+    "div",
+    { class: "regions" },
+    scope.kind === "region" ? null : h("div", { class: "grid" }, tiles),
+    h(
+      "ul",
+      { class: "active-regions" },
+      active.map((code) => {
+        const entry = summary.by_region[code];
+        const counts = byStep(entry.requests)
+          .map(([status, n]) => `${n} ${STEP[status] || status}`)
+          .join(", ");
+        return h(
+          "li",
+          { "data-region": code },
+          h("b", {}, code),
+          ` ${regionName(model, code)} `,
+          entry.open_incidents ? gripBadge(entry.highest_grip) : null,
+          h("span", { class: "muted" }, counts ? ` ${counts}` : " geen aanvragen"),
+        );
+      }),
+    ),
+  );
+}
+
+function incidentCard(model, incident, withDeployed) {
+  const steps = {};
+  for (const r of incident.requests) steps[r.step] = (steps[r.step] || 0) + 1;
+  // A provider's own deployments are in its capacity panel; the incident's are everyone's.
+  const deployed = withDeployed ? Object.entries(incident.deployed || {}) : [];
+  return h(
+    "article",
+    { class: `incident${incident.closed ? " closed" : ""}`, "data-id": incident.id },
+    h(
+      "header",
+      {},
+      h("h3", {}, incident.title),
+      gripBadge(incident.grip),
+      h("span", { class: "phase" }, PHASE[incident.phase] || incident.phase),
+      incident.closed ? h("span", { class: "badge" }, "GESLOTEN") : null,
+    ),
+    h(
+      "p",
+      { class: "incident-regions" },
+      incident.regions.map((code) => `${code} ${regionName(model, code)}`).join(" · "),
+    ),
+    incident.latest_report
+      ? h("p", { class: "report" }, h("span", { class: "label" }, "Sitrap "), incident.latest_report)
+      : null,
+    h(
+      "p",
+      { class: "steps" },
+      h("span", { class: "label" }, `${incident.requests.length} aanvragen `),
+      byStep(steps).map(([step, n]) =>
+        h("span", { class: `chip step-${step}` }, `${n} ${STEP[step] || step}`),
+      ),
+    ),
+    deployed.length
+      ? h(
+          "p",
+          { class: "deployed" },
+          h("span", { class: "label" }, "Ingezet "),
+          deployed.map(([code, n]) => `${number(n)} × ${capabilityName(model, code)}`).join(" · "),
+        )
+      : null,
+  );
+}
+
+// --- the request board ----------------------------------------------------------------------
+
+export function renderBoard(model, items, live) {
+  const overdue = items.filter((i) => i.overdue || i.formalisationOverdue).length;
+  const heading = h(
+    "h2",
+    {},
+    "Aanvragenbord ",
+    live ? h("span", { class: "count" }, `${items.length} open`) : null,
+    live && overdue ? h("span", { class: "count overdue-count" }, `${overdue} te laat`) : null,
+  );
+  if (!live) {
+    $("board").replaceChildren(
+      heading,
+      h("p", { class: "muted" }, "Het bord toont alleen het actuele beeld (terug naar live)."),
+    );
+    return;
+  }
+  const now = model.now();
+  const rows = items.map((item) => {
+    const flags = [];
+    if (item.urgent) flags.push(h("span", { class: "badge urgent" }, "SPOED"));
+    if (item.formalisation_outstanding) {
+      flags.push(
+        h(
+          "span",
+          { class: `badge ${item.formalisationOverdue ? "late" : "form"}` },
+          item.formalisationOverdue ? "FORMULIER TE LAAT" : "FORMULIER ONTBREEKT",
+        ),
+      );
+    }
+    let due = h("span", { class: "muted" }, "—");
+    if (item.overdue) {
+      due = [
+        h("span", { class: "badge late" }, "TE LAAT"),
+        h("div", { class: "late-by" }, `+${duration((now - item.due) / 1000)}`),
+      ];
+    } else if (item.due !== null) {
+      due = `nog ${duration((item.due - now) / 1000)}`;
+    }
+    return h(
+      "tr",
+      { "data-id": item.id, class: item.overdue || item.formalisationOverdue ? "overdue" : null },
+      h(
+        "td",
+        { class: "title" },
+        h("div", {}, item.title || "(zonder titel)"),
+        h(
+          "div",
+          { class: "sub" },
+          h("b", { class: "requester" }, item.requester),
+          ` · ${kindName(model, item.kind)} `,
+          flags,
+        ),
+      ),
+      h("td", { class: `step step-${item.step}` }, STEP[item.step] || item.step),
+      h("td", { class: "next" }, actor(item.next_actor)),
+      h("td", { class: "num" }, duration(item.secondsInStep)),
+      h("td", { class: "due" }, due),
+    );
+  });
+  $("board").replaceChildren(
+    heading,
+    h(
+      "table",
+      {},
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["Bijstandsaanvraag", "Stap", "Aan zet", "In stap", "Norm"].map((t) =>
+            h("th", {}, t),
+          ),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        rows.length ? rows : h("tr", {}, h("td", { colspan: 5 }, "Geen open aanvragen.")),
+      ),
+    ),
+  );
+}
+
+// --- capacity and scarcity ------------------------------------------------------------------
+
+export function renderCapacity(model, overview, scarcity, live) {
+  const parts = [h("h2", {}, "Capaciteit", stale(model, "capacity"))];
+  const own = model.scope.kind === "org";
+  const list = own
+    ? overview.rows.filter((r) => r.provider === model.scope.org)
+    : overview.capabilities;
+  const shortages = own ? [] : overview.shortages;
+  if (shortages.length) {
+    parts.push(
+      h(
+        "div",
+        { class: "shortages" },
+        shortages.map((c) =>
+          h(
+            "div",
+            { class: "shortage", "data-capability": c.capability },
+            h("span", { class: "badge late" }, `TEKORT ${number(c.shortage)}`),
+            ` ${capabilityName(model, c.capability)}: vraag ${number(c.open_demand)}, `,
+            `beschikbaar ${number(c.available)}`,
+          ),
+        ),
+      ),
+    );
+  }
+  parts.push(
+    h(
+      "table",
+      { class: "capacity" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          [
+            own ? "Uw capaciteit" : "Capaciteit",
+            "Beschikbaar",
+            "Ingezet",
+            own ? "Toegezegd" : "Vraag",
+          ].map((t) => h("th", {}, t)),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        list.map((c) =>
+          h(
+            "tr",
+            { "data-capability": c.capability, class: c.shortage ? "overdue" : null },
+            h(
+              "td",
+              { class: "title" },
+              h("div", {}, capabilityName(model, c.capability)),
+              own
+                ? h(
+                    "div",
+                    { class: "sub" },
+                    Object.keys(c.by_class)
+                      .map((k) => CAPACITY_CLASS[k] || k)
+                      .join(", "),
+                  )
+                : null,
+            ),
+            h(
+              "td",
+              { class: "num" },
+              h("span", { class: "available" }, number(c.available)),
+              h("span", { class: "muted" }, ` / ${number(c.exists)}`),
+            ),
+            h("td", { class: "num" }, number(c.deployed)),
+            h(
+              "td",
+              { class: "num" },
+              number(own ? c.committed + c.reserved + c.made_ready : c.open_demand),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+  $("capacity").replaceChildren(...parts);
+  renderScarcity(model, scarcity, live);
+}
+
+function renderScarcity(model, scarcity, live) {
+  const parts = [h("h2", {}, "Schaarste-advies", stale(model, "scarcity"))];
+  if (!live) {
+    parts.push(h("p", { class: "muted" }, "Alleen in het actuele beeld."));
+  } else if (!scarcity || !scarcity.capabilities.length) {
+    parts.push(h("p", { class: "muted" }, "Geen schaarste: de vraag past binnen het aanbod."));
+  } else {
+    for (const advice of scarcity.capabilities) {
+      parts.push(
+        h(
+          "div",
+          { class: "advice", "data-capability": advice.capability },
+          h(
+            "h3",
+            {},
+            capabilityName(model, advice.capability),
+            h("span", { class: "badge late" }, `TEKORT ${number(advice.shortage)}`),
+          ),
+          h(
+            "p",
+            { class: "muted" },
+            `vraag ${number(advice.open_demand)} · beschikbaar ${number(advice.available)}`,
+            advice.minister_decided ? " · prioriteit besloten door de minister" : "",
+          ),
+          h(
+            "ol",
+            {},
+            advice.proposal.map((p) =>
+              h(
+                "li",
+                {},
+                h("b", {}, p.requester === "another region" ? "andere regio" : p.requester),
+                p.urgent ? h("span", { class: "badge urgent" }, "SPOED") : null,
+                p.grip ? gripBadge(p.grip) : null,
+                ` ${number(p.wanted)} gevraagd → `,
+                h("b", {}, `${number(p.allocated)} toewijzen`),
+                p.from.length ? ` (${p.from.map((f) => `${f.provider} ${f.quantity}`).join(", ")})` : "",
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+  }
+  $("scarcity").replaceChildren(...parts);
+}
+
+// --- the event ticker -----------------------------------------------------------------------
+
+export function renderTicker(model) {
+  const items = model.events.slice(0, 6).map((e) => {
+    const subject =
+      model.requests.get(e.stream_id)?.title || model.incidents.get(e.stream_id)?.title || "";
+    return h(
+      "li",
+      { "data-position": e.position },
+      h("b", {}, time(new Date(e.occurred_at))),
+      ` ${e.actor.org} · ${eventLabel(e)}`,
+      subject ? h("span", { class: "muted" }, ` · ${subject}`) : null,
+    );
+  });
+  $("ticker").replaceChildren(
+    h("span", { class: "label" }, "Laatste meldingen"),
+    h("ol", {}, items.length ? items : h("li", { class: "muted" }, "nog geen meldingen via de feed")),
+  );
+}
