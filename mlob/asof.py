@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +57,7 @@ EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
 #: The checkpoint layout; part of the code version (change it with the layout).
-FORMAT = "2"
+FORMAT = "3"
 
 _FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
 _BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJECTIONS}
@@ -86,44 +87,48 @@ CODE_VERSION = _code_version()
 class Picture:
     """Every projection's rows and every aggregate's state at ``position``.
 
-    Stored as: the rows (compressed JSON), an index of the states (id -> projection and
-    place), then each state compressed on its own — so reading a checkpoint parses the rows and
-    the index only, and a state is decompressed and decoded when an event touches it."""
+    A checkpoint stores the rows (compressed JSON, all of them), the *places* of the states
+    (id -> projection, and the checkpoint, offset and length of its latest state) and only the
+    states its interval changed, each compressed on its own. A state is read (one query for a
+    page of events) and decoded only when an event touches its aggregate."""
 
     position: int
     rows: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=lambda: {p.name: {} for p in PROJECTIONS}
     )
-    #: id -> (projection name, the compressed JSON state)
-    states: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-
-    def to_bytes(self) -> bytes:
-        rows = zlib.compress(orjson.dumps(self.rows), 1)
-        index: dict[str, tuple[str, int, int]] = {}
-        start = 0
-        for subject, (name, state) in self.states.items():
-            index[subject] = (name, start, start + len(state))
-            start += len(state)
-        places = zlib.compress(orjson.dumps(index), 1)
-        return b"".join(
-            (
-                len(rows).to_bytes(8, "big"),
-                rows,
-                len(places).to_bytes(8, "big"),
-                places,
-                *(state for _, state in self.states.values()),
-            )
-        )
+    #: id -> [projection name, checkpoint position, offset, length] of the stored state
+    places: dict[str, list[Any]] = field(default_factory=dict)
+    #: id -> (projection name, compressed state): changed since the last stored checkpoint
+    fresh: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @classmethod
-    def from_bytes(cls, position: int, data: bytes) -> Picture:
-        view = memoryview(data)
-        end = 8 + int.from_bytes(view[:8], "big")
-        rows = orjson.loads(zlib.decompress(view[8:end]))
-        start, end = end + 8, end + 8 + int.from_bytes(view[end : end + 8], "big")
-        index = orjson.loads(zlib.decompress(view[start:end]))
-        states = {s: (name, view[end + a : end + b]) for s, (name, a, b) in index.items()}
-        return cls(position, rows, states)  # type: ignore[arg-type]
+    def load(cls, store: ReadStore, position: int) -> Picture:
+        rows, places = store.picture_checkpoint_base(position)
+        return cls(
+            position, orjson.loads(zlib.decompress(rows)), orjson.loads(zlib.decompress(places))
+        )
+
+    def save(self, store: ReadStore, meta: dict[str, Any]) -> None:
+        """Store as the checkpoint at ``self.position``: the fresh states move into it."""
+        offset, states = 0, []
+        for subject, (name, state) in self.fresh.items():
+            self.places[subject] = [name, self.position, offset, len(state)]
+            states.append(state)
+            offset += len(state)
+        self.fresh = {}
+        rows = zlib.compress(orjson.dumps(self.rows), 1)
+        places = zlib.compress(orjson.dumps(self.places), 1)
+        meta["size"] = len(rows) + len(places) + offset
+        store.add_picture_checkpoint(meta, rows, places, b"".join(states))
+
+    def states(self, store: ReadStore, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        """The stored or fresh states of these aggregates (those that have one)."""
+        found = {s: self.fresh[s] for s in subjects if s in self.fresh}
+        stored = [s for s in subjects if s not in found and s in self.places]
+        slices = [tuple(self.places[s][1:]) for s in stored]
+        for subject, state in zip(stored, store.picture_states(slices), strict=True):
+            found[subject] = (self.places[subject][0], state)
+        return found
 
 
 def _pack(aggregate: MlobAggregate) -> bytes:
@@ -135,20 +140,15 @@ def _unpack(cls: type[MlobAggregate], packed: bytes) -> MlobAggregate:
 
 
 class Replay:
-    """Applies events on top of a picture; aggregates are decoded only when an event touches
-    them."""
+    """Applies events on top of a picture; aggregates are read and decoded only when an event
+    touches them."""
 
-    def __init__(self, app: MlobApplication, base: Picture) -> None:
+    def __init__(self, app: MlobApplication, store: ReadStore, base: Picture) -> None:
         self.app = app
+        self.store = store
         self.base = base
         self.touched: dict[UUID, MlobAggregate] = {}
         self.last = base.position
-
-    def _aggregate(self, subject: UUID) -> MlobAggregate | None:
-        found = self.touched.get(subject)
-        if found is None and (encoded := self.base.states.get(str(subject))) is not None:
-            found = _unpack(_BY_NAME[encoded[0]].aggregate, encoded[1])
-        return found
 
     def apply_range(self, after: int, until: int, wanted: set[int] | None = None) -> None:
         """Apply the followed events in (after, until] (only ``wanted`` positions, if given)
@@ -158,18 +158,21 @@ class Replay:
             page = self.app.recorder.select_notifications(
                 start=cursor + 1, limit=PAGE, stop=until, topics=_FOLLOWED
             )
-            if not page:
-                return
+            if wanted is not None:
+                page = [n for n in page if n.id in wanted]
+            needed = {str(n.originator_id) for n in page if n.originator_id not in self.touched}
+            states = self.base.states(self.store, needed)
             for notification in page:
-                if wanted is None or notification.id in wanted:
-                    self._apply(notification)
+                self._apply(notification, states)
             if len(page) < PAGE:
                 return
             cursor = page[-1].id
 
-    def _apply(self, notification: Any) -> None:
+    def _apply(self, notification: Any, states: dict[str, tuple[str, bytes]]) -> None:
         subject, version = notification.originator_id, notification.originator_version
-        aggregate = self._aggregate(subject)
+        aggregate = self.touched.get(subject)
+        if aggregate is None and (state := states.get(str(subject))) is not None:
+            aggregate = _unpack(_BY_NAME[state[0]].aggregate, state[1])
         if (aggregate.version if aggregate is not None else 0) != version - 1:
             return  # an earlier event of this stream does not count: neither does this one
         event = self.app.mapper.to_domain_event(notification)
@@ -183,7 +186,7 @@ class Replay:
         for subject, aggregate in self.touched.items():
             projection = _BY_CLASS[type(aggregate)]
             picture.rows[projection.name][str(subject)] = projection.row(aggregate)
-            picture.states[str(subject)] = (projection.name, _pack(aggregate))
+            picture.fresh[str(subject)] = (projection.name, _pack(aggregate))
         picture.position = position
         return picture
 
@@ -216,11 +219,7 @@ def rows_as_of(
         base = checkpoint
     else:
         later = []
-    picture = (
-        Picture.from_bytes(base["position"], store.picture_checkpoint_data(base["position"]))
-        if base is not None
-        else Picture(0)
-    )
+    picture = Picture.load(store, base["position"]) if base is not None else Picture(0)
     # Intervals that may hold events at or before the moment, then the events since the last.
     spans: list[tuple[int, int]] = []
     previous = picture.position
@@ -231,7 +230,7 @@ def rows_as_of(
     top = app.recorder.max_notification_id() or 0
     if top > previous:
         spans.append((previous, top))
-    replay = Replay(app, picture)
+    replay = Replay(app, store, picture)
     for after, until in spans:
         if wanted := app.index.positions_until(after, until, column, moment):
             # Read the span's rows, decode only the wanted ones: fewer round trips than a
@@ -259,23 +258,17 @@ class PictureCheckpoints:
         checkpoints = self.store.picture_checkpoints(CODE_VERSION)
         previous = checkpoints[-1] if checkpoints else None
         picture = (
-            Picture.from_bytes(
-                previous["position"], self.store.picture_checkpoint_data(previous["position"])
-            )
-            if previous is not None
-            else Picture(0)
+            Picture.load(self.store, previous["position"]) if previous is not None else Picture(0)
         )
         top = self.app.recorder.max_notification_id() or 0
         written: list[int] = []
         while picture.position + self.every <= top and (limit is None or len(written) < limit):
             after, until = picture.position, picture.position + self.every
-            replay = Replay(self.app, picture)
+            replay = Replay(self.app, self.store, picture)
             replay.apply_range(after, until)
             picture = replay.result(until)
-            bounds = self.app.index.time_bounds(after, until)
-            data = picture.to_bytes()
-            meta = _meta(until, bounds, previous, len(data))
-            self.store.add_picture_checkpoint(meta, data)
+            meta = _meta(until, self.app.index.time_bounds(after, until), previous)
+            picture.save(self.store, meta)
             previous = meta
             written.append(until)
             log.info("picture checkpoint at position %d", until)
@@ -283,7 +276,7 @@ class PictureCheckpoints:
 
 
 def _meta(
-    position: int, bounds: dict[str, datetime], previous: dict[str, Any] | None, size: int
+    position: int, bounds: dict[str, datetime], previous: dict[str, Any] | None
 ) -> dict[str, Any]:
     """A checkpoint's row: its interval's lowest times, the highest times up to it."""
     if not bounds:  # no event in the interval (a gap): it adds no times
@@ -302,5 +295,5 @@ def _meta(
         **bounds_text,
         **highest,
         "at": utc_text(datetime.now(UTC)),
-        "size": size,
+        "size": 0,  # set when saved
     }

@@ -73,9 +73,13 @@ class ReadStore(Protocol):
 
     def picture_checkpoints(self, version: str) -> list[dict[str, Any]]: ...
 
-    def picture_checkpoint_data(self, position: int) -> bytes: ...
+    def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]: ...
 
-    def add_picture_checkpoint(self, meta: dict[str, Any], data: bytes) -> None: ...
+    def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]: ...
+
+    def add_picture_checkpoint(
+        self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
+    ) -> None: ...
 
     def close(self) -> None: ...
 
@@ -86,14 +90,16 @@ CHECKPOINTS_DDL = (
     "head text NOT NULL, signature text NOT NULL, at text NOT NULL)"
 )
 
-#: Every picture checkpoint (mlob/asof.py): all read-model rows and aggregate states at a
-#: position, and the time bounds that tell which checkpoint serves a moment. Times are
-#: ``utc_text`` (they sort as text). ``{data}`` is the binary column type.
+#: Every picture checkpoint (mlob/asof.py): all read-model rows at a position, where each
+#: aggregate's latest state is kept, the states its interval changed, and the time bounds that
+#: tell which checkpoint serves a moment. Times are ``utc_text`` (they sort as text).
+#: ``{data}`` is the binary column type.
 PICTURE_DDL = (
-    "CREATE TABLE IF NOT EXISTS mlob_picture_checkpoints (position bigint PRIMARY KEY, "
+    "CREATE TABLE IF NOT EXISTS mlob_as_of_checkpoints (position bigint PRIMARY KEY, "
     "version text NOT NULL, recorded_min text NOT NULL, recorded_max text NOT NULL, "
     "occurred_min text NOT NULL, occurred_max text NOT NULL, at text NOT NULL, "
-    "size bigint NOT NULL, data {data} NOT NULL)"
+    "size bigint NOT NULL, rows_data {data} NOT NULL, places {data} NOT NULL, "
+    "states {data} NOT NULL)"
 )
 PICTURE_META = (
     "position",
@@ -288,30 +294,47 @@ class SQLiteReadStore:
 
     def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
         cursor = self._conn().execute(
-            f"SELECT {', '.join(PICTURE_META)} FROM mlob_picture_checkpoints WHERE version = ? "
+            f"SELECT {', '.join(PICTURE_META)} FROM mlob_as_of_checkpoints WHERE version = ? "
             "ORDER BY position",
             (version,),
         )
         return [dict(zip(PICTURE_META, r, strict=True)) for r in cursor]
 
-    def picture_checkpoint_data(self, position: int) -> bytes:
+    def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]:
         row = (
             self._conn()
-            .execute("SELECT data FROM mlob_picture_checkpoints WHERE position = ?", (position,))
+            .execute(
+                "SELECT rows_data, places FROM mlob_as_of_checkpoints WHERE position = ?",
+                (position,),
+            )
             .fetchone()
         )
         if row is None:
             raise KeyError(position)
-        return bytes(row[0])
+        return bytes(row[0]), bytes(row[1])
 
-    def add_picture_checkpoint(self, meta: dict[str, Any], data: bytes) -> None:
+    def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        if not slices:
+            return []
+        found = self._conn().execute(
+            "SELECT substr(c.states, json_extract(j.value, '$[1]') + 1, "
+            "json_extract(j.value, '$[2]')) FROM json_each(?) j "
+            "JOIN mlob_as_of_checkpoints c ON c.position = json_extract(j.value, '$[0]') "
+            "ORDER BY j.key",
+            (orjson.dumps(slices).decode(),),
+        )
+        return [bytes(r[0]) for r in found]
+
+    def add_picture_checkpoint(
+        self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
+    ) -> None:
         with self._tx() as c:
             # Checkpoints of another code version can never serve again.
-            c.execute("DELETE FROM mlob_picture_checkpoints WHERE version <> ?", (meta["version"],))
+            c.execute("DELETE FROM mlob_as_of_checkpoints WHERE version <> ?", (meta["version"],))
             c.execute(
-                f"INSERT INTO mlob_picture_checkpoints ({', '.join(PICTURE_META)}, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (*(meta[k] for k in PICTURE_META), data),
+                f"INSERT INTO mlob_as_of_checkpoints ({', '.join(PICTURE_META)}, rows_data, "
+                "places, states) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (*(meta[k] for k in PICTURE_META), rows, places, states),
             )
 
     def close(self) -> None:
@@ -361,6 +384,9 @@ class PostgresReadStore:
             )
             conn.execute(CHECKPOINTS_DDL)
             conn.execute(PICTURE_DDL.format(data="bytea"))
+            conn.execute(
+                "ALTER TABLE mlob_as_of_checkpoints ALTER COLUMN states SET STORAGE EXTERNAL"
+            )
             for name in self.names:
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text PRIMARY KEY, "
@@ -507,31 +533,49 @@ class PostgresReadStore:
     def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
         with self.pool.connection() as conn:
             found = conn.execute(
-                f"SELECT {', '.join(PICTURE_META)} FROM mlob_picture_checkpoints "
+                f"SELECT {', '.join(PICTURE_META)} FROM mlob_as_of_checkpoints "
                 "WHERE version = %s ORDER BY position",
                 (version,),
             ).fetchall()
         return [dict(zip(PICTURE_META, r, strict=True)) for r in found]
 
-    def picture_checkpoint_data(self, position: int) -> bytes:
+    def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]:
         with self.pool.connection() as conn:
             row = conn.execute(
-                "SELECT data FROM mlob_picture_checkpoints WHERE position = %s", (position,)
+                "SELECT rows_data, places FROM mlob_as_of_checkpoints WHERE position = %s",
+                (position,),
             ).fetchone()
         if row is None:
             raise KeyError(position)
-        return bytes(row[0])
+        return bytes(row[0]), bytes(row[1])
 
-    def add_picture_checkpoint(self, meta: dict[str, Any], data: bytes) -> None:
+    def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        if not slices:
+            return []
+        positions, offsets, lengths = (list(x) for x in zip(*slices, strict=True))
+        with self.pool.connection() as conn:
+            # states is stored uncompressed (STORAGE EXTERNAL): substring reads only its chunks.
+            found = conn.execute(
+                "SELECT substring(c.states FROM s.o + 1 FOR s.l) "
+                "FROM unnest(%s::bigint[], %s::int[], %s::int[]) WITH ORDINALITY s(p, o, l, n) "
+                "JOIN mlob_as_of_checkpoints c ON c.position = s.p ORDER BY s.n",
+                (positions, offsets, lengths),
+            ).fetchall()
+        return [bytes(r[0]) for r in found]
+
+    def add_picture_checkpoint(
+        self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
+    ) -> None:
         with self.pool.connection() as conn, conn.transaction():
             # Checkpoints of another code version can never serve again.
             conn.execute(
-                "DELETE FROM mlob_picture_checkpoints WHERE version <> %s", (meta["version"],)
+                "DELETE FROM mlob_as_of_checkpoints WHERE version <> %s", (meta["version"],)
             )
             conn.execute(
-                f"INSERT INTO mlob_picture_checkpoints ({', '.join(PICTURE_META)}, data) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (*(meta[k] for k in PICTURE_META), data),
+                f"INSERT INTO mlob_as_of_checkpoints ({', '.join(PICTURE_META)}, rows_data, "
+                "places, states) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (*(meta[k] for k in PICTURE_META), rows, places, states),
             )
 
     def close(self) -> None:

@@ -109,9 +109,12 @@ def test_the_checkpointer_continues_where_it_stopped(views: Views) -> None:
     assert last["size"] > 0 and last["recorded_min"] <= last["recorded_max"]
     # The newest checkpoint holds every row the projections hold now (the demo ends on it or
     # shortly after: compare what it covers with a replay up to its position).
-    picture = asof.Picture.from_bytes(last["position"], store.picture_checkpoint_data(rest[-1]))
+    picture = asof.Picture.load(store, rest[-1])
     ids = {name: set(rows) for name, rows in picture.rows.items()}
     assert ids["incidents"] and ids["requests"] and ids["capacities"]
+    # Every aggregate's state is stored once, in the checkpoint whose interval last changed it.
+    assert set(picture.places) == set().union(*ids.values())
+    assert {place[1] for place in picture.places.values()} <= set(first + rest)
 
 
 def test_checkpoints_of_other_code_are_never_used_and_are_replaced(
