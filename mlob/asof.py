@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,9 +57,10 @@ EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
 #: The checkpoint layout; part of the code version (change it with the layout).
-FORMAT = "3"
+FORMAT = "4"
 
 _FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
+_FOLLOWED_SET = frozenset(_FOLLOWED)
 _BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJECTIONS}
 _BY_NAME = {p.name: p for p in PROJECTIONS}
 
@@ -96,10 +97,10 @@ class Picture:
     rows: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=lambda: {p.name: {} for p in PROJECTIONS}
     )
-    #: id -> [projection name, checkpoint position, offset, length] of the stored state
+    #: id -> [projection name, checkpoint position, offset, length, version] of the stored state
     places: dict[str, list[Any]] = field(default_factory=dict)
-    #: id -> (projection name, compressed state): changed since the last stored checkpoint
-    fresh: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: id -> (projection name, compressed state, version): changed since the last checkpoint
+    fresh: dict[str, tuple[str, bytes, int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, store: ReadStore, position: int) -> Picture:
@@ -111,8 +112,8 @@ class Picture:
     def save(self, store: ReadStore, meta: dict[str, Any]) -> None:
         """Store as the checkpoint at ``self.position``: the fresh states move into it."""
         offset, states = 0, []
-        for subject, (name, state) in self.fresh.items():
-            self.places[subject] = [name, self.position, offset, len(state)]
+        for subject, (name, state, version) in self.fresh.items():
+            self.places[subject] = [name, self.position, offset, len(state), version]
             states.append(state)
             offset += len(state)
         self.fresh = {}
@@ -123,9 +124,9 @@ class Picture:
 
     def states(self, store: ReadStore, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         """The stored or fresh states of these aggregates (those that have one)."""
-        found = {s: self.fresh[s] for s in subjects if s in self.fresh}
+        found = {s: self.fresh[s][:2] for s in subjects if s in self.fresh}
         stored = [s for s in subjects if s not in found and s in self.places]
-        slices = [tuple(self.places[s][1:]) for s in stored]
+        slices = [tuple(self.places[s][1:4]) for s in stored]
         for subject, state in zip(stored, store.picture_states(slices), strict=True):
             found[subject] = (self.places[subject][0], state)
         return found
@@ -141,43 +142,68 @@ def _unpack(cls: type[MlobAggregate], packed: bytes) -> MlobAggregate:
 
 class Replay:
     """Applies events on top of a picture; aggregates are read and decoded only when an event
-    touches them."""
+    that counts touches them."""
 
     def __init__(self, app: MlobApplication, store: ReadStore, base: Picture) -> None:
         self.app = app
         self.store = store
         self.base = base
         self.touched: dict[UUID, MlobAggregate] = {}
+        self.versions: dict[UUID, int] = {}  # streams' versions as replayed so far
         self.last = base.position
 
-    def apply_range(self, after: int, until: int, wanted: set[int] | None = None) -> None:
-        """Apply the followed events in (after, until] (only ``wanted`` positions, if given)
-        that continue their stream."""
+    def _version(self, subject: UUID) -> int:
+        version = self.versions.get(subject)
+        if version is None and (aggregate := self.touched.get(subject)) is not None:
+            version = aggregate.version
+        if version is None:
+            place = self.base.places.get(str(subject))
+            fresh = self.base.fresh.get(str(subject))
+            version = place[4] if place else 0
+            if fresh is not None:
+                version = fresh[2]
+        return version
+
+    def apply_range(self, after: int, until: int) -> None:
+        """Apply every followed event in (after, until] (all of them continue their stream)."""
         cursor = after
         while cursor < until:
             page = self.app.recorder.select_notifications(
                 start=cursor + 1, limit=PAGE, stop=until, topics=_FOLLOWED
             )
-            if wanted is not None:
-                page = [n for n in page if n.id in wanted]
-            needed = {str(n.originator_id) for n in page if n.originator_id not in self.touched}
-            states = self.base.states(self.store, needed)
-            for notification in page:
-                self._apply(notification, states)
+            self._apply_all(page)
             if len(page) < PAGE:
                 return
             cursor = page[-1].id
 
-    def _apply(self, notification: Any, states: dict[str, tuple[str, bytes]]) -> None:
-        subject, version = notification.originator_id, notification.originator_version
-        aggregate = self.touched.get(subject)
-        if aggregate is None and (state := states.get(str(subject))) is not None:
-            aggregate = _unpack(_BY_NAME[state[0]].aggregate, state[1])
-        if (aggregate.version if aggregate is not None else 0) != version - 1:
-            return  # an earlier event of this stream does not count: neither does this one
-        event = self.app.mapper.to_domain_event(notification)
-        self.touched[subject] = cast(MlobAggregate, event.mutate(aggregate))
-        self.last = max(self.last, notification.id)
+    def apply_entries(self, entries: Sequence[tuple[int, UUID, int]]) -> None:
+        """Of these index entries (position, stream, version), apply the events that continue
+        their stream (the index tells which, before any event is read)."""
+        counting = []
+        for position, subject, version in entries:
+            if self._version(subject) == version - 1:
+                self.versions[subject] = version
+                counting.append(position)
+        self.versions.clear()  # _apply_all keeps them from here
+        for start in range(0, len(counting), PAGE):
+            chunk = counting[start : start + PAGE]
+            page = self.app.recorder.notifications_at(chunk)
+            page = [n for n in page if n.topic in _FOLLOWED_SET]
+            self._apply_all(page)
+
+    def _apply_all(self, page: Sequence[Any]) -> None:
+        needed = {str(n.originator_id) for n in page if n.originator_id not in self.touched}
+        states = self.base.states(self.store, needed)
+        for notification in page:
+            subject, version = notification.originator_id, notification.originator_version
+            aggregate = self.touched.get(subject)
+            if aggregate is None and (state := states.get(str(subject))) is not None:
+                aggregate = _unpack(_BY_NAME[state[0]].aggregate, state[1])
+            if (aggregate.version if aggregate is not None else 0) != version - 1:
+                continue  # an earlier event of this stream does not count: nor does this one
+            event = self.app.mapper.to_domain_event(notification)
+            self.touched[subject] = cast(MlobAggregate, event.mutate(aggregate))
+            self.last = max(self.last, notification.id)
 
     def result(self, position: int) -> Picture:
         """The base with the touched aggregates' rows and states replaced (the base is
@@ -186,7 +212,7 @@ class Replay:
         for subject, aggregate in self.touched.items():
             projection = _BY_CLASS[type(aggregate)]
             picture.rows[projection.name][str(subject)] = projection.row(aggregate)
-            picture.fresh[str(subject)] = (projection.name, _pack(aggregate))
+            picture.fresh[str(subject)] = (projection.name, _pack(aggregate), aggregate.version)
         picture.position = position
         return picture
 
@@ -232,10 +258,7 @@ def rows_as_of(
         spans.append((previous, top))
     replay = Replay(app, store, picture)
     for after, until in spans:
-        if wanted := app.index.positions_until(after, until, column, moment):
-            # Read the span's rows, decode only the wanted ones: fewer round trips than a
-            # query per run of neighbouring positions.
-            replay.apply_range(wanted[0] - 1, wanted[-1], set(wanted))
+        replay.apply_entries(app.index.entries_until(after, until, column, moment))
     return replay.rows(), replay.last
 
 

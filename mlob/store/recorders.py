@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
@@ -90,9 +90,15 @@ class IndexQueries:
     def last_position(self) -> int:
         raise NotImplementedError
 
-    def positions_until(self, after: int, until: int, column: str, moment: datetime) -> list[int]:
-        """Positions in (after, until] whose ``column`` (``recorded_at`` or ``occurred_at``)
-        is at or before ``moment``, in order."""
+    def entries_until(
+        self, after: int, until: int, column: str, moment: datetime
+    ) -> list[tuple[int, UUID, int]]:
+        """(position, stream, version) of the events in (after, until] whose ``column``
+        (``recorded_at`` or ``occurred_at``) is at or before ``moment``, in order."""
+        raise NotImplementedError
+
+    def notifications_at(self, positions: Sequence[int]) -> list[Notification]:
+        """The stored events at these positions, in order."""
         raise NotImplementedError
 
     def time_bounds(self, after: int, until: int) -> dict[str, datetime]:
@@ -247,12 +253,36 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         rows = self._query("SELECT MAX(position) FROM mlob_event_index", ())
         return int(rows[0][0] or 0)
 
-    def positions_until(self, after: int, until: int, column: str, moment: datetime) -> list[int]:
+    def entries_until(
+        self, after: int, until: int, column: str, moment: datetime
+    ) -> list[tuple[int, UUID, int]]:
         statement = (
-            "SELECT position FROM mlob_event_index WHERE position > ? AND position <= ? "
-            f"AND {_time_column(column)} <= ? ORDER BY position"
+            "SELECT position, stream_id, version FROM mlob_event_index WHERE position > ? "
+            f"AND position <= ? AND {_time_column(column)} <= ? ORDER BY position"
         )
-        return [int(r[0]) for r in self._query(statement, (after, until, utc_text(moment)))]
+        found = self._query(statement, (after, until, utc_text(moment)))
+        return [(int(r[0]), UUID(r[1]), int(r[2])) for r in found]
+
+    def notifications_at(self, positions: Sequence[int]) -> list[Notification]:
+        found: list[Notification] = []
+        for start in range(0, len(positions), 500):  # SQLite's bound-parameter limit
+            chunk = positions[start : start + 500]
+            rows = self._query(
+                f"SELECT rowid, * FROM {self.events_table_name} "
+                f"WHERE rowid IN ({','.join('?' * len(chunk))}) ORDER BY rowid",
+                chunk,
+            )
+            found.extend(
+                Notification(
+                    id=row["rowid"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in rows
+            )
+        return found
 
     def time_bounds(self, after: int, until: int) -> dict[str, datetime]:
         row = self._query(
@@ -608,12 +638,30 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         rows = self._query(SQL("SELECT MAX(position) AS m FROM {}").format(self.index_table), ())
         return int(rows[0]["m"] or 0)
 
-    def positions_until(self, after: int, until: int, column: str, moment: datetime) -> list[int]:
+    def entries_until(
+        self, after: int, until: int, column: str, moment: datetime
+    ) -> list[tuple[int, UUID, int]]:
         statement = SQL(
-            "SELECT position FROM {} WHERE position > %s AND position <= %s AND {} <= %s "
-            "ORDER BY position"
+            "SELECT position, stream_id, version FROM {} WHERE position > %s AND position <= %s "
+            "AND {} <= %s ORDER BY position"
         ).format(self.index_table, Identifier(_time_column(column)))
-        return [int(r["position"]) for r in self._query(statement, (after, until, moment))]
+        found = self._query(statement, (after, until, moment))
+        return [(r["position"], r["stream_id"], r["version"]) for r in found]
+
+    def notifications_at(self, positions: Sequence[int]) -> list[Notification]:
+        statement = SQL(
+            "SELECT * FROM {} WHERE notification_id = ANY(%s) ORDER BY notification_id"
+        ).format(self.events_table)
+        return [
+            Notification(
+                id=row["notification_id"],
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in self._query(statement, (list(positions),))
+        ]
 
     def time_bounds(self, after: int, until: int) -> dict[str, datetime]:
         row = self._query(
