@@ -61,6 +61,7 @@ FORMAT = "4"
 
 _FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
 _FOLLOWED_SET = frozenset(_FOLLOWED)
+_VOIDS = frozenset(p.aggregate.Voided.TOPIC for p in PROJECTIONS)
 _BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJECTIONS}
 _BY_NAME = {p.name: p for p in PROJECTIONS}
 
@@ -136,8 +137,8 @@ def _pack(aggregate: MlobAggregate) -> bytes:
     return zlib.compress(orjson.dumps(encode_state(aggregate)), 1)
 
 
-def _unpack(cls: type[MlobAggregate], packed: bytes) -> MlobAggregate:
-    return decode_state(cls, orjson.loads(zlib.decompress(packed)))
+def _unpack(cls: type[MlobAggregate], packed: bytes, undo: bool = True) -> MlobAggregate:
+    return decode_state(cls, orjson.loads(zlib.decompress(packed)), undo)
 
 
 class Replay:
@@ -198,7 +199,8 @@ class Replay:
             subject, version = notification.originator_id, notification.originator_version
             aggregate = self.touched.get(subject)
             if aggregate is None and (state := states.get(str(subject))) is not None:
-                aggregate = _unpack(_BY_NAME[state[0]].aggregate, state[1])
+                undo = notification.topic in _VOIDS  # only a correction reads the undo state
+                aggregate = _unpack(_BY_NAME[state[0]].aggregate, state[1], undo)
             if (aggregate.version if aggregate is not None else 0) != version - 1:
                 continue  # an earlier event of this stream does not count: nor does this one
             event = self.app.mapper.to_domain_event(notification)

@@ -67,10 +67,12 @@ def encode_state(aggregate: MlobAggregate) -> dict[str, Any]:
     return {k: _enc(v) for k, v in vars(aggregate).items() if k not in _TRANSIENT}
 
 
-def decode_state(cls: type[A], state: dict[str, Any]) -> A:
+def decode_state(cls: type[A], state: dict[str, Any], undo: bool = True) -> A:
     """An aggregate of ``cls`` with exactly the encoded attributes (as the library's own
-    snapshots do: no ``__init__``, the state is set directly)."""
+    snapshots do: no ``__init__``, the state is set directly). ``undo=False`` leaves out the
+    state remembered for voiding the latest step: only a ``Voided`` event reads it, every
+    other event replaces or drops it — and it is as big as the rest of the state."""
     aggregate = object.__new__(cls)
-    vars(aggregate).update({k: _dec(v) for k, v in state.items()})
+    vars(aggregate).update({k: _dec(v) for k, v in state.items() if undo or k != "_undo"})
     vars(aggregate)["_pending_events"] = []
     return aggregate

@@ -184,3 +184,39 @@ def test_running_projections_write_the_checkpoints(views: Views, monkeypatch: An
             break
         time.sleep(0.05)
     assert found == expected
+
+
+def test_a_correction_right_after_a_checkpoint_restores_the_step_before(views: Views) -> None:
+    """The state remembered for voiding the latest step survives a checkpoint."""
+    from datetime import UTC
+
+    from api.posting import Item, Principal, post
+    from domain.incident import Incident
+    from mlob import demo
+
+    service, store = views.service, views.projections.store
+    app = service.app
+    vr08 = Principal(org="VR08", role="operator")
+    before = app.load(Incident, demo.FLOOD).latest_report
+    wrong = Item(
+        type="incident.situation_reported",
+        subject=demo.FLOOD,
+        message_id="wrong-sitrep",
+        occurred_at=views.now,
+        data={"summary": "dike breach at Ewijk (wrong incident)"},
+    )
+    post(service, vr08, [wrong])
+    PictureCheckpoints(app, store, every=1).advance()  # the last checkpoint holds the report
+    target = app.load(Incident, demo.FLOOD).version
+    void = Item(
+        type="incident.voided",
+        subject=demo.FLOOD,
+        message_id="void-wrong-sitrep",
+        occurred_at=views.now,
+        data={"target_version": target, "reason": "reported on the wrong incident"},
+    )
+    post(service, vr08, [void])
+    moment = datetime.now(UTC)
+    rows = by_id(rows_as_of(app, store, moment, "recorded")[0])
+    assert rows == full_replay(app, moment, "recorded")
+    assert rows["incidents"][str(demo.FLOOD)]["latest_report"] == before
