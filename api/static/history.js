@@ -124,10 +124,17 @@ export class History {
     const at = this.moment();
     const axis = this.axis();
     const query = `?as_of=${encodeURIComponent(at.toISOString())}&axis=${axis}`;
-    const [picture, overview] = await Promise.all([
-      this.api(`/v1/picture${query}`).then((r) => r.json()),
-      this.api(`/v1/capacity-overview${query}`).then((r) => r.json()),
-    ]);
+    let picture, overview;
+    try {
+      [picture, overview] = await Promise.all([
+        this.api(`/v1/picture${query}`).then((r) => r.json()),
+        this.api(`/v1/capacity-overview${query}`).then((r) => r.json()),
+      ]);
+    } catch (error) {
+      if (ticket === this.loading) this.label.textContent = "niet op te halen — opnieuw schuiven";
+      console.warn("time slider:", error);
+      return;
+    }
     if (ticket !== this.loading || this.isLive()) return; // a later choice was made meanwhile
     this.onView({ at, axis, picture, overview });
   }

@@ -117,7 +117,14 @@ function signOut(message = "") {
     timer: null,
     timers: [],
   });
+  clearPanels();
+  $("who").replaceChildren();
+  $("connection").replaceChildren();
+  $("connection").className = "";
+  state.connection = "connecting";
+  state.restDown = false;
   $("screen").hidden = true;
+  $("banner").hidden = true;
   $("history").hidden = true;
   $("history").replaceChildren();
   $("signin").hidden = false;
@@ -177,7 +184,9 @@ async function refresh() {
       json(`/v1/board${query}`),
       json(`/v1/capacity-overview${query}`),
       json(`/v1/scarcity${query}`),
-      model.scope.kind === "org" ? json("/v1/requests") : null,
+      // Once, for a provider: which requests were forwarded to it or booked with it (the
+      // read models do not say; the feed's rows do from then on).
+      model.scope.kind === "org" && !model.loaded ? json("/v1/requests") : null,
     ]);
     if (model !== state.model) return; // signed out meanwhile
     if (![picture, board, overview, scarcity].every((a) => a.reached)) {
@@ -253,7 +262,7 @@ function draw() {
   }
   document.body.classList.toggle("historical", Boolean(view));
   if (!model.loaded && !view) {
-    $("picture").textContent = "Het beeld wordt geladen…";
+    clearPanels("Het beeld wordt geladen…");
     return;
   }
   renderPicture(
@@ -263,6 +272,13 @@ function draw() {
   renderBoard(model, model.loaded ? model.board() : [], !view);
   renderCapacity(model, view ? view.overview : model.overview, model.scarcity, !view);
   renderTicker(model);
+}
+
+function clearPanels(message = "") {
+  for (const id of ["picture", "board", "capacity", "scarcity", "ticker"]) {
+    $(id).replaceChildren();
+  }
+  $("picture").textContent = message;
 }
 
 // --- start ----------------------------------------------------------------------------------

@@ -1,0 +1,93 @@
+// The read models' computations that one row decides, ported from projections/readmodels.py
+// (keep them in step: tests/screen checks a screen kept by these against a fresh one).
+
+export const OPEN = new Set([
+  "submitted",
+  "received",
+  "assessed",
+  "forwarded",
+  "deciding",
+  "approved",
+  "appealed",
+]);
+/** Requests whose demand counts against supply (appealed ones wait for the Minister). */
+export const DEMANDING = new Set([...OPEN].filter((s) => s !== "appealed"));
+export const STATES = [
+  "available",
+  "reserved",
+  "made_ready",
+  "committed",
+  "deployed",
+  "returning",
+  "unavailable",
+  "abroad",
+];
+
+/** A request's board item: step, due and overdue at ``now`` (ms), against the targets. */
+export function boardItem(request, now, targets, formalisationMinutes) {
+  const since = Date.parse(request.status_since);
+  const submitted = request.submitted_at ? Date.parse(request.submitted_at) : null;
+  const target = targets[request.step];
+  const due = target ? since + (request.urgent ? target.urgent : target.normal) * 60000 : null;
+  const formalisationDue =
+    request.formalisation_outstanding && submitted !== null
+      ? submitted + formalisationMinutes * 60000
+      : null;
+  return {
+    ...request,
+    secondsInStep: (now - since) / 1000,
+    due,
+    overdue: due !== null && now >= due,
+    formalisationDue,
+    formalisationOverdue: formalisationDue !== null && now >= formalisationDue,
+  };
+}
+
+export function add(totals, key, amount) {
+  if (!amount) return;
+  totals[key] = (totals[key] || 0) + amount;
+  if (!totals[key]) delete totals[key];
+}
+
+/** Capacity dispatched or on scene per capability (the picture's ``deployed``). */
+export function deployedOf(row) {
+  const capabilities = Object.fromEntries(row.lines.map((l) => [l.line_id, l.capability]));
+  const deployed = {};
+  for (const booking of row.bookings) {
+    if (booking.step === "dispatched" || booking.step === "arrived") {
+      add(deployed, capabilities[booking.line_id], booking.quantity);
+    }
+  }
+  return deployed;
+}
+
+/** What an open request asks for and is not yet committed, per capability. */
+export function demandOf(row) {
+  const demand = {};
+  if (!DEMANDING.has(row.status)) return demand;
+  for (const line of row.lines) {
+    let wanted = line.quantity;
+    if (row.status === "approved" && line.granted !== null) wanted = line.granted;
+    add(demand, line.capability, Math.max(0, wanted - line.committed));
+  }
+  return demand;
+}
+
+/** One capacity's quantity per state (null: a booking's request is unknown here). */
+export function capacityFigures(row, statusOf) {
+  const states = Object.fromEntries(STATES.map((s) => [s, 0]));
+  for (const booking of row.bookings) {
+    let state = booking.state;
+    if (state === "made_ready") {
+      const status = statusOf(booking.request_id);
+      if (status === undefined) return null;
+      if (status === "approved") state = "reserved";
+    }
+    states[state] += booking.quantity;
+  }
+  states.unavailable = row.unavailable;
+  states.abroad = row.abroad;
+  states.available =
+    row.exists - STATES.filter((s) => s !== "available").reduce((n, s) => n + states[s], 0);
+  return { exists: row.exists, states, cls: row.class };
+}
