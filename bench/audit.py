@@ -59,9 +59,7 @@ TARGET_S, TARGET_TIMELINE_MS = 2.0, 50.0
 
 def events_in(schema: str) -> int:
     with psycopg.connect(bp.DSN) as conn:
-        found = conn.execute(
-            "SELECT to_regclass(%s)", (f'"{schema}".mlob_event_index',)
-        ).fetchone()
+        found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".mlob_event_index',)).fetchone()
         if not found or found[0] is None:
             return 0
         row = conn.execute(f'SELECT max(position) FROM "{schema}".mlob_event_index').fetchone()

@@ -4,6 +4,9 @@ Runs, in one go and on one PostgreSQL: the baselines (raw psycopg INSERT+COMMIT 
 connections; the eventsourcing library at 1 and 100 events per save; a bare FastAPI POST), then
 mlob with wrk (single events, batches of 100) and an open-loop generator at 600 events/s for
 p99. The event mix is 30% new incidents and 70% situation reports on existing incidents.
+mlob runs as configured by default: projections (and picture checkpoints) in-process, and
+BENCH_SUBSCRIBERS (100) live-feed subscribers (bench/feed.py's client, in two processes of
+their own) connected while it is measured.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ DSN = f"host={HOST} port={PORT} user={USER} dbname={DB}"
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+#: Live-feed subscribers (a coordinator each, channel ``national``) connected to mlob while it
+#: is measured, so the feed's work is in the figures (issue 5: "with projections and feeds").
+SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", "100"))
 
 
 def sh(*args: str) -> str:
@@ -225,6 +231,18 @@ def main() -> None:
         check=True,
     )
     token = issued.stdout.strip().splitlines()[-1]
+    watcher = (
+        subprocess.run(
+            [PY, "-m", "mlob.cli", "tokens", "issue", "--org", "LOCC", "--role", "coordinator"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     server = start(
         [
             PY,
@@ -243,6 +261,14 @@ def main() -> None:
     try:
         wait_for("http://127.0.0.1:8790/health")
         url = "http://127.0.0.1:8790"
+        sys.path.insert(0, str(ROOT))
+        from bench.feed import TMP, Subscribers
+
+        TMP.mkdir(parents=True, exist_ok=True)
+        subscribers = Subscribers()
+        connected = subscribers.connect(8790, "/v1/feed", watcher, SUBSCRIBERS)
+        results["feed_subscribers"] = connected
+        print(f"feed subscribers during the mlob runs: {json.dumps(connected)}", flush=True)
         incidents = seed(url, token)
         ids_file = Path("/tmp/mlob-bench-incidents.json")
         ids_file.write_text(json.dumps(incidents))
@@ -282,6 +308,8 @@ def main() -> None:
             conn.execute("VACUUM ANALYZE")
         at_600("mlob_at_600_after_load_checkpointed")
     finally:
+        if "subscribers" in locals():
+            subscribers.quit()
         stop(server)
 
     lib1 = next(
