@@ -43,6 +43,18 @@ def sh(*args: str) -> str:
     return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
 
 
+def issue_token(env: dict[str, str], org: str, role: str) -> str:
+    issued = subprocess.run(
+        [PY, "-m", "mlob.cli", "tokens", "issue", "--org", org, "--role", role],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        check=True,
+    )
+    return issued.stdout.strip().splitlines()[-1]
+
+
 def fresh_schema(name: str) -> None:
     with psycopg.connect(DSN, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
@@ -222,27 +234,8 @@ def main() -> None:
 
     fresh_schema("bench_mlob")
     env = {"MLOB_DATABASE_URL": f"postgresql://{USER}@{HOST}:{PORT}/{DB}?schema=bench_mlob"}
-    issued = subprocess.run(
-        [PY, "-m", "mlob.cli", "tokens", "issue", "--org", "VR08", "--role", "operator"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        check=True,
-    )
-    token = issued.stdout.strip().splitlines()[-1]
-    watcher = (
-        subprocess.run(
-            [PY, "-m", "mlob.cli", "tokens", "issue", "--org", "LOCC", "--role", "coordinator"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, **env},
-            cwd=ROOT,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    token = issue_token(env, "VR08", "operator")
+    watcher = issue_token(env, "LOCC", "coordinator")
     server = start(
         [
             PY,
