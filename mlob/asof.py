@@ -9,9 +9,12 @@ about 09:30 shows on the occurred axis only). On both axes a stream's events cou
 an event is applied when its time is at or before the moment and every earlier event of its
 stream was applied.
 
-A *picture checkpoint* holds, at a position, every projection's rows and every aggregate's
-state (JSON, mlob/store/statecodec.py), and for its interval (the events after the previous
-checkpoint) the lowest and highest recorded and occurred times. For a moment M on an axis:
+A *picture checkpoint* holds, at a position, every projection's rows, where every aggregate's
+latest state is kept (JSON, mlob/store/statecodec.py; each state is stored once, in the
+checkpoint whose interval changed it), and for its interval (the events after the previous
+checkpoint) the lowest and highest recorded and occurred times. Because later checkpoints
+point into earlier ones, checkpoints are never thinned out one by one; a new code version
+replaces them all. For a moment M on an axis:
 
 - the base is the last checkpoint all of whose events fall at or before M (the highest time up
   to it is at or before M, times taken cumulatively);
