@@ -32,7 +32,9 @@ PY = sys.executable
 HOST, PORT, USER, DB = "127.0.0.1", "5432", "postgres", "test"
 DSN = f"host={HOST} port={PORT} user={USER} dbname={DB}"
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+#: Server processes: one, as the README recommends (two conflict on shared streams: 409s, and
+#: one of them stalls for 20-35 s after a burst — docs/performance.md).
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 #: Live-feed subscribers (a coordinator each, channel ``national``) connected to mlob while it
 #: is measured, so the feed's work is in the figures (issue 5: "with projections and feeds").
