@@ -48,7 +48,7 @@ import orjson
 from domain.base import MlobAggregate
 from mlob.application import MlobApplication
 from mlob.readstore import ReadStore
-from mlob.store.chain import utc_text
+from mlob.store.chain import sortable_text
 from mlob.store.statecodec import decode_state, encode_state
 from projections.specs import PROJECTIONS, Projection
 
@@ -60,7 +60,7 @@ EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
 #: The checkpoint layout; part of the code version (change it with the layout).
-FORMAT = "4"
+FORMAT = "5"
 
 _FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
 _FOLLOWED_SET = frozenset(_FOLLOWED)
@@ -69,15 +69,18 @@ _BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJ
 _BY_NAME = {p.name: p for p in PROJECTIONS}
 
 
-def _code_version() -> str:
-    """A hash of everything that shapes stored states and rows: the domain package, the
-    projection code and the state codec."""
-    root = Path(__file__).resolve().parent.parent
+def _code_version(root: Path | None = None) -> str:
+    """A hash of everything that shapes stored states and rows: the domain package with its
+    reference data (a request's regions come from it), the projection code and the state
+    codec with the transcoder it hands leaf values to."""
+    root = root or Path(__file__).resolve().parent.parent
     files = [
         *sorted((root / "domain").glob("*.py")),
+        *sorted((root / "domain" / "data").glob("*.json")),
         root / "projections" / "specs.py",
         root / "projections" / "views.py",
         root / "mlob" / "store" / "statecodec.py",
+        root / "mlob" / "store" / "transcoder.py",
     ]
     digest = hashlib.sha256(FORMAT.encode())
     for path in files:
@@ -239,7 +242,7 @@ def rows_as_of(
     """Every projection's rows as of ``moment`` on ``axis``, and the last position used;
     ``checkpoints_too=False`` replays the whole history (for an auditor who trusts only it)."""
     column = f"{axis}_at"
-    text = utc_text(moment)
+    text = sortable_text(moment)
     checkpoints = store.picture_checkpoints(CODE_VERSION) if checkpoints_too else []
     base: dict[str, Any] | None = None
     later = checkpoints
@@ -308,13 +311,13 @@ def _meta(
 ) -> dict[str, Any]:
     """A checkpoint's row: its interval's lowest times, the highest times up to it."""
     if not bounds:  # no event in the interval (a gap): it adds no times
-        empty = utc_text(datetime.max.replace(tzinfo=UTC))
+        empty = sortable_text(datetime.max.replace(tzinfo=UTC))
         bounds_text = {"recorded_min": empty, "occurred_min": empty}
         highest = {k: previous[k] if previous else "" for k in ("recorded_max", "occurred_max")}
     else:
-        bounds_text = {k: utc_text(v) for k, v in bounds.items() if k.endswith("_min")}
+        bounds_text = {k: sortable_text(v) for k, v in bounds.items() if k.endswith("_min")}
         highest = {
-            k: max(utc_text(bounds[k]), previous[k] if previous else "")
+            k: max(sortable_text(bounds[k]), previous[k] if previous else "")
             for k in ("recorded_max", "occurred_max")
         }
     return {
@@ -322,6 +325,6 @@ def _meta(
         "version": CODE_VERSION,
         **bounds_text,
         **highest,
-        "at": utc_text(datetime.now(UTC)),
+        "at": sortable_text(datetime.now(UTC)),
         "size": 0,  # set when saved
     }

@@ -31,6 +31,13 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def sortable_text(moment: datetime) -> str:
+    """``utc_text`` with the year always four digits (strftime writes year 999 as ``999``,
+    which sorts after ``2026``): the text that time comparisons use."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
+
+
 def canonical_bytes(row: Mapping[str, Any], state: bytes) -> bytes:
     doc = {
         "position": row["position"],

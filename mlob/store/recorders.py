@@ -21,7 +21,7 @@ from eventsourcing.postgres import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier, Literal
 
-from mlob.store.chain import GENESIS, link, utc_text
+from mlob.store.chain import GENESIS, link, sortable_text, utc_text
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 
 REJECTION_COLUMNS = (
@@ -260,7 +260,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             "SELECT position, stream_id, version FROM mlob_event_index WHERE position > ? "
             f"AND position <= ? AND {_time_column(column)} <= ? ORDER BY position"
         )
-        found = self._query(statement, (after, until, utc_text(moment)))
+        found = self._query(statement, (after, until, sortable_text(moment)))
         return [(int(r[0]), UUID(r[1]), int(r[2])) for r in found]
 
     def notifications_at(self, positions: Sequence[int]) -> list[Notification]:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
-from eventsourcing.utils import resolve_topic
-
 from domain.base import MlobAggregate
-from mlob.store.transcoder import _DATA, _TAG, _decode, _encode, _topic
+from mlob.store.transcoder import _DATA, _TAG, _decode, _encode, _topic, stored_type
 
 A = TypeVar("A", bound=MlobAggregate)
 
@@ -57,7 +55,7 @@ def _dec(obj: Any) -> Any:
             return frozenset(_dec(v) for v in data)
         if kind == "object":
             topic, fields = data
-            return resolve_topic(topic)(**{k: _dec(v) for k, v in fields.items()})
+            return stored_type(topic, "object")(**{k: _dec(v) for k, v in fields.items()})
         return _decode(obj)
     return {k: _dec(v) for k, v in obj.items()}
 

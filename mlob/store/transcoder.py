@@ -16,7 +16,9 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Transcoder
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic
+
+from domain.stored import STORED_TYPES
 
 _TAG = "_type_"
 _DATA = "_data_"
@@ -55,6 +57,18 @@ def _encode(obj: Any) -> Any:
     raise TypeError(msg)
 
 
+def stored_type(topic: Any, kind: str) -> type:
+    """The stored value type ``topic`` names (an enum or a dataclass, by ``kind``): only the
+    registered ones (domain.stored), so stored data can never name a callable to be run."""
+    cls = STORED_TYPES.get(topic) if isinstance(topic, str) else None
+    if cls is None or not (
+        issubclass(cls, Enum) if kind == "enum" else dataclasses.is_dataclass(cls)
+    ):
+        msg = f"not a stored {kind} type: {topic!r}"
+        raise ValueError(msg)
+    return cls
+
+
 def _decode(obj: Any) -> Any:
     if isinstance(obj, list):
         return [_decode(v) for v in obj]
@@ -74,10 +88,10 @@ def _decode(obj: Any) -> Any:
             return Decimal(data)
         if kind == "enum":
             topic, value = data
-            return resolve_topic(topic)(value)
+            return stored_type(topic, "enum")(value)
         if kind == "object":
             topic, fields = data
-            return resolve_topic(topic)(**{k: _decode(v) for k, v in fields.items()})
+            return stored_type(topic, "object")(**{k: _decode(v) for k, v in fields.items()})
     return {k: _decode(v) for k, v in obj.items()}
 
 

@@ -220,3 +220,84 @@ def test_a_correction_right_after_a_checkpoint_restores_the_step_before(views: V
     rows = by_id(rows_as_of(app, store, moment, "recorded")[0])
     assert rows == full_replay(app, moment, "recorded")
     assert rows["incidents"][str(demo.FLOOD)]["latest_report"] == before
+
+
+def test_a_tampered_checkpoint_state_runs_no_code(monkeypatch: Any) -> None:
+    """A state read back from the database names its value types by topic: only the stored
+    value types may be built from it, never any callable the topic happens to name."""
+    import os
+
+    import pytest
+
+    from domain.incident import Incident
+
+    called: list[Any] = []
+    monkeypatch.setattr(os, "system", lambda *a, **k: called.append((a, k)))
+    for value in (
+        {"_type_": "enum", "_data_": ["os:system", "true"]},
+        {"_type_": "object", "_data_": ["os:system", {"command": "true"}]},
+        {"_type_": "map", "_data_": [[{"_type_": "enum", "_data_": ["os:system", "x"]}, 1]]},
+    ):
+        with pytest.raises(ValueError):
+            decode_state(Incident, {"grip": value})
+    assert not called
+
+
+def test_a_moment_before_the_year_1000_sees_nothing(views: Views) -> None:
+    """Times compare as text: a year of fewer than four digits must still sort first."""
+    from datetime import UTC
+
+    app, store = views.service.app, views.projections.store
+    PictureCheckpoints(app, store, every=7).advance()
+    for axis in ("recorded", "occurred"):
+        moment = datetime(999, 1, 1, tzinfo=UTC)
+        rows = by_id(rows_as_of(app, store, moment, cast(Axis, axis))[0])
+        assert rows == full_replay(app, moment, cast(Axis, axis))
+        assert not any(rows.values())
+
+
+def test_an_event_that_occurred_before_the_year_1000_keeps_its_interval(
+    views: Views, store_config: Any
+) -> None:
+    """An interval's lowest time of year 999 is below every later moment (PostgreSQL; the
+    SQLite index cannot hold such a time at all)."""
+    import pytest
+
+    from api.posting import Item, Principal, post
+    from mlob import demo
+
+    if store_config.kind == "sqlite":
+        pytest.skip("the SQLite index text of a year below 1000 does not parse back")
+    from datetime import UTC
+
+    service, store = views.service, views.projections.store
+    item = Item(
+        type="incident.situation_reported",
+        subject=demo.FLOOD,
+        message_id="typo-year",
+        occurred_at=datetime(999, 5, 1, tzinfo=UTC),
+        data={"summary": "dikes hold"},
+    )
+    post(service, Principal(org="VR08", role="operator"), [item])
+    app = service.app
+    PictureCheckpoints(app, store, every=1).advance()  # the event in an interval of its own
+    moment = max(moments(app)["occurred"])
+    rows = by_id(rows_as_of(app, store, moment, "occurred")[0])
+    assert rows == full_replay(app, moment, "occurred")
+    assert rows["incidents"][str(demo.FLOOD)]["latest_report"] == "dikes hold"
+
+
+def test_the_code_version_covers_the_reference_data(tmp_path: Any) -> None:
+    """Rows depend on the reference data (a request's regions): a change to it must make the
+    checkpoints' stored rows unusable, like a change to the code."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(asof.__file__).resolve().parent.parent
+    for part in ("domain", "projections", "mlob/store"):
+        shutil.copytree(root / part, tmp_path / part)
+    before = asof._code_version(tmp_path)
+    assert before == asof.CODE_VERSION
+    reference = tmp_path / "domain" / "data" / "reference.json"
+    reference.write_text(reference.read_text() + "\n")
+    assert asof._code_version(tmp_path) != before
