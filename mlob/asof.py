@@ -199,6 +199,12 @@ class Replay:
             self._apply_all(page)
 
     def _apply_all(self, page: Sequence[Any]) -> None:
+        try:
+            self._apply_page(page)
+        except _UNREADABLE as exc:
+            raise CheckpointUnusable(repr(exc)) from exc
+
+    def _apply_page(self, page: Sequence[Any]) -> None:
         needed = {str(n.originator_id) for n in page if n.originator_id not in self.touched}
         states = self.base.states(self.store, needed)
         for notification in page:
@@ -232,6 +238,15 @@ class Replay:
         return {name: list(by_id.values()) for name, by_id in rows.items()}
 
 
+class CheckpointUnusable(Exception):
+    """A picture checkpoint could not be read: gone meanwhile (another code version replaced
+    it) or damaged. The picture is then replayed from the history instead."""
+
+
+#: What reading a checkpoint can raise when it was replaced meanwhile or its data is damaged.
+_UNREADABLE = (KeyError, ValueError, TypeError, IndexError, zlib.error, orjson.JSONDecodeError)
+
+
 def rows_as_of(
     app: MlobApplication,
     store: ReadStore,
@@ -240,7 +255,23 @@ def rows_as_of(
     checkpoints_too: bool = True,
 ) -> tuple[dict[str, list[dict[str, Any]]], int]:
     """Every projection's rows as of ``moment`` on ``axis``, and the last position used;
-    ``checkpoints_too=False`` replays the whole history (for an auditor who trusts only it)."""
+    ``checkpoints_too=False`` replays the whole history (for an auditor who trusts only it, and
+    when a checkpoint cannot be read)."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before every event
+        moment = datetime.min.replace(tzinfo=UTC)
+    if checkpoints_too:
+        try:
+            return _rows_as_of(app, store, moment, axis, True)
+        except CheckpointUnusable as exc:
+            log.warning("picture checkpoint unusable (%s): replaying the whole history", exc)
+    return _rows_as_of(app, store, moment, axis, False)
+
+
+def _rows_as_of(
+    app: MlobApplication, store: ReadStore, moment: datetime, axis: Axis, checkpoints_too: bool
+) -> tuple[dict[str, list[dict[str, Any]]], int]:
     column = f"{axis}_at"
     text = sortable_text(moment)
     checkpoints = store.picture_checkpoints(CODE_VERSION) if checkpoints_too else []
@@ -253,7 +284,10 @@ def rows_as_of(
         base = checkpoint
     else:
         later = []
-    picture = Picture.load(store, base["position"]) if base is not None else Picture(0)
+    try:
+        picture = Picture.load(store, base["position"]) if base is not None else Picture(0)
+    except _UNREADABLE as exc:
+        raise CheckpointUnusable(f"at {base and base['position']}: {exc!r}") from exc
     # Intervals that may hold events at or before the moment, then the events since the last.
     spans: list[tuple[int, int]] = []
     previous = picture.position

@@ -301,3 +301,36 @@ def test_the_code_version_covers_the_reference_data(tmp_path: Any) -> None:
     reference = tmp_path / "domain" / "data" / "reference.json"
     reference.write_text(reference.read_text() + "\n")
     assert asof._code_version(tmp_path) != before
+
+
+def test_a_damaged_or_vanished_checkpoint_falls_back_to_a_full_replay(
+    views: Views, monkeypatch: Any, caplog: Any
+) -> None:
+    """A checkpoint replaced by another code version while being read, or damaged in the
+    database, costs time, never a wrong picture or a 500."""
+    app, store = views.service.app, views.projections.store
+    PictureCheckpoints(app, store, every=7).advance()
+    moment = max(moments(app)["recorded"])
+    expected = full_replay(app, moment, "recorded")
+
+    def vanished(position: int) -> Any:
+        raise KeyError(position)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "picture_checkpoint_base", vanished)
+        assert by_id(rows_as_of(app, store, moment, "recorded")[0]) == expected
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "picture_states", lambda slices: [b"not zlib"] * len(slices))
+        assert by_id(rows_as_of(app, store, moment, "occurred")[0]) == full_replay(
+            app, moment, "occurred"
+        )
+    assert sum("unusable" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_a_moment_too_early_to_convert_sees_nothing(views: Views) -> None:
+    from datetime import timezone
+
+    app, store = views.service.app, views.projections.store
+    moment = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    rows, _ = rows_as_of(app, store, moment, "occurred")
+    assert not any(rows.values())
