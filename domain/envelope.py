@@ -7,7 +7,7 @@ body the step is taken for, signed *door of namens* (by or on behalf of).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from uuid import UUID
 
@@ -16,6 +16,9 @@ from domain.stored import stored_as
 
 #: How far ahead of the server clock an ``occurred_at`` may be (client clock skew).
 OCCURRED_AT_SKEW = timedelta(seconds=30)
+#: The earliest ``occurred_at`` taken: anything before is a typing error (year 202 for 2026),
+#: and times below year 1000 do not even sort as text in the index.
+EARLIEST_OCCURRED = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 @stored_as("mlob:Classification")
@@ -93,6 +96,12 @@ class Envelope:
             raise DomainError(
                 "occurred_at_naive",
                 "occurred_at must carry a time zone",
+                "mlob envelope",
+            )
+        if self.occurred_at < EARLIEST_OCCURRED:
+            raise DomainError(
+                "occurred_at_too_early",
+                f"occurred_at {self.occurred_at.isoformat()} lies before 1900",
                 "mlob envelope",
             )
         if self.occurred_at > now + OCCURRED_AT_SKEW:
