@@ -60,13 +60,20 @@ def _encode(obj: Any) -> Any:
 def stored_type(topic: Any, kind: str) -> type:
     """The stored value type ``topic`` names (an enum or a dataclass, by ``kind``): only the
     registered ones (domain.stored), so stored data can never name a callable to be run."""
-    cls = STORED_TYPES.get(topic) if isinstance(topic, str) else None
-    if cls is None or not (
-        issubclass(cls, Enum) if kind == "enum" else dataclasses.is_dataclass(cls)
-    ):
-        msg = f"not a stored {kind} type: {topic!r}"
-        raise ValueError(msg)
+    cls = _checked.get((topic, kind)) if isinstance(topic, str) else None
+    if cls is None:
+        cls = STORED_TYPES.get(topic) if isinstance(topic, str) else None
+        if cls is None or not (
+            issubclass(cls, Enum) if kind == "enum" else dataclasses.is_dataclass(cls)
+        ):
+            msg = f"not a stored {kind} type: {topic!r}"
+            raise ValueError(msg)
+        _checked[(topic, kind)] = cls  # decoding is hot: check each type once
     return cls
+
+
+#: (topic, kind) -> the type, once checked.
+_checked: dict[tuple[str, str], type] = {}
 
 
 def _decode(obj: Any) -> Any:
