@@ -42,6 +42,7 @@ from domain.envelope import Classification  # noqa: E402
 from domain.request import AssistanceRequest  # noqa: E402
 from mlob.application import MlobApplication  # noqa: E402
 from mlob.asof import CODE_VERSION, PictureCheckpoints  # noqa: E402
+from mlob.bootstrap import tune_runtime  # noqa: E402
 from mlob.config import StoreConfig  # noqa: E402
 from mlob.projector import Projections  # noqa: E402
 from mlob.readstore import open_read_store  # noqa: E402
@@ -115,6 +116,7 @@ def main() -> None:
         results["load"] = load(config)
     else:
         bp.out(f"reusing schema {SCHEMA} (BENCH_AUDIT_FRESH=1 reloads)")
+    tune_runtime()  # the process settings of mlob serve and mlob worker
     app = MlobApplication(config)
     store = open_read_store(config, [p.name for p in PROJECTIONS])
     service = Service(app)

@@ -33,10 +33,12 @@ written afresh, because the stored states and rows are those of the old code.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -261,12 +263,27 @@ def rows_as_of(
         moment.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before every event
         moment = datetime.min.replace(tzinfo=UTC)
-    if checkpoints_too:
-        try:
-            return _rows_as_of(app, store, moment, axis, True)
-        except CheckpointUnusable as exc:
-            log.warning("picture checkpoint unusable (%s): replaying the whole history", exc)
-    return _rows_as_of(app, store, moment, axis, False)
+    with _collector_paused():
+        if checkpoints_too:
+            try:
+                return _rows_as_of(app, store, moment, axis, True)
+            except CheckpointUnusable as exc:
+                log.warning("picture checkpoint unusable (%s): replaying the whole history", exc)
+        return _rows_as_of(app, store, moment, axis, False)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a picture is built: it allocates a million objects
+    that all live until it is done, and every full collection walks them again (measured: a
+    quarter of the time at 1M events). Reference counting still frees as usual."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _rows_as_of(
@@ -320,6 +337,10 @@ class PictureCheckpoints:
 
     def advance(self, limit: int | None = None) -> list[int]:
         """Write the checkpoints that are due (at most ``limit``); their positions."""
+        with _collector_paused():
+            return self._advance(limit)
+
+    def _advance(self, limit: int | None) -> list[int]:
         checkpoints = self.store.picture_checkpoints(CODE_VERSION)
         previous = checkpoints[-1] if checkpoints else None
         picture = (

@@ -19,6 +19,7 @@ from eventsourcing.postgres import (
     PostgresDatastore,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from mlob.store.chain import GENESIS, link, sortable_text, utc_text
@@ -645,23 +646,23 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             "SELECT position, stream_id, version FROM {} WHERE position > %s AND position <= %s "
             "AND {} <= %s ORDER BY position"
         ).format(self.index_table, Identifier(_time_column(column)))
-        found = self._query(statement, (after, until, moment))
-        return [(r["position"], r["stream_id"], r["version"]) for r in found]
+        return self._tuples(statement, (after, until, moment))
 
     def notifications_at(self, positions: Sequence[int]) -> list[Notification]:
         statement = SQL(
-            "SELECT * FROM {} WHERE notification_id = ANY(%s) ORDER BY notification_id"
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "WHERE notification_id = ANY(%s) ORDER BY notification_id"
         ).format(self.events_table)
         return [
-            Notification(
-                id=row["notification_id"],
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
-            )
-            for row in self._query(statement, (list(positions),))
+            Notification(id=n, originator_id=s, originator_version=v, topic=t, state=bytes(state))
+            for n, s, v, t, state in self._tuples(statement, (list(positions),))
         ]
+
+    def _tuples(self, statement: Any, params: Sequence[Any]) -> list[Any]:
+        """Rows as tuples: for long results, a dict per row costs more than the query."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(statement, params)
+            return list(curs.fetchall())
 
     def time_bounds(self, after: int, until: int) -> dict[str, datetime]:
         row = self._query(
