@@ -118,8 +118,10 @@ class Picture:
             position, orjson.loads(zlib.decompress(rows)), orjson.loads(zlib.decompress(places))
         )
 
-    def save(self, store: ReadStore, meta: dict[str, Any]) -> None:
-        """Store as the checkpoint at ``self.position``: the fresh states move into it."""
+    def save(self, store: ReadStore, meta: dict[str, Any]) -> bool:
+        """Store as the checkpoint at ``self.position``: the fresh states move into it. False
+        when another writer stored one there first (then this picture's places are not what
+        is stored: it must not be carried on)."""
         offset, states = 0, []
         for subject, (name, state, version) in self.fresh.items():
             self.places[subject] = [name, self.position, offset, len(state), version]
@@ -129,7 +131,7 @@ class Picture:
         rows = zlib.compress(orjson.dumps(self.rows), 1)
         places = zlib.compress(orjson.dumps(self.places), 1)
         meta["size"] = len(rows) + len(places) + offset
-        store.add_picture_checkpoint(meta, rows, places, b"".join(states))
+        return store.add_picture_checkpoint(meta, rows, places, b"".join(states))
 
     def states(self, store: ReadStore, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         """The stored or fresh states of these aggregates (those that have one)."""
@@ -354,7 +356,9 @@ class PictureCheckpoints:
             replay.apply_range(after, until)
             picture = replay.result(until)
             meta = _meta(until, self.app.index.time_bounds(after, until), previous)
-            picture.save(self.store, meta)
+            if not picture.save(self.store, meta):
+                log.info("picture checkpoint at %d written elsewhere meanwhile", until)
+                break
             previous = meta
             written.append(until)
             log.info("picture checkpoint at position %d", until)

@@ -79,7 +79,7 @@ class ReadStore(Protocol):
 
     def add_picture_checkpoint(
         self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
-    ) -> None: ...
+    ) -> bool: ...
 
     def close(self) -> None: ...
 
@@ -327,15 +327,17 @@ class SQLiteReadStore:
 
     def add_picture_checkpoint(
         self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
-    ) -> None:
+    ) -> bool:
+        """Add it; False when one at that position exists already (another writer won)."""
         with self._tx() as c:
             # Checkpoints of another code version can never serve again.
             c.execute("DELETE FROM mlob_as_of_checkpoints WHERE version <> ?", (meta["version"],))
-            c.execute(
+            inserted = c.execute(
                 f"INSERT INTO mlob_as_of_checkpoints ({', '.join(PICTURE_META)}, rows_data, "
                 "places, states) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (*(meta[k] for k in PICTURE_META), rows, places, states),
             )
+            return inserted.rowcount == 1
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -565,18 +567,20 @@ class PostgresReadStore:
 
     def add_picture_checkpoint(
         self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
-    ) -> None:
+    ) -> bool:
+        """Add it; False when one at that position exists already (another writer won)."""
         with self.pool.connection() as conn, conn.transaction():
             # Checkpoints of another code version can never serve again.
             conn.execute(
                 "DELETE FROM mlob_as_of_checkpoints WHERE version <> %s", (meta["version"],)
             )
-            conn.execute(
+            inserted = conn.execute(
                 f"INSERT INTO mlob_as_of_checkpoints ({', '.join(PICTURE_META)}, rows_data, "
                 "places, states) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT DO NOTHING",
                 (*(meta[k] for k in PICTURE_META), rows, places, states),
             )
+            return inserted.rowcount == 1
 
     def close(self) -> None:
         self.pool.close()

@@ -328,3 +328,23 @@ def test_a_moment_too_early_to_convert_sees_nothing(views: Views) -> None:
     moment = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
     rows, _ = rows_as_of(app, store, moment, "occurred")
     assert not any(rows.values())
+
+
+def test_a_checkpointer_that_lost_a_race_stops_and_continues_from_the_winner(
+    views: Views, monkeypatch: Any
+) -> None:
+    """Two writers at once (a lease handed over mid-write): the loser's picture points at
+    states its own row held, so it must not build on it."""
+    app, store = views.service.app, views.projections.store
+    assert PictureCheckpoints(app, store, every=7).advance(limit=1) == [7]
+    late = PictureCheckpoints(app, store, every=7)
+    real = store.picture_checkpoints
+    with monkeypatch.context() as patch:  # it looked before the other one wrote
+        patch.setattr(store, "picture_checkpoints", lambda version: [])
+        assert late.advance() == []
+    assert late.advance()[0] == 14
+    assert [c["position"] for c in real(asof.CODE_VERSION)][:2] == [7, 14]
+    moment = max(moments(app)["recorded"])
+    assert by_id(rows_as_of(app, store, moment, "recorded")[0]) == full_replay(
+        app, moment, "recorded"
+    )
