@@ -4,14 +4,10 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import uuid4
 
 import httpx
@@ -20,83 +16,15 @@ import pytest
 
 from mlob.application import MlobApplication
 from tests.conftest import IN_CI, POSTGRES_URL, _dsn, postgres_config
+from tests.servers import Server, issue_token
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, schema: str) -> None:
-        base = POSTGRES_URL.split("?")[0]
-        self.env = {**os.environ, "MLOB_DATABASE_URL": f"{base}?schema={schema}"}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def token(self) -> str:
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mlob.cli",
-                "tokens",
-                "issue",
-                "--org",
-                "VR08",
-                "--role",
-                "operator",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return out.stdout.strip().splitlines()[-1]
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mlob.cli",
-                "serve",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
+def server_for(schema: str) -> tuple[Server, str]:
+    """A server on this schema (not started) and a VR08 operator token for it."""
+    server = Server(f"{POSTGRES_URL.split('?')[0]}?schema={schema}")
+    return server, issue_token(server.env["MLOB_DATABASE_URL"], "VR08", "operator")
 
 
 def burst(
@@ -145,8 +73,7 @@ def recorded(schema: str, message_ids: list[str]) -> set[str]:
 
 
 def test_sigkill_during_a_burst_loses_nothing_acknowledged(pg_schema: str) -> None:
-    server = Server(pg_schema)
-    token = server.token()
+    server, token = server_for(pg_schema)
     server.start()
     stop, acked, statuses = threading.Event(), [], {}
     workers = burst(server, token, stop, acked, statuses)
@@ -190,8 +117,7 @@ def pg_up() -> bool:
 def test_postgres_stopped_immediately_during_a_burst(pg_schema: str) -> None:
     if not os.path.isdir("/etc/postgresql") or os.geteuid() != 0:
         pytest.fail("this test needs a local Debian PostgreSQL cluster and root")
-    server = Server(pg_schema)
-    token = server.token()
+    server, token = server_for(pg_schema)
     server.start()
     stop, acked, statuses = threading.Event(), [], {}
     workers = burst(server, token, stop, acked, statuses)

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.conftest import POSTGRES_URL, _dsn
-from tests.feed.servers import RawClient, Server, issue_token
+from tests.servers import RawClient, Server, issue_token
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -14,7 +14,7 @@ import pytest
 
 from tests.api.conftest import api  # noqa: F401  (the API client fixture)
 from tests.conftest import IN_CI, POSTGRES_URL, _dsn, require_postgres
-from tests.feed.servers import Server
+from tests.servers import Server
 
 #: Debian's Chromium; Playwright drives it (no browser is ever downloaded).
 CHROMIUM = Path("/usr/bin/chromium")
