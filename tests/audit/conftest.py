@@ -1,5 +1,8 @@
 """The demo with its projections caught up (the `views` fixture) for the audit tests."""
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -7,7 +10,22 @@ import pytest
 from mlob import asof
 from tests.projections.conftest import views
 
-__all__ = ["views"]
+__all__ = ["audit_cli", "views"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def audit_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``mlob audit ARGS`` in a subprocess with this environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "mlob.cli", "audit", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(autouse=True)

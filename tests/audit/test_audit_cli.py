@@ -6,7 +6,6 @@ import csv
 import io
 import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from mlob import demo
 from mlob.application import MlobApplication
 from mlob.config import StoreConfig
 from mlob.service import Service
+from tests.audit.conftest import audit_cli
 from tests.projections.conftest import NOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,16 +30,7 @@ def test_audit_commands(tmp_path: Path) -> None:
     env = {**os.environ, "MLOB_DATABASE_URL": f"sqlite:///{path}"}
 
     def audit(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "mlob.cli", "audit", *args],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        return done
+        return audit_cli(env, *args)
 
     line = audit("timeline", str(demo.BLANKETS))
     assert line.returncode == 0, line.stderr

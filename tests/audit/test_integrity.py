@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from mlob.readstore import ReadStore, open_read_store
 from mlob.service import Service
 from mlob.store.chain import GENESIS, link
 from projections.specs import PROJECTIONS
+from tests.audit.conftest import audit_cli
 from tests.conftest import pg_connect
 from tests.projections.conftest import NOW
 
@@ -169,15 +169,7 @@ def test_mlob_audit_verify_on_the_command_line(tmp_path: Path) -> None:
     env = {**os.environ, "MLOB_DATABASE_URL": f"sqlite:///{path}", "MLOB_AUDIT_KEY": KEY.decode()}
 
     def mlob(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "mlob.cli", "audit", *args],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return audit_cli(env, *args)
 
     signed = mlob("checkpoint")
     assert signed.returncode == 0 and '"signature"' in signed.stdout, signed.stderr
