@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -28,9 +24,24 @@ from uuid import uuid4
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script, bench/ (and so bench.py) would come first
+
+from bench.common import (  # noqa: E402
+    DB,
+    DSN,
+    HOST,
+    PORT,
+    USER,
+    circumstances,
+    fresh_schema,
+    seed,
+    sh,
+    stop,
+    wait_for,
+)
+
 PY = sys.executable
-HOST, PORT, USER, DB = "127.0.0.1", "5432", "postgres", "test"
-DSN = f"host={HOST} port={PORT} user={USER} dbname={DB}"
+
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
 #: Server processes: one, as the README recommends (two conflict on shared streams: 409s, and
 #: one of them stalls for 20-35 s after a burst — docs/performance.md).
@@ -39,10 +50,6 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 #: Live-feed subscribers (a coordinator each, channel ``national``) connected to mlob while it
 #: is measured, so the feed's work is in the figures (issue 5: "with projections and feeds").
 SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", "100"))
-
-
-def sh(*args: str) -> str:
-    return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
 
 
 def issue_token(env: dict[str, str], org: str, role: str) -> str:
@@ -57,54 +64,12 @@ def issue_token(env: dict[str, str], org: str, role: str) -> str:
     return issued.stdout.strip().splitlines()[-1]
 
 
-def fresh_schema(name: str) -> None:
-    with psycopg.connect(DSN, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        conn.execute(f'CREATE SCHEMA "{name}"')
-
-
 def header() -> dict[str, object]:
-    with psycopg.connect(DSN) as conn:
-        settings = {
-            name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-            for name in (
-                "server_version",
-                "synchronous_commit",
-                "fsync",
-                "wal_sync_method",
-                "shared_buffers",
-            )
-        }
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
     return {
-        "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
-        "dirty": bool(sh("git", "-C", str(ROOT), "status", "--porcelain")),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} cores, {cpu}, "
-        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB",
-        "python": platform.python_version(),
-        "postgres": settings,
+        **circumstances(),
         "server": f"mlob serve --workers {WORKERS} (uvicorn, uvloop, httptools)",
         "wrk": f"-t2 -c{CONNECTIONS} -d{DURATION}s",
     }
-
-
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -116,14 +81,6 @@ def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def wrk(url: str, script: Path) -> dict[str, float]:
@@ -158,29 +115,6 @@ def lua(token: str, incidents: list[str], batch: int, run: int) -> Path:
     return path
 
 
-def seed(url: str, token: str, count: int = 500) -> list[str]:
-    ids = [str(uuid4()) for _ in range(count)]
-    occurred = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    for start_at in range(0, count, 100):
-        items = [
-            {
-                "type": "incident.opened",
-                "subject": i,
-                "message_id": f"seed-{i}",
-                "occurred_at": occurred,
-                "data": {"title": "seeded", "regions": ["VR08"], "grip": "2"},
-            }
-            for i in ids[start_at : start_at + 100]
-        ]
-        req = urllib.request.Request(
-            f"{url}/v1/events",
-            data=json.dumps({"items": items}).encode(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        urllib.request.urlopen(req, timeout=60).read()
-    return ids
-
-
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is missing (apt-get install wrk)")
@@ -195,7 +129,7 @@ def main() -> None:
             DSN + " options=-csearch_path=bench_baselines",
             "bench_baselines",
             HOST,
-            PORT,
+            str(PORT),
             USER,
             DB,
         ],
@@ -256,7 +190,6 @@ def main() -> None:
     try:
         wait_for("http://127.0.0.1:8790/health")
         url = "http://127.0.0.1:8790"
-        sys.path.insert(0, str(ROOT))
         from bench.feed import TMP, Subscribers
 
         TMP.mkdir(parents=True, exist_ok=True)
@@ -264,7 +197,7 @@ def main() -> None:
         connected = subscribers.connect(8790, "/v1/feed", watcher, SUBSCRIBERS)
         results["feed_subscribers"] = connected
         print(f"feed subscribers during the mlob runs: {json.dumps(connected)}", flush=True)
-        incidents = seed(url, token)
+        incidents = seed(url, token, 500)
         ids_file = Path("/tmp/mlob-bench-incidents.json")
         ids_file.write_text(json.dumps(incidents))
 

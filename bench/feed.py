@@ -56,14 +56,11 @@ import base64
 import contextlib
 import json
 import os
-import platform
-import random
 import resource
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 import zlib
 from array import array
 from collections import Counter
@@ -75,9 +72,22 @@ from uuid import uuid4
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script, bench/ would come first
+
+from bench.common import (  # noqa: E402
+    DB,
+    DSN,
+    HOST,
+    USER,
+    circumstances,
+    seed,
+    stop,
+    wait_for,
+)
+from bench.common import PORT as PGPORT  # noqa: E402
+from bench.loadgen import event_doc  # noqa: E402
+
 PY = sys.executable
-HOST, PGPORT, USER, DB = "127.0.0.1", "5432", "postgres", "test"
-DSN = f"host={HOST} port={PGPORT} user={USER} dbname={DB}"
 SCHEMA = os.environ.get("FEED_SCHEMA", "bench_feed")
 CLIENTS = int(os.environ.get("FEED_CLIENTS", "1000"))
 PROCS = int(os.environ.get("FEED_PROCS", "2"))
@@ -89,7 +99,6 @@ GC_PROBE = os.environ.get("FEED_GC_PROBE", "") not in ("", "0")
 MLOB_PORT, BASE_PORT = 8795, 8796
 WINDOW = 0.05  # api/feed.py WINDOW; the windowed baseline uses the same
 TMP = Path(os.environ.get("FEED_TMP", "/tmp/mlob-feed"))
-MIX_OPENED = 0.3
 
 
 def raise_fd_limit() -> int:
@@ -452,24 +461,6 @@ async def subscribers_main(ident: int) -> None:
 # =================================================================================================
 
 
-def event_doc(incidents: list[str], occurred: str) -> dict:
-    if random.random() < MIX_OPENED:
-        return {
-            "type": "incident.opened",
-            "subject": str(uuid4()),
-            "message_id": str(uuid4()),
-            "occurred_at": occurred,
-            "data": {"title": "bench incident", "regions": ["VR08"], "grip": "1"},
-        }
-    return {
-        "type": "incident.situation_reported",
-        "subject": random.choice(incidents),
-        "message_id": str(uuid4()),
-        "occurred_at": occurred,
-        "data": {"summary": "water level report"},
-    }
-
-
 async def poster_main(
     kind: str,
     port: int,
@@ -675,10 +666,6 @@ def pct(values: Any, p: float) -> float | None:
     return values[min(len(values) - 1, int(p * len(values)))]
 
 
-def sh(*args: str) -> str:
-    return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
-
-
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -715,50 +702,14 @@ def wait_quiet(limit: float = 20.0, busy_below: float = 0.25) -> float:
 
 
 def header() -> dict[str, object]:
-    import psycopg
-
-    with psycopg.connect(DSN) as conn:
-        settings = {
-            name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-            for name in ("server_version", "synchronous_commit", "fsync", "shared_buffers")
-        }
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-
     def version(name: str) -> str:
         from importlib.metadata import version as v
 
         return v(name)
 
     return {
-        "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
-        "dirty_api_mlob_projections_domain": bool(
-            sh(
-                "git",
-                "-C",
-                str(ROOT),
-                "status",
-                "--porcelain",
-                "--",
-                "api",
-                "mlob",
-                "projections",
-                "domain",
-            )
-        ),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} cores, {cpu}, "
-        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
-        f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
+        **circumstances(),
         "versions": {n: version(n) for n in ("uvicorn", "uvloop", "websockets", "fastapi")},
-        "postgres": settings,
         "settings": {
             "server": "mlob serve --workers 1 (uvicorn, uvloop, httptools, websockets-sansio)",
             "subscribers": CLIENTS,
@@ -856,50 +807,6 @@ def start(cmd: list[str], env: dict[str, str] | None = None, out: Any = None) ->
         start_new_session=True,
         text=True,
     )
-
-
-def stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def seed(url: str, token: str, count: int = 200) -> list[str]:
-    ids = [str(uuid4()) for _ in range(count)]
-    occurred = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    for start_at in range(0, count, 100):
-        items = [
-            {
-                "type": "incident.opened",
-                "subject": i,
-                "message_id": f"seed-{i}",
-                "occurred_at": occurred,
-                "data": {"title": "seeded", "regions": ["VR08"], "grip": "2"},
-            }
-            for i in ids[start_at : start_at + 100]
-        ]
-        req = urllib.request.Request(
-            f"{url}/v1/events",
-            data=json.dumps({"items": items}).encode(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        urllib.request.urlopen(req, timeout=60).read()
-    return ids
 
 
 def warm_up(subs: Subscribers, port: int, token: str, deflate: bool = False) -> None:
@@ -1249,7 +1156,7 @@ def main() -> None:
     server = mlob_server(env)
     try:
         warm_up(subs, MLOB_PORT, token)  # the hub runs before the incidents are opened
-        incidents = seed(f"http://{HOST}:{MLOB_PORT}", token)
+        incidents = seed(f"http://{HOST}:{MLOB_PORT}", token, 200)
         (TMP / "incidents.json").write_text(json.dumps(incidents))
         results["mlob_memory"] = memory(subs, server.pid, MLOB_PORT, token)
         print("mlob idle subscribers:", json.dumps(results["mlob_memory"]), flush=True)

@@ -12,28 +12,35 @@ import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
+#: The write benchmark's mix: this share opens an incident, the rest report on existing ones.
+MIX_OPENED = 0.3
 
-def body(incidents: list[str], occurred: str) -> bytes:
-    if random.random() < 0.3:
-        doc = {
+
+def event_doc(incidents: list[str], occurred: str, rng: Any = random) -> dict[str, Any]:
+    """One event of the mix (``rng``: a ``random.Random`` for a repeatable sequence)."""
+    if rng.random() < MIX_OPENED:
+        return {
             "type": "incident.opened",
             "subject": str(uuid4()),
             "message_id": str(uuid4()),
             "occurred_at": occurred,
             "data": {"title": "bench incident", "regions": ["VR08"], "grip": "1"},
         }
-    else:
-        doc = {
-            "type": "incident.situation_reported",
-            "subject": random.choice(incidents),
-            "message_id": str(uuid4()),
-            "occurred_at": occurred,
-            "data": {"summary": "water level report"},
-        }
-    return json.dumps(doc).encode()
+    return {
+        "type": "incident.situation_reported",
+        "subject": rng.choice(incidents),
+        "message_id": str(uuid4()),
+        "occurred_at": occurred,
+        "data": {"summary": "water level report"},
+    }
+
+
+def body(incidents: list[str], occurred: str, rng: Any = random) -> bytes:
+    return json.dumps(event_doc(incidents, occurred, rng)).encode()
 
 
 async def main(url: str, token: str, rate: float, seconds: float, incidents: list[str]) -> None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import platform
 import random
 import shlex
 import signal
@@ -44,7 +43,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,14 +50,23 @@ from typing import Any
 from uuid import UUID, uuid4
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    DB,
+    DSN,
+    HOST,
+    PORT,
+    USER,
+    circumstances,
+    fresh_schema,
+    wait_for,
+)
+from bench.loadgen import body as loadgen_body  # noqa: E402
+
 PY = sys.executable
-HOST, PORT, USER, DB = "127.0.0.1", 5432, "postgres", "test"
-DSN = f"host={HOST} port={PORT} user={USER} dbname={DB}"
 SCHEMA = os.environ.get("BENCH_SCHEMA", "bench_projections")
 EVENTS = int(os.environ.get("BENCH_EVENTS", "210000"))
 LAG_RATE = float(os.environ.get("BENCH_LAG_RATE", "500"))
@@ -83,10 +90,6 @@ TARGET_ALL, TARGET_ALONE, TARGET_P99_MS = 10_000, 20_000, 100.0
 
 def clock() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
-
-
-def sh(*args: str) -> str:
-    return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
 
 
 def out(*parts: object) -> None:
@@ -176,44 +179,7 @@ class Phase:
 
 
 def header() -> dict[str, Any]:
-    with psycopg.connect(DSN) as conn:
-        settings = {
-            name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-            for name in (
-                "server_version",
-                "synchronous_commit",
-                "fsync",
-                "full_page_writes",
-                "wal_sync_method",
-                "shared_buffers",
-            )
-        }
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
-        "dirty": subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True
-        ).stdout.splitlines(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} cores, {cpu}, "
-        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB",
-        "python": platform.python_version(),
-        "postgres": settings,
-        "schema": SCHEMA,
-    }
-
-
-def fresh_schema(name: str) -> None:
-    with psycopg.connect(DSN, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        conn.execute(f'CREATE SCHEMA "{name}"')
+    return {**circumstances(), "schema": SCHEMA}
 
 
 # --- 1. the history ---------------------------------------------------------------------------
@@ -541,23 +507,7 @@ def loadgen(
     parts = urlsplit(url)
 
     def body() -> bytes:
-        if rng.random() < 0.3:
-            doc = {
-                "type": "incident.opened",
-                "subject": str(uuid4()),
-                "message_id": str(uuid4()),
-                "occurred_at": occurred,
-                "data": {"title": "bench incident", "regions": ["VR08"], "grip": "1"},
-            }
-        else:
-            doc = {
-                "type": "incident.situation_reported",
-                "subject": rng.choice(incidents),
-                "message_id": str(uuid4()),
-                "occurred_at": occurred,
-                "data": {"summary": "water level report"},
-            }
-        return json.dumps(doc).encode()
+        return loadgen_body(incidents, occurred, rng)
 
     async def main() -> None:
         idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
@@ -683,17 +633,6 @@ def lag_figures(
         "p99_ms": round(percentile(lags, 0.99), 1),
         "max_ms": round(lags[-1], 1),
     }
-
-
-def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def live_lag(incidents: list[UUID]) -> dict[str, Any]:

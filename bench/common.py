@@ -1,0 +1,116 @@
+"""What the benchmarks share: the PostgreSQL they run on, the run's circumstances (commit,
+machine, settings), starting and stopping servers, and seeding incidents over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import subprocess
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST, PORT, USER, DB = "127.0.0.1", 5432, "postgres", "test"
+DSN = f"host={HOST} port={PORT} user={USER} dbname={DB}"
+#: The PostgreSQL settings every benchmark prints (durability first).
+SETTINGS = (
+    "server_version",
+    "synchronous_commit",
+    "fsync",
+    "full_page_writes",
+    "wal_sync_method",
+    "shared_buffers",
+)
+
+
+def sh(*args: str) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
+
+
+def fresh_schema(name: str) -> None:
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{name}"')
+
+
+def circumstances() -> dict[str, Any]:
+    """Commit (and uncommitted files), date, machine, Python and PostgreSQL settings."""
+    with psycopg.connect(DSN) as conn:
+        settings = {
+            name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
+            for name in SETTINGS
+        }
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+        "dirty": sh("git", "-C", str(ROOT), "status", "--porcelain").splitlines(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores, {cpu}, "
+        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
+        f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "postgres": settings,
+    }
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM to the process group, SIGKILL after 15 s."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def seed(url: str, token: str, count: int) -> list[str]:
+    """``count`` incidents opened over HTTP in batches of 100 (VR08, GRIP 2); their ids."""
+    ids = [str(uuid4()) for _ in range(count)]
+    occurred = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    for start_at in range(0, count, 100):
+        items = [
+            {
+                "type": "incident.opened",
+                "subject": i,
+                "message_id": f"seed-{i}",
+                "occurred_at": occurred,
+                "data": {"title": "seeded", "regions": ["VR08"], "grip": "2"},
+            }
+            for i in ids[start_at : start_at + 100]
+        ]
+        req = urllib.request.Request(
+            f"{url}/v1/events",
+            data=json.dumps({"items": items}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(req, timeout=60).read()
+    return ids
