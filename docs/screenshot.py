@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.feed.servers import Server  # noqa: E402
+from tests.servers import Server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 
