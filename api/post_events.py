@@ -1,0 +1,228 @@
+"""``POST /v1/events``: the write path, the hottest endpoint of all.
+
+During a national crisis most traffic is regions, police units and providers posting events,
+so this endpoint is answered by a bare ASGI handler in front of the framework (:func:`serve`,
+called by ``api.app.MlobAPI``): the framework's ten middleware layers, its router and dependency
+resolution cost more CPU per post than the endpoint itself (docs/performance.md, issue 5). The
+FastAPI route with the same path stays for the OpenAPI document and calls the same
+:meth:`PostEvents.answer`, so both give the same answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Annotated, Any
+
+import orjson
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from api.errors import ApiError
+from api.ports import MlobService, Principal, StoreUnavailable
+from api.posting import MAX_BATCH, Item, ItemRefused, plan
+from domain.errors import DomainError
+
+log = logging.getLogger("mlob.api")
+
+MAX_BODY_BYTES = 1024 * 1024
+PATH = "/v1/events"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class Batch(BaseModel):
+    """An atomic batch: every item is recorded, or none."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: Annotated[list[Item], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+POSTED = TypeAdapter(Item | Batch)
+
+
+async def caller_of(service: MlobService, authorization: str) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 without a valid token."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
+    # A recently seen token is answered from memory; only a miss reads the store (in a thread).
+    found = service.recent_principal(token)
+    if found is None:
+        found = await run_in_threadpool(service.authenticate, token)
+    if found is None:
+        raise ApiError(401, "invalid_token", "the token is unknown, expired or revoked")
+    return found
+
+
+class PostEvents:
+    """Record one event or an atomic batch for the caller; answer 201 or a refusal."""
+
+    def __init__(self, service: MlobService) -> None:
+        self.service = service
+
+    async def answer(
+        self, authorization: str, content_length: str | None, body: AsyncIterator[bytes]
+    ) -> tuple[int, bytes]:
+        """The status and JSON body of the answer (refusals are logged, never raised)."""
+        try:
+            caller = await caller_of(self.service, authorization)
+        except ApiError as error:
+            return error.status, orjson.dumps(error.body())
+        except StoreUnavailable as exc:
+            return 503, orjson.dumps(_unavailable(exc).body())
+        try:
+            return 201, await self._record(caller, content_length, body)
+        except Refusal as refusal:
+            await self._log(caller, refusal.error, refusal.item)
+            return refusal.error.status, orjson.dumps(refusal.error.body())
+        except StoreUnavailable as exc:
+            return 503, orjson.dumps(_unavailable(exc).body())
+
+    async def _record(
+        self, caller: Principal, content_length: str | None, chunks: AsyncIterator[bytes]
+    ) -> bytes:
+        too_large = ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
+        if content_length and content_length.isdigit() and int(content_length) > MAX_BODY_BYTES:
+            raise Refusal(too_large)
+        buffer = bytearray()
+        async for chunk in chunks:
+            buffer += chunk
+            if len(buffer) > MAX_BODY_BYTES:
+                raise Refusal(too_large)
+        if b"\\u0000" in buffer:  # PostgreSQL text cannot hold NUL; refuse it up front
+            raise Refusal(ApiError(422, "invalid_characters", "NUL characters are not accepted"))
+        try:
+            raw = orjson.loads(buffer)
+        except orjson.JSONDecodeError as exc:
+            raise Refusal(ApiError(400, "malformed_json", f"the body is not JSON: {exc}")) from None
+        try:
+            posted = POSTED.validate_python(raw)
+        except ValidationError as exc:
+            details = [
+                {"loc": list(e["loc"]), "msg": e["msg"]}
+                for e in exc.errors(include_url=False, include_context=False)
+            ][:50]
+            raise Refusal(
+                ApiError(
+                    422,
+                    "invalid_item",
+                    "the body is neither an item nor a batch of items",
+                    details=details,
+                )
+            ) from None
+        items = posted.items if isinstance(posted, Batch) else [posted]
+        try:
+            append = plan(caller, items)
+            # The writer thread answers through a future: no thread waits per request.
+            receipt = await asyncio.wrap_future(
+                self.service.record_later(append.messages, append.work, append.subjects)
+            )
+        except ItemRefused as exc:
+            raise Refusal(
+                ApiError(
+                    exc.status,
+                    exc.code,
+                    exc.reason,
+                    exc.source,
+                    index=exc.index,
+                    **({"details": exc.details} if exc.details else {}),
+                ),
+                items[exc.index] if exc.index < len(items) else None,
+            ) from None
+        except DomainError as exc:  # conflicts found by the store: reused id, concurrent write
+            error = ApiError(exc.status, exc.code, exc.reason, exc.source)
+            raise Refusal(error, items[0]) from None
+        return orjson.dumps(
+            {
+                "events": [
+                    {
+                        "position": e.position,
+                        "stream_id": str(e.stream_id),
+                        "version": e.version,
+                        "type": e.event_type,
+                        "message_id": e.message_id,
+                    }
+                    for e in receipt.events
+                ],
+                "replayed": receipt.replayed,
+            }
+        )
+
+    async def _log(self, caller: Principal, error: ApiError, item: Item | None) -> None:
+        """Every refusal of a post is kept for the coordinators (``GET /v1/rejections``)."""
+        rejection = {
+            "org": caller.org,
+            "role": caller.role,
+            "person": caller.person,
+            "event_type": item.type if item else None,
+            "subject": str(item.subject) if item else None,
+            "message_id": item.message_id if item else None,
+            "item_index": error.extra.get("index"),
+            "status": error.status,
+            "code": error.code,
+            "reason": error.reason,
+            "source": error.source,
+        }
+        try:
+            await run_in_threadpool(self.service.log_rejection, rejection)
+        except StoreUnavailable:
+            log.warning("rejection not logged, store unavailable: %s", rejection)
+
+
+class Refusal(Exception):
+    def __init__(self, error: ApiError, item: Item | None = None) -> None:
+        super().__init__(error.reason)
+        self.error = error
+        self.item = item
+
+
+def _unavailable(exc: StoreUnavailable) -> ApiError:
+    return ApiError(503, "store_unavailable", str(exc), "mlob store")
+
+
+def headers_for(status: int, body: bytes) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    return headers
+
+
+async def serve(post: PostEvents, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer an ASGI ``POST /v1/events`` without the framework (see the module docstring)."""
+    authorization = content_length = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"content-length":
+            content_length = value.decode("latin-1")
+    try:
+        status, body = await post.answer(authorization or "", content_length, _chunks(receive))
+    except ClientGone:
+        return  # nobody to answer; nothing was recorded (the body never arrived whole)
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers_for(status, body)}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class ClientGone(Exception):
+    """The client went away before its whole body arrived."""
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
