@@ -4,9 +4,11 @@ Runs, in one go and on one PostgreSQL: the baselines (raw psycopg INSERT+COMMIT 
 connections; the eventsourcing library at 1 and 100 events per save; a bare FastAPI POST), then
 mlob with wrk (single events, batches of 100) and an open-loop generator at 600 events/s for
 p99. The event mix is 30% new incidents and 70% situation reports on existing incidents.
-mlob runs as configured by default: projections (and picture checkpoints) in-process, and
-BENCH_SUBSCRIBERS (100) live-feed subscribers (bench/feed.py's client, in two processes of
-their own) connected while it is measured.
+mlob runs as deployed for load (compose.yaml): one ``mlob serve`` process that writes and serves
+the feed, and one ``mlob worker`` process that runs the projections and picture checkpoints
+(BENCH_PROJECTIONS=in-process runs them in the server instead); BENCH_SUBSCRIBERS (100)
+live-feed subscribers (bench/feed.py's client, in two processes of their own) are connected
+while it is measured.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 #: Live-feed subscribers (a coordinator each, channel ``national``) connected to mlob while it
 #: is measured, so the feed's work is in the figures (issue 5: "with projections and feeds").
 SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", "100"))
+#: Where the projections run: ``worker`` (a ``mlob worker`` process, as compose.yaml deploys
+#: it) or ``in-process`` (in the server, the default of a bare ``mlob serve``).
+PROJECTIONS = os.environ.get("BENCH_PROJECTIONS", "worker")
 
 
 def issue_token(env: dict[str, str], org: str, role: str) -> str:
@@ -68,6 +73,7 @@ def header() -> dict[str, object]:
     return {
         **circumstances(),
         "server": f"mlob serve --workers {WORKERS} (uvicorn, uvloop, httptools)",
+        "projections": "a mlob worker process" if PROJECTIONS == "worker" else "in the server",
         "wrk": f"-t2 -c{CONNECTIONS} -d{DURATION}s",
     }
 
@@ -170,6 +176,8 @@ def main() -> None:
 
     fresh_schema("bench_mlob")
     env = {"MLOB_DATABASE_URL": f"postgresql://{USER}@{HOST}:{PORT}/{DB}?schema=bench_mlob"}
+    if PROJECTIONS == "worker":
+        env["MLOB_PROJECTIONS"] = "workers"
     token = issue_token(env, "VR08", "operator")
     watcher = issue_token(env, "LOCC", "coordinator")
     server = start(
@@ -187,6 +195,7 @@ def main() -> None:
         ],
         env,
     )
+    worker = start([PY, "-m", "mlob.cli", "worker"], env) if PROJECTIONS == "worker" else None
     try:
         wait_for("http://127.0.0.1:8790/health")
         url = "http://127.0.0.1:8790"
@@ -239,6 +248,8 @@ def main() -> None:
         if "subscribers" in locals():
             subscribers.quit()
         stop(server)
+        if worker is not None:
+            stop(worker)
 
     lib1 = next(
         b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 1 ")

@@ -145,6 +145,15 @@ def test_compose_runs_mlob_against_its_postgres_after_the_health_check() -> None
     assert mlob["depends_on"][postgres]["condition"] == "service_healthy"
 
 
+def test_compose_runs_the_projections_in_a_worker_beside_the_server() -> None:
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    server, worker = services["mlob"], services["worker"]
+    assert load_settings(server["environment"]).projections_in_process is False
+    assert worker["command"] == ["mlob", "worker"]
+    assert worker["environment"] == server["environment"]
+    assert worker["depends_on"] == server["depends_on"]
+
+
 def test_compose_file_is_valid_for_docker_compose() -> None:
     tool = shutil.which("docker-compose")
     if tool is None:
