@@ -52,6 +52,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 #: Live-feed subscribers (a coordinator each, channel ``national``) connected to mlob while it
 #: is measured, so the feed's work is in the figures (issue 5: "with projections and feeds").
 SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", "100"))
+#: Subscribers read every frame off the socket but parse none (their CPU is this machine's, not
+#: mlob's; parsing clients took most of a core at batch rates). BENCH_PARSE=1: they parse.
+DRAIN = os.environ.get("BENCH_PARSE", "") in ("", "0")
 #: Where the projections run: ``worker`` (a ``mlob worker`` process, as compose.yaml deploys
 #: it) or ``in-process`` (in the server, the default of a bare ``mlob serve``).
 PROJECTIONS = os.environ.get("BENCH_PROJECTIONS", "worker")
@@ -74,6 +77,8 @@ def header() -> dict[str, object]:
         **circumstances(),
         "server": f"mlob serve --workers {WORKERS} (uvicorn, uvloop, httptools)",
         "projections": "a mlob worker process" if PROJECTIONS == "worker" else "in the server",
+        "subscribers": f"{SUBSCRIBERS} coordinators on national, frames "
+        + ("read, not parsed" if DRAIN else "parsed"),
         "wrk": f"-t2 -c{CONNECTIONS} -d{DURATION}s",
     }
 
@@ -203,7 +208,7 @@ def main() -> None:
 
         TMP.mkdir(parents=True, exist_ok=True)
         subscribers = Subscribers()
-        connected = subscribers.connect(8790, "/v1/feed", watcher, SUBSCRIBERS)
+        connected = subscribers.connect(8790, "/v1/feed", watcher, SUBSCRIBERS, drain=DRAIN)
         results["feed_subscribers"] = connected
         print(f"feed subscribers during the mlob runs: {json.dumps(connected)}", flush=True)
         incidents = seed(url, token, 500)

@@ -244,6 +244,9 @@ class Client(asyncio.Protocol):
             self.frag, self.frag_rsv1 = [payload], rsv1
 
     def on_message(self, payload: bytes, compressed: bool, now: float) -> None:
+        if self.hub.drain and payload.startswith(b'{"type":"frame"'):
+            self.frames += 1  # read off the socket, not parsed (see Hub.drain)
+            return
         if compressed:
             payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
         doc = orjson.loads(payload)
@@ -286,12 +289,19 @@ class Hub:
         self.ident = ident
         self.clients: list[Client] = []
         self.recorded: dict[int, str | None] = {}
+        #: Read frames off the socket but do not parse them: the write benchmark's subscribers
+        #: only make the server do its feed work; parsing every event cost them most of a core
+        #: at batch rates on the machine they share with the server they measure.
+        self.drain = False
         self.reset_samples()
 
     def reset_samples(self) -> None:
         self.event_bytes = self.events_sampled = self.frame_bytes = self.frames_sampled = 0
 
-    async def connect(self, port: int, path: str, token: str, n: int, deflate: bool) -> dict:
+    async def connect(
+        self, port: int, path: str, token: str, n: int, deflate: bool, drain: bool = False
+    ) -> dict:
+        self.drain = drain
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         failed = 0
@@ -758,7 +768,9 @@ class Subscribers:
     def all(self, **cmd: Any) -> list[dict]:
         return self.ask([dict(cmd) for _ in self.procs])
 
-    def connect(self, port: int, path: str, token: str, n: int, deflate: bool = False) -> dict:
+    def connect(
+        self, port: int, path: str, token: str, n: int, deflate: bool = False, drain: bool = False
+    ) -> dict:
         shares = [n // PROCS + (i < n % PROCS) for i in range(PROCS)]
         replies = self.ask(
             [
@@ -769,6 +781,7 @@ class Subscribers:
                     "token": token,
                     "n": k,
                     "deflate": deflate,
+                    "drain": drain,
                 }
                 for k in shares
             ]

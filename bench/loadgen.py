@@ -51,6 +51,7 @@ async def main(url: str, token: str, rate: float, seconds: float, incidents: lis
         idle.put_nowait(await asyncio.open_connection(parts.hostname, parts.port))
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    by_second: dict[int, list[float]] = {}  # by scheduled second: when a stall happened
 
     async def one(scheduled: float) -> None:
         reader, writer = await idle.get()
@@ -67,6 +68,7 @@ async def main(url: str, token: str, rate: float, seconds: float, incidents: lis
                 length = int(line.split(b":")[1])
         await reader.readexactly(length)
         latencies.append(time.perf_counter() - scheduled)
+        by_second.setdefault(int(scheduled - start), []).append(latencies[-1])
         status = int(status_line.split()[1])
         statuses[status] = statuses.get(status, 0) + 1
         idle.put_nowait((reader, writer))
@@ -98,6 +100,9 @@ async def main(url: str, token: str, rate: float, seconds: float, incidents: lis
                 "p90_ms": pct(0.90),
                 "p99_ms": pct(0.99),
                 "max_ms": pct(1.0),
+                "max_ms_by_second": [
+                    round(max(by_second.get(i, [0.0])) * 1000, 1) for i in range(int(seconds))
+                ],
             }
         )
     )
