@@ -105,9 +105,12 @@ class MlobService(HealthSource, Protocol):
         messages: Sequence[Message],
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
     ) -> Receipt:
         """Run ``work`` on a unit of work and append what it triggered, atomically;
-        ``subjects`` names the streams it will read (a hint for fetching them together)."""
+        ``subjects`` names the streams it will read (a hint for fetching them together),
+        ``creates`` those of them it means to create (a hint: no read is needed to find
+        them absent; the store refuses them if they exist after all)."""
         ...
 
     def record_later(
@@ -115,6 +118,7 @@ class MlobService(HealthSource, Protocol):
         messages: Sequence[Message],
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
     ) -> Future[Receipt]:
         """As :meth:`record`, answering through a future (for async callers)."""
         ...

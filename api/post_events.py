@@ -121,7 +121,9 @@ class PostEvents:
             append = plan(caller, items)
             # The writer thread answers through a future: no thread waits per request.
             receipt = await asyncio.wrap_future(
-                self.service.record_later(append.messages, append.work, append.subjects)
+                self.service.record_later(
+                    append.messages, append.work, append.subjects, append.creates
+                )
             )
         except ItemRefused as exc:
             raise Refusal(

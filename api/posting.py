@@ -155,6 +155,7 @@ class Append:
     messages: list[Message]
     work: Callable[[Work], None]
     subjects: list[UUID]
+    creates: list[UUID]
 
 
 def hidden(existing: Any, p: Prepared, principal: Principal) -> None:
@@ -203,10 +204,11 @@ def plan(principal: Principal, items: Sequence[Item]) -> Append:
         for p in prepared
         if isinstance(getattr(p.data, "capacity_id", None), UUID)
     ]
-    return Append(messages, work, subjects)
+    creates = [p.item.subject for p in prepared if p.event_type.creates]
+    return Append(messages, work, subjects, creates)
 
 
 def post(service: MlobService, principal: Principal, items: Sequence[Item]) -> Receipt:
     """Record ``items`` atomically for ``principal``; raises ItemRefused or DomainError."""
     append = plan(principal, items)
-    return service.record(append.messages, append.work, append.subjects)
+    return service.record(append.messages, append.work, append.subjects, append.creates)

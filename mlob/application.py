@@ -144,17 +144,20 @@ class MlobApplication(Application[UUID]):
         messages: Sequence[Message],
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
     ) -> Receipt:
         """Run ``work`` and append what it triggered, atomically, grouped with concurrent
         appends into one transaction (see :mod:`mlob.writer`). ``subjects`` are the streams
-        the work will read, if known, so the group can fetch them at once."""
-        return self.record_later(messages, work, subjects).result()
+        the work will read, if known, so the group can fetch them at once; ``creates``
+        those of them the work means to create (they need no read)."""
+        return self.record_later(messages, work, subjects, creates).result()
 
     def record_later(
         self,
         messages: Sequence[Message],
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
     ) -> Future[Receipt]:
         if not self.group_commit:
             answer: Future[Receipt] = Future()
@@ -168,7 +171,7 @@ class MlobApplication(Application[UUID]):
                 from mlob.writer import GroupWriter
 
                 self._writer = GroupWriter(self)
-        return self._writer.submit_later(messages, work, subjects)
+        return self._writer.submit_later(messages, work, subjects, creates)
 
     def close(self) -> None:
         if self._writer is not None:

@@ -149,8 +149,9 @@ class Service:
         messages: Sequence[Message],
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
     ) -> Receipt:
-        receipt = self.app.record(messages, work, subjects)
+        receipt = self.app.record(messages, work, subjects, creates)
         self._recorded()
         return receipt
 
@@ -159,6 +160,7 @@ class Service:
         messages: Sequence[Message],
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
     ) -> Future[Receipt]:
         answer: Future[Receipt] = Future()
 
@@ -172,7 +174,7 @@ class Service:
             else:
                 answer.set_exception(exc)
 
-        self.app.record_later(messages, work, subjects).add_done_callback(settle)
+        self.app.record_later(messages, work, subjects, creates).add_done_callback(settle)
         return answer
 
     @store_errors_as_unavailable

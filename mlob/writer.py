@@ -3,10 +3,17 @@
 One writer thread per process takes every waiting append, runs each one's domain steps in
 turn against the aggregates as the earlier appends of the group left them, and commits all
 their events — with index rows, chain links and message ids — in one transaction under the
-store's write lock. A refused append is answered alone and never sinks the others. If the
-group's transaction fails on a conflict (another process wrote the same stream), each append
-is retried on its own against fresh state, so one conflict stays one conflict. An answer is
-given only after the commit.
+store's write lock. A refused append is answered alone and never sinks the others. An answer
+is given only after the commit.
+
+A group's first run is optimistic: this process is normally the only writer of its streams,
+so its cached aggregates are current, subjects to be created are absent and message ids are
+new; a group that needs no uncached stream reads nothing before its commit (one round trip of
+three, measured: docs/performance.md). The commit checks all of it under the store's lock
+(unique stream versions, recorded message ids). If it fails there (a retried message, a
+subject that exists after all, another process's write), the group runs again on state read
+fresh, and if that conflicts too, each append is retried on its own, so one conflict stays
+one conflict.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ class Job:
     messages: Sequence[Message]
     work: Callable[[Any], Any]
     subjects: Sequence[UUID] = ()  # streams the work will read, fetched for the group at once
+    creates: Sequence[UUID] = ()  # of those, the ones it creates: absent unless cached
     future: Future[Receipt] = field(default_factory=Future)
 
 
@@ -155,13 +163,18 @@ class GroupWriter:
         self.thread.start()
         self.groups = 0
         self.grouped = 0
+        self.optimistic = 0  # groups that read nothing before their commit
 
     # --- used by request threads --------------------------------------------------------------
 
     def submit_later(
-        self, messages: Sequence[Message], work: Callable[[Any], Any], subjects: Sequence[UUID] = ()
+        self,
+        messages: Sequence[Message],
+        work: Callable[[Any], Any],
+        subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
     ) -> Future[Receipt]:
-        job = Job(messages, work, subjects)
+        job = Job(messages, work, subjects, creates)
         self.jobs.put(job)
         return job.future
 
@@ -231,11 +244,19 @@ class GroupWriter:
             self.grouped += len(jobs)
         group = Group(self)
         subjects = list(dict.fromkeys(s for job in jobs for s in job.subjects))
-        # Both reads of the group at once: recorded message ids, and the streams it will use.
-        known, stored_after = self.app.index.prefetch(
-            [m.message_id for j in jobs for m in j.messages], self.known_versions(subjects)
-        )
-        group.fetch(subjects, stored_after)
+        created = {s for job in jobs for s in job.creates if s not in self.cache}
+        known: dict[str, tuple[str, int]] = {}
+        optimistic = attempt == 1 and all(s in self.cache or s in created for s in subjects)
+        if optimistic:
+            group.missing.update(created)
+            group.fetch([s for s in subjects if s in self.cache], stored_after=[])
+            self.optimistic += 1
+        else:
+            # Both reads of the group at once: recorded message ids, the streams it will use.
+            known, stored_after = self.app.index.prefetch(
+                [m.message_id for j in jobs for m in j.messages], self.known_versions(subjects)
+            )
+            group.fetch(subjects, stored_after)
         pending: dict[str, tuple[str, Job]] = {}
         followers: list[tuple[Job, Job]] = []
         accepted: list[Accepted] = []
@@ -266,7 +287,10 @@ class GroupWriter:
                 index = [self.app.index_entry(e, unit.touched[e.originator_id]) for e in events]
             except Exception as exc:
                 group.discard(unit)
-                job.future.set_exception(exc)
+                if optimistic:  # a refusal may be a message recorded before: then replay it
+                    self._answer_replay_or_refuse(job, exc)
+                else:
+                    job.future.set_exception(exc)
                 continue
             for aggregate in unit.touched.values():
                 aggregate.collect_events()
@@ -346,6 +370,17 @@ class GroupWriter:
             job.future.set_result(replay)
         except Exception as exc:
             job.future.set_exception(exc)
+
+    def _answer_replay_or_refuse(self, job: Job, refusal: Exception) -> None:
+        try:
+            replay = self.app.replay(job.messages)
+        except Exception as exc:  # a reused message id, or the store is away
+            job.future.set_exception(exc)
+            return
+        if replay is None:
+            job.future.set_exception(refusal)
+        else:
+            job.future.set_result(replay)
 
     def _follow(self, job: Job, leader: Job) -> None:
         """The same message twice in one group: the second gets the first's answer."""

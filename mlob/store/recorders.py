@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
@@ -31,6 +32,8 @@ REJECTION_COLUMNS = (
 )
 #: Appends of more events than this are written with COPY, fewer with one pipelined flight.
 COPY_FROM = 64
+#: The text of the one-flight commit's guard failing: another process wrote the head.
+HEAD_MOVED = "mlob_head_moved"
 
 INDEX_COLUMNS = (
     "position, stream_id, version, event_type, occurred_at, recorded_at, actor_org, actor_role, "
@@ -374,6 +377,10 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
+        #: (position, hash) of the chain head this process wrote last, if it is known to be the
+        #: head: the next commit can then go in one flight (``_insert_one_flight``).
+        self._head: tuple[int, bytes] | None = None
+        self.one_flight = self.head_moved = 0  # commits in one flight; guards that failed
         schema = Identifier(self.datastore.schema)
         self.index_table = SQL("{}.{}").format(schema, Identifier("mlob_event_index"))
         self.messages_table = SQL("{}.{}").format(schema, Identifier("mlob_messages"))
@@ -427,6 +434,18 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             sequence,
             self.index_table,
             self.messages_table,
+        )
+        # The one-flight commit's guard: under the lock, the head must still be the one this
+        # process last wrote, or the statement fails (a cast that only runs on a mismatch; a
+        # constant error would be raised at planning) and the flight rolls back.
+        self.sql_expect_head = _sql(
+            "SELECT CASE WHEN h IS NOT DISTINCT FROM %s THEN 0 "
+            "ELSE ('" + HEAD_MOVED + " ' || coalesce(h, -1))::int END "
+            "FROM (SELECT max(position) AS h FROM {}) AS head",
+            self.index_table,
+        )
+        self.sql_set_sequence = _sql(
+            "SELECT setval(pg_get_serial_sequence({}, 'notification_id'), %s)", sequence
         )
         self.sql_insert_event = _sql(
             "INSERT INTO {} (originator_id, originator_version, topic, state, "
@@ -488,10 +507,76 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         # message log to tell, and the caller handles that (see MlobApplication.execute).
         if not stored_events:
             return []
+        head, self._head = self._head, None  # unknown until this commit is known to be done
         with self.datastore.get_connection() as conn:
-            if len(stored_events) > COPY_FROM:
-                return self._insert_copy(conn, stored_events, index, messages)
-            return self._insert_pipelined(conn, stored_events, index, messages)
+            try:
+                if len(stored_events) > COPY_FROM:
+                    positions, self._head = self._insert_copy(conn, stored_events, index, messages)
+                    return positions
+                if head is not None:
+                    flown = self._insert_one_flight(conn, stored_events, index, messages, head)
+                    if flown is not None:
+                        positions, self._head = flown
+                        return positions
+                    head = None  # someone else wrote the head: learn it anew
+                positions, self._head = self._insert_pipelined(conn, stored_events, index, messages)
+                return positions
+            except (psycopg.IntegrityError, DuplicateMessage):
+                self._head = head  # refused: nothing was written, the head stands
+                raise
+
+    def _insert_one_flight(
+        self,
+        conn: Any,
+        stored_events: Sequence[StoredEvent],
+        index: Sequence[IndexEntry],
+        messages: Sequence[tuple[str, str]],
+        head: tuple[int, bytes],
+    ) -> tuple[list[int], tuple[int, bytes]] | None:
+        """One round trip, when this process wrote the head last (the usual case with one
+        writer process): positions and chain links follow from that head, and a guard under
+        the lock makes the whole flight fail if someone else wrote since. None: the head
+        moved (nothing was written); a recorded message id fails the flight as an
+        IntegrityError (the caller then reads, and answers it as a replay)."""
+        last, previous = head
+        positions = list(range(last + 1, last + 1 + len(stored_events)))
+        linked = _chain(previous, stored_events, positions, index)
+        try:
+            with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
+                self._lock_table(curs)
+                curs.execute(self.sql_expect_head, (last,))
+                curs.execute(self.sql_set_sequence, (positions[-1],))
+                self._write_rows(curs, stored_events, positions, linked, messages)
+        except psycopg.errors.InvalidTextRepresentation as exc:
+            if HEAD_MOVED not in str(exc):
+                raise
+            self.head_moved += 1
+            return None
+        self.one_flight += 1
+        return positions, (positions[-1], linked[-1][2])
+
+    def _write_rows(
+        self,
+        curs: Any,
+        stored_events: Sequence[StoredEvent],
+        positions: Sequence[int],
+        linked: list[tuple[int, IndexEntry, bytes]],
+        messages: Sequence[tuple[str, str]],
+    ) -> None:
+        self._notify_channel(curs)
+        curs.executemany(
+            self.sql_insert_event,
+            [
+                (s.originator_id, s.originator_version, s.topic, s.state, p)
+                for s, p in zip(stored_events, positions, strict=True)
+            ],
+        )
+        curs.executemany(self.sql_insert_index, [self._index_row(p, e, d) for p, e, d in linked])
+        if messages:
+            curs.executemany(
+                self.sql_insert_message,
+                [(mid, digest, positions[0]) for mid, digest in messages],
+            )
 
     def _lock_and_check(self, curs: Any, messages: Sequence[tuple[str, str]]) -> None:
         self._lock_table(curs)
@@ -529,10 +614,9 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         stored_events: Sequence[StoredEvent],
         index: Sequence[IndexEntry],
         messages: Sequence[tuple[str, str]],
-    ) -> list[int]:
+    ) -> tuple[list[int], tuple[int, bytes]]:
         """Few events: two round trips. The positions are drawn from the sequence under the
         lock (so they follow commit order), then everything is sent in one flight."""
-        positions: list[int] = []
         # A Python error before the sync must roll back, so nothing here swallows it.
         with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
@@ -542,29 +626,11 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 raise DuplicateMessage(sorted(prelude["seen"]))
             positions = list(prelude["ids"])
             previous = bytes(prelude["head"]) if prelude["head"] else GENESIS
-            self._notify_channel(curs)
-            curs.executemany(
-                self.sql_insert_event,
-                [
-                    (s.originator_id, s.originator_version, s.topic, s.state, p)
-                    for s, p in zip(stored_events, positions, strict=True)
-                ],
-            )
-            curs.executemany(
-                self.sql_insert_index,
-                [
-                    self._index_row(p, e, d)
-                    for p, e, d in _chain(previous, stored_events, positions, index)
-                ],
-            )
-            if messages:
-                curs.executemany(
-                    self.sql_insert_message,
-                    [(mid, digest, positions[0]) for mid, digest in messages],
-                )
+            linked = _chain(previous, stored_events, positions, index)
             # The inserts travel with the COMMIT: a constraint violation surfaces as the
             # IntegrityError of the commit, and nothing is written.
-        return positions
+            self._write_rows(curs, stored_events, positions, linked, messages)
+        return positions, (positions[-1], linked[-1][2])
 
     def _insert_copy(
         self,
@@ -572,7 +638,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         stored_events: Sequence[StoredEvent],
         index: Sequence[IndexEntry],
         messages: Sequence[tuple[str, str]],
-    ) -> list[int]:
+    ) -> tuple[list[int], tuple[int, bytes]]:
         """Many events: COPY, the fastest way in for many rows at once."""
         with conn.transaction(), conn.cursor() as curs:
             self._lock_and_check(curs, messages)
@@ -595,14 +661,15 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             curs.execute(self.sql_chain_head)
             head = curs.fetchone()
             previous = bytes(head["hash"]) if head else GENESIS
+            linked = _chain(previous, stored_events, positions, index)
             with curs.copy(self.sql_copy_index) as copy:
-                for position, e, digest in _chain(previous, stored_events, positions, index):
+                for position, e, digest in linked:
                     copy.write_row(self._index_row(position, e, digest))
             if messages:
                 with curs.copy(self.sql_copy_messages) as copy:
                     for mid, digest in messages:
                         copy.write_row((mid, digest, positions[0]))
-        return positions
+        return positions, (positions[-1], linked[-1][2])
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -1,0 +1,150 @@
+"""A group's first run reads nothing when its streams are cached (mlob/writer.py): whatever that
+assumes wrongly must be caught by the commit and answered exactly as a read-first run would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.errors import Conflict
+from mlob.application import Message, MlobApplication
+from mlob.config import StoreConfig
+from mlob.store.verify import verify_chain
+from mlob.writer import GroupWriter
+from tests.conftest import postgres_config
+from tests.store.fixtures import Ledger, envelope
+
+
+@pytest.fixture
+def two(store_config: StoreConfig) -> Iterator[tuple[MlobApplication, MlobApplication]]:
+    """Two application instances on one store, as two server processes would be."""
+    here, there = MlobApplication(store_config), MlobApplication(store_config)
+    yield here, there
+    here.close()
+    there.close()
+
+
+def writer_of(app: MlobApplication) -> GroupWriter:
+    assert app._writer is not None
+    return app._writer
+
+
+def opened(app: MlobApplication) -> Ledger:
+    env = envelope()
+    ledger = Ledger.open(env, "VR08")
+    app.record([Message(env.message_id, "open")], lambda u: u.add(ledger), [ledger.id], [ledger.id])
+    return ledger
+
+
+def enter(app: MlobApplication, ledger: Ledger, amount: int, message_id: str | None = None) -> int:
+    env = envelope(message_id)
+    receipt = app.record(
+        [Message(env.message_id, f"enter {amount}")],
+        lambda u: u.get(Ledger, ledger.id).enter(env, Decimal(amount)),
+        [ledger.id],
+    )
+    return receipt.events[0].version
+
+
+def test_a_cached_stream_another_process_moved_on_still_takes_the_append(
+    two: tuple[MlobApplication, MlobApplication],
+) -> None:
+    here, there = two
+    ledger = opened(here)  # cached here at version 1
+    assert enter(there, ledger, 5) == 2  # here does not know
+    before = writer_of(here).optimistic
+    assert enter(here, ledger, 7) == 3  # the stale guess fails at commit; read fresh, applied
+    assert writer_of(here).optimistic == before + 1
+    final = here.load(Ledger, ledger.id)
+    assert final.version == 3 and final.total == Decimal(12)
+    assert verify_chain(here.index).ok
+
+
+def test_creating_a_subject_that_exists_elsewhere_is_refused_and_writes_nothing(
+    two: tuple[MlobApplication, MlobApplication],
+) -> None:
+    here, there = two
+    existing = opened(there)  # unknown to here's cache
+    opened(here)  # here has written before (a warm writer)
+    position = here.last_position()
+    env = envelope()
+    again = Ledger.open(env, "VR09", subject=existing.id)
+    with pytest.raises(Conflict) as refused:
+        here.record(
+            [Message(env.message_id, "open")],
+            lambda u: u.add(again),
+            [existing.id],
+            [existing.id],
+        )
+    assert refused.value.code == "subject_exists"
+    assert here.last_position() == position
+    assert here.load(Ledger, existing.id).region == "VR08"
+
+
+def test_a_retried_step_on_a_cached_stream_is_replayed_not_recorded_twice(
+    two: tuple[MlobApplication, MlobApplication],
+) -> None:
+    here, _ = two
+    ledger = opened(here)
+    message_id = f"m-{uuid4()}"
+    assert enter(here, ledger, 3, message_id) == 2
+    position = here.last_position()
+    before = writer_of(here).optimistic
+    env = envelope(message_id)
+    again = here.record(  # the client did not see the answer and sends the same step again
+        [Message(message_id, "enter 3")],
+        lambda u: u.get(Ledger, ledger.id).enter(env, Decimal(3)),
+        [ledger.id],
+    )
+    assert writer_of(here).optimistic == before + 1  # it ran the step, the commit refused it
+    assert again.replayed and [e.version for e in again.events] == [2]
+    assert here.last_position() == position
+    assert here.load(Ledger, ledger.id).total == Decimal(3)
+
+
+def test_a_retried_creation_is_replayed(two: tuple[MlobApplication, MlobApplication]) -> None:
+    here, _ = two
+    env = envelope()
+    ledger = Ledger.open(env, "VR08")
+    first = here.record([Message(env.message_id, "open")], lambda u: u.add(ledger), [ledger.id])
+    twin = Ledger.open(env, "VR08", subject=ledger.id)
+    again = here.record(
+        [Message(env.message_id, "open")], lambda u: u.add(twin), [ledger.id], [ledger.id]
+    )
+    assert again.replayed
+    assert [(e.stream_id, e.version, e.position) for e in again.events] == [
+        (e.stream_id, e.version, e.position) for e in first.events
+    ]
+
+
+@pytest.mark.postgres
+def test_the_one_flight_commit_falls_back_when_another_process_wrote(pg_schema: str) -> None:
+    """PostgreSQL only: SQLite has one writer per file and commits without the guess."""
+    config = postgres_config(pg_schema)
+    here, there = MlobApplication(config), MlobApplication(config)
+    try:
+        one_flight_falls_back(here, there)
+    finally:
+        here.close()
+        there.close()
+
+
+def one_flight_falls_back(here: MlobApplication, there: MlobApplication) -> None:
+    ledger = opened(here)
+    assert enter(here, ledger, 1) == 2  # here knows the head now: one flight
+    recorder: Any = here.recorder
+    assert recorder.one_flight >= 1 and recorder.head_moved == 0
+    enter(there, ledger, 2)  # there writes: here's idea of the head is stale
+    assert enter(here, ledger, 3) == 4
+    assert recorder.head_moved == 1  # the guard caught it; nothing of that flight stayed
+    rows = here.index.index_rows(after=0, limit=100)
+    assert [r.entry.version for r in rows] == [1, 2, 3, 4]  # none lost, none twice
+    assert [r.position for r in rows] == sorted({r.position for r in rows})
+    assert here.load(Ledger, ledger.id).total == Decimal(6)
+    assert verify_chain(here.index).ok
+    flown = recorder.one_flight
+    assert enter(here, ledger, 4) == 5 and recorder.one_flight == flown + 1  # and flies again
