@@ -84,12 +84,16 @@ def header() -> dict[str, object]:
 
 
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start a process; its output goes to /tmp/mlob-bench-<command>.log (read it when a run
+    fails: the server's reason is there)."""
+    name = next((a for a in cmd[3:] if not a.startswith("-")), cmd[-1]).replace("/", "_")
+    log = Path(f"/tmp/mlob-bench-{name}.log").open("wb")  # noqa: SIM115 - the child keeps it
     return subprocess.Popen(
         cmd,
         env={**os.environ, **env},
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
