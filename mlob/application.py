@@ -121,6 +121,9 @@ class MlobApplication(Application[UUID]):
         self.group_commit = group_commit
         self._writer: Any = None
         self._writer_lock = threading.Lock()
+        #: Called after every commit that recorded events (once per group, not per append),
+        #: in the committing thread: the composition root wakes projections and feeds here.
+        self.after_commit: list[Callable[[], None]] = []
         super().__init__({**store.eventsourcing_env(), **(env or {})})
 
     def construct_env(self, name: str, env: Any = None) -> Any:
@@ -173,6 +176,10 @@ class MlobApplication(Application[UUID]):
                 self._writer = GroupWriter(self)
         return self._writer.submit_later(messages, work, subjects, creates)
 
+    def committed(self) -> None:
+        for hook in list(self.after_commit):
+            hook()
+
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
@@ -212,6 +219,7 @@ class MlobApplication(Application[UUID]):
                 "mlob optimistic concurrency",
             ) from None
         self._notify(recordings)
+        self.committed()
         return Receipt(
             events=tuple(
                 RecordedEvent(

@@ -66,6 +66,8 @@ def _serve(args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level,
+        # Below info the access log prints nothing, yet uvicorn would still format each line.
+        "access_log": args.log_level in ("info", "debug"),
         "ws_per_message_deflate": False,
     }
     if args.workers > 1:

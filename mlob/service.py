@@ -105,6 +105,7 @@ class Service:
         self.projections: Projections | None = None
         self._listeners: list[Callable[[], None]] = []
         self._listener: Listener | None = None
+        app.after_commit.append(self._recorded)
 
     def attach_projections(self, projections: Projections) -> None:
         """The composition root hands over the read models; appends then wake them."""
@@ -151,9 +152,7 @@ class Service:
         subjects: Sequence[UUID] = (),
         creates: Sequence[UUID] = (),
     ) -> Receipt:
-        receipt = self.app.record(messages, work, subjects, creates)
-        self._recorded()
-        return receipt
+        return self.app.record(messages, work, subjects, creates)
 
     def record_later(
         self,
@@ -167,7 +166,6 @@ class Service:
         def settle(done: Future[Receipt]) -> None:
             exc = done.exception()
             if exc is None:
-                self._recorded()
                 answer.set_result(done.result())
             elif isinstance(exc, STORE_ERRORS):
                 answer.set_exception(StoreUnavailable(first_line(exc)))

@@ -335,6 +335,7 @@ class GroupWriter:
             return True
         for aggregate in group.state.values():
             self._remember(aggregate)
+        self.app.committed()  # wake the readers first: an answered client may read right away
         offset = 0
         assert positions is not None
         for a in accepted:

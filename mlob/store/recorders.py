@@ -435,17 +435,19 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             self.index_table,
             self.messages_table,
         )
-        # The one-flight commit's guard: under the lock, the head must still be the one this
-        # process last wrote, or the statement fails (a cast that only runs on a mismatch; a
-        # constant error would be raised at planning) and the flight rolls back.
+        # The one-flight commit's guard, in one statement: under the lock, the head must still
+        # be the one this process last wrote; then the sequence is moved past the positions
+        # the flight uses, else the statement fails (a cast that only runs on a mismatch; a
+        # constant error would be raised at planning) and the flight rolls back. The
+        # notification goes out at commit, as NOTIFY's would.
         self.sql_expect_head = _sql(
-            "SELECT CASE WHEN h IS NOT DISTINCT FROM %s THEN 0 "
-            "ELSE ('" + HEAD_MOVED + " ' || coalesce(h, -1))::int END "
+            "SELECT CASE WHEN h IS NOT DISTINCT FROM %s "
+            "THEN setval(pg_get_serial_sequence({}, 'notification_id'), %s) "
+            "ELSE ('" + HEAD_MOVED + " ' || coalesce(h, -1))::bigint END, pg_notify({}, '') "
             "FROM (SELECT max(position) AS h FROM {}) AS head",
+            sequence,
+            Literal(self.channel_name),
             self.index_table,
-        )
-        self.sql_set_sequence = _sql(
-            "SELECT setval(pg_get_serial_sequence({}, 'notification_id'), %s)", sequence
         )
         self.sql_insert_event = _sql(
             "INSERT INTO {} (originator_id, originator_version, topic, state, "
@@ -544,9 +546,8 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         try:
             with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
                 self._lock_table(curs)
-                curs.execute(self.sql_expect_head, (last,))
-                curs.execute(self.sql_set_sequence, (positions[-1],))
-                self._write_rows(curs, stored_events, positions, linked, messages)
+                curs.execute(self.sql_expect_head, (last, positions[-1]))
+                self._write_rows(curs, stored_events, positions, linked, messages, notify=False)
         except psycopg.errors.InvalidTextRepresentation as exc:
             if HEAD_MOVED not in str(exc):
                 raise
@@ -562,8 +563,10 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         positions: Sequence[int],
         linked: list[tuple[int, IndexEntry, bytes]],
         messages: Sequence[tuple[str, str]],
+        notify: bool = True,
     ) -> None:
-        self._notify_channel(curs)
+        if notify:
+            self._notify_channel(curs)
         curs.executemany(
             self.sql_insert_event,
             [

@@ -15,7 +15,7 @@ from mlob.application import Message, MlobApplication
 from mlob.config import StoreConfig
 from mlob.store.verify import verify_chain
 from mlob.writer import GroupWriter
-from tests.conftest import postgres_config
+from tests.conftest import pg_connect, postgres_config
 from tests.store.fixtures import Ledger, envelope
 
 
@@ -148,3 +148,20 @@ def one_flight_falls_back(here: MlobApplication, there: MlobApplication) -> None
     assert verify_chain(here.index).ok
     flown = recorder.one_flight
     assert enter(here, ledger, 4) == 5 and recorder.one_flight == flown + 1  # and flies again
+
+
+@pytest.mark.postgres
+def test_a_one_flight_commit_wakes_listeners_of_other_processes(pg_schema: str) -> None:
+    here = MlobApplication(postgres_config(pg_schema))
+    try:
+        ledger = opened(here)
+        enter(here, ledger, 1)  # here knows the head now
+        recorder: Any = here.recorder
+        with pg_connect(pg_schema) as listener:
+            listener.execute(f'LISTEN "{recorder.channel_name}"')
+            flown = recorder.one_flight
+            enter(here, ledger, 2)
+            assert recorder.one_flight == flown + 1
+            assert list(listener.notifies(timeout=2, stop_after=1)), "no notification"
+    finally:
+        here.close()
