@@ -497,6 +497,18 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             ]
         )
 
+    def create_table(self) -> None:
+        # Processes that start together (compose.yaml starts the server and the worker at once)
+        # would race on the library's CREATE TYPE, CREATE TABLE IF NOT EXISTS and CREATE OR
+        # REPLACE FUNCTION ("tuple concurrently updated", duplicate keys): one creator at a
+        # time, under a session advisory lock on a connection of its own.
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext('mlob_store_schema'))")
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext('mlob_store_schema'))")
+
     def insert_events(
         self,
         stored_events: Sequence[StoredEvent],
