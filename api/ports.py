@@ -6,7 +6,6 @@ The composition root (``mlob``) hands ``create_app`` a concrete service; the API
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -113,14 +112,14 @@ class MlobService(HealthSource, Protocol):
         them absent; the store refuses them if they exist after all)."""
         ...
 
-    def record_later(
+    async def record_async(
         self,
         messages: Sequence[Message],
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
         creates: Sequence[UUID] = (),
-    ) -> Future[Receipt]:
-        """As :meth:`record`, answering through a future (for async callers)."""
+    ) -> Receipt:
+        """As :meth:`record`, for the event loop: no thread waits while the writer works."""
         ...
 
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:

@@ -10,7 +10,6 @@ FastAPI route with the same path stays for the OpenAPI document and calls the sa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Annotated, Any
@@ -119,11 +118,8 @@ class PostEvents:
         items = posted.items if isinstance(posted, Batch) else [posted]
         try:
             append = plan(caller, items)
-            # The writer thread answers through a future: no thread waits per request.
-            receipt = await asyncio.wrap_future(
-                self.service.record_later(
-                    append.messages, append.work, append.subjects, append.creates
-                )
+            receipt = await self.service.record_async(
+                append.messages, append.work, append.subjects, append.creates
             )
         except ItemRefused as exc:
             raise Refusal(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import secrets
@@ -154,26 +155,23 @@ class Service:
     ) -> Receipt:
         return self.app.record(messages, work, subjects, creates)
 
-    def record_later(
+    async def record_async(
         self,
         messages: Sequence[Message],
         work: Callable[[Any], Any],
         subjects: Sequence[UUID] = (),
         creates: Sequence[UUID] = (),
-    ) -> Future[Receipt]:
-        answer: Future[Receipt] = Future()
+    ) -> Receipt:
+        # The writer thread hands the outcome straight to the event loop: one future per
+        # append on each side, no thread parked per request.
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Receipt] = loop.create_future()
 
-        def settle(done: Future[Receipt]) -> None:
-            exc = done.exception()
-            if exc is None:
-                answer.set_result(done.result())
-            elif isinstance(exc, STORE_ERRORS):
-                answer.set_exception(StoreUnavailable(first_line(exc)))
-            else:
-                answer.set_exception(exc)
+        def settle(done: Future[Receipt]) -> None:  # in the writer thread
+            loop.call_soon_threadsafe(_deliver, answer, done)
 
         self.app.record_later(messages, work, subjects, creates).add_done_callback(settle)
-        return answer
+        return await answer
 
     @store_errors_as_unavailable
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:
@@ -376,6 +374,18 @@ class Service:
     @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
         return [_logged(h) for h in self.app.history(stream_id=stream_id, limit=100_000)]
+
+
+def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
+    if answer.cancelled():  # the client went away meanwhile; the append stands
+        return
+    exc = done.exception()
+    if exc is None:
+        answer.set_result(done.result())
+    elif isinstance(exc, STORE_ERRORS):
+        answer.set_exception(StoreUnavailable(first_line(exc)))
+    else:
+        answer.set_exception(exc)
 
 
 def _logged(h: HistoryItem) -> LoggedEvent:
