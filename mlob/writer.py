@@ -260,6 +260,7 @@ class GroupWriter:
         pending: dict[str, tuple[str, Job]] = {}
         followers: list[tuple[Job, Job]] = []
         accepted: list[Accepted] = []
+        second_look: list[Job] = []
         for job in jobs:
             ids = [m.message_id for m in job.messages]
             if any(i in known for i in ids):
@@ -287,8 +288,8 @@ class GroupWriter:
                 index = [self.app.index_entry(e, unit.touched[e.originator_id]) for e in events]
             except Exception as exc:
                 group.discard(unit)
-                if optimistic:  # a refusal may be a message recorded before: then replay it
-                    self._answer_replay_or_refuse(job, exc)
+                if optimistic:  # the refusal may rest on a wrong guess: decide on fresh state
+                    second_look.append(job)
                 else:
                     job.future.set_exception(exc)
                 continue
@@ -302,10 +303,13 @@ class GroupWriter:
             for m in job.messages:
                 pending[m.message_id] = (m.digest, job)
             accepted.append(Accepted(job, events, index))
+        rerun = second_look
         if accepted and not self._commit(group, accepted, last_try=attempt > 1):
-            # Another process wrote one of these streams meanwhile: run the group once more
-            # on fresh state (the refused and replayed appends were answered already).
-            self._process([a.job for a in accepted], attempt + 1)
+            # A guess was wrong, or another process wrote one of these streams meanwhile: run
+            # the group once more on fresh state (the refused and replayed were answered).
+            rerun = [a.job for a in accepted] + second_look
+        if rerun:
+            self._process(rerun, attempt + 1)
         for job, leader in followers:
             self._follow(job, leader)
 
@@ -371,17 +375,6 @@ class GroupWriter:
             job.future.set_result(replay)
         except Exception as exc:
             job.future.set_exception(exc)
-
-    def _answer_replay_or_refuse(self, job: Job, refusal: Exception) -> None:
-        try:
-            replay = self.app.replay(job.messages)
-        except Exception as exc:  # a reused message id, or the store is away
-            job.future.set_exception(exc)
-            return
-        if replay is None:
-            job.future.set_exception(refusal)
-        else:
-            job.future.set_result(replay)
 
     def _follow(self, job: Job, leader: Job) -> None:
         """The same message twice in one group: the second gets the first's answer."""

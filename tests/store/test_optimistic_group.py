@@ -165,3 +165,21 @@ def test_a_one_flight_commit_wakes_listeners_of_other_processes(pg_schema: str) 
             assert list(listener.notifies(timeout=2, stop_after=1)), "no notification"
     finally:
         here.close()
+
+
+def test_a_refusal_on_a_stale_cache_is_decided_on_fresh_state(
+    two: tuple[MlobApplication, MlobApplication],
+) -> None:
+    here, there = two
+    ledger = opened(here)  # cached here at version 1
+    enter(there, ledger, 5)  # version 2, unknown here
+    env = envelope()
+    before = writer_of(here).optimistic
+    receipt = here.record(  # the client saw version 2 and says so: here's cache says 1
+        [Message(env.message_id, "enter 7")],
+        lambda u: u.get(Ledger, ledger.id, expected_version=2).enter(env, Decimal(7)),
+        [ledger.id],
+    )
+    assert writer_of(here).optimistic == before + 1
+    assert [e.version for e in receipt.events] == [3]
+    assert here.load(Ledger, ledger.id).total == Decimal(12)
