@@ -13,7 +13,8 @@ three, measured: docs/performance.md). The commit checks all of it under the sto
 (unique stream versions, recorded message ids). If it fails there (a retried message, a
 subject that exists after all, another process's write), the group runs again on state read
 fresh, and if that conflicts too, each append is retried on its own, so one conflict stays
-one conflict.
+one conflict. An append refused in an optimistic run is decided again on state read fresh
+(the refusal may rest on a stale cache, or be a retried message to answer as a replay).
 """
 
 from __future__ import annotations
