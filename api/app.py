@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from starlette.requests import ClientDisconnect
 
 from api.audit import router as audit_router
 from api.commands import REGISTRY
@@ -190,11 +191,14 @@ def create_app(service: MlobService) -> FastAPI:
     async def post_events(request: Request) -> Response:
         # Live traffic is answered by MlobAPI before it gets here; the route documents the
         # endpoint and answers the same for a path rewritten by a proxy (root_path).
-        status, body = await post.answer(
-            request.headers.get("authorization", ""),
-            request.headers.get("content-length"),
-            request.stream(),
-        )
+        try:
+            status, body = await post.answer(
+                request.headers.get("authorization", ""),
+                request.headers.get("content-length"),
+                request.stream(),
+            )
+        except ClientDisconnect:  # gone before its whole body arrived: nothing was recorded
+            return Response(status_code=400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 

@@ -198,9 +198,9 @@ async def serve(post: PostEvents, scope: Scope, receive: Receive, send: Send) ->
     """Answer an ASGI ``POST /v1/events`` without the framework (see the module docstring)."""
     authorization = content_length = None
     for name, value in scope["headers"]:
-        if name == b"authorization":
+        if name == b"authorization" and authorization is None:  # the first, as Starlette
             authorization = value.decode("latin-1")
-        elif name == b"content-length":
+        elif name == b"content-length" and content_length is None:
             content_length = value.decode("latin-1")
     try:
         status, body = await post.answer(authorization or "", content_length, _chunks(receive))

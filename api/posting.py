@@ -199,6 +199,8 @@ def plan(principal: Principal, items: Sequence[Item]) -> Append:
             except DomainError as exc:
                 raise ItemRefused(p.index, exc.status, exc.code, exc.reason, exc.source) from None
 
+    # Streams the work writes when accepted (the writer may take them from its cache; see
+    # mlob/writer.py): the items' subjects and the capacities a booking pairs with.
     subjects = [p.item.subject for p in prepared] + [
         p.data.capacity_id
         for p in prepared

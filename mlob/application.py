@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -29,6 +30,8 @@ from mlob.config import StoreConfig
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 from mlob.store.recorders import IndexQueries
 from mlob.store.transcoder import OrjsonTranscoder
+
+log = logging.getLogger("mlob.application")
 
 A = TypeVar("A", bound=MlobAggregate)
 
@@ -178,7 +181,10 @@ class MlobApplication(Application[UUID]):
 
     def committed(self) -> None:
         for hook in list(self.after_commit):
-            hook()
+            try:
+                hook()
+            except Exception:  # the events are recorded: a reader's wake-up must not undo that
+                log.exception("after-commit hook %r failed", hook)
 
     def close(self) -> None:
         if self._writer is not None:

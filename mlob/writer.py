@@ -15,6 +15,11 @@ subject that exists after all, another process's write), the group runs again on
 fresh, and if that conflicts too, each append is retried on its own, so one conflict stays
 one conflict. An append refused in an optimistic run is decided again on state read fresh
 (the refusal may rest on a stale cache, or be a retried message to answer as a replay).
+
+What the optimistic run takes from the cache are the streams an append names as its
+``subjects``; the caller names only streams the append writes when it is accepted (a stale
+one is then caught by the unique stream version). A stream the work only reads must not be
+named: the unit of work reads it fresh from the store when asked for it.
 """
 
 from __future__ import annotations
@@ -239,7 +244,7 @@ class GroupWriter:
                     if not job.future.done():
                         job.future.set_exception(exc)
 
-    def _process(self, jobs: list[Job], attempt: int = 1) -> None:
+    def _process(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
         if attempt == 1:
             self.groups += 1
             self.grouped += len(jobs)
@@ -277,6 +282,8 @@ class GroupWriter:
                 leader = earlier[0][1]
                 if same and all(e[1] is leader for e in earlier):
                     followers.append((job, leader))
+                elif optimistic:  # which copy was recorded before is not known yet: read first
+                    second_look.append(job)
                 else:
                     job.future.set_exception(self.app.message_reused_error(ids))
                 continue
@@ -304,13 +311,16 @@ class GroupWriter:
             for m in job.messages:
                 pending[m.message_id] = (m.digest, job)
             accepted.append(Accepted(job, events, index))
+        # Read-first runs so far: a failed optimistic run does not count against the retries.
+        runs = read_runs + (0 if optimistic else 1)
         rerun = second_look
-        if accepted and not self._commit(group, accepted, last_try=attempt > 1):
+        if accepted and not self._commit(group, accepted, last_try=runs >= 2):
             # A guess was wrong, or another process wrote one of these streams meanwhile: run
             # the group once more on fresh state (the refused and replayed were answered).
-            rerun = [a.job for a in accepted] + second_look
+            rerun = [a.job for a in accepted] + second_look + [job for job, _ in followers]
+            followers = []
         if rerun:
-            self._process(rerun, attempt + 1)
+            self._process(rerun, attempt + 1, runs)
         for job, leader in followers:
             self._follow(job, leader)
 

@@ -435,16 +435,18 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             self.index_table,
             self.messages_table,
         )
-        # The one-flight commit's guard, in one statement: under the lock, the head must still
-        # be the one this process last wrote; then the sequence is moved past the positions
-        # the flight uses, else the statement fails (a cast that only runs on a mismatch; a
-        # constant error would be raised at planning) and the flight rolls back. The
-        # notification goes out at commit, as NOTIFY's would.
+        # The one-flight commit's guard, in one statement: under the lock, the head (position
+        # and hash) must still be the one this process last wrote; then the sequence is moved
+        # past the positions the flight uses, else the statement fails (a cast that only runs
+        # on a mismatch; a constant error would be raised at planning) and the flight rolls
+        # back. The notification goes out at commit, as NOTIFY's would.
         self.sql_expect_head = _sql(
-            "SELECT CASE WHEN h IS NOT DISTINCT FROM %s "
+            "SELECT CASE WHEN h.position IS NOT DISTINCT FROM %s AND h.hash = %s "
             "THEN setval(pg_get_serial_sequence({}, 'notification_id'), %s) "
-            "ELSE ('" + HEAD_MOVED + " ' || coalesce(h, -1))::bigint END, pg_notify({}, '') "
-            "FROM (SELECT max(position) AS h FROM {}) AS head",
+            "ELSE ('" + HEAD_MOVED + " ' || coalesce(h.position, -1))::bigint END, "
+            "pg_notify({}, '') "
+            "FROM (SELECT 1) AS one LEFT JOIN "
+            "(SELECT position, hash FROM {} ORDER BY position DESC LIMIT 1) AS h ON true",
             sequence,
             Literal(self.channel_name),
             self.index_table,
@@ -558,7 +560,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         try:
             with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
                 self._lock_table(curs)
-                curs.execute(self.sql_expect_head, (last, positions[-1]))
+                curs.execute(self.sql_expect_head, (last, previous, positions[-1]))
                 self._write_rows(curs, stored_events, positions, linked, messages, notify=False)
         except psycopg.errors.InvalidTextRepresentation as exc:
             if HEAD_MOVED not in str(exc):

@@ -3,6 +3,7 @@ assumes wrongly must be caught by the commit and answered exactly as a read-firs
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,8 @@ import pytest
 from domain.errors import Conflict
 from mlob.application import Message, MlobApplication
 from mlob.config import StoreConfig
+from mlob.store.chain import link
+from mlob.store.recorders import iter_chain
 from mlob.store.verify import verify_chain
 from mlob.writer import GroupWriter
 from tests.conftest import pg_connect, postgres_config
@@ -183,3 +186,58 @@ def test_a_refusal_on_a_stale_cache_is_decided_on_fresh_state(
     assert writer_of(here).optimistic == before + 1
     assert [e.version for e in receipt.events] == [3]
     assert here.load(Ledger, ledger.id).total == Decimal(12)
+
+
+@pytest.mark.parametrize("reuse", ["other_content", "in_a_batch"])
+def test_a_retry_grouped_with_a_reuse_of_its_message_id_is_still_a_replay(
+    two: tuple[MlobApplication, MlobApplication], reuse: str
+) -> None:
+    """B retries a recorded step; A, in the same group, reuses B's message id (with other
+    content, or in a batch with a new one). Which of them is the replay is only known after a
+    read: B gets its original answer, A the refusal."""
+    here, _ = two
+    ledger = opened(here)
+    message_id = f"m-{uuid4()}"
+    assert enter(here, ledger, 3, message_id) == 2
+    writer = writer_of(here)
+    gate = threading.Event()
+    held = writer.submit_later([], lambda unit: gate.wait(10))  # holds the writer thread
+    env = envelope(message_id)
+    step = lambda u: u.get(Ledger, ledger.id).enter(env, Decimal(3))  # noqa: E731
+    reused = (
+        [Message(message_id, "other content")]
+        if reuse == "other_content"
+        else [Message(message_id, "enter 3"), Message(f"m-{uuid4()}", "new")]
+    )
+    a = writer.submit_later(reused, step, [ledger.id])
+    b = writer.submit_later([Message(message_id, "enter 3")], step, [ledger.id])
+    gate.set()  # a and b now go in one group
+    held.result(timeout=10)
+    assert b.result(timeout=10).replayed
+    with pytest.raises(Conflict) as refused:
+        a.result(timeout=10)
+    assert refused.value.code == "message_id_reused"
+    assert here.load(Ledger, ledger.id).version == 2
+
+
+@pytest.mark.postgres
+def test_the_one_flight_guard_checks_the_head_hash_not_only_its_position(pg_schema: str) -> None:
+    """A head at the same position but with another hash (a store restored or failed over to a
+    copy that another writer continued) must not be chained onto from memory."""
+    here = MlobApplication(postgres_config(pg_schema))
+    try:
+        ledger = opened(here)
+        enter(here, ledger, 1)  # here knows the head now
+        recorder: Any = here.recorder
+        with pg_connect(pg_schema) as conn:
+            conn.execute(
+                "UPDATE mlob_event_index SET hash = sha256(hash) "
+                "WHERE position = (SELECT max(position) FROM mlob_event_index)"
+            )
+        enter(here, ledger, 2)
+        assert recorder.head_moved == 1
+        (before, _), (after, state) = list(iter_chain(here.index))[-2:]
+        # the new link continues the stored head, not the one remembered
+        assert after.hash == link(before.hash, after.entry.hash_fields(after.position), state)
+    finally:
+        here.close()
