@@ -153,21 +153,29 @@ def one_flight_falls_back(here: MlobApplication, there: MlobApplication) -> None
     assert enter(here, ledger, 4) == 5 and recorder.one_flight == flown + 1  # and flies again
 
 
-@pytest.mark.postgres
-def test_a_one_flight_commit_wakes_listeners_of_other_processes(pg_schema: str) -> None:
+@pytest.fixture
+def warm(pg_schema: str) -> Iterator[tuple[MlobApplication, Ledger]]:
+    """A PostgreSQL application that wrote the head last (its next commit can go in one flight),
+    and the ledger it wrote."""
     here = MlobApplication(postgres_config(pg_schema))
-    try:
-        ledger = opened(here)
-        enter(here, ledger, 1)  # here knows the head now
-        recorder: Any = here.recorder
-        with pg_connect(pg_schema) as listener:
-            listener.execute(f'LISTEN "{recorder.channel_name}"')
-            flown = recorder.one_flight
-            enter(here, ledger, 2)
-            assert recorder.one_flight == flown + 1
-            assert list(listener.notifies(timeout=2, stop_after=1)), "no notification"
-    finally:
-        here.close()
+    ledger = opened(here)
+    enter(here, ledger, 1)
+    yield here, ledger
+    here.close()
+
+
+@pytest.mark.postgres
+def test_a_one_flight_commit_wakes_listeners_of_other_processes(
+    warm: tuple[MlobApplication, Ledger], pg_schema: str
+) -> None:
+    here, ledger = warm
+    recorder: Any = here.recorder
+    with pg_connect(pg_schema) as listener:
+        listener.execute(f'LISTEN "{recorder.channel_name}"')
+        flown = recorder.one_flight
+        enter(here, ledger, 2)
+        assert recorder.one_flight == flown + 1
+        assert list(listener.notifies(timeout=2, stop_after=1)), "no notification"
 
 
 def test_a_refusal_on_a_stale_cache_is_decided_on_fresh_state(
@@ -221,23 +229,20 @@ def test_a_retry_grouped_with_a_reuse_of_its_message_id_is_still_a_replay(
 
 
 @pytest.mark.postgres
-def test_the_one_flight_guard_checks_the_head_hash_not_only_its_position(pg_schema: str) -> None:
+def test_the_one_flight_guard_checks_the_head_hash_not_only_its_position(
+    warm: tuple[MlobApplication, Ledger], pg_schema: str
+) -> None:
     """A head at the same position but with another hash (a store restored or failed over to a
     copy that another writer continued) must not be chained onto from memory."""
-    here = MlobApplication(postgres_config(pg_schema))
-    try:
-        ledger = opened(here)
-        enter(here, ledger, 1)  # here knows the head now
-        recorder: Any = here.recorder
-        with pg_connect(pg_schema) as conn:
-            conn.execute(
-                "UPDATE mlob_event_index SET hash = sha256(hash) "
-                "WHERE position = (SELECT max(position) FROM mlob_event_index)"
-            )
-        enter(here, ledger, 2)
-        assert recorder.head_moved == 1
-        (before, _), (after, state) = list(iter_chain(here.index))[-2:]
-        # the new link continues the stored head, not the one remembered
-        assert after.hash == link(before.hash, after.entry.hash_fields(after.position), state)
-    finally:
-        here.close()
+    here, ledger = warm
+    recorder: Any = here.recorder
+    with pg_connect(pg_schema) as conn:
+        conn.execute(
+            "UPDATE mlob_event_index SET hash = sha256(hash) "
+            "WHERE position = (SELECT max(position) FROM mlob_event_index)"
+        )
+    enter(here, ledger, 2)
+    assert recorder.head_moved == 1
+    (before, _), (after, state) = list(iter_chain(here.index))[-2:]
+    # the new link continues the stored head, not the one remembered
+    assert after.hash == link(before.hash, after.entry.hash_fields(after.position), state)
