@@ -134,13 +134,14 @@ class Picture:
         return store.add_picture_checkpoint(meta, rows, places, b"".join(states))
 
     def states(self, store: ReadStore, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
-        """The stored or fresh states of these aggregates (those that have one)."""
-        found = {s: self.fresh[s][:2] for s in subjects if s in self.fresh}
-        stored = [s for s in subjects if s not in found and s in self.places]
+        """The stored states of these aggregates (those that have one). Only a saved or loaded
+        picture is read from: its fresh states have moved into places."""
+        stored = [s for s in subjects if s in self.places]
         slices = [tuple(self.places[s][1:4]) for s in stored]
-        for subject, state in zip(stored, store.picture_states(slices), strict=True):
-            found[subject] = (self.places[subject][0], state)
-        return found
+        return {
+            s: (self.places[s][0], state)
+            for s, state in zip(stored, store.picture_states(slices), strict=True)
+        }
 
 
 def _pack(aggregate: MlobAggregate) -> bytes:
@@ -164,16 +165,12 @@ class Replay:
         self.last = base.position
 
     def _version(self, subject: UUID) -> int:
-        version = self.versions.get(subject)
-        if version is None and (aggregate := self.touched.get(subject)) is not None:
-            version = aggregate.version
-        if version is None:
-            place = self.base.places.get(str(subject))
-            fresh = self.base.fresh.get(str(subject))
-            version = place[4] if place else 0
-            if fresh is not None:
-                version = fresh[2]
-        return version
+        if (version := self.versions.get(subject)) is not None:
+            return version
+        if (aggregate := self.touched.get(subject)) is not None:
+            return aggregate.version
+        place = self.base.places.get(str(subject))  # a base has no fresh states (saved/loaded)
+        return place[4] if place else 0
 
     def apply_range(self, after: int, until: int) -> None:
         """Apply every followed event in (after, until] (all of them continue their stream)."""
