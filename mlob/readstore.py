@@ -386,9 +386,15 @@ class PostgresReadStore:
             )
             conn.execute(CHECKPOINTS_DDL)
             conn.execute(PICTURE_DDL.format(data="bytea"))
-            conn.execute(
-                "ALTER TABLE mlob_as_of_checkpoints ALTER COLUMN states SET STORAGE EXTERNAL"
-            )
+            # Once, not at every start: the ALTER takes the table's ACCESS EXCLUSIVE lock.
+            storage = conn.execute(
+                "SELECT attstorage FROM pg_attribute WHERE attname = 'states' "
+                "AND attrelid = 'mlob_as_of_checkpoints'::regclass"
+            ).fetchone()
+            if storage is None or storage[0] != "e":
+                conn.execute(
+                    "ALTER TABLE mlob_as_of_checkpoints ALTER COLUMN states SET STORAGE EXTERNAL"
+                )
             for name in self.names:
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text PRIMARY KEY, "
