@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from api.audit import router as audit_router
 from api.commands import REGISTRY
-from api.errors import ApiError, error_responses
+from api.errors import ApiError, challenge, error_responses
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
 from api.ports import MlobService, Principal, StoreUnavailable
@@ -199,8 +199,9 @@ def create_app(service: MlobService) -> FastAPI:
             )
         except ClientDisconnect:  # gone before its whole body arrived: nothing was recorded
             return Response(status_code=400)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return Response(body, status_code=status, media_type="application/json", headers=headers)
+        return Response(
+            body, status_code=status, media_type="application/json", headers=challenge(status)
+        )
 
     @app.get(
         "/v1/event-types", summary="Every postable event type, its JSON Schema and who may post it"

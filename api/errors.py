@@ -7,6 +7,11 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 
+def challenge(status: int) -> dict[str, str]:
+    """The headers a refusal with ``status`` carries: a 401 says how to authenticate."""
+    return {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, reason: str, source: str = "mlob API", **extra: Any):
         super().__init__(reason)
@@ -28,8 +33,7 @@ class ApiError(Exception):
         }
 
     def response(self) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        return JSONResponse(self.body(), status_code=self.status, headers=headers)
+        return JSONResponse(self.body(), status_code=self.status, headers=challenge(self.status))
 
 
 ERROR_SCHEMA = {

@@ -18,7 +18,7 @@ import orjson
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from api.errors import ApiError
+from api.errors import ApiError, challenge
 from api.ports import MlobService, Principal, StoreUnavailable
 from api.posting import MAX_BATCH, Item, ItemRefused, plan
 from domain.errors import DomainError
@@ -185,13 +185,11 @@ def _unavailable(exc: StoreUnavailable) -> ApiError:
 
 
 def headers_for(status: int, body: bytes) -> list[tuple[bytes, bytes]]:
-    headers = [
+    return [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in challenge(status).items()),
     ]
-    if status == 401:
-        headers.append((b"www-authenticate", b"Bearer"))
-    return headers
 
 
 async def serve(post: PostEvents, scope: Scope, receive: Receive, send: Send) -> None:
