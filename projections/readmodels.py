@@ -49,7 +49,9 @@ CAPACITY_STATES = (
     "abroad",
 )
 
-#: The order in which supply is allocated: guaranteed capacity first (domain.md §Capacities).
+#: The order in which supply is allocated, guaranteed capacity first. domain.md names the classes
+#: (§Capacities) and leaves priority to the Minister on LOCC's advice: this order, and rules 3-5
+#: below, are mlob's default for that advice, not law.
 CLASS_ORDER = {
     CapacityClass.GUARANTEED.value: 0,
     CapacityClass.BY_AGREEMENT.value: 1,
@@ -203,6 +205,7 @@ def picture(incidents: list[Row], requests: list[Row], now: datetime) -> dict[st
                         "step": r["step"],
                         "next_actor": r["next_actor"],
                         "urgent": r["urgent"],
+                        "submitted_at": r["submitted_at"],  # the order (the screen keeps it)
                     }
                     for r in sorted(mine, key=lambda r: (r["submitted_at"] or "", r["id"]))
                 ],

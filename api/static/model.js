@@ -109,7 +109,6 @@ export class Model {
     this.scarcity = null;
     this.stale = new Set();
     this.base = { low: 0, high: 0 };
-    this.order = 0;
   }
 
   now() {
@@ -126,13 +125,13 @@ export class Model {
     this.formalisationMinutes = board.formalisation_target_minutes;
     for (const incident of picture.incidents) {
       const { requests: listed, ...fields } = incident;
-      this.incidents.set(incident.id, { ...fields, order: this.order++ });
+      this.incidents.set(incident.id, fields);
       for (const r of listed) {
-        this.requests.set(r.id, { ...r, incident_id: incident.id, order: this.order++ });
+        this.requests.set(r.id, { ...r, incident_id: incident.id });
       }
     }
     for (const item of board.items) {
-      const known = this.requests.get(item.id) || { order: this.order++ };
+      const known = this.requests.get(item.id) || {};
       this.requests.set(item.id, { ...known, ...item, status_since: item.in_step_since });
     }
     this.summary = picture.summary;
@@ -281,7 +280,7 @@ export class Model {
     }
 
     this.rows.set(row.id, row);
-    this.requests.set(row.id, { ...row, order: known ? known.order : this.order++ });
+    this.requests.set(row.id, row);
     if (this.scope.kind === "org" && this.ownRequest(row)) this.concerned.add(row.id);
   }
 
@@ -429,7 +428,6 @@ export class Model {
     this.incidents.set(row.id, {
       ...row,
       deployed: known ? known.deployed : {},
-      order: known ? known.order : this.order++,
     });
     if (known && known.grip !== row.grip && this.scarcity?.capabilities.length) {
       this.stale.add("scarcity");
@@ -497,9 +495,17 @@ export class Model {
       ...incident,
       requests: [...this.requests.values()]
         .filter((r) => r.incident_id === incident.id && this.shows(r))
-        .sort((a, b) => a.order - b.order),
+        // As the server orders them (projections/readmodels.py): submission, then id.
+        .sort(
+          (a, b) =>
+            cmp(a.submitted_at || "", b.submitted_at || "") || cmp(a.id, b.id),
+        ),
     }));
   }
+}
+
+function cmp(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sameList(a, b) {

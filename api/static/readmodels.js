@@ -35,7 +35,7 @@ export function boardItem(request, now, targets, formalisationMinutes) {
       : null;
   return {
     ...request,
-    secondsInStep: (now - since) / 1000,
+    secondsInStep: Math.trunc((now - since) / 1000), // whole seconds, as the server counts
     due,
     overdue: due !== null && now >= due,
     formalisationDue,
