@@ -56,3 +56,20 @@ def test_a_non_editable_install_carries_every_asset() -> None:
     for asset in STATIC.iterdir():
         relative = asset.relative_to(STATIC.parent).as_posix()
         assert any(fnmatch(relative, p) for p in patterns), f"{relative} is not package data"
+
+
+def _js_strings(name: str) -> list[str]:
+    """The strings of ``export const NAME = [...]`` (or ``new Set([...])``) in readmodels.js."""
+    text = (STATIC / "readmodels.js").read_text()
+    match = re.search(rf"export const {name} = (?:new Set\()?\[(.*?)\]", text, re.S)
+    assert match, f"{name} not found in readmodels.js"
+    return re.findall(r'"([^"]+)"', match.group(1))
+
+
+def test_the_screen_states_the_servers_request_and_capacity_states() -> None:
+    """The screen recomputes the board and the capacity figures from the feed: its lists of open
+    request statuses and capacity states must be the server's (projections/readmodels.py)."""
+    from projections.readmodels import CAPACITY_STATES, OPEN_VALUES
+
+    assert set(_js_strings("OPEN")) == set(OPEN_VALUES)
+    assert _js_strings("STATES") == list(CAPACITY_STATES)
