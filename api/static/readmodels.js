@@ -35,7 +35,7 @@ export function boardItem(request, now, targets, formalisationMinutes) {
       : null;
   return {
     ...request,
-    secondsInStep: Math.trunc((now - since) / 1000), // whole seconds, as the server counts
+    secondsInStep: (now - since) / 1000,
     due,
     overdue: due !== null && now >= due,
     formalisationDue,
