@@ -11,6 +11,7 @@ client that reconnects with ``after`` = that position misses nothing and gets no
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -475,7 +476,9 @@ class FeedHub:
     ) -> tuple[list[FeedEvent], int, bool]:
         """The published events of a page, how far the page reached (unpublished events such
         as tokens included) and whether it was full (more to read)."""
-        logged = await asyncio.to_thread(self.service.logged_events, after, limit, stop)
+        logged = await asyncio.to_thread(
+            functools.partial(self.service.logged_events, after, limit, stop, recent=True)
+        )
         last = logged[-1].position if logged else after
         return self._prepare(logged), last, len(logged) == limit
 
@@ -555,7 +558,7 @@ class FeedHub:
         """One window's reading, in one worker thread: events (with how far the page reached,
         unpublished ones included, and whether it was full), and changed rows when anyone may
         want them."""
-        logged = self.service.logged_events(self.head, BATCH)
+        logged = self.service.logged_events(self.head, BATCH, recent=True)
         events = self._prepare(logged)
         reached = logged[-1].position if logged else self.head
         full = len(logged) == BATCH

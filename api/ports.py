@@ -195,8 +195,12 @@ class MlobService(HealthSource, Protocol):
 
     # --- feeds -------------------------------------------------------------------------------
 
-    def logged_events(self, after: int, limit: int, stop: int | None = None) -> list[LoggedEvent]:
-        """Recorded events after position ``after`` (up to ``stop``), in order."""
+    def logged_events(
+        self, after: int, limit: int, stop: int | None = None, *, recent: bool = False
+    ) -> list[LoggedEvent]:
+        """Recorded events after position ``after`` (up to ``stop``), in order. ``recent``:
+        this process's newest appends may be answered from memory, so the answer may end
+        before another process's newest events: only for readers woken by every append."""
         ...
 
     def rows_as_of(

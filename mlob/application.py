@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from domain.envelope import Authority, Envelope
 from domain.errors import Conflict, NotFound, version_conflict
 from domain.stored import STORED_TYPES
 from mlob.config import StoreConfig
+from mlob.recent import RecentEvents
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 from mlob.store.recorders import IndexQueries
 from mlob.store.transcoder import OrjsonTranscoder
@@ -106,6 +108,17 @@ class UnitOfWork:
         self.touched[aggregate.id] = aggregate
 
 
+def _in_utc(entry: IndexEntry) -> IndexEntry:
+    """The entry with its times in UTC, as the store gives them back."""
+    if entry.occurred_at.tzinfo is UTC and entry.recorded_at.tzinfo is UTC:
+        return entry  # the usual case: no copy
+    return dataclasses.replace(
+        entry,
+        occurred_at=entry.occurred_at.astimezone(UTC),
+        recorded_at=entry.recorded_at.astimezone(UTC),
+    )
+
+
 def _authority_text(authority: Authority | None) -> str | None:
     if authority is None:
         return None
@@ -127,6 +140,8 @@ class MlobApplication(Application[UUID]):
         #: Called after every commit that recorded events (once per group, not per append),
         #: in the committing thread: the composition root wakes projections and feeds here.
         self.after_commit: list[Callable[[], None]] = []
+        #: The newest events the writer committed, for this process's readers (the live feed).
+        self.recent: RecentEvents[HistoryItem] = RecentEvents()
         super().__init__({**store.eventsourcing_env(), **(env or {})})
 
     def construct_env(self, name: str, env: Any = None) -> Any:
@@ -179,6 +194,38 @@ class MlobApplication(Application[UUID]):
                 self._writer = GroupWriter(self)
         return self._writer.submit_later(messages, work, subjects, creates)
 
+    def remember_committed(
+        self, events: Sequence[MlobAggregate.Event], sizes: Sequence[int], generation: int
+    ) -> None:
+        """Keep what the calling thread's last append wrote (``events``, in the order given to
+        the recorder, ``sizes`` their stored sizes) for readers of the global order
+        (:mod:`mlob.recent`); ``generation``:
+        ``self.recent.generation`` as it was before that append."""
+        inserted = self.index.take_inserted()
+        if inserted is None:
+            self.recent.clear()  # unknown where these went: hold nothing rather than guess
+            return
+        predecessor, linked = inserted
+        self.recent.add(
+            predecessor,
+            [position for position, _, _ in linked],
+            [
+                # Time zones as the store gives them back (UTC), so a read from memory and one
+                # from the store render alike.
+                HistoryItem(
+                    record=IndexRecord(
+                        position=position,
+                        entry=_in_utc(entry),
+                        hash=digest,
+                    ),
+                    event=event,
+                )
+                for (position, entry, digest), event in zip(linked, events, strict=True)
+            ],
+            sizes,
+            generation,
+        )
+
     def committed(self) -> None:
         for hook in list(self.after_commit):
             try:
@@ -212,6 +259,7 @@ class MlobApplication(Application[UUID]):
         processing.saved_kwargs.update(
             index=index, messages=[(m.message_id, m.digest) for m in messages]
         )
+        generation = self.recent.generation
         try:
             recordings = self._record(processing)
         except (IntegrityError, DuplicateMessage):
@@ -225,6 +273,7 @@ class MlobApplication(Application[UUID]):
                 "mlob optimistic concurrency",
             ) from None
         self._notify(recordings)
+        self.remember_committed(events, [len(r.notification.state) for r in recordings], generation)
         self.committed()
         return Receipt(
             events=tuple(
@@ -303,9 +352,23 @@ class MlobApplication(Application[UUID]):
             raise StoreUnavailable(first_line(exc)) from exc
 
     def history(
-        self, *, after: int = 0, limit: int = 1000, stream_id: UUID | None = None
+        self,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        stream_id: UUID | None = None,
+        recent: bool = False,
+        stop: int | None = None,
     ) -> list[HistoryItem]:
-        """Events with their index rows, in global order."""
+        """Events with their index rows, in global order. ``recent``: from memory when this
+        process wrote them last (:mod:`mlob.recent`): for readers that are woken by every
+        append of any process (the live feed), as another process's newer events may be
+        missing from that answer until the wake-up. ``stop``: the reader needs every event up
+        to that position (the answer may still hold later ones)."""
+        if recent and stream_id is None:
+            held = self.recent.after(after, limit, stop)
+            if held is not None:
+                return held
         rows = self.index.index_rows(after=after, limit=limit, stream_id=stream_id)
         if not rows:
             return []

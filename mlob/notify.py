@@ -31,10 +31,14 @@ class Listener:
         *,
         timeout: float = 1.0,
         retry: float = 1.0,
+        inspect: Callable[[psycopg.Notify | None], bool] | None = None,
     ) -> None:
         self.info = info
         self.channels = tuple(channels)
         self.callback = callback
+        #: Called before ``callback`` with each notification, and with None after each
+        #: (re)connect (something may have been missed); False: no call back for this one.
+        self.inspect = inspect
         self.timeout = timeout
         self.retry = retry
         self.connects = 0
@@ -57,10 +61,13 @@ class Listener:
                     for channel in self.channels:
                         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self.connects += 1
-                    self.callback()
+                    if self.inspect is not None:
+                        self.inspect(None)
+                    self.callback()  # after a (re)connect always
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=self.timeout, stop_after=1):
-                            self.callback()
+                        for notify in conn.notifies(timeout=self.timeout, stop_after=1):
+                            if self.inspect is None or self.inspect(notify):
+                                self.callback()
                         conn.execute("SELECT 1")  # notices a terminated backend
             except psycopg.Error as exc:
                 log.warning("LISTEN connection lost (%s); reconnecting", exc)

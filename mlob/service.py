@@ -128,8 +128,24 @@ class Service:
         if self._listener is None and self.app.store.kind == "postgresql":
             # Appends and projection changes of other processes wake this one too.
             channels = [self.app.recorder.channel_name, VIEW_CHANNEL]  # type: ignore[attr-defined]
-            self._listener = Listener(conninfo(self.app.store), channels, self._changed)
+            self._listener = Listener(
+                conninfo(self.app.store), channels, self._changed, inspect=self._foreign_write
+            )
             self._listener.start()
+
+    def _foreign_write(self, notify: psycopg.Notify | None) -> bool:
+        """Whether a notification should wake this process's readers. Its own appends woke
+        them already (after the commit, with the events held in memory: waking them on
+        the NOTIFY too would often have them read before that). Another process's append
+        (or a LISTEN connection that was away) means what this process holds of the newest
+        events may no longer reach the store's newest (mlob.recent)."""
+        recorder: Any = self.app.recorder
+        appended = notify is not None and notify.channel == recorder.channel_name
+        if appended and notify is not None and notify.pid in recorder.writer_pids:
+            return False
+        if notify is None or appended:
+            self.app.recent.clear()
+        return True
 
     def close(self) -> None:
         if self._listener is not None:
@@ -348,14 +364,16 @@ class Service:
     # --- feeds -------------------------------------------------------------------------------
 
     @store_errors_as_unavailable
-    def logged_events(self, after: int, limit: int, stop: int | None = None) -> list[LoggedEvent]:
+    def logged_events(
+        self, after: int, limit: int, stop: int | None = None, *, recent: bool = False
+    ) -> list[LoggedEvent]:
         if stop is not None:
             limit = min(limit, stop - after)  # positions are unique: no more than this fit
             if limit <= 0:
                 return []
         return [
             _logged(h)
-            for h in self.app.history(after=after, limit=limit)
+            for h in self.app.history(after=after, limit=limit, recent=recent, stop=stop)
             if stop is None or h.record.position <= stop
         ]
 

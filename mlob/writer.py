@@ -328,6 +328,7 @@ class GroupWriter:
         """Commit the group; False if it conflicted and may be run again."""
         events = [e for a in accepted for e in a.events]
         stored = [self.app.mapper.to_stored_event(e) for e in events]
+        generation = self.app.recent.generation
         try:
             positions = self.app.recorder.insert_events(
                 stored,
@@ -350,6 +351,7 @@ class GroupWriter:
             return True
         for aggregate in group.state.values():
             self._remember(aggregate)
+        self.app.remember_committed(events, [len(s.state) for s in stored], generation)
         self.app.committed()  # wake the readers first: an answered client may read right away
         offset = 0
         assert positions is not None

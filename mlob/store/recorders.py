@@ -8,6 +8,7 @@ client message id (for idempotency). A crash between event and index row is impo
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -77,8 +78,28 @@ def _chain(
     return linked
 
 
+#: What one append wrote: the position of the event before it (0: none) and, in order, each
+#: event's position, index entry and chain hash.
+Inserted = tuple[int, list[tuple[int, IndexEntry, bytes]]]
+
+
 class IndexQueries:
     """Read queries over the index, shared by both backends (placeholders differ)."""
+
+    #: Per thread: what this thread's last append wrote (``take_inserted``); set by each
+    #: recorder's ``__init__``.
+    _inserted: threading.local
+
+    def _note_inserted(self, predecessor: int, linked: list[tuple[int, IndexEntry, bytes]]) -> None:
+        self._inserted.value = (predecessor, linked)
+
+    def take_inserted(self) -> Inserted | None:
+        """What the calling thread's last successful append wrote, with the position of the
+        event just before it in the store (read or verified under the write lock, so nothing
+        else lies between): a reader may then take these events from memory."""
+        value: Inserted | None = getattr(self._inserted, "value", None)
+        self._inserted.value = None
+        return value
 
     def index_rows(
         self,
@@ -150,6 +171,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
+        self._inserted = threading.local()
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -181,6 +203,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         messages: Sequence[tuple[str, str]] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
+        self._inserted.value = None
         # The first write takes SQLite's write lock, so the chain head read below is stable.
         positions = list(super()._insert_events(c, stored_events, **kwargs) or [])
         if not stored_events:
@@ -193,9 +216,10 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         except sqlite3.IntegrityError:
             seen = {mid for mid, _ in messages}
             raise DuplicateMessage(sorted(seen)) from None
-        c.execute("SELECT hash FROM mlob_event_index ORDER BY position DESC LIMIT 1")
+        c.execute("SELECT position, hash FROM mlob_event_index ORDER BY position DESC LIMIT 1")
         head = c.fetchone()
-        previous = bytes(head[0]) if head else GENESIS
+        previous = bytes(head[1]) if head else GENESIS
+        linked = _chain(previous, stored_events, positions, index)
         c.executemany(
             f"INSERT INTO mlob_event_index ({INDEX_COLUMNS}) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -219,9 +243,11 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
                     e.causation_id,
                     digest,
                 )
-                for position, e, digest in _chain(previous, stored_events, positions, index)
+                for position, e, digest in linked
             ],
         )
+        # Noted before the commit: a failed commit raises, and the caller then takes nothing.
+        self._note_inserted(int(head[0]) if head else 0, linked)
         return positions
 
     def _query(self, statement: str, params: Sequence[Any]) -> list[Any]:
@@ -377,6 +403,10 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
+        self._inserted = threading.local()
+        #: Backend process ids of the connections this recorder wrote with: a notification
+        #: from any other backend is another process's write.
+        self.writer_pids: set[int] = set()
         #: (position, hash) of the chain head this process wrote last, if it is known to be the
         #: head: the next commit can then go in one flight (``_insert_one_flight``).
         self._head: tuple[int, bytes] | None = None
@@ -397,7 +427,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             self.messages_table,
         )
         self.sql_chain_head = _sql(
-            "SELECT hash FROM {} ORDER BY position DESC LIMIT 1",
+            "SELECT position, hash FROM {} ORDER BY position DESC LIMIT 1",
             self.index_table,
         )
         self.sql_copy_index = _sql(
@@ -430,8 +460,10 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             "SELECT array(SELECT nextval(pg_get_serial_sequence({}, 'notification_id')) "
             "FROM generate_series(1, %s)) AS ids, "
             "(SELECT hash FROM {} ORDER BY position DESC LIMIT 1) AS head, "
+            "(SELECT position FROM {} ORDER BY position DESC LIMIT 1) AS head_position, "
             "array(SELECT message_id FROM {} WHERE message_id = ANY(%s)) AS seen",
             sequence,
+            self.index_table,
             self.index_table,
             self.messages_table,
         )
@@ -521,10 +553,12 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     ) -> Sequence[int] | None:
         # No automatic retry: a retry after an unknown commit outcome would need the
         # message log to tell, and the caller handles that (see MlobApplication.execute).
+        self._inserted.value = None
         if not stored_events:
             return []
         head, self._head = self._head, None  # unknown until this commit is known to be done
         with self.datastore.get_connection() as conn:
+            self.writer_pids.add(conn.info.backend_pid)  # before the commit notifies
             try:
                 if len(stored_events) > COPY_FROM:
                     positions, self._head = self._insert_copy(conn, stored_events, index, messages)
@@ -568,6 +602,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             self.head_moved += 1
             return None
         self.one_flight += 1
+        self._note_inserted(last, linked)
         return positions, (positions[-1], linked[-1][2])
 
     def _write_rows(
@@ -644,9 +679,11 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             positions = list(prelude["ids"])
             previous = bytes(prelude["head"]) if prelude["head"] else GENESIS
             linked = _chain(previous, stored_events, positions, index)
+            predecessor = prelude["head_position"] or 0
             # The inserts travel with the COMMIT: a constraint violation surfaces as the
             # IntegrityError of the commit, and nothing is written.
             self._write_rows(curs, stored_events, positions, linked, messages)
+        self._note_inserted(predecessor, linked)
         return positions, (positions[-1], linked[-1][2])
 
     def _insert_copy(
@@ -678,6 +715,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             curs.execute(self.sql_chain_head)
             head = curs.fetchone()
             previous = bytes(head["hash"]) if head else GENESIS
+            predecessor = head["position"] if head else 0
             linked = _chain(previous, stored_events, positions, index)
             with curs.copy(self.sql_copy_index) as copy:
                 for position, e, digest in linked:
@@ -686,6 +724,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 with curs.copy(self.sql_copy_messages) as copy:
                     for mid, digest in messages:
                         copy.write_row((mid, digest, positions[0]))
+        self._note_inserted(predecessor, linked)
         return positions, (positions[-1], linked[-1][2])
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
