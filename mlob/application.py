@@ -110,8 +110,8 @@ class UnitOfWork:
 
 def _in_utc(entry: IndexEntry) -> IndexEntry:
     """The entry with its times in UTC, as the store gives them back."""
-    if entry.occurred_at.tzinfo is UTC and entry.recorded_at.tzinfo is UTC:
-        return entry  # the usual case: no copy
+    if not entry.occurred_at.utcoffset() and not entry.recorded_at.utcoffset():
+        return entry  # the usual case (UTC, whichever tzinfo object says so): no copy
     return dataclasses.replace(
         entry,
         occurred_at=entry.occurred_at.astimezone(UTC),

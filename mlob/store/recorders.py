@@ -483,17 +483,26 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             Literal(self.channel_name),
             self.index_table,
         )
-        self.sql_insert_event = _sql(
+        # Few rows go in as one statement per table over arrays (unnest): psycopg's
+        # executemany costs a round of Python per row in a pipeline.
+        self.sql_insert_events = _sql(
             "INSERT INTO {} (originator_id, originator_version, topic, state, "
-            "notification_id) VALUES (%s, %s, %s, %s, %s)",
+            "notification_id) SELECT * FROM unnest(%b::uuid[], %b::int8[], %b::text[], "
+            "%b::bytea[], %b::int8[])",
             self.events_table,
         )
         self.sql_insert_index = _sql(
-            "INSERT INTO {} (" + INDEX_COLUMNS + ") VALUES (" + ", ".join(["%s"] * 17) + ")",
+            "INSERT INTO {} (" + INDEX_COLUMNS + ") SELECT p, s, v, t, o, r, ao, ar, ap, au, "
+            "string_to_array(rg, ' '), c, x, m, co, ca, h FROM unnest(%b::int8[], %b::uuid[], "
+            "%b::int8[], %b::text[], %b::timestamptz[], %b::timestamptz[], %b::text[], "
+            "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::bool[], "
+            "%b::text[], %b::text[], %b::text[], %b::bytea[]) "
+            "AS u(p, s, v, t, o, r, ao, ar, ap, au, rg, c, x, m, co, ca, h)",
             self.index_table,
         )
-        self.sql_insert_message = _sql(
-            "INSERT INTO {} (message_id, digest, first_position) VALUES (%s, %s, %s)",
+        self.sql_insert_messages = _sql(
+            "INSERT INTO {} (message_id, digest, first_position) "
+            "SELECT m, d, %b::int8 FROM unnest(%b::text[], %b::text[]) AS u(m, d)",
             self.messages_table,
         )
         self.sql_copy_messages = _sql(
@@ -616,18 +625,24 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     ) -> None:
         if notify:
             self._notify_channel(curs)
-        curs.executemany(
-            self.sql_insert_event,
-            [
-                (s.originator_id, s.originator_version, s.topic, s.state, p)
-                for s, p in zip(stored_events, positions, strict=True)
-            ],
+        curs.execute(
+            self.sql_insert_events,
+            (
+                [s.originator_id for s in stored_events],
+                [s.originator_version for s in stored_events],
+                [s.topic for s in stored_events],
+                [s.state for s in stored_events],
+                list(positions),
+            ),
         )
-        curs.executemany(self.sql_insert_index, [self._index_row(p, e, d) for p, e, d in linked])
+        rows = [self._index_row(p, e, d) for p, e, d in linked]
+        columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
+        columns[10] = [" ".join(regions) for regions in columns[10]]
+        curs.execute(self.sql_insert_index, columns)
         if messages:
-            curs.executemany(
-                self.sql_insert_message,
-                [(mid, digest, positions[0]) for mid, digest in messages],
+            curs.execute(
+                self.sql_insert_messages,
+                (positions[0], [m for m, _ in messages], [d for _, d in messages]),
             )
 
     def _lock_and_check(self, curs: Any, messages: Sequence[tuple[str, str]]) -> None:
