@@ -3,7 +3,9 @@
 Runs, in one go and on one PostgreSQL: the baselines (raw psycopg INSERT+COMMIT with 32
 connections; the eventsourcing library at 1 and 100 events per save; a bare FastAPI POST), then
 mlob with wrk (single events, batches of 100) and an open-loop generator at 600 events/s for
-p99. The event mix is 30% new incidents and 70% situation reports on existing incidents.
+p99, then the library's two runs again (the machine's speed drifts within minutes: mlob is
+compared with the mean of the runs before and after it, and both are printed). The event mix is
+30% new incidents and 70% situation reports on existing incidents.
 mlob runs as deployed for load (compose.yaml): one ``mlob serve`` process that writes and serves
 the feed, and one ``mlob worker`` process that runs the projections and picture checkpoints
 (BENCH_PROJECTIONS=in-process runs them in the server instead); BENCH_SUBSCRIBERS (100)
@@ -130,12 +132,7 @@ def lua(token: str, incidents: list[str], batch: int, run: int) -> Path:
     return path
 
 
-def main() -> None:
-    if not shutil.which("wrk"):
-        sys.exit("bench: wrk is missing (apt-get install wrk)")
-    results: dict[str, object] = {"run": header()}
-    print(json.dumps(results["run"], indent=1), flush=True)
-
+def run_baselines(*which: str) -> list[dict[str, object]]:
     fresh_schema("bench_baselines")
     base = subprocess.run(
         [
@@ -147,12 +144,32 @@ def main() -> None:
             str(PORT),
             USER,
             DB,
+            *which,
         ],
         capture_output=True,
         text=True,
         check=True,
     )
-    baselines = [json.loads(line) for line in base.stdout.splitlines() if line.startswith("{")]
+    return [json.loads(line) for line in base.stdout.splitlines() if line.startswith("{")]
+
+
+def library_rate(baselines: list[dict[str, object]], per_save: int) -> float:
+    return float(
+        next(
+            b["events_per_s"]  # type: ignore[arg-type]
+            for b in baselines
+            if str(b["baseline"]).startswith(f"eventsourcing {per_save} ")
+        )
+    )
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is missing (apt-get install wrk)")
+    results: dict[str, object] = {"run": header()}
+    print(json.dumps(results["run"], indent=1), flush=True)
+
+    baselines = run_baselines()
     results["baselines"] = baselines
     for b in baselines:
         print(json.dumps(b), flush=True)
@@ -260,19 +277,27 @@ def main() -> None:
         if worker is not None:
             stop(worker)
 
-    lib1 = next(
-        b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 1 ")
-    )
-    lib100 = next(
-        b["events_per_s"] for b in baselines if b["baseline"].startswith("eventsourcing 100 ")
-    )
+    # The library again, now that mlob is stopped: the machine's speed drifts within minutes
+    # (its single-save rate moved 2 x between runs), so mlob is compared with the mean of the
+    # two brackets, and both are printed.
+    after = run_baselines("library")
+    results["baselines_after"] = after
+    for b in after:
+        print("after mlob's runs:", json.dumps(b), flush=True)
+    lib1 = (library_rate(baselines, 1) + library_rate(after, 1)) / 2
+    lib100 = (library_rate(baselines, 100) + library_rate(after, 100)) / 2
+    single = results["mlob_single"]["events_per_s"]  # type: ignore[index]
+    batch = results["mlob_batch100"]["events_per_s"]  # type: ignore[index]
     summary = {
-        "single_events_per_s": results["mlob_single"]["events_per_s"],  # type: ignore[index]
-        "single_vs_library_1_per_save": round(results["mlob_single"]["events_per_s"] / lib1, 2),  # type: ignore[index]
-        "batch100_events_per_s": results["mlob_batch100"]["events_per_s"],  # type: ignore[index]
-        "batch100_vs_library_100_per_save": round(
-            results["mlob_batch100"]["events_per_s"] / lib100, 2
-        ),  # type: ignore[index]
+        "single_events_per_s": single,
+        "library_1_per_save_before_after": [library_rate(baselines, 1), library_rate(after, 1)],
+        "single_vs_library_1_per_save": round(single / lib1, 2),
+        "batch100_events_per_s": batch,
+        "library_100_per_save_before_after": [
+            library_rate(baselines, 100),
+            library_rate(after, 100),
+        ],
+        "batch100_vs_library_100_per_save": round(batch / lib100, 2),
         "p99_ms_at_600": results["mlob_at_600"]["p99_ms"],  # type: ignore[index]
         "p99_ms_at_600_after_load": results["mlob_at_600_after_load"]["p99_ms"],  # type: ignore[index]
     }

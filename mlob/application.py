@@ -205,7 +205,20 @@ class MlobApplication(Application[UUID]):
         if inserted is None:
             self.recent.clear()  # unknown where these went: hold nothing rather than guess
             return
-        predecessor, linked = inserted
+        try:
+            self._hold(events, sizes, generation, *inserted)
+        except Exception:  # the events are recorded: their readers will read the store
+            log.exception("holding the committed events in memory failed")
+            self.recent.clear()
+
+    def _hold(
+        self,
+        events: Sequence[MlobAggregate.Event],
+        sizes: Sequence[int],
+        generation: int,
+        predecessor: int,
+        linked: list[tuple[int, IndexEntry, bytes]],
+    ) -> None:
         self.recent.add(
             predecessor,
             [position for position, _, _ in linked],

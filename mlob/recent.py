@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -54,9 +55,10 @@ class RecentEvents(Generic[T]):
         process wrote, perhaps after this commit), nothing is held."""
         if not items:
             return
+        ascending = positions[0] > predecessor and all(a < b for a, b in pairwise(positions))
         with self._lock:
-            if generation != self.generation:
-                self._drop_all()
+            if generation != self.generation or not ascending:
+                self._drop_all()  # not ascending cannot happen; if it did, read the store
                 return
             last = self._positions[-1] if self._positions else self._base
             if self._base < 0 or predecessor != last:

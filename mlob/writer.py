@@ -351,7 +351,7 @@ class GroupWriter:
             return True
         for aggregate in group.state.values():
             self._remember(aggregate)
-        self.app.remember_committed(events, [len(s.state) for s in stored], generation)
+        self.app.remember_committed(events, [len(e.state) for e in stored], generation)
         self.app.committed()  # wake the readers first: an answered client may read right away
         offset = 0
         assert positions is not None

@@ -33,6 +33,8 @@ REJECTION_COLUMNS = (
 )
 #: Appends of more events than this are written with COPY, fewer with one pipelined flight.
 COPY_FROM = 64
+#: At most this many backend pids are remembered as this process's own (``writer_pids``).
+WRITER_PIDS = 32
 #: The text of the one-flight commit's guard failing: another process wrote the head.
 HEAD_MOVED = "mlob_head_moved"
 
@@ -567,7 +569,13 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             return []
         head, self._head = self._head, None  # unknown until this commit is known to be done
         with self.datastore.get_connection() as conn:
-            self.writer_pids.add(conn.info.backend_pid)  # before the commit notifies
+            pid = conn.info.backend_pid
+            if pid not in self.writer_pids:  # before the commit notifies
+                if len(self.writer_pids) >= WRITER_PIDS:
+                    # The pool replaces connections; a backend pid may later be another
+                    # process's. Forgetting them costs only a needless emptying of memory.
+                    self.writer_pids.clear()
+                self.writer_pids.add(pid)
             try:
                 if len(stored_events) > COPY_FROM:
                     positions, self._head = self._insert_copy(conn, stored_events, index, messages)

@@ -194,3 +194,33 @@ def test_a_read_up_to_a_known_position_is_answered_only_when_memory_reaches_it()
     assert recent.after(0, 10, stop=3) == ["a", "b", "c"]
     assert recent.after(0, 2, stop=9) == ["a", "b"]  # full: the reader asks again from 2
     assert recent.after(0, 10, stop=9) is None
+
+
+def test_positions_out_of_order_are_not_held() -> None:
+    recent: RecentEvents[str] = RecentEvents()
+    recent.add(0, [1, 2], ["a", "b"], [1, 1], 0)
+    recent.add(2, [4, 3], ["d", "c"], [1, 1], 0)  # cannot happen; if it did: the store answers
+    assert recent.after(0, 10) is None and recent.after(2, 10) is None
+    recent.add(5, [5], ["e"], [1], 0)  # not after its predecessor
+    assert recent.after(4, 10) is None
+
+
+def test_an_append_stands_and_wakes_its_readers_when_holding_it_fails(
+    store_config: StoreConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = MlobApplication(store_config)
+    woken: list[int] = []
+    app.after_commit.append(lambda: woken.append(1))
+    try:
+        ledger = open_ledger(app)
+
+        def broken(*args: Any) -> None:
+            raise RuntimeError("memory trouble")
+
+        monkeypatch.setattr(app.recent, "add", broken)
+        generation = app.recent.generation
+        ledger_steps(app, ledger, 2)  # answered, not failed
+        assert app.repository.get(ledger.id).version == 3
+        assert len(woken) == 2 and app.recent.generation == generation + 1
+    finally:
+        app.close()
