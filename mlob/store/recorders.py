@@ -507,6 +507,13 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             "SELECT m, d, %b::int8 FROM unnest(%b::text[], %b::text[]) AS u(m, d)",
             self.messages_table,
         )
+        # The one-flight commit's guard and inserts as one statement (data-modifying CTEs):
+        # they share the statement's snapshot, so the guard sees the head before the inserts,
+        # and its error, or theirs, fails all of it.
+        self.sql_one_flight = (
+            f"WITH g AS ({self.sql_expect_head}), e AS ({self.sql_insert_events}), "
+            f"i AS ({self.sql_insert_index}), m AS ({self.sql_insert_messages}) SELECT 1 FROM g"
+        )
         self.sql_copy_messages = _sql(
             "COPY {} (message_id, digest, first_position) FROM STDIN",
             self.messages_table,
@@ -611,8 +618,13 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         try:
             with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
                 self._lock_table(curs)
-                curs.execute(self.sql_expect_head, (last, previous, positions[-1]))
-                self._write_rows(curs, stored_events, positions, linked, messages, notify=False)
+                events, index_, messages_ = self._row_arrays(
+                    stored_events, positions, linked, messages
+                )
+                curs.execute(
+                    self.sql_one_flight,
+                    (last, previous, positions[-1], *events, *index_, *messages_),
+                )
         except psycopg.errors.InvalidTextRepresentation as exc:
             if HEAD_MOVED not in str(exc):
                 raise
@@ -629,29 +641,33 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         positions: Sequence[int],
         linked: list[tuple[int, IndexEntry, bytes]],
         messages: Sequence[tuple[str, str]],
-        notify: bool = True,
     ) -> None:
-        if notify:
-            self._notify_channel(curs)
-        curs.execute(
-            self.sql_insert_events,
-            (
-                [s.originator_id for s in stored_events],
-                [s.originator_version for s in stored_events],
-                [s.topic for s in stored_events],
-                [s.state for s in stored_events],
-                list(positions),
-            ),
+        self._notify_channel(curs)
+        events, index, messages_ = self._row_arrays(stored_events, positions, linked, messages)
+        curs.execute(self.sql_insert_events, events)
+        curs.execute(self.sql_insert_index, index)
+        if messages:
+            curs.execute(self.sql_insert_messages, messages_)
+
+    def _row_arrays(
+        self,
+        stored_events: Sequence[StoredEvent],
+        positions: Sequence[int],
+        linked: list[tuple[int, IndexEntry, bytes]],
+        messages: Sequence[tuple[str, str]],
+    ) -> tuple[tuple[Any, ...], list[list[Any]], tuple[Any, ...]]:
+        """The parameters of the three inserts: one array per column."""
+        events = (
+            [s.originator_id for s in stored_events],
+            [s.originator_version for s in stored_events],
+            [s.topic for s in stored_events],
+            [s.state for s in stored_events],
+            list(positions),
         )
         rows = [self._index_row(p, e, d) for p, e, d in linked]
-        columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
-        columns[10] = [" ".join(regions) for regions in columns[10]]
-        curs.execute(self.sql_insert_index, columns)
-        if messages:
-            curs.execute(
-                self.sql_insert_messages,
-                (positions[0], [m for m, _ in messages], [d for _, d in messages]),
-            )
+        index: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
+        index[10] = [" ".join(regions) for regions in index[10]]
+        return events, index, (positions[0], [m for m, _ in messages], [d for _, d in messages])
 
     def _lock_and_check(self, curs: Any, messages: Sequence[tuple[str, str]]) -> None:
         self._lock_table(curs)
