@@ -194,52 +194,30 @@ class MlobApplication(Application[UUID]):
                 self._writer = GroupWriter(self)
         return self._writer.submit_later(messages, work, subjects, creates)
 
-    def remember_committed(
-        self, events: Sequence[MlobAggregate.Event], sizes: Sequence[int], generation: int
-    ) -> None:
-        """Keep what the calling thread's last append wrote (``events``, in the order given to
-        the recorder, ``sizes`` their stored sizes) for readers of the global order
-        (:mod:`mlob.recent`); ``generation``:
-        ``self.recent.generation`` as it was before that append."""
+    def committed(self, events: Sequence[MlobAggregate.Event], generation: int) -> None:
+        """After a commit in the calling thread: keep what it wrote (``events``, in the order
+        given to the recorder) for this process's readers of the global order
+        (:mod:`mlob.recent`; ``generation``: ``self.recent.generation`` as it was before the
+        append), then wake them (``after_commit``)."""
         inserted = self.index.take_inserted()
-        if inserted is None:
-            self.recent.clear()  # unknown where these went: hold nothing rather than guess
-            return
         try:
-            self._hold(events, sizes, generation, *inserted)
+            if inserted is None:
+                raise LookupError("the recorder did not say where the events went")
+            predecessor, linked, sizes = inserted
+            self.recent.add(
+                predecessor,
+                [position for position, _, _ in linked],
+                [
+                    # Times in UTC, as the store gives them back: both read alike.
+                    HistoryItem(IndexRecord(position, _in_utc(entry), digest), event)
+                    for (position, entry, digest), event in zip(linked, events, strict=True)
+                ],
+                sizes,
+                generation,
+            )
         except Exception:  # the events are recorded: their readers will read the store
             log.exception("holding the committed events in memory failed")
             self.recent.clear()
-
-    def _hold(
-        self,
-        events: Sequence[MlobAggregate.Event],
-        sizes: Sequence[int],
-        generation: int,
-        predecessor: int,
-        linked: list[tuple[int, IndexEntry, bytes]],
-    ) -> None:
-        self.recent.add(
-            predecessor,
-            [position for position, _, _ in linked],
-            [
-                # Time zones as the store gives them back (UTC), so a read from memory and one
-                # from the store render alike.
-                HistoryItem(
-                    record=IndexRecord(
-                        position=position,
-                        entry=_in_utc(entry),
-                        hash=digest,
-                    ),
-                    event=event,
-                )
-                for (position, entry, digest), event in zip(linked, events, strict=True)
-            ],
-            sizes,
-            generation,
-        )
-
-    def committed(self) -> None:
         for hook in list(self.after_commit):
             try:
                 hook()
@@ -286,8 +264,7 @@ class MlobApplication(Application[UUID]):
                 "mlob optimistic concurrency",
             ) from None
         self._notify(recordings)
-        self.remember_committed(events, [len(r.notification.state) for r in recordings], generation)
-        self.committed()
+        self.committed(events, generation)
         return Receipt(
             events=tuple(
                 RecordedEvent(

@@ -140,11 +140,11 @@ class Service:
         (or a LISTEN connection that was away) means what this process holds of the newest
         events may no longer reach the store's newest (mlob.recent)."""
         recorder: Any = self.app.recorder
-        appended = notify is not None and notify.channel == recorder.channel_name
-        if appended and notify is not None and notify.pid in recorder.writer_pids:
+        if notify is not None and notify.channel != recorder.channel_name:
+            return True  # a read model changed
+        if notify is not None and notify.pid in recorder.writer_pids:
             return False
-        if notify is None or appended:
-            self.app.recent.clear()
+        self.app.recent.clear()
         return True
 
     def close(self) -> None:

@@ -351,8 +351,7 @@ class GroupWriter:
             return True
         for aggregate in group.state.values():
             self._remember(aggregate)
-        self.app.remember_committed(events, [len(e.state) for e in stored], generation)
-        self.app.committed()  # wake the readers first: an answered client may read right away
+        self.app.committed(events, generation)  # before the answers: a client may read at once
         offset = 0
         assert positions is not None
         for a in accepted:

@@ -66,7 +66,7 @@ def _chain(
     stored_events: Sequence[StoredEvent],
     positions: Sequence[int],
     index: Sequence[IndexEntry],
-) -> list[tuple[int, IndexEntry, bytes]]:
+) -> Linked:
     if len(index) != len(stored_events) or len(positions) != len(stored_events):
         msg = "every stored event needs exactly one index entry"
         raise ValueError(msg)
@@ -80,9 +80,11 @@ def _chain(
     return linked
 
 
-#: What one append wrote: the position of the event before it (0: none) and, in order, each
-#: event's position, index entry and chain hash.
-Inserted = tuple[int, list[tuple[int, IndexEntry, bytes]]]
+#: Each event's position, index entry and chain hash, in order.
+Linked = list[tuple[int, IndexEntry, bytes]]
+#: What one append wrote: the position of the event before it (0: none), its events linked,
+#: and their stored sizes in bytes.
+Inserted = tuple[int, Linked, list[int]]
 
 
 class IndexQueries:
@@ -92,8 +94,10 @@ class IndexQueries:
     #: recorder's ``__init__``.
     _inserted: threading.local
 
-    def _note_inserted(self, predecessor: int, linked: list[tuple[int, IndexEntry, bytes]]) -> None:
-        self._inserted.value = (predecessor, linked)
+    def _note_inserted(
+        self, predecessor: int, linked: Linked, stored_events: Sequence[StoredEvent]
+    ) -> None:
+        self._inserted.value = (predecessor, linked, [len(s.state) for s in stored_events])
 
     def take_inserted(self) -> Inserted | None:
         """What the calling thread's last successful append wrote, with the position of the
@@ -249,7 +253,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             ],
         )
         # Noted before the commit: a failed commit raises, and the caller then takes nothing.
-        self._note_inserted(int(head[0]) if head else 0, linked)
+        self._note_inserted(int(head[0]) if head else 0, linked, stored_events)
         return positions
 
     def _query(self, statement: str, params: Sequence[Any]) -> list[Any]:
@@ -460,14 +464,13 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         # order), the chain head, and which of the message ids were recorded before.
         self.sql_prelude = _sql(
             "SELECT array(SELECT nextval(pg_get_serial_sequence({}, 'notification_id')) "
-            "FROM generate_series(1, %s)) AS ids, "
-            "(SELECT hash FROM {} ORDER BY position DESC LIMIT 1) AS head, "
-            "(SELECT position FROM {} ORDER BY position DESC LIMIT 1) AS head_position, "
-            "array(SELECT message_id FROM {} WHERE message_id = ANY(%s)) AS seen",
+            "FROM generate_series(1, %s)) AS ids, h.hash AS head, h.position AS head_position, "
+            "array(SELECT message_id FROM {} WHERE message_id = ANY(%s)) AS seen "
+            "FROM (SELECT 1) AS one LEFT JOIN "
+            "(SELECT position, hash FROM {} ORDER BY position DESC LIMIT 1) AS h ON true",
             sequence,
-            self.index_table,
-            self.index_table,
             self.messages_table,
+            self.index_table,
         )
         # The one-flight commit's guard, in one statement: under the lock, the head (position
         # and hash) must still be the one this process last wrote; then the sequence is moved
@@ -584,20 +587,21 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                     self.writer_pids.clear()
                 self.writer_pids.add(pid)
             try:
+                written = None
                 if len(stored_events) > COPY_FROM:
-                    positions, self._head = self._insert_copy(conn, stored_events, index, messages)
-                    return positions
-                if head is not None:
-                    flown = self._insert_one_flight(conn, stored_events, index, messages, head)
-                    if flown is not None:
-                        positions, self._head = flown
-                        return positions
-                    head = None  # someone else wrote the head: learn it anew
-                positions, self._head = self._insert_pipelined(conn, stored_events, index, messages)
-                return positions
+                    written = self._insert_copy(conn, stored_events, index, messages)
+                elif head is not None:
+                    written = self._insert_one_flight(conn, stored_events, index, messages, head)
+                    head = None  # written, or someone else wrote the head: learn it anew
+                if written is None:
+                    written = self._insert_pipelined(conn, stored_events, index, messages)
             except (psycopg.IntegrityError, DuplicateMessage):
                 self._head = head  # refused: nothing was written, the head stands
                 raise
+        predecessor, linked = written
+        self._head = (linked[-1][0], linked[-1][2])
+        self._note_inserted(predecessor, linked, stored_events)
+        return [position for position, _, _ in linked]
 
     def _insert_one_flight(
         self,
@@ -606,7 +610,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         index: Sequence[IndexEntry],
         messages: Sequence[tuple[str, str]],
         head: tuple[int, bytes],
-    ) -> tuple[list[int], tuple[int, bytes]] | None:
+    ) -> tuple[int, Linked] | None:
         """One round trip, when this process wrote the head last (the usual case with one
         writer process): positions and chain links follow from that head, and a guard under
         the lock makes the whole flight fail if someone else wrote since. None: the head
@@ -631,15 +635,14 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             self.head_moved += 1
             return None
         self.one_flight += 1
-        self._note_inserted(last, linked)
-        return positions, (positions[-1], linked[-1][2])
+        return last, linked
 
     def _write_rows(
         self,
         curs: Any,
         stored_events: Sequence[StoredEvent],
         positions: Sequence[int],
-        linked: list[tuple[int, IndexEntry, bytes]],
+        linked: Linked,
         messages: Sequence[tuple[str, str]],
     ) -> None:
         self._notify_channel(curs)
@@ -653,7 +656,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         self,
         stored_events: Sequence[StoredEvent],
         positions: Sequence[int],
-        linked: list[tuple[int, IndexEntry, bytes]],
+        linked: Linked,
         messages: Sequence[tuple[str, str]],
     ) -> tuple[tuple[Any, ...], list[list[Any]], tuple[Any, ...]]:
         """The parameters of the three inserts: one array per column."""
@@ -705,7 +708,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         stored_events: Sequence[StoredEvent],
         index: Sequence[IndexEntry],
         messages: Sequence[tuple[str, str]],
-    ) -> tuple[list[int], tuple[int, bytes]]:
+    ) -> tuple[int, Linked]:
         """Few events: two round trips. The positions are drawn from the sequence under the
         lock (so they follow commit order), then everything is sent in one flight."""
         # A Python error before the sync must roll back, so nothing here swallows it.
@@ -722,8 +725,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             # The inserts travel with the COMMIT: a constraint violation surfaces as the
             # IntegrityError of the commit, and nothing is written.
             self._write_rows(curs, stored_events, positions, linked, messages)
-        self._note_inserted(predecessor, linked)
-        return positions, (positions[-1], linked[-1][2])
+        return predecessor, linked
 
     def _insert_copy(
         self,
@@ -731,7 +733,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         stored_events: Sequence[StoredEvent],
         index: Sequence[IndexEntry],
         messages: Sequence[tuple[str, str]],
-    ) -> tuple[list[int], tuple[int, bytes]]:
+    ) -> tuple[int, Linked]:
         """Many events: COPY, the fastest way in for many rows at once."""
         with conn.transaction(), conn.cursor() as curs:
             self._lock_and_check(curs, messages)
@@ -763,8 +765,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 with curs.copy(self.sql_copy_messages) as copy:
                     for mid, digest in messages:
                         copy.write_row((mid, digest, positions[0]))
-        self._note_inserted(predecessor, linked)
-        return positions, (positions[-1], linked[-1][2])
+        return predecessor, linked
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
