@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,14 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from api.audit import router as audit_router
 from api.commands import REGISTRY
-from api.errors import ApiError, challenge, error_responses
+from api.errors import ApiError, challenge, error_responses, unavailable
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
 from api.ports import MlobService, Principal, StoreUnavailable
-from api.post_events import PATH, POSTED, PostEvents, Receive, Scope, Send, caller_of
+from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
@@ -33,8 +33,6 @@ from domain.reference import capabilities, organisations, regions, request_kind_
 from domain.request import AssistanceRequest, RequestStatus
 from domain.rights import PROVIDER_KINDS, allowed_kinds
 from projections.views import capacity_view, incident_view, readable, request_view
-
-log = logging.getLogger("mlob.api")
 
 WRITER_ROLES = ("operator", "coordinator")
 
@@ -154,7 +152,7 @@ def create_app(service: MlobService) -> FastAPI:
 
     @app.exception_handler(StoreUnavailable)
     async def store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
-        return ApiError(503, "store_unavailable", str(exc), "mlob store").response()
+        return unavailable(exc).response()
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -36,6 +36,11 @@ class ApiError(Exception):
         return JSONResponse(self.body(), status_code=self.status, headers=challenge(self.status))
 
 
+def unavailable(exc: Exception) -> ApiError:
+    """The store is away (503): the client may retry; nothing was recorded."""
+    return ApiError(503, "store_unavailable", str(exc), "mlob store")
+
+
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {

@@ -11,7 +11,6 @@ client that reconnects with ``after`` = that position misses nothing and gets no
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -477,7 +476,7 @@ class FeedHub:
         """The published events of a page, how far the page reached (unpublished events such
         as tokens included) and whether it was full (more to read)."""
         logged = await asyncio.to_thread(
-            functools.partial(self.service.logged_events, after, limit, stop, recent=True)
+            self.service.logged_events, after, limit, stop, recent=True
         )
         last = logged[-1].position if logged else after
         return self._prepare(logged), last, len(logged) == limit

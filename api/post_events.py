@@ -11,16 +11,18 @@ FastAPI route with the same path stays for the OpenAPI document and calls the sa
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Annotated, Any
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 import orjson
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from starlette.types import Receive, Scope, Send
 
-from api.errors import ApiError, challenge
+from api.errors import ApiError, challenge, unavailable
 from api.ports import MlobService, Principal, StoreUnavailable
-from api.posting import MAX_BATCH, Item, ItemRefused, plan
+from api.posting import Item, ItemRefused, plan
 from domain.errors import DomainError
 
 log = logging.getLogger("mlob.api")
@@ -28,17 +30,13 @@ log = logging.getLogger("mlob.api")
 MAX_BODY_BYTES = 1024 * 1024
 PATH = "/v1/events"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 
 class Batch(BaseModel):
     """An atomic batch: every item is recorded, or none."""
 
     model_config = ConfigDict(extra="forbid")
-    items: Annotated[list[Item], Field(min_length=1, max_length=MAX_BATCH)]
+    # At least one item; how many at most is plan()'s rule (413 batch_too_large).
+    items: Annotated[list[Item], Field(min_length=1)]
 
 
 POSTED = TypeAdapter(Item | Batch)
@@ -74,27 +72,28 @@ class PostEvents:
         except ApiError as error:
             return error.status, orjson.dumps(error.body())
         except StoreUnavailable as exc:
-            return 503, orjson.dumps(_unavailable(exc).body())
+            return 503, orjson.dumps(unavailable(exc).body())
         try:
             return 201, await self._record(caller, content_length, body)
         except Refusal as refusal:
             await self._log(caller, refusal.error, refusal.item)
             return refusal.error.status, orjson.dumps(refusal.error.body())
         except StoreUnavailable as exc:
-            return 503, orjson.dumps(_unavailable(exc).body())
+            return 503, orjson.dumps(unavailable(exc).body())
 
     async def _record(
         self, caller: Principal, content_length: str | None, chunks: AsyncIterator[bytes]
     ) -> bytes:
-        too_large = ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
-        if content_length and content_length.isdigit() and int(content_length) > MAX_BODY_BYTES:
-            raise Refusal(too_large)
+        if _declared_too_large(content_length):
+            raise Refusal(_too_large())
         buffer = bytearray()
         async for chunk in chunks:
             buffer += chunk
             if len(buffer) > MAX_BODY_BYTES:
-                raise Refusal(too_large)
-        if b"\\u0000" in buffer:  # PostgreSQL text cannot hold NUL; refuse it up front
+                raise Refusal(_too_large())
+        # PostgreSQL text cannot hold NUL: refuse its escape up front (not an escaped
+        # backslash followed by "u0000", which is ordinary text).
+        if b"\\u0000" in buffer and _NUL_ESCAPE.search(buffer):
             raise Refusal(ApiError(422, "invalid_characters", "NUL characters are not accepted"))
         try:
             raw = orjson.loads(buffer)
@@ -180,8 +179,21 @@ class Refusal(Exception):
         self.item = item
 
 
-def _unavailable(exc: StoreUnavailable) -> ApiError:
-    return ApiError(503, "store_unavailable", str(exc), "mlob store")
+#: ``\u0000`` preceded by an even number of backslashes (so the escape itself, not text).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _declared_too_large(content_length: str | None) -> bool:
+    """Whether a Content-Length header declares more than the limit (anything that is not
+    ASCII digits is left to the body's actual length)."""
+    declared = content_length or ""
+    if not (declared.isascii() and declared.isdigit()):
+        return False
+    return len(declared) > len(str(MAX_BODY_BYTES)) or int(declared) > MAX_BODY_BYTES
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
 
 
 def headers_for(status: int, body: bytes) -> list[tuple[bytes, bytes]]:

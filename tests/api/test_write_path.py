@@ -3,13 +3,17 @@ same path must answer the same, and a client that leaves mid-body must record no
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import uuid4
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import Api, item
+from api.post_events import serve
+from api.posting import MAX_BATCH
+from tests.api.conftest import Api, fire_request, item
 
 
 def opened(**kw: Any) -> dict[str, Any]:
@@ -71,3 +75,48 @@ def test_a_client_gone_mid_body_records_nothing(api: Api) -> None:
     api.client.portal.call(app, scope, receive, send)  # type: ignore[union-attr]
     assert sent == []
     assert api.position() == before
+
+
+def test_text_that_only_looks_like_a_nul_escape_is_taken(api: Api) -> None:
+    body = fire_request(uuid4())
+    body["data"]["title"] = "literally \\u0000 in a title"  # a backslash, then "u0000"
+    assert api.post("VR08", body).status_code == 201
+    nul = fire_request(uuid4())
+    nul["data"]["title"] = "a \\\x00 b"  # a backslash, then a real NUL
+    api.refused("VR08", nul, 422, "invalid_characters")
+
+
+def test_too_many_items_get_the_batch_rule_s_own_refusal(api: Api) -> None:
+    api.headers("VR08")  # its token is recorded first
+    before = api.position()
+    items = [fire_request(uuid4()) for _ in range(MAX_BATCH + 1)]
+    error = api.refused("VR08", {"items": items}, 413, "batch_too_large")
+    assert str(MAX_BATCH) in error["reason"]
+    assert api.position() == before
+
+
+@pytest.mark.parametrize(
+    ("declared", "status"),
+    [("\u00b2", 422), ("12a", 422), ("9" * 5000, 413)],  # "{}" is no item; 5000 digits: huge
+)
+def test_a_content_length_that_is_not_a_number_is_no_500(
+    api: Api, declared: str, status: int
+) -> None:
+    """uvicorn refuses such headers itself; another ASGI server might pass them on."""
+    seen: list[int] = []
+    token = api.headers("VR08")["Authorization"].encode()
+
+    async def run() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                seen.append(message["status"])
+
+        headers = [(b"content-length", declared.encode()), (b"authorization", token)]
+        scope = {"type": "http", "method": "POST", "path": "/v1/events", "headers": headers}
+        await serve(api.client.app.post_events, scope, receive, send)  # type: ignore[attr-defined]
+
+    asyncio.run(run())
+    assert seen == [status]
