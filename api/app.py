@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
+from api.access import Subjects
 from api.audit import router as audit_router
 from api.commands import REGISTRY
 from api.errors import ApiError, challenge, error_responses, unavailable
@@ -23,16 +24,17 @@ from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
-from domain.access import ROLES
+from domain import policy
 from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.incident import INCIDENT_KEEPERS, Incident
 from domain.kinds import KIND_RULES, RequestKind
+from domain.policy import ROLES
 from domain.reference import capabilities, organisations, regions, request_kind_infos
 from domain.request import AssistanceRequest, RequestStatus
 from domain.rights import PROVIDER_KINDS, allowed_kinds
-from projections.views import capacity_view, incident_view, readable, request_view
+from projections.views import capacity_view, incident_view, request_view
 
 WRITER_ROLES = ("operator", "coordinator")
 
@@ -96,6 +98,11 @@ async def principal(request: Request) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(principal)]
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, description="wait until the list has processed this event position"),
+]
+Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds")]
 
 
 class MlobAPI(FastAPI):
@@ -219,18 +226,24 @@ def create_app(service: MlobService) -> FastAPI:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def _load(cls: type[Any], subject: UUID, caller: Principal) -> Any:
-        try:
-            item = service.load(cls, subject)
-        except DomainError:
-            raise ApiError(404, "not_found", f"no {cls.__name__} {subject}") from None
-        if not readable(item, caller.clearance):
-            raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")  # do not reveal it
-        return item
+    def _load(cls: type[Any], subject: UUID, caller: Principal) -> tuple[Any, Any]:
+        """The subject as the caller may see it (the state of the steps within its clearance,
+        if the policy lets it see the subject at all; else 404 as for an unknown id), and the
+        state of all its steps (for what must add up)."""
+        leveled = service.load_leveled(cls, subject)
+        item = None if leveled is None else leveled.at(policy.reader_level(caller))
+        if item is None or not policy.may_see_subject(caller, item):
+            raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
+        return item, leveled.top
 
-    def _all(cls: type[Any], caller: Principal) -> list[Any]:
-        loaded = [service.load(cls, s) for s in service.streams_of(cls)]
-        return [item for item in loaded if readable(item, caller.clearance)]
+    def _listed(
+        name: str, caller: Principal, min_position: int | None, wait: float
+    ) -> list[dict[str, Any]]:
+        """A projection's rows the caller may see (its clearance's level, its scope)."""
+        if min_position is not None:
+            service.wait_for_views(min_position, (name,), wait)
+        rows = service.view_rows(name, policy.reader_level(caller))
+        return [r for r in rows if policy.may_see_row(caller, r)]
 
     @app.get("/v1/requests", responses=error_responses(401))
     def list_requests(
@@ -240,52 +253,59 @@ def create_app(service: MlobService) -> FastAPI:
         status: RequestStatus | None = None,
         incident: UUID | None = None,
         exercise: bool | None = None,
+        min_position: MinPosition = None,
+        wait: Wait = 2.0,
     ) -> list[dict[str, Any]]:
-        views = []
-        for r in _all(AssistanceRequest, caller):
-            if region and region not in r.regions_concerned():
-                continue
-            if (kind and r.kind is not kind) or (status and r.status is not status):
-                continue
-            if (incident and r.incident_id != incident) or (
-                exercise is not None and r.exercise != exercise
-            ):
-                continue
-            views.append(request_view(r))
-        return views
+        return [
+            r
+            for r in _listed("requests", caller, min_position, wait)
+            if (region is None or region in r["regions"])
+            and (kind is None or r["kind"] == kind.value)
+            and (status is None or r["status"] == status.value)
+            and (incident is None or r["incident_id"] == str(incident))
+            and (exercise is None or r["exercise"] == exercise)
+        ]
 
     @app.get("/v1/requests/{request_id}", responses=error_responses(401, 404))
     def get_request(request_id: UUID, caller: Caller) -> dict[str, Any]:
-        return request_view(_load(AssistanceRequest, request_id, caller), caller.org, caller.role)
+        request, _ = _load(AssistanceRequest, request_id, caller)
+        return request_view(request, caller.org, caller.role)
 
     @app.get("/v1/incidents", responses=error_responses(401))
-    def list_incidents(caller: Caller, exercise: bool | None = None) -> list[dict[str, Any]]:
+    def list_incidents(
+        caller: Caller,
+        exercise: bool | None = None,
+        min_position: MinPosition = None,
+        wait: Wait = 2.0,
+    ) -> list[dict[str, Any]]:
         return [
-            incident_view(i)
-            for i in _all(Incident, caller)
-            if exercise is None or i.exercise == exercise
+            i
+            for i in _listed("incidents", caller, min_position, wait)
+            if exercise is None or i["exercise"] == exercise
         ]
 
     @app.get("/v1/incidents/{incident_id}", responses=error_responses(401, 404))
     def get_incident(incident_id: UUID, caller: Caller) -> dict[str, Any]:
-        return incident_view(_load(Incident, incident_id, caller))
+        return incident_view(_load(Incident, incident_id, caller)[0])
 
     @app.get("/v1/capacities", responses=error_responses(401))
     def list_capacities(
         caller: Caller,
         capability: Annotated[str | None, Query(max_length=64)] = None,
         provider: Annotated[str | None, Query(max_length=64)] = None,
+        min_position: MinPosition = None,
+        wait: Wait = 2.0,
     ) -> list[dict[str, Any]]:
         return [
-            capacity_view(c)
-            for c in _all(Capacity, caller)
-            if (capability is None or c.capability == capability)
-            and (provider is None or c.provider == provider)
+            c
+            for c in _listed("capacities", caller, min_position, wait)
+            if (capability is None or c["capability"] == capability)
+            and (provider is None or c["provider"] == provider)
         ]
 
     @app.get("/v1/capacities/{capacity_id}", responses=error_responses(401, 404))
     def get_capacity(capacity_id: UUID, caller: Caller) -> dict[str, Any]:
-        return capacity_view(_load(Capacity, capacity_id, caller))
+        return capacity_view(*_load(Capacity, capacity_id, caller))
 
     @app.get("/v1/reference", responses=error_responses(401))
     def reference(caller: Caller) -> dict[str, Any]:
@@ -339,15 +359,24 @@ def create_app(service: MlobService) -> FastAPI:
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> list[dict[str, Any]]:
-        require_role(caller, "auditor", "admin")
-        return service.rejections(after=after, limit=limit)
+        """Refused attempts, as far as the policy lets the caller see them."""
+        if not policy.may_read_rejections(caller):
+            raise ApiError(403, "role_not_permitted", "this needs role auditor or admin")
+        subjects = Subjects(service, caller)
+        return [
+            r for r in service.rejections(after=after, limit=limit) if subjects.rejection_visible(r)
+        ]
 
     # --- tokens --------------------------------------------------------------------------
 
     @app.get("/v1/tokens", responses=error_responses(401, 403))
     def list_tokens(caller: Caller) -> list[dict[str, Any]]:
+        """The tokens the caller may manage: its own organisation's (LOCC's administrators:
+        every organisation's), at or below its clearance."""
         require_role(caller, "admin")
-        return service.tokens()
+        return [
+            t for t in service.tokens() if policy.may_manage_token(caller, t["org"], t["clearance"])
+        ]
 
     @app.post(
         "/v1/tokens",
@@ -356,6 +385,9 @@ def create_app(service: MlobService) -> FastAPI:
         responses=error_responses(401, 403, 422),
     )
     def issue_token(body: TokenIn, caller: Caller) -> TokenOut:
+        """Issue a token for the caller's own organisation (LOCC's administrators: any), at
+        most at the caller's clearance, with a role the organisation may hold (403
+        ``not_own_organisation``, ``clearance_above_own``, ``role_not_held``)."""
         require_role(caller, "admin")
         try:
             issued = service.issue_token(
@@ -374,6 +406,8 @@ def create_app(service: MlobService) -> FastAPI:
         "/v1/tokens/{token_id}", status_code=204, responses=error_responses(401, 403, 404, 409)
     )
     def revoke_token(token_id: UUID, caller: Caller, body: RevokeIn | None = None) -> None:
+        """Revoke a token the caller may manage; any other id answers 404 ``unknown_token``
+        (another organisation's token too), a token revoked before 409 ``already_revoked``."""
         require_role(caller, "admin")
         try:
             service.revoke_token(caller, token_id, body.reason if body else "")

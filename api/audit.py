@@ -10,16 +10,16 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import AwareDatetime
 
+from api.access import Subjects
 from api.errors import ApiError, error_responses
 from api.ports import LoggedEvent, MlobService, Principal
 from api.rendering import dumps, event_body
+from domain import policy
 from domain.capacity import Capacity
-from domain.envelope import Classification
-from domain.errors import DomainError
 from domain.incident import Incident
 from domain.request import AssistanceRequest
+from projections.levels import fold
 
-AUDIT_ROLES = frozenset({"auditor", "admin", "coordinator"})
 PAGE = 1000
 
 #: Milestones of a request, from its event types (and for bookings, the booking's step).
@@ -92,7 +92,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     Caller = Annotated[Principal, Depends(caller_dependency)]
 
     def require_audit(caller: Principal) -> None:
-        if caller.role not in AUDIT_ROLES:
+        if not policy.may_read_audit(caller):
             raise ApiError(
                 403, "read_only_for_auditors", "auditors, coordinators and administrators only"
             )
@@ -114,23 +114,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         Classified events appear only for readers cleared for them."""
         require_audit(caller)
         stop = service.last_position()  # a consistent end for this answer
-
-        subjects: dict[UUID, str] = {}
-
-        def visible(e: LoggedEvent) -> bool:
-            """Within clearance, the event's own and its subject's (a step on a classified
-            subject is as classified as the subject)."""
-            subject = subjects.get(e.stream_id)
-            if subject is None:
-                subject = (
-                    e.classification
-                    if e.version == 1
-                    else service.subject_classification(e.stream_id) or e.classification
-                )
-                subjects[e.stream_id] = subject
-            return Classification(e.classification).readable_by(
-                caller.clearance
-            ) and Classification(subject).readable_by(caller.clearance)
+        subjects = Subjects(service, caller)
 
         def lines() -> Iterator[bytes]:
             cursor, sent = after, 0
@@ -142,7 +126,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                 for e in page:
                     if not _matches(e, stream, type, org, occurred_from, occurred_to):
                         continue
-                    if not visible(e):
+                    if not subjects.step_visible(e):
                         continue
                     if exercise is not None and e.exercise != exercise:
                         continue
@@ -194,20 +178,13 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
 def timeline(
     service: MlobService, cls: type[Any], subject: UUID, caller: Principal
 ) -> dict[str, Any]:
-    """A subject's steps, durations and (for auditors) refused attempts; 404 if unknown or
-    classified above the caller's clearance."""
-    try:
-        item = service.load(cls, subject)
-    except DomainError:
-        raise ApiError(404, "not_found", f"no {cls.__name__} {subject}") from None
-    if not item.classification.readable_by(caller.clearance):
+    """A subject's steps, durations and (for auditors) refused attempts, as far as the policy
+    lets the caller see them; 404 if unknown or not visible to the caller."""
+    subjects = Subjects(service, caller)
+    if not isinstance(subjects.state(subject), cls):
         raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
-        # Steps classified above the reader's clearance are left out (and their content).
-    events = [
-        e
-        for e in service.stream_events(subject)
-        if Classification(e.classification).readable_by(caller.clearance)
-    ]
+    # Steps above the reader's clearance are left out (and their content).
+    events = [e for e in service.stream_events(subject) if subjects.step_visible(e)]
     entries: list[dict[str, Any]] = []
     previous: datetime | None = None
     for e in events:
@@ -219,10 +196,11 @@ def timeline(
         previous = e.occurred_at
         entries.append(body)
     refused: list[dict[str, Any]] = []
-    if caller.role in AUDIT_ROLES:
+    if policy.may_read_rejections(caller):
         refused = [
             {**r, "refused": True}
             for r in service.rejections(after=0, limit=10_000, subject=str(subject))
+            if subjects.rejection_visible(r)
         ]
     return {
         "id": str(subject),
@@ -345,13 +323,14 @@ def request_stats(
                 streams.setdefault(e.stream_id, []).append(e)
     total, by_kind, by_region, by_provider = _Bucket(), {}, {}, {}
     per_year: dict[str, dict[str, int]] = {}
+    level = policy.reader_level(caller)
     for events in streams.values():
-        if not Classification(events[0].classification).readable_by(caller.clearance):
-            continue
-        request: Any = None
-        for e in events:
-            request = e.event.mutate(request)
-        when = milestones(events)
+        leveled = fold([e.event for e in events])
+        request = None if leveled is None else leveled.at(level)
+        if request is None or not policy.may_see_subject(caller, request):
+            continue  # the policy decides, as for every read
+        seen = [e for e in events if leveled.levels.get(e.version, leveled.subject_level) <= level]
+        when = milestones(seen)
         submitted = when.get("submitted")
         if submitted is None or (start and submitted < start) or (end and submitted >= end):
             continue

@@ -21,9 +21,10 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from api.ports import LoggedEvent, MlobService, Principal, StoreUnavailable
 from api.rendering import dumps, event_body
-from domain.envelope import Classification
+from domain import policy
+from domain.policy import ScopeKind
 from projections import readmodels as rm
-from projections.routing import Routes, Scope, StreamRoute, channels, may_see
+from projections.routing import Routes, StreamRoute, channels, may_see
 
 log = logging.getLogger("mlob.feed")
 
@@ -56,6 +57,7 @@ class FeedEvent:
     position: int
     channels: frozenset[str]
     route: StreamRoute | None
+    level: int  # the step's level (domain.policy.step_level)
     regions: tuple[str, ...]
     classification: str
     exercise: bool
@@ -65,13 +67,26 @@ class FeedEvent:
 
 @dataclass(frozen=True)
 class FeedRow:
+    """A changed read-model row: each level's row of its subject (projections/levels.py)."""
+
     seq: int
     projection: str
-    route: StreamRoute | None
-    regions: tuple[str, ...]
-    classification: str
-    exercise: bool
-    body: str
+    #: A row change: the lowest level whose row changed; a clock change: its row's level.
+    level: int
+    clock: bool
+    #: (level, row, the change as JSON with that row) per level, lowest first.
+    levels: tuple[tuple[int, dict[str, Any], str], ...]
+
+    def for_reader(self, reader: Principal) -> tuple[dict[str, Any], str] | None:
+        """The row and message a reader gets of this change (None: nothing it may see)."""
+        at = policy.reader_level(reader)
+        seen = [entry for entry in self.levels if entry[0] <= at]
+        if not seen:
+            return None
+        level, row, body = seen[-1]
+        if level < self.level or (self.clock and level != self.level):
+            return None  # what changed lies above the reader's level
+        return (row, body) if policy.may_see_row(reader, row) else None
 
 
 @dataclass
@@ -82,7 +97,7 @@ class Batch:
     events: list[FeedEvent]
     change_upto: int
     rows: list[FeedRow] = field(default_factory=list)
-    summaries: dict[tuple[str, str], str] = field(default_factory=dict)
+    summaries: dict[tuple[str, int], str] = field(default_factory=dict)
     #: Frames already built for one kind of reader at one position: most connections share
     #: them, so fan-out costs one build per kind of reader, not per connection.
     built: dict[tuple[Any, ...], tuple[list[tuple[str, int, int]], int, int]] = field(
@@ -99,7 +114,9 @@ class Connection:
         self.hub = hub
         self.websocket = websocket
         self.principal = principal
-        self.scope = Scope.of(principal.org, principal.role, principal.clearance)
+        self.scope = policy.scope_of(principal)
+        #: Connections of one kind of reader get the same frames (built once per batch).
+        self.reader_key = (self.scope, principal.clearance)
         self.channels: set[str] = set()
         self.exercise = False
         self.cursor = hub.head
@@ -123,21 +140,22 @@ class Connection:
             return False
         if not (event.channels & self.channels):
             return False
-        return may_see(
-            self.scope, event.route, event.regions, event.classification, event.actor_org
-        )
+        return may_see(self.principal, event.route, event.regions, event.level)
 
-    def wants_row(self, row: FeedRow) -> bool:
-        if "views" not in self.channels or (row.exercise and not self.exercise):
-            return False
-        return may_see(self.scope, row.route, row.regions, row.classification)
+    def row_body(self, row: FeedRow) -> str | None:
+        if "views" not in self.channels:
+            return None
+        found = row.for_reader(self.principal)
+        if found is None or (found[0]["exercise"] and not self.exercise):
+            return None
+        return found[1]
 
     def frames(self, batch: Batch) -> list[tuple[str, int, int]]:
         """The frames of ``batch`` for this connection (none: nothing for it), each at most
         about ``FRAME_BYTES`` long; moves the cursor."""
         key = (
             frozenset(self.channels),
-            self.scope,
+            self.reader_key,
             self.exercise,
             self.cursor,
             self.change_cursor,
@@ -151,10 +169,14 @@ class Connection:
 
     def _build(self, batch: Batch) -> list[tuple[str, int, int]]:
         events = [e for e in batch.events if e.position > self.cursor and self.wants(e)]
-        rows = [r.body for r in batch.rows if r.seq > self.change_cursor and self.wants_row(r)]
+        rows = [
+            body
+            for r in batch.rows
+            if r.seq > self.change_cursor and (body := self.row_body(r)) is not None
+        ]
         summary = None
-        if "national" in self.channels and self.scope.kind == "region":
-            summary = batch.summaries.get((self.scope.region or "", self.scope.clearance.value))
+        if "national" in self.channels and self.scope.kind is ScopeKind.REGION:
+            summary = batch.summaries.get((self.scope.region or "", self.principal.clearance.rank))
         frames = []
         chunk: list[str] = []
         size = last = 0
@@ -279,7 +301,7 @@ class Connection:
         after_change: int | None,
         exercise: bool | None,
     ) -> None:
-        refused = [c for c in wanted if not self.scope.may_subscribe(c)]
+        refused = [c for c in wanted if not policy.may_subscribe(self.principal, c)]
         if refused:
             self.control(
                 type="error",
@@ -404,9 +426,9 @@ class FeedHub:
         self._wake = asyncio.Event()
         self.head = await asyncio.to_thread(self.service.last_position)
         self.change_head = await asyncio.to_thread(self.service.last_change)
-        requests = await asyncio.to_thread(self.service.view_rows, "requests")
-        capacities = await asyncio.to_thread(self.service.view_rows, "capacities")
-        incidents = await asyncio.to_thread(self.service.view_rows, "incidents")
+        requests = await asyncio.to_thread(self.service.view_rows_every_level, "requests")
+        capacities = await asyncio.to_thread(self.service.view_rows_every_level, "capacities")
+        incidents = await asyncio.to_thread(self.service.view_rows_every_level, "incidents")
         self.routes.seed(requests, capacities, incidents)
         self.service.on_change(self.wake)
         self._task = asyncio.create_task(self._pump())
@@ -451,7 +473,7 @@ class FeedHub:
     def _prepare(self, logged: list[LoggedEvent]) -> list[FeedEvent]:
         prepared = []
         for e in logged:
-            route = self.routes.learn(e.stream_id, e.event)
+            route, level = self.routes.learn(e.stream_id, e.event)
             if route is None:
                 continue  # tokens and other internal streams are never published
             names = channels(e.stream_id, route, e.regions)
@@ -461,6 +483,7 @@ class FeedHub:
                     e.position,
                     frozenset(names),
                     route,
+                    level,
                     e.regions,
                     e.classification,
                     e.exercise,
@@ -488,29 +511,24 @@ class FeedHub:
         by_projection: dict[str, list[str]] = {}
         for source, key, _ in latest:
             by_projection.setdefault("requests" if source == "board" else source, []).append(key)
-        current = {
-            (name, r["id"]): r
-            for name, keys in by_projection.items()
-            for r in self.service.view_rows_by_id(name, sorted(set(keys)))
-        }
+        current: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for name, keys in by_projection.items():
+            for r in self.service.view_rows_by_id(name, sorted(set(keys)), every_level=True):
+                current.setdefault((name, r["id"]), []).append(r)
         rows = []
         for (source, key, what), change in sorted(latest.items(), key=lambda kv: kv[1]["seq"]):
-            row = current.get(("requests" if source == "board" else source, key))
-            if row is None:
+            found = current.get(("requests" if source == "board" else source, key))
+            if not found:
                 continue
-            route = self.routes.streams.get(key)
-            body = {"seq": change["seq"], "projection": source, "id": key, "what": what}
-            if source != "board":
-                body["row"] = row
+            levels = []
+            for row in sorted(found, key=lambda r: r.get("level", 0)):
+                body = {"seq": change["seq"], "projection": source, "id": key, "what": what}
+                if source != "board":
+                    body["row"] = row
+                levels.append((row.get("level", 0), row, dumps(body)))
             rows.append(
                 FeedRow(
-                    change["seq"],
-                    source,
-                    route,
-                    tuple(row.get("regions", ())),
-                    row["classification"],
-                    row["exercise"],
-                    dumps(body),
+                    change["seq"], source, change.get("level", 0), source == "board", tuple(levels)
                 )
             )
         return rows
@@ -532,28 +550,27 @@ class FeedHub:
     ) -> tuple[list[FeedRow], int]:
         return await asyncio.to_thread(self._changed_rows, after, limit, stop)
 
-    def _summaries(self, rows: list[FeedRow]) -> dict[tuple[str, str], str]:
+    def _summaries(self, rows: list[FeedRow]) -> dict[tuple[str, int], str]:
         """For regions on ``national``: the national summary without other regions' details,
-        per region and clearance, when requests or incidents changed."""
-        wanted = {
-            (c.scope.region or "", c.scope.clearance.value)
+        per region and clearance level, when requests or incidents changed."""
+        wanted: dict[tuple[str, int], Principal] = {
+            (c.scope.region or "", c.principal.clearance.rank): c.principal
             for c in self.connections
-            if c.scope.kind == "region" and "national" in c.channels
+            if c.scope.kind is ScopeKind.REGION and "national" in c.channels
         }
         if not wanted or not any(r.projection in ("requests", "incidents") for r in rows):
             return {}
-        requests = self.service.view_rows("requests")
-        incidents = self.service.view_rows("incidents")
         summaries = {}
-        for region, clearance in wanted:
-            level = Classification(clearance)
-            summary = rm.national_summary(rm.visible(incidents, level), rm.visible(requests, level))
-            summaries[(region, clearance)] = dumps(rm.regional_summary(summary, region))
+        for key, reader in wanted.items():
+            level = reader.clearance
+            incidents = rm.visible(self.service.view_rows("incidents", level.rank), level)
+            requests = rm.visible(self.service.view_rows("requests", level.rank), level)
+            summaries[key] = dumps(rm.summary_for(reader, incidents, requests))
         return summaries
 
     def _read(
         self,
-    ) -> tuple[list[FeedEvent], int, bool, list[FeedRow], int, dict[tuple[str, str], str]]:
+    ) -> tuple[list[FeedEvent], int, bool, list[FeedRow], int, dict[tuple[str, int], str]]:
         """One window's reading, in one worker thread: events (with how far the page reached,
         unpublished ones included, and whether it was full), and changed rows when anyone may
         want them."""
@@ -564,9 +581,9 @@ class FeedHub:
         extra = self._read_rows()
         return (events, reached, full, *extra)
 
-    def _read_rows(self) -> tuple[list[FeedRow], int, dict[tuple[str, str], str]]:
+    def _read_rows(self) -> tuple[list[FeedRow], int, dict[tuple[str, int], str]]:
         wanted = any(
-            "views" in c.channels or (c.scope.kind == "region" and "national" in c.channels)
+            "views" in c.channels or (c.scope.kind is ScopeKind.REGION and "national" in c.channels)
             for c in self.connections
         )
         if not wanted:
@@ -641,7 +658,7 @@ async def serve(
         type="welcome",
         position=hub.head,
         change=hub.change_head,
-        scope={"kind": conn.scope.kind, "org": conn.scope.org, "region": conn.scope.region},
+        scope=conn.scope.as_dict(),
     )
     try:
         while not conn.closed:

@@ -173,8 +173,13 @@ class MlobService(HealthSource, Protocol):
         """The per-step targets of the request board (:class:`projections.readmodels.Targets`)."""
         ...
 
-    def view_rows(self, name: str) -> list[dict[str, Any]]:
-        """The rows of one projection (``requests``, ``capacities``, ``incidents``)."""
+    def view_rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
+        """The rows of one projection (``requests``, ``capacities``, ``incidents``): each
+        subject's row at the highest clearance level at most ``level`` (None: its top row)."""
+        ...
+
+    def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:
+        """Every row of one projection, each subject's at every level it is kept at."""
         ...
 
     def view_positions(self) -> dict[str, int]:
@@ -189,8 +194,16 @@ class MlobService(HealthSource, Protocol):
         """Changed read-model rows (and clock-driven board changes), in order."""
         ...
 
-    def view_rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]:
-        """The current rows of one projection with these ids (absent ones left out)."""
+    def view_rows_by_id(
+        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
+    ) -> list[dict[str, Any]]:
+        """The current rows of one projection with these ids (absent ones left out), selected
+        by level as :meth:`view_rows`, or every level's row of each."""
+        ...
+
+    def load_leveled(self, cls: type[Any], subject: UUID) -> Any:
+        """A subject's states by clearance level (:class:`projections.levels.Leveled`),
+        folded from its stream; None when there is no such subject of this class."""
         ...
 
     # --- feeds -------------------------------------------------------------------------------

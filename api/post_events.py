@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from api.errors import ApiError, challenge, unavailable
 from api.ports import MlobService, Principal, StoreUnavailable
 from api.posting import Item, ItemRefused, plan
+from domain.envelope import Classification
 from domain.errors import DomainError
 
 log = logging.getLogger("mlob.api")
@@ -165,6 +166,10 @@ class PostEvents:
             "code": error.code,
             "reason": error.reason,
             "source": error.source,
+            # Only readers cleared for the refused item see the attempt (need to know).
+            "classification": (
+                item.classification.value if item else Classification.UNCLASSIFIED.value
+            ),
         }
         try:
             await run_in_threadpool(self.service.log_rejection, rejection)

@@ -12,38 +12,20 @@ from pydantic import AwareDatetime
 
 from api.errors import error_responses
 from api.ports import MlobService, Principal
-from domain.envelope import Classification
-from domain.reference import OrgKind, organisation
+from domain import policy
 from projections import readmodels as rm
 
 MAX_WAIT = 10.0
-NATIONAL_ROLES = frozenset({"coordinator", "auditor", "admin"})
-
-
-def region_scope(caller: Principal) -> str | None:
-    """A safety region's staff see their own region's details; everyone else the nation's.
-    Coordinators, auditors and administrators always see everything."""
-    if caller.role in NATIONAL_ROLES:
-        return None
-    try:
-        org = organisation(caller.org)
-    except KeyError:
-        return None
-    return org.region if org.kind is OrgKind.SAFETY_REGION else None
 
 
 def _scope(caller: Principal, exercise: bool) -> dict[str, Any]:
     """Computed from what the reader may see only; says so when that is not everything."""
     return {
+        **policy.scope_of(caller).as_dict(),
         "clearance": caller.clearance.value,
-        "classified_withheld": caller.clearance is not Classification.STATE_SECRET_SECRET,
+        "classified_withheld": caller.clearance.rank < policy.level("stg_zeer_geheim"),
         "exercise_included": exercise,
-        "region": region_scope(caller),
     }
-
-
-def _concerns(row: dict[str, Any], region: str, org: str) -> bool:
-    return region in row.get("regions", ()) or row.get("requester") == org
 
 
 def router(service: MlobService, caller_dependency: Any) -> APIRouter:
@@ -88,7 +70,10 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         if min_position is not None:
             reached = service.wait_for_views(min_position, names, wait)
         positions = service.view_positions()
-        rows = {n: rm.visible(service.view_rows(n), caller.clearance, exercise) for n in names}
+        level = policy.reader_level(caller)
+        rows = {
+            n: rm.visible(service.view_rows(n, level), caller.clearance, exercise) for n in names
+        }
         meta = {
             "position": min(positions.get(n, 0) for n in names),
             "positions": {n: positions.get(n, 0) for n in names},
@@ -113,13 +98,10 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             ("incidents", "requests"), caller, min_position, wait, exercise, as_of, axis
         )
         incidents, requests = rows["incidents"], rows["requests"]
-        region = region_scope(caller)
-        summary = rm.national_summary(incidents, requests)
-        if region is not None:
-            incidents = [i for i in incidents if region in i["regions"]]
-            requests = [r for r in requests if _concerns(r, region, caller.org)]
-            summary = rm.regional_summary(summary, region)
-        body = rm.picture(incidents, requests, service.now())
+        summary = rm.summary_for(caller, incidents, requests)
+        body = rm.picture(
+            rm.in_scope(caller, incidents), rm.in_scope(caller, requests), service.now()
+        )
         return {**meta, "incidents": body["incidents"], "summary": summary}
 
     @routes.get("/v1/capacity-overview", responses=error_responses(401))
@@ -149,10 +131,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         """Open requests: current step, who acts next, time in step and since submission,
         overdue against the per-step targets, and urgent requests still to be formalised."""
         meta, rows = read(("requests",), caller, min_position, wait, exercise)
-        requests = rows["requests"]
-        region = region_scope(caller)
-        if region is not None:
-            requests = [r for r in requests if _concerns(r, region, caller.org)]
+        requests = rm.in_scope(caller, rows["requests"])
         targets = service.board_targets()
         items = rm.board(requests, service.now(), targets)
         return {
@@ -180,16 +159,8 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             ("capacities", "requests", "incidents"), caller, min_position, wait, exercise
         )
         advice = rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"])
-        region = region_scope(caller)
-        if region is not None:
-            # A safety region sees where it stands, not other regions' requests in detail.
-            own = {r["id"] for r in rows["requests"] if _concerns(r, region, caller.org)}
-            for capability in advice["capabilities"]:
-                for proposal in capability["proposal"]:
-                    if proposal["request_id"] not in own:
-                        proposal.update(
-                            request_id=None, line_id=None, requester="another region", grip=None
-                        )
-        return {**meta, **advice}
+        # A reader sees where its own requests stand, not others' requests in detail.
+        own = {r["id"] for r in rm.in_scope(caller, rows["requests"])}
+        return {**meta, **rm.withhold_others(caller, advice, own)}
 
     return routes

@@ -1,25 +1,32 @@
 """Access tokens (*toegangstokens*): which organisation, role and clearance a bearer acts as.
 
 Issuing and revoking are events like any other, so who could act when is part of the audited
-history. Only a hash of the secret is ever recorded.
+history. Only a hash of the secret is ever recorded. Who may issue, see and revoke which token
+is the access policy's (``domain.policy.issue_refusal`` and ``may_manage_token``): an
+administrator of the token's organisation (LOCC's, who run the installation, of any), cleared at
+least as high as the token, and only with a role that organisation may hold.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from domain.base import MlobAggregate
 from domain.envelope import Classification, Envelope
-from domain.errors import Conflict, DomainError, NotPermitted
+from domain.errors import Conflict, DomainError, NotFound, NotPermitted
+from domain.policy import (
+    ROLES,
+    TOKEN_REFUSALS,
+    issue_refusal,
+    may_manage_token,
+    may_manage_tokens_of,
+)
 from domain.reference import organisation
 
 SOURCE = "mlob access rules"
-
-#: Roles a token can carry. Operators and coordinators record steps for their organisation;
-#: auditors and viewers only read; admins manage tokens and record no operational steps.
-ROLES = ("operator", "coordinator", "auditor", "viewer", "admin")
 
 
 class AccessToken(MlobAggregate):
@@ -78,16 +85,25 @@ class AccessToken(MlobAggregate):
         role: str,
         clearance: Classification,
         secret_hash: str,
+        admin_clearance: Classification,
         expires_at: datetime | None = None,
         label: str = "",
     ) -> AccessToken:
-        _require_admin(envelope)
+        """Issue a token; the envelope's actor is the administrator, cleared for
+        ``admin_clearance``. Refused (403) for another organisation than its own (but by LOCC),
+        above its clearance, or with a role the organisation may not hold."""
+        admin = _admin(envelope, admin_clearance)
+        if role not in ROLES:
+            raise DomainError("unknown_role", f"role must be one of {', '.join(ROLES)}", SOURCE)
+        if not may_manage_tokens_of(admin, org):
+            raise _refused("not_own_organisation")
         try:
             organisation(org)
         except KeyError:
             raise DomainError("unknown_organisation", f"{org} is not known", SOURCE) from None
-        if role not in ROLES:
-            raise DomainError("unknown_role", f"role must be one of {', '.join(ROLES)}", SOURCE)
+        refusal = issue_refusal(admin, org, role, clearance)
+        if refusal is not None:
+            raise _refused(refusal)
         if expires_at is not None and expires_at <= envelope.occurred_at:
             raise DomainError("expired_on_issue", "the expiry lies in the past", SOURCE)
         return cls._create(
@@ -102,13 +118,38 @@ class AccessToken(MlobAggregate):
             label=label,
         )
 
-    def revoke(self, envelope: Envelope, reason: str) -> None:
-        _require_admin(envelope)
+    def revoke(self, envelope: Envelope, reason: str, *, admin_clearance: Classification) -> None:
+        """Revoke the token; the envelope's actor is the administrator, cleared for
+        ``admin_clearance``. A token it may not manage answers as an unknown one (404)."""
+        admin = _admin(envelope, admin_clearance)
+        if not may_manage_token(admin, self.org, self.clearance):
+            raise unknown_token(self.id)
         if self.revoked:
             raise Conflict("already_revoked", "the token was revoked already", SOURCE)
         self.emit(self.Revoked, envelope, reason=reason)
 
 
-def _require_admin(envelope: Envelope) -> None:
-    if envelope.actor.role != "admin":
-        raise NotPermitted("admin_only", "only an admin issues or revokes tokens", SOURCE)
+def unknown_token(token_id: UUID) -> NotFound:
+    """The one answer for an id that is no token the caller may manage: unknown, another kind
+    of subject, another organisation's token, or one above the caller's clearance."""
+    return NotFound("unknown_token", f"no token {token_id}", SOURCE)
+
+
+@dataclass(frozen=True)
+class _Admin:
+    """The administrator acting, as the access policy sees it."""
+
+    org: str
+    role: str
+    clearance: Classification
+
+
+def _admin(envelope: Envelope, clearance: Classification) -> _Admin:
+    admin = _Admin(envelope.actor.org, envelope.actor.role, Classification(clearance))
+    if admin.role != "admin":
+        raise _refused("admin_only")
+    return admin
+
+
+def _refused(code: str) -> NotPermitted:
+    return NotPermitted(code, TOKEN_REFUSALS[code], SOURCE)

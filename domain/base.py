@@ -12,7 +12,16 @@ from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError
 
 _BASE_ATTRIBUTES = frozenset(
-    {"_id", "_version", "_created_on", "_modified_on", "_pending_events", "_undo", "_thread"}
+    {
+        "_id",
+        "_version",
+        "_created_on",
+        "_modified_on",
+        "_pending_events",
+        "_undo",
+        "_thread",
+        "_actors",
+    }
 )
 
 
@@ -41,6 +50,11 @@ class MlobAggregate(Aggregate):
             # EDXL-RM threading: the first message of this subject and the latest one.
             first, _ = vars(mutated).get("_thread", (self.envelope.message_id, None))
             vars(mutated)["_thread"] = (first, self.envelope.message_id)
+            # Who acted in this subject: an organisation that took a step is involved in it
+            # (need to know, domain/policy.py), even if the step is voided later.
+            actors: tuple[str, ...] = vars(mutated).get("_actors", ())
+            if self.envelope.actor.org not in actors:
+                vars(mutated)["_actors"] = (*actors, self.envelope.actor.org)
             return mutated
 
     class Created(Event, Aggregate.Created):

@@ -12,11 +12,12 @@ from enum import Enum
 from domain.envelope import Actor
 from domain.errors import NotPermitted
 from domain.kinds import KIND_RULES, KindRule, RequestKind
+from domain.policy import ROLES, WRITER_ROLES
 from domain.reference import OrgKind, organisation
 from domain.stored import stored_as
 
 #: Roles that record no operational steps: auditors and viewers read; admins manage tokens.
-READ_ONLY_ROLES = frozenset({"auditor", "viewer", "admin"})
+READ_ONLY_ROLES = frozenset(ROLES) - WRITER_ROLES
 
 #: Organisation kinds that provide capacities (they commit only their own).
 PROVIDER_KINDS: tuple[str, ...] = (

@@ -52,6 +52,7 @@ from mlob.application import MlobApplication
 from mlob.readstore import ReadStore
 from mlob.store.chain import sortable_text
 from mlob.store.statecodec import decode_state, encode_state
+from projections.levels import Leveled
 from projections.specs import PROJECTIONS, Projection
 
 Axis = Literal["recorded", "occurred"]
@@ -62,7 +63,7 @@ EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
 #: The checkpoint layout; part of the code version (change it with the layout).
-FORMAT = "5"
+FORMAT = "6"
 
 _FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
 _FOLLOWED_SET = frozenset(_FOLLOWED)
@@ -81,6 +82,7 @@ def _code_version(root: Path | None = None) -> str:
         *sorted((root / "domain" / "data").glob("*.json")),
         root / "projections" / "specs.py",
         root / "projections" / "views.py",
+        root / "projections" / "levels.py",
         root / "mlob" / "store" / "statecodec.py",
         root / "mlob" / "store" / "transcoder.py",
     ]
@@ -144,12 +146,32 @@ class Picture:
         }
 
 
-def _pack(aggregate: MlobAggregate) -> bytes:
-    return zlib.compress(orjson.dumps(encode_state(aggregate)), 1)
+def _pack(leveled: Leveled) -> bytes:
+    """A subject's states by clearance level (projections/levels.py)."""
+    return zlib.compress(
+        orjson.dumps(
+            {
+                "subject_level": leveled.subject_level,
+                "levels": sorted(leveled.levels.items()),
+                "states": [[at, encode_state(a)] for at, a in sorted(leveled.states.items())],
+            }
+        ),
+        1,
+    )
 
 
-def _unpack(cls: type[MlobAggregate], packed: bytes, undo: bool = True) -> MlobAggregate:
-    return decode_state(cls, orjson.loads(zlib.decompress(packed)), undo)
+def _unpack(cls: type[MlobAggregate], packed: bytes, undo: bool = True) -> Leveled:
+    data = orjson.loads(zlib.decompress(packed))
+    return Leveled(
+        {int(at): decode_state(cls, state, undo) for at, state in data["states"]},
+        {int(v): int(at) for v, at in data["levels"]},
+        int(data["subject_level"]),
+    )
+
+
+def _keyed_rows(projection: Projection, subject: UUID, leveled: Leveled) -> dict[str, Any]:
+    """A subject's rows in a picture, one per level, keyed ``<id>/<level>``."""
+    return {f"{subject}/{row['level']}": row for row in projection.rows(leveled)}
 
 
 class Replay:
@@ -160,7 +182,7 @@ class Replay:
         self.app = app
         self.store = store
         self.base = base
-        self.touched: dict[UUID, MlobAggregate] = {}
+        self.touched: dict[UUID, Leveled] = {}
         self.versions: dict[UUID, int] = {}  # streams' versions as replayed so far
         self.last = base.position
 
@@ -210,32 +232,35 @@ class Replay:
         states = self.base.states(self.store, needed)
         for notification in page:
             subject, version = notification.originator_id, notification.originator_version
-            aggregate = self.touched.get(subject)
-            if aggregate is None and (state := states.get(str(subject))) is not None:
+            leveled = self.touched.get(subject)
+            if leveled is None and (state := states.get(str(subject))) is not None:
                 undo = notification.topic in _VOIDS  # only a correction reads the undo state
-                aggregate = _unpack(_BY_NAME[state[0]].aggregate, state[1], undo)
-            if (aggregate.version if aggregate is not None else 0) != version - 1:
+                leveled = _unpack(_BY_NAME[state[0]].aggregate, state[1], undo)
+            if (leveled.version if leveled is not None else 0) != version - 1:
                 continue  # an earlier event of this stream does not count: nor does this one
-            event = self.app.mapper.to_domain_event(notification)
-            self.touched[subject] = cast(MlobAggregate, event.mutate(aggregate))
+            event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(notification))
+            leveled = leveled or Leveled()
+            leveled.apply(event)
+            self.touched[subject] = leveled
             self.last = max(self.last, notification.id)
 
     def result(self, position: int) -> Picture:
         """The base with the touched aggregates' rows and states replaced (the base is
         changed in place and returned)."""
         picture = self.base
-        for subject, aggregate in self.touched.items():
-            projection = _BY_CLASS[type(aggregate)]
-            picture.rows[projection.name][str(subject)] = projection.row(aggregate)
-            picture.fresh[str(subject)] = (projection.name, _pack(aggregate), aggregate.version)
+        for subject, leveled in self.touched.items():
+            projection = _BY_CLASS[type(leveled.top)]
+            picture.rows[projection.name].update(_keyed_rows(projection, subject, leveled))
+            picture.fresh[str(subject)] = (projection.name, _pack(leveled), leveled.version)
         picture.position = position
         return picture
 
     def rows(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every level (a reader selects its own: levels.visible_rows)."""
         rows = {name: dict(by_id) for name, by_id in self.base.rows.items()}
-        for subject, aggregate in self.touched.items():
-            projection = _BY_CLASS[type(aggregate)]
-            rows[projection.name][str(subject)] = projection.row(aggregate)
+        for subject, leveled in self.touched.items():
+            projection = _BY_CLASS[type(leveled.top)]
+            rows[projection.name].update(_keyed_rows(projection, subject, leveled))
         return {name: list(by_id.values()) for name, by_id in rows.items()}
 
 

@@ -12,9 +12,9 @@ from uuid import UUID
 import orjson
 
 from api.ports import Principal
-from domain.access import ROLES
 from domain.envelope import Classification
 from domain.errors import DomainError
+from domain.policy import ROLES
 from mlob.bootstrap import (
     StartupError,
     build_web_app,
@@ -25,8 +25,16 @@ from mlob.bootstrap import (
 from mlob.config import ConfigError, load_settings
 from mlob.service import Service
 
-#: The actor recorded for token changes made on the server's own command line.
-CLI_ADMIN = Principal(org="LOCC", role="admin", person="mlob command line")
+#: The actor recorded for token changes made on the server's own command line: whoever holds
+#: the database credentials runs the installation, so acts as LOCC's administrator at the
+#: highest clearance (it may issue and revoke any organisation's tokens, any role the
+#: organisation may hold, any clearance: domain.policy.issue_refusal).
+CLI_ADMIN = Principal(
+    org="LOCC",
+    role="admin",
+    clearance=Classification.STATE_SECRET_TOP_SECRET,
+    person="mlob command line",
+)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ import psycopg
 from domain.base import MlobAggregate
 from mlob.application import MlobApplication
 from mlob.readstore import Change, ReadStore, Tracking, TrackingConflict, conninfo
+from projections.levels import Leveled
 from projections.readmodels import DEFAULT_TARGETS, Targets, board
 from projections.specs import PROJECTIONS, Projection
 
@@ -186,7 +187,8 @@ class Runner:
         self.store = store
         self.lease = lease
         self.batch = batch
-        self.cache: OrderedDict[UUID, MlobAggregate] = OrderedDict()
+        #: Each subject's states by clearance level (projections/levels.py).
+        self.cache: OrderedDict[UUID, Leveled] = OrderedDict()
         self.cached_at = -1  # the position the cache reflects
         self.checked_at = 0.0  # when the stored position was last read
         self.unwritten = 0  # looked at up to here, nothing of ours, not yet written
@@ -235,18 +237,29 @@ class Runner:
             self.cached_at = position
             self.unwritten = reached
             return 0
-        touched: dict[UUID, MlobAggregate] = {}
+        touched: dict[UUID, Leveled] = {}
+        lowest: dict[str, int] = {}  # per subject, the lowest level a step of this batch is at
         try:
             self._load_missing(notifications)
             for notification in notifications:
                 event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(notification))
                 subject = event.originator_id
-                aggregate = touched.get(subject) or self.cache.get(subject)
-                if aggregate is None and event.originator_version > 1:
-                    raise RuntimeError(f"stream {subject} has no events before this batch's")
-                touched[subject] = cast(MlobAggregate, event.mutate(aggregate))
-            rows = [p.row(a) for a in touched.values()]
-            self.store.apply(p.name, rows, reached, p.version, position)
+                leveled = touched.get(subject) or self.cache.get(subject)
+                if leveled is None:
+                    if event.originator_version > 1:
+                        raise RuntimeError(f"stream {subject} has no events before this batch's")
+                    leveled = Leveled()
+                at = leveled.apply(event)
+                touched[subject] = leveled
+                key = str(subject)
+                lowest[key] = min(lowest.get(key, at), at)
+            rows = []
+            for subject, leveled in touched.items():
+                key = str(subject)
+                if p.top_shared:  # lower rows show what the top holds (withheld)
+                    lowest[key] = min(leveled.states)
+                rows += [r for r in p.rows(leveled) if r["level"] >= lowest[key]]
+            self.store.apply(p.name, rows, reached, p.version, position, lowest)
         except BaseException:
             self.cache.clear()  # aggregates were mutated in place: start afresh
             self.cached_at = -1
@@ -289,15 +302,13 @@ class Runner:
         wanted = {s: v for s, v in first.items() if v > 1}
         if not wanted:
             return
-        found: dict[UUID, MlobAggregate] = {}
+        found: dict[UUID, Leveled] = {}
         for stored in self.app.recorder.select_after([(s, 0) for s in wanted]):  # type: ignore[attr-defined]
             if stored.originator_version < wanted[stored.originator_id]:
-                event = self.app.mapper.to_domain_event(stored)
-                found[stored.originator_id] = cast(
-                    MlobAggregate, event.mutate(found.get(stored.originator_id))
-                )
-        for subject, aggregate in found.items():
-            self.cache[subject] = aggregate
+                event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(stored))
+                found.setdefault(stored.originator_id, Leveled()).apply(event)
+        for subject, leveled in found.items():
+            self.cache[subject] = leveled
 
     def catch_up(self) -> None:
         """Run batches until caught up (the caller holds the lease), position written."""
@@ -334,7 +345,7 @@ class Projections:
         self._progress = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.overdue: set[tuple[str, str]] | None = None
+        self.overdue: set[tuple[str, str, int]] | None = None
         self._next_tick = 0.0
         self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY
         #: The key that signs chain checkpoints (None: no automatic checkpoints).
@@ -481,19 +492,24 @@ class Projections:
     def tick(self) -> list[Change]:
         """Publish board items that became overdue since the last tick, though no event came:
         the clock drives them. Run by the holder of the requests projection only."""
-        rows = self.store.rows("requests")
+        # Every level's rows: a reader is told of the row it sees (projections/levels.py).
+        by_level: dict[int, list[dict[str, Any]]] = {}
+        for row in self.store.all_rows("requests"):
+            by_level.setdefault(row["level"], []).append(row)
         current = set()
-        for item in board(rows, self.clock(), self.targets):
-            if item["overdue"]:
-                current.add((item["id"], f"overdue:{item['step']}"))
-            if item["formalisation_overdue"]:
-                current.add((item["id"], "formalisation_overdue"))
+        now = self.clock()
+        for at, rows in by_level.items():
+            for item in board(rows, now, self.targets):
+                if item["overdue"]:
+                    current.add((item["id"], f"overdue:{item['step']}", at))
+                if item["formalisation_overdue"]:
+                    current.add((item["id"], "formalisation_overdue", at))
         if self.overdue is None:
             self.overdue = current  # known at start: the board shows them already
             return []
         fresh = sorted(current - self.overdue)
         self.overdue = current
-        changes = [Change("board", key, 0, what) for key, what in fresh]
+        changes = [Change("board", key, 0, what, at) for key, what, at in fresh]
         if changes:
             self.store.record_changes(changes)
             self.on_progress()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +37,9 @@ class Change:
     key: str
     position: int  # the event position that caused it (0 for the clock)
     what: str = "row"
+    #: A row change: the lowest clearance level whose row of the subject changed (readers
+    #: below it see no change). A clock change: the level of the row it concerns.
+    level: int = 0
 
 
 class ReadStore(Protocol):
@@ -55,11 +58,22 @@ class ReadStore(Protocol):
         position: int,
         version: str,
         expected_position: int,
+        levels: Mapping[str, int] | None = None,
     ) -> None: ...
 
-    def rows(self, name: str) -> list[dict[str, Any]]: ...
+    def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
+        """Each subject's row at the highest level at most ``level`` (None: its top row)."""
+        ...
 
-    def rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]: ...
+    def rows_by_id(
+        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
+    ) -> list[dict[str, Any]]:
+        """These subjects' rows as :meth:`rows` selects them, or all their levels' rows."""
+        ...
+
+    def all_rows(self, name: str) -> list[dict[str, Any]]:
+        """Every row of every level."""
+        ...
 
     def last_change(self) -> int: ...
 
@@ -112,6 +126,8 @@ PICTURE_META = (
     "size",
 )
 
+CHANGE_COLUMNS = ("seq", "at", "source", "key", "position", "what", "level")
+
 #: Serialises the writers of mlob_view_changes until they commit (PostgreSQL).
 CHANGES_LOCK = "SELECT pg_advisory_xact_lock(hashtext('mlob_view_changes'))"
 
@@ -128,9 +144,27 @@ def _now() -> str:
 
 
 def _table(name: str) -> str:
+    """A projection's rows: one per subject and clearance level it has steps at (the
+    ``mlob_view_<name>`` tables of earlier versions held one per subject and are not read)."""
     if not name.isidentifier():
         raise ValueError(f"projection name {name!r}")
-    return f"mlob_view_{name}"
+    return f"mlob_rows_{name}"
+
+
+#: Higher than every clearance level: "the top row".
+TOP = 1_000
+
+
+def _change_levels(
+    rows: Sequence[dict[str, Any]], levels: Mapping[str, int] | None
+) -> list[tuple[str, int]]:
+    """Per subject of a batch, the lowest level whose row changed."""
+    lowest: dict[str, int] = {}
+    for r in rows:
+        lowest[r["id"]] = min(lowest.get(r["id"], TOP), r.get("level", 0))
+    if levels:
+        lowest.update({k: v for k, v in levels.items() if k in lowest})
+    return sorted(lowest.items())
 
 
 class SQLiteReadStore:
@@ -150,14 +184,20 @@ class SQLiteReadStore:
             c.execute(
                 "CREATE TABLE IF NOT EXISTS mlob_view_changes (seq INTEGER PRIMARY KEY "
                 "AUTOINCREMENT, at TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, "
-                "position INTEGER NOT NULL, what TEXT NOT NULL)"
+                "position INTEGER NOT NULL, what TEXT NOT NULL, level INTEGER NOT NULL DEFAULT 0)"
             )
+            columns = {r[1] for r in c.execute("PRAGMA table_info(mlob_view_changes)")}
+            if "level" not in columns:  # a store of an earlier version
+                c.execute(
+                    "ALTER TABLE mlob_view_changes ADD COLUMN level INTEGER NOT NULL DEFAULT 0"
+                )
             c.execute(CHECKPOINTS_DDL)
             c.execute(PICTURE_DDL.format(data="BLOB"))
             for name in self.names:
                 c.execute(
-                    f"CREATE TABLE IF NOT EXISTS {_table(name)} (id TEXT PRIMARY KEY, "
-                    "position INTEGER NOT NULL, data BLOB NOT NULL)"
+                    f"CREATE TABLE IF NOT EXISTS {_table(name)} (id TEXT NOT NULL, "
+                    "level INTEGER NOT NULL, position INTEGER NOT NULL, data BLOB NOT NULL, "
+                    "PRIMARY KEY (id, level))"
                 )
 
     def _conn(self) -> sqlite3.Connection:
@@ -217,6 +257,7 @@ class SQLiteReadStore:
         position: int,
         version: str,
         expected_position: int,
+        levels: Mapping[str, int] | None = None,
     ) -> None:
         with self._tx() as c:
             current = c.execute(
@@ -225,15 +266,16 @@ class SQLiteReadStore:
             if (current[0] if current else 0) != expected_position:
                 raise TrackingConflict(name)
             c.executemany(
-                f"INSERT INTO {_table(name)} (id, position, data) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET position = excluded.position, data = excluded.data",
-                [(r["id"], position, orjson.dumps(r)) for r in rows],
+                f"INSERT INTO {_table(name)} (id, level, position, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id, level) DO UPDATE SET position = excluded.position, "
+                "data = excluded.data",
+                [(r["id"], r.get("level", 0), position, orjson.dumps(r)) for r in rows],
             )
             now = _now()
             c.executemany(
-                "INSERT INTO mlob_view_changes (at, source, key, position, what) "
-                "VALUES (?, ?, ?, ?, 'row')",
-                [(now, name, r["id"], position) for r in rows],
+                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                "VALUES (?, ?, ?, ?, 'row', ?)",
+                [(now, name, key, position, lvl) for key, lvl in _change_levels(rows, levels)],
             )
             c.execute(
                 "INSERT INTO mlob_view_tracking VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
@@ -242,19 +284,35 @@ class SQLiteReadStore:
                 (name, position, version, now),
             )
 
-    def rows(self, name: str) -> list[dict[str, Any]]:
-        return [
-            orjson.loads(r[0])
-            for r in self._conn().execute(f"SELECT data FROM {_table(name)} ORDER BY id")
-        ]
+    def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
+        # SQLite takes the bare column from the row holding MAX(level).
+        cursor = self._conn().execute(
+            f"SELECT data, MAX(level) FROM {_table(name)} WHERE level <= ? GROUP BY id ORDER BY id",
+            (TOP if level is None else level,),
+        )
+        return [orjson.loads(r[0]) for r in cursor]
 
-    def rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+    def rows_by_id(
+        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
+    ) -> list[dict[str, Any]]:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        cursor = self._conn().execute(
-            f"SELECT data FROM {_table(name)} WHERE id IN ({marks})", list(ids)
-        )
+        if every_level:
+            cursor = self._conn().execute(
+                f"SELECT data FROM {_table(name)} WHERE id IN ({marks}) ORDER BY id, level",
+                list(ids),
+            )
+        else:
+            cursor = self._conn().execute(
+                f"SELECT data, MAX(level) FROM {_table(name)} WHERE id IN ({marks}) "
+                "AND level <= ? GROUP BY id",
+                [*ids, TOP if level is None else level],
+            )
+        return [orjson.loads(r[0]) for r in cursor]
+
+    def all_rows(self, name: str) -> list[dict[str, Any]]:
+        cursor = self._conn().execute(f"SELECT data FROM {_table(name)} ORDER BY id, level")
         return [orjson.loads(r[0]) for r in cursor]
 
     def last_change(self) -> int:
@@ -265,18 +323,18 @@ class SQLiteReadStore:
         with self._tx() as c:
             now = _now()
             c.executemany(
-                "INSERT INTO mlob_view_changes (at, source, key, position, what) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(now, ch.source, ch.key, ch.position, ch.what) for ch in changes],
+                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(now, ch.source, ch.key, ch.position, ch.what, ch.level) for ch in changes],
             )
 
     def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         cursor = self._conn().execute(
-            "SELECT seq, at, source, key, position, what FROM mlob_view_changes "
+            "SELECT seq, at, source, key, position, what, level FROM mlob_view_changes "
             "WHERE seq > ? ORDER BY seq LIMIT ?",
             (after, limit),
         )
-        names = ("seq", "at", "source", "key", "position", "what")
+        names = CHANGE_COLUMNS
         return [dict(zip(names, r, strict=True)) for r in cursor]
 
     def add_checkpoint(self, position: int, head: str, signature: str) -> None:
@@ -382,7 +440,11 @@ class PostgresReadStore:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS mlob_view_changes (seq bigserial PRIMARY KEY, "
                 "at timestamptz NOT NULL, source text NOT NULL, key text NOT NULL, "
-                "position bigint NOT NULL, what text NOT NULL)"
+                "position bigint NOT NULL, what text NOT NULL, level integer NOT NULL DEFAULT 0)"
+            )
+            conn.execute(
+                "ALTER TABLE mlob_view_changes ADD COLUMN IF NOT EXISTS "
+                "level integer NOT NULL DEFAULT 0"
             )
             conn.execute(CHECKPOINTS_DDL)
             conn.execute(PICTURE_DDL.format(data="bytea"))
@@ -397,8 +459,9 @@ class PostgresReadStore:
                 )
             for name in self.names:
                 conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text PRIMARY KEY, "
-                    "position bigint NOT NULL, data jsonb NOT NULL)"
+                    f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text NOT NULL, "
+                    "level integer NOT NULL, position bigint NOT NULL, data jsonb NOT NULL, "
+                    "PRIMARY KEY (id, level))"
                 )
                 # A row per projection from the start: batches move it with a guarded UPDATE.
                 conn.execute(
@@ -442,9 +505,10 @@ class PostgresReadStore:
         position: int,
         version: str,
         expected_position: int,
+        levels: Mapping[str, int] | None = None,
     ) -> None:
         table = _table(name)
-        ids = [r["id"] for r in rows]
+        changed = _change_levels(rows, levels)
         # One flight: the guarded position move, the rows as one JSON array, their change
         # records and the NOTIFY; then the commit.
         with (
@@ -468,34 +532,57 @@ class PostgresReadStore:
             if rows:
                 with conn.cursor() as more:
                     more.execute(
-                        f"INSERT INTO {table} (id, position, data) "
-                        "SELECT x->>'id', %s, x FROM jsonb_array_elements(%s::text::jsonb) x "
-                        "ON CONFLICT (id) DO UPDATE SET position = excluded.position, "
+                        f"INSERT INTO {table} (id, level, position, data) "
+                        "SELECT x->>'id', COALESCE((x->>'level')::int, 0), %s, x "
+                        "FROM jsonb_array_elements(%s::text::jsonb) x "
+                        "ON CONFLICT (id, level) DO UPDATE SET position = excluded.position, "
                         "data = excluded.data",
                         (position, orjson.dumps(list(rows)).decode()),
                     )
                     more.execute(
-                        "INSERT INTO mlob_view_changes (at, source, key, position, what) "
-                        "SELECT now(), %s, k, %s, 'row' FROM unnest(%s::text[]) k",
-                        (name, position, ids),
+                        "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                        "SELECT now(), %s, k, %s, 'row', l FROM unnest(%s::text[], %s::int[]) "
+                        "AS c(k, l)",
+                        (name, position, [k for k, _ in changed], [v for _, v in changed]),
                     )
                     more.execute(f"NOTIFY {VIEW_CHANNEL}")
             pipeline.sync()
             if cur.rowcount != 1:  # raising here rolls the whole batch back
                 raise TrackingConflict(name)
 
-    def rows(self, name: str) -> list[dict[str, Any]]:
+    def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
         with self.pool.connection() as conn:
             # jsonb out as text, parsed by orjson: faster than psycopg's json loader.
-            found = conn.execute(f"SELECT data::text FROM {_table(name)} ORDER BY id").fetchall()
+            found = conn.execute(
+                f"SELECT DISTINCT ON (id) data::text FROM {_table(name)} WHERE level <= %s "
+                "ORDER BY id, level DESC",
+                (TOP if level is None else level,),
+            ).fetchall()
         return [orjson.loads(r[0]) for r in found]
 
-    def rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+    def rows_by_id(
+        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
+    ) -> list[dict[str, Any]]:
         if not ids:
             return []
         with self.pool.connection() as conn:
+            if every_level:
+                found = conn.execute(
+                    f"SELECT data::text FROM {_table(name)} WHERE id = ANY(%s) ORDER BY id, level",
+                    (list(ids),),
+                ).fetchall()
+            else:
+                found = conn.execute(
+                    f"SELECT DISTINCT ON (id) data::text FROM {_table(name)} "
+                    "WHERE id = ANY(%s) AND level <= %s ORDER BY id, level DESC",
+                    (list(ids), TOP if level is None else level),
+                ).fetchall()
+        return [orjson.loads(r[0]) for r in found]
+
+    def all_rows(self, name: str) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
             found = conn.execute(
-                f"SELECT data::text FROM {_table(name)} WHERE id = ANY(%s)", (list(ids),)
+                f"SELECT data::text FROM {_table(name)} ORDER BY id, level"
             ).fetchall()
         return [orjson.loads(r[0]) for r in found]
 
@@ -509,19 +596,19 @@ class PostgresReadStore:
             cur.execute(CHANGES_LOCK)
             cur.execute(f"NOTIFY {VIEW_CHANNEL}")
             cur.executemany(
-                "INSERT INTO mlob_view_changes (at, source, key, position, what) "
-                "VALUES (now(), %s, %s, %s, %s)",
-                [(ch.source, ch.key, ch.position, ch.what) for ch in changes],
+                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                "VALUES (now(), %s, %s, %s, %s, %s)",
+                [(ch.source, ch.key, ch.position, ch.what, ch.level) for ch in changes],
             )
 
     def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         with self.pool.connection() as conn:
             found = conn.execute(
-                "SELECT seq, at, source, key, position, what FROM mlob_view_changes "
+                "SELECT seq, at, source, key, position, what, level FROM mlob_view_changes "
                 "WHERE seq > %s ORDER BY seq LIMIT %s",
                 (after, limit),
             ).fetchall()
-        names = ("seq", "at", "source", "key", "position", "what")
+        names = CHANGE_COLUMNS
         return [{**dict(zip(names, r, strict=True)), "at": r[1].isoformat()} for r in found]
 
     def add_checkpoint(self, position: int, head: str, signature: str) -> None:

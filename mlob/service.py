@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from threading import Lock
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 import psycopg
@@ -27,7 +27,7 @@ from api.ports import (
     Receipt,
     StoreUnavailable,
 )
-from domain.access import AccessToken
+from domain.access import AccessToken, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.envelope import Actor, Classification, Envelope
@@ -38,6 +38,7 @@ from mlob.asof import rows_as_of
 from mlob.notify import Listener
 from mlob.projector import Projections
 from mlob.readstore import VIEW_CHANNEL, conninfo
+from projections.levels import Leveled, fold
 from projections.readmodels import Targets
 
 A = TypeVar("A", bound=MlobAggregate)
@@ -212,6 +213,10 @@ class Service:
         if parsed is None:
             return None
         token_id, secret = parsed
+        # Only a token stream is loaded: any other id (a request, capacity or incident with a
+        # long history) is refused after the same one-row index lookup as a random id.
+        if not self._is_token(token_id):
+            return None
         try:
             access = self.app.repository.get(token_id)
         except AggregateNotFoundError:
@@ -230,6 +235,12 @@ class Service:
                 self._token_cache.clear()
             self._token_cache[token] = (now, principal)
         return principal
+
+    def _is_token(self, stream_id: UUID) -> bool:
+        """Whether a stream is an access token, from its index rows alone (looked up by
+        stream and version, at the same cost for every id): no event is read or decoded."""
+        first, _ = self.app.index.stream_ends(stream_id)
+        return first is not None and first.entry.event_type == AccessToken.Created.TOPIC
 
     def _admin_envelope(self, by: Principal) -> Envelope:
         return Envelope(
@@ -262,6 +273,7 @@ class Service:
                     role=role,
                     clearance=clearance,
                     secret_hash=secret_hash(secret),
+                    admin_clearance=by.clearance,
                     expires_at=expires_at,
                     label=label,
                 )
@@ -271,10 +283,16 @@ class Service:
 
     @store_errors_as_unavailable
     def revoke_token(self, by: Principal, token_id: UUID, reason: str) -> None:
+        """Revoke a token ``by`` may manage; any other id, a token of another organisation
+        (but for LOCC) or above ``by``'s clearance answers the same 404 (``unknown_token``)."""
+        if not self._is_token(token_id):
+            raise unknown_token(token_id)
         envelope = self._admin_envelope(by)
         self.app.record(
             [Message(envelope.message_id, envelope.message_id)],
-            lambda unit: unit.get(AccessToken, token_id).revoke(envelope, reason),
+            lambda unit: unit.get(AccessToken, token_id).revoke(
+                envelope, reason, admin_clearance=by.clearance
+            ),
         )
         with self._lock:
             self._token_cache = {
@@ -283,6 +301,8 @@ class Service:
 
     @store_errors_as_unavailable
     def tokens(self) -> list[dict[str, Any]]:
+        """Every token of the installation (the API shows each admin only those it may manage,
+        :func:`domain.policy.may_manage_token`)."""
         now = self.clock()
         listed = []
         for token_id in self.streams_of(AccessToken):
@@ -321,6 +341,16 @@ class Service:
         return self.app.load(cls, subject)
 
     @store_errors_as_unavailable
+    def load_leveled(self, cls: type[MlobAggregate], subject: UUID) -> Leveled | None:
+        """A subject's states by clearance level, folded from its stream (None: no such
+        subject of this class)."""
+        events = cast(list[MlobAggregate.Event], list(self.app.events.get(subject)))
+        leveled = fold(events)
+        if leveled is None or not isinstance(leveled.top, cls):
+            return None
+        return leveled
+
+    @store_errors_as_unavailable
     def streams_of(self, cls: type[MlobAggregate]) -> list[UUID]:
         return self.app.index.streams_created_as(CREATION_TYPES[cls])
 
@@ -338,8 +368,12 @@ class Service:
         return self._views().targets
 
     @store_errors_as_unavailable
-    def view_rows(self, name: str) -> list[dict[str, Any]]:
-        return self._views().store.rows(name)
+    def view_rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
+        return self._views().store.rows(name, level)
+
+    @store_errors_as_unavailable
+    def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:
+        return self._views().store.all_rows(name)
 
     @store_errors_as_unavailable
     def view_positions(self) -> dict[str, int]:
@@ -354,8 +388,10 @@ class Service:
         return self._views().store.changes(after, limit)
 
     @store_errors_as_unavailable
-    def view_rows_by_id(self, name: str, ids: Sequence[str]) -> list[dict[str, Any]]:
-        return self._views().store.rows_by_id(name, ids)
+    def view_rows_by_id(
+        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
+    ) -> list[dict[str, Any]]:
+        return self._views().store.rows_by_id(name, ids, level, every_level)
 
     @store_errors_as_unavailable
     def last_change(self) -> int:

@@ -20,7 +20,9 @@ from typing import Any
 from domain.capacity import CapacityClass
 from domain.envelope import Classification
 from domain.incident import GripLevel
+from domain.policy import Reader, ScopeKind, may_see_row, scope_of
 from domain.request import RequestStatus
+from projections.levels import visible_rows
 
 Row = dict[str, Any]
 
@@ -47,6 +49,8 @@ CAPACITY_STATES = (
     "returning",
     "unavailable",
     "abroad",
+    # held by steps above the reader's clearance (need to know): no request, org or text
+    "withheld",
 )
 
 #: The order in which supply is allocated, guaranteed capacity first. domain.md names the classes
@@ -70,13 +74,49 @@ SCARCITY_RULES = (
 
 
 def visible(rows: Iterable[Row], clearance: Classification, exercise: bool = False) -> list[Row]:
-    """The rows a reader may see: within clearance; exercise items only when asked for."""
-    return [
-        r
-        for r in rows
-        if Classification(r["classification"]).readable_by(clearance)
-        and (exercise or not r["exercise"])
-    ]
+    """The rows a reader may see: each subject's row at the highest level within clearance
+    (projections/levels.py; subjects above it are left out); exercise items only when asked
+    for. Scope is the policy's (:func:`domain.policy.may_see_row`)."""
+    return [r for r in visible_rows(rows, clearance.rank) if exercise or not r["exercise"]]
+
+
+def in_scope(reader: Reader, rows: Iterable[Row]) -> list[Row]:
+    """The rows within the reader's scope (domain/policy.py)."""
+    return [r for r in rows if may_see_row(reader, r)]
+
+
+def summary_for(reader: Reader, incidents: list[Row], requests: list[Row]) -> dict[str, Any]:
+    """The picture's summary for a reader, from every row within its clearance: the nation's
+    for national readers; national totals and its own region's details for a safety region;
+    for anyone else only what it sees itself."""
+    scope = scope_of(reader)
+    if scope.kind is ScopeKind.NATIONAL:
+        return national_summary(incidents, requests)
+    if scope.kind is ScopeKind.REGION and scope.region:
+        return regional_summary(national_summary(incidents, requests), scope.region)
+    return national_summary(in_scope(reader, incidents), in_scope(reader, requests))
+
+
+def withhold_others(reader: Reader, advice: dict[str, Any], own: set[str]) -> dict[str, Any]:
+    """The scarcity advice for a reader: lines of requests outside its scope show only their
+    place and quantities (no request, requester, urgency, GRIP, times or capacities)."""
+    if scope_of(reader).kind is ScopeKind.NATIONAL:
+        return advice
+    for capability in advice["capabilities"]:
+        capability["proposal"] = [
+            p
+            if p["request_id"] in own
+            else {
+                "rank": p["rank"],
+                "request_id": None,
+                "line_id": None,
+                "requester": "another region",
+                "wanted": p["wanted"],
+                "allocated": p["allocated"],
+            }
+            for p in capability["proposal"]
+        ]
+    return advice
 
 
 def _parse(moment: str | None) -> datetime | None:
@@ -98,6 +138,7 @@ def capacity_states(capacity: Row, approved: frozenset[str]) -> dict[str, int]:
         states[state] += booking["quantity"]
     states["unavailable"] = capacity["unavailable"]
     states["abroad"] = capacity["abroad"]
+    states["withheld"] = capacity.get("withheld", 0)
     states["available"] = capacity["exists"] - sum(v for k, v in states.items() if k != "available")
     return states
 

@@ -13,62 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from domain import policy
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
-from domain.envelope import Classification
 from domain.incident import Incident
-from domain.reference import OrgKind, organisation
+from domain.policy import Concerns, Reader
 from domain.request import AssistanceRequest
-
-NATIONAL_ROLES = frozenset({"coordinator", "auditor", "admin"})
-#: Organisations that coordinate nationally (LOCC, the ministry, NCTV, NCC) see everything.
-NATIONAL_KINDS = frozenset(
-    {
-        OrgKind.JV_LOCC,
-        OrgKind.JV_OZI,
-        OrgKind.JV_DGPOL,
-        OrgKind.JV_MINISTER,
-        OrgKind.NCTV_DB3,
-        OrgKind.NCC,
-        OrgKind.AUDITOR,
-    }
-)
-CHANNEL_KINDS = ("national", "region", "provider", "incident", "request", "capability", "views")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a reader may see: everything, one safety region's, or one organisation's."""
-
-    kind: str  # "national" | "region" | "org"
-    org: str
-    region: str | None
-    clearance: Classification
-
-    @classmethod
-    def of(cls, org: str, role: str, clearance: Classification) -> Scope:
-        try:
-            known = organisation(org)
-        except KeyError:
-            return cls("org", org, None, clearance)
-        if role in NATIONAL_ROLES or known.kind in NATIONAL_KINDS:
-            return cls("national", org, None, clearance)
-        if known.kind is OrgKind.SAFETY_REGION and known.region:
-            return cls("region", org, known.region, clearance)
-        return cls("org", org, known.region, clearance)
-
-    def may_subscribe(self, channel: str) -> bool:
-        kind, _, value = channel.partition(":")
-        if kind not in CHANNEL_KINDS or (bool(value) == (kind in ("national", "views"))):
-            return False
-        if self.kind == "national":
-            return True
-        if kind == "region":
-            return value == self.region
-        if kind == "provider":
-            return value == self.org
-        return True  # the rest is filtered per event by what the reader may see
-
 
 _KINDS = (
     ("mlob:AssistanceRequest.", "request"),
@@ -84,8 +34,28 @@ class StreamRoute:
     providers: set[str] = field(default_factory=set)
     requester: str | None = None
     incident: str | None = None
-    #: The subject's classification (from its creation): no step on it is visible below it.
-    classification: str = Classification.UNCLASSIFIED.value
+    #: The subject's level (its classification at creation): no step on it is visible below.
+    level: int = 0
+    #: The organisations it involves (domain.policy.involved), each with the lowest clearance
+    #: level at which that shows (a provider booked by a classified step: only at that level).
+    orgs: dict[str, int] = field(default_factory=dict)
+    #: The levels of its steps above its own level, by version (a correction is as high).
+    levels: dict[int, int] = field(default_factory=dict)
+
+    def involve(self, org: str, at: int) -> None:
+        self.orgs[org] = min(self.orgs.get(org, at), at)
+
+    def step_level(self, event: Any) -> int:
+        """The level of this step of the stream (domain.policy.step_level; a correction is as
+        classified as the step it voids)."""
+        found = max(self.level, policy.level(event.envelope.classification))
+        if isinstance(event, MlobAggregate.Voided):
+            found = max(found, self.levels.get(event.target_version, self.level))
+        return found
+
+    def concerns(self, regions: tuple[str, ...], reader_level: int) -> Concerns:
+        orgs = frozenset(o for o, at in self.orgs.items() if at <= reader_level)
+        return Concerns(regions, orgs)
 
 
 class Routes:
@@ -100,45 +70,45 @@ class Routes:
         capacities: list[dict[str, Any]],
         incidents: list[dict[str, Any]] | None = None,
     ) -> None:
+        """From the projections' rows of every level (a level's row: what shows there). The
+        levels of single steps are not in the rows: a correction of a step recorded before
+        this process started is taken at its subject's level or the step's own."""
         for i in incidents or []:
-            route = self.streams.setdefault(i["id"], StreamRoute("incident"))
-            route.classification = i["classification"]
+            self._seed(i, "incident")
         for r in requests:
-            route = self.streams.setdefault(r["id"], StreamRoute("request"))
+            route = self._seed(r, "request")
             route.capabilities |= {line["capability"] for line in r["lines"]}
             route.providers |= set(r["forwarded_to"]) | {b["provider"] for b in r["bookings"]}
             route.requester = r["requester"]
             route.incident = r["incident_id"]
-            route.classification = r["classification"]
         for c in capacities:
-            route = self.streams.setdefault(c["id"], StreamRoute("capacity"))
+            route = self._seed(c, "capacity")
             route.capabilities.add(c["capability"])
             route.providers.add(c["provider"])
-            route.classification = c["classification"]
 
-    def learn(self, stream_id: UUID, event: Any) -> StreamRoute | None:
-        """Update and return the route of the event's stream (None: not a published stream)."""
+    def _seed(self, row: dict[str, Any], kind: str) -> StreamRoute:
+        route = self.streams.get(row["id"])
+        at = int(row.get("level", 0))
+        if route is None:
+            route = self.streams[row["id"]] = StreamRoute(kind, level=at)
+        route.level = min(route.level, at)
+        for org in row.get("involved", ()):
+            route.involve(org, at)
+        return route
+
+    def learn(self, stream_id: UUID, event: Any) -> tuple[StreamRoute | None, int]:
+        """Update and return the route of the event's stream (None: not a published stream),
+        and the level the step is visible at."""
         key = str(stream_id)
         route = self.streams.get(key)
-        if isinstance(event, AssistanceRequest.Created):  # also PhonedIn
-            route = self.streams.setdefault(key, StreamRoute("request"))
-            route.capabilities |= {line.capability for line in event.lines}
-            route.requester = event.requester
-            route.incident = str(event.incident_id) if event.incident_id else None
-        elif isinstance(event, AssistanceRequest.Amended) and route is not None:
-            route.capabilities |= {line.capability for line in event.lines}
-        elif isinstance(event, AssistanceRequest.Forwarded) and route is not None:
-            route.providers |= set(event.to)
-        elif isinstance(event, AssistanceRequest.LineBooked) and route is not None:
-            route.providers.add(event.booking.provider)
-        elif isinstance(event, Capacity.Created):
-            route = self.streams.setdefault(key, StreamRoute("capacity"))
-            route.capabilities.add(event.capability)
-            route.providers.add(event.provider)
-        elif isinstance(event, Incident.Created):
-            route = self.streams.setdefault(key, StreamRoute("incident"))
-        if route is not None and isinstance(event, MlobAggregate.Created):
-            route.classification = event.envelope.classification.value
+        if isinstance(event, MlobAggregate.Created) and not isinstance(
+            event, AssistanceRequest.Created | Capacity.Created | Incident.Created
+        ):
+            return None, 0  # tokens and other internal streams are never published
+        if isinstance(event, MlobAggregate.Created):
+            route = self.streams[key] = StreamRoute(
+                _kind_of(event), level=policy.level(event.envelope.classification)
+            )
         elif route is None:
             # A stream created before this process learnt of it (and not yet in the rows it
             # was seeded from): its kind from the event's topic; the rest is learnt onwards.
@@ -147,7 +117,49 @@ class Routes:
                 if topic.startswith(prefix):
                     route = self.streams[key] = StreamRoute(kind)
                     break
-        return route
+        if route is None:
+            return None, 0
+        at = route.step_level(event)
+        if at > route.level:
+            route.levels[event.originator_version] = at
+        route.involve(event.envelope.actor.org, at)
+        if isinstance(event, AssistanceRequest.Created):  # also PhonedIn
+            route.capabilities |= {line.capability for line in event.lines}
+            route.requester = event.requester
+            route.involve(event.requester, at)
+            route.incident = str(event.incident_id) if event.incident_id else None
+            for org in policy.involved(_RouteOf(event.kind)):
+                route.involve(org, at)
+        elif isinstance(event, AssistanceRequest.Amended):
+            route.capabilities |= {line.capability for line in event.lines}
+        elif isinstance(event, AssistanceRequest.Forwarded):
+            route.providers |= set(event.to)
+            for org in event.to:
+                route.involve(org, at)
+        elif isinstance(event, AssistanceRequest.LineBooked):
+            route.providers.add(event.booking.provider)
+            route.involve(event.booking.provider, at)
+        elif isinstance(event, Capacity.Created):
+            route.capabilities.add(event.capability)
+            route.providers.add(event.provider)
+            route.involve(event.provider, at)
+        return route, at
+
+
+def _kind_of(event: Any) -> str:
+    if isinstance(event, AssistanceRequest.Created):
+        return "request"
+    return "capacity" if isinstance(event, Capacity.Created) else "incident"
+
+
+class _RouteOf:
+    """A request kind's route, as :func:`domain.policy.involved` reads it (its advisers and
+    who confirms exhaustion are involved from the draft on)."""
+
+    def __init__(self, kind: Any) -> None:
+        from domain.kinds import KIND_RULES
+
+        self.rule = KIND_RULES[kind]
 
 
 def channels(stream_id: UUID, route: StreamRoute, regions: tuple[str, ...]) -> list[str]:
@@ -162,27 +174,10 @@ def channels(stream_id: UUID, route: StreamRoute, regions: tuple[str, ...]) -> l
 
 
 def may_see(
-    scope: Scope,
-    route: StreamRoute | None,
-    regions: tuple[str, ...],
-    classification: str,
-    actor_org: str | None = None,
+    reader: Reader, route: StreamRoute | None, regions: tuple[str, ...], step_level: int
 ) -> bool:
-    """Whether a reader may see an item: within clearance (the item's, and its subject's: a
-    step on a classified subject is as classified as the subject), and within its scope."""
-    if not Classification(effective(route, classification)).readable_by(scope.clearance):
+    """Whether a reader may see a step of a stream: the policy's rule, on what the stream
+    concerns at the reader's level and the step's level."""
+    if route is None or not policy.cleared(reader, step_level):
         return False
-    if scope.kind == "national":
-        return True
-    concerns = route is not None and (scope.org == route.requester or scope.org in route.providers)
-    if scope.kind == "region":
-        return concerns or scope.region in regions or actor_org == scope.org
-    return concerns or actor_org == scope.org
-
-
-def effective(route: StreamRoute | None, classification: str) -> str:
-    """The higher of an item's own classification and its subject's."""
-    if route is None:
-        return classification
-    own, subject = Classification(classification), Classification(route.classification)
-    return (own if own.rank >= subject.rank else subject).value
+    return policy.in_scope(reader, route.concerns(regions, policy.reader_level(reader)))

@@ -15,8 +15,11 @@ from typing import Any
 
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
+from domain.envelope import Classification
 from domain.incident import Incident
+from domain.policy import involved
 from domain.request import AssistanceRequest, RequestStatus
+from projections.levels import Leveled
 from projections.views import capacity_view, incident_view, request_view
 
 
@@ -39,12 +42,30 @@ class Projection:
     name: str
     version: str
     aggregate: type[MlobAggregate]
-    row: Callable[[Any], dict[str, Any]]
+    #: The row of one level's state; the second argument is the top state (all steps), for
+    #: figures that must add up (a capacity's withheld quantity).
+    row_of: Callable[[Any, Any], dict[str, Any]]
     topics: tuple[str, ...] = field(default=())
+    #: Whether every level's row shows something of the top state (so a step at any level
+    #: changes them all): a capacity's withheld quantity.
+    top_shared: bool = False
 
     def __post_init__(self) -> None:
         if not self.topics:
             object.__setattr__(self, "topics", event_topics(self.aggregate))
+
+    def row(self, aggregate: Any, top: Any = None, at: int | None = None) -> dict[str, Any]:
+        """The row of a state: with the level it is kept at (readers select by it) and the
+        organisations it involves (their scope, domain/policy.py)."""
+        row = self.row_of(aggregate, aggregate if top is None else top)
+        row["level"] = Classification(row["classification"]).rank if at is None else at
+        row["involved"] = sorted(involved(aggregate))
+        return row
+
+    def rows(self, leveled: Leveled) -> list[dict[str, Any]]:
+        """A subject's rows, one per level it has steps at."""
+        top = leveled.top
+        return [self.row(state, top, at) for at, state in sorted(leveled.states.items())]
 
 
 def step(request: AssistanceRequest) -> str:
@@ -83,7 +104,7 @@ def next_actor(request: AssistanceRequest) -> str | None:
     return None
 
 
-def request_row(request: AssistanceRequest) -> dict[str, Any]:
+def request_row(request: AssistanceRequest, top: AssistanceRequest | None = None) -> dict[str, Any]:
     row = request_view(request)
     row["step"] = step(request)
     row["next_actor"] = next_actor(request)
@@ -92,10 +113,18 @@ def request_row(request: AssistanceRequest) -> dict[str, Any]:
     return row
 
 
+def capacity_row(capacity: Capacity, top: Capacity | None = None) -> dict[str, Any]:
+    return capacity_view(capacity, top)
+
+
+def incident_row(incident: Incident, top: Incident | None = None) -> dict[str, Any]:
+    return incident_view(incident)
+
+
 PROJECTIONS: tuple[Projection, ...] = (
-    Projection("requests", "1", AssistanceRequest, request_row),
-    Projection("capacities", "1", Capacity, capacity_view),
-    Projection("incidents", "1", Incident, incident_view),
+    Projection("requests", "2", AssistanceRequest, request_row),
+    Projection("capacities", "2", Capacity, capacity_row, top_shared=True),
+    Projection("incidents", "2", Incident, incident_row),
 )
 
 BY_NAME = {p.name: p for p in PROJECTIONS}

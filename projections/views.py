@@ -99,7 +99,11 @@ def incident_view(incident: Incident) -> dict[str, Any]:
     }
 
 
-def capacity_view(capacity: Capacity) -> dict[str, Any]:
+def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, Any]:
+    """A capacity as one level's steps show it. ``top``: the state of all its steps; what
+    steps above this level hold is ``withheld`` (no request, organisation or text), so the
+    states still add up to what exists."""
+    withheld = 0 if top is None else max(0, capacity.available - top.available)
     return {
         "id": str(capacity.id),
         "version": capacity.version,
@@ -110,7 +114,8 @@ def capacity_view(capacity: Capacity) -> dict[str, Any]:
         "class": capacity.capacity_class.value,
         "notice_minutes": capacity.notice_minutes,
         "exists": capacity.quantity,
-        "available": capacity.available,
+        "available": capacity.available - withheld,
+        "withheld": withheld,
         "made_ready": capacity.held(BookingState.MADE_READY),
         "committed": capacity.held(BookingState.COMMITTED),
         "deployed": capacity.held(BookingState.DEPLOYED),

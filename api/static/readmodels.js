@@ -21,6 +21,7 @@ export const STATES = [
   "returning",
   "unavailable",
   "abroad",
+  "withheld",
 ];
 
 /** A request's board item: step, due and overdue at ``now`` (ms), against the targets. */
@@ -87,6 +88,7 @@ export function capacityFigures(row, statusOf) {
   }
   states.unavailable = row.unavailable;
   states.abroad = row.abroad;
+  states.withheld = row.withheld || 0;
   states.available =
     row.exists - STATES.filter((s) => s !== "available").reduce((n, s) => n + states[s], 0);
   return { exists: row.exists, states, cls: row.class };

@@ -400,7 +400,7 @@ function renderScarcity(model, scarcity, live) {
                 p.grip ? gripBadge(p.grip) : null,
                 ` ${number(p.wanted)} gevraagd → `,
                 h("b", {}, `${number(p.allocated)} toewijzen`),
-                p.from.length ? ` (${p.from.map((f) => `${f.provider} ${f.quantity}`).join(", ")})` : "",
+                p.from?.length ? ` (${p.from.map((f) => `${f.provider} ${f.quantity}`).join(", ")})` : "",
               ),
             ),
           ),

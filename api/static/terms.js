@@ -41,6 +41,7 @@ export const CAPACITY_STATE = {
   returning: "retour",
   unavailable: "niet inzetbaar",
   abroad: "buitenland",
+  withheld: "afgeschermd",
 };
 
 export const CAPACITY_CLASS = {

@@ -29,8 +29,11 @@ from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 
 REJECTION_COLUMNS = (
     "at, org, role, person, event_type, subject, message_id, item_index, status, code, reason, "
-    "source"
+    "source, classification"
 )
+#: The refused item's classification (need to know: only readers cleared for it see the
+#: attempt). Rows of stores from before the column are taken as the highest level.
+REJECTION_CLASSIFICATION = "classification text NOT NULL DEFAULT 'stg_zeer_geheim'"
 #: Appends of more events than this are written with COPY, fewer with one pipelined flight.
 COPY_FROM = 64
 #: At most this many backend pids are remembered as this process's own (``writer_pids``).
@@ -197,8 +200,15 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             "CREATE TABLE IF NOT EXISTS mlob_rejections (id INTEGER PRIMARY KEY AUTOINCREMENT, "
             "at TEXT NOT NULL, org TEXT, role TEXT, person TEXT, event_type TEXT, subject TEXT, "
             "message_id TEXT, item_index INTEGER, status INTEGER NOT NULL, code TEXT NOT NULL, "
-            "reason TEXT NOT NULL, source TEXT)",
+            "reason TEXT NOT NULL, source TEXT, " + REJECTION_CLASSIFICATION + ")",
         ]
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA table_info(mlob_rejections)")
+            if "classification" not in {r[1] for r in c.fetchall()}:  # an earlier store
+                c.execute("ALTER TABLE mlob_rejections ADD COLUMN " + REJECTION_CLASSIFICATION)
 
     def _insert_events(
         self,
@@ -367,7 +377,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 f"INSERT INTO mlob_rejections ({REJECTION_COLUMNS}) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [_rejection_value(rejection, k.strip()) for k in REJECTION_COLUMNS.split(",")],
             )
 
@@ -549,6 +559,9 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                     "subject text, message_id text, item_index integer, status integer NOT NULL, "
                     "code text NOT NULL, reason text NOT NULL, source text)"
                 ).format(self.rejections_table),
+                SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS " + REJECTION_CLASSIFICATION).format(
+                    self.rejections_table
+                ),
             ]
         )
 
@@ -899,7 +912,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             curs.execute(
                 SQL(
                     "INSERT INTO {} (" + REJECTION_COLUMNS + ") "
-                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
                 ).format(self.rejections_table),
                 [_rejection_value(rejection, k.strip()) for k in REJECTION_COLUMNS.split(",")],
             )

@@ -45,10 +45,18 @@ def test_request_reads_filters_and_open_steps(api: Api) -> None:
     other["data"]["lines"][0]["municipality"] = "Venlo"
     api.post("VR23", other)
     headers = api.headers("VR08")
-    listed = api.client.get("/v1/requests", params={"region": "VR08"}, headers=headers).json()
+    locc = api.headers("LOCC", "coordinator")
+    now = {"min_position": api.position()}
+    listed = api.client.get("/v1/requests", params={"region": "VR08", **now}, headers=locc).json()
     assert [r["id"] for r in listed] == [str(mine)]
-    by_status = api.client.get("/v1/requests", params={"status": "draft"}, headers=headers).json()
+    by_status = api.client.get(
+        "/v1/requests", params={"status": "draft", **now}, headers=locc
+    ).json()
     assert [r["id"] for r in by_status] == [str(theirs)]
+    # Need to know: VR08 lists its own requests only, never VR23's, nor reads its details.
+    own = api.client.get("/v1/requests", params=now, headers=headers).json()
+    assert [r["id"] for r in own] == [str(mine)]
+    assert api.client.get(f"/v1/requests/{theirs}", headers=headers).status_code == 404
     one = api.client.get(f"/v1/requests/{mine}", headers=headers).json()
     assert one["status"] == "submitted" and one["lines"][0]["capability"] == "FIRE_WATER_SUPPLY"
     assert "withdraw" in one["open_steps"] and "receive" not in one["open_steps"]
@@ -68,9 +76,13 @@ def test_classified_items_are_invisible_without_clearance(api: Api) -> None:
     )
     plain = api.headers("VR23")
     assert api.client.get(f"/v1/requests/{secret}", headers=plain).status_code == 404
-    assert all(r["id"] != str(secret) for r in api.client.get("/v1/requests", headers=plain).json())
+    now = {"min_position": api.position()}
+    listed = api.client.get("/v1/requests", params=now, headers=plain).json()
+    assert all(r["id"] != str(secret) for r in listed)
     cleared = api.headers("LOCC", "coordinator", clearance=Classification.STATE_SECRET_SECRET)
     assert api.client.get(f"/v1/requests/{secret}", headers=cleared).status_code == 200
+    listed = api.client.get("/v1/requests", params=now, headers=cleared).json()
+    assert any(r["id"] == str(secret) for r in listed)
 
 
 def test_incidents_capacities_and_reference(api: Api) -> None:
@@ -83,13 +95,19 @@ def test_incidents_capacities_and_reference(api: Api) -> None:
         "VR07",
         item("capacity.registered", capacity, {"capability": "FIRE_WATER_SUPPLY", "quantity": 3}),
     )
-    headers = api.headers("VR23")
-    incidents = api.client.get("/v1/incidents", headers=headers).json()
+    headers = api.headers("LOCC", "viewer")
+    now = {"min_position": api.position()}
+    incidents = api.client.get("/v1/incidents", params=now, headers=headers).json()
     assert [(i["title"], i["grip"]) for i in incidents] == [("Hoogwater", "4")]
+    # Need to know: another region sees neither VR08's incident nor VR07's capacity.
+    other = api.headers("VR23")
+    assert api.client.get("/v1/incidents", params=now, headers=other).json() == []
+    assert api.client.get(f"/v1/capacities/{capacity}", headers=other).status_code == 404
     cap = api.client.get(f"/v1/capacities/{capacity}", headers=headers).json()
     assert (cap["exists"], cap["available"], cap["provider"]) == (3, 3, "VR07")
     assert (
-        api.client.get("/v1/capacities", params={"provider": "VR09"}, headers=headers).json() == []
+        api.client.get("/v1/capacities", params={"provider": "VR09", **now}, headers=headers).json()
+        == []
     )
     reference = api.client.get("/v1/reference", headers=headers).json()
     assert len(reference["regions"]) == 25

@@ -105,10 +105,10 @@ def test_a_new_code_version_rebuilds_the_projection(service: Service) -> None:
 
     original = next(p for p in PROJECTIONS if p.name == "incidents")
 
-    def marked(incident: object) -> dict:
-        return {**original.row(incident), "marked": True}
+    def marked(incident: object, top: object) -> dict:
+        return {**original.row_of(incident, top), "marked": True}
 
-    newer = dataclasses.replace(original, version="2", row=marked)
+    newer = dataclasses.replace(original, version=original.version + "-marked", row_of=marked)
     upgraded = Projections(
         service.app,
         store,
@@ -118,7 +118,7 @@ def test_a_new_code_version_rebuilds_the_projection(service: Service) -> None:
     upgraded.catch_up()
     rows = store.rows("incidents")
     assert rows and all(r["marked"] for r in rows), "every row was recomputed"
-    assert {t.name: t.version for t in store.all_tracking()}["incidents"] == "2"
+    assert {t.name: t.version for t in store.all_tracking()}["incidents"] == newer.version
     upgraded.stop()
     store.close()
 

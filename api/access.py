@@ -1,0 +1,69 @@
+"""The API's questions to the access policy (domain/policy.py) about recorded subjects: which
+subjects, steps and refused attempts one reader may see. The policy decides; this module only
+looks up what a subject concerns and at which level each of its steps lies."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from api.ports import LoggedEvent, MlobService, Principal
+from domain import policy
+from domain.base import MlobAggregate
+
+
+class Subjects:
+    """For one reader: the subjects it may see, and which of their steps (cached per
+    subject for the lifetime of one answer)."""
+
+    def __init__(self, service: MlobService, reader: Principal) -> None:
+        self.service = service
+        self.reader = reader
+        self.level = policy.reader_level(reader)
+        #: Everything is visible to a national reader cleared for the highest level.
+        self.everything = policy.is_national(reader) and self.level >= policy.level(
+            "stg_zeer_geheim"
+        )
+        self._leveled: dict[UUID, Any] = {}
+
+    def leveled(self, subject: UUID) -> Any:
+        """The subject's states by level (projections.levels.Leveled), None if unknown."""
+        if subject not in self._leveled:
+            self._leveled[subject] = self.service.load_leveled(MlobAggregate, subject)
+        return self._leveled[subject]
+
+    def state(self, subject: UUID) -> Any:
+        """The subject as the reader sees it, or None when it may not see it at all."""
+        leveled = self.leveled(subject)
+        item = None if leveled is None else leveled.at(self.level)
+        if item is None:
+            return None
+        return item if policy.may_see_subject(self.reader, item) else None
+
+    def visible(self, subject: UUID) -> bool:
+        return self.everything or self.state(subject) is not None
+
+    def step_visible(self, event: LoggedEvent) -> bool:
+        """Whether the reader may see this step: its subject, and the step's level."""
+        if self.everything:
+            return True
+        if self.state(event.stream_id) is None:
+            return False
+        leveled = self.leveled(event.stream_id)
+        return leveled.levels.get(event.version, leveled.subject_level) <= self.level
+
+    def rejection_visible(self, rejection: dict[str, Any]) -> bool:
+        """A refused attempt: cleared for what was posted, and its subject visible (an attempt
+        on a subject that does not exist: the attempting organisation's own, or national)."""
+        if not policy.cleared(self.reader, rejection.get("classification") or "stg_zeer_geheim"):
+            return False
+        if self.everything:
+            return True
+        subject = rejection.get("subject")
+        try:
+            known = subject is not None and self.leveled(UUID(subject)) is not None
+        except ValueError:
+            known = False
+        if known:
+            return self.visible(UUID(str(subject)))
+        return rejection.get("org") == self.reader.org or policy.is_national(self.reader)

@@ -1,0 +1,310 @@
+"""Need to know (*need to know*): the one access policy. Every read path, feed frame, error
+message and outgoing message asks this module; nothing else decides who sees what.
+
+The rule (``shared/domain.md``, settled questions, "Need to know"):
+
+- **Scope follows the organisation, never the role.** The national organisations
+  (:data:`NATIONAL_ORGS`) see the nation. A safety region sees its own region's incidents and
+  requests, the requests it made or acts in, and national totals without other regions'
+  details. Any other organisation sees what it requested, was forwarded, was asked to advise on
+  or to confirm exhaustion for, is booked with, or provides. A role only narrows.
+- **Clearance.** A reader sees a subject only when cleared for its classification, and within a
+  visible subject only the steps at or below its clearance and the state those steps produce
+  (:func:`step_level`: a step is as classified as the higher of its own marking and its
+  subject's). Where figures must add up, what hidden steps hold is shown as *withheld*.
+- **Acting needs seeing.** A subject the actor may not read does not exist for the actor.
+
+Pure: no web, persistence or database code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from domain.envelope import Classification
+from domain.reference import OrgKind, organisation, organisations
+
+SOURCE = "domain.md: need to know"
+
+#: The organisations that coordinate or oversee nationally and so see the nation: LOCC, the
+#: ministry's crisis and police directorates and the Minister, NCTV, NCC, and the two auditors.
+NATIONAL_ORGS = frozenset(
+    {"LOCC", "JV-OZI", "JV-DGPOL", "JV-MIN", "NCTV-DB3", "NCC", "INSP-JENV", "DEF-AUDIT"}
+)
+#: LOCC runs the installation: its administrators manage every organisation's tokens.
+INSTALLATION_ORGS = frozenset({"LOCC"})
+
+#: Roles a token can carry. Operators and coordinators record steps for their organisation;
+#: auditors and viewers only read; admins manage tokens and record no operational steps.
+ROLES = ("operator", "coordinator", "auditor", "viewer", "admin")
+WRITER_ROLES = frozenset({"operator", "coordinator"})
+#: Who may read the audit trail (history, stats) of what is in their scope.
+AUDIT_ROLES = frozenset({"auditor", "coordinator", "admin"})
+#: Who may read the rejection log (refused attempts) of what is in their scope.
+REJECTION_ROLES = frozenset({"auditor", "admin"})
+
+#: Feed channel kinds; ``national`` and ``views`` take no value, the others one.
+CHANNEL_KINDS = ("national", "region", "provider", "incident", "request", "capability", "views")
+MAX_CHANNEL_LENGTH = 128
+
+
+class Reader(Protocol):
+    """Whoever reads or acts: an organisation, a role and a clearance (a token's principal)."""
+
+    @property
+    def org(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def clearance(self) -> Classification: ...
+
+
+class ScopeKind(str, Enum):
+    NATIONAL = "national"
+    REGION = "region"
+    ORGANISATION = "org"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What part of the nation a reader's organisation sees."""
+
+    kind: ScopeKind
+    org: str
+    region: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "org": self.org, "region": self.region}
+
+
+def scope_of(reader: Reader) -> Scope:
+    """The reader's scope, from its organisation alone (a role never widens it)."""
+    if reader.org in NATIONAL_ORGS:
+        return Scope(ScopeKind.NATIONAL, reader.org, None)
+    try:
+        known = organisation(reader.org)
+    except KeyError:
+        return Scope(ScopeKind.ORGANISATION, reader.org, None)
+    if known.kind is OrgKind.SAFETY_REGION and known.region:
+        return Scope(ScopeKind.REGION, reader.org, known.region)
+    return Scope(ScopeKind.ORGANISATION, reader.org, known.region)
+
+
+def is_national(reader: Reader) -> bool:
+    return scope_of(reader).kind is ScopeKind.NATIONAL
+
+
+# --- levels ------------------------------------------------------------------------------------
+
+
+def level(classification: Classification | str) -> int:
+    """A classification as a number: 0 (ongerubriceerd) up to 4 (Stg. Zeer Geheim)."""
+    return Classification(classification).rank
+
+
+def reader_level(reader: Reader) -> int:
+    return reader.clearance.rank
+
+
+def cleared(reader: Reader, classification: Classification | str | int) -> bool:
+    """Whether the reader's clearance covers a classification (or a level)."""
+    wanted = classification if isinstance(classification, int) else level(classification)
+    return wanted <= reader.clearance.rank
+
+
+def step_level(step: Classification | str, subject: Classification | str) -> int:
+    """A step is as classified as the higher of its own marking and its subject's."""
+    return max(level(step), level(subject))
+
+
+def highest(classifications: Iterable[Classification | str]) -> Classification:
+    top = max((level(c) for c in classifications), default=0)
+    return next(c for c in Classification if c.rank == top)
+
+
+# --- subjects ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Concerns:
+    """What a subject concerns, for scope: its regions and the organisations involved."""
+
+    regions: tuple[str, ...]
+    orgs: frozenset[str]
+
+
+def in_scope(reader: Reader, concerns: Concerns) -> bool:
+    """Whether the subject lies within the reader's scope (clearance aside)."""
+    scope = scope_of(reader)
+    if scope.kind is ScopeKind.NATIONAL:
+        return True
+    if reader.org in concerns.orgs:
+        return True
+    return scope.kind is ScopeKind.REGION and scope.region in concerns.regions
+
+
+def may_see(reader: Reader, classification: Classification | str, concerns: Concerns) -> bool:
+    """Whether the reader may see a subject (or a step at that level within it)."""
+    return cleared(reader, classification) and in_scope(reader, concerns)
+
+
+def classification_of(subject: Any) -> Classification:
+    """A subject's classification (subjects without one, such as tokens: ongerubriceerd)."""
+    found = getattr(subject, "classification", Classification.UNCLASSIFIED)
+    return found if isinstance(found, Classification) else Classification.UNCLASSIFIED
+
+
+def may_see_subject(reader: Reader, subject: Any) -> bool:
+    """Whether the reader may see a subject, from its state (as the reader's level shows it)."""
+    concerns = Concerns(tuple(subject.regions_concerned()), involved(subject))
+    return may_see(reader, classification_of(subject), concerns)
+
+
+def concerns_of_row(row: Mapping[str, Any]) -> Concerns:
+    """A projection row's concerns (every row carries ``regions`` and ``involved``)."""
+    return Concerns(tuple(row.get("regions") or ()), frozenset(row.get("involved") or ()))
+
+
+def may_see_row(reader: Reader, row: Mapping[str, Any]) -> bool:
+    return may_see(reader, row["classification"], concerns_of_row(row))
+
+
+def _orgs_of_kinds(kinds: Iterable[str]) -> set[str]:
+    wanted = set(kinds)
+    return {o.code for o in organisations() if o.kind.value in wanted}
+
+
+def involved(aggregate: Any) -> frozenset[str]:
+    """The organisations a subject involves, from its state (duck-typed on the aggregate):
+    a request's requester, every organisation that acted in it, those it was forwarded to or
+    booked with, and those its route asks to advise or to confirm exhaustion (from the draft
+    on); a capacity's provider and the requesters it is booked for; an incident's actors."""
+    orgs: set[str] = set(vars(aggregate).get("_actors", ()))
+    requester = getattr(aggregate, "requester", None)
+    if requester:
+        orgs.add(requester)
+    orgs.update(getattr(aggregate, "forwarded_to", ()))
+    for attribute in ("provider", "org"):  # a capacity's provider, a token's organisation
+        owner = getattr(aggregate, attribute, None)
+        if isinstance(owner, str) and owner:
+            orgs.add(owner)
+    bookings = getattr(aggregate, "bookings", {})
+    for booking in bookings.values():
+        booked = getattr(booking, "provider", None)
+        if booked:
+            orgs.add(booked)
+    rule = getattr(aggregate, "rule", None)
+    if rule is not None:
+        route = rule.route
+        orgs |= _orgs_of_kinds(route.advisers)
+        if route.exhaustion_check_by:
+            orgs |= _orgs_of_kinds((route.exhaustion_check_by,))
+    return frozenset(orgs)
+
+
+# --- rights beside reading ---------------------------------------------------------------------
+
+
+def may_read_audit(reader: Reader) -> bool:
+    """History and statistics (each within the reader's scope and clearance)."""
+    return reader.role in AUDIT_ROLES
+
+
+def may_read_rejections(reader: Reader) -> bool:
+    return reader.role in REJECTION_ROLES
+
+
+def may_read_access_log(reader: Reader) -> bool:
+    """The read-access log: auditors of national organisations only."""
+    return reader.role == "auditor" and is_national(reader)
+
+
+def may_manage_tokens_of(reader: Reader, org: str) -> bool:
+    """Administrators manage their own organisation's tokens; LOCC's, who run the
+    installation, every organisation's."""
+    return reader.role == "admin" and (org == reader.org or reader.org in INSTALLATION_ORGS)
+
+
+def may_subscribe(reader: Reader, channel: str) -> bool:
+    """Whether a feed channel is open to the reader (its frames are still filtered per item)."""
+    if len(channel) > MAX_CHANNEL_LENGTH:
+        return False
+    kind, _, value = channel.partition(":")
+    if kind not in CHANNEL_KINDS or (bool(value) == (kind in ("national", "views"))):
+        return False
+    scope = scope_of(reader)
+    if scope.kind is ScopeKind.NATIONAL:
+        return True
+    if kind == "region":
+        return value == scope.region
+    if kind == "provider":
+        return value == reader.org
+    return True  # the rest is filtered per item by what the reader may see
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+#: Roles every organisation may hold.
+COMMON_ROLES = frozenset({"operator", "coordinator", "viewer", "admin"})
+#: The refusals of :func:`issue_refusal`, with why (each a stable error code).
+TOKEN_REFUSALS = {
+    "admin_only": "only an administrator issues or revokes tokens",
+    "not_own_organisation": "an administrator manages only its own organisation's tokens",
+    "clearance_above_own": "a token's clearance may not exceed its issuer's",
+    "role_not_held": "this organisation may not hold that role",
+}
+
+
+def roles_for(org: str) -> frozenset[str]:
+    """The roles an organisation's tokens may carry.
+
+    Every organisation may hold ``operator``, ``coordinator``, ``viewer`` and ``admin`` (the
+    rights table still decides which steps its operators and coordinators may record).
+    ``auditor`` only the national organisations (:data:`NATIONAL_ORGS`, the two auditing
+    bodies among them) and the safety regions, which oversee what is in their scope; other
+    organisations' audit trails are read by the national auditors. An organisation the
+    reference data does not know holds no role.
+    """
+    if org in NATIONAL_ORGS:
+        return frozenset(ROLES)
+    try:
+        known = organisation(org)
+    except KeyError:
+        return frozenset()
+    if known.kind is OrgKind.SAFETY_REGION:
+        return frozenset(ROLES)
+    return COMMON_ROLES
+
+
+def may_manage_token(reader: Reader, org: str, clearance: Classification | str) -> bool:
+    """Whether the reader may see (list) and revoke a token of ``org`` at ``clearance``: an
+    administrator of that organisation (LOCC's: of any) cleared at least as high. Any other
+    token does not exist for the reader."""
+    return may_manage_tokens_of(reader, org) and cleared(reader, clearance)
+
+
+def issue_refusal(
+    reader: Reader, org: str, role: str, clearance: Classification | str
+) -> str | None:
+    """Why the reader may not issue a token for ``org`` with ``role`` and ``clearance`` (a key
+    of :data:`TOKEN_REFUSALS`), or None when it may: an administrator issues tokens only for
+    its own organisation (LOCC's for any), never cleared above itself, and only with a role
+    the organisation may hold (:func:`roles_for`)."""
+    if reader.role != "admin":
+        return "admin_only"
+    if not may_manage_tokens_of(reader, org):
+        return "not_own_organisation"
+    if not cleared(reader, clearance):
+        return "clearance_above_own"
+    if role not in roles_for(org):
+        return "role_not_held"
+    return None
+
+
+def may_issue(reader: Reader, org: str, role: str, clearance: Classification | str) -> bool:
+    return issue_refusal(reader, org, role, clearance) is None
