@@ -20,7 +20,9 @@ from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
 
-ADMIN = Principal(org="LOCC", role="admin")
+#: Issues the tests' tokens: LOCC's administrator may issue any organisation's, at any clearance
+#: up to its own (domain.policy.issue_refusal).
+ADMIN = Principal(org="LOCC", role="admin", clearance=Classification.STATE_SECRET_TOP_SECRET)
 
 
 @dataclass

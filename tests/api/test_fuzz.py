@@ -24,7 +24,7 @@ PROJECTIONS = open_projections(SERVICE)
 PROJECTIONS.start()
 TOKENS = {
     role: SERVICE.issue_token(
-        Principal("LOCC", "admin"),
+        Principal("LOCC", "admin", Classification.STATE_SECRET_TOP_SECRET),
         org="LOCC",
         role=role,
         clearance=Classification.STATE_SECRET_SECRET,

@@ -33,7 +33,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     app = create_app(service)
     app.state.tokens = {
         org: service.issue_token(
-            Principal("LOCC", "admin"),
+            Principal("LOCC", "admin", Classification.STATE_SECRET_TOP_SECRET),
             org=org,
             role="operator",
             clearance=Classification.STATE_SECRET_SECRET,
