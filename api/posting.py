@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from api.commands import REGISTRY, EventType, Work
 from api.ports import Message, MlobService, Principal, Receipt
+from domain import policy
 from domain.envelope import Actor, Authority, Classification, Envelope, SigningCapacity
 from domain.errors import DomainError
 
@@ -159,13 +160,43 @@ class Append:
 
 
 def hidden(existing: Any, p: Prepared, principal: Principal) -> None:
-    """A subject classified above the caller's clearance does not exist for the caller: the
-    answer is the same 404 as for an unknown subject (no refusal code may reveal it)."""
-    classification = getattr(existing, "classification", None)
-    if classification is not None and not classification.readable_by(principal.clearance):
+    """A subject the caller may not see does not exist for the caller (acting needs seeing,
+    domain/policy.py): the answer is the same 404 as for an unknown subject (no refusal code
+    may reveal it). So is a capacity a booking names."""
+    if existing is not None and not policy.may_see_subject(principal, existing):
         raise ItemRefused(
             p.index, 404, "unknown_subject", f"no {p.event_type.subject} {p.item.subject}"
         )
+
+
+def hidden_capacity(unit: Work, p: Prepared, principal: Principal) -> None:
+    """A capacity classified above the actor's clearance cannot be booked: 404 as unknown.
+    (Capacities are not scoped: the national overview shows every provider's.)"""
+    capacity_id = getattr(p.data, "capacity_id", None)
+    if not isinstance(capacity_id, UUID):
+        return
+    capacity = unit.peek(capacity_id)
+    if capacity is not None and not policy.cleared(principal, policy.classification_of(capacity)):
+        raise ItemRefused(p.index, 404, "unknown_subject", f"no Capacity {capacity_id}")
+
+
+def not_possible_now(unit: Work, p: Prepared, principal: Principal, exc: DomainError) -> None:
+    """A refusal on a subject (or the capacity it books) that has steps above the actor's
+    clearance may rest on what the actor cannot see: it is answered without its reason."""
+    involved = [p.item.subject]
+    capacity_id = getattr(p.data, "capacity_id", None)
+    if isinstance(capacity_id, UUID):
+        involved.append(capacity_id)
+    for subject in involved:
+        existing = unit.peek(subject)
+        if existing is not None and not policy.cleared(principal, existing.top_level):
+            raise ItemRefused(
+                p.index,
+                409,
+                "not_possible_now",
+                "this step is not possible now",
+                policy.SOURCE,
+            ) from None
 
 
 def plan(principal: Principal, items: Sequence[Item]) -> Append:
@@ -186,6 +217,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Append:
                 if subject not in threads:
                     threads[subject] = unit.thread_of(subject)
                     hidden(unit.peek(subject), p, principal)
+                hidden_capacity(unit, p, principal)
                 first, last = threads[subject]
                 if not first and not p.event_type.creates:
                     raise ItemRefused(
@@ -197,6 +229,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Append:
                 p.event_type.handler(unit, envelope, subject, p.data, p.item.expected_version)
                 threads[subject] = (first, p.item.message_id)
             except DomainError as exc:
+                not_possible_now(unit, p, principal, exc)
                 raise ItemRefused(p.index, exc.status, exc.code, exc.reason, exc.source) from None
 
     # Streams the work writes when accepted (the writer may take them from its cache; see

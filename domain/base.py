@@ -21,6 +21,7 @@ _BASE_ATTRIBUTES = frozenset(
         "_undo",
         "_thread",
         "_actors",
+        "_top_level",
     }
 )
 
@@ -55,6 +56,11 @@ class MlobAggregate(Aggregate):
             actors: tuple[str, ...] = vars(mutated).get("_actors", ())
             if self.envelope.actor.org not in actors:
                 vars(mutated)["_actors"] = (*actors, self.envelope.actor.org)
+            # The highest marking among its steps: an actor cleared below it may be refused
+            # because of a step it cannot see (domain/policy.py: acting needs seeing).
+            rank = self.envelope.classification.rank
+            if rank > vars(mutated).get("_top_level", 0):
+                vars(mutated)["_top_level"] = rank
             return mutated
 
     class Created(Event, Aggregate.Created):
@@ -77,6 +83,11 @@ class MlobAggregate(Aggregate):
         """Message ids of this subject's first and latest recorded steps."""
         first, last = vars(self)["_thread"]
         return first, last
+
+    @property
+    def top_level(self) -> int:
+        """The highest classification level of any of its steps."""
+        return int(vars(self).get("_top_level", 0))
 
     def regions_concerned(self) -> tuple[str, ...]:
         """Safety-region codes this aggregate concerns (for the event index and feeds)."""

@@ -182,8 +182,9 @@ def _orgs_of_kinds(kinds: Iterable[str]) -> set[str]:
 def involved(aggregate: Any) -> frozenset[str]:
     """The organisations a subject involves, from its state (duck-typed on the aggregate):
     a request's requester, every organisation that acted in it, those it was forwarded to or
-    booked with, and those its route asks to advise or to confirm exhaustion (from the draft
-    on); a capacity's provider and the requesters it is booked for; an incident's actors."""
+    booked with, and those its route asks to receive, advise, confirm exhaustion or decide
+    (from the draft on); a capacity's provider and whoever acted in it; an incident's actors;
+    a token's organisation."""
     orgs: set[str] = set(vars(aggregate).get("_actors", ()))
     requester = getattr(aggregate, "requester", None)
     if requester:
@@ -201,7 +202,8 @@ def involved(aggregate: Any) -> frozenset[str]:
     rule = getattr(aggregate, "rule", None)
     if rule is not None:
         route = rule.route
-        orgs |= _orgs_of_kinds(route.advisers)
+        # Its route names who receives, advises, confirms exhaustion and decides, by kind.
+        orgs |= _orgs_of_kinds((*route.hub, *route.advisers, *route.deciders))
         if route.exhaustion_check_by:
             orgs |= _orgs_of_kinds((route.exhaustion_check_by,))
     return frozenset(orgs)

@@ -105,8 +105,10 @@ def test_a_request_timeline_with_durations_and_refusals(api: Api) -> None:
         ).status_code
         == 201
     )
-    # A refused attempt: VR23 may not receive it (only the hub does).
-    api.refused("VR23", item("request.received", subject), 403, "step_not_permitted")
+    # A refused attempt: VR08 may not receive it (only the hub does).
+    api.refused("VR08", item("request.received", subject), 403, "step_not_permitted")
+    # Another region does not even learn that the request exists (need to know).
+    api.refused("VR23", item("request.received", subject), 404, "unknown_subject")
     assert (
         api.post(
             "LOCC", item("request.received", subject, occurred_at=at(20)), role="coordinator"
@@ -141,12 +143,8 @@ def test_a_request_timeline_with_durations_and_refusals(api: Api) -> None:
     assert all(e["recording_delay_seconds"] > 0 for e in timeline["events"])
     durations = {(d["from"], d["to"]): d["seconds"] for d in timeline["durations"]}
     assert durations == {("submitted", "received"): 900.0, ("received", "assessed"): 3600.0}
-    [refused] = timeline["refused"]
-    assert (refused["org"], refused["code"], refused["refused"]) == (
-        "VR23",
-        "step_not_permitted",
-        True,
-    )
+    refused = [(r["org"], r["code"], r["refused"]) for r in timeline["refused"]]
+    assert refused == [("VR08", "step_not_permitted", True), ("VR23", "unknown_subject", True)]
     # A requester sees its own request's steps, not the refusal log.
     own = api.client.get(f"/v1/requests/{subject}/timeline", headers=api.headers("VR08")).json()
     assert len(own["events"]) == 4 and own["refused"] == []

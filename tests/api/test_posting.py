@@ -91,11 +91,28 @@ def test_domain_refusal_gives_code_and_legal_source(api: Api) -> None:
 def test_rights_cross_organisation_and_auditors(api: Api) -> None:
     subject = uuid4()
     assert api.post("VR08", fire_request(subject)).status_code == 201
+    # Need to know: a request another region or a police unit is not involved in does not
+    # exist for them (the same 404 as an unknown id, never a 403 that confirms it).
     api.refused(
-        "VR07", item("request.submitted", subject, authority=chair("VR07")), 403, "not_own_request"
+        "VR07", item("request.submitted", subject, authority=chair("VR07")), 404, "unknown_subject"
+    )
+    api.refused("POL-ON", item("request.received", subject), 404, "unknown_subject")
+    # Who sees it but may not take the step is told so: LOCC, and a region it concerns.
+    api.refused(
+        "LOCC",
+        item("request.submitted", subject, authority=chair("VR08")),
+        403,
+        "step_not_permitted",
+        role="coordinator",
+    )
+    shared = uuid4()
+    body = fire_request(shared)
+    body["data"]["lines"][0]["municipality"] = "Venlo"  # in VR23
+    assert api.post("VR08", body).status_code == 201
+    api.refused(
+        "VR23", item("request.submitted", shared, authority=chair("VR23")), 403, "not_own_request"
     )
     api.refused("VR08", fire_request(uuid4(), region="VR08"), 403, "read_only_role", role="auditor")
-    api.refused("POL-ON", item("request.received", subject), 403, "step_not_permitted")
     api.refused("VR07", fire_request(uuid4(), region="VR08"), 422, "wrong_authority")
 
 
