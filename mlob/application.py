@@ -27,6 +27,7 @@ from domain.base import MlobAggregate
 from domain.envelope import Authority, Envelope
 from domain.errors import Conflict, NotFound, version_conflict
 from domain.stored import STORED_TYPES
+from mlob import migrations
 from mlob.config import StoreConfig
 from mlob.recent import RecentEvents
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
@@ -143,6 +144,9 @@ class MlobApplication(Application[UUID]):
         #: The newest events the writer committed, for this process's readers (the live feed).
         self.recent: RecentEvents[HistoryItem] = RecentEvents()
         super().__init__({**store.eventsourcing_env(), **(env or {})})
+        # The library created its tables and mlob's at their baseline shape: bring the
+        # schema up to this code's (mlob/migrations; one process at a time).
+        migrations.upgrade(store)
 
     def construct_env(self, name: str, env: Any = None) -> Any:
         # Only the store configuration counts: stray eventsourcing variables in the

@@ -376,6 +376,28 @@ def _audit_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the store's pending schema migrations (mlob/migrations); opening the store does
+    the same at every start, so this is for upgrading before the servers start."""
+    from mlob import migrations
+    from mlob.application import first_line
+
+    store = load_settings().store
+    if args.dry_run:
+        try:
+            todo = migrations.pending(store)
+        except Exception as exc:  # the one line the operator needs, never a traceback
+            raise StartupError(
+                f"cannot read the store {store.describe()}: {first_line(exc)}"
+            ) from None
+        print("\n".join(todo) if todo else "mlob: the store's schema is up to date")
+        return 0
+    service = _service()  # opening applies them, one process at a time
+    service.app.close()
+    print(f"mlob: the store's schema is up to date ({store.describe()})")
+    return 0
+
+
 def _projections_status(args: argparse.Namespace) -> int:
     service = _with_projections()
     assert service.projections is not None
@@ -506,6 +528,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run the projections (read models) here")
     worker.set_defaults(handler=_worker)
+    db = commands.add_parser("db", help="the store's schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply pending schema migrations")
+    upgrade.add_argument("--dry-run", action="store_true", help="only list what is pending")
+    upgrade.set_defaults(handler=_db_upgrade)
+
     views = commands.add_parser("projections", help="status and rebuild of the read models")
     view_commands = views.add_subparsers(dest="projections_command", required=True)
     status = view_commands.add_parser("status", help="positions, versions and lag")

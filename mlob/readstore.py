@@ -98,23 +98,12 @@ class ReadStore(Protocol):
     def close(self) -> None: ...
 
 
-#: Signed chain heads (see mlob/audit.py): the key that signs them is never in the database.
-CHECKPOINTS_DDL = (
-    "CREATE TABLE IF NOT EXISTS mlob_chain_checkpoints (position bigint PRIMARY KEY, "
-    "head text NOT NULL, signature text NOT NULL, at text NOT NULL)"
-)
-
-#: Every picture checkpoint (mlob/asof.py): all read-model rows at a position, where each
-#: aggregate's latest state is kept, the states its interval changed, and the time bounds that
-#: tell which checkpoint serves a moment. Times are ``utc_text`` (they sort as text).
-#: ``{data}`` is the binary column type.
-PICTURE_DDL = (
-    "CREATE TABLE IF NOT EXISTS mlob_as_of_checkpoints (position bigint PRIMARY KEY, "
-    "version text NOT NULL, recorded_min text NOT NULL, recorded_max text NOT NULL, "
-    "occurred_min text NOT NULL, occurred_max text NOT NULL, at text NOT NULL, "
-    "size bigint NOT NULL, rows_data {data} NOT NULL, places {data} NOT NULL, "
-    "states {data} NOT NULL)"
-)
+#: The tables (created by mlob/migrations): ``mlob_chain_checkpoints`` holds signed chain
+#: heads (mlob/audit.py: the key that signs them is never in the database);
+#: ``mlob_as_of_checkpoints`` every picture checkpoint (mlob/asof.py: all read-model rows at a
+#: position, where each aggregate's latest state is kept, the states its interval changed, and
+#: the time bounds that tell which checkpoint serves a moment; times are ``utc_text``, which
+#: sort as text).
 PICTURE_META = (
     "position",
     "version",
@@ -176,23 +165,9 @@ class SQLiteReadStore:
         self.path = path
         self.names = tuple(names)
         self._local = threading.local()
+        # mlob's fixed tables come from the migrations (mlob/migrations, applied when the
+        # application opened the store); a projection's rows table from its name.
         with self._tx() as c:
-            c.execute(
-                "CREATE TABLE IF NOT EXISTS mlob_view_tracking (name TEXT PRIMARY KEY, "
-                "position INTEGER NOT NULL, version TEXT NOT NULL, updated_at TEXT)"
-            )
-            c.execute(
-                "CREATE TABLE IF NOT EXISTS mlob_view_changes (seq INTEGER PRIMARY KEY "
-                "AUTOINCREMENT, at TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, "
-                "position INTEGER NOT NULL, what TEXT NOT NULL, level INTEGER NOT NULL DEFAULT 0)"
-            )
-            columns = {r[1] for r in c.execute("PRAGMA table_info(mlob_view_changes)")}
-            if "level" not in columns:  # a store of an earlier version
-                c.execute(
-                    "ALTER TABLE mlob_view_changes ADD COLUMN level INTEGER NOT NULL DEFAULT 0"
-                )
-            c.execute(CHECKPOINTS_DDL)
-            c.execute(PICTURE_DDL.format(data="BLOB"))
             for name in self.names:
                 c.execute(
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id TEXT NOT NULL, "
@@ -430,33 +405,11 @@ class PostgresReadStore:
         self.pool = ConnectionPool(
             self.info, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
         )
+        # mlob's fixed tables come from the migrations (mlob/migrations, applied when the
+        # application opened the store); a projection's rows table from its name.
         with self.pool.connection() as conn, conn.transaction():
             # One creator at a time: several processes may start together.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlob_view_schema'))")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS mlob_view_tracking (name text PRIMARY KEY, "
-                "position bigint NOT NULL, version text NOT NULL, updated_at timestamptz)"
-            )
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS mlob_view_changes (seq bigserial PRIMARY KEY, "
-                "at timestamptz NOT NULL, source text NOT NULL, key text NOT NULL, "
-                "position bigint NOT NULL, what text NOT NULL, level integer NOT NULL DEFAULT 0)"
-            )
-            conn.execute(
-                "ALTER TABLE mlob_view_changes ADD COLUMN IF NOT EXISTS "
-                "level integer NOT NULL DEFAULT 0"
-            )
-            conn.execute(CHECKPOINTS_DDL)
-            conn.execute(PICTURE_DDL.format(data="bytea"))
-            # Once, not at every start: the ALTER takes the table's ACCESS EXCLUSIVE lock.
-            storage = conn.execute(
-                "SELECT attstorage FROM pg_attribute WHERE attname = 'states' "
-                "AND attrelid = 'mlob_as_of_checkpoints'::regclass"
-            ).fetchone()
-            if storage is None or storage[0] != "e":
-                conn.execute(
-                    "ALTER TABLE mlob_as_of_checkpoints ALTER COLUMN states SET STORAGE EXTERNAL"
-                )
             for name in self.names:
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text NOT NULL, "

@@ -31,9 +31,8 @@ REJECTION_COLUMNS = (
     "at, org, role, person, event_type, subject, message_id, item_index, status, code, reason, "
     "source, classification"
 )
-#: The refused item's classification (need to know: only readers cleared for it see the
-#: attempt). Rows of stores from before the column are taken as the highest level.
-REJECTION_CLASSIFICATION = "classification text NOT NULL DEFAULT 'stg_zeer_geheim'"
+#: The tables below are created at their baseline shape (72956bf); later columns, such as the
+#: refused item's classification, come from mlob/migrations.
 #: Appends of more events than this are written with COPY, fewer with one pipelined flight.
 COPY_FROM = 64
 #: At most this many backend pids are remembered as this process's own (``writer_pids``).
@@ -200,15 +199,8 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             "CREATE TABLE IF NOT EXISTS mlob_rejections (id INTEGER PRIMARY KEY AUTOINCREMENT, "
             "at TEXT NOT NULL, org TEXT, role TEXT, person TEXT, event_type TEXT, subject TEXT, "
             "message_id TEXT, item_index INTEGER, status INTEGER NOT NULL, code TEXT NOT NULL, "
-            "reason TEXT NOT NULL, source TEXT, " + REJECTION_CLASSIFICATION + ")",
+            "reason TEXT NOT NULL, source TEXT)",
         ]
-
-    def create_table(self) -> None:
-        super().create_table()
-        with self.datastore.transaction(commit=True) as c:
-            c.execute("PRAGMA table_info(mlob_rejections)")
-            if "classification" not in {r[1] for r in c.fetchall()}:  # an earlier store
-                c.execute("ALTER TABLE mlob_rejections ADD COLUMN " + REJECTION_CLASSIFICATION)
 
     def _insert_events(
         self,
@@ -559,9 +551,6 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                     "subject text, message_id text, item_index integer, status integer NOT NULL, "
                     "code text NOT NULL, reason text NOT NULL, source text)"
                 ).format(self.rejections_table),
-                SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS " + REJECTION_CLASSIFICATION).format(
-                    self.rejections_table
-                ),
             ]
         )
 

@@ -1,0 +1,115 @@
+"""The store's schema migrations (mlob/migrations): a new store, a store of 72956bf (before the
+migrations) and several processes opening one store at once."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import orjson
+
+from mlob import migrations
+from mlob.application import MlobApplication
+from mlob.audit import verify
+from mlob.bootstrap import open_projections
+from mlob.config import StoreConfig
+from mlob.service import Service
+
+DATA = Path(__file__).parent / "data"
+
+
+def _applied(store: StoreConfig) -> list[str]:
+    assert store.sqlite_path is not None
+    with sqlite3.connect(store.sqlite_path) as c:
+        return [r[0] for r in c.execute("SELECT migration_id FROM mlob_migrations ORDER BY 1")]
+
+
+def test_a_new_store_gets_every_migration_once(store_config: StoreConfig) -> None:
+    assert migrations.pending(store_config)  # nothing made yet (SQLite) or a fresh schema
+    app = MlobApplication(store_config)
+    try:
+        assert migrations.pending(store_config) == []
+        assert migrations.upgrade(store_config) == []  # again: nothing to do
+        app.index.log_rejection(
+            {"at": "2026-12-05T10:00:00+00:00", "status": 403, "code": "c", "reason": "r"}
+            | {"classification": "stg_geheim"}
+        )
+        assert app.index.rejections()[0]["classification"] == "stg_geheim"
+    finally:
+        app.close()
+
+
+def test_a_store_of_72956bf_is_stamped_and_upgraded(tmp_path: Path) -> None:
+    """Made by the code of 72956bf (tests/store/data: the demo, its read models and a refused
+    attempt, as an SQL dump): no migrations table, one row per subject in mlob_view_*."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as c:
+        c.executescript(gzip.decompress((DATA / "store-72956bf.sql.gz").read_bytes()).decode())
+    store = StoreConfig(kind="sqlite", sqlite_path=path)
+    assert migrations.pending(store) == ["0000_baseline", "0001_need_to_know"]
+    service = Service(MlobApplication(store))
+    projections = open_projections(service)
+    try:
+        assert _applied(store) == ["0000_baseline", "0001_need_to_know"]
+        # What was refused before the classification was kept is taken as the highest level.
+        [old] = service.app.index.rejections()
+        assert old["classification"] == "stg_zeer_geheim"
+        with sqlite3.connect(path) as c:
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+        assert "mlob_view_requests" not in tables and "mlob_rows_requests" in tables
+        # The history stands, the chain verifies, the projections rebuild per level.
+        projections.catch_up()
+        rows = projections.store.all_rows("requests")
+        assert rows and all("level" in r and "involved" in r for r in rows)
+        assert verify(service.app.index, projections.store, None).ok
+    finally:
+        projections.close()
+        service.close()
+        service.app.close()
+
+
+def test_processes_opening_one_store_together_migrate_it_once(tmp_path: Path) -> None:
+    store = StoreConfig(kind="sqlite", sqlite_path=tmp_path / "together.sqlite3")
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            MlobApplication(store).close()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _applied(store) == ["0000_baseline", "0001_need_to_know"]
+
+
+def test_mlob_db_upgrade(tmp_path: Path) -> None:
+    env = {"MLOB_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "PATH": ""}
+    run = [sys.executable, "-m", "mlob.cli", "db", "upgrade"]
+
+    def mlob(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*run, *extra], env=env, capture_output=True, text=True, check=False)
+
+    dry = mlob("--dry-run")
+    assert dry.returncode == 0 and dry.stdout.split() == ["0000_baseline", "0001_need_to_know"]
+    done = mlob()
+    assert done.returncode == 0 and "up to date" in done.stdout, done.stderr
+    assert "up to date" in mlob("--dry-run").stdout
+    broken = subprocess.run(
+        [*run, "--dry-run"],
+        env={**env, "MLOB_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert broken.returncode == 2 and len(broken.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in broken.stderr
+    assert orjson.dumps(broken.stderr)  # one plain line
