@@ -11,6 +11,18 @@ from api.ports import LoggedEvent, MlobService, Principal
 from domain import policy
 from domain.base import MlobAggregate
 
+#: The threading fields of an event that name other messages (EDXL-RM's conversation).
+THREAD_FIELDS = ("causation_id", "correlation_id")
+
+
+def mask_threads(body: dict[str, Any], levels: dict[str, int], reader_level: int) -> None:
+    """A message id the reader may not see (its step lies above the reader's clearance) is
+    never named: such a threading field is null for that reader."""
+    for name in THREAD_FIELDS:
+        named = body.get(name)
+        if named is not None and levels.get(named, 0) > reader_level:
+            body[name] = None
+
 
 class Subjects:
     """For one reader: the subjects it may see, and which of their steps (cached per
@@ -39,6 +51,15 @@ class Subjects:
         if item is None:
             return None
         return item if policy.may_see_subject(self.reader, item) else None
+
+    def masked(self, events: list[LoggedEvent], bodies: list[dict[str, Any]]) -> None:
+        """Null the threading fields of these events' bodies that name hidden messages."""
+        if self.everything:
+            return
+        named = {getattr(e, f) for e in events for f in THREAD_FIELDS} - {None}
+        levels = self.service.message_levels(sorted(str(n) for n in named))
+        for body in bodies:
+            mask_threads(body, levels, self.level)
 
     def visible(self, subject: UUID) -> bool:
         return self.everything or self.state(subject) is not None

@@ -123,17 +123,20 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                 if not page:
                     return
                 cursor = page[-1].position
-                for e in page:
-                    if not _matches(e, stream, type, org, occurred_from, occurred_to):
-                        continue
-                    if not subjects.step_visible(e):
-                        continue
-                    if exercise is not None and e.exercise != exercise:
-                        continue
-                    yield (dumps(event_body(e)) + "\n").encode()
-                    sent += 1
-                    if sent >= limit:
-                        return
+                shown = [
+                    e
+                    for e in page
+                    if _matches(e, stream, type, org, occurred_from, occurred_to)
+                    and subjects.step_visible(e)
+                    and (exercise is None or e.exercise == exercise)
+                ][: limit - sent]
+                bodies = [event_body(e) for e in shown]
+                subjects.masked(shown, bodies)
+                for body in bodies:
+                    yield (dumps(body) + "\n").encode()
+                sent += len(bodies)
+                if sent >= limit:
+                    return
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -187,8 +190,9 @@ def timeline(
     events = [e for e in service.stream_events(subject) if subjects.step_visible(e)]
     entries: list[dict[str, Any]] = []
     previous: datetime | None = None
-    for e in events:
-        body = event_body(e)
+    bodies = [event_body(e) for e in events]
+    subjects.masked(events, bodies)
+    for e, body in zip(events, bodies, strict=True):
         body["seconds_since_previous_step"] = (
             (e.occurred_at - previous).total_seconds() if previous else None
         )

@@ -505,18 +505,26 @@ class FeedHub:
         return self._prepare(logged), last, len(logged) == limit
 
     def _rows(self, changes: list[dict[str, Any]]) -> list[FeedRow]:
-        latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+        latest: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         for change in changes:  # one row per key and kind of change: the latest
-            latest[(change["source"], change["key"], change["what"])] = change
+            # A clock change concerns one level's row; a row change every level from its
+            # own up, so the latest of several says the lowest of them (a reader below the
+            # latest change's level still gets the row an earlier change changed).
+            clock = change["source"] == "board"
+            key = (change["source"], change["key"], change["what"], change["level"] if clock else 0)
+            earlier = latest.get(key)
+            if earlier is not None and not clock:
+                change = {**change, "level": min(change["level"], earlier["level"])}
+            latest[key] = change
         by_projection: dict[str, list[str]] = {}
-        for source, key, _ in latest:
+        for source, key, _, _ in latest:
             by_projection.setdefault("requests" if source == "board" else source, []).append(key)
         current: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for name, keys in by_projection.items():
             for r in self.service.view_rows_by_id(name, sorted(set(keys)), every_level=True):
                 current.setdefault((name, r["id"]), []).append(r)
         rows = []
-        for (source, key, what), change in sorted(latest.items(), key=lambda kv: kv[1]["seq"]):
+        for (source, key, what, _), change in sorted(latest.items(), key=lambda kv: kv[1]["seq"]):
             found = current.get(("requests" if source == "board" else source, key))
             if not found:
                 continue

@@ -228,6 +228,10 @@ class MlobService(HealthSource, Protocol):
         """The classification a subject was created with (None: no such subject)."""
         ...
 
+    def message_levels(self, message_ids: Sequence[str]) -> dict[str, int]:
+        """The clearance level of the step each message recorded (unknown ids left out)."""
+        ...
+
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
         """Every recorded event of one stream, in order."""
         ...

@@ -177,7 +177,10 @@ def hidden_capacity(unit: Work, p: Prepared, principal: Principal) -> None:
         return
     capacity = unit.peek(capacity_id)
     if capacity is not None and not policy.cleared(principal, policy.classification_of(capacity)):
-        raise ItemRefused(p.index, 404, "unknown_subject", f"no Capacity {capacity_id}")
+        # Word for word what an unknown capacity answers (mlob/application.py Work.get).
+        raise ItemRefused(
+            p.index, 404, "unknown_subject", f"no Capacity {capacity_id}", "mlob store"
+        )
 
 
 def not_possible_now(unit: Work, p: Prepared, principal: Principal, exc: DomainError) -> None:

@@ -6,12 +6,14 @@ Capacity's bookings keep the national totals right, the request's lines keep its
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
 from domain.capacity import BookingState, Capacity, CapacityBooking, positive
 from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
+from domain.policy import highest
 from domain.request import (
     DEPLOYMENT,
     LIFECYCLE,
@@ -58,6 +60,16 @@ def _check_own_capacity(
         )
 
 
+def _paired(envelope: Envelope, request: AssistanceRequest, capacity: Capacity) -> Envelope:
+    """A step that moves a request and a capacity together is as classified as the more
+    classified of the two subjects (and its own marking): each side names the other, so
+    neither may show it to a reader not cleared for both (domain/policy.py)."""
+    level = highest((envelope.classification, request.classification, capacity.classification))
+    if level is envelope.classification:
+        return envelope
+    return replace(envelope, classification=level)
+
+
 def _book(
     envelope: Envelope,
     request: AssistanceRequest,
@@ -69,6 +81,7 @@ def _book(
 ) -> None:
     positive(quantity)
     _check_own_capacity(envelope, capacity, request, line_id)
+    envelope = _paired(envelope, request, capacity)
     if booking_id in request.bookings:
         raise Conflict("booking_exists", f"booking {booking_id} exists", LIFECYCLE)
     capacity.book(
@@ -128,6 +141,7 @@ def _move(
     if booking.capacity_id != capacity.id:
         raise Conflict("capacity_mismatch", "the booking is on another capacity", LIFECYCLE)
     moved = with_step(booking, to, **changes)
+    envelope = _paired(envelope, request, capacity)
     request.move_line(envelope, step, moved, note)
     capacity.move(envelope, booking.booking_id, CAPACITY_STATE[to])
 

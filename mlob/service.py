@@ -27,6 +27,7 @@ from api.ports import (
     Receipt,
     StoreUnavailable,
 )
+from domain import policy
 from domain.access import AccessToken, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
@@ -424,6 +425,27 @@ class Service:
     def subject_classification(self, stream_id: UUID) -> str | None:
         first, _ = self.app.index.stream_ends(stream_id)
         return first.entry.classification if first is not None else None
+
+    @store_errors_as_unavailable
+    def message_levels(self, message_ids: Sequence[str]) -> dict[str, int]:
+        """The clearance level of the step(s) each message recorded: the higher of the step's
+        own marking and its subject's (domain.policy.step_level). Unknown ids are left out."""
+        wanted = sorted(set(message_ids))
+        if not wanted:
+            return {}
+        records = self.app.index.index_rows(message_ids=wanted, limit=8 * len(wanted) + 8)
+        subjects: dict[UUID, str] = {}
+        found: dict[str, int] = {}
+        for record in records:
+            entry = record.entry
+            if entry.stream_id not in subjects:
+                first, _ = self.app.index.stream_ends(entry.stream_id)
+                subjects[entry.stream_id] = (
+                    first.entry.classification if first is not None else entry.classification
+                )
+            at = policy.step_level(entry.classification, subjects[entry.stream_id])
+            found[entry.message_id] = max(found.get(entry.message_id, 0), at)
+        return found
 
     @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:

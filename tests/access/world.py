@@ -365,8 +365,9 @@ def seed_world(s: Seed) -> None:
         s.token(org, "operator", DV)
 
     # --- capacities --------------------------------------------------------------------------
-    # IFV's blankets, booked for VR08: the provider and the requester booked for are involved.
-    cap_ifv = s.subject("CAP_IFV", "capacity", UNCL, (), {"IFV", "VR08"})
+    # IFV's blankets, booked for VR08: the provider is involved. The requester sees the booking
+    # in its request, not the capacity (whose bookings name other requesters' requests).
+    cap_ifv = s.subject("CAP_IFV", "capacity", UNCL, (), {"IFV"})
     s.post(
         "IFV",
         "capacity.registered",
