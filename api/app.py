@@ -9,13 +9,15 @@ from fastapi import Depends, FastAPI, Query, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from api.access import Subjects
 from api.audit import router as audit_router
 from api.commands import REGISTRY
+from api.docs import install as install_docs
 from api.errors import ApiError, challenge, error_responses, unavailable
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
@@ -24,6 +26,7 @@ from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
+from api.types import Moment
 from domain import policy
 from domain.capacity import Capacity
 from domain.envelope import Classification
@@ -63,7 +66,7 @@ class TokenIn(BaseModel):
     org: Annotated[str, Field(min_length=1, max_length=64)]
     role: Annotated[str, Field(min_length=1, max_length=32)]
     clearance: Classification = Classification.UNCLASSIFIED
-    expires_at: AwareDatetime | None = None
+    expires_at: Moment | None = None
     label: Annotated[str, Field(max_length=200)] = ""
 
 
@@ -128,12 +131,17 @@ def create_app(service: MlobService) -> FastAPI:
         version="0.1.0",
         description="National multidisciplinary operational picture (MLOB) of LOCC-KCR2: "
         "assistance requests, decisions and capacities as domain events.",
+        # /docs is mlob's own page with its own assets (api/docs.py); no CDN, no ReDoc.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.service = service
     post = app.post_events = PostEvents(service)
     app.include_router(read_model_router(service, principal))
     app.include_router(audit_router(service, principal))
     install_screen(app, principal)
+    install_docs(app)
     hub = FeedHub(service)
     app.state.feed = hub
 
@@ -156,6 +164,16 @@ def create_app(service: MlobService) -> FastAPI:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return exc.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """404, 405 and the like in the one documented shape."""
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        reason = exc.detail if isinstance(exc.detail, str) else "the request cannot be served"
+        error = ApiError(exc.status_code, codes.get(exc.status_code, "http_error"), reason)
+        response = error.response()
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(StoreUnavailable)
     async def store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
@@ -209,9 +227,11 @@ def create_app(service: MlobService) -> FastAPI:
         )
 
     @app.get(
-        "/v1/event-types", summary="Every postable event type, its JSON Schema and who may post it"
+        "/v1/event-types",
+        summary="Every postable event type, its JSON Schema and who may post it",
+        responses=error_responses(401),
     )
-    def event_types() -> list[dict[str, Any]]:
+    def event_types(caller: Caller) -> list[dict[str, Any]]:
         return [
             {
                 "type": name,

@@ -8,12 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
-from pydantic import AwareDatetime
 
 from api.access import Subjects
 from api.errors import ApiError, error_responses
 from api.ports import LoggedEvent, MlobService, Principal
 from api.rendering import dumps, event_body
+from api.types import Moment
 from domain import policy
 from domain.capacity import Capacity
 from domain.incident import Incident
@@ -105,8 +105,8 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         stream: UUID | None = None,
         type: Annotated[str | None, Query(max_length=100)] = None,
         org: Annotated[str | None, Query(max_length=64)] = None,
-        occurred_from: AwareDatetime | None = None,
-        occurred_to: AwareDatetime | None = None,
+        occurred_from: Moment | None = None,
+        occurred_to: Moment | None = None,
         exercise: bool | None = None,
     ) -> StreamingResponse:
         """The event log with full envelopes, by position, as JSON Lines (one event per
@@ -146,8 +146,8 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     @routes.get("/v1/stats", responses=error_responses(401, 403))
     def stats(
         caller: Caller,
-        start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-        end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+        start: Annotated[Moment | None, Query(alias="from")] = None,
+        end: Annotated[Moment | None, Query(alias="to")] = None,
         format: Literal["json", "csv"] = "json",
     ) -> Response:
         """Per request kind, region and provider over a period (by submission): counts,

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.types import Moment
 from domain.capacity import Capacity, CapacityClass
 from domain.envelope import Envelope
 from domain.incident import GripLevel, Incident, Phase
@@ -34,7 +35,8 @@ from domain.services import (
 Text = Annotated[str, Field(max_length=4000)]
 ShortText = Annotated[str, Field(max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-'. ()]+$")]
-Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
+#: Strict: ``true`` and ``"3"`` are not quantities.
+Quantity = Annotated[int, Field(gt=0, le=1_000_000, strict=True)]
 
 
 class Data(BaseModel):
@@ -236,8 +238,8 @@ class Line(Data):
     effect: Text
     location: ShortText = ""
     municipality: ShortText | None = None
-    period_start: AwareDatetime | None = None
-    period_end: AwareDatetime | None = None
+    period_start: Moment | None = None
+    period_end: Moment | None = None
     armed: bool = False
     automatic_weapons: bool = False
 
@@ -540,7 +542,7 @@ class RequestArrived(Booking):
 
 @event_type("request.extended", "request", "Provider: extend a deployment", step=Step.EXTEND)
 class RequestExtended(Booking):
-    until: AwareDatetime
+    until: Moment
     reason: Text
 
     @classmethod

@@ -10,15 +10,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.commands import REGISTRY, EventType, Work
 from api.ports import Message, MlobService, Principal, Receipt
+from api.types import Moment
 from domain import policy
 from domain.envelope import Actor, Authority, Classification, Envelope, SigningCapacity
 from domain.errors import DomainError
 
-MessageId = Annotated[str, Field(min_length=1, max_length=200)]
+#: At least one character that is not white space.
+MessageId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 MAX_BATCH = 500
 
 
@@ -40,7 +42,7 @@ class Item(BaseModel):
     subject: UUID
     message_id: MessageId
     expected_version: Annotated[int, Field(ge=0)] | None = None
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     exercise: bool = False
     classification: Classification = Classification.UNCLASSIFIED
     authority: AuthorityIn | None = None

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from api.errors import error_responses
 from api.ports import MlobService, Principal
+from api.types import Moment
 from domain import policy
 from projections import readmodels as rm
 
@@ -38,7 +38,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     Wait = Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")]
     Exercise = Annotated[bool, Query(description="include exercise items")]
     AsOf = Annotated[
-        AwareDatetime | None,
+        Moment | None,
         Query(description="the read model as it was at this moment (replayed from history)"),
     ]
     TimeAxis = Annotated[

@@ -9,7 +9,7 @@ from uuid import UUID
 from domain.base import MlobAggregate
 from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
-from domain.reference import region
+from domain.reference import OrgKind, organisation, region
 from domain.rights import require_writer
 from domain.stored import stored_as
 
@@ -147,6 +147,12 @@ class Incident(MlobAggregate):
         self.latest_report: str | None = None
         self.reports = 0
         self.closed = False
+        #: The safety region that opened it (None: opened nationally): it stays in the incident
+        #: unless LOCC removes it.
+        opener = envelope.actor.org
+        self.opened_by: str | None = (
+            opener if organisation(opener).kind is OrgKind.SAFETY_REGION else None
+        )
 
     def regions_concerned(self) -> tuple[str, ...]:
         return self.regions
@@ -198,8 +204,28 @@ class Incident(MlobAggregate):
         self.emit(self.PhaseChanged, envelope, phase=phase)
 
     def change_regions(self, envelope: Envelope, regions: tuple[str, ...]) -> None:
+        """LOCC and the NCC change the regions as they see fit; a safety region in the incident
+        may add regions and remove only itself; the opening region stays unless LOCC removes
+        it (a co-region must never lock the opener out)."""
         self._check_open(envelope)
         _check_regions(regions)
+        actor = envelope.actor.org
+        kind = organisation(actor).kind.value
+        removed = set(self.regions) - set(regions)
+        opener = vars(self).get("opened_by")
+        if opener in removed and kind != "jv_locc":
+            raise NotPermitted(
+                "opener_stays",
+                f"{opener} opened the incident and stays in it unless LOCC removes it",
+                SOURCE,
+            )
+        if kind == "safety_region" and removed - {actor}:
+            raise NotPermitted(
+                "remove_only_yourself",
+                "a safety region adds regions and removes only itself; LOCC and the NCC "
+                "change the others",
+                SOURCE,
+            )
         self.emit(self.RegionsChanged, envelope, regions=regions)
 
     def report(self, envelope: Envelope, summary: str) -> None:

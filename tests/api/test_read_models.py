@@ -209,5 +209,8 @@ def test_a_region_sees_its_place_in_the_scarcity_advice_not_other_regions_reques
     [hidden] = theirs["capabilities"][0]["proposal"]
     assert (hidden["request_id"], hidden["requester"]) == (None, "another region")
     assert hidden["wanted"] == 4, "the quantities stay: the region sees the shortage"
+    # Quantities only: no times, urgency, GRIP, Minister's rank or capacities (72956bf
+    # showed them).
+    assert set(hidden) == {"rank", "request_id", "line_id", "requester", "wanted", "allocated"}
     own = _get(api, "/v1/scarcity", api.headers("VR23"), min_position=position, wait=10)
     assert own["capabilities"][0]["proposal"][0]["request_id"] == str(demo.TRANSPORT_VR23)

@@ -102,3 +102,26 @@ def test_states_add_up_to_what_exists() -> None:
     with pytest.raises(Conflict) as exc:
         pumps.book(env("VR07"), CapacityBooking(uuid4(), request, "L1", 2, BookingState.MADE_READY))
     assert exc.value.code == "double_booking"
+
+
+def test_who_changes_an_incidents_regions() -> None:
+    """A region adds regions and removes only itself; LOCC and the NCC change any; the opening
+    region stays unless LOCC removes it. On 72956bf VR23 could remove VR08, which opened it."""
+    incident = opened("VR08", ("VR08", "VR23"))
+    incident.change_regions(env("VR23"), ("VR08", "VR23", "VR21"))  # a co-region adds one
+    for who, regions, code in (
+        ("VR23", ("VR23", "VR21"), "opener_stays"),  # the co-region cannot lock VR08 out
+        ("VR23", ("VR08", "VR23"), "remove_only_yourself"),
+        ("NCC", ("VR23",), "opener_stays"),
+        ("VR08", ("VR23", "VR21"), "opener_stays"),
+    ):
+        with pytest.raises(NotPermitted) as exc:
+            incident.change_regions(env(who), regions)
+        assert exc.value.code == code, who
+    incident.change_regions(env("VR21"), ("VR08", "VR23"))  # removes itself
+    incident.change_regions(env("NCC"), ("VR08",))  # the NCC removes any but the opener
+    assert incident.regions == ("VR08",)
+    incident.change_regions(env("LOCC"), ("VR23",))  # LOCC may remove the opener
+    assert incident.regions == ("VR23",)
+    with pytest.raises(NotPermitted):  # VR08 is no longer in it: it records nothing there
+        incident.change_regions(env("VR08"), ("VR08", "VR23"))

@@ -1,0 +1,7 @@
+// The API's interactive documentation (/docs): Swagger UI, served by mlob itself (vendor/).
+/* global SwaggerUIBundle */
+SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+});

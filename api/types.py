@@ -1,0 +1,22 @@
+"""Input types shared by the entry points: strict, so that what a client meant is never guessed."""
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator
+
+
+def _iso_text(value: Any) -> Any:
+    """A moment is ISO 8601 text with a zone: a number (``as_of=0.5``) is not taken as seconds
+    since 1970, which is never what a crisis-centre client means."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+    elif not isinstance(value, int | float) or isinstance(value, bool):
+        return value
+    raise ValueError("a moment is ISO 8601 text with a zone, e.g. 2026-11-23T21:40:00+01:00")
+
+
+#: A moment in time, ISO 8601 with a zone.
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
