@@ -4,6 +4,7 @@ looks up what a subject concerns and at which level each of its steps lies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,38 @@ def mask_threads(body: dict[str, Any], levels: dict[str, int], reader_level: int
             body[name] = None
 
 
+def note_reads(
+    service: MlobService,
+    reader: Principal,
+    route: str,
+    items: Iterable[tuple[str, str, int]],
+) -> None:
+    """Log the items above ongerubriceerd (id, kind, level) a reader opened or received."""
+    entries = [
+        {
+            "org": reader.org,
+            "role": reader.role,
+            "person": reader.person,
+            "token_id": str(reader.token_id) if reader.token_id else None,
+            "route": route,
+            "item": item,
+            "kind": kind,
+            "classification": policy.classification_at(at).value,
+        }
+        for item, kind, at in items
+        if at > 0
+    ]
+    service.note_reads(entries)
+
+
+def row_items(kind: str, rows: Iterable[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """A projection's rows as read items: a row shows its subject's steps up to its level."""
+    return [
+        (row["id"], kind, max(int(row.get("level", 0)), policy.level(row["classification"])))
+        for row in rows
+    ]
+
+
 class Subjects:
     """For one reader: the subjects it may see, and which of their steps (cached per
     subject for the lifetime of one answer)."""
@@ -37,6 +70,7 @@ class Subjects:
             "stg_zeer_geheim"
         )
         self._leveled: dict[UUID, Any] = {}
+        self._subject_class: dict[UUID, str] = {}
 
     def leveled(self, subject: UUID) -> Any:
         """The subject's states by level (projections.levels.Leveled), None if unknown."""
@@ -72,6 +106,23 @@ class Subjects:
             return False
         leveled = self.leveled(event.stream_id)
         return leveled.levels.get(event.version, leveled.subject_level) <= self.level
+
+    def step_level(self, event: LoggedEvent) -> int:
+        """The level of a step (domain.policy.step_level; a correction as high as what it
+        voids when the subject's states are at hand)."""
+        if not self.everything:
+            leveled = self.leveled(event.stream_id)
+            if leveled is not None:
+                return int(leveled.levels.get(event.version, leveled.subject_level))
+        if event.stream_id not in self._subject_class:
+            found = self.service.subject_classification(event.stream_id)
+            self._subject_class[event.stream_id] = found or event.classification
+        return policy.step_level(event.classification, self._subject_class[event.stream_id])
+
+    def note(self, route: str, events: list[LoggedEvent]) -> None:
+        """Log the classified steps this reader receives."""
+        items = [(str(e.stream_id), f"step {e.event_type}", self.step_level(e)) for e in events]
+        note_reads(self.service, self.reader, route, items)
 
     def rejection_visible(self, rejection: dict[str, Any]) -> bool:
         """A refused attempt: cleared for what was posted, and its subject visible (an attempt

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from api.access import Subjects
+from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
 from api.commands import REGISTRY
 from api.docs import install as install_docs
@@ -246,7 +246,7 @@ def create_app(service: MlobService) -> FastAPI:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def _load(cls: type[Any], subject: UUID, caller: Principal) -> tuple[Any, Any]:
+    def _load(cls: type[Any], subject: UUID, caller: Principal, route: str) -> tuple[Any, Any]:
         """The subject as the caller may see it (the state of the steps within its clearance,
         if the policy lets it see the subject at all; else 404 as for an unknown id), and the
         state of all its steps (for what must add up)."""
@@ -254,6 +254,8 @@ def create_app(service: MlobService) -> FastAPI:
         item = None if leveled is None else leveled.at(policy.reader_level(caller))
         if item is None or not policy.may_see_subject(caller, item):
             raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
+        at = leveled.level_at(policy.reader_level(caller))
+        note_reads(service, caller, route, [(str(subject), cls.__name__, at)])
         return item, leveled.top
 
     def _listed(
@@ -263,7 +265,9 @@ def create_app(service: MlobService) -> FastAPI:
         if min_position is not None:
             service.wait_for_views(min_position, (name,), wait)
         rows = service.view_rows(name, policy.reader_level(caller))
-        return [r for r in rows if policy.may_see_row(caller, r)]
+        rows = [r for r in rows if policy.may_see_row(caller, r)]
+        note_reads(service, caller, f"GET /v1/{name}", row_items(name, rows))
+        return rows
 
     @app.get("/v1/requests", responses=error_responses(401))
     def list_requests(
@@ -288,7 +292,7 @@ def create_app(service: MlobService) -> FastAPI:
 
     @app.get("/v1/requests/{request_id}", responses=error_responses(401, 404))
     def get_request(request_id: UUID, caller: Caller) -> dict[str, Any]:
-        request, _ = _load(AssistanceRequest, request_id, caller)
+        request, _ = _load(AssistanceRequest, request_id, caller, "GET /v1/requests/{id}")
         return request_view(request, caller.org, caller.role)
 
     @app.get("/v1/incidents", responses=error_responses(401))
@@ -306,7 +310,7 @@ def create_app(service: MlobService) -> FastAPI:
 
     @app.get("/v1/incidents/{incident_id}", responses=error_responses(401, 404))
     def get_incident(incident_id: UUID, caller: Caller) -> dict[str, Any]:
-        return incident_view(_load(Incident, incident_id, caller)[0])
+        return incident_view(_load(Incident, incident_id, caller, "GET /v1/incidents/{id}")[0])
 
     @app.get("/v1/capacities", responses=error_responses(401))
     def list_capacities(
@@ -325,7 +329,7 @@ def create_app(service: MlobService) -> FastAPI:
 
     @app.get("/v1/capacities/{capacity_id}", responses=error_responses(401, 404))
     def get_capacity(capacity_id: UUID, caller: Caller) -> dict[str, Any]:
-        return capacity_view(*_load(Capacity, capacity_id, caller))
+        return capacity_view(*_load(Capacity, capacity_id, caller, "GET /v1/capacities/{id}"))
 
     @app.get("/v1/reference", responses=error_responses(401))
     def reference(caller: Caller) -> dict[str, Any]:

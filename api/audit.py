@@ -132,6 +132,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                 ][: limit - sent]
                 bodies = [event_body(e) for e in shown]
                 subjects.masked(shown, bodies)
+                subjects.note("GET /v1/history", shown)
                 for body in bodies:
                     yield (dumps(body) + "\n").encode()
                 sent += len(bodies)
@@ -175,7 +176,29 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     def capacity_timeline(capacity_id: UUID, caller: Caller) -> Any:
         return json(timeline(service, Capacity, capacity_id, caller))
 
+    @routes.get("/v1/access-log", responses=error_responses(401, 403))
+    def access_log(
+        caller: Caller,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+        item: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> list[dict[str, Any]]:
+        """Who opened or received which item above ongerubriceerd, when, through which route
+        or feed channel (auditors of national organisations; entries within their clearance)."""
+        if not policy.may_read_access_log(caller):
+            raise ApiError(
+                403, "national_auditors_only", "the read-access log is for national auditors"
+            )
+        return [
+            e
+            for e in service.access_log(after=after, limit=limit, item=item)
+            if policy.cleared(caller, e["classification"])
+        ]
+
     return routes
+
+
+_PLURAL = {"AssistanceRequest": "requests", "Incident": "incidents", "Capacity": "capacities"}
 
 
 def timeline(
@@ -192,6 +215,7 @@ def timeline(
     previous: datetime | None = None
     bodies = [event_body(e) for e in events]
     subjects.masked(events, bodies)
+    subjects.note(f"GET /v1/{_PLURAL[cls.__name__]}/{{id}}/timeline", events)
     for e, body in zip(events, bodies, strict=True):
         body["seconds_since_previous_step"] = (
             (e.occurred_at - previous).total_seconds() if previous else None

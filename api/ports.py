@@ -79,6 +79,8 @@ class Principal:
     clearance: Classification = Classification.UNCLASSIFIED
     person: str | None = None
     token_id: UUID | None = None
+    #: When the token stops being valid (None: never); the live feed closes its sockets then.
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,17 @@ class MlobService(HealthSource, Protocol):
 
     def subject_classification(self, stream_id: UUID) -> str | None:
         """The classification a subject was created with (None: no such subject)."""
+        ...
+
+    def note_reads(self, entries: Sequence[dict[str, Any]]) -> None:
+        """Log that a reader opened or received items above ongerubriceerd (never blocks):
+        dicts with org, role, person, token_id, route, item, kind, classification."""
+        ...
+
+    def access_log(
+        self, *, after: int = 0, limit: int = 1000, item: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The read-access log, oldest first."""
         ...
 
     def message_levels(self, message_ids: Sequence[str]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from api.access import note_reads, row_items
 from api.errors import error_responses
 from api.ports import MlobService, Principal
 from api.types import Moment
@@ -46,7 +47,13 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         Query(description="as_of on the recorded axis (what mlob knew then) or occurred axis"),
     ]
 
+    def _note(route: str, caller: Principal, rows: dict[str, list[dict[str, Any]]]) -> None:
+        """The classified rows within the reader's scope that an answer was computed from."""
+        items = [i for n, found in rows.items() for i in row_items(n, rm.in_scope(caller, found))]
+        note_reads(service, caller, route, items)
+
     def read(
+        route: str,
         names: Sequence[str],
         caller: Principal,
         min_position: int | None,
@@ -58,6 +65,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         if as_of is not None:
             historical, position = service.rows_as_of(as_of, axis)
             rows = {n: rm.visible(historical[n], caller.clearance, exercise) for n in names}
+            _note(route, caller, rows)
             return {
                 "position": position,
                 "positions": dict.fromkeys(names, position),
@@ -74,6 +82,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         rows = {
             n: rm.visible(service.view_rows(n, level), caller.clearance, exercise) for n in names
         }
+        _note(route, caller, rows)
         meta = {
             "position": min(positions.get(n, 0) for n in names),
             "positions": {n: positions.get(n, 0) for n in names},
@@ -95,7 +104,14 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         """The operational picture (MLOB): incidents with their requests and deployed capacity,
         and a national summary by region, kind and status; ``as_of`` the picture as it was."""
         meta, rows = read(
-            ("incidents", "requests"), caller, min_position, wait, exercise, as_of, axis
+            "GET /v1/picture",
+            ("incidents", "requests"),
+            caller,
+            min_position,
+            wait,
+            exercise,
+            as_of,
+            axis,
         )
         incidents, requests = rows["incidents"], rows["requests"]
         summary = rm.summary_for(caller, incidents, requests)
@@ -117,7 +133,14 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         reserved, made ready, committed, deployed, returning, unavailable, abroad); open demand
         and shortages per capability."""
         meta, rows = read(
-            ("capacities", "requests"), caller, min_position, wait, exercise, as_of, axis
+            "GET /v1/capacity-overview",
+            ("capacities", "requests"),
+            caller,
+            min_position,
+            wait,
+            exercise,
+            as_of,
+            axis,
         )
         return {**meta, **rm.capacity_overview(rows["capacities"], rows["requests"])}
 
@@ -130,7 +153,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     ) -> dict[str, Any]:
         """Open requests: current step, who acts next, time in step and since submission,
         overdue against the per-step targets, and urgent requests still to be formalised."""
-        meta, rows = read(("requests",), caller, min_position, wait, exercise)
+        meta, rows = read("GET /v1/board", ("requests",), caller, min_position, wait, exercise)
         requests = rm.in_scope(caller, rows["requests"])
         targets = service.board_targets()
         items = rm.board(requests, service.now(), targets)
@@ -156,7 +179,12 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         lines ranked by the documented rules and a proposed allocation (advice to the Minister
         of J&V); a recorded priority decision of the Minister is followed."""
         meta, rows = read(
-            ("capacities", "requests", "incidents"), caller, min_position, wait, exercise
+            "GET /v1/scarcity",
+            ("capacities", "requests", "incidents"),
+            caller,
+            min_position,
+            wait,
+            exercise,
         )
         advice = rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"])
         # A reader sees where its own requests stand, not others' requests in detail.

@@ -122,6 +122,11 @@ def step_level(step: Classification | str, subject: Classification | str) -> int
     return max(level(step), level(subject))
 
 
+def classification_at(at: int) -> Classification:
+    """The classification of a level."""
+    return next(c for c in Classification if c.rank == at)
+
+
 def highest(classifications: Iterable[Classification | str]) -> Classification:
     top = max((level(c) for c in classifications), default=0)
     return next(c for c in Classification if c.rank == top)
@@ -310,3 +315,10 @@ def issue_refusal(
 
 def may_issue(reader: Reader, org: str, role: str, clearance: Classification | str) -> bool:
     return issue_refusal(reader, org, role, clearance) is None
+
+
+# --- feed limits -------------------------------------------------------------------------------
+
+#: Channels one feed connection may hold in total (every subscription together); a name is at
+#: most :data:`MAX_CHANNEL_LENGTH` characters.
+MAX_CHANNELS = 100

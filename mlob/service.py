@@ -34,6 +34,7 @@ from domain.capacity import Capacity
 from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
 from domain.request import AssistanceRequest
+from mlob.accesslog import AccessLog
 from mlob.application import HistoryItem, MlobApplication, first_line
 from mlob.asof import rows_as_of
 from mlob.notify import Listener
@@ -108,6 +109,7 @@ class Service:
         self.projections: Projections | None = None
         self._listeners: list[Callable[[], None]] = []
         self._listener: Listener | None = None
+        self._access: AccessLog | None = None  # started on the first classified read
         app.after_commit.append(self._recorded)
 
     def attach_projections(self, projections: Projections) -> None:
@@ -153,6 +155,27 @@ class Service:
         if self._listener is not None:
             self._listener.stop()
             self._listener = None
+        if self._access is not None:
+            self._access.close()
+            self._access = None
+
+    # --- the read-access log -----------------------------------------------------------------
+
+    def _access_log(self) -> AccessLog:
+        with self._lock:
+            if self._access is None:
+                self._access = AccessLog(self.app.store)
+            return self._access
+
+    def note_reads(self, entries: Sequence[dict[str, Any]]) -> None:
+        if entries:
+            self._access_log().note(entries)
+
+    @store_errors_as_unavailable
+    def access_log(
+        self, *, after: int = 0, limit: int = 1000, item: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self._access_log().entries(after=after, limit=limit, item=item)
 
     # --- recording -------------------------------------------------------------------------
 
@@ -201,7 +224,9 @@ class Service:
         with self._lock:
             cached = self._token_cache.get(token)
         if cached and time.monotonic() - cached[0] < TOKEN_CACHE_SECONDS:
-            return cached[1]
+            expires_at = cached[1].expires_at
+            if expires_at is None or self.clock() < expires_at:  # never past its expiry
+                return cached[1]
         return None
 
     @store_errors_as_unavailable
@@ -230,7 +255,9 @@ class Service:
             with self._lock:
                 self._token_cache.pop(token, None)
             return None
-        principal = Principal(access.org, access.role, access.clearance, None, token_id)
+        principal = Principal(
+            access.org, access.role, access.clearance, None, token_id, access.expires_at
+        )
         with self._lock:
             if len(self._token_cache) > 10_000:
                 self._token_cache.clear()

@@ -49,6 +49,11 @@ class Leveled:
     def version(self) -> int:
         return self.top.version
 
+    def level_at(self, reader_level: int) -> int | None:
+        """The level of the state a reader cleared up to ``reader_level`` sees."""
+        seen = [lvl for lvl in self.states if lvl <= reader_level]
+        return max(seen) if seen else None
+
     def at(self, reader_level: int) -> MlobAggregate | None:
         """The state a reader cleared up to ``reader_level`` sees (None: the subject is hidden)."""
         seen = [lvl for lvl in self.states if lvl <= reader_level]
