@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from typing import Any, Protocol
 
 from domain.envelope import Classification
@@ -179,9 +180,14 @@ def may_see_row(reader: Reader, row: Mapping[str, Any]) -> bool:
     return may_see(reader, row["classification"], concerns_of_row(row))
 
 
-def _orgs_of_kinds(kinds: Iterable[str]) -> set[str]:
-    wanted = set(kinds)
-    return {o.code for o in organisations() if o.kind.value in wanted}
+def _orgs_of_kinds(kinds: Iterable[str]) -> frozenset[str]:
+    return _orgs_of(frozenset(kinds))
+
+
+@cache
+def _orgs_of(kinds: frozenset[str]) -> frozenset[str]:
+    # The reference data is fixed for the process: every projection row asks this.
+    return frozenset(o.code for o in organisations() if o.kind.value in kinds)
 
 
 def involved(aggregate: Any) -> frozenset[str]:
