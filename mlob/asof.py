@@ -25,6 +25,18 @@ replaces them all. For a moment M on an axis:
 
 So the cost is one checkpoint load plus the events near M, not the history before it. Without
 checkpoints (a new store, or after a code change) this is a full replay, as before.
+
+Checkpoints are derived data outside the hash chain, so with ``MLOB_AUDIT_KEY`` they are signed:
+``content_sha256`` is the SHA-256 of the SHA-256s of the rows, places and states, and the
+signature the HMAC-SHA256 over ``"mlob-picture:"`` and the canonical JSON of the meta (every
+column of ``PICTURE_META``), ``content_sha256`` and ``previous`` (the position of the signed
+checkpoint before it, 0 for the first: a deleted checkpoint would make the next one's interval
+times wrong); every place carries the first 16 bytes (hex) of the SHA-256 of its state, so a
+state read from an earlier checkpoint is checked too. With the key, an answer uses the signed
+checkpoints (unsigned ones, written without the key, are passed over and replaced by the
+checkpointer) only when every one's signature holds and the base's content is what was signed,
+else it is a full replay and a warning; without the key they are used unchecked and the answer
+says so (``checkpoints_signed``, :class:`AsOfRows`).
 A checkpointer (:class:`PictureCheckpoints`, run by one process holding its lease) writes a
 checkpoint every ``MLOB_PICTURE_CHECKPOINT_EVERY`` positions. Checkpoints carry a code version
 (a hash of the domain and projection code): a code change makes them unusable and they are
@@ -35,7 +47,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import hmac
 import logging
+import os
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -49,7 +63,7 @@ import orjson
 
 from domain.base import MlobAggregate
 from mlob.application import MlobApplication
-from mlob.readstore import ReadStore
+from mlob.readstore import PICTURE_META, ReadStore
 from mlob.store.chain import sortable_text
 from mlob.store.statecodec import decode_state, encode_state
 from projections.levels import Leveled
@@ -63,7 +77,13 @@ EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
 #: The checkpoint layout; part of the code version (change it with the layout).
-FORMAT = "6"
+FORMAT = "7"
+#: What :func:`picture_problems` says of a checkpoint written without the key.
+UNSIGNED = "unsigned"
+ALTERED_META = (
+    "its signature does not hold (its times, version or content digest were altered, or the "
+    "signed checkpoint before it was deleted)"
+)
 
 _FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
 _FOLLOWED_SET = frozenset(_FOLLOWED)
@@ -95,6 +115,109 @@ def _code_version(root: Path | None = None) -> str:
 CODE_VERSION = _code_version()
 
 
+class _FromEnvironment:
+    """The key is this process's ``MLOB_AUDIT_KEY`` (as :func:`mlob.config.load_settings`
+    reads it, which refuses one that is too short at start)."""
+
+    def __repr__(self) -> str:
+        return "MLOB_AUDIT_KEY"
+
+
+FROM_ENVIRONMENT = _FromEnvironment()
+Key = bytes | None | _FromEnvironment
+
+
+def _key(key: Key) -> bytes | None:
+    if isinstance(key, _FromEnvironment):
+        text = os.environ.get("MLOB_AUDIT_KEY", "")
+        return text.encode() if text else None
+    return key
+
+
+def content_sha256(rows: bytes, places: bytes, states: bytes) -> str:
+    """The digest a picture checkpoint's signature covers its stored bytes by."""
+    parts = b"".join(hashlib.sha256(part).digest() for part in (rows, places, states))
+    return hashlib.sha256(parts).hexdigest()
+
+
+def picture_signature(key: bytes, meta: dict[str, Any], content: str, previous: int) -> str:
+    """HMAC-SHA256 over a picture checkpoint's meta, ``content_sha256`` and the position of
+    the signed checkpoint before it (``previous``, 0: none)."""
+    doc = {**{k: meta[k] for k in PICTURE_META}, "content_sha256": content, "previous": previous}
+    message = b"mlob-picture:" + orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _state_digest(state: bytes) -> str:
+    return hashlib.sha256(state).hexdigest()[:32]
+
+
+def _meta_holds(key: bytes, meta: dict[str, Any], previous: int) -> bool:
+    """The signature over the listed meta, stored content digest and the position of the
+    signed checkpoint before it holds (cheap: no blobs read)."""
+    signature, content = meta.get("signature"), meta.get("content_sha256")
+    if not signature or not content:
+        return False
+    try:
+        expected = picture_signature(key, meta, str(content), previous)
+    except (KeyError, TypeError, orjson.JSONEncodeError):
+        return False
+    return hmac.compare_digest(expected, str(signature))
+
+
+def signed_checkpoints(
+    key: bytes, listed: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Of these listed checkpoints, the signed ones up to the first whose signature does
+    not hold, and that one's position (None: all hold). Unsigned ones are passed over."""
+    kept: list[dict[str, Any]] = []
+    previous = 0
+    for checkpoint in listed:
+        if not checkpoint.get("signature"):
+            continue
+        if not _meta_holds(key, checkpoint, previous):
+            return kept, checkpoint["position"]
+        kept.append(checkpoint)
+        previous = checkpoint["position"]
+    return kept, None
+
+
+def picture_problems(store: ReadStore, key: bytes) -> Iterator[tuple[int, str]]:
+    """Each picture checkpoint of this code version that is not what was signed, with why
+    (``UNSIGNED``: written without the key), reading all of each."""
+    previous = 0
+    for meta in store.picture_checkpoints(CODE_VERSION):
+        position = meta["position"]
+        if not meta.get("signature"):
+            yield position, UNSIGNED
+            continue
+        if not _meta_holds(key, meta, previous):
+            yield position, ALTERED_META
+        else:
+            try:
+                content = content_sha256(*store.picture_checkpoint_content(position))
+            except KeyError:
+                content = "vanished"
+            if content != meta["content_sha256"]:
+                yield position, "its rows, places or states are not what was signed (altered)"
+        previous = position
+
+
+class AsOfRows(tuple):  # type: ignore[type-arg]
+    """``(rows, last position)`` as :func:`rows_as_of` answers, with
+    ``checkpoints_signed``: True when picture checkpoints were used and their signatures hold,
+    False when they were used without a key to check them, None when none was used."""
+
+    checkpoints_signed: bool | None
+
+    def __new__(
+        cls, rows: dict[str, list[dict[str, Any]]], last: int, signed: bool | None
+    ) -> AsOfRows:
+        made = super().__new__(cls, (rows, last))
+        made.checkpoints_signed = signed
+        return made
+
+
 @dataclass
 class Picture:
     """Every projection's rows and every aggregate's state at ``position``.
@@ -114,36 +237,65 @@ class Picture:
     fresh: dict[str, tuple[str, bytes, int]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, store: ReadStore, position: int) -> Picture:
-        rows, places = store.picture_checkpoint_base(position)
+    def load(cls, store: ReadStore, position: int, signed: dict[str, Any] | None = None) -> Picture:
+        """The checkpoint at ``position``; ``signed``: its listed meta, whose signature was
+        checked: then its content must be what was signed (else :class:`CheckpointUnusable`)."""
+        if signed is None:
+            rows, places = store.picture_checkpoint_base(position)
+        else:
+            rows, places, states = store.picture_checkpoint_content(position)
+            if content_sha256(rows, places, states) != signed["content_sha256"]:
+                raise CheckpointUnusable(
+                    f"at {position}: its rows, places or states are not what was signed"
+                )
         return cls(
             position, orjson.loads(zlib.decompress(rows)), orjson.loads(zlib.decompress(places))
         )
 
-    def save(self, store: ReadStore, meta: dict[str, Any]) -> bool:
-        """Store as the checkpoint at ``self.position``: the fresh states move into it. False
-        when another writer stored one there first (then this picture's places are not what
-        is stored: it must not be carried on)."""
+    def save(
+        self, store: ReadStore, meta: dict[str, Any], key: bytes | None = None, previous: int = 0
+    ) -> bool:
+        """Store as the checkpoint at ``self.position`` (signed with ``key``, if given, after
+        the checkpoint at ``previous``): the fresh states move into it. False when another
+        writer stored one there first (then this picture's places are not what is stored: it
+        must not be carried on)."""
         offset, states = 0, []
         for subject, (name, state, version) in self.fresh.items():
-            self.places[subject] = [name, self.position, offset, len(state), version]
+            self.places[subject] = [
+                name,
+                self.position,
+                offset,
+                len(state),
+                version,
+                _state_digest(state),
+            ]
             states.append(state)
             offset += len(state)
         self.fresh = {}
         rows = zlib.compress(orjson.dumps(self.rows), 1)
         places = zlib.compress(orjson.dumps(self.places), 1)
+        joined = b"".join(states)
         meta["size"] = len(rows) + len(places) + offset
-        return store.add_picture_checkpoint(meta, rows, places, b"".join(states))
+        meta["content_sha256"] = content_sha256(rows, places, joined)
+        meta["signature"] = (
+            picture_signature(key, meta, meta["content_sha256"], previous)
+            if key is not None
+            else None
+        )
+        return store.add_picture_checkpoint(meta, rows, places, joined)
 
     def states(self, store: ReadStore, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
-        """The stored states of these aggregates (those that have one). Only a saved or loaded
-        picture is read from: its fresh states have moved into places."""
+        """The stored states of these aggregates (those that have one), each checked against
+        the digest its place holds. Only a saved or loaded picture is read from: its fresh
+        states have moved into places."""
         stored = [s for s in subjects if s in self.places]
         slices = [tuple(self.places[s][1:4]) for s in stored]
-        return {
-            s: (self.places[s][0], state)
-            for s, state in zip(stored, store.picture_states(slices), strict=True)
-        }
+        found = {}
+        for s, state in zip(stored, store.picture_states(slices), strict=True):
+            if _state_digest(state) != self.places[s][5]:
+                raise ValueError(f"the state of {s} is not the one its place names")
+            found[s] = (self.places[s][0], state)
+        return found
 
 
 def _pack(leveled: Leveled) -> bytes:
@@ -279,10 +431,14 @@ def rows_as_of(
     moment: datetime,
     axis: Axis,
     checkpoints_too: bool = True,
-) -> tuple[dict[str, list[dict[str, Any]]], int]:
-    """Every projection's rows as of ``moment`` on ``axis``, and the last position used;
-    ``checkpoints_too=False`` replays the whole history (for an auditor who trusts only it, and
-    when a checkpoint cannot be read)."""
+    key: Key = FROM_ENVIRONMENT,
+) -> AsOfRows:
+    """Every projection's rows as of ``moment`` on ``axis``, and the last position used (a
+    pair, whose ``checkpoints_signed`` says whether signed picture checkpoints were used:
+    :class:`AsOfRows`); ``checkpoints_too=False`` replays the whole history (for an auditor who
+    trusts only it, and when a checkpoint cannot be read or its signature does not hold).
+    ``key``: the audit key the checkpoints' signatures are checked with (by default this
+    process's ``MLOB_AUDIT_KEY``; None: used unchecked)."""
     try:
         moment.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before every event
@@ -290,10 +446,10 @@ def rows_as_of(
     with _collector_paused():
         if checkpoints_too:
             try:
-                return _rows_as_of(app, store, moment, axis, True)
+                return _rows_as_of(app, store, moment, axis, True, _key(key))
             except CheckpointUnusable as exc:
                 log.warning("picture checkpoint unusable (%s): replaying the whole history", exc)
-        return _rows_as_of(app, store, moment, axis, False)
+        return _rows_as_of(app, store, moment, axis, False, None)
 
 
 @contextmanager
@@ -311,11 +467,23 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _rows_as_of(
-    app: MlobApplication, store: ReadStore, moment: datetime, axis: Axis, checkpoints_too: bool
-) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    app: MlobApplication,
+    store: ReadStore,
+    moment: datetime,
+    axis: Axis,
+    checkpoints_too: bool,
+    key: bytes | None,
+) -> AsOfRows:
     column = f"{axis}_at"
     text = sortable_text(moment)
     checkpoints = store.picture_checkpoints(CODE_VERSION) if checkpoints_too else []
+    if key is not None and checkpoints:
+        # Every one used counts (the base by its content, the others by their times), so
+        # with the key every one must hold its signature.
+        checkpoints, bad = signed_checkpoints(key, checkpoints)
+        if bad is not None:
+            raise CheckpointUnusable(f"at {bad}: its signature does not hold")
+    signed = (key is not None) if checkpoints else None
     base: dict[str, Any] | None = None
     later = checkpoints
     for i, checkpoint in enumerate(checkpoints):
@@ -326,7 +494,11 @@ def _rows_as_of(
     else:
         later = []
     try:
-        picture = Picture.load(store, base["position"]) if base is not None else Picture(0)
+        picture = (
+            Picture.load(store, base["position"], base if key is not None else None)
+            if base is not None
+            else Picture(0)
+        )
     except _UNREADABLE as exc:
         raise CheckpointUnusable(f"at {base and base['position']}: {exc!r}") from exc
     # Intervals that may hold events at or before the moment, then the events since the last.
@@ -342,20 +514,53 @@ def _rows_as_of(
     replay = Replay(app, store, picture)
     for after, until in spans:
         replay.apply_entries(app.index.entries_until(after, until, column, moment))
-    return replay.rows(), replay.last
+    return AsOfRows(replay.rows(), replay.last, signed)
 
 
 class PictureCheckpoints:
     """Writes a picture checkpoint every ``every`` positions, each from the one before plus the
     events between (so the history is replayed once, not once per checkpoint)."""
 
-    def __init__(self, app: MlobApplication, store: ReadStore, every: int = EVERY) -> None:
+    def __init__(
+        self,
+        app: MlobApplication,
+        store: ReadStore,
+        every: int = EVERY,
+        key: Key = FROM_ENVIRONMENT,
+    ) -> None:
         self.app = app
         self.store = store
         self.every = every
+        #: Signs the checkpoints (by default this process's MLOB_AUDIT_KEY; None: unsigned).
+        self.key = _key(key)
+        self._reported: set[int] = set()
+
+    def _usable(self) -> tuple[list[dict[str, Any]], int | None]:
+        """The checkpoints to build on, and the position of one whose signature does not
+        hold (None: none). With the key, that is the signed ones up to the first unsigned one
+        (written without the key: passed over, and replaced when at a position written
+        anew) or bad one (kept for the auditor: nothing more is written on top of it, so no
+        forgery gets signed)."""
+        checkpoints = self.store.picture_checkpoints(CODE_VERSION)
+        if self.key is None:
+            return checkpoints, None
+        return signed_checkpoints(self.key, checkpoints)
+
+    def _blocked(self, position: int, why: str) -> None:
+        if position not in self._reported:
+            self._reported.add(position)
+            log.error(
+                "picture checkpoint at %d: %s; no picture checkpoint is written on top of it "
+                "(mlob audit verify; delete it and those after it to have them rewritten)",
+                position,
+                why,
+            )
 
     def pending(self) -> bool:
-        checkpoints = self.store.picture_checkpoints(CODE_VERSION)
+        checkpoints, bad = self._usable()
+        if bad is not None:
+            self._blocked(bad, "its signature does not hold")
+            return False
         last = checkpoints[-1]["position"] if checkpoints else 0
         return (self.app.recorder.max_notification_id() or 0) >= last + self.every
 
@@ -365,11 +570,23 @@ class PictureCheckpoints:
             return self._advance(limit)
 
     def _advance(self, limit: int | None) -> list[int]:
-        checkpoints = self.store.picture_checkpoints(CODE_VERSION)
+        checkpoints, bad = self._usable()
+        if bad is not None:
+            self._blocked(bad, "its signature does not hold")
+            return []
         previous = checkpoints[-1] if checkpoints else None
-        picture = (
-            Picture.load(self.store, previous["position"]) if previous is not None else Picture(0)
-        )
+        try:
+            picture = (
+                Picture.load(
+                    self.store, previous["position"], previous if self.key is not None else None
+                )
+                if previous is not None
+                else Picture(0)
+            )
+        except CheckpointUnusable as exc:
+            assert previous is not None
+            self._blocked(previous["position"], str(exc))
+            return []
         top = self.app.recorder.max_notification_id() or 0
         written: list[int] = []
         while picture.position + self.every <= top and (limit is None or len(written) < limit):
@@ -378,7 +595,7 @@ class PictureCheckpoints:
             replay.apply_range(after, until)
             picture = replay.result(until)
             meta = _meta(until, self.app.index.time_bounds(after, until), previous)
-            if not picture.save(self.store, meta):
+            if not picture.save(self.store, meta, self.key, after):
                 log.info("picture checkpoint at %d written elsewhere meanwhile", until)
                 break
             previous = meta

@@ -150,6 +150,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
                 exported = [orjson.loads(line) for line in f if line.strip()]
         except (OSError, orjson.JSONDecodeError) as exc:
             raise ConfigError(f"--checkpoints {args.checkpoints}: {exc}") from None
+        if not all(isinstance(c, dict) and "position" in c for c in exported):
+            raise ConfigError(f"--checkpoints {args.checkpoints}: not exported checkpoints")
     service = _with_projections()
     assert service.projections is not None
     try:
@@ -160,12 +162,24 @@ def _audit_verify(args: argparse.Namespace) -> int:
         f"checked {verdict.checked} events up to position {verdict.last_position}; "
         f"{verdict.checkpoints_checked} signed checkpoint(s) hold"
     )
+    if verdict.switch is not None and verdict.switch.position:
+        print(
+            f"chain format {verdict.switch.format} after position {verdict.switch.position} "
+            f"(format 1 up to it; switch {'signed' if verdict.switch.signature else 'UNSIGNED'})"
+        )
+    if verdict.picture_checkpoints_checked:
+        print(f"{verdict.picture_checkpoints_checked} signed picture checkpoint(s) hold")
     for note in verdict.notes:
         print(f"note: {note}")
+    for warning in verdict.warnings:
+        print(f"warning: {warning}")
     if verdict.ok:
         print(f"chain intact; head {verdict.head or '-'}")
         return 0
-    print(f"BROKEN: first broken link at position {verdict.first_broken}")
+    if verdict.first_broken is not None:
+        print(f"BROKEN: first broken link at position {verdict.first_broken}")
+    for position in verdict.bad_picture_checkpoints:
+        print(f"BROKEN: the picture checkpoint at position {position} is not what was signed")
     for problem in verdict.problems:
         print(f"  - {problem}")
     return 1
@@ -192,7 +206,12 @@ def _audit_checkpoint(args: argparse.Namespace) -> int:
 def _audit_checkpoints(args: argparse.Namespace) -> int:
     service = _with_projections()
     assert service.projections is not None
+    from mlob.store.verify import switch_of
+
     try:
+        switch = switch_of(service.app.index)
+        if switch is not None:  # first: archive it with the checkpoints (docs/hash-chain.md)
+            print(orjson.dumps(switch.as_dict()).decode())
         for c in service.projections.store.checkpoints():
             print(orjson.dumps(c).decode())
     finally:
@@ -260,16 +279,21 @@ def _audit_picture(args: argparse.Namespace) -> int:
     service = _with_projections()
     assert service.projections is not None
     try:
-        rows, position = service.rows_as_of(moment, args.axis, not args.full_replay)
+        answer = service.rows_as_of(moment, args.axis, not args.full_replay)
     finally:
         service.projections.store.close()
         service.app.close()
+    rows, position = answer
+    as_of: dict[str, object] = {"moment": moment.isoformat(), "axis": args.axis}
+    signed = getattr(answer, "checkpoints_signed", None)  # None: no picture checkpoint used
+    if signed is not None:
+        as_of["checkpoints_signed"] = signed
     incidents = rm.visible(rows["incidents"], AUDITOR.clearance, args.exercise)
     requests = rm.visible(rows["requests"], AUDITOR.clearance, args.exercise)
     capacities = rm.visible(rows["capacities"], AUDITOR.clearance, args.exercise)
     _print_json(
         {
-            "as_of": {"moment": moment.isoformat(), "axis": args.axis},
+            "as_of": as_of,
             "position": position,
             **rm.picture(incidents, requests, moment),
             "capacity_overview": rm.capacity_overview(capacities, requests),

@@ -89,11 +89,19 @@ class ReadStore(Protocol):
 
     def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]: ...
 
+    def picture_checkpoint_content(self, position: int) -> tuple[bytes, bytes, bytes]:
+        """A picture checkpoint's rows, places and states, as signed (mlob/asof.py)."""
+        ...
+
     def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]: ...
 
     def add_picture_checkpoint(
         self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
-    ) -> bool: ...
+    ) -> bool:
+        """Add it (with ``meta``'s ``content_sha256`` and ``signature``, if any); False when
+        one is at that position already, unless that one is unsigned and this one signed: then
+        it is replaced."""
+        ...
 
     def close(self) -> None: ...
 
@@ -113,6 +121,18 @@ PICTURE_META = (
     "occurred_max",
     "at",
     "size",
+)
+#: A picture checkpoint's seal (migration 0002, mlob/asof.py): the digest of its rows, places
+#: and states, and the HMAC with the audit key over its meta, that digest and the position of
+#: the signed checkpoint before it (None: unsigned).
+PICTURE_SEAL = ("content_sha256", "signature")
+_PICTURE_LISTED = PICTURE_META + PICTURE_SEAL
+_PICTURE_COLUMNS = ", ".join(_PICTURE_LISTED)
+#: A signed checkpoint replaces an unsigned one at its position (written without the key).
+_REPLACE_UNSIGNED = (
+    " ON CONFLICT (position) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_PICTURE_LISTED, "rows_data", "places", "states"))
+    + " WHERE mlob_as_of_checkpoints.signature IS NULL AND excluded.signature IS NOT NULL"
 )
 
 CHANGE_COLUMNS = ("seq", "at", "source", "key", "position", "what", "level")
@@ -327,11 +347,11 @@ class SQLiteReadStore:
 
     def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
         cursor = self._conn().execute(
-            f"SELECT {', '.join(PICTURE_META)} FROM mlob_as_of_checkpoints WHERE version = ? "
+            f"SELECT {_PICTURE_COLUMNS} FROM mlob_as_of_checkpoints WHERE version = ? "
             "ORDER BY position",
             (version,),
         )
-        return [dict(zip(PICTURE_META, r, strict=True)) for r in cursor]
+        return [dict(zip(_PICTURE_LISTED, r, strict=True)) for r in cursor]
 
     def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]:
         row = (
@@ -345,6 +365,19 @@ class SQLiteReadStore:
         if row is None:
             raise KeyError(position)
         return bytes(row[0]), bytes(row[1])
+
+    def picture_checkpoint_content(self, position: int) -> tuple[bytes, bytes, bytes]:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT rows_data, places, states FROM mlob_as_of_checkpoints WHERE position = ?",
+                (position,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise KeyError(position)
+        return bytes(row[0]), bytes(row[1]), bytes(row[2])
 
     def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]:
         if not slices:
@@ -366,9 +399,10 @@ class SQLiteReadStore:
             # Checkpoints of another code version can never serve again.
             c.execute("DELETE FROM mlob_as_of_checkpoints WHERE version <> ?", (meta["version"],))
             inserted = c.execute(
-                f"INSERT INTO mlob_as_of_checkpoints ({', '.join(PICTURE_META)}, rows_data, "
-                "places, states) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (*(meta[k] for k in PICTURE_META), rows, places, states),
+                f"INSERT INTO mlob_as_of_checkpoints ({_PICTURE_COLUMNS}, rows_data, places, "
+                f"states) VALUES ({', '.join('?' * (len(_PICTURE_LISTED) + 3))})"
+                + _REPLACE_UNSIGNED,
+                (*(meta.get(k) for k in _PICTURE_LISTED), rows, places, states),
             )
             return inserted.rowcount == 1
 
@@ -581,11 +615,11 @@ class PostgresReadStore:
     def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
         with self.pool.connection() as conn:
             found = conn.execute(
-                f"SELECT {', '.join(PICTURE_META)} FROM mlob_as_of_checkpoints "
+                f"SELECT {_PICTURE_COLUMNS} FROM mlob_as_of_checkpoints "
                 "WHERE version = %s ORDER BY position",
                 (version,),
             ).fetchall()
-        return [dict(zip(PICTURE_META, r, strict=True)) for r in found]
+        return [dict(zip(_PICTURE_LISTED, r, strict=True)) for r in found]
 
     def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]:
         with self.pool.connection() as conn:
@@ -596,6 +630,16 @@ class PostgresReadStore:
         if row is None:
             raise KeyError(position)
         return bytes(row[0]), bytes(row[1])
+
+    def picture_checkpoint_content(self, position: int) -> tuple[bytes, bytes, bytes]:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT rows_data, places, states FROM mlob_as_of_checkpoints WHERE position = %s",
+                (position,),
+            ).fetchone()
+        if row is None:
+            raise KeyError(position)
+        return bytes(row[0]), bytes(row[1]), bytes(row[2])
 
     def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]:
         if not slices:
@@ -621,10 +665,10 @@ class PostgresReadStore:
                 "DELETE FROM mlob_as_of_checkpoints WHERE version <> %s", (meta["version"],)
             )
             inserted = conn.execute(
-                f"INSERT INTO mlob_as_of_checkpoints ({', '.join(PICTURE_META)}, rows_data, "
-                "places, states) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                (*(meta[k] for k in PICTURE_META), rows, places, states),
+                f"INSERT INTO mlob_as_of_checkpoints ({_PICTURE_COLUMNS}, rows_data, places, "
+                f"states) VALUES ({', '.join(['%s'] * (len(_PICTURE_LISTED) + 3))})"
+                + _REPLACE_UNSIGNED,
+                (*(meta.get(k) for k in _PICTURE_LISTED), rows, places, states),
             )
             return inserted.rowcount == 1
 

@@ -1,8 +1,8 @@
 """The hash chain over the event index: tamper evidence for auditors.
 
-Each index row's hash is ``SHA-256(previous_hash || canonical_bytes(row, state))`` where the
-previous hash of the first row is 32 zero bytes, and the canonical bytes are the UTF-8 JSON
-(keys sorted, no spaces, as ``orjson`` writes it with ``OPT_SORT_KEYS``) of::
+Each index row's hash is ``SHA-256(previous_hash || canonical_bytes(row, event, format))``
+where the previous hash of the first row is 32 zero bytes, and the canonical bytes are the
+UTF-8 JSON (keys sorted, no spaces, as ``orjson`` writes it with ``OPT_SORT_KEYS``) of::
 
     {"actor_org", "actor_person", "actor_role", "authority", "causation_id", "classification",
      "correlation_id", "event_type", "exercise", "message_id", "occurred_at", "position",
@@ -11,19 +11,35 @@ previous hash of the first row is 32 zero bytes, and the canonical bytes are the
 with timestamps as ISO 8601 in UTC with microseconds and a ``Z`` (``2026-11-23T10:00:00.000000Z``),
 ``stream_id`` as the UUID's 32 lowercase hex digits, ``regions`` as a sorted list,
 ``authority`` as its JSON text (or null), and ``state_sha256`` the lowercase hex SHA-256 of the
-stored event's state bytes. docs/hash-chain.md shows how to verify an export without mlob.
+stored event's state bytes. That is chain format 1 (72956bf). Format 2, in which every row is
+written since, adds the stored event's own columns — ``"format": 2``, ``"originator_id"`` (32
+lowercase hex digits, as stored), ``"originator_version"`` and ``"topic"`` — so that rewriting
+the events table's topic or originator (a token's ``Revoked`` made something else) breaks the
+link too. A store from before format 2 keeps its format-1 rows; the position after which the
+chain is in format 2 is recorded once, in the *chain format switch* (``mlob_chain_formats``,
+written by migration 0002, signed like a checkpoint: mlob/audit.py). docs/hash-chain.md shows
+how to verify a store without mlob.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 
 GENESIS = bytes(32)
+#: The chain format of 72956bf: the index row and the digest of the event's state.
+FORMAT_1 = 1
+#: Every stored column that carries meaning: the index row and the stored event's originator
+#: id, version, topic and state. Every row is written in it.
+FORMAT_2 = 2
+#: The format new rows are written in.
+FORMAT = FORMAT_2
 
 
 def utc_text(moment: datetime) -> str:
@@ -38,7 +54,25 @@ def sortable_text(moment: datetime) -> str:
     return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(row: Mapping[str, Any], state: bytes) -> bytes:
+@dataclass(frozen=True)
+class EventColumns:
+    """The stored event's columns as the chain sees them (``originator_id`` None: the index
+    row has no event)."""
+
+    originator_id: str | None  # 32 lowercase hex digits (SQLite: the text as stored)
+    originator_version: int | None
+    topic: str | None
+    state: bytes
+
+    @classmethod
+    def of(cls, originator_id: Any, version: Any, topic: Any, state: Any) -> EventColumns:
+        """From the values a store gives (a UUID or its text, bytes or a memoryview)."""
+        if isinstance(originator_id, UUID):
+            originator_id = originator_id.hex
+        return cls(originator_id, version, topic, bytes(state) if state is not None else b"")
+
+
+def canonical_bytes(row: Mapping[str, Any], event: EventColumns, format: int = FORMAT) -> bytes:
     doc = {
         "position": row["position"],
         "stream_id": row["stream_id"],
@@ -56,11 +90,43 @@ def canonical_bytes(row: Mapping[str, Any], state: bytes) -> bytes:
         "message_id": row["message_id"],
         "correlation_id": row["correlation_id"],
         "causation_id": row["causation_id"],
-        "state_sha256": hashlib.sha256(state).hexdigest(),
+        "state_sha256": hashlib.sha256(event.state).hexdigest(),
     }
+    if format == FORMAT_2:
+        doc["format"] = FORMAT_2
+        doc["originator_id"] = event.originator_id
+        doc["originator_version"] = event.originator_version
+        doc["topic"] = event.topic
+    elif format != FORMAT_1:
+        raise ValueError(f"no chain format {format!r}")
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
-def link(previous: bytes, row: Mapping[str, Any], state: bytes) -> bytes:
-    """The hash of ``row`` chained to ``previous``."""
-    return hashlib.sha256(previous + canonical_bytes(row, state)).digest()
+def link(
+    previous: bytes, row: Mapping[str, Any], event: EventColumns, format: int = FORMAT
+) -> bytes:
+    """The hash of ``row`` (the index row, as ``IndexEntry.hash_fields`` gives it) with its
+    stored ``event``, chained to ``previous``, in chain ``format``."""
+    return hashlib.sha256(previous + canonical_bytes(row, event, format)).digest()
+
+
+def format_at(position: int, switch: int) -> int:
+    """The chain format of the row at ``position`` when the chain switched to format 2 after
+    position ``switch`` (0: a store that was always in format 2)."""
+    return FORMAT_1 if position <= switch else FORMAT_2
+
+
+def disagreement(row: Mapping[str, Any], event: EventColumns) -> str:
+    """What of the stored event disagrees with its index row ("" if nothing). Format 1 does
+    not hash the event's own columns but hashes the row's stream, version and event type,
+    which the event must repeat: so a rewritten topic or originator shows in format 1 too."""
+    if event.originator_id is None:
+        return "its event is missing from the events table"
+    for column, key in (
+        ("originator_id", "stream_id"),
+        ("originator_version", "version"),
+        ("topic", "event_type"),
+    ):
+        if getattr(event, column) != row[key]:
+            return f"its event's {column} is not the row's {key}"
+    return ""

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import Notification, PersistenceError, StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
@@ -24,7 +25,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
-from mlob.store.chain import GENESIS, link, sortable_text, utc_text
+from mlob.store.chain import GENESIS, EventColumns, link, sortable_text, utc_text
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 
 REJECTION_COLUMNS = (
@@ -46,6 +47,13 @@ INDEX_COLUMNS = (
     "causation_id, hash"
 )
 
+#: The stored event's columns beside its index row (``e``) in ``chain_links``.
+EVENT_COLUMNS = (
+    "e.originator_id AS e_originator_id, e.originator_version AS e_originator_version, "
+    "e.topic AS e_topic, e.state AS e_state"
+)
+#: ``mlob_chain_formats`` (migration 0002): see ``IndexQueries.chain_switches``.
+SWITCH_COLUMNS = "format, after_position, head, signature, at"
 
 #: The keys of ``time_bounds``.
 _BOUNDS = ("recorded_min", "recorded_max", "occurred_min", "occurred_max")
@@ -74,12 +82,55 @@ def _chain(
         raise ValueError(msg)
     linked = []
     for stored, position, entry in zip(stored_events, positions, index, strict=True):
-        if (entry.stream_id, entry.version) != (stored.originator_id, stored.originator_version):
+        if (entry.stream_id, entry.version, entry.event_type) != (
+            stored.originator_id,
+            stored.originator_version,
+            stored.topic,
+        ):
             msg = f"index entry {entry.stream_id}/{entry.version} does not match its event"
             raise ValueError(msg)
-        previous = link(previous, entry.hash_fields(position), stored.state)
+        event = EventColumns.of(
+            stored.originator_id, stored.originator_version, stored.topic, stored.state
+        )
+        # Always the current format (chain.FORMAT): the whole stored event is linked.
+        previous = link(previous, entry.hash_fields(position), event)
         linked.append((position, entry, previous))
     return linked
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One index row with its stored event, as the chain's verification reads them."""
+
+    position: int
+    #: The row (None: it cannot be read, ``unreadable`` says why).
+    record: IndexRecord | None
+    #: The stored hash (None: not a hash).
+    hash: bytes | None
+    event: EventColumns
+    unreadable: str = ""
+
+
+def _chain_link(row: Mapping[str, Any]) -> ChainLink:
+    """A row of ``chain_links``' query (the index columns and the event's, ``e_``-prefixed),
+    never raising for what an insider may have written into it."""
+    position = int(row["position"])
+    problems = []
+    try:
+        event = EventColumns.of(
+            row["e_originator_id"], row["e_originator_version"], row["e_topic"], row["e_state"]
+        )
+    except (TypeError, ValueError) as exc:
+        event = EventColumns(None, None, None, b"")
+        problems.append(f"its event cannot be read ({exc})")
+    digest = row["hash"]
+    stored = bytes(digest) if isinstance(digest, bytes | bytearray | memoryview) else None
+    record = None
+    try:
+        record = IndexRecord.from_row(row)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        problems.insert(0, f"the row cannot be read ({exc})")
+    return ChainLink(position, record, stored, event, "; ".join(problems))
 
 
 #: Each event's position, index entry and chain hash, in order.
@@ -169,8 +220,33 @@ class IndexQueries:
         """Recorded message ids with their content digest and first position."""
         raise NotImplementedError
 
-    def chain_rows(self, *, after: int = 0, limit: int = 5000) -> list[tuple[IndexRecord, bytes]]:
-        """Index rows with their event's state bytes, for verifying the chain."""
+    def chain_links(self, *, after: int = 0, limit: int = 5000) -> list[ChainLink]:
+        """Index rows with their stored events, for verifying the chain."""
+        raise NotImplementedError
+
+    def chain_rows(
+        self, *, after: int = 0, limit: int = 5000
+    ) -> list[tuple[IndexRecord, EventColumns]]:
+        """Index rows with their stored events (a row that cannot be read raises)."""
+        rows = []
+        for found in self.chain_links(after=after, limit=limit):
+            if found.record is None:
+                raise ValueError(f"position {found.position}: {found.unreadable}")
+            rows.append((found.record, found.event))
+        return rows
+
+    def chain_switches(self) -> list[dict[str, Any]]:
+        """The chain format switches (``mlob_chain_formats``, migration 0002): per format,
+        the position after which rows are in it, the chain's head at that position and the
+        switch's signature (None: unsigned), oldest first."""
+        raise NotImplementedError
+
+    def sign_chain_switch(self, format: int, signature: str) -> None:
+        """Record the signature of the switch to ``format`` (only an unsigned one)."""
+        raise NotImplementedError
+
+    def unindexed_events(self, limit: int = 10) -> list[int]:
+        """Positions of stored events that have no index row (so no link in the chain)."""
         raise NotImplementedError
 
 
@@ -395,15 +471,42 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         )
         return {r[0]: (r[1], int(r[2])) for r in rows}
 
-    def chain_rows(self, *, after: int = 0, limit: int = 5000) -> list[tuple[IndexRecord, bytes]]:
+    def chain_links(self, *, after: int = 0, limit: int = 5000) -> list[ChainLink]:
         columns = ", ".join(f"i.{c.strip()}" for c in INDEX_COLUMNS.split(","))
         rows = self._query(
-            f"SELECT {columns}, e.state AS state FROM mlob_event_index i "
+            f"SELECT {columns}, {EVENT_COLUMNS} FROM mlob_event_index i "
             f"LEFT JOIN {self.events_table_name} e ON e.rowid = i.position "
             "WHERE i.position > ? ORDER BY i.position LIMIT ?",
             (after, limit),
         )
-        return [(IndexRecord.from_row(dict(r)), bytes(r["state"] or b"")) for r in rows]
+        return [_chain_link(dict(r)) for r in rows]
+
+    def chain_switches(self) -> list[dict[str, Any]]:
+        try:
+            rows = self._query(
+                f"SELECT {SWITCH_COLUMNS} FROM mlob_chain_formats ORDER BY after_position, format",
+                (),
+            )
+        except PersistenceError as exc:
+            return _no_switches(exc)
+        return [dict(r) for r in rows]
+
+    def sign_chain_switch(self, format: int, signature: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "UPDATE mlob_chain_formats SET signature = ? WHERE format = ? "
+                "AND signature IS NULL",
+                (signature, format),
+            )
+
+    def unindexed_events(self, limit: int = 10) -> list[int]:
+        rows = self._query(
+            f"SELECT e.rowid FROM {self.events_table_name} e WHERE NOT EXISTS "
+            "(SELECT 1 FROM mlob_event_index i WHERE i.position = e.rowid) "
+            "ORDER BY e.rowid LIMIT ?",
+            (limit,),
+        )
+        return [int(r[0]) for r in rows]
 
 
 class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
@@ -424,6 +527,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         self.messages_table = SQL("{}.{}").format(schema, Identifier("mlob_messages"))
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.rejections_table = SQL("{}.{}").format(schema, Identifier("mlob_rejections"))
+        self.formats_table = SQL("{}.{}").format(schema, Identifier("mlob_chain_formats"))
         sequence = Literal(f"{self.datastore.schema}.{self.events_table_name}")
         # Statements composed once: psycopg then caches and prepares them.
         self.sql_seen_messages = _sql(
@@ -932,19 +1036,59 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         )
         return {r["message_id"]: (r["digest"], int(r["first_position"])) for r in rows}
 
-    def chain_rows(self, *, after: int = 0, limit: int = 5000) -> list[tuple[IndexRecord, bytes]]:
+    def chain_links(self, *, after: int = 0, limit: int = 5000) -> list[ChainLink]:
         columns = SQL(", ").join(
             SQL("i.{}").format(Identifier(c.strip())) for c in INDEX_COLUMNS.split(",")
         )
         rows = self._query(
             SQL(
-                "SELECT {}, e.state AS state FROM {} i LEFT JOIN {} e "
+                "SELECT {}, " + EVENT_COLUMNS + " FROM {} i LEFT JOIN {} e "
                 "ON e.notification_id = i.position WHERE i.position > %s "
                 "ORDER BY i.position LIMIT %s"
             ).format(columns, self.index_table, self.events_table),
             (after, limit),
         )
-        return [(IndexRecord.from_row(r), bytes(r["state"] or b"")) for r in rows]
+        return [_chain_link(r) for r in rows]
+
+    def chain_switches(self) -> list[dict[str, Any]]:
+        try:
+            return self._query(
+                SQL("SELECT " + SWITCH_COLUMNS + " FROM {} ORDER BY after_position, format").format(
+                    self.formats_table
+                ),
+                (),
+            )
+        except (PersistenceError, psycopg.errors.UndefinedTable) as exc:
+            return _no_switches(exc)
+
+    def sign_chain_switch(self, format: int, signature: str) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(
+                SQL("UPDATE {} SET signature = %s WHERE format = %s AND signature IS NULL").format(
+                    self.formats_table
+                ),
+                (signature, format),
+            )
+
+    def unindexed_events(self, limit: int = 10) -> list[int]:
+        rows = self._tuples(
+            SQL(
+                "SELECT e.notification_id FROM {} e WHERE NOT EXISTS "
+                "(SELECT 1 FROM {} i WHERE i.position = e.notification_id) "
+                "ORDER BY e.notification_id LIMIT %s"
+            ).format(self.events_table, self.index_table),
+            (limit,),
+        )
+        return [int(r[0]) for r in rows]
+
+
+def _no_switches(exc: Exception) -> list[dict[str, Any]]:
+    """No switch table (dropped by someone who can write the database): no switch recorded,
+    which verification reports; any other error is raised."""
+    text = str(exc)
+    if "mlob_chain_formats" in text and ("no such table" in text or "does not exist" in text):
+        return []
+    raise exc
 
 
 def _rejection_value(rejection: dict[str, Any], key: str) -> Any:
@@ -954,8 +1098,16 @@ def _rejection_value(rejection: dict[str, Any], key: str) -> Any:
 
 def iter_chain(
     recorder: IndexQueries, batch: int = 5000, after: int = 0
-) -> Iterator[tuple[IndexRecord, bytes]]:
-    """Every index row (after ``after``) with its event's state, in position order."""
+) -> Iterator[tuple[IndexRecord, EventColumns]]:
+    """Every index row (after ``after``) with its stored event, in position order."""
     while rows := recorder.chain_rows(after=after, limit=batch):
         yield from rows
         after = rows[-1][0].position
+
+
+def iter_links(recorder: IndexQueries, batch: int = 5000, after: int = 0) -> Iterator[ChainLink]:
+    """Every index row (after ``after``) with its stored event, in position order, rows that
+    cannot be read included (see :class:`ChainLink`)."""
+    while rows := recorder.chain_links(after=after, limit=batch):
+        yield from rows
+        after = rows[-1].position

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from mlob import demo
@@ -22,8 +22,7 @@ from mlob.readstore import ReadStore, open_read_store
 from mlob.service import Service
 from mlob.store.chain import GENESIS, link
 from projections.specs import PROJECTIONS
-from tests.audit.conftest import audit_cli
-from tests.conftest import pg_connect
+from tests.audit.conftest import audit_cli, raw_sql
 from tests.projections.conftest import NOW
 
 KEY = b"k" * 32
@@ -36,26 +35,9 @@ def history(store_config: StoreConfig) -> Iterator[tuple[MlobApplication, ReadSt
     demo.load_demo(Service(app), NOW)
     store = open_read_store(store_config, [p.name for p in PROJECTIONS])
 
-    @contextmanager
-    def sql() -> Iterator[Callable[..., Any]]:
+    def sql() -> Any:
         """Run SQL straight against the store's database, bypassing mlob."""
-        if store_config.kind == "sqlite":
-            conn = sqlite3.connect(str(store_config.sqlite_path), isolation_level=None)
-            yield lambda q, *a: conn.execute(
-                q.replace("%s", "?")
-                .replace("EVENTS", "stored_events")
-                .replace("POSITION_COLUMN", "rowid"),
-                a,
-            )
-            conn.close()
-        else:
-            with pg_connect(store_config.schema) as conn:
-                yield lambda q, *a: conn.execute(
-                    q.replace("EVENTS", "mlob_events").replace(
-                        "POSITION_COLUMN", "notification_id"
-                    ),
-                    a,
-                )
+        return raw_sql(store_config)
 
     yield app, store, sql
     store.close()
@@ -179,7 +161,12 @@ def test_mlob_audit_verify_on_the_command_line(tmp_path: Path) -> None:
         conn.execute("UPDATE mlob_event_index SET actor_org = 'EVIL' WHERE position = 7")
     broken = mlob("verify")
     assert broken.returncode == 1 and "first broken link at position 7" in broken.stdout
-    assert len(mlob("checkpoints").stdout.splitlines()) == 1
+    switch, exported = (orjson.loads(x) for x in mlob("checkpoints").stdout.splitlines())
+    assert switch["format"] == 2 and switch["position"] == 0 and switch["signature"]
+    made = orjson.loads(signed.stdout)
+    assert {k: exported[k] for k in ("position", "head", "signature")} == {
+        k: made[k] for k in ("position", "head", "signature")
+    }
 
 
 def test_the_server_signs_checkpoints_by_itself(store_config: StoreConfig) -> None:

@@ -20,6 +20,13 @@ from mlob.config import StoreConfig
 from mlob.service import Service
 
 DATA = Path(__file__).parent / "data"
+#: Every migration, in the order they are applied.
+ALL = [
+    "0000_baseline",
+    "0001_need_to_know",
+    "0002_chain_format_and_signed_pictures",
+    "0003_access_log",
+]
 
 
 def _applied(store: StoreConfig) -> list[str]:
@@ -50,22 +57,24 @@ def test_a_store_of_72956bf_is_stamped_and_upgraded(tmp_path: Path) -> None:
     with sqlite3.connect(path) as c:
         c.executescript(gzip.decompress((DATA / "store-72956bf.sql.gz").read_bytes()).decode())
     store = StoreConfig(kind="sqlite", sqlite_path=path)
-    assert migrations.pending(store) == ["0000_baseline", "0001_need_to_know"]
+    assert migrations.pending(store) == ALL
     service = Service(MlobApplication(store))
     projections = open_projections(service)
     try:
-        assert _applied(store) == ["0000_baseline", "0001_need_to_know"]
+        assert _applied(store) == ALL
         # What was refused before the classification was kept is taken as the highest level.
         [old] = service.app.index.rejections()
         assert old["classification"] == "stg_zeer_geheim"
         with sqlite3.connect(path) as c:
             tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
         assert "mlob_view_requests" not in tables and "mlob_rows_requests" in tables
-        # The history stands, the chain verifies, the projections rebuild per level.
+        # The history stands, the chain verifies (format 1 up to the switch the migration
+        # recorded after its newest row), the projections rebuild per level.
         projections.catch_up()
         rows = projections.store.all_rows("requests")
         assert rows and all("level" in r and "involved" in r for r in rows)
-        assert verify(service.app.index, projections.store, None).ok
+        verdict = verify(service.app.index, projections.store, None)
+        assert verdict.ok and verdict.switch and verdict.switch.position == verdict.last_position
     finally:
         projections.close()
         service.close()
@@ -88,7 +97,7 @@ def test_processes_opening_one_store_together_migrate_it_once(tmp_path: Path) ->
     for thread in threads:
         thread.join()
     assert errors == []
-    assert _applied(store) == ["0000_baseline", "0001_need_to_know"]
+    assert _applied(store) == ALL
 
 
 def test_mlob_db_upgrade(tmp_path: Path) -> None:
@@ -99,7 +108,7 @@ def test_mlob_db_upgrade(tmp_path: Path) -> None:
         return subprocess.run([*run, *extra], env=env, capture_output=True, text=True, check=False)
 
     dry = mlob("--dry-run")
-    assert dry.returncode == 0 and dry.stdout.split() == ["0000_baseline", "0001_need_to_know"]
+    assert dry.returncode == 0 and dry.stdout.split() == ALL
     done = mlob()
     assert done.returncode == 0 and "up to date" in done.stdout, done.stderr
     assert "up to date" in mlob("--dry-run").stdout
