@@ -63,16 +63,22 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         axis: str = "recorded",
     ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
         if as_of is not None:
-            historical, position = service.rows_as_of(as_of, axis)
+            answer = service.rows_as_of(as_of, axis)
+            historical, position = answer
             rows = {n: rm.visible(historical[n], caller.clearance, exercise) for n in names}
             _note(route, caller, rows)
+            scope = _scope(caller, exercise)
+            # Whether the picture checkpoints it came from were signed (None: none was used).
+            signed = getattr(answer, "checkpoints_signed", None)
+            if signed is not None:
+                scope["checkpoints_signed"] = signed
             return {
                 "position": position,
                 "positions": dict.fromkeys(names, position),
                 "reached": True,
                 "at": as_of.isoformat(),
                 "as_of": {"moment": as_of.isoformat(), "axis": axis},
-                "scope": _scope(caller, exercise),
+                "scope": scope,
             }, rows
         reached = True
         if min_position is not None:

@@ -55,6 +55,10 @@ EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
 EVERY = int(os.environ.get("MLOB_PICTURE_CHECKPOINT_EVERY", "10000"))
 MOMENTS = 40
 AUDITOR = Principal("INSP-JENV", "auditor", Classification.STATE_SECRET_SECRET)
+#: Issue 16: an uncleared region's reader (scope VR08, clearance ongerubriceerd).
+REGION = Principal("VR08", "operator", Classification.UNCLASSIFIED)
+#: The share of situation reports marked Stg. Geheim (BENCH_AUDIT_CLASSIFIED).
+CLASSIFIED = float(os.environ.get("BENCH_AUDIT_CLASSIFIED", "0.02"))
 TARGET_S, TARGET_TIMELINE_MS = 2.0, 50.0
 
 
@@ -72,7 +76,9 @@ def load(config: StoreConfig) -> dict[str, Any]:
     service = Service(MlobApplication(config))
     bp.out(f"loading >= {EVENTS:,} events into schema {SCHEMA} (minutes) ...")
     started = time.perf_counter()
-    history = bp.History(service, datetime.now(UTC), new_incidents=0.01, late=0.02)
+    history = bp.History(
+        service, datetime.now(UTC), new_incidents=0.01, late=0.02, classified=CLASSIFIED
+    )
     history.build(EVENTS)
     took = time.perf_counter() - started
     service.app.close()
@@ -93,13 +99,17 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def picture_as_of(service: Service, moment: datetime, axis: str, checkpoints: bool) -> int:
-    """What GET /v1/picture and /v1/capacity-overview compute for an auditor; rows counted."""
+def picture_as_of(
+    service: Service, moment: datetime, axis: str, checkpoints: bool, reader: Principal = AUDITOR
+) -> int:
+    """What GET /v1/picture and /v1/capacity-overview compute for a reader (the rows at its
+    clearance, within its scope); rows counted."""
     rows, _ = service.rows_as_of(moment, axis, checkpoints)
-    incidents = rm.visible(rows["incidents"], AUDITOR.clearance)
-    requests = rm.visible(rows["requests"], AUDITOR.clearance)
-    capacities = rm.visible(rows["capacities"], AUDITOR.clearance)
-    rm.picture(incidents, requests, moment)
+    incidents = rm.visible(rows["incidents"], reader.clearance)
+    requests = rm.visible(rows["requests"], reader.clearance)
+    capacities = rm.visible(rows["capacities"], reader.clearance)
+    rm.summary_for(reader, incidents, requests)
+    rm.picture(rm.in_scope(reader, incidents), rm.in_scope(reader, requests), moment)
     rm.capacity_overview(capacities, requests)
     return sum(len(r) for r in rows.values())
 
@@ -171,18 +181,22 @@ def main() -> None:
         "occurred": (occurred[0], occurred[1]),
     }
     picture_as_of(service, spans["recorded"][1], "recorded", True)  # warm the pool
-    for axis, (low, high) in spans.items():
+    runs = [(axis, AUDITOR, "") for axis in spans] + [("recorded", REGION, "_region")]
+    for axis, reader, suffix in runs:
+        low, high = spans[axis]
         took_s, rows = [], 0
-        with bp.Phase(f"as_of {axis}") as phase:
+        with bp.Phase(f"as_of {axis}{suffix}") as phase:
             for _ in range(MOMENTS):
                 moment = low + (high - low) * rng.random()
                 started = time.perf_counter()
-                rows = picture_as_of(service, moment, axis, True)
+                rows = picture_as_of(service, moment, axis, True, reader)
                 took_s.append(time.perf_counter() - started)
-        results[f"as_of_{axis}_s"] = {**percentiles(took_s), "rows_last": rows, **phase.note()}
-        figure = results[f"as_of_{axis}_s"]
+        key = f"as_of_{axis}{suffix}_s"
+        results[key] = {**percentiles(took_s), "rows_last": rows, **phase.note()}
+        figure = results[key]
         bp.out(
-            f"the picture as of a moment ({axis} axis), {MOMENTS} moments over the history: "
+            f"the picture as of a moment ({axis} axis, {reader.org} {reader.role} "
+            f"{reader.clearance.value}), {MOMENTS} moments over the history: "
             f"p50 {figure['p50']} s, p99 {figure['p99']} s, max {figure['max']} s "
             f"(target <= {TARGET_S:.0f} s at 1M events)"
         )

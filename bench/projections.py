@@ -246,10 +246,17 @@ class History:
     """Generates and posts the history through ``api.posting.post``."""
 
     def __init__(
-        self, service: Any, now: datetime, new_incidents: float = 0.3, late: float = 0.0
+        self,
+        service: Any,
+        now: datetime,
+        new_incidents: float = 0.3,
+        late: float = 0.0,
+        classified: float = 0.0,
     ) -> None:
         """``new_incidents``: the share of incident events that open one; ``late``: the share
-        of events entered afterwards, occurred 10 minutes to 3 hours before the others."""
+        of events entered afterwards, occurred 10 minutes to 3 hours before the others;
+        ``classified``: the share of situation reports marked Stg. Geheim (their incidents
+        then keep a second state per level, as need to know demands)."""
         from api.posting import Item, Principal, post
 
         self.Item, self.Principal, self._post = Item, Principal, post
@@ -265,6 +272,7 @@ class History:
         self.other_events = 0
         self.new_incidents = new_incidents
         self.late = late
+        self.classified = classified
 
     def item(self, type_: str, subject: UUID, data: dict[str, Any], **envelope: Any) -> Any:
         self.counter += 1
@@ -281,7 +289,13 @@ class History:
         )
 
     def post(self, org: str, items: list[Any]) -> int:
-        principal = self.Principal(org=org, role=ROLES.get(org, "operator"))
+        from domain.envelope import Classification
+
+        principal = self.Principal(
+            org=org,
+            role=ROLES.get(org, "operator"),
+            clearance=Classification.STATE_SECRET_TOP_SECRET,
+        )
         recorded = 0
         for start in range(0, len(items), BATCH):
             receipt = self._post(self.service, principal, items[start : start + BATCH])
@@ -304,11 +318,15 @@ class History:
                 )
                 self.incidents.append(subject)
             else:
+                marking = {}
+                if self.classified and self.rng.random() < self.classified:
+                    marking = {"classification": "stg_geheim"}
                 items.append(
                     self.item(
                         "incident.situation_reported",
                         self.rng.choice(self.incidents),
                         {"summary": "water level report"},
+                        **marking,
                     )
                 )
         self.incident_events += self.post("VR08", items)

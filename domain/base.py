@@ -33,6 +33,11 @@ class MlobAggregate(Aggregate):
     ``Created``), so that renaming a class never breaks stored history.
     """
 
+    #: Whether every step rests on the state the steps before it left (a procedure): then a
+    #: step is as classified as the most classified step before it (domain/policy.py), since
+    #: it would otherwise show what a hidden step decided.
+    SEQUENTIAL = False
+
     class Event(Aggregate.Event):
         envelope: Envelope
 

@@ -167,7 +167,7 @@ def classification_of(subject: Any) -> Classification:
 
 def may_see_subject(reader: Reader, subject: Any) -> bool:
     """Whether the reader may see a subject, from its state (as the reader's level shows it)."""
-    concerns = Concerns(tuple(subject.regions_concerned()), involved(subject))
+    concerns = Concerns(scope_regions(subject), involved(subject))
     return may_see(reader, classification_of(subject), concerns)
 
 
@@ -190,34 +190,35 @@ def _orgs_of(kinds: frozenset[str]) -> frozenset[str]:
     return frozenset(o.code for o in organisations() if o.kind.value in kinds)
 
 
-def involved(aggregate: Any) -> frozenset[str]:
-    """The organisations a subject involves, from its state (duck-typed on the aggregate):
-    a request's requester, every organisation that acted in it, those it was forwarded to or
-    booked with, and those its route asks to receive, advise, confirm exhaustion or decide
-    (from the draft on); a capacity's provider and whoever acted in it; an incident's actors;
-    a token's organisation."""
-    orgs: set[str] = set(vars(aggregate).get("_actors", ()))
-    requester = getattr(aggregate, "requester", None)
-    if requester:
-        orgs.add(requester)
-    orgs.update(getattr(aggregate, "forwarded_to", ()))
-    for attribute in ("provider", "org"):  # a capacity's provider, a token's organisation
-        owner = getattr(aggregate, attribute, None)
-        if isinstance(owner, str) and owner:
-            orgs.add(owner)
-    bookings = getattr(aggregate, "bookings", {})
-    for booking in bookings.values():
-        booked = getattr(booking, "provider", None)
-        if booked:
-            orgs.add(booked)
-    rule = getattr(aggregate, "rule", None)
-    if rule is not None:
-        route = rule.route
-        # Its route names who receives, advises, confirms exhaustion and decides, by kind.
+def involved(subject: Any) -> frozenset[str]:
+    """The organisations a subject involves, from its state: a request's requester, every
+    organisation that acted in it, those it was forwarded to or booked with, and those its
+    route names to receive, advise, confirm exhaustion or decide (from the draft on); an
+    incident's actors; a capacity's provider only (its bookings name other organisations'
+    requests: a requester sees them in its own request); a token's organisation."""
+    topic = getattr(type(subject), "TOPIC", "")
+    if topic == "mlob:Capacity":
+        return frozenset({subject.provider})
+    if topic == "mlob:AccessToken":
+        return frozenset({subject.org})
+    orgs: set[str] = set(vars(subject).get("_actors", ()))
+    if topic == "mlob:AssistanceRequest":
+        orgs.add(subject.requester)
+        orgs.update(subject.forwarded_to)
+        orgs.update(booking.provider for booking in subject.bookings.values())
+        route = subject.rule.route
         orgs |= _orgs_of_kinds((*route.hub, *route.advisers, *route.deciders))
         if route.exhaustion_check_by:
             orgs |= _orgs_of_kinds((route.exhaustion_check_by,))
     return frozenset(orgs)
+
+
+def scope_regions(subject: Any) -> tuple[str, ...]:
+    """The regions whose safety region a subject lies within: a request's and an incident's
+    regions; none for a capacity (its home region does not make its bookings the region's)."""
+    if getattr(type(subject), "TOPIC", "") in ("mlob:Capacity", "mlob:AccessToken"):
+        return ()
+    return tuple(subject.regions_concerned())
 
 
 # --- rights beside reading ---------------------------------------------------------------------

@@ -137,6 +137,9 @@ class AssistanceRequest(MlobAggregate):
     """A request for assistance (*bijstandsaanvraag*) of one of the kinds in :mod:`domain.kinds`."""
 
     TOPIC = "mlob:AssistanceRequest"
+    # Each step of the procedure rests on the one before (received on submitted, committed on
+    # granted, ...): a later step shows what an earlier hidden one decided.
+    SEQUENTIAL = True
 
     # --- events ----------------------------------------------------------------------------
 

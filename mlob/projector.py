@@ -390,7 +390,9 @@ class Projections:
         (its own lease: a slow checkpoint never holds up a projection)."""
         from mlob.asof import PictureCheckpoints
 
-        checkpoints = PictureCheckpoints(self.app, self.store, self.picture_every)
+        checkpoints = PictureCheckpoints(
+            self.app, self.store, self.picture_every, key=self.audit_key
+        )
         lease = self.picture_lease
         assert lease is not None
         while not self._stop.is_set():

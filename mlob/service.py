@@ -446,7 +446,8 @@ class Service:
         self, moment: datetime, axis: str, checkpoints: bool = True
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
         axis_ = "occurred" if axis == "occurred" else "recorded"
-        return rows_as_of(self.app, self._views().store, moment, axis_, checkpoints)
+        views = self._views()
+        return rows_as_of(self.app, views.store, moment, axis_, checkpoints, key=views.audit_key)
 
     @store_errors_as_unavailable
     def subject_classification(self, stream_id: UUID) -> str | None:

@@ -62,6 +62,8 @@ class Leveled:
     def level_of(self, event: MlobAggregate.Event) -> int:
         """The level at which this step of the subject is visible."""
         found = max(level(event.envelope.classification), self.subject_level)
+        if self.states and type(self.top).SEQUENTIAL:  # it rests on every step before it
+            found = max(found, max(self.states))
         target = getattr(event, "target_version", None)
         if isinstance(event, MlobAggregate.Voided) and target is not None:
             found = max(found, self.levels.get(target, self.subject_level))

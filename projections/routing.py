@@ -41,14 +41,19 @@ class StreamRoute:
     orgs: dict[str, int] = field(default_factory=dict)
     #: The levels of its steps above its own level, by version (a correction is as high).
     levels: dict[int, int] = field(default_factory=dict)
+    #: The highest level of any of its steps so far.
+    top: int = 0
 
     def involve(self, org: str, at: int) -> None:
         self.orgs[org] = min(self.orgs.get(org, at), at)
 
     def step_level(self, event: Any) -> int:
-        """The level of this step of the stream (domain.policy.step_level; a correction is as
-        classified as the step it voids)."""
+        """The level of this step of the stream (projections/levels.py: the higher of its
+        own marking and its subject's; a correction as high as what it voids; a procedure's
+        step as high as the most classified step before it)."""
         found = max(self.level, policy.level(event.envelope.classification))
+        if self.kind == "request" and AssistanceRequest.SEQUENTIAL:
+            found = max(found, self.top)
         if isinstance(event, MlobAggregate.Voided):
             found = max(found, self.levels.get(event.target_version, self.level))
         return found
@@ -92,6 +97,7 @@ class Routes:
         if route is None:
             route = self.streams[row["id"]] = StreamRoute(kind, level=at)
         route.level = min(route.level, at)
+        route.top = max(route.top, at)
         for org in row.get("involved", ()):
             route.involve(org, at)
         return route
@@ -122,7 +128,9 @@ class Routes:
         at = route.step_level(event)
         if at > route.level:
             route.levels[event.originator_version] = at
-        route.involve(event.envelope.actor.org, at)
+        route.top = max(route.top, at)
+        if route.kind != "capacity":  # a capacity involves its provider only (domain/policy)
+            route.involve(event.envelope.actor.org, at)
         if isinstance(event, AssistanceRequest.Created):  # also PhonedIn
             route.capabilities |= {line.capability for line in event.lines}
             route.requester = event.requester
@@ -180,4 +188,6 @@ def may_see(
     concerns at the reader's level and the step's level."""
     if route is None or not policy.cleared(reader, step_level):
         return False
+    if route.kind == "capacity":
+        regions = ()  # a capacity's home region is not its region's business (domain/policy)
     return policy.in_scope(reader, route.concerns(regions, policy.reader_level(reader)))

@@ -103,7 +103,18 @@ def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, 
     """A capacity as one level's steps show it. ``top``: the state of all its steps; what
     steps above this level hold is ``withheld`` (no request, organisation or text), so the
     states still add up to what exists."""
-    withheld = 0 if top is None else max(0, capacity.available - top.available)
+    # What this level's steps hold (never clamped: a hidden recount may have made room for
+    # what they committed), what exists as far as they show, and of the rest what is really
+    # available; what steps above this level hold is withheld. The states add up to exists.
+    held = (
+        capacity.unavailable
+        + capacity.abroad
+        + sum(b.quantity for b in capacity.bookings.values() if b.state is not BookingState.ENDED)
+    )
+    exists = max(capacity.quantity, held)
+    true_available = capacity.available if top is None else top.available
+    available = max(0, min(true_available, exists - held))
+    withheld = exists - held - available
     return {
         "id": str(capacity.id),
         "version": capacity.version,
@@ -113,8 +124,8 @@ def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, 
         "home_region": capacity.home_region,
         "class": capacity.capacity_class.value,
         "notice_minutes": capacity.notice_minutes,
-        "exists": capacity.quantity,
-        "available": capacity.available - withheld,
+        "exists": exists,
+        "available": available,
         "withheld": withheld,
         "made_ready": capacity.held(BookingState.MADE_READY),
         "committed": capacity.held(BookingState.COMMITTED),
