@@ -8,21 +8,33 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from api.ports import LoggedEvent, MlobService, Principal
+from api.ports import LoggedEvent, MessageFact, MlobService, Principal
 from domain import policy
 from domain.base import MlobAggregate
 
-#: The threading fields of an event that name other messages (EDXL-RM's conversation).
-THREAD_FIELDS = ("causation_id", "correlation_id")
+#: The threading fields of an event that name other messages (EDXL-RM's conversation), and
+#: where the message they name is given as ``{org, message_id}``.
+THREAD_FIELDS = (("causation_id", "causation"), ("correlation_id", "correlation"))
 
 
-def mask_threads(body: dict[str, Any], levels: dict[str, int], reader_level: int) -> None:
-    """A message id the reader may not see (its step lies above the reader's clearance) is
-    never named: such a threading field is null for that reader."""
-    for name in THREAD_FIELDS:
-        named = body.get(name)
-        if named is not None and levels.get(named, 0) > reader_level:
-            body[name] = None
+def name_threads(
+    body: dict[str, Any], facts: dict[str, list[MessageFact]], reader_level: int
+) -> None:
+    """Name the messages an event's threading fields point at as ``{org, message_id}``
+    (messages are each organisation's own), preferring a step of the event's own stream; a
+    message above the reader's clearance is never named: both fields are null for it."""
+    stream = body["stream_id"]
+    for field, named in THREAD_FIELDS:
+        message_id = body.get(field)
+        if message_id is None:
+            body[named] = None
+            continue
+        found = facts.get(message_id, [])
+        fact = next((f for f in found if f.stream_id == stream), found[0] if found else None)
+        if fact is not None and fact.level > reader_level:
+            body[field] = body[named] = None
+        else:
+            body[named] = {"org": fact.org if fact else None, "message_id": message_id}
 
 
 def note_reads(
@@ -86,14 +98,12 @@ class Subjects:
             return None
         return item if policy.may_see_subject(self.reader, item) else None
 
-    def masked(self, events: list[LoggedEvent], bodies: list[dict[str, Any]]) -> None:
-        """Null the threading fields of these events' bodies that name hidden messages."""
-        if self.everything:
-            return
-        named = {getattr(e, f) for e in events for f in THREAD_FIELDS} - {None}
-        levels = self.service.message_levels(sorted(str(n) for n in named))
+    def threads(self, bodies: list[dict[str, Any]]) -> None:
+        """Name the messages these events' threading fields point at, for this reader."""
+        named = {body.get(f) for body in bodies for f, _ in THREAD_FIELDS} - {None}
+        facts = self.service.message_facts(sorted(str(n) for n in named))
         for body in bodies:
-            mask_threads(body, levels, self.level)
+            name_threads(body, facts, self.level)
 
     def visible(self, subject: UUID) -> bool:
         return self.everything or self.state(subject) is not None

@@ -54,6 +54,8 @@ class RecordedOut(BaseModel):
     version: int
     type: str
     message_id: str
+    #: Messages are named by organisation and id: idempotency is per organisation.
+    org: str
 
 
 class PostedOut(BaseModel):

@@ -131,7 +131,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                     and (exercise is None or e.exercise == exercise)
                 ][: limit - sent]
                 bodies = [event_body(e) for e in shown]
-                subjects.masked(shown, bodies)
+                subjects.threads(bodies)
                 subjects.note("GET /v1/history", shown)
                 for body in bodies:
                     yield (dumps(body) + "\n").encode()
@@ -214,7 +214,7 @@ def timeline(
     entries: list[dict[str, Any]] = []
     previous: datetime | None = None
     bodies = [event_body(e) for e in events]
-    subjects.masked(events, bodies)
+    subjects.threads(bodies)
     subjects.note(f"GET /v1/{_PLURAL[cls.__name__]}/{{id}}/timeline", events)
     for e, body in zip(events, bodies, strict=True):
         body["seconds_since_previous_step"] = (

@@ -20,10 +20,38 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Message:
-    """A client message: its id and the digest of its content (for idempotency)."""
+    """A client message, for idempotency: ``message_id`` is the key the store keeps it under
+    (:func:`message_key`: the acting organisation's, so organisations never share ids), the
+    digest of its content, and the clearance level of whoever sends it (a reused id of a
+    message above it is answered without saying so)."""
 
     message_id: str
     digest: str
+    level: int = 4
+
+
+#: Separates the organisation from its message id in the key (organisation codes have none).
+MESSAGE_KEY_SEPARATOR = "/"
+
+
+def message_key(org: str, message_id: str) -> str:
+    """Idempotency is per (acting organisation, message id)."""
+    return f"{org}{MESSAGE_KEY_SEPARATOR}{message_id}"
+
+
+def split_message_key(key: str) -> tuple[str, str]:
+    org, _, message_id = key.partition(MESSAGE_KEY_SEPARATOR)
+    return org, message_id
+
+
+@dataclass(frozen=True)
+class MessageFact:
+    """A recorded step that carries a message id: its stream, whose message it is, and the
+    clearance level it is visible at."""
+
+    stream_id: UUID
+    org: str
+    level: int
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,8 @@ class RecordedEvent:
     position: int
     event_type: str
     message_id: str
+    #: The organisation whose message it is (messages are named by both).
+    org: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,8 +271,12 @@ class MlobService(HealthSource, Protocol):
         """The read-access log, oldest first."""
         ...
 
-    def message_levels(self, message_ids: Sequence[str]) -> dict[str, int]:
-        """The clearance level of the step each message recorded (unknown ids left out)."""
+    def message_facts(self, message_ids: Sequence[str]) -> dict[str, list[MessageFact]]:
+        """Per message id, each recorded step carrying it: stream, organisation, level."""
+        ...
+
+    def stream_markings(self, stream_id: UUID, upto: int) -> list[tuple[int, str, str]]:
+        """A stream's steps up to version ``upto``: version, classification, event type."""
         ...
 
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:

@@ -145,6 +145,7 @@ class PostEvents:
                         "version": e.version,
                         "type": e.event_type,
                         "message_id": e.message_id,
+                        "org": e.org,
                     }
                     for e in receipt.events
                 ],

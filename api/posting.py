@@ -13,7 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.commands import REGISTRY, EventType, Work
-from api.ports import Message, MlobService, Principal, Receipt
+from api.ports import Message, MlobService, Principal, Receipt, message_key
 from api.types import Moment
 from domain import policy
 from domain.envelope import Actor, Authority, Classification, Envelope, SigningCapacity
@@ -210,8 +210,20 @@ def plan(principal: Principal, items: Sequence[Item]) -> Append:
         raise ItemRefused(0, 422, "empty_batch", "post at least one item")
     if len(items) > MAX_BATCH:
         raise ItemRefused(MAX_BATCH, 413, "batch_too_large", f"at most {MAX_BATCH} items per post")
+    if principal.role not in policy.WRITER_ROLES:
+        # Rights before anything else, a replay of a recorded message included.
+        raise ItemRefused(
+            0, 403, "read_only_role", f"role {principal.role} records no steps", "mlob rights table"
+        )
     prepared = prepare(items, principal)
-    messages = [Message(p.item.message_id, digest(p.item)) for p in prepared]
+    messages = [
+        Message(
+            message_key(principal.org, p.item.message_id),
+            digest(p.item),
+            policy.reader_level(principal),
+        )
+        for p in prepared
+    ]
 
     def work(unit: Work) -> None:
         # Threads start afresh on every run: the writer may run the work again on fresh state.

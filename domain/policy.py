@@ -206,11 +206,17 @@ def involved(subject: Any) -> frozenset[str]:
         orgs.add(subject.requester)
         orgs.update(subject.forwarded_to)
         orgs.update(booking.provider for booking in subject.bookings.values())
-        route = subject.rule.route
-        orgs |= _orgs_of_kinds((*route.hub, *route.advisers, *route.deciders))
-        if route.exhaustion_check_by:
-            orgs |= _orgs_of_kinds((route.exhaustion_check_by,))
+        orgs |= route_parties(subject.rule.route)
     return frozenset(orgs)
+
+
+def route_parties(route: Any) -> frozenset[str]:
+    """The organisations a request kind's route names to receive, advise, confirm exhaustion
+    and decide (domain.kinds.Route): involved in such a request from the draft on."""
+    kinds = (*route.hub, *route.advisers, *route.deciders)
+    if route.exhaustion_check_by:
+        kinds = (*kinds, route.exhaustion_check_by)
+    return _orgs_of_kinds(kinds)
 
 
 def scope_regions(subject: Any) -> tuple[str, ...]:

@@ -22,10 +22,12 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import register_topic
 
-from api.ports import Message, Receipt, RecordedEvent, StoreUnavailable
+from api.ports import Message, Receipt, RecordedEvent, StoreUnavailable, split_message_key
 from domain.base import MlobAggregate
 from domain.envelope import Authority, Envelope
 from domain.errors import Conflict, NotFound, version_conflict
+from domain.policy import SOURCE as POLICY
+from domain.policy import step_level
 from domain.stored import STORED_TYPES
 from mlob import migrations
 from mlob.config import StoreConfig
@@ -277,6 +279,7 @@ class MlobApplication(Application[UUID]):
                     position=r.notification.id,
                     event_type=r.notification.topic,
                     message_id=cast(MlobAggregate.Event, r.domain_event).envelope.message_id,
+                    org=cast(MlobAggregate.Event, r.domain_event).envelope.actor.org,
                 )
                 for r in recordings
             )
@@ -308,17 +311,29 @@ class MlobApplication(Application[UUID]):
         return message_reused(ids)
 
     def replay(self, messages: Sequence[Message]) -> Receipt | None:
-        ids = [m.message_id for m in messages]
-        known = self.index.messages(ids)
+        """The original answer to messages recorded before (keys: api.ports.message_key),
+        None when none was; a reused id with other content is a conflict — answered as
+        ``not_possible_now`` when what it recorded lies above the sender's clearance."""
+        keys = [m.message_id for m in messages]
+        known = self.index.messages(keys)
         if not known:
             return None
-        differing = [
-            m.message_id for m in messages if known.get(m.message_id, ("",))[0] != m.digest
-        ]
-        if differing:
-            raise message_reused(differing)
+        ids = {split_message_key(key) for key in known}
         first = min(position for _, position in known.values())
-        rows = self.index.index_rows(after=first - 1, limit=10_000, message_ids=ids)
+        rows = [
+            r
+            for r in self.index.index_rows(
+                after=first - 1, limit=10_000, message_ids=sorted({i for _, i in ids})
+            )
+            if (r.entry.actor_org, r.entry.message_id) in ids
+        ]
+        differing = [m for m in messages if known.get(m.message_id, ("",))[0] != m.digest]
+        if differing:
+            if max(self._message_level(rows, m) for m in differing) > min(
+                m.level for m in differing
+            ):
+                raise Conflict("not_possible_now", "this step is not possible now", POLICY)
+            raise message_reused([split_message_key(m.message_id)[1] for m in differing])
         return Receipt(
             events=tuple(
                 RecordedEvent(
@@ -327,11 +342,24 @@ class MlobApplication(Application[UUID]):
                     position=r.position,
                     event_type=r.entry.event_type,
                     message_id=r.entry.message_id,
+                    org=r.entry.actor_org,
                 )
                 for r in rows
             ),
             replayed=True,
         )
+
+    def _message_level(self, rows: Sequence[IndexRecord], message: Message) -> int:
+        """The clearance level of what a recorded message recorded (its steps' levels)."""
+        org, message_id = split_message_key(message.message_id)
+        found = 0
+        for r in rows:
+            if (r.entry.actor_org, r.entry.message_id) != (org, message_id):
+                continue
+            first, _ = self.index.stream_ends(r.entry.stream_id)
+            subject = first.entry.classification if first is not None else r.entry.classification
+            found = max(found, step_level(r.entry.classification, subject))
+        return found
 
     # --- reading -------------------------------------------------------------------------
 

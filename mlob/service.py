@@ -23,9 +23,11 @@ from api.ports import (
     IssuedToken,
     LoggedEvent,
     Message,
+    MessageFact,
     Principal,
     Receipt,
     StoreUnavailable,
+    message_key,
 )
 from domain import policy
 from domain.access import AccessToken, unknown_token
@@ -292,7 +294,7 @@ class Service:
         secret = secrets.token_urlsafe(32).replace("_", "-")
         envelope = self._admin_envelope(by)
         self.app.record(
-            [Message(envelope.message_id, envelope.message_id)],
+            [Message(message_key(by.org, envelope.message_id), envelope.message_id)],
             lambda unit: unit.add(
                 AccessToken.issue(
                     envelope,
@@ -317,7 +319,7 @@ class Service:
             raise unknown_token(token_id)
         envelope = self._admin_envelope(by)
         self.app.record(
-            [Message(envelope.message_id, envelope.message_id)],
+            [Message(message_key(by.org, envelope.message_id), envelope.message_id)],
             lambda unit: unit.get(AccessToken, token_id).revoke(
                 envelope, reason, admin_clearance=by.clearance
             ),
@@ -455,15 +457,16 @@ class Service:
         return first.entry.classification if first is not None else None
 
     @store_errors_as_unavailable
-    def message_levels(self, message_ids: Sequence[str]) -> dict[str, int]:
-        """The clearance level of the step(s) each message recorded: the higher of the step's
-        own marking and its subject's (domain.policy.step_level). Unknown ids are left out."""
+    def message_facts(self, message_ids: Sequence[str]) -> dict[str, list[MessageFact]]:
+        """Per message id, each recorded step that carries it: its stream, the organisation
+        whose message it is, and its clearance level (the higher of the step's own marking
+        and its subject's, domain.policy.step_level). Unknown ids are left out."""
         wanted = sorted(set(message_ids))
         if not wanted:
             return {}
         records = self.app.index.index_rows(message_ids=wanted, limit=8 * len(wanted) + 8)
         subjects: dict[UUID, str] = {}
-        found: dict[str, int] = {}
+        found: dict[str, list[MessageFact]] = {}
         for record in records:
             entry = record.entry
             if entry.stream_id not in subjects:
@@ -472,8 +475,21 @@ class Service:
                     first.entry.classification if first is not None else entry.classification
                 )
             at = policy.step_level(entry.classification, subjects[entry.stream_id])
-            found[entry.message_id] = max(found.get(entry.message_id, 0), at)
+            found.setdefault(entry.message_id, []).append(
+                MessageFact(entry.stream_id, entry.actor_org, at)
+            )
         return found
+
+    @store_errors_as_unavailable
+    def stream_markings(self, stream_id: UUID, upto: int) -> list[tuple[int, str, str]]:
+        """A stream's steps up to version ``upto`` as the index has them (no event decoded):
+        version, classification and event type."""
+        rows = self.app.index.index_rows(stream_id=stream_id, limit=max(upto, 1))
+        return [
+            (r.entry.version, r.entry.classification, r.entry.event_type)
+            for r in rows
+            if r.entry.version <= upto
+        ]
 
     @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:

@@ -366,6 +366,7 @@ class GroupWriter:
                             position=p,
                             event_type=type(e).TOPIC,  # type: ignore[attr-defined]
                             message_id=e.envelope.message_id,
+                            org=e.envelope.actor.org,
                         )
                         for e, p in zip(a.events, mine, strict=True)
                     )

@@ -9,6 +9,7 @@ seeded from the projections' rows at start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from domain import policy
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.incident import Incident
+from domain.kinds import KIND_RULES
 from domain.policy import Concerns, Reader
 from domain.request import AssistanceRequest
 
@@ -43,6 +45,8 @@ class StreamRoute:
     levels: dict[int, int] = field(default_factory=dict)
     #: The highest level of any of its steps so far.
     top: int = 0
+    #: Up to which version every step's level is known.
+    known: int = 0
 
     def involve(self, org: str, at: int) -> None:
         self.orgs[org] = min(self.orgs.get(org, at), at)
@@ -50,7 +54,11 @@ class StreamRoute:
     def step_level(self, event: Any) -> int:
         """The level of this step of the stream (projections/levels.py: the higher of its
         own marking and its subject's; a correction as high as what it voids; a procedure's
-        step as high as the most classified step before it)."""
+        step as high as the most classified step before it). Needs every earlier step's level
+        known (:meth:`Routes.learn` fills them in from the store when not)."""
+        version = event.originator_version
+        if version <= self.known:  # seen before (a replay from the store)
+            return self.levels.get(version, self.level)
         found = max(self.level, policy.level(event.envelope.classification))
         if self.kind == "request" and AssistanceRequest.SEQUENTIAL:
             found = max(found, self.top)
@@ -58,16 +66,30 @@ class StreamRoute:
             found = max(found, self.levels.get(event.target_version, self.level))
         return found
 
+    def note(self, version: int, at: int) -> None:
+        """The level of the step at ``version`` (the next one after those known)."""
+        if at > self.level:
+            self.levels[version] = at
+        self.top = max(self.top, at)
+        self.known = max(self.known, version)
+
     def concerns(self, regions: tuple[str, ...], reader_level: int) -> Concerns:
         orgs = frozenset(o for o, at in self.orgs.items() if at <= reader_level)
         return Concerns(regions, orgs)
 
 
-class Routes:
-    """What each stream concerns, learnt from the events and the projections' rows."""
+#: A stream's steps as the store's index has them: (version, classification, event type).
+Markings = Callable[[UUID, int], list[tuple[int, str, str]]]
 
-    def __init__(self) -> None:
+
+class Routes:
+    """What each stream concerns, learnt from the events and the projections' rows.
+    ``markings`` reads a stream's earlier steps' markings from the store, for a stream whose
+    steps this process has not all seen (it started later, or a feed replays from the middle)."""
+
+    def __init__(self, markings: Markings | None = None) -> None:
         self.streams: dict[str, StreamRoute] = {}
+        self.markings = markings
 
     def seed(
         self,
@@ -97,7 +119,6 @@ class Routes:
         if route is None:
             route = self.streams[row["id"]] = StreamRoute(kind, level=at)
         route.level = min(route.level, at)
-        route.top = max(route.top, at)
         for org in row.get("involved", ()):
             route.involve(org, at)
         return route
@@ -125,10 +146,10 @@ class Routes:
                     break
         if route is None:
             return None, 0
+        if event.originator_version > route.known + 1:
+            self._fill(stream_id, route, event.originator_version - 1)
         at = route.step_level(event)
-        if at > route.level:
-            route.levels[event.originator_version] = at
-        route.top = max(route.top, at)
+        route.note(event.originator_version, at)
         if route.kind != "capacity":  # a capacity involves its provider only (domain/policy)
             route.involve(event.envelope.actor.org, at)
         if isinstance(event, AssistanceRequest.Created):  # also PhonedIn
@@ -136,7 +157,7 @@ class Routes:
             route.requester = event.requester
             route.involve(event.requester, at)
             route.incident = str(event.incident_id) if event.incident_id else None
-            for org in policy.involved(_RouteOf(event.kind)):
+            for org in policy.route_parties(KIND_RULES[event.kind].route):
                 route.involve(org, at)
         elif isinstance(event, AssistanceRequest.Amended):
             route.capabilities |= {line.capability for line in event.lines}
@@ -153,21 +174,27 @@ class Routes:
             route.involve(event.provider, at)
         return route, at
 
+    def _fill(self, stream_id: UUID, route: StreamRoute, upto: int) -> None:
+        """Learn the levels of the stream's steps up to ``upto`` from their markings in the
+        store (a correction's target is not in the index: it is taken as high as every step
+        before it, which never shows a reader too much)."""
+        if self.markings is None:
+            return
+        for version, classification, event_type in self.markings(stream_id, upto):
+            if version <= route.known:
+                continue
+            at = max(route.level, policy.level(classification))
+            if event_type.endswith(".Voided") or (
+                route.kind == "request" and AssistanceRequest.SEQUENTIAL
+            ):
+                at = max(at, route.top)
+            route.note(version, at)
+
 
 def _kind_of(event: Any) -> str:
     if isinstance(event, AssistanceRequest.Created):
         return "request"
     return "capacity" if isinstance(event, Capacity.Created) else "incident"
-
-
-class _RouteOf:
-    """A request kind's route, as :func:`domain.policy.involved` reads it (its advisers and
-    who confirms exhaustion are involved from the draft on)."""
-
-    def __init__(self, kind: Any) -> None:
-        from domain.kinds import KIND_RULES
-
-        self.rule = KIND_RULES[kind]
 
 
 def channels(stream_id: UUID, route: StreamRoute, regions: tuple[str, ...]) -> list[str]:

@@ -4,4 +4,5 @@ SwaggerUIBundle({
   url: "/openapi.json",
   dom_id: "#swagger-ui",
   deepLinking: true,
+  validatorUrl: null, // no badge from validator.swagger.io: nothing from elsewhere
 });

@@ -7,11 +7,13 @@ import gzip
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
-from mlob import migrations
+from api.posting import post
+from mlob import demo, migrations
 from mlob.application import MlobApplication
 from mlob.audit import verify
 from mlob.bootstrap import open_projections
@@ -19,12 +21,15 @@ from mlob.config import StoreConfig
 from mlob.service import Service
 
 DATA = Path(__file__).parent / "data"
+#: The moment the demo in the 72956bf dump was built for.
+DEMO_AT = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
 #: Every migration, in the order they are applied.
 ALL = [
     "0000_baseline",
     "0001_need_to_know",
     "0002_chain_format_and_signed_pictures",
     "0003_access_log",
+    "0004_message_ids_per_organisation",
 ]
 
 
@@ -74,6 +79,11 @@ def test_a_store_of_72956bf_is_stamped_and_upgraded(tmp_path: Path) -> None:
         assert rows and all("level" in r and "involved" in r for r in rows)
         verdict = verify(service.app.index, projections.store, None)
         assert verdict.ok and verdict.switch and verdict.switch.position == verdict.last_position
+        # Its idempotency records are now its organisations' own: the demo's first post
+        # again is answered as the replay it is.
+        org, items = demo.build(DEMO_AT).steps[0]
+        receipt = post(service, demo.principal_for(org), items)
+        assert receipt.replayed and receipt.events and {e.org for e in receipt.events} == {org}
     finally:
         projections.close()
         service.close()
