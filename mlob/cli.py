@@ -12,6 +12,7 @@ from uuid import UUID
 import orjson
 
 from api.ports import Principal
+from domain import policy
 from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.policy import ROLES
@@ -291,6 +292,10 @@ def _audit_picture(args: argparse.Namespace) -> int:
     incidents = rm.visible(rows["incidents"], AUDITOR.clearance, args.exercise)
     requests = rm.visible(rows["requests"], AUDITOR.clearance, args.exercise)
     capacities = rm.visible(rows["capacities"], AUDITOR.clearance, args.exercise)
+    marking = _rows_marking(
+        {"incidents": incidents, "requests": requests, "capacities": capacities}
+    )
+    print(marking)
     _print_json(
         {
             "as_of": as_of,
@@ -299,7 +304,26 @@ def _audit_picture(args: argparse.Namespace) -> int:
             "capacity_overview": rm.capacity_overview(capacities, requests),
         }
     )
+    print(marking)
     return 0
+
+
+def _marking(classifications: set[str] | list[str]) -> str:
+    """The line that opens and closes a command-line read (it runs with the database's
+    credentials and sees everything): the highest classification in its output."""
+    top = policy.highest(classifications or ["ongerubriceerd"])
+    return f"# rubricering: {top.value} (the highest classification in this output)"
+
+
+def _rows_marking(rows: dict[str, list[dict[str, object]]]) -> str:
+    return _marking(
+        [
+            policy.classification_at(max(int(str(r.get("level", 0))), policy.level(str(c)))).value
+            for found in rows.values()
+            for r in found
+            if (c := r.get("classification")) is not None
+        ]
+    )
 
 
 def _audit_stats(args: argparse.Namespace) -> int:
@@ -309,12 +333,16 @@ def _audit_stats(args: argparse.Namespace) -> int:
     service = _service()
     try:
         stats = request_stats(service, AUDITOR, start, end)
+        # What the statistics were computed from: the requests' steps in the store.
+        marking = _marking(service.app.index.classifications(service.last_position()))
     finally:
         service.app.close()
+    print(marking)
     if args.format == "csv":
         print(stats_csv(stats), end="")
     else:
         _print_json(stats)
+    print(marking)
     return 0
 
 
@@ -327,6 +355,8 @@ def _audit_export(args: argparse.Namespace) -> int:
     service = _service()
     try:
         top = service.last_position()
+        marking = _marking(service.app.index.classifications(top))
+        print(marking)
         writer = csv.writer(sys.stdout) if args.format == "csv" else None
         if writer is not None:
             writer.writerow(
@@ -395,6 +425,8 @@ def _audit_export(args: argparse.Namespace) -> int:
                 )
         if args.progress:
             print(file=sys.stderr)
+        sys.stdout.flush()
+        print(marking)
     finally:
         service.app.close()
     return 0

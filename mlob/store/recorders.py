@@ -174,6 +174,11 @@ class IndexQueries:
     def last_position(self) -> int:
         raise NotImplementedError
 
+    def classifications(self, until: int) -> set[str]:
+        """The classifications of the events up to position ``until`` (for an export's
+        marking)."""
+        raise NotImplementedError
+
     def entries_until(
         self, after: int, until: int, column: str, moment: datetime
     ) -> list[tuple[int, UUID, int]]:
@@ -366,6 +371,12 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
     def last_position(self) -> int:
         rows = self._query("SELECT MAX(position) FROM mlob_event_index", ())
         return int(rows[0][0] or 0)
+
+    def classifications(self, until: int) -> set[str]:
+        rows = self._query(
+            "SELECT DISTINCT classification FROM mlob_event_index WHERE position <= ?", (until,)
+        )
+        return {str(r[0]) for r in rows}
 
     def entries_until(
         self, after: int, until: int, column: str, moment: datetime
@@ -907,6 +918,15 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     def last_position(self) -> int:
         rows = self._query(SQL("SELECT MAX(position) AS m FROM {}").format(self.index_table), ())
         return int(rows[0]["m"] or 0)
+
+    def classifications(self, until: int) -> set[str]:
+        rows = self._query(
+            SQL("SELECT DISTINCT classification AS c FROM {} WHERE position <= %s").format(
+                self.index_table
+            ),
+            (until,),
+        )
+        return {str(r["c"]) for r in rows}
 
     def entries_until(
         self, after: int, until: int, column: str, moment: datetime

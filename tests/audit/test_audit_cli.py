@@ -11,6 +11,7 @@ from pathlib import Path
 
 import orjson
 
+from domain.envelope import Classification
 from mlob import demo
 from mlob.application import MlobApplication
 from mlob.config import StoreConfig
@@ -32,6 +33,12 @@ def test_audit_commands(tmp_path: Path) -> None:
     def audit(*args: str) -> subprocess.CompletedProcess[str]:
         return audit_cli(env, *args)
 
+    def marked(done: subprocess.CompletedProcess[str]) -> str:
+        """A command-line read opens and closes with the highest classification in it."""
+        lines = done.stdout.splitlines()
+        assert lines[0] == lines[-1] and lines[0].startswith("# rubricering: "), lines[0]
+        return "\n".join(lines[1:-1])
+
     line = audit("timeline", str(demo.BLANKETS))
     assert line.returncode == 0, line.stderr
     body = orjson.loads(line.stdout)
@@ -40,7 +47,7 @@ def test_audit_commands(tmp_path: Path) -> None:
     assert audit("timeline", "not-an-id").returncode == 2
 
     then = (NOW - timedelta(hours=6.5)).isoformat()
-    picture = orjson.loads(audit("picture", "--as-of", then, "--axis", "occurred").stdout)
+    picture = orjson.loads(marked(audit("picture", "--as-of", then, "--axis", "occurred")))
     [flood] = picture["incidents"]
     assert flood["grip"] == "4"
     trucks = next(
@@ -50,17 +57,21 @@ def test_audit_commands(tmp_path: Path) -> None:
     )
     assert trucks["available"] == 6
     replayed = audit("picture", "--as-of", then, "--axis", "occurred", "--full-replay")
-    assert orjson.loads(replayed.stdout) == picture
+    assert orjson.loads(marked(replayed)) == picture
     assert audit("picture", "--as-of", "2026-11-25T10:00").returncode == 2, "no zone: refused"
 
-    stats = orjson.loads(audit("stats").stdout)
+    stats = orjson.loads(marked(audit("stats")))
     assert stats["total"]["requests"] == 7
-    table = list(csv.DictReader(io.StringIO(audit("stats", "--format", "csv").stdout)))
+    table = list(csv.DictReader(io.StringIO(marked(audit("stats", "--format", "csv")))))
     assert next(r for r in table if r["dimension"] == "total")["granted"] == "4"
 
     exported = audit("export")
-    lines = [orjson.loads(x) for x in exported.stdout.splitlines()]
+    lines = [orjson.loads(x) for x in marked(exported).splitlines()]
     assert [e["position"] for e in lines] == list(range(1, top + 1))
+    highest = max((Classification(e["classification"]) for e in lines), key=lambda c: c.rank)
+    assert exported.stdout.splitlines()[0] == (
+        f"# rubricering: {highest.value} (the highest classification in this output)"
+    )
     assert "100.0%" in exported.stderr, "a progress bar on stderr"
-    rows = list(csv.DictReader(io.StringIO(audit("export", "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(marked(audit("export", "--format", "csv")))))
     assert len(rows) == top and rows[0]["type"] == "mlob:Capacity.Registered"
