@@ -7,14 +7,28 @@ within one window (``WINDOW`` s) go out in one frame, so the number of frames pe
 not grow with the event rate. Positions on a connection only increase: a frame says up to which
 event position (``position``) and read-model change (``change``) the client is complete, and a
 client that reconnects with ``after`` = that position misses nothing and gets nothing twice.
+
+A connection lives as long as its token: the revocation of its token (an event on the token's
+stream, read by every node's hub in position order) closes it after the frames before the
+revocation's position, and its expiry closes it by the clock (1008, ``token_revoked`` or
+``token_expired``). Limits per token and per connection keep one client from costing the others
+their feed (:data:`MAX_CONNECTIONS`, :data:`MAX_REPLAYS`, ``domain.policy.MAX_CHANNELS``); a
+replay reads the store in the hub's own replay threads, never the pump's, and builds only the
+events its reader may see.
 """
 
 import asyncio
 import contextlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from typing import Any
+from uuid import UUID
 
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
@@ -36,7 +50,8 @@ BATCH = 1000
 #: client that falls further behind gets ``resync``.
 QUEUE_FRAMES = 64
 QUEUE_BYTES = 1 << 20
-#: Batches held for a connection while it catches up from the store.
+#: Batches held for a connection while it catches up from the store; when more arrive, they
+#: are dropped and the catch-up reads them from the store too.
 PENDING_BATCHES = 256
 #: A frame holds events up to about this many bytes (clients limit message sizes, often 1 MiB).
 FRAME_BYTES = 256 * 1024
@@ -50,6 +65,24 @@ RESYNC_WAIT = 30.0
 RESYNC: Any = object()
 #: Seconds a browser has to send ``{"token": ...}`` as its first message.
 AUTH_TIMEOUT = 10.0
+#: Seconds between the hub's checks of heartbeats and token expiry: a connection is closed at
+#: most this long after its token expired.
+TICK = 0.5
+#: Open feed connections per token (per server process); one more is refused with
+#: ``too_many_connections`` and closed with 1013 (try again later).
+MAX_CONNECTIONS = 8
+#: Concurrent replays (catch-ups from ``after``) per token (per server process); one more is
+#: refused with ``too_many_replays`` and closed with 1013: reconnect later and resume.
+MAX_REPLAYS = 2
+#: Threads that read replays from the store (shared by every connection of the process): the
+#: pump's reads never queue behind them.
+REPLAY_THREADS = 2
+#: Position ranges of ``BATCH`` events (decoded) kept for replays that run at once.
+REPLAY_PAGES = 4
+#: Seconds a closing connection's queued frames have to reach a client that stopped reading.
+CLOSE_WAIT = 5.0
+#: The event that revokes a token (domain.access.AccessToken.Revoked), on the token's stream.
+REVOKED = "mlob:AccessToken.Revoked"
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,8 @@ class Batch:
     change_upto: int
     rows: list[FeedRow] = field(default_factory=list)
     summaries: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: Tokens revoked in this batch: the position of each one's (first) revocation.
+    revoked: dict[UUID, int] = field(default_factory=dict)
     #: Frames already built for one kind of reader at one position: most connections share
     #: them, so fan-out costs one build per kind of reader, not per connection.
     built: dict[tuple[Any, ...], tuple[list[tuple[str, int, int]], int, int]] = field(
@@ -107,6 +142,18 @@ class Batch:
 
 class Overflow(Exception):
     """The connection's queue is full: the client stopped reading."""
+
+
+class Refused(ValueError):
+    """A message the feed refuses with an error frame (the connection stays open)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class BinaryMessage(Exception):
+    """The client sent a binary WebSocket message: the feed speaks JSON text only."""
 
 
 class Connection:
@@ -132,6 +179,13 @@ class Connection:
         self.subscriptions = 0
         self.queued_bytes = 0
         self.close_code = 1013  # try again later: resume from the resync position
+        self.close_reason = ""
+        self.replaying = False  # holds one of its token's replay slots
+        #: Catching up: batches were dropped from ``pending`` (read them from the store), and
+        #: the national summaries they carried (the newest per region and level).
+        self.behind = False
+        self.held_summaries: dict[tuple[str, int], str] = {}
+        self.sender_task: asyncio.Task[None] | None = None
 
     # --- filtering ---------------------------------------------------------------------------
 
@@ -210,13 +264,61 @@ class Connection:
         """Called by the hub for every batch, in order (never blocks)."""
         if self.closed:
             return
+        token = self.principal.token_id
+        if batch.revoked and token is not None and token in batch.revoked:
+            self.revoked(batch, batch.revoked[token])
+            return
         if not self.live:
             self.pending.append(batch)
             if len(self.pending) > PENDING_BATCHES:
-                self.overflow()
+                # Memory stays bounded: the catch-up reads these from the store as well (a
+                # long replay must not end in a resync that restarts it, over and over).
+                for held in self.pending:
+                    self.held_summaries.update(held.summaries)
+                self.pending = []
+                self.behind = True
             return
         for frame in self.frames(batch):
             self.put_nowait(frame)
+
+    def revoked(self, batch: Batch, at: int) -> None:
+        """The token was revoked at position ``at`` in ``batch``: the frames of its events
+        before ``at`` (none of the batch's read-model rows, which may reflect later events),
+        then close (1008 ``token_revoked``). A connection still catching up from the store
+        has had nothing past the hub's previous batch: it is closed at once."""
+        if self.live:
+            before = Batch(at - 1, [e for e in batch.events if e.position < at], 0)
+            frames = self.frames(before)
+            room = QUEUE_FRAMES - 2 - self.queue.qsize()  # the error and the close fit too
+            if len(frames) <= room and sum(len(f[0]) for f in frames) + self.queued_bytes <= (
+                QUEUE_BYTES
+            ):
+                for frame in frames:
+                    self.put_nowait(frame)
+        self.end(1008, "token_revoked", "the token was revoked")
+
+    def expired(self) -> None:
+        self.end(1008, "token_expired", "the token expired")
+
+    def end(self, code: int, reason: str, text: str = "") -> None:
+        """Close with ``code`` and ``reason`` after what is queued, an error frame
+        ``{"type": "error", "code": reason}`` last; nothing is queued after it. A client that
+        does not read what is queued within ``CLOSE_WAIT`` s is cut off."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_code, self.close_reason = code, reason
+        if self.queue.qsize() > QUEUE_FRAMES - 2:
+            while not self.queue.empty():  # no room for the close: what waits is dropped
+                self.queue.get_nowait()
+            self.queued_bytes = 0
+        message = dumps({"type": "error", "code": reason, "reason": text or reason})
+        self.queue.put_nowait((message, *self.sent))
+        self.queued_bytes += len(message)
+        self.queue.put_nowait(None)
+        task = self.sender_task
+        if task is not None and not task.done():
+            asyncio.get_running_loop().call_later(CLOSE_WAIT, task.cancel)
 
     def put_nowait(self, item: tuple[str, int, int]) -> None:
         """Queue a message with the positions the client is complete up to once it has it."""
@@ -275,7 +377,9 @@ class Connection:
             item = await self.queue.get()
             if item is None:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.websocket.close(code=self.close_code), 1.0)
+                    await asyncio.wait_for(
+                        self.websocket.close(code=self.close_code, reason=self.close_reason), 1.0
+                    )
                 return
             if item is RESYNC:
                 # Computed now: the frame that was on its way when the queue overflowed counts.
@@ -301,32 +405,27 @@ class Connection:
         after_change: int | None,
         exercise: bool | None,
     ) -> None:
+        too_long = [c for c in wanted if len(c) > policy.MAX_CHANNEL_LENGTH]
+        if too_long:
+            raise Refused(
+                "channel_too_long",
+                f"a channel name has at most {policy.MAX_CHANNEL_LENGTH} characters "
+                f"({len(too_long)} longer)",
+            )
         refused = [c for c in wanted if not policy.may_subscribe(self.principal, c)]
         if refused:
-            self.control(
-                type="error",
-                code="channel_not_permitted",
-                reason=f"not a channel you may subscribe to: {', '.join(refused)}",
+            raise Refused(
+                "channel_not_permitted",
+                f"not a channel you may subscribe to: {', '.join(refused)}",
             )
-            return
-        if exercise is not None:
-            self.exercise = exercise
-        self.channels |= set(wanted)
-        if after is not None and after > self.cursor and not self.subscriptions:
-            # The client already has more than this process has dispatched (it comes from
-            # another node, or this one just restarted): nothing up to ``after`` again.
-            self.cursor = after
-            self.sent = (after, self.sent[1])
-        if (
-            after_change is not None
-            and after_change > self.change_cursor
-            and not self.subscriptions
-        ):
-            self.change_cursor = after_change
-            self.sent = (self.sent[0], after_change)
+        if len(self.channels | set(wanted)) > policy.MAX_CHANNELS:
+            raise Refused(
+                "too_many_channels", f"at most {policy.MAX_CHANNELS} channels per connection"
+            )
+        first = not self.subscriptions
         replay = after is not None and after < self.cursor
         replay_changes = after_change is not None and after_change < self.change_cursor
-        if (replay or replay_changes) and self.subscriptions:
+        if (replay or replay_changes) and not first:
             self.control(
                 type="error",
                 code="after_only_first",
@@ -334,6 +433,25 @@ class Connection:
                 "reconnect with after to resume",
             )
             replay = replay_changes = False
+        if (replay or replay_changes) and not self.hub.take_replay(self):
+            self.end(
+                1013,
+                "too_many_replays",
+                f"at most {MAX_REPLAYS} replays (subscriptions with after) run at once per "
+                "token: reconnect later and resume",
+            )
+            return
+        if exercise is not None:
+            self.exercise = exercise
+        self.channels |= set(wanted)
+        if after is not None and after > self.cursor and first:
+            # The client already has more than this process has dispatched (it comes from
+            # another node, or this one just restarted): nothing up to ``after`` again.
+            self.cursor = after
+            self.sent = (after, self.sent[1])
+        if after_change is not None and after_change > self.change_cursor and first:
+            self.change_cursor = after_change
+            self.sent = (self.sent[0], after_change)
         self.subscriptions += 1
         self.control(
             type="subscribed",
@@ -342,32 +460,56 @@ class Connection:
             change=after_change if replay_changes else self.change_cursor,
         )
         if replay or replay_changes:
-            await self.catch_up(
-                after if replay else self.cursor,
-                after_change if replay_changes else self.change_cursor,
-            )
+            try:
+                await self.catch_up(
+                    after if replay else self.cursor,  # type: ignore[arg-type]
+                    after_change if replay_changes else self.change_cursor,  # type: ignore[arg-type]
+                )
+            except StoreUnavailable:
+                self.end(1013, "store_unavailable", "the store is away: reconnect and resume")
+            finally:
+                self.hub.give_replay(self)
 
     async def catch_up(self, after: int, after_change: int) -> None:
         """Send what was recorded after ``after`` from the store, then switch to live with no
-        gap and no duplicate: batches the hub dispatches meanwhile are held, then filtered."""
+        gap and no duplicate: batches the hub dispatches meanwhile are held, then filtered
+        (more than ``PENDING_BATCHES`` of them: dropped, and read from the store as well).
+        The store is read in the hub's replay threads, and of each page only the events this
+        reader may see and wants are built (see :meth:`FeedHub.replay_page`)."""
         self.live = False
         self.pending = []
+        self.behind = False
+        self.held_summaries = {}
         head, change_head = self.hub.head, self.hub.change_head
         self.cursor, self.change_cursor = after, after_change
         self.sent = (after, after_change)
-        while (self.cursor < head or self.change_cursor < change_head) and not self.closed:
+        # Streams the hub does not know (yet), learnt from this replay.
+        learnt = Routes()
+        while not self.closed:
+            if self.behind:  # no await from here to the read: nothing is dispatched between
+                self.behind = False
+                self.pending = []
+                head, change_head = self.hub.head, self.hub.change_head
+            if self.cursor >= head and self.change_cursor >= change_head:
+                if self.hub.before_live is not None:
+                    await self.hub.before_live(self)
+                if self.behind:
+                    continue
+                break
             events: list[FeedEvent] = []
-            upto, full = head, False
+            upto, revoked = head, None
             if self.cursor < head:
-                events, last, full = await self.hub.read_events(self.cursor, BATCH, stop=head)
-                upto = last if full else head
+                events, upto, revoked = await self.hub.replay_page(self, learnt, self.cursor, head)
+                if revoked is not None:  # the token was revoked meanwhile (another node's
+                    upto = revoked - 1  # hub may not have told this one yet)
+                    events = [e for e in events if e.position < revoked]
             rows: list[FeedRow] = []
             change_upto = self.change_cursor
-            if self.change_cursor < change_head and "views" in self.channels:
+            if self.change_cursor < change_head and "views" in self.channels and revoked is None:
                 rows, change_upto = await self.hub.read_rows(
                     self.change_cursor, BATCH, stop=change_head
                 )
-            elif self.change_cursor < change_head:
+            elif self.change_cursor < change_head and revoked is None:
                 change_upto = change_head
             for frame in self.frames(Batch(upto, events, change_upto, rows)):
                 # Here the reader may wait for the client, within bounds.
@@ -384,14 +526,19 @@ class Connection:
                     return
                 self.queue.put_nowait(frame)
                 self.queued_bytes += len(frame[0])
-        if self.hub.before_live is not None:
-            await self.hub.before_live(self)
+            if revoked is not None:
+                self.end(1008, "token_revoked", "the token was revoked")
+                return
+        if self.closed:
+            return
         # From here to the end no await: nothing can be dispatched in between.
         pending, self.pending = self.pending, []
+        if self.held_summaries:  # dropped with held batches: the newest, before what follows
+            pending.insert(0, Batch(self.cursor, [], self.change_cursor, [], self.held_summaries))
+            self.held_summaries = {}
         self.live = True
         for batch in pending:
-            for frame in self.frames(batch):
-                self.put_nowait(frame)
+            self.offer(batch)
 
     def unsubscribe(self, unwanted: Sequence[str]) -> None:
         self.channels -= set(unwanted)
@@ -414,13 +561,36 @@ class FeedHub:
         self.last_dispatch = 0.0
         self._task: asyncio.Task[None] | None = None
         self._beat: asyncio.Task[None] | None = None
+        self._known: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Tests: awaited between a connection's catch-up and its switch to live.
         self.before_live: Callable[[Connection], Awaitable[None]] | None = None
+        self._starting: asyncio.Future[None] | None = None
+        #: Guards ``routes``: the pump's thread learns, replay threads and the loop read.
+        self.routes_lock = threading.Lock()
+        #: Open connections and running replays per token.
+        self.per_token: dict[UUID, int] = {}
+        self.replays: dict[UUID, int] = {}
+        self.replaying = 0  # replays running
+        #: Tokens whose revocation this hub has read (a connection of one is refused).
+        self.revoked: set[UUID] = set()
+        self._replayer: ThreadPoolExecutor | None = None
+        #: The newest position ranges replays read, shared (see ``_logged_page``).
+        self._pages: OrderedDict[int, asyncio.Future[list[LoggedEvent]]] = OrderedDict()
 
     async def start(self) -> None:
-        if self.started:
-            return
+        """Start reading (once; every caller waits until the hub knows where it stands)."""
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        starting = self._starting
+        try:
+            await asyncio.shield(starting)
+        except Exception:
+            if self._starting is starting and starting.done():
+                self._starting = None  # the store was away: the next connection tries again
+            raise
+
+    async def _start(self) -> None:
         self.started = True
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
@@ -433,6 +603,21 @@ class FeedHub:
         self.service.on_change(self.wake)
         self._task = asyncio.create_task(self._pump())
         self._beat = asyncio.create_task(self._heartbeats())
+        self._known = asyncio.create_task(self._revoked_before())
+
+    async def _revoked_before(self) -> None:
+        """The tokens revoked up to where this hub started reading (the pump reads those
+        revoked later): a token another process revoked moments before, still remembered valid
+        here, opens no connection, and one it opened meanwhile is closed."""
+        try:
+            tokens = await asyncio.to_thread(self.service.tokens)
+        except Exception:
+            log.exception("feed: the revoked tokens could not be read")
+            return
+        self.revoked.update(UUID(t["token_id"]) for t in tokens if t["revoked"])
+        for conn in list(self.connections):
+            if conn.principal.token_id in self.revoked:
+                conn.end(1008, "token_revoked", "the token was revoked")
 
     def wake(self) -> None:
         """Thread-safe: something was appended or changed."""
@@ -446,18 +631,83 @@ class FeedHub:
         self._wake.set()
 
     async def _heartbeats(self) -> None:
-        """One timer for every connection's heartbeat (not one per message)."""
+        """One timer for every connection's heartbeat (not one per message) and for the
+        expiry of its token (by the service's clock): every ``TICK`` s."""
         assert self._loop is not None
         while not self.closing:
-            await asyncio.sleep(HEARTBEAT / 3)
+            await asyncio.sleep(TICK)
             now = self._loop.time()
+            expiring = [c for c in self.connections if c.principal.expires_at is not None]
+            if expiring:
+                self._expire(expiring, self.service.now())
             for conn in list(self.connections):
                 conn.heartbeat(now)
+
+    @staticmethod
+    def _expire(connections: Sequence[Connection], now: datetime) -> None:
+        for conn in connections:
+            expires_at = conn.principal.expires_at
+            if expires_at is not None and now >= expires_at:
+                conn.expired()
+
+    # --- limits per token ----------------------------------------------------------------------
+
+    def admit(self, conn: Connection) -> str | None:
+        """Register a connection; why not (an error code) when its token may not open one."""
+        token = conn.principal.token_id
+        if token is not None and token in self.revoked:
+            return "token_revoked"
+        if token is not None:
+            if self.per_token.get(token, 0) >= MAX_CONNECTIONS:
+                return "too_many_connections"
+            self.per_token[token] = self.per_token.get(token, 0) + 1
+        self.connections.add(conn)
+        return None
+
+    def leave(self, conn: Connection) -> None:
+        if conn not in self.connections:
+            return
+        self.connections.discard(conn)
+        token = conn.principal.token_id
+        if token is not None:
+            left = self.per_token.get(token, 1) - 1
+            if left > 0:
+                self.per_token[token] = left
+            else:
+                self.per_token.pop(token, None)
+
+    def take_replay(self, conn: Connection) -> bool:
+        """One of the connection's token's replay slots (False: all are taken)."""
+        token = conn.principal.token_id
+        if token is not None:
+            if self.replays.get(token, 0) >= MAX_REPLAYS:
+                return False
+            self.replays[token] = self.replays.get(token, 0) + 1
+        conn.replaying = True
+        self.replaying += 1
+        return True
+
+    def give_replay(self, conn: Connection) -> None:
+        if not conn.replaying:
+            return
+        conn.replaying = False
+        self.replaying -= 1
+        if not self.replaying:
+            self._pages.clear()  # no replay runs: no decoded events are kept
+        token = conn.principal.token_id
+        if token is not None:
+            left = self.replays.get(token, 1) - 1
+            if left > 0:
+                self.replays[token] = left
+            else:
+                self.replays.pop(token, None)
 
     async def close(self) -> None:
         self.closing = True
         if self._beat is not None:
             self._beat.cancel()
+        if self._known is not None:
+            self._known.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):
@@ -467,16 +717,19 @@ class FeedHub:
         deadline = asyncio.get_running_loop().time() + 2.0
         while self.connections and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)
+        if self._replayer is not None:
+            self._replayer.shutdown(wait=False, cancel_futures=True)
 
     # --- reading -----------------------------------------------------------------------------
 
     def _prepare(self, logged: list[LoggedEvent]) -> list[FeedEvent]:
         prepared = []
         for e in logged:
-            route, level = self.routes.learn(e.stream_id, e.event)
-            if route is None:
-                continue  # tokens and other internal streams are never published
-            names = channels(e.stream_id, route, e.regions)
+            with self.routes_lock:
+                route, level = self.routes.learn(e.stream_id, e.event)
+                if route is None:
+                    continue  # tokens and other internal streams are never published
+                names = channels(e.stream_id, route, e.regions)
             body = {**event_body(e), "channels": names}
             prepared.append(
                 FeedEvent(
@@ -493,16 +746,133 @@ class FeedHub:
             )
         return prepared
 
-    async def read_events(
-        self, after: int, limit: int, stop: int | None = None
-    ) -> tuple[list[FeedEvent], int, bool]:
-        """The published events of a page, how far the page reached (unpublished events such
-        as tokens included) and whether it was full (more to read)."""
-        logged = await asyncio.to_thread(
-            self.service.logged_events, after, limit, stop, recent=True
+    @staticmethod
+    def _revocations(logged: list[LoggedEvent]) -> dict[UUID, int]:
+        """The tokens revoked among these events, each at its (first) revocation's position."""
+        found: dict[UUID, int] = {}
+        for e in logged:
+            if e.event_type == REVOKED:
+                found.setdefault(e.stream_id, e.position)
+        return found
+
+    async def _in_replay_thread(self, work: Callable[..., Any], *args: Any) -> Any:
+        """Run a replay's store read in the replay threads: ``REPLAY_THREADS`` of them for
+        every replay of the process, apart from the threads the pump reads in."""
+        if self._replayer is None:
+            self._replayer = ThreadPoolExecutor(REPLAY_THREADS, "mlob-feed-replay")
+        return await asyncio.get_running_loop().run_in_executor(self._replayer, work, *args)
+
+    async def replay_page(
+        self, conn: Connection, learnt: Routes, after: int, stop: int
+    ) -> tuple[list[FeedEvent], int, int | None]:
+        """A page of a connection's replay: the events after ``after`` (up to ``stop``) that
+        its reader may see and wants, the position up to which the page is complete (events
+        it may not see included), and the position of its token's revocation if the page
+        holds it (the page ends there). Read and filtered in the replay threads."""
+        logged, upto = await self._logged_page(after, stop)
+        page: tuple[list[FeedEvent], int | None] = await self._in_replay_thread(
+            self._replay_filter,
+            conn.principal,
+            frozenset(conn.channels),
+            conn.exercise,
+            learnt,
+            logged,
         )
-        last = logged[-1].position if logged else after
-        return self._prepare(logged), last, len(logged) == limit
+        events, revoked = page
+        return events, upto, revoked
+
+    async def _logged_page(self, after: int, stop: int) -> tuple[list[LoggedEvent], int]:
+        """The recorded events after ``after`` up to at most ``stop``, and how far that is
+        complete. Read by position ranges of ``BATCH`` (k*BATCH, (k+1)*BATCH]: replays that
+        run at once read and decode each range once, whatever their ``after`` (the last few
+        ranges are kept, and a range being read is waited for, not read again)."""
+        start = after - after % BATCH
+        end = start + BATCH
+        if end > stop:  # the newest, partial range: this replay's alone
+            logged: list[LoggedEvent] = await self._in_replay_thread(
+                partial(self.service.logged_events, after, BATCH, stop, recent=True)
+            )
+            return logged, stop
+        found = self._pages.get(start)
+        if found is None or (found.done() and (found.cancelled() or found.exception())):
+            found = asyncio.ensure_future(
+                self._in_replay_thread(
+                    partial(self.service.logged_events, start, BATCH, end, recent=True)
+                )
+            )
+            self._pages[start] = found
+            while len(self._pages) > REPLAY_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(start)
+        whole: list[LoggedEvent] = await asyncio.shield(found)
+        if after > start:
+            return [e for e in whole if e.position > after], end
+        return whole, end
+
+    def _replay_filter(
+        self,
+        reader: Principal,
+        wanted: frozenset[str],
+        exercise: bool,
+        learnt: Routes,
+        logged: list[LoggedEvent],
+    ) -> tuple[list[FeedEvent], int | None]:
+        """Of a replay page, the events the reader may see and wants, built (the rest only
+        looked at), and the position of the reader's token's revocation (the page ends
+        there)."""
+        at = policy.reader_level(reader)
+        events: list[FeedEvent] = []
+        marks: dict[str, int] = {}  # classification -> level
+        #: (stream, regions, step level) -> the channels when the reader may see such a step of
+        #: a stream the hub knows, else None: decided once per page (streams have many steps).
+        decided: dict[tuple[UUID, tuple[str, ...], int], list[str] | None] = {}
+        for e in logged:
+            if e.event_type == REVOKED and e.stream_id == reader.token_id:
+                return events, e.position
+            # What the index row tells (exercise flag, the step's own marking) first: a step
+            # is at least as classified as its marking.
+            mark = marks.get(e.classification)
+            if mark is None:
+                mark = marks[e.classification] = policy.level(e.classification)
+            if (e.exercise and not exercise) or mark > at:
+                continue
+            with self.routes_lock:
+                # The hub has learnt every stream up to the position this replay ends at; the
+                # rest (streams the projections it was seeded from had not reached) are learnt
+                # here, apart from the hub's routes. A replay never changes what the hub knows.
+                route = self.routes.streams.get(str(e.stream_id))
+                if route is not None:
+                    level = route.step_level(e.event)
+                    memo = (e.stream_id, e.regions, level)
+                    if memo in decided:
+                        names = decided[memo]
+                    else:
+                        visible = may_see(reader, route, e.regions, level)
+                        names = channels(e.stream_id, route, e.regions) if visible else None
+                        decided[memo] = names
+                else:
+                    route, level = learnt.learn(e.stream_id, e.event)
+                    names = None
+                    if route is not None and may_see(reader, route, e.regions, level):
+                        names = channels(e.stream_id, route, e.regions)
+            if route is None or names is None or wanted.isdisjoint(names):
+                continue
+            body = {**event_body(e), "channels": names}
+            events.append(
+                FeedEvent(
+                    e.position,
+                    frozenset(names),
+                    route,
+                    level,
+                    e.regions,
+                    e.classification,
+                    e.exercise,
+                    e.actor_org,
+                    dumps(body),
+                )
+            )
+        return events, None
 
     def _rows(self, changes: list[dict[str, Any]]) -> list[FeedRow]:
         latest: dict[tuple[str, str, str, int], dict[str, Any]] = {}
@@ -556,7 +926,11 @@ class FeedHub:
     async def read_rows(
         self, after: int, limit: int, stop: int | None = None
     ) -> tuple[list[FeedRow], int]:
-        return await asyncio.to_thread(self._changed_rows, after, limit, stop)
+        """A page of changed rows for a replay (in the replay threads)."""
+        rows: tuple[list[FeedRow], int] = await self._in_replay_thread(
+            self._changed_rows, after, limit, stop
+        )
+        return rows
 
     def _summaries(self, rows: list[FeedRow]) -> dict[tuple[str, int], str]:
         """For regions on ``national``: the national summary without other regions' details,
@@ -576,18 +950,18 @@ class FeedHub:
             summaries[key] = dumps(rm.summary_for(reader, incidents, requests))
         return summaries
 
-    def _read(
-        self,
-    ) -> tuple[list[FeedEvent], int, bool, list[FeedRow], int, dict[tuple[str, int], str]]:
+    def _read(self) -> tuple[Batch, bool]:
         """One window's reading, in one worker thread: events (with how far the page reached,
-        unpublished ones included, and whether it was full), and changed rows when anyone may
-        want them."""
+        unpublished ones included), the tokens revoked among them, changed rows when anyone
+        may want them; and whether the page was full (more to read)."""
         logged = self.service.logged_events(self.head, BATCH, recent=True)
+        revoked = self._revocations(logged)  # token streams are not published: look first
         events = self._prepare(logged)
         reached = logged[-1].position if logged else self.head
         full = len(logged) == BATCH
-        extra = self._read_rows()
-        return (events, reached, full, *extra)
+        rows, change_upto, summaries = self._read_rows()
+        batch = Batch(reached, events, change_upto, rows, summaries, revoked)
+        return batch, full or len(rows) == BATCH
 
     def _read_rows(self) -> tuple[list[FeedRow], int, dict[tuple[str, int], str]]:
         wanted = any(
@@ -611,26 +985,28 @@ class FeedHub:
             await asyncio.sleep(max(0.0, self.last_dispatch + WINDOW - self._loop.time()))
             self._wake.clear()
             try:
-                events, upto, full, rows, change_upto, summaries = await asyncio.to_thread(
-                    self._read
-                )
+                batch, more = await asyncio.to_thread(self._read)
             except StoreUnavailable:
                 continue  # the database is away; the next poll tries again
             except Exception:
                 log.exception("feed: reading failed")
                 continue
-            if upto == self.head and change_upto == self.change_head:
+            if batch.upto == self.head and batch.change_upto == self.change_head:
                 continue
-            batch = Batch(upto, events, change_upto, rows, summaries)
-            self.head, self.change_head = upto, change_upto
+            self.head, self.change_head = batch.upto, batch.change_upto
+            self.revoked.update(batch.revoked)
             self.last_dispatch = self._loop.time()
-            for conn in list(self.connections):
+            connections = list(self.connections)
+            expiring = [c for c in connections if c.principal.expires_at is not None]
+            if expiring:  # no frame for a token past its expiry, whatever the timer's phase
+                self._expire(expiring, self.service.now())
+            for conn in connections:
                 try:
                     conn.offer(batch)
                 except Exception:  # one connection's trouble never stops the others
                     log.exception("feed: a connection failed; closing it")
                     conn.overflow()
-            if full or len(rows) == BATCH:
+            if more:
                 self._wake.set()  # more to read
 
 
@@ -646,22 +1022,35 @@ async def serve(
         token = value.strip()
     try:
         if not token:
-            first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT)
+            first = await asyncio.wait_for(_receive_text(websocket), AUTH_TIMEOUT)
             token = str(_parse(first).get("token", "")).strip()
         principal = await authenticate(token) if token else None
+    except BinaryMessage:
+        await _refuse(websocket, 1003, "binary_not_accepted", BINARY_REASON)
+        return
     except (TimeoutError, ValueError, WebSocketDisconnect):
         principal = None
+    expires_at = principal.expires_at if principal is not None else None
+    if expires_at is not None and hub.service.now() >= expires_at:
+        principal = None  # seen valid moments ago, expired since
     if principal is None:
-        with contextlib.suppress(Exception):
-            await websocket.send_text(
-                dumps({"type": "error", "code": "invalid_token", "reason": "send a valid token"})
-            )
-            await websocket.close(code=1008)
+        await _refuse(websocket, 1008, "invalid_token", "send a valid token", reason="")
         return
     await hub.start()
     conn = Connection(hub, websocket, principal)
-    hub.connections.add(conn)
-    sender = asyncio.create_task(conn.sender())
+    refusal = hub.admit(conn)
+    if refusal == "token_revoked":
+        await _refuse(websocket, 1008, refusal, "the token was revoked")
+        return
+    if refusal is not None:
+        await _refuse(
+            websocket,
+            1013,
+            refusal,
+            f"at most {MAX_CONNECTIONS} feed connections per token: try again later",
+        )
+        return
+    sender = conn.sender_task = asyncio.create_task(conn.sender())
     conn.control(
         type="welcome",
         position=hub.head,
@@ -670,25 +1059,56 @@ async def serve(
     )
     try:
         while not conn.closed:
-            receiving = asyncio.ensure_future(websocket.receive_text())
+            receiving = asyncio.ensure_future(_receive_text(websocket))
             done, _ = await asyncio.wait({receiving, sender}, return_when=asyncio.FIRST_COMPLETED)
             if sender in done:
                 receiving.cancel()
                 break
             try:
                 message = _parse(receiving.result())
+            except BinaryMessage:
+                conn.end(1003, "binary_not_accepted", BINARY_REASON)
+                continue
             except ValueError as exc:
                 conn.control(type="error", code="malformed", reason=str(exc))
                 continue
             await _handle(conn, message)
+        if not sender.done():  # closing: what was queued goes out, then the close
+            await asyncio.wait({sender}, timeout=CLOSE_WAIT + 1.0)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        hub.connections.discard(conn)
+        hub.leave(conn)
+        hub.give_replay(conn)
         conn.closed = True
         sender.cancel()
         with contextlib.suppress(BaseException):
             await sender
+
+
+BINARY_REASON = "messages are JSON text; a binary message closes the connection (1003)"
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    """The next message's text; :class:`BinaryMessage` for a binary one (Starlette's
+    ``receive_text`` raises a bare KeyError on those)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        raise BinaryMessage
+    return str(text)
+
+
+async def _refuse(
+    websocket: WebSocket, code: int, error: str, text: str, reason: str | None = None
+) -> None:
+    """Refuse a connection: an error frame, then close with ``code`` (reason: the error's
+    code unless given)."""
+    with contextlib.suppress(Exception):
+        await websocket.send_text(dumps({"type": "error", "code": error, "reason": text}))
+        await websocket.close(code=code, reason=error if reason is None else reason)
 
 
 def _parse(text: str) -> dict[str, Any]:
@@ -704,8 +1124,8 @@ def _parse(text: str) -> dict[str, Any]:
 def _channel_list(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
         raise ValueError("channels are a non-empty list of strings")
-    if len(value) > 100:
-        raise ValueError("at most 100 channels per message")
+    if len(value) > policy.MAX_CHANNELS:
+        raise Refused("too_many_channels", f"at most {policy.MAX_CHANNELS} channels per connection")
     return value
 
 
@@ -737,5 +1157,7 @@ async def _handle(conn: Connection, message: dict[str, Any]) -> None:
             conn.control(type="error", code="already_authenticated", reason="send it only once")
         else:
             raise ValueError("send subscribe, unsubscribe or ping")
+    except Refused as exc:
+        conn.control(type="error", code=exc.code, reason=str(exc))
     except ValueError as exc:
         conn.control(type="error", code="malformed", reason=str(exc))
