@@ -33,7 +33,8 @@ from uuid import UUID
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
-from api.ports import LoggedEvent, MlobService, Principal, StoreUnavailable
+from api.access import THREAD_FIELDS, name_threads, note_reads, row_items
+from api.ports import LoggedEvent, MessageFact, MlobService, Principal, StoreUnavailable
 from api.rendering import dumps, event_body
 from domain import policy
 from domain.policy import ScopeKind
@@ -95,7 +96,46 @@ class FeedEvent:
     classification: str
     exercise: bool
     actor_org: str
-    body: str  # the event as JSON, serialised once for every connection
+    #: The event as JSON, serialised once for every connection: (lowest reader level, body),
+    #: ascending; more than one when it names a message above its own level (a reader below
+    #: that message's level gets the body that does not name it).
+    bodies: tuple[tuple[int, str], ...]
+    stream_id: str = ""
+
+    @property
+    def body(self) -> str:
+        return self.bodies[-1][1]
+
+    def body_for(self, reader_level: int) -> str:
+        found = self.bodies[0][1]
+        for at, body in self.bodies:
+            if at <= reader_level:
+                found = body
+        return found
+
+
+def event_bodies(
+    e: LoggedEvent, names: list[str], facts: dict[str, list[MessageFact]], level: int
+) -> tuple[tuple[int, str], ...]:
+    """An event's bodies for readers from its own level up (access.name_threads)."""
+    base = {**event_body(e), "channels": names}
+    named = [base.get(field) for field, _ in THREAD_FIELDS]
+    thresholds = sorted(
+        {level}
+        | {f.level for m in named if m is not None for f in facts.get(m, []) if f.level > level}
+    )
+    bodies = []
+    for at in thresholds:
+        body = dict(base)
+        name_threads(body, facts, at)
+        bodies.append((at, dumps(body)))
+    return tuple(bodies)
+
+
+def _facts(service: MlobService, logged: Sequence[LoggedEvent]) -> dict[str, list[MessageFact]]:
+    """What the messages a page's threading fields name are (one index query per page)."""
+    named = {m for e in logged for m in (e.causation_id, e.correlation_id) if m is not None}
+    return service.message_facts(sorted(named)) if named else {}
 
 
 @dataclass(frozen=True)
@@ -138,6 +178,8 @@ class Batch:
     built: dict[tuple[Any, ...], tuple[list[tuple[str, int, int]], int, int]] = field(
         default_factory=dict
     )
+    #: The classified items each kind of reader received from this batch (read-access log).
+    read: dict[tuple[Any, ...], list[tuple[str, str, int]]] = field(default_factory=dict)
 
 
 class Overflow(Exception):
@@ -216,10 +258,29 @@ class Connection:
         )
         found = batch.built.get(key)
         if found is None:
+            before = self.cursor, self.change_cursor
             frames = self._build(batch)  # moves the cursors
             found = batch.built[key] = (frames, self.cursor, self.change_cursor)
+            read = self._classified(batch, *before) if frames else []
+            batch.read[key] = read
         frames, self.cursor, self.change_cursor = found
+        if frames and batch.read.get(key):
+            # The read-access log: this reader received these items above ongerubriceerd.
+            channel = "feed " + ",".join(sorted(self.channels))
+            note_reads(self.hub.service, self.principal, channel, batch.read[key])
         return frames
+
+    def _classified(self, batch: Batch, cursor: int, change: int) -> list[tuple[str, str, int]]:
+        """The items above ongerubriceerd in what :meth:`_build` just sent from ``batch``."""
+        items = [
+            (e.stream_id, "step", e.level)
+            for e in batch.events
+            if e.level > 0 and e.position > cursor and self.wants(e)
+        ]
+        for r in batch.rows:
+            if r.seq > change and (found := r.for_reader(self.principal)) is not None:
+                items += [i for i in row_items(r.projection, [found[0]]) if i[2] > 0]
+        return items
 
     def _build(self, batch: Batch) -> list[tuple[str, int, int]]:
         events = [e for e in batch.events if e.position > self.cursor and self.wants(e)]
@@ -234,13 +295,15 @@ class Connection:
         frames = []
         chunk: list[str] = []
         size = last = 0
+        at = policy.reader_level(self.principal)
         for event in events:
-            if chunk and size + len(event.body) > FRAME_BYTES:
+            body = event.body_for(at)
+            if chunk and size + len(body) > FRAME_BYTES:
                 self.cursor = max(self.cursor, last)
                 frames.append((self._frame(chunk, [], None), self.cursor, self.change_cursor))
                 chunk, size = [], 0
-            chunk.append(event.body)
-            size += len(event.body)
+            chunk.append(body)
+            size += len(body)
             last = event.position
         self.cursor = max(self.cursor, batch.upto)
         self.change_cursor = max(self.change_cursor, batch.change_upto)
@@ -484,7 +547,7 @@ class Connection:
         self.cursor, self.change_cursor = after, after_change
         self.sent = (after, after_change)
         # Streams the hub does not know (yet), learnt from this replay.
-        learnt = Routes()
+        learnt = Routes(self.hub.service.stream_markings)
         while not self.closed:
             if self.behind:  # no await from here to the read: nothing is dispatched between
                 self.behind = False
@@ -551,7 +614,7 @@ class FeedHub:
     def __init__(self, service: MlobService) -> None:
         self.service = service
         self.connections: set[Connection] = set()
-        self.routes = Routes()
+        self.routes = Routes(service.stream_markings)
         self.head = 0
         self.change_head = 0
         self.overflows = 0
@@ -724,13 +787,13 @@ class FeedHub:
 
     def _prepare(self, logged: list[LoggedEvent]) -> list[FeedEvent]:
         prepared = []
+        facts = _facts(self.service, logged)
         for e in logged:
             with self.routes_lock:
                 route, level = self.routes.learn(e.stream_id, e.event)
                 if route is None:
                     continue  # tokens and other internal streams are never published
                 names = channels(e.stream_id, route, e.regions)
-            body = {**event_body(e), "channels": names}
             prepared.append(
                 FeedEvent(
                     e.position,
@@ -741,7 +804,8 @@ class FeedHub:
                     e.classification,
                     e.exercise,
                     e.actor_org,
-                    dumps(body),
+                    event_bodies(e, names, facts, level),
+                    str(e.stream_id),
                 )
             )
         return prepared
@@ -827,6 +891,7 @@ class FeedHub:
         #: (stream, regions, step level) -> the channels when the reader may see such a step of
         #: a stream the hub knows, else None: decided once per page (streams have many steps).
         decided: dict[tuple[UUID, tuple[str, ...], int], list[str] | None] = {}
+        facts: dict[str, list[MessageFact]] | None = None  # read once, when first needed
         for e in logged:
             if e.event_type == REVOKED and e.stream_id == reader.token_id:
                 return events, e.position
@@ -858,7 +923,8 @@ class FeedHub:
                         names = channels(e.stream_id, route, e.regions)
             if route is None or names is None or wanted.isdisjoint(names):
                 continue
-            body = {**event_body(e), "channels": names}
+            if facts is None:
+                facts = _facts(self.service, logged)
             events.append(
                 FeedEvent(
                     e.position,
@@ -869,7 +935,8 @@ class FeedHub:
                     e.classification,
                     e.exercise,
                     e.actor_org,
-                    dumps(body),
+                    event_bodies(e, names, facts, level),
+                    str(e.stream_id),
                 )
             )
         return events, None

@@ -99,6 +99,7 @@ GC_PROBE = os.environ.get("FEED_GC_PROBE", "") not in ("", "0")
 MLOB_PORT, BASE_PORT = 8795, 8796
 WINDOW = 0.05  # api/feed.py WINDOW; the windowed baseline uses the same
 TMP = Path(os.environ.get("FEED_TMP", "/tmp/mlob-feed"))
+READER = os.environ.get("FEED_READER", "LOCC/coordinator/ongerubriceerd")
 
 
 def raise_fd_limit() -> int:
@@ -1164,14 +1165,39 @@ def main() -> None:
         check=True,
     )
     token = issued.stdout.strip().splitlines()[-1]
+    # The subscribers' token (FEED_READER=org/role/clearance; issue 16 measures an uncleared
+    # region's reader, VR08/operator/ongerubriceerd: every frame passes the policy's filter).
+    org, role, clearance = ([*READER.split("/"), "ongerubriceerd"])[:3]
+    reading = subprocess.run(
+        [
+            PY,
+            "-m",
+            "mlob.cli",
+            "tokens",
+            "issue",
+            "--org",
+            org,
+            "--role",
+            role,
+            "--clearance",
+            clearance,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        check=True,
+    )
+    reader = reading.stdout.strip().splitlines()[-1]
+    results["run"]["reader"] = READER
     subs = Subscribers()
     phases: dict[str, dict] = {}
     server = mlob_server(env)
     try:
-        warm_up(subs, MLOB_PORT, token)  # the hub runs before the incidents are opened
+        warm_up(subs, MLOB_PORT, reader)  # the hub runs before the incidents are opened
         incidents = seed(f"http://{HOST}:{MLOB_PORT}", token, 200)
         (TMP / "incidents.json").write_text(json.dumps(incidents))
-        results["mlob_memory"] = memory(subs, server.pid, MLOB_PORT, token)
+        results["mlob_memory"] = memory(subs, server.pid, MLOB_PORT, reader)
         print("mlob idle subscribers:", json.dumps(results["mlob_memory"]), flush=True)
         poster = ["mlob", str(MLOB_PORT), token]
         for rate in RATES:
@@ -1206,8 +1232,8 @@ def main() -> None:
 
     server = mlob_server(env)
     try:
-        warm_up(subs, MLOB_PORT, token, deflate=True)
-        results["mlob_memory_deflate"] = memory(subs, server.pid, MLOB_PORT, token, deflate=True)
+        warm_up(subs, MLOB_PORT, reader, deflate=True)
+        results["mlob_memory_deflate"] = memory(subs, server.pid, MLOB_PORT, reader, deflate=True)
         print(
             "mlob idle subscribers offering permessage-deflate (as browsers do):",
             json.dumps(results["mlob_memory_deflate"]),

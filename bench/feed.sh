@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command: bash bench/feed.sh  (FEED_CLIENTS, FEED_PROCS, FEED_RATES, FEED_SECONDS,
-# FEED_PROFILE adjust it; see bench/feed.py)
+# FEED_PROFILE, FEED_READER adjust it; see bench/feed.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make install-test >/dev/null

@@ -250,3 +250,23 @@ def test_a_plain_step_on_a_classified_subject_stays_classified(api: Api) -> None
         assert api.post("VR08", step, **cleared).status_code == 201
         public = incident(api)
         assert [e["stream_id"] for e in collect(plain, 1)] == [public]
+
+
+def test_classified_frames_are_in_the_read_access_log(api: Api) -> None:
+    """Who received which item above ongerubriceerd through which channel: logged."""
+    cleared = {"clearance": Classification.STATE_SECRET_SECRET}
+    with connect(api, **cleared) as ws:
+        receive(ws, "welcome")
+        ws.send_text('{"subscribe": ["national"]}')
+        receive(ws, "subscribed")
+        secret = incident(api, envelope={"classification": "stg_geheim"}, **cleared)
+        public = incident(api)
+        assert [e["stream_id"] for e in collect(ws, 2)] == [secret, public]
+    auditor = api.headers("INSP-JENV", "auditor", **cleared)
+    logged = api.client.get("/v1/access-log", params={"item": secret}, headers=auditor).json()
+    assert any(
+        e["route"] == "feed national" and e["org"] == "LOCC" and e["classification"] == "stg_geheim"
+        for e in logged
+    ), logged
+    plain = api.client.get("/v1/access-log", params={"item": public}, headers=auditor).json()
+    assert plain == []
