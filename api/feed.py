@@ -547,7 +547,7 @@ class Connection:
         self.cursor, self.change_cursor = after, after_change
         self.sent = (after, after_change)
         # Streams the hub does not know (yet), learnt from this replay.
-        learnt = Routes(self.hub.service.stream_markings)
+        learnt = Routes(self.hub._markings)
         while not self.closed:
             if self.behind:  # no await from here to the read: nothing is dispatched between
                 self.behind = False
@@ -614,7 +614,7 @@ class FeedHub:
     def __init__(self, service: MlobService) -> None:
         self.service = service
         self.connections: set[Connection] = set()
-        self.routes = Routes(service.stream_markings)
+        self.routes = Routes(self._markings)
         self.head = 0
         self.change_head = 0
         self.overflows = 0
@@ -784,6 +784,10 @@ class FeedHub:
             self._replayer.shutdown(wait=False, cancel_futures=True)
 
     # --- reading -----------------------------------------------------------------------------
+
+    def _markings(self, stream_id: UUID, upto: int) -> list[tuple[int, str, str]]:
+        """A stream's earlier steps' markings, for routes that have not seen them."""
+        return self.service.stream_markings(stream_id, upto)
 
     def _prepare(self, logged: list[LoggedEvent]) -> list[FeedEvent]:
         prepared = []

@@ -39,9 +39,11 @@ def message_key(org: str, message_id: str) -> str:
     return f"{org}{MESSAGE_KEY_SEPARATOR}{message_id}"
 
 
-def split_message_key(key: str) -> tuple[str, str]:
-    org, _, message_id = key.partition(MESSAGE_KEY_SEPARATOR)
-    return org, message_id
+def split_message_key(key: str) -> tuple[str | None, str]:
+    """The organisation and message id of a key (a key without an organisation — the store's
+    own callers and tests — names the id for any organisation)."""
+    org, separator, message_id = key.partition(MESSAGE_KEY_SEPARATOR)
+    return (org, message_id) if separator else (None, key)
 
 
 @dataclass(frozen=True)

@@ -325,7 +325,7 @@ class MlobApplication(Application[UUID]):
             for r in self.index.index_rows(
                 after=first - 1, limit=10_000, message_ids=sorted({i for _, i in ids})
             )
-            if (r.entry.actor_org, r.entry.message_id) in ids
+            if (r.entry.actor_org, r.entry.message_id) in ids or (None, r.entry.message_id) in ids
         ]
         differing = [m for m in messages if known.get(m.message_id, ("",))[0] != m.digest]
         if differing:
@@ -354,7 +354,7 @@ class MlobApplication(Application[UUID]):
         org, message_id = split_message_key(message.message_id)
         found = 0
         for r in rows:
-            if (r.entry.actor_org, r.entry.message_id) != (org, message_id):
+            if r.entry.message_id != message_id or org not in (None, r.entry.actor_org):
                 continue
             first, _ = self.index.stream_ends(r.entry.stream_id)
             subject = first.entry.classification if first is not None else r.entry.classification

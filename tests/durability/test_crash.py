@@ -14,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 
+from api.ports import message_key
 from mlob.application import MlobApplication
 from tests.conftest import IN_CI, POSTGRES_URL, _dsn, postgres_config
 from tests.servers import Server, issue_token
@@ -64,10 +65,12 @@ def burst(
     return workers
 
 
-def recorded(schema: str, message_ids: list[str]) -> set[str]:
+def recorded(schema: str, message_ids: list[str], org: str = "VR08") -> set[str]:
+    """Which of these messages of ``org`` (the burst's poster) the store holds."""
     app = MlobApplication(postgres_config(schema))
     try:
-        return set(app.index.messages(message_ids))
+        keys = {message_key(org, m): m for m in message_ids}
+        return {keys[k] for k in app.index.messages(list(keys))}
     finally:
         app.close()
 
