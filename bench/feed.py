@@ -80,6 +80,7 @@ from bench.common import (  # noqa: E402
     HOST,
     USER,
     circumstances,
+    issue_tokens,
     seed,
     stop,
     wait_for,
@@ -308,9 +309,13 @@ class Hub:
         failed = 0
         new: list[Client] = []
 
+        tokens = token.split(",")  # a token opens at most 8 connections: spread them
+        made = 0
+
         async def one() -> None:
-            nonlocal failed
-            client = Client(self, path, token, deflate)
+            nonlocal failed, made
+            client = Client(self, path, tokens[made % len(tokens)], deflate)
+            made += 1
             try:
                 await loop.create_connection(lambda: client, HOST, port)
                 await asyncio.wait_for(client.ready, 30)
@@ -1165,22 +1170,20 @@ def main() -> None:
         check=True,
     )
     token = issued.stdout.strip().splitlines()[-1]
-    # The subscribers' token (FEED_READER=org/role/clearance; issue 16 measures an uncleared
-    # region's reader, VR08/operator/ongerubriceerd: every frame passes the policy's filter).
+    # The subscribers' tokens (FEED_READER=org/role/clearance; issue 16 measures an uncleared
+    # region's reader, VR08/operator/ongerubriceerd: every frame passes the policy's filter),
+    # issued over HTTP by an administrator: a token opens at most 8 feed connections.
     org, role, clearance = ([*READER.split("/"), "ongerubriceerd"])[:3]
-    reading = subprocess.run(
+    administering = subprocess.run(
         [
             PY,
             "-m",
             "mlob.cli",
             "tokens",
             "issue",
-            "--org",
-            org,
-            "--role",
-            role,
-            "--clearance",
-            clearance,
+            "--org=LOCC",
+            "--role=admin",
+            "--clearance=stg_zeer_geheim",
         ],
         capture_output=True,
         text=True,
@@ -1188,12 +1191,14 @@ def main() -> None:
         cwd=ROOT,
         check=True,
     )
-    reader = reading.stdout.strip().splitlines()[-1]
+    admin = administering.stdout.strip().splitlines()[-1]
     results["run"]["reader"] = READER
     subs = Subscribers()
     phases: dict[str, dict] = {}
     server = mlob_server(env)
     try:
+        url = f"http://{HOST}:{MLOB_PORT}"
+        reader = issue_tokens(url, admin, org, role, clearance, CLIENTS // 6 + 1)
         warm_up(subs, MLOB_PORT, reader)  # the hub runs before the incidents are opened
         incidents = seed(f"http://{HOST}:{MLOB_PORT}", token, 200)
         (TMP / "incidents.json").write_text(json.dumps(incidents))
