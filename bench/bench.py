@@ -38,6 +38,7 @@ from bench.common import (  # noqa: E402
     USER,
     circumstances,
     fresh_schema,
+    issue_tokens,
     seed,
     sh,
     stop,
@@ -62,9 +63,20 @@ DRAIN = os.environ.get("BENCH_PARSE", "") in ("", "0")
 PROJECTIONS = os.environ.get("BENCH_PROJECTIONS", "worker")
 
 
-def issue_token(env: dict[str, str], org: str, role: str) -> str:
+def issue_token(env: dict[str, str], org: str, role: str, clearance: str = "ongerubriceerd") -> str:
     issued = subprocess.run(
-        [PY, "-m", "mlob.cli", "tokens", "issue", "--org", org, "--role", role],
+        [
+            PY,
+            "-m",
+            "mlob.cli",
+            "tokens",
+            "issue",
+            "--org",
+            org,
+            "--role",
+            role,
+            f"--clearance={clearance}",
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, **env},
@@ -205,7 +217,7 @@ def main() -> None:
     if PROJECTIONS == "worker":
         env["MLOB_PROJECTIONS"] = "workers"
     token = issue_token(env, "VR08", "operator")
-    watcher = issue_token(env, "LOCC", "coordinator")
+    admin = issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
     server = start(
         [
             PY,
@@ -229,7 +241,11 @@ def main() -> None:
 
         TMP.mkdir(parents=True, exist_ok=True)
         subscribers = Subscribers()
-        connected = subscribers.connect(8790, "/v1/feed", watcher, SUBSCRIBERS, drain=DRAIN)
+        # A token opens at most 8 feed connections (issue 16): the watchers get one per 6.
+        watchers = issue_tokens(
+            url, admin, "LOCC", "coordinator", "ongerubriceerd", SUBSCRIBERS // 6 + 1
+        )
+        connected = subscribers.connect(8790, "/v1/feed", watchers, SUBSCRIBERS, drain=DRAIN)
         results["feed_subscribers"] = connected
         print(f"feed subscribers during the mlob runs: {json.dumps(connected)}", flush=True)
         incidents = seed(url, token, 500)
