@@ -132,6 +132,27 @@ def event_bodies(
     return tuple(bodies)
 
 
+def feed_event(
+    e: LoggedEvent,
+    names: list[str],
+    route: StreamRoute,
+    level: int,
+    facts: dict[str, list[MessageFact]],
+) -> FeedEvent:
+    return FeedEvent(
+        e.position,
+        frozenset(names),
+        route,
+        level,
+        e.regions,
+        e.classification,
+        e.exercise,
+        e.actor_org,
+        event_bodies(e, names, facts, level),
+        str(e.stream_id),
+    )
+
+
 def _facts(service: MlobService, logged: Sequence[LoggedEvent]) -> dict[str, list[MessageFact]]:
     """What the messages a page's threading fields name are (one index query per page)."""
     named = {m for e in logged for m in (e.causation_id, e.correlation_id) if m is not None}
@@ -798,20 +819,7 @@ class FeedHub:
                 if route is None:
                     continue  # tokens and other internal streams are never published
                 names = channels(e.stream_id, route, e.regions)
-            prepared.append(
-                FeedEvent(
-                    e.position,
-                    frozenset(names),
-                    route,
-                    level,
-                    e.regions,
-                    e.classification,
-                    e.exercise,
-                    e.actor_org,
-                    event_bodies(e, names, facts, level),
-                    str(e.stream_id),
-                )
-            )
+            prepared.append(feed_event(e, names, route, level, facts))
         return prepared
 
     @staticmethod
@@ -929,20 +937,7 @@ class FeedHub:
                 continue
             if facts is None:
                 facts = _facts(self.service, logged)
-            events.append(
-                FeedEvent(
-                    e.position,
-                    frozenset(names),
-                    route,
-                    level,
-                    e.regions,
-                    e.classification,
-                    e.exercise,
-                    e.actor_org,
-                    event_bodies(e, names, facts, level),
-                    str(e.stream_id),
-                )
-            )
+            events.append(feed_event(e, names, route, level, facts))
         return events, None
 
     def _rows(self, changes: list[dict[str, Any]]) -> list[FeedRow]:
