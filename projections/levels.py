@@ -61,12 +61,11 @@ class Leveled:
 
     def level_of(self, event: MlobAggregate.Event) -> int:
         """The level at which this step of the subject is visible."""
-        found = max(level(event.envelope.classification), self.subject_level)
-        if self.states and type(self.top).SEQUENTIAL:  # it rests on every step before it
+        found = max(event.envelope.classification.rank, self.subject_level)
+        if len(self.states) > 1 and type(self.top).SEQUENTIAL:  # it rests on every step before
             found = max(found, max(self.states))
-        target = getattr(event, "target_version", None)
-        if isinstance(event, MlobAggregate.Voided) and target is not None:
-            found = max(found, self.levels.get(target, self.subject_level))
+        if isinstance(event, MlobAggregate.Voided):
+            found = max(found, self.levels.get(event.target_version, self.subject_level))
         return found
 
     def apply(self, event: MlobAggregate.Event) -> int:
@@ -77,6 +76,10 @@ class Leveled:
             self.states[lvl] = cast(MlobAggregate, event.mutate(None))
             return lvl
         lvl = self.level_of(event)
+        if lvl == self.subject_level and len(self.states) == 1:
+            # Most subjects: one level, every step at it (the plain fold).
+            self.states[lvl] = cast(MlobAggregate, event.mutate(self.states[lvl]))
+            return lvl
         if lvl > self.subject_level:
             self.levels[event.originator_version] = lvl
         if lvl not in self.states:
