@@ -69,6 +69,14 @@ def row_items(kind: str, rows: Iterable[dict[str, Any]]) -> list[tuple[str, str,
     ]
 
 
+#: Which projection keeps a subject, by its events' topic prefix.
+_PROJECTION_OF = (
+    ("mlob:AssistanceRequest.", "requests"),
+    ("mlob:Capacity.", "capacities"),
+    ("mlob:Incident.", "incidents"),
+)
+
+
 class Subjects:
     """For one reader: the subjects it may see, and which of their steps (cached per
     subject for the lifetime of one answer)."""
@@ -82,7 +90,7 @@ class Subjects:
             "stg_zeer_geheim"
         )
         self._leveled: dict[UUID, Any] = {}
-        self._subject_class: dict[UUID, str] = {}
+        self._streams: dict[UUID, tuple[bool, dict[int, int]]] = {}
 
     def leveled(self, subject: UUID) -> Any:
         """The subject's states by level (projections.levels.Leveled), None if unknown."""
@@ -108,26 +116,48 @@ class Subjects:
     def visible(self, subject: UUID) -> bool:
         return self.everything or self.state(subject) is not None
 
+    def _stream(self, stream_id: UUID, event_type: str) -> tuple[bool, dict[int, int]]:
+        """Whether the reader may see a stream's subject, and its steps' levels, from the
+        index and the projection rows (a history must not replay every subject it passes):
+        a step is as high as its subject, its own marking, and — for a request, or a
+        correction — every step before it (projections/levels.py; the index does not tell a
+        correction's target, so it is taken as high as all before it: never too low)."""
+        found = self._streams.get(stream_id)
+        if found is not None:
+            return found
+        markings = self.service.stream_markings(stream_id, 1 << 40)
+        levels: dict[int, int] = {}
+        top = subject = policy.level(markings[0][1]) if markings else 0
+        sequential = event_type.startswith("mlob:AssistanceRequest.")
+        for version, classification, kind in markings:
+            at = max(subject, policy.level(classification))
+            if sequential or kind.endswith(".Voided"):
+                at = max(at, top)
+            levels[version] = at
+            top = max(top, at)
+        projection = next((n for p, n in _PROJECTION_OF if event_type.startswith(p)), None)
+        if policy.is_national(self.reader) or subject > self.level:
+            visible = subject <= self.level
+        elif projection is not None and (
+            rows := self.service.view_rows_by_id(projection, [str(stream_id)], self.level)
+        ):
+            visible = policy.may_see_row(self.reader, rows[0])
+        else:  # a token, or a subject the projections have not reached yet
+            visible = self.state(stream_id) is not None
+        found = self._streams[stream_id] = (visible, levels)
+        return found
+
     def step_visible(self, event: LoggedEvent) -> bool:
         """Whether the reader may see this step: its subject, and the step's level."""
         if self.everything:
             return True
-        if self.state(event.stream_id) is None:
-            return False
-        leveled = self.leveled(event.stream_id)
-        return leveled.levels.get(event.version, leveled.subject_level) <= self.level
+        visible, levels = self._stream(event.stream_id, event.event_type)
+        return visible and levels.get(event.version, 0) <= self.level
 
     def step_level(self, event: LoggedEvent) -> int:
-        """The level of a step (domain.policy.step_level; a correction as high as what it
-        voids when the subject's states are at hand)."""
-        if not self.everything:
-            leveled = self.leveled(event.stream_id)
-            if leveled is not None:
-                return int(leveled.levels.get(event.version, leveled.subject_level))
-        if event.stream_id not in self._subject_class:
-            found = self.service.subject_classification(event.stream_id)
-            self._subject_class[event.stream_id] = found or event.classification
-        return policy.step_level(event.classification, self._subject_class[event.stream_id])
+        """The level of a step (as :meth:`_stream` tells it)."""
+        _, levels = self._stream(event.stream_id, event.event_type)
+        return levels.get(event.version, policy.level(event.classification))
 
     def note(self, route: str, events: list[LoggedEvent]) -> None:
         """Log the classified steps this reader receives."""

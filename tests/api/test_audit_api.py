@@ -4,6 +4,7 @@ step durations and refused attempts alongside."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import orjson
@@ -219,3 +220,27 @@ def test_classification_of_steps_and_subjects_in_history_and_timelines(api: Api)
     assert "secret detail" not in history_text
     timeline = api.client.get(f"/v1/incidents/{open_incident}/timeline", headers=plain).json()
     assert "secret detail" not in str(timeline) and len(timeline["events"]) == 1
+
+
+def test_the_history_of_a_narrow_reader_replays_no_subject(api: Api, monkeypatch: Any) -> None:
+    """Who may see which step of a history is read from the index and the projections' rows,
+    not by replaying each subject it passes (a history of a million events would replay them
+    all for every reader below the highest clearance)."""
+    mine = [item("incident.opened", uuid4(), {"title": "m", "regions": ["VR08"], "grip": "1"})]
+    theirs = [item("incident.opened", uuid4(), {"title": "t", "regions": ["VR23"], "grip": "1"})]
+    assert api.post("VR08", {"items": mine}).status_code == 201
+    assert api.post("VR23", {"items": theirs}).status_code == 201
+    assert api.service.wait_for_views(api.position(), ["incidents"], 10)
+    folded: list[Any] = []
+    real = api.service.load_leveled
+    monkeypatch.setattr(api.service, "load_leveled", lambda *a: folded.append(a) or real(*a))
+    for org, role in (("VR08", "coordinator"), ("INSP-JENV", "auditor")):
+        answer = api.client.get("/v1/history", headers=api.headers(org, role))
+        assert answer.status_code == 200, answer.text
+        seen = [orjson.loads(line) for line in answer.text.splitlines()]
+        streams = {e["stream_id"] for e in seen if e["type"] == "mlob:Incident.Opened"}
+        expected = {mine[0]["subject"]} | ({theirs[0]["subject"]} if org != "VR08" else set())
+        assert streams == expected, org
+    # Only tokens (two events each) are folded, never a subject of the projections.
+    subjects = {mine[0]["subject"], theirs[0]["subject"]}
+    assert folded and not {str(subject) for _, subject in folded} & subjects
