@@ -21,8 +21,13 @@ def name_threads(
     body: dict[str, Any], facts: dict[str, list[MessageFact]], reader_level: int
 ) -> None:
     """Name the messages an event's threading fields point at as ``{org, message_id}``
-    (messages are each organisation's own), preferring a step of the event's own stream; a
-    message above the reader's clearance is never named: both fields are null for it."""
+    (messages are each organisation's own) when a step of the event's own stream carries it
+    (one the reader sees the subject of); a message of that stream above the reader's clearance
+    is never named: both fields are null for it. A message of another stream (a booking
+    answers its request's message; a client may name any id as its correlation) is given
+    unresolved (``org`` null), and null when any step carrying that id lies above the reader's
+    clearance (never a hidden message's id; a client-chosen correlation can still probe
+    whether such an id exists: see the README)."""
     stream = body["stream_id"]
     for field, named in THREAD_FIELDS:
         message_id = body.get(field)
@@ -30,11 +35,16 @@ def name_threads(
             body[named] = None
             continue
         found = facts.get(message_id, [])
-        fact = next((f for f in found if f.stream_id == stream), found[0] if found else None)
-        if fact is not None and fact.level > reader_level:
+        fact = next((f for f in found if f.stream_id == stream), None)
+        if fact is None:
+            hidden = any(f.level > reader_level for f in found)
+            body[field] = None if hidden else message_id
+            body[named] = None if hidden else {"org": None, "message_id": message_id}
+            continue
+        if fact.level > reader_level:
             body[field] = body[named] = None
         else:
-            body[named] = {"org": fact.org if fact else None, "message_id": message_id}
+            body[named] = {"org": fact.org, "message_id": message_id}
 
 
 def note_reads(
@@ -68,6 +78,9 @@ def row_items(kind: str, rows: Iterable[dict[str, Any]]) -> list[tuple[str, str,
         for row in rows
     ]
 
+
+#: The topic prefix of a token's events (issued, revoked).
+TOKEN_EVENTS = "mlob:AccessToken."
 
 #: Which projection keeps a subject, by its events' topic prefix.
 _PROJECTION_OF = (
@@ -116,6 +129,19 @@ class Subjects:
     def visible(self, subject: UUID) -> bool:
         return self.everything or self.state(subject) is not None
 
+    def plainly_hidden(self, subject: UUID, projection: str) -> bool:
+        """Whether the reader may not see a subject, decided at a constant cost before its
+        stream is read (a hidden subject must answer as fast as an unknown id): from the
+        index's first step and the projection's row at the reader's level. False when that
+        cannot tell (the projection has not reached the subject yet): then the fold decides."""
+        first = self.service.subject_classification(subject)
+        if first is None or policy.level(first) > self.level:
+            return True
+        if policy.is_national(self.reader):
+            return False
+        rows = self.service.view_rows_by_id(projection, [str(subject)], self.level)
+        return bool(rows) and not policy.may_see_row(self.reader, rows[0])
+
     def _stream(self, stream_id: UUID, event_type: str) -> tuple[bool, dict[int, int]]:
         """Whether the reader may see a stream's subject, and its steps' levels, from the
         index and the projection rows (a history must not replay every subject it passes):
@@ -149,10 +175,19 @@ class Subjects:
 
     def step_visible(self, event: LoggedEvent) -> bool:
         """Whether the reader may see this step: its subject, and the step's level."""
+        if event.event_type.startswith(TOKEN_EVENTS):
+            return self._token_visible(event.stream_id)
         if self.everything:
             return True
         visible, levels = self._stream(event.stream_id, event.event_type)
         return visible and levels.get(event.version, 0) <= self.level
+
+    def _token_visible(self, stream_id: UUID) -> bool:
+        """A token's events: for whoever may manage it and the national auditors cleared for
+        it (domain.policy.may_see_token), never for anyone else."""
+        leveled = self.leveled(stream_id)
+        token = None if leveled is None else leveled.top
+        return token is not None and policy.may_see_token(self.reader, token.org, token.clearance)
 
     def step_level(self, event: LoggedEvent) -> int:
         """The level of a step (as :meth:`_stream` tells it)."""

@@ -110,6 +110,10 @@ MinPosition = Annotated[
 Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds")]
 
 
+#: The projection that keeps each kind of subject.
+_PROJECTION = {AssistanceRequest: "requests", Incident: "incidents", Capacity: "capacities"}
+
+
 class MlobAPI(FastAPI):
     """FastAPI, but ``POST /v1/events`` skips the framework's layers (api/post_events.py)."""
 
@@ -252,6 +256,8 @@ def create_app(service: MlobService) -> FastAPI:
         """The subject as the caller may see it (the state of the steps within its clearance,
         if the policy lets it see the subject at all; else 404 as for an unknown id), and the
         state of all its steps (for what must add up)."""
+        if Subjects(service, caller).plainly_hidden(subject, _PROJECTION[cls]):
+            raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
         leveled = service.load_leveled(cls, subject)
         item = None if leveled is None else leveled.at(policy.reader_level(caller))
         if item is None or not policy.may_see_subject(caller, item):

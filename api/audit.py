@@ -207,7 +207,8 @@ def timeline(
     """A subject's steps, durations and (for auditors) refused attempts, as far as the policy
     lets the caller see them; 404 if unknown or not visible to the caller."""
     subjects = Subjects(service, caller)
-    if not isinstance(subjects.state(subject), cls):
+    projection = _PLURAL[cls.__name__]
+    if subjects.plainly_hidden(subject, projection) or not isinstance(subjects.state(subject), cls):
         raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
     # Steps above the reader's clearance are left out (and their content).
     events = [e for e in service.stream_events(subject) if subjects.step_visible(e)]

@@ -58,6 +58,10 @@ class Work(Protocol):
         """The subject's aggregate as it stands in this append, or None (no rules applied)."""
         ...
 
+    def peek_at(self, subject: UUID, level: int) -> Any:
+        """The subject as the steps at or below clearance ``level`` leave it (None: none)."""
+        ...
+
 
 Handler = Callable[[Work, Envelope, UUID, Any, int | None], None]
 

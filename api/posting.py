@@ -161,11 +161,15 @@ class Append:
     creates: list[UUID]
 
 
-def hidden(existing: Any, p: Prepared, principal: Principal) -> None:
+def hidden(unit: Work, p: Prepared, principal: Principal) -> None:
     """A subject the caller may not see does not exist for the caller (acting needs seeing,
     domain/policy.py): the answer is the same 404 as for an unknown subject (no refusal code
-    may reveal it). So is a capacity a booking names."""
-    if existing is not None and not policy.may_see_subject(principal, existing):
+    may reveal it). Decided on the subject as the caller's clearance shows it: a classified
+    step that adds a region or an organisation does not let them act."""
+    if unit.peek(p.item.subject) is None:
+        return
+    seen = unit.peek_at(p.item.subject, policy.reader_level(principal))
+    if seen is None or not policy.may_see_subject(principal, seen):
         raise ItemRefused(
             p.index, 404, "unknown_subject", f"no {p.event_type.subject} {p.item.subject}"
         )
@@ -233,7 +237,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Append:
                 subject = p.item.subject
                 if subject not in threads:
                     threads[subject] = unit.thread_of(subject)
-                    hidden(unit.peek(subject), p, principal)
+                    hidden(unit, p, principal)
                 hidden_capacity(unit, p, principal)
                 first, last = threads[subject]
                 if not first and not p.event_type.creates:

@@ -7,7 +7,10 @@ import orjson
 
 from api.ports import LoggedEvent
 
-_ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "envelope"})
+#: Not data of the step: the envelope's own fields, and a token's secret hash (never shown).
+_ENVELOPE_FIELDS = frozenset(
+    {"originator_id", "originator_version", "timestamp", "envelope", "secret_hash"}
+)
 
 
 def _default(value: Any) -> Any:

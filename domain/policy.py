@@ -308,6 +308,14 @@ def may_manage_token(reader: Reader, org: str, clearance: Classification | str) 
     return may_manage_tokens_of(reader, org) and cleared(reader, clearance)
 
 
+def may_see_token(reader: Reader, org: str, clearance: Classification | str) -> bool:
+    """A token's issuing and revocation, in the history: for whoever may manage it, and for
+    the national auditors cleared for it (who could act when is audited)."""
+    return may_manage_token(reader, org, clearance) or (
+        reader.role == "auditor" and is_national(reader) and cleared(reader, clearance)
+    )
+
+
 def issue_refusal(
     reader: Reader, org: str, role: str, clearance: Classification | str
 ) -> str | None:

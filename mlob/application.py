@@ -35,6 +35,7 @@ from mlob.recent import RecentEvents
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 from mlob.store.recorders import IndexQueries
 from mlob.store.transcoder import OrjsonTranscoder
+from projections.levels import state_at
 
 log = logging.getLogger("mlob.application")
 
@@ -95,6 +96,9 @@ class UnitOfWork:
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:
         aggregate = self.peek(subject)
         return ("", None) if aggregate is None else aggregate.thread
+
+    def peek_at(self, subject: UUID, level: int) -> Any:
+        return state_at(self.peek(subject), level, self._app.events.get)
 
     def peek(self, subject: UUID) -> MlobAggregate | None:
         aggregate = self.touched.get(subject)

@@ -40,6 +40,7 @@ from api.ports import Message, Receipt, RecordedEvent
 from domain.base import MlobAggregate
 from domain.errors import Conflict, NotFound, version_conflict
 from mlob.store.index import DuplicateMessage, IndexEntry
+from projections.levels import state_at
 
 if TYPE_CHECKING:
     from mlob.application import MlobApplication
@@ -95,6 +96,9 @@ class GroupUnit:
 
     def peek(self, subject: UUID) -> MlobAggregate | None:
         return self.touched.get(subject) or self.group.clean(subject)
+
+    def peek_at(self, subject: UUID, level: int) -> Any:
+        return state_at(self.peek(subject), level, self.group.writer.app.events.get)
 
     def add(self, aggregate: MlobAggregate) -> None:
         if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):

@@ -16,7 +16,7 @@ visible there. A correction (``Voided``) is as classified as the step it voids.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from domain.base import MlobAggregate
@@ -98,6 +98,19 @@ class Leveled:
             except Exception:  # it rests on a step hidden at this level: not visible here
                 self.states[at] = kept
         return lvl
+
+
+def state_at(
+    aggregate: MlobAggregate | None,
+    level: int,
+    events_of: Callable[[Any], Iterable[Any]],
+) -> MlobAggregate | None:
+    """A subject as the steps at or below ``level`` left it: the aggregate itself when none of
+    its steps lies above (most); else folded from its recorded steps (``events_of(id)``)."""
+    if aggregate is None or aggregate.top_level <= level:
+        return aggregate
+    leveled = fold(cast(list[MlobAggregate.Event], list(events_of(aggregate.id))))
+    return None if leveled is None else leveled.at(level)
 
 
 def fold(events: Iterable[MlobAggregate.Event]) -> Leveled | None:
