@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,6 +21,7 @@ from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
 from tests.access.world import ZG, Reader, Seed, Subject, seed_world
+from tests.conftest import _dsn, postgres_config, require_postgres
 
 #: Issues every token of the test: LOCC's administrators manage every organisation's tokens,
 #: and an administrator issues none above its own clearance.
@@ -59,11 +62,24 @@ def _wait_for_projections(client: TestClient, seed: Seed, position: int) -> None
         assert answer.json()["reached"], f"{path}: the projections did not reach {position}"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    config = StoreConfig(
-        kind="sqlite", sqlite_path=tmp_path_factory.mktemp("access") / "mlob.sqlite3"
-    )
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """The same world on each store (the read paths select rows per level in SQL)."""
+    schema = None
+    if request.param == "sqlite":
+        config = StoreConfig(
+            kind="sqlite", sqlite_path=tmp_path_factory.mktemp("access") / "mlob.sqlite3"
+        )
+    else:
+        require_postgres()
+        schema = f"t_access_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        config = postgres_config(schema)
     service = Service(MlobApplication(config))
     projections = open_projections(service)
     projections.start()
@@ -85,3 +101,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         projections.close()
         service.close()
         service.app.close()
+        if schema is not None:
+            with psycopg.connect(_dsn(), autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
