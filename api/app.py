@@ -39,8 +39,6 @@ from domain.request import AssistanceRequest, RequestStatus
 from domain.rights import PROVIDER_KINDS, allowed_kinds
 from projections.views import capacity_view, incident_view, request_view
 
-WRITER_ROLES = ("operator", "coordinator")
-
 
 class Health(BaseModel):
     status: str
@@ -85,12 +83,12 @@ class RevokeIn(BaseModel):
 def _allowed_for(type_name: str) -> dict[str, Any]:
     event_type = REGISTRY[type_name]
     if event_type.subject == "incident":
-        return {"roles": list(WRITER_ROLES), "org_kinds": sorted(INCIDENT_KEEPERS)}
+        return {"roles": sorted(policy.WRITER_ROLES), "org_kinds": sorted(INCIDENT_KEEPERS)}
     if event_type.subject == "capacity":
-        return {"roles": list(WRITER_ROLES), "org_kinds": sorted(PROVIDER_KINDS)}
+        return {"roles": sorted(policy.WRITER_ROLES), "org_kinds": sorted(PROVIDER_KINDS)}
     assert event_type.step is not None
     return {
-        "roles": list(WRITER_ROLES),
+        "roles": sorted(policy.WRITER_ROLES),
         "org_kinds_by_request_kind": {
             kind.value: sorted(allowed_kinds(kind, event_type.step)) for kind in RequestKind
         },

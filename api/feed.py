@@ -93,9 +93,7 @@ class FeedEvent:
     route: StreamRoute | None
     level: int  # the step's level (domain.policy.step_level)
     regions: tuple[str, ...]
-    classification: str
     exercise: bool
-    actor_org: str
     #: The event as JSON, serialised once for every connection: (lowest reader level, body),
     #: ascending; more than one when it names a message above its own level (a reader below
     #: that message's level gets the body that does not name it).
@@ -132,6 +130,23 @@ def event_bodies(
     return tuple(bodies)
 
 
+def _take(counts: dict[UUID, int], token: UUID, limit: int) -> bool:
+    """One of a token's ``limit`` slots (False: all are taken)."""
+    if counts.get(token, 0) >= limit:
+        return False
+    counts[token] = counts.get(token, 0) + 1
+    return True
+
+
+def _give(counts: dict[UUID, int], token: UUID | None) -> None:
+    if token is not None:
+        left = counts.get(token, 1) - 1
+        if left > 0:
+            counts[token] = left
+        else:
+            counts.pop(token, None)
+
+
 def feed_event(
     e: LoggedEvent,
     names: list[str],
@@ -145,9 +160,7 @@ def feed_event(
         route,
         level,
         e.regions,
-        e.classification,
         e.exercise,
-        e.actor_org,
         event_bodies(e, names, facts, level),
         str(e.stream_id),
     )
@@ -741,10 +754,8 @@ class FeedHub:
         token = conn.principal.token_id
         if token is not None and token in self.revoked:
             return "token_revoked"
-        if token is not None:
-            if self.per_token.get(token, 0) >= MAX_CONNECTIONS:
-                return "too_many_connections"
-            self.per_token[token] = self.per_token.get(token, 0) + 1
+        if token is not None and not _take(self.per_token, token, MAX_CONNECTIONS):
+            return "too_many_connections"
         self.connections.add(conn)
         return None
 
@@ -752,21 +763,13 @@ class FeedHub:
         if conn not in self.connections:
             return
         self.connections.discard(conn)
-        token = conn.principal.token_id
-        if token is not None:
-            left = self.per_token.get(token, 1) - 1
-            if left > 0:
-                self.per_token[token] = left
-            else:
-                self.per_token.pop(token, None)
+        _give(self.per_token, conn.principal.token_id)
 
     def take_replay(self, conn: Connection) -> bool:
         """One of the connection's token's replay slots (False: all are taken)."""
         token = conn.principal.token_id
-        if token is not None:
-            if self.replays.get(token, 0) >= MAX_REPLAYS:
-                return False
-            self.replays[token] = self.replays.get(token, 0) + 1
+        if token is not None and not _take(self.replays, token, MAX_REPLAYS):
+            return False
         conn.replaying = True
         self.replaying += 1
         return True
@@ -778,13 +781,7 @@ class FeedHub:
         self.replaying -= 1
         if not self.replaying:
             self._pages.clear()  # no replay runs: no decoded events are kept
-        token = conn.principal.token_id
-        if token is not None:
-            left = self.replays.get(token, 1) - 1
-            if left > 0:
-                self.replays[token] = left
-            else:
-                self.replays.pop(token, None)
+        _give(self.replays, conn.principal.token_id)
 
     async def close(self) -> None:
         self.closing = True

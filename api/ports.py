@@ -193,10 +193,6 @@ class MlobService(HealthSource, Protocol):
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def load(self, cls: type[Any], subject: UUID) -> Any: ...
-
-    def streams_of(self, cls: type[Any]) -> list[UUID]: ...
-
     # --- read models (projections) -------------------------------------------------------------
 
     def now(self) -> datetime:

@@ -367,10 +367,6 @@ class Service:
     # --- reads -----------------------------------------------------------------------------
 
     @store_errors_as_unavailable
-    def load(self, cls: type[A], subject: UUID) -> A:
-        return self.app.load(cls, subject)
-
-    @store_errors_as_unavailable
     def load_leveled(self, cls: type[MlobAggregate], subject: UUID) -> Leveled | None:
         """A subject's states by clearance level, folded from its stream (None: no such
         subject of this class)."""

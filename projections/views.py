@@ -5,14 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.capacity import BookingState, Capacity
-from domain.envelope import Classification
 from domain.incident import Incident
 from domain.request import AssistanceRequest, open_steps
-
-
-def readable(item: Any, clearance: Classification) -> bool:
-    classification: Classification = getattr(item, "classification", Classification.UNCLASSIFIED)
-    return classification.readable_by(clearance)
 
 
 def request_view(
