@@ -3,6 +3,7 @@ machine, settings), starting and stopping servers, and seeding incidents over HT
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -128,3 +129,24 @@ def seed(url: str, token: str, count: int) -> list[str]:
         )
         urllib.request.urlopen(req, timeout=60).read()
     return ids
+
+
+async def post_event(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, token: str, payload: bytes
+) -> tuple[int, bytes]:
+    """POST one body on a kept-alive raw connection: (status, answer body).
+
+    Raw HTTP/1.1 on a pool of sockets, not an HTTP client library: the client's own CPU must not
+    be what a load generator on a 2-core machine measures.
+    """
+    writer.write(
+        b"POST /v1/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {token}\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )
+    status_line = await reader.readline()
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return int(status_line.split()[1]), await reader.readexactly(length)

@@ -81,6 +81,7 @@ from bench.common import (  # noqa: E402
     USER,
     circumstances,
     issue_tokens,
+    post_event,
     seed,
     stop,
     wait_for,
@@ -503,20 +504,8 @@ async def poster_main(
             reader, writer = await idle.get()
             doc = event_doc(incidents, occurred)
             payload = orjson.dumps(doc)
-            writer.write(
-                b"POST /v1/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                + f"Authorization: Bearer {token}\r\n".encode()
-                + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                + payload
-            )
-            status_line = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            body = await reader.readexactly(length)
+            status, body = await post_event(reader, writer, token, payload)
             ack = time.monotonic()
-            status = int(status_line.split()[1])
             statuses[status] += 1
             if status in (200, 201):
                 for e in orjson.loads(body)["events"]:

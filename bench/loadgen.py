@@ -12,9 +12,14 @@ import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from bench/
+
+from bench.common import post_event
 
 #: The write benchmark's mix: this share opens an incident, the rest report on existing ones.
 MIX_OPENED = 0.3
@@ -55,21 +60,9 @@ async def main(url: str, token: str, rate: float, seconds: float, incidents: lis
 
     async def one(scheduled: float) -> None:
         reader, writer = await idle.get()
-        payload = body(incidents, occurred)
-        writer.write(
-            b"POST /v1/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-            + f"Authorization: Bearer {token}\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
-            + payload
-        )
-        status_line = await reader.readline()
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        await reader.readexactly(length)
+        status, _ = await post_event(reader, writer, token, body(incidents, occurred))
         latencies.append(time.perf_counter() - scheduled)
         by_second.setdefault(int(scheduled - start), []).append(latencies[-1])
-        status = int(status_line.split()[1])
         statuses[status] = statuses.get(status, 0) + 1
         idle.put_nowait((reader, writer))
 

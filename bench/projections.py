@@ -62,6 +62,7 @@ from bench.common import (  # noqa: E402
     USER,
     circumstances,
     fresh_schema,
+    post_event,
     wait_for,
 )
 from bench.loadgen import body as loadgen_body  # noqa: E402
@@ -535,22 +536,9 @@ def loadgen(
 
         async def one(scheduled: float) -> None:
             reader, writer = await idle.get()
-            payload = body()
-            head = f"Authorization: Bearer {token}\r\nContent-Length: {len(payload)}\r\n\r\n"
-            writer.write(
-                b"POST /v1/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                + head.encode()
-                + payload
-            )
-            status_line = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            answer = await reader.readexactly(length)
+            status, answer = await post_event(reader, writer, token, body())
             acked = clock()
             idle.put_nowait((reader, writer))
-            status = int(status_line.split()[1])
             position = json.loads(answer)["events"][0]["position"] if status == 201 else -1
             records.append((scheduled, acked, position, status))
 
