@@ -26,7 +26,7 @@ from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
-from api.types import Moment
+from api.types import Exercise, Moment
 from domain import policy
 from domain.capacity import Capacity
 from domain.envelope import Classification
@@ -278,11 +278,11 @@ def create_app(service: MlobService) -> FastAPI:
     @app.get("/v1/requests", responses=error_responses(401))
     def list_requests(
         caller: Caller,
+        exercise: Exercise,
         region: Annotated[str | None, Query(max_length=8)] = None,
         kind: RequestKind | None = None,
         status: RequestStatus | None = None,
         incident: UUID | None = None,
-        exercise: bool | None = None,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
     ) -> list[dict[str, Any]]:
@@ -293,7 +293,7 @@ def create_app(service: MlobService) -> FastAPI:
             and (kind is None or r["kind"] == kind.value)
             and (status is None or r["status"] == status.value)
             and (incident is None or r["incident_id"] == str(incident))
-            and (exercise is None or r["exercise"] == exercise)
+            and exercise.admits(r["exercise"])
         ]
 
     @app.get("/v1/requests/{request_id}", responses=error_responses(401, 404))
@@ -304,14 +304,14 @@ def create_app(service: MlobService) -> FastAPI:
     @app.get("/v1/incidents", responses=error_responses(401))
     def list_incidents(
         caller: Caller,
-        exercise: bool | None = None,
+        exercise: Exercise,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
     ) -> list[dict[str, Any]]:
         return [
             i
             for i in _listed("incidents", caller, min_position, wait)
-            if exercise is None or i["exercise"] == exercise
+            if exercise.admits(i["exercise"])
         ]
 
     @app.get("/v1/incidents/{incident_id}", responses=error_responses(401, 404))
@@ -321,6 +321,7 @@ def create_app(service: MlobService) -> FastAPI:
     @app.get("/v1/capacities", responses=error_responses(401))
     def list_capacities(
         caller: Caller,
+        exercise: Exercise,
         capability: Annotated[str | None, Query(max_length=64)] = None,
         provider: Annotated[str | None, Query(max_length=64)] = None,
         min_position: MinPosition = None,
@@ -331,6 +332,7 @@ def create_app(service: MlobService) -> FastAPI:
             for c in _listed("capacities", caller, min_position, wait)
             if (capability is None or c["capability"] == capability)
             and (provider is None or c["provider"] == provider)
+            and exercise.admits(c["exercise"])
         ]
 
     @app.get("/v1/capacities/{capacity_id}", responses=error_responses(401, 404))

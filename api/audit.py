@@ -13,9 +13,10 @@ from api.access import Subjects
 from api.errors import ApiError, error_responses
 from api.ports import LoggedEvent, MlobService, Principal
 from api.rendering import dumps, event_body
-from api.types import Moment
+from api.types import Exercise, Moment
 from domain import policy
 from domain.capacity import Capacity
+from domain.exercise import ExerciseScope, subject_flag
 from domain.incident import Incident
 from domain.request import AssistanceRequest
 from projections.levels import fold
@@ -100,6 +101,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     @routes.get("/v1/history", responses=error_responses(401, 403))
     def history(
         caller: Caller,
+        exercise: Exercise,
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1_000_000)] = 10_000,
         stream: UUID | None = None,
@@ -107,10 +109,11 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         org: Annotated[str | None, Query(max_length=64)] = None,
         occurred_from: Moment | None = None,
         occurred_to: Moment | None = None,
-        exercise: bool | None = None,
     ) -> StreamingResponse:
         """The event log with full envelopes, by position, as JSON Lines (one event per
-        line); filters by stream, event type, acting organisation, occurred period, exercise.
+        line); filters by stream, event type, acting organisation, occurred period, exercise
+        (each step by its own flag: the same as its subject's, but for a store written before
+        that was enforced, where a step shows as it was recorded).
         Classified events appear only for readers cleared for them."""
         require_audit(caller)
         stop = service.last_position()  # a consistent end for this answer
@@ -128,7 +131,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                     for e in page
                     if _matches(e, stream, type, org, occurred_from, occurred_to)
                     and subjects.step_visible(e)
-                    and (exercise is None or e.exercise == exercise)
+                    and exercise.admits(e.exercise)
                 ][: limit - sent]
                 bodies = [event_body(e) for e in shown]
                 subjects.threads(bodies)
@@ -147,6 +150,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     @routes.get("/v1/stats", responses=error_responses(401, 403))
     def stats(
         caller: Caller,
+        exercise: Exercise,
         start: Annotated[Moment | None, Query(alias="from")] = None,
         end: Annotated[Moment | None, Query(alias="to")] = None,
         format: Literal["json", "csv"] = "json",
@@ -154,9 +158,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         """Per request kind, region and provider over a period (by submission): counts,
         outcomes (granted, partly granted, refused, withdrawn, open), lead times p50/p90 per
         step, urgent vs normal, formalisation delays, requested vs delivered, requests per year
-        by kind. Exercises are left out. JSON or CSV."""
+        by kind. Real requests only unless ``exercise=`` asks otherwise. JSON or CSV."""
         require_audit(caller)
-        body = request_stats(service, caller, start, end)
+        body = request_stats(service, caller, start, end, exercise)
         if format == "csv":
             return Response(stats_csv(body), media_type="text/csv")
         return json(body)
@@ -335,11 +339,17 @@ def _outcome(request: Any) -> str:
 
 
 def request_stats(
-    service: MlobService, caller: Principal, start: datetime | None, end: datetime | None
+    service: MlobService,
+    caller: Principal,
+    start: datetime | None,
+    end: datetime | None,
+    exercise: ExerciseScope = ExerciseScope.REAL,
 ) -> dict[str, Any]:
     """Per request kind, region and provider: counts, outcomes, lead times p50/p90 per step,
     urgent vs normal, formalisation delays, requested vs delivered; requests per year by kind.
-    A request counts in the period in which it was submitted (or phoned in)."""
+    A request counts in the period in which it was submitted (or phoned in). Whether it is an
+    exercise is its own (its creating step's), never a single step's: a step recorded with
+    another flag before that was refused still belongs to its request."""
     streams: dict[UUID, list[LoggedEvent]] = {}
     cursor, stop = 0, service.last_position()
     while cursor < stop:
@@ -348,12 +358,14 @@ def request_stats(
             break
         cursor = page[-1].position
         for e in page:
-            if e.event_type.startswith("mlob:AssistanceRequest.") and not e.exercise:
+            if e.event_type.startswith("mlob:AssistanceRequest."):
                 streams.setdefault(e.stream_id, []).append(e)
     total, by_kind, by_region, by_provider = _Bucket(), {}, {}, {}
     per_year: dict[str, dict[str, int]] = {}
     level = policy.reader_level(caller)
     for events in streams.values():
+        if not exercise.admits(subject_flag(e.event for e in events)):
+            continue
         leveled = fold([e.event for e in events])
         request = None if leveled is None else leveled.at(level)
         if request is None or not policy.may_see_subject(caller, request):

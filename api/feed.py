@@ -37,6 +37,7 @@ from api.access import THREAD_FIELDS, name_threads, note_reads, row_items
 from api.ports import LoggedEvent, MessageFact, MlobService, Principal, StoreUnavailable
 from api.rendering import dumps, event_body
 from domain import policy
+from domain.exercise import ExerciseScope
 from domain.policy import ScopeKind
 from projections import readmodels as rm
 from projections.routing import Routes, StreamRoute, channels, may_see
@@ -241,7 +242,8 @@ class Connection:
         #: Connections of one kind of reader get the same frames (built once per batch).
         self.reader_key = (self.scope, principal.clearance)
         self.channels: set[str] = set()
-        self.exercise = False
+        #: Which subjects' events it wants: real ones unless it subscribed otherwise.
+        self.exercise = ExerciseScope.REAL
         self.cursor = hub.head
         self.change_cursor = hub.change_head
         self.sent = (self.cursor, self.change_cursor)  # what the client has surely received
@@ -266,7 +268,7 @@ class Connection:
     # --- filtering ---------------------------------------------------------------------------
 
     def wants(self, event: FeedEvent) -> bool:
-        if event.exercise and not self.exercise:
+        if not self.exercise.admits(event.exercise):
             return False
         if not (event.channels & self.channels):
             return False
@@ -276,7 +278,7 @@ class Connection:
         if "views" not in self.channels:
             return None
         found = row.for_reader(self.principal)
-        if found is None or (found[0]["exercise"] and not self.exercise):
+        if found is None or not self.exercise.admits(found[0]["exercise"]):
             return None
         return found[1]
 
@@ -500,7 +502,7 @@ class Connection:
         wanted: Sequence[str],
         after: int | None,
         after_change: int | None,
-        exercise: bool | None,
+        exercise: ExerciseScope | None,
     ) -> None:
         too_long = [c for c in wanted if len(c) > policy.MAX_CHANNEL_LENGTH]
         if too_long:
@@ -553,6 +555,7 @@ class Connection:
         self.control(
             type="subscribed",
             channels=sorted(self.channels),
+            exercise=self.exercise.value,
             position=after if replay else self.cursor,
             change=after_change if replay_changes else self.change_cursor,
         )
@@ -887,7 +890,7 @@ class FeedHub:
         self,
         reader: Principal,
         wanted: frozenset[str],
-        exercise: bool,
+        exercise: ExerciseScope,
         learnt: Routes,
         logged: list[LoggedEvent],
     ) -> tuple[list[FeedEvent], int | None]:
@@ -909,7 +912,7 @@ class FeedHub:
             mark = marks.get(e.classification)
             if mark is None:
                 mark = marks[e.classification] = policy.level(e.classification)
-            if (e.exercise and not exercise) or mark > at:
+            if not exercise.admits(e.exercise) or mark > at:
                 continue
             with self.routes_lock:
                 # The hub has learnt every stream up to the position this replay ends at; the
@@ -1204,13 +1207,11 @@ async def _handle(conn: Connection, message: dict[str, Any]) -> None:
     try:
         if "subscribe" in message:
             exercise = message.get("exercise")
-            if exercise is not None and not isinstance(exercise, bool):
-                raise ValueError("exercise is true or false")
             await conn.subscribe(
                 _channel_list(message["subscribe"]),
                 _position(message.get("after"), "after"),
                 _position(message.get("after_change"), "after_change"),
-                exercise,
+                None if exercise is None else ExerciseScope.parse(exercise),
             )
         elif "unsubscribe" in message:
             conn.unsubscribe(_channel_list(message["unsubscribe"]))

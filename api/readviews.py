@@ -12,20 +12,22 @@ from fastapi import APIRouter, Depends, Query
 from api.access import note_reads, row_items
 from api.errors import error_responses
 from api.ports import MlobService, Principal
-from api.types import Moment
+from api.types import Exercise, Moment
 from domain import policy
+from domain.exercise import ExerciseScope
 from projections import readmodels as rm
 
 MAX_WAIT = 10.0
 
 
-def _scope(caller: Principal, exercise: bool) -> dict[str, Any]:
+def _scope(caller: Principal, exercise: ExerciseScope) -> dict[str, Any]:
     """Computed from what the reader may see only; says so when that is not everything."""
     return {
         **policy.scope_of(caller).as_dict(),
         "clearance": caller.clearance.value,
         "classified_withheld": caller.clearance.rank < policy.level("stg_zeer_geheim"),
-        "exercise_included": exercise,
+        # Which subjects the answer holds: "false" (real), "true" (exercises) or "all".
+        "exercise": exercise.value,
     }
 
 
@@ -37,7 +39,6 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         Query(ge=0, description="wait until the read model has processed this event position"),
     ]
     Wait = Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")]
-    Exercise = Annotated[bool, Query(description="include exercise items")]
     AsOf = Annotated[
         Moment | None,
         Query(description="the read model as it was at this moment (replayed from history)"),
@@ -58,7 +59,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         caller: Principal,
         min_position: int | None,
         wait: float,
-        exercise: bool,
+        exercise: ExerciseScope,
         as_of: datetime | None = None,
         axis: str = "recorded",
     ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
@@ -101,9 +102,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     @routes.get("/v1/picture", responses=error_responses(401))
     def get_picture(
         caller: Caller,
+        exercise: Exercise,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-        exercise: Exercise = False,
         as_of: AsOf = None,
         axis: TimeAxis = "recorded",
     ) -> dict[str, Any]:
@@ -129,9 +130,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     @routes.get("/v1/capacity-overview", responses=error_responses(401))
     def get_capacity_overview(
         caller: Caller,
+        exercise: Exercise,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-        exercise: Exercise = False,
         as_of: AsOf = None,
         axis: TimeAxis = "recorded",
     ) -> dict[str, Any]:
@@ -153,9 +154,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     @routes.get("/v1/board", responses=error_responses(401))
     def get_board(
         caller: Caller,
+        exercise: Exercise,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-        exercise: Exercise = False,
     ) -> dict[str, Any]:
         """Open requests: current step, who acts next, time in step and since submission,
         overdue against the per-step targets, and urgent requests still to be formalised."""
@@ -177,9 +178,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     @routes.get("/v1/scarcity", responses=error_responses(401))
     def get_scarcity(
         caller: Caller,
+        exercise: Exercise,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-        exercise: Exercise = False,
     ) -> dict[str, Any]:
         """Where open demand for a capability exceeds what is available: the competing request
         lines ranked by the documented rules and a proposed allocation (advice to the Minister

@@ -2,7 +2,11 @@
 
 from typing import Annotated, Any
 
+from fastapi import Depends, Query
 from pydantic import AwareDatetime, BeforeValidator
+
+from api.errors import ApiError
+from domain.exercise import SOURCE, ExerciseScope
 
 
 def _iso_text(value: Any) -> Any:
@@ -20,3 +24,23 @@ def _iso_text(value: Any) -> Any:
 
 #: A moment in time, ISO 8601 with a zone.
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+
+
+def exercise_scope(
+    exercise: Annotated[
+        str | None,
+        Query(
+            description="false (the default): real subjects only; true: exercises only; all: both",
+        ),
+    ] = None,
+) -> ExerciseScope:
+    """``exercise=`` as every route reads it (domain/exercise.py); anything else is refused
+    with its reason rather than guessed."""
+    try:
+        return ExerciseScope.parse(exercise)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_exercise", str(exc), SOURCE) from None
+
+
+#: The ``exercise=`` query parameter of every list and read-model route.
+Exercise = Annotated[ExerciseScope, Depends(exercise_scope)]

@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError
+from domain.exercise import check_step as check_exercise
 
 _BASE_ATTRIBUTES = frozenset(
     {
@@ -38,6 +39,10 @@ class MlobAggregate(Aggregate):
     #: it would otherwise show what a hidden step decided.
     SEQUENTIAL = False
 
+    #: Exercise or real, fixed by the creating step (domain/exercise.py); the class default
+    #: only serves state decoded from a picture checkpoint written before it was kept here.
+    exercise: bool = False
+
     class Event(Aggregate.Event):
         envelope: Envelope
 
@@ -53,6 +58,8 @@ class MlobAggregate(Aggregate):
                 elif not type(self).UNDOES:  # nothing before this step can be voided any more
                     vars(aggregate).pop("_undo", None)
             mutated = super().mutate(aggregate)
+            if aggregate is None:  # the creating step decides exercise or real, for good
+                vars(mutated)["exercise"] = self.envelope.exercise
             # EDXL-RM threading: the first message of this subject and the latest one.
             first, _ = vars(mutated).get("_thread", (self.envelope.message_id, None))
             vars(mutated)["_thread"] = (first, self.envelope.message_id)
@@ -99,7 +106,9 @@ class MlobAggregate(Aggregate):
         return ()
 
     def emit(self, event_class: type[Aggregate.Event], envelope: Envelope, **kwargs: Any) -> None:
-        """Record that ``event_class`` happened: the rules were checked by the caller."""
+        """Record that ``event_class`` happened: the rules were checked by the caller, but for
+        the one every step shares: its exercise flag is its subject's (domain/exercise.py)."""
+        check_exercise(self.exercise, envelope)
         self.trigger_event(event_class, envelope=envelope, **kwargs)
 
     # --- corrections -----------------------------------------------------------------------

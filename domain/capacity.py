@@ -47,6 +47,9 @@ class CapacityBooking:
     line_id: str
     quantity: int
     state: BookingState
+    #: Held by an exercise request (a real capacity may be used in an exercise; it is occupied
+    #: all the same). Defaults to False so bookings stored before it read back as they were.
+    for_exercise: bool = False
 
 
 def positive(quantity: int, what: str = "quantity") -> None:
@@ -125,7 +128,6 @@ class Capacity(MlobAggregate):
         self.unavailable = 0
         self.abroad = 0
         self.bookings: dict[UUID, CapacityBooking] = {}
-        self.exercise = envelope.exercise
         self.classification = envelope.classification
 
     # --- reading -----------------------------------------------------------------------------

@@ -142,7 +142,6 @@ class Incident(MlobAggregate):
         self.grip = grip
         self.phase = phase
         self.description = description
-        self.exercise = envelope.exercise
         self.classification = envelope.classification
         self.latest_report: str | None = None
         self.reports = 0

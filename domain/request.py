@@ -365,7 +365,6 @@ class AssistanceRequest(MlobAggregate):
         self.lines = {line.line_id: line for line in lines}
         self.justifications = dict(justifications)
         self.title = title
-        self.exercise = envelope.exercise
         self.classification = envelope.classification
         self.phoned_in = phoned_in
         self.formalisation_outstanding = phoned_in

@@ -13,6 +13,7 @@ from uuid import UUID
 from domain.capacity import BookingState, Capacity, CapacityBooking, positive
 from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
+from domain.exercise import check_step, may_book, on_other_subject
 from domain.policy import highest
 from domain.request import (
     DEPLOYMENT,
@@ -54,10 +55,7 @@ def _check_own_capacity(
             f"line {line_id} asks for {line.capability}, the capacity is {capacity.capability}",
             LIFECYCLE,
         )
-    if capacity.exercise != request.exercise:
-        raise DomainError(
-            "exercise_mismatch", "exercise and real operations stay apart", "domain.md §Findings"
-        )
+    may_book(request.exercise, capacity.exercise)
 
 
 def _paired(envelope: Envelope, request: AssistanceRequest, capacity: Capacity) -> Envelope:
@@ -68,6 +66,14 @@ def _paired(envelope: Envelope, request: AssistanceRequest, capacity: Capacity) 
     if level is envelope.classification:
         return envelope
     return replace(envelope, classification=level)
+
+
+def _on_capacity(envelope: Envelope, request: AssistanceRequest, capacity: Capacity) -> Envelope:
+    """The step as the capacity records it. The step is the request's (its flag is checked
+    against the request's before either subject changes, so a refusal leaves both as they
+    were); on the capacity it keeps the capacity's own flag (domain/exercise.py)."""
+    check_step(request.exercise, envelope, "request")
+    return on_other_subject(envelope, capacity.exercise)
 
 
 def _book(
@@ -85,8 +91,17 @@ def _book(
     if booking_id in request.bookings:
         raise Conflict("booking_exists", f"booking {booking_id} exists", LIFECYCLE)
     capacity.book(
-        envelope,
-        CapacityBooking(booking_id, request.id, line_id, quantity, CAPACITY_STATE[step]),
+        _on_capacity(envelope, request, capacity),
+        CapacityBooking(
+            booking_id,
+            request.id,
+            line_id,
+            quantity,
+            CAPACITY_STATE[step],
+            # A real capacity held by an exercise is really occupied (it counts against what
+            # is available), and the overview says what for (domain.md, settled questions).
+            for_exercise=request.exercise,
+        ),
     )
     request.book_line(
         envelope,
@@ -142,8 +157,9 @@ def _move(
         raise Conflict("capacity_mismatch", "the booking is on another capacity", LIFECYCLE)
     moved = with_step(booking, to, **changes)
     envelope = _paired(envelope, request, capacity)
+    on_capacity = _on_capacity(envelope, request, capacity)
     request.move_line(envelope, step, moved, note)
-    capacity.move(envelope, booking.booking_id, CAPACITY_STATE[to])
+    capacity.move(on_capacity, booking.booking_id, CAPACITY_STATE[to])
 
 
 def _expect(booking: LineBooking, *allowed: LineStep, doing: str) -> None:

@@ -15,6 +15,7 @@ from api.ports import Principal
 from domain import policy
 from domain.envelope import Classification
 from domain.errors import DomainError
+from domain.exercise import ExerciseScope
 from domain.policy import ROLES
 from mlob.bootstrap import (
     StartupError,
@@ -332,7 +333,7 @@ def _audit_stats(args: argparse.Namespace) -> int:
     start, end = _moment(args.start, "--from"), _moment(args.end, "--to")
     service = _service()
     try:
-        stats = request_stats(service, AUDITOR, start, end)
+        stats = request_stats(service, AUDITOR, start, end, args.exercise)
         # What the statistics were computed from: the requests' steps in the store.
         marking = _marking(service.app.index.classifications(service.last_position()))
     finally:
@@ -625,7 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
     picture = audit_commands.add_parser("picture", help="the picture and capacities as they were")
     picture.add_argument("--as-of", help="ISO 8601 time with zone (default: now)")
     picture.add_argument("--axis", choices=["recorded", "occurred"], default="recorded")
-    picture.add_argument("--exercise", action="store_true", help="include exercise items")
+    _exercise_option(picture)
     picture.add_argument(
         "--full-replay",
         action="store_true",
@@ -636,6 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--from", dest="start")
     stats.add_argument("--to", dest="end")
     stats.add_argument("--format", choices=["json", "csv"], default="json")
+    _exercise_option(stats)
     stats.set_defaults(handler=_audit_stats)
     dump = audit_commands.add_parser("export", help="the whole history to stdout")
     dump.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -644,6 +646,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dump.set_defaults(handler=_audit_export)
     return parser
+
+
+def _exercise_scope(value: str) -> ExerciseScope:
+    try:
+        return ExerciseScope.parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _exercise_option(command: argparse.ArgumentParser) -> None:
+    """``--exercise`` means what ``exercise=`` means on the API (domain/exercise.py)."""
+    command.add_argument(
+        "--exercise",
+        type=_exercise_scope,
+        default=ExerciseScope.REAL,
+        metavar="false|true|all",
+        help="false (default): real subjects only; true: exercises only; all: both",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

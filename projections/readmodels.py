@@ -19,6 +19,7 @@ from typing import Any
 
 from domain.capacity import CapacityClass
 from domain.envelope import Classification
+from domain.exercise import ExerciseScope
 from domain.incident import GripLevel
 from domain.policy import Reader, ScopeKind, may_see_row, scope_of
 from domain.request import RequestStatus
@@ -73,11 +74,15 @@ SCARCITY_RULES = (
 )
 
 
-def visible(rows: Iterable[Row], clearance: Classification, exercise: bool = False) -> list[Row]:
+def visible(
+    rows: Iterable[Row],
+    clearance: Classification,
+    exercise: ExerciseScope = ExerciseScope.REAL,
+) -> list[Row]:
     """The rows a reader may see: each subject's row at the highest level within clearance
-    (projections/levels.py; subjects above it are left out); exercise items only when asked
-    for. Scope is the policy's (:func:`domain.policy.may_see_row`)."""
-    return [r for r in visible_rows(rows, clearance.rank) if exercise or not r["exercise"]]
+    (projections/levels.py; subjects above it are left out), of the subjects ``exercise``
+    admits (real only unless asked). Scope is the policy's (:func:`domain.policy.may_see_row`)."""
+    return [r for r in visible_rows(rows, clearance.rank) if exercise.admits(r["exercise"])]
 
 
 def in_scope(reader: Reader, rows: Iterable[Row]) -> list[Row]:
@@ -175,6 +180,8 @@ def capacity_overview(capacities: list[Row], requests: list[Row]) -> dict[str, A
                 bucket["by_class"].get(capacity["class"], 0) + capacity["exists"]
             )
             bucket["capacities"] += 1
+            # Held for exercises (already in the states above: this says what for).
+            bucket["for_exercise"] += capacity.get("for_exercise", 0)
     demand = open_demand(requests)
     per_capability = []
     for code in sorted(set(totals) | set(demand)):
@@ -201,6 +208,7 @@ def _empty(capability: str, provider: str | None = None, region: str | None = No
         row["region"] = region or None
     row.update({"exists": 0, **dict.fromkeys(CAPACITY_STATES, 0), "by_class": {}})
     row["capacities"] = 0
+    row["for_exercise"] = 0
     return row
 
 

@@ -123,7 +123,7 @@ def incident_row(incident: Incident, top: Incident | None = None) -> dict[str, A
 
 PROJECTIONS: tuple[Projection, ...] = (
     Projection("requests", "2", AssistanceRequest, request_row),
-    Projection("capacities", "2", Capacity, capacity_row, top_shared=True),
+    Projection("capacities", "3", Capacity, capacity_row, top_shared=True),
     Projection("incidents", "2", Incident, incident_row),
 )
 

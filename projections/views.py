@@ -128,6 +128,13 @@ def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, 
         "unavailable": capacity.unavailable,
         "abroad": capacity.abroad,
         "exercise": capacity.exercise,
+        # Of what its bookings hold, how much an exercise holds: a real capacity used in an
+        # exercise is occupied (counted above) and shown as committed to an exercise.
+        "for_exercise": sum(
+            b.quantity
+            for b in capacity.bookings.values()
+            if b.for_exercise and b.state is not BookingState.ENDED
+        ),
         "classification": capacity.classification.value,
         "bookings": [
             {
@@ -136,6 +143,7 @@ def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, 
                 "line_id": b.line_id,
                 "quantity": b.quantity,
                 "state": b.state.value,
+                "for_exercise": b.for_exercise,
             }
             for b in capacity.bookings.values()
             if b.state is not BookingState.ENDED

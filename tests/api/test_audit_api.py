@@ -47,7 +47,9 @@ def test_history_is_for_auditors_and_filters(api: Api) -> None:
     )
     assert api.client.get("/v1/history", headers=api.headers("VR08")).status_code == 403
 
-    everything = history(api)
+    real = {e["stream_id"] for e in history(api)}  # real only by default
+    assert str(flood) in real and str(drill) not in real
+    everything = history(api, exercise="all")
     positions = [e["position"] for e in everything]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
     opened = [e for e in everything if e["type"] == "mlob:Incident.Opened"]
@@ -55,10 +57,12 @@ def test_history_is_for_auditors_and_filters(api: Api) -> None:
     assert opened[0]["actor"] == {"org": "VR08", "role": "operator", "person": None}
     assert opened[0]["data"]["title"] == "flood" and opened[0]["recorded_at"]
 
-    assert [e["stream_id"] for e in history(api, stream=str(drill))] == [str(drill)]
-    assert [e["stream_id"] for e in history(api, org="VR23", type="mlob:Incident.Opened")] == [
-        str(drill)
-    ]
+    assert history(api, stream=str(drill)) == []  # an exercise: not in the real history
+    assert [e["stream_id"] for e in history(api, stream=str(drill), exercise="all")] == [str(drill)]
+    assert [
+        e["stream_id"]
+        for e in history(api, org="VR23", type="mlob:Incident.Opened", exercise="true")
+    ] == [str(drill)]
     assert [e["stream_id"] for e in history(api, exercise=True)] == [str(drill)]
     after = opened[0]["position"]
     assert history(api, after=after, limit=1)[0]["position"] > after

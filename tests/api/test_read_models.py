@@ -189,7 +189,7 @@ def test_exercise_items_only_when_asked_for(api: Api) -> None:
     assert _get(api, "/v1/picture", headers, min_position=position, wait=10)["incidents"] == []
     with_drill = _get(api, "/v1/picture", headers, min_position=position, exercise=True)
     assert [i["title"] for i in with_drill["incidents"]] == ["drill"]
-    assert with_drill["scope"]["exercise_included"] is True
+    assert with_drill["scope"]["exercise"] == "true"
 
 
 def test_a_region_sees_its_place_in_the_scarcity_advice_not_other_regions_requests(

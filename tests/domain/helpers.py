@@ -78,15 +78,19 @@ def submitted(*args: Any, **kwargs: Any) -> AssistanceRequest:
 def through_hub(
     request: AssistanceRequest, hub: str, to: tuple[str, ...], **assess: Any
 ) -> AssistanceRequest:
-    request.receive(env(hub))
-    request.assess(env(hub), forward=True, findings="necessary; right authority", **assess)
-    request.forward(env(hub), to=to)
+    # Every step says what its subject is, exercise or real (domain/exercise.py).
+    flag = request.exercise
+    request.receive(env(hub, exercise=flag))
+    request.assess(
+        env(hub, exercise=flag), forward=True, findings="necessary; right authority", **assess
+    )
+    request.forward(env(hub, exercise=flag), to=to)
     return request
 
 
 def granted(request: AssistanceRequest, *deciders: str) -> AssistanceRequest:
     for decider in deciders:
-        request.decide(env(decider), outcome=Outcome.GRANTED)
+        request.decide(env(decider, exercise=request.exercise), outcome=Outcome.GRANTED)
     return request
 
 

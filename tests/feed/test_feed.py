@@ -131,6 +131,25 @@ def test_exercise_events_only_when_asked_for(api: Api) -> None:
         assert [e["stream_id"] for e in collect(ws, 1)] == [drill]
 
 
+def test_exercise_in_a_subscription_means_what_it_means_on_every_route(api: Api) -> None:
+    """true: exercises only; all: both; anything else is refused with its reason."""
+    with connect(api) as ws:
+        receive(ws, "welcome")
+        ws.send_text('{"subscribe": ["national"], "exercise": "maybe"}')
+        error = receive(ws, "error")
+        assert error["code"] == "malformed" and "all (both)" in error["reason"]
+        ws.send_text('{"subscribe": ["national"], "exercise": true}')
+        assert receive(ws, "subscribed")["exercise"] == "true"
+        incident(api)  # real: not for an exercises-only subscription
+        drill = incident(api, envelope={"exercise": True})
+        assert [e["stream_id"] for e in collect(ws, 1)] == [drill]
+        ws.send_text('{"subscribe": ["national"], "exercise": "all"}')
+        assert receive(ws, "subscribed")["exercise"] == "all"
+        real = incident(api)
+        drill = incident(api, envelope={"exercise": True})
+        assert [e["stream_id"] for e in collect(ws, 2)] == [real, drill]
+
+
 def test_request_and_provider_channels(api: Api) -> None:
     request = uuid4()
     with connect(api) as ws:

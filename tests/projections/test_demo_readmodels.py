@@ -13,15 +13,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.envelope import Classification
+from domain.exercise import ExerciseScope
 from mlob import demo
 from projections import readmodels as rm
 from tests.projections.conftest import Views
 
 
 def _visible(views: Views, name: str, exercise: bool = False) -> list[dict]:
-    return rm.visible(
-        views.projections.store.rows(name), Classification.STATE_SECRET_SECRET, exercise
-    )
+    """Real rows, or with ``exercise`` the exercise's rows as well."""
+    scope = ExerciseScope.ALL if exercise else ExerciseScope.REAL
+    return rm.visible(views.projections.store.rows(name), Classification.STATE_SECRET_SECRET, scope)
 
 
 STATES = ("available", "reserved", "made_ready", "committed", "deployed", "returning")

@@ -55,6 +55,7 @@ from domain import policy
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.envelope import Classification
+from domain.exercise import ExerciseScope
 from domain.incident import Incident
 from domain.request import ACTIVE_LINE_STEPS, AssistanceRequest
 from mlob.application import MlobApplication
@@ -116,11 +117,12 @@ class Reader:
     org: str
     role: str
     clearance: Classification
-    exercise: bool = False  # read models with exercise items too
+    #: What it asks the read models for (``exercise=``): real, exercises, or both.
+    scope: ExerciseScope = ExerciseScope.REAL
 
     @property
     def label(self) -> str:
-        flag = " (exercise)" if self.exercise else ""
+        flag = "" if self.scope is ExerciseScope.REAL else f" (exercise={self.scope.value})"
         return f"{self.org}/{self.role}/{self.clearance.value}{flag}"
 
 
@@ -590,7 +592,7 @@ def read_models(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     """The four read models for ``reader`` from the oracle's rows, as api/readviews.py
     composes them (without the fields that describe the reading)."""
     incidents, requests, capacities = (
-        [r for r in exp.rows[name] if reader.exercise or not r["exercise"]] for name in KINDS
+        [r for r in exp.rows[name] if reader.scope.admits(r["exercise"])] for name in KINDS
     )
     picture = rm.picture(rm.in_scope(reader, incidents), rm.in_scope(reader, requests), w.now)
     board = rm.board(rm.in_scope(reader, requests), w.now, w.service.board_targets())
@@ -611,8 +613,8 @@ def read_models(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
 
 
 def lists_and_details(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
-    """The lists (every row within clearance and scope, exercise too) and each subject's detail
-    (404: the reader may not see it), as api/app.py answers them."""
+    """The lists (asked with exercise=all: every row within clearance and scope) and each
+    subject's detail (404: the reader may not see it), as api/app.py answers them."""
     answers: dict[str, Any] = {
         f"/v1/{name}": [r for r in exp.rows[name] if policy.may_see_row(reader, r)]
         for name in KINDS
@@ -721,9 +723,9 @@ def check_live(w: World, reader: Reader, exp: Expected) -> list[str]:
     for path, want in expected.items():
         label = f"{reader.label} GET {path}"
         if path in READ_MODELS:
-            status, got = ask(w, reader, path, exercise=reader.exercise, **wait)
+            status, got = ask(w, reader, path, exercise=reader.scope.value, **wait)
         elif path.count("/") == 2:
-            status, got = ask(w, reader, path, **wait)
+            status, got = ask(w, reader, path, exercise="all", **wait)
         else:
             status, got = ask(w, reader, path)  # a detail reads the store itself
         if want == 404 or status != 200:
@@ -750,7 +752,7 @@ def check_as_of(w: World, reader: Reader, moment: datetime, axis: str, exp: Expe
     expected = read_models(w, reader, exp)
     for path in ("/v1/picture", "/v1/capacity-overview"):
         label = f"{reader.label} GET {path}?as_of={moment.isoformat()}&axis={axis}"
-        query = {"as_of": moment.isoformat(), "axis": axis, "exercise": reader.exercise}
+        query = {"as_of": moment.isoformat(), "axis": axis, "exercise": reader.scope.value}
         status, got = ask(w, reader, path, **query)
         if status != 200:
             problems.append(f"{label}: {status} {got}")
@@ -779,10 +781,10 @@ def midway(w: World, draw: Draw) -> list[tuple[datetime, str, Callable[[LoggedEv
 
 readers = st.lists(
     st.builds(
-        lambda kind, clearance, exercise: Reader(*kind, clearance, exercise),
+        lambda kind, clearance, scope: Reader(*kind, clearance, scope),
         st.sampled_from(READER_KINDS),
         st.sampled_from(LEVELS),
-        exercise_flags,
+        st.sampled_from((ExerciseScope.REAL, ExerciseScope.ALL, ExerciseScope.EXERCISE)),
     ),
     min_size=3,
     max_size=6,
