@@ -108,6 +108,8 @@ MinPosition = Annotated[
 Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds")]
 
 
+#: Set on a list answer computed from rows of the previous code version (being rebuilt).
+REBUILDING_HEADER = "Mlob-Rebuilding"
 #: The projection that keeps each kind of subject.
 _PROJECTION = {AssistanceRequest: "requests", Incident: "incidents", Capacity: "capacities"}
 
@@ -265,11 +267,15 @@ def create_app(service: MlobService) -> FastAPI:
         return item, leveled.top
 
     def _listed(
-        name: str, caller: Principal, min_position: int | None, wait: float
+        name: str, caller: Principal, min_position: int | None, wait: float, response: Response
     ) -> list[dict[str, Any]]:
-        """A projection's rows the caller may see (its clearance's level, its scope)."""
+        """A projection's rows the caller may see (its clearance's level, its scope). A list
+        has no room for fields: while the rows are those of the previous code version (being
+        rebuilt) the answer says so in a header."""
         if min_position is not None:
             service.wait_for_views(min_position, (name,), wait)
+        if service.views_rebuilding((name,)):  # before the rows: see api/readviews.py
+            response.headers[REBUILDING_HEADER] = "true"
         rows = service.view_rows(name, policy.reader_level(caller))
         rows = [r for r in rows if policy.may_see_row(caller, r)]
         note_reads(service, caller, f"GET /v1/{name}", row_items(name, rows))
@@ -279,6 +285,7 @@ def create_app(service: MlobService) -> FastAPI:
     def list_requests(
         caller: Caller,
         exercise: Exercise,
+        response: Response,
         region: Annotated[str | None, Query(max_length=8)] = None,
         kind: RequestKind | None = None,
         status: RequestStatus | None = None,
@@ -288,7 +295,7 @@ def create_app(service: MlobService) -> FastAPI:
     ) -> list[dict[str, Any]]:
         return [
             r
-            for r in _listed("requests", caller, min_position, wait)
+            for r in _listed("requests", caller, min_position, wait, response)
             if (region is None or region in r["regions"])
             and (kind is None or r["kind"] == kind.value)
             and (status is None or r["status"] == status.value)
@@ -305,12 +312,13 @@ def create_app(service: MlobService) -> FastAPI:
     def list_incidents(
         caller: Caller,
         exercise: Exercise,
+        response: Response,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
     ) -> list[dict[str, Any]]:
         return [
             i
-            for i in _listed("incidents", caller, min_position, wait)
+            for i in _listed("incidents", caller, min_position, wait, response)
             if exercise.admits(i["exercise"])
         ]
 
@@ -322,6 +330,7 @@ def create_app(service: MlobService) -> FastAPI:
     def list_capacities(
         caller: Caller,
         exercise: Exercise,
+        response: Response,
         capability: Annotated[str | None, Query(max_length=64)] = None,
         provider: Annotated[str | None, Query(max_length=64)] = None,
         min_position: MinPosition = None,
@@ -329,7 +338,7 @@ def create_app(service: MlobService) -> FastAPI:
     ) -> list[dict[str, Any]]:
         return [
             c
-            for c in _listed("capacities", caller, min_position, wait)
+            for c in _listed("capacities", caller, min_position, wait, response)
             if (capability is None or c["capability"] == capability)
             and (provider is None or c["provider"] == provider)
             and exercise.admits(c["exercise"])

@@ -216,6 +216,11 @@ class MlobService(HealthSource, Protocol):
         """Each projection's position: the last event position it has processed."""
         ...
 
+    def views_rebuilding(self, names: Sequence[str]) -> bool:
+        """Whether any of these projections serves rows of another code version while its
+        rows are rebuilt (the previous rows are complete, only not of this code)."""
+        ...
+
     def wait_for_views(self, position: int, names: Sequence[str], timeout: float) -> bool:
         """Wait at most ``timeout`` s until the named projections reached ``position``."""
         ...

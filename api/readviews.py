@@ -1,7 +1,8 @@
 """Read-model endpoints: the operational picture, the capacity overview, the request board and
 the scarcity advice. Each answer carries the positions of the projections it was computed from;
 a client that wrote position N may pass ``min_position=N`` to wait (bounded) until they have
-reached it."""
+reached it. ``rebuilding`` says the rows are those of the previous code version, served
+complete while the new code's rows are built (mlob/projector.py)."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -79,11 +80,15 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                 "reached": True,
                 "at": as_of.isoformat(),
                 "as_of": {"moment": as_of.isoformat(), "axis": axis},
+                "rebuilding": False,  # replayed by this code, from the events
                 "scope": scope,
             }, rows
         reached = True
         if min_position is not None:
             reached = service.wait_for_views(min_position, names, wait)
+        # Asked before the rows are read: a switch in between then errs on the safe side
+        # (new rows said to be rebuilding), never old rows said to be current.
+        rebuilding = service.views_rebuilding(names)
         positions = service.view_positions()
         level = policy.reader_level(caller)
         rows = {
@@ -94,6 +99,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             "position": min(positions.get(n, 0) for n in names),
             "positions": {n: positions.get(n, 0) for n in names},
             "reached": reached,
+            "rebuilding": rebuilding,
             "at": service.now().isoformat(),
             "scope": _scope(caller, exercise),
         }

@@ -39,8 +39,9 @@ else it is a full replay and a warning; without the key they are used unchecked 
 says so (``checkpoints_signed``, :class:`AsOfRows`).
 A checkpointer (:class:`PictureCheckpoints`, run by one process holding its lease) writes a
 checkpoint every ``MLOB_PICTURE_CHECKPOINT_EVERY`` positions. Checkpoints carry a code version
-(a hash of the domain and projection code): a code change makes them unusable and they are
-written afresh, because the stored states and rows are those of the old code.
+(the version of derived data, projections/version.py, extended by the checkpoint layout and
+the state codec): a code change makes them unusable and they are written afresh, because the
+stored states and rows are those of the old code.
 """
 
 from __future__ import annotations
@@ -64,10 +65,12 @@ import orjson
 from domain.base import MlobAggregate
 from mlob.application import MlobApplication
 from mlob.readstore import PICTURE_META, ReadStore
+from mlob.store import statecodec
 from mlob.store.chain import sortable_text
 from mlob.store.statecodec import decode_state, encode_state
 from projections.levels import Leveled
 from projections.specs import PROJECTIONS, Projection
+from projections.version import ROOT, code_version
 
 Axis = Literal["recorded", "occurred"]
 log = logging.getLogger("mlob.asof")
@@ -92,24 +95,14 @@ _BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJ
 _BY_NAME = {p.name: p for p in PROJECTIONS}
 
 
-def _code_version(root: Path | None = None) -> str:
-    """A hash of everything that shapes stored states and rows: the domain package with its
-    reference data (a request's regions come from it), the projection code and the state
-    codec with the transcoder it hands leaf values to."""
-    root = root or Path(__file__).resolve().parent.parent
-    files = [
-        *sorted((root / "domain").glob("*.py")),
-        *sorted((root / "domain" / "data").glob("*.json")),
-        root / "projections" / "specs.py",
-        root / "projections" / "views.py",
-        root / "projections" / "levels.py",
-        root / "mlob" / "store" / "statecodec.py",
-        root / "mlob" / "store" / "transcoder.py",
-    ]
-    digest = hashlib.sha256(FORMAT.encode())
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+def _code_version(root: Path = ROOT) -> str:
+    """The version of derived data (projections/version.py: the projection code and the
+    domain modules and reference data it uses), extended by what only checkpoints depend on:
+    their layout and the state codec with the transcoder it hands leaf values to (a stored
+    state must decode as it was encoded). Hashed by the same function, as syntax trees."""
+    derived = code_version(root)
+    codec = code_version(root, start=(statecodec.__name__,))
+    return hashlib.sha256(f"{FORMAT}\0{derived}\0{codec}".encode()).hexdigest()[:16]
 
 
 CODE_VERSION = _code_version()

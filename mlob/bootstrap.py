@@ -15,7 +15,7 @@ from mlob.config import ConfigError, Settings, StoreConfig
 from mlob.projector import Projections
 from mlob.readstore import open_read_store
 from mlob.service import Service
-from projections.readmodels import DEFAULT_TARGETS, Targets
+from projections.readmodels import Targets
 from projections.specs import PROJECTIONS
 
 
@@ -53,11 +53,14 @@ def open_application(settings: Settings) -> MlobApplication:
 SWITCH_INTERVAL = 0.001
 
 
-def open_projections(service: Service, targets: Targets = DEFAULT_TARGETS) -> Projections:
-    """The read models of this store, attached to the service; started by the caller."""
+def open_projections(service: Service, targets: Targets | None = None) -> Projections:
+    """The read models of this store, attached to the service; started by the caller. The
+    board's targets are the stored ones; ``targets`` (``MLOB_BOARD_TARGETS``, else the
+    defaults) are stored only when none are yet."""
     app = service.app
     store = open_read_store(app.store, [p.name for p in PROJECTIONS])
-    projections = Projections(app, store, clock=service.clock, targets=targets)
+    projections = Projections(app, store, clock=service.clock)
+    projections.seed_targets(targets)
     service.attach_projections(projections)
     return projections
 

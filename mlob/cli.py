@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import time
 from collections.abc import Sequence
@@ -103,6 +104,8 @@ def _service() -> Service:
 
 
 def _with_projections() -> Service:
+    """The service with its read models (not started); seeds the board's targets as every
+    start does."""
     settings = load_settings()
     service = Service(open_application(settings))
     open_projections(service, settings.board_targets)
@@ -462,7 +465,10 @@ def _projections_status(args: argparse.Namespace) -> int:
         print(f"{'projection':<12} {'position':>10} {'lag':>8}  version  updated")
         for s in service.projections.status():
             version = s["version"] or "-"
-            if s["version"] and s["version"] != s["code_version"]:
+            if s["rebuild_position"] is not None:
+                # The served rows stay those of the version shown until the rebuild is done.
+                version += f" (rebuilding for code {s['code_version']}: at {s['rebuild_position']})"
+            elif s["version"] != s["code_version"]:
                 version += f" (code {s['code_version']}: rebuilds when next run)"
             print(
                 f"{s['name']:<12} {s['position']:>10} {s['lag']:>8}  {version:<7}  "
@@ -488,9 +494,61 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
             projections.catch_up()
             print(f"rebuilt {', '.join(names)} in {time.monotonic() - started:.1f} s")
         else:
-            print(f"reset {', '.join(names)}: the running projection rebuilds them")
+            print(
+                f"rebuild of {', '.join(names)} begun: the running projection builds them "
+                "beside the rows it serves meanwhile"
+            )
     except RuntimeError as exc:
-        raise ConfigError(f"{exc}; reset done, the running projection rebuilds it") from None
+        raise ConfigError(f"{exc}; rebuild begun, the running projection builds it") from None
+    finally:
+        _close(service)
+    return 0
+
+
+def _board_targets_show(args: argparse.Namespace) -> int:
+    """The board's targets in force (stored: the same for every process) and, with
+    ``--history``, every change: when, by whom, what."""
+    service = _with_projections()
+    assert service.projections is not None
+    try:
+        store = service.projections.store
+        if args.history:
+            for change in reversed(store.board_targets(limit=None)):
+                print(orjson.dumps(change).decode())
+            return 0
+        targets = service.projections.targets
+        stored = store.board_targets()
+        print(f"{'step':<12} {'urgent':>7} {'normal':>7}  (minutes)")
+        for step, (urgent, normal) in targets.steps.items():
+            print(f"{step:<12} {urgent:>7} {normal:>7}")
+        print(f"formalisation of an urgent phoned-in request: {targets.formalisation} minutes")
+        if stored:
+            print(f"set {stored[0]['at']} by {stored[0]['set_by']}")
+    finally:
+        _close(service)
+    return 0
+
+
+def _system_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a name
+        return "unknown user"
+
+
+def _board_targets_set(args: argparse.Namespace) -> int:
+    """Change the board's targets for every process at once (what is not named keeps its
+    value); the change is kept with when and by whom."""
+    from mlob.config import parse_targets
+
+    service = _with_projections()
+    projections = service.projections
+    assert projections is not None
+    try:
+        targets = parse_targets(args.targets, projections.targets, "mlob board targets set")
+        by = args.by or _system_user()
+        projections.set_targets(targets, by)
+        print(f"mlob: board targets set by {by}: {orjson.dumps(targets.as_dict()).decode()}")
     finally:
         _close(service)
     return 0
@@ -601,9 +659,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-wait",
         dest="wait",
         action="store_false",
-        help="only reset; the running server or worker rebuilds it",
+        help="only begin it; the running server or worker builds it (the previous rows are "
+        "served until it is done)",
     )
     rebuild.set_defaults(handler=_projections_rebuild)
+
+    board = commands.add_parser("board", help="the request board's targets")
+    board_commands = board.add_subparsers(dest="board_command", required=True)
+    targets = board_commands.add_parser(
+        "targets", help="the targets in force for every process; set them"
+    )
+    targets.add_argument("--history", action="store_true", help="every change, oldest first")
+    targets.set_defaults(handler=_board_targets_show)
+    target_commands = targets.add_subparsers(dest="targets_command")
+    set_targets = target_commands.add_parser("set", help="change them for every process")
+    set_targets.add_argument(
+        "targets", help="e.g. received=60/1440,formalisation=720 (urgent/normal minutes)"
+    )
+    set_targets.add_argument("--by", help="who changes them (default: this system user)")
+    set_targets.set_defaults(handler=_board_targets_set)
 
     audit = commands.add_parser("audit", help="verify the history; signed checkpoints")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

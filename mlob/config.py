@@ -110,33 +110,44 @@ class Settings:
     database_url: str
     #: Run the projections inside the server (default) or only in ``mlob worker`` processes.
     projections_in_process: bool = True
-    board_targets: Targets = DEFAULT_TARGETS
+    #: ``MLOB_BOARD_TARGETS`` (None: not set): stored at the first start only; from then on
+    #: the stored targets hold for every process (``mlob board targets set`` changes them).
+    board_targets: Targets | None = None
     #: The key that signs chain checkpoints (``MLOB_AUDIT_KEY``); kept out of the database.
     audit_key: bytes | None = None
     #: Positions between two picture checkpoints (``MLOB_PICTURE_CHECKPOINT_EVERY``; 0: none).
     picture_checkpoint_every: int = 10_000
 
 
-def parse_targets(text: str) -> Targets:
-    """``MLOB_BOARD_TARGETS``: comma-separated ``status=urgent/normal`` minutes, and
-    ``formalisation=minutes``; e.g. ``received=60/1440,formalisation=720``."""
-    steps = dict(DEFAULT_TARGETS.steps)
-    formalisation = DEFAULT_TARGETS.formalisation
+def _minutes(text: str) -> int:
+    minutes = int(text)
+    if minutes < 1:
+        raise ValueError(text)  # a target of no time would make everything overdue at once
+    return minutes
+
+
+def parse_targets(
+    text: str, base: Targets = DEFAULT_TARGETS, source: str = "MLOB_BOARD_TARGETS"
+) -> Targets:
+    """``MLOB_BOARD_TARGETS`` (and ``mlob board targets set``): comma-separated
+    ``status=urgent/normal`` minutes, and ``formalisation=minutes``; e.g.
+    ``received=60/1440,formalisation=720``. What is not named keeps ``base``'s value."""
+    steps = dict(base.steps)
+    formalisation = base.formalisation
     for pair in filter(None, (p.strip() for p in text.split(","))):
         key, _, value = pair.partition("=")
         try:
             if key == "formalisation":
-                formalisation = int(value)
+                formalisation = _minutes(value)
                 continue
             if key not in steps:
                 raise ConfigError(
-                    f"MLOB_BOARD_TARGETS: {key!r} is not one of {', '.join(sorted(steps))}, "
-                    "formalisation"
+                    f"{source}: {key!r} is not one of {', '.join(sorted(steps))}, formalisation"
                 )
             urgent, _, normal = value.partition("/")
-            steps[key] = (int(urgent), int(normal))
+            steps[key] = (_minutes(urgent), _minutes(normal))
         except ValueError:
-            raise ConfigError(f"MLOB_BOARD_TARGETS: {pair!r} is not key=minutes") from None
+            raise ConfigError(f"{source}: {pair!r} is not key=minutes") from None
     return Targets(steps=steps, formalisation=formalisation)
 
 
@@ -162,7 +173,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         store=store,
         database_url=url,
         projections_in_process=mode == "in-process",
-        board_targets=parse_targets(env.get("MLOB_BOARD_TARGETS", "")),
+        board_targets=parse_targets(targets)
+        if (targets := env.get("MLOB_BOARD_TARGETS"))
+        else None,
         audit_key=key.encode() if key else None,
         picture_checkpoint_every=int(every),
     )

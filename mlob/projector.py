@@ -25,7 +25,7 @@ import psycopg
 
 from domain.base import MlobAggregate
 from mlob.application import MlobApplication
-from mlob.readstore import Change, ReadStore, Tracking, TrackingConflict, conninfo
+from mlob.readstore import Change, ReadStore, TrackingConflict, conninfo
 from projections.levels import Leveled
 from projections.readmodels import DEFAULT_TARGETS, Targets, board
 from projections.specs import PROJECTIONS, Projection
@@ -194,6 +194,8 @@ class Runner:
         self.unwritten = 0  # looked at up to here, nothing of ours, not yet written
         self.written_at = 0.0
         self.active = False
+        #: Whether it writes the next rows of a rebuild (readers are served the previous).
+        self.building = False
         self.progress: Callable[[], None] = lambda: None
 
     def run_once(self) -> int:
@@ -201,20 +203,11 @@ class Runner:
         p = self.projection
         if self.cached_at < 0 or time.monotonic() - self.checked_at > RECHECK:
             self.checked_at = time.monotonic()
-            tracking = self.store.tracking(p.name)
-            if tracking.version and tracking.version != p.version:
-                log.info(
-                    "projection %s: code version %s -> %s, rebuilding",
-                    p.name,
-                    tracking.version,
-                    p.version,
-                )
-                self.store.reset(p.name, p.version)
-                tracking = Tracking(p.name, 0, p.version, None)
-            if tracking.position != self.cached_at:
-                self.cache.clear()  # another runner moved it, or it was reset
+            position, building = self._where()
+            if position != self.cached_at or building != self.building:
+                self.cache.clear()  # another runner moved it, or a rebuild began or ended
                 self.unwritten = 0
-            position = tracking.position
+            self.building = building
         else:
             # Holding the lease, this runner is the only writer: its own position is current.
             # Should anyone have moved it (a reset), the guarded write fails and we re-read.
@@ -223,6 +216,9 @@ class Runner:
         top = self.app.recorder.max_notification_id() or 0
         if top <= scanned:
             self.cached_at = position
+            if self.building:  # the next rows are complete: serve them
+                self._switch(position)
+                return 1
             if self.unwritten > position and time.monotonic() - self.written_at >= POSITION_EVERY:
                 self._write_position(position)
             return 0
@@ -231,7 +227,11 @@ class Runner:
         )
         # Gaps and other topics are skipped: a short page means everything up to ``top``.
         reached = notifications[-1].id if len(notifications) == self.batch else top
-        if not notifications and time.monotonic() - self.written_at < POSITION_EVERY:
+        if (
+            not notifications
+            and not self.building  # a rebuild goes on to its switch
+            and time.monotonic() - self.written_at < POSITION_EVERY
+        ):
             # None of this projection's events: note how far it has looked, and write that a
             # little later (readers here see it at once) instead of a commit per wake-up.
             self.cached_at = position
@@ -259,7 +259,9 @@ class Runner:
                 if p.top_shared:  # lower rows show what the top holds (withheld)
                     lowest[key] = min(leveled.states)
                 rows += [r for r in p.rows(leveled) if r["level"] >= lowest[key]]
-            self.store.apply(p.name, rows, reached, p.version, position, lowest)
+            self.store.apply(
+                p.name, rows, reached, p.version, position, lowest, rebuild=self.building
+            )
         except BaseException:
             self.cache.clear()  # aggregates were mutated in place: start afresh
             self.cached_at = -1
@@ -275,10 +277,52 @@ class Runner:
         self.cached_at = reached
         return max(1, len(notifications))
 
+    def _where(self) -> tuple[int, bool]:
+        """Where this projection's rows are written from here: the position, and whether
+        they are the next rows of a rebuild (not served yet) rather than the served ones. A
+        code version other than the served rows' begins a rebuild; the previous rows are
+        served meanwhile."""
+        p = self.projection
+        served = self.store.tracking(p.name)
+        rebuild = self.store.rebuilds().get(p.name)
+        if rebuild is not None and rebuild.version == p.version:
+            return rebuild.position, True
+        if served.version == p.version:
+            if rebuild is not None:  # begun by code of another version: not ours to finish
+                self.store.end_rebuild(p.name)
+            return served.position, False
+        log.info(
+            "projection %s: code version %s -> %s, rebuilding (the previous rows are served "
+            "until then)",
+            p.name,
+            served.version or "(none)",
+            p.version,
+        )
+        self.store.begin_rebuild(p.name, p.version)
+        return 0, True
+
+    def _switch(self, position: int) -> None:
+        """Serve the rebuilt rows: what was looked at but not written goes in first."""
+        try:
+            if self.unwritten > position:
+                self._write_position(position)
+            self.store.switch(self.projection.name, self.cached_at)
+        except BaseException:
+            self.cached_at = -1
+            self.unwritten = 0
+            raise
+        self.building = False
+        log.info("projection %s: rebuilt at position %d", self.projection.name, self.cached_at)
+
     def _write_position(self, position: int) -> None:
         try:
             self.store.apply(
-                self.projection.name, [], self.unwritten, self.projection.version, position
+                self.projection.name,
+                [],
+                self.unwritten,
+                self.projection.version,
+                position,
+                rebuild=self.building,
             )
         except BaseException:
             self.cached_at = -1
@@ -329,14 +373,12 @@ class Projections:
         *,
         projections: Sequence[Projection] = PROJECTIONS,
         clock: Callable[[], datetime],
-        targets: Targets = DEFAULT_TARGETS,
         poll_interval: float | None = None,
         standby_interval: float = 1.0,
     ) -> None:
         self.app = app
         self.store = store
         self.clock = clock
-        self.targets = targets
         self.poll_interval = poll_interval or (0.5 if store.kind == "sqlite" else 0.05)
         self.standby_interval = standby_interval
         self.session = AdvisorySession(conninfo(app.store)) if app.store.kind != "sqlite" else None
@@ -472,10 +514,22 @@ class Projections:
         self.tick()
 
     def rebuild(self, names: Sequence[str] = ()) -> None:
+        """Rebuild these projections (all: none named) beside the rows served meanwhile."""
         for runner in self.runners:
             if not names or runner.projection.name in names:
-                self.store.reset(runner.projection.name, runner.projection.version)
+                self.store.begin_rebuild(runner.projection.name, runner.projection.version)
                 runner.cached_at = -1
+
+    def rebuilding(self, names: Sequence[str] = ()) -> bool:
+        """Whether any of these projections (all: none named) serves rows that are not its
+        code's: a rebuild is under way (here or in another process) or due."""
+        versions = {r.projection.name: r.projection.version for r in self.runners}
+        under_way = self.store.rebuilds()
+        return any(
+            t.name in under_way or t.version != versions[t.name]
+            for t in self.store.all_tracking()
+            if t.name in versions and (not names or t.name in names)
+        )
 
     def _maybe_checkpoint(self) -> None:
         """With an audit key, sign the chain's head every ``CHECKPOINT_EVERY`` seconds."""
@@ -489,6 +543,33 @@ class Projections:
         except ValueError:
             log.error("the hash chain does not verify: no checkpoint signed (mlob audit verify)")
 
+    # --- the board's targets ---------------------------------------------------------------
+
+    @property
+    def targets(self) -> Targets:
+        """The board's targets as stored: read from the store each time, so every process
+        (server, worker, the one whose clock publishes overdue to the feeds) uses the same
+        ones, a change included (no per-process copy to go stale)."""
+        stored = self.store.board_targets()
+        return Targets.from_dict(stored[0]["targets"]) if stored else DEFAULT_TARGETS
+
+    def seed_targets(self, targets: Targets | None) -> None:
+        """At start: store ``targets`` (``MLOB_BOARD_TARGETS``; None: the defaults) unless
+        targets were ever stored. Storing the defaults too keeps every process on the same
+        ones even when a later version of the code changes its defaults."""
+        seed = targets or DEFAULT_TARGETS
+        by = "MLOB_BOARD_TARGETS at start" if targets else "the defaults at start"
+        if self.store.set_board_targets(seed.as_dict(), by, only_if_none=True):
+            return
+        if targets is not None and targets != self.targets:
+            log.warning(
+                "MLOB_BOARD_TARGETS differs from the stored board targets and is not used: "
+                "they are stored (mlob board targets, mlob board targets set)"
+            )
+
+    def set_targets(self, targets: Targets, by: str) -> None:
+        self.store.set_board_targets(targets.as_dict(), by)
+
     # --- the clock ---------------------------------------------------------------------------
 
     def tick(self) -> list[Change]:
@@ -500,8 +581,9 @@ class Projections:
             by_level.setdefault(row["level"], []).append(row)
         current = set()
         now = self.clock()
+        targets = self.targets
         for at, rows in by_level.items():
-            for item in board(rows, now, self.targets):
+            for item in board(rows, now, targets):
                 if item["overdue"]:
                     current.add((item["id"], f"overdue:{item['step']}", at))
                 if item["formalisation_overdue"]:
@@ -525,7 +607,13 @@ class Projections:
             name = runner.projection.name
             # Only while the stored position is the runner's own: one that went back (a reset
             # from elsewhere) is the truth until the runner has caught up again.
-            if runner.active and name in stored and stored[name] >= runner.cached_at >= 0:
+            # A rebuilding runner's position is that of rows nobody reads yet.
+            if (
+                runner.active
+                and not runner.building
+                and name in stored
+                and stored[name] >= runner.cached_at >= 0
+            ):
                 stored[name] = max(stored[name], runner.seen)
         return stored
 
@@ -549,12 +637,15 @@ class Projections:
     def status(self) -> list[dict[str, Any]]:
         top = self.app.recorder.max_notification_id() or 0
         runners = {r.projection.name: r for r in self.runners}
+        rebuilds = self.store.rebuilds()
         return [
             {
                 "name": t.name,
                 "position": t.position,
                 "version": t.version,
                 "code_version": runners[t.name].projection.version,
+                # How far the next rows have come (None: no rebuild under way).
+                "rebuild_position": rebuilds[t.name].position if t.name in rebuilds else None,
                 "lag": max(0, top - t.position),
                 "updated_at": t.updated_at,
                 "active_here": runners[t.name].active,

@@ -49,7 +49,21 @@ class ReadStore(Protocol):
 
     def all_tracking(self) -> list[Tracking]: ...
 
-    def reset(self, name: str, version: str) -> None: ...
+    def rebuilds(self) -> dict[str, Tracking]:
+        """The rebuilds under way: per projection, how far its next rows have come."""
+        ...
+
+    def begin_rebuild(self, name: str, version: str) -> None:
+        """Start building a projection's next rows afresh, beside the rows being served."""
+        ...
+
+    def end_rebuild(self, name: str) -> None:
+        """Give up a rebuild (its next rows are dropped; the served rows stay)."""
+        ...
+
+    def switch(self, name: str, expected_position: int) -> None:
+        """Serve the next rows from now on, in one transaction; every row a change."""
+        ...
 
     def apply(
         self,
@@ -59,7 +73,12 @@ class ReadStore(Protocol):
         version: str,
         expected_position: int,
         levels: Mapping[str, int] | None = None,
-    ) -> None: ...
+        *,
+        rebuild: bool = False,
+    ) -> None:
+        """Write a batch: to the served rows, or with ``rebuild`` to the next rows (no change
+        records: nobody reads those rows before the switch)."""
+        ...
 
     def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
         """Each subject's row at the highest level at most ``level`` (None: its top row)."""
@@ -101,6 +120,17 @@ class ReadStore(Protocol):
         """Add it (with ``meta``'s ``content_sha256`` and ``signature``, if any); False when
         one is at that position already, unless that one is unsigned and this one signed: then
         it is replaced."""
+        ...
+
+    def board_targets(self, limit: int | None = 1) -> list[dict[str, Any]]:
+        """The request board's targets as set, newest first, at most ``limit`` (None: all),
+        each with ``seq``, ``at``, ``set_by`` and ``targets``: the first is in force."""
+        ...
+
+    def set_board_targets(
+        self, targets: dict[str, Any], set_by: str, *, only_if_none: bool = False
+    ) -> bool:
+        """Set them (with ``only_if_none``: only if none were ever set); whether it did."""
         ...
 
     def close(self) -> None: ...
@@ -160,6 +190,35 @@ def _table(name: str) -> str:
     return f"mlob_rows_{name}"
 
 
+#: A rebuild writes a projection's next rows beside the served ones (``mlob_rows_<name>`` plus
+#: this) with its own tracking row (the name plus :data:`NEXT_TRACKING`); the switch renames
+#: them over the served ones in one transaction, so readers see the previous rows or the new
+#: ones, never half-built rows.
+NEXT_TABLE = "__next"
+NEXT_TRACKING = "~next"
+
+
+def _next_table(name: str) -> str:
+    return _table(name) + NEXT_TABLE
+
+
+def _where(name: str, rebuild: bool) -> tuple[str, str]:
+    """The rows table and the tracking row a batch writes."""
+    if rebuild:
+        return _next_table(name), name + NEXT_TRACKING
+    return _table(name), name
+
+
+def _rows_table_sql(table: str, blob: str, integer: str) -> str:
+    # The key's name is given, so a renamed table's key can be renamed with it (PostgreSQL
+    # names constraints per schema: the next rebuild's table needs the name again).
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (id TEXT NOT NULL, level integer NOT NULL, "
+        f"position {integer} NOT NULL, data {blob} NOT NULL, "
+        f"CONSTRAINT {table}_pkey PRIMARY KEY (id, level))"
+    )
+
+
 #: Higher than every clearance level: "the top row".
 TOP = 1_000
 
@@ -189,11 +248,7 @@ class SQLiteReadStore:
         # application opened the store); a projection's rows table from its name.
         with self._tx() as c:
             for name in self.names:
-                c.execute(
-                    f"CREATE TABLE IF NOT EXISTS {_table(name)} (id TEXT NOT NULL, "
-                    "level INTEGER NOT NULL, position INTEGER NOT NULL, data BLOB NOT NULL, "
-                    "PRIMARY KEY (id, level))"
-                )
+                c.execute(_rows_table_sql(_table(name), "BLOB", "INTEGER"))
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -235,14 +290,57 @@ class SQLiteReadStore:
         }
         return [found.get(n, Tracking(n, 0, "", None)) for n in self.names]
 
-    def reset(self, name: str, version: str) -> None:
+    def rebuilds(self) -> dict[str, Tracking]:
+        found = self._conn().execute(
+            "SELECT name, position, version, updated_at FROM mlob_view_tracking WHERE name LIKE ?",
+            ("%" + NEXT_TRACKING,),
+        )
+        rebuilds = {}
+        for r in found:
+            name = r[0].removesuffix(NEXT_TRACKING)
+            rebuilds[name] = Tracking(name, r[1], r[2], r[3])
+        return rebuilds
+
+    def begin_rebuild(self, name: str, version: str) -> None:
         with self._tx() as c:
-            c.execute(f"DELETE FROM {_table(name)}")
+            c.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
+            c.execute(_rows_table_sql(_next_table(name), "BLOB", "INTEGER"))
             c.execute(
                 "INSERT INTO mlob_view_tracking VALUES (?, 0, ?, ?) ON CONFLICT (name) DO "
                 "UPDATE SET position = 0, version = excluded.version, updated_at = "
                 "excluded.updated_at",
-                (name, version, _now()),
+                (name + NEXT_TRACKING, version, _now()),
+            )
+
+    def end_rebuild(self, name: str) -> None:
+        with self._tx() as c:
+            c.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
+            c.execute("DELETE FROM mlob_view_tracking WHERE name = ?", (name + NEXT_TRACKING,))
+
+    def switch(self, name: str, expected_position: int) -> None:
+        table, following = _table(name), _next_table(name)
+        with self._tx() as c:
+            found = c.execute(
+                "SELECT position, version FROM mlob_view_tracking WHERE name = ?",
+                (name + NEXT_TRACKING,),
+            ).fetchone()
+            if found is None or found[0] != expected_position:
+                raise TrackingConflict(name)
+            c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute(f"ALTER TABLE {following} RENAME TO {table}")
+            now = _now()
+            c.execute(
+                "INSERT INTO mlob_view_tracking VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
+                "UPDATE SET position = excluded.position, version = excluded.version, "
+                "updated_at = excluded.updated_at",
+                (name, found[0], found[1], now),
+            )
+            c.execute("DELETE FROM mlob_view_tracking WHERE name = ?", (name + NEXT_TRACKING,))
+            # Every row may differ from what the feeds sent before: each is a change.
+            c.execute(
+                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                f"SELECT ?, ?, id, ?, 'row', MIN(level) FROM {table} GROUP BY id ORDER BY id",
+                (now, name, found[0]),
             )
 
     def apply(
@@ -253,30 +351,36 @@ class SQLiteReadStore:
         version: str,
         expected_position: int,
         levels: Mapping[str, int] | None = None,
+        *,
+        rebuild: bool = False,
     ) -> None:
+        table, tracking = _where(name, rebuild)
         with self._tx() as c:
             current = c.execute(
-                "SELECT position FROM mlob_view_tracking WHERE name = ?", (name,)
+                "SELECT position FROM mlob_view_tracking WHERE name = ?", (tracking,)
             ).fetchone()
+            if rebuild and current is None:
+                raise TrackingConflict(name)  # given up meanwhile
             if (current[0] if current else 0) != expected_position:
                 raise TrackingConflict(name)
             c.executemany(
-                f"INSERT INTO {_table(name)} (id, level, position, data) VALUES (?, ?, ?, ?) "
+                f"INSERT INTO {table} (id, level, position, data) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (id, level) DO UPDATE SET position = excluded.position, "
                 "data = excluded.data",
                 [(r["id"], r.get("level", 0), position, orjson.dumps(r)) for r in rows],
             )
             now = _now()
-            c.executemany(
-                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
-                "VALUES (?, ?, ?, ?, 'row', ?)",
-                [(now, name, key, position, lvl) for key, lvl in _change_levels(rows, levels)],
-            )
+            if not rebuild:
+                c.executemany(
+                    "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                    "VALUES (?, ?, ?, ?, 'row', ?)",
+                    [(now, name, key, position, lvl) for key, lvl in _change_levels(rows, levels)],
+                )
             c.execute(
                 "INSERT INTO mlob_view_tracking VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
                 "UPDATE SET position = excluded.position, version = excluded.version, "
                 "updated_at = excluded.updated_at",
-                (name, position, version, now),
+                (tracking, position, version, now),
             )
 
     def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
@@ -406,6 +510,27 @@ class SQLiteReadStore:
             )
             return inserted.rowcount == 1
 
+    def board_targets(self, limit: int | None = 1) -> list[dict[str, Any]]:
+        found = self._conn().execute(
+            "SELECT seq, at, set_by, targets FROM mlob_board_targets ORDER BY seq DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
+        return [
+            {"seq": r[0], "at": r[1], "set_by": r[2], "targets": orjson.loads(r[3])} for r in found
+        ]
+
+    def set_board_targets(
+        self, targets: dict[str, Any], set_by: str, *, only_if_none: bool = False
+    ) -> bool:
+        with self._tx() as c:  # BEGIN IMMEDIATE: one writer, so "none yet" holds to the insert
+            if only_if_none and c.execute("SELECT 1 FROM mlob_board_targets").fetchone():
+                return False
+            c.execute(
+                "INSERT INTO mlob_board_targets (at, set_by, targets) VALUES (?, ?, ?)",
+                (_now(), set_by, orjson.dumps(targets).decode()),
+            )
+        return True
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -445,11 +570,7 @@ class PostgresReadStore:
             # One creator at a time: several processes may start together.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlob_view_schema'))")
             for name in self.names:
-                conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {_table(name)} (id text NOT NULL, "
-                    "level integer NOT NULL, position bigint NOT NULL, data jsonb NOT NULL, "
-                    "PRIMARY KEY (id, level))"
-                )
+                conn.execute(_rows_table_sql(_table(name), "jsonb", "bigint"))
                 # A row per projection from the start: batches move it with a guarded UPDATE.
                 conn.execute(
                     "INSERT INTO mlob_view_tracking VALUES (%s, 0, '', NULL) "
@@ -476,14 +597,64 @@ class PostgresReadStore:
         found = {r[0]: Tracking(r[0], r[1], r[2], r[3].isoformat() if r[3] else None) for r in rows}
         return [found.get(n, Tracking(n, 0, "", None)) for n in self.names]
 
-    def reset(self, name: str, version: str) -> None:
+    def rebuilds(self) -> dict[str, Tracking]:
+        with self.pool.connection() as conn:
+            found = conn.execute(
+                "SELECT name, position, version, updated_at FROM mlob_view_tracking "
+                "WHERE name LIKE %s",
+                ("%" + NEXT_TRACKING,),
+            ).fetchall()
+        rebuilds = {}
+        for r in found:
+            name = r[0].removesuffix(NEXT_TRACKING)
+            rebuilds[name] = Tracking(name, r[1], r[2], r[3].isoformat() if r[3] else None)
+        return rebuilds
+
+    def begin_rebuild(self, name: str, version: str) -> None:
         with self.pool.connection() as conn, conn.transaction():
-            conn.execute(f"DELETE FROM {_table(name)}")
+            conn.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
+            conn.execute(_rows_table_sql(_next_table(name), "jsonb", "bigint"))
             conn.execute(
                 "INSERT INTO mlob_view_tracking VALUES (%s, 0, %s, now()) ON CONFLICT (name) "
                 "DO UPDATE SET position = 0, version = excluded.version, updated_at = now()",
-                (name, version),
+                (name + NEXT_TRACKING, version),
             )
+
+    def end_rebuild(self, name: str) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
+            conn.execute("DELETE FROM mlob_view_tracking WHERE name = %s", (name + NEXT_TRACKING,))
+
+    def switch(self, name: str, expected_position: int) -> None:
+        table, following = _table(name), _next_table(name)
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute(CHANGES_LOCK)  # the change records below take their numbers in order
+            found = conn.execute(
+                "SELECT position, version FROM mlob_view_tracking WHERE name = %s FOR UPDATE",
+                (name + NEXT_TRACKING,),
+            ).fetchone()
+            if found is None or found[0] != expected_position:
+                raise TrackingConflict(name)
+            # A reader waiting for the old table meanwhile finds the new one by its name once
+            # this commits (PostgreSQL looks a name up again after waiting for its lock).
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(f"ALTER TABLE {following} RENAME TO {table}")
+            conn.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {following}_pkey TO {table}_pkey")
+            conn.execute(
+                "INSERT INTO mlob_view_tracking VALUES (%s, %s, %s, now()) ON CONFLICT (name) "
+                "DO UPDATE SET position = excluded.position, version = excluded.version, "
+                "updated_at = now()",
+                (name, found[0], found[1]),
+            )
+            conn.execute("DELETE FROM mlob_view_tracking WHERE name = %s", (name + NEXT_TRACKING,))
+            # Every row may differ from what the feeds sent before: each is a change.
+            conn.execute(
+                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                f"SELECT now(), %s, id, %s, 'row', MIN(level) FROM {table} GROUP BY id "
+                "ORDER BY id",
+                (name, found[0]),
+            )
+            conn.execute(f"NOTIFY {VIEW_CHANNEL}")
 
     def apply(
         self,
@@ -493,8 +664,10 @@ class PostgresReadStore:
         version: str,
         expected_position: int,
         levels: Mapping[str, int] | None = None,
+        *,
+        rebuild: bool = False,
     ) -> None:
-        table = _table(name)
+        table, tracking = _where(name, rebuild)
         changed = _change_levels(rows, levels)
         # One flight: the guarded position move, the rows as one JSON array, their change
         # records and the NOTIFY; then the commit.
@@ -504,17 +677,17 @@ class PostgresReadStore:
             conn.transaction(),
             conn.cursor() as cur,
         ):
-            if rows:
+            if rows and not rebuild:
                 # Change records take their numbers in commit order (a feed reading up to
                 # number N must never see N+1 before N): one writer of them at a time.
                 cur.execute(CHANGES_LOCK)
-            else:
+            elif not rows:
                 # A position alone is derived data: a crash may lose it and it is read again.
                 conn.execute("SET LOCAL synchronous_commit TO OFF")
             cur.execute(
                 "UPDATE mlob_view_tracking SET position = %s, version = %s, "
                 "updated_at = now() WHERE name = %s AND position = %s",
-                (position, version, name, expected_position),
+                (position, version, tracking, expected_position),
             )
             if rows:
                 with conn.cursor() as more:
@@ -526,13 +699,14 @@ class PostgresReadStore:
                         "data = excluded.data",
                         (position, orjson.dumps(list(rows)).decode()),
                     )
-                    more.execute(
-                        "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
-                        "SELECT now(), %s, k, %s, 'row', l FROM unnest(%s::text[], %s::int[]) "
-                        "AS c(k, l)",
-                        (name, position, [k for k, _ in changed], [v for _, v in changed]),
-                    )
-                    more.execute(f"NOTIFY {VIEW_CHANNEL}")
+                    if not rebuild:
+                        more.execute(
+                            "INSERT INTO mlob_view_changes (at, source, key, position, what, "
+                            "level) SELECT now(), %s, k, %s, 'row', l FROM "
+                            "unnest(%s::text[], %s::int[]) AS c(k, l)",
+                            (name, position, [k for k, _ in changed], [v for _, v in changed]),
+                        )
+                        more.execute(f"NOTIFY {VIEW_CHANNEL}")
             pipeline.sync()
             if cur.rowcount != 1:  # raising here rolls the whole batch back
                 raise TrackingConflict(name)
@@ -671,6 +845,32 @@ class PostgresReadStore:
                 (*(meta.get(k) for k in _PICTURE_LISTED), rows, places, states),
             )
             return inserted.rowcount == 1
+
+    def board_targets(self, limit: int | None = 1) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
+            found = conn.execute(
+                "SELECT seq, at, set_by, targets FROM mlob_board_targets ORDER BY seq DESC "
+                "LIMIT %s",
+                (limit,),
+            ).fetchall()
+        return [
+            {"seq": r[0], "at": r[1].isoformat(), "set_by": r[2], "targets": orjson.loads(r[3])}
+            for r in found
+        ]
+
+    def set_board_targets(
+        self, targets: dict[str, Any], set_by: str, *, only_if_none: bool = False
+    ) -> bool:
+        with self.pool.connection() as conn, conn.transaction():
+            # Processes starting together each seed only if none were set: one at a time.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlob_board_targets'))")
+            if only_if_none and conn.execute("SELECT 1 FROM mlob_board_targets").fetchone():
+                return False
+            conn.execute(
+                "INSERT INTO mlob_board_targets (at, set_by, targets) VALUES (now(), %s, %s)",
+                (set_by, orjson.dumps(targets).decode()),
+            )
+        return True
 
     def close(self) -> None:
         self.pool.close()

@@ -406,6 +406,10 @@ class Service:
         return self._views().positions()
 
     @store_errors_as_unavailable
+    def views_rebuilding(self, names: Sequence[str]) -> bool:
+        return self._views().rebuilding(names)
+
+    @store_errors_as_unavailable
     def wait_for_views(self, position: int, names: Sequence[str], timeout: float) -> bool:
         return self._views().wait_for(position, names, timeout)
 

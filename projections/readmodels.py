@@ -325,6 +325,24 @@ class Targets:
             return None
         return timedelta(minutes=target[0] if urgent else target[1])
 
+    def as_dict(self) -> dict[str, Any]:
+        """As stored (mlob/readstore.py) and shown (``mlob board targets``)."""
+        return {
+            "steps": {
+                step: {"urgent": urgent, "normal": normal}
+                for step, (urgent, normal) in sorted(self.steps.items())
+            },
+            "formalisation": self.formalisation,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Targets:
+        steps = {
+            step: (int(target["urgent"]), int(target["normal"]))
+            for step, target in doc["steps"].items()
+        }
+        return cls(steps=steps, formalisation=int(doc["formalisation"]))
+
 
 #: Defaults, in minutes (urgent, normal). LOCC is 24/7: an urgent request is received within
 #: a quarter of an hour and assessed within the hour.

@@ -20,6 +20,7 @@ from domain.incident import Incident
 from domain.policy import involved
 from domain.request import AssistanceRequest, RequestStatus
 from projections.levels import Leveled
+from projections.version import CODE_VERSION
 from projections.views import capacity_view, incident_view, request_view
 
 
@@ -36,11 +37,10 @@ def event_topics(cls: type[MlobAggregate]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Projection:
-    """One projection: a name, a code version (a change rebuilds it), the events it follows
-    and the row it keeps per aggregate."""
+    """One projection: a name, the events it follows, the row it keeps per aggregate and the
+    version of the code that computes it (a change rebuilds it)."""
 
     name: str
-    version: str
     aggregate: type[MlobAggregate]
     #: The row of one level's state; the second argument is the top state (all steps), for
     #: figures that must add up (a capacity's withheld quantity).
@@ -49,6 +49,8 @@ class Projection:
     #: Whether every level's row shows something of the top state (so a step at any level
     #: changes them all): a capacity's withheld quantity.
     top_shared: bool = False
+    #: The code's version (projections/version.py: one hash, never bumped by hand).
+    version: str = CODE_VERSION
 
     def __post_init__(self) -> None:
         if not self.topics:
@@ -122,9 +124,9 @@ def incident_row(incident: Incident, top: Incident | None = None) -> dict[str, A
 
 
 PROJECTIONS: tuple[Projection, ...] = (
-    Projection("requests", "2", AssistanceRequest, request_row),
-    Projection("capacities", "3", Capacity, capacity_row, top_shared=True),
-    Projection("incidents", "2", Incident, incident_row),
+    Projection("requests", AssistanceRequest, request_row),
+    Projection("capacities", Capacity, capacity_row, top_shared=True),
+    Projection("incidents", Incident, incident_row),
 )
 
 BY_NAME = {p.name: p for p in PROJECTIONS}

@@ -291,10 +291,15 @@ def test_the_code_version_covers_the_reference_data(tmp_path: Any) -> None:
     root = Path(asof.__file__).resolve().parent.parent
     for part in ("domain", "projections", "mlob/store"):
         shutil.copytree(root / part, tmp_path / part)
+    shutil.copy(root / "mlob" / "__init__.py", tmp_path / "mlob")
     before = asof._code_version(tmp_path)
     assert before == asof.CODE_VERSION
     reference = tmp_path / "domain" / "data" / "reference.json"
+    # Formatting is not content (the version hashes the data in a canonical form) ...
     reference.write_text(reference.read_text() + "\n")
+    assert asof._code_version(tmp_path) == before
+    # ... a changed value is.
+    reference.write_text(reference.read_text().replace('"Nijmegen"', '"Nijmegen-Oost"', 1))
     assert asof._code_version(tmp_path) != before
 
 

@@ -99,7 +99,7 @@ READ_MODELS = ("/v1/picture", "/v1/capacity-overview", "/v1/board", "/v1/scarcit
 #: Answer fields that describe the reading, not what was read.
 META = frozenset(
     {"position", "positions", "reached", "at", "scope", "as_of", "targets_minutes"}
-    | {"formalisation_target_minutes"}
+    | {"formalisation_target_minutes", "rebuilding"}
 )
 
 # Subjects classified at any level, more often not; steps mostly unmarked (their level is then

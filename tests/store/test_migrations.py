@@ -30,6 +30,7 @@ ALL = [
     "0002_chain_format_and_signed_pictures",
     "0003_access_log",
     "0004_message_ids_per_organisation",
+    "0005_board_targets",
 ]
 
 
