@@ -11,6 +11,7 @@ from uuid import UUID
 from api.ports import LoggedEvent, MessageFact, MlobService, Principal
 from domain import policy
 from domain.base import MlobAggregate
+from domain.vocabulary import subject_of
 
 #: The threading fields of an event that name other messages (EDXL-RM's conversation), and
 #: where the message they name is given as ``{org, message_id}``.
@@ -79,15 +80,8 @@ def row_items(kind: str, rows: Iterable[dict[str, Any]]) -> list[tuple[str, str,
     ]
 
 
-#: The topic prefix of a token's events (issued, revoked).
-TOKEN_EVENTS = "mlob:AccessToken."
-
-#: Which projection keeps a subject, by its events' topic prefix.
-_PROJECTION_OF = (
-    ("mlob:AssistanceRequest.", "requests"),
-    ("mlob:Capacity.", "capacities"),
-    ("mlob:Incident.", "incidents"),
-)
+#: Which projection keeps a subject, by the kind of subject its steps' API types are of.
+_PROJECTION_OF = {"request": "requests", "capacity": "capacities", "incident": "incidents"}
 
 
 class Subjects:
@@ -142,7 +136,7 @@ class Subjects:
         rows = self.service.view_rows_by_id(projection, [str(subject)], self.level)
         return bool(rows) and not policy.may_see_row(self.reader, rows[0])
 
-    def _stream(self, stream_id: UUID, event_type: str) -> tuple[bool, dict[int, int]]:
+    def _stream(self, stream_id: UUID, subject_kind: str | None) -> tuple[bool, dict[int, int]]:
         """Whether the reader may see a stream's subject, and its steps' levels, from the
         index and the projection rows (a history must not replay every subject it passes):
         a step is as high as its subject, its own marking, and — for a request, or a
@@ -154,14 +148,14 @@ class Subjects:
         markings = self.service.stream_markings(stream_id, 1 << 40)
         levels: dict[int, int] = {}
         top = subject = policy.level(markings[0][1]) if markings else 0
-        sequential = event_type.startswith("mlob:AssistanceRequest.")
+        sequential = subject_kind == "request"
         for version, classification, kind in markings:
             at = max(subject, policy.level(classification))
             if sequential or kind.endswith(".Voided"):
                 at = max(at, top)
             levels[version] = at
             top = max(top, at)
-        projection = next((n for p, n in _PROJECTION_OF if event_type.startswith(p)), None)
+        projection = _PROJECTION_OF.get(subject_kind or "")
         if policy.is_national(self.reader) or subject > self.level:
             visible = subject <= self.level
         elif projection is not None and (
@@ -175,11 +169,12 @@ class Subjects:
 
     def step_visible(self, event: LoggedEvent) -> bool:
         """Whether the reader may see this step: its subject, and the step's level."""
-        if event.event_type.startswith(TOKEN_EVENTS):
+        kind = subject_of(event.api_type)
+        if kind == "token":
             return self._token_visible(event.stream_id)
         if self.everything:
             return True
-        visible, levels = self._stream(event.stream_id, event.event_type)
+        visible, levels = self._stream(event.stream_id, kind)
         return visible and levels.get(event.version, 0) <= self.level
 
     def _token_visible(self, stream_id: UUID) -> bool:
@@ -191,12 +186,12 @@ class Subjects:
 
     def step_level(self, event: LoggedEvent) -> int:
         """The level of a step (as :meth:`_stream` tells it)."""
-        _, levels = self._stream(event.stream_id, event.event_type)
+        _, levels = self._stream(event.stream_id, subject_of(event.api_type))
         return levels.get(event.version, policy.level(event.classification))
 
     def note(self, route: str, events: list[LoggedEvent]) -> None:
         """Log the classified steps this reader receives."""
-        items = [(str(e.stream_id), f"step {e.event_type}", self.step_level(e)) for e in events]
+        items = [(str(e.stream_id), f"step {e.api_type}", self.step_level(e)) for e in events]
         note_reads(self.service, self.reader, route, items)
 
     def rejection_visible(self, rejection: dict[str, Any]) -> bool:

@@ -27,7 +27,7 @@ from api.post_events import serve as serve_post
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
 from api.types import Exercise, Moment
-from domain import policy
+from domain import policy, vocabulary
 from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.errors import DomainError
@@ -234,21 +234,38 @@ def create_app(service: MlobService) -> FastAPI:
 
     @app.get(
         "/v1/event-types",
-        summary="Every postable event type, its JSON Schema and who may post it",
+        summary="Every event type: postable ones with their JSON Schema and who may post them",
         responses=error_responses(401),
     )
     def event_types(caller: Caller) -> list[dict[str, Any]]:
-        return [
-            {
-                "type": name,
-                "subject": t.subject,
-                "creates_subject": t.creates,
-                "summary": t.summary,
-                "schema": t.model.model_json_schema(),
-                "allowed": _allowed_for(name),
-            }
-            for name, t in sorted(REGISTRY.items())
-        ]
+        """Every API type an answer may name (domain/vocabulary.py): the postable ones with
+        their schema and who may post them, the rest (recorded by other steps or routes, such
+        as a capacity's booking or a token's issue) with ``postable: false``."""
+        listed: list[dict[str, Any]] = []
+        for name, known in sorted(vocabulary.TYPES.items()):
+            t = REGISTRY.get(name)
+            if t is None:
+                listed.append(
+                    {
+                        "type": name,
+                        "subject": known.subject,
+                        "postable": False,
+                        "summary": known.summary,
+                    }
+                )
+                continue
+            listed.append(
+                {
+                    "type": name,
+                    "subject": t.subject,
+                    "postable": True,
+                    "creates_subject": t.creates,
+                    "summary": t.summary,
+                    "schema": t.model.model_json_schema(),
+                    "allowed": _allowed_for(name),
+                }
+            )
+        return listed
 
     # --- reads ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from api.errors import ApiError, error_responses
 from api.ports import LoggedEvent, MlobService, Principal
 from api.rendering import dumps, event_body
 from api.types import Exercise, Moment
-from domain import policy
+from domain import policy, vocabulary
 from domain.capacity import Capacity
 from domain.exercise import ExerciseScope, subject_flag
 from domain.incident import Incident
@@ -23,19 +23,19 @@ from projections.levels import fold
 
 PAGE = 1000
 
-#: Milestones of a request, from its event types (and for bookings, the booking's step).
+#: Milestones of a request, from its API types (and for bookings, the booking's step).
 _MILESTONES = {
-    "mlob:AssistanceRequest.Drafted": "drafted",
-    "mlob:AssistanceRequest.PhonedIn": "phoned_in",
-    "mlob:AssistanceRequest.Submitted": "submitted",
-    "mlob:AssistanceRequest.Received": "received",
-    "mlob:AssistanceRequest.Assessed": "assessed",
-    "mlob:AssistanceRequest.Forwarded": "forwarded",
-    "mlob:AssistanceRequest.Decided": "decided",
-    "mlob:AssistanceRequest.Formalised": "formalised",
-    "mlob:AssistanceRequest.Withdrawn": "withdrawn",
-    "mlob:AssistanceRequest.Closed": "closed",
-    "mlob:AssistanceRequest.Evaluated": "evaluated",
+    "request.drafted": "drafted",
+    "request.phoned_in": "phoned_in",
+    "request.submitted": "submitted",
+    "request.received": "received",
+    "request.assessed": "assessed",
+    "request.forwarded": "forwarded",
+    "request.decided": "decided",
+    "request.formalised": "formalised",
+    "request.withdrawn": "withdrawn",
+    "request.closed": "closed",
+    "request.evaluated": "evaluated",
 }
 #: The step durations a timeline reports (from, to): the procedure's own steps.
 SPANS = (
@@ -60,7 +60,7 @@ def milestones(events: list[LoggedEvent]) -> dict[str, datetime]:
     by the call, and its decision is the last decider's."""
     found: dict[str, datetime] = {}
     for e in events:
-        name = _MILESTONES.get(e.event_type)
+        name = _MILESTONES.get(e.api_type)
         booking = getattr(e.event, "booking", None)
         if booking is not None:
             name = getattr(booking.step, "value", None)
@@ -105,7 +105,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1_000_000)] = 10_000,
         stream: UUID | None = None,
-        type: Annotated[str | None, Query(max_length=100)] = None,
+        type: Annotated[
+            str | None, Query(max_length=100, description="an API type (GET /v1/event-types)")
+        ] = None,
         org: Annotated[str | None, Query(max_length=64)] = None,
         occurred_from: Moment | None = None,
         occurred_to: Moment | None = None,
@@ -116,6 +118,14 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         that was enforced, where a step shows as it was recorded).
         Classified events appear only for readers cleared for them."""
         require_audit(caller)
+        if type is not None and type not in vocabulary.TYPES:
+            # A filter that can match nothing is a mistake, not an empty history; the reason
+            # does not repeat what was sent (it may be a stored topic).
+            raise ApiError(
+                422,
+                "unknown_type",
+                "the type filter names no event type; GET /v1/event-types lists them",
+            )
         stop = service.last_position()  # a consistent end for this answer
         subjects = Subjects(service, caller)
 
@@ -194,12 +204,27 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                 403, "national_auditors_only", "the read-access log is for national auditors"
             )
         return [
-            e
+            _named(e)
             for e in service.access_log(after=after, limit=limit, item=item)
             if policy.cleared(caller, e["classification"])
         ]
 
     return routes
+
+
+#: How entries logged before issue 17 name a step: by its stored topic.
+_STEP_BY_TOPIC = "step mlob:"
+
+
+def _named(entry: dict[str, Any]) -> dict[str, Any]:
+    """An access-log entry that names a step by its API type. Entries logged before issue 17
+    named the stored topic; they are named by the API types stored under it (a booking topic
+    names several, joined by " or ": the entry did not keep which step it was)."""
+    kind = str(entry.get("kind") or "")
+    if not kind.startswith(_STEP_BY_TOPIC):
+        return entry
+    names = vocabulary.types_of_topic(kind.removeprefix("step "))
+    return {**entry, "kind": "step " + (" or ".join(names) or "unknown")}
 
 
 _PLURAL = {"AssistanceRequest": "requests", "Incident": "incidents", "Capacity": "capacities"}
@@ -254,7 +279,7 @@ def _matches(
 ) -> bool:
     if stream is not None and e.stream_id != stream:
         return False
-    if event_type is not None and e.event_type != event_type:
+    if event_type is not None and e.api_type != event_type:
         return False
     if org is not None and e.actor_org != org:
         return False
@@ -358,7 +383,7 @@ def request_stats(
             break
         cursor = page[-1].position
         for e in page:
-            if e.event_type.startswith("mlob:AssistanceRequest."):
+            if vocabulary.subject_of(e.api_type) == "request":
                 streams.setdefault(e.stream_id, []).append(e)
     total, by_kind, by_region, by_provider = _Bucket(), {}, {}, {}
     per_year: dict[str, dict[str, int]] = {}

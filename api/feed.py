@@ -83,8 +83,8 @@ REPLAY_THREADS = 2
 REPLAY_PAGES = 4
 #: Seconds a closing connection's queued frames have to reach a client that stopped reading.
 CLOSE_WAIT = 5.0
-#: The event that revokes a token (domain.access.AccessToken.Revoked), on the token's stream.
-REVOKED = "mlob:AccessToken.Revoked"
+#: The API type of the event that revokes a token, on the token's stream.
+REVOKED = "token.revoked"
 
 
 @dataclass(frozen=True)
@@ -827,7 +827,7 @@ class FeedHub:
         """The tokens revoked among these events, each at its (first) revocation's position."""
         found: dict[UUID, int] = {}
         for e in logged:
-            if e.event_type == REVOKED:
+            if e.api_type == REVOKED:
                 found.setdefault(e.stream_id, e.position)
         return found
 
@@ -905,7 +905,7 @@ class FeedHub:
         decided: dict[tuple[UUID, tuple[str, ...], int], list[str] | None] = {}
         facts: dict[str, list[MessageFact]] | None = None  # read once, when first needed
         for e in logged:
-            if e.event_type == REVOKED and e.stream_id == reader.token_id:
+            if e.api_type == REVOKED and e.stream_id == reader.token_id:
                 return events, e.position
             # What the index row tells (exercise flag, the step's own marking) first: a step
             # is at least as classified as its marking.

@@ -61,6 +61,7 @@ class RecordedEvent:
     stream_id: UUID
     version: int
     position: int
+    #: The stored topic; the receipt names it by the API type (domain.vocabulary.posted_type).
     event_type: str
     message_id: str
     #: The organisation whose message it is (messages are named by both).
@@ -86,6 +87,7 @@ class LoggedEvent:
     position: int
     stream_id: UUID
     version: int
+    #: The stored topic (the index row's): for the store's own bookkeeping, never shown.
     event_type: str
     occurred_at: datetime
     recorded_at: datetime
@@ -100,6 +102,8 @@ class LoggedEvent:
     correlation_id: str | None
     causation_id: str | None
     event: Any  # the domain event
+    #: The API type (domain/vocabulary.py): what every answer, frame and export names it.
+    api_type: str
 
 
 @dataclass(frozen=True)

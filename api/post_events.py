@@ -25,6 +25,7 @@ from api.ports import MlobService, Principal, StoreUnavailable
 from api.posting import Item, ItemRefused, plan
 from domain.envelope import Classification
 from domain.errors import DomainError
+from domain.vocabulary import posted_type
 
 log = logging.getLogger("mlob.api")
 
@@ -136,6 +137,9 @@ class PostEvents:
         except DomainError as exc:  # conflicts found by the store: reused id, concurrent write
             error = ApiError(exc.status, exc.code, exc.reason, exc.source)
             raise Refusal(error, items[0]) from None
+        # Each event by its API type: an event on an item's own subject is the step that item
+        # posted (the deployment steps share two stored topics), any other by the table alone.
+        asked = {(item.message_id, item.subject): item.type for item in items}
         return orjson.dumps(
             {
                 "events": [
@@ -143,7 +147,7 @@ class PostEvents:
                         "position": e.position,
                         "stream_id": str(e.stream_id),
                         "version": e.version,
-                        "type": e.event_type,
+                        "type": posted_type(e.event_type, asked.get((e.message_id, e.stream_id))),
                         "message_id": e.message_id,
                         "org": e.org,
                     }

@@ -7,9 +7,17 @@ import orjson
 
 from api.ports import LoggedEvent
 
-#: Not data of the step: the envelope's own fields, and a token's secret hash (never shown).
+#: Not data of the step: the envelope's own fields, a token's secret hash (never shown), and a
+#: creation's ``originator_topic`` (the aggregate's stored topic: answers name API types only).
 _ENVELOPE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "envelope", "secret_hash"}
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "envelope",
+        "secret_hash",
+        "originator_topic",
+    }
 )
 
 
@@ -31,7 +39,7 @@ def event_body(e: LoggedEvent) -> dict[str, Any]:
         "position": e.position,
         "stream_id": e.stream_id,
         "version": e.version,
-        "type": e.event_type,
+        "type": e.api_type,  # never the stored topic (domain/vocabulary.py)
         "occurred_at": e.occurred_at,
         "recorded_at": e.recorded_at,
         "actor": {"org": e.actor_org, "role": e.actor_role, "person": e.actor_person},

@@ -400,7 +400,7 @@ def _audit_export(args: argparse.Namespace) -> int:
                             e.position,
                             e.stream_id,
                             e.version,
-                            e.event_type,
+                            body["type"],  # the API type, as in the JSON Lines export
                             e.occurred_at.isoformat(),
                             e.recorded_at.isoformat(),
                             e.actor_org,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import logging
 import secrets
 import sqlite3
 import time
@@ -29,13 +30,13 @@ from api.ports import (
     StoreUnavailable,
     message_key,
 )
-from domain import policy
+from domain import policy, vocabulary
 from domain.access import AccessToken, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
-from domain.request import AssistanceRequest
+from domain.request import AssistanceRequest, LineBooking
 from mlob.accesslog import AccessLog
 from mlob.application import HistoryItem, MlobApplication, first_line
 from mlob.asof import rows_as_of
@@ -46,6 +47,8 @@ from projections.levels import Leveled, fold
 from projections.readmodels import Targets
 
 A = TypeVar("A", bound=MlobAggregate)
+
+log = logging.getLogger("mlob.service")
 
 TOKEN_PREFIX = "mlob"
 #: A valid token is remembered this long, so a burst of requests does not reload it each time;
@@ -437,11 +440,13 @@ class Service:
             limit = min(limit, stop - after)  # positions are unique: no more than this fit
             if limit <= 0:
                 return []
-        return [
-            _logged(h)
-            for h in self.app.history(after=after, limit=limit, recent=recent, stop=stop)
-            if stop is None or h.record.position <= stop
-        ]
+        return self._logged(
+            [
+                h
+                for h in self.app.history(after=after, limit=limit, recent=recent, stop=stop)
+                if stop is None or h.record.position <= stop
+            ]
+        )
 
     @store_errors_as_unavailable
     def rows_as_of(
@@ -493,7 +498,45 @@ class Service:
 
     @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
-        return [_logged(h) for h in self.app.history(stream_id=stream_id, limit=100_000)]
+        return self._logged(self.app.history(stream_id=stream_id, limit=100_000))
+
+    def _logged(self, items: Sequence[HistoryItem]) -> list[LoggedEvent]:
+        """Recorded events named by their API type (domain/vocabulary.py). The one event the
+        table cannot name from itself (a booking that stays arrived with an end date) is named
+        from the booking's previous state: from these items when it is among them (``items``
+        are in order without gaps), else from the stream (rare: only such moves pay for it)."""
+        latest: dict[tuple[UUID, UUID], LineBooking] = {}
+        logged = []
+        for h in items:
+            entry, event = h.record.entry, h.event
+            before = None
+            booking_id = vocabulary.booking_before_needed(entry.event_type, event)
+            if booking_id is not None:
+                before = latest.get((entry.stream_id, booking_id)) or self._booking_before(
+                    entry.stream_id, entry.version, booking_id
+                )
+            booking = getattr(event, "booking", None)
+            if isinstance(booking, LineBooking):
+                latest[(entry.stream_id, booking.booking_id)] = booking
+            try:
+                name = vocabulary.api_type(entry.event_type, event, before)
+            except vocabulary.UnknownTopic:
+                log.warning(
+                    "no API type for %s at position %s", entry.event_type, h.record.position
+                )
+                name = vocabulary.UNNAMED
+            logged.append(_logged(h, name))
+        return logged
+
+    def _booking_before(
+        self, stream_id: UUID, version: int, booking_id: UUID
+    ) -> LineBooking | None:
+        """The booking as the latest of the stream's steps before ``version`` left it."""
+        for event in self.app.events.get(stream_id, lte=version - 1, desc=True):
+            booking = getattr(event, "booking", None)
+            if isinstance(booking, LineBooking) and booking.booking_id == booking_id:
+                return booking
+        return None
 
 
 def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
@@ -508,7 +551,7 @@ def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
         answer.set_exception(exc)
 
 
-def _logged(h: HistoryItem) -> LoggedEvent:
+def _logged(h: HistoryItem, api_type: str) -> LoggedEvent:
     entry = h.record.entry
     return LoggedEvent(
         position=h.record.position,
@@ -528,4 +571,5 @@ def _logged(h: HistoryItem) -> LoggedEvent:
         correlation_id=entry.correlation_id,
         causation_id=entry.causation_id,
         event=h.event,
+        api_type=api_type,
     )

@@ -22,14 +22,14 @@ import {
 } from "./readmodels.js";
 import { gripRank } from "./terms.js";
 
-/** Steps (stored topics, as the feed names events) that change neither what a request asks
- * for nor its bookings. */
+/** Steps (API types, as the feed names events) that change neither what a request asks for
+ * nor its bookings. */
 const NEUTRAL = new Set(
-  ["Received", "Assessed", "Forwarded", "Advised", "ExhaustionConfirmed", "Formalised"].map(
-    (name) => `mlob:AssistanceRequest.${name}`,
+  ["received", "assessed", "forwarded", "advised", "exhaustion_confirmed", "formalised"].map(
+    (name) => `request.${name}`,
   ),
 );
-const PRIORITY = "mlob:AssistanceRequest.PriorityDecided";
+const PRIORITY = "request.priority_decided";
 const NATIONAL_ROLES = new Set(["coordinator", "auditor", "admin"]);
 const NATIONAL_KINDS = new Set([
   "jv_locc",

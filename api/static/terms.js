@@ -82,61 +82,57 @@ export function actor(value) {
     .join(", ");
 }
 
-// The feed names events by their stored topic.
+// The feed names events by their API type (GET /v1/event-types).
 const EVENT = {
-  "mlob:AssistanceRequest.Drafted": "aanvraag opgesteld",
-  "mlob:AssistanceRequest.PhonedIn": "telefonisch aangevraagd",
-  "mlob:AssistanceRequest.Submitted": "ingediend",
-  "mlob:AssistanceRequest.Formalised": "formulier ontvangen",
-  "mlob:AssistanceRequest.Amended": "aanvraag gewijzigd",
-  "mlob:AssistanceRequest.Received": "ontvangen",
-  "mlob:AssistanceRequest.ExhaustionConfirmed": "uitputting bevestigd",
-  "mlob:AssistanceRequest.Assessed": "beoordeeld",
-  "mlob:AssistanceRequest.Forwarded": "doorgezet",
-  "mlob:AssistanceRequest.Advised": "advies",
-  "mlob:AssistanceRequest.Decided": "besluit",
-  "mlob:AssistanceRequest.PriorityDecided": "prioriteit besloten",
-  "mlob:AssistanceRequest.Appealed": "beroep ingesteld",
-  "mlob:AssistanceRequest.AppealDecided": "besluit op beroep",
-  "mlob:AssistanceRequest.LineBooked": "capaciteit geboekt",
-  "mlob:AssistanceRequest.LineMoved": "inzet",
-  "mlob:AssistanceRequest.Withdrawn": "ingetrokken",
-  "mlob:AssistanceRequest.Closed": "afgesloten",
-  "mlob:AssistanceRequest.Evaluated": "geëvalueerd",
-  "mlob:AssistanceRequest.Voided": "stap vervallen",
-  "mlob:Incident.Opened": "incident geopend",
-  "mlob:Incident.GripChanged": "GRIP gewijzigd",
-  "mlob:Incident.PhaseChanged": "fase gewijzigd",
-  "mlob:Incident.RegionsChanged": "regio's gewijzigd",
-  "mlob:Incident.SituationReported": "situatierapport",
-  "mlob:Incident.Closed": "incident gesloten",
-  "mlob:Incident.Voided": "stap vervallen",
-  "mlob:Capacity.Registered": "capaciteit geregistreerd",
-  "mlob:Capacity.QuantityChanged": "capaciteit gewijzigd",
-  "mlob:Capacity.AvailabilityChanged": "inzetbaarheid gewijzigd",
-  "mlob:Capacity.BookingChanged": "boeking gewijzigd",
-  "mlob:Capacity.Voided": "stap vervallen",
-};
-
-const BOOKING_STEP = {
-  made_ready: "gereedgesteld",
-  committed: "toegezegd",
-  dispatched: "vertrokken",
-  arrived: "ter plaatse",
-  released: "vrijgegeven",
-  returned: "teruggekeerd",
-  cancelled: "geannuleerd",
+  "request.drafted": "aanvraag opgesteld",
+  "request.phoned_in": "telefonisch aangevraagd",
+  "request.submitted": "ingediend",
+  "request.formalised": "formulier ontvangen",
+  "request.amended": "aanvraag gewijzigd",
+  "request.received": "ontvangen",
+  "request.exhaustion_confirmed": "uitputting bevestigd",
+  "request.assessed": "beoordeeld",
+  "request.forwarded": "doorgezet",
+  "request.advised": "advies",
+  "request.decided": "besluit",
+  "request.priority_decided": "prioriteit besloten",
+  "request.appealed": "beroep ingesteld",
+  "request.appeal_decided": "besluit op beroep",
+  "request.made_ready": "gereedgesteld",
+  "request.committed": "toegezegd",
+  "request.dispatched": "vertrokken",
+  "request.arrived": "ter plaatse",
+  "request.extended": "inzet verlengd",
+  "request.relieved": "afgelost",
+  "request.released": "vrijgegeven",
+  "request.returned": "teruggekeerd",
+  "request.withdrawn": "ingetrokken",
+  "request.closed": "afgesloten",
+  "request.evaluated": "geëvalueerd",
+  "request.voided": "stap vervallen",
+  "incident.opened": "incident geopend",
+  "incident.grip_changed": "GRIP gewijzigd",
+  "incident.phase_changed": "fase gewijzigd",
+  "incident.regions_changed": "regio's gewijzigd",
+  "incident.situation_reported": "situatierapport",
+  "incident.closed": "incident gesloten",
+  "incident.voided": "stap vervallen",
+  "capacity.registered": "capaciteit geregistreerd",
+  "capacity.quantity_changed": "capaciteit gewijzigd",
+  "capacity.availability_changed": "inzetbaarheid gewijzigd",
+  "capacity.booked": "boeking gewijzigd",
+  "capacity.voided": "stap vervallen",
 };
 
 export function eventLabel(event) {
-  const step = event.data?.booking?.step;
-  if (event.type.endsWith(".LineMoved") || event.type.endsWith(".LineBooked")) {
-    if (BOOKING_STEP[step]) return BOOKING_STEP[step];
+  // A release before deployment cancels the booking: its step says so.
+  if (event.type === "request.released" && event.data?.booking?.step === "cancelled") {
+    return "geannuleerd";
   }
-  if (event.type === "mlob:Incident.GripChanged" && event.data?.grip) {
+  if (event.type === "incident.grip_changed" && event.data?.grip) {
     return `naar ${grip(event.data.grip)}`;
   }
-  return EVENT[event.type] || event.type.replace(/^mlob:/, "");
+  return EVENT[event.type] || event.type;
 }
 
 export function grip(level) {

@@ -67,7 +67,7 @@ def test_token_events_in_the_history_are_for_their_managers_and_auditors(api: Ap
         answer = api.client.get("/v1/history", headers=api.headers(org, role, clearance=clearance))
         assert answer.status_code == 200, answer.text
         events = [orjson.loads(line) for line in answer.text.splitlines()]
-        return [e for e in events if e["type"].startswith("mlob:AccessToken.")]
+        return [e for e in events if e["type"].startswith("token.")]
 
     assert tokens_seen("VR08", "coordinator", TOP) == []
     assert tokens_seen("LOCC", "coordinator", TOP) == []

@@ -16,7 +16,7 @@ def test_post_one_event_and_replay_it(api: Api) -> None:
     events = first.json()["events"]
     assert [(e["stream_id"], e["version"]) for e in events] == [(str(subject), 1)]
     assert events[0]["position"] == api.position()
-    assert events[0]["type"] == "mlob:AssistanceRequest.Drafted"
+    assert events[0]["type"] == "request.drafted"
     again = api.post("VR08", body)
     assert again.status_code == 201 and again.json() == {**first.json(), "replayed": True}
     assert api.position() == events[0]["position"]

@@ -78,7 +78,7 @@ def test_token_in_the_first_message_then_live_events(api: Api) -> None:
         assert receive(ws, "subscribed")["channels"] == ["national"]
         subject = incident(api)
         [event] = collect(ws, 1)
-        assert event["stream_id"] == subject and event["type"] == "mlob:Incident.Opened"
+        assert event["stream_id"] == subject and event["type"] == "incident.opened"
         assert event["actor"]["org"] == "VR08" and event["data"]["title"].startswith("incident")
         assert "national" in event["channels"] and "region:VR08" in event["channels"]
 
