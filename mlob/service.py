@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from functools import partial
 from threading import Lock
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -19,29 +20,22 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from api.ports import (
-    IssuedToken,
-    LoggedEvent,
-    Message,
-    MessageFact,
-    Principal,
-    Receipt,
-    StoreUnavailable,
-    message_key,
-)
+from api.ports import IssuedToken, MessageFact, Principal, StoreUnavailable
 from domain import policy
 from domain.access import AccessToken, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
+from domain.commands import Message, Post, message_key
 from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
+from domain.recorded import LoggedEvent, Receipt
 from domain.request import AssistanceRequest
 from mlob.accesslog import AccessLog
-from mlob.application import HistoryItem, MlobApplication, first_line
 from mlob.asof import rows_as_of
 from mlob.notify import Listener
 from mlob.projector import Projections
 from mlob.readstore import VIEW_CHANNEL, conninfo
+from mlob.write.application import MlobApplication, first_line
 from projections.levels import Leveled, fold
 from projections.readmodels import Targets
 
@@ -189,31 +183,16 @@ class Service:
         return self.app.last_position()
 
     @store_errors_as_unavailable
-    def record(
-        self,
-        messages: Sequence[Message],
-        work: Callable[[Any], Any],
-        subjects: Sequence[UUID] = (),
-        creates: Sequence[UUID] = (),
-    ) -> Receipt:
-        return self.app.record(messages, work, subjects, creates)
+    def post(self, post: Post) -> Receipt:
+        return self.app.post(post)
 
-    async def record_async(
-        self,
-        messages: Sequence[Message],
-        work: Callable[[Any], Any],
-        subjects: Sequence[UUID] = (),
-        creates: Sequence[UUID] = (),
-    ) -> Receipt:
+    async def post_async(self, post: Post) -> Receipt:
         # The writer thread hands the outcome straight to the event loop: one future per
         # append on each side, no thread parked per request.
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Receipt] = loop.create_future()
-
-        def settle(done: Future[Receipt]) -> None:  # in the writer thread
-            loop.call_soon_threadsafe(_deliver, answer, done)
-
-        self.app.record_later(messages, work, subjects, creates).add_done_callback(settle)
+        done = self.app.post_later(post)
+        done.add_done_callback(partial(loop.call_soon_threadsafe, _deliver, answer))
         return await answer
 
     @store_errors_as_unavailable
@@ -434,9 +413,9 @@ class Service:
             if limit <= 0:
                 return []
         return [
-            _logged(h)
-            for h in self.app.history(after=after, limit=limit, recent=recent, stop=stop)
-            if stop is None or h.record.position <= stop
+            e
+            for e in self.app.history(after=after, limit=limit, recent=recent, stop=stop)
+            if stop is None or e.position <= stop
         ]
 
     @store_errors_as_unavailable
@@ -489,7 +468,7 @@ class Service:
 
     @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
-        return [_logged(h) for h in self.app.history(stream_id=stream_id, limit=100_000)]
+        return self.app.history(stream_id=stream_id, limit=100_000)
 
 
 def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
@@ -502,26 +481,3 @@ def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
         answer.set_exception(StoreUnavailable(first_line(exc)))
     else:
         answer.set_exception(exc)
-
-
-def _logged(h: HistoryItem) -> LoggedEvent:
-    entry = h.record.entry
-    return LoggedEvent(
-        position=h.record.position,
-        stream_id=entry.stream_id,
-        version=entry.version,
-        event_type=entry.event_type,
-        occurred_at=entry.occurred_at,
-        recorded_at=entry.recorded_at,
-        actor_org=entry.actor_org,
-        actor_role=entry.actor_role,
-        actor_person=entry.actor_person,
-        authority=entry.authority,
-        regions=entry.regions,
-        classification=entry.classification,
-        exercise=entry.exercise,
-        message_id=entry.message_id,
-        correlation_id=entry.correlation_id,
-        causation_id=entry.causation_id,
-        event=h.event,
-    )
