@@ -697,7 +697,9 @@ class FeedHub:
         capacities = await asyncio.to_thread(self.service.view_rows_every_level, "capacities")
         incidents = await asyncio.to_thread(self.service.view_rows_every_level, "incidents")
         self.routes.seed(requests, capacities, incidents)
-        self.service.on_change(self.wake)
+        # Woken from any thread by a plain asyncio call: the service never calls into the API.
+        wake = partial(asyncio.get_running_loop().call_soon_threadsafe, self._wake.set)
+        self.service.on_change(wake)
         self._task = asyncio.create_task(self._pump())
         self._beat = asyncio.create_task(self._heartbeats())
         self._known = asyncio.create_task(self._revoked_before())
@@ -715,17 +717,6 @@ class FeedHub:
         for conn in list(self.connections):
             if conn.principal.token_id in self.revoked:
                 conn.end(1008, "token_revoked", "the token was revoked")
-
-    def wake(self) -> None:
-        """Thread-safe: something was appended or changed."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._woken)
-
-    def _woken(self) -> None:
-        assert self._wake is not None
-        self._wake.set()
 
     async def _heartbeats(self) -> None:
         """One timer for every connection's heartbeat (not one per message) and for the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import secrets
@@ -119,7 +120,8 @@ class Service:
 
     def _changed(self) -> None:
         for callback in list(self._listeners):
-            callback()
+            with contextlib.suppress(RuntimeError):  # a reader's event loop that has closed
+                callback()
 
     def on_change(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
