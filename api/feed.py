@@ -485,7 +485,7 @@ class Connection:
                 with contextlib.suppress(Exception):  # the client has this long to read on
                     await asyncio.wait_for(self.websocket.send_text(message), RESYNC_WAIT)
                 continue
-            message, position, change = item  # type: ignore[misc]
+            message, position, change = item
             self.queued_bytes -= len(message)
             await self.websocket.send_text(message)
             self.last_sent = loop.time()
@@ -941,20 +941,23 @@ class FeedHub:
                 change = {**change, "level": min(change["level"], earlier["level"])}
             latest[key] = change
         by_projection: dict[str, list[str]] = {}
-        for source, key, _, _ in latest:
-            by_projection.setdefault("requests" if source == "board" else source, []).append(key)
+        for source, subject, _, _ in latest:
+            projection = "requests" if source == "board" else source
+            by_projection.setdefault(projection, []).append(subject)
         current: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for name, keys in by_projection.items():
             for r in self.service.view_rows_by_id(name, sorted(set(keys)), every_level=True):
                 current.setdefault((name, r["id"]), []).append(r)
         rows = []
-        for (source, key, what, _), change in sorted(latest.items(), key=lambda kv: kv[1]["seq"]):
-            found = current.get(("requests" if source == "board" else source, key))
+        for (source, subject, what, _), change in sorted(
+            latest.items(), key=lambda kv: kv[1]["seq"]
+        ):
+            found = current.get(("requests" if source == "board" else source, subject))
             if not found:
                 continue
             levels = []
             for row in sorted(found, key=lambda r: r.get("level", 0)):
-                body = {"seq": change["seq"], "projection": source, "id": key, "what": what}
+                body = {"seq": change["seq"], "projection": source, "id": subject, "what": what}
                 if source != "board":
                     body["row"] = row
                 levels.append((row.get("level", 0), row, dumps(body)))

@@ -198,7 +198,7 @@ class MlobService(HealthSource, Protocol):
         """The sequence number of the newest read-model change."""
         ...
 
-    def on_change(self, callback: Callable[[], None]) -> None:
+    def on_change(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` (from any thread) when events were appended here or elsewhere,
         or read models changed; it must be cheap and thread-safe."""
         ...

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from functools import partial
 from threading import Lock
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 from uuid import UUID, uuid4
 
 import psycopg
@@ -104,7 +104,7 @@ class Service:
         self._token_cache: dict[str, tuple[float, Principal]] = {}
         self._lock = Lock()
         self.projections: Projections | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[], object]] = []
         self._listener: Listener | None = None
         self._access: AccessLog | None = None  # started on the first classified read
         app.after_commit.append(self._recorded)
@@ -123,7 +123,7 @@ class Service:
             with contextlib.suppress(RuntimeError):  # a reader's event loop that has closed
                 callback()
 
-    def on_change(self, callback: Callable[[], None]) -> None:
+    def on_change(self, callback: Callable[[], object]) -> None:
         self._listeners.append(callback)
         if self.projections is not None:
             self.projections.on_progress = self._changed
@@ -194,7 +194,8 @@ class Service:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Receipt] = loop.create_future()
         done = self.app.post_later(post)
-        done.add_done_callback(partial(loop.call_soon_threadsafe, _deliver, answer))
+        deliver = cast(Callable[..., None], _deliver)
+        done.add_done_callback(partial(loop.call_soon_threadsafe, deliver, answer))
         return await answer
 
     @store_errors_as_unavailable
@@ -227,7 +228,7 @@ class Service:
         if not self._is_token(token_id):
             return None
         try:
-            access = self.app.repository.get(token_id)
+            access: Any = self.app.repository.get(token_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(access, AccessToken):
@@ -424,7 +425,7 @@ class Service:
     def rows_as_of(
         self, moment: datetime, axis: str, checkpoints: bool = True
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
-        axis_ = "occurred" if axis == "occurred" else "recorded"
+        axis_: Literal["occurred", "recorded"] = "occurred" if axis == "occurred" else "recorded"
         views = self._views()
         return rows_as_of(self.app, views.store, moment, axis_, checkpoints, key=views.audit_key)
 

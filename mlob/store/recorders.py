@@ -901,8 +901,8 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                     copy.write_row(self._index_row(position, e, digest))
             if messages:
                 with curs.copy(self.sql_copy_messages) as copy:
-                    for mid, digest in messages:
-                        copy.write_row((mid, digest, positions[0]))
+                    for mid, content in messages:
+                        copy.write_row((mid, content, positions[0]))
         return predecessor, linked
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:

@@ -237,7 +237,7 @@ class MlobApplication(Application[UUID]):
 
     def load(self, cls: type[A], subject: UUID) -> A:
         try:
-            aggregate = self.repository.get(subject)
+            aggregate: Any = self.repository.get(subject)
         except AggregateNotFoundError:
             raise NotFound(
                 "unknown_subject", f"no {cls.__name__} {subject}", "mlob store"

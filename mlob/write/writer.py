@@ -39,8 +39,7 @@ from datetime import UTC
 from typing import Any, Protocol, cast
 from uuid import UUID
 
-from eventsourcing.application import Mapper
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Mapper
 
 from domain.base import MlobAggregate
 from domain.commands import Message
@@ -185,10 +184,9 @@ class GroupWriter:
         if stored_after is None:
             stored_after = self.recorder.select_after(known)
         for stored in stored_after:
-            event = self.app.mapper.to_domain_event(stored)
-            found[stored.originator_id] = cast(
-                MlobAggregate, event.mutate(found.get(stored.originator_id))
-            )
+            event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(stored))
+            subject = cast(UUID, stored.originator_id)
+            found[subject] = cast(MlobAggregate, event.mutate(found.get(subject)))
         for aggregate in found.values():
             self._remember(aggregate)
         return found
