@@ -18,7 +18,7 @@ from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
 from api.commands import REGISTRY
 from api.docs import install as install_docs
-from api.errors import ApiError, challenge, error_responses, unavailable
+from api.errors import ApiError, challenge, error_responses, refusal_response, unavailable
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
 from api.ports import MlobService, Principal, StoreUnavailable
@@ -167,9 +167,9 @@ def create_app(service: MlobService) -> FastAPI:
 
     app.router.on_shutdown.append(hub.close)
 
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return exc.response()
+    @app.exception_handler(DomainError)
+    async def refused(_: Request, exc: DomainError) -> JSONResponse:
+        return refusal_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -447,17 +447,14 @@ def create_app(service: MlobService) -> FastAPI:
         most at the caller's clearance, with a role the organisation may hold (403
         ``not_own_organisation``, ``clearance_above_own``, ``role_not_held``)."""
         require_role(caller, "admin")
-        try:
-            issued = service.issue_token(
-                caller,
-                org=body.org,
-                role=body.role,
-                clearance=body.clearance,
-                expires_at=body.expires_at,
-                label=body.label,
-            )
-        except DomainError as exc:
-            raise ApiError(exc.status, exc.code, exc.reason, exc.source) from None
+        issued = service.issue_token(
+            caller,
+            org=body.org,
+            role=body.role,
+            clearance=body.clearance,
+            expires_at=body.expires_at,
+            label=body.label,
+        )
         return TokenOut(token_id=issued.token_id, token=issued.token)
 
     @app.delete(
@@ -467,10 +464,7 @@ def create_app(service: MlobService) -> FastAPI:
         """Revoke a token the caller may manage; any other id answers 404 ``unknown_token``
         (another organisation's token too), a token revoked before 409 ``already_revoked``."""
         require_role(caller, "admin")
-        try:
-            service.revoke_token(caller, token_id, body.reason if body else "")
-        except DomainError as exc:
-            raise ApiError(exc.status, exc.code, exc.reason, exc.source) from None
+        service.revoke_token(caller, token_id, body.reason if body else "")
 
     _document_posted_schema(app)
     return app

@@ -1,4 +1,7 @@
-"""One error shape for every refusal: ``{"error": {"status", "code", "reason", "source", ...}}``."""
+"""One error shape for every refusal: ``{"error": {"status", "code", "reason", "source", ...}}``.
+
+Every refusal is a :class:`domain.errors.DomainError` (the rules' own, or an :class:`ApiError`
+for what only HTTP refuses); :func:`answer` is the one place that turns one into an answer."""
 
 from __future__ import annotations
 
@@ -6,34 +9,54 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from domain.errors import DomainError
+
 
 def challenge(status: int) -> dict[str, str]:
     """The headers a refusal with ``status`` carries: a 401 says how to authenticate."""
     return {"WWW-Authenticate": "Bearer"} if status == 401 else {}
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, reason: str, source: str = "mlob API", **extra: Any):
-        super().__init__(reason)
+def answer(exc: DomainError) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and body of a refusal."""
+    error: dict[str, Any] = {
+        "status": exc.status,
+        "code": exc.code,
+        "reason": exc.reason,
+        "source": exc.source,
+    }
+    if exc.index is not None:
+        error["index"] = exc.index
+    if exc.details:
+        error["details"] = exc.details
+    if isinstance(exc, ApiError):
+        error.update(exc.extra)
+    return exc.status, {"error": error}
+
+
+class ApiError(DomainError):
+    """A refusal of the HTTP layer itself (authentication, malformed bodies, reads): its
+    status is its own, not its class's."""
+
+    def __init__(
+        self, status: int, code: str, reason: str, source: str = "mlob API", **extra: Any
+    ) -> None:
+        super().__init__(
+            code, reason, source, index=extra.pop("index", None), details=extra.pop("details", None)
+        )
         self.status = status
-        self.code = code
-        self.reason = reason
-        self.source = source
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "status": self.status,
-                "code": self.code,
-                "reason": self.reason,
-                "source": self.source,
-                **self.extra,
-            }
-        }
+        return answer(self)[1]
 
     def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, headers=challenge(self.status))
+        return refusal_response(self)
+
+
+def refusal_response(exc: DomainError) -> JSONResponse:
+    status, body = answer(exc)
+    return JSONResponse(body, status_code=status, headers=challenge(status))
 
 
 def unavailable(exc: Exception) -> ApiError:

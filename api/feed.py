@@ -487,7 +487,7 @@ class Connection:
                 with contextlib.suppress(Exception):  # the client has this long to read on
                     await asyncio.wait_for(self.websocket.send_text(message), RESYNC_WAIT)
                 continue
-            message, position, change = item  # type: ignore[misc]
+            message, position, change = item
             self.queued_bytes -= len(message)
             await self.websocket.send_text(message)
             self.last_sent = loop.time()
@@ -700,7 +700,9 @@ class FeedHub:
         capacities = await asyncio.to_thread(self.service.view_rows_every_level, "capacities")
         incidents = await asyncio.to_thread(self.service.view_rows_every_level, "incidents")
         self.routes.seed(requests, capacities, incidents)
-        self.service.on_change(self.wake)
+        # Woken from any thread by a plain asyncio call: the service never calls into the API.
+        wake = partial(asyncio.get_running_loop().call_soon_threadsafe, self._wake.set)
+        self.service.on_change(wake)
         self._task = asyncio.create_task(self._pump())
         self._beat = asyncio.create_task(self._heartbeats())
         self._known = asyncio.create_task(self._revoked_before())
@@ -718,17 +720,6 @@ class FeedHub:
         for conn in list(self.connections):
             if conn.principal.token_id in self.revoked:
                 conn.end(1008, "token_revoked", "the token was revoked")
-
-    def wake(self) -> None:
-        """Thread-safe: something was appended or changed."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._woken)
-
-    def _woken(self) -> None:
-        assert self._wake is not None
-        self._wake.set()
 
     async def _heartbeats(self) -> None:
         """One timer for every connection's heartbeat (not one per message) and for the
@@ -953,20 +944,23 @@ class FeedHub:
                 change = {**change, "level": min(change["level"], earlier["level"])}
             latest[key] = change
         by_projection: dict[str, list[str]] = {}
-        for source, key, _, _ in latest:
-            by_projection.setdefault("requests" if source == "board" else source, []).append(key)
+        for source, subject, _, _ in latest:
+            projection = "requests" if source == "board" else source
+            by_projection.setdefault(projection, []).append(subject)
         current: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for name, keys in by_projection.items():
             for r in self.service.view_rows_by_id(name, sorted(set(keys)), every_level=True):
                 current.setdefault((name, r["id"]), []).append(r)
         rows = []
-        for (source, key, what, _), change in sorted(latest.items(), key=lambda kv: kv[1]["seq"]):
-            found = current.get(("requests" if source == "board" else source, key))
+        for (source, subject, what, _), change in sorted(
+            latest.items(), key=lambda kv: kv[1]["seq"]
+        ):
+            found = current.get(("requests" if source == "board" else source, subject))
             if not found:
                 continue
             levels = []
             for row in sorted(found, key=lambda r: r.get("level", 0)):
-                body = {"seq": change["seq"], "projection": source, "id": key, "what": what}
+                body = {"seq": change["seq"], "projection": source, "id": subject, "what": what}
                 if source != "board":
                     body["row"] = row
                 levels.append((row.get("level", 0), row, dumps(body)))

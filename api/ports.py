@@ -1,6 +1,8 @@
-"""What the HTTP layer needs from the application service.
+"""What the HTTP layer needs from the application service: the protocol ``mlob`` implements.
 
 The composition root (``mlob``) hands ``create_app`` a concrete service; the API never imports it.
+The write model's own types (posts, commands, receipts, the recorded event) are the domain's
+(domain/commands.py, domain/recorded.py).
 """
 
 from __future__ import annotations
@@ -11,39 +13,15 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.commands import Post
 from domain.envelope import Classification
+from domain.recorded import LoggedEvent, Receipt
+
+__all__ = ["LoggedEvent", "Receipt"]
 
 
 class StoreUnavailable(Exception):
     """The database cannot be reached right now; answered as 503, retry later."""
-
-
-@dataclass(frozen=True)
-class Message:
-    """A client message, for idempotency: ``message_id`` is the key the store keeps it under
-    (:func:`message_key`: the acting organisation's, so organisations never share ids), the
-    digest of its content, and the clearance level of whoever sends it (a reused id of a
-    message above it is answered without saying so)."""
-
-    message_id: str
-    digest: str
-    level: int = 4
-
-
-#: Separates the organisation from its message id in the key (organisation codes have none).
-MESSAGE_KEY_SEPARATOR = "/"
-
-
-def message_key(org: str, message_id: str) -> str:
-    """Idempotency is per (acting organisation, message id)."""
-    return f"{org}{MESSAGE_KEY_SEPARATOR}{message_id}"
-
-
-def split_message_key(key: str) -> tuple[str | None, str]:
-    """The organisation and message id of a key (a key without an organisation — the store's
-    own callers and tests — names the id for any organisation)."""
-    org, separator, message_id = key.partition(MESSAGE_KEY_SEPARATOR)
-    return (org, message_id) if separator else (None, key)
 
 
 @dataclass(frozen=True)
@@ -54,56 +32,6 @@ class MessageFact:
     stream_id: UUID
     org: str
     level: int
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    stream_id: UUID
-    version: int
-    position: int
-    #: The stored topic; the receipt names it by the API type (domain.vocabulary.posted_type).
-    event_type: str
-    message_id: str
-    #: The organisation whose message it is (messages are named by both).
-    org: str = ""
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What an append recorded; ``replayed`` when it was recorded before under the same ids."""
-
-    events: tuple[RecordedEvent, ...]
-    replayed: bool = False
-
-    @property
-    def positions(self) -> tuple[int, ...]:
-        return tuple(e.position for e in self.events)
-
-
-@dataclass(frozen=True)
-class LoggedEvent:
-    """One recorded event as the history and the feeds show it: its index row and the event."""
-
-    position: int
-    stream_id: UUID
-    version: int
-    #: The stored topic (the index row's): for the store's own bookkeeping, never shown.
-    event_type: str
-    occurred_at: datetime
-    recorded_at: datetime
-    actor_org: str
-    actor_role: str
-    actor_person: str | None
-    authority: str | None
-    regions: tuple[str, ...]
-    classification: str
-    exercise: bool
-    message_id: str
-    correlation_id: str | None
-    causation_id: str | None
-    event: Any  # the domain event
-    #: The API type (domain/vocabulary.py): what every answer, frame and export names it.
-    api_type: str
 
 
 @dataclass(frozen=True)
@@ -137,31 +65,12 @@ class HealthSource(Protocol):
 class MlobService(HealthSource, Protocol):
     """The interface the API uses."""
 
-    def record(
-        self,
-        messages: Sequence[Message],
-        work: Callable[[Any], Any],
-        subjects: Sequence[UUID] = (),
-        creates: Sequence[UUID] = (),
-    ) -> Receipt:
-        """Run ``work`` on a unit of work and append what it triggered, atomically;
-        ``subjects`` names the streams it will read (a hint for fetching them together),
-        ``creates`` those of them it means to create (a hint: no read is needed to find
-        them absent; the store refuses them if they exist after all)."""
+    def post(self, post: Post) -> Receipt:
+        """Record ``post``'s commands atomically (raises the refusal that stopped it)."""
         ...
 
-    async def record_async(
-        self,
-        messages: Sequence[Message],
-        work: Callable[[Any], Any],
-        subjects: Sequence[UUID] = (),
-        creates: Sequence[UUID] = (),
-    ) -> Receipt:
-        """As :meth:`record`, for the event loop: no thread waits while the writer works."""
-        ...
-
-    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
-        """Message ids of the subject's first and latest events (``("", None)`` if none)."""
+    async def post_async(self, post: Post) -> Receipt:
+        """As :meth:`post`, for the event loop: no thread waits while the writer works."""
         ...
 
     # --- tokens --------------------------------------------------------------------------------
@@ -294,7 +203,7 @@ class MlobService(HealthSource, Protocol):
         """The sequence number of the newest read-model change."""
         ...
 
-    def on_change(self, callback: Callable[[], None]) -> None:
+    def on_change(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` (from any thread) when events were appended here or elsewhere,
         or read models changed; it must be cheap and thread-safe."""
         ...

@@ -20,9 +20,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
-from api.errors import ApiError, challenge, unavailable
+from api.errors import ApiError, answer, challenge, unavailable
 from api.ports import MlobService, Principal, StoreUnavailable
-from api.posting import Item, ItemRefused, plan
+from api.posting import Item, plan
 from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.vocabulary import posted_type
@@ -71,76 +71,25 @@ class PostEvents:
         """The status and JSON body of the answer (refusals are logged, never raised)."""
         try:
             caller = await caller_of(self.service, authorization)
-        except ApiError as error:
-            return error.status, orjson.dumps(error.body())
+        except DomainError as error:
+            return _refused(error)
         except StoreUnavailable as exc:
-            return 503, orjson.dumps(unavailable(exc).body())
+            return _refused(unavailable(exc))
+        items: list[Item] = []
         try:
-            return 201, await self._record(caller, content_length, body)
-        except Refusal as refusal:
-            await self._log(caller, refusal.error, refusal.item)
-            return refusal.error.status, orjson.dumps(refusal.error.body())
+            items = await _items(content_length, body)
+            receipt = await self.service.post_async(plan(caller, items))
+        except DomainError as error:
+            # A refusal without an item's index is the post's as a whole: its first item.
+            item = items[error.index or 0] if (error.index or 0) < len(items) else None
+            await self._log(caller, error, item)
+            return _refused(error)
         except StoreUnavailable as exc:
-            return 503, orjson.dumps(unavailable(exc).body())
-
-    async def _record(
-        self, caller: Principal, content_length: str | None, chunks: AsyncIterator[bytes]
-    ) -> bytes:
-        if _declared_too_large(content_length):
-            raise Refusal(_too_large())
-        buffer = bytearray()
-        async for chunk in chunks:
-            buffer += chunk
-            if len(buffer) > MAX_BODY_BYTES:
-                raise Refusal(_too_large())
-        # PostgreSQL text cannot hold NUL: refuse its escape up front (not an escaped
-        # backslash followed by "u0000", which is ordinary text).
-        if b"\\u0000" in buffer and _NUL_ESCAPE.search(buffer):
-            raise Refusal(ApiError(422, "invalid_characters", "NUL characters are not accepted"))
-        try:
-            raw = orjson.loads(buffer)
-        except orjson.JSONDecodeError as exc:
-            raise Refusal(ApiError(400, "malformed_json", f"the body is not JSON: {exc}")) from None
-        try:
-            posted = POSTED.validate_python(raw)
-        except ValidationError as exc:
-            details = [
-                {"loc": list(e["loc"]), "msg": e["msg"]}
-                for e in exc.errors(include_url=False, include_context=False)
-            ][:50]
-            raise Refusal(
-                ApiError(
-                    422,
-                    "invalid_item",
-                    "the body is neither an item nor a batch of items",
-                    details=details,
-                )
-            ) from None
-        items = posted.items if isinstance(posted, Batch) else [posted]
-        try:
-            append = plan(caller, items)
-            receipt = await self.service.record_async(
-                append.messages, append.work, append.subjects, append.creates
-            )
-        except ItemRefused as exc:
-            raise Refusal(
-                ApiError(
-                    exc.status,
-                    exc.code,
-                    exc.reason,
-                    exc.source,
-                    index=exc.index,
-                    **({"details": exc.details} if exc.details else {}),
-                ),
-                items[exc.index] if exc.index < len(items) else None,
-            ) from None
-        except DomainError as exc:  # conflicts found by the store: reused id, concurrent write
-            error = ApiError(exc.status, exc.code, exc.reason, exc.source)
-            raise Refusal(error, items[0]) from None
+            return _refused(unavailable(exc))
         # Each event by its API type: an event on an item's own subject is the step that item
         # posted (the deployment steps share two stored topics), any other by the table alone.
         asked = {(item.message_id, item.subject): item.type for item in items}
-        return orjson.dumps(
+        return 201, orjson.dumps(
             {
                 "events": [
                     {
@@ -149,7 +98,7 @@ class PostEvents:
                         "version": e.version,
                         "type": posted_type(e.event_type, asked.get((e.message_id, e.stream_id))),
                         "message_id": e.message_id,
-                        "org": e.org,
+                        "org": e.actor_org,
                     }
                     for e in receipt.events
                 ],
@@ -157,7 +106,7 @@ class PostEvents:
             }
         )
 
-    async def _log(self, caller: Principal, error: ApiError, item: Item | None) -> None:
+    async def _log(self, caller: Principal, error: DomainError, item: Item | None) -> None:
         """Every refusal of a post is kept for the coordinators (``GET /v1/rejections``)."""
         rejection = {
             "org": caller.org,
@@ -166,7 +115,7 @@ class PostEvents:
             "event_type": item.type if item else None,
             "subject": str(item.subject) if item else None,
             "message_id": item.message_id if item else None,
-            "item_index": error.extra.get("index"),
+            "item_index": error.index,
             "status": error.status,
             "code": error.code,
             "reason": error.reason,
@@ -182,11 +131,42 @@ class PostEvents:
             log.warning("rejection not logged, store unavailable: %s", rejection)
 
 
-class Refusal(Exception):
-    def __init__(self, error: ApiError, item: Item | None = None) -> None:
-        super().__init__(error.reason)
-        self.error = error
-        self.item = item
+def _refused(error: DomainError) -> tuple[int, bytes]:
+    status, body = answer(error)
+    return status, orjson.dumps(body)
+
+
+async def _items(content_length: str | None, chunks: AsyncIterator[bytes]) -> list[Item]:
+    """The posted items, read and parsed (refusals as ApiError)."""
+    if _declared_too_large(content_length):
+        raise _too_large()
+    buffer = bytearray()
+    async for chunk in chunks:
+        buffer += chunk
+        if len(buffer) > MAX_BODY_BYTES:
+            raise _too_large()
+    # PostgreSQL text cannot hold NUL: refuse its escape up front (not an escaped
+    # backslash followed by "u0000", which is ordinary text).
+    if b"\\u0000" in buffer and _NUL_ESCAPE.search(buffer):
+        raise ApiError(422, "invalid_characters", "NUL characters are not accepted")
+    try:
+        raw = orjson.loads(buffer)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "malformed_json", f"the body is not JSON: {exc}") from None
+    try:
+        posted = POSTED.validate_python(raw)
+    except ValidationError as exc:
+        details = [
+            {"loc": list(e["loc"]), "msg": e["msg"]}
+            for e in exc.errors(include_url=False, include_context=False)
+        ][:50]
+        raise ApiError(
+            422,
+            "invalid_item",
+            "the body is neither an item nor a batch of items",
+            details=details,
+        ) from None
+    return posted.items if isinstance(posted, Batch) else [posted]
 
 
 #: ``\u0000`` preceded by an even number of backslashes (so the escape itself, not text).

@@ -40,13 +40,13 @@ from api.ports import Principal  # noqa: E402
 from bench import projections as bp  # noqa: E402
 from domain.envelope import Classification  # noqa: E402
 from domain.request import AssistanceRequest  # noqa: E402
-from mlob.application import MlobApplication  # noqa: E402
 from mlob.asof import CODE_VERSION, PictureCheckpoints  # noqa: E402
 from mlob.bootstrap import tune_runtime  # noqa: E402
 from mlob.config import StoreConfig  # noqa: E402
 from mlob.projector import Projections  # noqa: E402
 from mlob.readstore import open_read_store  # noqa: E402
 from mlob.service import Service  # noqa: E402
+from mlob.write.application import MlobApplication  # noqa: E402
 from projections import readmodels as rm  # noqa: E402
 from projections.specs import PROJECTIONS  # noqa: E402
 
@@ -177,7 +177,7 @@ def main() -> None:
         ).fetchone()
     assert occurred is not None
     spans = {
-        "recorded": (first.record.entry.recorded_at, last.record.entry.recorded_at),
+        "recorded": (first.recorded_at, last.recorded_at),
         "occurred": (occurred[0], occurred[1]),
     }
     picture_as_of(service, spans["recorded"][1], "recorded", True)  # warm the pool

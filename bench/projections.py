@@ -760,9 +760,9 @@ def store_config() -> Any:
 
 
 def load_and_rebuild(results: dict[str, Any]) -> list[UUID]:
-    from mlob.application import MlobApplication
     from mlob.bootstrap import open_projections, tune_runtime
     from mlob.service import Service
+    from mlob.write.application import MlobApplication
 
     fresh_schema(SCHEMA)
     app = MlobApplication(store_config())

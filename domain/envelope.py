@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from uuid import UUID
 
 from domain.errors import DomainError
 from domain.stored import stored_as
@@ -116,8 +115,3 @@ class Envelope:
                 "message_id must be 1 to 200 characters",
                 "mlob envelope",
             )
-
-
-def new_correlation(subject: UUID) -> str:
-    """By default a conversation is threaded by its subject (EDXL-RM OriginatingMessageID)."""
-    return str(subject)

@@ -1,25 +1,42 @@
-"""Domain refusals: a stable code, the rule's source, and a readable reason."""
+"""Refusals: one exception family from the rules to the HTTP answer.
+
+A refusal has a stable ``code`` (clients match on it), the ``source`` of its rule (a law article,
+a seed section, an mlob rule) and a readable ``reason``; its class says its HTTP status class.
+In a batch, ``index`` names the refused item (``DomainError.at``); ``details`` carries field
+errors. ``api.errors.answer`` turns any of them into the one error shape of the API.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
-    """A command the rules refuse.
-
-    ``code`` is stable (clients match on it), ``source`` names the law article or seed
-    section the rule comes from, ``reason`` explains it to a person.
-    """
+    """A command the rules refuse."""
 
     status = 422
 
-    def __init__(self, code: str, reason: str, source: str) -> None:
+    def __init__(
+        self,
+        code: str,
+        reason: str,
+        source: str,
+        *,
+        index: int | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {reason} [{source}]")
         self.code = code
         self.reason = reason
         self.source = source
+        #: The refused item of a batch (None: the post as a whole).
+        self.index = index
+        self.details = details or []
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "reason": self.reason, "source": self.source}
+    def at(self, index: int) -> DomainError:
+        """This refusal, as the refusal of item ``index`` of a batch."""
+        self.index = index
+        return self
 
 
 class NotPermitted(DomainError):
@@ -38,6 +55,12 @@ class Conflict(DomainError):
     """The step conflicts with what is already recorded (version, duplicate, state)."""
 
     status = 409
+
+
+class TooLarge(DomainError):
+    """More than the limits allow in one post."""
+
+    status = 413
 
 
 def version_conflict(subject: str, expected: int, actual: int) -> Conflict:

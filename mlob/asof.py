@@ -63,11 +63,11 @@ from uuid import UUID
 import orjson
 
 from domain.base import MlobAggregate
-from mlob.application import MlobApplication
 from mlob.readstore import PICTURE_META, ReadStore
 from mlob.store import statecodec
 from mlob.store.chain import sortable_text
 from mlob.store.statecodec import decode_state, encode_state
+from mlob.write.application import MlobApplication
 from projections.levels import Leveled
 from projections.specs import PROJECTIONS, Projection
 from projections.version import ROOT, code_version

@@ -10,11 +10,11 @@ from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI
 
 from api.app import create_app
-from mlob.application import MlobApplication, first_line
 from mlob.config import ConfigError, Settings, StoreConfig
 from mlob.projector import Projections
 from mlob.readstore import open_read_store
 from mlob.service import Service
+from mlob.write.application import MlobApplication, first_line
 from projections.readmodels import Targets
 from projections.specs import PROJECTIONS
 

@@ -24,8 +24,8 @@ from uuid import UUID
 import psycopg
 
 from domain.base import MlobAggregate
-from mlob.application import MlobApplication
 from mlob.readstore import Change, ReadStore, TrackingConflict, conninfo
+from mlob.write.application import MlobApplication
 from projections.levels import Leveled
 from projections.readmodels import DEFAULT_TARGETS, Targets, board
 from projections.specs import PROJECTIONS, Projection

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
@@ -11,38 +12,33 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from threading import Lock
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from api.ports import (
-    IssuedToken,
-    LoggedEvent,
-    Message,
-    MessageFact,
-    Principal,
-    Receipt,
-    StoreUnavailable,
-    message_key,
-)
+from api.ports import IssuedToken, MessageFact, Principal, StoreUnavailable
 from domain import policy, vocabulary
 from domain.access import AccessToken, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
+from domain.commands import Message, Post, message_key
 from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
+from domain.recorded import LoggedEvent, Receipt
 from domain.request import AssistanceRequest, LineBooking
 from mlob.accesslog import AccessLog
-from mlob.application import HistoryItem, MlobApplication, first_line
 from mlob.asof import rows_as_of
 from mlob.notify import Listener
 from mlob.projector import Projections
 from mlob.readstore import VIEW_CHANNEL, conninfo
+from mlob.write.application import MlobApplication, first_line
 from projections.levels import Leveled, fold
 from projections.readmodels import Targets
 
@@ -112,7 +108,7 @@ class Service:
         self._token_cache: dict[str, tuple[float, Principal]] = {}
         self._lock = Lock()
         self.projections: Projections | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[], object]] = []
         self._listener: Listener | None = None
         self._access: AccessLog | None = None  # started on the first classified read
         app.after_commit.append(self._recorded)
@@ -128,9 +124,10 @@ class Service:
 
     def _changed(self) -> None:
         for callback in list(self._listeners):
-            callback()
+            with contextlib.suppress(RuntimeError):  # a reader's event loop that has closed
+                callback()
 
-    def on_change(self, callback: Callable[[], None]) -> None:
+    def on_change(self, callback: Callable[[], object]) -> None:
         self._listeners.append(callback)
         if self.projections is not None:
             self.projections.on_progress = self._changed
@@ -192,31 +189,17 @@ class Service:
         return self.app.last_position()
 
     @store_errors_as_unavailable
-    def record(
-        self,
-        messages: Sequence[Message],
-        work: Callable[[Any], Any],
-        subjects: Sequence[UUID] = (),
-        creates: Sequence[UUID] = (),
-    ) -> Receipt:
-        return self.app.record(messages, work, subjects, creates)
+    def post(self, post: Post) -> Receipt:
+        return self.app.post(post)
 
-    async def record_async(
-        self,
-        messages: Sequence[Message],
-        work: Callable[[Any], Any],
-        subjects: Sequence[UUID] = (),
-        creates: Sequence[UUID] = (),
-    ) -> Receipt:
+    async def post_async(self, post: Post) -> Receipt:
         # The writer thread hands the outcome straight to the event loop: one future per
         # append on each side, no thread parked per request.
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Receipt] = loop.create_future()
-
-        def settle(done: Future[Receipt]) -> None:  # in the writer thread
-            loop.call_soon_threadsafe(_deliver, answer, done)
-
-        self.app.record_later(messages, work, subjects, creates).add_done_callback(settle)
+        done = self.app.post_later(post)
+        deliver = cast(Callable[..., None], _deliver)
+        done.add_done_callback(partial(loop.call_soon_threadsafe, deliver, answer))
         return await answer
 
     @store_errors_as_unavailable
@@ -249,7 +232,7 @@ class Service:
         if not self._is_token(token_id):
             return None
         try:
-            access = self.app.repository.get(token_id)
+            access: Any = self.app.repository.get(token_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(access, AccessToken):
@@ -440,11 +423,11 @@ class Service:
             limit = min(limit, stop - after)  # positions are unique: no more than this fit
             if limit <= 0:
                 return []
-        return self._logged(
+        return self._named(
             [
-                h
-                for h in self.app.history(after=after, limit=limit, recent=recent, stop=stop)
-                if stop is None or h.record.position <= stop
+                e
+                for e in self.app.history(after=after, limit=limit, recent=recent, stop=stop)
+                if stop is None or e.position <= stop
             ]
         )
 
@@ -452,7 +435,7 @@ class Service:
     def rows_as_of(
         self, moment: datetime, axis: str, checkpoints: bool = True
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
-        axis_ = "occurred" if axis == "occurred" else "recorded"
+        axis_: Literal["occurred", "recorded"] = "occurred" if axis == "occurred" else "recorded"
         views = self._views()
         return rows_as_of(self.app, views.store, moment, axis_, checkpoints, key=views.audit_key)
 
@@ -498,17 +481,17 @@ class Service:
 
     @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:
-        return self._logged(self.app.history(stream_id=stream_id, limit=100_000))
+        return self._named(self.app.history(stream_id=stream_id, limit=100_000))
 
-    def _logged(self, items: Sequence[HistoryItem]) -> list[LoggedEvent]:
+    def _named(self, items: Sequence[LoggedEvent]) -> list[LoggedEvent]:
         """Recorded events named by their API type (domain/vocabulary.py). The one event the
         table cannot name from itself (a booking that stays arrived with an end date) is named
         from the booking's previous state: from these items when it is among them (``items``
         are in order without gaps), else from the stream (rare: only such moves pay for it)."""
         latest: dict[tuple[UUID, UUID], LineBooking] = {}
         logged = []
-        for h in items:
-            entry, event = h.record.entry, h.event
+        for entry in items:
+            event = entry.event
             before = None
             booking_id = vocabulary.booking_before_needed(entry.event_type, event)
             if booking_id is not None:
@@ -521,11 +504,9 @@ class Service:
             try:
                 name = vocabulary.api_type(entry.event_type, event, before)
             except vocabulary.UnknownTopic:
-                log.warning(
-                    "no API type for %s at position %s", entry.event_type, h.record.position
-                )
+                log.warning("no API type for %s at position %s", entry.event_type, entry.position)
                 name = vocabulary.UNNAMED
-            logged.append(_logged(h, name))
+            logged.append(replace(entry, api_type=name))
         return logged
 
     def _booking_before(
@@ -549,27 +530,3 @@ def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
         answer.set_exception(StoreUnavailable(first_line(exc)))
     else:
         answer.set_exception(exc)
-
-
-def _logged(h: HistoryItem, api_type: str) -> LoggedEvent:
-    entry = h.record.entry
-    return LoggedEvent(
-        position=h.record.position,
-        stream_id=entry.stream_id,
-        version=entry.version,
-        event_type=entry.event_type,
-        occurred_at=entry.occurred_at,
-        recorded_at=entry.recorded_at,
-        actor_org=entry.actor_org,
-        actor_role=entry.actor_role,
-        actor_person=entry.actor_person,
-        authority=entry.authority,
-        regions=entry.regions,
-        classification=entry.classification,
-        exercise=entry.exercise,
-        message_id=entry.message_id,
-        correlation_id=entry.correlation_id,
-        causation_id=entry.causation_id,
-        event=h.event,
-        api_type=api_type,
-    )

@@ -9,8 +9,8 @@ from domain.incident import GripLevel, Incident
 from domain.kinds import RequestKind
 from domain.request import AssistanceRequest, RequestStatus
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.config import StoreConfig
+from mlob.write.application import MlobApplication
 
 
 def test_demo_loads_once_with_the_flood_story(store_config: StoreConfig) -> None:
@@ -60,14 +60,11 @@ def test_demo_loads_once_with_the_flood_story(store_config: StoreConfig) -> None
         assert transport.available == 2  # 6 exist, 4 deployed for VR08: scarce for VR23
 
         history = app.history(limit=10_000)
-        occurred = [h.record.entry.occurred_at for h in history]
+        occurred = [h.occurred_at for h in history]
         assert min(occurred) < now - timedelta(hours=12) and max(occurred) <= now
-        assert all(h.record.entry.recorded_at >= h.record.entry.occurred_at for h in history)
+        assert all(h.recorded_at >= h.occurred_at for h in history)
         assert any(
-            h.record.entry.actor_org == "LOCC"
-            and h.record.entry.authority
-            and '"of":"VR21"' in h.record.entry.authority
-            for h in history
+            h.actor_org == "LOCC" and h.authority and '"of":"VR21"' in h.authority for h in history
         )
     finally:
         app.close()

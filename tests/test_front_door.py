@@ -14,7 +14,6 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from mlob.application import MlobApplication
 from mlob.config import (
     DEFAULT_DATABASE_URL,
     ConfigError,
@@ -22,6 +21,7 @@ from mlob.config import (
     load_settings,
     parse_database_url,
 )
+from mlob.write.application import MlobApplication
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +110,7 @@ def test_cli_reports_one_clear_line(url: str, fragment: str) -> None:
 
 
 def test_health_reports_store_kind_and_last_position(store_config: StoreConfig) -> None:
-    from mlob.application import Message
+    from domain.commands import Message
     from tests.store.fixtures import Ledger, envelope
 
     app = MlobApplication(store_config)

@@ -8,7 +8,6 @@ client message id (for idempotency). A crash between event and index row is impo
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,30 +134,29 @@ def _chain_link(row: Mapping[str, Any]) -> ChainLink:
 
 #: Each event's position, index entry and chain hash, in order.
 Linked = list[tuple[int, IndexEntry, bytes]]
-#: What one append wrote: the position of the event before it (0: none), its events linked,
-#: and their stored sizes in bytes.
-Inserted = tuple[int, Linked, list[int]]
+
+
+@dataclass(frozen=True)
+class Inserted:
+    """What one append wrote: the position of the event just before it in the store (0: none;
+    read or verified under the write lock, so nothing else lies between), its events linked
+    (position, index entry, chain hash) and their stored sizes in bytes."""
+
+    predecessor: int
+    linked: Linked
+    sizes: list[int]
+
+    @property
+    def positions(self) -> list[int]:
+        return [position for position, _, _ in self.linked]
+
+
+def _inserted(predecessor: int, linked: Linked, stored: Sequence[StoredEvent]) -> Inserted:
+    return Inserted(predecessor, linked, [len(s.state) for s in stored])
 
 
 class IndexQueries:
     """Read queries over the index, shared by both backends (placeholders differ)."""
-
-    #: Per thread: what this thread's last append wrote (``take_inserted``); set by each
-    #: recorder's ``__init__``.
-    _inserted: threading.local
-
-    def _note_inserted(
-        self, predecessor: int, linked: Linked, stored_events: Sequence[StoredEvent]
-    ) -> None:
-        self._inserted.value = (predecessor, linked, [len(s.state) for s in stored_events])
-
-    def take_inserted(self) -> Inserted | None:
-        """What the calling thread's last successful append wrote, with the position of the
-        event just before it in the store (read or verified under the write lock, so nothing
-        else lies between): a reader may then take these events from memory."""
-        value: Inserted | None = getattr(self._inserted, "value", None)
-        self._inserted.value = None
-        return value
 
     def index_rows(
         self,
@@ -260,7 +258,6 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
-        self._inserted = threading.local()
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -283,6 +280,17 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             "reason TEXT NOT NULL, source TEXT)",
         ]
 
+    def append(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        index: Sequence[IndexEntry],
+        messages: Sequence[tuple[str, str]] = (),
+    ) -> Inserted:
+        """Write events, their index rows and message ids in one transaction; what it wrote."""
+        with self.datastore.transaction(commit=True) as c:
+            return self._append(c, stored_events, index, messages)
+
     def _insert_events(
         self,
         c: SQLiteCursor,
@@ -292,11 +300,19 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         messages: Sequence[tuple[str, str]] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        self._inserted.value = None
+        return self._append(c, stored_events, index, messages).positions
+
+    def _append(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        index: Sequence[IndexEntry],
+        messages: Sequence[tuple[str, str]],
+    ) -> Inserted:
         # The first write takes SQLite's write lock, so the chain head read below is stable.
-        positions = list(super()._insert_events(c, stored_events, **kwargs) or [])
+        positions = list(super()._insert_events(c, stored_events) or [])
         if not stored_events:
-            return positions
+            return Inserted(0, [], [])
         try:
             c.executemany(
                 "INSERT INTO mlob_messages VALUES (?, ?, ?)",
@@ -335,9 +351,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
                 for position, e, digest in linked
             ],
         )
-        # Noted before the commit: a failed commit raises, and the caller then takes nothing.
-        self._note_inserted(int(head[0]) if head else 0, linked, stored_events)
-        return positions
+        return _inserted(int(head[0]) if head else 0, linked, stored_events)
 
     def _query(self, statement: str, params: Sequence[Any]) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:
@@ -525,7 +539,6 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
-        self._inserted = threading.local()
         #: Backend process ids of the connections this recorder wrote with: a notification
         #: from any other backend is another process's write.
         self.writer_pids: set[int] = set()
@@ -689,11 +702,20 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         messages: Sequence[tuple[str, str]] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        # No automatic retry: a retry after an unknown commit outcome would need the
-        # message log to tell, and the caller handles that (see MlobApplication.execute).
-        self._inserted.value = None
+        return self.append(stored_events, index=index, messages=messages).positions
+
+    def append(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        index: Sequence[IndexEntry],
+        messages: Sequence[tuple[str, str]] = (),
+    ) -> Inserted:
+        """Write events, their index rows and message ids in one transaction; what it wrote.
+        No automatic retry: a retry after an unknown commit outcome would need the message
+        log to tell, and the writer handles that (mlob/write/writer.py)."""
         if not stored_events:
-            return []
+            return Inserted(0, [], [])
         head, self._head = self._head, None  # unknown until this commit is known to be done
         with self.datastore.get_connection() as conn:
             pid = conn.info.backend_pid
@@ -717,8 +739,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 raise
         predecessor, linked = written
         self._head = (linked[-1][0], linked[-1][2])
-        self._note_inserted(predecessor, linked, stored_events)
-        return [position for position, _, _ in linked]
+        return _inserted(predecessor, linked, stored_events)
 
     def _insert_one_flight(
         self,
@@ -880,8 +901,8 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                     copy.write_row(self._index_row(position, e, digest))
             if messages:
                 with curs.copy(self.sql_copy_messages) as copy:
-                    for mid, digest in messages:
-                        copy.write_row((mid, digest, positions[0]))
+                    for mid, content in messages:
+                        copy.write_row((mid, content, positions[0]))
         return predecessor, linked
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
@@ -1114,6 +1135,10 @@ def _no_switches(exc: Exception) -> list[dict[str, Any]]:
 def _rejection_value(rejection: dict[str, Any], key: str) -> Any:
     value = rejection.get(key)
     return utc_text(value) if isinstance(value, datetime) else value
+
+
+#: Either store's recorder.
+MlobRecorder = MlobSQLiteRecorder | MlobPostgresRecorder
 
 
 def iter_chain(

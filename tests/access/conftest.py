@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from tests.access.world import ZG, Reader, Seed, Subject, seed_world
 from tests.conftest import _dsn, postgres_config, require_postgres
 

@@ -15,10 +15,10 @@ from httpx import Response
 from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 
 #: Issues the tests' tokens: LOCC's administrator may issue any organisation's, at any clearance
 #: up to its own (domain.policy.issue_refusal).

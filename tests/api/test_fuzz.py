@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, settings
 from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.demo import load_demo
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 
 _DIR = Path(tempfile.mkdtemp(prefix="mlob-fuzz-"))
 SERVICE = Service(MlobApplication(StoreConfig(kind="sqlite", sqlite_path=_DIR / "fuzz.sqlite3")))

@@ -16,10 +16,10 @@ from api.app import create_app
 from api.commands import REGISTRY
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob.application import MlobApplication
 from mlob.config import StoreConfig
 from mlob.demo import CAP_PUMPS_VR07, FLOOD, TRANSPORT_VR08, load_demo
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from tests.api.test_rights_matrix import SAMPLE_DATA
 
 ORGS = ["VR08", "LOCC", "VR07", "DEF-CDS", "POL-LE", "IFV"]

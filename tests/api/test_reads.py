@@ -139,7 +139,7 @@ def test_tokens_over_http_are_admin_only_and_work_at_once(api: Api) -> None:
     assert api.client.get("/v1/incidents", headers=bearer).status_code == 401
     assert api.client.delete(f"/v1/tokens/{token_id}", headers=admin).status_code == 409
     history = api.service.app.history(stream_id=UUID(token_id))
-    assert [h.record.entry.event_type for h in history] == [
+    assert [h.event_type for h in history] == [
         "mlob:AccessToken.Issued",
         "mlob:AccessToken.Revoked",
     ]

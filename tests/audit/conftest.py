@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from mlob import asof
-from mlob.application import MlobApplication
 from mlob.config import StoreConfig
 from mlob.store.chain import FORMAT_1, GENESIS, link
+from mlob.write.application import MlobApplication
 from tests.conftest import POSTGRES_URL, pg_connect
 from tests.projections.conftest import views
 

@@ -14,9 +14,9 @@ import orjson
 
 from domain.envelope import Classification
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.config import StoreConfig
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from tests.audit.conftest import audit_cli
 from tests.projections.conftest import NOW
 

@@ -18,13 +18,13 @@ import pytest
 from api.ports import Principal
 from domain.envelope import Classification
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.audit import checkpoint, verify
 from mlob.config import StoreConfig
 from mlob.readstore import ReadStore, open_read_store
 from mlob.service import Service
 from mlob.store.chain import FORMAT_1, FORMAT_2, GENESIS, link
 from mlob.store.verify import switch_of, verify_chain
+from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
 from tests.audit.conftest import as_format_1, cli, raw_sql
 from tests.projections.conftest import NOW

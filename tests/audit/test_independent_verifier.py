@@ -16,11 +16,11 @@ import pytest
 from api.ports import Principal
 from domain.envelope import Classification
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.audit import checkpoint
 from mlob.config import StoreConfig
 from mlob.readstore import open_read_store
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
 from tests.audit.conftest import as_format_1, raw_sql
 from tests.conftest import pg_connect

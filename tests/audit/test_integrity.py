@@ -15,12 +15,12 @@ import orjson
 import pytest
 
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.audit import checkpoint, verify
 from mlob.config import StoreConfig
 from mlob.readstore import ReadStore, open_read_store
 from mlob.service import Service
 from mlob.store.chain import GENESIS, link
+from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
 from tests.audit.conftest import audit_cli, raw_sql
 from tests.projections.conftest import NOW

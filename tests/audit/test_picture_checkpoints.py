@@ -11,9 +11,9 @@ import orjson
 
 from domain.base import MlobAggregate
 from mlob import asof
-from mlob.application import MlobApplication
 from mlob.asof import Axis, PictureCheckpoints, rows_as_of
 from mlob.store.statecodec import decode_state, encode_state
+from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
 from tests.projections.conftest import Views
 
@@ -27,9 +27,9 @@ def full_replay(app: MlobApplication, moment: datetime, axis: Axis) -> dict[str,
     stopped: set[UUID] = set()
     cursor = 0
     while page := app.history(after=cursor, limit=500):
-        cursor = page[-1].record.position
+        cursor = page[-1].position
         for item in page:
-            entry = item.record.entry
+            entry = item
             if entry.event_type not in followed or entry.stream_id in stopped:
                 continue
             if (entry.recorded_at if axis == "recorded" else entry.occurred_at) > moment:
@@ -50,7 +50,7 @@ def by_id(rows: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
 
 def moments(app: MlobApplication) -> dict[Axis, list[datetime]]:
     """Every event's time on each axis, and a microsecond before it: each step in or out."""
-    entries = [item.record.entry for item in app.history(after=0, limit=10_000)]
+    entries = [item for item in app.history(after=0, limit=10_000)]
     found: dict[Axis, list[datetime]] = {}
     for axis in ("recorded", "occurred"):
         times = sorted({e.recorded_at if axis == "recorded" else e.occurred_at for e in entries})

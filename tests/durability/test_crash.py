@@ -14,8 +14,8 @@ import httpx
 import psycopg
 import pytest
 
-from api.ports import message_key
-from mlob.application import MlobApplication
+from domain.commands import message_key
+from mlob.write.application import MlobApplication
 from tests.conftest import IN_CI, POSTGRES_URL, _dsn, postgres_config
 from tests.servers import Server, issue_token
 

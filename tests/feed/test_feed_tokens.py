@@ -20,9 +20,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
 from domain.envelope import Classification
-from mlob.application import MlobApplication
 from mlob.config import StoreConfig
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from tests.api.conftest import ADMIN, Api
 from tests.conftest import POSTGRES_URL
 from tests.feed.test_feed import incident

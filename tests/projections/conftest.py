@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.projector import Projections
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 
 #: The demo's "now": every demo time is hours before it.
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -22,10 +22,10 @@ from api.ports import Principal
 from api.posting import Item, post
 from domain.envelope import Classification
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig, load_settings, parse_targets
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from projections.readmodels import DEFAULT_TARGETS
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.config import StoreConfig
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from tests.projections.conftest import NOW
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -58,11 +58,11 @@ from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.incident import Incident
 from domain.request import ACTIVE_LINE_STEPS, AssistanceRequest
-from mlob.application import MlobApplication
 from mlob.asof import PictureCheckpoints
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from projections import readmodels as rm
 from projections.specs import BY_NAME
 from projections.views import capacity_view, incident_view, request_view

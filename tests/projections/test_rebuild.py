@@ -16,12 +16,12 @@ from api.app import REBUILDING_HEADER, create_app
 from api.ports import Principal
 from domain.envelope import Classification
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.projector import Projections, Runner
 from mlob.readstore import ReadStore
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS, Projection
 from tests.projections.conftest import NOW
 

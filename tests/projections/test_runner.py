@@ -14,12 +14,12 @@ import pytest
 from api.ports import Principal
 from api.posting import Item, post
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.projector import Projections
 from mlob.readstore import open_read_store
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
 from tests.projections.conftest import NOW
 

@@ -22,12 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.ports import Principal
-from api.posting import Item, ItemRefused, post
+from api.posting import Item, post
+from domain.errors import DomainError
 from mlob import demo
-from mlob.application import MlobApplication
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from projections import readmodels as rm
 from projections.specs import PROJECTIONS
 from tests.conftest import POSTGRES_URL, _dsn, postgres_config, require_postgres
@@ -154,7 +155,7 @@ def test_sigkilled_worker_converges_to_a_fresh_rebuild(kind: str, seed: int, rou
                 assert watcher.wait_for(service.last_position(), names, timeout=60)
                 for _ in range(rng.randint(1, 4)):
                     for principal, item in random_items(rng, incidents, capacities):
-                        with suppress(ItemRefused):  # e.g. a GRIP change to the same level
+                        with suppress(DomainError):  # e.g. a GRIP change to the same level
                             post(service, principal, [item])
                     for _ in range(rng.randint(0, 6)):
                         if demo_steps:

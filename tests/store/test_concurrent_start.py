@@ -9,7 +9,7 @@ import uuid
 import psycopg
 import pytest
 
-from mlob.application import MlobApplication
+from mlob.write.application import MlobApplication
 from tests.conftest import _dsn, postgres_config, require_postgres
 
 

@@ -14,11 +14,11 @@ import orjson
 
 from api.posting import post
 from mlob import demo, migrations
-from mlob.application import MlobApplication
 from mlob.audit import verify
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 
 DATA = Path(__file__).parent / "data"
 #: The moment the demo in the 72956bf dump was built for.
@@ -95,7 +95,7 @@ def test_processes_opening_one_store_together_migrate_it_once(tmp_path: Path) ->
     """Four processes (as compose starts a server and workers) open a new store at once."""
     path = tmp_path / "together.sqlite3"
     code = (
-        "import sys; from pathlib import Path; from mlob.application import MlobApplication; "
+        "import sys; from pathlib import Path; from mlob.write.application import MlobApplication; "
         "from mlob.config import StoreConfig; "
         "MlobApplication(StoreConfig(kind='sqlite', sqlite_path=Path(sys.argv[1]))).close()"
     )

@@ -1,5 +1,6 @@
-"""A group's first run reads nothing when its streams are cached (mlob/writer.py): whatever that
-assumes wrongly must be caught by the commit and answered exactly as a read-first run would."""
+"""A group's first run reads nothing when its streams are cached (mlob/write/writer.py):
+whatever that assumes wrongly must be caught by the commit and answered exactly as a read-first
+run would."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from uuid import uuid4
 
 import pytest
 
+from domain.commands import Message
 from domain.errors import Conflict
-from mlob.application import Message, MlobApplication
 from mlob.config import StoreConfig
 from mlob.store.chain import link
 from mlob.store.recorders import iter_chain
 from mlob.store.verify import verify_chain
-from mlob.writer import GroupWriter
+from mlob.write.application import MlobApplication
+from mlob.write.writer import GroupWriter
 from tests.conftest import pg_connect, postgres_config
 from tests.store.fixtures import Ledger, envelope
 

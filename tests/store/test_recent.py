@@ -14,11 +14,12 @@ import pytest
 
 from api.ports import LoggedEvent
 from api.rendering import dumps, event_body
+from domain.commands import Message
 from mlob import demo
-from mlob.application import Message, MlobApplication
 from mlob.config import StoreConfig
 from mlob.recent import RecentEvents
 from mlob.service import Service
+from mlob.write.application import MlobApplication
 from tests.conftest import postgres_config
 from tests.projections.conftest import NOW
 from tests.store.fixtures import Ledger, envelope

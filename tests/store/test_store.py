@@ -9,12 +9,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.commands import Message
 from domain.envelope import Actor, Authority, Classification, SigningCapacity
 from domain.errors import Conflict, DomainError
-from mlob.application import Message, MlobApplication, UnitOfWork
 from mlob.config import StoreConfig
 from mlob.store import chain
 from mlob.store.verify import verify_chain
+from mlob.write.application import MlobApplication
+from mlob.write.unit import UnitOfWork
 from tests.store.fixtures import Ledger, envelope
 
 
@@ -51,8 +53,8 @@ def test_envelope_and_index_row_round_trip(app: MlobApplication) -> None:
     assert isinstance(item.event.envelope.classification, Classification)
     assert item.event.envelope.authority is not None
     assert item.event.envelope.authority.capacity is SigningCapacity.BY
-    row = item.record.entry
-    assert item.record.position == receipt.positions[0] == app.last_position()
+    row = item
+    assert item.position == receipt.positions[0] == app.last_position()
     assert (row.stream_id, row.version) == (ledger.id, 1)
     assert row.event_type == "test:Ledger.Opened"
     assert row.occurred_at == occurred
@@ -106,7 +108,7 @@ def test_global_order_follows_appends_across_streams(app: MlobApplication) -> No
     positions = [p for _, p in order]
     assert positions == sorted(positions) and len(set(positions)) == 6
     history = app.history(after=2)
-    assert [(h.record.entry.stream_id, h.record.position) for h in history] == order
+    assert [(h.stream_id, h.position) for h in history] == order
     assert [h.event.originator_id for h in history] == [s for s, _ in order]
 
 

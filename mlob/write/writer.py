@@ -1,4 +1,4 @@
-"""Commit grouping: concurrent appends share one transaction, each still gets its own answer.
+"""The one commit path: concurrent appends share one transaction, each gets its own answer.
 
 One writer thread per process takes every waiting append, runs each one's domain steps in
 turn against the aggregates as the earlier appends of the group left them, and commits all
@@ -20,6 +20,10 @@ What the optimistic run takes from the cache are the streams an append names as 
 ``subjects``; the caller names only streams the append writes when it is accepted (a stale
 one is then caught by the unique stream version). A stream the work only reads must not be
 named: the unit of work reads it fresh from the store when asked for it.
+
+A direct append (``threaded=False``, and every retry alone) is a group of one on the same path.
+The recorder returns what it inserted (positions, chain links, stored sizes); the commit keeps
+those events for this process's readers and builds each receipt from them (:func:`logged`).
 """
 
 from __future__ import annotations
@@ -28,133 +32,97 @@ import logging
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from datetime import UTC
+from typing import Any, Protocol, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Mapper
 
-from api.ports import Message, Receipt, RecordedEvent
 from domain.base import MlobAggregate
-from domain.errors import Conflict, NotFound, version_conflict
+from domain.commands import Message
+from domain.errors import Conflict
+from domain.recorded import LoggedEvent, Receipt
+from mlob.recent import RecentEvents
 from mlob.store.index import DuplicateMessage, IndexEntry
-from projections.levels import state_at
-
-if TYPE_CHECKING:
-    from mlob.application import MlobApplication
+from mlob.store.recorders import MlobRecorder
+from mlob.write.unit import Group, UnitOfWork
 
 log = logging.getLogger("mlob.writer")
-
-A = TypeVar("A", bound=MlobAggregate)
 
 #: At most this many appends share one transaction.
 MAX_GROUP = 256
 #: Clean aggregates kept between groups (this process is usually their only writer; a stale
 #: one is caught by the store's version check and retried fresh).
 CACHE_SIZE = 20_000
+#: Read-first runs of a group before each of its appends is run on its own.
+LAST_TRY = 2
+
+
+class Store(Protocol):
+    """What the writer needs of the application (mlob.write.application.MlobApplication)."""
+
+    @property
+    def recorder(self) -> Any: ...
+
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
+
+    @property
+    def recent(self) -> RecentEvents[LoggedEvent]: ...
+
+    @property
+    def after_commit(self) -> list[Callable[[], None]]: ...
+
+    def replay(self, messages: Sequence[Message]) -> Receipt | None: ...
+
+    def events_of(self, subject: UUID) -> Iterable[Any]: ...
+
+
+def logged(position: int, entry: IndexEntry, event: Any = None) -> LoggedEvent:
+    """The recorded event (its times in UTC, as the store gives them back): what receipts,
+    the history and the feeds are made of."""
+    occurred_at, recorded_at = entry.occurred_at, entry.recorded_at
+    if occurred_at.utcoffset() or recorded_at.utcoffset():
+        occurred_at, recorded_at = occurred_at.astimezone(UTC), recorded_at.astimezone(UTC)
+    return LoggedEvent(
+        position,
+        entry.stream_id,
+        entry.version,
+        entry.event_type,
+        occurred_at,
+        recorded_at,
+        entry.actor_org,
+        entry.actor_role,
+        entry.actor_person,
+        entry.authority,
+        entry.regions,
+        entry.classification,
+        entry.exercise,
+        entry.message_id,
+        entry.correlation_id,
+        entry.causation_id,
+        event,
+    )
+
+
+def message_reused(ids: Sequence[str]) -> Conflict:
+    return Conflict(
+        "message_id_reused",
+        f"message id(s) {', '.join(ids)} were recorded before with other content",
+        "mlob idempotency",
+    )
 
 
 @dataclass
 class Job:
     messages: Sequence[Message]
-    work: Callable[[Any], Any]
+    work: Callable[[UnitOfWork], Any]
     subjects: Sequence[UUID] = ()  # streams the work will read, fetched for the group at once
     creates: Sequence[UUID] = ()  # of those, the ones it creates: absent unless cached
     future: Future[Receipt] = field(default_factory=Future)
-
-
-class GroupUnit:
-    """One append's view of the group. It works on the group's aggregates in place (copying
-    every aggregate for every append would cost more than the rest of the append); if the
-    append is refused, the writer rebuilds what it touched (see ``Group.discard``)."""
-
-    def __init__(self, group: Group) -> None:
-        self.group = group
-        self.touched: dict[UUID, MlobAggregate] = {}
-
-    def get(self, cls: type[A], subject: UUID, expected_version: int | None = None) -> A:
-        aggregate = self.touched.get(subject)
-        if aggregate is None:
-            aggregate = self.group.clean(subject)
-            if aggregate is None:
-                raise NotFound("unknown_subject", f"no {cls.__name__} {subject}", "mlob store")
-            self.touched[subject] = aggregate
-        if not isinstance(aggregate, cls):
-            raise NotFound("unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store")
-        if expected_version is not None and aggregate.version != expected_version:
-            raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
-        return aggregate
-
-    def exists(self, subject: UUID) -> bool:
-        return subject in self.touched or self.group.clean(subject) is not None
-
-    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
-        aggregate = self.peek(subject)
-        return ("", None) if aggregate is None else aggregate.thread
-
-    def peek(self, subject: UUID) -> MlobAggregate | None:
-        return self.touched.get(subject) or self.group.clean(subject)
-
-    def peek_at(self, subject: UUID, level: int) -> Any:
-        return state_at(self.peek(subject), level, self.group.writer.app.events.get)
-
-    def add(self, aggregate: MlobAggregate) -> None:
-        if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):
-            raise Conflict("subject_exists", f"{aggregate.id} exists already", "mlob store")
-        self.touched[aggregate.id] = aggregate
-
-
-class Group:
-    """The aggregates as the appends of one group have left them so far."""
-
-    def __init__(self, writer: GroupWriter) -> None:
-        self.writer = writer
-        self.state: dict[UUID, MlobAggregate] = {}
-        self.missing: set[UUID] = set()
-        self.accepted_events: dict[UUID, list[MlobAggregate.Event]] = {}
-
-    def fetch(self, subjects: Sequence[UUID], stored_after: list[Any] | None = None) -> None:
-        """Bring these streams up to date from the store, in one query (or from the events
-        ``stored_after`` their cached versions, when those were read already)."""
-        wanted = [
-            s for s in dict.fromkeys(subjects) if s not in self.state and s not in self.missing
-        ]
-        if not wanted:
-            return
-        fresh = self.writer.fresh(wanted, stored_after)
-        for subject in wanted:
-            if subject in fresh:
-                self.state[subject] = fresh[subject]
-            else:
-                self.missing.add(subject)
-
-    def clean(self, subject: UUID) -> MlobAggregate | None:
-        if subject not in self.state and subject not in self.missing:
-            self.fetch([subject])
-        return self.state.get(subject)
-
-    def accept(self, events: list[MlobAggregate.Event]) -> None:
-        for event in events:
-            self.accepted_events.setdefault(event.originator_id, []).append(event)
-            self.missing.discard(event.originator_id)
-
-    def discard(self, unit: GroupUnit) -> None:
-        """Undo a refused append: rebuild each aggregate it touched from the store plus the
-        events earlier appends of this group were accepted with."""
-        for subject, aggregate in unit.touched.items():
-            aggregate.collect_events()
-            self.writer.forget(subject)
-            self.state.pop(subject, None)
-            self.missing.discard(subject)
-            rebuilt = self.writer.fresh([subject]).get(subject)
-            for event in self.accepted_events.get(subject, []):
-                rebuilt = cast(MlobAggregate, event.mutate(rebuilt))
-            if rebuilt is not None:
-                self.state[subject] = rebuilt
-            else:
-                self.missing.add(subject)
 
 
 @dataclass
@@ -165,32 +133,44 @@ class Accepted:
 
 
 class GroupWriter:
-    def __init__(self, app: MlobApplication) -> None:
+    """Commits every append of the process: grouped in its own thread (``threaded``), or
+    each alone in the caller's thread."""
+
+    def __init__(self, app: Store, *, threaded: bool = True) -> None:
         self.app = app
+        self.recorder = cast(MlobRecorder, app.recorder)
         self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.cache: OrderedDict[UUID, MlobAggregate] = OrderedDict()
-        self.thread = threading.Thread(target=self._run, name="mlob-group-writer", daemon=True)
-        self.thread.start()
         self.groups = 0
         self.grouped = 0
         self.optimistic = 0  # groups that read nothing before their commit
+        self._direct = threading.Lock()
+        self.thread: threading.Thread | None = None
+        if threaded:
+            self.thread = threading.Thread(target=self._run, name="mlob-group-writer", daemon=True)
+            self.thread.start()
 
     # --- used by request threads --------------------------------------------------------------
 
     def submit_later(
         self,
         messages: Sequence[Message],
-        work: Callable[[Any], Any],
+        work: Callable[[UnitOfWork], Any],
         subjects: Sequence[UUID] = (),
         creates: Sequence[UUID] = (),
     ) -> Future[Receipt]:
         job = Job(messages, work, subjects, creates)
-        self.jobs.put(job)
+        if self.thread is None:
+            with self._direct:  # a group of one, in the caller's thread
+                self._settle([job])
+        else:
+            self.jobs.put(job)
         return job.future
 
     def close(self) -> None:
-        self.jobs.put(None)
-        self.thread.join(timeout=10)
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join(timeout=10)
 
     # --- the writer thread ------------------------------------------------------------------
 
@@ -202,15 +182,17 @@ class GroupWriter:
         known = self.known_versions(subjects)
         found: dict[UUID, MlobAggregate] = {s: self.cache[s] for s in subjects if s in self.cache}
         if stored_after is None:
-            stored_after = self.app.recorder.select_after(known)
+            stored_after = self.recorder.select_after(known)
         for stored in stored_after:
-            event = self.app.mapper.to_domain_event(stored)
-            found[stored.originator_id] = cast(
-                MlobAggregate, event.mutate(found.get(stored.originator_id))
-            )
+            event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(stored))
+            subject = cast(UUID, stored.originator_id)
+            found[subject] = cast(MlobAggregate, event.mutate(found.get(subject)))
         for aggregate in found.values():
             self._remember(aggregate)
         return found
+
+    def events_of(self, subject: UUID) -> Iterable[Any]:
+        return self.app.events_of(subject)
 
     def known_versions(self, subjects: Sequence[UUID]) -> list[tuple[UUID, int]]:
         return [(s, self.cache[s].version if s in self.cache else 0) for s in subjects]
@@ -239,14 +221,17 @@ class GroupWriter:
                     self.jobs.put(None)
                     break
                 jobs.append(more)
-            try:
-                self._process(jobs)
-            except BaseException as exc:  # never leave a caller waiting
-                log.exception("group of %d appends failed", len(jobs))
-                self.cache.clear()
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(exc)
+            self._settle(jobs)
+
+    def _settle(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
+        try:
+            self._process(jobs, attempt, read_runs)
+        except BaseException as exc:  # never leave a caller waiting
+            log.exception("group of %d appends failed", len(jobs))
+            self.cache.clear()
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(exc)
 
     def _process(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
         if attempt == 1:
@@ -263,7 +248,7 @@ class GroupWriter:
             self.optimistic += 1
         else:
             # Both reads of the group at once: recorded message ids, the streams it will use.
-            known, stored_after = self.app.index.prefetch(
+            known, stored_after = self.recorder.prefetch(
                 [m.message_id for j in jobs for m in j.messages], self.known_versions(subjects)
             )
             group.fetch(subjects, stored_after)
@@ -289,15 +274,12 @@ class GroupWriter:
                 elif optimistic:  # which copy was recorded before is not known yet: read first
                     second_look.append(job)
                 else:
-                    job.future.set_exception(self.app.message_reused_error(ids))
+                    job.future.set_exception(message_reused(ids))
                 continue
-            unit = GroupUnit(group)
+            unit = UnitOfWork(group)
             try:
                 job.work(unit)
-                events: list[MlobAggregate.Event] = []
-                for aggregate in unit.touched.values():
-                    events.extend(cast(list[MlobAggregate.Event], aggregate.pending_events))
-                index = [self.app.index_entry(e, unit.touched[e.originator_id]) for e in events]
+                events, index = unit.collect()
             except Exception as exc:
                 group.discard(unit)
                 if optimistic:  # the refusal may rest on a wrong guess: decide on fresh state
@@ -305,20 +287,18 @@ class GroupWriter:
                 else:
                     job.future.set_exception(exc)
                 continue
-            for aggregate in unit.touched.values():
-                aggregate.collect_events()
+            unit.clear()
             if not events:
                 job.future.set_result(Receipt(events=()))
                 continue
-            group.state.update(unit.touched)
-            group.accept(events)
+            group.accept(unit, events)
             for m in job.messages:
                 pending[m.message_id] = (m.digest, job)
             accepted.append(Accepted(job, events, index))
         # Read-first runs so far: a failed optimistic run does not count against the retries.
         runs = read_runs + (0 if optimistic else 1)
         rerun = second_look
-        if accepted and not self._commit(group, accepted, last_try=runs >= 2):
+        if accepted and not self._commit(group, accepted, last_try=runs >= LAST_TRY):
             # A guess was wrong, or another process wrote one of these streams meanwhile: run
             # the group once more on fresh state (the refused and replayed were answered).
             rerun = [a.job for a in accepted] + second_look + [job for job, _ in followers]
@@ -334,7 +314,7 @@ class GroupWriter:
         stored = [self.app.mapper.to_stored_event(e) for e in events]
         generation = self.app.recent.generation
         try:
-            positions = self.app.recorder.insert_events(
+            inserted = self.recorder.append(
                 stored,
                 index=[i for a in accepted for i in a.index],
                 messages=[(m.message_id, m.digest) for a in accepted for m in a.job.messages],
@@ -344,8 +324,11 @@ class GroupWriter:
                 self.cache.pop(subject, None)
             if not last_try:
                 return False
-            for a in accepted:  # still conflicting: each alone, so one conflict stays one
-                self._retry_alone(a.job)
+            if len(accepted) == 1:
+                self._conflicted(accepted[0].job)
+            else:  # still conflicting: each alone, so one conflict stays one
+                for a in accepted:
+                    self._settle([a.job], LAST_TRY + 1, LAST_TRY)
             return True
         except Exception as exc:
             for subject in group.state:
@@ -355,43 +338,65 @@ class GroupWriter:
             return True
         for aggregate in group.state.values():
             self._remember(aggregate)
-        self.app.committed(events, generation)  # before the answers: a client may read at once
+        recorded = [
+            logged(position, entry, event)
+            for (position, entry, _), event in zip(inserted.linked, events, strict=True)
+        ]
+        self._committed(inserted.predecessor, recorded, inserted.sizes, generation)
         offset = 0
-        assert positions is not None
-        for a in accepted:
-            mine = positions[offset : offset + len(a.events)]
+        for a in accepted:  # after the readers learnt of them: a client may read at once
+            a.job.future.set_result(Receipt(tuple(recorded[offset : offset + len(a.events)])))
             offset += len(a.events)
-            a.job.future.set_result(
-                Receipt(
-                    events=tuple(
-                        RecordedEvent(
-                            stream_id=e.originator_id,
-                            version=e.originator_version,
-                            position=p,
-                            event_type=type(e).TOPIC,  # type: ignore[attr-defined]
-                            message_id=e.envelope.message_id,
-                            org=e.envelope.actor.org,
-                        )
-                        for e, p in zip(a.events, mine, strict=True)
-                    )
-                )
-            )
         return True
 
-    def _retry_alone(self, job: Job) -> None:
+    def _committed(
+        self, predecessor: int, recorded: list[LoggedEvent], sizes: list[int], generation: int
+    ) -> None:
+        """Keep what a commit wrote for this process's readers of the global order
+        (:mod:`mlob.recent`; ``generation``: ``recent.generation`` as it was before the
+        commit), then wake them (``after_commit``, once per group)."""
         try:
-            job.future.set_result(self.app.record_direct(job.messages, job.work))
+            self.app.recent.add(
+                predecessor, [e.position for e in recorded], recorded, sizes, generation
+            )
+        except Exception:  # the events are recorded: their readers will read the store
+            log.exception("holding the committed events in memory failed")
+            self.app.recent.clear()
+        for hook in list(self.app.after_commit):
+            try:
+                hook()
+            except Exception:  # the events are recorded: a reader's wake-up must not undo that
+                log.exception("after-commit hook %r failed", hook)
+
+    def _conflicted(self, job: Job) -> None:
+        """An append alone that still conflicts: the same message won (replay it), or the
+        stream moved on."""
+        try:
+            replay = self.app.replay(job.messages)
         except Exception as exc:
             job.future.set_exception(exc)
+            return
+        if replay is not None:
+            job.future.set_result(replay)
+            return
+        job.future.set_exception(
+            Conflict(
+                "version_conflict",
+                "another step was recorded on this subject at the same time; reload and retry",
+                "mlob optimistic concurrency",
+            )
+        )
 
     def _answer_replay(self, job: Job) -> None:
         try:
             replay = self.app.replay(job.messages)
-            if replay is None:  # vanished between the two reads: cannot happen, but answer
-                replay = self.app.record_direct(job.messages, job.work)
-            job.future.set_result(replay)
         except Exception as exc:
             job.future.set_exception(exc)
+            return
+        if replay is None:  # vanished between the two reads: cannot happen, but answer
+            self._settle([job], LAST_TRY + 1, LAST_TRY)
+        else:
+            job.future.set_result(replay)
 
     def _follow(self, job: Job, leader: Job) -> None:
         """The same message twice in one group: the second gets the first's answer."""

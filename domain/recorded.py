@@ -1,0 +1,58 @@
+"""A recorded event, as every reader of the history sees it: one shape.
+
+Its index row (position, stream, version, type, times, actor, authority, regions, marking,
+exercise flag, message and threading) and the domain event (None where only the index row was
+read, as in a replayed receipt). The write side answers an append with the recorded events
+(:class:`Receipt`); the history, the feeds and the audit read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One recorded event: its index row and the event."""
+
+    position: int
+    stream_id: UUID
+    version: int
+    event_type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor_org: str
+    actor_role: str
+    actor_person: str | None
+    authority: str | None
+    regions: tuple[str, ...]
+    classification: str
+    exercise: bool
+    message_id: str
+    correlation_id: str | None
+    causation_id: str | None
+    #: The domain event (None: only the index row was read); the row says which event it is.
+    event: Any = field(default=None, compare=False)
+    #: The API type (domain/vocabulary.py): what every answer, frame and export names it. The
+    #: reading service names it (a booking's step may need the step before); "" until then.
+    api_type: str = field(default="", compare=False)
+
+    @property
+    def org(self) -> str:
+        """The organisation whose message it is (messages are named by both)."""
+        return self.actor_org
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an append recorded; ``replayed`` when it was recorded before under the same ids."""
+
+    events: tuple[LoggedEvent, ...]
+    replayed: bool = False
+
+    @property
+    def positions(self) -> tuple[int, ...]:
+        return tuple(e.position for e in self.events)

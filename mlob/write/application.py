@@ -1,0 +1,247 @@
+"""The application: the one eventsourcing Application that records mlob's history.
+
+Its methods are the use cases of the write side (:meth:`MlobApplication.post` a post of
+commands; :meth:`MlobApplication.record` any work on a unit of work, e.g. a token's issue) and
+the reads of what was recorded (:meth:`MlobApplication.history`). Every append goes through
+the one commit path of :mod:`mlob.write.writer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from functools import partial
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import InterfaceError, OperationalError, Transcoder
+from eventsourcing.utils import register_topic
+
+from api.ports import StoreUnavailable
+from domain.base import MlobAggregate
+from domain.commands import Message, Post, split_message_key
+from domain.errors import Conflict, NotFound
+from domain.policy import SOURCE as POLICY
+from domain.policy import step_level
+from domain.posting import execute
+from domain.recorded import LoggedEvent, Receipt
+from domain.stored import STORED_TYPES
+from mlob import migrations
+from mlob.config import StoreConfig
+from mlob.recent import RecentEvents
+from mlob.store.index import IndexRecord
+from mlob.store.recorders import IndexQueries
+from mlob.store.transcoder import OrjsonTranscoder
+from mlob.write.unit import UnitOfWork
+from mlob.write.writer import GroupWriter, logged, message_reused
+
+log = logging.getLogger("mlob.application")
+
+A = TypeVar("A", bound=MlobAggregate)
+
+for _topic, _cls in STORED_TYPES.items():
+    register_topic(_topic, _cls)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class MlobApplication(Application[UUID]):
+    """Records every step as domain events, with their envelope, index row and chain link."""
+
+    name = "mlob"
+
+    def __init__(
+        self, store: StoreConfig, env: dict[str, str] | None = None, *, group_commit: bool = True
+    ) -> None:
+        self.store = store
+        self.group_commit = group_commit
+        self._writer: GroupWriter | None = None
+        self._writer_lock = threading.Lock()
+        #: Called after every commit that recorded events (once per group, not per append),
+        #: in the committing thread: the composition root wakes projections and feeds here.
+        self.after_commit: list[Callable[[], None]] = []
+        #: The newest events the writer committed, for this process's readers (the live feed).
+        self.recent: RecentEvents[LoggedEvent] = RecentEvents()
+        super().__init__({**store.eventsourcing_env(), **(env or {})})
+        # The library created its tables and mlob's at their baseline shape: bring the
+        # schema up to this code's (mlob/migrations; one process at a time).
+        migrations.upgrade(store)
+
+    def construct_env(self, name: str, env: Any = None) -> Any:
+        # Only the store configuration counts: stray eventsourcing variables in the
+        # process environment must not redirect mlob's history.
+        from eventsourcing.utils import Environment
+
+        return Environment(name, dict(env or {}))
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+    @property
+    def index(self) -> IndexQueries:
+        return cast(IndexQueries, self.recorder)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def post(self, post: Post) -> Receipt:
+        """Record a post's commands atomically (domain.posting.execute); raises its refusal."""
+        return self.post_later(post).result()
+
+    def post_later(self, post: Post) -> Future[Receipt]:
+        return self.record_later(post.messages, partial(execute, post), post.subjects, post.creates)
+
+    def record(
+        self,
+        messages: Sequence[Message],
+        work: Callable[[UnitOfWork], Any],
+        subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
+    ) -> Receipt:
+        """Run ``work`` on a unit of work and append what it triggered, atomically, grouped with
+        concurrent appends into one transaction (see :mod:`mlob.write.writer`). The same
+        message ids with the same digests return the original receipt and record nothing; a
+        reused id with other content is a conflict; a refused command records nothing.
+        ``subjects`` are the streams the work will write, if known, so the group can fetch
+        them at once; ``creates`` those of them the work means to create (they need no read)."""
+        return self.record_later(messages, work, subjects, creates).result()
+
+    def record_later(
+        self,
+        messages: Sequence[Message],
+        work: Callable[[UnitOfWork], Any],
+        subjects: Sequence[UUID] = (),
+        creates: Sequence[UUID] = (),
+    ) -> Future[Receipt]:
+        writer = self._writer
+        if writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = GroupWriter(self, threaded=self.group_commit)
+                writer = self._writer
+        return writer.submit_later(messages, work, subjects, creates)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        super().close()
+
+    def events_of(self, subject: UUID) -> Iterable[Any]:
+        return self.events.get(subject)
+
+    def replay(self, messages: Sequence[Message]) -> Receipt | None:
+        """The original answer to messages recorded before (keys: domain.commands.message_key),
+        None when none was; a reused id with other content is a conflict — answered as
+        ``not_possible_now`` when what it recorded lies above the sender's clearance."""
+        keys = [m.message_id for m in messages]
+        known = self.index.messages(keys)
+        if not known:
+            return None
+        ids = {split_message_key(key) for key in known}
+        first = min(position for _, position in known.values())
+        rows = [
+            r
+            for r in self.index.index_rows(
+                after=first - 1, limit=10_000, message_ids=sorted({i for _, i in ids})
+            )
+            if (r.entry.actor_org, r.entry.message_id) in ids or (None, r.entry.message_id) in ids
+        ]
+        differing = [m for m in messages if known.get(m.message_id, ("",))[0] != m.digest]
+        if differing:
+            if max(self._message_level(rows, m) for m in differing) > min(
+                m.level for m in differing
+            ):
+                raise Conflict("not_possible_now", "this step is not possible now", POLICY)
+            raise message_reused([split_message_key(m.message_id)[1] for m in differing])
+        return Receipt(tuple(logged(r.position, r.entry) for r in rows), replayed=True)
+
+    def _message_level(self, rows: Sequence[IndexRecord], message: Message) -> int:
+        """The clearance level of what a recorded message recorded (its steps' levels)."""
+        org, message_id = split_message_key(message.message_id)
+        found = 0
+        for r in rows:
+            if r.entry.message_id != message_id or org not in (None, r.entry.actor_org):
+                continue
+            first, _ = self.index.stream_ends(r.entry.stream_id)
+            subject = first.entry.classification if first is not None else r.entry.classification
+            found = max(found, step_level(r.entry.classification, subject))
+        return found
+
+    # --- reading -------------------------------------------------------------------------
+
+    @property
+    def store_kind(self) -> str:
+        return self.store.kind
+
+    def last_position(self) -> int:
+        try:
+            return self.index.last_position()
+        except (OperationalError, InterfaceError) as exc:
+            raise StoreUnavailable(first_line(exc)) from exc
+
+    def history(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        stream_id: UUID | None = None,
+        recent: bool = False,
+        stop: int | None = None,
+    ) -> list[LoggedEvent]:
+        """Events with their index rows, in global order. ``recent``: from memory when this
+        process wrote them last (:mod:`mlob.recent`): for readers that are woken by every
+        append of any process (the live feed), as another process's newer events may be
+        missing from that answer until the wake-up. ``stop``: the reader needs every event up
+        to that position (the answer may still hold later ones)."""
+        if recent and stream_id is None:
+            held = self.recent.after(after, limit, stop)
+            if held is not None:
+                return held
+        rows = self.index.index_rows(after=after, limit=limit, stream_id=stream_id)
+        if not rows:
+            return []
+        if stream_id is not None:
+            # One stream: its own events by version (a position range would span everything
+            # recorded between its first and last step).
+            by_version = {s.originator_version: s for s in self.recorder.select_events(stream_id)}
+            return [
+                logged(
+                    r.position, r.entry, self.mapper.to_domain_event(by_version[r.entry.version])
+                )
+                for r in rows
+            ]
+        notifications = {
+            n.id: n
+            for n in self.recorder.select_notifications(
+                start=rows[0].position,
+                stop=rows[-1].position,
+                limit=rows[-1].position - rows[0].position + 1,
+            )
+        }
+        return [
+            logged(r.position, r.entry, self.mapper.to_domain_event(notifications[r.position]))
+            for r in rows
+        ]
+
+    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
+        first, last = self.index.stream_ends(subject)
+        if first is None or last is None:
+            return "", None
+        return first.entry.message_id, last.entry.message_id
+
+    def load(self, cls: type[A], subject: UUID) -> A:
+        try:
+            aggregate: Any = self.repository.get(subject)
+        except AggregateNotFoundError:
+            raise NotFound(
+                "unknown_subject", f"no {cls.__name__} {subject}", "mlob store"
+            ) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound("unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store")
+        return aggregate

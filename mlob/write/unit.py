@@ -1,0 +1,168 @@
+"""The unit of work: the aggregates one append reads and changes, saved together or not at all.
+
+Every append runs on one (domain.commands.Unit), inside a group of appends that share one
+commit (mlob/write/writer.py); a direct append is a group of one. The unit works on the group's
+aggregates in place (copying every aggregate for every append would cost more than the rest
+of the append); if the append is refused, the group rebuilds what it touched
+(:meth:`Group.discard`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, TypeVar, cast
+from uuid import UUID
+
+import orjson
+
+from domain.base import MlobAggregate
+from domain.envelope import Authority
+from domain.errors import Conflict, NotFound, version_conflict
+from mlob.store.index import IndexEntry
+from projections.levels import state_at
+
+A = TypeVar("A", bound=MlobAggregate)
+
+
+class Streams(Protocol):
+    """Where a group reads its aggregates (the group writer)."""
+
+    def fresh(
+        self, subjects: Sequence[UUID], stored_after: list[Any] | None = None
+    ) -> dict[UUID, MlobAggregate]: ...
+
+    def forget(self, subject: UUID) -> None: ...
+
+    def events_of(self, subject: UUID) -> Iterable[Any]: ...
+
+
+class Group:
+    """The aggregates as the appends of one group have left them so far."""
+
+    def __init__(self, streams: Streams) -> None:
+        self.streams = streams
+        self.state: dict[UUID, MlobAggregate] = {}
+        self.missing: set[UUID] = set()
+        self.accepted_events: dict[UUID, list[MlobAggregate.Event]] = {}
+
+    def fetch(self, subjects: Sequence[UUID], stored_after: list[Any] | None = None) -> None:
+        """Bring these streams up to date from the store, in one query (or from the events
+        ``stored_after`` their cached versions, when those were read already)."""
+        wanted = [
+            s for s in dict.fromkeys(subjects) if s not in self.state and s not in self.missing
+        ]
+        if not wanted:
+            return
+        fresh = self.streams.fresh(wanted, stored_after)
+        for subject in wanted:
+            if subject in fresh:
+                self.state[subject] = fresh[subject]
+            else:
+                self.missing.add(subject)
+
+    def clean(self, subject: UUID) -> MlobAggregate | None:
+        if subject not in self.state and subject not in self.missing:
+            self.fetch([subject])
+        return self.state.get(subject)
+
+    def accept(self, unit: UnitOfWork, events: list[MlobAggregate.Event]) -> None:
+        self.state.update(unit.touched)
+        for event in events:
+            self.accepted_events.setdefault(event.originator_id, []).append(event)
+            self.missing.discard(event.originator_id)
+
+    def discard(self, unit: UnitOfWork) -> None:
+        """Undo a refused append: rebuild each aggregate it touched from the store plus the
+        events earlier appends of this group were accepted with."""
+        for subject, aggregate in unit.touched.items():
+            aggregate.collect_events()
+            self.streams.forget(subject)
+            self.state.pop(subject, None)
+            self.missing.discard(subject)
+            rebuilt = self.streams.fresh([subject]).get(subject)
+            for event in self.accepted_events.get(subject, []):
+                rebuilt = cast(MlobAggregate, event.mutate(rebuilt))
+            if rebuilt is not None:
+                self.state[subject] = rebuilt
+            else:
+                self.missing.add(subject)
+
+
+class UnitOfWork:
+    """One append's view of its group (domain.commands.Unit)."""
+
+    def __init__(self, group: Group) -> None:
+        self.group = group
+        self.touched: dict[UUID, MlobAggregate] = {}
+
+    def get(self, cls: type[A], subject: UUID, expected_version: int | None = None) -> A:
+        aggregate = self.touched.get(subject)
+        if aggregate is None:
+            aggregate = self.group.clean(subject)
+            if aggregate is None:
+                raise NotFound("unknown_subject", f"no {cls.__name__} {subject}", "mlob store")
+            self.touched[subject] = aggregate
+        if not isinstance(aggregate, cls):
+            raise NotFound("unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store")
+        if expected_version is not None and aggregate.version != expected_version:
+            raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
+        return aggregate
+
+    def exists(self, subject: UUID) -> bool:
+        return subject in self.touched or self.group.clean(subject) is not None
+
+    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
+        aggregate = self.peek(subject)
+        return ("", None) if aggregate is None else aggregate.thread
+
+    def peek(self, subject: UUID) -> MlobAggregate | None:
+        return self.touched.get(subject) or self.group.clean(subject)
+
+    def peek_at(self, subject: UUID, level: int) -> MlobAggregate | None:
+        return state_at(self.peek(subject), level, self.group.streams.events_of)
+
+    def add(self, aggregate: MlobAggregate) -> None:
+        if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):
+            raise Conflict("subject_exists", f"{aggregate.id} exists already", "mlob store")
+        self.touched[aggregate.id] = aggregate
+
+    def collect(self) -> tuple[list[MlobAggregate.Event], list[IndexEntry]]:
+        """The events this append triggered and their index entries (refusing an envelope
+        that cannot be true); the aggregates keep them pending until :meth:`clear`."""
+        events: list[MlobAggregate.Event] = []
+        for aggregate in self.touched.values():
+            events.extend(cast(list[MlobAggregate.Event], aggregate.pending_events))
+        return events, [index_entry(e, self.touched[e.originator_id]) for e in events]
+
+    def clear(self) -> None:
+        for aggregate in self.touched.values():
+            aggregate.collect_events()
+
+
+def index_entry(event: MlobAggregate.Event, aggregate: MlobAggregate) -> IndexEntry:
+    """What is known of an event before the store gives it a position."""
+    envelope = event.envelope
+    envelope.check(now=event.timestamp)
+    authority = envelope.authority
+    return IndexEntry(
+        stream_id=event.originator_id,
+        version=event.originator_version,
+        event_type=type(event).TOPIC,  # type: ignore[attr-defined]
+        occurred_at=envelope.occurred_at,
+        recorded_at=event.timestamp,
+        actor_org=envelope.actor.org,
+        actor_role=envelope.actor.role,
+        actor_person=envelope.actor.person,
+        authority=None if authority is None else _authority_text(authority),
+        regions=tuple(sorted(set(aggregate.regions_concerned()))),
+        classification=envelope.classification.value,
+        exercise=envelope.exercise,
+        message_id=envelope.message_id,
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.causation_id,
+    )
+
+
+def _authority_text(authority: Authority) -> str:
+    return orjson.dumps(dataclasses.asdict(authority), option=orjson.OPT_SORT_KEYS).decode()
