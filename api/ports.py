@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from domain.envelope import Classification
@@ -77,6 +77,19 @@ class Receipt:
     @property
     def positions(self) -> tuple[int, ...]:
         return tuple(e.position for e in self.events)
+
+
+class EventMark(NamedTuple):
+    """An event as the index marks it, not decoded: where it stands in the order, its stream
+    and step, its type, and what decides who may see it (regions, classification, exercise)."""
+
+    position: int
+    stream_id: UUID
+    version: int
+    event_type: str
+    regions: tuple[str, ...]
+    classification: str
+    exercise: bool
 
 
 @dataclass(frozen=True)
@@ -244,6 +257,16 @@ class MlobService(HealthSource, Protocol):
         """Recorded events after position ``after`` (up to ``stop``), in order. ``recent``:
         this process's newest appends may be answered from memory, so the answer may end
         before another process's newest events: only for readers woken by every append."""
+        ...
+
+    def event_marks(self, after: int, limit: int, stop: int | None = None) -> list[EventMark]:
+        """The index's markings of the events after position ``after`` (up to ``stop``), in
+        order; nothing decoded (see :meth:`logged_at`)."""
+        ...
+
+    def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
+        """The recorded events at these positions (ascending), decoded: a reader decodes only
+        what it chose from their markings."""
         ...
 
     def rows_as_of(

@@ -20,6 +20,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from api.ports import (
+    EventMark,
     IssuedToken,
     LoggedEvent,
     Message,
@@ -440,6 +441,14 @@ class Service:
         ]
 
     @store_errors_as_unavailable
+    def event_marks(self, after: int, limit: int, stop: int | None = None) -> list[EventMark]:
+        return self.app.index.index_marks(after=after, limit=limit, until_position=stop)
+
+    @store_errors_as_unavailable
+    def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
+        return [_logged(h) for h in self.app.history_at(positions)]
+
+    @store_errors_as_unavailable
     def rows_as_of(
         self, moment: datetime, axis: str, checkpoints: bool = True
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
@@ -461,16 +470,14 @@ class Service:
         if not wanted:
             return {}
         records = self.app.index.index_rows(message_ids=wanted, limit=8 * len(wanted) + 8)
-        subjects: dict[UUID, str] = {}
+        # Each subject's classification at creation: one query for all of them (a replay asks
+        # for the messages of a page's events, of many subjects).
+        subjects = self.app.index.created_as(sorted({r.entry.stream_id for r in records}))
         found: dict[str, list[MessageFact]] = {}
         for record in records:
             entry = record.entry
-            if entry.stream_id not in subjects:
-                first, _ = self.app.index.stream_ends(entry.stream_id)
-                subjects[entry.stream_id] = (
-                    first.entry.classification if first is not None else entry.classification
-                )
-            at = policy.step_level(entry.classification, subjects[entry.stream_id])
+            subject = subjects.get(entry.stream_id, entry.classification)
+            at = policy.step_level(entry.classification, subject)
             found.setdefault(entry.message_id, []).append(
                 MessageFact(entry.stream_id, entry.actor_org, at)
             )
