@@ -13,8 +13,9 @@ stream, read by every node's hub in position order) closes it after the frames b
 revocation's position, and its expiry closes it by the clock (1008, ``token_revoked`` or
 ``token_expired``). Limits per token and per connection keep one client from costing the others
 their feed (:data:`MAX_CONNECTIONS`, :data:`MAX_REPLAYS`, ``domain.policy.MAX_CHANNELS``); a
-replay reads the store in the hub's own replay threads, never the pump's, and builds only the
-events its reader may see.
+replay reads the store in the hub's own replay threads, never the pump's, and costs what its
+reader may see: it chooses from the index's markings which events it might show, decodes only
+those, and builds only those the whole filter lets through.
 """
 
 import asyncio
@@ -34,13 +35,20 @@ import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
 from api.access import THREAD_FIELDS, name_threads, note_reads, row_items
-from api.ports import LoggedEvent, MessageFact, MlobService, Principal, StoreUnavailable
+from api.ports import (
+    EventMark,
+    LoggedEvent,
+    MessageFact,
+    MlobService,
+    Principal,
+    StoreUnavailable,
+)
 from api.rendering import dumps, event_body
 from domain import policy
 from domain.exercise import ExerciseScope
 from domain.policy import ScopeKind
 from projections import readmodels as rm
-from projections.routing import Routes, StreamRoute, channels, may_see
+from projections.routing import Routes, StreamRoute, channels, may_see, published
 
 log = logging.getLogger("mlob.feed")
 
@@ -85,6 +93,25 @@ REPLAY_PAGES = 4
 CLOSE_WAIT = 5.0
 #: The API type of the event that revokes a token, on the token's stream.
 REVOKED = "token.revoked"
+
+
+@dataclass
+class ReplayPage:
+    """One range of positions a replay reads: the index's markings of its events, and those
+    events decoded so far (by position; shared by the replays that read the range at once)."""
+
+    marks: list[EventMark]
+    decoded: dict[int, LoggedEvent] = field(default_factory=dict)
+    #: What each kind of reader (scope, clearance, channels, exercise) might see of the page:
+    #: chosen once for every replay of that kind (:meth:`FeedHub._choose`).
+    chosen: dict[tuple[Any, ...], list[EventMark]] = field(default_factory=dict)
+    #: The first revocation of each token revoked in the page (a replay of it ends there).
+    revocations: dict[UUID, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for m in self.marks:
+            if m.event_type == REVOKED:
+                self.revocations.setdefault(m.stream_id, m.position)
 
 
 @dataclass(frozen=True)
@@ -675,8 +702,14 @@ class FeedHub:
         #: Tokens whose revocation this hub has read (a connection of one is refused).
         self.revoked: set[UUID] = set()
         self._replayer: ThreadPoolExecutor | None = None
-        #: The newest position ranges replays read, shared (see ``_logged_page``).
-        self._pages: OrderedDict[int, asyncio.Future[list[LoggedEvent]]] = OrderedDict()
+        #: The newest position ranges replays read, shared (see ``_marked_page``).
+        self._pages: OrderedDict[int, asyncio.Future[ReplayPage]] = OrderedDict()
+        #: Replays choose what to decode from the index's markings (False: they decode every
+        #: event of their pages, as before; the tests compare both, the benchmark times both).
+        self.prefilter = True
+        #: Events decoded for replays (each once per range while replays run at once).
+        self.decoded = 0
+        self._decoding = threading.Lock()
 
     async def start(self) -> None:
         """Start reading (once; every caller waits until the hub knows where it stands)."""
@@ -835,47 +868,160 @@ class FeedHub:
         """A page of a connection's replay: the events after ``after`` (up to ``stop``) that
         its reader may see and wants, the position up to which the page is complete (events
         it may not see included), and the position of its token's revocation if the page
-        holds it (the page ends there). Read and filtered in the replay threads."""
-        logged, upto = await self._logged_page(after, stop)
-        page: tuple[list[FeedEvent], int | None] = await self._in_replay_thread(
-            self._replay_filter,
+        holds it (the page ends there). Chosen, decoded and filtered in the replay threads."""
+        page, upto = await self._marked_page(after, stop)
+        found: tuple[list[FeedEvent], int | None] = await self._in_replay_thread(
+            self._replay_events,
             conn.principal,
             frozenset(conn.channels),
             conn.exercise,
             learnt,
-            logged,
+            page,
+            after,
+            stop,
         )
-        events, revoked = page
+        events, revoked = found
         return events, upto, revoked
 
-    async def _logged_page(self, after: int, stop: int) -> tuple[list[LoggedEvent], int]:
-        """The recorded events after ``after`` up to at most ``stop``, and how far that is
-        complete. Read by position ranges of ``BATCH`` (k*BATCH, (k+1)*BATCH]: replays that
-        run at once read and decode each range once, whatever their ``after`` (the last few
-        ranges are kept, and a range being read is waited for, not read again)."""
+    async def _marked_page(self, after: int, stop: int) -> tuple[ReplayPage, int]:
+        """The index's markings of the events after ``after`` up to at most ``stop`` (the
+        page may begin earlier: the replay skips what it has), and how far that is complete.
+        Read by position ranges of ``BATCH`` (k*BATCH, (k+1)*BATCH]: replays that run at once
+        read each range's markings once, and decode each of its events at most once, whatever
+        their ``after`` (the last few ranges are kept, and a range being read is waited for,
+        not read again)."""
         start = after - after % BATCH
         end = start + BATCH
         if end > stop:  # the newest, partial range: this replay's alone
-            logged: list[LoggedEvent] = await self._in_replay_thread(
-                partial(self.service.logged_events, after, BATCH, stop, recent=True)
+            marks: list[EventMark] = await self._in_replay_thread(
+                self.service.event_marks, after, BATCH, stop
             )
-            return logged, stop
+            return ReplayPage(marks), stop
         found = self._pages.get(start)
         if found is None or (found.done() and (found.cancelled() or found.exception())):
-            found = asyncio.ensure_future(
-                self._in_replay_thread(
-                    partial(self.service.logged_events, start, BATCH, end, recent=True)
-                )
-            )
+            found = asyncio.ensure_future(self._in_replay_thread(self._read_page, start, end))
             self._pages[start] = found
             while len(self._pages) > REPLAY_PAGES:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(start)
-        whole: list[LoggedEvent] = await asyncio.shield(found)
-        if after > start:
-            return [e for e in whole if e.position > after], end
-        return whole, end
+        page: ReplayPage = await asyncio.shield(found)
+        return page, end
+
+    def _read_page(self, start: int, end: int) -> ReplayPage:
+        return ReplayPage(self.service.event_marks(start, BATCH, end))
+
+    def _replay_events(
+        self,
+        reader: Principal,
+        wanted: frozenset[str],
+        exercise: bool,
+        learnt: Routes,
+        page: ReplayPage,
+        after: int,
+        stop: int,
+    ) -> tuple[list[FeedEvent], int | None]:
+        """Of a replay page, the events after ``after`` the reader may see and wants, built,
+        and the position of the reader's token's revocation (the page ends there). What may
+        be shown is chosen from the index's markings first (:meth:`_choose`); only those
+        events are decoded, and each still goes through the whole filter
+        (:meth:`_replay_filter`): the choice saves decoding, it never decides what is shown."""
+        if not self.prefilter:
+            marks = [m for m in page.marks if m.position > after]
+            return self._replay_filter(
+                reader, wanted, exercise, learnt, self._decode(page, marks), stop
+            )
+        revoked = page.revocations.get(reader.token_id) if reader.token_id else None
+        if revoked is not None and revoked <= after:
+            revoked = None
+        kind = (policy.scope_of(reader), reader.clearance, wanted, exercise)
+        chosen = page.chosen.get(kind)
+        if chosen is None:  # two replays of one kind at once may both choose: no harm
+            chosen = page.chosen[kind] = self._choose(reader, wanted, exercise, page.marks, stop)
+        marks = [
+            m for m in chosen if m.position > after and (revoked is None or m.position < revoked)
+        ]
+        events, _ = self._replay_filter(
+            reader, wanted, exercise, learnt, self._decode(page, marks), stop
+        )
+        return events, revoked
+
+    def _decode(self, page: ReplayPage, marks: Sequence[EventMark]) -> list[LoggedEvent]:
+        """The events at these markings, decoded (those another replay of the same range
+        decoded already are taken from the page)."""
+        missing = [m.position for m in marks if m.position not in page.decoded]
+        if missing:
+            for e in self.service.logged_at(missing):
+                page.decoded[e.position] = e
+            with self._decoding:
+                self.decoded += len(missing)
+        return [page.decoded[m.position] for m in marks if m.position in page.decoded]
+
+    def _hub_route(
+        self, stream_id: UUID, version: int, event_type: str, stop: int
+    ) -> StreamRoute | None:
+        """The hub's route of a stream (None: one it does not know), with the levels of the
+        steps before ``version`` known when this step's level rests on them. The hub seeds
+        its routes from the projections' rows, which hold no single step's level: a replay
+        that meets a stream the hub has not seen a step of since then reads the stream's
+        markings from the index (once per stream: up to ``stop``, which no version of a step
+        recorded by then exceeds) — else a procedure's step after a classified one would be
+        judged by its own marking alone."""
+        with self.routes_lock:
+            route = self.routes.streams.get(str(stream_id))
+            if route is None or not route.rests_on_unknown(version, event_type):
+                return route
+        markings = self.service.stream_markings(stream_id, stop)  # not under the lock
+        with self.routes_lock:
+            Routes.fill(route, markings)
+        return route
+
+    def _choose(
+        self,
+        reader: Principal,
+        wanted: frozenset[str],
+        exercise: bool,
+        marks: list[EventMark],
+        stop: int,
+    ) -> list[EventMark]:
+        """Of a page's markings, those of events the reader might see and want (decode
+        these). Conservative: an event left out is one :meth:`_replay_filter` would leave
+        out too. It judges by the same rule on the same routes, with the step's level from
+        its marking (:meth:`StreamRoute.marked_level`, never above the exact level), so it
+        depends on the reader's scope, clearance, channels and exercise flag alone. Events
+        of streams the hub does not know are all kept: the replay learns such a stream from
+        its events, each of them."""
+        at = policy.reader_level(reader)
+        chosen: list[EventMark] = []
+        levels: dict[str, int] = {}  # classification -> level
+        decided: dict[tuple[UUID, tuple[str, ...], int], bool] = {}
+        #: (stream, regions) outside the reader's scope: no step of it shows, whatever its
+        #: level (most of a narrow reader's page; decided once per page, as ``decided``).
+        outside: set[tuple[UUID, tuple[str, ...]]] = set()
+        for m in marks:
+            mark = levels.get(m.classification)
+            if mark is None:
+                mark = levels[m.classification] = policy.level(m.classification)
+            if (m.exercise and not exercise) or mark > at or (m.stream_id, m.regions) in outside:
+                continue
+            route = self._hub_route(m.stream_id, m.version, m.event_type, stop)
+            if route is None:
+                if published(m.event_type):  # learnt from its events in _replay_filter
+                    chosen.append(m)
+                continue  # tokens and other internal streams are never published
+            with self.routes_lock:
+                level = route.marked_level(m.version, m.classification)
+                memo = (m.stream_id, m.regions, level)
+                keep = decided.get(memo)
+                if keep is None:
+                    keep = decided[memo] = may_see(
+                        reader, route, m.regions, level
+                    ) and not wanted.isdisjoint(channels(m.stream_id, route, m.regions))
+                    if not keep and not may_see(reader, route, m.regions, 0):
+                        outside.add((m.stream_id, m.regions))  # not even at the lowest level
+            if keep:
+                chosen.append(m)
+        return chosen
 
     def _replay_filter(
         self,
@@ -884,9 +1030,10 @@ class FeedHub:
         exercise: ExerciseScope,
         learnt: Routes,
         logged: list[LoggedEvent],
+        stop: int,
     ) -> tuple[list[FeedEvent], int | None]:
-        """Of a replay page, the events the reader may see and wants, built (the rest only
-        looked at), and the position of the reader's token's revocation (the page ends
+        """Of a replay page's events, those the reader may see and wants, built (the rest
+        only looked at), and the position of the reader's token's revocation (the page ends
         there)."""
         at = policy.reader_level(reader)
         events: list[FeedEvent] = []
@@ -905,11 +1052,12 @@ class FeedHub:
                 mark = marks[e.classification] = policy.level(e.classification)
             if not exercise.admits(e.exercise) or mark > at:
                 continue
+            route = self._hub_route(e.stream_id, e.version, e.event_type, stop)
             with self.routes_lock:
                 # The hub has learnt every stream up to the position this replay ends at; the
                 # rest (streams the projections it was seeded from had not reached) are learnt
-                # here, apart from the hub's routes. A replay never changes what the hub knows.
-                route = self.routes.streams.get(str(e.stream_id))
+                # here, apart from the hub's routes. A replay never changes what the hub knows
+                # of a stream from its events (it may fill in earlier steps' levels: above).
                 if route is not None:
                     level = route.step_level(e.event)
                     memo = (e.stream_id, e.regions, level)

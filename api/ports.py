@@ -15,9 +15,9 @@ from uuid import UUID
 
 from domain.commands import Post
 from domain.envelope import Classification
-from domain.recorded import LoggedEvent, Receipt
+from domain.recorded import EventMark, LoggedEvent, Receipt
 
-__all__ = ["LoggedEvent", "Receipt"]
+__all__ = ["EventMark", "LoggedEvent", "Receipt"]
 
 
 class StoreUnavailable(Exception):
@@ -162,6 +162,16 @@ class MlobService(HealthSource, Protocol):
         """Recorded events after position ``after`` (up to ``stop``), in order. ``recent``:
         this process's newest appends may be answered from memory, so the answer may end
         before another process's newest events: only for readers woken by every append."""
+        ...
+
+    def event_marks(self, after: int, limit: int, stop: int | None = None) -> list[EventMark]:
+        """The index's markings of the events after position ``after`` (up to ``stop``), in
+        order; nothing decoded (see :meth:`logged_at`)."""
+        ...
+
+    def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
+        """The recorded events at these positions (ascending), decoded: a reader decodes only
+        what it chose from their markings."""
         ...
 
     def rows_as_of(

@@ -7,6 +7,15 @@ One command (PostgreSQL on 127.0.0.1:5432, schema ``bench_feed_replays``, droppe
 ``--code DIR`` runs the server from another checkout (e.g. a ``git worktree`` of the commit
 before a change) with this checkout's virtualenv, so before and after run the same harness.
 
+``--compare DIR`` measures before and after in one run, on one store (the machine is shared
+and noisy: only ratios measured side by side mean much): the store is seeded once, then a
+server of DIR and one of this checkout take turns (``--rounds``, the order alternating), each
+measuring the baseline and the ten replays (one token each); it prints each side's figures
+and the ratios before / after, and the command that reproduces them:
+
+    git worktree add --detach /tmp/replay-before 853f4e8   # the feed before issue 16's choice
+    .venv/bin/python bench/feed_replays.py --compare /tmp/replay-before
+
 1. Starts one ``mlob serve`` process (one node) on a fresh schema and records ``--events``
    events over HTTP across the 25 safety regions (per region incidents opened and situation
    reports on them, in batches of 500), then waits until the read models caught up.
@@ -51,7 +60,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import DSN, circumstances, stop, wait_for  # noqa: E402
 
-SCHEMA = "bench_feed_replays"
+#: The schema (dropped first); another name lets runs of other checkouts go on beside.
+SCHEMA = os.environ.get("BENCH_SCHEMA", "bench_feed_replays")
 URL = f"postgresql://postgres@127.0.0.1:5432/test?schema={SCHEMA}"
 REGIONS = [f"VR{n:02d}" for n in range(1, 26)]
 
@@ -107,6 +117,19 @@ def reported(subject: str) -> dict[str, Any]:
     }
 
 
+def caught_up(client: httpx.Client, token: str, last: int) -> None:
+    """Wait until the read models reached ``last`` (they share the CPU with what is timed)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        response = client.get(
+            "/v1/picture",
+            params={"min_position": last, "wait": 10},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if response.json().get("reached", True):
+            return
+
+
 def seed(base: str, tokens: dict[str, str], events: int) -> int:
     per_region = events // len(REGIONS)
     last = 0
@@ -124,16 +147,7 @@ def seed(base: str, tokens: dict[str, str], events: int) -> int:
                 )
                 assert response.status_code == 201, response.text
                 last = response.json()["events"][-1]["position"]
-        # The read models catch up before anything is measured (they share the CPU).
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            response = client.get(
-                "/v1/picture",
-                params={"min_position": last, "wait": 10},
-                headers={"Authorization": f"Bearer {tokens['LOCC']}"},
-            )
-            if response.json().get("reached", True):
-                break
+        caught_up(client, tokens["LOCC"], last)
     return last
 
 
@@ -178,8 +192,10 @@ async def poster(base: str, token: str, acked: dict[int, tuple[float, float]]) -
                 await asyncio.wait(posts, timeout=120)
 
 
-async def replay(ws_url: str, token: str, after: int | None = 0) -> dict[str, Any]:
-    """Subscribe ``national`` (with ``after``) and ping: the pong ends the catch-up. Without
+async def replay(
+    ws_url: str, token: str, after: int | None = 0, channel: str = "national"
+) -> dict[str, Any]:
+    """Subscribe ``channel`` (with ``after``) and ping: the pong ends the catch-up. Without
     ``after`` (an idle narrow reader, no replay) the connection then stays for 5 s."""
     started = time.monotonic()
     outcome: dict[str, Any] = {"events": 0}
@@ -187,7 +203,7 @@ async def replay(ws_url: str, token: str, after: int | None = 0) -> dict[str, An
         async with websockets.connect(
             ws_url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=None
         ) as ws:
-            subscribe: dict[str, Any] = {"subscribe": ["national"]}
+            subscribe: dict[str, Any] = {"subscribe": [channel]}
             if after is not None:
                 subscribe["after"] = after
             await ws.send(orjson.dumps(subscribe).decode())
@@ -241,6 +257,7 @@ async def phase(
     tokens: dict[str, str],
     replay_tokens: list[str],
     after: int | None = 0,
+    channel: str = "national",
 ) -> dict[str, Any]:
     arrived: dict[int, float] = {}
     acked: dict[int, tuple[float, float]] = {}
@@ -252,7 +269,7 @@ async def phase(
     await asyncio.sleep(1.0)
     started = time.monotonic()
     if replay_tokens:
-        outcomes = await asyncio.gather(*(replay(ws_url, t, after) for t in replay_tokens))
+        outcomes = await asyncio.gather(*(replay(ws_url, t, after, channel) for t in replay_tokens))
     else:
         await asyncio.sleep(5.0)
         outcomes = []
@@ -272,13 +289,136 @@ async def phase(
     }
 
 
+def serve(code: Path, port: int) -> subprocess.Popen[Any]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "mlob.cli", "serve", "--port", str(port)],
+        env={**os.environ, "MLOB_DATABASE_URL": URL},
+        cwd=code,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def commit_of(code: Path) -> str:
+    found = subprocess.run(
+        ["git", "-C", str(code), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(code), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() + (" (with changes)" if dirty.stdout.strip() else "")
+
+
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Before (``--compare``) and after (this checkout) in turns on one store: see the top."""
+    sides = {"before": args.compare.resolve(), "after": ROOT}
+    print("command: .venv/bin/python bench/feed_replays.py " + " ".join(sys.argv[1:]), flush=True)
+    for name, code in sides.items():
+        print(f"{name}: {code} at {commit_of(code)}", flush=True)
+    fresh_schema()
+    tokens = {r: issue(ROOT, r, "operator")[0] for r in REGIONS}
+    tokens["LOCC"] = issue(ROOT, "LOCC", "coordinator")[0]
+    narrow = issue(ROOT, "VR08", "operator", args.replays)
+    base = f"http://127.0.0.1:{args.port}"
+    ws_url = f"ws://127.0.0.1:{args.port}/v1/feed"
+    server = serve(ROOT, args.port)
+    try:
+        wait_for(f"{base}/health")
+        head = seed(base, tokens, args.events)
+    finally:
+        stop(server)
+    print(f"store: {head} events; {args.replays} VR08 readers replay national from 0", flush=True)
+    runs: dict[str, list[dict[str, Any]]] = {f"{n} {c}": [] for n in sides for c in args.channel}
+    for round_ in range(args.rounds):
+        order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+        for name in order:
+            server = serve(sides[name], args.port)
+            try:
+                wait_for(f"{base}/health")
+                with httpx.Client(base_url=base, timeout=120) as client:
+                    caught_up(client, tokens["LOCC"], head)
+                load = os.getloadavg()[0]
+                quiet = asyncio.run(phase(base, ws_url, tokens, []))
+                during = {
+                    channel: asyncio.run(phase(base, ws_url, tokens, narrow, 0, channel))
+                    for channel in args.channel
+                }
+            finally:
+                stop(server)
+            for channel, replays in during.items():
+                run = {
+                    "load": load,
+                    "channel": channel,
+                    "baseline": quiet["national_latency"]["post_to_frame"],
+                    "during": replays["national_latency"]["post_to_frame"],
+                    "round_trip": replays["national_latency"]["post_round_trip"],
+                    "missing": replays["national_latency"]["missing"],
+                    "replays_s": sorted(r["seconds"] for r in replays["replays"]),
+                    "events": sorted({r["events"] for r in replays["replays"]}),
+                }
+                runs[f"{name} {channel}"].append(run)
+                print(f"round {round_ + 1} {name}: {orjson.dumps(run).decode()}", flush=True)
+
+    def figure(name: str, part: str, key: str) -> float:
+        return median([r[part][key] for r in runs[name] if r[part].get("n")])
+
+    def replay_s(name: str) -> float:
+        return median([median(r["replays_s"]) for r in runs[name]])
+
+    rows = [
+        ("national post to frame, no replay, p50 ms", "baseline", "p50_ms"),
+        ("national post to frame, during the replays, p50 ms", "during", "p50_ms"),
+        ("national post to frame, during the replays, p90 ms", "during", "p90_ms"),
+        ("national post to frame, during the replays, max ms", "during", "max_ms"),
+        ("POST round trip, during the replays, p50 ms", "round_trip", "p50_ms"),
+    ]
+    for channel in args.channel:
+        print(f"\n{args.replays} VR08 replays of {channel} from 0, medians of {args.rounds} rounds")
+        print("what | before | after | before / after")
+        old, new = f"before {channel}", f"after {channel}"
+        for label, part, key in rows:
+            before, after = figure(old, part, key), figure(new, part, key)
+            print(f"{label} | {before:.1f} | {after:.1f} | {before / max(after, 0.1):.1f} x")
+        before, after = replay_s(old), replay_s(new)
+        print(f"each replay's duration, s | {before:.2f} | {after:.2f} | {before / after:.1f} x")
+    print(orjson.dumps({"events": head, "runs": runs}, option=orjson.OPT_INDENT_2).decode())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout to run the server from")
+    parser.add_argument(
+        "--compare", type=Path, default=None, help="checkout to compare with, in the same run"
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="turns per side with --compare")
+    parser.add_argument(
+        "--channel",
+        action="append",
+        help="with --compare: the channel the narrow readers replay (repeatable; default "
+        "national; region:VR08 leaves out the national summary that region readers on "
+        "national cost the hub anyway)",
+    )
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--replays", type=int, default=10)
     parser.add_argument("--port", type=int, default=8791)
     args = parser.parse_args()
+    if args.compare is not None:
+        args.channel = args.channel or ["national"]
+        compare(args)
+        return
     code = args.code.resolve()
     fresh_schema()
     tokens = {r: issue(code, r, "operator")[0] for r in REGIONS}
@@ -286,14 +426,7 @@ def main() -> None:
     narrow = issue(code, "VR08", "operator", args.replays)
     base = f"http://127.0.0.1:{args.port}"
     ws_url = f"ws://127.0.0.1:{args.port}/v1/feed"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mlob.cli", "serve", "--port", str(args.port)],
-        env={**os.environ, "MLOB_DATABASE_URL": URL},
-        cwd=code,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = serve(code, args.port)
     try:
         wait_for(f"{base}/health")
         head = seed(base, tokens, args.events)

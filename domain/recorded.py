@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 
@@ -44,6 +44,21 @@ class LoggedEvent:
     def org(self) -> str:
         """The organisation whose message it is (messages are named by both)."""
         return self.actor_org
+
+
+class EventMark(NamedTuple):
+    """An event as the index marks it, not decoded: where it stands in the order, its stream
+    and step, its type, and what decides who may see it (regions, classification, exercise).
+    A replay chooses from these which events to decode (the fields of :class:`LoggedEvent`
+    that visibility needs, read without the event)."""
+
+    position: int
+    stream_id: UUID
+    version: int
+    event_type: str
+    regions: tuple[str, ...]
+    classification: str
+    exercise: bool
 
 
 @dataclass(frozen=True)

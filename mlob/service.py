@@ -31,7 +31,7 @@ from domain.capacity import Capacity
 from domain.commands import Message, Post, message_key
 from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
-from domain.recorded import LoggedEvent, Receipt
+from domain.recorded import EventMark, LoggedEvent, Receipt
 from domain.request import AssistanceRequest, LineBooking
 from mlob.accesslog import AccessLog
 from mlob.asof import rows_as_of
@@ -432,6 +432,14 @@ class Service:
         )
 
     @store_errors_as_unavailable
+    def event_marks(self, after: int, limit: int, stop: int | None = None) -> list[EventMark]:
+        return self.app.index.index_marks(after=after, limit=limit, until_position=stop)
+
+    @store_errors_as_unavailable
+    def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
+        return self._named(self.app.history_at(positions))
+
+    @store_errors_as_unavailable
     def rows_as_of(
         self, moment: datetime, axis: str, checkpoints: bool = True
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
@@ -453,16 +461,14 @@ class Service:
         if not wanted:
             return {}
         records = self.app.index.index_rows(message_ids=wanted, limit=8 * len(wanted) + 8)
-        subjects: dict[UUID, str] = {}
+        # Each subject's classification at creation: one query for all of them (a replay asks
+        # for the messages of a page's events, of many subjects).
+        subjects = self.app.index.created_as(sorted({r.entry.stream_id for r in records}))
         found: dict[str, list[MessageFact]] = {}
         for record in records:
             entry = record.entry
-            if entry.stream_id not in subjects:
-                first, _ = self.app.index.stream_ends(entry.stream_id)
-                subjects[entry.stream_id] = (
-                    first.entry.classification if first is not None else entry.classification
-                )
-            at = policy.step_level(entry.classification, subjects[entry.stream_id])
+            subject = subjects.get(entry.stream_id, entry.classification)
+            at = policy.step_level(entry.classification, subject)
             found.setdefault(entry.message_id, []).append(
                 MessageFact(entry.stream_id, entry.actor_org, at)
             )

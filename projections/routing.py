@@ -29,6 +29,15 @@ _KINDS = (
 )
 
 
+def published(event_type: str) -> bool:
+    """Whether an event of this type (topic) belongs to a stream the feed publishes: a
+    request, capacity or incident (tokens and other internal streams never appear)."""
+    return event_type.startswith(_PUBLISHED)
+
+
+_PUBLISHED = tuple(prefix for prefix, _ in _KINDS)
+
+
 @dataclass
 class StreamRoute:
     kind: str  # "request" | "capacity" | "incident"
@@ -57,14 +66,32 @@ class StreamRoute:
         step as high as the most classified step before it). Needs every earlier step's level
         known (:meth:`Routes.learn` fills them in from the store when not)."""
         version = event.originator_version
-        if version <= self.known:  # seen before (a replay from the store)
-            return self.levels.get(version, self.level)
-        found = max(self.level, policy.level(event.envelope.classification))
-        if self.kind == "request" and AssistanceRequest.SEQUENTIAL:
-            found = max(found, self.top)
-        if isinstance(event, MlobAggregate.Voided):
+        found = self.marked_level(version, event.envelope.classification)
+        if version > self.known and isinstance(event, MlobAggregate.Voided):
             found = max(found, self.levels.get(event.target_version, self.level))
         return found
+
+    def marked_level(self, version: int, classification: str) -> int:
+        """The level of the step at ``version`` as far as its index row tells (its marking):
+        :meth:`step_level` exactly, except that a correction not seen yet may be higher (as
+        high as the step it voids, which only the event names). Never above the exact level,
+        so a reader who may not see a step at this level may not see the step."""
+        if version <= self.known:  # seen before (a replay from the store)
+            return self.levels.get(version, self.level)
+        found = max(self.level, policy.level(classification))
+        if self.kind == "request" and AssistanceRequest.SEQUENTIAL:
+            found = max(found, self.top)
+        return found
+
+    def rests_on_unknown(self, version: int, event_type: str) -> bool:
+        """Whether the level of the step at ``version`` rests on earlier steps whose levels
+        are not known: a procedure's step (as classified as the most classified step before
+        it) or a correction (as the step it voids), when steps before it were not seen (a
+        stream seeded from the projections' rows, replayed before its next step arrived)."""
+        return version > self.known + 1 and (
+            event_type.endswith(".Voided")
+            or (self.kind == "request" and AssistanceRequest.SEQUENTIAL)
+        )
 
     def note(self, version: int, at: int) -> None:
         """The level of the step at ``version`` (the next one after those known)."""
@@ -180,7 +207,15 @@ class Routes:
         before it, which never shows a reader too much)."""
         if self.markings is None:
             return
-        for version, classification, event_type in self.markings(stream_id, upto):
+        self.fill(route, self.markings(stream_id, upto))
+
+    @staticmethod
+    def fill(route: StreamRoute, markings: list[tuple[int, str, str]]) -> None:
+        """Learn the levels of a stream's steps from their markings (``Markings``, in version
+        order; those already known are skipped). Only facts the store holds: whoever fills in
+        a route (the hub at a stream's next step, a replay before it judges an earlier step),
+        the levels come out the same."""
+        for version, classification, event_type in markings:
             if version <= route.known:
                 continue
             at = max(route.level, policy.level(classification))

@@ -24,6 +24,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
+from domain.recorded import EventMark
 from mlob.store.chain import GENESIS, EventColumns, link, sortable_text, utc_text
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 
@@ -56,6 +57,10 @@ SWITCH_COLUMNS = "format, after_position, head, signature, at"
 
 #: The keys of ``time_bounds``.
 _BOUNDS = ("recorded_min", "recorded_max", "occurred_min", "occurred_max")
+#: Bound parameters per SQLite statement (older SQLite builds allow 999).
+_SQLITE_CHUNK = 500
+#: "No upper position": the largest BIGINT, so one statement serves both cases.
+_NO_END = (1 << 63) - 1
 
 
 def _time_column(column: str) -> str:
@@ -166,7 +171,18 @@ class IndexQueries:
         stream_id: UUID | None = None,
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
+        positions: Sequence[int] = (),
     ) -> list[IndexRecord]:
+        """Index rows after ``after`` in order; narrowed to one stream, up to a position, to
+        rows of these message ids or at these positions."""
+        raise NotImplementedError
+
+    def index_marks(
+        self, *, after: int, limit: int, until_position: int | None = None
+    ) -> list[EventMark]:
+        """The markings of the events after ``after`` (up to ``until_position``), in order:
+        what a reader's visibility is first judged on, without the rest of the row (its
+        times, actor and hash cost more to read than these do)."""
         raise NotImplementedError
 
     def last_position(self) -> int:
@@ -194,6 +210,11 @@ class IndexQueries:
 
     def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
         """The first and the latest index rows of one stream."""
+        raise NotImplementedError
+
+    def created_as(self, stream_ids: Sequence[UUID]) -> dict[UUID, str]:
+        """The classification each of these streams was created with (its first step's
+        marking), in one query; unknown streams are left out."""
         raise NotImplementedError
 
     def streams_created_as(self, event_types: Sequence[str]) -> list[UUID]:
@@ -366,7 +387,21 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         stream_id: UUID | None = None,
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
+        positions: Sequence[int] = (),
     ) -> list[IndexRecord]:
+        if len(positions) > _SQLITE_CHUNK:  # SQLite's bound-parameter limit
+            return [
+                record
+                for start in range(0, len(positions), _SQLITE_CHUNK)
+                for record in self.index_rows(
+                    after=after,
+                    limit=limit,
+                    stream_id=stream_id,
+                    until_position=until_position,
+                    message_ids=message_ids,
+                    positions=positions[start : start + _SQLITE_CHUNK],
+                )
+            ][:limit]
         statement = f"SELECT {INDEX_COLUMNS} FROM mlob_event_index WHERE position > ?"
         params: list[Any] = [after]
         if stream_id is not None:
@@ -378,9 +413,25 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         if message_ids:
             statement += f" AND message_id IN ({','.join('?' * len(message_ids))})"
             params.extend(message_ids)
+        if positions:
+            statement += f" AND position IN ({','.join('?' * len(positions))})"
+            params.extend(positions)
         statement += " ORDER BY position LIMIT ?"
         params.append(limit)
         return [IndexRecord.from_row(dict(r)) for r in self._query(statement, params)]
+
+    def index_marks(
+        self, *, after: int, limit: int, until_position: int | None = None
+    ) -> list[EventMark]:
+        statement = (
+            "SELECT position, stream_id, version, event_type, regions, classification, exercise "
+            "FROM mlob_event_index WHERE position > ? AND position <= ? ORDER BY position LIMIT ?"
+        )
+        until = until_position if until_position is not None else _NO_END
+        return [
+            EventMark(p, UUID(s), v, t, tuple(r.split()), c, bool(x))
+            for p, s, v, t, r, c, x in self._query(statement, (after, until, limit))
+        ]
 
     def last_position(self) -> int:
         rows = self._query("SELECT MAX(position) FROM mlob_event_index", ())
@@ -404,8 +455,8 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
 
     def notifications_at(self, positions: Sequence[int]) -> list[Notification]:
         found: list[Notification] = []
-        for start in range(0, len(positions), 500):  # SQLite's bound-parameter limit
-            chunk = positions[start : start + 500]
+        for start in range(0, len(positions), _SQLITE_CHUNK):  # the bound-parameter limit
+            chunk = positions[start : start + _SQLITE_CHUNK]
             rows = self._query(
                 f"SELECT rowid, * FROM {self.events_table_name} "
                 f"WHERE rowid IN ({','.join('?' * len(chunk))}) ORDER BY rowid",
@@ -443,6 +494,18 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             )
             ends.append(IndexRecord.from_row(dict(rows[0])) if rows else None)
         return ends[0], ends[1]
+
+    def created_as(self, stream_ids: Sequence[UUID]) -> dict[UUID, str]:
+        found: dict[UUID, str] = {}
+        for start in range(0, len(stream_ids), _SQLITE_CHUNK):
+            chunk = [s.hex for s in stream_ids[start : start + _SQLITE_CHUNK]]
+            rows = self._query(
+                "SELECT stream_id, classification FROM mlob_event_index WHERE version = 1 "
+                f"AND stream_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((UUID(r[0]), str(r[1])) for r in rows)
+        return found
 
     def select_after(self, known: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
         if not known:
@@ -918,6 +981,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         stream_id: UUID | None = None,
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
+        positions: Sequence[int] = (),
     ) -> list[IndexRecord]:
         statement = SQL("SELECT " + INDEX_COLUMNS + " FROM {} WHERE position > %s").format(
             self.index_table
@@ -932,9 +996,25 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         if message_ids:
             statement += SQL(" AND message_id = ANY(%s)")
             params.append(list(message_ids))
+        if positions:
+            statement += SQL(" AND position = ANY(%s)")
+            params.append(list(positions))
         statement += SQL(" ORDER BY position LIMIT %s")
         params.append(limit)
         return [IndexRecord.from_row(r) for r in self._query(statement, params)]
+
+    def index_marks(
+        self, *, after: int, limit: int, until_position: int | None = None
+    ) -> list[EventMark]:
+        statement = SQL(
+            "SELECT position, stream_id, version, event_type, regions, classification, exercise "
+            "FROM {} WHERE position > %s AND position <= %s ORDER BY position LIMIT %s"
+        ).format(self.index_table)
+        until = until_position if until_position is not None else _NO_END
+        return [
+            EventMark(p, s, v, t, tuple(r), c, x)
+            for p, s, v, t, r, c, x in self._tuples(statement, (after, until, limit))
+        ]
 
     def last_position(self) -> int:
         rows = self._query(SQL("SELECT MAX(position) AS m FROM {}").format(self.index_table), ())
@@ -998,6 +1078,12 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             )
             ends.append(IndexRecord.from_row(rows[0]) if rows else None)
         return ends[0], ends[1]
+
+    def created_as(self, stream_ids: Sequence[UUID]) -> dict[UUID, str]:
+        statement = SQL(
+            "SELECT stream_id, classification FROM {} WHERE version = 1 AND stream_id = ANY(%s)"
+        ).format(self.index_table)
+        return {s: str(c) for s, c in self._tuples(statement, (list(stream_ids),))}
 
     def select_after(self, known: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
         if not known:

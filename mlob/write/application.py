@@ -229,6 +229,20 @@ class MlobApplication(Application[UUID]):
             for r in rows
         ]
 
+    def history_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
+        """The events at these positions (ascending) with their index rows: two queries,
+        and only these events decoded (a reader that chose them from their markings)."""
+        if not positions:
+            return []
+        rows = self.index.index_rows(
+            after=positions[0] - 1, limit=len(positions), positions=positions
+        )
+        notifications = {n.id: n for n in self.index.notifications_at(positions)}
+        return [
+            logged(r.position, r.entry, self.mapper.to_domain_event(notifications[r.position]))
+            for r in rows
+        ]
+
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:
         first, last = self.index.stream_ends(subject)
         if first is None or last is None:

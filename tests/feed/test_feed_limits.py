@@ -233,14 +233,13 @@ def test_replays_never_hold_the_pump(api: Api, monkeypatch: Any) -> None:
     pump reads in: live frames still reach everyone else."""
     blocked = min(32, (os.cpu_count() or 1) + 4) + 1  # more than asyncio's default threads
     gate = threading.Event()
-    read = api.service.logged_events
+    read = api.service.event_marks
 
-    def gated(after: int, limit: int, stop: int | None = None, *, recent: bool = False) -> Any:
-        if stop is not None:  # a replay's read (the pump reads without a stop)
-            gate.wait(20)
-        return read(after, limit, stop, recent=recent)
+    def gated(after: int, limit: int, stop: int | None = None) -> Any:
+        gate.wait(20)  # a replay's first read (the pump reads logged_events)
+        return read(after, limit, stop)
 
-    monkeypatch.setattr(api.service, "logged_events", gated)
+    monkeypatch.setattr(api.service, "event_marks", gated)
     incident(api)
     tokens = [fresh_token(api) for _ in range((blocked + 1) // 2)]
     try:

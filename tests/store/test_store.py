@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -385,3 +386,56 @@ def test_stream_fetch_uses_the_index_under_a_generic_plan(pg_schema: str) -> Non
         assert [s.originator_id for s in recorder.select_after([(ledger.id, 0)])] == [ledger.id]
     finally:
         application.close()
+
+
+def test_markings_and_events_at_chosen_positions(app: MlobApplication) -> None:
+    """What a replay reads (issue 16, defect 12): the index's markings of a range without the
+    rest of the row, then only the chosen events, decoded — the same rows and events as the
+    whole history has at those positions, gaps and order kept, past SQLite's 500 parameters."""
+    secret = Classification.STATE_SECRET_SECRET
+    ledgers = [open_ledger(app, "VR08"), open_ledger(app, "VR23", exercise=True)]
+    for batch in range(34):  # 20 steps per commit
+        env = envelope()
+
+        def work(unit: UnitOfWork, batch: int = batch, env: Any = env) -> None:
+            for i in range(batch * 20, batch * 20 + 20):
+                # The VR23 ledger is an exercise: its steps say so (issue 17).
+                marked = envelope(
+                    env.message_id,
+                    exercise=i % 2 == 1,
+                    **({"classification": secret} if i % 7 == 0 else {}),
+                )
+                unit.get(Ledger, ledgers[i % 2].id).enter(marked, Decimal(i))
+
+        app.record([Message(env.message_id, "d")], work)
+    history = app.history(after=0, limit=10_000)
+    assert len(history) == 682
+    marks = app.index.index_marks(after=3, limit=100, until_position=60)
+    assert [
+        (m.position, m.stream_id, m.version, m.event_type, m.regions, m.classification, m.exercise)
+        for m in marks
+    ] == [
+        (
+            h.position,
+            h.stream_id,
+            h.version,
+            h.event_type,
+            h.regions,
+            h.classification,
+            h.exercise,
+        )
+        for h in history
+        if 3 < h.position <= 60
+    ]
+    assert [m.position for m in app.index.index_marks(after=0, limit=5)] == [
+        h.position for h in history[:5]
+    ]
+    chosen = [h.position for h in history if h.classification == "stg_geheim"]
+    chosen += [h.position for h in history if h.position % 5]
+    chosen = sorted(set(chosen))  # gaps: every fifth position left out unless secret
+    assert len(chosen) > 500
+    got = app.history_at(chosen)
+    by_position = {h.position: h for h in history}
+    assert got == [by_position[p] for p in chosen]
+    assert [h.event for h in got] == [by_position[p].event for p in chosen]
+    assert app.history_at([]) == []
