@@ -19,6 +19,7 @@ from domain.capacity import Capacity, CapacityClass
 from domain.envelope import Envelope
 from domain.incident import GripLevel, Incident, Phase
 from domain.kinds import Justification, RequestKind
+from domain.lifecycle import STEP_TYPES
 from domain.request import AssistanceRequest, Outcome, RequestLine
 from domain.rights import Step
 from domain.services import (
@@ -89,6 +90,13 @@ def event_type(
     step: Step | None = None,
 ) -> Callable[[type[Data]], type[Data]]:
     """Register ``model`` as the data of event type ``name``; its ``handle`` does the step."""
+
+    if step is not None and STEP_TYPES[step] != name:
+        # The domain names the API type of each step (open_steps offers it); one name each.
+        msg = (
+            f"step {step.value} is posted as {STEP_TYPES[step]!r} (domain.lifecycle), not {name!r}"
+        )
+        raise TypeError(msg)
 
     def register(model: type[Data]) -> type[Data]:
         handler: Handler = model.handle  # type: ignore[attr-defined]

@@ -56,7 +56,8 @@ from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.incident import Incident
-from domain.request import ACTIVE_LINE_STEPS, AssistanceRequest
+from domain.lifecycle import ACTIVE_LINE_STEPS
+from domain.request import AssistanceRequest
 from mlob.application import MlobApplication
 from mlob.asof import PictureCheckpoints
 from mlob.bootstrap import open_projections
