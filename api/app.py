@@ -33,9 +33,10 @@ from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.incident import INCIDENT_KEEPERS, Incident
 from domain.kinds import KIND_RULES, RequestKind
+from domain.lifecycle import RequestStatus
 from domain.policy import ROLES
 from domain.reference import capabilities, organisations, regions, request_kind_infos
-from domain.request import AssistanceRequest, RequestStatus
+from domain.request import AssistanceRequest
 from domain.rights import PROVIDER_KINDS, allowed_kinds
 from projections.views import capacity_view, incident_view, request_view
 

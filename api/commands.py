@@ -19,6 +19,7 @@ from domain.capacity import CapacityClass
 from domain.handlers import HANDLERS
 from domain.incident import GripLevel, Phase
 from domain.kinds import Justification, RequestKind
+from domain.lifecycle import STEP_TYPES
 from domain.request import Outcome
 from domain.rights import Step
 
@@ -55,6 +56,13 @@ def event_type(
     step: Step | None = None,
 ) -> Callable[[type[Data]], type[Data]]:
     """Register ``model`` as the data of event type ``name`` (its step: domain/handlers.py)."""
+
+    if step is not None and STEP_TYPES[step] != name:
+        # The domain names the API type of each step (open_steps offers it); one name each.
+        msg = (
+            f"step {step.value} is posted as {STEP_TYPES[step]!r} (domain.lifecycle), not {name!r}"
+        )
+        raise TypeError(msg)
 
     def register(model: type[Data]) -> type[Data]:
         if name not in HANDLERS:

@@ -1,7 +1,11 @@
 """Assistance requests (*bijstandsaanvragen*): the lifecycle and the rules of each step.
 
-Every command checks the rules first — the right authority for the kind, the justification the
-kind requires, the right decider, the order of steps — and only then records an event. Each
+Every command first asks :meth:`AssistanceRequest.check_step` whether the actor could take its
+step now — the rights table, the party of the request the step belongs to (requester, hub,
+the decider in turn, the provider of a booking), the lifecycle table in
+:mod:`domain.lifecycle` and the state the step acts on — and then checks its data: the right
+authority for the kind, the justification the kind requires, reasons, quantities. Only then
+does it record an event. ``open_steps`` offers exactly the steps ``check_step`` passes. Each
 refusal is a :class:`~domain.errors.DomainError` with a stable code and its legal source.
 """
 
@@ -15,14 +19,25 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import MlobAggregate
-from domain.envelope import Authority, Envelope
+from domain.envelope import Actor, Authority, Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import CAPABILITY_HUBS, KIND_RULES, Justification, KindRule, RequestKind
+from domain.lifecycle import (
+    ACTIVE_LINE_STEPS,
+    BOOKING_STEPS,
+    CREATING_STEPS,
+    DEPLOYMENT_STEPS,
+    LIFECYCLE,
+    NEXT_STEPS,
+    STEP_STATUSES,
+    STEP_TYPES,
+    LineStep,
+    RequestStatus,
+)
 from domain.reference import capability, organisation, region_of_municipality
-from domain.rights import READ_ONLY_ROLES, Step, allowed_kinds, require
+from domain.rights import STEP_PARTIES, Step, require, require_writer
 from domain.stored import stored_as
 
-LIFECYCLE = "domain.md §Lifecycle of a request"
 URGENCY = "factsheet-bijstand-politie §1, §3 (spoed: telefonisch, later geformaliseerd)"
 ARMED = "eindmeting-icms-2013 (lines ~1032-1047): armed deployment needs a DJZ check"
 DEPLOYMENT = "factsheet-bijstand-politie §3-§4: vooroverleg commits nothing; inzet na besluit"
@@ -30,51 +45,11 @@ APPEAL = "art. 56(4) Politiewet 2012; factsheet-bijstand-politie §9"
 PRIORITY = "domain.md: under scarcity the Minister of J&V decides priority on LOCC's advice"
 
 
-@stored_as("mlob:RequestStatus")
-class RequestStatus(str, Enum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RECEIVED = "received"
-    ASSESSED = "assessed"
-    FORWARDED = "forwarded"
-    DECIDING = "deciding"  # some of the sequence of deciders have decided
-    APPROVED = "approved"  # granted or partly granted by every decider
-    REFUSED = "refused"
-    APPEALED = "appealed"
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"
-    EVALUATED = "evaluated"
-
-
 @stored_as("mlob:Outcome")
 class Outcome(str, Enum):
     GRANTED = "granted"
     PARTLY_GRANTED = "partly_granted"
     REFUSED = "refused"
-
-
-@stored_as("mlob:LineStep")
-class LineStep(str, Enum):
-    """Where one booking of a request line is (*inzet*)."""
-
-    MADE_READY = "made_ready"
-    COMMITTED = "committed"
-    DISPATCHED = "dispatched"
-    ARRIVED = "arrived"  # control handed over to the civil authority
-    RELEASED = "released"
-    RETURNED = "returned"
-    CANCELLED = "cancelled"
-
-
-ACTIVE_LINE_STEPS = frozenset(
-    {
-        LineStep.MADE_READY,
-        LineStep.COMMITTED,
-        LineStep.DISPATCHED,
-        LineStep.ARRIVED,
-        LineStep.RELEASED,
-    }
-)
 
 
 @stored_as("mlob:RequestLine")
@@ -550,23 +525,278 @@ class AssistanceRequest(MlobAggregate):
             phoned_in=True,
         )
 
-    # --- the requester's steps ---------------------------------------------------------------
+    # --- who may take which step now -------------------------------------------------------
 
-    def _require_requester(self, envelope: Envelope, step: Step) -> None:
-        require(envelope.actor, self.kind, step)
-        if envelope.actor.org != self.requester:
+    def check_step(self, step: Step, actor: Actor) -> str:
+        """Refuse unless ``actor`` could take ``step`` on this request now, whatever it posts.
+
+        In this order: the rights table (organisation kind x request kind x step), the party of
+        this request the step belongs to, the lifecycle table (which step may follow which
+        status) and the state the step acts on (a form outstanding, the decider in turn, a
+        booking of the actor's, ...). Returns the actor's organisation kind.
+
+        Every command calls this first and afterwards checks only its data; ``open_steps``
+        offers exactly the steps this passes. For an actor of a known organisation it refuses
+        only with the codes in :data:`domain.lifecycle.RIGHTS_CODES` and
+        :data:`domain.lifecycle.LIFECYCLE_CODES`.
+        """
+        if step in CREATING_STEPS:
+            msg = f"{step.value} creates a request; it is not a step on one"
+            raise ValueError(msg)
+        org_kind = self._check_party(step, actor)
+        if self.status not in STEP_STATUSES[step]:
+            raise self._not_now(step)
+        self._check_state(step, actor, org_kind)
+        return org_kind
+
+    def can(self, step: Step, actor: Actor) -> bool:
+        """Whether ``actor`` could take ``step`` now (see :meth:`check_step`)."""
+        try:
+            self.check_step(step, actor)
+        except DomainError:
+            return False
+        return True
+
+    def _check_party(self, step: Step, actor: Actor) -> str:
+        if step is Step.ADVISE and self._armed_djz(actor):
+            # DJZ always checks armed deployment, whatever the kind's own route says; it still
+            # needs a role that records steps.
+            require_writer(actor)
+            return "defence_djz"
+        org_kind = require(actor, self.kind, step)
+        if step in _REQUESTER_STEPS and actor.org != self.requester:
             raise NotPermitted(
                 "not_own_request",
-                f"only {self.requester} may {step.value} this request, not {envelope.actor.org}",
+                f"only {self.requester} may {step.value} this request, not {actor.org}",
                 self.rule.source,
             )
+        if step in _HUB_STEPS and org_kind not in self.hub_kinds:
+            raise NotPermitted(
+                "wrong_hub",
+                f"this request runs through {' or '.join(self.hub_kinds)}, not {org_kind}",
+                self.rule.source,
+            )
+        if (
+            step in _HUB_OR_REQUESTER_STEPS
+            and org_kind not in self.hub_kinds
+            and actor.org != self.requester
+        ):
+            raise NotPermitted(
+                "not_own_request",
+                f"the hub ({' or '.join(self.hub_kinds)}) or the requester ({self.requester}) "
+                f"may {step.value} this request, not {actor.org}",
+                LIFECYCLE,
+            )
+        if step is Step.APPEAL and not self.rule.appealable:
+            raise _refuse(
+                "not_appealable", f"a {self.kind.value} decision cannot be appealed", APPEAL
+            )
+        return org_kind
+
+    def _not_now(self, step: Step) -> Conflict:
+        follows = ", ".join(s.value for s in STEP_STATUSES[step])
+        if step in DEPLOYMENT_STEPS:
+            return Conflict(
+                "not_approved",
+                f"capacity is committed and deployed only after formal approval; the request "
+                f"is {self.status.value} ({step.value} follows only: {follows})",
+                DEPLOYMENT,
+            )
+        return Conflict(
+            "out_of_order",
+            f"the request is {self.status.value}; {step.value} follows only: {follows}",
+            _STEP_SOURCES.get(step, LIFECYCLE),
+        )
+
+    def _check_state(self, step: Step, actor: Actor, org_kind: str) -> None:
+        """The state beyond the status that ``step`` acts on."""
+        if step is Step.FORMALISE and not self.formalisation_outstanding:
+            raise Conflict("nothing_to_formalise", "no written form is outstanding", URGENCY)
+        if step is Step.AMEND and self.decisions:
+            raise Conflict(
+                "out_of_order", "a request decided on can no longer be amended", LIFECYCLE
+            )
+        if step in (Step.WITHDRAW, Step.CLOSE) and self.active_bookings:
+            raise Conflict(
+                "active_bookings",
+                f"every booked capacity must be released and returned before the request is "
+                f"{'withdrawn' if step is Step.WITHDRAW else 'closed'}",
+                LIFECYCLE,
+            )
+        if step is Step.CONFIRM_EXHAUSTION and self.exhaustion_confirmed:
+            raise Conflict("duplicate_step", "exhaustion was confirmed already", self.rule.source)
+        if step is Step.ADVISE and org_kind in self.advice:
+            raise Conflict("duplicate_step", f"{org_kind} advised already", self.rule.source)
+        if step is Step.DECIDE:
+            self._check_decider(actor, org_kind)
+        if step is Step.APPEAL and not (
+            self.decisions
+            and self.decisions[-1].outcome in (Outcome.REFUSED, Outcome.PARTLY_GRANTED)
+        ):
+            raise Conflict(
+                "out_of_order",
+                "only a whole or partial refusal by the korpschef can be appealed",
+                APPEAL,
+            )
+        if step is Step.MAKE_READY and not self._provided_lines(actor):
+            raise self._not_a_provider(actor)
+        if step is Step.COMMIT:
+            self._check_something_to_commit(actor)
+        if step in BOOKING_STEPS and step is not Step.COMMIT:
+            self._check_movable(step, actor)
+        if step is Step.VOID and self.voidable_version() is None:
+            raise Conflict(
+                "void_not_latest",
+                "no step can be voided: the latest ones moved capacity or created the request",
+                "mlob corrections",
+            )
+
+    def _check_decider(self, actor: Actor, org_kind: str) -> None:
+        expected = self.next_decider_kind()
+        if expected is None:
+            raise Conflict(
+                "out_of_order",
+                f"every decider has decided this {self.status.value} request",
+                LIFECYCLE,
+            )
+        if expected == "provider":
+            if actor.org not in self.forwarded_to:
+                raise NotPermitted(
+                    "wrong_decider",
+                    f"{actor.org} was not asked; the request went to "
+                    f"{', '.join(self.forwarded_to)}",
+                    self.rule.source,
+                )
+        elif expected == "hub":
+            if org_kind not in self.hub_kinds:
+                raise NotPermitted(
+                    "wrong_decider",
+                    f"{' or '.join(self.hub_kinds)} decides this request",
+                    self.rule.source,
+                )
+        elif org_kind != expected:
+            raise NotPermitted(
+                "wrong_decider",
+                f"the next decision on a {self.kind.value} request is {expected}'s, "
+                f"not {org_kind}'s",
+                f"{self.rule.legal_basis}; {self.rule.source}",
+            )
+        missing = [a for a in self.required_advisers() if a not in self.advice]
+        if missing:
+            source = (
+                ARMED
+                if "defence_djz" in missing and "defence_djz" not in self.rule.route.advisers
+                else self.rule.source
+            )
+            raise _refuse(
+                "advice_missing", f"the decision needs advice of {', '.join(missing)} first", source
+            )
+
+    # --- the provider's side: which lines it provides, which bookings it may move ---------------
+
+    def _provided_lines(self, actor: Actor) -> list[RequestLine]:
+        """The lines asking for a capability the actor provides (per the catalogue)."""
+        return [line for line in self.lines.values() if _provides(actor.org, line.capability)]
+
+    def _not_a_provider(self, actor: Actor, line: RequestLine | None = None) -> NotPermitted:
+        asked = (line.capability,) if line else sorted({x.capability for x in self.lines.values()})
+        return NotPermitted(
+            "not_a_provider_of_capability",
+            f"{actor.org} provides none of {', '.join(asked)} per the catalogue",
+            DEPLOYMENT,
+        )
+
+    def remaining(self, line_id: str) -> int:
+        """How much of a line is granted and not yet committed."""
+        return self.granted.get(line_id, 0) - self.committed(line_id)
+
+    def _check_something_to_commit(self, actor: Actor) -> None:
+        # A provider commits a booking it made ready earlier (in place), or new capacity for a
+        # line it provides; either only within what was granted and is not yet committed.
+        ready = [
+            b
+            for b in self.bookings.values()
+            if b.step is LineStep.MADE_READY and b.provider == actor.org
+        ]
+        provided = self._provided_lines(actor)
+        if any(b.quantity <= self.remaining(b.line_id) for b in ready) or any(
+            self.remaining(line.line_id) > 0 for line in provided
+        ):
+            return
+        if not ready and not provided:
+            raise self._not_a_provider(actor)
+        raise Conflict(
+            "nothing_to_commit",
+            "everything granted on the lines you provide is committed already",
+            DEPLOYMENT,
+        )
+
+    def _may_move(self, actor: Actor, step: Step, booking: LineBooking) -> bool:
+        """A provider moves its own bookings; the requester also confirms arrival and
+        releases (the parties of each step in :data:`domain.rights.STEP_PARTIES`)."""
+        return actor.org == booking.provider or (
+            "requester" in STEP_PARTIES[step] and actor.org == self.requester
+        )
+
+    def _successors(self, booking: LineBooking) -> list[LineBooking]:
+        """Bookings that can relieve ``booking``: on its way or on scene, on the same line."""
+        return [
+            b
+            for b in self.bookings.values()
+            if b.booking_id != booking.booking_id
+            and b.line_id == booking.line_id
+            and b.step in (LineStep.DISPATCHED, LineStep.ARRIVED)
+        ]
+
+    def _check_movable(self, step: Step, actor: Actor) -> None:
+        at_step = [b for b in self.bookings.values() if b.step in BOOKING_STEPS[step]]
+        if step is Step.RELIEVE:
+            at_step = [b for b in at_step if self._successors(b)]
+        if not at_step:
+            raise Conflict(
+                "out_of_order",
+                f"no booking can be {step.value}d now: {step.value} needs a booking that is "
+                f"{' or '.join(s.value for s in BOOKING_STEPS[step])}"
+                + (", and a successor on its way or on scene" if step is Step.RELIEVE else ""),
+                DEPLOYMENT,
+            )
+        if not any(self._may_move(actor, step, b) for b in at_step):
+            raise NotPermitted(
+                "not_own_capacity",
+                f"{actor.org} has no booking on this request to {step.value}",
+                DEPLOYMENT,
+            )
+
+    def check_booking_step(self, actor: Actor, step: Step, booking_id: UUID) -> LineBooking:
+        """Refuse unless ``actor`` may take ``step`` on the booking ``booking_id`` now."""
+        self.check_step(step, actor)
+        booking = self.booking(booking_id)
+        if not self._may_move(actor, step, booking):
+            raise NotPermitted(
+                "not_own_capacity",
+                f"{actor.org} may not {step.value} {booking.provider}'s capacity",
+                DEPLOYMENT,
+            )
+        allowed = BOOKING_STEPS[step]
+        if booking.step not in allowed:
+            if booking.step is LineStep.MADE_READY and step in DEPLOYMENT_STEPS:
+                raise Conflict(
+                    "not_approved",
+                    "made-ready capacity is deployed only after formal approval and commitment",
+                    DEPLOYMENT,
+                )
+            raise Conflict(
+                "out_of_order",
+                f"booking {booking.booking_id} is {booking.step.value}; {step.value} needs "
+                f"{' or '.join(s.value for s in allowed)}",
+                DEPLOYMENT,
+            )
+        return booking
+
+    # --- the requester's steps ---------------------------------------------------------------
 
     def submit(self, envelope: Envelope) -> None:
-        self._require_requester(envelope, Step.SUBMIT)
-        if self.status is not RequestStatus.DRAFT:
-            raise Conflict(
-                "out_of_order", f"the request is {self.status.value}, not a draft", LIFECYCLE
-            )
+        self.check_step(Step.SUBMIT, envelope.actor)
         _check_authority(self.rule, envelope.authority, self.requester, envelope.exercise)
         _check_justifications(
             self.rule, self.justifications, urgent=self.urgent, lines=tuple(self.lines.values())
@@ -574,9 +804,7 @@ class AssistanceRequest(MlobAggregate):
         self.emit(self.Submitted, envelope)
 
     def formalise(self, envelope: Envelope) -> None:
-        self._require_requester(envelope, Step.FORMALISE)
-        if not self.formalisation_outstanding:
-            raise Conflict("nothing_to_formalise", "no written form is outstanding", URGENCY)
+        self.check_step(Step.FORMALISE, envelope.actor)
         _check_authority(
             self.rule, envelope.authority, self.requester, envelope.exercise, required=True
         )
@@ -591,53 +819,18 @@ class AssistanceRequest(MlobAggregate):
         justifications: tuple[tuple[Justification, str], ...],
         reason: str,
     ) -> None:
-        self._require_requester(envelope, Step.AMEND)
-        if self.decisions or self.status not in (
-            RequestStatus.DRAFT,
-            RequestStatus.SUBMITTED,
-            RequestStatus.RECEIVED,
-            RequestStatus.ASSESSED,
-            RequestStatus.FORWARDED,
-        ):
-            raise Conflict(
-                "out_of_order", f"a {self.status.value} request can no longer be amended", LIFECYCLE
-            )
+        self.check_step(Step.AMEND, envelope.actor)
         _check_lines(self.kind, lines)
         if self.status is not RequestStatus.DRAFT:
             _check_justifications(self.rule, dict(justifications), urgent=self.urgent, lines=lines)
         self.emit(self.Amended, envelope, lines=lines, justifications=justifications, reason=reason)
 
     def withdraw(self, envelope: Envelope, reason: str) -> None:
-        self._require_requester(envelope, Step.WITHDRAW)
-        if self.status in (RequestStatus.WITHDRAWN, RequestStatus.CLOSED, RequestStatus.EVALUATED):
-            raise Conflict("out_of_order", f"the request is {self.status.value}", LIFECYCLE)
-        if self.active_bookings:
-            raise Conflict(
-                "active_bookings",
-                "release every booked capacity before withdrawing the request",
-                LIFECYCLE,
-            )
+        self.check_step(Step.WITHDRAW, envelope.actor)
         self.emit(self.Withdrawn, envelope, reason=reason)
 
     def appeal(self, envelope: Envelope, grounds: str) -> None:
-        self._require_requester(envelope, Step.APPEAL)
-        if not self.rule.appealable:
-            raise _refuse(
-                "not_appealable", f"a {self.kind.value} decision cannot be appealed", APPEAL
-            )
-        refused_by_korpschef = self.decisions and self.decisions[-1].outcome in (
-            Outcome.REFUSED,
-            Outcome.PARTLY_GRANTED,
-        )
-        if (
-            self.status not in (RequestStatus.REFUSED, RequestStatus.APPROVED)
-            or not refused_by_korpschef
-        ):
-            raise Conflict(
-                "out_of_order",
-                "only a whole or partial refusal by the korpschef can be appealed",
-                APPEAL,
-            )
+        self.check_step(Step.APPEAL, envelope.actor)
         authority = envelope.authority
         if authority is None or authority.body not in (
             "mayor",
@@ -655,33 +848,12 @@ class AssistanceRequest(MlobAggregate):
 
     # --- the hub's steps ---------------------------------------------------------------------
 
-    def _require_hub(self, envelope: Envelope, step: Step) -> None:
-        org_kind = require(envelope.actor, self.kind, step)
-        if org_kind not in self.hub_kinds:
-            raise NotPermitted(
-                "wrong_hub",
-                f"this request runs through {' or '.join(self.hub_kinds)}, not {org_kind}",
-                self.rule.source,
-            )
-
     def receive(self, envelope: Envelope) -> None:
-        self._require_hub(envelope, Step.RECEIVE)
-        if self.status is not RequestStatus.SUBMITTED:
-            raise Conflict(
-                "out_of_order", f"a {self.status.value} request cannot be received", LIFECYCLE
-            )
+        self.check_step(Step.RECEIVE, envelope.actor)
         self.emit(self.Received, envelope)
 
     def confirm_exhaustion(self, envelope: Envelope, finding: str) -> None:
-        require(envelope.actor, self.kind, Step.CONFIRM_EXHAUSTION)
-        if self.status not in (
-            RequestStatus.SUBMITTED,
-            RequestStatus.RECEIVED,
-            RequestStatus.ASSESSED,
-        ):
-            raise Conflict("out_of_order", "exhaustion is confirmed before forwarding", LIFECYCLE)
-        if self.exhaustion_confirmed:
-            raise Conflict("duplicate_step", "exhaustion was confirmed already", self.rule.source)
+        self.check_step(Step.CONFIRM_EXHAUSTION, envelope.actor)
         if not finding.strip():
             raise _refuse("reasons_required", "state what was found", self.rule.source)
         self.emit(self.ExhaustionConfirmed, envelope, finding=finding)
@@ -689,11 +861,7 @@ class AssistanceRequest(MlobAggregate):
     def assess(
         self, envelope: Envelope, *, forward: bool, findings: str, alternatives_checked: str = ""
     ) -> None:
-        self._require_hub(envelope, Step.ASSESS)
-        if self.status is not RequestStatus.RECEIVED:
-            raise Conflict(
-                "out_of_order", f"a {self.status.value} request cannot be assessed", LIFECYCLE
-            )
+        self.check_step(Step.ASSESS, envelope.actor)
         if not findings.strip():
             raise _refuse(
                 "reasons_required" if not forward else "findings_required",
@@ -728,11 +896,7 @@ class AssistanceRequest(MlobAggregate):
     def forward(
         self, envelope: Envelope, to: tuple[str, ...], copies: tuple[str, ...] = ()
     ) -> None:
-        self._require_hub(envelope, Step.FORWARD)
-        if self.status not in (RequestStatus.ASSESSED, RequestStatus.FORWARDED):
-            raise Conflict(
-                "out_of_order", "a request is forwarded only after a positive assessment", LIFECYCLE
-            )
+        self.check_step(Step.FORWARD, envelope.actor)
         if not to:
             raise _refuse("recipients_required", "forward to at least one organisation", LIFECYCLE)
         for code in (*to, *copies):
@@ -751,27 +915,19 @@ class AssistanceRequest(MlobAggregate):
         return tuple(advisers)
 
     def advise(self, envelope: Envelope, *, favourable: bool, advice: str) -> None:
-        org_kind = (
-            require(envelope.actor, self.kind, Step.ADVISE)
-            if not self._armed_djz(envelope)
-            else "defence_djz"
-        )
-        if self.status not in (RequestStatus.FORWARDED, RequestStatus.DECIDING):
-            raise Conflict("out_of_order", "advice is given on a forwarded request", LIFECYCLE)
-        if org_kind in self.advice:
-            raise Conflict("duplicate_step", f"{org_kind} advised already", self.rule.source)
+        org_kind = self.check_step(Step.ADVISE, envelope.actor)
         if not advice.strip():
             raise _refuse("reasons_required", "advice states its content", self.rule.source)
         self.emit(
             self.Advised, envelope, adviser_kind=org_kind, favourable=favourable, advice=advice
         )
 
-    def _armed_djz(self, envelope: Envelope) -> bool:
+    def _armed_djz(self, actor: Actor) -> bool:
         """DJZ always checks armed deployment, whatever the kind's own route says."""
         if not any(line.armed for line in self.lines.values()):
             return False
         try:
-            return organisation(envelope.actor.org).kind.value == "defence_djz"
+            return organisation(actor.org).kind.value == "defence_djz"
         except KeyError:
             return False
 
@@ -783,46 +939,7 @@ class AssistanceRequest(MlobAggregate):
         reasons: str = "",
         granted: tuple[tuple[str, int], ...] = (),
     ) -> None:
-        org_kind = require(envelope.actor, self.kind, Step.DECIDE)
-        expected = self.next_decider_kind()
-        if expected is None:
-            raise Conflict(
-                "out_of_order",
-                f"a {self.status.value} request awaits no decision; decisions follow forwarding",
-                LIFECYCLE,
-            )
-        if expected == "provider":
-            if envelope.actor.org not in self.forwarded_to:
-                raise NotPermitted(
-                    "wrong_decider",
-                    f"{envelope.actor.org} was not asked; the request went to "
-                    f"{', '.join(self.forwarded_to)}",
-                    self.rule.source,
-                )
-        elif expected == "hub":
-            if org_kind not in self.hub_kinds:
-                raise NotPermitted(
-                    "wrong_decider",
-                    f"{' or '.join(self.hub_kinds)} decides this request",
-                    self.rule.source,
-                )
-        elif org_kind != expected:
-            raise NotPermitted(
-                "wrong_decider",
-                f"the next decision on a {self.kind.value} request is {expected}'s, "
-                f"not {org_kind}'s",
-                f"{self.rule.legal_basis}; {self.rule.source}",
-            )
-        missing = [a for a in self.required_advisers() if a not in self.advice]
-        if missing:
-            source = (
-                ARMED
-                if "defence_djz" in missing and "defence_djz" not in self.rule.route.advisers
-                else self.rule.source
-            )
-            raise _refuse(
-                "advice_missing", f"the decision needs advice of {', '.join(missing)} first", source
-            )
+        org_kind = self.check_step(Step.DECIDE, envelope.actor)
         if outcome is not Outcome.GRANTED and not reasons.strip():
             raise _refuse(
                 "reasons_required",
@@ -844,18 +961,8 @@ class AssistanceRequest(MlobAggregate):
     def decide_priority(
         self, envelope: Envelope, *, capability_code: str, rank: int, reasons: str
     ) -> None:
-        org_kind = require(envelope.actor, self.kind, Step.DECIDE_PRIORITY)
+        org_kind = self.check_step(Step.DECIDE_PRIORITY, envelope.actor)
         _check_minister(envelope, org_kind, PRIORITY)
-        if self.status not in (
-            RequestStatus.FORWARDED,
-            RequestStatus.DECIDING,
-            RequestStatus.APPROVED,
-        ):
-            raise Conflict(
-                "out_of_order",
-                f"priority is not decided on a {self.status.value} request",
-                PRIORITY,
-            )
         if capability_code not in {line.capability for line in self.lines.values()}:
             raise _refuse("unknown_line", f"the request asks for no {capability_code}", PRIORITY)
         if rank < 1:
@@ -867,10 +974,8 @@ class AssistanceRequest(MlobAggregate):
         )
 
     def decide_appeal(self, envelope: Envelope, *, upheld: bool, reasons: str) -> None:
-        org_kind = require(envelope.actor, self.kind, Step.DECIDE_APPEAL)
+        org_kind = self.check_step(Step.DECIDE_APPEAL, envelope.actor)
         _check_minister(envelope, org_kind, APPEAL)
-        if self.status is not RequestStatus.APPEALED:
-            raise Conflict("out_of_order", "no appeal is pending", APPEAL)
         if not reasons.strip():
             raise _refuse("reasons_required", "the Minister's decision states its reasons", APPEAL)
         self.emit(self.AppealDecided, envelope, upheld=upheld, reasons=reasons)
@@ -878,32 +983,17 @@ class AssistanceRequest(MlobAggregate):
     # --- delivery (called by domain.services, which books the Capacity in the same step) -----
 
     def check_can_make_ready(self, envelope: Envelope, line_id: str) -> None:
-        require(envelope.actor, self.kind, Step.MAKE_READY)
-        self._line(line_id)
-        if self.status in (
-            RequestStatus.DRAFT,
-            RequestStatus.REFUSED,
-            RequestStatus.WITHDRAWN,
-            RequestStatus.CLOSED,
-            RequestStatus.EVALUATED,
-        ):
-            raise Conflict(
-                "out_of_order",
-                f"nothing is made ready for a {self.status.value} request",
-                DEPLOYMENT,
-            )
+        self.check_step(Step.MAKE_READY, envelope.actor)
+        line = self._line(line_id)
+        if not _provides(envelope.actor.org, line.capability):
+            raise self._not_a_provider(envelope.actor, line)
 
     def check_can_commit(self, envelope: Envelope, line_id: str, quantity: int) -> None:
-        require(envelope.actor, self.kind, Step.COMMIT)
+        self.check_step(Step.COMMIT, envelope.actor)
         line = self._line(line_id)
-        if self.status is not RequestStatus.APPROVED:
-            raise Conflict(
-                "not_approved",
-                "capacity is committed only after formal approval; "
-                f"the request is {self.status.value}",
-                DEPLOYMENT,
-            )
-        remaining = self.granted.get(line.line_id, 0) - self.committed(line_id)
+        if not _provides(envelope.actor.org, line.capability):
+            raise self._not_a_provider(envelope.actor, line)
+        remaining = self.remaining(line_id)
         if quantity > remaining:
             raise Conflict(
                 "exceeds_granted",
@@ -923,18 +1013,8 @@ class AssistanceRequest(MlobAggregate):
                 "unknown_booking", f"no booking {booking_id} on this request", LIFECYCLE
             ) from None
 
-    def move_line(
-        self, envelope: Envelope, step: Step, booking: LineBooking, note: str = ""
-    ) -> None:
-        if envelope.actor.org != booking.provider and not (
-            step in (Step.ARRIVE, Step.RELEASE) and envelope.actor.org == self.requester
-        ):
-            raise NotPermitted(
-                "not_own_capacity",
-                f"{envelope.actor.org} may not {step.value} {booking.provider}'s capacity",
-                DEPLOYMENT,
-            )
-        require(envelope.actor, self.kind, step)
+    def move_line(self, envelope: Envelope, booking: LineBooking, note: str = "") -> None:
+        """Record a booking's move; :meth:`check_booking_step` checked it."""
         self.emit(self.LineMoved, envelope, booking=booking, note=note)
 
     def _line(self, line_id: str) -> RequestLine:
@@ -946,33 +1026,13 @@ class AssistanceRequest(MlobAggregate):
     # --- closing -----------------------------------------------------------------------------
 
     def close(self, envelope: Envelope, summary: str = "") -> None:
-        org_kind = require(envelope.actor, self.kind, Step.CLOSE)
-        if org_kind not in self.hub_kinds and envelope.actor.org != self.requester:
-            raise NotPermitted(
-                "not_own_request", "the hub or the requester closes a request", LIFECYCLE
-            )
-        if self.status not in (
-            RequestStatus.APPROVED,
-            RequestStatus.REFUSED,
-            RequestStatus.WITHDRAWN,
-        ):
-            raise Conflict(
-                "out_of_order", f"a {self.status.value} request cannot be closed", LIFECYCLE
-            )
-        if self.active_bookings:
-            raise Conflict(
-                "active_bookings", "every booked capacity must be returned first", LIFECYCLE
-            )
+        self.check_step(Step.CLOSE, envelope.actor)
         self.emit(self.Closed, envelope, summary=summary)
 
     def evaluate(
         self, envelope: Envelope, *, lessons: tuple[str, ...], action_points: tuple[str, ...]
     ) -> None:
-        org_kind = require(envelope.actor, self.kind, Step.EVALUATE)
-        if org_kind not in self.hub_kinds and envelope.actor.org != self.requester:
-            raise NotPermitted("not_own_request", "the hub or the requester evaluates", LIFECYCLE)
-        if self.status is not RequestStatus.CLOSED:
-            raise Conflict("out_of_order", "a request is evaluated after it is closed", LIFECYCLE)
+        self.check_step(Step.EVALUATE, envelope.actor)
         if not lessons:
             raise _refuse(
                 "lessons_required", "an evaluation records at least one lesson", LIFECYCLE
@@ -980,107 +1040,55 @@ class AssistanceRequest(MlobAggregate):
         self.emit(self.Evaluated, envelope, lessons=lessons, action_points=action_points)
 
     def correct(self, envelope: Envelope, target_version: int, reason: str) -> None:
-        """Void the latest step recorded in error; its author or the hub may do so."""
-        org_kind = require(envelope.actor, self.kind, Step.VOID)
-        if org_kind not in self.hub_kinds and envelope.actor.org != self.requester:
-            raise NotPermitted("not_own_request", "the hub or the requester corrects", LIFECYCLE)
+        """Void the latest step recorded in error; the hub or the requester may do so."""
+        self.check_step(Step.VOID, envelope.actor)
         self.void(envelope, target_version, reason)
 
 
-#: The steps that can follow each status (the rules of each step still apply).
-STATUS_STEPS: dict[RequestStatus, tuple[Step, ...]] = {
-    RequestStatus.DRAFT: (Step.SUBMIT, Step.AMEND, Step.WITHDRAW),
-    RequestStatus.SUBMITTED: (
-        Step.RECEIVE,
-        Step.CONFIRM_EXHAUSTION,
-        Step.FORMALISE,
-        Step.AMEND,
-        Step.WITHDRAW,
-        Step.MAKE_READY,
-    ),
-    RequestStatus.RECEIVED: (
-        Step.ASSESS,
-        Step.CONFIRM_EXHAUSTION,
-        Step.FORMALISE,
-        Step.AMEND,
-        Step.WITHDRAW,
-        Step.MAKE_READY,
-    ),
-    RequestStatus.ASSESSED: (
-        Step.FORWARD,
-        Step.CONFIRM_EXHAUSTION,
-        Step.FORMALISE,
-        Step.AMEND,
-        Step.WITHDRAW,
-        Step.MAKE_READY,
-    ),
-    RequestStatus.FORWARDED: (
-        Step.ADVISE,
-        Step.DECIDE,
-        Step.DECIDE_PRIORITY,
-        Step.FORWARD,
-        Step.FORMALISE,
-        Step.AMEND,
-        Step.WITHDRAW,
-        Step.MAKE_READY,
-    ),
-    RequestStatus.DECIDING: (
-        Step.ADVISE,
-        Step.DECIDE,
-        Step.DECIDE_PRIORITY,
-        Step.FORMALISE,
-        Step.WITHDRAW,
-        Step.MAKE_READY,
-    ),
-    RequestStatus.APPROVED: (
-        Step.COMMIT,
-        Step.DISPATCH,
-        Step.ARRIVE,
-        Step.EXTEND,
-        Step.RELIEVE,
-        Step.RELEASE,
-        Step.RETURN,
-        Step.DECIDE_PRIORITY,
-        Step.FORMALISE,
-        Step.APPEAL,
-        Step.WITHDRAW,
-        Step.CLOSE,
-    ),
-    RequestStatus.REFUSED: (Step.APPEAL, Step.FORMALISE, Step.CLOSE),
-    RequestStatus.APPEALED: (Step.DECIDE_APPEAL,),
-    RequestStatus.WITHDRAWN: (Step.CLOSE,),
-    RequestStatus.CLOSED: (Step.EVALUATE,),
-    RequestStatus.EVALUATED: (),
+def _steps_of(*parties: str) -> frozenset[Step]:
+    """The steps on a request taken by exactly these parties (:data:`STEP_PARTIES`)."""
+    return frozenset(
+        step
+        for step, by in STEP_PARTIES.items()
+        if set(by) == set(parties) and step not in CREATING_STEPS
+    )
+
+
+#: Steps only the requester takes on its own request; only the request's hub; either.
+_REQUESTER_STEPS = _steps_of("requester")
+_HUB_STEPS = _steps_of("hub")
+_HUB_OR_REQUESTER_STEPS = _steps_of("hub", "requester")
+
+_STEP_SOURCES = {
+    Step.FORMALISE: URGENCY,
+    Step.APPEAL: APPEAL,
+    Step.DECIDE_APPEAL: APPEAL,
+    Step.DECIDE_PRIORITY: PRIORITY,
+    Step.MAKE_READY: DEPLOYMENT,
+    Step.RELEASE: DEPLOYMENT,
+    Step.RETURN: DEPLOYMENT,
 }
 
-_REQUESTER_ONLY = {Step.SUBMIT, Step.AMEND, Step.WITHDRAW, Step.FORMALISE, Step.APPEAL}
-_HUB_ONLY = {Step.RECEIVE, Step.ASSESS, Step.FORWARD}
 
-
-def open_steps(request: AssistanceRequest, org: str, role: str) -> list[str]:
-    """The steps ``org`` could take next on ``request`` (rights and status; details still apply)."""
-    if role in READ_ONLY_ROLES:
-        return []
+def _provides(org: str, capability_code: str) -> bool:
+    """Whether ``org`` may provide this capability: the catalogue names its providers (no
+    capacity of it can be registered by another), or any provider when it names none."""
     try:
-        org_kind = organisation(org).kind.value
+        providers = capability(capability_code).providers
     except KeyError:
-        return []
-    steps = []
-    for step in STATUS_STEPS[request.status]:
-        if org_kind not in allowed_kinds(request.kind, step):
-            continue
-        if step in _REQUESTER_ONLY and org != request.requester:
-            continue
-        if step in _HUB_ONLY and org_kind not in request.hub_kinds:
-            continue
-        if step is Step.FORMALISE and not request.formalisation_outstanding:
-            continue
-        if step is Step.APPEAL and not request.rule.appealable:
-            continue
-        if step is Step.DECIDE and request.next_decider_kind() not in (org_kind, "provider", "hub"):
-            continue
-        steps.append(step.value)
-    return steps
+        return False
+    return not providers or org in providers
+
+
+def open_steps(request: AssistanceRequest, org: str, role: str) -> list[dict[str, str]]:
+    """The steps ``org`` (in ``role``) could take on ``request`` now, each with the API type to
+    post: those the lifecycle table lets follow its status and :meth:`check_step` passes."""
+    actor = Actor(org=org, role=role)
+    return [
+        {"step": step.value, "type": STEP_TYPES[step]}
+        for step in NEXT_STEPS[request.status]
+        if request.can(step, actor)
+    ]
 
 
 # --- rules shared by several steps -------------------------------------------------------------

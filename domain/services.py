@@ -14,16 +14,10 @@ from domain.capacity import BookingState, Capacity, CapacityBooking, positive
 from domain.envelope import Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.exercise import check_step, may_book, on_other_subject
+from domain.lifecycle import LIFECYCLE, LineStep
 from domain.policy import highest
-from domain.request import (
-    DEPLOYMENT,
-    LIFECYCLE,
-    AssistanceRequest,
-    LineBooking,
-    LineStep,
-    with_step,
-)
-from domain.rights import Step, require
+from domain.request import DEPLOYMENT, AssistanceRequest, LineBooking, with_step
+from domain.rights import Step
 
 #: How a line step holds its capacity.
 CAPACITY_STATE = {
@@ -135,9 +129,10 @@ def commit(
     """Commit capacity to an approved line; a booking made ready earlier is committed in place."""
     existing = request.bookings.get(booking_id)
     if existing is not None and existing.step is LineStep.MADE_READY:
-        _check_own_capacity(envelope, capacity, request, existing.line_id)
-        request.check_can_commit(envelope, existing.line_id, existing.quantity)
-        _move(envelope, request, capacity, Step.COMMIT, existing, LineStep.COMMITTED)
+        booking = request.check_booking_step(envelope.actor, Step.COMMIT, booking_id)
+        _check_own_capacity(envelope, capacity, request, booking.line_id)
+        request.check_can_commit(envelope, booking.line_id, booking.quantity)
+        _move(envelope, request, capacity, booking, LineStep.COMMITTED)
         return
     request.check_can_commit(envelope, line_id, quantity)
     _book(envelope, request, capacity, line_id, quantity, booking_id, LineStep.COMMITTED)
@@ -147,7 +142,6 @@ def _move(
     envelope: Envelope,
     request: AssistanceRequest,
     capacity: Capacity,
-    step: Step,
     booking: LineBooking,
     to: LineStep,
     note: str = "",
@@ -158,33 +152,19 @@ def _move(
     moved = with_step(booking, to, **changes)
     envelope = _paired(envelope, request, capacity)
     on_capacity = _on_capacity(envelope, request, capacity)
-    request.move_line(envelope, step, moved, note)
+    request.move_line(envelope, moved, note)
     capacity.move(on_capacity, booking.booking_id, CAPACITY_STATE[to])
 
 
-def _expect(booking: LineBooking, *allowed: LineStep, doing: str) -> None:
-    if booking.step not in allowed:
-        raise Conflict(
-            "out_of_order",
-            f"booking {booking.booking_id} is {booking.step.value}; {doing} needs "
-            f"{' or '.join(s.value for s in allowed)}",
-            DEPLOYMENT,
-        )
+# Each booking step asks the request first (rights, lifecycle table, the booking's owner and
+# step: AssistanceRequest.check_booking_step), then checks its own data.
 
 
 def dispatch(
     envelope: Envelope, request: AssistanceRequest, capacity: Capacity, *, booking_id: UUID
 ) -> None:
-    require(envelope.actor, request.kind, Step.DISPATCH)  # rights before state
-    booking = request.booking(booking_id)
-    if booking.step is LineStep.MADE_READY:
-        raise Conflict(
-            "not_approved",
-            "made-ready capacity is deployed only after formal approval and commitment",
-            DEPLOYMENT,
-        )
-    _expect(booking, LineStep.COMMITTED, doing="dispatch")
-    _move(envelope, request, capacity, Step.DISPATCH, booking, LineStep.DISPATCHED)
+    booking = request.check_booking_step(envelope.actor, Step.DISPATCH, booking_id)
+    _move(envelope, request, capacity, booking, LineStep.DISPATCHED)
 
 
 def arrive(
@@ -196,10 +176,8 @@ def arrive(
     note: str = "",
 ) -> None:
     """Arrived on scene; control handed over to the civil authority."""
-    require(envelope.actor, request.kind, Step.ARRIVE)  # rights before state
-    booking = request.booking(booking_id)
-    _expect(booking, LineStep.DISPATCHED, doing="arrival")
-    _move(envelope, request, capacity, Step.ARRIVE, booking, LineStep.ARRIVED, note)
+    booking = request.check_booking_step(envelope.actor, Step.ARRIVE, booking_id)
+    _move(envelope, request, capacity, booking, LineStep.ARRIVED, note)
 
 
 def extend(
@@ -211,16 +189,14 @@ def extend(
     until: datetime,
     reason: str,
 ) -> None:
-    require(envelope.actor, request.kind, Step.EXTEND)  # rights before state
-    booking = request.booking(booking_id)
-    _expect(booking, LineStep.DISPATCHED, LineStep.ARRIVED, doing="an extension")
+    booking = request.check_booking_step(envelope.actor, Step.EXTEND, booking_id)
     if not reason.strip():
         raise DomainError("reasons_required", "an extension states its reason", LIFECYCLE)
     if booking.until is not None and until <= booking.until:
         raise DomainError(
             "period_invalid", "an extension ends later than the current end", LIFECYCLE
         )
-    _move(envelope, request, capacity, Step.EXTEND, booking, booking.step, reason, until=until)
+    _move(envelope, request, capacity, booking, booking.step, reason, until=until)
 
 
 def relieve(
@@ -232,24 +208,22 @@ def relieve(
     successor: UUID,
 ) -> None:
     """Relieved by a successor booking on the same line, which must be on its way or on scene."""
-    require(envelope.actor, request.kind, Step.RELIEVE)  # rights before state
-    booking = request.booking(booking_id)
-    _expect(booking, LineStep.ARRIVED, doing="relief")
+    booking = request.check_booking_step(envelope.actor, Step.RELIEVE, booking_id)
     follower = request.booking(successor)
-    if follower.line_id != booking.line_id or follower.step not in (
-        LineStep.DISPATCHED,
-        LineStep.ARRIVED,
+    if (
+        follower.booking_id == booking.booking_id  # a deployment does not relieve itself
+        or follower.line_id != booking.line_id
+        or follower.step not in (LineStep.DISPATCHED, LineStep.ARRIVED)
     ):
         raise Conflict(
             "invalid_successor",
-            "the successor is dispatched or on scene on the same line",
+            "the successor is another booking, dispatched or on scene on the same line",
             LIFECYCLE,
         )
     _move(
         envelope,
         request,
         capacity,
-        Step.RELIEVE,
         booking,
         LineStep.RELEASED,
         "relieved",
@@ -266,28 +240,17 @@ def release(
     note: str = "",
 ) -> None:
     """Release: deployed capacity starts returning; capacity not yet deployed is cancelled."""
-    require(envelope.actor, request.kind, Step.RELEASE)  # rights before state
-    booking = request.booking(booking_id)
-    _expect(
-        booking,
-        LineStep.MADE_READY,
-        LineStep.COMMITTED,
-        LineStep.DISPATCHED,
-        LineStep.ARRIVED,
-        doing="release",
-    )
+    booking = request.check_booking_step(envelope.actor, Step.RELEASE, booking_id)
     to = (
         LineStep.CANCELLED
         if booking.step in (LineStep.MADE_READY, LineStep.COMMITTED)
         else LineStep.RELEASED
     )
-    _move(envelope, request, capacity, Step.RELEASE, booking, to, note)
+    _move(envelope, request, capacity, booking, to, note)
 
 
 def return_home(
     envelope: Envelope, request: AssistanceRequest, capacity: Capacity, *, booking_id: UUID
 ) -> None:
-    require(envelope.actor, request.kind, Step.RETURN)  # rights before state
-    booking = request.booking(booking_id)
-    _expect(booking, LineStep.RELEASED, doing="return")
-    _move(envelope, request, capacity, Step.RETURN, booking, LineStep.RETURNED)
+    booking = request.check_booking_step(envelope.actor, Step.RETURN, booking_id)
+    _move(envelope, request, capacity, booking, LineStep.RETURNED)

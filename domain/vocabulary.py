@@ -22,7 +22,8 @@ from uuid import UUID
 from domain.access import AccessToken
 from domain.capacity import Capacity
 from domain.incident import Incident
-from domain.request import AssistanceRequest, LineBooking, LineStep
+from domain.lifecycle import LineStep
+from domain.request import AssistanceRequest, LineBooking
 
 Subject = Literal["request", "incident", "capacity", "token"]
 

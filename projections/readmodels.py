@@ -21,8 +21,8 @@ from domain.capacity import CapacityClass
 from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.incident import GripLevel
+from domain.lifecycle import RequestStatus
 from domain.policy import Reader, ScopeKind, may_see_row, scope_of
-from domain.request import RequestStatus
 from projections.levels import visible_rows
 
 Row = dict[str, Any]

@@ -17,8 +17,9 @@ from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.incident import Incident
+from domain.lifecycle import RequestStatus
 from domain.policy import involved
-from domain.request import AssistanceRequest, RequestStatus
+from domain.request import AssistanceRequest
 from projections.levels import Leveled
 from projections.version import CODE_VERSION
 from projections.views import capacity_view, incident_view, request_view

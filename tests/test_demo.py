@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from domain.capacity import Capacity
 from domain.incident import GripLevel, Incident
 from domain.kinds import RequestKind
-from domain.request import AssistanceRequest, RequestStatus
+from domain.lifecycle import RequestStatus
+from domain.request import AssistanceRequest
 from mlob import demo
 from mlob.config import StoreConfig
 from mlob.write.application import MlobApplication

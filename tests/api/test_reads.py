@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from api.commands import REGISTRY
 from domain.envelope import Classification
+from domain.lifecycle import STEP_TYPES
 from tests.api.conftest import Api, chair, fire_request, item
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +25,11 @@ def test_event_types_list_schema_and_who_may_post(api: Api) -> None:
     assert drafted["allowed"]["org_kinds_by_request_kind"]["region_art51"] == ["safety_region"]
     decided = next(t for t in listed if t["type"] == "request.decided")
     assert decided["allowed"]["org_kinds_by_request_kind"]["military_art51"] == ["defence_cds"]
+
+
+def test_every_step_is_posted_as_the_type_the_domain_names() -> None:
+    for step, name in STEP_TYPES.items():
+        assert REGISTRY[name].step is step, (step, name)
 
 
 def test_openapi_documents_the_event_body(api: Api) -> None:
@@ -59,9 +65,11 @@ def test_request_reads_filters_and_open_steps(api: Api) -> None:
     assert api.client.get(f"/v1/requests/{theirs}", headers=headers).status_code == 404
     one = api.client.get(f"/v1/requests/{mine}", headers=headers).json()
     assert one["status"] == "submitted" and one["lines"][0]["capability"] == "FIRE_WATER_SUPPLY"
-    assert "withdraw" in one["open_steps"] and "receive" not in one["open_steps"]
+    # Each open step names the step and the API type to post for it (README "API changes").
+    assert {"step": "withdraw", "type": "request.withdrawn"} in one["open_steps"]
+    assert "receive" not in [s["step"] for s in one["open_steps"]]
     locc = api.client.get(f"/v1/requests/{mine}", headers=api.headers("LOCC", "coordinator")).json()
-    assert "receive" in locc["open_steps"]
+    assert {"step": "receive", "type": "request.received"} in locc["open_steps"]
     assert api.client.get(f"/v1/requests/{uuid4()}", headers=headers).status_code == 404
     bad = api.client.get("/v1/requests", params={"kind": "nonsense"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"

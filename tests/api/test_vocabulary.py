@@ -28,7 +28,8 @@ from api.commands import REGISTRY
 from domain import vocabulary
 from domain.base import MlobAggregate
 from domain.envelope import Classification
-from domain.request import AssistanceRequest, LineBooking, LineStep
+from domain.lifecycle import LineStep
+from domain.request import AssistanceRequest, LineBooking
 from tests.api.conftest import Api, chair, item
 from tests.feed.test_feed import receive
 

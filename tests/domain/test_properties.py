@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from api.posting import Item, Principal, post
 from domain.capacity import BookingState, Capacity
 from domain.errors import DomainError
-from domain.request import ACTIVE_LINE_STEPS, AssistanceRequest
+from domain.lifecycle import ACTIVE_LINE_STEPS
+from domain.request import AssistanceRequest
 from mlob.config import StoreConfig
 from mlob.write.application import MlobApplication
 

@@ -13,7 +13,8 @@ from domain.envelope import Authority
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
-from domain.request import AssistanceRequest, Outcome, RequestStatus
+from domain.lifecycle import RequestStatus
+from domain.request import AssistanceRequest, Outcome
 from domain.services import arrive, commit, dispatch, make_ready, release, return_home
 from tests.domain.catalogue import CAP
 from tests.domain.helpers import (

@@ -57,7 +57,8 @@ from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.incident import Incident
-from domain.request import ACTIVE_LINE_STEPS, AssistanceRequest
+from domain.lifecycle import ACTIVE_LINE_STEPS
+from domain.request import AssistanceRequest
 from mlob.asof import PictureCheckpoints
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
