@@ -22,8 +22,9 @@ from uuid import UUID
 from domain.access import AccessToken
 from domain.capacity import Capacity
 from domain.incident import Incident
-from domain.lifecycle import LineStep
+from domain.lifecycle import STEP_TYPES, LineStep
 from domain.request import AssistanceRequest, LineBooking
+from domain.rights import Step
 
 Subject = Literal["request", "incident", "capacity", "token"]
 
@@ -44,38 +45,46 @@ class ApiType:
 _R, _I, _C, _T = AssistanceRequest, Incident, Capacity, AccessToken
 _BOOKED, _MOVED = _R.LineBooked.TOPIC, _R.LineMoved.TOPIC
 
+#: The stored topics of each step of a request (its API name: ``lifecycle.STEP_TYPES``). The
+#: deployment steps are stored as a booking or a booking's move, the step inside the event.
+_STEP_TOPICS: dict[Step, tuple[str, ...]] = {
+    Step.DRAFT: (_R.Created.TOPIC,),
+    Step.PHONE_IN: (_R.PhonedIn.TOPIC,),
+    Step.SUBMIT: (_R.Submitted.TOPIC,),
+    Step.FORMALISE: (_R.Formalised.TOPIC,),
+    Step.AMEND: (_R.Amended.TOPIC,),
+    Step.RECEIVE: (_R.Received.TOPIC,),
+    Step.CONFIRM_EXHAUSTION: (_R.ExhaustionConfirmed.TOPIC,),
+    Step.ASSESS: (_R.Assessed.TOPIC,),
+    Step.FORWARD: (_R.Forwarded.TOPIC,),
+    Step.ADVISE: (_R.Advised.TOPIC,),
+    Step.DECIDE: (_R.Decided.TOPIC,),
+    Step.DECIDE_PRIORITY: (_R.PriorityDecided.TOPIC,),
+    Step.APPEAL: (_R.Appealed.TOPIC,),
+    Step.DECIDE_APPEAL: (_R.AppealDecided.TOPIC,),
+    Step.MAKE_READY: (_BOOKED,),
+    Step.COMMIT: (_BOOKED, _MOVED),
+    Step.DISPATCH: (_MOVED,),
+    Step.ARRIVE: (_MOVED,),
+    Step.EXTEND: (_MOVED,),
+    Step.RELIEVE: (_MOVED,),
+    Step.RELEASE: (_MOVED,),
+    Step.RETURN: (_MOVED,),
+    Step.WITHDRAW: (_R.Withdrawn.TOPIC,),
+    Step.CLOSE: (_R.Closed.TOPIC,),
+    Step.EVALUATE: (_R.Evaluated.TOPIC,),
+    Step.VOID: (_R.Voided.TOPIC,),
+}
+
 #: Every API type, with the stored topics its events are stored under.
 TYPES: dict[str, ApiType] = {
     t.name: t
     for t in (
-        # --- requests ------------------------------------------------------------------------
-        ApiType("request.drafted", "request", (_R.Created.TOPIC,), True),
-        ApiType("request.phoned_in", "request", (_R.PhonedIn.TOPIC,), True),
-        ApiType("request.submitted", "request", (_R.Submitted.TOPIC,), True),
-        ApiType("request.formalised", "request", (_R.Formalised.TOPIC,), True),
-        ApiType("request.amended", "request", (_R.Amended.TOPIC,), True),
-        ApiType("request.received", "request", (_R.Received.TOPIC,), True),
-        ApiType("request.exhaustion_confirmed", "request", (_R.ExhaustionConfirmed.TOPIC,), True),
-        ApiType("request.assessed", "request", (_R.Assessed.TOPIC,), True),
-        ApiType("request.forwarded", "request", (_R.Forwarded.TOPIC,), True),
-        ApiType("request.advised", "request", (_R.Advised.TOPIC,), True),
-        ApiType("request.decided", "request", (_R.Decided.TOPIC,), True),
-        ApiType("request.priority_decided", "request", (_R.PriorityDecided.TOPIC,), True),
-        ApiType("request.appealed", "request", (_R.Appealed.TOPIC,), True),
-        ApiType("request.appeal_decided", "request", (_R.AppealDecided.TOPIC,), True),
-        # The deployment steps: one API type each, stored as a booking or a booking's move.
-        ApiType("request.made_ready", "request", (_BOOKED,), True),
-        ApiType("request.committed", "request", (_BOOKED, _MOVED), True),
-        ApiType("request.dispatched", "request", (_MOVED,), True),
-        ApiType("request.arrived", "request", (_MOVED,), True),
-        ApiType("request.extended", "request", (_MOVED,), True),
-        ApiType("request.relieved", "request", (_MOVED,), True),
-        ApiType("request.released", "request", (_MOVED,), True),
-        ApiType("request.returned", "request", (_MOVED,), True),
-        ApiType("request.withdrawn", "request", (_R.Withdrawn.TOPIC,), True),
-        ApiType("request.closed", "request", (_R.Closed.TOPIC,), True),
-        ApiType("request.evaluated", "request", (_R.Evaluated.TOPIC,), True),
-        ApiType("request.voided", "request", (_R.Voided.TOPIC,), True),
+        # --- requests: every step by the name the lifecycle gives it (STEP_TYPES) ---------
+        *(
+            ApiType(STEP_TYPES[step], "request", topics, True)
+            for step, topics in _STEP_TOPICS.items()
+        ),
         # --- incidents -----------------------------------------------------------------------
         ApiType("incident.opened", "incident", (_I.Created.TOPIC,), True),
         ApiType("incident.grip_changed", "incident", (_I.GripChanged.TOPIC,), True),
