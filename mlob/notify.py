@@ -4,6 +4,7 @@ no event waits forever."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -17,6 +18,22 @@ log = logging.getLogger("mlob.notify")
 #: ``application_name`` of the LISTEN connections, with the process id (operators can see
 #: which server listens; tests terminate one).
 APPLICATION_NAME = "mlob-listen"
+
+#: PostgreSQL truncates identifiers (channel names are identifiers) at 63 bytes.
+_MAX_IDENTIFIER = 63
+
+
+def schema_channel(base: str, schema: str) -> str:
+    """The NOTIFY channel ``base`` of one store. Channels are per database, not per schema:
+    several stores in one database (one schema each) would wake each other's readers, and
+    another store's append looks like a foreign write (its readers' memory is emptied)."""
+    if not schema or schema == "public":
+        return base
+    name = f"{base}_{schema}"
+    if len(name.encode()) <= _MAX_IDENTIFIER:
+        return name
+    digest = hashlib.sha256(schema.encode()).hexdigest()[:16]  # distinct where truncation isn't
+    return f"{base}_{digest}"
 
 
 class Listener:

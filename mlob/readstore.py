@@ -21,6 +21,7 @@ import orjson
 from psycopg_pool import ConnectionPool
 
 from mlob.config import StoreConfig
+from mlob.notify import schema_channel
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,13 @@ CHANGE_COLUMNS = ("seq", "at", "source", "key", "position", "what", "level")
 #: Serialises the writers of mlob_view_changes until they commit (PostgreSQL).
 CHANGES_LOCK = "SELECT pg_advisory_xact_lock(hashtext('mlob_view_changes'))"
 
-#: PostgreSQL NOTIFY channel for read-model changes (the events table has its own).
+#: PostgreSQL NOTIFY channel for read-model changes (the events table has its own), per store
+#: (``view_channel``).
 VIEW_CHANNEL = "mlob_view_changes"
+
+
+def view_channel(store: StoreConfig) -> str:
+    return schema_channel(VIEW_CHANNEL, store.schema or "")
 
 
 class TrackingConflict(Exception):
@@ -560,6 +566,7 @@ class PostgresReadStore:
 
     def __init__(self, store: StoreConfig, names: Sequence[str]) -> None:
         self.info = conninfo(store)
+        self.channel = view_channel(store)
         self.names = tuple(names)
         self.pool = ConnectionPool(
             self.info, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
@@ -654,7 +661,7 @@ class PostgresReadStore:
                 "ORDER BY id",
                 (name, found[0]),
             )
-            conn.execute(f"NOTIFY {VIEW_CHANNEL}")
+            conn.execute(f'NOTIFY "{self.channel}"')
 
     def apply(
         self,
@@ -706,7 +713,7 @@ class PostgresReadStore:
                             "unnest(%s::text[], %s::int[]) AS c(k, l)",
                             (name, position, [k for k, _ in changed], [v for _, v in changed]),
                         )
-                        more.execute(f"NOTIFY {VIEW_CHANNEL}")
+                        more.execute(f'NOTIFY "{self.channel}"')
             pipeline.sync()
             if cur.rowcount != 1:  # raising here rolls the whole batch back
                 raise TrackingConflict(name)
@@ -755,7 +762,7 @@ class PostgresReadStore:
     def record_changes(self, changes: Sequence[Change]) -> None:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute(CHANGES_LOCK)
-            cur.execute(f"NOTIFY {VIEW_CHANNEL}")
+            cur.execute(f'NOTIFY "{self.channel}"')
             cur.executemany(
                 "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
                 "VALUES (now(), %s, %s, %s, %s, %s)",

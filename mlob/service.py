@@ -37,7 +37,7 @@ from mlob.accesslog import AccessLog
 from mlob.asof import rows_as_of
 from mlob.notify import Listener
 from mlob.projector import Projections
-from mlob.readstore import VIEW_CHANNEL, conninfo
+from mlob.readstore import conninfo, view_channel
 from mlob.write.application import MlobApplication, first_line
 from projections.levels import Leveled, fold
 from projections.readmodels import Targets
@@ -133,7 +133,7 @@ class Service:
             self.projections.on_progress = self._changed
         if self._listener is None and self.app.store.kind == "postgresql":
             # Appends and projection changes of other processes wake this one too.
-            channels = [self.app.recorder.channel_name, VIEW_CHANNEL]  # type: ignore[attr-defined]
+            channels = [self.app.recorder.channel_name, view_channel(self.app.store)]  # type: ignore[attr-defined]
             self._listener = Listener(
                 conninfo(self.app.store), channels, self._changed, inspect=self._foreign_write
             )

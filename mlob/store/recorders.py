@@ -25,6 +25,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from domain.recorded import EventMark
+from mlob.notify import schema_channel
 from mlob.store.chain import GENESIS, EventColumns, link, sortable_text, utc_text
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
 
@@ -602,6 +603,8 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
+        # This store's own channel: eventsourcing names it after the table alone.
+        self.channel_name = schema_channel(self.channel_name, datastore.schema)
         #: Backend process ids of the connections this recorder wrote with: a notification
         #: from any other backend is another process's write.
         self.writer_pids: set[int] = set()

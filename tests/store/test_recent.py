@@ -20,7 +20,7 @@ from mlob.config import StoreConfig
 from mlob.recent import RecentEvents
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import postgres_config
+from tests.conftest import pg_connect, postgres_config
 from tests.projections.conftest import NOW
 from tests.store.fixtures import Ledger, envelope
 
@@ -150,6 +150,46 @@ def test_another_process_s_append_empties_memory_and_this_one_s_wakes_once(
         for s in (here, there):
             s.close()
             s.app.close()
+
+
+def test_a_store_in_another_schema_of_the_database_wakes_no_one_here(pg_schema: str) -> None:
+    """NOTIFY channels are per database: a store's channels carry its schema, so another
+    store's appends and read-model changes in the same database neither wake this one's
+    readers nor empty its memory (they did: both channels were named for the table alone)."""
+    other_schema = f"{pg_schema}_other"
+    with pg_connect(pg_schema) as conn:
+        conn.execute(f'CREATE SCHEMA "{other_schema}"')
+    here = Service(MlobApplication(postgres_config(pg_schema)))
+    there = Service(MlobApplication(postgres_config(other_schema)))
+    wakes: list[float] = []
+    try:
+        channels = [s.app.recorder.channel_name for s in (here, there)]  # type: ignore[attr-defined]
+        assert channels[0] != channels[1]
+        ledger = open_ledger(there.app)
+        here.on_change(lambda: wakes.append(time.monotonic()))  # starts the LISTEN connection
+        deadline = time.monotonic() + 10
+        while not wakes and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert wakes, "the LISTEN connection wakes its readers once when it connects"
+        generation = here.app.recent.generation
+        woken = len(wakes)
+        ledger_steps(there.app, ledger, 2)
+        # The other store's commit is done before this store's own appends, whose wakes are
+        # awaited: a NOTIFY of the other store's would have come by then.
+        own = open_ledger(here.app)
+        ledger_steps(here.app, own, 1)
+        deadline = time.monotonic() + 10
+        while len(wakes) < woken + 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)
+        assert len(wakes) == woken + 2  # the two own commits, nothing of the other store's
+        assert here.app.recent.generation == generation
+    finally:
+        for s in (here, there):
+            s.close()
+            s.app.close()
+        with pg_connect(pg_schema) as conn:
+            conn.execute(f'DROP SCHEMA "{other_schema}" CASCADE')
 
 
 # --- the buffer itself --------------------------------------------------------------------------
