@@ -28,6 +28,7 @@ from api.readviews import router as read_model_router
 from api.screen import install as install_screen
 from api.types import Exercise, Moment
 from domain import policy, vocabulary
+from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.errors import DomainError
@@ -112,7 +113,11 @@ Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds"
 #: Set on a list answer computed from rows of the previous code version (being rebuilt).
 REBUILDING_HEADER = "Mlob-Rebuilding"
 #: The projection that keeps each kind of subject.
-_PROJECTION = {AssistanceRequest: "requests", Incident: "incidents", Capacity: "capacities"}
+_PROJECTION: dict[type[MlobAggregate], str] = {
+    AssistanceRequest: "requests",
+    Incident: "incidents",
+    Capacity: "capacities",
+}
 
 
 class MlobAPI(FastAPI):
@@ -129,7 +134,7 @@ class MlobAPI(FastAPI):
         ):
             await serve_post(self.post_events, scope, receive, send)
             return
-        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
+        await super().__call__(scope, receive, send)
 
 
 def create_app(service: MlobService) -> FastAPI:
@@ -270,7 +275,9 @@ def create_app(service: MlobService) -> FastAPI:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def _load(cls: type[Any], subject: UUID, caller: Principal, route: str) -> tuple[Any, Any]:
+    def _load(
+        cls: type[MlobAggregate], subject: UUID, caller: Principal, route: str
+    ) -> tuple[Any, Any]:
         """The subject as the caller may see it (the state of the steps within its clearance,
         if the policy lets it see the subject at all; else 404 as for an unknown id), and the
         state of all its steps (for what must add up)."""

@@ -385,7 +385,10 @@ def request_stats(
         for e in page:
             if vocabulary.subject_of(e.api_type) == "request":
                 streams.setdefault(e.stream_id, []).append(e)
-    total, by_kind, by_region, by_provider = _Bucket(), {}, {}, {}
+    total = _Bucket()
+    by_kind: dict[str, _Bucket] = {}
+    by_region: dict[str, _Bucket] = {}
+    by_provider: dict[str, _Bucket] = {}
     per_year: dict[str, dict[str, int]] = {}
     level = policy.reader_level(caller)
     for events in streams.values():
@@ -393,7 +396,9 @@ def request_stats(
             continue
         leveled = fold([e.event for e in events])
         request = None if leveled is None else leveled.at(level)
-        if request is None or not policy.may_see_subject(caller, request):
+        if leveled is None or not isinstance(request, AssistanceRequest):
+            continue
+        if not policy.may_see_subject(caller, request):
             continue  # the policy decides, as for every read
         seen = [e for e in events if leveled.levels.get(e.version, leveled.subject_level) <= level]
         when = milestones(seen)

@@ -915,7 +915,7 @@ class FeedHub:
         self,
         reader: Principal,
         wanted: frozenset[str],
-        exercise: bool,
+        exercise: ExerciseScope,
         learnt: Routes,
         page: ReplayPage,
         after: int,
@@ -980,7 +980,7 @@ class FeedHub:
         self,
         reader: Principal,
         wanted: frozenset[str],
-        exercise: bool,
+        exercise: ExerciseScope,
         marks: list[EventMark],
         stop: int,
     ) -> list[EventMark]:
@@ -1002,7 +1002,7 @@ class FeedHub:
             mark = levels.get(m.classification)
             if mark is None:
                 mark = levels[m.classification] = policy.level(m.classification)
-            if (m.exercise and not exercise) or mark > at or (m.stream_id, m.regions) in outside:
+            if not exercise.admits(m.exercise) or mark > at or (m.stream_id, m.regions) in outside:
                 continue
             route = self._hub_route(m.stream_id, m.version, m.event_type, stop)
             if route is None:

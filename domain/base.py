@@ -4,7 +4,7 @@ step can be voided (corrected) by a new event with a reason, never edited."""
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
@@ -45,6 +45,8 @@ class MlobAggregate(Aggregate):
 
     class Event(Aggregate.Event):
         envelope: Envelope
+        #: Every concrete event class sets its own (mlob/store/transcoder.py refuses others).
+        TOPIC: ClassVar[str]
 
         #: Whether a later ``Voided`` event may undo this one (see :meth:`MlobAggregate.void`).
         VOIDABLE = True

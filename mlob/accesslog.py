@@ -82,7 +82,8 @@ class AccessLog:
         self, *, after: int = 0, limit: int = 1000, item: str | None = None
     ) -> list[dict[str, Any]]:
         self.flush()
-        where, params = "id > %s", [after]
+        where = "id > %s"
+        params: list[int | str] = [after]
         if item:
             where += " AND item = %s"
             params.append(item)

@@ -362,7 +362,7 @@ class Replay:
         self.versions.clear()  # _apply_all keeps them from here
         for start in range(0, len(counting), PAGE):
             chunk = counting[start : start + PAGE]
-            page = self.app.recorder.notifications_at(chunk)
+            page = self.app.index.notifications_at(chunk)
             page = [n for n in page if n.topic in _FOLLOWED_SET]
             self._apply_all(page)
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid5
 
-from api.ports import MlobService
-from api.posting import Item, Principal, post
+from api.ports import Principal
+from api.posting import Item, plan
+from domain.commands import Post
+from domain.recorded import Receipt
 
 NAMESPACE = UUID("6f1c3d2e-8a4b-4c5d-9e7f-0a1b2c3d4e5f")
 
@@ -596,14 +598,22 @@ def build(now: datetime) -> Scenario:
     return s
 
 
-def load_demo(service: MlobService, now: datetime | None = None) -> int:
+class DemoStore(Protocol):
+    """What loading the demo needs: the application service or the write model itself."""
+
+    def post(self, post: Post) -> Receipt: ...
+
+    def thread_of(self, subject: UUID) -> tuple[str, str | None]: ...
+
+
+def load_demo(service: DemoStore, now: datetime | None = None) -> int:
     """Record the demo once; returns how many events were recorded (0 if already there)."""
     if service.thread_of(FLOOD)[0]:
         return 0
     scenario = build(now or datetime.now(UTC))
     recorded = 0
     for org, items in scenario.steps:
-        receipt = post(service, principal_for(org), items)
+        receipt = service.post(plan(principal_for(org), items))
         recorded += len(receipt.events)
     return recorded
 

@@ -148,7 +148,7 @@ def index_entry(event: MlobAggregate.Event, aggregate: MlobAggregate) -> IndexEn
     return IndexEntry(
         stream_id=event.originator_id,
         version=event.originator_version,
-        event_type=type(event).TOPIC,  # type: ignore[attr-defined]
+        event_type=type(event).TOPIC,
         occurred_at=envelope.occurred_at,
         recorded_at=event.timestamp,
         actor_org=envelope.actor.org,

@@ -302,6 +302,25 @@ def test_a_region_that_sees_k_of_n_events_decodes_k(api: Api, decoding: list[int
     assert len(decoding) >= every - 1 > 80
 
 
+def test_a_replay_decodes_only_the_exercise_scope_it_asked_for(
+    api: Api, decoding: list[int]
+) -> None:
+    """The choice judges the exercise flag by the subscription's scope (real only, exercises
+    only): before, it took the scope for a flag (a scope is always true), so a real-only
+    replay decoded every exercise event and an exercises-only one every real event."""
+    start = api.position()
+    drills = [incident(api, "VR08", envelope={"exercise": True}) for _ in range(30)]
+    real = [incident(api, "VR08") for _ in range(30)]
+    token = api.token("VR08", "operator")
+    wait_for_read_models(api)
+    start_hub(api.client, token)
+    for exercise, shown in ((False, real), (True, drills)):
+        decoding.clear()
+        frames, _ = replay(api.client, token, ["national"], start, exercise)
+        assert [e["stream_id"] for _, events in frames for e in events] == shown
+        assert len(decoding) <= len(shown) + 2, f"decoded {len(decoding)} to show {len(shown)}"
+
+
 def test_a_national_replay_decodes_what_it_shows_once(api: Api, decoding: list[int]) -> None:
     """A reader that sees everything decodes each event once: the choice costs no decoding."""
     start = api.position()
