@@ -300,7 +300,6 @@ class AssistanceRequest(MlobAggregate):
         summary: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status_before_close = aggregate.status
             aggregate._enter(RequestStatus.CLOSED, self.envelope)
 
     class Evaluated(MlobAggregate.Event):
@@ -358,7 +357,6 @@ class AssistanceRequest(MlobAggregate):
         self.priority: dict[str, int] = {}
         self.bookings: dict[UUID, LineBooking] = {}
         self.status_before_appeal = RequestStatus.REFUSED
-        self.status_before_close = RequestStatus.DRAFT
         self.evaluation: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     def _enter(self, status: RequestStatus, envelope: Envelope) -> None:
