@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from domain.base import MlobAggregate
@@ -242,16 +243,9 @@ class AssistanceRequest(MlobAggregate):
             check_authority(KIND_RULES[kind], envelope.authority, requester, envelope.exercise)
         return cls._create(
             cls.Created,
-            id=subject,
-            envelope=envelope,
-            kind=kind,
-            requester=requester,
-            authority=envelope.authority,
-            urgent=urgent,
-            incident_id=incident_id,
-            lines=lines,
+            **cls._content(envelope, subject, kind, requester, lines, title, incident_id),
             justifications=justifications,
-            title=title,
+            urgent=urgent,
             phoned_in=False,
         )
 
@@ -286,18 +280,33 @@ class AssistanceRequest(MlobAggregate):
         check_justifications(rule, dict(justifications), urgent=True, lines=lines)
         return cls._create(
             cls.PhonedIn,
-            id=subject,
-            envelope=envelope,
-            kind=kind,
-            requester=requester,
-            authority=envelope.authority,
-            urgent=True,
-            incident_id=incident_id,
-            lines=lines,
+            **cls._content(envelope, subject, kind, requester, lines, title, incident_id),
             justifications=justifications,
-            title=title,
+            urgent=True,
             phoned_in=True,
         )
+
+    @staticmethod
+    def _content(
+        envelope: Envelope,
+        subject: UUID,
+        kind: RequestKind,
+        requester: str,
+        lines: tuple[RequestLine, ...],
+        title: str,
+        incident_id: UUID | None,
+    ) -> dict[str, Any]:
+        """What drafting and phoning in record alike (the creating event's fields)."""
+        return {
+            "id": subject,
+            "envelope": envelope,
+            "kind": kind,
+            "requester": requester,
+            "authority": envelope.authority,
+            "lines": lines,
+            "title": title,
+            "incident_id": incident_id,
+        }
 
     # --- who may take which step now -------------------------------------------------------
 
