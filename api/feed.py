@@ -244,10 +244,6 @@ class Batch:
     read: dict[tuple[Any, ...], list[tuple[str, str, int]]] = field(default_factory=dict)
 
 
-class Overflow(Exception):
-    """The connection's queue is full: the client stopped reading."""
-
-
 class Refused(ValueError):
     """A message the feed refuses with an error frame (the connection stays open)."""
 
@@ -466,7 +462,6 @@ class Connection:
         if self.closed:
             return
         self.closed = True
-        self.hub.overflows += 1
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queued_bytes = 0
@@ -681,7 +676,6 @@ class FeedHub:
         self.routes = Routes(self._markings)
         self.head = 0
         self.change_head = 0
-        self.overflows = 0
         self.started = False
         self.closing = False
         self._wake: asyncio.Event | None = None

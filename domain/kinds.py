@@ -82,6 +82,15 @@ class KindRule:
 MAYORS = ("mayor", "region_mayor")
 PROSECUTORS = ("public_prosecutor", "chief_public_prosecutor")
 DEFENCE_ADVICE = ("defence_djz",)
+#: Art. 56: the own unit's capacity and the region-mayor's view (which an urgent request may
+#: skip).
+ART56_JUSTIFICATIONS = (Justification.OWN_CAPACITY_INSUFFICIENT, Justification.REGION_MAYOR_VIEW)
+
+
+def art58_route(hub: str) -> Route:
+    """Art. 58: LE Preparatie confirms exhaustion; DJZ decides for Defence, the hub for J&V."""
+    return Route(hub=(hub,), deciders=("defence_djz", hub), exhaustion_check_by="police_le")
+
 
 KIND_RULES: dict[RequestKind, KindRule] = {
     rule.kind: rule
@@ -145,10 +154,7 @@ KIND_RULES: dict[RequestKind, KindRule] = {
             requesters=("police_unit",),
             # The korpschef decides; LE Preparatie coordinates; LOCC is informed only.
             route=Route(hub=("police_le",), deciders=("police_le",)),
-            justifications=(
-                Justification.OWN_CAPACITY_INSUFFICIENT,
-                Justification.REGION_MAYOR_VIEW,
-            ),
+            justifications=ART56_JUSTIFICATIONS,
             urgent_skips=(Justification.REGION_MAYOR_VIEW,),
             appealable=True,
         ),
@@ -159,10 +165,7 @@ KIND_RULES: dict[RequestKind, KindRule] = {
             authorities=("public_prosecutor",),
             requesters=("police_unit", "om_prosecutor"),
             route=Route(hub=("police_le",), deciders=("police_le",)),
-            justifications=(
-                Justification.OWN_CAPACITY_INSUFFICIENT,
-                Justification.REGION_MAYOR_VIEW,
-            ),
+            justifications=ART56_JUSTIFICATIONS,
             urgent_skips=(Justification.REGION_MAYOR_VIEW,),
             appealable=True,
         ),
@@ -189,12 +192,7 @@ KIND_RULES: dict[RequestKind, KindRule] = {
             f"{POLICE_FACTSHEET} §4",
             authorities=MAYORS,
             requesters=("police_unit",),
-            # LE Preparatie confirms exhaustion; DJZ decides for Defence, LOCC for J&V.
-            route=Route(
-                hub=("jv_locc",),
-                deciders=("defence_djz", "jv_locc"),
-                exhaustion_check_by="police_le",
-            ),
+            route=art58_route("jv_locc"),
             justifications=(Justification.POLICE_EXHAUSTED_OR_SPECIALISM,),
         ),
         KindRule(
@@ -203,11 +201,7 @@ KIND_RULES: dict[RequestKind, KindRule] = {
             f"{POLICE_FACTSHEET} §8",
             authorities=PROSECUTORS,
             requesters=("om_college",),
-            route=Route(
-                hub=("jv_ozi",),
-                deciders=("defence_djz", "jv_ozi"),
-                exhaustion_check_by="police_le",
-            ),
+            route=art58_route("jv_ozi"),
             justifications=(Justification.POLICE_EXHAUSTED_OR_SPECIALISM,),
         ),
         KindRule(

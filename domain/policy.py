@@ -334,10 +334,6 @@ def issue_refusal(
     return None
 
 
-def may_issue(reader: Reader, org: str, role: str, clearance: Classification | str) -> bool:
-    return issue_refusal(reader, org, role, clearance) is None
-
-
 # --- feed limits -------------------------------------------------------------------------------
 
 #: Channels one feed connection may hold in total (every subscription together); a name is at

@@ -170,9 +170,5 @@ def capabilities() -> tuple[Capability, ...]:
     return tuple(_load().capabilities.values())
 
 
-def request_kind_info(code: str) -> RequestKindInfo:
-    return _get(_load().kinds, code, "request kind")  # type: ignore[no-any-return]
-
-
 def request_kind_infos() -> tuple[RequestKindInfo, ...]:
     return tuple(_load().kinds.values())

@@ -13,7 +13,7 @@ from domain.envelope import Actor
 from domain.errors import NotPermitted
 from domain.kinds import KIND_RULES, KindRule, RequestKind
 from domain.policy import ROLES, WRITER_ROLES
-from domain.reference import OrgKind, organisation
+from domain.reference import organisation
 from domain.stored import stored_as
 
 #: Roles that record no operational steps: auditors and viewers read; admins manage tokens.
@@ -130,16 +130,6 @@ def allowed_kinds(kind: RequestKind, step: Step) -> frozenset[str]:
     """Organisation kinds that may take ``step`` on a request of ``kind``."""
     rule = KIND_RULES[kind]
     return frozenset(k for party in STEP_PARTIES[step] for k in party_kinds(rule, party))
-
-
-def rights_matrix() -> dict[tuple[str, str, str], bool]:
-    """Every (organisation kind, request kind, step) and whether it is allowed."""
-    return {
-        (org_kind.value, kind.value, step.value): org_kind.value in allowed_kinds(kind, step)
-        for org_kind in OrgKind
-        for kind in RequestKind
-        for step in Step
-    }
 
 
 def org_kind_of(actor: Actor) -> str:

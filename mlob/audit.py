@@ -16,21 +16,110 @@ up to the switch and signs the switch too (``"mlob-chain-format:2:{position}:{he
 that it can no longer be moved; until then it is unsigned, which ``verify`` reports as a
 warning. Picture checkpoints (:mod:`mlob.asof`) are signed with the same key; ``verify``
 checks them too.
+
+:func:`check_links` is the one walk over the chain (rows up to the format switch in format 1,
+later ones in format 2; every row's stored event must also repeat the row's stream, version
+and event type, :func:`mlob.store.chain.disagreement`); ``checkpoint`` and ``verify`` both use
+it. Nothing an insider writes into the tables makes it raise: a row that cannot be read is a
+broken link.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlob.readstore import ReadStore
-from mlob.store.chain import GENESIS
-from mlob.store.recorders import IndexQueries
-from mlob.store.verify import Switch, check_links, switch_of
+from mlob.store.chain import FORMAT_2, GENESIS, disagreement, format_at, link
+from mlob.store.recorders import IndexQueries, iter_links
 
 ZEROS = GENESIS.hex()
+
+
+# --- the chain walk ----------------------------------------------------------------------
+
+ALTERED = (
+    "its hash does not match its content and the previous row (this row or the one before it "
+    "was altered, or rows between were deleted)"
+)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Where the chain changed format: rows after ``position`` are in ``format``; ``head`` is
+    the chain's head at ``position`` (hex; zeros for position 0)."""
+
+    format: int
+    position: int
+    head: str
+    signature: str | None
+    at: str = ""
+
+    @classmethod
+    def from_row(cls, row: dict[str, object]) -> Switch:
+        signature = row.get("signature")
+        return cls(
+            int(row["format"]),  # type: ignore[call-overload]
+            int(row.get("after_position", row.get("position"))),  # type: ignore[call-overload]
+            str(row["head"]),
+            str(signature) if signature else None,
+            str(row.get("at") or ""),
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        """As exported (``mlob audit checkpoints``): a checkpoint line with ``format``."""
+        return {
+            "format": self.format,
+            "position": self.position,
+            "head": self.head,
+            "signature": self.signature,
+            "at": self.at,
+        }
+
+
+def switch_of(index: IndexQueries) -> Switch | None:
+    """The recorded switch to format 2 (None: none recorded)."""
+    for row in index.chain_switches():
+        if int(row["format"]) == FORMAT_2:
+            return Switch.from_row(row)
+    return None
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    position: int
+    #: The stored hash (None: unreadable).
+    hash: bytes | None
+    format: int
+    #: Why the row does not link ("": it does).
+    problem: str
+
+
+def check_links(
+    index: IndexQueries, switch: int, *, after: int = 0, previous: bytes = GENESIS
+) -> Iterator[LinkCheck]:
+    """Each row after ``after`` checked against the one before (``previous``: its hash), in
+    its format (format 1 up to position ``switch``, format 2 after). A broken row does not
+    break the ones after it: they are checked against its stored hash."""
+    for row in iter_links(index, after=after):
+        fmt = format_at(row.position, switch)
+        problem = row.unreadable
+        if not problem and row.record is not None:
+            fields = row.record.entry.hash_fields(row.position)
+            try:
+                recomputed = link(previous, fields, row.event, fmt)
+            except (TypeError, ValueError) as exc:  # e.g. a value orjson cannot write
+                problem = f"its content cannot be hashed ({exc})"
+            else:
+                problem = ALTERED if recomputed != row.hash else disagreement(fields, row.event)
+        yield LinkCheck(row.position, row.hash, fmt, problem)
+        previous = row.hash if row.hash is not None else GENESIS
+
+
+# --- checkpoints -------------------------------------------------------------------------
 
 
 def signature(key: bytes, position: int, head: bytes) -> str:
@@ -139,20 +228,21 @@ def checkpoint(index: IndexQueries, store: ReadStore, key: bytes) -> dict[str, o
 
 def verify(
     index: IndexQueries,
-    store: ReadStore,
+    store: ReadStore | None,
     key: bytes | None,
     exported: list[dict[str, object]] | None = None,
 ) -> Verdict:
     """Recompute the chain and check the checkpoints stored with it and ``exported`` ones
     (kept outside the database: what proves a cut-off tail when the stored ones were deleted
-    too), the chain format switch, and the picture checkpoints."""
+    too), the chain format switch, and the picture checkpoints. Without a ``store`` (no read
+    store at hand) the chain is checked alone: no stored checkpoints, no pictures."""
     problems: list[str] = []
     notes: list[str] = []
     warnings: list[str] = []
     broken: list[int] = []  # candidate first broken positions
 
     checkpoints: dict[int, dict[str, Any]] = {}
-    for c in store.checkpoints():
+    for c in store.checkpoints() if store is not None else ():
         checkpoints[int(c["position"])] = c
     exported_switches: list[Switch] = []
     for c in exported or []:
@@ -268,7 +358,7 @@ def verify(
             )
             broken.append(before + 1)
 
-    pictures = _verify_pictures(store, key)
+    pictures = _verify_pictures(store, key) if store is not None else _Pictures()
     picture_problems = [f"picture checkpoint at {p}: {why}" for p, why in pictures.bad]
     problems.extend(picture_problems)
     warnings.extend(pictures.warnings)

@@ -211,7 +211,7 @@ def _audit_checkpoint(args: argparse.Namespace) -> int:
 def _audit_checkpoints(args: argparse.Namespace) -> int:
     service = _with_projections()
     assert service.projections is not None
-    from mlob.store.verify import switch_of
+    from mlob.audit import switch_of
 
     try:
         switch = switch_of(service.app.index)

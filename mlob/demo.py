@@ -608,7 +608,7 @@ class DemoStore(Protocol):
 
 def load_demo(service: DemoStore, now: datetime | None = None) -> int:
     """Record the demo once; returns how many events were recorded (0 if already there)."""
-    if service.thread_of(FLOOD)[0]:
+    if service.subject_classification(FLOOD) is not None:  # the flood is recorded
         return 0
     scenario = build(now or datetime.now(UTC))
     recorded = 0

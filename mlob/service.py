@@ -202,10 +202,6 @@ class Service:
         done.add_done_callback(partial(loop.call_soon_threadsafe, deliver, answer))
         return await answer
 
-    @store_errors_as_unavailable
-    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
-        return self.app.thread_of(subject)
-
     # --- tokens ----------------------------------------------------------------------------
 
     def recent_principal(self, token: str) -> Principal | None:

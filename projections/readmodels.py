@@ -405,19 +405,6 @@ def board(requests: list[Row], now: datetime, targets: Targets = DEFAULT_TARGETS
     return items
 
 
-def next_due(requests: Iterable[Row], now: datetime, targets: Targets) -> datetime | None:
-    """The next moment a board item becomes overdue (for the clock that publishes it)."""
-    moments = []
-    for request in requests:
-        if request["status"] not in OPEN_VALUES and not request["formalisation_outstanding"]:
-            continue
-        item = board_item(request, now, targets)
-        for key, flag in (("due_at", "overdue"), ("formalisation_due_at", "formalisation_overdue")):
-            if item[key] and not item[flag]:
-                moments.append(datetime.fromisoformat(item[key]))
-    return min(moments, default=None)
-
-
 # --- scarcity advice ------------------------------------------------------------------------
 
 

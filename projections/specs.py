@@ -129,5 +129,3 @@ PROJECTIONS: tuple[Projection, ...] = (
     Projection("capacities", Capacity, capacity_row, top_shared=True),
     Projection("incidents", Incident, incident_row),
 )
-
-BY_NAME = {p.name: p for p in PROJECTIONS}

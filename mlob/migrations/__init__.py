@@ -23,7 +23,6 @@ from mlob.config import StoreConfig
 log = logging.getLogger("mlob.migrations")
 
 FOLDER = Path(__file__).resolve().parent
-BASELINE = "0000_baseline"
 
 
 def backend_url(store: StoreConfig) -> str:

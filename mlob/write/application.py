@@ -243,12 +243,6 @@ class MlobApplication(Application[UUID]):
             for r in rows
         ]
 
-    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
-        first, last = self.index.stream_ends(subject)
-        if first is None or last is None:
-            return "", None
-        return first.entry.message_id, last.entry.message_id
-
     def load(self, cls: type[A], subject: UUID) -> A:
         try:
             aggregate: Any = self.repository.get(subject)

@@ -18,12 +18,11 @@ import pytest
 from api.ports import Principal
 from domain.envelope import Classification
 from mlob import demo
-from mlob.audit import checkpoint, verify
+from mlob.audit import checkpoint, switch_of, verify
 from mlob.config import StoreConfig
 from mlob.readstore import ReadStore, open_read_store
 from mlob.service import Service
 from mlob.store.chain import FORMAT_1, FORMAT_2, GENESIS, link
-from mlob.store.verify import switch_of, verify_chain
 from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
 from tests.audit.conftest import as_format_1, cli, raw_sql
@@ -115,7 +114,7 @@ def test_a_revocation_whose_topic_is_rewritten_no_longer_verifies(demo_store: St
         verdict = made.verify(KEY, exports)
         assert not verdict.ok and verdict.first_broken == revoked, verdict.problems
         assert verdict.problems[0].startswith(f"position {revoked}:")
-    assert verify_chain(made.app.index).broken_at == revoked
+    assert verify(made.app.index, None, None).first_broken == revoked
 
 
 def _rewrite(made: Store, column: str, position: int) -> None:
@@ -360,7 +359,7 @@ def test_every_insert_path_links_the_whole_stored_event(store_config: StoreConfi
                 "test:Ledger.Opened",
                 copied,
             )
-        report = verify_chain(app.index)
-        assert not report.ok and report.broken_at == copied
+        report = verify(app.index, None, None)
+        assert not report.ok and report.first_broken == copied
     finally:
         app.close()

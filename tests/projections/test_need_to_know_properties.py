@@ -65,7 +65,7 @@ from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from projections import readmodels as rm
-from projections.specs import BY_NAME
+from projections.specs import PROJECTIONS
 from projections.views import capacity_view, incident_view, request_view
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
@@ -580,7 +580,7 @@ def oracle(all_streams: list[Stream], clearance: Classification) -> Expected:
             continue
         state, level = found
         states[stream.id] = state
-        row = BY_NAME[stream.kind].row_of(state, top)
+        row = next(p for p in PROJECTIONS if p.name == stream.kind).row_of(state, top)
         row["level"] = level
         row["involved"] = sorted(policy.involved(state))
         rows[stream.kind].append(row)

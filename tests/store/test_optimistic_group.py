@@ -14,10 +14,10 @@ import pytest
 
 from domain.commands import Message
 from domain.errors import Conflict
+from mlob.audit import verify
 from mlob.config import StoreConfig
 from mlob.store.chain import link
 from mlob.store.recorders import iter_chain
-from mlob.store.verify import verify_chain
 from mlob.write.application import MlobApplication
 from mlob.write.writer import GroupWriter
 from tests.conftest import pg_connect, postgres_config
@@ -66,7 +66,7 @@ def test_a_cached_stream_another_process_moved_on_still_takes_the_append(
     assert writer_of(here).optimistic == before + 1
     final = here.load(Ledger, ledger.id)
     assert final.version == 3 and final.total == Decimal(12)
-    assert verify_chain(here.index).ok
+    assert verify(here.index, None, None).ok
 
 
 def test_creating_a_subject_that_exists_elsewhere_is_refused_and_writes_nothing(
@@ -150,7 +150,7 @@ def one_flight_falls_back(here: MlobApplication, there: MlobApplication) -> None
     assert [r.entry.version for r in rows] == [1, 2, 3, 4]  # none lost, none twice
     assert [r.position for r in rows] == sorted({r.position for r in rows})
     assert here.load(Ledger, ledger.id).total == Decimal(6)
-    assert verify_chain(here.index).ok
+    assert verify(here.index, None, None).ok
     flown = recorder.one_flight
     assert enter(here, ledger, 4) == 5 and recorder.one_flight == flown + 1  # and flies again
 

@@ -13,9 +13,9 @@ import pytest
 from domain.commands import Message
 from domain.envelope import Actor, Authority, Classification, SigningCapacity
 from domain.errors import Conflict, DomainError
+from mlob.audit import verify
 from mlob.config import StoreConfig
 from mlob.store import chain
-from mlob.store.verify import verify_chain
 from mlob.write.application import MlobApplication
 from mlob.write.unit import UnitOfWork
 from tests.store.fixtures import Ledger, envelope
@@ -127,8 +127,8 @@ def test_chain_is_continuous_and_verifiable(app: MlobApplication) -> None:
     for record, state in rows:
         assert record.hash == chain.link(previous, record.entry.hash_fields(record.position), state)
         previous = record.hash
-    report = verify_chain(app.index)
-    assert report.ok and report.checked == 6 and report.head == previous
+    report = verify(app.index, None, None)
+    assert report.ok and report.checked == 6 and report.head == previous.hex()
 
 
 def test_same_message_same_body_records_once(app: MlobApplication) -> None:
@@ -226,7 +226,7 @@ def test_two_concurrent_writers_one_conflict_no_lost_update(
         winner = int(next(o for o in outcomes if o.startswith("ok"))[2:])
         final = first.load(Ledger, ledger.id)
         assert final.version == 2 and final.total == Decimal(winner)
-        assert verify_chain(first.index).ok
+        assert verify(first.index, None, None).ok
     finally:
         first.close()
         if second is not first:
@@ -256,7 +256,7 @@ def test_grouped_appends_on_one_stream_all_apply(app: MlobApplication) -> None:
     assert errors == []
     final = app.load(Ledger, ledger.id)
     assert final.version == 21 and final.total == Decimal(sum(range(1, 21)))
-    assert verify_chain(app.index).ok
+    assert verify(app.index, None, None).ok
 
 
 def test_failure_after_events_insert_leaves_nothing(
@@ -295,13 +295,13 @@ def test_occurred_at_in_the_future_is_refused(app: MlobApplication) -> None:
 def test_reopened_store_keeps_history(store_config: StoreConfig) -> None:
     first = MlobApplication(store_config)
     ledger = open_ledger(first)
-    head = verify_chain(first.index).head
+    head = verify(first.index, None, None).head
     first.close()
     second = MlobApplication(store_config)
     try:
         assert second.load(Ledger, ledger.id).region == "VR08"
         assert second.last_position() == 1
-        assert verify_chain(second.index).head == head
+        assert verify(second.index, None, None).head == head
     finally:
         second.close()
 
@@ -348,7 +348,7 @@ def test_a_refusal_in_a_group_never_sinks_the_others(app: MlobApplication) -> No
     assert final.version == 16 and final.total == Decimal(15)
     writer_stats = app._writer
     assert writer_stats.grouped > writer_stats.groups, "appends were not grouped"
-    assert verify_chain(app.index).ok
+    assert verify(app.index, None, None).ok
 
 
 @pytest.mark.postgres

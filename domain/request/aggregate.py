@@ -1,27 +1,27 @@
-"""Assistance requests (*bijstandsaanvragen*): the lifecycle and the rules of each step.
+"""The assistance request (*bijstandsaanvraag*) as an event-sourced aggregate: its state, who
+may take which step on it now (:meth:`AssistanceRequest.check_step`, :func:`open_steps`) and
+its commands, one method a step.
 
 Every command first asks :meth:`AssistanceRequest.check_step` whether the actor could take its
 step now — the rights table, the party of the request the step belongs to (requester, hub,
 the decider in turn, the provider of a booking), the lifecycle table in
-:mod:`domain.lifecycle` and the state the step acts on — and then checks its data: the right
-authority for the kind, the justification the kind requires, reasons, quantities. Only then
-does it record an event. ``open_steps`` offers exactly the steps ``check_step`` passes. Each
-refusal is a :class:`~domain.errors.DomainError` with a stable code and its legal source.
+:mod:`domain.lifecycle` and the state the step acts on — and then checks its data with the
+rules in :mod:`domain.request.rules`: the right authority for the kind, the justification the
+kind requires, reasons, quantities. Only then does it record one of the events of
+:mod:`domain.request.events`. ``open_steps`` offers exactly the steps ``check_step`` passes.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
 from domain.base import MlobAggregate
 from domain.envelope import Actor, Authority, Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
-from domain.kinds import CAPABILITY_HUBS, KIND_RULES, Justification, KindRule, RequestKind
+from domain.kinds import KIND_RULES, Justification, KindRule, RequestKind
 from domain.lifecycle import (
     ACTIVE_LINE_STEPS,
     BOOKING_STEPS,
@@ -34,78 +34,34 @@ from domain.lifecycle import (
     LineStep,
     RequestStatus,
 )
-from domain.reference import capability, organisation, region_of_municipality
+from domain.reference import organisation, region_of_municipality
+from domain.request import events
+from domain.request.events import (
+    Decision,
+    LineBooking,
+    Outcome,
+    RequestLine,
+)
+from domain.request.rules import (
+    APPEAL,
+    ARMED,
+    DEPLOYMENT,
+    HUB_OR_REQUESTER_STEPS,
+    HUB_STEPS,
+    PRIORITY,
+    REQUESTER_STEPS,
+    STEP_SOURCES,
+    URGENCY,
+    check_authority,
+    check_granted,
+    check_justifications,
+    check_lines,
+    check_minister,
+    hub_kinds_of,
+    provides,
+    refuse,
+)
 from domain.rights import STEP_PARTIES, Step, require, require_writer
-from domain.stored import stored_as
-
-URGENCY = "factsheet-bijstand-politie §1, §3 (spoed: telefonisch, later geformaliseerd)"
-ARMED = "eindmeting-icms-2013 (lines ~1032-1047): armed deployment needs a DJZ check"
-DEPLOYMENT = "factsheet-bijstand-politie §3-§4: vooroverleg commits nothing; inzet na besluit"
-APPEAL = "art. 56(4) Politiewet 2012; factsheet-bijstand-politie §9"
-PRIORITY = "domain.md: under scarcity the Minister of J&V decides priority on LOCC's advice"
-
-
-@stored_as("mlob:Outcome")
-class Outcome(str, Enum):
-    GRANTED = "granted"
-    PARTLY_GRANTED = "partly_granted"
-    REFUSED = "refused"
-
-
-@stored_as("mlob:RequestLine")
-@dataclass(frozen=True)
-class RequestLine:
-    """One requested capability: how many, where, when, and the effect wanted (*effect*)."""
-
-    line_id: str
-    capability: str
-    quantity: int
-    effect: str
-    location: str = ""
-    municipality: str | None = None
-    period_start: datetime | None = None
-    period_end: datetime | None = None
-    armed: bool = False
-    automatic_weapons: bool = False
-
-
-@stored_as("mlob:LineBooking")
-@dataclass(frozen=True)
-class LineBooking:
-    booking_id: UUID
-    line_id: str
-    capacity_id: UUID
-    provider: str
-    quantity: int
-    step: LineStep
-    until: datetime | None = None
-    successor: UUID | None = None
-
-
-@stored_as("mlob:Decision")
-@dataclass(frozen=True)
-class Decision:
-    decider: str  # organisation code
-    decider_kind: str
-    outcome: Outcome
-    granted: tuple[tuple[str, int], ...]  # (line id, quantity granted)
-    reasons: str
-
-
-def _refuse(code: str, reason: str, source: str) -> DomainError:
-    return DomainError(code, reason, source)
-
-
-def _hub_kinds(rule: KindRule, lines: dict[str, RequestLine]) -> tuple[str, ...]:
-    """The hub for these lines: BTC goes through the NCC, containers and VRT through DB3."""
-    special = {
-        CAPABILITY_HUBS[line.capability]
-        for line in lines.values()
-        if line.capability in CAPABILITY_HUBS
-    }
-    if special:
-        return tuple(k for k in rule.route.hub if k in special) or tuple(special)
-    return rule.route.hub[:1]
 
 
 class AssistanceRequest(MlobAggregate):
@@ -116,206 +72,28 @@ class AssistanceRequest(MlobAggregate):
     # granted, ...): a later step shows what an earlier hidden one decided.
     SEQUENTIAL = True
 
-    # --- events ----------------------------------------------------------------------------
+    # --- events (domain/request/events.py) ------------------------------------------------
 
-    class Created(MlobAggregate.Created):
-        """Request drafted (*concept*) by or for the requesting organisation."""
-
-        TOPIC = "mlob:AssistanceRequest.Drafted"
-        kind: RequestKind
-        requester: str
-        authority: Authority | None
-        urgent: bool
-        incident_id: UUID | None
-        lines: tuple[RequestLine, ...]
-        justifications: tuple[tuple[Justification, str], ...]
-        title: str
-        phoned_in: bool
-
-    class PhonedIn(Created):
-        """Urgent request phoned in and recorded by the hub on the requester's behalf; the
-        written form follows (*spoed: telefonisch, later geformaliseerd*)."""
-
-        TOPIC = "mlob:AssistanceRequest.PhonedIn"
-
-    class Submitted(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Submitted"
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate._enter(RequestStatus.SUBMITTED, self.envelope)
-            aggregate.submitted_at = self.envelope.occurred_at
-
-    class Formalised(MlobAggregate.Event):
-        """The signed form of an urgent request arrived."""
-
-        TOPIC = "mlob:AssistanceRequest.Formalised"
-        authority: Authority
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.formalisation_outstanding = False
-            aggregate.authority = self.authority
-            aggregate.formalised_at = self.envelope.occurred_at
-
-    class Amended(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Amended"
-        lines: tuple[RequestLine, ...]
-        justifications: tuple[tuple[Justification, str], ...]
-        reason: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.lines = {line.line_id: line for line in self.lines}
-            aggregate.justifications = dict(self.justifications)
-
-    class Received(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Received"
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate._enter(RequestStatus.RECEIVED, self.envelope)
-
-    class ExhaustionConfirmed(MlobAggregate.Event):
-        """Art. 58: LE Preparatie confirms the police are exhausted or lack the specialism."""
-
-        TOPIC = "mlob:AssistanceRequest.ExhaustionConfirmed"
-        finding: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.exhaustion_confirmed = True
-
-    class Assessed(MlobAggregate.Event):
-        """The hub's test (*toetsing*): forward, or refuse with reasons."""
-
-        TOPIC = "mlob:AssistanceRequest.Assessed"
-        forward: bool
-        findings: str
-        alternatives_checked: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.assessment = self.findings
-            aggregate._enter(
-                RequestStatus.ASSESSED if self.forward else RequestStatus.REFUSED, self.envelope
-            )
-            if not self.forward:
-                aggregate.outcome = Outcome.REFUSED
-
-    class Forwarded(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Forwarded"
-        to: tuple[str, ...]
-        copies: tuple[str, ...]
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.forwarded_to = tuple(dict.fromkeys(aggregate.forwarded_to + self.to))
-            aggregate._enter(RequestStatus.FORWARDED, self.envelope)
-
-    class Advised(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Advised"
-        adviser_kind: str
-        favourable: bool
-        advice: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.advice[self.adviser_kind] = (self.favourable, self.advice)
-
-    class Decided(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Decided"
-        decision: Decision
-        final: bool
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.decisions.append(self.decision)
-            if self.decision.outcome is Outcome.REFUSED:
-                aggregate.outcome = Outcome.REFUSED
-                aggregate._enter(RequestStatus.REFUSED, self.envelope)
-            elif self.final:
-                aggregate._approve(self.envelope)
-            else:
-                aggregate._enter(RequestStatus.DECIDING, self.envelope)
-
-    class PriorityDecided(MlobAggregate.Event):
-        """Under scarcity the Minister of J&V decides priority, on LOCC's advice."""
-
-        TOPIC = "mlob:AssistanceRequest.PriorityDecided"
-        capability: str
-        rank: int
-        reasons: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.priority[self.capability] = self.rank
-
-    class Appealed(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Appealed"
-        grounds: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status_before_appeal = aggregate.status
-            aggregate._enter(RequestStatus.APPEALED, self.envelope)
-
-    class AppealDecided(MlobAggregate.Event):
-        """The Minister instructs the korpschef (upheld) or not (dismissed), advised by DGPOL."""
-
-        TOPIC = "mlob:AssistanceRequest.AppealDecided"
-        upheld: bool
-        reasons: str
-
-        def apply(self, aggregate: Any) -> None:
-            if self.upheld:
-                aggregate.granted = {i: line.quantity for i, line in aggregate.lines.items()}
-                aggregate.outcome = Outcome.GRANTED
-                aggregate._enter(RequestStatus.APPROVED, self.envelope)
-            else:
-                aggregate._enter(aggregate.status_before_appeal, self.envelope)
-
-    class LineBooked(MlobAggregate.Event):
-        """A provider made ready or committed capacity for a line (the Capacity books it too)."""
-
-        TOPIC = "mlob:AssistanceRequest.LineBooked"
-        VOIDABLE = False
-        booking: LineBooking
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.bookings[self.booking.booking_id] = self.booking
-            aggregate._touch(self.envelope)
-
-    class LineMoved(MlobAggregate.Event):
-        """A booking moved on: committed, dispatched, arrived, extended, relieved, released,
-        returned or cancelled."""
-
-        TOPIC = "mlob:AssistanceRequest.LineMoved"
-        VOIDABLE = False
-        booking: LineBooking
-        note: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.bookings[self.booking.booking_id] = self.booking
-            aggregate._touch(self.envelope)
-
-    class Withdrawn(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Withdrawn"
-        reason: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate._enter(RequestStatus.WITHDRAWN, self.envelope)
-
-    class Closed(MlobAggregate.Event):
-        TOPIC = "mlob:AssistanceRequest.Closed"
-        summary: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status_before_close = aggregate.status
-            aggregate._enter(RequestStatus.CLOSED, self.envelope)
-
-    class Evaluated(MlobAggregate.Event):
-        """Evaluation (FIR/FER): lessons and action points."""
-
-        TOPIC = "mlob:AssistanceRequest.Evaluated"
-        lessons: tuple[str, ...]
-        action_points: tuple[str, ...]
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.evaluation = (self.lessons, self.action_points)
-            aggregate._enter(RequestStatus.EVALUATED, self.envelope)
-
-    class Voided(MlobAggregate.Voided):
-        TOPIC = "mlob:AssistanceRequest.Voided"
+    Created = events.Created
+    PhonedIn = events.PhonedIn
+    Submitted = events.Submitted
+    Formalised = events.Formalised
+    Amended = events.Amended
+    Received = events.Received
+    ExhaustionConfirmed = events.ExhaustionConfirmed
+    Assessed = events.Assessed
+    Forwarded = events.Forwarded
+    Advised = events.Advised
+    Decided = events.Decided
+    PriorityDecided = events.PriorityDecided
+    Appealed = events.Appealed
+    AppealDecided = events.AppealDecided
+    LineBooked = events.LineBooked
+    LineMoved = events.LineMoved
+    Withdrawn = events.Withdrawn
+    Closed = events.Closed
+    Evaluated = events.Evaluated
+    Voided = events.Voided
 
     # --- state -----------------------------------------------------------------------------
 
@@ -358,7 +136,6 @@ class AssistanceRequest(MlobAggregate):
         self.priority: dict[str, int] = {}
         self.bookings: dict[UUID, LineBooking] = {}
         self.status_before_appeal = RequestStatus.REFUSED
-        self.status_before_close = RequestStatus.DRAFT
         self.evaluation: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     def _enter(self, status: RequestStatus, envelope: Envelope) -> None:
@@ -397,7 +174,7 @@ class AssistanceRequest(MlobAggregate):
 
     @property
     def hub_kinds(self) -> tuple[str, ...]:
-        return _hub_kinds(self.rule, self.lines)
+        return hub_kinds_of(self.rule, self.lines)
 
     def committed(self, line_id: str) -> int:
         """How much of a line is committed or further along, not yet cancelled."""
@@ -461,21 +238,14 @@ class AssistanceRequest(MlobAggregate):
                 f"{envelope.actor.org} drafts requests only for itself, not for {requester}",
                 KIND_RULES[kind].source,
             )
-        _check_lines(kind, lines)
+        check_lines(kind, lines)
         if envelope.authority is not None:  # a draft may be unsigned, but never mis-signed
-            _check_authority(KIND_RULES[kind], envelope.authority, requester, envelope.exercise)
+            check_authority(KIND_RULES[kind], envelope.authority, requester, envelope.exercise)
         return cls._create(
             cls.Created,
-            id=subject,
-            envelope=envelope,
-            kind=kind,
-            requester=requester,
-            authority=envelope.authority,
-            urgent=urgent,
-            incident_id=incident_id,
-            lines=lines,
+            **cls._content(envelope, subject, kind, requester, lines, title, incident_id),
             justifications=justifications,
-            title=title,
+            urgent=urgent,
             phoned_in=False,
         )
 
@@ -498,32 +268,45 @@ class AssistanceRequest(MlobAggregate):
         try:
             requester_kind = organisation(requester).kind.value
         except KeyError:
-            raise _refuse(
-                "unknown_organisation", f"{requester} is not known", rule.source
-            ) from None
+            raise refuse("unknown_organisation", f"{requester} is not known", rule.source) from None
         if requester_kind not in rule.requesters:
             raise NotPermitted(
                 "wrong_requester",
                 f"{requester} ({requester_kind}) cannot request {kind.value}",
                 f"{rule.legal_basis}; {rule.source}",
             )
-        _check_lines(kind, lines)
-        _check_authority(rule, envelope.authority, requester, envelope.exercise)
-        _check_justifications(rule, dict(justifications), urgent=True, lines=lines)
+        check_lines(kind, lines)
+        check_authority(rule, envelope.authority, requester, envelope.exercise)
+        check_justifications(rule, dict(justifications), urgent=True, lines=lines)
         return cls._create(
             cls.PhonedIn,
-            id=subject,
-            envelope=envelope,
-            kind=kind,
-            requester=requester,
-            authority=envelope.authority,
-            urgent=True,
-            incident_id=incident_id,
-            lines=lines,
+            **cls._content(envelope, subject, kind, requester, lines, title, incident_id),
             justifications=justifications,
-            title=title,
+            urgent=True,
             phoned_in=True,
         )
+
+    @staticmethod
+    def _content(
+        envelope: Envelope,
+        subject: UUID,
+        kind: RequestKind,
+        requester: str,
+        lines: tuple[RequestLine, ...],
+        title: str,
+        incident_id: UUID | None,
+    ) -> dict[str, Any]:
+        """What drafting and phoning in record alike (the creating event's fields)."""
+        return {
+            "id": subject,
+            "envelope": envelope,
+            "kind": kind,
+            "requester": requester,
+            "authority": envelope.authority,
+            "lines": lines,
+            "title": title,
+            "incident_id": incident_id,
+        }
 
     # --- who may take which step now -------------------------------------------------------
 
@@ -564,20 +347,20 @@ class AssistanceRequest(MlobAggregate):
             require_writer(actor)
             return "defence_djz"
         org_kind = require(actor, self.kind, step)
-        if step in _REQUESTER_STEPS and actor.org != self.requester:
+        if step in REQUESTER_STEPS and actor.org != self.requester:
             raise NotPermitted(
                 "not_own_request",
                 f"only {self.requester} may {step.value} this request, not {actor.org}",
                 self.rule.source,
             )
-        if step in _HUB_STEPS and org_kind not in self.hub_kinds:
+        if step in HUB_STEPS and org_kind not in self.hub_kinds:
             raise NotPermitted(
                 "wrong_hub",
                 f"this request runs through {' or '.join(self.hub_kinds)}, not {org_kind}",
                 self.rule.source,
             )
         if (
-            step in _HUB_OR_REQUESTER_STEPS
+            step in HUB_OR_REQUESTER_STEPS
             and org_kind not in self.hub_kinds
             and actor.org != self.requester
         ):
@@ -588,7 +371,7 @@ class AssistanceRequest(MlobAggregate):
                 LIFECYCLE,
             )
         if step is Step.APPEAL and not self.rule.appealable:
-            raise _refuse(
+            raise refuse(
                 "not_appealable", f"a {self.kind.value} decision cannot be appealed", APPEAL
             )
         return org_kind
@@ -605,7 +388,7 @@ class AssistanceRequest(MlobAggregate):
         return Conflict(
             "out_of_order",
             f"the request is {self.status.value}; {step.value} follows only: {follows}",
-            _STEP_SOURCES.get(step, LIFECYCLE),
+            STEP_SOURCES.get(step, LIFECYCLE),
         )
 
     def _check_state(self, step: Step, actor: Actor, org_kind: str) -> None:
@@ -688,7 +471,7 @@ class AssistanceRequest(MlobAggregate):
                 if "defence_djz" in missing and "defence_djz" not in self.rule.route.advisers
                 else self.rule.source
             )
-            raise _refuse(
+            raise refuse(
                 "advice_missing", f"the decision needs advice of {', '.join(missing)} first", source
             )
 
@@ -696,7 +479,7 @@ class AssistanceRequest(MlobAggregate):
 
     def _provided_lines(self, actor: Actor) -> list[RequestLine]:
         """The lines asking for a capability the actor provides (per the catalogue)."""
-        return [line for line in self.lines.values() if _provides(actor.org, line.capability)]
+        return [line for line in self.lines.values() if provides(actor.org, line.capability)]
 
     def _not_a_provider(self, actor: Actor, line: RequestLine | None = None) -> NotPermitted:
         asked = (line.capability,) if line else sorted({x.capability for x in self.lines.values()})
@@ -797,15 +580,15 @@ class AssistanceRequest(MlobAggregate):
 
     def submit(self, envelope: Envelope) -> None:
         self.check_step(Step.SUBMIT, envelope.actor)
-        _check_authority(self.rule, envelope.authority, self.requester, envelope.exercise)
-        _check_justifications(
+        check_authority(self.rule, envelope.authority, self.requester, envelope.exercise)
+        check_justifications(
             self.rule, self.justifications, urgent=self.urgent, lines=tuple(self.lines.values())
         )
         self.emit(self.Submitted, envelope)
 
     def formalise(self, envelope: Envelope) -> None:
         self.check_step(Step.FORMALISE, envelope.actor)
-        _check_authority(
+        check_authority(
             self.rule, envelope.authority, self.requester, envelope.exercise, required=True
         )
         assert envelope.authority is not None
@@ -820,9 +603,9 @@ class AssistanceRequest(MlobAggregate):
         reason: str,
     ) -> None:
         self.check_step(Step.AMEND, envelope.actor)
-        _check_lines(self.kind, lines)
+        check_lines(self.kind, lines)
         if self.status is not RequestStatus.DRAFT:
-            _check_justifications(self.rule, dict(justifications), urgent=self.urgent, lines=lines)
+            check_justifications(self.rule, dict(justifications), urgent=self.urgent, lines=lines)
         self.emit(self.Amended, envelope, lines=lines, justifications=justifications, reason=reason)
 
     def withdraw(self, envelope: Envelope, reason: str) -> None:
@@ -837,13 +620,13 @@ class AssistanceRequest(MlobAggregate):
             "public_prosecutor",
             "chief_public_prosecutor",
         ):
-            raise _refuse(
+            raise refuse(
                 "wrong_authority",
                 "the mayor or the (chief) public prosecutor appeals to the Minister",
                 APPEAL,
             )
         if not grounds.strip():
-            raise _refuse("reasons_required", "an appeal states its grounds", APPEAL)
+            raise refuse("reasons_required", "an appeal states its grounds", APPEAL)
         self.emit(self.Appealed, envelope, grounds=grounds)
 
     # --- the hub's steps ---------------------------------------------------------------------
@@ -855,7 +638,7 @@ class AssistanceRequest(MlobAggregate):
     def confirm_exhaustion(self, envelope: Envelope, finding: str) -> None:
         self.check_step(Step.CONFIRM_EXHAUSTION, envelope.actor)
         if not finding.strip():
-            raise _refuse("reasons_required", "state what was found", self.rule.source)
+            raise refuse("reasons_required", "state what was found", self.rule.source)
         self.emit(self.ExhaustionConfirmed, envelope, finding=finding)
 
     def assess(
@@ -863,7 +646,7 @@ class AssistanceRequest(MlobAggregate):
     ) -> None:
         self.check_step(Step.ASSESS, envelope.actor)
         if not findings.strip():
-            raise _refuse(
+            raise refuse(
                 "reasons_required" if not forward else "findings_required",
                 "an assessment records its findings (a refusal its reasons)",
                 LIFECYCLE,
@@ -873,14 +656,14 @@ class AssistanceRequest(MlobAggregate):
             and self.kind in (RequestKind.MILITARY_ART51, RequestKind.MSOB)
             and not alternatives_checked.strip()
         ):
-            raise _refuse(
+            raise refuse(
                 "alternatives_not_checked",
                 "before military assistance is forwarded, LOCC records whether other regions' or "
                 "civil means would achieve the effect",
                 "factsheet-bijstand-bevolkingszorg §B.5-B.6",
             )
         if forward and self.rule.route.exhaustion_check_by and not self.exhaustion_confirmed:
-            raise _refuse(
+            raise refuse(
                 "exhaustion_not_confirmed",
                 "LE Preparatie must first confirm the police are exhausted or lack the specialism",
                 f"{self.rule.legal_basis}; {self.rule.source}",
@@ -898,12 +681,12 @@ class AssistanceRequest(MlobAggregate):
     ) -> None:
         self.check_step(Step.FORWARD, envelope.actor)
         if not to:
-            raise _refuse("recipients_required", "forward to at least one organisation", LIFECYCLE)
+            raise refuse("recipients_required", "forward to at least one organisation", LIFECYCLE)
         for code in (*to, *copies):
             try:
                 organisation(code)
             except KeyError:
-                raise _refuse("unknown_organisation", f"{code} is not known", LIFECYCLE) from None
+                raise refuse("unknown_organisation", f"{code} is not known", LIFECYCLE) from None
         self.emit(self.Forwarded, envelope, to=to, copies=copies)
 
     # --- advice and decisions ----------------------------------------------------------------
@@ -917,7 +700,7 @@ class AssistanceRequest(MlobAggregate):
     def advise(self, envelope: Envelope, *, favourable: bool, advice: str) -> None:
         org_kind = self.check_step(Step.ADVISE, envelope.actor)
         if not advice.strip():
-            raise _refuse("reasons_required", "advice states its content", self.rule.source)
+            raise refuse("reasons_required", "advice states its content", self.rule.source)
         self.emit(
             self.Advised, envelope, adviser_kind=org_kind, favourable=favourable, advice=advice
         )
@@ -941,13 +724,13 @@ class AssistanceRequest(MlobAggregate):
     ) -> None:
         org_kind = self.check_step(Step.DECIDE, envelope.actor)
         if outcome is not Outcome.GRANTED and not reasons.strip():
-            raise _refuse(
+            raise refuse(
                 "reasons_required",
                 "a (partial) refusal states its reasons",
                 APPEAL if self.rule.appealable else LIFECYCLE,
             )
         if outcome is Outcome.PARTLY_GRANTED:
-            _check_granted(self.lines, granted)
+            check_granted(self.lines, granted)
         final = len(self.decisions) + 1 == len(self.rule.route.deciders)
         decision = Decision(
             decider=envelope.actor.org,
@@ -962,22 +745,22 @@ class AssistanceRequest(MlobAggregate):
         self, envelope: Envelope, *, capability_code: str, rank: int, reasons: str
     ) -> None:
         org_kind = self.check_step(Step.DECIDE_PRIORITY, envelope.actor)
-        _check_minister(envelope, org_kind, PRIORITY)
+        check_minister(envelope, org_kind, PRIORITY)
         if capability_code not in {line.capability for line in self.lines.values()}:
-            raise _refuse("unknown_line", f"the request asks for no {capability_code}", PRIORITY)
+            raise refuse("unknown_line", f"the request asks for no {capability_code}", PRIORITY)
         if rank < 1:
-            raise _refuse("rank_not_positive", "priority ranks start at 1", PRIORITY)
+            raise refuse("rank_not_positive", "priority ranks start at 1", PRIORITY)
         if not reasons.strip():
-            raise _refuse("reasons_required", "a priority decision states its reasons", PRIORITY)
+            raise refuse("reasons_required", "a priority decision states its reasons", PRIORITY)
         self.emit(
             self.PriorityDecided, envelope, capability=capability_code, rank=rank, reasons=reasons
         )
 
     def decide_appeal(self, envelope: Envelope, *, upheld: bool, reasons: str) -> None:
         org_kind = self.check_step(Step.DECIDE_APPEAL, envelope.actor)
-        _check_minister(envelope, org_kind, APPEAL)
+        check_minister(envelope, org_kind, APPEAL)
         if not reasons.strip():
-            raise _refuse("reasons_required", "the Minister's decision states its reasons", APPEAL)
+            raise refuse("reasons_required", "the Minister's decision states its reasons", APPEAL)
         self.emit(self.AppealDecided, envelope, upheld=upheld, reasons=reasons)
 
     # --- delivery (called by domain.services, which books the Capacity in the same step) -----
@@ -985,13 +768,13 @@ class AssistanceRequest(MlobAggregate):
     def check_can_make_ready(self, envelope: Envelope, line_id: str) -> None:
         self.check_step(Step.MAKE_READY, envelope.actor)
         line = self._line(line_id)
-        if not _provides(envelope.actor.org, line.capability):
+        if not provides(envelope.actor.org, line.capability):
             raise self._not_a_provider(envelope.actor, line)
 
     def check_can_commit(self, envelope: Envelope, line_id: str, quantity: int) -> None:
         self.check_step(Step.COMMIT, envelope.actor)
         line = self._line(line_id)
-        if not _provides(envelope.actor.org, line.capability):
+        if not provides(envelope.actor.org, line.capability):
             raise self._not_a_provider(envelope.actor, line)
         remaining = self.remaining(line_id)
         if quantity > remaining:
@@ -1021,7 +804,7 @@ class AssistanceRequest(MlobAggregate):
         try:
             return self.lines[line_id]
         except KeyError:
-            raise _refuse("unknown_line", f"the request has no line {line_id}", LIFECYCLE) from None
+            raise refuse("unknown_line", f"the request has no line {line_id}", LIFECYCLE) from None
 
     # --- closing -----------------------------------------------------------------------------
 
@@ -1034,50 +817,13 @@ class AssistanceRequest(MlobAggregate):
     ) -> None:
         self.check_step(Step.EVALUATE, envelope.actor)
         if not lessons:
-            raise _refuse(
-                "lessons_required", "an evaluation records at least one lesson", LIFECYCLE
-            )
+            raise refuse("lessons_required", "an evaluation records at least one lesson", LIFECYCLE)
         self.emit(self.Evaluated, envelope, lessons=lessons, action_points=action_points)
 
     def correct(self, envelope: Envelope, target_version: int, reason: str) -> None:
         """Void the latest step recorded in error; the hub or the requester may do so."""
         self.check_step(Step.VOID, envelope.actor)
         self.void(envelope, target_version, reason)
-
-
-def _steps_of(*parties: str) -> frozenset[Step]:
-    """The steps on a request taken by exactly these parties (:data:`STEP_PARTIES`)."""
-    return frozenset(
-        step
-        for step, by in STEP_PARTIES.items()
-        if set(by) == set(parties) and step not in CREATING_STEPS
-    )
-
-
-#: Steps only the requester takes on its own request; only the request's hub; either.
-_REQUESTER_STEPS = _steps_of("requester")
-_HUB_STEPS = _steps_of("hub")
-_HUB_OR_REQUESTER_STEPS = _steps_of("hub", "requester")
-
-_STEP_SOURCES = {
-    Step.FORMALISE: URGENCY,
-    Step.APPEAL: APPEAL,
-    Step.DECIDE_APPEAL: APPEAL,
-    Step.DECIDE_PRIORITY: PRIORITY,
-    Step.MAKE_READY: DEPLOYMENT,
-    Step.RELEASE: DEPLOYMENT,
-    Step.RETURN: DEPLOYMENT,
-}
-
-
-def _provides(org: str, capability_code: str) -> bool:
-    """Whether ``org`` may provide this capability: the catalogue names its providers (no
-    capacity of it can be registered by another), or any provider when it names none."""
-    try:
-        providers = capability(capability_code).providers
-    except KeyError:
-        return False
-    return not providers or org in providers
 
 
 def open_steps(request: AssistanceRequest, org: str, role: str) -> list[dict[str, str]]:
@@ -1089,177 +835,3 @@ def open_steps(request: AssistanceRequest, org: str, role: str) -> list[dict[str
         for step in NEXT_STEPS[request.status]
         if request.can(step, actor)
     ]
-
-
-# --- rules shared by several steps -------------------------------------------------------------
-
-
-def _check_lines(kind: RequestKind, lines: tuple[RequestLine, ...]) -> None:
-    rule = KIND_RULES[kind]
-    if not lines:
-        raise _refuse("lines_required", "a request asks for at least one capability", LIFECYCLE)
-    seen: set[str] = set()
-    for line in lines:
-        if line.line_id in seen:
-            raise _refuse("duplicate_line", f"line {line.line_id} appears twice", LIFECYCLE)
-        seen.add(line.line_id)
-        if (
-            not isinstance(line.quantity, int)
-            or isinstance(line.quantity, bool)
-            or line.quantity <= 0
-        ):
-            raise _refuse(
-                "quantity_not_positive",
-                f"line {line.line_id}: quantity must be positive",
-                LIFECYCLE,
-            )
-        try:
-            known = capability(line.capability)
-        except KeyError:
-            raise _refuse(
-                "unknown_capability", f"{line.capability} is not in the catalogue", LIFECYCLE
-            ) from None
-        if known.request_kinds and kind.value not in known.request_kinds:
-            raise _refuse(
-                "capability_not_for_kind",
-                f"{line.capability} is not requested as {kind.value}",
-                f"{rule.legal_basis}; {known.source}",
-            )
-        if not line.effect.strip():
-            raise _refuse(
-                "effect_required",
-                f"line {line.line_id}: state the effect wanted; regions ask for effects, not units",
-                "factsheet-bijstand-bevolkingszorg §B.5",
-            )
-        if line.period_start and line.period_end and line.period_end <= line.period_start:
-            raise _refuse(
-                "period_invalid",
-                f"line {line.line_id}: the period ends before it starts",
-                LIFECYCLE,
-            )
-        if line.automatic_weapons and not line.armed:
-            raise _refuse("inconsistent_line", "automatic weapons imply an armed deployment", ARMED)
-
-
-def _check_authority(
-    rule: KindRule,
-    authority: Authority | None,
-    requester: str,
-    exercise: bool,
-    *,
-    required: bool = False,
-) -> None:
-    source = f"{rule.legal_basis}; {rule.source}"
-    if authority is None:
-        if rule.authority_optional_for_exercise and exercise and not required:
-            return
-        raise _refuse(
-            "authority_required",
-            f"a {rule.kind.value} request is signed by or on behalf of: "
-            f"{', '.join(rule.authorities)}",
-            source,
-        )
-    if authority.body in rule.forbidden_authorities:
-        raise _refuse(
-            "forbidden_authority",
-            f"a {authority.body} may not request {rule.kind.value}",
-            source,
-        )
-    if authority.body not in rule.authorities:
-        raise _refuse(
-            "wrong_authority",
-            f"{authority.body} is not competent for {rule.kind.value}; "
-            f"competent: {', '.join(rule.authorities)}",
-            source,
-        )
-    requester_org = organisation(requester)
-    if authority.body in ("chair_safety_region",) and authority.of != requester:
-        raise _refuse(
-            "wrong_authority",
-            f"{requester} acts only on its own chair's authority, not {authority.of}'s",
-            source,
-        )
-    if authority.body in ("mayor",) and requester_org.kind.value == "safety_region":
-        try:
-            municipality_region = region_of_municipality(authority.of)
-        except KeyError:
-            raise _refuse(
-                "unknown_municipality", f"{authority.of} is not a known municipality", source
-            ) from None
-        if municipality_region != requester:
-            raise _refuse(
-                "wrong_authority",
-                f"the mayor of {authority.of} ({municipality_region}) "
-                f"does not sign for {requester}",
-                source,
-            )
-
-
-JUSTIFICATION_HINTS = {
-    Justification.NO_MARKET_ALTERNATIVE: "state why no market party (or civil means) can do it",
-    Justification.OWN_CAPACITY_INSUFFICIENT: "state that the own unit's capacity is insufficient",
-    Justification.POLICE_EXHAUSTED_OR_SPECIALISM: (
-        "state that police capacity is exhausted or the specialism is missing at police and KMar"
-    ),
-    Justification.REGION_MAYOR_VIEW: "attach the region-mayor's view (not needed when urgent)",
-    Justification.PROSECUTOR_PERMISSION: "attach the public prosecutor's permission",
-}
-
-
-def _check_justifications(
-    rule: KindRule, given: dict[Justification, str], *, urgent: bool, lines: tuple[RequestLine, ...]
-) -> None:
-    source = f"{rule.legal_basis}; {rule.source}"
-    for needed in rule.justifications:
-        if urgent and needed in rule.urgent_skips:
-            continue
-        if not given.get(needed, "").strip():
-            raise _refuse(
-                f"missing_justification_{needed.value}",
-                JUSTIFICATION_HINTS[needed],
-                source,
-            )
-    politiewet = "Politiewet" in rule.legal_basis
-    if (
-        politiewet
-        and any(line.automatic_weapons for line in lines)
-        and not given.get(Justification.PROSECUTOR_PERMISSION, "").strip()
-    ):
-        raise _refuse(
-            "missing_justification_prosecutor_permission",
-            "automatic weapons under the Politiewet need the public prosecutor's permission",
-            ARMED,
-        )
-
-
-def _check_granted(lines: dict[str, RequestLine], granted: tuple[tuple[str, int], ...]) -> None:
-    if not granted:
-        raise _refuse(
-            "granted_required", "a partial grant states what is granted per line", LIFECYCLE
-        )
-    for line_id, quantity in granted:
-        if line_id not in lines:
-            raise _refuse("unknown_line", f"the request has no line {line_id}", LIFECYCLE)
-        if quantity < 0 or quantity > lines[line_id].quantity:
-            raise _refuse(
-                "granted_out_of_range",
-                f"line {line_id}: 0..{lines[line_id].quantity} can be granted",
-                LIFECYCLE,
-            )
-
-
-def _check_minister(envelope: Envelope, org_kind: str, source: str) -> None:
-    if org_kind == "jv_minister":
-        return
-    authority = envelope.authority
-    if authority is None or authority.body != "minister_jv":
-        raise NotPermitted(
-            "wrong_decider",
-            "this is the Minister of J&V's decision; "
-            "LOCC records it only on the Minister's authority",
-            source,
-        )
-
-
-def with_step(booking: LineBooking, step: LineStep, **changes: Any) -> LineBooking:
-    return replace(booking, step=step, **changes)

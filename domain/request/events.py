@@ -1,0 +1,294 @@
+"""What an assistance request's history is made of: the value types its events carry and the
+events themselves, each with its stored topic and how it changes the request's state.
+
+The topics (``TOPIC``, :func:`~domain.stored.stored_as`) never change: stored history must
+read back. :class:`~domain.request.aggregate.AssistanceRequest` holds these events as its own
+nested classes (eventsourcing records an aggregate's events that way); nothing else creates
+them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.base import MlobAggregate
+from domain.envelope import Authority
+from domain.kinds import Justification, RequestKind
+from domain.lifecycle import LineStep, RequestStatus
+from domain.stored import stored_as
+
+
+@stored_as("mlob:Outcome")
+class Outcome(str, Enum):
+    GRANTED = "granted"
+    PARTLY_GRANTED = "partly_granted"
+    REFUSED = "refused"
+
+
+@stored_as("mlob:RequestLine")
+@dataclass(frozen=True)
+class RequestLine:
+    """One requested capability: how many, where, when, and the effect wanted (*effect*)."""
+
+    line_id: str
+    capability: str
+    quantity: int
+    effect: str
+    location: str = ""
+    municipality: str | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    armed: bool = False
+    automatic_weapons: bool = False
+
+
+@stored_as("mlob:LineBooking")
+@dataclass(frozen=True)
+class LineBooking:
+    booking_id: UUID
+    line_id: str
+    capacity_id: UUID
+    provider: str
+    quantity: int
+    step: LineStep
+    until: datetime | None = None
+    successor: UUID | None = None
+
+
+@stored_as("mlob:Decision")
+@dataclass(frozen=True)
+class Decision:
+    decider: str  # organisation code
+    decider_kind: str
+    outcome: Outcome
+    granted: tuple[tuple[str, int], ...]  # (line id, quantity granted)
+    reasons: str
+
+
+def with_step(booking: LineBooking, step: LineStep, **changes: Any) -> LineBooking:
+    return replace(booking, step=step, **changes)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+class Created(MlobAggregate.Created):
+    """Request drafted (*concept*) by or for the requesting organisation."""
+
+    TOPIC = "mlob:AssistanceRequest.Drafted"
+    kind: RequestKind
+    requester: str
+    authority: Authority | None
+    urgent: bool
+    incident_id: UUID | None
+    lines: tuple[RequestLine, ...]
+    justifications: tuple[tuple[Justification, str], ...]
+    title: str
+    phoned_in: bool
+
+
+class PhonedIn(Created):
+    """Urgent request phoned in and recorded by the hub on the requester's behalf; the
+    written form follows (*spoed: telefonisch, later geformaliseerd*)."""
+
+    TOPIC = "mlob:AssistanceRequest.PhonedIn"
+
+
+class Submitted(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Submitted"
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate._enter(RequestStatus.SUBMITTED, self.envelope)
+        aggregate.submitted_at = self.envelope.occurred_at
+
+
+class Formalised(MlobAggregate.Event):
+    """The signed form of an urgent request arrived."""
+
+    TOPIC = "mlob:AssistanceRequest.Formalised"
+    authority: Authority
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.formalisation_outstanding = False
+        aggregate.authority = self.authority
+        aggregate.formalised_at = self.envelope.occurred_at
+
+
+class Amended(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Amended"
+    lines: tuple[RequestLine, ...]
+    justifications: tuple[tuple[Justification, str], ...]
+    reason: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.lines = {line.line_id: line for line in self.lines}
+        aggregate.justifications = dict(self.justifications)
+
+
+class Received(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Received"
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate._enter(RequestStatus.RECEIVED, self.envelope)
+
+
+class ExhaustionConfirmed(MlobAggregate.Event):
+    """Art. 58: LE Preparatie confirms the police are exhausted or lack the specialism."""
+
+    TOPIC = "mlob:AssistanceRequest.ExhaustionConfirmed"
+    finding: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.exhaustion_confirmed = True
+
+
+class Assessed(MlobAggregate.Event):
+    """The hub's test (*toetsing*): forward, or refuse with reasons."""
+
+    TOPIC = "mlob:AssistanceRequest.Assessed"
+    forward: bool
+    findings: str
+    alternatives_checked: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.assessment = self.findings
+        aggregate._enter(
+            RequestStatus.ASSESSED if self.forward else RequestStatus.REFUSED, self.envelope
+        )
+        if not self.forward:
+            aggregate.outcome = Outcome.REFUSED
+
+
+class Forwarded(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Forwarded"
+    to: tuple[str, ...]
+    copies: tuple[str, ...]
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.forwarded_to = tuple(dict.fromkeys(aggregate.forwarded_to + self.to))
+        aggregate._enter(RequestStatus.FORWARDED, self.envelope)
+
+
+class Advised(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Advised"
+    adviser_kind: str
+    favourable: bool
+    advice: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.advice[self.adviser_kind] = (self.favourable, self.advice)
+
+
+class Decided(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Decided"
+    decision: Decision
+    final: bool
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.decisions.append(self.decision)
+        if self.decision.outcome is Outcome.REFUSED:
+            aggregate.outcome = Outcome.REFUSED
+            aggregate._enter(RequestStatus.REFUSED, self.envelope)
+        elif self.final:
+            aggregate._approve(self.envelope)
+        else:
+            aggregate._enter(RequestStatus.DECIDING, self.envelope)
+
+
+class PriorityDecided(MlobAggregate.Event):
+    """Under scarcity the Minister of J&V decides priority, on LOCC's advice."""
+
+    TOPIC = "mlob:AssistanceRequest.PriorityDecided"
+    capability: str
+    rank: int
+    reasons: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.priority[self.capability] = self.rank
+
+
+class Appealed(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Appealed"
+    grounds: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.status_before_appeal = aggregate.status
+        aggregate._enter(RequestStatus.APPEALED, self.envelope)
+
+
+class AppealDecided(MlobAggregate.Event):
+    """The Minister instructs the korpschef (upheld) or not (dismissed), advised by DGPOL."""
+
+    TOPIC = "mlob:AssistanceRequest.AppealDecided"
+    upheld: bool
+    reasons: str
+
+    def apply(self, aggregate: Any) -> None:
+        if self.upheld:
+            aggregate.granted = {i: line.quantity for i, line in aggregate.lines.items()}
+            aggregate.outcome = Outcome.GRANTED
+            aggregate._enter(RequestStatus.APPROVED, self.envelope)
+        else:
+            aggregate._enter(aggregate.status_before_appeal, self.envelope)
+
+
+class LineBooked(MlobAggregate.Event):
+    """A provider made ready or committed capacity for a line (the Capacity books it too)."""
+
+    TOPIC = "mlob:AssistanceRequest.LineBooked"
+    VOIDABLE = False
+    booking: LineBooking
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.bookings[self.booking.booking_id] = self.booking
+        aggregate._touch(self.envelope)
+
+
+class LineMoved(MlobAggregate.Event):
+    """A booking moved on: committed, dispatched, arrived, extended, relieved, released,
+    returned or cancelled."""
+
+    TOPIC = "mlob:AssistanceRequest.LineMoved"
+    VOIDABLE = False
+    booking: LineBooking
+    note: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.bookings[self.booking.booking_id] = self.booking
+        aggregate._touch(self.envelope)
+
+
+class Withdrawn(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Withdrawn"
+    reason: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate._enter(RequestStatus.WITHDRAWN, self.envelope)
+
+
+class Closed(MlobAggregate.Event):
+    TOPIC = "mlob:AssistanceRequest.Closed"
+    summary: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate._enter(RequestStatus.CLOSED, self.envelope)
+
+
+class Evaluated(MlobAggregate.Event):
+    """Evaluation (FIR/FER): lessons and action points."""
+
+    TOPIC = "mlob:AssistanceRequest.Evaluated"
+    lessons: tuple[str, ...]
+    action_points: tuple[str, ...]
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.evaluation = (self.lessons, self.action_points)
+        aggregate._enter(RequestStatus.EVALUATED, self.envelope)
+
+
+class Voided(MlobAggregate.Voided):
+    TOPIC = "mlob:AssistanceRequest.Voided"
