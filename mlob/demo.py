@@ -599,11 +599,11 @@ def build(now: datetime) -> Scenario:
 
 
 class DemoStore(Protocol):
-    """What loading the demo needs: the application service or the write model itself."""
+    """What loading the demo needs of the application service."""
 
     def post(self, post: Post) -> Receipt: ...
 
-    def thread_of(self, subject: UUID) -> tuple[str, str | None]: ...
+    def subject_classification(self, stream_id: UUID) -> str | None: ...
 
 
 def load_demo(service: DemoStore, now: datetime | None = None) -> int:

@@ -11,6 +11,7 @@ from domain.lifecycle import RequestStatus
 from domain.request import AssistanceRequest
 from mlob import demo
 from mlob.config import StoreConfig
+from mlob.service import Service
 from mlob.write.application import MlobApplication
 
 
@@ -18,10 +19,10 @@ def test_demo_loads_once_with_the_flood_story(store_config: StoreConfig) -> None
     app = MlobApplication(store_config)
     try:
         now = datetime.now(UTC)
-        recorded = demo.load_demo(app, now)
+        recorded = demo.load_demo(Service(app), now)
         assert recorded > 50
         position = app.last_position()
-        assert demo.load_demo(app) == 0 and app.last_position() == position
+        assert demo.load_demo(Service(app)) == 0 and app.last_position() == position
 
         flood = app.load(Incident, demo.FLOOD)
         assert flood.grip is GripLevel.GRIP_4 and len(flood.regions) >= 2 and not flood.exercise
