@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,23 @@ async def post_event(
         if line.lower().startswith(b"content-length:"):
             length = int(line.split(b":")[1])
     return int(status_line.split()[1]), await reader.readexactly(length)
+
+
+async def open_loop(
+    one: Callable[[float], Awaitable[None]],
+    rate: float,
+    total: int,
+    start: float,
+    clock: Callable[[], float] = time.perf_counter,
+) -> None:
+    """Start ``one(scheduled)`` ``total`` times at ``rate`` per second from ``start`` (on
+    ``clock``), whether or not earlier ones have answered: an open loop, so a slow server
+    shows as latency instead of as a lower offered rate; then wait for all of them."""
+    tasks = []
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)

@@ -81,6 +81,7 @@ from bench.common import (  # noqa: E402
     USER,
     circumstances,
     issue_tokens,
+    open_loop,
     post_event,
     seed,
     stop,
@@ -512,14 +513,7 @@ async def poster_main(
                     rows.append((e["position"], scheduled, ack, doc["type"]))
             idle.put_nowait((reader, writer))
 
-        tasks = []
-        for n in range(total):
-            scheduled = start + n / rate
-            delay = scheduled - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(scheduled)))
-        await asyncio.gather(*tasks)
+        await open_loop(one, rate, total, start, time.monotonic)
     else:
         import websockets.asyncio.client as wsc
 

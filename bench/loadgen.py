@@ -19,7 +19,7 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from bench/
 
-from bench.common import post_event
+from bench.common import open_loop, post_event
 
 #: The write benchmark's mix: this share opens an incident, the rest report on existing ones.
 MIX_OPENED = 0.3
@@ -66,16 +66,9 @@ async def main(url: str, token: str, rate: float, seconds: float, incidents: lis
         statuses[status] = statuses.get(status, 0) + 1
         idle.put_nowait((reader, writer))
 
-    tasks = []
     start = time.perf_counter()
     total = int(rate * seconds)
-    for n in range(total):
-        scheduled = start + n / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(scheduled)))
-    await asyncio.gather(*tasks)
+    await open_loop(one, rate, total, start)
     elapsed = time.perf_counter() - start
     latencies.sort()
 

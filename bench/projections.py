@@ -62,6 +62,7 @@ from bench.common import (  # noqa: E402
     USER,
     circumstances,
     fresh_schema,
+    open_loop,
     post_event,
     wait_for,
 )
@@ -542,15 +543,7 @@ def loadgen(
             position = json.loads(answer)["events"][0]["position"] if status == 201 else -1
             records.append((scheduled, acked, position, status))
 
-        tasks = []
-        start = clock()
-        for n in range(int(rate * seconds)):
-            scheduled = start + n / rate
-            delay = scheduled - clock()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(scheduled)))
-        await asyncio.gather(*tasks)
+        await open_loop(one, rate, int(rate * seconds), clock(), clock)
         Path(out_file).write_text("\n".join(json.dumps(r) for r in records))
 
     try:
