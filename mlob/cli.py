@@ -145,7 +145,7 @@ def _audit_key(required: bool) -> bytes | None:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from mlob.audit import verify
+    from mlob.audit.tamper import verify
 
     key = _audit_key(required=False)
     exported = None
@@ -191,7 +191,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_checkpoint(args: argparse.Namespace) -> int:
-    from mlob.audit import checkpoint
+    from mlob.audit.tamper import checkpoint
 
     key = _audit_key(required=True)
     assert key is not None
