@@ -331,7 +331,8 @@ def _rows_marking(rows: dict[str, list[dict[str, object]]]) -> str:
 
 
 def _audit_stats(args: argparse.Namespace) -> int:
-    from api.audit import request_stats, stats_csv
+    from api.audit import request_stats
+    from projections.stats import stats_csv
 
     start, end = _moment(args.start, "--from"), _moment(args.end, "--to")
     service = _service()

@@ -13,7 +13,7 @@ from the checkpoints' listed times, the base to start from and the intervals to 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from uuid import UUID
 
 from domain.base import MlobAggregate
@@ -26,7 +26,7 @@ Axis = Literal["recorded", "occurred"]
 FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
 FOLLOWED_SET = frozenset(FOLLOWED)
 #: The corrections: only they read an aggregate's undo state.
-VOIDS = frozenset(p.aggregate.Voided.TOPIC for p in PROJECTIONS)
+VOIDS = frozenset(cast(Any, p.aggregate.Voided).TOPIC for p in PROJECTIONS)
 BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJECTIONS}
 BY_NAME = {p.name: p for p in PROJECTIONS}
 
