@@ -1,5 +1,6 @@
-"""For auditors: the event log as JSON Lines, and each subject's timeline with step durations
-and the refused attempts alongside."""
+"""For auditors: the event log as JSON Lines, each subject's timeline with step durations and
+the refused attempts alongside, and the statistics; what they compute is projections/timelines.py
+and projections/stats.py, this module reads, asks the policy and answers."""
 
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,76 +17,13 @@ from api.rendering import dumps, event_body
 from api.types import Exercise, Moment
 from domain import policy, vocabulary
 from domain.capacity import Capacity
-from domain.exercise import ExerciseScope, subject_flag
+from domain.exercise import ExerciseScope
 from domain.incident import Incident
 from domain.request import AssistanceRequest
-from projections.levels import fold
+from projections import stats as statistics
+from projections import timelines
 
 PAGE = 1000
-
-#: Milestones of a request, from its API types (and for bookings, the booking's step).
-_MILESTONES = {
-    "request.drafted": "drafted",
-    "request.phoned_in": "phoned_in",
-    "request.submitted": "submitted",
-    "request.received": "received",
-    "request.assessed": "assessed",
-    "request.forwarded": "forwarded",
-    "request.decided": "decided",
-    "request.formalised": "formalised",
-    "request.withdrawn": "withdrawn",
-    "request.closed": "closed",
-    "request.evaluated": "evaluated",
-}
-#: The step durations a timeline reports (from, to): the procedure's own steps.
-SPANS = (
-    ("submitted", "received"),
-    ("received", "assessed"),
-    ("assessed", "forwarded"),
-    ("forwarded", "decided"),
-    ("decided", "committed"),
-    ("committed", "dispatched"),
-    ("dispatched", "arrived"),
-    ("arrived", "released"),
-    ("released", "returned"),
-    ("phoned_in", "formalised"),
-    ("submitted", "decided"),
-    ("submitted", "arrived"),
-    ("closed", "evaluated"),
-)
-
-
-def milestones(events: list[LoggedEvent]) -> dict[str, datetime]:
-    """When each milestone first happened (occurred time); a phoned-in request is submitted
-    by the call, and its decision is the last decider's."""
-    found: dict[str, datetime] = {}
-    for e in events:
-        name = _MILESTONES.get(e.api_type)
-        booking = getattr(e.event, "booking", None)
-        if booking is not None:
-            name = getattr(booking.step, "value", None)
-        if name is None:
-            continue
-        if name == "decided":
-            found[name] = e.occurred_at  # the final decision counts
-            continue
-        found.setdefault(name, e.occurred_at)
-        if name == "phoned_in":
-            found.setdefault("submitted", e.occurred_at)
-    return found
-
-
-def spans(events: list[LoggedEvent]) -> list[dict[str, Any]]:
-    when = milestones(events)
-    return [
-        {
-            "from": start,
-            "to": end,
-            "seconds": (when[end] - when[start]).total_seconds(),
-        }
-        for start, end in SPANS
-        if start in when and end in when and when[end] >= when[start]
-    ]
 
 
 def router(service: MlobService, caller_dependency: Any) -> APIRouter:
@@ -172,7 +110,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         require_audit(caller)
         body = request_stats(service, caller, start, end, exercise)
         if format == "csv":
-            return Response(stats_csv(body), media_type="text/csv")
+            return Response(statistics.stats_csv(body), media_type="text/csv")
         return json(body)
 
     @routes.get("/v1/requests/{request_id}/timeline", responses=error_responses(401, 404))
@@ -241,18 +179,12 @@ def timeline(
         raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
     # Steps above the reader's clearance are left out (and their content).
     events = [e for e in service.stream_events(subject) if subjects.step_visible(e)]
-    entries: list[dict[str, Any]] = []
-    previous: datetime | None = None
     bodies = [event_body(e) for e in events]
     subjects.threads(bodies)
     subjects.note(f"GET /v1/{_PLURAL[cls.__name__]}/{{id}}/timeline", events)
-    for e, body in zip(events, bodies, strict=True):
-        body["seconds_since_previous_step"] = (
-            (e.occurred_at - previous).total_seconds() if previous else None
-        )
-        body["recording_delay_seconds"] = (e.recorded_at - e.occurred_at).total_seconds()
-        previous = e.occurred_at
-        entries.append(body)
+    entries = [
+        {**body, **times} for body, times in zip(bodies, timelines.step_times(events), strict=True)
+    ]
     refused: list[dict[str, Any]] = []
     if policy.may_read_rejections(caller):
         refused = [
@@ -264,7 +196,7 @@ def timeline(
         "id": str(subject),
         "kind": cls.__name__,
         "events": entries,
-        "durations": spans(events) if cls is AssistanceRequest else [],
+        "durations": timelines.spans(events) if cls is AssistanceRequest else [],
         "refused": refused,
     }
 
@@ -290,78 +222,6 @@ def _matches(
 
 # --- statistics ------------------------------------------------------------------------------
 
-STAT_SPANS = (
-    ("submitted", "received"),
-    ("received", "assessed"),
-    ("assessed", "forwarded"),
-    ("forwarded", "decided"),
-    ("decided", "committed"),
-    ("dispatched", "arrived"),
-    ("submitted", "decided"),
-    ("submitted", "arrived"),
-)
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-class _Bucket:
-    def __init__(self) -> None:
-        self.count = 0
-        self.outcomes: dict[str, int] = {}
-        self.urgent = 0
-        self.spans: dict[str, list[float]] = {}
-        self.formalisation: list[float] = []
-        self.requested = 0
-        self.delivered = 0
-
-    def add(self, request: Any, when: dict[str, datetime]) -> None:
-        self.count += 1
-        outcome = _outcome(request)
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        self.urgent += bool(request.urgent)
-        for start, end in STAT_SPANS:
-            if start in when and end in when and when[end] >= when[start]:
-                seconds = (when[end] - when[start]).total_seconds()
-                self.spans.setdefault(f"{start}->{end}", []).append(seconds)
-        if "phoned_in" in when and "formalised" in when:
-            self.formalisation.append((when["formalised"] - when["phoned_in"]).total_seconds())
-        for line in request.lines.values():
-            self.requested += line.quantity
-            self.delivered += request.delivered(line.line_id)
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "requests": self.count,
-            "outcomes": dict(sorted(self.outcomes.items())),
-            "urgent": self.urgent,
-            "normal": self.count - self.urgent,
-            "lead_times_seconds": {
-                name: {"p50": _percentile(v, 0.5), "p90": _percentile(v, 0.9), "n": len(v)}
-                for name, v in sorted(self.spans.items())
-            },
-            "formalisation_delay_seconds": {
-                "p50": _percentile(self.formalisation, 0.5),
-                "p90": _percentile(self.formalisation, 0.9),
-                "n": len(self.formalisation),
-            },
-            "quantity_requested": self.requested,
-            "quantity_delivered": self.delivered,
-        }
-
-
-def _outcome(request: Any) -> str:
-    status = request.status.value
-    if status == "withdrawn":
-        return "withdrawn"
-    if request.outcome is not None:
-        return str(request.outcome.value)
-    return "refused" if status == "refused" else "open"
-
 
 def request_stats(
     service: MlobService,
@@ -370,108 +230,15 @@ def request_stats(
     end: datetime | None,
     exercise: ExerciseScope = ExerciseScope.REAL,
 ) -> dict[str, Any]:
-    """Per request kind, region and provider: counts, outcomes, lead times p50/p90 per step,
-    urgent vs normal, formalisation delays, requested vs delivered; requests per year by kind.
-    A request counts in the period in which it was submitted (or phoned in). Whether it is an
-    exercise is its own (its creating step's), never a single step's: a step recorded with
-    another flag before that was refused still belongs to its request."""
-    streams: dict[UUID, list[LoggedEvent]] = {}
+    """The statistics over the requests (projections/stats.py) from every recorded event."""
+    return statistics.request_stats(_every_event(service), caller, start, end, exercise)
+
+
+def _every_event(service: MlobService) -> Iterator[LoggedEvent]:
     cursor, stop = 0, service.last_position()
     while cursor < stop:
         page = service.logged_events(cursor, PAGE, stop)
         if not page:
             break
         cursor = page[-1].position
-        for e in page:
-            if vocabulary.subject_of(e.api_type) == "request":
-                streams.setdefault(e.stream_id, []).append(e)
-    total = _Bucket()
-    by_kind: dict[str, _Bucket] = {}
-    by_region: dict[str, _Bucket] = {}
-    by_provider: dict[str, _Bucket] = {}
-    per_year: dict[str, dict[str, int]] = {}
-    level = policy.reader_level(caller)
-    for events in streams.values():
-        if not exercise.admits(subject_flag(e.event for e in events)):
-            continue
-        leveled = fold([e.event for e in events])
-        request = None if leveled is None else leveled.at(level)
-        if leveled is None or not isinstance(request, AssistanceRequest):
-            continue
-        if not policy.may_see_subject(caller, request):
-            continue  # the policy decides, as for every read
-        seen = [e for e in events if leveled.levels.get(e.version, leveled.subject_level) <= level]
-        when = milestones(seen)
-        submitted = when.get("submitted")
-        if submitted is None or (start and submitted < start) or (end and submitted >= end):
-            continue
-        total.add(request, when)
-        by_kind.setdefault(request.kind.value, _Bucket()).add(request, when)
-        for region in request.regions_concerned():
-            by_region.setdefault(region, _Bucket()).add(request, when)
-        for provider in request.forwarded_to:
-            by_provider.setdefault(provider, _Bucket()).add(request, when)
-        year = per_year.setdefault(str(submitted.year), {})
-        year[request.kind.value] = year.get(request.kind.value, 0) + 1
-    return {
-        "period": {
-            "from": start.isoformat() if start else None,
-            "to": end.isoformat() if end else None,
-        },
-        "total": total.body(),
-        "by_kind": {k: b.body() for k, b in sorted(by_kind.items())},
-        "by_region": {k: b.body() for k, b in sorted(by_region.items())},
-        "by_provider": {k: b.body() for k, b in sorted(by_provider.items())},
-        "per_year_by_kind": dict(sorted(per_year.items())),
-    }
-
-
-def stats_csv(stats: dict[str, Any]) -> str:
-    """One row per (dimension, key): counts, outcomes, urgency, lead times, quantities."""
-    import csv
-    import io
-
-    spans = [f"{a}->{b}" for a, b in STAT_SPANS]
-    header = [
-        "dimension",
-        "key",
-        "requests",
-        "granted",
-        "partly_granted",
-        "refused",
-        "withdrawn",
-        "open",
-        "urgent",
-        "normal",
-        "quantity_requested",
-        "quantity_delivered",
-        "formalisation_p50_s",
-        "formalisation_p90_s",
-    ]
-    header += [f"{s} {q}_s" for s in spans for q in ("p50", "p90")]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    rows = [("total", "all", stats["total"])]
-    for dimension in ("by_kind", "by_region", "by_provider"):
-        rows += [(dimension[3:], key, body) for key, body in stats[dimension].items()]
-    for dimension, key, body in rows:
-        outcomes = body["outcomes"]
-        line = [dimension, key, body["requests"]]
-        line += [
-            outcomes.get(o, 0)
-            for o in ("granted", "partly_granted", "refused", "withdrawn", "open")
-        ]
-        line += [
-            body["urgent"],
-            body["normal"],
-            body["quantity_requested"],
-            body["quantity_delivered"],
-            body["formalisation_delay_seconds"]["p50"],
-            body["formalisation_delay_seconds"]["p90"],
-        ]
-        for span in spans:
-            times = body["lead_times_seconds"].get(span, {})
-            line += [times.get("p50"), times.get("p90")]
-        writer.writerow(["" if v is None else v for v in line])
-    return out.getvalue()
+        yield from page

@@ -2,7 +2,7 @@
 the scarcity advice. Each answer carries the positions of the projections it was computed from;
 a client that wrote position N may pass ``min_position=N`` to wait (bounded) until they have
 reached it. ``rebuilding`` says the rows are those of the previous code version, served
-complete while the new code's rows are built (mlob/projector.py)."""
+complete while the new code's rows are built (mlob/runners/projector.py)."""
 
 from collections.abc import Sequence
 from datetime import datetime

@@ -40,11 +40,11 @@ from api.ports import Principal  # noqa: E402
 from bench import projections as bp  # noqa: E402
 from domain.envelope import Classification  # noqa: E402
 from domain.request import AssistanceRequest  # noqa: E402
-from mlob.asof import CODE_VERSION, PictureCheckpoints  # noqa: E402
 from mlob.bootstrap import tune_runtime  # noqa: E402
 from mlob.config import StoreConfig  # noqa: E402
-from mlob.projector import Projections  # noqa: E402
-from mlob.readstore import open_read_store  # noqa: E402
+from mlob.read.pictures import CODE_VERSION, PictureCheckpoints  # noqa: E402
+from mlob.read.readstore import open_read_store  # noqa: E402
+from mlob.runners.projector import Projections  # noqa: E402
 from mlob.service import Service  # noqa: E402
 from mlob.write.application import MlobApplication  # noqa: E402
 from projections import readmodels as rm  # noqa: E402

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from mlob.config import ConfigError, Settings, StoreConfig
-from mlob.projector import Projections
-from mlob.readstore import open_read_store
+from mlob.read.readstore import open_read_store
+from mlob.runners.projector import Projections
 from mlob.service import Service
 from mlob.write.application import MlobApplication, first_line
 from projections.readmodels import Targets

@@ -145,7 +145,7 @@ def _audit_key(required: bool) -> bytes | None:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from mlob.audit import verify
+    from mlob.audit.tamper import verify
 
     key = _audit_key(required=False)
     exported = None
@@ -191,7 +191,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_checkpoint(args: argparse.Namespace) -> int:
-    from mlob.audit import checkpoint
+    from mlob.audit.tamper import checkpoint
 
     key = _audit_key(required=True)
     assert key is not None
@@ -211,7 +211,7 @@ def _audit_checkpoint(args: argparse.Namespace) -> int:
 def _audit_checkpoints(args: argparse.Namespace) -> int:
     service = _with_projections()
     assert service.projections is not None
-    from mlob.audit import switch_of
+    from mlob.audit.tamper import switch_of
 
     try:
         switch = switch_of(service.app.index)
@@ -331,7 +331,8 @@ def _rows_marking(rows: dict[str, list[dict[str, object]]]) -> str:
 
 
 def _audit_stats(args: argparse.Namespace) -> int:
-    from api.audit import request_stats, stats_csv
+    from api.audit import request_stats
+    from projections.stats import stats_csv
 
     start, end = _moment(args.start, "--from"), _moment(args.end, "--to")
     service = _service()

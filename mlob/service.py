@@ -33,11 +33,11 @@ from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
 from domain.recorded import EventMark, LoggedEvent, Receipt
 from domain.request import AssistanceRequest, LineBooking
-from mlob.accesslog import AccessLog
-from mlob.asof import rows_as_of
-from mlob.notify import Listener
-from mlob.projector import Projections
-from mlob.readstore import conninfo, view_channel
+from mlob.audit.accesslog import AccessLog
+from mlob.read.pictures import rows_as_of
+from mlob.read.readstore import conninfo, view_channel
+from mlob.runners.projector import Projections
+from mlob.store.notify import Listener
 from mlob.write.application import MlobApplication, first_line
 from projections.levels import Leveled, fold
 from projections.readmodels import Targets
@@ -144,7 +144,7 @@ class Service:
         them already (after the commit, with the events held in memory: waking them on
         the NOTIFY too would often have them read before that). Another process's append
         (or a LISTEN connection that was away) means what this process holds of the newest
-        events may no longer reach the store's newest (mlob.recent)."""
+        events may no longer reach the store's newest (mlob.store.recent)."""
         recorder: Any = self.app.recorder
         if notify is not None and notify.channel != recorder.channel_name:
             return True  # a read model changed

@@ -1,5 +1,10 @@
-"""The read side's pure computations: views of single aggregates, states per clearance level,
-the projections' specs, read models, and the feed's routing.
+"""The read side's pure computations: views of single aggregates (``views.py``), states per
+clearance level (``levels.py``), the projections' specs (``specs.py``), the read models
+(``readmodels.py``), the feed's routing (``routing.py``), the rows as of a moment
+(``asof.py``), timelines (``timelines.py``) and statistics (``stats.py``); and the version of
+derived data, one hash over this package and the domain modules it imports (``version.py``).
 
-May import: ``domain``. Never ``api`` or ``mlob``.
+Everything here takes events, states or rows and returns rows: no store, no clock, no web.
+
+May import: ``domain`` and the standard library. Never ``api`` or ``mlob``.
 """

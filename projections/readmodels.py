@@ -326,7 +326,7 @@ class Targets:
         return timedelta(minutes=target[0] if urgent else target[1])
 
     def as_dict(self) -> dict[str, Any]:
-        """As stored (mlob/readstore.py) and shown (``mlob board targets``)."""
+        """As stored (mlob/read/readstore.py) and shown (``mlob board targets``)."""
         return {
             "steps": {
                 step: {"urgent": urgent, "normal": normal}

@@ -5,7 +5,7 @@ modules of ``projections/`` and the ``domain/`` modules they import (followed tr
 with the reference data those read (``domain/data``). :data:`CODE_VERSION` hashes exactly
 that, so nobody bumps a version by hand and nobody keeps a list of files: a change that can
 change a row changes the version, and derived data of another version is rebuilt
-(mlob/projector.py, mlob/asof.py).
+(mlob/runners/projector.py, mlob/read/pictures.py).
 
 Each module is hashed as its syntax tree (``ast.dump`` without positions) with docstrings
 removed, so comments, docstrings, blank lines and formatting never force a rebuild; JSON data

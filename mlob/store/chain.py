@@ -17,7 +17,7 @@ lowercase hex digits, as stored), ``"originator_version"`` and ``"topic"`` — s
 the events table's topic or originator (a token's ``Revoked`` made something else) breaks the
 link too. A store from before format 2 keeps its format-1 rows; the position after which the
 chain is in format 2 is recorded once, in the *chain format switch* (``mlob_chain_formats``,
-written by migration 0002, signed like a checkpoint: mlob/audit.py). docs/hash-chain.md shows
+written by migration 0002, signed like a checkpoint: mlob/audit/tamper.py). docs/hash-chain.md shows
 how to verify a store without mlob.
 """
 

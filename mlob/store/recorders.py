@@ -25,9 +25,9 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from domain.recorded import EventMark
-from mlob.notify import schema_channel
 from mlob.store.chain import GENESIS, EventColumns, link, sortable_text, utc_text
 from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
+from mlob.store.notify import schema_channel
 
 REJECTION_COLUMNS = (
     "at, org, role, person, event_type, subject, message_id, item_index, status, code, reason, "

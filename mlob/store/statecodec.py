@@ -1,4 +1,5 @@
-"""An aggregate's state as JSON and back, losslessly, for the picture checkpoints (mlob/asof.py).
+"""An aggregate's state as JSON and back, losslessly, for the picture checkpoints
+(mlob/read/pictures.py).
 
 The event transcoder writes dict keys as strings, which is right for event data but not for
 aggregate state (``Capacity.bookings`` is keyed by UUID); and state holds sets and frozen

@@ -45,8 +45,8 @@ from domain.base import MlobAggregate
 from domain.commands import Message
 from domain.errors import Conflict
 from domain.recorded import LoggedEvent, Receipt
-from mlob.recent import RecentEvents
 from mlob.store.index import DuplicateMessage, IndexEntry
+from mlob.store.recent import RecentEvents
 from mlob.store.recorders import MlobRecorder
 from mlob.write.unit import Group, UnitOfWork
 
@@ -353,7 +353,7 @@ class GroupWriter:
         self, predecessor: int, recorded: list[LoggedEvent], sizes: list[int], generation: int
     ) -> None:
         """Keep what a commit wrote for this process's readers of the global order
-        (:mod:`mlob.recent`; ``generation``: ``recent.generation`` as it was before the
+        (:mod:`mlob.store.recent`; ``generation``: ``recent.generation`` as it was before the
         commit), then wake them (``after_commit``, once per group)."""
         try:
             self.app.recent.add(

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from mlob import asof
 from mlob.config import StoreConfig
+from mlob.read import pictures as asof
 from mlob.store.chain import FORMAT_1, GENESIS, link
 from mlob.write.application import MlobApplication
 from tests.conftest import POSTGRES_URL, pg_connect

@@ -18,9 +18,9 @@ import pytest
 from api.ports import Principal
 from domain.envelope import Classification
 from mlob import demo
-from mlob.audit import checkpoint, switch_of, verify
+from mlob.audit.tamper import checkpoint, switch_of, verify
 from mlob.config import StoreConfig
-from mlob.readstore import ReadStore, open_read_store
+from mlob.read.readstore import ReadStore, open_read_store
 from mlob.service import Service
 from mlob.store.chain import FORMAT_1, FORMAT_2, GENESIS, link
 from mlob.write.application import MlobApplication

@@ -16,9 +16,9 @@ import pytest
 from api.ports import Principal
 from domain.envelope import Classification
 from mlob import demo
-from mlob.audit import checkpoint
+from mlob.audit.tamper import checkpoint
 from mlob.config import StoreConfig
-from mlob.readstore import open_read_store
+from mlob.read.readstore import open_read_store
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS

@@ -15,9 +15,9 @@ import orjson
 import pytest
 
 from mlob import demo
-from mlob.audit import checkpoint, verify
+from mlob.audit.tamper import checkpoint, verify
 from mlob.config import StoreConfig
-from mlob.readstore import ReadStore, open_read_store
+from mlob.read.readstore import ReadStore, open_read_store
 from mlob.service import Service
 from mlob.store.chain import GENESIS, link
 from mlob.write.application import MlobApplication
@@ -130,7 +130,7 @@ def test_checkpoints_narrow_down_where_history_was_altered(history: Any) -> None
     store.add_checkpoint(  # an earlier signed checkpoint, as a periodic one would be
         25,
         app.index.chain_rows(after=24, limit=1)[0][0].hash.hex(),
-        __import__("mlob.audit").audit.signature(
+        __import__("mlob.audit.tamper").audit.tamper.signature(
             KEY, 25, app.index.chain_rows(after=24, limit=1)[0][0].hash
         ),
     )
@@ -172,8 +172,8 @@ def test_mlob_audit_verify_on_the_command_line(tmp_path: Path) -> None:
 def test_the_server_signs_checkpoints_by_itself(store_config: StoreConfig) -> None:
     import time as _time
 
-    from mlob import projector
     from mlob.bootstrap import open_projections
+    from mlob.runners import projector
 
     service = Service(MlobApplication(store_config))
     demo.load_demo(service, NOW)

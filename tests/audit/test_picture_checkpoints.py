@@ -10,8 +10,8 @@ from uuid import UUID
 import orjson
 
 from domain.base import MlobAggregate
-from mlob import asof
-from mlob.asof import Axis, PictureCheckpoints, rows_as_of
+from mlob.read import pictures as asof
+from mlob.read.pictures import Axis, PictureCheckpoints, rows_as_of
 from mlob.store.statecodec import decode_state, encode_state
 from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
@@ -171,7 +171,7 @@ def test_a_backdated_step_after_a_later_one_waits_for_it_on_the_occurred_axis(
 def test_running_projections_write_the_checkpoints(views: Views, monkeypatch: Any) -> None:
     import time
 
-    from mlob import projector
+    from mlob.runners import projector
 
     monkeypatch.setattr(projector, "PICTURE_CHECK", 0.05)
     app, store = views.service.app, views.projections.store
@@ -288,7 +288,7 @@ def test_the_code_version_covers_the_reference_data(tmp_path: Any) -> None:
     import shutil
     from pathlib import Path
 
-    root = Path(asof.__file__).resolve().parent.parent
+    root = Path(asof.__file__).resolve().parents[2]
     for part in ("domain", "projections", "mlob/store"):
         shutil.copytree(root / part, tmp_path / part)
     shutil.copy(root / "mlob" / "__init__.py", tmp_path / "mlob")

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pytest
 
-from mlob import asof
-from mlob.asof import PictureCheckpoints, rows_as_of
-from mlob.audit import verify
+from mlob.audit.tamper import verify
+from mlob.read import pictures as asof
+from mlob.read.pictures import PictureCheckpoints, rows_as_of
 from tests.audit.conftest import cli, raw_sql
 from tests.audit.test_picture_checkpoints import by_id, full_replay, moments
 from tests.projections.conftest import Views

@@ -11,7 +11,7 @@ import pytest
 from mlob import demo
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
-from mlob.projector import Projections
+from mlob.runners.projector import Projections
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 

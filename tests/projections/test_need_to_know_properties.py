@@ -59,9 +59,9 @@ from domain.exercise import ExerciseScope
 from domain.incident import Incident
 from domain.lifecycle import ACTIVE_LINE_STEPS
 from domain.request import AssistanceRequest
-from mlob.asof import PictureCheckpoints
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
+from mlob.read.pictures import PictureCheckpoints
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from projections import readmodels as rm

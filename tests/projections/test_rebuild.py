@@ -18,8 +18,8 @@ from domain.envelope import Classification
 from mlob import demo
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
-from mlob.projector import Projections, Runner
-from mlob.readstore import ReadStore
+from mlob.read.readstore import ReadStore
+from mlob.runners.projector import Projections, Runner
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS, Projection

@@ -16,8 +16,8 @@ from api.posting import Item, post
 from mlob import demo
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
-from mlob.projector import Projections
-from mlob.readstore import open_read_store
+from mlob.read.readstore import open_read_store
+from mlob.runners.projector import Projections
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlob import asof
+from mlob.read import pictures as asof
 from projections import version
 from projections.specs import PROJECTIONS
 

@@ -14,7 +14,7 @@ import orjson
 
 from api.posting import post
 from mlob import demo, migrations
-from mlob.audit import verify
+from mlob.audit.tamper import verify
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service

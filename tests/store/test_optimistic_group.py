@@ -14,7 +14,7 @@ import pytest
 
 from domain.commands import Message
 from domain.errors import Conflict
-from mlob.audit import verify
+from mlob.audit.tamper import verify
 from mlob.config import StoreConfig
 from mlob.store.chain import link
 from mlob.store.recorders import iter_chain

@@ -1,4 +1,4 @@
-"""The newest events a process wrote are read from memory by its live feed (mlob/recent.py):
+"""The newest events a process wrote are read from memory by its live feed (mlob/store/recent.py):
 every such answer must be exactly what the store answers, and anything memory cannot vouch for
 (another process's write, a read past what is held) must come from the store."""
 
@@ -17,8 +17,8 @@ from api.rendering import dumps, event_body
 from domain.commands import Message
 from mlob import demo
 from mlob.config import StoreConfig
-from mlob.recent import RecentEvents
 from mlob.service import Service
+from mlob.store.recent import RecentEvents
 from mlob.write.application import MlobApplication
 from tests.conftest import pg_connect, postgres_config
 from tests.projections.conftest import NOW

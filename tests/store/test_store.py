@@ -13,7 +13,7 @@ import pytest
 from domain.commands import Message
 from domain.envelope import Actor, Authority, Classification, SigningCapacity
 from domain.errors import Conflict, DomainError
-from mlob.audit import verify
+from mlob.audit.tamper import verify
 from mlob.config import StoreConfig
 from mlob.store import chain
 from mlob.write.application import MlobApplication

@@ -21,7 +21,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from mlob.config import StoreConfig
-from mlob.readstore import conninfo
+from mlob.read.readstore import conninfo
 
 log = logging.getLogger("mlob.access")
 

@@ -1,5 +1,5 @@
 """The read models' rows as they were at a moment: the nearest picture checkpoint plus a replay
-of the events after it.
+of the events after it (the pure folding: projections/asof.py).
 
 Two time axes: *as recorded* by then (what mlob knew at that moment: the events recorded up to
 it) and *as occurred* by then (what had happened by then, as known now: in each stream the
@@ -57,22 +57,36 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 from uuid import UUID
 
 import orjson
 
 from domain.base import MlobAggregate
-from mlob.readstore import PICTURE_META, ReadStore
+from mlob.read.readstore import PICTURE_META, ReadStore
 from mlob.store import statecodec
 from mlob.store.chain import sortable_text
 from mlob.store.statecodec import decode_state, encode_state
 from mlob.write.application import MlobApplication
+from projections.asof import (
+    BY_CLASS,
+    BY_NAME,
+    FOLLOWED,
+    FOLLOWED_SET,
+    VOIDS,
+    Axis,
+    applied,
+    base_and_later,
+    continues,
+    continuing,
+    place_rows,
+    rows_with,
+    spans,
+)
 from projections.levels import Leveled
-from projections.specs import PROJECTIONS, Projection
+from projections.specs import PROJECTIONS
 from projections.version import ROOT, code_version
 
-Axis = Literal["recorded", "occurred"]
 log = logging.getLogger("mlob.asof")
 
 #: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY).
@@ -87,12 +101,6 @@ ALTERED_META = (
     "its signature does not hold (its times, version or content digest were altered, or the "
     "signed checkpoint before it was deleted)"
 )
-
-_FOLLOWED = tuple(sorted({topic for p in PROJECTIONS for topic in p.topics}))
-_FOLLOWED_SET = frozenset(_FOLLOWED)
-_VOIDS = frozenset(p.aggregate.Voided.TOPIC for p in PROJECTIONS)
-_BY_CLASS: dict[type[MlobAggregate], Projection] = {p.aggregate: p for p in PROJECTIONS}
-_BY_NAME = {p.name: p for p in PROJECTIONS}
 
 
 def _code_version(root: Path = ROOT) -> str:
@@ -314,11 +322,6 @@ def _unpack(cls: type[MlobAggregate], packed: bytes, undo: bool = True) -> Level
     )
 
 
-def _keyed_rows(projection: Projection, subject: UUID, leveled: Leveled) -> dict[str, Any]:
-    """A subject's rows in a picture, one per level, keyed ``<id>/<level>``."""
-    return {f"{subject}/{row['level']}": row for row in projection.rows(leveled)}
-
-
 class Replay:
     """Applies events on top of a picture; aggregates are read and decoded only when an event
     that counts touches them."""
@@ -328,12 +331,9 @@ class Replay:
         self.store = store
         self.base = base
         self.touched: dict[UUID, Leveled] = {}
-        self.versions: dict[UUID, int] = {}  # streams' versions as replayed so far
         self.last = base.position
 
     def _version(self, subject: UUID) -> int:
-        if (version := self.versions.get(subject)) is not None:
-            return version
         if (aggregate := self.touched.get(subject)) is not None:
             return aggregate.version
         place = self.base.places.get(str(subject))  # a base has no fresh states (saved/loaded)
@@ -344,7 +344,7 @@ class Replay:
         cursor = after
         while cursor < until:
             page = self.app.recorder.select_notifications(
-                start=cursor + 1, limit=PAGE, stop=until, topics=_FOLLOWED
+                start=cursor + 1, limit=PAGE, stop=until, topics=FOLLOWED
             )
             self._apply_all(page)
             if len(page) < PAGE:
@@ -354,16 +354,11 @@ class Replay:
     def apply_entries(self, entries: Sequence[tuple[int, UUID, int]]) -> None:
         """Of these index entries (position, stream, version), apply the events that continue
         their stream (the index tells which, before any event is read)."""
-        counting = []
-        for position, subject, version in entries:
-            if self._version(subject) == version - 1:
-                self.versions[subject] = version
-                counting.append(position)
-        self.versions.clear()  # _apply_all keeps them from here
+        counting = continuing(entries, self._version)
         for start in range(0, len(counting), PAGE):
             chunk = counting[start : start + PAGE]
             page = self.app.index.notifications_at(chunk)
-            page = [n for n in page if n.topic in _FOLLOWED_SET]
+            page = [n for n in page if n.topic in FOLLOWED_SET]
             self._apply_all(page)
 
     def _apply_all(self, page: Sequence[Any]) -> None:
@@ -379,34 +374,28 @@ class Replay:
             subject, version = notification.originator_id, notification.originator_version
             leveled = self.touched.get(subject)
             if leveled is None and (state := states.get(str(subject))) is not None:
-                undo = notification.topic in _VOIDS  # only a correction reads the undo state
-                leveled = _unpack(_BY_NAME[state[0]].aggregate, state[1], undo)
-            if (leveled.version if leveled is not None else 0) != version - 1:
+                undo = notification.topic in VOIDS  # only a correction reads the undo state
+                leveled = _unpack(BY_NAME[state[0]].aggregate, state[1], undo)
+            if not continues(leveled, version):
                 continue  # an earlier event of this stream does not count: nor does this one
             event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(notification))
-            leveled = leveled or Leveled()
-            leveled.apply(event)
-            self.touched[subject] = leveled
+            self.touched[subject] = applied(leveled, event)
             self.last = max(self.last, notification.id)
 
     def result(self, position: int) -> Picture:
         """The base with the touched aggregates' rows and states replaced (the base is
         changed in place and returned)."""
         picture = self.base
+        place_rows(picture.rows, self.touched)
         for subject, leveled in self.touched.items():
-            projection = _BY_CLASS[type(leveled.top)]
-            picture.rows[projection.name].update(_keyed_rows(projection, subject, leveled))
-            picture.fresh[str(subject)] = (projection.name, _pack(leveled), leveled.version)
+            name = BY_CLASS[type(leveled.top)].name
+            picture.fresh[str(subject)] = (name, _pack(leveled), leveled.version)
         picture.position = position
         return picture
 
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every level (a reader selects its own: levels.visible_rows)."""
-        rows = {name: dict(by_id) for name, by_id in self.base.rows.items()}
-        for subject, leveled in self.touched.items():
-            projection = _BY_CLASS[type(leveled.top)]
-            rows[projection.name].update(_keyed_rows(projection, subject, leveled))
-        return {name: list(by_id.values()) for name, by_id in rows.items()}
+        return rows_with(self.base.rows, self.touched)
 
 
 class CheckpointUnusable(Exception):
@@ -477,15 +466,7 @@ def _rows_as_of(
         if bad is not None:
             raise CheckpointUnusable(f"at {bad}: its signature does not hold")
     signed = (key is not None) if checkpoints else None
-    base: dict[str, Any] | None = None
-    later = checkpoints
-    for i, checkpoint in enumerate(checkpoints):
-        if checkpoint[f"{axis}_max"] > text:  # cumulative: no later one qualifies either
-            later = checkpoints[i:]
-            break
-        base = checkpoint
-    else:
-        later = []
+    base, later = base_and_later(checkpoints, axis, text)
     try:
         picture = (
             Picture.load(store, base["position"], base if key is not None else None)
@@ -495,17 +476,9 @@ def _rows_as_of(
     except _UNREADABLE as exc:
         raise CheckpointUnusable(f"at {base and base['position']}: {exc!r}") from exc
     # Intervals that may hold events at or before the moment, then the events since the last.
-    spans: list[tuple[int, int]] = []
-    previous = picture.position
-    for checkpoint in later:
-        if checkpoint[f"{axis}_min"] <= text:
-            spans.append((previous, checkpoint["position"]))
-        previous = checkpoint["position"]
     top = app.recorder.max_notification_id() or 0
-    if top > previous:
-        spans.append((previous, top))
     replay = Replay(app, store, picture)
-    for after, until in spans:
+    for after, until in spans(picture.position, later, axis, text, top):
         replay.apply_entries(app.index.entries_until(after, until, column, moment))
     return AsOfRows(replay.rows(), replay.last, signed)
 

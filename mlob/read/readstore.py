@@ -21,7 +21,7 @@ import orjson
 from psycopg_pool import ConnectionPool
 
 from mlob.config import StoreConfig
-from mlob.notify import schema_channel
+from mlob.store.notify import schema_channel
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class ReadStore(Protocol):
     def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]: ...
 
     def picture_checkpoint_content(self, position: int) -> tuple[bytes, bytes, bytes]:
-        """A picture checkpoint's rows, places and states, as signed (mlob/asof.py)."""
+        """A picture checkpoint's rows, places and states, as signed (mlob/read/pictures.py)."""
         ...
 
     def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]: ...
@@ -137,12 +137,12 @@ class ReadStore(Protocol):
     def close(self) -> None: ...
 
 
-#: The tables (created by mlob/migrations): ``mlob_chain_checkpoints`` holds signed chain
-#: heads (mlob/audit.py: the key that signs them is never in the database);
-#: ``mlob_as_of_checkpoints`` every picture checkpoint (mlob/asof.py: all read-model rows at a
-#: position, where each aggregate's latest state is kept, the states its interval changed, and
-#: the time bounds that tell which checkpoint serves a moment; times are ``utc_text``, which
-#: sort as text).
+#: The tables (created by mlob/migrations): ``mlob_chain_checkpoints`` holds signed chain heads
+#: (mlob/audit/tamper.py: the key that signs them is never in the database);
+#: ``mlob_as_of_checkpoints`` every picture checkpoint (mlob/read/pictures.py: all read-model rows
+#: at a position, where each aggregate's latest state is kept, the states its interval changed, and
+#: the time bounds that tell which checkpoint serves a moment; times are ``utc_text``, which sort as
+#: text).
 PICTURE_META = (
     "position",
     "version",
@@ -153,9 +153,9 @@ PICTURE_META = (
     "at",
     "size",
 )
-#: A picture checkpoint's seal (migration 0002, mlob/asof.py): the digest of its rows, places
-#: and states, and the HMAC with the audit key over its meta, that digest and the position of
-#: the signed checkpoint before it (None: unsigned).
+#: A picture checkpoint's seal (migration 0002, mlob/read/pictures.py): the digest of its rows,
+#: places and states, and the HMAC with the audit key over its meta, that digest and the
+#: position of the signed checkpoint before it (None: unsigned).
 PICTURE_SEAL = ("content_sha256", "signature")
 _PICTURE_LISTED = PICTURE_META + PICTURE_SEAL
 _PICTURE_COLUMNS = ", ".join(_PICTURE_LISTED)

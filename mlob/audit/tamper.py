@@ -14,7 +14,7 @@ its position are in format 1, later ones in format 2, and its head is the format
 there. The first checkpoint signed with the key after the upgrade verifies the format-1 chain
 up to the switch and signs the switch too (``"mlob-chain-format:2:{position}:{head hex}"``), so
 that it can no longer be moved; until then it is unsigned, which ``verify`` reports as a
-warning. Picture checkpoints (:mod:`mlob.asof`) are signed with the same key; ``verify``
+warning. Picture checkpoints (:mod:`mlob.read.pictures`) are signed with the same key; ``verify``
 checks them too.
 
 :func:`check_links` is the one walk over the chain (rows up to the format switch in format 1,
@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlob.readstore import ReadStore
+from mlob.read.readstore import ReadStore
 from mlob.store.chain import FORMAT_2, GENESIS, disagreement, format_at, link
 from mlob.store.recorders import IndexQueries, iter_links
 
@@ -396,7 +396,7 @@ class _Pictures:
 
 
 def _verify_pictures(store: ReadStore, key: bytes | None) -> _Pictures:
-    from mlob import asof  # the domain and projections: only when verifying
+    from mlob.read import pictures as asof  # the domain and projections: only when verifying
 
     found = _Pictures()
     listed = store.picture_checkpoints(asof.CODE_VERSION)

@@ -24,7 +24,7 @@ from uuid import UUID
 import psycopg
 
 from domain.base import MlobAggregate
-from mlob.readstore import Change, ReadStore, TrackingConflict, conninfo
+from mlob.read.readstore import Change, ReadStore, TrackingConflict, conninfo
 from mlob.write.application import MlobApplication
 from projections.levels import Leveled
 from projections.readmodels import DEFAULT_TARGETS, Targets, board
@@ -44,7 +44,7 @@ POSITION_EVERY = 0.1
 RECHECK = 1.0
 #: Seconds between two automatic signed checkpoints of the hash chain (with an audit key).
 CHECKPOINT_EVERY = 600.0
-#: Seconds between two looks whether a picture checkpoint is due (mlob/asof.py).
+#: Seconds between two looks whether a picture checkpoint is due (mlob/read/pictures.py).
 PICTURE_CHECK = 5.0
 #: Seconds between two looks of the board's clock (overdue is published within this).
 TICK = 1.0
@@ -430,7 +430,7 @@ class Projections:
     def _picture_loop(self) -> None:
         """Picture checkpoints for ``as_of``, one a while: the holder of this lease writes them
         (its own lease: a slow checkpoint never holds up a projection)."""
-        from mlob.asof import PictureCheckpoints
+        from mlob.read.pictures import PictureCheckpoints
 
         checkpoints = PictureCheckpoints(
             self.app, self.store, self.picture_every, key=self.audit_key
@@ -536,7 +536,7 @@ class Projections:
         if self.audit_key is None or time.monotonic() < self._next_checkpoint:
             return
         self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY
-        from mlob.audit import checkpoint
+        from mlob.audit.tamper import checkpoint
 
         try:
             checkpoint(self.app.index, self.store, self.audit_key)
