@@ -1,0 +1,286 @@
+"""A feed connection lives as long as its token (issue 16, defect 5): the revocation of its
+token closes it (1008 ``token_revoked``) after the frames before the revocation's position and
+none after, on every node; its expiry closes it (1008 ``token_expired``) within 2 s by the
+clock. Both stores; the many-node case against real server processes on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+import httpx
+import orjson
+import pytest
+from starlette.testclient import WebSocketTestSession
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
+
+from domain.envelope import Classification
+from mlob.config import StoreConfig
+from mlob.service import Service
+from mlob.write.application import MlobApplication
+from tests.conftest import POSTGRES_URL
+from tests.integration.api.conftest import ADMIN, Api
+from tests.integration.feed.test_feed import incident
+from tests.servers import Server, issue_token
+
+
+def within(ws: WebSocketTestSession, seconds: float) -> dict[str, Any]:
+    """The next ASGI message the server sent (a text message or the close), or TimeoutError."""
+
+    async def get() -> dict[str, Any]:
+        with anyio.fail_after(seconds):
+            message: dict[str, Any] = await ws._send_rx.receive()
+            return message
+
+    return ws.portal.call(get)
+
+
+def until_closed(ws: WebSocketTestSession, seconds: float) -> tuple[list[dict], dict[str, Any]]:
+    """The messages (parsed) before the close, and the close, within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    messages = []
+    while True:
+        message = within(ws, max(0.01, deadline - time.monotonic()))
+        if message["type"] == "websocket.close":
+            return messages, message
+        messages.append(orjson.loads(message["text"]))
+
+
+def next_of(ws: WebSocketTestSession, kind: str, seconds: float = 10) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        message = within(ws, max(0.01, deadline - time.monotonic()))
+        assert message["type"] != "websocket.close", message
+        parsed = orjson.loads(message["text"])
+        if parsed["type"] == kind:
+            return parsed
+
+
+def event_positions(messages: list[dict]) -> list[int]:
+    return [e["position"] for m in messages if m["type"] == "frame" for e in m["events"]]
+
+
+def gate_reads(api: Api) -> tuple[threading.Event, Callable[[], None]]:
+    """Hold the hub's next store read until the returned event is set (what is appended
+    meanwhile is then read in one batch); the callable undoes it."""
+    hub = api.client.app.state.feed
+    read = hub._read
+    gate = threading.Event()
+    gate.set()
+
+    def gated() -> Any:
+        gate.wait(10)
+        return read()
+
+    hub._read = gated
+
+    def undo() -> None:
+        gate.set()
+        hub._read = read
+
+    return gate, undo
+
+
+@pytest.mark.parametrize("same_batch", [True, False])
+def test_a_revoked_token_gets_the_frames_before_its_revocation_then_1008(
+    api: Api, same_batch: bool
+) -> None:
+    issued = api.service.issue_token(
+        ADMIN, org="LOCC", role="coordinator", clearance=Classification.UNCLASSIFIED
+    )
+    other = api.token("LOCC", "viewer")  # another token's connection stays
+    admin = api.headers("LOCC", "admin")
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    with (
+        api.client.websocket_connect("/v1/feed", headers=headers) as ws,
+        api.client.websocket_connect("/v1/feed", headers=headers) as twin,
+        api.client.websocket_connect(
+            "/v1/feed", headers={"Authorization": f"Bearer {other}"}
+        ) as ok,
+    ):
+        for socket in (ws, twin, ok):
+            next_of(socket, "welcome")
+            socket.send_text('{"subscribe": ["national"]}')
+            next_of(socket, "subscribed")
+        incident(api)
+        for socket in (ws, twin, ok):
+            next_of(socket, "frame")
+        time.sleep(0.1)  # the hub is idle
+        gate, undo = gate_reads(api)
+        try:
+            if same_batch:
+                gate.clear()  # before, the revocation and after: one batch
+            before = incident(api)
+            revoke = api.client.request("DELETE", f"/v1/tokens/{issued.token_id}", headers=admin)
+            assert revoke.status_code == 204, revoke.text
+            revoked_at = api.position()
+            after = incident(api)
+            gate.set()
+            for socket in (ws, twin):
+                messages, close = until_closed(socket, 5)
+                assert close["code"] == 1008 and close["reason"] == "token_revoked"
+                assert messages[-1]["type"] == "error"
+                assert messages[-1]["code"] == "token_revoked"
+                positions = event_positions(messages)
+                assert all(p < revoked_at for p in positions), "nothing after the revocation"
+                assert all(m["position"] < revoked_at for m in messages if m["type"] == "frame")
+                ids = {
+                    e["stream_id"] for m in messages if m["type"] == "frame" for e in m["events"]
+                }
+                assert before in ids and after not in ids
+            got = {e["stream_id"] for e in next_of(ok, "frame")["events"]}
+            while after not in got:
+                got |= {e["stream_id"] for e in next_of(ok, "frame")["events"]}
+            assert before in got
+        finally:
+            undo()
+    # The token opens no new connection.
+    with api.client.websocket_connect("/v1/feed", headers=headers) as again:
+        messages, close = until_closed(again, 5)
+        assert close["code"] == 1008 and messages[-1]["code"] == "invalid_token"
+
+
+def test_a_revocation_ends_a_replay_and_pongs(api: Api) -> None:
+    """A connection catching up from ``after`` when its token is revoked is closed too; it
+    answers no ping after that."""
+    issued = api.service.issue_token(
+        ADMIN, org="LOCC", role="coordinator", clearance=Classification.UNCLASSIFIED
+    )
+    start = api.position()
+    opened = [incident(api) for _ in range(3)]
+    hub = api.client.app.state.feed
+    paused, resume = threading.Event(), threading.Event()
+
+    async def pause(_: Any) -> None:
+        paused.set()
+        while not resume.is_set():
+            await anyio.sleep(0.01)
+
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
+        next_of(ws, "welcome")
+        hub.before_live = pause
+        try:
+            ws.send_text(orjson.dumps({"subscribe": ["national"], "after": start}).decode())
+            next_of(ws, "subscribed")
+            assert paused.wait(10)
+            api.service.revoke_token(ADMIN, issued.token_id, "lost")
+            revoked_at = api.position()
+            incident(api)
+            ws.send_text('{"type": "ping"}')
+            time.sleep(0.3)  # the hub reads the revocation while the replay waits
+            resume.set()
+            messages, close = until_closed(ws, 5)
+        finally:
+            hub.before_live = None
+            resume.set()
+    assert close["code"] == 1008 and close["reason"] == "token_revoked"
+    assert all(p < revoked_at for p in event_positions(messages))
+    assert {e["stream_id"] for m in messages if m["type"] == "frame" for e in m["events"]} <= set(
+        opened
+    )
+    assert not [m for m in messages if m["type"] == "pong"]
+
+
+def test_an_expired_token_is_closed_within_2_s(api: Api) -> None:
+    expires = datetime.now(UTC) + timedelta(seconds=1)
+    issued = api.service.issue_token(
+        ADMIN,
+        org="LOCC",
+        role="coordinator",
+        clearance=Classification.UNCLASSIFIED,
+        expires_at=expires,
+    )
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
+        next_of(ws, "welcome")
+        ws.send_text('{"subscribe": ["national"]}')
+        next_of(ws, "subscribed")
+        time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.02)
+        late = incident(api)  # after the expiry: not for this token
+        messages, close = until_closed(ws, 2.5)
+        closed = datetime.now(UTC)
+    assert close["code"] == 1008 and close["reason"] == "token_expired"
+    assert messages[-1]["code"] == "token_expired"
+    assert closed - expires < timedelta(seconds=2)
+    assert late not in {
+        e["stream_id"] for m in messages if m["type"] == "frame" for e in m["events"]
+    }
+
+
+def test_an_expired_token_is_refused_at_once_even_when_seen_valid_moments_ago(api: Api) -> None:
+    """Tokens are remembered for 2 s once seen valid, never past their expiry."""
+    expires = datetime.now(UTC) + timedelta(seconds=0.5)
+    issued = api.service.issue_token(
+        ADMIN,
+        org="VR08",
+        role="operator",
+        clearance=Classification.UNCLASSIFIED,
+        expires_at=expires,
+    )
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    assert api.client.get("/v1/whoami", headers=headers).status_code == 200  # remembered now
+    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.05)
+    assert api.client.get("/v1/whoami", headers=headers).status_code == 401
+    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
+        messages, close = until_closed(ws, 5)
+    assert close["code"] == 1008 and messages[-1]["code"] == "invalid_token"
+
+
+@pytest.mark.postgres
+def test_a_revocation_on_one_node_closes_the_token_s_sockets_on_another(pg_schema: str) -> None:
+    url = f"{POSTGRES_URL}?schema={pg_schema}"
+    admin = issue_token(url, "LOCC", "admin")
+    a, b = Server(url).start(), Server(url).start()
+    try:
+        issued = httpx.post(
+            f"{a.url}/v1/tokens",
+            json={"org": "LOCC", "role": "coordinator"},
+            headers={"Authorization": f"Bearer {admin}"},
+        ).json()
+        auth = {"Authorization": f"Bearer {issued['token']}"}
+        with ws_connect(b.ws_url, additional_headers=auth) as ws:
+            assert orjson.loads(ws.recv(timeout=10))["type"] == "welcome"
+            ws.send('{"subscribe": ["national"]}')
+            assert orjson.loads(ws.recv(timeout=10))["type"] == "subscribed"
+            response = httpx.delete(
+                f"{a.url}/v1/tokens/{issued['token_id']}",
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            assert response.status_code == 204
+            messages = []
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    messages.append(orjson.loads(ws.recv(timeout=5)))
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "token_revoked")
+        assert messages[-1]["code"] == "token_revoked"
+    finally:
+        a.kill()
+        b.kill()
+
+
+def test_a_token_another_process_revoked_before_the_feed_started_is_closed(
+    api: Api, store_config: StoreConfig
+) -> None:
+    """Another process revokes a token this one still remembers as valid (for 2 s), before
+    this process's feed started reading: its connection is closed all the same."""
+    issued = api.service.issue_token(
+        ADMIN, org="LOCC", role="coordinator", clearance=Classification.UNCLASSIFIED
+    )
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    assert api.client.get("/v1/whoami", headers=headers).status_code == 200  # remembered
+    elsewhere = Service(MlobApplication(store_config))
+    try:
+        elsewhere.revoke_token(ADMIN, issued.token_id, "lost")
+    finally:
+        elsewhere.app.close()
+    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:  # starts the feed
+        messages, close = until_closed(ws, 5)
+    assert close["code"] == 1008 and close["reason"] == "token_revoked"
+    assert not [m for m in messages if m["type"] == "frame"]
