@@ -1,7 +1,8 @@
 """The feed against real server processes: an append on one node reaches subscribers on
 another (PostgreSQL LISTEN/NOTIFY, surviving a killed LISTEN backend), a client that stops
 reading gets resync and is closed while the server's memory stays bounded, and a resume after
-disconnects at random points misses nothing and repeats nothing."""
+disconnects at random points misses nothing and repeats nothing; a token revoked on one node
+closes its sockets on another."""
 
 from __future__ import annotations
 
@@ -229,3 +230,36 @@ def test_shutdown_closes_connections_cleanly(database_url: str) -> None:
             ws.recv(timeout=10)
     assert closed.value.rcvd is not None, "a close frame, not a dropped connection"
     assert closed.value.rcvd.code in (1001, 1012)
+
+
+@pytest.mark.postgres
+def test_a_revocation_on_one_node_closes_the_token_s_sockets_on_another(pg_schema: str) -> None:
+    url = f"{POSTGRES_URL}?schema={pg_schema}"
+    admin = issue_token(url, "LOCC", "admin")
+    a, b = Server(url).start(), Server(url).start()
+    try:
+        issued = httpx.post(
+            f"{a.url}/v1/tokens",
+            json={"org": "LOCC", "role": "coordinator"},
+            headers={"Authorization": f"Bearer {admin}"},
+        ).json()
+        auth = {"Authorization": f"Bearer {issued['token']}"}
+        with connect(b.ws_url, additional_headers=auth) as ws:
+            assert orjson.loads(ws.recv(timeout=10))["type"] == "welcome"
+            ws.send('{"subscribe": ["national"]}')
+            assert orjson.loads(ws.recv(timeout=10))["type"] == "subscribed"
+            response = httpx.delete(
+                f"{a.url}/v1/tokens/{issued['token_id']}",
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            assert response.status_code == 204
+            messages = []
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    messages.append(orjson.loads(ws.recv(timeout=5)))
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "token_revoked")
+        assert messages[-1]["code"] == "token_revoked"
+    finally:
+        a.kill()
+        b.kill()

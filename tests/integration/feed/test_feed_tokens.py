@@ -1,7 +1,8 @@
 """A feed connection lives as long as its token (issue 16, defect 5): the revocation of its
 token closes it (1008 ``token_revoked``) after the frames before the revocation's position and
 none after, on every node; its expiry closes it (1008 ``token_expired``) within 2 s by the
-clock. Both stores; the many-node case against real server processes on PostgreSQL."""
+clock. Both stores; the many-node case, with real server processes, is in
+``tests/e2e/feed/test_feed_servers.py``."""
 
 from __future__ import annotations
 
@@ -12,21 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
-import httpx
 import orjson
 import pytest
 from starlette.testclient import WebSocketTestSession
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect as ws_connect
 
 from domain.envelope import Classification
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import POSTGRES_URL
 from tests.integration.api.conftest import ADMIN, Api
 from tests.integration.feed.test_feed import incident
-from tests.servers import Server, issue_token
 
 
 def within(ws: WebSocketTestSession, seconds: float) -> dict[str, Any]:
@@ -230,39 +226,6 @@ def test_an_expired_token_is_refused_at_once_even_when_seen_valid_moments_ago(ap
     with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
         messages, close = until_closed(ws, 5)
     assert close["code"] == 1008 and messages[-1]["code"] == "invalid_token"
-
-
-@pytest.mark.postgres
-def test_a_revocation_on_one_node_closes_the_token_s_sockets_on_another(pg_schema: str) -> None:
-    url = f"{POSTGRES_URL}?schema={pg_schema}"
-    admin = issue_token(url, "LOCC", "admin")
-    a, b = Server(url).start(), Server(url).start()
-    try:
-        issued = httpx.post(
-            f"{a.url}/v1/tokens",
-            json={"org": "LOCC", "role": "coordinator"},
-            headers={"Authorization": f"Bearer {admin}"},
-        ).json()
-        auth = {"Authorization": f"Bearer {issued['token']}"}
-        with ws_connect(b.ws_url, additional_headers=auth) as ws:
-            assert orjson.loads(ws.recv(timeout=10))["type"] == "welcome"
-            ws.send('{"subscribe": ["national"]}')
-            assert orjson.loads(ws.recv(timeout=10))["type"] == "subscribed"
-            response = httpx.delete(
-                f"{a.url}/v1/tokens/{issued['token_id']}",
-                headers={"Authorization": f"Bearer {admin}"},
-            )
-            assert response.status_code == 204
-            messages = []
-            with pytest.raises(ConnectionClosed) as closed:
-                while True:
-                    messages.append(orjson.loads(ws.recv(timeout=5)))
-        assert closed.value.rcvd is not None
-        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "token_revoked")
-        assert messages[-1]["code"] == "token_revoked"
-    finally:
-        a.kill()
-        b.kill()
 
 
 def test_a_token_another_process_revoked_before_the_feed_started_is_closed(

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-import orjson
 import pytest
 
-from domain.capacity import BookingState, Capacity, CapacityBooking
+from domain.capacity import BookingState, Capacity
 from domain.errors import DomainError
 from domain.exercise import ExerciseScope, check_step, subject_flag
 from domain.kinds import RequestKind as K
 from domain.services import commit, dispatch
-from mlob.store.transcoder import OrjsonTranscoder
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import capacity, chair, env, granted, line, submitted, through_hub
 
@@ -89,16 +87,6 @@ def test_a_step_with_the_other_flag_changes_neither_subject() -> None:
     mismatch(exc)
     assert pumps.collect_events() == [] and request.collect_events() == []
     assert pumps.bookings == {} and request.bookings == {}
-
-
-def test_a_booking_stored_before_for_exercise_reads_back_as_real() -> None:
-    booking = CapacityBooking(uuid4(), uuid4(), "L1", 2, BookingState.COMMITTED)
-    transcoder = OrjsonTranscoder()
-    stored = orjson.loads(transcoder.encode(booking))
-    fields = stored["_data_"][1]
-    del fields["for_exercise"]  # as the code before it wrote it
-    read = transcoder.decode(orjson.dumps(stored))
-    assert read == booking and read.for_exercise is False
 
 
 def test_check_step_and_subject_flag() -> None:
