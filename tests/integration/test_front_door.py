@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from mlob.config import (
 )
 from mlob.write.application import MlobApplication
 from tests import ROOT
+from tests.cli import run_cli
 from tests.conftest import IN_CI
 
 
@@ -80,18 +79,6 @@ def test_describe_hides_the_password() -> None:
     assert "s3cret" not in parse_database_url("postgresql://u:s3cret@h/d").describe()
 
 
-def _mlob(*args: str, url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MLOB_DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "mlob.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        cwd=ROOT,
-    )
-
-
 @pytest.mark.parametrize(
     ("url", "fragment"),
     [
@@ -100,7 +87,7 @@ def _mlob(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_cli_reports_one_clear_line(url: str, fragment: str) -> None:
-    result = _mlob("serve", "--port", "0", url=url)
+    result = run_cli("serve", "--port", "0", url=url)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

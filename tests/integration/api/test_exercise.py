@@ -5,7 +5,6 @@ steps whose flag differs from their subject's) reads back without a 500."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
@@ -17,8 +16,9 @@ from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.request import AssistanceRequest
 from mlob.config import StoreConfig
+from tests.cli import run_cli
 from tests.integration.api.conftest import Api, chair, fire_request, item
-from tests.integration.audit.conftest import audit_cli, database_url
+from tests.integration.audit.conftest import database_url
 
 AUDITOR = {"role": "auditor", "clearance": Classification.STATE_SECRET_SECRET}
 LOCC = {"role": "coordinator"}
@@ -458,13 +458,13 @@ def test_a_store_holding_mixed_steps_reads_back_without_a_500(
     )
 
     # The command line reads the same store (it answered 500's twin, a traceback, too).
-    env = {**os.environ, "MLOB_DATABASE_URL": database_url(store_config)}
+    url = database_url(store_config)
     for value in ("false", "true", "all"):
-        done = audit_cli(env, "stats", "--exercise", value)
+        done = run_cli("audit", "stats", "--exercise", value, url=url)
         assert done.returncode == 0, done.stderr
         body = orjson.loads("\n".join(done.stdout.splitlines()[1:-1]))
         assert body["total"]["requests"] == {"false": 2, "true": 1, "all": 3}[value]
-    refused = audit_cli(env, "stats", "--exercise", "maybe")
+    refused = run_cli("audit", "stats", "--exercise", "maybe", url=url)
     assert refused.returncode == 2 and "all (both)" in refused.stderr
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from uuid import UUID, uuid4
 
 from api.commands import REGISTRY
 from domain.envelope import Classification
 from domain.lifecycle import STEP_TYPES
-from tests import ROOT
+from tests.cli import run_cli
 from tests.integration.api.conftest import Api, chair, fire_request, item
 
 
@@ -153,17 +151,8 @@ def test_tokens_over_http_are_admin_only_and_work_at_once(api: Api) -> None:
 
 
 def test_token_cli_issue_list_revoke(tmp_path: Path) -> None:
-    env = {**os.environ, "MLOB_DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"}
-
     def mlob(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "mlob.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            cwd=ROOT,
-        )
+        return run_cli(*args, url=f"sqlite:///{tmp_path}/cli.sqlite3")
 
     issued = mlob("tokens", "issue", "--org", "VR08", "--role", "operator", "--expires", "12h")
     assert issued.returncode == 0, issued.stderr

@@ -14,9 +14,7 @@ own functions) guard what must keep holding.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,7 +30,7 @@ from api.ports import Principal
 from domain.envelope import Classification
 from domain.errors import NotFound, NotPermitted
 from domain.policy import ROLES, issue_refusal, may_issue, may_manage_token, roles_for
-from tests import ROOT
+from tests.cli import run_cli
 from tests.integration.api.conftest import ADMIN, Api, item
 
 OPEN = Classification.UNCLASSIFIED
@@ -370,17 +368,8 @@ def test_malformed_input(api: Api) -> None:
 
 
 def test_the_command_line_is_locc_at_the_highest_clearance(tmp_path: Path) -> None:
-    env = {**os.environ, "MLOB_DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"}
-
     def mlob(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "mlob.cli", "tokens", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            cwd=ROOT,
-        )
+        return run_cli("tokens", *args, url=f"sqlite:///{tmp_path}/cli.sqlite3")
 
     top = mlob("issue", "--org", "DEF-CDS", "--role", "coordinator", "--clearance", TOP.value)
     assert top.returncode == 0, top.stderr

@@ -1,10 +1,8 @@
 """The demo with its projections caught up (the `views` fixture) for the audit tests, and SQL
 straight against a store's database, as an insider with write access could run it."""
 
-import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,11 +13,11 @@ from mlob import asof
 from mlob.config import StoreConfig
 from mlob.store.chain import FORMAT_1, GENESIS, link
 from mlob.write.application import MlobApplication
-from tests import ROOT
+from tests.cli import run_cli
 from tests.conftest import POSTGRES_URL, pg_connect
 from tests.integration.projections.conftest import views
 
-__all__ = ["as_format_1", "audit_cli", "cli", "database_url", "raw_sql", "views"]
+__all__ = ["as_format_1", "cli", "database_url", "raw_sql", "views"]
 
 #: Migration 0002 (the chain format switch, picture checkpoint signatures).
 SWITCH_MIGRATION = "0002_chain_format_and_signed_pictures"
@@ -67,19 +65,6 @@ def as_format_1(app: MlobApplication, store: StoreConfig) -> int:
     return rows[-1][0].position
 
 
-def audit_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``mlob audit ARGS`` in a subprocess with this environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "mlob.cli", "audit", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def database_url(store: StoreConfig) -> str:
     """``MLOB_DATABASE_URL`` for this store."""
     if store.kind == "sqlite":
@@ -89,11 +74,8 @@ def database_url(store: StoreConfig) -> str:
 
 def cli(store: StoreConfig, key: bytes | None, *args: str) -> subprocess.CompletedProcess[str]:
     """``mlob audit ARGS`` on this store, with ``MLOB_AUDIT_KEY`` set to ``key`` (or unset)."""
-    env = {k: v for k, v in os.environ.items() if k != "MLOB_AUDIT_KEY"}
-    env["MLOB_DATABASE_URL"] = database_url(store)
-    if key is not None:
-        env["MLOB_AUDIT_KEY"] = key.decode()
-    return audit_cli(env, *args)
+    env = {"MLOB_AUDIT_KEY": None if key is None else key.decode()}
+    return run_cli("audit", *args, url=database_url(store), env=env)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import subprocess
 from datetime import timedelta
@@ -17,7 +16,7 @@ from mlob import demo
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.integration.audit.conftest import audit_cli
+from tests.cli import run_cli
 from tests.integration.projections.conftest import NOW
 
 
@@ -27,10 +26,9 @@ def test_audit_commands(tmp_path: Path) -> None:
     demo.load_demo(Service(app), NOW)
     top = app.last_position()
     app.close()
-    env = {**os.environ, "MLOB_DATABASE_URL": f"sqlite:///{path}"}
 
     def audit(*args: str) -> subprocess.CompletedProcess[str]:
-        return audit_cli(env, *args)
+        return run_cli("audit", *args, url=f"sqlite:///{path}")
 
     def marked(done: subprocess.CompletedProcess[str]) -> str:
         """A command-line read opens and closes with the highest classification in it."""

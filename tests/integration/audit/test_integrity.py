@@ -4,7 +4,6 @@ chain alone cannot (a deleted tail, a chain recomputed by someone without the ke
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -22,7 +21,8 @@ from mlob.service import Service
 from mlob.store.chain import GENESIS, link
 from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
-from tests.integration.audit.conftest import audit_cli, raw_sql
+from tests.cli import run_cli
+from tests.integration.audit.conftest import raw_sql
 from tests.integration.projections.conftest import NOW
 
 KEY = b"k" * 32
@@ -147,10 +147,11 @@ def test_mlob_audit_verify_on_the_command_line(tmp_path: Path) -> None:
     app = MlobApplication(StoreConfig(kind="sqlite", sqlite_path=path))
     demo.load_demo(Service(app), NOW)
     app.close()
-    env = {**os.environ, "MLOB_DATABASE_URL": f"sqlite:///{path}", "MLOB_AUDIT_KEY": KEY.decode()}
 
     def mlob(*args: str) -> subprocess.CompletedProcess[str]:
-        return audit_cli(env, *args)
+        return run_cli(
+            "audit", *args, url=f"sqlite:///{path}", env={"MLOB_AUDIT_KEY": KEY.decode()}
+        )
 
     signed = mlob("checkpoint")
     assert signed.returncode == 0 and '"signature"' in signed.stdout, signed.stderr

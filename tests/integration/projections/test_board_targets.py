@@ -5,9 +5,7 @@ seeds them once; a change is kept with when and by whom."""
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from mlob.config import StoreConfig, load_settings, parse_targets
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from projections.readmodels import DEFAULT_TARGETS
-from tests import ROOT
+from tests.cli import run_cli
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ADMIN = Principal(org="LOCC", role="admin", clearance=Classification.STATE_SECRET_TOP_SECRET)
@@ -145,15 +143,7 @@ def test_a_server_and_a_worker_agree_on_what_is_overdue(store_config: StoreConfi
 
 
 def _mlob(url: str, *args: str, targets: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mlob.cli", *args],
-        env={**os.environ, "MLOB_DATABASE_URL": url, "MLOB_BOARD_TARGETS": targets},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, url=url, env={"MLOB_BOARD_TARGETS": targets})
 
 
 def test_mlob_board_targets(tmp_path: Path) -> None:

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from mlob import demo
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests import ROOT
+from tests.cli import run_cli
 from tests.integration.projections.conftest import NOW
 
 
 def mlob(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mlob.cli", *args],
-        env={**os.environ, "MLOB_DATABASE_URL": url},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, url=url)
 
 
 def test_status_and_rebuild(tmp_path: Path) -> None:
