@@ -50,6 +50,12 @@ class Api:
     def post(self, org: str, body: Any, role: str = "operator", **kw: Any) -> Response:
         return self.client.post("/v1/events", json=body, headers=self.headers(org, role, **kw))
 
+    def accepted(self, org: str, body: Any, role: str = "operator", **kw: Any) -> Any:
+        """Post, expect ``201``, and return the answer's body."""
+        response = self.post(org, body, role, **kw)
+        assert response.status_code == 201, response.text
+        return response.json()
+
     def position(self) -> int:
         return self.service.last_position()
 

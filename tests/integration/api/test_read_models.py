@@ -63,48 +63,16 @@ def test_wait_is_bounded_and_validated(api: Api) -> None:
 
 def test_classified_items_never_count_for_uncleared_readers(api: Api) -> None:
     incident, secret_capacity, plain_capacity = uuid4(), uuid4(), uuid4()
-    cleared_post = {"clearance": Classification.STATE_SECRET_CONFIDENTIAL}
-    assert (
-        api.post(
-            "VR08",
-            {
-                **item(
-                    "incident.opened",
-                    incident,
-                    {"title": "covert", "regions": ["VR08"], "grip": "2"},
-                ),
-                "classification": "stg_confidentieel",
-            },
-            **cleared_post,
-        ).status_code
-        == 201
+    confidential = {"clearance": Classification.STATE_SECRET_CONFIDENTIAL}
+    secret = {"classification": "stg_confidentieel"}
+    covert = {"title": "covert", "regions": ["VR08"], "grip": "2"}
+    api.accepted("VR08", item("incident.opened", incident, covert, **secret), **confidential)
+    water = {"capability": "FIRE_WATER_SUPPLY"}
+    five, two = {**water, "quantity": 5}, {**water, "quantity": 2}
+    api.accepted(
+        "VR07", item("capacity.registered", secret_capacity, five, **secret), **confidential
     )
-    assert (
-        api.post(
-            "VR07",
-            {
-                **item(
-                    "capacity.registered",
-                    secret_capacity,
-                    {"capability": "FIRE_WATER_SUPPLY", "quantity": 5},
-                ),
-                "classification": "stg_confidentieel",
-            },
-            **cleared_post,
-        ).status_code
-        == 201
-    )
-    assert (
-        api.post(
-            "VR07",
-            item(
-                "capacity.registered",
-                plain_capacity,
-                {"capability": "FIRE_WATER_SUPPLY", "quantity": 2},
-            ),
-        ).status_code
-        == 201
-    )
+    api.accepted("VR07", item("capacity.registered", plain_capacity, two))
     position = api.position()
     plain = api.headers("LOCC", "coordinator")
     cleared = api.headers("LOCC", "coordinator", clearance=SECRET)

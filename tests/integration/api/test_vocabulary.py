@@ -31,7 +31,7 @@ from domain.envelope import Classification
 from domain.lifecycle import LineStep
 from domain.request import AssistanceRequest, LineBooking
 from tests.integration.api.conftest import Api, chair, item
-from tests.integration.feed.test_feed import receive
+from tests.integration.feed.helpers import receive
 
 TOP = Classification.STATE_SECRET_TOP_SECRET
 #: A stored topic as the store writes them (``mlob:AssistanceRequest.LineMoved``); other text

@@ -3,7 +3,6 @@ access, frames and positions, resume with no gap and no duplicate, read-model ro
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from typing import Any
@@ -11,56 +10,14 @@ from uuid import uuid4
 
 import orjson
 import pytest
-from starlette.testclient import WebSocketTestSession
 
 from domain.envelope import Classification
 from tests.integration.api.conftest import Api, fire_request, item
-
-
-def receive(ws: WebSocketTestSession, kind: str | None = None, timeout: float = 10) -> dict:
-    """The next message (of ``kind``), skipping heartbeats."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = orjson.loads(ws.receive_text())
-        if message["type"] == "heartbeat":
-            continue
-        if kind is None or message["type"] == kind:
-            return message
-    raise AssertionError(f"no {kind} message")
-
-
-def incident(api: Api, org: str = "VR08", regions: list[str] | None = None, **kw: Any) -> str:
-    subject = uuid4()
-    body = item(
-        "incident.opened",
-        subject,
-        {"title": f"incident {subject.hex[:4]}", "regions": regions or [org], "grip": "1"},
-    )
-    body.update(kw.pop("envelope", {}))
-    response = api.post(org, body, **kw)
-    assert response.status_code == 201, response.text
-    return str(subject)
+from tests.integration.feed.helpers import collect, incident, receive, replays_held
 
 
 def connect(api: Api, org: str = "LOCC", role: str = "coordinator", **kw: Any):
     return api.client.websocket_connect("/v1/feed", headers=api.headers(org, role, **kw))
-
-
-def collect(ws: WebSocketTestSession, count: int, timeout: float = 15) -> list[dict]:
-    """Events from frames until ``count`` arrived; checks positions only ever increase."""
-    events: list[dict] = []
-    last = -1
-    deadline = time.monotonic() + timeout
-    while len(events) < count and time.monotonic() < deadline:
-        frame = receive(ws, "frame")
-        assert frame["position"] > last or frame["events"] == [], "frame positions increase"
-        for event in frame["events"]:
-            assert event["position"] > last, "no duplicate, no reordering"
-            assert event["position"] <= frame["position"]
-            last = event["position"]
-            events.append(event)
-        last = max(last, frame["position"])
-    return events
 
 
 def test_a_token_is_required(api: Api) -> None:
@@ -167,19 +124,9 @@ def test_resume_after_a_position_with_no_gap_and_no_duplicate(api: Api) -> None:
     before = [incident(api) for _ in range(5)]
     start = api.position()
     after = [incident(api) for _ in range(5)]
-    hub = api.client.app.state.feed
-    paused, resume = threading.Event(), threading.Event()
-
-    async def pause(_: Any) -> None:
-        paused.set()
-        while not resume.is_set():  # deterministic: appends arrive between catch-up and live
-            import asyncio
-
-            await asyncio.sleep(0.01)
-
-    with connect(api) as ws:
+    # deterministic: appends arrive between catch-up and live
+    with replays_held(api) as (paused, resume), connect(api) as ws:
         receive(ws, "welcome")
-        hub.before_live = pause
         ws.send_text(orjson.dumps({"subscribe": ["national"], "after": start - 3}).decode())
         assert receive(ws, "subscribed")["position"] == start - 3
         assert paused.wait(10)
@@ -188,7 +135,6 @@ def test_resume_after_a_position_with_no_gap_and_no_duplicate(api: Api) -> None:
         resume.set()
         later = [incident(api) for _ in range(3)]
         events = collect(ws, 3 + 5 + 5 + 3)
-    hub.before_live = None
     got = [e["stream_id"] for e in events]
     assert got == before[-3:] + after + during + later
 

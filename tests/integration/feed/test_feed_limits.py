@@ -17,38 +17,36 @@ import orjson
 import pytest
 
 import api.feed as feed
-from domain.envelope import Classification
-from tests.integration.api.conftest import ADMIN, Api
-from tests.integration.feed.test_feed import incident
-from tests.integration.feed.test_feed_tokens import event_positions, next_of, until_closed, within
-
-
-def connect(api: Api, token: str) -> Any:
-    return api.client.websocket_connect("/v1/feed", headers={"Authorization": f"Bearer {token}"})
-
-
-def fresh_token(api: Api, org: str = "LOCC", role: str = "coordinator") -> str:
-    return api.service.issue_token(
-        ADMIN, org=org, role=role, clearance=Classification.UNCLASSIFIED
-    ).token
+from tests.integration.api.conftest import Api
+from tests.integration.feed.helpers import (
+    connect_with,
+    event_positions,
+    fresh_token,
+    incident,
+    next_of,
+    replays_held,
+    subscribe,
+    until_closed,
+    within,
+)
 
 
 def test_at_most_8_connections_per_token(api: Api) -> None:
     token = fresh_token(api)
     with contextlib.ExitStack() as stack:
-        open_ = [stack.enter_context(connect(api, token)) for _ in range(8)]
+        open_ = [stack.enter_context(connect_with(api, token)) for _ in range(8)]
         for ws in open_:
             next_of(ws, "welcome")
-        with connect(api, token) as ninth:
+        with connect_with(api, token) as ninth:
             messages, close = until_closed(ninth, 5)
         assert close["code"] == 1013 and close["reason"] == "too_many_connections"
         assert [m["code"] for m in messages] == ["too_many_connections"]
-        with connect(api, fresh_token(api)) as other:  # another token's are not counted
+        with connect_with(api, fresh_token(api)) as other:  # another token's are not counted
             next_of(other, "welcome")
         open_[0].close()
         deadline = time.monotonic() + 5
         while True:  # once one of the eight has gone, the token may open another
-            with connect(api, token) as again:
+            with connect_with(api, token) as again:
                 first = within(again, 5)
             if first["type"] == "websocket.send":
                 assert orjson.loads(first["text"])["type"] == "welcome"
@@ -74,30 +72,24 @@ def test_at_most_2_replays_at_once_per_token(api: Api) -> None:
         with contextlib.ExitStack() as stack:
             replaying = []
             for _ in range(2):
-                ws = stack.enter_context(connect(api, token))
+                ws = stack.enter_context(connect_with(api, token))
                 replaying.append(ws)
-                next_of(ws, "welcome")
-                ws.send_text('{"subscribe": ["national"], "after": 0}')
-                next_of(ws, "subscribed")
+                subscribe(ws, after=0)
             deadline = time.monotonic() + 5
             while len(paused) < 2 and time.monotonic() < deadline:
                 time.sleep(0.01)
             assert len(paused) == 2, "two replays run"
-            with connect(api, token) as third:
+            with connect_with(api, token) as third:
                 next_of(third, "welcome")
                 third.send_text('{"subscribe": ["national"], "after": 0}')
                 messages, close = until_closed(third, 5)
             assert [m["code"] for m in messages if m["type"] == "error"] == ["too_many_replays"]
             assert not [m for m in messages if m["type"] in ("subscribed", "frame")]
             assert close["code"] == 1013 and close["reason"] == "too_many_replays"
-            with connect(api, token) as live:  # a subscription without after is no replay
-                next_of(live, "welcome")
-                live.send_text('{"subscribe": ["national"]}')
-                next_of(live, "subscribed")
-            with connect(api, fresh_token(api)) as other:  # another token may replay
-                next_of(other, "welcome")
-                other.send_text('{"subscribe": ["national"], "after": 0}')
-                next_of(other, "subscribed")
+            with connect_with(api, token) as live:  # a subscription without after is no replay
+                subscribe(live)
+            with connect_with(api, fresh_token(api)) as other:  # another token may replay
+                subscribe(other, after=0)
                 deadline = time.monotonic() + 5
                 while len(paused) < 3 and time.monotonic() < deadline:
                     time.sleep(0.01)
@@ -106,10 +98,8 @@ def test_at_most_2_replays_at_once_per_token(api: Api) -> None:
             for ws in replaying:
                 ws.send_text('{"type": "ping"}')
                 next_of(ws, "pong")  # the replay ended
-        with connect(api, token) as later:  # its slots are free again
-            next_of(later, "welcome")
-            later.send_text('{"subscribe": ["national"], "after": 0}')
-            next_of(later, "subscribed")
+        with connect_with(api, token) as later:  # its slots are free again
+            subscribe(later, after=0)
             later.send_text('{"type": "ping"}')
             next_of(later, "pong")
     finally:
@@ -120,7 +110,7 @@ def test_at_most_2_replays_at_once_per_token(api: Api) -> None:
 def test_at_most_100_channels_per_connection_and_128_characters_per_name(api: Api) -> None:
     token = fresh_token(api)
     channels = [f"incident:{n:04d}" for n in range(101)]
-    with connect(api, token) as ws:
+    with connect_with(api, token) as ws:
         next_of(ws, "welcome")
         ws.send_text(orjson.dumps({"subscribe": channels[:60]}).decode())
         assert len(next_of(ws, "subscribed")["channels"]) == 60
@@ -136,7 +126,7 @@ def test_at_most_100_channels_per_connection_and_128_characters_per_name(api: Ap
         assert "national" in next_of(ws, "subscribed")["channels"]
         ws.send_text('{"type": "ping"}')
         next_of(ws, "pong")  # still open
-    with connect(api, token) as ws:
+    with connect_with(api, token) as ws:
         next_of(ws, "welcome")
         ws.send_text(orjson.dumps({"subscribe": channels}).decode())  # 101 in one message
         assert next_of(ws, "error")["code"] == "too_many_channels"
@@ -155,7 +145,7 @@ def test_at_most_100_channels_per_connection_and_128_characters_per_name(api: Ap
 @pytest.mark.parametrize("when", ["authenticated", "authenticating"])
 def test_a_binary_message_closes_with_1003(api: Api, when: str) -> None:
     if when == "authenticated":
-        context = connect(api, fresh_token(api))
+        context = connect_with(api, fresh_token(api))
     else:
         context = api.client.websocket_connect("/v1/feed")
     with context as ws:
@@ -183,7 +173,7 @@ def test_a_replay_builds_only_what_its_reader_may_see(api: Api, monkeypatch: Any
         return body
 
     monkeypatch.setattr(feed, "event_body", counting)
-    with connect(api, fresh_token(api, "VR08", "operator")) as ws:  # starts the hub
+    with connect_with(api, fresh_token(api, "VR08", "operator")) as ws:  # starts the hub
         next_of(ws, "welcome")
         ws.send_text(orjson.dumps({"subscribe": ["national"], "after": start}).decode())
         next_of(ws, "subscribed")
@@ -210,16 +200,14 @@ def positions_increase(positions: list[int]) -> bool:
 
 def test_a_replay_leaves_what_the_hub_knows_alone(api: Api) -> None:
     token = fresh_token(api)
-    with connect(api, token) as ws:  # the hub runs, and learns the incident as it is opened
-        next_of(ws, "welcome")
-        ws.send_text('{"subscribe": ["national"]}')
-        next_of(ws, "subscribed")
+    with connect_with(api, token) as ws:  # the hub runs, and learns the incident as it is opened
+        subscribe(ws)
         start = api.position()
         subject = incident(api)
         next_of(ws, "frame")
         hub = api.client.app.state.feed
         route = hub.routes.streams[subject]
-        with connect(api, fresh_token(api)) as replaying:
+        with connect_with(api, fresh_token(api)) as replaying:
             next_of(replaying, "welcome")
             replaying.send_text(orjson.dumps({"subscribe": ["national"], "after": start}).decode())
             next_of(replaying, "subscribed")
@@ -244,15 +232,11 @@ def test_replays_never_hold_the_pump(api: Api, monkeypatch: Any) -> None:
     tokens = [fresh_token(api) for _ in range((blocked + 1) // 2)]
     try:
         with contextlib.ExitStack() as stack:
-            watcher = stack.enter_context(connect(api, fresh_token(api)))
-            next_of(watcher, "welcome")
-            watcher.send_text('{"subscribe": ["national"]}')
-            next_of(watcher, "subscribed")
+            watcher = stack.enter_context(connect_with(api, fresh_token(api)))
+            subscribe(watcher)
             for n in range(blocked):
-                ws = stack.enter_context(connect(api, tokens[n // 2]))
-                next_of(ws, "welcome")
-                ws.send_text('{"subscribe": ["national"], "after": 0}')
-                next_of(ws, "subscribed")
+                ws = stack.enter_context(connect_with(api, tokens[n // 2]))
+                subscribe(ws, after=0)
             time.sleep(0.2)  # the replays are all waiting for the store
             subject = incident(api)
             frame = next_of(watcher, "frame", seconds=3)
@@ -268,35 +252,20 @@ def test_a_replay_reads_what_it_could_not_hold_from_the_store(api: Api, monkeypa
     monkeypatch.setattr(feed, "PENDING_BATCHES", 2)
     start = api.position()
     before = [incident(api) for _ in range(3)]
-    hub = api.client.app.state.feed
-    paused, resume = threading.Event(), threading.Event()
-
-    async def pause(_: Any) -> None:
-        paused.set()
-        while not resume.is_set():
-            await asyncio.sleep(0.01)
-
-    with connect(api, fresh_token(api)) as ws:
-        next_of(ws, "welcome")
-        hub.before_live = pause
-        try:
-            ws.send_text(orjson.dumps({"subscribe": ["national"], "after": start}).decode())
-            next_of(ws, "subscribed")
-            assert paused.wait(10)
-            during = []
-            for _ in range(5):  # one batch each: more than the connection holds
-                during.append(incident(api))
-                time.sleep(feed.WINDOW + 0.03)
-            resume.set()
-            later = incident(api)
-            messages: list[dict[str, Any]] = []
-            got: list[str] = []
-            while later not in got:
-                messages.append(_next(ws))
-                got += [e["stream_id"] for e in messages[-1].get("events", ())]
-        finally:
-            hub.before_live = None
-            resume.set()
+    with replays_held(api) as (paused, resume), connect_with(api, fresh_token(api)) as ws:
+        subscribe(ws, after=start)
+        assert paused.wait(10)
+        during = []
+        for _ in range(5):  # one batch each: more than the connection holds
+            during.append(incident(api))
+            time.sleep(feed.WINDOW + 0.03)
+        resume.set()
+        later = incident(api)
+        messages: list[dict[str, Any]] = []
+        got: list[str] = []
+        while later not in got:
+            messages.append(_next(ws))
+            got += [e["stream_id"] for e in messages[-1].get("events", ())]
     assert got == [*before, *during, later]
     assert not [m for m in messages if m["type"] in ("resync", "error")]
     assert positions_increase(event_positions(messages))

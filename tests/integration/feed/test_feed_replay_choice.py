@@ -44,8 +44,7 @@ from mlob.service import Service
 from mlob.write.application import MlobApplication
 from tests.conftest import _dsn, postgres_config, require_postgres
 from tests.integration.api.conftest import Api, chair, fire_request, item
-from tests.integration.feed.test_feed import incident
-from tests.integration.feed.test_feed_tokens import next_of, within
+from tests.integration.feed.helpers import incident, next_of, within
 from tests.integration.projections.test_need_to_know_properties import (
     CAPABILITIES,
     TOP,

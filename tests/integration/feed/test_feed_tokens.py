@@ -6,103 +6,45 @@ clock. Both stores; the many-node case, with real server processes, is in
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import anyio
-import orjson
 import pytest
-from starlette.testclient import WebSocketTestSession
 
-from domain.envelope import Classification
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from tests.integration.api.conftest import ADMIN, Api
-from tests.integration.feed.test_feed import incident
-
-
-def within(ws: WebSocketTestSession, seconds: float) -> dict[str, Any]:
-    """The next ASGI message the server sent (a text message or the close), or TimeoutError."""
-
-    async def get() -> dict[str, Any]:
-        with anyio.fail_after(seconds):
-            message: dict[str, Any] = await ws._send_rx.receive()
-            return message
-
-    return ws.portal.call(get)
-
-
-def until_closed(ws: WebSocketTestSession, seconds: float) -> tuple[list[dict], dict[str, Any]]:
-    """The messages (parsed) before the close, and the close, within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    messages = []
-    while True:
-        message = within(ws, max(0.01, deadline - time.monotonic()))
-        if message["type"] == "websocket.close":
-            return messages, message
-        messages.append(orjson.loads(message["text"]))
-
-
-def next_of(ws: WebSocketTestSession, kind: str, seconds: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while True:
-        message = within(ws, max(0.01, deadline - time.monotonic()))
-        assert message["type"] != "websocket.close", message
-        parsed = orjson.loads(message["text"])
-        if parsed["type"] == kind:
-            return parsed
-
-
-def event_positions(messages: list[dict]) -> list[int]:
-    return [e["position"] for m in messages if m["type"] == "frame" for e in m["events"]]
-
-
-def gate_reads(api: Api) -> tuple[threading.Event, Callable[[], None]]:
-    """Hold the hub's next store read until the returned event is set (what is appended
-    meanwhile is then read in one batch); the callable undoes it."""
-    hub = api.client.app.state.feed
-    read = hub._read
-    gate = threading.Event()
-    gate.set()
-
-    def gated() -> Any:
-        gate.wait(10)
-        return read()
-
-    hub._read = gated
-
-    def undo() -> None:
-        gate.set()
-        hub._read = read
-
-    return gate, undo
+from tests.integration.feed.helpers import (
+    bearer,
+    connect_with,
+    event_positions,
+    fresh_token,
+    gate_reads,
+    incident,
+    next_of,
+    replays_held,
+    subscribe,
+    until_closed,
+)
 
 
 @pytest.mark.parametrize("same_batch", [True, False])
 def test_a_revoked_token_gets_the_frames_before_its_revocation_then_1008(
     api: Api, same_batch: bool
 ) -> None:
-    issued = api.service.issue_token(
-        ADMIN, org="LOCC", role="coordinator", clearance=Classification.UNCLASSIFIED
-    )
+    issued = fresh_token(api)
     other = api.token("LOCC", "viewer")  # another token's connection stays
     admin = api.headers("LOCC", "admin")
-    headers = {"Authorization": f"Bearer {issued.token}"}
     with (
-        api.client.websocket_connect("/v1/feed", headers=headers) as ws,
-        api.client.websocket_connect("/v1/feed", headers=headers) as twin,
+        connect_with(api, issued) as ws,
+        connect_with(api, issued) as twin,
         api.client.websocket_connect(
             "/v1/feed", headers={"Authorization": f"Bearer {other}"}
         ) as ok,
     ):
         for socket in (ws, twin, ok):
-            next_of(socket, "welcome")
-            socket.send_text('{"subscribe": ["national"]}')
-            next_of(socket, "subscribed")
+            subscribe(socket)
         incident(api)
         for socket in (ws, twin, ok):
             next_of(socket, "frame")
@@ -136,7 +78,7 @@ def test_a_revoked_token_gets_the_frames_before_its_revocation_then_1008(
         finally:
             undo()
     # The token opens no new connection.
-    with api.client.websocket_connect("/v1/feed", headers=headers) as again:
+    with connect_with(api, issued) as again:
         messages, close = until_closed(again, 5)
         assert close["code"] == 1008 and messages[-1]["code"] == "invalid_token"
 
@@ -144,37 +86,19 @@ def test_a_revoked_token_gets_the_frames_before_its_revocation_then_1008(
 def test_a_revocation_ends_a_replay_and_pongs(api: Api) -> None:
     """A connection catching up from ``after`` when its token is revoked is closed too; it
     answers no ping after that."""
-    issued = api.service.issue_token(
-        ADMIN, org="LOCC", role="coordinator", clearance=Classification.UNCLASSIFIED
-    )
+    issued = fresh_token(api)
     start = api.position()
     opened = [incident(api) for _ in range(3)]
-    hub = api.client.app.state.feed
-    paused, resume = threading.Event(), threading.Event()
-
-    async def pause(_: Any) -> None:
-        paused.set()
-        while not resume.is_set():
-            await anyio.sleep(0.01)
-
-    headers = {"Authorization": f"Bearer {issued.token}"}
-    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
-        next_of(ws, "welcome")
-        hub.before_live = pause
-        try:
-            ws.send_text(orjson.dumps({"subscribe": ["national"], "after": start}).decode())
-            next_of(ws, "subscribed")
-            assert paused.wait(10)
-            api.service.revoke_token(ADMIN, issued.token_id, "lost")
-            revoked_at = api.position()
-            incident(api)
-            ws.send_text('{"type": "ping"}')
-            time.sleep(0.3)  # the hub reads the revocation while the replay waits
-            resume.set()
-            messages, close = until_closed(ws, 5)
-        finally:
-            hub.before_live = None
-            resume.set()
+    with replays_held(api) as (paused, resume), connect_with(api, issued) as ws:
+        subscribe(ws, after=start)
+        assert paused.wait(10)
+        api.service.revoke_token(ADMIN, issued.token_id, "lost")
+        revoked_at = api.position()
+        incident(api)
+        ws.send_text('{"type": "ping"}')
+        time.sleep(0.3)  # the hub reads the revocation while the replay waits
+        resume.set()
+        messages, close = until_closed(ws, 5)
     assert close["code"] == 1008 and close["reason"] == "token_revoked"
     assert all(p < revoked_at for p in event_positions(messages))
     assert {e["stream_id"] for m in messages if m["type"] == "frame" for e in m["events"]} <= set(
@@ -185,18 +109,9 @@ def test_a_revocation_ends_a_replay_and_pongs(api: Api) -> None:
 
 def test_an_expired_token_is_closed_within_2_s(api: Api) -> None:
     expires = datetime.now(UTC) + timedelta(seconds=1)
-    issued = api.service.issue_token(
-        ADMIN,
-        org="LOCC",
-        role="coordinator",
-        clearance=Classification.UNCLASSIFIED,
-        expires_at=expires,
-    )
-    headers = {"Authorization": f"Bearer {issued.token}"}
-    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
-        next_of(ws, "welcome")
-        ws.send_text('{"subscribe": ["national"]}')
-        next_of(ws, "subscribed")
+    issued = fresh_token(api, expires_at=expires)
+    with connect_with(api, issued) as ws:
+        subscribe(ws)
         time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.02)
         late = incident(api)  # after the expiry: not for this token
         messages, close = until_closed(ws, 2.5)
@@ -212,18 +127,12 @@ def test_an_expired_token_is_closed_within_2_s(api: Api) -> None:
 def test_an_expired_token_is_refused_at_once_even_when_seen_valid_moments_ago(api: Api) -> None:
     """Tokens are remembered for 2 s once seen valid, never past their expiry."""
     expires = datetime.now(UTC) + timedelta(seconds=0.5)
-    issued = api.service.issue_token(
-        ADMIN,
-        org="VR08",
-        role="operator",
-        clearance=Classification.UNCLASSIFIED,
-        expires_at=expires,
-    )
-    headers = {"Authorization": f"Bearer {issued.token}"}
+    issued = fresh_token(api, "VR08", "operator", expires_at=expires)
+    headers = bearer(issued)
     assert api.client.get("/v1/whoami", headers=headers).status_code == 200  # remembered now
     time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.05)
     assert api.client.get("/v1/whoami", headers=headers).status_code == 401
-    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
+    with connect_with(api, issued) as ws:
         messages, close = until_closed(ws, 5)
     assert close["code"] == 1008 and messages[-1]["code"] == "invalid_token"
 
@@ -233,17 +142,15 @@ def test_a_token_another_process_revoked_before_the_feed_started_is_closed(
 ) -> None:
     """Another process revokes a token this one still remembers as valid (for 2 s), before
     this process's feed started reading: its connection is closed all the same."""
-    issued = api.service.issue_token(
-        ADMIN, org="LOCC", role="coordinator", clearance=Classification.UNCLASSIFIED
-    )
-    headers = {"Authorization": f"Bearer {issued.token}"}
+    issued = fresh_token(api)
+    headers = bearer(issued)
     assert api.client.get("/v1/whoami", headers=headers).status_code == 200  # remembered
     elsewhere = Service(MlobApplication(store_config))
     try:
         elsewhere.revoke_token(ADMIN, issued.token_id, "lost")
     finally:
         elsewhere.app.close()
-    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:  # starts the feed
+    with connect_with(api, issued) as ws:  # starts the feed
         messages, close = until_closed(ws, 5)
     assert close["code"] == 1008 and close["reason"] == "token_revoked"
     assert not [m for m in messages if m["type"] == "frame"]
