@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-test lint typecheck importlint unit screenshot clean
+.PHONY: run test install install-test lint typecheck importlint unit integration e2e screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,15 +36,24 @@ importlint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 
+## The tests in tiers (README, "Tests"): unit (domain and read models, in memory, under 30 s),
+## integration (store and API in process), e2e (server processes, browser, crashes).
 unit: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/unit
+
+integration: install-test
+	$(BIN)/python -m pytest tests/integration
+
+e2e: install-test
+	$(BIN)/python -m pytest tests/e2e
 
 ## Take docs/screen.png: the screen on the demo in headless Chromium (apt-get install chromium).
 screenshot: install-test
 	$(BIN)/python docs/screenshot.py
 
-## Install test dependencies and run every check and test.
-test: lint importlint typecheck unit
+## Install test dependencies and run every check and every test of every tier (one pytest run).
+test: lint importlint typecheck
+	$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,88 @@
+"""A demo server per store and one headless Chromium for the screen's browser tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.conftest import IN_CI, POSTGRES_URL, _dsn, require_postgres
+from tests.servers import Server
+
+#: Debian's Chromium; Playwright drives it (no browser is ever downloaded).
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def require_chromium() -> None:
+    """Skip without Chromium (or Playwright) on a developer machine; in CI that is a failure."""
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "playwright is not installed (make install-test)"
+    if problem:
+        if IN_CI:
+            pytest.fail(f"the screen tests need a headless Chromium in CI: {problem}")
+        pytest.skip(problem)
+
+
+@dataclass
+class DemoServer:
+    server: Server
+    tokens: dict[str, str]
+    started: float  # when the demo was loaded (its times lie in the hours before)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoServer]:
+    require_chromium()
+    tmp = tmp_path_factory.mktemp("screen")
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'mlob.sqlite3'}"
+    else:
+        require_postgres()
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{POSTGRES_URL}?schema={schema}"
+    started = time.time()
+    server = Server(url, args=["--demo"], output=tmp / "serve.log").start()
+    try:
+        yield DemoServer(server, server.demo_tokens(), started)
+    finally:
+        try:
+            server.terminate()
+        finally:
+            server.kill()  # only if it did not stop
+        if schema:
+            with psycopg.connect(_dsn(), autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

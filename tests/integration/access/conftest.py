@@ -1,0 +1,106 @@
+"""One application over a real store, seeded once per module through the HTTP API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.ports import Principal
+from domain.envelope import Classification
+from mlob.bootstrap import open_projections
+from mlob.config import StoreConfig
+from mlob.service import Service
+from mlob.write.application import MlobApplication
+from tests.conftest import _dsn, postgres_config, require_postgres
+from tests.integration.access.world import ZG, Reader, Seed, Subject, seed_world
+
+#: Issues every token of the test: LOCC's administrators manage every organisation's tokens,
+#: and an administrator issues none above its own clearance.
+ISSUER = Principal(org="LOCC", role="admin", clearance=ZG)
+
+
+@dataclass
+class World:
+    client: TestClient
+    service: Service
+    seed: Seed
+    started: datetime  # before the first seeded step
+    head: int  # the last seeded position (the markers)
+
+    @property
+    def app(self) -> Any:
+        return self.client.app
+
+    @property
+    def subjects(self) -> dict[str, Subject]:
+        return self.seed.subjects
+
+    def id(self, name: str) -> UUID:
+        return self.seed.subjects[name].id
+
+    def of_type(self, type_: str) -> list[Subject]:
+        return [s for s in self.seed.subjects.values() if s.type == type_]
+
+    def headers(self, reader: Reader) -> dict[str, str]:
+        return self.seed.headers(reader.org, reader.role, reader.clearance)
+
+
+def _wait_for_projections(client: TestClient, seed: Seed, position: int) -> None:
+    headers = seed.headers("LOCC", "coordinator", ZG)
+    for path in ("/v1/picture", "/v1/capacity-overview"):
+        answer = client.get(path, headers=headers, params={"min_position": position, "wait": 10})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["reached"], f"{path}: the projections did not reach {position}"
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """The same world on each store (the read paths select rows per level in SQL)."""
+    schema = None
+    if request.param == "sqlite":
+        config = StoreConfig(
+            kind="sqlite", sqlite_path=tmp_path_factory.mktemp("access") / "mlob.sqlite3"
+        )
+    else:
+        require_postgres()
+        schema = f"t_access_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        config = postgres_config(schema)
+    service = Service(MlobApplication(config))
+    projections = open_projections(service)
+    projections.start()
+
+    def issue(org: str, role: str, clearance: Classification, label: str) -> Any:
+        return service.issue_token(ISSUER, org=org, role=role, clearance=clearance, label=label)
+
+    try:
+        app = create_app(service)
+        # A failing route answers 500 (and is reported) instead of ending the sweep.
+        with TestClient(app, raise_server_exceptions=False) as client:
+            seed = Seed(client, issue)
+            started = seed.clock
+            seed_world(seed)
+            head = service.last_position()
+            _wait_for_projections(client, seed, head)
+            yield World(client, service, seed, started, head)
+    finally:
+        projections.close()
+        service.close()
+        service.app.close()
+        if schema is not None:
+            with psycopg.connect(_dsn(), autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

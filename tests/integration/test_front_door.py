@@ -1,0 +1,183 @@
+"""The front door: configuration, CLI errors, /health, compose.yaml and the layering rules."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from mlob.config import (
+    DEFAULT_DATABASE_URL,
+    ConfigError,
+    StoreConfig,
+    load_settings,
+    parse_database_url,
+)
+from mlob.write.application import MlobApplication
+from tests import ROOT
+from tests.cli import run_cli
+from tests.conftest import IN_CI
+
+
+def test_default_store_is_a_sqlite_file_under_var() -> None:
+    settings = load_settings({})
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.store.kind == "sqlite"
+    assert settings.store.sqlite_path == Path("var/mlob.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:////tmp/x.db", {"kind": "sqlite", "sqlite_path": Path("/tmp/x.db")}),
+        ("sqlite:///rel/x.db", {"kind": "sqlite", "sqlite_path": Path("rel/x.db")}),
+        (
+            "postgresql://mlob:s%40cret@db.example:6543/mlob",
+            {
+                "kind": "postgresql",
+                "host": "db.example",
+                "port": 6543,
+                "user": "mlob",
+                "password": "s@cret",
+                "dbname": "mlob",
+            },
+        ),
+        ("postgres://u@h/d?schema=s1", {"host": "h", "port": 5432, "schema": "s1"}),
+    ],
+)
+def test_database_urls(url: str, expected: dict[str, object]) -> None:
+    store = parse_database_url(url)
+    for key, value in expected.items():
+        assert getattr(store, key) == value
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://x/y",
+        "sqlite://",
+        "sqlite:///",
+        "postgresql://host-only",
+        "postgresql://h:99999/d",
+        "postgresql://h/d?sslmode=x",
+        "nonsense",
+    ],
+)
+def test_bad_database_urls_are_refused(url: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_database_url(url)
+    assert "\n" not in str(refused.value)
+
+
+def test_describe_hides_the_password() -> None:
+    assert "s3cret" not in parse_database_url("postgresql://u:s3cret@h/d").describe()
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("mysql://nope/db", "neither sqlite"),
+        ("postgresql://postgres@127.0.0.1:1/x", "Connection refused"),
+    ],
+)
+def test_cli_reports_one_clear_line(url: str, fragment: str) -> None:
+    result = run_cli("serve", "--port", "0", url=url)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("mlob: ") and fragment in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_health_reports_store_kind_and_last_position(store_config: StoreConfig) -> None:
+    from domain.commands import Message
+    from tests.integration.store.fixtures import Ledger, envelope
+
+    app = MlobApplication(store_config)
+    try:
+        client = TestClient(create_app(app))
+        assert client.get("/health").json() == {
+            "status": "ok",
+            "store": store_config.kind,
+            "last_position": 0,
+        }
+        env = envelope()
+        app.record([Message(env.message_id, "d")], lambda u: u.add(Ledger.open(env, "VR08")))
+        assert client.get("/health").json()["last_position"] == 1
+    finally:
+        app.close()
+
+
+def test_compose_runs_mlob_against_its_postgres_after_the_health_check() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    postgres = next(name for name, s in services.items() if "postgres" in s.get("image", ""))
+    assert services[postgres]["healthcheck"]["test"]
+    mlob = services["mlob"]
+    url = parse_database_url(mlob["environment"]["MLOB_DATABASE_URL"])
+    assert url.kind == "postgresql" and url.host == postgres
+    env = services[postgres]["environment"]
+    assert (url.user, url.password, url.dbname) == (
+        env["POSTGRES_USER"],
+        env["POSTGRES_PASSWORD"],
+        env["POSTGRES_DB"],
+    )
+    assert mlob["depends_on"][postgres]["condition"] == "service_healthy"
+
+
+def test_compose_runs_the_projections_in_a_worker_beside_the_server() -> None:
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    server, worker = services["mlob"], services["worker"]
+    assert load_settings(server["environment"]).projections_in_process is False
+    assert worker["command"] == ["mlob", "worker"]
+    assert worker["environment"] == server["environment"]
+    assert worker["depends_on"] == server["depends_on"]
+
+
+def test_compose_file_is_valid_for_docker_compose() -> None:
+    tool = shutil.which("docker-compose")
+    if tool is None:
+        if IN_CI:
+            pytest.fail("docker-compose is required in CI (.ci/run installs it)")
+        pytest.skip("docker-compose not installed (apt-get install docker-compose)")
+    result = subprocess.run(
+        [tool, "-f", str(ROOT / "compose.yaml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_domain_imports_only_the_pure_part_of_eventsourcing() -> None:
+    """import-linter cannot forbid subpackages of an external package, so check here."""
+    offenders = []
+    for path in (ROOT / "domain").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.startswith("eventsourcing") and n != "eventsourcing.domain"
+            ]
+    assert offenders == []
+
+
+def test_picture_checkpoint_interval_is_checked() -> None:
+    assert load_settings({}).picture_checkpoint_every == 10_000
+    assert load_settings({"MLOB_PICTURE_CHECKPOINT_EVERY": "0"}).picture_checkpoint_every == 0
+    every = {"MLOB_PICTURE_CHECKPOINT_EVERY": "50000"}
+    assert load_settings(every).picture_checkpoint_every == 50_000
+    for bad in ("10", "-5", "lots"):
+        with pytest.raises(ConfigError, match="MLOB_PICTURE_CHECKPOINT_EVERY"):
+            load_settings({"MLOB_PICTURE_CHECKPOINT_EVERY": bad})
