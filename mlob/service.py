@@ -111,16 +111,15 @@ class Service:
         self._listeners: list[Callable[[], object]] = []
         self._listener: Listener | None = None
         self._access: AccessLog | None = None  # started on the first classified read
-        app.after_commit.append(self._recorded)
+        app.after_commit.append(self._changed)
 
     def attach_projections(self, projections: Projections) -> None:
-        """The composition root hands over the read models; appends then wake them."""
-        self.projections = projections
-
-    def _recorded(self) -> None:
+        """The composition root hands over the read models; appends then wake them (before
+        the feeds)."""
         if self.projections is not None:
-            self.projections.wake()
-        self._changed()
+            self.app.after_commit.remove(self.projections.wake)
+        self.projections = projections
+        self.app.after_commit.insert(0, projections.wake)
 
     def _changed(self) -> None:
         for callback in list(self._listeners):

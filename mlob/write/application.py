@@ -69,6 +69,8 @@ class MlobApplication(Application[UUID]):
         #: The newest events the writer committed, for this process's readers (the live feed).
         self.recent: RecentEvents[LoggedEvent] = RecentEvents()
         super().__init__({**store.eventsourcing_env(), **(env or {})})
+        #: The event index's queries (the recorder writes the index with the events).
+        self.index = cast(IndexQueries, self.recorder)
         # The library created its tables and mlob's at their baseline shape: bring the
         # schema up to this code's (mlob/migrations; one process at a time).
         migrations.upgrade(store)
@@ -82,10 +84,6 @@ class MlobApplication(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
-
-    @property
-    def index(self) -> IndexQueries:
-        return cast(IndexQueries, self.recorder)
 
     # --- writing -------------------------------------------------------------------------
 
