@@ -115,35 +115,29 @@ class ReplayPage:
 
 
 @dataclass(frozen=True)
-class FeedEvent:
-    position: int
+class Routed:
+    """A recorded event as the hub routed it: the event, its channels, its stream's route and
+    the step's level (domain.policy.step_level), and the event as JSON, serialised once for
+    every connection: (lowest reader level, body), ascending; more than one when it names a
+    message above its own level (a reader below that message's level gets the body that does
+    not name it)."""
+
+    event: LoggedEvent
     channels: frozenset[str]
-    route: StreamRoute | None
-    level: int  # the step's level (domain.policy.step_level)
-    regions: tuple[str, ...]
-    exercise: bool
-    #: The event as JSON, serialised once for every connection: (lowest reader level, body),
-    #: ascending; more than one when it names a message above its own level (a reader below
-    #: that message's level gets the body that does not name it).
+    route: StreamRoute
+    level: int
     bodies: tuple[tuple[int, str], ...]
-    stream_id: str = ""
-
-    @property
-    def body(self) -> str:
-        return self.bodies[-1][1]
-
-    def body_for(self, reader_level: int) -> str:
-        found = self.bodies[0][1]
-        for at, body in self.bodies:
-            if at <= reader_level:
-                found = body
-        return found
 
 
-def event_bodies(
-    e: LoggedEvent, names: list[str], facts: dict[str, list[MessageFact]], level: int
-) -> tuple[tuple[int, str], ...]:
-    """An event's bodies for readers from its own level up (access.name_threads)."""
+def routed(
+    e: LoggedEvent,
+    names: list[str],
+    route: StreamRoute,
+    level: int,
+    facts: dict[str, list[MessageFact]],
+) -> Routed:
+    """The event routed, with its bodies for readers from its own level up (rendering
+    .event_body, access.name_threads)."""
     base = {**event_body(e), "channels": names}
     named = [base.get(field) for field, _ in THREAD_FIELDS]
     thresholds = sorted(
@@ -155,7 +149,7 @@ def event_bodies(
         body = dict(base)
         name_threads(body, facts, at)
         bodies.append((at, dumps(body)))
-    return tuple(bodies)
+    return Routed(e, frozenset(names), route, level, tuple(bodies))
 
 
 def _take(counts: dict[UUID, int], token: UUID, limit: int) -> bool:
@@ -173,25 +167,6 @@ def _give(counts: dict[UUID, int], token: UUID | None) -> None:
             counts[token] = left
         else:
             counts.pop(token, None)
-
-
-def feed_event(
-    e: LoggedEvent,
-    names: list[str],
-    route: StreamRoute,
-    level: int,
-    facts: dict[str, list[MessageFact]],
-) -> FeedEvent:
-    return FeedEvent(
-        e.position,
-        frozenset(names),
-        route,
-        level,
-        e.regions,
-        e.exercise,
-        event_bodies(e, names, facts, level),
-        str(e.stream_id),
-    )
 
 
 def _facts(service: MlobService, logged: Sequence[LoggedEvent]) -> dict[str, list[MessageFact]]:
@@ -229,7 +204,7 @@ class Batch:
     """What the hub read in one window: complete up to ``upto`` and ``change_upto``."""
 
     upto: int
-    events: list[FeedEvent]
+    events: list[Routed]
     change_upto: int
     rows: list[FeedRow] = field(default_factory=list)
     summaries: dict[tuple[str, int], str] = field(default_factory=dict)
@@ -290,13 +265,6 @@ class Connection:
 
     # --- filtering ---------------------------------------------------------------------------
 
-    def wants(self, event: FeedEvent) -> bool:
-        if not self.exercise.admits(event.exercise):
-            return False
-        if not (event.channels & self.channels):
-            return False
-        return may_see(self.principal, event.route, event.regions, event.level)
-
     def row_body(self, row: FeedRow) -> str | None:
         if "views" not in self.channels:
             return None
@@ -317,11 +285,12 @@ class Connection:
         )
         found = batch.built.get(key)
         if found is None:
-            before = self.cursor, self.change_cursor
-            frames = self._build(batch)  # moves the cursors
+            change = self.change_cursor
+            frames, read = self._build(batch)  # moves the cursors
             found = batch.built[key] = (frames, self.cursor, self.change_cursor)
-            read = self._classified(batch, *before) if frames else []
-            batch.read[key] = read
+            if frames and batch.rows:
+                read += self._classified_rows(batch, change)
+            batch.read[key] = read if frames else []
         frames, self.cursor, self.change_cursor = found
         if frames and batch.read.get(key):
             # The read-access log: this reader received these items above ongerubriceerd.
@@ -329,20 +298,18 @@ class Connection:
             note_reads(self.hub.service, self.principal, channel, batch.read[key])
         return frames
 
-    def _classified(self, batch: Batch, cursor: int, change: int) -> list[tuple[str, str, int]]:
-        """The items above ongerubriceerd in what :meth:`_build` just sent from ``batch``."""
-        items = [
-            (e.stream_id, "step", e.level)
-            for e in batch.events
-            if e.level > 0 and e.position > cursor and self.wants(e)
-        ]
+    def _classified_rows(self, batch: Batch, change: int) -> list[tuple[str, str, int]]:
+        """The rows above ongerubriceerd in what :meth:`_build` just sent from ``batch``."""
+        items: list[tuple[str, str, int]] = []
         for r in batch.rows:
             if r.seq > change and (found := r.for_reader(self.principal)) is not None:
                 items += [i for i in row_items(r.projection, [found[0]]) if i[2] > 0]
         return items
 
-    def _build(self, batch: Batch) -> list[tuple[str, int, int]]:
-        events = [e for e in batch.events if e.position > self.cursor and self.wants(e)]
+    def _build(self, batch: Batch) -> tuple[list[tuple[str, int, int]], list[tuple[str, str, int]]]:
+        """The frames of ``batch`` for this connection: the events it wants and its reader may
+        see, each in the body for the reader's level; and the steps above ongerubriceerd among
+        them (the read-access log)."""
         rows = [
             body
             for r in batch.rows
@@ -353,22 +320,36 @@ class Connection:
             summary = batch.summaries.get((self.scope.region or "", self.principal.clearance.rank))
         frames = []
         chunk: list[str] = []
+        read: list[tuple[str, str, int]] = []
         size = last = 0
         at = policy.reader_level(self.principal)
-        for event in events:
-            body = event.body_for(at)
+        for routed_ in batch.events:
+            e = routed_.event
+            if (
+                e.position <= self.cursor
+                or not self.exercise.admits(e.exercise)
+                or routed_.channels.isdisjoint(self.channels)
+                or not may_see(self.principal, routed_.route, e.regions, routed_.level)
+            ):
+                continue
+            if routed_.level > 0:
+                read.append((str(e.stream_id), "step", routed_.level))
+            body = routed_.bodies[0][1]
+            for level, text in routed_.bodies:
+                if level <= at:
+                    body = text
             if chunk and size + len(body) > FRAME_BYTES:
                 self.cursor = max(self.cursor, last)
                 frames.append((self._frame(chunk, [], None), self.cursor, self.change_cursor))
                 chunk, size = [], 0
             chunk.append(body)
             size += len(body)
-            last = event.position
+            last = e.position
         self.cursor = max(self.cursor, batch.upto)
         self.change_cursor = max(self.change_cursor, batch.change_upto)
         if chunk or rows or summary is not None:
             frames.append((self._frame(chunk, rows, summary), self.cursor, self.change_cursor))
-        return frames
+        return frames, read
 
     def _frame(self, events: list[str], rows: list[str], summary: str | None) -> str:
         parts = [
@@ -409,7 +390,7 @@ class Connection:
         then close (1008 ``token_revoked``). A connection still catching up from the store
         has had nothing past the hub's previous batch: it is closed at once."""
         if self.live:
-            before = Batch(at - 1, [e for e in batch.events if e.position < at], 0)
+            before = Batch(at - 1, [e for e in batch.events if e.event.position < at], 0)
             frames = self.frames(before)
             room = QUEUE_FRAMES - 2 - self.queue.qsize()  # the error and the close fit too
             if len(frames) <= room and sum(len(f[0]) for f in frames) + self.queued_bytes <= (
@@ -618,13 +599,13 @@ class Connection:
                 if self.behind:
                     continue
                 break
-            events: list[FeedEvent] = []
+            events: list[Routed] = []
             upto, revoked = head, None
             if self.cursor < head:
                 events, upto, revoked = await self.hub.replay_page(self, learnt, self.cursor, head)
                 if revoked is not None:  # the token was revoked meanwhile (another node's
                     upto = revoked - 1  # hub may not have told this one yet)
-                    events = [e for e in events if e.position < revoked]
+                    events = [e for e in events if e.event.position < revoked]
             rows: list[FeedRow] = []
             change_upto = self.change_cursor
             if self.change_cursor < change_head and "views" in self.channels and revoked is None:
@@ -828,26 +809,23 @@ class FeedHub:
         """A stream's earlier steps' markings, for routes that have not seen them."""
         return self.service.stream_markings(stream_id, upto)
 
-    def _prepare(self, logged: list[LoggedEvent]) -> list[FeedEvent]:
-        prepared = []
+    def _route(self, logged: list[LoggedEvent]) -> tuple[list[Routed], dict[UUID, int]]:
+        """The hub's one pass over what was appended: each event routed and rendered (the
+        routes learn from it), and the tokens revoked among them, each at its (first)
+        revocation's position (token streams are never published: looked at first)."""
+        routed_: list[Routed] = []
+        revoked: dict[UUID, int] = {}
         facts = _facts(self.service, logged)
         for e in logged:
+            if e.api_type == REVOKED:
+                revoked.setdefault(e.stream_id, e.position)
             with self.routes_lock:
                 route, level = self.routes.learn(e.stream_id, e.event)
                 if route is None:
                     continue  # tokens and other internal streams are never published
                 names = channels(e.stream_id, route, e.regions)
-            prepared.append(feed_event(e, names, route, level, facts))
-        return prepared
-
-    @staticmethod
-    def _revocations(logged: list[LoggedEvent]) -> dict[UUID, int]:
-        """The tokens revoked among these events, each at its (first) revocation's position."""
-        found: dict[UUID, int] = {}
-        for e in logged:
-            if e.api_type == REVOKED:
-                found.setdefault(e.stream_id, e.position)
-        return found
+            routed_.append(routed(e, names, route, level, facts))
+        return routed_, revoked
 
     async def _in_replay_thread(self, work: Callable[..., Any], *args: Any) -> Any:
         """Run a replay's store read in the replay threads: ``REPLAY_THREADS`` of them for
@@ -858,13 +836,13 @@ class FeedHub:
 
     async def replay_page(
         self, conn: Connection, learnt: Routes, after: int, stop: int
-    ) -> tuple[list[FeedEvent], int, int | None]:
+    ) -> tuple[list[Routed], int, int | None]:
         """A page of a connection's replay: the events after ``after`` (up to ``stop``) that
         its reader may see and wants, the position up to which the page is complete (events
         it may not see included), and the position of its token's revocation if the page
         holds it (the page ends there). Chosen, decoded and filtered in the replay threads."""
         page, upto = await self._marked_page(after, stop)
-        found: tuple[list[FeedEvent], int | None] = await self._in_replay_thread(
+        found: tuple[list[Routed], int | None] = await self._in_replay_thread(
             self._replay_events,
             conn.principal,
             frozenset(conn.channels),
@@ -914,7 +892,7 @@ class FeedHub:
         page: ReplayPage,
         after: int,
         stop: int,
-    ) -> tuple[list[FeedEvent], int | None]:
+    ) -> tuple[list[Routed], int | None]:
         """Of a replay page, the events after ``after`` the reader may see and wants, built,
         and the position of the reader's token's revocation (the page ends there). What may
         be shown is chosen from the index's markings first (:meth:`_choose`); only those
@@ -1025,12 +1003,12 @@ class FeedHub:
         learnt: Routes,
         logged: list[LoggedEvent],
         stop: int,
-    ) -> tuple[list[FeedEvent], int | None]:
+    ) -> tuple[list[Routed], int | None]:
         """Of a replay page's events, those the reader may see and wants, built (the rest
         only looked at), and the position of the reader's token's revocation (the page ends
         there)."""
         at = policy.reader_level(reader)
-        events: list[FeedEvent] = []
+        events: list[Routed] = []
         marks: dict[str, int] = {}  # classification -> level
         #: (stream, regions, step level) -> the channels when the reader may see such a step of
         #: a stream the hub knows, else None: decided once per page (streams have many steps).
@@ -1070,7 +1048,7 @@ class FeedHub:
                 continue
             if facts is None:
                 facts = _facts(self.service, logged)
-            events.append(feed_event(e, names, route, level, facts))
+            events.append(routed(e, names, route, level, facts))
         return events, None
 
     def _rows(self, changes: list[dict[str, Any]]) -> list[FeedRow]:
@@ -1157,23 +1135,19 @@ class FeedHub:
         unpublished ones included), the tokens revoked among them, changed rows when anyone
         may want them; and whether the page was full (more to read)."""
         logged = self.service.logged_events(self.head, BATCH, recent=True)
-        revoked = self._revocations(logged)  # token streams are not published: look first
-        events = self._prepare(logged)
+        events, revoked = self._route(logged)
         reached = logged[-1].position if logged else self.head
         full = len(logged) == BATCH
-        rows, change_upto, summaries = self._read_rows()
-        batch = Batch(reached, events, change_upto, rows, summaries, revoked)
-        return batch, full or len(rows) == BATCH
-
-    def _read_rows(self) -> tuple[list[FeedRow], int, dict[tuple[str, int], str]]:
-        wanted = any(
+        rows: list[FeedRow] = []
+        change_upto, summaries = self.change_head, {}
+        if any(
             "views" in c.channels or (c.scope.kind is ScopeKind.REGION and "national" in c.channels)
             for c in self.connections
-        )
-        if not wanted:
-            return [], self.change_head, {}
-        rows, upto = self._changed_rows(self.change_head, BATCH)
-        return rows, upto, self._summaries(rows) if rows else {}
+        ):
+            rows, change_upto = self._changed_rows(self.change_head, BATCH)
+            summaries = self._summaries(rows) if rows else {}
+        batch = Batch(reached, events, change_upto, rows, summaries, revoked)
+        return batch, full or len(rows) == BATCH
 
     async def _pump(self) -> None:
         assert self._wake is not None

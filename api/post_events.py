@@ -138,7 +138,14 @@ def _refused(error: DomainError) -> tuple[int, bytes]:
 
 async def _items(content_length: str | None, chunks: AsyncIterator[bytes]) -> list[Item]:
     """The posted items, read and parsed (refusals as ApiError)."""
-    if _declared_too_large(content_length):
+    # A declared Content-Length over the limit is refused at once (anything that is not ASCII
+    # digits is left to the body's actual length).
+    declared = content_length or ""
+    if (
+        declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > len(str(MAX_BODY_BYTES)) or int(declared) > MAX_BODY_BYTES)
+    ):
         raise _too_large()
     buffer = bytearray()
     async for chunk in chunks:
@@ -173,25 +180,8 @@ async def _items(content_length: str | None, chunks: AsyncIterator[bytes]) -> li
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _declared_too_large(content_length: str | None) -> bool:
-    """Whether a Content-Length header declares more than the limit (anything that is not
-    ASCII digits is left to the body's actual length)."""
-    declared = content_length or ""
-    if not (declared.isascii() and declared.isdigit()):
-        return False
-    return len(declared) > len(str(MAX_BODY_BYTES)) or int(declared) > MAX_BODY_BYTES
-
-
 def _too_large() -> ApiError:
     return ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
-
-
-def headers_for(status: int, body: bytes) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((k.lower().encode(), v.encode()) for k, v in challenge(status).items()),
-    ]
 
 
 async def serve(post: PostEvents, scope: Scope, receive: Receive, send: Send) -> None:
@@ -206,9 +196,12 @@ async def serve(post: PostEvents, scope: Scope, receive: Receive, send: Send) ->
         status, body = await post.answer(authorization or "", content_length, _chunks(receive))
     except ClientGone:
         return  # nobody to answer; nothing was recorded (the body never arrived whole)
-    await send(
-        {"type": "http.response.start", "status": status, "headers": headers_for(status, body)}
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in challenge(status).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -111,16 +111,15 @@ class Service:
         self._listeners: list[Callable[[], object]] = []
         self._listener: Listener | None = None
         self._access: AccessLog | None = None  # started on the first classified read
-        app.after_commit.append(self._recorded)
+        app.after_commit.append(self._changed)
 
     def attach_projections(self, projections: Projections) -> None:
-        """The composition root hands over the read models; appends then wake them."""
-        self.projections = projections
-
-    def _recorded(self) -> None:
+        """The composition root hands over the read models; appends then wake them (before
+        the feeds)."""
         if self.projections is not None:
-            self.projections.wake()
-        self._changed()
+            self.app.after_commit.remove(self.projections.wake)
+        self.projections = projections
+        self.app.after_commit.insert(0, projections.wake)
 
     def _changed(self) -> None:
         for callback in list(self._listeners):
@@ -252,7 +251,7 @@ class Service:
         """Whether a stream is an access token, from its index rows alone (looked up by
         stream and version, at the same cost for every id): no event is read or decoded."""
         first, _ = self.app.index.stream_ends(stream_id)
-        return first is not None and first.entry.event_type == AccessToken.Created.TOPIC
+        return first is not None and first.event_type == AccessToken.Created.TOPIC
 
     def _admin_envelope(self, by: Principal) -> Envelope:
         return Envelope(
@@ -446,7 +445,7 @@ class Service:
     @store_errors_as_unavailable
     def subject_classification(self, stream_id: UUID) -> str | None:
         first, _ = self.app.index.stream_ends(stream_id)
-        return first.entry.classification if first is not None else None
+        return first.classification if first is not None else None
 
     @store_errors_as_unavailable
     def message_facts(self, message_ids: Sequence[str]) -> dict[str, list[MessageFact]]:
@@ -459,10 +458,9 @@ class Service:
         records = self.app.index.index_rows(message_ids=wanted, limit=8 * len(wanted) + 8)
         # Each subject's classification at creation: one query for all of them (a replay asks
         # for the messages of a page's events, of many subjects).
-        subjects = self.app.index.created_as(sorted({r.entry.stream_id for r in records}))
+        subjects = self.app.index.created_as(sorted({r.stream_id for r in records}))
         found: dict[str, list[MessageFact]] = {}
-        for record in records:
-            entry = record.entry
+        for entry in records:
             subject = subjects.get(entry.stream_id, entry.classification)
             at = policy.step_level(entry.classification, subject)
             found.setdefault(entry.message_id, []).append(
@@ -475,11 +473,7 @@ class Service:
         """A stream's steps up to version ``upto`` as the index has them (no event decoded):
         version, classification and event type."""
         rows = self.app.index.index_rows(stream_id=stream_id, limit=max(upto, 1))
-        return [
-            (r.entry.version, r.entry.classification, r.entry.event_type)
-            for r in rows
-            if r.entry.version <= upto
-        ]
+        return [(r.version, r.classification, r.event_type) for r in rows if r.version <= upto]
 
     @store_errors_as_unavailable
     def stream_events(self, stream_id: UUID) -> list[LoggedEvent]:

@@ -36,6 +36,12 @@ def published(event_type: str) -> bool:
 
 
 _PUBLISHED = tuple(prefix for prefix, _ in _KINDS)
+#: The creations of the published streams, and the kind of stream each creates.
+_CREATED = (
+    (AssistanceRequest.Created, "request"),
+    (Capacity.Created, "capacity"),
+    (Incident.Created, "incident"),
+)
 
 
 @dataclass
@@ -155,13 +161,12 @@ class Routes:
         and the level the step is visible at."""
         key = str(stream_id)
         route = self.streams.get(key)
-        if isinstance(event, MlobAggregate.Created) and not isinstance(
-            event, AssistanceRequest.Created | Capacity.Created | Incident.Created
-        ):
-            return None, 0  # tokens and other internal streams are never published
         if isinstance(event, MlobAggregate.Created):
+            kind = next((k for cls, k in _CREATED if isinstance(event, cls)), None)
+            if kind is None:
+                return None, 0  # tokens and other internal streams are never published
             route = self.streams[key] = StreamRoute(
-                _kind_of(event), level=policy.level(event.envelope.classification)
+                kind, level=policy.level(event.envelope.classification)
             )
         elif route is None:
             # A stream created before this process learnt of it (and not yet in the rows it
@@ -224,12 +229,6 @@ class Routes:
             ):
                 at = max(at, route.top)
             route.note(version, at)
-
-
-def _kind_of(event: Any) -> str:
-    if isinstance(event, AssistanceRequest.Created):
-        return "request"
-    return "capacity" if isinstance(event, Capacity.Created) else "incident"
 
 
 def channels(stream_id: UUID, route: StreamRoute, regions: tuple[str, ...]) -> list[str]:

@@ -108,13 +108,14 @@ def check_links(
         fmt = format_at(row.position, switch)
         problem = row.unreadable
         if not problem and row.record is not None:
-            fields = row.record.entry.hash_fields(row.position)
             try:
-                recomputed = link(previous, fields, row.event, fmt)
+                recomputed = link(previous, row.record.entry, row.event, fmt)
             except (TypeError, ValueError) as exc:  # e.g. a value orjson cannot write
                 problem = f"its content cannot be hashed ({exc})"
             else:
-                problem = ALTERED if recomputed != row.hash else disagreement(fields, row.event)
+                problem = (
+                    ALTERED if recomputed != row.hash else disagreement(row.record.entry, row.event)
+                )
         yield LinkCheck(row.position, row.hash, fmt, problem)
         previous = row.hash if row.hash is not None else GENESIS
 

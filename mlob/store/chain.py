@@ -1,8 +1,9 @@
 """The hash chain over the event index: tamper evidence for auditors.
 
 Each index row's hash is ``SHA-256(previous_hash || canonical_bytes(row, event, format))``
-where the previous hash of the first row is 32 zero bytes, and the canonical bytes are the
-UTF-8 JSON (keys sorted, no spaces, as ``orjson`` writes it with ``OPT_SORT_KEYS``) of::
+(:func:`link`) where the previous hash of the first row is 32 zero bytes, and the canonical
+bytes are the UTF-8 JSON (keys sorted, no spaces, as ``orjson`` writes it with
+``OPT_SORT_KEYS``) of::
 
     {"actor_org", "actor_person", "actor_role", "authority", "causation_id", "classification",
      "correlation_id", "event_type", "exercise", "message_id", "occurred_at", "position",
@@ -24,13 +25,14 @@ how to verify a store without mlob.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
+
+from domain.recorded import LoggedEvent
 
 GENESIS = bytes(32)
 #: The chain format of 72956bf: the index row and the digest of the event's state.
@@ -72,24 +74,27 @@ class EventColumns:
         return cls(originator_id, version, topic, bytes(state) if state is not None else b"")
 
 
-def canonical_bytes(row: Mapping[str, Any], event: EventColumns, format: int = FORMAT) -> bytes:
+def link(previous: bytes, row: LoggedEvent, event: EventColumns, format: int = FORMAT) -> bytes:
+    """The hash of the index ``row`` (at its position) with its stored ``event``, chained to
+    ``previous``, in chain ``format``: SHA-256 over ``previous`` and the row's canonical
+    bytes (the module docstring)."""
     doc = {
-        "position": row["position"],
-        "stream_id": row["stream_id"],
-        "version": row["version"],
-        "event_type": row["event_type"],
-        "occurred_at": row["occurred_at"],
-        "recorded_at": row["recorded_at"],
-        "actor_org": row["actor_org"],
-        "actor_role": row["actor_role"],
-        "actor_person": row["actor_person"],
-        "authority": row["authority"],
-        "regions": sorted(row["regions"]),
-        "classification": row["classification"],
-        "exercise": bool(row["exercise"]),
-        "message_id": row["message_id"],
-        "correlation_id": row["correlation_id"],
-        "causation_id": row["causation_id"],
+        "position": row.position,
+        "stream_id": row.stream_id.hex,
+        "version": row.version,
+        "event_type": row.event_type,
+        "occurred_at": utc_text(row.occurred_at),
+        "recorded_at": utc_text(row.recorded_at),
+        "actor_org": row.actor_org,
+        "actor_role": row.actor_role,
+        "actor_person": row.actor_person,
+        "authority": row.authority,
+        "regions": sorted(row.regions),
+        "classification": row.classification,
+        "exercise": row.exercise,
+        "message_id": row.message_id,
+        "correlation_id": row.correlation_id,
+        "causation_id": row.causation_id,
         "state_sha256": hashlib.sha256(event.state).hexdigest(),
     }
     if format == FORMAT_2:
@@ -99,15 +104,7 @@ def canonical_bytes(row: Mapping[str, Any], event: EventColumns, format: int = F
         doc["topic"] = event.topic
     elif format != FORMAT_1:
         raise ValueError(f"no chain format {format!r}")
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
-
-
-def link(
-    previous: bytes, row: Mapping[str, Any], event: EventColumns, format: int = FORMAT
-) -> bytes:
-    """The hash of ``row`` (the index row, as ``IndexEntry.hash_fields`` gives it) with its
-    stored ``event``, chained to ``previous``, in chain ``format``."""
-    return hashlib.sha256(previous + canonical_bytes(row, event, format)).digest()
+    return hashlib.sha256(previous + orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).digest()
 
 
 def format_at(position: int, switch: int) -> int:
@@ -116,17 +113,17 @@ def format_at(position: int, switch: int) -> int:
     return FORMAT_1 if position <= switch else FORMAT_2
 
 
-def disagreement(row: Mapping[str, Any], event: EventColumns) -> str:
+def disagreement(row: LoggedEvent, event: EventColumns) -> str:
     """What of the stored event disagrees with its index row ("" if nothing). Format 1 does
     not hash the event's own columns but hashes the row's stream, version and event type,
     which the event must repeat: so a rewritten topic or originator shows in format 1 too."""
     if event.originator_id is None:
         return "its event is missing from the events table"
-    for column, key in (
-        ("originator_id", "stream_id"),
-        ("originator_version", "version"),
-        ("topic", "event_type"),
+    for column, key, value in (
+        ("originator_id", "stream_id", row.stream_id.hex),
+        ("originator_version", "version", row.version),
+        ("topic", "event_type", row.event_type),
     ):
-        if getattr(event, column) != row[key]:
+        if getattr(event, column) != value:
             return f"its event's {column} is not the row's {key}"
     return ""

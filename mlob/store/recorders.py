@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,9 +24,9 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
-from domain.recorded import EventMark
+from domain.recorded import EventMark, LoggedEvent
 from mlob.store.chain import GENESIS, EventColumns, link, sortable_text, utc_text
-from mlob.store.index import DuplicateMessage, IndexEntry, IndexRecord
+from mlob.store.index import DuplicateMessage, IndexRecord, from_row
 from mlob.store.notify import schema_channel
 
 REJECTION_COLUMNS = (
@@ -78,29 +78,39 @@ def _sql(template: Any, *parts: Any) -> str:
 
 def _chain(
     previous: bytes,
+    predecessor: int,
     stored_events: Sequence[StoredEvent],
     positions: Sequence[int],
-    index: Sequence[IndexEntry],
-) -> Linked:
-    if len(index) != len(stored_events) or len(positions) != len(stored_events):
+    recorded: Sequence[LoggedEvent],
+) -> Inserted:
+    """What an append writes, once per event: each recorded event at its position, its link
+    in the hash chain (chained to ``previous``, the hash at ``predecessor``) and its stored
+    size; the index rows are written from this."""
+    if len(recorded) != len(stored_events) or len(positions) != len(stored_events):
         msg = "every stored event needs exactly one index entry"
         raise ValueError(msg)
-    linked = []
-    for stored, position, entry in zip(stored_events, positions, index, strict=True):
+    inserted = Inserted(predecessor, [], [], [])
+    for stored, position, entry in zip(stored_events, positions, recorded, strict=True):
+        originator_id = stored.originator_id
+        if not isinstance(originator_id, UUID):  # the library types it UUID | str
+            originator_id = UUID(originator_id)
         if (entry.stream_id, entry.version, entry.event_type) != (
-            stored.originator_id,
+            originator_id,
             stored.originator_version,
             stored.topic,
         ):
             msg = f"index entry {entry.stream_id}/{entry.version} does not match its event"
             raise ValueError(msg)
-        event = EventColumns.of(
-            stored.originator_id, stored.originator_version, stored.topic, stored.state
-        )
+        entry = replace(entry, position=position)
         # Always the current format (chain.FORMAT): the whole stored event is linked.
-        previous = link(previous, entry.hash_fields(position), event)
-        linked.append((position, entry, previous))
-    return linked
+        event = EventColumns(
+            originator_id.hex, stored.originator_version, stored.topic, stored.state
+        )
+        previous = link(previous, entry, event)
+        inserted.recorded.append(entry)
+        inserted.hashes.append(previous)
+        inserted.sizes.append(len(stored.state))
+    return inserted
 
 
 @dataclass(frozen=True)
@@ -138,27 +148,20 @@ def _chain_link(row: Mapping[str, Any]) -> ChainLink:
     return ChainLink(position, record, stored, event, "; ".join(problems))
 
 
-#: Each event's position, index entry and chain hash, in order.
-Linked = list[tuple[int, IndexEntry, bytes]]
-
-
 @dataclass(frozen=True)
 class Inserted:
     """What one append wrote: the position of the event just before it in the store (0: none;
-    read or verified under the write lock, so nothing else lies between), its events linked
-    (position, index entry, chain hash) and their stored sizes in bytes."""
+    read or verified under the write lock, so nothing else lies between), its events as
+    recorded (at their positions), their chain hashes and their stored sizes in bytes."""
 
     predecessor: int
-    linked: Linked
+    recorded: list[LoggedEvent]
+    hashes: list[bytes]
     sizes: list[int]
 
     @property
     def positions(self) -> list[int]:
-        return [position for position, _, _ in self.linked]
-
-
-def _inserted(predecessor: int, linked: Linked, stored: Sequence[StoredEvent]) -> Inserted:
-    return Inserted(predecessor, linked, [len(s.state) for s in stored])
+        return [e.position for e in self.recorded]
 
 
 class IndexQueries:
@@ -173,7 +176,7 @@ class IndexQueries:
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
         positions: Sequence[int] = (),
-    ) -> list[IndexRecord]:
+    ) -> list[LoggedEvent]:
         """Index rows after ``after`` in order; narrowed to one stream, up to a position, to
         rows of these message ids or at these positions."""
         raise NotImplementedError
@@ -209,7 +212,7 @@ class IndexQueries:
         """Lowest and highest recorded and occurred times of the events in (after, until]."""
         raise NotImplementedError
 
-    def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
+    def stream_ends(self, stream_id: UUID) -> tuple[LoggedEvent | None, LoggedEvent | None]:
         """The first and the latest index rows of one stream."""
         raise NotImplementedError
 
@@ -306,7 +309,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        index: Sequence[IndexEntry],
+        index: Sequence[LoggedEvent],
         messages: Sequence[tuple[str, str]] = (),
     ) -> Inserted:
         """Write events, their index rows and message ids in one transaction; what it wrote."""
@@ -318,7 +321,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         c: SQLiteCursor,
         stored_events: Sequence[StoredEvent],
         *,
-        index: Sequence[IndexEntry] = (),
+        index: Sequence[LoggedEvent] = (),
         messages: Sequence[tuple[str, str]] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
@@ -328,13 +331,13 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         self,
         c: SQLiteCursor,
         stored_events: Sequence[StoredEvent],
-        index: Sequence[IndexEntry],
+        index: Sequence[LoggedEvent],
         messages: Sequence[tuple[str, str]],
     ) -> Inserted:
         # The first write takes SQLite's write lock, so the chain head read below is stable.
         positions = list(super()._insert_events(c, stored_events) or [])
         if not stored_events:
-            return Inserted(0, [], [])
+            return Inserted(0, [], [], [])
         try:
             c.executemany(
                 "INSERT INTO mlob_messages VALUES (?, ?, ?)",
@@ -346,13 +349,13 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         c.execute("SELECT position, hash FROM mlob_event_index ORDER BY position DESC LIMIT 1")
         head = c.fetchone()
         previous = bytes(head[1]) if head else GENESIS
-        linked = _chain(previous, stored_events, positions, index)
+        inserted = _chain(previous, int(head[0]) if head else 0, stored_events, positions, index)
         c.executemany(
             f"INSERT INTO mlob_event_index ({INDEX_COLUMNS}) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
-                    position,
+                    e.position,
                     e.stream_id.hex,
                     e.version,
                     e.event_type,
@@ -370,10 +373,10 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
                     e.causation_id,
                     digest,
                 )
-                for position, e, digest in linked
+                for e, digest in zip(inserted.recorded, inserted.hashes, strict=True)
             ],
         )
-        return _inserted(int(head[0]) if head else 0, linked, stored_events)
+        return inserted
 
     def _query(self, statement: str, params: Sequence[Any]) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:
@@ -389,7 +392,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
         positions: Sequence[int] = (),
-    ) -> list[IndexRecord]:
+    ) -> list[LoggedEvent]:
         if len(positions) > _SQLITE_CHUNK:  # SQLite's bound-parameter limit
             return [
                 record
@@ -419,7 +422,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             params.extend(positions)
         statement += " ORDER BY position LIMIT ?"
         params.append(limit)
-        return [IndexRecord.from_row(dict(r)) for r in self._query(statement, params)]
+        return [from_row(dict(r)) for r in self._query(statement, params)]
 
     def index_marks(
         self, *, after: int, limit: int, until_position: int | None = None
@@ -485,7 +488,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             return {}
         return dict(zip(_BOUNDS, (datetime.fromisoformat(v) for v in row), strict=True))
 
-    def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
+    def stream_ends(self, stream_id: UUID) -> tuple[LoggedEvent | None, LoggedEvent | None]:
         ends = []
         for order in ("ASC", "DESC"):
             rows = self._query(
@@ -493,7 +496,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
                 f"ORDER BY version {order} LIMIT 1",
                 (stream_id.hex,),
             )
-            ends.append(IndexRecord.from_row(dict(rows[0])) if rows else None)
+            ends.append(from_row(dict(rows[0])) if rows else None)
         return ends[0], ends[1]
 
     def created_as(self, stream_ids: Sequence[UUID]) -> dict[UUID, str]:
@@ -764,7 +767,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        index: Sequence[IndexEntry] = (),
+        index: Sequence[LoggedEvent] = (),
         messages: Sequence[tuple[str, str]] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
@@ -774,14 +777,14 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        index: Sequence[IndexEntry],
+        index: Sequence[LoggedEvent],
         messages: Sequence[tuple[str, str]] = (),
     ) -> Inserted:
         """Write events, their index rows and message ids in one transaction; what it wrote.
         No automatic retry: a retry after an unknown commit outcome would need the message
         log to tell, and the writer handles that (mlob/write/writer.py)."""
         if not stored_events:
-            return Inserted(0, [], [])
+            return Inserted(0, [], [], [])
         head, self._head = self._head, None  # unknown until this commit is known to be done
         with self.datastore.get_connection() as conn:
             pid = conn.info.backend_pid
@@ -803,18 +806,17 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             except (psycopg.IntegrityError, DuplicateMessage):
                 self._head = head  # refused: nothing was written, the head stands
                 raise
-        predecessor, linked = written
-        self._head = (linked[-1][0], linked[-1][2])
-        return _inserted(predecessor, linked, stored_events)
+        self._head = (written.recorded[-1].position, written.hashes[-1])
+        return written
 
     def _insert_one_flight(
         self,
         conn: Any,
         stored_events: Sequence[StoredEvent],
-        index: Sequence[IndexEntry],
+        index: Sequence[LoggedEvent],
         messages: Sequence[tuple[str, str]],
         head: tuple[int, bytes],
-    ) -> tuple[int, Linked] | None:
+    ) -> Inserted | None:
         """One round trip, when this process wrote the head last (the usual case with one
         writer process): positions and chain links follow from that head, and a guard under
         the lock makes the whole flight fail if someone else wrote since. None: the head
@@ -822,13 +824,11 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         IntegrityError (the caller then reads, and answers it as a replay)."""
         last, previous = head
         positions = list(range(last + 1, last + 1 + len(stored_events)))
-        linked = _chain(previous, stored_events, positions, index)
+        inserted = _chain(previous, last, stored_events, positions, index)
         try:
             with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
                 self._lock_table(curs)
-                events, index_, messages_ = self._row_arrays(
-                    stored_events, positions, linked, messages
-                )
+                events, index_, messages_ = self._row_arrays(stored_events, inserted, messages)
                 curs.execute(
                     self.sql_one_flight,
                     (last, previous, positions[-1], *events, *index_, *messages_),
@@ -839,18 +839,17 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             self.head_moved += 1
             return None
         self.one_flight += 1
-        return last, linked
+        return inserted
 
     def _write_rows(
         self,
         curs: Any,
         stored_events: Sequence[StoredEvent],
-        positions: Sequence[int],
-        linked: Linked,
+        inserted: Inserted,
         messages: Sequence[tuple[str, str]],
     ) -> None:
         self._notify_channel(curs)
-        events, index, messages_ = self._row_arrays(stored_events, positions, linked, messages)
+        events, index, messages_ = self._row_arrays(stored_events, inserted, messages)
         curs.execute(self.sql_insert_events, events)
         curs.execute(self.sql_insert_index, index)
         if messages:
@@ -859,19 +858,21 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     def _row_arrays(
         self,
         stored_events: Sequence[StoredEvent],
-        positions: Sequence[int],
-        linked: Linked,
+        inserted: Inserted,
         messages: Sequence[tuple[str, str]],
     ) -> tuple[tuple[Any, ...], list[list[Any]], tuple[Any, ...]]:
         """The parameters of the three inserts: one array per column."""
+        positions = inserted.positions
         events = (
             [s.originator_id for s in stored_events],
             [s.originator_version for s in stored_events],
             [s.topic for s in stored_events],
             [s.state for s in stored_events],
-            list(positions),
+            positions,
         )
-        rows = [self._index_row(p, e, d) for p, e, d in linked]
+        rows = [
+            self._index_row(e, d) for e, d in zip(inserted.recorded, inserted.hashes, strict=True)
+        ]
         index: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
         index[10] = [" ".join(regions) for regions in index[10]]
         return events, index, (positions[0], [m for m, _ in messages], [d for _, d in messages])
@@ -885,9 +886,9 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 raise DuplicateMessage(sorted(seen))
 
     @staticmethod
-    def _index_row(position: int, e: IndexEntry, digest: bytes) -> tuple[Any, ...]:
+    def _index_row(e: LoggedEvent, digest: bytes) -> tuple[Any, ...]:
         return (
-            position,
+            e.position,
             e.stream_id,
             e.version,
             e.event_type,
@@ -910,9 +911,9 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         self,
         conn: Any,
         stored_events: Sequence[StoredEvent],
-        index: Sequence[IndexEntry],
+        index: Sequence[LoggedEvent],
         messages: Sequence[tuple[str, str]],
-    ) -> tuple[int, Linked]:
+    ) -> Inserted:
         """Few events: two round trips. The positions are drawn from the sequence under the
         lock (so they follow commit order), then everything is sent in one flight."""
         # A Python error before the sync must roll back, so nothing here swallows it.
@@ -924,20 +925,21 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 raise DuplicateMessage(sorted(prelude["seen"]))
             positions = list(prelude["ids"])
             previous = bytes(prelude["head"]) if prelude["head"] else GENESIS
-            linked = _chain(previous, stored_events, positions, index)
-            predecessor = prelude["head_position"] or 0
+            inserted = _chain(
+                previous, prelude["head_position"] or 0, stored_events, positions, index
+            )
             # The inserts travel with the COMMIT: a constraint violation surfaces as the
             # IntegrityError of the commit, and nothing is written.
-            self._write_rows(curs, stored_events, positions, linked, messages)
-        return predecessor, linked
+            self._write_rows(curs, stored_events, inserted, messages)
+        return inserted
 
     def _insert_copy(
         self,
         conn: Any,
         stored_events: Sequence[StoredEvent],
-        index: Sequence[IndexEntry],
+        index: Sequence[LoggedEvent],
         messages: Sequence[tuple[str, str]],
-    ) -> tuple[int, Linked]:
+    ) -> Inserted:
         """Many events: COPY, the fastest way in for many rows at once."""
         with conn.transaction(), conn.cursor() as curs:
             self._lock_and_check(curs, messages)
@@ -961,15 +963,15 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             head = curs.fetchone()
             previous = bytes(head["hash"]) if head else GENESIS
             predecessor = head["position"] if head else 0
-            linked = _chain(previous, stored_events, positions, index)
+            inserted = _chain(previous, predecessor, stored_events, positions, index)
             with curs.copy(self.sql_copy_index) as copy:
-                for position, e, digest in linked:
-                    copy.write_row(self._index_row(position, e, digest))
+                for e, digest in zip(inserted.recorded, inserted.hashes, strict=True):
+                    copy.write_row(self._index_row(e, digest))
             if messages:
                 with curs.copy(self.sql_copy_messages) as copy:
                     for mid, content in messages:
                         copy.write_row((mid, content, positions[0]))
-        return predecessor, linked
+        return inserted
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -985,7 +987,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
         positions: Sequence[int] = (),
-    ) -> list[IndexRecord]:
+    ) -> list[LoggedEvent]:
         statement = SQL("SELECT " + INDEX_COLUMNS + " FROM {} WHERE position > %s").format(
             self.index_table
         )
@@ -1004,7 +1006,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             params.append(list(positions))
         statement += SQL(" ORDER BY position LIMIT %s")
         params.append(limit)
-        return [IndexRecord.from_row(r) for r in self._query(statement, params)]
+        return [from_row(r) for r in self._query(statement, params)]
 
     def index_marks(
         self, *, after: int, limit: int, until_position: int | None = None
@@ -1069,7 +1071,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             return {}
         return dict(zip(_BOUNDS, row.values(), strict=True))
 
-    def stream_ends(self, stream_id: UUID) -> tuple[IndexRecord | None, IndexRecord | None]:
+    def stream_ends(self, stream_id: UUID) -> tuple[LoggedEvent | None, LoggedEvent | None]:
         ends = []
         for order in (SQL("ASC"), SQL("DESC")):
             rows = self._query(
@@ -1079,7 +1081,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 ).format(self.index_table, order),
                 (stream_id,),
             )
-            ends.append(IndexRecord.from_row(rows[0]) if rows else None)
+            ends.append(from_row(rows[0]) if rows else None)
         return ends[0], ends[1]
 
     def created_as(self, stream_ids: Sequence[UUID]) -> dict[UUID, str]:

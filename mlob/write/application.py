@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -31,12 +32,11 @@ from domain.recorded import LoggedEvent, Receipt
 from domain.stored import STORED_TYPES
 from mlob import migrations
 from mlob.config import StoreConfig
-from mlob.store.index import IndexRecord
 from mlob.store.recent import RecentEvents
 from mlob.store.recorders import IndexQueries
 from mlob.store.transcoder import OrjsonTranscoder
 from mlob.write.unit import UnitOfWork
-from mlob.write.writer import GroupWriter, logged, message_reused
+from mlob.write.writer import GroupWriter, message_reused
 
 log = logging.getLogger("mlob.application")
 
@@ -69,6 +69,8 @@ class MlobApplication(Application[UUID]):
         #: The newest events the writer committed, for this process's readers (the live feed).
         self.recent: RecentEvents[LoggedEvent] = RecentEvents()
         super().__init__({**store.eventsourcing_env(), **(env or {})})
+        #: The event index's queries (the recorder writes the index with the events).
+        self.index = cast(IndexQueries, self.recorder)
         # The library created its tables and mlob's at their baseline shape: bring the
         # schema up to this code's (mlob/migrations; one process at a time).
         migrations.upgrade(store)
@@ -82,10 +84,6 @@ class MlobApplication(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
-
-    @property
-    def index(self) -> IndexQueries:
-        return cast(IndexQueries, self.recorder)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -150,7 +148,7 @@ class MlobApplication(Application[UUID]):
             for r in self.index.index_rows(
                 after=first - 1, limit=10_000, message_ids=sorted({i for _, i in ids})
             )
-            if (r.entry.actor_org, r.entry.message_id) in ids or (None, r.entry.message_id) in ids
+            if (r.actor_org, r.message_id) in ids or (None, r.message_id) in ids
         ]
         differing = [m for m in messages if known.get(m.message_id, ("",))[0] != m.digest]
         if differing:
@@ -159,18 +157,18 @@ class MlobApplication(Application[UUID]):
             ):
                 raise Conflict("not_possible_now", "this step is not possible now", POLICY)
             raise message_reused([split_message_key(m.message_id)[1] for m in differing])
-        return Receipt(tuple(logged(r.position, r.entry) for r in rows), replayed=True)
+        return Receipt(tuple(rows), replayed=True)
 
-    def _message_level(self, rows: Sequence[IndexRecord], message: Message) -> int:
+    def _message_level(self, rows: Sequence[LoggedEvent], message: Message) -> int:
         """The clearance level of what a recorded message recorded (its steps' levels)."""
         org, message_id = split_message_key(message.message_id)
         found = 0
         for r in rows:
-            if r.entry.message_id != message_id or org not in (None, r.entry.actor_org):
+            if r.message_id != message_id or org not in (None, r.actor_org):
                 continue
-            first, _ = self.index.stream_ends(r.entry.stream_id)
-            subject = first.entry.classification if first is not None else r.entry.classification
-            found = max(found, step_level(r.entry.classification, subject))
+            first, _ = self.index.stream_ends(r.stream_id)
+            subject = first.classification if first is not None else r.classification
+            found = max(found, step_level(r.classification, subject))
         return found
 
     # --- reading -------------------------------------------------------------------------
@@ -211,10 +209,7 @@ class MlobApplication(Application[UUID]):
             # recorded between its first and last step).
             by_version = {s.originator_version: s for s in self.recorder.select_events(stream_id)}
             return [
-                logged(
-                    r.position, r.entry, self.mapper.to_domain_event(by_version[r.entry.version])
-                )
-                for r in rows
+                replace(r, event=self.mapper.to_domain_event(by_version[r.version])) for r in rows
             ]
         notifications = {
             n.id: n
@@ -225,8 +220,7 @@ class MlobApplication(Application[UUID]):
             )
         }
         return [
-            logged(r.position, r.entry, self.mapper.to_domain_event(notifications[r.position]))
-            for r in rows
+            replace(r, event=self.mapper.to_domain_event(notifications[r.position])) for r in rows
         ]
 
     def history_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
@@ -239,8 +233,7 @@ class MlobApplication(Application[UUID]):
         )
         notifications = {n.id: n for n in self.index.notifications_at(positions)}
         return [
-            logged(r.position, r.entry, self.mapper.to_domain_event(notifications[r.position]))
-            for r in rows
+            replace(r, event=self.mapper.to_domain_event(notifications[r.position])) for r in rows
         ]
 
     def load(self, cls: type[A], subject: UUID) -> A:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from datetime import UTC
 from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 
@@ -19,7 +20,7 @@ import orjson
 from domain.base import MlobAggregate
 from domain.envelope import Authority
 from domain.errors import Conflict, NotFound, version_conflict
-from mlob.store.index import IndexEntry
+from domain.recorded import LoggedEvent
 from projections.levels import state_at
 
 A = TypeVar("A", bound=MlobAggregate)
@@ -66,11 +67,11 @@ class Group:
             self.fetch([subject])
         return self.state.get(subject)
 
-    def accept(self, unit: UnitOfWork, events: list[MlobAggregate.Event]) -> None:
+    def accept(self, unit: UnitOfWork, recorded: list[LoggedEvent]) -> None:
         self.state.update(unit.touched)
-        for event in events:
-            self.accepted_events.setdefault(event.originator_id, []).append(event)
-            self.missing.discard(event.originator_id)
+        for e in recorded:
+            self.accepted_events.setdefault(e.stream_id, []).append(e.event)
+            self.missing.discard(e.stream_id)
 
     def discard(self, unit: UnitOfWork) -> None:
         """Undo a refused append: rebuild each aggregate it touched from the store plus the
@@ -127,30 +128,33 @@ class UnitOfWork:
             raise Conflict("subject_exists", f"{aggregate.id} exists already", "mlob store")
         self.touched[aggregate.id] = aggregate
 
-    def collect(self) -> tuple[list[MlobAggregate.Event], list[IndexEntry]]:
-        """The events this append triggered and their index entries (refusing an envelope
+    def collect(self) -> list[LoggedEvent]:
+        """The events this append triggered, as they will be recorded (refusing an envelope
         that cannot be true); the aggregates keep them pending until :meth:`clear`."""
-        events: list[MlobAggregate.Event] = []
-        for aggregate in self.touched.values():
-            events.extend(cast(list[MlobAggregate.Event], aggregate.pending_events))
-        return events, [index_entry(e, self.touched[e.originator_id]) for e in events]
+        return [
+            recorded(event, aggregate)
+            for aggregate in self.touched.values()
+            for event in cast(list[MlobAggregate.Event], aggregate.pending_events)
+        ]
 
     def clear(self) -> None:
         for aggregate in self.touched.values():
             aggregate.collect_events()
 
 
-def index_entry(event: MlobAggregate.Event, aggregate: MlobAggregate) -> IndexEntry:
-    """What is known of an event before the store gives it a position."""
+def recorded(event: MlobAggregate.Event, aggregate: MlobAggregate) -> LoggedEvent:
+    """The event as it will be recorded, but for its position (0 until the store gives it
+    one), its times in UTC as the store gives them back."""
     envelope = event.envelope
     envelope.check(now=event.timestamp)
     authority = envelope.authority
-    return IndexEntry(
+    return LoggedEvent(
+        position=0,
         stream_id=event.originator_id,
         version=event.originator_version,
         event_type=type(event).TOPIC,
-        occurred_at=envelope.occurred_at,
-        recorded_at=event.timestamp,
+        occurred_at=envelope.occurred_at.astimezone(UTC),
+        recorded_at=event.timestamp.astimezone(UTC),
         actor_org=envelope.actor.org,
         actor_role=envelope.actor.role,
         actor_person=envelope.actor.person,
@@ -161,6 +165,7 @@ def index_entry(event: MlobAggregate.Event, aggregate: MlobAggregate) -> IndexEn
         message_id=envelope.message_id,
         correlation_id=envelope.correlation_id,
         causation_id=envelope.causation_id,
+        event=event,
     )
 
 

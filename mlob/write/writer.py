@@ -22,8 +22,9 @@ one is then caught by the unique stream version). A stream the work only reads m
 named: the unit of work reads it fresh from the store when asked for it.
 
 A direct append (``threaded=False``, and every retry alone) is a group of one on the same path.
-The recorder returns what it inserted (positions, chain links, stored sizes); the commit keeps
-those events for this process's readers and builds each receipt from them (:func:`logged`).
+The recorder returns what it inserted (the recorded events at their positions, chain links,
+stored sizes); the commit keeps those events for this process's readers and builds each receipt
+from them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any, Protocol, cast
 from uuid import UUID
 
@@ -45,7 +45,7 @@ from domain.base import MlobAggregate
 from domain.commands import Message
 from domain.errors import Conflict
 from domain.recorded import LoggedEvent, Receipt
-from mlob.store.index import DuplicateMessage, IndexEntry
+from mlob.store.index import DuplicateMessage
 from mlob.store.recent import RecentEvents
 from mlob.store.recorders import MlobRecorder
 from mlob.write.unit import Group, UnitOfWork
@@ -81,33 +81,6 @@ class Store(Protocol):
     def events_of(self, subject: UUID) -> Iterable[Any]: ...
 
 
-def logged(position: int, entry: IndexEntry, event: Any = None) -> LoggedEvent:
-    """The recorded event (its times in UTC, as the store gives them back): what receipts,
-    the history and the feeds are made of."""
-    occurred_at, recorded_at = entry.occurred_at, entry.recorded_at
-    if occurred_at.utcoffset() or recorded_at.utcoffset():
-        occurred_at, recorded_at = occurred_at.astimezone(UTC), recorded_at.astimezone(UTC)
-    return LoggedEvent(
-        position,
-        entry.stream_id,
-        entry.version,
-        entry.event_type,
-        occurred_at,
-        recorded_at,
-        entry.actor_org,
-        entry.actor_role,
-        entry.actor_person,
-        entry.authority,
-        entry.regions,
-        entry.classification,
-        entry.exercise,
-        entry.message_id,
-        entry.correlation_id,
-        entry.causation_id,
-        event,
-    )
-
-
 def message_reused(ids: Sequence[str]) -> Conflict:
     return Conflict(
         "message_id_reused",
@@ -128,8 +101,8 @@ class Job:
 @dataclass
 class Accepted:
     job: Job
-    events: list[MlobAggregate.Event]
-    index: list[IndexEntry]
+    #: The events it triggered, as they will be recorded (their positions still 0).
+    recorded: list[LoggedEvent]
 
 
 class GroupWriter:
@@ -279,7 +252,7 @@ class GroupWriter:
             unit = UnitOfWork(group)
             try:
                 job.work(unit)
-                events, index = unit.collect()
+                recorded = unit.collect()
             except Exception as exc:
                 group.discard(unit)
                 if optimistic:  # the refusal may rest on a wrong guess: decide on fresh state
@@ -288,13 +261,13 @@ class GroupWriter:
                     job.future.set_exception(exc)
                 continue
             unit.clear()
-            if not events:
+            if not recorded:
                 job.future.set_result(Receipt(events=()))
                 continue
-            group.accept(unit, events)
+            group.accept(unit, recorded)
             for m in job.messages:
                 pending[m.message_id] = (m.digest, job)
-            accepted.append(Accepted(job, events, index))
+            accepted.append(Accepted(job, recorded))
         # Read-first runs so far: a failed optimistic run does not count against the retries.
         runs = read_runs + (0 if optimistic else 1)
         rerun = second_look
@@ -310,13 +283,13 @@ class GroupWriter:
 
     def _commit(self, group: Group, accepted: list[Accepted], *, last_try: bool) -> bool:
         """Commit the group; False if it conflicted and may be run again."""
-        events = [e for a in accepted for e in a.events]
-        stored = [self.app.mapper.to_stored_event(e) for e in events]
+        index = [e for a in accepted for e in a.recorded]
+        stored = [self.app.mapper.to_stored_event(e.event) for e in index]
         generation = self.app.recent.generation
         try:
             inserted = self.recorder.append(
                 stored,
-                index=[i for a in accepted for i in a.index],
+                index=index,
                 messages=[(m.message_id, m.digest) for a in accepted for m in a.job.messages],
             )
         except (IntegrityError, DuplicateMessage):
@@ -338,15 +311,12 @@ class GroupWriter:
             return True
         for aggregate in group.state.values():
             self._remember(aggregate)
-        recorded = [
-            logged(position, entry, event)
-            for (position, entry, _), event in zip(inserted.linked, events, strict=True)
-        ]
+        recorded = inserted.recorded
         self._committed(inserted.predecessor, recorded, inserted.sizes, generation)
         offset = 0
         for a in accepted:  # after the readers learnt of them: a client may read at once
-            a.job.future.set_result(Receipt(tuple(recorded[offset : offset + len(a.events)])))
-            offset += len(a.events)
+            a.job.future.set_result(Receipt(tuple(recorded[offset : offset + len(a.recorded)])))
+            offset += len(a.recorded)
         return True
 
     def _committed(

@@ -55,7 +55,7 @@ def as_format_1(app: MlobApplication, store: StoreConfig) -> int:
     previous = GENESIS
     with raw_sql(store) as run:
         for record, event in rows:
-            previous = link(previous, record.entry.hash_fields(record.position), event, FORMAT_1)
+            previous = link(previous, record.entry, event, FORMAT_1)
             position = record.position
             run("UPDATE mlob_event_index SET hash = %s WHERE position = %s", previous, position)
         run("DROP TABLE mlob_chain_formats")

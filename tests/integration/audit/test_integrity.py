@@ -49,7 +49,7 @@ def recompute_chain(app: MlobApplication, sql: Any) -> bytes:
     previous = GENESIS
     with sql() as run:
         for record, state in app.index.chain_rows(after=0, limit=100_000):
-            digest = link(previous, record.entry.hash_fields(record.position), state)
+            digest = link(previous, record.entry, state)
             if digest != record.hash:
                 run(
                     "UPDATE mlob_event_index SET hash = %s WHERE position = %s",

@@ -147,7 +147,7 @@ def one_flight_falls_back(here: MlobApplication, there: MlobApplication) -> None
     assert enter(here, ledger, 3) == 4
     assert recorder.head_moved == 1  # the guard caught it; nothing of that flight stayed
     rows = here.index.index_rows(after=0, limit=100)
-    assert [r.entry.version for r in rows] == [1, 2, 3, 4]  # none lost, none twice
+    assert [r.version for r in rows] == [1, 2, 3, 4]  # none lost, none twice
     assert [r.position for r in rows] == sorted({r.position for r in rows})
     assert here.load(Ledger, ledger.id).total == Decimal(6)
     assert verify(here.index, None, None).ok
@@ -247,4 +247,4 @@ def test_the_one_flight_guard_checks_the_head_hash_not_only_its_position(
     assert recorder.head_moved == 1
     (before, _), (after, state) = list(iter_chain(here.index))[-2:]
     # the new link continues the stored head, not the one remembered
-    assert after.hash == link(before.hash, after.entry.hash_fields(after.position), state)
+    assert after.hash == link(before.hash, after.entry, state)

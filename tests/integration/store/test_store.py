@@ -125,7 +125,7 @@ def test_chain_is_continuous_and_verifiable(app: MlobApplication) -> None:
     assert len(rows) == 6
     previous = chain.GENESIS
     for record, state in rows:
-        assert record.hash == chain.link(previous, record.entry.hash_fields(record.position), state)
+        assert record.hash == chain.link(previous, record.entry, state)
         previous = record.hash
     report = verify(app.index, None, None)
     assert report.ok and report.checked == 6 and report.head == previous.hex()
