@@ -37,6 +37,7 @@ from bench.common import (  # noqa: E402
     PORT,
     USER,
     circumstances,
+    database_url,
     fresh_schema,
     issue_tokens,
     seed,
@@ -213,7 +214,7 @@ def main() -> None:
         stop(bare)
 
     fresh_schema("bench_mlob")
-    env = {"MLOB_DATABASE_URL": f"postgresql://{USER}@{HOST}:{PORT}/{DB}?schema=bench_mlob"}
+    env = {"MLOB_DATABASE_URL": database_url("bench_mlob")}
     if PROJECTIONS == "worker":
         env["MLOB_PROJECTIONS"] = "workers"
     token = issue_token(env, "VR08", "operator")

@@ -33,6 +33,11 @@ SETTINGS = (
 )
 
 
+def database_url(schema: str) -> str:
+    """mlob's ``MLOB_DATABASE_URL`` for a store in ``schema`` of the benchmarks' PostgreSQL."""
+    return f"postgresql://{USER}@{HOST}:{PORT}/{DB}?schema={schema}"
+
+
 def sh(*args: str) -> str:
     return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
 
