@@ -39,6 +39,7 @@ from bench.common import (  # noqa: E402
     circumstances,
     database_url,
     fresh_schema,
+    issue_token,
     issue_tokens,
     seed,
     sh,
@@ -62,29 +63,6 @@ DRAIN = os.environ.get("BENCH_PARSE", "") in ("", "0")
 #: Where the projections run: ``worker`` (a ``mlob worker`` process, as compose.yaml deploys
 #: it) or ``in-process`` (in the server, the default of a bare ``mlob serve``).
 PROJECTIONS = os.environ.get("BENCH_PROJECTIONS", "worker")
-
-
-def issue_token(env: dict[str, str], org: str, role: str, clearance: str = "ongerubriceerd") -> str:
-    issued = subprocess.run(
-        [
-            PY,
-            "-m",
-            "mlob.cli",
-            "tokens",
-            "issue",
-            "--org",
-            org,
-            "--role",
-            role,
-            f"--clearance={clearance}",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        check=True,
-    )
-    return issued.stdout.strip().splitlines()[-1]
 
 
 def header() -> dict[str, object]:

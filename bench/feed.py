@@ -79,6 +79,7 @@ from bench.common import (  # noqa: E402
     circumstances,
     database_url,
     fresh_schema,
+    issue_token,
     issue_tokens,
     open_loop,
     post_event,
@@ -1138,37 +1139,12 @@ def main() -> None:
 
     fresh_schema(SCHEMA)
     env = {"MLOB_DATABASE_URL": database_url(SCHEMA)}
-    issued = subprocess.run(
-        [PY, "-m", "mlob.cli", "tokens", "issue", "--org", "LOCC", "--role", "coordinator"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        check=True,
-    )
-    token = issued.stdout.strip().splitlines()[-1]
+    token = issue_token(env, "LOCC", "coordinator")
     # The subscribers' tokens (FEED_READER=org/role/clearance; issue 16 measures an uncleared
     # region's reader, VR08/operator/ongerubriceerd: every frame passes the policy's filter),
     # issued over HTTP by an administrator: a token opens at most 8 feed connections.
     org, role, clearance = ([*READER.split("/"), "ongerubriceerd"])[:3]
-    administering = subprocess.run(
-        [
-            PY,
-            "-m",
-            "mlob.cli",
-            "tokens",
-            "issue",
-            "--org=LOCC",
-            "--role=admin",
-            "--clearance=stg_zeer_geheim",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        check=True,
-    )
-    admin = administering.stdout.strip().splitlines()[-1]
+    admin = issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
     results["run"]["reader"] = READER
     subs = Subscribers()
     phases: dict[str, dict] = {}
