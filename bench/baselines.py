@@ -13,12 +13,24 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+
+
+def run_threads(worker: Callable[[int], None], count: int) -> float:
+    """Run ``worker(0)`` .. ``worker(count - 1)`` in threads at once; the seconds they took."""
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - began
 
 
 def raw_psycopg(dsn: str, connections: int = 32, seconds: float = 10.0) -> dict[str, Any]:
@@ -35,13 +47,7 @@ def raw_psycopg(dsn: str, connections: int = 32, seconds: float = 10.0) -> dict[
                 conn.commit()
                 counts[i] += 1
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_threads(worker, connections)
     return {
         "baseline": "raw psycopg INSERT+COMMIT",
         "connections": connections,
@@ -75,13 +81,7 @@ def eventsourcing_library(
             app.save(dog)
             counts[i] += per_save
 
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    began = time.perf_counter()
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_threads(worker, threads)
     app.close()
     return {
         "baseline": f"eventsourcing {per_save} event(s) per save",

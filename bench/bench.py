@@ -37,7 +37,9 @@ from bench.common import (  # noqa: E402
     PORT,
     USER,
     circumstances,
+    database_url,
     fresh_schema,
+    issue_token,
     issue_tokens,
     seed,
     sh,
@@ -61,29 +63,6 @@ DRAIN = os.environ.get("BENCH_PARSE", "") in ("", "0")
 #: Where the projections run: ``worker`` (a ``mlob worker`` process, as compose.yaml deploys
 #: it) or ``in-process`` (in the server, the default of a bare ``mlob serve``).
 PROJECTIONS = os.environ.get("BENCH_PROJECTIONS", "worker")
-
-
-def issue_token(env: dict[str, str], org: str, role: str, clearance: str = "ongerubriceerd") -> str:
-    issued = subprocess.run(
-        [
-            PY,
-            "-m",
-            "mlob.cli",
-            "tokens",
-            "issue",
-            "--org",
-            org,
-            "--role",
-            role,
-            f"--clearance={clearance}",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        check=True,
-    )
-    return issued.stdout.strip().splitlines()[-1]
 
 
 def header() -> dict[str, object]:
@@ -213,7 +192,7 @@ def main() -> None:
         stop(bare)
 
     fresh_schema("bench_mlob")
-    env = {"MLOB_DATABASE_URL": f"postgresql://{USER}@{HOST}:{PORT}/{DB}?schema=bench_mlob"}
+    env = {"MLOB_DATABASE_URL": database_url("bench_mlob")}
     if PROJECTIONS == "worker":
         env["MLOB_PROJECTIONS"] = "workers"
     token = issue_token(env, "VR08", "operator")

@@ -9,6 +9,7 @@ import os
 import platform
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,11 @@ SETTINGS = (
     "wal_sync_method",
     "shared_buffers",
 )
+
+
+def database_url(schema: str) -> str:
+    """mlob's ``MLOB_DATABASE_URL`` for a store in ``schema`` of the benchmarks' PostgreSQL."""
+    return f"postgresql://{USER}@{HOST}:{PORT}/{DB}?schema={schema}"
 
 
 def sh(*args: str) -> str:
@@ -92,6 +98,30 @@ def stop(proc: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def issue_token(env: dict[str, str], org: str, role: str, clearance: str = "ongerubriceerd") -> str:
+    """A token from ``mlob tokens issue`` on the store ``env`` names."""
+    issued = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlob.cli",
+            "tokens",
+            "issue",
+            "--org",
+            org,
+            "--role",
+            role,
+            f"--clearance={clearance}",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        check=True,
+    )
+    return issued.stdout.strip().splitlines()[-1]
 
 
 def issue_tokens(url: str, admin: str, org: str, role: str, clearance: str, count: int) -> str:

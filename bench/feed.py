@@ -75,11 +75,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ would come first
 
 from bench.common import (  # noqa: E402
-    DB,
-    DSN,
     HOST,
-    USER,
     circumstances,
+    database_url,
+    fresh_schema,
+    issue_token,
     issue_tokens,
     open_loop,
     post_event,
@@ -87,7 +87,6 @@ from bench.common import (  # noqa: E402
     stop,
     wait_for,
 )
-from bench.common import PORT as PGPORT  # noqa: E402
 from bench.loadgen import event_doc  # noqa: E402
 
 PY = sys.executable
@@ -1129,8 +1128,6 @@ def mlob_server(env: dict[str, str]) -> subprocess.Popen:
 
 
 def main() -> None:
-    import psycopg
-
     fds = raise_fd_limit()
     if fds < CLIENTS + 500:
         sys.exit(f"feed bench: the fd limit is {fds}; {CLIENTS} clients need more")
@@ -1140,41 +1137,14 @@ def main() -> None:
     results: dict[str, Any] = {"run": header()}
     print(json.dumps(results["run"], indent=1), flush=True)
 
-    with psycopg.connect(DSN, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
-        conn.execute(f'CREATE SCHEMA "{SCHEMA}"')
-    env = {"MLOB_DATABASE_URL": f"postgresql://{USER}@{HOST}:{PGPORT}/{DB}?schema={SCHEMA}"}
-    issued = subprocess.run(
-        [PY, "-m", "mlob.cli", "tokens", "issue", "--org", "LOCC", "--role", "coordinator"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        check=True,
-    )
-    token = issued.stdout.strip().splitlines()[-1]
+    fresh_schema(SCHEMA)
+    env = {"MLOB_DATABASE_URL": database_url(SCHEMA)}
+    token = issue_token(env, "LOCC", "coordinator")
     # The subscribers' tokens (FEED_READER=org/role/clearance; issue 16 measures an uncleared
     # region's reader, VR08/operator/ongerubriceerd: every frame passes the policy's filter),
     # issued over HTTP by an administrator: a token opens at most 8 feed connections.
     org, role, clearance = ([*READER.split("/"), "ongerubriceerd"])[:3]
-    administering = subprocess.run(
-        [
-            PY,
-            "-m",
-            "mlob.cli",
-            "tokens",
-            "issue",
-            "--org=LOCC",
-            "--role=admin",
-            "--clearance=stg_zeer_geheim",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        check=True,
-    )
-    admin = administering.stdout.strip().splitlines()[-1]
+    admin = issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
     results["run"]["reader"] = READER
     subs = Subscribers()
     phases: dict[str, dict] = {}

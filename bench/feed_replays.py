@@ -322,18 +322,24 @@ def median(values: list[float]) -> float:
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
+def fresh_store(code: Path, port: int, replays: int) -> tuple[dict[str, str], list[str], str, str]:
+    """An empty schema and tokens issued with ``code``: an operator's for each region, the
+    coordinator's (``LOCC``) and ``replays`` VR08 operators' (the narrow readers); then the
+    server's HTTP and feed URLs on ``port``."""
+    fresh_schema()
+    tokens = {r: issue(code, r, "operator")[0] for r in REGIONS}
+    tokens["LOCC"] = issue(code, "LOCC", "coordinator")[0]
+    narrow = issue(code, "VR08", "operator", replays)
+    return tokens, narrow, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/v1/feed"
+
+
 def compare(args: argparse.Namespace) -> None:
     """Before (``--compare``) and after (this checkout) in turns on one store: see the top."""
     sides = {"before": args.compare.resolve(), "after": ROOT}
     print("command: .venv/bin/python bench/feed_replays.py " + " ".join(sys.argv[1:]), flush=True)
     for name, code in sides.items():
         print(f"{name}: {code} at {commit_of(code)}", flush=True)
-    fresh_schema()
-    tokens = {r: issue(ROOT, r, "operator")[0] for r in REGIONS}
-    tokens["LOCC"] = issue(ROOT, "LOCC", "coordinator")[0]
-    narrow = issue(ROOT, "VR08", "operator", args.replays)
-    base = f"http://127.0.0.1:{args.port}"
-    ws_url = f"ws://127.0.0.1:{args.port}/v1/feed"
+    tokens, narrow, base, ws_url = fresh_store(ROOT, args.port, args.replays)
     server = serve(ROOT, args.port)
     try:
         wait_for(f"{base}/health")
@@ -420,12 +426,7 @@ def main() -> None:
         compare(args)
         return
     code = args.code.resolve()
-    fresh_schema()
-    tokens = {r: issue(code, r, "operator")[0] for r in REGIONS}
-    tokens["LOCC"] = issue(code, "LOCC", "coordinator")[0]
-    narrow = issue(code, "VR08", "operator", args.replays)
-    base = f"http://127.0.0.1:{args.port}"
-    ws_url = f"ws://127.0.0.1:{args.port}/v1/feed"
+    tokens, narrow, base, ws_url = fresh_store(code, args.port, args.replays)
     server = serve(code, args.port)
     try:
         wait_for(f"{base}/health")

@@ -54,18 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.common import (  # noqa: E402
-    DB,
-    DSN,
-    HOST,
-    PORT,
-    USER,
-    circumstances,
-    fresh_schema,
-    open_loop,
-    post_event,
-    wait_for,
-)
+from bench import common  # noqa: E402
 from bench.loadgen import body as loadgen_body  # noqa: E402
 
 PY = sys.executable
@@ -181,7 +170,7 @@ class Phase:
 
 
 def header() -> dict[str, Any]:
-    return {**circumstances(), "schema": SCHEMA}
+    return {**common.circumstances(), "schema": SCHEMA}
 
 
 # --- 1. the history ---------------------------------------------------------------------------
@@ -537,13 +526,13 @@ def loadgen(
 
         async def one(scheduled: float) -> None:
             reader, writer = await idle.get()
-            status, answer = await post_event(reader, writer, token, body())
+            status, answer = await common.post_event(reader, writer, token, body())
             acked = clock()
             idle.put_nowait((reader, writer))
             position = json.loads(answer)["events"][0]["position"] if status == 201 else -1
             records.append((scheduled, acked, position, status))
 
-        await open_loop(one, rate, int(rate * seconds), clock(), clock)
+        await common.open_loop(one, rate, int(rate * seconds), clock(), clock)
         Path(out_file).write_text("\n".join(json.dumps(r) for r in records))
 
     try:
@@ -567,7 +556,7 @@ class TrackingPoller(threading.Thread):
         self.stop_event = threading.Event()
 
     def run(self) -> None:
-        with psycopg.connect(DSN, autocommit=True) as conn:
+        with psycopg.connect(common.DSN, autocommit=True) as conn:
             conn.execute(f'SET search_path TO "{SCHEMA}"')
             last: dict[str, int] = {}
             query = "SELECT name, position FROM mlob_view_tracking"
@@ -637,7 +626,7 @@ def lag_figures(
 def live_lag(incidents: list[UUID]) -> dict[str, Any]:
     env = {
         **os.environ,
-        "MLOB_DATABASE_URL": f"postgresql://{USER}@{HOST}:{PORT}/{DB}?schema={SCHEMA}",
+        "MLOB_DATABASE_URL": common.database_url(SCHEMA),
         "MLOB_PROJECTIONS": LAG_MODE,
     }
     issued = subprocess.run(
@@ -671,7 +660,7 @@ def live_lag(incidents: list[UUID]) -> dict[str, Any]:
     url = f"http://127.0.0.1:{SERVER_PORT}"
     poller = TrackingPoller()
     try:
-        wait_for(f"{url}/health")
+        common.wait_for(f"{url}/health")
         time.sleep(2)  # let the server's runners take their leases and settle
         poller.start()
         gen = subprocess.run(
@@ -747,9 +736,9 @@ def live_lag(incidents: list[UUID]) -> dict[str, Any]:
 
 
 def store_config() -> Any:
-    from mlob.config import StoreConfig
+    from mlob.config import parse_database_url
 
-    return StoreConfig(kind="postgresql", host=HOST, port=PORT, user=USER, dbname=DB, schema=SCHEMA)
+    return parse_database_url(common.database_url(SCHEMA))
 
 
 def load_and_rebuild(results: dict[str, Any]) -> list[UUID]:
@@ -757,7 +746,7 @@ def load_and_rebuild(results: dict[str, Any]) -> list[UUID]:
     from mlob.service import Service
     from mlob.write.application import MlobApplication
 
-    fresh_schema(SCHEMA)
+    common.fresh_schema(SCHEMA)
     app = MlobApplication(store_config())
     service = Service(app)
 
@@ -767,7 +756,7 @@ def load_and_rebuild(results: dict[str, Any]) -> list[UUID]:
         history = History(service, datetime.now(UTC))
         history.build(EVENTS)
         took = clock() - t0
-    with psycopg.connect(DSN, autocommit=True) as conn:
+    with psycopg.connect(common.DSN, autocommit=True) as conn:
         conn.execute(f'VACUUM ANALYZE "{SCHEMA}".mlob_events')
         events, by_type = count_by_type(conn)
     results["load"] = {
@@ -795,7 +784,7 @@ def main(live_only: bool = False) -> None:
     out(json.dumps(run, indent=1))
     results: dict[str, Any] = {"run": run}
     if live_only:  # phase 3 again, on the schema a full run left
-        with psycopg.connect(DSN) as conn:
+        with psycopg.connect(common.DSN) as conn:
             incidents = [
                 UUID(r[0])
                 for r in conn.execute(

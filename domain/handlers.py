@@ -11,21 +11,12 @@ from dataclasses import fields
 from typing import Any
 from uuid import UUID
 
+from domain import services
 from domain.capacity import Capacity
 from domain.commands import Unit
 from domain.envelope import Envelope
 from domain.incident import Incident
 from domain.request import AssistanceRequest, RequestLine
-from domain.services import (
-    arrive,
-    commit,
-    dispatch,
-    extend,
-    make_ready,
-    release,
-    relieve,
-    return_home,
-)
 
 Handler = Callable[[Unit, Envelope, UUID, Any, "int | None"], None]
 
@@ -249,49 +240,53 @@ def decide_appeal(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int
 @handles("request.made_ready")
 def ready(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    make_ready(env, req, capacity, line_id=d.line_id, quantity=d.quantity, booking_id=d.booking_id)
+    services.make_ready(
+        env, req, capacity, line_id=d.line_id, quantity=d.quantity, booking_id=d.booking_id
+    )
 
 
 @handles("request.committed")
 def committed(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    commit(env, req, capacity, line_id=d.line_id, quantity=d.quantity, booking_id=d.booking_id)
+    services.commit(
+        env, req, capacity, line_id=d.line_id, quantity=d.quantity, booking_id=d.booking_id
+    )
 
 
 @handles("request.dispatched")
 def dispatched(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    dispatch(env, req, capacity, booking_id=d.booking_id)
+    services.dispatch(env, req, capacity, booking_id=d.booking_id)
 
 
 @handles("request.arrived")
 def arrived(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    arrive(env, req, capacity, booking_id=d.booking_id, note=d.note)
+    services.arrive(env, req, capacity, booking_id=d.booking_id, note=d.note)
 
 
 @handles("request.extended")
 def extended(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    extend(env, req, capacity, booking_id=d.booking_id, until=d.until, reason=d.reason)
+    services.extend(env, req, capacity, booking_id=d.booking_id, until=d.until, reason=d.reason)
 
 
 @handles("request.relieved")
 def relieved(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    relieve(env, req, capacity, booking_id=d.booking_id, successor=d.successor_booking_id)
+    services.relieve(env, req, capacity, booking_id=d.booking_id, successor=d.successor_booking_id)
 
 
 @handles("request.released")
 def released(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    release(env, req, capacity, booking_id=d.booking_id, note=d.note)
+    services.release(env, req, capacity, booking_id=d.booking_id, note=d.note)
 
 
 @handles("request.returned")
 def returned(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    return_home(env, req, capacity, booking_id=d.booking_id)
+    services.return_home(env, req, capacity, booking_id=d.booking_id)
 
 
 @handles("request.withdrawn")

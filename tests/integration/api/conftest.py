@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -111,13 +112,23 @@ def fire_request(subject: UUID, region: str = "VR08", **kw: Any) -> dict[str, An
     )
 
 
+@contextmanager
+def serving(service: Service) -> Iterator[TestClient]:
+    """The API over ``service`` with its projections running; afterwards the projections (the
+    ones running then: a test may have restarted them), the service and its store are closed."""
+    open_projections(service).start()
+    try:
+        with TestClient(create_app(service)) as client:
+            yield client
+    finally:
+        if service.projections is not None:
+            service.projections.close()
+        service.close()
+        service.app.close()
+
+
 @pytest.fixture
 def api(store_config: StoreConfig) -> Iterator[Api]:
     service = Service(MlobApplication(store_config))
-    projections = open_projections(service)
-    projections.start()
-    with TestClient(create_app(service)) as client:
+    with serving(service) as client:
         yield Api(client, service)
-    projections.close()
-    service.close()
-    service.app.close()

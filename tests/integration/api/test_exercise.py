@@ -262,7 +262,7 @@ def both(api: Api) -> Iterator[dict[str, set[str]]]:
     ids: dict[str, set[str]] = {"real": set(), "exercise": set()}
     for exercise in (False, True):
         key = "exercise" if exercise else "real"
-        incident, request, capacity = uuid4(), uuid4(), uuid4()
+        incident, request = uuid4(), uuid4()
         ok(
             api,
             "VR08",
@@ -281,16 +281,7 @@ def both(api: Api) -> Iterator[dict[str, set[str]]]:
             "VR08",
             item("request.submitted", request, authority=chair("VR08"), exercise=exercise),
         )
-        ok(
-            api,
-            "VR07",
-            item(
-                "capacity.registered",
-                capacity,
-                {"capability": "FIRE_WATER_SUPPLY", "quantity": 1},
-                exercise=exercise,
-            ),
-        )
+        capacity = registered(api, exercise, quantity=1)
         ids[key] |= {str(incident), str(request), str(capacity)}
     yield ids
 

@@ -197,26 +197,26 @@ def test_a_correction_right_after_a_checkpoint_restores_the_step_before(views: V
 
     service, store = views.service, views.projections.store
     app = service.app
-    vr08 = Principal(org="VR08", role="operator")
+
+    def vr08_posts_on_the_flood(type_: str, message_id: str, data: dict[str, Any]) -> None:
+        flood = Item(
+            type=type_, subject=demo.FLOOD, message_id=message_id, occurred_at=views.now, data=data
+        )
+        post(service, Principal(org="VR08", role="operator"), [flood])
+
     before = app.load(Incident, demo.FLOOD).latest_report
-    wrong = Item(
-        type="incident.situation_reported",
-        subject=demo.FLOOD,
-        message_id="wrong-sitrep",
-        occurred_at=views.now,
-        data={"summary": "dike breach at Ewijk (wrong incident)"},
+    vr08_posts_on_the_flood(
+        "incident.situation_reported",
+        "wrong-sitrep",
+        {"summary": "dike breach at Ewijk (wrong incident)"},
     )
-    post(service, vr08, [wrong])
     PictureCheckpoints(app, store, every=1).advance()  # the last checkpoint holds the report
     target = app.load(Incident, demo.FLOOD).version
-    void = Item(
-        type="incident.voided",
-        subject=demo.FLOOD,
-        message_id="void-wrong-sitrep",
-        occurred_at=views.now,
-        data={"target_version": target, "reason": "reported on the wrong incident"},
+    vr08_posts_on_the_flood(
+        "incident.voided",
+        "void-wrong-sitrep",
+        {"target_version": target, "reason": "reported on the wrong incident"},
     )
-    post(service, vr08, [void])
     moment = datetime.now(UTC)
     rows = by_id(rows_as_of(app, store, moment, "recorded")[0])
     assert rows == full_replay(app, moment, "recorded")

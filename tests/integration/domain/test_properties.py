@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid5
 
 from hypothesis import HealthCheck, event, given, settings
@@ -97,44 +98,40 @@ ops = st.one_of(
 
 
 def setup(app: MlobApplication) -> None:
+    def operator_posts(org: str, type_: str, subject: UUID, **fields: Any) -> None:
+        item = Item(
+            type=type_,
+            subject=subject,
+            message_id=f"setup-{subject}",
+            occurred_at=datetime.now(UTC),
+            **fields,
+        )
+        post(app, Principal(org, "operator"), [item])
+
     for provider, cap, qty in zip(PROVIDERS, CAPACITIES, (3, 2), strict=True):
-        post(
-            app,
-            Principal(provider, "operator"),
-            [
-                Item(
-                    type="capacity.registered",
-                    subject=cap,
-                    message_id=f"setup-{cap}",
-                    occurred_at=datetime.now(UTC),
-                    data={"capability": "FIRE_WATER_SUPPLY", "quantity": qty},
-                )
-            ],
+        operator_posts(
+            provider,
+            "capacity.registered",
+            cap,
+            data={"capability": "FIRE_WATER_SUPPLY", "quantity": qty},
         )
     for requester, req in zip(REQUESTERS, REQUESTS, strict=True):
-        post(
-            app,
-            Principal(requester, "operator"),
-            [
-                Item(
-                    type="request.drafted",
-                    subject=req,
-                    message_id=f"setup-{req}",
-                    occurred_at=datetime.now(UTC),
-                    authority={"body": "chair_safety_region", "of": requester},
-                    data={
-                        "kind": "region_art51",
-                        "lines": [
-                            {
-                                "line_id": "L1",
-                                "capability": "FIRE_WATER_SUPPLY",
-                                "quantity": 3,
-                                "effect": "pump",
-                            }
-                        ],
-                    },
-                )
-            ],
+        operator_posts(
+            requester,
+            "request.drafted",
+            req,
+            authority={"body": "chair_safety_region", "of": requester},
+            data={
+                "kind": "region_art51",
+                "lines": [
+                    {
+                        "line_id": "L1",
+                        "capability": "FIRE_WATER_SUPPLY",
+                        "quantity": 3,
+                        "effect": "pump",
+                    }
+                ],
+            },
         )
 
 

@@ -35,15 +35,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
-from api.app import create_app
 from domain import policy
 from domain.envelope import Classification
-from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from tests.conftest import _dsn, postgres_config, require_postgres
-from tests.integration.api.conftest import Api, chair, fire_request, item
+from tests.integration.api.conftest import Api, chair, fire_request, item, serving
 from tests.integration.feed.helpers import incident, next_of, within
 from tests.integration.projections.test_need_to_know_properties import (
     CAPABILITIES,
@@ -130,15 +128,10 @@ def world_on(store: str) -> Iterator[World]:
                 conn.execute(f'CREATE SCHEMA "{schema}"')
             config = postgres_config(schema)
         service = Service(MlobApplication(config), lambda: now)
-        open_projections(service).start()
         try:
-            with TestClient(create_app(service)) as client:
+            with serving(service) as client:
                 yield World(client, service, now)
         finally:
-            if service.projections is not None:
-                service.projections.close()
-            service.close()
-            service.app.close()
             if schema is not None:
                 with psycopg.connect(_dsn(), autocommit=True) as conn:
                     conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -17,26 +17,17 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ports import Principal
-from api.posting import Item, post
+from api.posting import post
 from domain.envelope import Classification
-from mlob import demo
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig, load_settings, parse_targets
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from projections.readmodels import DEFAULT_TARGETS
 from tests.cli import run_cli
+from tests.integration.projections.conftest import NOW, Clock, pumps_phoned_in
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ADMIN = Principal(org="LOCC", role="admin", clearance=Classification.STATE_SECRET_TOP_SECRET)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _board(service: Service) -> dict[str, Any]:
@@ -107,20 +98,7 @@ def test_a_server_and_a_worker_agree_on_what_is_overdue(store_config: StoreConfi
     server = open_projections(server_service, parse_targets("submitted=10/240"))
     try:
         subject = uuid4()
-        phoned = Item(
-            type="request.phoned_in",
-            subject=subject,
-            message_id=str(uuid4()),
-            occurred_at=NOW - timedelta(minutes=1),
-            data={
-                "kind": "region_art51",
-                "requester": "VR21",
-                "title": "pumps",
-                "lines": [demo.line("L1", "FIRE_WATER_SUPPLY", 2, "pump", "'s-Hertogenbosch")],
-            },
-            authority=demo.chair("VR21"),
-        )
-        post(server_service, Principal("LOCC", "coordinator"), [phoned])
+        post(server_service, Principal("LOCC", "coordinator"), [pumps_phoned_in(subject)])
         worker.catch_up()  # the worker runs the projections and the board's clock
 
         def on_the_board() -> bool:

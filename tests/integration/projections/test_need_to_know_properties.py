@@ -49,7 +49,6 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
-from api.app import create_app
 from api.ports import LoggedEvent, Principal
 from domain import policy
 from domain.base import MlobAggregate
@@ -67,6 +66,7 @@ from mlob.write.application import MlobApplication
 from projections import readmodels as rm
 from projections.specs import PROJECTIONS
 from projections.views import capacity_view, incident_view, request_view
+from tests.integration.api.conftest import serving
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
@@ -208,15 +208,8 @@ def world() -> Iterator[World]:
         service = Service(
             MlobApplication(StoreConfig(kind="sqlite", sqlite_path=path)), lambda: now
         )
-        open_projections(service).start()
-        try:
-            with TestClient(create_app(service)) as client:
-                yield World(client, service, now)
-        finally:
-            if service.projections is not None:
-                service.projections.close()
-            service.close()
-            service.app.close()
+        with serving(service) as client:
+            yield World(client, service, now)
 
 
 def chair(region: str) -> dict[str, str]:

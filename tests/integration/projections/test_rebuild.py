@@ -15,15 +15,12 @@ from fastapi.testclient import TestClient
 from api.app import REBUILDING_HEADER, create_app
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob import demo
-from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.read.readstore import ReadStore
 from mlob.runners.projector import Projections, Runner
 from mlob.service import Service
-from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS, Projection
-from tests.integration.projections.conftest import NOW
+from tests.integration.projections.conftest import NOW, demo_projected
 
 ADMIN = Principal(org="LOCC", role="admin", clearance=Classification.STATE_SECRET_TOP_SECRET)
 INCIDENTS = next(p for p in PROJECTIONS if p.name == "incidents")
@@ -60,10 +57,7 @@ class Upgrade:
 
 @pytest.fixture
 def upgrade(store_config: StoreConfig) -> Iterator[Upgrade]:
-    service = Service(MlobApplication(store_config), clock=lambda: NOW)
-    demo.load_demo(service, NOW)
-    previous = open_projections(service)
-    previous.catch_up()
+    service, previous = demo_projected(store_config)
     previous.stop()  # the previous code's process goes away; its rows stay
     store = previous.store
     before = {r["id"]: r for r in store.rows("incidents")}

@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 
 from api.ports import Principal
-from api.posting import Item, post
+from api.posting import post
 from mlob import demo
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
@@ -21,15 +21,7 @@ from mlob.runners.projector import Projections
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
-from tests.integration.projections.conftest import NOW
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.integration.projections.conftest import NOW, Clock, pumps_phoned_in
 
 
 @pytest.fixture
@@ -175,20 +167,7 @@ def test_the_clock_makes_a_request_overdue_without_any_event(service: Service) -
     assert isinstance(clock, Clock)
     projections = open_projections(service)
     subject = uuid4()
-    phoned = Item(
-        type="request.phoned_in",
-        subject=subject,
-        message_id=str(uuid4()),
-        occurred_at=NOW - timedelta(minutes=1),
-        data={
-            "kind": "region_art51",
-            "requester": "VR21",
-            "title": "pumps",
-            "lines": [demo.line("L1", "FIRE_WATER_SUPPLY", 2, "pump", "'s-Hertogenbosch")],
-        },
-        authority=demo.chair("VR21"),
-    )
-    post(service, Principal("LOCC", "coordinator"), [phoned])
+    post(service, Principal("LOCC", "coordinator"), [pumps_phoned_in(subject)])
     projections.catch_up()
     assert projections.tick() == []
     position = service.last_position()
