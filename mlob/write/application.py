@@ -36,7 +36,7 @@ from mlob.store.recent import RecentEvents
 from mlob.store.recorders import IndexQueries
 from mlob.store.transcoder import OrjsonTranscoder
 from mlob.write.unit import UnitOfWork
-from mlob.write.writer import GroupWriter, message_reused
+from mlob.write.writer import GroupWriter, Job, message_reused
 
 log = logging.getLogger("mlob.application")
 
@@ -92,7 +92,7 @@ class MlobApplication(Application[UUID]):
         return self.post_later(post).result()
 
     def post_later(self, post: Post) -> Future[Receipt]:
-        return self.record_later(post.messages, partial(execute, post), post.subjects, post.creates)
+        return self.submit(Job(post.messages, partial(execute, post), post.subjects, post.creates))
 
     def record(
         self,
@@ -107,22 +107,17 @@ class MlobApplication(Application[UUID]):
         reused id with other content is a conflict; a refused command records nothing.
         ``subjects`` are the streams the work will write, if known, so the group can fetch
         them at once; ``creates`` those of them the work means to create (they need no read)."""
-        return self.record_later(messages, work, subjects, creates).result()
+        return self.submit(Job(messages, work, subjects, creates)).result()
 
-    def record_later(
-        self,
-        messages: Sequence[Message],
-        work: Callable[[UnitOfWork], Any],
-        subjects: Sequence[UUID] = (),
-        creates: Sequence[UUID] = (),
-    ) -> Future[Receipt]:
+    def submit(self, job: Job) -> Future[Receipt]:
+        """Hand ``job`` to the group writer (started on first use); its receipt comes later."""
         writer = self._writer
         if writer is None:
             with self._writer_lock:
                 if self._writer is None:
                     self._writer = GroupWriter(self, threaded=self.group_commit)
                 writer = self._writer
-        return writer.submit_later(messages, work, subjects, creates)
+        return writer.submit(job)
 
     def close(self) -> None:
         if self._writer is not None:

@@ -125,14 +125,7 @@ class GroupWriter:
 
     # --- used by request threads --------------------------------------------------------------
 
-    def submit_later(
-        self,
-        messages: Sequence[Message],
-        work: Callable[[UnitOfWork], Any],
-        subjects: Sequence[UUID] = (),
-        creates: Sequence[UUID] = (),
-    ) -> Future[Receipt]:
-        job = Job(messages, work, subjects, creates)
+    def submit(self, job: Job) -> Future[Receipt]:
         if self.thread is None:
             with self._direct:  # a group of one, in the caller's thread
                 self._settle([job])

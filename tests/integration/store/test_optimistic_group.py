@@ -19,7 +19,7 @@ from mlob.config import StoreConfig
 from mlob.store.chain import link
 from mlob.store.recorders import iter_chain
 from mlob.write.application import MlobApplication
-from mlob.write.writer import GroupWriter
+from mlob.write.writer import GroupWriter, Job
 from tests.conftest import pg_connect, postgres_config
 from tests.integration.store.fixtures import Ledger, envelope
 
@@ -211,7 +211,7 @@ def test_a_retry_grouped_with_a_reuse_of_its_message_id_is_still_a_replay(
     assert enter(here, ledger, 3, message_id) == 2
     writer = writer_of(here)
     gate = threading.Event()
-    held = writer.submit_later([], lambda unit: gate.wait(10))  # holds the writer thread
+    held = writer.submit(Job([], lambda unit: gate.wait(10)))  # holds the writer thread
     env = envelope(message_id)
     step = lambda u: u.get(Ledger, ledger.id).enter(env, Decimal(3))  # noqa: E731
     reused = (
@@ -219,8 +219,8 @@ def test_a_retry_grouped_with_a_reuse_of_its_message_id_is_still_a_replay(
         if reuse == "other_content"
         else [Message(message_id, "enter 3"), Message(f"m-{uuid4()}", "new")]
     )
-    a = writer.submit_later(reused, step, [ledger.id])
-    b = writer.submit_later([Message(message_id, "enter 3")], step, [ledger.id])
+    a = writer.submit(Job(reused, step, [ledger.id]))
+    b = writer.submit(Job([Message(message_id, "enter 3")], step, [ledger.id]))
     gate.set()  # a and b now go in one group
     held.result(timeout=10)
     assert b.result(timeout=10).replayed
