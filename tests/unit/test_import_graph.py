@@ -18,7 +18,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+def imported(
+    tree: ast.AST, module: str, is_package: bool, modules: frozenset[str] = frozenset()
+) -> set[str]:
     """Every module an ``import`` or ``from`` statement anywhere in ``tree`` names."""
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -31,9 +33,13 @@ def imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
                 target = ".".join([*base, node.module] if node.module else base)
             else:
                 target = node.module or ""
-            found.add(target)
-            # ``from package import module`` imports the module.
-            found.update(f"{target}.{alias.name}" for alias in node.names)
+            names = [f"{target}.{alias.name}" for alias in node.names]
+            # ``from package import module`` imports the module (as ``import package.module``
+            # does: the package's own ``__init__`` runs first either way, and a submodule's
+            # import of its siblings through it is no cycle); any other name is the target's.
+            found.update(names)
+            if not modules or not all(n in modules for n in names):
+                found.add(target)
     return found
 
 
@@ -42,7 +48,7 @@ def graph() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for name, path in files.items():
         tree = ast.parse(path.read_text(), str(path))
-        targets = imported(tree, name, path.name == "__init__.py")
+        targets = imported(tree, name, path.name == "__init__.py", frozenset(files))
         # A name imported from a module that is not itself a module is that module's.
         edges[name] = {
             t if t in files else t.rpartition(".")[0]
@@ -89,3 +95,11 @@ def test_no_import_cycles() -> None:
     assert len(edges) > 50
     cycle = find_cycle(edges)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_a_submodule_named_through_its_package_is_that_submodule() -> None:
+    modules = frozenset({"pkg", "pkg.events", "pkg.aggregate"})
+    sibling = imported(ast.parse("from pkg import events"), "pkg.aggregate", False, modules)
+    assert sibling == {"pkg.events"}  # no edge to the package: a sibling, not a cycle
+    name = imported(ast.parse("from pkg import thing"), "pkg.aggregate", False, modules)
+    assert "pkg" in name  # a name the package's __init__ defines: an edge to the package
