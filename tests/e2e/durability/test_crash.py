@@ -113,6 +113,7 @@ def pg_up() -> bool:
         return False
 
 
+@pytest.mark.serial  # stops the cluster every other test uses
 @pytest.mark.skipif(
     not (IN_CI or os.environ.get("MLOB_TEST_PG_RESTART")),
     reason="stops the shared PostgreSQL cluster: runs in CI or with MLOB_TEST_PG_RESTART=1",

@@ -137,6 +137,7 @@ def test_many_nodes_and_a_lost_listen_connection(pg_url: str) -> None:
         b.kill()
 
 
+@pytest.mark.serial  # a memory bound: measured without a parallel worker beside it
 def test_a_client_that_stops_reading_gets_resync_and_memory_stays_bounded(
     database_url: str,
 ) -> None:
