@@ -44,7 +44,7 @@ from api.ports import (
     StoreUnavailable,
 )
 from api.rendering import dumps, event_body
-from domain import policy
+from domain import policy, vocabulary
 from domain.exercise import ExerciseScope
 from domain.policy import ScopeKind
 from projections import readmodels as rm
@@ -91,8 +91,10 @@ REPLAY_THREADS = 2
 REPLAY_PAGES = 4
 #: Seconds a closing connection's queued frames have to reach a client that stopped reading.
 CLOSE_WAIT = 5.0
-#: The API type of the event that revokes a token, on the token's stream.
+#: The API type of the event that revokes a token, on the token's stream, and the stored
+#: topics it is stored under (what the index's markings carry).
 REVOKED = "token.revoked"
+REVOKED_TOPICS = frozenset(vocabulary.TYPES[REVOKED].topics)
 
 
 @dataclass
@@ -110,7 +112,7 @@ class ReplayPage:
 
     def __post_init__(self) -> None:
         for m in self.marks:
-            if m.event_type == REVOKED:
+            if m.event_type in REVOKED_TOPICS:  # a marking names the stored topic
                 self.revocations.setdefault(m.stream_id, m.position)
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from api.feed import ReplayPage
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
@@ -154,3 +155,17 @@ def test_a_token_another_process_revoked_before_the_feed_started_is_closed(
         messages, close = until_closed(ws, 5)
     assert close["code"] == 1008 and close["reason"] == "token_revoked"
     assert not [m for m in messages if m["type"] == "frame"]
+
+
+def test_a_replay_page_finds_the_revocations_among_its_markings(api: Api) -> None:
+    """A replay ends at its token's revocation even when this node's hub has not read it yet:
+    the page finds it among the index's markings, which carry the stored topic (it compared
+    them with the API type, so it never found one)."""
+    issued = fresh_token(api)
+    start = api.position()
+    incident(api)
+    api.service.revoke_token(ADMIN, issued.token_id, "lost")
+    revoked_at = api.position()
+    incident(api)
+    page = ReplayPage(api.service.event_marks(start, 100))
+    assert page.revocations == {issued.token_id: revoked_at}
