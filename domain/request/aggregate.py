@@ -412,9 +412,10 @@ class AssistanceRequest(MlobAggregate):
             raise Conflict("duplicate_step", f"{org_kind} advised already", self.rule.source)
         if step is Step.DECIDE:
             self._check_decider(actor, org_kind)
+        # The request's outcome, not the last decision's: an upheld appeal grants the request
+        # (it left the korpschef's refusal as the last decision, so it was appealable again).
         if step is Step.APPEAL and not (
-            self.decisions
-            and self.decisions[-1].outcome in (Outcome.REFUSED, Outcome.PARTLY_GRANTED)
+            self.decisions and self.outcome in (Outcome.REFUSED, Outcome.PARTLY_GRANTED)
         ):
             raise Conflict(
                 "out_of_order",

@@ -14,7 +14,7 @@ from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
 from domain.lifecycle import RequestStatus
-from domain.request import AssistanceRequest, Outcome
+from domain.request import AssistanceRequest, Outcome, open_steps
 from domain.services import arrive, commit, dispatch, make_ready, release, return_home
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import (
@@ -429,6 +429,11 @@ def test_police_art56_refusal_appealed_to_the_minister() -> None:
         request.decide_appeal(env("JV-DGPOL"), upheld=True, reasons="advice")
     request.decide_appeal(env("JV-MIN"), upheld=True, reasons="korpschef instructed (art. 56(4))")
     assert request.status is RequestStatus.APPROVED and request.granted == {"L1": 2}
+    # Upheld, the request is granted: nothing is left to appeal.
+    assert "appeal" not in [s["step"] for s in open_steps(request, "POL-ON", "operator")]
+    with pytest.raises(DomainError) as again:
+        request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="once more")
+    assert again.value.code == "out_of_order"
 
 
 def test_police_art56_criminal_is_requested_by_the_prosecutor_not_the_mayor() -> None:
