@@ -26,7 +26,7 @@ from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
-from api.types import Exercise, Moment
+from api.types import After, Exercise, MinPosition, Moment
 from domain import policy, vocabulary
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
@@ -103,10 +103,6 @@ async def principal(request: Request) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(principal)]
-MinPosition = Annotated[
-    int | None,
-    Query(ge=0, description="wait until the list has processed this event position"),
-]
 Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds")]
 
 
@@ -422,7 +418,7 @@ def create_app(service: MlobService) -> FastAPI:
     @app.get("/v1/rejections", responses=error_responses(401, 403))
     def rejections(
         caller: Caller,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: After = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> list[dict[str, Any]]:
         """Refused attempts, as far as the policy lets the caller see them."""

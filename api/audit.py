@@ -14,7 +14,7 @@ from api.access import Subjects
 from api.errors import ApiError, error_responses
 from api.ports import LoggedEvent, MlobService, Principal
 from api.rendering import dumps, event_body
-from api.types import Exercise, Moment
+from api.types import After, Exercise, Moment
 from domain import policy, vocabulary
 from domain.capacity import Capacity
 from domain.exercise import ExerciseScope
@@ -40,7 +40,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     def history(
         caller: Caller,
         exercise: Exercise,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: After = 0,
         limit: Annotated[int, Query(ge=1, le=1_000_000)] = 10_000,
         stream: UUID | None = None,
         type: Annotated[
@@ -131,7 +131,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     @routes.get("/v1/access-log", responses=error_responses(401, 403))
     def access_log(
         caller: Caller,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: After = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
         item: Annotated[str | None, Query(max_length=64)] = None,
     ) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from api.access import note_reads, row_items
 from api.errors import error_responses
 from api.ports import MlobService, Principal
-from api.types import Exercise, Moment
+from api.types import Exercise, MinPosition, Moment
 from domain import policy
 from domain.exercise import ExerciseScope
 from projections import readmodels as rm
@@ -35,10 +35,6 @@ def _scope(caller: Principal, exercise: ExerciseScope) -> dict[str, Any]:
 def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     routes = APIRouter(tags=["read models"])
     Caller = Annotated[Principal, Depends(caller_dependency)]
-    MinPosition = Annotated[
-        int | None,
-        Query(ge=0, description="wait until the read model has processed this event position"),
-    ]
     Wait = Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")]
     AsOf = Annotated[
         Moment | None,

@@ -44,3 +44,21 @@ def exercise_scope(
 
 #: The ``exercise=`` query parameter of every list and read-model route.
 Exercise = Annotated[ExerciseScope, Depends(exercise_scope)]
+
+
+#: The highest event position a store can hold (a signed 64-bit integer in both stores): a
+#: larger ``after`` or ``min_position`` is refused (422) rather than overflowing the query.
+MAX_POSITION = 2**63 - 1
+
+#: An event position the caller names (``after=``): every event after it.
+After = Annotated[int, Query(ge=0, le=MAX_POSITION, description="events after this position")]
+
+#: ``min_position=``: wait until the projections have processed this event position.
+MinPosition = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_POSITION,
+        description="wait until the projections have processed this event position",
+    ),
+]

@@ -42,6 +42,26 @@ def test_moments_are_iso_text_not_numbers(api: Api) -> None:
     api.refused("VR08", body, 422, "invalid_item")
 
 
+def test_positions_past_what_a_store_holds_are_refused_not_a_500(api: Api) -> None:
+    """``after`` and ``min_position`` beyond a signed 64-bit integer overflowed the query (500
+    on /v1/access-log and /v1/rejections); now they are a 422 with the reason."""
+    huge = str(10**20)
+    for path, name, org, role in (
+        ("/v1/access-log", "after", "LOCC", "auditor"),
+        ("/v1/rejections", "after", "LOCC", "auditor"),
+        ("/v1/history", "after", "LOCC", "auditor"),
+        ("/v1/requests", "min_position", "LOCC", "coordinator"),
+        ("/v1/picture", "min_position", "LOCC", "coordinator"),
+    ):
+        answer = api.client.get(path, params={name: huge}, headers=api.headers(org, role))
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["error"]["code"] == "invalid_request"
+    last = api.client.get(
+        "/v1/access-log", params={"after": str(2**63 - 1)}, headers=api.headers("LOCC", "auditor")
+    )
+    assert last.status_code == 200, last.text
+
+
 def test_unknown_paths_and_methods_answer_in_the_error_shape(api: Api) -> None:
     for method, path, status, code in (
         ("get", "/no/such/thing", 404, "not_found"),
