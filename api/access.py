@@ -12,6 +12,7 @@ from api.ports import LoggedEvent, MessageFact, MlobService, Principal
 from domain import policy
 from domain.base import MlobAggregate
 from domain.vocabulary import subject_of
+from projections.routing import Routes, StreamRoute
 
 #: The threading fields of an event that name other messages (EDXL-RM's conversation), and
 #: where the message they name is given as ``{org, message_id}``.
@@ -97,7 +98,7 @@ class Subjects:
             "stg_zeer_geheim"
         )
         self._leveled: dict[UUID, Any] = {}
-        self._streams: dict[UUID, tuple[bool, dict[int, int]]] = {}
+        self._streams: dict[UUID, tuple[bool, StreamRoute]] = {}
 
     def leveled(self, subject: UUID) -> Any:
         """The subject's states by level (projections.levels.Leveled), None if unknown."""
@@ -136,25 +137,19 @@ class Subjects:
         rows = self.service.view_rows_by_id(projection, [str(subject)], self.level)
         return bool(rows) and not policy.may_see_row(self.reader, rows[0])
 
-    def _stream(self, stream_id: UUID, subject_kind: str | None) -> tuple[bool, dict[int, int]]:
+    def _stream(self, stream_id: UUID, subject_kind: str | None) -> tuple[bool, StreamRoute]:
         """Whether the reader may see a stream's subject, and its steps' levels, from the
-        index and the projection rows (a history must not replay every subject it passes):
-        a step is as high as its subject, its own marking, and — for a request, or a
-        correction — every step before it (projections/levels.py; the index does not tell a
-        correction's target, so it is taken as high as all before it: never too low)."""
+        index and the projection rows (a history must not replay every subject it passes).
+        The levels come from the steps' markings by the rule the feed uses
+        (``projections.routing.Routes.fill``: the index does not tell a correction's target,
+        so it is taken as high as all before it: never too low)."""
         found = self._streams.get(stream_id)
         if found is not None:
             return found
         markings = self.service.stream_markings(stream_id, 1 << 40)
-        levels: dict[int, int] = {}
-        top = subject = policy.level(markings[0][1]) if markings else 0
-        sequential = subject_kind == "request"
-        for version, classification, kind in markings:
-            at = max(subject, policy.level(classification))
-            if sequential or kind.endswith(".Voided"):
-                at = max(at, top)
-            levels[version] = at
-            top = max(top, at)
+        subject = policy.level(markings[0][1]) if markings else 0
+        route = StreamRoute(kind=subject_kind or "", level=subject)
+        Routes.fill(route, markings)
         projection = _PROJECTION_OF.get(subject_kind or "")
         if policy.is_national(self.reader) or subject > self.level:
             visible = subject <= self.level
@@ -164,18 +159,23 @@ class Subjects:
             visible = policy.may_see_row(self.reader, rows[0])
         else:  # a token, or a subject the projections have not reached yet
             visible = self.state(stream_id) is not None
-        found = self._streams[stream_id] = (visible, levels)
+        found = self._streams[stream_id] = (visible, route)
         return found
 
     def step_visible(self, event: LoggedEvent) -> bool:
-        """Whether the reader may see this step: its subject, and the step's level."""
+        """Whether the reader may see this step: its subject, and the step's level (a step
+        whose marking was not read is not shown: its level is unknown)."""
         kind = subject_of(event.api_type)
         if kind == "token":
             return self._token_visible(event.stream_id)
         if self.everything:
             return True
-        visible, levels = self._stream(event.stream_id, kind)
-        return visible and levels.get(event.version, 0) <= self.level
+        visible, route = self._stream(event.stream_id, kind)
+        return (
+            visible
+            and event.version <= route.known
+            and route.levels.get(event.version, route.level) <= self.level
+        )
 
     def _token_visible(self, stream_id: UUID) -> bool:
         """A token's events: for whoever may manage it and the national auditors cleared for
@@ -186,8 +186,8 @@ class Subjects:
 
     def step_level(self, event: LoggedEvent) -> int:
         """The level of a step (as :meth:`_stream` tells it)."""
-        _, levels = self._stream(event.stream_id, subject_of(event.api_type))
-        return levels.get(event.version, policy.level(event.classification))
+        _, route = self._stream(event.stream_id, subject_of(event.api_type))
+        return route.marked_level(event.version, event.classification)
 
     def note(self, route: str, events: list[LoggedEvent]) -> None:
         """Log the classified steps this reader receives."""
