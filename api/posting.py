@@ -107,7 +107,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Post:
                 index=index,
             )
         seen.add(item.message_id)
-        if not item.classification.readable_by(principal.clearance):
+        if not policy.cleared(principal, item.classification):  # no one writes above it
             raise NotPermitted(
                 "classification_above_clearance",
                 f"your clearance does not cover {item.classification.value}",

@@ -34,10 +34,6 @@ class Classification(str, Enum):
     def rank(self) -> int:
         return _RANKS[self]
 
-    def readable_by(self, clearance: Classification) -> bool:
-        """A reader cleared for ``clearance`` may read items up to and including that level."""
-        return self.rank <= clearance.rank
-
 
 _RANKS = {c: i for i, c in enumerate(Classification)}
 
