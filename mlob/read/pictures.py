@@ -85,6 +85,7 @@ from projections.asof import (
 )
 from projections.levels import Leveled
 from projections.specs import PROJECTIONS
+from projections.version import CODE_VERSION as DERIVED_VERSION
 from projections.version import ROOT, code_version
 
 log = logging.getLogger("mlob.asof")
@@ -108,7 +109,8 @@ def _code_version(root: Path = ROOT) -> str:
     domain modules and reference data it uses), extended by what only checkpoints depend on:
     their layout and the state codec with the transcoder it hands leaf values to (a stored
     state must decode as it was encoded). Hashed by the same function, as syntax trees."""
-    derived = code_version(root)
+    # This tree's is hashed once per process already (the projections' version).
+    derived = DERIVED_VERSION if root == ROOT else code_version(root)
     codec = code_version(root, start=(statecodec.__name__,))
     return hashlib.sha256(f"{FORMAT}\0{derived}\0{codec}".encode()).hexdigest()[:16]
 
