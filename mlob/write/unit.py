@@ -73,6 +73,11 @@ class Group:
             self.accepted_events.setdefault(e.stream_id, []).append(e.event)
             self.missing.discard(e.stream_id)
 
+    def events_of(self, subject: UUID) -> list[Any]:
+        """A stream's events as this group has it: the stored ones, then those earlier appends
+        of the group were accepted with (not committed yet)."""
+        return [*self.streams.events_of(subject), *self.accepted_events.get(subject, [])]
+
     def discard(self, unit: UnitOfWork) -> None:
         """Undo a refused append: rebuild each aggregate it touched from the store plus the
         events earlier appends of this group were accepted with."""
@@ -121,7 +126,7 @@ class UnitOfWork:
         return self.touched.get(subject) or self.group.clean(subject)
 
     def peek_at(self, subject: UUID, level: int) -> MlobAggregate | None:
-        return state_at(self.peek(subject), level, self.group.streams.events_of)
+        return state_at(self.peek(subject), level, self.group.events_of)
 
     def add(self, aggregate: MlobAggregate) -> None:
         if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):

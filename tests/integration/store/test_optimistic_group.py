@@ -12,7 +12,9 @@ from uuid import uuid4
 
 import pytest
 
+from domain import policy
 from domain.commands import Message
+from domain.envelope import Classification
 from domain.errors import Conflict
 from mlob.audit.tamper import verify
 from mlob.config import StoreConfig
@@ -248,3 +250,36 @@ def test_the_one_flight_guard_checks_the_head_hash_not_only_its_position(
     (before, _), (after, state) = list(iter_chain(here.index))[-2:]
     # the new link continues the stored head, not the one remembered
     assert after.hash == link(before.hash, after.entry, state)
+
+
+def test_a_subject_created_earlier_in_the_group_is_seen_at_a_lower_level(
+    two: tuple[MlobApplication, MlobApplication],
+) -> None:
+    """A creates a subject with a classified step; B, in the same group, looks at it at the
+    unclassified level (acting needs seeing): it is there, without the classified step. The
+    fold at B's level read only the store, where nothing of it was committed yet (None: a
+    wrong 404 for a subject B may see)."""
+    here, _ = two
+    opened(here)  # starts the writer
+    writer = writer_of(here)
+    gate = threading.Event()
+    held = writer.submit(Job([], lambda unit: gate.wait(10)))  # holds the writer thread
+    opened_with = envelope()
+    ledger = Ledger.open(opened_with, "VR08")
+    secret = envelope(opened_with.message_id, classification=Classification.STATE_SECRET_SECRET)
+
+    def create(unit: Any) -> None:
+        unit.add(ledger)
+        ledger.enter(secret, Decimal(5))
+
+    seen: list[Any] = []
+    a = writer.submit(
+        Job([Message(opened_with.message_id, "open")], create, [ledger.id], [ledger.id])
+    )
+    peek = lambda u: seen.append(u.peek_at(ledger.id, policy.level(Classification.UNCLASSIFIED)))  # noqa: E731
+    b = writer.submit(Job([Message(f"m-{uuid4()}", "peek")], peek, [ledger.id]))
+    gate.set()  # a and b now go in one group
+    held.result(timeout=10)
+    a.result(timeout=10)
+    b.result(timeout=10)
+    assert seen and seen[-1] is not None and seen[-1].total == Decimal(0)
