@@ -24,7 +24,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from api.ports import IssuedToken, MessageFact, Principal, StoreUnavailable
-from domain import policy, vocabulary
+from domain import vocabulary
 from domain.access import AccessToken, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
@@ -456,13 +456,8 @@ class Service:
         if not wanted:
             return {}
         records = self.app.index.index_rows(message_ids=wanted, limit=8 * len(wanted) + 8)
-        # Each subject's classification at creation: one query for all of them (a replay asks
-        # for the messages of a page's events, of many subjects).
-        subjects = self.app.index.created_as(sorted({r.stream_id for r in records}))
         found: dict[str, list[MessageFact]] = {}
-        for entry in records:
-            subject = subjects.get(entry.stream_id, entry.classification)
-            at = policy.step_level(entry.classification, subject)
+        for entry, at in zip(records, self.app.step_levels(records), strict=True):
             found.setdefault(entry.message_id, []).append(
                 MessageFact(entry.stream_id, entry.actor_org, at)
             )

@@ -157,14 +157,16 @@ class MlobApplication(Application[UUID]):
     def _message_level(self, rows: Sequence[LoggedEvent], message: Message) -> int:
         """The clearance level of what a recorded message recorded (its steps' levels)."""
         org, message_id = split_message_key(message.message_id)
-        found = 0
-        for r in rows:
-            if r.message_id != message_id or org not in (None, r.actor_org):
-                continue
-            first, _ = self.index.stream_ends(r.stream_id)
-            subject = first.classification if first is not None else r.classification
-            found = max(found, step_level(r.classification, subject))
-        return found
+        mine = [r for r in rows if r.message_id == message_id and org in (None, r.actor_org)]
+        return max(self.step_levels(mine), default=0)
+
+    def step_levels(self, rows: Sequence[LoggedEvent]) -> list[int]:
+        """Each recorded step's clearance level (domain.policy.step_level: the higher of its
+        own marking and its subject's at creation), the subjects read in one query."""
+        subjects = self.index.created_as(sorted({r.stream_id for r in rows}))
+        return [
+            step_level(r.classification, subjects.get(r.stream_id, r.classification)) for r in rows
+        ]
 
     # --- reading -------------------------------------------------------------------------
 
