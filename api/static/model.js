@@ -66,6 +66,7 @@ function groupFigures(group) {
     exists: group.exists,
     states: Object.fromEntries(STATES.map((s) => [s, group[s]])),
     cls: Object.keys(group.by_class)[0],
+    forExercise: group.for_exercise || 0,
   };
 }
 
@@ -340,7 +341,14 @@ export class Model {
     const list = this.overview.capabilities;
     let entry = list.find((c) => c.capability === code);
     if (!entry) {
-      entry = { capability: code, exists: 0, by_class: {}, capacities: 0, open_demand: 0 };
+      entry = {
+        capability: code,
+        exists: 0,
+        by_class: {},
+        capacities: 0,
+        open_demand: 0,
+        for_exercise: 0,
+      };
       for (const s of STATES) entry[s] = 0;
       list.push(entry);
       list.sort((a, b) => (a.capability < b.capability ? -1 : 1));
@@ -386,7 +394,14 @@ export class Model {
       return;
     }
     if (!group) {
-      group = { capability: key[0], provider: key[1], region: key[2], exists: 0, by_class: {} };
+      group = {
+        capability: key[0],
+        provider: key[1],
+        region: key[2],
+        exists: 0,
+        by_class: {},
+        for_exercise: 0,
+      };
       for (const s of STATES) group[s] = 0;
       group.capacities = 0;
       rows.push(group);
@@ -406,6 +421,7 @@ export class Model {
       for (const bucket of [group, total]) {
         bucket.exists += sign * figures.exists;
         for (const s of STATES) bucket[s] += sign * figures.states[s];
+        bucket.for_exercise = (bucket.for_exercise || 0) + sign * figures.forExercise;
         add(bucket.by_class, figures.cls, sign * figures.exists);
       }
     }

@@ -91,5 +91,6 @@ export function capacityFigures(row, statusOf) {
   states.withheld = row.withheld || 0;
   states.available =
     row.exists - STATES.filter((s) => s !== "available").reduce((n, s) => n + states[s], 0);
-  return { exists: row.exists, states, cls: row.class };
+  // Held for exercises: already in the states above; this says what for.
+  return { exists: row.exists, states, cls: row.class, forExercise: row.for_exercise || 0 };
 }

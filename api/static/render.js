@@ -342,6 +342,9 @@ export function renderCapacity(model, overview, scarcity, live) {
                       .join(", "),
                   )
                 : null,
+              c.for_exercise
+                ? h("div", { class: "sub" }, `${number(c.for_exercise)} voor oefening`)
+                : null,
             ),
             h(
               "td",
