@@ -129,6 +129,10 @@ class MlobService(HealthSource, Protocol):
         """Each projection's position: the last event position it has processed."""
         ...
 
+    def view_state(self, names: Sequence[str]) -> tuple[dict[str, int], bool]:
+        """Each projection's position, and whether any of these rebuild, read at once."""
+        ...
+
     def views_rebuilding(self, names: Sequence[str]) -> bool:
         """Whether any of these projections serves rows of another code version while its
         rows are rebuilt (the previous rows are complete, only not of this code)."""

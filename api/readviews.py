@@ -84,8 +84,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             reached = service.wait_for_views(min_position, names, wait)
         # Asked before the rows are read: a switch in between then errs on the safe side
         # (new rows said to be rebuilding), never old rows said to be current.
-        rebuilding = service.views_rebuilding(names)
-        positions = service.view_positions()
+        positions, rebuilding = service.view_state(names)
         level = policy.reader_level(caller)
         rows = {
             n: rm.visible(service.view_rows(n, level), caller.clearance, exercise) for n in names

@@ -387,6 +387,10 @@ class Service:
         return self._views().positions()
 
     @store_errors_as_unavailable
+    def view_state(self, names: Sequence[str]) -> tuple[dict[str, int], bool]:
+        return self._views().read_state(names)
+
+    @store_errors_as_unavailable
     def views_rebuilding(self, names: Sequence[str]) -> bool:
         return self._views().rebuilding(names)
 

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -45,8 +45,13 @@ class Change:
 
 class ReadStore(Protocol):
     kind: str
+    names: tuple[str, ...]
 
     def tracking(self, name: str) -> Tracking: ...
+
+    def tracking_rows(self) -> list[Tracking]:
+        """Every tracking row as stored, the rebuilds' (``<name>~next``) too: one query."""
+        ...
 
     def all_tracking(self) -> list[Tracking]: ...
 
@@ -204,6 +209,21 @@ NEXT_TABLE = "__next"
 NEXT_TRACKING = "~next"
 
 
+def served(rows: Sequence[Tracking], names: Sequence[str]) -> list[Tracking]:
+    """Of the tracking rows, the served rows of these projections (a fresh one's: at 0)."""
+    found = {r.name: r for r in rows}
+    return [found.get(n, Tracking(n, 0, "", None)) for n in names]
+
+
+def rebuilds_of(rows: Sequence[Tracking]) -> dict[str, Tracking]:
+    """Of the tracking rows, the rebuilds under way, by projection."""
+    return {
+        r.name.removesuffix(NEXT_TRACKING): replace(r, name=r.name.removesuffix(NEXT_TRACKING))
+        for r in rows
+        if r.name.endswith(NEXT_TRACKING)
+    }
+
+
 def _next_table(name: str) -> str:
     return _table(name) + NEXT_TABLE
 
@@ -287,25 +307,19 @@ class SQLiteReadStore:
         )
         return Tracking(name, row[0], row[1], row[2]) if row else Tracking(name, 0, "", None)
 
-    def all_tracking(self) -> list[Tracking]:
-        found = {
-            r[0]: Tracking(r[0], r[1], r[2], r[3])
+    def tracking_rows(self) -> list[Tracking]:
+        return [
+            Tracking(r[0], r[1], r[2], r[3])
             for r in self._conn().execute(
                 "SELECT name, position, version, updated_at FROM mlob_view_tracking"
             )
-        }
-        return [found.get(n, Tracking(n, 0, "", None)) for n in self.names]
+        ]
+
+    def all_tracking(self) -> list[Tracking]:
+        return served(self.tracking_rows(), self.names)
 
     def rebuilds(self) -> dict[str, Tracking]:
-        found = self._conn().execute(
-            "SELECT name, position, version, updated_at FROM mlob_view_tracking WHERE name LIKE ?",
-            ("%" + NEXT_TRACKING,),
-        )
-        rebuilds = {}
-        for r in found:
-            name = r[0].removesuffix(NEXT_TRACKING)
-            rebuilds[name] = Tracking(name, r[1], r[2], r[3])
-        return rebuilds
+        return rebuilds_of(self.tracking_rows())
 
     def begin_rebuild(self, name: str, version: str) -> None:
         with self._tx() as c:
@@ -595,27 +609,19 @@ class PostgresReadStore:
             return Tracking(name, 0, "", None)
         return Tracking(name, row[0], row[1], row[2].isoformat() if row[2] else None)
 
-    def all_tracking(self) -> list[Tracking]:
+    def tracking_rows(self) -> list[Tracking]:
         # One query: readers waiting for a position ask this every 20 ms.
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT name, position, version, updated_at FROM mlob_view_tracking"
             ).fetchall()
-        found = {r[0]: Tracking(r[0], r[1], r[2], r[3].isoformat() if r[3] else None) for r in rows}
-        return [found.get(n, Tracking(n, 0, "", None)) for n in self.names]
+        return [Tracking(r[0], r[1], r[2], r[3].isoformat() if r[3] else None) for r in rows]
+
+    def all_tracking(self) -> list[Tracking]:
+        return served(self.tracking_rows(), self.names)
 
     def rebuilds(self) -> dict[str, Tracking]:
-        with self.pool.connection() as conn:
-            found = conn.execute(
-                "SELECT name, position, version, updated_at FROM mlob_view_tracking "
-                "WHERE name LIKE %s",
-                ("%" + NEXT_TRACKING,),
-            ).fetchall()
-        rebuilds = {}
-        for r in found:
-            name = r[0].removesuffix(NEXT_TRACKING)
-            rebuilds[name] = Tracking(name, r[1], r[2], r[3].isoformat() if r[3] else None)
-        return rebuilds
+        return rebuilds_of(self.tracking_rows())
 
     def begin_rebuild(self, name: str, version: str) -> None:
         with self.pool.connection() as conn, conn.transaction():

@@ -24,7 +24,15 @@ from uuid import UUID
 import psycopg
 
 from domain.base import MlobAggregate
-from mlob.read.readstore import Change, ReadStore, TrackingConflict, conninfo
+from mlob.read.readstore import (
+    Change,
+    ReadStore,
+    Tracking,
+    TrackingConflict,
+    conninfo,
+    rebuilds_of,
+    served,
+)
 from mlob.write.application import MlobApplication
 from projections.levels import Leveled
 from projections.readmodels import DEFAULT_TARGETS, Targets, board
@@ -520,16 +528,24 @@ class Projections:
                 self.store.begin_rebuild(runner.projection.name, runner.projection.version)
                 runner.cached_at = -1
 
-    def rebuilding(self, names: Sequence[str] = ()) -> bool:
+    def rebuilding(self, names: Sequence[str] = (), rows: Sequence[Tracking] | None = None) -> bool:
         """Whether any of these projections (all: none named) serves rows that are not its
-        code's: a rebuild is under way (here or in another process) or due."""
+        code's: a rebuild is under way (here or in another process) or due. ``rows``: the
+        tracking rows, if read already."""
+        rows = self.store.tracking_rows() if rows is None else rows
         versions = {r.projection.name: r.projection.version for r in self.runners}
-        under_way = self.store.rebuilds()
+        under_way = rebuilds_of(rows)
         return any(
             t.name in under_way or t.version != versions[t.name]
-            for t in self.store.all_tracking()
+            for t in served(rows, self.store.names)
             if t.name in versions and (not names or t.name in names)
         )
+
+    def read_state(self, names: Sequence[str]) -> tuple[dict[str, int], bool]:
+        """For a reader: each projection's position and whether these rebuild, from one read
+        of the tracking rows."""
+        rows = self.store.tracking_rows()
+        return self.positions(rows), self.rebuilding(names, rows)
 
     def _maybe_checkpoint(self) -> None:
         """With an audit key, sign the chain's head every ``CHECKPOINT_EVERY`` seconds."""
@@ -601,8 +617,9 @@ class Projections:
 
     # --- for readers -------------------------------------------------------------------------
 
-    def positions(self) -> dict[str, int]:
-        stored = {t.name: t.position for t in self.store.all_tracking()}
+    def positions(self, rows: Sequence[Tracking] | None = None) -> dict[str, int]:
+        rows = self.store.tracking_rows() if rows is None else rows
+        stored = {t.name: t.position for t in served(rows, self.store.names)}
         for runner in self.runners:  # what the active runners here have seen, written or not
             name = runner.projection.name
             # Only while the stored position is the runner's own: one that went back (a reset
