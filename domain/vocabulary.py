@@ -148,15 +148,18 @@ for _topic in (_BOOKED, _MOVED):
 TOPICS: frozenset[str] = frozenset(topic for t in TYPES.values() for topic in t.topics)
 
 #: A new booking: made ready (informally, before approval) or committed at once.
-_BOOKED_AS = {LineStep.MADE_READY: "request.made_ready", LineStep.COMMITTED: "request.committed"}
+_BOOKED_AS = {
+    LineStep.MADE_READY: STEP_TYPES[Step.MAKE_READY],
+    LineStep.COMMITTED: STEP_TYPES[Step.COMMIT],
+}
 #: A booking moved on to this step (extensions and reliefs are told apart in :func:`api_type`).
 _MOVED_TO = {
-    LineStep.COMMITTED: "request.committed",  # a booking made ready, committed in place
-    LineStep.DISPATCHED: "request.dispatched",
-    LineStep.ARRIVED: "request.arrived",
-    LineStep.RELEASED: "request.released",
-    LineStep.CANCELLED: "request.released",  # released before it was deployed
-    LineStep.RETURNED: "request.returned",
+    LineStep.COMMITTED: STEP_TYPES[Step.COMMIT],  # a booking made ready, committed in place
+    LineStep.DISPATCHED: STEP_TYPES[Step.DISPATCH],
+    LineStep.ARRIVED: STEP_TYPES[Step.ARRIVE],
+    LineStep.RELEASED: STEP_TYPES[Step.RELEASE],
+    LineStep.CANCELLED: STEP_TYPES[Step.RELEASE],  # released before it was deployed
+    LineStep.RETURNED: STEP_TYPES[Step.RETURN],
 }
 
 
@@ -195,16 +198,16 @@ def api_type(topic: str, event: Any = None, before: LineBooking | None = None) -
     # Only a relief sets a successor, and only an extension sets an end: a dispatch moves a
     # committed booking (which has no end yet), an extension keeps the booking's step.
     if booking.step is LineStep.RELEASED and booking.successor is not None:
-        return "request.relieved"
+        return STEP_TYPES[Step.RELIEVE]
     if booking.step is LineStep.DISPATCHED and booking.until is not None:
-        return "request.extended"
+        return STEP_TYPES[Step.EXTEND]
     if (
         booking.step is LineStep.ARRIVED
         and booking.until is not None
         and before is not None
         and before.step is LineStep.ARRIVED  # an arrival moves a dispatched booking
     ):
-        return "request.extended"
+        return STEP_TYPES[Step.EXTEND]
     return _MOVED_TO[booking.step]
 
 
