@@ -210,11 +210,7 @@ def relieve(
     """Relieved by a successor booking on the same line, which must be on its way or on scene."""
     booking = request.check_booking_step(envelope.actor, Step.RELIEVE, booking_id)
     follower = request.booking(successor)
-    if (
-        follower.booking_id == booking.booking_id  # a deployment does not relieve itself
-        or follower.line_id != booking.line_id
-        or follower.step not in (LineStep.DISPATCHED, LineStep.ARRIVED)
-    ):
+    if follower not in request.successors(booking):  # one rule, as open_steps asks it
         raise Conflict(
             "invalid_successor",
             "the successor is another booking, dispatched or on scene on the same line",

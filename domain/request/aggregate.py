@@ -522,7 +522,7 @@ class AssistanceRequest(MlobAggregate):
             "requester" in STEP_PARTIES[step] and actor.org == self.requester
         )
 
-    def _successors(self, booking: LineBooking) -> list[LineBooking]:
+    def successors(self, booking: LineBooking) -> list[LineBooking]:
         """Bookings that can relieve ``booking``: on its way or on scene, on the same line."""
         return [
             b
@@ -535,7 +535,7 @@ class AssistanceRequest(MlobAggregate):
     def _check_movable(self, step: Step, actor: Actor) -> None:
         at_step = [b for b in self.bookings.values() if b.step in BOOKING_STEPS[step]]
         if step is Step.RELIEVE:
-            at_step = [b for b in at_step if self._successors(b)]
+            at_step = [b for b in at_step if self.successors(b)]
         if not at_step:
             raise Conflict(
                 "out_of_order",
