@@ -77,6 +77,9 @@ class KindRule:
     appealable: bool = False
     #: Urgent requests may skip the region-mayor's view.
     urgent_skips: tuple[Justification, ...] = ()
+    #: Before forwarding, the hub records whether other regions' or civil means would achieve
+    #: the effect (military assistance: factsheet-bijstand-bevolkingszorg §B.5-B.6).
+    alternatives_checked_first: bool = False
 
 
 MAYORS = ("mayor", "region_mayor")
@@ -116,6 +119,7 @@ KIND_RULES: dict[RequestKind, KindRule] = {
                 deciders=("defence_cds",),
                 advisers=("defence_dops", "defence_djz"),
             ),
+            alternatives_checked_first=True,
         ),
         KindRule(
             RequestKind.MSOB,
@@ -132,6 +136,7 @@ KIND_RULES: dict[RequestKind, KindRule] = {
             route=Route(hub=("jv_locc",), deciders=("defence_cds",), advisers=("defence_dops",)),
             justifications=(Justification.NO_MARKET_ALTERNATIVE,),
             forbidden_authorities=PROSECUTORS,
+            alternatives_checked_first=True,
         ),
         KindRule(
             RequestKind.SUPPORT,

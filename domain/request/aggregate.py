@@ -654,7 +654,7 @@ class AssistanceRequest(MlobAggregate):
             )
         if (
             forward
-            and self.kind in (RequestKind.MILITARY_ART51, RequestKind.MSOB)
+            and self.rule.alternatives_checked_first
             and not alternatives_checked.strip()
         ):
             raise refuse(
