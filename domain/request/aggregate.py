@@ -652,11 +652,7 @@ class AssistanceRequest(MlobAggregate):
                 "an assessment records its findings (a refusal its reasons)",
                 LIFECYCLE,
             )
-        if (
-            forward
-            and self.rule.alternatives_checked_first
-            and not alternatives_checked.strip()
-        ):
+        if forward and self.rule.alternatives_checked_first and not alternatives_checked.strip():
             raise refuse(
                 "alternatives_not_checked",
                 "before military assistance is forwarded, LOCC records whether other regions' or "
