@@ -115,9 +115,6 @@ class UnitOfWork:
             raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
         return aggregate
 
-    def exists(self, subject: UUID) -> bool:
-        return subject in self.touched or self.group.clean(subject) is not None
-
     def thread_of(self, subject: UUID) -> tuple[str, str | None]:
         aggregate = self.peek(subject)
         return ("", None) if aggregate is None else aggregate.thread
@@ -129,7 +126,7 @@ class UnitOfWork:
         return state_at(self.peek(subject), level, self.group.events_of)
 
     def add(self, aggregate: MlobAggregate) -> None:
-        if aggregate.version == aggregate.INITIAL_VERSION and self.exists(aggregate.id):
+        if aggregate.version == aggregate.INITIAL_VERSION and self.peek(aggregate.id) is not None:
             raise Conflict("subject_exists", f"{aggregate.id} exists already", "mlob store")
         self.touched[aggregate.id] = aggregate
 
