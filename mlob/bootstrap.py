@@ -25,14 +25,7 @@ class StartupError(Exception):
 
 def _probe_postgres(store: StoreConfig) -> None:
     """Connect once directly, so the operator sees the server's own reason on failure."""
-    with psycopg.connect(
-        host=store.host,
-        port=store.port,
-        user=store.user,
-        password=store.password or None,
-        dbname=store.dbname,
-        connect_timeout=5,
-    ):
+    with psycopg.connect(store.connect_info()):
         pass
 
 

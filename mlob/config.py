@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from projections.readmodels import DEFAULT_TARGETS, Targets
 
@@ -20,14 +24,35 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class StoreConfig:
+    """Where the events live: a SQLite file, or a PostgreSQL database named by a libpq
+    connection string (every libpq parameter: TLS, several hosts, target_session_attrs, ...)
+    plus mlob's own ``schema``."""
+
     kind: Literal["sqlite", "postgresql"]
     sqlite_path: Path | None = None
-    host: str = ""
-    port: int = 5432
-    user: str = ""
-    password: str = ""
-    dbname: str = ""
+    #: libpq's keyword/value connection string, password included; never logged.
+    conninfo: str = ""
     schema: str = ""
+
+    @classmethod
+    def postgresql(cls, conninfo: str = "", schema: str = "", **params: str | int) -> StoreConfig:
+        """A PostgreSQL store from a connection string and/or libpq parameters."""
+        return cls(kind="postgresql", conninfo=make_conninfo(conninfo, **params), schema=schema)
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The libpq parameters (what a driver's ``connect(**params)`` takes)."""
+        return {k: str(v) for k, v in conninfo_to_dict(self.conninfo).items()}
+
+    def connect_info(self) -> str:
+        """The connection string for mlob's own connections: a connect timeout unless one is
+        given, and the schema as the search path."""
+        extra: dict[str, str] = {}
+        if "connect_timeout" not in self.params:
+            extra["connect_timeout"] = "5"
+        if self.schema:
+            extra["options"] = f"{self.params.get('options', '')} -csearch_path={self.schema}"
+        return make_conninfo(self.conninfo, **extra)
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing 9.5 environment for this store."""
@@ -39,15 +64,20 @@ class StoreConfig:
                 "SQLITE_LOCK_TIMEOUT": "10",
                 "APPLICATION_RECORDER_TOPIC": "mlob.store.recorders:MlobSQLiteRecorder",
             }
+        params = self.params
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": self.dbname,
-            "POSTGRES_HOST": self.host,
-            "POSTGRES_PORT": str(self.port),
-            "POSTGRES_USER": self.user,
-            "POSTGRES_PASSWORD": self.password,
+            # The library's factory, connecting with the whole connection string (it alone
+            # would pass only host, port, user, password and dbname).
+            "PERSISTENCE_MODULE": "mlob.store.factory:MlobPostgresFactory",
+            "POSTGRES_CONNINFO": self.conninfo,
+            # Required by the library's factory; the connection string above is what counts.
+            "POSTGRES_DBNAME": params.get("dbname", ""),
+            "POSTGRES_HOST": params.get("host", ""),
+            "POSTGRES_PORT": params.get("port", ""),
+            "POSTGRES_USER": params.get("user", ""),
+            "POSTGRES_PASSWORD": "",
             "POSTGRES_SCHEMA": self.schema,
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_CONNECT_TIMEOUT": params.get("connect_timeout", "5"),
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
@@ -60,47 +90,102 @@ class StoreConfig:
         """Where the store is, without secrets."""
         if self.kind == "sqlite":
             return f"sqlite:///{self.sqlite_path}"
+        params = self.params
+        where = f"{params.get('user', '')}@{params.get('host', '(local socket)')}"
+        if "port" in params:
+            where += f" port {params['port']}"
         schema = f" (schema {self.schema})" if self.schema else ""
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}{schema}"
+        return f"postgresql {where} database {params.get('dbname', '')}{schema}"
+
+
+#: libpq parameters with a fixed set of values: checked when read, so a typo is one clear
+#: line at start rather than a connection error later.
+_CHOICES = {
+    "sslmode": ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+    "target_session_attrs": (
+        "any",
+        "read-write",
+        "read-only",
+        "primary",
+        "standby",
+        "prefer-standby",
+    ),
+    "gssencmode": ("disable", "prefer", "require"),
+}
+
+
+#: ``schema=name`` in a key=value connection string (a schema is a plain name: no quoting).
+_SCHEMA_PAIR = re.compile(r"(?:^|\s)schema\s*=\s*(?P<value>'[^']*'|\S+)")
+
+
+def _without_schema(url: str) -> tuple[str, str]:
+    """libpq knows no ``schema``: take mlob's own parameter out of a URL or key=value string."""
+    if "://" in url:
+        base, _, query = url.partition("?")
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+        schemas = [v for k, v in pairs if k == "schema"]
+        others = [(k, v) for k, v in pairs if k != "schema"]
+        return (f"{base}?{urlencode(others, quote_via=quote)}" if others else base), (
+            schemas[-1] if schemas else ""
+        )
+    found = _SCHEMA_PAIR.search(url)
+    if found is None:
+        return url, ""
+    rest = url[: found.start()] + " " + url[found.end() :]
+    return rest, found.group("value").strip("'")
+
+
+def _postgresql(url: str) -> StoreConfig:
+    try:
+        conninfo, schema = _without_schema(url)
+        params = conninfo_to_dict(conninfo)
+    except (psycopg.ProgrammingError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not understood"
+        raise ConfigError(
+            f"MLOB_DATABASE_URL is not a PostgreSQL URL libpq accepts: {reason}"
+        ) from None
+    if schema and not schema.isidentifier():
+        raise ConfigError(f"MLOB_DATABASE_URL schema {schema!r} is not a plain name")
+    if not params.get("dbname"):
+        raise ConfigError(
+            "MLOB_DATABASE_URL names no database (postgresql://user@host:port/dbname)"
+        )
+    for key, choices in _CHOICES.items():
+        if key in params and params[key] not in choices:
+            raise ConfigError(
+                f"MLOB_DATABASE_URL {key}={params[key]!r}: use one of {', '.join(choices)}"
+            )
+    hosts = str(params.get("host", "")).split(",")
+    ports = str(params.get("port", "")).split(",") if params.get("port") else []
+    for port in ports:
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ConfigError(f"MLOB_DATABASE_URL port {port!r} is not a port number")
+    if len(ports) > 1 and len(ports) != len(hosts):
+        raise ConfigError(
+            f"MLOB_DATABASE_URL names {len(hosts)} hosts and {len(ports)} ports: give one port "
+            "for all or one per host"
+        )
+    if "user" not in params:  # libpq would take the operating-system user
+        params["user"] = "postgres"
+    return StoreConfig(kind="postgresql", conninfo=make_conninfo("", **params), schema=schema)
 
 
 def parse_database_url(url: str) -> StoreConfig:
-    """``sqlite:///relative/path``, ``sqlite:////absolute/path`` or
-    ``postgresql://user[:password]@host[:port]/dbname[?schema=name]``."""
+    """``sqlite:///relative/path``, ``sqlite:////absolute/path``, or a libpq connection URL
+    (``postgresql://user[:password]@host[:port][,host2[:port2]...]/dbname[?param=value&...]``)
+    or key=value string, with any libpq parameter (``sslmode``, ``target_session_attrs``, ...)
+    and mlob's own ``schema``."""
     url = url.strip()
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if not path or path.endswith("/"):
             raise ConfigError(f"MLOB_DATABASE_URL {url!r} names no SQLite file")
         return StoreConfig(kind="sqlite", sqlite_path=Path(path))
-    parts = urlsplit(url)
-    if parts.scheme in ("postgresql", "postgres"):
-        dbname = parts.path.lstrip("/")
-        try:
-            port = parts.port or 5432
-        except ValueError:
-            raise ConfigError(f"MLOB_DATABASE_URL {url!r} has an invalid port") from None
-        if not parts.hostname or not dbname or "/" in dbname:
-            raise ConfigError(
-                f"MLOB_DATABASE_URL {url!r} must look like postgresql://user@host:port/dbname"
-            )
-        schema = ""
-        for pair in filter(None, parts.query.split("&")):
-            key, _, value = pair.partition("=")
-            if key != "schema" or not value.isidentifier():
-                raise ConfigError(f"MLOB_DATABASE_URL option {pair!r} is not understood")
-            schema = value
-        return StoreConfig(
-            kind="postgresql",
-            host=parts.hostname,
-            port=port,
-            user=unquote(parts.username or "postgres"),
-            password=unquote(parts.password or ""),
-            dbname=unquote(dbname),
-            schema=schema,
-        )
-    raise ConfigError(
-        f"MLOB_DATABASE_URL {url!r} is neither sqlite:///path nor postgresql://user@host/dbname"
+    if url.startswith(("postgresql://", "postgres://")) or ("://" not in url and "=" in url):
+        return _postgresql(url)
+    scheme = f" ({url.split('://', 1)[0]}://)" if "://" in url else ""
+    raise ConfigError(  # the value itself may hold a password: named by its scheme only
+        f"MLOB_DATABASE_URL{scheme} is neither sqlite:///path nor postgresql://user@host/dbname"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
@@ -25,10 +26,7 @@ def _postgres_reachable() -> str | None:
 
 
 def _dsn(schema: str = "") -> str:
-    cfg = parse_database_url(POSTGRES_URL)
-    return f"host={cfg.host} port={cfg.port} user={cfg.user} dbname={cfg.dbname}" + (
-        f" password={cfg.password}" if cfg.password else ""
-    )
+    return parse_database_url(POSTGRES_URL).conninfo
 
 
 _PG_PROBLEM: list[str | None] = []
@@ -58,16 +56,7 @@ def pg_schema() -> Iterator[str]:
 
 
 def postgres_config(schema: str) -> StoreConfig:
-    cfg = parse_database_url(POSTGRES_URL)
-    return StoreConfig(
-        kind="postgresql",
-        host=cfg.host,
-        port=cfg.port,
-        user=cfg.user,
-        password=cfg.password,
-        dbname=cfg.dbname,
-        schema=schema,
-    )
+    return dataclasses.replace(parse_database_url(POSTGRES_URL), schema=schema)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

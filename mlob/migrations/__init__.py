@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from yoyo import get_backend, read_migrations
 from yoyo.backends.base import DatabaseBackend
@@ -29,10 +29,9 @@ def backend_url(store: StoreConfig) -> str:
     if store.kind == "sqlite":
         assert store.sqlite_path is not None
         return f"sqlite:///{store.sqlite_path.resolve()}"
-    password = f":{quote(store.password, safe='')}" if store.password else ""
-    user = quote(store.user, safe="")
-    url = f"postgresql+psycopg://{user}{password}@{store.host}:{store.port}/{store.dbname}"
-    return f"{url}?schema={quote(store.schema, safe='')}" if store.schema else url
+    # yoyo passes the query's parameters to psycopg's connect: the whole connection string.
+    params = {**store.params, **({"schema": store.schema} if store.schema else {})}
+    return f"postgresql+psycopg:///?{urlencode(params, quote_via=quote)}"
 
 
 def _backend(store: StoreConfig) -> DatabaseBackend:

@@ -559,18 +559,9 @@ class SQLiteReadStore:
 
 
 def conninfo(store: StoreConfig) -> str:
-    parts = [
-        f"host={store.host}",
-        f"port={store.port}",
-        f"user={store.user}",
-        f"dbname={store.dbname}",
-        "connect_timeout=5",
-    ]
-    if store.password:
-        parts.append(f"password={store.password}")
-    if store.schema:
-        parts.append(f"options=-csearch_path={store.schema}")
-    return " ".join(parts)
+    """The connection string for mlob's own connections to this store (its schema first on
+    the search path)."""
+    return store.connect_info()
 
 
 class PostgresReadStore:
