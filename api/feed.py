@@ -659,7 +659,6 @@ class FeedHub:
         self.routes = Routes(self._markings)
         self.head = 0
         self.change_head = 0
-        self.started = False
         self.closing = False
         self._wake: asyncio.Event | None = None
         self.last_dispatch = 0.0
@@ -701,7 +700,6 @@ class FeedHub:
             raise
 
     async def _start(self) -> None:
-        self.started = True
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self.head = await asyncio.to_thread(self.service.last_position)
@@ -1214,7 +1212,12 @@ async def serve(
     if principal is None:
         await _refuse(websocket, 1008, "invalid_token", "send a valid token", reason="")
         return
-    await hub.start()
+    try:
+        await hub.start()
+    except Exception:  # the store is away: the hub starts with the next connection
+        log.warning("feed: the hub could not start (store unreachable)", exc_info=True)
+        await _refuse(websocket, 1013, "store_unavailable", "the store is unreachable: retry")
+        return
     conn = Connection(hub, websocket, principal)
     refusal = hub.admit(conn)
     if refusal == "token_revoked":

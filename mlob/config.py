@@ -81,6 +81,9 @@ class StoreConfig:
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # Check a pooled connection before lending it: after the server dropped them (a
+            # restart, a failover) the next write gets a fresh one, not one 503 per stale one.
+            "POSTGRES_PRE_PING": "y",
             # Leave DB functions off: they break ordering and tracking in 9.5.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "APPLICATION_RECORDER_TOPIC": "mlob.store.recorders:MlobPostgresRecorder",

@@ -21,7 +21,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from mlob.config import StoreConfig
-from mlob.read.readstore import conninfo
+from mlob.read.readstore import connection_pool
 
 log = logging.getLogger("mlob.access")
 
@@ -133,9 +133,7 @@ class AccessLog:
 
     def _pg(self) -> ConnectionPool[Any]:
         if self._pool is None:
-            self._pool = ConnectionPool(
-                conninfo(self.store), min_size=0, max_size=2, open=True, kwargs={"autocommit": True}
-            )
+            self._pool = connection_pool(self.store, min_size=0, max_size=2)
         return self._pool
 
     def close(self) -> None:

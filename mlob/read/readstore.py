@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
+import psycopg
+from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from mlob.config import StoreConfig
@@ -564,6 +566,22 @@ def conninfo(store: StoreConfig) -> str:
     return store.connect_info()
 
 
+def connection_pool(
+    store: StoreConfig, min_size: int, max_size: int
+) -> ConnectionPool[psycopg.Connection[TupleRow]]:
+    """A pool of autocommit connections to this store. Each connection is checked before it is
+    lent: after the server dropped the pool's connections (a restart, a failover) the next use
+    gets a fresh one instead of an error per stale connection."""
+    return ConnectionPool(
+        conninfo(store),
+        min_size=min_size,
+        max_size=max_size,
+        open=True,
+        kwargs={"autocommit": True},
+        check=ConnectionPool.check_connection,
+    )
+
+
 class PostgresReadStore:
     """Read models in the store's PostgreSQL database and schema."""
 
@@ -573,9 +591,7 @@ class PostgresReadStore:
         self.info = conninfo(store)
         self.channel = view_channel(store)
         self.names = tuple(names)
-        self.pool = ConnectionPool(
-            self.info, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
-        )
+        self.pool = connection_pool(store, min_size=1, max_size=4)
         # mlob's fixed tables come from the migrations (mlob/migrations, applied when the
         # application opened the store); a projection's rows table from its name.
         with self.pool.connection() as conn, conn.transaction():
