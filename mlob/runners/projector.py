@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -371,6 +371,16 @@ class Runner:
         self.progress()
 
 
+def checkpoint_age(store: ReadStore) -> float | None:
+    """Seconds since the newest signed chain checkpoint was written (None: none yet)."""
+    signed = [c for c in store.checkpoints() if c["signature"]]
+    if not signed:
+        return None
+    at = signed[-1]["at"]
+    written = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    return (datetime.now(UTC) - written).total_seconds()
+
+
 class Projections:
     """The projection runners of one process, and what readers ask of them."""
 
@@ -397,7 +407,7 @@ class Projections:
         self._threads: list[threading.Thread] = []
         self.overdue: set[tuple[str, str, int]] | None = None
         self._next_tick = 0.0
-        self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY
+        self._next_checkpoint = 0.0  # checked at start: the schedule is in the store
         #: The key that signs chain checkpoints (None: no automatic checkpoints).
         self.audit_key: bytes | None = None
         #: Positions between two picture checkpoints (0: none written by this process).
@@ -548,8 +558,15 @@ class Projections:
         return self.positions(rows), self.rebuilding(names, rows)
 
     def _maybe_checkpoint(self) -> None:
-        """With an audit key, sign the chain's head every ``CHECKPOINT_EVERY`` seconds."""
+        """With an audit key, sign the chain's head when the last signed checkpoint is
+        ``CHECKPOINT_EVERY`` seconds old (or there is none). The schedule is read from the
+        store, not kept in the process: a process restarted more often than that still signs,
+        and several processes sign once per interval between them."""
         if self.audit_key is None or time.monotonic() < self._next_checkpoint:
+            return
+        age = checkpoint_age(self.store)
+        if age is not None and age < CHECKPOINT_EVERY:
+            self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY - age
             return
         self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY
         from mlob.audit.tamper import checkpoint

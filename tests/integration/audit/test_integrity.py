@@ -7,12 +7,14 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from domain.envelope import Classification
 from mlob import demo
 from mlob.audit.tamper import checkpoint, verify
 from mlob.config import StoreConfig
@@ -22,6 +24,7 @@ from mlob.store.chain import GENESIS, link
 from mlob.write.application import MlobApplication
 from projections.specs import PROJECTIONS
 from tests.cli import run_cli
+from tests.integration.api.conftest import ADMIN
 from tests.integration.audit.conftest import raw_sql
 from tests.integration.projections.conftest import NOW
 
@@ -169,26 +172,62 @@ def test_mlob_audit_verify_on_the_command_line(tmp_path: Path) -> None:
     }
 
 
-def test_the_server_signs_checkpoints_by_itself(store_config: StoreConfig) -> None:
-    import time as _time
-
+def started_projections(service: Service) -> Any:
     from mlob.bootstrap import open_projections
-    from mlob.runners import projector
 
-    service = Service(MlobApplication(store_config))
-    demo.load_demo(service, NOW)
     projections = open_projections(service)
     projections.audit_key = KEY
     projections.standby_interval = 0.1
-    projections._next_checkpoint = 0.0  # due now (every CHECKPOINT_EVERY s afterwards)
-    assert projector.CHECKPOINT_EVERY >= 60
     projections.start()
+    return projections
+
+
+def signed_within(projections: Any, count: int, seconds: float = 15) -> list[dict[str, Any]]:
+    import time as _time
+
+    deadline = _time.monotonic() + seconds
+    while len(projections.store.checkpoints()) < count and _time.monotonic() < deadline:
+        _time.sleep(0.1)
+    return list(projections.store.checkpoints())
+
+
+def test_the_server_signs_checkpoints_by_itself_on_a_schedule_that_survives_restarts(
+    store_config: StoreConfig,
+) -> None:
+    """Issue 19: due when the last signed checkpoint is CHECKPOINT_EVERY old, checked at start
+    (before: only after one process had run 10 minutes without a restart, so a worker
+    restarted more often never signed)."""
+    import time as _time
+
+    from mlob.runners import projector
+
+    assert projector.CHECKPOINT_EVERY >= 60
+    service = Service(MlobApplication(store_config))
+    demo.load_demo(service, NOW)
+    projections = started_projections(service)  # none yet: signs at start
     try:
-        deadline = _time.monotonic() + 15
-        while not projections.store.checkpoints() and _time.monotonic() < deadline:
-            _time.sleep(0.1)
-        [signed] = projections.store.checkpoints()
+        [signed] = signed_within(projections, 1)
         assert signed["position"] == service.last_position()
+        assert verify(service.app.index, projections.store, KEY).ok
+    finally:
+        projections.close()
+    projections = started_projections(service)  # a restart: the last one is fresh
+    try:
+        _time.sleep(1.5)
+        assert len(projections.store.checkpoints()) == 1, "signed again after a restart"
+    finally:
+        projections.close()
+    service.issue_token(ADMIN, org="VR08", role="operator", clearance=Classification.UNCLASSIFIED)
+    stale = (datetime.now(UTC) - timedelta(seconds=projector.CHECKPOINT_EVERY + 5)).isoformat()
+    with raw_sql(store_config) as run:  # as if written an interval ago
+        run("UPDATE mlob_chain_checkpoints SET at = %s", stale)
+    projections = started_projections(service)  # a restart: now due
+    try:
+        signed_again = signed_within(projections, 2)
+        assert [c["position"] for c in signed_again] == [
+            signed["position"],
+            service.last_position(),
+        ]
         assert verify(service.app.index, projections.store, KEY).ok
     finally:
         projections.close()
