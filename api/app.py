@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, FastAPI, Query, Request, WebSocket
@@ -46,6 +47,16 @@ class Health(BaseModel):
     status: str
     store: str
     last_position: int
+
+
+class Live(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready", "not_ready"]
+    #: Each part (store, feed, projections, listen, chain_checkpoint) with ``ok`` and figures.
+    checks: dict[str, dict[str, Any]]
 
 
 class RecordedOut(BaseModel):
@@ -201,6 +212,21 @@ def create_app(service: MlobService) -> FastAPI:
     @app.get("/health", response_model=Health, responses=error_responses(503))
     def health() -> Health:
         return Health(status="ok", store=service.store_kind, last_position=service.last_position())
+
+    @app.get("/health/live", response_model=Live)
+    async def health_live() -> Live:
+        """The process answers (its event loop runs); nothing else is asked."""
+        return Live(status="ok")
+
+    @app.get("/health/ready", response_model=Ready, responses={503: {"model": Ready}})
+    async def health_ready() -> JSONResponse:
+        """Whether this node should get traffic: its store answers, its feed hub follows,
+        the projections it runs move (docs in the README, "Health")."""
+        checks = await asyncio.to_thread(service.readiness)
+        checks["feed"] = hub.status()
+        ready = all(check["ok"] for check in checks.values())
+        body = Ready(status="ready" if ready else "not_ready", checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
     # --- posting events ------------------------------------------------------------------
 

@@ -69,6 +69,8 @@ FRAME_BYTES = 256 * 1024
 HEARTBEAT = 15.0
 #: Seconds to poll when nothing woke the hub (a lost LISTEN connection must not stall it).
 POLL = 1.0
+#: Seconds without a successful read after which a started hub is stuck (not ready).
+STUCK_AFTER = 10 * POLL
 #: Seconds a client that overflowed has to read on before its resync is given up.
 RESYNC_WAIT = 30.0
 #: Queue marker: send ``resync`` with what the client has surely received.
@@ -686,6 +688,28 @@ class FeedHub:
         #: Events decoded for replays (each once per range while replays run at once).
         self.decoded = 0
         self._decoding = threading.Lock()
+        #: When the pump last read the store (loop time; readiness: a hub that stopped
+        #: reading is stuck) and how long that may last.
+        self.last_read = 0.0
+        self.stuck_after = STUCK_AFTER
+
+    def status(self) -> dict[str, Any]:
+        """This hub's part of the node's readiness: idle until the first client starts it,
+        then following while its pump reads (it reads at least every ``POLL`` s)."""
+        starting = self._starting
+        if starting is None or not starting.done() or starting.exception() is not None:
+            return {"ok": True, "state": "idle", "connections": len(self.connections)}
+        assert self._loop is not None
+        alive = self._task is not None and not self._task.done()
+        age = self._loop.time() - self.last_read
+        ok = alive and age <= self.stuck_after
+        return {
+            "ok": ok,
+            "state": "following" if ok else "stuck",
+            "position": self.head,
+            "last_read_s": round(age, 1),
+            "connections": len(self.connections),
+        }
 
     async def start(self) -> None:
         """Start reading (once; every caller waits until the hub knows where it stands)."""
@@ -711,6 +735,7 @@ class FeedHub:
         # Woken from any thread by a plain asyncio call: the service never calls into the API.
         wake = partial(asyncio.get_running_loop().call_soon_threadsafe, self._wake.set)
         self.service.on_change(wake)
+        self.last_read = self._loop.time()
         self._task = asyncio.create_task(self._pump())
         self._beat = asyncio.create_task(self._heartbeats())
         self._known = asyncio.create_task(self._revoked_before())
@@ -1167,6 +1192,7 @@ class FeedHub:
             except Exception:
                 log.exception("feed: reading failed")
                 continue
+            self.last_read = self._loop.time()
             if batch.upto == self.head and batch.change_upto == self.change_head:
                 continue
             self.head, self.change_head = batch.upto, batch.change_upto

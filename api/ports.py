@@ -61,6 +61,10 @@ class HealthSource(Protocol):
         """The position of the newest recorded event (0 when empty)."""
         ...
 
+    def readiness(self) -> dict[str, dict[str, Any]]:
+        """The parts of this node's readiness the service knows, each with ``ok``."""
+        ...
+
 
 class MlobService(HealthSource, Protocol):
     """The interface the API uses."""

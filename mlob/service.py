@@ -36,7 +36,7 @@ from domain.request import AssistanceRequest, LineBooking
 from mlob.audit.accesslog import AccessLog
 from mlob.read.pictures import rows_as_of
 from mlob.read.readstore import conninfo, view_channel
-from mlob.runners.projector import Projections
+from mlob.runners.projector import Projections, checkpoint_age
 from mlob.store.notify import Listener
 from mlob.write.application import MlobApplication, first_line
 from projections.levels import Leveled, fold
@@ -99,6 +99,10 @@ def store_errors_as_unavailable(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+#: Seconds a projection run here may keep a lag without moving before the node is not ready.
+STUCK_AFTER = 30.0
+
+
 class Service:
     """What the API needs, over one :class:`MlobApplication`."""
 
@@ -111,6 +115,9 @@ class Service:
         self._listeners: list[Callable[[], object]] = []
         self._listener: Listener | None = None
         self._access: AccessLog | None = None  # started on the first classified read
+        #: Readiness: each projection's position and when it last moved (or had no lag).
+        self._moved: dict[str, tuple[int, float]] = {}
+        self.stuck_after = STUCK_AFTER
         app.after_commit.append(self._changed)
 
     def attach_projections(self, projections: Projections) -> None:
@@ -186,6 +193,47 @@ class Service:
 
     def last_position(self) -> int:
         return self.app.last_position()
+
+    def readiness(self) -> dict[str, dict[str, Any]]:
+        """What this node's readiness rests on, each part with ``ok``: the store answers; the
+        projections this process runs move (one whose lag has not shrunk for ``STUCK_AFTER``
+        seconds is stuck); LISTEN is connected or the readers poll; the newest signed chain
+        checkpoint's age. The feed hub's part is the API's (``FeedHub.status``)."""
+        checks: dict[str, dict[str, Any]] = {}
+        try:
+            checks["store"] = {
+                "ok": True,
+                "kind": self.store_kind,
+                "last_position": self.last_position(),
+            }
+            status = self.projections.status() if self.projections is not None else []
+            age = checkpoint_age(self.projections.store) if self.projections is not None else None
+        except Exception as exc:  # any failure to read is a store that does not answer
+            checks["store"] = {"ok": False, "kind": self.store_kind, "reason": first_line(exc)}
+            return checks
+        now = time.monotonic()
+        lags, stuck = {}, []
+        for row in status:
+            name, lag, position = row["name"], row["lag"], row["position"]
+            lags[name] = lag
+            seen = self._moved.get(name)
+            if seen is None or seen[0] != position or lag == 0:
+                self._moved[name] = (position, now)
+            elif (row["active_here"] or row["failing_here"]) and now - seen[1] > self.stuck_after:
+                stuck.append(name)
+        in_process = any(row["active_here"] for row in status)
+        checks["projections"] = {
+            "ok": not stuck,
+            "run_here": in_process,
+            "lag": lags,
+            **({"stuck": stuck} if stuck else {}),
+        }
+        if self.app.store.kind == "postgresql":
+            listening = self._listener is not None and self._listener.connected
+            # Without LISTEN (not yet needed, or reconnecting) the hub and runners poll.
+            checks["listen"] = {"ok": True, "state": "connected" if listening else "polling"}
+        checks["chain_checkpoint"] = {"ok": True, "age_s": None if age is None else round(age)}
+        return checks
 
     @store_errors_as_unavailable
     def post(self, post: Post) -> Receipt:

@@ -52,6 +52,8 @@ POSITION_EVERY = 0.1
 RECHECK = 1.0
 #: Seconds between two automatic signed checkpoints of the hash chain (with an audit key).
 CHECKPOINT_EVERY = 600.0
+#: Seconds after a failure during which a runner counts as failing (it retries every second).
+FAILING_FOR = 5.0
 #: Seconds between two looks whether a picture checkpoint is due (mlob/read/pictures.py).
 PICTURE_CHECK = 5.0
 #: Seconds between two looks of the board's clock (overdue is published within this).
@@ -202,6 +204,7 @@ class Runner:
         self.unwritten = 0  # looked at up to here, nothing of ours, not yet written
         self.written_at = 0.0
         self.active = False
+        self.failed_at = -FAILING_FOR  # when its last attempt here failed (monotonic)
         #: Whether it writes the next rows of a rebuild (readers are served the previous).
         self.building = False
         self.progress: Callable[[], None] = lambda: None
@@ -519,6 +522,7 @@ class Projections:
                 continue
             except Exception:
                 log.exception("projection %s failed; retrying", runner.projection.name)
+                runner.failed_at = time.monotonic()
                 runner.lease.release()
                 runner.active = False
                 self._stop.wait(1.0)
@@ -683,6 +687,8 @@ class Projections:
                 "lag": max(0, top - t.position),
                 "updated_at": t.updated_at,
                 "active_here": runners[t.name].active,
+                # Failed here lately (a failing runner gives its lease up between attempts).
+                "failing_here": time.monotonic() - runners[t.name].failed_at < FAILING_FOR,
             }
             for t in self.store.all_tracking()
         ]

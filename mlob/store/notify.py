@@ -59,6 +59,8 @@ class Listener:
         self.timeout = timeout
         self.retry = retry
         self.connects = 0
+        #: Whether it is listening now (readiness reports it; while away, readers poll).
+        self.connected = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mlob-listen", daemon=True)
 
@@ -78,6 +80,7 @@ class Listener:
                     for channel in self.channels:
                         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self.connects += 1
+                    self.connected = True
                     if self.inspect is not None:
                         self.inspect(None)
                     self.callback()  # after a (re)connect always
@@ -87,5 +90,6 @@ class Listener:
                                 self.callback()
                         conn.execute("SELECT 1")  # notices a terminated backend
             except psycopg.Error as exc:
+                self.connected = False
                 log.warning("LISTEN connection lost (%s); reconnecting", exc)
                 self._stop.wait(self.retry)

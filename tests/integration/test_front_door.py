@@ -130,6 +130,7 @@ def test_compose_runs_mlob_against_its_postgres_after_the_health_check() -> None
         env["POSTGRES_DB"],
     )
     assert mlob["depends_on"][postgres]["condition"] == "service_healthy"
+    assert any("/health/ready" in part for part in mlob["healthcheck"]["test"])
 
 
 def test_compose_runs_the_projections_in_a_worker_beside_the_server() -> None:

@@ -325,6 +325,8 @@ ROUTES: dict[tuple[str, str], Maker] = {
     ("GET", "/redoc"): plain("/redoc"),
     ("GET", "/openapi.json"): plain("/openapi.json"),
     ("GET", "/health"): plain("/health"),
+    ("GET", "/health/live"): plain("/health/live"),
+    ("GET", "/health/ready"): plain("/health/ready"),
     ("WS", "/v1/feed"): feed_over_http,
     ("POST", "/v1/events"): post_probes,
     ("GET", "/v1/event-types"): plain("/v1/event-types"),
