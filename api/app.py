@@ -19,10 +19,17 @@ from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
 from api.commands import REGISTRY
 from api.docs import install as install_docs
-from api.errors import ApiError, challenge, error_responses, refusal_response, unavailable
+from api.errors import (
+    ApiError,
+    challenge,
+    error_responses,
+    outcome_unknown,
+    refusal_response,
+    unavailable,
+)
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
-from api.ports import MlobService, Principal, StoreUnavailable
+from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.readviews import router as read_model_router
@@ -198,6 +205,10 @@ def create_app(service: MlobService) -> FastAPI:
     async def store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
         return unavailable(exc).response()
 
+    @app.exception_handler(OutcomeUnknown)
+    async def outcome_lost(_: Request, exc: OutcomeUnknown) -> JSONResponse:
+        return outcome_unknown().response()
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
@@ -234,7 +245,7 @@ def create_app(service: MlobService) -> FastAPI:
         "/v1/events",
         status_code=201,
         response_model=PostedOut,
-        responses=error_responses(400, 401, 403, 404, 409, 413, 422, 503),
+        responses=error_responses(400, 401, 403, 404, 409, 413, 422, 503, 504),
         openapi_extra={
             "requestBody": {
                 "required": True,

@@ -5,16 +5,26 @@ for what only HTTP refuses); :func:`answer` is the one place that turns one into
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
 
+log = logging.getLogger("mlob.api")
+
+
+#: Seconds a client should wait before retrying a 503 or 504.
+RETRY_AFTER = 5
+
 
 def challenge(status: int) -> dict[str, str]:
-    """The headers a refusal with ``status`` carries: a 401 says how to authenticate."""
-    return {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    """The headers a refusal with ``status`` carries: a 401 says how to authenticate, a 503
+    or 504 when to try again."""
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    return {"Retry-After": str(RETRY_AFTER)} if status in (503, 504) else {}
 
 
 def answer(exc: DomainError) -> tuple[int, dict[str, Any]]:
@@ -60,8 +70,22 @@ def refusal_response(exc: DomainError) -> JSONResponse:
 
 
 def unavailable(exc: Exception) -> ApiError:
-    """The store is away (503): the client may retry; nothing was recorded."""
-    return ApiError(503, "store_unavailable", str(exc), "mlob store")
+    """The store is away (503): the client may retry; nothing was recorded. The driver's
+    text stays in the log (it names hosts and internals), never in the answer."""
+    log.warning("store unavailable: %s", exc)
+    return ApiError(
+        503, "store_unavailable", "the store cannot be reached; nothing was recorded", "mlob store"
+    )
+
+
+def outcome_unknown() -> ApiError:
+    """A commit was sent and its answer lost, and the store could not tell in time (504)."""
+    return ApiError(
+        504,
+        "outcome_unknown",
+        "the store did not confirm whether this was recorded; retry with the same message ids",
+        "mlob store",
+    )
 
 
 ERROR_SCHEMA = {

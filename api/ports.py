@@ -21,7 +21,14 @@ __all__ = ["EventMark", "LoggedEvent", "Receipt"]
 
 
 class StoreUnavailable(Exception):
-    """The database cannot be reached right now; answered as 503, retry later."""
+    """The database cannot be reached right now and nothing was recorded; answered as 503,
+    retry later."""
+
+
+class OutcomeUnknown(Exception):
+    """A commit was sent, its answer was lost, and the store could not tell within seconds
+    whether it was recorded; answered as 504. Retrying with the same message ids is safe: a
+    recorded message answers its original receipt."""
 
 
 @dataclass(frozen=True)

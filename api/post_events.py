@@ -20,8 +20,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
-from api.errors import ApiError, answer, challenge, unavailable
-from api.ports import MlobService, Principal, StoreUnavailable
+from api.errors import ApiError, answer, challenge, outcome_unknown, unavailable
+from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.posting import Item, plan
 from domain.envelope import Classification
 from domain.errors import DomainError
@@ -86,6 +86,8 @@ class PostEvents:
             return _refused(error)
         except StoreUnavailable as exc:
             return _refused(unavailable(exc))
+        except OutcomeUnknown:
+            return _refused(outcome_unknown())
         # Each event by its API type: an event on an item's own subject is the step that item
         # posted (the deployment steps share two stored topics), any other by the table alone.
         asked = {(item.message_id, item.subject): item.type for item in items}

@@ -37,6 +37,18 @@ REJECTION_COLUMNS = (
 #: refused item's classification, come from mlob/migrations.
 #: Appends of more events than this are written with COPY, fewer with one pipelined flight.
 COPY_FROM = 64
+
+
+class CommitLost(Exception):
+    """A commit's connection failed before its answer arrived: the events may or may not be
+    recorded. ``pid``: the server backend that ran it (while it exists, the outcome may
+    still change)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(f"the connection to the store was lost during a commit (backend {pid})")
+        self.pid = pid
+
+
 #: At most this many backend pids are remembered as this process's own (``writer_pids``).
 WRITER_PIDS = 32
 #: The text of the one-flight commit's guard failing: another process wrote the head.
@@ -280,6 +292,10 @@ class IndexQueries:
 
 class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
     """The embedded default: one SQLite file."""
+
+    def backend_gone(self, pid: int) -> bool:
+        """SQLite runs in this process: a failed commit has rolled back for good."""
+        return True
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
@@ -806,8 +822,19 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             except (psycopg.IntegrityError, DuplicateMessage):
                 self._head = head  # refused: nothing was written, the head stands
                 raise
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                # The connection failed somewhere between the first statement and the
+                # commit's answer: whether it committed is for the writer to find out.
+                raise CommitLost(pid) from exc
         self._head = (written.recorded[-1].position, written.hashes[-1])
         return written
+
+    def backend_gone(self, pid: int) -> bool:
+        """Whether the server has no backend ``pid`` any more (asked on a fresh connection):
+        then its transaction has committed or rolled back for good."""
+        with self.datastore.get_connection() as conn:
+            row = conn.execute("SELECT 1 AS found FROM pg_stat_activity WHERE pid = %s", (pid,))
+            return row.fetchone() is None
 
     def _insert_one_flight(
         self,

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -41,13 +42,14 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Mapper
 
+from api.ports import OutcomeUnknown, StoreUnavailable
 from domain.base import MlobAggregate
 from domain.commands import Message
 from domain.errors import Conflict
 from domain.recorded import LoggedEvent, Receipt
 from mlob.store.index import DuplicateMessage
 from mlob.store.recent import RecentEvents
-from mlob.store.recorders import MlobRecorder
+from mlob.store.recorders import CommitLost, MlobRecorder
 from mlob.write.unit import Group, UnitOfWork
 
 log = logging.getLogger("mlob.writer")
@@ -59,6 +61,10 @@ MAX_GROUP = 256
 CACHE_SIZE = 20_000
 #: Read-first runs of a group before each of its appends is run on its own.
 LAST_TRY = 2
+#: Seconds to find out whether a commit whose answer was lost was recorded, and how often to
+#: ask meanwhile.
+OUTCOME_WAIT = 5.0
+OUTCOME_POLL = 0.2
 
 
 class Store(Protocol):
@@ -296,6 +302,11 @@ class GroupWriter:
                 for a in accepted:
                     self._settle([a.job], LAST_TRY + 1, LAST_TRY)
             return True
+        except CommitLost as lost:
+            for subject in group.state:
+                self.cache.pop(subject, None)
+            self._after_lost_commit(accepted, lost)
+            return True
         except Exception as exc:
             for subject in group.state:
                 self.cache.pop(subject, None)
@@ -311,6 +322,41 @@ class GroupWriter:
             a.job.future.set_result(Receipt(tuple(recorded[offset : offset + len(a.recorded)])))
             offset += len(a.recorded)
         return True
+
+    def _after_lost_commit(self, accepted: list[Accepted], lost: CommitLost) -> None:
+        """A commit whose answer was lost: answer what the store recorded, never a guess.
+        The messages are looked up on a fresh connection for up to ``OUTCOME_WAIT`` s:
+        recorded — the original receipt; not recorded once the backend that ran the commit is
+        gone (its transaction is then final) — nothing was recorded (503, retry); still
+        unknown — :class:`OutcomeUnknown` (504: a retry with the same message ids is safe)."""
+        log.warning("%s; finding out whether it was recorded", lost)
+        self.app.recent.clear()  # memory no longer follows the store's newest events
+        deadline = time.monotonic() + OUTCOME_WAIT
+        while True:
+            try:
+                receipts = [self.app.replay(a.job.messages) for a in accepted]
+                if receipts[0] is not None or self.recorder.backend_gone(lost.pid):
+                    break
+            except Exception as exc:  # the store is still away: ask again until the deadline
+                log.warning("the outcome of a lost commit is not known yet: %s", exc)
+            if time.monotonic() >= deadline:
+                for a in accepted:
+                    a.job.future.set_exception(OutcomeUnknown())
+                return
+            time.sleep(OUTCOME_POLL)
+        if receipts[0] is None:
+            for a in accepted:
+                a.job.future.set_exception(StoreUnavailable("the commit failed; nothing recorded"))
+            return
+        log.warning("the lost commit was recorded; answering its receipts")
+        for hook in list(self.app.after_commit):  # readers: the store has events they lack
+            try:
+                hook()
+            except Exception:
+                log.exception("after-commit hook %r failed", hook)
+        for a, receipt in zip(accepted, receipts, strict=True):
+            assert receipt is not None  # one transaction: all of it or none
+            a.job.future.set_result(Receipt(receipt.events, replayed=False))
 
     def _committed(
         self, predecessor: int, recorded: list[LoggedEvent], sizes: list[int], generation: int
