@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.audit import timeline  # noqa: E402
 from api.ports import Principal  # noqa: E402
+from bench import common  # noqa: E402
 from bench import projections as bp  # noqa: E402
 from domain.envelope import Classification  # noqa: E402
 from domain.request import AssistanceRequest  # noqa: E402
@@ -63,7 +64,7 @@ TARGET_S, TARGET_TIMELINE_MS = 2.0, 50.0
 
 
 def events_in(schema: str) -> int:
-    with psycopg.connect(bp.DSN) as conn:
+    with psycopg.connect(common.DSN) as conn:
         found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".mlob_event_index',)).fetchone()
         if not found or found[0] is None:
             return 0
@@ -72,7 +73,7 @@ def events_in(schema: str) -> int:
 
 
 def load(config: StoreConfig) -> dict[str, Any]:
-    bp.fresh_schema(SCHEMA)
+    common.fresh_schema(SCHEMA)
     service = Service(MlobApplication(config))
     bp.out(f"loading >= {EVENTS:,} events into schema {SCHEMA} (minutes) ...")
     started = time.perf_counter()
@@ -82,7 +83,7 @@ def load(config: StoreConfig) -> dict[str, Any]:
     history.build(EVENTS)
     took = time.perf_counter() - started
     service.app.close()
-    with psycopg.connect(bp.DSN, autocommit=True) as conn:
+    with psycopg.connect(common.DSN, autocommit=True) as conn:
         conn.execute(f'VACUUM ANALYZE "{SCHEMA}".mlob_events')
         conn.execute(f'VACUUM ANALYZE "{SCHEMA}".mlob_event_index')
     bp.out(f"loaded {history.posted:,} events in {took:.0f} s ({history.posted / took:,.0f}/s)")
@@ -120,7 +121,12 @@ def main() -> None:
     bp.out(json.dumps(run, indent=1))
     results: dict[str, Any] = {"run": run}
     config = StoreConfig(
-        kind="postgresql", host=bp.HOST, port=bp.PORT, user=bp.USER, dbname=bp.DB, schema=SCHEMA
+        kind="postgresql",
+        host=common.HOST,
+        port=common.PORT,
+        user=common.USER,
+        dbname=common.DB,
+        schema=SCHEMA,
     )
     if os.environ.get("BENCH_AUDIT_FRESH") == "1" or events_in(SCHEMA) < EVENTS:
         results["load"] = load(config)
@@ -171,7 +177,7 @@ def main() -> None:
     )
 
     first, last = app.history(after=0, limit=1)[0], app.history(after=events - 1, limit=1)[0]
-    with psycopg.connect(bp.DSN) as conn:
+    with psycopg.connect(common.DSN) as conn:
         occurred = conn.execute(
             f'SELECT min(occurred_at), max(occurred_at) FROM "{SCHEMA}".mlob_event_index'
         ).fetchone()
