@@ -37,11 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from api.audit import timeline  # noqa: E402
 from api.ports import Principal  # noqa: E402
+from bench import common  # noqa: E402
 from bench import projections as bp  # noqa: E402
 from domain.envelope import Classification  # noqa: E402
+from domain.exercise import ExerciseScope  # noqa: E402
 from domain.request import AssistanceRequest  # noqa: E402
 from mlob.bootstrap import tune_runtime  # noqa: E402
-from mlob.config import StoreConfig  # noqa: E402
+from mlob.config import StoreConfig, parse_database_url  # noqa: E402
 from mlob.read.pictures import CODE_VERSION, PictureCheckpoints  # noqa: E402
 from mlob.read.readstore import open_read_store  # noqa: E402
 from mlob.runners.projector import Projections  # noqa: E402
@@ -63,7 +65,7 @@ TARGET_S, TARGET_TIMELINE_MS = 2.0, 50.0
 
 
 def events_in(schema: str) -> int:
-    with psycopg.connect(bp.DSN) as conn:
+    with psycopg.connect(common.DSN) as conn:
         found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".mlob_event_index',)).fetchone()
         if not found or found[0] is None:
             return 0
@@ -72,7 +74,7 @@ def events_in(schema: str) -> int:
 
 
 def load(config: StoreConfig) -> dict[str, Any]:
-    bp.fresh_schema(SCHEMA)
+    common.fresh_schema(SCHEMA)
     service = Service(MlobApplication(config))
     bp.out(f"loading >= {EVENTS:,} events into schema {SCHEMA} (minutes) ...")
     started = time.perf_counter()
@@ -82,7 +84,7 @@ def load(config: StoreConfig) -> dict[str, Any]:
     history.build(EVENTS)
     took = time.perf_counter() - started
     service.app.close()
-    with psycopg.connect(bp.DSN, autocommit=True) as conn:
+    with psycopg.connect(common.DSN, autocommit=True) as conn:
         conn.execute(f'VACUUM ANALYZE "{SCHEMA}".mlob_events')
         conn.execute(f'VACUUM ANALYZE "{SCHEMA}".mlob_event_index')
     bp.out(f"loaded {history.posted:,} events in {took:.0f} s ({history.posted / took:,.0f}/s)")
@@ -99,19 +101,33 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
+def picture_for(
+    service: Service, moment: datetime, axis: str, checkpoints: bool, reader: Principal
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """What ``GET /v1/picture?as_of=`` and ``GET /v1/capacity-overview?as_of=`` answer ``reader``
+    (api/readviews.py), through the same functions: the rows as of ``moment``, those within the
+    reader's clearance (real subjects: the routes' default ``exercise=false``), the picture's
+    summary and its incidents within the reader's scope (the one access policy, domain/policy.py,
+    behind ``summary_for`` and ``in_scope``), and the capacity overview. Returns the two
+    answers' bodies without their metadata, and how many rows were replayed.
+    tests/integration/test_bench_imports.py checks the bodies against the routes' answers."""
+    rows, _ = service.rows_as_of(moment, axis, checkpoints)
+    incidents, requests, capacities = (
+        rm.visible(rows[name], reader.clearance, ExerciseScope.REAL)
+        for name in ("incidents", "requests", "capacities")
+    )
+    summary = rm.summary_for(reader, incidents, requests)
+    body = rm.picture(rm.in_scope(reader, incidents), rm.in_scope(reader, requests), service.now())
+    picture = {"incidents": body["incidents"], "summary": summary}
+    overview = rm.capacity_overview(capacities, requests)
+    return picture, overview, sum(len(r) for r in rows.values())
+
+
 def picture_as_of(
     service: Service, moment: datetime, axis: str, checkpoints: bool, reader: Principal = AUDITOR
 ) -> int:
-    """What GET /v1/picture and /v1/capacity-overview compute for a reader (the rows at its
-    clearance, within its scope); rows counted."""
-    rows, _ = service.rows_as_of(moment, axis, checkpoints)
-    incidents = rm.visible(rows["incidents"], reader.clearance)
-    requests = rm.visible(rows["requests"], reader.clearance)
-    capacities = rm.visible(rows["capacities"], reader.clearance)
-    rm.summary_for(reader, incidents, requests)
-    rm.picture(rm.in_scope(reader, incidents), rm.in_scope(reader, requests), moment)
-    rm.capacity_overview(capacities, requests)
-    return sum(len(r) for r in rows.values())
+    """The picture and the capacity overview as of ``moment`` for ``reader``; rows counted."""
+    return picture_for(service, moment, axis, checkpoints, reader)[2]
 
 
 def main() -> None:
@@ -119,9 +135,7 @@ def main() -> None:
     run["schema"] = SCHEMA
     bp.out(json.dumps(run, indent=1))
     results: dict[str, Any] = {"run": run}
-    config = StoreConfig(
-        kind="postgresql", host=bp.HOST, port=bp.PORT, user=bp.USER, dbname=bp.DB, schema=SCHEMA
-    )
+    config = parse_database_url(common.database_url(SCHEMA))
     if os.environ.get("BENCH_AUDIT_FRESH") == "1" or events_in(SCHEMA) < EVENTS:
         results["load"] = load(config)
     else:
@@ -171,7 +185,7 @@ def main() -> None:
     )
 
     first, last = app.history(after=0, limit=1)[0], app.history(after=events - 1, limit=1)[0]
-    with psycopg.connect(bp.DSN) as conn:
+    with psycopg.connect(common.DSN) as conn:
         occurred = conn.execute(
             f'SELECT min(occurred_at), max(occurred_at) FROM "{SCHEMA}".mlob_event_index'
         ).fetchone()

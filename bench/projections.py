@@ -23,8 +23,9 @@ In a fresh PostgreSQL schema it
    CLOCK_MONOTONIC, which is one clock for the whole machine. The poll interval bounds the
    error: a lag is overstated by at most one poll (~2 ms plus the query).
 
-Each phase first waits (bounded) for a quiet machine and reports how much CPU other processes
-took while it ran: on a shared 2-core box a concurrent test run halves every figure.
+Each phase first waits (at most BENCH_QUIET_PATIENCE, 300 s) for a quiet machine and reports how
+much CPU other processes took while it ran: on a shared 2-core box a concurrent test run halves
+every figure.
 
     .venv/bin/python bench/projections.py           # or: bash bench/projections.sh
     .venv/bin/python bench/projections.py --live-only   # phase 3 again on the schema left behind
@@ -103,7 +104,12 @@ def busy_cores(seconds: float = 1.0) -> float:
     return (1 - (idle2 - idle1) / max(1, total2 - total1)) * (os.cpu_count() or 1)
 
 
-def wait_quiet(phase: str, limit: float = 0.25, patience: float = 300) -> float:
+#: The longest wait for a quiet machine before each phase, seconds (BENCH_QUIET_PATIENCE; 0
+#: for a quick check of a tiny run on a busy machine: the phase notes say how busy it was).
+PATIENCE = float(os.environ.get("BENCH_QUIET_PATIENCE", "300"))
+
+
+def wait_quiet(phase: str, limit: float = 0.25, patience: float = PATIENCE) -> float:
     """This benchmark shares the machine: wait (bounded) until nothing else keeps a core busy,
     so a figure is not someone else's test run. Returns the busy cores seen last."""
     deadline = time.time() + patience

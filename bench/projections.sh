@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command: bash bench/projections.sh  (BENCH_EVENTS, BENCH_LAG_RATE, BENCH_LAG_SECONDS,
-# BENCH_SCHEMA adjust it; see bench/projections.py)
+# BENCH_SCHEMA, BENCH_QUIET_PATIENCE adjust it; see bench/projections.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make install-test >/dev/null
