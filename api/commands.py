@@ -275,7 +275,7 @@ class RequestDecided(Data):
 @event_type(
     "request.priority_decided",
     "request",
-    "The Minister of J&V decides priority under scarcity",
+    "The Minister of J&V decides priority under scarcity (LOCC records it signed minister_jv)",
     step=Step.DECIDE_PRIORITY,
 )
 class RequestPriorityDecided(Data):
@@ -292,7 +292,10 @@ class RequestAppealed(Data):
 
 
 @event_type(
-    "request.appeal_decided", "request", "The Minister decides the appeal", step=Step.DECIDE_APPEAL
+    "request.appeal_decided",
+    "request",
+    "The Minister of J&V decides the appeal (LOCC records it signed minister_jv)",
+    step=Step.DECIDE_APPEAL,
 )
 class RequestAppealDecided(Data):
     upheld: bool
