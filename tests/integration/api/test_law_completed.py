@@ -53,7 +53,14 @@ def test_msob_states_its_task_and_never_a_police_task(api: Api) -> None:
     # Rights first: an organisation that may not request MSOB gets 403, task or not.
     api.refused("POL-ON", msob(uuid4()), 403, "step_not_permitted")
     subject = uuid4()
-    api.accepted("VR08", msob(subject, task="public_interest"))
+    body = msob(subject, task="public_interest")
+    assert api.accepted("VR08", body)["replayed"] is False
+    assert api.accepted("VR08", body)["replayed"] is True  # the same message: nothing new
+    # The same message id with another task, and another message creating the same subject.
+    api.refused(
+        "VR08", {**body, "data": {**body["data"], "task": "public_order"}}, 409, "message_id_reused"
+    )
+    api.refused("VR08", msob(subject, task="public_interest"), 409, "subject_exists")
     detail = api.client.get(f"/v1/requests/{subject}", headers=api.headers("VR08")).json()
     assert detail["task"] == "public_interest"
     rows = api.client.get(
