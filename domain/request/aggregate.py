@@ -314,7 +314,6 @@ class AssistanceRequest(MlobAggregate):
     ) -> dict[str, Any]:
         """What drafting and phoning in record alike (the creating event's fields)."""
         return {
-            "task": task or KIND_RULES[kind].tasks[0],
             "id": subject,
             "envelope": envelope,
             "kind": kind,
@@ -323,6 +322,7 @@ class AssistanceRequest(MlobAggregate):
             "lines": lines,
             "title": title,
             "incident_id": incident_id,
+            "task": task or KIND_RULES[kind].tasks[0],  # recorded explicitly, derived or not
         }
 
     # --- who may take which step now -------------------------------------------------------
