@@ -33,7 +33,14 @@ from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.incident import INCIDENT_KEEPERS, Incident
-from domain.kinds import AUTHORITY_BODIES, AUTHORITY_OF, CAPABILITY_HUBS, KIND_RULES, RequestKind
+from domain.kinds import (
+    AUTHORITY_BODIES,
+    AUTHORITY_OF,
+    CAPABILITY_HUBS,
+    KIND_RULES,
+    TASK_AUTHORITIES,
+    RequestKind,
+)
 from domain.lifecycle import RequestStatus
 from domain.policy import ROLES
 from domain.reference import capabilities, organisations, regions, request_kind_infos
@@ -123,6 +130,12 @@ def _kind_law(kind: RequestKind) -> dict[str, Any]:
         "tasks": [t.value for t in rule.tasks],
         "default_task": rule.tasks[0].value,
         "task_required": rule.task_required,
+        # Where the kind serves several tasks: who signs for each (else its authorities).
+        "task_authorities": {
+            task.value: [b for b in TASK_AUTHORITIES[task] if b in rule.authorities]
+            for task in rule.tasks
+            if rule.task_required and len(rule.tasks) > 1 and task in TASK_AUTHORITIES
+        },
     }
 
 

@@ -229,6 +229,16 @@ DEFENCE_ADVICE = ("defence_djz",)
 ART56_JUSTIFICATIONS = (Justification.OWN_CAPACITY_INSUFFICIENT, Justification.REGION_MAYOR_VIEW)
 
 
+#: Where a kind serves several tasks (J&V assets, foreign police), who is competent for each:
+#: the mayor has authority over the police for public order, the public prosecutor for
+#: criminal justice (factsheet-bijstand-politie §2, lines 228-231: "onder gezag van de
+#: burgemeester of de officier van justitie"; §1 and §6).
+TASK_AUTHORITIES: dict[Task, tuple[str, ...]] = {
+    Task.PUBLIC_ORDER: MAYORS,
+    Task.CRIMINAL_JUSTICE: PROSECUTORS,
+}
+
+
 def art58_route(hub: str) -> Route:
     """Art. 58: LE Preparatie confirms exhaustion; DJZ decides for Defence, the hub for J&V."""
     return Route(hub=(hub,), deciders=("defence_djz", hub), exhaustion_check_by="police_le")

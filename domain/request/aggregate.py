@@ -253,7 +253,9 @@ class AssistanceRequest(MlobAggregate):
         check_lines(kind, lines)
         check_task(KIND_RULES[kind], task)
         if envelope.authority is not None:  # a draft may be unsigned, but never mis-signed
-            check_authority(KIND_RULES[kind], envelope.authority, requester, envelope.exercise)
+            check_authority(
+                KIND_RULES[kind], envelope.authority, requester, envelope.exercise, task=task
+            )
         return cls._create(
             cls.Created,
             **cls._content(envelope, subject, kind, requester, lines, title, incident_id, task),
@@ -291,7 +293,7 @@ class AssistanceRequest(MlobAggregate):
             )
         check_lines(kind, lines)
         check_task(rule, task)
-        check_authority(rule, envelope.authority, requester, envelope.exercise)
+        check_authority(rule, envelope.authority, requester, envelope.exercise, task=task)
         check_justifications(rule, dict(justifications), urgent=True, lines=lines)
         return cls._create(
             cls.PhonedIn,
@@ -590,7 +592,9 @@ class AssistanceRequest(MlobAggregate):
 
     def submit(self, envelope: Envelope) -> None:
         self.check_step(Step.SUBMIT, envelope.actor)
-        check_authority(self.rule, envelope.authority, self.requester, envelope.exercise)
+        check_authority(
+            self.rule, envelope.authority, self.requester, envelope.exercise, task=self.task
+        )
         check_justifications(
             self.rule, self.justifications, urgent=self.urgent, lines=tuple(self.lines.values())
         )
@@ -599,7 +603,12 @@ class AssistanceRequest(MlobAggregate):
     def formalise(self, envelope: Envelope) -> None:
         self.check_step(Step.FORMALISE, envelope.actor)
         check_authority(
-            self.rule, envelope.authority, self.requester, envelope.exercise, required=True
+            self.rule,
+            envelope.authority,
+            self.requester,
+            envelope.exercise,
+            required=True,
+            task=self.task,
         )
         assert envelope.authority is not None
         self.emit(self.Formalised, envelope, authority=envelope.authority)

@@ -17,6 +17,7 @@ from domain.kinds import (
     MINISTER_JV,
     MSOB_TASK_SOURCE,
     POLICE_TASKS,
+    TASK_AUTHORITIES,
     Justification,
     KindRule,
     RequestKind,
@@ -42,6 +43,7 @@ PRIORITY = (
     "domain.md §Settled questions: the Minister of J&V decides priority under scarcity as soon "
     "as requests compete (from submission on), on LOCC's advice"
 )
+TASK_AUTHORITY_SOURCE = "factsheet-bijstand-politie §2 (lines 228-231), §1, §6"
 AUTHORITY_AREA = (
     "domain.md §Who acts: the authority is the competent body for the requester's area; "
     "annex to art. 8 Wvr (municipalities per safety region)"
@@ -159,6 +161,7 @@ def check_authority(
     exercise: bool,
     *,
     required: bool = False,
+    task: Task | None = None,
 ) -> None:
     source = f"{rule.legal_basis}; {rule.source}"
     if authority is None:
@@ -182,6 +185,17 @@ def check_authority(
             f"{authority.body} is not competent for {rule.kind.value}; "
             f"competent: {', '.join(rule.authorities)}",
             source,
+        )
+    # Where the task is stated because the kind serves several (J&V assets), it decides who
+    # signs; a kind whose task is derived (foreign police) takes either of its authorities.
+    several = rule.task_required and len(rule.tasks) > 1
+    competent = TASK_AUTHORITIES.get(task) if task and several else None
+    if competent is not None and authority.body not in competent:
+        raise refuse(
+            "authority_not_for_task",
+            f"a {rule.kind.value} request for {task.value if task else ''} is signed by "
+            f"{' or '.join(b for b in competent if b in rule.authorities)}, not {authority.body}",
+            f"{source}; {TASK_AUTHORITY_SOURCE}",
         )
     check_signer_of(authority, requester, source)
 

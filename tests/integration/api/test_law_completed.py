@@ -128,6 +128,10 @@ def test_reference_publishes_every_authority_body_and_who_signs_per_kind(api: Ap
     ]
     assert (kinds["msob"]["tasks"], kinds["msob"]["task_required"]) == (["public_interest"], True)
     assert kinds["jv_asset"]["task_required"] is True
+    assert kinds["jv_asset"]["task_authorities"] == {
+        "public_order": ["mayor"],
+        "criminal_justice": ["public_prosecutor"],
+    }
     assert kinds["region_art51"]["default_task"] == "crisis_management"
     assert kinds["police_art56_public_order"]["appeal_authorities"] == ["mayor"]
     assert kinds["police_art56_criminal"]["appeal_authorities"] == [

@@ -94,6 +94,28 @@ def test_a_jv_asset_serves_public_order_or_criminal_justice() -> None:
     )
 
 
+def test_a_jv_assets_task_decides_who_signs_it() -> None:
+    """factsheet-bijstand-politie §2 (lines 228-231): "onder gezag van de burgemeester of de
+    officier van justitie": the mayor for public order (§1), the prosecutor for criminal
+    justice (§6)."""
+
+    def asset(task: Task) -> AssistanceRequest:
+        return AssistanceRequest.draft(
+            env("POL-ON"), uuid4(), kind=K.JV_ASSET, lines=(line(CAP["water_cannon"]),), task=task
+        )
+
+    order = asset(Task.PUBLIC_ORDER)
+    error = refused(
+        lambda: order.submit(env("POL-ON", prosecutor("OM-ON"))), "authority_not_for_task"
+    )
+    assert "mayor" in error.reason and "§2" in error.source
+    order.submit(env("POL-ON", mayor("Nijmegen")))
+    justice = asset(Task.CRIMINAL_JUSTICE)
+    refused(lambda: justice.submit(env("POL-ON", mayor("Nijmegen"))), "authority_not_for_task")
+    justice.submit(env("POL-ON", prosecutor("OM-ON")))
+    assert (order.status, justice.status) == (RequestStatus.SUBMITTED, RequestStatus.SUBMITTED)
+
+
 @pytest.mark.parametrize(
     ("kind", "org", "capability", "task"),
     [
