@@ -41,12 +41,19 @@ from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.incident import INCIDENT_KEEPERS, Incident
-from domain.kinds import KIND_RULES, RequestKind
+from domain.kinds import (
+    AUTHORITY_BODIES,
+    AUTHORITY_OF,
+    CAPABILITY_HUBS,
+    KIND_RULES,
+    TASK_AUTHORITIES,
+    RequestKind,
+)
 from domain.lifecycle import RequestStatus
 from domain.policy import ROLES
 from domain.reference import capabilities, organisations, regions, request_kind_infos
 from domain.request import AssistanceRequest
-from domain.rights import PROVIDER_KINDS, allowed_kinds
+from domain.rights import PROVIDER_KINDS, Step, allowed_kinds, signers
 from projections.views import capacity_view, incident_view, request_view
 
 
@@ -106,11 +113,46 @@ def _allowed_for(type_name: str) -> dict[str, Any]:
         return {"roles": sorted(policy.WRITER_ROLES), "org_kinds": sorted(INCIDENT_KEEPERS)}
     if event_type.subject == "capacity":
         return {"roles": sorted(policy.WRITER_ROLES), "org_kinds": sorted(PROVIDER_KINDS)}
-    assert event_type.step is not None
+    step = event_type.step
+    assert step is not None
+    # The rights table the commands enforce (domain/rights.py), on a request without and with
+    # an armed line, and the authority bodies that sign the step (empty: none asked).
     return {
         "roles": sorted(policy.WRITER_ROLES),
         "org_kinds_by_request_kind": {
-            kind.value: sorted(allowed_kinds(kind, event_type.step)) for kind in RequestKind
+            kind.value: sorted(allowed_kinds(kind, step)) for kind in RequestKind
+        },
+        "org_kinds_by_request_kind_armed": {
+            kind.value: sorted(allowed_kinds(kind, step, armed=True)) for kind in RequestKind
+        },
+        "authorities_by_request_kind": {
+            kind.value: list(signers(kind, step)) for kind in RequestKind
+        },
+    }
+
+
+def _kind_law(kind: RequestKind) -> dict[str, Any]:
+    """A kind's law as the commands apply it (domain/kinds.py, domain/rights.py)."""
+    rule = KIND_RULES[kind]
+    return {
+        "authorities": list(rule.authorities),
+        "forbidden_authorities": list(rule.forbidden_authorities),
+        "appeal_authorities": list(signers(kind, Step.APPEAL)),
+        "decision_authorities": {
+            step.value: list(signers(kind, step))
+            for step in (Step.DECIDE_PRIORITY, Step.DECIDE_APPEAL)
+            if signers(kind, step)
+        },
+        "requesters": list(rule.requesters),
+        "deciders": list(rule.route.deciders),
+        "tasks": [t.value for t in rule.tasks],
+        "default_task": rule.tasks[0].value,
+        "task_required": rule.task_required,
+        # Where the kind serves several tasks: who signs for each (else its authorities).
+        "task_authorities": {
+            task.value: [b for b in TASK_AUTHORITIES[task] if b in rule.authorities]
+            for task in rule.tasks
+            if rule.task_required and len(rule.tasks) > 1 and task in TASK_AUTHORITIES
         },
     }
 
@@ -442,12 +484,17 @@ def create_app(service: MlobService) -> FastAPI:
                     "dutch": k.dutch,
                     "legal_basis": k.legal_basis,
                     "source": k.source,
-                    "authorities": list(KIND_RULES[RequestKind(k.code)].authorities),
-                    "requesters": list(KIND_RULES[RequestKind(k.code)].requesters),
-                    "deciders": list(KIND_RULES[RequestKind(k.code)].route.deciders),
+                    **_kind_law(RequestKind(k.code)),
                 }
                 for k in request_kind_infos()
             ],
+            # Every body a step may be signed by (door of namens), and what its `of` names.
+            "authority_bodies": [
+                {"code": b.code, "dutch": b.dutch, "of": b.of, "source": b.source}
+                for b in AUTHORITY_BODIES.values()
+            ],
+            "authority_of": list(AUTHORITY_OF),
+            "capability_hubs": dict(CAPABILITY_HUBS),
             "roles": list(ROLES),
             "classifications": [c.value for c in Classification],
         }

@@ -18,7 +18,7 @@ from api.types import Moment
 from domain.capacity import CapacityClass
 from domain.handlers import HANDLERS
 from domain.incident import GripLevel, Phase
-from domain.kinds import Justification, RequestKind
+from domain.kinds import Justification, RequestKind, Task
 from domain.lifecycle import STEP_TYPES
 from domain.request import Outcome
 from domain.rights import Step
@@ -168,6 +168,8 @@ class RequestContent(Data):
     title: ShortText = ""
     incident_id: UUID | None = None
     justifications: Justifications = {}
+    #: The task it serves: required for msob and jv_asset, else the kind's own (reference).
+    task: Task | None = None
 
 
 @event_type(
@@ -273,7 +275,7 @@ class RequestDecided(Data):
 @event_type(
     "request.priority_decided",
     "request",
-    "The Minister of J&V decides priority under scarcity",
+    "The Minister of J&V decides priority under scarcity (LOCC records it signed minister_jv)",
     step=Step.DECIDE_PRIORITY,
 )
 class RequestPriorityDecided(Data):
@@ -290,7 +292,10 @@ class RequestAppealed(Data):
 
 
 @event_type(
-    "request.appeal_decided", "request", "The Minister decides the appeal", step=Step.DECIDE_APPEAL
+    "request.appeal_decided",
+    "request",
+    "The Minister of J&V decides the appeal (LOCC records it signed minister_jv)",
+    step=Step.DECIDE_APPEAL,
 )
 class RequestAppealDecided(Data):
     upheld: bool

@@ -17,6 +17,7 @@ from domain.commands import Unit
 from domain.envelope import Envelope
 from domain.incident import Incident
 from domain.request import AssistanceRequest, RequestLine
+from domain.request.rules import require_stated_task
 
 Handler = Callable[[Unit, Envelope, UUID, Any, "int | None"], None]
 
@@ -129,36 +130,43 @@ def change_quantity(unit: Unit, env: Envelope, subject: UUID, d: Any, version: i
 # --- requests ------------------------------------------------------------------------------------
 
 
+def stated(d: Any, created: AssistanceRequest) -> AssistanceRequest:
+    """A posted request states its task where its kind requires it (MSOB, J&V assets); the
+    domain's own checks, rights first, ran in creating it (nothing is added when refused)."""
+    require_stated_task(created.rule, d.task)
+    return created
+
+
 @handles("request.drafted")
 def draft(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
-    unit.add(
-        AssistanceRequest.draft(
-            env,
-            subject,
-            kind=d.kind,
-            lines=lines(d.lines),
-            title=d.title,
-            urgent=d.urgent,
-            incident_id=d.incident_id,
-            justifications=tuple(d.justifications.items()),
-        )
+    created = AssistanceRequest.draft(
+        env,
+        subject,
+        kind=d.kind,
+        lines=lines(d.lines),
+        title=d.title,
+        urgent=d.urgent,
+        incident_id=d.incident_id,
+        justifications=tuple(d.justifications.items()),
+        task=d.task,
     )
+    unit.add(stated(d, created))
 
 
 @handles("request.phoned_in")
 def phone_in(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
-    unit.add(
-        AssistanceRequest.phone_in(
-            env,
-            subject,
-            kind=d.kind,
-            requester=d.requester,
-            lines=lines(d.lines),
-            title=d.title,
-            incident_id=d.incident_id,
-            justifications=tuple(d.justifications.items()),
-        )
+    created = AssistanceRequest.phone_in(
+        env,
+        subject,
+        kind=d.kind,
+        requester=d.requester,
+        lines=lines(d.lines),
+        title=d.title,
+        incident_id=d.incident_id,
+        justifications=tuple(d.justifications.items()),
+        task=d.task,
     )
+    unit.add(stated(d, created))
 
 
 @handles("request.submitted")

@@ -185,8 +185,8 @@ STEP_TYPES: dict[Step, str] = {
 # above what was granted, a capacity already booked, an unknown recipient, ...), or one of
 # these because the data names what is not the actor's: a booking or capacity of another
 # provider (``not_own_capacity``), a line it does not provide (``not_a_provider_of_capability``),
-# an authority that is not the Minister's (``wrong_decider``), a step that is not the latest
-# (``void_not_latest``).
+# an authority that is not ``minister_jv`` for the Minister's decisions (``wrong_decider``), a
+# step that is not the latest (``void_not_latest``).
 
 #: Refusals for who the actor is: the rights table and the party a step belongs to.
 RIGHTS_CODES = frozenset(
@@ -207,7 +207,6 @@ LIFECYCLE_CODES = frozenset(
         "out_of_order",
         "not_approved",
         "nothing_to_formalise",
-        "not_appealable",
         "duplicate_step",
         "advice_missing",
         "nothing_to_commit",

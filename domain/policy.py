@@ -26,6 +26,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from domain.envelope import Classification
+from domain.kinds import ARMED_CHECK_BY
 from domain.reference import OrgKind, organisation, organisations
 
 SOURCE = "domain.md: need to know"
@@ -207,6 +208,8 @@ def involved(subject: Any) -> frozenset[str]:
         orgs.update(subject.forwarded_to)
         orgs.update(booking.provider for booking in subject.bookings.values())
         orgs |= route_parties(subject.rule.route)
+        if subject.armed:  # DJZ always checks armed deployment (domain.kinds.ARMED_CHECK_BY)
+            orgs |= _orgs_of_kinds(ARMED_CHECK_BY)
     return frozenset(orgs)
 
 

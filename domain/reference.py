@@ -162,6 +162,15 @@ def region_of_municipality(name: str) -> str:
     return _get(_load().municipalities, name.casefold(), "municipality")  # type: ignore[no-any-return]
 
 
+def area_of(org_code: str) -> frozenset[str]:
+    """The safety regions an organisation serves: a safety region (or an organisation of one)
+    its own, a police unit the regions in its unit; empty for a national organisation."""
+    org = organisation(org_code)
+    if org.kind is OrgKind.POLICE_UNIT:
+        return frozenset(r.code for r in regions() if r.police_unit == org.code)
+    return frozenset({org.region}) if org.region else frozenset()
+
+
 def capability(code: str) -> Capability:
     return _get(_load().capabilities, code, "capability")  # type: ignore[no-any-return]
 

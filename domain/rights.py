@@ -11,7 +11,7 @@ from enum import Enum
 
 from domain.envelope import Actor
 from domain.errors import NotPermitted
-from domain.kinds import KIND_RULES, KindRule, RequestKind
+from domain.kinds import ARMED_CHECK_BY, KIND_RULES, MINISTER_JV, KindRule, RequestKind
 from domain.policy import ROLES, WRITER_ROLES
 from domain.reference import organisation
 from domain.stored import stored_as
@@ -81,8 +81,8 @@ STEP_PARTIES: dict[Step, tuple[str, ...]] = {
     Step.CONFIRM_EXHAUSTION: ("exhaustion_checker",),
     Step.ADVISE: ("adviser",),
     Step.DECIDE: ("decider",),
-    Step.DECIDE_PRIORITY: ("minister",),
-    Step.DECIDE_APPEAL: ("minister",),
+    Step.DECIDE_PRIORITY: ("minister_jv",),
+    Step.DECIDE_APPEAL: ("minister_jv",),
     Step.MAKE_READY: ("provider",),
     Step.COMMIT: ("provider",),
     Step.DISPATCH: ("provider",),
@@ -95,6 +95,15 @@ STEP_PARTIES: dict[Step, tuple[str, ...]] = {
     Step.EVALUATE: ("hub", "requester"),
     Step.VOID: ("requester", "hub"),
 }
+
+
+#: Parties that take a step only on a request with an armed line: DJZ always checks armed
+#: deployment, whatever the kind's own route says (eindmeting-icms-2013, lines ~1032-1047).
+ARMED_STEP_PARTIES: dict[Step, tuple[str, ...]] = {Step.ADVISE: ("armed_checker",)}
+
+#: Steps that exist only where a refusal may be appealed (art. 56(4)): on another kind nobody
+#: takes them.
+APPEAL_STEPS = frozenset({Step.APPEAL, Step.DECIDE_APPEAL})
 
 
 def party_kinds(rule: KindRule, party: str) -> tuple[str, ...]:
@@ -117,19 +126,48 @@ def party_kinds(rule: KindRule, party: str) -> tuple[str, ...]:
             else:
                 kinds.append(decider)
         return tuple(dict.fromkeys(kinds))
-    if party == "minister":
+    if party == "minister_jv":
         # The Minister decides; LOCC may record the decision on the Minister's authority.
         return ("jv_minister", "jv_locc")
+    if party == "armed_checker":
+        return ARMED_CHECK_BY
     if party == "provider":
         return PROVIDER_KINDS
     msg = f"unknown party {party!r}"
     raise ValueError(msg)
 
 
-def allowed_kinds(kind: RequestKind, step: Step) -> frozenset[str]:
-    """Organisation kinds that may take ``step`` on a request of ``kind``."""
+def parties(kind: RequestKind, step: Step, *, armed: bool = False) -> tuple[str, ...]:
+    """The parties that take ``step`` on a request of ``kind`` (with an armed line or not)."""
+    if step in APPEAL_STEPS and not KIND_RULES[kind].appealable:
+        return ()
+    return (*STEP_PARTIES[step], *(ARMED_STEP_PARTIES.get(step, ()) if armed else ()))
+
+
+def allowed_kinds(kind: RequestKind, step: Step, *, armed: bool = False) -> frozenset[str]:
+    """Organisation kinds that may take ``step`` on a request of ``kind`` (``armed``: one with
+    an armed line). The commands enforce exactly this; ``GET /v1/event-types`` publishes it."""
     rule = KIND_RULES[kind]
-    return frozenset(k for party in STEP_PARTIES[step] for k in party_kinds(rule, party))
+    return frozenset(
+        k for party in parties(kind, step, armed=armed) for k in party_kinds(rule, party)
+    )
+
+
+def signers(kind: RequestKind, step: Step) -> tuple[str, ...]:
+    """The authority bodies (domain.kinds.AUTHORITY_BODIES) that sign ``step`` on a request of
+    ``kind``, beside who records it: the request itself by its competent authorities, an
+    appeal by the body competent for the kind (art. 56(4)), the Minister's own decisions by
+    ``minister_jv`` (LOCC records them on that authority). Empty: no signature is asked."""
+    rule = KIND_RULES[kind]
+    if step in (Step.DRAFT, Step.PHONE_IN, Step.SUBMIT, Step.FORMALISE):
+        return rule.authorities
+    if step is Step.APPEAL:
+        return rule.appeal_authorities if rule.appealable else ()
+    if step is Step.DECIDE_APPEAL:
+        return (MINISTER_JV,) if rule.appealable else ()
+    if step is Step.DECIDE_PRIORITY:
+        return (MINISTER_JV,)
+    return ()
 
 
 def org_kind_of(actor: Actor) -> str:
@@ -152,14 +190,26 @@ def require_writer(actor: Actor) -> str:
     return org_kind_of(actor)
 
 
-def require(actor: Actor, kind: RequestKind, step: Step) -> str:
+def require(actor: Actor, kind: RequestKind, step: Step, *, armed: bool = False) -> str:
     """Refuse unless ``actor`` may take ``step`` on a request of ``kind``; returns its org kind."""
     org_kind = require_writer(actor)
-    if org_kind not in allowed_kinds(kind, step):
+    if org_kind not in allowed_kinds(kind, step, armed=armed):
         rule = KIND_RULES[kind]
+        if step in APPEAL_STEPS and not rule.appealable:
+            raise NotPermitted(
+                "step_not_permitted",
+                f"a {kind.value} decision cannot be appealed: only a korpschef's refusal of "
+                f"police bijstand (art. 56) can",
+                "art. 56(4) Politiewet 2012; factsheet-bijstand-politie §9",
+            )
         raise NotPermitted(
             "step_not_permitted",
-            f"{actor.org} ({org_kind}) may not {step.value} a {kind.value} request",
+            f"{actor.org} ({org_kind}) may not {step.value} a {kind.value} request"
+            + (
+                " without an armed line"
+                if not armed and org_kind in allowed_kinds(kind, step, armed=True)
+                else ""
+            ),
             f"{rule.legal_basis}; {rule.source}",
         )
     return org_kind

@@ -587,6 +587,7 @@ def build(now: datetime) -> Scenario:
         WATER_CANNON,
         {
             "kind": "jv_asset",
+            "task": "public_order",
             "title": "Water cannon exercise (oefening)",
             "incident_id": str(EXERCISE),
             "lines": [line("L1", "JV_WATER_CANNON", 1, "train crews", "'s-Gravenhage")],

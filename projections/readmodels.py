@@ -372,6 +372,7 @@ def board_item(request: Row, now: datetime, targets: Targets) -> Row:
     return {
         "id": request["id"],
         "kind": request["kind"],
+        "task": request["task"],
         "title": request["title"],
         "requester": request["requester"],
         "regions": request["regions"],

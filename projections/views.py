@@ -17,6 +17,7 @@ def request_view(
         "version": request.version,
         "kind": request.kind.value,
         "legal_basis": request.rule.legal_basis,
+        "task": request.task.value,
         "title": request.title,
         "requester": request.requester,
         "authority": None

@@ -10,6 +10,7 @@ import {
   number,
   PHASE,
   STEP,
+  TASK,
   time,
 } from "./terms.js";
 
@@ -243,7 +244,8 @@ export function renderBoard(model, items, live) {
           "div",
           { class: "sub" },
           h("b", { class: "requester" }, item.requester),
-          ` · ${kindName(model, item.kind)} `,
+          ` · ${kindName(model, item.kind)}`,
+          item.task ? ` · ${TASK[item.task] || item.task} ` : " ",
           flags,
         ),
       ),

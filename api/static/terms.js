@@ -44,6 +44,14 @@ export const CAPACITY_STATE = {
   withheld: "afgeschermd",
 };
 
+// The task a request serves (data.task).
+export const TASK = {
+  crisis_management: "crisisbeheersing",
+  public_order: "openbare orde",
+  criminal_justice: "strafrechtelijke handhaving",
+  public_interest: "openbaar belang",
+};
+
 export const CAPACITY_CLASS = {
   guaranteed: "gegarandeerd",
   by_agreement: "op afspraak",

@@ -21,7 +21,7 @@ from uuid import UUID
 from domain.base import MlobAggregate
 from domain.envelope import Actor, Authority, Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
-from domain.kinds import KIND_RULES, Justification, KindRule, RequestKind
+from domain.kinds import ARMED_CHECK_BY, KIND_RULES, Justification, KindRule, RequestKind, Task
 from domain.lifecycle import (
     ACTIVE_LINE_STEPS,
     BOOKING_STEPS,
@@ -52,16 +52,18 @@ from domain.request.rules import (
     REQUESTER_STEPS,
     STEP_SOURCES,
     URGENCY,
+    check_appeal_authority,
     check_authority,
     check_granted,
     check_justifications,
     check_lines,
     check_minister,
+    check_task,
     hub_kinds_of,
     provides,
     refuse,
 )
-from domain.rights import STEP_PARTIES, Step, require, require_writer
+from domain.rights import STEP_PARTIES, Step, require
 
 
 class AssistanceRequest(MlobAggregate):
@@ -109,8 +111,11 @@ class AssistanceRequest(MlobAggregate):
         title: str,
         phoned_in: bool,
         envelope: Envelope,
+        task: Task | None = None,
     ) -> None:
         self.kind = kind
+        # A request stored before the task was recorded serves its kind's default task.
+        self.task = task or KIND_RULES[kind].tasks[0]
         self.requester = requester
         self.authority = authority
         self.urgent = urgent
@@ -173,6 +178,11 @@ class AssistanceRequest(MlobAggregate):
         return tuple(sorted(regions))
 
     @property
+    def armed(self) -> bool:
+        """Whether a line asks for armed deployment (DJZ then always checks it)."""
+        return any(line.armed for line in self.lines.values())
+
+    @property
     def hub_kinds(self) -> tuple[str, ...]:
         return hub_kinds_of(self.rule, self.lines)
 
@@ -228,8 +238,10 @@ class AssistanceRequest(MlobAggregate):
         incident_id: UUID | None = None,
         justifications: tuple[tuple[Justification, str], ...] = (),
         requester: str | None = None,
+        task: Task | None = None,
     ) -> AssistanceRequest:
-        """A requesting organisation drafts a request for itself."""
+        """A requesting organisation drafts a request for itself. Without ``task`` it serves
+        its kind's default task (a posted request of some kinds must state it: handlers)."""
         require(envelope.actor, kind, Step.DRAFT)
         requester = requester or envelope.actor.org
         if requester != envelope.actor.org:
@@ -239,11 +251,14 @@ class AssistanceRequest(MlobAggregate):
                 KIND_RULES[kind].source,
             )
         check_lines(kind, lines)
+        check_task(KIND_RULES[kind], task)
         if envelope.authority is not None:  # a draft may be unsigned, but never mis-signed
-            check_authority(KIND_RULES[kind], envelope.authority, requester, envelope.exercise)
+            check_authority(
+                KIND_RULES[kind], envelope.authority, requester, envelope.exercise, task=task
+            )
         return cls._create(
             cls.Created,
-            **cls._content(envelope, subject, kind, requester, lines, title, incident_id),
+            **cls._content(envelope, subject, kind, requester, lines, title, incident_id, task),
             justifications=justifications,
             urgent=urgent,
             phoned_in=False,
@@ -261,6 +276,7 @@ class AssistanceRequest(MlobAggregate):
         title: str = "",
         incident_id: UUID | None = None,
         justifications: tuple[tuple[Justification, str], ...] = (),
+        task: Task | None = None,
     ) -> AssistanceRequest:
         """The hub records an urgent request phoned in on the requester's behalf (24/7)."""
         rule = KIND_RULES[kind]
@@ -276,11 +292,12 @@ class AssistanceRequest(MlobAggregate):
                 f"{rule.legal_basis}; {rule.source}",
             )
         check_lines(kind, lines)
-        check_authority(rule, envelope.authority, requester, envelope.exercise)
+        check_task(rule, task)
+        check_authority(rule, envelope.authority, requester, envelope.exercise, task=task)
         check_justifications(rule, dict(justifications), urgent=True, lines=lines)
         return cls._create(
             cls.PhonedIn,
-            **cls._content(envelope, subject, kind, requester, lines, title, incident_id),
+            **cls._content(envelope, subject, kind, requester, lines, title, incident_id, task),
             justifications=justifications,
             urgent=True,
             phoned_in=True,
@@ -295,6 +312,7 @@ class AssistanceRequest(MlobAggregate):
         lines: tuple[RequestLine, ...],
         title: str,
         incident_id: UUID | None,
+        task: Task | None,
     ) -> dict[str, Any]:
         """What drafting and phoning in record alike (the creating event's fields)."""
         return {
@@ -306,6 +324,7 @@ class AssistanceRequest(MlobAggregate):
             "lines": lines,
             "title": title,
             "incident_id": incident_id,
+            "task": task or KIND_RULES[kind].tasks[0],  # recorded explicitly, derived or not
         }
 
     # --- who may take which step now -------------------------------------------------------
@@ -341,12 +360,8 @@ class AssistanceRequest(MlobAggregate):
         return True
 
     def _check_party(self, step: Step, actor: Actor) -> str:
-        if step is Step.ADVISE and self._armed_djz(actor):
-            # DJZ always checks armed deployment, whatever the kind's own route says; it still
-            # needs a role that records steps.
-            require_writer(actor)
-            return "defence_djz"
-        org_kind = require(actor, self.kind, step)
+        # The rights table, on an armed request too (DJZ then always advises).
+        org_kind = require(actor, self.kind, step, armed=self.armed)
         if step in REQUESTER_STEPS and actor.org != self.requester:
             raise NotPermitted(
                 "not_own_request",
@@ -369,10 +384,6 @@ class AssistanceRequest(MlobAggregate):
                 f"the hub ({' or '.join(self.hub_kinds)}) or the requester ({self.requester}) "
                 f"may {step.value} this request, not {actor.org}",
                 LIFECYCLE,
-            )
-        if step is Step.APPEAL and not self.rule.appealable:
-            raise refuse(
-                "not_appealable", f"a {self.kind.value} decision cannot be appealed", APPEAL
             )
         return org_kind
 
@@ -469,7 +480,7 @@ class AssistanceRequest(MlobAggregate):
         if missing:
             source = (
                 ARMED
-                if "defence_djz" in missing and "defence_djz" not in self.rule.route.advisers
+                if set(missing) & set(ARMED_CHECK_BY) - set(self.rule.route.advisers)
                 else self.rule.source
             )
             raise refuse(
@@ -581,7 +592,9 @@ class AssistanceRequest(MlobAggregate):
 
     def submit(self, envelope: Envelope) -> None:
         self.check_step(Step.SUBMIT, envelope.actor)
-        check_authority(self.rule, envelope.authority, self.requester, envelope.exercise)
+        check_authority(
+            self.rule, envelope.authority, self.requester, envelope.exercise, task=self.task
+        )
         check_justifications(
             self.rule, self.justifications, urgent=self.urgent, lines=tuple(self.lines.values())
         )
@@ -590,7 +603,12 @@ class AssistanceRequest(MlobAggregate):
     def formalise(self, envelope: Envelope) -> None:
         self.check_step(Step.FORMALISE, envelope.actor)
         check_authority(
-            self.rule, envelope.authority, self.requester, envelope.exercise, required=True
+            self.rule,
+            envelope.authority,
+            self.requester,
+            envelope.exercise,
+            required=True,
+            task=self.task,
         )
         assert envelope.authority is not None
         self.emit(self.Formalised, envelope, authority=envelope.authority)
@@ -615,17 +633,7 @@ class AssistanceRequest(MlobAggregate):
 
     def appeal(self, envelope: Envelope, grounds: str) -> None:
         self.check_step(Step.APPEAL, envelope.actor)
-        authority = envelope.authority
-        if authority is None or authority.body not in (
-            "mayor",
-            "public_prosecutor",
-            "chief_public_prosecutor",
-        ):
-            raise refuse(
-                "wrong_authority",
-                "the mayor or the (chief) public prosecutor appeals to the Minister",
-                APPEAL,
-            )
+        check_appeal_authority(self.rule, envelope.authority, self.requester, APPEAL)
         if not grounds.strip():
             raise refuse("reasons_required", "an appeal states its grounds", APPEAL)
         self.emit(self.Appealed, envelope, grounds=grounds)
@@ -690,8 +698,8 @@ class AssistanceRequest(MlobAggregate):
 
     def required_advisers(self) -> tuple[str, ...]:
         advisers = list(self.rule.route.advisers)
-        if any(line.armed for line in self.lines.values()) and "defence_djz" not in advisers:
-            advisers.append("defence_djz")
+        if self.armed:
+            advisers += [a for a in ARMED_CHECK_BY if a not in advisers]
         return tuple(advisers)
 
     def advise(self, envelope: Envelope, *, favourable: bool, advice: str) -> None:
@@ -701,15 +709,6 @@ class AssistanceRequest(MlobAggregate):
         self.emit(
             self.Advised, envelope, adviser_kind=org_kind, favourable=favourable, advice=advice
         )
-
-    def _armed_djz(self, actor: Actor) -> bool:
-        """DJZ always checks armed deployment, whatever the kind's own route says."""
-        if not any(line.armed for line in self.lines.values()):
-            return False
-        try:
-            return organisation(actor.org).kind.value == "defence_djz"
-        except KeyError:
-            return False
 
     def decide(
         self,
@@ -742,7 +741,7 @@ class AssistanceRequest(MlobAggregate):
         self, envelope: Envelope, *, capability_code: str, rank: int, reasons: str
     ) -> None:
         org_kind = self.check_step(Step.DECIDE_PRIORITY, envelope.actor)
-        check_minister(envelope, org_kind, PRIORITY)
+        check_minister(envelope, org_kind, self.kind, Step.DECIDE_PRIORITY, PRIORITY)
         if capability_code not in {line.capability for line in self.lines.values()}:
             raise refuse("unknown_line", f"the request asks for no {capability_code}", PRIORITY)
         if rank < 1:
@@ -755,7 +754,7 @@ class AssistanceRequest(MlobAggregate):
 
     def decide_appeal(self, envelope: Envelope, *, upheld: bool, reasons: str) -> None:
         org_kind = self.check_step(Step.DECIDE_APPEAL, envelope.actor)
-        check_minister(envelope, org_kind, APPEAL)
+        check_minister(envelope, org_kind, self.kind, Step.DECIDE_APPEAL, APPEAL)
         if not reasons.strip():
             raise refuse("reasons_required", "the Minister's decision states its reasons", APPEAL)
         self.emit(self.AppealDecided, envelope, upheld=upheld, reasons=reasons)

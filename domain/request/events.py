@@ -17,7 +17,7 @@ from uuid import UUID
 
 from domain.base import MlobAggregate
 from domain.envelope import Authority
-from domain.kinds import Justification, RequestKind
+from domain.kinds import Justification, RequestKind, Task
 from domain.lifecycle import LineStep, RequestStatus
 from domain.stored import stored_as
 
@@ -89,6 +89,9 @@ class Created(MlobAggregate.Created):
     justifications: tuple[tuple[Justification, str], ...]
     title: str
     phoned_in: bool
+    #: The task it serves; stored requests from before it was recorded have none (their
+    #: kind's default: AssistanceRequest.__init__).
+    task: Task | None = None
 
 
 class PhonedIn(Created):

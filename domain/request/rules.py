@@ -10,17 +10,44 @@ from __future__ import annotations
 
 from domain.envelope import Authority, Envelope
 from domain.errors import DomainError, NotPermitted
-from domain.kinds import CAPABILITY_HUBS, KIND_RULES, Justification, KindRule, RequestKind
+from domain.kinds import (
+    AUTHORITY_BODIES,
+    CAPABILITY_HUBS,
+    KIND_RULES,
+    MINISTER_JV,
+    MSOB_TASK_SOURCE,
+    POLICE_TASKS,
+    TASK_AUTHORITIES,
+    Justification,
+    KindRule,
+    RequestKind,
+    Task,
+)
 from domain.lifecycle import CREATING_STEPS, LIFECYCLE
-from domain.reference import capability, organisation, region_of_municipality
+from domain.reference import (
+    OrgKind,
+    area_of,
+    capability,
+    organisation,
+    region,
+    region_of_municipality,
+)
 from domain.request.events import RequestLine
-from domain.rights import STEP_PARTIES, Step
+from domain.rights import STEP_PARTIES, Step, signers
 
 URGENCY = "factsheet-bijstand-politie §1, §3 (spoed: telefonisch, later geformaliseerd)"
 ARMED = "eindmeting-icms-2013 (lines ~1032-1047): armed deployment needs a DJZ check"
 DEPLOYMENT = "factsheet-bijstand-politie §3-§4: vooroverleg commits nothing; inzet na besluit"
 APPEAL = "art. 56(4) Politiewet 2012; factsheet-bijstand-politie §9"
-PRIORITY = "domain.md: under scarcity the Minister of J&V decides priority on LOCC's advice"
+PRIORITY = (
+    "domain.md §Settled questions: the Minister of J&V decides priority under scarcity as soon "
+    "as requests compete (from submission on), on LOCC's advice"
+)
+TASK_AUTHORITY_SOURCE = "factsheet-bijstand-politie §2 (lines 228-231), §1, §6"
+AUTHORITY_AREA = (
+    "domain.md §Who acts: the authority is the competent body for the requester's area; "
+    "annex to art. 8 Wvr (municipalities per safety region)"
+)
 
 
 def refuse(code: str, reason: str, source: str) -> DomainError:
@@ -134,6 +161,7 @@ def check_authority(
     exercise: bool,
     *,
     required: bool = False,
+    task: Task | None = None,
 ) -> None:
     source = f"{rule.legal_basis}; {rule.source}"
     if authority is None:
@@ -158,27 +186,101 @@ def check_authority(
             f"competent: {', '.join(rule.authorities)}",
             source,
         )
-    requester_org = organisation(requester)
-    if authority.body in ("chair_safety_region",) and authority.of != requester:
+    # Where the task is stated because the kind serves several (J&V assets), it decides who
+    # signs; a kind whose task is derived (foreign police) takes either of its authorities.
+    several = rule.task_required and len(rule.tasks) > 1
+    competent = TASK_AUTHORITIES.get(task) if task and several else None
+    if competent is not None and authority.body not in competent:
         raise refuse(
-            "wrong_authority",
-            f"{requester} acts only on its own chair's authority, not {authority.of}'s",
-            source,
+            "authority_not_for_task",
+            f"a {rule.kind.value} request for {task.value if task else ''} is signed by "
+            f"{' or '.join(b for b in competent if b in rule.authorities)}, not {authority.body}",
+            f"{source}; {TASK_AUTHORITY_SOURCE}",
         )
-    if authority.body in ("mayor",) and requester_org.kind.value == "safety_region":
+    check_signer_of(authority, requester, source)
+
+
+def check_signer_of(authority: Authority, requester: str, source: str) -> None:
+    """What the authority's ``of`` names (domain.kinds.AUTHORITY_BODIES) must exist and lie in
+    the requester's area: a region's chair signs only for that region's requests, a mayor's
+    municipality lies in the requesting region or police unit's area."""
+    body = AUTHORITY_BODIES.get(authority.body)
+    if body is None:  # the kinds table names only known bodies (a unit test holds it to it)
+        return
+    area = area_of(requester)
+    if body.of == "region":
+        try:
+            region(authority.of)
+        except KeyError:
+            raise refuse(
+                "unknown_region", f"{authority.of} is not a safety region (VR01-VR25)", source
+            ) from None
+        if area and authority.of not in area:
+            raise refuse(
+                "wrong_authority",
+                f"{requester} acts only on its own region's authority, not {authority.of}'s",
+                source,
+            )
+    elif body.of == "municipality":
         try:
             municipality_region = region_of_municipality(authority.of)
         except KeyError:
             raise refuse(
-                "unknown_municipality", f"{authority.of} is not a known municipality", source
+                "unknown_municipality",
+                f"{authority.of} is not a known municipality (the annex to art. 8 Wvr)",
+                AUTHORITY_AREA,
             ) from None
-        if municipality_region != requester:
+        if area and municipality_region not in area:
             raise refuse(
                 "wrong_authority",
-                f"the mayor of {authority.of} ({municipality_region}) "
-                f"does not sign for {requester}",
+                f"the {body.dutch} of {authority.of} ({municipality_region}) does not sign for "
+                f"{requester}, whose area is {', '.join(sorted(area))}",
+                f"{source}; {AUTHORITY_AREA}",
+            )
+    elif body.of == "prosecutor_office":
+        try:
+            office = organisation(authority.of).kind
+        except KeyError:
+            office = None
+        if office not in (OrgKind.OM_PROSECUTOR, OrgKind.OM_COLLEGE):
+            raise refuse(
+                "unknown_prosecutor_office",
+                f"{authority.of} is not a public prosecutor's office (OM-..)",
                 source,
             )
+
+
+def check_task(rule: KindRule, task: Task | None) -> None:
+    """The task a request serves must be one its kind serves; MSOB is never for a police task
+    (that goes via the Politiewet)."""
+    if task is None or task in rule.tasks:
+        return
+    if task in POLICE_TASKS and rule.police_task_route:
+        raise refuse(
+            f"{rule.kind.value}_police_task",
+            f"{rule.kind.value} is for public-interest tasks a market party could in principle "
+            f"do, never for a police task ({task.value}): request it via "
+            f"{rule.police_task_route}",
+            MSOB_TASK_SOURCE,
+        )
+    raise refuse(
+        "task_not_for_kind",
+        f"a {rule.kind.value} request serves {' or '.join(t.value for t in rule.tasks)}, "
+        f"not {task.value}",
+        f"{rule.legal_basis}; {rule.source}; domain.md §Settled questions (the task)",
+    )
+
+
+def require_stated_task(rule: KindRule, task: Task | None) -> None:
+    """A posted request of a kind that serves several tasks (or MSOB, whose task must be
+    stated) names its task; other kinds take their own."""
+    if task is None and rule.task_required:
+        raise refuse(
+            "task_required",
+            f"a {rule.kind.value} request states its task (data.task): "
+            f"{' or '.join(t.value for t in rule.tasks)}",
+            MSOB_TASK_SOURCE if rule.police_task_route else f"{rule.legal_basis}; {rule.source}",
+        )
 
 
 JUSTIFICATION_HINTS = {
@@ -234,14 +336,35 @@ def check_granted(lines: dict[str, RequestLine], granted: tuple[tuple[str, int],
             )
 
 
-def check_minister(envelope: Envelope, org_kind: str, source: str) -> None:
+def check_minister(
+    envelope: Envelope, org_kind: str, kind: RequestKind, step: Step, source: str
+) -> None:
+    """The Minister of J&V's own decision: taken by the Minister, or recorded by LOCC signed
+    by the body the rights table names for it (``minister_jv``)."""
     if org_kind == "jv_minister":
         return
     authority = envelope.authority
-    if authority is None or authority.body != "minister_jv":
+    bodies = signers(kind, step)
+    if authority is None or authority.body not in bodies:
         raise NotPermitted(
             "wrong_decider",
-            "this is the Minister of J&V's decision; "
-            "LOCC records it only on the Minister's authority",
+            f"this is the Minister of J&V's decision; LOCC records it only signed by "
+            f"{' or '.join(bodies) or MINISTER_JV} (authority.body)",
             source,
         )
+
+
+def check_appeal_authority(
+    rule: KindRule, authority: Authority | None, requester: str, source: str
+) -> None:
+    """Art. 56(4): the body competent for the kind appeals: the mayor for public order
+    (56(1)), the (chief) public prosecutor for criminal justice (56(2))."""
+    bodies = signers(rule.kind, Step.APPEAL)
+    if authority is None or authority.body not in bodies:
+        raise refuse(
+            "wrong_authority",
+            f"a {rule.kind.value} refusal is appealed to the Minister by "
+            f"{' or '.join(bodies)}, not by {authority.body if authority else 'nobody'}",
+            source,
+        )
+    check_signer_of(authority, requester, source)
