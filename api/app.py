@@ -36,6 +36,7 @@ from domain.incident import INCIDENT_KEEPERS, Incident
 from domain.kinds import KIND_RULES, RequestKind
 from domain.lifecycle import RequestStatus
 from domain.policy import ROLES
+from domain.duties import DUTIES
 from domain.reference import capabilities, organisations, regions, request_kind_infos
 from domain.request import AssistanceRequest
 from domain.rights import PROVIDER_KINDS, allowed_kinds
@@ -413,6 +414,21 @@ def create_app(service: MlobService) -> FastAPI:
             ],
             "roles": list(ROLES),
             "classifications": [c.value for c in Classification],
+            # The duties to inform (domain/duties.py), recorded as request.informed.
+            "duties": [
+                {
+                    "code": d.code,
+                    "kinds": [k.value for k in d.kinds],
+                    "by": d.by,
+                    "to": d.to,
+                    "after": d.after,
+                    "outcomes": list(d.outcomes),
+                    "capabilities": list(d.capabilities),
+                    "summary": d.summary,
+                    "source": d.source,
+                }
+                for d in DUTIES.values()
+            ],
         }
 
     @app.get("/v1/rejections", responses=error_responses(401, 403))
