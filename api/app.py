@@ -30,13 +30,13 @@ from api.types import After, Exercise, MinPosition, Moment
 from domain import policy, vocabulary
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
+from domain.duties import DUTIES
 from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.incident import INCIDENT_KEEPERS, Incident
 from domain.kinds import KIND_RULES, RequestKind
 from domain.lifecycle import RequestStatus
 from domain.policy import ROLES
-from domain.duties import DUTIES
 from domain.reference import capabilities, organisations, regions, request_kind_infos
 from domain.request import AssistanceRequest
 from domain.rights import PROVIDER_KINDS, allowed_kinds

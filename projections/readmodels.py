@@ -418,7 +418,11 @@ def _duty_item(duty: Row, now: datetime, targets: Targets, urgent: bool) -> Row:
     assert since is not None
     target = targets.for_step(INFORM, urgent)
     due = since + target if target is not None else None
-    return {**duty, "due_at": due.isoformat() if due else None, "overdue": due is not None and now >= due}
+    return {
+        **duty,
+        "due_at": due.isoformat() if due else None,
+        "overdue": due is not None and now >= due,
+    }
 
 
 def on_board(request: Row) -> bool:

@@ -923,7 +923,8 @@ class AssistanceRequest(MlobAggregate):
         owner = self.duty_owner(found)
         if owner != envelope.actor.org:
             raise NotPermitted(
-                "not_own_duty", f"{found.code} is {owner}'s duty, not {envelope.actor.org}'s",
+                "not_own_duty",
+                f"{found.code} is {owner}'s duty, not {envelope.actor.org}'s",
                 found.source,
             )
         addressee = self.duty_addressee(found)

@@ -307,7 +307,11 @@ class Informed(MlobAggregate.Event):
     to: str
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.informed[self.duty] = (self.envelope.actor.org, self.to, self.envelope.occurred_at)
+        aggregate.informed[self.duty] = (
+            self.envelope.actor.org,
+            self.to,
+            self.envelope.occurred_at,
+        )
         aggregate._touch(self.envelope)
 
 

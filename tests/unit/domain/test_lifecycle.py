@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.capacity import Capacity
-from domain.envelope import Actor, Authority, Envelope
 from domain.duties import DUTIES
+from domain.envelope import Actor, Authority, Envelope
 from domain.errors import DomainError
 from domain.kinds import KIND_RULES
 from domain.kinds import Justification as J
