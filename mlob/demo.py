@@ -284,6 +284,21 @@ def build(now: datetime) -> Scenario:
         {"favourable": True, "advice": "art. 51 Wvr applies"},
     )
     s.add("DEF-CDS", 6, "request.decided", TRANSPORT_VR08, {"outcome": "granted"})
+    # The duties to inform of the CDS decision (factsheet bevolkingszorg §B.5): done.
+    s.add(
+        "DEF-DOPS",
+        5.95,
+        "request.informed",
+        TRANSPORT_VR08,
+        {"duty": "dops_informs_locc", "to": "LOCC"},
+    )
+    s.add(
+        "LOCC",
+        5.9,
+        "request.informed",
+        TRANSPORT_VR08,
+        {"duty": "locc_informs_region", "to": "VR08"},
+    )
     booking_vr08 = demo_id("booking:vr08-transport")
     s.add(
         "DEF-DOPS",
@@ -499,6 +514,14 @@ def build(now: datetime) -> Scenario:
     )
     s.add("POL-LE", 5.5, "request.forwarded", POLICE_ME, {"to": ["POL-MN"]})
     s.add("POL-LE", 5, "request.decided", POLICE_ME, {"outcome": "granted"})
+    # LE Preparatie informs LOCC how the assistance is delivered (factsheet politie §1).
+    s.add(
+        "POL-LE",
+        4.9,
+        "request.informed",
+        POLICE_ME,
+        {"duty": "police_le_informs_locc", "to": "LOCC"},
+    )
     s.add(
         "POL-MN",
         4.5,
@@ -538,6 +561,8 @@ def build(now: datetime) -> Scenario:
     s.add(
         "LOCC", 3.3, "request.forwarded", KMAR, {"to": ["DEF-DJZ", "KMAR"], "copies": ["DEF-DOC"]}
     )
+    # LOCC's duty to inform the korpschef (factsheet politie §3) is still outstanding: the one
+    # duty to inform on the board.
 
     # 7. VR21: urgent request phoned in to LOCC; the signed form is still outstanding.
     s.add(
