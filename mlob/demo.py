@@ -284,21 +284,6 @@ def build(now: datetime) -> Scenario:
         {"favourable": True, "advice": "art. 51 Wvr applies"},
     )
     s.add("DEF-CDS", 6, "request.decided", TRANSPORT_VR08, {"outcome": "granted"})
-    # The duties to inform of the CDS decision (factsheet bevolkingszorg §B.5): done.
-    s.add(
-        "DEF-DOPS",
-        5.95,
-        "request.informed",
-        TRANSPORT_VR08,
-        {"duty": "dops_informs_locc", "to": "LOCC"},
-    )
-    s.add(
-        "LOCC",
-        5.9,
-        "request.informed",
-        TRANSPORT_VR08,
-        {"duty": "locc_informs_region", "to": "VR08"},
-    )
     booking_vr08 = demo_id("booking:vr08-transport")
     s.add(
         "DEF-DOPS",
@@ -514,14 +499,6 @@ def build(now: datetime) -> Scenario:
     )
     s.add("POL-LE", 5.5, "request.forwarded", POLICE_ME, {"to": ["POL-MN"]})
     s.add("POL-LE", 5, "request.decided", POLICE_ME, {"outcome": "granted"})
-    # LE Preparatie informs LOCC how the assistance is delivered (factsheet politie §1).
-    s.add(
-        "POL-LE",
-        4.9,
-        "request.informed",
-        POLICE_ME,
-        {"duty": "police_le_informs_locc", "to": "LOCC"},
-    )
     s.add(
         "POL-MN",
         4.5,
@@ -561,8 +538,7 @@ def build(now: datetime) -> Scenario:
     s.add(
         "LOCC", 3.3, "request.forwarded", KMAR, {"to": ["DEF-DJZ", "KMAR"], "copies": ["DEF-DOC"]}
     )
-    # LOCC's duty to inform the korpschef (factsheet politie §3) is still outstanding: the one
-    # duty to inform on the board.
+    # LOCC's duty to inform the korpschef (factsheet politie §3) stays outstanding (see 9.).
 
     # 7. VR21: urgent request phoned in to LOCC; the signed form is still outstanding.
     s.add(
@@ -620,6 +596,33 @@ def build(now: datetime) -> Scenario:
     )
     s.add("POL-DH", 19.9, "request.submitted", WATER_CANNON, exercise=True)
     s.add("LOCC", 19, "request.received", WATER_CANNON, exercise=True)
+
+    # 9. Duties to inform (domain/duties.py), recorded last so that the steps above keep their
+    # positions (the picture checkpoint tests count on them): DOPS informs LOCC and LOCC the
+    # region of the CDS decision (factsheet bevolkingszorg §B.5); LE Preparatie informs LOCC
+    # how the police assistance is delivered (factsheet politie §1). LOCC's duty to inform the
+    # korpschef of the KMar request (§3) stays outstanding: the one duty on the board.
+    s.add(
+        "DEF-DOPS",
+        5.95,
+        "request.informed",
+        TRANSPORT_VR08,
+        {"duty": "dops_informs_locc", "to": "LOCC"},
+    )
+    s.add(
+        "LOCC",
+        5.9,
+        "request.informed",
+        TRANSPORT_VR08,
+        {"duty": "locc_informs_region", "to": "VR08"},
+    )
+    s.add(
+        "POL-LE",
+        4.9,
+        "request.informed",
+        POLICE_ME,
+        {"duty": "police_le_informs_locc", "to": "LOCC"},
+    )
     return s
 
 
