@@ -38,6 +38,7 @@ from api.types import After, Exercise, MinPosition, Moment
 from domain import policy, vocabulary
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
+from domain.duties import DUTIES
 from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.incident import INCIDENT_KEEPERS, Incident
@@ -497,6 +498,21 @@ def create_app(service: MlobService) -> FastAPI:
             "capability_hubs": dict(CAPABILITY_HUBS),
             "roles": list(ROLES),
             "classifications": [c.value for c in Classification],
+            # The duties to inform (domain/duties.py), recorded as request.informed.
+            "duties": [
+                {
+                    "code": d.code,
+                    "kinds": [k.value for k in d.kinds],
+                    "by": d.by,
+                    "to": d.to,
+                    "after": d.after,
+                    "outcomes": list(d.outcomes),
+                    "capabilities": list(d.capabilities),
+                    "summary": d.summary,
+                    "source": d.source,
+                }
+                for d in DUTIES.values()
+            ],
         }
 
     @app.get("/v1/rejections", responses=error_responses(401, 403))

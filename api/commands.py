@@ -251,7 +251,10 @@ class RequestForwarded(Data):
 
 
 @event_type(
-    "request.advised", "request", "Advise on the request (e.g. DJZ, DOPS)", step=Step.ADVISE
+    "request.advised",
+    "request",
+    "Advise on the request (e.g. DJZ, DOPS; on an appeal, DGPOL advises the Minister)",
+    step=Step.ADVISE,
 )
 class RequestAdvised(Data):
     favourable: bool
@@ -391,6 +394,17 @@ class RequestClosed(Data):
 class RequestEvaluated(Data):
     lessons: Annotated[list[Text], Field(min_length=1, max_length=50)]
     action_points: Annotated[list[Text], Field(max_length=50)] = []
+
+
+@event_type(
+    "request.informed",
+    "request",
+    "Record a duty to inform that fell due (duty: its code, GET /v1/reference; to: whom)",
+    step=Step.INFORM,
+)
+class RequestInformed(Data):
+    duty: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+    to: Code
 
 
 @event_type("request.voided", "request", "Void the latest step, recorded in error", step=Step.VOID)

@@ -172,7 +172,11 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                 for status, (urgent, normal) in targets.steps.items()
             },
             "formalisation_target_minutes": targets.formalisation,
-            "overdue": sum(1 for i in items if i["overdue"] or i["formalisation_overdue"]),
+            "overdue": sum(
+                1
+                for i in items
+                if i["overdue"] or i["formalisation_overdue"] or i["inform_overdue"]
+            ),
             "items": items,
         }
 

@@ -235,6 +235,11 @@ def decide_priority(unit: Unit, env: Envelope, subject: UUID, d: Any, version: i
     )
 
 
+@handles("request.informed")
+def inform(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
+    request(unit, subject, version).inform(env, duty=d.duty, to=d.to)
+
+
 @handles("request.appealed")
 def appeal(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
     request(unit, subject, version).appeal(env, d.grounds)

@@ -186,6 +186,8 @@ class Route:
     deciders: tuple[str, ...]  # organisation kinds that decide, in sequence
     advisers: tuple[str, ...] = ()  # advice that must be recorded before the first decision
     exhaustion_check_by: str | None = None  # art. 58: LE Preparatie confirms before forwarding
+    #: Art. 56(4): on an appeal these advise the Minister before the Minister decides.
+    appeal_advisers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,11 @@ TASK_AUTHORITIES: dict[Task, tuple[str, ...]] = {
     Task.PUBLIC_ORDER: MAYORS,
     Task.CRIMINAL_JUSTICE: PROSECUTORS,
 }
+
+
+#: Art. 56: LE Preparatie coordinates, the korpschef decides; on an appeal DGPOL advises the
+#: Minister of J&V (factsheet-bijstand-politie §9).
+ART56_ROUTE = Route(hub=("police_le",), deciders=("police_le",), appeal_advisers=("jv_dgpol",))
 
 
 def art58_route(hub: str) -> Route:
@@ -314,7 +321,7 @@ KIND_RULES: dict[RequestKind, KindRule] = {
             authorities=("mayor",),
             requesters=("police_unit",),
             # The korpschef decides; LE Preparatie coordinates; LOCC is informed only.
-            route=Route(hub=("police_le",), deciders=("police_le",)),
+            route=ART56_ROUTE,
             justifications=ART56_JUSTIFICATIONS,
             urgent_skips=(Justification.REGION_MAYOR_VIEW,),
             appealable=True,
@@ -327,7 +334,7 @@ KIND_RULES: dict[RequestKind, KindRule] = {
             f"{POLICE_FACTSHEET} §6 (the prosecutor submits, domain.md settled questions)",
             authorities=("public_prosecutor",),
             requesters=("police_unit", "om_prosecutor"),
-            route=Route(hub=("police_le",), deciders=("police_le",)),
+            route=ART56_ROUTE,
             justifications=ART56_JUSTIFICATIONS,
             urgent_skips=(Justification.REGION_MAYOR_VIEW,),
             appealable=True,

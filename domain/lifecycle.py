@@ -23,6 +23,13 @@ Decisions taken where the commands and the old ``open_steps`` disagreed (domain.
   outstanding.
 - **decide_priority**: the Minister decides priority "as soon as requests compete (from
   submission on)" (settled question) and while the request is still pending.
+- **confirm_exhaustion** (art. 58) is LE Preparatie's permission before the request goes to
+  LOCC: it is recorded on the draft, and an art. 58 draft is LE Preparatie's to act on from its
+  drafting (the seeds have the unit's RCCB contact LE Preparatie before it drafts the form,
+  factsheet-bijstand-politie §4, §8); submitting without it is refused.
+- **advise** on an appealed request is DGPOL's advice to the Minister (art. 56(4)), which the
+  Minister's decision on the appeal needs.
+- **inform** records a duty to inform (domain/duties.py) once it has fallen due.
 - **Deployment** (commit, dispatch, arrive, extend, relieve) happens only after formal
   approval. What was committed goes on during an appeal of a partial grant (the grant stands
   until the Minister decides), but nothing new is committed then. Winding capacity down
@@ -96,10 +103,13 @@ STEP_STATUSES: dict[Step, tuple[RequestStatus, ...]] = {
     Step.AMEND: (_S.DRAFT, _S.SUBMITTED, _S.RECEIVED, _S.ASSESSED, _S.FORWARDED),
     Step.WITHDRAW: (_S.DRAFT, *_PENDING, _S.APPEALED),
     Step.RECEIVE: (_S.SUBMITTED,),
-    Step.CONFIRM_EXHAUSTION: (_S.SUBMITTED, _S.RECEIVED, _S.ASSESSED),
+    # Art. 58: LE Preparatie confirms on the draft, before the request goes to LOCC (its
+    # submission needs it); a phoned-in request has no draft, so it is confirmed afterwards.
+    Step.CONFIRM_EXHAUSTION: (_S.DRAFT, _S.SUBMITTED, _S.RECEIVED, _S.ASSESSED),
     Step.ASSESS: (_S.RECEIVED,),
     Step.FORWARD: (_S.ASSESSED, _S.FORWARDED),
-    Step.ADVISE: (_S.FORWARDED, _S.DECIDING),
+    # ... and on an appeal, DGPOL advises the Minister (art. 56(4)).
+    Step.ADVISE: (_S.FORWARDED, _S.DECIDING, _S.APPEALED),
     Step.DECIDE: (_S.FORWARDED, _S.DECIDING),
     Step.DECIDE_PRIORITY: (*_PENDING, _S.APPEALED),
     Step.APPEAL: (_S.REFUSED, _S.APPROVED),  # a whole or a partial refusal
@@ -116,6 +126,9 @@ STEP_STATUSES: dict[Step, tuple[RequestStatus, ...]] = {
     Step.EVALUATE: (_S.CLOSED,),
     # A correction voids the latest step recorded in error, whatever the status it led to.
     Step.VOID: _EVERY,
+    # A duty to inform falls due after a step of the procedure (domain/duties.py): a feedback
+    # to IFV after closing too.
+    Step.INFORM: tuple(s for s in _EVERY if s is not _S.DRAFT),
 }
 
 #: The lifecycle table read the other way: the steps that may follow each status.
@@ -176,6 +189,7 @@ STEP_TYPES: dict[Step, str] = {
     Step.CLOSE: "request.closed",
     Step.EVALUATE: "request.evaluated",
     Step.VOID: "request.voided",
+    Step.INFORM: "request.informed",
 }
 
 # --- what a refusal means ---------------------------------------------------------------------
@@ -212,5 +226,6 @@ LIFECYCLE_CODES = frozenset(
         "nothing_to_commit",
         "active_bookings",
         "void_not_latest",
+        "no_duty_outstanding",
     }
 )

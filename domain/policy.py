@@ -7,7 +7,8 @@ The rule (``shared/domain.md``, settled questions, "Need to know"):
   (:data:`NATIONAL_ORGS`) see the nation. A safety region sees its own region's incidents and
   requests, the requests it made or acts in, and national totals without other regions'
   details. Any other organisation sees what it requested, was forwarded, was asked to advise on
-  or to confirm exhaustion for, is booked with, or provides. A role only narrows.
+  or to confirm exhaustion for (LE Preparatie: an art. 58 draft too), was informed of, is
+  booked with, or provides. A role only narrows.
 - **Clearance.** A reader sees a subject only when cleared for its classification, and within a
   visible subject only the steps at or below its clearance and the state those steps produce
   (:func:`step_level`: a step is as classified as the higher of its own marking and its
@@ -193,7 +194,8 @@ def _orgs_of(kinds: frozenset[str]) -> frozenset[str]:
 
 def involved(subject: Any) -> frozenset[str]:
     """The organisations a subject involves, from its state: a request's requester, every
-    organisation that acted in it, those it was forwarded to or booked with, and those its
+    organisation that acted in it, those it was forwarded to, booked with or informed of
+    (``request.informed``), and those its
     route names to receive, advise, confirm exhaustion or decide (from the draft on); an
     incident's actors; a capacity's provider only (its bookings name other organisations'
     requests: a requester sees them in its own request); a token's organisation."""
@@ -207,6 +209,8 @@ def involved(subject: Any) -> frozenset[str]:
         orgs.add(subject.requester)
         orgs.update(subject.forwarded_to)
         orgs.update(booking.provider for booking in subject.bookings.values())
+        # Informed of it (a duty to inform, domain/duties.py): it sees what it was told of.
+        orgs |= subject.informed_orgs
         orgs |= route_parties(subject.rule.route)
         if subject.armed:  # DJZ always checks armed deployment (domain.kinds.ARMED_CHECK_BY)
             orgs |= _orgs_of_kinds(ARMED_CHECK_BY)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from domain.duties import owner_kinds
 from domain.envelope import Actor
 from domain.errors import NotPermitted
 from domain.kinds import ARMED_CHECK_BY, KIND_RULES, MINISTER_JV, KindRule, RequestKind
@@ -64,6 +65,7 @@ class Step(str, Enum):
     CLOSE = "close"
     EVALUATE = "evaluate"
     VOID = "void"
+    INFORM = "inform"
 
 
 #: Which parties take each step.
@@ -79,7 +81,8 @@ STEP_PARTIES: dict[Step, tuple[str, ...]] = {
     Step.ASSESS: ("hub",),
     Step.FORWARD: ("hub",),
     Step.CONFIRM_EXHAUSTION: ("exhaustion_checker",),
-    Step.ADVISE: ("adviser",),
+    # On an appeal (art. 56(4)) DGPOL advises the Minister: the route's appeal advisers.
+    Step.ADVISE: ("adviser", "appeal_adviser"),
     Step.DECIDE: ("decider",),
     Step.DECIDE_PRIORITY: ("minister_jv",),
     Step.DECIDE_APPEAL: ("minister_jv",),
@@ -94,6 +97,8 @@ STEP_PARTIES: dict[Step, tuple[str, ...]] = {
     Step.CLOSE: ("hub", "requester"),
     Step.EVALUATE: ("hub", "requester"),
     Step.VOID: ("requester", "hub"),
+    # Who owes a duty to inform on this kind (domain/duties.py).
+    Step.INFORM: ("informer",),
 }
 
 
@@ -114,6 +119,10 @@ def party_kinds(rule: KindRule, party: str) -> tuple[str, ...]:
         return route.hub
     if party == "adviser":
         return route.advisers
+    if party == "appeal_adviser":
+        return route.appeal_advisers
+    if party == "informer":
+        return owner_kinds(rule.kind)
     if party == "exhaustion_checker":
         return (route.exhaustion_check_by,) if route.exhaustion_check_by else ()
     if party == "decider":

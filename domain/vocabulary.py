@@ -74,6 +74,7 @@ _STEP_TOPICS: dict[Step, tuple[str, ...]] = {
     Step.CLOSE: (_R.Closed.TOPIC,),
     Step.EVALUATE: (_R.Evaluated.TOPIC,),
     Step.VOID: (_R.Voided.TOPIC,),
+    Step.INFORM: (_R.Informed.TOPIC,),
 }
 
 #: Every API type, with the stored topics its events are stored under.

@@ -538,6 +538,7 @@ def build(now: datetime) -> Scenario:
     s.add(
         "LOCC", 3.3, "request.forwarded", KMAR, {"to": ["DEF-DJZ", "KMAR"], "copies": ["DEF-DOC"]}
     )
+    # LOCC's duty to inform the korpschef (factsheet politie §3) stays outstanding (see 9.).
 
     # 7. VR21: urgent request phoned in to LOCC; the signed form is still outstanding.
     s.add(
@@ -596,6 +597,33 @@ def build(now: datetime) -> Scenario:
     )
     s.add("POL-DH", 19.9, "request.submitted", WATER_CANNON, exercise=True)
     s.add("LOCC", 19, "request.received", WATER_CANNON, exercise=True)
+
+    # 9. Duties to inform (domain/duties.py), recorded last so that the steps above keep their
+    # positions (the picture checkpoint tests count on them): DOPS informs LOCC and LOCC the
+    # region of the CDS decision (factsheet bevolkingszorg §B.5); LE Preparatie informs LOCC
+    # how the police assistance is delivered (factsheet politie §1). LOCC's duty to inform the
+    # korpschef of the KMar request (§3) stays outstanding: the one duty on the board.
+    s.add(
+        "DEF-DOPS",
+        5.95,
+        "request.informed",
+        TRANSPORT_VR08,
+        {"duty": "dops_informs_locc", "to": "LOCC"},
+    )
+    s.add(
+        "LOCC",
+        5.9,
+        "request.informed",
+        TRANSPORT_VR08,
+        {"duty": "locc_informs_region", "to": "VR08"},
+    )
+    s.add(
+        "POL-LE",
+        4.9,
+        "request.informed",
+        POLICE_ME,
+        {"duty": "police_le_informs_locc", "to": "LOCC"},
+    )
     return s
 
 

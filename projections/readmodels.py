@@ -310,6 +310,12 @@ def regional_summary(summary: dict[str, Any], region: str) -> dict[str, Any]:
 
 # --- request board --------------------------------------------------------------------------
 
+#: The board target of an outstanding duty to inform, from when it fell due.
+INFORM = "inform"
+#: A step a request waits in before submission that is on the board: an art. 58 draft awaiting
+#: LE Preparatie's confirmation (projections/specs.py).
+EXHAUSTION_CHECK = "exhaustion_check"
+
 
 @dataclass(frozen=True)
 class Targets:
@@ -341,6 +347,10 @@ class Targets:
             step: (int(target["urgent"]), int(target["normal"]))
             for step, target in doc["steps"].items()
         }
+        # Targets stored before a key existed (``inform``, issue 18) take its default: the
+        # same in every process, since every process runs this code.
+        for key, default in DEFAULT_TARGETS.steps.items():
+            steps.setdefault(key, default)
         return cls(steps=steps, formalisation=int(doc["formalisation"]))
 
 
@@ -355,6 +365,7 @@ DEFAULT_TARGETS = Targets(
         RequestStatus.DECIDING.value: (120, 2880),  # the next decider decides
         RequestStatus.APPROVED.value: (240, 4320),  # the provider commits capacity
         RequestStatus.APPEALED.value: (1440, 10080),  # the Minister decides the appeal
+        INFORM: (60, 1440),  # a duty to inform is done once it fell due (domain/duties.py)
     },
     formalisation=24 * 60,
 )
@@ -369,6 +380,7 @@ def board_item(request: Row, now: datetime, targets: Targets) -> Row:
     formalisation_due = None
     if request["formalisation_outstanding"] and submitted is not None:
         formalisation_due = submitted + timedelta(minutes=targets.formalisation)
+    duties = [_duty_item(d, now, targets, request["urgent"]) for d in _outstanding(request)]
     return {
         "id": request["id"],
         "kind": request["kind"],
@@ -390,19 +402,47 @@ def board_item(request: Row, now: datetime, targets: Targets) -> Row:
         "formalisation_outstanding": request["formalisation_outstanding"],
         "formalisation_due_at": formalisation_due.isoformat() if formalisation_due else None,
         "formalisation_overdue": formalisation_due is not None and now >= formalisation_due,
+        "duties_outstanding": duties,
+        "inform_overdue": any(d["overdue"] for d in duties),
         "classification": request["classification"],
         "exercise": request["exercise"],
     }
 
 
+def _outstanding(request: Row) -> list[Row]:
+    # Rows of a code version before issue 18 (served during a rebuild) have none.
+    return list(request.get("duties_outstanding") or ())
+
+
+def _duty_item(duty: Row, now: datetime, targets: Targets, urgent: bool) -> Row:
+    since = _parse(duty["since"])
+    assert since is not None
+    target = targets.for_step(INFORM, urgent)
+    due = since + target if target is not None else None
+    return {
+        **duty,
+        "due_at": due.isoformat() if due else None,
+        "overdue": due is not None and now >= due,
+    }
+
+
+def on_board(request: Row) -> bool:
+    """Open requests, urgent ones still to be formalised, art. 58 drafts awaiting LE
+    Preparatie, and any request with a duty to inform outstanding."""
+    return (
+        request["status"] in OPEN_VALUES
+        or request["formalisation_outstanding"]
+        or request.get("step") == EXHAUSTION_CHECK
+        or bool(_outstanding(request))
+    )
+
+
 def board(requests: list[Row], now: datetime, targets: Targets = DEFAULT_TARGETS) -> list[Row]:
-    """Open requests, and urgent ones still to be formalised, longest waiting first."""
-    items = [
-        board_item(r, now, targets)
-        for r in requests
-        if r["status"] in OPEN_VALUES or r["formalisation_outstanding"]
-    ]
-    items.sort(key=lambda i: (not i["overdue"], -i["seconds_in_step"], i["id"]))
+    """The requests :func:`on_board`, overdue first, longest waiting first."""
+    items = [board_item(r, now, targets) for r in requests if on_board(r)]
+    items.sort(
+        key=lambda i: (not (i["overdue"] or i["inform_overdue"]), -i["seconds_in_step"], i["id"])
+    )
     return items
 
 

@@ -200,6 +200,8 @@ class Routes:
         elif isinstance(event, AssistanceRequest.LineBooked):
             route.providers.add(event.booking.provider)
             route.involve(event.booking.provider, at)
+        elif isinstance(event, AssistanceRequest.Informed):  # it sees what it was informed of
+            route.involve(event.to, at)
         elif isinstance(event, Capacity.Created):
             route.capabilities.add(event.capability)
             route.providers.add(event.provider)

@@ -71,9 +71,21 @@ class Projection:
         return [self.row(state, top, at) for at, state in sorted(leveled.states.items())]
 
 
+#: The step of an art. 58 draft while LE Preparatie has not confirmed exhaustion: on the
+#: board, LE Preparatie acting (factsheet-bijstand-politie §4, §8).
+EXHAUSTION_CHECK = "exhaustion_check"
+
+
 def step(request: AssistanceRequest) -> str:
     """The step a request waits in: its status, except that an approved request whose granted
-    lines are all committed is no longer waiting for its providers but *in deployment*."""
+    lines are all committed is no longer waiting for its providers but *in deployment*, and
+    an art. 58 draft awaits LE Preparatie's confirmation (*exhaustion_check*)."""
+    if (
+        request.status is RequestStatus.DRAFT
+        and request.rule.route.exhaustion_check_by
+        and not request.exhaustion_confirmed
+    ):
+        return EXHAUSTION_CHECK
     if request.status is RequestStatus.APPROVED and all(
         request.committed(line_id) >= quantity for line_id, quantity in request.granted.items()
     ):
@@ -86,6 +98,8 @@ def next_actor(request: AssistanceRequest) -> str | None:
     status = request.status
     if step(request) == "in_deployment":
         return request.requester  # releases the capacity and closes the request when done
+    if step(request) == EXHAUSTION_CHECK:
+        return request.rule.route.exhaustion_check_by
     if status is RequestStatus.DRAFT:
         return request.requester
     if status in (RequestStatus.SUBMITTED, RequestStatus.RECEIVED, RequestStatus.ASSESSED):
@@ -101,7 +115,9 @@ def next_actor(request: AssistanceRequest) -> str | None:
     if status is RequestStatus.APPROVED:
         return ",".join(request.forwarded_to) or "provider"
     if status is RequestStatus.APPEALED:
-        return "minister_jv"
+        # art. 56(4): DGPOL advises the Minister first
+        pending = [a for a in request.rule.route.appeal_advisers if a not in request.appeal_advice]
+        return ",".join(pending) if pending else "minister_jv"
     if status is RequestStatus.CLOSED:
         return request.requester  # the evaluation
     return None

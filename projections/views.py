@@ -72,6 +72,24 @@ def request_view(
             {"decider": d.decider, "outcome": d.outcome.value, "reasons": d.reasons}
             for d in request.decisions
         ],
+        # Duties to inform (domain/duties.py): those due and not done (on the board), and
+        # those done.
+        "duties_outstanding": [
+            {
+                "duty": duty.code,
+                "by": request.duty_owner(duty),
+                "to": request.duty_addressee(duty),
+                "since": request.duties_due[duty.code].isoformat(),
+                "summary": duty.summary,
+                "source": duty.source,
+            }
+            for duty in request.outstanding_duties()
+        ],
+        "informed": [
+            {"duty": duty, "by": by, "to": to, "at": at.isoformat()}
+            for duty, (by, to, at) in request.informed.items()
+        ],
+        "exhaustion_confirmed": request.exhaustion_confirmed,
     }
     if org is not None:
         view["open_steps"] = open_steps(request, org, role)

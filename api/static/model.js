@@ -18,6 +18,7 @@ import {
   deployedOf,
   demandOf,
   OPEN,
+  onBoard,
   STATES,
 } from "./readmodels.js";
 import { gripRank } from "./terms.js";
@@ -25,7 +26,7 @@ import { gripRank } from "./terms.js";
 /** Steps (API types, as the feed names events) that change neither what a request asks for
  * nor its bookings. */
 const NEUTRAL = new Set(
-  ["received", "assessed", "forwarded", "advised", "exhaustion_confirmed", "formalised"].map(
+  ["received", "assessed", "forwarded", "advised", "exhaustion_confirmed", "formalised", "informed"].map(
     (name) => `request.${name}`,
   ),
 );
@@ -152,7 +153,11 @@ export class Model {
       r.requester === org ||
       (r.forwarded_to || []).includes(org) ||
       (r.bookings || []).some((b) => b.provider === org) ||
-      (r.next_actor || "").split(",").includes(org)
+      (r.next_actor || "").split(",").includes(org) ||
+      // The policy's own list, where the row carries it (an organisation informed of it, LE
+      // Preparatie on an art. 58 draft, ...): domain/policy.py involved.
+      (r.involved || []).includes(org) ||
+      (r.duties_outstanding || []).some((d) => d.by === org)
     );
   }
 
@@ -487,12 +492,12 @@ export class Model {
     const items = [];
     for (const r of this.requests.values()) {
       if (!r.status_since || !this.shows(r)) continue;
-      if (!OPEN.has(r.status) && !r.formalisation_outstanding) continue;
+      if (!onBoard(r)) continue;
       items.push(boardItem(r, now, this.targets, this.formalisationMinutes));
     }
     items.sort(
       (a, b) =>
-        Number(a.overdue === false) - Number(b.overdue === false) ||
+        Number(!(a.overdue || a.informOverdue)) - Number(!(b.overdue || b.informOverdue)) ||
         b.secondsInStep - a.secondsInStep ||
         (a.id < b.id ? -1 : 1),
     );

@@ -34,6 +34,14 @@ export function boardItem(request, now, targets, formalisationMinutes) {
     request.formalisation_outstanding && submitted !== null
       ? submitted + formalisationMinutes * 60000
       : null;
+  // Outstanding duties to inform, each due ``inform`` minutes after it fell due.
+  const inform = targets.inform;
+  const duties = (request.duties_outstanding || []).map((duty) => {
+    const dutyDue = inform
+      ? Date.parse(duty.since) + (request.urgent ? inform.urgent : inform.normal) * 60000
+      : null;
+    return { ...duty, dueMs: dutyDue, overdue: dutyDue !== null && now >= dutyDue };
+  });
   return {
     ...request,
     secondsInStep: (now - since) / 1000,
@@ -41,7 +49,19 @@ export function boardItem(request, now, targets, formalisationMinutes) {
     overdue: due !== null && now >= due,
     formalisationDue,
     formalisationOverdue: formalisationDue !== null && now >= formalisationDue,
+    duties,
+    informOverdue: duties.some((d) => d.overdue),
   };
+}
+
+/** Whether a request row is on the board (projections/readmodels.py ``on_board``). */
+export function onBoard(request) {
+  return (
+    OPEN.has(request.status) ||
+    Boolean(request.formalisation_outstanding) ||
+    request.step === "exhaustion_check" ||
+    (request.duties_outstanding || []).length > 0
+  );
 }
 
 export function add(totals, key, amount) {

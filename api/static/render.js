@@ -196,7 +196,9 @@ function incidentCard(model, incident, withDeployed) {
 // --- the request board ----------------------------------------------------------------------
 
 export function renderBoard(model, items, live) {
-  const overdue = items.filter((i) => i.overdue || i.formalisationOverdue).length;
+  const overdue = items.filter(
+    (i) => i.overdue || i.formalisationOverdue || i.informOverdue,
+  ).length;
   const heading = h(
     "h2",
     {},
@@ -224,6 +226,16 @@ export function renderBoard(model, items, live) {
         ),
       );
     }
+    // Outstanding duties to inform (domain/duties.py): who informs whom, late past the target.
+    for (const duty of item.duties || []) {
+      flags.push(
+        h(
+          "span",
+          { class: `badge ${duty.overdue ? "late" : "inform"}`, title: duty.summary || duty.duty },
+          `${duty.overdue ? "INFORMEREN TE LAAT" : "INFORMEREN"}: ${actor(duty.by)} → ${actor(duty.to)}`,
+        ),
+      );
+    }
     let due = h("span", { class: "muted" }, "—");
     if (item.overdue) {
       due = [
@@ -235,7 +247,10 @@ export function renderBoard(model, items, live) {
     }
     return h(
       "tr",
-      { "data-id": item.id, class: item.overdue || item.formalisationOverdue ? "overdue" : null },
+      {
+        "data-id": item.id,
+        class: item.overdue || item.formalisationOverdue || item.informOverdue ? "overdue" : null,
+      },
       h(
         "td",
         { class: "title" },

@@ -2,6 +2,7 @@
 
 export const STEP = {
   draft: "concept",
+  exhaustion_check: "toets uitputting",
   submitted: "ingediend",
   received: "ontvangen",
   assessed: "beoordeeld",
@@ -118,6 +119,7 @@ const EVENT = {
   "request.closed": "afgesloten",
   "request.evaluated": "geëvalueerd",
   "request.voided": "stap vervallen",
+  "request.informed": "geïnformeerd",
   "incident.opened": "incident geopend",
   "incident.grip_changed": "GRIP gewijzigd",
   "incident.phase_changed": "fase gewijzigd",

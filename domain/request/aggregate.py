@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import MlobAggregate
+from domain.duties import Duty, duties_of, party
 from domain.envelope import Actor, Authority, Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import ARMED_CHECK_BY, KIND_RULES, Justification, KindRule, RequestKind, Task
@@ -65,6 +66,8 @@ from domain.request.rules import (
 )
 from domain.rights import STEP_PARTIES, Step, require
 
+DUTIES_SOURCE = "domain/duties.py: the duties to inform per kind of request"
+
 
 class AssistanceRequest(MlobAggregate):
     """A request for assistance (*bijstandsaanvraag*) of one of the kinds in :mod:`domain.kinds`."""
@@ -95,6 +98,7 @@ class AssistanceRequest(MlobAggregate):
     Withdrawn = events.Withdrawn
     Closed = events.Closed
     Evaluated = events.Evaluated
+    Informed = events.Informed
     Voided = events.Voided
 
     # --- state -----------------------------------------------------------------------------
@@ -135,6 +139,12 @@ class AssistanceRequest(MlobAggregate):
         self.assessment: str | None = None
         self.forwarded_to: tuple[str, ...] = ()
         self.advice: dict[str, tuple[bool, str]] = {}
+        #: Advice to the Minister on the pending appeal (art. 56(4): DGPOL's).
+        self.appeal_advice: dict[str, tuple[bool, str]] = {}
+        #: Duties to inform (domain/duties.py) that fell due, with when; and those done, with
+        #: who informed whom when.
+        self.duties_due: dict[str, datetime] = {}
+        self.informed: dict[str, tuple[str, str, datetime]] = {}
         self.decisions: list[Decision] = []
         self.outcome: Outcome | None = None
         self.granted: dict[str, int] = {}
@@ -165,6 +175,45 @@ class AssistanceRequest(MlobAggregate):
     @property
     def rule(self) -> KindRule:
         return KIND_RULES[self.kind]
+
+    # --- duties to inform (domain/duties.py) ---------------------------------------------------
+
+    def duties(self) -> tuple[Duty, ...]:
+        """The duties to inform of this request (its kind, and the capabilities it asks)."""
+        return duties_of(self.kind, frozenset(line.capability for line in self.lines.values()))
+
+    def duty_owner(self, duty: Duty) -> str | None:
+        return party(duty.by, self.requester)
+
+    def duty_addressee(self, duty: Duty) -> str | None:
+        return party(duty.to, self.requester)
+
+    def _falls_due(self, step: Step, outcome: str, envelope: Envelope) -> None:
+        """``step`` was recorded with ``outcome``: the duties it makes due fall due now (once;
+        none that an organisation would owe to itself, e.g. LOCC requesting MSOB)."""
+        for duty in self.duties():
+            if (
+                duty.after == step.value
+                and (not duty.outcomes or outcome in duty.outcomes)
+                and duty.code not in self.duties_due
+                and self.duty_owner(duty) != self.duty_addressee(duty)
+            ):
+                self.duties_due[duty.code] = envelope.occurred_at
+
+    def outstanding_duties(self, org: str | None = None) -> list[Duty]:
+        """Duties due and not yet done (of ``org``, when given)."""
+        return [
+            duty
+            for duty in self.duties()
+            if duty.code in self.duties_due
+            and duty.code not in self.informed
+            and (org is None or self.duty_owner(duty) == org)
+        ]
+
+    @property
+    def informed_orgs(self) -> frozenset[str]:
+        """The organisations informed of this request (need to know: they see it)."""
+        return frozenset(to for _, to, _ in self.informed.values())
 
     def regions_concerned(self) -> tuple[str, ...]:
         regions = set()
@@ -419,8 +468,22 @@ class AssistanceRequest(MlobAggregate):
             )
         if step is Step.CONFIRM_EXHAUSTION and self.exhaustion_confirmed:
             raise Conflict("duplicate_step", "exhaustion was confirmed already", self.rule.source)
-        if step is Step.ADVISE and org_kind in self.advice:
-            raise Conflict("duplicate_step", f"{org_kind} advised already", self.rule.source)
+        if step is Step.ADVISE:
+            self._check_adviser(org_kind)
+        if step is Step.DECIDE_APPEAL:
+            missing = [a for a in self.rule.route.appeal_advisers if a not in self.appeal_advice]
+            if missing:
+                raise refuse(
+                    "advice_missing",
+                    f"the Minister decides the appeal after the advice of {', '.join(missing)}",
+                    APPEAL,
+                )
+        if step is Step.INFORM and not self.outstanding_duties(actor.org):
+            raise Conflict(
+                "no_duty_outstanding",
+                f"{actor.org} owes no duty to inform on this request now",
+                DUTIES_SOURCE,
+            )
         if step is Step.DECIDE:
             self._check_decider(actor, org_kind)
         # The request's outcome, not the last decision's: an upheld appeal grants the request
@@ -445,6 +508,30 @@ class AssistanceRequest(MlobAggregate):
                 "no step can be voided: the latest ones moved capacity or created the request",
                 "mlob corrections",
             )
+
+    def _check_adviser(self, org_kind: str) -> None:
+        """On an appeal only the route's appeal advisers advise (DGPOL, art. 56(4)), once per
+        appeal; before the decisions only the others, once each."""
+        appeal_only = set(self.rule.route.appeal_advisers) - set(self.required_advisers())
+        if self.status is RequestStatus.APPEALED:
+            if org_kind not in self.rule.route.appeal_advisers:
+                raise NotPermitted(
+                    "step_not_permitted",
+                    f"on an appeal {' or '.join(self.rule.route.appeal_advisers) or 'nobody'} "
+                    f"advises the Minister, not {org_kind}",
+                    APPEAL,
+                )
+            if org_kind in self.appeal_advice:
+                raise Conflict("duplicate_step", f"{org_kind} advised on this appeal", APPEAL)
+            return
+        if org_kind in appeal_only:
+            raise NotPermitted(
+                "step_not_permitted",
+                f"{org_kind} advises the Minister on an appeal only",
+                APPEAL,
+            )
+        if org_kind in self.advice:
+            raise Conflict("duplicate_step", f"{org_kind} advised already", self.rule.source)
 
     def _check_decider(self, actor: Actor, org_kind: str) -> None:
         expected = self.next_decider_kind()
@@ -598,6 +685,14 @@ class AssistanceRequest(MlobAggregate):
         check_justifications(
             self.rule, self.justifications, urgent=self.urgent, lines=tuple(self.lines.values())
         )
+        if self.rule.route.exhaustion_check_by and not self.exhaustion_confirmed:
+            raise refuse(
+                "exhaustion_not_confirmed",
+                "LE Preparatie first tests whether the police are exhausted (or lack the "
+                "specialism) and permits the request: record its confirmation on the draft "
+                "(request.exhaustion_confirmed) before submitting",
+                f"{self.rule.legal_basis}; {self.rule.source}",
+            )
         self.emit(self.Submitted, envelope)
 
     def formalise(self, envelope: Envelope) -> None:
@@ -801,6 +896,42 @@ class AssistanceRequest(MlobAggregate):
             return self.lines[line_id]
         except KeyError:
             raise refuse("unknown_line", f"the request has no line {line_id}", LIFECYCLE) from None
+
+    # --- duties to inform ----------------------------------------------------------------------
+
+    def inform(self, envelope: Envelope, *, duty: str, to: str) -> None:
+        """Record that the actor did a duty to inform (domain/duties.py) that fell due."""
+        self.check_step(Step.INFORM, envelope.actor)
+        found = next((d for d in self.duties() if d.code == duty), None)
+        if found is None:
+            known = ", ".join(d.code for d in self.duties()) or "none"
+            raise refuse(
+                "unknown_duty",
+                f"a {self.kind.value} request has no duty to inform {duty!r} (its duties: {known})",
+                DUTIES_SOURCE,
+            )
+        if found.code in self.informed:
+            raise Conflict("duplicate_step", f"{found.code} was done already", found.source)
+        if found.code not in self.duties_due:
+            raise Conflict(
+                "duty_not_due",
+                f"{found.code} falls due after the step {found.after}"
+                + (f" ({' or '.join(found.outcomes)})" if found.outcomes else ""),
+                found.source,
+            )
+        owner = self.duty_owner(found)
+        if owner != envelope.actor.org:
+            raise NotPermitted(
+                "not_own_duty",
+                f"{found.code} is {owner}'s duty, not {envelope.actor.org}'s",
+                found.source,
+            )
+        addressee = self.duty_addressee(found)
+        if to != addressee:
+            raise refuse(
+                "wrong_addressee", f"{found.code} is owed to {addressee}, not {to}", found.source
+            )
+        self.emit(self.Informed, envelope, duty=found.code, to=to)
 
     # --- closing -----------------------------------------------------------------------------
 

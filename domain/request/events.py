@@ -19,6 +19,7 @@ from domain.base import MlobAggregate
 from domain.envelope import Authority
 from domain.kinds import Justification, RequestKind, Task
 from domain.lifecycle import LineStep, RequestStatus
+from domain.rights import Step
 from domain.stored import stored_as
 
 
@@ -164,6 +165,7 @@ class Assessed(MlobAggregate.Event):
         )
         if not self.forward:
             aggregate.outcome = Outcome.REFUSED
+        aggregate._falls_due(Step.ASSESS, "forwarded" if self.forward else "refused", self.envelope)
 
 
 class Forwarded(MlobAggregate.Event):
@@ -183,6 +185,9 @@ class Advised(MlobAggregate.Event):
     advice: str
 
     def apply(self, aggregate: Any) -> None:
+        if aggregate.status is RequestStatus.APPEALED:  # DGPOL to the Minister, art. 56(4)
+            aggregate.appeal_advice[self.adviser_kind] = (self.favourable, self.advice)
+            return
         aggregate.advice[self.adviser_kind] = (self.favourable, self.advice)
 
 
@@ -200,6 +205,7 @@ class Decided(MlobAggregate.Event):
             aggregate._approve(self.envelope)
         else:
             aggregate._enter(RequestStatus.DECIDING, self.envelope)
+        aggregate._falls_due(Step.DECIDE, self.decision.outcome.value, self.envelope)
 
 
 class PriorityDecided(MlobAggregate.Event):
@@ -220,6 +226,7 @@ class Appealed(MlobAggregate.Event):
 
     def apply(self, aggregate: Any) -> None:
         aggregate.status_before_appeal = aggregate.status
+        aggregate.appeal_advice = {}  # each appeal is advised on anew
         aggregate._enter(RequestStatus.APPEALED, self.envelope)
 
 
@@ -279,6 +286,8 @@ class Closed(MlobAggregate.Event):
 
     def apply(self, aggregate: Any) -> None:
         aggregate._enter(RequestStatus.CLOSED, self.envelope)
+        outcome = aggregate.outcome.value if aggregate.outcome else "none"
+        aggregate._falls_due(Step.CLOSE, outcome, self.envelope)
 
 
 class Evaluated(MlobAggregate.Event):
@@ -291,6 +300,22 @@ class Evaluated(MlobAggregate.Event):
     def apply(self, aggregate: Any) -> None:
         aggregate.evaluation = (self.lessons, self.action_points)
         aggregate._enter(RequestStatus.EVALUATED, self.envelope)
+
+
+class Informed(MlobAggregate.Event):
+    """A duty to inform (domain/duties.py) was done: its owner informed ``to``."""
+
+    TOPIC = "mlob:AssistanceRequest.Informed"
+    duty: str
+    to: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.informed[self.duty] = (
+            self.envelope.actor.org,
+            self.to,
+            self.envelope.occurred_at,
+        )
+        aggregate._touch(self.envelope)
 
 
 class Voided(MlobAggregate.Voided):

@@ -625,6 +625,9 @@ class Projections:
                     current.add((item["id"], f"overdue:{item['step']}", at))
                 if item["formalisation_overdue"]:
                     current.add((item["id"], "formalisation_overdue", at))
+                for duty in item["duties_outstanding"]:
+                    if duty["overdue"]:
+                        current.add((item["id"], f"inform_overdue:{duty['duty']}", at))
         if self.overdue is None:
             self.overdue = current  # known at start: the board shows them already
             return []

@@ -62,6 +62,7 @@ SAMPLE_DATA = {
     "request.closed": {},
     "request.evaluated": {"lessons": ["l"]},
     "request.voided": {"target_version": 2, "reason": "r"},
+    "request.informed": {"duty": "locc_informs_korpschef", "to": "POL-LE"},
 }
 PREFERRED = {"safety_region": "VR08", "police_unit": "POL-ON"}
 

@@ -177,6 +177,12 @@ def test_request_board_of_the_demo(views: Views) -> None:
             demo.KMAR,
         )
     ], "then longest in step first"
+    # Issue 18: one duty to inform is outstanding, LOCC's to the korpschef (factsheet-bijstand-
+    # politie §3); the others of the demo were done.
+    outstanding = [
+        (i["id"], d["duty"], d["by"], d["to"]) for i in board for d in i["duties_outstanding"]
+    ]
+    assert outstanding == [(str(demo.KMAR), "locc_informs_korpschef", "LOCC", "POL-LE")]
 
 
 def test_scarcity_advice_of_the_demo(views: Views) -> None:

@@ -364,6 +364,11 @@ def test_the_minister_decides_priority_from_submission_on_for_every_kind(phoned_
             request = AssistanceRequest.draft(
                 env(requester), uuid4(), kind=kind, lines=lines, justifications=justifications
             )
+            if "confirm_exhaustion" in [
+                s["step"] for s in open_steps(request, "POL-LE", "operator")
+            ]:
+                # Art. 58: LE Preparatie confirms on the draft before it is submitted.
+                request.confirm_exhaustion(env("POL-LE"), finding="police capacity exhausted")
             request.submit(env(requester, authority))
         assert request.status is RequestStatus.SUBMITTED
         assert "decide_priority" in [s["step"] for s in open_steps(request, "JV-MIN", "operator")]

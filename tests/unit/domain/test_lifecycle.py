@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.capacity import Capacity
+from domain.duties import DUTIES
 from domain.envelope import Actor, Authority, Envelope
 from domain.errors import DomainError
 from domain.kinds import KIND_RULES
@@ -366,6 +367,15 @@ def _priority(c: Ctx) -> Posting:
     )
 
 
+def _inform(c: Ctx) -> Posting:
+    """A duty the actor owes now, to whom it is owed; else another duty of the request (or of
+    another kind), which the command refuses."""
+    owed = c.request.outstanding_duties(c.actor.org)
+    duty = c.rnd.choice(owed or list(c.request.duties()) or [DUTIES["locc_informs_korpschef"]])
+    to = c.request.duty_addressee(duty) or "LOCC"
+    return Posting(None, lambda r, w, e: r.inform(e, duty=duty.code, to=to))
+
+
 def _simple(
     command: Callable[[AssistanceRequest, Envelope, Ctx], None],
     authority: Callable[[Ctx], Authority | None] = lambda c: None,
@@ -424,6 +434,7 @@ GENERATORS: dict[Step, Callable[[Ctx], Posting]] = {
     Step.VOID: _simple(
         lambda r, e, c: r.correct(e, r.voidable_version() or r.version, "recorded in error")
     ),
+    Step.INFORM: _inform,
 }
 
 

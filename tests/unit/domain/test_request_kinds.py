@@ -427,6 +427,8 @@ def test_police_art56_refusal_appealed_to_the_minister() -> None:
     request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="riot spreading")
     with pytest.raises(NotPermitted):
         request.decide_appeal(env("JV-DGPOL"), upheld=True, reasons="advice")
+    # Issue 18: DGPOL advises the Minister before the Minister decides (§9).
+    request.advise(env("JV-DGPOL"), favourable=True, advice="redistribution is acceptable")
     request.decide_appeal(env("JV-MIN"), upheld=True, reasons="korpschef instructed (art. 56(4))")
     assert request.status is RequestStatus.APPROVED and request.granted == {"L1": 2}
     # Upheld, the request is granted: nothing is left to appeal.
@@ -502,13 +504,17 @@ def test_kmar_criminal_ozi_decides_after_djz() -> None:
 
 
 def art58() -> AssistanceRequest:
-    return submitted(
+    """Drafted, confirmed by LE Preparatie on the draft (issue 18), submitted."""
+    request = drafted(
         "POL-ON",
         K.MILITARY_ART58_PUBLIC_ORDER,
         mayor("Nijmegen"),
         line(CAP["defence_specialist"], 1),
         justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD specialism only in Defence"},
     )
+    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD capacity")
+    request.submit(env("POL-ON", mayor("Nijmegen")))
+    return request
 
 
 def test_art58_needs_exhaustion_or_missing_specialism() -> None:
@@ -524,7 +530,15 @@ def test_art58_needs_exhaustion_or_missing_specialism() -> None:
 
 
 def test_art58_le_preparatie_confirms_before_locc_forwards() -> None:
-    request = art58()
+    # Phoned in (urgent): there is no draft to confirm on, so LOCC's forwarding waits for it.
+    request = AssistanceRequest.phone_in(
+        env("LOCC", mayor("Nijmegen")),
+        uuid4(),
+        kind=K.MILITARY_ART58_PUBLIC_ORDER,
+        requester="POL-ON",
+        lines=(line(CAP["defence_specialist"], 1),),
+        justifications=((J.POLICE_EXHAUSTED_OR_SPECIALISM, "EOD specialism only in Defence"),),
+    )
     request.receive(env("LOCC"))
     with pytest.raises(DomainError) as exc:
         request.assess(env("LOCC"), forward=True, findings="necessary")
@@ -537,7 +551,6 @@ def test_art58_le_preparatie_confirms_before_locc_forwards() -> None:
 
 def test_art58_djz_decides_for_defence_then_locc_for_jv() -> None:
     request = art58()
-    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD capacity")
     through_hub(request, "LOCC", to=("DEF-DJZ",))
     with pytest.raises(NotPermitted) as exc:
         request.decide(env("LOCC"), outcome=Outcome.GRANTED)
@@ -551,7 +564,7 @@ def test_art58_djz_decides_for_defence_then_locc_for_jv() -> None:
 
 
 def test_art58_criminal_djz_then_ozi() -> None:
-    request = submitted(
+    request = drafted(
         "OM-PG",
         K.MILITARY_ART58_CRIMINAL,
         prosecutor("OM-ON", "chief_public_prosecutor"),
@@ -559,6 +572,7 @@ def test_art58_criminal_djz_then_ozi() -> None:
         justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "specialism only in Defence"},
     )
     request.confirm_exhaustion(env("POL-LE"), finding="confirmed")
+    request.submit(env("OM-PG", prosecutor("OM-ON", "chief_public_prosecutor")))
     through_hub(request, "JV-OZI", to=("DEF-DJZ",))
     request.decide(env("DEF-DJZ"), outcome=Outcome.GRANTED)
     request.decide(env("JV-OZI"), outcome=Outcome.GRANTED)
