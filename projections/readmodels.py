@@ -159,6 +159,21 @@ def with_deployed(states: Mapping[str, int]) -> dict[str, int]:
     return {**states, "deployed": states["en_route"] + states["on_scene"]}
 
 
+def demand_counted(
+    requests: Iterable[Row], exercise: ExerciseScope = ExerciseScope.REAL
+) -> tuple[list[Row], list[Row]]:
+    """The requests whose demand counts against supply, and those shown apart. Exercise
+    demand is never real demand (domain.md, settled questions: exercise or real): where real
+    subjects are shown (``exercise`` false or all) only real requests count, an exercise's
+    demand is shown apart (``exercise_demand``) and never ranked against real requests; shown
+    alone (``exercise=true``), the exercises' demand is the demand of that picture."""
+    rows = list(requests)
+    if exercise is ExerciseScope.EXERCISE:
+        return rows, []
+    real = [r for r in rows if not r.get("exercise", False)]
+    return real, [r for r in rows if r.get("exercise", False)]
+
+
 def open_demand(requests: Iterable[Row]) -> dict[str, int]:
     """Per capability: what open requests ask for and is not yet committed."""
     demand: dict[str, int] = defaultdict(int)
@@ -173,7 +188,9 @@ def open_demand(requests: Iterable[Row]) -> dict[str, int]:
     return dict(demand)
 
 
-def capacity_overview(capacities: list[Row], requests: list[Row]) -> dict[str, Any]:
+def capacity_overview(
+    capacities: list[Row], requests: list[Row], exercise: ExerciseScope = ExerciseScope.REAL
+) -> dict[str, Any]:
     approved = frozenset(r["id"] for r in requests if r["status"] == RequestStatus.APPROVED.value)
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     totals: dict[str, dict[str, Any]] = {}
@@ -193,15 +210,19 @@ def capacity_overview(capacities: list[Row], requests: list[Row]) -> dict[str, A
             bucket["capacities"] += 1
             # Held for exercises (already in the states above: this says what for).
             bucket["for_exercise"] += capacity.get("for_exercise", 0)
-    demand = open_demand(requests)
+    counted, apart = demand_counted(requests, exercise)
+    demand = open_demand(counted)
+    drills = open_demand(apart)
     per_capability = []
-    for code in sorted(set(totals) | set(demand)):
+    for code in sorted(set(totals) | set(demand) | set(drills)):
         total = totals.get(code, _empty(code))
         wanted = demand.get(code, 0)
         per_capability.append(
             {
                 **with_deployed(total),
                 "open_demand": wanted,
+                # exercises' open demand where real subjects are shown: apart, no shortage
+                "exercise_demand": drills.get(code, 0),
                 "shortage": max(0, wanted - total["available"]),
             }
         )
@@ -458,9 +479,16 @@ def _rank_key(request: Row, line: Row, grips: dict[str, str]) -> tuple[Any, ...]
     )
 
 
-def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -> dict[str, Any]:
+def scarcity(
+    capacities: list[Row],
+    requests: list[Row],
+    incidents: list[Row],
+    exercise: ExerciseScope = ExerciseScope.REAL,
+) -> dict[str, Any]:
     """Where open demand for a capability exceeds what is available: the competing request
-    lines, ranked by :data:`SCARCITY_RULES`, and a proposed allocation of the supply."""
+    lines, ranked by :data:`SCARCITY_RULES`, and a proposed allocation of the supply. An
+    exercise never competes with real requests (:func:`demand_counted`)."""
+    requests = demand_counted(requests, exercise)[0]
     approved = frozenset(r["id"] for r in requests if r["status"] == RequestStatus.APPROVED.value)
     grips = {i["id"]: i["grip"] for i in incidents}
     supply: dict[str, list[tuple[int, int, str, str, int]]] = defaultdict(list)

@@ -332,7 +332,13 @@ export class Model {
     const incident = incidentId && this.incidents.get(incidentId);
     if (!incident) return;
     incident.deployed = { ...incident.deployed };
-    for (const [code, quantity] of Object.entries(deployed)) {
+    incident.en_route = { ...incident.en_route };
+    incident.on_scene = { ...incident.on_scene };
+    for (const [key, quantity] of Object.entries(deployed)) {
+      const split = key.indexOf(":");
+      const state = key.slice(0, split);
+      const code = key.slice(split + 1);
+      add(incident[state], code, sign * quantity);
       add(incident.deployed, code, sign * quantity);
     }
   }
@@ -444,6 +450,8 @@ export class Model {
     this.incidents.set(row.id, {
       ...row,
       deployed: known ? known.deployed : {},
+      en_route: known ? known.en_route : {},
+      on_scene: known ? known.on_scene : {},
     });
     if (known && known.grip !== row.grip && this.scarcity?.capabilities.length) {
       this.stale.add("scarcity");
