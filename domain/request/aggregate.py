@@ -204,7 +204,9 @@ class AssistanceRequest(MlobAggregate):
     def at_step(self, line_id: str, step: LineStep) -> int:
         """How much of a line its bookings hold at ``step`` (dispatched: en route; arrived:
         on scene)."""
-        return sum(b.quantity for b in self.bookings.values() if b.line_id == line_id and b.step is step)
+        return sum(
+            b.quantity for b in self.bookings.values() if b.line_id == line_id and b.step is step
+        )
 
     @property
     def active_bookings(self) -> list[LineBooking]:
