@@ -79,7 +79,8 @@ def test_dispatched_capacity_is_en_route_until_it_arrives() -> None:
 def test_per_line_takes_the_bookings_in_the_documented_order_and_splits_the_last() -> None:
     """Bookings furthest along first, then in the order they were booked; the last one taken
     is split, the moved part under an id derived from the booking and the request's version.
-    Source: domain.md §Settled questions, 'Dispatched is not arrived'; the requesting side records per line (brief of issue 18, point 2)."""
+    Source: domain.md §Settled questions, 'Dispatched is not arrived'; the requesting side
+    records per line (issue 18, point 2)."""
     request, capacities, (first, second) = deployed_request()
     before = copy.deepcopy((request, capacities))
     moved = move_line(
@@ -113,7 +114,8 @@ def test_per_line_takes_the_bookings_in_the_documented_order_and_splits_the_last
 
 
 def test_a_part_of_a_booking_is_released_and_returned() -> None:
-    """Source: domain.md §Settled questions, 'Dispatched is not arrived'; §Lifecycle: released -> returned, by quantity."""
+    """Source: domain.md §Settled questions, 'Dispatched is not arrived'; §Lifecycle:
+    released -> returned, by quantity."""
     request, capacities, (first, _) = deployed_request()
     pumps = capacities[request.bookings[first].capacity_id]
     release(env("VR07"), request, pumps, booking_id=first, quantity=2)
@@ -182,7 +184,8 @@ def test_a_booking_stored_as_deployed_reads_back_as_en_route_then_on_scene() -> 
 
 
 def test_the_picture_board_and_overview_show_en_route_and_on_scene_apart() -> None:
-    """Source: domain.md §Settled questions, 'Dispatched is not arrived': "The picture and the overviews keep them apart"."""
+    """Source: domain.md §Settled questions, 'Dispatched is not arrived': "The picture and
+    the overviews keep them apart"."""
     request, capacities, _ = deployed_request()
     incident = str(uuid4())
     move_line(env("VR08"), request, capacities.__getitem__, Step.ARRIVE, line_id="L1", quantity=2)
