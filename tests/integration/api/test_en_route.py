@@ -94,6 +94,10 @@ def test_the_requester_records_arrival_per_line_and_the_picture_tells_en_route_f
     ok(api, "VR08", item("request.released", request, {"line_id": "L1", "quantity": 1}))
     overview = get(api, "/v1/capacity-overview")
     assert (water(overview)["en_route"], water(overview)["returning"]) == (1, 1)
+    # The timeline names how long the first booking was en route and then on scene.
+    timeline = get(api, f"/v1/requests/{request}/timeline")
+    states = {d["state"]: (d["from"], d["to"]) for d in timeline["durations"] if "state" in d}
+    assert states == {"en_route": ("dispatched", "arrived"), "on_scene": ("arrived", "released")}
 
 
 def test_the_picture_per_incident_shows_en_route_and_on_scene_apart(api: Api) -> None:
