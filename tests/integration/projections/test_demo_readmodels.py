@@ -1,11 +1,12 @@
 """The read models of the demo scenario, computed by hand from the scenario in mlob/demo.py
 (not from the code), on SQLite and PostgreSQL.
 
-The scenario at the demo's moment: Defence trucks (6, guaranteed) — 4 dispatched for VR08, 2
-of them arrived, VR23 asks for 4 more with the Minister's priority decided and DJZ's advice
-outstanding; IFV blankets (5,000) — 2,000 arrived; IFV's one SIS committed; POL-MN's ME (4) — 2 committed; KMar (3) —
-1 asked for, DJZ's advice outstanding; VR07's pumps (2) — VR21 phoned in for 2, received 1.4 h
-ago, urgent, not yet assessed; an exercise (water cannon, Den Haag) apart from all of that.
+The scenario at the demo's moment: Defence trucks (6, guaranteed) — 4 dispatched for VR08, 2 of
+them arrived, VR23 asks for 4 more with the Minister's priority decided and DJZ's advice
+outstanding; IFV blankets (5,000) — 2,000 arrived; IFV's one SIS committed; POL-MN's ME (4) — 2
+committed; KMar (3) — 1 asked for, DJZ's advice outstanding; VR07's pumps (2) — VR21 phoned in
+for 2, received 1.4 h ago, urgent, not yet assessed; an exercise (water cannon, Den Haag) apart
+from all of that.
 """
 
 from __future__ import annotations
