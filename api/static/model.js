@@ -427,6 +427,7 @@ export class Model {
       for (const bucket of [group, total]) {
         bucket.exists += sign * figures.exists;
         for (const s of STATES) bucket[s] += sign * figures.states[s];
+        bucket.deployed = bucket.en_route + bucket.on_scene; // their sum, as the server's
         bucket.for_exercise = (bucket.for_exercise || 0) + sign * figures.forExercise;
         add(bucket.by_class, figures.cls, sign * figures.exists);
       }
