@@ -360,7 +360,12 @@ class BookingOrLine(Data):
         return self
 
 
-@event_type("request.arrived", "request", "Arrived on scene; control handed over", step=Step.ARRIVE)
+@event_type(
+    "request.arrived",
+    "request",
+    "Arrived on scene; control handed over (a booking, a part of one, or per line)",
+    step=Step.ARRIVE,
+)
 class RequestArrived(BookingOrLine):
     note: Text = ""
 
@@ -384,14 +389,19 @@ class RequestRelieved(Booking):
 @event_type(
     "request.released",
     "request",
-    "Release capacity (cancel, or start its return)",
+    "Release capacity (cancel, or start its return): a booking, a part of one, or per line",
     step=Step.RELEASE,
 )
 class RequestReleased(BookingOrLine):
     note: Text = ""
 
 
-@event_type("request.returned", "request", "Provider: capacity returned home", step=Step.RETURN)
+@event_type(
+    "request.returned",
+    "request",
+    "Provider: capacity returned home (a booking, a part of one, or per line)",
+    step=Step.RETURN,
+)
 class RequestReturned(BookingOrLine):
     pass
 
