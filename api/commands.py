@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.types import Moment
 from domain.capacity import CapacityClass
@@ -342,8 +342,39 @@ class RequestDispatched(Booking):
     pass
 
 
-@event_type("request.arrived", "request", "Arrived on scene; control handed over", step=Step.ARRIVE)
-class RequestArrived(Booking):
+LineId = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class BookingOrLine(Data):
+    """A booking (``capacity_id``, ``booking_id``; ``quantity``: only that part of it, split
+    off as a booking of its own) or, without booking ids, a line and a quantity: the request
+    then takes the line's bookings in its documented order (README, *Deployment per line*)."""
+
+    capacity_id: UUID | None = None
+    booking_id: UUID | None = None
+    line_id: LineId | None = None
+    quantity: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _booking_or_line(self) -> BookingOrLine:
+        by_booking = self.capacity_id is not None or self.booking_id is not None
+        if self.line_id is not None:
+            if by_booking:
+                raise ValueError("name a booking (capacity_id, booking_id) or a line, not both")
+            if self.quantity is None:
+                raise ValueError("a step per line names the quantity")
+        elif self.capacity_id is None or self.booking_id is None:
+            raise ValueError("name a booking (capacity_id and booking_id) or a line_id")
+        return self
+
+
+@event_type(
+    "request.arrived",
+    "request",
+    "Arrived on scene; control handed over (a booking, a part of one, or per line)",
+    step=Step.ARRIVE,
+)
+class RequestArrived(BookingOrLine):
     note: Text = ""
 
 
@@ -366,15 +397,20 @@ class RequestRelieved(Booking):
 @event_type(
     "request.released",
     "request",
-    "Release capacity (cancel, or start its return)",
+    "Release capacity (cancel, or start its return): a booking, a part of one, or per line",
     step=Step.RELEASE,
 )
-class RequestReleased(Booking):
+class RequestReleased(BookingOrLine):
     note: Text = ""
 
 
-@event_type("request.returned", "request", "Provider: capacity returned home", step=Step.RETURN)
-class RequestReturned(Booking):
+@event_type(
+    "request.returned",
+    "request",
+    "Provider: capacity returned home (a booking, a part of one, or per line)",
+    step=Step.RETURN,
+)
+class RequestReturned(BookingOrLine):
     pass
 
 

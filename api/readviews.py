@@ -150,7 +150,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             as_of,
             axis,
         )
-        return {**meta, **rm.capacity_overview(rows["capacities"], rows["requests"])}
+        return {**meta, **rm.capacity_overview(rows["capacities"], rows["requests"], exercise)}
 
     @routes.get("/v1/board", responses=error_responses(401))
     def get_board(
@@ -198,7 +198,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             wait,
             exercise,
         )
-        advice = rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"])
+        advice = rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"], exercise)
         # A reader sees where its own requests stand, not others' requests in detail.
         own = {r["id"] for r in rm.in_scope(caller, rows["requests"])}
         return {**meta, **rm.withhold_others(caller, advice, own)}

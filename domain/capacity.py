@@ -1,6 +1,6 @@
 """Capacities (*capaciteiten*): what a provider can deploy, and its bookings per request line.
 
-The Capacity aggregate owns its bookings, so that made ready + committed + deployed +
+The Capacity aggregate owns its bookings, so that made ready + committed + en route + on scene +
 returning + unavailable + deployed abroad never exceeds what exists, across all requests.
 """
 
@@ -34,7 +34,12 @@ class CapacityClass(str, Enum):
 class BookingState(str, Enum):
     MADE_READY = "made_ready"  # informal, before approval (*gereedstelling*)
     COMMITTED = "committed"
-    DEPLOYED = "deployed"  # dispatched or on scene
+    EN_ROUTE = "en_route"  # dispatched, on its way (domain.md: dispatched is not arrived)
+    ON_SCENE = "on_scene"  # arrived: control handed over to the civil authority
+    #: Dispatched or on scene, as stored before issue 18; never recorded any more. Applying a
+    #: stored one reads it as en route when it follows a commitment and as on scene when it
+    #: follows a deployment (``Capacity.BookingChanged``).
+    DEPLOYED = "deployed"
     RETURNING = "returning"  # released, on its way back
     ENDED = "ended"  # returned or cancelled: no longer holds capacity
 
@@ -50,6 +55,13 @@ class CapacityBooking:
     #: Held by an exercise request (a real capacity may be used in an exercise; it is occupied
     #: all the same). Defaults to False so bookings stored before it read back as they were.
     for_exercise: bool = False
+    #: A part moved on alone: the booking it was split from keeps the rest (issue 18; None
+    #: for bookings stored before it and for every whole booking).
+    split_from: UUID | None = None
+
+
+#: The states of a booking that is deployed: on its way or on scene.
+DEPLOYED_STATES = frozenset({BookingState.EN_ROUTE, BookingState.ON_SCENE, BookingState.DEPLOYED})
 
 
 def positive(quantity: int, what: str = "quantity") -> None:
@@ -102,7 +114,19 @@ class Capacity(MlobAggregate):
         booking: CapacityBooking
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.bookings[self.booking.booking_id] = self.booking
+            booking = self.booking
+            before = aggregate.bookings.get(booking.booking_id)
+            if booking.state is BookingState.DEPLOYED:  # stored before issue 18
+                on_scene = before is not None and before.state in DEPLOYED_STATES
+                state = BookingState.ON_SCENE if on_scene else BookingState.EN_ROUTE
+                booking = replace(booking, state=state)
+            if booking.split_from is not None and before is None:
+                # A part moved on alone: the booking it came from keeps the rest.
+                rest = aggregate.bookings[booking.split_from]
+                aggregate.bookings[rest.booking_id] = replace(
+                    rest, quantity=rest.quantity - booking.quantity
+                )
+            aggregate.bookings[booking.booking_id] = booking
 
     class Voided(MlobAggregate.Voided):
         TOPIC = "mlob:Capacity.Voided"
@@ -135,8 +159,8 @@ class Capacity(MlobAggregate):
     def regions_concerned(self) -> tuple[str, ...]:
         return (self.home_region,) if self.home_region else ()
 
-    def held(self, state: BookingState) -> int:
-        return sum(b.quantity for b in self.bookings.values() if b.state is state)
+    def held(self, *states: BookingState) -> int:
+        return sum(b.quantity for b in self.bookings.values() if b.state in states)
 
     @property
     def available(self) -> int:
@@ -247,11 +271,34 @@ class Capacity(MlobAggregate):
             )
         self.emit(self.BookingChanged, envelope, booking=booking)
 
-    def move(self, envelope: Envelope, booking_id: UUID, state: BookingState) -> None:
+    def move(
+        self,
+        envelope: Envelope,
+        booking_id: UUID,
+        state: BookingState,
+        *,
+        part: tuple[UUID, int] | None = None,
+    ) -> None:
+        """Move a booking to ``state``; ``part`` (new booking id, quantity): only that part of
+        it, as a booking of its own split from it (the rest stays where it is)."""
         booking = self.bookings.get(booking_id)
         if booking is None:
             raise Conflict("unknown_booking", f"no booking {booking_id} on this capacity", SOURCE)
-        self.emit(self.BookingChanged, envelope, booking=replace(booking, state=state))
+        if part is None:
+            self.emit(self.BookingChanged, envelope, booking=replace(booking, state=state))
+            return
+        new_id, quantity = part
+        positive(quantity)
+        if quantity >= booking.quantity or new_id in self.bookings:
+            raise Conflict(
+                "invalid_split",
+                f"a part of booking {booking_id} is less than its {booking.quantity} and new",
+                SOURCE,
+            )
+        moved = replace(
+            booking, booking_id=new_id, quantity=quantity, state=state, split_from=booking_id
+        )
+        self.emit(self.BookingChanged, envelope, booking=moved)
 
 
 def _check_provider_actor(envelope: Envelope, provider: str) -> None:

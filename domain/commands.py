@@ -51,6 +51,10 @@ class Unit(Protocol):
     """A unit of work: the aggregates one append reads and changes, saved together or not at
     all. What a command's handler may do: load aggregates and add new ones."""
 
+    #: The clearance level of whoever posts (set by :func:`domain.posting.execute`): a step
+    #: that chooses what it acts on (a line's bookings) chooses among what that reader sees.
+    reader_level: int
+
     def get(self, cls: type[Any], subject: UUID, expected_version: int | None = None) -> Any: ...
 
     def add(self, aggregate: Any) -> None: ...

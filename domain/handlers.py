@@ -18,6 +18,7 @@ from domain.envelope import Envelope
 from domain.incident import Incident
 from domain.request import AssistanceRequest, RequestLine
 from domain.request.rules import require_stated_task
+from domain.rights import Step
 
 Handler = Callable[[Unit, Envelope, UUID, Any, "int | None"], None]
 
@@ -272,10 +273,35 @@ def dispatched(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | 
     services.dispatch(env, req, capacity, booking_id=d.booking_id)
 
 
+def per_line(
+    unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None, step: Step
+) -> bool:
+    """A step posted per line (``{line_id, quantity}``, no booking ids): the request chooses
+    the bookings among those the poster sees (domain.services.move_line). False when the
+    step names its booking."""
+    if getattr(d, "line_id", None) is None:
+        return False
+    req = request(unit, subject, version)
+    seen = unit.peek_at(subject, unit.reader_level)
+    services.move_line(
+        env,
+        req,
+        lambda capacity_id: unit.get(Capacity, capacity_id),
+        step,
+        line_id=d.line_id,
+        quantity=d.quantity,
+        note=getattr(d, "note", ""),
+        visible=set(seen.bookings) if seen is not None else set(),
+    )
+    return True
+
+
 @handles("request.arrived")
 def arrived(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
+    if per_line(unit, env, subject, d, version, Step.ARRIVE):
+        return
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    services.arrive(env, req, capacity, booking_id=d.booking_id, note=d.note)
+    services.arrive(env, req, capacity, booking_id=d.booking_id, note=d.note, quantity=d.quantity)
 
 
 @handles("request.extended")
@@ -292,14 +318,18 @@ def relieved(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | No
 
 @handles("request.released")
 def released(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
+    if per_line(unit, env, subject, d, version, Step.RELEASE):
+        return
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    services.release(env, req, capacity, booking_id=d.booking_id, note=d.note)
+    services.release(env, req, capacity, booking_id=d.booking_id, note=d.note, quantity=d.quantity)
 
 
 @handles("request.returned")
 def returned(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
+    if per_line(unit, env, subject, d, version, Step.RETURN):
+        return
     req, capacity = pair(unit, subject, version, d.capacity_id)
-    services.return_home(env, req, capacity, booking_id=d.booking_id)
+    services.return_home(env, req, capacity, booking_id=d.booking_id, quantity=d.quantity)
 
 
 @handles("request.withdrawn")

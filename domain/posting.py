@@ -22,6 +22,7 @@ def execute(post: Post, unit: Unit) -> None:
     # Threads start afresh on every run: the writer may run the post again on fresh state.
     threads: dict[UUID, tuple[str, str | None]] = {}
     reader = post.reader
+    unit.reader_level = policy.reader_level(reader)
     for command in post.commands:
         subject = command.subject
         if subject not in threads:

@@ -6,9 +6,10 @@ Capacity's bookings keep the national totals right, the request's lines keep its
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from domain.capacity import BookingState, Capacity, CapacityBooking, positive
 from domain.envelope import Envelope
@@ -23,8 +24,8 @@ from domain.rights import Step
 CAPACITY_STATE = {
     LineStep.MADE_READY: BookingState.MADE_READY,
     LineStep.COMMITTED: BookingState.COMMITTED,
-    LineStep.DISPATCHED: BookingState.DEPLOYED,
-    LineStep.ARRIVED: BookingState.DEPLOYED,
+    LineStep.DISPATCHED: BookingState.EN_ROUTE,
+    LineStep.ARRIVED: BookingState.ON_SCENE,
     LineStep.RELEASED: BookingState.RETURNING,
     LineStep.RETURNED: BookingState.ENDED,
     LineStep.CANCELLED: BookingState.ENDED,
@@ -145,15 +146,43 @@ def _move(
     booking: LineBooking,
     to: LineStep,
     note: str = "",
+    quantity: int | None = None,
     **changes: object,
 ) -> None:
+    """Move ``booking`` to ``to``; with a ``quantity`` below the booking's, only that part:
+    it becomes a booking of its own, split from it, and the rest stays where it was."""
     if booking.capacity_id != capacity.id:
         raise Conflict("capacity_mismatch", "the booking is on another capacity", LIFECYCLE)
-    moved = with_step(booking, to, **changes)
+    if quantity is not None:
+        positive(quantity)
+        if quantity > booking.quantity:
+            raise Conflict(
+                "exceeds_booked",
+                f"booking {booking.booking_id} holds {booking.quantity}, not {quantity}",
+                DEPLOYMENT,
+            )
     envelope = _paired(envelope, request, capacity)
     on_capacity = _on_capacity(envelope, request, capacity)
+    if quantity is None or quantity == booking.quantity:
+        request.move_line(envelope, with_step(booking, to, **changes), note)
+        capacity.move(on_capacity, booking.booking_id, CAPACITY_STATE[to])
+        return
+    part = split_id(request, booking)
+    moved = replace(
+        with_step(booking, to, **changes),
+        booking_id=part,
+        quantity=quantity,
+        split_from=booking.booking_id,
+    )
     request.move_line(envelope, moved, note)
-    capacity.move(on_capacity, booking.booking_id, CAPACITY_STATE[to])
+    capacity.move(on_capacity, booking.booking_id, CAPACITY_STATE[to], part=(part, quantity))
+
+
+def split_id(request: AssistanceRequest, booking: LineBooking) -> UUID:
+    """The id of a part split from ``booking``: derived from the booking and the request's
+    version at the split (so a post run again on the same state splits the same way, and two
+    splits of one booking never share an id)."""
+    return uuid5(booking.booking_id, f"split/{request.version}")
 
 
 # Each booking step asks the request first (rights, lifecycle table, the booking's owner and
@@ -174,10 +203,12 @@ def arrive(
     *,
     booking_id: UUID,
     note: str = "",
+    quantity: int | None = None,
 ) -> None:
-    """Arrived on scene; control handed over to the civil authority."""
+    """Arrived on scene; control handed over to the civil authority (``quantity``: only
+    that part of the booking)."""
     booking = request.check_booking_step(envelope.actor, Step.ARRIVE, booking_id)
-    _move(envelope, request, capacity, booking, LineStep.ARRIVED, note)
+    _move(envelope, request, capacity, booking, LineStep.ARRIVED, note, quantity)
 
 
 def extend(
@@ -234,19 +265,70 @@ def release(
     *,
     booking_id: UUID,
     note: str = "",
+    quantity: int | None = None,
 ) -> None:
-    """Release: deployed capacity starts returning; capacity not yet deployed is cancelled."""
+    """Release: deployed capacity starts returning; capacity not yet deployed is cancelled
+    (``quantity``: only that part of the booking)."""
     booking = request.check_booking_step(envelope.actor, Step.RELEASE, booking_id)
-    to = (
-        LineStep.CANCELLED
-        if booking.step in (LineStep.MADE_READY, LineStep.COMMITTED)
-        else LineStep.RELEASED
-    )
-    _move(envelope, request, capacity, booking, to, note)
+    _move(envelope, request, capacity, booking, _released(booking), note, quantity)
+
+
+def _released(booking: LineBooking) -> LineStep:
+    if booking.step in (LineStep.MADE_READY, LineStep.COMMITTED):
+        return LineStep.CANCELLED
+    return LineStep.RELEASED
 
 
 def return_home(
-    envelope: Envelope, request: AssistanceRequest, capacity: Capacity, *, booking_id: UUID
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity: Capacity,
+    *,
+    booking_id: UUID,
+    quantity: int | None = None,
 ) -> None:
     booking = request.check_booking_step(envelope.actor, Step.RETURN, booking_id)
-    _move(envelope, request, capacity, booking, LineStep.RETURNED)
+    _move(envelope, request, capacity, booking, LineStep.RETURNED, quantity=quantity)
+
+
+#: The steps a requester or provider may record per line, without booking ids, and where each
+#: takes a booking to (release: cancelled before deployment, returning after).
+LINE_STEPS: dict[Step, Callable[[LineBooking], LineStep]] = {
+    Step.ARRIVE: lambda booking: LineStep.ARRIVED,
+    Step.RELEASE: _released,
+    Step.RETURN: lambda booking: LineStep.RETURNED,
+}
+
+
+def move_line(
+    envelope: Envelope,
+    request: AssistanceRequest,
+    capacity_of: Callable[[UUID], Capacity],
+    step: Step,
+    *,
+    line_id: str,
+    quantity: int,
+    note: str = "",
+    visible: Collection[UUID] | None = None,
+) -> list[UUID]:
+    """Record ``step`` for ``quantity`` of a line: the request chooses which bookings in its
+    documented order (:meth:`AssistanceRequest.line_bookings`), a booking of which only a
+    part is needed is split. ``visible``: the bookings the actor sees (acting needs seeing).
+    Returns the ids of the bookings moved (a split part's new id)."""
+    positive(quantity)
+    moved = []
+    for booking, part in request.line_bookings(
+        envelope.actor, step, line_id, quantity, visible=visible
+    ):
+        new_id = split_id(request, booking) if part < booking.quantity else booking.booking_id
+        _move(
+            envelope,
+            request,
+            capacity_of(booking.capacity_id),
+            booking,
+            LINE_STEPS[step](booking),
+            note,
+            part,
+        )
+        moved.append(new_id)
+    return moved

@@ -305,7 +305,7 @@ def _audit_picture(args: argparse.Namespace) -> int:
             "as_of": as_of,
             "position": position,
             **rm.picture(incidents, requests, moment),
-            "capacity_overview": rm.capacity_overview(capacities, requests),
+            "capacity_overview": rm.capacity_overview(capacities, requests, args.exercise),
         }
     )
     print(marking)

@@ -304,16 +304,14 @@ def build(now: datetime) -> Scenario:
         TRANSPORT_VR08,
         {"capacity_id": str(CAP_TRANSPORT), "booking_id": str(booking_vr08)},
     )
+    # VR08 records per line, without booking ids: 2 of the 4 trucks are on scene, 2 still on
+    # their way (dispatched is not arrived: the picture shows both apart).
     s.add(
         "VR08",
         3,
         "request.arrived",
         TRANSPORT_VR08,
-        {
-            "capacity_id": str(CAP_TRANSPORT),
-            "booking_id": str(booking_vr08),
-            "note": "handed over to CoPI Beuningen",
-        },
+        {"line_id": "L1", "quantity": 2, "note": "handed over to CoPI Beuningen"},
     )
 
     # 2. VR23 competes for the same scarce Defence transport; the Minister decides priority.

@@ -46,7 +46,10 @@ CAPACITY_STATES = (
     "reserved",
     "made_ready",
     "committed",
-    "deployed",
+    # dispatched is not arrived (domain.md, settled questions): on its way, and on scene with
+    # control handed to the civil authority; ``deployed`` (their sum) is added beside them
+    "en_route",
+    "on_scene",
     "returning",
     "unavailable",
     "abroad",
@@ -140,12 +143,35 @@ def capacity_states(capacity: Row, approved: frozenset[str]) -> dict[str, int]:
         state = booking["state"]
         if state == "made_ready" and booking["request_id"] in approved:
             state = "reserved"
+        if state == "deployed":  # a row of the code before issue 18, served while rebuilding
+            state = "on_scene"
         states[state] += booking["quantity"]
     states["unavailable"] = capacity["unavailable"]
     states["abroad"] = capacity["abroad"]
     states["withheld"] = capacity.get("withheld", 0)
     states["available"] = capacity["exists"] - sum(v for k, v in states.items() if k != "available")
     return states
+
+
+def with_deployed(states: Mapping[str, int]) -> dict[str, int]:
+    """The states and ``deployed``: en route and on scene together (for existing clients;
+    not one of the states that add up to what exists)."""
+    return {**states, "deployed": states["en_route"] + states["on_scene"]}
+
+
+def demand_counted(
+    requests: Iterable[Row], exercise: ExerciseScope = ExerciseScope.REAL
+) -> tuple[list[Row], list[Row]]:
+    """The requests whose demand counts against supply, and those shown apart. Exercise
+    demand is never real demand (domain.md, settled questions: exercise or real): where real
+    subjects are shown (``exercise`` false or all) only real requests count, an exercise's
+    demand is shown apart (``exercise_demand``) and never ranked against real requests; shown
+    alone (``exercise=true``), the exercises' demand is the demand of that picture."""
+    rows = list(requests)
+    if exercise is ExerciseScope.EXERCISE:
+        return rows, []
+    real = [r for r in rows if not r.get("exercise", False)]
+    return real, [r for r in rows if r.get("exercise", False)]
 
 
 def open_demand(requests: Iterable[Row]) -> dict[str, int]:
@@ -162,7 +188,9 @@ def open_demand(requests: Iterable[Row]) -> dict[str, int]:
     return dict(demand)
 
 
-def capacity_overview(capacities: list[Row], requests: list[Row]) -> dict[str, Any]:
+def capacity_overview(
+    capacities: list[Row], requests: list[Row], exercise: ExerciseScope = ExerciseScope.REAL
+) -> dict[str, Any]:
     approved = frozenset(r["id"] for r in requests if r["status"] == RequestStatus.APPROVED.value)
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     totals: dict[str, dict[str, Any]] = {}
@@ -182,20 +210,24 @@ def capacity_overview(capacities: list[Row], requests: list[Row]) -> dict[str, A
             bucket["capacities"] += 1
             # Held for exercises (already in the states above: this says what for).
             bucket["for_exercise"] += capacity.get("for_exercise", 0)
-    demand = open_demand(requests)
+    counted, apart = demand_counted(requests, exercise)
+    demand = open_demand(counted)
+    drills = open_demand(apart)
     per_capability = []
-    for code in sorted(set(totals) | set(demand)):
+    for code in sorted(set(totals) | set(demand) | set(drills)):
         total = totals.get(code, _empty(code))
         wanted = demand.get(code, 0)
         per_capability.append(
             {
-                **total,
+                **with_deployed(total),
                 "open_demand": wanted,
+                # exercises' open demand where real subjects are shown: apart, no shortage
+                "exercise_demand": drills.get(code, 0),
                 "shortage": max(0, wanted - total["available"]),
             }
         )
     return {
-        "rows": [groups[k] for k in sorted(groups)],
+        "rows": [with_deployed(groups[k]) for k in sorted(groups)],
         "capabilities": per_capability,
         "shortages": [c for c in per_capability if c["shortage"] > 0],
     }
@@ -227,12 +259,11 @@ def picture(incidents: list[Row], requests: list[Row], now: datetime) -> dict[st
     items = []
     for incident in sorted(incidents, key=lambda i: (i["closed"], i["title"], i["id"])):
         mine = by_incident.get(incident["id"], [])
-        deployed: dict[str, int] = defaultdict(int)
-        for request in mine:
-            capabilities = _line_capabilities(request)
-            for booking in request["bookings"]:
-                if booking["step"] in ("dispatched", "arrived"):
-                    deployed[capabilities[booking["line_id"]]] += booking["quantity"]
+        en_route, on_scene = deployment(mine)
+        deployed = {
+            code: en_route.get(code, 0) + on_scene.get(code, 0)
+            for code in sorted(set(en_route) | set(on_scene))
+        }
         items.append(
             {
                 "id": incident["id"],
@@ -258,10 +289,33 @@ def picture(incidents: list[Row], requests: list[Row], now: datetime) -> dict[st
                     }
                     for r in sorted(mine, key=lambda r: (r["submitted_at"] or "", r["id"]))
                 ],
-                "deployed": dict(sorted(deployed.items())),
+                # dispatched is not arrived: on its way, and on scene (control handed over);
+                # ``deployed`` is their sum, kept for existing clients
+                "en_route": en_route,
+                "on_scene": on_scene,
+                "deployed": deployed,
             }
         )
     return {"incidents": items, "summary": national_summary(incidents, requests)}
+
+
+#: A request line's booking steps that are deployed, by the state they are in.
+DEPLOYED_STEPS = {"dispatched": "en_route", "arrived": "on_scene"}
+
+
+def deployment(requests: Iterable[Row]) -> tuple[dict[str, int], dict[str, int]]:
+    """Per capability, what these requests have en route (dispatched) and on scene (arrived)."""
+    found: dict[str, dict[str, int]] = {"en_route": defaultdict(int), "on_scene": defaultdict(int)}
+    for request in requests:
+        capabilities = _line_capabilities(request)
+        for booking in request["bookings"]:
+            state = DEPLOYED_STEPS.get(booking["step"])
+            if state is not None:
+                found[state][capabilities[booking["line_id"]]] += booking["quantity"]
+    return (
+        dict(sorted(found["en_route"].items())),
+        dict(sorted(found["on_scene"].items())),
+    )
 
 
 def national_summary(incidents: list[Row], requests: list[Row]) -> dict[str, Any]:
@@ -381,6 +435,7 @@ def board_item(request: Row, now: datetime, targets: Targets) -> Row:
     if request["formalisation_outstanding"] and submitted is not None:
         formalisation_due = submitted + timedelta(minutes=targets.formalisation)
     duties = [_duty_item(d, now, targets, request["urgent"]) for d in _outstanding(request)]
+    en_route, on_scene = deployment([request])
     return {
         "id": request["id"],
         "kind": request["kind"],
@@ -406,6 +461,9 @@ def board_item(request: Row, now: datetime, targets: Targets) -> Row:
         "inform_overdue": any(d["overdue"] for d in duties),
         "classification": request["classification"],
         "exercise": request["exercise"],
+        # what of it is on its way and what is on scene (dispatched is not arrived)
+        "en_route": sum(en_route.values()),
+        "on_scene": sum(on_scene.values()),
     }
 
 
@@ -462,9 +520,16 @@ def _rank_key(request: Row, line: Row, grips: dict[str, str]) -> tuple[Any, ...]
     )
 
 
-def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -> dict[str, Any]:
+def scarcity(
+    capacities: list[Row],
+    requests: list[Row],
+    incidents: list[Row],
+    exercise: ExerciseScope = ExerciseScope.REAL,
+) -> dict[str, Any]:
     """Where open demand for a capability exceeds what is available: the competing request
-    lines, ranked by :data:`SCARCITY_RULES`, and a proposed allocation of the supply."""
+    lines, ranked by :data:`SCARCITY_RULES`, and a proposed allocation of the supply. An
+    exercise never competes with real requests (:func:`demand_counted`)."""
+    requests = demand_counted(requests, exercise)[0]
     approved = frozenset(r["id"] for r in requests if r["status"] == RequestStatus.APPROVED.value)
     grips = {i["id"]: i["grip"] for i in incidents}
     supply: dict[str, list[tuple[int, int, str, str, int]]] = defaultdict(list)

@@ -66,6 +66,11 @@ def milestones(events: Sequence[LoggedEvent]) -> dict[str, datetime]:
     return found
 
 
+#: The spans a booking spends in one state (dispatched is not arrived, domain.md): on its
+#: way, then on scene under the civil authority (the first booking of the request).
+SPAN_STATES = {("dispatched", "arrived"): "en_route", ("arrived", "released"): "on_scene"}
+
+
 def spans(events: Sequence[LoggedEvent]) -> list[dict[str, Any]]:
     when = milestones(events)
     return [
@@ -73,6 +78,7 @@ def spans(events: Sequence[LoggedEvent]) -> list[dict[str, Any]]:
             "from": start,
             "to": end,
             "seconds": (when[end] - when[start]).total_seconds(),
+            **({"state": SPAN_STATES[start, end]} if (start, end) in SPAN_STATES else {}),
         }
         for start, end in SPANS
         if start in when and end in when and when[end] >= when[start]

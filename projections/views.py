@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.capacity import BookingState, Capacity
+from domain.capacity import DEPLOYED_STATES, BookingState, Capacity
 from domain.incident import Incident
+from domain.lifecycle import LineStep
 from domain.request import AssistanceRequest, open_steps
 
 
@@ -52,6 +53,9 @@ def request_view(
                 "granted": request.granted.get(line.line_id),
                 "committed": request.committed(line.line_id),
                 "delivered": request.delivered(line.line_id),
+                # dispatched is not arrived: on its way, and on scene (issue 18)
+                "en_route": request.at_step(line.line_id, LineStep.DISPATCHED),
+                "on_scene": request.at_step(line.line_id, LineStep.ARRIVED),
                 "armed": line.armed,
             }
             for line in request.lines.values()
@@ -65,6 +69,7 @@ def request_view(
                 "quantity": b.quantity,
                 "step": b.step.value,
                 "until": b.until.isoformat() if b.until else None,
+                "split_from": str(b.split_from) if b.split_from else None,
             }
             for b in request.bookings.values()
         ],
@@ -142,7 +147,11 @@ def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, 
         "withheld": withheld,
         "made_ready": capacity.held(BookingState.MADE_READY),
         "committed": capacity.held(BookingState.COMMITTED),
-        "deployed": capacity.held(BookingState.DEPLOYED),
+        # Dispatched is not arrived (domain.md): on its way, and on scene under the civil
+        # authority; ``deployed`` is their sum, kept for existing clients.
+        "en_route": capacity.held(BookingState.EN_ROUTE),
+        "on_scene": capacity.held(BookingState.ON_SCENE, BookingState.DEPLOYED),
+        "deployed": capacity.held(*DEPLOYED_STATES),
         "returning": capacity.held(BookingState.RETURNING),
         "unavailable": capacity.unavailable,
         "abroad": capacity.abroad,

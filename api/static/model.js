@@ -337,7 +337,13 @@ export class Model {
     const incident = incidentId && this.incidents.get(incidentId);
     if (!incident) return;
     incident.deployed = { ...incident.deployed };
-    for (const [code, quantity] of Object.entries(deployed)) {
+    incident.en_route = { ...incident.en_route };
+    incident.on_scene = { ...incident.on_scene };
+    for (const [key, quantity] of Object.entries(deployed)) {
+      const split = key.indexOf(":");
+      const state = key.slice(0, split);
+      const code = key.slice(split + 1);
+      add(incident[state], code, sign * quantity);
       add(incident.deployed, code, sign * quantity);
     }
   }
@@ -426,6 +432,7 @@ export class Model {
       for (const bucket of [group, total]) {
         bucket.exists += sign * figures.exists;
         for (const s of STATES) bucket[s] += sign * figures.states[s];
+        bucket.deployed = bucket.en_route + bucket.on_scene; // their sum, as the server's
         bucket.for_exercise = (bucket.for_exercise || 0) + sign * figures.forExercise;
         add(bucket.by_class, figures.cls, sign * figures.exists);
       }
@@ -449,6 +456,8 @@ export class Model {
     this.incidents.set(row.id, {
       ...row,
       deployed: known ? known.deployed : {},
+      en_route: known ? known.en_route : {},
+      on_scene: known ? known.on_scene : {},
     });
     if (known && known.grip !== row.grip && this.scarcity?.capabilities.length) {
       this.stale.add("scarcity");

@@ -17,7 +17,9 @@ export const STATES = [
   "reserved",
   "made_ready",
   "committed",
-  "deployed",
+  // dispatched is not arrived: on its way, and on scene (the server's ``deployed`` is their sum)
+  "en_route",
+  "on_scene",
   "returning",
   "unavailable",
   "abroad",
@@ -70,14 +72,17 @@ export function add(totals, key, amount) {
   if (!totals[key]) delete totals[key];
 }
 
-/** Capacity dispatched or on scene per capability (the picture's ``deployed``). */
+/** A booking step that is deployed, and the state it is in (dispatched is not arrived). */
+export const DEPLOYED_STEPS = { dispatched: "en_route", arrived: "on_scene" };
+
+/** Capacity en route and on scene per capability (the picture's ``en_route`` and
+ * ``on_scene``), keyed ``state:capability`` so that one dict's difference carries both. */
 export function deployedOf(row) {
   const capabilities = Object.fromEntries(row.lines.map((l) => [l.line_id, l.capability]));
   const deployed = {};
   for (const booking of row.bookings) {
-    if (booking.step === "dispatched" || booking.step === "arrived") {
-      add(deployed, capabilities[booking.line_id], booking.quantity);
-    }
+    const state = DEPLOYED_STEPS[booking.step];
+    if (state) add(deployed, `${state}:${capabilities[booking.line_id]}`, booking.quantity);
   }
   return deployed;
 }
@@ -99,6 +104,7 @@ export function capacityFigures(row, statusOf) {
   const states = Object.fromEntries(STATES.map((s) => [s, 0]));
   for (const booking of row.bookings) {
     let state = booking.state;
+    if (state === "deployed") state = "on_scene"; // a row of the code before, while rebuilding
     if (state === "made_ready") {
       const status = statusOf(booking.request_id);
       if (status === undefined) return null;

@@ -154,7 +154,11 @@ function incidentCard(model, incident, withDeployed) {
   const steps = {};
   for (const r of incident.requests) steps[r.step] = (steps[r.step] || 0) + 1;
   // A provider's own deployments are in its capacity panel; the incident's are everyone's.
-  const deployed = withDeployed ? Object.entries(incident.deployed || {}) : [];
+  // Dispatched is not arrived: what is on its way and what is on scene, apart.
+  const enRoute = withDeployed ? Object.entries(incident.en_route || {}) : [];
+  const onScene = withDeployed ? Object.entries(incident.on_scene || {}) : [];
+  const listed = (entries) =>
+    entries.map(([code, n]) => `${number(n)} × ${capabilityName(model, code)}`).join(" · ");
   return h(
     "article",
     { class: `incident${incident.closed ? " closed" : ""}`, "data-id": incident.id },
@@ -182,12 +186,20 @@ function incidentCard(model, incident, withDeployed) {
         h("span", { class: `chip step-${step}` }, `${n} ${STEP[step] || step}`),
       ),
     ),
-    deployed.length
+    onScene.length
       ? h(
           "p",
-          { class: "deployed" },
-          h("span", { class: "label" }, "Ingezet "),
-          deployed.map(([code, n]) => `${number(n)} × ${capabilityName(model, code)}`).join(" · "),
+          { class: "deployed on-scene" },
+          h("span", { class: "label" }, "Ter plaatse "),
+          listed(onScene),
+        )
+      : null,
+    enRoute.length
+      ? h(
+          "p",
+          { class: "deployed en-route" },
+          h("span", { class: "label" }, "Onderweg "),
+          listed(enRoute),
         )
       : null,
   );
@@ -334,7 +346,8 @@ export function renderCapacity(model, overview, scarcity, live) {
           [
             own ? "Uw capaciteit" : "Capaciteit",
             "Beschikbaar",
-            "Ingezet",
+            "Onderweg",
+            "Ter plaatse",
             own ? "Toegezegd" : "Vraag",
           ].map((t) => h("th", {}, t)),
         ),
@@ -369,7 +382,8 @@ export function renderCapacity(model, overview, scarcity, live) {
               h("span", { class: "available" }, number(c.available)),
               h("span", { class: "muted" }, ` / ${number(c.exists)}`),
             ),
-            h("td", { class: "num" }, number(c.deployed)),
+            h("td", { class: "num en-route" }, number(c.en_route)),
+            h("td", { class: "num on-scene" }, number(c.on_scene)),
             h(
               "td",
               { class: "num" },

@@ -38,6 +38,8 @@ export const CAPACITY_STATE = {
   reserved: "gereserveerd",
   made_ready: "gereedgesteld",
   committed: "toegezegd",
+  en_route: "onderweg",
+  on_scene: "ter plaatse",
   deployed: "ingezet",
   returning: "retour",
   unavailable: "niet inzetbaar",

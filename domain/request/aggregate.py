@@ -13,6 +13,7 @@ kind requires, reasons, quantities. Only then does it record one of the events o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -257,6 +258,13 @@ class AssistanceRequest(MlobAggregate):
             for b in self.bookings.values()
             if b.line_id == line_id
             and b.step in (LineStep.ARRIVED, LineStep.RELEASED, LineStep.RETURNED)
+        )
+
+    def at_step(self, line_id: str, step: LineStep) -> int:
+        """How much of a line its bookings hold at ``step`` (dispatched: en route; arrived:
+        on scene)."""
+        return sum(
+            b.quantity for b in self.bookings.values() if b.line_id == line_id and b.step is step
         )
 
     @property
@@ -674,6 +682,54 @@ class AssistanceRequest(MlobAggregate):
                 DEPLOYMENT,
             )
         return booking
+
+    def line_bookings(
+        self,
+        actor: Actor,
+        step: Step,
+        line_id: str,
+        quantity: int,
+        *,
+        visible: Collection[UUID] | None = None,
+    ) -> list[tuple[LineBooking, int]]:
+        """The bookings ``actor`` moves with ``step`` for ``quantity`` of line ``line_id``
+        (recorded per line, without booking ids), each with how much of it: the same check as
+        every booking step (:meth:`check_step`, then per booking the parties of the step and
+        :data:`domain.lifecycle.BOOKING_STEPS`). The order is documented (README): the
+        bookings furthest along first (on scene before en route before committed before made
+        ready), then in the order they were booked; the last one taken may be taken in part.
+        ``visible``: the bookings the actor sees (None: all)."""
+        self.check_step(step, actor)
+        self._line(line_id)
+        order = list(LineStep)
+        candidates = sorted(
+            (
+                b
+                for b in self.bookings.values()
+                if b.line_id == line_id
+                and b.step in BOOKING_STEPS[step]
+                and self._may_move(actor, step, b)
+                and (visible is None or b.booking_id in visible)
+            ),
+            key=lambda b: -order.index(b.step),  # stable: booking order within a step
+        )
+        movable = sum(b.quantity for b in candidates)
+        if quantity > movable:
+            raise Conflict(
+                "exceeds_movable",
+                f"line {line_id}: {movable} can be {step.value}d by {actor.org} now "
+                f"({' or '.join(s.value for s in BOOKING_STEPS[step])}), not {quantity}",
+                DEPLOYMENT,
+            )
+        taken: list[tuple[LineBooking, int]] = []
+        left = quantity
+        for booking in candidates:
+            if left == 0:
+                break
+            part = min(booking.quantity, left)
+            taken.append((booking, part))
+            left -= part
+        return taken
 
     # --- the requester's steps ---------------------------------------------------------------
 

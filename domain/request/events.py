@@ -58,6 +58,9 @@ class LineBooking:
     step: LineStep
     until: datetime | None = None
     successor: UUID | None = None
+    #: A part moved on alone: the booking it was split from keeps the rest (issue 18; None
+    #: for bookings stored before it and for every whole booking).
+    split_from: UUID | None = None
 
 
 @stored_as("mlob:Decision")
@@ -260,7 +263,7 @@ class LineBooked(MlobAggregate.Event):
 
 class LineMoved(MlobAggregate.Event):
     """A booking moved on: committed, dispatched, arrived, extended, relieved, released,
-    returned or cancelled."""
+    returned or cancelled; or a part of it, as a new booking split from it."""
 
     TOPIC = "mlob:AssistanceRequest.LineMoved"
     VOIDABLE = False
@@ -268,7 +271,14 @@ class LineMoved(MlobAggregate.Event):
     note: str
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.bookings[self.booking.booking_id] = self.booking
+        booking = self.booking
+        if booking.split_from is not None and booking.booking_id not in aggregate.bookings:
+            # A part moved on alone: the booking it came from keeps the rest.
+            rest = aggregate.bookings[booking.split_from]
+            aggregate.bookings[rest.booking_id] = replace(
+                rest, quantity=rest.quantity - booking.quantity
+            )
+        aggregate.bookings[booking.booking_id] = booking
         aggregate._touch(self.envelope)
 
 

@@ -101,6 +101,9 @@ class UnitOfWork:
     def __init__(self, group: Group) -> None:
         self.group = group
         self.touched: dict[UUID, MlobAggregate] = {}
+        #: The clearance level of the post's reader (domain.posting.execute sets it); the
+        #: installation's own appends see everything.
+        self.reader_level = 4
 
     def get(self, cls: type[A], subject: UUID, expected_version: int | None = None) -> A:
         aggregate = self.touched.get(subject)

@@ -25,8 +25,8 @@ def test_stats_of_the_demo(api: Api) -> None:
     assert total["outcomes"] == {"granted": 4, "open": 3}
     assert (total["urgent"], total["normal"]) == (2, 5)  # VR08's trucks, VR21's pumps
     # Requested: 4 + 4 trucks, 2,000 blankets, 1 SIS, 2 ME, 1 KMar, 2 pumps; delivered (on
-    # scene): VR08's 4 trucks and the 2,000 blankets.
-    assert (total["quantity_requested"], total["quantity_delivered"]) == (2014, 2004)
+    # scene): 2 of VR08's 4 trucks (2 are still on their way: issue 18) and the 2,000 blankets.
+    assert (total["quantity_requested"], total["quantity_delivered"]) == (2014, 2002)
     assert stats["by_kind"]["military_art51"]["requests"] == 2
     assert stats["by_kind"]["military_art51"]["outcomes"] == {"granted": 1, "open": 1}
     assert stats["per_year_by_kind"] == {

@@ -590,14 +590,14 @@ def read_models(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     )
     picture = rm.picture(rm.in_scope(reader, incidents), rm.in_scope(reader, requests), w.now)
     board = rm.board(rm.in_scope(reader, requests), w.now, w.service.board_targets())
-    advice = rm.scarcity(capacities, requests, incidents)
+    advice = rm.scarcity(capacities, requests, incidents, reader.scope)
     own = {r["id"] for r in rm.in_scope(reader, requests)}
     return {
         "/v1/picture": {
             "incidents": picture["incidents"],
             "summary": rm.summary_for(reader, incidents, requests),
         },
-        "/v1/capacity-overview": rm.capacity_overview(capacities, requests),
+        "/v1/capacity-overview": rm.capacity_overview(capacities, requests, reader.scope),
         "/v1/board": {
             "items": board,
             "overdue": sum(1 for i in board if i["overdue"] or i["formalisation_overdue"]),

@@ -52,6 +52,7 @@ from domain.services import (
     dispatch,
     extend,
     make_ready,
+    move_line,
     release,
     relieve,
     return_home,
@@ -295,6 +296,56 @@ def _note(c: Ctx, booking: LineBooking | None) -> dict[str, Any]:
     return c.rnd.choice([{}, {"note": "handed over to the CoPI"}])
 
 
+def _part(
+    extra: Callable[[Ctx, LineBooking | None], dict[str, Any]] = lambda c, b: {},
+) -> Callable[[Ctx, LineBooking | None], dict[str, Any]]:
+    """The step's own data and, at random, only a part of the booking (issue 18)."""
+
+    def data(c: Ctx, booking: LineBooking | None) -> dict[str, Any]:
+        found = extra(c, booking)
+        if booking is not None and c.rnd.random() < 0.5:
+            found["quantity"] = c.rnd.randint(1, booking.quantity)
+        return found
+
+    return data
+
+
+def _booking_or_line(
+    step: Step,
+    move: Callable[..., None],
+    extra: Callable[[Ctx, LineBooking | None], dict[str, Any]] = lambda c, b: {},
+) -> Callable[[Ctx], Posting]:
+    """A step posted for a booking (whole or a part), or per line without booking ids
+    (``{line_id, quantity}``: the request chooses the bookings; issue 18)."""
+    by_booking = _moving(step, move, _part(extra))
+
+    def generate(c: Ctx) -> Posting:
+        if c.rnd.random() < 0.5:
+            return by_booking(c)
+        movable: dict[str, int] = {}
+        for b in c.request.bookings.values():
+            if b.step in BOOKING_STEPS[step] and _may_move(c, step, b):
+                movable[b.line_id] = movable.get(b.line_id, 0) + b.quantity
+        line_id = c.rnd.choice(sorted(movable) or sorted(c.request.lines))
+        quantity = c.rnd.randint(1, max(1, movable.get(line_id, 1)))
+        data = extra(c, None)
+
+        def run(r: AssistanceRequest, w: World, e: Envelope) -> None:
+            move_line(
+                e,
+                r,
+                lambda capacity_id: w.capacities[capacity_id],
+                step,
+                line_id=line_id,
+                quantity=quantity,
+                **data,
+            )
+
+        return Posting(None, run)
+
+    return generate
+
+
 def _make_ready(c: Ctx) -> Posting:
     chosen = c.rnd.choice(_lines(c))
     cap = c.world.capacity_for(c.actor.org, chosen.capability).id
@@ -424,11 +475,11 @@ GENERATORS: dict[Step, Callable[[Ctx], Posting]] = {
     Step.MAKE_READY: _make_ready,
     Step.COMMIT: _commit,
     Step.DISPATCH: _moving(Step.DISPATCH, dispatch),
-    Step.ARRIVE: _moving(Step.ARRIVE, arrive, _note),
+    Step.ARRIVE: _booking_or_line(Step.ARRIVE, arrive, _note),
     Step.EXTEND: _moving(Step.EXTEND, extend, _extension),
     Step.RELIEVE: _moving(Step.RELIEVE, relieve, _successor),
-    Step.RELEASE: _moving(Step.RELEASE, release, _note),
-    Step.RETURN: _moving(Step.RETURN, return_home),
+    Step.RELEASE: _booking_or_line(Step.RELEASE, release, _note),
+    Step.RETURN: _booking_or_line(Step.RETURN, return_home),
     Step.CLOSE: _simple(lambda r, e, c: r.close(e, _text(c))),
     Step.EVALUATE: _simple(lambda r, e, c: r.evaluate(e, lessons=(_text(c),), action_points=())),
     Step.VOID: _simple(
