@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -59,8 +60,13 @@ MAX_GROUP = 256
 #: Clean aggregates kept between groups (this process is usually their only writer; a stale
 #: one is caught by the store's version check and retried fresh).
 CACHE_SIZE = 20_000
-#: Read-first runs of a group before each of its appends is run on its own.
-LAST_TRY = 2
+#: Read-first runs of a group before each of its appends is run on its own. A conflict with
+#: another process (another node on the same store) is run again on fresh state, after a short
+#: random pause that grows with each run (so two nodes do not collide again in step): a client
+#: that sent no ``expected_version`` gets 409 only if the subject moves under it this often.
+LAST_TRY = 8
+#: The longest pause (s) before running a conflicted group again.
+MAX_BACKOFF = 0.05
 #: Seconds to find out whether a commit whose answer was lost was recorded, and how often to
 #: ask meanwhile.
 OUTCOME_WAIT = 5.0
@@ -275,6 +281,8 @@ class GroupWriter:
             # the group once more on fresh state (the refused and replayed were answered).
             rerun = [a.job for a in accepted] + second_look + [job for job, _ in followers]
             followers = []
+            if runs:  # a conflict on fresh state: another process writes these streams too
+                time.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * 2**runs)))
         if rerun:
             self._process(rerun, attempt + 1, runs)
         for job, leader in followers:
