@@ -693,11 +693,22 @@ class FeedHub:
         self.last_read = 0.0
         self.stuck_after = STUCK_AFTER
 
+    @property
+    def started(self) -> bool:
+        """Whether it started reading (a start that failed does not count: the next client
+        starts it again)."""
+        starting = self._starting
+        return (
+            starting is not None
+            and starting.done()
+            and not starting.cancelled()
+            and starting.exception() is None
+        )
+
     def status(self) -> dict[str, Any]:
         """This hub's part of the node's readiness: idle until the first client starts it,
         then following while its pump reads (it reads at least every ``POLL`` s)."""
-        starting = self._starting
-        if starting is None or not starting.done() or starting.exception() is not None:
+        if not self.started:
             return {"ok": True, "state": "idle", "connections": len(self.connections)}
         assert self._loop is not None
         alive = self._task is not None and not self._task.done()
