@@ -23,6 +23,14 @@ Decisions taken where the commands and the old ``open_steps`` disagreed (domain.
   outstanding.
 - **decide_priority**: the Minister decides priority "as soon as requests compete (from
   submission on)" (settled question) and while the request is still pending.
+- **Shares** (issue 18): LOCC may forward parts of lines to several providers. Where the
+  providers decide (the kind's deciders are ``provider``), each decides only its own share,
+  the request is approved once any share is granted, and after a refusal or a partial grant
+  LOCC may forward the remainder to another provider: ``forward`` follows ``approved`` and
+  ``refused`` (the latter only after the providers refused), ``decide`` follows ``approved``.
+  Where a sequence of deciders decides (CDS, DJZ then LOCC, the korpschef, ...), their decision
+  settles every share and the providers deliver; LOCC may forward what they granted and no
+  provider was asked for. A provider commits only within what was asked of it and granted.
 - **Deployment** (commit, dispatch, arrive, extend, relieve) happens only after formal
   approval. What was committed goes on during an appeal of a partial grant (the grant stands
   until the Minister decides), but nothing new is committed then. Winding capacity down
@@ -98,9 +106,12 @@ STEP_STATUSES: dict[Step, tuple[RequestStatus, ...]] = {
     Step.RECEIVE: (_S.SUBMITTED,),
     Step.CONFIRM_EXHAUSTION: (_S.SUBMITTED, _S.RECEIVED, _S.ASSESSED),
     Step.ASSESS: (_S.RECEIVED,),
-    Step.FORWARD: (_S.ASSESSED, _S.FORWARDED),
+    # The remainder after a provider's refusal or partial grant goes to another provider
+    # (shares, below): forward also follows approved and refused; decide follows approved
+    # (each provider decides its own share, also once another's grant approved the request).
+    Step.FORWARD: (_S.ASSESSED, _S.FORWARDED, _S.DECIDING, _S.APPROVED, _S.REFUSED),
     Step.ADVISE: (_S.FORWARDED, _S.DECIDING),
-    Step.DECIDE: (_S.FORWARDED, _S.DECIDING),
+    Step.DECIDE: (_S.FORWARDED, _S.DECIDING, _S.APPROVED),
     Step.DECIDE_PRIORITY: (*_PENDING, _S.APPEALED),
     Step.APPEAL: (_S.REFUSED, _S.APPROVED),  # a whole or a partial refusal
     Step.DECIDE_APPEAL: (_S.APPEALED,),
@@ -198,6 +209,7 @@ RIGHTS_CODES = frozenset(
         "wrong_decider",
         "not_own_capacity",
         "not_a_provider_of_capability",
+        "not_asked",
     }
 )
 
@@ -213,5 +225,6 @@ LIFECYCLE_CODES = frozenset(
         "nothing_to_commit",
         "active_bookings",
         "void_not_latest",
+        "nothing_to_forward",
     }
 )
