@@ -380,6 +380,9 @@ def board_item(request: Row, now: datetime, targets: Targets) -> Row:
         "status": request["status"],
         "step": request["step"],
         "next_actor": request["next_actor"],
+        # the shares still waiting for a decision or commitment, and who acts next on each
+        # (rows of code from before shares have none)
+        "waiting_shares": request.get("waiting_shares", []),
         "in_step_since": request["status_since"],
         "seconds_in_step": int((now - since).total_seconds()),
         "submitted_at": request["submitted_at"],

@@ -66,7 +66,6 @@ from domain.request.rules import (
 )
 from domain.rights import STEP_PARTIES, Step, require, require_writer
 
-
 #: Booking steps at which a booking counts as committed (not cancelled).
 _COMMITTED_STEPS = frozenset(
     {
@@ -667,9 +666,7 @@ class AssistanceRequest(MlobAggregate):
             )
         decided = [s for s in self.shares.values() if s.outcome is not None]
         self.granted = {
-            line_id: min(
-                line.quantity, sum(s.granted for s in decided if s.line_id == line_id)
-            )
+            line_id: min(line.quantity, sum(s.granted for s in decided if s.line_id == line_id))
             for line_id, line in self.lines.items()
             if any(s.line_id == line_id for s in decided)
         }
@@ -710,9 +707,7 @@ class AssistanceRequest(MlobAggregate):
         partial grant, or what the deciders granted and no provider was asked for yet."""
         if self.status not in (RequestStatus.APPROVED, RequestStatus.REFUSED):
             return
-        if self.status is RequestStatus.REFUSED and not (
-            self.providers_decide and self.shares
-        ):
+        if self.status is RequestStatus.REFUSED and not (self.providers_decide and self.shares):
             raise Conflict(
                 "out_of_order",
                 "the request was refused; only a refusal by the providers asked leaves a "
@@ -741,9 +736,7 @@ class AssistanceRequest(MlobAggregate):
         for share in shares:
             line = self.lines.get(share.line_id)
             if line is None:
-                raise refuse(
-                    "unknown_line", f"the request has no line {share.line_id}", SHARES
-                )
+                raise refuse("unknown_line", f"the request has no line {share.line_id}", SHARES)
             if share.quantity <= 0:
                 raise refuse(
                     "quantity_not_positive",
@@ -810,9 +803,7 @@ class AssistanceRequest(MlobAggregate):
         share = self.shares.get((org, line_id))
         if share is None or line_id not in self.lines:
             return 0
-        return max(
-            0, min(share.granted - self.committed_by(org, line_id), self.remaining(line_id))
-        )
+        return max(0, min(share.granted - self.committed_by(org, line_id), self.remaining(line_id)))
 
     def _not_asked(self, org: str, line_id: str | None = None) -> NotPermitted:
         asked = self._asked_lines(org)

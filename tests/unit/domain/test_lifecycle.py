@@ -43,8 +43,14 @@ from domain.lifecycle import (
     RequestStatus,
 )
 from domain.reference import capability, organisation, organisations
-from domain.request import AssistanceRequest, LineBooking, Outcome, RequestLine, open_steps
-from domain.request.events import Share
+from domain.request import (
+    AssistanceRequest,
+    LineBooking,
+    Outcome,
+    RequestLine,
+    Share,
+    open_steps,
+)
 from domain.rights import STEP_PARTIES, Step
 from domain.services import (
     arrive,
@@ -357,9 +363,7 @@ def _decide(c: Ctx) -> Posting:
     if c.request.providers_decide and mine:
         grants = tuple((s.line_id, c.rnd.randint(0, s.asked)) for s in mine)
     else:
-        grants = tuple(
-            (x.line_id, c.rnd.randint(0, x.quantity)) for x in c.request.lines.values()
-        )
+        grants = tuple((x.line_id, c.rnd.randint(0, x.quantity)) for x in c.request.lines.values())
     reasons = _text(c)
     return Posting(
         None, lambda r, w, e: r.decide(e, outcome=outcome, reasons=reasons, granted=grants)
