@@ -240,9 +240,6 @@ class RequestAssessed(Data):
     alternatives_checked: Text = ""
 
 
-@event_type(
-    "request.forwarded", "request", "Hub: forward to provider(s) or decider(s)", step=Step.FORWARD
-)
 class ShareOf(Data):
     """Part of a line forwarded to one provider."""
 
@@ -251,6 +248,9 @@ class ShareOf(Data):
     quantity: Quantity
 
 
+@event_type(
+    "request.forwarded", "request", "Hub: forward to provider(s) or decider(s)", step=Step.FORWARD
+)
 class RequestForwarded(Data):
     #: The whole request to each (at least one recipient here or in ``shares``).
     to: Annotated[list[Code], Field(max_length=30)] = []
