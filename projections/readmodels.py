@@ -424,6 +424,47 @@ def _rank_key(request: Row, line: Row, grips: dict[str, str]) -> tuple[Any, ...]
     )
 
 
+def _asked_of(request: Row, line_id: str) -> set[str]:
+    """The providers a line was asked of and that have not refused it (rows of code from
+    before shares have none)."""
+    return {
+        s["to"]
+        for s in request.get("shares", [])
+        if s["line_id"] == line_id and s["status"] != "refused"
+    }
+
+
+def _per_provider(
+    code: str, sources: list[tuple[int, int, str, str, int]], requests: list[Row]
+) -> list[Row]:
+    """The scarcity of one capability per provider: what it has available, what open
+    requests ask of it and await its decision (``asked``), and what was granted by or through
+    it and is not yet committed (``to_commit``); ``short`` where they exceed what it has."""
+    rows: dict[str, Row] = {}
+
+    def row(provider: str) -> Row:
+        return rows.setdefault(
+            provider, {"provider": provider, "available": 0, "asked": 0, "to_commit": 0}
+        )
+
+    for source in sources:
+        row(source[3])["available"] += source[4]
+    for request in requests:
+        if request["status"] not in DEMANDING:
+            continue
+        capabilities = _line_capabilities(request)
+        for share in request.get("shares", []):
+            if capabilities.get(share["line_id"]) != code:
+                continue
+            if share["status"] == "forwarded":
+                row(share["to"])["asked"] += share["asked"]
+            elif share["status"] == "decided":
+                row(share["to"])["to_commit"] += max(0, share["granted"] - share["committed"])
+    for r in rows.values():
+        r["short"] = max(0, r["asked"] + r["to_commit"] - r["available"])
+    return sorted(rows.values(), key=lambda r: r["provider"])
+
+
 def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -> dict[str, Any]:
     """Where open demand for a capability exceeds what is available: the competing request
     lines, ranked by :data:`SCARCITY_RULES`, and a proposed allocation of the supply."""
@@ -470,7 +511,9 @@ def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -
         proposals = []
         for rank, (_key, request, line, wanted) in enumerate(competing, start=1):
             allocated, taken_from = 0, []
-            for source in remaining:
+            # the providers the line was asked of first (a stable sort keeps the class order)
+            asked_of = _asked_of(request, line["line_id"])
+            for source in sorted(remaining, key=lambda s: s[3] not in asked_of):
                 if allocated == wanted:
                     break
                 take = min(source[4], wanted - allocated)
@@ -493,6 +536,7 @@ def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -
                     "wanted": wanted,
                     "allocated": allocated,
                     "from": taken_from,
+                    "asked_of": sorted(asked_of),
                 }
             )
         advice.append(
@@ -503,6 +547,7 @@ def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -
                 "shortage": demand[code] - available,
                 "minister_decided": any(p["minister_rank"] is not None for p in proposals),
                 "proposal": proposals,
+                "providers": _per_provider(code, sources, requests),
             }
         )
     return {"rules": list(SCARCITY_RULES), "capabilities": advice}

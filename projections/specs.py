@@ -74,8 +74,12 @@ class Projection:
 def step(request: AssistanceRequest) -> str:
     """The step a request waits in: its status, except that an approved request whose granted
     lines are all committed is no longer waiting for its providers but *in deployment*."""
-    if request.status is RequestStatus.APPROVED and all(
-        request.committed(line_id) >= quantity for line_id, quantity in request.granted.items()
+    if (
+        request.status is RequestStatus.APPROVED
+        and all(
+            request.committed(line_id) >= quantity for line_id, quantity in request.granted.items()
+        )
+        and not request.waiting_shares()  # a provider still decides its share
     ):
         return "in_deployment"
     return request.status.value

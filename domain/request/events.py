@@ -206,6 +206,8 @@ class Forwarded(MlobAggregate.Event):
             # the remainder forwarded while a grant stands, or while the deciders decide
             aggregate._touch(self.envelope)
         else:
+            if aggregate.status is RequestStatus.REFUSED:  # the remainder, after a refusal
+                aggregate.outcome = None
             aggregate._enter(RequestStatus.FORWARDED, self.envelope)
 
 
