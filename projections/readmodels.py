@@ -383,6 +383,8 @@ def board_item(request: Row, now: datetime, targets: Targets) -> Row:
         # the shares still waiting for a decision or commitment, and who acts next on each
         # (rows of code from before shares have none)
         "waiting_shares": request.get("waiting_shares", []),
+        # who covers what: every provider's share with its figures (the screen shows them)
+        "shares": request.get("shares", []),
         "in_step_since": request["status_since"],
         "seconds_in_step": int((now - since).total_seconds()),
         "submitted_at": request["submitted_at"],
