@@ -155,11 +155,23 @@ def open_demand(requests: Iterable[Row]) -> dict[str, int]:
         if request["status"] not in DEMANDING:
             continue
         for line in request["lines"]:
-            wanted = line["quantity"]
-            if request["status"] == RequestStatus.APPROVED.value:
-                wanted = line["granted"] if line["granted"] is not None else wanted
-            demand[line["capability"]] += max(0, wanted - line["committed"])
+            demand[line["capability"]] += max(0, wanted(request, line) - line["committed"])
     return dict(demand)
+
+
+def wanted(request: Row, line: Row) -> int:
+    """What an open request wants of a line: all of it until decided; once approved, what was
+    granted and what providers still decide (their shares waiting), at most the line."""
+    quantity: int = line["quantity"]
+    if request["status"] != RequestStatus.APPROVED.value or line["granted"] is None:
+        return quantity
+    waiting: int = sum(
+        w["asked"]
+        for w in request.get("waiting_shares", [])  # rows of code from before shares: none
+        if w["line_id"] == line["line_id"] and w["status"] == "forwarded"
+    )
+    granted: int = line["granted"]
+    return min(quantity, granted + waiting)
 
 
 def capacity_overview(capacities: list[Row], requests: list[Row]) -> dict[str, Any]:
@@ -499,26 +511,20 @@ def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -
             for line in request["lines"]:
                 if line["capability"] != code:
                     continue
-                wanted = line["quantity"]
-                if (
-                    request["status"] == RequestStatus.APPROVED.value
-                    and line["granted"] is not None
-                ):
-                    wanted = line["granted"]
-                wanted -= line["committed"]
-                if wanted > 0:
-                    competing.append((_rank_key(request, line, grips), request, line, wanted))
+                still = wanted(request, line) - line["committed"]
+                if still > 0:
+                    competing.append((_rank_key(request, line, grips), request, line, still))
         competing.sort(key=lambda c: c[0])
         remaining = [list(s) for s in sources]
         proposals = []
-        for rank, (_key, request, line, wanted) in enumerate(competing, start=1):
+        for rank, (_key, request, line, want) in enumerate(competing, start=1):
             allocated, taken_from = 0, []
             # the providers the line was asked of first (a stable sort keeps the class order)
             asked_of = _asked_of(request, line["line_id"])
             for source in sorted(remaining, key=lambda s: s[3] not in asked_of):
-                if allocated == wanted:
+                if allocated == want:
                     break
-                take = min(source[4], wanted - allocated)
+                take = min(source[4], want - allocated)
                 if take > 0:
                     source[4] -= take
                     allocated += take
@@ -535,7 +541,7 @@ def scarcity(capacities: list[Row], requests: list[Row], incidents: list[Row]) -
                     "grip": grips.get(request["incident_id"] or ""),
                     "submitted_at": request["submitted_at"],
                     "minister_rank": request["priority"].get(code),
-                    "wanted": wanted,
+                    "wanted": want,
                     "allocated": allocated,
                     "from": taken_from,
                     "asked_of": sorted(asked_of),

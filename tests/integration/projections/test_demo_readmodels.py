@@ -89,21 +89,27 @@ def test_operational_picture_of_the_demo(views: Views) -> None:
         str(demo.TRANSPORT_VR23): "forwarded",
         str(demo.KMAR): "forwarded",
         str(demo.PUMPS_URGENT): "received",
+        str(demo.PUMPS_SHARED): "approved",  # issue 18: VR07's and VR09's grants
     }
-    # Dispatched or arrived: the 4 trucks and 2,000 blankets; SIS and ME are only committed.
-    assert flood["deployed"] == {"DEF_EVACUATION_TRANSPORT": 4, "IFV_BLANKETS": 2000}
+    # Dispatched or arrived: the 4 trucks, 2,000 blankets and VR07's 2 pumps; SIS and ME are
+    # only committed.
+    assert flood["deployed"] == {
+        "DEF_EVACUATION_TRANSPORT": 4,
+        "IFV_BLANKETS": 2000,
+        "FIRE_WATER_SUPPLY": 2,
+    }
     summary = picture["summary"]
-    assert summary["open_incidents"] == 1 and summary["open_requests"] == 7
-    assert summary["by_status"] == {"approved": 4, "forwarded": 2, "received": 1}
+    assert summary["open_incidents"] == 1 and summary["open_requests"] == 8
+    assert summary["by_status"] == {"approved": 5, "forwarded": 2, "received": 1}
     assert summary["by_kind"] == {
         "kmar_art57_public_order": 1,
         "military_art51": 2,
         "police_art56_public_order": 1,
-        "region_art51": 2,
+        "region_art51": 3,
         "support": 1,
     }
     assert summary["by_region"] == {
-        "VR08": {"open_incidents": 1, "highest_grip": "4", "requests": {"approved": 4}},
+        "VR08": {"open_incidents": 1, "highest_grip": "4", "requests": {"approved": 5}},
         "VR21": {"open_incidents": 1, "highest_grip": "4", "requests": {"received": 1}},
         "VR23": {"open_incidents": 1, "highest_grip": "4", "requests": {"forwarded": 2}},
     }
@@ -131,6 +137,7 @@ def test_request_board_of_the_demo(views: Views) -> None:
             demo.TRANSPORT_VR23,
             demo.KMAR,
             demo.PUMPS_URGENT,
+            demo.PUMPS_SHARED,
         )
     }
     # VR21's urgent pumps: received 1.4 h ago, urgent assessment due within the hour.
@@ -157,6 +164,19 @@ def test_request_board_of_the_demo(views: Views) -> None:
             False,
         )
         assert item["seconds_in_step"] == round(hours * 3600), request
+    # Covered by several providers (issue 18): approved since VR07's grant 4.2 h ago; the
+    # remainder VR09 refused waits for VR06's decision.
+    shared = items[str(demo.PUMPS_SHARED)]
+    assert (shared["step"], shared["next_actor"], shared["overdue"]) == ("approved", "VR06", False)
+    assert shared["seconds_in_step"] == round(4.2 * 3600)
+    assert [(w["to"], w["asked"], w["status"]) for w in shared["waiting_shares"]] == [
+        ("VR06", 2, "forwarded")
+    ]
+    assert [(s["to"], s["granted"], s["status"]) for s in shared["shares"]] == [
+        ("VR07", 2, "en_route"),
+        ("VR09", 2, "committed"),
+        ("VR06", None, "forwarded"),
+    ]
     # Forwarded, waiting for DJZ's advice (the SG's adviser) before the decision.
     for request, hours in ((demo.TRANSPORT_VR23, 4.1), (demo.KMAR, 3.3)):
         item = items[str(request)]
@@ -173,6 +193,7 @@ def test_request_board_of_the_demo(views: Views) -> None:
             demo.TRANSPORT_VR08,
             demo.SIS,
             demo.POLICE_ME,
+            demo.PUMPS_SHARED,
             demo.TRANSPORT_VR23,
             demo.KMAR,
         )

@@ -21,6 +21,7 @@ from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
 from domain.lifecycle import LIFECYCLE_CODES, RIGHTS_CODES, RequestStatus
+from domain.policy import involved
 from domain.request import AssistanceRequest, Outcome, Share, open_steps
 from domain.services import commit, dispatch
 from tests.unit.domain.catalogue import CAP
@@ -335,3 +336,11 @@ def test_a_refusal_by_the_deciders_refuses_every_share_and_leaves_nothing_to_for
     [share] = request.shares.values()
     assert share.outcome is Outcome.REFUSED
     assert "forward" not in steps(request, "LOCC")
+
+
+def test_a_provider_forwarded_a_share_is_involved_and_sees_the_request() -> None:
+    """Need to know (domain/policy.py): a provider sees what it was forwarded, a share too."""
+    request = forwarded(("VR07", 3))
+    assert "VR07" in involved(request) and "VR09" not in involved(request)
+    request.forward(env("LOCC"), (), shares=shared(("VR09", 2)))
+    assert "VR09" in involved(request)
