@@ -38,7 +38,9 @@ def test_capacity_overview_of_the_demo(views: Views) -> None:
         ("SIS", "IFV", None): (1, 0, 1, 0, "by_agreement"),
         ("POLICE_ME", "POL-MN", "VR09"): (4, 2, 2, 0, "by_agreement"),
         ("KMAR_UNIT", "KMAR", None): (3, 3, 0, 0, "by_agreement"),
-        ("FIRE_WATER_SUPPLY", "VR07", "VR07"): (2, 2, 0, 0, "best_effort"),
+        # issue 18: VR07's 2 pumps on their way, VR09's 2 committed, to VR08's shared request
+        ("FIRE_WATER_SUPPLY", "VR07", "VR07"): (2, 0, 0, 2, "best_effort"),
+        ("FIRE_WATER_SUPPLY", "VR09", "VR09"): (6, 4, 2, 0, "best_effort"),
     }
     assert set(rows) == set(expected), "the exercise's water cannons stay out"
     for key, (exists, available, committed, deployed, klass) in expected.items():
@@ -53,10 +55,11 @@ def test_capacity_overview_of_the_demo(views: Views) -> None:
         assert row["reserved"] == row["made_ready"] == row["returning"] == 0
         assert row["unavailable"] == row["abroad"] == 0
     demand = {c["capability"]: (c["open_demand"], c["shortage"]) for c in overview["capabilities"]}
-    # VR23's 4 trucks against 2 free; KMar 1 of 3; VR21's 2 pumps against VR07's 2.
+    # VR23's 4 trucks against 2 free; KMar 1 of 3; VR21's 2 pumps and the 2 of VR08's shared
+    # request still asked of VR06 (issue 18) against VR09's 4 free.
     assert demand["DEF_EVACUATION_TRANSPORT"] == (4, 2)
     assert demand["KMAR_UNIT"] == (1, 0)
-    assert demand["FIRE_WATER_SUPPLY"] == (2, 0)
+    assert demand["FIRE_WATER_SUPPLY"] == (4, 0)
     assert demand["IFV_BLANKETS"] == demand["SIS"] == demand["POLICE_ME"] == (0, 0)
     assert [s["capability"] for s in overview["shortages"]] == ["DEF_EVACUATION_TRANSPORT"]
 
