@@ -195,7 +195,8 @@ STEP_TYPES: dict[Step, str] = {
 # offers, is refused only for its data: the codes not listed here (a missing reason, a quantity
 # above what was granted, a capacity already booked, an unknown recipient, ...), or one of
 # these because the data names what is not the actor's: a booking or capacity of another
-# provider (``not_own_capacity``), a line it does not provide (``not_a_provider_of_capability``),
+# provider (``not_own_capacity``), a line it does not provide (``not_a_provider_of_capability``)
+# or was not asked for (``not_asked``),
 # an authority that is not the Minister's (``wrong_decider``), a step that is not the latest
 # (``void_not_latest``).
 

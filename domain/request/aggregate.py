@@ -460,6 +460,13 @@ class AssistanceRequest(MlobAggregate):
 
     def _check_decider(self, actor: Actor, org_kind: str) -> None:
         expected = self.next_decider_kind()
+        if expected is None and self.providers_decide:
+            raise Conflict(
+                "out_of_order",
+                "no provider's share of this request waits for a decision (LOCC forwards the "
+                "lines, or parts of them, to providers of them first)",
+                SHARES,
+            )
         if expected is None:
             raise Conflict(
                 "out_of_order",
