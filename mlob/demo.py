@@ -51,6 +51,8 @@ DEMO_ORGANISATIONS: dict[str, str] = {
     "VR23": "operator",
     "VR21": "operator",
     "VR07": "operator",
+    "VR09": "operator",  # shares VR08's pumps with VR07 (issue 18)
+    "VR06": "operator",  # asked for the remainder VR09 refused
     "POL-ON": "operator",
     "POL-LB": "operator",
     "POL-DH": "operator",
