@@ -242,12 +242,23 @@ class RequestAssessed(Data):
     alternatives_checked: Text = ""
 
 
+class ShareOf(Data):
+    """Part of a line forwarded to one provider."""
+
+    to: Code
+    line_id: Annotated[str, Field(min_length=1, max_length=40)]
+    quantity: Quantity
+
+
 @event_type(
     "request.forwarded", "request", "Hub: forward to provider(s) or decider(s)", step=Step.FORWARD
 )
 class RequestForwarded(Data):
-    to: Annotated[list[Code], Field(min_length=1, max_length=30)]
+    #: The whole request to each (at least one recipient here or in ``shares``).
+    to: Annotated[list[Code], Field(max_length=30)] = []
     copies: Annotated[list[Code], Field(max_length=30)] = []
+    #: Parts of lines to providers: each decides and commits only its own share.
+    shares: Annotated[list[ShareOf], Field(max_length=100)] = []
 
 
 @event_type(

@@ -16,7 +16,7 @@ from domain.capacity import Capacity
 from domain.commands import Unit
 from domain.envelope import Envelope
 from domain.incident import Incident
-from domain.request import AssistanceRequest, RequestLine
+from domain.request import AssistanceRequest, RequestLine, Share
 from domain.request.rules import require_stated_task
 from domain.rights import Step
 
@@ -211,7 +211,8 @@ def assess(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None
 
 @handles("request.forwarded")
 def forward(unit: Unit, env: Envelope, subject: UUID, d: Any, version: int | None) -> None:
-    request(unit, subject, version).forward(env, tuple(d.to), tuple(d.copies))
+    shares = tuple(Share(s.to, s.line_id, s.quantity) for s in getattr(d, "shares", ()))
+    request(unit, subject, version).forward(env, tuple(d.to), tuple(d.copies), shares)
 
 
 @handles("request.advised")

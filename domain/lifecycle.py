@@ -30,6 +30,14 @@ Decisions taken where the commands and the old ``open_steps`` disagreed (domain.
 - **advise** on an appealed request is DGPOL's advice to the Minister (art. 56(4)), which the
   Minister's decision on the appeal needs.
 - **inform** records a duty to inform (domain/duties.py) once it has fallen due.
+- **Shares** (issue 18): LOCC may forward parts of lines to several providers. Where the
+  providers decide (the kind's deciders are ``provider``), each decides only its own share,
+  the request is approved once any share is granted, and after a refusal or a partial grant
+  LOCC may forward the remainder to another provider: ``forward`` follows ``approved`` and
+  ``refused`` (the latter only after the providers refused), ``decide`` follows ``approved``.
+  Where a sequence of deciders decides (CDS, DJZ then LOCC, the korpschef, ...), their decision
+  settles every share and the providers deliver; LOCC may forward what they granted and no
+  provider was asked for. A provider commits only within what was asked of it and granted.
 - **Deployment** (commit, dispatch, arrive, extend, relieve) happens only after formal
   approval. What was committed goes on during an appeal of a partial grant (the grant stands
   until the Minister decides), but nothing new is committed then. Winding capacity down
@@ -107,10 +115,13 @@ STEP_STATUSES: dict[Step, tuple[RequestStatus, ...]] = {
     # submission needs it); a phoned-in request has no draft, so it is confirmed afterwards.
     Step.CONFIRM_EXHAUSTION: (_S.DRAFT, _S.SUBMITTED, _S.RECEIVED, _S.ASSESSED),
     Step.ASSESS: (_S.RECEIVED,),
-    Step.FORWARD: (_S.ASSESSED, _S.FORWARDED),
+    # The remainder after a provider's refusal or partial grant goes to another provider
+    # (shares, below): forward also follows approved and refused; decide follows approved
+    # (each provider decides its own share, also once another's grant approved the request).
+    Step.FORWARD: (_S.ASSESSED, _S.FORWARDED, _S.DECIDING, _S.APPROVED, _S.REFUSED),
     # ... and on an appeal, DGPOL advises the Minister (art. 56(4)).
     Step.ADVISE: (_S.FORWARDED, _S.DECIDING, _S.APPEALED),
-    Step.DECIDE: (_S.FORWARDED, _S.DECIDING),
+    Step.DECIDE: (_S.FORWARDED, _S.DECIDING, _S.APPROVED),
     Step.DECIDE_PRIORITY: (*_PENDING, _S.APPEALED),
     Step.APPEAL: (_S.REFUSED, _S.APPROVED),  # a whole or a partial refusal
     Step.DECIDE_APPEAL: (_S.APPEALED,),
@@ -198,9 +209,9 @@ STEP_TYPES: dict[Step, str] = {
 # offers, is refused only for its data: the codes not listed here (a missing reason, a quantity
 # above what was granted, a capacity already booked, an unknown recipient, ...), or one of
 # these because the data names what is not the actor's: a booking or capacity of another
-# provider (``not_own_capacity``), a line it does not provide (``not_a_provider_of_capability``),
-# an authority that is not ``minister_jv`` for the Minister's decisions (``wrong_decider``), a
-# step that is not the latest (``void_not_latest``).
+# provider (``not_own_capacity``), a line it does not provide (``not_a_provider_of_capability``)
+# or was not asked for (``not_asked``), an authority that is not ``minister_jv`` for the
+# Minister's decisions (``wrong_decider``), a step that is not the latest (``void_not_latest``).
 
 #: Refusals for who the actor is: the rights table and the party a step belongs to.
 RIGHTS_CODES = frozenset(
@@ -212,6 +223,7 @@ RIGHTS_CODES = frozenset(
         "wrong_decider",
         "not_own_capacity",
         "not_a_provider_of_capability",
+        "not_asked",
     }
 )
 
@@ -227,5 +239,6 @@ LIFECYCLE_CODES = frozenset(
         "active_bookings",
         "void_not_latest",
         "no_duty_outstanding",
+        "nothing_to_forward",
     }
 )

@@ -41,6 +41,8 @@ CAP_ME = demo_id("capacity:pol-mn-me")
 CAP_KMAR = demo_id("capacity:kmar-unit")
 CAP_PUMPS_VR07 = demo_id("capacity:vr07-water-supply")
 CAP_WATER_CANNON = demo_id("capacity:ifv-water-cannon")
+PUMPS_SHARED = demo_id("request:vr08-pumps-shared")
+CAP_PUMPS_VR09 = demo_id("capacity:vr09-water-supply")
 
 #: The organisations that act in the demo, with the role a demo token gets.
 DEMO_ORGANISATIONS: dict[str, str] = {
@@ -49,6 +51,8 @@ DEMO_ORGANISATIONS: dict[str, str] = {
     "VR23": "operator",
     "VR21": "operator",
     "VR07": "operator",
+    "VR09": "operator",  # shares VR08's pumps with VR07 (issue 18)
+    "VR06": "operator",  # asked for the remainder VR09 refused
     "POL-ON": "operator",
     "POL-LB": "operator",
     "POL-DH": "operator",
@@ -184,6 +188,19 @@ def build(now: datetime) -> Scenario:
             "capability": "FIRE_WATER_SUPPLY",
             "quantity": 2,
             "home_region": "VR07",
+            "capacity_class": "best_effort",
+            "notice_minutes": 90,
+        },
+    )
+    s.add(
+        "VR09",
+        30,
+        "capacity.registered",
+        CAP_PUMPS_VR09,
+        {
+            "capability": "FIRE_WATER_SUPPLY",
+            "quantity": 6,
+            "home_region": "VR09",
             "capacity_class": "best_effort",
             "notice_minutes": 90,
         },
@@ -565,7 +582,92 @@ def build(now: datetime) -> Scenario:
         {"summary": "Evacuation Beuningen 70% complete; Venlo care homes waiting for transport."},
     )
 
-    # 8. A separate exercise: water cannon exercise in Haaglanden (no authority needed).
+    # 8. VR08: pumps for the Waal dike (art. 51 Wvr), covered by several providers: LOCC asks
+    # VR07 for 2 and VR09 for 4; VR07 grants and its pumps are on their way, VR09 grants 2
+    # and refuses 2, and LOCC forwards that remainder to VR06, whose decision is awaited.
+    s.add(
+        "VR08",
+        4.8,
+        "request.drafted",
+        PUMPS_SHARED,
+        {
+            "kind": "region_art51",
+            "title": "High-capacity pumps Waal dike",
+            "incident_id": str(FLOOD),
+            "lines": [
+                line("L1", "FIRE_WATER_SUPPLY", 6, "keep the polder behind the dike dry", "Druten")
+            ],
+        },
+        authority=chair("VR08"),
+    )
+    s.add("VR08", 4.7, "request.submitted", PUMPS_SHARED, authority=chair("VR08"))
+    s.add("LOCC", 4.6, "request.received", PUMPS_SHARED)
+    s.add("LOCC", 4.5, "request.assessed", PUMPS_SHARED, {"forward": True, "findings": "necessary"})
+    s.add(
+        "LOCC",
+        4.4,
+        "request.forwarded",
+        PUMPS_SHARED,
+        {
+            "shares": [
+                {"to": "VR07", "line_id": "L1", "quantity": 2},
+                {"to": "VR09", "line_id": "L1", "quantity": 4},
+            ]
+        },
+    )
+    s.add("VR07", 4.2, "request.decided", PUMPS_SHARED, {"outcome": "granted"})
+    s.add(
+        "VR09",
+        4,
+        "request.decided",
+        PUMPS_SHARED,
+        {
+            "outcome": "partly_granted",
+            "reasons": "two pumps stay for the Rijn at Arnhem",
+            "granted": [{"line_id": "L1", "quantity": 2}],
+        },
+    )
+    booking_pumps_vr07 = demo_id("booking:vr07-pumps")
+    s.add(
+        "VR07",
+        3.8,
+        "request.committed",
+        PUMPS_SHARED,
+        {
+            "capacity_id": str(CAP_PUMPS_VR07),
+            "booking_id": str(booking_pumps_vr07),
+            "line_id": "L1",
+            "quantity": 2,
+        },
+    )
+    s.add(
+        "VR07",
+        3.5,
+        "request.dispatched",
+        PUMPS_SHARED,
+        {"capacity_id": str(CAP_PUMPS_VR07), "booking_id": str(booking_pumps_vr07)},
+    )
+    s.add(
+        "VR09",
+        3.4,
+        "request.committed",
+        PUMPS_SHARED,
+        {
+            "capacity_id": str(CAP_PUMPS_VR09),
+            "booking_id": str(demo_id("booking:vr09-pumps")),
+            "line_id": "L1",
+            "quantity": 2,
+        },
+    )
+    s.add(
+        "LOCC",
+        3.2,
+        "request.forwarded",
+        PUMPS_SHARED,
+        {"shares": [{"to": "VR06", "line_id": "L1", "quantity": 2}]},
+    )
+
+    # 9. A separate exercise: water cannon exercise in Haaglanden (no authority needed).
     s.add(
         "LOCC",
         20.5,

@@ -181,11 +181,23 @@ def open_demand(requests: Iterable[Row]) -> dict[str, int]:
         if request["status"] not in DEMANDING:
             continue
         for line in request["lines"]:
-            wanted = line["quantity"]
-            if request["status"] == RequestStatus.APPROVED.value:
-                wanted = line["granted"] if line["granted"] is not None else wanted
-            demand[line["capability"]] += max(0, wanted - line["committed"])
+            demand[line["capability"]] += max(0, wanted(request, line) - line["committed"])
     return dict(demand)
+
+
+def wanted(request: Row, line: Row) -> int:
+    """What an open request wants of a line: all of it until decided; once approved, what was
+    granted and what providers still decide (their shares waiting), at most the line."""
+    quantity: int = line["quantity"]
+    if request["status"] != RequestStatus.APPROVED.value or line["granted"] is None:
+        return quantity
+    waiting: int = sum(
+        w["asked"]
+        for w in request.get("waiting_shares", [])  # rows of code from before shares: none
+        if w["line_id"] == line["line_id"] and w["status"] == "forwarded"
+    )
+    granted: int = line["granted"]
+    return min(quantity, granted + waiting)
 
 
 def capacity_overview(
@@ -448,6 +460,11 @@ def board_item(request: Row, now: datetime, targets: Targets) -> Row:
         "status": request["status"],
         "step": request["step"],
         "next_actor": request["next_actor"],
+        # the shares still waiting for a decision or commitment, and who acts next on each
+        # (rows of code from before shares have none)
+        "waiting_shares": request.get("waiting_shares", []),
+        # who covers what: every provider's share with its figures (the screen shows them)
+        "shares": request.get("shares", []),
         "in_step_since": request["status_since"],
         "seconds_in_step": int((now - since).total_seconds()),
         "submitted_at": request["submitted_at"],
@@ -520,6 +537,47 @@ def _rank_key(request: Row, line: Row, grips: dict[str, str]) -> tuple[Any, ...]
     )
 
 
+def _asked_of(request: Row, line_id: str) -> set[str]:
+    """The providers a line was asked of and that have not refused it (rows of code from
+    before shares have none)."""
+    return {
+        s["to"]
+        for s in request.get("shares", [])
+        if s["line_id"] == line_id and s["status"] != "refused"
+    }
+
+
+def _per_provider(
+    code: str, sources: list[tuple[int, int, str, str, int]], requests: list[Row]
+) -> list[Row]:
+    """The scarcity of one capability per provider: what it has available, what open
+    requests ask of it and await its decision (``asked``), and what was granted by or through
+    it and is not yet committed (``to_commit``); ``short`` where they exceed what it has."""
+    rows: dict[str, Row] = {}
+
+    def row(provider: str) -> Row:
+        return rows.setdefault(
+            provider, {"provider": provider, "available": 0, "asked": 0, "to_commit": 0}
+        )
+
+    for source in sources:
+        row(source[3])["available"] += source[4]
+    for request in requests:
+        if request["status"] not in DEMANDING:
+            continue
+        capabilities = _line_capabilities(request)
+        for share in request.get("shares", []):
+            if capabilities.get(share["line_id"]) != code:
+                continue
+            if share["status"] == "forwarded":
+                row(share["to"])["asked"] += share["asked"]
+            elif share["status"] == "decided":
+                row(share["to"])["to_commit"] += max(0, share["granted"] - share["committed"])
+    for r in rows.values():
+        r["short"] = max(0, r["asked"] + r["to_commit"] - r["available"])
+    return sorted(rows.values(), key=lambda r: r["provider"])
+
+
 def scarcity(
     capacities: list[Row],
     requests: list[Row],
@@ -559,24 +617,20 @@ def scarcity(
             for line in request["lines"]:
                 if line["capability"] != code:
                     continue
-                wanted = line["quantity"]
-                if (
-                    request["status"] == RequestStatus.APPROVED.value
-                    and line["granted"] is not None
-                ):
-                    wanted = line["granted"]
-                wanted -= line["committed"]
-                if wanted > 0:
-                    competing.append((_rank_key(request, line, grips), request, line, wanted))
+                still = wanted(request, line) - line["committed"]
+                if still > 0:
+                    competing.append((_rank_key(request, line, grips), request, line, still))
         competing.sort(key=lambda c: c[0])
         remaining = [list(s) for s in sources]
         proposals = []
-        for rank, (_key, request, line, wanted) in enumerate(competing, start=1):
+        for rank, (_key, request, line, want) in enumerate(competing, start=1):
             allocated, taken_from = 0, []
-            for source in remaining:
-                if allocated == wanted:
+            # the providers the line was asked of first (a stable sort keeps the class order)
+            asked_of = _asked_of(request, line["line_id"])
+            for source in sorted(remaining, key=lambda s: s[3] not in asked_of):
+                if allocated == want:
                     break
-                take = min(source[4], wanted - allocated)
+                take = min(source[4], want - allocated)
                 if take > 0:
                     source[4] -= take
                     allocated += take
@@ -593,9 +647,10 @@ def scarcity(
                     "grip": grips.get(request["incident_id"] or ""),
                     "submitted_at": request["submitted_at"],
                     "minister_rank": request["priority"].get(code),
-                    "wanted": wanted,
+                    "wanted": want,
                     "allocated": allocated,
                     "from": taken_from,
+                    "asked_of": sorted(asked_of),
                 }
             )
         advice.append(
@@ -606,6 +661,7 @@ def scarcity(
                 "shortage": demand[code] - available,
                 "minister_decided": any(p["minister_rank"] is not None for p in proposals),
                 "proposal": proposals,
+                "providers": _per_provider(code, sources, requests),
             }
         )
     return {"rules": list(SCARCITY_RULES), "capabilities": advice}

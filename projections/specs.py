@@ -22,7 +22,7 @@ from domain.policy import involved
 from domain.request import AssistanceRequest
 from projections.levels import Leveled
 from projections.version import CODE_VERSION
-from projections.views import capacity_view, incident_view, request_view
+from projections.views import capacity_view, incident_view, request_view, share_view
 
 
 def event_topics(cls: type[MlobAggregate]) -> tuple[str, ...]:
@@ -86,8 +86,12 @@ def step(request: AssistanceRequest) -> str:
         and not request.exhaustion_confirmed
     ):
         return EXHAUSTION_CHECK
-    if request.status is RequestStatus.APPROVED and all(
-        request.committed(line_id) >= quantity for line_id, quantity in request.granted.items()
+    if (
+        request.status is RequestStatus.APPROVED
+        and all(
+            request.committed(line_id) >= quantity for line_id, quantity in request.granted.items()
+        )
+        and not request.waiting_shares()  # a provider still decides its share
     ):
         return "in_deployment"
     return request.status.value
@@ -110,9 +114,14 @@ def next_actor(request: AssistanceRequest) -> str | None:
             return ",".join(pending)
         decider = request.next_decider_kind()
         if decider == "provider":
-            return ",".join(request.forwarded_to) or "provider"
+            waiting = [s.to for s in request.waiting_shares()]
+            return ",".join(dict.fromkeys(waiting)) or ",".join(request.forwarded_to) or "provider"
         return decider
     if status is RequestStatus.APPROVED:
+        # the providers of the shares still waiting for their decision or commitment
+        waiting = [w["next_actor"] for w in waiting_shares(request) if w["next_actor"]]
+        if waiting:
+            return ",".join(dict.fromkeys(waiting))
         return ",".join(request.forwarded_to) or "provider"
     if status is RequestStatus.APPEALED:
         # art. 56(4): DGPOL advises the Minister first
@@ -129,7 +138,29 @@ def request_row(request: AssistanceRequest, top: AssistanceRequest | None = None
     row["next_actor"] = next_actor(request)
     row["formalised_at"] = request.formalised_at.isoformat() if request.formalised_at else None
     row["last_activity"] = request.last_activity.isoformat()
+    row["waiting_shares"] = waiting_shares(request)
     return row
+
+
+def waiting_shares(request: AssistanceRequest) -> list[dict[str, Any]]:
+    """The shares still waiting: for their decision, or granted and not yet all committed;
+    each with who acts next on it (the request board lists them)."""
+    waiting = []
+    for share in request.shares.values():
+        view = share_view(request, share)
+        if view["status"] in ("forwarded", "decided"):
+            waiting.append(
+                {
+                    "to": view["to"],
+                    "line_id": view["line_id"],
+                    "asked": view["asked"],
+                    "granted": view["granted"],
+                    "committed": view["committed"],
+                    "status": view["status"],
+                    "next_actor": view["next_actor"],
+                }
+            )
+    return waiting
 
 
 def capacity_row(capacity: Capacity, top: Capacity | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from domain.capacity import DEPLOYED_STATES, BookingState, Capacity
 from domain.incident import Incident
 from domain.lifecycle import LineStep
-from domain.request import AssistanceRequest, open_steps
+from domain.request import AssistanceRequest, LineShare, open_steps
 
 
 def request_view(
@@ -57,9 +57,13 @@ def request_view(
                 "en_route": request.at_step(line.line_id, LineStep.DISPATCHED),
                 "on_scene": request.at_step(line.line_id, LineStep.ARRIVED),
                 "armed": line.armed,
+                # who covers what: per provider asked of it, granted, committed, en route,
+                # on scene and returned (issue 18)
+                "providers": line_providers(request, line.line_id),
             }
             for line in request.lines.values()
         ],
+        "shares": [share_view(request, share) for share in request.shares.values()],
         "bookings": [
             {
                 "booking_id": str(b.booking_id),
@@ -99,6 +103,92 @@ def request_view(
     if org is not None:
         view["open_steps"] = open_steps(request, org, role)
     return view
+
+
+def _booked(request: AssistanceRequest, org: str, line_id: str, *steps: LineStep) -> int:
+    return sum(
+        b.quantity
+        for b in request.bookings.values()
+        if b.provider == org and b.line_id == line_id and b.step in steps
+    )
+
+
+def _figures(request: AssistanceRequest, org: str, line_id: str) -> dict[str, int]:
+    """A provider's figures on a line, from its bookings: en route is dispatched and not yet
+    arrived, on scene arrived and not yet released."""
+    return {
+        "committed": request.committed_by(org, line_id),
+        "en_route": _booked(request, org, line_id, LineStep.DISPATCHED),
+        "on_scene": _booked(request, org, line_id, LineStep.ARRIVED),
+        "returned": _booked(request, org, line_id, LineStep.RETURNED),
+    }
+
+
+def share_status(share: LineShare, figures: dict[str, int]) -> str:
+    """Where a share is: forwarded (waiting for its decision), refused, decided, committed,
+    en_route, on_scene or returned."""
+    if share.outcome is None:
+        return "forwarded"
+    if share.granted <= 0:
+        return "refused"
+    committed = figures["committed"]
+    if committed and figures["returned"] >= committed:
+        return "returned"
+    if figures["on_scene"]:
+        return "on_scene"
+    if figures["en_route"]:
+        return "en_route"
+    return "committed" if committed >= share.granted else "decided"
+
+
+def share_next_actor(request: AssistanceRequest, share: LineShare, status: str) -> str | None:
+    """Who acts next on a share: its provider decides it (where the providers decide) and
+    commits what was granted; else the advice and the kind's decider in turn."""
+    if status == "forwarded":
+        if request.providers_decide:
+            return share.to
+        pending = [a for a in request.required_advisers() if a not in request.advice]
+        return ",".join(pending) if pending else request.next_decider_kind()
+    if status == "decided":
+        return share.to
+    return None
+
+
+def share_view(request: AssistanceRequest, share: LineShare) -> dict[str, Any]:
+    figures = _figures(request, share.to, share.line_id)
+    status = share_status(share, figures)
+    return {
+        "to": share.to,
+        "line_id": share.line_id,
+        "asked": share.asked,
+        "whole_request": share.whole,
+        "outcome": share.outcome.value if share.outcome else None,
+        "granted": share.granted if share.outcome else None,
+        **figures,
+        "status": status,
+        "next_actor": share_next_actor(request, share, status),
+    }
+
+
+def line_providers(request: AssistanceRequest, line_id: str) -> list[dict[str, Any]]:
+    """Per provider of a line: how much was asked of it, granted, committed, en route, on
+    scene and returned (a provider booked without a share, before shares existed, too)."""
+    orgs = [to for (to, of) in request.shares if of == line_id]
+    orgs += [b.provider for b in request.bookings.values() if b.line_id == line_id]
+    rows = []
+    for org in dict.fromkeys(orgs):
+        share = request.shares.get((org, line_id))
+        figures = _figures(request, org, line_id)
+        rows.append(
+            {
+                "provider": org,
+                "asked": share.asked if share else 0,
+                "granted": share.granted if share and share.outcome else 0,
+                **figures,
+                "status": share_status(share, figures) if share else None,
+            }
+        )
+    return rows
 
 
 def incident_view(incident: Incident) -> dict[str, Any]:

@@ -92,11 +92,19 @@ export function demandOf(row) {
   const demand = {};
   if (!DEMANDING.has(row.status)) return demand;
   for (const line of row.lines) {
-    let wanted = line.quantity;
-    if (row.status === "approved" && line.granted !== null) wanted = line.granted;
-    add(demand, line.capability, Math.max(0, wanted - line.committed));
+    add(demand, line.capability, Math.max(0, wantedOf(row, line) - line.committed));
   }
   return demand;
+}
+
+/** What an open request wants of a line: all of it until decided; once approved, what was
+ * granted and what providers still decide (their shares waiting), at most the line. */
+export function wantedOf(row, line) {
+  if (row.status !== "approved" || line.granted === null) return line.quantity;
+  const waiting = (row.waiting_shares || [])
+    .filter((w) => w.line_id === line.line_id && w.status === "forwarded")
+    .reduce((n, w) => n + w.asked, 0);
+  return Math.min(line.quantity, line.granted + waiting);
 }
 
 /** One capacity's quantity per state (null: a booking's request is unknown here). */

@@ -207,6 +207,40 @@ function incidentCard(model, incident, withDeployed) {
 
 // --- the request board ----------------------------------------------------------------------
 
+const SHARE_FIGURES = [
+  ["granted", "toegekend"],
+  ["committed", "toegezegd"],
+  ["en_route", "onderweg"],
+  ["on_scene", "ter plaatse"],
+  ["returned", "retour"],
+];
+
+/** Who covers what: per provider's share of a line, what was asked of it and where it is. */
+function covers(item) {
+  const shares = item.shares || [];
+  if (!shares.length) return null;
+  return h(
+    "div",
+    { class: "covers" },
+    shares.map((s) => {
+      const parts = [`${number(s.asked)} gevraagd`];
+      if (s.status === "forwarded") parts.push("beslist nog");
+      else if (s.status === "refused") parts.push("geweigerd");
+      else {
+        for (const [key, label] of SHARE_FIGURES) {
+          if (s[key]) parts.push(`${number(s[key])} ${label}`);
+        }
+      }
+      return h(
+        "span",
+        { class: `share share-${s.status}`, "data-provider": s.to, "data-line": s.line_id },
+        h("b", {}, s.to),
+        ` ${s.line_id}: ${parts.join(", ")}`,
+      );
+    }),
+  );
+}
+
 export function renderBoard(model, items, live) {
   const overdue = items.filter(
     (i) => i.overdue || i.formalisationOverdue || i.informOverdue,
@@ -275,6 +309,7 @@ export function renderBoard(model, items, live) {
           item.task ? ` · ${TASK[item.task] || item.task} ` : " ",
           flags,
         ),
+        covers(item),
       ),
       h("td", { class: `step step-${item.step}` }, STEP[item.step] || item.step),
       h("td", { class: "next" }, actor(item.next_actor)),

@@ -2,7 +2,8 @@
 
 - :mod:`domain.request.events`: what a request's history is made of — the value types its
   events carry (:class:`RequestLine`, :class:`LineBooking`, :class:`Decision`,
-  :class:`Outcome`) and the events, each with its stored topic and how it changes the state.
+  :class:`Outcome`, :class:`Share`, :class:`LineShare`) and the events, each with its stored
+  topic and how it changes the state.
 - :mod:`domain.request.rules`: the rules that need no request — the legal sources cited,
   which parties take which step, who provides a capability, and the checks of a step's data.
 - :mod:`domain.request.aggregate`: :class:`AssistanceRequest` — its state, who may take which
@@ -14,7 +15,15 @@ this package.
 """
 
 from domain.request.aggregate import AssistanceRequest, open_steps
-from domain.request.events import Decision, LineBooking, Outcome, RequestLine, with_step
+from domain.request.events import (
+    Decision,
+    LineBooking,
+    LineShare,
+    Outcome,
+    RequestLine,
+    Share,
+    with_step,
+)
 from domain.request.rules import DEPLOYMENT, JUSTIFICATION_HINTS
 
 __all__ = [
@@ -23,8 +32,10 @@ __all__ = [
     "AssistanceRequest",
     "Decision",
     "LineBooking",
+    "LineShare",
     "Outcome",
     "RequestLine",
+    "Share",
     "open_steps",
     "with_step",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -41,8 +42,10 @@ from domain.request import events
 from domain.request.events import (
     Decision,
     LineBooking,
+    LineShare,
     Outcome,
     RequestLine,
+    Share,
 )
 from domain.request.rules import (
     APPEAL,
@@ -68,6 +71,22 @@ from domain.request.rules import (
 from domain.rights import STEP_PARTIES, Step, require
 
 DUTIES_SOURCE = "domain/duties.py: the duties to inform per kind of request"
+
+#: Booking steps at which a booking counts as committed (not cancelled).
+_COMMITTED_STEPS = frozenset(
+    {
+        LineStep.COMMITTED,
+        LineStep.DISPATCHED,
+        LineStep.ARRIVED,
+        LineStep.RELEASED,
+        LineStep.RETURNED,
+    }
+)
+#: The rule of shares (issue 18; domain.md settled questions).
+SHARES = (
+    "domain.md settled questions: a request may be covered partly by several providers; each "
+    "decides only its own share and commits only what it was asked for and granted"
+)
 
 
 class AssistanceRequest(MlobAggregate):
@@ -139,6 +158,8 @@ class AssistanceRequest(MlobAggregate):
         self.exhaustion_confirmed = False
         self.assessment: str | None = None
         self.forwarded_to: tuple[str, ...] = ()
+        #: Each provider's share of each line: (provider, line id) -> its share.
+        self.shares: dict[tuple[str, str], LineShare] = {}
         self.advice: dict[str, tuple[bool, str]] = {}
         #: Advice to the Minister on the pending appeal (art. 56(4): DGPOL's).
         self.appeal_advice: dict[str, tuple[bool, str]] = {}
@@ -241,15 +262,7 @@ class AssistanceRequest(MlobAggregate):
         return sum(
             b.quantity
             for b in self.bookings.values()
-            if b.line_id == line_id
-            and b.step
-            in (
-                LineStep.COMMITTED,
-                LineStep.DISPATCHED,
-                LineStep.ARRIVED,
-                LineStep.RELEASED,
-                LineStep.RETURNED,
-            )
+            if b.line_id == line_id and b.step in _COMMITTED_STEPS
         )
 
     def delivered(self, line_id: str) -> int:
@@ -272,6 +285,14 @@ class AssistanceRequest(MlobAggregate):
         return [b for b in self.bookings.values() if b.step in ACTIVE_LINE_STEPS]
 
     def next_decider_kind(self) -> str | None:
+        if self.providers_decide:
+            # Each provider decides its own share, also once another share made it approved.
+            waiting = self.status in (
+                RequestStatus.FORWARDED,
+                RequestStatus.DECIDING,
+                RequestStatus.APPROVED,
+            ) and any(s.outcome is None for s in self.shares.values())
+            return "provider" if waiting else None
         deciders = self.rule.route.deciders
         done = len(self.decisions)
         if self.status not in (RequestStatus.FORWARDED, RequestStatus.DECIDING) or done >= len(
@@ -494,6 +515,8 @@ class AssistanceRequest(MlobAggregate):
             )
         if step is Step.DECIDE:
             self._check_decider(actor, org_kind)
+        if step is Step.FORWARD:
+            self._check_remainder()
         # The request's outcome, not the last decision's: an upheld appeal grants the request
         # (it left the korpschef's refusal as the last decision, so it was appealable again).
         if step is Step.APPEAL and not (
@@ -543,6 +566,13 @@ class AssistanceRequest(MlobAggregate):
 
     def _check_decider(self, actor: Actor, org_kind: str) -> None:
         expected = self.next_decider_kind()
+        if expected is None and self.providers_decide:
+            raise Conflict(
+                "out_of_order",
+                "no provider's share of this request waits for a decision (LOCC forwards the "
+                "lines, or parts of them, to providers of them first)",
+                SHARES,
+            )
         if expected is None:
             raise Conflict(
                 "out_of_order",
@@ -550,13 +580,7 @@ class AssistanceRequest(MlobAggregate):
                 LIFECYCLE,
             )
         if expected == "provider":
-            if actor.org not in self.forwarded_to:
-                raise NotPermitted(
-                    "wrong_decider",
-                    f"{actor.org} was not asked; the request went to "
-                    f"{', '.join(self.forwarded_to)}",
-                    self.rule.source,
-                )
+            self._check_share_decider(actor)
         elif expected == "hub":
             if org_kind not in self.hub_kinds:
                 raise NotPermitted(
@@ -603,18 +627,24 @@ class AssistanceRequest(MlobAggregate):
     def _check_something_to_commit(self, actor: Actor) -> None:
         # A provider commits a booking it made ready earlier (in place), or new capacity for a
         # line it provides; either only within what was granted and is not yet committed.
+        # And only what it was asked for (its shares) and granted (domain.md settled questions).
         ready = [
             b
             for b in self.bookings.values()
             if b.step is LineStep.MADE_READY and b.provider == actor.org
         ]
         provided = self._provided_lines(actor)
-        if any(b.quantity <= self.remaining(b.line_id) for b in ready) or any(
-            self.remaining(line.line_id) > 0 for line in provided
+        if any(b.quantity <= self.commit_room(actor.org, b.line_id) for b in ready) or any(
+            self.commit_room(actor.org, line.line_id) > 0 for line in provided
         ):
             return
         if not ready and not provided:
             raise self._not_a_provider(actor)
+        on_request = any(b.quantity <= self.remaining(b.line_id) for b in ready) or any(
+            self.remaining(line.line_id) > 0 for line in provided
+        )
+        if on_request and not self._asked_lines(actor.org):
+            raise self._not_asked(actor.org)
         raise Conflict(
             "nothing_to_commit",
             "everything granted on the lines you provide is committed already",
@@ -731,6 +761,222 @@ class AssistanceRequest(MlobAggregate):
             left -= part
         return taken
 
+    # --- shares: several providers cover one request (domain.md settled questions) ---------
+
+    @property
+    def providers_decide(self) -> bool:
+        """Whether the providers asked decide (each its own share), or the kind's sequence of
+        deciders decides the request and the providers deliver what it granted."""
+        return self.rule.route.deciders == ("provider",)
+
+    def _add_shares(self, to: tuple[str, ...], shares: tuple[Share, ...]) -> None:
+        # The whole request to each of ``to``: a share of every line it provides, asked in
+        # full (several may be asked the same line; what is granted is capped per line).
+        for org in to:
+            for line in self.lines.values():
+                if (org, line.line_id) not in self.shares and provides(org, line.capability):
+                    self.shares[(org, line.line_id)] = LineShare(
+                        org, line.line_id, line.quantity, whole=True
+                    )
+        for share in shares:
+            self.shares[(share.to, share.line_id)] = LineShare(
+                share.to, share.line_id, share.quantity
+            )
+        self._settle_shares()
+
+    def _settle_shares(self) -> None:
+        """Where the kind's deciders decide: their decision settles every share. Approved,
+        each share is granted what it asked within what they granted for its line; refused,
+        each share waiting is refused."""
+        if self.providers_decide:
+            return
+        for key, share in self.shares.items():
+            if self.status in (RequestStatus.APPROVED, RequestStatus.APPEALED) and self.granted:
+                granted = min(share.asked, self.granted.get(share.line_id, 0))
+                self.shares[key] = replace(
+                    share, outcome=self._share_outcome(share.asked, granted), granted=granted
+                )
+            elif self.status is RequestStatus.REFUSED and share.outcome is None:
+                self.shares[key] = replace(share, outcome=Outcome.REFUSED, granted=0)
+
+    @staticmethod
+    def _share_outcome(asked: int, granted: int) -> Outcome:
+        if granted <= 0:
+            return Outcome.REFUSED
+        return Outcome.GRANTED if granted >= asked else Outcome.PARTLY_GRANTED
+
+    def _decide_shares(self, decision: Decision, envelope: Envelope) -> None:
+        """A provider decided its shares: the request is approved once any share is granted,
+        refused when every share is refused."""
+        mine = [s for s in self.shares.values() if s.to == decision.decider and s.outcome is None]
+        if not mine:  # stored before shares: the decision of the whole request (to each)
+            mine = [
+                LineShare(decision.decider, line.line_id, line.quantity, whole=True)
+                for line in self.lines.values()
+            ]
+        partly = dict(decision.granted)
+        for share in mine:
+            if decision.outcome is Outcome.GRANTED:
+                granted = share.asked
+            elif decision.outcome is Outcome.REFUSED:
+                granted = 0
+            else:
+                granted = min(share.asked, max(0, partly.get(share.line_id, share.asked)))
+            self.shares[(share.to, share.line_id)] = replace(
+                share, outcome=self._share_outcome(share.asked, granted), granted=granted
+            )
+        decided = [s for s in self.shares.values() if s.outcome is not None]
+        self.granted = {
+            line_id: min(line.quantity, sum(s.granted for s in decided if s.line_id == line_id))
+            for line_id, line in self.lines.items()
+            if any(s.line_id == line_id for s in decided)
+        }
+        waiting = any(s.outcome is None for s in self.shares.values())
+        if any(s.granted > 0 for s in decided):
+            full = all(s.outcome is Outcome.GRANTED for s in decided)
+            self.outcome = Outcome.GRANTED if full else Outcome.PARTLY_GRANTED
+            status = RequestStatus.APPROVED
+        elif not waiting:
+            self.outcome = Outcome.REFUSED
+            status = RequestStatus.REFUSED
+        else:
+            status = self.status
+        if status is self.status:
+            self._touch(envelope)
+        else:
+            self._enter(status, envelope)
+
+    def open_quantity(self, line_id: str) -> int:
+        """How much of a line is not yet asked of any provider or granted by one: what LOCC
+        may still forward. Where the kind's deciders decided, only what they granted."""
+        line = self.lines[line_id]
+        base = line.quantity
+        if not self.providers_decide and self.status in (
+            RequestStatus.APPROVED,
+            RequestStatus.APPEALED,
+        ):
+            base = self.granted.get(line_id, 0)
+        taken = sum(
+            s.asked if s.outcome is None else s.granted
+            for s in self.shares.values()
+            if s.line_id == line_id
+        )
+        return max(0, base - taken)
+
+    def _check_remainder(self) -> None:
+        """After a decision LOCC forwards only the remainder: after the providers' refusal or
+        partial grant, or what the deciders granted and no provider was asked for yet."""
+        if self.status not in (RequestStatus.APPROVED, RequestStatus.REFUSED):
+            return
+        if self.status is RequestStatus.REFUSED and not (self.providers_decide and self.shares):
+            raise Conflict(
+                "out_of_order",
+                "the request was refused; only a refusal by the providers asked leaves a "
+                "remainder to forward to another provider",
+                SHARES,
+            )
+        if not any(self.open_quantity(line_id) > 0 for line_id in self.lines):
+            raise Conflict(
+                "nothing_to_forward",
+                "every line is asked of a provider or granted already: nothing remains",
+                SHARES,
+            )
+
+    def _check_shares(self, to: tuple[str, ...], shares: tuple[Share, ...]) -> None:
+        """The data of a forward's shares: known lines, providers of them, each provider's
+        share of a line once, within what remains of the line."""
+        if self.status in (RequestStatus.APPROVED, RequestStatus.REFUSED) and to:
+            raise refuse(
+                "remainder_as_shares",
+                "after a decision LOCC forwards the remainder as shares "
+                '("shares": [{"to", "line_id", "quantity"}]), not the whole request',
+                SHARES,
+            )
+        seen: set[tuple[str, str]] = set()
+        asked: dict[str, int] = {}
+        for share in shares:
+            line = self.lines.get(share.line_id)
+            if line is None:
+                raise refuse("unknown_line", f"the request has no line {share.line_id}", SHARES)
+            if share.quantity <= 0:
+                raise refuse(
+                    "quantity_not_positive",
+                    f"share of line {share.line_id} for {share.to}: quantity must be positive",
+                    SHARES,
+                )
+            if not provides(share.to, line.capability):
+                raise refuse(
+                    "share_provider_mismatch",
+                    f"{share.to} does not provide {line.capability} (line {share.line_id}) "
+                    "per the catalogue",
+                    SHARES,
+                )
+            key = (share.to, share.line_id)
+            if key in seen or key in self.shares or share.to in to:
+                raise refuse(
+                    "duplicate_share",
+                    f"{share.to} is asked for line {share.line_id} once: it has a share of it "
+                    "already, or is asked for it twice in this forward",
+                    SHARES,
+                )
+            seen.add(key)
+            asked[share.line_id] = asked.get(share.line_id, 0) + share.quantity
+        for line_id, quantity in asked.items():
+            remaining = self.open_quantity(line_id)
+            if quantity > remaining:
+                raise refuse(
+                    "share_exceeds_remaining",
+                    f"line {line_id}: shares ask {quantity}, {remaining} remain to forward",
+                    SHARES,
+                )
+
+    def _check_share_decider(self, actor: Actor) -> None:
+        mine = [s for s in self.shares.values() if s.to == actor.org]
+        if not mine:
+            waiting = sorted({s.to for s in self.shares.values() if s.outcome is None})
+            raise NotPermitted(
+                "wrong_decider",
+                f"{actor.org} was not asked for any line it provides; the request waits for "
+                f"{', '.join(waiting) or 'nobody'}",
+                f"{SHARES}; {self.rule.source}",
+            )
+        if all(s.outcome is not None for s in mine):
+            raise Conflict("duplicate_step", f"{actor.org} decided its share already", SHARES)
+
+    def _asked_lines(self, org: str) -> list[str]:
+        return [line_id for (to, line_id) in self.shares if to == org]
+
+    def waiting_shares(self) -> list[LineShare]:
+        """Shares still waiting for their provider's decision."""
+        return [s for s in self.shares.values() if s.outcome is None]
+
+    def committed_by(self, org: str, line_id: str) -> int:
+        """How much of a line ``org`` committed (or moved further), not cancelled."""
+        return sum(
+            b.quantity
+            for b in self.bookings.values()
+            if b.provider == org and b.line_id == line_id and b.step in _COMMITTED_STEPS
+        )
+
+    def commit_room(self, org: str, line_id: str) -> int:
+        """How much ``org`` may still commit to a line: of what was granted to it, not yet
+        committed, within what the request still needs."""
+        share = self.shares.get((org, line_id))
+        if share is None or line_id not in self.lines:
+            return 0
+        return max(0, min(share.granted - self.committed_by(org, line_id), self.remaining(line_id)))
+
+    def _not_asked(self, org: str, line_id: str | None = None) -> NotPermitted:
+        asked = self._asked_lines(org)
+        what = f"line {line_id}" if line_id else "this request"
+        return NotPermitted(
+            "not_asked",
+            f"{org} was not asked for {what}"
+            + (f" (its shares: lines {', '.join(asked)})" if asked else "")
+            + "; LOCC forwards a share to a provider before it commits",
+            SHARES,
+        )
+
     # --- the requester's steps ---------------------------------------------------------------
 
     def submit(self, envelope: Envelope) -> None:
@@ -833,17 +1079,23 @@ class AssistanceRequest(MlobAggregate):
         )
 
     def forward(
-        self, envelope: Envelope, to: tuple[str, ...], copies: tuple[str, ...] = ()
+        self,
+        envelope: Envelope,
+        to: tuple[str, ...],
+        copies: tuple[str, ...] = (),
+        shares: tuple[Share, ...] = (),
     ) -> None:
+        """The whole request to each of ``to``; parts of lines to providers (``shares``)."""
         self.check_step(Step.FORWARD, envelope.actor)
-        if not to:
+        if not to and not shares:
             raise refuse("recipients_required", "forward to at least one organisation", LIFECYCLE)
-        for code in (*to, *copies):
+        for code in (*to, *copies, *(share.to for share in shares)):
             try:
                 organisation(code)
             except KeyError:
                 raise refuse("unknown_organisation", f"{code} is not known", LIFECYCLE) from None
-        self.emit(self.Forwarded, envelope, to=to, copies=copies)
+        self._check_shares(to, shares)
+        self.emit(self.Forwarded, envelope, to=to, copies=copies, shares=shares)
 
     # --- advice and decisions ----------------------------------------------------------------
 
@@ -923,13 +1175,17 @@ class AssistanceRequest(MlobAggregate):
         line = self._line(line_id)
         if not provides(envelope.actor.org, line.capability):
             raise self._not_a_provider(envelope.actor, line)
-        remaining = self.remaining(line_id)
-        if quantity > remaining:
+        share = self.shares.get((envelope.actor.org, line_id))
+        if share is None:
+            raise self._not_asked(envelope.actor.org, line_id)
+        room = self.commit_room(envelope.actor.org, line_id)
+        if quantity > room:
             raise Conflict(
                 "exceeds_granted",
-                f"line {line_id}: {remaining} remain to commit "
-                f"of {self.granted.get(line_id, 0)} granted",
-                LIFECYCLE,
+                f"line {line_id}: {room} remain for {envelope.actor.org} to commit "
+                f"of {share.granted} granted to it ({self.remaining(line_id)} of "
+                f"{self.granted.get(line_id, 0)} on the request)",
+                SHARES,
             )
 
     def book_line(self, envelope: Envelope, booking: LineBooking) -> None:

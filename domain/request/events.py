@@ -73,6 +73,32 @@ class Decision:
     reasons: str
 
 
+@stored_as("mlob:Share")
+@dataclass(frozen=True)
+class Share:
+    """Part of a line forwarded to one provider (``request.forwarded``'s ``shares``)."""
+
+    to: str
+    line_id: str
+    quantity: int
+
+
+@stored_as("mlob:LineShare")
+@dataclass(frozen=True)
+class LineShare:
+    """One provider's share of a line as it stands: asked, then decided (what is granted).
+
+    ``whole``: asked by a forward of the whole request (``to``), for a line it provides.
+    ``outcome`` is None while the share waits for its decision."""
+
+    to: str
+    line_id: str
+    asked: int
+    whole: bool = False
+    outcome: Outcome | None = None
+    granted: int = 0
+
+
 def with_step(booking: LineBooking, step: LineStep, **changes: Any) -> LineBooking:
     return replace(booking, step=step, **changes)
 
@@ -172,13 +198,25 @@ class Assessed(MlobAggregate.Event):
 
 
 class Forwarded(MlobAggregate.Event):
+    """The whole request to each of ``to`` (stored before shares existed: only that), and
+    parts of lines to providers (``shares``)."""
+
     TOPIC = "mlob:AssistanceRequest.Forwarded"
     to: tuple[str, ...]
     copies: tuple[str, ...]
+    shares: tuple[Share, ...] = ()
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.forwarded_to = tuple(dict.fromkeys(aggregate.forwarded_to + self.to))
-        aggregate._enter(RequestStatus.FORWARDED, self.envelope)
+        recipients = self.to + tuple(share.to for share in self.shares)
+        aggregate.forwarded_to = tuple(dict.fromkeys(aggregate.forwarded_to + recipients))
+        aggregate._add_shares(self.to, self.shares)
+        if aggregate.status in (RequestStatus.APPROVED, RequestStatus.DECIDING):
+            # the remainder forwarded while a grant stands, or while the deciders decide
+            aggregate._touch(self.envelope)
+        else:
+            if aggregate.status is RequestStatus.REFUSED:  # the remainder, after a refusal
+                aggregate.outcome = None
+            aggregate._enter(RequestStatus.FORWARDED, self.envelope)
 
 
 class Advised(MlobAggregate.Event):
@@ -201,6 +239,9 @@ class Decided(MlobAggregate.Event):
 
     def apply(self, aggregate: Any) -> None:
         aggregate.decisions.append(self.decision)
+        if aggregate.providers_decide:  # each provider decides its own share
+            aggregate._decide_shares(self.decision, self.envelope)
+            return
         if self.decision.outcome is Outcome.REFUSED:
             aggregate.outcome = Outcome.REFUSED
             aggregate._enter(RequestStatus.REFUSED, self.envelope)
@@ -208,6 +249,7 @@ class Decided(MlobAggregate.Event):
             aggregate._approve(self.envelope)
         else:
             aggregate._enter(RequestStatus.DECIDING, self.envelope)
+        aggregate._settle_shares()
         aggregate._falls_due(Step.DECIDE, self.decision.outcome.value, self.envelope)
 
 
@@ -245,6 +287,7 @@ class AppealDecided(MlobAggregate.Event):
             aggregate.granted = {i: line.quantity for i, line in aggregate.lines.items()}
             aggregate.outcome = Outcome.GRANTED
             aggregate._enter(RequestStatus.APPROVED, self.envelope)
+            aggregate._settle_shares()
         else:
             aggregate._enter(aggregate.status_before_appeal, self.envelope)
 

@@ -43,6 +43,21 @@ ops = st.one_of(
             st.lists(st.sampled_from(PROVIDERS), min_size=1, max_size=2, unique=True),
         ),
     ),
+    st.tuples(  # parts of the line to providers (issue 18: several providers)
+        st.just("request.forwarded"),
+        st.integers(0, 2),
+        st.builds(
+            lambda parts: {
+                "shares": [{"to": to, "line_id": "L1", "quantity": q} for to, q in parts]
+            },
+            st.lists(
+                st.tuples(st.sampled_from(PROVIDERS), st.integers(1, 3)),
+                min_size=1,
+                max_size=2,
+                unique_by=lambda p: p[0],
+            ),
+        ),
+    ),
     st.tuples(
         st.just("request.decided"),
         st.integers(0, 2),
@@ -165,6 +180,12 @@ def check_invariants(app: MlobApplication) -> None:
             )
         for line_id, line in request.lines.items():
             assert request.committed(line_id) <= request.granted.get(line_id, line.quantity)
+        # each provider committed only within what was asked of it and granted (issue 18)
+        for (provider, line_id), share in request.shares.items():
+            assert request.committed_by(provider, line_id) <= share.granted
+        for booking in request.bookings.values():
+            if booking.step.value not in ("made_ready", "cancelled"):
+                assert (booking.provider, booking.line_id) in request.shares
 
 
 def natural_step(app: MlobApplication, target: int, draw) -> tuple[str, dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -181,6 +202,14 @@ def natural_step(app: MlobApplication, target: int, draw) -> tuple[str, dict[str
             "findings": "checked",
         }
     if status == "assessed":
+        if draw(st.booleans()):  # the line split between both providers
+            first = draw(st.integers(1, 2))
+            return "request.forwarded", {
+                "shares": [
+                    {"to": PROVIDERS[0], "line_id": "L1", "quantity": first},
+                    {"to": PROVIDERS[1], "line_id": "L1", "quantity": 3 - first},
+                ]
+            }
         return "request.forwarded", {"to": [draw(st.sampled_from(PROVIDERS))]}
     if status == "forwarded":
         return "request.decided", draw(

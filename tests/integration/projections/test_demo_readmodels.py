@@ -39,7 +39,9 @@ def test_capacity_overview_of_the_demo(views: Views) -> None:
         ("SIS", "IFV", None): (1, 0, 1, 0, "by_agreement"),
         ("POLICE_ME", "POL-MN", "VR09"): (4, 2, 2, 0, "by_agreement"),
         ("KMAR_UNIT", "KMAR", None): (3, 3, 0, 0, "by_agreement"),
-        ("FIRE_WATER_SUPPLY", "VR07", "VR07"): (2, 2, 0, 0, "best_effort"),
+        # issue 18: VR07's 2 pumps on their way, VR09's 2 committed, to VR08's shared request
+        ("FIRE_WATER_SUPPLY", "VR07", "VR07"): (2, 0, 0, 2, "best_effort"),
+        ("FIRE_WATER_SUPPLY", "VR09", "VR09"): (6, 4, 2, 0, "best_effort"),
     }
     assert set(rows) == set(expected), "the exercise's water cannons stay out"
     for key, (exists, available, committed, deployed, klass) in expected.items():
@@ -54,10 +56,11 @@ def test_capacity_overview_of_the_demo(views: Views) -> None:
         assert row["reserved"] == row["made_ready"] == row["returning"] == 0
         assert row["unavailable"] == row["abroad"] == 0
     demand = {c["capability"]: (c["open_demand"], c["shortage"]) for c in overview["capabilities"]}
-    # VR23's 4 trucks against 2 free; KMar 1 of 3; VR21's 2 pumps against VR07's 2.
+    # VR23's 4 trucks against 2 free; KMar 1 of 3; VR21's 2 pumps and the 2 of VR08's shared
+    # request still asked of VR06 (issue 18) against VR09's 4 free.
     assert demand["DEF_EVACUATION_TRANSPORT"] == (4, 2)
     assert demand["KMAR_UNIT"] == (1, 0)
-    assert demand["FIRE_WATER_SUPPLY"] == (2, 0)
+    assert demand["FIRE_WATER_SUPPLY"] == (4, 0)
     assert demand["IFV_BLANKETS"] == demand["SIS"] == demand["POLICE_ME"] == (0, 0)
     assert [s["capability"] for s in overview["shortages"]] == ["DEF_EVACUATION_TRANSPORT"]
 
@@ -93,6 +96,14 @@ def test_operational_picture_of_the_demo(views: Views) -> None:
         str(demo.TRANSPORT_VR23): "forwarded",
         str(demo.KMAR): "forwarded",
         str(demo.PUMPS_URGENT): "received",
+        str(demo.PUMPS_SHARED): "approved",  # issue 18: VR07's and VR09's grants
+    }
+    # Dispatched or arrived: the 4 trucks, 2,000 blankets and VR07's 2 pumps; SIS and ME are
+    # only committed.
+    assert flood["deployed"] == {
+        "DEF_EVACUATION_TRANSPORT": 4,
+        "IFV_BLANKETS": 2000,
+        "FIRE_WATER_SUPPLY": 2,
     }
     # Dispatched or arrived: the 4 trucks and 2,000 blankets; SIS and ME are only committed.
     assert flood["deployed"] == {"DEF_EVACUATION_TRANSPORT": 4, "IFV_BLANKETS": 2000}
@@ -101,17 +112,17 @@ def test_operational_picture_of_the_demo(views: Views) -> None:
     assert flood["en_route"] == {"DEF_EVACUATION_TRANSPORT": 2}
     assert flood["on_scene"] == {"DEF_EVACUATION_TRANSPORT": 2, "IFV_BLANKETS": 2000}
     summary = picture["summary"]
-    assert summary["open_incidents"] == 1 and summary["open_requests"] == 7
-    assert summary["by_status"] == {"approved": 4, "forwarded": 2, "received": 1}
+    assert summary["open_incidents"] == 1 and summary["open_requests"] == 8
+    assert summary["by_status"] == {"approved": 5, "forwarded": 2, "received": 1}
     assert summary["by_kind"] == {
         "kmar_art57_public_order": 1,
         "military_art51": 2,
         "police_art56_public_order": 1,
-        "region_art51": 2,
+        "region_art51": 3,
         "support": 1,
     }
     assert summary["by_region"] == {
-        "VR08": {"open_incidents": 1, "highest_grip": "4", "requests": {"approved": 4}},
+        "VR08": {"open_incidents": 1, "highest_grip": "4", "requests": {"approved": 5}},
         "VR21": {"open_incidents": 1, "highest_grip": "4", "requests": {"received": 1}},
         "VR23": {"open_incidents": 1, "highest_grip": "4", "requests": {"forwarded": 2}},
     }
@@ -139,6 +150,7 @@ def test_request_board_of_the_demo(views: Views) -> None:
             demo.TRANSPORT_VR23,
             demo.KMAR,
             demo.PUMPS_URGENT,
+            demo.PUMPS_SHARED,
         )
     }
     # VR21's urgent pumps: received 1.4 h ago, urgent assessment due within the hour.
@@ -165,6 +177,19 @@ def test_request_board_of_the_demo(views: Views) -> None:
             False,
         )
         assert item["seconds_in_step"] == round(hours * 3600), request
+    # Covered by several providers (issue 18): approved since VR07's grant 4.2 h ago; the
+    # remainder VR09 refused waits for VR06's decision.
+    shared = items[str(demo.PUMPS_SHARED)]
+    assert (shared["step"], shared["next_actor"], shared["overdue"]) == ("approved", "VR06", False)
+    assert shared["seconds_in_step"] == round(4.2 * 3600)
+    assert [(w["to"], w["asked"], w["status"]) for w in shared["waiting_shares"]] == [
+        ("VR06", 2, "forwarded")
+    ]
+    assert [(s["to"], s["granted"], s["status"]) for s in shared["shares"]] == [
+        ("VR07", 2, "en_route"),
+        ("VR09", 2, "committed"),
+        ("VR06", None, "forwarded"),
+    ]
     # Forwarded, waiting for DJZ's advice (the SG's adviser) before the decision.
     for request, hours in ((demo.TRANSPORT_VR23, 4.1), (demo.KMAR, 3.3)):
         item = items[str(request)]
@@ -181,6 +206,7 @@ def test_request_board_of_the_demo(views: Views) -> None:
             demo.TRANSPORT_VR08,
             demo.SIS,
             demo.POLICE_ME,
+            demo.PUMPS_SHARED,
             demo.TRANSPORT_VR23,
             demo.KMAR,
         )

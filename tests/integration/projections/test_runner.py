@@ -53,7 +53,7 @@ def test_incremental_equals_rebuild(service: Service) -> None:
     post_demo(service, projections, every=2)
     projections.catch_up()
     incremental = snapshot(projections)
-    assert len(incremental["requests"]) == 8 and len(incremental["capacities"]) == 7
+    assert len(incremental["requests"]) == 9 and len(incremental["capacities"]) == 8
     projections.rebuild()
     # A rebuild starts empty beside the served rows: readers keep the complete previous ones.
     assert snapshot(projections) == incremental and projections.rebuilding()
@@ -137,7 +137,7 @@ def test_one_active_runner_per_projection_and_takeover(store_config: StoreConfig
         top = services[0].last_position()
         assert hosts[1].wait_for(top, [p.name for p in PROJECTIONS], timeout=15)
         assert all(r.active for r in hosts[1].runners)
-        assert len(hosts[1].store.rows("requests")) == 8
+        assert len(hosts[1].store.rows("requests")) == 9
     finally:
         for h in hosts:
             h.stop()

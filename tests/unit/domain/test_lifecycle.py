@@ -44,7 +44,14 @@ from domain.lifecycle import (
     RequestStatus,
 )
 from domain.reference import capability, organisation, organisations
-from domain.request import AssistanceRequest, LineBooking, Outcome, RequestLine, open_steps
+from domain.request import (
+    AssistanceRequest,
+    LineBooking,
+    Outcome,
+    RequestLine,
+    Share,
+    open_steps,
+)
 from domain.rights import STEP_PARTIES, Step
 from domain.services import (
     arrive,
@@ -372,9 +379,10 @@ def _commit(c: Ctx) -> Posting:
         for b in request.bookings.values()
         if b.step is LineStep.MADE_READY
         and b.provider == c.actor.org
-        and b.quantity <= request.remaining(b.line_id)
+        and b.quantity <= request.commit_room(c.actor.org, b.line_id)
     ]
-    open_lines = [x for x in _lines(c) if request.remaining(x.line_id) > 0]
+    # Only within what was asked of the actor and granted to it (its shares).
+    open_lines = [x for x in _lines(c) if request.commit_room(c.actor.org, x.line_id) > 0]
     if ready and (not open_lines or c.rnd.random() < 0.5):
         booking = c.rnd.choice(ready)
         line_id, quantity, booking_id = booking.line_id, booking.quantity, booking.booking_id
@@ -382,7 +390,7 @@ def _commit(c: Ctx) -> Posting:
     else:
         chosen = c.rnd.choice(open_lines or _lines(c))
         line_id, booking_id = chosen.line_id, UUID(int=c.rnd.getrandbits(128))
-        quantity = c.rnd.randint(1, max(1, request.remaining(chosen.line_id)))
+        quantity = c.rnd.randint(1, max(1, request.commit_room(c.actor.org, chosen.line_id)))
         cap = c.world.capacity_for(c.actor.org, chosen.capability).id
 
     def run(r: AssistanceRequest, w: World, e: Envelope) -> None:
@@ -402,11 +410,37 @@ def _amend(c: Ctx) -> Posting:
 
 def _decide(c: Ctx) -> Posting:
     outcome = c.rnd.choice([Outcome.GRANTED] * 3 + [Outcome.PARTLY_GRANTED, Outcome.REFUSED])
-    grants = tuple((x.line_id, c.rnd.randint(0, x.quantity)) for x in c.request.lines.values())
+    # A provider grants part of its own shares; a decider of the kind's sequence, of the lines.
+    mine = [s for s in c.request.waiting_shares() if s.to == c.actor.org]
+    if c.request.providers_decide and mine:
+        grants = tuple((s.line_id, c.rnd.randint(0, s.asked)) for s in mine)
+    else:
+        grants = tuple((x.line_id, c.rnd.randint(0, x.quantity)) for x in c.request.lines.values())
     reasons = _text(c)
     return Posting(
         None, lambda r, w, e: r.decide(e, outcome=outcome, reasons=reasons, granted=grants)
     )
+
+
+def _forward(c: Ctx) -> Posting:
+    """The whole request to one or two organisations, or shares of what remains of the lines
+    to providers not asked for them yet (after a decision: only shares)."""
+    request = c.request
+    decided = request.status in (RequestStatus.APPROVED, RequestStatus.REFUSED)
+    shares = []
+    for x in request.lines.values():
+        left = request.open_quantity(x.line_id)
+        providers = [
+            org
+            for org in (*FORWARD_TO, *capability(x.capability).providers)
+            if _provides(org, x.capability) and (org, x.line_id) not in request.shares
+        ]
+        if left > 0 and providers and c.rnd.random() < 0.7:
+            shares.append(Share(c.rnd.choice(providers), x.line_id, c.rnd.randint(1, left)))
+    if decided or (shares and c.rnd.random() < 0.5):
+        return Posting(None, lambda r, w, e: r.forward(e, (), shares=tuple(shares)))
+    to = tuple(c.rnd.sample(FORWARD_TO, c.rnd.randint(1, 2)))
+    return Posting(None, lambda r, w, e: r.forward(e, to))
 
 
 def _priority(c: Ctx) -> Posting:
@@ -459,9 +493,7 @@ GENERATORS: dict[Step, Callable[[Ctx], Posting]] = {
             alternatives_checked="no other region has it",
         )
     ),
-    Step.FORWARD: _simple(
-        lambda r, e, c: r.forward(e, tuple(c.rnd.sample(FORWARD_TO, c.rnd.randint(1, 2))))
-    ),
+    Step.FORWARD: _forward,
     Step.ADVISE: _simple(
         lambda r, e, c: r.advise(e, favourable=c.rnd.random() < 0.8, advice=_text(c))
     ),

@@ -206,10 +206,12 @@ def test_double_booking_is_refused_across_requests() -> None:
 
 
 def test_a_provider_commits_only_its_own_capacity() -> None:
+    # VR07, asked and granted, with VR09's capacity (a provider never asked: not_asked,
+    # tests/unit/domain/test_shares.py)
     request = approved_fire_request()
-    pumps = capacity("VR07", CAP["fire"], 3)
+    pumps = capacity("VR09", CAP["fire"], 3)
     with pytest.raises(NotPermitted) as exc:
-        commit(env("VR09"), request, pumps, line_id="L1", quantity=1, booking_id=uuid4())
+        commit(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=uuid4())
     assert exc.value.code == "not_own_capacity"
 
 
