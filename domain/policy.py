@@ -194,7 +194,8 @@ def _orgs_of(kinds: frozenset[str]) -> frozenset[str]:
 
 def involved(subject: Any) -> frozenset[str]:
     """The organisations a subject involves, from its state: a request's requester, every
-    organisation that acted in it, those it was forwarded to, booked with or informed of
+    organisation that acted in it, those it was forwarded to or copied on, booked with or
+    informed of
     (``request.informed``), and those its
     route names to receive, advise, confirm exhaustion or decide (from the draft on); an
     incident's actors; a capacity's provider only (its bookings name other organisations'
@@ -208,6 +209,7 @@ def involved(subject: Any) -> frozenset[str]:
     if topic == "mlob:AssistanceRequest":
         orgs.add(subject.requester)
         orgs.update(subject.forwarded_to)
+        orgs.update(vars(subject).get("copied_to", ()))  # copied on a forward
         orgs.update(booking.provider for booking in subject.bookings.values())
         # Informed of it (a duty to inform, domain/duties.py): it sees what it was told of.
         orgs |= subject.informed_orgs

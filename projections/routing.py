@@ -194,8 +194,9 @@ class Routes:
         elif isinstance(event, AssistanceRequest.Amended):
             route.capabilities |= {line.capability for line in event.lines}
         elif isinstance(event, AssistanceRequest.Forwarded):
-            route.providers |= set(event.to)
-            for org in event.to:
+            recipients = (*event.to, *(share.to for share in event.shares))
+            route.providers |= set(recipients)
+            for org in (*recipients, *event.copies):  # asked, or copied on it: involved
                 route.involve(org, at)
         elif isinstance(event, AssistanceRequest.LineBooked):
             route.providers.add(event.booking.provider)

@@ -39,6 +39,7 @@ def request_view(
         "outcome": request.outcome.value if request.outcome else None,
         "next_decider": request.next_decider_kind(),
         "forwarded_to": list(request.forwarded_to),
+        "copied_to": list(request.copied_to),
         "priority": request.priority,
         "exercise": request.exercise,
         "classification": request.classification.value,

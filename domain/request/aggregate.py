@@ -158,6 +158,7 @@ class AssistanceRequest(MlobAggregate):
         self.exhaustion_confirmed = False
         self.assessment: str | None = None
         self.forwarded_to: tuple[str, ...] = ()
+        self.copied_to: tuple[str, ...] = ()
         #: Each provider's share of each line: (provider, line id) -> its share.
         self.shares: dict[tuple[str, str], LineShare] = {}
         self.advice: dict[str, tuple[bool, str]] = {}

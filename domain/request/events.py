@@ -209,6 +209,8 @@ class Forwarded(MlobAggregate.Event):
     def apply(self, aggregate: Any) -> None:
         recipients = self.to + tuple(share.to for share in self.shares)
         aggregate.forwarded_to = tuple(dict.fromkeys(aggregate.forwarded_to + recipients))
+        # Copied on it (e.g. DOC and DJZ on a military request): they see it (need to know).
+        aggregate.copied_to = tuple(dict.fromkeys(aggregate.copied_to + self.copies))
         aggregate._add_shares(self.to, self.shares)
         if aggregate.status in (RequestStatus.APPROVED, RequestStatus.DECIDING):
             # the remainder forwarded while a grant stands, or while the deciders decide
