@@ -105,11 +105,9 @@ def test_operational_picture_of_the_demo(views: Views) -> None:
         "IFV_BLANKETS": 2000,
         "FIRE_WATER_SUPPLY": 2,
     }
-    # Dispatched or arrived: the 4 trucks and 2,000 blankets; SIS and ME are only committed.
-    assert flood["deployed"] == {"DEF_EVACUATION_TRANSPORT": 4, "IFV_BLANKETS": 2000}
     # Dispatched is not arrived (domain.md, settled questions): VR08 recorded 2 trucks on
-    # scene, 2 are on their way; the blankets arrived.
-    assert flood["en_route"] == {"DEF_EVACUATION_TRANSPORT": 2}
+    # scene, 2 are on their way, as are VR07's 2 pumps; the blankets arrived.
+    assert flood["en_route"] == {"DEF_EVACUATION_TRANSPORT": 2, "FIRE_WATER_SUPPLY": 2}
     assert flood["on_scene"] == {"DEF_EVACUATION_TRANSPORT": 2, "IFV_BLANKETS": 2000}
     summary = picture["summary"]
     assert summary["open_incidents"] == 1 and summary["open_requests"] == 8
