@@ -29,6 +29,8 @@ from api.errors import (
 )
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
+from api.metrics import StoreCollector, counted
+from api.metrics import render as render_metrics
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
@@ -183,15 +185,18 @@ class MlobAPI(FastAPI):
     post_events: PostEvents | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            self.post_events is not None
-            and scope["type"] == "http"
-            and scope["path"] == PATH
-            and scope["method"] == "POST"
-        ):
-            await serve_post(self.post_events, scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        post = self.post_events
+        if post is not None and scope["path"] == PATH and scope["method"] == "POST":
+
+            async def bare(scope: Scope, receive: Receive, send: Send) -> None:
+                await serve_post(post, scope, receive, send)
+
+            await counted(bare, scope, receive, send, PATH)
+            return
+        await counted(super().__call__, scope, receive, send, None)
 
 
 def create_app(service: MlobService) -> FastAPI:
@@ -262,6 +267,21 @@ def create_app(service: MlobService) -> FastAPI:
     def require_role(caller: Principal, *roles: str) -> None:
         if caller.role not in roles:
             raise ApiError(403, "role_not_permitted", f"this needs role {' or '.join(roles)}")
+
+    store_figures = StoreCollector(service.readiness)
+
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}}, **error_responses(401, 403)},
+        summary="Prometheus metrics (administrators)",
+    )
+    async def metrics(caller: Caller) -> Response:
+        """Requests, refusals, commits, feed and projection figures in Prometheus's text
+        format; no label names an organisation, a subject or a classification."""
+        require_role(caller, "admin")
+        body, content_type = await asyncio.to_thread(render_metrics, store_figures)
+        return Response(body, media_type=content_type)
 
     @app.get("/health", response_model=Health, responses=error_responses(503))
     def health() -> Health:

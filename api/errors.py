@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from api.metrics import REFUSALS
 from domain.errors import DomainError
 
 log = logging.getLogger("mlob.api")
@@ -28,7 +29,8 @@ def challenge(status: int) -> dict[str, str]:
 
 
 def answer(exc: DomainError) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and body of a refusal."""
+    """The HTTP status and body of a refusal (counted by code: ``mlob_refusals``)."""
+    REFUSALS.labels(exc.code).inc()
     error: dict[str, Any] = {
         "status": exc.status,
         "code": exc.code,

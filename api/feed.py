@@ -35,6 +35,7 @@ import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
 from api.access import THREAD_FIELDS, name_threads, note_reads, row_items
+from api.metrics import FEED_CLOSES, FEED_CONNECTIONS, FEED_FRAMES, FEED_RESYNCS
 from api.ports import (
     EventMark,
     LoggedEvent,
@@ -482,6 +483,7 @@ class Connection:
         while True:
             item = await self.queue.get()
             if item is None:
+                FEED_CLOSES.labels(str(self.close_code)).inc()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(
                         self.websocket.close(code=self.close_code, reason=self.close_reason), 1.0
@@ -491,6 +493,7 @@ class Connection:
                 # Computed now: the frame that was on its way when the queue overflowed counts.
                 position, change = self.sent
                 message = dumps({"type": "resync", "position": position, "change": change})
+                FEED_RESYNCS.inc()
                 with contextlib.suppress(Exception):  # the client has this long to read on
                     await asyncio.wait_for(self.websocket.send_text(message), RESYNC_WAIT)
                 continue
@@ -501,6 +504,7 @@ class Connection:
             self.messages += 1
             if message.startswith('{"type":"frame"'):
                 self.sent = (position, change)
+                FEED_FRAMES.inc()
 
     # --- subscribing -------------------------------------------------------------------------
 
@@ -795,12 +799,14 @@ class FeedHub:
         if token is not None and not _take(self.per_token, token, MAX_CONNECTIONS):
             return "too_many_connections"
         self.connections.add(conn)
+        FEED_CONNECTIONS.inc()
         return None
 
     def leave(self, conn: Connection) -> None:
         if conn not in self.connections:
             return
         self.connections.discard(conn)
+        FEED_CONNECTIONS.dec()
         _give(self.per_token, conn.principal.token_id)
 
     def take_replay(self, conn: Connection) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -82,9 +84,13 @@ def _serve(args: argparse.Namespace) -> int:
         "ws_per_message_deflate": False,
     }
     if args.workers > 1:
-        # Each worker process opens the store itself; appends group per process.
+        # Each worker process opens the store itself; appends group per process. Their
+        # metrics are kept in files and summed at /metrics (prometheus-client's multiprocess
+        # mode: the directory must be set before the workers import the metrics).
         _close(service)
-        uvicorn.run("mlob.asgi:create", factory=True, workers=args.workers, **options)
+        with tempfile.TemporaryDirectory(prefix="mlob-metrics-") as metrics:
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics)
+            uvicorn.run("mlob.asgi:create", factory=True, workers=args.workers, **options)
         return 0
     try:
         uvicorn.run(web, **options)

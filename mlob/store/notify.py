@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 import psycopg
 from psycopg import sql
 
+from mlob.metrics import LISTEN_CONNECTS
+
 log = logging.getLogger("mlob.notify")
 
 #: ``application_name`` of the LISTEN connections, with the process id (operators can see
@@ -80,6 +82,7 @@ class Listener:
                     for channel in self.channels:
                         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self.connects += 1
+                    LISTEN_CONNECTS.inc()
                     self.connected = True
                     if self.inspect is not None:
                         self.inspect(None)

@@ -48,6 +48,7 @@ from domain.base import MlobAggregate
 from domain.commands import Message
 from domain.errors import Conflict
 from domain.recorded import LoggedEvent, Receipt
+from mlob.metrics import COMMIT_SECONDS, COMMITS, WRITE_GROUP_EVENTS, WRITE_GROUP_SIZE
 from mlob.store.index import DuplicateMessage
 from mlob.store.recent import RecentEvents
 from mlob.store.recorders import CommitLost, MlobRecorder
@@ -293,6 +294,7 @@ class GroupWriter:
         index = [e for a in accepted for e in a.recorded]
         stored = [self.app.mapper.to_stored_event(e.event) for e in index]
         generation = self.app.recent.generation
+        started = time.perf_counter()
         try:
             inserted = self.recorder.append(
                 stored,
@@ -300,6 +302,7 @@ class GroupWriter:
                 messages=[(m.message_id, m.digest) for a in accepted for m in a.job.messages],
             )
         except (IntegrityError, DuplicateMessage):
+            COMMITS.labels("conflict").inc()
             for subject in group.state:
                 self.cache.pop(subject, None)
             if not last_try:
@@ -311,16 +314,22 @@ class GroupWriter:
                     self._settle([a.job], LAST_TRY + 1, LAST_TRY)
             return True
         except CommitLost as lost:
+            COMMITS.labels("lost").inc()
             for subject in group.state:
                 self.cache.pop(subject, None)
             self._after_lost_commit(accepted, lost)
             return True
         except Exception as exc:
+            COMMITS.labels("failed").inc()
             for subject in group.state:
                 self.cache.pop(subject, None)
             for a in accepted:
                 a.job.future.set_exception(exc)
             return True
+        COMMITS.labels("committed").inc()
+        COMMIT_SECONDS.observe(time.perf_counter() - started)
+        WRITE_GROUP_SIZE.observe(len(accepted))
+        WRITE_GROUP_EVENTS.observe(len(index))
         for aggregate in group.state.values():
             self._remember(aggregate)
         recorded = inserted.recorded

@@ -327,6 +327,7 @@ ROUTES: dict[tuple[str, str], Maker] = {
     ("GET", "/health"): plain("/health"),
     ("GET", "/health/live"): plain("/health/live"),
     ("GET", "/health/ready"): plain("/health/ready"),
+    ("GET", "/metrics"): plain("/metrics"),
     ("WS", "/v1/feed"): feed_over_http,
     ("POST", "/v1/events"): post_probes,
     ("GET", "/v1/event-types"): plain("/v1/event-types"),
