@@ -11,10 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
+from api import logcontext
 from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
 from api.commands import REGISTRY
@@ -185,6 +187,8 @@ class MlobAPI(FastAPI):
     post_events: PostEvents | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):  # each request its own log fields
+            logcontext.start(Headers(scope=scope).get("x-request-id"))
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return

@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
+from api import logcontext
 from api.errors import ApiError, answer, challenge, outcome_unknown, unavailable
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.posting import Item, plan
@@ -56,6 +57,7 @@ async def caller_of(service: MlobService, authorization: str) -> Principal:
         found = await run_in_threadpool(service.authenticate, token)
     if found is None:
         raise ApiError(401, "invalid_token", "the token is unknown, expired or revoked")
+    logcontext.bind(org=found.org)
     return found
 
 
@@ -78,7 +80,10 @@ class PostEvents:
         items: list[Item] = []
         try:
             items = await _items(content_length, body)
+            logcontext.bind(message_id=items[0].message_id, correlation=items[0].correlation_id)
             receipt = await self.service.post_async(plan(caller, items))
+            if receipt.events:
+                logcontext.bind(position=receipt.events[-1].position)
         except DomainError as error:
             # A refusal without an item's index is the post's as a whole: its first item.
             item = items[error.index or 0] if (error.index or 0) < len(items) else None

@@ -20,6 +20,7 @@ from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.exercise import ExerciseScope
 from domain.policy import ROLES
+from mlob import logs
 from mlob.bootstrap import (
     StartupError,
     build_web_app,
@@ -46,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()
+    logs.configure(settings.log_format, args.log_level)
     web, service = build_web_app(settings)
     print(f"mlob: store {settings.store.describe()}", flush=True)
     if args.demo:
@@ -82,6 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
         # Below info the access log prints nothing, yet uvicorn would still format each line.
         "access_log": args.log_level in ("info", "debug"),
         "ws_per_message_deflate": False,
+        "log_config": logs.config(settings.log_format, args.log_level),
     }
     if args.workers > 1:
         # Each worker process opens the store itself; appends group per process. Their
@@ -124,10 +127,11 @@ def _worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    settings = load_settings()
+    logs.configure(settings.log_format, "info")
     tune_runtime()
     service = _with_projections()
     assert service.projections is not None
-    settings = load_settings()
     service.projections.audit_key = settings.audit_key
     service.projections.picture_every = settings.picture_checkpoint_every
     stopped = threading.Event()

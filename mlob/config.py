@@ -205,6 +205,8 @@ class Settings:
     audit_key: bytes | None = None
     #: Positions between two picture checkpoints (``MLOB_PICTURE_CHECKPOINT_EVERY``; 0: none).
     picture_checkpoint_every: int = 10_000
+    #: ``MLOB_LOG_FORMAT``: plain lines or one JSON object per line (mlob/logs.py).
+    log_format: Literal["plain", "json"] = "plain"
 
 
 def _minutes(text: str) -> int:
@@ -257,7 +259,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"MLOB_PICTURE_CHECKPOINT_EVERY {every!r}: a number of positions, at least 1000 "
             "(or 0: no picture checkpoints)"
         )
+    log_format = env.get("MLOB_LOG_FORMAT", "plain")
+    if log_format not in ("plain", "json"):
+        raise ConfigError(f"MLOB_LOG_FORMAT {log_format!r}: use plain or json")
     return Settings(
+        log_format="json" if log_format == "json" else "plain",
         store=store,
         database_url=url,
         projections_in_process=mode == "in-process",

@@ -39,7 +39,8 @@ def hang_up(end: socket.socket) -> None:
 
 
 class CuttingProxy:
-    """Forwards TCP to PostgreSQL; armed, it cuts the connection that sends the next COMMIT:
+    """Forwards TCP to PostgreSQL; armed, it cuts the connection that sends the next COMMIT of
+    an append of events:
     ``after_commit`` — the server gets the COMMIT, the client never gets the answer;
     ``before_commit`` — neither side gets anything more (the server rolls back);
     ``hold`` — the client is cut, the server's side stays open (its backend waits, in its
@@ -52,6 +53,8 @@ class CuttingProxy:
         self.armed: Cut | None = None
         self.cuts = 0
         self.held: list[socket.socket] = []
+        #: Connections that appended events (other commits, e.g. the projections', pass).
+        self.appenders: set[socket.socket] = set()
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -69,7 +72,9 @@ class CuttingProxy:
         try:
             while data := source.recv(65536):
                 cut = None
-                if upstream and b"COMMIT" in data:
+                if upstream and b"LOCK TABLE" in data:  # appends lock the events table
+                    self.appenders.add(source)
+                if upstream and b"COMMIT" in data and source in self.appenders:
                     with self._lock:
                         cut, self.armed = self.armed, None
                 if cut is None:
