@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -36,6 +37,7 @@ from api.metrics import render as render_metrics
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
+from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
 from api.types import After, Exercise, MinPosition, Moment
@@ -185,6 +187,8 @@ class MlobAPI(FastAPI):
     """FastAPI, but ``POST /v1/events`` skips the framework's layers (api/post_events.py)."""
 
     post_events: PostEvents | None = None
+    #: Requests per token on this node (``MLOB_RATE_LIMIT``; None: not limited).
+    limiter: Limiter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):  # each request its own log fields
@@ -192,6 +196,14 @@ class MlobAPI(FastAPI):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        if self.limiter is not None:
+            headers = Headers(scope=scope)
+            key = token_key(headers.get("authorization", ""), scope["path"])
+            wait = self.limiter.wait(key) if key is not None else None
+            if wait is not None:
+                answer = rate_limited(self.limiter.limit, wait)
+                await counted(answer, scope, receive, send, "rate_limited")
+                return
         post = self.post_events
         if post is not None and scope["path"] == PATH and scope["method"] == "POST":
 
@@ -203,7 +215,17 @@ class MlobAPI(FastAPI):
         await counted(super().__call__, scope, receive, send, None)
 
 
-def create_app(service: MlobService) -> FastAPI:
+def rate_limited(limit: RateLimit, wait: float) -> JSONResponse:
+    response = ApiError(
+        429,
+        "rate_limited",
+        f"at most {limit.describe()} per token on this node; retry after {math.ceil(wait)} s",
+    ).response()
+    response.headers["Retry-After"] = str(math.ceil(wait))
+    return response
+
+
+def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> FastAPI:
     app = MlobAPI(
         title="mlob",
         version="0.1.0",
@@ -215,6 +237,7 @@ def create_app(service: MlobService) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.service = service
+    app.limiter = Limiter(rate_limit) if rate_limit is not None else None
     post = app.post_events = PostEvents(service)
     app.include_router(read_model_router(service, principal))
     app.include_router(audit_router(service, principal))

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from api.ratelimit import RateLimit
 from projections.readmodels import DEFAULT_TARGETS, Targets
 
 DEFAULT_DATABASE_URL = "sqlite:///var/mlob.sqlite3"
@@ -205,6 +206,8 @@ class Settings:
     audit_key: bytes | None = None
     #: Positions between two picture checkpoints (``MLOB_PICTURE_CHECKPOINT_EVERY``; 0: none).
     picture_checkpoint_every: int = 10_000
+    #: ``MLOB_RATE_LIMIT``: requests per token on each node (None: not limited).
+    rate_limit: RateLimit | None = None
     #: ``MLOB_LOG_FORMAT``: plain lines or one JSON object per line (mlob/logs.py).
     log_format: Literal["plain", "json"] = "plain"
 
@@ -259,11 +262,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"MLOB_PICTURE_CHECKPOINT_EVERY {every!r}: a number of positions, at least 1000 "
             "(or 0: no picture checkpoints)"
         )
+    rate_limit = None
+    if limit := env.get("MLOB_RATE_LIMIT", "").strip():
+        try:
+            rate_limit = RateLimit.parse(limit)
+        except ValueError:
+            raise ConfigError(
+                f"MLOB_RATE_LIMIT {limit!r}: give e.g. 20/s, 600/min or 20/s,burst=40"
+            ) from None
     log_format = env.get("MLOB_LOG_FORMAT", "plain")
     if log_format not in ("plain", "json"):
         raise ConfigError(f"MLOB_LOG_FORMAT {log_format!r}: use plain or json")
     return Settings(
         log_format="json" if log_format == "json" else "plain",
+        rate_limit=rate_limit,
         store=store,
         database_url=url,
         projections_in_process=mode == "in-process",
