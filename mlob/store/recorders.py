@@ -768,6 +768,14 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         )
 
     def create_table(self) -> None:
+        # A store already made is changed only by the migrations (mlob/migrations): the
+        # library's CREATE INDEX IF NOT EXISTS would take a SHARE lock on the events table, so
+        # every other node's appends would wait while this one starts (a rolling restart).
+        with self.datastore.get_connection() as conn:
+            table = f'"{self.datastore.schema}"."{self.events_table_name}"'
+            made = conn.execute("SELECT to_regclass(%s) AS found", (table,)).fetchone()
+            if made is not None and made["found"] is not None:
+                return
         # Processes that start together (compose.yaml starts the server and the worker at once)
         # would race on the library's CREATE TYPE, CREATE TABLE IF NOT EXISTS and CREATE OR
         # REPLACE FUNCTION ("tuple concurrently updated", duplicate keys): one creator at a
