@@ -17,9 +17,9 @@ from api.ports import Principal
 from api.posting import Item, plan
 from domain.envelope import Classification
 from domain.errors import DomainError
-from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
+from tests.conftest import postgres_config
 
 pytestmark = pytest.mark.postgres
 
@@ -38,12 +38,9 @@ def step(type_: str, subject: UUID, data: dict[str, Any]) -> Item:
     )
 
 
-def test_two_nodes_answer_contended_posts_without_version_conflicts(
-    store_config: StoreConfig,
-) -> None:
-    if store_config.kind != "postgresql":
-        pytest.skip("one SQLite file is one process's store")
-    nodes = [Service(MlobApplication(store_config)) for _ in range(2)]
+def test_two_nodes_answer_contended_posts_without_version_conflicts(pg_schema: str) -> None:
+    config = postgres_config(pg_schema)  # (one SQLite file is one process's store)
+    nodes = [Service(MlobApplication(config)) for _ in range(2)]
     incidents = [uuid4() for _ in range(2)]
     for subject in incidents:
         nodes[0].post(
