@@ -309,9 +309,10 @@ class GroupWriter:
                 return False
             if len(accepted) == 1:
                 self._conflicted(accepted[0].job)
-            else:  # still conflicting: each alone, so one conflict stays one
+            else:  # still conflicting: each alone (with its own runs), so one conflict
+                # stays one and a busy group does not use up the runs of its members
                 for a in accepted:
-                    self._settle([a.job], LAST_TRY + 1, LAST_TRY)
+                    self._settle([a.job], LAST_TRY + 1, 0)
             return True
         except CommitLost as lost:
             COMMITS.labels("lost").inc()
