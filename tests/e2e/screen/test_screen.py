@@ -332,6 +332,7 @@ def test_a_screen_kept_by_the_feed_shows_what_a_fresh_one_shows(
     expect(fresh.locator(f'#board tr[data-id="{pumps}"]')).to_be_visible()
     assert kept.locator("#picture").inner_text() == fresh.locator("#picture").inner_text()
     assert board_rows(kept) == board_rows(fresh)
+    assert board_titles(kept) == board_titles(fresh)  # who covers what, duties, task
     assert kept.locator("#capacity").inner_text() == fresh.locator("#capacity").inner_text()
     # The scarcity ranking is not computed from rows: it waits for the API, and says so.
     expect(kept.locator("#scarcity h2")).to_contain_text("wordt bijgewerkt")
