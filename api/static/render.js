@@ -230,6 +230,10 @@ function covers(item) {
         for (const [key, label] of SHARE_FIGURES) {
           if (s[key]) parts.push(`${number(s[key])} ${label}`);
         }
+        // A partial grant refuses the rest (LOCC may forward that remainder to another).
+        if (s.outcome === "partly_granted" && s.asked > s.granted) {
+          parts.push(`${number(s.asked - s.granted)} geweigerd`);
+        }
       }
       return h(
         "span",
