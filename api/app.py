@@ -206,11 +206,7 @@ class MlobAPI(FastAPI):
                 return
         post = self.post_events
         if post is not None and scope["path"] == PATH and scope["method"] == "POST":
-
-            async def bare(scope: Scope, receive: Receive, send: Send) -> None:
-                await serve_post(post, scope, receive, send)
-
-            await counted(bare, scope, receive, send, PATH)
+            await serve_post(post, scope, receive, send)  # counts itself
             return
         await counted(super().__call__, scope, receive, send, None)
 
@@ -295,7 +291,7 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         if caller.role not in roles:
             raise ApiError(403, "role_not_permitted", f"this needs role {' or '.join(roles)}")
 
-    store_figures = StoreCollector(service.readiness)
+    store_figures = StoreCollector(lambda: service.readiness())
 
     @app.get(
         "/metrics",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from api import logcontext
 from api.errors import ApiError, answer, challenge, outcome_unknown, unavailable
+from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.posting import Item, plan
 from domain.envelope import Classification
@@ -199,17 +201,19 @@ async def serve(post: PostEvents, scope: Scope, receive: Receive, send: Send) ->
             authorization = value.decode("latin-1")
         elif name == b"content-length" and content_length is None:
             content_length = value.decode("latin-1")
+    started = time.perf_counter()
     try:
         status, body = await post.answer(authorization or "", content_length, _chunks(receive))
     except ClientGone:
         return  # nobody to answer; nothing was recorded (the body never arrived whole)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((k.lower().encode(), v.encode()) for k, v in challenge(status).items()),
-    ]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status >= 400:  # a refusal's own headers (WWW-Authenticate, Retry-After)
+        headers += [(k.lower().encode(), v.encode()) for k, v in challenge(status).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+    # Counted here (the framework's counting wraps every other route: api.metrics.counted).
+    REQUESTS.labels(PATH, "POST", str(status)).inc()
+    REQUEST_SECONDS.labels(PATH).observe(time.perf_counter() - started)
 
 
 class ClientGone(Exception):

@@ -207,6 +207,10 @@ class Service:
                 "last_position": self.last_position(),
             }
             status = self.projections.status() if self.projections is not None else []
+            # What the runners here have seen counts, written or not (a runner writes its
+            # position lazily while the events are none of its business).
+            runners = self.projections.positions() if self.projections is not None else {}
+            top = self.last_position()
             age = checkpoint_age(self.projections.store) if self.projections is not None else None
         except Exception as exc:  # any failure to read is a store that does not answer
             checks["store"] = {"ok": False, "kind": self.store_kind, "reason": first_line(exc)}
@@ -214,7 +218,9 @@ class Service:
         now = time.monotonic()
         lags, stuck = {}, []
         for row in status:
-            name, lag, position = row["name"], row["lag"], row["position"]
+            name = row["name"]
+            position = max(row["position"], runners.get(name, 0))
+            lag = max(0, top - position)
             lags[name] = lag
             seen = self._moved.get(name)
             if seen is None or seen[0] != position or lag == 0:

@@ -22,6 +22,8 @@ def test_an_organisation_copied_on_a_forward_sees_the_request(api: Api) -> None:
     assert sees(api, "VR06", subject) == 404
     forward = {**shares(("VR07", 2)), "copies": ["VR06"]}
     api.accepted(LOCC, item("request.forwarded", subject, forward))
+    # Who may read a request is judged on its projected rows: wait until they hold the forward.
+    assert api.service.wait_for_views(api.position(), ["requests"], 10)
     assert sees(api, "VR06", subject) == 200
     assert sees(api, "VR05", subject) == 404  # neither asked nor copied
     detail = api.client.get(f"/v1/requests/{subject}", headers=api.headers("VR06")).json()
