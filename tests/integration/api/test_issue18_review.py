@@ -186,3 +186,39 @@ def test_a_released_share_does_not_read_as_committed(api: Api) -> None:
     vr07 = next(s for s in view["shares"] if s["to"] == "VR07")
     assert [b["step"] for b in view["bookings"] if b["provider"] == "VR07"] == ["released"]
     assert vr07["status"] != "committed"
+
+
+def test_probe_void_of_an_informed_step_and_the_feed(api: Api) -> None:
+    from tests.integration.api.test_duties_api import NIJMEGEN, drafted
+
+    subject = uuid4()
+    drafted(api, subject, "kmar_art57_public_order", "KMAR_UNIT")
+    api.accepted("POL-ON", item("request.submitted", subject, authority=NIJMEGEN))
+    api.accepted("LOCC", item("request.received", subject))
+    api.accepted(
+        "LOCC", item("request.assessed", subject, {"forward": True, "findings": "necessary"})
+    )
+    inform = {"duty": "locc_informs_korpschef", "to": "POL-LE"}
+    api.accepted("LOCC", item("request.informed", subject, inform))
+    assert sees(api, "POL-LE", subject) == 200
+    version = detail(api, subject)["version"]
+    api.accepted(
+        "LOCC", item("request.voided", subject, {"target_version": version, "reason": "wrong"})
+    )
+    print("after void POL-LE sees", sees(api, "POL-LE", subject))
+    print("duties", detail(api, subject)["duties_outstanding"])
+    with api.client.websocket_connect("/v1/feed", headers=api.headers("POL-LE")) as ws:
+        receive(ws, "welcome")
+        ws.send_text('{"subscribe": ["national"]}')
+        receive(ws, "subscribed")
+        api.accepted("LOCC", item("request.forwarded", subject, {"to": ["KMAR"]}))
+        marker = uuid4()
+        api.accepted(
+            "POL-LE",
+            item("capacity.registered", marker, {"capability": "POLICE_ME", "quantity": 1}),
+        )
+        seen: list[str] = []
+        while str(marker) not in seen:
+            frame = receive(ws, "frame")
+            seen += [e["stream_id"] for e in frame["events"]]
+        print("POL-LE got frames of the request after the void:", str(subject) in seen)

@@ -292,3 +292,96 @@ def test_probe_exercise_shares_on_real_capacity() -> None:
         ov = rm.capacity_overview([capacity_row(pumps)], rows, scope)
         print(scope, ov["capabilities"])
         print(rm.scarcity([capacity_row(pumps)], rows, [], scope)["capabilities"])
+
+
+def test_probe_who_voids_a_decision() -> None:
+    request = art56_shared()
+    request.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="ME needed at home")
+    print("POL-ON", steps(request, "POL-ON"), "POL-LE", steps(request, "POL-LE"), "LOCC", steps(request, "LOCC"))
+    request2, _, _ = pumps_shared()
+    print("VR08", steps(request2, "VR08"), "VR09", steps(request2, "VR09"))
+
+
+def test_probe_who_sees_an_appeal() -> None:
+    from dataclasses import dataclass
+
+    from domain import policy
+    from domain.envelope import Classification
+
+    @dataclass(frozen=True)
+    class Reader:
+        org: str
+        role: str = "operator"
+        clearance: Classification = Classification.UNCLASSIFIED
+
+    request = art56_shared()
+    request.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="ME needed at home")
+    request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="riots")
+    for org in ("JV-DGPOL", "JV-MIN", "POL-MN", "LOCC"):
+        print(org, policy.may_see_subject(Reader(org), request), steps(request, org))
+
+
+def test_probe_military_cds_with_shares_and_duties() -> None:
+    request = submitted(
+        "VR08", K.MILITARY_ART51, chair("VR08"), line(CAP["defence_transport"], 4)
+    )
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="ok", alternatives_checked="none")
+    request.forward(env("LOCC"), (), copies=("DEF-DJZ",), shares=(Share("DEF-DOPS", "L1", 4),))
+    print("next", request_row(request)["next_actor"], steps(request, "DEF-DOPS"), steps(request, "DEF-CDS"))
+    request.advise(env("DEF-DOPS"), favourable=True, advice="feasible")
+    request.advise(env("DEF-DJZ"), favourable=True, advice="ok")
+    request.decide(env("DEF-CDS"), outcome=Outcome.PARTLY_GRANTED, reasons="2 only", granted=(("L1", 2),))
+    print(request.status, request.granted, request.shares)
+    print("duties", [(d.code, request.duty_owner(d)) for d in request.outstanding_duties()])
+    print("DOPS", steps(request, "DEF-DOPS"), "LOCC", steps(request, "LOCC"), "VR08", steps(request, "VR08"))
+    row = request_row(request)
+    print(row["step"], row["next_actor"], row["waiting_shares"], row["outcome"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a provider never asked (no share) makes capacity ready for an approved request: "
+    "accepted and shown 'reserved' for it in the capacity overview, though it may never "
+    "commit it (not_asked)",
+)
+def test_a_provider_never_asked_does_not_reserve_capacity_for_an_approved_request() -> None:
+    from domain.services import make_ready
+
+    request, _, _ = pumps_shared()
+    assert "commit" not in steps(request, "VR10")
+    pumps = capacity("VR10", CAP["fire"], 2)
+    try:
+        make_ready(env("VR10"), request, pumps, line_id="L1", quantity=2, booking_id=uuid4())
+    except Exception:  # noqa: BLE001 - refused is what the rule asks
+        return
+    overview = rm.capacity_overview([capacity_row(pumps)], [request_row(request)])
+    [water] = overview["capabilities"]
+    assert water["reserved"] == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a provider's partial grant naming only a line it was not asked for (or as much "
+    "as it was asked) is accepted and grants its share in full: the partial refusal is lost",
+)
+def test_a_partial_grant_of_a_line_outside_the_share_is_refused() -> None:
+    from domain.errors import DomainError
+
+    request = submitted(
+        "VR08",
+        K.REGION_ART51,
+        chair("VR08"),
+        line(CAP["fire"], 5),
+        line(CAP["fire"], 2, line_id="L2"),
+    )
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3),))
+    with pytest.raises(DomainError):
+        request.decide(
+            env("VR07"),
+            outcome=Outcome.PARTLY_GRANTED,
+            reasons="one only",
+            granted=(("L2", 1),),
+        )
