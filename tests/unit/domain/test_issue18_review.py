@@ -385,3 +385,24 @@ def test_a_partial_grant_of_a_line_outside_the_share_is_refused() -> None:
             reasons="one only",
             granted=(("L2", 1),),
         )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after the Minister upholds an appeal against the korpschef's refusal the assistance "
+    "is delivered, but LE Preparatie's duty to inform LOCC how (police factsheet §1) never "
+    "falls due: AppealDecided does not make duties due",
+)
+def test_an_upheld_appeal_makes_le_preparatie_inform_locc() -> None:
+    from domain.envelope import Authority
+
+    request = art56_shared()
+    request.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="ME needed at home")
+    request.inform(env("POL-LE"), duty="korpschef_refusal_to_dgpol", to="JV-DGPOL")
+    request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="riots")
+    request.advise(env("JV-DGPOL"), favourable=True, advice="uphold")
+    request.decide_appeal(
+        env("JV-MIN", Authority("minister_jv", "JV-MIN")), upheld=True, reasons="instructed"
+    )
+    assert request.status is RequestStatus.APPROVED
+    assert [d.code for d in request.outstanding_duties()] == ["police_le_informs_locc"]
