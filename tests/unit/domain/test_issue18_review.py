@@ -1,0 +1,273 @@
+"""An independent review of the merged issue-18 result: the interactions between shares,
+the kinds' deciders, appeals, duties to inform, en route/on scene and the read models.
+
+Each test here pins a DEFECT found in the merged code and is marked ``xfail(strict=True)`` with
+the defect as its reason: it fails on the merged code, and turns the suite red (XPASS) once the
+defect is fixed, so the fix removes the marker. Sources: domain.md §Settled questions (lines
+127-130: several providers, "each provider decides only its own share and commits only what it
+was asked for and granted; after a refusal or a partial grant LOCC may forward the remainder
+elsewhere"); issue 18 points 1, 4 and 5; factsheet-bijstand-politie §1, §9.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from domain.capacity import Capacity
+from domain.envelope import Authority
+from domain.errors import DomainError
+from domain.kinds import Justification as J
+from domain.kinds import RequestKind as K
+from domain.lifecycle import RequestStatus
+from domain.request import AssistanceRequest, Outcome, Share, open_steps
+from domain.rights import Step
+from domain.services import commit, dispatch, make_ready, move_line
+from projections import readmodels as rm
+from projections.specs import capacity_row, request_row
+from tests.unit.domain.catalogue import CAP
+from tests.unit.domain.helpers import capacity, chair, drafted, env, line, mayor, submitted
+
+ART56 = {J.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed", J.REGION_MAYOR_VIEW: "agrees"}
+
+
+def steps(request: AssistanceRequest, org: str) -> list[str]:
+    return [s["step"] for s in open_steps(request, org, "operator")]
+
+
+def art56_shared() -> AssistanceRequest:
+    """POL-ON asks 2 ME platoons (art. 56); LE Preparatie asks POL-MN and POL-NN one each."""
+    request = submitted(
+        "POL-ON",
+        K.POLICE_ART56_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["police_me"], 2),
+        justifications=ART56,
+    )
+    request.receive(env("POL-LE"))
+    request.assess(env("POL-LE"), forward=True, findings="necessary")
+    request.forward(env("POL-LE"), (), shares=(Share("POL-MN", "L1", 1), Share("POL-NN", "L1", 1)))
+    return request
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="korpschef's partial grant with shares: every share is granted min(asked, line "
+    "granted), so the shares' granted add up to more than the request granted",
+)
+def test_a_korpschefs_partial_grant_is_not_granted_twice_across_shares() -> None:
+    request = art56_shared()
+    request.decide(
+        env("POL-LE"), outcome=Outcome.PARTLY_GRANTED, reasons="one platoon", granted=(("L1", 1),)
+    )
+    assert request.granted == {"L1": 1}
+    assert sum(s.granted for s in request.shares.values()) <= 1
+    row = request_row(request)
+    [line_row] = row["lines"]
+    assert sum(p["granted"] for p in line_row["providers"]) <= line_row["granted"]
+
+
+def pumps_shared() -> tuple[AssistanceRequest, Capacity, Capacity]:
+    """VR08 asks 5 pumps (art. 51 Wvr); LOCC asks VR07 for 3 and VR09 for 2; both grant."""
+    request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3), Share("VR09", "L1", 2)))
+    request.decide(env("VR07"), outcome=Outcome.GRANTED)
+    request.decide(env("VR09"), outcome=Outcome.GRANTED)
+    return request, capacity("VR07", CAP["fire"], 3), capacity("VR09", CAP["fire"], 2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="scarcity per provider counts to_commit only while a share's status is 'decided': "
+    "a share partly committed and en route (or on scene) loses what it still has to commit",
+)
+def test_scarcity_per_provider_counts_what_a_partly_committed_share_still_commits() -> None:
+    request, pumps07, _ = pumps_shared()
+    booking = uuid4()
+    commit(env("VR07"), request, pumps07, line_id="L1", quantity=1, booking_id=booking)
+    dispatch(env("VR07"), request, pumps07, booking_id=booking)
+    row = request_row(request)
+    vr07 = next(s for s in row["shares"] if s["to"] == "VR07")
+    assert vr07["granted"] - vr07["committed"] == 2
+    result = rm.scarcity([capacity_row(pumps07)], [row], [])
+    providers = {p["provider"]: p for c in result["capabilities"] for p in c.get("providers", [])}
+    assert providers["VR07"]["to_commit"] == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="share status 'returned' (next_actor none) once what was committed came back, "
+    "though the provider still has granted capacity to commit (open_steps offers commit)",
+)
+def test_a_share_partly_committed_and_returned_still_waits_for_its_provider() -> None:
+    request, pumps07, _ = pumps_shared()
+    booking = uuid4()
+    commit(env("VR07"), request, pumps07, line_id="L1", quantity=1, booking_id=booking)
+    dispatch(env("VR07"), request, pumps07, booking_id=booking)
+    lookup = {pumps07.id: pumps07}.__getitem__
+    move_line(env("VR08"), request, lookup, Step.ARRIVE, line_id="L1", quantity=1)
+    move_line(env("VR08"), request, lookup, Step.RELEASE, line_id="L1", quantity=1)
+    move_line(env("VR07"), request, lookup, Step.RETURN, line_id="L1", quantity=1)
+    assert "commit" in steps(request, "VR07")
+    vr07 = next(s for s in request_row(request)["shares"] if s["to"] == "VR07")
+    assert vr07["status"] != "returned" and vr07["next_actor"] == "VR07"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a share granted but with no room left on its line (another provider committed "
+    "what the line was granted) stays 'decided' with the provider as next_actor in "
+    "waiting_shares (board), while open_steps no longer offers it commit",
+)
+def test_a_share_with_nothing_left_to_commit_does_not_wait_for_its_provider() -> None:
+    request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), ("VR07", "VR09"))  # the whole request to each (as before)
+    request.decide(env("VR07"), outcome=Outcome.GRANTED)
+    request.decide(env("VR09"), outcome=Outcome.GRANTED)
+    commit(
+        env("VR07"),
+        request,
+        capacity("VR07", CAP["fire"], 5),
+        line_id="L1",
+        quantity=5,
+        booking_id=uuid4(),
+    )
+    assert "commit" not in steps(request, "VR09")
+    row = request_row(request)
+    assert row["step"] == "in_deployment"
+    assert [w for w in row["waiting_shares"] if w["next_actor"] == "VR09"] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="korpschef's partial grant over shares: the second provider's share keeps waiting "
+    "(board waiting_shares, next_actor) though the line's grant is committed and it may not "
+    "commit",
+)
+def test_after_a_korpschefs_partial_grant_one_commit_leaves_no_share_waiting() -> None:
+    request = art56_shared()
+    request.decide(
+        env("POL-LE"), outcome=Outcome.PARTLY_GRANTED, reasons="one platoon", granted=(("L1", 1),)
+    )
+    commit(
+        env("POL-MN"),
+        request,
+        capacity("POL-MN", CAP["police_me"], 1),
+        line_id="L1",
+        quantity=1,
+        booking_id=uuid4(),
+    )
+    assert "commit" not in steps(request, "POL-NN")
+    assert request_row(request)["waiting_shares"] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="art. 58 with a share asked before the deciders granted more: the granted rest can "
+    "never be asked of the capability's only provider (duplicate_share), though open_steps "
+    "offers LOCC 'forward'; the request stays approved, waiting for a commit nobody may make",
+)
+def test_the_granted_rest_of_an_art58_line_can_be_asked_of_its_only_provider() -> None:
+    request = drafted(
+        "POL-ON",
+        K.MILITARY_ART58_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["defence_specialist"], 2),
+        justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD only in Defence"},
+    )
+    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD")
+    request.submit(env("POL-ON", mayor("Nijmegen")))
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="specialism")
+    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
+    request.decide(env("DEF-DJZ"), outcome=Outcome.GRANTED)
+    request.decide(env("LOCC"), outcome=Outcome.GRANTED)
+    assert request.granted == {"L1": 2} and request.open_quantity("L1") == 1
+    assert "forward" in steps(request, "LOCC")
+    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a provider never asked (no share) makes capacity ready for an approved request: "
+    "accepted and shown 'reserved' for it in the capacity overview, though it may never "
+    "commit it (not_asked)",
+)
+def test_a_provider_never_asked_does_not_reserve_capacity_for_an_approved_request() -> None:
+    request, _, _ = pumps_shared()
+    assert "commit" not in steps(request, "VR10")
+    pumps = capacity("VR10", CAP["fire"], 2)
+    try:
+        make_ready(env("VR10"), request, pumps, line_id="L1", quantity=2, booking_id=uuid4())
+    except DomainError:  # refused: what the rule asks
+        return
+    overview = rm.capacity_overview([capacity_row(pumps)], [request_row(request)])
+    [water] = overview["capabilities"]
+    assert water["reserved"] == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a provider's partial grant naming only a line it was not asked for (or as much "
+    "as it was asked) is accepted and grants its share in full: the partial refusal is lost",
+)
+def test_a_partial_grant_of_a_line_outside_the_share_is_refused() -> None:
+    request = submitted(
+        "VR08",
+        K.REGION_ART51,
+        chair("VR08"),
+        line(CAP["fire"], 5),
+        line(CAP["fire"], 2, line_id="L2"),
+    )
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3),))
+    with pytest.raises(DomainError):
+        request.decide(
+            env("VR07"),
+            outcome=Outcome.PARTLY_GRANTED,
+            reasons="one only",
+            granted=(("L2", 1),),
+        )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after the Minister upholds an appeal against the korpschef's refusal the assistance "
+    "is delivered, but LE Preparatie's duty to inform LOCC how (police factsheet §1) never "
+    "falls due: AppealDecided does not make duties due",
+)
+def test_an_upheld_appeal_makes_le_preparatie_inform_locc() -> None:
+    request = art56_shared()
+    request.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="ME needed at home")
+    request.inform(env("POL-LE"), duty="korpschef_refusal_to_dgpol", to="JV-DGPOL")
+    request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="riots")
+    request.advise(env("JV-DGPOL"), favourable=True, advice="uphold")
+    request.decide_appeal(
+        env("JV-MIN", Authority("minister_jv", "JV-MIN")), upheld=True, reasons="instructed"
+    )
+    assert request.status is RequestStatus.APPROVED
+    assert [d.code for d in request.outstanding_duties()] == ["police_le_informs_locc"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a request closed (or withdrawn) while a provider's share waits keeps that share "
+    "'forwarded' with the provider as next_actor (detail, rows), though nobody can decide it",
+)
+def test_a_closed_request_has_no_share_waiting() -> None:
+    request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3), Share("VR09", "L1", 2)))
+    request.decide(env("VR07"), outcome=Outcome.GRANTED)
+    request.close(env("VR08"), summary="the water went down")
+    assert "decide" not in steps(request, "VR09")
+    row = request_row(request)
+    assert [s["next_actor"] for s in row["shares"] if s["to"] == "VR09"] == [None]
+    assert row["waiting_shares"] == []
