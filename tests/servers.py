@@ -22,10 +22,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def issue_token(url: str, org: str = "LOCC", role: str = "coordinator") -> str:
+def issue_token(
+    url: str,
+    org: str = "LOCC",
+    role: str = "coordinator",
+    *more: str,
+    env: dict[str, str] | None = None,
+) -> str:
+    """A token from ``mlob tokens issue`` (``more``: further options, e.g. ``--clearance``)."""
     out = subprocess.run(
-        [sys.executable, "-m", "mlob.cli", "tokens", "issue", "--org", org, "--role", role],
-        env={**os.environ, "MLOB_DATABASE_URL": url},
+        [sys.executable, "-m", "mlob.cli", "tokens", "issue", "--org", org, "--role", role, *more],
+        env={**os.environ, **(env or {}), "MLOB_DATABASE_URL": url},
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -23,24 +23,11 @@ from tests import ROOT
 from tests.conftest import postgres_config
 from tests.integration.api.conftest import item
 from tests.integration.store.test_lost_commit import CuttingProxy
-from tests.servers import free_port
+from tests.servers import free_port, issue_token
 
 pytestmark = pytest.mark.postgres
 
 AUDIT_KEY = "k" * 24 + uuid4().hex  # 56 characters
-
-
-def cli(url: str, *args: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "mlob.cli", *args],
-        env={**os.environ, "MLOB_DATABASE_URL": url, "MLOB_AUDIT_KEY": AUDIT_KEY},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return out.stdout.strip().splitlines()[-1]
 
 
 def url_of(config: object, proxy: CuttingProxy) -> str:
@@ -54,9 +41,8 @@ def test_no_log_line_holds_a_secret(fmt: str, pg_schema: str, tmp_path: Path) ->
     params = config.params
     proxy = CuttingProxy(params.get("host", "127.0.0.1"), int(params.get("port", "5432")))
     url = url_of(config, proxy)
-    admin = cli(
-        url, "tokens", "issue", "--org", "LOCC", "--role", "admin", "--clearance", "stg_geheim"
-    )
+    key = {"MLOB_AUDIT_KEY": AUDIT_KEY}
+    admin = issue_token(url, "LOCC", "admin", "--clearance", "stg_geheim", env=key)
     port = free_port()
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     env = {

@@ -20,6 +20,7 @@ from tests.integration.api.conftest import Api, item
 from tests.integration.api.test_exercise import (
     approved,
     commit,
+    dispatch,
     get,
     ok,
     registered,
@@ -43,15 +44,7 @@ def dispatched(api: Api) -> tuple[UUID, UUID, UUID]:
     capacity = registered(api, exercise=False, quantity=3)
     booking = uuid4()
     ok(api, "VR07", commit(request, capacity, False, quantity=2, booking_id=booking))
-    ok(
-        api,
-        "VR07",
-        item(
-            "request.dispatched",
-            request,
-            {"capacity_id": str(capacity), "booking_id": str(booking)},
-        ),
-    )
+    ok(api, "VR07", dispatch(request, capacity, booking, exercise=False))
     return request, capacity, booking
 
 

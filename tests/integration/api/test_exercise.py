@@ -91,6 +91,15 @@ def commit(
     )
 
 
+def dispatch(request: UUID, capacity: UUID, booking: UUID, exercise: bool) -> dict[str, Any]:
+    return item(
+        "request.dispatched",
+        request,
+        {"capacity_id": str(capacity), "booking_id": str(booking)},
+        exercise=exercise,
+    )
+
+
 def versions(api: Api, *subjects: UUID) -> list[int]:
     return [len(api.service.stream_events(s)) for s in subjects]
 
@@ -222,12 +231,7 @@ def test_an_exercise_commits_real_capacity_as_a_real_booking_for_an_exercise(api
     ok(
         api,
         "VR07",
-        item(
-            "request.dispatched",
-            request,
-            {"capacity_id": str(capacity), "booking_id": str(booking)},
-            exercise=True,
-        ),
+        dispatch(request, capacity, booking, exercise=True),
     )
     moved = api.service.stream_events(capacity)[-1]
     assert moved.exercise is False and moved.event.booking.for_exercise is True

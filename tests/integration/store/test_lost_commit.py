@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Literal
 from uuid import uuid4
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from psycopg.conninfo import make_conninfo
@@ -132,17 +133,25 @@ def recorded_once(api: Api, body: dict[str, object]) -> None:
     assert again["replayed"] is True and api.position() == before
 
 
+def cut_post(
+    api: Api, proxy: CuttingProxy, cut: Cut
+) -> tuple[httpx.Response, dict[str, object], int]:
+    """Warm up, arm the proxy with ``cut`` and post a new incident: the answer, the body posted
+    and the position before it."""
+    api.accepted("VR08", opened())  # connections and the writer warmed up
+    body = opened()
+    before = api.position()
+    proxy.armed = cut
+    answer = api.client.post("/v1/events", json=body, headers=api.headers("VR08"))
+    assert proxy.cuts == 1
+    return answer, body, before
+
+
 def test_a_recorded_commit_whose_answer_was_lost_answers_its_receipt(
     proxied: tuple[Api, CuttingProxy],
 ) -> None:
-    api, proxy = proxied
-    api.accepted("VR08", opened())  # connections and the writer warmed up
-    headers = api.headers("VR08")
-    body = opened()
-    before = api.position()
-    proxy.armed = "after_commit"
-    answer = api.client.post("/v1/events", json=body, headers=headers)
-    assert proxy.cuts == 1
+    api = proxied[0]
+    answer, body, before = cut_post(*proxied, "after_commit")
     assert answer.status_code == 201, answer.text
     receipt = answer.json()
     assert receipt["replayed"] is False and receipt["events"][0]["position"] == before + 1
@@ -152,14 +161,8 @@ def test_a_recorded_commit_whose_answer_was_lost_answers_its_receipt(
 def test_a_commit_that_never_reached_the_store_is_503_and_nothing_is_recorded(
     proxied: tuple[Api, CuttingProxy],
 ) -> None:
-    api, proxy = proxied
-    api.accepted("VR08", opened())
-    headers = api.headers("VR08")
-    body = opened()
-    before = api.position()
-    proxy.armed = "before_commit"
-    answer = api.client.post("/v1/events", json=body, headers=headers)
-    assert proxy.cuts == 1
+    api = proxied[0]
+    answer, body, before = cut_post(*proxied, "before_commit")
     assert answer.status_code == 503, answer.text
     assert answer.headers["Retry-After"] == "5"
     error = answer.json()["error"]
@@ -174,14 +177,8 @@ def test_a_commit_whose_outcome_cannot_be_told_is_504_and_a_retry_is_safe(
     proxied: tuple[Api, CuttingProxy],
 ) -> None:
     api, proxy = proxied
-    api.accepted("VR08", opened())
-    headers = api.headers("VR08")
-    body = opened()
-    before = api.position()
-    proxy.armed = "hold"
     started = time.monotonic()
-    answer = api.client.post("/v1/events", json=body, headers=headers)
-    assert proxy.cuts == 1
+    answer, body, before = cut_post(api, proxy, "hold")
     assert answer.status_code == 504, answer.text
     assert 4.5 <= time.monotonic() - started < 15
     assert answer.headers["Retry-After"] == "5"
@@ -189,7 +186,7 @@ def test_a_commit_whose_outcome_cannot_be_told_is_504_and_a_retry_is_safe(
     proxy.release()  # the server's side goes: its backend rolls the transaction back
     deadline = time.monotonic() + 10
     while True:  # until the held backend has gone (its lock on the events table with it)
-        retry = api.client.post("/v1/events", json=body, headers=headers)
+        retry = api.client.post("/v1/events", json=body, headers=api.headers("VR08"))
         if retry.status_code == 201 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
