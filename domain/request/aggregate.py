@@ -39,14 +39,7 @@ from domain.lifecycle import (
 )
 from domain.reference import organisation, region_of_municipality
 from domain.request import events
-from domain.request.events import (
-    Decision,
-    LineBooking,
-    LineShare,
-    Outcome,
-    RequestLine,
-    Share,
-)
+from domain.request.events import Decision, LineBooking, LineShare, Outcome, RequestLine, Share
 from domain.request.rules import (
     APPEAL,
     ARMED,

@@ -150,6 +150,7 @@ def cut_post(
 def test_a_recorded_commit_whose_answer_was_lost_answers_its_receipt(
     proxied: tuple[Api, CuttingProxy],
 ) -> None:
+    """The server got the COMMIT and committed; only its answer never reached mlob."""
     api = proxied[0]
     answer, body, before = cut_post(*proxied, "after_commit")
     assert answer.status_code == 201, answer.text
@@ -161,6 +162,7 @@ def test_a_recorded_commit_whose_answer_was_lost_answers_its_receipt(
 def test_a_commit_that_never_reached_the_store_is_503_and_nothing_is_recorded(
     proxied: tuple[Api, CuttingProxy],
 ) -> None:
+    """The connection went before the COMMIT: the server rolled the transaction back."""
     api = proxied[0]
     answer, body, before = cut_post(*proxied, "before_commit")
     assert answer.status_code == 503, answer.text
