@@ -156,6 +156,7 @@ def waiting_shares(request: AssistanceRequest) -> list[dict[str, Any]]:
                     "asked": view["asked"],
                     "granted": view["granted"],
                     "committed": view["committed"],
+                    "to_commit": view["to_commit"],
                     "status": view["status"],
                     "next_actor": view["next_actor"],
                 }

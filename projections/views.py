@@ -6,8 +6,9 @@ from typing import Any
 
 from domain.capacity import DEPLOYED_STATES, BookingState, Capacity
 from domain.incident import Incident
-from domain.lifecycle import LineStep
+from domain.lifecycle import STEP_STATUSES, LineStep
 from domain.request import AssistanceRequest, LineShare, open_steps
+from domain.rights import Step
 
 
 def request_view(
@@ -155,6 +156,14 @@ def share_next_actor(request: AssistanceRequest, share: LineShare, status: str) 
     return None
 
 
+def to_commit(request: AssistanceRequest, share: LineShare) -> int:
+    """What a share's provider may still commit: granted minus committed (and not cancelled),
+    within what the line still needs, while the request is approved."""
+    if share.outcome is None or request.status not in STEP_STATUSES[Step.COMMIT]:
+        return 0
+    return request.commit_room(share.to, share.line_id)
+
+
 def share_view(request: AssistanceRequest, share: LineShare) -> dict[str, Any]:
     figures = _figures(request, share.to, share.line_id)
     status = share_status(share, figures)
@@ -166,6 +175,7 @@ def share_view(request: AssistanceRequest, share: LineShare) -> dict[str, Any]:
         "outcome": share.outcome.value if share.outcome else None,
         "granted": share.granted if share.outcome else None,
         **figures,
+        "to_commit": to_commit(request, share),
         "status": status,
         "next_actor": share_next_actor(request, share, status),
     }
@@ -186,6 +196,7 @@ def line_providers(request: AssistanceRequest, line_id: str) -> list[dict[str, A
                 "asked": share.asked if share else 0,
                 "granted": share.granted if share and share.outcome else 0,
                 **figures,
+                "to_commit": to_commit(request, share) if share else 0,
                 "status": share_status(share, figures) if share else None,
             }
         )

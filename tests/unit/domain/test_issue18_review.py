@@ -79,11 +79,6 @@ def pumps_shared() -> tuple[AssistanceRequest, Capacity, Capacity]:
     return request, capacity("VR07", CAP["fire"], 3), capacity("VR09", CAP["fire"], 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scarcity per provider counts to_commit only while a share's status is 'decided': "
-    "a share partly committed and en route (or on scene) loses what it still has to commit",
-)
 def test_scarcity_per_provider_counts_what_a_partly_committed_share_still_commits() -> None:
     request, pumps07, _ = pumps_shared()
     booking = uuid4()
