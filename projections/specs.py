@@ -143,12 +143,13 @@ def request_row(request: AssistanceRequest, top: AssistanceRequest | None = None
 
 
 def waiting_shares(request: AssistanceRequest) -> list[dict[str, Any]]:
-    """The shares still waiting: for their decision, or granted and not yet all committed;
-    each with who acts next on it (the request board lists them)."""
+    """The shares still waiting for someone: for their decision, or granted and not yet all
+    committed; each with who acts next on it (the request board lists them). A share of a
+    request closed, withdrawn or refused waits for nobody."""
     waiting = []
     for share in request.shares.values():
         view = share_view(request, share)
-        if view["status"] in ("forwarded", "decided"):
+        if view["next_actor"] is not None:
             waiting.append(
                 {
                     "to": view["to"],

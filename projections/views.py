@@ -145,13 +145,17 @@ def share_status(share: LineShare, figures: dict[str, int]) -> str:
 
 def share_next_actor(request: AssistanceRequest, share: LineShare, status: str) -> str | None:
     """Who acts next on a share: its provider decides it (where the providers decide) and
-    commits what was granted; else the advice and the kind's decider in turn."""
+    commits what was granted; else the advice and the kind's decider in turn. Nobody acts on a
+    share of a request that can no longer be decided or committed to (closed, withdrawn,
+    refused, appealed)."""
     if status == "forwarded":
+        if request.status not in STEP_STATUSES[Step.DECIDE]:
+            return None
         if request.providers_decide:
             return share.to
         pending = [a for a in request.required_advisers() if a not in request.advice]
         return ",".join(pending) if pending else request.next_decider_kind()
-    if status == "decided":
+    if status == "decided" and request.status in STEP_STATUSES[Step.COMMIT]:
         return share.to
     return None
 

@@ -250,11 +250,6 @@ def test_an_upheld_appeal_makes_le_preparatie_inform_locc() -> None:
     assert [d.code for d in request.outstanding_duties()] == ["police_le_informs_locc"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request closed (or withdrawn) while a provider's share waits keeps that share "
-    "'forwarded' with the provider as next_actor (detail, rows), though nobody can decide it",
-)
 def test_a_closed_request_has_no_share_waiting() -> None:
     request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
     request.receive(env("LOCC"))
