@@ -155,7 +155,8 @@ def share_next_actor(request: AssistanceRequest, share: LineShare, status: str) 
             return share.to
         pending = [a for a in request.required_advisers() if a not in request.advice]
         return ",".join(pending) if pending else request.next_decider_kind()
-    if status == "decided" and request.status in STEP_STATUSES[Step.COMMIT]:
+    # granted with nothing left to commit (others committed what the line needs): nobody
+    if status == "decided" and to_commit(request, share) > 0:
         return share.to
     return None
 

@@ -111,12 +111,6 @@ def test_a_share_partly_committed_and_returned_still_waits_for_its_provider() ->
     assert vr07["status"] != "returned" and vr07["next_actor"] == "VR07"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a share granted but with no room left on its line (another provider committed "
-    "what the line was granted) stays 'decided' with the provider as next_actor in "
-    "waiting_shares (board), while open_steps no longer offers it commit",
-)
 def test_a_share_with_nothing_left_to_commit_does_not_wait_for_its_provider() -> None:
     request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
     request.receive(env("LOCC"))
@@ -138,12 +132,6 @@ def test_a_share_with_nothing_left_to_commit_does_not_wait_for_its_provider() ->
     assert [w for w in row["waiting_shares"] if w["next_actor"] == "VR09"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="korpschef's partial grant over shares: the second provider's share keeps waiting "
-    "(board waiting_shares, next_actor) though the line's grant is committed and it may not "
-    "commit",
-)
 def test_after_a_korpschefs_partial_grant_one_commit_leaves_no_share_waiting() -> None:
     request = art56_shared()
     request.decide(
