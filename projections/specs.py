@@ -143,9 +143,10 @@ def request_row(request: AssistanceRequest, top: AssistanceRequest | None = None
 
 
 def waiting_shares(request: AssistanceRequest) -> list[dict[str, Any]]:
-    """The shares still waiting for someone: for their decision, or granted and not yet all
-    committed; each with who acts next on it (the request board lists them). A share of a
-    request closed, withdrawn or refused waits for nobody."""
+    """The shares still waiting for someone: for their decision, or granted with something
+    still to commit; each with who acts next on it (the request board lists them). A share
+    with nothing left to commit, or of a request closed, withdrawn or refused, waits for
+    nobody (:func:`projections.views.share_state`)."""
     waiting = []
     for share in request.shares.values():
         view = share_view(request, share)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.capacity import DEPLOYED_STATES, BookingState, Capacity
 from domain.incident import Incident
@@ -126,52 +126,61 @@ def _figures(request: AssistanceRequest, org: str, line_id: str) -> dict[str, in
     }
 
 
-def share_status(share: LineShare, figures: dict[str, int]) -> str:
-    """Where a share is: forwarded (waiting for its decision), refused, decided, committed,
-    en_route, on_scene or returned."""
+class ShareState(NamedTuple):
+    """Where a share is, who acts next on it (None: nobody), and what its provider still has
+    to commit."""
+
+    status: str
+    next_actor: str | None
+    to_commit: int
+
+
+def share_state(
+    request: AssistanceRequest, share: LineShare, figures: dict[str, int]
+) -> ShareState:
+    """One place for a share's status and next actor, from its grant, what its provider
+    committed and moved, and the request's status (domain.md settled questions: each provider
+    commits only what it was asked for and granted; en route is dispatched, on scene arrived).
+
+    forwarded: waiting for its decision (its provider, or the kind's advisers and deciders,
+    while the request can still be decided); refused; decided: granted, with something still
+    to commit (its provider, while the request is approved) or with nothing left to commit on
+    the line (nobody); else in deployment, where nobody acts on the share: returned once all
+    of it came back, else on_scene while any is, en_route while any is, else committed."""
     if share.outcome is None:
-        return "forwarded"
-    if share.granted <= 0:
-        return "refused"
-    committed = figures["committed"]
-    if committed and figures["returned"] >= committed:
-        return "returned"
-    if figures["on_scene"]:
-        return "on_scene"
-    if figures["en_route"]:
-        return "en_route"
-    return "committed" if committed >= share.granted else "decided"
-
-
-def share_next_actor(request: AssistanceRequest, share: LineShare, status: str) -> str | None:
-    """Who acts next on a share: its provider decides it (where the providers decide) and
-    commits what was granted; else the advice and the kind's decider in turn. Nobody acts on a
-    share of a request that can no longer be decided or committed to (closed, withdrawn,
-    refused, appealed)."""
-    if status == "forwarded":
         if request.status not in STEP_STATUSES[Step.DECIDE]:
-            return None
+            return ShareState("forwarded", None, 0)  # closed, withdrawn, refused, appealed
         if request.providers_decide:
-            return share.to
+            return ShareState("forwarded", share.to, 0)
         pending = [a for a in request.required_advisers() if a not in request.advice]
-        return ",".join(pending) if pending else request.next_decider_kind()
-    # granted with nothing left to commit (others committed what the line needs): nobody
-    if status == "decided" and to_commit(request, share) > 0:
-        return share.to
-    return None
-
-
-def to_commit(request: AssistanceRequest, share: LineShare) -> int:
-    """What a share's provider may still commit: granted minus committed (and not cancelled),
-    within what the line still needs, while the request is approved."""
-    if share.outcome is None or request.status not in STEP_STATUSES[Step.COMMIT]:
-        return 0
-    return request.commit_room(share.to, share.line_id)
+        return ShareState("forwarded", ",".join(pending) or request.next_decider_kind(), 0)
+    if share.granted <= 0:
+        return ShareState("refused", None, 0)
+    # granted minus committed (and not cancelled), within what the line still needs
+    to_commit = (
+        request.commit_room(share.to, share.line_id)
+        if request.status in STEP_STATUSES[Step.COMMIT]
+        else 0
+    )
+    if to_commit > 0:
+        return ShareState("decided", share.to, to_commit)
+    committed = figures["committed"]
+    if committed <= 0:
+        return ShareState("decided", None, 0)  # others committed what the line needed
+    if figures["returned"] >= committed:
+        status = "returned"
+    elif figures["on_scene"]:
+        status = "on_scene"
+    elif figures["en_route"]:
+        status = "en_route"
+    else:
+        status = "committed"
+    return ShareState(status, None, 0)
 
 
 def share_view(request: AssistanceRequest, share: LineShare) -> dict[str, Any]:
     figures = _figures(request, share.to, share.line_id)
-    status = share_status(share, figures)
+    state = share_state(request, share, figures)
     return {
         "to": share.to,
         "line_id": share.line_id,
@@ -180,29 +189,31 @@ def share_view(request: AssistanceRequest, share: LineShare) -> dict[str, Any]:
         "outcome": share.outcome.value if share.outcome else None,
         "granted": share.granted if share.outcome else None,
         **figures,
-        "to_commit": to_commit(request, share),
-        "status": status,
-        "next_actor": share_next_actor(request, share, status),
+        "to_commit": state.to_commit,
+        "status": state.status,
+        "next_actor": state.next_actor,
     }
 
 
 def line_providers(request: AssistanceRequest, line_id: str) -> list[dict[str, Any]]:
     """Per provider of a line: how much was asked of it, granted, committed, en route, on
-    scene and returned (a provider booked without a share, before shares existed, too)."""
+    scene, returned and still to commit (a provider booked without a share, before
+    shares existed, too)."""
     orgs = [to for (to, of) in request.shares if of == line_id]
     orgs += [b.provider for b in request.bookings.values() if b.line_id == line_id]
     rows = []
     for org in dict.fromkeys(orgs):
         share = request.shares.get((org, line_id))
         figures = _figures(request, org, line_id)
+        state = share_state(request, share, figures) if share else None
         rows.append(
             {
                 "provider": org,
                 "asked": share.asked if share else 0,
                 "granted": share.granted if share and share.outcome else 0,
                 **figures,
-                "to_commit": to_commit(request, share) if share else 0,
-                "status": share_status(share, figures) if share else None,
+                "to_commit": state.to_commit if state else 0,
+                "status": state.status if state else None,
             }
         )
     return rows

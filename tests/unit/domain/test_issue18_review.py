@@ -92,11 +92,6 @@ def test_scarcity_per_provider_counts_what_a_partly_committed_share_still_commit
     assert providers["VR07"]["to_commit"] == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="share status 'returned' (next_actor none) once what was committed came back, "
-    "though the provider still has granted capacity to commit (open_steps offers commit)",
-)
 def test_a_share_partly_committed_and_returned_still_waits_for_its_provider() -> None:
     request, pumps07, _ = pumps_shared()
     booking = uuid4()
