@@ -117,11 +117,14 @@ def _booked(request: AssistanceRequest, org: str, line_id: str, *steps: LineStep
 
 def _figures(request: AssistanceRequest, org: str, line_id: str) -> dict[str, int]:
     """A provider's figures on a line, from its bookings: en route is dispatched and not yet
-    arrived, on scene arrived and not yet released."""
+    arrived, on scene arrived and not yet released, released let go by the requester and not
+    yet back. What it committed is en route + on scene + released + returned + what has not
+    moved yet."""
     return {
         "committed": request.committed_by(org, line_id),
         "en_route": _booked(request, org, line_id, LineStep.DISPATCHED),
         "on_scene": _booked(request, org, line_id, LineStep.ARRIVED),
+        "released": _booked(request, org, line_id, LineStep.RELEASED),
         "returned": _booked(request, org, line_id, LineStep.RETURNED),
     }
 
@@ -146,7 +149,8 @@ def share_state(
     while the request can still be decided); refused; decided: granted, with something still
     to commit (its provider, while the request is approved) or with nothing left to commit on
     the line (nobody); else in deployment, where nobody acts on the share: returned once all
-    of it came back, else on_scene while any is, en_route while any is, else committed."""
+    of it came back, else on_scene while any is, en_route while any is, committed while some
+    has not moved, else released."""
     if share.outcome is None:
         if request.status not in STEP_STATUSES[Step.DECIDE]:
             return ShareState("forwarded", None, 0)  # closed, withdrawn, refused, appealed
@@ -173,8 +177,10 @@ def share_state(
         status = "on_scene"
     elif figures["en_route"]:
         status = "en_route"
-    else:
+    elif committed > figures["released"] + figures["returned"]:
         status = "committed"
+    else:
+        status = "released"
     return ShareState(status, None, 0)
 
 
@@ -197,7 +203,7 @@ def share_view(request: AssistanceRequest, share: LineShare) -> dict[str, Any]:
 
 def line_providers(request: AssistanceRequest, line_id: str) -> list[dict[str, Any]]:
     """Per provider of a line: how much was asked of it, granted, committed, en route, on
-    scene, returned and still to commit (a provider booked without a share, before
+    scene, released, returned and still to commit (a provider booked without a share, before
     shares existed, too)."""
     orgs = [to for (to, of) in request.shares if of == line_id]
     orgs += [b.provider for b in request.bookings.values() if b.line_id == line_id]
