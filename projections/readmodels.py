@@ -571,8 +571,13 @@ def _per_provider(
                 continue
             if share["status"] == "forwarded":
                 row(share["to"])["asked"] += share["asked"]
-            elif share["status"] == "decided":
-                row(share["to"])["to_commit"] += max(0, share["granted"] - share["committed"])
+                continue
+            # what it still commits, also once part of its share is en route or on scene
+            to_commit = share.get("to_commit")
+            if to_commit is None:  # a row of the code before: a share granted, not all committed
+                decided = share["status"] == "decided"
+                to_commit = max(0, share["granted"] - share["committed"]) if decided else 0
+            row(share["to"])["to_commit"] += to_commit
     for r in rows.values():
         r["short"] = max(0, r["asked"] + r["to_commit"] - r["available"])
     return sorted(rows.values(), key=lambda r: r["provider"])

@@ -143,12 +143,14 @@ def request_row(request: AssistanceRequest, top: AssistanceRequest | None = None
 
 
 def waiting_shares(request: AssistanceRequest) -> list[dict[str, Any]]:
-    """The shares still waiting: for their decision, or granted and not yet all committed;
-    each with who acts next on it (the request board lists them)."""
+    """The shares still waiting for someone: for their decision, or granted with something
+    still to commit; each with who acts next on it (the request board lists them). A share
+    with nothing left to commit, or of a request closed, withdrawn or refused, waits for
+    nobody (:func:`projections.views.share_state`)."""
     waiting = []
     for share in request.shares.values():
         view = share_view(request, share)
-        if view["status"] in ("forwarded", "decided"):
+        if view["next_actor"] is not None:
             waiting.append(
                 {
                     "to": view["to"],
@@ -156,6 +158,7 @@ def waiting_shares(request: AssistanceRequest) -> list[dict[str, Any]]:
                     "asked": view["asked"],
                     "granted": view["granted"],
                     "committed": view["committed"],
+                    "to_commit": view["to_commit"],
                     "status": view["status"],
                     "next_actor": view["next_actor"],
                 }

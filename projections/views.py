@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.capacity import DEPLOYED_STATES, BookingState, Capacity
 from domain.incident import Incident
-from domain.lifecycle import LineStep
+from domain.lifecycle import STEP_STATUSES, LineStep
 from domain.request import AssistanceRequest, LineShare, open_steps
+from domain.rights import Step
 
 
 def request_view(
@@ -116,48 +117,76 @@ def _booked(request: AssistanceRequest, org: str, line_id: str, *steps: LineStep
 
 def _figures(request: AssistanceRequest, org: str, line_id: str) -> dict[str, int]:
     """A provider's figures on a line, from its bookings: en route is dispatched and not yet
-    arrived, on scene arrived and not yet released."""
+    arrived, on scene arrived and not yet released, released let go by the requester and not
+    yet back. What it committed is en route + on scene + released + returned + what has not
+    moved yet."""
     return {
         "committed": request.committed_by(org, line_id),
         "en_route": _booked(request, org, line_id, LineStep.DISPATCHED),
         "on_scene": _booked(request, org, line_id, LineStep.ARRIVED),
+        "released": _booked(request, org, line_id, LineStep.RELEASED),
         "returned": _booked(request, org, line_id, LineStep.RETURNED),
     }
 
 
-def share_status(share: LineShare, figures: dict[str, int]) -> str:
-    """Where a share is: forwarded (waiting for its decision), refused, decided, committed,
-    en_route, on_scene or returned."""
+class ShareState(NamedTuple):
+    """Where a share is, who acts next on it (None: nobody), and what its provider still has
+    to commit."""
+
+    status: str
+    next_actor: str | None
+    to_commit: int
+
+
+def share_state(
+    request: AssistanceRequest, share: LineShare, figures: dict[str, int]
+) -> ShareState:
+    """One place for a share's status and next actor, from its grant, what its provider
+    committed and moved, and the request's status (domain.md settled questions: each provider
+    commits only what it was asked for and granted; en route is dispatched, on scene arrived).
+
+    forwarded: waiting for its decision (its provider, or the kind's advisers and deciders,
+    while the request can still be decided); refused; decided: granted, with something still
+    to commit (its provider, while the request is approved) or with nothing left to commit on
+    the line (nobody); else in deployment, where nobody acts on the share: returned once all
+    of it came back, else on_scene while any is, en_route while any is, committed while some
+    has not moved, else released."""
     if share.outcome is None:
-        return "forwarded"
-    if share.granted <= 0:
-        return "refused"
-    committed = figures["committed"]
-    if committed and figures["returned"] >= committed:
-        return "returned"
-    if figures["on_scene"]:
-        return "on_scene"
-    if figures["en_route"]:
-        return "en_route"
-    return "committed" if committed >= share.granted else "decided"
-
-
-def share_next_actor(request: AssistanceRequest, share: LineShare, status: str) -> str | None:
-    """Who acts next on a share: its provider decides it (where the providers decide) and
-    commits what was granted; else the advice and the kind's decider in turn."""
-    if status == "forwarded":
+        if request.status not in STEP_STATUSES[Step.DECIDE]:
+            return ShareState("forwarded", None, 0)  # closed, withdrawn, refused, appealed
         if request.providers_decide:
-            return share.to
+            return ShareState("forwarded", share.to, 0)
         pending = [a for a in request.required_advisers() if a not in request.advice]
-        return ",".join(pending) if pending else request.next_decider_kind()
-    if status == "decided":
-        return share.to
-    return None
+        return ShareState("forwarded", ",".join(pending) or request.next_decider_kind(), 0)
+    if share.granted <= 0:
+        return ShareState("refused", None, 0)
+    # granted minus committed (and not cancelled), within what the line still needs
+    to_commit = (
+        request.commit_room(share.to, share.line_id)
+        if request.status in STEP_STATUSES[Step.COMMIT]
+        else 0
+    )
+    if to_commit > 0:
+        return ShareState("decided", share.to, to_commit)
+    committed = figures["committed"]
+    if committed <= 0:
+        return ShareState("decided", None, 0)  # others committed what the line needed
+    if figures["returned"] >= committed:
+        status = "returned"
+    elif figures["on_scene"]:
+        status = "on_scene"
+    elif figures["en_route"]:
+        status = "en_route"
+    elif committed > figures["released"] + figures["returned"]:
+        status = "committed"
+    else:
+        status = "released"
+    return ShareState(status, None, 0)
 
 
 def share_view(request: AssistanceRequest, share: LineShare) -> dict[str, Any]:
     figures = _figures(request, share.to, share.line_id)
-    status = share_status(share, figures)
+    state = share_state(request, share, figures)
     return {
         "to": share.to,
         "line_id": share.line_id,
@@ -166,27 +195,31 @@ def share_view(request: AssistanceRequest, share: LineShare) -> dict[str, Any]:
         "outcome": share.outcome.value if share.outcome else None,
         "granted": share.granted if share.outcome else None,
         **figures,
-        "status": status,
-        "next_actor": share_next_actor(request, share, status),
+        "to_commit": state.to_commit,
+        "status": state.status,
+        "next_actor": state.next_actor,
     }
 
 
 def line_providers(request: AssistanceRequest, line_id: str) -> list[dict[str, Any]]:
     """Per provider of a line: how much was asked of it, granted, committed, en route, on
-    scene and returned (a provider booked without a share, before shares existed, too)."""
+    scene, released, returned and still to commit (a provider booked without a share, before
+    shares existed, too)."""
     orgs = [to for (to, of) in request.shares if of == line_id]
     orgs += [b.provider for b in request.bookings.values() if b.line_id == line_id]
     rows = []
     for org in dict.fromkeys(orgs):
         share = request.shares.get((org, line_id))
         figures = _figures(request, org, line_id)
+        state = share_state(request, share, figures) if share else None
         rows.append(
             {
                 "provider": org,
                 "asked": share.asked if share else 0,
                 "granted": share.granted if share and share.outcome else 0,
                 **figures,
-                "status": share_status(share, figures) if share else None,
+                "to_commit": state.to_commit if state else 0,
+                "status": state.status if state else None,
             }
         )
     return rows

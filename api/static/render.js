@@ -212,6 +212,7 @@ const SHARE_FIGURES = [
   ["committed", "toegezegd"],
   ["en_route", "onderweg"],
   ["on_scene", "ter plaatse"],
+  ["released", "vrijgegeven"],
   ["returned", "retour"],
 ];
 

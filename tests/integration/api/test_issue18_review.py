@@ -1,6 +1,6 @@
 """An independent review of the merged issue-18 result through the API (shares with en route,
-on scene, partial release and return). Each test pins a DEFECT and is marked
-``xfail(strict=True)`` with the defect as its reason. Source: issue 18 point 1 ("The request
+on scene, partial release and return). Each test pins a DEFECT and was marked
+``xfail(strict=True)`` until it was fixed. Source: issue 18 point 1 ("The request
 detail shows per line how much is asked of whom, granted, committed, en route, on scene and
 returned"); domain.md §Settled questions, "Dispatched is not arrived".
 """
@@ -8,8 +8,6 @@ returned"); domain.md §Settled questions, "Dispatched is not arrived".
 from __future__ import annotations
 
 from uuid import UUID, uuid4
-
-import pytest
 
 from tests.integration.api.conftest import Api, item
 from tests.integration.api.test_shares import LOCC, capacity, committed, detail, pumps, shares
@@ -43,15 +41,29 @@ def crisis(api: Api) -> tuple[UUID, dict[str, UUID]]:
     return subject, caps
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a share whose capacity was released (on its way home, not yet returned) shows "
-    "status 'committed' and no figure for it: per provider committed != en route + on scene "
-    "+ returned, and the board/screen says the provider still has to dispatch",
-)
 def test_a_released_share_does_not_read_as_committed(api: Api) -> None:
     subject, _ = crisis(api)  # VR07's one pump arrived first and was released
     view = detail(api, subject)
     vr07 = next(s for s in view["shares"] if s["to"] == "VR07")
     assert [b["step"] for b in view["bookings"] if b["provider"] == "VR07"] == ["released"]
     assert vr07["status"] != "committed"
+
+
+def test_released_capacity_has_its_own_figure_per_provider(api: Api) -> None:
+    """Per provider, committed = en route + on scene + released + returned + not moved yet
+    (issue 18 point 1: the detail shows per line who covers what; domain.md settled questions,
+    "Dispatched is not arrived": released is neither on scene nor returned)."""
+    subject, _ = crisis(api)
+    view = detail(api, subject)
+    vr07 = next(s for s in view["shares"] if s["to"] == "VR07")
+    assert (vr07["released"], vr07["on_scene"], vr07["status"]) == (1, 0, "released")
+    assert vr07["next_actor"] is None and vr07["to_commit"] == 0
+    [line] = view["lines"]
+    for figures in [*view["shares"], *line["providers"]]:
+        moved = sum(figures[k] for k in ("en_route", "on_scene", "released", "returned"))
+        assert figures["committed"] == moved, figures  # everything committed was dispatched
+    assert {p["provider"]: p["released"] for p in line["providers"]} == {
+        "VR07": 1,
+        "VR09": 0,
+        "VR10": 0,
+    }

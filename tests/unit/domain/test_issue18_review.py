@@ -79,11 +79,6 @@ def pumps_shared() -> tuple[AssistanceRequest, Capacity, Capacity]:
     return request, capacity("VR07", CAP["fire"], 3), capacity("VR09", CAP["fire"], 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scarcity per provider counts to_commit only while a share's status is 'decided': "
-    "a share partly committed and en route (or on scene) loses what it still has to commit",
-)
 def test_scarcity_per_provider_counts_what_a_partly_committed_share_still_commits() -> None:
     request, pumps07, _ = pumps_shared()
     booking = uuid4()
@@ -97,11 +92,6 @@ def test_scarcity_per_provider_counts_what_a_partly_committed_share_still_commit
     assert providers["VR07"]["to_commit"] == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="share status 'returned' (next_actor none) once what was committed came back, "
-    "though the provider still has granted capacity to commit (open_steps offers commit)",
-)
 def test_a_share_partly_committed_and_returned_still_waits_for_its_provider() -> None:
     request, pumps07, _ = pumps_shared()
     booking = uuid4()
@@ -116,12 +106,6 @@ def test_a_share_partly_committed_and_returned_still_waits_for_its_provider() ->
     assert vr07["status"] != "returned" and vr07["next_actor"] == "VR07"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a share granted but with no room left on its line (another provider committed "
-    "what the line was granted) stays 'decided' with the provider as next_actor in "
-    "waiting_shares (board), while open_steps no longer offers it commit",
-)
 def test_a_share_with_nothing_left_to_commit_does_not_wait_for_its_provider() -> None:
     request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
     request.receive(env("LOCC"))
@@ -143,12 +127,6 @@ def test_a_share_with_nothing_left_to_commit_does_not_wait_for_its_provider() ->
     assert [w for w in row["waiting_shares"] if w["next_actor"] == "VR09"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="korpschef's partial grant over shares: the second provider's share keeps waiting "
-    "(board waiting_shares, next_actor) though the line's grant is committed and it may not "
-    "commit",
-)
 def test_after_a_korpschefs_partial_grant_one_commit_leaves_no_share_waiting() -> None:
     request = art56_shared()
     request.decide(
@@ -255,11 +233,6 @@ def test_an_upheld_appeal_makes_le_preparatie_inform_locc() -> None:
     assert [d.code for d in request.outstanding_duties()] == ["police_le_informs_locc"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request closed (or withdrawn) while a provider's share waits keeps that share "
-    "'forwarded' with the provider as next_actor (detail, rows), though nobody can decide it",
-)
 def test_a_closed_request_has_no_share_waiting() -> None:
     request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
     request.receive(env("LOCC"))
