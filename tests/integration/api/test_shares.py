@@ -72,12 +72,18 @@ def detail(api: Api, subject: UUID, org: str = LOCC) -> Any:
     return _get(api, f"/v1/requests/{subject}", org)
 
 
-def test_two_providers_a_partial_grant_and_the_remainder_to_a_third(api: Api) -> None:
+def vr07_grants_one_of_three(api: Api) -> UUID:
+    """Pumps asked of VR07 (3) and VR09 (2); VR07 grants 1 of its 3."""
     subject = pumps(api)
     api.accepted(LOCC, item("request.forwarded", subject, shares(("VR07", 3), ("VR09", 2))))
     partly = {"outcome": "partly_granted", "reasons": "two at home", "granted": []}
     partly["granted"] = [{"line_id": "L1", "quantity": 1}]
     api.accepted("VR07", item("request.decided", subject, partly))
+    return subject
+
+
+def test_two_providers_a_partial_grant_and_the_remainder_to_a_third(api: Api) -> None:
+    subject = vr07_grants_one_of_three(api)
     assert detail(api, subject)["status"] == "approved"  # once any share is granted
     # VR09 decides its own share after VR07's partial grant approved the request
     api.accepted("VR09", item("request.decided", subject, {"outcome": "refused", "reasons": "no"}))
@@ -104,11 +110,7 @@ def test_a_provider_never_asked_cannot_commit(api: Api) -> None:
 
 
 def test_a_provider_cannot_commit_more_than_granted_to_it(api: Api) -> None:
-    subject = pumps(api)
-    api.accepted(LOCC, item("request.forwarded", subject, shares(("VR07", 3), ("VR09", 2))))
-    partly = {"outcome": "partly_granted", "reasons": "one", "granted": []}
-    partly["granted"] = [{"line_id": "L1", "quantity": 1}]
-    api.accepted("VR07", item("request.decided", subject, partly))
+    subject = vr07_grants_one_of_three(api)
     own = capacity(api, "VR07")
     api.refused(
         "VR07", item("request.committed", subject, committed(own, 2)), 409, "exceeds_granted"

@@ -10,6 +10,7 @@ from domain.capacity import Capacity, CapacityClass
 from domain.envelope import Actor, Authority, Envelope, SigningCapacity
 from domain.kinds import Justification, RequestKind
 from domain.request import AssistanceRequest, Outcome, RequestLine
+from tests.unit.domain.catalogue import CAP
 
 
 def env(
@@ -109,3 +110,30 @@ def capacity(provider: str, capability: str, quantity: int = 4, **kw: Any) -> Ca
 
 def new_id() -> UUID:
     return uuid4()
+
+
+#: Art. 58's justification: the police are exhausted or lack the specialism (EOD here).
+EOD = "EOD specialism only in Defence"
+
+
+def art58_drafted(quantity: int = 1) -> AssistanceRequest:
+    """POL-ON's art. 58 public-order request for Defence's EOD specialists, drafted."""
+    return drafted(
+        "POL-ON",
+        RequestKind.MILITARY_ART58_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["defence_specialist"], quantity),
+        justifications={Justification.POLICE_EXHAUSTED_OR_SPECIALISM: EOD},
+    )
+
+
+def art58_phoned_in() -> AssistanceRequest:
+    """The same request phoned in to LOCC (urgent): there is no draft to confirm on."""
+    return AssistanceRequest.phone_in(
+        env("LOCC", mayor("Nijmegen")),
+        uuid4(),
+        kind=RequestKind.MILITARY_ART58_PUBLIC_ORDER,
+        requester="POL-ON",
+        lines=(line(CAP["defence_specialist"], 1),),
+        justifications=((Justification.POLICE_EXHAUSTED_OR_SPECIALISM, EOD),),
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 import pytest
 
@@ -23,6 +22,7 @@ from projections import readmodels as rm
 from projections.specs import request_row
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import (
+    art58_phoned_in,
     chair,
     drafted,
     env,
@@ -279,14 +279,7 @@ def test_le_preparatie_confirms_exhaustion_on_the_draft_before_it_goes_to_locc()
 def test_an_urgent_art58_request_phoned_in_is_still_confirmed_before_forwarding() -> None:
     """factsheet-bijstand-politie §4 ('In spoedgevallen vindt het contact telefonisch plaats'):
     a phoned-in request has no draft; LE Preparatie confirms it after the call."""
-    request = AssistanceRequest.phone_in(
-        env("LOCC", mayor("Nijmegen")),
-        uuid4(),
-        kind=K.MILITARY_ART58_PUBLIC_ORDER,
-        requester="POL-ON",
-        lines=(line(CAP["defence_specialist"], 1),),
-        justifications=tuple(ART58.items()),
-    )
+    request = art58_phoned_in()
     assert "confirm_exhaustion" in steps(request, "POL-LE")
     request.confirm_exhaustion(env("POL-LE"), finding="confirmed by phone")
     assert request.exhaustion_confirmed

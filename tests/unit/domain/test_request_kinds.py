@@ -18,6 +18,8 @@ from domain.request import AssistanceRequest, Outcome, open_steps
 from domain.services import arrive, commit, dispatch, make_ready, release, return_home
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import (
+    art58_drafted,
+    art58_phoned_in,
     capacity,
     chair,
     drafted,
@@ -507,13 +509,7 @@ def test_kmar_criminal_ozi_decides_after_djz() -> None:
 
 def art58() -> AssistanceRequest:
     """Drafted, confirmed by LE Preparatie on the draft (issue 18), submitted."""
-    request = drafted(
-        "POL-ON",
-        K.MILITARY_ART58_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["defence_specialist"], 1),
-        justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD specialism only in Defence"},
-    )
+    request = art58_drafted()
     request.confirm_exhaustion(env("POL-LE"), finding="no police EOD capacity")
     request.submit(env("POL-ON", mayor("Nijmegen")))
     return request
@@ -533,14 +529,7 @@ def test_art58_needs_exhaustion_or_missing_specialism() -> None:
 
 def test_art58_le_preparatie_confirms_before_locc_forwards() -> None:
     # Phoned in (urgent): there is no draft to confirm on, so LOCC's forwarding waits for it.
-    request = AssistanceRequest.phone_in(
-        env("LOCC", mayor("Nijmegen")),
-        uuid4(),
-        kind=K.MILITARY_ART58_PUBLIC_ORDER,
-        requester="POL-ON",
-        lines=(line(CAP["defence_specialist"], 1),),
-        justifications=((J.POLICE_EXHAUSTED_OR_SPECIALISM, "EOD specialism only in Defence"),),
-    )
+    request = art58_phoned_in()
     request.receive(env("LOCC"))
     with pytest.raises(DomainError) as exc:
         request.assess(env("LOCC"), forward=True, findings="necessary")

@@ -18,14 +18,13 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import Conflict, DomainError, NotPermitted
-from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
 from domain.lifecycle import LIFECYCLE_CODES, RIGHTS_CODES, RequestStatus
 from domain.policy import involved
 from domain.request import AssistanceRequest, Outcome, Share, open_steps
 from domain.services import commit, dispatch
 from tests.unit.domain.catalogue import CAP
-from tests.unit.domain.helpers import capacity, chair, drafted, env, line, mayor, submitted
+from tests.unit.domain.helpers import art58_drafted, capacity, chair, env, line, submitted
 
 SOURCE = "domain.md §Settled questions (lines 127-130): a request covered by several providers"
 
@@ -301,13 +300,7 @@ def test_where_cds_decides_its_decision_settles_the_providers_share() -> None:
 def test_art58_keeps_its_order_of_deciders_with_shares() -> None:
     """Art. 58: DJZ decides for Defence, then LOCC for J&V (police factsheet §4); the
     provider's share waits for both."""
-    request = drafted(
-        "POL-ON",
-        K.MILITARY_ART58_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["defence_specialist"], 2),
-        justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD only in Defence"},
-    )
+    request = art58_drafted(quantity=2)
     request.confirm_exhaustion(env("POL-LE"), "no EOD at the police")  # on the draft (art. 58)
     request.submit(env(request.requester, request.authority))
     request.receive(env("LOCC"))
