@@ -236,12 +236,6 @@ def test_a_partial_grant_of_a_line_outside_the_share_is_refused() -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after the Minister upholds an appeal against the korpschef's refusal the assistance "
-    "is delivered, but LE Preparatie's duty to inform LOCC how (police factsheet §1) never "
-    "falls due: AppealDecided does not make duties due",
-)
 def test_an_upheld_appeal_makes_le_preparatie_inform_locc() -> None:
     request = art56_shared()
     request.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="ME needed at home")
