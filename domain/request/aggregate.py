@@ -944,6 +944,29 @@ class AssistanceRequest(MlobAggregate):
         if all(s.outcome is not None for s in mine):
             raise Conflict("duplicate_step", f"{actor.org} decided its share already", SHARES)
 
+    def _check_share_grant(self, org: str, granted: tuple[tuple[str, int], ...]) -> None:
+        """A provider's partial grant names only lines of its own shares waiting for its
+        decision, each at most what it was asked, and grants less than asked of at least one
+        (a line not named is granted as asked)."""
+        mine = {s.line_id: s for s in self.shares.values() if s.to == org and s.outcome is None}
+        for line_id, quantity in granted:
+            share = mine.get(line_id)
+            if share is None:
+                raise self._not_asked(org, line_id)
+            if quantity > share.asked:
+                raise refuse(
+                    "granted_out_of_range",
+                    f"line {line_id}: 0..{share.asked} can be granted, what {org} was asked for",
+                    SHARES,
+                )
+        if all(quantity >= mine[line_id].asked for line_id, quantity in granted):
+            raise refuse(
+                "not_partial",
+                f"{org}'s partial grant grants every share as asked: decide granted, or name "
+                "the lines granted less than asked",
+                SHARES,
+            )
+
     def _asked_lines(self, org: str) -> list[str]:
         return [line_id for (to, line_id) in self.shares if to == org]
 
@@ -1131,6 +1154,8 @@ class AssistanceRequest(MlobAggregate):
             )
         if outcome is Outcome.PARTLY_GRANTED:
             check_granted(self.lines, granted)
+            if self.providers_decide:
+                self._check_share_grant(envelope.actor.org, granted)
         final = len(self.decisions) + 1 == len(self.rule.route.deciders)
         decision = Decision(
             decider=envelope.actor.org,

@@ -211,11 +211,6 @@ def test_a_provider_never_asked_does_not_reserve_capacity_for_an_approved_reques
     assert water["reserved"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a provider's partial grant naming only a line it was not asked for (or as much "
-    "as it was asked) is accepted and grants its share in full: the partial refusal is lost",
-)
 def test_a_partial_grant_of_a_line_outside_the_share_is_refused() -> None:
     request = submitted(
         "VR08",

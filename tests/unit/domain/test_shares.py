@@ -345,3 +345,33 @@ def test_a_provider_forwarded_a_share_is_involved_and_sees_the_request() -> None
     assert "VR07" in involved(request) and "VR09" not in involved(request)
     request.forward(env("LOCC"), (), shares=shared(("VR09", 2)))
     assert "VR09" in involved(request)
+
+
+@pytest.mark.parametrize(
+    ("granted", "code", "status"),
+    [
+        ((("L2", 1),), "not_asked", 403),  # a line outside its share
+        ((("L1", 4),), "granted_out_of_range", 422),  # more than it was asked
+        ((("L1", 3),), "not_partial", 422),  # everything asked: a grant, not a partial one
+        ((("L1", 3), ("L2", 1)), "not_asked", 403),
+    ],
+)
+def test_a_providers_partial_grant_stays_within_its_own_share(
+    granted: tuple[tuple[str, int], ...], code: str, status: int
+) -> None:
+    """Each provider decides only its own share (review of issue 18, defect 8): a partial
+    grant naming another line, or more than asked, or nothing less than asked is refused and
+    records nothing."""
+    request = submitted(
+        "VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5), line(CAP["fire"], 2, "L2")
+    )
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3),))
+    version = request.version
+    with pytest.raises(DomainError) as exc:
+        request.decide(env("VR07"), outcome=Outcome.PARTLY_GRANTED, reasons="x", granted=granted)
+    assert (exc.value.code, exc.value.status) == (code, status)
+    assert request.version == version and request.shares[("VR07", "L1")].outcome is None
+    request.decide(env("VR07"), outcome=Outcome.PARTLY_GRANTED, reasons="x", granted=(("L1", 2),))
+    assert request.shares[("VR07", "L1")].granted == 2 and request.granted == {"L1": 2}
