@@ -528,8 +528,13 @@ class AssistanceRequest(MlobAggregate):
                 "only a whole or partial refusal by the korpschef can be appealed",
                 APPEAL,
             )
-        if step is Step.MAKE_READY and not self._provided_lines(actor):
-            raise self._not_a_provider(actor)
+        if step is Step.MAKE_READY:
+            if not self._provided_lines(actor):
+                raise self._not_a_provider(actor)
+            if self.status is RequestStatus.APPROVED and not self._asked_lines(actor.org):
+                # Approved, only what was asked and granted is delivered (as commit): capacity
+                # made ready by a provider never asked would be held for the request in vain.
+                raise self._not_asked(actor.org)
         if step is Step.COMMIT:
             self._check_something_to_commit(actor)
         if step in BOOKING_STEPS and step is not Step.COMMIT:
@@ -1195,6 +1200,11 @@ class AssistanceRequest(MlobAggregate):
         line = self._line(line_id)
         if not provides(envelope.actor.org, line.capability):
             raise self._not_a_provider(envelope.actor, line)
+        if (
+            self.status is RequestStatus.APPROVED
+            and (envelope.actor.org, line_id) not in self.shares
+        ):
+            raise self._not_asked(envelope.actor.org, line_id)
 
     def check_can_commit(self, envelope: Envelope, line_id: str, quantity: int) -> None:
         self.check_step(Step.COMMIT, envelope.actor)

@@ -192,12 +192,6 @@ def test_the_granted_rest_of_an_art58_line_can_be_asked_of_its_only_provider() -
     request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a provider never asked (no share) makes capacity ready for an approved request: "
-    "accepted and shown 'reserved' for it in the capacity overview, though it may never "
-    "commit it (not_asked)",
-)
 def test_a_provider_never_asked_does_not_reserve_capacity_for_an_approved_request() -> None:
     request, _, _ = pumps_shared()
     assert "commit" not in steps(request, "VR10")

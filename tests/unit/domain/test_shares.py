@@ -23,7 +23,7 @@ from domain.kinds import RequestKind as K
 from domain.lifecycle import LIFECYCLE_CODES, RIGHTS_CODES, RequestStatus
 from domain.policy import involved
 from domain.request import AssistanceRequest, Outcome, Share, open_steps
-from domain.services import commit, dispatch
+from domain.services import commit, dispatch, make_ready
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import capacity, chair, drafted, env, line, mayor, submitted
 
@@ -375,3 +375,33 @@ def test_a_providers_partial_grant_stays_within_its_own_share(
     assert request.version == version and request.shares[("VR07", "L1")].outcome is None
     request.decide(env("VR07"), outcome=Outcome.PARTLY_GRANTED, reasons="x", granted=(("L1", 2),))
     assert request.shares[("VR07", "L1")].granted == 2 and request.granted == {"L1": 2}
+
+
+def test_a_provider_not_asked_makes_nothing_ready_for_an_approved_request() -> None:
+    """Approved, only what was asked and granted is delivered (review of issue 18, defect 7):
+    a provider never asked, or not for that line, may not make capacity ready for it (403
+    ``not_asked``, as ``commit``); before approval readiness stays open to every provider."""
+    request = submitted(
+        "VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5), line(CAP["fire"], 2, "L2")
+    )
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3),))
+    assert "make_ready" in steps(request, "VR10")  # not yet approved: readiness in advance
+    request.decide(env("VR07"), outcome=Outcome.GRANTED)
+    assert "make_ready" not in steps(request, "VR10") and "make_ready" in steps(request, "VR07")
+    for org, line_id in (("VR10", "L1"), ("VR07", "L2")):
+        pumps = capacity(org, CAP["fire"], 2)
+        version = request.version
+        with pytest.raises(NotPermitted) as exc:
+            make_ready(env(org), request, pumps, line_id=line_id, quantity=1, booking_id=uuid4())
+        assert exc.value.code == "not_asked" and exc.value.code in RIGHTS_CODES
+        assert request.version == version and pumps.available == 2
+    make_ready(
+        env("VR07"),
+        request,
+        capacity("VR07", CAP["fire"], 3),
+        line_id="L1",
+        quantity=1,
+        booking_id=uuid4(),
+    )
