@@ -791,14 +791,25 @@ class AssistanceRequest(MlobAggregate):
         self._settle_shares()
 
     def _settle_shares(self) -> None:
-        """Where the kind's deciders decide: their decision settles every share. Approved,
-        each share is granted what it asked within what they granted for its line; refused,
-        each share waiting is refused."""
+        """Where the kind's deciders decide: their decision settles every share. Refused, each
+        share waiting is refused. Approved, what they granted for a line is shared among its
+        shares in share order (the order LOCC asked them), first come first served: each share
+        is granted what it asked from what is left of the line's grant, and a share nothing is
+        left for is refused. So a partial grant is never granted twice (1 of 2 platoons granted,
+        shares of 1 for POL-MN then 1 for POL-NN: POL-MN delivers it, POL-NN's share is
+        refused), and a share LOCC asks later gets what the earlier ones left. A share of the
+        whole request (``to``) may deliver all that was granted for the line, as each of ``to``
+        was asked the whole: whoever commits first (commit is capped per line)."""
         if self.providers_decide:
             return
+        approved = self.status in (RequestStatus.APPROVED, RequestStatus.APPEALED) and self.granted
+        left = dict(self.granted)
         for key, share in self.shares.items():
-            if self.status in (RequestStatus.APPROVED, RequestStatus.APPEALED) and self.granted:
-                granted = min(share.asked, self.granted.get(share.line_id, 0))
+            if approved:
+                pool = self.granted if share.whole else left
+                granted = min(share.asked, pool.get(share.line_id, 0))
+                if not share.whole:
+                    left[share.line_id] = left.get(share.line_id, 0) - granted
                 self.shares[key] = replace(
                     share, outcome=self._share_outcome(share.asked, granted), granted=granted
                 )

@@ -51,11 +51,6 @@ def art56_shared() -> AssistanceRequest:
     return request
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="korpschef's partial grant with shares: every share is granted min(asked, line "
-    "granted), so the shares' granted add up to more than the request granted",
-)
 def test_a_korpschefs_partial_grant_is_not_granted_twice_across_shares() -> None:
     request = art56_shared()
     request.decide(
@@ -143,12 +138,6 @@ def test_a_share_with_nothing_left_to_commit_does_not_wait_for_its_provider() ->
     assert [w for w in row["waiting_shares"] if w["next_actor"] == "VR09"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="korpschef's partial grant over shares: the second provider's share keeps waiting "
-    "(board waiting_shares, next_actor) though the line's grant is committed and it may not "
-    "commit",
-)
 def test_after_a_korpschefs_partial_grant_one_commit_leaves_no_share_waiting() -> None:
     request = art56_shared()
     request.decide(

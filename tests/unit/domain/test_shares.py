@@ -17,6 +17,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.envelope import Authority
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
@@ -405,3 +406,38 @@ def test_a_provider_not_asked_makes_nothing_ready_for_an_approved_request() -> N
         quantity=1,
         booking_id=uuid4(),
     )
+
+
+def test_a_deciders_partial_grant_goes_to_the_shares_in_share_order() -> None:
+    """What the korpschef grants of a line is shared in share order, first come first served
+    (review of issue 18, defect 1): never granted twice; a share nothing is left for is
+    refused, and an upheld appeal grants every share what it asked."""
+    request = submitted(
+        "POL-ON",
+        K.POLICE_ART56_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["police_me"], 3),
+        justifications={
+            J.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed",
+            J.REGION_MAYOR_VIEW: "agrees",
+        },
+    )
+    request.receive(env("POL-LE"))
+    request.assess(env("POL-LE"), forward=True, findings="necessary")
+    # POL-NN asked first, then POL-MN: the order LOCC asked them, not the alphabet
+    request.forward(env("POL-LE"), (), shares=(Share("POL-NN", "L1", 2), Share("POL-MN", "L1", 1)))
+    request.decide(
+        env("POL-LE"), outcome=Outcome.PARTLY_GRANTED, reasons="two platoons", granted=(("L1", 2),)
+    )
+    assert {to: (s.outcome, s.granted) for (to, _), s in request.shares.items()} == {
+        "POL-NN": (Outcome.GRANTED, 2),
+        "POL-MN": (Outcome.REFUSED, 0),
+    }
+    assert request.open_quantity("L1") == 0 and "commit" not in steps(request, "POL-MN")
+    request.inform(env("POL-LE"), duty="korpschef_refusal_to_dgpol", to="JV-DGPOL")
+    request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="riots spread")
+    request.advise(env("JV-DGPOL"), favourable=True, advice="uphold")
+    request.decide_appeal(
+        env("JV-MIN", Authority("minister_jv", "JV-MIN")), upheld=True, reasons="instructed"
+    )
+    assert {to: s.granted for (to, _), s in request.shares.items()} == {"POL-NN": 2, "POL-MN": 1}
