@@ -785,9 +785,12 @@ class AssistanceRequest(MlobAggregate):
                         org, line.line_id, line.quantity, whole=True
                     )
         for share in shares:
-            self.shares[(share.to, share.line_id)] = LineShare(
-                share.to, share.line_id, share.quantity
-            )
+            key = (share.to, share.line_id)
+            existing = self.shares.get(key)
+            if existing is not None:  # asked again where the deciders decide: its share grows
+                self.shares[key] = replace(existing, asked=existing.asked + share.quantity)
+            else:
+                self.shares[key] = LineShare(share.to, share.line_id, share.quantity)
         self._settle_shares()
 
     def _settle_shares(self) -> None:
@@ -901,7 +904,13 @@ class AssistanceRequest(MlobAggregate):
 
     def _check_shares(self, to: tuple[str, ...], shares: tuple[Share, ...]) -> None:
         """The data of a forward's shares: known lines, providers of them, each provider's
-        share of a line once, within what remains of the line."""
+        share of a line once, within what remains of the line.
+
+        Where the providers decide, a provider decides its share once: more of a line is asked
+        of another provider. Where the kind's deciders decide, the provider asked does not
+        decide, it delivers: LOCC may ask it again for more of the line (what the deciders
+        granted beyond what was asked, e.g. of a capability's only provider), and its share
+        grows by that."""
         if self.status in (RequestStatus.APPROVED, RequestStatus.REFUSED) and to:
             raise refuse(
                 "remainder_as_shares",
@@ -929,7 +938,9 @@ class AssistanceRequest(MlobAggregate):
                     SHARES,
                 )
             key = (share.to, share.line_id)
-            if key in seen or key in self.shares or share.to in to:
+            existing = self.shares.get(key)
+            grows = existing is not None and not existing.whole and not self.providers_decide
+            if key in seen or (existing is not None and not grows) or share.to in to:
                 raise refuse(
                     "duplicate_share",
                     f"{share.to} is asked for line {share.line_id} once: it has a share of it "

@@ -155,12 +155,6 @@ def test_after_a_korpschefs_partial_grant_one_commit_leaves_no_share_waiting() -
     assert request_row(request)["waiting_shares"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="art. 58 with a share asked before the deciders granted more: the granted rest can "
-    "never be asked of the capability's only provider (duplicate_share), though open_steps "
-    "offers LOCC 'forward'; the request stays approved, waiting for a commit nobody may make",
-)
 def test_the_granted_rest_of_an_art58_line_can_be_asked_of_its_only_provider() -> None:
     request = drafted(
         "POL-ON",

@@ -441,3 +441,39 @@ def test_a_deciders_partial_grant_goes_to_the_shares_in_share_order() -> None:
         env("JV-MIN", Authority("minister_jv", "JV-MIN")), upheld=True, reasons="instructed"
     )
     assert {to: s.granted for (to, _), s in request.shares.items()} == {"POL-NN": 2, "POL-MN": 1}
+
+
+def test_where_the_deciders_decide_asking_a_provider_again_grows_its_share() -> None:
+    """Art. 58: DJZ and LOCC grant 2 EOD teams while DOPS, Defence's only provider of them, was
+    asked 1; LOCC asks DOPS for the rest and its share grows to 2 (review of issue 18, defect
+    6; domain.md settled questions: LOCC may forward the remainder). Twice in one forward
+    stays a duplicate."""
+    request = drafted(
+        "POL-ON",
+        K.MILITARY_ART58_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["defence_specialist"], 2),
+        justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD only in Defence"},
+    )
+    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD")
+    request.submit(env("POL-ON", mayor("Nijmegen")))
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="specialism")
+    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
+    request.decide(env("DEF-DJZ"), outcome=Outcome.GRANTED)
+    request.decide(env("LOCC"), outcome=Outcome.GRANTED)
+    with pytest.raises(DomainError) as exc:
+        request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),) * 2)
+    assert exc.value.code == "duplicate_share"
+    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
+    share = request.shares[("DEF-DOPS", "L1")]
+    assert (share.asked, share.granted, share.outcome) == (2, 2, Outcome.GRANTED)
+    assert request.open_quantity("L1") == 0 and "forward" not in steps(request, "LOCC")
+    commit(
+        env("DEF-DOPS"),
+        request,
+        capacity("DEF-DOPS", CAP["defence_specialist"], 2),
+        line_id="L1",
+        quantity=2,
+        booking_id=uuid4(),
+    )
