@@ -5,9 +5,10 @@ which step it falls due, and its legal source. Data beside the rights table
 
 A duty falls due when the step named by ``after`` is recorded with one of ``outcomes`` (none:
 any): for ``assess`` the outcome is ``forwarded`` or ``refused``, for ``decide`` the decision's
-outcome, for ``close`` the request's outcome. It is done by the owner's ``request.informed``
-step (``data: {duty, to}``). LOCC's recording in its own overviews is what the projections do
-already: not a duty here.
+outcome (an appeal the Minister upholds counts as ``decide`` ``granted``: it instructs the
+korpschef to deliver what was refused, art. 56(4)), for ``close`` the request's outcome. It
+is done by the owner's ``request.informed`` step (``data: {duty, to}``). LOCC's recording in
+its own overviews is what the projections do already: not a duty here.
 
 Pure: imports only the kinds table and the reference data (not the rights table, which reads
 this one).

@@ -521,8 +521,13 @@ class AssistanceRequest(MlobAggregate):
                 "only a whole or partial refusal by the korpschef can be appealed",
                 APPEAL,
             )
-        if step is Step.MAKE_READY and not self._provided_lines(actor):
-            raise self._not_a_provider(actor)
+        if step is Step.MAKE_READY:
+            if not self._provided_lines(actor):
+                raise self._not_a_provider(actor)
+            if self.status is RequestStatus.APPROVED and not self._asked_lines(actor.org):
+                # Approved, only what was asked and granted is delivered (as commit): capacity
+                # made ready by a provider never asked would be held for the request in vain.
+                raise self._not_asked(actor.org)
         if step is Step.COMMIT:
             self._check_something_to_commit(actor)
         if step in BOOKING_STEPS and step is not Step.COMMIT:
@@ -773,20 +778,34 @@ class AssistanceRequest(MlobAggregate):
                         org, line.line_id, line.quantity, whole=True
                     )
         for share in shares:
-            self.shares[(share.to, share.line_id)] = LineShare(
-                share.to, share.line_id, share.quantity
-            )
+            key = (share.to, share.line_id)
+            existing = self.shares.get(key)
+            if existing is not None:  # asked again where the deciders decide: its share grows
+                self.shares[key] = replace(existing, asked=existing.asked + share.quantity)
+            else:
+                self.shares[key] = LineShare(share.to, share.line_id, share.quantity)
         self._settle_shares()
 
     def _settle_shares(self) -> None:
-        """Where the kind's deciders decide: their decision settles every share. Approved,
-        each share is granted what it asked within what they granted for its line; refused,
-        each share waiting is refused."""
+        """Where the kind's deciders decide: their decision settles every share. Refused, each
+        share waiting is refused. Approved, what they granted for a line is shared among its
+        shares in share order (the order LOCC asked them), first come first served: each share
+        is granted what it asked from what is left of the line's grant, and a share nothing is
+        left for is refused. So a partial grant is never granted twice (1 of 2 platoons granted,
+        shares of 1 for POL-MN then 1 for POL-NN: POL-MN delivers it, POL-NN's share is
+        refused), and a share LOCC asks later gets what the earlier ones left. A share of the
+        whole request (``to``) may deliver all that was granted for the line, as each of ``to``
+        was asked the whole: whoever commits first (commit is capped per line)."""
         if self.providers_decide:
             return
+        approved = self.status in (RequestStatus.APPROVED, RequestStatus.APPEALED) and self.granted
+        left = dict(self.granted)
         for key, share in self.shares.items():
-            if self.status in (RequestStatus.APPROVED, RequestStatus.APPEALED) and self.granted:
-                granted = min(share.asked, self.granted.get(share.line_id, 0))
+            if approved:
+                pool = self.granted if share.whole else left
+                granted = min(share.asked, pool.get(share.line_id, 0))
+                if not share.whole:
+                    left[share.line_id] = left.get(share.line_id, 0) - granted
                 self.shares[key] = replace(
                     share, outcome=self._share_outcome(share.asked, granted), granted=granted
                 )
@@ -878,7 +897,13 @@ class AssistanceRequest(MlobAggregate):
 
     def _check_shares(self, to: tuple[str, ...], shares: tuple[Share, ...]) -> None:
         """The data of a forward's shares: known lines, providers of them, each provider's
-        share of a line once, within what remains of the line."""
+        share of a line once, within what remains of the line.
+
+        Where the providers decide, a provider decides its share once: more of a line is asked
+        of another provider. Where the kind's deciders decide, the provider asked does not
+        decide, it delivers: LOCC may ask it again for more of the line (what the deciders
+        granted beyond what was asked, e.g. of a capability's only provider), and its share
+        grows by that."""
         if self.status in (RequestStatus.APPROVED, RequestStatus.REFUSED) and to:
             raise refuse(
                 "remainder_as_shares",
@@ -906,7 +931,9 @@ class AssistanceRequest(MlobAggregate):
                     SHARES,
                 )
             key = (share.to, share.line_id)
-            if key in seen or key in self.shares or share.to in to:
+            existing = self.shares.get(key)
+            grows = existing is not None and not existing.whole and not self.providers_decide
+            if key in seen or (existing is not None and not grows) or share.to in to:
                 raise refuse(
                     "duplicate_share",
                     f"{share.to} is asked for line {share.line_id} once: it has a share of it "
@@ -936,6 +963,29 @@ class AssistanceRequest(MlobAggregate):
             )
         if all(s.outcome is not None for s in mine):
             raise Conflict("duplicate_step", f"{actor.org} decided its share already", SHARES)
+
+    def _check_share_grant(self, org: str, granted: tuple[tuple[str, int], ...]) -> None:
+        """A provider's partial grant names only lines of its own shares waiting for its
+        decision, each at most what it was asked, and grants less than asked of at least one
+        (a line not named is granted as asked)."""
+        mine = {s.line_id: s for s in self.shares.values() if s.to == org and s.outcome is None}
+        for line_id, quantity in granted:
+            share = mine.get(line_id)
+            if share is None:
+                raise self._not_asked(org, line_id)
+            if quantity > share.asked:
+                raise refuse(
+                    "granted_out_of_range",
+                    f"line {line_id}: 0..{share.asked} can be granted, what {org} was asked for",
+                    SHARES,
+                )
+        if all(quantity >= mine[line_id].asked for line_id, quantity in granted):
+            raise refuse(
+                "not_partial",
+                f"{org}'s partial grant grants every share as asked: decide granted, or name "
+                "the lines granted less than asked",
+                SHARES,
+            )
 
     def _asked_lines(self, org: str) -> list[str]:
         return [line_id for (to, line_id) in self.shares if to == org]
@@ -1124,6 +1174,8 @@ class AssistanceRequest(MlobAggregate):
             )
         if outcome is Outcome.PARTLY_GRANTED:
             check_granted(self.lines, granted)
+            if self.providers_decide:
+                self._check_share_grant(envelope.actor.org, granted)
         final = len(self.decisions) + 1 == len(self.rule.route.deciders)
         decision = Decision(
             decider=envelope.actor.org,
@@ -1163,6 +1215,11 @@ class AssistanceRequest(MlobAggregate):
         line = self._line(line_id)
         if not provides(envelope.actor.org, line.capability):
             raise self._not_a_provider(envelope.actor, line)
+        if (
+            self.status is RequestStatus.APPROVED
+            and (envelope.actor.org, line_id) not in self.shares
+        ):
+            raise self._not_asked(envelope.actor.org, line_id)
 
     def check_can_commit(self, envelope: Envelope, line_id: str, quantity: int) -> None:
         self.check_step(Step.COMMIT, envelope.actor)

@@ -290,6 +290,10 @@ class AppealDecided(MlobAggregate.Event):
             aggregate.outcome = Outcome.GRANTED
             aggregate._enter(RequestStatus.APPROVED, self.envelope)
             aggregate._settle_shares()
+            # Upheld, the Minister instructs the korpschef to deliver: for the duties to inform
+            # this is the grant the korpschef's decision was not (domain/duties.py), so LE
+            # Preparatie now owes LOCC how the assistance is delivered.
+            aggregate._falls_due(Step.DECIDE, Outcome.GRANTED.value, self.envelope)
         else:
             aggregate._enter(aggregate.status_before_appeal, self.envelope)
 

@@ -51,11 +51,6 @@ def art56_shared() -> AssistanceRequest:
     return request
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="korpschef's partial grant with shares: every share is granted min(asked, line "
-    "granted), so the shares' granted add up to more than the request granted",
-)
 def test_a_korpschefs_partial_grant_is_not_granted_twice_across_shares() -> None:
     request = art56_shared()
     request.decide(
@@ -144,12 +139,6 @@ def test_after_a_korpschefs_partial_grant_one_commit_leaves_no_share_waiting() -
     assert request_row(request)["waiting_shares"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="art. 58 with a share asked before the deciders granted more: the granted rest can "
-    "never be asked of the capability's only provider (duplicate_share), though open_steps "
-    "offers LOCC 'forward'; the request stays approved, waiting for a commit nobody may make",
-)
 def test_the_granted_rest_of_an_art58_line_can_be_asked_of_its_only_provider() -> None:
     request = drafted(
         "POL-ON",
@@ -170,12 +159,6 @@ def test_the_granted_rest_of_an_art58_line_can_be_asked_of_its_only_provider() -
     request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a provider never asked (no share) makes capacity ready for an approved request: "
-    "accepted and shown 'reserved' for it in the capacity overview, though it may never "
-    "commit it (not_asked)",
-)
 def test_a_provider_never_asked_does_not_reserve_capacity_for_an_approved_request() -> None:
     request, _, _ = pumps_shared()
     assert "commit" not in steps(request, "VR10")
@@ -189,11 +172,6 @@ def test_a_provider_never_asked_does_not_reserve_capacity_for_an_approved_reques
     assert water["reserved"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a provider's partial grant naming only a line it was not asked for (or as much "
-    "as it was asked) is accepted and grants its share in full: the partial refusal is lost",
-)
 def test_a_partial_grant_of_a_line_outside_the_share_is_refused() -> None:
     request = submitted(
         "VR08",
@@ -214,12 +192,6 @@ def test_a_partial_grant_of_a_line_outside_the_share_is_refused() -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after the Minister upholds an appeal against the korpschef's refusal the assistance "
-    "is delivered, but LE Preparatie's duty to inform LOCC how (police factsheet §1) never "
-    "falls due: AppealDecided does not make duties due",
-)
 def test_an_upheld_appeal_makes_le_preparatie_inform_locc() -> None:
     request = art56_shared()
     request.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="ME needed at home")

@@ -17,12 +17,13 @@ from uuid import uuid4
 
 import pytest
 
+from domain.envelope import Authority
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import RequestKind as K
 from domain.lifecycle import LIFECYCLE_CODES, RIGHTS_CODES, RequestStatus
 from domain.policy import involved
 from domain.request import AssistanceRequest, Outcome, Share, open_steps
-from domain.services import commit, dispatch
+from domain.services import commit, dispatch, make_ready
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import art58_drafted, capacity, chair, env, line, submitted
 
@@ -338,3 +339,134 @@ def test_a_provider_forwarded_a_share_is_involved_and_sees_the_request() -> None
     assert "VR07" in involved(request) and "VR09" not in involved(request)
     request.forward(env("LOCC"), (), shares=shared(("VR09", 2)))
     assert "VR09" in involved(request)
+
+
+@pytest.mark.parametrize(
+    ("granted", "code", "status"),
+    [
+        ((("L2", 1),), "not_asked", 403),  # a line outside its share
+        ((("L1", 4),), "granted_out_of_range", 422),  # more than it was asked
+        ((("L1", 3),), "not_partial", 422),  # everything asked: a grant, not a partial one
+        ((("L1", 3), ("L2", 1)), "not_asked", 403),
+    ],
+)
+def test_a_providers_partial_grant_stays_within_its_own_share(
+    granted: tuple[tuple[str, int], ...], code: str, status: int
+) -> None:
+    """Each provider decides only its own share (review of issue 18, defect 8): a partial
+    grant naming another line, or more than asked, or nothing less than asked is refused and
+    records nothing."""
+    request = submitted(
+        "VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5), line(CAP["fire"], 2, "L2")
+    )
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3),))
+    version = request.version
+    with pytest.raises(DomainError) as exc:
+        request.decide(env("VR07"), outcome=Outcome.PARTLY_GRANTED, reasons="x", granted=granted)
+    assert (exc.value.code, exc.value.status) == (code, status)
+    assert request.version == version and request.shares[("VR07", "L1")].outcome is None
+    request.decide(env("VR07"), outcome=Outcome.PARTLY_GRANTED, reasons="x", granted=(("L1", 2),))
+    assert request.shares[("VR07", "L1")].granted == 2 and request.granted == {"L1": 2}
+
+
+def test_a_provider_not_asked_makes_nothing_ready_for_an_approved_request() -> None:
+    """Approved, only what was asked and granted is delivered (review of issue 18, defect 7):
+    a provider never asked, or not for that line, may not make capacity ready for it (403
+    ``not_asked``, as ``commit``); before approval readiness stays open to every provider."""
+    request = submitted(
+        "VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5), line(CAP["fire"], 2, "L2")
+    )
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3),))
+    assert "make_ready" in steps(request, "VR10")  # not yet approved: readiness in advance
+    request.decide(env("VR07"), outcome=Outcome.GRANTED)
+    assert "make_ready" not in steps(request, "VR10") and "make_ready" in steps(request, "VR07")
+    for org, line_id in (("VR10", "L1"), ("VR07", "L2")):
+        pumps = capacity(org, CAP["fire"], 2)
+        version = request.version
+        with pytest.raises(NotPermitted) as exc:
+            make_ready(env(org), request, pumps, line_id=line_id, quantity=1, booking_id=uuid4())
+        assert exc.value.code == "not_asked" and exc.value.code in RIGHTS_CODES
+        assert request.version == version and pumps.available == 2
+    make_ready(
+        env("VR07"),
+        request,
+        capacity("VR07", CAP["fire"], 3),
+        line_id="L1",
+        quantity=1,
+        booking_id=uuid4(),
+    )
+
+
+def test_a_deciders_partial_grant_goes_to_the_shares_in_share_order() -> None:
+    """What the korpschef grants of a line is shared in share order, first come first served
+    (review of issue 18, defect 1): never granted twice; a share nothing is left for is
+    refused, and an upheld appeal grants every share what it asked."""
+    request = submitted(
+        "POL-ON",
+        K.POLICE_ART56_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["police_me"], 3),
+        justifications={
+            J.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed",
+            J.REGION_MAYOR_VIEW: "agrees",
+        },
+    )
+    request.receive(env("POL-LE"))
+    request.assess(env("POL-LE"), forward=True, findings="necessary")
+    # POL-NN asked first, then POL-MN: the order LOCC asked them, not the alphabet
+    request.forward(env("POL-LE"), (), shares=(Share("POL-NN", "L1", 2), Share("POL-MN", "L1", 1)))
+    request.decide(
+        env("POL-LE"), outcome=Outcome.PARTLY_GRANTED, reasons="two platoons", granted=(("L1", 2),)
+    )
+    assert {to: (s.outcome, s.granted) for (to, _), s in request.shares.items()} == {
+        "POL-NN": (Outcome.GRANTED, 2),
+        "POL-MN": (Outcome.REFUSED, 0),
+    }
+    assert request.open_quantity("L1") == 0 and "commit" not in steps(request, "POL-MN")
+    request.inform(env("POL-LE"), duty="korpschef_refusal_to_dgpol", to="JV-DGPOL")
+    request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="riots spread")
+    request.advise(env("JV-DGPOL"), favourable=True, advice="uphold")
+    request.decide_appeal(
+        env("JV-MIN", Authority("minister_jv", "JV-MIN")), upheld=True, reasons="instructed"
+    )
+    assert {to: s.granted for (to, _), s in request.shares.items()} == {"POL-NN": 2, "POL-MN": 1}
+
+
+def test_where_the_deciders_decide_asking_a_provider_again_grows_its_share() -> None:
+    """Art. 58: DJZ and LOCC grant 2 EOD teams while DOPS, Defence's only provider of them, was
+    asked 1; LOCC asks DOPS for the rest and its share grows to 2 (review of issue 18, defect
+    6; domain.md settled questions: LOCC may forward the remainder). Twice in one forward
+    stays a duplicate."""
+    request = drafted(
+        "POL-ON",
+        K.MILITARY_ART58_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["defence_specialist"], 2),
+        justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD only in Defence"},
+    )
+    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD")
+    request.submit(env("POL-ON", mayor("Nijmegen")))
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="specialism")
+    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
+    request.decide(env("DEF-DJZ"), outcome=Outcome.GRANTED)
+    request.decide(env("LOCC"), outcome=Outcome.GRANTED)
+    with pytest.raises(DomainError) as exc:
+        request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),) * 2)
+    assert exc.value.code == "duplicate_share"
+    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
+    share = request.shares[("DEF-DOPS", "L1")]
+    assert (share.asked, share.granted, share.outcome) == (2, 2, Outcome.GRANTED)
+    assert request.open_quantity("L1") == 0 and "forward" not in steps(request, "LOCC")
+    commit(
+        env("DEF-DOPS"),
+        request,
+        capacity("DEF-DOPS", CAP["defence_specialist"], 2),
+        line_id="L1",
+        quantity=2,
+        booking_id=uuid4(),
+    )
