@@ -19,13 +19,22 @@ import pytest
 
 from domain.envelope import Authority
 from domain.errors import Conflict, DomainError, NotPermitted
+from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
 from domain.lifecycle import LIFECYCLE_CODES, RIGHTS_CODES, RequestStatus
 from domain.policy import involved
 from domain.request import AssistanceRequest, Outcome, Share, open_steps
 from domain.services import commit, dispatch, make_ready
 from tests.unit.domain.catalogue import CAP
-from tests.unit.domain.helpers import art58_drafted, capacity, chair, env, line, submitted
+from tests.unit.domain.helpers import (
+    art58_drafted,
+    capacity,
+    chair,
+    env,
+    line,
+    mayor,
+    submitted,
+)
 
 SOURCE = "domain.md §Settled questions (lines 127-130): a request covered by several providers"
 
@@ -441,13 +450,7 @@ def test_where_the_deciders_decide_asking_a_provider_again_grows_its_share() -> 
     asked 1; LOCC asks DOPS for the rest and its share grows to 2 (review of issue 18, defect
     6; domain.md settled questions: LOCC may forward the remainder). Twice in one forward
     stays a duplicate."""
-    request = drafted(
-        "POL-ON",
-        K.MILITARY_ART58_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["defence_specialist"], 2),
-        justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD only in Defence"},
-    )
+    request = art58_drafted(quantity=2)
     request.confirm_exhaustion(env("POL-LE"), finding="no police EOD")
     request.submit(env("POL-ON", mayor("Nijmegen")))
     request.receive(env("LOCC"))
