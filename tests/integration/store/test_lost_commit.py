@@ -150,7 +150,8 @@ def cut_post(
 def test_a_recorded_commit_whose_answer_was_lost_answers_its_receipt(
     proxied: tuple[Api, CuttingProxy],
 ) -> None:
-    """The server got the COMMIT and committed; only its answer never reached mlob."""
+    """The server got the COMMIT and committed; only its answer never reached mlob, which
+    finds the messages recorded and answers their receipt."""
     api = proxied[0]
     answer, body, before = cut_post(*proxied, "after_commit")
     assert answer.status_code == 201, answer.text

@@ -137,3 +137,39 @@ def art58_phoned_in() -> AssistanceRequest:
         lines=(line(CAP["defence_specialist"], 1),),
         justifications=((Justification.POLICE_EXHAUSTED_OR_SPECIALISM, EOD),),
     )
+
+
+def book(request: AssistanceRequest, org: str, capability: str, quantity: int, **kw: Any) -> None:
+    """``org`` registers ``stock`` (default: ``quantity``) of a capability and books
+    ``quantity`` of it for line ``line_id`` (default L1) with ``step``: domain.services.commit
+    (default) or make_ready."""
+    from domain.services import commit
+
+    booking = {"line_id": kw.get("line_id", "L1"), "quantity": quantity, "booking_id": uuid4()}
+    stock = capacity(org, capability, kw.get("stock", quantity))
+    kw.get("step", commit)(env(org), request, stock, **booking)
+
+
+def art58_one_of_two_asked() -> AssistanceRequest:
+    """An art. 58 request for 2 EOD specialists of which LOCC asked DOPS for 1; DJZ and LOCC
+    then granted both (the rest may be asked of DOPS too)."""
+    from domain.request import Share
+
+    request = art58_drafted(quantity=2)
+    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD")
+    request.submit(env("POL-ON", mayor("Nijmegen")))
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="specialism")
+    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
+    request.decide(env("DEF-DJZ"), outcome=Outcome.GRANTED)
+    request.decide(env("LOCC"), outcome=Outcome.GRANTED)
+    return request
+
+
+def phoned_in_by_locc(region: str = "VR08") -> AssistanceRequest:
+    """An urgent art. 51 request phoned in to LOCC on the chair's authority (form to follow)."""
+    lines = (line(CAP["fire"]),)
+    created = env("LOCC", chair(region))
+    return AssistanceRequest.phone_in(
+        created, uuid4(), kind=RequestKind.REGION_ART51, requester=region, lines=lines
+    )

@@ -22,9 +22,9 @@ from projections import readmodels as rm
 from projections.specs import request_row
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import (
+    art58_drafted,
     art58_phoned_in,
     chair,
-    drafted,
     env,
     line,
     mayor,
@@ -246,13 +246,7 @@ def test_le_preparatie_confirms_exhaustion_on_the_draft_before_it_goes_to_locc()
     """factsheet-bijstand-politie §4: 'De afdeling preparatie toetst of de Nationale politie
     daadwerkelijk is uitgeput ... geeft toestemming tot aanvragen van militaire bijstand en
     informeert RCCB en LOCC', before 'RCCB verzendt het aanvraagformulier ... naar het LOCC'."""
-    request = drafted(
-        "POL-ON",
-        K.MILITARY_ART58_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["defence_specialist"], 1),
-        justifications=ART58,
-    )
+    request = art58_drafted()
     # LE Preparatie sees the draft and acts next on it, on its board.
     assert policy.may_see_subject(Reader("POL-LE"), request)
     assert not policy.may_see_subject(Reader("POL-MN"), request)

@@ -26,8 +26,9 @@ from domain.rights import Step
 from domain.services import commit, dispatch, make_ready, move_line
 from projections import readmodels as rm
 from projections.specs import capacity_row, request_row
+from tests.unit.domain import helpers
 from tests.unit.domain.catalogue import CAP
-from tests.unit.domain.helpers import capacity, chair, drafted, env, line, mayor, submitted
+from tests.unit.domain.helpers import capacity, chair, env, line, mayor, submitted
 
 ART56 = {J.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed", J.REGION_MAYOR_VIEW: "agrees"}
 
@@ -108,14 +109,7 @@ def test_a_share_with_nothing_left_to_commit_does_not_wait_for_its_provider() ->
     request.forward(env("LOCC"), ("VR07", "VR09"))  # the whole request to each (as before)
     request.decide(env("VR07"), outcome=Outcome.GRANTED)
     request.decide(env("VR09"), outcome=Outcome.GRANTED)
-    commit(
-        env("VR07"),
-        request,
-        capacity("VR07", CAP["fire"], 5),
-        line_id="L1",
-        quantity=5,
-        booking_id=uuid4(),
-    )
+    helpers.book(request, "VR07", CAP["fire"], 5)
     assert "commit" not in steps(request, "VR09")
     row = request_row(request)
     assert row["step"] == "in_deployment"
@@ -127,33 +121,13 @@ def test_after_a_korpschefs_partial_grant_one_commit_leaves_no_share_waiting() -
     request.decide(
         env("POL-LE"), outcome=Outcome.PARTLY_GRANTED, reasons="one platoon", granted=(("L1", 1),)
     )
-    commit(
-        env("POL-MN"),
-        request,
-        capacity("POL-MN", CAP["police_me"], 1),
-        line_id="L1",
-        quantity=1,
-        booking_id=uuid4(),
-    )
+    helpers.book(request, "POL-MN", CAP["police_me"], 1)
     assert "commit" not in steps(request, "POL-NN")
     assert request_row(request)["waiting_shares"] == []
 
 
 def test_the_granted_rest_of_an_art58_line_can_be_asked_of_its_only_provider() -> None:
-    request = drafted(
-        "POL-ON",
-        K.MILITARY_ART58_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["defence_specialist"], 2),
-        justifications={J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD only in Defence"},
-    )
-    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD")
-    request.submit(env("POL-ON", mayor("Nijmegen")))
-    request.receive(env("LOCC"))
-    request.assess(env("LOCC"), forward=True, findings="specialism")
-    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
-    request.decide(env("DEF-DJZ"), outcome=Outcome.GRANTED)
-    request.decide(env("LOCC"), outcome=Outcome.GRANTED)
+    request = helpers.art58_one_of_two_asked()
     assert request.granted == {"L1": 2} and request.open_quantity("L1") == 1
     assert "forward" in steps(request, "LOCC")
     request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))

@@ -321,6 +321,20 @@ def test_only_appealable_kinds_have_appeal_steps_in_the_rights_table() -> None:
 # --- point 9: the Minister's priority from submission on -------------------------------------
 
 
+#: A capability each kind may ask for (the catalogue's keys in tests/unit/domain/catalogue.py).
+KINDS_BY_CAPABILITY = {
+    "fire": (K.REGION_ART51,),
+    "defence_transport": (K.MILITARY_ART51, K.MSOB),
+    "sis": (K.SUPPORT,),
+    "police_me": (K.POLICE_ART56_PUBLIC_ORDER,),
+    "police_specialist": (K.POLICE_ART56_CRIMINAL,),
+    "kmar": (K.KMAR_ART57_PUBLIC_ORDER, K.KMAR_ART57_CRIMINAL),
+    "defence_specialist": (K.MILITARY_ART58_PUBLIC_ORDER, K.MILITARY_ART58_CRIMINAL),
+    "water_cannon": (K.JV_ASSET,),
+    "foreign_police": (K.FOREIGN_POLICE,),
+}
+
+
 @pytest.mark.parametrize("phoned_in", [False, True])
 def test_the_minister_decides_priority_from_submission_on_for_every_kind(phoned_in: bool) -> None:
     """domain.md §Settled questions: "The Minister of J&V decides priority under scarcity as
@@ -329,20 +343,7 @@ def test_the_minister_decides_priority_from_submission_on_for_every_kind(phoned_
     for kind, rule in KIND_RULES.items():
         preferred = ("VR08", "POL-ON", "OM-PG", "POL-LE")
         requester = next(o for o in preferred if organisation(o).kind.value in rule.requesters)
-        capability = {
-            K.REGION_ART51: CAP["fire"],
-            K.MILITARY_ART51: CAP["defence_transport"],
-            K.MSOB: CAP["defence_transport"],
-            K.SUPPORT: CAP["sis"],
-            K.POLICE_ART56_PUBLIC_ORDER: CAP["police_me"],
-            K.POLICE_ART56_CRIMINAL: CAP["police_specialist"],
-            K.KMAR_ART57_PUBLIC_ORDER: CAP["kmar"],
-            K.KMAR_ART57_CRIMINAL: CAP["kmar"],
-            K.MILITARY_ART58_PUBLIC_ORDER: CAP["defence_specialist"],
-            K.MILITARY_ART58_CRIMINAL: CAP["defence_specialist"],
-            K.JV_ASSET: CAP["water_cannon"],
-            K.FOREIGN_POLICE: CAP["foreign_police"],
-        }[kind]
+        capability = CAP[next(c for c, kinds in KINDS_BY_CAPABILITY.items() if kind in kinds)]
         authority = {
             "chair_safety_region": chair(requester),
             "mayor": mayor("Nijmegen"),

@@ -64,19 +64,9 @@ from domain.services import (
     relieve,
     return_home,
 )
+from tests.unit.domain import helpers
 from tests.unit.domain.catalogue import CAP
-from tests.unit.domain.helpers import (
-    capacity,
-    chair,
-    drafted,
-    env,
-    granted,
-    line,
-    mayor,
-    prosecutor,
-    submitted,
-    through_hub,
-)
+from tests.unit.domain.helpers import capacity, chair, env, line, mayor, submitted, through_hub
 
 REFUSED_FOR_LIFECYCLE_OR_RIGHTS = LIFECYCLE_CODES | RIGHTS_CODES
 MINISTER = Authority(body="minister_jv", of="JV-MIN")
@@ -129,7 +119,7 @@ class Template:
 
 ART56 = ((J.OWN_CAPACITY_INSUFFICIENT, "RCCB: all deployed"), (J.REGION_MAYOR_VIEW, "agrees"))
 ART58 = ((J.POLICE_EXHAUSTED_OR_SPECIALISM, "EOD only in Defence"),)
-CHIEF = prosecutor("OM-ON", "chief_public_prosecutor")
+CHIEF = helpers.prosecutor("OM-ON", "chief_public_prosecutor")
 TEMPLATES = (
     Template(K.REGION_ART51, "VR08", chair("VR08"), (CAP["fire"], CAP["blankets"])),
     Template(K.MILITARY_ART51, "VR08", chair("VR08"), (CAP["defence_transport"],)),
@@ -144,7 +134,11 @@ TEMPLATES = (
     Template(K.SUPPORT, "VR08", Authority("population_care_officer", "VR08"), (CAP["btc"],)),
     Template(K.POLICE_ART56_PUBLIC_ORDER, "POL-ON", mayor("Nijmegen"), (CAP["police_me"],), ART56),
     Template(
-        K.POLICE_ART56_CRIMINAL, "POL-ON", prosecutor("OM-ON"), (CAP["police_specialist"],), ART56
+        K.POLICE_ART56_CRIMINAL,
+        "POL-ON",
+        helpers.prosecutor("OM-ON"),
+        (CAP["police_specialist"],),
+        ART56,
     ),
     Template(K.KMAR_ART57_PUBLIC_ORDER, "POL-ON", mayor("Nijmegen"), (CAP["kmar"],)),
     Template(K.KMAR_ART57_CRIMINAL, "OM-PG", CHIEF, (CAP["kmar"],)),
@@ -676,7 +670,7 @@ def fire_request() -> AssistanceRequest:
 
 
 def test_open_steps_name_the_step_and_its_api_type() -> None:
-    request = drafted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"]))
+    request = helpers.drafted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"]))
     assert open_steps(request, "VR08", "operator") == [
         {"step": "submit", "type": "request.submitted"},
         {"step": "amend", "type": "request.amended"},
@@ -709,7 +703,7 @@ def test_made_ready_capacity_is_released_after_a_refusal() -> None:
 
 
 def test_make_ready_is_offered_on_approved_and_appealed_requests() -> None:
-    request = granted(fire_request(), "VR07")
+    request = helpers.granted(fire_request(), "VR07")
     # Approved, by a provider asked (review of issue 18, defect 7: VR09, never asked, is not
     # offered make_ready on an approved request; domain.md settled questions, shares).
     assert "make_ready" in steps(request, "VR07")
@@ -749,13 +743,7 @@ def test_make_ready_is_offered_on_approved_and_appealed_requests() -> None:
 
 
 def test_formalise_is_offered_whatever_the_status_while_the_form_is_outstanding() -> None:
-    request = AssistanceRequest.phone_in(
-        env("LOCC", chair("VR08")),
-        uuid4(),
-        kind=K.REGION_ART51,
-        requester="VR08",
-        lines=(line(CAP["fire"]),),
-    )
+    request = helpers.phoned_in_by_locc()
     request.withdraw(env("VR08"), reason="the fire is out")
     request.close(env("LOCC"))
     assert "formalise" in steps(request, "VR08")
@@ -797,7 +785,7 @@ def test_commit_and_make_ready_only_for_who_provides_what_is_asked() -> None:
 
 
 def test_commit_is_not_offered_when_everything_granted_is_committed() -> None:
-    request = granted(fire_request(), "VR07")
+    request = helpers.granted(fire_request(), "VR07")
     commit(
         env("VR07"),
         request,
@@ -846,7 +834,7 @@ def test_djz_is_offered_advice_on_any_armed_request_but_not_in_a_read_only_role(
 
 
 def test_a_deployment_does_not_relieve_itself() -> None:
-    request = granted(fire_request(), "VR07")
+    request = helpers.granted(fire_request(), "VR07")
     pumps = capacity("VR07", CAP["fire"])
     booking = uuid4()
     commit(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=booking)

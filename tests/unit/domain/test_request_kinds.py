@@ -16,6 +16,7 @@ from domain.kinds import RequestKind as K
 from domain.lifecycle import RequestStatus
 from domain.request import AssistanceRequest, Outcome, open_steps
 from domain.services import arrive, commit, dispatch, make_ready, release, return_home
+from tests.unit.domain import helpers
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import (
     art58_drafted,
@@ -648,13 +649,7 @@ def test_foreign_police_via_le_preparatie_formalised_by_locc() -> None:
 
 
 def test_urgent_request_phoned_in_by_locc_and_formalised_later() -> None:
-    request = AssistanceRequest.phone_in(
-        env("LOCC", chair("VR08")),
-        uuid4(),
-        kind=K.REGION_ART51,
-        requester="VR08",
-        lines=(line(CAP["fire"]),),
-    )
+    request = helpers.phoned_in_by_locc()
     assert request.status is RequestStatus.SUBMITTED and request.formalisation_outstanding
     request.receive(env("LOCC"))
     with pytest.raises(NotPermitted):

@@ -28,6 +28,8 @@ from domain.services import commit, dispatch, make_ready
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import (
     art58_drafted,
+    art58_one_of_two_asked,
+    book,
     capacity,
     chair,
     env,
@@ -400,14 +402,7 @@ def test_a_provider_not_asked_makes_nothing_ready_for_an_approved_request() -> N
             make_ready(env(org), request, pumps, line_id=line_id, quantity=1, booking_id=uuid4())
         assert exc.value.code == "not_asked" and exc.value.code in RIGHTS_CODES
         assert request.version == version and pumps.available == 2
-    make_ready(
-        env("VR07"),
-        request,
-        capacity("VR07", CAP["fire"], 3),
-        line_id="L1",
-        quantity=1,
-        booking_id=uuid4(),
-    )
+    book(request, "VR07", CAP["fire"], 1, stock=3, step=make_ready)
 
 
 def test_a_deciders_partial_grant_goes_to_the_shares_in_share_order() -> None:
@@ -450,14 +445,7 @@ def test_where_the_deciders_decide_asking_a_provider_again_grows_its_share() -> 
     asked 1; LOCC asks DOPS for the rest and its share grows to 2 (review of issue 18, defect
     6; domain.md settled questions: LOCC may forward the remainder). Twice in one forward
     stays a duplicate."""
-    request = art58_drafted(quantity=2)
-    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD")
-    request.submit(env("POL-ON", mayor("Nijmegen")))
-    request.receive(env("LOCC"))
-    request.assess(env("LOCC"), forward=True, findings="specialism")
-    request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),))
-    request.decide(env("DEF-DJZ"), outcome=Outcome.GRANTED)
-    request.decide(env("LOCC"), outcome=Outcome.GRANTED)
+    request = art58_one_of_two_asked()
     with pytest.raises(DomainError) as exc:
         request.forward(env("LOCC"), (), shares=(Share("DEF-DOPS", "L1", 1),) * 2)
     assert exc.value.code == "duplicate_share"
@@ -465,11 +453,4 @@ def test_where_the_deciders_decide_asking_a_provider_again_grows_its_share() -> 
     share = request.shares[("DEF-DOPS", "L1")]
     assert (share.asked, share.granted, share.outcome) == (2, 2, Outcome.GRANTED)
     assert request.open_quantity("L1") == 0 and "forward" not in steps(request, "LOCC")
-    commit(
-        env("DEF-DOPS"),
-        request,
-        capacity("DEF-DOPS", CAP["defence_specialist"], 2),
-        line_id="L1",
-        quantity=2,
-        booking_id=uuid4(),
-    )
+    book(request, "DEF-DOPS", CAP["defence_specialist"], 2)
