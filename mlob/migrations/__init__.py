@@ -6,7 +6,10 @@ The event store's tables are the library's; mlob's own tables are created at the
 shape (the schema of 72956bf) and every later change is a file here. A store from before the
 migrations (no yoyo tables, but mlob's event index) is stamped at the baseline first: the
 baseline's statements all read ``IF NOT EXISTS``, so applying it there changes nothing.
-Add a change as the next numbered file in both folders (``-- depends:`` the one before).
+Add a change as the next numbered file in both folders (``-- depends:`` the one before), and
+keep the schema before it as a test fixture (``tests/integration/store/schema_fixture.py``,
+run with the code before the change): ``test_schema_fixtures.py`` then upgrades that schema on
+SQLite and PostgreSQL and compares it with a new store's.
 """
 
 from __future__ import annotations

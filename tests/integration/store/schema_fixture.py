@@ -1,0 +1,76 @@
+"""Make the schema fixture a new migration is tested from (test_schema_fixtures.py).
+
+Run it with the code of the commit BEFORE the new migration, from a worktree of that commit,
+with this project's venv, and name the migration that will follow::
+
+    git worktree add --detach /tmp/before <commit before the migration>
+    cd /tmp/before && PYTHONPATH=/tmp/before /work/main/.venv/bin/python \\
+        /work/main/tests/integration/store/schema_fixture.py 0006 \\
+        /work/main/tests/integration/store/data
+
+It opens a new SQLite store and a new PostgreSQL schema (127.0.0.1, database ``test``) as that
+code does at start, and writes ``schema-before-<id>.sqlite.sql`` (``iterdump``) and
+``schema-before-<id>.postgresql.sql`` (``pg_dump``, the schema's name as ``SCHEMA_NAME``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+# The checkout's own modules, not the editable install of this project.
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+
+DSN = "host=127.0.0.1 user=postgres dbname=test"
+
+
+def application_class() -> type:
+    for name in ("mlob.write.application", "mlob.application"):  # where it lived over time
+        try:
+            return importlib.import_module(name).MlobApplication  # type: ignore[no-any-return]
+        except ModuleNotFoundError:
+            continue
+    raise SystemExit("no MlobApplication in this checkout")
+
+
+def main(migration: str, out: Path) -> None:
+    import psycopg
+
+    from mlob.config import StoreConfig, parse_database_url
+
+    app = application_class()
+    path = out / f".fixture-{uuid.uuid4().hex[:6]}.sqlite3"
+    try:
+        app(StoreConfig(kind="sqlite", sqlite_path=path)).close()
+        with sqlite3.connect(path) as c:
+            dump = "\n".join(c.iterdump()) + "\n"
+        (out / f"schema-before-{migration}.sqlite.sql").write_text(dump)
+    finally:
+        path.unlink(missing_ok=True)
+    schema = f"fixture_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        app(
+            parse_database_url(f"postgresql://postgres@127.0.0.1:5432/test?schema={schema}")
+        ).close()
+        where = ["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-n", schema]
+        dump = subprocess.run(
+            ["pg_dump", *where, "--no-owner", "--no-privileges"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        text = dump.replace(f'"{schema}"', "SCHEMA_NAME").replace(schema, "SCHEMA_NAME")
+        (out / f"schema-before-{migration}.postgresql.sql").write_text(text)
+    finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]))
