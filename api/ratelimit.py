@@ -9,6 +9,7 @@ import math
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Buckets kept at most (least recently used dropped: a dropped token starts full again).
@@ -43,7 +44,7 @@ class RateLimit:
 
 
 class Limiter:
-    def __init__(self, limit: RateLimit, clock: object = time.monotonic) -> None:
+    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
@@ -51,7 +52,7 @@ class Limiter:
     def wait(self, key: str) -> float | None:
         """Take one request of ``key``'s bucket: None when allowed, else the seconds until
         one is."""
-        now = self.clock()  # type: ignore[operator]
+        now = self.clock()
         tokens, last = self._buckets.pop(key, (float(self.limit.burst), now))
         tokens = min(float(self.limit.burst), tokens + (now - last) * self.limit.per_second)
         allowed = tokens >= 1

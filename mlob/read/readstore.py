@@ -110,6 +110,10 @@ class ReadStore(Protocol):
 
     def checkpoints(self) -> list[dict[str, Any]]: ...
 
+    def newest_signed_checkpoint_at(self) -> str | datetime | None:
+        """When the newest signed chain checkpoint was written (None: none yet); one row."""
+        ...
+
     def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
 
     def picture_checkpoints(self, version: str) -> list[dict[str, Any]]: ...
@@ -471,6 +475,10 @@ class SQLiteReadStore:
         )
         return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in cursor]
 
+    def newest_signed_checkpoint_at(self) -> str | datetime | None:
+        row = self._conn().execute(NEWEST_SIGNED).fetchone()
+        return None if row is None else row[0]
+
     def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
         cursor = self._conn().execute(
             f"SELECT {_PICTURE_COLUMNS} FROM mlob_as_of_checkpoints WHERE version = ? "
@@ -560,10 +568,10 @@ class SQLiteReadStore:
             self._local.conn = None
 
 
-def conninfo(store: StoreConfig) -> str:
-    """The connection string for mlob's own connections to this store (its schema first on
-    the search path)."""
-    return store.connect_info()
+#: The newest signed chain checkpoint's time (readiness, metrics and the signing schedule).
+NEWEST_SIGNED = (
+    "SELECT at FROM mlob_chain_checkpoints WHERE signature <> '' ORDER BY position DESC LIMIT 1"
+)
 
 
 def connection_pool(
@@ -573,7 +581,7 @@ def connection_pool(
     lent: after the server dropped the pool's connections (a restart, a failover) the next use
     gets a fresh one instead of an error per stale connection."""
     return ConnectionPool(
-        conninfo(store),
+        store.connect_info(),
         min_size=min_size,
         max_size=max_size,
         open=True,
@@ -588,7 +596,7 @@ class PostgresReadStore:
     kind = "postgresql"
 
     def __init__(self, store: StoreConfig, names: Sequence[str]) -> None:
-        self.info = conninfo(store)
+        self.info = store.connect_info()
         self.channel = view_channel(store)
         self.names = tuple(names)
         self.pool = connection_pool(store, min_size=1, max_size=4)
@@ -805,6 +813,11 @@ class PostgresReadStore:
                 "SELECT position, head, signature, at FROM mlob_chain_checkpoints ORDER BY position"
             ).fetchall()
         return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in found]
+
+    def newest_signed_checkpoint_at(self) -> str | datetime | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(NEWEST_SIGNED).fetchone()
+        return None if row is None else row[0]
 
     def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
         with self.pool.connection() as conn:

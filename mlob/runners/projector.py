@@ -29,7 +29,6 @@ from mlob.read.readstore import (
     ReadStore,
     Tracking,
     TrackingConflict,
-    conninfo,
     rebuilds_of,
     served,
 )
@@ -376,10 +375,9 @@ class Runner:
 
 def checkpoint_age(store: ReadStore) -> float | None:
     """Seconds since the newest signed chain checkpoint was written (None: none yet)."""
-    signed = [c for c in store.checkpoints() if c["signature"]]
-    if not signed:
+    at = store.newest_signed_checkpoint_at()
+    if at is None:
         return None
-    at = signed[-1]["at"]
     written = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
     return (datetime.now(UTC) - written).total_seconds()
 
@@ -402,7 +400,9 @@ class Projections:
         self.clock = clock
         self.poll_interval = poll_interval or (0.5 if store.kind == "sqlite" else 0.05)
         self.standby_interval = standby_interval
-        self.session = AdvisorySession(conninfo(app.store)) if app.store.kind != "sqlite" else None
+        self.session = (
+            AdvisorySession(app.store.connect_info()) if app.store.kind != "sqlite" else None
+        )
         self.runners = [Runner(app, p, store, self._lease(p.name)) for p in projections]
         self._wakes = {r.projection.name: threading.Event() for r in self.runners}
         self._progress = threading.Condition()

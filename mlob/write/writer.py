@@ -367,11 +367,7 @@ class GroupWriter:
                 a.job.future.set_exception(StoreUnavailable("the commit failed; nothing recorded"))
             return
         log.warning("the lost commit was recorded; answering its receipts")
-        for hook in list(self.app.after_commit):  # readers: the store has events they lack
-            try:
-                hook()
-            except Exception:
-                log.exception("after-commit hook %r failed", hook)
+        self._wake_readers()  # the store has events they lack
         for a, receipt in zip(accepted, receipts, strict=True):
             assert receipt is not None  # one transaction: all of it or none
             a.job.future.set_result(Receipt(receipt.events, replayed=False))
@@ -389,6 +385,10 @@ class GroupWriter:
         except Exception:  # the events are recorded: their readers will read the store
             log.exception("holding the committed events in memory failed")
             self.app.recent.clear()
+        self._wake_readers()
+
+    def _wake_readers(self) -> None:
+        """Run the after-commit hooks (once per commit that recorded events)."""
         for hook in list(self.app.after_commit):
             try:
                 hook()
