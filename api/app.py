@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, FastAPI, Query, Request, WebSocket
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +30,7 @@ from api.errors import (
 )
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
+from api.lanes import DEFAULT_READ_CONCURRENCY, bound_reads, urgent
 from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
@@ -221,7 +220,11 @@ def rate_limited(limit: RateLimit, wait: float) -> JSONResponse:
     return response
 
 
-def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> FastAPI:
+def create_app(
+    service: MlobService,
+    rate_limit: RateLimit | None = None,
+    read_concurrency: int = DEFAULT_READ_CONCURRENCY,
+) -> FastAPI:
     app = MlobAPI(
         title="mlob",
         version="0.1.0",
@@ -246,7 +249,7 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         found = service.recent_principal(token)
         if found is None:
             try:
-                found = await run_in_threadpool(service.authenticate, token)
+                found = await urgent(service.authenticate, token)
             except StoreUnavailable:
                 return None
         return found
@@ -257,6 +260,11 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         await serve_feed(hub, websocket, feed_principal)
 
     app.router.on_shutdown.append(hub.close)
+
+    async def start_lanes() -> None:  # the limiter belongs to the running event loop
+        bound_reads(read_concurrency)
+
+    app.router.on_startup.append(start_lanes)
 
     @app.exception_handler(DomainError)
     async def refused(_: Request, exc: DomainError) -> JSONResponse:
@@ -303,12 +311,13 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         """Requests, refusals, commits, feed and projection figures in Prometheus's text
         format; no label names an organisation, a subject or a classification."""
         require_role(caller, "admin")
-        body, content_type = await asyncio.to_thread(render_metrics, store_figures)
+        body, content_type = await urgent(render_metrics, store_figures)
         return Response(body, media_type=content_type)
 
     @app.get("/health", response_model=Health, responses=error_responses(503))
-    def health() -> Health:
-        return Health(status="ok", store=service.store_kind, last_position=service.last_position())
+    async def health() -> Health:
+        last = await urgent(service.last_position)
+        return Health(status="ok", store=service.store_kind, last_position=last)
 
     @app.get("/health/live", response_model=Live)
     async def health_live() -> Live:
@@ -319,7 +328,7 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
     async def health_ready() -> JSONResponse:
         """Whether this node should get traffic: its store answers, its feed hub follows,
         the projections it runs move (docs in the README, "Health")."""
-        checks = await asyncio.to_thread(service.readiness)
+        checks = await urgent(service.readiness)
         checks["feed"] = hub.status()
         ready = all(check["ok"] for check in checks.values())
         body = Ready(status="ready" if ready else "not_ready", checks=checks)

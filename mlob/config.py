@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from api.lanes import DEFAULT_READ_CONCURRENCY
 from api.ratelimit import RateLimit
 from projections.readmodels import DEFAULT_TARGETS, Targets
 
@@ -210,6 +211,8 @@ class Settings:
     rate_limit: RateLimit | None = None
     #: ``MLOB_LOG_FORMAT``: plain lines or one JSON object per line (mlob/logs.py).
     log_format: Literal["plain", "json"] = "plain"
+    #: ``MLOB_READ_CONCURRENCY``: reads served at once per process (api/lanes.py).
+    read_concurrency: int = DEFAULT_READ_CONCURRENCY
 
 
 def _minutes(text: str) -> int:
@@ -270,12 +273,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"MLOB_RATE_LIMIT {limit!r}: give e.g. 20/s, 600/min or 20/s,burst=40"
             ) from None
+    reads = env.get("MLOB_READ_CONCURRENCY", str(DEFAULT_READ_CONCURRENCY)).strip()
+    if not reads.isdigit() or not 1 <= int(reads) <= 256:
+        raise ConfigError(f"MLOB_READ_CONCURRENCY {reads!r}: a number of reads, 1 to 256")
     log_format = env.get("MLOB_LOG_FORMAT", "plain")
     if log_format not in ("plain", "json"):
         raise ConfigError(f"MLOB_LOG_FORMAT {log_format!r}: use plain or json")
     return Settings(
         log_format="json" if log_format == "json" else "plain",
         rate_limit=rate_limit,
+        read_concurrency=int(reads),
         store=store,
         database_url=url,
         projections_in_process=mode == "in-process",
