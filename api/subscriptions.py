@@ -6,8 +6,6 @@ one access policy, signed by the Standard Webhooks scheme. The secret is answere
 creation (and at a rotation), and never again.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Protocol, cast
 from uuid import UUID
 
