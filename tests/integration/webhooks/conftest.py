@@ -28,6 +28,10 @@ KEY = "k" * 40
 FAST = Retry(base=0.02, ceiling=0.2, window=60.0, timeout=0.3)
 
 
+#: An answer that comes only after the sender's timeout.
+HANG = 0
+
+
 @dataclass
 class Received:
     headers: dict[str, str]
@@ -91,7 +95,14 @@ def make_receiver() -> Receiver:
                     status = 503
             if receiver.delay:
                 time.sleep(receiver.delay)
-            headers["x-answered"] = "2xx" if 200 <= status < 300 else str(status)
+            if status == HANG:  # past the sender's timeout: it gives up before the answer
+                headers["x-answered"] = "timeout"
+                with receiver.lock:
+                    receiver.requests.append(Received(headers, body))
+                time.sleep(1.0)
+                return
+            else:
+                headers["x-answered"] = "2xx" if 200 <= status < 300 else str(status)
             with receiver.lock:
                 receiver.requests.append(Received(headers, body))
             self.send_response(status)
