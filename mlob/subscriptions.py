@@ -326,6 +326,14 @@ class Webhooks:
             )
         return {**alert_frame(alert), "acks": self.hooks.acks(alert_id)}
 
+    def last_alert(self) -> int:
+        """The newest alert's id (the feed follows from there)."""
+        return self.hooks.last_alert()
+
+    def new_alerts(self, after: int) -> list[dict[str, Any]]:
+        """The alerts after ``after`` as stored (the feed filters them per reader)."""
+        return self.hooks.alerts_after(after)
+
     def secret_for(self, subscription_id: str) -> str:
         try:
             return self.hooks.secret(subscription_id)

@@ -201,6 +201,8 @@ class WebhookRunner:
                 self.seeded = False
                 continue
             except Exception:
+                if self._stop.is_set():
+                    return  # closing: what it was reading from is closed first
                 log.exception("webhooks failed; retrying")
                 self.lease.release()
                 self.active = False
