@@ -16,12 +16,19 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob.bootstrap import open_projections
+from mlob.bootstrap import open_projections, open_webhooks
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from tests.conftest import _dsn, postgres_config, require_postgres
-from tests.integration.access.world import ZG, Reader, Seed, Subject, seed_world
+from tests.integration.access.world import (
+    ZG,
+    Reader,
+    Seed,
+    Subject,
+    seed_subscriptions,
+    seed_world,
+)
 
 #: Issues every token of the test: LOCC's administrators manage every organisation's tokens,
 #: and an administrator issues none above its own clearance.
@@ -83,6 +90,9 @@ def world(
     service = Service(MlobApplication(config))
     projections = open_projections(service)
     projections.start()
+    # Subscriptions and alerts (issue 24); the runner is not started: nothing is sent, the
+    # sweep reads what is queued and raised.
+    runner = open_webhooks(service, "access-test-webhook-key-" + "k" * 16)
 
     def issue(org: str, role: str, clearance: Classification, label: str) -> Any:
         return service.issue_token(ISSUER, org=org, role=role, clearance=clearance, label=label)
@@ -94,8 +104,10 @@ def world(
             seed = Seed(client, issue)
             started = seed.clock
             seed_world(seed)
+            seed_subscriptions(seed)
             head = service.last_position()
             _wait_for_projections(client, seed, head)
+            runner.raise_alerts()  # the seed's requests waited hours: some are overdue
             yield World(client, service, seed, started, head)
     finally:
         projections.close()
