@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -87,7 +87,8 @@ def world(
         with psycopg.connect(_dsn(), autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         config = postgres_config(schema)
-    service = Service(MlobApplication(config))
+    ahead: list[timedelta] = [timedelta(0)]  # the service's clock, moved for the alerts
+    service = Service(MlobApplication(config), clock=lambda: datetime.now(UTC) + ahead[0])
     projections = open_projections(service)
     projections.start()
     # Subscriptions and alerts (issue 24); the runner is not started: nothing is sent, the
@@ -107,7 +108,10 @@ def world(
             seed_subscriptions(seed)
             head = service.last_position()
             _wait_for_projections(client, seed, head)
-            runner.raise_alerts()  # the seed's requests waited hours: some are overdue
+            # A week on, every open request and duty is overdue: alerts for the sweep.
+            ahead[0] = timedelta(days=7)
+            runner.raise_alerts()
+            ahead[0] = timedelta(0)
             yield World(client, service, seed, started, head)
     finally:
         projections.close()

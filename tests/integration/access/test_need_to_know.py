@@ -917,6 +917,12 @@ def test_every_served_route_is_in_the_table(world: World) -> None:
     assert ("WS", "/v1/feed") in served and ("POST", "/v1/events") in served, served
 
 
+def test_the_seed_raised_alerts_and_subscriptions(world: World) -> None:
+    """The sweep of the alert and subscription routes has something to find (issue 24)."""
+    assert world.service.webhooks.new_alerts(0), "no alert raised from the seed"
+    assert set(world.seed.subscriptions) == {"VR08", "VR05"}
+
+
 def test_every_channel_kind_is_in_the_table() -> None:
     unknown = sorted(set(policy.CHANNEL_KINDS) - set(CHANNELS))
     assert not unknown, f"feed channel kinds the access test does not know: {unknown}"

@@ -634,9 +634,12 @@ def seed_subscriptions(s: Seed) -> None:
             auditors = r.role == "auditor" and r.org in policy.NATIONAL_ORGS
             return (managers or auditors) and r.clearance.rank >= DV.rank
 
+        def managers(r: Reader, org: str = org) -> bool:
+            return r.org == org and r.role in ("admin", "operator") and r.clearance.rank >= 1
+
         what = f"{org}'s subscription"
         s.canaries += [
-            Canary(marker, f"{what} url", "text", DV, audience),
+            Canary(marker, f"{what} url", "text", DV, audience, "/v1/subscriptions", managers),
             Canary(answer.json()["id"], f"{what} id", "subscription_id", DV, audience),
         ]
         s.subscriptions[org] = UUID(answer.json()["id"])
