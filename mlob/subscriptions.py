@@ -318,7 +318,7 @@ class Webhooks:
             )
         alert = self.hooks.alert(alert_id)
         if alert is None or not self._alert_for(by, alert):
-            raise NotFound("unknown_alert", f"no alert {alert_id}", SOURCE)
+            raise NotFound("unknown_alert", "no such alert for this organisation", SOURCE)
         token = str(by.token_id) if by.token_id else None
         if not self.hooks.ack(alert_id, by.org, by.role, by.person, token):
             raise Conflict(
