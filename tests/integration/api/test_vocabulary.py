@@ -350,6 +350,7 @@ def test_no_answer_or_frame_names_a_stored_topic(api: Api) -> None:
         "request_id": deployment.request,
         "incident_id": deployment.incident,
         "capacity_id": deployment.capacity,
+        "subscription_id": uuid4(),  # none made here (no webhook key): answered 404
     }
     assert api.service.wait_for_views(api.position(), ["requests", "capacities", "incidents"], 10)
     now = datetime.now(UTC).isoformat()
