@@ -10,9 +10,11 @@ from uuid import uuid4
 
 import orjson
 
+from mlob.runners.hookstore import HookStore
+from mlob.runners.webhooks import WebhookRunner
 from tests.integration.api.conftest import chair, fire_request, item
 from tests.integration.feed.helpers import receive
-from tests.integration.webhooks.conftest import Hooked
+from tests.integration.webhooks.conftest import KEY, Hooked
 
 
 def submitted(hooked: Hooked) -> tuple[str, int]:
@@ -128,3 +130,21 @@ def test_an_alert_is_a_frame_on_the_feed_of_the_organisations_it_is_for(hooked: 
         while not kinds or kinds[-1] != "pong":
             kinds.append(receive(theirs)["type"])
         assert "alert" not in kinds, "VR09 got no alert before its pong"
+
+
+def test_a_crossing_alerts_once_across_restarts_and_nodes(hooked: Hooked) -> None:
+    """Another runner on the same store (a restart, or a second node) raises no alert for a
+    crossing one raised already: the table is unique on subject, step and crossing."""
+    submitted(hooked)
+    assert hooked.clock is not None
+    hooked.clock.offset = 5 * 3600
+    deadline = time.monotonic() + 10
+    while not alerts_of(hooked, "VR08"):
+        assert time.monotonic() < deadline, "no alert"
+        time.sleep(0.05)
+    other = WebhookRunner(hooked.service, HookStore(hooked.service.app.store, KEY))
+    try:
+        assert other.raise_alerts() == 0
+    finally:
+        other.hooks.close()
+    assert len(hooked.service.webhooks.new_alerts(0)) == 1
