@@ -137,7 +137,7 @@ class HookStore:
         if self._pool is None:
             with self._lock:
                 if self._pool is None:
-                    self._pool = connection_pool(self.store, min_size=0, max_size=6)
+                    self._pool = connection_pool(self.store, min_size=0, max_size=12)
         with self._pool.connection() as pg, pg.transaction():
             yield _PgRun(pg)
 
@@ -366,6 +366,36 @@ class HookStore:
                 tx.execute(
                     "UPDATE mlob_webhook_state SET failing_since = %s WHERE subscription_id = %s",
                     (at, delivery.subscription_id),
+                )
+
+    def delivered(self, done: Sequence[tuple[Delivery, int, float]]) -> None:
+        """Record a lane's delivered deliveries (each with its status and latency) and the
+        subscription's delivered position, in one transaction."""
+        at = time.time()
+        with self._tx() as tx:
+            tx.executemany(
+                "INSERT INTO mlob_webhook_attempts (delivery_id, at, status, latency_ms, error) "
+                "VALUES (%s, %s, %s, %s, NULL)",
+                [(d.id, at, status, latency) for d, status, latency in done],
+            )
+            tx.executemany(
+                "UPDATE mlob_webhook_deliveries SET state = %s, attempts = attempts + 1, "
+                "first_attempt_at = COALESCE(first_attempt_at, %s), next_attempt_at = NULL, "
+                "last_status = %s, last_latency_ms = %s, last_error = NULL, delivered_at = %s "
+                "WHERE id = %s",
+                [(DELIVERED, at, status, latency, at, d.id) for d, status, latency in done],
+            )
+            for subscription_id in {d.subscription_id for d, _, _ in done}:
+                mine = [d for d, _, _ in done if d.subscription_id == subscription_id]
+                position = max(d.position or 0 for d in mine)
+                alert = max(d.alert_id or 0 for d in mine)
+                self._state(tx, subscription_id)
+                tx.execute(
+                    "UPDATE mlob_webhook_state SET delivered_position = "
+                    "CASE WHEN %s > delivered_position THEN %s ELSE delivered_position END, "
+                    "delivered_alert = CASE WHEN %s > delivered_alert THEN %s "
+                    "ELSE delivered_alert END WHERE subscription_id = %s",
+                    (position, position, alert, alert, subscription_id),
                 )
 
     def _state(self, tx: Any, subscription_id: str) -> None:

@@ -42,7 +42,6 @@ from domain.exercise import ExerciseScope
 from domain.subscription import Subscription
 from mlob.runners.hookstore import (
     DEAD,
-    DELIVERED,
     PENDING,
     CursorMoved,
     Delivery,
@@ -399,6 +398,10 @@ class WebhookRunner:
                 lane.start()
 
     def _lane(self, key: str) -> None:
+        """Send a subscription's queue in order over one kept-alive connection. Deliveries are
+        recorded delivered a batch at a time (one transaction): one killed before that is
+        sent again with the same webhook id, which at least once allows."""
+        sender = Sender(self.retry.timeout)
         try:
             while not self._stop.is_set() and self.active:
                 sub = self.subscriptions.get(key)
@@ -407,21 +410,33 @@ class WebhookRunner:
                 batch = self.hooks.pending(key, LANE_BATCH)
                 if not batch:
                     return
-                for delivery in batch:
-                    wait = (delivery.next_attempt_at or 0) - time.time()
-                    if wait > 0 and self._stop.wait(wait):
-                        return
-                    if not self.active or key not in self.subscriptions:
-                        return
-                    if not self._send(self.subscriptions[key], delivery):
-                        break  # retried later, in order: nothing after it goes first
-                    if key in self.failing:
-                        return
+                done: list[tuple[Delivery, int, float]] = []
+                try:
+                    for delivery in batch:
+                        wait = (delivery.next_attempt_at or 0) - time.time()
+                        if wait > 0:
+                            self._record(done)
+                            if self._stop.wait(wait):
+                                return
+                        if not self.active or key not in self.subscriptions:
+                            return
+                        if not self._send(self.subscriptions[key], delivery, sender, done):
+                            break  # retried later, in order: nothing after it goes first
+                        if key in self.failing:
+                            return
+                finally:
+                    self._record(done)
         except Exception:
             log.exception("webhook lane %s failed", key)
         finally:
+            sender.close()
             with self.lanes_lock:
                 self.lanes.pop(key, None)
+
+    def _record(self, done: list[tuple[Delivery, int, float]]) -> None:
+        if done:
+            self.hooks.delivered(done)
+            done.clear()
 
     def _signer(self, sub: Subscription) -> Webhook:
         key = (str(sub.id), sub.rotations)
@@ -430,80 +445,90 @@ class WebhookRunner:
             found = self._secrets[key] = Webhook(self.hooks.secret(str(sub.id)))
         return found
 
-    def _send(self, sub: Subscription, delivery: Delivery) -> bool:
-        """One attempt; True when delivered."""
+    def _send(
+        self,
+        sub: Subscription,
+        delivery: Delivery,
+        sender: Sender,
+        done: list[tuple[Delivery, int, float]],
+    ) -> bool:
+        """One attempt; True when delivered (added to ``done``, recorded with its batch)."""
         started = time.monotonic()
         status: int | None = None
         error: str | None = None
         try:
-            signer = self._signer(sub)
-            status = post(sub.url, delivery, signer, self.retry.timeout)
+            status = sender.post(sub.url, delivery, self._signer(sub))
             if not 200 <= status < 300:
                 error = f"status {status}"
         except SecretUnavailable as exc:
             error = str(exc)
         except (OSError, http.client.HTTPException) as exc:
+            sender.close()
             error = f"{type(exc).__name__}: {exc}"[:500]
         latency = round((time.monotonic() - started) * 1000, 1)
-        if error is None:
-            self.hooks.attempted(
-                delivery,
-                status=status,
-                latency_ms=latency,
-                error=None,
-                state=DELIVERED,
-                next_attempt_at=None,
-            )
+        if error is None and status is not None:
+            done.append((delivery, status, latency))
             return True
+        self._record(done)  # what went before is delivered: recorded before this failure
         now = time.time()
         first = delivery.first_attempt_at or now
-        if now - first >= self.retry.window:
-            self.hooks.attempted(
-                delivery,
-                status=status,
-                latency_ms=latency,
-                error=error,
-                state=DEAD,
-                next_attempt_at=None,
-            )
-            self.failing.add(str(sub.id))
-            log.warning("subscription %s is failing: %s", sub.id, error)
-            return False
+        dead = now - first >= self.retry.window
         self.hooks.attempted(
             delivery,
             status=status,
             latency_ms=latency,
             error=error,
-            state=PENDING,
-            next_attempt_at=now + self.retry.delay(delivery.attempts + 1),
+            state=DEAD if dead else PENDING,
+            next_attempt_at=None if dead else now + self.retry.delay(delivery.attempts + 1),
         )
+        if dead:
+            self.failing.add(str(sub.id))
+            log.warning("subscription %s is failing: %s", sub.id, error)
         return False
 
 
-def post(url: str, delivery: Delivery, signer: Webhook, timeout: float) -> int:
-    """POST one signed delivery (no redirects followed); the status code."""
-    parts = urlsplit(url)
-    body = delivery.body.encode()
-    now = datetime.now(UTC)
-    headers = {
-        "content-type": "application/json",
-        "user-agent": "mlob-webhooks",
-        "webhook-id": delivery.webhook_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signer.sign(delivery.webhook_id, now, body),
-    }
-    conn: http.client.HTTPConnection
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=timeout)
-    else:
-        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
-    try:
+class Sender:
+    """One lane's connection to its receiver, kept alive between deliveries (opened again
+    after an error or when the URL's host changes)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.conn: http.client.HTTPConnection | None = None
+        self.origin: tuple[str, str, int | None] | None = None
+
+    def post(self, url: str, delivery: Delivery, signer: Webhook) -> int:
+        """POST one signed delivery (no redirects followed); the status code."""
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.hostname or "", parts.port)
+        if self.conn is None or origin != self.origin:
+            self.close()
+            cls = (
+                http.client.HTTPSConnection
+                if parts.scheme == "https"
+                else http.client.HTTPConnection
+            )
+            self.conn = cls(origin[1], origin[2], timeout=self.timeout)
+            self.origin = origin
+        body = delivery.body.encode()
+        now = datetime.now(UTC)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "mlob-webhooks",
+            "webhook-id": delivery.webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signer.sign(delivery.webhook_id, now, body),
+        }
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        conn.request("POST", path, body=body, headers=headers)
-        response = conn.getresponse()
+        self.conn.request("POST", path, body=body, headers=headers)
+        response = self.conn.getresponse()
         response.read(65536)
+        if response.will_close:
+            self.close()
         return response.status
-    finally:
-        conn.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
