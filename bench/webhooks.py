@@ -276,6 +276,7 @@ def main() -> None:
         f"offered: {RATE:g} events/s for {SECONDS:g} s over {len(REGIONS)} regions; "
         f"{PER_REGION} subscriptions per region"
     )
+    print(f"load average before: {os.getloadavg()}")
     baseline = run(subscribed=False)
     print(json.dumps(baseline, indent=1))
     subscribed = run(subscribed=True)
@@ -291,6 +292,7 @@ def main() -> None:
         f"{subscribed['deliveries_received']} of {subscribed['deliveries_expected']} received, "
         f"{subscribed['duplicates']} duplicates, in order: {subscribed['in_order']}"
     )
+    print(f"load average after: {os.getloadavg()}")
     print("reproduce: /work/main/.venv/bin/python bench/webhooks.py  (HOOKS_RATE, HOOKS_SECONDS)")
 
 
