@@ -193,6 +193,9 @@ class WebhookRunner:
                 if time.monotonic() >= self._next_tick:
                     self._next_tick = time.monotonic() + self.tick_every
                     self.raise_alerts()
+                    # Resumed or redelivered through another node: the store says so.
+                    states = self.hooks.states()
+                    self.failing = {k for k, v in states.items() if v["failing_since"] is not None}
                     self.start_lanes()
                 self._wake.wait(self.poll)
                 self._wake.clear()
