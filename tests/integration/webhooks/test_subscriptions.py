@@ -222,3 +222,26 @@ def test_url_rules() -> None:
     assert url_refusal("https://u:p@example.org/", open_, hosts, [])[0] == "invalid_url"  # type: ignore[index]
     assert KEY  # the fixture's key is long enough for MLOB_WEBHOOK_KEY
     assert fire_request  # imported for the other tests' shapes
+
+
+def test_the_delivery_log_and_redelivery_refuse_what_does_not_fit(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    admin = hooked.headers("VR08", "admin")
+    path = f"/v1/subscriptions/{made['id']}"
+    refused(
+        hooked.client.post(f"{path}/deliveries/x/redeliver", headers=admin), 422, "invalid_request"
+    )
+    refused(hooked.client.get(f"{path}/deliveries?limit=0", headers=admin), 422, "invalid_request")
+    refused(hooked.client.get(f"{path}/deliveries?after=-1", headers=admin), 422, "invalid_request")
+    refused(hooked.client.post(f"{path}/deliveries/1/redeliver"), 401, "unauthenticated")
+    refused(
+        hooked.client.post(f"{path}/deliveries/1/redeliver", headers=admin), 404, "unknown_delivery"
+    )
+    refused(
+        hooked.client.post(f"/v1/subscriptions/{uuid4()}/deliveries/1/redeliver", headers=admin),
+        404,
+        "unknown_subscription",
+    )
+    assert hooked.client.get(f"{path}/deliveries", headers=admin).json() == []
