@@ -71,7 +71,7 @@ def open_webhooks(
     the caller; one is active across all processes)."""
     hooks = HookStore(service.app.store, key)
     webhooks = Webhooks(service, hooks, insecure_hosts)
-    runner = WebhookRunner(service, hooks, retry=retry or Retry())
+    runner = WebhookRunner(service, hooks, retry=retry or Retry(), insecure_hosts=insecure_hosts)
     webhooks.on_change = runner.changed
     webhooks.runner = runner
     service.webhooks = webhooks

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,6 +19,7 @@ from domain.errors import Conflict, DomainError, NotFound, NotPermitted
 from domain.exercise import ExerciseScope
 from domain.subscription import Subscription, unknown_subscription, url_host, url_refusal
 from mlob.runners.hookstore import DEAD, HookStore, SecretUnavailable
+from mlob.runners.webhooks import resolve
 from mlob.service import Service, store_errors_as_unavailable
 from projections.alerts import alert_frame, alert_visible
 
@@ -32,14 +32,6 @@ SECRET_PREFIX = "whsec_"
 def new_secret() -> str:
     """A Standard Webhooks signing secret: ``whsec_`` and base64 of 32 random bytes."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def resolve(host: str) -> list[str]:
-    """The addresses a host name resolves to (none when it does not resolve)."""
-    try:
-        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
-    except OSError:
-        return []
 
 
 class Webhooks:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -39,7 +40,7 @@ from api.feed import _facts, routed
 from api.ports import LoggedEvent, MlobService, Principal
 from domain.envelope import Classification
 from domain.exercise import ExerciseScope
-from domain.subscription import Subscription
+from domain.subscription import DEFAULT_INSECURE_HOSTS, Subscription, url_host, url_refusal
 from mlob.runners.hookstore import (
     DEAD,
     PENDING,
@@ -59,6 +60,8 @@ log = logging.getLogger("mlob.webhooks")
 BATCH = 500
 #: Deliveries a lane takes from its queue at a time.
 LANE_BATCH = 50
+#: Seconds a URL's check (its host's addresses) holds before it is made again.
+RECHECK_URL = 60.0
 
 
 class Source(Protocol):
@@ -101,6 +104,14 @@ class Retry:
         return float(min(self.ceiling, self.base * 2 ** max(0, attempts - 1)))
 
 
+def resolve(host: str) -> list[str]:
+    """The addresses a host name resolves to (none when it does not resolve)."""
+    try:
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+    except OSError:
+        return []
+
+
 def webhook_id(subscription_id: str, what: str) -> str:
     """The same id for a delivery however often it is queued or sent (a receiver's
     de-duplication key)."""
@@ -117,8 +128,15 @@ class WebhookRunner:
         poll: float = 0.25,
         tick: float = 1.0,
         standby: float = 1.0,
+        insecure_hosts: Sequence[str] = DEFAULT_INSECURE_HOSTS,
+        resolver: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.service = service
+        #: Where a webhook may go is checked again before sending (a name may resolve to a
+        #: private address later: DNS rebinding), at most every ``RECHECK_URL`` s per URL.
+        self.insecure_hosts = tuple(insecure_hosts)
+        self.resolver = resolver or resolve
+        self._checked: dict[tuple[str, str], tuple[float, str | None]] = {}
         self.hooks = hooks
         self.retry = retry
         self.poll = poll
@@ -441,6 +459,20 @@ class WebhookRunner:
             self.hooks.delivered(done)
             done.clear()
 
+    def _refusal(self, url: str, clearance: Any) -> str | None:
+        """Why a webhook may not go to ``url`` now (the rules of domain/subscription.py, with
+        the addresses its host resolves to now), or None; remembered ``RECHECK_URL`` s."""
+        key = (url, str(clearance))
+        found = self._checked.get(key)
+        if found is not None and time.monotonic() - found[0] < RECHECK_URL:
+            return found[1]
+        host = url_host(url)
+        addresses = [] if host in self.insecure_hosts else self.resolver(host)
+        refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
+        reason = f"{refused[0]}: {refused[1]}" if refused is not None else None
+        self._checked[key] = (time.monotonic(), reason)
+        return reason
+
     def _signer(self, sub: Subscription) -> Webhook:
         key = (str(sub.id), sub.rotations)
         found = self._secrets.get(key)
@@ -460,6 +492,9 @@ class WebhookRunner:
         status: int | None = None
         error: str | None = None
         try:
+            refused = self._refusal(sub.url, sub.clearance)
+            if refused is not None:
+                raise OSError(refused)
             status = sender.post(sub.url, delivery, self._signer(sub))
             if not 200 <= status < 300:
                 error = f"status {status}"

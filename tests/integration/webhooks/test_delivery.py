@@ -286,3 +286,26 @@ def test_the_runner_killed_mid_batch_resumes_without_loss(
         # In order: a position comes again only as a resend of the batch in flight.
         deduplicated = list(dict.fromkeys(seen))
         assert deduplicated == mine
+
+
+def test_a_name_that_resolves_to_a_private_address_later_is_not_sent_to(
+    hooked: Hooked,
+) -> None:
+    """The URL rules hold at every delivery, not only when the subscription is made (a name
+    may be pointed at an internal address afterwards: DNS rebinding)."""
+    assert hooked.runner is not None
+    hooked.service.webhooks.resolver = lambda host: ["93.184.216.34"]  # public when made
+    made = hooked.subscribe("VR08", url="https://hooks.example/in", channels=["region:VR08"])
+    hooked.runner.resolver = lambda host: ["10.1.2.3"]  # internal when sent
+    request(hooked)
+    deadline = time.monotonic() + 10
+    while True:
+        log = hooked.client.get(
+            f"/v1/subscriptions/{made['id']}/deliveries", headers=hooked.headers("VR08", "admin")
+        ).json()
+        if log and log[0]["attempts"] >= 1:
+            break
+        assert time.monotonic() < deadline, "never attempted"
+        time.sleep(0.05)
+    assert log[0]["state"] == "pending" and log[0]["last_status"] is None
+    assert "private_address" in log[0]["last_error"]
