@@ -550,6 +550,10 @@ def create_app(
             "capability_hubs": dict(CAPABILITY_HUBS),
             "roles": list(ROLES),
             "classifications": [c.value for c in Classification],
+            # The same levels, lowest first, with the marking a screen writes on each item.
+            "classification_markings": [
+                {"code": c.value, "rank": c.rank, "marking": c.marking} for c in Classification
+            ],
             # The duties to inform (domain/duties.py), recorded as request.informed.
             "duties": [
                 {
