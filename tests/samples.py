@@ -16,9 +16,11 @@ from api.commands import REGISTRY
 
 def sample(type_name: str, **context: Any) -> dict[str, Any]:
     """A copy of ``type_name``'s example, each field it has that ``context`` names replaced
-    (``capacity_id=...``: only the types whose data names a capacity take it)."""
+    (``capacity_id=...``: only the types whose data names a capacity take it) where the value
+    is of the example's JSON type (``to="LOCC"`` replaces the one addressee of
+    ``request.informed``, not the list of ``request.forwarded``)."""
     data: dict[str, Any] = copy.deepcopy(dict(REGISTRY[type_name].example))
     for key, value in context.items():
-        if key in data:
+        if key in data and type(value) is type(data[key]):
             data[key] = value
     return data
