@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from api import logcontext
 from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
-from api.commands import REGISTRY
+from api.commands import EXAMPLE_SUBJECTS, REGISTRY
 from api.docs import install as install_docs
 from api.errors import (
     ApiError,
@@ -396,6 +396,7 @@ def create_app(
                     "creates_subject": t.creates,
                     "summary": t.summary,
                     "schema": t.model.model_json_schema(),
+                    "example": t.example,
                     "allowed": _allowed_for(name),
                 }
             )
@@ -630,8 +631,27 @@ def create_app(
     return app
 
 
+def posted_examples() -> dict[str, dict[str, Any]]:
+    """A valid body of ``POST /v1/events`` per postable type, its data the type's example
+    (api/commands.py), as OpenAPI's named ``examples`` of the request body."""
+    return {
+        name: {
+            "summary": t.summary,
+            "value": {
+                "type": name,
+                "subject": EXAMPLE_SUBJECTS[t.subject],
+                "message_id": f"example-{name}",
+                "occurred_at": "2026-11-23T21:40:00+01:00",
+                "data": dict(t.example),
+            },
+        }
+        for name, t in sorted(REGISTRY.items())
+    }
+
+
 def _document_posted_schema(app: FastAPI) -> None:
-    """Put the exact body schema of POST /v1/events into the OpenAPI components."""
+    """Put the exact body schema of POST /v1/events into the OpenAPI components, and a valid
+    example body of every postable type into its request body."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -642,6 +662,8 @@ def _document_posted_schema(app: FastAPI) -> None:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(posted.pop("$defs", {}))
         components["Posted"] = posted
+        body = schema["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]
+        body["examples"] = posted_examples()
         app.openapi_schema = schema
         return schema
 
