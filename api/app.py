@@ -19,8 +19,10 @@ from api import logcontext
 from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
 from api.commands import EXAMPLE_SUBJECTS, REGISTRY
+from api.contract import posted_adapter
 from api.docs import install as install_docs
 from api.errors import (
+    ERROR_SCHEMA,
     ApiError,
     challenge,
     error_responses,
@@ -34,7 +36,7 @@ from api.lanes import DEFAULT_READ_CONCURRENCY, bound_reads, urgent
 from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
-from api.post_events import PATH, POSTED, PostEvents, caller_of
+from api.post_events import PATH, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
@@ -234,6 +236,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        # Operation ids are the routes' names (list_requests, post_events): what a generated
+        # client calls its functions.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.service = service
     app.limiter = Limiter(rate_limit) if rate_limit is not None else None
@@ -658,10 +663,11 @@ def _document_posted_schema(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = generate()
-        posted = POSTED.json_schema(ref_template="#/components/schemas/{model}")
+        posted = posted_adapter().json_schema(ref_template="#/components/schemas/{model}")
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(posted.pop("$defs", {}))
         components["Posted"] = posted
+        components["Error"] = ERROR_SCHEMA
         body = schema["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]
         body["examples"] = posted_examples()
         app.openapi_schema = schema
