@@ -224,6 +224,7 @@ RIGHTS_CODES = frozenset(
         "not_own_capacity",
         "not_a_provider_of_capability",
         "not_asked",
+        "not_own_step",
     }
 )
 

@@ -538,6 +538,15 @@ class AssistanceRequest(MlobAggregate):
                 "no step can be voided: the latest ones moved capacity or created the request",
                 "mlob corrections",
             )
+        recorder = self.voidable_by() if step is Step.VOID else None
+        if recorder is not None and recorder != actor.org:
+            # The recorder corrects its own step: a requester never undoes a provider's or the
+            # korpschef's decision (that is an appeal, art. 56(4)), nor the hub a decider's.
+            raise NotPermitted(
+                "not_own_step",
+                f"the latest step was recorded by {recorder}: only {recorder} voids it",
+                "domain.md §Who acts (the actor records a step); mlob corrections",
+            )
 
     def _check_adviser(self, org_kind: str) -> None:
         """On an appeal only the route's appeal advisers advise (DGPOL, art. 56(4)), once per
@@ -858,6 +867,18 @@ class AssistanceRequest(MlobAggregate):
             self._touch(envelope)
         else:
             self._enter(status, envelope)
+
+    def wanted(self, line_id: str) -> int:
+        """What the request wants of a line, committed or not (its open demand is this minus
+        what is committed): all of it until the kind's deciders decide it, then what they
+        granted. Where the providers decide, a provider's refusal or partial grant leaves the
+        remainder wanted, granted or not: LOCC may forward it elsewhere (domain.md settled
+        questions), so it stays demand until the request ends."""
+        line = self.lines[line_id]
+        granted = self.granted.get(line_id)
+        if self.providers_decide or self.status is not RequestStatus.APPROVED or granted is None:
+            return line.quantity
+        return min(line.quantity, granted)
 
     def open_quantity(self, line_id: str) -> int:
         """How much of a line is not yet asked of any provider or granted by one: what LOCC

@@ -1,0 +1,100 @@
+"""A second independent review of issue 18 ("The law, completed"), in the domain: each test
+pins a defect found by working the procedures as LOCC, regions, providers and auditors would,
+fails on the code before its fix, and names its source in its docstring.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import NotPermitted
+from domain.kinds import Justification as J
+from domain.kinds import RequestKind as K
+from domain.lifecycle import RequestStatus
+from domain.request import AssistanceRequest, Outcome, Share, open_steps
+from projections import readmodels as rm
+from projections.specs import request_row
+from tests.unit.domain.catalogue import CAP
+from tests.unit.domain.helpers import chair, env, line, mayor, submitted
+
+ART56 = {J.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed", J.REGION_MAYOR_VIEW: "agrees"}
+
+
+def steps(request: AssistanceRequest, org: str) -> list[str]:
+    return [s["step"] for s in open_steps(request, org, "operator")]
+
+
+def pumps_shared() -> AssistanceRequest:
+    """VR08 asks 5 pumps (art. 51 Wvr); LOCC asks VR07 for 3 and VR09 for 2."""
+    request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
+    request.receive(env("LOCC"))
+    request.assess(env("LOCC"), forward=True, findings="necessary")
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L1", 3), Share("VR09", "L1", 2)))
+    return request
+
+
+# --- (d) who may void a step ---------------------------------------------------------------
+
+
+def test_the_requester_cannot_void_a_providers_refusal() -> None:
+    """domain.md §Who acts: the actor is the organisation that records a step; §Settled
+    questions: "each provider decides only its own share". A correction voids a step
+    *recorded in error* (README, corrections): the recorder's error, so the recorder corrects
+    it. Before the fix VR08 voided VR07's refusal and VR07's share waited again."""
+    request = pumps_shared()
+    request.decide(env("VR07"), outcome=Outcome.REFUSED, reasons="all pumps out")
+    assert "void" not in steps(request, "VR08")
+    with pytest.raises(NotPermitted) as exc:
+        request.correct(env("VR08"), request.voidable_version() or 0, "we still need them")
+    assert exc.value.code == "not_own_step"
+    assert request.shares[("VR07", "L1")].outcome is Outcome.REFUSED
+
+
+def test_the_requester_cannot_void_the_korpschefs_refusal() -> None:
+    """Art. 56(4) Politiewet 2012; factsheet-bijstand-politie §9: against the korpschef's
+    refusal the mayor appeals to the Minister of J&V; the requesting unit cannot undo it.
+    Before the fix POL-ON voided LE Preparatie's refusal and the request was forwarded again."""
+    request = submitted(
+        "POL-ON",
+        K.POLICE_ART56_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["police_me"], 2),
+        justifications=ART56,
+    )
+    request.receive(env("POL-LE"))
+    request.assess(env("POL-LE"), forward=True, findings="necessary")
+    request.forward(env("POL-LE"), ("POL-MN",))
+    request.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="no ME to spare")
+    with pytest.raises(NotPermitted):
+        request.correct(env("POL-ON"), request.voidable_version() or 0, "unwelcome")
+    assert request.status is RequestStatus.REFUSED and "appeal" in steps(request, "POL-ON")
+
+
+def test_a_provider_voids_its_own_decision_recorded_in_error() -> None:
+    """domain.md §Who acts (the actor records the step) and README (a step recorded in error
+    is voided by a new event with a reason): VR07, which recorded "refused" by mistake,
+    corrects its own step. Before the fix only the requester or the hub could void it."""
+    request = pumps_shared()
+    request.decide(env("VR07"), outcome=Outcome.REFUSED, reasons="typed in the wrong field")
+    assert "void" in steps(request, "VR07")
+    request.correct(env("VR07"), request.voidable_version() or 0, "recorded in error")
+    assert request.shares[("VR07", "L1")].outcome is None
+    request.decide(env("VR07"), outcome=Outcome.GRANTED)
+    assert request.granted == {"L1": 3}
+
+
+# --- (f) what an approved request still wants ------------------------------------------------
+
+
+def test_a_remainder_not_yet_forwarded_is_still_open_demand() -> None:
+    """domain.md §Capacities (the overview answers where demand exceeds supply) and §Settled
+    questions ("after a refusal or a partial grant LOCC may forward the remainder
+    elsewhere": the requester still needs it). VR07 refuses its 3 pumps, VR09 grants 2: the
+    region still wants 5. Before the fix the demand fell from 5 to 2 the moment VR09's grant
+    approved the request, though nothing about the need changed."""
+    request = pumps_shared()
+    request.decide(env("VR07"), outcome=Outcome.REFUSED, reasons="all pumps out")
+    assert rm.open_demand([request_row(request)]) == {CAP["fire"]: 5}
+    request.decide(env("VR09"), outcome=Outcome.GRANTED)
+    assert request.status is RequestStatus.APPROVED
+    assert rm.open_demand([request_row(request)]) == {CAP["fire"]: 5}
