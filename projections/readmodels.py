@@ -196,7 +196,13 @@ def wanted(line: Row) -> int:
 def capacity_overview(
     capacities: list[Row], requests: list[Row], exercise: ExerciseScope = ExerciseScope.REAL
 ) -> dict[str, Any]:
+    """The overview of ``capacities`` (those ``exercise`` admits). ``requests`` may hold
+    requests ``exercise`` does not admit: a capacity made ready for an approved request is
+    reserved whatever the request is (real equipment made ready for an approved exercise is
+    reserved in the real overview too: domain.md, settled questions), but only the requests
+    ``exercise`` admits are its demand."""
     approved = frozenset(r["id"] for r in requests if r["status"] == RequestStatus.APPROVED.value)
+    requests = [r for r in requests if exercise.admits(r.get("exercise", False))]
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     totals: dict[str, dict[str, Any]] = {}
     for capacity in capacities:
