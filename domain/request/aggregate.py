@@ -1089,6 +1089,28 @@ class AssistanceRequest(MlobAggregate):
             check_justifications(self.rule, dict(justifications), urgent=self.urgent, lines=lines)
         self.emit(self.Amended, envelope, lines=lines, justifications=justifications, reason=reason)
 
+    def _amend(
+        self,
+        lines: tuple[RequestLine, ...],
+        justifications: tuple[tuple[Justification, str], ...],
+    ) -> None:
+        """The amended lines replace the old (before any decision: ``check_step``). What was
+        given for the old lines does not carry over: a provider's share of a line no longer
+        asked, or now asking what it does not provide, is dropped (LOCC forwards the new lines);
+        LE Preparatie's art. 58 permission, where it can still be given, is asked anew
+        (factsheet-bijstand-politie §4: it tests what is asked)."""
+        changed = tuple(self.lines.values()) != lines
+        self.lines = {line.line_id: line for line in lines}
+        self.justifications = dict(justifications)
+        self.shares = {
+            key: share
+            for key, share in self.shares.items()
+            if share.line_id in self.lines
+            and provides(share.to, self.lines[share.line_id].capability)
+        }
+        if changed and self.status in STEP_STATUSES[Step.CONFIRM_EXHAUSTION]:
+            self.exhaustion_confirmed = False
+
     def withdraw(self, envelope: Envelope, reason: str) -> None:
         self.check_step(Step.WITHDRAW, envelope.actor)
         self.emit(self.Withdrawn, envelope, reason=reason)

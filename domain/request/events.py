@@ -158,8 +158,7 @@ class Amended(MlobAggregate.Event):
     reason: str
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.lines = {line.line_id: line for line in self.lines}
-        aggregate.justifications = dict(self.justifications)
+        aggregate._amend(self.lines, self.justifications)
 
 
 class Received(MlobAggregate.Event):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import NotPermitted
+from domain.errors import DomainError, NotPermitted
 from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
 from domain.lifecycle import RequestStatus
 from domain.request import AssistanceRequest, Outcome, Share, open_steps
 from projections import readmodels as rm
 from projections.specs import request_row
+from tests.unit.domain import helpers
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import chair, env, line, mayor, submitted
 
@@ -98,3 +99,56 @@ def test_a_remainder_not_yet_forwarded_is_still_open_demand() -> None:
     request.decide(env("VR09"), outcome=Outcome.GRANTED)
     assert request.status is RequestStatus.APPROVED
     assert rm.open_demand([request_row(request)]) == {CAP["fire"]: 5}
+
+
+# --- amendments after a forward or a confirmation -------------------------------------------
+
+
+def test_an_amendment_drops_the_shares_of_lines_no_longer_asked() -> None:
+    """domain.md §Settled questions: "each provider decides only its own share and commits
+    only what it was asked for"; §Lifecycle: *amended* is a side path before the decision.
+    VR08 replaces its pump line by another after LOCC asked VR07 for 3 pumps. Before the fix
+    VR07 still decided its share of the line that no longer exists, and the request read
+    *approved* with nothing of what it asks granted (``granted == {}``)."""
+    request = pumps_shared()
+    request.amend(
+        env("VR08", chair("VR08")),
+        lines=(line(CAP["fire"], 2, line_id="L2"),),
+        justifications=(),
+        reason="the tunnel needs fewer, the dike more",
+    )
+    assert request.shares == {}
+    assert "decide" not in steps(request, "VR07")
+    with pytest.raises(DomainError):
+        request.decide(env("VR07"), outcome=Outcome.GRANTED)
+    assert request.status is RequestStatus.FORWARDED
+    request.forward(env("LOCC"), (), shares=(Share("VR07", "L2", 2),))
+    request.decide(env("VR07"), outcome=Outcome.GRANTED)
+    assert (request.status, request.granted) == (RequestStatus.APPROVED, {"L2": 2})
+
+
+def test_an_amended_art58_draft_needs_le_preparaties_confirmation_again() -> None:
+    """Art. 58 Politiewet 2012; factsheet-bijstand-politie §4 (LE Preparatie tests whether the
+    police are exhausted, or lack the specialism, for what is asked and permits the request)
+    and issue 18 point 6. POL-ON amends its confirmed draft from 1 EOD team to 4 and another
+    line: the permission covered the first. Before the fix the draft was submitted on the old
+    confirmation."""
+    request = helpers.art58_drafted(quantity=1)
+    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD")
+    request.amend(
+        env("POL-ON", mayor("Nijmegen")),
+        lines=(
+            line(CAP["defence_specialist"], 4),
+            line("DEF_SEARCH_TEAM", 2, line_id="L2"),
+        ),
+        justifications=((J.POLICE_EXHAUSTED_OR_SPECIALISM, "no police EOD, no search team"),),
+        reason="bigger find",
+    )
+    assert "confirm_exhaustion" in steps(request, "POL-LE")
+    assert request_row(request)["step"] == "exhaustion_check"
+    with pytest.raises(DomainError) as exc:
+        request.submit(env("POL-ON", mayor("Nijmegen")))
+    assert exc.value.code == "exhaustion_not_confirmed"
+    request.confirm_exhaustion(env("POL-LE"), finding="no police EOD or search team")
+    request.submit(env("POL-ON", mayor("Nijmegen")))
+    assert request.status is RequestStatus.SUBMITTED
