@@ -1229,6 +1229,23 @@ class AssistanceRequest(MlobAggregate):
         )
         self.emit(self.Decided, envelope, decision=decision, final=final)
 
+    def _refused_at_assessment(self, envelope: Envelope, findings: str) -> None:
+        """Where a refusal may be appealed (art. 56), the request is filed with the korpschef
+        and the hub assessing it is the korpschef's (LE Preparatie): refusing it there is the
+        korpschef's refusal, so it is recorded as the korpschef's decision: copied to DGPOL and
+        open to appeal (art. 56(4); factsheet-bijstand-politie §1, §9)."""
+        if not self.rule.appealable:
+            return
+        decision = Decision(
+            decider=envelope.actor.org,
+            decider_kind=organisation(envelope.actor.org).kind.value,
+            outcome=Outcome.REFUSED,
+            granted=(),
+            reasons=findings,
+        )
+        self.decisions.append(decision)
+        self._falls_due(Step.DECIDE, Outcome.REFUSED.value, envelope)
+
     def decide_priority(
         self, envelope: Envelope, *, capability_code: str, rank: int, reasons: str
     ) -> None:

@@ -193,6 +193,7 @@ class Assessed(MlobAggregate.Event):
         )
         if not self.forward:
             aggregate.outcome = Outcome.REFUSED
+            aggregate._refused_at_assessment(self.envelope, self.findings)
         aggregate._falls_due(Step.ASSESS, "forwarded" if self.forward else "refused", self.envelope)
 
 

@@ -152,3 +152,38 @@ def test_an_amended_art58_draft_needs_le_preparaties_confirmation_again() -> Non
     request.confirm_exhaustion(env("POL-LE"), finding="no police EOD or search team")
     request.submit(env("POL-ON", mayor("Nijmegen")))
     assert request.status is RequestStatus.SUBMITTED
+
+
+# --- art. 56(4): a refusal by the korpschef, whenever it comes ------------------------------
+
+
+def test_le_preparaties_refusal_at_assessment_is_the_korpschefs_refusal() -> None:
+    """Art. 56(4) Politiewet 2012; factsheet-bijstand-politie §1 (the mayor's request "wordt
+    ingediend bij de korpschef"; LE Preparatie coordinates) and §9 (the korpschef's whole or
+    partial refusal is written with reasons, copied to DGPOL, and the mayor may ask the
+    Minister to instruct the korpschef); issue 18 points 4 and 5. Before the fix LE Preparatie
+    refused an art. 56 request at its assessment: no copy to DGPOL fell due and the mayor
+    could not appeal, the whole of art. 56(4) bypassed."""
+    request = submitted(
+        "POL-ON",
+        K.POLICE_ART56_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["police_me"], 2),
+        justifications=ART56,
+    )
+    request.receive(env("POL-LE"))
+    request.assess(env("POL-LE"), forward=False, findings="no unit can spare ME this weekend")
+    assert request.status is RequestStatus.REFUSED
+    assert [d.code for d in request.outstanding_duties("POL-LE")] == [
+        "korpschef_refusal_to_dgpol"
+    ]
+    assert "appeal" in steps(request, "POL-ON")
+    request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="the riot is spreading")
+    assert request.status is RequestStatus.APPEALED
+    request.advise(env("JV-DGPOL"), favourable=True, advice="capacity can be redistributed")
+    request.decide_appeal(env("JV-MIN"), upheld=True, reasons="korpschef instructed")
+    assert (request.status, request.granted) == (RequestStatus.APPROVED, {"L1": 2})
+    # instructed, the korpschef delivers: LE Preparatie asks a unit, which commits
+    request.forward(env("POL-LE"), (), shares=(Share("POL-MN", "L1", 2),))
+    helpers.book(request, "POL-MN", CAP["police_me"], 2)
+    assert request.committed("L1") == 2
