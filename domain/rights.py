@@ -158,7 +158,10 @@ def parties(kind: RequestKind, step: Step, *, armed: bool = False) -> tuple[str,
     if step is Step.VOID:  # the recorder of any other step
         return tuple(
             dict.fromkeys(
-                p for other in Step if other is not Step.VOID for p in parties(kind, other, armed=armed)
+                p
+                for other in Step
+                if other is not Step.VOID
+                for p in parties(kind, other, armed=armed)
             )
         )
     return (*STEP_PARTIES[step], *(ARMED_STEP_PARTIES.get(step, ()) if armed else ()))

@@ -174,12 +174,10 @@ def test_le_preparaties_refusal_at_assessment_is_the_korpschefs_refusal() -> Non
     request.receive(env("POL-LE"))
     request.assess(env("POL-LE"), forward=False, findings="no unit can spare ME this weekend")
     assert request.status is RequestStatus.REFUSED
-    assert [d.code for d in request.outstanding_duties("POL-LE")] == [
-        "korpschef_refusal_to_dgpol"
-    ]
+    assert [d.code for d in request.outstanding_duties("POL-LE")] == ["korpschef_refusal_to_dgpol"]
     assert "appeal" in steps(request, "POL-ON")
     request.appeal(env("POL-ON", mayor("Nijmegen")), grounds="the riot is spreading")
-    assert request.status is RequestStatus.APPEALED
+    assert request.status.value == "appealed"
     request.advise(env("JV-DGPOL"), favourable=True, advice="capacity can be redistributed")
     request.decide_appeal(env("JV-MIN"), upheld=True, reasons="korpschef instructed")
     assert (request.status, request.granted) == (RequestStatus.APPROVED, {"L1": 2})
