@@ -1011,6 +1011,16 @@ class AssistanceRequest(MlobAggregate):
     def _asked_lines(self, org: str) -> list[str]:
         return [line_id for (to, line_id) in self.shares if to == org]
 
+    @property
+    def in_deployment(self) -> bool:
+        """Approved, with everything granted committed and no share waiting for its provider's
+        decision: nobody is waited for (the board's *in_deployment*)."""
+        return (
+            self.status is RequestStatus.APPROVED
+            and all(self.committed(line_id) >= q for line_id, q in self.granted.items())
+            and not self.waiting_shares()
+        )
+
     def waiting_shares(self) -> list[LineShare]:
         """Shares still waiting for their provider's decision."""
         return [s for s in self.shares.values() if s.outcome is None]

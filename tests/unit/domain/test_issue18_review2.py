@@ -5,13 +5,18 @@ fails on the code before its fix, and names its source in its docstring.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
 import pytest
 
+from domain.envelope import Authority, Envelope
 from domain.errors import DomainError, NotPermitted
 from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
 from domain.lifecycle import RequestStatus
 from domain.request import AssistanceRequest, Outcome, Share, open_steps
+from domain.services import commit
 from projections import readmodels as rm
 from projections.specs import request_row
 from tests.unit.domain import helpers
@@ -185,3 +190,33 @@ def test_le_preparaties_refusal_at_assessment_is_the_korpschefs_refusal() -> Non
     request.forward(env("POL-LE"), (), shares=(Share("POL-MN", "L1", 2),))
     helpers.book(request, "POL-MN", CAP["police_me"], 2)
     assert request.committed("L1") == 2
+
+
+# --- (e) the board's clock after a remainder is forwarded ------------------------------------
+
+
+def test_a_remainder_forwarded_during_deployment_is_not_overdue_at_once() -> None:
+    """domain.md §Findings (requesters lose sight of progress -> "alerts when a step waits too
+    long") and §Settled questions (LOCC may forward the remainder elsewhere). VR07 refuses,
+    VR09 grants and commits its 2 pumps: the request is in deployment, nobody waits. Two days
+    later LOCC asks VR10 for the remainder. Before the fix the item was overdue the moment
+    VR10 was asked (its clock ran from the approval two days before)."""
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+    def at(org: str, hours: float, authority: Authority | None = None) -> Envelope:
+        return env(org, authority, occurred_at=start + timedelta(hours=hours))
+
+    request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5))
+    request.receive(at("LOCC", 0.1))
+    request.assess(at("LOCC", 0.2), forward=True, findings="necessary")
+    request.forward(at("LOCC", 0.3), (), shares=(Share("VR07", "L1", 3), Share("VR09", "L1", 2)))
+    request.decide(at("VR07", 0.5), outcome=Outcome.REFUSED, reasons="all pumps out")
+    request.decide(at("VR09", 0.6), outcome=Outcome.GRANTED)
+    pumps09 = helpers.capacity("VR09", CAP["fire"], 2)
+    commit(at("VR09", 0.7), request, pumps09, line_id="L1", quantity=2, booking_id=uuid4())
+    assert request_row(request)["step"] == "in_deployment"
+    request.forward(at("LOCC", 48), (), shares=(Share("VR10", "L1", 3),))
+    item = rm.board_item(request_row(request), start + timedelta(hours=48.5), rm.DEFAULT_TARGETS)
+    assert (item["step"], item["next_actor"]) == ("approved", "VR10")
+    assert item["in_step_since"] == (start + timedelta(hours=48)).isoformat()
+    assert not item["overdue"]
