@@ -315,7 +315,12 @@ def _audit_picture(args: argparse.Namespace) -> int:
             "as_of": as_of,
             "position": position,
             **rm.picture(incidents, requests, moment),
-            "capacity_overview": rm.capacity_overview(capacities, requests, args.exercise),
+            # every request: made ready for an approved exercise is reserved in the real one too
+            "capacity_overview": rm.capacity_overview(
+                capacities,
+                rm.visible(rows["requests"], AUDITOR.clearance, ExerciseScope.ALL),
+                args.exercise,
+            ),
         }
     )
     print(marking)

@@ -347,7 +347,9 @@ def request_step(w: World, draw: Draw, subject: UUID, marking: Classification) -
         return
     if choice == 40 and request.voidable_version() is not None:
         target = request.voidable_version()
-        post("LOCC", "request.voided", {"target_version": target, "reason": "in error"})
+        # the recorder of the step voids it (second review of issue 18)
+        recorder = request.voidable_by() or "LOCC"
+        post(recorder, "request.voided", {"target_version": target, "reason": "in error"})
         return
     if 41 <= choice <= 43 and status in ("forwarded", "deciding", "approved"):
         priority = {"capability": request.lines[line].capability, "reasons": "scarce"}
