@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.durability.failover import Outcome, failover  # noqa: E402
+from tests.e2e.durability.failover import Outcome, failover
 
 
 def line(outcome: Outcome) -> str:
@@ -42,7 +42,7 @@ def line(outcome: Outcome) -> str:
         f"no-answer {count[0]}  feeds exact {feeds_exact}  "
         f"verify {'ok' if outcome.verify and outcome.verify.returncode == 0 else 'FAILED'}  "
         f"projections {'= rebuild' if outcome.rows_before == outcome.rows_rebuilt else 'DIFFER'}"
-        f"  total {outcome.seconds['total']:.0f} s"
+        f"  seconds {' '.join(f'{k} {v:.0f}' for k, v in outcome.seconds.items())}"
     )
 
 

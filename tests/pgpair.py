@@ -10,6 +10,7 @@ deletes the directory; it never touches any other cluster.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -102,10 +103,8 @@ class Cluster:
         try:
             self.stop_immediately()
         except (RuntimeError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def connect(self, dbname: str = DATABASE) -> psycopg.Connection:
         return psycopg.connect(self.conninfo(dbname), autocommit=True)
@@ -118,7 +117,8 @@ class Pair:
 
     def __init__(self, synchronous: bool = True) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="mlob-pgpair-"))
-        shutil.chown(self.root, "postgres") if os.geteuid() == 0 else None
+        if os.geteuid() == 0:  # the clusters' directories are made by postgres in it
+            shutil.chown(self.root, "postgres")
         self.primary = Cluster(self.root, "primary")
         self.standby = Cluster(self.root, "standby")
         self.synchronous = synchronous
@@ -146,7 +146,7 @@ class Pair:
             "UTF8",
             "--locale=C.UTF-8",
         )
-        common = {
+        common: dict[str, str | int] = {
             "listen_addresses": "127.0.0.1",
             "unix_socket_directories": str(self.root),
             "max_connections": 60,
@@ -212,8 +212,6 @@ class Pair:
     def remove(self) -> None:
         """Stop both clusters and delete their directory (call in a ``finally``)."""
         for cluster in (self.standby, self.primary):
-            try:
+            with contextlib.suppress(Exception):  # removing goes on whatever failed here
                 cluster.kill()
-            except Exception:  # noqa: BLE001 - removing must go on whatever failed here
-                pass
         shutil.rmtree(self.root, ignore_errors=True)

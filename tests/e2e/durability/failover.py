@@ -7,7 +7,8 @@ posting clients and 2 feed clients. After ``burst_before`` s the primary is stop
 ``pg_ctl stop -m immediate`` and the standby promoted at once (``pg_ctl promote``). The clients
 retry a 503, a 504 or a lost connection with the same body (same message id) until it answers
 201; feed clients whose connection ends reconnect and resume ``after`` the last frame's
-position. Then the new primary is examined: which acknowledged messages it holds, whether each
+position (the second one drops its connection right after the stop, so it reconnects while the
+store is away). Then the new primary is examined: which acknowledged messages it holds, whether each
 message is recorded once, ``mlob audit verify``, the projections' rows against a rebuild from
 its events, and what the feeds delivered against its index.
 """
@@ -33,12 +34,16 @@ import psycopg
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from mlob.config import parse_database_url
+from domain.envelope import Classification
+from mlob.bootstrap import open_application, open_projections
+from mlob.cli import CLI_ADMIN
+from mlob.config import load_settings, parse_database_url
 from mlob.read.readstore import open_read_store
+from mlob.service import Service
 from projections.specs import PROJECTIONS
 from tests import ROOT
 from tests.pgpair import Pair
-from tests.servers import Server, issue_token
+from tests.servers import Server
 
 
 @dataclass
@@ -96,11 +101,13 @@ class Poster(threading.Thread):
 
 class FeedClient(threading.Thread):
     """A ``national`` subscriber that reconnects when its connection ends and resumes after
-    the last frame's position; it keeps every event position it received, in order."""
+    the last frame's position; it keeps every event position it received, in order. Setting
+    ``cut`` makes it drop its connection and reconnect (as a client whose network failed)."""
 
     def __init__(self, ws_url: str, token: str, stop: threading.Event) -> None:
         super().__init__(daemon=True)
         self.ws_url, self.token, self.stop = ws_url, token, stop
+        self.cut = threading.Event()
         self.positions: list[int] = []
         self.position: int | None = None  # the last frame's position
         self.connections = 0
@@ -120,8 +127,11 @@ class FeedClient(threading.Thread):
                     ws.send(orjson.dumps(message).decode())
                     self.connections += 1
                     while not self.stop.is_set():
+                        if self.cut.is_set():
+                            self.cut.clear()
+                            break
                         try:
-                            frame = orjson.loads(ws.recv(timeout=0.5))
+                            frame = orjson.loads(ws.recv(timeout=0.2))
                         except TimeoutError:
                             continue
                         if frame["type"] == "subscribed" and self.position is None:
@@ -146,6 +156,8 @@ class Outcome:
     index: list[tuple[int, str]] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     unexpected: list[tuple[int, str]] = field(default_factory=list)
+    #: ``pg_ctl stop -m immediate`` began, and returned (the primary is gone)
+    stop_asked_at: float = 0.0
     stopped_at: float = 0.0
     promoted_at: float = 0.0
     #: the first 201 of a request sent after the stop (None: writes never came back)
@@ -169,15 +181,43 @@ class Outcome:
         return self.acked - set(self.recorded)
 
 
-def mlob(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mlob.cli", *args],
-        env={**os.environ, "MLOB_DATABASE_URL": url},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def service(url: str) -> Service:
+    """The store in this process, with its read models (not started)."""
+    settings = load_settings({"MLOB_DATABASE_URL": url})
+    opened = Service(open_application(settings))
+    open_projections(opened, settings.board_targets)
+    return opened
+
+
+def tokens(url: str) -> tuple[str, str]:
+    """A VR08 operator's token (the posters') and a LOCC coordinator's (the feeds'), issued in
+    this process: a ``mlob tokens issue`` each would cost a Python start each."""
+    opened = service(url)
+    try:
+        return tuple(  # type: ignore[return-value]
+            opened.issue_token(
+                CLI_ADMIN, org=org, role=role, clearance=Classification.UNCLASSIFIED
+            ).token
+            for org, role in (("VR08", "operator"), ("LOCC", "coordinator"))
+        )
+    finally:
+        assert opened.projections is not None
+        opened.projections.close()
+        opened.app.close()
+
+
+def rebuilt_rows(url: str) -> dict[str, list[str]]:
+    """Every projection rebuilt from the store's events, then its rows."""
+    opened = service(url)
+    assert opened.projections is not None
+    try:
+        opened.projections.rebuild()
+        opened.projections.catch_up()
+        assert not opened.projections.rebuilding(), "the rebuild did not finish"
+    finally:
+        opened.projections.close()
+        opened.app.close()
+    return rows(url)
 
 
 def rows(url: str) -> dict[str, list[str]]:
@@ -221,21 +261,24 @@ def failover(
     outcome = Outcome(synchronous=synchronous)
     started = time.monotonic()
     with pair(synchronous) as clusters:
+        outcome.seconds["clusters"] = time.monotonic() - started
         url = clusters.url()
-        poster_token = issue_token(url, "VR08", "operator")
-        reader_token = issue_token(url, "LOCC", "coordinator")
+        poster_token, reader_token = tokens(url)
+        outcome.seconds["tokens"] = time.monotonic() - started
         server = Server(url, errors=log)
         stop_posting, stop_feeds = threading.Event(), threading.Event()
         posters = [Poster(server.url, poster_token, stop_posting) for _ in range(6)]
         feeds = [FeedClient(server.ws_url, reader_token, stop_feeds) for _ in range(2)]
         try:
             server.start()
-            outcome.seconds["setup"] = time.monotonic() - started
+            outcome.seconds["server"] = time.monotonic() - started
             for thread in (*feeds, *posters):
                 thread.start()
             time.sleep(burst_before)
-            outcome.stopped_at = time.monotonic()
+            outcome.stop_asked_at = time.monotonic()
             clusters.primary.stop_immediately()
+            outcome.stopped_at = time.monotonic()  # its postmaster is gone
+            feeds[1].cut.set()  # one feed reconnects during the switch, one stays connected
             clusters.standby.promote()
             outcome.promoted_at = time.monotonic()
             deadline = time.monotonic() + 30
@@ -252,6 +295,7 @@ def failover(
             stop_posting.set()
             for p in posters:
                 p.join(timeout=30)
+            outcome.seconds["burst"] = time.monotonic() - started
             for p in posters:
                 outcome.acked.update(p.acked)
                 outcome.answers += p.answers
@@ -270,9 +314,7 @@ def failover(
                 outcome.recorded[message_id] = outcome.recorded.get(message_id, 0) + 1
             burst = {p for p, _ in outcome.index}
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not all(
-                burst <= set(f.positions) for f in feeds
-            ):
+            while time.monotonic() < deadline and not all(burst <= set(f.positions) for f in feeds):
                 time.sleep(0.1)
             stop_feeds.set()
             for f in feeds:
@@ -280,16 +322,31 @@ def failover(
             outcome.feeds = [list(f.positions) for f in feeds]
             outcome.feed_connections = [f.connections for f in feeds]
             outcome.feed_closes = [list(f.closes) for f in feeds]
+            outcome.seconds["feeds"] = time.monotonic() - started
             if head is not None and caught_up(url, int(head[0]), timeout=20):
                 outcome.rows_before = rows(url)
         finally:
             stop_posting.set()
             stop_feeds.set()
             server.kill()
-        outcome.verify = mlob(url, "audit", "verify")
-        if outcome.rows_before:
-            rebuilt = mlob(url, "projections", "rebuild")
-            assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-            outcome.rows_rebuilt = rows(url)
+        outcome.seconds["caught up"] = time.monotonic() - started
+        # ``mlob audit verify`` as the operator would run it, beside a rebuild in this process.
+        verify = subprocess.Popen(
+            [sys.executable, "-m", "mlob.cli", "audit", "verify"],
+            env={**os.environ, "MLOB_DATABASE_URL": url},
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            if outcome.rows_before:
+                outcome.rows_rebuilt = rebuilt_rows(url)
+            outcome.seconds["rebuilt"] = time.monotonic() - started
+            out, err = verify.communicate(timeout=60)
+        finally:
+            verify.kill()
+        outcome.verify = subprocess.CompletedProcess(verify.args, verify.returncode, out, err)
+        outcome.seconds["verified"] = time.monotonic() - started
     outcome.seconds["total"] = time.monotonic() - started
     return outcome

@@ -43,9 +43,10 @@ def test_failover_to_a_synchronous_standby(tmp_path: Path) -> None:
     assert outcome.recovered_at is not None, server_log
     statuses = {a.status for a in outcome.answers}
     assert statuses <= {201, 503, 504}, statuses
+    # (A post in flight at the stop may also just wait: its commit, lost with the primary, is
+    # looked up on the new one and answered 201 when the standby had it.)
     failed = [a for a in outcome.answers if a.status != 201]
-    assert failed, "the stop was noticed by some write"
-    assert all(a.sent >= outcome.stopped_at - 1.0 for a in failed), "a failure before the stop"
+    assert all(a.sent >= outcome.stop_asked_at - 1.0 for a in failed), "a failure before the stop"
     assert all(a.sent <= outcome.recovered_at for a in failed), [
         (round(a.sent - outcome.recovered_at, 2), a.status)
         for a in failed
@@ -61,6 +62,8 @@ def test_failover_to_a_synchronous_standby(tmp_path: Path) -> None:
     assert outcome.rows_before == outcome.rows_rebuilt
 
     # Feeds: every posted event once, in order, after reconnecting across the switch.
+    assert outcome.feed_connections[0] == 1, outcome.feed_closes  # stayed connected throughout
+    assert outcome.feed_connections[1] >= 2, outcome.feed_closes  # reconnected in the switch
     posted = [position for position, _ in outcome.index]
     for positions in outcome.feeds:
         assert positions == sorted(set(positions)), "a duplicate or out of order"
