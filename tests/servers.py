@@ -97,6 +97,10 @@ class Server:
                 tokens[org if role != "admin" else f"{org}/admin"] = token
         return tokens
 
+    def last_position(self) -> int:
+        """The store's newest position as this server reads it (``GET /health``)."""
+        return int(httpx.get(f"{self.url}/health", timeout=10).json()["last_position"])
+
     def rss_kib(self) -> int:
         assert self.proc is not None
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

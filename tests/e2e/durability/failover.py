@@ -1,9 +1,10 @@
 """Failover to a standby during a write burst with open feeds (issue 20), as one scenario the
 test (test_failover.py) asserts on and ``bench/failover.py`` prints figures from.
 
-A primary and a streaming standby (tests/pgpair.py), one ``mlob serve`` on the multi-host URL
-``postgresql://…,…/mlob?target_session_attrs=read-write`` with its projections in process, 6
-posting clients and 2 feed clients. After ``burst_before`` s the primary is stopped with
+A primary and a streaming standby (tests/pgpair.py); on the multi-host URL
+``postgresql://…,…/mlob?target_session_attrs=read-write`` one ``mlob serve``
+(``MLOB_PROJECTIONS=workers``) and one ``mlob worker`` running the projections, as in
+compose.yaml; 6 posting clients and 2 feed clients. After ``burst_before`` s the primary is stopped with
 ``pg_ctl stop -m immediate`` and the standby promoted at once (``pg_ctl promote``). The clients
 retry a 503, a 504 or a lost connection with the same body (same message id) until it answers
 201; feed clients whose connection ends reconnect and resume ``after`` the last frame's
@@ -169,6 +170,8 @@ class Outcome:
     rows_before: dict[str, list[str]] = field(default_factory=dict)
     rows_rebuilt: dict[str, list[str]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: ``GET /health/ready`` after the burst: status and body
+    ready: tuple[int, Any] = (0, None)
 
     @property
     def outage(self) -> float | None:
@@ -229,15 +232,21 @@ def rows(url: str) -> dict[str, list[str]]:
 
 
 def caught_up(url: str, head: int, timeout: float) -> bool:
-    """Whether every projection's position reaches ``head`` within ``timeout`` s."""
+    """Whether every projection is built (by the code's version: no rebuild under way) and
+    at ``head`` or past it within ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         store = open_read_store(parse_database_url(url), [p.name for p in PROJECTIONS])
         try:
-            if all(t.position >= head for t in store.all_tracking()):
-                return True
+            tracking, under_way = store.all_tracking(), store.rebuilds()
         finally:
             store.close()
+        if (
+            len(tracking) == len(PROJECTIONS)
+            and not under_way
+            and all(t.version and t.position >= head for t in tracking)
+        ):
+            return True
         time.sleep(0.2)
     return False
 
@@ -266,11 +275,24 @@ def failover(
         poster_token, reader_token = tokens(url)
         outcome.seconds["tokens"] = time.monotonic() - started
         server = Server(url, errors=log)
+        # The layout of compose.yaml: the node serves, a worker runs the projections.
+        server.env["MLOB_PROJECTIONS"] = "workers"
+        worker: subprocess.Popen[bytes] | None = None
         stop_posting, stop_feeds = threading.Event(), threading.Event()
         posters = [Poster(server.url, poster_token, stop_posting) for _ in range(6)]
         feeds = [FeedClient(server.ws_url, reader_token, stop_feeds) for _ in range(2)]
         try:
+            with open(log or os.devnull, "ab") as errors:
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "mlob.cli", "worker"],
+                    env={**os.environ, "MLOB_DATABASE_URL": url},
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                )
             server.start()
+            # The worker has built the projections (tokens' events) before the burst begins.
+            assert caught_up(url, server.last_position(), timeout=60), "the worker did not start"
             outcome.seconds["server"] = time.monotonic() - started
             for thread in (*feeds, *posters):
                 thread.start()
@@ -323,12 +345,22 @@ def failover(
             outcome.feed_connections = [f.connections for f in feeds]
             outcome.feed_closes = [list(f.closes) for f in feeds]
             outcome.seconds["feeds"] = time.monotonic() - started
+            deadline = time.monotonic() + 10  # the node is ready again on the new primary
+            while time.monotonic() < deadline:
+                ready = httpx.get(f"{server.url}/health/ready", timeout=5)
+                outcome.ready = (ready.status_code, ready.json())
+                if ready.status_code == 200:
+                    break
+                time.sleep(0.2)
             if head is not None and caught_up(url, int(head[0]), timeout=20):
                 outcome.rows_before = rows(url)
         finally:
             stop_posting.set()
             stop_feeds.set()
             server.kill()
+            if worker is not None:
+                worker.kill()
+                worker.wait(timeout=10)
         outcome.seconds["caught up"] = time.monotonic() - started
         # ``mlob audit verify`` as the operator would run it, beside a rebuild in this process.
         verify = subprocess.Popen(

@@ -53,6 +53,9 @@ def test_failover_to_a_synchronous_standby(tmp_path: Path) -> None:
         if a.sent > outcome.recovered_at
     ]
 
+    # The node is ready on the new primary (store, LISTEN, projections, feed hub).
+    assert outcome.ready[0] == 200, outcome.ready
+
     # The chain verifies on the new primary.
     assert outcome.verify is not None
     assert outcome.verify.returncode == 0, outcome.verify.stdout + outcome.verify.stderr
