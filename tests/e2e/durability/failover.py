@@ -4,14 +4,15 @@ test (test_failover.py) asserts on and ``bench/failover.py`` prints figures from
 A primary and a streaming standby (tests/pgpair.py); on the multi-host URL
 ``postgresql://…,…/mlob?target_session_attrs=read-write`` one ``mlob serve``
 (``MLOB_PROJECTIONS=workers``) and one ``mlob worker`` running the projections, as in
-compose.yaml; 6 posting clients and 2 feed clients. After ``burst_before`` s the primary is stopped with
-``pg_ctl stop -m immediate`` and the standby promoted at once (``pg_ctl promote``). The clients
-retry a 503, a 504 or a lost connection with the same body (same message id) until it answers
-201; feed clients whose connection ends reconnect and resume ``after`` the last frame's
-position (the second one drops its connection right after the stop, so it reconnects while the
-store is away). Then the new primary is examined: which acknowledged messages it holds, whether each
-message is recorded once, ``mlob audit verify``, the projections' rows against a rebuild from
-its events, and what the feeds delivered against its index.
+compose.yaml; 6 posting clients and 2 feed clients. After ``burst_before`` s the primary is
+stopped with ``pg_ctl stop -m immediate`` and the standby promoted at once (``pg_ctl
+promote``). The clients retry a 503, a 504 or a lost connection with the same body (same
+message id) until it answers 201; feed clients whose connection ends reconnect and resume
+``after`` the last frame's position (the second one drops its connection right after the
+stop, so it reconnects while the store is away). Then the new primary is examined: which
+acknowledged messages it holds, whether each message is recorded once, ``mlob audit verify``,
+the projections' rows against a rebuild from its events, and what the feeds delivered against
+its index.
 """
 
 from __future__ import annotations
