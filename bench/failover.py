@@ -8,9 +8,11 @@ then ``pg_ctl promote`` on the standby at once) RUNS times (default 3) with a sy
 standby and RUNS times with an asynchronous one (``synchronous_standby_names`` empty), and
 prints per run:
 
-- outage: seconds from the primary's stop to the first 201 of a post sent after the stop (the
-  promotion itself is included; a real failover adds the time to decide to promote);
-- promote: seconds the stop and ``pg_ctl promote -w`` took together;
+- outage: seconds from the primary's stop (``pg_ctl stop`` returned: it is gone) to the first
+  201 of a post sent after it (the promotion itself is included; a real failover adds the time
+  a failover manager takes to decide to promote);
+- stop: seconds ``pg_ctl stop -m immediate -w`` took; promote: seconds ``pg_ctl promote -w``
+  took after it;
 - acked: messages answered 201; missing: acknowledged messages the new primary does not hold;
 - 503/504: answers of each during the switch; feed: whether every feed client holds exactly
   the new primary's posted positions (no gap, no duplicate, nothing the new primary lacks).
@@ -37,6 +39,7 @@ def line(outcome: Outcome) -> str:
     outage = f"{outcome.outage:.2f}" if outcome.outage is not None else "never"
     return (
         f"{'sync ' if outcome.synchronous else 'async'}  outage {outage} s  "
+        f"stop {outcome.stopped_at - outcome.stop_asked_at:.2f} s  "
         f"promote {outcome.promoted_at - outcome.stopped_at:.2f} s  acked {len(outcome.acked)}  "
         f"missing {len(outcome.missing)}  503 {count[503]}  504 {count[504]}  "
         f"no-answer {count[0]}  feeds exact {feeds_exact}  "
