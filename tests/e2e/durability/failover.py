@@ -279,6 +279,7 @@ def failover(
         # The layout of compose.yaml: the node serves, a worker runs the projections.
         server.env["MLOB_PROJECTIONS"] = "workers"
         worker: subprocess.Popen[bytes] | None = None
+        verify: subprocess.Popen[str] | None = None
         stop_posting, stop_feeds = threading.Event(), threading.Event()
         posters = [Poster(server.url, poster_token, stop_posting) for _ in range(6)]
         feeds = [FeedClient(server.ws_url, reader_token, stop_feeds) for _ in range(2)]
@@ -319,6 +320,16 @@ def failover(
             for p in posters:
                 p.join(timeout=30)
             outcome.seconds["burst"] = time.monotonic() - started
+            # ``mlob audit verify`` as an operator runs it, once nothing is posted any more;
+            # meanwhile the feeds, the projections and a rebuild are checked here.
+            verify = subprocess.Popen(
+                [sys.executable, "-m", "mlob.cli", "audit", "verify"],
+                env={**os.environ, "MLOB_DATABASE_URL": url},
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for p in posters:
                 outcome.acked.update(p.acked)
                 outcome.answers += p.answers
@@ -355,6 +366,10 @@ def failover(
                 time.sleep(0.2)
             if head is not None and caught_up(url, int(head[0]), timeout=20):
                 outcome.rows_before = rows(url)
+        except BaseException:
+            if verify is not None:
+                verify.kill()
+            raise
         finally:
             stop_posting.set()
             stop_feeds.set()
@@ -363,22 +378,15 @@ def failover(
                 worker.kill()
                 worker.wait(timeout=10)
         outcome.seconds["caught up"] = time.monotonic() - started
-        # ``mlob audit verify`` as the operator would run it, beside a rebuild in this process.
-        verify = subprocess.Popen(
-            [sys.executable, "-m", "mlob.cli", "audit", "verify"],
-            env={**os.environ, "MLOB_DATABASE_URL": url},
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
         try:
             if outcome.rows_before:
                 outcome.rows_rebuilt = rebuilt_rows(url)
             outcome.seconds["rebuilt"] = time.monotonic() - started
+            assert verify is not None
             out, err = verify.communicate(timeout=60)
         finally:
-            verify.kill()
+            if verify is not None:
+                verify.kill()
         outcome.verify = subprocess.CompletedProcess(verify.args, verify.returncode, out, err)
         outcome.seconds["verified"] = time.monotonic() - started
     outcome.seconds["total"] = time.monotonic() - started

@@ -1,7 +1,11 @@
 """Failover to a synchronous standby during a write burst with open feeds (issue 20): nothing
 acknowledged is lost, nothing is recorded twice, the chain verifies on the new primary, the
 projections continue exactly once, the feeds resume without gap or duplicate, and writes fail
-(503/504) only during the switch. Two real PostgreSQL 15 clusters (tests/pgpair.py)."""
+(503/504) only during the switch. Two real PostgreSQL 15 clusters (tests/pgpair.py).
+
+It takes 35-65 s on the development machine (more under other load: the clusters' creation
+and three Python starts are most of it); its time is not asserted (speed goes into bench/:
+``python bench/failover.py`` prints where the seconds go)."""
 
 from __future__ import annotations
 
@@ -71,5 +75,3 @@ def test_failover_to_a_synchronous_standby(tmp_path: Path) -> None:
     for positions in outcome.feeds:
         assert positions == sorted(set(positions)), "a duplicate or out of order"
         assert [p for p in positions if p >= posted[0]] == posted, "a gap"
-
-    assert outcome.seconds["total"] < 90, outcome.seconds
