@@ -130,6 +130,7 @@ class GroupWriter:
         self.groups = 0
         self.grouped = 0
         self.optimistic = 0  # groups that read nothing before their commit
+        self.locked_runs = 0  # runs under the store's write lock (after losing on fresh state)
         self._direct = threading.Lock()
         self.thread: threading.Thread | None = None
         if threaded:
@@ -212,7 +213,9 @@ class GroupWriter:
                 if not job.future.done():
                     job.future.set_exception(exc)
 
-    def _process(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
+    def _process(
+        self, jobs: list[Job], attempt: int = 1, read_runs: int = 0, locked: bool = False
+    ) -> None:
         if attempt == 1:
             self.groups += 1
             self.grouped += len(jobs)
@@ -277,17 +280,38 @@ class GroupWriter:
         # Read-first runs so far: a failed optimistic run does not count against the retries.
         runs = read_runs + (0 if optimistic else 1)
         rerun = second_look
+        lock = False
         if accepted and not self._commit(group, accepted, last_try=runs >= LAST_TRY):
             # A guess was wrong, or another process wrote one of these streams meanwhile: run
             # the group once more on fresh state (the refused and replayed were answered).
             rerun = [a.job for a in accepted] + second_look + [job for job, _ in followers]
             followers = []
-            if runs:  # a conflict on fresh state: another process writes these streams too
+            if runs and not locked:
+                # A conflict on fresh state: another process writes these streams too. Run
+                # again under the store's write lock, so this run cannot lose: a group whose
+                # read-first run is slow (long streams, many appends) lost every time to the
+                # other process's quick commits, for as long as that process had posts to
+                # commit (the stall of issue 19, docs/performance.md).
+                lock = True
+            elif runs:  # still conflicting (a store without a lock to hold): back off
                 time.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * 2**runs)))
-        if rerun:
-            self._process(rerun, attempt + 1, runs)
+        if lock:
+            self._run_locked(rerun, attempt + 1, runs)
+        elif rerun:
+            self._process(rerun, attempt + 1, runs, locked)
         for job, leader in followers:
             self._follow(job, leader)
+
+    def _run_locked(self, jobs: list[Job], attempt: int, read_runs: int) -> None:
+        """Run the group once more, reading, deciding and committing while holding the store's
+        write lock (no other process commits meanwhile). Its streams are read first without
+        the lock (their cached state went with the conflict), so under it only what was
+        written since is read: the other processes wait for the decisions and the commit,
+        not for the long reads."""
+        self.locked_runs += 1
+        self.fresh(list(dict.fromkeys(s for job in jobs for s in job.subjects)))
+        with self.recorder.write_lock():
+            self._process(jobs, attempt, read_runs, locked=True)
 
     def _commit(self, group: Group, accepted: list[Accepted], *, last_try: bool) -> bool:
         """Commit the group; False if it conflicted and may be run again."""
