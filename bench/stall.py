@@ -5,23 +5,27 @@
 One ``mlob serve --workers N`` (and one ``mlob worker`` for the projections, as compose deploys
 it) on a fresh PostgreSQL schema; 500 incidents seeded; the open-loop generator at 600 events/s
 on the fresh store; a burst (wrk: single events, then batches of 100, ``--seconds`` each); the
-generator at 600 events/s again. Prints, per phase, p50/p99/max and the worst latency of each
-second, and the command that reproduces it. ``--watch`` samples, every 0.5 s of the last phase,
-PostgreSQL's non-idle backends and ungranted locks, and ``py-spy dump`` of every server process
-(py-spy from PyPI, on PATH or ``--py-spy``), into /tmp/mlob-stall-watch.log.
+generator at 600 events/s (``--rate``) again. Prints, per phase, p50/p99/max, the worst latency
+of each second and the servers' group commits by outcome (``mlob_commits_total``: a conflict
+is a group run again), and the command that reproduces it. ``--watch`` samples, every 0.5 s of
+the last phase, PostgreSQL's non-idle backends and ungranted locks, and ``py-spy dump`` of
+every server process (py-spy from PyPI, on PATH or ``--py-spy``), into
+/tmp/mlob-stall-watch.log.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+import urllib.request
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import psycopg
@@ -36,9 +40,17 @@ PY = sys.executable
 WATCH_LOG = Path("/tmp/mlob-stall-watch.log")
 
 
-def at_600(url: str, token: str, seconds: int, ids_file: Path) -> dict[str, object]:
+def commits(url: str, admin: str) -> dict[str, float]:
+    """The servers' group commits so far by outcome (``mlob_commits_total``, all processes)."""
+    req = urllib.request.Request(url + "/metrics", headers={"Authorization": f"Bearer {admin}"})
+    text = urllib.request.urlopen(req, timeout=60).read().decode()
+    found = re.findall(r'^mlob_commits_total\{outcome="(\w+)"\} ([\d.e+]+)$', text, re.M)
+    return {outcome: float(n) for outcome, n in found}
+
+
+def at_rate(url: str, token: str, rate: int, seconds: int, ids_file: Path) -> dict[str, object]:
     gen = subprocess.run(
-        [PY, str(ROOT / "bench/loadgen.py"), url, token, "600", str(seconds), str(ids_file)],
+        [PY, str(ROOT / "bench/loadgen.py"), url, token, str(rate), str(seconds), str(ids_file)],
         capture_output=True,
         text=True,
         check=True,
@@ -84,11 +96,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--seconds", type=int, default=15, help="each burst phase")
-    parser.add_argument("--after", type=int, default=15, help="the 600/s run after the burst")
+    parser.add_argument("--after", type=int, default=15, help="the open-loop run after the burst")
+    parser.add_argument("--rate", type=int, default=600, help="open-loop events/s offered")
     parser.add_argument("--schema", default="bench_stall")
     parser.add_argument("--projections", choices=("worker", "in-process"), default="worker")
     parser.add_argument("--watch", action="store_true", help="sample PostgreSQL and py-spy")
     parser.add_argument("--py-spy", default=shutil.which("py-spy"))
+    parser.add_argument(
+        "--code",
+        help="run the servers from this checkout (e.g. an older commit's: "
+        "git archive COMMIT | tar -x -C DIR), not this one",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench/stall.py: wrk is missing (apt-get install wrk)")
@@ -100,16 +118,20 @@ def main() -> None:
 
     fresh_schema(args.schema)
     env = {"MLOB_DATABASE_URL": database_url(args.schema)}
+    if args.code:
+        env["PYTHONPATH"] = str(Path(args.code).resolve())
+        print(f"servers run the code in {env['PYTHONPATH']}", flush=True)
     if args.projections == "worker":
         env["MLOB_PROJECTIONS"] = "workers"
     token = issue_token(env, "VR08", "operator")
+    admin = issue_token(env, "LOCC", "admin", "stg_zeer_geheim")  # to read /metrics
     serve = [PY, "-m", "mlob.cli", "serve", "--port", "8793", "--log-level", "warning"]
     server = start([*serve, "--workers", str(args.workers)], env)
     worker = start([PY, "-m", "mlob.cli", "worker"], env) if args.projections == "worker" else None
     results: dict[str, object] = {"workers": args.workers, "projections": args.projections}
     try:
         url = "http://127.0.0.1:8793"
-        wait_for(url + "/health")
+        wait_for(url + "/health", timeout=300)  # a busy machine starts slowly
         incidents = seed(url, token, 500)
         ids_file = Path("/tmp/mlob-stall-incidents.json")
         ids_file.write_text(json.dumps(incidents))
@@ -120,16 +142,25 @@ def main() -> None:
             results[label] = figures
             print(f"{label}: {json.dumps(figures)}", flush=True)
 
-        show("fresh_600", at_600(url, token, 5, ids_file))
-        show("burst_single", wrk(url, lua(token, incidents, 1, 2)))
-        show("burst_batch100", wrk(url, lua(token, incidents, 100, 3)))
+        def phase(label: str, run: Callable[[], Mapping[str, object]]) -> None:
+            """One phase, with the group commits that conflicted during it."""
+            before = commits(url, admin)
+            figures = dict(run())
+            now = commits(url, admin)
+            figures["commits"] = {k: int(v - before.get(k, 0)) for k, v in now.items()}
+            show(label, figures)
+
+        rate = args.rate
+        phase("fresh", lambda: at_rate(url, token, rate, 5, ids_file))
+        phase("burst_single", lambda: wrk(url, lua(token, incidents, 1, 2)))
+        phase("burst_batch100", lambda: wrk(url, lua(token, incidents, 100, 3)))
         halt = threading.Event()
         watcher = None
         if args.watch:
             watcher = threading.Thread(target=watch, args=(halt, pids, args.py_spy), daemon=True)
             watcher.start()
         try:
-            show("after_burst_600", at_600(url, token, args.after, ids_file))
+            phase("after_burst", lambda: at_rate(url, token, rate, args.after, ids_file))
         finally:
             halt.set()
             if watcher is not None:
@@ -138,16 +169,21 @@ def main() -> None:
         stop(server)
         if worker is not None:
             stop(worker)
-    after = results["after_burst_600"]
-    assert isinstance(after, dict)
+    after = results["after_burst"]
+    fresh = results["fresh"]
+    assert isinstance(after, dict) and isinstance(fresh, dict)
     print(
         "summary:",
         json.dumps(
             {
                 "workers": args.workers,
-                "fresh_p99_ms": results["fresh_600"]["p99_ms"],  # type: ignore[index]
+                "code": args.code or commit,
+                "rate": rate,
+                "fresh_p99_ms": fresh["p99_ms"],
                 "after_burst_p99_ms": after["p99_ms"],
                 "after_burst_max_ms": after["max_ms"],
+                "after_burst_achieved_per_s": after["achieved_per_s"],
+                "after_burst_commits": after["commits"],
             }
         ),
         flush=True,

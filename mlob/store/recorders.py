@@ -1077,7 +1077,15 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         return inserted
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        held = getattr(self._held, "conn", None)  # this thread's write_lock: read under it
+        with (
+            (
+                contextlib.nullcontext(held)
+                if held is not None
+                else self.datastore.get_connection()
+            ) as conn,
+            conn.cursor() as curs,
+        ):
             curs.execute(statement, params)
             return list(curs.fetchall())
 
@@ -1205,9 +1213,15 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     def prefetch(
         self, message_ids: Sequence[str], known: Sequence[tuple[UUID, int]]
     ) -> tuple[dict[str, tuple[str, int]], list[StoredEvent]]:
-        """Both reads of a group in one round trip (pipeline mode)."""
+        """Both reads of a group in one round trip (pipeline mode); under this thread's
+        ``write_lock``, on its connection."""
+        held = getattr(self._held, "conn", None)
         with (
-            self.datastore.get_connection() as conn,
+            (
+                contextlib.nullcontext(held)
+                if held is not None
+                else self.datastore.get_connection()
+            ) as conn,
             conn.pipeline(),
             conn.cursor() as seen,
             conn.cursor() as events,

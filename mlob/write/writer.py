@@ -12,9 +12,13 @@ new; a group that needs no uncached stream reads nothing before its commit (one 
 three, measured: docs/performance.md). The commit checks all of it under the store's lock
 (unique stream versions, recorded message ids). If it fails there (a retried message, a
 subject that exists after all, another process's write), the group runs again on state read
-fresh, and if that conflicts too, each append is retried on its own, so one conflict stays
-one conflict. An append refused in an optimistic run is decided again on state read fresh
-(the refusal may rest on a stale cache, or be a retried message to answer as a replay).
+fresh while holding the store's write lock from its read to its commit, so it cannot lose
+again: without the lock, a slow group lost every run to another process's quick commits on
+the same streams for as long as that process had posts (the stall of issue 19). Only where no
+lock can be held (SQLite), a conflict is run again on fresh state, and in the end each append
+on its own, so one conflict stays one conflict. An append refused in an optimistic run is
+decided again on state read fresh (the refusal may rest on a stale cache, or be a retried
+message to answer as a replay).
 
 What the optimistic run takes from the cache are the streams an append names as its
 ``subjects``; the caller names only streams the append writes when it is accepted (a stale
@@ -61,10 +65,11 @@ MAX_GROUP = 256
 #: Clean aggregates kept between groups (this process is usually their only writer; a stale
 #: one is caught by the store's version check and retried fresh).
 CACHE_SIZE = 20_000
-#: Read-first runs of a group before each of its appends is run on its own. A conflict with
-#: another process (another node on the same store) is run again on fresh state, after a short
-#: random pause that grows with each run (so two nodes do not collide again in step): a client
-#: that sent no ``expected_version`` gets 409 only if the subject moves under it this often.
+#: Read-first runs of a group before each of its appends is run on its own. A group that
+#: conflicted is run again under the store's write lock (``write_lock``), where it cannot
+#: conflict; should it all the same (no lock to hold), on fresh state after a short random
+#: pause that grows with each run (so two nodes do not collide again in step): a client that
+#: sent no ``expected_version`` gets 409 only if the subject moves under it this often.
 LAST_TRY = 8
 #: The longest pause (s) before running a conflicted group again.
 MAX_BACKOFF = 0.05
@@ -130,7 +135,7 @@ class GroupWriter:
         self.groups = 0
         self.grouped = 0
         self.optimistic = 0  # groups that read nothing before their commit
-        self.locked_runs = 0  # runs under the store's write lock (after losing on fresh state)
+        self.locked_runs = 0  # runs under the store's write lock (after a conflict)
         self._direct = threading.Lock()
         self.thread: threading.Thread | None = None
         if threaded:
@@ -286,11 +291,11 @@ class GroupWriter:
             # the group once more on fresh state (the refused and replayed were answered).
             rerun = [a.job for a in accepted] + second_look + [job for job, _ in followers]
             followers = []
-            if runs and not locked:
-                # A conflict on fresh state: another process writes these streams too. Run
-                # again under the store's write lock, so this run cannot lose: a group whose
-                # read-first run is slow (long streams, many appends) lost every time to the
-                # other process's quick commits, for as long as that process had posts to
+            if not locked:
+                # Run again holding the store's write lock from the read to the commit, so
+                # the run cannot lose again. Without it, a group whose run on fresh state is
+                # slow (long streams, many appends) lost every run to another process's quick
+                # commits on the same streams, for as long as that process had posts to
                 # commit (the stall of issue 19, docs/performance.md).
                 lock = True
             elif runs:  # still conflicting (a store without a lock to hold): back off
