@@ -33,6 +33,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ would come first
 
+import bench.bench  # noqa: E402
 from bench.bench import lua, start, wrk  # noqa: E402
 from bench.common import DSN, database_url, fresh_schema, issue_token, seed, stop, wait_for  # noqa: E402
 
@@ -108,6 +109,7 @@ def main() -> None:
         "git archive COMMIT | tar -x -C DIR), not this one",
     )
     args = parser.parse_args()
+    bench.bench.DURATION = args.seconds  # wrk's
     if not shutil.which("wrk"):
         sys.exit("bench/stall.py: wrk is missing (apt-get install wrk)")
     command = shlex.join([".venv/bin/python", "bench/stall.py", *sys.argv[1:]])
@@ -152,8 +154,9 @@ def main() -> None:
 
         rate = args.rate
         phase("fresh", lambda: at_rate(url, token, rate, 5, ids_file))
-        phase("burst_single", lambda: wrk(url, lua(token, incidents, 1, 2)))
-        phase("burst_batch100", lambda: wrk(url, lua(token, incidents, 100, 3)))
+        # Runs 1902/1903: wrk scripts of their own beside bench/run.sh's (runs 2 and 3).
+        phase("burst_single", lambda: wrk(url, lua(token, incidents, 1, 1902)))
+        phase("burst_batch100", lambda: wrk(url, lua(token, incidents, 100, 1903)))
         halt = threading.Event()
         watcher = None
         if args.watch:
@@ -165,6 +168,8 @@ def main() -> None:
             halt.set()
             if watcher is not None:
                 watcher.join()
+        now = children(server.pid) if args.workers > 1 else [server.pid]
+        results["server_processes_replaced"] = sorted(set(pids) - set(now))
     finally:
         stop(server)
         if worker is not None:
@@ -184,6 +189,7 @@ def main() -> None:
                 "after_burst_max_ms": after["max_ms"],
                 "after_burst_achieved_per_s": after["achieved_per_s"],
                 "after_burst_commits": after["commits"],
+                "server_processes_replaced": results["server_processes_replaced"],
             }
         ),
         flush=True,

@@ -12,13 +12,14 @@ new; a group that needs no uncached stream reads nothing before its commit (one 
 three, measured: docs/performance.md). The commit checks all of it under the store's lock
 (unique stream versions, recorded message ids). If it fails there (a retried message, a
 subject that exists after all, another process's write), the group runs again on state read
-fresh while holding the store's write lock from its read to its commit, so it cannot lose
-again: without the lock, a slow group lost every run to another process's quick commits on
-the same streams for as long as that process had posts (the stall of issue 19). Only where no
-lock can be held (SQLite), a conflict is run again on fresh state, and in the end each append
-on its own, so one conflict stays one conflict. An append refused in an optimistic run is
-decided again on state read fresh (the refusal may rest on a stale cache, or be a retried
-message to answer as a replay).
+fresh; if that conflicts too (another process committed to one of its streams between the
+read and the commit), once more while holding the store's write lock from its read to its
+commit, so it cannot lose again: without the lock, a slow group lost every run to another
+process's quick commits on the same streams for as long as that process had posts (the stall
+of issue 19). Only where no lock can be held (SQLite), a conflict is run again on fresh
+state, and in the end each append on its own, so one conflict stays one conflict. An append
+refused in an optimistic run is decided again on state read fresh (the refusal may rest on a
+stale cache, or be a retried message to answer as a replay).
 
 What the optimistic run takes from the cache are the streams an append names as its
 ``subjects``; the caller names only streams the append writes when it is accepted (a stale
@@ -66,10 +67,10 @@ MAX_GROUP = 256
 #: one is caught by the store's version check and retried fresh).
 CACHE_SIZE = 20_000
 #: Read-first runs of a group before each of its appends is run on its own. A group that
-#: conflicted is run again under the store's write lock (``write_lock``), where it cannot
-#: conflict; should it all the same (no lock to hold), on fresh state after a short random
-#: pause that grows with each run (so two nodes do not collide again in step): a client that
-#: sent no ``expected_version`` gets 409 only if the subject moves under it this often.
+#: conflicted on fresh state is run again under the store's write lock (``write_lock``), where
+#: it cannot conflict; should it all the same (no lock to hold), on fresh state after a short
+#: random pause that grows with each run (so two nodes do not collide again in step): a client
+#: that sent no ``expected_version`` gets 409 only if the subject moves under it this often.
 LAST_TRY = 8
 #: The longest pause (s) before running a conflicted group again.
 MAX_BACKOFF = 0.05
@@ -135,7 +136,7 @@ class GroupWriter:
         self.groups = 0
         self.grouped = 0
         self.optimistic = 0  # groups that read nothing before their commit
-        self.locked_runs = 0  # runs under the store's write lock (after a conflict)
+        self.locked_runs = 0  # runs under the store's write lock (after losing on fresh state)
         self._direct = threading.Lock()
         self.thread: threading.Thread | None = None
         if threaded:
@@ -291,12 +292,15 @@ class GroupWriter:
             # the group once more on fresh state (the refused and replayed were answered).
             rerun = [a.job for a in accepted] + second_look + [job for job, _ in followers]
             followers = []
-            if not locked:
-                # Run again holding the store's write lock from the read to the commit, so
-                # the run cannot lose again. Without it, a group whose run on fresh state is
-                # slow (long streams, many appends) lost every run to another process's quick
-                # commits on the same streams, for as long as that process had posts to
-                # commit (the stall of issue 19, docs/performance.md).
+            if runs and not locked:
+                # A conflict on fresh state: another process wrote these streams between this
+                # run's read and its commit. Run again holding the store's write lock from
+                # the read to the commit, so the run cannot lose again. Without it, a group
+                # whose run on fresh state was slow (long streams, many appends) lost every
+                # run to the other process's quick commits on the same streams, for as long
+                # as that process had posts (the stall of issue 19, docs/performance.md).
+                # Not after the optimistic run: most of those conflicts come from a stale
+                # cache and pass on fresh state, and a locked run makes the others wait.
                 lock = True
             elif runs:  # still conflicting (a store without a lock to hold): back off
                 time.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * 2**runs)))

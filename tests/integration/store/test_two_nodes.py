@@ -86,14 +86,16 @@ def test_two_nodes_answer_contended_posts_without_version_conflicts(pg_schema: s
             node.app.close()
 
 
-def test_a_group_that_conflicted_runs_again_under_the_write_lock(pg_schema: str) -> None:
+def test_a_group_that_loses_on_fresh_state_runs_again_under_the_write_lock(
+    pg_schema: str,
+) -> None:
     """The stall of issue 19: a node whose run on fresh state was slower than the other node's
     commits lost every run to them (then each append alone, again and again) and answered
     nothing for as long as the other node kept committing. Here the other node commits a step
     on the same incident every time this node has read it, before this node commits. This
-    node's first run conflicts (its cached incident is stale); the next holds the store's write
-    lock from its read to its commit, the other node's commit waits for it, and both posts are
-    recorded."""
+    node's optimistic run conflicts (its cached incident is stale), its run on fresh state
+    loses too; the next holds the store's write lock from its read to its commit, the other
+    node's commit waits for it, and both nodes' posts are recorded."""
     config = postgres_config(pg_schema)
     slow, quick = Service(MlobApplication(config)), Service(MlobApplication(config))
     incident = uuid4()
@@ -143,7 +145,7 @@ def test_a_group_that_conflicted_runs_again_under_the_write_lock(pg_schema: str)
         for thread in waiting:
             thread.join(timeout=30)
         assert all(not isinstance(o, Exception) for o in outcomes), outcomes
-        assert len(reads) == 1  # the run after the conflict read under the lock, and committed
+        assert len(reads) == 2  # one run on fresh state lost; the next, locked, committed
         assert recorder.locked_appends == 1
         steps = list(slow.app.events_of(incident))
         assert len(steps) == 2 + 1 + len(outcomes)  # every step of both nodes recorded once
