@@ -100,7 +100,12 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=15, help="the open-loop run after the burst")
     parser.add_argument("--rate", type=int, default=600, help="open-loop events/s offered")
     parser.add_argument("--schema", default="bench_stall")
-    parser.add_argument("--projections", choices=("worker", "in-process"), default="worker")
+    parser.add_argument(
+        "--projections",
+        choices=("worker", "in-process", "none"),
+        default="worker",
+        help="none: no process runs them (the write path alone; nothing catches up after it)",
+    )
     parser.add_argument("--watch", action="store_true", help="sample PostgreSQL and py-spy")
     parser.add_argument("--py-spy", default=shutil.which("py-spy"))
     parser.add_argument(
@@ -123,7 +128,7 @@ def main() -> None:
     if args.code:
         env["PYTHONPATH"] = str(Path(args.code).resolve())
         print(f"servers run the code in {env['PYTHONPATH']}", flush=True)
-    if args.projections == "worker":
+    if args.projections in ("worker", "none"):
         env["MLOB_PROJECTIONS"] = "workers"
     token = issue_token(env, "VR08", "operator")
     admin = issue_token(env, "LOCC", "admin", "stg_zeer_geheim")  # to read /metrics

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Notification, PersistenceError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
@@ -855,10 +855,11 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     def write_lock(self) -> Iterator[None]:
         """Hold the store's write lock (the events table's EXCLUSIVE lock) from now until this
         thread's next ``append`` commits, or the block ends. Meanwhile no other process can
-        write: what this thread reads on any connection is what that append will find, so
-        it cannot conflict with another process's write. For a group of appends that lost to
-        another process's commit on fresh state (mlob/write/writer.py): read, decide and
-        commit in one turn. Reads need no lock (EXCLUSIVE does not block SELECT)."""
+        write: what this thread reads (``_query`` and ``prefetch`` use the lock's connection)
+        is what that append will find, so it cannot conflict with another process's write.
+        For a group of appends that lost to another process's commit on fresh state
+        (mlob/write/writer.py): read, decide and commit in one turn. Other readers are not
+        held up (EXCLUSIVE does not block SELECT)."""
         with self.datastore.get_connection() as conn:
             try:
                 conn.execute("BEGIN")
@@ -889,9 +890,11 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             written = self._insert_pipelined(conn, stored_events, index, messages, held=True)
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise CommitLost(pid) from exc
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(psycopg.Error):
                 conn.rollback()  # the lock goes now: the writer may run its appends again
+            if isinstance(exc, psycopg.IntegrityError):  # as the pool's connections give it
+                raise IntegrityError(str(exc)) from exc
             raise
         self.locked_appends += 1
         self._head = (written.recorded[-1].position, written.hashes[-1])
