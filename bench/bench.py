@@ -50,8 +50,9 @@ from bench.common import (  # noqa: E402
 PY = sys.executable
 
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
-#: Server processes: one, as the README recommends (two conflict on shared streams: 409s, and
-#: one of them stalls for 20-35 s after a burst — docs/performance.md).
+#: Server processes: one, as the README recommends (two on shared streams conflict and take
+#: turns; one of them used to stall for 16-35 s after a burst, bench/stall.py and
+#: docs/performance.md).
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 #: Live-feed subscribers (a coordinator each, channel ``national``) connected to mlob while it
