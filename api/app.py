@@ -20,6 +20,7 @@ from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
 from api.commands import REGISTRY
 from api.docs import install as install_docs
+from api.edxl.routes import router as edxl_router
 from api.errors import (
     ApiError,
     challenge,
@@ -240,6 +241,7 @@ def create_app(
     post = app.post_events = PostEvents(service)
     app.include_router(read_model_router(service, principal))
     app.include_router(audit_router(service, principal))
+    app.include_router(edxl_router(service, principal))
     install_screen(app, principal)
     install_docs(app)
     hub = FeedHub(service)
