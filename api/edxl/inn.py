@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -42,7 +43,9 @@ from api.edxl.vocab import (
 )
 from api.edxl.xmlsafe import Invalid, path, validate_de, validate_rm
 from api.posting import Item
+from domain import reference
 from domain.envelope import Classification
+from domain.kinds import RequestKind
 
 M = f"{{{RM_MSG}}}"
 R = f"{{{RM}}}"
@@ -344,9 +347,12 @@ def _foreign_request(
             path(infos[0].find(f"{M}Resource")),
             f"no request kind (keyword {REQUEST_KIND}): mlob cannot tell which law applies",
         )
-    kind_values, _ = words[REQUEST_KIND]
+    kind_values, kind_element = words[REQUEST_KIND]
+    kind = kind_values[0] if kind_values else ""
+    if kind not in _KINDS:
+        raise Unmapped(path(kind_element), f"{kind!r} is not a request kind of mlob's value list")
     data: dict[str, Any] = {
-        "kind": kind_values[0] if kind_values else "",
+        "kind": kind,
         "lines": lines,
         "title": (message.findtext(f"{M}MessageDescription") or "")[:200],
     }
@@ -379,12 +385,18 @@ def _line(index: int, info: Any) -> dict[str, Any]:
     structure = resource.find(f"{M}TypeStructure")
     if structure is None:
         raise Unmapped(path(resource), f"no resource type (TypeStructure under {CAPABILITY})")
+    capability = (structure.findtext(f"{R}Value") or "").strip()
+    if capability not in _capabilities():
+        raise Unmapped(
+            path(structure.find(f"{R}Value")),
+            f"{capability!r} is not in mlob's capability catalogue (GET /v1/reference)",
+        )
     element_id = (info.findtext(f"{M}ResourceInfoElementID") or "").strip()
     line_id = element_id if _LINE_ID(element_id) else f"L{index}"
     quantity = _quantity(info)
     line: dict[str, Any] = {
         "line_id": line_id,
-        "capability": structure.findtext(f"{R}Value") or "",
+        "capability": capability,
         "quantity": quantity,
         "effect": (
             resource.findtext(f"{M}Description")
@@ -404,6 +416,14 @@ def _line(index: int, info: Any) -> dict[str, Any]:
         elif kind == "EstimatedReturnDeparture" and at is not None:
             line["period_end"] = _moment(at.text, at).isoformat()
     return line
+
+
+_KINDS = frozenset(k.value for k in RequestKind)
+
+
+@cache
+def _capabilities() -> frozenset[str]:
+    return frozenset(c.code for c in reference.capabilities())
 
 
 def _LINE_ID(text: str) -> bool:

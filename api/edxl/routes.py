@@ -295,9 +295,11 @@ class EdxlPost:
             )
         error = body["error"]
         element = (error.get("details") or [{}])[0].get("element")
-        declines = []
-        if self.mapped is not None:
-            declines = [_decline(message, error, ident, now) for message in self.mapped.requests]
+        declines = [
+            _decline(c.element, error, ident, now)
+            for c in (incoming.contents if incoming is not None else ())
+            if c.element.tag == f"{{{RM_MSG}}}RequestResource"
+        ]
         return envelope.answer(
             kind="Error",
             distribution_id=ident,
