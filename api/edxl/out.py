@@ -286,12 +286,16 @@ def _info(root: Any, rm_type: str, info: Info) -> None:
         _value_list(resource, "Keyword", urn, values)
     if info.description:
         _el(resource, RM_MSG, "Description", info.description)
-    if info.status and rm_type in WITH_STATUS:
+    if (info.status and rm_type in WITH_STATUS) or rm_type == "ResponseToRequestReturn":
         status = _el(resource, RM_MSG, "ResourceStatus")
-        _value_list(status, "DeploymentStatus", DEPLOYMENT_STATUS, [info.status])
+        _value_list(status, "DeploymentStatus", DEPLOYMENT_STATUS, [info.status or "returned"])
+        if rm_type == "ResponseToRequestReturn":  # required there
+            _el(status, RM_MSG, "Availability", info.status or "returned")
     if not len(resource):  # a Resource names at least something
         _el(resource, RM_MSG, "Name", info.element_id)
-    if info.quantity is not None or rm_type == "RequisitionResource":
+    if rm_type == "ResponseToRequestQuote":
+        pass  # its AssignmentInformation must quote a price: mlob quotes none
+    elif info.quantity is not None or rm_type == "RequisitionResource":
         assignment = _el(element, RM_MSG, "AssignmentInformation")
         quantity = _el(assignment, RM_MSG, "Quantity")
         measured = _el(quantity, RM, "MeasuredQuantity")
