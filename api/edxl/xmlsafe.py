@@ -136,7 +136,8 @@ class Invalid:
 
 def first_error(root: Any, schema: xmlschema.XMLSchema) -> Invalid | None:
     """The first element of ``root`` the schema refuses (None: valid)."""
-    for error in schema.iter_errors(root):
+    # Never the instance's xsi:schemaLocation: only the local OASIS files (no network).
+    for error in schema.iter_errors(root, use_location_hints=False):
         element = getattr(error, "elem", None)
         index = getattr(error, "index", None)
         if element is not None and isinstance(index, int) and 0 <= index < len(element):

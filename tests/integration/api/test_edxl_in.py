@@ -486,3 +486,79 @@ def test_a_question_about_a_request_is_answered_from_what_the_asker_may_see(
     unknown = post(api, question(rm_type, "VR08:no-such-message"), "VR05")
     assert hidden.status_code == unknown.status_code == 404
     assert hidden.json() == unknown.json()
+
+
+# --- one post, several messages -------------------------------------------------------------------
+
+
+def two(first: str, second: str, sender: str = "VR08") -> str:
+    """Two messages in one envelope."""
+    doc = enveloped(first, sender)
+    body = second.split("?>", 1)[1] if second.startswith("<?xml") else second
+    extra = (
+        "<contentObject><confidentiality>ongerubriceerd</confidentiality><xmlContent>"
+        f"<embeddedXMLContent>{body}</embeddedXMLContent></xmlContent></contentObject>"
+    )
+    return doc.replace("</EDXLDistribution>", extra + "</EDXLDistribution>")
+
+
+def test_an_envelope_is_one_atomic_post(api: Api) -> None:
+    response = post(api, two(foreign_request("GZ-B-1"), foreign_request("GZ-B-2")))
+    assert response.status_code == 201, response.text
+    assert len(response.json()["events"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("second", "status", "code"),
+    [
+        (foreign_request("GZ-H-2", capability="NIMS_DOZER"), 422, "edxl_unmapped"),
+        (
+            foreign_request("GZ-H-3", authority=("chair_safety_region", "VR23", "namens")),
+            422,
+            "wrong_authority",
+        ),
+        (foreign_request("GZ-H-1"), 422, "duplicate_message_in_batch"),
+    ],
+    ids=["unmapped", "refused-by-the-law", "the-same-message-twice"],
+)
+def test_nothing_is_half_recorded(api: Api, second: str, status: int, code: str) -> None:
+    """When any message of an envelope is refused, none of it is recorded."""
+    refused(api, two(foreign_request("GZ-H-1"), second), status, code)
+    subject = foreign_subject("VR08", "GZ-H-1")
+    answer = api.client.get(f"/v1/requests/{subject}", headers=api.headers("VR08"))
+    assert answer.status_code == 404
+
+
+def test_a_step_expecting_another_version_conflicts(api: Api) -> None:
+    response = post(api, foreign_request("GZ-V-1"))
+    assert response.status_code == 201, response.text
+    subject = foreign_subject("VR08", "GZ-V-1")
+    withdrawal = f"""<rmsg:RequestResource xmlns:rmsg="urn:oasis:names:tc:emergency:EDXL:RM:1.0:msg"
+    xmlns:rm="urn:oasis:names:tc:emergency:EDXL:RM:1.0">
+  <rmsg:MessageID>VR08:withdraw-1</rmsg:MessageID><rmsg:SentDateTime>{ago(1)}</rmsg:SentDateTime>
+  <rmsg:MessageContentType>RequestResource</rmsg:MessageContentType>
+  <rmsg:OriginatingMessageID>GZ-V-1</rmsg:OriginatingMessageID>
+  <rmsg:MessageRecall><rm:RecallMessageID>GZ-V-1</rm:RecallMessageID>
+    <rm:RecallType>Cancel</rm:RecallType></rmsg:MessageRecall>
+  <rmsg:ContactInformation><rm:ContactRole>Requester</rm:ContactRole></rmsg:ContactInformation>
+  <rmsg:ResourceInformation><rmsg:ResourceInfoElementID>L1</rmsg:ResourceInfoElementID>
+  <rmsg:Resource>{keyword("urn:mlob:event-type", "request.withdrawn")}
+  {keyword("urn:mlob:subject", str(subject))}{keyword("urn:mlob:expected-version", "{version}")}
+  {keyword("urn:mlob:data", '{"reason": "no longer needed"}')}</rmsg:Resource>
+  </rmsg:ResourceInformation>
+</rmsg:RequestResource>"""
+    refused(api, withdrawal.replace("{version}", "1"), 409, "version_conflict")
+    accepted = post(api, withdrawal.replace("{version}", "2"))
+    assert accepted.status_code == 201, accepted.text
+    assert [e["type"] for e in accepted.json()["events"]] == ["request.withdrawn"]
+    assert accepted.json()["events"][0]["message_id"] == "withdraw-1"
+
+
+def test_schema_location_hints_are_never_followed(api: Api) -> None:
+    body = (SAMPLES / "RequestResource.1.xml").read_text()
+    body = body.replace(
+        "external/edxl-rm/1.0/EDXL-RMRequestResource.xsd", "http://127.0.0.1:9/evil.xsd"
+    )
+    assert "http://127.0.0.1:9/evil.xsd" in body
+    error = refused(api, body, 422, "edxl_unmapped")  # validated against the local schemas
+    assert error["details"][0]["element"].endswith("rmsg:TypeStructure")
