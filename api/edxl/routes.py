@@ -77,6 +77,12 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             **error_responses(400, 401, 403, 404, 409, 413, 422),
         },
         response_class=Response,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {XML: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
     )
     async def post_edxl(request: Request) -> Response:
         """An EDXL-DE 1.0 envelope or a bare EDXL-RM 1.0 message (``application/xml``),
@@ -87,9 +93,11 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         )
         edxl = EdxlPost(service)
         status, body, root = await edxl.answer(request)
-        if wants_xml:
-            return xml(edxl.as_xml(status, body, root), status)
         headers = challenge(status) if status >= 400 else {}
+        if wants_xml:
+            answer = xml(edxl.as_xml(status, body, root), status)
+            answer.headers.update(headers)
+            return answer
         return Response(
             orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
         )
@@ -152,35 +160,10 @@ class EdxlPost:
                 ]
             for query in mapped.queries:
                 self.answers.append(await urgent(self._query, caller, incoming.sender, query))
-        except XmlRefused as refused:
-            return (*_refusal(ApiError(400, refused.code, refused.reason)), root)
-        except inn.NotValid as exc:
-            invalid = ApiError(
-                422,
-                "edxl_invalid",
-                f"the schemas refuse {exc.invalid.element}: {exc.invalid.reason}",
-                "OASIS EDXL-RM 1.0 / EDXL-DE 1.0 schemas",
-                details=[{"element": exc.invalid.element, "reason": exc.invalid.reason}],
-            )
-            return (*_refusal(invalid), root)
-        except inn.SenderMismatch as exc:
-            mismatch = ApiError(
-                403,
-                "sender_mismatch",
-                f"senderID {exc.sender!r} is not your organisation {caller.org}",
-                "mlob EDXL rules (the actor comes from the token)",
-            )
-            await self._log(caller, mismatch)
-            return (*_refusal(mismatch), root)
-        except inn.Unmapped as exc:
-            unmapped = ApiError(
-                422,
-                "edxl_unmapped",
-                f"{exc.element}: {exc.reason}",
-                "docs/edxl.md",
-                details=[{"element": exc.element, "reason": exc.reason}],
-            )
-            return (*_refusal(unmapped), root)
+        except (XmlRefused, inn.NotValid, inn.SenderMismatch, inn.Unmapped) as exc:
+            problem = _refusal_of(exc, caller.org)
+            await self._log(caller, problem)  # every refusal is kept, as for POST /v1/events
+            return (*_refusal(problem), root)
         except DomainError as refusal:
             await self._log(caller, refusal)
             return (*_refusal(refusal), root)
@@ -333,6 +316,35 @@ def _decline(message: Any, error: dict[str, Any], ident: str, now: datetime) -> 
     )
     return out.Sent(
         element, "ResponseToRequestResource", "", "refusal", SELF, "ongerubriceerd", False, ()
+    )
+
+
+def _refusal_of(exc: Exception, org: str) -> ApiError:
+    """The refusal an XML, schema, sender or mapping problem answers."""
+    if isinstance(exc, XmlRefused):
+        return ApiError(400, exc.code, exc.reason)
+    if isinstance(exc, inn.NotValid):
+        return ApiError(
+            422,
+            "edxl_invalid",
+            f"the schemas refuse {exc.invalid.element}: {exc.invalid.reason}",
+            "OASIS EDXL-RM 1.0 / EDXL-DE 1.0 schemas",
+            details=[{"element": exc.invalid.element, "reason": exc.invalid.reason}],
+        )
+    if isinstance(exc, inn.SenderMismatch):
+        return ApiError(
+            403,
+            "sender_mismatch",
+            f"senderID {exc.sender!r} is not your organisation {org}",
+            "mlob EDXL rules (the actor comes from the token)",
+        )
+    assert isinstance(exc, inn.Unmapped)
+    return ApiError(
+        422,
+        "edxl_unmapped",
+        f"{exc.element}: {exc.reason}",
+        "docs/edxl.md",
+        details=[{"element": exc.element, "reason": exc.reason}],
     )
 
 
