@@ -11,11 +11,12 @@ element.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import orjson
 from lxml import etree
@@ -30,6 +31,7 @@ from api.edxl.vocab import (
     EVENT_TYPE,
     EXERCISE,
     EXPECTED_VERSION,
+    FOREIGN,
     OCCURRED_AT,
     REQUEST_KIND,
     RM,
@@ -162,11 +164,16 @@ def _classification(element: Any) -> Classification:
         ) from None
 
 
-def mapped(incoming: Incoming) -> Mapped:
+#: The request the messages named by these EDXL MessageIDs belong to, for this sender: None
+#: when they name none the sender may see (hidden and unknown alike).
+Resolver = Callable[[Sequence[str], str], "UUID | None"]
+
+
+def mapped(incoming: Incoming, resolve: Resolver | None = None) -> Mapped:
     """Every message of ``incoming`` as items or questions, in order; raises Unmapped."""
     result = Mapped()
     for content in incoming.contents:
-        one(content, incoming.sender, result)
+        one(content, incoming.sender, result, resolve)
     return result
 
 
@@ -180,7 +187,7 @@ def _keywords(message: Any) -> dict[str, tuple[list[str], Any]]:
     return found
 
 
-def one(content: Content, sender: str, result: Mapped) -> None:
+def one(content: Content, sender: str, result: Mapped, resolve: Resolver | None = None) -> None:
     message = content.element
     rm_type = etree.QName(message).localname
     for structure in message.iter(f"{M}TypeStructure"):
@@ -214,12 +221,154 @@ def one(content: Content, sender: str, result: Mapped) -> None:
     if rm_type == "RequestResource":
         result.items.extend(_foreign_request(content, sender, words, message_id))
         return
+    if rm_type in ("ResponseToRequestResource", "CommitResource"):
+        subject = _named_request(message, sender, resolve)
+        if rm_type == "ResponseToRequestResource":
+            result.items.append(_foreign_decision(content, sender, words, message_id, subject))
+        else:
+            result.items.extend(_foreign_commitment(content, sender, words, message_id, subject))
+        return
     first = message.find(f"{M}ResourceInformation/{M}Resource")
     raise Unmapped(
         path(first if first is not None else message),
         f"a {rm_type} without a step (keyword {EVENT_TYPE}): from systems other than mlob, "
-        "mlob takes RequestResource, RequestResourceDeploymentStatus and RequestInformation",
+        "mlob takes RequestResource, ResponseToRequestResource, CommitResource, "
+        "RequestResourceDeploymentStatus and RequestInformation",
     )
+
+
+def _named_request(message: Any, sender: str, resolve: Resolver | None) -> UUID:
+    """The request a foreign answer is about: the one its PrecedingMessageID (or else its
+    OriginatingMessageID) names, among those the sender may see."""
+    preceding = message.find(f"{M}PrecedingMessageID")
+    names = [
+        n
+        for n in (
+            message.findtext(f"{M}PrecedingMessageID"),
+            message.findtext(f"{M}OriginatingMessageID"),
+        )
+        if n
+    ]
+    subject = resolve(names, sender) if resolve is not None else None
+    if subject is None:
+        where = preceding if preceding is not None else message.find(f"{M}OriginatingMessageID")
+        raise Unmapped(path(where), "names no request you may see")
+    return subject
+
+
+def _answers(message: Any) -> list[tuple[Any, str, str, str]]:
+    """Each ResourceInformation's response: (element, ResponseType, the line it answers,
+    ResponseReason)."""
+    found = []
+    for info in message.findall(f"{M}ResourceInformation"):
+        answer = info.find(f"{M}ResponseInformation")
+        if answer is None:
+            found.append((info, "", "", ""))
+            continue
+        found.append(
+            (
+                info,
+                answer.findtext(f"{R}ResponseType") or "",
+                (answer.findtext(f"{R}PrecedingResourceInfoElementID") or "").strip(),
+                (answer.findtext(f"{R}ResponseReason") or "").strip(),
+            )
+        )
+    return found
+
+
+def _foreign_decision(
+    content: Content,
+    sender: str,
+    words: dict[str, tuple[list[str], Any]],
+    message_id: str,
+    subject: UUID,
+) -> Item:
+    """A ResponseToRequestResource from another system: the sender's decision on the request
+    (Accept: granted, with the quantity where it says one; Decline: refused; some of each:
+    partly granted). A Provisional answer is no decision."""
+    message = content.element
+    answers = _answers(message)
+    for info, kind, _, _ in answers:
+        if kind == "Provisional":
+            raise Unmapped(
+                path(info.find(f"{M}ResponseInformation/{R}ResponseType")),
+                "a provisional answer is no decision: mlob records Accept or Decline",
+            )
+    accepted = [a for a in answers if a[1] == "Accept"]
+    if not accepted:
+        outcome = "refused"
+    elif len(accepted) == len(answers):
+        outcome = "granted"
+    else:
+        outcome = "partly_granted"
+    granted = []
+    for info, _, line_id, _ in accepted:
+        has_quantity = info.find(f"{M}AssignmentInformation/{M}Quantity") is not None
+        if has_quantity:
+            granted.append({"line_id": line_id, "quantity": _quantity(info)})
+        elif outcome == "partly_granted":
+            raise Unmapped(path(info), "a partial grant says how many (Quantity)")
+    reasons = "; ".join(reason for *_, reason in answers if reason)[:4000]
+    fields = _envelope_fields(content, words, message)
+    return _item(
+        fields
+        | {
+            "type": "request.decided",
+            "subject": subject,
+            "message_id": mlob_message_id(sender, message_id),
+            "data": {"outcome": outcome, "reasons": reasons, "granted": granted},
+        },
+        message,
+    )
+
+
+def _foreign_commitment(
+    content: Content,
+    sender: str,
+    words: dict[str, tuple[list[str], Any]],
+    message_id: str,
+    subject: UUID,
+) -> list[Item]:
+    """A CommitResource from another system: per accepted ResourceInformation, the sender's
+    capacity (ResourceID: an mlob capacity id) committed to the line it answers, as a booking
+    of its own (a Provisional one: made ready); a declined one commits nothing."""
+    message = content.element
+    fields = _envelope_fields(content, words, message)
+    items = []
+    for number, (info, kind, line_id, _) in enumerate(_answers(message)):
+        if kind == "Decline":
+            continue
+        resource = info.find(f"{M}Resource/{M}ResourceID")
+        try:
+            capacity = UUID((resource.text or "").strip()) if resource is not None else None
+        except ValueError:
+            capacity = None
+        if capacity is None:
+            where = resource if resource is not None else info
+            raise Unmapped(path(where), "the capacity committed: an mlob capacity id (ResourceID)")
+        element_id = info.findtext(f"{M}ResourceInfoElementID") or str(number)
+        booking = uuid5(FOREIGN, f"booking:{sender}:{message_id}:{element_id}")
+        own_id = message_id if number == 0 else f"{message_id}#{number + 1}"
+        items.append(
+            _item(
+                fields
+                | {
+                    "type": "request.made_ready" if kind == "Provisional" else "request.committed",
+                    "subject": subject,
+                    "message_id": mlob_message_id(sender, own_id),
+                    "data": {
+                        "capacity_id": str(capacity),
+                        "booking_id": str(booking),
+                        "line_id": line_id,
+                        "quantity": _quantity(info),
+                    },
+                },
+                message,
+            )
+        )
+    if not items:
+        raise Unmapped(path(message), "a CommitResource that commits nothing")
+    return items
 
 
 def _uuid(word: tuple[list[str], Any]) -> UUID:

@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from api.access import Subjects
 from api.audit import visible_steps
 from api.edxl import envelope, inn, out
 from api.edxl.vocab import ERROR, FOREIGN, RM_MSG, mlob_message_id
@@ -116,6 +117,22 @@ def _export(events: Sequence[Any], what: str) -> Any:
     )
 
 
+class Resolve:
+    """The request some EDXL MessageIDs name, among those the caller may see (a hidden one
+    is not found, as an unknown one: the answer is the same)."""
+
+    def __init__(self, post: "EdxlPost", caller: Principal) -> None:
+        self.post = post
+        self.caller = caller
+
+    def __call__(self, names: Sequence[str], sender: str) -> UUID | None:
+        subject = self.post._named(names, sender)
+        if subject is None:
+            return None
+        state = Subjects(self.post.service, self.caller).state(subject)
+        return subject if isinstance(state, AssistanceRequest) else None
+
+
 class EdxlPost:
     """One ``POST /v1/edxl``: read, check, map, record, answer (refusals logged)."""
 
@@ -140,7 +157,8 @@ class EdxlPost:
             self.digest = "edxl-sha256:" + hashlib.sha256(body).hexdigest()
             root = await urgent(_parsed, body)
             self.incoming = incoming = await urgent(inn.read, root, caller.org)
-            self.mapped = mapped = await urgent(inn.mapped, incoming)
+            resolve = Resolve(self, caller)
+            self.mapped = mapped = await urgent(inn.mapped, incoming, resolve)
             events: list[dict[str, Any]] = []
             replayed = False
             if mapped.items:

@@ -24,6 +24,7 @@ from tests.integration.api.edxl_support import (
     demo_api,
     valid_distribution,
 )
+from tests.integration.api.test_exercise import LOCC, ok, steps_to_approval
 
 __all__ = ["demo_api"]
 
@@ -572,3 +573,108 @@ def test_every_refusal_is_kept_in_the_rejection_log(api: Api) -> None:
     codes = [(r["org"], r["code"]) for r in log]
     for code in ("sender_mismatch", "edxl_unmapped", "xml_forbidden"):
         assert ("VR08", code) in codes
+
+
+# --- answers from another system ------------------------------------------------------------------
+
+
+def forwarded(api: Api) -> tuple[UUID, str]:
+    """VR08's fire request, forwarded by LOCC to VR07; the forward's EDXL MessageID."""
+    subject = uuid4()
+    steps = steps_to_approval(subject, exercise=False)
+    for org, body in steps[:5]:
+        ok(api, org, body, **(LOCC if org == "LOCC" else {}))
+    return subject, f"LOCC:{steps[4][1]['message_id']}"
+
+
+def answer(rm_type: str, preceding: str, infos: str, message_id: str = "VR07-A-1") -> str:
+    return f"""<rmsg:{rm_type} xmlns:rmsg="urn:oasis:names:tc:emergency:EDXL:RM:1.0:msg"
+    xmlns:rm="urn:oasis:names:tc:emergency:EDXL:RM:1.0">
+  <rmsg:MessageID>{message_id}</rmsg:MessageID><rmsg:SentDateTime>{ago(1)}</rmsg:SentDateTime>
+  <rmsg:MessageContentType>{rm_type}</rmsg:MessageContentType>
+  <rmsg:OriginatingMessageID>{preceding}</rmsg:OriginatingMessageID>
+  <rmsg:PrecedingMessageID>{preceding}</rmsg:PrecedingMessageID>
+  <rmsg:ContactInformation><rm:ContactRole>RespondingOrg</rm:ContactRole></rmsg:ContactInformation>
+  {infos}
+</rmsg:{rm_type}>"""
+
+
+def info(element_id: str, kind: str, line: str = "L1", quantity: int | None = 2, **kw: str) -> str:
+    resource = kw.get("resource", "<rmsg:Name>pumps</rmsg:Name>")
+    amount = (
+        "<rmsg:AssignmentInformation><rmsg:Quantity><rm:QuantityText>"
+        f"{quantity}</rm:QuantityText></rmsg:Quantity></rmsg:AssignmentInformation>"
+        if quantity is not None
+        else ""
+    )
+    return f"""<rmsg:ResourceInformation>
+    <rmsg:ResourceInfoElementID>{element_id}</rmsg:ResourceInfoElementID>
+    <rmsg:ResponseInformation><rm:PrecedingResourceInfoElementID>{line}
+    </rm:PrecedingResourceInfoElementID><rm:ResponseType>{kind}</rm:ResponseType>
+    <rm:ResponseReason>{kw.get("reason", "we can")}</rm:ResponseReason></rmsg:ResponseInformation>
+    <rmsg:Resource>{resource}</rmsg:Resource>{amount}</rmsg:ResourceInformation>"""
+
+
+def test_a_providers_system_decides_and_commits_in_edxl(api: Api) -> None:
+    subject, forward = forwarded(api)
+    decision = post(api, answer("ResponseToRequestResource", forward, info("1", "Accept")), "VR07")
+    assert decision.status_code == 201, decision.text
+    [decided] = decision.json()["events"]
+    assert (decided["type"], decided["stream_id"]) == ("request.decided", str(subject))
+    capacity = uuid4()
+    registered = {
+        "type": "capacity.registered",
+        "subject": str(capacity),
+        "message_id": str(uuid4()),
+        "occurred_at": ago(60),
+        "data": {"capability": "FIRE_WATER_SUPPLY", "quantity": 3},
+    }
+    assert api.post("VR07", registered).status_code == 201
+    decided_id = f"VR07:{decided['message_id']}"
+    own = f"<rmsg:ResourceID>{capacity}</rmsg:ResourceID>"
+    commitment = answer(
+        "CommitResource", decided_id, info("truck-1", "Accept", resource=own), "VR07-C-1"
+    )
+    response = post(api, commitment, "VR07")
+    assert response.status_code == 201, response.text
+    assert [e["type"] for e in response.json()["events"]] == [
+        "request.committed",
+        "capacity.booked",
+    ]
+    detail = api.client.get(f"/v1/requests/{subject}", headers=api.headers("VR08")).json()
+    assert detail["lines"][0]["committed"] == 2
+    [booking] = detail["bookings"]
+    assert booking["capacity_id"] == str(capacity)
+
+
+def test_an_answer_naming_no_request_one_may_see_is_unmapped_alike(api: Api) -> None:
+    _, forward = forwarded(api)
+    body = answer("ResponseToRequestResource", forward, info("1", "Accept"))
+    hidden = refused(api, body, 422, "edxl_unmapped", org="VR05")
+    unknown = refused(
+        api,
+        answer("ResponseToRequestResource", "LOCC:no-such-message", info("1", "Accept")),
+        422,
+        "edxl_unmapped",
+        org="VR05",
+    )
+    assert hidden == unknown
+    assert (
+        hidden["details"][0]["element"] == "/rmsg:ResponseToRequestResource/rmsg:PrecedingMessageID"
+    )
+
+
+def test_a_provisional_answer_is_no_decision(api: Api) -> None:
+    _, forward = forwarded(api)
+    body = answer("ResponseToRequestResource", forward, info("1", "Provisional"))
+    error = refused(api, body, 422, "edxl_unmapped", org="VR07")
+    assert error["details"][0]["element"].endswith("rmsg:ResponseInformation/rm:ResponseType")
+
+
+def test_a_decline_refuses_and_the_law_still_decides_who_may(api: Api) -> None:
+    _, forward = forwarded(api)
+    declined = answer("ResponseToRequestResource", forward, info("1", "Decline", quantity=None))
+    error = refused(api, declined, 403, "wrong_decider", org="VR08")
+    assert "VR08 was not asked" in error["reason"]
+    response = post(api, declined, "VR07")
+    assert response.status_code == 201, response.text

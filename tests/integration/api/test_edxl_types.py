@@ -35,6 +35,8 @@ FOREIGN = {
     "RequestInformation": "question",
     "RequestQuote": "refused",
     "ResponseToRequestQuote": "refused",
+    "ResponseToRequestResource": "answer",
+    "CommitResource": "answer",
 }
 
 
@@ -70,6 +72,9 @@ def test_what_mlob_does_with_each_message_type_from_another_system(rm_type: str)
     if expected == "refused":
         assert refused.value.element == f"/rmsg:{rm_type}"
         assert "charges nothing" in refused.value.reason
+    elif expected == "answer":  # about the request its PrecedingMessageID names: none here
+        assert refused.value.element == f"/rmsg:{rm_type}/rmsg:PrecedingMessageID"
+        assert refused.value.reason == "names no request you may see"
     else:
         assert refused.value.element == f"/rmsg:{rm_type}/rmsg:ResourceInformation/rmsg:Resource"
         assert EVENT_TYPE in refused.value.reason
