@@ -541,7 +541,7 @@ def _line(index: int, info: Any) -> dict[str, Any]:
             f"{capability!r} is not in mlob's capability catalogue (GET /v1/reference)",
         )
     element_id = (info.findtext(f"{M}ResourceInfoElementID") or "").strip()
-    line_id = element_id if _LINE_ID(element_id) else f"L{index}"
+    line_id = element_id if _line_id_ok(element_id) else f"L{index}"
     quantity = _quantity(info)
     line: dict[str, Any] = {
         "line_id": line_id,
@@ -575,7 +575,7 @@ def _capabilities() -> frozenset[str]:
     return frozenset(c.code for c in reference.capabilities())
 
 
-def _LINE_ID(text: str) -> bool:
+def _line_id_ok(text: str) -> bool:
     return 0 < len(text) <= 40 and all(c.isascii() and (c.isalnum() or c in "_-.") for c in text)
 
 
