@@ -21,6 +21,7 @@ from api.audit import router as audit_router
 from api.commands import EXAMPLE_SUBJECTS, REGISTRY
 from api.contract import posted_adapter
 from api.docs import install as install_docs
+from api.edxl.routes import router as edxl_router
 from api.errors import (
     ERROR_SCHEMA,
     ApiError,
@@ -245,6 +246,7 @@ def create_app(
     post = app.post_events = PostEvents(service)
     app.include_router(read_model_router(service, principal))
     app.include_router(audit_router(service, principal))
+    app.include_router(edxl_router(service, principal))
     install_screen(app, principal)
     install_docs(app)
     hub = FeedHub(service)
