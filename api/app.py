@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from api import logcontext
+from api import logcontext, paging
 from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
 from api.commands import REGISTRY
@@ -34,6 +34,7 @@ from api.feed import FeedHub
 from api.feed import serve as serve_feed
 from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
+from api.paging import Cursor, Limit
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.post_events import PATH, POSTED, PostEvents, caller_of
 from api.post_events import serve as serve_post
@@ -47,6 +48,7 @@ from domain.capacity import Capacity
 from domain.duties import DUTIES
 from domain.envelope import Classification
 from domain.errors import DomainError
+from domain.exercise import ExerciseScope
 from domain.incident import INCIDENT_KEEPERS, Incident
 from domain.kinds import (
     AUTHORITY_BODIES,
@@ -410,22 +412,56 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         note_reads(service, caller, route, [(str(subject), cls.__name__, at)])
         return item, leveled.top
 
-    def _listed(
-        name: str, caller: Principal, min_position: int | None, wait: float, response: Response
-    ) -> list[dict[str, Any]]:
-        """A projection's rows the caller may see (its clearance's level, its scope). A list
-        has no room for fields: while the rows are those of the previous code version (being
-        rebuilt) the answer says so in a header."""
+    def _page(
+        name: str,
+        caller: Principal,
+        response: Response,
+        *,
+        min_position: int | None,
+        wait: float,
+        exercise: ExerciseScope,
+        cursor: str | None,
+        limit: int,
+        filters: dict[str, Any],
+        keys: tuple[str, ...] = (),
+        text: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of a projection's rows the caller may see (its clearance's level, its
+        scope), filtered and ordered in the store (api/paging.py). The store preselects by the
+        reader's scope keys (domain.policy.scope_keys); the policy still judges each row. A
+        list has no room for fields: while the rows are those of the previous code version
+        (being rebuilt) the answer says so in a header."""
+        given = {k: v for k, v in filters.items() if v is not None}
+        fingerprint = {**given, "exercise": exercise.value, "keys": list(keys), "q": text}
+        after = paging.decode(cursor, name, fingerprint)
         if min_position is not None:
             service.wait_for_views(min_position, (name,), wait)
         if service.views_rebuilding((name,)):  # before the rows: see api/readviews.py
             response.headers[REBUILDING_HEADER] = "true"
-        rows = service.view_rows(name, policy.reader_level(caller))
+        level = policy.reader_level(caller)
+        equals: dict[str, Any] = dict(given)
+        if exercise is not ExerciseScope.ALL:
+            equals["exercise"] = exercise is ExerciseScope.EXERCISE
+        ids: list[str] = []
+        if text is not None:  # a message id: of a step the reader's clearance covers
+            facts = service.message_facts([text]).get(text, [])
+            ids = sorted({str(f.stream_id) for f in facts if f.level <= level})
+        rows, following = service.view_page(
+            name,
+            level=level,
+            equals=equals,
+            scope=policy.scope_keys(caller),
+            keys=keys,
+            text=text,
+            ids=ids,
+            after=after,
+            limit=paging.clamp(limit),
+        )
         rows = [r for r in rows if policy.may_see_row(caller, r)]
         note_reads(service, caller, f"GET /v1/{name}", row_items(name, rows))
-        return rows
+        return paging.page(rows, name, fingerprint, following)
 
-    @app.get("/v1/requests", responses=error_responses(401))
+    @app.get("/v1/requests", responses=error_responses(400, 401))
     def list_requests(
         caller: Caller,
         exercise: Exercise,
@@ -434,59 +470,90 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         kind: RequestKind | None = None,
         status: RequestStatus | None = None,
         incident: UUID | None = None,
+        q: Annotated[
+            str | None,
+            Query(min_length=1, max_length=200, description="a text of the title, or a message id"),
+        ] = None,
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-    ) -> list[dict[str, Any]]:
-        return [
-            r
-            for r in _listed("requests", caller, min_position, wait, response)
-            if (region is None or region in r["regions"])
-            and (kind is None or r["kind"] == kind.value)
-            and (status is None or r["status"] == status.value)
-            and (incident is None or r["incident_id"] == str(incident))
-            and exercise.admits(r["exercise"])
-        ]
+    ) -> dict[str, Any]:
+        """The requests the caller may see, newest status change first (ties by id)."""
+        return _page(
+            "requests",
+            caller,
+            response,
+            min_position=min_position,
+            wait=wait,
+            exercise=exercise,
+            cursor=cursor,
+            limit=limit,
+            filters={
+                "kind": kind.value if kind else None,
+                "status": status.value if status else None,
+                "incident_id": str(incident) if incident else None,
+            },
+            keys=(policy.region_key(region),) if region is not None else (),
+            text=q,
+        )
 
     @app.get("/v1/requests/{request_id}", responses=error_responses(401, 404))
     def get_request(request_id: UUID, caller: Caller) -> dict[str, Any]:
         request, _ = _load(AssistanceRequest, request_id, caller, "GET /v1/requests/{id}")
         return request_view(request, caller.org, caller.role)
 
-    @app.get("/v1/incidents", responses=error_responses(401))
+    @app.get("/v1/incidents", responses=error_responses(400, 401))
     def list_incidents(
         caller: Caller,
         exercise: Exercise,
         response: Response,
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-    ) -> list[dict[str, Any]]:
-        return [
-            i
-            for i in _listed("incidents", caller, min_position, wait, response)
-            if exercise.admits(i["exercise"])
-        ]
+    ) -> dict[str, Any]:
+        """The incidents the caller may see: open ones first, then by title (ties by id)."""
+        return _page(
+            "incidents",
+            caller,
+            response,
+            min_position=min_position,
+            wait=wait,
+            exercise=exercise,
+            cursor=cursor,
+            limit=limit,
+            filters={},
+        )
 
     @app.get("/v1/incidents/{incident_id}", responses=error_responses(401, 404))
     def get_incident(incident_id: UUID, caller: Caller) -> dict[str, Any]:
         return incident_view(_load(Incident, incident_id, caller, "GET /v1/incidents/{id}")[0])
 
-    @app.get("/v1/capacities", responses=error_responses(401))
+    @app.get("/v1/capacities", responses=error_responses(400, 401))
     def list_capacities(
         caller: Caller,
         exercise: Exercise,
         response: Response,
         capability: Annotated[str | None, Query(max_length=64)] = None,
         provider: Annotated[str | None, Query(max_length=64)] = None,
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-    ) -> list[dict[str, Any]]:
-        return [
-            c
-            for c in _listed("capacities", caller, min_position, wait, response)
-            if (capability is None or c["capability"] == capability)
-            and (provider is None or c["provider"] == provider)
-            and exercise.admits(c["exercise"])
-        ]
+    ) -> dict[str, Any]:
+        """The capacities the caller may see, by capability, provider and name (ties by id)."""
+        return _page(
+            "capacities",
+            caller,
+            response,
+            min_position=min_position,
+            wait=wait,
+            exercise=exercise,
+            cursor=cursor,
+            limit=limit,
+            filters={"capability": capability, "provider": provider},
+        )
 
     @app.get("/v1/capacities/{capacity_id}", responses=error_responses(401, 404))
     def get_capacity(capacity_id: UUID, caller: Caller) -> dict[str, Any]:

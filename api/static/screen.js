@@ -54,6 +54,19 @@ async function api(path, token = state.token) {
 }
 
 const json = async (path) => (await api(path)).json();
+// Every item of a paged list ({items, next}; the next page is ?cursor=<next>, same filters).
+async function allItems(path) {
+  const items = [];
+  const join = path.includes("?") ? "&" : "?";
+  let cursor = null;
+  do {
+    const more = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const page = await json(`${path}${join}limit=500${more}`);
+    items.push(...page.items);
+    cursor = page.next;
+  } while (cursor);
+  return items;
+}
 
 // --- signing in and out ---------------------------------------------------------------------
 
@@ -186,7 +199,7 @@ async function refresh() {
       json(`/v1/scarcity${query}`),
       // Once, for a provider: which requests were forwarded to it or booked with it (the
       // read models do not say; the feed's rows do from then on).
-      model.scope.kind === "org" && !model.loaded ? json("/v1/requests") : null,
+      model.scope.kind === "org" && !model.loaded ? allItems("/v1/requests") : null,
     ]);
     if (model !== state.model) return; // signed out meanwhile
     if (![picture, board, overview, scarcity].every((a) => a.reached)) {

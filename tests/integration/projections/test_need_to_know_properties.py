@@ -60,6 +60,7 @@ from domain.lifecycle import ACTIVE_LINE_STEPS
 from domain.request import AssistanceRequest
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
+from mlob.read.listing import listing
 from mlob.read.pictures import PictureCheckpoints
 from mlob.service import Service
 from mlob.write.application import MlobApplication
@@ -606,11 +607,19 @@ def read_models(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     }
 
 
+def in_list_order(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in a list's order (mlob/read/listing.py): its sort key, ties by id."""
+    order = listing(name)
+    return sorted(rows, key=lambda r: (order.sort(r), r["id"]), reverse=order.descending)
+
+
 def lists_and_details(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     """The lists (asked with exercise=all: every row within clearance and scope) and each
     subject's detail (404: the reader may not see it), as api/app.py answers them."""
     answers: dict[str, Any] = {
-        f"/v1/{name}": [r for r in exp.rows[name] if policy.may_see_row(reader, r)]
+        f"/v1/{name}": in_list_order(
+            name, [r for r in exp.rows[name] if policy.may_see_row(reader, r)]
+        )
         for name in KINDS
     }
     for kind, ids in w.subjects.items():
@@ -709,6 +718,20 @@ def ask(w: World, reader: Reader, path: str, **params: Any) -> tuple[int, Any]:
     return response.status_code, body
 
 
+def ask_pages(w: World, reader: Reader, path: str, **params: Any) -> tuple[int, Any]:
+    """Every page of a list, following ``next``: its items in order."""
+    items: list[Any] = []
+    cursor = None
+    while True:
+        status, body = ask(w, reader, path, **params, **({"cursor": cursor} if cursor else {}))
+        if status != 200:
+            return status, body
+        items += body["items"]
+        cursor = body["next"]
+        if cursor is None:
+            return status, items
+
+
 def check_live(w: World, reader: Reader, exp: Expected) -> list[str]:
     """Every read route now, against the oracle."""
     problems: list[str] = []
@@ -718,8 +741,8 @@ def check_live(w: World, reader: Reader, exp: Expected) -> list[str]:
         label = f"{reader.label} GET {path}"
         if path in READ_MODELS:
             status, got = ask(w, reader, path, exercise=reader.scope.value, **wait)
-        elif path.count("/") == 2:
-            status, got = ask(w, reader, path, exercise="all", **wait)
+        elif path.count("/") == 2:  # a list: every page, two rows a page
+            status, got = ask_pages(w, reader, path, exercise="all", limit=2, **wait)
         else:
             status, got = ask(w, reader, path)  # a detail reads the store itself
         if want == 404 or status != 200:
