@@ -177,6 +177,9 @@ Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds"
 
 #: Set on a list answer computed from rows of the previous code version (being rebuilt).
 REBUILDING_HEADER = "Mlob-Rebuilding"
+#: A page of the rejection log reads it in batches of this many, at most this many batches.
+REJECTION_BATCH = 500
+REJECTION_BATCHES = 10
 #: The projection that keeps each kind of subject.
 _PROJECTION: dict[type[MlobAggregate], str] = {
     AssistanceRequest: "requests",
@@ -625,19 +628,36 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
             ],
         }
 
-    @app.get("/v1/rejections", responses=error_responses(401, 403))
+    @app.get("/v1/rejections", responses=error_responses(400, 401, 403))
     def rejections(
         caller: Caller,
         after: After = 0,
-        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    ) -> list[dict[str, Any]]:
-        """Refused attempts, as far as the policy lets the caller see them."""
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
+    ) -> dict[str, Any]:
+        """Refused attempts, oldest first, as far as the policy lets the caller see them, in
+        pages (``after``: those logged after this number)."""
         if not policy.may_read_rejections(caller):
             raise ApiError(403, "role_not_permitted", "this needs role auditor or admin")
         subjects = Subjects(service, caller)
-        return [
-            r for r in service.rejections(after=after, limit=limit) if subjects.rejection_visible(r)
-        ]
+        filters = {"after": after}
+        start = paging.decode(cursor, "rejections", filters)
+        seen = int(start[0]) if start is not None else after
+        wanted, items = paging.clamp(limit), []
+        # Read in batches until the page is full or the log ends; a reader who sees few of
+        # them gets a shorter page (a cursor still, until the end) rather than a long scan.
+        for _ in range(REJECTION_BATCHES):
+            batch = service.rejections(after=seen, limit=REJECTION_BATCH)
+            for r in batch:
+                seen = int(r["id"])
+                if subjects.rejection_visible(r):
+                    items.append(r)
+                    if len(items) == wanted:
+                        break
+            if len(items) == wanted or len(batch) < REJECTION_BATCH:
+                break
+        more = bool(service.rejections(after=seen, limit=1))
+        return paging.page(items, "rejections", filters, (str(seen), "") if more else None)
 
     # --- tokens --------------------------------------------------------------------------
 

@@ -259,3 +259,32 @@ def test_a_request_detail_loads_one_aggregate_and_no_list(
     answer = api.client.get(f"/v1/requests/{subject}", headers=api.headers("VR08"))
     assert answer.status_code == 200 and answer.json()["id"] == str(subject)
     assert loaded == [subject]
+
+
+def test_the_rejection_log_pages_oldest_first_within_the_readers_scope(api: Api) -> None:
+    auditor = api.headers("INSP-JENV", "auditor")
+    vr08 = api.headers("VR08", "auditor")
+    api.token("VR08")
+    api.token("VR23")
+    for n in range(3):
+        api.refused(
+            "VR08", {**fire_request(uuid4()), "type": f"nope{n}"}, 422, "unknown_event_type"
+        )
+        api.refused(
+            "VR23", {**fire_request(uuid4(), region="VR23"), "type": "x"}, 422, "unknown_event_type"
+        )
+    everything = api.listed("/v1/rejections", auditor, {"limit": 500})
+    assert [r["org"] for r in everything] == ["VR08", "VR23"] * 3
+    assert [r["id"] for r in everything] == sorted(r["id"] for r in everything)
+    assert api.listed("/v1/rejections", auditor, {"limit": 2}) == everything
+    # A region's auditor pages through its own attempts only, each once.
+    own = api.listed("/v1/rejections", vr08, {"limit": 1})
+    assert [r["id"] for r in own] == [r["id"] for r in everything if r["org"] == "VR08"]
+    # after= starts later; a cursor holds only with the same after.
+    later = api.listed("/v1/rejections", auditor, {"after": everything[3]["id"], "limit": 1})
+    assert later == everything[4:]
+    first = api.client.get("/v1/rejections", params={"limit": 1}, headers=auditor).json()
+    moved = api.client.get(
+        "/v1/rejections", params={"after": 1, "cursor": first["next"]}, headers=auditor
+    )
+    assert moved.status_code == 400 and moved.json()["error"]["code"] == "invalid_cursor"
