@@ -10,8 +10,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from api import paging
 from api.access import note_reads, row_items
 from api.errors import error_responses
+from api.paging import Cursor, Limit
 from api.ports import MlobService, Principal
 from api.types import Exercise, MinPosition, Moment
 from domain import policy
@@ -152,19 +154,29 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         )
         return {**meta, **rm.capacity_overview(rows["capacities"], rows["requests"], exercise)}
 
-    @routes.get("/v1/board", responses=error_responses(401))
+    @routes.get("/v1/board", responses=error_responses(400, 401))
     def get_board(
         caller: Caller,
         exercise: Exercise,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
     ) -> dict[str, Any]:
         """Open requests: current step, who acts next, time in step and since submission,
-        overdue against the per-step targets, and urgent requests still to be formalised."""
+        overdue against the per-step targets, and urgent requests still to be formalised; one
+        page of them, most urgent first, with the exact counts of all (``total``,
+        ``overdue``). The board's order follows the clock, so a page is a place in the order
+        of the moment it is read."""
+        filters = {"exercise": exercise.value}
+        start = paging.decode(cursor, "board", filters)
+        offset = int(start[0]) if start is not None and start[0].isdigit() else 0
         meta, rows = read("GET /v1/board", ("requests",), caller, min_position, wait, exercise)
         requests = rm.in_scope(caller, rows["requests"])
         targets = service.board_targets()
-        items = rm.board(requests, service.now(), targets)
+        every = rm.board(requests, service.now(), targets)
+        end = offset + paging.clamp(limit)
+        items = every[offset:end]
         return {
             **meta,
             "targets_minutes": {
@@ -174,10 +186,11 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             "formalisation_target_minutes": targets.formalisation,
             "overdue": sum(
                 1
-                for i in items
+                for i in every
                 if i["overdue"] or i["formalisation_overdue"] or i["inform_overdue"]
             ),
-            "items": items,
+            "total": len(every),
+            **paging.page(items, "board", filters, (str(end), "") if end < len(every) else None),
         }
 
     @routes.get("/v1/scarcity", responses=error_responses(401))

@@ -54,18 +54,18 @@ async function api(path, token = state.token) {
 }
 
 const json = async (path) => (await api(path)).json();
-// Every item of a paged list ({items, next}; the next page is ?cursor=<next>, same filters).
-async function allItems(path) {
-  const items = [];
+// A paged answer ({items, next, ...}; the next page is ?cursor=<next> with the same filters):
+// the first page's answer with every page's items.
+async function allPages(path) {
   const join = path.includes("?") ? "&" : "?";
-  let cursor = null;
-  do {
-    const more = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-    const page = await json(`${path}${join}limit=500${more}`);
-    items.push(...page.items);
+  const first = await json(`${path}${join}limit=500`);
+  for (let cursor = first.next; cursor; ) {
+    const page = await json(`${path}${join}limit=500&cursor=${encodeURIComponent(cursor)}`);
+    first.items.push(...page.items);
     cursor = page.next;
-  } while (cursor);
-  return items;
+  }
+  first.next = null;
+  return first;
 }
 
 // --- signing in and out ---------------------------------------------------------------------
@@ -194,12 +194,14 @@ async function refresh() {
   try {
     const [picture, board, overview, scarcity, requests] = await Promise.all([
       json(`/v1/picture${query}`),
-      json(`/v1/board${query}`),
+      allPages(`/v1/board${query}`),
       json(`/v1/capacity-overview${query}`),
       json(`/v1/scarcity${query}`),
       // Once, for a provider: which requests were forwarded to it or booked with it (the
       // read models do not say; the feed's rows do from then on).
-      model.scope.kind === "org" && !model.loaded ? allItems("/v1/requests") : null,
+      model.scope.kind === "org" && !model.loaded
+        ? allPages("/v1/requests").then((page) => page.items)
+        : null,
     ]);
     if (model !== state.model) return; // signed out meanwhile
     if (![picture, board, overview, scarcity].every((a) => a.reached)) {

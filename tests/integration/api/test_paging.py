@@ -11,7 +11,7 @@ import pytest
 
 from api import paging
 from domain.envelope import Classification
-from tests.integration.api.conftest import Api, fire_request, item
+from tests.integration.api.conftest import Api, chair, fire_request, item
 
 #: When the requests' steps happened: one minute apart, so the order is known.
 START = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
@@ -288,3 +288,34 @@ def test_the_rejection_log_pages_oldest_first_within_the_readers_scope(api: Api)
         "/v1/rejections", params={"after": 1, "cursor": first["next"]}, headers=auditor
     )
     assert moved.status_code == 400 and moved.json()["error"]["code"] == "invalid_cursor"
+
+
+def submitted(api: Api, region: str, n: int) -> UUID:
+    subject = draft(api, region, n)
+    step = item("request.submitted", subject, authority=chair(region))
+    step["occurred_at"] = (START + timedelta(minutes=n, seconds=30)).isoformat()
+    api.accepted(region, step)
+    return subject
+
+
+def test_the_board_pages_with_exact_counts_beside_the_first_page(api: Api) -> None:
+    made = [submitted(api, "VR08" if n % 2 else "VR23", n) for n in range(5)]
+    locc = api.headers("LOCC", "coordinator")
+    now = {"min_position": api.position(), "wait": 10}
+    whole = page(api, "/v1/board", locc, limit=500, **now)
+    assert whole["next"] is None and whole["total"] == 5 == len(whole["items"])
+    # All overdue (submitted weeks ago): longest waiting first.
+    assert [i["id"] for i in whole["items"]] == [str(s) for s in made]
+    first = page(api, "/v1/board", locc, limit=2, **now)
+    assert (first["total"], first["overdue"]) == (5, 5) and len(first["items"]) == 2
+    assert walk(api, "/v1/board", locc, limit=2, **now) == [str(s) for s in made]
+    # A region's board: its own, with its own counts.
+    vr08 = page(api, "/v1/board", api.headers("VR08"), limit=1, **now)
+    assert (vr08["total"], vr08["overdue"]) == (2, 2)
+    assert walk(api, "/v1/board", api.headers("VR08"), limit=1, **now) == [
+        str(s) for n, s in enumerate(made) if n % 2
+    ]
+    refused = api.client.get(
+        "/v1/board", params={"exercise": "all", "cursor": first["next"]}, headers=locc
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_cursor"
