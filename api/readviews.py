@@ -34,6 +34,12 @@ def _scope(caller: Principal, exercise: ExerciseScope) -> dict[str, Any]:
     }
 
 
+def _offset(start: tuple[str, str] | None) -> int:
+    """Where a page of a read model's list starts: its place in the order of the moment it is
+    read (the board's and the picture's orders follow the clock and every step)."""
+    return int(start[0]) if start is not None and start[0].isdigit() else 0
+
+
 def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     routes = APIRouter(tags=["read models"])
     Caller = Annotated[Principal, Depends(caller_dependency)]
@@ -110,9 +116,19 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         wait: Wait = 2.0,
         as_of: AsOf = None,
         axis: TimeAxis = "recorded",
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
     ) -> dict[str, Any]:
         """The operational picture (MLOB): incidents with their requests and deployed capacity,
-        and a national summary by region, kind and status; ``as_of`` the picture as it was."""
+        one page of them (open first, then by title) with the exact count of all beside it
+        (``total_incidents``), and a national summary by region, kind and status; ``as_of``
+        the picture as it was."""
+        filters = {
+            "exercise": exercise.value,
+            "as_of": None if as_of is None else as_of.isoformat(),
+            "axis": axis,
+        }
+        offset = _offset(paging.decode(cursor, "picture", filters))
         meta, rows = read(
             "GET /v1/picture",
             ("incidents", "requests"),
@@ -128,7 +144,15 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         body = rm.picture(
             rm.in_scope(caller, incidents), rm.in_scope(caller, requests), service.now()
         )
-        return {**meta, "incidents": body["incidents"], "summary": summary}
+        every, end = body["incidents"], offset + paging.clamp(limit)
+        following = (str(end), "") if end < len(every) else None
+        return {
+            **meta,
+            "incidents": every[offset:end],
+            "total_incidents": len(every),
+            "next": paging.page([], "picture", filters, following)["next"],
+            "summary": summary,
+        }
 
     @routes.get("/v1/capacity-overview", responses=error_responses(401))
     def get_capacity_overview(
@@ -169,8 +193,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         ``overdue``). The board's order follows the clock, so a page is a place in the order
         of the moment it is read."""
         filters = {"exercise": exercise.value}
-        start = paging.decode(cursor, "board", filters)
-        offset = int(start[0]) if start is not None and start[0].isdigit() else 0
+        offset = _offset(paging.decode(cursor, "board", filters))
         meta, rows = read("GET /v1/board", ("requests",), caller, min_position, wait, exercise)
         requests = rm.in_scope(caller, rows["requests"])
         targets = service.board_targets()

@@ -55,13 +55,13 @@ async function api(path, token = state.token) {
 
 const json = async (path) => (await api(path)).json();
 // A paged answer ({items, next, ...}; the next page is ?cursor=<next> with the same filters):
-// the first page's answer with every page's items.
-async function allPages(path) {
+// the first page's answer with every page's items (the picture's: its incidents).
+async function allPages(path, key = "items") {
   const join = path.includes("?") ? "&" : "?";
   const first = await json(`${path}${join}limit=500`);
   for (let cursor = first.next; cursor; ) {
     const page = await json(`${path}${join}limit=500&cursor=${encodeURIComponent(cursor)}`);
-    first.items.push(...page.items);
+    first[key].push(...page[key]);
     cursor = page.next;
   }
   first.next = null;
@@ -193,7 +193,7 @@ async function refresh() {
   const query = at ? `?min_position=${at}&wait=5` : "";
   try {
     const [picture, board, overview, scarcity, requests] = await Promise.all([
-      json(`/v1/picture${query}`),
+      allPages(`/v1/picture${query}`, "incidents"),
       allPages(`/v1/board${query}`),
       json(`/v1/capacity-overview${query}`),
       json(`/v1/scarcity${query}`),

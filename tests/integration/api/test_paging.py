@@ -319,3 +319,36 @@ def test_the_board_pages_with_exact_counts_beside_the_first_page(api: Api) -> No
         "/v1/board", params={"exercise": "all", "cursor": first["next"]}, headers=locc
     )
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_the_picture_pages_its_incidents_with_the_exact_count_beside_them(api: Api) -> None:
+    for title in ("Storm", "Hoogwater Maas", "Brand Moerdijk"):
+        opened = {"title": title, "regions": ["VR08"], "grip": "2"}
+        api.accepted("VR08", item("incident.opened", uuid4(), opened))
+    api.accepted(
+        "VR23",
+        item("incident.opened", uuid4(), {"title": "Elders", "regions": ["VR23"], "grip": "1"}),
+    )
+    now = {"min_position": api.position(), "wait": 10}
+    for org, wanted in (
+        ("LOCC", ["Brand Moerdijk", "Elders", "Hoogwater Maas", "Storm"]),
+        ("VR08", ["Brand Moerdijk", "Hoogwater Maas", "Storm"]),
+    ):
+        headers = api.headers(org, "coordinator")
+        first = page(api, "/v1/picture", headers, limit=1, **now)
+        assert first["total_incidents"] == len(wanted) and len(first["incidents"]) == 1
+        titles, body = [], first
+        while True:
+            titles += [i["title"] for i in body["incidents"]]
+            if body["next"] is None:
+                break
+            body = page(api, "/v1/picture", headers, limit=1, cursor=body["next"], **now)
+        assert titles == wanted, org
+        # The summary counts the whole picture, whatever the page.
+        assert body["summary"] == first["summary"]
+    locc = api.headers("LOCC", "coordinator")
+    first = page(api, "/v1/picture", locc, limit=1, **now)
+    refused = api.client.get(
+        "/v1/picture", params={"axis": "occurred", "cursor": first["next"]}, headers=locc
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_cursor"

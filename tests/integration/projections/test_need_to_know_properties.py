@@ -594,8 +594,10 @@ def read_models(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     advice = rm.scarcity(capacities, requests, incidents, reader.scope)
     own = {r["id"] for r in rm.in_scope(reader, requests)}
     return {
-        "/v1/picture": {
+        "/v1/picture": {  # asked with limit=500: one page of them all
             "incidents": picture["incidents"],
+            "total_incidents": len(picture["incidents"]),
+            "next": None,
             "summary": rm.summary_for(reader, incidents, requests),
         },
         "/v1/capacity-overview": rm.capacity_overview(capacities, requests, reader.scope),
@@ -742,7 +744,7 @@ def check_live(w: World, reader: Reader, exp: Expected) -> list[str]:
     for path, want in expected.items():
         label = f"{reader.label} GET {path}"
         if path in READ_MODELS:
-            pages = {"limit": 500} if path == "/v1/board" else {}
+            pages = {"limit": 500} if path in ("/v1/board", "/v1/picture") else {}
             status, got = ask(w, reader, path, exercise=reader.scope.value, **wait, **pages)
         elif path.count("/") == 2:  # a list: every page, two rows a page
             status, got = ask_pages(w, reader, path, exercise="all", limit=2, **wait)
@@ -773,6 +775,7 @@ def check_as_of(w: World, reader: Reader, moment: datetime, axis: str, exp: Expe
     for path in ("/v1/picture", "/v1/capacity-overview"):
         label = f"{reader.label} GET {path}?as_of={moment.isoformat()}&axis={axis}"
         query = {"as_of": moment.isoformat(), "axis": axis, "exercise": reader.scope.value}
+        query["limit"] = "500"
         status, got = ask(w, reader, path, **query)
         if status != 200:
             problems.append(f"{label}: {status} {got}")
