@@ -108,7 +108,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         }
         return meta, rows
 
-    @routes.get("/v1/picture", responses=error_responses(401))
+    @routes.get("/v1/picture", responses=error_responses(400, 401))
     def get_picture(
         caller: Caller,
         exercise: Exercise,
