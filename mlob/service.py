@@ -10,7 +10,7 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,6 +34,7 @@ from domain.incident import Incident
 from domain.recorded import EventMark, LoggedEvent, Receipt
 from domain.request import AssistanceRequest, LineBooking
 from mlob.audit.accesslog import AccessLog
+from mlob.read.listing import PageQuery
 from mlob.read.pictures import rows_as_of
 from mlob.read.readstore import view_channel
 from mlob.runners.projector import Projections, checkpoint_age
@@ -429,6 +430,23 @@ class Service:
     @store_errors_as_unavailable
     def view_rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
         return self._views().store.rows(name, level)
+
+    @store_errors_as_unavailable
+    def view_page(
+        self,
+        name: str,
+        *,
+        level: int,
+        equals: Mapping[str, Any],
+        scope: frozenset[str] | None,
+        keys: Sequence[str] = (),
+        text: str | None = None,
+        ids: Sequence[str] = (),
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        query = PageQuery(level, equals, scope, keys, text, ids, after, limit)
+        return self._views().store.page(name, query)
 
     @store_errors_as_unavailable
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:

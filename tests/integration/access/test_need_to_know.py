@@ -409,6 +409,8 @@ ROUTES: dict[tuple[str, str], Maker] = {
         {"status": "approved"},
         {"kind": "region_art51"},
         {"exercise": "false"},
+        {"q": "a"},
+        {"limit": "1"},
     ),
     ("GET", "/v1/requests/{request_id}"): detail("request"),
     ("GET", "/v1/requests/{request_id}/timeline"): detail("request", "/timeline"),
@@ -572,7 +574,8 @@ def filter_problems(
     if call.url != "/v1/requests" or wanted is None or status != 200:
         return []
     docs = documents(text)
-    items = docs[0] if docs and isinstance(docs[0], list) else []
+    page = docs[0] if docs and isinstance(docs[0], dict) else {}
+    items = page.get("items") or []
     return [
         Finding(
             "state",
