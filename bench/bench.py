@@ -11,6 +11,12 @@ the feed, and one ``mlob worker`` process that runs the projections and picture 
 (BENCH_PROJECTIONS=in-process runs them in the server instead); BENCH_SUBSCRIBERS (100)
 live-feed subscribers (bench/feed.py's client, in two processes of their own) are connected
 while it is measured.
+At the end (BENCH_BALANCER=0 leaves it out) the same store is measured three ways, each
+measurement taken in turn for the three so that the machine's drift touches all alike: one
+node without a balancer (the subscribers on it), two nodes behind HAProxy on
+mlob/deploy/haproxy.cfg (compose.yaml's layout; the subscribers connect through it, so half
+land on each node), and one node behind HAProxy (the other one set to maintenance: what the
+balancer itself costs).
 """
 
 from __future__ import annotations
@@ -19,10 +25,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import psycopg
@@ -63,6 +72,16 @@ DRAIN = os.environ.get("BENCH_PARSE", "") in ("", "0")
 #: Where the projections run: ``worker`` (a ``mlob worker`` process, as compose.yaml deploys
 #: it) or ``in-process`` (in the server, the default of a bare ``mlob serve``).
 PROJECTIONS = os.environ.get("BENCH_PROJECTIONS", "worker")
+#: One node against two behind HAProxy at the end of the run (issue 20); 0 leaves it out.
+BALANCER = os.environ.get("BENCH_BALANCER", "1") not in ("", "0")
+#: Ports (BENCH_PORT and the next three) and schemas (BENCH_SCHEMA_mlob, BENCH_SCHEMA_baselines),
+#: so that two runs on one machine do not clobber each other.
+BASE_PORT = int(os.environ.get("BENCH_PORT", "8790"))
+NODE1_PORT, BARE_PORT, NODE2_PORT, BALANCER_PORT = (BASE_PORT + i for i in range(4))
+SCHEMA = os.environ.get("BENCH_SCHEMA", "bench")
+#: Where its files go: /tmp/mlob-bench-* (or /tmp/mlob-<BENCH_SCHEMA>-*).
+TMP = f"/tmp/mlob-{SCHEMA}-"
+BALANCER_SOCKET = Path(f"{TMP}haproxy.sock")
 
 
 def header() -> dict[str, object]:
@@ -76,11 +95,11 @@ def header() -> dict[str, object]:
     }
 
 
-def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start a process; its output goes to /tmp/mlob-bench-<command>.log (read it when a run
-    fails: the server's reason is there)."""
-    name = next((a for a in cmd[3:] if not a.startswith("-")), cmd[-1]).replace("/", "_")
-    log = Path(f"/tmp/mlob-bench-{name}.log").open("wb")  # noqa: SIM115 - the child keeps it
+def start(cmd: list[str], env: dict[str, str], name: str | None = None) -> subprocess.Popen[bytes]:
+    """Start a process; its output goes to /tmp/mlob-bench-<name or command>.log (read it when
+    a run fails: the server's reason is there; ``bench`` is BENCH_SCHEMA)."""
+    name = name or next((a for a in cmd[3:] if not a.startswith("-")), cmd[-1]).replace("/", "_")
+    log = Path(f"{TMP}{name}.log").open("wb")  # noqa: SIM115 - the child keeps it
     return subprocess.Popen(
         cmd,
         env={**os.environ, **env},
@@ -118,19 +137,19 @@ def lua(token: str, incidents: list[str], batch: int, run: int) -> Path:
         .replace("@BATCH@", str(batch))
         .replace("@INCIDENTS@", ", ".join(f'"{i}"' for i in incidents))
     )
-    path = Path(f"/tmp/mlob-bench-{batch}-{run}.lua")
+    path = Path(f"{TMP}{batch}-{run}.lua")
     path.write_text(text)
     return path
 
 
 def run_baselines(*which: str) -> list[dict[str, object]]:
-    fresh_schema("bench_baselines")
+    fresh_schema(f"{SCHEMA}_baselines")
     base = subprocess.run(
         [
             PY,
             str(ROOT / "bench/baselines.py"),
-            DSN + " options=-csearch_path=bench_baselines",
-            "bench_baselines",
+            DSN + f" options=-csearch_path={SCHEMA}_baselines",
+            f"{SCHEMA}_baselines",
             HOST,
             str(PORT),
             USER,
@@ -154,6 +173,126 @@ def library_rate(baselines: list[dict[str, object]], per_save: int) -> float:
     )
 
 
+def at_600(url: str, token: str, ids_file: Path) -> dict[str, Any]:
+    """The open-loop generator at 600 events/s offered against ``url``."""
+    gen = subprocess.run(
+        [PY, str(ROOT / "bench/loadgen.py"), url, token, "600", str(DURATION), str(ids_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, Any] = json.loads(gen.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def haproxy(line: str) -> str:
+    """A command on the balancer's admin socket."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(str(BALANCER_SOCKET))
+        s.sendall(line.encode() + b"\n")
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+def balancer_checks() -> dict[str, str]:
+    """The last health check's result per node (``show stat``: ``check_status``)."""
+    try:
+        lines = haproxy("show stat").splitlines()
+    except OSError:
+        return {}
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return {r["svname"]: r["check_status"] for r in rows if r["svname"].startswith("node")}
+
+
+def compare_with_balancer(
+    env: dict[str, str],
+    token: str,
+    incidents: list[str],
+    ids_file: Path,
+    subscribers: object,
+    watchers: str,
+) -> dict[str, object]:
+    """One node without a balancer, two behind HAProxy, one behind HAProxy: single events,
+    batches of 100 and 600 events/s offered, each measured for the three in turn."""
+    tool = shutil.which("haproxy")
+    if tool is None:
+        sys.exit("bench: haproxy is missing (apt-get install haproxy)")
+    node2 = start(
+        [PY, "-m", "mlob.cli", "serve", "--port", str(NODE2_PORT), "--log-level", "warning"],
+        env,
+        name="serve-node2",
+    )
+    BALANCER_SOCKET.unlink(missing_ok=True)
+    balancer = start(
+        [tool, "-db", "-f", str(ROOT / "mlob/deploy/haproxy.cfg")],
+        {
+            "MLOB_NODE1": f"127.0.0.1:{NODE1_PORT}",
+            "MLOB_NODE2": f"127.0.0.1:{NODE2_PORT}",
+            "MLOB_LB_BIND": f"127.0.0.1:{BALANCER_PORT}",
+            "MLOB_LB_STATS": str(BALANCER_SOCKET),
+        },
+        name="haproxy",
+    )
+    results: dict[str, object] = {
+        "balancer": f"{sh(tool, '-v').splitlines()[0]}, mlob/deploy/haproxy.cfg (leastconn)"
+    }
+    try:
+        wait_for(f"http://127.0.0.1:{NODE2_PORT}/health")
+        deadline = time.monotonic() + 30
+        while balancer_checks() != {"node1": "L7OK", "node2": "L7OK"}:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"haproxy's checks: {balancer_checks()}")
+            time.sleep(0.2)
+        layouts = {
+            "one_node": (NODE1_PORT, "ready"),
+            "two_nodes_haproxy": (BALANCER_PORT, "ready"),
+            "one_node_haproxy": (BALANCER_PORT, "maint"),
+        }
+        run = 10
+        for measure in ("single", "batch100", "at_600"):
+            for layout, (port, node2_state) in layouts.items():
+                haproxy(f"set server nodes/node2 state {node2_state}")
+                # The subscribers follow the layout: all on the node, or through the balancer.
+                subscribers.all(op="close")  # type: ignore[attr-defined]
+                connected = subscribers.connect(  # type: ignore[attr-defined]
+                    port, "/v1/feed", watchers, SUBSCRIBERS, drain=DRAIN
+                )
+                url = f"http://127.0.0.1:{port}"
+                time.sleep(2)  # what the previous measurement left in flight ends first
+                answered = answers_2xx()
+                run += 1
+                figures: dict[str, Any]
+                if measure == "at_600":
+                    figures = at_600(url, token, ids_file)
+                else:
+                    batch = 1 if measure == "single" else 100
+                    figures = {**wrk(url, lua(token, incidents, batch, run))}
+                    figures["events_per_s"] = figures["requests_per_s"] * batch
+                figures["subscribers_connected"] = connected["connected"]
+                if port == BALANCER_PORT:  # which node answered the measurement's 2xx
+                    figures["2xx_by_node"] = {
+                        node: count - answered[node] for node, count in answers_2xx().items()
+                    }
+                results.setdefault(layout, {})[measure] = figures  # type: ignore[index]
+                print(f"{layout} {measure}:", json.dumps(figures), flush=True)
+    finally:
+        stop(balancer)
+        stop(node2)
+    return results
+
+
+def answers_2xx() -> dict[str, int]:
+    """2xx answers each node has given through the balancer so far (``show stat``)."""
+    lines = haproxy("show stat").splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return {r["svname"]: int(r["hrsp_2xx"] or 0) for r in rows if r["svname"].startswith("node")}
+
+
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is missing (apt-get install wrk)")
@@ -172,7 +311,7 @@ def main() -> None:
             "uvicorn",
             "bench.bare_app:app",
             "--port",
-            "8791",
+            str(BARE_PORT),
             "--workers",
             str(WORKERS),
             "--loop",
@@ -185,14 +324,15 @@ def main() -> None:
         {},
     )
     try:
-        wait_for("http://127.0.0.1:8791/docs")
-        results["bare_fastapi"] = wrk("http://127.0.0.1:8791", lua("x", [str(uuid4())], 1, 1))
+        wait_for(f"http://127.0.0.1:{BARE_PORT}/docs")
+        bare_url = f"http://127.0.0.1:{BARE_PORT}"
+        results["bare_fastapi"] = wrk(bare_url, lua("x", [str(uuid4())], 1, 1))
         print("bare FastAPI POST:", json.dumps(results["bare_fastapi"]), flush=True)
     finally:
         stop(bare)
 
-    fresh_schema("bench_mlob")
-    env = {"MLOB_DATABASE_URL": database_url("bench_mlob")}
+    fresh_schema(f"{SCHEMA}_mlob")
+    env = {"MLOB_DATABASE_URL": database_url(f"{SCHEMA}_mlob")}
     if PROJECTIONS == "worker":
         env["MLOB_PROJECTIONS"] = "workers"
     token = issue_token(env, "VR08", "operator")
@@ -204,7 +344,7 @@ def main() -> None:
             "mlob.cli",
             "serve",
             "--port",
-            "8790",
+            str(NODE1_PORT),
             "--workers",
             str(WORKERS),
             "--log-level",
@@ -214,8 +354,8 @@ def main() -> None:
     )
     worker = start([PY, "-m", "mlob.cli", "worker"], env) if PROJECTIONS == "worker" else None
     try:
-        wait_for("http://127.0.0.1:8790/health")
-        url = "http://127.0.0.1:8790"
+        wait_for(f"http://127.0.0.1:{NODE1_PORT}/health")
+        url = f"http://127.0.0.1:{NODE1_PORT}"
         from bench.feed import TMP, Subscribers
 
         TMP.mkdir(parents=True, exist_ok=True)
@@ -224,34 +364,20 @@ def main() -> None:
         watchers = issue_tokens(
             url, admin, "LOCC", "coordinator", "ongerubriceerd", SUBSCRIBERS // 6 + 1
         )
-        connected = subscribers.connect(8790, "/v1/feed", watchers, SUBSCRIBERS, drain=DRAIN)
+        connected = subscribers.connect(NODE1_PORT, "/v1/feed", watchers, SUBSCRIBERS, drain=DRAIN)
         results["feed_subscribers"] = connected
         print(f"feed subscribers during the mlob runs: {json.dumps(connected)}", flush=True)
         incidents = seed(url, token, 500)
-        ids_file = Path("/tmp/mlob-bench-incidents.json")
+        ids_file = Path(f"{TMP}incidents.json")
         ids_file.write_text(json.dumps(incidents))
 
-        def at_600(label: str) -> None:
-            gen = subprocess.run(
-                [
-                    PY,
-                    str(ROOT / "bench/loadgen.py"),
-                    url,
-                    token,
-                    "600",
-                    str(DURATION),
-                    str(ids_file),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            results[label] = json.loads(gen.stdout.strip().splitlines()[-1])
+        def at_600_here(label: str) -> None:
+            results[label] = at_600(url, token, ids_file)
             print(
                 f"mlob at 600 events/s offered ({label}):", json.dumps(results[label]), flush=True
             )
 
-        at_600("mlob_at_600")  # on the freshly seeded store
+        at_600_here("mlob_at_600")  # on the freshly seeded store
         single = wrk(url, lua(token, incidents, 1, 2))
         single["events_per_s"] = single["requests_per_s"]
         results["mlob_single"] = single
@@ -260,11 +386,17 @@ def main() -> None:
         batch["events_per_s"] = batch["requests_per_s"] * 100
         results["mlob_batch100"] = batch
         print("mlob batches of 100:", json.dumps(batch), flush=True)
-        at_600("mlob_at_600_after_load")  # the same, after the throughput runs filled the store
+        at_600_here(
+            "mlob_at_600_after_load"
+        )  # the same, after the throughput runs filled the store
         with psycopg.connect(DSN, autocommit=True) as conn:  # let PostgreSQL catch up first
             conn.execute("CHECKPOINT")
             conn.execute("VACUUM ANALYZE")
-        at_600("mlob_at_600_after_load_checkpointed")
+        at_600_here("mlob_at_600_after_load_checkpointed")
+        if BALANCER and WORKERS == 1:
+            results["balancer"] = compare_with_balancer(
+                env, token, incidents, ids_file, subscribers, watchers
+            )
     finally:
         if "subscribers" in locals():
             subscribers.quit()
@@ -296,6 +428,17 @@ def main() -> None:
         "p99_ms_at_600": results["mlob_at_600"]["p99_ms"],  # type: ignore[index]
         "p99_ms_at_600_after_load": results["mlob_at_600_after_load"]["p99_ms"],  # type: ignore[index]
     }
+    if "balancer" in results:
+        lb: dict[str, dict[str, dict[str, object]]] = results["balancer"]  # type: ignore[assignment]
+        for measure in ("single", "batch100"):
+            one = float(lb["one_node"][measure]["events_per_s"])  # type: ignore[arg-type]
+            for layout in ("two_nodes_haproxy", "one_node_haproxy"):
+                rate = float(lb[layout][measure]["events_per_s"])  # type: ignore[arg-type]
+                summary[f"{measure}_{layout}_vs_one_node"] = round(rate / one, 2) if one else None
+        summary["p99_ms_at_600_one_node_two_nodes_haproxy_one_node_haproxy"] = [
+            lb[layout]["at_600"]["p99_ms"]
+            for layout in ("one_node", "two_nodes_haproxy", "one_node_haproxy")
+        ]
     results["summary"] = summary
     print("summary:", json.dumps(summary), flush=True)
     out = ROOT / "bench" / "results"
