@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -74,6 +75,8 @@ DRAIN = os.environ.get("BENCH_PARSE", "") in ("", "0")
 PROJECTIONS = os.environ.get("BENCH_PROJECTIONS", "worker")
 #: One node against two behind HAProxy at the end of the run (issue 20); 0 leaves it out.
 BALANCER = os.environ.get("BENCH_BALANCER", "1") not in ("", "0")
+#: Rounds of that comparison (each: single events and batches, every layout in turn).
+BALANCER_ROUNDS = int(os.environ.get("BENCH_BALANCER_ROUNDS", "3"))
 #: Ports (BENCH_PORT and the next three) and schemas (BENCH_SCHEMA_mlob, BENCH_SCHEMA_baselines),
 #: so that two runs on one machine do not clobber each other.
 BASE_PORT = int(os.environ.get("BENCH_PORT", "8790"))
@@ -110,16 +113,27 @@ def start(cmd: list[str], env: dict[str, str], name: str | None = None) -> subpr
     )
 
 
-def wrk(url: str, script: Path) -> dict[str, float]:
+def wrk(url: str, script: Path, timeout: str = "2s") -> dict[str, float]:
+    """wrk's figures; an answer slower than ``timeout`` (wrk's default: 2 s) is not counted."""
     out = sh(
-        "wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(script), url
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        f"-d{DURATION}s",
+        f"--timeout={timeout}",
+        "--latency",
+        "-s",
+        str(script),
+        url,
     )
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"Socket errors:.* timeout (\d+)", out)
     lat = dict(re.findall(r"\n\s+(50|99)%\s+([\d.]+\w+)", out))
     return {
         "requests_per_s": round(rps),
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
         "p50": lat.get("50", "?"),
         "p99": lat.get("99", "?"),
     }  # type: ignore[dict-item]
@@ -237,7 +251,7 @@ def compare_with_balancer(
         },
         name="haproxy",
     )
-    results: dict[str, object] = {
+    results: dict[str, Any] = {
         "balancer": f"{sh(tool, '-v').splitlines()[0]}, mlob/deploy/haproxy.cfg (leastconn)"
     }
     try:
@@ -252,37 +266,76 @@ def compare_with_balancer(
             "two_nodes_haproxy": (BALANCER_PORT, "ready"),
             "one_node_haproxy": (BALANCER_PORT, "maint"),
         }
+        order = list(layouts)
         run = 10
-        for measure in ("single", "batch100", "at_600"):
-            for layout, (port, node2_state) in layouts.items():
-                haproxy(f"set server nodes/node2 state {node2_state}")
-                # The subscribers follow the layout: all on the node, or through the balancer.
-                subscribers.all(op="close")  # type: ignore[attr-defined]
-                connected = subscribers.connect(  # type: ignore[attr-defined]
-                    port, "/v1/feed", watchers, SUBSCRIBERS, drain=DRAIN
-                )
-                url = f"http://127.0.0.1:{port}"
-                time.sleep(2)  # what the previous measurement left in flight ends first
-                answered = answers_2xx()
-                run += 1
-                figures: dict[str, Any]
-                if measure == "at_600":
-                    figures = at_600(url, token, ids_file)
-                else:
-                    batch = 1 if measure == "single" else 100
-                    figures = {**wrk(url, lua(token, incidents, batch, run))}
-                    figures["events_per_s"] = figures["requests_per_s"] * batch
-                figures["subscribers_connected"] = connected["connected"]
-                if port == BALANCER_PORT:  # which node answered the measurement's 2xx
-                    figures["2xx_by_node"] = {
-                        node: count - answered[node] for node, count in answers_2xx().items()
-                    }
-                results.setdefault(layout, {})[measure] = figures  # type: ignore[index]
-                print(f"{layout} {measure}:", json.dumps(figures), flush=True)
+
+        def measure(layout: str, what: str) -> None:
+            nonlocal run
+            port, node2_state = layouts[layout]
+            haproxy(f"set server nodes/node2 state {node2_state}")
+            # The subscribers follow the layout: all on the node, or through the balancer.
+            subscribers.all(op="close")  # type: ignore[attr-defined]
+            connected = subscribers.connect(  # type: ignore[attr-defined]
+                port, "/v1/feed", watchers, SUBSCRIBERS, drain=DRAIN
+            )
+            url = f"http://127.0.0.1:{port}"
+            time.sleep(2)  # what the previous measurement left in flight ends first
+            answered = answers_2xx()
+            run += 1
+            figures: dict[str, Any]
+            if what == "at_600":
+                figures = at_600(url, token, ids_file)
+            else:
+                batch = 1 if what == "single" else 100
+                figures = {**wrk(url, lua(token, incidents, batch, run), timeout="10s")}
+                figures["events_per_s"] = figures["requests_per_s"] * batch
+            figures["subscribers_connected"] = connected["connected"]
+            if port == BALANCER_PORT:  # which node answered the measurement's 2xx
+                figures["2xx_by_node"] = {
+                    node: count - answered[node] for node, count in answers_2xx().items()
+                }
+            results.setdefault(layout, {}).setdefault(what, []).append(figures)
+            print(f"{layout} {what}:", json.dumps(figures), flush=True)
+
+        # Rounds, each layout in turn (in a rotated order each round): the machine's speed
+        # drifts within minutes, and the ratios within a round are what compare.
+        for round_ in range(BALANCER_ROUNDS):
+            for what in ("single", "batch100"):
+                for layout in order[round_ % 3 :] + order[: round_ % 3]:
+                    measure(layout, what)
+        for layout in order:
+            measure(layout, "at_600")
     finally:
         stop(balancer)
         stop(node2)
     return results
+
+
+def balancer_summary(lb: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, object]:
+    """Per layout the median rate over the rounds; per round the ratio of each layout's rate to
+    one node's (measured minutes apart at most), and the median of those ratios."""
+    out: dict[str, object] = {}
+    for what in ("single", "batch100"):
+        one = [float(f["events_per_s"]) for f in lb["one_node"][what]]
+        out[f"{what}_events_per_s_median"] = {
+            layout: statistics.median(float(f["events_per_s"]) for f in runs[what])
+            for layout, runs in lb.items()
+            if isinstance(runs, dict)
+        }
+        for layout in ("two_nodes_haproxy", "one_node_haproxy"):
+            ratios = [
+                round(float(f["events_per_s"]) / base, 2) if base else None
+                for f, base in zip(lb[layout][what], one, strict=True)
+            ]
+            known = [r for r in ratios if r is not None]
+            out[f"{what}_{layout}_vs_one_node"] = {
+                "per_round": ratios,
+                "median": statistics.median(known) if known else None,
+            }
+    out["p99_ms_at_600"] = {
+        layout: runs["at_600"][0]["p99_ms"] for layout, runs in lb.items() if isinstance(runs, dict)
+    }
+    return out
 
 
 def answers_2xx() -> dict[str, int]:
@@ -429,16 +482,7 @@ def main() -> None:
         "p99_ms_at_600_after_load": results["mlob_at_600_after_load"]["p99_ms"],  # type: ignore[index]
     }
     if "balancer" in results:
-        lb: dict[str, dict[str, dict[str, object]]] = results["balancer"]  # type: ignore[assignment]
-        for measure in ("single", "batch100"):
-            one = float(lb["one_node"][measure]["events_per_s"])  # type: ignore[arg-type]
-            for layout in ("two_nodes_haproxy", "one_node_haproxy"):
-                rate = float(lb[layout][measure]["events_per_s"])  # type: ignore[arg-type]
-                summary[f"{measure}_{layout}_vs_one_node"] = round(rate / one, 2) if one else None
-        summary["p99_ms_at_600_one_node_two_nodes_haproxy_one_node_haproxy"] = [
-            lb[layout]["at_600"]["p99_ms"]
-            for layout in ("one_node", "two_nodes_haproxy", "one_node_haproxy")
-        ]
+        summary["balancer"] = balancer_summary(results["balancer"])  # type: ignore[arg-type]
     results["summary"] = summary
     print("summary:", json.dumps(summary), flush=True)
     out = ROOT / "bench" / "results"
