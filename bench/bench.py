@@ -15,8 +15,8 @@ At the end (BENCH_BALANCER=0 leaves it out) the same store is measured three way
 measurement taken in turn for the three so that the machine's drift touches all alike: one
 node without a balancer (the subscribers on it), two nodes behind HAProxy on
 mlob/deploy/haproxy.cfg (compose.yaml's layout; the subscribers connect through it, so half
-land on each node), and one node behind HAProxy (the other one set to maintenance: what the
-balancer itself costs).
+land on each node), and one node behind HAProxy (a second HAProxy whose two server lines name
+the first node: what the balancer itself costs).
 """
 
 from __future__ import annotations
@@ -77,14 +77,16 @@ PROJECTIONS = os.environ.get("BENCH_PROJECTIONS", "worker")
 BALANCER = os.environ.get("BENCH_BALANCER", "1") not in ("", "0")
 #: Rounds of that comparison (each: single events and batches, every layout in turn).
 BALANCER_ROUNDS = int(os.environ.get("BENCH_BALANCER_ROUNDS", "3"))
-#: Ports (BENCH_PORT and the next three) and schemas (BENCH_SCHEMA_mlob, BENCH_SCHEMA_baselines),
+#: Ports (BENCH_PORT and the next four) and schemas (BENCH_SCHEMA_mlob, BENCH_SCHEMA_baselines),
 #: so that two runs on one machine do not clobber each other.
 BASE_PORT = int(os.environ.get("BENCH_PORT", "8790"))
-NODE1_PORT, BARE_PORT, NODE2_PORT, BALANCER_PORT = (BASE_PORT + i for i in range(4))
+NODE1_PORT, BARE_PORT, NODE2_PORT, BALANCER_PORT, BALANCER_ONE_PORT = (
+    BASE_PORT + i for i in range(5)
+)
 SCHEMA = os.environ.get("BENCH_SCHEMA", "bench")
 #: Where its files go: /tmp/mlob-bench-* (or /tmp/mlob-<BENCH_SCHEMA>-*).
 TMP = f"/tmp/mlob-{SCHEMA}-"
-BALANCER_SOCKET = Path(f"{TMP}haproxy.sock")
+BALANCER_SOCKETS = {name: Path(f"{TMP}haproxy-{name}.sock") for name in ("two", "one")}
 
 
 def header() -> dict[str, object]:
@@ -199,27 +201,16 @@ def at_600(url: str, token: str, ids_file: Path) -> dict[str, Any]:
     return figures
 
 
-def haproxy(line: str) -> str:
-    """A command on the balancer's admin socket."""
+def haproxy(name: str, line: str) -> str:
+    """A command on a balancer's admin socket."""
     with socket.socket(socket.AF_UNIX) as s:
         s.settimeout(5)
-        s.connect(str(BALANCER_SOCKET))
+        s.connect(str(BALANCER_SOCKETS[name]))
         s.sendall(line.encode() + b"\n")
         chunks = []
         while chunk := s.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks).decode()
-
-
-def balancer_checks() -> dict[str, str]:
-    """The last health check's result per node (``show stat``: ``check_status``)."""
-    try:
-        lines = haproxy("show stat").splitlines()
-    except OSError:
-        return {}
-    header = lines[0].lstrip("# ").split(",")
-    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
-    return {r["svname"]: r["check_status"] for r in rows if r["svname"].startswith("node")}
 
 
 def compare_with_balancer(
@@ -230,8 +221,11 @@ def compare_with_balancer(
     subscribers: object,
     watchers: str,
 ) -> dict[str, object]:
-    """One node without a balancer, two behind HAProxy, one behind HAProxy: single events,
-    batches of 100 and 600 events/s offered, each measured for the three in turn."""
+    """One node without a balancer, two behind HAProxy, one behind HAProxy: single events and
+    batches of 100 in rounds, then 600 events/s offered, each measured for the three in turn.
+    Two HAProxy processes on mlob/deploy/haproxy.cfg stay up throughout: one in front of both
+    nodes, one whose two server lines both name the first node (no state is switched between
+    measurements)."""
     tool = shutil.which("haproxy")
     if tool is None:
         sys.exit("bench: haproxy is missing (apt-get install haproxy)")
@@ -240,39 +234,46 @@ def compare_with_balancer(
         env,
         name="serve-node2",
     )
-    BALANCER_SOCKET.unlink(missing_ok=True)
-    balancer = start(
-        [tool, "-db", "-f", str(ROOT / "mlob/deploy/haproxy.cfg")],
-        {
-            "MLOB_NODE1": f"127.0.0.1:{NODE1_PORT}",
-            "MLOB_NODE2": f"127.0.0.1:{NODE2_PORT}",
-            "MLOB_LB_BIND": f"127.0.0.1:{BALANCER_PORT}",
-            "MLOB_LB_STATS": str(BALANCER_SOCKET),
-        },
-        name="haproxy",
-    )
+    node1, node2_address = f"127.0.0.1:{NODE1_PORT}", f"127.0.0.1:{NODE2_PORT}"
+    balancers = {}
+    for name, (port, second) in {
+        "two": (BALANCER_PORT, node2_address),
+        "one": (BALANCER_ONE_PORT, node1),
+    }.items():
+        BALANCER_SOCKETS[name].unlink(missing_ok=True)
+        balancers[name] = start(
+            [tool, "-db", "-f", str(ROOT / "mlob/deploy/haproxy.cfg")],
+            {
+                "MLOB_NODE1": node1,
+                "MLOB_NODE2": second,
+                "MLOB_LB_BIND": f"127.0.0.1:{port}",
+                "MLOB_LB_STATS": str(BALANCER_SOCKETS[name]),
+            },
+            name=f"haproxy-{name}",
+        )
     results: dict[str, Any] = {
         "balancer": f"{sh(tool, '-v').splitlines()[0]}, mlob/deploy/haproxy.cfg (leastconn)"
     }
     try:
         wait_for(f"http://127.0.0.1:{NODE2_PORT}/health")
         deadline = time.monotonic() + 30
-        while balancer_checks() != {"node1": "L7OK", "node2": "L7OK"}:
+        while any(
+            set(balancer_stats(name, "check_status").values()) != {"L7OK"} for name in balancers
+        ):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"haproxy's checks: {balancer_checks()}")
+                raise RuntimeError("haproxy's checks did not pass")
             time.sleep(0.2)
-        layouts = {
-            "one_node": (NODE1_PORT, "ready"),
-            "two_nodes_haproxy": (BALANCER_PORT, "ready"),
-            "one_node_haproxy": (BALANCER_PORT, "maint"),
+        layouts: dict[str, tuple[int, str | None]] = {
+            "one_node": (NODE1_PORT, None),
+            "two_nodes_haproxy": (BALANCER_PORT, "two"),
+            "one_node_haproxy": (BALANCER_ONE_PORT, "one"),
         }
         order = list(layouts)
         run = 10
 
         def measure(layout: str, what: str) -> None:
             nonlocal run
-            port, node2_state = layouts[layout]
-            haproxy(f"set server nodes/node2 state {node2_state}")
+            port, balancer = layouts[layout]
             # The subscribers follow the layout: all on the node, or through the balancer.
             subscribers.all(op="close")  # type: ignore[attr-defined]
             connected = subscribers.connect(  # type: ignore[attr-defined]
@@ -280,7 +281,7 @@ def compare_with_balancer(
             )
             url = f"http://127.0.0.1:{port}"
             time.sleep(2)  # what the previous measurement left in flight ends first
-            answered = answers_2xx()
+            answered = balancer_stats(balancer, "hrsp_2xx") if balancer else {}
             run += 1
             figures: dict[str, Any]
             if what == "at_600":
@@ -290,10 +291,12 @@ def compare_with_balancer(
                 figures = {**wrk(url, lua(token, incidents, batch, run), timeout="10s")}
                 figures["events_per_s"] = figures["requests_per_s"] * batch
             figures["subscribers_connected"] = connected["connected"]
-            if port == BALANCER_PORT:  # which node answered the measurement's 2xx
+            if balancer == "two":  # which node answered the measurement's 2xx, and their state
                 figures["2xx_by_node"] = {
-                    node: count - answered[node] for node, count in answers_2xx().items()
+                    node: int(count or 0) - int(answered[node] or 0)
+                    for node, count in balancer_stats(balancer, "hrsp_2xx").items()
                 }
+                figures["node_status"] = balancer_stats(balancer, "status")
             results.setdefault(layout, {}).setdefault(what, []).append(figures)
             print(f"{layout} {what}:", json.dumps(figures), flush=True)
 
@@ -306,9 +309,21 @@ def compare_with_balancer(
         for layout in order:
             measure(layout, "at_600")
     finally:
-        stop(balancer)
+        for proc in balancers.values():
+            stop(proc)
         stop(node2)
     return results
+
+
+def balancer_stats(name: str, column: str) -> dict[str, str]:
+    """A column of the balancer's ``show stat`` per node (``check_status``, ``hrsp_2xx``)."""
+    try:
+        lines = haproxy(name, "show stat").splitlines()
+    except OSError:
+        return {}
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return {r["svname"]: r[column] for r in rows if r["svname"].startswith("node")}
 
 
 def balancer_summary(lb: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, object]:
@@ -336,14 +351,6 @@ def balancer_summary(lb: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str
         layout: runs["at_600"][0]["p99_ms"] for layout, runs in lb.items() if isinstance(runs, dict)
     }
     return out
-
-
-def answers_2xx() -> dict[str, int]:
-    """2xx answers each node has given through the balancer so far (``show stat``)."""
-    lines = haproxy("show stat").splitlines()
-    header = lines[0].lstrip("# ").split(",")
-    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
-    return {r["svname"]: int(r["hrsp_2xx"] or 0) for r in rows if r["svname"].startswith("node")}
 
 
 def main() -> None:
