@@ -130,6 +130,8 @@ class GroupWriter:
         self.groups = 0
         self.grouped = 0
         self.optimistic = 0  # groups that read nothing before their commit
+        #: When the writer thread began the group it is settling (None: waiting for work).
+        self.busy_since: float | None = None
         self._direct = threading.Lock()
         self.thread: threading.Thread | None = None
         if threaded:
@@ -200,7 +202,9 @@ class GroupWriter:
                     self.jobs.put(None)
                     break
                 jobs.append(more)
+            self.busy_since = time.monotonic()
             self._settle(jobs)
+            self.busy_since = None
 
     def _settle(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
         try:
