@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, FastAPI, Query, Request, WebSocket
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,9 +18,11 @@ from starlette.types import Receive, Scope, Send
 from api import logcontext
 from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
-from api.commands import REGISTRY
+from api.commands import EXAMPLE_SUBJECTS, REGISTRY
+from api.contract import posted_adapter
 from api.docs import install as install_docs
 from api.errors import (
+    ERROR_SCHEMA,
     ApiError,
     challenge,
     error_responses,
@@ -32,10 +32,11 @@ from api.errors import (
 )
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
+from api.lanes import DEFAULT_READ_CONCURRENCY, bound_reads, urgent
 from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
-from api.post_events import PATH, POSTED, PostEvents, caller_of
+from api.post_events import PATH, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
@@ -221,7 +222,11 @@ def rate_limited(limit: RateLimit, wait: float) -> JSONResponse:
     return response
 
 
-def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> FastAPI:
+def create_app(
+    service: MlobService,
+    rate_limit: RateLimit | None = None,
+    read_concurrency: int = DEFAULT_READ_CONCURRENCY,
+) -> FastAPI:
     app = MlobAPI(
         title="mlob",
         version="0.1.0",
@@ -231,6 +236,9 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        # Operation ids are the routes' names (list_requests, post_events): what a generated
+        # client calls its functions.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.service = service
     app.limiter = Limiter(rate_limit) if rate_limit is not None else None
@@ -246,7 +254,7 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         found = service.recent_principal(token)
         if found is None:
             try:
-                found = await run_in_threadpool(service.authenticate, token)
+                found = await urgent(service.authenticate, token)
             except StoreUnavailable:
                 return None
         return found
@@ -257,6 +265,11 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         await serve_feed(hub, websocket, feed_principal)
 
     app.router.on_shutdown.append(hub.close)
+
+    async def start_lanes() -> None:  # the limiter belongs to the running event loop
+        bound_reads(read_concurrency)
+
+    app.router.on_startup.append(start_lanes)
 
     @app.exception_handler(DomainError)
     async def refused(_: Request, exc: DomainError) -> JSONResponse:
@@ -303,12 +316,13 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
         """Requests, refusals, commits, feed and projection figures in Prometheus's text
         format; no label names an organisation, a subject or a classification."""
         require_role(caller, "admin")
-        body, content_type = await asyncio.to_thread(render_metrics, store_figures)
+        body, content_type = await urgent(render_metrics, store_figures)
         return Response(body, media_type=content_type)
 
     @app.get("/health", response_model=Health, responses=error_responses(503))
-    def health() -> Health:
-        return Health(status="ok", store=service.store_kind, last_position=service.last_position())
+    async def health() -> Health:
+        last = await urgent(service.last_position)
+        return Health(status="ok", store=service.store_kind, last_position=last)
 
     @app.get("/health/live", response_model=Live)
     async def health_live() -> Live:
@@ -319,7 +333,7 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
     async def health_ready() -> JSONResponse:
         """Whether this node should get traffic: its store answers, its feed hub follows,
         the projections it runs move (docs in the README, "Health")."""
-        checks = await asyncio.to_thread(service.readiness)
+        checks = await urgent(service.readiness)
         checks["feed"] = hub.status()
         ready = all(check["ok"] for check in checks.values())
         body = Ready(status="ready" if ready else "not_ready", checks=checks)
@@ -387,6 +401,7 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
                     "creates_subject": t.creates,
                     "summary": t.summary,
                     "schema": t.model.model_json_schema(),
+                    "example": t.example,
                     "allowed": _allowed_for(name),
                 }
             )
@@ -541,6 +556,10 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
             "capability_hubs": dict(CAPABILITY_HUBS),
             "roles": list(ROLES),
             "classifications": [c.value for c in Classification],
+            # The same levels, lowest first, with the marking a screen writes on each item.
+            "classification_markings": [
+                {"code": c.value, "rank": c.rank, "marking": c.marking} for c in Classification
+            ],
             # The duties to inform (domain/duties.py), recorded as request.informed.
             "duties": [
                 {
@@ -617,18 +636,40 @@ def create_app(service: MlobService, rate_limit: RateLimit | None = None) -> Fas
     return app
 
 
+def posted_examples() -> dict[str, dict[str, Any]]:
+    """A valid body of ``POST /v1/events`` per postable type, its data the type's example
+    (api/commands.py), as OpenAPI's named ``examples`` of the request body."""
+    return {
+        name: {
+            "summary": t.summary,
+            "value": {
+                "type": name,
+                "subject": EXAMPLE_SUBJECTS[t.subject],
+                "message_id": f"example-{name}",
+                "occurred_at": "2026-11-23T21:40:00+01:00",
+                "data": dict(t.example),
+            },
+        }
+        for name, t in sorted(REGISTRY.items())
+    }
+
+
 def _document_posted_schema(app: FastAPI) -> None:
-    """Put the exact body schema of POST /v1/events into the OpenAPI components."""
+    """Put the exact body schema of POST /v1/events into the OpenAPI components, and a valid
+    example body of every postable type into its request body."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = generate()
-        posted = POSTED.json_schema(ref_template="#/components/schemas/{model}")
+        posted = posted_adapter().json_schema(ref_template="#/components/schemas/{model}")
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(posted.pop("$defs", {}))
         components["Posted"] = posted
+        components["Error"] = ERROR_SCHEMA
+        body = schema["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]
+        body["examples"] = posted_examples()
         app.openapi_schema = schema
         return schema
 

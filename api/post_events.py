@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import orjson
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from api import logcontext
 from api.errors import ApiError, answer, challenge, outcome_unknown, unavailable
+from api.lanes import urgent
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.posting import Item, plan
@@ -56,7 +56,7 @@ async def caller_of(service: MlobService, authorization: str) -> Principal:
     # A recently seen token is answered from memory; only a miss reads the store (in a thread).
     found = service.recent_principal(token)
     if found is None:
-        found = await run_in_threadpool(service.authenticate, token)
+        found = await urgent(service.authenticate, token)
     if found is None:
         raise ApiError(401, "invalid_token", "the token is unknown, expired or revoked")
     logcontext.bind(org=found.org)
@@ -135,7 +135,7 @@ class PostEvents:
             ),
         }
         try:
-            await run_in_threadpool(self.service.log_rejection, rejection)
+            await urgent(self.service.log_rejection, rejection)
         except StoreUnavailable:
             log.warning("rejection not logged, store unavailable: %s", rejection)
 

@@ -140,17 +140,21 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         """Per capability, provider and region: how much exists and where it is (available,
         reserved, made ready, committed, deployed, returning, unavailable, abroad); open demand
         and shortages per capability."""
+        # Every request, exercise or real: whether a booking's request is approved says whether
+        # made-ready capacity is reserved (rm.capacity_overview counts only ``exercise``'s demand).
         meta, rows = read(
             "GET /v1/capacity-overview",
             ("capacities", "requests"),
             caller,
             min_position,
             wait,
-            exercise,
+            ExerciseScope.ALL,
             as_of,
             axis,
         )
-        return {**meta, **rm.capacity_overview(rows["capacities"], rows["requests"], exercise)}
+        meta["scope"]["exercise"] = exercise.value
+        capacities = [c for c in rows["capacities"] if exercise.admits(c["exercise"])]
+        return {**meta, **rm.capacity_overview(capacities, rows["requests"], exercise)}
 
     @routes.get("/v1/board", responses=error_responses(401))
     def get_board(

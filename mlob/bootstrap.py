@@ -74,7 +74,7 @@ def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
     projections.picture_every = settings.picture_checkpoint_every
     if settings.projections_in_process:
         projections.start()
-    return create_app(service, settings.rate_limit), service
+    return create_app(service, settings.rate_limit, settings.read_concurrency), service
 
 
 __all__ = ["ConfigError", "Service", "StartupError", "build_web_app", "open_application"]

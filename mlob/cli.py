@@ -20,7 +20,7 @@ from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.exercise import ExerciseScope
 from domain.policy import ROLES
-from mlob import logs
+from mlob import client, logs
 from mlob.bootstrap import (
     StartupError,
     build_web_app,
@@ -315,7 +315,12 @@ def _audit_picture(args: argparse.Namespace) -> int:
             "as_of": as_of,
             "position": position,
             **rm.picture(incidents, requests, moment),
-            "capacity_overview": rm.capacity_overview(capacities, requests, args.exercise),
+            # every request: made ready for an approved exercise is reserved in the real one too
+            "capacity_overview": rm.capacity_overview(
+                capacities,
+                rm.visible(rows["requests"], AUDITOR.clearance, ExerciseScope.ALL),
+                args.exercise,
+            ),
         }
     )
     print(marking)
@@ -614,6 +619,33 @@ def _tokens_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _post(args: argparse.Namespace) -> int:
+    if args.token_file:
+        with open(args.token_file, encoding="utf-8") as found:
+            token = found.read().strip()
+    else:
+        token = os.environ.get("MLOB_TOKEN", "").strip()
+    if not token:
+        print("mlob: post needs a token: set MLOB_TOKEN or give --token-file", file=sys.stderr)
+        return client.UNUSABLE
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else _read_bytes(args.file)
+        body = client.completed(raw)
+    except (OSError, client.UnusableInput) as exc:
+        print(f"mlob: {exc}", file=sys.stderr)
+        return client.UNUSABLE
+    status = client.report(client.post(args.url, token, body, attempts=max(1, args.attempts)))
+    if status == client.UNKNOWN:  # the ids were made here: only this body is safe to resend
+        print("mlob: not known whether it was recorded; resend exactly this body:", file=sys.stderr)
+        print(body.decode(), file=sys.stderr)
+    return status
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as found:
+        return found.read()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlob",
@@ -651,6 +683,24 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=_tokens_revoke)
     listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
     listing.set_defaults(handler=_tokens_list)
+
+    post = commands.add_parser(
+        "post",
+        help="record one item or a batch over the HTTP API (token from MLOB_TOKEN)",
+        description="Posts FILE (or standard input) to POST /v1/events as the token's "
+        "organisation; prints the receipt, or the refusal on standard error (exit 1). Items "
+        "without message_id or occurred_at get them here, once, so a retry after 503 or 504 "
+        "sends the same body. Exit 3: no answer said whether it was recorded.",
+    )
+    post.add_argument("file", nargs="?", default="-", help="a JSON file, or - for stdin")
+    post.add_argument(
+        "--url",
+        default=os.environ.get("MLOB_URL", "http://127.0.0.1:8000"),
+        help="the server (default: MLOB_URL or http://127.0.0.1:8000)",
+    )
+    post.add_argument("--token-file", help="read the token from this file (else MLOB_TOKEN)")
+    post.add_argument("--attempts", type=int, default=5, help="tries after 503/504 (default 5)")
+    post.set_defaults(handler=_post)
 
     worker = commands.add_parser("worker", help="run the projections (read models) here")
     worker.set_defaults(handler=_worker)

@@ -5,7 +5,14 @@
 import { Feed } from "./feed.js";
 import { History } from "./history.js";
 import { channelsFor, Model } from "./model.js";
-import { h, renderBoard, renderCapacity, renderPicture, renderTicker } from "./render.js";
+import {
+  h,
+  highestMarking,
+  renderBoard,
+  renderCapacity,
+  renderPicture,
+  renderTicker,
+} from "./render.js";
 import { clock, moment } from "./terms.js";
 
 const TOKEN_KEY = "mlob.token";
@@ -272,6 +279,18 @@ function draw() {
   renderBoard(model, model.loaded ? model.board() : [], !view);
   renderCapacity(model, view ? view.overview : model.overview, model.scarcity, !view);
   renderTicker(model);
+  markPage(model);
+}
+
+/** The highest classification on the page, in a banner at its top and bottom, as on paper. */
+function markPage(model) {
+  const top = highestMarking(model, $("screen"));
+  for (const id of ["marking-top", "marking-bottom"]) {
+    const banner = $(id);
+    banner.hidden = !top;
+    banner.className = top ? `marking-banner marking-${top.code}` : "marking-banner";
+    banner.textContent = top ? top.marking.toUpperCase() : "";
+  }
 }
 
 function clearPanels(message = "") {

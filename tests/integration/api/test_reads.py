@@ -33,7 +33,15 @@ def test_openapi_documents_the_event_body(api: Api) -> None:
     schema = api.client.get("/openapi.json").json()
     body = schema["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/Posted"}
-    assert {"Item", "Batch", "Posted"} <= set(schema["components"]["schemas"])
+    components = schema["components"]["schemas"]
+    assert {"Batch", "Posted", "Error"} <= set(components)
+    # One item schema per postable type, discriminated by its type, its data typed.
+    one = components["Posted"]["anyOf"][0]
+    assert one["discriminator"]["propertyName"] == "type"
+    assert set(one["discriminator"]["mapping"]) == set(REGISTRY)
+    drafted = components[one["discriminator"]["mapping"]["request.drafted"].split("/")[-1]]
+    assert drafted["properties"]["type"]["const"] == "request.drafted"
+    assert drafted["properties"]["data"] == {"$ref": "#/components/schemas/RequestDrafted"}
     responses = schema["paths"]["/v1/events"]["post"]["responses"]
     assert {"201", "400", "401", "403", "404", "409", "413", "422"} <= set(responses)
 

@@ -49,6 +49,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
+from api.commands import REGISTRY
 from api.ports import LoggedEvent, Principal
 from domain import policy
 from domain.base import MlobAggregate
@@ -56,8 +57,10 @@ from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.incident import Incident
-from domain.lifecycle import ACTIVE_LINE_STEPS
-from domain.request import AssistanceRequest
+from domain.kinds import MINISTER_JV
+from domain.lifecycle import ACTIVE_LINE_STEPS, BOOKING_STEPS, STEP_TYPES
+from domain.request import AssistanceRequest, open_steps
+from domain.rights import Step, signers
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
 from mlob.read.pictures import PictureCheckpoints
@@ -67,6 +70,7 @@ from projections import readmodels as rm
 from projections.specs import PROJECTIONS
 from projections.views import capacity_view, incident_view, request_view
 from tests.integration.api.conftest import serving
+from tests.samples import sample
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
@@ -337,9 +341,15 @@ def request_step(w: World, draw: Draw, subject: UUID, marking: Classification) -
 
     # Hypothesis favours the ends of a range: there the natural next step is taken.
     choice = draw(st.integers(0, 99))
+    # One step in eight, any step the lifecycle offers (a new step is taken too).
+    anything = draw(st.sampled_from((False,) * 7 + (True,)))
+    if anything and any_offered_step(w, draw, request, marking, booking_on):
+        return
     if choice == 40 and request.voidable_version() is not None:
         target = request.voidable_version()
-        post("LOCC", "request.voided", {"target_version": target, "reason": "in error"})
+        # the recorder of the step voids it (second review of issue 18)
+        recorder = request.voidable_by() or "LOCC"
+        post(recorder, "request.voided", {"target_version": target, "reason": "in error"})
         return
     if 41 <= choice <= 43 and status in ("forwarded", "deciding", "approved"):
         priority = {"capability": request.lines[line].capability, "reasons": "scarce"}
@@ -405,6 +415,77 @@ def request_step(w: World, draw: Draw, subject: UUID, marking: Classification) -
         post("LOCC", "request.closed")
     elif status == "closed":
         post("LOCC", "request.evaluated", {"lessons": ["call earlier"]})
+
+
+#: Who may be offered a step in these histories (``open_steps`` decides what each is offered).
+ACTING = ("LOCC", "JV-MIN", *REGIONS, *sorted(set(PROVIDER.values())))
+
+
+def any_offered_step(
+    w: World,
+    draw: Draw,
+    request: AssistanceRequest,
+    marking: Classification,
+    new_booking: Callable[[str], dict[str, Any] | None],
+) -> bool:
+    """Any step the lifecycle offers someone now, its data its type's example
+    (api/commands.py) with what the request holds put in by field name, never per step: so a
+    step added to the lifecycle table is in these histories without an edit here. True when
+    recorded (a refusal for the data leaves the history as it is)."""
+    offered = [
+        (org, Step(s["step"]))
+        for org in ACTING
+        for s in open_steps(request, org, POSTER_ROLE.get(org, "operator"))
+    ]
+    if not offered:
+        return False
+    org, step = draw(st.sampled_from(offered))
+    line = draw(st.sampled_from(sorted(request.lines)))
+    movable = [
+        b
+        for b in request.bookings.values()
+        if b.step in BOOKING_STEPS.get(step, ()) and b.provider == org
+    ]
+    booking: dict[str, Any] = new_booking(line) or {}
+    if movable:
+        chosen = draw(st.sampled_from(movable))
+        booking = {
+            "capacity_id": str(chosen.capacity_id),
+            "booking_id": str(chosen.booking_id),
+            "line_id": chosen.line_id,
+            "quantity": chosen.quantity,
+        }
+    others = [str(b.booking_id) for b in request.bookings.values()]
+    duties = request.outstanding_duties(org)
+    duty = duties[0] if duties else None
+    context: dict[str, Any] = {
+        "line_id": line,
+        "quantity": 1,
+        "capability": request.lines[line].capability,
+        "to": sorted({PROVIDER[x.capability] for x in request.lines.values()}),
+        "target_version": request.voidable_version() or request.version,
+        "successor_booking_id": draw(st.sampled_from(others)) if others else str(w.uid("b")),
+        **booking,
+    }
+    if duty is not None:  # ``to`` of a duty is its one addressee (of a forward: a list)
+        context |= {"duty": duty.code, "to": request.duty_addressee(duty) or "LOCC"}
+    bodies = signers(request.kind, step)
+    authority = None
+    if MINISTER_JV in bodies:
+        authority = {"body": MINISTER_JV, "of": "JV-MIN"}
+    elif bodies and request.authority is not None:
+        authority = {"body": request.authority.body, "of": request.authority.of}
+    type_ = STEP_TYPES[step]
+    recorded = w.post(
+        org,
+        type_,
+        request.id,
+        sample(type_, **context),
+        classification=marking,
+        authority=authority,
+    )
+    event(f"offered {type_}: {'recorded' if recorded else 'refused'}")
+    return recorded
 
 
 def incident_step(w: World, draw: Draw, subject: UUID, marking: Classification) -> None:
@@ -870,3 +951,11 @@ def test_a_hidden_step_that_adds_capacity_leaves_no_negative_figures() -> None:
             reader = Reader("LOCC", "coordinator", clearance)
             problems += check_live(w, reader, oracle(streams(w), clearance))
         assert not problems, "\n".join(problems)
+
+
+def test_every_step_of_the_lifecycle_has_data_to_be_offered_with() -> None:
+    """``any_offered_step`` names no step: each step the lifecycle table names has a posted
+    type whose example (api/commands.py) is its data, so a new step is in the histories."""
+    for step, type_ in STEP_TYPES.items():
+        assert type_ in REGISTRY, step
+        REGISTRY[type_].model.model_validate(sample(type_, quantity=1, line_id="L1"))

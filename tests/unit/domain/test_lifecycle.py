@@ -683,7 +683,8 @@ def test_open_steps_name_the_step_and_its_api_type() -> None:
 def test_a_refused_request_is_closed_not_withdrawn() -> None:
     request = fire_request()
     request.decide(env("VR07"), outcome=Outcome.REFUSED, reasons="all pumps in use")
-    assert steps(request, "VR08") == ["close", "void"]
+    # VR07's refusal is VR07's to void, if recorded in error (review of issue 18, point d)
+    assert steps(request, "VR08") == ["close"]
     with pytest.raises(DomainError) as exc:
         request.withdraw(env("VR08"), reason="no longer needed")
     assert exc.value.code == "out_of_order"
