@@ -102,6 +102,10 @@ def store_errors_as_unavailable(method: F) -> F:
 
 #: Seconds a projection run here may keep a lag without moving before the node is not ready.
 STUCK_AFTER = 30.0
+#: Seconds the group writer may spend on one group before the node is not ready: its appends
+#: wait behind it (two nodes writing the same streams can hold one in conflicts for minutes),
+#: and a balancer should send them to another node meanwhile.
+WRITER_STUCK_AFTER = 10.0
 
 
 class Service:
@@ -119,6 +123,7 @@ class Service:
         #: Readiness: each projection's position and when it last moved (or had no lag).
         self._moved: dict[str, tuple[int, float]] = {}
         self.stuck_after = STUCK_AFTER
+        self.writer_stuck_after = WRITER_STUCK_AFTER
         app.after_commit.append(self._changed)
 
     def attach_projections(self, projections: Projections) -> None:
@@ -238,6 +243,8 @@ class Service:
             # Without LISTEN (not yet needed, or reconnecting) the hub and runners poll.
             checks["listen"] = {"ok": True, "state": "connected" if listening else "polling"}
         checks["chain_checkpoint"] = {"ok": True, "age_s": None if age is None else round(age)}
+        busy = self.app.writer_busy_for()
+        checks["writer"] = {"ok": busy <= self.writer_stuck_after, "busy_s": round(busy, 1)}
         return checks
 
     @store_errors_as_unavailable

@@ -43,9 +43,9 @@ def issue_token(
 
 
 class Server:
-    """``mlob serve`` in a subprocess; ``args`` are added to its command line (``--demo``), and
-    its standard output goes to ``output`` when given (the demo tokens: :func:`demo_tokens`), its
-    standard error (the log) to ``errors``."""
+    """``mlob serve`` in a subprocess; ``args`` are added to its command line (``--demo``),
+    ``env`` to its environment, and its standard output goes to ``output`` when given (the demo
+    tokens: :func:`demo_tokens`), its standard error (the log) to ``errors``."""
 
     def __init__(
         self,
@@ -53,8 +53,9 @@ class Server:
         args: Sequence[str] = (),
         output: Path | None = None,
         errors: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
-        self.env = {**os.environ, "MLOB_DATABASE_URL": database_url}
+        self.env = {**os.environ, **(env or {}), "MLOB_DATABASE_URL": database_url}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/v1/feed"

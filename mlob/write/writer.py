@@ -137,6 +137,8 @@ class GroupWriter:
         self.grouped = 0
         self.optimistic = 0  # groups that read nothing before their commit
         self.locked_runs = 0  # runs under the store's write lock (after losing on fresh state)
+        #: When the writer thread began the group it is settling (None: waiting for work).
+        self.busy_since: float | None = None
         self._direct = threading.Lock()
         self.thread: threading.Thread | None = None
         if threaded:
@@ -207,7 +209,9 @@ class GroupWriter:
                     self.jobs.put(None)
                     break
                 jobs.append(more)
+            self.busy_since = time.monotonic()
             self._settle(jobs)
+            self.busy_since = None
 
     def _settle(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
         try:
