@@ -1,5 +1,10 @@
-"""The postable event types: for each, the model that validates its data and the domain step
-it asks for. ``GET /v1/event-types`` and the OpenAPI document are generated from these models.
+"""The postable event types: for each, the model that validates its data, the domain step it
+asks for and a valid example of its data. ``GET /v1/event-types`` and the OpenAPI document are
+generated from these models, their examples included.
+
+The example is given once, to :func:`event_type`, and checked there: a type registered without
+one, or with one its own model refuses, fails at import. The tests take their sample data from
+these examples, so a new type is covered by them without editing them.
 
 A posted item names a type, a subject and its data; the domain accepts (and records the
 event) or refuses with a coded reason. The server, not the client, sets the actor.
@@ -7,12 +12,13 @@ event) or refuses with a coded reason. The server, not the client, sets the acto
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from api.types import Moment
 from domain.capacity import CapacityClass
@@ -42,9 +48,44 @@ class EventType:
     creates: bool
     step: Step | None
     summary: str
+    #: A valid ``data`` of this type, as JSON (published in its schema's ``examples``).
+    example: Mapping[str, Any]
 
 
 REGISTRY: dict[str, EventType] = {}
+
+#: The ids the examples name: a capacity (as registered), a booking of it and its successor,
+#: and the subject of each kind an example body is posted for (the OpenAPI document's).
+EXAMPLE_CAPACITY = "7b0e6f0a-3c1d-4e8f-9a2b-5c6d7e8f9a01"
+EXAMPLE_SUBJECTS = {
+    "incident": "2f9d8c7b-6a5e-4d3c-8b2a-1f0e9d8c7b04",
+    "request": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c05",
+    "capacity": EXAMPLE_CAPACITY,
+}
+EXAMPLE_BOOKING = "c4a1d2e3-5f60-4718-8a9b-0c1d2e3f4a02"
+EXAMPLE_SUCCESSOR = "c4a1d2e3-5f60-4718-8a9b-0c1d2e3f4a03"
+_BOOKING = {"capacity_id": EXAMPLE_CAPACITY, "booking_id": EXAMPLE_BOOKING}
+_LINE = {
+    "line_id": "L1",
+    "capability": "FIRE_WATER_SUPPLY",
+    "quantity": 2,
+    "effect": "pump the flooded polder dry so that the evacuation route stays open",
+    "location": "Waalkade, Nijmegen",
+    "municipality": "Nijmegen",
+}
+
+
+def _checked(name: str, model: type[Data], example: Mapping[str, Any]) -> dict[str, Any]:
+    """The example as JSON, refused unless it is valid data of ``model``."""
+    try:
+        as_json: dict[str, Any] = json.loads(json.dumps(example))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the example of {name} is not JSON: {exc}") from exc
+    try:
+        model.model_validate(as_json)
+    except ValidationError as exc:
+        raise TypeError(f"the example of {name} is not valid data of it: {exc}") from exc
+    return as_json
 
 
 def event_type(
@@ -52,10 +93,12 @@ def event_type(
     subject: Literal["request", "incident", "capacity"],
     summary: str,
     *,
+    example: Mapping[str, Any],
     creates: bool = False,
     step: Step | None = None,
 ) -> Callable[[type[Data]], type[Data]]:
-    """Register ``model`` as the data of event type ``name`` (its step: domain/handlers.py)."""
+    """Register ``model`` as the data of event type ``name`` (its step: domain/handlers.py),
+    with ``example``: valid data of it, as JSON, which its JSON Schema publishes."""
 
     if step is not None and STEP_TYPES[step] != name:
         # The domain names the API type of each step (open_steps offers it); one name each.
@@ -65,9 +108,14 @@ def event_type(
         raise TypeError(msg)
 
     def register(model: type[Data]) -> type[Data]:
+        checked = _checked(name, model, example)
         if name not in HANDLERS:
             raise LookupError(f"no handler for {name} in domain/handlers.py")
-        REGISTRY[name] = EventType(name, subject, model, creates, step, summary)
+        if name in REGISTRY or any(t.model is model for t in REGISTRY.values()):
+            raise TypeError(f"{name}: one type, one model of its own (its schema has the example)")
+        # Read when the schema is generated (pydantic's model_config of this class alone).
+        model.model_config["json_schema_extra"] = {"examples": [checked]}
+        REGISTRY[name] = EventType(name, subject, model, creates, step, summary, checked)
         return model
 
     return register
@@ -76,7 +124,19 @@ def event_type(
 # --- incidents -----------------------------------------------------------------------------------
 
 
-@event_type("incident.opened", "incident", "Open an incident (*incident*)", creates=True)
+@event_type(
+    "incident.opened",
+    "incident",
+    "Open an incident (*incident*)",
+    creates=True,
+    example={
+        "title": "Flooding of the Waal at Nijmegen",
+        "regions": ["VR08"],
+        "grip": "2",
+        "municipalities": ["Nijmegen"],
+        "description": "Dike breach at the Waalkade; the lower town is being evacuated",
+    },
+)
 class IncidentOpened(Data):
     title: ShortText
     regions: Annotated[list[Code], Field(min_length=1, max_length=25)]
@@ -86,32 +146,57 @@ class IncidentOpened(Data):
     description: Text = ""
 
 
-@event_type("incident.grip_changed", "incident", "Change the GRIP level")
+@event_type("incident.grip_changed", "incident", "Change the GRIP level", example={"grip": "3"})
 class IncidentGripChanged(Data):
     grip: GripLevel
 
 
-@event_type("incident.phase_changed", "incident", "Change the phase (koude, lauwe, warme, nafase)")
+@event_type(
+    "incident.phase_changed",
+    "incident",
+    "Change the phase (koude, lauwe, warme, nafase)",
+    example={"phase": "nafase"},
+)
 class IncidentPhaseChanged(Data):
     phase: Phase
 
 
-@event_type("incident.regions_changed", "incident", "Change the regions concerned")
+@event_type(
+    "incident.regions_changed",
+    "incident",
+    "Change the regions concerned",
+    example={"regions": ["VR08", "VR23"]},
+)
 class IncidentRegionsChanged(Data):
     regions: Annotated[list[Code], Field(min_length=1, max_length=25)]
 
 
-@event_type("incident.situation_reported", "incident", "Report the situation (sitrep)")
+@event_type(
+    "incident.situation_reported",
+    "incident",
+    "Report the situation (sitrep)",
+    example={"summary": "Water still rising; 2,000 residents evacuated, the A73 closed at Wijchen"},
+)
 class IncidentSituationReported(Data):
     summary: Text
 
 
-@event_type("incident.closed", "incident", "Close the incident")
+@event_type(
+    "incident.closed",
+    "incident",
+    "Close the incident",
+    example={"reason": "Dike repaired, water receded; aftercare handed to the municipality"},
+)
 class IncidentClosed(Data):
     reason: Text = ""
 
 
-@event_type("incident.voided", "incident", "Void the latest step, recorded in error")
+@event_type(
+    "incident.voided",
+    "incident",
+    "Void the latest step, recorded in error",
+    example={"target_version": 2, "reason": "GRIP change recorded for the wrong incident"},
+)
 class IncidentVoided(Data):
     target_version: Annotated[int, Field(gt=1)]
     reason: Text
@@ -120,7 +205,20 @@ class IncidentVoided(Data):
 # --- capacities ----------------------------------------------------------------------------------
 
 
-@event_type("capacity.registered", "capacity", "Register a capacity of your own", creates=True)
+@event_type(
+    "capacity.registered",
+    "capacity",
+    "Register a capacity of your own",
+    creates=True,
+    example={
+        "capability": "FIRE_WATER_SUPPLY",
+        "quantity": 4,
+        "name": "High-volume pumps VR07",
+        "home_region": "VR07",
+        "notice_minutes": 60,
+        "capacity_class": "by_agreement",
+    },
+)
 class CapacityRegistered(Data):
     capability: Code
     quantity: Quantity
@@ -130,14 +228,24 @@ class CapacityRegistered(Data):
     capacity_class: CapacityClass = CapacityClass.BEST_EFFORT
 
 
-@event_type("capacity.availability_changed", "capacity", "Mark capacity unavailable or abroad")
+@event_type(
+    "capacity.availability_changed",
+    "capacity",
+    "Mark capacity unavailable or abroad",
+    example={"unavailable": 1, "abroad": 0, "reason": "one pump in maintenance"},
+)
 class CapacityAvailabilityChanged(Data):
     unavailable: Annotated[int, Field(ge=0, le=1_000_000)]
     abroad: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     reason: Text = ""
 
 
-@event_type("capacity.quantity_changed", "capacity", "Change how much of a capacity exists")
+@event_type(
+    "capacity.quantity_changed",
+    "capacity",
+    "Change how much of a capacity exists",
+    example={"quantity": 3, "reason": "one pump written off"},
+)
 class CapacityQuantityChanged(Data):
     quantity: Quantity
     reason: Text = ""
@@ -178,6 +286,12 @@ class RequestContent(Data):
     "Draft a request for your organisation",
     creates=True,
     step=Step.DRAFT,
+    example={
+        "kind": "region_art51",
+        "title": "Pumps for the Waal flood",
+        "lines": [_LINE],
+        "urgent": False,
+    },
 )
 class RequestDrafted(RequestContent):
     urgent: bool = False
@@ -189,12 +303,20 @@ class RequestDrafted(RequestContent):
     "Hub: record an urgent request phoned in on the requester's behalf",
     creates=True,
     step=Step.PHONE_IN,
+    example={
+        "kind": "region_art51",
+        "requester": "VR08",
+        "title": "Pumps for the Waal flood",
+        "lines": [_LINE],
+    },
 )
 class RequestPhonedIn(RequestContent):
     requester: Code
 
 
-@event_type("request.submitted", "request", "Submit the signed request", step=Step.SUBMIT)
+@event_type(
+    "request.submitted", "request", "Submit the signed request", step=Step.SUBMIT, example={}
+)
 class RequestSubmitted(Data):
     pass
 
@@ -204,13 +326,18 @@ class RequestSubmitted(Data):
     "request",
     "Send the signed form of an urgent request",
     step=Step.FORMALISE,
+    example={},
 )
 class RequestFormalised(Data):
     pass
 
 
 @event_type(
-    "request.amended", "request", "Amend lines or justifications before a decision", step=Step.AMEND
+    "request.amended",
+    "request",
+    "Amend lines or justifications before a decision",
+    step=Step.AMEND,
+    example={"lines": [{**_LINE, "quantity": 3}], "reason": "the water rose further: a third pump"},
 )
 class RequestAmended(Data):
     lines: Annotated[list[Line], Field(min_length=1, max_length=50)]
@@ -218,7 +345,9 @@ class RequestAmended(Data):
     reason: Text
 
 
-@event_type("request.received", "request", "Hub: receive the request", step=Step.RECEIVE)
+@event_type(
+    "request.received", "request", "Hub: receive the request", step=Step.RECEIVE, example={}
+)
 class RequestReceived(Data):
     pass
 
@@ -228,13 +357,22 @@ class RequestReceived(Data):
     "request",
     "LE Preparatie: police exhausted or specialism missing (art. 58)",
     step=Step.CONFIRM_EXHAUSTION,
+    example={"finding": "no police unit has divers for this search; specialism only at Defence"},
 )
 class RequestExhaustionConfirmed(Data):
     finding: Text
 
 
 @event_type(
-    "request.assessed", "request", "Hub: assess (forward, or refuse with reasons)", step=Step.ASSESS
+    "request.assessed",
+    "request",
+    "Hub: assess (forward, or refuse with reasons)",
+    step=Step.ASSESS,
+    example={
+        "forward": True,
+        "findings": "necessary and proportionate",
+        "alternatives_checked": "no neighbouring region has pumps left",
+    },
 )
 class RequestAssessed(Data):
     forward: bool
@@ -251,7 +389,11 @@ class ShareOf(Data):
 
 
 @event_type(
-    "request.forwarded", "request", "Hub: forward to provider(s) or decider(s)", step=Step.FORWARD
+    "request.forwarded",
+    "request",
+    "Hub: forward to provider(s) or decider(s)",
+    step=Step.FORWARD,
+    example={"to": ["VR07"]},
 )
 class RequestForwarded(Data):
     #: The whole request to each (at least one recipient here or in ``shares``).
@@ -266,6 +408,10 @@ class RequestForwarded(Data):
     "request",
     "Advise on the request (e.g. DJZ, DOPS; on an appeal, DGPOL advises the Minister)",
     step=Step.ADVISE,
+    example={
+        "favourable": True,
+        "advice": "legal basis art. 51 Wvr applies; feasible within 4 hours",
+    },
 )
 class RequestAdvised(Data):
     favourable: bool
@@ -278,7 +424,11 @@ class Grant(Data):
 
 
 @event_type(
-    "request.decided", "request", "Decide: granted, partly granted or refused", step=Step.DECIDE
+    "request.decided",
+    "request",
+    "Decide: granted, partly granted or refused",
+    step=Step.DECIDE,
+    example={"outcome": "granted"},
 )
 class RequestDecided(Data):
     outcome: Outcome
@@ -291,6 +441,11 @@ class RequestDecided(Data):
     "request",
     "The Minister of J&V decides priority under scarcity (LOCC records it signed minister_jv)",
     step=Step.DECIDE_PRIORITY,
+    example={
+        "capability": "FIRE_WATER_SUPPLY",
+        "rank": 1,
+        "reasons": "GRIP 4 in Gelderland-Zuid: lives at stake",
+    },
 )
 class RequestPriorityDecided(Data):
     capability: Code
@@ -299,7 +454,11 @@ class RequestPriorityDecided(Data):
 
 
 @event_type(
-    "request.appealed", "request", "Appeal a korpschef's refusal (art. 56(4))", step=Step.APPEAL
+    "request.appealed",
+    "request",
+    "Appeal a korpschef's refusal (art. 56(4))",
+    step=Step.APPEAL,
+    example={"grounds": "the riot is spreading and the region has no mobile units left"},
 )
 class RequestAppealed(Data):
     grounds: Text
@@ -310,6 +469,7 @@ class RequestAppealed(Data):
     "request",
     "The Minister of J&V decides the appeal (LOCC records it signed minister_jv)",
     step=Step.DECIDE_APPEAL,
+    example={"upheld": True, "reasons": "DGPOL advised that the need outweighs the burden"},
 )
 class RequestAppealDecided(Data):
     upheld: bool
@@ -331,6 +491,7 @@ class NewBooking(Booking):
     "request",
     "Provider: make own capacity ready, informally, before approval",
     step=Step.MAKE_READY,
+    example={**_BOOKING, "line_id": "L1", "quantity": 1},
 )
 class RequestMadeReady(NewBooking):
     pass
@@ -341,13 +502,18 @@ class RequestMadeReady(NewBooking):
     "request",
     "Provider: commit own capacity to an approved line",
     step=Step.COMMIT,
+    example={**_BOOKING, "line_id": "L1", "quantity": 1},
 )
 class RequestCommitted(NewBooking):
     pass
 
 
 @event_type(
-    "request.dispatched", "request", "Provider: dispatch committed capacity", step=Step.DISPATCH
+    "request.dispatched",
+    "request",
+    "Provider: dispatch committed capacity",
+    step=Step.DISPATCH,
+    example=_BOOKING,
 )
 class RequestDispatched(Booking):
     pass
@@ -384,12 +550,19 @@ class BookingOrLine(Data):
     "request",
     "Arrived on scene; control handed over (a booking, a part of one, or per line)",
     step=Step.ARRIVE,
+    example={**_BOOKING, "note": "handed over to the CoPI at the Waalkade"},
 )
 class RequestArrived(BookingOrLine):
     note: Text = ""
 
 
-@event_type("request.extended", "request", "Provider: extend a deployment", step=Step.EXTEND)
+@event_type(
+    "request.extended",
+    "request",
+    "Provider: extend a deployment",
+    step=Step.EXTEND,
+    example={**_BOOKING, "until": "2030-01-01T12:00:00+01:00", "reason": "water still rising"},
+)
 class RequestExtended(Booking):
     until: Moment
     reason: Text
@@ -400,6 +573,7 @@ class RequestExtended(Booking):
     "request",
     "Provider: relieve a deployment by a successor",
     step=Step.RELIEVE,
+    example={**_BOOKING, "successor_booking_id": EXAMPLE_SUCCESSOR},
 )
 class RequestRelieved(Booking):
     successor_booking_id: UUID
@@ -410,6 +584,7 @@ class RequestRelieved(Booking):
     "request",
     "Release capacity (cancel, or start its return): a booking, a part of one, or per line",
     step=Step.RELEASE,
+    example={**_BOOKING, "note": "no longer needed: the polder is dry"},
 )
 class RequestReleased(BookingOrLine):
     note: Text = ""
@@ -420,23 +595,43 @@ class RequestReleased(BookingOrLine):
     "request",
     "Provider: capacity returned home (a booking, a part of one, or per line)",
     step=Step.RETURN,
+    example=_BOOKING,
 )
 class RequestReturned(BookingOrLine):
     pass
 
 
-@event_type("request.withdrawn", "request", "Withdraw your request", step=Step.WITHDRAW)
+@event_type(
+    "request.withdrawn",
+    "request",
+    "Withdraw your request",
+    step=Step.WITHDRAW,
+    example={"reason": "the fire is out"},
+)
 class RequestWithdrawn(Data):
     reason: Text
 
 
-@event_type("request.closed", "request", "Close the request", step=Step.CLOSE)
+@event_type(
+    "request.closed",
+    "request",
+    "Close the request",
+    step=Step.CLOSE,
+    example={"summary": "pumps returned; no damage to the equipment"},
+)
 class RequestClosed(Data):
     summary: Text = ""
 
 
 @event_type(
-    "request.evaluated", "request", "Evaluate: lessons and action points", step=Step.EVALUATE
+    "request.evaluated",
+    "request",
+    "Evaluate: lessons and action points",
+    step=Step.EVALUATE,
+    example={
+        "lessons": ["ask for pumps earlier"],
+        "action_points": ["agree standing pump capacity with VR07"],
+    },
 )
 class RequestEvaluated(Data):
     lessons: Annotated[list[Text], Field(min_length=1, max_length=50)]
@@ -448,13 +643,20 @@ class RequestEvaluated(Data):
     "request",
     "Record a duty to inform that fell due (duty: its code, GET /v1/reference; to: whom)",
     step=Step.INFORM,
+    example={"duty": "locc_informs_korpschef", "to": "POL-LE"},
 )
 class RequestInformed(Data):
     duty: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
     to: Code
 
 
-@event_type("request.voided", "request", "Void the latest step, recorded in error", step=Step.VOID)
+@event_type(
+    "request.voided",
+    "request",
+    "Void the latest step, recorded in error",
+    step=Step.VOID,
+    example={"target_version": 2, "reason": "submitted for the wrong request"},
+)
 class RequestVoided(Data):
     target_version: Annotated[int, Field(gt=1)]
     reason: Text

@@ -114,7 +114,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": "refused with a reason",
-            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+            # One named schema (added to the document's components by api/app.py).
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
         for status in statuses
     }

@@ -20,6 +20,7 @@ _BASE_ATTRIBUTES = frozenset(
         "_modified_on",
         "_pending_events",
         "_undo",
+        "_undo_by",
         "_thread",
         "_actors",
         "_top_level",
@@ -57,8 +58,11 @@ class MlobAggregate(Aggregate):
             if aggregate is not None:
                 if type(self).VOIDABLE:
                     aggregate._remember(self.originator_version)
+                    # who recorded it: only the recorder corrects its own step
+                    vars(aggregate)["_undo_by"] = self.envelope.actor.org
                 elif not type(self).UNDOES:  # nothing before this step can be voided any more
                     vars(aggregate).pop("_undo", None)
+                    vars(aggregate).pop("_undo_by", None)
             mutated = super().mutate(aggregate)
             if aggregate is None:  # the creating step decides exercise or real, for good
                 vars(mutated)["exercise"] = self.envelope.exercise
@@ -134,6 +138,13 @@ class MlobAggregate(Aggregate):
         """The version of the latest event a correction may void, if any."""
         undo: list[tuple[int, dict[str, Any]]] = vars(self).get("_undo", [])
         return undo[-1][0] if undo else None
+
+    def voidable_by(self) -> str | None:
+        """The organisation that recorded the step a correction may void (None: no such step,
+        or a state kept before the recorder was)."""
+        if self.voidable_version() is None:
+            return None
+        return vars(self).get("_undo_by")
 
     def void(self, envelope: Envelope, target_version: int, reason: str) -> None:
         """Void the latest correctable step; a correction then records the right step."""

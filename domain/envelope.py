@@ -34,8 +34,21 @@ class Classification(str, Enum):
     def rank(self) -> int:
         return _RANKS[self]
 
+    @property
+    def marking(self) -> str:
+        """The marking written on the information, as on paper (none for ongerubriceerd)."""
+        return _MARKINGS[self]
+
 
 _RANKS = {c: i for i, c in enumerate(Classification)}
+#: Rubriceringsmerkingen (Besluit VIR-BI 2013; Dep. Vertrouwelijk is a ministry's own marking).
+_MARKINGS = {
+    Classification.UNCLASSIFIED: "",
+    Classification.DEPARTMENTAL_CONFIDENTIAL: "Dep. Vertrouwelijk",
+    Classification.STATE_SECRET_CONFIDENTIAL: "Stg. Confidentieel",
+    Classification.STATE_SECRET_SECRET: "Stg. Geheim",
+    Classification.STATE_SECRET_TOP_SECRET: "Stg. Zeer Geheim",
+}
 
 
 @stored_as("mlob:SigningCapacity")

@@ -135,7 +135,8 @@ STEP_STATUSES: dict[Step, tuple[RequestStatus, ...]] = {
     Step.RETURN: _MAY_HOLD_CAPACITY,
     Step.CLOSE: (_S.APPROVED, _S.REFUSED, _S.WITHDRAWN),
     Step.EVALUATE: (_S.CLOSED,),
-    # A correction voids the latest step recorded in error, whatever the status it led to.
+    # A correction voids the latest step recorded in error, whatever the status it led to;
+    # only its recorder voids it (AssistanceRequest.check_step: 403 not_own_step).
     Step.VOID: _EVERY,
     # A duty to inform falls due after a step of the procedure (domain/duties.py): a feedback
     # to IFV after closing too.
@@ -224,6 +225,7 @@ RIGHTS_CODES = frozenset(
         "not_own_capacity",
         "not_a_provider_of_capability",
         "not_asked",
+        "not_own_step",
     }
 )
 

@@ -182,6 +182,32 @@ def may_see_row(reader: Reader, row: Mapping[str, Any]) -> bool:
     return may_see(reader, row["classification"], concerns_of_row(row))
 
 
+def scope_keys(reader: Reader) -> frozenset[str] | None:
+    """The reader's scope as keys a store can filter rows on (None: the nation, every row):
+    a row lies within the scope when its :func:`row_keys` share one of these. The same rule as
+    :func:`in_scope`, stated as data, so a list preselects in SQL; :func:`may_see_row` still
+    judges every row it returns."""
+    scope = scope_of(reader)
+    if scope.kind is ScopeKind.NATIONAL:
+        return None
+    keys = {f"org:{reader.org}"}
+    if scope.kind is ScopeKind.REGION and scope.region:
+        keys.add(region_key(scope.region))
+    return frozenset(keys)
+
+
+def region_key(region: str) -> str:
+    """The key of a row that concerns a region (also what ``region=`` filters on)."""
+    return f"region:{region}"
+
+
+def row_keys(row: Mapping[str, Any]) -> list[str]:
+    """A projection row's scope keys: its involved organisations and its regions (see
+    :func:`scope_keys`)."""
+    concerns = concerns_of_row(row)
+    return sorted({f"org:{o}" for o in concerns.orgs} | {region_key(r) for r in concerns.regions})
+
+
 def _orgs_of_kinds(kinds: Iterable[str]) -> frozenset[str]:
     return _orgs_of(frozenset(kinds))
 

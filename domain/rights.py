@@ -68,6 +68,9 @@ class Step(str, Enum):
     INFORM = "inform"
 
 
+#: The party that voids a step: the organisation that recorded it (the request checks which).
+RECORDER = "recorder"
+
 #: Which parties take each step.
 STEP_PARTIES: dict[Step, tuple[str, ...]] = {
     Step.DRAFT: ("requester",),
@@ -96,7 +99,9 @@ STEP_PARTIES: dict[Step, tuple[str, ...]] = {
     Step.RETURN: ("provider",),
     Step.CLOSE: ("hub", "requester"),
     Step.EVALUATE: ("hub", "requester"),
-    Step.VOID: ("requester", "hub"),
+    # A correction voids a step recorded in error: its recorder's, whoever that was (a
+    # provider's decision is the provider's to correct, never the requester's: see parties()).
+    Step.VOID: (RECORDER,),
     # Who owes a duty to inform on this kind (domain/duties.py).
     Step.INFORM: ("informer",),
 }
@@ -150,6 +155,15 @@ def parties(kind: RequestKind, step: Step, *, armed: bool = False) -> tuple[str,
     """The parties that take ``step`` on a request of ``kind`` (with an armed line or not)."""
     if step in APPEAL_STEPS and not KIND_RULES[kind].appealable:
         return ()
+    if step is Step.VOID:  # the recorder of any other step
+        return tuple(
+            dict.fromkeys(
+                p
+                for other in Step
+                if other is not Step.VOID
+                for p in parties(kind, other, armed=armed)
+            )
+        )
     return (*STEP_PARTIES[step], *(ARMED_STEP_PARTIES.get(step, ()) if armed else ()))
 
 

@@ -20,7 +20,7 @@ from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.exercise import ExerciseScope
 from domain.policy import ROLES
-from mlob import logs
+from mlob import client, logs
 from mlob.bootstrap import (
     StartupError,
     build_web_app,
@@ -31,6 +31,13 @@ from mlob.bootstrap import (
 )
 from mlob.config import ConfigError, load_settings
 from mlob.service import Service
+
+#: Seconds ``mlob serve --workers N`` gives a worker process to answer the supervisor's health
+#: ping before it is killed and started anew (uvicorn's default: 5). A worker answers only once
+#: its interpreter has started and imported uvicorn; on a node whose cores were busy (a write
+#: burst, other processes) that took longer, so workers were killed and restarted in a loop and
+#: the node served nothing meanwhile (issue 19, docs/operations.md).
+WORKER_HEALTHCHECK = 60
 
 #: The actor recorded for token changes made on the server's own command line: whoever holds
 #: the database credentials runs the installation, so acts as LOCC's administrator at the
@@ -94,7 +101,13 @@ def _serve(args: argparse.Namespace) -> int:
         _close(service)
         with tempfile.TemporaryDirectory(prefix="mlob-metrics-") as metrics:
             os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics)
-            uvicorn.run("mlob.asgi:create", factory=True, workers=args.workers, **options)
+            uvicorn.run(
+                "mlob.asgi:create",
+                factory=True,
+                workers=args.workers,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK,
+                **options,
+            )
         return 0
     try:
         uvicorn.run(web, **options)
@@ -319,7 +332,12 @@ def _audit_picture(args: argparse.Namespace) -> int:
             "as_of": as_of,
             "position": position,
             **rm.picture(incidents, requests, moment),
-            "capacity_overview": rm.capacity_overview(capacities, requests, args.exercise),
+            # every request: made ready for an approved exercise is reserved in the real one too
+            "capacity_overview": rm.capacity_overview(
+                capacities,
+                rm.visible(rows["requests"], AUDITOR.clearance, ExerciseScope.ALL),
+                args.exercise,
+            ),
         }
     )
     print(marking)
@@ -618,6 +636,33 @@ def _tokens_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _post(args: argparse.Namespace) -> int:
+    if args.token_file:
+        with open(args.token_file, encoding="utf-8") as found:
+            token = found.read().strip()
+    else:
+        token = os.environ.get("MLOB_TOKEN", "").strip()
+    if not token:
+        print("mlob: post needs a token: set MLOB_TOKEN or give --token-file", file=sys.stderr)
+        return client.UNUSABLE
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else _read_bytes(args.file)
+        body = client.completed(raw)
+    except (OSError, client.UnusableInput) as exc:
+        print(f"mlob: {exc}", file=sys.stderr)
+        return client.UNUSABLE
+    status = client.report(client.post(args.url, token, body, attempts=max(1, args.attempts)))
+    if status == client.UNKNOWN:  # the ids were made here: only this body is safe to resend
+        print("mlob: not known whether it was recorded; resend exactly this body:", file=sys.stderr)
+        print(body.decode(), file=sys.stderr)
+    return status
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as found:
+        return found.read()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlob",
@@ -655,6 +700,24 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=_tokens_revoke)
     listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
     listing.set_defaults(handler=_tokens_list)
+
+    post = commands.add_parser(
+        "post",
+        help="record one item or a batch over the HTTP API (token from MLOB_TOKEN)",
+        description="Posts FILE (or standard input) to POST /v1/events as the token's "
+        "organisation; prints the receipt, or the refusal on standard error (exit 1). Items "
+        "without message_id or occurred_at get them here, once, so a retry after 503 or 504 "
+        "sends the same body. Exit 3: no answer said whether it was recorded.",
+    )
+    post.add_argument("file", nargs="?", default="-", help="a JSON file, or - for stdin")
+    post.add_argument(
+        "--url",
+        default=os.environ.get("MLOB_URL", "http://127.0.0.1:8000"),
+        help="the server (default: MLOB_URL or http://127.0.0.1:8000)",
+    )
+    post.add_argument("--token-file", help="read the token from this file (else MLOB_TOKEN)")
+    post.add_argument("--attempts", type=int, default=5, help="tries after 503/504 (default 5)")
+    post.set_defaults(handler=_post)
 
     worker = commands.add_parser("worker", help="run the projections (read models) here")
     worker.set_defaults(handler=_worker)

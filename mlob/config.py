@@ -19,6 +19,8 @@ from domain.subscription import insecure_hosts
 from projections.readmodels import DEFAULT_TARGETS, Targets
 
 DEFAULT_DATABASE_URL = "sqlite:///var/mlob.sqlite3"
+#: libpq's ``connect_timeout`` (s, per host) for mlob's connections unless the URL gives one.
+CONNECT_TIMEOUT = "5"
 
 
 class ConfigError(Exception):
@@ -47,12 +49,31 @@ class StoreConfig:
         """The libpq parameters (what a driver's ``connect(**params)`` takes)."""
         return {k: str(v) for k, v in conninfo_to_dict(self.conninfo).items()}
 
+    def _connect_timeout(self) -> dict[str, str]:
+        """A connect timeout unless one is given: without one libpq waits for the kernel to
+        give up on a host that does not answer (minutes) before it tries the next host."""
+        return {} if "connect_timeout" in self.params else {"connect_timeout": CONNECT_TIMEOUT}
+
+    @property
+    def connect_params(self) -> dict[str, str]:
+        """The libpq parameters for one of mlob's connections: ``params`` with the connect
+        timeout (the migrations' connection takes them one by one)."""
+        return {**self.params, **self._connect_timeout()}
+
+    def pool_wait(self) -> str:
+        """Seconds a request waits for a pooled connection: long enough for one connection
+        attempt through every host (each may take the connect timeout), so a first host that
+        does not answer costs time, not an error."""
+        timeout = self.params.get("connect_timeout", CONNECT_TIMEOUT)
+        if not timeout.isdigit() or int(timeout) <= 0:
+            return timeout  # libpq's "wait forever" (0), as given
+        hosts = len(self.params.get("host", "").split(","))
+        return str(max(int(timeout), 2) * hosts)  # libpq waits at least 2 s for a host
+
     def connect_info(self) -> str:
         """The connection string for mlob's own connections: a connect timeout unless one is
         given, and the schema as the search path."""
-        extra: dict[str, str] = {}
-        if "connect_timeout" not in self.params:
-            extra["connect_timeout"] = "5"
+        extra = self._connect_timeout()
         if self.schema:
             extra["options"] = f"{self.params.get('options', '')} -csearch_path={self.schema}"
         return make_conninfo(self.conninfo, **extra)
@@ -72,7 +93,7 @@ class StoreConfig:
             # The library's factory, connecting with the whole connection string (it alone
             # would pass only host, port, user, password and dbname).
             "PERSISTENCE_MODULE": "mlob.store.factory:MlobPostgresFactory",
-            "POSTGRES_CONNINFO": self.conninfo,
+            "POSTGRES_CONNINFO": make_conninfo(self.conninfo, **self._connect_timeout()),
             # Required by the library's factory; the connection string above is what counts.
             "POSTGRES_DBNAME": params.get("dbname", ""),
             "POSTGRES_HOST": params.get("host", ""),
@@ -80,7 +101,8 @@ class StoreConfig:
             "POSTGRES_USER": params.get("user", ""),
             "POSTGRES_PASSWORD": "",
             "POSTGRES_SCHEMA": self.schema,
-            "POSTGRES_CONNECT_TIMEOUT": params.get("connect_timeout", "5"),
+            # The pool's wait for a connection (a request's, and its first one's at start).
+            "POSTGRES_CONNECT_TIMEOUT": self.pool_wait(),
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",

@@ -38,7 +38,8 @@ OPEN = (
     RequestStatus.APPEALED,
 )
 OPEN_VALUES = frozenset(s.value for s in OPEN)
-#: Requests whose demand still counts against supply (approved: what is granted, not committed).
+#: Requests whose demand still counts against supply (what each wants, not committed: the
+#: domain's AssistanceRequest.wanted).
 DEMANDING = OPEN_VALUES - {RequestStatus.APPEALED.value}
 
 CAPACITY_STATES = (
@@ -181,29 +182,27 @@ def open_demand(requests: Iterable[Row]) -> dict[str, int]:
         if request["status"] not in DEMANDING:
             continue
         for line in request["lines"]:
-            demand[line["capability"]] += max(0, wanted(request, line) - line["committed"])
+            demand[line["capability"]] += max(0, wanted(line) - line["committed"])
     return dict(demand)
 
 
-def wanted(request: Row, line: Row) -> int:
-    """What an open request wants of a line: all of it until decided; once approved, what was
-    granted and what providers still decide (their shares waiting), at most the line."""
-    quantity: int = line["quantity"]
-    if request["status"] != RequestStatus.APPROVED.value or line["granted"] is None:
-        return quantity
-    waiting: int = sum(
-        w["asked"]
-        for w in request.get("waiting_shares", [])  # rows of code from before shares: none
-        if w["line_id"] == line["line_id"] and w["status"] == "forwarded"
-    )
-    granted: int = line["granted"]
-    return min(quantity, granted + waiting)
+def wanted(line: Row) -> int:
+    """What an open request wants of a line, committed or not: the domain's rule
+    (:meth:`domain.request.AssistanceRequest.wanted`), kept in the line's row."""
+    quantity: int = line["wanted"]
+    return quantity
 
 
 def capacity_overview(
     capacities: list[Row], requests: list[Row], exercise: ExerciseScope = ExerciseScope.REAL
 ) -> dict[str, Any]:
+    """The overview of ``capacities`` (those ``exercise`` admits). ``requests`` may hold
+    requests ``exercise`` does not admit: a capacity made ready for an approved request is
+    reserved whatever the request is (real equipment made ready for an approved exercise is
+    reserved in the real overview too: domain.md, settled questions), but only the requests
+    ``exercise`` admits are its demand."""
     approved = frozenset(r["id"] for r in requests if r["status"] == RequestStatus.APPROVED.value)
+    requests = [r for r in requests if exercise.admits(r.get("exercise", False))]
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     totals: dict[str, dict[str, Any]] = {}
     for capacity in capacities:
@@ -622,7 +621,7 @@ def scarcity(
             for line in request["lines"]:
                 if line["capability"] != code:
                     continue
-                still = wanted(request, line) - line["committed"]
+                still = wanted(line) - line["committed"]
                 if still > 0:
                     competing.append((_rank_key(request, line, grips), request, line, still))
         competing.sort(key=lambda c: c[0])

@@ -86,13 +86,7 @@ def step(request: AssistanceRequest) -> str:
         and not request.exhaustion_confirmed
     ):
         return EXHAUSTION_CHECK
-    if (
-        request.status is RequestStatus.APPROVED
-        and all(
-            request.committed(line_id) >= quantity for line_id, quantity in request.granted.items()
-        )
-        and not request.waiting_shares()  # a provider still decides its share
-    ):
+    if request.in_deployment:  # nobody waited for: no provider still decides or commits
         return "in_deployment"
     return request.status.value
 

@@ -53,6 +53,8 @@ def request_view(
                 "location": line.location,
                 "municipality": line.municipality,
                 "granted": request.granted.get(line.line_id),
+                # what the request still wants of it (open demand: minus what is committed)
+                "wanted": request.wanted(line.line_id),
                 "committed": request.committed(line.line_id),
                 "delivered": request.delivered(line.line_id),
                 # dispatched is not arrived: on its way, and on scene (issue 18)

@@ -15,6 +15,7 @@ def run_cli(
     url: str | None = None,
     env: Mapping[str, str | None] | None = None,
     timeout: float = 120,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``mlob ARGS`` from the repository root, on the store at ``url`` (``MLOB_DATABASE_URL``)
     when given, in this process's environment changed by ``env`` (``None`` unsets a name)."""
@@ -33,4 +34,5 @@ def run_cli(
         text=True,
         timeout=timeout,
         check=False,
+        input=input,
     )

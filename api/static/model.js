@@ -86,6 +86,8 @@ export class Model {
       orgs: new Map(reference.organisations.map((o) => [o.code, o])),
       capabilities: new Map(reference.capabilities.map((c) => [c.code, c])),
       kinds: new Map(reference.request_kinds.map((k) => [k.code, k])),
+      // Each classification's rank and marking (domain/envelope.py), lowest first.
+      markings: new Map(reference.classification_markings.map((m) => [m.code, m])),
     };
     this.scope = scopeOf(me, this.ref.orgs);
     this.offset = 0; // server clock minus ours, ms

@@ -49,6 +49,34 @@ function stale(model, ...names) {
     : null;
 }
 
+/**
+ * What is written on a classified item (and OEFENING on an exercise's), as on paper. The item
+ * carries its classification so the page's banners can show the highest one (screen.js).
+ */
+export function markings(model, item) {
+  const found = model.ref.markings.get(item?.classification);
+  return [
+    found?.marking
+      ? h(
+          "span",
+          { class: `marking marking-${found.code}`, "data-classification": found.code },
+          found.marking.toUpperCase(),
+        )
+      : null,
+    item?.exercise ? h("span", { class: "badge exercise" }, "OEFENING") : null,
+  ];
+}
+
+/** The highest classification marked on the page (null: nothing classified is shown). */
+export function highestMarking(model, root) {
+  let top = null;
+  for (const element of root.querySelectorAll("[data-classification]")) {
+    const found = model.ref.markings.get(element.dataset.classification);
+    if (found && (!top || found.rank > top.rank)) top = found;
+  }
+  return top && top.marking ? top : null;
+}
+
 function gripBadge(level) {
   return h("span", { class: `grip grip-${level ?? "none"}` }, grip(level));
 }
@@ -166,6 +194,7 @@ function incidentCard(model, incident, withDeployed) {
       "header",
       {},
       h("h3", {}, incident.title),
+      markings(model, incident),
       gripBadge(incident.grip),
       h("span", { class: "phase" }, PHASE[incident.phase] || incident.phase),
       incident.closed ? h("span", { class: "badge" }, "GESLOTEN") : null,
@@ -309,6 +338,7 @@ export function renderBoard(model, items, live) {
         h(
           "div",
           { class: "sub" },
+          markings(model, item),
           h("b", { class: "requester" }, item.requester),
           ` · ${kindName(model, item.kind)}`,
           item.task ? ` · ${TASK[item.task] || item.task} ` : " ",
@@ -489,12 +519,13 @@ function renderScarcity(model, scarcity, live) {
 
 export function renderTicker(model) {
   const items = model.events.slice(0, 6).map((e) => {
-    const subject =
-      model.requests.get(e.stream_id)?.title || model.incidents.get(e.stream_id)?.title || "";
+    const about = model.requests.get(e.stream_id) || model.incidents.get(e.stream_id);
+    const subject = about?.title || "";
     return h(
       "li",
       { "data-position": e.position },
       h("b", {}, time(new Date(e.occurred_at))),
+      about ? markings(model, about) : null,
       ` ${e.actor.org} · ${eventLabel(e)}`,
       subject ? h("span", { class: "muted" }, ` · ${subject}`) : null,
     );

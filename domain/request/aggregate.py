@@ -538,6 +538,15 @@ class AssistanceRequest(MlobAggregate):
                 "no step can be voided: the latest ones moved capacity or created the request",
                 "mlob corrections",
             )
+        recorder = self.voidable_by() if step is Step.VOID else None
+        if recorder is not None and recorder != actor.org:
+            # The recorder corrects its own step: a requester never undoes a provider's or the
+            # korpschef's decision (that is an appeal, art. 56(4)), nor the hub a decider's.
+            raise NotPermitted(
+                "not_own_step",
+                f"the latest step was recorded by {recorder}: only {recorder} voids it",
+                "domain.md §Who acts (the actor records a step); mlob corrections",
+            )
 
     def _check_adviser(self, org_kind: str) -> None:
         """On an appeal only the route's appeal advisers advise (DGPOL, art. 56(4)), once per
@@ -859,6 +868,18 @@ class AssistanceRequest(MlobAggregate):
         else:
             self._enter(status, envelope)
 
+    def wanted(self, line_id: str) -> int:
+        """What the request wants of a line, committed or not (its open demand is this minus
+        what is committed): all of it until the kind's deciders decide it, then what they
+        granted. Where the providers decide, a provider's refusal or partial grant leaves the
+        remainder wanted, granted or not: LOCC may forward it elsewhere (domain.md settled
+        questions), so it stays demand until the request ends."""
+        line = self.lines[line_id]
+        granted = self.granted.get(line_id)
+        if self.providers_decide or self.status is not RequestStatus.APPROVED or granted is None:
+            return line.quantity
+        return min(line.quantity, granted)
+
     def open_quantity(self, line_id: str) -> int:
         """How much of a line is not yet asked of any provider or granted by one: what LOCC
         may still forward. Where the kind's deciders decided, only what they granted."""
@@ -990,6 +1011,16 @@ class AssistanceRequest(MlobAggregate):
     def _asked_lines(self, org: str) -> list[str]:
         return [line_id for (to, line_id) in self.shares if to == org]
 
+    @property
+    def in_deployment(self) -> bool:
+        """Approved, with everything granted committed and no share waiting for its provider's
+        decision: nobody is waited for (the board's *in_deployment*)."""
+        return (
+            self.status is RequestStatus.APPROVED
+            and all(self.committed(line_id) >= q for line_id, q in self.granted.items())
+            and not self.waiting_shares()
+        )
+
     def waiting_shares(self) -> list[LineShare]:
         """Shares still waiting for their provider's decision."""
         return [s for s in self.shares.values() if s.outcome is None]
@@ -1067,6 +1098,28 @@ class AssistanceRequest(MlobAggregate):
         if self.status is not RequestStatus.DRAFT:
             check_justifications(self.rule, dict(justifications), urgent=self.urgent, lines=lines)
         self.emit(self.Amended, envelope, lines=lines, justifications=justifications, reason=reason)
+
+    def _amend(
+        self,
+        lines: tuple[RequestLine, ...],
+        justifications: tuple[tuple[Justification, str], ...],
+    ) -> None:
+        """The amended lines replace the old (before any decision: ``check_step``). What was
+        given for the old lines does not carry over: a provider's share of a line no longer
+        asked, or now asking what it does not provide, is dropped (LOCC forwards the new lines);
+        LE Preparatie's art. 58 permission, where it can still be given, is asked anew
+        (factsheet-bijstand-politie §4: it tests what is asked)."""
+        changed = tuple(self.lines.values()) != lines
+        self.lines = {line.line_id: line for line in lines}
+        self.justifications = dict(justifications)
+        self.shares = {
+            key: share
+            for key, share in self.shares.items()
+            if share.line_id in self.lines
+            and provides(share.to, self.lines[share.line_id].capability)
+        }
+        if changed and self.status in STEP_STATUSES[Step.CONFIRM_EXHAUSTION]:
+            self.exhaustion_confirmed = False
 
     def withdraw(self, envelope: Envelope, reason: str) -> None:
         self.check_step(Step.WITHDRAW, envelope.actor)
@@ -1185,6 +1238,23 @@ class AssistanceRequest(MlobAggregate):
             reasons=reasons,
         )
         self.emit(self.Decided, envelope, decision=decision, final=final)
+
+    def _refused_at_assessment(self, envelope: Envelope, findings: str) -> None:
+        """Where a refusal may be appealed (art. 56), the request is filed with the korpschef
+        and the hub assessing it is the korpschef's (LE Preparatie): refusing it there is the
+        korpschef's refusal, so it is recorded as the korpschef's decision: copied to DGPOL and
+        open to appeal (art. 56(4); factsheet-bijstand-politie §1, §9)."""
+        if not self.rule.appealable:
+            return
+        decision = Decision(
+            decider=envelope.actor.org,
+            decider_kind=organisation(envelope.actor.org).kind.value,
+            outcome=Outcome.REFUSED,
+            granted=(),
+            reasons=findings,
+        )
+        self.decisions.append(decision)
+        self._falls_due(Step.DECIDE, Outcome.REFUSED.value, envelope)
 
     def decide_priority(
         self, envelope: Envelope, *, capability_code: str, rank: int, reasons: str

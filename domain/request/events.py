@@ -158,8 +158,7 @@ class Amended(MlobAggregate.Event):
     reason: str
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.lines = {line.line_id: line for line in self.lines}
-        aggregate.justifications = dict(self.justifications)
+        aggregate._amend(self.lines, self.justifications)
 
 
 class Received(MlobAggregate.Event):
@@ -194,6 +193,7 @@ class Assessed(MlobAggregate.Event):
         )
         if not self.forward:
             aggregate.outcome = Outcome.REFUSED
+            aggregate._refused_at_assessment(self.envelope, self.findings)
         aggregate._falls_due(Step.ASSESS, "forwarded" if self.forward else "refused", self.envelope)
 
 
@@ -211,8 +211,12 @@ class Forwarded(MlobAggregate.Event):
         aggregate.forwarded_to = tuple(dict.fromkeys(aggregate.forwarded_to + recipients))
         # Copied on it (e.g. DOC and DJZ on a military request): they see it (need to know).
         aggregate.copied_to = tuple(dict.fromkeys(aggregate.copied_to + self.copies))
+        # In deployment nobody was waited for: the remainder's provider is, from now on.
+        waits_anew = aggregate.in_deployment
         aggregate._add_shares(self.to, self.shares)
-        if aggregate.status in (RequestStatus.APPROVED, RequestStatus.DECIDING):
+        if waits_anew:
+            aggregate._enter(RequestStatus.APPROVED, self.envelope)
+        elif aggregate.status in (RequestStatus.APPROVED, RequestStatus.DECIDING):
             # the remainder forwarded while a grant stands, or while the deciders decide
             aggregate._touch(self.envelope)
         else:

@@ -435,3 +435,62 @@ def test_the_screen_shows_issue_18_en_route_shares_duties_and_task(
     assert page.errors == fresh.errors == []  # type: ignore[attr-defined]
     page.context.close()
     fresh.context.close()
+
+
+def test_classified_items_carry_their_marking_and_the_page_its_highest(
+    browser: Browser, demo: DemoServer
+) -> None:
+    """Markings as on paper (issue 22): a Stg. Geheim incident and a Stg. Confidentieel
+    request carry their marking on the wall screen of a reader cleared for them (the demo's
+    LOCC coordinator: Stg. Geheim), and the page
+    shows the highest of them in a banner at top and bottom, rising as a higher one arrives
+    through the feed. An uncleared reader's page shows neither the items nor a banner."""
+    admin = {"Authorization": f"Bearer {demo.tokens['LOCC/admin']}"}
+    issued = httpx.post(
+        f"{demo.url}/v1/tokens",
+        json={"org": "VR08", "role": "operator", "clearance": "stg_confidentieel"},
+        headers=admin,
+        timeout=30,
+    )
+    assert issued.status_code == 201, issued.text
+    demo.tokens["VR08/stg_confidentieel"] = issued.json()["token"]
+    secret, confidential = uuid.uuid4(), uuid.uuid4()
+    opened = {"title": "Dreiging vitale infrastructuur", "regions": ["VR08"], "grip": "2"}
+    drafted = {
+        "kind": "region_art51",
+        "title": "Beveiliging objecten",
+        "lines": [
+            {"line_id": "L1", "capability": "FIRE_WATER_SUPPLY", "quantity": 1, "effect": "e"}
+        ],
+    }
+    chair = {"body": "chair_safety_region", "of": "VR08", "capacity": "namens"}
+    post(
+        demo,
+        "VR08/stg_confidentieel",
+        "request.drafted",
+        confidential,
+        drafted,
+        authority=chair,
+        classification="stg_confidentieel",
+    )
+    post(demo, "VR08/stg_confidentieel", "request.submitted", confidential, authority=chair)
+
+    page = open_screen(browser, demo, "LOCC")
+    expect(row(page, confidential).locator(".marking")).to_have_text("STG. CONFIDENTIEEL")
+    expect(page.locator("#marking-top")).to_have_text("STG. CONFIDENTIEEL")
+    post(demo, "LOCC", "incident.opened", secret, opened, classification="stg_geheim")
+    card = page.locator(f'#picture article[data-id="{secret}"]')
+    expect(card.locator(".marking")).to_have_text("STG. GEHEIM")
+    for banner in ("#marking-top", "#marking-bottom"):
+        expect(page.locator(banner)).to_be_visible()
+        expect(page.locator(banner)).to_have_text("STG. GEHEIM")
+    # Unclassified items carry no marking.
+    expect(page.locator(f'#picture article[data-id="{FLOOD}"] .marking')).to_have_count(0)
+
+    assert not page.errors  # type: ignore[attr-defined]
+
+    uncleared = open_screen(browser, demo, "VR08")  # the demo's VR08 operator: ongerubriceerd
+    expect(row(uncleared, confidential)).to_have_count(0)
+    expect(uncleared.locator(f'#picture article[data-id="{secret}"]')).to_have_count(0)
+    expect(uncleared.locator("#marking-top")).to_be_hidden()
+    expect(uncleared.locator("#marking-bottom")).to_be_hidden()

@@ -35,6 +35,7 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.testclient import WebSocketTestSession
 
+from api.edxl import out, vocab, xmlsafe
 from api.screen import STATIC
 from domain import policy
 from domain.envelope import Classification
@@ -83,6 +84,8 @@ class Call:
     twin: Call | None = None
     #: The policy refuses this call to this reader (it must not succeed).
     must_refuse: bool = False
+    #: A body that is not JSON (``POST /v1/edxl``: XML).
+    content: bytes | None = None
 
 
 Maker = Callable[[World, Reader], list[Call]]
@@ -221,6 +224,66 @@ def post_probes(w: World, r: Reader) -> list[Call]:
                 must_refuse=True,
             )
         )
+    return calls
+
+
+#: A step of each subject type EDXL carries, posted as EDXL-RM on a subject the reader may not
+#: see (a version that cannot match), and the question asked about a hidden request.
+EDXL_PROBES = {
+    "request": ("request.withdrawn", {"reason": "access probe"}),
+    "capacity": ("capacity.availability_changed", {"unavailable": 0}),
+}
+
+
+def edxl_message(org: str, type_: str, subject: UUID, data: Any, question: bool) -> bytes:
+    message_id = f"{org}:probe-{uuid4().hex}"
+    keywords = [(vocab.SUBJECT, [str(subject)])]
+    if not question:
+        keywords += [
+            (vocab.EVENT_TYPE, [type_]),
+            (vocab.EXPECTED_VERSION, ["999"]),
+            (vocab.DATA, [json.dumps(data)]),
+        ]
+    info = out.Info("probe", keywords=keywords)
+    rm_type = "RequestInformation" if question else vocab.STEP_MESSAGE[type_]
+    element = out.build_message(
+        rm_type, message_id, datetime.now(UTC), message_id, None, org, [info], "access probe"
+    )
+    assert xmlsafe.validate_rm(element) is None  # so that the rules, not the schemas, answer
+    return xmlsafe.serialise(element)
+
+
+def edxl_probes(w: World, r: Reader) -> list[Call]:
+    """``POST /v1/edxl``: a step on, or a question about, every subject the reader may not see
+    must be refused exactly as the same on an unknown subject, naming nothing hidden."""
+    calls = []
+    for subject in w.subjects.values():
+        if subject.visible_to(r) or subject.type not in EDXL_PROBES:
+            continue
+        type_, data = EDXL_PROBES[subject.type]
+        asks = [False, True] if subject.type == "request" else [False]
+        for question in asks:
+            unknown = uuid4()
+            what = "RequestInformation" if question else type_
+            where = f"POST /v1/edxl [{what} on {subject.name}]"
+            twin = Call(
+                "POST",
+                "/v1/edxl",
+                where,
+                supplied=ids(unknown),
+                content=edxl_message(r.org, type_, unknown, data, question),
+            )
+            calls.append(
+                Call(
+                    "POST",
+                    "/v1/edxl",
+                    where,
+                    supplied=ids(subject.id),
+                    twin=twin,
+                    must_refuse=True,
+                    content=edxl_message(r.org, type_, subject.id, data, question),
+                )
+            )
     return calls
 
 
@@ -431,9 +494,12 @@ ROUTES: dict[tuple[str, str], Maker] = {
         {"status": "approved"},
         {"kind": "region_art51"},
         {"exercise": "false"},
+        {"q": "a"},
+        {"limit": "1"},
     ),
     ("GET", "/v1/requests/{request_id}"): detail("request"),
     ("GET", "/v1/requests/{request_id}/timeline"): detail("request", "/timeline"),
+    ("GET", "/v1/requests/{request_id}/edxl-rm"): detail("request", "/edxl-rm"),
     ("GET", "/v1/incidents"): variants("/v1/incidents", {}, {"exercise": "false"}),
     ("GET", "/v1/incidents/{incident_id}"): detail("incident"),
     ("GET", "/v1/incidents/{incident_id}/timeline"): detail("incident", "/timeline"),
@@ -447,6 +513,8 @@ ROUTES: dict[tuple[str, str], Maker] = {
     ),
     ("GET", "/v1/capacities/{capacity_id}"): detail("capacity"),
     ("GET", "/v1/capacities/{capacity_id}/timeline"): detail("capacity", "/timeline"),
+    ("GET", "/v1/capacities/{capacity_id}/edxl-rm"): detail("capacity", "/edxl-rm"),
+    ("POST", "/v1/edxl"): edxl_probes,
     ("GET", "/v1/picture"): read_model("/v1/picture", as_of=True),
     ("GET", "/v1/capacity-overview"): read_model("/v1/capacity-overview", as_of=True),
     ("GET", "/v1/board"): read_model("/v1/board"),
@@ -607,7 +675,8 @@ def filter_problems(
     if call.url != "/v1/requests" or wanted is None or status != 200:
         return []
     docs = documents(text)
-    items = docs[0] if docs and isinstance(docs[0], list) else []
+    page = docs[0] if docs and isinstance(docs[0], dict) else {}
+    items = page.get("items") or []
     return [
         Finding(
             "state",
@@ -696,12 +765,18 @@ class Sweep:
 
 
 def perform(world: World, reader: Reader, call: Call) -> tuple[int, str]:
+    headers = world.headers(reader)
+    if call.content is not None:
+        response = world.client.request(
+            call.method, call.url, content=call.content, headers=headers
+        )
+        return response.status_code, response.text
     response = world.client.request(
         call.method,
         call.url,
         params=call.params or None,
         json=call.body,
-        headers=world.headers(reader),
+        headers=headers,
     )
     return response.status_code, response.text
 

@@ -57,6 +57,22 @@ class Api:
         assert response.status_code == 201, response.text
         return response.json()
 
+    def listed(
+        self, path: str, headers: dict[str, str], params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged list (``{"items", "next"}``), following ``next`` to the end."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            asked = {**(params or {}), **({"cursor": cursor} if cursor else {})}
+            response = self.client.get(path, params=asked, headers=headers)
+            assert response.status_code == 200, (path, asked, response.text)
+            body = response.json()
+            found += body["items"]
+            cursor = body["next"]
+            if cursor is None:
+                return found
+
     def position(self) -> int:
         return self.service.last_position()
 

@@ -312,6 +312,7 @@ def test_event_types_list_every_type_with_postable(api: Api) -> None:
         "creates_subject",
         "summary",
         "schema",
+        "example",
         "allowed",
     }
     assert by_name["token.revoked"] == {

@@ -49,6 +49,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
+from api.commands import REGISTRY
 from api.ports import LoggedEvent, Principal
 from domain import policy
 from domain.base import MlobAggregate
@@ -56,10 +57,13 @@ from domain.capacity import Capacity
 from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.incident import Incident
-from domain.lifecycle import ACTIVE_LINE_STEPS
-from domain.request import AssistanceRequest
+from domain.kinds import MINISTER_JV
+from domain.lifecycle import ACTIVE_LINE_STEPS, BOOKING_STEPS, STEP_TYPES
+from domain.request import AssistanceRequest, open_steps
+from domain.rights import Step, signers
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
+from mlob.read.listing import listing
 from mlob.read.pictures import PictureCheckpoints
 from mlob.service import Service
 from mlob.write.application import MlobApplication
@@ -67,6 +71,7 @@ from projections import readmodels as rm
 from projections.specs import PROJECTIONS
 from projections.views import capacity_view, incident_view, request_view
 from tests.integration.api.conftest import serving
+from tests.samples import sample
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
@@ -337,9 +342,15 @@ def request_step(w: World, draw: Draw, subject: UUID, marking: Classification) -
 
     # Hypothesis favours the ends of a range: there the natural next step is taken.
     choice = draw(st.integers(0, 99))
+    # One step in eight, any step the lifecycle offers (a new step is taken too).
+    anything = draw(st.sampled_from((False,) * 7 + (True,)))
+    if anything and any_offered_step(w, draw, request, marking, booking_on):
+        return
     if choice == 40 and request.voidable_version() is not None:
         target = request.voidable_version()
-        post("LOCC", "request.voided", {"target_version": target, "reason": "in error"})
+        # the recorder of the step voids it (second review of issue 18)
+        recorder = request.voidable_by() or "LOCC"
+        post(recorder, "request.voided", {"target_version": target, "reason": "in error"})
         return
     if 41 <= choice <= 43 and status in ("forwarded", "deciding", "approved"):
         priority = {"capability": request.lines[line].capability, "reasons": "scarce"}
@@ -405,6 +416,77 @@ def request_step(w: World, draw: Draw, subject: UUID, marking: Classification) -
         post("LOCC", "request.closed")
     elif status == "closed":
         post("LOCC", "request.evaluated", {"lessons": ["call earlier"]})
+
+
+#: Who may be offered a step in these histories (``open_steps`` decides what each is offered).
+ACTING = ("LOCC", "JV-MIN", *REGIONS, *sorted(set(PROVIDER.values())))
+
+
+def any_offered_step(
+    w: World,
+    draw: Draw,
+    request: AssistanceRequest,
+    marking: Classification,
+    new_booking: Callable[[str], dict[str, Any] | None],
+) -> bool:
+    """Any step the lifecycle offers someone now, its data its type's example
+    (api/commands.py) with what the request holds put in by field name, never per step: so a
+    step added to the lifecycle table is in these histories without an edit here. True when
+    recorded (a refusal for the data leaves the history as it is)."""
+    offered = [
+        (org, Step(s["step"]))
+        for org in ACTING
+        for s in open_steps(request, org, POSTER_ROLE.get(org, "operator"))
+    ]
+    if not offered:
+        return False
+    org, step = draw(st.sampled_from(offered))
+    line = draw(st.sampled_from(sorted(request.lines)))
+    movable = [
+        b
+        for b in request.bookings.values()
+        if b.step in BOOKING_STEPS.get(step, ()) and b.provider == org
+    ]
+    booking: dict[str, Any] = new_booking(line) or {}
+    if movable:
+        chosen = draw(st.sampled_from(movable))
+        booking = {
+            "capacity_id": str(chosen.capacity_id),
+            "booking_id": str(chosen.booking_id),
+            "line_id": chosen.line_id,
+            "quantity": chosen.quantity,
+        }
+    others = [str(b.booking_id) for b in request.bookings.values()]
+    duties = request.outstanding_duties(org)
+    duty = duties[0] if duties else None
+    context: dict[str, Any] = {
+        "line_id": line,
+        "quantity": 1,
+        "capability": request.lines[line].capability,
+        "to": sorted({PROVIDER[x.capability] for x in request.lines.values()}),
+        "target_version": request.voidable_version() or request.version,
+        "successor_booking_id": draw(st.sampled_from(others)) if others else str(w.uid("b")),
+        **booking,
+    }
+    if duty is not None:  # ``to`` of a duty is its one addressee (of a forward: a list)
+        context |= {"duty": duty.code, "to": request.duty_addressee(duty) or "LOCC"}
+    bodies = signers(request.kind, step)
+    authority = None
+    if MINISTER_JV in bodies:
+        authority = {"body": MINISTER_JV, "of": "JV-MIN"}
+    elif bodies and request.authority is not None:
+        authority = {"body": request.authority.body, "of": request.authority.of}
+    type_ = STEP_TYPES[step]
+    recorded = w.post(
+        org,
+        type_,
+        request.id,
+        sample(type_, **context),
+        classification=marking,
+        authority=authority,
+    )
+    event(f"offered {type_}: {'recorded' if recorded else 'refused'}")
+    return recorded
 
 
 def incident_step(w: World, draw: Draw, subject: UUID, marking: Classification) -> None:
@@ -593,24 +675,36 @@ def read_models(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     advice = rm.scarcity(capacities, requests, incidents, reader.scope)
     own = {r["id"] for r in rm.in_scope(reader, requests)}
     return {
-        "/v1/picture": {
+        "/v1/picture": {  # asked with limit=500: one page of them all
             "incidents": picture["incidents"],
+            "total_incidents": len(picture["incidents"]),
+            "next": None,
             "summary": rm.summary_for(reader, incidents, requests),
         },
         "/v1/capacity-overview": rm.capacity_overview(capacities, requests, reader.scope),
-        "/v1/board": {
+        "/v1/board": {  # asked with limit=500: one page of them all
             "items": board,
             "overdue": sum(1 for i in board if i["overdue"] or i["formalisation_overdue"]),
+            "total": len(board),
+            "next": None,
         },
         "/v1/scarcity": rm.withhold_others(reader, advice, own),
     }
+
+
+def in_list_order(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in a list's order (mlob/read/listing.py): its sort key, ties by id."""
+    order = listing(name)
+    return sorted(rows, key=lambda r: (order.sort(r), r["id"]), reverse=order.descending)
 
 
 def lists_and_details(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     """The lists (asked with exercise=all: every row within clearance and scope) and each
     subject's detail (404: the reader may not see it), as api/app.py answers them."""
     answers: dict[str, Any] = {
-        f"/v1/{name}": [r for r in exp.rows[name] if policy.may_see_row(reader, r)]
+        f"/v1/{name}": in_list_order(
+            name, [r for r in exp.rows[name] if policy.may_see_row(reader, r)]
+        )
         for name in KINDS
     }
     for kind, ids in w.subjects.items():
@@ -709,6 +803,20 @@ def ask(w: World, reader: Reader, path: str, **params: Any) -> tuple[int, Any]:
     return response.status_code, body
 
 
+def ask_pages(w: World, reader: Reader, path: str, **params: Any) -> tuple[int, Any]:
+    """Every page of a list, following ``next``: its items in order."""
+    items: list[Any] = []
+    cursor = None
+    while True:
+        status, body = ask(w, reader, path, **params, **({"cursor": cursor} if cursor else {}))
+        if status != 200:
+            return status, body
+        items += body["items"]
+        cursor = body["next"]
+        if cursor is None:
+            return status, items
+
+
 def check_live(w: World, reader: Reader, exp: Expected) -> list[str]:
     """Every read route now, against the oracle."""
     problems: list[str] = []
@@ -717,9 +825,10 @@ def check_live(w: World, reader: Reader, exp: Expected) -> list[str]:
     for path, want in expected.items():
         label = f"{reader.label} GET {path}"
         if path in READ_MODELS:
-            status, got = ask(w, reader, path, exercise=reader.scope.value, **wait)
-        elif path.count("/") == 2:
-            status, got = ask(w, reader, path, exercise="all", **wait)
+            pages = {"limit": 500} if path in ("/v1/board", "/v1/picture") else {}
+            status, got = ask(w, reader, path, exercise=reader.scope.value, **wait, **pages)
+        elif path.count("/") == 2:  # a list: every page, two rows a page
+            status, got = ask_pages(w, reader, path, exercise="all", limit=2, **wait)
         else:
             status, got = ask(w, reader, path)  # a detail reads the store itself
         if want == 404 or status != 200:
@@ -747,6 +856,7 @@ def check_as_of(w: World, reader: Reader, moment: datetime, axis: str, exp: Expe
     for path in ("/v1/picture", "/v1/capacity-overview"):
         label = f"{reader.label} GET {path}?as_of={moment.isoformat()}&axis={axis}"
         query = {"as_of": moment.isoformat(), "axis": axis, "exercise": reader.scope.value}
+        query["limit"] = "500"
         status, got = ask(w, reader, path, **query)
         if status != 200:
             problems.append(f"{label}: {status} {got}")
@@ -870,3 +980,11 @@ def test_a_hidden_step_that_adds_capacity_leaves_no_negative_figures() -> None:
             reader = Reader("LOCC", "coordinator", clearance)
             problems += check_live(w, reader, oracle(streams(w), clearance))
         assert not problems, "\n".join(problems)
+
+
+def test_every_step_of_the_lifecycle_has_data_to_be_offered_with() -> None:
+    """``any_offered_step`` names no step: each step the lifecycle table names has a posted
+    type whose example (api/commands.py) is its data, so a new step is in the histories."""
+    for step, type_ in STEP_TYPES.items():
+        assert type_ in REGISTRY, step
+        REGISTRY[type_].model.model_validate(sample(type_, quantity=1, line_id="L1"))

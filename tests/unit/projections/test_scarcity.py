@@ -44,6 +44,7 @@ def request(
                 "line_id": "L1",
                 "capability": "DEF_EVACUATION_TRANSPORT",
                 "quantity": wanted,
+                "wanted": wanted,
                 "granted": None,
                 "committed": 0,
             }
