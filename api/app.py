@@ -43,6 +43,7 @@ from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
+from api.subscriptions import router as subscriptions_router
 from api.types import After, Exercise, MinPosition, Moment
 from domain import policy, vocabulary
 from domain.base import MlobAggregate
@@ -251,6 +252,7 @@ def create_app(
     post = app.post_events = PostEvents(service)
     app.include_router(read_model_router(service, principal))
     app.include_router(audit_router(service, principal))
+    app.include_router(subscriptions_router(service, principal))
     app.include_router(edxl_router(service, principal))
     install_screen(app, principal)
     install_docs(app)

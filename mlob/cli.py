@@ -26,6 +26,7 @@ from mlob.bootstrap import (
     build_web_app,
     open_application,
     open_projections,
+    open_webhooks,
     tune_runtime,
 )
 from mlob.config import ConfigError, load_settings
@@ -116,6 +117,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _close(service: Service) -> None:
+    if service.webhooks is not None:
+        service.webhooks.close()
     if service.projections is not None:
         service.projections.close()
     service.app.close()
@@ -150,6 +153,7 @@ def _worker(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     service.projections.start()
+    open_webhooks(service, settings.webhook_key, settings.webhook_insecure_hosts).start()
     print(f"mlob: projection worker on {service.app.store.describe()}", flush=True)
     try:
         stopped.wait()

@@ -15,6 +15,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.lanes import DEFAULT_READ_CONCURRENCY
 from api.ratelimit import RateLimit
+from domain.subscription import insecure_hosts
 from projections.readmodels import DEFAULT_TARGETS, Targets
 
 DEFAULT_DATABASE_URL = "sqlite:///var/mlob.sqlite3"
@@ -235,6 +236,10 @@ class Settings:
     log_format: Literal["plain", "json"] = "plain"
     #: ``MLOB_READ_CONCURRENCY``: reads served at once per process (api/lanes.py).
     read_concurrency: int = DEFAULT_READ_CONCURRENCY
+    #: ``MLOB_WEBHOOK_KEY``: seals subscriptions' signing secrets (None: no subscriptions).
+    webhook_key: str | None = None
+    #: ``MLOB_WEBHOOK_INSECURE_HOSTS``: hosts a webhook may reach over http, or privately.
+    webhook_insecure_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
 
 
 def _minutes(text: str) -> int:
@@ -301,7 +306,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     log_format = env.get("MLOB_LOG_FORMAT", "plain")
     if log_format not in ("plain", "json"):
         raise ConfigError(f"MLOB_LOG_FORMAT {log_format!r}: use plain or json")
+    webhook_key = env.get("MLOB_WEBHOOK_KEY", "")
+    if webhook_key and len(webhook_key) < 32:
+        raise ConfigError("MLOB_WEBHOOK_KEY must be at least 32 characters (e.g. 32 bytes as hex)")
     return Settings(
+        webhook_key=webhook_key or None,
+        webhook_insecure_hosts=insecure_hosts(env.get("MLOB_WEBHOOK_INSECURE_HOSTS")),
         log_format="json" if log_format == "json" else "plain",
         rate_limit=rate_limit,
         read_concurrency=int(reads),

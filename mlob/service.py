@@ -123,6 +123,8 @@ class Service:
         #: Readiness: each projection's position and when it last moved (or had no lag).
         self._moved: dict[str, tuple[int, float]] = {}
         self.stuck_after = STUCK_AFTER
+        #: Subscriptions and alerts (mlob/subscriptions.py), when the composition root set them.
+        self.webhooks: Any = None
         self.writer_stuck_after = WRITER_STUCK_AFTER
         app.after_commit.append(self._changed)
 
@@ -166,6 +168,8 @@ class Service:
         return True
 
     def close(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.close()
         if self._listener is not None:
             self._listener.stop()
             self._listener = None

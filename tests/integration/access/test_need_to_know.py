@@ -38,6 +38,7 @@ from starlette.testclient import WebSocketTestSession
 from api.edxl import out, vocab, xmlsafe
 from api.screen import STATIC
 from domain import policy
+from domain.envelope import Classification
 from tests.integration.access.conftest import World
 from tests.integration.access.world import (
     BEFORE_SECRET_STEPS,
@@ -368,6 +369,90 @@ def revoke_tokens(w: World, r: Reader) -> list[Call]:
     return calls
 
 
+def manages(r: Reader, org: str, level: Classification = DV) -> bool:
+    """Who manages a subscription (issue 24), written out from the rule: the organisation's
+    administrators and operators cleared for it."""
+    return r.org == org and r.role in ("admin", "operator") and r.clearance.rank >= level.rank
+
+
+def create_subscriptions(w: World, r: Reader) -> list[Call]:
+    """``POST /v1/subscriptions``: administrators and operators, for their own organisation,
+    never above their token's clearance."""
+    calls = []
+    for level, what in ((None, "at own clearance"), (ZG, "above own clearance")):
+        body: dict[str, Any] = {
+            "url": f"https://127.0.0.1:9/probe/{uuid4().hex[:8]}",
+            "channels": ["national"],
+        }
+        if level is not None:
+            body["clearance"] = level.value
+        allowed = manages(r, r.org, level or r.clearance)
+        where = f"POST /v1/subscriptions [{what}]"
+        calls.append(Call("POST", "/v1/subscriptions", where, body=body, must_refuse=not allowed))
+    return calls
+
+
+def subscription_route(method: str, suffix: str = "", body: Any = None) -> Maker:
+    """A route of one subscription: the seeded ones (VR08's, VR05's) and an unknown id; one
+    the reader may not manage must answer like the unknown id, and be refused."""
+    template = f"/v1/subscriptions/{{subscription_id}}{suffix}"
+
+    def make(w: World, r: Reader) -> list[Call]:
+        unknown = uuid4()
+
+        def call(subscription: UUID, name: str, twin: Call | None, refuse: bool) -> Call:
+            return Call(
+                method,
+                f"/v1/subscriptions/{subscription}{suffix}",
+                f"{method} {template} [{name}]",
+                body=body,
+                supplied=ids(subscription),
+                twin=twin,
+                must_refuse=refuse,
+            )
+
+        calls = [call(unknown, "unknown id", None, True)]
+        for org, subscription in w.seed.subscriptions.items():
+            allowed = manages(r, org)
+            if method == "DELETE" and allowed:
+                continue  # deleted below: a throwaway of its own
+            twin = None if allowed else call(unknown, "unknown id", None, True)
+            calls.append(call(subscription, f"{org}'s", twin, not allowed))
+        if method == "DELETE" and manages(r, r.org, r.clearance):
+            made = w.client.post(
+                "/v1/subscriptions",
+                json={"url": f"https://127.0.0.1:9/gone/{uuid4().hex}", "channels": ["national"]},
+                headers=w.headers(r),
+            )
+            assert made.status_code == 201, made.text
+            calls.append(call(UUID(made.json()["id"]), "its own", None, False))
+        return calls
+
+    return make
+
+
+def ack_alerts(w: World, r: Reader) -> list[Call]:
+    """``POST /v1/alerts/{id}/ack``: an alert of another organisation, or on a request the
+    reader may not see, answers like an unknown id."""
+    unknown = 10**9
+    calls = []
+    for alert in w.service.webhooks.new_alerts(0):
+        mine = r.org in alert["orgs"] and r.clearance.rank >= alert["level"]
+        acts = r.role in ("operator", "coordinator", "admin")
+        where = f"POST /v1/alerts/{{alert_id}} [{alert['step']} of {named(w, alert['subject'])}]"
+        twin = None if mine else Call("POST", f"/v1/alerts/{unknown}/ack", where)
+        calls.append(
+            Call(
+                "POST",
+                f"/v1/alerts/{alert['id']}/ack",
+                where,
+                twin=twin,
+                must_refuse=not (mine and acts),
+            )
+        )
+    return calls
+
+
 def screen_files(w: World, r: Reader) -> list[Call]:
     files = sorted(p.name for p in STATIC.iterdir() if p.is_file())
     return [Call("GET", f"/screen/{name}", f"GET /screen/{name}") for name in [*files, "none.js"]]
@@ -448,6 +533,22 @@ ROUTES: dict[tuple[str, str], Maker] = {
     ("GET", "/v1/tokens"): plain("/v1/tokens"),
     ("POST", "/v1/tokens"): issue_tokens,
     ("DELETE", "/v1/tokens/{token_id}"): revoke_tokens,
+    # Subscriptions and alerts (issue 24).
+    ("POST", "/v1/subscriptions"): create_subscriptions,
+    ("GET", "/v1/subscriptions"): plain("/v1/subscriptions"),
+    ("GET", "/v1/subscriptions/{subscription_id}"): subscription_route("GET"),
+    ("PATCH", "/v1/subscriptions/{subscription_id}"): subscription_route(
+        "PATCH", body={"rotate_secret": True}
+    ),
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): subscription_route("DELETE"),
+    ("GET", "/v1/subscriptions/{subscription_id}/deliveries"): subscription_route(
+        "GET", "/deliveries"
+    ),
+    ("POST", "/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"): (
+        subscription_route("POST", "/deliveries/1/redeliver")
+    ),
+    ("GET", "/v1/alerts"): variants("/v1/alerts", {}, {"after": 0, "limit": 1000}),
+    ("POST", "/v1/alerts/{alert_id}/ack"): ack_alerts,
 }
 
 
@@ -889,6 +990,12 @@ def test_every_served_route_is_in_the_table(world: World) -> None:
         f"routes the access test does not know (add each to ROUTES with its calls): {unknown}"
     )
     assert ("WS", "/v1/feed") in served and ("POST", "/v1/events") in served, served
+
+
+def test_the_seed_raised_alerts_and_subscriptions(world: World) -> None:
+    """The sweep of the alert and subscription routes has something to find (issue 24)."""
+    assert world.service.webhooks.new_alerts(0), "no alert raised from the seed"
+    assert set(world.seed.subscriptions) == {"VR08", "VR05"}
 
 
 def test_every_channel_kind_is_in_the_table() -> None:

@@ -16,7 +16,7 @@ from httpx import Response
 from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob.bootstrap import open_projections
+from mlob.bootstrap import open_projections, open_webhooks
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
@@ -133,6 +133,8 @@ def serving(service: Service) -> Iterator[TestClient]:
     """The API over ``service`` with its projections running; afterwards the projections (the
     ones running then: a test may have restarted them), the service and its store are closed."""
     open_projections(service).start()
+    if service.webhooks is None:  # as a server has them (no key: no subscription is made)
+        open_webhooks(service, None)
     try:
         with TestClient(create_app(service)) as client:
             yield client

@@ -32,6 +32,7 @@ ALL = [
     "0004_message_ids_per_organisation",
     "0005_board_targets",
     "0006_list_columns",
+    "0007_webhooks",
 ]
 
 
