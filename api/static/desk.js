@@ -214,7 +214,7 @@ function authorityPart(eventType) {
       h(
         "div",
         { class: "field", "data-pointer": pointer },
-        h("label", { for: id }, label, " *"),
+        h("label", { for: id, class: "required" }, label),
         control,
         h("small", { class: "help" }, help),
       );
@@ -536,7 +536,7 @@ function drawList() {
         ),
       ),
     ),
-    items.length ? null : h("li", { class: "muted" }, "Geen aanvragen."),
+    ...(items.length ? [] : [h("li", { class: "muted" }, "Geen aanvragen.")]),
   );
   $("more").hidden = !state.next;
 }

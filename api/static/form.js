@@ -39,7 +39,8 @@ function wrap(pointer, id, schema, control, required) {
   return h(
     "div",
     { class: "field", "data-pointer": pointer },
-    h("label", { for: id }, schema.title || pointer.split("/").pop(), required ? " *" : ""),
+    // required: marked by the style (label.required), the control says so to assistive tech
+    h("label", { for: id, class: required ? "required" : null }, schema.title || pointer),
     control,
     schema.description ? h("small", { class: "help" }, schema.description) : null,
   );
@@ -131,7 +132,8 @@ export class GeneratedForm {
         : h(
             "fieldset",
             { "data-pointer": pointer },
-            schema.title ? h("legend", {}, schema.title) : null,
+            // a row of a list has no legend of its own (its list has)
+            schema.title && at.index === undefined ? h("legend", {}, schema.title) : null,
             ...parts,
           );
     return {
