@@ -611,9 +611,7 @@ class RequestDispatched(Booking):
     pass
 
 
-LineId = Annotated[
-    str, Field(min_length=1, max_length=40), nl("Regel", "Of: per regel", "request_lines")
-]
+LineId = Annotated[str, Field(min_length=1, max_length=40)]
 
 
 class BookingOrLine(Data):
@@ -623,7 +621,7 @@ class BookingOrLine(Data):
 
     capacity_id: Annotated[UUID | None, BookingCapacity] = None
     booking_id: Annotated[UUID | None, ChosenBooking] = None
-    line_id: LineId | None = None
+    line_id: Annotated[LineId | None, nl("Regel", "Of: per regel", "request_lines")] = None
     quantity: Annotated[Quantity | None, nl("Aantal", "Alleen dit deel (verplicht per regel)")] = (
         None
     )
