@@ -371,7 +371,7 @@ function openForm(typeName, { subject = null, label, opener = null } = {}) {
     }
   });
   cancel.addEventListener("click", () => closeForm(true));
-  state.form = { form, element, opener, subject };
+  state.form = { form, element, opener, subject, key: focusKey(opener) };
   $("form-slot").replaceChildren(element);
   (element.querySelector(".generated input, .generated select, .generated textarea") || submit).focus();
 }
@@ -380,7 +380,10 @@ function closeForm(restoreFocus) {
   const open = state.form;
   state.form = null;
   $("form-slot").replaceChildren();
-  if (restoreFocus && open?.opener && document.contains(open.opener)) open.opener.focus();
+  if (!restoreFocus || !open?.opener) return;
+  // The page may have been drawn anew meanwhile: the same step's button, then.
+  const again = document.contains(open.opener) ? open.opener : document.querySelector(open.key);
+  again?.focus();
 }
 
 async function send(form, element, status) {
@@ -620,10 +623,22 @@ function drawPage() {
   );
 }
 
+/** A selector that finds the focused control again once it is drawn anew (keyboard users). */
+function focusKey(element) {
+  if (!element || element === document.body) return null;
+  if (element.dataset?.step) return `.actions button[data-step="${element.dataset.step}"]`;
+  if (element.closest?.("#request-list") && element.getAttribute("href")) {
+    return `#request-list a[href="${element.getAttribute("href")}"]`;
+  }
+  return null;
+}
+
 function draw() {
   if (!state.model) return;
+  const focused = focusKey(document.activeElement);
   drawList();
   drawPage();
+  if (focused && document.activeElement === document.body) document.querySelector(focused)?.focus();
   const top = highestMarking(state.model, $("desk"));
   for (const id of ["marking-top", "marking-bottom"]) {
     const banner = $(id);

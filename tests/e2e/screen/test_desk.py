@@ -108,6 +108,11 @@ def test_a_request_walks_through_the_desk(browser: Browser, demo: DemoServer) ->
     record(region)
     expect(region.locator("article.request h2")).to_contain_text(title)
     act(region, "submit")
+    region.keyboard.press("Escape")  # Esc cancels, and the step's button has the focus again
+    expect(form(region)).to_have_count(0)
+    assert region.evaluate("document.activeElement.dataset.step") == "submit"
+    region.keyboard.press("Enter")
+    expect(form(region)).to_be_visible()
     record(region)
     on_timeline(region, "ingediend")
 
