@@ -352,7 +352,7 @@ function openForm(typeName, { subject = null, label, opener = null } = {}) {
   const element = h(
     "form",
     { class: "step-form", "data-type": typeName, "aria-label": label },
-    h("h3", {}, label, h("span", { class: "muted" }, ` · ${eventType.summary}`)),
+    h("h3", { title: eventType.summary }, label),
     status,
     form.element,
     h("div", { class: "buttons" }, submit, cancel),
@@ -580,7 +580,7 @@ function drawPage() {
               h("td", {}, l.line_id),
               h("td", {}, l.capability),
               h("td", {}, l.quantity),
-              h("td", {}, l.granted),
+              h("td", {}, l.granted ?? "—"),
               h("td", {}, l.committed),
               h("td", {}, l.on_scene),
             ),
