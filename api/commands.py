@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.config import JsonDict
 
 from api.types import Moment
 from domain.capacity import CapacityClass
@@ -39,7 +40,7 @@ Quantity = Annotated[int, Field(gt=0, le=1_000_000, strict=True)]
 def nl(title: str, description: str, choices: str | None = None) -> Any:
     """A field's Dutch label and help text for the desk's generated forms, and ``choices``: the
     reference list its values are drawn from (``x-mlob-choices``; README, *The desk*)."""
-    extra = {"x-mlob-choices": choices} if choices else None
+    extra: JsonDict | None = {"x-mlob-choices": choices} if choices else None
     return Field(title=title, description=description, json_schema_extra=extra)
 
 

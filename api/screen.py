@@ -40,7 +40,8 @@ class Assets(StaticFiles):
 
 
 def install(app: FastAPI, caller_dependency: Any) -> None:
-    """Serve the screen at ``/``, the desk at ``/desk`` and their assets under ``/screen/``; add ``/v1/whoami``."""
+    """Serve the screen at ``/``, the desk at ``/desk`` and their assets under ``/screen/``;
+    add ``/v1/whoami``."""
     app.include_router(router(caller_dependency))
     app.mount("/screen", Assets(directory=STATIC), name="screen")
 

@@ -23,7 +23,7 @@ def desk(page: Page, url: str, token: str, target: Path) -> None:
     page.fill("#token", token)
     page.click("#signin-button")
     page.wait_for_selector("#connection.live")
-    page.click("#request-list a:has-text(\"Pumps for 's-Hertogenbosch\")")
+    page.click('#request-list a:has-text("Pumps for \'s-Hertogenbosch")')
     page.click('.actions button[data-step="assess"]')
     page.wait_for_selector("form.step-form")
     page.wait_for_timeout(500)

@@ -176,7 +176,7 @@ function choices(form) {
       case "bookings":
         return (detail?.bookings || []).map((b) => ({
           value: b.booking_id,
-          label: `${b.provider} · ${b.line_id} × ${b.quantity} (${eventLabel({ type: `request.${b.step}` })})`,
+          label: `${b.provider} · ${b.line_id} × ${b.quantity} (${stepName(b.step)})`,
         }));
       case "own_capacities": {
         const line = at?.read ? lineOf(at.read("line_id")) : null;
@@ -224,7 +224,13 @@ function authorityPart(eventType) {
       h("legend", {}, "Bevoegd gezag"),
       field("authority-body", "Gezag", body, "/authority/body", "Wie de aanvraag ondertekent"),
       field("authority-of", "Van", of, "/authority/of", "Welke regio, gemeente of instantie"),
-      field("authority-capacity", "Door of namens", capacity, "/authority/capacity", "Getekend door het gezag zelf, of namens"),
+      field(
+        "authority-capacity",
+        "Door of namens",
+        capacity,
+        "/authority/capacity",
+        "Getekend door het gezag zelf, of namens",
+      ),
     );
     const fill = (select, options) => {
       const signature = options.map((o) => o.value).join("|");
@@ -373,7 +379,8 @@ function openForm(typeName, { subject = null, label, opener = null } = {}) {
   cancel.addEventListener("click", () => closeForm(true));
   state.form = { form, element, opener, subject, key: focusKey(opener) };
   $("form-slot").replaceChildren(element);
-  (element.querySelector(".generated input, .generated select, .generated textarea") || submit).focus();
+  const first = element.querySelector(".generated input, .generated select, .generated textarea");
+  (first || submit).focus();
 }
 
 function closeForm(restoreFocus) {
@@ -418,7 +425,8 @@ async function send(form, element, status) {
   }
   const position = receipt.events.at(-1)?.position;
   state.position = Math.max(state.position, position || 0);
-  const note = `Vastgelegd op positie ${position}${receipt.replayed ? " (was al vastgelegd)" : ""}.`;
+  const again = receipt.replayed ? " (was al vastgelegd)" : "";
+  const note = `Vastgelegd op positie ${position}${again}.`;
   const opened = form.type.subject === "request" && form.type.creates_subject;
   closeForm(false);
   $("form-slot").replaceChildren(h("p", { class: "recorded", role: "status" }, note));
@@ -451,7 +459,9 @@ function showRefusal(element, status, error) {
     }
   }
   status.className = "form-status refused";
-  status.replaceChildren(placed ? `Geweigerd (${error.status}): zie hieronder.` : text(error.reason));
+  status.replaceChildren(
+    placed ? `Geweigerd (${error.status}): zie hieronder.` : text(error.reason),
+  );
   const first = element.querySelector(".refusal");
   if (first) first.scrollIntoView({ block: "nearest" });
 }
@@ -544,11 +554,20 @@ function drawList() {
   $("more").hidden = !state.next;
 }
 
+const LINE_COLUMNS = ["Regel", "Capaciteit", "Gevraagd", "Toegekend", "Toegezegd", "Ter plaatse"];
+const stepName = (step) => eventLabel({ type: `request.${step}` });
+
 function drawPage() {
   const d = state.detail;
   if (!state.current || !d) {
     $("page").replaceChildren(
-      h("p", { class: "muted" }, state.current ? "Deze aanvraag is (nog) niet te zien." : "Kies een aanvraag, of begin iets nieuws."),
+      h(
+        "p",
+        { class: "muted" },
+        state.current
+          ? "Deze aanvraag is (nog) niet te zien."
+          : "Kies een aanvraag, of begin iets nieuws.",
+      ),
     );
     return;
   }
@@ -569,7 +588,7 @@ function drawPage() {
       h(
         "table",
         { class: "lines" },
-        h("thead", {}, h("tr", {}, ...["Regel", "Capaciteit", "Gevraagd", "Toegekend", "Toegezegd", "Ter plaatse"].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, ...LINE_COLUMNS.map((t) => h("th", {}, t)))),
         h(
           "tbody",
           {},
@@ -594,7 +613,11 @@ function drawPage() {
         actions.length
           ? actions.map((s) => {
               const label = STEP_LABEL[s.step] || state.types.get(s.type).summary;
-              const button = h("button", { type: "button", "data-step": s.step, "data-type": s.type }, label);
+              const button = h(
+                "button",
+                { type: "button", "data-step": s.step, "data-type": s.type },
+                label,
+              );
               button.addEventListener("click", () =>
                 openForm(s.type, { subject: d.id, label, opener: button }),
               );
@@ -655,7 +678,8 @@ function drawCreate() {
     if (!t.postable || !t.creates_subject) continue;
     const allowed = t.allowed || {};
     if (allowed.roles && !allowed.roles.includes(state.me.role)) continue;
-    const kinds = allowed.org_kinds || Object.values(allowed.org_kinds_by_request_kind || {}).flat();
+    const kinds =
+      allowed.org_kinds || Object.values(allowed.org_kinds_by_request_kind || {}).flat();
     if (kinds.length && !kinds.includes(kind)) continue;
     const label = CREATE_LABEL[t.type] || t.summary;
     const button = h("button", { type: "button", "data-create": t.type }, label);
@@ -736,7 +760,11 @@ $("signin-form").addEventListener("submit", async (event) => {
   try {
     await signIn(token);
   } catch (error) {
-    signOut(error.status === 401 ? "Deze token is onbekend, verlopen of ingetrokken." : "mlob is niet bereikbaar.");
+    signOut(
+      error.status === 401
+        ? "Deze token is onbekend, verlopen of ingetrokken."
+        : "mlob is niet bereikbaar.",
+    );
   }
 });
 $("signout").addEventListener("click", () => signOut());

@@ -29,6 +29,8 @@ function resolve(schema, root) {
   return schema;
 }
 
+const onePerLine = (schema) => `${schema.description || ""} (één per regel)`;
+
 function fieldId() {
   serial += 1;
   return `f${serial}`;
@@ -228,7 +230,7 @@ export class GeneratedForm {
     const id = fieldId();
     const area = h("textarea", { id, rows: 3, name: pointer });
     return {
-      element: wrap(pointer, id, { ...schema, description: `${schema.description || ""} (één per regel)` }, area, required),
+      element: wrap(pointer, id, { ...schema, description: onePerLine(schema) }, area, required),
       read: () => {
         const values = area.value
           .split("\n")
@@ -320,7 +322,8 @@ export class GeneratedForm {
 
   checkbox(schema, pointer) {
     const id = fieldId();
-    const box = h("input", { id, type: "checkbox", name: pointer, checked: schema.default === true });
+    const checked = schema.default === true;
+    const box = h("input", { id, type: "checkbox", name: pointer, checked });
     return {
       element: h(
         "div",
@@ -338,19 +341,25 @@ export class GeneratedForm {
     let control;
     let read;
     if (schema.type === "integer") {
+      const floor = (schema.exclusiveMinimum ?? 0) + 1;
       control = h("input", {
         id,
         name: pointer,
         type: "number",
         step: 1,
-        min: schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : null),
+        min: schema.minimum ?? (schema.exclusiveMinimum === undefined ? null : floor),
         max: schema.maximum,
         required: required || null,
         value: schema.default,
       });
       read = () => (control.value === "" ? undefined : Number(control.value));
     } else if (schema.format === "date-time") {
-      control = h("input", { id, name: pointer, type: "datetime-local", required: required || null });
+      control = h("input", {
+        id,
+        name: pointer,
+        type: "datetime-local",
+        required: required || null,
+      });
       read = () => (control.value ? new Date(control.value).toISOString() : undefined);
     } else {
       const long = (schema.maxLength || 0) > 200;

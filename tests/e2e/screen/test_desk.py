@@ -5,8 +5,8 @@ schemas, and each step seen live (through the feed) on the other organisations' 
 A region drafts and submits a request; LOCC receives it, assesses it (keyboard only) and
 forwards it in shares to two providers; each provider decides (one first meets a refusal, shown
 by the form), commits its own capacity (one registers it first, from the desk's top) and
-dispatches it; the region reports arrival. No test types JSON or an id: codes are chosen from lists, numbers and
-texts typed into their fields."""
+dispatches it; the region reports arrival. No test types JSON or an id: codes are chosen from
+lists, numbers and texts typed into their fields."""
 
 from __future__ import annotations
 
@@ -65,9 +65,7 @@ def record(page: Page) -> None:
 
 
 def on_timeline(page: Page, label: str) -> None:
-    expect(page.locator(".timeline li").filter(has_text=label).first).to_be_visible(
-        timeout=10_000
-    )
+    expect(page.locator(".timeline li").filter(has_text=label).first).to_be_visible(timeout=10_000)
 
 
 def choose(select: Locator, text: str) -> None:
@@ -87,7 +85,9 @@ def test_a_request_walks_through_the_desk(browser: Browser, demo: DemoServer) ->
     title = f"Pompen Waal desk {uuid.uuid4().hex[:4]}"
     # A classified request LOCC phoned in for VR23 (posted from outside): its marking shows.
     secret = post_classified(demo)
-    region, locc, vr07, vr09 = (open_desk(browser, demo, o) for o in ("VR08", "LOCC", "VR07", "VR09"))
+    region, locc, vr07, vr09 = (
+        open_desk(browser, demo, o) for o in ("VR08", "LOCC", "VR07", "VR09")
+    )
 
     # VR07 has no pumps free: it registers two from the top of its desk.
     vr07.click('#create button[data-create="capacity.registered"]')
@@ -156,8 +156,8 @@ def test_a_request_walks_through_the_desk(browser: Browser, demo: DemoServer) ->
     record(locc)
     on_timeline(region, "doorgezet")
 
-    # 5. Each provider decides, commits its own share and dispatches it. VR07 first forgets its reasons for a
-    # refusal: the form shows the refusal, and the same form records the grant.
+    # 5. Each provider decides, commits its own share and dispatches it. VR07 first forgets its
+    # reasons for a refusal: the form shows the refusal, and the same form records the grant.
     for provider, page in (("VR07", vr07), ("VR09", vr09)):
         open_request(page, title)
         act(page, "decide")
