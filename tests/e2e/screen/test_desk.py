@@ -218,3 +218,78 @@ def post_classified(demo: DemoServer) -> str:
     )
     assert response.status_code == 201, response.text
     return str(data["title"])
+
+
+def test_a_retry_sends_the_same_message_and_a_refusal_sits_at_its_field(
+    browser: Browser, demo: DemoServer
+) -> None:
+    """The network drops the first post: the form says so, and its retry sends the same message
+    id, subject and time. A refusal naming a field (``details[].pointer``) is shown at that
+    field with its legal source. A paged list (``{"items", "next"}``) loads its next page."""
+    page = open_desk(browser, demo, "VR08")
+    sent: list[dict[str, Any]] = []
+    answers = ["drop", "refuse", "pass"]
+
+    def events(route: Any) -> None:
+        sent.append(route.request.post_data_json)
+        answer = answers.pop(0)
+        if answer == "drop":
+            route.abort()
+        elif answer == "refuse":
+            error = {
+                "status": 422,
+                "code": "exceeds_catalogue",
+                "reason": "Zoveel pompen heeft geen enkele leverancier",
+                "source": "art. 51 Wvr",
+                "details": [{"pointer": "/data/lines/0/quantity"}],
+            }
+            route.fulfill(status=422, json={"error": error})
+        else:
+            route.continue_()
+
+    page.route("**/v1/events", events)
+    page.click('#create button[data-create="request.drafted"]')
+    field(page, "Soort aanvraag").select_option("region_art51")
+    choose(field(page, "Capaciteit"), "FIRE_WATER_SUPPLY")
+    field(page, "Aantal").fill("900")
+    field(page, "Gewenst effect").fill("de polder droogpompen")
+    field(page, "Titel").fill("Pompen, opnieuw geprobeerd")
+    submit = form(page).get_by_role("button", name="Vastleggen")
+    submit.click()
+    expect(form(page).locator(".form-status")).to_contain_text("Niet bevestigd")
+    submit.click()
+    at_field = form(page).locator('[data-pointer="/data/lines/0/quantity"] .refusal')
+    expect(at_field).to_contain_text("Zoveel pompen heeft geen enkele leverancier")
+    expect(at_field).to_contain_text("art. 51 Wvr")
+    field(page, "Aantal").fill("2")
+    submit.click()
+    expect(page.locator(".recorded")).to_contain_text("Vastgelegd op positie", timeout=10_000)
+    assert len(sent) == 3
+    for key in ("message_id", "subject", "occurred_at"):
+        assert sent[0][key] == sent[1][key] == sent[2][key], key
+    assert sent[0]["data"] == sent[2]["data"] | {"lines": sent[0]["data"]["lines"]}
+    expect(page.locator("article.request h2")).to_contain_text("Pompen, opnieuw geprobeerd")
+
+    # A paged list: the first page, then the next one by its cursor.
+    asked: list[str] = []
+
+    def paged(route: Any) -> None:
+        asked.append(route.request.url)
+        rows = route.fetch().json()
+        rows = rows if isinstance(rows, list) else rows["items"]
+        first = "cursor=" not in route.request.url
+        route.fulfill(
+            json={"items": rows[:2] if first else rows[2:], "next": "c2" if first else None}
+        )
+
+    page.route("**/v1/requests?*", paged)
+    page.fill("#search", "")
+    page.locator("#search").press("Backspace")  # the list is read anew
+    expect(page.locator("#more")).to_be_visible(timeout=10_000)
+    expect(page.locator("#request-list li")).to_have_count(2)
+    page.click("#more")
+    expect(page.locator("#more")).to_be_hidden()
+    assert page.locator("#request-list li").count() > 2
+    assert any("cursor=c2" in url for url in asked)
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
