@@ -429,7 +429,9 @@ async function send(form, element, status) {
   const note = `Vastgelegd op positie ${position}${again}.`;
   const opened = form.type.subject === "request" && form.type.creates_subject;
   closeForm(false);
-  $("form-slot").replaceChildren(h("p", { class: "recorded", role: "status" }, note));
+  const recorded = h("p", { class: "recorded", role: "status", tabindex: "-1" }, note);
+  $("form-slot").replaceChildren(recorded);
+  recorded.focus(); // the keyboard goes on from here (Tab: the page's steps)
   if (opened) location.hash = `#/r/${form.subject}`;
   scheduleReload(0);
 }
@@ -496,10 +498,16 @@ async function loadCurrent() {
   state.timeline = timeline.events || [];
 }
 
+/** ``min_position`` and ``wait``: a projection's rows once they hold what the feed told of. */
+function reached() {
+  return state.position ? `min_position=${state.position}&wait=5` : "";
+}
+
 async function loadSupport() {
+  const own = `provider=${encodeURIComponent(state.me.org)}`;
   const [incidents, capacities] = await Promise.all([
-    api("/v1/incidents").catch(() => []),
-    api(`/v1/capacities?provider=${encodeURIComponent(state.me.org)}`).catch(() => []),
+    api(`/v1/incidents?${reached()}`).catch(() => []),
+    api(`/v1/capacities?${own}&${reached()}`).catch(() => []),
   ]);
   state.incidents = pageOf(incidents).items;
   state.capacities = pageOf(capacities).items;

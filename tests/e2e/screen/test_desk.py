@@ -158,6 +158,7 @@ def test_a_request_walks_through_the_desk(browser: Browser, demo: DemoServer) ->
 
     # 5. Each provider decides, commits its own share and dispatches it. VR07 first forgets its
     # reasons for a refusal: the form shows the refusal, and the same form records the grant.
+    free = {"VR07": "Pompen VR07 reserve — beschikbaar 2", "VR09": "beschikbaar 4"}
     for provider, page in (("VR07", vr07), ("VR09", vr09)):
         open_request(page, title)
         act(page, "decide")
@@ -172,7 +173,8 @@ def test_a_request_walks_through_the_desk(browser: Browser, demo: DemoServer) ->
         on_timeline(locc, f"besluit — {provider}")
         act(page, "commit")
         field(page, "Regel").select_option("L1")
-        choose(field(page, "Capaciteit"), "beschikbaar")
+        # its own capacity, by the name it has on the list (VR07's new one; VR09 has 4 free)
+        choose(field(page, "Capaciteit"), free[provider])
         field(page, "Aantal").fill("1")
         record(page)
         on_timeline(region, f"toegezegd — {provider}")
