@@ -467,6 +467,7 @@ def feed_over_http(w: World, r: Reader) -> list[Call]:
 #: ``test_every_served_route_is_in_the_table``.
 ROUTES: dict[tuple[str, str], Maker] = {
     ("GET", "/"): plain("/"),
+    ("GET", "/desk"): plain("/desk"),
     ("MOUNT", "/screen"): screen_files,
     ("GET", "/docs"): plain("/docs"),
     ("GET", "/docs/oauth2-redirect"): plain("/docs/oauth2-redirect"),
