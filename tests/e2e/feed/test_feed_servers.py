@@ -153,15 +153,20 @@ def test_a_client_that_stops_reading_gets_resync_and_memory_stays_bounded(
         flood = uuid.uuid4()
         first = post(server, token, [opened(flood)])[0]
         events_until(reader, {first})
-        baseline = server.rss_kib()
         # Far more than the socket buffers hold: ~24 MB of events the stalled client does not
-        # read (reports on one incident, so nothing else in the server grows with them).
+        # read (reports on one incident, so nothing else in the server grows with them). The
+        # first third warms what grows with any traffic (caches, pools, the runners' state);
+        # the rest, ~16 MB, must leave the memory about where it was: held for the stalled
+        # client, it would all show.
         last = first
-        for _ in range(60):
+        baseline = 0
+        for batch in range(60):
+            if batch == 20:
+                baseline = server.rss_kib()
             last = post(server, token, [reported(flood, 3_900) for _ in range(100)])[-1]
             events_until(reader, {last}, timeout=60)  # a reading client keeps up meanwhile
         growth = server.rss_kib() - baseline
-        assert growth < 16_000, f"server memory grew by {growth} KiB"
+        assert growth < 8_000, f"server memory grew by {growth} KiB over ~16 MB of events"
         # The stalled client, reading at last, finds a resync with where to resume, then a close.
         received: list[int] = []
         resync = None
