@@ -249,11 +249,13 @@ class History:
         new_incidents: float = 0.3,
         late: float = 0.0,
         classified: float = 0.0,
+        incident_ratio: float = 3.0,
     ) -> None:
         """``new_incidents``: the share of incident events that open one; ``late``: the share
         of events entered afterwards, occurred 10 minutes to 3 hours before the others;
         ``classified``: the share of situation reports marked Stg. Geheim (their incidents
-        then keep a second state per level, as need to know demands)."""
+        then keep a second state per level, as need to know demands); ``incident_ratio``:
+        incident events per other event (3: incidents are ~75% of the history)."""
         from api.posting import Item, Principal, post
 
         self.Item, self.Principal, self._post = Item, Principal, post
@@ -270,6 +272,7 @@ class History:
         self.new_incidents = new_incidents
         self.late = late
         self.classified = classified
+        self.incident_ratio = incident_ratio
 
     def item(self, type_: str, subject: UUID, data: dict[str, Any], **envelope: Any) -> Any:
         self.counter += 1
@@ -457,7 +460,7 @@ class History:
             rounds += 1
             if rounds % 5 == 0:
                 self.availability_changes(10)
-            while self.incident_events < 3 * self.other_events:
+            while self.incident_events < self.incident_ratio * self.other_events:
                 self.incident_batch()
             self.occurred = min(self.occurred + timedelta(seconds=20), datetime.now(UTC))
         while self.posted < total:
