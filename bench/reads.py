@@ -178,9 +178,12 @@ async def phase(
 
     async def one_post(scheduled: float) -> None:
         conn = await post_idle.get()
-        status, _ = await common.post_event(
-            *conn, writer_token, post_body(incidents, occurred, rng)
-        )
+        try:
+            status, _ = await common.post_event(
+                *conn, writer_token, post_body(incidents, occurred, rng)
+            )
+        except (IndexError, OSError, asyncio.IncompleteReadError):  # closed by the server
+            status, conn = 0, await asyncio.open_connection(host, port)
         posts.append(time.perf_counter() - scheduled)
         post_statuses[status] = post_statuses.get(status, 0) + 1
         post_idle.put_nowait(conn)
@@ -202,7 +205,10 @@ async def phase(
             "picture": "/v1/picture",
         }[kind]
         conn = await read_idle.get()
-        status, answer = await get(*conn, reader_token, path)
+        try:
+            status, answer = await get(*conn, reader_token, path)
+        except (IndexError, OSError, asyncio.IncompleteReadError):  # closed by the server
+            status, answer, conn = 0, b"{}", await asyncio.open_connection(host, port)
         reads[kind].append(time.perf_counter() - scheduled)
         read_statuses[kind][status] = read_statuses[kind].get(status, 0) + 1
         if kind in ("list", "next_page") and status == 200:
@@ -248,6 +254,7 @@ def main() -> None:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # common.stop signals the process group
     )
     worker = subprocess.Popen(
         [PY, "-m", "mlob.cli", "worker"],
@@ -255,6 +262,7 @@ def main() -> None:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # common.stop signals the process group
     )
     url = f"http://127.0.0.1:{PORT}"
     try:
