@@ -37,7 +37,7 @@ def check_step(subject_exercise: bool, envelope: Envelope, subject: str = "subje
         raise DomainError(
             MISMATCH,
             SOURCE,
-            text="step",
+            text="exercise" if subject_exercise else "real",
             subject=subject,
             flag=flag,
             pointer="/exercise",

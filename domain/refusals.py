@@ -187,11 +187,17 @@ TEXTS: dict[str, Text] = {
         "booking {booking_id} holds {held}, not {quantity}",
         "Boeking {booking_id} omvat {held}, niet {quantity}.",
     ),
-    "exercise_mismatch.step": Text(
-        "this {subject} was created with exercise={flag}; a step on it must say "
-        "exercise={flag} too",
-        "Dit object ({subject}) is aangemaakt met exercise={flag}; een stap hierop moet ook "
-        "exercise={flag} vermelden.",
+    "exercise_mismatch.exercise": Text(
+        "this {subject} is an exercise (exercise={flag}) since it was created; a step on it "
+        "must say exercise={flag} too",
+        "Dit object ({subject}) is sinds de aanmaak een oefening (exercise={flag}); een stap "
+        "hierop moet ook exercise={flag} vermelden.",
+    ),
+    "exercise_mismatch.real": Text(
+        "this {subject} is real (exercise={flag}) since it was created; a step on it "
+        "must say exercise={flag} too",
+        "Dit object ({subject}) is sinds de aanmaak echt, geen oefening (exercise={flag}); "
+        "een stap hierop moet ook exercise={flag} vermelden.",
     ),
     "exercise_mismatch.exercise_capacity": Text(
         "the capacity is registered for exercises only (exercise=true); a real request "
