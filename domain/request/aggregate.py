@@ -1025,7 +1025,9 @@ class AssistanceRequest(MlobAggregate):
         return NotPermitted(
             "not_asked",
             SHARES,
-            text="line" if line_id else "request",
+            text=("line" if line_id else "request")
+            if not asked
+            else ("line_shares" if line_id else "request_shares"),
             org=org,
             line_id=line_id,
             asked=asked,
