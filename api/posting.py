@@ -92,10 +92,16 @@ def plan(principal: Principal, items: Sequence[Item]) -> Post:
     for index, item in enumerate(items):
         event_type = REGISTRY.get(item.type)
         if event_type is None:
-            raise DomainError("unknown_event_type", API, index=index, type=item.type)
+            raise DomainError(
+                "unknown_event_type", API, index=index, type=item.type, pointer="/type"
+            )
         if item.message_id in seen:
             raise DomainError(
-                "duplicate_message_in_batch", API, index=index, message_id=item.message_id
+                "duplicate_message_in_batch",
+                API,
+                index=index,
+                message_id=item.message_id,
+                pointer="/message_id",
             )
         seen.add(item.message_id)
         if not policy.cleared(principal, item.classification):  # no one writes above it
@@ -103,6 +109,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Post:
                 "classification_above_clearance",
                 "mlob classification rules",
                 classification=item.classification,
+                pointer="/classification",
             ).at(index)
         try:
             data = event_type.model.model_validate(item.data)

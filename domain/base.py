@@ -153,7 +153,7 @@ class MlobAggregate(Aggregate):
 
     def check_void(self, target_version: int, reason: str) -> None:
         if not reason.strip():
-            raise DomainError("reason_required", "mlob corrections")
+            raise DomainError("reason_required", "mlob corrections", pointer="/data/reason")
         latest = self.voidable_version()
         if latest != target_version:
             raise Conflict(
@@ -162,4 +162,5 @@ class MlobAggregate(Aggregate):
                 text="not_latest",
                 latest=latest,
                 target_version=target_version,
+                pointer="/data/target_version",
             )

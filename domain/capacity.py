@@ -190,7 +190,9 @@ class Capacity(MlobAggregate):
         try:
             known = capability(capability_code)
         except KeyError:
-            raise DomainError("unknown_capability", SOURCE, capability=capability_code) from None
+            raise DomainError(
+                "unknown_capability", SOURCE, capability=capability_code, pointer="/data/capability"
+            ) from None
         if known.providers and provider not in known.providers:
             raise DomainError(
                 "not_a_provider_of_capability",
@@ -204,10 +206,14 @@ class Capacity(MlobAggregate):
                 region(home_region)
             except KeyError:
                 raise DomainError(
-                    "unknown_region", SOURCE, text="home_region", home_region=home_region
+                    "unknown_region",
+                    SOURCE,
+                    text="home_region",
+                    home_region=home_region,
+                    pointer="/data/home_region",
                 ) from None
         if notice_minutes < 0:
-            raise DomainError("notice_negative", SOURCE)
+            raise DomainError("notice_negative", SOURCE, pointer="/data/notice_minutes")
         return cls._create(
             cls.Created,
             id=subject,

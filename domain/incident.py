@@ -48,7 +48,7 @@ class Phase(str, Enum):
 
 def _check_regions(regions: tuple[str, ...]) -> None:
     if not regions:
-        raise DomainError("regions_required", SOURCE)
+        raise DomainError("regions_required", SOURCE, pointer="/data/regions")
     for code in regions:
         try:
             region(code)
@@ -170,7 +170,7 @@ class Incident(MlobAggregate):
         description: str = "",
     ) -> Incident:
         if not title.strip():
-            raise DomainError("title_required", SOURCE)
+            raise DomainError("title_required", SOURCE, pointer="/data/title")
         _check_regions(regions)
         _check_keeper(envelope, regions)
         return cls._create(
@@ -221,7 +221,7 @@ class Incident(MlobAggregate):
     def report(self, envelope: Envelope, summary: str) -> None:
         self._check_open(envelope)
         if not summary.strip():
-            raise DomainError("summary_required", SOURCE)
+            raise DomainError("summary_required", SOURCE, pointer="/data/summary")
         self.emit(self.SituationReported, envelope, summary=summary)
 
     def close(self, envelope: Envelope, reason: str) -> None:

@@ -45,7 +45,9 @@ def _check_own_capacity(
         )
     line = request.lines.get(line_id)
     if line is None:
-        raise DomainError("unknown_line", LIFECYCLE, text="line", line_id=line_id)
+        raise DomainError(
+            "unknown_line", LIFECYCLE, text="line", line_id=line_id, pointer="/data/line_id"
+        )
     if line.capability != capacity.capability:
         raise DomainError(
             "capability_mismatch",
@@ -53,6 +55,7 @@ def _check_own_capacity(
             line_id=line_id,
             capability=line.capability,
             capacity_capability=capacity.capability,
+            pointer="/data/line_id",
         )
     may_book(request.exercise, capacity.exercise)
 
@@ -166,6 +169,7 @@ def _move(
                 booking_id=booking.booking_id,
                 held=booking.quantity,
                 quantity=quantity,
+                pointer="/data/quantity",
             )
     envelope = _paired(envelope, request, capacity)
     on_capacity = _on_capacity(envelope, request, capacity)
@@ -228,9 +232,13 @@ def extend(
 ) -> None:
     booking = request.check_booking_step(envelope.actor, Step.EXTEND, booking_id)
     if not reason.strip():
-        raise DomainError("reasons_required", LIFECYCLE, text="extension_states_reason")
+        raise DomainError(
+            "reasons_required", LIFECYCLE, text="extension_states_reason", pointer="/data/reason"
+        )
     if booking.until is not None and until <= booking.until:
-        raise DomainError("period_invalid", LIFECYCLE, text="extension_ends_later")
+        raise DomainError(
+            "period_invalid", LIFECYCLE, text="extension_ends_later", pointer="/data/until"
+        )
     _move(envelope, request, capacity, booking, booking.step, reason, until=until)
 
 
@@ -246,7 +254,7 @@ def relieve(
     booking = request.check_booking_step(envelope.actor, Step.RELIEVE, booking_id)
     follower = request.booking(successor)
     if follower not in request.successors(booking):  # one rule, as open_steps asks it
-        raise Conflict("invalid_successor", LIFECYCLE)
+        raise Conflict("invalid_successor", LIFECYCLE, pointer="/data/successor_booking_id")
     _move(
         envelope,
         request,

@@ -752,6 +752,7 @@ class AssistanceRequest(MlobAggregate):
                 actor=actor.org,
                 needs=[s.value for s in BOOKING_STEPS[step]],
                 quantity=quantity,
+                pointer="/data/quantity",
             )
         taken: list[tuple[LineBooking, int]] = []
         left = quantity
@@ -914,10 +915,17 @@ class AssistanceRequest(MlobAggregate):
             raise refuse("remainder_as_shares", SHARES)
         seen: set[tuple[str, str]] = set()
         asked: dict[str, int] = {}
-        for share in shares:
+        for number, share in enumerate(shares):
+            at = f"/data/shares/{number}"
             line = self.lines.get(share.line_id)
             if line is None:
-                raise refuse("unknown_line", SHARES, text="line", line_id=share.line_id)
+                raise refuse(
+                    "unknown_line",
+                    SHARES,
+                    text="line",
+                    line_id=share.line_id,
+                    pointer=f"{at}/line_id",
+                )
             if share.quantity <= 0:
                 raise refuse(
                     "quantity_not_positive",
@@ -925,6 +933,7 @@ class AssistanceRequest(MlobAggregate):
                     text="share_line_quantity",
                     line_id=share.line_id,
                     to=share.to,
+                    pointer=f"{at}/quantity",
                 )
             if not provides(share.to, line.capability):
                 raise refuse(
@@ -933,12 +942,19 @@ class AssistanceRequest(MlobAggregate):
                     to=share.to,
                     capability=line.capability,
                     line_id=share.line_id,
+                    pointer=f"{at}/to",
                 )
             key = (share.to, share.line_id)
             existing = self.shares.get(key)
             grows = existing is not None and not existing.whole and not self.providers_decide
             if key in seen or (existing is not None and not grows) or share.to in to:
-                raise refuse("duplicate_share", SHARES, to=share.to, line_id=share.line_id)
+                raise refuse(
+                    "duplicate_share",
+                    SHARES,
+                    to=share.to,
+                    line_id=share.line_id,
+                    pointer=f"{at}/to",
+                )
             seen.add(key)
             asked[share.line_id] = asked.get(share.line_id, 0) + share.quantity
         for line_id, quantity in asked.items():
@@ -950,6 +966,7 @@ class AssistanceRequest(MlobAggregate):
                     line_id=line_id,
                     quantity=quantity,
                     remaining=remaining,
+                    pointer="/data/shares",
                 )
 
     def _check_share_decider(self, actor: Actor) -> None:
@@ -971,7 +988,7 @@ class AssistanceRequest(MlobAggregate):
         decision, each at most what it was asked, and grants less than asked of at least one
         (a line not named is granted as asked)."""
         mine = {s.line_id: s for s in self.shares.values() if s.to == org and s.outcome is None}
-        for line_id, quantity in granted:
+        for number, (line_id, quantity) in enumerate(granted):
             share = mine.get(line_id)
             if share is None:
                 raise self._not_asked(org, line_id)
@@ -983,9 +1000,10 @@ class AssistanceRequest(MlobAggregate):
                     line_id=line_id,
                     asked=share.asked,
                     org=org,
+                    pointer=f"/data/granted/{number}/quantity",
                 )
         if all(quantity >= mine[line_id].asked for line_id, quantity in granted):
-            raise refuse("not_partial", SHARES, org=org)
+            raise refuse("not_partial", SHARES, org=org, pointer="/data/granted")
 
     def _asked_lines(self, org: str) -> list[str]:
         return [line_id for (to, line_id) in self.shares if to == org]
@@ -1108,7 +1126,9 @@ class AssistanceRequest(MlobAggregate):
         self.check_step(Step.APPEAL, envelope.actor)
         check_appeal_authority(self.rule, envelope.authority, self.requester, APPEAL)
         if not grounds.strip():
-            raise refuse("reasons_required", APPEAL, text="appeal_states_grounds")
+            raise refuse(
+                "reasons_required", APPEAL, text="appeal_states_grounds", pointer="/data/grounds"
+            )
         self.emit(self.Appealed, envelope, grounds=grounds)
 
     # --- the hub's steps ---------------------------------------------------------------------
@@ -1120,7 +1140,9 @@ class AssistanceRequest(MlobAggregate):
     def confirm_exhaustion(self, envelope: Envelope, finding: str) -> None:
         self.check_step(Step.CONFIRM_EXHAUSTION, envelope.actor)
         if not finding.strip():
-            raise refuse("reasons_required", self.rule.source, text="findings")
+            raise refuse(
+                "reasons_required", self.rule.source, text="findings", pointer="/data/finding"
+            )
         self.emit(self.ExhaustionConfirmed, envelope, finding=finding)
 
     def assess(
@@ -1132,9 +1154,14 @@ class AssistanceRequest(MlobAggregate):
                 "reasons_required" if not forward else "findings_required",
                 LIFECYCLE,
                 text="assessment",
+                pointer="/data/findings",
             )
         if forward and self.rule.alternatives_checked_first and not alternatives_checked.strip():
-            raise refuse("alternatives_not_checked", "factsheet-bijstand-bevolkingszorg §B.5-B.6")
+            raise refuse(
+                "alternatives_not_checked",
+                "factsheet-bijstand-bevolkingszorg §B.5-B.6",
+                pointer="/data/alternatives_checked",
+            )
         if forward and self.rule.route.exhaustion_check_by and not self.exhaustion_confirmed:
             raise refuse(
                 "exhaustion_not_confirmed",
@@ -1159,7 +1186,7 @@ class AssistanceRequest(MlobAggregate):
         """The whole request to each of ``to``; parts of lines to providers (``shares``)."""
         self.check_step(Step.FORWARD, envelope.actor)
         if not to and not shares:
-            raise refuse("recipients_required", LIFECYCLE)
+            raise refuse("recipients_required", LIFECYCLE, pointer="/data/to")
         for code in (*to, *copies, *(share.to for share in shares)):
             try:
                 organisation(code)
@@ -1179,7 +1206,12 @@ class AssistanceRequest(MlobAggregate):
     def advise(self, envelope: Envelope, *, favourable: bool, advice: str) -> None:
         org_kind = self.check_step(Step.ADVISE, envelope.actor)
         if not advice.strip():
-            raise refuse("reasons_required", self.rule.source, text="advice_states_content")
+            raise refuse(
+                "reasons_required",
+                self.rule.source,
+                text="advice_states_content",
+                pointer="/data/advice",
+            )
         self.emit(
             self.Advised, envelope, adviser_kind=org_kind, favourable=favourable, advice=advice
         )
@@ -1198,6 +1230,7 @@ class AssistanceRequest(MlobAggregate):
                 "reasons_required",
                 APPEAL if self.rule.appealable else LIFECYCLE,
                 text="partial_refusal_states",
+                pointer="/data/reasons",
             )
         if outcome is Outcome.PARTLY_GRANTED:
             check_granted(self.lines, granted)
@@ -1237,12 +1270,21 @@ class AssistanceRequest(MlobAggregate):
         check_minister(envelope, org_kind, self.kind, Step.DECIDE_PRIORITY, PRIORITY)
         if capability_code not in {line.capability for line in self.lines.values()}:
             raise refuse(
-                "unknown_line", PRIORITY, text="capability", capability_code=capability_code
+                "unknown_line",
+                PRIORITY,
+                text="capability",
+                capability_code=capability_code,
+                pointer="/data/capability",
             )
         if rank < 1:
-            raise refuse("rank_not_positive", PRIORITY)
+            raise refuse("rank_not_positive", PRIORITY, pointer="/data/rank")
         if not reasons.strip():
-            raise refuse("reasons_required", PRIORITY, text="priority_decision_states")
+            raise refuse(
+                "reasons_required",
+                PRIORITY,
+                text="priority_decision_states",
+                pointer="/data/reasons",
+            )
         self.emit(
             self.PriorityDecided, envelope, capability=capability_code, rank=rank, reasons=reasons
         )
@@ -1251,7 +1293,9 @@ class AssistanceRequest(MlobAggregate):
         org_kind = self.check_step(Step.DECIDE_APPEAL, envelope.actor)
         check_minister(envelope, org_kind, self.kind, Step.DECIDE_APPEAL, APPEAL)
         if not reasons.strip():
-            raise refuse("reasons_required", APPEAL, text="minister_s_decision")
+            raise refuse(
+                "reasons_required", APPEAL, text="minister_s_decision", pointer="/data/reasons"
+            )
         self.emit(self.AppealDecided, envelope, upheld=upheld, reasons=reasons)
 
     # --- delivery (called by domain.services, which books the Capacity in the same step) -----
@@ -1308,7 +1352,9 @@ class AssistanceRequest(MlobAggregate):
         try:
             return self.lines[line_id]
         except KeyError:
-            raise refuse("unknown_line", LIFECYCLE, text="line", line_id=line_id) from None
+            raise refuse(
+                "unknown_line", LIFECYCLE, text="line", line_id=line_id, pointer="/data/line_id"
+            ) from None
 
     # --- duties to inform ----------------------------------------------------------------------
 
@@ -1318,7 +1364,14 @@ class AssistanceRequest(MlobAggregate):
         found = next((d for d in self.duties() if d.code == duty), None)
         if found is None:
             known = ", ".join(d.code for d in self.duties()) or "none"
-            raise refuse("unknown_duty", DUTIES_SOURCE, kind=self.kind, duty=duty, known=known)
+            raise refuse(
+                "unknown_duty",
+                DUTIES_SOURCE,
+                kind=self.kind,
+                duty=duty,
+                known=known,
+                pointer="/data/duty",
+            )
         if found.code in self.informed:
             raise Conflict("duplicate_step", found.source, text="was_done_already", duty=found.code)
         if found.code not in self.duties_due:
@@ -1338,7 +1391,12 @@ class AssistanceRequest(MlobAggregate):
         addressee = self.duty_addressee(found)
         if to != addressee:
             raise refuse(
-                "wrong_addressee", found.source, duty=found.code, addressee=addressee, to=to
+                "wrong_addressee",
+                found.source,
+                duty=found.code,
+                addressee=addressee,
+                to=to,
+                pointer="/data/to",
             )
         self.emit(self.Informed, envelope, duty=found.code, to=to)
 
@@ -1353,7 +1411,7 @@ class AssistanceRequest(MlobAggregate):
     ) -> None:
         self.check_step(Step.EVALUATE, envelope.actor)
         if not lessons:
-            raise refuse("lessons_required", LIFECYCLE)
+            raise refuse("lessons_required", LIFECYCLE, pointer="/data/lessons")
         self.emit(self.Evaluated, envelope, lessons=lessons, action_points=action_points)
 
     def correct(self, envelope: Envelope, target_version: int, reason: str) -> None:

@@ -115,11 +115,12 @@ STEP_SOURCES = {
 def check_lines(kind: RequestKind, lines: tuple[RequestLine, ...]) -> None:
     rule = KIND_RULES[kind]
     if not lines:
-        raise refuse("lines_required", LIFECYCLE)
+        raise refuse("lines_required", LIFECYCLE, pointer="/data/lines")
     seen: set[str] = set()
-    for line in lines:
+    for number, line in enumerate(lines):
+        at = f"/data/lines/{number}"
         if line.line_id in seen:
-            raise refuse("duplicate_line", LIFECYCLE, line_id=line.line_id)
+            raise refuse("duplicate_line", LIFECYCLE, line_id=line.line_id, pointer=f"{at}/line_id")
         seen.add(line.line_id)
         if (
             not isinstance(line.quantity, int)
@@ -127,27 +128,46 @@ def check_lines(kind: RequestKind, lines: tuple[RequestLine, ...]) -> None:
             or line.quantity <= 0
         ):
             raise refuse(
-                "quantity_not_positive", LIFECYCLE, text="line_quantity_must", line_id=line.line_id
+                "quantity_not_positive",
+                LIFECYCLE,
+                text="line_quantity_must",
+                line_id=line.line_id,
+                pointer=f"{at}/quantity",
             )
         try:
             known = capability(line.capability)
         except KeyError:
-            raise refuse("unknown_capability", LIFECYCLE, capability=line.capability) from None
+            raise refuse(
+                "unknown_capability",
+                LIFECYCLE,
+                capability=line.capability,
+                pointer=f"{at}/capability",
+            ) from None
         if known.request_kinds and kind.value not in known.request_kinds:
             raise refuse(
                 "capability_not_for_kind",
                 f"{rule.legal_basis}; {known.source}",
                 capability=line.capability,
                 kind=kind,
+                pointer=f"{at}/capability",
             )
         if not line.effect.strip():
             raise refuse(
-                "effect_required", "factsheet-bijstand-bevolkingszorg §B.5", line_id=line.line_id
+                "effect_required",
+                "factsheet-bijstand-bevolkingszorg §B.5",
+                line_id=line.line_id,
+                pointer=f"{at}/effect",
             )
         if line.period_start and line.period_end and line.period_end <= line.period_start:
-            raise refuse("period_invalid", LIFECYCLE, text="line_period_ends", line_id=line.line_id)
+            raise refuse(
+                "period_invalid",
+                LIFECYCLE,
+                text="line_period_ends",
+                line_id=line.line_id,
+                pointer=f"{at}/period_end",
+            )
         if line.automatic_weapons and not line.armed:
-            raise refuse("inconsistent_line", ARMED)
+            raise refuse("inconsistent_line", ARMED, pointer=f"{at}/automatic_weapons")
 
 
 def check_authority(
@@ -163,9 +183,21 @@ def check_authority(
     if authority is None:
         if rule.authority_optional_for_exercise and exercise and not required:
             return
-        raise refuse("authority_required", source, kind=rule.kind, authorities=rule.authorities)
+        raise refuse(
+            "authority_required",
+            source,
+            kind=rule.kind,
+            authorities=rule.authorities,
+            pointer="/authority",
+        )
     if authority.body in rule.forbidden_authorities:
-        raise refuse("forbidden_authority", source, body=authority.body, kind=rule.kind)
+        raise refuse(
+            "forbidden_authority",
+            source,
+            body=authority.body,
+            kind=rule.kind,
+            pointer="/authority/body",
+        )
     if authority.body not in rule.authorities:
         raise refuse(
             "wrong_authority",
@@ -174,6 +206,7 @@ def check_authority(
             body=authority.body,
             kind=rule.kind,
             authorities=rule.authorities,
+            pointer="/authority/body",
         )
     # Where the task is stated because the kind serves several (J&V assets), it decides who
     # signs; a kind whose task is derived (foreign police) takes either of its authorities.
@@ -187,6 +220,7 @@ def check_authority(
             task=task,
             competent=[b for b in competent if b in rule.authorities],
             body=authority.body,
+            pointer="/authority/body",
         )
     check_signer_of(authority, requester, source)
 
@@ -203,7 +237,9 @@ def check_signer_of(authority: Authority, requester: str, source: str) -> None:
         try:
             region(authority.of)
         except KeyError:
-            raise refuse("unknown_region", source, text="authority", of=authority.of) from None
+            raise refuse(
+                "unknown_region", source, text="authority", of=authority.of, pointer="/authority/of"
+            ) from None
         if area and authority.of not in area:
             raise refuse(
                 "wrong_authority",
@@ -211,12 +247,15 @@ def check_signer_of(authority: Authority, requester: str, source: str) -> None:
                 text="acts_own_region",
                 requester=requester,
                 of=authority.of,
+                pointer="/authority/of",
             )
     elif body.of == "municipality":
         try:
             municipality_region = region_of_municipality(authority.of)
         except KeyError:
-            raise refuse("unknown_municipality", AUTHORITY_AREA, of=authority.of) from None
+            raise refuse(
+                "unknown_municipality", AUTHORITY_AREA, of=authority.of, pointer="/authority/of"
+            ) from None
         if area and municipality_region not in area:
             raise refuse(
                 "wrong_authority",
@@ -227,6 +266,7 @@ def check_signer_of(authority: Authority, requester: str, source: str) -> None:
                 municipality_region=municipality_region,
                 requester=requester,
                 area=sorted(area),
+                pointer="/authority/of",
             )
     elif body.of == "prosecutor_office":
         try:
@@ -234,7 +274,9 @@ def check_signer_of(authority: Authority, requester: str, source: str) -> None:
         except KeyError:
             office = None
         if office not in (OrgKind.OM_PROSECUTOR, OrgKind.OM_COLLEGE):
-            raise refuse("unknown_prosecutor_office", source, of=authority.of)
+            raise refuse(
+                "unknown_prosecutor_office", source, of=authority.of, pointer="/authority/of"
+            )
 
 
 def check_task(rule: KindRule, task: Task | None) -> None:
@@ -257,6 +299,7 @@ def check_task(rule: KindRule, task: Task | None) -> None:
         kind=rule.kind,
         tasks=[t.value for t in rule.tasks],
         task=task,
+        pointer="/data/task",
     )
 
 
@@ -269,6 +312,7 @@ def require_stated_task(rule: KindRule, task: Task | None) -> None:
             MSOB_TASK_SOURCE if rule.police_task_route else f"{rule.legal_basis}; {rule.source}",
             kind=rule.kind,
             tasks=[t.value for t in rule.tasks],
+            pointer="/data/task",
         )
 
 
@@ -291,15 +335,26 @@ def check_justifications(
         and any(line.automatic_weapons for line in lines)
         and not given.get(Justification.PROSECUTOR_PERMISSION, "").strip()
     ):
-        raise refuse("missing_justification_prosecutor_permission", ARMED, text="automatic_weapons")
+        raise refuse(
+            "missing_justification_prosecutor_permission",
+            ARMED,
+            text="automatic_weapons",
+            pointer="/data/justifications/prosecutor_permission",
+        )
 
 
 def check_granted(lines: dict[str, RequestLine], granted: tuple[tuple[str, int], ...]) -> None:
     if not granted:
-        raise refuse("granted_required", LIFECYCLE)
-    for line_id, quantity in granted:
+        raise refuse("granted_required", LIFECYCLE, pointer="/data/granted")
+    for number, (line_id, quantity) in enumerate(granted):
         if line_id not in lines:
-            raise refuse("unknown_line", LIFECYCLE, text="line", line_id=line_id)
+            raise refuse(
+                "unknown_line",
+                LIFECYCLE,
+                text="line",
+                line_id=line_id,
+                pointer=f"/data/granted/{number}/line_id",
+            )
         if quantity < 0 or quantity > lines[line_id].quantity:
             raise refuse(
                 "granted_out_of_range",
@@ -307,6 +362,7 @@ def check_granted(lines: dict[str, RequestLine], granted: tuple[tuple[str, int],
                 text="line",
                 line_id=line_id,
                 asked=lines[line_id].quantity,
+                pointer=f"/data/granted/{number}/quantity",
             )
 
 
@@ -321,7 +377,11 @@ def check_minister(
     bodies = signers(kind, step)
     if authority is None or authority.body not in bodies:
         raise NotPermitted(
-            "wrong_decider", source, text="minister_signs", bodies=bodies or (MINISTER_JV,)
+            "wrong_decider",
+            source,
+            text="minister_signs",
+            bodies=bodies or (MINISTER_JV,),
+            pointer="/authority/body" if authority else "/authority",
         )
 
 
@@ -339,5 +399,6 @@ def check_appeal_authority(
             kind=rule.kind,
             bodies=bodies,
             body=authority.body if authority else None,
+            pointer="/authority/body" if authority else "/authority",
         )
     check_signer_of(authority, requester, source)
