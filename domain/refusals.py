@@ -795,6 +795,71 @@ TEXTS: dict[str, Text] = {
         "your clearance does not cover {classification}",
         "Uw rubriceringsbevoegdheid reikt niet tot {classification}.",
     ),
+    # --- the live feed (WebSocket error frames) -------------------------------------------------
+    "token_revoked": Text("the token was revoked", "Het token is ingetrokken."),
+    "token_expired": Text("the token expired", "Het token is verlopen."),
+    "invalid_token.feed": Text("send a valid token", "Stuur een geldig token mee."),
+    "store_unavailable.feed": Text(
+        "the store is away: reconnect and resume",
+        "De opslag is niet bereikbaar: maak opnieuw verbinding en ga verder waar u was.",
+    ),
+    "store_unavailable.feed_start": Text(
+        "the store is unreachable: retry",
+        "De opslag is niet bereikbaar; probeert u het opnieuw.",
+    ),
+    "binary_not_accepted": Text(
+        "messages are JSON text; a binary message closes the connection (1003)",
+        "Berichten zijn JSON-tekst; een binair bericht sluit de verbinding (1003).",
+    ),
+    "too_many_connections": Text(
+        "at most {max_connections} feed connections per token: try again later",
+        "Ten hoogste {max_connections} feedverbindingen per token; probeert u het later opnieuw.",
+    ),
+    "too_many_replays": Text(
+        "at most {max_replays} replays (subscriptions with after) run at once per "
+        "token: reconnect later and resume",
+        "Per token lopen ten hoogste {max_replays} herhalingen (abonnementen met after) "
+        "tegelijk; maak later opnieuw verbinding en ga verder waar u was.",
+    ),
+    "channel_too_long": Text(
+        "a channel name has at most {max_length} characters ({longer} longer)",
+        "Een kanaalnaam heeft ten hoogste {max_length} tekens ({longer} langer).",
+    ),
+    "channel_not_permitted": Text(
+        "not a channel you may subscribe to: {channels:list}",
+        "U mag zich niet abonneren op deze kanalen: {channels:list}.",
+    ),
+    "too_many_channels": Text(
+        "at most {max_channels} channels per connection",
+        "Ten hoogste {max_channels} kanalen per verbinding.",
+    ),
+    "after_only_first": Text(
+        "history is replayed only on a connection's first subscription; "
+        "reconnect with after to resume",
+        "De geschiedenis wordt alleen bij het eerste abonnement van een verbinding herhaald; "
+        "maak opnieuw verbinding met after om verder te gaan.",
+    ),
+    "already_authenticated": Text(
+        "send it only once", "U bent al aangemeld; stuur het token slechts eenmaal."
+    ),
+    "malformed.object": Text("a message is a JSON object", "Een bericht is een JSON-object."),
+    "malformed.channels": Text(
+        "channels are a non-empty list of strings",
+        "Kanalen zijn een niet-lege lijst van teksten.",
+    ),
+    "malformed.position": Text(
+        "{name} is a position: a whole number >= 0",
+        "{name} is een positie: een geheel getal van 0 of hoger.",
+    ),
+    "malformed.unknown": Text(
+        "send subscribe, unsubscribe or ping", "Stuur subscribe, unsubscribe of ping."
+    ),
+    "malformed.exercise": Text(
+        "exercise is false (real only, the default), true (exercises only) or all "
+        "(both), not {value!r}",
+        "exercise is false (alleen echt, de standaard), true (alleen oefeningen) of all "
+        "(beide), niet {value!r}.",
+    ),
 }
 
 

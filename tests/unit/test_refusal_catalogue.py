@@ -111,7 +111,15 @@ def sites(files: Iterable[Path], root: Path = ROOT) -> Iterator[Site]:
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            # A class by any name (errors.Conflict); a function only by its own (not a method
+            # that happens to be called refuse).
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute) and func.attr[:1].isupper()
+                else None
+            )
             if name not in names:
                 continue
             position = 1 if name == "ApiError" else 0
