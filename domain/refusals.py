@@ -49,7 +49,7 @@ TEXTS: dict[str, Text] = {
     ),
     "clearance_above_own.token": Text(
         "a token's clearance may not exceed its issuer's",
-        "De rubriceringsbevoegdheid van een token mag niet hoger zijn dan die van de uitgever.",
+        "Het autorisatieniveau van een token mag niet hoger zijn dan dat van de uitgever.",
     ),
     "role_not_held.token": Text(
         "this organisation may not hold that role",
@@ -793,7 +793,7 @@ TEXTS: dict[str, Text] = {
     ),
     "classification_above_clearance": Text(
         "your clearance does not cover {classification}",
-        "Uw rubriceringsbevoegdheid reikt niet tot {classification}.",
+        "Uw autorisatieniveau reikt niet tot {classification}.",
     ),
     # --- the live feed (WebSocket error frames) -------------------------------------------------
     "token_revoked": Text("the token was revoked", "Het token is ingetrokken."),
