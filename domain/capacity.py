@@ -66,7 +66,7 @@ DEPLOYED_STATES = frozenset({BookingState.EN_ROUTE, BookingState.ON_SCENE, Booki
 
 def positive(quantity: int, what: str = "quantity") -> None:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-        raise DomainError("quantity_not_positive", SOURCE, text="must_positive_whole", what=what)
+        raise DomainError("quantity_not_positive", SOURCE, text="whole_number", what=what)
 
 
 class Capacity(MlobAggregate):
@@ -197,7 +197,7 @@ class Capacity(MlobAggregate):
             raise DomainError(
                 "not_a_provider_of_capability",
                 known.source,
-                text="does_provide_per",
+                text="capacity",
                 provider=provider,
                 capability_code=capability_code,
             )
@@ -232,7 +232,7 @@ class Capacity(MlobAggregate):
     ) -> None:
         _check_provider_actor(envelope, self.provider)
         if unavailable < 0 or abroad < 0:
-            raise DomainError("quantity_not_positive", SOURCE, text="counts_cannot_negative")
+            raise DomainError("quantity_not_positive", SOURCE, text="counts")
         booked = self.quantity - self.available - self.unavailable - self.abroad
         if booked + unavailable + abroad > self.quantity:
             raise Conflict(
@@ -322,7 +322,7 @@ def _check_provider_actor(envelope: Envelope, provider: str) -> None:
         raise NotPermitted(
             "not_own_capacity",
             SOURCE,
-            text="manages_own_capacities",
+            text="manage",
             actor=actor.org,
             provider=provider,
         )

@@ -63,7 +63,7 @@ def _check_keeper(envelope: Envelope, regions: tuple[str, ...]) -> None:
     kind = require_writer(actor)
     if kind not in INCIDENT_KEEPERS:
         raise NotPermitted(
-            "step_not_permitted", SOURCE, text="does_keep_incident", actor=actor.org, kind=kind
+            "step_not_permitted", SOURCE, text="incident", actor=actor.org, kind=kind
         )
     if kind == "safety_region" and actor.org not in regions:
         raise NotPermitted("not_own_region", SOURCE, actor=actor.org)
@@ -193,13 +193,13 @@ class Incident(MlobAggregate):
     def change_grip(self, envelope: Envelope, grip: GripLevel) -> None:
         self._check_open(envelope)
         if grip == self.grip:
-            raise Conflict("no_change", SOURCE, text="incident_at_grip", grip=grip)
+            raise Conflict("no_change", SOURCE, text="grip", grip=grip)
         self.emit(self.GripChanged, envelope, grip=grip)
 
     def change_phase(self, envelope: Envelope, phase: Phase) -> None:
         self._check_open(envelope)
         if phase == self.phase:
-            raise Conflict("no_change", SOURCE, text="incident_phase_already", phase=phase)
+            raise Conflict("no_change", SOURCE, text="phase", phase=phase)
         self.emit(self.PhaseChanged, envelope, phase=phase)
 
     def change_regions(self, envelope: Envelope, regions: tuple[str, ...]) -> None:

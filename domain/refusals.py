@@ -99,17 +99,17 @@ TEXTS: dict[str, Text] = {
         "De laatste stap is vastgelegd door {recorder}; alleen {recorder} kan deze ongedaan maken.",
     ),
     # --- capacities -------------------------------------------------------------------------------
-    "quantity_not_positive.must_positive_whole": Text(
+    "quantity_not_positive.whole_number": Text(
         "{what} must be a positive whole number", "{what} moet een positief geheel getal zijn."
     ),
-    "quantity_not_positive.counts_cannot_negative": Text(
+    "quantity_not_positive.counts": Text(
         "counts cannot be negative", "Aantallen kunnen niet negatief zijn."
     ),
-    "quantity_not_positive.share_line_quantity": Text(
+    "quantity_not_positive.share": Text(
         "share of line {line_id} for {to}: quantity must be positive",
         "Deel van regel {line_id} voor {to}: het aantal moet groter dan nul zijn.",
     ),
-    "quantity_not_positive.line_quantity_must": Text(
+    "quantity_not_positive.line": Text(
         "line {line_id}: quantity must be positive",
         "Regel {line_id}: het aantal moet groter dan nul zijn.",
     ),
@@ -117,11 +117,11 @@ TEXTS: dict[str, Text] = {
         "{actor} ({kind}) provides no capacities",
         "{actor} ({kind}) levert geen capaciteiten.",
     ),
-    "not_own_capacity.manages_own_capacities": Text(
+    "not_own_capacity.manage": Text(
         "{actor} manages only its own capacities, not {provider}'s",
         "{actor} beheert alleen de eigen capaciteiten, niet die van {provider}.",
     ),
-    "not_own_capacity.has_booking_request": Text(
+    "not_own_capacity.no_booking": Text(
         "{actor} has no booking on this request to {step}",
         "{actor} heeft op deze aanvraag geen boeking waarop de stap {step} kan worden gezet.",
     ),
@@ -129,15 +129,15 @@ TEXTS: dict[str, Text] = {
         "{actor} may not {step} {provider}'s capacity",
         "{actor} mag de stap {step} niet zetten voor capaciteit van {provider}.",
     ),
-    "not_own_capacity.commits_own_capacities": Text(
+    "not_own_capacity.commit": Text(
         "{actor} commits only its own capacities, not {provider}'s",
         "{actor} kan alleen de eigen capaciteiten toezeggen, niet die van {provider}.",
     ),
-    "not_a_provider_of_capability.does_provide_per": Text(
+    "not_a_provider_of_capability.capacity": Text(
         "{provider} does not provide {capability_code} per the catalogue",
         "{provider} levert volgens de catalogus geen {capability_code}.",
     ),
-    "not_a_provider_of_capability.provides_none_per": Text(
+    "not_a_provider_of_capability.request": Text(
         "{actor} provides none of {asked:list} per the catalogue",
         "{actor} levert volgens de catalogus geen van de volgende capaciteiten: {asked:list}.",
     ),
@@ -240,10 +240,10 @@ TEXTS: dict[str, Text] = {
     ),
     "title_required": Text("an incident needs a title", "Een incident moet een titel hebben."),
     "incident_closed": Text("the incident is closed", "Het incident is gesloten."),
-    "no_change.incident_at_grip": Text(
+    "no_change.grip": Text(
         "the incident is at GRIP {grip} already", "Het incident staat al op GRIP {grip}."
     ),
-    "no_change.incident_phase_already": Text(
+    "no_change.phase": Text(
         "the incident is in phase {phase} already", "Het incident is al in fase {phase}."
     ),
     "opener_stays": Text(
@@ -293,15 +293,15 @@ TEXTS: dict[str, Text] = {
         "Tegen een besluit op een aanvraag van het type {kind} staat geen beroep open; dat "
         "kan alleen tegen een weigering van politiebijstand door de korpschef (art. 56).",
     ),
-    "step_not_permitted.does_keep_incident": Text(
+    "step_not_permitted.incident": Text(
         "{actor} ({kind}) does not keep incident records",
         "{actor} ({kind}) houdt geen incidentregistratie bij.",
     ),
-    "step_not_permitted.advises_minister_appeal": Text(
+    "step_not_permitted.appeal_only": Text(
         "{org_kind} advises the Minister on an appeal only",
         "{org_kind} adviseert de minister alleen in beroep.",
     ),
-    "step_not_permitted.appeal_advises_minister": Text(
+    "step_not_permitted.appeal_advisers": Text(
         "on an appeal {advisers:or} advises the Minister, not {org_kind}",
         "In beroep adviseert {advisers:or} de minister, niet {org_kind}.",
     ),
@@ -317,7 +317,7 @@ TEXTS: dict[str, Text] = {
         "only {requester} may {step} this request, not {actor}",
         "Alleen {requester} mag de stap {step} zetten op deze aanvraag, niet {actor}.",
     ),
-    "not_own_request.hub_requester_may": Text(
+    "not_own_request.hub_or_requester": Text(
         "the hub ({hub_kinds:or}) or the requester ({requester}) may {step} this request, "
         "not {actor}",
         "Het knooppunt ({hub_kinds:or}) of de aanvrager ({requester}) mag de stap {step} "
@@ -327,15 +327,15 @@ TEXTS: dict[str, Text] = {
         "this request runs through {hub_kinds:or}, not {org_kind}",
         "Deze aanvraag loopt via {hub_kinds:or}, niet via {org_kind}.",
     ),
-    "wrong_decider.was_asked_any": Text(
+    "wrong_decider.no_share": Text(
         "{actor} was not asked for any line it provides; the request waits for {waiting:list}",
         "Aan {actor} is geen regel gevraagd die deze organisatie levert; de aanvraag wacht op "
         "{waiting:list}.",
     ),
-    "wrong_decider.decides_request": Text(
+    "wrong_decider.hub": Text(
         "{hub_kinds:or} decides this request", "{hub_kinds:or} besluit op deze aanvraag."
     ),
-    "wrong_decider.next_decision_request": Text(
+    "wrong_decider.next": Text(
         "the next decision on a {kind} request is {expected}'s, not {org_kind}'s",
         "Het volgende besluit op een aanvraag van het type {kind} is aan {expected}, niet aan "
         "{org_kind}.",
@@ -347,7 +347,7 @@ TEXTS: dict[str, Text] = {
         "ondertekend door {bodies:or} (authority.body).",
     ),
     # --- the order of steps -----------------------------------------------------------------------
-    "out_of_order.request_follows": Text(
+    "out_of_order.status": Text(
         "the request is {state}; {step} follows only: {follows}",
         "De aanvraag heeft de status {state}; de stap {step} volgt alleen op: {follows}.",
     ),
@@ -355,7 +355,7 @@ TEXTS: dict[str, Text] = {
         "a request decided on can no longer be amended",
         "Een aanvraag waarop is besloten, kan niet meer worden gewijzigd.",
     ),
-    "out_of_order.whole_partial_refusal": Text(
+    "out_of_order.appeal": Text(
         "only a whole or partial refusal by the korpschef can be appealed",
         "Alleen tegen een gehele of gedeeltelijke weigering door de korpschef staat beroep open.",
     ),
@@ -365,7 +365,7 @@ TEXTS: dict[str, Text] = {
         "Geen deel van deze aanvraag wacht op een besluit van een leverancier (het LOCC zet de "
         "regels, of delen daarvan, eerst door naar hun leveranciers).",
     ),
-    "out_of_order.every_decider_has": Text(
+    "out_of_order.all_decided": Text(
         "every decider has decided this {state} request",
         "Alle besluitvormers hebben op deze aanvraag (status {state}) besloten.",
     ),
@@ -385,19 +385,19 @@ TEXTS: dict[str, Text] = {
         "vereist een boeking met de status {needs:or} en een aflossing die onderweg of ter "
         "plaatse is.",
     ),
-    "out_of_order.request_was_refused": Text(
+    "out_of_order.refused": Text(
         "the request was refused; only a refusal by the providers asked leaves a "
         "remainder to forward to another provider",
         "De aanvraag is geweigerd; alleen een weigering door de gevraagde leveranciers laat "
         "een restant over dat aan een andere leverancier kan worden doorgezet.",
     ),
-    "not_approved.capacity_committed_deployed": Text(
+    "not_approved.status": Text(
         "capacity is committed and deployed only after formal approval; the request "
         "is {state} ({step} follows only: {follows})",
         "Capaciteit wordt pas na formele goedkeuring toegezegd en ingezet; de aanvraag heeft "
         "de status {state} (de stap {step} volgt alleen op: {follows}).",
     ),
-    "not_approved.made_ready_capacity": Text(
+    "not_approved.made_ready": Text(
         "made-ready capacity is deployed only after formal approval and commitment",
         "Gereedgestelde capaciteit wordt pas na formele goedkeuring en toezegging ingezet.",
     ),
@@ -414,26 +414,24 @@ TEXTS: dict[str, Text] = {
         "Alle geboekte capaciteit moet zijn vrijgegeven en teruggekeerd voordat de aanvraag "
         "wordt gesloten.",
     ),
-    "duplicate_step.exhaustion_was_confirmed": Text(
+    "duplicate_step.exhaustion": Text(
         "exhaustion was confirmed already", "De uitputting is al bevestigd."
     ),
-    "duplicate_step.advised_already": Text(
-        "{org_kind} advised already", "{org_kind} heeft al geadviseerd."
-    ),
-    "duplicate_step.decided_share_already": Text(
+    "duplicate_step.advice": Text("{org_kind} advised already", "{org_kind} heeft al geadviseerd."),
+    "duplicate_step.share": Text(
         "{actor} decided its share already", "{actor} heeft al op het eigen deel besloten."
     ),
-    "duplicate_step.was_done_already": Text(
+    "duplicate_step.duty": Text(
         "{duty} was done already", "Aan de informatieplicht {duty} is al voldaan."
     ),
-    "duplicate_step.advised_appeal": Text(
+    "duplicate_step.appeal_advice": Text(
         "{org_kind} advised on this appeal", "{org_kind} heeft in dit beroep al geadviseerd."
     ),
-    "advice_missing.decision_needs_advice": Text(
+    "advice_missing.decision": Text(
         "the decision needs advice of {missing:list} first",
         "Voor het besluit is eerst advies nodig van {missing:list}.",
     ),
-    "advice_missing.minister_decides_appeal": Text(
+    "advice_missing.appeal": Text(
         "the Minister decides the appeal after the advice of {missing:list}",
         "De minister beslist op het beroep na advies van {missing:list}.",
     ),
@@ -537,7 +535,7 @@ TEXTS: dict[str, Text] = {
         "LE Preparatie must first confirm the police are exhausted or lack the specialism",
         "LE Preparatie moet eerst bevestigen dat de politie is uitgeput of het specialisme mist.",
     ),
-    "reasons_required.appeal_states_grounds": Text(
+    "reasons_required.appeal": Text(
         "an appeal states its grounds", "Een beroep vermeldt de gronden."
     ),
     "reasons_required.findings": Text("state what was found", "Vermeld wat is vastgesteld."),
@@ -549,21 +547,19 @@ TEXTS: dict[str, Text] = {
         "an assessment records its findings (a refusal its reasons)",
         "Een beoordeling legt de bevindingen vast (een weigering de redenen).",
     ),
-    "reasons_required.advice_states_content": Text(
-        "advice states its content", "Een advies vermeldt de inhoud."
-    ),
-    "reasons_required.partial_refusal_states": Text(
+    "reasons_required.advice": Text("advice states its content", "Een advies vermeldt de inhoud."),
+    "reasons_required.refusal": Text(
         "a (partial) refusal states its reasons",
         "Een (gedeeltelijke) weigering vermeldt de redenen.",
     ),
-    "reasons_required.priority_decision_states": Text(
+    "reasons_required.priority": Text(
         "a priority decision states its reasons", "Een prioriteringsbesluit vermeldt de redenen."
     ),
-    "reasons_required.minister_s_decision": Text(
+    "reasons_required.appeal_decision": Text(
         "the Minister's decision states its reasons",
         "Het besluit van de minister vermeldt de redenen.",
     ),
-    "reasons_required.extension_states_reason": Text(
+    "reasons_required.extension": Text(
         "an extension states its reason", "Een verlenging vermeldt de reden."
     ),
     "alternatives_not_checked": Text(
@@ -640,11 +636,11 @@ TEXTS: dict[str, Text] = {
         "Regel {line_id}: vermeld het beoogde effect; regio's vragen om effecten, niet om "
         "eenheden.",
     ),
-    "period_invalid.line_period_ends": Text(
+    "period_invalid.line": Text(
         "line {line_id}: the period ends before it starts",
         "Regel {line_id}: de periode eindigt voordat deze begint.",
     ),
-    "period_invalid.extension_ends_later": Text(
+    "period_invalid.extension": Text(
         "an extension ends later than the current end",
         "Een verlenging moet later eindigen dan het huidige einde.",
     ),
@@ -664,7 +660,7 @@ TEXTS: dict[str, Text] = {
         "{body} is not competent for {kind}; competent: {authorities:list}",
         "{body} is niet bevoegd voor {kind}; bevoegd zijn: {authorities:list}.",
     ),
-    "wrong_authority.refusal_appealed_minister": Text(
+    "wrong_authority.appeal": Text(
         "a {kind} refusal is appealed to the Minister by {bodies:or}, not by {body}",
         "Beroep bij de minister tegen een weigering van het type {kind} wordt ingesteld door "
         "{bodies:or}, niet door {body}.",

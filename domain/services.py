@@ -39,7 +39,7 @@ def _check_own_capacity(
         raise NotPermitted(
             "not_own_capacity",
             DEPLOYMENT,
-            text="commits_own_capacities",
+            text="commit",
             actor=envelope.actor.org,
             provider=capacity.provider,
         )
@@ -232,13 +232,9 @@ def extend(
 ) -> None:
     booking = request.check_booking_step(envelope.actor, Step.EXTEND, booking_id)
     if not reason.strip():
-        raise DomainError(
-            "reasons_required", LIFECYCLE, text="extension_states_reason", pointer="/data/reason"
-        )
+        raise DomainError("reasons_required", LIFECYCLE, text="extension", pointer="/data/reason")
     if booking.until is not None and until <= booking.until:
-        raise DomainError(
-            "period_invalid", LIFECYCLE, text="extension_ends_later", pointer="/data/until"
-        )
+        raise DomainError("period_invalid", LIFECYCLE, text="extension", pointer="/data/until")
     _move(envelope, request, capacity, booking, booking.step, reason, until=until)
 
 

@@ -458,7 +458,7 @@ class AssistanceRequest(MlobAggregate):
             raise NotPermitted(
                 "not_own_request",
                 LIFECYCLE,
-                text="hub_requester_may",
+                text="hub_or_requester",
                 hub_kinds=self.hub_kinds,
                 requester=self.requester,
                 step=step,
@@ -472,7 +472,7 @@ class AssistanceRequest(MlobAggregate):
             return Conflict(
                 "not_approved",
                 DEPLOYMENT,
-                text="capacity_committed_deployed",
+                text="status",
                 state=self.status,
                 step=step,
                 follows=follows,
@@ -480,7 +480,7 @@ class AssistanceRequest(MlobAggregate):
         return Conflict(
             "out_of_order",
             STEP_SOURCES.get(step, LIFECYCLE),
-            text="request_follows",
+            text="status",
             state=self.status,
             step=step,
             follows=follows,
@@ -499,15 +499,13 @@ class AssistanceRequest(MlobAggregate):
                 text="withdraw" if step is Step.WITHDRAW else "close",
             )
         if step is Step.CONFIRM_EXHAUSTION and self.exhaustion_confirmed:
-            raise Conflict("duplicate_step", self.rule.source, text="exhaustion_was_confirmed")
+            raise Conflict("duplicate_step", self.rule.source, text="exhaustion")
         if step is Step.ADVISE:
             self._check_adviser(org_kind)
         if step is Step.DECIDE_APPEAL:
             missing = [a for a in self.rule.route.appeal_advisers if a not in self.appeal_advice]
             if missing:
-                raise refuse(
-                    "advice_missing", APPEAL, text="minister_decides_appeal", missing=missing
-                )
+                raise refuse("advice_missing", APPEAL, text="appeal", missing=missing)
         if step is Step.INFORM and not self.outstanding_duties(actor.org):
             raise Conflict("no_duty_outstanding", DUTIES_SOURCE, actor=actor.org)
         if step is Step.DECIDE:
@@ -519,7 +517,7 @@ class AssistanceRequest(MlobAggregate):
         if step is Step.APPEAL and not (
             self.decisions and self.outcome in (Outcome.REFUSED, Outcome.PARTLY_GRANTED)
         ):
-            raise Conflict("out_of_order", APPEAL, text="whole_partial_refusal")
+            raise Conflict("out_of_order", APPEAL, text="appeal")
         if step is Step.MAKE_READY:
             if not self._provided_lines(actor):
                 raise self._not_a_provider(actor)
@@ -552,28 +550,24 @@ class AssistanceRequest(MlobAggregate):
                 raise NotPermitted(
                     "step_not_permitted",
                     APPEAL,
-                    text="appeal_advises_minister",
+                    text="appeal_advisers",
                     advisers=self.rule.route.appeal_advisers,
                     org_kind=org_kind,
                 )
             if org_kind in self.appeal_advice:
-                raise Conflict("duplicate_step", APPEAL, text="advised_appeal", org_kind=org_kind)
+                raise Conflict("duplicate_step", APPEAL, text="appeal_advice", org_kind=org_kind)
             return
         if org_kind in appeal_only:
-            raise NotPermitted(
-                "step_not_permitted", APPEAL, text="advises_minister_appeal", org_kind=org_kind
-            )
+            raise NotPermitted("step_not_permitted", APPEAL, text="appeal_only", org_kind=org_kind)
         if org_kind in self.advice:
-            raise Conflict(
-                "duplicate_step", self.rule.source, text="advised_already", org_kind=org_kind
-            )
+            raise Conflict("duplicate_step", self.rule.source, text="advice", org_kind=org_kind)
 
     def _check_decider(self, actor: Actor, org_kind: str) -> None:
         expected = self.next_decider_kind()
         if expected is None and self.providers_decide:
             raise Conflict("out_of_order", SHARES, text="no_share_waiting")
         if expected is None:
-            raise Conflict("out_of_order", LIFECYCLE, text="every_decider_has", state=self.status)
+            raise Conflict("out_of_order", LIFECYCLE, text="all_decided", state=self.status)
         if expected == "provider":
             self._check_share_decider(actor)
         elif expected == "hub":
@@ -581,14 +575,14 @@ class AssistanceRequest(MlobAggregate):
                 raise NotPermitted(
                     "wrong_decider",
                     self.rule.source,
-                    text="decides_request",
+                    text="hub",
                     hub_kinds=self.hub_kinds,
                 )
         elif org_kind != expected:
             raise NotPermitted(
                 "wrong_decider",
                 f"{self.rule.legal_basis}; {self.rule.source}",
-                text="next_decision_request",
+                text="next",
                 kind=self.kind,
                 expected=expected,
                 org_kind=org_kind,
@@ -600,7 +594,7 @@ class AssistanceRequest(MlobAggregate):
                 if set(missing) & set(ARMED_CHECK_BY) - set(self.rule.route.advisers)
                 else self.rule.source
             )
-            raise refuse("advice_missing", source, text="decision_needs_advice", missing=missing)
+            raise refuse("advice_missing", source, text="decision", missing=missing)
 
     # --- the provider's side: which lines it provides, which bookings it may move ---------------
 
@@ -613,7 +607,7 @@ class AssistanceRequest(MlobAggregate):
         return NotPermitted(
             "not_a_provider_of_capability",
             DEPLOYMENT,
-            text="provides_none_per",
+            text="request",
             actor=actor.org,
             asked=asked,
         )
@@ -678,7 +672,7 @@ class AssistanceRequest(MlobAggregate):
             raise NotPermitted(
                 "not_own_capacity",
                 DEPLOYMENT,
-                text="has_booking_request",
+                text="no_booking",
                 actor=actor.org,
                 step=step,
             )
@@ -699,7 +693,7 @@ class AssistanceRequest(MlobAggregate):
         allowed = BOOKING_STEPS[step]
         if booking.step not in allowed:
             if booking.step is LineStep.MADE_READY and step in DEPLOYMENT_STEPS:
-                raise Conflict("not_approved", DEPLOYMENT, text="made_ready_capacity")
+                raise Conflict("not_approved", DEPLOYMENT, text="made_ready")
             raise Conflict(
                 "out_of_order",
                 DEPLOYMENT,
@@ -898,7 +892,7 @@ class AssistanceRequest(MlobAggregate):
         if self.status not in (RequestStatus.APPROVED, RequestStatus.REFUSED):
             return
         if self.status is RequestStatus.REFUSED and not (self.providers_decide and self.shares):
-            raise Conflict("out_of_order", SHARES, text="request_was_refused")
+            raise Conflict("out_of_order", SHARES, text="refused")
         if not any(self.open_quantity(line_id) > 0 for line_id in self.lines):
             raise Conflict("nothing_to_forward", SHARES)
 
@@ -930,7 +924,7 @@ class AssistanceRequest(MlobAggregate):
                 raise refuse(
                     "quantity_not_positive",
                     SHARES,
-                    text="share_line_quantity",
+                    text="share",
                     line_id=share.line_id,
                     to=share.to,
                     pointer=f"{at}/quantity",
@@ -976,12 +970,12 @@ class AssistanceRequest(MlobAggregate):
             raise NotPermitted(
                 "wrong_decider",
                 f"{SHARES}; {self.rule.source}",
-                text="was_asked_any",
+                text="no_share",
                 actor=actor.org,
                 waiting=waiting,
             )
         if all(s.outcome is not None for s in mine):
-            raise Conflict("duplicate_step", SHARES, text="decided_share_already", actor=actor.org)
+            raise Conflict("duplicate_step", SHARES, text="share", actor=actor.org)
 
     def _check_share_grant(self, org: str, granted: tuple[tuple[str, int], ...]) -> None:
         """A provider's partial grant names only lines of its own shares waiting for its
@@ -1126,9 +1120,7 @@ class AssistanceRequest(MlobAggregate):
         self.check_step(Step.APPEAL, envelope.actor)
         check_appeal_authority(self.rule, envelope.authority, self.requester, APPEAL)
         if not grounds.strip():
-            raise refuse(
-                "reasons_required", APPEAL, text="appeal_states_grounds", pointer="/data/grounds"
-            )
+            raise refuse("reasons_required", APPEAL, text="appeal", pointer="/data/grounds")
         self.emit(self.Appealed, envelope, grounds=grounds)
 
     # --- the hub's steps ---------------------------------------------------------------------
@@ -1209,7 +1201,7 @@ class AssistanceRequest(MlobAggregate):
             raise refuse(
                 "reasons_required",
                 self.rule.source,
-                text="advice_states_content",
+                text="advice",
                 pointer="/data/advice",
             )
         self.emit(
@@ -1229,7 +1221,7 @@ class AssistanceRequest(MlobAggregate):
             raise refuse(
                 "reasons_required",
                 APPEAL if self.rule.appealable else LIFECYCLE,
-                text="partial_refusal_states",
+                text="refusal",
                 pointer="/data/reasons",
             )
         if outcome is Outcome.PARTLY_GRANTED:
@@ -1282,7 +1274,7 @@ class AssistanceRequest(MlobAggregate):
             raise refuse(
                 "reasons_required",
                 PRIORITY,
-                text="priority_decision_states",
+                text="priority",
                 pointer="/data/reasons",
             )
         self.emit(
@@ -1294,7 +1286,7 @@ class AssistanceRequest(MlobAggregate):
         check_minister(envelope, org_kind, self.kind, Step.DECIDE_APPEAL, APPEAL)
         if not reasons.strip():
             raise refuse(
-                "reasons_required", APPEAL, text="minister_s_decision", pointer="/data/reasons"
+                "reasons_required", APPEAL, text="appeal_decision", pointer="/data/reasons"
             )
         self.emit(self.AppealDecided, envelope, upheld=upheld, reasons=reasons)
 
@@ -1373,7 +1365,7 @@ class AssistanceRequest(MlobAggregate):
                 pointer="/data/duty",
             )
         if found.code in self.informed:
-            raise Conflict("duplicate_step", found.source, text="was_done_already", duty=found.code)
+            raise Conflict("duplicate_step", found.source, text="duty", duty=found.code)
         if found.code not in self.duties_due:
             raise Conflict(
                 "duty_not_due",

@@ -130,7 +130,7 @@ def check_lines(kind: RequestKind, lines: tuple[RequestLine, ...]) -> None:
             raise refuse(
                 "quantity_not_positive",
                 LIFECYCLE,
-                text="line_quantity_must",
+                text="line",
                 line_id=line.line_id,
                 pointer=f"{at}/quantity",
             )
@@ -162,7 +162,7 @@ def check_lines(kind: RequestKind, lines: tuple[RequestLine, ...]) -> None:
             raise refuse(
                 "period_invalid",
                 LIFECYCLE,
-                text="line_period_ends",
+                text="line",
                 line_id=line.line_id,
                 pointer=f"{at}/period_end",
             )
@@ -395,7 +395,7 @@ def check_appeal_authority(
         raise refuse(
             "wrong_authority",
             source,
-            text="refusal_appealed_minister",
+            text="appeal",
             kind=rule.kind,
             bodies=bodies,
             body=authority.body if authority else None,
