@@ -22,10 +22,10 @@ from domain.refusals import render
 def plain(value: object) -> Any:
     """A parameter as the answer carries it: numbers and booleans stay, enums are their
     values, collections lists, anything else (UUIDs, dates, names) a string."""
+    if isinstance(value, Enum):  # first: a str or int enum is its value, not its name
+        return plain(value.value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    if isinstance(value, Enum):
-        return plain(value.value)
     if isinstance(value, Iterable):
         return [plain(v) for v in value]
     return str(value)

@@ -879,6 +879,7 @@ def render(key: str, params: Mapping[str, Any], language: str = "en") -> str:
     text = TEXTS.get(key)
     if text is None:
         return f"{key} {dict(params)}" if params else key
+    language = "nl" if language == "nl" else "en"
     template = text.nl if language == "nl" else text.en
     try:
         return _Formatter(language).vformat(template, (), dict(params))

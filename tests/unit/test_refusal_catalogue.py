@@ -232,3 +232,38 @@ def test_a_new_code_without_a_text_fails(tmp_path: Path) -> None:
     )
     with pytest.raises(Unresolved, match="add it to DYNAMIC"):
         list(sites([module], root=tmp_path))
+
+
+def test_a_refusal_renders_its_parameters_in_both_languages() -> None:
+    """Enums travel as their values, lists are joined with the language's "or", an empty
+    list or None reads "nobody", and ``reason`` stays English for logs."""
+    from uuid import UUID
+
+    from domain.errors import Conflict, NotPermitted
+    from domain.rights import Step
+
+    booking = UUID(int=7)
+    refusal = Conflict(
+        "out_of_order",
+        "mlob rules",
+        text="booking_needs",
+        booking_id=booking,
+        booking_step=Step.DISPATCH,
+        step=Step.RELEASE,
+        needs=(Step.COMMIT, Step.DISPATCH),
+    )
+    assert refusal.params == {
+        "booking_id": str(booking),
+        "booking_step": "dispatch",
+        "step": "release",
+        "needs": ["commit", "dispatch"],
+    }
+    assert refusal.reason == f"booking {booking} is dispatch; release needs commit or dispatch"
+    assert refusal.reason_in("nl") == (
+        f"Boeking {booking} heeft de status dispatch; de stap release vereist commit of dispatch."
+    )
+    assert refusal.reason_in("fr") == refusal.reason  # anything else is English
+    nobody = NotPermitted("wrong_decider", "s", text="no_share", actor="DEF", waiting=[])
+    assert nobody.reason.endswith("the request waits for nobody")
+    assert nobody.reason_in("nl").endswith("de aanvraag wacht op niemand.")
+    assert str(nobody).startswith("wrong_decider: DEF was not asked")
