@@ -168,6 +168,8 @@ class Subjects:
         kind = subject_of(event.api_type)
         if kind == "token":
             return self._token_visible(event.stream_id)
+        if kind == "subscription":
+            return self._subscription_visible(event.stream_id)
         if self.everything:
             return True
         visible, route = self._stream(event.stream_id, kind)
@@ -183,6 +185,13 @@ class Subjects:
         leveled = self.leveled(stream_id)
         token = None if leveled is None else leveled.top
         return token is not None and policy.may_see_token(self.reader, token.org, token.clearance)
+
+    def _subscription_visible(self, stream_id: UUID) -> bool:
+        """A subscription's events: for whoever may manage it and the national auditors
+        cleared for it (domain.policy.may_see_subscription), never for anyone else."""
+        leveled = self.leveled(stream_id)
+        sub = None if leveled is None else leveled.top
+        return sub is not None and policy.may_see_subscription(self.reader, sub.org, sub.clearance)
 
     def step_level(self, event: LoggedEvent) -> int:
         """The level of a step (as :meth:`_stream` tells it)."""

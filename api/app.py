@@ -15,12 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from api import logcontext
+from api import logcontext, paging
 from api.access import Subjects, note_reads, row_items
 from api.audit import router as audit_router
 from api.commands import EXAMPLE_SUBJECTS, REGISTRY
 from api.contract import posted_adapter
 from api.docs import install as install_docs
+from api.edxl.routes import router as edxl_router
 from api.errors import (
     ERROR_SCHEMA,
     ApiError,
@@ -37,12 +38,14 @@ from api.feed import serve as serve_feed
 from api.lanes import DEFAULT_READ_CONCURRENCY, bound_reads, urgent
 from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
+from api.paging import Cursor, Limit
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.post_events import PATH, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
 from api.screen import install as install_screen
+from api.subscriptions import router as subscriptions_router
 from api.types import After, Exercise, MinPosition, Moment
 from domain import policy, vocabulary
 from domain.base import MlobAggregate
@@ -50,6 +53,7 @@ from domain.capacity import Capacity
 from domain.duties import DUTIES
 from domain.envelope import Classification
 from domain.errors import DomainError
+from domain.exercise import ExerciseScope
 from domain.incident import INCIDENT_KEEPERS, Incident
 from domain.kinds import (
     AUTHORITY_BODIES,
@@ -178,6 +182,9 @@ Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds"
 
 #: Set on a list answer computed from rows of the previous code version (being rebuilt).
 REBUILDING_HEADER = "Mlob-Rebuilding"
+#: A page of the rejection log reads it in batches of this many, at most this many batches.
+REJECTION_BATCH = 500
+REJECTION_BATCHES = 10
 #: The projection that keeps each kind of subject.
 _PROJECTION: dict[type[MlobAggregate], str] = {
     AssistanceRequest: "requests",
@@ -247,6 +254,8 @@ def create_app(
     post = app.post_events = PostEvents(service)
     app.include_router(read_model_router(service, principal))
     app.include_router(audit_router(service, principal))
+    app.include_router(subscriptions_router(service, principal))
+    app.include_router(edxl_router(service, principal))
     install_screen(app, principal)
     install_docs(app)
     hub = FeedHub(service)
@@ -437,22 +446,56 @@ def create_app(
         note_reads(service, caller, route, [(str(subject), cls.__name__, at)])
         return item, leveled.top
 
-    def _listed(
-        name: str, caller: Principal, min_position: int | None, wait: float, response: Response
-    ) -> list[dict[str, Any]]:
-        """A projection's rows the caller may see (its clearance's level, its scope). A list
-        has no room for fields: while the rows are those of the previous code version (being
-        rebuilt) the answer says so in a header."""
+    def _page(
+        name: str,
+        caller: Principal,
+        response: Response,
+        *,
+        min_position: int | None,
+        wait: float,
+        exercise: ExerciseScope,
+        cursor: str | None,
+        limit: int,
+        filters: dict[str, Any],
+        keys: tuple[str, ...] = (),
+        text: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of a projection's rows the caller may see (its clearance's level, its
+        scope), filtered and ordered in the store (api/paging.py). The store preselects by the
+        reader's scope keys (domain.policy.scope_keys); the policy still judges each row. A
+        list has no room for fields: while the rows are those of the previous code version
+        (being rebuilt) the answer says so in a header."""
+        given = {k: v for k, v in filters.items() if v is not None}
+        fingerprint = {**given, "exercise": exercise.value, "keys": list(keys), "q": text}
+        after = paging.decode(cursor, name, fingerprint)
         if min_position is not None:
             service.wait_for_views(min_position, (name,), wait)
         if service.views_rebuilding((name,)):  # before the rows: see api/readviews.py
             response.headers[REBUILDING_HEADER] = "true"
-        rows = service.view_rows(name, policy.reader_level(caller))
+        level = policy.reader_level(caller)
+        equals: dict[str, Any] = dict(given)
+        if exercise is not ExerciseScope.ALL:
+            equals["exercise"] = exercise is ExerciseScope.EXERCISE
+        ids: list[str] = []
+        if text is not None:  # a message id: of a step the reader's clearance covers
+            facts = service.message_facts([text]).get(text, [])
+            ids = sorted({str(f.stream_id) for f in facts if f.level <= level})
+        rows, following = service.view_page(
+            name,
+            level=level,
+            equals=equals,
+            scope=policy.scope_keys(caller),
+            keys=keys,
+            text=text,
+            ids=ids,
+            after=after,
+            limit=paging.clamp(limit),
+        )
         rows = [r for r in rows if policy.may_see_row(caller, r)]
         note_reads(service, caller, f"GET /v1/{name}", row_items(name, rows))
-        return rows
+        return paging.page(rows, name, fingerprint, following)
 
-    @app.get("/v1/requests", responses=error_responses(401))
+    @app.get("/v1/requests", responses=error_responses(400, 401))
     def list_requests(
         caller: Caller,
         exercise: Exercise,
@@ -461,59 +504,90 @@ def create_app(
         kind: RequestKind | None = None,
         status: RequestStatus | None = None,
         incident: UUID | None = None,
+        q: Annotated[
+            str | None,
+            Query(min_length=1, max_length=200, description="a text of the title, or a message id"),
+        ] = None,
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-    ) -> list[dict[str, Any]]:
-        return [
-            r
-            for r in _listed("requests", caller, min_position, wait, response)
-            if (region is None or region in r["regions"])
-            and (kind is None or r["kind"] == kind.value)
-            and (status is None or r["status"] == status.value)
-            and (incident is None or r["incident_id"] == str(incident))
-            and exercise.admits(r["exercise"])
-        ]
+    ) -> dict[str, Any]:
+        """The requests the caller may see, newest status change first (ties by id)."""
+        return _page(
+            "requests",
+            caller,
+            response,
+            min_position=min_position,
+            wait=wait,
+            exercise=exercise,
+            cursor=cursor,
+            limit=limit,
+            filters={
+                "kind": kind.value if kind else None,
+                "status": status.value if status else None,
+                "incident_id": str(incident) if incident else None,
+            },
+            keys=(policy.region_key(region),) if region is not None else (),
+            text=q,
+        )
 
     @app.get("/v1/requests/{request_id}", responses=error_responses(401, 404))
     def get_request(request_id: UUID, caller: Caller) -> dict[str, Any]:
         request, _ = _load(AssistanceRequest, request_id, caller, "GET /v1/requests/{id}")
         return request_view(request, caller.org, caller.role)
 
-    @app.get("/v1/incidents", responses=error_responses(401))
+    @app.get("/v1/incidents", responses=error_responses(400, 401))
     def list_incidents(
         caller: Caller,
         exercise: Exercise,
         response: Response,
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-    ) -> list[dict[str, Any]]:
-        return [
-            i
-            for i in _listed("incidents", caller, min_position, wait, response)
-            if exercise.admits(i["exercise"])
-        ]
+    ) -> dict[str, Any]:
+        """The incidents the caller may see: open ones first, then by title (ties by id)."""
+        return _page(
+            "incidents",
+            caller,
+            response,
+            min_position=min_position,
+            wait=wait,
+            exercise=exercise,
+            cursor=cursor,
+            limit=limit,
+            filters={},
+        )
 
     @app.get("/v1/incidents/{incident_id}", responses=error_responses(401, 404))
     def get_incident(incident_id: UUID, caller: Caller) -> dict[str, Any]:
         return incident_view(_load(Incident, incident_id, caller, "GET /v1/incidents/{id}")[0])
 
-    @app.get("/v1/capacities", responses=error_responses(401))
+    @app.get("/v1/capacities", responses=error_responses(400, 401))
     def list_capacities(
         caller: Caller,
         exercise: Exercise,
         response: Response,
         capability: Annotated[str | None, Query(max_length=64)] = None,
         provider: Annotated[str | None, Query(max_length=64)] = None,
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
-    ) -> list[dict[str, Any]]:
-        return [
-            c
-            for c in _listed("capacities", caller, min_position, wait, response)
-            if (capability is None or c["capability"] == capability)
-            and (provider is None or c["provider"] == provider)
-            and exercise.admits(c["exercise"])
-        ]
+    ) -> dict[str, Any]:
+        """The capacities the caller may see, by capability, provider and name (ties by id)."""
+        return _page(
+            "capacities",
+            caller,
+            response,
+            min_position=min_position,
+            wait=wait,
+            exercise=exercise,
+            cursor=cursor,
+            limit=limit,
+            filters={"capability": capability, "provider": provider},
+        )
 
     @app.get("/v1/capacities/{capacity_id}", responses=error_responses(401, 404))
     def get_capacity(capacity_id: UUID, caller: Caller) -> dict[str, Any]:
@@ -589,19 +663,36 @@ def create_app(
             ],
         }
 
-    @app.get("/v1/rejections", responses=error_responses(401, 403))
+    @app.get("/v1/rejections", responses=error_responses(400, 401, 403))
     def rejections(
         caller: Caller,
         after: After = 0,
-        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    ) -> list[dict[str, Any]]:
-        """Refused attempts, as far as the policy lets the caller see them."""
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
+    ) -> dict[str, Any]:
+        """Refused attempts, oldest first, as far as the policy lets the caller see them, in
+        pages (``after``: those logged after this number)."""
         if not policy.may_read_rejections(caller):
             raise ApiError(403, "role_not_permitted", text="auditor")
         subjects = Subjects(service, caller)
-        return [
-            r for r in service.rejections(after=after, limit=limit) if subjects.rejection_visible(r)
-        ]
+        filters = {"after": after}
+        start = paging.decode(cursor, "rejections", filters)
+        seen = int(start[0]) if start is not None else after
+        wanted, items = paging.clamp(limit), []
+        # Read in batches until the page is full or the log ends; a reader who sees few of
+        # them gets a shorter page (a cursor still, until the end) rather than a long scan.
+        for _ in range(REJECTION_BATCHES):
+            batch = service.rejections(after=seen, limit=REJECTION_BATCH)
+            for r in batch:
+                seen = int(r["id"])
+                if subjects.rejection_visible(r):
+                    items.append(r)
+                    if len(items) == wanted:
+                        break
+            if len(items) == wanted or len(batch) < REJECTION_BATCH:
+                break
+        more = bool(service.rejections(after=seen, limit=1))
+        return paging.page(items, "rejections", filters, (str(seen), "") if more else None)
 
     # --- tokens --------------------------------------------------------------------------
 

@@ -160,20 +160,30 @@ def _named(entry: dict[str, Any]) -> dict[str, Any]:
 _PLURAL = {"AssistanceRequest": "requests", "Incident": "incidents", "Capacity": "capacities"}
 
 
-def timeline(
-    service: MlobService, cls: type[Any], subject: UUID, caller: Principal
-) -> dict[str, Any]:
-    """A subject's steps, durations and (for auditors) refused attempts, as far as the policy
-    lets the caller see them; 404 if unknown or not visible to the caller."""
+def visible_steps(
+    service: MlobService, cls: type[Any], subject: UUID, caller: Principal, route: str
+) -> tuple[Subjects, list[LoggedEvent]]:
+    """A subject's steps the caller may see, in order (noted in the read-access log as read
+    through ``GET /v1/<subjects>/{id}/<route>``); 404 if unknown or not visible to the caller:
+    the one question the timeline and the EDXL export (api/edxl/routes.py) ask."""
     subjects = Subjects(service, caller)
     projection = _PLURAL[cls.__name__]
     if subjects.plainly_hidden(subject, projection) or not isinstance(subjects.state(subject), cls):
         raise ApiError(404, "not_found", subject_kind=cls.__name__, subject=subject)
     # Steps above the reader's clearance are left out (and their content).
     events = [e for e in service.stream_events(subject) if subjects.step_visible(e)]
+    subjects.note(f"GET /v1/{projection}/{{id}}/{route}", events)
+    return subjects, events
+
+
+def timeline(
+    service: MlobService, cls: type[Any], subject: UUID, caller: Principal
+) -> dict[str, Any]:
+    """A subject's steps, durations and (for auditors) refused attempts, as far as the policy
+    lets the caller see them; 404 if unknown or not visible to the caller."""
+    subjects, events = visible_steps(service, cls, subject, caller, "timeline")
     bodies = [event_body(e) for e in events]
     subjects.threads(bodies)
-    subjects.note(f"GET /v1/{_PLURAL[cls.__name__]}/{{id}}/timeline", events)
     entries = [
         {**body, **times} for body, times in zip(bodies, timelines.step_times(events), strict=True)
     ]

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.config import JsonDict
 
 from api.types import Moment
 from domain.capacity import CapacityClass
@@ -34,6 +35,13 @@ ShortText = Annotated[str, Field(max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-'. ()]+$")]
 #: Strict: ``true`` and ``"3"`` are not quantities.
 Quantity = Annotated[int, Field(gt=0, le=1_000_000, strict=True)]
+
+
+def nl(title: str, description: str, choices: str | None = None) -> Any:
+    """A field's Dutch label and help text for the desk's generated forms, and ``choices``: the
+    reference list its values are drawn from (``x-mlob-choices``; README, *The desk*)."""
+    extra: JsonDict | None = {"x-mlob-choices": choices} if choices else None
+    return Field(title=title, description=description, json_schema_extra=extra)
 
 
 class Data(BaseModel):
@@ -138,17 +146,25 @@ def event_type(
     },
 )
 class IncidentOpened(Data):
-    title: ShortText
-    regions: Annotated[list[Code], Field(min_length=1, max_length=25)]
-    grip: GripLevel
-    phase: Phase = Phase.WARM
-    municipalities: Annotated[list[ShortText], Field(max_length=100)] = []
-    description: Text = ""
+    title: Annotated[ShortText, nl("Titel", "Korte naam van het incident")]
+    regions: Annotated[
+        list[Code],
+        Field(min_length=1, max_length=25),
+        nl("Regio's", "De veiligheidsregio's die het incident raakt", "regions"),
+    ]
+    grip: Annotated[GripLevel, nl("GRIP-niveau", "Het opschalingsniveau van de regio")]
+    phase: Annotated[Phase, nl("Fase", "Koude, lauwe of warme fase, of nafase")] = Phase.WARM
+    municipalities: Annotated[
+        list[ShortText],
+        Field(max_length=100),
+        nl("Gemeenten", "De getroffen gemeenten", "municipalities"),
+    ] = []
+    description: Annotated[Text, nl("Beschrijving", "Wat er aan de hand is")] = ""
 
 
 @event_type("incident.grip_changed", "incident", "Change the GRIP level", example={"grip": "3"})
 class IncidentGripChanged(Data):
-    grip: GripLevel
+    grip: Annotated[GripLevel, nl("GRIP-niveau", "Het nieuwe opschalingsniveau")]
 
 
 @event_type(
@@ -158,7 +174,7 @@ class IncidentGripChanged(Data):
     example={"phase": "nafase"},
 )
 class IncidentPhaseChanged(Data):
-    phase: Phase
+    phase: Annotated[Phase, nl("Fase", "De nieuwe fase van het incident")]
 
 
 @event_type(
@@ -168,7 +184,11 @@ class IncidentPhaseChanged(Data):
     example={"regions": ["VR08", "VR23"]},
 )
 class IncidentRegionsChanged(Data):
-    regions: Annotated[list[Code], Field(min_length=1, max_length=25)]
+    regions: Annotated[
+        list[Code],
+        Field(min_length=1, max_length=25),
+        nl("Regio's", "Alle veiligheidsregio's die het incident nu raakt", "regions"),
+    ]
 
 
 @event_type(
@@ -178,7 +198,7 @@ class IncidentRegionsChanged(Data):
     example={"summary": "Water still rising; 2,000 residents evacuated, the A73 closed at Wijchen"},
 )
 class IncidentSituationReported(Data):
-    summary: Text
+    summary: Annotated[Text, nl("Situatiebeeld", "Het actuele beeld (sitrap)")]
 
 
 @event_type(
@@ -188,7 +208,7 @@ class IncidentSituationReported(Data):
     example={"reason": "Dike repaired, water receded; aftercare handed to the municipality"},
 )
 class IncidentClosed(Data):
-    reason: Text = ""
+    reason: Annotated[Text, nl("Reden", "Waarom het incident wordt gesloten")] = ""
 
 
 @event_type(
@@ -198,8 +218,12 @@ class IncidentClosed(Data):
     example={"target_version": 2, "reason": "GRIP change recorded for the wrong incident"},
 )
 class IncidentVoided(Data):
-    target_version: Annotated[int, Field(gt=1)]
-    reason: Text
+    target_version: Annotated[
+        int,
+        Field(gt=1),
+        nl("Stap", "De laatste stap, die wordt vernietigd", "latest_version"),
+    ]
+    reason: Annotated[Text, nl("Reden", "Waarom de stap ten onrechte is vastgelegd")]
 
 
 # --- capacities ----------------------------------------------------------------------------------
@@ -220,12 +244,22 @@ class IncidentVoided(Data):
     },
 )
 class CapacityRegistered(Data):
-    capability: Code
-    quantity: Quantity
-    name: ShortText = ""
-    home_region: Code | None = None
-    notice_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 30)] = 60
-    capacity_class: CapacityClass = CapacityClass.BEST_EFFORT
+    capability: Annotated[
+        Code, nl("Capaciteit", "Wat u levert, uit de catalogus", "own_capabilities")
+    ]
+    quantity: Annotated[Quantity, nl("Aantal", "Hoeveel eenheden er zijn")]
+    name: Annotated[ShortText, nl("Naam", "Hoe u deze capaciteit noemt")] = ""
+    home_region: Annotated[
+        Code | None, nl("Thuisregio", "Waar de capaciteit gestationeerd is", "regions")
+    ] = None
+    notice_minutes: Annotated[
+        int,
+        Field(ge=0, le=60 * 24 * 30),
+        nl("Opkomsttijd (minuten)", "Hoe snel de capaciteit kan vertrekken"),
+    ] = 60
+    capacity_class: Annotated[
+        CapacityClass, nl("Soort afspraak", "Gegarandeerd, volgens afspraak of naar vermogen")
+    ] = CapacityClass.BEST_EFFORT
 
 
 @event_type(
@@ -235,9 +269,13 @@ class CapacityRegistered(Data):
     example={"unavailable": 1, "abroad": 0, "reason": "one pump in maintenance"},
 )
 class CapacityAvailabilityChanged(Data):
-    unavailable: Annotated[int, Field(ge=0, le=1_000_000)]
-    abroad: Annotated[int, Field(ge=0, le=1_000_000)] = 0
-    reason: Text = ""
+    unavailable: Annotated[
+        int, Field(ge=0, le=1_000_000), nl("Niet beschikbaar", "Eenheden buiten gebruik")
+    ]
+    abroad: Annotated[
+        int, Field(ge=0, le=1_000_000), nl("In het buitenland", "Eenheden buiten Nederland")
+    ] = 0
+    reason: Annotated[Text, nl("Reden", "Waarom (onderhoud, buitenland, ...)")] = ""
 
 
 @event_type(
@@ -247,37 +285,60 @@ class CapacityAvailabilityChanged(Data):
     example={"quantity": 3, "reason": "one pump written off"},
 )
 class CapacityQuantityChanged(Data):
-    quantity: Quantity
-    reason: Text = ""
+    quantity: Annotated[Quantity, nl("Aantal", "Hoeveel eenheden er nu zijn")]
+    reason: Annotated[Text, nl("Reden", "Waarom het aantal verandert")] = ""
 
 
 # --- requests ------------------------------------------------------------------------------------
 
 
 class Line(Data):
-    line_id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-.]+$")]
-    capability: Code
-    quantity: Quantity
-    effect: Text
-    location: ShortText = ""
-    municipality: ShortText | None = None
-    period_start: Moment | None = None
-    period_end: Moment | None = None
-    armed: bool = False
-    automatic_weapons: bool = False
+    line_id: Annotated[
+        str,
+        Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-.]+$"),
+        nl("Regel", "Het nummer van de regel (L1, L2, ...)", "line_number"),
+    ]
+    capability: Annotated[
+        Code, nl("Capaciteit", "Wat u vraagt, uit de catalogus voor deze soort", "capabilities")
+    ]
+    quantity: Annotated[Quantity, nl("Aantal", "Hoeveel eenheden")]
+    effect: Annotated[Text, nl("Gewenst effect", "Wat de inzet moet bereiken")]
+    location: Annotated[ShortText, nl("Plaats", "Waar de capaciteit nodig is")] = ""
+    municipality: Annotated[
+        ShortText | None, nl("Gemeente", "De gemeente van inzet", "municipalities")
+    ] = None
+    period_start: Annotated[Moment | None, nl("Vanaf", "Begin van de inzet")] = None
+    period_end: Annotated[Moment | None, nl("Tot", "Einde van de inzet")] = None
+    armed: Annotated[bool, nl("Bewapend", "Wordt de eenheid bewapend ingezet?")] = False
+    automatic_weapons: Annotated[bool, nl("Automatische wapens", "Met automatische wapens?")] = (
+        False
+    )
 
 
-Justifications = Annotated[dict[Justification, Text], Field(max_length=10)]
+Justifications = Annotated[
+    dict[Justification, Text],
+    Field(max_length=10),
+    nl("Motiveringen", "De verklaringen die deze soort aanvraag vraagt"),
+]
+Lines = Annotated[
+    list[Line],
+    Field(min_length=1, max_length=50),
+    nl("Regels", "Wat u vraagt: per regel een capaciteit uit de catalogus"),
+]
 
 
 class RequestContent(Data):
-    kind: RequestKind
-    lines: Annotated[list[Line], Field(min_length=1, max_length=50)]
-    title: ShortText = ""
-    incident_id: UUID | None = None
+    kind: Annotated[RequestKind, nl("Soort aanvraag", "De wettelijke grondslag", "request_kinds")]
+    lines: Lines
+    title: Annotated[ShortText, nl("Titel", "Korte omschrijving van de aanvraag")] = ""
+    incident_id: Annotated[
+        UUID | None, nl("Incident", "Het incident waarvoor u vraagt", "incidents")
+    ] = None
     justifications: Justifications = {}
     #: The task it serves: required for msob and jv_asset, else the kind's own (reference).
-    task: Task | None = None
+    task: Annotated[
+        Task | None, nl("Taak", "De taak die de bijstand dient (MSOB, J&V-middel)", "tasks")
+    ] = None
 
 
 @event_type(
@@ -294,7 +355,7 @@ class RequestContent(Data):
     },
 )
 class RequestDrafted(RequestContent):
-    urgent: bool = False
+    urgent: Annotated[bool, nl("Spoed", "Spoedeisend: eerst handelen, later formaliseren")] = False
 
 
 @event_type(
@@ -311,7 +372,9 @@ class RequestDrafted(RequestContent):
     },
 )
 class RequestPhonedIn(RequestContent):
-    requester: Code
+    requester: Annotated[
+        Code, nl("Aanvrager", "Namens wie de aanvraag is doorgebeld", "requesters")
+    ]
 
 
 @event_type(
@@ -340,9 +403,9 @@ class RequestFormalised(Data):
     example={"lines": [{**_LINE, "quantity": 3}], "reason": "the water rose further: a third pump"},
 )
 class RequestAmended(Data):
-    lines: Annotated[list[Line], Field(min_length=1, max_length=50)]
+    lines: Lines
     justifications: Justifications = {}
-    reason: Text
+    reason: Annotated[Text, nl("Reden", "Waarom de aanvraag wordt gewijzigd")]
 
 
 @event_type(
@@ -360,7 +423,7 @@ class RequestReceived(Data):
     example={"finding": "no police unit has divers for this search; specialism only at Defence"},
 )
 class RequestExhaustionConfirmed(Data):
-    finding: Text
+    finding: Annotated[Text, nl("Bevinding", "Politie uitgeput of specialisme ontbreekt")]
 
 
 @event_type(
@@ -375,17 +438,21 @@ class RequestExhaustionConfirmed(Data):
     },
 )
 class RequestAssessed(Data):
-    forward: bool
-    findings: Text
-    alternatives_checked: Text = ""
+    forward: Annotated[bool, nl("Doorzetten", "Aangevinkt: doorzetten; anders afwijzen")]
+    findings: Annotated[Text, nl("Bevindingen", "Noodzaak en proportionaliteit, met redenen")]
+    alternatives_checked: Annotated[
+        Text, nl("Alternatieven", "Welke alternatieven zijn nagegaan")
+    ] = ""
 
 
 class ShareOf(Data):
     """Part of a line forwarded to one provider."""
 
-    to: Code
-    line_id: Annotated[str, Field(min_length=1, max_length=40)]
-    quantity: Quantity
+    to: Annotated[Code, nl("Leverancier", "Wie dit deel levert", "providers")]
+    line_id: Annotated[
+        str, Field(min_length=1, max_length=40), nl("Regel", "De regel", "request_lines")
+    ]
+    quantity: Annotated[Quantity, nl("Aantal", "Hoeveel van de regel")]
 
 
 @event_type(
@@ -397,10 +464,20 @@ class ShareOf(Data):
 )
 class RequestForwarded(Data):
     #: The whole request to each (at least one recipient here or in ``shares``).
-    to: Annotated[list[Code], Field(max_length=30)] = []
-    copies: Annotated[list[Code], Field(max_length=30)] = []
+    to: Annotated[
+        list[Code],
+        Field(max_length=30),
+        nl("Geheel naar", "Wie de hele aanvraag krijgt", "providers"),
+    ] = []
+    copies: Annotated[
+        list[Code], Field(max_length=30), nl("Afschrift aan", "Ter kennisname", "organisations")
+    ] = []
     #: Parts of lines to providers: each decides and commits only its own share.
-    shares: Annotated[list[ShareOf], Field(max_length=100)] = []
+    shares: Annotated[
+        list[ShareOf],
+        Field(max_length=100),
+        nl("Delen", "Delen van regels naar leveranciers: elk beslist over zijn eigen deel"),
+    ] = []
 
 
 @event_type(
@@ -414,13 +491,15 @@ class RequestForwarded(Data):
     },
 )
 class RequestAdvised(Data):
-    favourable: bool
-    advice: Text
+    favourable: Annotated[bool, nl("Positief", "Aangevinkt: positief advies")]
+    advice: Annotated[Text, nl("Advies", "Het advies met de redenen")]
 
 
 class Grant(Data):
-    line_id: Annotated[str, Field(min_length=1, max_length=40)]
-    quantity: Annotated[int, Field(ge=0, le=1_000_000)]
+    line_id: Annotated[
+        str, Field(min_length=1, max_length=40), nl("Regel", "De regel", "request_lines")
+    ]
+    quantity: Annotated[int, Field(ge=0, le=1_000_000), nl("Toegekend aantal", "Hoeveel u toekent")]
 
 
 @event_type(
@@ -431,9 +510,13 @@ class Grant(Data):
     example={"outcome": "granted"},
 )
 class RequestDecided(Data):
-    outcome: Outcome
-    reasons: Text = ""
-    granted: Annotated[list[Grant], Field(max_length=50)] = []
+    outcome: Annotated[Outcome, nl("Besluit", "Toegekend, deels toegekend of afgewezen")]
+    reasons: Annotated[Text, nl("Redenen", "Verplicht bij (deels) afwijzen")] = ""
+    granted: Annotated[
+        list[Grant],
+        Field(max_length=50),
+        nl("Toegekend per regel", "Alleen bij deels toekennen"),
+    ] = []
 
 
 @event_type(
@@ -448,9 +531,9 @@ class RequestDecided(Data):
     },
 )
 class RequestPriorityDecided(Data):
-    capability: Code
-    rank: Annotated[int, Field(ge=1, le=1000)]
-    reasons: Text
+    capability: Annotated[Code, nl("Capaciteit", "De schaarse capaciteit", "request_capabilities")]
+    rank: Annotated[int, Field(ge=1, le=1000), nl("Rang", "1 is de hoogste prioriteit")]
+    reasons: Annotated[Text, nl("Redenen", "Waarom deze prioriteit")]
 
 
 @event_type(
@@ -461,7 +544,7 @@ class RequestPriorityDecided(Data):
     example={"grounds": "the riot is spreading and the region has no mobile units left"},
 )
 class RequestAppealed(Data):
-    grounds: Text
+    grounds: Annotated[Text, nl("Gronden", "Waarom u in beroep gaat")]
 
 
 @event_type(
@@ -472,18 +555,28 @@ class RequestAppealed(Data):
     example={"upheld": True, "reasons": "DGPOL advised that the need outweighs the burden"},
 )
 class RequestAppealDecided(Data):
-    upheld: bool
-    reasons: Text
+    upheld: Annotated[bool, nl("Gegrond", "Aangevinkt: het beroep is gegrond")]
+    reasons: Annotated[Text, nl("Redenen", "De motivering van het besluit")]
+
+
+BookingCapacity = nl("Capaciteit", "De capaciteit van de gekozen boeking", "booking_capacity")
+ChosenBooking = nl("Boeking", "Welke inzet van dit verzoek", "bookings")
 
 
 class Booking(Data):
-    capacity_id: UUID
-    booking_id: UUID
+    capacity_id: Annotated[UUID, BookingCapacity]
+    booking_id: Annotated[UUID, ChosenBooking]
 
 
-class NewBooking(Booking):
-    line_id: Annotated[str, Field(min_length=1, max_length=40)]
-    quantity: Quantity
+class NewBooking(Data):
+    capacity_id: Annotated[
+        UUID, nl("Capaciteit", "Uw eigen capaciteit, met wat beschikbaar is", "own_capacities")
+    ]
+    booking_id: Annotated[UUID, nl("Boeking", "Een nieuwe boeking", "new_id")]
+    line_id: Annotated[
+        str, Field(min_length=1, max_length=40), nl("Regel", "De regel", "request_lines")
+    ]
+    quantity: Annotated[Quantity, nl("Aantal", "Hoeveel eenheden")]
 
 
 @event_type(
@@ -527,10 +620,12 @@ class BookingOrLine(Data):
     off as a booking of its own) or, without booking ids, a line and a quantity: the request
     then takes the line's bookings in its documented order (README, *Deployment per line*)."""
 
-    capacity_id: UUID | None = None
-    booking_id: UUID | None = None
-    line_id: LineId | None = None
-    quantity: Quantity | None = None
+    capacity_id: Annotated[UUID | None, BookingCapacity] = None
+    booking_id: Annotated[UUID | None, ChosenBooking] = None
+    line_id: Annotated[LineId | None, nl("Regel", "Of: per regel", "request_lines")] = None
+    quantity: Annotated[Quantity | None, nl("Aantal", "Alleen dit deel (verplicht per regel)")] = (
+        None
+    )
 
     @model_validator(mode="after")
     def _booking_or_line(self) -> BookingOrLine:
@@ -553,7 +648,7 @@ class BookingOrLine(Data):
     example={**_BOOKING, "note": "handed over to the CoPI at the Waalkade"},
 )
 class RequestArrived(BookingOrLine):
-    note: Text = ""
+    note: Annotated[Text, nl("Toelichting", "Een korte notitie")] = ""
 
 
 @event_type(
@@ -564,8 +659,8 @@ class RequestArrived(BookingOrLine):
     example={**_BOOKING, "until": "2030-01-01T12:00:00+01:00", "reason": "water still rising"},
 )
 class RequestExtended(Booking):
-    until: Moment
-    reason: Text
+    until: Annotated[Moment, nl("Tot", "De nieuwe einddatum en -tijd")]
+    reason: Annotated[Text, nl("Reden", "Waarom de inzet langer duurt")]
 
 
 @event_type(
@@ -576,7 +671,7 @@ class RequestExtended(Booking):
     example={**_BOOKING, "successor_booking_id": EXAMPLE_SUCCESSOR},
 )
 class RequestRelieved(Booking):
-    successor_booking_id: UUID
+    successor_booking_id: Annotated[UUID, nl("Aflossing", "De boeking die deze aflost", "bookings")]
 
 
 @event_type(
@@ -587,7 +682,7 @@ class RequestRelieved(Booking):
     example={**_BOOKING, "note": "no longer needed: the polder is dry"},
 )
 class RequestReleased(BookingOrLine):
-    note: Text = ""
+    note: Annotated[Text, nl("Toelichting", "Een korte notitie")] = ""
 
 
 @event_type(
@@ -609,7 +704,7 @@ class RequestReturned(BookingOrLine):
     example={"reason": "the fire is out"},
 )
 class RequestWithdrawn(Data):
-    reason: Text
+    reason: Annotated[Text, nl("Reden", "Waarom u de aanvraag intrekt")]
 
 
 @event_type(
@@ -620,7 +715,7 @@ class RequestWithdrawn(Data):
     example={"summary": "pumps returned; no damage to the equipment"},
 )
 class RequestClosed(Data):
-    summary: Text = ""
+    summary: Annotated[Text, nl("Samenvatting", "Hoe de bijstand is afgelopen")] = ""
 
 
 @event_type(
@@ -634,8 +729,10 @@ class RequestClosed(Data):
     },
 )
 class RequestEvaluated(Data):
-    lessons: Annotated[list[Text], Field(min_length=1, max_length=50)]
-    action_points: Annotated[list[Text], Field(max_length=50)] = []
+    lessons: Annotated[list[Text], Field(min_length=1, max_length=50), nl("Lessen", "Wat we leren")]
+    action_points: Annotated[
+        list[Text], Field(max_length=50), nl("Actiepunten", "Wat er moet gebeuren")
+    ] = []
 
 
 @event_type(
@@ -646,8 +743,12 @@ class RequestEvaluated(Data):
     example={"duty": "locc_informs_korpschef", "to": "POL-LE"},
 )
 class RequestInformed(Data):
-    duty: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
-    to: Code
+    duty: Annotated[
+        str,
+        Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$"),
+        nl("Informatieplicht", "De openstaande plicht", "duties"),
+    ]
+    to: Annotated[Code, nl("Aan", "Wie u informeert", "duty_addressees")]
 
 
 @event_type(
@@ -658,5 +759,9 @@ class RequestInformed(Data):
     example={"target_version": 2, "reason": "submitted for the wrong request"},
 )
 class RequestVoided(Data):
-    target_version: Annotated[int, Field(gt=1)]
-    reason: Text
+    target_version: Annotated[
+        int,
+        Field(gt=1),
+        nl("Stap", "De laatste stap, die wordt vernietigd", "latest_version"),
+    ]
+    reason: Annotated[Text, nl("Reden", "Waarom de stap ten onrechte is vastgelegd")]

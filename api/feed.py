@@ -51,6 +51,7 @@ from domain.errors import DomainError
 from domain.exercise import ExerciseScope
 from domain.policy import ScopeKind
 from projections import readmodels as rm
+from projections.alerts import alert_channels, alert_for, alert_frame
 from projections.routing import Routes, StreamRoute, channels, may_see, published
 
 log = logging.getLogger("mlob.feed")
@@ -96,6 +97,8 @@ REPLAY_THREADS = 2
 REPLAY_PAGES = 4
 #: Seconds a closing connection's queued frames have to reach a client that stopped reading.
 CLOSE_WAIT = 5.0
+#: Seconds between two looks for new alerts (issue 24; they are raised once a second).
+ALERT_POLL = 0.25
 #: The API type of the event that revokes a token, on the token's stream, and the stored
 #: topics it is stored under (what the index's markings carry).
 REVOKED = "token.revoked"
@@ -668,6 +671,7 @@ class FeedHub:
         self._task: asyncio.Task[None] | None = None
         self._beat: asyncio.Task[None] | None = None
         self._known: asyncio.Task[None] | None = None
+        self._alerting: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Tests: awaited between a connection's catch-up and its switch to live.
         self.before_live: Callable[[Connection], Awaitable[None]] | None = None
@@ -751,6 +755,7 @@ class FeedHub:
         self._task = asyncio.create_task(self._pump())
         self._beat = asyncio.create_task(self._heartbeats())
         self._known = asyncio.create_task(self._revoked_before())
+        self._alerting = asyncio.create_task(self._alerts())
 
     async def _revoked_before(self) -> None:
         """The tokens revoked up to where this hub started reading (the pump reads those
@@ -778,6 +783,40 @@ class FeedHub:
                 self._expire(expiring, self.service.now())
             for conn in list(self.connections):
                 conn.heartbeat(now)
+
+    async def _alerts(self) -> None:
+        """Alerts (issue 24) as ``{"type": "alert", ...}`` messages: to the connections of the
+        organisations each is for, subscribed to one of its channels, within what their reader
+        may see (``projections.alerts.alert_for``: the policy's row rule). Read every
+        ``ALERT_POLL`` s apart from the pump (the path of an event to its frame stays as it
+        is); live only: a subscription and ``GET /v1/alerts`` keep them."""
+        hooks = getattr(self.service, "webhooks", None)
+        if hooks is None:
+            return
+        try:
+            head = await asyncio.to_thread(hooks.last_alert)
+        except Exception:
+            log.exception("feed: alerts not followed")
+            return
+        while not self.closing:
+            await asyncio.sleep(ALERT_POLL)
+            try:
+                found = await asyncio.to_thread(hooks.new_alerts, head)
+            except Exception:
+                continue  # the store away: the next poll tries again
+            for alert in found:
+                head = max(head, alert["id"])
+                names = alert_channels(alert)
+                frame = dumps(alert_frame(alert))
+                exercise = bool(alert["body"]["exercise"])
+                for conn in list(self.connections):
+                    if (
+                        conn.live
+                        and not conn.channels.isdisjoint(names)
+                        and conn.exercise.admits(exercise)
+                        and alert_for(conn.principal, alert)
+                    ):
+                        conn.put_nowait((frame, *conn.sent))
 
     @staticmethod
     def _expire(connections: Sequence[Connection], now: datetime) -> None:
@@ -830,6 +869,8 @@ class FeedHub:
             self._beat.cancel()
         if self._known is not None:
             self._known.cancel()
+        if self._alerting is not None:
+            self._alerting.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):

@@ -7,7 +7,7 @@ The write model's own types (posts, commands, receipts, the recorded event) are 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -130,6 +130,27 @@ class MlobService(HealthSource, Protocol):
     def view_rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
         """The rows of one projection (``requests``, ``capacities``, ``incidents``): each
         subject's row at the highest clearance level at most ``level`` (None: its top row)."""
+        ...
+
+    def view_page(
+        self,
+        name: str,
+        *,
+        level: int,
+        equals: Mapping[str, Any],
+        scope: frozenset[str] | None,
+        keys: Sequence[str] = (),
+        text: str | None = None,
+        ids: Sequence[str] = (),
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of a projection's list, in its order, filtered in the store: each
+        subject's row at the highest level at most ``level`` whose columns equal ``equals``
+        (``exercise``, and the projection's filter columns), that shares a key with ``scope``
+        (None: any row), has every key of ``keys``, and (with ``text``) whose title contains
+        it or whose id is one of ``ids``; after the (sort key, id) ``after``; at most
+        ``limit``. Also the key after which the next page starts (None: none follows)."""
         ...
 
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:

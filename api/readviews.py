@@ -10,8 +10,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from api import paging
 from api.access import note_reads, row_items
 from api.errors import error_responses
+from api.paging import Cursor, Limit
 from api.ports import MlobService, Principal
 from api.types import Exercise, MinPosition, Moment
 from domain import policy
@@ -30,6 +32,12 @@ def _scope(caller: Principal, exercise: ExerciseScope) -> dict[str, Any]:
         # Which subjects the answer holds: "false" (real), "true" (exercises) or "all".
         "exercise": exercise.value,
     }
+
+
+def _offset(start: tuple[str, str] | None) -> int:
+    """Where a page of a read model's list starts: its place in the order of the moment it is
+    read (the board's and the picture's orders follow the clock and every step)."""
+    return int(start[0]) if start is not None and start[0].isdigit() else 0
 
 
 def router(service: MlobService, caller_dependency: Any) -> APIRouter:
@@ -100,7 +108,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         }
         return meta, rows
 
-    @routes.get("/v1/picture", responses=error_responses(401))
+    @routes.get("/v1/picture", responses=error_responses(400, 401))
     def get_picture(
         caller: Caller,
         exercise: Exercise,
@@ -108,9 +116,19 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         wait: Wait = 2.0,
         as_of: AsOf = None,
         axis: TimeAxis = "recorded",
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
     ) -> dict[str, Any]:
         """The operational picture (MLOB): incidents with their requests and deployed capacity,
-        and a national summary by region, kind and status; ``as_of`` the picture as it was."""
+        one page of them (open first, then by title) with the exact count of all beside it
+        (``total_incidents``), and a national summary by region, kind and status; ``as_of``
+        the picture as it was."""
+        filters = {
+            "exercise": exercise.value,
+            "as_of": None if as_of is None else as_of.isoformat(),
+            "axis": axis,
+        }
+        offset = _offset(paging.decode(cursor, "picture", filters))
         meta, rows = read(
             "GET /v1/picture",
             ("incidents", "requests"),
@@ -126,7 +144,15 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         body = rm.picture(
             rm.in_scope(caller, incidents), rm.in_scope(caller, requests), service.now()
         )
-        return {**meta, "incidents": body["incidents"], "summary": summary}
+        every, end = body["incidents"], offset + paging.clamp(limit)
+        following = (str(end), "") if end < len(every) else None
+        return {
+            **meta,
+            "incidents": every[offset:end],
+            "total_incidents": len(every),
+            "next": paging.page([], "picture", filters, following)["next"],
+            "summary": summary,
+        }
 
     @routes.get("/v1/capacity-overview", responses=error_responses(401))
     def get_capacity_overview(
@@ -156,19 +182,28 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         capacities = [c for c in rows["capacities"] if exercise.admits(c["exercise"])]
         return {**meta, **rm.capacity_overview(capacities, rows["requests"], exercise)}
 
-    @routes.get("/v1/board", responses=error_responses(401))
+    @routes.get("/v1/board", responses=error_responses(400, 401))
     def get_board(
         caller: Caller,
         exercise: Exercise,
         min_position: MinPosition = None,
         wait: Wait = 2.0,
+        cursor: Cursor = None,
+        limit: Limit = paging.DEFAULT_LIMIT,
     ) -> dict[str, Any]:
         """Open requests: current step, who acts next, time in step and since submission,
-        overdue against the per-step targets, and urgent requests still to be formalised."""
+        overdue against the per-step targets, and urgent requests still to be formalised; one
+        page of them, most urgent first, with the exact counts of all (``total``,
+        ``overdue``). The board's order follows the clock, so a page is a place in the order
+        of the moment it is read."""
+        filters = {"exercise": exercise.value}
+        offset = _offset(paging.decode(cursor, "board", filters))
         meta, rows = read("GET /v1/board", ("requests",), caller, min_position, wait, exercise)
         requests = rm.in_scope(caller, rows["requests"])
         targets = service.board_targets()
-        items = rm.board(requests, service.now(), targets)
+        every = rm.board(requests, service.now(), targets)
+        end = offset + paging.clamp(limit)
+        items = every[offset:end]
         return {
             **meta,
             "targets_minutes": {
@@ -178,10 +213,11 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             "formalisation_target_minutes": targets.formalisation,
             "overdue": sum(
                 1
-                for i in items
+                for i in every
                 if i["overdue"] or i["formalisation_overdue"] or i["inform_overdue"]
             ),
-            "items": items,
+            "total": len(every),
+            **paging.page(items, "board", filters, (str(end), "") if end < len(every) else None),
         }
 
     @routes.get("/v1/scarcity", responses=error_responses(401))

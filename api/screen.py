@@ -40,7 +40,8 @@ class Assets(StaticFiles):
 
 
 def install(app: FastAPI, caller_dependency: Any) -> None:
-    """Serve the screen at ``/`` and its assets under ``/screen/``; add ``/v1/whoami``."""
+    """Serve the screen at ``/``, the desk at ``/desk`` and their assets under ``/screen/``;
+    add ``/v1/whoami``."""
     app.include_router(router(caller_dependency))
     app.mount("/screen", Assets(directory=STATIC), name="screen")
 
@@ -52,6 +53,11 @@ def router(caller_dependency: Any) -> APIRouter:
     @routes.get("/", include_in_schema=False)
     def screen() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=SECURITY_HEADERS)
+
+    @routes.get("/desk", include_in_schema=False)
+    def desk() -> FileResponse:
+        """The desk: the same modules, with forms generated from the event types' schemas."""
+        return FileResponse(STATIC / "desk.html", headers=SECURITY_HEADERS)
 
     @routes.get("/v1/whoami", tags=["reading"], responses=error_responses(401))
     def whoami(caller: Caller) -> dict[str, Any]:

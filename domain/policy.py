@@ -182,6 +182,32 @@ def may_see_row(reader: Reader, row: Mapping[str, Any]) -> bool:
     return may_see(reader, row["classification"], concerns_of_row(row))
 
 
+def scope_keys(reader: Reader) -> frozenset[str] | None:
+    """The reader's scope as keys a store can filter rows on (None: the nation, every row):
+    a row lies within the scope when its :func:`row_keys` share one of these. The same rule as
+    :func:`in_scope`, stated as data, so a list preselects in SQL; :func:`may_see_row` still
+    judges every row it returns."""
+    scope = scope_of(reader)
+    if scope.kind is ScopeKind.NATIONAL:
+        return None
+    keys = {f"org:{reader.org}"}
+    if scope.kind is ScopeKind.REGION and scope.region:
+        keys.add(region_key(scope.region))
+    return frozenset(keys)
+
+
+def region_key(region: str) -> str:
+    """The key of a row that concerns a region (also what ``region=`` filters on)."""
+    return f"region:{region}"
+
+
+def row_keys(row: Mapping[str, Any]) -> list[str]:
+    """A projection row's scope keys: its involved organisations and its regions (see
+    :func:`scope_keys`)."""
+    concerns = concerns_of_row(row)
+    return sorted({f"org:{o}" for o in concerns.orgs} | {region_key(r) for r in concerns.regions})
+
+
 def _orgs_of_kinds(kinds: Iterable[str]) -> frozenset[str]:
     return _orgs_of(frozenset(kinds))
 
@@ -203,7 +229,7 @@ def involved(subject: Any) -> frozenset[str]:
     topic = getattr(type(subject), "TOPIC", "")
     if topic == "mlob:Capacity":
         return frozenset({subject.provider})
-    if topic == "mlob:AccessToken":
+    if topic in ("mlob:AccessToken", "mlob:Subscription"):
         return frozenset({subject.org})
     orgs: set[str] = set(vars(subject).get("_actors", ()))
     if topic == "mlob:AssistanceRequest":
@@ -228,10 +254,17 @@ def route_parties(route: Any) -> frozenset[str]:
     return _orgs_of_kinds(kinds)
 
 
+_NO_REGIONS = ("mlob:Capacity", "mlob:AccessToken", "mlob:Subscription")
+
+
 def scope_regions(subject: Any) -> tuple[str, ...]:
     """The regions whose safety region a subject lies within: a request's and an incident's
     regions; none for a capacity (its home region does not make its bookings the region's)."""
-    if getattr(type(subject), "TOPIC", "") in ("mlob:Capacity", "mlob:AccessToken"):
+    if getattr(type(subject), "TOPIC", "") in (
+        "mlob:Capacity",
+        "mlob:AccessToken",
+        "mlob:Subscription",
+    ):
         return ()
     return tuple(subject.regions_concerned())
 
@@ -336,6 +369,43 @@ def issue_refusal(
         return "clearance_above_own"
     if role not in roles_for(org):
         return "role_not_held"
+    return None
+
+
+# --- subscriptions (issue 24) ------------------------------------------------------------------
+
+#: Who manages an organisation's subscriptions (signed webhooks): its administrators and its
+#: operators (the desk that runs its systems).
+SUBSCRIPTION_ROLES = frozenset({"admin", "operator"})
+#: The refusals of :func:`subscription_refusal`, with why (each a stable error code).
+#: The codes of a refused subscription step (their texts: ``<code>.subscription`` in
+#: domain/refusals.py).
+SUBSCRIPTION_REFUSALS = ("role_not_permitted", "clearance_above_own")
+
+
+def may_manage_subscription(reader: Reader, org: str, clearance: Classification | str) -> bool:
+    """Whether the reader may see, change and delete a subscription of ``org`` at
+    ``clearance``: an administrator or operator of that organisation cleared at least as high.
+    Any other subscription does not exist for the reader."""
+    return reader.role in SUBSCRIPTION_ROLES and org == reader.org and cleared(reader, clearance)
+
+
+def may_see_subscription(reader: Reader, org: str, clearance: Classification | str) -> bool:
+    """A subscription's steps, in the history: for whoever may manage it, and for the national
+    auditors cleared for it (who was told what, from when, is audited)."""
+    return may_manage_subscription(reader, org, clearance) or (
+        reader.role == "auditor" and is_national(reader) and cleared(reader, clearance)
+    )
+
+
+def subscription_refusal(reader: Reader, org: str, clearance: Classification | str) -> str | None:
+    """Why the reader may not make a subscription for ``org`` at ``clearance`` (a key of
+    :data:`SUBSCRIPTION_REFUSALS`), or None: its own organisation's, as an administrator or
+    operator, never cleared above the reader's token."""
+    if reader.role not in SUBSCRIPTION_ROLES or org != reader.org:
+        return "role_not_permitted"
+    if not cleared(reader, clearance):
+        return "clearance_above_own"
     return None
 
 

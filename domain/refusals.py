@@ -856,6 +856,134 @@ TEXTS: dict[str, Text] = {
         "exercise is false (alleen echt, de standaard), true (alleen oefeningen) of all "
         "(beide), niet {value!r}.",
     ),
+    # --- subscriptions and alerts (issue 24) ----------------------------------------------------
+    "role_not_permitted.subscription": Text(
+        "subscriptions are managed by administrators and operators",
+        "Abonnementen worden beheerd door beheerders en operators.",
+    ),
+    "clearance_above_own.subscription": Text(
+        "a subscription's clearance may not exceed the token's",
+        "Het autorisatieniveau van een abonnement mag niet hoger zijn dan dat van het token.",
+    ),
+    "unknown_subscription": Text(
+        "no subscription {subscription_id}",
+        "Abonnement {subscription_id} bestaat niet.",
+    ),
+    "channels_required": Text("name at least one channel", "Noem ten minste één kanaal."),
+    "too_many_channels.subscription": Text(
+        "at most {max_channels} channels per subscription",
+        "Ten hoogste {max_channels} kanalen per abonnement.",
+    ),
+    "channel_not_permitted.subscription": Text(
+        "not a channel this organisation may follow: {refused:list}",
+        "Deze organisatie mag deze kanalen niet volgen: {refused:list}.",
+    ),
+    "invalid_exercise.subscription": Text(
+        "exercise is false, true or all", "exercise is false, true of all."
+    ),
+    "invalid_after": Text("after is a position, 0 or more", "after is een positie: 0 of hoger."),
+    "already_paused": Text(
+        "the subscription is paused already", "Het abonnement is al gepauzeerd."
+    ),
+    "not_paused": Text(
+        "the subscription is neither paused nor failing",
+        "Het abonnement is niet gepauzeerd en niet in storing.",
+    ),
+    "duplicate_subscription": Text(
+        "subscription {id} delivers exactly this already",
+        "Abonnement {id} levert precies dit al.",
+    ),
+    "invalid_url.too_long": Text(
+        "a URL has at most {max_url} characters", "Een URL heeft ten hoogste {max_url} tekens."
+    ),
+    "invalid_url.not_a_url": Text("not a URL", "Dit is geen URL."),
+    "invalid_url.no_host": Text(
+        "an http(s) URL with a host", "Geef een http(s)-URL met een host op."
+    ),
+    "invalid_url.credentials": Text(
+        "a URL without user or password (the signature authenticates)",
+        "Geef een URL zonder gebruikersnaam of wachtwoord op (de ondertekening zorgt voor de "
+        "authenticatie).",
+    ),
+    "https_required.classified": Text(
+        "a subscription above ongerubriceerd must use https",
+        "Een abonnement boven ongerubriceerd moet https gebruiken.",
+    ),
+    "https_required.host": Text(
+        "https is required (MLOB_WEBHOOK_INSECURE_HOSTS)",
+        "https is verplicht (MLOB_WEBHOOK_INSECURE_HOSTS).",
+    ),
+    "private_address": Text(
+        "{host} is a private or link-local address (MLOB_WEBHOOK_INSECURE_HOSTS)",
+        "{host} is een privé- of link-local-adres (MLOB_WEBHOOK_INSECURE_HOSTS).",
+    ),
+    "webhooks_not_running": Text(
+        "subscriptions are not served by this process",
+        "Dit proces bedient geen abonnementen.",
+    ),
+    "webhooks_not_configured": Text(
+        "this installation has no MLOB_WEBHOOK_KEY: subscriptions cannot be made",
+        "Deze installatie heeft geen MLOB_WEBHOOK_KEY: er kunnen geen abonnementen worden "
+        "aangemaakt.",
+    ),
+    "unknown_type.subscription": Text(
+        "not an API type: {unknown:list}", "Geen API-type: {unknown:list}."
+    ),
+    "nothing_to_change": Text("give paused or rotate_secret", "Geef paused of rotate_secret op."),
+    "unknown_delivery": Text("no delivery {delivery_id}", "Aflevering {delivery_id} bestaat niet."),
+    "read_only_role.acknowledge": Text(
+        "acknowledging is for operators, coordinators and admins",
+        "Alleen operators, coördinatoren en beheerders kunnen een melding bevestigen.",
+    ),
+    "unknown_alert": Text(
+        "no such alert for this organisation", "Deze melding bestaat niet voor deze organisatie."
+    ),
+    "already_acknowledged": Text(
+        "this organisation acknowledged the alert already",
+        "Deze organisatie heeft de melding al bevestigd.",
+    ),
+    # --- cursors and EDXL ------------------------------------------------------------------------
+    "invalid_cursor.unknown": Text(
+        "cursor is not a `next` this list answered",
+        "De cursor is geen `next` die deze lijst heeft gegeven.",
+    ),
+    "invalid_cursor.other_filters": Text(
+        "this cursor was given for other filters: ask the next page with the same filters "
+        "as the page before, or start again without a cursor",
+        "Deze cursor is voor andere filters gegeven: vraag de volgende pagina op met dezelfde "
+        "filters als de vorige pagina, of begin opnieuw zonder cursor.",
+    ),
+    "not_found.edxl": Text(
+        "the message names no request you may see",
+        "Het bericht noemt geen aanvraag die u mag inzien.",
+    ),
+    "edxl_invalid": Text(
+        "the schemas refuse {element}: {reason}",
+        "De schema's weigeren {element}: {reason}",
+    ),
+    "sender_mismatch": Text(
+        "senderID {sender!r} is not your organisation {org}",
+        "senderID {sender!r} is niet uw organisatie {org}.",
+    ),
+    "edxl_unmapped": Text("{element}: {reason}", "{element} kan niet worden vertaald: {reason}"),
+    "xml_forbidden.dtd": Text(
+        "a DTD (and so any entity) is not accepted",
+        "Een DTD (en daarmee elke entiteit) wordt niet geaccepteerd.",
+    ),
+    "xml_forbidden.entities": Text(
+        "entities are not accepted", "Entiteiten worden niet geaccepteerd."
+    ),
+    "xml_too_deep": Text(
+        "elements nest at most {max_depth} deep",
+        "Elementen zijn ten hoogste {max_depth} niveaus diep genest.",
+    ),
+    "malformed_xml": Text(
+        "the body is not XML: {error}", "De inhoud van het bericht is geen XML: {error}"
+    ),
+    "malformed_xml.no_element": Text(
+        "the body is not XML: no element",
+        "De inhoud van het bericht is geen XML: er is geen element.",
+    ),
 }
 
 

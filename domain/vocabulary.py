@@ -25,8 +25,9 @@ from domain.incident import Incident
 from domain.lifecycle import STEP_TYPES, LineStep
 from domain.request import AssistanceRequest, LineBooking
 from domain.rights import Step
+from domain.subscription import Subscription
 
-Subject = Literal["request", "incident", "capacity", "token"]
+Subject = Literal["request", "incident", "capacity", "token", "subscription"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class ApiType:
     summary: str = ""
 
 
-_R, _I, _C, _T = AssistanceRequest, Incident, Capacity, AccessToken
+_R, _I, _C, _T, _S = AssistanceRequest, Incident, Capacity, AccessToken, Subscription
 _BOOKED, _MOVED = _R.LineBooked.TOPIC, _R.LineMoved.TOPIC
 
 #: The stored topics of each step of a request (its API name: ``lifecycle.STEP_TYPES``). The
@@ -134,6 +135,50 @@ TYPES: dict[str, ApiType] = {
             (_T.Voided.TOPIC,),
             False,
             "A step of an access token was voided, recorded in error",
+        ),
+        # --- subscriptions (signed webhooks, /v1/subscriptions; issue 24) --------------------
+        ApiType(
+            "subscription.created",
+            "subscription",
+            (_S.Created.TOPIC,),
+            False,
+            "A subscription was made (POST /v1/subscriptions): its URL and filters, never its "
+            "signing secret",
+        ),
+        ApiType(
+            "subscription.paused",
+            "subscription",
+            (_S.Paused.TOPIC,),
+            False,
+            "A subscription was paused (PATCH /v1/subscriptions/{id})",
+        ),
+        ApiType(
+            "subscription.resumed",
+            "subscription",
+            (_S.Resumed.TOPIC,),
+            False,
+            "A paused or failing subscription was resumed (PATCH /v1/subscriptions/{id})",
+        ),
+        ApiType(
+            "subscription.secret_rotated",
+            "subscription",
+            (_S.SecretRotated.TOPIC,),
+            False,
+            "A subscription's signing secret was replaced (the secret is never recorded)",
+        ),
+        ApiType(
+            "subscription.deleted",
+            "subscription",
+            (_S.Deleted.TOPIC,),
+            False,
+            "A subscription was deleted (DELETE /v1/subscriptions/{id})",
+        ),
+        ApiType(
+            "subscription.voided",
+            "subscription",
+            (_S.Voided.TOPIC,),
+            False,
+            "A step of a subscription was voided, recorded in error",
         ),
     )
 }

@@ -11,6 +11,8 @@ from mlob.config import load_settings
 def create() -> FastAPI:
     web, service = build_web_app(load_settings())
 
+    if service.webhooks is not None:
+        web.router.on_shutdown.append(service.webhooks.close)
     if service.projections is not None:
         web.router.on_shutdown.append(service.projections.close)
     web.router.on_shutdown.append(service.app.close)

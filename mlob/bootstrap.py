@@ -12,8 +12,11 @@ from fastapi import FastAPI
 from api.app import create_app
 from mlob.config import ConfigError, Settings, StoreConfig
 from mlob.read.readstore import open_read_store
+from mlob.runners.hookstore import HookStore
 from mlob.runners.projector import Projections
+from mlob.runners.webhooks import Retry, WebhookRunner
 from mlob.service import Service
+from mlob.subscriptions import Webhooks
 from mlob.write.application import MlobApplication, first_line
 from projections.readmodels import Targets
 from projections.specs import PROJECTIONS
@@ -58,6 +61,23 @@ def open_projections(service: Service, targets: Targets | None = None) -> Projec
     return projections
 
 
+def open_webhooks(
+    service: Service,
+    key: str | None,
+    insecure_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
+    retry: Retry | None = None,
+) -> WebhookRunner:
+    """Subscriptions for the API (``service.webhooks``) and their delivery runner (started by
+    the caller; one is active across all processes)."""
+    hooks = HookStore(service.app.store, key)
+    webhooks = Webhooks(service, hooks, insecure_hosts)
+    runner = WebhookRunner(service, hooks, retry=retry or Retry(), insecure_hosts=insecure_hosts)
+    webhooks.on_change = runner.changed
+    webhooks.runner = runner
+    service.webhooks = webhooks
+    return runner
+
+
 def tune_runtime() -> None:
     """Process settings for a long-running mlob process."""
     sys.setswitchinterval(SWITCH_INTERVAL)
@@ -72,8 +92,10 @@ def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
     projections = open_projections(service, settings.board_targets)
     projections.audit_key = settings.audit_key
     projections.picture_every = settings.picture_checkpoint_every
+    runner = open_webhooks(service, settings.webhook_key, settings.webhook_insecure_hosts)
     if settings.projections_in_process:
         projections.start()
+        runner.start()
     return create_app(service, settings.rate_limit, settings.read_concurrency), service
 
 

@@ -26,10 +26,18 @@ from mlob.bootstrap import (
     build_web_app,
     open_application,
     open_projections,
+    open_webhooks,
     tune_runtime,
 )
 from mlob.config import ConfigError, load_settings
 from mlob.service import Service
+
+#: Seconds ``mlob serve --workers N`` gives a worker process to answer the supervisor's health
+#: ping before it is killed and started anew (uvicorn's default: 5). A worker answers only once
+#: its interpreter has started and imported uvicorn; on a node whose cores were busy (a write
+#: burst, other processes) that took longer, so workers were killed and restarted in a loop and
+#: the node served nothing meanwhile (issue 19, docs/operations.md).
+WORKER_HEALTHCHECK = 60
 
 #: The actor recorded for token changes made on the server's own command line: whoever holds
 #: the database credentials runs the installation, so acts as LOCC's administrator at the
@@ -93,7 +101,13 @@ def _serve(args: argparse.Namespace) -> int:
         _close(service)
         with tempfile.TemporaryDirectory(prefix="mlob-metrics-") as metrics:
             os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics)
-            uvicorn.run("mlob.asgi:create", factory=True, workers=args.workers, **options)
+            uvicorn.run(
+                "mlob.asgi:create",
+                factory=True,
+                workers=args.workers,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK,
+                **options,
+            )
         return 0
     try:
         uvicorn.run(web, **options)
@@ -103,6 +117,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _close(service: Service) -> None:
+    if service.webhooks is not None:
+        service.webhooks.close()
     if service.projections is not None:
         service.projections.close()
     service.app.close()
@@ -137,6 +153,7 @@ def _worker(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     service.projections.start()
+    open_webhooks(service, settings.webhook_key, settings.webhook_insecure_hosts).start()
     print(f"mlob: projection worker on {service.app.store.describe()}", flush=True)
     try:
         stopped.wait()

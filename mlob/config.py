@@ -15,9 +15,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.lanes import DEFAULT_READ_CONCURRENCY
 from api.ratelimit import RateLimit
+from domain.subscription import insecure_hosts
 from projections.readmodels import DEFAULT_TARGETS, Targets
 
 DEFAULT_DATABASE_URL = "sqlite:///var/mlob.sqlite3"
+#: libpq's ``connect_timeout`` (s, per host) for mlob's connections unless the URL gives one.
+CONNECT_TIMEOUT = "5"
 
 
 class ConfigError(Exception):
@@ -46,12 +49,31 @@ class StoreConfig:
         """The libpq parameters (what a driver's ``connect(**params)`` takes)."""
         return {k: str(v) for k, v in conninfo_to_dict(self.conninfo).items()}
 
+    def _connect_timeout(self) -> dict[str, str]:
+        """A connect timeout unless one is given: without one libpq waits for the kernel to
+        give up on a host that does not answer (minutes) before it tries the next host."""
+        return {} if "connect_timeout" in self.params else {"connect_timeout": CONNECT_TIMEOUT}
+
+    @property
+    def connect_params(self) -> dict[str, str]:
+        """The libpq parameters for one of mlob's connections: ``params`` with the connect
+        timeout (the migrations' connection takes them one by one)."""
+        return {**self.params, **self._connect_timeout()}
+
+    def pool_wait(self) -> str:
+        """Seconds a request waits for a pooled connection: long enough for one connection
+        attempt through every host (each may take the connect timeout), so a first host that
+        does not answer costs time, not an error."""
+        timeout = self.params.get("connect_timeout", CONNECT_TIMEOUT)
+        if not timeout.isdigit() or int(timeout) <= 0:
+            return timeout  # libpq's "wait forever" (0), as given
+        hosts = len(self.params.get("host", "").split(","))
+        return str(max(int(timeout), 2) * hosts)  # libpq waits at least 2 s for a host
+
     def connect_info(self) -> str:
         """The connection string for mlob's own connections: a connect timeout unless one is
         given, and the schema as the search path."""
-        extra: dict[str, str] = {}
-        if "connect_timeout" not in self.params:
-            extra["connect_timeout"] = "5"
+        extra = self._connect_timeout()
         if self.schema:
             extra["options"] = f"{self.params.get('options', '')} -csearch_path={self.schema}"
         return make_conninfo(self.conninfo, **extra)
@@ -71,7 +93,7 @@ class StoreConfig:
             # The library's factory, connecting with the whole connection string (it alone
             # would pass only host, port, user, password and dbname).
             "PERSISTENCE_MODULE": "mlob.store.factory:MlobPostgresFactory",
-            "POSTGRES_CONNINFO": self.conninfo,
+            "POSTGRES_CONNINFO": make_conninfo(self.conninfo, **self._connect_timeout()),
             # Required by the library's factory; the connection string above is what counts.
             "POSTGRES_DBNAME": params.get("dbname", ""),
             "POSTGRES_HOST": params.get("host", ""),
@@ -79,7 +101,8 @@ class StoreConfig:
             "POSTGRES_USER": params.get("user", ""),
             "POSTGRES_PASSWORD": "",
             "POSTGRES_SCHEMA": self.schema,
-            "POSTGRES_CONNECT_TIMEOUT": params.get("connect_timeout", "5"),
+            # The pool's wait for a connection (a request's, and its first one's at start).
+            "POSTGRES_CONNECT_TIMEOUT": self.pool_wait(),
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
@@ -213,6 +236,10 @@ class Settings:
     log_format: Literal["plain", "json"] = "plain"
     #: ``MLOB_READ_CONCURRENCY``: reads served at once per process (api/lanes.py).
     read_concurrency: int = DEFAULT_READ_CONCURRENCY
+    #: ``MLOB_WEBHOOK_KEY``: seals subscriptions' signing secrets (None: no subscriptions).
+    webhook_key: str | None = None
+    #: ``MLOB_WEBHOOK_INSECURE_HOSTS``: hosts a webhook may reach over http, or privately.
+    webhook_insecure_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
 
 
 def _minutes(text: str) -> int:
@@ -279,7 +306,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     log_format = env.get("MLOB_LOG_FORMAT", "plain")
     if log_format not in ("plain", "json"):
         raise ConfigError(f"MLOB_LOG_FORMAT {log_format!r}: use plain or json")
+    webhook_key = env.get("MLOB_WEBHOOK_KEY", "")
+    if webhook_key and len(webhook_key) < 32:
+        raise ConfigError("MLOB_WEBHOOK_KEY must be at least 32 characters (e.g. 32 bytes as hex)")
     return Settings(
+        webhook_key=webhook_key or None,
+        webhook_insecure_hosts=insecure_hosts(env.get("MLOB_WEBHOOK_INSECURE_HOSTS")),
         log_format="json" if log_format == "json" else "plain",
         rate_limit=rate_limit,
         read_concurrency=int(reads),

@@ -10,7 +10,7 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,6 +34,7 @@ from domain.incident import Incident
 from domain.recorded import EventMark, LoggedEvent, Receipt
 from domain.request import AssistanceRequest, LineBooking
 from mlob.audit.accesslog import AccessLog
+from mlob.read.listing import PageQuery
 from mlob.read.pictures import rows_as_of
 from mlob.read.readstore import view_channel
 from mlob.runners.projector import Projections, checkpoint_age
@@ -101,6 +102,10 @@ def store_errors_as_unavailable(method: F) -> F:
 
 #: Seconds a projection run here may keep a lag without moving before the node is not ready.
 STUCK_AFTER = 30.0
+#: Seconds the group writer may spend on one group before the node is not ready: its appends
+#: wait behind it (two nodes writing the same streams can hold one in conflicts for minutes),
+#: and a balancer should send them to another node meanwhile.
+WRITER_STUCK_AFTER = 10.0
 
 
 class Service:
@@ -118,6 +123,9 @@ class Service:
         #: Readiness: each projection's position and when it last moved (or had no lag).
         self._moved: dict[str, tuple[int, float]] = {}
         self.stuck_after = STUCK_AFTER
+        #: Subscriptions and alerts (mlob/subscriptions.py), when the composition root set them.
+        self.webhooks: Any = None
+        self.writer_stuck_after = WRITER_STUCK_AFTER
         app.after_commit.append(self._changed)
 
     def attach_projections(self, projections: Projections) -> None:
@@ -160,6 +168,8 @@ class Service:
         return True
 
     def close(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.close()
         if self._listener is not None:
             self._listener.stop()
             self._listener = None
@@ -237,6 +247,8 @@ class Service:
             # Without LISTEN (not yet needed, or reconnecting) the hub and runners poll.
             checks["listen"] = {"ok": True, "state": "connected" if listening else "polling"}
         checks["chain_checkpoint"] = {"ok": True, "age_s": None if age is None else round(age)}
+        busy = self.app.writer_busy_for()
+        checks["writer"] = {"ok": busy <= self.writer_stuck_after, "busy_s": round(busy, 1)}
         return checks
 
     @store_errors_as_unavailable
@@ -429,6 +441,23 @@ class Service:
     @store_errors_as_unavailable
     def view_rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
         return self._views().store.rows(name, level)
+
+    @store_errors_as_unavailable
+    def view_page(
+        self,
+        name: str,
+        *,
+        level: int,
+        equals: Mapping[str, Any],
+        scope: frozenset[str] | None,
+        keys: Sequence[str] = (),
+        text: str | None = None,
+        ids: Sequence[str] = (),
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        query = PageQuery(level, equals, scope, keys, text, ids, after, limit)
+        return self._views().store.page(name, query)
 
     @store_errors_as_unavailable
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:

@@ -43,29 +43,39 @@ def issue_token(
 
 
 class Server:
-    """``mlob serve`` in a subprocess; ``args`` are added to its command line (``--demo``), and
-    its standard output goes to ``output`` when given (the demo tokens: :func:`demo_tokens`)."""
+    """``mlob serve`` in a subprocess; ``args`` are added to its command line (``--demo``),
+    ``env`` to its environment, and its standard output goes to ``output`` when given (the demo
+    tokens: :func:`demo_tokens`), its standard error (the log) to ``errors``."""
 
     def __init__(
-        self, database_url: str, args: Sequence[str] = (), output: Path | None = None
+        self,
+        database_url: str,
+        args: Sequence[str] = (),
+        output: Path | None = None,
+        errors: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
-        self.env = {**os.environ, "MLOB_DATABASE_URL": database_url}
+        self.env = {**os.environ, **(env or {}), "MLOB_DATABASE_URL": database_url}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/v1/feed"
         self.proc: subprocess.Popen[bytes] | None = None
         self.args = tuple(args)
         self.output = output
+        self.errors = errors
 
     def start(self) -> Server:
         command = [sys.executable, "-m", "mlob.cli", "serve", "--port", str(self.port)]
-        with open(self.output or os.devnull, "wb") as stdout:
+        with (
+            open(self.output or os.devnull, "wb") as stdout,
+            open(self.errors or os.devnull, "ab") as stderr,
+        ):
             self.proc = subprocess.Popen(
                 [*command, *self.args, "--log-level", "warning"],
                 env=self.env,
                 cwd=ROOT,
                 stdout=stdout,
-                stderr=subprocess.DEVNULL,
+                stderr=stderr,
                 start_new_session=True,
             )
         deadline = time.monotonic() + 60
@@ -87,6 +97,10 @@ class Server:
                 org, role, token = parts
                 tokens[org if role != "admin" else f"{org}/admin"] = token
         return tokens
+
+    def last_position(self) -> int:
+        """The store's newest position as this server reads it (``GET /health``)."""
+        return int(httpx.get(f"{self.url}/health", timeout=10).json()["last_position"])
 
     def rss_kib(self) -> int:
         assert self.proc is not None

@@ -113,6 +113,19 @@ export class History {
     this.label.textContent = this.isLive() ? "nu (live)" : moment(this.moment());
   }
 
+  /** The picture as of a moment with every page of its incidents (one page of 500: a
+   * further page replays the moment again, so it is asked only when there is one). */
+  async wholePicture(query) {
+    const first = await (await this.api(`/v1/picture${query}&limit=500`)).json();
+    for (let cursor = first.next; cursor; ) {
+      const more = `&limit=500&cursor=${encodeURIComponent(cursor)}`;
+      const page = await (await this.api(`/v1/picture${query}${more}`)).json();
+      first.incidents.push(...page.incidents);
+      cursor = page.next;
+    }
+    return first;
+  }
+
   async load() {
     clearTimeout(this.timer);
     this.showLabel();
@@ -127,7 +140,7 @@ export class History {
     let picture, overview;
     try {
       [picture, overview] = await Promise.all([
-        this.api(`/v1/picture${query}`).then((r) => r.json()),
+        this.wholePicture(query),
         this.api(`/v1/capacity-overview${query}`).then((r) => r.json()),
       ]);
     } catch (error) {

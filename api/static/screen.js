@@ -61,6 +61,19 @@ async function api(path, token = state.token) {
 }
 
 const json = async (path) => (await api(path)).json();
+// A paged answer ({items, next, ...}; the next page is ?cursor=<next> with the same filters):
+// the first page's answer with every page's items (the picture's: its incidents).
+async function allPages(path, key = "items") {
+  const join = path.includes("?") ? "&" : "?";
+  const first = await json(`${path}${join}limit=500`);
+  for (let cursor = first.next; cursor; ) {
+    const page = await json(`${path}${join}limit=500&cursor=${encodeURIComponent(cursor)}`);
+    first[key].push(...page[key]);
+    cursor = page.next;
+  }
+  first.next = null;
+  return first;
+}
 
 // --- signing in and out ---------------------------------------------------------------------
 
@@ -187,13 +200,15 @@ async function refresh() {
   const query = at ? `?min_position=${at}&wait=5` : "";
   try {
     const [picture, board, overview, scarcity, requests] = await Promise.all([
-      json(`/v1/picture${query}`),
-      json(`/v1/board${query}`),
+      allPages(`/v1/picture${query}`, "incidents"),
+      allPages(`/v1/board${query}`),
       json(`/v1/capacity-overview${query}`),
       json(`/v1/scarcity${query}`),
       // Once, for a provider: which requests were forwarded to it or booked with it (the
       // read models do not say; the feed's rows do from then on).
-      model.scope.kind === "org" && !model.loaded ? json("/v1/requests") : null,
+      model.scope.kind === "org" && !model.loaded
+        ? allPages("/v1/requests").then((page) => page.items)
+        : null,
     ]);
     if (model !== state.model) return; // signed out meanwhile
     if (![picture, board, overview, scarcity].every((a) => a.reached)) {

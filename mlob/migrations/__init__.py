@@ -33,7 +33,7 @@ def backend_url(store: StoreConfig) -> str:
         assert store.sqlite_path is not None
         return f"sqlite:///{store.sqlite_path.resolve()}"
     # yoyo passes the query's parameters to psycopg's connect: the whole connection string.
-    params = {**store.params, **({"schema": store.schema} if store.schema else {})}
+    params = {**store.connect_params, **({"schema": store.schema} if store.schema else {})}
     return f"postgresql+psycopg:///?{urlencode(params, quote_via=quote)}"
 
 

@@ -23,6 +23,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from mlob.config import StoreConfig
+from mlob.read import listing
 from mlob.store.notify import schema_channel
 
 
@@ -90,6 +91,13 @@ class ReadStore(Protocol):
 
     def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
         """Each subject's row at the highest level at most ``level`` (None: its top row)."""
+        ...
+
+    def page(
+        self, name: str, query: listing.PageQuery
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of a list (mlob/read/listing.py): its rows, and the key after which the
+        next page starts (None: this is the last)."""
         ...
 
     def rows_by_id(
@@ -241,14 +249,23 @@ def _where(name: str, rebuild: bool) -> tuple[str, str]:
     return _table(name), name
 
 
-def _rows_table_sql(table: str, blob: str, integer: str) -> str:
+def _rows_table_sql(name: str, table: str, dialect: str) -> list[str]:
+    """A rows table with its listing columns and indexes (mlob/read/listing.py)."""
+    blob, integer = ("BLOB", "INTEGER") if dialect == "sqlite" else ("jsonb", "bigint")
     # The key's name is given, so a renamed table's key can be renamed with it (PostgreSQL
     # names constraints per schema: the next rebuild's table needs the name again).
-    return (
+    return [
         f"CREATE TABLE IF NOT EXISTS {table} (id TEXT NOT NULL, level integer NOT NULL, "
         f"position {integer} NOT NULL, data {blob} NOT NULL, "
-        f"CONSTRAINT {table}_pkey PRIMARY KEY (id, level))"
-    )
+        f"{listing.columns_sql(name, dialect)}, "
+        f"CONSTRAINT {table}_pkey PRIMARY KEY (id, level))",
+        *listing.index_sql(name, table, dialect),
+    ]
+
+
+def _listed_update(name: str) -> str:
+    """The ON CONFLICT assignments of a row's listing columns."""
+    return "".join(f", {c} = excluded.{c}" for c in listing.column_names(name))
 
 
 #: Higher than every clearance level: "the top row".
@@ -280,7 +297,8 @@ class SQLiteReadStore:
         # application opened the store); a projection's rows table from its name.
         with self._tx() as c:
             for name in self.names:
-                c.execute(_rows_table_sql(_table(name), "BLOB", "INTEGER"))
+                for statement in _rows_table_sql(name, _table(name), "sqlite"):
+                    c.execute(statement)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -330,7 +348,8 @@ class SQLiteReadStore:
     def begin_rebuild(self, name: str, version: str) -> None:
         with self._tx() as c:
             c.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
-            c.execute(_rows_table_sql(_next_table(name), "BLOB", "INTEGER"))
+            for statement in _rows_table_sql(name, _next_table(name), "sqlite"):
+                c.execute(statement)
             c.execute(
                 "INSERT INTO mlob_view_tracking VALUES (?, 0, ?, ?) ON CONFLICT (name) DO "
                 "UPDATE SET position = 0, version = excluded.version, updated_at = "
@@ -354,6 +373,12 @@ class SQLiteReadStore:
                 raise TrackingConflict(name)
             c.execute(f"DROP TABLE IF EXISTS {table}")
             c.execute(f"ALTER TABLE {following} RENAME TO {table}")
+            # SQLite has no ALTER INDEX: the indexes get the served table's names anew (the
+            # next rebuild's table needs the names again).
+            for suffix in listing.index_names(name, "sqlite"):
+                c.execute(f"DROP INDEX IF EXISTS {following}_{suffix}")
+            for statement in listing.index_sql(name, table, "sqlite"):
+                c.execute(statement)
             now = _now()
             c.execute(
                 "INSERT INTO mlob_view_tracking VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
@@ -389,11 +414,22 @@ class SQLiteReadStore:
                 raise TrackingConflict(name)  # given up meanwhile
             if (current[0] if current else 0) != expected_position:
                 raise TrackingConflict(name)
+            listed = listing.column_names(name)
             c.executemany(
-                f"INSERT INTO {table} (id, level, position, data) VALUES (?, ?, ?, ?) "
+                f"INSERT INTO {table} (id, level, position, data, {', '.join(listed)}) "
+                f"VALUES (?, ?, ?, ?{', ?' * len(listed)}) "
                 "ON CONFLICT (id, level) DO UPDATE SET position = excluded.position, "
-                "data = excluded.data",
-                [(r["id"], r.get("level", 0), position, orjson.dumps(r)) for r in rows],
+                "data = excluded.data" + _listed_update(name),
+                [
+                    (
+                        r["id"],
+                        r.get("level", 0),
+                        position,
+                        orjson.dumps(r),
+                        *listing.stored_values(name, r, "sqlite"),
+                    )
+                    for r in rows
+                ],
             )
             now = _now()
             if not rebuild:
@@ -416,6 +452,12 @@ class SQLiteReadStore:
             (TOP if level is None else level,),
         )
         return [orjson.loads(r[0]) for r in cursor]
+
+    def page(
+        self, name: str, query: listing.PageQuery
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        sql, args = listing.page_sql(name, _table(name), query, "sqlite")
+        return listing.paged(self._conn().execute(sql, args).fetchall(), query.limit)
 
     def rows_by_id(
         self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
@@ -606,7 +648,8 @@ class PostgresReadStore:
             # One creator at a time: several processes may start together.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlob_view_schema'))")
             for name in self.names:
-                conn.execute(_rows_table_sql(_table(name), "jsonb", "bigint"))
+                for statement in _rows_table_sql(name, _table(name), "postgresql"):
+                    conn.execute(statement)
                 # A row per projection from the start: batches move it with a guarded UPDATE.
                 conn.execute(
                     "INSERT INTO mlob_view_tracking VALUES (%s, 0, '', NULL) "
@@ -641,7 +684,8 @@ class PostgresReadStore:
     def begin_rebuild(self, name: str, version: str) -> None:
         with self.pool.connection() as conn, conn.transaction():
             conn.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
-            conn.execute(_rows_table_sql(_next_table(name), "jsonb", "bigint"))
+            for statement in _rows_table_sql(name, _next_table(name), "postgresql"):
+                conn.execute(statement)
             conn.execute(
                 "INSERT INTO mlob_view_tracking VALUES (%s, 0, %s, now()) ON CONFLICT (name) "
                 "DO UPDATE SET position = 0, version = excluded.version, updated_at = now()",
@@ -668,6 +712,8 @@ class PostgresReadStore:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.execute(f"ALTER TABLE {following} RENAME TO {table}")
             conn.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {following}_pkey TO {table}_pkey")
+            for suffix in listing.index_names(name, "postgresql"):
+                conn.execute(f"ALTER INDEX {following}_{suffix} RENAME TO {table}_{suffix}")
             conn.execute(
                 "INSERT INTO mlob_view_tracking VALUES (%s, %s, %s, now()) ON CONFLICT (name) "
                 "DO UPDATE SET position = excluded.position, version = excluded.version, "
@@ -719,13 +765,31 @@ class PostgresReadStore:
             )
             if rows:
                 with conn.cursor() as more:
+                    # Each row with its listing columns (mlob/read/listing.py) as {"d", "c"}.
+                    listed = listing.column_names(name)
+                    taken = ", ".join(
+                        [
+                            "x->'c'->>0",
+                            "(x->'c'->>1)::boolean",
+                            "ARRAY(SELECT jsonb_array_elements_text(x->'c'->2))",
+                            *(f"x->'c'->>{i}" for i in range(3, len(listed))),
+                        ]
+                    )
                     more.execute(
-                        f"INSERT INTO {table} (id, level, position, data) "
-                        "SELECT x->>'id', COALESCE((x->>'level')::int, 0), %s, x "
-                        "FROM jsonb_array_elements(%s::text::jsonb) x "
+                        f"INSERT INTO {table} (id, level, position, data, {', '.join(listed)}) "
+                        "SELECT x->'d'->>'id', COALESCE((x->'d'->>'level')::int, 0), %s, "
+                        f"x->'d', {taken} FROM jsonb_array_elements(%s::text::jsonb) x "
                         "ON CONFLICT (id, level) DO UPDATE SET position = excluded.position, "
-                        "data = excluded.data",
-                        (position, orjson.dumps(list(rows)).decode()),
+                        "data = excluded.data" + _listed_update(name),
+                        (
+                            position,
+                            orjson.dumps(
+                                [
+                                    {"d": r, "c": listing.stored_values(name, r, "postgresql")}
+                                    for r in rows
+                                ]
+                            ).decode(),
+                        ),
                     )
                     if not rebuild:
                         more.execute(
@@ -748,6 +812,14 @@ class PostgresReadStore:
                 (TOP if level is None else level,),
             ).fetchall()
         return [orjson.loads(r[0]) for r in found]
+
+    def page(
+        self, name: str, query: listing.PageQuery
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        sql, args = listing.page_sql(name, _table(name), query, "postgresql")
+        with self.pool.connection() as conn:
+            found = conn.execute(sql, args).fetchall()
+        return listing.paged(found, query.limit)
 
     def rows_by_id(
         self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False

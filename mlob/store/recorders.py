@@ -7,7 +7,9 @@ client message id (for idempotency). A crash between event and index row is impo
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,12 +17,13 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Notification, PersistenceError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
@@ -296,6 +299,10 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
     def backend_gone(self, pid: int) -> bool:
         """SQLite runs in this process: a failed commit has rolled back for good."""
         return True
+
+    def write_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to hold: SQLite's store is one process's (its first write takes the lock)."""
+        return contextlib.nullcontext()
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
@@ -631,6 +638,9 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         #: head: the next commit can then go in one flight (``_insert_one_flight``).
         self._head: tuple[int, bytes] | None = None
         self.one_flight = self.head_moved = 0  # commits in one flight; guards that failed
+        #: The connection of this thread's ``write_lock``, until its append takes it.
+        self._held = threading.local()
+        self.locked_appends = 0  # appends that committed under a ``write_lock``
         schema = Identifier(self.datastore.schema)
         self.index_table = SQL("{}.{}").format(schema, Identifier("mlob_event_index"))
         self.messages_table = SQL("{}.{}").format(schema, Identifier("mlob_messages"))
@@ -809,6 +819,10 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         log to tell, and the writer handles that (mlob/write/writer.py)."""
         if not stored_events:
             return Inserted(0, [], [], [])
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            self._held.conn = None  # one append per hold
+            return self._append_held(held, stored_events, index, messages)
         head, self._head = self._head, None  # unknown until this commit is known to be done
         with self.datastore.get_connection() as conn:
             pid = conn.info.backend_pid
@@ -834,6 +848,55 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 # The connection failed somewhere between the first statement and the
                 # commit's answer: whether it committed is for the writer to find out.
                 raise CommitLost(pid) from exc
+        self._head = (written.recorded[-1].position, written.hashes[-1])
+        return written
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the store's write lock (the events table's EXCLUSIVE lock) from now until this
+        thread's next ``append`` commits, or the block ends. Meanwhile no other process can
+        write: what this thread reads (``_query`` and ``prefetch`` use the lock's connection)
+        is what that append will find, so it cannot conflict with another process's write.
+        For a group of appends that lost to another process's commit on fresh state
+        (mlob/write/writer.py): read, decide and commit in one turn. Other readers are not
+        held up (EXCLUSIVE does not block SELECT)."""
+        with self.datastore.get_connection() as conn:
+            try:
+                conn.execute("BEGIN")
+                with conn.cursor() as curs:
+                    self._lock_table(curs)
+                self._held.conn = conn
+                yield
+            finally:
+                self._held.conn = None
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    with contextlib.suppress(psycopg.Error):
+                        conn.rollback()  # nothing appended (all refused), or it failed
+
+    def _append_held(
+        self,
+        conn: Any,
+        stored_events: Sequence[StoredEvent],
+        index: Sequence[LoggedEvent],
+        messages: Sequence[tuple[str, str]],
+    ) -> Inserted:
+        """``append`` in the transaction of this thread's ``write_lock``, committing it."""
+        self._head = None
+        pid = conn.info.backend_pid
+        if len(self.writer_pids) >= WRITER_PIDS:
+            self.writer_pids.clear()
+        self.writer_pids.add(pid)
+        try:
+            written = self._insert_pipelined(conn, stored_events, index, messages, held=True)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise CommitLost(pid) from exc
+        except BaseException as exc:
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()  # the lock goes now: the writer may run its appends again
+            if isinstance(exc, psycopg.IntegrityError):  # as the pool's connections give it
+                raise IntegrityError(str(exc)) from exc
+            raise
+        self.locked_appends += 1
         self._head = (written.recorded[-1].position, written.hashes[-1])
         return written
 
@@ -948,12 +1011,18 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         stored_events: Sequence[StoredEvent],
         index: Sequence[LoggedEvent],
         messages: Sequence[tuple[str, str]],
+        *,
+        held: bool = False,
     ) -> Inserted:
         """Few events: two round trips. The positions are drawn from the sequence under the
-        lock (so they follow commit order), then everything is sent in one flight."""
+        lock (so they follow commit order), then everything is sent in one flight.
+        ``held``: in the open transaction of a ``write_lock`` (locked already), committed
+        here."""
         # A Python error before the sync must roll back, so nothing here swallows it.
-        with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
-            self._lock_table(curs)
+        scope = contextlib.nullcontext() if held else conn.transaction()
+        with conn.pipeline(), scope, conn.cursor() as curs:
+            if not held:
+                self._lock_table(curs)
             curs.execute(self.sql_prelude, (len(stored_events), [m for m, _ in messages]))
             prelude = curs.fetchone()
             if prelude["seen"]:
@@ -966,6 +1035,8 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
             # The inserts travel with the COMMIT: a constraint violation surfaces as the
             # IntegrityError of the commit, and nothing is written.
             self._write_rows(curs, stored_events, inserted, messages)
+            if held:
+                curs.execute("COMMIT")
         return inserted
 
     def _insert_copy(
@@ -1009,7 +1080,15 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         return inserted
 
     def _query(self, statement: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        held = getattr(self._held, "conn", None)  # this thread's write_lock: read under it
+        with (
+            (
+                contextlib.nullcontext(held)
+                if held is not None
+                else self.datastore.get_connection()
+            ) as conn,
+            conn.cursor() as curs,
+        ):
             curs.execute(statement, params)
             return list(curs.fetchall())
 
@@ -1137,9 +1216,15 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
     def prefetch(
         self, message_ids: Sequence[str], known: Sequence[tuple[UUID, int]]
     ) -> tuple[dict[str, tuple[str, int]], list[StoredEvent]]:
-        """Both reads of a group in one round trip (pipeline mode)."""
+        """Both reads of a group in one round trip (pipeline mode); under this thread's
+        ``write_lock``, on its connection."""
+        held = getattr(self._held, "conn", None)
         with (
-            self.datastore.get_connection() as conn,
+            (
+                contextlib.nullcontext(held)
+                if held is not None
+                else self.datastore.get_connection()
+            ) as conn,
             conn.pipeline(),
             conn.cursor() as seen,
             conn.cursor() as events,

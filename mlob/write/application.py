@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
@@ -118,6 +119,14 @@ class MlobApplication(Application[UUID]):
                     self._writer = GroupWriter(self, threaded=self.group_commit)
                 writer = self._writer
         return writer.submit(job)
+
+    def writer_busy_for(self) -> float:
+        """Seconds the group writer has been settling its current group (0 when idle or not
+        started): a group that conflicts with another node's writes again and again holds every
+        append that waits behind it."""
+        writer = self._writer
+        since = writer.busy_since if writer is not None else None
+        return 0.0 if since is None else max(0.0, time.monotonic() - since)
 
     def close(self) -> None:
         if self._writer is not None:

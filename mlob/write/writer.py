@@ -12,9 +12,14 @@ new; a group that needs no uncached stream reads nothing before its commit (one 
 three, measured: docs/performance.md). The commit checks all of it under the store's lock
 (unique stream versions, recorded message ids). If it fails there (a retried message, a
 subject that exists after all, another process's write), the group runs again on state read
-fresh, and if that conflicts too, each append is retried on its own, so one conflict stays
-one conflict. An append refused in an optimistic run is decided again on state read fresh
-(the refusal may rest on a stale cache, or be a retried message to answer as a replay).
+fresh; if that conflicts too (another process committed to one of its streams between the
+read and the commit), once more while holding the store's write lock from its read to its
+commit, so it cannot lose again: without the lock, a slow group lost every run to another
+process's quick commits on the same streams for as long as that process had posts (the stall
+of issue 19). Only where no lock can be held (SQLite), a conflict is run again on fresh
+state, and in the end each append on its own, so one conflict stays one conflict. An append
+refused in an optimistic run is decided again on state read fresh (the refusal may rest on a
+stale cache, or be a retried message to answer as a replay).
 
 What the optimistic run takes from the cache are the streams an append names as its
 ``subjects``; the caller names only streams the append writes when it is accepted (a stale
@@ -61,8 +66,9 @@ MAX_GROUP = 256
 #: Clean aggregates kept between groups (this process is usually their only writer; a stale
 #: one is caught by the store's version check and retried fresh).
 CACHE_SIZE = 20_000
-#: Read-first runs of a group before each of its appends is run on its own. A conflict with
-#: another process (another node on the same store) is run again on fresh state, after a short
+#: Read-first runs of a group before each of its appends is run on its own. A group that
+#: conflicted on fresh state is run again under the store's write lock (``write_lock``), where
+#: it cannot conflict; should it all the same (no lock to hold), on fresh state after a short
 #: random pause that grows with each run (so two nodes do not collide again in step): a client
 #: that sent no ``expected_version`` gets 409 only if the subject moves under it this often.
 LAST_TRY = 8
@@ -126,6 +132,9 @@ class GroupWriter:
         self.groups = 0
         self.grouped = 0
         self.optimistic = 0  # groups that read nothing before their commit
+        self.locked_runs = 0  # runs under the store's write lock (after losing on fresh state)
+        #: When the writer thread began the group it is settling (None: waiting for work).
+        self.busy_since: float | None = None
         self._direct = threading.Lock()
         self.thread: threading.Thread | None = None
         if threaded:
@@ -196,7 +205,9 @@ class GroupWriter:
                     self.jobs.put(None)
                     break
                 jobs.append(more)
+            self.busy_since = time.monotonic()
             self._settle(jobs)
+            self.busy_since = None
 
     def _settle(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
         try:
@@ -208,7 +219,9 @@ class GroupWriter:
                 if not job.future.done():
                     job.future.set_exception(exc)
 
-    def _process(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
+    def _process(
+        self, jobs: list[Job], attempt: int = 1, read_runs: int = 0, locked: bool = False
+    ) -> None:
         if attempt == 1:
             self.groups += 1
             self.grouped += len(jobs)
@@ -273,17 +286,41 @@ class GroupWriter:
         # Read-first runs so far: a failed optimistic run does not count against the retries.
         runs = read_runs + (0 if optimistic else 1)
         rerun = second_look
+        lock = False
         if accepted and not self._commit(group, accepted, last_try=runs >= LAST_TRY):
             # A guess was wrong, or another process wrote one of these streams meanwhile: run
             # the group once more on fresh state (the refused and replayed were answered).
             rerun = [a.job for a in accepted] + second_look + [job for job, _ in followers]
             followers = []
-            if runs:  # a conflict on fresh state: another process writes these streams too
+            if runs and not locked:
+                # A conflict on fresh state: another process wrote these streams between this
+                # run's read and its commit. Run again holding the store's write lock from
+                # the read to the commit, so the run cannot lose again. Without it, a group
+                # whose run on fresh state was slow (long streams, many appends) lost every
+                # run to the other process's quick commits on the same streams, for as long
+                # as that process had posts (the stall of issue 19, docs/performance.md).
+                # Not after the optimistic run: most of those conflicts come from a stale
+                # cache and pass on fresh state, and a locked run makes the others wait.
+                lock = True
+            elif runs:  # still conflicting (a store without a lock to hold): back off
                 time.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * 2**runs)))
-        if rerun:
-            self._process(rerun, attempt + 1, runs)
+        if lock:
+            self._run_locked(rerun, attempt + 1, runs)
+        elif rerun:
+            self._process(rerun, attempt + 1, runs, locked)
         for job, leader in followers:
             self._follow(job, leader)
+
+    def _run_locked(self, jobs: list[Job], attempt: int, read_runs: int) -> None:
+        """Run the group once more, reading, deciding and committing while holding the store's
+        write lock (no other process commits meanwhile). Its streams are read first without
+        the lock (their cached state went with the conflict), so under it only what was
+        written since is read: the other processes wait for the decisions and the commit,
+        not for the long reads."""
+        self.locked_runs += 1
+        self.fresh(list(dict.fromkeys(s for job in jobs for s in job.subjects)))
+        with self.recorder.write_lock():
+            self._process(jobs, attempt, read_runs, locked=True)
 
     def _commit(self, group: Group, accepted: list[Accepted], *, last_try: bool) -> bool:
         """Commit the group; False if it conflicted and may be run again."""

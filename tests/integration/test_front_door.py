@@ -115,31 +115,71 @@ def test_health_reports_store_kind_and_last_position(store_config: StoreConfig) 
         app.close()
 
 
+NODES = ("mlob1", "mlob2")
+
+
 def test_compose_runs_mlob_against_its_postgres_after_the_health_check() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
     postgres = next(name for name, s in services.items() if "postgres" in s.get("image", ""))
     assert services[postgres]["healthcheck"]["test"]
-    mlob = services["mlob"]
-    url = parse_database_url(mlob["environment"]["MLOB_DATABASE_URL"])
-    assert url.kind == "postgresql" and url.params["host"] == postgres
-    env = services[postgres]["environment"]
-    assert (url.params["user"], url.params["password"], url.params["dbname"]) == (
-        env["POSTGRES_USER"],
-        env["POSTGRES_PASSWORD"],
-        env["POSTGRES_DB"],
-    )
-    assert mlob["depends_on"][postgres]["condition"] == "service_healthy"
-    assert any("/health/ready" in part for part in mlob["healthcheck"]["test"])
+    for name in NODES:
+        mlob = services[name]
+        url = parse_database_url(mlob["environment"]["MLOB_DATABASE_URL"])
+        assert url.kind == "postgresql" and url.params["host"] == postgres
+        env = services[postgres]["environment"]
+        assert (url.params["user"], url.params["password"], url.params["dbname"]) == (
+            env["POSTGRES_USER"],
+            env["POSTGRES_PASSWORD"],
+            env["POSTGRES_DB"],
+        )
+        assert mlob["depends_on"][postgres]["condition"] == "service_healthy"
+        assert any("/health/ready" in part for part in mlob["healthcheck"]["test"])
 
 
-def test_compose_runs_the_projections_in_a_worker_beside_the_server() -> None:
+def test_compose_runs_the_projections_in_a_worker_beside_the_servers() -> None:
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
-    server, worker = services["mlob"], services["worker"]
-    assert load_settings(server["environment"]).projections_in_process is False
+    worker = services["worker"]
     assert worker["command"] == ["mlob", "worker"]
-    assert worker["environment"] == server["environment"]
-    assert worker["depends_on"] == server["depends_on"]
+    for name in NODES:
+        server = services[name]
+        assert load_settings(server["environment"]).projections_in_process is False
+        assert worker["environment"] == server["environment"]
+        assert worker["depends_on"] == server["depends_on"]
+
+
+def test_compose_puts_both_nodes_behind_haproxy_with_the_shared_config() -> None:
+    """The balancer mounts mlob/deploy/haproxy.cfg (the file tests/e2e/balancer runs), names
+    both nodes on the port their image serves, and is the only published port."""
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    balancer = services["balancer"]
+    assert balancer["image"].startswith("haproxy:")
+    source, target, *_ = balancer["volumes"][0].split(":")
+    assert (ROOT / source).resolve() == ROOT / "mlob/deploy/haproxy.cfg"
+    assert target == "/usr/local/etc/haproxy/haproxy.cfg"
+    env = balancer["environment"]
+    assert {env["MLOB_NODE1"], env["MLOB_NODE2"]} == {f"{n}:8000" for n in NODES}
+    assert balancer["ports"] == ["8000:8000"] and env["MLOB_LB_BIND"] == ":8000"
+    assert [name for name, s in services.items() if s.get("ports")] == ["balancer"]
+    config = (ROOT / "mlob/deploy/haproxy.cfg").read_text()
+    assert "uri /health/ready" in config and "timeout tunnel" in config
+
+
+def test_the_haproxy_config_is_valid_for_haproxy() -> None:
+    tool = shutil.which("haproxy")
+    if tool is None:
+        if IN_CI:
+            pytest.fail("haproxy is required in CI (.ci/run installs it)")
+        pytest.skip("haproxy not installed (apt-get install haproxy)")
+    result = subprocess.run(
+        [tool, "-c", "-f", str(ROOT / "mlob/deploy/haproxy.cfg")],
+        env={"MLOB_NODE1": "127.0.0.1:8001", "MLOB_NODE2": "127.0.0.1:8002"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[WARNING]" not in result.stdout + result.stderr
 
 
 def test_compose_file_is_valid_for_docker_compose() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from domain.kinds import KIND_RULES, Justification
-from domain.policy import TOKEN_REFUSALS
+from domain.policy import SUBSCRIPTION_REFUSALS, TOKEN_REFUSALS
 from domain.refusals import TEXTS, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +33,8 @@ NOT_PARAMS = {"text", "pointer", "index", "details"}
 #: tuple: a pass-through wrapper (its own callers are raise sites, checked themselves).
 DYNAMIC: dict[tuple[str, str], Callable[[], Iterable[str]]] = {
     ("domain/access.py", "code"): lambda: TOKEN_REFUSALS,
+    ("domain/subscription.py", "refusal"): lambda: SUBSCRIPTION_REFUSALS,
+    ("mlob/subscriptions.py", "refusal"): lambda: SUBSCRIPTION_REFUSALS,
     ("domain/request/rules.py", "code"): lambda: (),
     ("domain/request/rules.py", "f'{rule.kind.value}_police_task'"): lambda: [
         f"{rule.kind.value}_police_task" for rule in KIND_RULES.values() if rule.police_task_route

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,12 +16,19 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob.bootstrap import open_projections
+from mlob.bootstrap import open_projections, open_webhooks
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from tests.conftest import _dsn, postgres_config, require_postgres
-from tests.integration.access.world import ZG, Reader, Seed, Subject, seed_world
+from tests.integration.access.world import (
+    ZG,
+    Reader,
+    Seed,
+    Subject,
+    seed_subscriptions,
+    seed_world,
+)
 
 #: Issues every token of the test: LOCC's administrators manage every organisation's tokens,
 #: and an administrator issues none above its own clearance.
@@ -80,9 +87,13 @@ def world(
         with psycopg.connect(_dsn(), autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         config = postgres_config(schema)
-    service = Service(MlobApplication(config))
+    ahead: list[timedelta] = [timedelta(0)]  # the service's clock, moved for the alerts
+    service = Service(MlobApplication(config), clock=lambda: datetime.now(UTC) + ahead[0])
     projections = open_projections(service)
     projections.start()
+    # Subscriptions and alerts (issue 24); the runner is not started: nothing is sent, the
+    # sweep reads what is queued and raised.
+    runner = open_webhooks(service, "access-test-webhook-key-" + "k" * 16)
 
     def issue(org: str, role: str, clearance: Classification, label: str) -> Any:
         return service.issue_token(ISSUER, org=org, role=role, clearance=clearance, label=label)
@@ -94,8 +105,13 @@ def world(
             seed = Seed(client, issue)
             started = seed.clock
             seed_world(seed)
+            seed_subscriptions(seed)
             head = service.last_position()
             _wait_for_projections(client, seed, head)
+            # A week on, every open request and duty is overdue: alerts for the sweep.
+            ahead[0] = timedelta(days=7)
+            runner.raise_alerts()
+            ahead[0] = timedelta(0)
             yield World(client, service, seed, started, head)
     finally:
         projections.close()

@@ -35,8 +35,10 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.testclient import WebSocketTestSession
 
+from api.edxl import out, vocab, xmlsafe
 from api.screen import STATIC
 from domain import policy
+from domain.envelope import Classification
 from tests.integration.access.conftest import World
 from tests.integration.access.world import (
     BEFORE_SECRET_STEPS,
@@ -82,6 +84,8 @@ class Call:
     twin: Call | None = None
     #: The policy refuses this call to this reader (it must not succeed).
     must_refuse: bool = False
+    #: A body that is not JSON (``POST /v1/edxl``: XML).
+    content: bytes | None = None
 
 
 Maker = Callable[[World, Reader], list[Call]]
@@ -223,6 +227,66 @@ def post_probes(w: World, r: Reader) -> list[Call]:
     return calls
 
 
+#: A step of each subject type EDXL carries, posted as EDXL-RM on a subject the reader may not
+#: see (a version that cannot match), and the question asked about a hidden request.
+EDXL_PROBES = {
+    "request": ("request.withdrawn", {"reason": "access probe"}),
+    "capacity": ("capacity.availability_changed", {"unavailable": 0}),
+}
+
+
+def edxl_message(org: str, type_: str, subject: UUID, data: Any, question: bool) -> bytes:
+    message_id = f"{org}:probe-{uuid4().hex}"
+    keywords = [(vocab.SUBJECT, [str(subject)])]
+    if not question:
+        keywords += [
+            (vocab.EVENT_TYPE, [type_]),
+            (vocab.EXPECTED_VERSION, ["999"]),
+            (vocab.DATA, [json.dumps(data)]),
+        ]
+    info = out.Info("probe", keywords=keywords)
+    rm_type = "RequestInformation" if question else vocab.STEP_MESSAGE[type_]
+    element = out.build_message(
+        rm_type, message_id, datetime.now(UTC), message_id, None, org, [info], "access probe"
+    )
+    assert xmlsafe.validate_rm(element) is None  # so that the rules, not the schemas, answer
+    return xmlsafe.serialise(element)
+
+
+def edxl_probes(w: World, r: Reader) -> list[Call]:
+    """``POST /v1/edxl``: a step on, or a question about, every subject the reader may not see
+    must be refused exactly as the same on an unknown subject, naming nothing hidden."""
+    calls = []
+    for subject in w.subjects.values():
+        if subject.visible_to(r) or subject.type not in EDXL_PROBES:
+            continue
+        type_, data = EDXL_PROBES[subject.type]
+        asks = [False, True] if subject.type == "request" else [False]
+        for question in asks:
+            unknown = uuid4()
+            what = "RequestInformation" if question else type_
+            where = f"POST /v1/edxl [{what} on {subject.name}]"
+            twin = Call(
+                "POST",
+                "/v1/edxl",
+                where,
+                supplied=ids(unknown),
+                content=edxl_message(r.org, type_, unknown, data, question),
+            )
+            calls.append(
+                Call(
+                    "POST",
+                    "/v1/edxl",
+                    where,
+                    supplied=ids(subject.id),
+                    twin=twin,
+                    must_refuse=True,
+                    content=edxl_message(r.org, type_, subject.id, data, question),
+                )
+            )
+    return calls
+
+
 def history(w: World, r: Reader) -> list[Call]:
     calls = variants(
         "/v1/history",
@@ -305,6 +369,90 @@ def revoke_tokens(w: World, r: Reader) -> list[Call]:
     return calls
 
 
+def manages(r: Reader, org: str, level: Classification = DV) -> bool:
+    """Who manages a subscription (issue 24), written out from the rule: the organisation's
+    administrators and operators cleared for it."""
+    return r.org == org and r.role in ("admin", "operator") and r.clearance.rank >= level.rank
+
+
+def create_subscriptions(w: World, r: Reader) -> list[Call]:
+    """``POST /v1/subscriptions``: administrators and operators, for their own organisation,
+    never above their token's clearance."""
+    calls = []
+    for level, what in ((None, "at own clearance"), (ZG, "above own clearance")):
+        body: dict[str, Any] = {
+            "url": f"https://127.0.0.1:9/probe/{uuid4().hex[:8]}",
+            "channels": ["national"],
+        }
+        if level is not None:
+            body["clearance"] = level.value
+        allowed = manages(r, r.org, level or r.clearance)
+        where = f"POST /v1/subscriptions [{what}]"
+        calls.append(Call("POST", "/v1/subscriptions", where, body=body, must_refuse=not allowed))
+    return calls
+
+
+def subscription_route(method: str, suffix: str = "", body: Any = None) -> Maker:
+    """A route of one subscription: the seeded ones (VR08's, VR05's) and an unknown id; one
+    the reader may not manage must answer like the unknown id, and be refused."""
+    template = f"/v1/subscriptions/{{subscription_id}}{suffix}"
+
+    def make(w: World, r: Reader) -> list[Call]:
+        unknown = uuid4()
+
+        def call(subscription: UUID, name: str, twin: Call | None, refuse: bool) -> Call:
+            return Call(
+                method,
+                f"/v1/subscriptions/{subscription}{suffix}",
+                f"{method} {template} [{name}]",
+                body=body,
+                supplied=ids(subscription),
+                twin=twin,
+                must_refuse=refuse,
+            )
+
+        calls = [call(unknown, "unknown id", None, True)]
+        for org, subscription in w.seed.subscriptions.items():
+            allowed = manages(r, org)
+            if method == "DELETE" and allowed:
+                continue  # deleted below: a throwaway of its own
+            twin = None if allowed else call(unknown, "unknown id", None, True)
+            calls.append(call(subscription, f"{org}'s", twin, not allowed))
+        if method == "DELETE" and manages(r, r.org, r.clearance):
+            made = w.client.post(
+                "/v1/subscriptions",
+                json={"url": f"https://127.0.0.1:9/gone/{uuid4().hex}", "channels": ["national"]},
+                headers=w.headers(r),
+            )
+            assert made.status_code == 201, made.text
+            calls.append(call(UUID(made.json()["id"]), "its own", None, False))
+        return calls
+
+    return make
+
+
+def ack_alerts(w: World, r: Reader) -> list[Call]:
+    """``POST /v1/alerts/{id}/ack``: an alert of another organisation, or on a request the
+    reader may not see, answers like an unknown id."""
+    unknown = 10**9
+    calls = []
+    for alert in w.service.webhooks.new_alerts(0):
+        mine = r.org in alert["orgs"] and r.clearance.rank >= alert["level"]
+        acts = r.role in ("operator", "coordinator", "admin")
+        where = f"POST /v1/alerts/{{alert_id}} [{alert['step']} of {named(w, alert['subject'])}]"
+        twin = None if mine else Call("POST", f"/v1/alerts/{unknown}/ack", where)
+        calls.append(
+            Call(
+                "POST",
+                f"/v1/alerts/{alert['id']}/ack",
+                where,
+                twin=twin,
+                must_refuse=not (mine and acts),
+            )
+        )
+    return calls
+
+
 def screen_files(w: World, r: Reader) -> list[Call]:
     files = sorted(p.name for p in STATIC.iterdir() if p.is_file())
     return [Call("GET", f"/screen/{name}", f"GET /screen/{name}") for name in [*files, "none.js"]]
@@ -319,6 +467,7 @@ def feed_over_http(w: World, r: Reader) -> list[Call]:
 #: ``test_every_served_route_is_in_the_table``.
 ROUTES: dict[tuple[str, str], Maker] = {
     ("GET", "/"): plain("/"),
+    ("GET", "/desk"): plain("/desk"),
     ("MOUNT", "/screen"): screen_files,
     ("GET", "/docs"): plain("/docs"),
     ("GET", "/docs/oauth2-redirect"): plain("/docs/oauth2-redirect"),
@@ -346,9 +495,12 @@ ROUTES: dict[tuple[str, str], Maker] = {
         {"status": "approved"},
         {"kind": "region_art51"},
         {"exercise": "false"},
+        {"q": "a"},
+        {"limit": "1"},
     ),
     ("GET", "/v1/requests/{request_id}"): detail("request"),
     ("GET", "/v1/requests/{request_id}/timeline"): detail("request", "/timeline"),
+    ("GET", "/v1/requests/{request_id}/edxl-rm"): detail("request", "/edxl-rm"),
     ("GET", "/v1/incidents"): variants("/v1/incidents", {}, {"exercise": "false"}),
     ("GET", "/v1/incidents/{incident_id}"): detail("incident"),
     ("GET", "/v1/incidents/{incident_id}/timeline"): detail("incident", "/timeline"),
@@ -362,6 +514,8 @@ ROUTES: dict[tuple[str, str], Maker] = {
     ),
     ("GET", "/v1/capacities/{capacity_id}"): detail("capacity"),
     ("GET", "/v1/capacities/{capacity_id}/timeline"): detail("capacity", "/timeline"),
+    ("GET", "/v1/capacities/{capacity_id}/edxl-rm"): detail("capacity", "/edxl-rm"),
+    ("POST", "/v1/edxl"): edxl_probes,
     ("GET", "/v1/picture"): read_model("/v1/picture", as_of=True),
     ("GET", "/v1/capacity-overview"): read_model("/v1/capacity-overview", as_of=True),
     ("GET", "/v1/board"): read_model("/v1/board"),
@@ -380,6 +534,22 @@ ROUTES: dict[tuple[str, str], Maker] = {
     ("GET", "/v1/tokens"): plain("/v1/tokens"),
     ("POST", "/v1/tokens"): issue_tokens,
     ("DELETE", "/v1/tokens/{token_id}"): revoke_tokens,
+    # Subscriptions and alerts (issue 24).
+    ("POST", "/v1/subscriptions"): create_subscriptions,
+    ("GET", "/v1/subscriptions"): plain("/v1/subscriptions"),
+    ("GET", "/v1/subscriptions/{subscription_id}"): subscription_route("GET"),
+    ("PATCH", "/v1/subscriptions/{subscription_id}"): subscription_route(
+        "PATCH", body={"rotate_secret": True}
+    ),
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): subscription_route("DELETE"),
+    ("GET", "/v1/subscriptions/{subscription_id}/deliveries"): subscription_route(
+        "GET", "/deliveries"
+    ),
+    ("POST", "/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"): (
+        subscription_route("POST", "/deliveries/1/redeliver")
+    ),
+    ("GET", "/v1/alerts"): variants("/v1/alerts", {}, {"after": 0, "limit": 1000}),
+    ("POST", "/v1/alerts/{alert_id}/ack"): ack_alerts,
 }
 
 
@@ -506,7 +676,8 @@ def filter_problems(
     if call.url != "/v1/requests" or wanted is None or status != 200:
         return []
     docs = documents(text)
-    items = docs[0] if docs and isinstance(docs[0], list) else []
+    page = docs[0] if docs and isinstance(docs[0], dict) else {}
+    items = page.get("items") or []
     return [
         Finding(
             "state",
@@ -595,12 +766,18 @@ class Sweep:
 
 
 def perform(world: World, reader: Reader, call: Call) -> tuple[int, str]:
+    headers = world.headers(reader)
+    if call.content is not None:
+        response = world.client.request(
+            call.method, call.url, content=call.content, headers=headers
+        )
+        return response.status_code, response.text
     response = world.client.request(
         call.method,
         call.url,
         params=call.params or None,
         json=call.body,
-        headers=world.headers(reader),
+        headers=headers,
     )
     return response.status_code, response.text
 
@@ -814,6 +991,12 @@ def test_every_served_route_is_in_the_table(world: World) -> None:
         f"routes the access test does not know (add each to ROUTES with its calls): {unknown}"
     )
     assert ("WS", "/v1/feed") in served and ("POST", "/v1/events") in served, served
+
+
+def test_the_seed_raised_alerts_and_subscriptions(world: World) -> None:
+    """The sweep of the alert and subscription routes has something to find (issue 24)."""
+    assert world.service.webhooks.new_alerts(0), "no alert raised from the seed"
+    assert set(world.seed.subscriptions) == {"VR08", "VR05"}
 
 
 def test_every_channel_kind_is_in_the_table() -> None:

@@ -91,7 +91,7 @@ NEEDLES = re.compile(
 )
 
 #: Canary kinds whose text is an id: searched for as ``str(uuid)`` and as its bare hex.
-ID_KINDS = frozenset({"id", "booking_id", "token_id"})
+ID_KINDS = frozenset({"id", "booking_id", "token_id", "subscription_id"})
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,8 @@ class Seed:
         self.subjects: dict[str, Subject] = {}
         self.tokens: dict[tuple[str, str, Classification], str] = {}
         self.token_ids: dict[tuple[str, str, Classification], UUID] = {}
+        #: Each seeded subscription (issue 24) by its organisation.
+        self.subscriptions: dict[str, UUID] = {}
         self.clock = datetime.now(UTC) - timedelta(hours=3)
         self.midway = datetime.now(UTC)
 
@@ -611,6 +613,36 @@ def seed_world(s: Seed) -> None:
 
 
 LIVE_MARKER_CHANNELS = {org: (c, "L_" + name[2:]) for org, (c, name) in MARKER_CHANNELS.items()}
+
+
+def seed_subscriptions(s: Seed) -> None:
+    """A subscription of VR08 and one of VR05, each made by its administrator at
+    departementaal vertrouwelijk, a canary in its URL: seen by who may manage it (the
+    organisation's administrators and operators cleared for it) and in the history by the
+    national auditors cleared for it; by nobody else."""
+    for org in ("VR08", "VR05"):
+        marker = s.marker()
+        answer = s.client.post(
+            "/v1/subscriptions",
+            json={"url": f"https://127.0.0.1:9/{marker}", "channels": ["national"]},
+            headers=s.headers(org, "admin", DV),
+        )
+        assert answer.status_code == 201, answer.text
+
+        def audience(r: Reader, org: str = org) -> bool:
+            managers = r.org == org and r.role in ("admin", "operator")
+            auditors = r.role == "auditor" and r.org in policy.NATIONAL_ORGS
+            return (managers or auditors) and r.clearance.rank >= DV.rank
+
+        def managers(r: Reader, org: str = org) -> bool:
+            return r.org == org and r.role in ("admin", "operator") and r.clearance.rank >= 1
+
+        what = f"{org}'s subscription"
+        s.canaries += [
+            Canary(marker, f"{what} url", "text", DV, audience, "/v1/subscriptions", managers),
+            Canary(answer.json()["id"], f"{what} id", "subscription_id", DV, audience),
+        ]
+        s.subscriptions[org] = UUID(answer.json()["id"])
 
 
 def live_steps(s: Seed) -> None:

@@ -16,7 +16,7 @@ from httpx import Response
 from api.app import create_app
 from api.ports import Principal
 from domain.envelope import Classification
-from mlob.bootstrap import open_projections
+from mlob.bootstrap import open_projections, open_webhooks
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
@@ -56,6 +56,22 @@ class Api:
         response = self.post(org, body, role, **kw)
         assert response.status_code == 201, response.text
         return response.json()
+
+    def listed(
+        self, path: str, headers: dict[str, str], params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged list (``{"items", "next"}``), following ``next`` to the end."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            asked = {**(params or {}), **({"cursor": cursor} if cursor else {})}
+            response = self.client.get(path, params=asked, headers=headers)
+            assert response.status_code == 200, (path, asked, response.text)
+            body = response.json()
+            found += body["items"]
+            cursor = body["next"]
+            if cursor is None:
+                return found
 
     def position(self) -> int:
         return self.service.last_position()
@@ -117,6 +133,8 @@ def serving(service: Service) -> Iterator[TestClient]:
     """The API over ``service`` with its projections running; afterwards the projections (the
     ones running then: a test may have restarted them), the service and its store are closed."""
     open_projections(service).start()
+    if service.webhooks is None:  # as a server has them (no key: no subscription is made)
+        open_webhooks(service, None)
     try:
         with TestClient(create_app(service)) as client:
             yield client

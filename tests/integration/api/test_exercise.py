@@ -114,6 +114,12 @@ def get(api: Api, path: str, **params: Any) -> Any:
     return response.json()
 
 
+def listed(api: Api, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a paged list, as :func:`get` asks it."""
+    asked = {"min_position": api.position(), "wait": 10, **params}
+    return api.listed(path, api.headers("INSP-JENV", **AUDITOR), asked)
+
+
 # --- the write side -------------------------------------------------------------------------
 
 
@@ -216,7 +222,7 @@ def test_an_exercise_commits_real_capacity_as_a_real_booking_for_an_exercise(api
     assert booked.event.booking.for_exercise is True
     assert api.service.stream_events(request)[-1].exercise is True
     # It is occupied: the real overview counts it, and shows it as held for an exercise.
-    row = next(c for c in get(api, "/v1/capacities") if c["id"] == str(capacity))
+    row = next(c for c in listed(api, "/v1/capacities") if c["id"] == str(capacity))
     assert (row["available"], row["committed"], row["for_exercise"]) == (1, 2, 2)
     assert row["bookings"][0]["for_exercise"] is True
     overview = get(api, "/v1/capacity-overview")
@@ -301,7 +307,7 @@ def test_exercise_means_the_same_on_every_route(
     params = {} if value is None else {"exercise": value}
     found: dict[str, set[str]] = {}
     for name in ("requests", "incidents", "capacities"):
-        found[f"/v1/{name}"] = {r["id"] for r in get(api, f"/v1/{name}", **params)}
+        found[f"/v1/{name}"] = {r["id"] for r in listed(api, f"/v1/{name}", **params)}
     picture = get(api, "/v1/picture", **params)
     found["/v1/picture"] = {i["id"] for i in picture["incidents"]} | {
         r["id"] for i in picture["incidents"] for r in i["requests"]
@@ -429,9 +435,9 @@ def test_a_store_holding_mixed_steps_reads_back_without_a_500(
         assert csv.status_code == 200
         for path in ("/v1/picture", "/v1/capacity-overview", "/v1/board", "/v1/scarcity"):
             assert get(api, path, exercise=value)["reached"] is True, path
-        listed = {r["id"] for r in get(api, "/v1/requests", exercise=value)}
-        assert (str(drill) in listed) is (value != "false")
-        assert (str(real) in listed) is (value != "true")
+        ids = {r["id"] for r in listed(api, "/v1/requests", exercise=value)}
+        assert (str(drill) in ids) is (value != "false")
+        assert (str(real) in ids) is (value != "true")
         assert get(api, "/v1/picture", exercise=value, as_of=_now())["reached"] is True
         history = api.client.get(
             "/v1/history",

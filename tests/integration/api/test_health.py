@@ -4,6 +4,7 @@ follows, the projections it runs move — and answers 503 when one of them does 
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -95,3 +96,34 @@ def test_a_store_that_does_not_answer_makes_the_node_not_ready(
     code, body = ready(api)
     assert code == 503 and body["checks"]["store"]["ok"] is False
     assert api.client.get("/health/live").status_code == 200
+
+
+def test_a_writer_held_on_one_group_makes_the_node_not_ready(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: two nodes writing the same streams held one node's group writer in conflicts
+    for minutes while the node said ready, so the balancer kept sending it appends that waited
+    30 s for a 504. A writer busy with one group longer than ``writer_stuck_after`` makes the
+    node not ready; it is ready again once the group is settled."""
+    incident(api)  # the writer is running
+    assert until(api, 200)["checks"]["writer"] == {"ok": True, "busy_s": 0.0}
+    recorder = api.service.app.recorder
+    release = threading.Event()
+    real = recorder.append  # type: ignore[attr-defined]
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recorder, "append", held)
+    api.service.writer_stuck_after = 0.3
+    posted = threading.Thread(target=incident, args=(api,))
+    posted.start()
+    try:
+        body = until(api, 503)
+        assert body["checks"]["writer"]["ok"] is False
+        assert body["checks"]["writer"]["busy_s"] > 0.3
+    finally:
+        release.set()
+        posted.join(timeout=20)
+    assert until(api, 200)["checks"]["writer"]["ok"] is True

@@ -63,9 +63,7 @@ def test_msob_states_its_task_and_never_a_police_task(api: Api) -> None:
     api.refused("VR08", msob(subject, task="public_interest"), 409, "subject_exists")
     detail = api.client.get(f"/v1/requests/{subject}", headers=api.headers("VR08")).json()
     assert detail["task"] == "public_interest"
-    rows = api.client.get(
-        "/v1/requests", params={"min_position": api.position()}, headers=api.headers("LOCC")
-    ).json()
+    rows = api.listed("/v1/requests", api.headers("LOCC"), {"min_position": api.position()})
     assert [r["task"] for r in rows if r["id"] == str(subject)] == ["public_interest"]
 
 

@@ -58,14 +58,12 @@ def test_request_reads_filters_and_open_steps(api: Api) -> None:
     headers = api.headers("VR08")
     locc = api.headers("LOCC", "coordinator")
     now = {"min_position": api.position()}
-    listed = api.client.get("/v1/requests", params={"region": "VR08", **now}, headers=locc).json()
+    listed = api.listed("/v1/requests", locc, {"region": "VR08", **now})
     assert [r["id"] for r in listed] == [str(mine)]
-    by_status = api.client.get(
-        "/v1/requests", params={"status": "draft", **now}, headers=locc
-    ).json()
+    by_status = api.listed("/v1/requests", locc, {"status": "draft", **now})
     assert [r["id"] for r in by_status] == [str(theirs)]
     # Need to know: VR08 lists its own requests only, never VR23's, nor reads its details.
-    own = api.client.get("/v1/requests", params=now, headers=headers).json()
+    own = api.listed("/v1/requests", headers, now)
     assert [r["id"] for r in own] == [str(mine)]
     assert api.client.get(f"/v1/requests/{theirs}", headers=headers).status_code == 404
     one = api.client.get(f"/v1/requests/{mine}", headers=headers).json()
@@ -90,11 +88,11 @@ def test_classified_items_are_invisible_without_clearance(api: Api) -> None:
     plain = api.headers("VR23")
     assert api.client.get(f"/v1/requests/{secret}", headers=plain).status_code == 404
     now = {"min_position": api.position()}
-    listed = api.client.get("/v1/requests", params=now, headers=plain).json()
+    listed = api.listed("/v1/requests", plain, now)
     assert all(r["id"] != str(secret) for r in listed)
     cleared = api.headers("LOCC", "coordinator", clearance=Classification.STATE_SECRET_SECRET)
     assert api.client.get(f"/v1/requests/{secret}", headers=cleared).status_code == 200
-    listed = api.client.get("/v1/requests", params=now, headers=cleared).json()
+    listed = api.listed("/v1/requests", cleared, now)
     assert any(r["id"] == str(secret) for r in listed)
 
 
@@ -110,18 +108,21 @@ def test_incidents_capacities_and_reference(api: Api) -> None:
     )
     headers = api.headers("LOCC", "viewer")
     now = {"min_position": api.position()}
-    incidents = api.client.get("/v1/incidents", params=now, headers=headers).json()
+    incidents = api.listed("/v1/incidents", headers, now)
     assert [(i["title"], i["grip"]) for i in incidents] == [("Hoogwater", "4")]
     # Need to know: another region sees neither VR08's incident nor VR07's capacity.
     other = api.headers("VR23")
-    assert api.client.get("/v1/incidents", params=now, headers=other).json() == []
+    assert api.client.get("/v1/incidents", params=now, headers=other).json() == {
+        "items": [],
+        "next": None,
+    }
     assert api.client.get(f"/v1/capacities/{capacity}", headers=other).status_code == 404
     cap = api.client.get(f"/v1/capacities/{capacity}", headers=headers).json()
     assert (cap["exists"], cap["available"], cap["provider"]) == (3, 3, "VR07")
-    assert (
-        api.client.get("/v1/capacities", params={"provider": "VR09", **now}, headers=headers).json()
-        == []
-    )
+    assert api.listed("/v1/capacities", headers, {"provider": "VR09", **now}) == []
+    assert [c["id"] for c in api.listed("/v1/capacities", headers, {"provider": "VR07"})] == [
+        str(capacity)
+    ]
     reference = api.client.get("/v1/reference", headers=headers).json()
     assert len(reference["regions"]) == 25
     assert any(

@@ -63,6 +63,7 @@ from domain.request import AssistanceRequest, open_steps
 from domain.rights import Step, signers
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig
+from mlob.read.listing import listing
 from mlob.read.pictures import PictureCheckpoints
 from mlob.service import Service
 from mlob.write.application import MlobApplication
@@ -674,24 +675,36 @@ def read_models(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     advice = rm.scarcity(capacities, requests, incidents, reader.scope)
     own = {r["id"] for r in rm.in_scope(reader, requests)}
     return {
-        "/v1/picture": {
+        "/v1/picture": {  # asked with limit=500: one page of them all
             "incidents": picture["incidents"],
+            "total_incidents": len(picture["incidents"]),
+            "next": None,
             "summary": rm.summary_for(reader, incidents, requests),
         },
         "/v1/capacity-overview": rm.capacity_overview(capacities, requests, reader.scope),
-        "/v1/board": {
+        "/v1/board": {  # asked with limit=500: one page of them all
             "items": board,
             "overdue": sum(1 for i in board if i["overdue"] or i["formalisation_overdue"]),
+            "total": len(board),
+            "next": None,
         },
         "/v1/scarcity": rm.withhold_others(reader, advice, own),
     }
+
+
+def in_list_order(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in a list's order (mlob/read/listing.py): its sort key, ties by id."""
+    order = listing(name)
+    return sorted(rows, key=lambda r: (order.sort(r), r["id"]), reverse=order.descending)
 
 
 def lists_and_details(w: World, reader: Reader, exp: Expected) -> dict[str, Any]:
     """The lists (asked with exercise=all: every row within clearance and scope) and each
     subject's detail (404: the reader may not see it), as api/app.py answers them."""
     answers: dict[str, Any] = {
-        f"/v1/{name}": [r for r in exp.rows[name] if policy.may_see_row(reader, r)]
+        f"/v1/{name}": in_list_order(
+            name, [r for r in exp.rows[name] if policy.may_see_row(reader, r)]
+        )
         for name in KINDS
     }
     for kind, ids in w.subjects.items():
@@ -790,6 +803,20 @@ def ask(w: World, reader: Reader, path: str, **params: Any) -> tuple[int, Any]:
     return response.status_code, body
 
 
+def ask_pages(w: World, reader: Reader, path: str, **params: Any) -> tuple[int, Any]:
+    """Every page of a list, following ``next``: its items in order."""
+    items: list[Any] = []
+    cursor = None
+    while True:
+        status, body = ask(w, reader, path, **params, **({"cursor": cursor} if cursor else {}))
+        if status != 200:
+            return status, body
+        items += body["items"]
+        cursor = body["next"]
+        if cursor is None:
+            return status, items
+
+
 def check_live(w: World, reader: Reader, exp: Expected) -> list[str]:
     """Every read route now, against the oracle."""
     problems: list[str] = []
@@ -798,9 +825,10 @@ def check_live(w: World, reader: Reader, exp: Expected) -> list[str]:
     for path, want in expected.items():
         label = f"{reader.label} GET {path}"
         if path in READ_MODELS:
-            status, got = ask(w, reader, path, exercise=reader.scope.value, **wait)
-        elif path.count("/") == 2:
-            status, got = ask(w, reader, path, exercise="all", **wait)
+            pages = {"limit": 500} if path in ("/v1/board", "/v1/picture") else {}
+            status, got = ask(w, reader, path, exercise=reader.scope.value, **wait, **pages)
+        elif path.count("/") == 2:  # a list: every page, two rows a page
+            status, got = ask_pages(w, reader, path, exercise="all", limit=2, **wait)
         else:
             status, got = ask(w, reader, path)  # a detail reads the store itself
         if want == 404 or status != 200:
@@ -828,6 +856,7 @@ def check_as_of(w: World, reader: Reader, moment: datetime, axis: str, exp: Expe
     for path in ("/v1/picture", "/v1/capacity-overview"):
         label = f"{reader.label} GET {path}?as_of={moment.isoformat()}&axis={axis}"
         query = {"as_of": moment.isoformat(), "axis": axis, "exercise": reader.scope.value}
+        query["limit"] = "500"
         status, got = ask(w, reader, path, **query)
         if status != 200:
             problems.append(f"{label}: {status} {got}")

@@ -101,8 +101,8 @@ def test_reads_answer_the_previous_rows_until_the_rebuilt_ones_are_complete(
     assert projections.positions()["incidents"] == upgrade.top, "the served rows' position"
     listed = client.get("/v1/incidents", headers=headers)
     assert listed.headers.get(REBUILDING_HEADER) == "true"
-    assert {r["id"] for r in listed.json()} <= set(upgrade.before)
-    assert not any("marked" in r for r in listed.json())
+    assert {r["id"] for r in listed.json()["items"]} <= set(upgrade.before)
+    assert not any("marked" in r for r in listed.json()["items"])
     answer = picture()
     assert answer["rebuilding"] is True and answer["position"] == upgrade.top
     changes = upgrade.store.last_change()
@@ -119,7 +119,7 @@ def test_reads_answer_the_previous_rows_until_the_rebuilt_ones_are_complete(
     assert {t.name: t.version for t in upgrade.store.all_tracking()}["incidents"] == NEWER.version
     listed = client.get("/v1/incidents", headers=headers)
     assert REBUILDING_HEADER not in listed.headers
-    assert listed.json() and all(r["marked"] for r in listed.json())
+    assert listed.json()["items"] and all(r["marked"] for r in listed.json()["items"])
     assert picture()["rebuilding"] is False
     # Every row may differ from what a feed sent before: each is told as a change.
     told = [c for c in upgrade.store.changes(changes, 10_000) if c["source"] == "incidents"]

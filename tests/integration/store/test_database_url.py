@@ -6,12 +6,14 @@ is libpq's")."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import psycopg
 import pytest
 
+from mlob import config
 from mlob.bootstrap import StartupError, open_application
 from mlob.config import ConfigError, Settings, StoreConfig, parse_database_url
 from mlob.migrations import pending
@@ -150,3 +152,46 @@ def test_the_server_starts_on_a_multi_host_url_and_a_down_first_host() -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mlob: ") and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port whose connections are never answered, as a machine that vanished (no refusal:
+    the SYN is dropped): a listener that never accepts, its one-place queue filled."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = int(listener.getsockname()[1])
+        fillers = []
+        while True:
+            filler = socket.socket()
+            filler.settimeout(0.5)
+            try:
+                filler.connect(("127.0.0.1", port))
+            except TimeoutError:
+                filler.close()
+                break
+            fillers.append(filler)
+        try:
+            yield port
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+def test_a_first_host_that_does_not_answer_is_given_up_on(
+    pg_schema: str, silent_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failover where the old primary's machine is gone: every new connection — the
+    migrations', the event store's pool's too — gives up on it after the connect timeout (5 s
+    unless the URL gives one; 2 s here, libpq's least) and takes the next host. Without one
+    libpq waits for the kernel (minutes), and the pool's first request gave up after 5 s: no
+    start."""
+    monkeypatch.setattr(config, "CONNECT_TIMEOUT", "2", raising=False)
+    assert use_store(parse_database_url(url(pg_schema))) == 0  # a store made before the failover
+    hosts = f"127.0.0.1:{silent_port},{SERVER['host']}:{SERVER.get('port', '5432')}"
+    store = parse_database_url(url(pg_schema, hosts=hosts, target_session_attrs="read-write"))
+    assert "connect_timeout" not in store.params
+    started = time.monotonic()
+    assert use_store(store) == 0
+    assert time.monotonic() - started < 20

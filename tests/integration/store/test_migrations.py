@@ -31,6 +31,8 @@ ALL = [
     "0003_access_log",
     "0004_message_ids_per_organisation",
     "0005_board_targets",
+    "0006_list_columns",
+    "0007_webhooks",
 ]
 
 

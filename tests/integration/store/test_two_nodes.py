@@ -19,7 +19,7 @@ from domain.envelope import Classification
 from domain.errors import DomainError
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import postgres_config
+from tests.conftest import pg_connect, postgres_config
 
 pytestmark = pytest.mark.postgres
 
@@ -82,5 +82,74 @@ def test_two_nodes_answer_contended_posts_without_version_conflicts(pg_schema: s
         assert sum(versions) == 2 + 8 * per_thread  # every step recorded once
     finally:
         for node in nodes:
+            node.close()
+            node.app.close()
+
+
+def test_a_group_that_loses_on_fresh_state_runs_again_under_the_write_lock(
+    pg_schema: str,
+) -> None:
+    """The stall of issue 19: a node whose run on fresh state was slower than the other node's
+    commits lost every run to them (then each append alone, again and again) and answered
+    nothing for as long as the other node kept committing. Here the other node commits a step
+    on the same incident every time this node has read it, before this node commits. This
+    node's optimistic run conflicts (its cached incident is stale), its run on fresh state
+    loses too; the next holds the store's write lock from its read to its commit, the other
+    node's commit waits for it, and both nodes' posts are recorded."""
+    config = postgres_config(pg_schema)
+    slow, quick = Service(MlobApplication(config)), Service(MlobApplication(config))
+    incident = uuid4()
+    opened = {"title": "dyke", "regions": ["VR08"], "grip": "1"}
+    slow.post(plan(VR08, [step("incident.opened", incident, opened)]))
+    quick.post(plan(VR08, [step("incident.situation_reported", incident, {"summary": "0"})]))
+    recorder: Any = slow.app.recorder
+    prefetch = recorder.prefetch
+    reads: list[int] = []
+    outcomes: list[object] = []
+
+    def lock_waits() -> int:
+        with pg_connect(pg_schema) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+                (f'"{pg_schema}".{recorder.events_table_name}',),
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+    def quick_post() -> None:
+        item = step("incident.situation_reported", incident, {"summary": str(len(reads))})
+        try:
+            outcomes.append(quick.post(plan(VR08, [item])))
+        except Exception as exc:  # the assertion below names it
+            outcomes.append(exc)
+
+    def read_then_lose(*args: Any, **kwargs: Any) -> Any:
+        """The slow node's read; then the other node commits on the same incident (or, if
+        this node holds the write lock, waits for it)."""
+        found = prefetch(*args, **kwargs)
+        reads.append(len(found[1]))
+        other = threading.Thread(target=quick_post)
+        other.start()
+        for _ in range(3000):  # until it committed, or waits for this node's lock
+            other.join(timeout=0.01)
+            if not other.is_alive() or lock_waits():
+                break
+        waiting.append(other)
+        return found
+
+    waiting: list[threading.Thread] = []
+    recorder.prefetch = read_then_lose
+    try:
+        item = step("incident.situation_reported", incident, {"summary": "slow"})
+        receipt = slow.post(plan(VR08, [item]))
+        assert len(receipt.events) == 1
+        for thread in waiting:
+            thread.join(timeout=30)
+        assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+        assert len(reads) == 2  # one run on fresh state lost; the next, locked, committed
+        assert recorder.locked_appends == 1
+        steps = list(slow.app.events_of(incident))
+        assert len(steps) == 2 + 1 + len(outcomes)  # every step of both nodes recorded once
+    finally:
+        for node in (slow, quick):
             node.close()
             node.app.close()

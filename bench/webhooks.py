@@ -1,0 +1,303 @@
+"""mlob's webhook benchmark (issue 24): one command prints figures and how they were made.
+
+    /work/main/.venv/bin/python bench/webhooks.py      # or: .venv/bin/python bench/webhooks.py
+
+On a fresh PostgreSQL schema and one ``mlob serve`` process (projections and the delivery
+runner in it), twice:
+
+1. *baseline*: no subscriptions; an open-loop poster offers HOOKS_RATE (100) events/s for
+   HOOKS_SECONDS (20) s, spread evenly over the 25 safety regions (``incident.opened`` by each
+   region's operator, single-event ``POST /v1/events`` on kept-alive raw connections);
+2. *subscribed*: the same, with 100 subscriptions, 4 on each region's channel
+   (``region:VRnn``, made over ``POST /v1/subscriptions`` by the region's administrator), so
+   about 400 deliveries/s, to receivers in one separate process (a threaded ``http.server``
+   answering 204, one path per subscription).
+
+Figures: POST latency p50/p99 in both runs (the target: the subscribed p99 at most 5 ms above
+the baseline's); commit-to-receiver latency p50/p99/max over every delivery (the receiver's
+``time.monotonic()`` when the request's body arrived minus the poster's when its 201 arrived:
+CLOCK_MONOTONIC is one clock for the machine), deliveries received, missing and duplicated,
+and whether each subscription got its events in position order. A shared 2-core machine: the
+receiver, the poster, PostgreSQL and the server share the CPU.
+
+    python bench/webhooks.py receiver PORT OUT   (internal)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script, bench/ would come first
+
+from bench.common import (  # noqa: E402
+    HOST,
+    circumstances,
+    database_url,
+    fresh_schema,
+    issue_token,
+    open_loop,
+    post_event,
+    stop,
+    wait_for,
+)
+
+PY = sys.executable
+RATE = float(os.environ.get("HOOKS_RATE", "100"))
+SECONDS = float(os.environ.get("HOOKS_SECONDS", "20"))
+PER_REGION = int(os.environ.get("HOOKS_PER_REGION", "4"))
+MLOB_PORT = int(os.environ.get("HOOKS_PORT", "8724"))
+RECEIVER_PORT = MLOB_PORT + 1
+SCHEMA = "hooks24_bench"
+KEY = "bench-webhook-key-" + "0" * 32
+CONNECTIONS = 16
+TMP = Path(os.environ.get("HOOKS_TMP", "/tmp/hooks24-bench"))
+REGIONS = [f"VR{n:02d}" for n in range(1, 26)]
+
+
+# --- the receivers (a process of their own) -----------------------------------------------------
+
+
+def receiver(port: int, out: str) -> None:
+    """Answer 204 to every POST; on SIGTERM write one line per request: monotonic time of
+    arrival, path, webhook-id and the event's position."""
+    got: list[tuple[float, str, str, int]] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            at = time.monotonic()
+            position = json.loads(body).get("data", {}).get("position", -1)
+            with lock:
+                got.append((at, self.path, self.headers.get("webhook-id", ""), position))
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((HOST, port), Handler)
+    server.daemon_threads = True
+
+    def done(*_: Any) -> None:
+        with lock, open(out, "w") as f:
+            for row in got:
+                f.write(json.dumps(row) + "\n")
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, done)
+    server.serve_forever()
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def call(url: str, token: str, body: Any, method: str = "POST") -> Any:
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    return json.loads(urllib.request.urlopen(req, timeout=60).read() or b"null")
+
+
+def tokens(base: str, admin: str, role: str) -> dict[str, str]:
+    return {r: call(f"{base}/v1/tokens", admin, {"org": r, "role": role})["token"] for r in REGIONS}
+
+
+async def post_all(
+    base_port: int, operators: dict[str, str]
+) -> tuple[list[float], dict[int, float], int]:
+    """Offer RATE events/s for SECONDS s, round-robin over the regions: POST latencies (s),
+    each position's ack time (monotonic), and failures."""
+    total = int(RATE * SECONDS)
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(CONNECTIONS):
+        pool.put_nowait(await asyncio.open_connection(HOST, base_port))
+    latencies: list[float] = []
+    acks: dict[int, float] = {}
+    failures = 0
+    counter = iter(range(total))
+
+    async def one(scheduled: float) -> None:
+        nonlocal failures
+        n = next(counter)
+        region = REGIONS[n % len(REGIONS)]
+        body = {
+            "type": "incident.opened",
+            "subject": str(uuid4()),
+            "message_id": f"bench-{uuid4().hex}",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "data": {"title": "bench", "regions": [region], "grip": "1"},
+        }
+        reader, writer = await pool.get()
+        started = time.monotonic()
+        try:
+            status, answer = await post_event(
+                reader, writer, operators[region], json.dumps(body).encode()
+            )
+        finally:
+            pool.put_nowait((reader, writer))
+        done = time.monotonic()
+        latencies.append(done - started)
+        if status != 201:
+            failures += 1
+            return
+        acks[json.loads(answer)["events"][0]["position"]] = done
+
+    await open_loop(one, RATE, total, time.monotonic(), clock=time.monotonic)
+    return latencies, acks, failures
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+
+def run(subscribed: bool) -> dict[str, Any]:
+    fresh_schema(SCHEMA)
+    url = database_url(SCHEMA)
+    env = {"MLOB_DATABASE_URL": url, "MLOB_WEBHOOK_KEY": KEY}
+    admin = issue_token(env, "LOCC", "admin")
+    TMP.mkdir(parents=True, exist_ok=True)
+    err = (TMP / "server.err").open("a")
+    server = subprocess.Popen(
+        [PY, "-m", "mlob.cli", "serve", "--port", str(MLOB_PORT), "--log-level", "warning"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        start_new_session=True,
+    )
+    out = TMP / "received.jsonl"
+    out.unlink(missing_ok=True)
+    recv = subprocess.Popen(
+        [PY, __file__, "receiver", str(RECEIVER_PORT), str(out)],
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://{HOST}:{MLOB_PORT}"
+        wait_for(f"{base}/health")
+        operators = tokens(base, admin, "operator")
+        subs: dict[str, str] = {}  # path -> region
+        if subscribed:
+            admins = tokens(base, admin, "admin")
+            for region in REGIONS:
+                for i in range(PER_REGION):
+                    path = f"/hook/{region}/{i}"
+                    call(
+                        f"{base}/v1/subscriptions",
+                        admins[region],
+                        {
+                            "url": f"http://{HOST}:{RECEIVER_PORT}{path}",
+                            "channels": [f"region:{region}"],
+                        },
+                    )
+                    subs[path] = region
+        time.sleep(2)  # the runner has read the subscriptions
+        latencies, acks, failures = asyncio.run(post_all(MLOB_PORT, operators))
+        expected = len(acks) * PER_REGION if subscribed else 0
+        deadline = time.monotonic() + 60
+        time.sleep(2)
+        while subscribed and time.monotonic() < deadline:
+            time.sleep(1)  # the receiver reports only at the end: wait for the queue to drain
+            if _drained(url):
+                break
+    finally:
+        stop(server)
+        os.kill(recv.pid, signal.SIGTERM)
+        recv.wait(10)
+    rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+    delivery = [at - acks[pos] for at, _, _, pos in rows if pos in acks]
+    per_sub: dict[str, list[int]] = {}
+    ids: dict[str, int] = {}
+    for _, path, hook, pos in rows:
+        per_sub.setdefault(path, []).append(pos)
+        ids[hook] = ids.get(hook, 0) + 1
+    in_order = all(p == sorted(p) for p in per_sub.values())
+    return {
+        "subscribed": subscribed,
+        "subscriptions": len(subs),
+        "posted": len(acks),
+        "post_failures": failures,
+        "post_p50_ms": round(pct(latencies, 50) * 1000, 2),
+        "post_p99_ms": round(pct(latencies, 99) * 1000, 2),
+        "deliveries_expected": expected,
+        "deliveries_received": len(rows),
+        "duplicates": sum(n - 1 for n in ids.values() if n > 1),
+        "in_order": in_order,
+        "commit_to_receiver_p50_ms": round(pct(delivery, 50) * 1000, 1) if delivery else None,
+        "commit_to_receiver_p99_ms": round(pct(delivery, 99) * 1000, 1) if delivery else None,
+        "commit_to_receiver_max_ms": round(max(delivery) * 1000, 1) if delivery else None,
+        "commit_to_receiver_mean_ms": (
+            round(statistics.fmean(delivery) * 1000, 1) if delivery else None
+        ),
+    }
+
+
+def _drained(url: str) -> bool:
+    import psycopg
+
+    from mlob.config import parse_database_url
+
+    store = parse_database_url(url)
+    with psycopg.connect(store.connect_info()) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM mlob_webhook_deliveries WHERE state = 'pending'"
+        ).fetchone()
+        cursor = conn.execute("SELECT position FROM mlob_webhook_cursor").fetchone()
+        head = conn.execute("SELECT max(position) FROM mlob_event_index").fetchone()
+    return bool(row and row[0] == 0 and cursor and head and cursor[0] >= (head[0] or 0))
+
+
+def main() -> None:
+    print(json.dumps(circumstances(), indent=1))
+    print(
+        f"offered: {RATE:g} events/s for {SECONDS:g} s over {len(REGIONS)} regions; "
+        f"{PER_REGION} subscriptions per region"
+    )
+    print(f"load average before: {os.getloadavg()}")
+    baseline = run(subscribed=False)
+    print(json.dumps(baseline, indent=1))
+    subscribed = run(subscribed=True)
+    print(json.dumps(subscribed, indent=1))
+    over = subscribed["post_p99_ms"] - baseline["post_p99_ms"]
+    print(
+        f"POST p99: {baseline['post_p99_ms']} ms without subscriptions, "
+        f"{subscribed['post_p99_ms']} ms with ({over:+.2f} ms; target: at most +5 ms)"
+    )
+    print(
+        f"commit to receiver: p50 {subscribed['commit_to_receiver_p50_ms']} ms, "
+        f"p99 {subscribed['commit_to_receiver_p99_ms']} ms; "
+        f"{subscribed['deliveries_received']} of {subscribed['deliveries_expected']} received, "
+        f"{subscribed['duplicates']} duplicates, in order: {subscribed['in_order']}"
+    )
+    print(f"load average after: {os.getloadavg()}")
+    print("reproduce: /work/main/.venv/bin/python bench/webhooks.py  (HOOKS_RATE, HOOKS_SECONDS)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "receiver":
+        receiver(int(sys.argv[2]), sys.argv[3])
+    else:
+        main()

@@ -1,0 +1,600 @@
+"""The tables of subscriptions' webhooks and alerts (migration 0006): the sealed signing
+secrets, the delivery runner's cursor, each subscription's deliveries and attempts, the alerts
+and their acknowledgements. Kept beside the event stream, never in it: a secret must not be in
+the history, and deliveries and alerts are derived (a subscription's existence and filters are
+events, mlob:Subscription).
+
+Secrets are sealed with AES-GCM under a key derived from ``MLOB_WEBHOOK_KEY`` (SHA-256 of it),
+the subscription's id as associated data: a sealed secret copied to another subscription's row
+does not open.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg_pool import ConnectionPool
+
+from mlob.config import StoreConfig
+from mlob.read.readstore import connection_pool
+
+#: States of a delivery: waiting to go out (or be retried), delivered, or given up on after
+#: the retry window (dead letter; its subscription is failing until resumed or redelivered).
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+DELIVERY_COLUMNS = (
+    "id",
+    "subscription_id",
+    "webhook_id",
+    "position",
+    "alert_id",
+    "type",
+    "body",
+    "state",
+    "attempts",
+    "created_at",
+    "first_attempt_at",
+    "next_attempt_at",
+    "last_status",
+    "last_latency_ms",
+    "last_error",
+    "delivered_at",
+)
+
+
+class SecretUnavailable(Exception):
+    """No ``MLOB_WEBHOOK_KEY``, or a sealed secret that does not open with it."""
+
+
+def sealer(key: str | None) -> AESGCM | None:
+    return AESGCM(hashlib.sha256(key.encode()).digest()) if key else None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event or alert for one subscription, as queued (with its latest attempt)."""
+
+    id: int
+    subscription_id: str
+    webhook_id: str
+    position: int | None
+    alert_id: int | None
+    type: str
+    body: str
+    state: str
+    attempts: int
+    created_at: float
+    first_attempt_at: float | None
+    next_attempt_at: float | None
+    last_status: int | None
+    last_latency_ms: float | None
+    last_error: str | None
+    delivered_at: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        def moment(t: float | None) -> str | None:
+            if t is None:
+                return None
+            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+
+        return {
+            "id": self.id,
+            "webhook_id": self.webhook_id,
+            "position": self.position,
+            "alert_id": self.alert_id,
+            "type": self.type,
+            "state": self.state,
+            "attempts": self.attempts,
+            "created_at": moment(self.created_at),
+            "first_attempt_at": moment(self.first_attempt_at),
+            "next_attempt_at": moment(self.next_attempt_at) if self.state == PENDING else None,
+            "last_status": self.last_status,
+            "last_latency_ms": self.last_latency_ms,
+            "last_error": self.last_error,
+            "delivered_at": moment(self.delivered_at),
+        }
+
+
+class HookStore:
+    """The webhook and alert tables of one store (SQLite or PostgreSQL)."""
+
+    def __init__(self, store: StoreConfig, key: str | None = None) -> None:
+        self.store = store
+        self.kind = store.kind
+        self._aead = sealer(key)
+        self._pool: ConnectionPool[Any] | None = None
+        self._sqlite: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    # --- connections -----------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        """A cursor-like ``execute(sql, params)`` in one transaction (``%s`` placeholders)."""
+        if self.kind == "sqlite":
+            with self._lock:
+                conn = self._sqlite_conn()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _SqliteRun(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            return
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = connection_pool(self.store, min_size=0, max_size=12)
+        with self._pool.connection() as pg, pg.transaction():
+            yield _PgRun(pg)
+
+    def _sqlite_conn(self) -> sqlite3.Connection:
+        if self._sqlite is None:
+            assert self.store.sqlite_path is not None
+            self._sqlite = sqlite3.connect(
+                self.store.sqlite_path, timeout=30, check_same_thread=False, isolation_level=None
+            )
+            self._sqlite.execute("PRAGMA busy_timeout=30000")
+        return self._sqlite
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._tx() as tx:
+            return list(tx.execute(sql, params).fetchall())
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+
+    # --- secrets -----------------------------------------------------------------------------
+
+    @property
+    def sealing(self) -> bool:
+        return self._aead is not None
+
+    def put_secret(self, subscription_id: str, secret: str) -> None:
+        if self._aead is None:
+            raise SecretUnavailable("MLOB_WEBHOOK_KEY is not set")
+        nonce = os.urandom(12)
+        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), subscription_id.encode())
+        text = base64.b64encode(sealed).decode()
+        with self._tx() as tx:
+            tx.execute(
+                "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s", (subscription_id,)
+            )
+            tx.execute(
+                "INSERT INTO mlob_webhook_secrets (subscription_id, sealed, rotated_at) "
+                "VALUES (%s, %s, %s)",
+                (subscription_id, text, time.time()),
+            )
+
+    def secret(self, subscription_id: str) -> str:
+        if self._aead is None:
+            raise SecretUnavailable("MLOB_WEBHOOK_KEY is not set")
+        found = self._rows(
+            "SELECT sealed FROM mlob_webhook_secrets WHERE subscription_id = %s",
+            (subscription_id,),
+        )
+        if not found:
+            raise SecretUnavailable(f"no secret for subscription {subscription_id}")
+        sealed = base64.b64decode(found[0][0])
+        try:
+            return self._aead.decrypt(sealed[:12], sealed[12:], subscription_id.encode()).decode()
+        except InvalidTag:
+            raise SecretUnavailable(
+                f"the secret of subscription {subscription_id} does not open with this "
+                "MLOB_WEBHOOK_KEY"
+            ) from None
+
+    def forget_secret(self, subscription_id: str) -> None:
+        with self._tx() as tx:
+            tx.execute(
+                "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s", (subscription_id,)
+            )
+
+    # --- the runner's cursor and queue -----------------------------------------------------------
+
+    def cursor(self, name: str = "webhooks") -> tuple[int, int] | None:
+        found = self._rows(
+            "SELECT position, alert_id FROM mlob_webhook_cursor WHERE name = %s", (name,)
+        )
+        return (int(found[0][0]), int(found[0][1])) if found else None
+
+    def start_cursor(self, position: int, alert_id: int, name: str = "webhooks") -> None:
+        """Where a runner begins on a store that never had one (the head: only what is
+        recorded from then on is delivered, or from each subscription's ``after``)."""
+        with self._tx() as tx:
+            found = tx.execute(
+                "SELECT 1 FROM mlob_webhook_cursor WHERE name = %s", (name,)
+            ).fetchall()
+            if not found:
+                tx.execute(
+                    "INSERT INTO mlob_webhook_cursor (name, position, alert_id) "
+                    "VALUES (%s, %s, %s)",
+                    (name, position, alert_id),
+                )
+
+    def enqueue(
+        self,
+        deliveries: Sequence[tuple[str, str, int | None, int | None, str, str]],
+        was: tuple[int, int],
+        now: tuple[int, int],
+        name: str = "webhooks",
+    ) -> bool:
+        """Queue deliveries (subscription, webhook id, position, alert id, type, body) and move
+        the cursor from ``was`` to ``now``, in one transaction. Raises :class:`CursorMoved`
+        (nothing written) when the cursor is no longer at ``was``: another runner moved it."""
+        with self._tx() as tx:
+            moved = tx.execute(
+                "UPDATE mlob_webhook_cursor SET position = %s, alert_id = %s "
+                "WHERE name = %s AND position = %s AND alert_id = %s",
+                (now[0], now[1], name, was[0], was[1]),
+            )
+            if moved.rowcount != 1:
+                raise _Moved
+            if deliveries:
+                at = time.time()
+                tx.executemany(
+                    "INSERT INTO mlob_webhook_deliveries (subscription_id, webhook_id, position, "
+                    "alert_id, type, body, state, attempts, created_at, next_attempt_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
+                    [(*d, PENDING, at, at) for d in deliveries],
+                )
+        return True
+
+    def backlog(self) -> list[str]:
+        """The subscriptions with deliveries waiting."""
+        return [
+            r[0]
+            for r in self._rows(
+                "SELECT DISTINCT subscription_id FROM mlob_webhook_deliveries WHERE state = %s",
+                (PENDING,),
+            )
+        ]
+
+    def pending(self, subscription_id: str, limit: int) -> list[Delivery]:
+        return self._deliveries(
+            "subscription_id = %s AND state = %s", (subscription_id, PENDING), limit
+        )
+
+    def _deliveries(self, where: str, params: Sequence[Any], limit: int) -> list[Delivery]:
+        rows = self._rows(
+            f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM mlob_webhook_deliveries WHERE {where} "
+            "ORDER BY id LIMIT %s",
+            (*params, limit),
+        )
+        return [Delivery(*r) for r in rows]
+
+    def deliveries(
+        self, subscription_id: str, *, after: int = 0, limit: int = 100, state: str | None = None
+    ) -> list[Delivery]:
+        where, params = "subscription_id = %s AND id > %s", [subscription_id, after]
+        if state is not None:
+            where += " AND state = %s"
+            params.append(state)
+        return self._deliveries(where, params, limit)
+
+    def attempts(self, delivery_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        if not delivery_ids:
+            return {}
+        marks = ", ".join(["%s"] * len(delivery_ids))
+        rows = self._rows(
+            f"SELECT delivery_id, at, status, latency_ms, error FROM mlob_webhook_attempts "
+            f"WHERE delivery_id IN ({marks}) ORDER BY id",
+            tuple(delivery_ids),
+        )
+        found: dict[int, list[dict[str, Any]]] = {}
+        for delivery_id, at, status, latency, error in rows:
+            found.setdefault(int(delivery_id), []).append(
+                {
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+                    "status": status,
+                    "latency_ms": latency,
+                    "error": error,
+                }
+            )
+        return found
+
+    def attempted(
+        self,
+        delivery: Delivery,
+        *,
+        status: int | None,
+        latency_ms: float,
+        error: str | None,
+        state: str,
+        next_attempt_at: float | None,
+    ) -> None:
+        """Record one attempt and the delivery's state after it (with the subscription's
+        delivered position, or its failing, in the same transaction)."""
+        at = time.time()
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT INTO mlob_webhook_attempts (delivery_id, at, status, latency_ms, error) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                (delivery.id, at, status, latency_ms, error),
+            )
+            tx.execute(
+                "UPDATE mlob_webhook_deliveries SET state = %s, attempts = attempts + 1, "
+                "first_attempt_at = COALESCE(first_attempt_at, %s), next_attempt_at = %s, "
+                "last_status = %s, last_latency_ms = %s, last_error = %s, delivered_at = %s "
+                "WHERE id = %s",
+                (
+                    state,
+                    at,
+                    next_attempt_at,
+                    status,
+                    latency_ms,
+                    error,
+                    at if state == DELIVERED else None,
+                    delivery.id,
+                ),
+            )
+            if state == DELIVERED:
+                self._state(tx, delivery.subscription_id)
+                tx.execute(
+                    "UPDATE mlob_webhook_state SET delivered_position = "
+                    "CASE WHEN %s > delivered_position THEN %s ELSE delivered_position END, "
+                    "delivered_alert = CASE WHEN %s > delivered_alert THEN %s "
+                    "ELSE delivered_alert END WHERE subscription_id = %s",
+                    (
+                        delivery.position or 0,
+                        delivery.position or 0,
+                        delivery.alert_id or 0,
+                        delivery.alert_id or 0,
+                        delivery.subscription_id,
+                    ),
+                )
+            elif state == DEAD:
+                self._state(tx, delivery.subscription_id)
+                tx.execute(
+                    "UPDATE mlob_webhook_state SET failing_since = %s WHERE subscription_id = %s",
+                    (at, delivery.subscription_id),
+                )
+
+    def delivered(self, done: Sequence[tuple[Delivery, int, float]]) -> None:
+        """Record a lane's delivered deliveries (each with its status and latency) and the
+        subscription's delivered position, in one transaction."""
+        at = time.time()
+        with self._tx() as tx:
+            tx.executemany(
+                "INSERT INTO mlob_webhook_attempts (delivery_id, at, status, latency_ms, error) "
+                "VALUES (%s, %s, %s, %s, NULL)",
+                [(d.id, at, status, latency) for d, status, latency in done],
+            )
+            tx.executemany(
+                "UPDATE mlob_webhook_deliveries SET state = %s, attempts = attempts + 1, "
+                "first_attempt_at = COALESCE(first_attempt_at, %s), next_attempt_at = NULL, "
+                "last_status = %s, last_latency_ms = %s, last_error = NULL, delivered_at = %s "
+                "WHERE id = %s",
+                [(DELIVERED, at, status, latency, at, d.id) for d, status, latency in done],
+            )
+            for subscription_id in {d.subscription_id for d, _, _ in done}:
+                mine = [d for d, _, _ in done if d.subscription_id == subscription_id]
+                position = max(d.position or 0 for d in mine)
+                alert = max(d.alert_id or 0 for d in mine)
+                self._state(tx, subscription_id)
+                tx.execute(
+                    "UPDATE mlob_webhook_state SET delivered_position = "
+                    "CASE WHEN %s > delivered_position THEN %s ELSE delivered_position END, "
+                    "delivered_alert = CASE WHEN %s > delivered_alert THEN %s "
+                    "ELSE delivered_alert END WHERE subscription_id = %s",
+                    (position, position, alert, alert, subscription_id),
+                )
+
+    def _state(self, tx: Any, subscription_id: str) -> None:
+        found = tx.execute(
+            "SELECT 1 FROM mlob_webhook_state WHERE subscription_id = %s", (subscription_id,)
+        ).fetchall()
+        if not found:
+            tx.execute(
+                "INSERT INTO mlob_webhook_state (subscription_id) VALUES (%s)", (subscription_id,)
+            )
+
+    def states(self) -> dict[str, dict[str, Any]]:
+        rows = self._rows(
+            "SELECT subscription_id, failing_since, delivered_position, delivered_alert "
+            "FROM mlob_webhook_state"
+        )
+        return {
+            r[0]: {"failing_since": r[1], "delivered_position": r[2], "delivered_alert": r[3]}
+            for r in rows
+        }
+
+    def resume(self, subscription_id: str) -> None:
+        """A failing subscription goes on: its dead letters are queued again, in place."""
+        with self._tx() as tx:
+            self._state(tx, subscription_id)
+            tx.execute(
+                "UPDATE mlob_webhook_state SET failing_since = NULL WHERE subscription_id = %s",
+                (subscription_id,),
+            )
+            tx.execute(
+                "UPDATE mlob_webhook_deliveries SET state = %s, first_attempt_at = NULL, "
+                "next_attempt_at = %s WHERE subscription_id = %s AND state = %s",
+                (PENDING, time.time(), subscription_id, DEAD),
+            )
+
+    def redeliver(self, subscription_id: str, delivery_id: int) -> Delivery | None:
+        """Send a delivery again: a dead letter in its place (its subscription resumes), a
+        delivered one once more at the end of the queue, with the same webhook id."""
+        found = self._deliveries(
+            "subscription_id = %s AND id = %s", (subscription_id, delivery_id), 1
+        )
+        if not found:
+            return None
+        d = found[0]
+        if d.state == DEAD:
+            self.resume(subscription_id)
+        elif d.state == DELIVERED:
+            at = time.time()
+            with self._tx() as tx:
+                tx.execute(
+                    "INSERT INTO mlob_webhook_deliveries (subscription_id, webhook_id, position, "
+                    "alert_id, type, body, state, attempts, created_at, next_attempt_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
+                    (
+                        *(d.subscription_id, d.webhook_id, d.position, d.alert_id, d.type),
+                        *(d.body, PENDING, at, at),
+                    ),
+                )
+        return self._deliveries(
+            "subscription_id = %s AND webhook_id = %s", (subscription_id, d.webhook_id), 100
+        )[-1]
+
+    def drop_queue(self, subscription_id: str) -> None:
+        """A deleted subscription's waiting deliveries are not sent (kept, marked dead)."""
+        with self._tx() as tx:
+            tx.execute(
+                "UPDATE mlob_webhook_deliveries SET state = %s WHERE subscription_id = %s "
+                "AND state = %s",
+                (DEAD, subscription_id, PENDING),
+            )
+
+    # --- alerts ------------------------------------------------------------------------------
+
+    def add_alerts(self, alerts: Sequence[dict[str, Any]]) -> int:
+        """Keep these alerts, each once per (subject, step, crossing) whoever adds it first
+        (another node, an earlier run); the number new."""
+        added = 0
+        at = time.time()
+        for a in alerts:
+            with self._tx() as tx:
+                found = tx.execute(
+                    "SELECT 1 FROM mlob_alerts WHERE subject = %s AND step = %s AND crossing = %s",
+                    (a["subject"], a["step"], a["crossing"]),
+                ).fetchall()
+                if found:
+                    continue
+                tx.execute(
+                    "INSERT INTO mlob_alerts (subject, step, crossing, level, orgs, body, at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    (
+                        a["subject"],
+                        a["step"],
+                        a["crossing"],
+                        a["level"],
+                        json.dumps(a["orgs"]),
+                        json.dumps({"body": a["body"], "concerns": a["concerns"]}),
+                        at,
+                    ),
+                )
+                added += 1
+        return added
+
+    def alerts_after(self, after: int, limit: int = 1000) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT id, subject, step, crossing, level, orgs, body, at FROM mlob_alerts "
+            "WHERE id > %s ORDER BY id LIMIT %s",
+            (after, limit),
+        )
+        return [_alert(r) for r in rows]
+
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        rows = self._rows(
+            "SELECT id, subject, step, crossing, level, orgs, body, at FROM mlob_alerts "
+            "WHERE id = %s",
+            (alert_id,),
+        )
+        return _alert(rows[0]) if rows else None
+
+    def last_alert(self) -> int:
+        rows = self._rows("SELECT MAX(id) FROM mlob_alerts")
+        return int(rows[0][0] or 0)
+
+    def ack(
+        self, alert_id: int, org: str, role: str, person: str | None, token: str | None
+    ) -> bool:
+        """Record an organisation's acknowledgement; False: it acknowledged it before."""
+        with self._tx() as tx:
+            found = tx.execute(
+                "SELECT 1 FROM mlob_alert_acks WHERE alert_id = %s AND org = %s", (alert_id, org)
+            ).fetchall()
+            if found:
+                return False
+            tx.execute(
+                "INSERT INTO mlob_alert_acks (alert_id, org, role, person, token_id, at) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (alert_id, org, role, person, token, time.time()),
+            )
+        return True
+
+    def acks(self, alert_id: int) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT org, role, person, at FROM mlob_alert_acks WHERE alert_id = %s ORDER BY id",
+            (alert_id,),
+        )
+        return [
+            {
+                "org": r[0],
+                "role": r[1],
+                "person": r[2],
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r[3])),
+            }
+            for r in rows
+        ]
+
+
+class _Moved(Exception):
+    """The runner's cursor moved under it (another runner): nothing of the batch is written."""
+
+
+CursorMoved = _Moved
+
+
+def _alert(r: Sequence[Any]) -> dict[str, Any]:
+    stored = json.loads(r[6])
+    return {
+        "id": int(r[0]),
+        "subject": r[1],
+        "step": r[2],
+        "crossing": r[3],
+        "level": int(r[4]),
+        "orgs": json.loads(r[5]),
+        "body": stored["body"],
+        "concerns": stored["concerns"],
+        "at": float(r[7]),
+    }
+
+
+class _PgRun:
+    """``execute``/``executemany`` over a psycopg connection (in its transaction)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        with self.conn.cursor() as cur:
+            cur.executemany(sql, [tuple(r) for r in rows])
+
+
+class _SqliteRun:
+    """``execute``/``executemany`` with ``%s`` placeholders over a sqlite3 connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql.replace("%s", "?"), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        return self.conn.executemany(sql.replace("%s", "?"), [tuple(r) for r in rows])

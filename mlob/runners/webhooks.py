@@ -1,0 +1,572 @@
+"""Delivering subscriptions' webhooks, and raising alerts: one active runner across all
+processes (a lease, as the projections hold), a second one standing by.
+
+The runner follows the store as the feed does (woken after each append here, by the store's
+notifications from elsewhere, and by polling): it reads the events after its cursor, routes each
+one (``projections.routing``: the channels it belongs to and who may see it) and queues, per
+subscription, the events its organisation may read (``projections.routing.may_see``, the check
+every feed frame passes, at the subscription's clearance) in one transaction with the cursor's
+move. Every tick of the service's clock it computes the alerts due
+(``projections.alerts.alerts``, from the request board's own overdue rule), keeps each new
+crossing once (a table unique on subject, step and crossing) and queues it for the
+subscriptions of the organisations it is for.
+
+Each subscription with a backlog has a lane of its own (a thread) that sends its deliveries in
+position order, signed by the Standard Webhooks scheme (``webhook-id``, ``webhook-timestamp``,
+``webhook-signature``; the same id on every retry). A failure is retried with exponential
+backoff; one still failing ``retry_window`` seconds after its first attempt is a dead letter
+and the subscription is *failing*: its backlog is kept, and resuming it (or redelivering the
+dead letter) goes on from there. A slow receiver holds up only its own lane.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
+
+import orjson
+from standardwebhooks.webhooks import Webhook
+
+from api.feed import _facts, routed
+from api.ports import LoggedEvent, MlobService, Principal
+from domain.envelope import Classification
+from domain.exercise import ExerciseScope
+from domain.subscription import DEFAULT_INSECURE_HOSTS, Subscription, url_host, url_refusal
+from mlob.runners.hookstore import (
+    DEAD,
+    PENDING,
+    CursorMoved,
+    Delivery,
+    HookStore,
+    SecretUnavailable,
+)
+from mlob.runners.projector import AdvisoryLease, AdvisorySession, FileLease, Lease
+from mlob.write.application import MlobApplication
+from projections import alerts as alert_rules
+from projections.routing import Routes, channels, may_see
+
+log = logging.getLogger("mlob.webhooks")
+
+#: Events read per batch (one transaction queues what they hold for every subscription).
+BATCH = 500
+#: Deliveries a lane takes from its queue at a time.
+LANE_BATCH = 50
+#: Seconds a URL's check (its host's addresses) holds before it is made again.
+RECHECK_URL = 60.0
+
+
+class Source(Protocol):
+    """What the runner reads (mlob.service.Service; not imported: the service imports the
+    runners)."""
+
+    app: MlobApplication
+    clock: Callable[[], datetime]
+
+    def last_position(self) -> int: ...
+
+    def logged_events(
+        self, after: int, limit: int, stop: int | None = None, *, recent: bool = False
+    ) -> list[LoggedEvent]: ...
+
+    def stream_markings(self, stream_id: uuid.UUID, upto: int) -> list[tuple[int, str, str]]: ...
+
+    def view_rows_every_level(self, name: str) -> list[dict[str, Any]]: ...
+
+    def board_targets(self) -> Any: ...
+
+    def message_facts(self, message_ids: Sequence[str]) -> dict[str, list[Any]]: ...
+
+
+#: A delivery to queue: subscription, webhook id, position, alert id, type, body.
+Queued = tuple[str, str, int | None, int | None, str, str]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How a failed delivery is retried: after ``base`` s, doubling up to ``ceiling`` s, for
+    at most ``window`` s after its first attempt; each attempt waits ``timeout`` s at most."""
+
+    base: float = 1.0
+    ceiling: float = 300.0
+    window: float = 24 * 3600.0
+    timeout: float = 10.0
+
+    def delay(self, attempts: int) -> float:
+        return float(min(self.ceiling, self.base * 2 ** max(0, attempts - 1)))
+
+
+def resolve(host: str) -> list[str]:
+    """The addresses a host name resolves to (none when it does not resolve)."""
+    try:
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+    except OSError:
+        return []
+
+
+def webhook_id(subscription_id: str, what: str) -> str:
+    """The same id for a delivery however often it is queued or sent (a receiver's
+    de-duplication key)."""
+    return "msg_" + uuid.uuid5(uuid.UUID(subscription_id), what).hex
+
+
+class WebhookRunner:
+    def __init__(
+        self,
+        service: Source,
+        hooks: HookStore,
+        *,
+        retry: Retry = Retry(),
+        poll: float = 0.25,
+        tick: float = 1.0,
+        standby: float = 1.0,
+        insecure_hosts: Sequence[str] = DEFAULT_INSECURE_HOSTS,
+        resolver: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        self.service = service
+        #: Where a webhook may go is checked again before sending (a name may resolve to a
+        #: private address later: DNS rebinding), at most every ``RECHECK_URL`` s per URL.
+        self.insecure_hosts = tuple(insecure_hosts)
+        self.resolver = resolver or resolve
+        self._checked: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self.hooks = hooks
+        self.retry = retry
+        self.poll = poll
+        self.tick_every = tick
+        self.standby = standby
+        cfg = service.app.store
+        self.session: AdvisorySession | None = None
+        if cfg.kind == "sqlite":
+            self.lease: Lease = FileLease(f"{cfg.sqlite_path}.projection-webhooks.lock")
+        else:
+            self.session = AdvisorySession(cfg.connect_info())
+            self.lease = AdvisoryLease(self.session, f"mlob webhooks {cfg.schema or 'public'}")
+        self.routes = Routes(service.stream_markings)
+        self.subscriptions: dict[str, Subscription] = {}
+        self.failing: set[str] = set()
+        self.lanes: dict[str, threading.Thread] = {}
+        self.lanes_lock = threading.Lock()
+        self.active = False
+        self.seeded = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_tick = 0.0
+        self._secrets: dict[tuple[str, int], Webhook] = {}
+        self._reload = False
+
+    # --- running -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.service.app.after_commit.append(self.wake)
+        self._thread = threading.Thread(target=self._loop, name="mlob-webhooks", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def changed(self) -> None:
+        """A subscription changed here (resumed, redelivered, ...): read them again."""
+        self._reload = True
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self.wake in self.service.app.after_commit:
+            self.service.app.after_commit.remove(self.wake)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        for lane in list(self.lanes.values()):
+            lane.join(timeout=self.retry.timeout + 1)
+        self.lease.release()
+        self.active = False
+        if self.session is not None:
+            self.session.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.lease.acquire():
+                    self.active = False
+                    self._stop.wait(self.standby)
+                    continue
+                if not self.active:
+                    self._take_over()
+                self.active = True
+                if self._reload:
+                    self._reload = False
+                    self.reload()
+                    self.start_lanes()
+                if self.run_once():
+                    continue
+                if time.monotonic() >= self._next_tick:
+                    self._next_tick = time.monotonic() + self.tick_every
+                    self.raise_alerts()
+                    # Resumed or redelivered through another node: the store says so.
+                    states = self.hooks.states()
+                    self.failing = {k for k, v in states.items() if v["failing_since"] is not None}
+                    self.start_lanes()
+                self._wake.wait(self.poll)
+                self._wake.clear()
+            except CursorMoved:
+                self.seeded = False
+                continue
+            except Exception:
+                if self._stop.is_set():
+                    return  # closing: what it was reading from is closed first
+                log.exception("webhooks failed; retrying")
+                self.lease.release()
+                self.active = False
+                self.seeded = False
+                self._stop.wait(1.0)
+
+    def _take_over(self) -> None:
+        """On taking the lease: where to begin (a store's first runner: the head), what each
+        stream concerns (from the projections' rows), the subscriptions and which fail."""
+        head = self.service.last_position()
+        self.hooks.start_cursor(head, self.hooks.last_alert())
+        if not self.seeded:
+            self.routes = Routes(self.service.stream_markings)
+            self.routes.seed(
+                self.service.view_rows_every_level("requests"),
+                self.service.view_rows_every_level("capacities"),
+                self.service.view_rows_every_level("incidents"),
+            )
+            self.seeded = True
+        self.reload()
+
+    def reload(self) -> None:
+        """The subscriptions as recorded, and which are failing."""
+        app = self.service.app
+        ids = app.index.streams_created_as((Subscription.Created.TOPIC,))
+        found = {}
+        for i in ids:
+            sub = app.load(Subscription, i)
+            if not sub.deleted:
+                found[str(i)] = sub
+        self.subscriptions = found
+        states = self.hooks.states()
+        self.failing = {s for s, st in states.items() if st["failing_since"] is not None}
+
+    # --- queueing --------------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Queue what the next batch of events and alerts holds; the number read (0: none)."""
+        cursor = self.hooks.cursor()
+        assert cursor is not None
+        position, alert_at = cursor
+        logged = self.service.logged_events(position, BATCH)
+        fresh = self.hooks.alerts_after(alert_at, BATCH)
+        if not logged and not fresh:
+            return 0
+        queued: list[Queued] = []
+        if logged:
+            if any(e.api_type.startswith("subscription.") for e in logged):
+                self.reload()
+            reached = logged[-1].position
+            queued += self._events(logged, position, reached)
+        else:
+            reached = position
+        for alert in fresh:
+            queued += self._alert(alert)
+        alert_upto = fresh[-1]["id"] if fresh else alert_at
+        self.hooks.enqueue(queued, (position, alert_at), (reached, alert_upto))
+        if queued:
+            self.start_lanes({q[0] for q in queued})
+        return len(logged) + len(fresh)
+
+    def _events(self, logged: list[LoggedEvent], position: int, reached: int) -> list[Queued]:
+        """Route the events (the routes learn from every one) and queue, per subscription, those
+        its organisation may read: the check every feed frame passes, at its clearance. A
+        subscription first seen here that starts before this batch is caught up from its
+        ``after`` first (from the store, as a feed's replay)."""
+        facts = _facts(cast(MlobService, self.service), logged)
+        routed_ = []
+        for e in logged:
+            route, level = self.routes.learn(e.stream_id, e.event)
+            if route is None:
+                continue
+            routed_.append(routed(e, channels(e.stream_id, route, e.regions), route, level, facts))
+        created = {str(e.stream_id) for e in logged if e.api_type == "subscription.created"}
+        queued: list[Queued] = []
+        for sub in list(self.subscriptions.values()):
+            if sub.alerts_only or sub.paused:
+                continue
+            if str(sub.id) in created and sub.after < position:
+                queued += self._catch_up(sub, position)
+            queued += self._for(sub, routed_)
+        return queued
+
+    def _catch_up(self, sub: Subscription, upto: int) -> list[Queued]:
+        """The events from a new subscription's ``after`` up to ``upto`` (where this runner
+        was when it read the subscription's creation) that it may read, each step's level as
+        its marking shows it (never lower than its own), as a feed's replay judges them."""
+        queued: list[Queued] = []
+        at = sub.after
+        while at < upto:
+            logged = self.service.logged_events(at, BATCH, stop=upto)
+            if not logged:
+                break
+            facts = _facts(cast(MlobService, self.service), logged)
+            routed_ = []
+            for e in logged:
+                route = self.routes.streams.get(str(e.stream_id))
+                if route is None:
+                    continue
+                level = route.marked_level(e.version, e.classification)
+                names = channels(e.stream_id, route, e.regions)
+                routed_.append(routed(e, names, route, level, facts))
+            queued += self._for(sub, routed_)
+            at = logged[-1].position
+        return queued
+
+    def _for(self, sub: Subscription, routed_: Sequence[Any]) -> list[Queued]:
+        reader = Principal(sub.org, "viewer", Classification(sub.clearance))
+        at = reader.clearance.rank
+        scope = ExerciseScope.parse(sub.exercises)
+        wanted = frozenset(sub.channels)
+        key = str(sub.id)
+        queued: list[Queued] = []
+        for r in routed_:
+            e = r.event
+            if (
+                e.position <= sub.after
+                or (sub.types and e.api_type not in sub.types)
+                or not scope.admits(e.exercise)
+                or r.channels.isdisjoint(wanted)
+                or not may_see(reader, r.route, e.regions, r.level)
+            ):
+                continue
+            body = r.bodies[0][1]
+            for level, text in r.bodies:
+                if level <= at:
+                    body = text
+            payload = (
+                b'{"type":'
+                + orjson.dumps(e.api_type)
+                + b',"timestamp":'
+                + orjson.dumps(e.recorded_at)
+                + b',"data":'
+                + body.encode()
+                + b"}"
+            )
+            hook = webhook_id(key, f"event:{e.position}")
+            queued.append((key, hook, e.position, None, e.api_type, payload.decode()))
+        return queued
+
+    def _alert(self, alert: dict[str, Any]) -> list[Queued]:
+        """Queue an alert for the subscriptions of the organisations it is for, each within
+        what its reader may see (the request's row at the alert's level)."""
+        queued: list[Queued] = []
+        frame = alert_rules.alert_frame(alert)
+        names = alert_rules.alert_channels(alert)
+        for sub in self.subscriptions.values():
+            reader = Principal(sub.org, "viewer", Classification(sub.clearance))
+            if (
+                sub.paused
+                or not alert_rules.alert_for(reader, alert)
+                or not ExerciseScope.parse(sub.exercises).admits(bool(frame["exercise"]))
+                or names.isdisjoint(sub.channels)
+            ):
+                continue
+            payload = orjson.dumps(
+                {"type": "alert", "timestamp": datetime.now(UTC).isoformat(), "data": frame}
+            ).decode()
+            key = str(sub.id)
+            queued.append(
+                (key, webhook_id(key, f"alert:{alert['id']}"), None, alert["id"], "alert", payload)
+            )
+        return queued
+
+    # --- alerts --------------------------------------------------------------------------------
+
+    def raise_alerts(self) -> int:
+        """Keep the alerts due by the service's clock (each crossing once); the number new."""
+        by_level: dict[int, list[dict[str, Any]]] = {}
+        for row in self.service.view_rows_every_level("requests"):
+            by_level.setdefault(row["level"], []).append(row)
+        due = alert_rules.alerts(by_level, self.service.clock(), self.service.board_targets())
+        added = self.hooks.add_alerts(due) if due else 0
+        if added:
+            self._wake.set()
+        return added
+
+    # --- sending -------------------------------------------------------------------------------
+
+    def start_lanes(self, subscription_ids: Sequence[str] | set[str] | None = None) -> None:
+        """A lane for each subscription with deliveries waiting (that has none running)."""
+        wanted = list(subscription_ids) if subscription_ids is not None else self.hooks.backlog()
+        with self.lanes_lock:
+            for key in wanted:
+                if key in self.lanes or key in self.failing:
+                    continue
+                sub = self.subscriptions.get(key)
+                if sub is None or sub.paused:
+                    continue
+                lane = threading.Thread(
+                    target=self._lane, args=(key,), name=f"mlob-webhook-{key[:8]}", daemon=True
+                )
+                self.lanes[key] = lane
+                lane.start()
+
+    def _lane(self, key: str) -> None:
+        """Send a subscription's queue in order over one kept-alive connection. Deliveries are
+        recorded delivered a batch at a time (one transaction): one killed before that is
+        sent again with the same webhook id, which at least once allows."""
+        sender = Sender(self.retry.timeout)
+        try:
+            while not self._stop.is_set() and self.active:
+                sub = self.subscriptions.get(key)
+                if sub is None or sub.paused or key in self.failing:
+                    return
+                batch = self.hooks.pending(key, LANE_BATCH)
+                if not batch:
+                    return
+                done: list[tuple[Delivery, int, float]] = []
+                try:
+                    for delivery in batch:
+                        wait = (delivery.next_attempt_at or 0) - time.time()
+                        if wait > 0:
+                            self._record(done)
+                            if self._stop.wait(wait):
+                                return
+                        if not self.active or key not in self.subscriptions:
+                            return
+                        if not self._send(self.subscriptions[key], delivery, sender, done):
+                            break  # retried later, in order: nothing after it goes first
+                        if key in self.failing:
+                            return
+                finally:
+                    self._record(done)
+        except Exception:
+            log.exception("webhook lane %s failed", key)
+        finally:
+            sender.close()
+            with self.lanes_lock:
+                self.lanes.pop(key, None)
+
+    def _record(self, done: list[tuple[Delivery, int, float]]) -> None:
+        if done:
+            self.hooks.delivered(done)
+            done.clear()
+
+    def _refusal(self, url: str, clearance: Any) -> str | None:
+        """Why a webhook may not go to ``url`` now (the rules of domain/subscription.py, with
+        the addresses its host resolves to now), or None; remembered ``RECHECK_URL`` s."""
+        key = (url, str(clearance))
+        found = self._checked.get(key)
+        if found is not None and time.monotonic() - found[0] < RECHECK_URL:
+            return found[1]
+        host = url_host(url)
+        addresses = [] if host in self.insecure_hosts else self.resolver(host)
+        refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
+        reason = f"{refused.code}: {refused.reason}" if refused is not None else None
+        self._checked[key] = (time.monotonic(), reason)
+        return reason
+
+    def _signer(self, sub: Subscription) -> Webhook:
+        key = (str(sub.id), sub.rotations)
+        found = self._secrets.get(key)
+        if found is None:
+            found = self._secrets[key] = Webhook(self.hooks.secret(str(sub.id)))
+        return found
+
+    def _send(
+        self,
+        sub: Subscription,
+        delivery: Delivery,
+        sender: Sender,
+        done: list[tuple[Delivery, int, float]],
+    ) -> bool:
+        """One attempt; True when delivered (added to ``done``, recorded with its batch)."""
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = None
+        try:
+            refused = self._refusal(sub.url, sub.clearance)
+            if refused is not None:
+                raise OSError(refused)
+            status = sender.post(sub.url, delivery, self._signer(sub))
+            if not 200 <= status < 300:
+                error = f"status {status}"
+        except SecretUnavailable as exc:
+            error = str(exc)
+        except (OSError, http.client.HTTPException) as exc:
+            sender.close()
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        latency = round((time.monotonic() - started) * 1000, 1)
+        if error is None and status is not None:
+            done.append((delivery, status, latency))
+            return True
+        self._record(done)  # what went before is delivered: recorded before this failure
+        now = time.time()
+        first = delivery.first_attempt_at or now
+        dead = now - first >= self.retry.window
+        self.hooks.attempted(
+            delivery,
+            status=status,
+            latency_ms=latency,
+            error=error,
+            state=DEAD if dead else PENDING,
+            next_attempt_at=None if dead else now + self.retry.delay(delivery.attempts + 1),
+        )
+        if dead:
+            self.failing.add(str(sub.id))
+            log.warning("subscription %s is failing: %s", sub.id, error)
+        return False
+
+
+class Sender:
+    """One lane's connection to its receiver, kept alive between deliveries (opened again
+    after an error or when the URL's host changes)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.conn: http.client.HTTPConnection | None = None
+        self.origin: tuple[str, str, int | None] | None = None
+
+    def post(self, url: str, delivery: Delivery, signer: Webhook) -> int:
+        """POST one signed delivery (no redirects followed); the status code."""
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.hostname or "", parts.port)
+        if self.conn is None or origin != self.origin:
+            self.close()
+            cls = (
+                http.client.HTTPSConnection
+                if parts.scheme == "https"
+                else http.client.HTTPConnection
+            )
+            self.conn = cls(origin[1], origin[2], timeout=self.timeout)
+            self.origin = origin
+        body = delivery.body.encode()
+        now = datetime.now(UTC)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "mlob-webhooks",
+            "webhook-id": delivery.webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signer.sign(delivery.webhook_id, now, body),
+        }
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        self.conn.request("POST", path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        response.read(65536)
+        if response.will_close:
+            self.close()
+        return response.status
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

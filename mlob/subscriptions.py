@@ -1,0 +1,322 @@
+"""Subscriptions for the API (``/v1/subscriptions``, ``/v1/alerts``): recorded as events
+(domain/subscription.py), their signing secrets sealed apart (mlob/runners/hookstore.py), their
+deliveries and alerts read from the runner's tables (mlob/runners/webhooks.py)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+from api.ports import Principal
+from domain import policy
+from domain.commands import Message, message_key
+from domain.envelope import Actor, Classification, Envelope
+from domain.errors import Conflict, NotFound, NotPermitted
+from domain.exercise import ExerciseScope
+from domain.subscription import Subscription, unknown_subscription, url_host, url_refusal
+from mlob.runners.hookstore import DEAD, HookStore, SecretUnavailable
+from mlob.runners.webhooks import resolve
+from mlob.service import Service, store_errors_as_unavailable
+from projections.alerts import alert_frame, alert_visible
+
+log = logging.getLogger("mlob.subscriptions")
+
+SOURCE = "mlob subscriptions (issue 24)"
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` and base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class Webhooks:
+    """What the subscription routes ask (api/subscriptions.py's ``Webhooks`` port)."""
+
+    def __init__(
+        self,
+        service: Service,
+        hooks: HookStore,
+        insecure_hosts: Sequence[str],
+        resolver: Callable[[str], list[str]] = resolve,
+    ) -> None:
+        self.service = service
+        self.hooks = hooks
+        self.insecure_hosts = tuple(insecure_hosts)
+        self.resolver = resolver
+        #: Called after a subscription changed (the runner reloads it at once).
+        self.on_change: Callable[[], None] = lambda: None
+        #: The delivery runner of this process (mlob/runners/webhooks.py), stopped at close.
+        self.runner: Any = None
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+        self.hooks.close()
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _envelope(self, by: Principal) -> Envelope:
+        return Envelope(
+            actor=Actor(org=by.org, role=by.role, person=by.person),
+            occurred_at=self.service.clock(),
+            message_id=f"subscription-{uuid4()}",
+        )
+
+    def _record(self, by: Principal, envelope: Envelope, work: Callable[[Any], None]) -> None:
+        self.service.app.record(
+            [Message(message_key(by.org, envelope.message_id), envelope.message_id)], work
+        )
+        self.on_change()
+
+    def _is_subscription(self, stream_id: UUID) -> bool:
+        first, _ = self.service.app.index.stream_ends(stream_id)
+        return first is not None and first.event_type == Subscription.Created.TOPIC
+
+    def _load(self, by: Principal, subscription_id: UUID) -> Subscription:
+        """A subscription ``by`` may manage; any other id answers 404 ``unknown_subscription``."""
+        if not self._is_subscription(subscription_id):
+            raise unknown_subscription(subscription_id)
+        sub = self.service.app.load(Subscription, subscription_id)
+        if sub.deleted or not policy.may_manage_subscription(by, sub.org, sub.clearance):
+            raise unknown_subscription(subscription_id)
+        return sub
+
+    def _view(self, sub: Subscription, states: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        state = states.get(str(sub.id), {})
+        failing = state.get("failing_since") is not None
+        return {
+            **sub.as_dict(),
+            "state": "paused" if sub.paused else "failing" if failing else "active",
+            "delivered_position": state.get("delivered_position", 0),
+        }
+
+    def _check_url(self, url: str, clearance: Classification) -> None:
+        host = url_host(url)
+        listed = host in self.insecure_hosts
+        addresses = self.resolver(host) if host and not listed else []
+        refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
+        if refused is not None:
+            raise refused
+
+    def _require_key(self) -> None:
+        if not self.hooks.sealing:
+            raise Conflict("webhooks_not_configured", SOURCE)
+
+    # --- subscriptions -----------------------------------------------------------------------
+
+    @store_errors_as_unavailable
+    def create(
+        self,
+        by: Principal,
+        *,
+        url: str,
+        channels: Sequence[str],
+        types: Sequence[str],
+        alerts_only: bool,
+        exercise: str,
+        clearance: Classification | None,
+        after: int | None,
+    ) -> dict[str, Any]:
+        self._require_key()
+        level = Classification(clearance or by.clearance)
+        refusal = policy.subscription_refusal(by, by.org, level)
+        if refusal is not None:  # before the URL is looked at: nothing told to the refused
+            raise NotPermitted(refusal, SOURCE, text="subscription")
+        self._check_url(url, level)
+        scope = ExerciseScope.parse(exercise).value
+        wanted = (url, tuple(dict.fromkeys(channels)), tuple(dict.fromkeys(types)))
+        for known in self._all():
+            if (
+                known.org == by.org
+                and not known.deleted
+                and (known.url, known.channels, known.types) == wanted
+                and (known.alerts_only, known.exercises, known.clearance)
+                == (alerts_only, scope, level)
+            ):
+                raise Conflict(
+                    "duplicate_subscription", SOURCE, details=[{"id": str(known.id)}], id=known.id
+                )
+        subscription_id = uuid4()
+        secret = new_secret()
+        start = self.service.last_position() if after is None else after
+        envelope = self._envelope(by)
+        self.hooks.put_secret(str(subscription_id), secret)
+        try:
+            self._record(
+                by,
+                envelope,
+                lambda unit: unit.add(
+                    Subscription.make(
+                        envelope,
+                        subscription_id,
+                        url=url,
+                        channels=channels,
+                        types=types,
+                        alerts_only=alerts_only,
+                        exercise=scope,
+                        clearance=level,
+                        after=start,
+                        manager_clearance=by.clearance,
+                    )
+                ),
+            )
+        except BaseException:
+            self.hooks.forget_secret(str(subscription_id))
+            raise
+        sub = self.service.app.load(Subscription, subscription_id)
+        return {**self._view(sub, {}), "secret": secret}
+
+    def _all(self) -> list[Subscription]:
+        ids = self.service.app.index.streams_created_as((Subscription.Created.TOPIC,))
+        return [self.service.app.load(Subscription, i) for i in ids]
+
+    @store_errors_as_unavailable
+    def listed(self, by: Principal) -> list[dict[str, Any]]:
+        states = self.hooks.states()
+        return [
+            self._view(s, states)
+            for s in self._all()
+            if not s.deleted and policy.may_manage_subscription(by, s.org, s.clearance)
+        ]
+
+    @store_errors_as_unavailable
+    def get(self, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+        return self._view(self._load(by, subscription_id), self.hooks.states())
+
+    @store_errors_as_unavailable
+    def change(
+        self,
+        by: Principal,
+        subscription_id: UUID,
+        *,
+        paused: bool | None,
+        rotate_secret: bool,
+    ) -> dict[str, Any]:
+        sub = self._load(by, subscription_id)
+        secret = None
+        if paused is True:
+            envelope = self._envelope(by)
+            self._record(
+                by,
+                envelope,
+                lambda unit: unit.get(Subscription, subscription_id).pause(
+                    envelope, manager_clearance=by.clearance
+                ),
+            )
+        elif paused is False:
+            failing = self.hooks.states().get(str(sub.id), {}).get("failing_since") is not None
+            if not sub.paused and not failing:
+                raise Conflict("not_paused", SOURCE)
+            self.hooks.resume(str(sub.id))
+            envelope = self._envelope(by)
+            self._record(
+                by,
+                envelope,
+                lambda unit: unit.get(Subscription, subscription_id).resume(
+                    envelope, manager_clearance=by.clearance
+                ),
+            )
+        if rotate_secret:
+            self._require_key()
+            secret = new_secret()
+            envelope = self._envelope(by)
+            self.hooks.put_secret(str(sub.id), secret)
+            self._record(
+                by,
+                envelope,
+                lambda unit: unit.get(Subscription, subscription_id).rotate(
+                    envelope, manager_clearance=by.clearance
+                ),
+            )
+        answer = self.get(by, subscription_id)
+        return {**answer, "secret": secret} if secret is not None else answer
+
+    @store_errors_as_unavailable
+    def delete(self, by: Principal, subscription_id: UUID, reason: str) -> None:
+        self._load(by, subscription_id)
+        envelope = self._envelope(by)
+        self._record(
+            by,
+            envelope,
+            lambda unit: unit.get(Subscription, subscription_id).delete(
+                envelope, reason, manager_clearance=by.clearance
+            ),
+        )
+        self.hooks.drop_queue(str(subscription_id))
+        self.hooks.forget_secret(str(subscription_id))
+
+    # --- the delivery log ----------------------------------------------------------------------
+
+    @store_errors_as_unavailable
+    def deliveries(
+        self,
+        by: Principal,
+        subscription_id: UUID,
+        *,
+        after: int,
+        limit: int,
+        dead: bool,
+    ) -> list[dict[str, Any]]:
+        self._load(by, subscription_id)
+        found = self.hooks.deliveries(
+            str(subscription_id), after=after, limit=limit, state=DEAD if dead else None
+        )
+        attempts = self.hooks.attempts([d.id for d in found])
+        return [{**d.as_dict(), "attempt_log": attempts.get(d.id, [])} for d in found]
+
+    @store_errors_as_unavailable
+    def redeliver(self, by: Principal, subscription_id: UUID, delivery_id: int) -> dict[str, Any]:
+        self._load(by, subscription_id)
+        found = self.hooks.redeliver(str(subscription_id), delivery_id)
+        if found is None:
+            raise NotFound("unknown_delivery", SOURCE, delivery_id=delivery_id)
+        self.on_change()
+        return found.as_dict()
+
+    # --- alerts --------------------------------------------------------------------------------
+
+    def _alert_for(self, by: Principal, alert: dict[str, Any]) -> bool:
+        """An alert is its organisations', each reader within what the policy lets it see
+        (the request's row at the alert's level)."""
+        return by.org in alert["orgs"] and alert_visible(by, alert)
+
+    @store_errors_as_unavailable
+    def alerts(self, by: Principal, *, after: int, limit: int) -> list[dict[str, Any]]:
+        found = []
+        for alert in self.hooks.alerts_after(after, limit):
+            if self._alert_for(by, alert):
+                found.append({**alert_frame(alert), "acks": self.hooks.acks(alert["id"])})
+        return found
+
+    @store_errors_as_unavailable
+    def ack(self, by: Principal, alert_id: int) -> dict[str, Any]:
+        if by.role not in policy.WRITER_ROLES | {"admin"}:
+            raise NotPermitted("read_only_role", SOURCE, text="acknowledge")
+        alert = self.hooks.alert(alert_id)
+        if alert is None or not self._alert_for(by, alert):
+            raise NotFound("unknown_alert", SOURCE)
+        token = str(by.token_id) if by.token_id else None
+        if not self.hooks.ack(alert_id, by.org, by.role, by.person, token):
+            raise Conflict("already_acknowledged", SOURCE)
+        return {**alert_frame(alert), "acks": self.hooks.acks(alert_id)}
+
+    def last_alert(self) -> int:
+        """The newest alert's id (the feed follows from there)."""
+        return self.hooks.last_alert()
+
+    def new_alerts(self, after: int) -> list[dict[str, Any]]:
+        """The alerts after ``after`` as stored (the feed filters them per reader)."""
+        return self.hooks.alerts_after(after)
+
+    def secret_for(self, subscription_id: str) -> str:
+        try:
+            return self.hooks.secret(subscription_id)
+        except SecretUnavailable:
+            raise
+        except Exception as exc:  # pragma: no cover - the store away
+            raise SecretUnavailable(str(exc)) from exc

@@ -1,0 +1,109 @@
+"""Shared by the EDXL tests: the demo over a real store, and reading what mlob sends.
+
+Every document is checked against the OASIS schemas copied unchanged into api/edxl/xsd/
+(tests/unit/api/test_edxl_xml.py proves the check refuses what the schemas refuse).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from lxml import etree
+
+from api.edxl.vocab import DE, RM, RM_MSG
+from api.edxl.xmlsafe import parse, validate_de, validate_rm
+from domain.envelope import Classification
+from mlob import demo
+from mlob.config import StoreConfig
+from mlob.service import Service
+from mlob.write.application import MlobApplication
+from tests.conftest import _dsn, postgres_config, require_postgres
+from tests.integration.api.conftest import Api, serving
+
+M = f"{{{RM_MSG}}}"
+R = f"{{{RM}}}"
+D = f"{{{DE}}}"
+ZG = Classification.STATE_SECRET_TOP_SECRET
+SAMPLES = Path(__file__).parents[2] / "data" / "edxl" / "samples"
+#: The demo's clock (fixed, so that the worked example in docs/edxl.md stays the same).
+NOW = datetime(2026, 11, 23, 23, 0, tzinfo=UTC)
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def demo_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Api]:
+    """The demo, recorded once per module and store, served over HTTP."""
+    schema = None
+    if request.param == "sqlite":
+        config = StoreConfig(
+            kind="sqlite", sqlite_path=tmp_path_factory.mktemp("edxl") / "mlob.sqlite3"
+        )
+    else:
+        require_postgres()
+        schema = f"t_edxl_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        config = postgres_config(schema)
+    service = Service(MlobApplication(config))
+    demo.load_demo(service, NOW)
+    try:
+        with serving(service) as client:
+            yield Api(client, service)
+    finally:
+        if schema is not None:
+            with psycopg.connect(_dsn(), autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An EDXL-DE envelope mlob sent, checked against the schemas, and its messages."""
+
+    root: Any
+    messages: list[Any]
+
+    def types(self) -> list[str]:
+        return [etree.QName(m).localname for m in self.messages]
+
+    def ids(self) -> list[str]:
+        return [m.findtext(f"{M}MessageID") for m in self.messages]
+
+    def text(self, tag: str) -> str | None:
+        return self.root.findtext(f"{D}{tag}")
+
+    def keyword(self, message: Any, urn: str) -> list[str] | None:
+        for keyword in message.iter(f"{M}Keyword"):
+            if keyword.findtext(f"{R}ValueListURN") == urn:
+                return [v.text or "" for v in keyword.findall(f"{R}Value")]
+        return None
+
+
+def valid_distribution(body: bytes) -> Exported:
+    """The envelope in ``body``, asserting that it and every message in it are valid."""
+    root = parse(body)
+    invalid = validate_de(root)
+    assert invalid is None, invalid
+    messages = [
+        m
+        for item in root.findall(f"{D}contentObject")
+        for part in item.findall(f"{D}xmlContent/*")
+        for m in part
+    ]
+    for message in messages:
+        invalid = validate_rm(message)
+        assert invalid is None, (etree.QName(message).localname, invalid)
+    return Exported(root, messages)
+
+
+def ago(minutes: float) -> str:
+    return (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat()

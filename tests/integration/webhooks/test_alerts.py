@@ -1,0 +1,151 @@
+"""Overdue alerts (issue 24): raised by the clock alone, once per crossing across restarts, to
+the organisation that must act and the requesting one (their subscriptions, the feed, and
+``/v1/alerts``), acknowledged with ``POST /v1/alerts/{id}/ack``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from uuid import uuid4
+
+import orjson
+
+from mlob.runners.hookstore import HookStore
+from mlob.runners.webhooks import WebhookRunner
+from tests.integration.api.conftest import chair, fire_request, item
+from tests.integration.feed.helpers import receive
+from tests.integration.webhooks.conftest import KEY, Hooked
+
+
+def submitted(hooked: Hooked) -> tuple[str, int]:
+    """A request VR08 submitted; the tokens the tests use are issued first (an issue is
+    recorded at the service's clock, which the tests move ahead of the store's)."""
+    for org, role in (("VR08", "operator"), ("VR08", "coordinator"), ("VR08", "viewer")):
+        hooked.headers(org, role)
+    for org in ("VR09", "LOCC"):
+        hooked.headers(org, "operator")
+    subject = uuid4()
+    hooked.accepted("VR08", fire_request(subject))
+    done = hooked.accepted("VR08", item("request.submitted", subject, authority=chair("VR08")))
+    return str(subject), done["events"][0]["position"]
+
+
+def alerts_of(hooked: Hooked, org: str, role: str = "operator") -> list[dict[str, Any]]:
+    answer: list[dict[str, Any]] = hooked.client.get(
+        "/v1/alerts", headers=hooked.headers(org, role)
+    ).json()
+    return answer
+
+
+def test_an_overdue_alert_reaches_the_region_by_the_clock_alone(
+    hooked: Hooked, receivers: Any
+) -> None:
+    vr08, locc, vr09 = receivers(), receivers(), receivers()
+    region = hooked.subscribe("VR08", url=vr08.url, channels=["region:VR08"], alerts_only=True)
+    hub = hooked.subscribe("LOCC", url=locc.url, channels=["national"], alerts_only=True)
+    other = hooked.subscribe("VR09", url=vr09.url, channels=["region:VR09"])
+    subject, position = submitted(hooked)
+    assert hooked.service.wait_for_views(position, ("requests",), 10)
+    time.sleep(0.5)
+    assert vr08.requests == [] and locc.requests == [], "alerts_only: no events"
+    before = hooked.position()
+    assert hooked.clock is not None
+    hooked.clock.offset = 5 * 3600  # past submitted's target (4 h): LOCC must receive it
+    [got] = vr08.wait_for(1)
+    assert hooked.position() == before, "no event was posted"
+    [body] = vr08.verified(region["secret"])
+    assert body["type"] == "alert"
+    alert = body["data"]
+    assert alert["type"] == "alert" and alert["alert"] == "step_overdue"
+    assert alert["subject"] == subject and alert["step"] == "overdue:submitted"
+    assert alert["must_act"] == ["LOCC"] and alert["requester"] == "VR08"
+    assert sorted(alert["orgs"]) == ["LOCC", "VR08"]
+    locc.wait_for(1)  # each subscription has its own sender: LOCC's may come second
+    [at_locc] = locc.verified(hub["secret"])
+    assert at_locc["data"]["id"] == alert["id"]
+    assert at_locc["data"] == alert
+    time.sleep(0.5)
+    assert vr09.requests == [], "not VR09's alert, nor its region's event"
+    assert got.webhook_id.startswith("msg_")
+    # Once per crossing: ticks go on, no second alert.
+    time.sleep(0.5)
+    assert len(vr08.accepted()) == 1
+    listed = alerts_of(hooked, "VR08")
+    assert [a["id"] for a in listed] == [alert["id"]]
+    assert alerts_of(hooked, "VR09") == []
+    assert other["id"]
+
+
+def test_an_alert_is_acknowledged_once_per_organisation(hooked: Hooked) -> None:
+    submitted(hooked)
+    assert hooked.clock is not None
+    hooked.clock.offset = 5 * 3600
+    deadline = time.monotonic() + 10
+    while not alerts_of(hooked, "VR08"):
+        assert time.monotonic() < deadline, "no alert"
+        time.sleep(0.05)
+    [alert] = alerts_of(hooked, "VR08")
+    path = f"/v1/alerts/{alert['id']}/ack"
+    done = hooked.client.post(path, headers=hooked.headers("VR08", "operator"))
+    assert done.status_code == 200, done.text
+    assert [a["org"] for a in done.json()["acks"]] == ["VR08"]
+    again = hooked.client.post(path, headers=hooked.headers("VR08", "coordinator"))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_acknowledged"
+    viewer = hooked.client.post(path, headers=hooked.headers("VR08", "viewer"))
+    assert viewer.status_code == 403 and viewer.json()["error"]["code"] == "read_only_role"
+    # Not VR09's alert: the same answer as for an id that does not exist.
+    for response in (
+        hooked.client.post(path, headers=hooked.headers("VR09", "operator")),
+        hooked.client.post("/v1/alerts/999999/ack", headers=hooked.headers("VR08", "operator")),
+    ):
+        assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_alert"
+    assert hooked.client.post(path).status_code == 401
+    assert hooked.client.post("/v1/alerts/x/ack", headers=hooked.headers("VR08")).status_code == 422
+    locc = hooked.client.post(path, headers=hooked.headers("LOCC", "operator"))
+    assert locc.status_code == 200
+    assert [a["org"] for a in locc.json()["acks"]] == ["VR08", "LOCC"]
+    assert [a["org"] for a in alerts_of(hooked, "VR08")[0]["acks"]] == ["VR08", "LOCC"]
+
+
+def test_an_alert_is_a_frame_on_the_feed_of_the_organisations_it_is_for(hooked: Hooked) -> None:
+    submitted(hooked)
+    with (
+        hooked.client.websocket_connect("/v1/feed", headers=hooked.headers("VR08")) as mine,
+        hooked.client.websocket_connect(
+            "/v1/feed", headers=hooked.headers("VR09", "operator")
+        ) as theirs,
+    ):
+        receive(mine, "welcome")
+        receive(theirs, "welcome")
+        mine.send_text(orjson.dumps({"subscribe": ["region:VR08"]}).decode())
+        theirs.send_text(orjson.dumps({"subscribe": ["national"]}).decode())
+        receive(mine, "subscribed")
+        receive(theirs, "subscribed")
+        assert hooked.clock is not None
+        hooked.clock.offset = 5 * 3600
+        alert = receive(mine, "alert")
+        assert alert["step"] == "overdue:submitted" and alert["requester"] == "VR08"
+        assert [a["id"] for a in alerts_of(hooked, "VR08")] == [alert["id"]]
+        theirs.send_text(orjson.dumps({"type": "ping"}).decode())
+        kinds = []
+        while not kinds or kinds[-1] != "pong":
+            kinds.append(receive(theirs)["type"])
+        assert "alert" not in kinds, "VR09 got no alert before its pong"
+
+
+def test_a_crossing_alerts_once_across_restarts_and_nodes(hooked: Hooked) -> None:
+    """Another runner on the same store (a restart, or a second node) raises no alert for a
+    crossing one raised already: the table is unique on subject, step and crossing."""
+    submitted(hooked)
+    assert hooked.clock is not None
+    hooked.clock.offset = 5 * 3600
+    deadline = time.monotonic() + 10
+    while not alerts_of(hooked, "VR08"):
+        assert time.monotonic() < deadline, "no alert"
+        time.sleep(0.05)
+    other = WebhookRunner(hooked.service, HookStore(hooked.service.app.store, KEY))
+    try:
+        assert other.raise_alerts() == 0
+    finally:
+        other.hooks.close()
+    assert len(hooked.service.webhooks.new_alerts(0)) == 1

@@ -1,0 +1,311 @@
+"""Delivering webhooks (issue 24) to real receivers on loopback, on SQLite and PostgreSQL:
+signed (checked with the standardwebhooks verifier), in position order, at least once with the
+same webhook id on every retry, retried with backoff after 500s and timeouts, kept while the
+receiver is down, only what the organisation may read, failing after the retry window and
+resumed from there, and carried on by another process after the runner is killed mid-batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.envelope import Classification
+from mlob.config import StoreConfig
+from mlob.runners.webhooks import Retry
+from tests import ROOT
+from tests.integration.api.conftest import chair, fire_request, item
+from tests.integration.audit.conftest import database_url
+from tests.integration.webhooks.conftest import HANG, KEY, Hooked, Receiver, hooked_api
+
+SECRET = Classification.STATE_SECRET_SECRET
+TOWN = {"VR08": "Nijmegen", "VR09": "Utrecht"}
+
+
+def request(hooked: Hooked, region: str = "VR08", **kw: Any) -> list[int]:
+    """A request drafted and submitted by ``region``: the positions of its two steps."""
+    subject = uuid4()
+    body = fire_request(subject, region)
+    body["data"]["lines"][0]["municipality"] = TOWN[region]
+    drafted = hooked.accepted(region, body, **kw)
+    submitted = hooked.accepted(
+        region, item("request.submitted", subject, authority=chair(region)), **kw
+    )
+    return [drafted["events"][0]["position"], submitted["events"][0]["position"]]
+
+
+def delivered_log(hooked: Hooked, made: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    """The delivery log once ``count`` deliveries are recorded delivered (the receiver may
+    have answered a moment before the runner wrote it down)."""
+    deadline = time.monotonic() + 10
+    while True:
+        log: list[dict[str, Any]] = hooked.client.get(
+            f"/v1/subscriptions/{made['id']}/deliveries", headers=hooked.headers("VR08", "admin")
+        ).json()
+        done = [d for d in log if d["state"] == "delivered"]
+        if len(done) >= count or time.monotonic() > deadline:
+            return log
+        time.sleep(0.02)
+
+
+def positions(bodies: list[Any]) -> list[int]:
+    return [b["data"]["position"] for b in bodies]
+
+
+def test_signed_in_order_and_only_what_the_organisation_may_read(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    hooked.headers("VR08", "operator", clearance=SECRET)
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08", "national"])
+    mine = request(hooked) + request(hooked)
+    request(hooked, "VR09")  # another region's: VR08 may not read it
+    # A classified step on VR08's own request: never to a subscription below its level.
+    subject = uuid4()
+    classified = hooked.accepted("VR08", fire_request(subject), clearance=SECRET)
+    hooked.accepted(
+        "VR08",
+        item("request.submitted", subject, authority=chair("VR08"), classification="stg_geheim"),
+        clearance=SECRET,
+    )
+    mine.append(classified["events"][0]["position"])
+    got = receiver.wait_for(len(mine))
+    time.sleep(0.5)  # nothing more comes
+    bodies = receiver.verified(made["secret"])
+    assert positions(bodies) == mine, "in position order, exactly what VR08 may read"
+    assert len(receiver.accepted()) == len(mine)
+    assert all(b["data"]["classification"] == "ongerubriceerd" for b in bodies)
+    assert [b["type"] for b in bodies][:2] == ["request.drafted", "request.submitted"]
+    assert len({r.webhook_id for r in got}) == len(got)
+    # A tampered body does not verify.
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    with pytest.raises(WebhookVerificationError):
+        Webhook(made["secret"]).verify(got[0].body + b" ", got[0].headers)
+    log = delivered_log(hooked, made, len(mine))
+    assert [d["position"] for d in log] == mine
+    assert all(d["state"] == "delivered" and d["attempts"] == 1 for d in log)
+    assert all(d["attempt_log"][0]["status"] == 204 for d in log)
+
+
+def test_a_cleared_subscription_gets_the_classified_step(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    """Cleared above ongerubriceerd, a subscription must use https (the loopback receivers
+    speak http): what is queued for it shows what it gets, the classified step included."""
+    cleared = hooked.headers("VR08", "admin", clearance=SECRET)
+    hooked.headers("VR08", "operator", clearance=SECRET)
+    over_http = hooked.client.post(
+        "/v1/subscriptions",
+        json={"url": receiver.url, "channels": ["region:VR08"], "clearance": "stg_geheim"},
+        headers=cleared,
+    )
+    assert over_http.status_code == 422
+    assert over_http.json()["error"]["code"] == "https_required"
+    secret = hooked.subscribe(
+        "VR08", url="https://127.0.0.1:9/hook", channels=["region:VR08"], clearance="stg_geheim"
+    )
+    open_ = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    subject = uuid4()
+    body = fire_request(subject)
+    drafted = hooked.accepted("VR08", body, clearance=SECRET)["events"][0]["position"]
+    step = hooked.accepted(
+        "VR08",
+        item("request.submitted", subject, authority=chair("VR08"), classification="stg_geheim"),
+        clearance=SECRET,
+    )["events"][0]["position"]
+    receiver.wait_for(1)
+
+    def queued(made: dict[str, Any]) -> list[int]:
+        deadline = time.monotonic() + 10
+        while True:
+            log = hooked.client.get(
+                f"/v1/subscriptions/{made['id']}/deliveries", headers=cleared
+            ).json()
+            if len(log) >= 1 or time.monotonic() > deadline:
+                return [d["position"] for d in log]
+            time.sleep(0.05)
+
+    deadline = time.monotonic() + 10
+    while queued(secret) != [drafted, step] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert queued(secret) == [drafted, step]
+    assert queued(open_) == [drafted], "the uncleared one never gets the classified step"
+    assert positions(receiver.verified(open_["secret"])) == [drafted]
+
+
+def test_retries_with_backoff_after_500s_and_a_timeout(hooked: Hooked, receiver: Receiver) -> None:
+    receiver.answers = [500, 503, HANG, 500]
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    mine = request(hooked)
+    receiver.wait_for(2)
+    assert positions(receiver.verified(made["secret"])) == mine
+    with receiver.lock:
+        first = [r for r in receiver.requests if r.json["data"]["position"] == mine[0]]
+    assert len(first) == 5, "four failures, then delivered"
+    assert len({r.webhook_id for r in first}) == 1, "the same webhook id on every retry"
+    log = delivered_log(hooked, made, 2)
+    attempts = log[0]["attempt_log"]
+    assert [a["status"] for a in attempts] == [500, 503, None, 500, 204]
+    assert "timeout" in (attempts[2]["error"] or "").lower()
+    assert log[0]["attempts"] == 5 and log[0]["state"] == "delivered"
+    assert log[1]["attempts"] == 1, "the next waited its turn: order kept"
+
+
+def test_a_receiver_down_for_a_while_gets_everything_in_order(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    receiver.up = False
+    mine: list[int] = []
+    for _ in range(4):
+        mine += request(hooked)
+    time.sleep(1.0)
+    assert receiver.accepted() == [] and len(receiver.requests) >= 2, "it was tried meanwhile"
+    receiver.up = True
+    receiver.wait_for(len(mine))
+    assert positions(receiver.verified(made["secret"])) == mine
+
+
+def test_failing_after_the_window_then_resumed_and_redelivered(
+    store_config: StoreConfig, receiver: Receiver
+) -> None:
+    for hooked in hooked_api(store_config, retry=Retry(base=0.02, ceiling=0.05, window=0.3)):
+        admin = hooked.headers("VR08", "admin")
+        made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+        path = f"/v1/subscriptions/{made['id']}"
+        receiver.up = False
+        mine = request(hooked) + request(hooked)
+        deadline = time.monotonic() + 10
+        while hooked.client.get(path, headers=admin).json()["state"] != "failing":
+            assert time.monotonic() < deadline, "never failing"
+            time.sleep(0.05)
+        dead = hooked.client.get(f"{path}/deliveries?dead=true", headers=admin).json()
+        assert [d["position"] for d in dead] == mine[:1], "the head of the queue is the dead letter"
+        waiting = hooked.client.get(f"{path}/deliveries", headers=admin).json()
+        assert [d["position"] for d in waiting] == mine, "the backlog is kept"
+        receiver.up = True
+        time.sleep(0.3)
+        assert receiver.accepted() == [], "a failing subscription waits to be resumed"
+        resumed = hooked.client.patch(path, json={"paused": False}, headers=admin)
+        assert resumed.status_code == 200, resumed.text
+        receiver.wait_for(len(mine))
+        assert positions(receiver.verified(made["secret"])) == mine
+        assert hooked.client.get(path, headers=admin).json()["state"] == "active"
+        # Redeliver a delivered one: the same webhook id, once more.
+        first = hooked.client.get(f"{path}/deliveries", headers=admin).json()[0]
+        again = hooked.client.post(f"{path}/deliveries/{first['id']}/redeliver", headers=admin)
+        assert again.status_code == 200, again.text
+        got = receiver.wait_for(len(mine) + 1)
+        assert got[-1].webhook_id == first["webhook_id"]
+        missing = hooked.client.post(f"{path}/deliveries/999999/redeliver", headers=admin)
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "unknown_delivery"
+
+
+def test_a_paused_subscription_gets_nothing_until_resumed(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    admin = hooked.headers("VR08", "admin")
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    path = f"/v1/subscriptions/{made['id']}"
+    assert hooked.client.patch(path, json={"paused": True}, headers=admin).status_code == 200
+    mine = request(hooked)
+    time.sleep(0.5)
+    assert receiver.requests == []
+    assert hooked.client.patch(path, json={"paused": False}, headers=admin).status_code == 200
+    later = request(hooked)
+    receiver.wait_for(len(later))
+    time.sleep(0.3)
+    assert positions(receiver.verified(made["secret"])) == later
+    assert mine, "what was recorded while paused is not delivered (it starts again from now)"
+
+
+def test_the_runner_killed_mid_batch_resumes_without_loss(
+    store_config: StoreConfig, receiver: Receiver
+) -> None:
+    """A worker process delivers (a slow receiver: a batch in flight), is killed with SIGKILL,
+    and a second worker carries on: every event arrives, in order; a duplicate only with the
+    webhook id of the first delivery of that event."""
+    env = {
+        **os.environ,
+        "MLOB_DATABASE_URL": database_url(store_config),
+        "MLOB_WEBHOOK_KEY": KEY,
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def worker() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mlob.cli", "worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    for hooked in hooked_api(store_config):
+        hooked.runner.stop()  # type: ignore[union-attr]  # the workers deliver
+        made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+        receiver.delay = 0.1
+        mine: list[int] = []
+        for _ in range(8):
+            mine += request(hooked)
+        first = worker()
+        try:
+            receiver.wait_for(3, timeout=30)
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+            before = len(receiver.requests)
+            assert before < len(mine), "killed mid-batch"
+            second = worker()
+            try:
+                got = receiver.wait_for(len(mine) + 0, timeout=60)
+                deadline = time.monotonic() + 30
+                while len({r.json["data"]["position"] for r in receiver.accepted()}) < len(mine):
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+            finally:
+                second.terminate()
+                second.wait(10)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        got = receiver.accepted()
+        bodies = receiver.verified(made["secret"])
+        seen = positions(bodies)
+        assert sorted(set(seen)) == mine, "nothing lost"
+        first_id: dict[int, str] = {}
+        for body, received in zip(bodies, got, strict=True):
+            first_id.setdefault(body["data"]["position"], received.webhook_id)
+            assert first_id[body["data"]["position"]] == received.webhook_id
+        # In order: a position comes again only as a resend of the batch in flight.
+        deduplicated = list(dict.fromkeys(seen))
+        assert deduplicated == mine
+
+
+def test_a_name_that_resolves_to_a_private_address_later_is_not_sent_to(
+    hooked: Hooked,
+) -> None:
+    """The URL rules hold at every delivery, not only when the subscription is made (a name
+    may be pointed at an internal address afterwards: DNS rebinding)."""
+    assert hooked.runner is not None
+    hooked.service.webhooks.resolver = lambda host: ["93.184.216.34"]  # public when made
+    made = hooked.subscribe("VR08", url="https://hooks.example/in", channels=["region:VR08"])
+    hooked.runner.resolver = lambda host: ["10.1.2.3"]  # internal when sent
+    request(hooked)
+    deadline = time.monotonic() + 10
+    while True:
+        log = hooked.client.get(
+            f"/v1/subscriptions/{made['id']}/deliveries", headers=hooked.headers("VR08", "admin")
+        ).json()
+        if log and log[0]["attempts"] >= 1:
+            break
+        assert time.monotonic() < deadline, "never attempted"
+        time.sleep(0.05)
+    assert log[0]["state"] == "pending" and log[0]["last_status"] is None
+    assert "private_address" in log[0]["last_error"]

@@ -1,0 +1,247 @@
+"""``/v1/subscriptions`` (issue 24): made, read, paused, resumed, rotated and deleted by the
+organisation's administrators and operators; the secret answered once and never recorded."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+from uuid import uuid4
+
+from domain.envelope import Classification
+from domain.subscription import url_refusal
+from tests.conftest import pg_connect
+from tests.integration.api.conftest import ADMIN, fire_request
+from tests.integration.webhooks.conftest import KEY, Hooked, Receiver, hooked_api
+
+SECRET = Classification.STATE_SECRET_SECRET
+
+
+def refused(response: Any, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code, response.text
+
+
+def test_a_subscription_is_made_read_and_its_secret_shown_once(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    hooked.headers("VR08", "admin")  # issuing a token is an event itself: do it first
+    head = hooked.position()
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    assert made["secret"].startswith("whsec_") and len(made["secret"]) == 6 + 44
+    assert made["org"] == "VR08" and made["state"] == "active"
+    assert made["after"] == head, "a new subscription starts at the head"
+    assert made["clearance"] == "ongerubriceerd"
+    headers = hooked.headers("VR08", "operator")
+    listed = hooked.client.get("/v1/subscriptions", headers=headers).json()
+    assert [s["id"] for s in listed] == [made["id"]]
+    one = hooked.client.get(f"/v1/subscriptions/{made['id']}", headers=headers).json()
+    assert "secret" not in one and "secret" not in listed[0]
+    # Not in the history, nor anywhere in the store's events: only sealed, in its own table.
+    history = hooked.client.get(
+        "/v1/history", headers=hooked.headers("LOCC", "auditor", clearance=SECRET)
+    ).text
+    assert "subscription.created" in history
+    assert made["secret"] not in history and made["secret"][6:] not in history
+    stored = _store_text(hooked).lower()
+    assert stored, "the store's text was read"
+    # Events are stored as bytes (dumped as hex): the secret neither as text nor as bytes.
+    assert made["secret"][6:].lower() not in stored
+    assert made["secret"][6:].encode().hex() not in stored
+    assert made["id"].encode().hex() in stored or made["id"] in stored  # the search works
+
+
+def _store_text(hooked: Hooked) -> str:
+    cfg = hooked.service.app.store
+    if cfg.kind == "sqlite":
+        assert cfg.sqlite_path is not None
+        with sqlite3.connect(cfg.sqlite_path) as c:
+            return "\n".join(c.iterdump())
+    texts = []
+    with pg_connect(cfg.schema) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (cfg.schema,),
+        ).fetchall()
+        for (table,) in tables:
+            found = conn.execute(
+                f"SELECT string_agg(t::text, E'\\n') FROM \"{table}\" t"
+            ).fetchone()
+            texts.append(str(found[0] if found else ""))
+    return "\n".join(texts)
+
+
+def test_only_admins_and_operators_of_the_organisation_manage_it(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    body = {"url": receiver.url, "channels": ["region:VR08"]}
+    for role in ("viewer", "coordinator"):
+        refused(
+            hooked.client.post(
+                "/v1/subscriptions", json=body, headers=hooked.headers("VR08", role)
+            ),
+            403,
+            "role_not_permitted",
+        )
+    refused(hooked.client.post("/v1/subscriptions", json=body), 401, "unauthenticated")
+    made = hooked.subscribe("VR08", role="operator", **body)
+    other = hooked.headers("VR09", "admin")
+    for response in (
+        hooked.client.get(f"/v1/subscriptions/{made['id']}", headers=other),
+        hooked.client.patch(
+            f"/v1/subscriptions/{made['id']}", json={"paused": True}, headers=other
+        ),
+        hooked.client.delete(f"/v1/subscriptions/{made['id']}", headers=other),
+        hooked.client.get(f"/v1/subscriptions/{made['id']}/deliveries", headers=other),
+        hooked.client.get(f"/v1/subscriptions/{uuid4()}", headers=other),
+    ):
+        refused(response, 404, "unknown_subscription")
+    assert hooked.client.get("/v1/subscriptions", headers=other).json() == []
+    # A viewer of its own organisation does not manage it either.
+    refused(
+        hooked.client.get(
+            f"/v1/subscriptions/{made['id']}", headers=hooked.headers("VR08", "viewer")
+        ),
+        404,
+        "unknown_subscription",
+    )
+
+
+def test_refusals_of_malformed_and_conflicting_input(hooked: Hooked, receiver: Receiver) -> None:
+    headers = hooked.headers("VR08", "admin")
+
+    def post(body: Any) -> Any:
+        return hooked.client.post("/v1/subscriptions", json=body, headers=headers)
+
+    before = hooked.position()
+    refused(post({"channels": ["region:VR08"]}), 422, "invalid_request")
+    refused(post({"url": receiver.url, "channels": []}), 422, "invalid_request")
+    refused(
+        post({"url": receiver.url, "channels": ["region:VR08"], "x": 1}), 422, "invalid_request"
+    )
+    refused(post({"url": receiver.url, "channels": ["region:VR09"]}), 403, "channel_not_permitted")
+    refused(post({"url": receiver.url, "channels": ["nonsense"]}), 403, "channel_not_permitted")
+    refused(
+        post({"url": receiver.url, "channels": ["region:VR08"], "types": ["nope"]}),
+        422,
+        "unknown_type",
+    )
+    refused(
+        post({"url": receiver.url, "channels": ["region:VR08"], "clearance": "stg_geheim"}),
+        403,
+        "clearance_above_own",
+    )
+    refused(post({"url": "ftp://example.org/", "channels": ["national"]}), 422, "invalid_url")
+    refused(
+        post({"url": "http://example.org/", "channels": ["region:VR08"]}), 422, "https_required"
+    )
+    refused(
+        post({"url": "https://10.0.0.1/x", "channels": ["region:VR08"]}), 422, "private_address"
+    )
+    refused(
+        post({"url": "https://169.254.169.254/", "channels": ["region:VR08"]}),
+        422,
+        "private_address",
+    )
+    refused(
+        hooked.client.post("/v1/subscriptions", content=b"{", headers=headers),
+        422,
+        "invalid_request",
+    )
+    assert hooked.position() == before, "a refused subscription recorded something"
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    refused(post({"url": receiver.url, "channels": ["region:VR08"]}), 409, "duplicate_subscription")
+    path = f"/v1/subscriptions/{made['id']}"
+    refused(hooked.client.patch(path, json={}, headers=headers), 422, "nothing_to_change")
+    refused(
+        hooked.client.patch(path, json={"paused": "x"}, headers=headers), 422, "invalid_request"
+    )
+    refused(hooked.client.patch(path, json={"paused": False}, headers=headers), 409, "not_paused")
+    assert hooked.client.patch(path, json={"paused": True}, headers=headers).json()["state"] == (
+        "paused"
+    )
+    refused(
+        hooked.client.patch(path, json={"paused": True}, headers=headers), 409, "already_paused"
+    )
+    assert hooked.client.patch(path, json={"paused": False}, headers=headers).json()["state"] == (
+        "active"
+    )
+    rotated = hooked.client.patch(path, json={"rotate_secret": True}, headers=headers).json()
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != made["secret"]
+    assert rotated["rotations"] == 1
+    assert hooked.client.delete(path, headers=headers).status_code == 204
+    refused(hooked.client.delete(path, headers=headers), 404, "unknown_subscription")
+    refused(hooked.client.get(path, headers=headers), 404, "unknown_subscription")
+    # A token that is revoked does not stop its organisation's subscription.
+    kept = hooked.subscribe("VR08", url=receiver.url, channels=["national"], role="operator")
+    token_id = hooked.service.authenticate(hooked.token("VR08", "operator"))
+    assert token_id is not None and token_id.token_id is not None
+    hooked.service.revoke_token(
+        ADMIN,
+        token_id.token_id,
+        "gone",
+    )
+    again = hooked.client.get(f"/v1/subscriptions/{kept['id']}", headers=hooked.headers("VR08"))
+    assert again.status_code == 401  # the token that made it is revoked
+    fresh = hooked.service.issue_token(
+        ADMIN,
+        org="VR08",
+        role="admin",
+        clearance=Classification.UNCLASSIFIED,
+    ).token
+    seen = hooked.client.get(
+        f"/v1/subscriptions/{kept['id']}", headers={"Authorization": f"Bearer {fresh}"}
+    )
+    assert seen.status_code == 200 and seen.json()["state"] == "active"
+
+
+def test_without_a_webhook_key_no_subscription_is_made(
+    store_config: Any, receiver: Receiver
+) -> None:
+    for api in hooked_api(store_config, key=None):
+        response = api.client.post(
+            "/v1/subscriptions",
+            json={"url": receiver.url, "channels": ["region:VR08"]},
+            headers=api.headers("VR08", "admin"),
+        )
+        refused(response, 409, "webhooks_not_configured")
+
+
+def test_url_rules() -> None:
+    hosts = ("127.0.0.1", "localhost")
+    open_, secret = Classification.UNCLASSIFIED, SECRET
+    assert url_refusal("http://127.0.0.1:9/x", open_, hosts, []) is None
+    assert url_refusal("http://localhost/x", open_, hosts, ["127.0.0.1"]) is None
+    assert url_refusal("http://127.0.0.1/x", secret, hosts, []).code == "https_required"  # type: ignore[union-attr]
+    assert url_refusal("https://127.0.0.1/x", secret, hosts, []) is None
+    assert url_refusal("https://example.org/", open_, hosts, ["93.184.216.34"]) is None
+    assert url_refusal("https://intra.example/", open_, hosts, ["192.168.1.4"]).code == (  # type: ignore[union-attr]
+        "private_address"
+    )
+    assert url_refusal("https://[fe80::1]/", open_, hosts, []).code == "private_address"  # type: ignore[union-attr]
+    assert url_refusal("https://intra.example/", open_, ("intra.example",), ["10.1.1.1"]) is None
+    assert url_refusal("https://u:p@example.org/", open_, hosts, []).code == "invalid_url"  # type: ignore[union-attr]
+    assert KEY  # the fixture's key is long enough for MLOB_WEBHOOK_KEY
+    assert fire_request  # imported for the other tests' shapes
+
+
+def test_the_delivery_log_and_redelivery_refuse_what_does_not_fit(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    admin = hooked.headers("VR08", "admin")
+    path = f"/v1/subscriptions/{made['id']}"
+    refused(
+        hooked.client.post(f"{path}/deliveries/x/redeliver", headers=admin), 422, "invalid_request"
+    )
+    refused(hooked.client.get(f"{path}/deliveries?limit=0", headers=admin), 422, "invalid_request")
+    refused(hooked.client.get(f"{path}/deliveries?after=-1", headers=admin), 422, "invalid_request")
+    refused(hooked.client.post(f"{path}/deliveries/1/redeliver"), 401, "unauthenticated")
+    refused(
+        hooked.client.post(f"{path}/deliveries/1/redeliver", headers=admin), 404, "unknown_delivery"
+    )
+    refused(
+        hooked.client.post(f"/v1/subscriptions/{uuid4()}/deliveries/1/redeliver", headers=admin),
+        404,
+        "unknown_subscription",
+    )
+    assert hooked.client.get(f"{path}/deliveries", headers=admin).json() == []
