@@ -27,7 +27,9 @@ from api.errors import (
     ApiError,
     challenge,
     error_responses,
+    language,
     outcome_unknown,
+    pointer,
     refusal_response,
     unavailable,
 )
@@ -209,7 +211,9 @@ class MlobAPI(FastAPI):
             key = token_key(headers.get("authorization", ""), scope["path"])
             wait = self.limiter.wait(key) if key is not None else None
             if wait is not None:
-                answer = rate_limited(self.limiter.limit, wait)
+                answer = rate_limited(
+                    self.limiter.limit, wait, language(headers.get("accept-language"))
+                )
                 await counted(answer, scope, receive, send, "rate_limited")
                 return
         post = self.post_events
@@ -219,12 +223,10 @@ class MlobAPI(FastAPI):
         await counted(super().__call__, scope, receive, send, None)
 
 
-def rate_limited(limit: RateLimit, wait: float) -> JSONResponse:
-    response = ApiError(
-        429,
-        "rate_limited",
-        f"at most {limit.describe()} per token on this node; retry after {math.ceil(wait)} s",
-    ).response()
+def rate_limited(limit: RateLimit, wait: float, lang: str = "en") -> JSONResponse:
+    response = ApiError(429, "rate_limited", limit=limit.describe(), wait=math.ceil(wait)).response(
+        lang
+    )
     response.headers["Retry-After"] = str(math.ceil(wait))
     return response
 
@@ -280,38 +282,47 @@ def create_app(
 
     app.router.on_startup.append(start_lanes)
 
+    def lang(request: Request) -> str:
+        return language(request.headers.get("accept-language"))
+
     @app.exception_handler(DomainError)
-    async def refused(_: Request, exc: DomainError) -> JSONResponse:
-        return refusal_response(exc)
+    async def refused(request: Request, exc: DomainError) -> JSONResponse:
+        return refusal_response(exc, lang(request))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         """404, 405 and the like in the one documented shape."""
         codes = {404: "not_found", 405: "method_not_allowed"}
-        reason = exc.detail if isinstance(exc.detail, str) else "the request cannot be served"
-        error = ApiError(exc.status_code, codes.get(exc.status_code, "http_error"), reason)
-        response = error.response()
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        error = ApiError(
+            exc.status_code, codes.get(exc.status_code, "http_error"), text="http", detail=detail
+        )
+        response = error.response(lang(request))
         response.headers.update(exc.headers or {})
         return response
 
     @app.exception_handler(StoreUnavailable)
-    async def store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
-        return unavailable(exc).response()
+    async def store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return unavailable(exc).response(lang(request))
 
     @app.exception_handler(OutcomeUnknown)
-    async def outcome_lost(_: Request, exc: OutcomeUnknown) -> JSONResponse:
-        return outcome_unknown().response()
+    async def outcome_lost(request: Request, exc: OutcomeUnknown) -> JSONResponse:
+        return outcome_unknown().response(lang(request))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return ApiError(
-            422, "invalid_request", "the request does not fit", details=details
-        ).response()
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A field of the body is named by its JSON pointer too (``loc`` begins with
+        ``body``); a query or path parameter by its ``loc`` only."""
+        details = [
+            {"loc": list(e["loc"]), "msg": e["msg"]}
+            | ({"pointer": pointer(e["loc"][1:])} if e["loc"][:1] == ("body",) else {})
+            for e in exc.errors()
+        ]
+        return ApiError(422, "invalid_request", details=details).response(lang(request))
 
     def require_role(caller: Principal, *roles: str) -> None:
         if caller.role not in roles:
-            raise ApiError(403, "role_not_permitted", f"this needs role {' or '.join(roles)}")
+            raise ApiError(403, "role_not_permitted", text="roles", roles=roles)
 
     store_figures = StoreCollector(lambda: service.readiness())
 
@@ -373,6 +384,7 @@ def create_app(
                 request.headers.get("authorization", ""),
                 request.headers.get("content-length"),
                 request.stream(),
+                request.headers.get("accept-language"),
             )
         except ClientDisconnect:  # gone before its whole body arrived: nothing was recorded
             return Response(status_code=400)
@@ -425,11 +437,11 @@ def create_app(
         if the policy lets it see the subject at all; else 404 as for an unknown id), and the
         state of all its steps (for what must add up)."""
         if Subjects(service, caller).plainly_hidden(subject, _PROJECTION[cls]):
-            raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
+            raise ApiError(404, "not_found", subject_kind=cls.__name__, subject=subject)
         leveled = service.load_leveled(cls, subject)
         item = None if leveled is None else leveled.at(policy.reader_level(caller))
         if item is None or not policy.may_see_subject(caller, item):
-            raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
+            raise ApiError(404, "not_found", subject_kind=cls.__name__, subject=subject)
         at = leveled.level_at(policy.reader_level(caller))
         note_reads(service, caller, route, [(str(subject), cls.__name__, at)])
         return item, leveled.top
@@ -661,7 +673,7 @@ def create_app(
         """Refused attempts, oldest first, as far as the policy lets the caller see them, in
         pages (``after``: those logged after this number)."""
         if not policy.may_read_rejections(caller):
-            raise ApiError(403, "role_not_permitted", "this needs role auditor or admin")
+            raise ApiError(403, "role_not_permitted", text="auditor")
         subjects = Subjects(service, caller)
         filters = {"after": after}
         start = paging.decode(cursor, "rejections", filters)

@@ -32,9 +32,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
 
     def require_audit(caller: Principal) -> None:
         if not policy.may_read_audit(caller):
-            raise ApiError(
-                403, "read_only_for_auditors", "auditors, coordinators and administrators only"
-            )
+            raise ApiError(403, "read_only_for_auditors")
 
     @routes.get("/v1/history", responses=error_responses(401, 403))
     def history(
@@ -59,11 +57,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         if type is not None and type not in vocabulary.TYPES:
             # A filter that can match nothing is a mistake, not an empty history; the reason
             # does not repeat what was sent (it may be a stored topic).
-            raise ApiError(
-                422,
-                "unknown_type",
-                "the type filter names no event type; GET /v1/event-types lists them",
-            )
+            raise ApiError(422, "unknown_type")
         stop = service.last_position()  # a consistent end for this answer
         subjects = Subjects(service, caller)
 
@@ -138,9 +132,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         """Who opened or received which item above ongerubriceerd, when, through which route
         or feed channel (auditors of national organisations; entries within their clearance)."""
         if not policy.may_read_access_log(caller):
-            raise ApiError(
-                403, "national_auditors_only", "the read-access log is for national auditors"
-            )
+            raise ApiError(403, "national_auditors_only")
         return [
             _named(e)
             for e in service.access_log(after=after, limit=limit, item=item)
@@ -177,7 +169,7 @@ def visible_steps(
     subjects = Subjects(service, caller)
     projection = _PLURAL[cls.__name__]
     if subjects.plainly_hidden(subject, projection) or not isinstance(subjects.state(subject), cls):
-        raise ApiError(404, "not_found", f"no {cls.__name__} {subject}")
+        raise ApiError(404, "not_found", subject_kind=cls.__name__, subject=subject)
     # Steps above the reader's clearance are left out (and their content).
     events = [e for e in service.stream_events(subject) if subjects.step_visible(e)]
     subjects.note(f"GET /v1/{projection}/{{id}}/{route}", events)

@@ -1,11 +1,14 @@
 """One error shape for every refusal: ``{"error": {"status", "code", "reason", "source", ...}}``.
 
 Every refusal is a :class:`domain.errors.DomainError` (the rules' own, or an :class:`ApiError`
-for what only HTTP refuses); :func:`answer` is the one place that turns one into an answer."""
+for what only HTTP refuses); :func:`answer` is the one place that turns one into an answer, in
+the language :func:`language` reads from ``Accept-Language`` (Dutch or English, the texts of
+domain/refusals.py), with its ``params`` and the ``details[].pointer`` of the field at fault."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -28,19 +31,66 @@ def challenge(status: int) -> dict[str, str]:
     return {"Retry-After": str(RETRY_AFTER)} if status in (503, 504) else {}
 
 
-def answer(exc: DomainError) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and body of a refusal (counted by code: ``mlob_refusals``)."""
+def language(accept_language: str | None) -> str:
+    """The language of refusal texts for an ``Accept-Language`` header (RFC 9110 §12.5.4):
+    ``nl`` when Dutch (``nl``, ``nl-NL``, ``nl-BE``) has the highest q-value of the ranges we
+    speak and is above 0, else ``en``, the default. ``*`` counts as English; a malformed part
+    is ignored."""
+    if not accept_language or "nl" not in accept_language.lower():
+        return "en"
+    best = {"en": 0.0, "nl": 0.0}
+    first = {"en": 0, "nl": 0}  # where each reached its best: on a tie the first named wins
+    for position, part in enumerate(accept_language.split(",")):
+        tag, *options = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = -1.0
+        if not 0.0 <= quality <= 1.0:
+            continue
+        primary = tag.lower().split("-")[0]
+        spoken = "nl" if primary == "nl" else "en" if primary in ("en", "*") else None
+        if spoken is not None and quality > best[spoken]:
+            best[spoken], first[spoken] = quality, position
+    if best["nl"] > best["en"] or (best["nl"] == best["en"] > 0 and first["nl"] < first["en"]):
+        return "nl"
+    return "en"
+
+
+def pointer(loc: Iterable[object], prefix: str = "") -> str:
+    """A validation error's ``loc`` as a JSON pointer (RFC 6901: ``~`` is ``~0``, ``/`` is
+    ``~1``) under ``prefix``."""
+    return prefix + "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in loc)
+
+
+def answer(exc: DomainError, lang: str = "en", batch: bool = False) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and body of a refusal in ``lang`` (counted by code: ``mlob_refusals``).
+    A refusal naming a field answers it as ``details[].pointer``; in a batch (``batch``) the
+    pointers of item ``index`` start with ``/items/<index>``."""
     REFUSALS.labels(exc.code).inc()
+    reason = exc.reason_in(lang)
     error: dict[str, Any] = {
         "status": exc.status,
         "code": exc.code,
-        "reason": exc.reason,
+        "reason": reason,
         "source": exc.source,
     }
+    if exc.params:
+        error["params"] = exc.params
     if exc.index is not None:
         error["index"] = exc.index
-    if exc.details:
-        error["details"] = exc.details
+    prefix = f"/items/{exc.index}" if batch and exc.index is not None else ""
+    details = [
+        {**d, "pointer": prefix + d["pointer"]} if "pointer" in d else d for d in exc.details
+    ]
+    if exc.pointer is not None:
+        details.insert(0, {"pointer": prefix + exc.pointer, "msg": reason})
+    if details:
+        error["details"] = details
     if isinstance(exc, ApiError):
         error.update(exc.extra)
     return exc.status, {"error": error}
@@ -51,23 +101,33 @@ class ApiError(DomainError):
     status is its own, not its class's."""
 
     def __init__(
-        self, status: int, code: str, reason: str, source: str = "mlob API", **extra: Any
+        self,
+        status: int,
+        code: str,
+        source: str = "mlob API",
+        *,
+        text: str | None = None,
+        pointer: str | None = None,
+        index: int | None = None,
+        details: list[dict[str, Any]] | None = None,
+        **params: object,
     ) -> None:
         super().__init__(
-            code, reason, source, index=extra.pop("index", None), details=extra.pop("details", None)
+            code, source, text=text, pointer=pointer, index=index, details=details, **params
         )
         self.status = status
-        self.extra = extra
+        #: Fields of the error body beyond the one shape (none today).
+        self.extra: dict[str, Any] = {}
 
-    def body(self) -> dict[str, Any]:
-        return answer(self)[1]
+    def body(self, lang: str = "en") -> dict[str, Any]:
+        return answer(self, lang)[1]
 
-    def response(self) -> JSONResponse:
-        return refusal_response(self)
+    def response(self, lang: str = "en") -> JSONResponse:
+        return refusal_response(self, lang)
 
 
-def refusal_response(exc: DomainError) -> JSONResponse:
-    status, body = answer(exc)
+def refusal_response(exc: DomainError, lang: str = "en") -> JSONResponse:
+    status, body = answer(exc, lang)
     return JSONResponse(body, status_code=status, headers=challenge(status))
 
 
@@ -75,19 +135,12 @@ def unavailable(exc: Exception) -> ApiError:
     """The store is away (503): the client may retry; nothing was recorded. The driver's
     text stays in the log (it names hosts and internals), never in the answer."""
     log.warning("store unavailable: %s", exc)
-    return ApiError(
-        503, "store_unavailable", "the store cannot be reached; nothing was recorded", "mlob store"
-    )
+    return ApiError(503, "store_unavailable", "mlob store")
 
 
 def outcome_unknown() -> ApiError:
     """A commit was sent and its answer lost, and the store could not tell in time (504)."""
-    return ApiError(
-        504,
-        "outcome_unknown",
-        "the store did not confirm whether this was recorded; retry with the same message ids",
-        "mlob store",
-    )
+    return ApiError(504, "outcome_unknown", "mlob store")
 
 
 ERROR_SCHEMA = {
@@ -100,8 +153,26 @@ ERROR_SCHEMA = {
                 "code": {"type": "string"},
                 "reason": {"type": "string"},
                 "source": {"type": "string"},
+                "params": {
+                    "type": "object",
+                    "description": "the named values in the reason's text (the same in every "
+                    "language)",
+                },
                 "index": {"type": "integer"},
-                "details": {"type": "array", "items": {"type": "object"}},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "pointer": {
+                                "type": "string",
+                                "description": "the field at fault, a JSON pointer (RFC 6901) "
+                                "into the posted body",
+                            },
+                            "msg": {"type": "string"},
+                        },
+                    },
+                },
             },
             "required": ["status", "code", "reason", "source"],
         }

@@ -35,6 +35,7 @@ import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
 from api.access import THREAD_FIELDS, name_threads, note_reads, row_items
+from api.errors import language
 from api.metrics import FEED_CLOSES, FEED_CONNECTIONS, FEED_FRAMES, FEED_RESYNCS
 from api.ports import (
     EventMark,
@@ -46,6 +47,7 @@ from api.ports import (
 )
 from api.rendering import dumps, event_body
 from domain import policy, vocabulary
+from domain.errors import DomainError
 from domain.exercise import ExerciseScope
 from domain.policy import ScopeKind
 from projections import readmodels as rm
@@ -227,12 +229,17 @@ class Batch:
     read: dict[tuple[Any, ...], list[tuple[str, str, int]]] = field(default_factory=dict)
 
 
-class Refused(ValueError):
-    """A message the feed refuses with an error frame (the connection stays open)."""
+#: The source of the feed's own refusals.
+FEED = "mlob feed protocol"
 
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
+
+class Refused(DomainError, ValueError):
+    """A message or connection the feed refuses with an error frame: its text from the one
+    catalogue (domain/refusals.py), in the connection's language (``Accept-Language`` of the
+    handshake)."""
+
+    def __init__(self, code: str, text: str | None = None, **params: Any) -> None:
+        super().__init__(code, FEED, text=text, **params)
 
 
 class BinaryMessage(Exception):
@@ -264,6 +271,8 @@ class Connection:
         self.queued_bytes = 0
         self.close_code = 1013  # try again later: resume from the resync position
         self.close_reason = ""
+        #: The language of error frames' reasons, from the handshake's Accept-Language.
+        self.lang = language(websocket.headers.get("accept-language"))
         self.replaying = False  # holds one of its token's replay slots
         #: Catching up: batches were dropped from ``pending`` (read them from the store), and
         #: the national summaries they carried (the newest per region and level).
@@ -406,15 +415,16 @@ class Connection:
             ):
                 for frame in frames:
                     self.put_nowait(frame)
-        self.end(1008, "token_revoked", "the token was revoked")
+        self.end(1008, Refused("token_revoked"))
 
     def expired(self) -> None:
-        self.end(1008, "token_expired", "the token expired")
+        self.end(1008, Refused("token_expired"))
 
-    def end(self, code: int, reason: str, text: str = "") -> None:
-        """Close with ``code`` and ``reason`` after what is queued, an error frame
-        ``{"type": "error", "code": reason}`` last; nothing is queued after it. A client that
-        does not read what is queued within ``CLOSE_WAIT`` s is cut off."""
+    def end(self, code: int, refusal: Refused) -> None:
+        """Close with ``code`` and the refusal's code as the reason after what is queued, an
+        error frame ``{"type": "error", "code", "reason"}`` last; nothing is queued after it. A
+        client that does not read what is queued within ``CLOSE_WAIT`` s is cut off."""
+        reason = refusal.code
         if self.closed:
             return
         self.closed = True
@@ -423,7 +433,7 @@ class Connection:
             while not self.queue.empty():  # no room for the close: what waits is dropped
                 self.queue.get_nowait()
             self.queued_bytes = 0
-        message = dumps({"type": "error", "code": reason, "reason": text or reason})
+        message = dumps({"type": "error", "code": reason, "reason": refusal.reason_in(self.lang)})
         self.queue.put_nowait((message, *self.sent))
         self.queued_bytes += len(message)
         self.queue.put_nowait(None)
@@ -444,6 +454,10 @@ class Connection:
 
     def control(self, **message: Any) -> None:
         self.put_nowait((dumps(message), *self.sent))
+
+    def refuse(self, refusal: Refused) -> None:
+        """An error frame for a refused message; the connection stays open."""
+        self.control(type="error", code=refusal.code, reason=refusal.reason_in(self.lang))
 
     def overflow(self) -> None:
         """The client does not keep up: drop what waits for it (memory stays bounded whatever
@@ -521,38 +535,21 @@ class Connection:
         too_long = [c for c in wanted if len(c) > policy.MAX_CHANNEL_LENGTH]
         if too_long:
             raise Refused(
-                "channel_too_long",
-                f"a channel name has at most {policy.MAX_CHANNEL_LENGTH} characters "
-                f"({len(too_long)} longer)",
+                "channel_too_long", max_length=policy.MAX_CHANNEL_LENGTH, longer=len(too_long)
             )
         refused = [c for c in wanted if not policy.may_subscribe(self.principal, c)]
         if refused:
-            raise Refused(
-                "channel_not_permitted",
-                f"not a channel you may subscribe to: {', '.join(refused)}",
-            )
+            raise Refused("channel_not_permitted", channels=refused)
         if len(self.channels | set(wanted)) > policy.MAX_CHANNELS:
-            raise Refused(
-                "too_many_channels", f"at most {policy.MAX_CHANNELS} channels per connection"
-            )
+            raise Refused("too_many_channels", max_channels=policy.MAX_CHANNELS)
         first = not self.subscriptions
         replay = after is not None and after < self.cursor
         replay_changes = after_change is not None and after_change < self.change_cursor
         if (replay or replay_changes) and not first:
-            self.control(
-                type="error",
-                code="after_only_first",
-                reason="history is replayed only on a connection's first subscription; "
-                "reconnect with after to resume",
-            )
+            self.refuse(Refused("after_only_first"))
             replay = replay_changes = False
         if (replay or replay_changes) and not self.hub.take_replay(self):
-            self.end(
-                1013,
-                "too_many_replays",
-                f"at most {MAX_REPLAYS} replays (subscriptions with after) run at once per "
-                "token: reconnect later and resume",
-            )
+            self.end(1013, Refused("too_many_replays", max_replays=MAX_REPLAYS))
             return
         if exercise is not None:
             self.exercise = exercise
@@ -580,7 +577,7 @@ class Connection:
                     after_change if replay_changes else self.change_cursor,  # type: ignore[arg-type]
                 )
             except StoreUnavailable:
-                self.end(1013, "store_unavailable", "the store is away: reconnect and resume")
+                self.end(1013, Refused("store_unavailable", text="feed"))
             finally:
                 self.hub.give_replay(self)
 
@@ -641,7 +638,7 @@ class Connection:
                 self.queue.put_nowait(frame)
                 self.queued_bytes += len(frame[0])
             if revoked is not None:
-                self.end(1008, "token_revoked", "the token was revoked")
+                self.end(1008, Refused("token_revoked"))
                 return
         if self.closed:
             return
@@ -772,7 +769,7 @@ class FeedHub:
         self.revoked.update(UUID(t["token_id"]) for t in tokens if t["revoked"])
         for conn in list(self.connections):
             if conn.principal.token_id in self.revoked:
-                conn.end(1008, "token_revoked", "the token was revoked")
+                conn.end(1008, Refused("token_revoked"))
 
     async def _heartbeats(self) -> None:
         """One timer for every connection's heartbeat (not one per message) and for the
@@ -1286,7 +1283,7 @@ async def serve(
             token = str(_parse(first).get("token", "")).strip()
         principal = await authenticate(token) if token else None
     except BinaryMessage:
-        await _refuse(websocket, 1003, "binary_not_accepted", BINARY_REASON)
+        await _refuse(websocket, 1003, Refused("binary_not_accepted"))
         return
     except (TimeoutError, ValueError, WebSocketDisconnect):
         principal = None
@@ -1294,25 +1291,22 @@ async def serve(
     if expires_at is not None and hub.service.now() >= expires_at:
         principal = None  # seen valid moments ago, expired since
     if principal is None:
-        await _refuse(websocket, 1008, "invalid_token", "send a valid token", reason="")
+        await _refuse(websocket, 1008, Refused("invalid_token", text="feed"), reason="")
         return
     try:
         await hub.start()
     except Exception:  # the store is away: the hub starts with the next connection
         log.warning("feed: the hub could not start (store unreachable)", exc_info=True)
-        await _refuse(websocket, 1013, "store_unavailable", "the store is unreachable: retry")
+        await _refuse(websocket, 1013, Refused("store_unavailable", text="feed_start"))
         return
     conn = Connection(hub, websocket, principal)
     refusal = hub.admit(conn)
     if refusal == "token_revoked":
-        await _refuse(websocket, 1008, refusal, "the token was revoked")
+        await _refuse(websocket, 1008, Refused("token_revoked"))
         return
     if refusal is not None:
         await _refuse(
-            websocket,
-            1013,
-            refusal,
-            f"at most {MAX_CONNECTIONS} feed connections per token: try again later",
+            websocket, 1013, Refused("too_many_connections", max_connections=MAX_CONNECTIONS)
         )
         return
     sender = conn.sender_task = asyncio.create_task(conn.sender())
@@ -1332,10 +1326,10 @@ async def serve(
             try:
                 message = _parse(receiving.result())
             except BinaryMessage:
-                conn.end(1003, "binary_not_accepted", BINARY_REASON)
+                conn.end(1003, Refused("binary_not_accepted"))
                 continue
-            except ValueError as exc:
-                conn.control(type="error", code="malformed", reason=str(exc))
+            except Refused as exc:
+                conn.refuse(exc)
                 continue
             await _handle(conn, message)
         if not sender.done():  # closing: what was queued goes out, then the close
@@ -1351,9 +1345,6 @@ async def serve(
             await sender
 
 
-BINARY_REASON = "messages are JSON text; a binary message closes the connection (1003)"
-
-
 async def _receive_text(websocket: WebSocket) -> str:
     """The next message's text; :class:`BinaryMessage` for a binary one (Starlette's
     ``receive_text`` raises a bare KeyError on those)."""
@@ -1367,30 +1358,32 @@ async def _receive_text(websocket: WebSocket) -> str:
 
 
 async def _refuse(
-    websocket: WebSocket, code: int, error: str, text: str, reason: str | None = None
+    websocket: WebSocket, code: int, refusal: Refused, reason: str | None = None
 ) -> None:
-    """Refuse a connection: an error frame, then close with ``code`` (reason: the error's
-    code unless given)."""
+    """Refuse a connection: an error frame (in the handshake's language), then close with
+    ``code`` (reason: the error's code unless given)."""
+    lang = language(websocket.headers.get("accept-language"))
+    frame = {"type": "error", "code": refusal.code, "reason": refusal.reason_in(lang)}
     with contextlib.suppress(Exception):
-        await websocket.send_text(dumps({"type": "error", "code": error, "reason": text}))
-        await websocket.close(code=code, reason=error if reason is None else reason)
+        await websocket.send_text(dumps(frame))
+        await websocket.close(code=code, reason=refusal.code if reason is None else reason)
 
 
 def _parse(text: str) -> dict[str, Any]:
     try:
         message = orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise ValueError("a message is a JSON object") from None
+        raise Refused("malformed", text="object") from None
     if not isinstance(message, dict):
-        raise ValueError("a message is a JSON object")
+        raise Refused("malformed", text="object")
     return message
 
 
 def _channel_list(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
-        raise ValueError("channels are a non-empty list of strings")
+        raise Refused("malformed", text="channels")
     if len(value) > policy.MAX_CHANNELS:
-        raise Refused("too_many_channels", f"at most {policy.MAX_CHANNELS} channels per connection")
+        raise Refused("too_many_channels", max_channels=policy.MAX_CHANNELS)
     return value
 
 
@@ -1398,7 +1391,7 @@ def _position(value: Any, name: str) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{name} is a position: a whole number >= 0")
+        raise Refused("malformed", text="position", name=name)
     return value
 
 
@@ -1410,17 +1403,22 @@ async def _handle(conn: Connection, message: dict[str, Any]) -> None:
                 _channel_list(message["subscribe"]),
                 _position(message.get("after"), "after"),
                 _position(message.get("after_change"), "after_change"),
-                None if exercise is None else ExerciseScope.parse(exercise),
+                None if exercise is None else _exercise(exercise),
             )
         elif "unsubscribe" in message:
             conn.unsubscribe(_channel_list(message["unsubscribe"]))
         elif message.get("type") == "ping":
             conn.control(type="pong", position=conn.cursor, change=conn.change_cursor)
         elif "token" in message:
-            conn.control(type="error", code="already_authenticated", reason="send it only once")
+            conn.refuse(Refused("already_authenticated"))
         else:
-            raise ValueError("send subscribe, unsubscribe or ping")
+            raise Refused("malformed", text="unknown")
     except Refused as exc:
-        conn.control(type="error", code=exc.code, reason=str(exc))
-    except ValueError as exc:
-        conn.control(type="error", code="malformed", reason=str(exc))
+        conn.refuse(exc)
+
+
+def _exercise(value: object) -> ExerciseScope:
+    try:
+        return ExerciseScope.parse(value)
+    except ValueError:
+        raise Refused("malformed", text="exercise", value=str(value)[:20]) from None

@@ -63,14 +63,9 @@ def decode(cursor: str | None, listed: str, filters: Mapping[str, Any]) -> tuple
         if not (isinstance(key, str) and isinstance(subject, str)):
             raise TypeError(key)
     except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
-        raise ApiError(400, "invalid_cursor", "cursor is not a `next` this list answered") from None
+        raise ApiError(400, "invalid_cursor", text="unknown") from None
     if fingerprint != _fingerprint(listed, filters):
-        raise ApiError(
-            400,
-            "invalid_cursor",
-            "this cursor was given for other filters: ask the next page with the same filters "
-            "as the page before, or start again without a cursor",
-        )
+        raise ApiError(400, "invalid_cursor", text="other_filters")
     return key, subject
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from api import logcontext
-from api.errors import ApiError, answer, challenge, outcome_unknown, unavailable
+from api.errors import ApiError, answer, challenge, language, outcome_unknown, pointer, unavailable
 from api.lanes import urgent
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
@@ -45,6 +45,8 @@ class Batch(BaseModel):
 
 
 POSTED = TypeAdapter(Item | Batch)
+ITEM = TypeAdapter(Item)
+BATCH = TypeAdapter(Batch)
 
 
 async def caller_of(service: MlobService, authorization: str) -> Principal:
@@ -52,13 +54,13 @@ async def caller_of(service: MlobService, authorization: str) -> Principal:
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
+        raise ApiError(401, "unauthenticated")
     # A recently seen token is answered from memory; only a miss reads the store (in a thread).
     found = service.recent_principal(token)
     if found is None:
         found = await urgent(service.authenticate, token)
     if found is None:
-        raise ApiError(401, "invalid_token", "the token is unknown, expired or revoked")
+        raise ApiError(401, "invalid_token")
     logcontext.bind(org=found.org)
     return found
 
@@ -70,18 +72,24 @@ class PostEvents:
         self.service = service
 
     async def answer(
-        self, authorization: str, content_length: str | None, body: AsyncIterator[bytes]
+        self,
+        authorization: str,
+        content_length: str | None,
+        body: AsyncIterator[bytes],
+        accept_language: str | None = None,
     ) -> tuple[int, bytes]:
-        """The status and JSON body of the answer (refusals are logged, never raised)."""
+        """The status and JSON body of the answer (refusals are logged, never raised), a
+        refusal in the language of ``accept_language`` (the header)."""
         try:
             caller = await caller_of(self.service, authorization)
         except DomainError as error:
-            return _refused(error)
+            return _refused(error, accept_language)
         except StoreUnavailable as exc:
-            return _refused(unavailable(exc))
+            return _refused(unavailable(exc), accept_language)
         items: list[Item] = []
+        batch = False
         try:
-            items = await _items(content_length, body)
+            items, batch = await _items(content_length, body)
             logcontext.bind(message_id=items[0].message_id, correlation=items[0].correlation_id)
             receipt = await self.service.post_async(plan(caller, items))
             if receipt.events:
@@ -90,11 +98,11 @@ class PostEvents:
             # A refusal without an item's index is the post's as a whole: its first item.
             item = items[error.index or 0] if (error.index or 0) < len(items) else None
             await self._log(caller, error, item)
-            return _refused(error)
+            return _refused(error, accept_language, batch)
         except StoreUnavailable as exc:
-            return _refused(unavailable(exc))
+            return _refused(unavailable(exc), accept_language)
         except OutcomeUnknown:
-            return _refused(outcome_unknown())
+            return _refused(outcome_unknown(), accept_language)
         # Each event by its API type: an event on an item's own subject is the step that item
         # posted (the deployment steps share two stored topics), any other by the table alone.
         asked = {(item.message_id, item.subject): item.type for item in items}
@@ -140,13 +148,19 @@ class PostEvents:
             log.warning("rejection not logged, store unavailable: %s", rejection)
 
 
-def _refused(error: DomainError) -> tuple[int, bytes]:
-    status, body = answer(error)
+def _refused(
+    error: DomainError, accept_language: str | None, batch: bool = False
+) -> tuple[int, bytes]:
+    status, body = answer(error, language(accept_language), batch)
     return status, orjson.dumps(body)
 
 
-async def _items(content_length: str | None, chunks: AsyncIterator[bytes]) -> list[Item]:
-    """The posted items, read and parsed (refusals as ApiError)."""
+async def _items(
+    content_length: str | None, chunks: AsyncIterator[bytes]
+) -> tuple[list[Item], bool]:
+    """The posted items, read and parsed (refusals as ApiError), and whether they came as a
+    batch (``{"items": [...]}``: an object with ``items`` is read as a batch only, anything
+    else as one item, so a field error names the field of the one reading that applies)."""
     # A declared Content-Length over the limit is refused at once (anything that is not ASCII
     # digits is left to the body's actual length).
     declared = content_length or ""
@@ -164,25 +178,22 @@ async def _items(content_length: str | None, chunks: AsyncIterator[bytes]) -> li
     # PostgreSQL text cannot hold NUL: refuse its escape up front (not an escaped
     # backslash followed by "u0000", which is ordinary text).
     if b"\\u0000" in buffer and _NUL_ESCAPE.search(buffer):
-        raise ApiError(422, "invalid_characters", "NUL characters are not accepted")
+        raise ApiError(422, "invalid_characters")
     try:
         raw = orjson.loads(buffer)
     except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "malformed_json", f"the body is not JSON: {exc}") from None
+        raise ApiError(400, "malformed_json", error=exc) from None
+    batch = isinstance(raw, dict) and "items" in raw
     try:
-        posted = POSTED.validate_python(raw)
+        if batch:
+            return BATCH.validate_python(raw).items, True
+        return [ITEM.validate_python(raw)], False
     except ValidationError as exc:
         details = [
-            {"loc": list(e["loc"]), "msg": e["msg"]}
+            {"loc": list(e["loc"]), "pointer": pointer(e["loc"]), "msg": e["msg"]}
             for e in exc.errors(include_url=False, include_context=False)
         ][:50]
-        raise ApiError(
-            422,
-            "invalid_item",
-            "the body is neither an item nor a batch of items",
-            details=details,
-        ) from None
-    return posted.items if isinstance(posted, Batch) else [posted]
+        raise ApiError(422, "invalid_item", details=details) from None
 
 
 #: ``\u0000`` preceded by an even number of backslashes (so the escape itself, not text).
@@ -190,20 +201,24 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _too_large() -> ApiError:
-    return ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
+    return ApiError(413, "body_too_large", max_bytes=MAX_BODY_BYTES)
 
 
 async def serve(post: PostEvents, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer an ASGI ``POST /v1/events`` without the framework (see the module docstring)."""
-    authorization = content_length = None
+    authorization = content_length = accept_language = None
     for name, value in scope["headers"]:
         if name == b"authorization" and authorization is None:  # the first, as Starlette
             authorization = value.decode("latin-1")
         elif name == b"content-length" and content_length is None:
             content_length = value.decode("latin-1")
+        elif name == b"accept-language" and accept_language is None:
+            accept_language = value.decode("latin-1")
     started = time.perf_counter()
     try:
-        status, body = await post.answer(authorization or "", content_length, _chunks(receive))
+        status, body = await post.answer(
+            authorization or "", content_length, _chunks(receive), accept_language
+        )
     except ClientGone:
         return  # nobody to answer; nothing was recorded (the body never arrived whole)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]

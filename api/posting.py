@@ -12,6 +12,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.commands import REGISTRY
+from api.errors import pointer
 from api.ports import MlobService, Principal
 from api.types import Moment
 from domain import policy
@@ -78,14 +79,12 @@ def plan(principal: Principal, items: Sequence[Item]) -> Post:
     """Validate ``items`` into the commands of one post; raises DomainError (the refused
     item's ``index`` set) before anything runs."""
     if not items:
-        raise DomainError("empty_batch", "post at least one item", API, index=0)
+        raise DomainError("empty_batch", API, index=0)
     if len(items) > MAX_BATCH:
-        raise TooLarge("batch_too_large", f"at most {MAX_BATCH} items per post", API).at(MAX_BATCH)
+        raise TooLarge("batch_too_large", API, max_items=MAX_BATCH).at(MAX_BATCH)
     if principal.role not in policy.WRITER_ROLES:
         # Rights before anything else, a replay of a recorded message included.
-        raise NotPermitted(
-            "read_only_role", f"role {principal.role} records no steps", "mlob rights table"
-        ).at(0)
+        raise NotPermitted("read_only_role", "mlob rights table", role=principal.role).at(0)
     level = policy.reader_level(principal)
     commands = []
     messages = []
@@ -94,37 +93,41 @@ def plan(principal: Principal, items: Sequence[Item]) -> Post:
         event_type = REGISTRY.get(item.type)
         if event_type is None:
             raise DomainError(
-                "unknown_event_type",
-                f"no event type {item.type!r}; see GET /v1/event-types",
-                API,
-                index=index,
+                "unknown_event_type", API, index=index, type=item.type, pointer="/type"
             )
         if item.message_id in seen:
             raise DomainError(
                 "duplicate_message_in_batch",
-                f"message id {item.message_id} appears twice in this batch",
                 API,
                 index=index,
+                message_id=item.message_id,
+                pointer="/message_id",
             )
         seen.add(item.message_id)
         if not policy.cleared(principal, item.classification):  # no one writes above it
             raise NotPermitted(
                 "classification_above_clearance",
-                f"your clearance does not cover {item.classification.value}",
                 "mlob classification rules",
+                classification=item.classification,
+                pointer="/classification",
             ).at(index)
         try:
             data = event_type.model.model_validate(item.data)
         except ValidationError as exc:
             raise DomainError(
                 "invalid_data",
-                f"data does not fit {item.type}",
                 API,
                 index=index,
                 details=[
-                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                    {
+                        "loc": list(e["loc"]),
+                        "pointer": pointer(e["loc"], "/data"),
+                        "msg": e["msg"],
+                        "type": e["type"],
+                    }
                     for e in exc.errors(include_url=False, include_context=False)
                 ],
+                type=item.type,
             ) from None
         commands.append(
             Command(

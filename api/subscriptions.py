@@ -93,9 +93,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     def hooks() -> Webhooks:
         found = getattr(service, "webhooks", None)
         if found is None:
-            raise ApiError(
-                503, "webhooks_not_running", "subscriptions are not served by this process"
-            )
+            raise ApiError(503, "webhooks_not_running")
         return cast(Webhooks, found)
 
     @routes.post(
@@ -106,7 +104,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         ``201 {"id", "secret", ...}`` (the signing secret, shown this once)."""
         unknown = [t for t in body.types if t not in vocabulary.TYPES]
         if unknown:
-            raise ApiError(422, "unknown_type", f"not an API type: {', '.join(unknown)}")
+            raise ApiError(
+                422, "unknown_type", text="subscription", unknown=unknown, pointer="/types"
+            )
         exercise = body.exercise if isinstance(body.exercise, str) else str(body.exercise).lower()
         return hooks().create(
             caller,
@@ -138,7 +138,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         """Pause (``"paused": true``), resume a paused or failing one (``false``), or rotate
         the secret (``"rotate_secret": true``: the new one is in this answer only)."""
         if body.paused is None and not body.rotate_secret:
-            raise ApiError(422, "nothing_to_change", "give paused or rotate_secret")
+            raise ApiError(422, "nothing_to_change")
         return hooks().change(
             caller, subscription_id, paused=body.paused, rotate_secret=body.rotate_secret
         )

@@ -38,8 +38,8 @@ def exercise_scope(
     with its reason rather than guessed."""
     try:
         return ExerciseScope.parse(exercise)
-    except ValueError as exc:
-        raise ApiError(422, "invalid_exercise", str(exc), SOURCE) from None
+    except ValueError:
+        raise ApiError(422, "invalid_exercise", SOURCE, value=str(exercise)[:20]) from None
 
 
 #: The ``exercise=`` query parameter of every list and read-model route.

@@ -19,7 +19,6 @@ from domain.envelope import Classification, Envelope
 from domain.errors import Conflict, DomainError, NotFound, NotPermitted
 from domain.policy import (
     ROLES,
-    TOKEN_REFUSALS,
     issue_refusal,
     may_manage_token,
     may_manage_tokens_of,
@@ -94,18 +93,18 @@ class AccessToken(MlobAggregate):
         above its clearance, or with a role the organisation may not hold."""
         admin = _admin(envelope, admin_clearance)
         if role not in ROLES:
-            raise DomainError("unknown_role", f"role must be one of {', '.join(ROLES)}", SOURCE)
+            raise DomainError("unknown_role", SOURCE, roles=ROLES)
         if not may_manage_tokens_of(admin, org):
             raise _refused("not_own_organisation")
         try:
             organisation(org)
         except KeyError:
-            raise DomainError("unknown_organisation", f"{org} is not known", SOURCE) from None
+            raise DomainError("unknown_organisation", SOURCE, org=org) from None
         refusal = issue_refusal(admin, org, role, clearance)
         if refusal is not None:
             raise _refused(refusal)
         if expires_at is not None and expires_at <= envelope.occurred_at:
-            raise DomainError("expired_on_issue", "the expiry lies in the past", SOURCE)
+            raise DomainError("expired_on_issue", SOURCE)
         return cls._create(
             cls.Created,
             id=subject,
@@ -125,14 +124,14 @@ class AccessToken(MlobAggregate):
         if not may_manage_token(admin, self.org, self.clearance):
             raise unknown_token(self.id)
         if self.revoked:
-            raise Conflict("already_revoked", "the token was revoked already", SOURCE)
+            raise Conflict("already_revoked", SOURCE)
         self.emit(self.Revoked, envelope, reason=reason)
 
 
 def unknown_token(token_id: UUID) -> NotFound:
     """The one answer for an id that is no token the caller may manage: unknown, another kind
     of subject, another organisation's token, or one above the caller's clearance."""
-    return NotFound("unknown_token", f"no token {token_id}", SOURCE)
+    return NotFound("unknown_token", SOURCE, token_id=token_id)
 
 
 @dataclass(frozen=True)
@@ -152,4 +151,4 @@ def _admin(envelope: Envelope, clearance: Classification) -> _Admin:
 
 
 def _refused(code: str) -> NotPermitted:
-    return NotPermitted(code, TOKEN_REFUSALS[code], SOURCE)
+    return NotPermitted(code, SOURCE, text="token")

@@ -153,14 +153,14 @@ class MlobAggregate(Aggregate):
 
     def check_void(self, target_version: int, reason: str) -> None:
         if not reason.strip():
-            raise DomainError(
-                "reason_required", "a correction must give its reason", "mlob corrections"
-            )
+            raise DomainError("reason_required", "mlob corrections", pointer="/data/reason")
         latest = self.voidable_version()
         if latest != target_version:
             raise Conflict(
                 "void_not_latest",
-                f"only the latest correctable step (version {latest}) can be voided, "
-                f"not version {target_version}; record a new step instead",
                 "mlob corrections",
+                text="not_latest",
+                latest=latest,
+                target_version=target_version,
+                pointer="/data/target_version",
             )

@@ -66,9 +66,7 @@ DEPLOYED_STATES = frozenset({BookingState.EN_ROUTE, BookingState.ON_SCENE, Booki
 
 def positive(quantity: int, what: str = "quantity") -> None:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-        raise DomainError(
-            "quantity_not_positive", f"{what} must be a positive whole number", SOURCE
-        )
+        raise DomainError("quantity_not_positive", SOURCE, text="whole_number", what=what)
 
 
 class Capacity(MlobAggregate):
@@ -193,23 +191,29 @@ class Capacity(MlobAggregate):
             known = capability(capability_code)
         except KeyError:
             raise DomainError(
-                "unknown_capability", f"{capability_code} is not in the catalogue", SOURCE
+                "unknown_capability", SOURCE, capability=capability_code, pointer="/data/capability"
             ) from None
         if known.providers and provider not in known.providers:
             raise DomainError(
                 "not_a_provider_of_capability",
-                f"{provider} does not provide {capability_code} per the catalogue",
                 known.source,
+                text="capacity",
+                provider=provider,
+                capability_code=capability_code,
             )
         if home_region is not None:
             try:
                 region(home_region)
             except KeyError:
                 raise DomainError(
-                    "unknown_region", f"{home_region} is not a safety region", SOURCE
+                    "unknown_region",
+                    SOURCE,
+                    text="home_region",
+                    home_region=home_region,
+                    pointer="/data/home_region",
                 ) from None
         if notice_minutes < 0:
-            raise DomainError("notice_negative", "notice time cannot be negative", SOURCE)
+            raise DomainError("notice_negative", SOURCE, pointer="/data/notice_minutes")
         return cls._create(
             cls.Created,
             id=subject,
@@ -228,14 +232,17 @@ class Capacity(MlobAggregate):
     ) -> None:
         _check_provider_actor(envelope, self.provider)
         if unavailable < 0 or abroad < 0:
-            raise DomainError("quantity_not_positive", "counts cannot be negative", SOURCE)
+            raise DomainError("quantity_not_positive", SOURCE, text="counts")
         booked = self.quantity - self.available - self.unavailable - self.abroad
         if booked + unavailable + abroad > self.quantity:
             raise Conflict(
                 "capacity_exceeded",
-                f"{booked} of {self.quantity} are booked; {unavailable} unavailable and "
-                f"{abroad} abroad would exceed what exists",
                 SOURCE,
+                text="exceeds_existing",
+                booked=booked,
+                quantity=self.quantity,
+                unavailable=unavailable,
+                abroad=abroad,
             )
         self.emit(
             self.AvailabilityChanged,
@@ -252,8 +259,10 @@ class Capacity(MlobAggregate):
         if quantity < in_use:
             raise Conflict(
                 "capacity_exceeded",
-                f"{in_use} are booked or unavailable; the quantity cannot drop to {quantity}",
                 SOURCE,
+                text="below_in_use",
+                in_use=in_use,
+                quantity=quantity,
             )
         self.emit(self.QuantityChanged, envelope, quantity=quantity, reason=reason)
 
@@ -261,13 +270,16 @@ class Capacity(MlobAggregate):
         """Hold ``booking.quantity`` for a request line (made ready or committed)."""
         positive(booking.quantity)
         if booking.booking_id in self.bookings:
-            raise Conflict("booking_exists", f"booking {booking.booking_id} exists", SOURCE)
+            raise Conflict("booking_exists", SOURCE, booking_id=booking.booking_id)
         if booking.quantity > self.available:
             raise Conflict(
                 "double_booking",
-                f"{self.name} ({self.capability}) of {self.provider} has {self.available} "
-                f"available, not {booking.quantity}",
                 SOURCE,
+                name=self.name,
+                capability=self.capability,
+                provider=self.provider,
+                available=self.available,
+                held=booking.quantity,
             )
         self.emit(self.BookingChanged, envelope, booking=booking)
 
@@ -283,18 +295,14 @@ class Capacity(MlobAggregate):
         it, as a booking of its own split from it (the rest stays where it is)."""
         booking = self.bookings.get(booking_id)
         if booking is None:
-            raise Conflict("unknown_booking", f"no booking {booking_id} on this capacity", SOURCE)
+            raise Conflict("unknown_booking", SOURCE, text="capacity", booking_id=booking_id)
         if part is None:
             self.emit(self.BookingChanged, envelope, booking=replace(booking, state=state))
             return
         new_id, quantity = part
         positive(quantity)
         if quantity >= booking.quantity or new_id in self.bookings:
-            raise Conflict(
-                "invalid_split",
-                f"a part of booking {booking_id} is less than its {booking.quantity} and new",
-                SOURCE,
-            )
+            raise Conflict("invalid_split", SOURCE, booking_id=booking_id, held=booking.quantity)
         moved = replace(
             booking, booking_id=new_id, quantity=quantity, state=state, split_from=booking_id
         )
@@ -307,12 +315,14 @@ def _check_provider_actor(envelope: Envelope, provider: str) -> None:
     try:
         organisation(provider)
     except KeyError:
-        raise DomainError("unknown_organisation", f"{provider} is not known", SOURCE) from None
+        raise DomainError("unknown_organisation", SOURCE, org=provider) from None
     if kind not in PROVIDER_KINDS:
-        raise NotPermitted("not_a_provider", f"{actor.org} ({kind}) provides no capacities", SOURCE)
+        raise NotPermitted("not_a_provider", SOURCE, actor=actor.org, kind=kind)
     if actor.org != provider:
         raise NotPermitted(
             "not_own_capacity",
-            f"{actor.org} manages only its own capacities, not {provider}'s",
             SOURCE,
+            text="manage",
+            actor=actor.org,
+            provider=provider,
         )

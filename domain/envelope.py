@@ -101,26 +101,20 @@ class Envelope:
     def check(self, now: datetime) -> None:
         """Refuse an envelope that cannot be true at ``now``."""
         if self.occurred_at.tzinfo is None:
-            raise DomainError(
-                "occurred_at_naive",
-                "occurred_at must carry a time zone",
-                "mlob envelope",
-            )
+            raise DomainError("occurred_at_naive", "mlob envelope", pointer="/occurred_at")
         if self.occurred_at < EARLIEST_OCCURRED:
             raise DomainError(
                 "occurred_at_too_early",
-                f"occurred_at {self.occurred_at.isoformat()} lies before 1900",
                 "mlob envelope",
+                occurred_at=self.occurred_at.isoformat(),
+                pointer="/occurred_at",
             )
         if self.occurred_at > now + OCCURRED_AT_SKEW:
             raise DomainError(
                 "occurred_at_in_future",
-                f"occurred_at {self.occurred_at.isoformat()} lies in the future",
                 "mlob envelope",
+                occurred_at=self.occurred_at.isoformat(),
+                pointer="/occurred_at",
             )
         if not self.message_id or len(self.message_id) > 200:
-            raise DomainError(
-                "message_id_invalid",
-                "message_id must be 1 to 200 characters",
-                "mlob envelope",
-            )
+            raise DomainError("message_id_invalid", "mlob envelope", pointer="/message_id")

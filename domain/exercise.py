@@ -30,19 +30,17 @@ SOURCE = "domain.md §Settled questions: exercise or real is decided when a subj
 MISMATCH = "exercise_mismatch"
 
 
-def _word(exercise: bool) -> str:
-    return "an exercise" if exercise else "real"
-
-
 def check_step(subject_exercise: bool, envelope: Envelope, subject: str = "subject") -> None:
     """Refuse a step on a subject whose exercise flag differs from the step's envelope."""
     if envelope.exercise != subject_exercise:
         flag = str(subject_exercise).lower()
         raise DomainError(
             MISMATCH,
-            f"this {subject} is {_word(subject_exercise)} (exercise={flag}) since it was "
-            f"created; a step on it must say exercise={flag} too",
             SOURCE,
+            text="exercise" if subject_exercise else "real",
+            subject=subject,
+            flag=flag,
+            pointer="/exercise",
         )
 
 
@@ -62,9 +60,8 @@ def may_book(request_exercise: bool, capacity_exercise: bool) -> None:
     if capacity_exercise and not request_exercise:
         raise DomainError(
             MISMATCH,
-            "the capacity is registered for exercises only (exercise=true); a real request "
-            "cannot book it",
             SOURCE,
+            text="exercise_capacity",
         )
 
 

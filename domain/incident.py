@@ -48,12 +48,14 @@ class Phase(str, Enum):
 
 def _check_regions(regions: tuple[str, ...]) -> None:
     if not regions:
-        raise DomainError("regions_required", "an incident concerns at least one region", SOURCE)
+        raise DomainError("regions_required", SOURCE, pointer="/data/regions")
     for code in regions:
         try:
             region(code)
         except KeyError:
-            raise DomainError("unknown_region", f"{code} is not a safety region", SOURCE) from None
+            raise DomainError(
+                "unknown_region", SOURCE, text="incident", region=code, pointer="/data/regions"
+            ) from None
 
 
 def _check_keeper(envelope: Envelope, regions: tuple[str, ...]) -> None:
@@ -61,12 +63,10 @@ def _check_keeper(envelope: Envelope, regions: tuple[str, ...]) -> None:
     kind = require_writer(actor)
     if kind not in INCIDENT_KEEPERS:
         raise NotPermitted(
-            "step_not_permitted", f"{actor.org} ({kind}) does not keep incident records", SOURCE
+            "step_not_permitted", SOURCE, text="incident", actor=actor.org, kind=kind
         )
     if kind == "safety_region" and actor.org not in regions:
-        raise NotPermitted(
-            "not_own_region", f"{actor.org} records only incidents in its own region", SOURCE
-        )
+        raise NotPermitted("not_own_region", SOURCE, actor=actor.org)
 
 
 class Incident(MlobAggregate):
@@ -170,7 +170,7 @@ class Incident(MlobAggregate):
         description: str = "",
     ) -> Incident:
         if not title.strip():
-            raise DomainError("title_required", "an incident needs a title", SOURCE)
+            raise DomainError("title_required", SOURCE, pointer="/data/title")
         _check_regions(regions)
         _check_keeper(envelope, regions)
         return cls._create(
@@ -188,18 +188,18 @@ class Incident(MlobAggregate):
     def _check_open(self, envelope: Envelope) -> None:
         _check_keeper(envelope, self.regions)
         if self.closed:
-            raise Conflict("incident_closed", "the incident is closed", SOURCE)
+            raise Conflict("incident_closed", SOURCE)
 
     def change_grip(self, envelope: Envelope, grip: GripLevel) -> None:
         self._check_open(envelope)
         if grip == self.grip:
-            raise Conflict("no_change", f"the incident is at GRIP {grip.value} already", SOURCE)
+            raise Conflict("no_change", SOURCE, text="grip", grip=grip)
         self.emit(self.GripChanged, envelope, grip=grip)
 
     def change_phase(self, envelope: Envelope, phase: Phase) -> None:
         self._check_open(envelope)
         if phase == self.phase:
-            raise Conflict("no_change", f"the incident is in phase {phase.value} already", SOURCE)
+            raise Conflict("no_change", SOURCE, text="phase", phase=phase)
         self.emit(self.PhaseChanged, envelope, phase=phase)
 
     def change_regions(self, envelope: Envelope, regions: tuple[str, ...]) -> None:
@@ -213,24 +213,15 @@ class Incident(MlobAggregate):
         removed = set(self.regions) - set(regions)
         opener = vars(self).get("opened_by")
         if opener in removed and kind != "jv_locc":
-            raise NotPermitted(
-                "opener_stays",
-                f"{opener} opened the incident and stays in it unless LOCC removes it",
-                SOURCE,
-            )
+            raise NotPermitted("opener_stays", SOURCE, opener=opener)
         if kind == "safety_region" and removed - {actor}:
-            raise NotPermitted(
-                "remove_only_yourself",
-                "a safety region adds regions and removes only itself; LOCC and the NCC "
-                "change the others",
-                SOURCE,
-            )
+            raise NotPermitted("remove_only_yourself", SOURCE)
         self.emit(self.RegionsChanged, envelope, regions=regions)
 
     def report(self, envelope: Envelope, summary: str) -> None:
         self._check_open(envelope)
         if not summary.strip():
-            raise DomainError("summary_required", "a situation report needs content", SOURCE)
+            raise DomainError("summary_required", SOURCE, pointer="/data/summary")
         self.emit(self.SituationReported, envelope, summary=summary)
 
     def close(self, envelope: Envelope, reason: str) -> None:

@@ -314,12 +314,8 @@ def may_subscribe(reader: Reader, channel: str) -> bool:
 #: Roles every organisation may hold.
 COMMON_ROLES = frozenset({"operator", "coordinator", "viewer", "admin"})
 #: The refusals of :func:`issue_refusal`, with why (each a stable error code).
-TOKEN_REFUSALS = {
-    "admin_only": "only an administrator issues or revokes tokens",
-    "not_own_organisation": "an administrator manages only its own organisation's tokens",
-    "clearance_above_own": "a token's clearance may not exceed its issuer's",
-    "role_not_held": "this organisation may not hold that role",
-}
+#: The codes of a refused token step (their texts: ``<code>.token`` in domain/refusals.py).
+TOKEN_REFUSALS = ("admin_only", "not_own_organisation", "clearance_above_own", "role_not_held")
 
 
 def roles_for(org: str) -> frozenset[str]:
@@ -382,10 +378,9 @@ def issue_refusal(
 #: operators (the desk that runs its systems).
 SUBSCRIPTION_ROLES = frozenset({"admin", "operator"})
 #: The refusals of :func:`subscription_refusal`, with why (each a stable error code).
-SUBSCRIPTION_REFUSALS = {
-    "role_not_permitted": "subscriptions are managed by administrators and operators",
-    "clearance_above_own": "a subscription's clearance may not exceed the token's",
-}
+#: The codes of a refused subscription step (their texts: ``<code>.subscription`` in
+#: domain/refusals.py).
+SUBSCRIPTION_REFUSALS = ("role_not_permitted", "clearance_above_own")
 
 
 def may_manage_subscription(reader: Reader, org: str, clearance: Classification | str) -> bool:

@@ -32,7 +32,7 @@ def execute(post: Post, unit: Unit) -> None:
         first, last = threads[subject]
         if not first and not command.creates:
             raise NotFound(
-                "unknown_subject", f"no {command.subject_kind} {subject}", "mlob API"
+                "unknown_subject", "mlob API", subject_kind=command.subject_kind, subject=subject
             ).at(command.index)
         first = first or command.envelope.message_id
         envelope = replace(
@@ -58,7 +58,10 @@ def hidden(unit: Unit, command: Command, reader: policy.Reader) -> None:
     seen = unit.peek_at(command.subject, policy.reader_level(reader))
     if seen is None or not policy.may_see_subject(reader, seen):
         raise NotFound(
-            "unknown_subject", f"no {command.subject_kind} {command.subject}", "mlob API"
+            "unknown_subject",
+            "mlob API",
+            subject_kind=command.subject_kind,
+            subject=command.subject,
         ).at(command.index)
 
 
@@ -71,9 +74,9 @@ def hidden_capacity(unit: Unit, command: Command, reader: policy.Reader) -> None
     capacity = unit.peek(capacity_id)
     if capacity is not None and not policy.cleared(reader, policy.classification_of(capacity)):
         # Word for word what an unknown capacity answers (the unit of work's get).
-        raise NotFound("unknown_subject", f"no Capacity {capacity_id}", "mlob store").at(
-            command.index
-        )
+        raise NotFound(
+            "unknown_subject", "mlob store", subject_kind="Capacity", subject=capacity_id
+        ).at(command.index)
 
 
 def not_possible_now(unit: Unit, command: Command, reader: policy.Reader) -> None:
@@ -85,6 +88,4 @@ def not_possible_now(unit: Unit, command: Command, reader: policy.Reader) -> Non
     for subject in involved:
         existing = unit.peek(subject)
         if existing is not None and not policy.cleared(reader, existing.top_level):
-            raise Conflict("not_possible_now", "this step is not possible now", policy.SOURCE).at(
-                command.index
-            )
+            raise Conflict("not_possible_now", policy.SOURCE).at(command.index)

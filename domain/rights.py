@@ -199,17 +199,15 @@ def org_kind_of(actor: Actor) -> str:
     except KeyError:
         raise NotPermitted(
             "unknown_organisation",
-            f"{actor.org} is not a known organisation",
             "mlob reference data",
+            org=actor.org,
         ) from None
 
 
 def require_writer(actor: Actor) -> str:
     """Refuse read-only roles; returns the actor's organisation kind."""
     if actor.role in READ_ONLY_ROLES:
-        raise NotPermitted(
-            "read_only_role", f"role {actor.role} records no steps", "mlob rights table"
-        )
+        raise NotPermitted("read_only_role", "mlob rights table", role=actor.role)
     return org_kind_of(actor)
 
 
@@ -221,18 +219,21 @@ def require(actor: Actor, kind: RequestKind, step: Step, *, armed: bool = False)
         if step in APPEAL_STEPS and not rule.appealable:
             raise NotPermitted(
                 "step_not_permitted",
-                f"a {kind.value} decision cannot be appealed: only a korpschef's refusal of "
-                f"police bijstand (art. 56) can",
                 "art. 56(4) Politiewet 2012; factsheet-bijstand-politie §9",
+                text="not_appealable",
+                kind=kind,
             )
         raise NotPermitted(
             "step_not_permitted",
-            f"{actor.org} ({org_kind}) may not {step.value} a {kind.value} request"
-            + (
-                " without an armed line"
-                if not armed and org_kind in allowed_kinds(kind, step, armed=True)
-                else ""
-            ),
             f"{rule.legal_basis}; {rule.source}",
+            text=(
+                "unarmed"
+                if not armed and org_kind in allowed_kinds(kind, step, armed=True)
+                else None
+            ),
+            actor=actor.org,
+            org_kind=org_kind,
+            step=step,
+            kind=kind,
         )
     return org_kind

@@ -38,17 +38,24 @@ def _check_own_capacity(
     if envelope.actor.org != capacity.provider:
         raise NotPermitted(
             "not_own_capacity",
-            f"{envelope.actor.org} commits only its own capacities, not {capacity.provider}'s",
             DEPLOYMENT,
+            text="commit",
+            actor=envelope.actor.org,
+            provider=capacity.provider,
         )
     line = request.lines.get(line_id)
     if line is None:
-        raise DomainError("unknown_line", f"the request has no line {line_id}", LIFECYCLE)
+        raise DomainError(
+            "unknown_line", LIFECYCLE, text="line", line_id=line_id, pointer="/data/line_id"
+        )
     if line.capability != capacity.capability:
         raise DomainError(
             "capability_mismatch",
-            f"line {line_id} asks for {line.capability}, the capacity is {capacity.capability}",
             LIFECYCLE,
+            line_id=line_id,
+            capability=line.capability,
+            capacity_capability=capacity.capability,
+            pointer="/data/line_id",
         )
     may_book(request.exercise, capacity.exercise)
 
@@ -84,7 +91,7 @@ def _book(
     _check_own_capacity(envelope, capacity, request, line_id)
     envelope = _paired(envelope, request, capacity)
     if booking_id in request.bookings:
-        raise Conflict("booking_exists", f"booking {booking_id} exists", LIFECYCLE)
+        raise Conflict("booking_exists", LIFECYCLE, booking_id=booking_id)
     capacity.book(
         _on_capacity(envelope, request, capacity),
         CapacityBooking(
@@ -152,14 +159,17 @@ def _move(
     """Move ``booking`` to ``to``; with a ``quantity`` below the booking's, only that part:
     it becomes a booking of its own, split from it, and the rest stays where it was."""
     if booking.capacity_id != capacity.id:
-        raise Conflict("capacity_mismatch", "the booking is on another capacity", LIFECYCLE)
+        raise Conflict("capacity_mismatch", LIFECYCLE)
     if quantity is not None:
         positive(quantity)
         if quantity > booking.quantity:
             raise Conflict(
                 "exceeds_booked",
-                f"booking {booking.booking_id} holds {booking.quantity}, not {quantity}",
                 DEPLOYMENT,
+                booking_id=booking.booking_id,
+                held=booking.quantity,
+                quantity=quantity,
+                pointer="/data/quantity",
             )
     envelope = _paired(envelope, request, capacity)
     on_capacity = _on_capacity(envelope, request, capacity)
@@ -222,11 +232,9 @@ def extend(
 ) -> None:
     booking = request.check_booking_step(envelope.actor, Step.EXTEND, booking_id)
     if not reason.strip():
-        raise DomainError("reasons_required", "an extension states its reason", LIFECYCLE)
+        raise DomainError("reasons_required", LIFECYCLE, text="extension", pointer="/data/reason")
     if booking.until is not None and until <= booking.until:
-        raise DomainError(
-            "period_invalid", "an extension ends later than the current end", LIFECYCLE
-        )
+        raise DomainError("period_invalid", LIFECYCLE, text="extension", pointer="/data/until")
     _move(envelope, request, capacity, booking, booking.step, reason, until=until)
 
 
@@ -242,11 +250,7 @@ def relieve(
     booking = request.check_booking_step(envelope.actor, Step.RELIEVE, booking_id)
     follower = request.booking(successor)
     if follower not in request.successors(booking):  # one rule, as open_steps asks it
-        raise Conflict(
-            "invalid_successor",
-            "the successor is another booking, dispatched or on scene on the same line",
-            LIFECYCLE,
-        )
+        raise Conflict("invalid_successor", LIFECYCLE, pointer="/data/successor_booking_id")
     _move(
         envelope,
         request,

@@ -27,7 +27,6 @@ from domain.envelope import Classification, Envelope
 from domain.errors import Conflict, DomainError, NotFound, NotPermitted
 from domain.policy import (
     MAX_CHANNELS,
-    SUBSCRIPTION_REFUSALS,
     may_manage_subscription,
     may_subscribe,
     subscription_refusal,
@@ -152,26 +151,32 @@ class Subscription(MlobAggregate):
         manager = _manager(envelope, manager_clearance)
         refusal = subscription_refusal(manager, manager.org, clearance)
         if refusal is not None:
-            raise NotPermitted(refusal, SUBSCRIPTION_REFUSALS[refusal], SOURCE)
+            raise NotPermitted(refusal, SOURCE, text="subscription")
         wanted = list(dict.fromkeys(channels))
         if not wanted:
-            raise DomainError("channels_required", "name at least one channel", SOURCE)
+            raise DomainError("channels_required", SOURCE, pointer="/channels")
         if len(wanted) > MAX_CHANNELS:
             raise DomainError(
-                "too_many_channels", f"at most {MAX_CHANNELS} channels per subscription", SOURCE
+                "too_many_channels",
+                SOURCE,
+                text="subscription",
+                max_channels=MAX_CHANNELS,
+                pointer="/channels",
             )
         reader = _Manager(manager.org, "viewer", Classification(clearance))
         refused = [c for c in wanted if not may_subscribe(reader, c)]
         if refused:
             raise NotPermitted(
                 "channel_not_permitted",
-                f"not a channel this organisation may follow: {', '.join(refused)}",
                 SOURCE,
+                text="subscription",
+                refused=refused,
+                pointer="/channels",
             )
         if exercise not in ("false", "true", "all"):
-            raise DomainError("invalid_exercise", "exercise is false, true or all", SOURCE)
+            raise DomainError("invalid_exercise", SOURCE, text="subscription", pointer="/exercise")
         if after < 0:
-            raise DomainError("invalid_after", "after is a position, 0 or more", SOURCE)
+            raise DomainError("invalid_after", SOURCE, pointer="/after")
         return cls._create(
             cls.Created,
             id=subject,
@@ -198,7 +203,7 @@ class Subscription(MlobAggregate):
     def pause(self, envelope: Envelope, *, manager_clearance: Classification) -> None:
         self._check(envelope, manager_clearance)
         if self.paused:
-            raise Conflict("already_paused", "the subscription is paused already", SOURCE)
+            raise Conflict("already_paused", SOURCE)
         self.emit(self.Paused, envelope)
 
     def resume(self, envelope: Envelope, *, manager_clearance: Classification) -> None:
@@ -236,7 +241,7 @@ def unknown_subscription(subscription_id: UUID) -> NotFound:
     """The one answer for an id that is no subscription the caller may manage: unknown,
     deleted, another kind of subject, another organisation's, or above the caller's
     clearance."""
-    return NotFound("unknown_subscription", f"no subscription {subscription_id}", SOURCE)
+    return NotFound("unknown_subscription", SOURCE, subscription_id=subscription_id)
 
 
 def _manager(envelope: Envelope, clearance: Classification) -> _Manager:
@@ -263,30 +268,30 @@ def url_refusal(
     clearance: Classification | str,
     allowed_insecure: Iterable[str],
     addresses: Sequence[str],
-) -> tuple[str, str] | None:
-    """Why a webhook may not go to ``url`` (a code and a reason), or None when it may: https
-    is required except for the hosts in ``allowed_insecure``; an address that is private,
+) -> DomainError | None:
+    """Why a webhook may not go to ``url`` (the refusal, naming ``/url``), or None when it
+    may: https is required except for the hosts in ``allowed_insecure``; an address that is private,
     loopback, link-local, reserved or multicast (the host's, or any ``addresses`` its name
     resolves to) is refused unless its host is listed; a subscription cleared above
     ongerubriceerd must use https whatever the host."""
     if len(url) > MAX_URL:
-        return "invalid_url", f"a URL has at most {MAX_URL} characters"
+        return DomainError("invalid_url", SOURCE, text="too_long", max_url=MAX_URL, pointer="/url")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (a port that is no number raises here)
     except ValueError:
-        return "invalid_url", "not a URL"
+        return DomainError("invalid_url", SOURCE, text="not_a_url", pointer="/url")
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
-        return "invalid_url", "an http(s) URL with a host"
+        return DomainError("invalid_url", SOURCE, text="no_host", pointer="/url")
     if parts.username or parts.password:
-        return "invalid_url", "a URL without user or password (the signature authenticates)"
+        return DomainError("invalid_url", SOURCE, text="credentials", pointer="/url")
     listed = host in {h.lower() for h in allowed_insecure}
     if parts.scheme != "https":
         if Classification(clearance).rank > 0:
-            return "https_required", "a subscription above ongerubriceerd must use https"
+            return DomainError("https_required", SOURCE, text="classified", pointer="/url")
         if not listed:
-            return "https_required", "https is required (MLOB_WEBHOOK_INSECURE_HOSTS)"
+            return DomainError("https_required", SOURCE, text="host", pointer="/url")
     if listed:
         return None
     for address in (host, *addresses):
@@ -302,8 +307,5 @@ def url_refusal(
             or ip.is_multicast
             or ip.is_unspecified
         ):
-            return (
-                "private_address",
-                f"{host} is a private or link-local address (MLOB_WEBHOOK_INSECURE_HOSTS)",
-            )
+            return DomainError("private_address", SOURCE, host=host, pointer="/url")
     return None

@@ -15,7 +15,7 @@ from api.ports import Principal
 from domain import policy
 from domain.commands import Message, message_key
 from domain.envelope import Actor, Classification, Envelope
-from domain.errors import Conflict, DomainError, NotFound, NotPermitted
+from domain.errors import Conflict, NotFound, NotPermitted
 from domain.exercise import ExerciseScope
 from domain.subscription import Subscription, unknown_subscription, url_host, url_refusal
 from mlob.runners.hookstore import DEAD, HookStore, SecretUnavailable
@@ -101,15 +101,11 @@ class Webhooks:
         addresses = self.resolver(host) if host and not listed else []
         refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
         if refused is not None:
-            raise DomainError(refused[0], refused[1], SOURCE)
+            raise refused
 
     def _require_key(self) -> None:
         if not self.hooks.sealing:
-            raise Conflict(
-                "webhooks_not_configured",
-                "this installation has no MLOB_WEBHOOK_KEY: subscriptions cannot be made",
-                SOURCE,
-            )
+            raise Conflict("webhooks_not_configured", SOURCE)
 
     # --- subscriptions -----------------------------------------------------------------------
 
@@ -130,7 +126,7 @@ class Webhooks:
         level = Classification(clearance or by.clearance)
         refusal = policy.subscription_refusal(by, by.org, level)
         if refusal is not None:  # before the URL is looked at: nothing told to the refused
-            raise NotPermitted(refusal, policy.SUBSCRIPTION_REFUSALS[refusal], SOURCE)
+            raise NotPermitted(refusal, SOURCE, text="subscription")
         self._check_url(url, level)
         scope = ExerciseScope.parse(exercise).value
         wanted = (url, tuple(dict.fromkeys(channels)), tuple(dict.fromkeys(types)))
@@ -143,10 +139,7 @@ class Webhooks:
                 == (alerts_only, scope, level)
             ):
                 raise Conflict(
-                    "duplicate_subscription",
-                    f"subscription {known.id} delivers exactly this already",
-                    SOURCE,
-                    details=[{"id": str(known.id)}],
+                    "duplicate_subscription", SOURCE, details=[{"id": str(known.id)}], id=known.id
                 )
         subscription_id = uuid4()
         secret = new_secret()
@@ -218,9 +211,7 @@ class Webhooks:
         elif paused is False:
             failing = self.hooks.states().get(str(sub.id), {}).get("failing_since") is not None
             if not sub.paused and not failing:
-                raise Conflict(
-                    "not_paused", "the subscription is neither paused nor failing", SOURCE
-                )
+                raise Conflict("not_paused", SOURCE)
             self.hooks.resume(str(sub.id))
             envelope = self._envelope(by)
             self._record(
@@ -283,7 +274,7 @@ class Webhooks:
         self._load(by, subscription_id)
         found = self.hooks.redeliver(str(subscription_id), delivery_id)
         if found is None:
-            raise NotFound("unknown_delivery", f"no delivery {delivery_id}", SOURCE)
+            raise NotFound("unknown_delivery", SOURCE, delivery_id=delivery_id)
         self.on_change()
         return found.as_dict()
 
@@ -305,17 +296,13 @@ class Webhooks:
     @store_errors_as_unavailable
     def ack(self, by: Principal, alert_id: int) -> dict[str, Any]:
         if by.role not in policy.WRITER_ROLES | {"admin"}:
-            raise NotPermitted(
-                "read_only_role", "acknowledging is for operators, coordinators and admins", SOURCE
-            )
+            raise NotPermitted("read_only_role", SOURCE, text="acknowledge")
         alert = self.hooks.alert(alert_id)
         if alert is None or not self._alert_for(by, alert):
-            raise NotFound("unknown_alert", "no such alert for this organisation", SOURCE)
+            raise NotFound("unknown_alert", SOURCE)
         token = str(by.token_id) if by.token_id else None
         if not self.hooks.ack(alert_id, by.org, by.role, by.person, token):
-            raise Conflict(
-                "already_acknowledged", "this organisation acknowledged the alert already", SOURCE
-            )
+            raise Conflict("already_acknowledged", SOURCE)
         return {**alert_frame(alert), "acks": self.hooks.acks(alert_id)}
 
     def last_alert(self) -> int:

@@ -205,7 +205,7 @@ class EdxlPost:
         """The answer to a question about a request the caller may see (else 404, as for a
         request nobody knows)."""
         subject = query.subject or self._named(query.names, sender)
-        unknown = ApiError(404, "not_found", "the message names no request you may see")
+        unknown = ApiError(404, "not_found", text="edxl")
         if subject is None:
             raise unknown
         try:
@@ -340,29 +340,32 @@ def _decline(message: Any, error: dict[str, Any], ident: str, now: datetime) -> 
 def _refusal_of(exc: Exception, org: str) -> ApiError:
     """The refusal an XML, schema, sender or mapping problem answers."""
     if isinstance(exc, XmlRefused):
-        return ApiError(400, exc.code, exc.reason)
+        return exc
     if isinstance(exc, inn.NotValid):
         return ApiError(
             422,
             "edxl_invalid",
-            f"the schemas refuse {exc.invalid.element}: {exc.invalid.reason}",
             "OASIS EDXL-RM 1.0 / EDXL-DE 1.0 schemas",
             details=[{"element": exc.invalid.element, "reason": exc.invalid.reason}],
+            element=exc.invalid.element,
+            reason=exc.invalid.reason,
         )
     if isinstance(exc, inn.SenderMismatch):
         return ApiError(
             403,
             "sender_mismatch",
-            f"senderID {exc.sender!r} is not your organisation {org}",
             "mlob EDXL rules (the actor comes from the token)",
+            sender=exc.sender,
+            org=org,
         )
     assert isinstance(exc, inn.Unmapped)
     return ApiError(
         422,
         "edxl_unmapped",
-        f"{exc.element}: {exc.reason}",
         "docs/edxl.md",
         details=[{"element": exc.element, "reason": exc.reason}],
+        element=exc.element,
+        reason=exc.reason,
     )
 
 
@@ -381,12 +384,12 @@ async def _body(request: Request) -> bytes:
         and declared.isdigit()
         and (len(declared) > 8 or int(declared) > MAX_BODY_BYTES)
     ):
-        raise ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
+        raise ApiError(413, "body_too_large", max_bytes=MAX_BODY_BYTES)
     buffer = bytearray()
     async for chunk in request.stream():
         buffer += chunk
         if len(buffer) > MAX_BODY_BYTES:
-            raise ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
+            raise ApiError(413, "body_too_large", max_bytes=MAX_BODY_BYTES)
     return bytes(buffer)
 
 

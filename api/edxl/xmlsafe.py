@@ -20,6 +20,7 @@ import xmlschema
 from lxml import etree
 
 from api.edxl.vocab import DE, MESSAGE_TYPES, RM_MSG
+from api.errors import ApiError
 
 XSD = Path(__file__).parent / "xsd"
 RM_XSD = XSD / "edxl-rm" / "1.0"
@@ -44,14 +45,12 @@ _DECLARATIONS = tuple(
 )
 
 
-class XmlRefused(Exception):
+class XmlRefused(ApiError):
     """The body is not XML mlob reads: ``code`` is ``xml_forbidden``, ``xml_too_deep`` or
-    ``malformed_xml`` (all answered 400)."""
+    ``malformed_xml`` (all answered 400; the texts are domain/refusals.py's)."""
 
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+    def __init__(self, code: str, text: str | None = None, **params: Any) -> None:
+        super().__init__(400, code, text=text, **params)
 
 
 def parse(body: bytes) -> Any:
@@ -67,7 +66,7 @@ def parse(body: bytes) -> Any:
         remove_pis=True,
     )
     if any(marker in body for marker in _DECLARATIONS):
-        raise XmlRefused("xml_forbidden", "a DTD (and so any entity) is not accepted")
+        raise XmlRefused("xml_forbidden", text="dtd")
     etree.clear_error_log()  # the log is the thread's: only this document's errors in it
     depth = 0
     checked = False
@@ -76,11 +75,11 @@ def parse(body: bytes) -> Any:
             if not checked:
                 checked = True
                 if element.getroottree().docinfo.doctype:
-                    raise XmlRefused("xml_forbidden", "a DTD (and so any entity) is not accepted")
+                    raise XmlRefused("xml_forbidden", text="dtd")
             if event == "start":
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise XmlRefused("xml_too_deep", f"elements nest at most {MAX_DEPTH} deep")
+                    raise XmlRefused("xml_too_deep", max_depth=MAX_DEPTH)
             else:
                 depth -= 1
     except etree.XMLSyntaxError as exc:
@@ -88,16 +87,16 @@ def parse(body: bytes) -> Any:
         if kinds & _ENTITY_ERRORS or any(
             "entity" in e.message.lower() for e in exc.error_log
         ):  # an entity reference without a DTD to declare it
-            raise XmlRefused("xml_forbidden", "entities are not accepted") from None
+            raise XmlRefused("xml_forbidden", text="entities") from None
         if any("depth" in entry.message for entry in exc.error_log):
-            raise XmlRefused("xml_too_deep", f"elements nest at most {MAX_DEPTH} deep") from None
-        raise XmlRefused("malformed_xml", f"the body is not XML: {exc}") from None
+            raise XmlRefused("xml_too_deep", max_depth=MAX_DEPTH) from None
+        raise XmlRefused("malformed_xml", error=str(exc)) from None
     root = events.root
     if root is None:
-        raise XmlRefused("malformed_xml", "the body is not XML: no element")
+        raise XmlRefused("malformed_xml", text="no_element")
     for node in root.iter():
         if isinstance(node, etree._Entity):
-            raise XmlRefused("xml_forbidden", "entities are not accepted")
+            raise XmlRefused("xml_forbidden", text="entities")
     return root
 
 

@@ -24,11 +24,10 @@ from domain.request.events import (
     Share,
     with_step,
 )
-from domain.request.rules import DEPLOYMENT, JUSTIFICATION_HINTS
+from domain.request.rules import DEPLOYMENT
 
 __all__ = [
     "DEPLOYMENT",
-    "JUSTIFICATION_HINTS",
     "AssistanceRequest",
     "Decision",
     "LineBooking",

@@ -319,8 +319,9 @@ class AssistanceRequest(MlobAggregate):
         if requester != envelope.actor.org:
             raise NotPermitted(
                 "not_own_organisation",
-                f"{envelope.actor.org} drafts requests only for itself, not for {requester}",
                 KIND_RULES[kind].source,
+                actor=envelope.actor.org,
+                requester=requester,
             )
         check_lines(kind, lines)
         check_task(KIND_RULES[kind], task)
@@ -356,12 +357,14 @@ class AssistanceRequest(MlobAggregate):
         try:
             requester_kind = organisation(requester).kind.value
         except KeyError:
-            raise refuse("unknown_organisation", f"{requester} is not known", rule.source) from None
+            raise refuse("unknown_organisation", rule.source, org=requester) from None
         if requester_kind not in rule.requesters:
             raise NotPermitted(
                 "wrong_requester",
-                f"{requester} ({requester_kind}) cannot request {kind.value}",
                 f"{rule.legal_basis}; {rule.source}",
+                requester=requester,
+                requester_kind=requester_kind,
+                kind=kind,
             )
         check_lines(kind, lines)
         check_task(rule, task)
@@ -437,14 +440,15 @@ class AssistanceRequest(MlobAggregate):
         if step in REQUESTER_STEPS and actor.org != self.requester:
             raise NotPermitted(
                 "not_own_request",
-                f"only {self.requester} may {step.value} this request, not {actor.org}",
                 self.rule.source,
+                text="requester_only",
+                requester=self.requester,
+                step=step,
+                actor=actor.org,
             )
         if step in HUB_STEPS and org_kind not in self.hub_kinds:
             raise NotPermitted(
-                "wrong_hub",
-                f"this request runs through {' or '.join(self.hub_kinds)}, not {org_kind}",
-                self.rule.source,
+                "wrong_hub", self.rule.source, hub_kinds=self.hub_kinds, org_kind=org_kind
             )
         if (
             step in HUB_OR_REQUESTER_STEPS
@@ -453,9 +457,12 @@ class AssistanceRequest(MlobAggregate):
         ):
             raise NotPermitted(
                 "not_own_request",
-                f"the hub ({' or '.join(self.hub_kinds)}) or the requester ({self.requester}) "
-                f"may {step.value} this request, not {actor.org}",
                 LIFECYCLE,
+                text="hub_or_requester",
+                hub_kinds=self.hub_kinds,
+                requester=self.requester,
+                step=step,
+                actor=actor.org,
             )
         return org_kind
 
@@ -464,49 +471,43 @@ class AssistanceRequest(MlobAggregate):
         if step in DEPLOYMENT_STEPS:
             return Conflict(
                 "not_approved",
-                f"capacity is committed and deployed only after formal approval; the request "
-                f"is {self.status.value} ({step.value} follows only: {follows})",
                 DEPLOYMENT,
+                text="status",
+                state=self.status,
+                step=step,
+                follows=follows,
             )
         return Conflict(
             "out_of_order",
-            f"the request is {self.status.value}; {step.value} follows only: {follows}",
             STEP_SOURCES.get(step, LIFECYCLE),
+            text="status",
+            state=self.status,
+            step=step,
+            follows=follows,
         )
 
     def _check_state(self, step: Step, actor: Actor, org_kind: str) -> None:
         """The state beyond the status that ``step`` acts on."""
         if step is Step.FORMALISE and not self.formalisation_outstanding:
-            raise Conflict("nothing_to_formalise", "no written form is outstanding", URGENCY)
+            raise Conflict("nothing_to_formalise", URGENCY)
         if step is Step.AMEND and self.decisions:
-            raise Conflict(
-                "out_of_order", "a request decided on can no longer be amended", LIFECYCLE
-            )
+            raise Conflict("out_of_order", LIFECYCLE, text="amend_after_decision")
         if step in (Step.WITHDRAW, Step.CLOSE) and self.active_bookings:
             raise Conflict(
                 "active_bookings",
-                f"every booked capacity must be released and returned before the request is "
-                f"{'withdrawn' if step is Step.WITHDRAW else 'closed'}",
                 LIFECYCLE,
+                text="withdraw" if step is Step.WITHDRAW else "close",
             )
         if step is Step.CONFIRM_EXHAUSTION and self.exhaustion_confirmed:
-            raise Conflict("duplicate_step", "exhaustion was confirmed already", self.rule.source)
+            raise Conflict("duplicate_step", self.rule.source, text="exhaustion")
         if step is Step.ADVISE:
             self._check_adviser(org_kind)
         if step is Step.DECIDE_APPEAL:
             missing = [a for a in self.rule.route.appeal_advisers if a not in self.appeal_advice]
             if missing:
-                raise refuse(
-                    "advice_missing",
-                    f"the Minister decides the appeal after the advice of {', '.join(missing)}",
-                    APPEAL,
-                )
+                raise refuse("advice_missing", APPEAL, text="appeal", missing=missing)
         if step is Step.INFORM and not self.outstanding_duties(actor.org):
-            raise Conflict(
-                "no_duty_outstanding",
-                f"{actor.org} owes no duty to inform on this request now",
-                DUTIES_SOURCE,
-            )
+            raise Conflict("no_duty_outstanding", DUTIES_SOURCE, actor=actor.org)
         if step is Step.DECIDE:
             self._check_decider(actor, org_kind)
         if step is Step.FORWARD:
@@ -516,11 +517,7 @@ class AssistanceRequest(MlobAggregate):
         if step is Step.APPEAL and not (
             self.decisions and self.outcome in (Outcome.REFUSED, Outcome.PARTLY_GRANTED)
         ):
-            raise Conflict(
-                "out_of_order",
-                "only a whole or partial refusal by the korpschef can be appealed",
-                APPEAL,
-            )
+            raise Conflict("out_of_order", APPEAL, text="appeal")
         if step is Step.MAKE_READY:
             if not self._provided_lines(actor):
                 raise self._not_a_provider(actor)
@@ -533,19 +530,15 @@ class AssistanceRequest(MlobAggregate):
         if step in BOOKING_STEPS and step is not Step.COMMIT:
             self._check_movable(step, actor)
         if step is Step.VOID and self.voidable_version() is None:
-            raise Conflict(
-                "void_not_latest",
-                "no step can be voided: the latest ones moved capacity or created the request",
-                "mlob corrections",
-            )
+            raise Conflict("void_not_latest", "mlob corrections", text="nothing_voidable")
         recorder = self.voidable_by() if step is Step.VOID else None
         if recorder is not None and recorder != actor.org:
             # The recorder corrects its own step: a requester never undoes a provider's or the
             # korpschef's decision (that is an appeal, art. 56(4)), nor the hub a decider's.
             raise NotPermitted(
                 "not_own_step",
-                f"the latest step was recorded by {recorder}: only {recorder} voids it",
                 "domain.md §Who acts (the actor records a step); mlob corrections",
+                recorder=recorder,
             )
 
     def _check_adviser(self, org_kind: str) -> None:
@@ -556,52 +549,43 @@ class AssistanceRequest(MlobAggregate):
             if org_kind not in self.rule.route.appeal_advisers:
                 raise NotPermitted(
                     "step_not_permitted",
-                    f"on an appeal {' or '.join(self.rule.route.appeal_advisers) or 'nobody'} "
-                    f"advises the Minister, not {org_kind}",
                     APPEAL,
+                    text="appeal_advisers",
+                    advisers=self.rule.route.appeal_advisers,
+                    org_kind=org_kind,
                 )
             if org_kind in self.appeal_advice:
-                raise Conflict("duplicate_step", f"{org_kind} advised on this appeal", APPEAL)
+                raise Conflict("duplicate_step", APPEAL, text="appeal_advice", org_kind=org_kind)
             return
         if org_kind in appeal_only:
-            raise NotPermitted(
-                "step_not_permitted",
-                f"{org_kind} advises the Minister on an appeal only",
-                APPEAL,
-            )
+            raise NotPermitted("step_not_permitted", APPEAL, text="appeal_only", org_kind=org_kind)
         if org_kind in self.advice:
-            raise Conflict("duplicate_step", f"{org_kind} advised already", self.rule.source)
+            raise Conflict("duplicate_step", self.rule.source, text="advice", org_kind=org_kind)
 
     def _check_decider(self, actor: Actor, org_kind: str) -> None:
         expected = self.next_decider_kind()
         if expected is None and self.providers_decide:
-            raise Conflict(
-                "out_of_order",
-                "no provider's share of this request waits for a decision (LOCC forwards the "
-                "lines, or parts of them, to providers of them first)",
-                SHARES,
-            )
+            raise Conflict("out_of_order", SHARES, text="no_share_waiting")
         if expected is None:
-            raise Conflict(
-                "out_of_order",
-                f"every decider has decided this {self.status.value} request",
-                LIFECYCLE,
-            )
+            raise Conflict("out_of_order", LIFECYCLE, text="all_decided", state=self.status)
         if expected == "provider":
             self._check_share_decider(actor)
         elif expected == "hub":
             if org_kind not in self.hub_kinds:
                 raise NotPermitted(
                     "wrong_decider",
-                    f"{' or '.join(self.hub_kinds)} decides this request",
                     self.rule.source,
+                    text="hub",
+                    hub_kinds=self.hub_kinds,
                 )
         elif org_kind != expected:
             raise NotPermitted(
                 "wrong_decider",
-                f"the next decision on a {self.kind.value} request is {expected}'s, "
-                f"not {org_kind}'s",
                 f"{self.rule.legal_basis}; {self.rule.source}",
+                text="next",
+                kind=self.kind,
+                expected=expected,
+                org_kind=org_kind,
             )
         missing = [a for a in self.required_advisers() if a not in self.advice]
         if missing:
@@ -610,9 +594,7 @@ class AssistanceRequest(MlobAggregate):
                 if set(missing) & set(ARMED_CHECK_BY) - set(self.rule.route.advisers)
                 else self.rule.source
             )
-            raise refuse(
-                "advice_missing", f"the decision needs advice of {', '.join(missing)} first", source
-            )
+            raise refuse("advice_missing", source, text="decision", missing=missing)
 
     # --- the provider's side: which lines it provides, which bookings it may move ---------------
 
@@ -624,8 +606,10 @@ class AssistanceRequest(MlobAggregate):
         asked = (line.capability,) if line else sorted({x.capability for x in self.lines.values()})
         return NotPermitted(
             "not_a_provider_of_capability",
-            f"{actor.org} provides none of {', '.join(asked)} per the catalogue",
             DEPLOYMENT,
+            text="request",
+            actor=actor.org,
+            asked=asked,
         )
 
     def remaining(self, line_id: str) -> int:
@@ -653,11 +637,7 @@ class AssistanceRequest(MlobAggregate):
         )
         if on_request and not self._asked_lines(actor.org):
             raise self._not_asked(actor.org)
-        raise Conflict(
-            "nothing_to_commit",
-            "everything granted on the lines you provide is committed already",
-            DEPLOYMENT,
-        )
+        raise Conflict("nothing_to_commit", DEPLOYMENT)
 
     def _may_move(self, actor: Actor, step: Step, booking: LineBooking) -> bool:
         """A provider moves its own bookings; the requester also confirms arrival and
@@ -683,16 +663,18 @@ class AssistanceRequest(MlobAggregate):
         if not at_step:
             raise Conflict(
                 "out_of_order",
-                f"no booking can be {step.value}d now: {step.value} needs a booking that is "
-                f"{' or '.join(s.value for s in BOOKING_STEPS[step])}"
-                + (", and a successor on its way or on scene" if step is Step.RELIEVE else ""),
                 DEPLOYMENT,
+                text="no_booking_relieve" if step is Step.RELIEVE else "no_booking",
+                step=step,
+                needs=BOOKING_STEPS[step],
             )
         if not any(self._may_move(actor, step, b) for b in at_step):
             raise NotPermitted(
                 "not_own_capacity",
-                f"{actor.org} has no booking on this request to {step.value}",
                 DEPLOYMENT,
+                text="no_booking",
+                actor=actor.org,
+                step=step,
             )
 
     def check_booking_step(self, actor: Actor, step: Step, booking_id: UUID) -> LineBooking:
@@ -702,22 +684,24 @@ class AssistanceRequest(MlobAggregate):
         if not self._may_move(actor, step, booking):
             raise NotPermitted(
                 "not_own_capacity",
-                f"{actor.org} may not {step.value} {booking.provider}'s capacity",
                 DEPLOYMENT,
+                text="other_provider",
+                actor=actor.org,
+                step=step,
+                provider=booking.provider,
             )
         allowed = BOOKING_STEPS[step]
         if booking.step not in allowed:
             if booking.step is LineStep.MADE_READY and step in DEPLOYMENT_STEPS:
-                raise Conflict(
-                    "not_approved",
-                    "made-ready capacity is deployed only after formal approval and commitment",
-                    DEPLOYMENT,
-                )
+                raise Conflict("not_approved", DEPLOYMENT, text="made_ready")
             raise Conflict(
                 "out_of_order",
-                f"booking {booking.booking_id} is {booking.step.value}; {step.value} needs "
-                f"{' or '.join(s.value for s in allowed)}",
                 DEPLOYMENT,
+                text="booking_needs",
+                booking_id=booking.booking_id,
+                booking_step=booking.step,
+                step=step,
+                needs=[s.value for s in allowed],
             )
         return booking
 
@@ -755,9 +739,14 @@ class AssistanceRequest(MlobAggregate):
         if quantity > movable:
             raise Conflict(
                 "exceeds_movable",
-                f"line {line_id}: {movable} can be {step.value}d by {actor.org} now "
-                f"({' or '.join(s.value for s in BOOKING_STEPS[step])}), not {quantity}",
                 DEPLOYMENT,
+                line_id=line_id,
+                movable=movable,
+                step=step,
+                actor=actor.org,
+                needs=[s.value for s in BOOKING_STEPS[step]],
+                quantity=quantity,
+                pointer="/data/quantity",
             )
         taken: list[tuple[LineBooking, int]] = []
         left = quantity
@@ -903,18 +892,9 @@ class AssistanceRequest(MlobAggregate):
         if self.status not in (RequestStatus.APPROVED, RequestStatus.REFUSED):
             return
         if self.status is RequestStatus.REFUSED and not (self.providers_decide and self.shares):
-            raise Conflict(
-                "out_of_order",
-                "the request was refused; only a refusal by the providers asked leaves a "
-                "remainder to forward to another provider",
-                SHARES,
-            )
+            raise Conflict("out_of_order", SHARES, text="refused")
         if not any(self.open_quantity(line_id) > 0 for line_id in self.lines):
-            raise Conflict(
-                "nothing_to_forward",
-                "every line is asked of a provider or granted already: nothing remains",
-                SHARES,
-            )
+            raise Conflict("nothing_to_forward", SHARES)
 
     def _check_shares(self, to: tuple[str, ...], shares: tuple[Share, ...]) -> None:
         """The data of a forward's shares: known lines, providers of them, each provider's
@@ -926,30 +906,37 @@ class AssistanceRequest(MlobAggregate):
         granted beyond what was asked, e.g. of a capability's only provider), and its share
         grows by that."""
         if self.status in (RequestStatus.APPROVED, RequestStatus.REFUSED) and to:
-            raise refuse(
-                "remainder_as_shares",
-                "after a decision LOCC forwards the remainder as shares "
-                '("shares": [{"to", "line_id", "quantity"}]), not the whole request',
-                SHARES,
-            )
+            raise refuse("remainder_as_shares", SHARES)
         seen: set[tuple[str, str]] = set()
         asked: dict[str, int] = {}
-        for share in shares:
+        for number, share in enumerate(shares):
+            at = f"/data/shares/{number}"
             line = self.lines.get(share.line_id)
             if line is None:
-                raise refuse("unknown_line", f"the request has no line {share.line_id}", SHARES)
+                raise refuse(
+                    "unknown_line",
+                    SHARES,
+                    text="line",
+                    line_id=share.line_id,
+                    pointer=f"{at}/line_id",
+                )
             if share.quantity <= 0:
                 raise refuse(
                     "quantity_not_positive",
-                    f"share of line {share.line_id} for {share.to}: quantity must be positive",
                     SHARES,
+                    text="share",
+                    line_id=share.line_id,
+                    to=share.to,
+                    pointer=f"{at}/quantity",
                 )
             if not provides(share.to, line.capability):
                 raise refuse(
                     "share_provider_mismatch",
-                    f"{share.to} does not provide {line.capability} (line {share.line_id}) "
-                    "per the catalogue",
                     SHARES,
+                    to=share.to,
+                    capability=line.capability,
+                    line_id=share.line_id,
+                    pointer=f"{at}/to",
                 )
             key = (share.to, share.line_id)
             existing = self.shares.get(key)
@@ -957,9 +944,10 @@ class AssistanceRequest(MlobAggregate):
             if key in seen or (existing is not None and not grows) or share.to in to:
                 raise refuse(
                     "duplicate_share",
-                    f"{share.to} is asked for line {share.line_id} once: it has a share of it "
-                    "already, or is asked for it twice in this forward",
                     SHARES,
+                    to=share.to,
+                    line_id=share.line_id,
+                    pointer=f"{at}/to",
                 )
             seen.add(key)
             asked[share.line_id] = asked.get(share.line_id, 0) + share.quantity
@@ -968,8 +956,11 @@ class AssistanceRequest(MlobAggregate):
             if quantity > remaining:
                 raise refuse(
                     "share_exceeds_remaining",
-                    f"line {line_id}: shares ask {quantity}, {remaining} remain to forward",
                     SHARES,
+                    line_id=line_id,
+                    quantity=quantity,
+                    remaining=remaining,
+                    pointer="/data/shares",
                 )
 
     def _check_share_decider(self, actor: Actor) -> None:
@@ -978,35 +969,35 @@ class AssistanceRequest(MlobAggregate):
             waiting = sorted({s.to for s in self.shares.values() if s.outcome is None})
             raise NotPermitted(
                 "wrong_decider",
-                f"{actor.org} was not asked for any line it provides; the request waits for "
-                f"{', '.join(waiting) or 'nobody'}",
                 f"{SHARES}; {self.rule.source}",
+                text="no_share",
+                actor=actor.org,
+                waiting=waiting,
             )
         if all(s.outcome is not None for s in mine):
-            raise Conflict("duplicate_step", f"{actor.org} decided its share already", SHARES)
+            raise Conflict("duplicate_step", SHARES, text="share", actor=actor.org)
 
     def _check_share_grant(self, org: str, granted: tuple[tuple[str, int], ...]) -> None:
         """A provider's partial grant names only lines of its own shares waiting for its
         decision, each at most what it was asked, and grants less than asked of at least one
         (a line not named is granted as asked)."""
         mine = {s.line_id: s for s in self.shares.values() if s.to == org and s.outcome is None}
-        for line_id, quantity in granted:
+        for number, (line_id, quantity) in enumerate(granted):
             share = mine.get(line_id)
             if share is None:
                 raise self._not_asked(org, line_id)
             if quantity > share.asked:
                 raise refuse(
                     "granted_out_of_range",
-                    f"line {line_id}: 0..{share.asked} can be granted, what {org} was asked for",
                     SHARES,
+                    text="share",
+                    line_id=line_id,
+                    asked=share.asked,
+                    org=org,
+                    pointer=f"/data/granted/{number}/quantity",
                 )
         if all(quantity >= mine[line_id].asked for line_id, quantity in granted):
-            raise refuse(
-                "not_partial",
-                f"{org}'s partial grant grants every share as asked: decide granted, or name "
-                "the lines granted less than asked",
-                SHARES,
-            )
+            raise refuse("not_partial", SHARES, org=org, pointer="/data/granted")
 
     def _asked_lines(self, org: str) -> list[str]:
         return [line_id for (to, line_id) in self.shares if to == org]
@@ -1043,13 +1034,15 @@ class AssistanceRequest(MlobAggregate):
 
     def _not_asked(self, org: str, line_id: str | None = None) -> NotPermitted:
         asked = self._asked_lines(org)
-        what = f"line {line_id}" if line_id else "this request"
         return NotPermitted(
             "not_asked",
-            f"{org} was not asked for {what}"
-            + (f" (its shares: lines {', '.join(asked)})" if asked else "")
-            + "; LOCC forwards a share to a provider before it commits",
             SHARES,
+            text=("line" if line_id else "request")
+            if not asked
+            else ("line_shares" if line_id else "request_shares"),
+            org=org,
+            line_id=line_id,
+            asked=asked,
         )
 
     # --- the requester's steps ---------------------------------------------------------------
@@ -1065,10 +1058,8 @@ class AssistanceRequest(MlobAggregate):
         if self.rule.route.exhaustion_check_by and not self.exhaustion_confirmed:
             raise refuse(
                 "exhaustion_not_confirmed",
-                "LE Preparatie first tests whether the police are exhausted (or lack the "
-                "specialism) and permits the request: record its confirmation on the draft "
-                "(request.exhaustion_confirmed) before submitting",
                 f"{self.rule.legal_basis}; {self.rule.source}",
+                text="before_submit",
             )
         self.emit(self.Submitted, envelope)
 
@@ -1129,7 +1120,7 @@ class AssistanceRequest(MlobAggregate):
         self.check_step(Step.APPEAL, envelope.actor)
         check_appeal_authority(self.rule, envelope.authority, self.requester, APPEAL)
         if not grounds.strip():
-            raise refuse("reasons_required", "an appeal states its grounds", APPEAL)
+            raise refuse("reasons_required", APPEAL, text="appeal", pointer="/data/grounds")
         self.emit(self.Appealed, envelope, grounds=grounds)
 
     # --- the hub's steps ---------------------------------------------------------------------
@@ -1141,7 +1132,9 @@ class AssistanceRequest(MlobAggregate):
     def confirm_exhaustion(self, envelope: Envelope, finding: str) -> None:
         self.check_step(Step.CONFIRM_EXHAUSTION, envelope.actor)
         if not finding.strip():
-            raise refuse("reasons_required", "state what was found", self.rule.source)
+            raise refuse(
+                "reasons_required", self.rule.source, text="findings", pointer="/data/finding"
+            )
         self.emit(self.ExhaustionConfirmed, envelope, finding=finding)
 
     def assess(
@@ -1151,21 +1144,21 @@ class AssistanceRequest(MlobAggregate):
         if not findings.strip():
             raise refuse(
                 "reasons_required" if not forward else "findings_required",
-                "an assessment records its findings (a refusal its reasons)",
                 LIFECYCLE,
+                text="assessment",
+                pointer="/data/findings",
             )
         if forward and self.rule.alternatives_checked_first and not alternatives_checked.strip():
             raise refuse(
                 "alternatives_not_checked",
-                "before military assistance is forwarded, LOCC records whether other regions' or "
-                "civil means would achieve the effect",
                 "factsheet-bijstand-bevolkingszorg §B.5-B.6",
+                pointer="/data/alternatives_checked",
             )
         if forward and self.rule.route.exhaustion_check_by and not self.exhaustion_confirmed:
             raise refuse(
                 "exhaustion_not_confirmed",
-                "LE Preparatie must first confirm the police are exhausted or lack the specialism",
                 f"{self.rule.legal_basis}; {self.rule.source}",
+                text="before_forward",
             )
         self.emit(
             self.Assessed,
@@ -1185,12 +1178,12 @@ class AssistanceRequest(MlobAggregate):
         """The whole request to each of ``to``; parts of lines to providers (``shares``)."""
         self.check_step(Step.FORWARD, envelope.actor)
         if not to and not shares:
-            raise refuse("recipients_required", "forward to at least one organisation", LIFECYCLE)
+            raise refuse("recipients_required", LIFECYCLE, pointer="/data/to")
         for code in (*to, *copies, *(share.to for share in shares)):
             try:
                 organisation(code)
             except KeyError:
-                raise refuse("unknown_organisation", f"{code} is not known", LIFECYCLE) from None
+                raise refuse("unknown_organisation", LIFECYCLE, org=code) from None
         self._check_shares(to, shares)
         self.emit(self.Forwarded, envelope, to=to, copies=copies, shares=shares)
 
@@ -1205,7 +1198,12 @@ class AssistanceRequest(MlobAggregate):
     def advise(self, envelope: Envelope, *, favourable: bool, advice: str) -> None:
         org_kind = self.check_step(Step.ADVISE, envelope.actor)
         if not advice.strip():
-            raise refuse("reasons_required", "advice states its content", self.rule.source)
+            raise refuse(
+                "reasons_required",
+                self.rule.source,
+                text="advice",
+                pointer="/data/advice",
+            )
         self.emit(
             self.Advised, envelope, adviser_kind=org_kind, favourable=favourable, advice=advice
         )
@@ -1222,8 +1220,9 @@ class AssistanceRequest(MlobAggregate):
         if outcome is not Outcome.GRANTED and not reasons.strip():
             raise refuse(
                 "reasons_required",
-                "a (partial) refusal states its reasons",
                 APPEAL if self.rule.appealable else LIFECYCLE,
+                text="refusal",
+                pointer="/data/reasons",
             )
         if outcome is Outcome.PARTLY_GRANTED:
             check_granted(self.lines, granted)
@@ -1262,11 +1261,22 @@ class AssistanceRequest(MlobAggregate):
         org_kind = self.check_step(Step.DECIDE_PRIORITY, envelope.actor)
         check_minister(envelope, org_kind, self.kind, Step.DECIDE_PRIORITY, PRIORITY)
         if capability_code not in {line.capability for line in self.lines.values()}:
-            raise refuse("unknown_line", f"the request asks for no {capability_code}", PRIORITY)
+            raise refuse(
+                "unknown_line",
+                PRIORITY,
+                text="capability",
+                capability_code=capability_code,
+                pointer="/data/capability",
+            )
         if rank < 1:
-            raise refuse("rank_not_positive", "priority ranks start at 1", PRIORITY)
+            raise refuse("rank_not_positive", PRIORITY, pointer="/data/rank")
         if not reasons.strip():
-            raise refuse("reasons_required", "a priority decision states its reasons", PRIORITY)
+            raise refuse(
+                "reasons_required",
+                PRIORITY,
+                text="priority",
+                pointer="/data/reasons",
+            )
         self.emit(
             self.PriorityDecided, envelope, capability=capability_code, rank=rank, reasons=reasons
         )
@@ -1275,7 +1285,9 @@ class AssistanceRequest(MlobAggregate):
         org_kind = self.check_step(Step.DECIDE_APPEAL, envelope.actor)
         check_minister(envelope, org_kind, self.kind, Step.DECIDE_APPEAL, APPEAL)
         if not reasons.strip():
-            raise refuse("reasons_required", "the Minister's decision states its reasons", APPEAL)
+            raise refuse(
+                "reasons_required", APPEAL, text="appeal_decision", pointer="/data/reasons"
+            )
         self.emit(self.AppealDecided, envelope, upheld=upheld, reasons=reasons)
 
     # --- delivery (called by domain.services, which books the Capacity in the same step) -----
@@ -1303,10 +1315,14 @@ class AssistanceRequest(MlobAggregate):
         if quantity > room:
             raise Conflict(
                 "exceeds_granted",
-                f"line {line_id}: {room} remain for {envelope.actor.org} to commit "
-                f"of {share.granted} granted to it ({self.remaining(line_id)} of "
-                f"{self.granted.get(line_id, 0)} on the request)",
                 SHARES,
+                line_id=line_id,
+                room=room,
+                actor=envelope.actor.org,
+                granted=share.granted,
+                remaining=self.remaining(line_id),
+                request_granted=self.granted.get(line_id, 0),
+                pointer="/data/quantity",
             )
 
     def book_line(self, envelope: Envelope, booking: LineBooking) -> None:
@@ -1317,7 +1333,7 @@ class AssistanceRequest(MlobAggregate):
             return self.bookings[booking_id]
         except KeyError:
             raise Conflict(
-                "unknown_booking", f"no booking {booking_id} on this request", LIFECYCLE
+                "unknown_booking", LIFECYCLE, text="request", booking_id=booking_id
             ) from None
 
     def move_line(self, envelope: Envelope, booking: LineBooking, note: str = "") -> None:
@@ -1328,7 +1344,9 @@ class AssistanceRequest(MlobAggregate):
         try:
             return self.lines[line_id]
         except KeyError:
-            raise refuse("unknown_line", f"the request has no line {line_id}", LIFECYCLE) from None
+            raise refuse(
+                "unknown_line", LIFECYCLE, text="line", line_id=line_id, pointer="/data/line_id"
+            ) from None
 
     # --- duties to inform ----------------------------------------------------------------------
 
@@ -1340,29 +1358,37 @@ class AssistanceRequest(MlobAggregate):
             known = ", ".join(d.code for d in self.duties()) or "none"
             raise refuse(
                 "unknown_duty",
-                f"a {self.kind.value} request has no duty to inform {duty!r} (its duties: {known})",
                 DUTIES_SOURCE,
+                kind=self.kind,
+                duty=duty,
+                known=known,
+                pointer="/data/duty",
             )
         if found.code in self.informed:
-            raise Conflict("duplicate_step", f"{found.code} was done already", found.source)
+            raise Conflict("duplicate_step", found.source, text="duty", duty=found.code)
         if found.code not in self.duties_due:
             raise Conflict(
                 "duty_not_due",
-                f"{found.code} falls due after the step {found.after}"
-                + (f" ({' or '.join(found.outcomes)})" if found.outcomes else ""),
                 found.source,
+                text="outcomes" if found.outcomes else None,
+                duty=found.code,
+                after=found.after,
+                outcomes=found.outcomes,
             )
         owner = self.duty_owner(found)
         if owner != envelope.actor.org:
             raise NotPermitted(
-                "not_own_duty",
-                f"{found.code} is {owner}'s duty, not {envelope.actor.org}'s",
-                found.source,
+                "not_own_duty", found.source, duty=found.code, owner=owner, actor=envelope.actor.org
             )
         addressee = self.duty_addressee(found)
         if to != addressee:
             raise refuse(
-                "wrong_addressee", f"{found.code} is owed to {addressee}, not {to}", found.source
+                "wrong_addressee",
+                found.source,
+                duty=found.code,
+                addressee=addressee,
+                to=to,
+                pointer="/data/to",
             )
         self.emit(self.Informed, envelope, duty=found.code, to=to)
 
@@ -1377,7 +1403,7 @@ class AssistanceRequest(MlobAggregate):
     ) -> None:
         self.check_step(Step.EVALUATE, envelope.actor)
         if not lessons:
-            raise refuse("lessons_required", "an evaluation records at least one lesson", LIFECYCLE)
+            raise refuse("lessons_required", LIFECYCLE, pointer="/data/lessons")
         self.emit(self.Evaluated, envelope, lessons=lessons, action_points=action_points)
 
     def correct(self, envelope: Envelope, target_version: int, reason: str) -> None:

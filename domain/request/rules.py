@@ -8,6 +8,8 @@ each refusal is a :class:`~domain.errors.DomainError` with a stable code and its
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.envelope import Authority, Envelope
 from domain.errors import DomainError, NotPermitted
 from domain.kinds import (
@@ -50,8 +52,11 @@ AUTHORITY_AREA = (
 )
 
 
-def refuse(code: str, reason: str, source: str) -> DomainError:
-    return DomainError(code, reason, source)
+def refuse(code: str, source: str, **how: Any) -> DomainError:
+    """A refusal (422) of ``code`` citing ``source``; ``how`` is what
+    :class:`~domain.errors.DomainError` takes besides (its text variant, its pointer, the
+    parameters of its text)."""
+    return DomainError(code, source, **how)
 
 
 def hub_kinds_of(rule: KindRule, lines: dict[str, RequestLine]) -> tuple[str, ...]:
@@ -110,11 +115,12 @@ STEP_SOURCES = {
 def check_lines(kind: RequestKind, lines: tuple[RequestLine, ...]) -> None:
     rule = KIND_RULES[kind]
     if not lines:
-        raise refuse("lines_required", "a request asks for at least one capability", LIFECYCLE)
+        raise refuse("lines_required", LIFECYCLE, pointer="/data/lines")
     seen: set[str] = set()
-    for line in lines:
+    for number, line in enumerate(lines):
+        at = f"/data/lines/{number}"
         if line.line_id in seen:
-            raise refuse("duplicate_line", f"line {line.line_id} appears twice", LIFECYCLE)
+            raise refuse("duplicate_line", LIFECYCLE, line_id=line.line_id, pointer=f"{at}/line_id")
         seen.add(line.line_id)
         if (
             not isinstance(line.quantity, int)
@@ -123,35 +129,45 @@ def check_lines(kind: RequestKind, lines: tuple[RequestLine, ...]) -> None:
         ):
             raise refuse(
                 "quantity_not_positive",
-                f"line {line.line_id}: quantity must be positive",
                 LIFECYCLE,
+                text="line",
+                line_id=line.line_id,
+                pointer=f"{at}/quantity",
             )
         try:
             known = capability(line.capability)
         except KeyError:
             raise refuse(
-                "unknown_capability", f"{line.capability} is not in the catalogue", LIFECYCLE
+                "unknown_capability",
+                LIFECYCLE,
+                capability=line.capability,
+                pointer=f"{at}/capability",
             ) from None
         if known.request_kinds and kind.value not in known.request_kinds:
             raise refuse(
                 "capability_not_for_kind",
-                f"{line.capability} is not requested as {kind.value}",
                 f"{rule.legal_basis}; {known.source}",
+                capability=line.capability,
+                kind=kind,
+                pointer=f"{at}/capability",
             )
         if not line.effect.strip():
             raise refuse(
                 "effect_required",
-                f"line {line.line_id}: state the effect wanted; regions ask for effects, not units",
                 "factsheet-bijstand-bevolkingszorg §B.5",
+                line_id=line.line_id,
+                pointer=f"{at}/effect",
             )
         if line.period_start and line.period_end and line.period_end <= line.period_start:
             raise refuse(
                 "period_invalid",
-                f"line {line.line_id}: the period ends before it starts",
                 LIFECYCLE,
+                text="line",
+                line_id=line.line_id,
+                pointer=f"{at}/period_end",
             )
         if line.automatic_weapons and not line.armed:
-            raise refuse("inconsistent_line", "automatic weapons imply an armed deployment", ARMED)
+            raise refuse("inconsistent_line", ARMED, pointer=f"{at}/automatic_weapons")
 
 
 def check_authority(
@@ -169,22 +185,28 @@ def check_authority(
             return
         raise refuse(
             "authority_required",
-            f"a {rule.kind.value} request is signed by or on behalf of: "
-            f"{', '.join(rule.authorities)}",
             source,
+            kind=rule.kind,
+            authorities=rule.authorities,
+            pointer="/authority",
         )
     if authority.body in rule.forbidden_authorities:
         raise refuse(
             "forbidden_authority",
-            f"a {authority.body} may not request {rule.kind.value}",
             source,
+            body=authority.body,
+            kind=rule.kind,
+            pointer="/authority/body",
         )
     if authority.body not in rule.authorities:
         raise refuse(
             "wrong_authority",
-            f"{authority.body} is not competent for {rule.kind.value}; "
-            f"competent: {', '.join(rule.authorities)}",
             source,
+            text="not_competent",
+            body=authority.body,
+            kind=rule.kind,
+            authorities=rule.authorities,
+            pointer="/authority/body",
         )
     # Where the task is stated because the kind serves several (J&V assets), it decides who
     # signs; a kind whose task is derived (foreign police) takes either of its authorities.
@@ -193,9 +215,12 @@ def check_authority(
     if competent is not None and authority.body not in competent:
         raise refuse(
             "authority_not_for_task",
-            f"a {rule.kind.value} request for {task.value if task else ''} is signed by "
-            f"{' or '.join(b for b in competent if b in rule.authorities)}, not {authority.body}",
             f"{source}; {TASK_AUTHORITY_SOURCE}",
+            kind=rule.kind,
+            task=task,
+            competent=[b for b in competent if b in rule.authorities],
+            body=authority.body,
+            pointer="/authority/body",
         )
     check_signer_of(authority, requester, source)
 
@@ -213,29 +238,35 @@ def check_signer_of(authority: Authority, requester: str, source: str) -> None:
             region(authority.of)
         except KeyError:
             raise refuse(
-                "unknown_region", f"{authority.of} is not a safety region (VR01-VR25)", source
+                "unknown_region", source, text="authority", of=authority.of, pointer="/authority/of"
             ) from None
         if area and authority.of not in area:
             raise refuse(
                 "wrong_authority",
-                f"{requester} acts only on its own region's authority, not {authority.of}'s",
                 source,
+                text="acts_own_region",
+                requester=requester,
+                of=authority.of,
+                pointer="/authority/of",
             )
     elif body.of == "municipality":
         try:
             municipality_region = region_of_municipality(authority.of)
         except KeyError:
             raise refuse(
-                "unknown_municipality",
-                f"{authority.of} is not a known municipality (the annex to art. 8 Wvr)",
-                AUTHORITY_AREA,
+                "unknown_municipality", AUTHORITY_AREA, of=authority.of, pointer="/authority/of"
             ) from None
         if area and municipality_region not in area:
             raise refuse(
                 "wrong_authority",
-                f"the {body.dutch} of {authority.of} ({municipality_region}) does not sign for "
-                f"{requester}, whose area is {', '.join(sorted(area))}",
                 f"{source}; {AUTHORITY_AREA}",
+                text="outside_area",
+                body_name=body.dutch,
+                of=authority.of,
+                municipality_region=municipality_region,
+                requester=requester,
+                area=sorted(area),
+                pointer="/authority/of",
             )
     elif body.of == "prosecutor_office":
         try:
@@ -244,9 +275,7 @@ def check_signer_of(authority: Authority, requester: str, source: str) -> None:
             office = None
         if office not in (OrgKind.OM_PROSECUTOR, OrgKind.OM_COLLEGE):
             raise refuse(
-                "unknown_prosecutor_office",
-                f"{authority.of} is not a public prosecutor's office (OM-..)",
-                source,
+                "unknown_prosecutor_office", source, of=authority.of, pointer="/authority/of"
             )
 
 
@@ -258,16 +287,19 @@ def check_task(rule: KindRule, task: Task | None) -> None:
     if task in POLICE_TASKS and rule.police_task_route:
         raise refuse(
             f"{rule.kind.value}_police_task",
-            f"{rule.kind.value} is for public-interest tasks a market party could in principle "
-            f"do, never for a police task ({task.value}): request it via "
-            f"{rule.police_task_route}",
             MSOB_TASK_SOURCE,
+            kind=rule.kind,
+            task=task,
+            route=rule.police_task_route,
+            pointer="/data/task",
         )
     raise refuse(
         "task_not_for_kind",
-        f"a {rule.kind.value} request serves {' or '.join(t.value for t in rule.tasks)}, "
-        f"not {task.value}",
         f"{rule.legal_basis}; {rule.source}; domain.md §Settled questions (the task)",
+        kind=rule.kind,
+        tasks=[t.value for t in rule.tasks],
+        task=task,
+        pointer="/data/task",
     )
 
 
@@ -277,21 +309,11 @@ def require_stated_task(rule: KindRule, task: Task | None) -> None:
     if task is None and rule.task_required:
         raise refuse(
             "task_required",
-            f"a {rule.kind.value} request states its task (data.task): "
-            f"{' or '.join(t.value for t in rule.tasks)}",
             MSOB_TASK_SOURCE if rule.police_task_route else f"{rule.legal_basis}; {rule.source}",
+            kind=rule.kind,
+            tasks=[t.value for t in rule.tasks],
+            pointer="/data/task",
         )
-
-
-JUSTIFICATION_HINTS = {
-    Justification.NO_MARKET_ALTERNATIVE: "state why no market party (or civil means) can do it",
-    Justification.OWN_CAPACITY_INSUFFICIENT: "state that the own unit's capacity is insufficient",
-    Justification.POLICE_EXHAUSTED_OR_SPECIALISM: (
-        "state that police capacity is exhausted or the specialism is missing at police and KMar"
-    ),
-    Justification.REGION_MAYOR_VIEW: "attach the region-mayor's view (not needed when urgent)",
-    Justification.PROSECUTOR_PERMISSION: "attach the public prosecutor's permission",
-}
 
 
 def check_justifications(
@@ -304,8 +326,8 @@ def check_justifications(
         if not given.get(needed, "").strip():
             raise refuse(
                 f"missing_justification_{needed.value}",
-                JUSTIFICATION_HINTS[needed],
                 source,
+                pointer=f"/data/justifications/{needed.value}",
             )
     politiewet = "Politiewet" in rule.legal_basis
     if (
@@ -315,24 +337,32 @@ def check_justifications(
     ):
         raise refuse(
             "missing_justification_prosecutor_permission",
-            "automatic weapons under the Politiewet need the public prosecutor's permission",
             ARMED,
+            text="automatic_weapons",
+            pointer="/data/justifications/prosecutor_permission",
         )
 
 
 def check_granted(lines: dict[str, RequestLine], granted: tuple[tuple[str, int], ...]) -> None:
     if not granted:
-        raise refuse(
-            "granted_required", "a partial grant states what is granted per line", LIFECYCLE
-        )
-    for line_id, quantity in granted:
+        raise refuse("granted_required", LIFECYCLE, pointer="/data/granted")
+    for number, (line_id, quantity) in enumerate(granted):
         if line_id not in lines:
-            raise refuse("unknown_line", f"the request has no line {line_id}", LIFECYCLE)
+            raise refuse(
+                "unknown_line",
+                LIFECYCLE,
+                text="line",
+                line_id=line_id,
+                pointer=f"/data/granted/{number}/line_id",
+            )
         if quantity < 0 or quantity > lines[line_id].quantity:
             raise refuse(
                 "granted_out_of_range",
-                f"line {line_id}: 0..{lines[line_id].quantity} can be granted",
                 LIFECYCLE,
+                text="line",
+                line_id=line_id,
+                asked=lines[line_id].quantity,
+                pointer=f"/data/granted/{number}/quantity",
             )
 
 
@@ -348,9 +378,10 @@ def check_minister(
     if authority is None or authority.body not in bodies:
         raise NotPermitted(
             "wrong_decider",
-            f"this is the Minister of J&V's decision; LOCC records it only signed by "
-            f"{' or '.join(bodies) or MINISTER_JV} (authority.body)",
             source,
+            text="minister_signs",
+            bodies=bodies or (MINISTER_JV,),
+            pointer="/authority/body" if authority else "/authority",
         )
 
 
@@ -363,8 +394,11 @@ def check_appeal_authority(
     if authority is None or authority.body not in bodies:
         raise refuse(
             "wrong_authority",
-            f"a {rule.kind.value} refusal is appealed to the Minister by "
-            f"{' or '.join(bodies)}, not by {authority.body if authority else 'nobody'}",
             source,
+            text="appeal",
+            kind=rule.kind,
+            bodies=bodies,
+            body=authority.body if authority else None,
+            pointer="/authority/body" if authority else "/authority",
         )
     check_signer_of(authority, requester, source)

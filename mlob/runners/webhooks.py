@@ -469,7 +469,7 @@ class WebhookRunner:
         host = url_host(url)
         addresses = [] if host in self.insecure_hosts else self.resolver(host)
         refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
-        reason = f"{refused[0]}: {refused[1]}" if refused is not None else None
+        reason = f"{refused.code}: {refused.reason}" if refused is not None else None
         self._checked[key] = (time.monotonic(), reason)
         return reason
 

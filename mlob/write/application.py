@@ -159,7 +159,7 @@ class MlobApplication(Application[UUID]):
             if max(self._message_level(rows, m) for m in differing) > min(
                 m.level for m in differing
             ):
-                raise Conflict("not_possible_now", "this step is not possible now", POLICY)
+                raise Conflict("not_possible_now", POLICY)
             raise message_reused([split_message_key(m.message_id)[1] for m in differing])
         return Receipt(tuple(rows), replayed=True)
 
@@ -247,8 +247,14 @@ class MlobApplication(Application[UUID]):
             aggregate: Any = self.repository.get(subject)
         except AggregateNotFoundError:
             raise NotFound(
-                "unknown_subject", f"no {cls.__name__} {subject}", "mlob store"
+                "unknown_subject", "mlob store", subject_kind=cls.__name__, subject=subject
             ) from None
         if not isinstance(aggregate, cls):
-            raise NotFound("unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store")
+            raise NotFound(
+                "unknown_subject",
+                "mlob store",
+                text="wrong_kind",
+                subject=subject,
+                subject_kind=cls.__name__,
+            )
         return aggregate

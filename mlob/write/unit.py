@@ -110,10 +110,18 @@ class UnitOfWork:
         if aggregate is None:
             aggregate = self.group.clean(subject)
             if aggregate is None:
-                raise NotFound("unknown_subject", f"no {cls.__name__} {subject}", "mlob store")
+                raise NotFound(
+                    "unknown_subject", "mlob store", subject_kind=cls.__name__, subject=subject
+                )
             self.touched[subject] = aggregate
         if not isinstance(aggregate, cls):
-            raise NotFound("unknown_subject", f"{subject} is not a {cls.__name__}", "mlob store")
+            raise NotFound(
+                "unknown_subject",
+                "mlob store",
+                text="wrong_kind",
+                subject=subject,
+                subject_kind=cls.__name__,
+            )
         if expected_version is not None and aggregate.version != expected_version:
             raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
         return aggregate
@@ -130,7 +138,7 @@ class UnitOfWork:
 
     def add(self, aggregate: MlobAggregate) -> None:
         if aggregate.version == aggregate.INITIAL_VERSION and self.peek(aggregate.id) is not None:
-            raise Conflict("subject_exists", f"{aggregate.id} exists already", "mlob store")
+            raise Conflict("subject_exists", "mlob store", subject=aggregate.id)
         self.touched[aggregate.id] = aggregate
 
     def collect(self) -> list[LoggedEvent]:

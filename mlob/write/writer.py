@@ -101,11 +101,7 @@ class Store(Protocol):
 
 
 def message_reused(ids: Sequence[str]) -> Conflict:
-    return Conflict(
-        "message_id_reused",
-        f"message id(s) {', '.join(ids)} were recorded before with other content",
-        "mlob idempotency",
-    )
+    return Conflict("message_id_reused", "mlob idempotency", ids=ids)
 
 
 @dataclass
@@ -446,11 +442,7 @@ class GroupWriter:
             job.future.set_result(replay)
             return
         job.future.set_exception(
-            Conflict(
-                "version_conflict",
-                "another step was recorded on this subject at the same time; reload and retry",
-                "mlob optimistic concurrency",
-            )
+            Conflict("version_conflict", "mlob optimistic concurrency", text="concurrent")
         )
 
     def _answer_replay(self, job: Job) -> None:

@@ -168,6 +168,9 @@ def test_a_request_walks_through_the_desk(browser: Browser, demo: DemoServer) ->
             refusal = form(page).locator(".refusal")
             expect(refusal).to_be_visible(timeout=10_000)
             expect(refusal).to_contain_text("reasons_required")
+            # Issue 22, Dutch answers: the rules' own Dutch text, at the field it names.
+            at_reasons = form(page).locator('[data-pointer="/data/reasons"] .refusal')
+            expect(at_reasons).to_contain_text("Een (gedeeltelijke) weigering vermeldt de redenen.")
         field(page, "Besluit").select_option("granted")
         record(page)
         on_timeline(locc, f"besluit — {provider}")

@@ -569,7 +569,7 @@ def test_every_refusal_is_kept_in_the_rejection_log(api: Api) -> None:
     refused(api, enveloped(foreign_request("GZ-L-1"), "VR23"), 403, "sender_mismatch")
     refused(api, foreign_request("GZ-L-2", capability="NIMS_DOZER"), 422, "edxl_unmapped")
     refused(api, BILLION_LAUGHS, 400, "xml_forbidden")
-    log = api.client.get("/v1/rejections", headers=api.headers("LOCC", "auditor")).json()
+    log = api.client.get("/v1/rejections", headers=api.headers("LOCC", "auditor")).json()["items"]
     codes = [(r["org"], r["code"]) for r in log]
     for code in ("sender_mismatch", "edxl_unmapped", "xml_forbidden"):
         assert ("VR08", code) in codes

@@ -235,3 +235,32 @@ def test_classified_frames_are_in_the_read_access_log(api: Api) -> None:
     ), logged
     plain = api.client.get("/v1/access-log", params={"item": public}, headers=auditor).json()
     assert plain == []
+
+
+def test_error_frames_in_the_language_of_the_handshake(api: Api) -> None:
+    """Issue 22: the feed's error frames carry their reason in Dutch when the handshake asks
+    for it (Accept-Language), in English otherwise; the codes are the same."""
+    headers = {**api.headers("LOCC", "coordinator"), "Accept-Language": "nl-NL,nl;q=0.9"}
+    with api.client.websocket_connect("/v1/feed", headers=headers) as ws:
+        receive(ws, "welcome")
+        ws.send_text('{"subscribe": ["region:VR99"], "after": -1}')
+        error = receive(ws, "error")
+        assert error == {
+            "type": "error",
+            "code": "malformed",
+            "reason": "after is een positie: een geheel getal van 0 of hoger.",
+        }
+        ws.send_text('{"hello": 1}')
+        assert receive(ws, "error")["reason"] == "Stuur subscribe, unsubscribe of ping."
+    with connect(api) as ws:
+        receive(ws, "welcome")
+        ws.send_text('{"hello": 1}')
+        assert receive(ws, "error")["reason"] == "send subscribe, unsubscribe or ping"
+    with api.client.websocket_connect("/v1/feed", headers={"Accept-Language": "nl"}) as ws:
+        ws.send_text('{"token": "mlob_nonsense"}')
+        refused = receive(ws)
+        assert refused == {
+            "type": "error",
+            "code": "invalid_token",
+            "reason": "Stuur een geldig token mee.",
+        }

@@ -211,15 +211,15 @@ def test_url_rules() -> None:
     open_, secret = Classification.UNCLASSIFIED, SECRET
     assert url_refusal("http://127.0.0.1:9/x", open_, hosts, []) is None
     assert url_refusal("http://localhost/x", open_, hosts, ["127.0.0.1"]) is None
-    assert url_refusal("http://127.0.0.1/x", secret, hosts, [])[0] == "https_required"  # type: ignore[index]
+    assert url_refusal("http://127.0.0.1/x", secret, hosts, []).code == "https_required"  # type: ignore[union-attr]
     assert url_refusal("https://127.0.0.1/x", secret, hosts, []) is None
     assert url_refusal("https://example.org/", open_, hosts, ["93.184.216.34"]) is None
-    assert url_refusal("https://intra.example/", open_, hosts, ["192.168.1.4"])[0] == (  # type: ignore[index]
+    assert url_refusal("https://intra.example/", open_, hosts, ["192.168.1.4"]).code == (  # type: ignore[union-attr]
         "private_address"
     )
-    assert url_refusal("https://[fe80::1]/", open_, hosts, [])[0] == "private_address"  # type: ignore[index]
+    assert url_refusal("https://[fe80::1]/", open_, hosts, []).code == "private_address"  # type: ignore[union-attr]
     assert url_refusal("https://intra.example/", open_, ("intra.example",), ["10.1.1.1"]) is None
-    assert url_refusal("https://u:p@example.org/", open_, hosts, [])[0] == "invalid_url"  # type: ignore[index]
+    assert url_refusal("https://u:p@example.org/", open_, hosts, []).code == "invalid_url"  # type: ignore[union-attr]
     assert KEY  # the fixture's key is long enough for MLOB_WEBHOOK_KEY
     assert fire_request  # imported for the other tests' shapes
 
