@@ -124,28 +124,35 @@ class PostEvents:
         )
 
     async def _log(self, caller: Principal, error: DomainError, item: Item | None) -> None:
-        """Every refusal of a post is kept for the coordinators (``GET /v1/rejections``)."""
-        rejection = {
-            "org": caller.org,
-            "role": caller.role,
-            "person": caller.person,
-            "event_type": item.type if item else None,
-            "subject": str(item.subject) if item else None,
-            "message_id": item.message_id if item else None,
-            "item_index": error.index,
-            "status": error.status,
-            "code": error.code,
-            "reason": error.reason,
-            "source": error.source,
-            # Only readers cleared for the refused item see the attempt (need to know).
-            "classification": (
-                item.classification.value if item else Classification.UNCLASSIFIED.value
-            ),
-        }
-        try:
-            await urgent(self.service.log_rejection, rejection)
-        except StoreUnavailable:
-            log.warning("rejection not logged, store unavailable: %s", rejection)
+        await log_refusal(self.service, caller, error, item)
+
+
+async def log_refusal(
+    service: MlobService, caller: Principal, error: DomainError, item: Item | None
+) -> None:
+    """Every refusal of a post is kept for the coordinators (``GET /v1/rejections``), whichever
+    door it came in by (JSON here, EDXL in api/edxl/routes.py)."""
+    rejection = {
+        "org": caller.org,
+        "role": caller.role,
+        "person": caller.person,
+        "event_type": item.type if item else None,
+        "subject": str(item.subject) if item else None,
+        "message_id": item.message_id if item else None,
+        "item_index": error.index,
+        "status": error.status,
+        "code": error.code,
+        "reason": error.reason,
+        "source": error.source,
+        # Only readers cleared for the refused item see the attempt (need to know).
+        "classification": (
+            item.classification.value if item else Classification.UNCLASSIFIED.value
+        ),
+    }
+    try:
+        await urgent(service.log_rejection, rejection)
+    except StoreUnavailable:
+        log.warning("rejection not logged, store unavailable: %s", rejection)
 
 
 def _refused(

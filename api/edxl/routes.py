@@ -22,11 +22,10 @@ from api.edxl.xmlsafe import XmlRefused, parse, path, serialise
 from api.errors import ApiError, answer, challenge, error_responses, outcome_unknown, unavailable
 from api.lanes import urgent
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
-from api.post_events import caller_of
+from api.post_events import caller_of, log_refusal
 from api.posting import Item, plan
 from domain.capacity import Capacity
 from domain.commands import Message, Post
-from domain.envelope import Classification
 from domain.errors import DomainError
 from domain.request import AssistanceRequest
 from domain.vocabulary import posted_type
@@ -244,26 +243,7 @@ class EdxlPost:
         """A refusal by the rules is kept in the rejection log, as for ``POST /v1/events``."""
         items = self.mapped.items if self.mapped else []
         item = items[error.index or 0] if (error.index or 0) < len(items) else None
-        rejection = {
-            "org": caller.org,
-            "role": caller.role,
-            "person": caller.person,
-            "event_type": item.type if item else None,
-            "subject": str(item.subject) if item else None,
-            "message_id": item.message_id if item else None,
-            "item_index": error.index,
-            "status": error.status,
-            "code": error.code,
-            "reason": error.reason,
-            "source": error.source,
-            "classification": (
-                item.classification.value if item else Classification.UNCLASSIFIED.value
-            ),
-        }
-        try:
-            await urgent(self.service.log_rejection, rejection)
-        except StoreUnavailable:
-            log.warning("rejection not logged, store unavailable: %s", rejection)
+        await log_refusal(self.service, caller, error, item)
 
     def as_xml(self, status: int, body: dict[str, Any], root: Any) -> Any:
         """The answer as an EDXL-DE envelope: ``Ack`` (with any answers to questions) or

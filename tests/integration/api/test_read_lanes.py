@@ -4,6 +4,7 @@ the store) and the health checks are answered (api/lanes.py; issue 21)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
@@ -34,13 +35,13 @@ class SlowReads(Service):
         self.most_inside = 0
         self._count = threading.Lock()
 
-    def view_rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
+    def view_page(self, name: str, **kw: Any) -> Any:
         with self._count:
             self.inside += 1
             self.most_inside = max(self.most_inside, self.inside)
         try:
             self.release.wait(WAIT)
-            return super().view_rows(name, level)
+            return super().view_page(name, **kw)
         finally:
             with self._count:
                 self.inside -= 1
@@ -82,7 +83,9 @@ def test_waiting_reads_hold_up_no_post_and_no_health_check(
     service._token_cache.clear()  # the post's token must be looked up in the store, in a thread
 
     readers = [_in_thread(lambda: client.get("/v1/requests", headers=reader)) for _ in range(6)]
-    while service.inside < LANE:  # the read lane fills
+    deadline = time.monotonic() + WAIT
+    while service.inside < LANE:  # the read lane fills (a list read pages: view_page)
+        assert time.monotonic() < deadline, "no list read reached the store"
         threading.Event().wait(0.01)
 
     post, posted = _in_thread(
