@@ -359,16 +359,26 @@ def test_a_node_killed_under_load_behind_haproxy(schema: str, tmp_path: Path) ->
         for follower in moved:
             assert [node for _, node in follower.connections[1:]] == ["node2"], follower.connections
 
-        # The worker kept projecting: the survivor's read model lists every incident.
-        incidents = httpx.get(
-            f"{balancer.url}/v1/incidents",
-            params={"min_position": stored[-1][0], "wait": 10},
-            headers={"Authorization": f"Bearer {coordinator}"},
-            timeout=15,
-        )
-        assert incidents.status_code == 200, incidents.text
-        assert incidents.headers["x-mlob-node"] == "node2"
-        assert sum(1 for i in incidents.json() if i["title"] == "load") == len(acked)
+        # The worker kept projecting: the survivor's read model lists every incident (in pages).
+        listed: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"min_position": stored[-1][0], "wait": 10, "limit": 500}
+            if cursor:
+                params["cursor"] = cursor
+            incidents = httpx.get(
+                f"{balancer.url}/v1/incidents",
+                params=params,
+                headers={"Authorization": f"Bearer {coordinator}"},
+                timeout=15,
+            )
+            assert incidents.status_code == 200, incidents.text
+            assert incidents.headers["x-mlob-node"] == "node2"
+            listed += incidents.json()["items"]
+            cursor = incidents.json()["next"]
+            if not cursor:
+                break
+        assert sum(1 for i in listed if i["title"] == "load") == len(acked)
         print(
             f"\nbalancer: {len(acked)} acknowledged, "
             f"{sum(1 for a in load.answers if a.status != 201)} retried answers "

@@ -122,7 +122,7 @@ def test_a_writer_held_on_one_group_makes_the_node_not_ready(
     try:
         body = until(api, 503)
         assert body["checks"]["writer"]["ok"] is False
-        assert body["checks"]["writer"]["busy_s"] > 0.3
+        assert body["checks"]["writer"]["busy_s"] >= 0.3  # rounded to 0.1 s
     finally:
         release.set()
         posted.join(timeout=20)

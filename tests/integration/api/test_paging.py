@@ -32,6 +32,8 @@ def draft(api: Api, region: str, n: int, title: str = "pumps", **kw: Any) -> UUI
 
 
 def page(api: Api, path: str, headers: dict[str, str], **params: Any) -> Any:
+    # After the projections have what was posted (they run in their own thread).
+    params = {"min_position": api.position(), "wait": 10, **params}
     response = api.client.get(path, params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
