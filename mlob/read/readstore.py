@@ -649,6 +649,13 @@ class PostgresReadStore:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlob_view_schema'))")
             for name in self.names:
                 for statement in _rows_table_sql(name, _table(name), "postgresql"):
+                    # CREATE INDEX IF NOT EXISTS takes its SHARE lock before it looks: a node
+                    # starting beside writers would wait for them. Ask the catalogue first.
+                    if statement.startswith("CREATE INDEX IF NOT EXISTS "):
+                        index = statement.split()[5]
+                        found = conn.execute("SELECT to_regclass(%s)", (index,)).fetchone()
+                        if found is not None and found[0] is not None:
+                            continue
                     conn.execute(statement)
                 # A row per projection from the start: batches move it with a guarded UPDATE.
                 conn.execute(
