@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from api.commands import REGISTRY
@@ -30,8 +29,8 @@ from domain.request import AssistanceRequest
 from domain.rights import Step, signers
 from tests.samples import sample
 from tests.unit.domain.test_lifecycle import (
+    HISTORIES,
     MINISTER,
-    TEMPLATES,
     Ctx,
     Generators,
     Posting,
@@ -137,14 +136,7 @@ def test_every_step_of_the_table_has_its_generic_data() -> None:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    template=st.sampled_from(TEMPLATES),
-    exercise=st.booleans(),
-    armed=st.booleans(),
-    phoned_in=st.booleans(),
-    length=st.integers(8, 30),
-    rnd=st.randoms(use_true_random=True),
-)
+@given(**HISTORIES)
 def test_open_steps_are_exactly_the_steps_the_commands_accept_with_generic_data(
     template: Template, exercise: bool, armed: bool, phoned_in: bool, length: int, rnd: Random
 ) -> None:

@@ -609,15 +609,19 @@ WALK_WEIGHTS = {
 }
 
 
+#: The random histories the property walks (its integration twin walks the same).
+HISTORIES = {
+    "template": st.sampled_from(TEMPLATES),
+    "exercise": st.booleans(),
+    "armed": st.booleans(),
+    "phoned_in": st.booleans(),
+    "length": st.integers(8, 30),
+    "rnd": st.randoms(use_true_random=True),
+}
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    template=st.sampled_from(TEMPLATES),
-    exercise=st.booleans(),
-    armed=st.booleans(),
-    phoned_in=st.booleans(),
-    length=st.integers(8, 30),
-    rnd=st.randoms(use_true_random=True),
-)
+@given(**HISTORIES)
 def test_open_steps_are_exactly_the_steps_the_commands_accept(
     template: Template, exercise: bool, armed: bool, phoned_in: bool, length: int, rnd: Random
 ) -> None:
