@@ -22,7 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from domain import policy
+from domain.kinds import KIND_RULES, RequestKind
 from domain.reference import organisation, organisations
+from domain.rights import party_kinds
 from projections.readmodels import Targets, board
 
 Row = dict[str, Any]
@@ -33,17 +35,23 @@ DECISIONS = frozenset({"forwarded", "deciding", "appealed"})
 
 def parties(who: str | None, row: Row) -> list[str]:
     """The organisations a board's ``next_actor`` (or a duty's ``by``) names: organisation
-    codes as they are, an organisation kind as the organisations of that kind involved in the
-    request (all of that kind when none is)."""
+    codes as they are; a party of the route (``hub``, ``provider``, ``minister_jv``: the
+    rights table's names, domain.rights.party_kinds) or an organisation kind as the
+    organisations of those kinds involved in the request (all of them when none is)."""
     found: list[str] = []
     involved = set(row.get("involved") or ())
+    rule = KIND_RULES[RequestKind(row["kind"])] if row.get("kind") else None
     for part in filter(None, (p.strip() for p in (who or "").split(","))):
         try:
             found.append(organisation(part).code)
             continue
         except KeyError:
             pass
-        of_kind = [o.code for o in organisations() if o.kind.value == part]
+        try:
+            kinds = set(party_kinds(rule, part)) if rule is not None else {part}
+        except ValueError:  # not a party of the route: an organisation kind
+            kinds = {part}
+        of_kind = [o.code for o in organisations() if o.kind.value in kinds]
         found += [o for o in of_kind if o in involved] or of_kind
     return list(dict.fromkeys(found))
 

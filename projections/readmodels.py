@@ -189,7 +189,8 @@ def open_demand(requests: Iterable[Row]) -> dict[str, int]:
 def wanted(line: Row) -> int:
     """What an open request wants of a line, committed or not: the domain's rule
     (:meth:`domain.request.AssistanceRequest.wanted`), kept in the line's row."""
-    quantity: int = line["wanted"]
+    # Rows written before the rule (served while a rebuild runs) want the whole line.
+    quantity: int = line["wanted"] if "wanted" in line else line["quantity"]
     return quantity
 
 

@@ -66,3 +66,14 @@ def test_parties_name_organisations_of_a_kind_involved() -> None:
     assert parties("jv_locc", row) == ["LOCC"]
     assert parties("VR07,LOCC", row) == ["VR07", "LOCC"]
     assert parties(None, row) == []
+
+
+def test_parties_name_the_parties_of_the_route() -> None:
+    """The board names some actors by their party in the rights table (an appeal with its
+    advice in waits for ``minister_jv``; a fallback waits for ``provider``): an alert for
+    them reaches the organisations of those kinds, involved ones first."""
+    row = {"kind": "police_art56_public_order", "involved": ["POL-ON", "POL-LE", "LOCC"]}
+    assert parties("minister_jv", row) == ["LOCC"]  # records the decision (was nobody)
+    assert set(parties("minister_jv", {**row, "involved": ["JV-MIN"]})) == {"JV-MIN"}
+    assert parties("hub", row) == ["POL-LE"]
+    assert parties("provider", {"kind": "region_art51", "involved": ["VR08", "VR07"]})
