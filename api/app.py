@@ -673,8 +673,8 @@ def create_app(
             raise ApiError(403, "role_not_permitted", text="auditor")
         subjects = Subjects(service, caller)
         filters = {"after": after}
-        start = paging.decode(cursor, "rejections", filters)
-        seen = int(start[0]) if start is not None else after
+        start = paging.decode_offset(cursor, "rejections", filters)
+        seen = start if start is not None else after
         wanted, items = paging.clamp(limit), []
         # Read in batches until the page is full or the log ends; a reader who sees few of
         # them gets a shorter page (a cursor still, until the end) rather than a long scan.

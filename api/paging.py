@@ -60,13 +60,24 @@ def decode(cursor: str | None, listed: str, filters: Mapping[str, Any]) -> tuple
     try:
         body = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         fingerprint, (key, subject) = body["f"], body["k"]
-        if not (isinstance(key, str) and isinstance(subject, str)):
-            raise TypeError(key)
+        if not (isinstance(key, str) and isinstance(subject, str)) or "\x00" in key + subject:
+            raise TypeError(key)  # NUL: no text column holds it (PostgreSQL refuses it)
     except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
         raise ApiError(400, "invalid_cursor", text="unknown") from None
     if fingerprint != _fingerprint(listed, filters):
         raise ApiError(400, "invalid_cursor", text="other_filters")
     return key, subject
+
+
+def decode_offset(cursor: str | None, listed: str, filters: Mapping[str, Any]) -> int | None:
+    """A cursor of a list paged by a number (a place in an order, a log's id); None: at the
+    beginning; 400 ``invalid_cursor`` as :func:`decode`, or when its key is no number."""
+    start = decode(cursor, listed, filters)
+    if start is None:
+        return None
+    if not (start[0].isascii() and start[0].isdigit()):
+        raise ApiError(400, "invalid_cursor", text="unknown")
+    return int(start[0])
 
 
 def page(

@@ -34,12 +34,6 @@ def _scope(caller: Principal, exercise: ExerciseScope) -> dict[str, Any]:
     }
 
 
-def _offset(start: tuple[str, str] | None) -> int:
-    """Where a page of a read model's list starts: its place in the order of the moment it is
-    read (the board's and the picture's orders follow the clock and every step)."""
-    return int(start[0]) if start is not None and start[0].isdigit() else 0
-
-
 def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     routes = APIRouter(tags=["read models"])
     Caller = Annotated[Principal, Depends(caller_dependency)]
@@ -128,7 +122,8 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             "as_of": None if as_of is None else as_of.isoformat(),
             "axis": axis,
         }
-        offset = _offset(paging.decode(cursor, "picture", filters))
+        # A place in the order of the moment it is read (it follows the clock and every step).
+        offset = paging.decode_offset(cursor, "picture", filters) or 0
         meta, rows = read(
             "GET /v1/picture",
             ("incidents", "requests"),
@@ -197,7 +192,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         ``overdue``). The board's order follows the clock, so a page is a place in the order
         of the moment it is read."""
         filters = {"exercise": exercise.value}
-        offset = _offset(paging.decode(cursor, "board", filters))
+        offset = paging.decode_offset(cursor, "board", filters) or 0
         meta, rows = read("GET /v1/board", ("requests",), caller, min_position, wait, exercise)
         requests = rm.in_scope(caller, rows["requests"])
         targets = service.board_targets()

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from api import paging
+from api.errors import ApiError
 from domain.envelope import Classification
 from tests.integration.api.conftest import Api, chair, fire_request, item
 
@@ -354,3 +355,18 @@ def test_the_picture_pages_its_incidents_with_the_exact_count_beside_them(api: A
         "/v1/picture", params={"axis": "occurred", "cursor": first["next"]}, headers=locc
     )
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_a_crafted_cursor_is_a_400_not_a_500(api: Api) -> None:
+    """A cursor's fingerprint is no secret: anyone can make one for the right filters. A key
+    that is no number (where a list pages by number) or holds NUL is refused as no cursor."""
+    admin = api.headers("LOCC", "auditor", clearance=Classification.STATE_SECRET_SECRET)
+    for key in ("abc", "²", "1\x00"):
+        crafted = paging.encode("rejections", {"after": 0}, (key, ""))
+        refused = api.client.get("/v1/rejections", params={"cursor": crafted}, headers=admin)
+        assert refused.status_code == 400, (key, refused.text)
+        assert refused.json()["error"]["code"] == "invalid_cursor"
+    crafted = paging.encode("requests", {}, ("2026\x00", "x"))
+    with pytest.raises(ApiError) as refused_nul:
+        paging.decode(crafted, "requests", {})
+    assert refused_nul.value.status == 400
