@@ -11,6 +11,7 @@ element.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -430,7 +431,7 @@ def _envelope_fields(
         fields["authority"] = authority
     if EXPECTED_VERSION in words:
         values, element = words[EXPECTED_VERSION]
-        if not values or not values[0].isdigit():
+        if not values or not (values[0].isascii() and values[0].isdigit()):
             raise Unmapped(path(element), "a version is a whole number")
         fields["expected_version"] = int(values[0])
     return fields
@@ -590,6 +591,7 @@ def _quantity(info: Any) -> int:
         value = float((text or "").strip())
     except ValueError:
         raise Unmapped(path(element), "a quantity is a whole number") from None
-    if value != int(value) or value < 1:
+    # xs:double admits INF and NaN: neither is a number of anything.
+    if not math.isfinite(value) or value != int(value) or value < 1:
         raise Unmapped(path(element), "a quantity is a whole number, at least 1")
     return int(value)

@@ -203,6 +203,14 @@ RESOURCE = "/rmsg:RequestResource/rmsg:ResourceInformation/rmsg:Resource"
             "/rmsg:RequestResource/rmsg:ResourceInformation/rmsg:AssignmentInformation/rmsg:Quantity",
         ),
         ({"sent": "2026-11-23T21:40:00"}, "/rmsg:RequestResource/rmsg:SentDateTime"),
+        # xs:double admits them, as QuantityText's text: no number of anything (was a 500).
+        *(
+            (
+                {"quantity": q},
+                "/rmsg:RequestResource/rmsg:ResourceInformation/rmsg:AssignmentInformation/rmsg:Quantity",
+            )
+            for q in ("INF", "-INF", "NaN")
+        ),
     ],
 )
 def test_what_maps_onto_nothing_mlob_knows_is_named(
@@ -678,3 +686,13 @@ def test_a_decline_refuses_and_the_law_still_decides_who_may(api: Api) -> None:
     assert "VR08 was not asked" in error["reason"]
     response = post(api, declined, "VR07")
     assert response.status_code == 201, response.text
+
+
+def test_a_comment_in_the_envelope_is_no_message(api: Api) -> None:
+    """A comment beside the message in embeddedXMLContent is dropped when parsing (it was
+    taken for a message and raised a 500)."""
+    message = foreign_request(f"GZ-{uuid4()}")
+    body = enveloped(message, "VR08").replace(
+        "<embeddedXMLContent>", "<embeddedXMLContent><!-- from GMS -->"
+    )
+    assert post(api, body).status_code == 201
