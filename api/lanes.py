@@ -44,6 +44,12 @@ async def urgent(fn: Callable[..., T], *args: object) -> T:
     return await anyio.to_thread.run_sync(fn, *args, limiter=urgent_limiter())
 
 
+async def reading(fn: Callable[..., T], *args: object) -> T:
+    """Run ``fn(*args)`` in a thread of the read lane (what a read does: parse, look up,
+    answer from the store), beside the reads the routes make."""
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
 def bound_reads(concurrency: int) -> None:
     """Let at most ``concurrency`` reads run at once (call it in the running event loop)."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = concurrency

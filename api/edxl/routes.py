@@ -19,8 +19,16 @@ from api.audit import visible_steps
 from api.edxl import envelope, inn, out
 from api.edxl.vocab import ERROR, FOREIGN, RM_MSG, mlob_message_id
 from api.edxl.xmlsafe import XmlRefused, parse, path, serialise
-from api.errors import ApiError, answer, challenge, error_responses, outcome_unknown, unavailable
-from api.lanes import urgent
+from api.errors import (
+    ApiError,
+    answer,
+    challenge,
+    error_responses,
+    language,
+    outcome_unknown,
+    unavailable,
+)
+from api.lanes import reading
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.post_events import caller_of, log_refusal
 from api.posting import Item, plan
@@ -145,19 +153,20 @@ class EdxlPost:
     async def answer(self, request: Request) -> tuple[int, dict[str, Any], Any]:
         """The status, the JSON body and (for an XML answer) the parsed document."""
         root = None
+        lang = language(request.headers.get("accept-language"))
         try:
             caller = await caller_of(self.service, request.headers.get("authorization", ""))
         except DomainError as error:
-            return (*_refusal(error), None)
+            return (*_refusal(error, lang), None)
         except StoreUnavailable as exc:
-            return (*_refusal(unavailable(exc)), None)
+            return (*_refusal(unavailable(exc), lang), None)
         try:
             body = await _body(request)
             self.digest = "edxl-sha256:" + hashlib.sha256(body).hexdigest()
-            root = await urgent(_parsed, body)
-            self.incoming = incoming = await urgent(inn.read, root, caller.org)
+            root = await reading(_parsed, body)
+            self.incoming = incoming = await reading(inn.read, root, caller.org)
             resolve = Resolve(self, caller)
-            self.mapped = mapped = await urgent(inn.mapped, incoming, resolve)
+            self.mapped = mapped = await reading(inn.mapped, incoming, resolve)
             events: list[dict[str, Any]] = []
             replayed = False
             if mapped.items:
@@ -176,18 +185,18 @@ class EdxlPost:
                     for e in receipt.events
                 ]
             for query in mapped.queries:
-                self.answers.append(await urgent(self._query, caller, incoming.sender, query))
+                self.answers.append(await reading(self._query, caller, incoming.sender, query))
         except (XmlRefused, inn.NotValid, inn.SenderMismatch, inn.Unmapped) as exc:
             problem = _refusal_of(exc, caller.org)
             await self._log(caller, problem)  # every refusal is kept, as for POST /v1/events
-            return (*_refusal(problem), root)
+            return (*_refusal(problem, lang), root)
         except DomainError as refusal:
             await self._log(caller, refusal)
-            return (*_refusal(refusal), root)
+            return (*_refusal(refusal, lang), root)
         except StoreUnavailable as exc:
-            return (*_refusal(unavailable(exc)), root)
+            return (*_refusal(unavailable(exc), lang), root)
         except OutcomeUnknown:
-            return (*_refusal(outcome_unknown()), root)
+            return (*_refusal(outcome_unknown(), lang), root)
         body_out: dict[str, Any] = {"events": events, "replayed": replayed}
         if self.answers:
             body_out["answers"] = [serialise(a.element).decode() for a in self.answers]
@@ -353,8 +362,8 @@ def _parsed(body: bytes) -> Any:
     return parse(body)
 
 
-def _refusal(error: DomainError) -> tuple[int, dict[str, Any]]:
-    return answer(error)
+def _refusal(error: DomainError, lang: str) -> tuple[int, dict[str, Any]]:
+    return answer(error, lang)
 
 
 async def _body(request: Request) -> bytes:

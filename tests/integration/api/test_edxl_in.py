@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 
 from api.edxl.vocab import DE, foreign_subject, mlob_message_id
+from domain.refusals import render
 from mlob import demo
 from tests.integration.api.conftest import Api
 from tests.integration.api.edxl_support import (
@@ -696,3 +697,13 @@ def test_a_comment_in_the_envelope_is_no_message(api: Api) -> None:
         "<embeddedXMLContent>", "<embeddedXMLContent><!-- from GMS -->"
     )
     assert post(api, body).status_code == 201
+
+
+def test_refusals_answer_in_the_language_asked(api: Api) -> None:
+    """``Accept-Language: nl`` gives Dutch on this route too, as on every other."""
+    body = enveloped(foreign_request(f"GZ-{uuid4()}"), "VR23")  # VR08's token: not its sender
+    english = refused(api, body, 403, "sender_mismatch")
+    headers = {**XML, **api.headers("VR08"), "Accept-Language": "nl"}
+    dutch = api.client.post("/v1/edxl", content=body.encode(), headers=headers).json()["error"]
+    assert dutch["code"] == "sender_mismatch" and dutch["reason"] != english["reason"]
+    assert dutch["reason"] == render("sender_mismatch", dutch.get("params", {}), "nl")
