@@ -96,10 +96,13 @@ class Webhooks:
         }
 
     def _check_url(self, url: str, clearance: Classification) -> None:
-        host = url_host(url)
-        listed = host in self.insecure_hosts
-        addresses = self.resolver(host) if host and not listed else []
-        refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
+        # The URL itself first (an unparsable one never reaches the resolver), then where its
+        # name points now.
+        refused = url_refusal(url, clearance, self.insecure_hosts, [])
+        if refused is None:
+            host = url_host(url)
+            addresses = [] if host in self.insecure_hosts else self.resolver(host)
+            refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
         if refused is not None:
             raise refused
 

@@ -108,7 +108,7 @@ def resolve(host: str) -> list[str]:
     """The addresses a host name resolves to (none when it does not resolve)."""
     try:
         return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
-    except OSError:
+    except (OSError, UnicodeError, ValueError):  # also a name IDNA cannot encode (a..b)
         return []
 
 

@@ -1,4 +1,4 @@
--- depends: 0005_board_targets
+-- depends: 0006_list_columns
 -- Issue 24: subscriptions' signed webhooks and overdue alerts. Subscriptions themselves are
 -- events (mlob:Subscription); what is kept here is what must not be in the event stream (the
 -- signing secret, sealed with MLOB_WEBHOOK_KEY) and what the delivery runner derives: its

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from domain.envelope import Classification
 from domain.subscription import url_refusal
+from mlob.runners.webhooks import resolve
 from tests.conftest import pg_connect
 from tests.integration.api.conftest import ADMIN, fire_request
 from tests.integration.webhooks.conftest import KEY, Hooked, Receiver, hooked_api
@@ -131,6 +132,8 @@ def test_refusals_of_malformed_and_conflicting_input(hooked: Hooked, receiver: R
         "clearance_above_own",
     )
     refused(post({"url": "ftp://example.org/", "channels": ["national"]}), 422, "invalid_url")
+    # Unparsable: refused, never a 500 (it reached the resolver and raised).
+    refused(post({"url": "http://[abc/x", "channels": ["national"]}), 422, "invalid_url")
     refused(
         post({"url": "http://example.org/", "channels": ["region:VR08"]}), 422, "https_required"
     )
@@ -204,6 +207,11 @@ def test_without_a_webhook_key_no_subscription_is_made(
             headers=api.headers("VR08", "admin"),
         )
         refused(response, 409, "webhooks_not_configured")
+
+
+def test_a_name_idna_cannot_encode_resolves_to_nothing() -> None:
+    """(``a..b``, a label over 63 characters: getaddrinfo raised UnicodeError, a 500.)"""
+    assert resolve("a..b") == [] and resolve("x" * 64 + ".org") == []
 
 
 def test_url_rules() -> None:
