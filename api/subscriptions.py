@@ -9,16 +9,19 @@ creation (and at a rotation), and never again.
 from typing import Annotated, Any, Protocol, cast
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import ApiError, error_responses
 from api.ports import MlobService, Principal
-from api.types import After
+from api.types import MAX_POSITION, After
 from domain import vocabulary
 from domain.envelope import Classification
 from domain.policy import MAX_CHANNEL_LENGTH, MAX_CHANNELS
 from domain.subscription import MAX_TYPES, MAX_URL
+
+#: A delivery's or an alert's number: a stored row id (a bigger one would overflow SQLite).
+RowId = Annotated[int, Path(ge=0, le=MAX_POSITION)]
 
 
 class Webhooks(Protocol):
@@ -171,7 +174,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         "/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver",
         responses=error_responses(401, 404),
     )
-    def redeliver(subscription_id: UUID, delivery_id: int, caller: Caller) -> dict[str, Any]:
+    def redeliver(subscription_id: UUID, delivery_id: RowId, caller: Caller) -> dict[str, Any]:
         """Send a delivery again with the same webhook id: a dead letter in its place (the
         subscription resumes), a delivered one once more at the end of its queue."""
         return hooks().redeliver(caller, subscription_id, delivery_id)
@@ -187,7 +190,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         return hooks().alerts(caller, after=after, limit=limit)
 
     @routes.post("/v1/alerts/{alert_id}/ack", responses=error_responses(401, 404, 409))
-    def ack(alert_id: int, caller: Caller) -> dict[str, Any]:
+    def ack(alert_id: RowId, caller: Caller) -> dict[str, Any]:
         """Acknowledge an alert for the caller's organisation (recorded: who, when)."""
         return hooks().ack(caller, alert_id)
 

@@ -21,7 +21,7 @@ from domain.subscription import Subscription, unknown_subscription, url_host, ur
 from mlob.runners.hookstore import DEAD, HookStore, SecretUnavailable
 from mlob.runners.webhooks import resolve
 from mlob.service import Service, store_errors_as_unavailable
-from projections.alerts import alert_frame, alert_visible
+from projections.alerts import alert_for, alert_frame
 
 log = logging.getLogger("mlob.subscriptions")
 
@@ -32,6 +32,10 @@ SECRET_PREFIX = "whsec_"
 def new_secret() -> str:
     """A Standard Webhooks signing secret: ``whsec_`` and base64 of 32 random bytes."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+#: ``GET /v1/alerts`` reads the alert log in batches of this many, at most this many batches.
+ALERT_BATCH, ALERT_BATCHES = 500, 20
 
 
 class Webhooks:
@@ -283,25 +287,32 @@ class Webhooks:
 
     # --- alerts --------------------------------------------------------------------------------
 
-    def _alert_for(self, by: Principal, alert: dict[str, Any]) -> bool:
-        """An alert is its organisations', each reader within what the policy lets it see
-        (the request's row at the alert's level)."""
-        return by.org in alert["orgs"] and alert_visible(by, alert)
-
     @store_errors_as_unavailable
     def alerts(self, by: Principal, *, after: int, limit: int) -> list[dict[str, Any]]:
-        found = []
-        for alert in self.hooks.alerts_after(after, limit):
-            if self._alert_for(by, alert):
-                found.append({**alert_frame(alert), "acks": self.hooks.acks(alert["id"])})
-        return found
+        """The caller's alerts after ``after``, at most ``limit``: read in batches past other
+        organisations' alerts (a first batch of theirs answered nothing, as if at the end),
+        up to ``ALERT_BATCHES`` of them."""
+        found: list[dict[str, Any]] = []
+        seen = after
+        for _ in range(ALERT_BATCHES):
+            batch = self.hooks.alerts_after(seen, ALERT_BATCH)
+            for alert in batch:
+                seen = alert["id"]
+                if alert_for(by, alert):
+                    found.append(alert)
+                    if len(found) == limit:
+                        break
+            if len(found) == limit or len(batch) < ALERT_BATCH:
+                break
+        acks = self.hooks.acks_of([a["id"] for a in found])
+        return [{**alert_frame(a), "acks": acks.get(a["id"], [])} for a in found]
 
     @store_errors_as_unavailable
     def ack(self, by: Principal, alert_id: int) -> dict[str, Any]:
         if by.role not in policy.WRITER_ROLES | {"admin"}:
             raise NotPermitted("read_only_role", SOURCE, text="acknowledge")
         alert = self.hooks.alert(alert_id)
-        if alert is None or not self._alert_for(by, alert):
+        if alert is None or not alert_for(by, alert):
             raise NotFound("unknown_alert", SOURCE)
         token = str(by.token_id) if by.token_id else None
         if not self.hooks.ack(alert_id, by.org, by.role, by.person, token):

@@ -474,15 +474,10 @@ class HookStore:
         (another node, an earlier run); the number new."""
         added = 0
         at = time.time()
-        for a in alerts:
-            with self._tx() as tx:
-                found = tx.execute(
-                    "SELECT 1 FROM mlob_alerts WHERE subject = %s AND step = %s AND crossing = %s",
-                    (a["subject"], a["step"], a["crossing"]),
-                ).fetchall()
-                if found:
-                    continue
-                tx.execute(
+        # One transaction; the unique key decides which is new (no look-up first).
+        with self._tx() as tx:
+            for a in alerts:
+                inserted = tx.execute(
                     "INSERT INTO mlob_alerts (subject, step, crossing, level, orgs, body, at) "
                     "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                     (
@@ -495,7 +490,7 @@ class HookStore:
                         at,
                     ),
                 )
-                added += 1
+                added += max(0, inserted.rowcount)
         return added
 
     def alerts_after(self, after: int, limit: int = 1000) -> list[dict[str, Any]]:
@@ -536,19 +531,29 @@ class HookStore:
         return True
 
     def acks(self, alert_id: int) -> list[dict[str, Any]]:
+        return self.acks_of([alert_id]).get(alert_id, [])
+
+    def acks_of(self, alert_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """The acknowledgements of these alerts, in one query."""
+        if not alert_ids:
+            return {}
+        marks = ", ".join(["%s"] * len(alert_ids))
         rows = self._rows(
-            "SELECT org, role, person, at FROM mlob_alert_acks WHERE alert_id = %s ORDER BY id",
-            (alert_id,),
+            f"SELECT alert_id, org, role, person, at FROM mlob_alert_acks "
+            f"WHERE alert_id IN ({marks}) ORDER BY id",
+            tuple(alert_ids),
         )
-        return [
-            {
-                "org": r[0],
-                "role": r[1],
-                "person": r[2],
-                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r[3])),
-            }
-            for r in rows
-        ]
+        found: dict[int, list[dict[str, Any]]] = {}
+        for alert_id, org, role, person, at in rows:
+            found.setdefault(int(alert_id), []).append(
+                {
+                    "org": org,
+                    "role": role,
+                    "person": person,
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+                }
+            )
+        return found
 
 
 class _Moved(Exception):

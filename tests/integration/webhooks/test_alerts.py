@@ -100,7 +100,9 @@ def test_an_alert_is_acknowledged_once_per_organisation(hooked: Hooked) -> None:
     ):
         assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_alert"
     assert hooked.client.post(path).status_code == 401
-    assert hooked.client.post("/v1/alerts/x/ack", headers=hooked.headers("VR08")).status_code == 422
+    for bad in ("x", str(2**64)):  # a number no row id can be: 422, not an overflow's 500
+        response = hooked.client.post(f"/v1/alerts/{bad}/ack", headers=hooked.headers("VR08"))
+        assert response.status_code == 422, response.text
     locc = hooked.client.post(path, headers=hooked.headers("LOCC", "operator"))
     assert locc.status_code == 200
     assert [a["org"] for a in locc.json()["acks"]] == ["VR08", "LOCC"]
@@ -149,3 +151,28 @@ def test_a_crossing_alerts_once_across_restarts_and_nodes(hooked: Hooked) -> Non
     finally:
         other.hooks.close()
     assert len(hooked.service.webhooks.new_alerts(0)) == 1
+
+
+def test_the_alert_list_reads_past_other_organisations_alerts(hooked: Hooked) -> None:
+    """``limit`` is what the caller gets, not what the store reads: a first stretch of other
+    organisations' alerts answered nothing, as if the caller had none."""
+    hooks = hooked.service.webhooks.hooks
+
+    def stored(org: str, n: int) -> dict[str, Any]:
+        body = {"alert": "step_overdue", "subject": f"s-{org}-{n}", "step": "overdue:submitted"}
+        return {
+            "subject": f"s-{org}-{n}",
+            "step": "overdue:submitted",
+            "crossing": "2026-12-01T00:00:00Z",
+            "level": 0,
+            "orgs": [org],
+            "concerns": {"regions": [org], "involved": [org]},
+            "body": body,
+        }
+
+    assert hooks.add_alerts([stored("VR09", n) for n in range(5)] + [stored("VR08", 0)]) == 6
+    assert hooks.add_alerts([stored("VR08", 0)]) == 0  # once per (subject, step, crossing)
+    listed = hooked.client.get(
+        "/v1/alerts", params={"limit": 2}, headers=hooked.headers("VR08", "operator")
+    ).json()
+    assert [a["subject"] for a in listed] == ["s-VR08-0"]
