@@ -399,13 +399,10 @@ class HookStore:
                 )
 
     def _state(self, tx: Any, subscription_id: str) -> None:
-        found = tx.execute(
-            "SELECT 1 FROM mlob_webhook_state WHERE subscription_id = %s", (subscription_id,)
-        ).fetchall()
-        if not found:
-            tx.execute(
-                "INSERT INTO mlob_webhook_state (subscription_id) VALUES (%s)", (subscription_id,)
-            )
+        tx.execute(
+            "INSERT INTO mlob_webhook_state (subscription_id) VALUES (%s) ON CONFLICT DO NOTHING",
+            (subscription_id,),
+        )
 
     def states(self) -> dict[str, dict[str, Any]]:
         rows = self._rows(
@@ -517,18 +514,14 @@ class HookStore:
         self, alert_id: int, org: str, role: str, person: str | None, token: str | None
     ) -> bool:
         """Record an organisation's acknowledgement; False: it acknowledged it before."""
+        # The unique key decides: two acknowledgements at once are one, and no 500.
         with self._tx() as tx:
-            found = tx.execute(
-                "SELECT 1 FROM mlob_alert_acks WHERE alert_id = %s AND org = %s", (alert_id, org)
-            ).fetchall()
-            if found:
-                return False
-            tx.execute(
+            inserted = tx.execute(
                 "INSERT INTO mlob_alert_acks (alert_id, org, role, person, token_id, at) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (alert_id, org, role, person, token, time.time()),
             )
-        return True
+            return bool(inserted.rowcount > 0)
 
     def acks(self, alert_id: int) -> list[dict[str, Any]]:
         return self.acks_of([alert_id]).get(alert_id, [])

@@ -5,6 +5,7 @@ the organisation that must act and the requesting one (their subscriptions, the 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import uuid4
 
@@ -176,3 +177,27 @@ def test_the_alert_list_reads_past_other_organisations_alerts(hooked: Hooked) ->
         "/v1/alerts", params={"limit": 2}, headers=hooked.headers("VR08", "operator")
     ).json()
     assert [a["subject"] for a in listed] == ["s-VR08-0"]
+
+
+def test_acknowledgements_at_once_are_one(hooked: Hooked) -> None:
+    """Several acknowledgements of one alert by one organisation at the same moment: one is
+    recorded, the others find it (the look-up before the insert let two through to the unique
+    key, whose violation was a 500)."""
+    hooks = hooked.service.webhooks.hooks
+    alert = {
+        "subject": "s-ack",
+        "step": "overdue:submitted",
+        "crossing": "2026-12-01T00:00:00Z",
+        "level": 0,
+        "orgs": ["VR08"],
+        "concerns": {"regions": ["VR08"], "involved": ["VR08"]},
+        "body": {"alert": "step_overdue", "subject": "s-ack", "step": "overdue:submitted"},
+    }
+    hooks.add_alerts([alert])
+    [stored] = [a for a in hooks.alerts_after(0, 1000) if a["subject"] == "s-ack"]
+    with ThreadPoolExecutor(8) as pool:
+        recorded = list(
+            pool.map(lambda _: hooks.ack(stored["id"], "VR08", "operator", None, None), range(8))
+        )
+    assert recorded.count(True) == 1
+    assert len(hooks.acks(stored["id"])) == 1
