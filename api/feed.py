@@ -793,17 +793,16 @@ class FeedHub:
         hooks = getattr(self.service, "webhooks", None)
         if hooks is None:
             return
-        try:
-            head = await asyncio.to_thread(hooks.last_alert)
-        except Exception:
-            log.exception("feed: alerts not followed")
-            return
+        head: int | None = None
         while not self.closing:
-            await asyncio.sleep(ALERT_POLL)
             try:
+                if head is None:  # where to start: tried again while the store is away
+                    head = int(await asyncio.to_thread(hooks.last_alert))
+                await asyncio.sleep(ALERT_POLL)
                 found = await asyncio.to_thread(hooks.new_alerts, head)
-            except Exception:
-                continue  # the store away: the next poll tries again
+            except Exception:  # the store away: the next poll tries again
+                await asyncio.sleep(ALERT_POLL)
+                continue
             for alert in found:
                 head = max(head, alert["id"])
                 names = alert_channels(alert)
