@@ -637,11 +637,15 @@ def _tokens_list(args: argparse.Namespace) -> int:
 
 
 def _post(args: argparse.Namespace) -> int:
-    if args.token_file:
-        with open(args.token_file, encoding="utf-8") as found:
-            token = found.read().strip()
-    else:
-        token = os.environ.get("MLOB_TOKEN", "").strip()
+    try:
+        token = (
+            _read_bytes(args.token_file).decode().strip()
+            if args.token_file
+            else os.environ.get("MLOB_TOKEN", "").strip()
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"mlob: the token file: {exc}", file=sys.stderr)
+        return client.UNUSABLE
     if not token:
         print("mlob: post needs a token: set MLOB_TOKEN or give --token-file", file=sys.stderr)
         return client.UNUSABLE

@@ -69,7 +69,14 @@ def post_once(url: str, token: str, body: bytes, timeout: float) -> Answer:
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Answer(response.status, orjson.loads(response.read()))
+            text = response.read()
+            try:
+                return Answer(response.status, orjson.loads(text))
+            except orjson.JSONDecodeError:  # not mlob answering (a proxy's page): unknown
+                return Answer(
+                    0,
+                    {"error": {"code": "not_json", "reason": text[:200].decode(errors="replace")}},
+                )
     except urllib.error.HTTPError as error:
         try:
             answer = orjson.loads(error.read())

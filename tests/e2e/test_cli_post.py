@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from uuid import uuid4
 
@@ -140,3 +142,33 @@ def test_retries_wait_as_retry_after_says() -> None:
     nobody = f"http://127.0.0.1:{free_port()}"
     answer = client.post(nobody, "t", b"{}", attempts=3, timeout=1, pause=waited.append)
     assert answer.status == 0 and waited == [1.0, 2.0]
+
+
+def test_a_token_file_that_cannot_be_read_exits_2(server: Server, tmp_path: Path) -> None:
+    done = run_cli("post", "--token-file", str(tmp_path / "none"), env={"MLOB_URL": server.url})
+    assert done.returncode == client.UNUSABLE and "token file" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_answer_that_is_not_json_is_no_receipt() -> None:
+    """A 200 from something in front of mlob (a proxy's page): not known to be recorded."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>maintenance</html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    page = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=page.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{page.server_address[1]}"
+        answer = client.post(url, "t", b"{}", attempts=2, pause=lambda _: None)
+        assert answer.status == 0 and answer.body["error"]["code"] == "not_json"
+        assert client.report(answer, io.StringIO(), io.StringIO()) == client.UNKNOWN
+    finally:
+        page.shutdown()
