@@ -10,13 +10,14 @@ from typing import Annotated, Any, Protocol, cast
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.errors import ApiError, error_responses
 from api.ports import MlobService, Principal
 from api.types import MAX_POSITION, After
 from domain import vocabulary
 from domain.envelope import Classification
+from domain.exercise import ExerciseScope
 from domain.policy import MAX_CHANNEL_LENGTH, MAX_CHANNELS
 from domain.subscription import MAX_TYPES, MAX_URL
 
@@ -73,7 +74,8 @@ class SubscriptionIn(BaseModel):
     channels: Annotated[list[Channel], Field(min_length=1, max_length=MAX_CHANNELS)]
     types: Annotated[list[TypeName], Field(max_length=MAX_TYPES)] = []
     alerts_only: bool = False
-    exercise: bool | Annotated[str, Field(pattern="^(true|false|all)$")] = False
+    # The one reading of exercise=: domain/exercise.py (true, false or "all").
+    exercise: Annotated[ExerciseScope, BeforeValidator(ExerciseScope.parse)] = ExerciseScope.REAL
     clearance: Classification | None = None
     after: Annotated[int, Field(ge=0)] | None = None
 
@@ -110,7 +112,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             raise ApiError(
                 422, "unknown_type", text="subscription", unknown=unknown, pointer="/types"
             )
-        exercise = body.exercise if isinstance(body.exercise, str) else str(body.exercise).lower()
+        exercise = body.exercise.value
         return hooks().create(
             caller,
             url=body.url,

@@ -25,6 +25,7 @@ from uuid import UUID
 from domain.base import MlobAggregate
 from domain.envelope import Classification, Envelope
 from domain.errors import Conflict, DomainError, NotFound, NotPermitted
+from domain.exercise import ExerciseScope
 from domain.policy import (
     MAX_CHANNELS,
     may_manage_subscription,
@@ -173,7 +174,7 @@ class Subscription(MlobAggregate):
                 refused=refused,
                 pointer="/channels",
             )
-        if exercise not in ("false", "true", "all"):
+        if exercise not in {scope.value for scope in ExerciseScope}:
             raise DomainError("invalid_exercise", SOURCE, text="subscription", pointer="/exercise")
         if after < 0:
             raise DomainError("invalid_after", SOURCE, pointer="/after")
