@@ -260,11 +260,7 @@ _NO_REGIONS = ("mlob:Capacity", "mlob:AccessToken", "mlob:Subscription")
 def scope_regions(subject: Any) -> tuple[str, ...]:
     """The regions whose safety region a subject lies within: a request's and an incident's
     regions; none for a capacity (its home region does not make its bookings the region's)."""
-    if getattr(type(subject), "TOPIC", "") in (
-        "mlob:Capacity",
-        "mlob:AccessToken",
-        "mlob:Subscription",
-    ):
+    if getattr(type(subject), "TOPIC", "") in _NO_REGIONS:
         return ()
     return tuple(subject.regions_concerned())
 

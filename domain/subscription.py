@@ -82,7 +82,6 @@ class Subscription(MlobAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.paused = False
-            aggregate.resumed = aggregate.version
 
     class SecretRotated(MlobAggregate.Event):
         """A new signing secret was made (the secret is kept apart, sealed)."""
@@ -128,8 +127,6 @@ class Subscription(MlobAggregate):
         self.paused = False
         self.deleted = False
         self.rotations = 0
-        #: The version of the last resumption (a failing subscription starts again then).
-        self.resumed = 0
 
     @classmethod
     def make(
@@ -196,10 +193,6 @@ class Subscription(MlobAggregate):
         manager = _manager(envelope, manager_clearance)
         if self.deleted or not may_manage_subscription(manager, self.org, self.clearance):
             raise unknown_subscription(self.id)
-
-    def check_manager(self, envelope: Envelope, manager_clearance: Classification) -> None:
-        """Refuses (404, as for an unknown id) whoever may not manage this subscription."""
-        self._check(envelope, manager_clearance)
 
     def pause(self, envelope: Envelope, *, manager_clearance: Classification) -> None:
         self._check(envelope, manager_clearance)
