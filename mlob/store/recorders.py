@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 import psycopg
@@ -50,6 +50,19 @@ class CommitLost(Exception):
     def __init__(self, pid: int) -> None:
         super().__init__(f"the connection to the store was lost during a commit (backend {pid})")
         self.pid = pid
+
+
+def _lost_or_failed(conn: Any, pid: int, exc: Exception) -> NoReturn:
+    """A commit that failed: if the server answered with an error (a timeout, a cancel, a
+    serialization failure) its transaction is rolled back and nothing was recorded, so the
+    error stands (a 503: safe to retry); only a connection that broke before the answer
+    leaves the outcome for the writer to find out (``CommitLost``). Rolled back here, so a
+    held write lock goes at once rather than after the writer's wait for the outcome."""
+    if not conn.broken:
+        with contextlib.suppress(psycopg.Error):
+            conn.rollback()
+        raise exc
+    raise CommitLost(pid) from exc
 
 
 #: At most this many backend pids are remembered as this process's own (``writer_pids``).
@@ -845,9 +858,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
                 self._head = head  # refused: nothing was written, the head stands
                 raise
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                # The connection failed somewhere between the first statement and the
-                # commit's answer: whether it committed is for the writer to find out.
-                raise CommitLost(pid) from exc
+                _lost_or_failed(conn, pid, exc)
         self._head = (written.recorded[-1].position, written.hashes[-1])
         return written
 
@@ -889,7 +900,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         try:
             written = self._insert_pipelined(conn, stored_events, index, messages, held=True)
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise CommitLost(pid) from exc
+            _lost_or_failed(conn, pid, exc)
         except BaseException as exc:
             with contextlib.suppress(psycopg.Error):
                 conn.rollback()  # the lock goes now: the writer may run its appends again

@@ -23,7 +23,7 @@ from psycopg.conninfo import make_conninfo
 from api.app import create_app
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import POSTGRES_URL, postgres_config
+from tests.conftest import POSTGRES_URL, pg_connect, postgres_config
 from tests.integration.api.conftest import Api, item
 
 pytestmark = pytest.mark.postgres
@@ -203,3 +203,29 @@ def test_the_proxy_itself_passes_everything_unarmed(proxied: tuple[Api, CuttingP
     for _ in range(3):
         api.accepted("VR08", opened())
     assert proxy.cuts == 0 and POSTGRES_URL
+
+
+def test_a_commit_the_server_refused_is_503_and_nothing_is_recorded(pg_schema: str) -> None:
+    """The server answered the append with an error (here its lock_timeout: another session
+    holds the index table): the transaction rolled back and the connection stands, so nothing
+    was recorded and the answer says so at once (503), rather than waiting for an outcome
+    that is already known and answering 504 ``outcome_unknown``."""
+    config = postgres_config(pg_schema)
+    timed = make_conninfo(config.conninfo, options="-c lock_timeout=300")
+    service = Service(MlobApplication(dataclasses.replace(config, conninfo=timed)))
+    try:
+        with TestClient(create_app(service)) as client:
+            api = Api(client, service)
+            api.accepted("VR08", opened())
+            before = api.position()
+            body = opened()
+            with pg_connect(pg_schema) as blocker, blocker.transaction():
+                blocker.execute("LOCK TABLE mlob_event_index IN ACCESS EXCLUSIVE MODE")
+                answer = client.post("/v1/events", json=body, headers=api.headers("VR08"))
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "store_unavailable"
+            assert api.position() == before
+            assert api.accepted("VR08", body)["replayed"] is False  # and then it records
+    finally:
+        service.close()
+        service.app.close()
