@@ -40,7 +40,7 @@ from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
 from api.paging import Cursor, Limit
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
-from api.post_events import PATH, PostEvents, caller_of, principal_of
+from api.post_events import PATH, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
@@ -262,9 +262,9 @@ def create_app(
     app.state.feed = hub
 
     async def feed_principal(token: str) -> Principal | None:
-        try:
-            return await principal_of(service, token)
-        except StoreUnavailable:
+        try:  # the one look-up posts and reads make
+            return await caller_of(service, f"Bearer {token}")
+        except (ApiError, StoreUnavailable):
             return None
 
     @app.websocket("/v1/feed")

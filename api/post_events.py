@@ -49,20 +49,17 @@ ITEM = TypeAdapter(Item)
 BATCH = TypeAdapter(Batch)
 
 
-async def principal_of(service: MlobService, token: str) -> Principal | None:
-    """Whose token this is (None: unknown, expired or revoked). A recently seen token is
-    answered from memory; only a miss reads the store, in the urgent lane (api/lanes.py)."""
-    found = service.recent_principal(token)
-    return found if found is not None else await urgent(service.authenticate, token)
-
-
 async def caller_of(service: MlobService, authorization: str) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 without a valid token."""
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthenticated")
-    found = await principal_of(service, token)
+    # A recently seen token is answered from memory; only a miss reads the store, in the
+    # urgent lane (api/lanes.py).
+    found = service.recent_principal(token)
+    if found is None:
+        found = await urgent(service.authenticate, token)
     if found is None:
         raise ApiError(401, "invalid_token")
     logcontext.bind(org=found.org)
