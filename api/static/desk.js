@@ -5,6 +5,7 @@
 
 import { Feed } from "./feed.js";
 import { GeneratedForm } from "./form.js";
+import { allPages } from "./pages.js";
 import { channelsFor, Model } from "./model.js";
 import { h, highestMarking, markings } from "./render.js";
 import { CAPACITY_CLASS, eventLabel, moment, PHASE, STEP, TASK } from "./terms.js";
@@ -74,9 +75,8 @@ async function api(path, { method = "GET", body, token = state.token } = {}) {
   return parsed;
 }
 
-/** A list answer: today a plain array, paged as {items, next} (both accepted). */
+/** A list answer's page: {items, next}. */
 export function pageOf(answer) {
-  if (Array.isArray(answer)) return { items: answer, next: null };
   return { items: answer?.items || [], next: answer?.next ?? null };
 }
 
@@ -456,7 +456,7 @@ function showRefusal(element, status, error) {
       pointer = pointer.slice(0, pointer.lastIndexOf("/"));
     }
     if (target) {
-      target.append(text(detail.reason || error.reason));
+      target.append(text(error.reason)); // in the language asked (details' msg may not be)
       placed = true;
     }
   }
@@ -476,11 +476,15 @@ async function loadList(more = false) {
     params.set("min_position", state.position);
     params.set("wait", "5");
   }
-  if (state.query) params.set("q", state.query);
+  const query = state.query;
+  if (query) params.set("q", query);
   if (more && state.next) params.set("cursor", state.next);
+  // Read anew (a feed frame, a search): as many rows as are shown, so no loaded page goes.
+  else params.set("limit", String(Math.min(500, Math.max(50, state.requests.length))));
   const page = pageOf(await api(`/v1/requests?${params}`));
   state.requests = more ? state.requests.concat(page.items) : page.items;
   state.next = page.next;
+  state.listedQuery = query;
 }
 
 async function loadCurrent() {
@@ -505,12 +509,13 @@ function reached() {
 
 async function loadSupport() {
   const own = `provider=${encodeURIComponent(state.me.org)}`;
+  // Every page: a form's choices are all the caller's incidents and capacities.
   const [incidents, capacities] = await Promise.all([
-    api(`/v1/incidents?${reached()}`).catch(() => []),
-    api(`/v1/capacities?${own}&${reached()}`).catch(() => []),
+    allPages(api, `/v1/incidents?${reached()}`).catch(() => ({ items: [] })),
+    allPages(api, `/v1/capacities?${own}&${reached()}`).catch(() => ({ items: [] })),
   ]);
-  state.incidents = pageOf(incidents).items;
-  state.capacities = pageOf(capacities).items;
+  state.incidents = incidents.items;
+  state.capacities = capacities.items;
 }
 
 function scheduleReload(delay = 250) {
@@ -531,9 +536,11 @@ async function reloadAll() {
 
 // --- drawing --------------------------------------------------------------------------------
 
+/** While the server has not yet answered the search typed (``q=``, debounced), the page
+ * narrows what it holds; once it has, its answer stands (it finds message ids too). */
 function matches(request) {
   const q = state.query.trim().toLowerCase();
-  if (!q) return true;
+  if (!q || state.listedQuery === state.query) return true;
   return [request.title, request.id, request.requester, request.kind]
     .filter(Boolean)
     .some((v) => String(v).toLowerCase().includes(q));

@@ -3,6 +3,7 @@
 // feed cannot settle a total by itself (model.js), after a reconnect, and every five minutes.
 
 import { Feed } from "./feed.js";
+import { allPages as readAll } from "./pages.js";
 import { History } from "./history.js";
 import { channelsFor, Model } from "./model.js";
 import {
@@ -61,19 +62,7 @@ async function api(path, token = state.token) {
 }
 
 const json = async (path) => (await api(path)).json();
-// A paged answer ({items, next, ...}; the next page is ?cursor=<next> with the same filters):
-// the first page's answer with every page's items (the picture's: its incidents).
-async function allPages(path, key = "items") {
-  const join = path.includes("?") ? "&" : "?";
-  const first = await json(`${path}${join}limit=500`);
-  for (let cursor = first.next; cursor; ) {
-    const page = await json(`${path}${join}limit=500&cursor=${encodeURIComponent(cursor)}`);
-    first[key].push(...page[key]);
-    cursor = page.next;
-  }
-  first.next = null;
-  return first;
-}
+const allPages = (path, key = "items") => readAll(json, path, key);
 
 // --- signing in and out ---------------------------------------------------------------------
 
