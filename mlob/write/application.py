@@ -69,12 +69,13 @@ class MlobApplication(Application[UUID]):
         self.after_commit: list[Callable[[], None]] = []
         #: The newest events the writer committed, for this process's readers (the live feed).
         self.recent: RecentEvents[LoggedEvent] = RecentEvents()
-        super().__init__({**store.eventsourcing_env(), **(env or {})})
+        with migrations.one_opener(store):
+            super().__init__({**store.eventsourcing_env(), **(env or {})})
+            # The library created its tables and mlob's at their baseline shape: bring the
+            # schema up to this code's (mlob/migrations; one process at a time).
+            migrations.upgrade(store)
         #: The event index's queries (the recorder writes the index with the events).
         self.index = cast(IndexQueries, self.recorder)
-        # The library created its tables and mlob's at their baseline shape: bring the
-        # schema up to this code's (mlob/migrations; one process at a time).
-        migrations.upgrade(store)
 
     def construct_env(self, name: str, env: Any = None) -> Any:
         # Only the store configuration counts: stray eventsourcing variables in the
