@@ -51,12 +51,13 @@ e2e: install-test
 screenshot: install-test
 	$(BIN)/python docs/screenshot.py
 
-## Install test dependencies and run every check and every test of every tier: two pytest
-## workers (the suite mostly waits on fsync, servers and browsers; a module's tests stay on one
-## worker, sharing its fixtures), then the tests marked serial alone (one stops the shared
-## PostgreSQL cluster; one bounds a server's memory, which a busy neighbour would inflate).
+## Install test dependencies and run every check and every test of every tier: three pytest
+## workers on the two cores (a third of the time a worker waits on a server, a subprocess or
+## the database: 430 s against 600 s with two; a module's tests stay on one worker, sharing
+## its fixtures), then the tests marked serial alone (one stops the shared PostgreSQL cluster;
+## one bounds a server's memory, which a busy neighbour would inflate).
 test: lint importlint typecheck
-	$(BIN)/python -m pytest -n 2 --dist loadscope -m "not serial"
+	$(BIN)/python -m pytest -n 3 --dist loadscope -m "not serial"
 	$(BIN)/python -m pytest -m serial
 
 clean:

@@ -12,14 +12,18 @@ removed, so comments, docstrings, blank lines and formatting never force a rebui
 is hashed in a canonical form for the same reason. The tree's dump depends on the Python
 version, so an upgrade of Python rebuilds too (all processes of a deployment run one image).
 
-Pure: reads source files and hashes them; no store, no clock.
+Reads source files and hashes them (keeping the answer beside Python's own compiled files);
+no store, no clock.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
+import os
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -47,10 +51,17 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
+@functools.cache
 def normalised(source: str) -> str:
     """A module's code as it runs: its syntax tree without positions and docstrings (comments
-    are not in the tree at all)."""
+    are not in the tree at all). Kept per source: a process hashes the domain's modules for
+    more than one version (mlob/read/pictures.py)."""
     return ast.dump(_strip_docstrings(ast.parse(source)), include_attributes=False)
+
+
+@functools.cache
+def _imports_of(module: str, is_package: bool, source: str) -> frozenset[str]:
+    return frozenset(_imported(module, is_package, ast.parse(source)))
 
 
 def _canonical_data(name: str, content: bytes) -> bytes:
@@ -134,8 +145,7 @@ def sources_of(
         sources[module] = file.read_text(encoding="utf-8")
         if file.name == "__init__.py":
             packages.add(module)
-        tree = ast.parse(sources[module])
-        todo.extend(_imported(module, module in packages, tree) - sources.keys())
+        todo.extend(_imports_of(module, module in packages, sources[module]) - sources.keys())
     data: dict[str, bytes] = {}
     for package in sorted(packages):
         folder = root.joinpath(*package.split(".")) / DATA_FOLDER
@@ -148,8 +158,41 @@ def sources_of(
 def code_version(
     root: Path = ROOT, start: Iterable[str] = ("projections",), follow: Iterable[str] = FOLLOWED
 ) -> str:
-    """The version of the code under ``root`` that shapes derived data (see the module)."""
-    return version_of(*sources_of(root, start, follow))
+    """The version of the code under ``root`` that shapes derived data (see the module).
+
+    Hashing the syntax trees takes a few tenths of a second, in every process that starts (a
+    server, a worker, each ``mlob`` command); the answer is kept in ``__pycache__`` under a
+    digest of every file it could depend on, byte for byte, and of the Python version, so a
+    kept answer is only ever read for exactly the files and Python that computed it."""
+    start, follow = tuple(start), tuple(follow)
+    kept = _kept_file(root, start, follow)
+    try:
+        return kept.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        pass
+    version = version_of(*sources_of(root, start, follow))
+    try:  # a read-only install computes it each time
+        kept.parent.mkdir(exist_ok=True)
+        partial = kept.with_suffix(f".{os.getpid()}")
+        partial.write_text(version, encoding="ascii")
+        partial.replace(kept)
+    except OSError:
+        pass
+    return version
+
+
+def _kept_file(root: Path, start: tuple[str, ...], follow: tuple[str, ...]) -> Path:
+    """Where the version of these files is kept: named by a digest of the bytes of every file
+    of every package the hash may follow (a superset of what it reads)."""
+    digest = hashlib.sha256(f"{sys.version}\0{start}\0{follow}\0".encode())
+    for package in sorted({*follow, *(name.split(".")[0] for name in start)}):
+        folder = root / package
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+                digest.update(b"\0")
+    return root / "projections" / "__pycache__" / f"code-version-{digest.hexdigest()[:32]}.txt"
 
 
 #: The version of every projection's rows and of the picture checkpoints' states.

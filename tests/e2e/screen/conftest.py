@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
-from tests.conftest import IN_CI, POSTGRES_URL, _dsn, require_postgres
+from tests.conftest import IN_CI
 from tests.servers import Server
 
 #: Debian's Chromium; Playwright drives it (no browser is ever downloaded).
@@ -46,25 +44,16 @@ class DemoServer:
         return self.server.url
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def demo(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DemoServer]:
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """``mlob serve --demo`` on SQLite. The screen and the desk judge what the browser shows;
+    the API answers they show are the same on both stores (the integration tests of the
+    reads, paging and feed run on each), so the browser runs once, on the embedded store."""
     require_chromium()
     tmp = tmp_path_factory.mktemp("screen")
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'mlob.sqlite3'}"
-    else:
-        require_postgres()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        url = f"{POSTGRES_URL}?schema={schema}"
     started = time.time()
-    server = Server(url, args=["--demo"], output=tmp / "serve.log").start()
+    server = Server(f"sqlite:///{tmp / 'mlob.sqlite3'}", args=["--demo"], output=tmp / "serve.log")
+    server.start()
     try:
         yield DemoServer(server, server.demo_tokens(), started)
     finally:
@@ -72,9 +61,6 @@ def demo(
             server.terminate()
         finally:
             server.kill()  # only if it did not stop
-        if schema:
-            with psycopg.connect(_dsn(), autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -20,6 +21,7 @@ from mlob.bootstrap import open_projections, open_webhooks
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
+from tests.conftest import store_of
 
 #: Issues the tests' tokens: LOCC's administrator may issue any organisation's, at any clearance
 #: up to its own (domain.policy.issue_refusal).
@@ -143,6 +145,12 @@ def serving(service: Service) -> Iterator[TestClient]:
             service.projections.close()
         service.close()
         service.app.close()
+
+
+@pytest.fixture
+def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> StoreConfig:
+    """SQLite, or each store for the tests marked ``on_both_stores`` (tests/conftest.py)."""
+    return store_of(getattr(request, "param", "sqlite"), request, tmp_path)
 
 
 @pytest.fixture

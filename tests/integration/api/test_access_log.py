@@ -6,7 +6,10 @@ from __future__ import annotations
 from uuid import uuid4
 
 from domain.envelope import Classification
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, fire_request
+
+pytestmark = on_both_stores
 
 SECRET = Classification.STATE_SECRET_SECRET
 

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from domain.envelope import Classification
 from mlob import demo
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api
 from tests.integration.projections.conftest import NOW
+
+pytestmark = on_both_stores
 
 
 def _get(api: Api, path: str, **params: object) -> dict:

@@ -10,7 +10,10 @@ from uuid import uuid4
 import orjson
 
 from domain.envelope import Classification
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, chair, fire_request, item
+
+pytestmark = on_both_stores
 
 AUDITOR = {"clearance": Classification.STATE_SECRET_SECRET}
 

@@ -17,6 +17,7 @@ from domain.envelope import Classification
 from domain.request import AssistanceRequest
 from mlob.config import StoreConfig
 from tests.cli import run_cli
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, chair, fire_request, item
 from tests.integration.audit.conftest import database_url
 
@@ -299,6 +300,7 @@ def both(api: Api) -> Iterator[dict[str, set[str]]]:
 SCOPES = {None: ("real",), "false": ("real",), "true": ("exercise",), "all": ("real", "exercise")}
 
 
+@on_both_stores  # the list routes filter exercise= in SQL
 @pytest.mark.parametrize("value", list(SCOPES))
 def test_exercise_means_the_same_on_every_route(
     api: Api, both: dict[str, set[str]], value: str | None
@@ -390,6 +392,7 @@ def _without_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(domain.services, "on_other_subject", lambda envelope, _: envelope)
 
 
+@on_both_stores
 def test_a_store_holding_mixed_steps_reads_back_without_a_500(
     api: Api, monkeypatch: pytest.MonkeyPatch, store_config: StoreConfig
 ) -> None:

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 
 from api.ports import StoreUnavailable
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api
 from tests.integration.feed.helpers import incident, receive
+
+pytestmark = on_both_stores
 
 
 def ready(api: Api) -> tuple[int, dict[str, Any]]:

@@ -11,8 +11,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from domain.envelope import Classification
 from domain.reference import organisations
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, item
 from tests.integration.feed.helpers import incident, receive
+
+pytestmark = on_both_stores
 
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 

@@ -8,7 +8,10 @@ from uuid import uuid4
 import orjson
 
 from domain.envelope import Classification
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, item
+
+pytestmark = on_both_stores
 
 TOP = Classification.STATE_SECRET_TOP_SECRET
 SECRET = Classification.STATE_SECRET_SECRET

@@ -12,7 +12,10 @@ import pytest
 from api import paging
 from api.errors import ApiError
 from domain.envelope import Classification
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, chair, fire_request, item
+
+pytestmark = on_both_stores
 
 #: When the requests' steps happened: one minute apart, so the order is known.
 START = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from uuid import uuid4
 
 from domain.envelope import Classification
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, chair, fire_request, item
+
+pytestmark = on_both_stores
 
 
 def test_post_one_event_and_replay_it(api: Api) -> None:

@@ -10,9 +10,11 @@ from api.commands import REGISTRY
 from domain.envelope import Classification
 from domain.lifecycle import STEP_TYPES
 from tests.cli import run_cli
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, chair, fire_request, item
 
 
+@on_both_stores
 def test_event_types_list_schema_and_who_may_post(api: Api) -> None:
     listed = api.client.get("/v1/event-types", headers=api.headers("VR08")).json()
     assert {t["type"] for t in listed if t["postable"]} == set(REGISTRY)
@@ -29,6 +31,7 @@ def test_every_step_is_posted_as_the_type_the_domain_names() -> None:
         assert REGISTRY[name].step is step, (step, name)
 
 
+@on_both_stores
 def test_openapi_documents_the_event_body(api: Api) -> None:
     schema = api.client.get("/openapi.json").json()
     body = schema["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
@@ -46,6 +49,7 @@ def test_openapi_documents_the_event_body(api: Api) -> None:
     assert {"201", "400", "401", "403", "404", "409", "413", "422"} <= set(responses)
 
 
+@on_both_stores
 def test_request_reads_filters_and_open_steps(api: Api) -> None:
     mine, theirs = uuid4(), uuid4()
     api.post(
@@ -78,6 +82,7 @@ def test_request_reads_filters_and_open_steps(api: Api) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
 
 
+@on_both_stores
 def test_classified_items_are_invisible_without_clearance(api: Api) -> None:
     secret = uuid4()
     body = {**fire_request(secret), "classification": "stg_confidentieel"}
@@ -96,6 +101,7 @@ def test_classified_items_are_invisible_without_clearance(api: Api) -> None:
     assert any(r["id"] == str(secret) for r in listed)
 
 
+@on_both_stores
 def test_incidents_capacities_and_reference(api: Api) -> None:
     incident, capacity = uuid4(), uuid4()
     api.post(
@@ -130,6 +136,7 @@ def test_incidents_capacities_and_reference(api: Api) -> None:
     )
 
 
+@on_both_stores
 def test_tokens_over_http_are_admin_only_and_work_at_once(api: Api) -> None:
     admin = api.headers("LOCC", "admin")
     assert (
@@ -176,6 +183,7 @@ def test_token_cli_issue_list_revoke(tmp_path: Path) -> None:
     assert wrong.returncode == 1 and "unknown_organisation" in wrong.stderr
 
 
+@on_both_stores
 def test_posting_on_a_classified_subject_without_clearance_is_a_plain_404(api: Api) -> None:
     secret = uuid4()
     body = {**fire_request(secret), "classification": "stg_geheim"}

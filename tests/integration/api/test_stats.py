@@ -7,8 +7,11 @@ import io
 from datetime import timedelta
 
 from mlob import demo
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api
 from tests.integration.projections.conftest import NOW
+
+pytestmark = on_both_stores
 
 
 def _stats(api: Api, **params: object):

@@ -31,6 +31,7 @@ from domain.envelope import Classification
 from domain.errors import NotFound, NotPermitted
 from domain.policy import ROLES, issue_refusal, may_manage_token, roles_for
 from tests.cli import run_cli
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import ADMIN, Api, item
 
 OPEN = Classification.UNCLASSIFIED
@@ -113,6 +114,7 @@ def reads(api: Api, *subjects: UUID) -> Iterator[dict[str, int]]:
         yield counts
 
 
+@on_both_stores
 def test_a_bearer_naming_a_subject_is_refused_without_loading_it(api: Api) -> None:
     incident = long_incident(api)
     random_id = uuid4()
@@ -133,6 +135,7 @@ def test_a_bearer_naming_a_subject_is_refused_without_loading_it(api: Api) -> No
     assert counts == {"streams": 0, "decoded": 0}
 
 
+@on_both_stores
 def test_a_real_token_still_reads_only_its_own_few_events(api: Api) -> None:
     long_incident(api, reports=20)
     issued = api.service.issue_token(ADMIN, org="VR08", role="viewer", clearance=OPEN)
@@ -144,6 +147,7 @@ def test_a_real_token_still_reads_only_its_own_few_events(api: Api) -> None:
     assert counts == {"streams": 2, "decoded": 2}  # the token's own Issued event, twice
 
 
+@on_both_stores
 def test_revoking_a_subject_id_is_a_plain_404_without_loading_it(api: Api) -> None:
     incident = long_incident(api)
     admin = admin_of(api, "LOCC", TOP)
@@ -182,6 +186,7 @@ def test_policy_roles_an_organisation_may_hold() -> None:
     assert not may_manage_token(vr08, "VR07", OPEN)
 
 
+@on_both_stores
 def test_an_admin_issues_only_for_its_own_organisation(api: Api) -> None:
     vr08 = admin_of(api, "VR08")
     before = api.position()
@@ -198,6 +203,7 @@ def test_an_admin_issues_only_for_its_own_organisation(api: Api) -> None:
     refusal(issue(api, locc, org="NOPE", role="operator"), 422, "unknown_organisation")
 
 
+@on_both_stores
 def test_an_admin_never_issues_above_its_own_clearance(api: Api) -> None:
     vr08 = admin_of(api, "VR08", CONFIDENTIAL)
     low_locc = admin_of(api, "LOCC", OPEN)
@@ -214,6 +220,7 @@ def test_an_admin_never_issues_above_its_own_clearance(api: Api) -> None:
     assert whoami["clearance"] == CONFIDENTIAL.value
 
 
+@on_both_stores
 def test_an_admin_issues_only_roles_its_organisation_may_hold(api: Api) -> None:
     admins = {org: admin_of(api, org) for org in ("DEF-CDS", "POL-LE", "IFV", "LOCC", "VR08")}
     before = api.position()
@@ -227,6 +234,7 @@ def test_an_admin_issues_only_roles_its_organisation_may_hold(api: Api) -> None:
     assert issue(api, admins["DEF-CDS"], org="DEF-CDS", role="admin").status_code == 201
 
 
+@on_both_stores
 def test_the_domain_decides_for_every_caller(api: Api) -> None:
     """The rule is the domain's: the service (the CLI's path) refuses the same way."""
     vr08 = Principal("VR08", "admin", SECRET)
@@ -243,6 +251,7 @@ def test_the_domain_decides_for_every_caller(api: Api) -> None:
     assert api.service.authenticate(other.token) is not None
 
 
+@on_both_stores
 def test_listing_shows_only_the_tokens_the_admin_manages(api: Api) -> None:
     mine = api.service.issue_token(ADMIN, org="VR08", role="operator", clearance=OPEN)
     above = api.service.issue_token(ADMIN, org="VR08", role="coordinator", clearance=TOP)
@@ -261,6 +270,7 @@ def test_listing_shows_only_the_tokens_the_admin_manages(api: Api) -> None:
     assert not any(mine.token in str(t) for t in everything)  # never a secret
 
 
+@on_both_stores
 def test_revoking_another_organisations_token_is_a_404_like_an_unknown_one(api: Api) -> None:
     theirs = api.service.issue_token(ADMIN, org="VR07", role="operator", clearance=OPEN)
     above = api.service.issue_token(ADMIN, org="VR08", role="coordinator", clearance=TOP)
@@ -279,6 +289,7 @@ def test_revoking_another_organisations_token_is_a_404_like_an_unknown_one(api: 
     assert revoke(api, admin_of(api, "LOCC", TOP), above.token_id).status_code == 204
 
 
+@on_both_stores
 def test_revoking_twice_and_at_once(api: Api) -> None:
     vr08 = admin_of(api, "VR08")
     issued = issue(api, vr08, org="VR08", role="operator").json()
@@ -305,6 +316,7 @@ def test_revoking_twice_and_at_once(api: Api) -> None:
     ]
 
 
+@on_both_stores
 def test_unauthorised_callers(api: Api) -> None:
     token_id = api.service.issue_token(ADMIN, org="VR08", role="viewer", clearance=OPEN).token_id
     before = api.position()
@@ -330,6 +342,7 @@ def test_unauthorised_callers(api: Api) -> None:
     refusal(issue(api, bearer(gone.token), org="VR08", role="viewer"), 401, "invalid_token")
 
 
+@on_both_stores
 def test_malformed_input(api: Api) -> None:
     admin = admin_of(api, "LOCC", TOP)
     before = api.position()

@@ -13,7 +13,10 @@ from fastapi.testclient import TestClient
 
 from api.post_events import serve
 from api.posting import MAX_BATCH
+from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, fire_request, item
+
+pytestmark = on_both_stores
 
 
 def opened(**kw: Any) -> dict[str, Any]:

@@ -135,7 +135,7 @@ def test_every_step_of_the_table_has_its_generic_data() -> None:
         assert STEP_TYPES[step] in REGISTRY and STEP_TYPES[step] in HANDLERS, step
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**HISTORIES)
 def test_open_steps_are_exactly_the_steps_the_commands_accept_with_generic_data(
     template: Template, exercise: bool, armed: bool, phoned_in: bool, length: int, rnd: Random

@@ -245,7 +245,7 @@ def natural_step(app: MlobApplication, target: int, draw) -> tuple[str, dict[str
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_random_histories_keep_the_capacity_invariant(tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]

@@ -179,7 +179,7 @@ def test_a_replay_chosen_from_the_index_shows_what_decoding_everything_shows(sto
     # Each example records a whole history (~1 s) and replays it twice per reader: no shrinking;
     # a failure shows the history and the readers (``note``).
     @settings(
-        max_examples=15 if store == "sqlite" else 8,
+        max_examples=8 if store == "sqlite" else 4,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         phases=(Phase.explicit, Phase.reuse, Phase.generate),

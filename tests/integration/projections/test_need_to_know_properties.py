@@ -899,7 +899,7 @@ readers = st.lists(
 # Each example records and reads a whole history (~0.5 s): no shrinking (it would take minutes);
 # a failure shows the recorded history (``note``) and every difference, reader by reader.
 @settings(
-    max_examples=20,
+    max_examples=10,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     phases=(Phase.explicit, Phase.reuse, Phase.generate),

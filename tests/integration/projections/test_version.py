@@ -96,6 +96,22 @@ def test_the_hash_covers_the_projections_and_the_domain_they_import(copy: Path) 
     assert version.code_version(copy) != before, "a domain module the projections import"
 
 
+def test_a_kept_version_is_read_only_for_the_very_files_that_made_it(copy: Path) -> None:
+    """The answer is kept in ``__pycache__`` (a process start need not hash the trees again),
+    under a digest of every file's bytes: any edit, even one the hash ignores, misses it."""
+    before = version.code_version(copy)
+    kept = version._kept_file(copy, ("projections",), version.FOLLOWED)
+    assert kept.read_text() == before
+    kept.write_text("kept-answer")
+    assert version.code_version(copy) == "kept-answer", "read back, not recomputed"
+    _edit(copy / "domain" / "incident.py", '"""', '"""Reworded. ')
+    assert version.code_version(copy) == before, "another file's bytes: computed afresh"
+    shutil.rmtree(kept.parent)
+    kept.parent.write_text("not a folder")  # nowhere to keep it (as in a read-only install)
+    _edit(copy / "domain" / "incident.py", '"""Reworded. ', '"""Reworded twice. ')
+    assert version.code_version(copy) == before, "computed, not kept"
+
+
 def test_a_change_in_a_projection_module_changes_the_version(copy: Path) -> None:
     before = version.code_version(copy)
     _edit(copy / "projections" / "specs.py", 'return "in_deployment"', 'return "deploying"')

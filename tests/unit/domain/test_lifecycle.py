@@ -620,7 +620,7 @@ HISTORIES = {
 }
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**HISTORIES)
 def test_open_steps_are_exactly_the_steps_the_commands_accept(
     template: Template, exercise: bool, armed: bool, phoned_in: bool, length: int, rnd: Random
