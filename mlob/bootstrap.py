@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import TYPE_CHECKING
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
-from fastapi import FastAPI
 
-from api.app import create_app
 from mlob.config import ConfigError, Settings, StoreConfig
 from mlob.read.readstore import open_read_store
 from mlob.runners.hookstore import HookStore
@@ -20,6 +19,9 @@ from mlob.subscriptions import Webhooks
 from mlob.write.application import MlobApplication, first_line
 from projections.readmodels import Targets
 from projections.specs import PROJECTIONS
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 class StartupError(Exception):
@@ -87,6 +89,10 @@ def tune_runtime() -> None:
 
 
 def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
+    # Imported here: the web app's modules (FastAPI, the EDXL schemas) are a third of a
+    # second that the other commands (``mlob audit``, ``mlob token``, workers) need not pay.
+    from api.app import create_app
+
     tune_runtime()
     service = Service(open_application(settings))
     projections = open_projections(service, settings.board_targets)

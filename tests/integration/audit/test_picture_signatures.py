@@ -92,6 +92,10 @@ def _edit(views: Views, what: str, positions: list[int]) -> int:
     return target
 
 
+#: The edits whose verdict the command line is asked for too: one altered, one unsigned.
+SHOWN_BY_THE_CLI = ("rows", "signature-stripped-and-rows-forged")
+
+
 @pytest.mark.parametrize(
     "what", ["rows", "meta", "states", "deleted", "signature-stripped-and-rows-forged"]
 )
@@ -120,19 +124,25 @@ def test_an_edited_checkpoint_falls_back_to_a_full_replay(
         )
 
     verdict = verify(app.index, store, KEY)
-    shown = cli(app.store, KEY, "verify")
     if what == "signature-stripped-and-rows-forged":
         assert verdict.ok and any(f"{bad}" in w and "unsigned" in w for w in verdict.warnings)
-        assert shown.returncode == 0 and "warning: picture checkpoint" in shown.stdout
     else:
         assert not verdict.ok and verdict.bad_picture_checkpoints == [bad], verdict.problems
         assert verdict.first_broken is None, "the chain itself holds"
-        assert shown.returncode == 1, shown.stdout + shown.stderr
-        assert f"picture checkpoint at position {bad} is not what was signed" in shown.stdout
-        assert "Traceback" not in shown.stderr
     # Without the key nothing can tell: the answer says so.
     unchecked = rows_as_of(app, store, latest(views), "recorded", key=None)
     assert unchecked.checkpoints_signed is False
+    if what not in SHOWN_BY_THE_CLI:
+        return
+    # The operator's command prints the same verdict (each kind of finding once: a command is
+    # a process start, seconds on this machine).
+    shown = cli(app.store, KEY, "verify")
+    if what == "signature-stripped-and-rows-forged":
+        assert shown.returncode == 0 and "warning: picture checkpoint" in shown.stdout
+    else:
+        assert shown.returncode == 1, shown.stdout + shown.stderr
+        assert f"picture checkpoint at position {bad} is not what was signed" in shown.stdout
+        assert "Traceback" not in shown.stderr
     without = cli(app.store, None, "verify")
     assert without.returncode == 0 and "picture checkpoint(s) not checked" in without.stdout
 
