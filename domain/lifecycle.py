@@ -98,6 +98,9 @@ ACTIVE_LINE_STEPS = frozenset(
 _S = RequestStatus
 #: Statuses in which the request is still pending: asked, and neither ended nor withdrawn.
 _PENDING = (_S.SUBMITTED, _S.RECEIVED, _S.ASSESSED, _S.FORWARDED, _S.DECIDING, _S.APPROVED)
+#: Statuses in which what a request wants counts as demand against supply
+#: (AssistanceRequest.demanding adds the refused remainder where the providers decide).
+PENDING_STATUSES = frozenset(_PENDING)
 #: Statuses in which a booking can still be active (withdrawing and closing need none).
 _MAY_HOLD_CAPACITY = (*_PENDING, _S.REFUSED, _S.APPEALED)
 _EVERY = tuple(RequestStatus)

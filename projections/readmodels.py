@@ -38,9 +38,18 @@ OPEN = (
     RequestStatus.APPEALED,
 )
 OPEN_VALUES = frozenset(s.value for s in OPEN)
-#: Requests whose demand still counts against supply (what each wants, not committed: the
-#: domain's AssistanceRequest.wanted).
-DEMANDING = OPEN_VALUES - {RequestStatus.APPEALED.value}
+#: Rows written before the domain's rule was kept in them (``demanding``; served while a
+#: rebuild runs): the statuses whose demand counted then.
+_DEMANDING_BEFORE = OPEN_VALUES - {RequestStatus.APPEALED.value}
+
+
+def demanding(request: Row) -> bool:
+    """Whether a request's wants still count against supply: the domain's rule
+    (:attr:`domain.request.AssistanceRequest.demanding`), kept in its row."""
+    if "demanding" in request:
+        return bool(request["demanding"])
+    return request["status"] in _DEMANDING_BEFORE
+
 
 CAPACITY_STATES = (
     "available",
@@ -179,7 +188,7 @@ def open_demand(requests: Iterable[Row]) -> dict[str, int]:
     """Per capability: what open requests ask for and is not yet committed."""
     demand: dict[str, int] = defaultdict(int)
     for request in requests:
-        if request["status"] not in DEMANDING:
+        if not demanding(request):
             continue
         for line in request["lines"]:
             demand[line["capability"]] += max(0, wanted(line) - line["committed"])
@@ -563,7 +572,7 @@ def _per_provider(
     for source in sources:
         row(source[3])["available"] += source[4]
     for request in requests:
-        if request["status"] not in DEMANDING:
+        if not demanding(request):
             continue
         capabilities = _line_capabilities(request)
         for share in request.get("shares", []):
@@ -617,7 +626,7 @@ def scarcity(
             continue
         competing = []
         for request in requests:
-            if request["status"] not in DEMANDING:
+            if not demanding(request):
                 continue
             for line in request["lines"]:
                 if line["capability"] != code:

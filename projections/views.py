@@ -42,6 +42,8 @@ def request_view(
         "forwarded_to": list(request.forwarded_to),
         "copied_to": list(request.copied_to),
         "priority": request.priority,
+        # whether its wants count against supply (the domain's rule)
+        "demanding": request.demanding,
         "exercise": request.exercise,
         "classification": request.classification.value,
         "lines": [

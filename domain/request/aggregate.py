@@ -32,6 +32,7 @@ from domain.lifecycle import (
     DEPLOYMENT_STEPS,
     LIFECYCLE,
     NEXT_STEPS,
+    PENDING_STATUSES,
     STEP_STATUSES,
     STEP_TYPES,
     LineStep,
@@ -868,6 +869,16 @@ class AssistanceRequest(MlobAggregate):
         if self.providers_decide or self.status is not RequestStatus.APPROVED or granted is None:
             return line.quantity
         return min(line.quantity, granted)
+
+    @property
+    def demanding(self) -> bool:
+        """Whether what it wants (:meth:`wanted`) counts as demand against supply: from its
+        submission while it is in the procedure or approved, and, where the providers decide,
+        after their refusal too (its remainder stays wanted: LOCC may forward it elsewhere).
+        Not a draft, not while an appeal is pending, not once ended."""
+        if self.status in PENDING_STATUSES:
+            return True
+        return self.status is RequestStatus.REFUSED and self.providers_decide and bool(self.shares)
 
     def open_quantity(self, line_id: str) -> int:
         """How much of a line is not yet asked of any provider or granted by one: what LOCC

@@ -185,3 +185,49 @@ def test_a_region_sees_its_place_in_the_scarcity_advice_not_other_regions_reques
     assert set(hidden) == {"rank", "request_id", "line_id", "requester", "wanted", "allocated"}
     own = _get(api, "/v1/scarcity", api.headers("VR23"), min_position=position, wait=10)
     assert own["capabilities"][0]["proposal"][0]["request_id"] == str(demo.TRANSPORT_VR23)
+
+
+def test_a_refusal_by_the_providers_asked_leaves_the_remainder_as_demand(api: Api) -> None:
+    """Where the providers decide, their refusal leaves the request wanting the line (LOCC may
+    forward it elsewhere): its demand still counts in the overview (the overview left out
+    every refused request). A refusal at LOCC's assessment ends the demand."""
+    from tests.integration.api.test_exercise import LOCC, steps_to_approval
+
+    asked_elsewhere, refused_by_locc = uuid4(), uuid4()
+    steps = steps_to_approval(asked_elsewhere, exercise=False)
+    steps[-1] = (
+        "VR07",
+        item(
+            "request.decided",
+            asked_elsewhere,
+            {"outcome": "refused", "reasons": "our pumps are in use"},
+        ),
+    )
+    steps += [(org, step) for org, step in steps_to_approval(refused_by_locc, exercise=False)[:3]]
+    steps.append(
+        (
+            "LOCC",
+            item(
+                "request.assessed",
+                refused_by_locc,
+                {"forward": False, "findings": "not necessary", "alternatives_checked": "none"},
+            ),
+        )
+    )
+    for org, step in steps:
+        response = api.post(org, step, **(LOCC if org == "LOCC" else {}))
+        assert response.status_code == 201, response.text
+    headers = api.headers("LOCC", "coordinator")
+    requests = {r["id"]: r for r in api.listed("/v1/requests", headers)}
+    mine = requests[str(asked_elsewhere)]
+    assert (mine["status"], mine["demanding"]) == ("refused", True)
+    assert (
+        requests[str(refused_by_locc)]["status"],
+        requests[str(refused_by_locc)]["demanding"],
+    ) == (
+        "refused",
+        False,
+    )
+    overview = _get(api, "/v1/capacity-overview", headers, min_position=api.position(), wait=10)
+    [water] = [c for c in overview["capabilities"] if c["capability"] == "FIRE_WATER_SUPPLY"]
+    assert water["open_demand"] == 2  # the one line of 2 pumps, nothing committed
