@@ -218,7 +218,8 @@ def test_a_refusal_by_the_providers_asked_leaves_the_remainder_as_demand(api: Ap
         response = api.post(org, step, **(LOCC if org == "LOCC" else {}))
         assert response.status_code == 201, response.text
     headers = api.headers("LOCC", "coordinator")
-    requests = {r["id"]: r for r in api.listed("/v1/requests", headers)}
+    caught_up = {"min_position": api.position(), "wait": 10}
+    requests = {r["id"]: r for r in api.listed("/v1/requests", headers, caught_up)}
     mine = requests[str(asked_elsewhere)]
     assert (mine["status"], mine["demanding"]) == ("refused", True)
     assert (
@@ -228,6 +229,6 @@ def test_a_refusal_by_the_providers_asked_leaves_the_remainder_as_demand(api: Ap
         "refused",
         False,
     )
-    overview = _get(api, "/v1/capacity-overview", headers, min_position=api.position(), wait=10)
+    overview = _get(api, "/v1/capacity-overview", headers, **caught_up)
     [water] = [c for c in overview["capabilities"] if c["capability"] == "FIRE_WATER_SUPPLY"]
     assert water["open_demand"] == 2  # the one line of 2 pumps, nothing committed
