@@ -127,7 +127,7 @@ def rows_of(projections: object) -> dict:
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-@given(seed=st.integers(0, 2**32 - 1), rounds=st.integers(3, 6))
+@given(seed=st.integers(0, 2**32 - 1), rounds=st.integers(3, 5))
 def test_sigkilled_worker_converges_to_a_fresh_rebuild(kind: str, seed: int, rounds: int) -> None:
     rng = random.Random(seed)
     with fresh_store(kind) as (config, url):
