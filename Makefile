@@ -53,11 +53,13 @@ screenshot: install-test
 
 ## Install test dependencies and run every check and every test of every tier: three pytest
 ## workers on the two cores (a third of the time a worker waits on a server, a subprocess or
-## the database: 430 s against 600 s with two; a module's tests stay on one worker, sharing
-## its fixtures), then the tests marked serial alone (one stops the shared PostgreSQL cluster;
-## one bounds a server's memory, which a busy neighbour would inflate).
+## the database; a module's tests stay on one worker, sharing its fixtures), modules handed out
+## in collection order: e2e first (few tests, long ones), unit last (xdist's default, most
+## tests first, left the long single-test e2e modules for the end); then the tests marked
+## serial alone (one stops the shared PostgreSQL cluster; one bounds a server's memory, which
+## a busy neighbour would inflate).
 test: lint importlint typecheck
-	$(BIN)/python -m pytest -n 3 --dist loadscope -m "not serial"
+	$(BIN)/python -m pytest -n 3 --dist loadscope --no-loadscope-reorder -m "not serial"
 	$(BIN)/python -m pytest -m serial
 
 clean:
