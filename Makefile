@@ -51,15 +51,15 @@ e2e: install-test
 screenshot: install-test
 	$(BIN)/python docs/screenshot.py
 
-## Install test dependencies and run every check and every test of every tier: three pytest
+## Install test dependencies and run every check and every test of every tier: four pytest
 ## workers on the two cores (a third of the time a worker waits on a server, a subprocess or
-## the database; a module's tests stay on one worker, sharing its fixtures), modules handed out
+## the database: 441 s against 461-531 s with three; a module's tests stay on one worker, sharing its fixtures), modules handed out
 ## in collection order: e2e first (few tests, long ones), unit last (xdist's default, most
 ## tests first, left the long single-test e2e modules for the end); then the tests marked
 ## serial alone (one stops the shared PostgreSQL cluster; one bounds a server's memory, which
 ## a busy neighbour would inflate).
 test: lint importlint typecheck
-	$(BIN)/python -m pytest -n 3 --dist loadscope --no-loadscope-reorder -m "not serial"
+	$(BIN)/python -m pytest -n 4 --dist loadscope --no-loadscope-reorder -m "not serial"
 	$(BIN)/python -m pytest -m serial
 
 clean:
