@@ -64,15 +64,6 @@ CLASSIFIED = float(os.environ.get("BENCH_AUDIT_CLASSIFIED", "0.02"))
 TARGET_S, TARGET_TIMELINE_MS = 2.0, 50.0
 
 
-def events_in(schema: str) -> int:
-    with psycopg.connect(common.DSN) as conn:
-        found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".mlob_event_index',)).fetchone()
-        if not found or found[0] is None:
-            return 0
-        row = conn.execute(f'SELECT max(position) FROM "{schema}".mlob_event_index').fetchone()
-    return int(row[0] or 0) if row else 0
-
-
 def load(config: StoreConfig) -> dict[str, Any]:
     common.fresh_schema(SCHEMA)
     service = Service(MlobApplication(config))
@@ -136,7 +127,7 @@ def main() -> None:
     bp.out(json.dumps(run, indent=1))
     results: dict[str, Any] = {"run": run}
     config = parse_database_url(common.database_url(SCHEMA))
-    if os.environ.get("BENCH_AUDIT_FRESH") == "1" or events_in(SCHEMA) < EVENTS:
+    if os.environ.get("BENCH_AUDIT_FRESH") == "1" or common.events_in(SCHEMA) < EVENTS:
         results["load"] = load(config)
     else:
         bp.out(f"reusing schema {SCHEMA} (BENCH_AUDIT_FRESH=1 reloads)")

@@ -175,6 +175,11 @@ async def post_event(
         + f"Authorization: Bearer {token}\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
         + payload
     )
+    return await read_response(reader)
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """An HTTP/1.1 answer on a kept-alive raw connection: (status, body)."""
     status_line = await reader.readline()
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -201,3 +206,13 @@ async def open_loop(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(scheduled)))
     await asyncio.gather(*tasks)
+
+
+def events_in(schema: str) -> int:
+    """The last position of the store in ``schema`` (0 when it is not made yet)."""
+    with psycopg.connect(DSN) as conn:
+        found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".mlob_event_index',)).fetchone()
+        if not found or found[0] is None:
+            return 0
+        row = conn.execute(f'SELECT max(position) FROM "{schema}".mlob_event_index').fetchone()
+    return int(row[0] or 0) if row else 0

@@ -55,15 +55,6 @@ TARGETS |= {"board": 50.0, "picture": 100.0}
 POST_SLACK_MS = 10.0
 
 
-def events_in() -> int:
-    with psycopg.connect(common.DSN) as conn:
-        found = conn.execute("SELECT to_regclass(%s)", (f'"{SCHEMA}".mlob_event_index',)).fetchone()
-        if not found or found[0] is None:
-            return 0
-        row = conn.execute(f'SELECT max(position) FROM "{SCHEMA}".mlob_event_index').fetchone()
-    return int(row[0] or 0) if row else 0
-
-
 def load() -> dict[str, Any]:
     from mlob.config import parse_database_url
     from mlob.service import Service
@@ -116,18 +107,11 @@ def counts() -> dict[str, int]:
     return found
 
 
-def request_ids(limit: int = 5000) -> list[str]:
+def ids_of(table: str, limit: int) -> list[str]:
+    """Ids of up to ``limit`` rows of a read model (``requests``, ``incidents``)."""
     with psycopg.connect(common.DSN) as conn:
         rows = conn.execute(
-            f'SELECT DISTINCT id FROM "{SCHEMA}".mlob_rows_requests LIMIT %s', (limit,)
-        ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
-def incident_ids(limit: int = 2000) -> list[str]:
-    with psycopg.connect(common.DSN) as conn:
-        rows = conn.execute(
-            f'SELECT DISTINCT id FROM "{SCHEMA}".mlob_rows_incidents LIMIT %s', (limit,)
+            f'SELECT DISTINCT id FROM "{SCHEMA}".mlob_rows_{table} LIMIT %s', (limit,)
         ).fetchall()
     return [str(r[0]) for r in rows]
 
@@ -139,12 +123,7 @@ async def get(
     writer.write(
         f"GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
     )
-    status_line = await reader.readline()
-    length = 0
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    return int(status_line.split()[1]), await reader.readexactly(length)
+    return await common.read_response(reader)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -235,13 +214,13 @@ async def phase(
 
 def main() -> None:
     results: dict[str, Any] = {"circumstances": common.circumstances(), "schema": SCHEMA}
-    have = events_in()
+    have = common.events_in(SCHEMA)
     if os.environ.get("BENCH_READS_FRESH") == "1" or have < EVENTS:
         results["load"] = load()
     else:
         bp.out(f"reusing schema {SCHEMA} ({have:,} events)")
     results["catch_up"] = catch_up()
-    results["store"] = {"events": events_in(), **counts()}
+    results["store"] = {"events": common.events_in(SCHEMA), **counts()}
     bp.out(f"store: {results['store']}")
     env = {
         **os.environ,
@@ -269,7 +248,7 @@ def main() -> None:
         common.wait_for(url)
         writer_token = common.issue_token(env, "VR08", "operator")
         reader_token = common.issue_token(env, "LOCC", "coordinator", "stg_geheim")
-        incidents, requests = incident_ids(), request_ids()
+        incidents, requests = ids_of("incidents", 2000), ids_of("requests", 5000)
         asyncio.run(phase(url, writer_token, reader_token, incidents, requests, True, WARMUP))
         alone = asyncio.run(
             phase(url, writer_token, reader_token, incidents, requests, False, SECONDS)

@@ -154,6 +154,12 @@ class HookStore:
         with self._tx() as tx:
             return list(tx.execute(sql, params).fetchall())
 
+    def _rows_in(self, sql: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        """``sql`` with ``{ids}`` standing for the placeholders of ``ids`` (none: no rows)."""
+        if not ids:
+            return []
+        return self._rows(sql.format(ids=", ".join(["%s"] * len(ids))), tuple(ids))
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -291,13 +297,10 @@ class HookStore:
         return self._deliveries(where, params, limit)
 
     def attempts(self, delivery_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-        if not delivery_ids:
-            return {}
-        marks = ", ".join(["%s"] * len(delivery_ids))
-        rows = self._rows(
-            f"SELECT delivery_id, at, status, latency_ms, error FROM mlob_webhook_attempts "
-            f"WHERE delivery_id IN ({marks}) ORDER BY id",
-            tuple(delivery_ids),
+        rows = self._rows_in(
+            "SELECT delivery_id, at, status, latency_ms, error FROM mlob_webhook_attempts "
+            "WHERE delivery_id IN ({ids}) ORDER BY id",
+            delivery_ids,
         )
         found: dict[int, list[dict[str, Any]]] = {}
         for delivery_id, at, status, latency, error in rows:
@@ -528,13 +531,10 @@ class HookStore:
 
     def acks_of(self, alert_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         """The acknowledgements of these alerts, in one query."""
-        if not alert_ids:
-            return {}
-        marks = ", ".join(["%s"] * len(alert_ids))
-        rows = self._rows(
-            f"SELECT alert_id, org, role, person, at FROM mlob_alert_acks "
-            f"WHERE alert_id IN ({marks}) ORDER BY id",
-            tuple(alert_ids),
+        rows = self._rows_in(
+            "SELECT alert_id, org, role, person, at FROM mlob_alert_acks "
+            "WHERE alert_id IN ({ids}) ORDER BY id",
+            alert_ids,
         )
         found: dict[int, list[dict[str, Any]]] = {}
         for alert_id, org, role, person, at in rows:

@@ -20,11 +20,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import POSTGRES_URL, _dsn
+from tests.conftest import POSTGRES_URL, STORES, _dsn
 from tests.servers import RawClient, Server, issue_token
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=STORES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'mlob.sqlite3'}"

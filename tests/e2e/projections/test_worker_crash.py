@@ -32,7 +32,7 @@ from mlob.write.application import MlobApplication
 from projections import readmodels as rm
 from projections.specs import PROJECTIONS
 from tests import ROOT
-from tests.conftest import POSTGRES_URL, _dsn, postgres_config, require_postgres
+from tests.conftest import POSTGRES_URL, STORES, _dsn, postgres_config, require_postgres
 from tests.integration.projections.conftest import NOW
 
 LOCC = Principal("LOCC", "coordinator")
@@ -121,7 +121,7 @@ def rows_of(projections: object) -> dict:
     return {p.name: sorted(store.rows(p.name), key=lambda r: r["id"]) for p in PROJECTIONS}
 
 
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("kind", STORES)
 @settings(
     max_examples=2,
     deadline=None,

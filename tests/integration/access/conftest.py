@@ -20,7 +20,7 @@ from mlob.bootstrap import open_projections, open_webhooks
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import _dsn, postgres_config, require_postgres
+from tests.conftest import STORES, _dsn, postgres_config, require_postgres
 from tests.integration.access.world import (
     ZG,
     Reader,
@@ -69,9 +69,7 @@ def _wait_for_projections(client: TestClient, seed: Seed, position: int) -> None
         assert answer.json()["reached"], f"{path}: the projections did not reach {position}"
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=STORES)
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:

@@ -24,7 +24,7 @@ from mlob import demo
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import _dsn, postgres_config, require_postgres
+from tests.conftest import STORES, _dsn, postgres_config, require_postgres
 from tests.integration.api.conftest import Api, serving
 
 M = f"{{{RM_MSG}}}"
@@ -36,9 +36,7 @@ SAMPLES = Path(__file__).parents[2] / "data" / "edxl" / "samples"
 NOW = datetime(2026, 11, 23, 23, 0, tzinfo=UTC)
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=STORES)
 def demo_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Api]:

@@ -40,7 +40,7 @@ from domain.envelope import Classification
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import _dsn, postgres_config, require_postgres
+from tests.conftest import STORES, _dsn, postgres_config, require_postgres
 from tests.integration.api.conftest import Api, chair, fire_request, item, serving
 from tests.integration.feed.helpers import incident, next_of, within
 from tests.integration.projections.test_need_to_know_properties import (
@@ -52,7 +52,6 @@ from tests.integration.projections.test_need_to_know_properties import (
 
 UNCL = Classification.UNCLASSIFIED
 GEHEIM = Classification.STATE_SECRET_SECRET
-STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 # --- helpers ------------------------------------------------------------------------------------
