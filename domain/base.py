@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from eventsourcing.domain import Aggregate
 
 from domain.envelope import Envelope
-from domain.errors import Conflict, DomainError
+from domain.errors import Conflict, DomainError, NotPermitted
 from domain.exercise import check_step as check_exercise
 
 _BASE_ATTRIBUTES = frozenset(
@@ -20,7 +20,6 @@ _BASE_ATTRIBUTES = frozenset(
         "_modified_on",
         "_pending_events",
         "_undo",
-        "_undo_by",
         "_thread",
         "_actors",
         "_top_level",
@@ -57,12 +56,10 @@ class MlobAggregate(Aggregate):
         def mutate(self, aggregate: Any) -> Any:
             if aggregate is not None:
                 if type(self).VOIDABLE:
-                    aggregate._remember(self.originator_version)
                     # who recorded it: only the recorder corrects its own step
-                    vars(aggregate)["_undo_by"] = self.envelope.actor.org
+                    aggregate._remember(self.originator_version, self.envelope.actor.org)
                 elif not type(self).UNDOES:  # nothing before this step can be voided any more
                     vars(aggregate).pop("_undo", None)
-                    vars(aggregate).pop("_undo_by", None)
             mutated = super().mutate(aggregate)
             if aggregate is None:  # the creating step decides exercise or real, for good
                 vars(mutated)["exercise"] = self.envelope.exercise
@@ -119,16 +116,16 @@ class MlobAggregate(Aggregate):
 
     # --- corrections -----------------------------------------------------------------------
 
-    def _remember(self, version: int) -> None:
+    def _remember(self, version: int, recorder: str) -> None:
         # Only the latest step can be voided, so one remembered state is enough. Aggregate
         # state holds immutable values in (at most) one level of containers, so copying each
         # container is a full copy.
         state = {k: copy.copy(v) for k, v in vars(self).items() if k not in _BASE_ATTRIBUTES}
-        vars(self)["_undo"] = [(version, state)]
+        vars(self)["_undo"] = [(version, state, recorder)]
 
     def _restore(self, version: int) -> None:
-        undo: list[tuple[int, dict[str, Any]]] = vars(self).get("_undo", [])
-        remembered, state = undo.pop()
+        undo: list[tuple[Any, ...]] = vars(self).get("_undo", [])
+        remembered, state, *_ = undo.pop()
         assert remembered == version
         for key in [k for k in vars(self) if k not in _BASE_ATTRIBUTES]:
             delattr(self, key)
@@ -136,18 +133,30 @@ class MlobAggregate(Aggregate):
 
     def voidable_version(self) -> int | None:
         """The version of the latest event a correction may void, if any."""
-        undo: list[tuple[int, dict[str, Any]]] = vars(self).get("_undo", [])
-        return undo[-1][0] if undo else None
+        undo: list[tuple[Any, ...]] = vars(self).get("_undo", [])
+        return int(undo[-1][0]) if undo else None
 
     def voidable_by(self) -> str | None:
         """The organisation that recorded the step a correction may void (None: no such step,
         or a state kept before the recorder was)."""
-        if self.voidable_version() is None:
-            return None
-        return vars(self).get("_undo_by")
+        undo: list[tuple[Any, ...]] = vars(self).get("_undo", [])
+        return str(undo[-1][2]) if undo and len(undo[-1]) > 2 else None
+
+    def check_recorder(self, org: str) -> None:
+        """The recorder corrects its own step: a requester never undoes a provider's or the
+        korpschef's decision (that is an appeal, art. 56(4)), nor the hub a decider's, nor
+        one region another's situation report."""
+        recorder = self.voidable_by()
+        if recorder is not None and recorder != org:
+            raise NotPermitted(
+                "not_own_step",
+                "domain.md §Who acts (the actor records a step); mlob corrections",
+                recorder=recorder,
+            )
 
     def void(self, envelope: Envelope, target_version: int, reason: str) -> None:
         """Void the latest correctable step; a correction then records the right step."""
+        self.check_recorder(envelope.actor.org)
         self.check_void(target_version, reason)
         self.emit(self.Voided, envelope, target_version=target_version, reason=reason)
 

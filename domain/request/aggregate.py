@@ -532,15 +532,8 @@ class AssistanceRequest(MlobAggregate):
             self._check_movable(step, actor)
         if step is Step.VOID and self.voidable_version() is None:
             raise Conflict("void_not_latest", "mlob corrections", text="nothing_voidable")
-        recorder = self.voidable_by() if step is Step.VOID else None
-        if recorder is not None and recorder != actor.org:
-            # The recorder corrects its own step: a requester never undoes a provider's or the
-            # korpschef's decision (that is an appeal, art. 56(4)), nor the hub a decider's.
-            raise NotPermitted(
-                "not_own_step",
-                "domain.md §Who acts (the actor records a step); mlob corrections",
-                recorder=recorder,
-            )
+        if step is Step.VOID:
+            self.check_recorder(actor.org)
 
     def _check_adviser(self, org_kind: str) -> None:
         """On an appeal only the route's appeal advisers advise (DGPOL, art. 56(4)), once per

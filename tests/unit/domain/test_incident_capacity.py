@@ -66,6 +66,19 @@ def test_incident_correction_restores_the_previous_state() -> None:
     assert exc.value.code == "reason_required"
 
 
+def test_only_the_recorder_voids_an_incident_step() -> None:
+    """A co-region keeps the incident but does not undo the opening region's step (it
+    records its own correction instead); the same rule as on requests."""
+    incident = opened()
+    incident.change_grip(env("VR08"), GripLevel.GRIP_5)
+    with pytest.raises(NotPermitted) as exc:
+        incident.correct(env("VR23"), target_version=2, reason="not ours to undo")
+    assert exc.value.code == "not_own_step"
+    assert incident.grip is GripLevel.GRIP_5
+    incident.correct(env("VR08"), target_version=2, reason="GRIP 5 typed instead of 4")
+    assert incident.grip is GripLevel.GRIP_3
+
+
 def test_capacity_is_registered_by_its_own_provider_from_the_catalogue() -> None:
     with pytest.raises(NotPermitted) as exc:
         Capacity.register(
