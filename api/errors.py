@@ -91,8 +91,6 @@ def answer(exc: DomainError, lang: str = "en", batch: bool = False) -> tuple[int
         details.insert(0, {"pointer": prefix + exc.pointer, "msg": reason})
     if details:
         error["details"] = details
-    if isinstance(exc, ApiError):
-        error.update(exc.extra)
     return exc.status, {"error": error}
 
 
@@ -116,8 +114,6 @@ class ApiError(DomainError):
             code, source, text=text, pointer=pointer, index=index, details=details, **params
         )
         self.status = status
-        #: Fields of the error body beyond the one shape (none today).
-        self.extra: dict[str, Any] = {}
 
     def body(self, lang: str = "en") -> dict[str, Any]:
         return answer(self, lang)[1]

@@ -345,9 +345,13 @@ def may_manage_token(reader: Reader, org: str, clearance: Classification | str) 
 def may_see_token(reader: Reader, org: str, clearance: Classification | str) -> bool:
     """A token's issuing and revocation, in the history: for whoever may manage it, and for
     the national auditors cleared for it (who could act when is audited)."""
-    return may_manage_token(reader, org, clearance) or (
-        reader.role == "auditor" and is_national(reader) and cleared(reader, clearance)
-    )
+    return may_manage_token(reader, org, clearance) or audits_settings(reader, clearance)
+
+
+def audits_settings(reader: Reader, clearance: Classification | str) -> bool:
+    """The national auditors cleared for it see who could act or was told what, when: the
+    history of tokens and subscriptions, which only their managers see otherwise."""
+    return reader.role == "auditor" and is_national(reader) and cleared(reader, clearance)
 
 
 def issue_refusal(
@@ -389,9 +393,7 @@ def may_manage_subscription(reader: Reader, org: str, clearance: Classification 
 def may_see_subscription(reader: Reader, org: str, clearance: Classification | str) -> bool:
     """A subscription's steps, in the history: for whoever may manage it, and for the national
     auditors cleared for it (who was told what, from when, is audited)."""
-    return may_manage_subscription(reader, org, clearance) or (
-        reader.role == "auditor" and is_national(reader) and cleared(reader, clearance)
-    )
+    return may_manage_subscription(reader, org, clearance) or audits_settings(reader, clearance)
 
 
 def subscription_refusal(reader: Reader, org: str, clearance: Classification | str) -> str | None:

@@ -66,7 +66,9 @@ class StoreConfig:
         does not answer costs time, not an error."""
         timeout = self.params.get("connect_timeout", CONNECT_TIMEOUT)
         if not timeout.isdigit() or int(timeout) <= 0:
-            return timeout  # libpq's "wait forever" (0), as given
+            # libpq's "wait forever" (0) is for a connection attempt; a pool wait of 0 would
+            # refuse every request that finds the pool busy, so it waits the default instead.
+            timeout = CONNECT_TIMEOUT
         hosts = len(self.params.get("host", "").split(","))
         return str(max(int(timeout), 2) * hosts)  # libpq waits at least 2 s for a host
 

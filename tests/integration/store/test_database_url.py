@@ -195,3 +195,13 @@ def test_a_first_host_that_does_not_answer_is_given_up_on(
     started = time.monotonic()
     assert use_store(store) == 0
     assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize("given", ["0", "-1"])
+def test_a_connect_timeout_of_zero_does_not_make_the_pool_refuse_at_once(given: str) -> None:
+    """libpq's ``connect_timeout=0`` waits forever for a host; the pool's wait for a free
+    connection stays bounded and positive (0 there would refuse every request that finds the
+    pool busy)."""
+    store = parse_database_url(f"postgresql://127.0.0.1:5432/test?connect_timeout={given}")
+    assert store.params["connect_timeout"] == given
+    assert int(store.pool_wait()) >= int(config.CONNECT_TIMEOUT)
