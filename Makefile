@@ -5,22 +5,30 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-test lint typecheck importlint unit integration e2e screenshot clean
+.PHONY: run test install install-test constraints lint typecheck importlint unit integration e2e screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# constraints.txt pins every dependency at versions the test run passed with (a new release
+# of a dependency must not turn CI red by itself); `make constraints` writes it anew.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
 	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+## Upgrade the dependencies within pyproject.toml's ranges and pin what was installed (then run
+## `make test` before committing the new constraints.txt).
+constraints: | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade -e ".[test]"
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 ## Start the server on the embedded SQLite store (./var/) with the demo scenario.
 run: install
