@@ -121,12 +121,15 @@ class HookStore:
     # --- connections -----------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
-        """A cursor-like ``execute(sql, params)`` in one transaction (``%s`` placeholders)."""
+    def _tx(self, write: bool = True) -> Iterator[Any]:
+        """A cursor-like ``execute(sql, params)`` in one transaction (``%s`` placeholders).
+        On SQLite a writing one takes the write lock at its start (BEGIN IMMEDIATE: no lock
+        upgrade to fail half-way); a reading one (``write=False``) takes none, so it neither
+        waits for a writer nor holds one up."""
         if self.kind == "sqlite":
             with self._lock:
                 conn = self._sqlite_conn()
-                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
                 try:
                     yield _SqliteRun(conn)
                 except BaseException:
@@ -151,7 +154,8 @@ class HookStore:
         return self._sqlite
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._tx() as tx:
+        """A read (no write lock)."""
+        with self._tx(write=False) as tx:
             return list(tx.execute(sql, params).fetchall())
 
     def _rows_in(self, sql: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
