@@ -52,7 +52,8 @@ class Webhooks:
         self.hooks = hooks
         self.insecure_hosts = tuple(insecure_hosts)
         self.resolver = resolver
-        #: Called after a subscription changed (the runner reloads it at once).
+        #: Called after a subscription's deliveries changed without an event (a redelivery:
+        #: the runner reads which fail and starts their lanes at once).
         self.on_change: Callable[[], None] = lambda: None
         #: The delivery runner of this process (mlob/runners/webhooks.py), stopped at close.
         self.runner: Any = None
@@ -72,10 +73,11 @@ class Webhooks:
         )
 
     def _record(self, by: Principal, envelope: Envelope, work: Callable[[Any], None]) -> None:
+        # The runner learns of it from the event itself and reloads that subscription then
+        # (an on_change here made it read every subscription a second time).
         self.service.app.record(
             [Message(message_key(by.org, envelope.message_id), envelope.message_id)], work
         )
-        self.on_change()
 
     def _is_subscription(self, stream_id: UUID) -> bool:
         first, _ = self.service.app.index.stream_ends(stream_id)

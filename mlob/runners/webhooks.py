@@ -161,7 +161,7 @@ class WebhookRunner:
         self._thread: threading.Thread | None = None
         self._next_tick = 0.0
         self._secrets: dict[tuple[str, int], Webhook] = {}
-        self._reload = False
+        self._refresh = False
 
     # --- running -----------------------------------------------------------------------------
 
@@ -174,8 +174,11 @@ class WebhookRunner:
         self._wake.set()
 
     def changed(self) -> None:
-        """A subscription changed here (resumed, redelivered, ...): read them again."""
-        self._reload = True
+        """A subscription's deliveries changed here without an event (a redelivery): read
+        which subscriptions fail again and start their lanes. A change that is an event
+        (made, paused, resumed, rotated, deleted) reaches the runner as one: it reloads
+        that subscription then, once (:meth:`run_once`)."""
+        self._refresh = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -202,9 +205,9 @@ class WebhookRunner:
                 if not self.active:
                     self._take_over()
                 self.active = True
-                if self._reload:
-                    self._reload = False
-                    self.reload()
+                if self._refresh:
+                    self._refresh = False
+                    self._refresh_failing()
                     self.start_lanes()
                 if self.run_once():
                     continue
@@ -212,8 +215,7 @@ class WebhookRunner:
                     self._next_tick = time.monotonic() + self.tick_every
                     self.raise_alerts()
                     # Resumed or redelivered through another node: the store says so.
-                    states = self.hooks.states()
-                    self.failing = {k for k, v in states.items() if v["failing_since"] is not None}
+                    self._refresh_failing()
                     self.start_lanes()
                 self._wake.wait(self.poll)
                 self._wake.clear()
@@ -244,16 +246,22 @@ class WebhookRunner:
             self.seeded = True
         self.reload()
 
-    def reload(self) -> None:
-        """The subscriptions as recorded, and which are failing."""
+    def reload(self, ids: Sequence[uuid.UUID] | None = None) -> None:
+        """The subscriptions as recorded (only ``ids``: those whose events just came), and
+        which are failing."""
         app = self.service.app
-        ids = app.index.streams_created_as((Subscription.Created.TOPIC,))
-        found = {}
+        if ids is None:
+            self.subscriptions = {}
+            ids = app.index.streams_created_as((Subscription.Created.TOPIC,))
         for i in ids:
             sub = app.load(Subscription, i)
-            if not sub.deleted:
-                found[str(i)] = sub
-        self.subscriptions = found
+            if sub.deleted:
+                self.subscriptions.pop(str(i), None)
+            else:
+                self.subscriptions[str(i)] = sub
+        self._refresh_failing()
+
+    def _refresh_failing(self) -> None:
         states = self.hooks.states()
         self.failing = {s for s, st in states.items() if st["failing_since"] is not None}
 
@@ -269,9 +277,13 @@ class WebhookRunner:
         if not logged and not fresh:
             return 0
         queued: list[Queued] = []
+        changed: list[uuid.UUID] = []
         if logged:
-            if any(e.api_type.startswith("subscription.") for e in logged):
-                self.reload()
+            changed = list(
+                dict.fromkeys(e.stream_id for e in logged if e.api_type.startswith("subscription."))
+            )
+            if changed:
+                self.reload(changed)
             reached = logged[-1].position
             queued += self._events(logged, position, reached)
         else:
@@ -280,8 +292,8 @@ class WebhookRunner:
             queued += self._alert(alert)
         alert_upto = fresh[-1]["id"] if fresh else alert_at
         self.hooks.enqueue(queued, (position, alert_at), (reached, alert_upto))
-        if queued:
-            self.start_lanes({q[0] for q in queued})
+        if queued or changed:  # a resumed one's backlog goes on
+            self.start_lanes({q[0] for q in queued} | {str(i) for i in changed})
         return len(logged) + len(fresh)
 
     def _events(self, logged: list[LoggedEvent], position: int, reached: int) -> list[Queued]:

@@ -4,11 +4,15 @@ organisation's administrators and operators; the secret answered once and never 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from typing import Any
 from uuid import uuid4
 
+import pytest
+
 from domain.envelope import Classification
-from domain.subscription import url_refusal
+from domain.subscription import Subscription, url_refusal
 from mlob.runners.webhooks import resolve
 from tests.conftest import pg_connect
 from tests.integration.api.conftest import ADMIN, fire_request
@@ -253,3 +257,50 @@ def test_the_delivery_log_and_redelivery_refuse_what_does_not_fit(
         "unknown_subscription",
     )
     assert hooked.client.get(f"{path}/deliveries", headers=admin).json() == []
+
+
+def _runner_loads(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The subscriptions the runner's thread loads from now on (their ids, in turn)."""
+    app = hooked.service.app
+    load = app.load
+    loaded: list[str] = []
+
+    def counting(cls: Any, stream_id: Any, *args: Any, **kw: Any) -> Any:
+        if threading.current_thread().name == "mlob-webhooks" and cls is Subscription:
+            loaded.append(str(stream_id))
+        return load(cls, stream_id, *args, **kw)
+
+    monkeypatch.setattr(app, "load", counting)
+    return loaded
+
+
+def _caught_up(hooked: Hooked) -> None:
+    """Wait until the runner has read everything recorded, and a few of its rounds more."""
+    assert hooked.runner is not None
+    head = hooked.position()
+    deadline = time.monotonic() + 10
+    while (hooked.runner.hooks.cursor() or (0, 0))[0] < head:
+        assert time.monotonic() < deadline, "the runner did not read the change"
+        time.sleep(0.02)
+    time.sleep(300 / 1000)  # its next rounds (poll 50 ms): a second reload would be in
+
+
+def test_a_change_reloads_that_subscription_once(
+    hooked: Hooked, receivers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pausing a subscription makes the runner load it once (the change's event), not every
+    subscription again besides (the change's callback did, and then the event too)."""
+    made = [
+        hooked.subscribe("VR08", url=receivers().url, channels=["region:VR08"]) for _ in range(3)
+    ]
+    _caught_up(hooked)
+    loaded = _runner_loads(hooked, monkeypatch)
+    headers = hooked.headers("VR08", "admin")
+    _caught_up(hooked)
+    paused = hooked.client.patch(
+        f"/v1/subscriptions/{made[1]['id']}", json={"paused": True}, headers=headers
+    )
+    assert paused.status_code == 200, paused.text
+    _caught_up(hooked)
+    assert loaded == [made[1]["id"]]
+    assert hooked.runner is not None and hooked.runner.subscriptions[made[1]["id"]].paused
