@@ -22,8 +22,10 @@ dead letter) goes on from there. A slow receiver holds up only its own lane.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import logging
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -62,6 +64,9 @@ BATCH = 500
 LANE_BATCH = 50
 #: Seconds a URL's check (its host's addresses) holds before it is made again.
 RECHECK_URL = 60.0
+#: Bytes of a receiver's answer read (and dropped) to keep the connection for the next
+#: delivery; a longer answer closes it instead (the next delivery opens a new one).
+MAX_ANSWER = 1024 * 1024
 
 
 class Source(Protocol):
@@ -136,7 +141,7 @@ class WebhookRunner:
         #: private address later: DNS rebinding), at most every ``RECHECK_URL`` s per URL.
         self.insecure_hosts = tuple(insecure_hosts)
         self.resolver = resolver or resolve
-        self._checked: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._checked: dict[tuple[str, str], tuple[float, str | None, tuple[str, ...]]] = {}
         self.hooks = hooks
         self.retry = retry
         self.poll = poll
@@ -471,19 +476,25 @@ class WebhookRunner:
             self.hooks.delivered(done)
             done.clear()
 
-    def _refusal(self, url: str, clearance: Any) -> str | None:
+    def _target(self, url: str, clearance: Any) -> tuple[str | None, tuple[str, ...]]:
         """Why a webhook may not go to ``url`` now (the rules of domain/subscription.py, with
-        the addresses its host resolves to now), or None; remembered ``RECHECK_URL`` s."""
+        the addresses its host resolves to now), or None; and those addresses, the only ones
+        the sender connects to (a name resolved again to connect could point elsewhere by
+        then: DNS rebinding). Remembered ``RECHECK_URL`` s."""
         key = (url, str(clearance))
         found = self._checked.get(key)
         if found is not None and time.monotonic() - found[0] < RECHECK_URL:
-            return found[1]
+            return found[1], found[2]
         host = url_host(url)
-        addresses = [] if host in self.insecure_hosts else self.resolver(host)
+        literal = _is_address(host)
+        addresses = [] if literal else self.resolver(host)
         refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
         reason = f"{refused.code}: {refused.reason}" if refused is not None else None
-        self._checked[key] = (time.monotonic(), reason)
-        return reason
+        if reason is None and not literal and not addresses:
+            reason = f"unresolved: {host} resolves to no address"
+        pinned = (host,) if literal else tuple(addresses)
+        self._checked[key] = (time.monotonic(), reason, pinned)
+        return reason, pinned
 
     def _signer(self, sub: Subscription) -> Webhook:
         key = (str(sub.id), sub.rotations)
@@ -504,10 +515,10 @@ class WebhookRunner:
         status: int | None = None
         error: str | None = None
         try:
-            refused = self._refusal(sub.url, sub.clearance)
+            refused, addresses = self._target(sub.url, sub.clearance)
             if refused is not None:
                 raise OSError(refused)
-            status = sender.post(sub.url, delivery, self._signer(sub))
+            status = sender.post(sub.url, addresses, delivery, self._signer(sub))
             if not 200 <= status < 300:
                 error = f"status {status}"
         except SecretUnavailable as exc:
@@ -537,27 +548,73 @@ class WebhookRunner:
         return False
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _connect(addresses: Sequence[str], port: int, timeout: float) -> socket.socket:
+    """A connection to the first of ``addresses`` that answers (as socket.create_connection
+    tries a name's addresses), never to a name resolved again."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
+
+
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the checked addresses; the Host header stays the URL's host."""
+
+    def __init__(self, host: str, port: int | None, addresses: Sequence[str], timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = tuple(addresses)
+
+    def connect(self) -> None:
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the checked addresses; the Host header, the TLS server name (SNI) and the
+    certificate's check stay the URL's host."""
+
+    def __init__(self, host: str, port: int | None, addresses: Sequence[str], timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.addresses = tuple(addresses)
+
+    def connect(self) -> None:
+        sock = _connect(self.addresses, self.port, self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
 class Sender:
     """One lane's connection to its receiver, kept alive between deliveries (opened again
-    after an error or when the URL's host changes)."""
+    after an error, after an answer too long to read, or when the URL's host or its checked
+    addresses change)."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.conn: http.client.HTTPConnection | None = None
-        self.origin: tuple[str, str, int | None] | None = None
+        self.origin: tuple[str, str, int | None, tuple[str, ...]] | None = None
 
-    def post(self, url: str, delivery: Delivery, signer: Webhook) -> int:
-        """POST one signed delivery (no redirects followed); the status code."""
+    def post(
+        self, url: str, addresses: Sequence[str], delivery: Delivery, signer: Webhook
+    ) -> int:
+        """POST one signed delivery to one of ``addresses`` (the checked ones of the URL's
+        host; no redirects followed); the status code."""
         parts = urlsplit(url)
-        origin = (parts.scheme, parts.hostname or "", parts.port)
+        origin = (parts.scheme, parts.hostname or "", parts.port, tuple(addresses))
         if self.conn is None or origin != self.origin:
             self.close()
-            cls = (
-                http.client.HTTPSConnection
-                if parts.scheme == "https"
-                else http.client.HTTPConnection
-            )
-            self.conn = cls(origin[1], origin[2], timeout=self.timeout)
+            cls = PinnedHTTPSConnection if parts.scheme == "https" else PinnedHTTPConnection
+            self.conn = cls(origin[1], origin[2], addresses, self.timeout)
             self.origin = origin
         body = delivery.body.encode()
         now = datetime.now(UTC)
@@ -573,8 +630,15 @@ class Sender:
             path += "?" + parts.query
         self.conn.request("POST", path, body=body, headers=headers)
         response = self.conn.getresponse()
-        response.read(65536)
-        if response.will_close:
+        # The answer is read to its end (dropped), so the next delivery on this connection
+        # does not read its rest as its own answer; bounded: a longer one closes it.
+        left = MAX_ANSWER
+        while left > 0 and not response.isclosed():
+            chunk = response.read(min(65536, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+        if response.will_close or not response.isclosed():
             self.close()
         return response.status
 

@@ -309,3 +309,47 @@ def test_a_name_that_resolves_to_a_private_address_later_is_not_sent_to(
         time.sleep(0.05)
     assert log[0]["state"] == "pending" and log[0]["last_status"] is None
     assert "private_address" in log[0]["last_error"]
+
+
+def test_a_long_answer_does_not_break_the_next_delivery(hooked: Hooked, receivers: Any) -> None:
+    """A receiver answering 200 with a 100 KiB body on a kept-alive connection: the next
+    deliveries on it go through at their first attempt (the rest of the body was once read
+    as the next answer's status line: a failed attempt and a duplicate)."""
+    receiver = receivers(keep_alive=True)
+    receiver.answer_body = b"x" * (100 * 1024)
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    mine = request(hooked) + request(hooked) + request(hooked)
+    receiver.wait_for(len(mine))
+    log = delivered_log(hooked, made, len(mine))
+    assert positions(receiver.verified(made["secret"])) == mine
+    assert [d["attempts"] for d in log] == [1] * len(mine), "no attempt failed"
+    assert len(receiver.requests) == len(mine), "nothing sent twice"
+    hosts = {r.headers["host"] for r in receiver.requests}
+    assert len(hosts) == 1
+
+
+def test_the_sender_connects_to_the_address_it_checked(hooked: Hooked, receivers: Any) -> None:
+    """The host's name is resolved once, for the check, and the delivery goes to the address
+    checked (a second resolution to connect could answer another, internal, address: DNS
+    rebinding); the Host header is still the URL's host. The name here resolves only through
+    the runner's resolver (``.test`` is reserved): resolving it again to connect fails."""
+    assert hooked.runner is not None
+    receiver = receivers()
+    port = receiver.server.server_address[1]
+    asked: list[str] = []
+
+    def resolver(host: str) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"] if len(asked) == 1 else ["192.0.2.1"]
+
+    hooked.service.webhooks.insecure_hosts += ("rebind.test",)
+    hooked.runner.insecure_hosts += ("rebind.test",)
+    hooked.runner.resolver = resolver
+    made = hooked.subscribe(
+        "VR08", url=f"http://rebind.test:{port}/hook", channels=["region:VR08"]
+    )
+    mine = request(hooked) + request(hooked)
+    receiver.wait_for(len(mine))
+    assert positions(receiver.verified(made["secret"])) == mine
+    assert {r.headers["host"] for r in receiver.requests} == {f"rebind.test:{port}"}
+    assert asked == ["rebind.test"], "resolved once (within RECHECK_URL)"
