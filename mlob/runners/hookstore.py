@@ -54,6 +54,16 @@ DELIVERY_COLUMNS = (
 )
 
 
+#: Seconds a staged rotation's secret holds its number against another rotation (a rotation
+#: records its event within them; a staged row older than that is a failed one's leftover).
+STAGED_FOR = 60.0
+
+
+def secret_key(subscription_id: str, rotation: int) -> str:
+    """The row a subscription's secret of a rotation is kept in (rotation 0: its id)."""
+    return subscription_id if rotation == 0 else f"{subscription_id}@{rotation}"
+
+
 class SecretUnavailable(Exception):
     """No ``MLOB_WEBHOOK_KEY``, or a sealed secret that does not open with it."""
 
@@ -178,12 +188,16 @@ class HookStore:
     def sealing(self) -> bool:
         return self._aead is not None
 
-    def put_secret(self, subscription_id: str, secret: str) -> None:
+    def _seal(self, key: str, secret: str) -> str:
         if self._aead is None:
             raise SecretUnavailable("MLOB_WEBHOOK_KEY is not set")
         nonce = os.urandom(12)
-        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), subscription_id.encode())
-        text = base64.b64encode(sealed).decode()
+        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), key.encode())
+        return base64.b64encode(sealed).decode()
+
+    def put_secret(self, subscription_id: str, secret: str) -> None:
+        """A new subscription's secret (rotation 0)."""
+        text = self._seal(subscription_id, secret)
         with self._tx() as tx:
             tx.execute(
                 "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s", (subscription_id,)
@@ -194,18 +208,61 @@ class HookStore:
                 (subscription_id, text, time.time()),
             )
 
-    def secret(self, subscription_id: str) -> str:
+    def stage_secret(self, subscription_id: str, rotation: int, secret: str) -> str | None:
+        """Keep the secret of a rotation about to be recorded in a row of its own (the
+        subscription's secret in use is the one of its recorded rotations: a rotation that is
+        not recorded changes nothing). The sealed text (to :meth:`unstage_secret` it), or None
+        when another rotation to this number is under way (a row of it younger than
+        ``STAGED_FOR`` s; an older one is a failed rotation's leftover, replaced)."""
+        key = secret_key(subscription_id, rotation)
+        text = self._seal(key, secret)
+        now = time.time()
+        with self._tx() as tx:
+            done = tx.execute(
+                "INSERT INTO mlob_webhook_secrets (subscription_id, sealed, rotated_at) "
+                "VALUES (%s, %s, %s) ON CONFLICT (subscription_id) DO UPDATE SET "
+                "sealed = excluded.sealed, rotated_at = excluded.rotated_at "
+                "WHERE mlob_webhook_secrets.rotated_at < %s",
+                (key, text, now, now - STAGED_FOR),
+            )
+            return text if done.rowcount == 1 else None
+
+    def unstage_secret(self, subscription_id: str, rotation: int, sealed: str) -> None:
+        """A rotation that was not recorded: its staged secret goes (only this one's)."""
+        with self._tx() as tx:
+            tx.execute(
+                "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s AND sealed = %s",
+                (secret_key(subscription_id, rotation), sealed),
+            )
+
+    def retire_secrets(self, subscription_id: str, rotation: int) -> None:
+        """After rotation ``rotation`` is recorded: the secrets before it go."""
+        with self._tx() as tx:
+            tx.execute(
+                "DELETE FROM mlob_webhook_secrets WHERE (subscription_id = %s OR "
+                "subscription_id LIKE %s) AND subscription_id <> %s",
+                (subscription_id, f"{subscription_id}@%", secret_key(subscription_id, rotation)),
+            )
+
+    def secret(self, subscription_id: str, rotation: int = 0) -> str:
+        """The secret of the subscription's recorded rotation ``rotation`` (a store from
+        before staged rotations keeps each subscription's newest under its id alone)."""
         if self._aead is None:
             raise SecretUnavailable("MLOB_WEBHOOK_KEY is not set")
-        found = self._rows(
-            "SELECT sealed FROM mlob_webhook_secrets WHERE subscription_id = %s",
-            (subscription_id,),
+        key = secret_key(subscription_id, rotation)
+        found = dict(
+            self._rows(
+                "SELECT subscription_id, sealed FROM mlob_webhook_secrets "
+                "WHERE subscription_id IN (%s, %s)",
+                (key, subscription_id),
+            )
         )
-        if not found:
+        used = key if key in found else subscription_id
+        if used not in found:
             raise SecretUnavailable(f"no secret for subscription {subscription_id}")
-        sealed = base64.b64decode(found[0][0])
+        sealed = base64.b64decode(found[used])
         try:
-            return self._aead.decrypt(sealed[:12], sealed[12:], subscription_id.encode()).decode()
+            return self._aead.decrypt(sealed[:12], sealed[12:], used.encode()).decode()
         except InvalidTag:
             raise SecretUnavailable(
                 f"the secret of subscription {subscription_id} does not open with this "
@@ -213,9 +270,12 @@ class HookStore:
             ) from None
 
     def forget_secret(self, subscription_id: str) -> None:
+        """A deleted (or not made) subscription's secrets, of every rotation."""
         with self._tx() as tx:
             tx.execute(
-                "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s", (subscription_id,)
+                "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s "
+                "OR subscription_id LIKE %s",
+                (subscription_id, f"{subscription_id}@%"),
             )
 
     # --- the runner's cursor and queue -----------------------------------------------------------

@@ -500,7 +500,7 @@ class WebhookRunner:
         key = (str(sub.id), sub.rotations)
         found = self._secrets.get(key)
         if found is None:
-            found = self._secrets[key] = Webhook(self.hooks.secret(str(sub.id)))
+            found = self._secrets[key] = Webhook(self.hooks.secret(*key))
         return found
 
     def _send(

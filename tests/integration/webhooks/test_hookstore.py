@@ -6,8 +6,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from uuid import uuid4
 
 import pytest
+
+from mlob.runners.hookstore import STAGED_FOR, SecretUnavailable
 
 from tests.integration.webhooks.conftest import Hooked
 
@@ -39,3 +42,33 @@ def test_reads_take_no_write_lock_on_sqlite(hooked: Hooked) -> None:
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_staged_secret_is_used_only_for_its_rotation(hooked: Hooked) -> None:
+    """Rotation n's secret is kept apart until rotation n is recorded: rotation n-1 still
+    signs with its own; a second rotation to n meanwhile is refused; a failed one's leftover
+    is replaced once older than STAGED_FOR, and removed only by the rotation that made it."""
+    hooks = hooked.service.webhooks.hooks
+    sid = str(uuid4())
+    hooks.put_secret(sid, "whsec_first")
+    first = hooks.stage_secret(sid, 1, "whsec_second")
+    assert first is not None
+    assert hooks.secret(sid, 0) == "whsec_first"
+    assert hooks.secret(sid, 1) == "whsec_second"
+    assert hooks.stage_secret(sid, 1, "whsec_other") is None, "a rotation to 1 is under way"
+    hooks.unstage_secret(sid, 1, "not its sealed text")
+    assert hooks.secret(sid, 1) == "whsec_second", "only the rotation that staged it removes it"
+    with hooks._tx() as tx:
+        tx.execute(
+            "UPDATE mlob_webhook_secrets SET rotated_at = %s WHERE subscription_id = %s",
+            (time.time() - STAGED_FOR - 1, f"{sid}@1"),
+        )
+    again = hooks.stage_secret(sid, 1, "whsec_third")
+    assert again is not None and hooks.secret(sid, 1) == "whsec_third"
+    hooks.retire_secrets(sid, 1)
+    assert hooks.secret(sid, 1) == "whsec_third"
+    with pytest.raises(SecretUnavailable):
+        hooks.secret(sid, 0)  # retired: rotation 1 is recorded
+    hooks.forget_secret(sid)
+    with pytest.raises(SecretUnavailable):
+        hooks.secret(sid, 1)

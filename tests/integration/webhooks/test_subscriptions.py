@@ -10,8 +10,10 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from domain.envelope import Classification
+from domain.errors import Conflict
 from domain.subscription import Subscription, url_refusal
 from mlob.runners.webhooks import resolve
 from tests.conftest import pg_connect
@@ -304,3 +306,63 @@ def test_a_change_reloads_that_subscription_once(
     _caught_up(hooked)
     assert loaded == [made[1]["id"]]
     assert hooked.runner is not None and hooked.runner.subscriptions[made[1]["id"]].paused
+
+
+def _delivered_with(hooked: Hooked, receiver: Receiver, secret: str) -> None:
+    """A request VR08 submits reaches ``receiver`` signed with ``secret``."""
+    subject = uuid4()
+    hooked.accepted("VR08", fire_request(subject))
+    [got] = receiver.wait_for(1)
+    Webhook(secret).verify(got.body, got.headers)  # raises unless signed with it
+
+
+def test_a_refused_rotation_keeps_the_secret(
+    hooked: Hooked, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotation whose event is refused after the new secret was made changes nothing: the
+    deliveries are signed with the secret known (the new one was stored first, and used)."""
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    path = f"/v1/subscriptions/{made['id']}"
+
+    def refuse(*args: Any, **kw: Any) -> None:
+        raise Conflict("refused_for_the_test", "test")
+
+    monkeypatch.setattr(Subscription, "rotate", refuse)
+    answer = hooked.client.patch(
+        path, json={"rotate_secret": True}, headers=hooked.headers("VR08", "admin")
+    )
+    refused(answer, 409, "refused_for_the_test")
+    monkeypatch.undo()
+    _delivered_with(hooked, receiver, made["secret"])
+    seen = hooked.client.get(path, headers=hooked.headers("VR08", "admin")).json()
+    assert seen["rotations"] == 0
+
+
+def test_a_rotation_whose_answer_cannot_be_made_is_not_recorded(
+    hooked: Hooked, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store failing while the rotation's answer is made: the rotation is not recorded
+    and the secret stays (it was recorded, with a secret nobody was told)."""
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    path = f"/v1/subscriptions/{made['id']}"
+    hooks = hooked.service.webhooks.hooks
+
+    def away() -> Any:
+        raise sqlite3.OperationalError("the store is away (the test)")
+
+    monkeypatch.setattr(hooks, "states", away)
+    answer = hooked.client.patch(
+        path, json={"rotate_secret": True}, headers=hooked.headers("VR08", "admin")
+    )
+    assert answer.status_code == 503, answer.text
+    monkeypatch.undo()
+    seen = hooked.client.get(path, headers=hooked.headers("VR08", "admin")).json()
+    assert seen["rotations"] == 0
+    _delivered_with(hooked, receiver, made["secret"])
+    # A rotation that goes through answers the secret the deliveries are then signed with.
+    rotated = hooked.client.patch(
+        path, json={"rotate_secret": True}, headers=hooked.headers("VR08", "admin")
+    )
+    assert rotated.status_code == 200 and rotated.json()["rotations"] == 1
+    receiver.requests.clear()
+    _delivered_with(hooked, receiver, rotated.json()["secret"])
