@@ -54,6 +54,11 @@ DELIVERY_COLUMNS = (
 )
 
 
+#: The runner's cursor rows of subscriptions catching up on the history (mlob_webhook_cursor:
+#: ``catch-up:<subscription>``, its position how far it has come; ended when it meets the live
+#: cursor).
+CATCH_UP_PREFIX = "catch-up:"
+
 #: Seconds a staged rotation's secret holds its number against another rotation (a rotation
 #: records its event within them; a staged row older than that is a failed one's leftover).
 STAGED_FOR = 60.0
@@ -306,10 +311,15 @@ class HookStore:
         was: tuple[int, int],
         now: tuple[int, int],
         name: str = "webhooks",
+        *,
+        catch_up: Sequence[tuple[str, int]] = (),
+        done: bool = False,
     ) -> bool:
         """Queue deliveries (subscription, webhook id, position, alert id, type, body) and move
         the cursor from ``was`` to ``now``, in one transaction. Raises :class:`CursorMoved`
-        (nothing written) when the cursor is no longer at ``was``: another runner moved it."""
+        (nothing written) when the cursor is no longer at ``was``: another runner moved it.
+        ``catch_up``: subscriptions (and their ``after``) that start catching up here;
+        ``done``: the cursor (a catch-up's) ends here."""
         with self._tx() as tx:
             moved = tx.execute(
                 "UPDATE mlob_webhook_cursor SET position = %s, alert_id = %s "
@@ -318,6 +328,14 @@ class HookStore:
             )
             if moved.rowcount != 1:
                 raise _Moved
+            if done:
+                tx.execute("DELETE FROM mlob_webhook_cursor WHERE name = %s", (name,))
+            if catch_up:
+                tx.executemany(
+                    "INSERT INTO mlob_webhook_cursor (name, position, alert_id) "
+                    "VALUES (%s, %s, 0) ON CONFLICT DO NOTHING",
+                    [(CATCH_UP_PREFIX + key, after) for key, after in catch_up],
+                )
             if deliveries:
                 at = time.time()
                 tx.executemany(
@@ -327,6 +345,23 @@ class HookStore:
                     [(*d, PENDING, at, at) for d in deliveries],
                 )
         return True
+
+    def catching_up(self) -> dict[str, int]:
+        """The subscriptions catching up on the history, and how far each has come."""
+        rows = self._rows(
+            "SELECT name, position FROM mlob_webhook_cursor WHERE name LIKE %s",
+            (CATCH_UP_PREFIX + "%",),
+        )
+        return {str(r[0])[len(CATCH_UP_PREFIX) :]: int(r[1]) for r in rows}
+
+    def waiting(self, subscription_id: str) -> int:
+        """How many of a subscription's deliveries wait to go out."""
+        rows = self._rows(
+            "SELECT COUNT(*) FROM mlob_webhook_deliveries WHERE subscription_id = %s "
+            "AND state = %s",
+            (subscription_id, PENDING),
+        )
+        return int(rows[0][0])
 
     def backlog(self) -> list[str]:
         """The subscriptions with deliveries waiting."""

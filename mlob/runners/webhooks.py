@@ -44,6 +44,7 @@ from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.subscription import DEFAULT_INSECURE_HOSTS, Subscription, url_host, url_refusal
 from mlob.runners.hookstore import (
+    CATCH_UP_PREFIX,
     DEAD,
     PENDING,
     CursorMoved,
@@ -62,6 +63,13 @@ log = logging.getLogger("mlob.webhooks")
 BATCH = 500
 #: Deliveries a lane takes from its queue at a time.
 LANE_BATCH = 50
+#: A subscription made with an earlier ``after`` catches up on the history in rounds, one
+#: subscription per round in turn, between the live batches: at most this many events read
+#: (and their deliveries queued, in one transaction) per round...
+CATCH_UP = 500
+#: ...and none while this many of its deliveries wait to go out (its backlog stays bounded;
+#: a dead receiver's catch-up waits for it).
+CATCH_UP_BACKLOG = 1000
 #: Seconds a URL's check (its host's addresses) holds before it is made again.
 RECHECK_URL = 60.0
 #: Bytes of a receiver's answer read (and dropped) to keep the connection for the next
@@ -167,6 +175,8 @@ class WebhookRunner:
         self._next_tick = 0.0
         self._secrets: dict[tuple[str, int], Webhook] = {}
         self._refresh = False
+        #: The subscription whose catch-up had the last round (the next one goes next).
+        self._catch_turn = ""
 
     # --- running -----------------------------------------------------------------------------
 
@@ -214,7 +224,8 @@ class WebhookRunner:
                     self._refresh = False
                     self._refresh_failing()
                     self.start_lanes()
-                if self.run_once():
+                # Live batches and catch-up rounds alternate: neither starves the other.
+                if self.run_once() + self.catch_up_once():
                     continue
                 if time.monotonic() >= self._next_tick:
                     self._next_tick = time.monotonic() + self.tick_every
@@ -283,6 +294,7 @@ class WebhookRunner:
             return 0
         queued: list[Queued] = []
         changed: list[uuid.UUID] = []
+        catch_up: list[tuple[str, int]] = []
         if logged:
             changed = list(
                 dict.fromkeys(e.stream_id for e in logged if e.api_type.startswith("subscription."))
@@ -290,22 +302,25 @@ class WebhookRunner:
             if changed:
                 self.reload(changed)
             reached = logged[-1].position
-            queued += self._events(logged, position, reached)
+            queued += self._events(logged, position, catch_up)
         else:
             reached = position
         for alert in fresh:
             queued += self._alert(alert)
         alert_upto = fresh[-1]["id"] if fresh else alert_at
-        self.hooks.enqueue(queued, (position, alert_at), (reached, alert_upto))
+        self.hooks.enqueue(queued, (position, alert_at), (reached, alert_upto), catch_up=catch_up)
         if queued or changed:  # a resumed one's backlog goes on
             self.start_lanes({q[0] for q in queued} | {str(i) for i in changed})
         return len(logged) + len(fresh)
 
-    def _events(self, logged: list[LoggedEvent], position: int, reached: int) -> list[Queued]:
+    def _events(
+        self, logged: list[LoggedEvent], position: int, catch_up: list[tuple[str, int]]
+    ) -> list[Queued]:
         """Route the events (the routes learn from every one) and queue, per subscription, those
         its organisation may read: the check every feed frame passes, at its clearance. A
-        subscription first seen here that starts before this batch is caught up from its
-        ``after`` first (from the store, as a feed's replay)."""
+        subscription first seen here that starts before this batch catches up from its
+        ``after`` instead (added to ``catch_up``; :meth:`catch_up_once`), and so does one still
+        catching up: it joins the live batches once its catch-up reaches them."""
         facts = _facts(cast(MlobService, self.service), logged)
         routed_ = []
         for e in logged:
@@ -314,37 +329,66 @@ class WebhookRunner:
                 continue
             routed_.append(routed(e, channels(e.stream_id, route, e.regions), route, level, facts))
         created = {str(e.stream_id) for e in logged if e.api_type == "subscription.created"}
+        catching = self.hooks.catching_up()
         queued: list[Queued] = []
         for sub in list(self.subscriptions.values()):
+            key = str(sub.id)
+            if key in catching:
+                continue
+            if key in created and sub.after < position:
+                catch_up.append((key, sub.after))
+                continue
             if sub.alerts_only or sub.paused:
                 continue
-            if str(sub.id) in created and sub.after < position:
-                queued += self._catch_up(sub, position)
             queued += self._for(sub, routed_)
         return queued
 
-    def _catch_up(self, sub: Subscription, upto: int) -> list[Queued]:
-        """The events from a new subscription's ``after`` up to ``upto`` (where this runner
-        was when it read the subscription's creation) that it may read, each step's level as
-        its marking shows it (never lower than its own), as a feed's replay judges them."""
-        queued: list[Queued] = []
-        at = sub.after
-        while at < upto:
-            logged = self.service.logged_events(at, BATCH, stop=upto)
-            if not logged:
-                break
-            facts = _facts(cast(MlobService, self.service), logged)
-            routed_ = []
-            for e in logged:
-                route = self.routes.streams.get(str(e.stream_id))
-                if route is None:
-                    continue
-                level = route.marked_level(e.version, e.classification)
-                names = channels(e.stream_id, route, e.regions)
-                routed_.append(routed(e, names, route, level, facts))
-            queued += self._for(sub, routed_)
-            at = logged[-1].position
-        return queued
+    def catch_up_once(self) -> int:
+        """One catch-up round: the next subscription catching up (in turn) that may (not
+        paused, failing, nor with ``CATCH_UP_BACKLOG`` deliveries waiting) gets the next at
+        most ``CATCH_UP`` events after its catch-up position, up to the live cursor, that it
+        may read, each step's level as its marking shows it (never lower than its own), as a
+        feed's replay judges them; queued with its catch-up position's move in one
+        transaction. Once it reaches the live cursor its catch-up ends (in that transaction)
+        and the live batches take it on. The events read (1 for a round that read none)."""
+        catching = self.hooks.catching_up()
+        if not catching:
+            return 0
+        cursor = self.hooks.cursor()
+        assert cursor is not None
+        upto = cursor[0]
+        turn = sorted(catching, key=lambda k: (k <= self._catch_turn, k))
+        for key in turn:
+            sub = self.subscriptions.get(key)
+            at = catching[key]
+            if sub is None:  # deleted: its catch-up ends
+                self.hooks.enqueue([], (at, 0), (at, 0), name=CATCH_UP_PREFIX + key, done=True)
+                return 1
+            if sub.paused or key in self.failing or self.hooks.waiting(key) >= CATCH_UP_BACKLOG:
+                continue
+            self._catch_turn = key
+            logged = self.service.logged_events(at, CATCH_UP, stop=upto)
+            reached = logged[-1].position if logged else upto
+            queued = [] if sub.alerts_only else self._for(sub, self._replayed(logged))
+            self.hooks.enqueue(
+                queued, (at, 0), (reached, 0), name=CATCH_UP_PREFIX + key, done=reached >= upto
+            )
+            if queued:
+                self.start_lanes([key])
+            return max(1, len(logged))
+        return 0
+
+    def _replayed(self, logged: list[LoggedEvent]) -> list[Any]:
+        facts = _facts(cast(MlobService, self.service), logged)
+        routed_ = []
+        for e in logged:
+            route = self.routes.streams.get(str(e.stream_id))
+            if route is None:
+                continue
+            level = route.marked_level(e.version, e.classification)
+            names = channels(e.stream_id, route, e.regions)
+            routed_.append(routed(e, names, route, level, facts))
+        return routed_
 
     def _for(self, sub: Subscription, routed_: Sequence[Any]) -> list[Queued]:
         reader = Principal(sub.org, "viewer", Classification(sub.clearance))
@@ -556,7 +600,7 @@ def _is_address(host: str) -> bool:
     return True
 
 
-def _connect(addresses: Sequence[str], port: int, timeout: float) -> socket.socket:
+def _connect(addresses: Sequence[str], port: int, timeout: float | None) -> socket.socket:
     """A connection to the first of ``addresses`` that answers (as socket.create_connection
     tries a name's addresses), never to a name resolved again."""
     error: OSError = OSError("no address to connect to")

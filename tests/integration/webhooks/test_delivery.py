@@ -18,6 +18,7 @@ import pytest
 
 from domain.envelope import Classification
 from mlob.config import StoreConfig
+from mlob.runners import webhooks
 from mlob.runners.webhooks import Retry
 from tests import ROOT
 from tests.integration.api.conftest import chair, fire_request, item
@@ -353,3 +354,36 @@ def test_the_sender_connects_to_the_address_it_checked(hooked: Hooked, receivers
     assert positions(receiver.verified(made["secret"])) == mine
     assert {r.headers["host"] for r in receiver.requests} == {f"rebind.test:{port}"}
     assert asked == ["rebind.test"], "resolved once (within RECHECK_URL)"
+
+
+def test_a_catch_up_goes_in_bounded_rounds_and_keeps_the_order(
+    hooked: Hooked, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subscription made with ``after=0`` gets the history it may read, then what comes
+    meanwhile, in position order, each once; read and queued ``CATCH_UP`` events at a time
+    (its whole backlog went into one batch's transaction, with the live cursor's move)."""
+    assert hooked.runner is not None
+    monkeypatch.setattr(webhooks, "CATCH_UP", 3, raising=False)
+    hooks = hooked.runner.hooks
+    enqueue = hooks.enqueue
+    sizes: list[int] = []
+
+    def counting(deliveries: Any, *args: Any, **kw: Any) -> Any:
+        sizes.append(len(deliveries))
+        return enqueue(deliveries, *args, **kw)
+
+    monkeypatch.setattr(hooks, "enqueue", counting)
+    mine: list[int] = []
+    for _ in range(5):
+        mine += request(hooked)
+    request(hooked, "VR09")  # not VR08's to read
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"], after=0)
+    mine += request(hooked)
+    receiver.wait_for(len(mine))
+    time.sleep(300 / 1000)  # nothing more comes
+    assert positions(receiver.verified(made["secret"])) == mine
+    assert max(sizes) <= 3, "at most CATCH_UP events' deliveries per transaction"
+    assert hooks.catching_up() == {}, "caught up: the live batches deliver to it"
+    mine += request(hooked)
+    receiver.wait_for(len(mine))
+    assert positions(receiver.verified(made["secret"])) == mine
