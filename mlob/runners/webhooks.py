@@ -7,7 +7,9 @@ one (``projections.routing``: the channels it belongs to and who may see it) and
 subscription, the events its organisation may read (``projections.routing.may_see``, the check
 every feed frame passes, at the subscription's clearance) in one transaction with the cursor's
 move. Every tick of the service's clock it computes the alerts due
-(``projections.alerts.alerts``, from the request board's own overdue rule), keeps each new
+(``projections.alerts.alerts``, from the request board's own overdue rule) among the requests
+changed since the last tick or whose next deadline passed (mlob/runners/deadlines.py), keeps
+each new
 crossing once (a table unique on subject, step and crossing) and queues it for the
 subscriptions of the organisations it is for.
 
@@ -52,6 +54,7 @@ from mlob.runners.hookstore import (
     HookStore,
     SecretUnavailable,
 )
+from mlob.runners.deadlines import DeadlineWatch
 from mlob.runners.projector import AdvisoryLease, AdvisorySession, FileLease, Lease
 from mlob.write.application import MlobApplication
 from projections import alerts as alert_rules
@@ -95,6 +98,14 @@ class Source(Protocol):
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]: ...
 
     def board_targets(self) -> Any: ...
+
+    def last_change(self) -> int: ...
+
+    def view_changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
+
+    def view_rows_by_id(
+        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
+    ) -> list[dict[str, Any]]: ...
 
     def message_facts(self, message_ids: Sequence[str]) -> dict[str, list[Any]]: ...
 
@@ -163,6 +174,7 @@ class WebhookRunner:
             self.session = AdvisorySession(cfg.connect_info())
             self.lease = AdvisoryLease(self.session, f"mlob webhooks {cfg.schema or 'public'}")
         self.routes = Routes(service.stream_markings)
+        self.deadlines = DeadlineWatch(service)
         self.subscriptions: dict[str, Subscription] = {}
         self.failing: set[str] = set()
         self.lanes: dict[str, threading.Thread] = {}
@@ -451,11 +463,12 @@ class WebhookRunner:
     # --- alerts --------------------------------------------------------------------------------
 
     def raise_alerts(self) -> int:
-        """Keep the alerts due by the service's clock (each crossing once); the number new."""
-        by_level: dict[int, list[dict[str, Any]]] = {}
-        for row in self.service.view_rows_every_level("requests"):
-            by_level.setdefault(row["level"], []).append(row)
-        due = alert_rules.alerts(by_level, self.service.clock(), self.service.board_targets())
+        """Keep the alerts due by the service's clock (each crossing once) among the requests
+        changed since the last tick or whose deadline passed (mlob/runners/deadlines.py: not
+        every request each tick); the number new."""
+        due = self.deadlines.alerts()
+        if self.deadlines.more:  # bounded per tick: the next one comes at once
+            self._next_tick = 0.0
         added = self.hooks.add_alerts(due) if due else 0
         if added:
             self._wake.set()
