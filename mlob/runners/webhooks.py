@@ -45,6 +45,7 @@ from api.ports import LoggedEvent, MlobService, Principal
 from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.subscription import DEFAULT_INSECURE_HOSTS, Subscription, url_host, url_refusal
+from mlob.runners.deadlines import DeadlineWatch
 from mlob.runners.hookstore import (
     CATCH_UP_PREFIX,
     DEAD,
@@ -54,7 +55,6 @@ from mlob.runners.hookstore import (
     HookStore,
     SecretUnavailable,
 )
-from mlob.runners.deadlines import DeadlineWatch
 from mlob.runners.projector import AdvisoryLease, AdvisorySession, FileLease, Lease
 from mlob.write.application import MlobApplication
 from projections import alerts as alert_rules
@@ -661,9 +661,7 @@ class Sender:
         self.conn: http.client.HTTPConnection | None = None
         self.origin: tuple[str, str, int | None, tuple[str, ...]] | None = None
 
-    def post(
-        self, url: str, addresses: Sequence[str], delivery: Delivery, signer: Webhook
-    ) -> int:
+    def post(self, url: str, addresses: Sequence[str], delivery: Delivery, signer: Webhook) -> int:
         """POST one signed delivery to one of ``addresses`` (the checked ones of the URL's
         host; no redirects followed); the status code."""
         parts = urlsplit(url)

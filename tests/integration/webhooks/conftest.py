@@ -49,7 +49,8 @@ class Received:
 @dataclass
 class Receiver:
     """A webhook receiver on 127.0.0.1: records every request, answers ``answers`` in turn
-    (then 204, or 200 with ``answer_body``), waits ``delay`` seconds before answering, and keeps what it accepted."""
+    (then 204, or 200 with ``answer_body``), waits ``delay`` seconds before answering, and
+    keeps what it accepted."""
 
     server: ThreadingHTTPServer
     answers: list[int] = field(default_factory=list)

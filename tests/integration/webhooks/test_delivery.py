@@ -346,9 +346,7 @@ def test_the_sender_connects_to_the_address_it_checked(hooked: Hooked, receivers
     hooked.service.webhooks.insecure_hosts += ("rebind.test",)
     hooked.runner.insecure_hosts += ("rebind.test",)
     hooked.runner.resolver = resolver
-    made = hooked.subscribe(
-        "VR08", url=f"http://rebind.test:{port}/hook", channels=["region:VR08"]
-    )
+    made = hooked.subscribe("VR08", url=f"http://rebind.test:{port}/hook", channels=["region:VR08"])
     mine = request(hooked) + request(hooked)
     receiver.wait_for(len(mine))
     assert positions(receiver.verified(made["secret"])) == mine

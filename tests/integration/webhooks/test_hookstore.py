@@ -11,7 +11,6 @@ from uuid import uuid4
 import pytest
 
 from mlob.runners.hookstore import STAGED_FOR, SecretUnavailable
-
 from tests.integration.webhooks.conftest import Hooked
 
 
