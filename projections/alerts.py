@@ -18,7 +18,7 @@ Pure: no web, persistence or database code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domain import policy
@@ -169,6 +169,21 @@ def alerts_and_deadlines(
                 if key not in found:
                     found[key] = _alert(row, item, level, step, crossing, kind, acting)
     return list(found.values()), deadlines
+
+
+#: A moment after every deadline: what the rows could still alert, ever.
+_EVER = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def crossings_to_come(rows_by_level: Mapping[int, Iterable[Row]], targets: Targets) -> set[Any]:
+    """The (subject, step, crossing) keys these rows could still alert, now or later (the
+    alerts due after every deadline). A stored alert whose key is not among its request's is
+    a crossing that cannot come again (the request left that step, or its wait ended):
+    forgetting it cannot make it alert twice."""
+    return {
+        (a["subject"], a["step"], a["crossing"])
+        for a in alerts_and_deadlines(rows_by_level, _EVER, targets)[0]
+    }
 
 
 def alert_visible(reader: Any, alert: Row) -> bool:

@@ -566,6 +566,47 @@ class HookStore:
                 (DEAD, subscription_id, PENDING),
             )
 
+    # --- retention ---------------------------------------------------------------------------
+
+    def delivery_ages(
+        self, after: int, limit: int
+    ) -> list[tuple[int, str, str, float, float | None]]:
+        """The deliveries after id ``after`` (by the primary key: a bounded read), each with
+        its subscription, state, and when it was queued and delivered."""
+        rows = self._rows(
+            "SELECT id, subscription_id, state, created_at, delivered_at "
+            "FROM mlob_webhook_deliveries WHERE id > %s ORDER BY id LIMIT %s",
+            (after, limit),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2]), float(r[3]), r[4]) for r in rows]
+
+    def prune_deliveries(self, ids: Sequence[int]) -> None:
+        """These deliveries go, with their attempts (one transaction)."""
+        if not ids:
+            return
+        marks = ", ".join(["%s"] * len(ids))
+        with self._tx() as tx:
+            tx.execute(f"DELETE FROM mlob_webhook_attempts WHERE delivery_id IN ({marks})", ids)
+            tx.execute(f"DELETE FROM mlob_webhook_deliveries WHERE id IN ({marks})", ids)
+
+    def alert_ages(self, after: int, upto: int, limit: int) -> list[dict[str, Any]]:
+        """The alerts after id ``after`` up to ``upto`` (by the primary key)."""
+        rows = self._rows(
+            "SELECT id, subject, step, crossing, level, orgs, body, at FROM mlob_alerts "
+            "WHERE id > %s AND id <= %s ORDER BY id LIMIT %s",
+            (after, upto, limit),
+        )
+        return [_alert(r) for r in rows]
+
+    def prune_alerts(self, ids: Sequence[int]) -> None:
+        """These alerts go, with their acknowledgements (one transaction)."""
+        if not ids:
+            return
+        marks = ", ".join(["%s"] * len(ids))
+        with self._tx() as tx:
+            tx.execute(f"DELETE FROM mlob_alert_acks WHERE alert_id IN ({marks})", ids)
+            tx.execute(f"DELETE FROM mlob_alerts WHERE id IN ({marks})", ids)
+
     # --- alerts ------------------------------------------------------------------------------
 
     def add_alerts(self, alerts: Sequence[dict[str, Any]]) -> int:

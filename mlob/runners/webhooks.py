@@ -49,6 +49,7 @@ from mlob.runners.deadlines import DeadlineWatch
 from mlob.runners.hookstore import (
     CATCH_UP_PREFIX,
     DEAD,
+    DELIVERED,
     PENDING,
     CursorMoved,
     Delivery,
@@ -73,6 +74,14 @@ CATCH_UP = 500
 #: ...and none while this many of its deliveries wait to go out (its backlog stays bounded;
 #: a dead receiver's catch-up waits for it).
 CATCH_UP_BACKLOG = 1000
+#: Retention: delivered deliveries (with their attempts) older than the retention go, and
+#: alerts older than it that cannot alert again; at most this many rows of each looked at per
+#: round, a round every ``PRUNE_EVERY`` s (at the next tick while a round found a full batch).
+PRUNE = 500
+PRUNE_EVERY = 60.0
+#: ``MLOB_WEBHOOK_RETENTION_DAYS``'s default.
+RETENTION_DAYS = 30
+
 #: Seconds a URL's check (its host's addresses) holds before it is made again.
 RECHECK_URL = 60.0
 #: Bytes of a receiver's answer read (and dropped) to keep the connection for the next
@@ -154,8 +163,13 @@ class WebhookRunner:
         standby: float = 1.0,
         insecure_hosts: Sequence[str] = DEFAULT_INSECURE_HOSTS,
         resolver: Callable[[str], list[str]] | None = None,
+        retention_days: int = RETENTION_DAYS,
     ) -> None:
         self.service = service
+        self.retention = retention_days * 86400.0
+        #: Where the next retention round reads on (delivery id, alert id; 0: from the start).
+        self._pruned_to = (0, 0)
+        self._next_prune = time.monotonic() + PRUNE_EVERY
         #: Where a webhook may go is checked again before sending (a name may resolve to a
         #: private address later: DNS rebinding), at most every ``RECHECK_URL`` s per URL.
         self.insecure_hosts = tuple(insecure_hosts)
@@ -176,6 +190,8 @@ class WebhookRunner:
         self.routes = Routes(service.stream_markings)
         self.deadlines = DeadlineWatch(service)
         self.subscriptions: dict[str, Subscription] = {}
+        #: Deleted subscriptions (their delivery log goes after the retention).
+        self.deleted: set[str] = set()
         self.failing: set[str] = set()
         self.lanes: dict[str, threading.Thread] = {}
         self.lanes_lock = threading.Lock()
@@ -245,6 +261,9 @@ class WebhookRunner:
                     # Resumed or redelivered through another node: the store says so.
                     self._refresh_failing()
                     self.start_lanes()
+                    if time.monotonic() >= self._next_prune:
+                        full = self.prune()
+                        self._next_prune = time.monotonic() + (0 if full else PRUNE_EVERY)
                 self._wake.wait(self.poll)
                 self._wake.clear()
             except CursorMoved:
@@ -285,6 +304,7 @@ class WebhookRunner:
             sub = app.load(Subscription, i)
             if sub.deleted:
                 self.subscriptions.pop(str(i), None)
+                self.deleted.add(str(i))
             else:
                 self.subscriptions[str(i)] = sub
         self._refresh_failing()
@@ -473,6 +493,48 @@ class WebhookRunner:
         if added:
             self._wake.set()
         return added
+
+    # --- retention -----------------------------------------------------------------------------
+
+    def prune(self) -> bool:
+        """One retention round: of the next ``PRUNE`` deliveries (by id) those delivered
+        before the retention, and a deleted subscription's queued before it, go with their
+        attempts; of the next ``PRUNE`` alerts already queued, those raised before it whose
+        crossing cannot come again (:func:`projections.alerts.crossings_to_come`: the unique
+        (subject, step, crossing) key still stops a crossing that can) go with their
+        acknowledgements. Dead letters and waiting deliveries of a live subscription stay.
+        Whether a batch was full (another round is due at once)."""
+        cutoff = time.time() - self.retention
+        after_delivery, after_alert = self._pruned_to
+        rows = self.hooks.delivery_ages(after_delivery, PRUNE)
+        self.hooks.prune_deliveries(
+            [
+                i
+                for i, sub, state, created, delivered in rows
+                if (state == DELIVERED and delivered is not None and delivered < cutoff)
+                or (sub in self.deleted and created < cutoff)
+            ]
+        )
+        # Rows are queued in id order: past the first young one, the rest are younger.
+        young = not rows or len(rows) < PRUNE or rows[-1][3] >= cutoff
+        next_delivery = 0 if young else rows[-1][0]
+        cursor = self.hooks.cursor()
+        queued_alerts = cursor[1] if cursor is not None else 0
+        alerts = self.hooks.alert_ages(after_alert, queued_alerts, PRUNE)
+        old = [a for a in alerts if a["at"] < cutoff]
+        if old:
+            subjects = sorted({a["subject"] for a in old})
+            by_level: dict[int, list[dict[str, Any]]] = {}
+            for row in self.service.view_rows_by_id("requests", subjects, every_level=True):
+                by_level.setdefault(row["level"], []).append(row)
+            to_come = alert_rules.crossings_to_come(by_level, self.service.board_targets())
+            self.hooks.prune_alerts(
+                [a["id"] for a in old if (a["subject"], a["step"], a["crossing"]) not in to_come]
+            )
+        young_alerts = not alerts or len(alerts) < PRUNE or alerts[-1]["at"] >= cutoff
+        next_alert = 0 if young_alerts else alerts[-1]["id"]
+        self._pruned_to = (next_delivery, next_alert)
+        return not (young and young_alerts)
 
     # --- sending -------------------------------------------------------------------------------
 

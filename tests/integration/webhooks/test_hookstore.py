@@ -6,12 +6,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
-from mlob.runners.hookstore import STAGED_FOR, SecretUnavailable
-from tests.integration.webhooks.conftest import Hooked
+from mlob.runners.hookstore import STAGED_FOR, HookStore, SecretUnavailable
+from mlob.runners.webhooks import WebhookRunner
+from tests.integration.api.conftest import item
+from tests.integration.webhooks.conftest import KEY, Hooked, Receiver
+from tests.integration.webhooks.test_alerts import alerts_of, submitted
+from tests.integration.webhooks.test_delivery import delivered_log
 
 
 @pytest.mark.parametrize("store_config", ["sqlite"], indirect=True)
@@ -71,3 +75,59 @@ def test_a_staged_secret_is_used_only_for_its_rotation(hooked: Hooked) -> None:
     hooks.forget_secret(sid)
     with pytest.raises(SecretUnavailable):
         hooks.secret(sid, 1)
+
+
+def _age(hooked: Hooked, table: str, ids: list[int], days: float, *columns: str) -> None:
+    with hooked.service.webhooks.hooks._tx() as tx:
+        for column in columns:
+            tx.execute(
+                f"UPDATE {table} SET {column} = %s WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                (time.time() - days * 86400, *ids),
+            )
+
+
+def test_retention_prunes_old_deliveries_and_alerts_that_cannot_alert_again(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    """Delivered deliveries older than the retention go with their attempts (dead letters
+    and younger ones stay); alerts older than it go with their acknowledgements only when
+    their crossing cannot come again: a request still waiting in its step keeps its alert
+    (forgotten, the next tick would alert it again), one that moved on does not."""
+    runner = hooked.runner
+    assert runner is not None and hooked.clock is not None
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    waiting, _ = submitted(hooked)
+    moved, _ = submitted(hooked)
+    log = delivered_log(hooked, made, 4)
+    old, dead, young = log[0]["id"], log[1]["id"], log[2]["id"]
+    _age(hooked, "mlob_webhook_deliveries", [old, dead], 31, "created_at", "delivered_at")
+    with hooked.service.webhooks.hooks._tx() as tx:
+        tx.execute("UPDATE mlob_webhook_deliveries SET state = 'dead' WHERE id = %s", (dead,))
+    hooked.clock.offset = 5 * 3600  # both overdue in 'submitted': two alerts
+    deadline = time.monotonic() + 10
+    while len(alerts_of(hooked, "VR08")) < 2:
+        assert time.monotonic() < deadline, "no alerts"
+        time.sleep(0.05)
+    alerts = {a["subject"]: a["id"] for a in alerts_of(hooked, "VR08")}
+    ack = hooked.client.post(
+        f"/v1/alerts/{alerts[moved]}/ack", headers=hooked.headers("VR08", "operator")
+    )
+    assert ack.status_code == 200
+    received = hooked.accepted("LOCC", item("request.received", UUID(moved)))  # leaves its step
+    assert hooked.service.wait_for_views(received["events"][0]["position"], ("requests",), 10)
+    _age(hooked, "mlob_alerts", list(alerts.values()), 31, "at")
+    while runner.prune():  # rounds until none is full
+        pass
+    hooks = hooked.service.webhooks.hooks
+    kept = {d["id"] for d in delivered_log(hooked, made, 0)}
+    assert old not in kept and hooks.attempts([old]) == {}, "delivered and old: gone"
+    assert {dead, young} <= kept, "a dead letter and a young delivery stay"
+    assert [a["subject"] for a in alerts_of(hooked, "VR08")] == [waiting]
+    assert hooks.acks(alerts[moved]) == []
+    # Judged again from scratch: no alert comes back (the waiting one's key holds it).
+    other = WebhookRunner(hooked.service, HookStore(hooked.service.app.store, KEY))
+    try:
+        assert other.raise_alerts() == 0
+    finally:
+        other.hooks.close()
+    assert [a["subject"] for a in alerts_of(hooked, "VR08")] == [waiting]
