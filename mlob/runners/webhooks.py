@@ -75,10 +75,12 @@ CATCH_UP = 500
 #: a dead receiver's catch-up waits for it).
 CATCH_UP_BACKLOG = 1000
 #: Retention: delivered deliveries (with their attempts) older than the retention go, and
-#: alerts older than it that cannot alert again; at most this many rows of each looked at per
-#: round, a round every ``PRUNE_EVERY`` s (at the next tick while a round found a full batch).
+#: alerts older than it that cannot alert again; at most ``PRUNE`` rows of each looked at per
+#: round (one transaction), a round every ``PRUNE_EVERY`` s; while rounds find full batches,
+#: up to ``PRUNE_ROUNDS`` of them per tick (so at most ~5,000 rows of each a second).
 PRUNE = 500
 PRUNE_EVERY = 60.0
+PRUNE_ROUNDS = 10
 #: ``MLOB_WEBHOOK_RETENTION_DAYS``'s default.
 RETENTION_DAYS = 30
 
@@ -262,7 +264,10 @@ class WebhookRunner:
                     self._refresh_failing()
                     self.start_lanes()
                     if time.monotonic() >= self._next_prune:
-                        full = self.prune()
+                        for _ in range(PRUNE_ROUNDS):
+                            full = self.prune()
+                            if not full:
+                                break
                         self._next_prune = time.monotonic() + (0 if full else PRUNE_EVERY)
                 self._wake.wait(self.poll)
                 self._wake.clear()
