@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from mlob.config import ConfigError, load_settings
 from mlob.runners.hookstore import STAGED_FOR, HookStore, SecretUnavailable
 from mlob.runners.webhooks import WebhookRunner
 from tests.integration.api.conftest import item
@@ -131,3 +132,12 @@ def test_retention_prunes_old_deliveries_and_alerts_that_cannot_alert_again(
     finally:
         other.hooks.close()
     assert [a["subject"] for a in alerts_of(hooked, "VR08")] == [waiting]
+
+
+def test_the_retention_setting() -> None:
+    base = {"MLOB_DATABASE_URL": "sqlite:///tmp/x.sqlite3"}
+    assert load_settings(base).webhook_retention_days == 30
+    assert load_settings({**base, "MLOB_WEBHOOK_RETENTION_DAYS": "7"}).webhook_retention_days == 7
+    for bad in ("0", "-1", "x", "1.5"):
+        with pytest.raises(ConfigError, match="MLOB_WEBHOOK_RETENTION_DAYS"):
+            load_settings({**base, "MLOB_WEBHOOK_RETENTION_DAYS": bad})
