@@ -36,6 +36,8 @@ HANG = 0
 class Received:
     headers: dict[str, str]
     body: bytes
+    #: When it arrived (time.monotonic()).
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> Any:

@@ -150,6 +150,12 @@ def test_retries_with_backoff_after_500s_and_a_timeout(hooked: Hooked, receiver:
         first = [r for r in receiver.requests if r.json["data"]["position"] == mine[0]]
     assert len(first) == 5, "four failures, then delivered"
     assert len({r.webhook_id for r in first}) == 1, "the same webhook id on every retry"
+    # Backoff: each retry waits at least the doubling delay after the attempt before it (a
+    # lower bound only: a busy machine makes it later, never sooner).
+    retry = hooked.runner.retry  # type: ignore[union-attr]
+    for n, (before, after) in enumerate(zip(first, first[1:], strict=False), start=1):
+        assert after.at - before.at >= retry.delay(n) * 0.9, f"retry {n} came too soon"
+    assert [retry.delay(n) for n in (1, 2, 3, 4, 5)] == [0.02, 0.04, 0.08, 0.16, 0.2]
     log = delivered_log(hooked, made, 2)
     attempts = log[0]["attempt_log"]
     assert [a["status"] for a in attempts] == [500, 503, None, 500, 204]
