@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from typing import Any
 from uuid import uuid4
 
@@ -153,7 +154,7 @@ def test_retries_with_backoff_after_500s_and_a_timeout(hooked: Hooked, receiver:
     # Backoff: each retry waits at least the doubling delay after the attempt before it (a
     # lower bound only: a busy machine makes it later, never sooner).
     retry = hooked.runner.retry  # type: ignore[union-attr]
-    for n, (before, after) in enumerate(zip(first, first[1:], strict=False), start=1):
+    for n, (before, after) in enumerate(pairwise(first), start=1):
         assert after.at - before.at >= retry.delay(n) * 0.9, f"retry {n} came too soon"
     assert [retry.delay(n) for n in (1, 2, 3, 4, 5)] == [0.02, 0.04, 0.08, 0.16, 0.2]
     log = delivered_log(hooked, made, 2)
