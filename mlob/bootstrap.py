@@ -13,7 +13,7 @@ from mlob.config import ConfigError, Settings, StoreConfig
 from mlob.read.readstore import open_read_store
 from mlob.runners.hookstore import HookStore
 from mlob.runners.projector import Projections
-from mlob.runners.webhooks import Retry, WebhookRunner
+from mlob.runners.webhooks import RETENTION_DAYS, Retry, WebhookRunner
 from mlob.service import Service
 from mlob.subscriptions import Webhooks
 from mlob.write.application import MlobApplication, first_line
@@ -68,12 +68,19 @@ def open_webhooks(
     key: str | None,
     insecure_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
     retry: Retry | None = None,
+    retention_days: int = RETENTION_DAYS,
 ) -> WebhookRunner:
     """Subscriptions for the API (``service.webhooks``) and their delivery runner (started by
     the caller; one is active across all processes)."""
     hooks = HookStore(service.app.store, key)
     webhooks = Webhooks(service, hooks, insecure_hosts)
-    runner = WebhookRunner(service, hooks, retry=retry or Retry(), insecure_hosts=insecure_hosts)
+    runner = WebhookRunner(
+        service,
+        hooks,
+        retry=retry or Retry(),
+        insecure_hosts=insecure_hosts,
+        retention_days=retention_days,
+    )
     webhooks.on_change = runner.changed
     webhooks.runner = runner
     service.webhooks = webhooks
@@ -98,7 +105,12 @@ def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
     projections = open_projections(service, settings.board_targets)
     projections.audit_key = settings.audit_key
     projections.picture_every = settings.picture_checkpoint_every
-    runner = open_webhooks(service, settings.webhook_key, settings.webhook_insecure_hosts)
+    runner = open_webhooks(
+        service,
+        settings.webhook_key,
+        settings.webhook_insecure_hosts,
+        retention_days=settings.webhook_retention_days,
+    )
     if settings.projections_in_process:
         projections.start()
         runner.start()

@@ -153,7 +153,12 @@ def _worker(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     service.projections.start()
-    open_webhooks(service, settings.webhook_key, settings.webhook_insecure_hosts).start()
+    open_webhooks(
+        service,
+        settings.webhook_key,
+        settings.webhook_insecure_hosts,
+        retention_days=settings.webhook_retention_days,
+    ).start()
     print(f"mlob: projection worker on {service.app.store.describe()}", flush=True)
     try:
         stopped.wait()

@@ -242,6 +242,8 @@ class Settings:
     webhook_key: str | None = None
     #: ``MLOB_WEBHOOK_INSECURE_HOSTS``: hosts a webhook may reach over http, or privately.
     webhook_insecure_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
+    #: ``MLOB_WEBHOOK_RETENTION_DAYS``: days delivered webhooks and old alerts are kept.
+    webhook_retention_days: int = 30
 
 
 def _minutes(text: str) -> int:
@@ -311,8 +313,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     webhook_key = env.get("MLOB_WEBHOOK_KEY", "")
     if webhook_key and len(webhook_key) < 32:
         raise ConfigError("MLOB_WEBHOOK_KEY must be at least 32 characters (e.g. 32 bytes as hex)")
+    retention = env.get("MLOB_WEBHOOK_RETENTION_DAYS", "30").strip()
+    if not retention.isdigit() or not 1 <= int(retention) <= 36500:
+        raise ConfigError(f"MLOB_WEBHOOK_RETENTION_DAYS {retention!r}: a number of days, 1 or more")
     return Settings(
         webhook_key=webhook_key or None,
+        webhook_retention_days=int(retention),
         webhook_insecure_hosts=insecure_hosts(env.get("MLOB_WEBHOOK_INSECURE_HOSTS")),
         log_format="json" if log_format == "json" else "plain",
         rate_limit=rate_limit,

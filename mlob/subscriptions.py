@@ -8,6 +8,7 @@ import base64
 import logging
 import secrets
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -52,7 +53,8 @@ class Webhooks:
         self.hooks = hooks
         self.insecure_hosts = tuple(insecure_hosts)
         self.resolver = resolver
-        #: Called after a subscription changed (the runner reloads it at once).
+        #: Called after a subscription's deliveries changed without an event (a redelivery:
+        #: the runner reads which fail and starts their lanes at once).
         self.on_change: Callable[[], None] = lambda: None
         #: The delivery runner of this process (mlob/runners/webhooks.py), stopped at close.
         self.runner: Any = None
@@ -72,10 +74,11 @@ class Webhooks:
         )
 
     def _record(self, by: Principal, envelope: Envelope, work: Callable[[Any], None]) -> None:
+        # The runner learns of it from the event itself and reloads that subscription then
+        # (an on_change here made it read every subscription a second time).
         self.service.app.record(
             [Message(message_key(by.org, envelope.message_id), envelope.message_id)], work
         )
-        self.on_change()
 
     def _is_subscription(self, stream_id: UUID) -> bool:
         first, _ = self.service.app.index.stream_ends(stream_id)
@@ -205,7 +208,6 @@ class Webhooks:
         rotate_secret: bool,
     ) -> dict[str, Any]:
         sub = self._load(by, subscription_id)
-        secret = None
         if paused is True:
             envelope = self._envelope(by)
             self._record(
@@ -229,19 +231,40 @@ class Webhooks:
                 ),
             )
         if rotate_secret:
-            self._require_key()
-            secret = new_secret()
-            envelope = self._envelope(by)
-            self.hooks.put_secret(str(sub.id), secret)
-            self._record(
-                by,
-                envelope,
-                lambda unit: unit.get(Subscription, subscription_id).rotate(
-                    envelope, manager_clearance=by.clearance
-                ),
-            )
-        answer = self.get(by, subscription_id)
-        return {**answer, "secret": secret} if secret is not None else answer
+            return self._rotate(by, sub)
+        return self.get(by, subscription_id)
+
+    def _rotate(self, by: Principal, sub: Subscription) -> dict[str, Any]:
+        """Rotate the secret, atomically as far as anyone can tell: the new secret is staged
+        under the rotation's number and used only once that rotation is recorded (a refused
+        or failed one removes it and changes nothing); the answer, carrying it, is made from
+        what was recorded, with nothing left to read that could fail after it."""
+        self._require_key()
+        states = self.hooks.states()
+        rotation = sub.rotations + 1
+        secret = new_secret()
+        staged = self.hooks.stage_secret(str(sub.id), rotation, secret)
+        if staged is None:
+            raise Conflict("rotation_under_way", SOURCE)
+        rotated: list[Subscription] = []
+        envelope = self._envelope(by)
+
+        def work(unit: Any) -> None:
+            found = unit.get(Subscription, sub.id)
+            if found.rotations + 1 != rotation:  # another rotation came first
+                raise Conflict("rotation_under_way", SOURCE)
+            found.rotate(envelope, manager_clearance=by.clearance)
+            rotated.append(found)
+
+        try:
+            self._record(by, envelope, work)
+        except BaseException:
+            with suppress(Exception):  # a leftover is replaced after STAGED_FOR, never used
+                self.hooks.unstage_secret(str(sub.id), rotation, staged)
+            raise
+        with suppress(Exception):  # the old secrets are no longer used: a leftover is harmless
+            self.hooks.retire_secrets(str(sub.id), rotation)
+        return {**self._view(rotated[0], states), "secret": secret}
 
     @store_errors_as_unavailable
     def delete(self, by: Principal, subscription_id: UUID, reason: str) -> None:

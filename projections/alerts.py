@@ -18,7 +18,7 @@ Pure: no web, persistence or database code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domain import policy
@@ -102,11 +102,38 @@ def alerts(
 ) -> list[Row]:
     """Every alert due at ``now``: each (subject, step, crossing) once, from the lowest level
     whose row shows it (a reader cleared higher is told of it too, as it sees that row)."""
+    return alerts_and_deadlines(rows_by_level, now, targets)[0]
+
+
+def _deadline(item: Row) -> datetime | None:
+    """The earliest of a board item's deadlines still to come (the ones :func:`alerts`
+    judges: its step's, its written form's, its duties'), or None."""
+    dues = []
+    if not item["overdue"] and item["due_at"]:
+        dues.append(item["due_at"])
+    if not item["formalisation_overdue"] and item["formalisation_due_at"]:
+        dues.append(item["formalisation_due_at"])
+    dues += [d["due_at"] for d in item["duties_outstanding"] if not d["overdue"] and d["due_at"]]
+    return min((datetime.fromisoformat(d) for d in dues), default=None)
+
+
+def alerts_and_deadlines(
+    rows_by_level: Mapping[int, Iterable[Row]], now: datetime, targets: Targets
+) -> tuple[list[Row], dict[str, datetime]]:
+    """:func:`alerts` due at ``now``, and when each request's next alert falls due (its rows'
+    earliest deadline after ``now``, at any level; none: no alert is to come until the row
+    changes). A caller need look at a request again only when it changes or at that moment."""
     found: dict[tuple[str, str, str], Row] = {}
+    deadlines: dict[str, datetime] = {}
     for level in sorted(rows_by_level):
         rows = {r["id"]: r for r in rows_by_level[level]}
         for item in board(list(rows.values()), now, targets):
             row = rows[item["id"]]
+            coming = _deadline(item)
+            if coming is not None and (
+                item["id"] not in deadlines or coming < deadlines[item["id"]]
+            ):
+                deadlines[item["id"]] = coming
             candidates = []
             if item["overdue"]:
                 kind = "decision_outstanding" if item["step"] in DECISIONS else "step_overdue"
@@ -141,7 +168,22 @@ def alerts(
                 key = (item["id"], step, crossing)
                 if key not in found:
                     found[key] = _alert(row, item, level, step, crossing, kind, acting)
-    return list(found.values())
+    return list(found.values()), deadlines
+
+
+#: A moment after every deadline: what the rows could still alert, ever.
+_EVER = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def crossings_to_come(rows_by_level: Mapping[int, Iterable[Row]], targets: Targets) -> set[Any]:
+    """The (subject, step, crossing) keys these rows could still alert, now or later (the
+    alerts due after every deadline). A stored alert whose key is not among its request's is
+    a crossing that cannot come again (the request left that step, or its wait ended):
+    forgetting it cannot make it alert twice."""
+    return {
+        (a["subject"], a["step"], a["crossing"])
+        for a in alerts_and_deadlines(rows_by_level, _EVER, targets)[0]
+    }
 
 
 def alert_visible(reader: Any, alert: Row) -> bool:

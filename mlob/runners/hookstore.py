@@ -54,6 +54,21 @@ DELIVERY_COLUMNS = (
 )
 
 
+#: The runner's cursor rows of subscriptions catching up on the history (mlob_webhook_cursor:
+#: ``catch-up:<subscription>``, its position how far it has come; ended when it meets the live
+#: cursor).
+CATCH_UP_PREFIX = "catch-up:"
+
+#: Seconds a staged rotation's secret holds its number against another rotation (a rotation
+#: records its event within them; a staged row older than that is a failed one's leftover).
+STAGED_FOR = 60.0
+
+
+def secret_key(subscription_id: str, rotation: int) -> str:
+    """The row a subscription's secret of a rotation is kept in (rotation 0: its id)."""
+    return subscription_id if rotation == 0 else f"{subscription_id}@{rotation}"
+
+
 class SecretUnavailable(Exception):
     """No ``MLOB_WEBHOOK_KEY``, or a sealed secret that does not open with it."""
 
@@ -121,12 +136,15 @@ class HookStore:
     # --- connections -----------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
-        """A cursor-like ``execute(sql, params)`` in one transaction (``%s`` placeholders)."""
+    def _tx(self, write: bool = True) -> Iterator[Any]:
+        """A cursor-like ``execute(sql, params)`` in one transaction (``%s`` placeholders).
+        On SQLite a writing one takes the write lock at its start (BEGIN IMMEDIATE: no lock
+        upgrade to fail half-way); a reading one (``write=False``) takes none, so it neither
+        waits for a writer nor holds one up."""
         if self.kind == "sqlite":
             with self._lock:
                 conn = self._sqlite_conn()
-                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
                 try:
                     yield _SqliteRun(conn)
                 except BaseException:
@@ -151,7 +169,8 @@ class HookStore:
         return self._sqlite
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._tx() as tx:
+        """A read (no write lock)."""
+        with self._tx(write=False) as tx:
             return list(tx.execute(sql, params).fetchall())
 
     def _rows_in(self, sql: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
@@ -174,12 +193,16 @@ class HookStore:
     def sealing(self) -> bool:
         return self._aead is not None
 
-    def put_secret(self, subscription_id: str, secret: str) -> None:
+    def _seal(self, key: str, secret: str) -> str:
         if self._aead is None:
             raise SecretUnavailable("MLOB_WEBHOOK_KEY is not set")
         nonce = os.urandom(12)
-        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), subscription_id.encode())
-        text = base64.b64encode(sealed).decode()
+        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), key.encode())
+        return base64.b64encode(sealed).decode()
+
+    def put_secret(self, subscription_id: str, secret: str) -> None:
+        """A new subscription's secret (rotation 0)."""
+        text = self._seal(subscription_id, secret)
         with self._tx() as tx:
             tx.execute(
                 "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s", (subscription_id,)
@@ -190,18 +213,61 @@ class HookStore:
                 (subscription_id, text, time.time()),
             )
 
-    def secret(self, subscription_id: str) -> str:
+    def stage_secret(self, subscription_id: str, rotation: int, secret: str) -> str | None:
+        """Keep the secret of a rotation about to be recorded in a row of its own (the
+        subscription's secret in use is the one of its recorded rotations: a rotation that is
+        not recorded changes nothing). The sealed text (to :meth:`unstage_secret` it), or None
+        when another rotation to this number is under way (a row of it younger than
+        ``STAGED_FOR`` s; an older one is a failed rotation's leftover, replaced)."""
+        key = secret_key(subscription_id, rotation)
+        text = self._seal(key, secret)
+        now = time.time()
+        with self._tx() as tx:
+            done = tx.execute(
+                "INSERT INTO mlob_webhook_secrets (subscription_id, sealed, rotated_at) "
+                "VALUES (%s, %s, %s) ON CONFLICT (subscription_id) DO UPDATE SET "
+                "sealed = excluded.sealed, rotated_at = excluded.rotated_at "
+                "WHERE mlob_webhook_secrets.rotated_at < %s",
+                (key, text, now, now - STAGED_FOR),
+            )
+            return text if done.rowcount == 1 else None
+
+    def unstage_secret(self, subscription_id: str, rotation: int, sealed: str) -> None:
+        """A rotation that was not recorded: its staged secret goes (only this one's)."""
+        with self._tx() as tx:
+            tx.execute(
+                "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s AND sealed = %s",
+                (secret_key(subscription_id, rotation), sealed),
+            )
+
+    def retire_secrets(self, subscription_id: str, rotation: int) -> None:
+        """After rotation ``rotation`` is recorded: the secrets before it go."""
+        with self._tx() as tx:
+            tx.execute(
+                "DELETE FROM mlob_webhook_secrets WHERE (subscription_id = %s OR "
+                "subscription_id LIKE %s) AND subscription_id <> %s",
+                (subscription_id, f"{subscription_id}@%", secret_key(subscription_id, rotation)),
+            )
+
+    def secret(self, subscription_id: str, rotation: int = 0) -> str:
+        """The secret of the subscription's recorded rotation ``rotation`` (a store from
+        before staged rotations keeps each subscription's newest under its id alone)."""
         if self._aead is None:
             raise SecretUnavailable("MLOB_WEBHOOK_KEY is not set")
-        found = self._rows(
-            "SELECT sealed FROM mlob_webhook_secrets WHERE subscription_id = %s",
-            (subscription_id,),
+        key = secret_key(subscription_id, rotation)
+        found = dict(
+            self._rows(
+                "SELECT subscription_id, sealed FROM mlob_webhook_secrets "
+                "WHERE subscription_id IN (%s, %s)",
+                (key, subscription_id),
+            )
         )
-        if not found:
+        used = key if key in found else subscription_id
+        if used not in found:
             raise SecretUnavailable(f"no secret for subscription {subscription_id}")
-        sealed = base64.b64decode(found[0][0])
+        sealed = base64.b64decode(found[used])
         try:
-            return self._aead.decrypt(sealed[:12], sealed[12:], subscription_id.encode()).decode()
+            return self._aead.decrypt(sealed[:12], sealed[12:], used.encode()).decode()
         except InvalidTag:
             raise SecretUnavailable(
                 f"the secret of subscription {subscription_id} does not open with this "
@@ -209,9 +275,12 @@ class HookStore:
             ) from None
 
     def forget_secret(self, subscription_id: str) -> None:
+        """A deleted (or not made) subscription's secrets, of every rotation."""
         with self._tx() as tx:
             tx.execute(
-                "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s", (subscription_id,)
+                "DELETE FROM mlob_webhook_secrets WHERE subscription_id = %s "
+                "OR subscription_id LIKE %s",
+                (subscription_id, f"{subscription_id}@%"),
             )
 
     # --- the runner's cursor and queue -----------------------------------------------------------
@@ -242,10 +311,15 @@ class HookStore:
         was: tuple[int, int],
         now: tuple[int, int],
         name: str = "webhooks",
+        *,
+        catch_up: Sequence[tuple[str, int]] = (),
+        done: bool = False,
     ) -> bool:
         """Queue deliveries (subscription, webhook id, position, alert id, type, body) and move
         the cursor from ``was`` to ``now``, in one transaction. Raises :class:`CursorMoved`
-        (nothing written) when the cursor is no longer at ``was``: another runner moved it."""
+        (nothing written) when the cursor is no longer at ``was``: another runner moved it.
+        ``catch_up``: subscriptions (and their ``after``) that start catching up here;
+        ``done``: the cursor (a catch-up's) ends here."""
         with self._tx() as tx:
             moved = tx.execute(
                 "UPDATE mlob_webhook_cursor SET position = %s, alert_id = %s "
@@ -254,6 +328,14 @@ class HookStore:
             )
             if moved.rowcount != 1:
                 raise _Moved
+            if done:
+                tx.execute("DELETE FROM mlob_webhook_cursor WHERE name = %s", (name,))
+            if catch_up:
+                tx.executemany(
+                    "INSERT INTO mlob_webhook_cursor (name, position, alert_id) "
+                    "VALUES (%s, %s, 0) ON CONFLICT DO NOTHING",
+                    [(CATCH_UP_PREFIX + key, after) for key, after in catch_up],
+                )
             if deliveries:
                 at = time.time()
                 tx.executemany(
@@ -263,6 +345,23 @@ class HookStore:
                     [(*d, PENDING, at, at) for d in deliveries],
                 )
         return True
+
+    def catching_up(self) -> dict[str, int]:
+        """The subscriptions catching up on the history, and how far each has come."""
+        rows = self._rows(
+            "SELECT name, position FROM mlob_webhook_cursor WHERE name LIKE %s",
+            (CATCH_UP_PREFIX + "%",),
+        )
+        return {str(r[0])[len(CATCH_UP_PREFIX) :]: int(r[1]) for r in rows}
+
+    def waiting(self, subscription_id: str) -> int:
+        """How many of a subscription's deliveries wait to go out."""
+        rows = self._rows(
+            "SELECT COUNT(*) FROM mlob_webhook_deliveries WHERE subscription_id = %s "
+            "AND state = %s",
+            (subscription_id, PENDING),
+        )
+        return int(rows[0][0])
 
     def backlog(self) -> list[str]:
         """The subscriptions with deliveries waiting."""
@@ -466,6 +565,47 @@ class HookStore:
                 "AND state = %s",
                 (DEAD, subscription_id, PENDING),
             )
+
+    # --- retention ---------------------------------------------------------------------------
+
+    def delivery_ages(
+        self, after: int, limit: int
+    ) -> list[tuple[int, str, str, float, float | None]]:
+        """The deliveries after id ``after`` (by the primary key: a bounded read), each with
+        its subscription, state, and when it was queued and delivered."""
+        rows = self._rows(
+            "SELECT id, subscription_id, state, created_at, delivered_at "
+            "FROM mlob_webhook_deliveries WHERE id > %s ORDER BY id LIMIT %s",
+            (after, limit),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2]), float(r[3]), r[4]) for r in rows]
+
+    def prune_deliveries(self, ids: Sequence[int]) -> None:
+        """These deliveries go, with their attempts (one transaction)."""
+        if not ids:
+            return
+        marks = ", ".join(["%s"] * len(ids))
+        with self._tx() as tx:
+            tx.execute(f"DELETE FROM mlob_webhook_attempts WHERE delivery_id IN ({marks})", ids)
+            tx.execute(f"DELETE FROM mlob_webhook_deliveries WHERE id IN ({marks})", ids)
+
+    def alert_ages(self, after: int, upto: int, limit: int) -> list[dict[str, Any]]:
+        """The alerts after id ``after`` up to ``upto`` (by the primary key)."""
+        rows = self._rows(
+            "SELECT id, subject, step, crossing, level, orgs, body, at FROM mlob_alerts "
+            "WHERE id > %s AND id <= %s ORDER BY id LIMIT %s",
+            (after, upto, limit),
+        )
+        return [_alert(r) for r in rows]
+
+    def prune_alerts(self, ids: Sequence[int]) -> None:
+        """These alerts go, with their acknowledgements (one transaction)."""
+        if not ids:
+            return
+        marks = ", ".join(["%s"] * len(ids))
+        with self._tx() as tx:
+            tx.execute(f"DELETE FROM mlob_alert_acks WHERE alert_id IN ({marks})", ids)
+            tx.execute(f"DELETE FROM mlob_alerts WHERE id IN ({marks})", ids)
 
     # --- alerts ------------------------------------------------------------------------------
 

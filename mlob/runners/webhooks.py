@@ -7,7 +7,9 @@ one (``projections.routing``: the channels it belongs to and who may see it) and
 subscription, the events its organisation may read (``projections.routing.may_see``, the check
 every feed frame passes, at the subscription's clearance) in one transaction with the cursor's
 move. Every tick of the service's clock it computes the alerts due
-(``projections.alerts.alerts``, from the request board's own overdue rule), keeps each new
+(``projections.alerts.alerts``, from the request board's own overdue rule) among the requests
+changed since the last tick or whose next deadline passed (mlob/runners/deadlines.py), keeps
+each new
 crossing once (a table unique on subject, step and crossing) and queues it for the
 subscriptions of the organisations it is for.
 
@@ -22,8 +24,10 @@ dead letter) goes on from there. A slow receiver holds up only its own lane.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import logging
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -41,8 +45,11 @@ from api.ports import LoggedEvent, MlobService, Principal
 from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.subscription import DEFAULT_INSECURE_HOSTS, Subscription, url_host, url_refusal
+from mlob.runners.deadlines import DeadlineWatch
 from mlob.runners.hookstore import (
+    CATCH_UP_PREFIX,
     DEAD,
+    DELIVERED,
     PENDING,
     CursorMoved,
     Delivery,
@@ -60,8 +67,28 @@ log = logging.getLogger("mlob.webhooks")
 BATCH = 500
 #: Deliveries a lane takes from its queue at a time.
 LANE_BATCH = 50
+#: A subscription made with an earlier ``after`` catches up on the history in rounds, one
+#: subscription per round in turn, between the live batches: at most this many events read
+#: (and their deliveries queued, in one transaction) per round...
+CATCH_UP = 500
+#: ...and none while this many of its deliveries wait to go out (its backlog stays bounded;
+#: a dead receiver's catch-up waits for it).
+CATCH_UP_BACKLOG = 1000
+#: Retention: delivered deliveries (with their attempts) older than the retention go, and
+#: alerts older than it that cannot alert again; at most ``PRUNE`` rows of each looked at per
+#: round (one transaction), a round every ``PRUNE_EVERY`` s; while rounds find full batches,
+#: up to ``PRUNE_ROUNDS`` of them per tick (so at most ~5,000 rows of each a second).
+PRUNE = 500
+PRUNE_EVERY = 60.0
+PRUNE_ROUNDS = 10
+#: ``MLOB_WEBHOOK_RETENTION_DAYS``'s default.
+RETENTION_DAYS = 30
+
 #: Seconds a URL's check (its host's addresses) holds before it is made again.
 RECHECK_URL = 60.0
+#: Bytes of a receiver's answer read (and dropped) to keep the connection for the next
+#: delivery; a longer answer closes it instead (the next delivery opens a new one).
+MAX_ANSWER = 1024 * 1024
 
 
 class Source(Protocol):
@@ -82,6 +109,14 @@ class Source(Protocol):
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]: ...
 
     def board_targets(self) -> Any: ...
+
+    def last_change(self) -> int: ...
+
+    def view_changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
+
+    def view_rows_by_id(
+        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
+    ) -> list[dict[str, Any]]: ...
 
     def message_facts(self, message_ids: Sequence[str]) -> dict[str, list[Any]]: ...
 
@@ -130,13 +165,18 @@ class WebhookRunner:
         standby: float = 1.0,
         insecure_hosts: Sequence[str] = DEFAULT_INSECURE_HOSTS,
         resolver: Callable[[str], list[str]] | None = None,
+        retention_days: int = RETENTION_DAYS,
     ) -> None:
         self.service = service
+        self.retention = retention_days * 86400.0
+        #: Where the next retention round reads on (delivery id, alert id; 0: from the start).
+        self._pruned_to = (0, 0)
+        self._next_prune = time.monotonic() + PRUNE_EVERY
         #: Where a webhook may go is checked again before sending (a name may resolve to a
         #: private address later: DNS rebinding), at most every ``RECHECK_URL`` s per URL.
         self.insecure_hosts = tuple(insecure_hosts)
         self.resolver = resolver or resolve
-        self._checked: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._checked: dict[tuple[str, str], tuple[float, str | None, tuple[str, ...]]] = {}
         self.hooks = hooks
         self.retry = retry
         self.poll = poll
@@ -150,7 +190,10 @@ class WebhookRunner:
             self.session = AdvisorySession(cfg.connect_info())
             self.lease = AdvisoryLease(self.session, f"mlob webhooks {cfg.schema or 'public'}")
         self.routes = Routes(service.stream_markings)
+        self.deadlines = DeadlineWatch(service)
         self.subscriptions: dict[str, Subscription] = {}
+        #: Deleted subscriptions (their delivery log goes after the retention).
+        self.deleted: set[str] = set()
         self.failing: set[str] = set()
         self.lanes: dict[str, threading.Thread] = {}
         self.lanes_lock = threading.Lock()
@@ -161,7 +204,9 @@ class WebhookRunner:
         self._thread: threading.Thread | None = None
         self._next_tick = 0.0
         self._secrets: dict[tuple[str, int], Webhook] = {}
-        self._reload = False
+        self._refresh = False
+        #: The subscription whose catch-up had the last round (the next one goes next).
+        self._catch_turn = ""
 
     # --- running -----------------------------------------------------------------------------
 
@@ -174,8 +219,11 @@ class WebhookRunner:
         self._wake.set()
 
     def changed(self) -> None:
-        """A subscription changed here (resumed, redelivered, ...): read them again."""
-        self._reload = True
+        """A subscription's deliveries changed here without an event (a redelivery): read
+        which subscriptions fail again and start their lanes. A change that is an event
+        (made, paused, resumed, rotated, deleted) reaches the runner as one: it reloads
+        that subscription then, once (:meth:`run_once`)."""
+        self._refresh = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -202,19 +250,25 @@ class WebhookRunner:
                 if not self.active:
                     self._take_over()
                 self.active = True
-                if self._reload:
-                    self._reload = False
-                    self.reload()
+                if self._refresh:
+                    self._refresh = False
+                    self._refresh_failing()
                     self.start_lanes()
-                if self.run_once():
+                # Live batches and catch-up rounds alternate: neither starves the other.
+                if self.run_once() + self.catch_up_once():
                     continue
                 if time.monotonic() >= self._next_tick:
                     self._next_tick = time.monotonic() + self.tick_every
                     self.raise_alerts()
                     # Resumed or redelivered through another node: the store says so.
-                    states = self.hooks.states()
-                    self.failing = {k for k, v in states.items() if v["failing_since"] is not None}
+                    self._refresh_failing()
                     self.start_lanes()
+                    if time.monotonic() >= self._next_prune:
+                        for _ in range(PRUNE_ROUNDS):
+                            full = self.prune()
+                            if not full:
+                                break
+                        self._next_prune = time.monotonic() + (0 if full else PRUNE_EVERY)
                 self._wake.wait(self.poll)
                 self._wake.clear()
             except CursorMoved:
@@ -244,16 +298,23 @@ class WebhookRunner:
             self.seeded = True
         self.reload()
 
-    def reload(self) -> None:
-        """The subscriptions as recorded, and which are failing."""
+    def reload(self, ids: Sequence[uuid.UUID] | None = None) -> None:
+        """The subscriptions as recorded (only ``ids``: those whose events just came), and
+        which are failing."""
         app = self.service.app
-        ids = app.index.streams_created_as((Subscription.Created.TOPIC,))
-        found = {}
+        if ids is None:
+            self.subscriptions = {}
+            ids = app.index.streams_created_as((Subscription.Created.TOPIC,))
         for i in ids:
             sub = app.load(Subscription, i)
-            if not sub.deleted:
-                found[str(i)] = sub
-        self.subscriptions = found
+            if sub.deleted:
+                self.subscriptions.pop(str(i), None)
+                self.deleted.add(str(i))
+            else:
+                self.subscriptions[str(i)] = sub
+        self._refresh_failing()
+
+    def _refresh_failing(self) -> None:
         states = self.hooks.states()
         self.failing = {s for s, st in states.items() if st["failing_since"] is not None}
 
@@ -269,26 +330,34 @@ class WebhookRunner:
         if not logged and not fresh:
             return 0
         queued: list[Queued] = []
+        changed: list[uuid.UUID] = []
+        catch_up: list[tuple[str, int]] = []
         if logged:
-            if any(e.api_type.startswith("subscription.") for e in logged):
-                self.reload()
+            changed = list(
+                dict.fromkeys(e.stream_id for e in logged if e.api_type.startswith("subscription."))
+            )
+            if changed:
+                self.reload(changed)
             reached = logged[-1].position
-            queued += self._events(logged, position, reached)
+            queued += self._events(logged, position, catch_up)
         else:
             reached = position
         for alert in fresh:
             queued += self._alert(alert)
         alert_upto = fresh[-1]["id"] if fresh else alert_at
-        self.hooks.enqueue(queued, (position, alert_at), (reached, alert_upto))
-        if queued:
-            self.start_lanes({q[0] for q in queued})
+        self.hooks.enqueue(queued, (position, alert_at), (reached, alert_upto), catch_up=catch_up)
+        if queued or changed:  # a resumed one's backlog goes on
+            self.start_lanes({q[0] for q in queued} | {str(i) for i in changed})
         return len(logged) + len(fresh)
 
-    def _events(self, logged: list[LoggedEvent], position: int, reached: int) -> list[Queued]:
+    def _events(
+        self, logged: list[LoggedEvent], position: int, catch_up: list[tuple[str, int]]
+    ) -> list[Queued]:
         """Route the events (the routes learn from every one) and queue, per subscription, those
         its organisation may read: the check every feed frame passes, at its clearance. A
-        subscription first seen here that starts before this batch is caught up from its
-        ``after`` first (from the store, as a feed's replay)."""
+        subscription first seen here that starts before this batch catches up from its
+        ``after`` instead (added to ``catch_up``; :meth:`catch_up_once`), and so does one still
+        catching up: it joins the live batches once its catch-up reaches them."""
         facts = _facts(cast(MlobService, self.service), logged)
         routed_ = []
         for e in logged:
@@ -297,37 +366,66 @@ class WebhookRunner:
                 continue
             routed_.append(routed(e, channels(e.stream_id, route, e.regions), route, level, facts))
         created = {str(e.stream_id) for e in logged if e.api_type == "subscription.created"}
+        catching = self.hooks.catching_up()
         queued: list[Queued] = []
         for sub in list(self.subscriptions.values()):
+            key = str(sub.id)
+            if key in catching:
+                continue
+            if key in created and sub.after < position:
+                catch_up.append((key, sub.after))
+                continue
             if sub.alerts_only or sub.paused:
                 continue
-            if str(sub.id) in created and sub.after < position:
-                queued += self._catch_up(sub, position)
             queued += self._for(sub, routed_)
         return queued
 
-    def _catch_up(self, sub: Subscription, upto: int) -> list[Queued]:
-        """The events from a new subscription's ``after`` up to ``upto`` (where this runner
-        was when it read the subscription's creation) that it may read, each step's level as
-        its marking shows it (never lower than its own), as a feed's replay judges them."""
-        queued: list[Queued] = []
-        at = sub.after
-        while at < upto:
-            logged = self.service.logged_events(at, BATCH, stop=upto)
-            if not logged:
-                break
-            facts = _facts(cast(MlobService, self.service), logged)
-            routed_ = []
-            for e in logged:
-                route = self.routes.streams.get(str(e.stream_id))
-                if route is None:
-                    continue
-                level = route.marked_level(e.version, e.classification)
-                names = channels(e.stream_id, route, e.regions)
-                routed_.append(routed(e, names, route, level, facts))
-            queued += self._for(sub, routed_)
-            at = logged[-1].position
-        return queued
+    def catch_up_once(self) -> int:
+        """One catch-up round: the next subscription catching up (in turn) that may (not
+        paused, failing, nor with ``CATCH_UP_BACKLOG`` deliveries waiting) gets the next at
+        most ``CATCH_UP`` events after its catch-up position, up to the live cursor, that it
+        may read, each step's level as its marking shows it (never lower than its own), as a
+        feed's replay judges them; queued with its catch-up position's move in one
+        transaction. Once it reaches the live cursor its catch-up ends (in that transaction)
+        and the live batches take it on. The events read (1 for a round that read none)."""
+        catching = self.hooks.catching_up()
+        if not catching:
+            return 0
+        cursor = self.hooks.cursor()
+        assert cursor is not None
+        upto = cursor[0]
+        turn = sorted(catching, key=lambda k: (k <= self._catch_turn, k))
+        for key in turn:
+            sub = self.subscriptions.get(key)
+            at = catching[key]
+            if sub is None:  # deleted: its catch-up ends
+                self.hooks.enqueue([], (at, 0), (at, 0), name=CATCH_UP_PREFIX + key, done=True)
+                return 1
+            if sub.paused or key in self.failing or self.hooks.waiting(key) >= CATCH_UP_BACKLOG:
+                continue
+            self._catch_turn = key
+            logged = self.service.logged_events(at, CATCH_UP, stop=upto)
+            reached = logged[-1].position if logged else upto
+            queued = [] if sub.alerts_only else self._for(sub, self._replayed(logged))
+            self.hooks.enqueue(
+                queued, (at, 0), (reached, 0), name=CATCH_UP_PREFIX + key, done=reached >= upto
+            )
+            if queued:
+                self.start_lanes([key])
+            return max(1, len(logged))
+        return 0
+
+    def _replayed(self, logged: list[LoggedEvent]) -> list[Any]:
+        facts = _facts(cast(MlobService, self.service), logged)
+        routed_ = []
+        for e in logged:
+            route = self.routes.streams.get(str(e.stream_id))
+            if route is None:
+                continue
+            level = route.marked_level(e.version, e.classification)
+            names = channels(e.stream_id, route, e.regions)
+            routed_.append(routed(e, names, route, level, facts))
+        return routed_
 
     def _for(self, sub: Subscription, routed_: Sequence[Any]) -> list[Queued]:
         reader = Principal(sub.org, "viewer", Classification(sub.clearance))
@@ -390,15 +488,58 @@ class WebhookRunner:
     # --- alerts --------------------------------------------------------------------------------
 
     def raise_alerts(self) -> int:
-        """Keep the alerts due by the service's clock (each crossing once); the number new."""
-        by_level: dict[int, list[dict[str, Any]]] = {}
-        for row in self.service.view_rows_every_level("requests"):
-            by_level.setdefault(row["level"], []).append(row)
-        due = alert_rules.alerts(by_level, self.service.clock(), self.service.board_targets())
+        """Keep the alerts due by the service's clock (each crossing once) among the requests
+        changed since the last tick or whose deadline passed (mlob/runners/deadlines.py: not
+        every request each tick); the number new."""
+        due = self.deadlines.alerts()
+        if self.deadlines.more:  # bounded per tick: the next one comes at once
+            self._next_tick = 0.0
         added = self.hooks.add_alerts(due) if due else 0
         if added:
             self._wake.set()
         return added
+
+    # --- retention -----------------------------------------------------------------------------
+
+    def prune(self) -> bool:
+        """One retention round: of the next ``PRUNE`` deliveries (by id) those delivered
+        before the retention, and a deleted subscription's queued before it, go with their
+        attempts; of the next ``PRUNE`` alerts already queued, those raised before it whose
+        crossing cannot come again (:func:`projections.alerts.crossings_to_come`: the unique
+        (subject, step, crossing) key still stops a crossing that can) go with their
+        acknowledgements. Dead letters and waiting deliveries of a live subscription stay.
+        Whether a batch was full (another round is due at once)."""
+        cutoff = time.time() - self.retention
+        after_delivery, after_alert = self._pruned_to
+        rows = self.hooks.delivery_ages(after_delivery, PRUNE)
+        self.hooks.prune_deliveries(
+            [
+                i
+                for i, sub, state, created, delivered in rows
+                if (state == DELIVERED and delivered is not None and delivered < cutoff)
+                or (sub in self.deleted and created < cutoff)
+            ]
+        )
+        # Rows are queued in id order: past the first young one, the rest are younger.
+        young = not rows or len(rows) < PRUNE or rows[-1][3] >= cutoff
+        next_delivery = 0 if young else rows[-1][0]
+        cursor = self.hooks.cursor()
+        queued_alerts = cursor[1] if cursor is not None else 0
+        alerts = self.hooks.alert_ages(after_alert, queued_alerts, PRUNE)
+        old = [a for a in alerts if a["at"] < cutoff]
+        if old:
+            subjects = sorted({a["subject"] for a in old})
+            by_level: dict[int, list[dict[str, Any]]] = {}
+            for row in self.service.view_rows_by_id("requests", subjects, every_level=True):
+                by_level.setdefault(row["level"], []).append(row)
+            to_come = alert_rules.crossings_to_come(by_level, self.service.board_targets())
+            self.hooks.prune_alerts(
+                [a["id"] for a in old if (a["subject"], a["step"], a["crossing"]) not in to_come]
+            )
+        young_alerts = not alerts or len(alerts) < PRUNE or alerts[-1]["at"] >= cutoff
+        next_alert = 0 if young_alerts else alerts[-1]["id"]
+        self._pruned_to = (next_delivery, next_alert)
+        return not (young and young_alerts)
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -459,25 +600,31 @@ class WebhookRunner:
             self.hooks.delivered(done)
             done.clear()
 
-    def _refusal(self, url: str, clearance: Any) -> str | None:
+    def _target(self, url: str, clearance: Any) -> tuple[str | None, tuple[str, ...]]:
         """Why a webhook may not go to ``url`` now (the rules of domain/subscription.py, with
-        the addresses its host resolves to now), or None; remembered ``RECHECK_URL`` s."""
+        the addresses its host resolves to now), or None; and those addresses, the only ones
+        the sender connects to (a name resolved again to connect could point elsewhere by
+        then: DNS rebinding). Remembered ``RECHECK_URL`` s."""
         key = (url, str(clearance))
         found = self._checked.get(key)
         if found is not None and time.monotonic() - found[0] < RECHECK_URL:
-            return found[1]
+            return found[1], found[2]
         host = url_host(url)
-        addresses = [] if host in self.insecure_hosts else self.resolver(host)
+        literal = _is_address(host)
+        addresses = [] if literal else self.resolver(host)
         refused = url_refusal(url, clearance, self.insecure_hosts, addresses)
         reason = f"{refused.code}: {refused.reason}" if refused is not None else None
-        self._checked[key] = (time.monotonic(), reason)
-        return reason
+        if reason is None and not literal and not addresses:
+            reason = f"unresolved: {host} resolves to no address"
+        pinned = (host,) if literal else tuple(addresses)
+        self._checked[key] = (time.monotonic(), reason, pinned)
+        return reason, pinned
 
     def _signer(self, sub: Subscription) -> Webhook:
         key = (str(sub.id), sub.rotations)
         found = self._secrets.get(key)
         if found is None:
-            found = self._secrets[key] = Webhook(self.hooks.secret(str(sub.id)))
+            found = self._secrets[key] = Webhook(self.hooks.secret(*key))
         return found
 
     def _send(
@@ -492,10 +639,10 @@ class WebhookRunner:
         status: int | None = None
         error: str | None = None
         try:
-            refused = self._refusal(sub.url, sub.clearance)
+            refused, addresses = self._target(sub.url, sub.clearance)
             if refused is not None:
                 raise OSError(refused)
-            status = sender.post(sub.url, delivery, self._signer(sub))
+            status = sender.post(sub.url, addresses, delivery, self._signer(sub))
             if not 200 <= status < 300:
                 error = f"status {status}"
         except SecretUnavailable as exc:
@@ -525,27 +672,71 @@ class WebhookRunner:
         return False
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _connect(addresses: Sequence[str], port: int, timeout: float | None) -> socket.socket:
+    """A connection to the first of ``addresses`` that answers (as socket.create_connection
+    tries a name's addresses), never to a name resolved again."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
+
+
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the checked addresses; the Host header stays the URL's host."""
+
+    def __init__(self, host: str, port: int | None, addresses: Sequence[str], timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = tuple(addresses)
+
+    def connect(self) -> None:
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the checked addresses; the Host header, the TLS server name (SNI) and the
+    certificate's check stay the URL's host."""
+
+    def __init__(self, host: str, port: int | None, addresses: Sequence[str], timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.addresses = tuple(addresses)
+
+    def connect(self) -> None:
+        sock = _connect(self.addresses, self.port, self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
 class Sender:
     """One lane's connection to its receiver, kept alive between deliveries (opened again
-    after an error or when the URL's host changes)."""
+    after an error, after an answer too long to read, or when the URL's host or its checked
+    addresses change)."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.conn: http.client.HTTPConnection | None = None
-        self.origin: tuple[str, str, int | None] | None = None
+        self.origin: tuple[str, str, int | None, tuple[str, ...]] | None = None
 
-    def post(self, url: str, delivery: Delivery, signer: Webhook) -> int:
-        """POST one signed delivery (no redirects followed); the status code."""
+    def post(self, url: str, addresses: Sequence[str], delivery: Delivery, signer: Webhook) -> int:
+        """POST one signed delivery to one of ``addresses`` (the checked ones of the URL's
+        host; no redirects followed); the status code."""
         parts = urlsplit(url)
-        origin = (parts.scheme, parts.hostname or "", parts.port)
+        origin = (parts.scheme, parts.hostname or "", parts.port, tuple(addresses))
         if self.conn is None or origin != self.origin:
             self.close()
-            cls = (
-                http.client.HTTPSConnection
-                if parts.scheme == "https"
-                else http.client.HTTPConnection
-            )
-            self.conn = cls(origin[1], origin[2], timeout=self.timeout)
+            cls = PinnedHTTPSConnection if parts.scheme == "https" else PinnedHTTPConnection
+            self.conn = cls(origin[1], origin[2], addresses, self.timeout)
             self.origin = origin
         body = delivery.body.encode()
         now = datetime.now(UTC)
@@ -561,8 +752,15 @@ class Sender:
             path += "?" + parts.query
         self.conn.request("POST", path, body=body, headers=headers)
         response = self.conn.getresponse()
-        response.read(65536)
-        if response.will_close:
+        # The answer is read to its end (dropped), so the next delivery on this connection
+        # does not read its rest as its own answer; bounded: a longer one closes it.
+        left = MAX_ANSWER
+        while left > 0 and not response.isclosed():
+            chunk = response.read(min(65536, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+        if response.will_close or not response.isclosed():
             self.close()
         return response.status
 

@@ -36,6 +36,8 @@ HANG = 0
 class Received:
     headers: dict[str, str]
     body: bytes
+    #: When it arrived (time.monotonic()).
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> Any:
@@ -49,7 +51,8 @@ class Received:
 @dataclass
 class Receiver:
     """A webhook receiver on 127.0.0.1: records every request, answers ``answers`` in turn
-    (then 204), waits ``delay`` seconds before answering, and keeps what it accepted."""
+    (then 204, or 200 with ``answer_body``), waits ``delay`` seconds before answering, and
+    keeps what it accepted."""
 
     server: ThreadingHTTPServer
     answers: list[int] = field(default_factory=list)
@@ -57,6 +60,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     up: bool = True
+    #: What a 2xx answer carries (none: an empty body).
+    answer_body: bytes = b""
 
     @property
     def url(self) -> str:
@@ -81,16 +86,21 @@ class Receiver:
         raise AssertionError(f"{len(self.accepted())} of {count} deliveries arrived")
 
 
-def make_receiver() -> Receiver:
+def make_receiver(keep_alive: bool = False) -> Receiver:
+    """A receiver; ``keep_alive``: HTTP/1.1, a connection kept between requests (HTTP/1.0,
+    closed after each, unless)."""
     holder: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
         def do_POST(self) -> None:
             receiver = holder[0]
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             headers = {k.lower(): v for k, v in self.headers.items()}
             with receiver.lock:
-                status = receiver.answers.pop(0) if receiver.answers else 204
+                default = 200 if receiver.answer_body else 204  # a 204 has no body
+                status = receiver.answers.pop(0) if receiver.answers else default
                 if not receiver.up:
                     status = 503
             if receiver.delay:
@@ -105,9 +115,11 @@ def make_receiver() -> Receiver:
                 headers["x-answered"] = "2xx" if 200 <= status < 300 else str(status)
             with receiver.lock:
                 receiver.requests.append(Received(headers, body))
+            answer = receiver.answer_body if 200 <= status < 300 else b""
             self.send_response(status)
-            self.send_header("content-length", "0")
+            self.send_header("content-length", str(len(answer)))
             self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -132,8 +144,8 @@ def receiver() -> Iterator[Receiver]:
 def receivers() -> Iterator[Callable[[], Receiver]]:
     made: list[Receiver] = []
 
-    def another() -> Receiver:
-        made.append(make_receiver())
+    def another(keep_alive: bool = False) -> Receiver:
+        made.append(make_receiver(keep_alive))
         return made[-1]
 
     yield another

@@ -4,12 +4,14 @@ the organisation that must act and the requesting one (their subscriptions, the 
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import uuid4
 
 import orjson
+import pytest
 
 from mlob.runners.hookstore import HookStore
 from mlob.runners.webhooks import WebhookRunner
@@ -201,3 +203,52 @@ def test_acknowledgements_at_once_are_one(hooked: Hooked) -> None:
         )
     assert recorded.count(True) == 1
     assert len(hooks.acks(stored["id"])) == 1
+
+
+def test_the_alert_tick_reads_only_changed_and_due_requests(
+    hooked: Hooked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once running, the runner's ticks read the requests whose rows changed and those whose
+    deadline passed, by id: never every request again (it read them all every tick)."""
+    runner = hooked.runner
+    assert runner is not None and hooked.clock is not None
+    deadline = time.monotonic() + 10
+    while not runner.active:
+        assert time.monotonic() < deadline, "the runner did not start"
+        time.sleep(0.02)
+    service = hooked.service
+    every, by_id = service.view_rows_every_level, service.view_rows_by_id
+    read_all: list[str] = []
+    read: list[str] = []
+
+    def mine() -> bool:
+        return threading.current_thread().name == "mlob-webhooks"
+
+    def all_rows(name: str) -> Any:
+        if mine():
+            read_all.append(name)
+        return every(name)
+
+    def rows_by_id(name: str, ids: Any, *args: Any, **kw: Any) -> Any:
+        if mine():
+            read.extend(ids)
+        return by_id(name, ids, *args, **kw)
+
+    monkeypatch.setattr(service, "view_rows_every_level", all_rows)
+    monkeypatch.setattr(service, "view_rows_by_id", rows_by_id)
+    subject, position = submitted(hooked)
+    assert service.wait_for_views(position, ("requests",), 10)
+    deadline = time.monotonic() + 10
+    while subject not in read:
+        assert time.monotonic() < deadline, "the changed request was not read"
+        time.sleep(0.02)
+    time.sleep(500 / 1000)  # ticks every 100 ms: a few more
+    assert read_all == [], "no tick read every request"
+    assert set(read) == {subject}, "nothing else, and not again before its deadline"
+    read.clear()
+    hooked.clock.offset = 5 * 3600  # its deadline passes: it is read, and alerts
+    deadline = time.monotonic() + 10
+    while not alerts_of(hooked, "VR08"):
+        assert time.monotonic() < deadline, "no alert"
+        time.sleep(0.05)
+    assert read and set(read) == {subject} and read_all == []

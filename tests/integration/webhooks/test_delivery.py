@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from typing import Any
 from uuid import uuid4
 
@@ -18,6 +19,7 @@ import pytest
 
 from domain.envelope import Classification
 from mlob.config import StoreConfig
+from mlob.runners import webhooks
 from mlob.runners.webhooks import Retry
 from tests import ROOT
 from tests.integration.api.conftest import chair, fire_request, item
@@ -149,6 +151,12 @@ def test_retries_with_backoff_after_500s_and_a_timeout(hooked: Hooked, receiver:
         first = [r for r in receiver.requests if r.json["data"]["position"] == mine[0]]
     assert len(first) == 5, "four failures, then delivered"
     assert len({r.webhook_id for r in first}) == 1, "the same webhook id on every retry"
+    # Backoff: each retry waits at least the doubling delay after the attempt before it (a
+    # lower bound only: a busy machine makes it later, never sooner).
+    retry = hooked.runner.retry  # type: ignore[union-attr]
+    for n, (before, after) in enumerate(pairwise(first), start=1):
+        assert after.at - before.at >= retry.delay(n) * 0.9, f"retry {n} came too soon"
+    assert [retry.delay(n) for n in (1, 2, 3, 4, 5)] == [0.02, 0.04, 0.08, 0.16, 0.2]
     log = delivered_log(hooked, made, 2)
     attempts = log[0]["attempt_log"]
     assert [a["status"] for a in attempts] == [500, 503, None, 500, 204]
@@ -309,3 +317,78 @@ def test_a_name_that_resolves_to_a_private_address_later_is_not_sent_to(
         time.sleep(0.05)
     assert log[0]["state"] == "pending" and log[0]["last_status"] is None
     assert "private_address" in log[0]["last_error"]
+
+
+def test_a_long_answer_does_not_break_the_next_delivery(hooked: Hooked, receivers: Any) -> None:
+    """A receiver answering 200 with a 100 KiB body on a kept-alive connection: the next
+    deliveries on it go through at their first attempt (the rest of the body was once read
+    as the next answer's status line: a failed attempt and a duplicate)."""
+    receiver = receivers(keep_alive=True)
+    receiver.answer_body = b"x" * (100 * 1024)
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    mine = request(hooked) + request(hooked) + request(hooked)
+    receiver.wait_for(len(mine))
+    log = delivered_log(hooked, made, len(mine))
+    assert positions(receiver.verified(made["secret"])) == mine
+    assert [d["attempts"] for d in log] == [1] * len(mine), "no attempt failed"
+    assert len(receiver.requests) == len(mine), "nothing sent twice"
+    hosts = {r.headers["host"] for r in receiver.requests}
+    assert len(hosts) == 1
+
+
+def test_the_sender_connects_to_the_address_it_checked(hooked: Hooked, receivers: Any) -> None:
+    """The host's name is resolved once, for the check, and the delivery goes to the address
+    checked (a second resolution to connect could answer another, internal, address: DNS
+    rebinding); the Host header is still the URL's host. The name here resolves only through
+    the runner's resolver (``.test`` is reserved): resolving it again to connect fails."""
+    assert hooked.runner is not None
+    receiver = receivers()
+    port = receiver.server.server_address[1]
+    asked: list[str] = []
+
+    def resolver(host: str) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"] if len(asked) == 1 else ["192.0.2.1"]
+
+    hooked.service.webhooks.insecure_hosts += ("rebind.test",)
+    hooked.runner.insecure_hosts += ("rebind.test",)
+    hooked.runner.resolver = resolver
+    made = hooked.subscribe("VR08", url=f"http://rebind.test:{port}/hook", channels=["region:VR08"])
+    mine = request(hooked) + request(hooked)
+    receiver.wait_for(len(mine))
+    assert positions(receiver.verified(made["secret"])) == mine
+    assert {r.headers["host"] for r in receiver.requests} == {f"rebind.test:{port}"}
+    assert asked == ["rebind.test"], "resolved once (within RECHECK_URL)"
+
+
+def test_a_catch_up_goes_in_bounded_rounds_and_keeps_the_order(
+    hooked: Hooked, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subscription made with ``after=0`` gets the history it may read, then what comes
+    meanwhile, in position order, each once; read and queued ``CATCH_UP`` events at a time
+    (its whole backlog went into one batch's transaction, with the live cursor's move)."""
+    assert hooked.runner is not None
+    monkeypatch.setattr(webhooks, "CATCH_UP", 3, raising=False)
+    hooks = hooked.runner.hooks
+    enqueue = hooks.enqueue
+    sizes: list[int] = []
+
+    def counting(deliveries: Any, *args: Any, **kw: Any) -> Any:
+        sizes.append(len(deliveries))
+        return enqueue(deliveries, *args, **kw)
+
+    monkeypatch.setattr(hooks, "enqueue", counting)
+    mine: list[int] = []
+    for _ in range(5):
+        mine += request(hooked)
+    request(hooked, "VR09")  # not VR08's to read
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"], after=0)
+    mine += request(hooked)
+    receiver.wait_for(len(mine))
+    time.sleep(300 / 1000)  # nothing more comes
+    assert positions(receiver.verified(made["secret"])) == mine
+    assert max(sizes) <= 3, "at most CATCH_UP events' deliveries per transaction"
+    assert hooks.catching_up() == {}, "caught up: the live batches deliver to it"
+    mine += request(hooked)
+    receiver.wait_for(len(mine))
+    assert positions(receiver.verified(made["secret"])) == mine

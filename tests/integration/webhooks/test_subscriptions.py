@@ -4,11 +4,17 @@ organisation's administrators and operators; the secret answered once and never 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from typing import Any
 from uuid import uuid4
 
+import pytest
+from standardwebhooks.webhooks import Webhook
+
 from domain.envelope import Classification
-from domain.subscription import url_refusal
+from domain.errors import Conflict
+from domain.subscription import Subscription, url_refusal
 from mlob.runners.webhooks import resolve
 from tests.conftest import pg_connect
 from tests.integration.api.conftest import ADMIN, fire_request
@@ -253,3 +259,110 @@ def test_the_delivery_log_and_redelivery_refuse_what_does_not_fit(
         "unknown_subscription",
     )
     assert hooked.client.get(f"{path}/deliveries", headers=admin).json() == []
+
+
+def _runner_loads(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The subscriptions the runner's thread loads from now on (their ids, in turn)."""
+    app = hooked.service.app
+    load = app.load
+    loaded: list[str] = []
+
+    def counting(cls: Any, stream_id: Any, *args: Any, **kw: Any) -> Any:
+        if threading.current_thread().name == "mlob-webhooks" and cls is Subscription:
+            loaded.append(str(stream_id))
+        return load(cls, stream_id, *args, **kw)
+
+    monkeypatch.setattr(app, "load", counting)
+    return loaded
+
+
+def _caught_up(hooked: Hooked) -> None:
+    """Wait until the runner has read everything recorded, and a few of its rounds more."""
+    assert hooked.runner is not None
+    head = hooked.position()
+    deadline = time.monotonic() + 10
+    while (hooked.runner.hooks.cursor() or (0, 0))[0] < head:
+        assert time.monotonic() < deadline, "the runner did not read the change"
+        time.sleep(0.02)
+    time.sleep(300 / 1000)  # its next rounds (poll 50 ms): a second reload would be in
+
+
+def test_a_change_reloads_that_subscription_once(
+    hooked: Hooked, receivers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pausing a subscription makes the runner load it once (the change's event), not every
+    subscription again besides (the change's callback did, and then the event too)."""
+    made = [
+        hooked.subscribe("VR08", url=receivers().url, channels=["region:VR08"]) for _ in range(3)
+    ]
+    _caught_up(hooked)
+    loaded = _runner_loads(hooked, monkeypatch)
+    headers = hooked.headers("VR08", "admin")
+    _caught_up(hooked)
+    paused = hooked.client.patch(
+        f"/v1/subscriptions/{made[1]['id']}", json={"paused": True}, headers=headers
+    )
+    assert paused.status_code == 200, paused.text
+    _caught_up(hooked)
+    assert loaded == [made[1]["id"]]
+    assert hooked.runner is not None and hooked.runner.subscriptions[made[1]["id"]].paused
+
+
+def _delivered_with(hooked: Hooked, receiver: Receiver, secret: str) -> None:
+    """A request VR08 submits reaches ``receiver`` signed with ``secret``."""
+    subject = uuid4()
+    hooked.accepted("VR08", fire_request(subject))
+    [got] = receiver.wait_for(1)
+    Webhook(secret).verify(got.body, got.headers)  # raises unless signed with it
+
+
+def test_a_refused_rotation_keeps_the_secret(
+    hooked: Hooked, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotation whose event is refused after the new secret was made changes nothing: the
+    deliveries are signed with the secret known (the new one was stored first, and used)."""
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    path = f"/v1/subscriptions/{made['id']}"
+
+    def refuse(*args: Any, **kw: Any) -> None:
+        raise Conflict("refused_for_the_test", "test")
+
+    monkeypatch.setattr(Subscription, "rotate", refuse)
+    answer = hooked.client.patch(
+        path, json={"rotate_secret": True}, headers=hooked.headers("VR08", "admin")
+    )
+    refused(answer, 409, "refused_for_the_test")
+    monkeypatch.undo()
+    _delivered_with(hooked, receiver, made["secret"])
+    seen = hooked.client.get(path, headers=hooked.headers("VR08", "admin")).json()
+    assert seen["rotations"] == 0
+
+
+def test_a_rotation_whose_answer_cannot_be_made_is_not_recorded(
+    hooked: Hooked, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store failing while the rotation's answer is made: the rotation is not recorded
+    and the secret stays (it was recorded, with a secret nobody was told)."""
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    path = f"/v1/subscriptions/{made['id']}"
+    hooks = hooked.service.webhooks.hooks
+
+    def away() -> Any:
+        raise sqlite3.OperationalError("the store is away (the test)")
+
+    monkeypatch.setattr(hooks, "states", away)
+    answer = hooked.client.patch(
+        path, json={"rotate_secret": True}, headers=hooked.headers("VR08", "admin")
+    )
+    assert answer.status_code == 503, answer.text
+    monkeypatch.undo()
+    seen = hooked.client.get(path, headers=hooked.headers("VR08", "admin")).json()
+    assert seen["rotations"] == 0
+    _delivered_with(hooked, receiver, made["secret"])
+    # A rotation that goes through answers the secret the deliveries are then signed with.
+    rotated = hooked.client.patch(
+        path, json={"rotate_secret": True}, headers=hooked.headers("VR08", "admin")
+    )
+    assert rotated.status_code == 200 and rotated.json()["rotations"] == 1
+    receiver.requests.clear()
+    _delivered_with(hooked, receiver, rotated.json()["secret"])

@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 
 from domain.envelope import Classification
 from domain.kinds import RequestKind as K
-from projections.alerts import alert_channels, alert_for, alerts, parties
+from projections.alerts import (
+    alert_channels,
+    alert_for,
+    alerts,
+    alerts_and_deadlines,
+    crossings_to_come,
+    parties,
+)
 from projections.readmodels import DEFAULT_TARGETS
 from projections.specs import request_row
 from tests.unit.domain.catalogue import CAP
@@ -77,3 +84,30 @@ def test_parties_name_the_parties_of_the_route() -> None:
     assert set(parties("minister_jv", {**row, "involved": ["JV-MIN"]})) == {"JV-MIN"}
     assert parties("hub", row) == ["POL-LE"]
     assert parties("provider", {"kind": "region_art51", "involved": ["VR08", "VR07"]})
+
+
+def test_the_next_deadline_is_when_the_next_alert_falls_due() -> None:
+    """What the runner's deadline queue keeps: the earliest deadline still to come (none once
+    every one passed); and the crossings a row can still alert, which retention keeps."""
+    row = request_row(submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5)))
+    start = since(row)
+    due, deadlines = alerts_and_deadlines({0: [row]}, start, DEFAULT_TARGETS)
+    assert due == [] and deadlines == {row["id"]: start + timedelta(hours=4)}
+    assert alerts({0: [row]}, deadlines[row["id"]], DEFAULT_TARGETS) != []
+    assert alerts({0: [row]}, deadlines[row["id"]] - timedelta(seconds=1), DEFAULT_TARGETS) == []
+    due, deadlines = alerts_and_deadlines({0: [row]}, start + timedelta(hours=5), DEFAULT_TARGETS)
+    assert len(due) == 1 and deadlines == {}
+    [alert] = due
+    to_come = crossings_to_come({0: [row]}, DEFAULT_TARGETS)
+    assert (alert["subject"], alert["step"], alert["crossing"]) in to_come
+    moved = request_row(
+        through_hub(
+            submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"], 5)),
+            "LOCC",
+            to=("VR07",),
+        )
+    )
+    assert all(
+        step != "overdue:submitted"
+        for _, step, _ in crossings_to_come({0: [moved]}, DEFAULT_TARGETS)
+    ), "left the step: that crossing cannot come again"
