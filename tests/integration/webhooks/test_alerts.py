@@ -213,7 +213,8 @@ def test_the_alert_tick_reads_only_changed_and_due_requests(
     runner = hooked.runner
     assert runner is not None and hooked.clock is not None
     deadline = time.monotonic() + 10
-    while not runner.active:
+    # Started, and its first tick read every request once (as it must on taking the lease).
+    while not runner.active or runner.deadlines.changes_at is None:
         assert time.monotonic() < deadline, "the runner did not start"
         time.sleep(0.02)
     service = hooked.service
