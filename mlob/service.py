@@ -31,7 +31,7 @@ from domain.capacity import Capacity
 from domain.commands import Message, Post, message_key
 from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
-from domain.recorded import EventMark, LoggedEvent, Receipt
+from domain.recorded import EventMark, LoggedEvent, Receipt, RowFilter
 from domain.request import AssistanceRequest, LineBooking
 from mlob.audit.accesslog import AccessLog
 from mlob.read.listing import PageQuery
@@ -518,6 +518,20 @@ class Service:
     @store_errors_as_unavailable
     def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
         return self._named(self.app.history_at(positions))
+
+    @store_errors_as_unavailable
+    def index_page(
+        self,
+        after: int,
+        until: int,
+        limit: int,
+        *,
+        stream_id: UUID | None = None,
+        where: RowFilter | None = None,
+    ) -> list[LoggedEvent]:
+        return self.app.index.index_rows(
+            after=after, limit=limit, stream_id=stream_id, until_position=until, where=where
+        )
 
     @store_errors_as_unavailable
     def rows_as_of(
