@@ -203,7 +203,8 @@ def timeline(
     return {
         "id": str(subject),
         "kind": cls.__name__,
-        **paging.page(entries, "timeline", filters, following),
+        "events": entries,
+        "next": paging.encode("timeline", filters, following) if following else None,
         "durations": _durations(service, rows, events) if cls is AssistanceRequest else [],
         "refused": refused,
         "refused_next": refused_next,

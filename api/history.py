@@ -11,8 +11,6 @@ judges at most :data:`EXAMINED` rows; where it stopped is its ``next``, so a rea
 little of a long log gets short (even empty) pages with a ``next`` rather than a long scan.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
