@@ -297,6 +297,10 @@ def history(w: World, r: Reader) -> list[Call]:
         lambda w: {"occurred_from": w.started.isoformat(), "occurred_to": now()},
         {"exercise": "false"},
         {"after": 0, "limit": 1_000_000},
+        {"limit": 1},
+        {"format": "jsonl"},
+        {"format": "jsonl", "after": 0, "limit": 1_000_000},
+        {"format": "jsonl", "type": "request.decided"},
     )(w, r)
     unknown = uuid4()
     for name in ("INC_A", "INC_S", "REQ_S", "REQ_B", "REQ_VR23", "CAP_IFV", "CAP_ZG", "CAP_DV"):
@@ -527,10 +531,19 @@ ROUTES: dict[tuple[str, str], Maker] = {
         {"format": "csv"},
         lambda w: {"from": w.started.isoformat(), "to": now()},
     ),
-    ("GET", "/v1/rejections"): variants("/v1/rejections", {}, {"after": 0, "limit": 10_000}),
+    ("GET", "/v1/rejections"): variants(
+        "/v1/rejections",
+        {},
+        {"after": 0, "limit": 10_000},
+        {"limit": 1},
+        # By subject: one the reader may see or not (a hidden one lists nothing of it).
+        lambda w: {"subject": str(w.subjects["REQ_S"].id)},
+        lambda w: {"subject": str(w.subjects["REQ_VR23"].id)},
+        lambda w: {"subject": str(w.subjects["INC_S"].id)},
+    ),
     # The read-access log (issue 16, auditors of national organisations): called whether or
     # not it is served yet.
-    ("GET", "/v1/access-log"): plain("/v1/access-log"),
+    ("GET", "/v1/access-log"): variants("/v1/access-log", {}, {"limit": 1}),
     ("GET", "/v1/tokens"): plain("/v1/tokens"),
     ("POST", "/v1/tokens"): issue_tokens,
     ("DELETE", "/v1/tokens/{token_id}"): revoke_tokens,
@@ -675,9 +688,9 @@ def filter_problems(
     wanted = call.params.get("status")
     if call.url != "/v1/requests" or wanted is None or status != 200:
         return []
-    docs = documents(text)
-    page = docs[0] if docs and isinstance(docs[0], dict) else {}
-    items = page.get("items") or []
+    items = [
+        i for page in documents(text) if isinstance(page, dict) for i in page.get("items") or []
+    ]
     return [
         Finding(
             "state",
@@ -779,7 +792,32 @@ def perform(world: World, reader: Reader, call: Call) -> tuple[int, str]:
         json=call.body,
         headers=headers,
     )
-    return response.status_code, response.text
+    status, texts = response.status_code, [response.text]
+    # A list in pages (issue 21): every page is judged, the next asked with the same filters.
+    params = dict(call.params)
+    for _ in range(MAX_PAGES):
+        following = next_cursor(response) if call.method == "GET" else None
+        if following is None:
+            break
+        params["cursor"] = following
+        response = world.client.request("GET", call.url, params=params, headers=headers)
+        texts.append(response.text)
+    return status, "\n".join(texts)
+
+
+#: At most this many pages of one answer are followed.
+MAX_PAGES = 200
+
+
+def next_cursor(response: Any) -> str | None:
+    """The ``next`` of a page ``{..., "next": <cursor>}`` (None: not a page, or the last)."""
+    if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
+        "application/json"
+    ):
+        return None
+    body = response.json()
+    following = body.get("next") if isinstance(body, dict) else None
+    return following if isinstance(following, str) else None
 
 
 @pytest.fixture(scope="module")
