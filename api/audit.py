@@ -134,7 +134,11 @@ _PLURAL = {"AssistanceRequest": "requests", "Incident": "incidents", "Capacity":
 
 
 #: The kind of subject of each class, as the vocabulary names it.
-_KIND = {AssistanceRequest: "request", Incident: "incident", Capacity: "capacity"}
+_KIND: dict[type[Any], str] = {
+    AssistanceRequest: "request",
+    Incident: "incident",
+    Capacity: "capacity",
+}
 #: A subject's steps read at most (its index rows: nothing decoded).
 STREAM_MAX = 100_000
 #: The rejection log is read in batches of this many, at most this many batches a page.

@@ -1,5 +1,5 @@
-"""Auditors' reads on both stores: the history in pages and as JSON Lines with filters, and timelines with
-step durations and refused attempts alongside."""
+"""Auditors' reads on both stores: the history in pages and as JSON Lines with filters, and
+timelines with step durations and refused attempts alongside."""
 
 from __future__ import annotations
 
