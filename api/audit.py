@@ -26,6 +26,8 @@ from projections import stats as statistics
 from projections import timelines
 
 PAGE = 1000
+#: A timeline page holds this many steps unless ``limit=`` says otherwise.
+DEFAULT = paging.DEFAULT_LIMIT
 
 
 def router(service: MlobService, caller_dependency: Any) -> APIRouter:
@@ -61,7 +63,10 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
 
     @routes.get("/v1/requests/{request_id}/timeline", responses=timeline_errors)
     def request_timeline(
-        request_id: UUID, caller: Caller, cursor: paging.Cursor = None, limit: paging.Limit = 50
+        request_id: UUID,
+        caller: Caller,
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = DEFAULT,
     ) -> Any:
         """The steps of a request with actor, authority, occurred and recorded time and
         classification, in pages (``events``, ``next``); the duration of each step
@@ -71,13 +76,19 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
 
     @routes.get("/v1/incidents/{incident_id}/timeline", responses=timeline_errors)
     def incident_timeline(
-        incident_id: UUID, caller: Caller, cursor: paging.Cursor = None, limit: paging.Limit = 50
+        incident_id: UUID,
+        caller: Caller,
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = DEFAULT,
     ) -> Any:
         return json(timeline(service, Incident, incident_id, caller, cursor, limit))
 
     @routes.get("/v1/capacities/{capacity_id}/timeline", responses=timeline_errors)
     def capacity_timeline(
-        capacity_id: UUID, caller: Caller, cursor: paging.Cursor = None, limit: paging.Limit = 50
+        capacity_id: UUID,
+        caller: Caller,
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = DEFAULT,
     ) -> Any:
         return json(timeline(service, Capacity, capacity_id, caller, cursor, limit))
 
