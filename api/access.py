@@ -165,7 +165,11 @@ class Subjects:
     def step_visible(self, event: LoggedEvent) -> bool:
         """Whether the reader may see this step: its subject, and the step's level (a step
         whose marking was not read is not shown: its level is unknown)."""
-        kind = subject_of(event.api_type)
+        return self.visible_as(event, subject_of(event.api_type))
+
+    def visible_as(self, event: LoggedEvent, kind: str | None) -> bool:
+        """:meth:`step_visible` for a step whose kind of subject is known without naming it
+        (an index row not decoded: its topic, or the subject it was read for, tells)."""
         if kind == "token":
             return self._token_visible(event.stream_id)
         if kind == "subscription":

@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from api import logcontext, paging
 from api.access import Subjects, note_reads, row_items
+from api.audit import rejection_page
 from api.audit import router as audit_router
 from api.commands import EXAMPLE_SUBJECTS, REGISTRY
 from api.contract import posted_adapter
@@ -35,6 +36,7 @@ from api.errors import (
 )
 from api.feed import FeedHub
 from api.feed import serve as serve_feed
+from api.history import router as history_router
 from api.lanes import DEFAULT_READ_CONCURRENCY, bound_reads, urgent
 from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
@@ -182,9 +184,6 @@ Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds"
 
 #: Set on a list answer computed from rows of the previous code version (being rebuilt).
 REBUILDING_HEADER = "Mlob-Rebuilding"
-#: A page of the rejection log reads it in batches of this many, at most this many batches.
-REJECTION_BATCH = 500
-REJECTION_BATCHES = 10
 #: The projection that keeps each kind of subject.
 _PROJECTION: dict[type[MlobAggregate], str] = {
     AssistanceRequest: "requests",
@@ -254,6 +253,7 @@ def create_app(
     post = app.post_events = PostEvents(service)
     app.include_router(read_model_router(service, principal))
     app.include_router(audit_router(service, principal))
+    app.include_router(history_router(service, principal))
     app.include_router(subscriptions_router(service, principal))
     app.include_router(edxl_router(service, principal))
     install_screen(app, principal)
@@ -664,32 +664,18 @@ def create_app(
     def rejections(
         caller: Caller,
         after: After = 0,
+        subject: Annotated[UUID | None, Query(description="attempts on this subject")] = None,
         cursor: Cursor = None,
         limit: Limit = paging.DEFAULT_LIMIT,
     ) -> dict[str, Any]:
         """Refused attempts, oldest first, as far as the policy lets the caller see them, in
-        pages (``after``: those logged after this number)."""
+        pages (``after``: those logged after this number; ``subject``: on this subject)."""
         if not policy.may_read_rejections(caller):
             raise ApiError(403, "role_not_permitted", text="auditor")
         subjects = Subjects(service, caller)
-        filters = {"after": after}
-        start = paging.decode_offset(cursor, "rejections", filters)
-        seen = start if start is not None else after
-        wanted, items = paging.clamp(limit), []
-        # Read in batches until the page is full or the log ends; a reader who sees few of
-        # them gets a shorter page (a cursor still, until the end) rather than a long scan.
-        for _ in range(REJECTION_BATCHES):
-            batch = service.rejections(after=seen, limit=REJECTION_BATCH)
-            for r in batch:
-                seen = int(r["id"])
-                if subjects.rejection_visible(r):
-                    items.append(r)
-                    if len(items) == wanted:
-                        break
-            if len(items) == wanted or len(batch) < REJECTION_BATCH:
-                break
-        more = bool(service.rejections(after=seen, limit=1))
-        return paging.page(items, "rejections", filters, (str(seen), "") if more else None)
+        return rejection_page(
+            service, subjects, after=after, cursor=cursor, limit=limit, subject=subject
+        )
 
     # --- tokens --------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""For auditors: the event log as JSON Lines, each subject's timeline with step durations and
-the refused attempts alongside, and the statistics; what they compute is projections/timelines.py
+"""For auditors: each subject's timeline (in pages) with step durations and the refused attempts
+alongside, the rejection and read-access logs in pages, and the statistics (the event log
+itself: api/history.py); what they compute is projections/timelines.py
 and projections/stats.py, this module reads, asks the policy and answers."""
 
 from collections.abc import Iterator
@@ -8,13 +9,14 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
+from api import paging
 from api.access import Subjects
 from api.errors import ApiError, error_responses
 from api.ports import LoggedEvent, MlobService, Principal
 from api.rendering import dumps, event_body
-from api.types import After, Exercise, Moment
+from api.types import MAX_POSITION, After, Exercise, Moment
 from domain import policy, vocabulary
 from domain.capacity import Capacity
 from domain.exercise import ExerciseScope
@@ -24,6 +26,8 @@ from projections import stats as statistics
 from projections import timelines
 
 PAGE = 1000
+#: A timeline page holds this many steps unless ``limit=`` says otherwise.
+DEFAULT = paging.DEFAULT_LIMIT
 
 
 def router(service: MlobService, caller_dependency: Any) -> APIRouter:
@@ -33,58 +37,6 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     def require_audit(caller: Principal) -> None:
         if not policy.may_read_audit(caller):
             raise ApiError(403, "read_only_for_auditors")
-
-    @routes.get("/v1/history", responses=error_responses(401, 403))
-    def history(
-        caller: Caller,
-        exercise: Exercise,
-        after: After = 0,
-        limit: Annotated[int, Query(ge=1, le=1_000_000)] = 10_000,
-        stream: UUID | None = None,
-        type: Annotated[
-            str | None, Query(max_length=100, description="an API type (GET /v1/event-types)")
-        ] = None,
-        org: Annotated[str | None, Query(max_length=64)] = None,
-        occurred_from: Moment | None = None,
-        occurred_to: Moment | None = None,
-    ) -> StreamingResponse:
-        """The event log with full envelopes, by position, as JSON Lines (one event per
-        line); filters by stream, event type, acting organisation, occurred period, exercise
-        (each step by its own flag: the same as its subject's, but for a store written before
-        that was enforced, where a step shows as it was recorded).
-        Classified events appear only for readers cleared for them."""
-        require_audit(caller)
-        if type is not None and type not in vocabulary.TYPES:
-            # A filter that can match nothing is a mistake, not an empty history; the reason
-            # does not repeat what was sent (it may be a stored topic).
-            raise ApiError(422, "unknown_type")
-        stop = service.last_position()  # a consistent end for this answer
-        subjects = Subjects(service, caller)
-
-        def lines() -> Iterator[bytes]:
-            cursor, sent = after, 0
-            while cursor < stop and sent < limit:
-                page = service.logged_events(cursor, PAGE, stop)
-                if not page:
-                    return
-                cursor = page[-1].position
-                shown = [
-                    e
-                    for e in page
-                    if _matches(e, stream, type, org, occurred_from, occurred_to)
-                    and subjects.step_visible(e)
-                    and exercise.admits(e.exercise)
-                ][: limit - sent]
-                bodies = [event_body(e) for e in shown]
-                subjects.threads(bodies)
-                subjects.note("GET /v1/history", shown)
-                for body in bodies:
-                    yield (dumps(body) + "\n").encode()
-                sent += len(bodies)
-                if sent >= limit:
-                    return
-
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     def json(body: dict[str, Any]) -> Response:
         return Response(dumps(body), media_type="application/json")
@@ -107,37 +59,69 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             return Response(statistics.stats_csv(body), media_type="text/csv")
         return json(body)
 
-    @routes.get("/v1/requests/{request_id}/timeline", responses=error_responses(401, 404))
-    def request_timeline(request_id: UUID, caller: Caller) -> Any:
-        """Every step of a request with actor, authority, occurred and recorded time and
-        classification; the duration of each step (received→assessed, forwarded→decided,
-        decided→arrived, phoned-in→formalised, ...); refused attempts alongside (auditors)."""
-        return json(timeline(service, AssistanceRequest, request_id, caller))
+    timeline_errors = error_responses(400, 401, 404)
 
-    @routes.get("/v1/incidents/{incident_id}/timeline", responses=error_responses(401, 404))
-    def incident_timeline(incident_id: UUID, caller: Caller) -> Any:
-        return json(timeline(service, Incident, incident_id, caller))
+    @routes.get("/v1/requests/{request_id}/timeline", responses=timeline_errors)
+    def request_timeline(
+        request_id: UUID,
+        caller: Caller,
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = DEFAULT,
+    ) -> Any:
+        """The steps of a request with actor, authority, occurred and recorded time and
+        classification, in pages (``events``, ``next``); the duration of each step
+        (received→assessed, forwarded→decided, decided→arrived, phoned-in→formalised, ...)
+        over the whole timeline; the first refused attempts alongside (auditors)."""
+        return json(timeline(service, AssistanceRequest, request_id, caller, cursor, limit))
 
-    @routes.get("/v1/capacities/{capacity_id}/timeline", responses=error_responses(401, 404))
-    def capacity_timeline(capacity_id: UUID, caller: Caller) -> Any:
-        return json(timeline(service, Capacity, capacity_id, caller))
+    @routes.get("/v1/incidents/{incident_id}/timeline", responses=timeline_errors)
+    def incident_timeline(
+        incident_id: UUID,
+        caller: Caller,
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = DEFAULT,
+    ) -> Any:
+        return json(timeline(service, Incident, incident_id, caller, cursor, limit))
 
-    @routes.get("/v1/access-log", responses=error_responses(401, 403))
+    @routes.get("/v1/capacities/{capacity_id}/timeline", responses=timeline_errors)
+    def capacity_timeline(
+        capacity_id: UUID,
+        caller: Caller,
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = DEFAULT,
+    ) -> Any:
+        return json(timeline(service, Capacity, capacity_id, caller, cursor, limit))
+
+    @routes.get("/v1/access-log", responses=error_responses(400, 401, 403))
     def access_log(
         caller: Caller,
         after: After = 0,
-        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
         item: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> list[dict[str, Any]]:
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = paging.DEFAULT_LIMIT,
+    ) -> dict[str, Any]:
         """Who opened or received which item above ongerubriceerd, when, through which route
-        or feed channel (auditors of national organisations; entries within their clearance)."""
+        or feed channel (auditors of national organisations; entries within their clearance),
+        oldest first, in pages (``after``: those logged after this number)."""
         if not policy.may_read_access_log(caller):
             raise ApiError(403, "national_auditors_only")
-        return [
-            _named(e)
-            for e in service.access_log(after=after, limit=limit, item=item)
-            if policy.cleared(caller, e["classification"])
-        ]
+        filters = {"after": after, "item": item}
+        start = paging.decode_offset(cursor, "access-log", filters)
+        seen = start if start is not None else after
+        wanted, items = paging.clamp(limit), []
+        # As the rejection log: batches until the page is full, a bounded number of them.
+        for _ in range(REJECTION_BATCHES):
+            batch = service.access_log(after=seen, limit=REJECTION_BATCH, item=item)
+            for entry in batch:
+                seen = int(entry["id"])
+                if policy.cleared(caller, entry["classification"]):
+                    items.append(_named(entry))
+                    if len(items) == wanted:
+                        break
+            if len(items) == wanted or len(batch) < REJECTION_BATCH:
+                break
+        more = bool(service.access_log(after=seen, limit=1, item=item))
+        return paging.page(items, "access-log", filters, (str(seen), "") if more else None)
 
     return routes
 
@@ -160,66 +144,144 @@ def _named(entry: dict[str, Any]) -> dict[str, Any]:
 _PLURAL = {"AssistanceRequest": "requests", "Incident": "incidents", "Capacity": "capacities"}
 
 
+#: The kind of subject of each class, as the vocabulary names it.
+_KIND: dict[type[Any], str] = {
+    AssistanceRequest: "request",
+    Incident: "incident",
+    Capacity: "capacity",
+}
+#: A subject's steps read at most (its index rows: nothing decoded).
+STREAM_MAX = 100_000
+#: The rejection log is read in batches of this many, at most this many batches a page.
+REJECTION_BATCH = 500
+REJECTION_BATCHES = 10
+#: A timeline carries at most this many refused attempts (``refused_next`` pages on through
+#: ``GET /v1/rejections?subject=``).
+REFUSED_MAX = paging.MAX_LIMIT
+
+
+def _opened(service: MlobService, cls: type[Any], subject: UUID, caller: Principal) -> Subjects:
+    """The reader's :class:`Subjects`, once the subject is known to be one the caller may
+    see (404 as for an unknown id otherwise)."""
+    subjects = Subjects(service, caller)
+    projection = _PLURAL[cls.__name__]
+    if subjects.plainly_hidden(subject, projection) or not isinstance(subjects.state(subject), cls):
+        raise ApiError(404, "not_found", subject_kind=cls.__name__, subject=subject)
+    return subjects
+
+
 def visible_steps(
     service: MlobService, cls: type[Any], subject: UUID, caller: Principal, route: str
 ) -> tuple[Subjects, list[LoggedEvent]]:
     """A subject's steps the caller may see, in order (noted in the read-access log as read
     through ``GET /v1/<subjects>/{id}/<route>``); 404 if unknown or not visible to the caller:
-    the one question the timeline and the EDXL export (api/edxl/routes.py) ask."""
-    subjects = Subjects(service, caller)
-    projection = _PLURAL[cls.__name__]
-    if subjects.plainly_hidden(subject, projection) or not isinstance(subjects.state(subject), cls):
-        raise ApiError(404, "not_found", subject_kind=cls.__name__, subject=subject)
+    the question the EDXL export (api/edxl/routes.py) asks, and the timeline page by page."""
+    subjects = _opened(service, cls, subject, caller)
     # Steps above the reader's clearance are left out (and their content).
     events = [e for e in service.stream_events(subject) if subjects.step_visible(e)]
-    subjects.note(f"GET /v1/{projection}/{{id}}/{route}", events)
+    subjects.note(f"GET /v1/{_PLURAL[cls.__name__]}/{{id}}/{route}", events)
     return subjects, events
 
 
 def timeline(
-    service: MlobService, cls: type[Any], subject: UUID, caller: Principal
+    service: MlobService,
+    cls: type[Any],
+    subject: UUID,
+    caller: Principal,
+    cursor: str | None = None,
+    limit: int = paging.DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    """A subject's steps, durations and (for auditors) refused attempts, as far as the policy
-    lets the caller see them; 404 if unknown or not visible to the caller."""
-    subjects, events = visible_steps(service, cls, subject, caller, "timeline")
+    """A page of a subject's steps (``events``, ``next``), the durations of its steps over
+    the whole timeline and (for auditors) the first refused attempts, as far as the policy
+    lets the caller see them; 404 if unknown or not visible to the caller. The steps are read
+    from the event index; only the page's steps and the milestones the durations need are
+    decoded."""
+    subjects = _opened(service, cls, subject, caller)
+    kind = _KIND[cls]
+    rows = [
+        r
+        for r in service.index_page(0, MAX_POSITION, STREAM_MAX, stream_id=subject)
+        if subjects.visible_as(r, kind)
+    ]
+    filters = {"id": str(subject)}
+    after = paging.decode_offset(cursor, "timeline", filters) or 0  # a version
+    times = timelines.step_times(rows)  # from the index's times: the whole timeline
+    chosen = [n for n, r in enumerate(rows) if r.version > after][: paging.clamp(limit)]
+    events = service.logged_at([rows[n].position for n in chosen])
     bodies = [event_body(e) for e in events]
     subjects.threads(bodies)
-    entries = [
-        {**body, **times} for body, times in zip(bodies, timelines.step_times(events), strict=True)
-    ]
-    refused: list[dict[str, Any]] = []
-    if policy.may_read_rejections(caller):
-        refused = [
-            {**r, "refused": True}
-            for r in service.rejections(after=0, limit=10_000, subject=str(subject))
-            if subjects.rejection_visible(r)
-        ]
+    subjects.note(f"GET /v1/{_PLURAL[cls.__name__]}/{{id}}/timeline", events)
+    entries = [{**body, **times[n]} for body, n in zip(bodies, chosen, strict=True)]
+    last = rows[chosen[-1]] if chosen else None
+    following = (str(last.version), "") if last is not None and last is not rows[-1] else None
+    refused, refused_next = _refused(service, subjects, subject)
     return {
         "id": str(subject),
         "kind": cls.__name__,
         "events": entries,
-        "durations": timelines.spans(events) if cls is AssistanceRequest else [],
+        "next": paging.encode("timeline", filters, following) if following else None,
+        "durations": _durations(service, rows, events) if cls is AssistanceRequest else [],
         "refused": refused,
+        "refused_next": refused_next,
     }
 
 
-def _matches(
-    e: LoggedEvent,
-    stream: UUID | None,
-    event_type: str | None,
-    org: str | None,
-    occurred_from: datetime | None,
-    occurred_to: datetime | None,
-) -> bool:
-    if stream is not None and e.stream_id != stream:
-        return False
-    if event_type is not None and e.api_type != event_type:
-        return False
-    if org is not None and e.actor_org != org:
-        return False
-    if occurred_from is not None and e.occurred_at < occurred_from:
-        return False
-    return occurred_to is None or e.occurred_at < occurred_to
+def _durations(
+    service: MlobService, rows: list[LoggedEvent], decoded: list[LoggedEvent]
+) -> list[dict[str, Any]]:
+    """The step durations over the whole (visible) timeline: only its milestones decoded,
+    those of the page not again."""
+    have = {e.position: e for e in decoded}
+    wanted = [r.position for r in rows if r.event_type in timelines.MILESTONE_TOPICS]
+    have.update((e.position, e) for e in service.logged_at([p for p in wanted if p not in have]))
+    return timelines.spans([have[p] for p in wanted])
+
+
+def _refused(
+    service: MlobService, subjects: Subjects, subject: UUID
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The first refused attempts on a subject the reader may see (auditors), and the cursor
+    of ``GET /v1/rejections?subject=`` for the rest (None: none)."""
+    if not policy.may_read_rejections(subjects.reader):
+        return [], None
+    page = rejection_page(
+        service, subjects, after=0, cursor=None, limit=REFUSED_MAX, subject=subject
+    )
+    return [{**r, "refused": True} for r in page["items"]], page["next"]
+
+
+def rejection_page(
+    service: MlobService,
+    subjects: Subjects,
+    *,
+    after: int,
+    cursor: str | None,
+    limit: int,
+    subject: UUID | None = None,
+) -> dict[str, Any]:
+    """A page of the rejection log the reader may see, oldest first: those logged after
+    ``after`` (and on ``subject``), from where ``cursor`` says."""
+    filters: dict[str, Any] = {"after": after}
+    if subject is not None:
+        filters["subject"] = str(subject)
+    start = paging.decode_offset(cursor, "rejections", filters)
+    seen = start if start is not None else after
+    wanted, items = paging.clamp(limit), []
+    named = str(subject) if subject is not None else None
+    # Read in batches until the page is full or the log ends; a reader who sees few of
+    # them gets a shorter page (a cursor still, until the end) rather than a long scan.
+    for _ in range(REJECTION_BATCHES):
+        batch = service.rejections(after=seen, limit=REJECTION_BATCH, subject=named)
+        for r in batch:
+            seen = int(r["id"])
+            if subjects.rejection_visible(r):
+                items.append(r)
+                if len(items) == wanted:
+                    break
+        if len(items) == wanted or len(batch) < REJECTION_BATCH:
+            break
+    more = bool(service.rejections(after=seen, limit=1, subject=named))
+    return paging.page(items, "rejections", filters, (str(seen), "") if more else None)
 
 
 # --- statistics ------------------------------------------------------------------------------

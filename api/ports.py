@@ -15,9 +15,9 @@ from uuid import UUID
 
 from domain.commands import Post
 from domain.envelope import Classification
-from domain.recorded import EventMark, LoggedEvent, Receipt
+from domain.recorded import EventMark, LoggedEvent, Receipt, RowFilter
 
-__all__ = ["EventMark", "LoggedEvent", "Receipt"]
+__all__ = ["EventMark", "LoggedEvent", "Receipt", "RowFilter"]
 
 
 class StoreUnavailable(Exception):
@@ -208,6 +208,20 @@ class MlobService(HealthSource, Protocol):
     def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
         """The recorded events at these positions (ascending), decoded: a reader decodes only
         what it chose from their markings."""
+        ...
+
+    def index_page(
+        self,
+        after: int,
+        until: int,
+        limit: int,
+        *,
+        stream_id: UUID | None = None,
+        where: RowFilter | None = None,
+    ) -> list[LoggedEvent]:
+        """The index rows after position ``after`` up to ``until``, of one stream (None: of
+        every stream) and as ``where`` narrows them, in order, at most ``limit``: nothing
+        decoded (``event`` None, ``api_type`` ""; :meth:`logged_at` decodes the chosen)."""
         ...
 
     def rows_as_of(

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from api import paging
 from api.errors import ApiError, error_responses
 from api.ports import MlobService, Principal
 from api.types import MAX_POSITION, After
@@ -124,11 +125,19 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             after=body.after,
         )
 
-    @routes.get("/v1/subscriptions", responses=error_responses(401))
-    def list_subscriptions(caller: Caller) -> list[dict[str, Any]]:
+    @routes.get("/v1/subscriptions", responses=error_responses(400, 401))
+    def list_subscriptions(
+        caller: Caller, cursor: paging.Cursor = None, limit: paging.Limit = paging.DEFAULT_LIMIT
+    ) -> dict[str, Any]:
         """The subscriptions the caller manages (its organisation's, at or below its
-        clearance, as administrator or operator); never a secret."""
-        return hooks().listed(caller)
+        clearance, as administrator or operator), oldest first, in pages; never a secret."""
+        start = paging.decode(cursor, "subscriptions", {})
+        # An organisation keeps a handful: they are read whole and paged here.
+        ordered = sorted(hooks().listed(caller), key=lambda s: (s["created_at"], s["id"]))
+        rest = [s for s in ordered if start is None or (s["created_at"], s["id"]) > start]
+        page = rest[: paging.clamp(limit)]
+        last = (page[-1]["created_at"], page[-1]["id"]) if len(rest) > len(page) else None
+        return paging.page(page, "subscriptions", {}, last)
 
     @routes.get("/v1/subscriptions/{subscription_id}", responses=error_responses(401, 404))
     def get_subscription(subscription_id: UUID, caller: Caller) -> dict[str, Any]:
@@ -159,18 +168,29 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         hooks().delete(caller, subscription_id, body.reason if body else "")
 
     @routes.get(
-        "/v1/subscriptions/{subscription_id}/deliveries", responses=error_responses(401, 404)
+        "/v1/subscriptions/{subscription_id}/deliveries", responses=error_responses(400, 401, 404)
     )
     def deliveries(
         subscription_id: UUID,
         caller: Caller,
         after: After = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         dead: Annotated[bool, Query(description="only the dead letters")] = False,
-    ) -> list[dict[str, Any]]:
-        """The delivery log, oldest first: each delivery's state, attempts (status codes,
-        latency, errors) and next retry; ``dead=true``: the dead letters only."""
-        return hooks().deliveries(caller, subscription_id, after=after, limit=limit, dead=dead)
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = paging.DEFAULT_LIMIT,
+    ) -> dict[str, Any]:
+        """The delivery log, oldest first, in pages: each delivery's state, attempts (status
+        codes, latency, errors) and next retry; ``dead=true``: the dead letters only."""
+        filters = {"subscription": str(subscription_id), "after": after, "dead": dead}
+        start = paging.decode_offset(cursor, "deliveries", filters)
+        wanted = paging.clamp(limit)
+        found = hooks().deliveries(
+            caller,
+            subscription_id,
+            after=after if start is None else start,
+            limit=wanted + 1,
+            dead=dead,
+        )
+        return _numbered_page(found, wanted, "deliveries", filters)
 
     @routes.post(
         "/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver",
@@ -181,15 +201,20 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         subscription resumes), a delivered one once more at the end of its queue."""
         return hooks().redeliver(caller, subscription_id, delivery_id)
 
-    @routes.get("/v1/alerts", responses=error_responses(401))
+    @routes.get("/v1/alerts", responses=error_responses(400, 401))
     def alerts(
         caller: Caller,
         after: After = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict[str, Any]]:
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = paging.DEFAULT_LIMIT,
+    ) -> dict[str, Any]:
         """The alerts for the caller's organisation that it may see, oldest first, with
-        their acknowledgements."""
-        return hooks().alerts(caller, after=after, limit=limit)
+        their acknowledgements, in pages."""
+        filters = {"after": after}
+        start = paging.decode_offset(cursor, "alerts", filters)
+        wanted = paging.clamp(limit)
+        found = hooks().alerts(caller, after=after if start is None else start, limit=wanted + 1)
+        return _numbered_page(found, wanted, "alerts", filters)
 
     @routes.post("/v1/alerts/{alert_id}/ack", responses=error_responses(401, 404, 409))
     def ack(alert_id: RowId, caller: Caller) -> dict[str, Any]:
@@ -197,3 +222,13 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         return hooks().ack(caller, alert_id)
 
     return routes
+
+
+def _numbered_page(
+    found: list[dict[str, Any]], wanted: int, listed: str, filters: dict[str, Any]
+) -> dict[str, Any]:
+    """A page of a log numbered by row id, read with one row more than the page holds: that
+    row tells whether another page follows."""
+    page = found[:wanted]
+    following = (str(page[-1]["id"]), "") if len(found) > wanted else None
+    return paging.page(page, listed, filters, following)

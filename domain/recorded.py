@@ -71,3 +71,18 @@ class Receipt:
     @property
     def positions(self) -> tuple[int, ...]:
         return tuple(e.position for e in self.events)
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """What the event index's columns can answer of a history's filters, asked in the store
+    (so a selective filter does not read every row): stored topics (an API type's,
+    :func:`domain.vocabulary.types_of_topic` the other way round), the acting organisation,
+    the occurred period (``occurred_from`` inclusive, ``occurred_to`` exclusive) and the
+    exercise flag (None: any)."""
+
+    event_types: tuple[str, ...] = ()
+    actor_org: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    exercise: bool | None = None

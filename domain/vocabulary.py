@@ -290,3 +290,20 @@ def subject_of(name: str) -> Subject | None:
     """The kind of subject an API type is a step of (None: no API type, e.g. :data:`UNNAMED`)."""
     known = TYPES.get(name)
     return known.subject if known is not None else None
+
+
+def subject_of_topic(topic: str) -> Subject | None:
+    """The kind of subject the events stored under ``topic`` are steps of, known without
+    decoding them (None: not a stored topic the vocabulary knows)."""
+    return _SUBJECT_BY_TOPIC.get(topic)
+
+
+def topics_of(name: str) -> tuple[str, ...]:
+    """The stored topics an API type's events are stored under (none: no such type)."""
+    known = TYPES.get(name)
+    return known.topics if known is not None else ()
+
+
+_SUBJECT_BY_TOPIC: dict[str, Subject] = {
+    topic: t.subject for t in TYPES.values() for topic in t.topics
+}

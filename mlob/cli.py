@@ -287,6 +287,7 @@ def _print_json(body: object) -> None:
 def _audit_timeline(args: argparse.Namespace) -> int:
     from api.audit import timeline
     from api.errors import ApiError
+    from api.paging import MAX_LIMIT
     from domain.capacity import Capacity
     from domain.incident import Incident
     from domain.request import AssistanceRequest
@@ -299,10 +300,15 @@ def _audit_timeline(args: argparse.Namespace) -> int:
     try:
         for cls in (AssistanceRequest, Incident, Capacity):
             try:
-                _print_json(timeline(service, cls, subject, AUDITOR))
-                return 0
+                whole = timeline(service, cls, subject, AUDITOR, limit=MAX_LIMIT)
             except ApiError:
                 continue
+            # The operator's command prints every step: the pages one after another.
+            while whole["next"] is not None:
+                page = timeline(service, cls, subject, AUDITOR, whole["next"], MAX_LIMIT)
+                whole = {**whole, "events": whole["events"] + page["events"], "next": page["next"]}
+            _print_json(whole)
+            return 0
     finally:
         service.app.close()
     print(f"mlob: no request, incident or capacity {subject}", file=sys.stderr)

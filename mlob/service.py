@@ -31,7 +31,7 @@ from domain.capacity import Capacity
 from domain.commands import Message, Post, message_key
 from domain.envelope import Actor, Classification, Envelope
 from domain.incident import Incident
-from domain.recorded import EventMark, LoggedEvent, Receipt
+from domain.recorded import EventMark, LoggedEvent, Receipt, RowFilter
 from domain.request import AssistanceRequest, LineBooking
 from mlob.audit.accesslog import AccessLog
 from mlob.read.listing import PageQuery
@@ -520,6 +520,20 @@ class Service:
         return self._named(self.app.history_at(positions))
 
     @store_errors_as_unavailable
+    def index_page(
+        self,
+        after: int,
+        until: int,
+        limit: int,
+        *,
+        stream_id: UUID | None = None,
+        where: RowFilter | None = None,
+    ) -> list[LoggedEvent]:
+        return self.app.index.index_rows(
+            after=after, limit=limit, stream_id=stream_id, until_position=until, where=where
+        )
+
+    @store_errors_as_unavailable
     def rows_as_of(
         self, moment: datetime, axis: str, checkpoints: bool = True
     ) -> tuple[dict[str, list[dict[str, Any]]], int]:
@@ -562,12 +576,20 @@ class Service:
     def _named(self, items: Sequence[LoggedEvent]) -> list[LoggedEvent]:
         """Recorded events named by their API type (domain/vocabulary.py). The one event the
         table cannot name from itself (a booking that stays arrived with an end date) is named
-        from the booking's previous state: from these items when it is among them (``items``
-        are in order without gaps), else from the stream (rare: only such moves pay for it)."""
+        from the booking's previous state: from these items when their stream's steps before it
+        are among them without a gap (``items`` are in order; a reader that chose some events,
+        ``logged_at``, may leave steps out), else from the stream (rare: only such moves pay
+        for it)."""
         latest: dict[tuple[UUID, UUID], LineBooking] = {}
+        last_version: dict[UUID, int] = {}
         logged = []
         for entry in items:
             event = entry.event
+            if last_version.get(entry.stream_id, entry.version - 1) != entry.version - 1:
+                # A step of this stream left out: what these items say of its bookings may
+                # be older than the step before this one.
+                latest = {k: b for k, b in latest.items() if k[0] != entry.stream_id}
+            last_version[entry.stream_id] = entry.version
             before = None
             booking_id = vocabulary.booking_before_needed(entry.event_type, event)
             if booking_id is not None:

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from domain import vocabulary
 from domain.recorded import LoggedEvent
+from domain.request import AssistanceRequest
 
 #: Milestones of a request, from its API types (and for bookings, the booking's step).
 _MILESTONES = {
@@ -28,6 +30,12 @@ _MILESTONES = {
     "request.closed": "closed",
     "request.evaluated": "evaluated",
 }
+#: The stored topics of the events that can be milestones (a booking's step is inside it):
+#: the only events the durations need decoded.
+MILESTONE_TOPICS: frozenset[str] = frozenset(
+    topic for name in _MILESTONES for topic in vocabulary.topics_of(name)
+) | {AssistanceRequest.LineBooked.TOPIC, AssistanceRequest.LineMoved.TOPIC}
+
 #: The step durations a timeline reports (from, to): the procedure's own steps.
 SPANS = (
     ("submitted", "received"),

@@ -43,6 +43,7 @@ const state = {
   current: null, // the request shown
   detail: null,
   timeline: [],
+  timelineNext: null, // the timeline's next page (its steps come in pages)
   incidents: [],
   capacities: [],
   form: null, // {form, element, opener}
@@ -495,11 +496,23 @@ async function loadCurrent() {
   const id = state.current;
   const [detail, timeline] = await Promise.all([
     api(`/v1/requests/${id}`),
-    api(`/v1/requests/${id}/timeline`),
+    api(`/v1/requests/${id}/timeline?limit=500`),
   ]);
   if (id !== state.current) return;
   state.detail = detail;
   state.timeline = timeline.events || [];
+  state.timelineNext = timeline.next;
+}
+
+/** The timeline's next page of steps, after those shown. */
+async function loadMoreSteps() {
+  const id = state.current;
+  const cursor = encodeURIComponent(state.timelineNext);
+  const page = await api(`/v1/requests/${id}/timeline?limit=500&cursor=${cursor}`);
+  if (id !== state.current) return;
+  state.timeline = state.timeline.concat(page.events);
+  state.timelineNext = page.next;
+  drawPage();
 }
 
 /** ``min_position`` and ``wait``: a projection's rows once they hold what the feed told of. */
@@ -657,8 +670,15 @@ function drawPage() {
           ),
         ),
       ),
+      ...(state.timelineNext ? [moreStepsButton()] : []),
     ),
   );
+}
+
+function moreStepsButton() {
+  const button = h("button", { type: "button", id: "more-steps" }, "Meer stappen laden");
+  button.addEventListener("click", () => loadMoreSteps());
+  return button;
 }
 
 /** A selector that finds the focused control again once it is drawn anew (keyboard users). */

@@ -6,6 +6,8 @@ import { h } from "./render.js";
 import { moment } from "./terms.js";
 
 const MINUTE = 60000;
+/** At most this many pages of the history are asked for its first event. */
+const FIRST_PAGES = 20;
 
 export class History {
   /**
@@ -25,10 +27,8 @@ export class History {
   }
 
   async setup(container) {
-    const text = await (await this.api("/v1/history?limit=1")).text();
-    const line = text.split("\n").find((l) => l.trim());
-    if (!line) return false;
-    const first = JSON.parse(line);
+    const first = await this.firstEvent();
+    if (!first) return false;
     this.start =
       Math.floor(Math.min(Date.parse(first.occurred_at), Date.parse(first.recorded_at)) / MINUTE) *
       MINUTE;
@@ -81,6 +81,19 @@ export class History {
     });
     this.clock = setInterval(() => this.extend(false), MINUTE);
     return true;
+  }
+
+  /** The first recorded event the reader may see: the history's pages each look at a
+   * stretch of the log, so one may be empty and have a next; a few are followed. */
+  async firstEvent() {
+    let path = "/v1/history?limit=1";
+    for (let pages = 0; pages < FIRST_PAGES; pages++) {
+      const page = await (await this.api(path)).json();
+      if (page.items?.length) return page.items[0];
+      if (!page.next) return null;
+      path = `/v1/history?limit=1&cursor=${encodeURIComponent(page.next)}`;
+    }
+    return null;
   }
 
   stop() {

@@ -27,7 +27,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
-from domain.recorded import EventMark, LoggedEvent
+from domain.recorded import EventMark, LoggedEvent, RowFilter
 from mlob.store.chain import GENESIS, EventColumns, link, sortable_text, utc_text
 from mlob.store.index import DuplicateMessage, IndexRecord, from_row
 from mlob.store.notify import schema_channel
@@ -209,9 +209,10 @@ class IndexQueries:
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
         positions: Sequence[int] = (),
+        where: RowFilter | None = None,
     ) -> list[LoggedEvent]:
         """Index rows after ``after`` in order; narrowed to one stream, up to a position, to
-        rows of these message ids or at these positions."""
+        rows of these message ids or at these positions, and to what ``where`` asks."""
         raise NotImplementedError
 
     def index_marks(
@@ -433,6 +434,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
         positions: Sequence[int] = (),
+        where: RowFilter | None = None,
     ) -> list[LoggedEvent]:
         if len(positions) > _SQLITE_CHUNK:  # SQLite's bound-parameter limit
             return [
@@ -445,6 +447,7 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
                     until_position=until_position,
                     message_ids=message_ids,
                     positions=positions[start : start + _SQLITE_CHUNK],
+                    where=where,
                 )
             ][:limit]
         statement = f"SELECT {INDEX_COLUMNS} FROM mlob_event_index WHERE position > ?"
@@ -461,6 +464,22 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         if positions:
             statement += f" AND position IN ({','.join('?' * len(positions))})"
             params.extend(positions)
+        if where is not None:
+            if where.event_types:
+                statement += f" AND event_type IN ({','.join('?' * len(where.event_types))})"
+                params.extend(where.event_types)
+            if where.actor_org is not None:
+                statement += " AND actor_org = ?"
+                params.append(where.actor_org)
+            if where.occurred_from is not None:
+                statement += " AND occurred_at >= ?"
+                params.append(sortable_text(where.occurred_from))
+            if where.occurred_to is not None:
+                statement += " AND occurred_at < ?"
+                params.append(sortable_text(where.occurred_to))
+            if where.exercise is not None:
+                statement += " AND exercise = ?"
+                params.append(int(where.exercise))
         statement += " ORDER BY position LIMIT ?"
         params.append(limit)
         return [from_row(dict(r)) for r in self._query(statement, params)]
@@ -1124,6 +1143,7 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         until_position: int | None = None,
         message_ids: Sequence[str] = (),
         positions: Sequence[int] = (),
+        where: RowFilter | None = None,
     ) -> list[LoggedEvent]:
         statement = SQL("SELECT " + INDEX_COLUMNS + " FROM {} WHERE position > %s").format(
             self.index_table
@@ -1141,6 +1161,22 @@ class MlobPostgresRecorder(PostgresApplicationRecorder, IndexQueries):
         if positions:
             statement += SQL(" AND position = ANY(%s)")
             params.append(list(positions))
+        if where is not None:
+            if where.event_types:
+                statement += SQL(" AND event_type = ANY(%s)")
+                params.append(list(where.event_types))
+            if where.actor_org is not None:
+                statement += SQL(" AND actor_org = %s")
+                params.append(where.actor_org)
+            if where.occurred_from is not None:
+                statement += SQL(" AND occurred_at >= %s")
+                params.append(where.occurred_from)
+            if where.occurred_to is not None:
+                statement += SQL(" AND occurred_at < %s")
+                params.append(where.occurred_to)
+            if where.exercise is not None:
+                statement += SQL(" AND exercise = %s")
+                params.append(where.exercise)
         statement += SQL(" ORDER BY position LIMIT %s")
         params.append(limit)
         return [from_row(r) for r in self._query(statement, params)]

@@ -298,6 +298,9 @@ def history(w: World, r: Reader) -> list[Call]:
         lambda w: {"occurred_from": w.started.isoformat(), "occurred_to": now()},
         {"exercise": "false"},
         {"after": 0, "limit": 1_000_000},
+        {"format": "jsonl"},
+        {"format": "jsonl", "after": 0, "limit": 1_000_000},
+        {"format": "jsonl", "type": "request.decided"},
     )(w, r)
     unknown = uuid4()
     for name in ("INC_A", "INC_S", "REQ_S", "REQ_B", "REQ_VR23", "CAP_IFV", "CAP_ZG", "CAP_DV"):
@@ -528,10 +531,19 @@ ROUTES: dict[tuple[str, str], Maker] = {
         {"format": "csv"},
         lambda w: {"from": w.started.isoformat(), "to": now()},
     ),
-    ("GET", "/v1/rejections"): variants("/v1/rejections", {}, {"after": 0, "limit": 10_000}),
+    ("GET", "/v1/rejections"): variants(
+        "/v1/rejections",
+        {},
+        {"after": 0, "limit": 10_000},
+        {"limit": 1},
+        # By subject: one the reader may see or not (a hidden one lists nothing of it).
+        lambda w: {"subject": str(w.subjects["REQ_S"].id)},
+        lambda w: {"subject": str(w.subjects["REQ_VR23"].id)},
+        lambda w: {"subject": str(w.subjects["INC_S"].id)},
+    ),
     # The read-access log (issue 16, auditors of national organisations): called whether or
     # not it is served yet.
-    ("GET", "/v1/access-log"): plain("/v1/access-log"),
+    ("GET", "/v1/access-log"): variants("/v1/access-log", {}, {"limit": 500}),
     ("GET", "/v1/tokens"): plain("/v1/tokens"),
     ("POST", "/v1/tokens"): issue_tokens,
     ("DELETE", "/v1/tokens/{token_id}"): revoke_tokens,
@@ -676,9 +688,9 @@ def filter_problems(
     wanted = call.params.get("status")
     if call.url != "/v1/requests" or wanted is None or status != 200:
         return []
-    docs = documents(text)
-    page = docs[0] if docs and isinstance(docs[0], dict) else {}
-    items = page.get("items") or []
+    items = [
+        i for page in documents(text) if isinstance(page, dict) for i in page.get("items") or []
+    ]
     return [
         Finding(
             "state",
@@ -766,32 +778,67 @@ class Sweep:
         return [f for f in self.findings if f.category in categories]
 
 
-async def _send(client: httpx.AsyncClient, headers: dict[str, str], call: Call) -> tuple[int, str]:
+#: At most this many pages of one answer are followed.
+MAX_PAGES = 200
+
+
+def next_cursor(response: httpx.Response) -> str | None:
+    """The ``next`` of a page ``{..., "next": <cursor>}`` (None: not a page, or the last)."""
+    if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
+        "application/json"
+    ):
+        return None
+    body = response.json()
+    following = body.get("next") if isinstance(body, dict) else None
+    return following if isinstance(following, str) else None
+
+
+async def _send(
+    client: httpx.AsyncClient, headers: dict[str, str], call: Call, followed: list[int]
+) -> tuple[int, str]:
+    """One call; of a list in pages (issue 21) every page, each asked with the same filters
+    and judged: the status is the first page's, the text all pages'."""
     if call.content is not None:
         response = await client.request(
             call.method, call.url, content=call.content, headers=headers
         )
-    else:
-        response = await client.request(
-            call.method,
-            call.url,
-            params=call.params or None,
-            json=call.body,
-            headers=headers,
-        )
-    return response.status_code, response.text
+        return response.status_code, response.text
+    response = await client.request(
+        call.method,
+        call.url,
+        params=call.params or None,
+        json=call.body,
+        headers=headers,
+    )
+    status, texts = response.status_code, [response.text]
+    params = dict(call.params)
+    for _ in range(MAX_PAGES):
+        following = next_cursor(response) if call.method == "GET" else None
+        if following is None:
+            break
+        params["cursor"] = following
+        response = await client.request("GET", call.url, params=params, headers=headers)
+        texts.append(response.text)
+        followed[0] += 1
+    return status, "\n".join(texts)
 
 
-def perform(world: World, calls: list[tuple[Reader, Call]]) -> list[tuple[int, str]]:
+def perform(
+    world: World, calls: list[tuple[Reader, Call]], followed: list[int] | None = None
+) -> list[tuple[int, str]]:
     """Every call in order, through one async client on the test client's own event loop: the
     test client's blocking portal costs a thread hand-off per ASGI message (~7 per call),
     which was most of the sweep's ~6,000 calls' time. In order, not concurrently: some calls
     change state (tokens issued and revoked), and the answers must not depend on timing."""
 
+    pages = followed if followed is not None else [0]
+
     async def send_all() -> list[tuple[int, str]]:
         transport = httpx.ASGITransport(app=world.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            return [await _send(client, world.headers(reader), call) for reader, call in calls]
+            return [
+                await _send(client, world.headers(reader), call, pages) for reader, call in calls
+            ]
 
     portal = world.client.portal
     assert portal is not None, "the test client runs the app (inside its with block)"
@@ -816,7 +863,8 @@ def sweep(world: World) -> Sweep:
         for call in make(world, reader)
     ]
     sent = [(reader, c) for reader, call in made for c in (call, call.twin) if c is not None]
-    answers = iter(perform(world, sent))
+    followed = [0]  # the pages followed (counted as calls in the report)
+    answers = iter(perform(world, sent, followed))
     for reader, call in made:
         status, text = next(answers)
         findings += judge(world, judge_, reader, call.where, text, call.supplied)
@@ -840,7 +888,7 @@ def sweep(world: World) -> Sweep:
         )
         if finding is not None:
             findings.append(finding)
-    return Sweep(findings, bodies, len(sent), time.monotonic() - start)
+    return Sweep(findings, bodies, len(sent) + followed[0], time.monotonic() - start)
 
 
 # --- the feed sweep -----------------------------------------------------------------------------

@@ -28,9 +28,16 @@ def test_classified_reads_are_logged_for_national_auditors(api: Api) -> None:
     assert api.client.get(f"/v1/requests/{secret}/timeline", headers=reader).status_code == 200
 
     auditor = api.headers("INSP-JENV", "auditor", clearance=SECRET)
-    log = api.client.get("/v1/access-log", headers=auditor)
-    assert log.status_code == 200, log.text
-    entries = log.json()
+    entries = api.listed("/v1/access-log", auditor, {"limit": 500})
+    # In pages, oldest first, each entry once; a cursor holds only with the same filters.
+    assert api.listed("/v1/access-log", auditor, {"limit": 1}) == entries
+    assert [e["id"] for e in entries] == sorted({e["id"] for e in entries})
+    first = api.client.get("/v1/access-log", params={"limit": 1}, headers=auditor).json()
+    assert len(first["items"]) == 1 and first["next"] is not None
+    moved = api.client.get(
+        "/v1/access-log", params={"item": str(secret), "cursor": first["next"]}, headers=auditor
+    )
+    assert moved.status_code == 400 and moved.json()["error"]["code"] == "invalid_cursor"
     seen = {(e["org"], e["route"], e["item"], e["classification"]) for e in entries}
     for route in (
         "GET /v1/requests/{id}",
@@ -41,12 +48,12 @@ def test_classified_reads_are_logged_for_national_auditors(api: Api) -> None:
         assert ("LOCC", route, str(secret), SECRET.value) in seen, route
     assert all(e["item"] != str(plain) for e in entries), "unclassified reads are not logged"
     assert all(e["role"] == "coordinator" and e["at"] for e in entries)
-    one = api.client.get("/v1/access-log", params={"item": str(secret)}, headers=auditor).json()
+    one = api.listed("/v1/access-log", auditor, {"item": str(secret), "limit": 1})
     assert one and all(e["item"] == str(secret) for e in one)
 
     # Within the auditor's clearance only; national auditors only.
     low = api.client.get("/v1/access-log", headers=api.headers("INSP-JENV", "auditor"))
-    assert low.status_code == 200 and low.json() == []
+    assert low.status_code == 200 and low.json() == {"items": [], "next": None}
     for org, role in (("VR08", "auditor"), ("LOCC", "coordinator"), ("LOCC", "admin")):
         refused = api.client.get("/v1/access-log", headers=api.headers(org, role, clearance=SECRET))
         assert refused.status_code == 403 and refused.json()["error"]["code"], (org, role)

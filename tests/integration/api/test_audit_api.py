@@ -1,5 +1,5 @@
-"""Auditors' reads on both stores: the history as JSON Lines with filters, and timelines with
-step durations and refused attempts alongside."""
+"""Auditors' reads on both stores: the history in pages and as JSON Lines with filters, and
+timelines with step durations and refused attempts alongside."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import orjson
 
+from api import paging
 from domain.envelope import Classification
 from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, chair, fire_request, item
@@ -19,12 +20,33 @@ AUDITOR = {"clearance": Classification.STATE_SECRET_SECRET}
 
 
 def history(api: Api, **params: object) -> list[dict]:
-    response = api.client.get(
-        "/v1/history", params=params, headers=api.headers("INSP-JENV", "auditor", **AUDITOR)
-    )
+    """The export (``format=jsonl``); without a ``limit``, walked in pages of two as well,
+    which must give the same events (each once, in order)."""
+    headers = api.headers("INSP-JENV", "auditor", **AUDITOR)
+    response = api.client.get("/v1/history", params={**params, "format": "jsonl"}, headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/x-ndjson")
-    return [orjson.loads(line) for line in response.text.splitlines()]
+    exported = [orjson.loads(line) for line in response.text.splitlines()]
+    if "limit" not in params:
+        assert pages(api, headers, **params, limit=2) == exported
+    return exported
+
+
+def pages(api: Api, headers: dict[str, str], **params: object) -> list[dict]:
+    """Every page of the history, following ``next`` with the same filters."""
+    found: list[dict] = []
+    cursor = None
+    while True:
+        asked = {**params, **({"cursor": cursor} if cursor else {})}
+        response = api.client.get("/v1/history", params=asked, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert set(body) == {"items", "next"}
+        assert len(body["items"]) <= int(str(params.get("limit", paging.DEFAULT_LIMIT)))
+        found += body["items"]
+        if body["next"] is None:
+            return found
+        cursor = body["next"]
 
 
 def test_history_is_for_auditors_and_filters(api: Api) -> None:
@@ -241,9 +263,7 @@ def test_the_history_of_a_narrow_reader_replays_no_subject(api: Api, monkeypatch
     real = api.service.load_leveled
     monkeypatch.setattr(api.service, "load_leveled", lambda *a: folded.append(a) or real(*a))
     for org, role in (("VR08", "coordinator"), ("INSP-JENV", "auditor")):
-        answer = api.client.get("/v1/history", headers=api.headers(org, role))
-        assert answer.status_code == 200, answer.text
-        seen = [orjson.loads(line) for line in answer.text.splitlines()]
+        seen = pages(api, api.headers(org, role))
         streams = {e["stream_id"] for e in seen if e["type"] == "incident.opened"}
         expected = {mine[0]["subject"]} | ({theirs[0]["subject"]} if org != "VR08" else set())
         assert streams == expected, org

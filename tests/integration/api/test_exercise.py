@@ -320,7 +320,9 @@ def test_exercise_means_the_same_on_every_route(
     overview = get(api, "/v1/capacity-overview", **params)
     water = next(c for c in overview["capabilities"] if c["capability"] == "FIRE_WATER_SUPPLY")
     history = api.client.get(
-        "/v1/history", params=params, headers=api.headers("INSP-JENV", **AUDITOR)
+        "/v1/history",
+        params={**params, "format": "jsonl"},
+        headers=api.headers("INSP-JENV", **AUDITOR),
     )
     assert history.status_code == 200
     found["/v1/history"] = {

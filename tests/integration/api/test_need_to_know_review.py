@@ -67,7 +67,11 @@ def test_token_events_in_the_history_are_for_their_managers_and_auditors(api: Ap
     api.token("VR08", "operator", TOP)  # a stg_zeer_geheim token of VR08
 
     def tokens_seen(org: str, role: str, clearance: Classification) -> list[dict[str, Any]]:
-        answer = api.client.get("/v1/history", headers=api.headers(org, role, clearance=clearance))
+        answer = api.client.get(
+            "/v1/history",
+            params={"format": "jsonl"},
+            headers=api.headers(org, role, clearance=clearance),
+        )
         assert answer.status_code == 200, answer.text
         events = [orjson.loads(line) for line in answer.text.splitlines()]
         return [e for e in events if e["type"].startswith("token.")]
@@ -91,7 +95,7 @@ def test_a_client_correlation_never_tells_of_another_subject(api: Api) -> None:
         orjson.loads(line)
         for line in api.client.get(
             "/v1/history",
-            params={"stream": theirs},
+            params={"stream": theirs, "format": "jsonl"},
             headers=api.headers("INSP-JENV", "auditor", clearance=TOP),
         ).text.splitlines()
     ]

@@ -228,12 +228,12 @@ def test_classified_frames_are_in_the_read_access_log(api: Api) -> None:
         public = incident(api)
         assert [e["stream_id"] for e in collect(ws, 2)] == [secret, public]
     auditor = api.headers("INSP-JENV", "auditor", **cleared)
-    logged = api.client.get("/v1/access-log", params={"item": secret}, headers=auditor).json()
+    logged = api.listed("/v1/access-log", auditor, {"item": secret})
     assert any(
         e["route"] == "feed national" and e["org"] == "LOCC" and e["classification"] == "stg_geheim"
         for e in logged
     ), logged
-    plain = api.client.get("/v1/access-log", params={"item": public}, headers=auditor).json()
+    plain = api.listed("/v1/access-log", auditor, {"item": public})
     assert plain == []
 
 

@@ -36,7 +36,7 @@ def submitted(hooked: Hooked) -> tuple[str, int]:
 def alerts_of(hooked: Hooked, org: str, role: str = "operator") -> list[dict[str, Any]]:
     answer: list[dict[str, Any]] = hooked.client.get(
         "/v1/alerts", headers=hooked.headers(org, role)
-    ).json()
+    ).json()["items"]
     return answer
 
 
@@ -177,7 +177,7 @@ def test_the_alert_list_reads_past_other_organisations_alerts(hooked: Hooked) ->
     assert hooks.add_alerts([stored("VR08", 0)]) == 0  # once per (subject, step, crossing)
     listed = hooked.client.get(
         "/v1/alerts", params={"limit": 2}, headers=hooked.headers("VR08", "operator")
-    ).json()
+    ).json()["items"]
     assert [a["subject"] for a in listed] == ["s-VR08-0"]
 
 

@@ -49,7 +49,7 @@ def delivered_log(hooked: Hooked, made: dict[str, Any], count: int) -> list[dict
     while True:
         log: list[dict[str, Any]] = hooked.client.get(
             f"/v1/subscriptions/{made['id']}/deliveries", headers=hooked.headers("VR08", "admin")
-        ).json()
+        ).json()["items"]
         done = [d for d in log if d["state"] == "delivered"]
         if len(done) >= count or time.monotonic() > deadline:
             return log
@@ -128,7 +128,7 @@ def test_a_cleared_subscription_gets_the_classified_step(
         while True:
             log = hooked.client.get(
                 f"/v1/subscriptions/{made['id']}/deliveries", headers=cleared
-            ).json()
+            ).json()["items"]
             if len(log) >= 1 or time.monotonic() > deadline:
                 return [d["position"] for d in log]
             time.sleep(0.05)
@@ -193,9 +193,9 @@ def test_failing_after_the_window_then_resumed_and_redelivered(
         while hooked.client.get(path, headers=admin).json()["state"] != "failing":
             assert time.monotonic() < deadline, "never failing"
             time.sleep(0.05)
-        dead = hooked.client.get(f"{path}/deliveries?dead=true", headers=admin).json()
+        dead = hooked.client.get(f"{path}/deliveries?dead=true", headers=admin).json()["items"]
         assert [d["position"] for d in dead] == mine[:1], "the head of the queue is the dead letter"
-        waiting = hooked.client.get(f"{path}/deliveries", headers=admin).json()
+        waiting = hooked.client.get(f"{path}/deliveries", headers=admin).json()["items"]
         assert [d["position"] for d in waiting] == mine, "the backlog is kept"
         receiver.up = True
         time.sleep(0.3)
@@ -206,7 +206,7 @@ def test_failing_after_the_window_then_resumed_and_redelivered(
         assert positions(receiver.verified(made["secret"])) == mine
         assert hooked.client.get(path, headers=admin).json()["state"] == "active"
         # Redeliver a delivered one: the same webhook id, once more.
-        first = hooked.client.get(f"{path}/deliveries", headers=admin).json()[0]
+        first = hooked.client.get(f"{path}/deliveries", headers=admin).json()["items"][0]
         again = hooked.client.post(f"{path}/deliveries/{first['id']}/redeliver", headers=admin)
         assert again.status_code == 200, again.text
         got = receiver.wait_for(len(mine) + 1)
@@ -310,7 +310,7 @@ def test_a_name_that_resolves_to_a_private_address_later_is_not_sent_to(
     while True:
         log = hooked.client.get(
             f"/v1/subscriptions/{made['id']}/deliveries", headers=hooked.headers("VR08", "admin")
-        ).json()
+        ).json()["items"]
         if log and log[0]["attempts"] >= 1:
             break
         assert time.monotonic() < deadline, "never attempted"

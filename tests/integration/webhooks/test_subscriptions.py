@@ -39,7 +39,7 @@ def test_a_subscription_is_made_read_and_its_secret_shown_once(
     assert made["after"] == head, "a new subscription starts at the head"
     assert made["clearance"] == "ongerubriceerd"
     headers = hooked.headers("VR08", "operator")
-    listed = hooked.client.get("/v1/subscriptions", headers=headers).json()
+    listed = hooked.client.get("/v1/subscriptions", headers=headers).json()["items"]
     assert [s["id"] for s in listed] == [made["id"]]
     one = hooked.client.get(f"/v1/subscriptions/{made['id']}", headers=headers).json()
     assert "secret" not in one and "secret" not in listed[0]
@@ -102,7 +102,7 @@ def test_only_admins_and_operators_of_the_organisation_manage_it(
         hooked.client.get(f"/v1/subscriptions/{uuid4()}", headers=other),
     ):
         refused(response, 404, "unknown_subscription")
-    assert hooked.client.get("/v1/subscriptions", headers=other).json() == []
+    assert hooked.client.get("/v1/subscriptions", headers=other).json()["items"] == []
     # A viewer of its own organisation does not manage it either.
     refused(
         hooked.client.get(
@@ -258,7 +258,7 @@ def test_the_delivery_log_and_redelivery_refuse_what_does_not_fit(
         404,
         "unknown_subscription",
     )
-    assert hooked.client.get(f"{path}/deliveries", headers=admin).json() == []
+    assert hooked.client.get(f"{path}/deliveries", headers=admin).json()["items"] == []
 
 
 def _runner_loads(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> list[str]:
