@@ -869,6 +869,10 @@ TEXTS: dict[str, Text] = {
         "no subscription {subscription_id}",
         "Abonnement {subscription_id} bestaat niet.",
     ),
+    "rotation_under_way": Text(
+        "another rotation of this subscription's secret is being recorded; try again",
+        "Het geheim van dit abonnement wordt al vernieuwd; probeer het opnieuw.",
+    ),
     "channels_required": Text("name at least one channel", "Noem ten minste één kanaal."),
     "too_many_channels.subscription": Text(
         "at most {max_channels} channels per subscription",
