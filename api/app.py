@@ -44,6 +44,7 @@ from api.post_events import PATH, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
+from api.schemas import document as document_read_answers
 from api.screen import install as install_screen
 from api.subscriptions import router as subscriptions_router
 from api.types import After, Exercise, MinPosition, Moment
@@ -755,8 +756,9 @@ def posted_examples() -> dict[str, dict[str, Any]]:
 
 
 def _document_posted_schema(app: FastAPI) -> None:
-    """Put the exact body schema of POST /v1/events into the OpenAPI components, and a valid
-    example body of every postable type into its request body."""
+    """Put the exact body schema of POST /v1/events into the OpenAPI components, a valid
+    example body of every postable type into its request body, and the read answers'
+    schemas (api/schemas.py) into their routes."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -768,6 +770,7 @@ def _document_posted_schema(app: FastAPI) -> None:
         components.update(posted.pop("$defs", {}))
         components["Posted"] = posted
         components["Error"] = ERROR_SCHEMA
+        document_read_answers(schema)
         body = schema["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]
         body["examples"] = posted_examples()
         app.openapi_schema = schema
