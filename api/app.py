@@ -27,9 +27,9 @@ from api.errors import (
     ApiError,
     challenge,
     error_responses,
+    field_error,
     language,
     outcome_unknown,
-    pointer,
     refusal_response,
     unavailable,
 )
@@ -312,8 +312,9 @@ def create_app(
         """A field of the body is named by its JSON pointer too (``loc`` begins with
         ``body``); a query or path parameter by its ``loc`` only."""
         details = [
-            {"loc": list(e["loc"]), "msg": e["msg"]}
-            | ({"pointer": pointer(e["loc"][1:])} if e["loc"][:1] == ("body",) else {})
+            field_error({**e, "loc": e["loc"][1:]}, body=True) | {"loc": list(e["loc"])}
+            if e["loc"][:1] == ("body",)
+            else field_error(e, body=False)
             for e in exc.errors()
         ]
         return ApiError(422, "invalid_request", details=details).response(lang(request))

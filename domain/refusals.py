@@ -1013,3 +1013,52 @@ def render(key: str, params: Mapping[str, Any], language: str = "en") -> str:
         return _Formatter(language).vformat(template, (), dict(params))
     except (KeyError, IndexError, ValueError):
         return f"{template} {dict(params)}"
+
+
+#: The Dutch text of a field that fails its schema, per pydantic error type (a refusal's
+#: ``details[].type``; ``msg`` is pydantic's English). Its parameters are the error's context
+#: (``gt``, ``max_length``, ...). A type not here keeps the English ``msg`` in Dutch answers.
+FIELD_TEXTS: dict[str, str] = {
+    "missing": "Dit veld is verplicht.",
+    "extra_forbidden": "Dit veld hoort hier niet.",
+    "greater_than": "Moet groter zijn dan {gt}.",
+    "greater_than_equal": "Moet minstens {ge} zijn.",
+    "less_than": "Moet kleiner zijn dan {lt}.",
+    "less_than_equal": "Mag hoogstens {le} zijn.",
+    "string_too_short": "Moet minstens {min_length} teken(s) lang zijn.",
+    "string_too_long": "Mag hoogstens {max_length} tekens lang zijn.",
+    "string_pattern_mismatch": "Bevat tekens die hier niet zijn toegestaan.",
+    "too_short": "Moet minstens {min_length} keer voorkomen.",
+    "too_long": "Mag hoogstens {max_length} keer voorkomen.",
+    "int_type": "Moet een geheel getal zijn.",
+    "int_parsing": "Moet een geheel getal zijn.",
+    "int_from_float": "Moet een geheel getal zijn.",
+    "string_type": "Moet tekst zijn.",
+    "bool_type": "Moet waar of onwaar (true/false) zijn.",
+    "bool_parsing": "Moet waar of onwaar (true/false) zijn.",
+    "enum": "Moet een van de volgende zijn: {expected}.",
+    "literal_error": "Moet een van de volgende zijn: {expected}.",
+    "uuid_type": "Moet een UUID zijn.",
+    "uuid_parsing": "Moet een UUID zijn.",
+    "datetime_type": "Moet een datum met tijd zijn (ISO 8601).",
+    "datetime_parsing": "Moet een datum met tijd zijn (ISO 8601).",
+    "datetime_from_date_parsing": "Moet een datum met tijd zijn (ISO 8601).",
+    "timezone_aware": "Moet een tijdzone hebben (bijvoorbeeld +01:00).",
+    "list_type": "Moet een lijst zijn.",
+    "dict_type": "Moet een object zijn.",
+    "model_type": "Moet een object zijn.",
+    "model_attributes_type": "Moet een object zijn.",
+    "union_tag_invalid": "Onbekend type {tag}; verwacht: {expected_tags}.",
+    "union_tag_not_found": "Het veld {discriminator} ontbreekt.",
+}
+
+
+def field_text(error_type: str, context: Mapping[str, Any] | None) -> str | None:
+    """The Dutch text of a field's schema error (None: none in :data:`FIELD_TEXTS`)."""
+    template = FIELD_TEXTS.get(error_type)
+    if template is None:
+        return None
+    try:
+        return _Formatter("nl").vformat(template, (), dict(context or {}))
+    except (KeyError, IndexError, ValueError):
+        return template.split(":")[0].split("{")[0].rstrip(" ,") + "."

@@ -460,11 +460,14 @@ async function send(form, element, status) {
 
 /** A refusal's reason next to the field its pointer names (else at the top), with its law. */
 function showRefusal(element, status, error) {
-  const text = (reason) =>
+  // The reason in the language asked; a field's own message (Dutch where the catalogue
+  // has it) beside it when it says more.
+  const text = (reason, more) =>
     h(
       "div",
       { class: "refusal", role: "alert" },
       h("strong", {}, reason),
+      more && more !== reason ? h("span", { class: "field-msg" }, ` ${more}`) : null,
       error.source ? h("span", { class: "source" }, ` — ${error.source}`) : null,
       h("span", { class: "code muted" }, ` (${error.code})`),
     );
@@ -478,7 +481,7 @@ function showRefusal(element, status, error) {
       pointer = pointer.slice(0, pointer.lastIndexOf("/"));
     }
     if (target) {
-      target.append(text(error.reason)); // in the language asked (details' msg may not be)
+      target.append(text(error.reason, detail.msg));
       placed = true;
     }
   }

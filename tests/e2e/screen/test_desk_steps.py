@@ -1,7 +1,8 @@
 """The desk's other steps in a real headless Chromium against ``mlob serve --demo`` (issue 22,
 "what each party can do from it"), through the generated forms only (no JSON, no id typed):
 a region opens an incident and reports its situation, and voids that report with a reason; a
-provider registers a capacity and marks part of it unavailable; a police unit appeals the
+provider registers a capacity and marks part of it unavailable (a refused field showing its own
+Dutch message); a police unit appeals the
 korpschef's refusal; the Minister decides a priority. The request walk itself is
 test_desk.py's."""
 
@@ -74,6 +75,27 @@ def test_incidents_capacities_corrections_and_appeals_from_the_desk(
     act(provider, "availability_changed")
     field(provider, "Niet beschikbaar").fill("1")
     field(provider, "Reden").fill("onderhoud")
+    # A refusal of a field's schema check: its own Dutch message is shown at the field.
+    refusal = {
+        "status": 422,
+        "code": "invalid_data",
+        "reason": "De gegevens voldoen niet aan het type capacity.availability_changed.",
+        "source": "mlob API",
+        "details": [
+            {
+                "loc": ["unavailable"],
+                "pointer": "/data/unavailable",
+                "msg": "Mag hoogstens 3 zijn.",
+                "type": "less_than_equal",
+            }
+        ],
+    }
+    provider.route("**/v1/events", lambda route: route.fulfill(status=422, json={"error": refusal}))
+    form(provider).get_by_role("button", name="Vastleggen").click()
+    at_field = form(provider).locator('[data-pointer="/data/unavailable"] .refusal')
+    expect(at_field).to_contain_text("Mag hoogstens 3 zijn.")
+    expect(at_field).to_contain_text("De gegevens voldoen niet aan het type")
+    provider.unroute("**/v1/events")
     record(provider)
     expect(provider.locator("article.capacity .meta")).to_contain_text(
         "beschikbaar 2 van 3", timeout=10_000
