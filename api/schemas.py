@@ -710,15 +710,17 @@ class RefusedAttempt(Rejection):
 
 
 class Timeline(Closed):
-    """A subject's steps in order (one page: ``items``, ``next``), the durations of a
-    request's steps and, for auditors, the refused attempts alongside."""
+    """A subject's steps in order, a page of them (``events``, ``next``), the durations of a
+    request's steps over the whole and, for auditors, the first refused attempts alongside
+    (``refused_next``: the cursor of ``GET /v1/rejections?subject=`` for the rest)."""
 
     id: UUID
     kind: Literal["AssistanceRequest", "Incident", "Capacity"]
-    items: list[TimelineStep]
+    events: list[TimelineStep]
     next: Cursor
     durations: list[Duration]
     refused: list[RefusedAttempt]
+    refused_next: Cursor
 
 
 class AccessEntry(Closed):
@@ -798,6 +800,16 @@ class Delivery(BaseModel):
     attempt_log: list[dict[str, Any]] = []
 
 
+class SubscriptionPage(Closed):
+    items: list[Subscription]
+    next: Cursor
+
+
+class DeliveryPage(Closed):
+    items: list[Delivery]
+    next: Cursor
+
+
 class Ack(BaseModel):
     org: str
     role: str
@@ -821,6 +833,11 @@ class Alert(BaseModel):
     classification: Classification
     exercise: bool
     acks: list[Ack]
+
+
+class AlertPage(Closed):
+    items: list[Alert]
+    next: Cursor
 
 
 class Period(Closed):
@@ -864,10 +881,10 @@ READ_ANSWERS: dict[str, Any] = {
     "/v1/incidents/{incident_id}/timeline": Timeline,
     "/v1/capacities/{capacity_id}/timeline": Timeline,
     "/v1/access-log": AccessLogPage,
-    "/v1/subscriptions": list[Subscription],
+    "/v1/subscriptions": SubscriptionPage,
     "/v1/subscriptions/{subscription_id}": Subscription,
-    "/v1/subscriptions/{subscription_id}/deliveries": list[Delivery],
-    "/v1/alerts": list[Alert],
+    "/v1/subscriptions/{subscription_id}/deliveries": DeliveryPage,
+    "/v1/alerts": AlertPage,
 }
 
 

@@ -522,7 +522,7 @@ async function loadCurrent() {
   const [detail, timeline] = await Promise.all([api(path), api(`${path}/timeline`)]);
   if (id !== state.current) return;
   state.detail = detail;
-  state.timeline = timeline.items || timeline.events || []; // a page, or the whole of it
+  state.timeline = timeline.events || [];
 }
 
 /** ``min_position`` and ``wait``: a projection's rows once they hold what the feed told of. */
