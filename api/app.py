@@ -73,16 +73,19 @@ from projections.views import capacity_view, incident_view, request_view
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # documents a closed shape
     status: str
     store: str
     last_position: int
 
 
 class Live(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     status: Literal["ok"]
 
 
 class Ready(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     status: Literal["ready", "not_ready"]
     #: Each part (store, feed, projections, listen, chain_checkpoint) with ``ok`` and figures.
     checks: dict[str, dict[str, Any]]

@@ -128,6 +128,8 @@ def answer_of(demo: Demo, path: str, headers: dict[str, str]) -> tuple[int, Any]
     """The answer to ``GET path`` (its ids filled in), read as the page it becomes."""
     url = path.format(**demo.ids)
     response = demo.api.client.get(url, headers=headers)
+    if response.status_code == 503 and path == "/health/ready":  # not ready: the same shape
+        return 200, response.json()
     if response.status_code != 200:
         return response.status_code, None
     old = PAGES_TO_COME.get(path)
@@ -158,7 +160,11 @@ def test_every_json_read_route_has_a_schema_of_its_own(demo: Demo) -> None:
         assert path in READ_ANSWERS or path.startswith("/health"), path
 
 
-@pytest.mark.parametrize("path", sorted(READ_ANSWERS))
+#: The health routes document their models too (response_model, api/app.py).
+HEALTH = ("/health", "/health/live", "/health/ready")
+
+
+@pytest.mark.parametrize("path", sorted(READ_ANSWERS) + list(HEALTH))
 def test_the_answers_hold_to_the_published_schema(demo: Demo, path: str) -> None:
     check = validator(demo.document, path)
     read, filled = 0, False
@@ -171,7 +177,7 @@ def test_the_answers_hold_to_the_published_schema(demo: Demo, path: str) -> None
         assert not errors, (path, org, role, errors[:5])
         read += 1
         listed = body if isinstance(body, list) else body.get("items")
-        filled = filled or listed != []
+        filled = filled or listed != [] or path in HEALTH
     assert read, f"nobody could read {path}"
     assert filled, f"{path}: only empty lists were read, which prove little"
 
