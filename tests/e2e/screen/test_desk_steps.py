@@ -3,8 +3,8 @@
 a region opens an incident and reports its situation, and voids that report with a reason; a
 provider registers a capacity and marks part of it unavailable (a refused field showing its own
 Dutch message); a police unit appeals the
-korpschef's refusal; the Minister decides a priority. The request walk itself is
-test_desk.py's."""
+korpschef's refusal; the Minister decides a priority; LOCC records a duty to inform done; a
+provider extends its deployment. The request walk itself is test_desk.py's."""
 
 from __future__ import annotations
 
@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from tests.e2e.screen.conftest import DemoServer
-from tests.e2e.screen.test_desk import act, choose, field, form, on_timeline, open_desk, record
+from tests.e2e.screen.test_desk import (
+    act,
+    choose,
+    field,
+    form,
+    on_timeline,
+    open_desk,
+    open_request,
+    record,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -113,9 +122,7 @@ def test_incidents_capacities_corrections_and_appeals_from_the_desk(
     on_timeline(police, "beroep ingesteld")
 
     # The Minister decides a priority under scarcity on a request the demo has open.
-    link = minister.locator("#request-list a").filter(has_text="Evacuation transport Venlo")
-    expect(link).to_be_visible(timeout=10_000)
-    link.click()
+    open_request(minister, "Evacuation transport Venlo")
     act(minister, "decide_priority")
     choose(field(minister, "Capaciteit"), "DEF_EVACUATION_TRANSPORT")
     field(minister, "Rang").fill("1")
@@ -123,10 +130,29 @@ def test_incidents_capacities_corrections_and_appeals_from_the_desk(
     record(minister)
     on_timeline(minister, "prioriteit besloten")
 
+    # LOCC records a duty to inform done: the duty and its addressee chosen from lists.
+    locc = open_desk(browser, demo, "LOCC")
+    open_request(locc, "KMar for traffic control Venlo")
+    act(locc, "inform")
+    choose(field(locc, "Informatieplicht"), "locc_informs_korpschef")
+    choose(field(locc, "Aan"), "POL-LE")
+    record(locc)
+    on_timeline(locc, "geïnformeerd")
+
+    # A provider extends its deployment: its booking by name, the new end by the calendar.
+    defence = open_desk(browser, demo, "DEF-DOPS")
+    open_request(defence, "Evacuation transport Beuningen")
+    act(defence, "extend")
+    choose(field(defence, "Boeking"), "DEF-DOPS")
+    field(defence, "Tot").fill("2026-12-31T12:00")
+    field(defence, "Reden").fill("evacuatie duurt langer")
+    record(defence)
+    on_timeline(defence, "inzet verlengd")
+
     took = time.monotonic() - started
     print(f"the steps took {took:.1f} s")
     assert took <= 60
-    for page in (region, provider, police, minister):
+    for page in (region, provider, police, minister, locc, defence):
         assert page.errors == []  # type: ignore[attr-defined]
         page.context.close()
 
