@@ -5,8 +5,9 @@ legal ``source`` and named parameters; its text is looked up here under its key:
 ``code.variant`` where one code has several texts (``out_of_order.booking``). Templates use
 :meth:`str.format` fields named after the parameters; two format specs join a list: ``{x:or}``
 ("A or B" / "A of B") and ``{x:list}`` ("A, B"); an empty list or None reads "nobody" /
-"niemand". The Dutch is the formal register of a government system (u-form); codes, step
-names, organisation codes and legal sources stay as they are in both languages.
+"niemand"; ``{x:kind}`` names a kind of subject in Dutch ("aanvraag"). The Dutch is the
+formal register of a government system (u-form); codes, step names, organisation codes and
+legal sources stay as they are in both languages.
 
 A test (tests/unit/test_refusal_catalogue.py) collects every code raised in domain/, api/,
 mlob/ and projections/ and fails for one without both texts here, or whose texts name a
@@ -29,6 +30,17 @@ class Text(NamedTuple):
 LANGUAGES = ("en", "nl")
 
 _NOBODY = {"en": "nobody", "nl": "niemand"}
+#: ``{x:kind}``: a kind of subject (its API name or its class) in Dutch; English keeps it.
+_KINDS_NL = {
+    "request": "aanvraag",
+    "AssistanceRequest": "aanvraag",
+    "incident": "incident",
+    "Incident": "incident",
+    "capacity": "capaciteit",
+    "Capacity": "capaciteit",
+    "subscription": "abonnement",
+    "Subscription": "abonnement",
+}
 _OR = {"en": " or ", "nl": " of "}
 
 TEXTS: dict[str, Text] = {
@@ -261,10 +273,10 @@ TEXTS: dict[str, Text] = {
     ),
     # --- subjects and the store ---------------------------------------------------------------
     "unknown_subject": Text(
-        "no {subject_kind} {subject}", "{subject_kind} {subject} bestaat niet."
+        "no {subject_kind} {subject}", "Er bestaat geen {subject_kind:kind} {subject}."
     ),
     "unknown_subject.wrong_kind": Text(
-        "{subject} is not a {subject_kind}", "{subject} is geen {subject_kind}."
+        "{subject} is not a {subject_kind}", "{subject} is geen {subject_kind:kind}."
     ),
     "subject_exists": Text("{subject} exists already", "{subject} bestaat al."),
     "not_possible_now": Text(
@@ -729,7 +741,9 @@ TEXTS: dict[str, Text] = {
         "the read-access log is for national auditors",
         "Het leestoegangslogboek is alleen toegankelijk voor landelijke auditors.",
     ),
-    "not_found": Text("no {subject_kind} {subject}", "{subject_kind} {subject} bestaat niet."),
+    "not_found": Text(
+        "no {subject_kind} {subject}", "Er bestaat geen {subject_kind:kind} {subject}."
+    ),
     "not_found.http": Text("{detail}", "Deze pagina of route bestaat niet."),
     "method_not_allowed.http": Text("{detail}", "Deze methode is voor deze route niet toegestaan."),
     "http_error.http": Text("{detail}", "Het verzoek kan niet worden verwerkt ({detail})."),
@@ -994,6 +1008,8 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if value is None or (isinstance(value, list) and not value):
             return _NOBODY[self.language]
+        if format_spec == "kind":
+            return _KINDS_NL.get(str(value), str(value)) if self.language == "nl" else str(value)
         if format_spec in ("or", "list"):
             items = [str(v) for v in value] if isinstance(value, list) else [str(value)]
             return (_OR[self.language] if format_spec == "or" else ", ").join(items)

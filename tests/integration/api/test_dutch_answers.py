@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from api.errors import language
-from tests.integration.api.conftest import Api, fire_request
+from tests.integration.api.conftest import Api, fire_request, item
 
 DUTCH = {"Accept-Language": "nl"}
 
@@ -170,3 +170,17 @@ def test_a_line_refusal_names_its_line(api: Api) -> None:
     english = error(post(api, "VR08", no_effect), 422, "effect_required")
     assert english["details"][0]["pointer"] == "/data/lines/0/effect"
     assert english["source"] == "factsheet-bijstand-bevolkingszorg §B.5"
+
+
+def test_an_unknown_subject_is_named_in_dutch(api: Api) -> None:
+    """The kind of subject is a Dutch word in a Dutch answer, its code in an English one."""
+    missing = uuid4()
+    headers = {**api.headers("VR08"), **DUTCH}
+    read = error(api.client.get(f"/v1/requests/{missing}", headers=headers), 404, "not_found")
+    assert read["reason"] == f"Er bestaat geen aanvraag {missing}."
+    posted = error(
+        post(api, "VR08", item("request.submitted", missing), **DUTCH), 404, "unknown_subject"
+    )
+    assert posted["reason"] == f"Er bestaat geen aanvraag {missing}."
+    english = error(post(api, "VR08", item("request.submitted", missing)), 404, "unknown_subject")
+    assert english["reason"] == f"no request {missing}"
