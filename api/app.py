@@ -28,9 +28,9 @@ from api.errors import (
     ApiError,
     challenge,
     error_responses,
+    field_error,
     language,
     outcome_unknown,
-    pointer,
     refusal_response,
     unavailable,
 )
@@ -46,6 +46,7 @@ from api.post_events import PATH, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
+from api.schemas import document as document_read_answers
 from api.screen import install as install_screen
 from api.subscriptions import router as subscriptions_router
 from api.types import After, Exercise, MinPosition, Moment
@@ -74,16 +75,19 @@ from projections.views import capacity_view, incident_view, request_view
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # documents a closed shape
     status: str
     store: str
     last_position: int
 
 
 class Live(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     status: Literal["ok"]
 
 
 class Ready(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     status: Literal["ready", "not_ready"]
     #: Each part (store, feed, projections, listen, chain_checkpoint) with ``ok`` and figures.
     checks: dict[str, dict[str, Any]]
@@ -311,8 +315,9 @@ def create_app(
         """A field of the body is named by its JSON pointer too (``loc`` begins with
         ``body``); a query or path parameter by its ``loc`` only."""
         details = [
-            {"loc": list(e["loc"]), "msg": e["msg"]}
-            | ({"pointer": pointer(e["loc"][1:])} if e["loc"][:1] == ("body",) else {})
+            field_error({**e, "loc": e["loc"][1:]}, body=True) | {"loc": list(e["loc"])}
+            if e["loc"][:1] == ("body",)
+            else field_error(e, body=False)
             for e in exc.errors()
         ]
         return ApiError(422, "invalid_request", details=details).response(lang(request))
@@ -741,8 +746,9 @@ def posted_examples() -> dict[str, dict[str, Any]]:
 
 
 def _document_posted_schema(app: FastAPI) -> None:
-    """Put the exact body schema of POST /v1/events into the OpenAPI components, and a valid
-    example body of every postable type into its request body."""
+    """Put the exact body schema of POST /v1/events into the OpenAPI components, a valid
+    example body of every postable type into its request body, and the read answers'
+    schemas (api/schemas.py) into their routes."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -754,6 +760,7 @@ def _document_posted_schema(app: FastAPI) -> None:
         components.update(posted.pop("$defs", {}))
         components["Posted"] = posted
         components["Error"] = ERROR_SCHEMA
+        document_read_answers(schema)
         body = schema["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]
         body["examples"] = posted_examples()
         app.openapi_schema = schema

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from api.metrics import REFUSALS
 from domain.errors import DomainError
+from domain.refusals import field_text
 
 log = logging.getLogger("mlob.api")
 
@@ -67,6 +68,34 @@ def pointer(loc: Iterable[object], prefix: str = "") -> str:
     return prefix + "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in loc)
 
 
+#: A detail's Dutch text, kept beside its English ``msg`` until the answer's language is known.
+DUTCH = "_nl"
+
+
+def field_error(e: Any, prefix: str = "", body: bool = True) -> dict[str, Any]:
+    """A pydantic error as a refusal's detail: its ``loc``, its JSON ``pointer`` under
+    ``prefix`` (``body``: it names a field of the body), ``msg`` and ``type``, and the Dutch
+    text of its type (domain/refusals.py ``FIELD_TEXTS``) for a Dutch answer."""
+    detail: dict[str, Any] = {"loc": list(e["loc"])}
+    if body:
+        detail["pointer"] = pointer(e["loc"], prefix)
+    detail.update(msg=e["msg"], type=e["type"])
+    dutch = field_text(e["type"], e.get("ctx"))
+    if dutch is not None:
+        detail[DUTCH] = dutch
+    return detail
+
+
+def _in(detail: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A detail as answered in ``lang``: its Dutch text as ``msg`` where it has one."""
+    if DUTCH not in detail:
+        return detail
+    out = {k: v for k, v in detail.items() if k != DUTCH}
+    if lang == "nl":
+        out["msg"] = detail[DUTCH]
+    return out
+
+
 def answer(exc: DomainError, lang: str = "en", batch: bool = False) -> tuple[int, dict[str, Any]]:
     """The HTTP status and body of a refusal in ``lang`` (counted by code: ``mlob_refusals``).
     A refusal naming a field answers it as ``details[].pointer``; in a batch (``batch``) the
@@ -85,7 +114,8 @@ def answer(exc: DomainError, lang: str = "en", batch: bool = False) -> tuple[int
         error["index"] = exc.index
     prefix = f"/items/{exc.index}" if batch and exc.index is not None else ""
     details = [
-        {**d, "pointer": prefix + d["pointer"]} if "pointer" in d else d for d in exc.details
+        {**d, "pointer": prefix + d["pointer"]} if "pointer" in d else d
+        for d in (_in(d, lang) for d in exc.details)
     ]
     if exc.pointer is not None:
         details.insert(0, {"pointer": prefix + exc.pointer, "msg": reason})
@@ -165,7 +195,21 @@ ERROR_SCHEMA = {
                                 "description": "the field at fault, a JSON pointer (RFC 6901) "
                                 "into the posted body",
                             },
-                            "msg": {"type": "string"},
+                            "msg": {
+                                "type": "string",
+                                "description": "what is wrong with it, in the language asked "
+                                "where the catalogue has a text for its check",
+                            },
+                            "type": {
+                                "type": "string",
+                                "description": "the schema check that failed (pydantic's "
+                                "error type), where one did",
+                            },
+                            "loc": {
+                                "type": "array",
+                                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                                "description": "where a schema check failed, as a path",
+                            },
                         },
                     },
                 },

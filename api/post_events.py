@@ -21,7 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from api import logcontext
-from api.errors import ApiError, answer, challenge, language, outcome_unknown, pointer, unavailable
+from api.errors import (
+    ApiError,
+    answer,
+    challenge,
+    field_error,
+    language,
+    outcome_unknown,
+    unavailable,
+)
 from api.lanes import urgent
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
@@ -197,10 +205,7 @@ async def _items(
             return BATCH.validate_python(raw).items, True
         return [ITEM.validate_python(raw)], False
     except ValidationError as exc:
-        details = [
-            {"loc": list(e["loc"]), "pointer": pointer(e["loc"]), "msg": e["msg"]}
-            for e in exc.errors(include_url=False, include_context=False)
-        ][:50]
+        details = [field_error(e) for e in exc.errors(include_url=False)][:50]
         raise ApiError(422, "invalid_item", details=details) from None
 
 

@@ -12,7 +12,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.commands import REGISTRY
-from api.errors import pointer
+from api.errors import field_error
 from api.ports import MlobService, Principal
 from api.types import Moment
 from domain import policy
@@ -118,15 +118,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Post:
                 "invalid_data",
                 API,
                 index=index,
-                details=[
-                    {
-                        "loc": list(e["loc"]),
-                        "pointer": pointer(e["loc"], "/data"),
-                        "msg": e["msg"],
-                        "type": e["type"],
-                    }
-                    for e in exc.errors(include_url=False, include_context=False)
-                ],
+                details=[field_error(e, "/data") for e in exc.errors(include_url=False)],
                 type=item.type,
             ) from None
         commands.append(

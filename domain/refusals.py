@@ -5,8 +5,9 @@ legal ``source`` and named parameters; its text is looked up here under its key:
 ``code.variant`` where one code has several texts (``out_of_order.booking``). Templates use
 :meth:`str.format` fields named after the parameters; two format specs join a list: ``{x:or}``
 ("A or B" / "A of B") and ``{x:list}`` ("A, B"); an empty list or None reads "nobody" /
-"niemand". The Dutch is the formal register of a government system (u-form); codes, step
-names, organisation codes and legal sources stay as they are in both languages.
+"niemand"; ``{x:kind}`` names a kind of subject in Dutch ("aanvraag"). The Dutch is the
+formal register of a government system (u-form); codes, step names, organisation codes and
+legal sources stay as they are in both languages.
 
 A test (tests/unit/test_refusal_catalogue.py) collects every code raised in domain/, api/,
 mlob/ and projections/ and fails for one without both texts here, or whose texts name a
@@ -29,6 +30,17 @@ class Text(NamedTuple):
 LANGUAGES = ("en", "nl")
 
 _NOBODY = {"en": "nobody", "nl": "niemand"}
+#: ``{x:kind}``: a kind of subject (its API name or its class) in Dutch; English keeps it.
+_KINDS_NL = {
+    "request": "aanvraag",
+    "AssistanceRequest": "aanvraag",
+    "incident": "incident",
+    "Incident": "incident",
+    "capacity": "capaciteit",
+    "Capacity": "capaciteit",
+    "subscription": "abonnement",
+    "Subscription": "abonnement",
+}
 _OR = {"en": " or ", "nl": " of "}
 
 TEXTS: dict[str, Text] = {
@@ -261,10 +273,10 @@ TEXTS: dict[str, Text] = {
     ),
     # --- subjects and the store ---------------------------------------------------------------
     "unknown_subject": Text(
-        "no {subject_kind} {subject}", "{subject_kind} {subject} bestaat niet."
+        "no {subject_kind} {subject}", "Er bestaat geen {subject_kind:kind} {subject}."
     ),
     "unknown_subject.wrong_kind": Text(
-        "{subject} is not a {subject_kind}", "{subject} is geen {subject_kind}."
+        "{subject} is not a {subject_kind}", "{subject} is geen {subject_kind:kind}."
     ),
     "subject_exists": Text("{subject} exists already", "{subject} bestaat al."),
     "not_possible_now": Text(
@@ -729,7 +741,9 @@ TEXTS: dict[str, Text] = {
         "the read-access log is for national auditors",
         "Het leestoegangslogboek is alleen toegankelijk voor landelijke auditors.",
     ),
-    "not_found": Text("no {subject_kind} {subject}", "{subject_kind} {subject} bestaat niet."),
+    "not_found": Text(
+        "no {subject_kind} {subject}", "Er bestaat geen {subject_kind:kind} {subject}."
+    ),
     "not_found.http": Text("{detail}", "Deze pagina of route bestaat niet."),
     "method_not_allowed.http": Text("{detail}", "Deze methode is voor deze route niet toegestaan."),
     "http_error.http": Text("{detail}", "Het verzoek kan niet worden verwerkt ({detail})."),
@@ -998,6 +1012,8 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if value is None or (isinstance(value, list) and not value):
             return _NOBODY[self.language]
+        if format_spec == "kind":
+            return _KINDS_NL.get(str(value), str(value)) if self.language == "nl" else str(value)
         if format_spec in ("or", "list"):
             items = [str(v) for v in value] if isinstance(value, list) else [str(value)]
             return (_OR[self.language] if format_spec == "or" else ", ").join(items)
@@ -1017,3 +1033,52 @@ def render(key: str, params: Mapping[str, Any], language: str = "en") -> str:
         return _Formatter(language).vformat(template, (), dict(params))
     except (KeyError, IndexError, ValueError):
         return f"{template} {dict(params)}"
+
+
+#: The Dutch text of a field that fails its schema, per pydantic error type (a refusal's
+#: ``details[].type``; ``msg`` is pydantic's English). Its parameters are the error's context
+#: (``gt``, ``max_length``, ...). A type not here keeps the English ``msg`` in Dutch answers.
+FIELD_TEXTS: dict[str, str] = {
+    "missing": "Dit veld is verplicht.",
+    "extra_forbidden": "Dit veld hoort hier niet.",
+    "greater_than": "Moet groter zijn dan {gt}.",
+    "greater_than_equal": "Moet minstens {ge} zijn.",
+    "less_than": "Moet kleiner zijn dan {lt}.",
+    "less_than_equal": "Mag hoogstens {le} zijn.",
+    "string_too_short": "Moet minstens {min_length} teken(s) lang zijn.",
+    "string_too_long": "Mag hoogstens {max_length} tekens lang zijn.",
+    "string_pattern_mismatch": "Bevat tekens die hier niet zijn toegestaan.",
+    "too_short": "Moet minstens {min_length} keer voorkomen.",
+    "too_long": "Mag hoogstens {max_length} keer voorkomen.",
+    "int_type": "Moet een geheel getal zijn.",
+    "int_parsing": "Moet een geheel getal zijn.",
+    "int_from_float": "Moet een geheel getal zijn.",
+    "string_type": "Moet tekst zijn.",
+    "bool_type": "Moet waar of onwaar (true/false) zijn.",
+    "bool_parsing": "Moet waar of onwaar (true/false) zijn.",
+    "enum": "Moet een van de volgende zijn: {expected}.",
+    "literal_error": "Moet een van de volgende zijn: {expected}.",
+    "uuid_type": "Moet een UUID zijn.",
+    "uuid_parsing": "Moet een UUID zijn.",
+    "datetime_type": "Moet een datum met tijd zijn (ISO 8601).",
+    "datetime_parsing": "Moet een datum met tijd zijn (ISO 8601).",
+    "datetime_from_date_parsing": "Moet een datum met tijd zijn (ISO 8601).",
+    "timezone_aware": "Moet een tijdzone hebben (bijvoorbeeld +01:00).",
+    "list_type": "Moet een lijst zijn.",
+    "dict_type": "Moet een object zijn.",
+    "model_type": "Moet een object zijn.",
+    "model_attributes_type": "Moet een object zijn.",
+    "union_tag_invalid": "Onbekend type {tag}; verwacht: {expected_tags}.",
+    "union_tag_not_found": "Het veld {discriminator} ontbreekt.",
+}
+
+
+def field_text(error_type: str, context: Mapping[str, Any] | None) -> str | None:
+    """The Dutch text of a field's schema error (None: none in :data:`FIELD_TEXTS`)."""
+    template = FIELD_TEXTS.get(error_type)
+    if template is None:
+        return None
+    try:
+        return _Formatter("nl").vformat(template, (), dict(context or {}))
+    except (KeyError, IndexError, ValueError):
+        return template.split(":")[0].split("{")[0].rstrip(" ,") + "."

@@ -8,7 +8,7 @@ import { GeneratedForm } from "./form.js";
 import { allPages } from "./pages.js";
 import { channelsFor, Model } from "./model.js";
 import { h, highestMarking, markings } from "./render.js";
-import { CAPACITY_CLASS, eventLabel, moment, PHASE, STEP, TASK } from "./terms.js";
+import { CAPACITY_CLASS, eventLabel, grip, moment, PHASE, STEP, TASK } from "./terms.js";
 
 const TOKEN_KEY = "mlob.token";
 const $ = (id) => document.getElementById(id);
@@ -40,7 +40,8 @@ const state = {
   requests: [],
   next: null,
   query: "",
-  current: null, // the request shown
+  current: null, // the id of the subject shown (a request, an incident or a capacity)
+  kind: "request", // which of them
   detail: null,
   timeline: [],
   timelineNext: null, // the timeline's next page (its steps come in pages)
@@ -328,6 +329,27 @@ const STEP_LABEL = {
   confirm_exhaustion: "Uitputting bevestigen",
 };
 
+/** The page of each kind of subject: its hash (``#/r/<id>``) and its API collection. */
+const SUBJECTS = {
+  request: { hash: "r", path: "requests" },
+  incident: { hash: "i", path: "incidents" },
+  capacity: { hash: "c", path: "capacities" },
+};
+const KIND_OF_HASH = Object.fromEntries(Object.entries(SUBJECTS).map(([k, v]) => [v.hash, k]));
+const pageOfSubject = (kind, id) => `#/${SUBJECTS[kind].hash}/${id}`;
+
+/** The steps on an incident or a capacity (a request's come from its ``open_steps``). */
+const TYPE_LABEL = {
+  "incident.situation_reported": "Situatierapport",
+  "incident.grip_changed": "GRIP wijzigen",
+  "incident.phase_changed": "Fase wijzigen",
+  "incident.regions_changed": "Regio's wijzigen",
+  "incident.closed": "Incident sluiten",
+  "incident.voided": "Laatste stap vernietigen",
+  "capacity.availability_changed": "Beschikbaarheid wijzigen",
+  "capacity.quantity_changed": "Aantal wijzigen",
+};
+
 const CREATE_LABEL = {
   "request.drafted": "Nieuwe aanvraag",
   "request.phoned_in": "Telefonische aanvraag",
@@ -428,22 +450,25 @@ async function send(form, element, status) {
   state.position = Math.max(state.position, position || 0);
   const again = receipt.replayed ? " (was al vastgelegd)" : "";
   const note = `Vastgelegd op positie ${position}${again}.`;
-  const opened = form.type.subject === "request" && form.type.creates_subject;
+  const opened = form.type.creates_subject ? form.type.subject : null;
   closeForm(false);
   const recorded = h("p", { class: "recorded", role: "status", tabindex: "-1" }, note);
   $("form-slot").replaceChildren(recorded);
   recorded.focus(); // the keyboard goes on from here (Tab: the page's steps)
-  if (opened) location.hash = `#/r/${form.subject}`;
+  if (opened && SUBJECTS[opened]) location.hash = pageOfSubject(opened, form.subject);
   scheduleReload(0);
 }
 
 /** A refusal's reason next to the field its pointer names (else at the top), with its law. */
 function showRefusal(element, status, error) {
-  const text = (reason) =>
+  // The reason in the language asked; a field's own message (Dutch where the catalogue
+  // has it) beside it when it says more.
+  const text = (reason, more) =>
     h(
       "div",
       { class: "refusal", role: "alert" },
       h("strong", {}, reason),
+      more && more !== reason ? h("span", { class: "field-msg" }, ` ${more}`) : null,
       error.source ? h("span", { class: "source" }, ` — ${error.source}`) : null,
       h("span", { class: "code muted" }, ` (${error.code})`),
     );
@@ -457,7 +482,7 @@ function showRefusal(element, status, error) {
       pointer = pointer.slice(0, pointer.lastIndexOf("/"));
     }
     if (target) {
-      target.append(text(error.reason)); // in the language asked (details' msg may not be)
+      target.append(text(error.reason, detail.msg));
       placed = true;
     }
   }
@@ -494,10 +519,8 @@ async function loadCurrent() {
     return;
   }
   const id = state.current;
-  const [detail, timeline] = await Promise.all([
-    api(`/v1/requests/${id}`),
-    api(`/v1/requests/${id}/timeline?limit=500`),
-  ]);
+  const path = `/v1/${SUBJECTS[state.kind].path}/${id}`;
+  const [detail, timeline] = await Promise.all([api(path), api(`${path}/timeline?limit=500`)]);
   if (id !== state.current) return;
   state.detail = detail;
   state.timeline = timeline.events || [];
@@ -507,8 +530,9 @@ async function loadCurrent() {
 /** The timeline's next page of steps, after those shown. */
 async function loadMoreSteps() {
   const id = state.current;
+  const path = `/v1/${SUBJECTS[state.kind].path}/${id}`;
   const cursor = encodeURIComponent(state.timelineNext);
-  const page = await api(`/v1/requests/${id}/timeline?limit=500&cursor=${cursor}`);
+  const page = await api(`${path}/timeline?limit=500&cursor=${cursor}`);
   if (id !== state.current) return;
   state.timeline = state.timeline.concat(page.events);
   state.timelineNext = page.next;
@@ -585,6 +609,144 @@ function drawList() {
 const LINE_COLUMNS = ["Regel", "Capaciteit", "Gevraagd", "Toegekend", "Toegezegd", "Ter plaatse"];
 const stepName = (step) => eventLabel({ type: `request.${step}` });
 
+/** A button per step, each opening its generated form (``data-step``: found again by focus). */
+function actionButtons(steps, subject) {
+  if (!steps.length) return h("span", { class: "muted" }, "Niets voor u op dit moment.");
+  return steps.map(({ step, type, label }) => {
+    const button = h("button", { type: "button", "data-step": step, "data-type": type }, label);
+    button.addEventListener("click", () => openForm(type, { subject, label, opener: button }));
+    return button;
+  });
+}
+
+/** The timeline's steps shown so far, and the button that loads the next page of them. */
+function timelineList() {
+  const list = h(
+    "ol",
+    { class: "timeline" },
+    ...state.timeline.map((e) =>
+      h(
+        "li",
+        { "data-type": e.type },
+        h("time", {}, moment(new Date(e.occurred_at))),
+        " ",
+        h("strong", {}, eventLabel(e)),
+        ` — ${e.actor?.org || ""}`,
+        " ",
+        ...markings(state.model, e),
+      ),
+    ),
+  );
+  return [list, ...(state.timelineNext ? [moreStepsButton()] : [])];
+}
+
+/** The steps on an incident or a capacity the caller's role and organisation kind may take
+ * (the event types' ``allowed``, as the buttons at the top use it): a capacity's are its
+ * provider's, a closed incident takes only a correction. The server judges each post. */
+function stepsOn(kind, detail) {
+  const mine = myKind();
+  return [...state.types.values()]
+    .filter((t) => {
+      if (t.subject !== kind || t.creates_subject) return false;
+      const allowed = t.allowed || {};
+      if (allowed.roles && !allowed.roles.includes(state.me.role)) return false;
+      if (allowed.org_kinds && !allowed.org_kinds.includes(mine)) return false;
+      if (kind === "capacity" && detail.provider !== state.me.org) return false;
+      return !detail.closed || t.type.endsWith(".voided");
+    })
+    .map((t) => ({
+      step: t.type.split(".")[1],
+      type: t.type,
+      label: TYPE_LABEL[t.type] || t.summary,
+    }));
+}
+
+function requestPage(d) {
+  const kind = state.model.ref.kinds.get(d.kind);
+  const actions = (d.open_steps || [])
+    .filter((s) => state.types.has(s.type))
+    .map((s) => ({ ...s, label: STEP_LABEL[s.step] || state.types.get(s.type).summary }));
+  return h(
+    "article",
+    { class: "request", "data-id": d.id, "data-status": d.status },
+    h("h2", {}, d.title || "(zonder titel)", " ", ...markings(state.model, d)),
+    h(
+      "p",
+      { class: "meta" },
+      h("span", { class: "status" }, STEP[d.status] || d.status),
+      ` · ${kind?.dutch || d.kind} · aanvrager ${d.requester}`,
+      d.forwarded_to?.length ? ` · doorgezet aan ${d.forwarded_to.join(", ")}` : "",
+    ),
+    h(
+      "table",
+      { class: "lines" },
+      h("thead", {}, h("tr", {}, ...LINE_COLUMNS.map((t) => h("th", {}, t)))),
+      h(
+        "tbody",
+        {},
+        ...d.lines.map((l) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, l.line_id),
+            h("td", {}, l.capability),
+            h("td", {}, l.quantity),
+            h("td", {}, l.granted ?? "—"),
+            h("td", {}, l.committed),
+            h("td", {}, l.on_scene),
+          ),
+        ),
+      ),
+    ),
+    h("h3", {}, "Nu te doen"),
+    h("div", { class: "actions" }, actionButtons(actions, d.id)),
+    h("h3", {}, "Tijdlijn"),
+    ...timelineList(),
+  );
+}
+
+function incidentPage(d) {
+  return h(
+    "article",
+    { class: "incident", "data-id": d.id },
+    h("h2", {}, d.title || "(zonder titel)", " ", ...markings(state.model, d)),
+    h(
+      "p",
+      { class: "meta" },
+      h("span", { class: "status" }, grip(d.grip)),
+      ` · ${PHASE[d.phase] || d.phase} · regio's ${d.regions.join(", ")}`,
+      d.closed ? " · gesloten" : "",
+    ),
+    d.latest_report ? h("p", { class: "report" }, h("strong", {}, "Sitrap: "), d.latest_report) : null,
+    h("h3", {}, "Nu te doen"),
+    h("div", { class: "actions" }, actionButtons(stepsOn("incident", d), d.id)),
+    h("h3", {}, "Tijdlijn"),
+    ...timelineList(),
+  );
+}
+
+function capacityPage(d) {
+  return h(
+    "article",
+    { class: "capacity", "data-id": d.id },
+    h("h2", {}, d.name || d.capability, " ", ...markings(state.model, d)),
+    h(
+      "p",
+      { class: "meta" },
+      h("span", { class: "status" }, `beschikbaar ${d.available} van ${d.exists}`),
+      ` · ${d.capability} · ${d.provider}`,
+      ` · niet beschikbaar ${d.unavailable}`,
+      d.abroad ? ` · buitenland ${d.abroad}` : "",
+    ),
+    h("h3", {}, "Nu te doen"),
+    h("div", { class: "actions" }, actionButtons(stepsOn("capacity", d), d.id)),
+    h("h3", {}, "Tijdlijn"),
+    ...timelineList(),
+  );
+}
+
+const PAGES = { request: requestPage, incident: incidentPage, capacity: capacityPage };
+
 function drawPage() {
   const d = state.detail;
   if (!state.current || !d) {
@@ -593,85 +755,48 @@ function drawPage() {
         "p",
         { class: "muted" },
         state.current
-          ? "Deze aanvraag is (nog) niet te zien."
-          : "Kies een aanvraag, of begin iets nieuws.",
+          ? "Dit is (nog) niet te zien."
+          : "Kies een aanvraag, incident of capaciteit, of begin iets nieuws.",
       ),
     );
     return;
   }
-  const kind = state.model.ref.kinds.get(d.kind);
-  const actions = (d.open_steps || []).filter((s) => state.types.has(s.type));
-  $("page").replaceChildren(
+  $("page").replaceChildren(PAGES[state.kind](d));
+}
+
+/** The incidents the caller sees and its own capacities, each a link to its page. */
+function drawSubjects() {
+  const link = (kind, row, title, about) =>
     h(
-      "article",
-      { class: "request", "data-id": d.id, "data-status": d.status },
-      h("h2", {}, d.title || "(zonder titel)", " ", ...markings(state.model, d)),
+      "li",
+      { class: row.id === state.current ? "current" : null, "data-id": row.id },
       h(
-        "p",
-        { class: "meta" },
-        h("span", { class: "status" }, STEP[d.status] || d.status),
-        ` · ${kind?.dutch || d.kind} · aanvrager ${d.requester}`,
-        d.forwarded_to?.length ? ` · doorgezet aan ${d.forwarded_to.join(", ")}` : "",
+        "a",
+        { href: pageOfSubject(kind, row.id) },
+        h("span", { class: "title" }, title),
+        " ",
+        ...markings(state.model, row),
+        h("br"),
+        h("small", { class: "muted" }, about),
       ),
-      h(
-        "table",
-        { class: "lines" },
-        h("thead", {}, h("tr", {}, ...LINE_COLUMNS.map((t) => h("th", {}, t)))),
-        h(
-          "tbody",
-          {},
-          ...d.lines.map((l) =>
-            h(
-              "tr",
-              {},
-              h("td", {}, l.line_id),
-              h("td", {}, l.capability),
-              h("td", {}, l.quantity),
-              h("td", {}, l.granted ?? "—"),
-              h("td", {}, l.committed),
-              h("td", {}, l.on_scene),
-            ),
-          ),
-        ),
+    );
+  const none = (rows, text) => (rows.length ? [] : [h("li", { class: "muted" }, text)]);
+  $("incident-list").replaceChildren(
+    ...state.incidents.map((i) =>
+      link(
+        "incident",
+        i,
+        i.title || "(zonder titel)",
+        `${grip(i.grip)} · ${PHASE[i.phase] || i.phase}${i.closed ? " · gesloten" : ""}`,
       ),
-      h("h3", {}, "Nu te doen"),
-      h(
-        "div",
-        { class: "actions" },
-        actions.length
-          ? actions.map((s) => {
-              const label = STEP_LABEL[s.step] || state.types.get(s.type).summary;
-              const button = h(
-                "button",
-                { type: "button", "data-step": s.step, "data-type": s.type },
-                label,
-              );
-              button.addEventListener("click", () =>
-                openForm(s.type, { subject: d.id, label, opener: button }),
-              );
-              return button;
-            })
-          : h("span", { class: "muted" }, "Niets voor u op dit moment."),
-      ),
-      h("h3", {}, "Tijdlijn"),
-      h(
-        "ol",
-        { class: "timeline" },
-        ...state.timeline.map((e) =>
-          h(
-            "li",
-            { "data-type": e.type },
-            h("time", {}, moment(new Date(e.occurred_at))),
-            " ",
-            h("strong", {}, eventLabel(e)),
-            ` — ${e.actor?.org || ""}`,
-            " ",
-            ...markings(state.model, e),
-          ),
-        ),
-      ),
-      ...(state.timelineNext ? [moreStepsButton()] : []),
     ),
+    ...none(state.incidents, "Geen incidenten."),
+  );
+  $("capacity-list").replaceChildren(
+    ...state.capacities.map((c) =>
+      link("capacity", c, c.name || c.capability, `beschikbaar ${c.available} van ${c.exists}`),
+    ),
+    ...none(state.capacities, "Geen eigen capaciteit."),
   );
 }
 
@@ -685,8 +810,9 @@ function moreStepsButton() {
 function focusKey(element) {
   if (!element || element === document.body) return null;
   if (element.dataset?.step) return `.actions button[data-step="${element.dataset.step}"]`;
-  if (element.closest?.("#request-list") && element.getAttribute("href")) {
-    return `#request-list a[href="${element.getAttribute("href")}"]`;
+  const list = element.closest?.("#request-list, #incident-list, #capacity-list");
+  if (list && element.getAttribute("href")) {
+    return `#${list.id} a[href="${element.getAttribute("href")}"]`;
   }
   return null;
 }
@@ -695,6 +821,7 @@ function draw() {
   if (!state.model) return;
   const focused = focusKey(document.activeElement);
   drawList();
+  drawSubjects();
   drawPage();
   if (focused && document.activeElement === document.body) document.querySelector(focused)?.focus();
   const top = highestMarking(state.model, $("desk"));
@@ -727,10 +854,12 @@ function drawCreate() {
 // --- routing, feed, signing in --------------------------------------------------------------
 
 function route() {
-  const match = location.hash.match(/^#\/r\/([0-9a-f-]{36})$/);
-  const id = match ? match[1] : null;
-  if (id !== state.current) {
+  const match = location.hash.match(/^#\/([ric])\/([0-9a-f-]{36})$/);
+  const id = match ? match[2] : null;
+  const kind = match ? KIND_OF_HASH[match[1]] : "request";
+  if (id !== state.current || kind !== state.kind) {
     state.current = id;
+    state.kind = kind;
     state.detail = null;
     if (state.form?.subject) closeForm(false);
     drawPage();

@@ -273,3 +273,37 @@ def test_a_refusal_renders_its_parameters_in_both_languages() -> None:
     assert nobody.reason.endswith("the request waits for nobody")
     assert nobody.reason_in("nl").endswith("de aanvraag wacht op niemand.")
     assert str(nobody).startswith("wrong_decider: DEF was not asked")
+
+
+def test_the_field_texts_name_pydantic_checks_and_render_with_their_context() -> None:
+    """Each Dutch field text (FIELD_TEXTS) is one of pydantic's error types, and renders
+    with the context pydantic gives that error (an unknown context still renders)."""
+    from typing import get_args
+
+    from pydantic import BaseModel, Field, ValidationError
+    from pydantic_core.core_schema import ErrorType
+
+    from domain.refusals import FIELD_TEXTS, field_text
+
+    assert set(FIELD_TEXTS) <= set(get_args(ErrorType))
+
+    class Probe(BaseModel):
+        count: int = Field(gt=0, le=5)
+        name: str = Field(max_length=3)
+
+    for bad, expected in (
+        ({"count": 0, "name": "a"}, "Moet groter zijn dan 0."),
+        ({"count": 9, "name": "a"}, "Mag hoogstens 5 zijn."),
+        ({"count": 1, "name": "abcd"}, "Mag hoogstens 3 tekens lang zijn."),
+        ({"count": "x", "name": "a"}, "Moet een geheel getal zijn."),
+        ({"name": "a"}, "Dit veld is verplicht."),
+    ):
+        with pytest.raises(ValidationError) as raised:
+            Probe.model_validate(bad)
+        [found] = raised.value.errors()
+        assert field_text(found["type"], found.get("ctx")) == expected
+    for key, template in FIELD_TEXTS.items():
+        rendered = field_text(key, {})
+        assert rendered and "{" not in rendered, key
+        assert template.endswith("."), key
+    assert field_text("no_such_check", {}) is None

@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from api.errors import language
-from tests.integration.api.conftest import Api, fire_request
+from tests.integration.api.conftest import Api, fire_request, item
 
 DUTCH = {"Accept-Language": "nl"}
 
@@ -46,17 +46,35 @@ def test_a_validation_error_in_dutch_with_pointers(api: Api) -> None:
     dutch = error(post(api, "VR08", wrong, **DUTCH), 422, "invalid_data")
     assert dutch["reason"] == "De gegevens voldoen niet aan het type request.drafted."
     assert dutch["details"][0]["pointer"] == "/data/lines/0/quantity"
+    # The field's own message too, from the catalogue's texts per check (FIELD_TEXTS);
+    # English keeps pydantic's, and no answer carries the other language's text.
+    assert dutch["details"][0]["msg"] == "Moet een geheel getal zijn."
+    english = error(post(api, "VR08", wrong), 422, "invalid_data")
+    assert english["details"][0]["msg"].startswith("Input should be a valid integer")
+    assert english["details"][0].keys() == dutch["details"][0].keys()
+    assert english["details"][0].keys() == {"loc", "pointer", "msg", "type"}
     malformed = error(post(api, "VR08", {"type": "request.drafted"}, **DUTCH), 422, "invalid_item")
     assert malformed["reason"] == "De inhoud van het bericht is geen item en geen reeks items."
     assert {"/subject", "/message_id", "/occurred_at"} <= {
         d["pointer"] for d in malformed["details"]
     }
+    assert {d["msg"] for d in malformed["details"]} == {"Dit veld is verplicht."}
     # A route FastAPI validates: the body's field by its pointer, in Dutch as well.
     admin = {**api.headers("LOCC", "admin"), **DUTCH}
     response = api.client.post("/v1/tokens", json={"org": "x" * 65, "role": "x"}, headers=admin)
     refused = error(response, 422, "invalid_request")
     assert refused["reason"] == "Het verzoek voldoet niet aan de vereiste vorm."
-    assert "/org" in {d.get("pointer") for d in refused["details"]}
+    assert {"pointer": "/org", "msg": "Mag hoogstens 64 tekens lang zijn."}.items() <= next(
+        d for d in refused["details"] if d.get("pointer") == "/org"
+    ).items()
+    # A query parameter: named by its loc, in Dutch too.
+    listed = api.client.get("/v1/requests", params={"limit": 0}, headers=admin)
+    [limit] = error(listed, 422, "invalid_request")["details"]
+    assert limit == {
+        "loc": ["query", "limit"],
+        "msg": "Moet minstens 1 zijn.",
+        "type": "greater_than_equal",
+    }
 
 
 def test_authentication_and_rights_refusals_in_dutch(api: Api) -> None:
@@ -152,3 +170,17 @@ def test_a_line_refusal_names_its_line(api: Api) -> None:
     english = error(post(api, "VR08", no_effect), 422, "effect_required")
     assert english["details"][0]["pointer"] == "/data/lines/0/effect"
     assert english["source"] == "factsheet-bijstand-bevolkingszorg §B.5"
+
+
+def test_an_unknown_subject_is_named_in_dutch(api: Api) -> None:
+    """The kind of subject is a Dutch word in a Dutch answer, its code in an English one."""
+    missing = uuid4()
+    headers = {**api.headers("VR08"), **DUTCH}
+    read = error(api.client.get(f"/v1/requests/{missing}", headers=headers), 404, "not_found")
+    assert read["reason"] == f"Er bestaat geen aanvraag {missing}."
+    posted = error(
+        post(api, "VR08", item("request.submitted", missing), **DUTCH), 404, "unknown_subject"
+    )
+    assert posted["reason"] == f"Er bestaat geen aanvraag {missing}."
+    english = error(post(api, "VR08", item("request.submitted", missing)), 404, "unknown_subject")
+    assert english["reason"] == f"no request {missing}"

@@ -122,9 +122,20 @@ def test_a_whole_lifecycle_through_the_generated_client(generated: ModuleType, a
         positions.append(receipt.events[0].position)
     assert positions == sorted(positions)
 
+    # The answers are typed too (api/schemas.py): read through the generated models.
     get_request = importlib.import_module(f"{PACKAGE}.api.default.get_request")
-    read = get_request.sync_detailed(client=as_org["VR08"], request_id=UUID(str(request)))
-    assert read.status_code == 200, read.content
-    detail = orjson.loads(read.content)
-    assert detail["status"] == "closed"
-    assert detail["id"] == str(request)
+    models = importlib.import_module(f"{PACKAGE}.models")
+    detail = get_request.sync(client=as_org["VR08"], request_id=UUID(str(request)))
+    assert isinstance(detail, models.RequestOut), detail
+    assert detail.status == models.RequestStatus.CLOSED
+    assert detail.id == request
+    assert [line.capability for line in detail.lines] == ["FIRE_WATER_SUPPLY"]
+    assert {b.capacity_id for b in detail.bookings} == {capacity}
+    assert all(isinstance(s, models.OpenStep) for s in detail.open_steps)
+    list_requests = importlib.import_module(f"{PACKAGE}.api.default.list_requests")
+    page = list_requests.sync(client=as_org["VR08"], q=detail.title)
+    assert isinstance(page, models.RequestPage), page
+    assert request in [row.id for row in page.items]
+    get_board = importlib.import_module(f"{PACKAGE}.api.read_models.get_board")
+    board = get_board.sync(client=as_org["LOCC"])
+    assert isinstance(board, models.Board) and board.total >= len(board.items)
