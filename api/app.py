@@ -676,7 +676,9 @@ def create_app(
         """Refused attempts, oldest first, as far as the policy lets the caller see them, in
         pages (``after``: those logged after this number; ``subject``: on this subject)."""
         if not policy.may_read_rejections(caller):
-            raise ApiError(403, "role_not_permitted", text="auditor")
+            raise ApiError(
+                403, "role_not_permitted", text="roles", roles=sorted(policy.REJECTION_ROLES)
+            )
         subjects = Subjects(service, caller)
         return rejection_page(
             service, subjects, after=after, cursor=cursor, limit=limit, subject=subject

@@ -36,7 +36,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
 
     def require_audit(caller: Principal) -> None:
         if not policy.may_read_audit(caller):
-            raise ApiError(403, "read_only_for_auditors")
+            raise ApiError(403, "read_only_for_auditors", roles=sorted(policy.AUDIT_ROLES))
 
     def json(body: dict[str, Any]) -> Response:
         return Response(dumps(body), media_type="application/json")

@@ -148,7 +148,7 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         written before that was enforced, where a step shows as it was recorded).
         Classified events appear only for readers cleared for them."""
         if not policy.may_read_audit(caller):
-            raise ApiError(403, "read_only_for_auditors")
+            raise ApiError(403, "read_only_for_auditors", roles=sorted(policy.AUDIT_ROLES))
         if type is not None and type not in vocabulary.TYPES:
             # A filter that can match nothing is a mistake, not an empty history; the reason
             # does not repeat what was sent (it may be a stored topic).

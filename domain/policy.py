@@ -48,6 +48,8 @@ WRITER_ROLES = frozenset({"operator", "coordinator"})
 AUDIT_ROLES = frozenset({"auditor", "coordinator", "admin"})
 #: Who may read the rejection log (refused attempts) of what is in their scope.
 REJECTION_ROLES = frozenset({"auditor", "admin"})
+#: Who may acknowledge an alert to its organisation (recorded with who did).
+ACK_ROLES = WRITER_ROLES | {"admin"}
 
 #: Feed channel kinds; ``national`` and ``views`` take no value, the others one.
 CHANNEL_KINDS = ("national", "region", "provider", "incident", "request", "capability", "views")
@@ -275,6 +277,10 @@ def may_read_audit(reader: Reader) -> bool:
 
 def may_read_rejections(reader: Reader) -> bool:
     return reader.role in REJECTION_ROLES
+
+
+def may_acknowledge(reader: Reader) -> bool:
+    return reader.role in ACK_ROLES
 
 
 def may_read_access_log(reader: Reader) -> bool:

@@ -43,6 +43,17 @@ _KINDS_NL = {
 }
 _OR = {"en": " or ", "nl": " of "}
 
+#: Texts that two codes share (one refused by the write path, one by a read or the feed).
+_NO_SUCH_SUBJECT = Text(
+    "no {subject_kind} {subject}", "Er bestaat geen {subject_kind:kind} {subject}."
+)
+_EXERCISE_VALUES = Text(
+    "exercise is false (real only, the default), true (exercises only) or all "
+    "(both), not {value!r}",
+    "exercise is false (alleen echt, de standaard), true (alleen oefeningen) of all "
+    "(beide), niet {value!r}.",
+)
+
 TEXTS: dict[str, Text] = {
     # --- access tokens --------------------------------------------------------------------------
     "unknown_token": Text("no token {token_id}", "Er bestaat geen token {token_id}."),
@@ -272,9 +283,7 @@ TEXTS: dict[str, Text] = {
         "a situation report needs content", "Een situatierapport moet inhoud hebben."
     ),
     # --- subjects and the store ---------------------------------------------------------------
-    "unknown_subject": Text(
-        "no {subject_kind} {subject}", "Er bestaat geen {subject_kind:kind} {subject}."
-    ),
+    "unknown_subject": _NO_SUCH_SUBJECT,
     "unknown_subject.wrong_kind": Text(
         "{subject} is not a {subject_kind}", "{subject} is geen {subject_kind:kind}."
     ),
@@ -730,20 +739,15 @@ TEXTS: dict[str, Text] = {
     "role_not_permitted.roles": Text(
         "this needs role {roles:or}", "Hiervoor is de rol {roles:or} vereist."
     ),
-    "role_not_permitted.auditor": Text(
-        "this needs role auditor or admin", "Hiervoor is de rol auditor of admin vereist."
-    ),
     "read_only_for_auditors": Text(
-        "auditors, coordinators and administrators only",
-        "Alleen toegankelijk voor auditors, coördinatoren en beheerders.",
+        "this needs role {roles:or}",
+        "Alleen toegankelijk met de rol {roles:or}.",
     ),
     "national_auditors_only": Text(
         "the read-access log is for national auditors",
         "Het leestoegangslogboek is alleen toegankelijk voor landelijke auditors.",
     ),
-    "not_found": Text(
-        "no {subject_kind} {subject}", "Er bestaat geen {subject_kind:kind} {subject}."
-    ),
+    "not_found": _NO_SUCH_SUBJECT,
     "not_found.http": Text("{detail}", "Deze pagina of route bestaat niet."),
     "method_not_allowed.http": Text("{detail}", "Deze methode is voor deze route niet toegestaan."),
     "http_error.http": Text("{detail}", "Het verzoek kan niet worden verwerkt ({detail})."),
@@ -754,12 +758,7 @@ TEXTS: dict[str, Text] = {
     "invalid_request": Text(
         "the request does not fit", "Het verzoek voldoet niet aan de vereiste vorm."
     ),
-    "invalid_exercise": Text(
-        "exercise is false (real only, the default), true (exercises only) or all "
-        "(both), not {value!r}",
-        "exercise is false (alleen echt, de standaard), true (alleen oefeningen) of all "
-        "(beide), niet {value!r}.",
-    ),
+    "invalid_exercise": _EXERCISE_VALUES,
     "unknown_type": Text(
         "the type filter names no event type; GET /v1/event-types lists them",
         "Het typefilter noemt geen bekend gebeurtenistype; GET /v1/event-types geeft de lijst.",
@@ -864,16 +863,11 @@ TEXTS: dict[str, Text] = {
     "malformed.unknown": Text(
         "send subscribe, unsubscribe or ping", "Stuur subscribe, unsubscribe of ping."
     ),
-    "malformed.exercise": Text(
-        "exercise is false (real only, the default), true (exercises only) or all "
-        "(both), not {value!r}",
-        "exercise is false (alleen echt, de standaard), true (alleen oefeningen) of all "
-        "(beide), niet {value!r}.",
-    ),
+    "malformed.exercise": _EXERCISE_VALUES,
     # --- subscriptions and alerts (issue 24) ----------------------------------------------------
     "role_not_permitted.subscription": Text(
-        "subscriptions are managed by administrators and operators",
-        "Abonnementen worden beheerd door beheerders en operators.",
+        "an organisation's own subscriptions are managed with role {roles:or}",
+        "De abonnementen van een organisatie worden beheerd met de rol {roles:or}.",
     ),
     "clearance_above_own.subscription": Text(
         "a subscription's clearance may not exceed the token's",
@@ -950,8 +944,8 @@ TEXTS: dict[str, Text] = {
     "nothing_to_change": Text("give paused or rotate_secret", "Geef paused of rotate_secret op."),
     "unknown_delivery": Text("no delivery {delivery_id}", "Aflevering {delivery_id} bestaat niet."),
     "read_only_role.acknowledge": Text(
-        "acknowledging is for operators, coordinators and admins",
-        "Alleen operators, coördinatoren en beheerders kunnen een melding bevestigen.",
+        "acknowledging an alert needs role {roles:or}",
+        "Voor het bevestigen van een melding is de rol {roles:or} vereist.",
     ),
     "unknown_alert": Text(
         "no such alert for this organisation", "Deze melding bestaat niet voor deze organisatie."

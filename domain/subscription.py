@@ -28,12 +28,27 @@ from domain.errors import Conflict, DomainError, NotFound, NotPermitted
 from domain.exercise import ExerciseScope
 from domain.policy import (
     MAX_CHANNELS,
+    SUBSCRIPTION_ROLES,
+    Reader,
     may_manage_subscription,
     may_subscribe,
     subscription_refusal,
 )
 
 SOURCE = "mlob subscriptions (issue 24)"
+
+
+def check_manager(reader: Reader, org: str, clearance: Classification | str) -> None:
+    """403 unless the reader may make a subscription for ``org`` at ``clearance``
+    (domain/policy.py :func:`subscription_refusal`)."""
+    refusal = subscription_refusal(reader, org, clearance)
+    if refusal == "role_not_permitted":
+        roles = sorted(SUBSCRIPTION_ROLES)
+        raise NotPermitted("role_not_permitted", SOURCE, text="subscription", roles=roles)
+    if refusal == "clearance_above_own":
+        raise NotPermitted("clearance_above_own", SOURCE, text="subscription")
+    assert refusal is None, refusal
+
 
 #: Hosts a subscription may reach over plain http, and whose private addresses are allowed,
 #: unless ``MLOB_WEBHOOK_INSECURE_HOSTS`` names others.
@@ -147,9 +162,7 @@ class Subscription(MlobAggregate):
         cleared for ``manager_clearance`` (403 ``role_not_permitted``,
         ``clearance_above_own``, ``channel_not_permitted``)."""
         manager = _manager(envelope, manager_clearance)
-        refusal = subscription_refusal(manager, manager.org, clearance)
-        if refusal is not None:
-            raise NotPermitted(refusal, SOURCE, text="subscription")
+        check_manager(manager, manager.org, clearance)
         wanted = list(dict.fromkeys(channels))
         if not wanted:
             raise DomainError("channels_required", SOURCE, pointer="/channels")

@@ -18,7 +18,13 @@ from domain.commands import Message, message_key
 from domain.envelope import Actor, Classification, Envelope
 from domain.errors import Conflict, NotFound, NotPermitted
 from domain.exercise import ExerciseScope
-from domain.subscription import Subscription, unknown_subscription, url_host, url_refusal
+from domain.subscription import (
+    Subscription,
+    check_manager,
+    unknown_subscription,
+    url_host,
+    url_refusal,
+)
 from mlob.runners.hookstore import DEAD, HookStore, SecretUnavailable
 from mlob.runners.webhooks import resolve
 from mlob.service import Service, store_errors_as_unavailable
@@ -134,9 +140,7 @@ class Webhooks:
     ) -> dict[str, Any]:
         self._require_key()
         level = Classification(clearance or by.clearance)
-        refusal = policy.subscription_refusal(by, by.org, level)
-        if refusal is not None:  # before the URL is looked at: nothing told to the refused
-            raise NotPermitted(refusal, SOURCE, text="subscription")
+        check_manager(by, by.org, level)  # before the URL is looked at: nothing told the refused
         self._check_url(url, level)
         scope = ExerciseScope.parse(exercise).value
         wanted = (url, tuple(dict.fromkeys(channels)), tuple(dict.fromkeys(types)))
@@ -332,8 +336,10 @@ class Webhooks:
 
     @store_errors_as_unavailable
     def ack(self, by: Principal, alert_id: int) -> dict[str, Any]:
-        if by.role not in policy.WRITER_ROLES | {"admin"}:
-            raise NotPermitted("read_only_role", SOURCE, text="acknowledge")
+        if not policy.may_acknowledge(by):
+            raise NotPermitted(
+                "read_only_role", SOURCE, text="acknowledge", roles=sorted(policy.ACK_ROLES)
+            )
         alert = self.hooks.alert(alert_id)
         if alert is None or not alert_for(by, alert):
             raise NotFound("unknown_alert", SOURCE)

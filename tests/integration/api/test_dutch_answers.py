@@ -96,7 +96,7 @@ def test_authentication_and_rights_refusals_in_dutch(api: Api) -> None:
     # A read route (FastAPI's path): the same language from the same header.
     audit = api.client.get("/v1/rejections", headers={**api.headers("VR08", "viewer"), **DUTCH})
     assert error(audit, 403, "role_not_permitted")["reason"] == (
-        "Hiervoor is de rol auditor of admin vereist."
+        "Hiervoor is de rol admin of auditor vereist."
     )
 
 
