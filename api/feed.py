@@ -47,6 +47,7 @@ from api.ports import (
     StoreUnavailable,
 )
 from api.rendering import dumps, event_body
+from api.summaries import Summaries
 from domain import policy, vocabulary
 from domain.errors import DomainError
 from domain.exercise import ExerciseScope
@@ -662,16 +663,17 @@ class Connection:
 class FeedHub:
     """Reads what was appended and hands it to every connection of this process."""
 
-    def __init__(self, service: MlobService) -> None:
+    def __init__(self, service: MlobService, summaries: Summaries | None = None) -> None:
         self.service = service
+        self.summaries = summaries or Summaries(service, SUMMARY_EVERY)
         self.connections: set[Connection] = set()
         self.routes = Routes(self._markings)
         self.head = 0
         self.change_head = 0
-        #: The national summary per clearance level: when it was last counted (monotonic),
-        #: and the levels whose rows changed since (owed a summary; see :meth:`_summaries`).
+        #: The national summary per clearance level: when this hub last sent one (monotonic),
+        #: and the levels whose rows changed since, from when (owed a summary; :meth:`_summaries`).
         self.summary_at: dict[int, float] = {}
-        self.summary_owed: set[int] = set()
+        self.summary_owed: dict[int, float] = {}
         self.closing = False
         self._wake: asyncio.Event | None = None
         self.last_dispatch = 0.0
@@ -1219,19 +1221,19 @@ class FeedHub:
             self.summary_owed.clear()
             return {}
         levels = {level for _, level in wanted}
-        if any(r.projection in ("requests", "incidents") for r in rows):
-            self.summary_owed |= levels
         now = time.monotonic()
+        if any(r.projection in ("requests", "incidents") for r in rows):
+            for level in levels:  # counted from now on, a summary holds these changes
+                self.summary_owed.setdefault(level, now)
         counted: dict[int, dict[str, Any]] = {}
-        for level in sorted(levels & self.summary_owed):
+        for level in sorted(levels & set(self.summary_owed)):
             if now - self.summary_at.get(level, -SUMMARY_EVERY) < SUMMARY_EVERY:
                 continue
-            # What rm.summary_for gives a region's reader, counted once for every region.
-            counted[level] = self.service.view_summary(
-                level=level, equals={"exercise": False}, scope=None
-            )
+            # What rm.summary_for gives a region's reader, counted once for every region
+            # (shared with the picture's answers: api/summaries.py), after the changes read.
+            owed = self.summary_owed.pop(level)
+            counted[level] = self.summaries.get(level, False, newer_than=owed).summary
             self.summary_at[level] = now
-            self.summary_owed.discard(level)
         return {
             (region, level): dumps(rm.regional_summary(counted[level], region))
             for region, level in wanted

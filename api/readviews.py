@@ -15,6 +15,7 @@ from api.access import note_reads, row_items
 from api.errors import ApiError, error_responses
 from api.paging import Cursor, Limit
 from api.ports import MlobService, Principal
+from api.summaries import Summaries
 from api.types import Exercise, MinPosition, Moment
 from domain import policy
 from domain.exercise import ExerciseScope
@@ -41,8 +42,11 @@ def _equals(exercise: ExerciseScope) -> dict[str, Any]:
     return {"exercise": exercise is ExerciseScope.EXERCISE}
 
 
-def router(service: MlobService, caller_dependency: Any) -> APIRouter:
+def router(
+    service: MlobService, caller_dependency: Any, summaries: Summaries | None = None
+) -> APIRouter:
     routes = APIRouter(tags=["read models"])
+    shared = summaries or Summaries(service)
     Caller = Annotated[Principal, Depends(caller_dependency)]
     Wait = Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")]
     AsOf = Annotated[
@@ -176,9 +180,14 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             row_items("incidents", incidents) + row_items("requests", requests),
         )
         reach = rm.summary_reach(caller)
-        summary = service.view_summary(level=level, equals=equals, scope=reach.scope)
-        if reach.region is not None:
-            summary = rm.regional_summary(summary, reach.region)
+        if reach.scope is None:  # the nation's: counted once for every reader at this level
+            counted = shared.get(level, equals.get("exercise"), position=min_position)
+            summary, summary_position = counted.summary, counted.position
+            if reach.region is not None:
+                summary = rm.regional_summary(summary, reach.region)
+        else:  # what an organisation sees itself: few rows, counted now
+            summary = service.view_summary(level=level, equals=equals, scope=reach.scope)
+            summary_position = meta["position"]
         total = service.view_count("incidents", level=level, equals=equals, scope=scope)
         return {
             **meta,
@@ -186,6 +195,9 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             "total_incidents": total,
             "next": paging.page([], "picture", filters, following)["next"],
             "summary": summary,
+            # the position the summary was counted at (api/summaries.py: shared, at most a
+            # second old); the page is read at ``position``
+            "summary_position": summary_position,
         }
 
     def picture_as_of(

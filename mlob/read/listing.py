@@ -6,6 +6,8 @@ Each rows table (``mlob_rows_<name>``, readstore.py) keeps, per row, besides ``d
 - ``sort_key``: the list's order as one text (binary collation in both stores), ties by ``id``;
   per projection :data:`LISTINGS` says what it holds and in which direction;
 - ``exercise``: the subject's exercise flag;
+- ``until_level``: the level of the subject's next higher row (1000: none), kept by the read
+  store: a reader at level L sees the row with ``level <= L < until_level``;
 - ``keys``: the row's scope keys (``domain.policy.row_keys``: its involved organisations and its
   regions), which a reader's ``domain.policy.scope_keys`` is matched against, so that a list
   preselects in SQL what the reader may see (``may_see_row`` still judges each row returned);
@@ -250,11 +252,10 @@ def filters_sql(
     the highest level at most the reader's, and the query's filters (not ``after``)."""
     mark = _mark(dialect)
     known = set(listing(name).columns) | {"exercise"}
-    where = [
-        f"r.level <= {mark}",
-        f"NOT EXISTS (SELECT 1 FROM {table} h WHERE h.id = r.id AND h.level > r.level "
-        f"AND h.level <= {mark})",
-    ]
+    # The row at the highest level at most the reader's: the store keeps with each row the
+    # level of the subject's next higher row (``until_level``; readstore.py), so this needs no
+    # look at the subject's other rows.
+    where = [f"r.level <= {mark}", f"r.until_level > {mark}"]
     args: list[Any] = [query.level, query.level]
     for column, value in query.equals.items():
         if column not in known:
@@ -377,13 +378,13 @@ def deadline_sql(targets: rm.Targets, dialect: str) -> tuple[str, list[Any]]:
 def _board_rows(
     table: str, query: PageQuery, targets: rm.Targets, dialect: str
 ) -> tuple[str, list[Any]]:
-    """The board's rows with their deadline ``d``, time in step ``s`` and id, and ``data``."""
-    data = "r.data" if dialect == "sqlite" else "r.data::text"
+    """The board's rows as their deadline ``d``, time in step ``s``, ordering id ``i`` and
+    key (``id``, ``level``): narrow, so that ordering them all reads no row's JSON."""
     where, args = filters_sql("requests", table, query, dialect)
     deadline, before = deadline_sql(targets, dialect)
     ident = "r.id" if dialect == "sqlite" else 'r.id COLLATE "C"'
     sql = (
-        f"SELECT {deadline} AS d, COALESCE(r.since_us, 0) AS s, {ident} AS i, {data} AS data "
+        f"SELECT {deadline} AS d, COALESCE(r.since_us, 0) AS s, {ident} AS i, r.id, r.level "
         f"FROM {table} r WHERE r.on_board = 1 AND {' AND '.join(where)}"
     )
     return sql, before + args
@@ -398,15 +399,20 @@ def board_sql(
 ) -> tuple[str, list[Any]]:
     """One page of the board, earliest deadline first (see the module's text): ``d, s, i,
     data`` of at most ``limit + 1`` rows, after the place ``after`` (deadline, time in step,
-    id)."""
+    id). The page is chosen on the narrow rows; only its rows' JSON is read."""
     mark = _mark(dialect)
+    data = "t.data" if dialect == "sqlite" else "t.data::text"
     rows, args = _board_rows(table, query, targets, dialect)
-    sql = f"SELECT d, s, i, data FROM ({rows}) b"
+    chosen = f"SELECT d, s, i, id, level FROM ({rows}) b"
     if after is not None:
-        sql += f" WHERE (d, s, i) > ({mark}, {mark}, {mark})"
+        chosen += f" WHERE (d, s, i) > ({mark}, {mark}, {mark})"
         args += list(after)
-    sql += f" ORDER BY d, s, i LIMIT {mark}"
+    chosen += f" ORDER BY d, s, i LIMIT {mark}"
     args.append(query.limit + 1)
+    sql = (
+        f"SELECT p.d, p.s, p.i, {data} FROM ({chosen}) p "
+        f"JOIN {table} t ON t.id = p.id AND t.level = p.level ORDER BY p.d, p.s, p.i"
+    )
     return sql, args
 
 

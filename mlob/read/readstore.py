@@ -290,10 +290,20 @@ def _rows_table_sql(name: str, table: str, dialect: str) -> list[str]:
     return [
         f"CREATE TABLE IF NOT EXISTS {table} (id TEXT NOT NULL, level integer NOT NULL, "
         f"position {integer} NOT NULL, data {blob} NOT NULL, "
-        f"{listing.columns_sql(name, dialect)}, "
+        f"{listing.columns_sql(name, dialect)}, until_level integer NOT NULL DEFAULT {TOP}, "
         f"CONSTRAINT {table}_pkey PRIMARY KEY (id, level))",
         *listing.index_sql(name, table, dialect),
     ]
+
+
+def _until_sql(table: str, dialect: str) -> str:
+    """Sets ``until_level`` of the rows of some subjects (their ids as the one parameter): the
+    level of each one's next higher row (TOP: none). Run after a batch wrote their rows."""
+    among = "IN (SELECT value FROM json_each(?))" if dialect == "sqlite" else "= ANY(%s)"
+    return (
+        f"UPDATE {table} SET until_level = COALESCE((SELECT MIN(h.level) FROM {table} h "
+        f"WHERE h.id = {table}.id AND h.level > {table}.level), {TOP}) WHERE id {among}"
+    )
 
 
 def _listed_update(name: str) -> str:
@@ -464,6 +474,9 @@ class SQLiteReadStore:
                     for r in rows
                 ],
             )
+            subjects = sorted({r["id"] for r in rows})
+            if subjects:
+                c.execute(_until_sql(table, "sqlite"), (orjson.dumps(subjects).decode(),))
             now = _now()
             if not rebuild:
                 c.executemany(
@@ -877,6 +890,9 @@ class PostgresReadStore:
                                 ]
                             ).decode(),
                         ),
+                    )
+                    more.execute(
+                        _until_sql(table, "postgresql"), (sorted({r["id"] for r in rows}),)
                     )
                     if not rebuild:
                         more.execute(

@@ -5,7 +5,9 @@
 -- the epoch (in its step since, submitted while formalisation is outstanding, the earliest
 -- outstanding duty's since); the incidents' rows whether closed and their GRIP level's rank.
 -- Filled here from each row's JSON exactly as the read store writes them from now on (moments
--- as Python writes them: six digits of a second's fraction, or none). A rebuild under way
+-- as Python writes them: six digits of a second's fraction, or none). Every rows table gets
+-- until_level: the level of the subject's next higher row (1000: none), so a reader's row is
+-- "level <= L < until_level" without looking at the subject's other rows. A rebuild under way
 -- starts again (its next rows were written without the columns).
 
 DROP TABLE IF EXISTS mlob_rows_requests__next;
@@ -28,4 +30,10 @@ ALTER TABLE mlob_rows_incidents ADD COLUMN closed INTEGER;
 ALTER TABLE mlob_rows_incidents ADD COLUMN grip_rank INTEGER;
 UPDATE mlob_rows_incidents SET closed = CASE WHEN COALESCE(json_extract(CAST(data AS TEXT), '$.closed'), 0) THEN 1 ELSE 0 END,
     grip_rank = CASE WHEN json_extract(CAST(data AS TEXT), '$.grip') = 'rijk' THEN 6 WHEN json_extract(CAST(data AS TEXT), '$.grip') IN ('0', '1', '2', '3', '4', '5') THEN CAST(json_extract(CAST(data AS TEXT), '$.grip') AS INTEGER) END;
+ALTER TABLE mlob_rows_requests ADD COLUMN until_level integer NOT NULL DEFAULT 1000;
+UPDATE mlob_rows_requests SET until_level = COALESCE((SELECT MIN(h.level) FROM mlob_rows_requests h WHERE h.id = mlob_rows_requests.id AND h.level > mlob_rows_requests.level), 1000);
+ALTER TABLE mlob_rows_incidents ADD COLUMN until_level integer NOT NULL DEFAULT 1000;
+UPDATE mlob_rows_incidents SET until_level = COALESCE((SELECT MIN(h.level) FROM mlob_rows_incidents h WHERE h.id = mlob_rows_incidents.id AND h.level > mlob_rows_incidents.level), 1000);
+ALTER TABLE mlob_rows_capacities ADD COLUMN until_level integer NOT NULL DEFAULT 1000;
+UPDATE mlob_rows_capacities SET until_level = COALESCE((SELECT MIN(h.level) FROM mlob_rows_capacities h WHERE h.id = mlob_rows_capacities.id AND h.level > mlob_rows_capacities.level), 1000);
 DELETE FROM mlob_view_tracking WHERE name LIKE '%~next';

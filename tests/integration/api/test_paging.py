@@ -397,13 +397,19 @@ def test_the_board_and_the_picture_read_a_page_not_every_row(
         secret.append(str(subject))
     whole: list[Any] = []
     noted: list[dict[str, Any]] = []
-    monkeypatch.setattr(
-        api.service, "view_rows", lambda *a, **k: whole.append(a) or pytest.fail("whole")
-    )
+
+    def view_rows(*args: Any, **kw: Any) -> list[dict[str, Any]]:
+        whole.append(args)
+        raise AssertionError("a projection read whole")
+
     original = api.service.note_reads
-    monkeypatch.setattr(
-        api.service, "note_reads", lambda entries: noted.extend(entries) or original(entries)
-    )
+
+    def note_reads(entries: Any) -> None:
+        noted.extend(entries)
+        original(entries)
+
+    monkeypatch.setattr(api.service, "view_rows", view_rows)
+    monkeypatch.setattr(api.service, "note_reads", note_reads)
     cleared = api.headers("LOCC", "coordinator", clearance=Classification.STATE_SECRET_CONFIDENTIAL)
     board = page(api, "/v1/board", cleared, limit=1)
     assert board["total"] == 1 + len(secret)
