@@ -4,17 +4,23 @@ that level, the picture's answers and the feed's frames alike, for :data:`EVERY`
 
 Counting it reads every request and incident row the level sees (a GROUP BY, no JSON decoded);
 at a hundred thousand requests that is far more than one answer may take, so it is not done per
-answer. An answer carries the position the summary was counted at (``summary_position``); the
-feed asks for a count newer than the changes it has read (api/feed.py ``_summaries``)."""
+answer: a reader gets the last count, and a count in the background replaces it once a second
+while readers ask. An answer carries the position the summary was counted at
+(``summary_position``); a reader's ``min_position`` and the feed (a count newer than the
+changes it has read, api/feed.py ``_summaries``) wait for a count that new."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from api.ports import MlobService
+
+log = logging.getLogger("mlob.summaries")
 
 #: A summary is counted again when it is older than this (seconds).
 EVERY = 1.0
@@ -48,30 +54,44 @@ class Summaries:
         """The summary of the rows a reader at ``level`` sees (``exercise``: only exercises,
         only real subjects; None: both), counted after ``newer_than`` (monotonic; None: at most
         :attr:`every` seconds ago) and at ``position`` or later (a reader's ``min_position``).
-        While another thread counts it, a reader asking for no newer one than it has gets the
-        one before rather than waiting or counting twice."""
+
+        A reader that asks for neither never waits for a count once there is one: it gets the
+        last, and a count in the background replaces it when that is older than
+        :attr:`every` (one at a time per level and scope)."""
         key = (level, exercise)
         wanted = time.monotonic() - self.every if newer_than is None else newer_than
-
-        def fits(found: Counted) -> bool:
-            return found.at >= wanted and (position is None or found.position >= position)
-
+        asks_newer = newer_than is not None or position is not None
         with self._lock:
             found = self._counted.get(key)
-            if found is not None and fits(found):
+            fits = found is not None and found.at >= wanted
+            if found is not None and fits and (position is None or found.position >= position):
                 return found
-            asks_newer = newer_than is not None or position is not None
-            if found is not None and not asks_newer and key in self._counting:
+            if found is not None and not asks_newer:
+                if key not in self._counting:
+                    self._counting.add(key)
+                    threading.Thread(
+                        target=self._count_quietly, args=(key,), name="mlob-summary", daemon=True
+                    ).start()
                 return found
             self._counting.add(key)
+        return self._count(key)
+
+    def _count_quietly(self, key: tuple[int, bool | None]) -> None:
+        with contextlib.suppress(Exception):  # logged; the next reader tries again
+            self._count(key)
+
+    def _count(self, key: tuple[int, bool | None]) -> Counted:
+        level, exercise = key
         try:
             at = time.monotonic()
             positions, _ = self.service.view_state(("incidents", "requests"))
             equals = {} if exercise is None else {"exercise": exercise}
             summary = self.service.view_summary(level=level, equals=equals, scope=None)
-            counted = Counted(
-                summary, min(positions.get(n, 0) for n in positions) if positions else 0, at
-            )
+            lowest = min(positions.get(n, 0) for n in ("incidents", "requests"))
+            counted = Counted(summary, lowest, at)
+        except Exception:
+            log.exception("summary: counting failed")
+            raise
         finally:
             with self._lock:
                 self._counting.discard(key)
