@@ -104,6 +104,9 @@ class Listing:
     integers: frozenset[str] = frozenset()
     #: The columns no index starts with (a substring search, what a query computes with).
     unindexed: frozenset[str] = frozenset()
+    #: What a count over every row a level sees reads (the picture's summary): an index of
+    #: the level rule's columns holding these too, so the count reads no row (``summary``).
+    counted: tuple[str, ...] = ()
 
     def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """The listing columns of a row: sort key, exercise, keys, then :attr:`columns`."""
@@ -136,6 +139,7 @@ LISTINGS: dict[str, Listing] = {
         },
         integers=frozenset({"on_board", "urgent", "since_us", "formalise_us", "duty_us"}),
         unindexed=frozenset({"search", "step", "urgent", "since_us", "formalise_us", "duty_us"}),
+        counted=("kind", "status", "keys"),
     ),
     "incidents": Listing(
         sort=lambda r: ("1" if r.get("closed") else "0") + SEP + (r.get("title") or ""),
@@ -185,6 +189,8 @@ def index_names(name: str, dialect: str) -> tuple[str, ...]:
     """The suffixes of a rows table's indexes (``<table>_<suffix>``)."""
     unindexed = listing(name).unindexed
     found = ["sorted", *(c for c in listing(name).columns if c not in unindexed)]
+    if listing(name).counted:
+        found.append("summary")
     if dialect == "postgresql":
         found.append("keys")
     return tuple(found)
@@ -200,9 +206,21 @@ def index_sql(name: str, table: str, dialect: str) -> list[str]:
             made.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} (sort_key, id)")
         elif suffix == "keys":
             made.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin (keys)")
+        elif suffix == "summary":
+            made.append(
+                f"CREATE INDEX IF NOT EXISTS {index} ON {table} {summary_index(name, dialect)}"
+            )
         else:
             made.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({suffix}, sort_key, id)")
     return made
+
+
+def summary_index(name: str, dialect: str) -> str:
+    """The columns of a rows table's ``summary`` index (see :attr:`Listing.counted`)."""
+    counted = ", ".join(listing(name).counted)
+    if dialect == "sqlite":
+        return f"(level, until_level, exercise, {counted})"
+    return f"(level, until_level, exercise) INCLUDE ({counted})"
 
 
 def stored_values(name: str, row: Mapping[str, Any], dialect: str) -> tuple[Any, ...]:

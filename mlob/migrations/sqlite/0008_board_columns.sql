@@ -36,4 +36,5 @@ ALTER TABLE mlob_rows_incidents ADD COLUMN until_level integer NOT NULL DEFAULT 
 UPDATE mlob_rows_incidents SET until_level = COALESCE((SELECT MIN(h.level) FROM mlob_rows_incidents h WHERE h.id = mlob_rows_incidents.id AND h.level > mlob_rows_incidents.level), 1000);
 ALTER TABLE mlob_rows_capacities ADD COLUMN until_level integer NOT NULL DEFAULT 1000;
 UPDATE mlob_rows_capacities SET until_level = COALESCE((SELECT MIN(h.level) FROM mlob_rows_capacities h WHERE h.id = mlob_rows_capacities.id AND h.level > mlob_rows_capacities.level), 1000);
+CREATE INDEX IF NOT EXISTS mlob_rows_requests_summary ON mlob_rows_requests (level, until_level, exercise, kind, status, keys);
 DELETE FROM mlob_view_tracking WHERE name LIKE '%~next';
