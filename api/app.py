@@ -49,6 +49,7 @@ from api.readviews import router as read_model_router
 from api.schemas import document as document_read_answers
 from api.screen import install as install_screen
 from api.subscriptions import router as subscriptions_router
+from api.summaries import Summaries
 from api.types import After, Exercise, MinPosition, Moment
 from domain import policy, vocabulary
 from domain.base import MlobAggregate
@@ -255,14 +256,15 @@ def create_app(
     app.state.service = service
     app.limiter = Limiter(rate_limit) if rate_limit is not None else None
     post = app.post_events = PostEvents(service)
-    app.include_router(read_model_router(service, principal))
+    summaries = Summaries(service)  # one count per level for the picture and the feed
+    app.include_router(read_model_router(service, principal, summaries))
     app.include_router(audit_router(service, principal))
     app.include_router(history_router(service, principal))
     app.include_router(subscriptions_router(service, principal))
     app.include_router(edxl_router(service, principal))
     install_screen(app, principal)
     install_docs(app)
-    hub = FeedHub(service)
+    hub = FeedHub(service, summaries)
     app.state.feed = hub
 
     async def feed_principal(token: str) -> Principal | None:

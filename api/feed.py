@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +47,7 @@ from api.ports import (
     StoreUnavailable,
 )
 from api.rendering import dumps, event_body
+from api.summaries import Summaries
 from domain import policy, vocabulary
 from domain.errors import DomainError
 from domain.exercise import ExerciseScope
@@ -73,6 +75,8 @@ FRAME_BYTES = 256 * 1024
 HEARTBEAT = 15.0
 #: Seconds to poll when nothing woke the hub (a lost LISTEN connection must not stall it).
 POLL = 1.0
+#: A clearance level's national summary is counted at most this often (seconds).
+SUMMARY_EVERY = 1.0
 #: Seconds without a successful read after which a started hub is stuck (not ready).
 STUCK_AFTER = 10 * POLL
 #: Seconds a client that overflowed has to read on before its resync is given up.
@@ -659,12 +663,17 @@ class Connection:
 class FeedHub:
     """Reads what was appended and hands it to every connection of this process."""
 
-    def __init__(self, service: MlobService) -> None:
+    def __init__(self, service: MlobService, summaries: Summaries | None = None) -> None:
         self.service = service
+        self.summaries = summaries or Summaries(service, SUMMARY_EVERY)
         self.connections: set[Connection] = set()
         self.routes = Routes(self._markings)
         self.head = 0
         self.change_head = 0
+        #: The national summary per clearance level: when this hub last sent one (monotonic),
+        #: and the levels whose rows changed since, from when (owed a summary; :meth:`_summaries`).
+        self.summary_at: dict[int, float] = {}
+        self.summary_owed: dict[int, float] = {}
         self.closing = False
         self._wake: asyncio.Event | None = None
         self.last_dispatch = 0.0
@@ -1193,21 +1202,43 @@ class FeedHub:
 
     def _summaries(self, rows: list[FeedRow]) -> dict[tuple[str, int], str]:
         """For regions on ``national``: the national summary without other regions' details,
-        per region and clearance level, when requests or incidents changed."""
+        per region and clearance level, after requests or incidents changed.
+
+        Counted in the store (mlob/read/summaries.py), once per clearance level for every
+        region, and at most every :data:`SUMMARY_EVERY` seconds per level however often rows
+        change. It stays correct: a summary is counted after the changes up to this window's
+        ``change_upto`` were read, from rows at least that new, so it holds them; a change read
+        later makes its level owed a summary, and an owed level is counted again at the
+        first window :data:`SUMMARY_EVERY` after the last count (the hub reads at least every
+        :data:`POLL` seconds, with or without changes): the last change is in a summary sent
+        at most about two seconds after it."""
         wanted: dict[tuple[str, int], Principal] = {
             (c.scope.region or "", c.principal.clearance.rank): c.principal
             for c in self.connections
             if c.scope.kind is ScopeKind.REGION and "national" in c.channels
         }
-        if not wanted or not any(r.projection in ("requests", "incidents") for r in rows):
+        if not wanted:
+            self.summary_owed.clear()
             return {}
-        summaries = {}
-        for key, reader in wanted.items():
-            level = reader.clearance
-            incidents = rm.visible(self.service.view_rows("incidents", level.rank), level)
-            requests = rm.visible(self.service.view_rows("requests", level.rank), level)
-            summaries[key] = dumps(rm.summary_for(reader, incidents, requests))
-        return summaries
+        levels = {level for _, level in wanted}
+        now = time.monotonic()
+        if any(r.projection in ("requests", "incidents") for r in rows):
+            for level in levels:  # counted from now on, a summary holds these changes
+                self.summary_owed.setdefault(level, now)
+        counted: dict[int, dict[str, Any]] = {}
+        for level in sorted(levels & set(self.summary_owed)):
+            if now - self.summary_at.get(level, -SUMMARY_EVERY) < SUMMARY_EVERY:
+                continue
+            # What rm.summary_for gives a region's reader, counted once for every region
+            # (shared with the picture's answers: api/summaries.py), after the changes read.
+            owed = self.summary_owed.pop(level)
+            counted[level] = self.summaries.get(level, False, newer_than=owed).summary
+            self.summary_at[level] = now
+        return {
+            (region, level): dumps(rm.regional_summary(counted[level], region))
+            for region, level in wanted
+            if level in counted
+        }
 
     def _read(self) -> tuple[Batch, bool]:
         """One window's reading, in one worker thread: events (with how far the page reached,
@@ -1224,7 +1255,7 @@ class FeedHub:
             for c in self.connections
         ):
             rows, change_upto = self._changed_rows(self.change_head, BATCH)
-            summaries = self._summaries(rows) if rows else {}
+            summaries = self._summaries(rows)
         batch = Batch(reached, events, change_upto, rows, summaries, revoked)
         return batch, full or len(rows) == BATCH
 
@@ -1247,7 +1278,11 @@ class FeedHub:
                 log.exception("feed: reading failed")
                 continue
             self.last_read = self._loop.time()
-            if batch.upto == self.head and batch.change_upto == self.change_head:
+            if (
+                batch.upto == self.head
+                and batch.change_upto == self.change_head
+                and not batch.summaries  # an owed summary goes out without new changes
+            ):
                 continue
             self.head, self.change_head = batch.upto, batch.change_upto
             self.revoked.update(batch.revoked)

@@ -153,6 +153,58 @@ class MlobService(HealthSource, Protocol):
         ``limit``. Also the key after which the next page starts (None: none follows)."""
         ...
 
+    def view_count(
+        self, name: str, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
+    ) -> int:
+        """How many rows :meth:`view_page` would list in all with these filters."""
+        ...
+
+    def view_among(
+        self,
+        name: str,
+        *,
+        level: int,
+        equals: Mapping[str, Any],
+        scope: frozenset[str] | None,
+        column: str,
+        values: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        """The rows selected as :meth:`view_page` does whose ``column`` holds one of
+        ``values`` (``incident_id``: the requests of a page of incidents), unordered."""
+        ...
+
+    def board_page(
+        self,
+        *,
+        level: int,
+        equals: Mapping[str, Any],
+        scope: frozenset[str] | None,
+        after: tuple[str, str] | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of the request board's rows (selected as :meth:`view_page` does, those on
+        the board), most urgent first: the earliest deadline under the board targets first;
+        and the place after which the next page starts (ValueError: ``after`` is no place)."""
+        ...
+
+    def board_counts(
+        self,
+        *,
+        level: int,
+        equals: Mapping[str, Any],
+        scope: frozenset[str] | None,
+        now: datetime,
+    ) -> tuple[int, int]:
+        """The board's items and those overdue at ``now``, exactly."""
+        ...
+
+    def view_summary(
+        self, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
+    ) -> dict[str, Any]:
+        """The picture's national summary (``projections.readmodels.national_summary``'s
+        shape) counted in the store over the incidents and requests so selected."""
+        ...
+
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:
         """Every row of one projection, each subject's at every level it is kept at."""
         ...

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, Query
 
 from api import paging
 from api.access import note_reads, row_items
-from api.errors import error_responses
+from api.errors import ApiError, error_responses
 from api.paging import Cursor, Limit
 from api.ports import MlobService, Principal
+from api.summaries import Summaries
 from api.types import Exercise, MinPosition, Moment
 from domain import policy
 from domain.exercise import ExerciseScope
@@ -34,8 +35,18 @@ def _scope(caller: Principal, exercise: ExerciseScope) -> dict[str, Any]:
     }
 
 
-def router(service: MlobService, caller_dependency: Any) -> APIRouter:
+def _equals(exercise: ExerciseScope) -> dict[str, Any]:
+    """The exercise filter as a store's column filter (none: every subject)."""
+    if exercise is ExerciseScope.ALL:
+        return {}
+    return {"exercise": exercise is ExerciseScope.EXERCISE}
+
+
+def router(
+    service: MlobService, caller_dependency: Any, summaries: Summaries | None = None
+) -> APIRouter:
     routes = APIRouter(tags=["read models"])
+    shared = summaries or Summaries(service)
     Caller = Annotated[Principal, Depends(caller_dependency)]
     Wait = Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")]
     AsOf = Annotated[
@@ -81,18 +92,29 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                 "rebuilding": False,  # replayed by this code, from the events
                 "scope": scope,
             }, rows
-        reached = True
-        if min_position is not None:
-            reached = service.wait_for_views(min_position, names, wait)
-        # Asked before the rows are read: a switch in between then errs on the safe side
-        # (new rows said to be rebuilding), never old rows said to be current.
-        positions, rebuilding = service.view_state(names)
+        meta = current(names, caller, min_position, wait, exercise)
         level = policy.reader_level(caller)
         rows = {
             n: rm.visible(service.view_rows(n, level), caller.clearance, exercise) for n in names
         }
         _note(route, caller, rows)
-        meta = {
+        return meta, rows
+
+    def current(
+        names: Sequence[str],
+        caller: Principal,
+        min_position: int | None,
+        wait: float,
+        exercise: ExerciseScope,
+    ) -> dict[str, Any]:
+        """An answer's positions and state, asked before its rows are read: a switch in
+        between then errs on the safe side (new rows said to be rebuilding), never old rows
+        said to be current."""
+        reached = True
+        if min_position is not None:
+            reached = service.wait_for_views(min_position, names, wait)
+        positions, rebuilding = service.view_state(names)
+        return {
             "position": min(positions.get(n, 0) for n in names),
             "positions": {n: positions.get(n, 0) for n in names},
             "reached": reached,
@@ -100,7 +122,6 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             "at": service.now().isoformat(),
             "scope": _scope(caller, exercise),
         }
-        return meta, rows
 
     @routes.get("/v1/picture", responses=error_responses(400, 401))
     def get_picture(
@@ -122,18 +143,77 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
             "as_of": None if as_of is None else as_of.isoformat(),
             "axis": axis,
         }
-        # A place in the order of the moment it is read (it follows the clock and every step).
-        offset = paging.decode_offset(cursor, "picture", filters) or 0
-        meta, rows = read(
-            "GET /v1/picture",
-            ("incidents", "requests"),
-            caller,
-            min_position,
-            wait,
-            exercise,
-            as_of,
-            axis,
+        if as_of is not None:
+            return picture_as_of(caller, exercise, as_of, axis, cursor, limit, filters)
+        route, names = "GET /v1/picture", ("incidents", "requests")
+        after = paging.decode(cursor, "picture", filters)
+        meta = current(names, caller, min_position, wait, exercise)
+        level, equals = policy.reader_level(caller), _equals(exercise)
+        scope = policy.scope_keys(caller)
+        # The page of incidents in the listing's order (open first, then title), the requests
+        # of just those, and the counts beside them: nothing in proportion to the store.
+        found, following = service.view_page(
+            "incidents",
+            level=level,
+            equals=equals,
+            scope=scope,
+            after=after,
+            limit=paging.clamp(limit),
         )
+        incidents = [i for i in found if policy.may_see_row(caller, i)]
+        requests = [
+            r
+            for r in service.view_among(
+                "requests",
+                level=level,
+                equals=equals,
+                scope=scope,
+                column="incident_id",
+                values=[i["id"] for i in incidents],
+            )
+            if policy.may_see_row(caller, r)
+        ]
+        note_reads(
+            service,
+            caller,
+            route,
+            row_items("incidents", incidents) + row_items("requests", requests),
+        )
+        reach = rm.summary_reach(caller)
+        if reach.scope is None:  # the nation's: counted once for every reader at this level
+            counted = shared.get(level, equals.get("exercise"), position=min_position)
+            summary, summary_position = counted.summary, counted.position
+            if reach.region is not None:
+                summary = rm.regional_summary(summary, reach.region)
+        else:  # what an organisation sees itself: few rows, counted now
+            summary = service.view_summary(level=level, equals=equals, scope=reach.scope)
+            summary_position = meta["position"]
+        total = service.view_count("incidents", level=level, equals=equals, scope=scope)
+        return {
+            **meta,
+            "incidents": rm.picture_items(incidents, requests),
+            "total_incidents": total,
+            "next": paging.page([], "picture", filters, following)["next"],
+            "summary": summary,
+            # the position the summary was counted at (api/summaries.py: shared, at most a
+            # second old); the page is read at ``position``
+            "summary_position": summary_position,
+        }
+
+    def picture_as_of(
+        caller: Principal,
+        exercise: ExerciseScope,
+        as_of: datetime,
+        axis: str,
+        cursor: str | None,
+        limit: int,
+        filters: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The picture as it was: replayed from checkpoints (mlob/read/pictures.py), every
+        row of that moment in memory; a page is a place in that moment's order."""
+        offset = paging.decode_offset(cursor, "picture", filters) or 0
+        names = ("incidents", "requests")
+        meta, rows = read("GET /v1/picture", names, caller, None, 0, exercise, as_of, axis)
         incidents, requests = rows["incidents"], rows["requests"]
         summary = rm.summary_for(caller, incidents, requests)
         body = rm.picture(
@@ -188,17 +268,26 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
     ) -> dict[str, Any]:
         """Open requests: current step, who acts next, time in step and since submission,
         overdue against the per-step targets, and urgent requests still to be formalised; one
-        page of them, most urgent first, with the exact counts of all (``total``,
-        ``overdue``). The board's order follows the clock, so a page is a place in the order
-        of the moment it is read."""
+        page of them, most urgent first (the earliest deadline first: overdue items lead,
+        longest overdue first; items without a target last), with the exact counts of all
+        (``total``, ``overdue``). The order does not follow the clock: a cursor keeps its
+        place while time passes."""
         filters = {"exercise": exercise.value}
-        offset = paging.decode_offset(cursor, "board", filters) or 0
-        meta, rows = read("GET /v1/board", ("requests",), caller, min_position, wait, exercise)
-        requests = rm.in_scope(caller, rows["requests"])
+        after = paging.decode(cursor, "board", filters)
+        meta = current(("requests",), caller, min_position, wait, exercise)
+        level, equals = policy.reader_level(caller), _equals(exercise)
+        scope = policy.scope_keys(caller)
         targets = service.board_targets()
-        every = rm.board(requests, service.now(), targets)
-        end = offset + paging.clamp(limit)
-        items = every[offset:end]
+        now = service.now()
+        try:
+            found, following = service.board_page(
+                level=level, equals=equals, scope=scope, after=after, limit=paging.clamp(limit)
+            )
+        except ValueError:  # a cursor of the board's order before issue 21 (an offset)
+            raise ApiError(400, "invalid_cursor", text="unknown") from None
+        rows = [r for r in found if policy.may_see_row(caller, r)]
+        note_reads(service, caller, "GET /v1/board", row_items("requests", rows))
+        total, overdue = service.board_counts(level=level, equals=equals, scope=scope, now=now)
         return {
             **meta,
             "targets_minutes": {
@@ -206,13 +295,11 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
                 for status, (urgent, normal) in targets.steps.items()
             },
             "formalisation_target_minutes": targets.formalisation,
-            "overdue": sum(
-                1
-                for i in every
-                if i["overdue"] or i["formalisation_overdue"] or i["inform_overdue"]
+            "overdue": overdue,
+            "total": total,
+            **paging.page(
+                [rm.board_item(r, now, targets) for r in rows], "board", filters, following
             ),
-            "total": len(every),
-            **paging.page(items, "board", filters, (str(end), "") if end < len(every) else None),
         }
 
     @routes.get("/v1/scarcity", responses=error_responses(401))

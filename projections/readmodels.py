@@ -22,7 +22,7 @@ from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.incident import GripLevel
 from domain.lifecycle import RequestStatus
-from domain.policy import Reader, ScopeKind, may_see_row, scope_of
+from domain.policy import Reader, ScopeKind, may_see_row, scope_keys, scope_of
 from projections.levels import visible_rows
 
 Row = dict[str, Any]
@@ -273,6 +273,15 @@ def _line_capabilities(request: Row) -> dict[str, str]:
 
 
 def picture(incidents: list[Row], requests: list[Row], now: datetime) -> dict[str, Any]:
+    return {
+        "incidents": picture_items(incidents, requests),
+        "summary": national_summary(incidents, requests),
+    }
+
+
+def picture_items(incidents: list[Row], requests: list[Row]) -> list[Row]:
+    """The picture's incidents, open first, then by title, each with its requests (of
+    ``requests``) and what is deployed for it."""
     by_incident: dict[str, list[Row]] = defaultdict(list)
     for request in requests:
         if request["incident_id"]:
@@ -317,7 +326,7 @@ def picture(incidents: list[Row], requests: list[Row], now: datetime) -> dict[st
                 "deployed": deployed,
             }
         )
-    return {"incidents": items, "summary": national_summary(incidents, requests)}
+    return items
 
 
 #: A request line's booking steps that are deployed, by the state they are in.
@@ -373,6 +382,70 @@ def national_summary(incidents: list[Row], requests: list[Row]) -> dict[str, Any
         "open_incidents": sum(1 for i in incidents if not i["closed"]),
         "open_requests": sum(1 for r in requests if r["status"] in OPEN_VALUES),
     }
+
+
+#: A GRIP level by its rank (the summary's highest GRIP is counted as a rank).
+_GRIP_OF_RANK = {g.rank: g.value for g in GripLevel}
+
+
+def summary_of_counts(
+    incident_regions: Iterable[tuple[str, int, int | None]],
+    open_incidents: int,
+    requests: Iterable[tuple[str, str, int]],
+    request_regions: Iterable[tuple[str, str, int]],
+) -> dict[str, Any]:
+    """:func:`national_summary` from counts (mlob/read/summaries.py): per region its open
+    incidents and their highest GRIP rank; the open incidents; the requests per kind and
+    status; the requests per region and status."""
+    by_region: dict[str, dict[str, Any]] = {}
+
+    def region(code: str) -> dict[str, Any]:
+        return by_region.setdefault(
+            code, {"open_incidents": 0, "highest_grip": None, "requests": {}}
+        )
+
+    for code, count, rank in incident_regions:
+        entry = region(code)
+        entry["open_incidents"] = int(count)
+        entry["highest_grip"] = None if rank is None else _GRIP_OF_RANK[int(rank)]
+    by_kind: dict[str, int] = defaultdict(int)
+    by_status: dict[str, int] = defaultdict(int)
+    for kind, status, count in requests:
+        by_kind[kind] += int(count)
+        by_status[status] += int(count)
+    for code, status, count in request_regions:
+        region(code)["requests"][status] = int(count)
+    return {
+        "by_region": {
+            code: {**entry, "requests": dict(sorted(entry["requests"].items()))}
+            for code, entry in sorted(by_region.items())
+        },
+        "by_kind": dict(sorted(by_kind.items())),
+        "by_status": dict(sorted(by_status.items())),
+        "open_incidents": int(open_incidents),
+        "open_requests": sum(n for s, n in by_status.items() if s in OPEN_VALUES),
+    }
+
+
+@dataclass(frozen=True)
+class SummaryReach:
+    """What a reader's summary is counted over (:func:`summary_for` stated as data): the rows
+    sharing a key with ``scope`` (None: every row within its clearance), and the one region
+    whose details it keeps (None: every region's)."""
+
+    scope: frozenset[str] | None
+    region: str | None
+
+
+def summary_reach(reader: Reader) -> SummaryReach:
+    """:func:`summary_for`'s rule: national readers the nation's summary, a safety region
+    national totals with its own region's details, anyone else what it sees itself."""
+    scope = scope_of(reader)
+    if scope.kind is ScopeKind.NATIONAL:
+        return SummaryReach(None, None)
+    if scope.kind is ScopeKind.REGION and scope.region:
+        return SummaryReach(None, scope.region)
+    return SummaryReach(scope_keys(reader), None)
 
 
 def regional_summary(summary: dict[str, Any], region: str) -> dict[str, Any]:
@@ -521,13 +594,41 @@ def on_board(request: Row) -> bool:
     )
 
 
+def board_deadline(request: Row, targets: Targets) -> datetime | None:
+    """The item's earliest deadline: its step's target, its formalisation's, its earliest
+    outstanding duty's (None: it has none). The item is overdue once it has passed."""
+    since = _parse(request["status_since"])
+    assert since is not None
+    dues = []
+    step = targets.for_step(request["step"], request["urgent"])
+    if step is not None:
+        dues.append(since + step)
+    submitted = _parse(request.get("submitted_at"))
+    if request.get("formalisation_outstanding") and submitted is not None:
+        dues.append(submitted + timedelta(minutes=targets.formalisation))
+    inform = targets.for_step(INFORM, request["urgent"])
+    if inform is not None:
+        for duty in _outstanding(request):
+            duty_since = _parse(duty["since"])
+            assert duty_since is not None
+            dues.append(duty_since + inform)
+    return min(dues, default=None)
+
+
+def board_order(request: Row, targets: Targets) -> tuple[bool, datetime, datetime, str]:
+    """Most urgent first: the earliest deadline first (so overdue items first, longest overdue
+    first), items without a deadline last; then the longest in its step; then by id. Stable
+    while time passes (mlob/read/listing.py asks the same of the store)."""
+    deadline = board_deadline(request, targets)
+    since = _parse(request["status_since"])
+    assert since is not None
+    return (deadline is None, deadline or since, since, request["id"])
+
+
 def board(requests: list[Row], now: datetime, targets: Targets = DEFAULT_TARGETS) -> list[Row]:
-    """The requests :func:`on_board`, overdue first, longest waiting first."""
-    items = [board_item(r, now, targets) for r in requests if on_board(r)]
-    items.sort(
-        key=lambda i: (not (i["overdue"] or i["inform_overdue"]), -i["seconds_in_step"], i["id"])
-    )
-    return items
+    """The requests :func:`on_board`, most urgent first (:func:`board_order`)."""
+    found = sorted((r for r in requests if on_board(r)), key=lambda r: board_order(r, targets))
+    return [board_item(r, now, targets) for r in found]
 
 
 # --- scarcity advice ------------------------------------------------------------------------

@@ -9,6 +9,14 @@
 // what the totals held for it before; when that earlier share is unknown the panel is marked
 // stale and re-read from the REST API once it is reachable (screen.js). The scarcity ranking is
 // re-read whenever demand, supply, priority or GRIP change.
+//
+// Bounded (issue 21): the model is loaded with the board's and the picture's first page and
+// the server's exact counts beside them (board total and overdue, total incidents, summary),
+// and holds besides only the rows the feed brought since (load() starts afresh). Where a first
+// page held the whole list, the feed's rows keep it and its counts exactly, as before. Where
+// it did not, a page shows the first of what it knows in the server's order, and a row's
+// change marks the counts stale ("counts"): screen.js re-reads the first pages and the counts,
+// at most every few seconds. The client's lists never grow with the store.
 
 import {
   add,
@@ -100,6 +108,7 @@ export class Model {
     // A provider's requests (made, forwarded to it, booked with it): from the request list at
     // sign-in, then from the feed, whose rows for a provider are all its own.
     this.concerned = new Set();
+    this.page = 50; // the first pages' size (screen.js asks for it)
     this.clear();
   }
 
@@ -109,6 +118,11 @@ export class Model {
     this.rows = new Map(); // full request rows applied since the read models were loaded
     this.capacityRows = new Map();
     this.summary = null;
+    this.wholeBoard = true; // the board's first page held the whole board
+    this.wholePicture = true; // the picture's first page held every incident
+    this.boardTotal = 0;
+    this.boardOverdue = 0;
+    this.totalIncidents = 0;
     this.overview = null;
     this.scarcity = null;
     this.stale = new Set();
@@ -138,6 +152,11 @@ export class Model {
       const known = this.requests.get(item.id) || {};
       this.requests.set(item.id, { ...known, ...item, status_since: item.in_step_since });
     }
+    this.wholeBoard = !board.next;
+    this.wholePicture = !picture.next;
+    this.boardTotal = board.total ?? board.items.length;
+    this.boardOverdue = board.overdue ?? 0;
+    this.totalIncidents = picture.total_incidents ?? picture.incidents.length;
     this.summary = picture.summary;
     this.overview = overview;
     this.scarcity = scarcity;
@@ -204,7 +223,11 @@ export class Model {
     this.noteEvents(frame.events || []);
     if (!this.loaded) return false;
     for (const change of frame.rows || []) {
-      if (!change.row) continue; // a board clock change: overdue is computed here
+      if (!change.row) {
+        // A board clock change: overdue is computed here; beyond a whole board, counted there.
+        if (!this.wholeBoard) this.stale.add("counts");
+        continue;
+      }
       if (change.projection === "requests") this.applyRequest(change.row);
       else if (change.projection === "capacities") this.applyCapacity(change.row);
       else if (change.projection === "incidents") this.applyIncident(change.row);
@@ -243,6 +266,8 @@ export class Model {
     const applied = this.rows.get(row.id);
     if (this.outdated(row.id, row.version, applied)) return;
     const known = this.requests.get(row.id);
+    // Beyond a whole first page the board's counts and order are the server's: re-read them.
+    if (!this.wholeBoard || !this.wholePicture) this.stale.add("counts");
     const demandingBefore = known ? DEMANDING.has(known.status) : undefined;
     const sameDemanding =
       known !== undefined &&
@@ -464,7 +489,9 @@ export class Model {
     if (known && known.grip !== row.grip && this.scarcity?.capabilities.length) {
       this.stale.add("scarcity");
     }
-    if (this.scope.kind === "national") this.countIncidents();
+    // Open incidents and GRIP per region from the incidents here: only when all are here.
+    if (this.scope.kind === "national" && this.wholePicture) this.countIncidents();
+    else if (this.scope.kind === "national") this.stale.add("counts");
   }
 
   /** Open incidents and the highest GRIP per region: every incident is here for the nation. */
@@ -498,6 +525,8 @@ export class Model {
 
   // --- what the panels show ---
 
+  /** The board's first page as far as known: most urgent first, as the server orders it
+   * (projections/readmodels.py board_order): the earliest deadline first, none last. */
   board() {
     const now = this.now();
     const items = [];
@@ -508,21 +537,30 @@ export class Model {
     }
     items.sort(
       (a, b) =>
-        Number(!(a.overdue || a.informOverdue)) - Number(!(b.overdue || b.informOverdue)) ||
+        cmp(deadline(a), deadline(b)) ||
         b.secondsInStep - a.secondsInStep ||
         (a.id < b.id ? -1 : 1),
     );
-    return items;
+    return this.wholeBoard ? items : items.slice(0, this.page);
+  }
+
+  /** The board's counts: of the items here where they are the whole board, else the
+   * server's (re-read when stale). */
+  boardCounts(items) {
+    if (!this.wholeBoard) return { total: this.boardTotal, overdue: this.boardOverdue };
+    const overdue = items.filter((i) => i.overdue || i.formalisationOverdue || i.informOverdue);
+    return { total: items.length, overdue: overdue.length };
   }
 
   pictureIncidents() {
-    const incidents = [...this.incidents.values()].filter((i) => this.showsIncident(i));
+    let incidents = [...this.incidents.values()].filter((i) => this.showsIncident(i));
     incidents.sort(
       (a, b) =>
         Number(a.closed) - Number(b.closed) ||
         (a.title < b.title ? -1 : a.title > b.title ? 1 : 0) ||
         (a.id < b.id ? -1 : 1),
     );
+    if (!this.wholePicture) incidents = incidents.slice(0, this.page);
     return incidents.map((incident) => ({
       ...incident,
       requests: [...this.requests.values()]
@@ -534,6 +572,12 @@ export class Model {
         ),
     }));
   }
+}
+
+/** A board item's earliest deadline (ms; Infinity: none). */
+function deadline(item) {
+  const dues = [item.due, item.formalisationDue, ...(item.duties || []).map((d) => d.dueMs)];
+  return Math.min(...dues.filter((d) => d !== null && d !== undefined));
 }
 
 function cmp(a, b) {

@@ -116,6 +116,13 @@ export function renderPicture(model, picture) {
   } else {
     parts.push(h("div", { class: "totals" }, total(open.length, "incidenten met uw aanvragen")));
   }
+  // The wall holds the first page of incidents (open first): the exact count of all beside it.
+  const every = picture.total_incidents ?? incidents.length;
+  if (every > incidents.length) {
+    parts.push(
+      h("p", { class: "muted more" }, `eerste ${incidents.length} van ${every} incidenten getoond`),
+    );
+  }
   parts.push(
     h(
       "div",
@@ -276,15 +283,17 @@ function covers(item) {
 }
 
 export function renderBoard(model, items, live) {
-  const overdue = items.filter(
-    (i) => i.overdue || i.formalisationOverdue || i.informOverdue,
-  ).length;
+  // The exact counts of the whole board (model.js: the wall may hold its first page only).
+  const { total, overdue } = model.boardCounts(items);
   const heading = h(
     "h2",
     {},
     "Aanvragenbord ",
-    live ? h("span", { class: "count" }, `${items.length} open`) : null,
+    live ? h("span", { class: "count" }, `${total} open`) : null,
     live && overdue ? h("span", { class: "count overdue-count" }, `${overdue} te laat`) : null,
+    live && total > items.length
+      ? h("span", { class: "count muted" }, `eerste ${items.length} getoond`)
+      : null,
   );
   if (!live) {
     $("board").replaceChildren(

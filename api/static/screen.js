@@ -1,6 +1,9 @@
 // The coordination-centre screen: sign in with a token, load the read models, then follow the
-// live feed. The feed alone keeps the panels current; the REST read models are re-read when the
-// feed cannot settle a total by itself (model.js), after a reconnect, and every five minutes.
+// live feed. The feed keeps the shown pages current; the REST read models are re-read when the
+// feed cannot settle a total by itself (model.js: a row outside the shown pages changes only the
+// counts), at most every REREAD_GAP ms, after a reconnect, and every five minutes. The wall
+// shows the board's and the picture's first page with the exact counts beside them: what it
+// holds does not grow with the store.
 
 import { Feed } from "./feed.js";
 import { allPages as readAll } from "./pages.js";
@@ -19,6 +22,10 @@ import { clock, moment } from "./terms.js";
 const TOKEN_KEY = "mlob.token";
 /** Event positions replayed at sign-in so the ticker starts with the latest reports. */
 const TICKER_BACKLOG = 200;
+/** The board's and the picture's first page on the wall (more does not fit on it). */
+const WALL_PAGE = 50;
+/** Re-read the read models at most this often when only counts changed (ms). */
+const REREAD_GAP = 5000;
 const ROLE = {
   operator: "operator",
   coordinator: "coördinator",
@@ -149,7 +156,9 @@ function onFrame(frame) {
   if (!model) return;
   if (state.replay) state.replay.push(frame);
   model.applyFrame(frame);
-  if (model.stale.size || model.scope.kind !== "national") schedule(1500);
+  if (model.stale.size || model.scope.kind !== "national") {
+    schedule(Math.max(1500, state.lastTry + REREAD_GAP - Date.now()));
+  }
   paint();
 }
 
@@ -189,8 +198,8 @@ async function refresh() {
   const query = at ? `?min_position=${at}&wait=5` : "";
   try {
     const [picture, board, overview, scarcity, requests] = await Promise.all([
-      allPages(`/v1/picture${query}`, "incidents"),
-      allPages(`/v1/board${query}`),
+      json(`/v1/picture${query}${query ? "&" : "?"}limit=${WALL_PAGE}`),
+      json(`/v1/board${query}${query ? "&" : "?"}limit=${WALL_PAGE}`),
       json(`/v1/capacity-overview${query}`),
       json(`/v1/scarcity${query}`),
       // Once, for a provider: which requests were forwarded to it or booked with it (the
@@ -203,6 +212,7 @@ async function refresh() {
     if (![picture, board, overview, scarcity].every((a) => a.reached)) {
       throw new Error("the read models are behind the feed");
     }
+    model.page = WALL_PAGE;
     model.load({ picture, board, overview, scarcity, requests });
     for (const frame of state.replay) model.applyFrame(frame);
     state.restDown = false;
@@ -227,7 +237,7 @@ function tick() {
   const model = state.model;
   if (!model) return;
   // Without the read models, or with a total the feed could not settle: try again now and then.
-  if ((!model.loaded || model.stale.size) && Date.now() - state.lastTry > 3000) schedule(0);
+  if ((!model.loaded || model.stale.size) && Date.now() - state.lastTry > REREAD_GAP) schedule(0);
   paint();
 }
 
@@ -278,7 +288,13 @@ function draw() {
   }
   renderPicture(
     model,
-    view ? view.picture : { incidents: model.pictureIncidents(), summary: model.summary },
+    view
+      ? view.picture
+      : {
+          incidents: model.pictureIncidents(),
+          summary: model.summary,
+          total_incidents: model.totalIncidents,
+        },
   );
   renderBoard(model, model.loaded ? model.board() : [], !view);
   renderCapacity(model, view ? view.overview : model.overview, model.scarcity, !view);

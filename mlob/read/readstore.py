@@ -24,7 +24,9 @@ from psycopg_pool import ConnectionPool
 
 from mlob.config import StoreConfig
 from mlob.read import listing
+from mlob.read.summaries import summary_sql
 from mlob.store.notify import schema_channel
+from projections.readmodels import Targets
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,37 @@ class ReadStore(Protocol):
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         """One page of a list (mlob/read/listing.py): its rows, and the key after which the
         next page starts (None: this is the last)."""
+        ...
+
+    def count(self, name: str, query: listing.PageQuery) -> int:
+        """How many rows a list's query selects (its ``after`` and ``limit`` aside)."""
+        ...
+
+    def matching(self, name: str, query: listing.PageQuery) -> list[dict[str, Any]]:
+        """Every row a query selects, unordered: for filters that bound it (``among``)."""
+        ...
+
+    def board_page(
+        self,
+        query: listing.PageQuery,
+        targets: Targets,
+        after: tuple[int, int, str] | None,
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of the request board's rows, most urgent first (listing.board_sql), and
+        the place after which the next starts."""
+        ...
+
+    def board_counts(
+        self, query: listing.PageQuery, targets: Targets, now_us: int
+    ) -> tuple[int, int]:
+        """The board's items and those overdue at ``now_us``, exactly, in one query."""
+        ...
+
+    def summary_counts(
+        self, query: listing.PageQuery
+    ) -> tuple[list[Any], int, list[Any], list[Any]]:
+        """The picture's summary counted (mlob/read/summaries.py) over the rows ``query``
+        selects of the incidents and of the requests."""
         ...
 
     def rows_by_id(
@@ -257,10 +290,20 @@ def _rows_table_sql(name: str, table: str, dialect: str) -> list[str]:
     return [
         f"CREATE TABLE IF NOT EXISTS {table} (id TEXT NOT NULL, level integer NOT NULL, "
         f"position {integer} NOT NULL, data {blob} NOT NULL, "
-        f"{listing.columns_sql(name, dialect)}, "
+        f"{listing.columns_sql(name, dialect)}, until_level integer NOT NULL DEFAULT {TOP}, "
         f"CONSTRAINT {table}_pkey PRIMARY KEY (id, level))",
         *listing.index_sql(name, table, dialect),
     ]
+
+
+def _until_sql(table: str, dialect: str) -> str:
+    """Sets ``until_level`` of the rows of some subjects (their ids as the one parameter): the
+    level of each one's next higher row (TOP: none). Run after a batch wrote their rows."""
+    among = "IN (SELECT value FROM json_each(?))" if dialect == "sqlite" else "= ANY(%s)"
+    return (
+        f"UPDATE {table} SET until_level = COALESCE((SELECT MIN(h.level) FROM {table} h "
+        f"WHERE h.id = {table}.id AND h.level > {table}.level), {TOP}) WHERE id {among}"
+    )
 
 
 def _listed_update(name: str) -> str:
@@ -431,6 +474,9 @@ class SQLiteReadStore:
                     for r in rows
                 ],
             )
+            subjects = sorted({r["id"] for r in rows})
+            if subjects:
+                c.execute(_until_sql(table, "sqlite"), (orjson.dumps(subjects).decode(),))
             now = _now()
             if not rebuild:
                 c.executemany(
@@ -458,6 +504,47 @@ class SQLiteReadStore:
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         sql, args = listing.page_sql(name, _table(name), query, "sqlite")
         return listing.paged(self._conn().execute(sql, args).fetchall(), query.limit)
+
+    def count(self, name: str, query: listing.PageQuery) -> int:
+        sql, args = listing.count_sql(name, _table(name), query, "sqlite")
+        return int(self._conn().execute(sql, args).fetchone()[0])
+
+    def matching(self, name: str, query: listing.PageQuery) -> list[dict[str, Any]]:
+        sql, args = listing.matching_sql(name, _table(name), query, "sqlite")
+        return [orjson.loads(r[0]) for r in self._conn().execute(sql, args)]
+
+    def board_page(
+        self,
+        query: listing.PageQuery,
+        targets: Targets,
+        after: tuple[int, int, str] | None,
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        sql, args = listing.board_sql(_table("requests"), query, targets, "sqlite", after)
+        return listing.board_paged(self._conn().execute(sql, args).fetchall(), query.limit)
+
+    def board_counts(
+        self, query: listing.PageQuery, targets: Targets, now_us: int
+    ) -> tuple[int, int]:
+        sql, args = listing.board_counts_sql(_table("requests"), query, targets, now_us, "sqlite")
+        found = self._conn().execute(sql, args).fetchone()
+        return int(found[0]), int(found[1])
+
+    def summary_counts(
+        self, query: listing.PageQuery
+    ) -> tuple[list[Any], int, list[Any], list[Any]]:
+        conn = self._conn()
+        # One read transaction: the four counts see the same rows.
+        conn.execute("BEGIN")
+        try:
+            found = [
+                conn.execute(sql, args).fetchall()
+                for sql, args in summary_sql(
+                    _table("incidents"), _table("requests"), query, "sqlite"
+                )
+            ]
+        finally:
+            conn.execute("COMMIT")
+        return found[0], int(found[1][0][0]), found[2], found[3]
 
     def rows_by_id(
         self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
@@ -779,7 +866,13 @@ class PostgresReadStore:
                             "x->'c'->>0",
                             "(x->'c'->>1)::boolean",
                             "ARRAY(SELECT jsonb_array_elements_text(x->'c'->2))",
-                            *(f"x->'c'->>{i}" for i in range(3, len(listed))),
+                            *(
+                                f"(x->'c'->>{i})::bigint"
+                                if c in listing.listing(name).integers
+                                else f"x->'c'->>{i}"
+                                for i, c in enumerate(listed)
+                                if i >= 3
+                            ),
                         ]
                     )
                     more.execute(
@@ -797,6 +890,9 @@ class PostgresReadStore:
                                 ]
                             ).decode(),
                         ),
+                    )
+                    more.execute(
+                        _until_sql(table, "postgresql"), (sorted({r["id"] for r in rows}),)
                     )
                     if not rebuild:
                         more.execute(
@@ -827,6 +923,50 @@ class PostgresReadStore:
         with self.pool.connection() as conn:
             found = conn.execute(sql, args).fetchall()
         return listing.paged(found, query.limit)
+
+    def count(self, name: str, query: listing.PageQuery) -> int:
+        sql, args = listing.count_sql(name, _table(name), query, "postgresql")
+        with self.pool.connection() as conn:
+            found = conn.execute(sql, args).fetchone()
+        return int(found[0]) if found else 0
+
+    def matching(self, name: str, query: listing.PageQuery) -> list[dict[str, Any]]:
+        sql, args = listing.matching_sql(name, _table(name), query, "postgresql")
+        with self.pool.connection() as conn:
+            found = conn.execute(sql, args).fetchall()
+        return [orjson.loads(r[0]) for r in found]
+
+    def board_page(
+        self,
+        query: listing.PageQuery,
+        targets: Targets,
+        after: tuple[int, int, str] | None,
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        sql, args = listing.board_sql(_table("requests"), query, targets, "postgresql", after)
+        with self.pool.connection() as conn:
+            found = conn.execute(sql, args).fetchall()
+        return listing.board_paged(found, query.limit)
+
+    def board_counts(
+        self, query: listing.PageQuery, targets: Targets, now_us: int
+    ) -> tuple[int, int]:
+        sql, args = listing.board_counts_sql(
+            _table("requests"), query, targets, now_us, "postgresql"
+        )
+        with self.pool.connection() as conn:
+            found = conn.execute(sql, args).fetchone()
+        assert found is not None
+        return int(found[0]), int(found[1])
+
+    def summary_counts(
+        self, query: listing.PageQuery
+    ) -> tuple[list[Any], int, list[Any], list[Any]]:
+        queries = summary_sql(_table("incidents"), _table("requests"), query, "postgresql")
+        # One snapshot: the four counts see the same rows.
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            found = [conn.execute(sql, args).fetchall() for sql, args in queries]
+        return found[0], int(found[1][0][0]), found[2], found[3]
 
     def rows_by_id(
         self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False

@@ -373,3 +373,52 @@ def test_a_crafted_cursor_is_a_400_not_a_500(api: Api) -> None:
     with pytest.raises(ApiError) as refused_nul:
         paging.decode(crafted, "requests", {})
     assert refused_nul.value.status == 400
+
+
+def test_the_board_and_the_picture_read_a_page_not_every_row(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded (issue 21): neither reads a projection's rows whole (``view_rows``), and the
+    read-access log notes the classified items answered on the page, not all in scope."""
+    opened = {"title": "Hoogwater", "regions": ["VR08"], "grip": "2"}
+    incident = uuid4()
+    api.accepted("VR08", item("incident.opened", incident, opened))
+    linked = fire_request(uuid4())
+    linked["data"]["incident_id"] = str(incident)
+    api.accepted("VR08", linked)
+    plain = submitted(api, "VR08", 1)  # the earliest deadline: first on the board
+    secret = []
+    for n in range(2, 5):  # submitted in a classified step: their rows at that level
+        subject = draft(api, "VR08", n)
+        step = item("request.submitted", subject, authority=chair("VR08"))
+        step["classification"] = "stg_confidentieel"
+        step["occurred_at"] = (START + timedelta(minutes=n, seconds=30)).isoformat()
+        api.accepted("VR08", step, clearance=Classification.STATE_SECRET_CONFIDENTIAL)
+        secret.append(str(subject))
+    whole: list[Any] = []
+    noted: list[dict[str, Any]] = []
+
+    def view_rows(*args: Any, **kw: Any) -> list[dict[str, Any]]:
+        whole.append(args)
+        raise AssertionError("a projection read whole")
+
+    original = api.service.note_reads
+
+    def note_reads(entries: Any) -> None:
+        noted.extend(entries)
+        original(entries)
+
+    monkeypatch.setattr(api.service, "view_rows", view_rows)
+    monkeypatch.setattr(api.service, "note_reads", note_reads)
+    cleared = api.headers("LOCC", "coordinator", clearance=Classification.STATE_SECRET_CONFIDENTIAL)
+    board = page(api, "/v1/board", cleared, limit=1)
+    assert board["total"] == 1 + len(secret)
+    assert [i["id"] for i in board["items"]] == [str(plain)]
+    assert [e["item"] for e in noted if e["route"] == "GET /v1/board"] == []
+    second = page(api, "/v1/board", cleared, limit=1, cursor=board["next"])
+    assert [i["id"] for i in second["items"]] == secret[:1]
+    assert [e["item"] for e in noted if e["route"] == "GET /v1/board"] == secret[:1]
+    picture = page(api, "/v1/picture", cleared, limit=1)
+    assert picture["total_incidents"] == 1 and picture["summary"]["open_incidents"] == 1
+    assert [r["id"] for r in picture["incidents"][0]["requests"]] == [linked["subject"]]
+    assert whole == []

@@ -105,6 +105,7 @@ READ_MODELS = ("/v1/picture", "/v1/capacity-overview", "/v1/board", "/v1/scarcit
 #: Answer fields that describe the reading, not what was read.
 META = frozenset(
     {"position", "positions", "reached", "at", "scope", "as_of", "targets_minutes"}
+    | {"summary_position"}
     | {"formalisation_target_minutes", "rebuilding"}
 )
 

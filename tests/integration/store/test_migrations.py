@@ -33,6 +33,7 @@ ALL = [
     "0005_board_targets",
     "0006_list_columns",
     "0007_webhooks",
+    "0008_board_columns",
 ]
 
 
