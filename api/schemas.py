@@ -361,6 +361,10 @@ class Picture(ReadMeta):
     total_incidents: int
     next: Cursor
     summary: Summary
+    summary_position: int = Field(
+        description="the position the summary was counted at (shared by every reader of its "
+        "level for up to a second; ask min_position for a newer one)"
+    )
 
 
 class Target(Closed):
