@@ -190,7 +190,7 @@ class WebhookRunner:
             self.session = AdvisorySession(cfg.connect_info())
             self.lease = AdvisoryLease(self.session, f"mlob webhooks {cfg.schema or 'public'}")
         self.routes = Routes(service.stream_markings)
-        self.deadlines = DeadlineWatch(service)
+        self.deadlines = DeadlineWatch(service, alert_rules.alerts_and_deadlines)
         self.subscriptions: dict[str, Subscription] = {}
         #: Deleted subscriptions (their delivery log goes after the retention).
         self.deleted: set[str] = set()
@@ -491,7 +491,7 @@ class WebhookRunner:
         """Keep the alerts due by the service's clock (each crossing once) among the requests
         changed since the last tick or whose deadline passed (mlob/runners/deadlines.py: not
         every request each tick); the number new."""
-        due = self.deadlines.alerts()
+        due = self.deadlines.look().found
         if self.deadlines.more:  # bounded per tick: the next one comes at once
             self._next_tick = 0.0
         added = self.hooks.add_alerts(due) if due else 0
