@@ -93,12 +93,12 @@ class DeadlineWatch(Generic[T]):
         now = self.rows.clock()
         targets = self.rows.board_targets()
         if self.changes_at is None or targets != self.targets:
-            self.changes_at = self.rows.last_change()  # before the rows: no change is missed
-            self.targets = targets
             self.due.clear()
             self.heap.clear()
             self.more = False
+            self.changes_at = self.rows.last_change()  # before the rows: no change is missed
             every = self.rows.view_rows_every_level("requests")
+            self.targets = targets  # once read (a failed read is made again)
             return Look(self._judge(every, now, targets), None)
         changes = self.rows.view_changes(self.changes_at, CHANGES)
         if changes:
