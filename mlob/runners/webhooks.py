@@ -545,7 +545,15 @@ class WebhookRunner:
 
     def start_lanes(self, subscription_ids: Sequence[str] | set[str] | None = None) -> None:
         """A lane for each subscription with deliveries waiting (that has none running)."""
-        wanted = list(subscription_ids) if subscription_ids is not None else self.hooks.backlog()
+        if subscription_ids is None:  # only those that could take a lane are looked up
+            with self.lanes_lock:
+                idle = [
+                    key
+                    for key, sub in list(self.subscriptions.items())
+                    if not sub.paused and key not in self.lanes and key not in self.failing
+                ]
+            subscription_ids = self.hooks.backlog(idle)
+        wanted = list(subscription_ids)
         with self.lanes_lock:
             for key in wanted:
                 if key in self.lanes or key in self.failing:
