@@ -277,6 +277,16 @@ class HookStore:
                 "MLOB_WEBHOOK_KEY"
             ) from None
 
+    def secret_holders(self) -> list[str]:
+        """The subscriptions that have a secret: every one made and not deleted (a secret is
+        kept before its subscription's event is recorded, and forgotten at its deletion),
+        and perhaps one whose making failed a moment ago. One row per subscription."""
+        rows = self._rows(
+            "SELECT subscription_id FROM mlob_webhook_secrets WHERE subscription_id NOT LIKE %s",
+            ("%@%",),
+        )
+        return [str(r[0]) for r in rows]
+
     def forget_secret(self, subscription_id: str) -> None:
         """A deleted (or not made) subscription's secrets, of every rotation."""
         with self._tx() as tx:
