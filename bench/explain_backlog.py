@@ -1,7 +1,8 @@
 """EXPLAIN ANALYZE of the webhook runner's backlog query, before (a DISTINCT over the waiting
 deliveries) and after (one probe per subscription: ``HookStore.backlog``), on a PostgreSQL
-schema of 1,000,000 deliveries (200,000 waiting). Run from the repository root with
-``PYTHONPATH=.`` (the tests' database settings); the schema is dropped afterwards."""
+schema of 1,000,000 deliveries (200,000 waiting). Run from the repository root:
+``python -m bench.explain_backlog`` (the tests' database settings); the schema is dropped
+afterwards."""
 
 from __future__ import annotations
 
