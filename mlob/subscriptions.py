@@ -5,11 +5,13 @@ deliveries and alerts read from the runner's tables (mlob/runners/webhooks.py)."
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from api.ports import Principal
@@ -64,6 +66,9 @@ class Webhooks:
         self.on_change: Callable[[], None] = lambda: None
         #: The delivery runner of this process (mlob/runners/webhooks.py), stopped at close.
         self.runner: Any = None
+        #: The subscriptions as last read (:meth:`_all` brings them up to date).
+        self._known: dict[UUID, Subscription] = {}
+        self._known_lock = threading.Lock()
 
     def close(self) -> None:
         if self.runner is not None:
@@ -186,8 +191,29 @@ class Webhooks:
         return {**self._view(sub, {}), "secret": secret}
 
     def _all(self) -> list[Subscription]:
-        ids = self.service.app.index.streams_created_as((Subscription.Created.TOPIC,))
-        return [self.service.app.load(Subscription, i) for i in ids]
+        """Every subscription made and not deleted, as recorded now: those with a secret in
+        the hook store (one row each; reading which streams began as a subscription would
+        scan the whole event index), each brought up to date from the events it got since
+        the last call, all in one query (loading each one read all its events every call)."""
+        app = self.service.app
+        holders = self.hooks.secret_holders()
+        with self._known_lock:
+            known = dict(self._known)
+        wanted = [UUID(h) for h in holders]
+        fresh: dict[UUID, Subscription | None] = {i: known.get(i) for i in wanted}
+        for stored in app.recorder.select_after(  # type: ignore[attr-defined]
+            [(i, sub.version if sub is not None else 0) for i, sub in fresh.items()]
+        ):
+            subject = stored.originator_id
+            current = fresh[subject]
+            if current is not None and current is known.get(subject):
+                current = copy.deepcopy(current)  # the cached one may be in a reader's hands
+            event = cast(Subscription.Event, app.mapper.to_domain_event(stored))
+            fresh[subject] = cast(Subscription | None, event.mutate(current))
+        found = {i: sub for i, sub in fresh.items() if isinstance(sub, Subscription)}
+        with self._known_lock:
+            self._known = found  # those no longer holding a secret are forgotten here too
+        return [found[i] for i in wanted if i in found]
 
     @store_errors_as_unavailable
     def listed(self, by: Principal) -> list[dict[str, Any]]:

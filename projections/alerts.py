@@ -25,6 +25,7 @@ from domain import policy
 from domain.kinds import KIND_RULES, RequestKind
 from domain.reference import organisation, organisations
 from domain.rights import party_kinds
+from projections.overdue import keep_earliest
 from projections.readmodels import Targets, board
 
 Row = dict[str, Any]
@@ -105,35 +106,20 @@ def alerts(
     return alerts_and_deadlines(rows_by_level, now, targets)[0]
 
 
-def _deadline(item: Row) -> datetime | None:
-    """The earliest of a board item's deadlines still to come (the ones :func:`alerts`
-    judges: its step's, its written form's, its duties'), or None."""
-    dues = []
-    if not item["overdue"] and item["due_at"]:
-        dues.append(item["due_at"])
-    if not item["formalisation_overdue"] and item["formalisation_due_at"]:
-        dues.append(item["formalisation_due_at"])
-    dues += [d["due_at"] for d in item["duties_outstanding"] if not d["overdue"] and d["due_at"]]
-    return min((datetime.fromisoformat(d) for d in dues), default=None)
-
-
 def alerts_and_deadlines(
     rows_by_level: Mapping[int, Iterable[Row]], now: datetime, targets: Targets
 ) -> tuple[list[Row], dict[str, datetime]]:
     """:func:`alerts` due at ``now``, and when each request's next alert falls due (its rows'
-    earliest deadline after ``now``, at any level; none: no alert is to come until the row
-    changes). A caller need look at a request again only when it changes or at that moment."""
+    earliest deadline after ``now``, at any level, by :mod:`projections.overdue`'s rule; none:
+    no alert is to come until the row changes). A caller need look at a request again only
+    when it changes or at that moment."""
     found: dict[tuple[str, str, str], Row] = {}
     deadlines: dict[str, datetime] = {}
     for level in sorted(rows_by_level):
         rows = {r["id"]: r for r in rows_by_level[level]}
         for item in board(list(rows.values()), now, targets):
             row = rows[item["id"]]
-            coming = _deadline(item)
-            if coming is not None and (
-                item["id"] not in deadlines or coming < deadlines[item["id"]]
-            ):
-                deadlines[item["id"]] = coming
+            keep_earliest(deadlines, item)
             candidates = []
             if item["overdue"]:
                 kind = "decision_outstanding" if item["step"] in DECISIONS else "step_overdue"

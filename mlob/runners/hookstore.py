@@ -59,6 +59,9 @@ DELIVERY_COLUMNS = (
 #: cursor).
 CATCH_UP_PREFIX = "catch-up:"
 
+#: Subscriptions looked up per query by :meth:`HookStore.backlog`.
+BACKLOG_CHUNK = 500
+
 #: Seconds a staged rotation's secret holds its number against another rotation (a rotation
 #: records its event within them; a staged row older than that is a failed one's leftover).
 STAGED_FOR = 60.0
@@ -274,6 +277,16 @@ class HookStore:
                 "MLOB_WEBHOOK_KEY"
             ) from None
 
+    def secret_holders(self) -> list[str]:
+        """The subscriptions that have a secret: every one made and not deleted (a secret is
+        kept before its subscription's event is recorded, and forgotten at its deletion),
+        and perhaps one whose making failed a moment ago. One row per subscription."""
+        rows = self._rows(
+            "SELECT subscription_id FROM mlob_webhook_secrets WHERE subscription_id NOT LIKE %s",
+            ("%@%",),
+        )
+        return [str(r[0]) for r in rows]
+
     def forget_secret(self, subscription_id: str) -> None:
         """A deleted (or not made) subscription's secrets, of every rotation."""
         with self._tx() as tx:
@@ -363,15 +376,26 @@ class HookStore:
         )
         return int(rows[0][0])
 
-    def backlog(self) -> list[str]:
-        """The subscriptions with deliveries waiting."""
-        return [
-            r[0]
-            for r in self._rows(
-                "SELECT DISTINCT subscription_id FROM mlob_webhook_deliveries WHERE state = %s",
-                (PENDING,),
-            )
-        ]
+    def backlog(self, subscription_ids: Sequence[str]) -> list[str]:
+        """Of these subscriptions, those with deliveries waiting. One probe of the queue's
+        index (subscription, state, id) per subscription, whatever the number waiting (a
+        DISTINCT over the waiting deliveries read every one of them, every tick)."""
+        found: list[str] = []
+        ids = list(dict.fromkeys(subscription_ids))
+        for start in range(0, len(ids), BACKLOG_CHUNK):
+            chunk = ids[start : start + BACKLOG_CHUNK]
+            # VALUES names its column column1 on both SQLite and PostgreSQL.
+            values = ", ".join(["(%s)"] * len(chunk))
+            found += [
+                r[0]
+                for r in self._rows(
+                    f"SELECT c.column1 FROM (VALUES {values}) AS c WHERE EXISTS (SELECT 1 "
+                    "FROM mlob_webhook_deliveries d WHERE d.subscription_id = c.column1 "
+                    "AND d.state = %s)",
+                    (*chunk, PENDING),
+                )
+            ]
+        return found
 
     def pending(self, subscription_id: str, limit: int) -> list[Delivery]:
         return self._deliveries(

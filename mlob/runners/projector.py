@@ -32,9 +32,10 @@ from mlob.read.readstore import (
     rebuilds_of,
     served,
 )
+from mlob.runners.boardclock import BoardClock, StoreRows
 from mlob.write.application import MlobApplication
 from projections.levels import Leveled
-from projections.readmodels import DEFAULT_TARGETS, Targets, board
+from projections.readmodels import DEFAULT_TARGETS, Targets
 from projections.specs import PROJECTIONS, Projection
 
 log = logging.getLogger("mlob.projections")
@@ -408,7 +409,8 @@ class Projections:
         self._progress = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.overdue: set[tuple[str, str, int]] | None = None
+        #: What is overdue on the board, looked at per tick (mlob/runners/boardclock.py).
+        self.board_clock = BoardClock(StoreRows(store, clock, lambda: self.targets))
         self._next_tick = 0.0
         self._next_checkpoint = 0.0  # checked at start: the schedule is in the store
         #: The key that signs chain checkpoints (None: no automatic checkpoints).
@@ -511,8 +513,9 @@ class Projections:
                     continue
                 self._notify_progress(changed=False)
                 if runner.projection.name == "requests" and time.monotonic() >= self._next_tick:
-                    self._next_tick = time.monotonic() + TICK
                     self.tick()
+                    # Bounded per tick: while requests are left to look at, the next comes now.
+                    self._next_tick = time.monotonic() + (0 if self.board_clock.more else TICK)
                     self._maybe_checkpoint()
                 # Each runner its own event: one runner clearing it never swallows another's.
                 wake = self._wakes[runner.projection.name]
@@ -611,29 +614,10 @@ class Projections:
 
     def tick(self) -> list[Change]:
         """Publish board items that became overdue since the last tick, though no event came:
-        the clock drives them. Run by the holder of the requests projection only."""
-        # Every level's rows: a reader is told of the row it sees (projections/levels.py).
-        by_level: dict[int, list[dict[str, Any]]] = {}
-        for row in self.store.all_rows("requests"):
-            by_level.setdefault(row["level"], []).append(row)
-        current = set()
-        now = self.clock()
-        targets = self.targets
-        for at, rows in by_level.items():
-            for item in board(rows, now, targets):
-                if item["overdue"]:
-                    current.add((item["id"], f"overdue:{item['step']}", at))
-                if item["formalisation_overdue"]:
-                    current.add((item["id"], "formalisation_overdue", at))
-                for duty in item["duties_outstanding"]:
-                    if duty["overdue"]:
-                        current.add((item["id"], f"inform_overdue:{duty['duty']}", at))
-        if self.overdue is None:
-            self.overdue = current  # known at start: the board shows them already
-            return []
-        fresh = sorted(current - self.overdue)
-        self.overdue = current
-        changes = [Change("board", key, 0, what, at) for key, what, at in fresh]
+        the clock drives them. Run by the holder of the requests projection only. Looks only
+        at the requests changed since the last tick or whose deadline passed
+        (mlob/runners/boardclock.py)."""
+        changes = self.board_clock.tick()
         if changes:
             self.store.record_changes(changes)
             self.on_progress()

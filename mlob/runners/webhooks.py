@@ -190,7 +190,7 @@ class WebhookRunner:
             self.session = AdvisorySession(cfg.connect_info())
             self.lease = AdvisoryLease(self.session, f"mlob webhooks {cfg.schema or 'public'}")
         self.routes = Routes(service.stream_markings)
-        self.deadlines = DeadlineWatch(service)
+        self.deadlines = DeadlineWatch(service, alert_rules.alerts_and_deadlines)
         self.subscriptions: dict[str, Subscription] = {}
         #: Deleted subscriptions (their delivery log goes after the retention).
         self.deleted: set[str] = set()
@@ -491,7 +491,7 @@ class WebhookRunner:
         """Keep the alerts due by the service's clock (each crossing once) among the requests
         changed since the last tick or whose deadline passed (mlob/runners/deadlines.py: not
         every request each tick); the number new."""
-        due = self.deadlines.alerts()
+        due = self.deadlines.look().found
         if self.deadlines.more:  # bounded per tick: the next one comes at once
             self._next_tick = 0.0
         added = self.hooks.add_alerts(due) if due else 0
@@ -545,7 +545,15 @@ class WebhookRunner:
 
     def start_lanes(self, subscription_ids: Sequence[str] | set[str] | None = None) -> None:
         """A lane for each subscription with deliveries waiting (that has none running)."""
-        wanted = list(subscription_ids) if subscription_ids is not None else self.hooks.backlog()
+        if subscription_ids is None:  # only those that could take a lane are looked up
+            with self.lanes_lock:
+                idle = [
+                    key
+                    for key, sub in list(self.subscriptions.items())
+                    if not sub.paused and key not in self.lanes and key not in self.failing
+                ]
+            subscription_ids = self.hooks.backlog(idle)
+        wanted = list(subscription_ids)
         with self.lanes_lock:
             for key in wanted:
                 if key in self.lanes or key in self.failing:

@@ -213,8 +213,9 @@ def test_the_alert_tick_reads_only_changed_and_due_requests(
     runner = hooked.runner
     assert runner is not None and hooked.clock is not None
     deadline = time.monotonic() + 10
-    # Started, and its first tick read every request once (as it must on taking the lease).
-    while not runner.active or runner.deadlines.changes_at is None:
+    # Running: its first tick has read every request (it comes a moment after the runner
+    # took the lease, so waiting for ``active`` alone raced it).
+    while not runner.active or runner.deadlines.targets is None:
         assert time.monotonic() < deadline, "the runner did not start"
         time.sleep(0.02)
     service = hooked.service

@@ -10,9 +10,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from mlob.config import ConfigError, load_settings
+from mlob.config import ConfigError, StoreConfig, load_settings
+from mlob.runners import hookstore
 from mlob.runners.hookstore import STAGED_FOR, HookStore, SecretUnavailable
 from mlob.runners.webhooks import WebhookRunner
+from mlob.write.application import MlobApplication
 from tests.integration.api.conftest import item
 from tests.integration.webhooks.conftest import KEY, Hooked, Receiver
 from tests.integration.webhooks.test_alerts import alerts_of, submitted
@@ -37,7 +39,7 @@ def test_reads_take_no_write_lock_on_sqlite(hooked: Hooked) -> None:
     answered: list[object] = []
     try:
         reader = threading.Thread(
-            target=lambda: answered.extend([hooks.cursor(), hooks.states(), hooks.backlog()]),
+            target=lambda: answered.extend([hooks.cursor(), hooks.states(), hooks.backlog(["s"])]),
             daemon=True,
         )
         reader.start()
@@ -141,3 +143,31 @@ def test_the_retention_setting() -> None:
     for bad in ("0", "-1", "x", "1.5"):
         with pytest.raises(ConfigError, match="MLOB_WEBHOOK_RETENTION_DAYS"):
             load_settings({**base, "MLOB_WEBHOOK_RETENTION_DAYS": bad})
+
+
+def test_the_backlog_is_looked_up_per_subscription(
+    store_config: StoreConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Of the subscriptions asked about, those with deliveries waiting (not those delivered
+    to, nor unknown ones), in chunks of any size: one probe of the queue's index each, not a
+    DISTINCT over every waiting delivery."""
+    app = MlobApplication(store_config)  # the store, migrated
+    hooks = HookStore(store_config, KEY)
+    try:
+        hooks.start_cursor(0, 0)
+        a, b, c = (str(uuid4()) for _ in range(3))
+        queued = [
+            (s, f"msg_{n}", n, None, "request.submitted", "{}")
+            for n, s in enumerate([a, a, b, c], start=1)
+        ]
+        hooks.enqueue(queued, (0, 0), (4, 0))
+        [to_c] = hooks.pending(c, 10)
+        hooks.delivered([(to_c, 200, 1.0)])
+        asked = [a, b, c, str(uuid4()), a]
+        assert sorted(hooks.backlog(asked)) == sorted([a, b])
+        monkeypatch.setattr(hookstore, "BACKLOG_CHUNK", 2)
+        assert sorted(hooks.backlog(asked)) == sorted([a, b])
+        assert hooks.backlog([]) == [] and hooks.backlog([c]) == []
+    finally:
+        hooks.close()
+        app.close()

@@ -366,3 +366,69 @@ def test_a_rotation_whose_answer_cannot_be_made_is_not_recorded(
     assert rotated.status_code == 200 and rotated.json()["rotations"] == 1
     receiver.requests.clear()
     _delivered_with(hooked, receiver, rotated.json()["secret"])
+
+
+def test_the_list_reads_only_what_changed_since_the_last(
+    hooked: Hooked, receivers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /v1/subscriptions`` no longer loads every subscription's events on each call: a
+    second call reads no event, one after a pause reads that pause alone; the answer stays
+    what ``GET /v1/subscriptions/{id}`` says of each the caller manages, a deletion drops one,
+    and another organisation's never shows."""
+    mine = [
+        hooked.subscribe("VR08", url=receivers().url, channels=["region:VR08"]) for _ in range(3)
+    ]
+    theirs = hooked.subscribe("VR09", url=receivers().url, channels=["region:VR09"])
+    app = hooked.service.app
+    read: list[int] = []
+    select_after, load = app.recorder.select_after, app.load
+
+    def counted(known: Any) -> Any:
+        found = select_after(known)
+        read.append(len(found))
+        return found
+
+    def not_loaded(*args: Any) -> Any:
+        raise AssertionError("the list loaded a subscription")
+
+    headers = hooked.headers("VR08", "admin")
+
+    def listed() -> list[dict[str, Any]]:
+        monkeypatch.setattr(app.recorder, "select_after", counted)
+        monkeypatch.setattr(app, "load", not_loaded)
+        try:
+            answer = hooked.client.get("/v1/subscriptions", headers=headers)
+        finally:
+            monkeypatch.setattr(app.recorder, "select_after", select_after)
+            monkeypatch.setattr(app, "load", load)
+        assert answer.status_code == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()
+        for item in items:
+            one = hooked.client.get(f"/v1/subscriptions/{item['id']}", headers=headers)
+            assert one.json() == item, "the same view as the subscription's own"
+        return items
+
+    first = listed()
+    assert sorted(s["id"] for s in first) == sorted(s["id"] for s in mine)
+    assert theirs["id"] not in {s["id"] for s in first}
+    read.clear()
+    assert listed() == first and read == [0], "nothing changed: no event read"
+    paused = hooked.client.patch(
+        f"/v1/subscriptions/{mine[1]['id']}", json={"paused": True}, headers=headers
+    )
+    assert paused.status_code == 200, paused.text
+    read.clear()
+    after_pause = listed()
+    assert read == [1], "the pause alone"
+    assert {s["id"]: s["state"] for s in after_pause}[mine[1]["id"]] == "paused"
+    gone = hooked.client.request(
+        "DELETE", f"/v1/subscriptions/{mine[0]['id']}", headers=headers, json={}
+    )
+    assert gone.status_code in (200, 204), gone.text
+    assert sorted(s["id"] for s in listed()) == sorted([mine[1]["id"], mine[2]["id"]])
+    assert [
+        s["id"]
+        for s in hooked.client.get(
+            "/v1/subscriptions", headers=hooked.headers("VR09", "operator")
+        ).json()
+    ] == [theirs["id"]]
