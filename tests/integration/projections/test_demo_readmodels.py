@@ -198,18 +198,20 @@ def test_request_board_of_the_demo(views: Views) -> None:
             False,
         )
         assert item["seconds_in_step"] == round(hours * 3600)
+    # Then earliest deadline first (KMAR's duty to inform falls due before its decision and
+    # before VR23's), and those without a deadline last, longest in step first.
     assert [i["id"] for i in board[1:]] == [
         str(r)
         for r in (
+            demo.KMAR,
+            demo.TRANSPORT_VR23,
+            demo.PUMPS_SHARED,
             demo.BLANKETS,
             demo.TRANSPORT_VR08,
             demo.SIS,
             demo.POLICE_ME,
-            demo.TRANSPORT_VR23,
-            demo.KMAR,
-            demo.PUMPS_SHARED,
         )
-    ], "then longest in step first"
+    ], "then earliest deadline first, then longest in step"
     # Issue 18: one duty to inform is outstanding, LOCC's to the korpschef (factsheet-bijstand-
     # politie §3); the others of the demo were done.
     outstanding = [
