@@ -90,8 +90,10 @@ from projections.version import ROOT, code_version
 
 log = logging.getLogger("mlob.asof")
 
-#: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY).
-EVERY = 10_000
+#: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY): an answer replays
+#: at most this many events after its base; 5,000 rather than 10,000 halves that replay, which
+#: is most of an answer's time, for about 1.8 x the checkpoints' storage (docs/performance.md).
+EVERY = 5_000
 #: Events decoded per query while replaying.
 PAGE = 2000
 #: The checkpoint layout; part of the code version (change it with the layout).
