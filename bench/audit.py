@@ -9,7 +9,7 @@ phase changes come with the requests; about 25% request lifecycles and capacity 
 of the events are entered afterwards (occurred 10 minutes to 3 hours before they were
 recorded), so the two axes differ. A later run reuses the schema when it holds enough events
 (BENCH_AUDIT_FRESH=1 reloads). Then it writes the picture checkpoints as a server would (one
-every MLOB_PICTURE_CHECKPOINT_EVERY positions, default 5,000 as mlob's), times the picture as of 40
+every MLOB_PICTURE_CHECKPOINT_EVERY positions, default 10,000 as mlob's), times the picture as of 40
 moments spread over each axis (rows from the checkpoint and tail, then the picture and the
 capacity overview for an auditor, as ``GET /v1/picture?as_of=`` computes them), and — the
 baseline, in the same run — the same picture from a full replay (BENCH_AUDIT_BASELINE=0 skips

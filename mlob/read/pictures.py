@@ -90,10 +90,11 @@ from projections.version import ROOT, code_version
 
 log = logging.getLogger("mlob.asof")
 
-#: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY): an answer replays
-#: at most this many events after its base; 5,000 rather than 10,000 halves that replay, which
-#: is most of an answer's time, for about 1.8 x the checkpoints' storage (docs/performance.md).
-EVERY = 5_000
+#: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY). 5,000 halves the
+#: recorded axis's replay for 1.8 x the storage, but the occurred axis measured ~2 s of CPU per
+#: answer at 1M events with it (docs/performance.md, 2026-12-06): not the default until that is
+#: understood.
+EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
 #: The checkpoint layout; part of the code version (change it with the layout).
