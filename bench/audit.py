@@ -9,7 +9,7 @@ phase changes come with the requests; about 25% request lifecycles and capacity 
 of the events are entered afterwards (occurred 10 minutes to 3 hours before they were
 recorded), so the two axes differ. A later run reuses the schema when it holds enough events
 (BENCH_AUDIT_FRESH=1 reloads). Then it writes the picture checkpoints as a server would (one
-every MLOB_PICTURE_CHECKPOINT_EVERY positions, default 10,000), times the picture as of 40
+every MLOB_PICTURE_CHECKPOINT_EVERY positions, default 10,000 as mlob's), times the picture as of 40
 moments spread over each axis (rows from the checkpoint and tail, then the picture and the
 capacity overview for an auditor, as ``GET /v1/picture?as_of=`` computes them), and — the
 baseline, in the same run — the same picture from a full replay (BENCH_AUDIT_BASELINE=0 skips
@@ -45,6 +45,7 @@ from domain.request import AssistanceRequest  # noqa: E402
 from mlob.bootstrap import tune_runtime  # noqa: E402
 from mlob.config import StoreConfig, parse_database_url  # noqa: E402
 from mlob.read.pictures import CODE_VERSION, PictureCheckpoints  # noqa: E402
+from mlob.read.pictures import EVERY as PICTURES_EVERY  # noqa: E402
 from mlob.read.readstore import open_read_store  # noqa: E402
 from mlob.runners.projector import Projections  # noqa: E402
 from mlob.service import Service  # noqa: E402
@@ -54,7 +55,7 @@ from projections.specs import PROJECTIONS  # noqa: E402
 
 SCHEMA = os.environ.get("BENCH_AUDIT_SCHEMA", "bench_audit")
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
-EVERY = int(os.environ.get("MLOB_PICTURE_CHECKPOINT_EVERY", "10000"))
+EVERY = int(os.environ.get("MLOB_PICTURE_CHECKPOINT_EVERY", str(PICTURES_EVERY)))
 MOMENTS = 40
 AUDITOR = Principal("INSP-JENV", "auditor", Classification.STATE_SECRET_SECRET)
 #: Issue 16: an uncleared region's reader (scope VR08, clearance ongerubriceerd).
