@@ -72,12 +72,14 @@ def router(
         exercise: ExerciseScope,
         as_of: datetime | None = None,
         axis: str = "recorded",
+        note: bool = True,
     ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
         if as_of is not None:
             answer = service.rows_as_of(as_of, axis)
             historical, position = answer
             rows = {n: rm.visible(historical[n], caller.clearance, exercise) for n in names}
-            _note(route, caller, rows)
+            if note:  # else the caller notes what it answers (a page of them)
+                _note(route, caller, rows)
             scope = _scope(caller, exercise)
             # Whether the picture checkpoints it came from were signed (None: none was used).
             signed = getattr(answer, "checkpoints_signed", None)
@@ -213,20 +215,31 @@ def router(
         row of that moment in memory; a page is a place in that moment's order."""
         offset = paging.decode_offset(cursor, "picture", filters) or 0
         names = ("incidents", "requests")
-        meta, rows = read("GET /v1/picture", names, caller, None, 0, exercise, as_of, axis)
+        route = "GET /v1/picture"
+        meta, rows = read(route, names, caller, None, 0, exercise, as_of, axis, note=False)
         incidents, requests = rows["incidents"], rows["requests"]
         summary = rm.summary_for(caller, incidents, requests)
-        body = rm.picture(
-            rm.in_scope(caller, incidents), rm.in_scope(caller, requests), service.now()
+        # The page first, then its incidents' items (requests, deployment): building every
+        # incident's item was most of an answer's read-model time at a million events.
+        every = sorted(rm.in_scope(caller, incidents), key=rm.picture_order)
+        end = offset + paging.clamp(limit)
+        page = every[offset:end]
+        wanted = {i["id"] for i in page}
+        theirs = [r for r in rm.in_scope(caller, requests) if r["incident_id"] in wanted]
+        note_reads(
+            service,
+            caller,
+            route,
+            row_items("incidents", page) + row_items("requests", theirs),
         )
-        every, end = body["incidents"], offset + paging.clamp(limit)
         following = (str(end), "") if end < len(every) else None
         return {
             **meta,
-            "incidents": every[offset:end],
+            "incidents": rm.picture_items(page, theirs),
             "total_incidents": len(every),
             "next": paging.page([], "picture", filters, following)["next"],
             "summary": summary,
+            "summary_position": meta["position"],
         }
 
     @routes.get("/v1/capacity-overview", responses=error_responses(401))

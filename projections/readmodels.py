@@ -279,6 +279,11 @@ def picture(incidents: list[Row], requests: list[Row], now: datetime) -> dict[st
     }
 
 
+def picture_order(incident: Row) -> tuple[Any, ...]:
+    """The picture's order of incidents: open first, then by title (ties by id)."""
+    return (incident["closed"], incident["title"], incident["id"])
+
+
 def picture_items(incidents: list[Row], requests: list[Row]) -> list[Row]:
     """The picture's incidents, open first, then by title, each with its requests (of
     ``requests``) and what is deployed for it."""
@@ -287,7 +292,7 @@ def picture_items(incidents: list[Row], requests: list[Row]) -> list[Row]:
         if request["incident_id"]:
             by_incident[request["incident_id"]].append(request)
     items = []
-    for incident in sorted(incidents, key=lambda i: (i["closed"], i["title"], i["id"])):
+    for incident in sorted(incidents, key=picture_order):
         mine = by_incident.get(incident["id"], [])
         en_route, on_scene = deployment(mine)
         deployed = {

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from domain.envelope import Classification
 from tests.conftest import on_both_stores
-from tests.integration.api.conftest import Api, fire_request
+from tests.integration.api.conftest import Api, chair, fire_request, item
 
 pytestmark = on_both_stores
 
@@ -18,6 +18,14 @@ def test_classified_reads_are_logged_for_national_auditors(api: Api) -> None:
     secret, plain = uuid4(), uuid4()
     body = {**fire_request(secret), "classification": SECRET.value}
     assert api.post("VR08", body, clearance=SECRET).status_code == 201
+    # Submitted, so that it is on the board (a draft is not, and the board notes what it shows)
+    submitted = item("request.submitted", secret, authority=chair("VR08"))
+    assert (
+        api.post(
+            "VR08", {**submitted, "classification": SECRET.value}, clearance=SECRET
+        ).status_code
+        == 201
+    )
     assert api.post("VR08", fire_request(plain)).status_code == 201
     now = {"min_position": api.position(), "wait": 10}
     reader = api.headers("LOCC", "coordinator", clearance=SECRET)
