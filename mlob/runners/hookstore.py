@@ -281,11 +281,10 @@ class HookStore:
         """The subscriptions that have a secret: every one made and not deleted (a secret is
         kept before its subscription's event is recorded, and forgotten at its deletion),
         and perhaps one whose making failed a moment ago. One row per subscription."""
-        rows = self._rows(
-            "SELECT subscription_id FROM mlob_webhook_secrets WHERE subscription_id NOT LIKE %s",
-            ("%@%",),
-        )
-        return [str(r[0]) for r in rows]
+        # A rotated subscription's secret is kept under ``<id>@<rotation>`` (its first under
+        # ``<id>`` is gone once a rotation is recorded): each key names its subscription.
+        rows = self._rows("SELECT subscription_id FROM mlob_webhook_secrets", ())
+        return list(dict.fromkeys(str(r[0]).partition("@")[0] for r in rows))
 
     def forget_secret(self, subscription_id: str) -> None:
         """A deleted (or not made) subscription's secrets, of every rotation."""

@@ -402,7 +402,7 @@ def test_the_list_reads_only_what_changed_since_the_last(
             monkeypatch.setattr(app.recorder, "select_after", select_after)
             monkeypatch.setattr(app, "load", load)
         assert answer.status_code == 200, answer.text
-        items: list[dict[str, Any]] = answer.json()
+        items: list[dict[str, Any]] = answer.json()["items"]
         for item in items:
             one = hooked.client.get(f"/v1/subscriptions/{item['id']}", headers=headers)
             assert one.json() == item, "the same view as the subscription's own"
@@ -430,5 +430,20 @@ def test_the_list_reads_only_what_changed_since_the_last(
         s["id"]
         for s in hooked.client.get(
             "/v1/subscriptions", headers=hooked.headers("VR09", "operator")
-        ).json()
+        ).json()["items"]
     ] == [theirs["id"]]
+
+
+def test_a_rotated_subscription_stays_listed(hooked: Hooked, receiver: Receiver) -> None:
+    """The list follows the secrets held; after a rotation the subscription's secret is kept
+    under its rotation's key only, and the subscription is listed as before (it vanished)."""
+    headers = hooked.headers("VR08", "admin")
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    for _ in range(2):
+        rotated = hooked.client.patch(
+            f"/v1/subscriptions/{made['id']}", json={"rotate_secret": True}, headers=headers
+        )
+        assert rotated.status_code == 200, rotated.text
+        listed = hooked.client.get("/v1/subscriptions", headers=headers).json()["items"]
+        assert [s["id"] for s in listed] == [made["id"]]
+        assert listed[0]["rotations"] == rotated.json()["rotations"]
