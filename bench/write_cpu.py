@@ -10,6 +10,11 @@ positions, read from the store), so neither wrk's rate nor the machine's other l
 figure. Prints every measurement and, per checkout, the median per mode and its ratio to the
 first checkout's.
 
+``WRITE_CPU_RATE`` (events/s) offers single events at that fixed rate instead (bench/loadgen.py,
+an open loop): under wrk's closed loop the rate, and so the size of the writer's groups and the
+CPU per event, follows the machine's other load more than the code; at one offered rate every
+checkout gets the same groups (as long as it keeps up: the rate printed beside it says so).
+
 Reproduce (a baseline checkout beside this one):
 ``git worktree add --detach ../base <commit>`` then
 ``WRITE_CPU_TREES=../base,$PWD .venv/bin/python bench/write_cpu.py`` (``WRITE_CPU_ROUNDS``,
@@ -18,6 +23,7 @@ Reproduce (a baseline checkout beside this one):
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -30,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench import PY, lua
 from bench.common import database_url, events_in, fresh_schema, issue_token, seed, stop, wait_for
 
+ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "bench_write_cpu"
 PORT = 8792
 TREES = [
@@ -39,6 +46,7 @@ TREES = [
 ROUNDS = int(os.environ.get("WRITE_CPU_ROUNDS", "3"))
 SECONDS = int(os.environ.get("WRITE_CPU_SECONDS", "12"))
 BATCHES = [int(b) for b in os.environ.get("WRITE_CPU_BATCHES", "1,100").split(",")]
+RATE = os.environ.get("WRITE_CPU_RATE", "")
 WARM_UP = 3
 
 
@@ -69,11 +77,16 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float]:
     try:
         url = f"http://127.0.0.1:{PORT}"
         wait_for(f"{url}/health")
-        script = lua(token, seed(url, token, 500), batch, run)
-        load = subprocess.Popen(
-            ["wrk", "-t2", "-c16", f"-d{SECONDS + WARM_UP + 2}s", "-s", str(script), url],
-            stdout=subprocess.DEVNULL,
-        )
+        incidents = seed(url, token, 500)
+        duration = SECONDS + WARM_UP + 2
+        if RATE and batch == 1:
+            ids = Path(f"/tmp/{SCHEMA}-incidents.json")
+            ids.write_text(json.dumps(incidents))
+            command = [PY, "bench/loadgen.py", url, token, RATE, str(duration), str(ids)]
+        else:
+            script = lua(token, incidents, batch, run)
+            command = ["wrk", "-t2", "-c16", f"-d{duration}s", "-s", str(script), url]
+        load = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
         time.sleep(WARM_UP)
         before, first, started = ticks(server.pid), events_in(SCHEMA), time.monotonic()
         time.sleep(SECONDS)
