@@ -94,7 +94,12 @@ def test_a_connection_lent_a_moment_ago_is_not_asked(
 ) -> None:
     asked: list[object] = []
     real = ConnectionPool.check_connection
-    monkeypatch.setattr(ConnectionPool, "check_connection", lambda c: asked.append(c) or real(c))
+
+    def counted(c: Any) -> None:
+        asked.append(c)
+        real(c)
+
+    monkeypatch.setattr(ConnectionPool, "check_connection", counted)
     check(conn)
     assert len(asked) == 1, "a connection never checked is asked"
     check(conn)
