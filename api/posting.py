@@ -59,13 +59,14 @@ def digest(item: Item) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def envelope_for(item: Item, principal: Principal) -> Envelope:
-    """The item's envelope; its threading is filled in when it runs (domain/posting.py)."""
+def envelope_for(item: Item, principal: Principal, actor: Actor | None = None) -> Envelope:
+    """The item's envelope; its threading is filled in when it runs (domain/posting.py).
+    ``actor``: the principal's, when the caller made it already (one per post)."""
     authority = None
     if item.authority is not None:
         authority = Authority(**item.authority.model_dump())
     return Envelope(
-        actor=Actor(org=principal.org, role=principal.role, person=principal.person),
+        actor=actor or Actor(org=principal.org, role=principal.role, person=principal.person),
         occurred_at=item.occurred_at,
         message_id=item.message_id,
         authority=authority,
@@ -86,6 +87,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Post:
         # Rights before anything else, a replay of a recorded message included.
         raise NotPermitted("read_only_role", "mlob rights table", role=principal.role).at(0)
     level = policy.reader_level(principal)
+    actor = Actor(org=principal.org, role=principal.role, person=principal.person)  # immutable
     commands = []
     messages = []
     seen: set[str] = set()
@@ -129,7 +131,7 @@ def plan(principal: Principal, items: Sequence[Item]) -> Post:
                 event_type.subject,
                 event_type.creates,
                 data,
-                envelope_for(item, principal),
+                envelope_for(item, principal, actor),
                 item.expected_version,
             )
         )

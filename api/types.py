@@ -13,6 +13,8 @@ def _iso_text(value: Any) -> Any:
     """A moment is ISO 8601 text with a zone: a number (``as_of=0.5``) is not taken as seconds
     since 1970, which is never what a crisis-centre client means."""
     if isinstance(value, str):
+        if ":" in value:  # a time of day: never a number (spares the try below its raise)
+            return value
         try:
             float(value)
         except ValueError:

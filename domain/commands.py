@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
@@ -89,10 +90,16 @@ class Command:
     envelope: Envelope
     expected_version: int | None = None
 
-    @property
+    @cached_property
     def capacity_id(self) -> UUID | None:
-        """The capacity the step books, if any."""
-        found = getattr(self.data, "capacity_id", None)
+        """The capacity the step books, if any. Looked up once, among the data's fields: asking
+        a pydantic model for an attribute it lacks raises and catches an AttributeError inside
+        pydantic, and a post asked it three times per command (4 % of a batch's CPU)."""
+        fields = getattr(self.data, "__dict__", None)
+        if fields is None:
+            found = getattr(self.data, "capacity_id", None)
+        else:
+            found = fields.get("capacity_id")
         return found if isinstance(found, UUID) else None
 
 
@@ -108,7 +115,7 @@ class Post:
     def subjects(self) -> list[UUID]:
         """The streams the post writes when accepted: its subjects and the capacities it
         books (the writer may take them from its cache; see mlob/write/writer.py)."""
-        booked = [c.capacity_id for c in self.commands if c.capacity_id is not None]
+        booked = [b for c in self.commands if (b := c.capacity_id) is not None]
         return [c.subject for c in self.commands] + booked
 
     @property

@@ -13,6 +13,8 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg.rows import dict_row
 
+from mlob.store.pool_check import check_for
+
 
 class MlobPostgresFactory(PostgresFactory):
     POSTGRES_CONNINFO = "POSTGRES_CONNINFO"
@@ -24,3 +26,9 @@ class MlobPostgresFactory(PostgresFactory):
             pool = self.datastore.pool  # not yet opened: the library opens it on first use
             pool.conninfo = conninfo
             pool.kwargs = {"row_factory": dict_row}
+        if self.datastore.pre_ping:
+            # The same guarantee as the library's pre-ping (POSTGRES_PRE_PING: no error after
+            # the server dropped the pool's connections), without a round trip per lending
+            # (mlob/store/pool_check.py). psycopg_pool takes its check only when it is made,
+            # so it is replaced here, before the pool is opened.
+            self.datastore.pool._check = check_for(self.datastore.pool)

@@ -39,7 +39,10 @@ REJECTION_COLUMNS = (
 #: The tables below are created at their baseline shape (72956bf); later columns, such as the
 #: refused item's classification, come from mlob/migrations.
 #: Appends of more events than this are written with COPY, fewer with one pipelined flight.
-COPY_FROM = 64
+#: COPY costs four more round trips (the lock and message check, the last id, the chain head,
+#: each table's copy) and a round of Python per row; the flight's arrays are dumped by
+#: psycopg's C dumpers: a batch of 100 goes in one flight (issue 25, docs/performance.md).
+COPY_FROM = 1000
 
 
 class CommitLost(Exception):
