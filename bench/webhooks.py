@@ -61,6 +61,10 @@ RATE = float(os.environ.get("HOOKS_RATE", "100"))
 SECONDS = float(os.environ.get("HOOKS_SECONDS", "20"))
 PER_REGION = int(os.environ.get("HOOKS_PER_REGION", "4"))
 MLOB_PORT = int(os.environ.get("HOOKS_PORT", "8724"))
+#: ``in-process`` (default): the projections and the delivery runner in the server process;
+#: ``worker``: in a ``mlob worker`` beside it (``MLOB_PROJECTIONS=workers``, compose.yaml's
+#: layout), so the deliveries do not share the posting process's interpreter.
+LAYOUT = os.environ.get("HOOKS_LAYOUT", "in-process")
 RECEIVER_PORT = MLOB_PORT + 1
 SCHEMA = "hooks24_bench"
 KEY = "bench-webhook-key-" + "0" * 32
@@ -177,6 +181,8 @@ def run(subscribed: bool) -> dict[str, Any]:
     fresh_schema(SCHEMA)
     url = database_url(SCHEMA)
     env = {"MLOB_DATABASE_URL": url, "MLOB_WEBHOOK_KEY": KEY}
+    if LAYOUT == "worker":
+        env["MLOB_PROJECTIONS"] = "workers"
     admin = issue_token(env, "LOCC", "admin")
     TMP.mkdir(parents=True, exist_ok=True)
     err = (TMP / "server.err").open("a")
@@ -188,6 +194,16 @@ def run(subscribed: bool) -> dict[str, Any]:
         stderr=err,
         start_new_session=True,
     )
+    worker = None
+    if LAYOUT == "worker":
+        worker = subprocess.Popen(
+            [PY, "-m", "mlob.cli", "worker"],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
     out = TMP / "received.jsonl"
     out.unlink(missing_ok=True)
     recv = subprocess.Popen(
@@ -225,6 +241,8 @@ def run(subscribed: bool) -> dict[str, Any]:
                 break
     finally:
         stop(server)
+        if worker is not None:
+            stop(worker)
         os.kill(recv.pid, signal.SIGTERM)
         recv.wait(10)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
@@ -273,7 +291,8 @@ def _drained(url: str) -> bool:
 def main() -> None:
     print(json.dumps(circumstances(), indent=1))
     print(
-        f"offered: {RATE:g} events/s for {SECONDS:g} s over {len(REGIONS)} regions; "
+        f"layout: {LAYOUT}; offered: {RATE:g} events/s for {SECONDS:g} s over "
+        f"{len(REGIONS)} regions; "
         f"{PER_REGION} subscriptions per region"
     )
     print(f"load average before: {os.getloadavg()}")
