@@ -107,6 +107,11 @@ class Listing:
     #: What a count over every row a level sees reads (the picture's summary): an index of
     #: the level rule's columns holding these too, so the count reads no row (``summary``).
     counted: tuple[str, ...] = ()
+    #: What the board orders and counts its rows by: an index of the on-board rows by the
+    #: level rule's columns holding these too (``board``), so that neither the board's page
+    #: nor its counts read a row (issue 21: a store's heap is its rows' JSON; reading it for
+    #: 44k open requests took 290 ms, the index 20 ms).
+    boarded: tuple[str, ...] = ()
 
     def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """The listing columns of a row: sort key, exercise, keys, then :attr:`columns`."""
@@ -140,6 +145,7 @@ LISTINGS: dict[str, Listing] = {
         integers=frozenset({"on_board", "urgent", "since_us", "formalise_us", "duty_us"}),
         unindexed=frozenset({"search", "step", "urgent", "since_us", "formalise_us", "duty_us"}),
         counted=("kind", "status", "keys"),
+        boarded=("step", "urgent", "since_us", "formalise_us", "duty_us", "id"),
     ),
     "incidents": Listing(
         sort=lambda r: ("1" if r.get("closed") else "0") + SEP + (r.get("title") or ""),
@@ -191,6 +197,8 @@ def index_names(name: str, dialect: str) -> tuple[str, ...]:
     found = ["sorted", *(c for c in listing(name).columns if c not in unindexed)]
     if listing(name).counted:
         found.append("summary")
+    if listing(name).boarded:
+        found.append("board")
     if dialect == "postgresql":
         found.append("keys")
     return tuple(found)
@@ -210,6 +218,10 @@ def index_sql(name: str, table: str, dialect: str) -> list[str]:
             made.append(
                 f"CREATE INDEX IF NOT EXISTS {index} ON {table} {summary_index(name, dialect)}"
             )
+        elif suffix == "board":
+            made.append(
+                f"CREATE INDEX IF NOT EXISTS {index} ON {table} {board_index(name, dialect)}"
+            )
         else:
             made.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({suffix}, sort_key, id)")
     return made
@@ -221,6 +233,15 @@ def summary_index(name: str, dialect: str) -> str:
     if dialect == "sqlite":
         return f"(level, until_level, exercise, {counted})"
     return f"(level, until_level, exercise) INCLUDE ({counted})"
+
+
+def board_index(name: str, dialect: str) -> str:
+    """The columns of a rows table's ``board`` index (see :attr:`Listing.boarded`): partial,
+    the on-board rows only."""
+    boarded = ", ".join(listing(name).boarded)
+    if dialect == "sqlite":  # it reads on_board from the index only if the index holds it
+        return f"(exercise, level, until_level, {boarded}, on_board) WHERE on_board = 1"
+    return f"(exercise, level, until_level) INCLUDE ({boarded}) WHERE on_board = 1"
 
 
 def stored_values(name: str, row: Mapping[str, Any], dialect: str) -> tuple[Any, ...]:

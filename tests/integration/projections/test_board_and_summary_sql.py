@@ -324,3 +324,32 @@ def test_each_kind_of_deadline_places_an_item_on_the_board(
     later = listing.epoch_us((BASE + 2 * hour).isoformat())
     assert later is not None
     assert read.board_counts(_query((0, False, None)), rm.DEFAULT_TARGETS, later) == (5, 3)
+
+
+@on_both_stores
+def test_the_board_is_read_from_its_index_alone(store: tuple[ReadStore, StoreConfig]) -> None:
+    """The board's page and counts can be answered from the on-board rows' index without
+    reading a row (a store's rows hold their JSON: at 44k open requests reading them took
+    290 ms a query, the index 20 ms): the plan of each, with sequential scans ruled out, is
+    the index's (PostgreSQL: an index-only scan; SQLite: a covering index)."""
+    _, config = store
+    query = PageQuery(level=3, equals={"exercise": False}, limit=50)
+    table = "mlob_rows_requests"
+    now_us = int(BASE.timestamp() * 10**6)
+    counts = listing.board_counts_sql(table, query, rm.DEFAULT_TARGETS, now_us, config.kind)
+    rows = listing._board_rows(table, query, rm.DEFAULT_TARGETS, config.kind)
+    for sql, args in (counts, rows):
+        if config.kind == "sqlite":
+            assert config.sqlite_path is not None
+            with sqlite3.connect(config.sqlite_path) as c:
+                plan = " ".join(
+                    str(r[-1]) for r in c.execute("EXPLAIN QUERY PLAN " + sql, args).fetchall()
+                )
+            assert "COVERING INDEX mlob_rows_requests_board" in plan, plan
+        else:
+            assert config.schema is not None
+            with pg_connect(config.schema) as conn:
+                conn.execute("SET enable_seqscan = off")
+                conn.execute("SET enable_bitmapscan = off")
+                plan = " ".join(str(r[0]) for r in conn.execute("EXPLAIN " + sql, args).fetchall())
+            assert "Index Only Scan using mlob_rows_requests_board" in plan, plan
