@@ -20,6 +20,7 @@ picture, while posts arrive; and what the readers cost the posts. Prints figures
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -171,10 +172,12 @@ async def phase(
         post_statuses[status] = post_statuses.get(status, 0) + 1
         post_idle.put_nowait(conn)
 
-    kinds = list(TARGETS)
+    kinds = itertools.cycle(TARGETS)
 
     async def one_read(scheduled: float) -> None:
-        kind = kinds[int(scheduled * 1000) % len(kinds)]
+        # In turn (it was chosen by the scheduled millisecond, which at 100/s steps by 10:
+        # only every other kind of read was ever made)
+        kind = next(kinds)
         status_filter = rng.choice(["closed", "submitted", "approved"])
         following = quote(cursors[-1]) if cursors else ""
         path = {
