@@ -17,10 +17,12 @@ Each rows table (``mlob_rows_<name>``, readstore.py) keeps, per row, besides ``d
 - what the request board orders and counts by (requests: ``on_board``, ``step``, ``urgent``
   and the moments its deadlines run from, as microseconds since the epoch: ``since_us``,
   ``formalise_us``, ``duty_us``) and what the picture's summary groups by (incidents:
-  ``closed``, ``grip_rank``).
+  ``closed``, ``grip_rank``);
+- whether a request's wants count as demand (requests: ``demanding``, :func:`rm.demanding`):
+  the capacity overview and the scarcity advice read only those (mlob/read/bounded.py).
 
 Migration 0006 added the first of them to the tables of earlier stores and filled them from
-``data``; migration 0008 the board's and the summary's.
+``data``; migration 0008 the board's and the summary's; migration 0009 ``demanding``.
 
 The board's order (:func:`board_sql`) is the earliest deadline first: per item the earliest of
 ``since_us`` + the step's target, ``formalise_us`` + the formalisation target and ``duty_us`` +
@@ -86,6 +88,11 @@ def _duty_us(r: Mapping[str, Any]) -> int | None:
     return min((f for f in found if f is not None), default=None)
 
 
+def _demanding(r: Mapping[str, Any]) -> int:
+    """:func:`projections.readmodels.demanding`, of rows of any code version (keys may lack)."""
+    return int(rm.demanding(r)) if "demanding" in r or "status" in r else 0
+
+
 def _grip_rank(r: Mapping[str, Any]) -> int | None:
     return GripLevel(r["grip"]).rank if r.get("grip") else None
 
@@ -141,8 +148,12 @@ LISTINGS: dict[str, Listing] = {
             "since_us": lambda r: epoch_us(r.get("status_since")),
             "formalise_us": _formalise_us,
             "duty_us": _duty_us,
+            # the capacity overview and the scarcity advice (migration 0009)
+            "demanding": _demanding,
         },
-        integers=frozenset({"on_board", "urgent", "since_us", "formalise_us", "duty_us"}),
+        integers=frozenset(
+            {"on_board", "urgent", "since_us", "formalise_us", "duty_us", "demanding"}
+        ),
         unindexed=frozenset({"search", "step", "urgent", "since_us", "formalise_us", "duty_us"}),
         counted=("kind", "status", "keys"),
         boarded=("step", "urgent", "since_us", "formalise_us", "duty_us", "id"),
@@ -290,7 +301,7 @@ def filters_sql(
     """The conditions on a rows table ``r`` that every read of it shares: each subject's row at
     the highest level at most the reader's, and the query's filters (not ``after``)."""
     mark = _mark(dialect)
-    known = set(listing(name).columns) | {"exercise"}
+    known = set(listing(name).columns) | {"exercise", "id"}
     # The row at the highest level at most the reader's: the store keeps with each row the
     # level of the subject's next higher row (``until_level``; readstore.py), so this needs no
     # look at the subject's other rows.

@@ -34,6 +34,7 @@ ALL = [
     "0006_list_columns",
     "0007_webhooks",
     "0008_board_columns",
+    "0009_demanding",
 ]
 
 
