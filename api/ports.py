@@ -222,6 +222,23 @@ class MlobService(HealthSource, Protocol):
         rows are rebuilt (the previous rows are complete, only not of this code)."""
         ...
 
+    def view_overview_rows(
+        self, *, level: int, equals: Mapping[str, Any]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The rows the capacity overview is computed from (``capacities``, ``requests``),
+        selected in the store: each subject's row at the highest level at most ``level``; the
+        capacities and the requests whose wants count as demand whose columns equal
+        ``equals``, and the requests (of any exercise scope) capacities are made ready for."""
+        ...
+
+    def view_scarcity_rows(
+        self, *, level: int, equals: Mapping[str, Any]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The rows the scarcity advice is computed from (``capacities``, ``requests``,
+        ``incidents``), selected in the store as :meth:`view_overview_rows` does: the
+        capacities and demanding requests whose columns equal ``equals``, and their incidents."""
+        ...
+
     def wait_for_views(self, position: int, names: Sequence[str], timeout: float) -> bool:
         """Wait at most ``timeout`` s until the named projections reached ``position``."""
         ...

@@ -4,7 +4,7 @@ a client that wrote position N may pass ``min_position=N`` to wait (bounded) unt
 reached it. ``rebuilding`` says the rows are those of the previous code version, served
 complete while the new code's rows are built (mlob/runners/projector.py)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -63,42 +63,51 @@ def router(
         items = [i for n, found in rows.items() for i in row_items(n, rm.in_scope(caller, found))]
         note_reads(service, caller, route, items)
 
-    def read(
+    def read_as_of(
+        route: str,
+        names: Sequence[str],
+        caller: Principal,
+        exercise: ExerciseScope,
+        as_of: datetime,
+        axis: str = "recorded",
+        note: bool = True,
+    ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """An answer's rows as they were at ``as_of``, replayed from history (every row of
+        that moment, in memory), and its positions and state."""
+        answer = service.rows_as_of(as_of, axis)
+        historical, position = answer
+        rows = {n: rm.visible(historical[n], caller.clearance, exercise) for n in names}
+        if note:  # else the caller notes what it answers (a page of them)
+            _note(route, caller, rows)
+        scope = _scope(caller, exercise)
+        # Whether the picture checkpoints it came from were signed (None: none was used).
+        signed = getattr(answer, "checkpoints_signed", None)
+        if signed is not None:
+            scope["checkpoints_signed"] = signed
+        return {
+            "position": position,
+            "positions": dict.fromkeys(names, position),
+            "reached": True,
+            "at": as_of.isoformat(),
+            "as_of": {"moment": as_of.isoformat(), "axis": axis},
+            "rebuilding": False,  # replayed by this code, from the events
+            "scope": scope,
+        }, rows
+
+    def bounded(
         route: str,
         names: Sequence[str],
         caller: Principal,
         min_position: int | None,
         wait: float,
         exercise: ExerciseScope,
-        as_of: datetime | None = None,
-        axis: str = "recorded",
-        note: bool = True,
+        select: Callable[..., dict[str, list[dict[str, Any]]]],
     ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-        if as_of is not None:
-            answer = service.rows_as_of(as_of, axis)
-            historical, position = answer
-            rows = {n: rm.visible(historical[n], caller.clearance, exercise) for n in names}
-            if note:  # else the caller notes what it answers (a page of them)
-                _note(route, caller, rows)
-            scope = _scope(caller, exercise)
-            # Whether the picture checkpoints it came from were signed (None: none was used).
-            signed = getattr(answer, "checkpoints_signed", None)
-            if signed is not None:
-                scope["checkpoints_signed"] = signed
-            return {
-                "position": position,
-                "positions": dict.fromkeys(names, position),
-                "reached": True,
-                "at": as_of.isoformat(),
-                "as_of": {"moment": as_of.isoformat(), "axis": axis},
-                "rebuilding": False,  # replayed by this code, from the events
-                "scope": scope,
-            }, rows
+        """The capacity overview's or the scarcity advice's rows: only those it is computed
+        from, selected in the store by ``select`` (not every row of the projections); noted
+        as read."""
         meta = current(names, caller, min_position, wait, exercise)
-        level = policy.reader_level(caller)
-        rows = {
-            n: rm.visible(service.view_rows(n, level), caller.clearance, exercise) for n in names
-        }
+        rows = select(level=policy.reader_level(caller), equals=_equals(exercise))
         _note(route, caller, rows)
         return meta, rows
 
@@ -216,7 +225,7 @@ def router(
         offset = paging.decode_offset(cursor, "picture", filters) or 0
         names = ("incidents", "requests")
         route = "GET /v1/picture"
-        meta, rows = read(route, names, caller, None, 0, exercise, as_of, axis, note=False)
+        meta, rows = read_as_of(route, names, caller, exercise, as_of, axis, note=False)
         incidents, requests = rows["incidents"], rows["requests"]
         summary = rm.summary_for(caller, incidents, requests)
         # The page first, then its incidents' items (requests, deployment): building every
@@ -254,20 +263,17 @@ def router(
         """Per capability, provider and region: how much exists and where it is (available,
         reserved, made ready, committed, deployed, returning, unavailable, abroad); open demand
         and shortages per capability."""
-        # Every request, exercise or real: whether a booking's request is approved says whether
-        # made-ready capacity is reserved (rm.capacity_overview counts only ``exercise``'s demand).
-        meta, rows = read(
-            "GET /v1/capacity-overview",
-            ("capacities", "requests"),
-            caller,
-            min_position,
-            wait,
-            ExerciseScope.ALL,
-            as_of,
-            axis,
-        )
-        meta["scope"]["exercise"] = exercise.value
-        capacities = [c for c in rows["capacities"] if exercise.admits(c["exercise"])]
+        route, names = "GET /v1/capacity-overview", ("capacities", "requests")
+        if as_of is not None:
+            # Every request, exercise or real: whether a booking's request is approved says
+            # whether made-ready capacity is reserved (only ``exercise``'s demand is counted).
+            meta, rows = read_as_of(route, names, caller, ExerciseScope.ALL, as_of, axis)
+            meta["scope"]["exercise"] = exercise.value
+            capacities = [c for c in rows["capacities"] if exercise.admits(c["exercise"])]
+        else:  # only the rows it needs, selected in the store (mlob/read/bounded.py)
+            select = service.view_overview_rows
+            meta, rows = bounded(route, names, caller, min_position, wait, exercise, select)
+            capacities = rows["capacities"]
         return {**meta, **rm.capacity_overview(capacities, rows["requests"], exercise)}
 
     @routes.get("/v1/board", responses=error_responses(400, 401))
@@ -325,13 +331,14 @@ def router(
         """Where open demand for a capability exceeds what is available: the competing request
         lines ranked by the documented rules and a proposed allocation (advice to the Minister
         of J&V); a recorded priority decision of the Minister is followed."""
-        meta, rows = read(
+        meta, rows = bounded(
             "GET /v1/scarcity",
             ("capacities", "requests", "incidents"),
             caller,
             min_position,
             wait,
             exercise,
+            service.view_scarcity_rows,
         )
         advice = rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"], exercise)
         # A reader sees where its own requests stand, not others' requests in detail.

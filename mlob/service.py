@@ -34,7 +34,7 @@ from domain.incident import Incident
 from domain.recorded import EventMark, LoggedEvent, Receipt, RowFilter
 from domain.request import AssistanceRequest, LineBooking
 from mlob.audit.accesslog import AccessLog
-from mlob.read import listing
+from mlob.read import bounded, listing
 from mlob.read.listing import PageQuery
 from mlob.read.pictures import rows_as_of
 from mlob.read.readstore import view_channel
@@ -479,6 +479,14 @@ class Service:
     ) -> list[dict[str, Any]]:
         query = PageQuery(level, equals, scope, among=(column, tuple(values)))
         return self._views().store.matching(name, query) if values else []
+
+    @store_errors_as_unavailable
+    def view_overview_rows(self, *, level: int, equals: Mapping[str, Any]) -> dict[str, Any]:
+        return bounded.overview_rows(self._views().store, level, equals)
+
+    @store_errors_as_unavailable
+    def view_scarcity_rows(self, *, level: int, equals: Mapping[str, Any]) -> dict[str, Any]:
+        return bounded.scarcity_rows(self._views().store, level, equals)
 
     @store_errors_as_unavailable
     def board_page(

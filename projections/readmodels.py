@@ -43,7 +43,7 @@ OPEN_VALUES = frozenset(s.value for s in OPEN)
 _DEMANDING_BEFORE = OPEN_VALUES - {RequestStatus.APPEALED.value}
 
 
-def demanding(request: Row) -> bool:
+def demanding(request: Mapping[str, Any]) -> bool:
     """Whether a request's wants still count against supply: the domain's rule
     (:attr:`domain.request.AssistanceRequest.demanding`), kept in its row."""
     if "demanding" in request:
@@ -161,6 +161,15 @@ def capacity_states(capacity: Row, approved: frozenset[str]) -> dict[str, int]:
     states["withheld"] = capacity.get("withheld", 0)
     states["available"] = capacity["exists"] - sum(v for k, v in states.items() if k != "available")
     return states
+
+
+def awaiting_approval(capacities: Iterable[Row]) -> set[str]:
+    """The requests for which capacities are made ready: whether each is approved says whether
+    that capacity is reserved (:func:`capacity_states`), all the overview asks of requests
+    besides their demand."""
+    return {
+        b["request_id"] for c in capacities for b in c["bookings"] if b["state"] == "made_ready"
+    }
 
 
 def with_deployed(states: Mapping[str, int]) -> dict[str, int]:
