@@ -422,3 +422,44 @@ def test_the_board_and_the_picture_read_a_page_not_every_row(
     assert picture["total_incidents"] == 1 and picture["summary"]["open_incidents"] == 1
     assert [r["id"] for r in picture["incidents"][0]["requests"]] == [linked["subject"]]
     assert whole == []
+
+
+def test_the_overview_and_the_advice_read_the_demanding_requests_not_every_row(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded (issue 21): neither reads a projection's rows whole (``view_rows``), and the
+    read-access log notes the rows the answer was computed from: a classified draft (its
+    wants are no demand) is neither read nor noted, a classified submitted request is."""
+    plain = submitted(api, "VR08", 1)
+    secret_draft = uuid4()
+    body = fire_request(secret_draft, classification="stg_confidentieel")
+    api.accepted("VR08", body, clearance=Classification.STATE_SECRET_CONFIDENTIAL)
+    secret = draft(api, "VR08", 2)
+    step = item("request.submitted", secret, authority=chair("VR08"))
+    step["classification"] = "stg_confidentieel"
+    api.accepted("VR08", step, clearance=Classification.STATE_SECRET_CONFIDENTIAL)
+    whole: list[Any] = []
+    noted: list[dict[str, Any]] = []
+
+    def view_rows(*args: Any, **kw: Any) -> list[dict[str, Any]]:
+        whole.append(args)
+        raise AssertionError("a projection read whole")
+
+    original = api.service.note_reads
+
+    def note_reads(entries: Any) -> None:
+        noted.extend(entries)
+        original(entries)
+
+    monkeypatch.setattr(api.service, "view_rows", view_rows)
+    monkeypatch.setattr(api.service, "note_reads", note_reads)
+    cleared = api.headers("LOCC", "coordinator", clearance=Classification.STATE_SECRET_CONFIDENTIAL)
+    overview = page(api, "/v1/capacity-overview", cleared)
+    [water] = [c for c in overview["capabilities"] if c["capability"] == "FIRE_WATER_SUPPLY"]
+    assert water["open_demand"] == 4  # two lines of 2: the submitted requests', not the draft's
+    advice = page(api, "/v1/scarcity", cleared)
+    [short] = [c for c in advice["capabilities"] if c["capability"] == "FIRE_WATER_SUPPLY"]
+    assert {p["request_id"] for p in short["proposal"]} == {str(plain), str(secret)}
+    for route in ("GET /v1/capacity-overview", "GET /v1/scarcity"):
+        assert [e["item"] for e in noted if e["route"] == route] == [str(secret)], route
+    assert whole == []
