@@ -50,7 +50,10 @@ def main(migration: str, out: Path) -> None:
             dump = "\n".join(c.iterdump()) + "\n"
         (out / f"schema-before-{migration}.sqlite.sql").write_text(dump)
     finally:
-        path.unlink(missing_ok=True)
+        # The store and what SQLite and mlob keep beside it (WAL, shared memory, the openers'
+        # lock file): none of it belongs with the fixtures.
+        for left in (path, *(path.with_name(path.name + x) for x in ("-wal", "-shm", ".opening"))):
+            left.unlink(missing_ok=True)
     schema = f"fixture_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(DSN, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
