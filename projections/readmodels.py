@@ -11,7 +11,7 @@ computed per clearance: a classified item never contributes to what an uncleared
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,12 +107,11 @@ def summary_for(reader: Reader, incidents: list[Row], requests: list[Row]) -> di
     """The picture's summary for a reader, from every row within its clearance: the nation's
     for national readers; national totals and its own region's details for a safety region;
     for anyone else only what it sees itself."""
-    scope = scope_of(reader)
-    if scope.kind is ScopeKind.NATIONAL:
-        return national_summary(incidents, requests)
-    if scope.kind is ScopeKind.REGION and scope.region:
-        return regional_summary(national_summary(incidents, requests), scope.region)
-    return national_summary(in_scope(reader, incidents), in_scope(reader, requests))
+    reach = summary_reach(reader)
+    if reach.scope is not None:
+        return national_summary(in_scope(reader, incidents), in_scope(reader, requests))
+    summary = national_summary(incidents, requests)
+    return summary if reach.region is None else regional_summary(summary, reach.region)
 
 
 def withhold_others(reader: Reader, advice: dict[str, Any], own: set[str]) -> dict[str, Any]:
@@ -363,39 +362,25 @@ def deployment(requests: Iterable[Row]) -> tuple[dict[str, int], dict[str, int]]
 
 
 def national_summary(incidents: list[Row], requests: list[Row]) -> dict[str, Any]:
-    by_region: dict[str, dict[str, Any]] = {}
-
-    def region(code: str) -> dict[str, Any]:
-        return by_region.setdefault(
-            code, {"open_incidents": 0, "highest_grip": None, "requests": defaultdict(int)}
-        )
-
-    for incident in incidents:
-        if incident["closed"]:
-            continue
+    """Per region its open incidents, their highest GRIP and its requests by status; the
+    requests by kind and status; the open incidents and requests — counted here from rows, put
+    together by :func:`summary_of_counts` as the store's counts are (mlob/read/summaries.py)."""
+    open_incidents = [i for i in incidents if not i["closed"]]
+    per_region: dict[str, list[int]] = {}  # code -> [open incidents, highest GRIP rank]
+    for incident in open_incidents:
+        rank = GripLevel(incident["grip"]).rank
         for code in incident["regions"]:
-            entry = region(code)
-            entry["open_incidents"] += 1
-            highest = entry["highest_grip"]
-            if highest is None or GripLevel(incident["grip"]).rank > GripLevel(highest).rank:
-                entry["highest_grip"] = incident["grip"]
-    by_kind: dict[str, int] = defaultdict(int)
-    by_status: dict[str, int] = defaultdict(int)
-    for request in requests:
-        by_kind[request["kind"]] += 1
-        by_status[request["status"]] += 1
-        for code in request["regions"]:
-            region(code)["requests"][request["status"]] += 1
-    return {
-        "by_region": {
-            code: {**entry, "requests": dict(sorted(entry["requests"].items()))}
-            for code, entry in sorted(by_region.items())
-        },
-        "by_kind": dict(sorted(by_kind.items())),
-        "by_status": dict(sorted(by_status.items())),
-        "open_incidents": sum(1 for i in incidents if not i["closed"]),
-        "open_requests": sum(1 for r in requests if r["status"] in OPEN_VALUES),
-    }
+            entry = per_region.setdefault(code, [0, rank])
+            entry[0] += 1
+            entry[1] = max(entry[1], rank)
+    kinds = Counter((r["kind"], r["status"]) for r in requests)
+    regions = Counter((code, r["status"]) for r in requests for code in r["regions"])
+    return summary_of_counts(
+        [(code, count, rank) for code, (count, rank) in per_region.items()],
+        len(open_incidents),
+        [(kind, status, n) for (kind, status), n in kinds.items()],
+        [(code, status, n) for (code, status), n in regions.items()],
+    )
 
 
 #: A GRIP level by its rank (the summary's highest GRIP is counted as a rank).
