@@ -518,16 +518,41 @@ DEFAULT_TARGETS = Targets(
 )
 
 
+def _dues(
+    request: Row, targets: Targets
+) -> tuple[datetime | None, datetime | None, list[datetime | None]]:
+    """A board item's deadlines: its step's, its written form's, each outstanding duty's
+    (None: no target, or nothing outstanding)."""
+    since = _parse(request["status_since"])
+    assert since is not None
+    target = targets.for_step(request["step"], request["urgent"])
+    step = since + target if target is not None else None
+    submitted = _parse(request.get("submitted_at"))
+    form = None
+    if request.get("formalisation_outstanding") and submitted is not None:
+        form = submitted + timedelta(minutes=targets.formalisation)
+    inform = targets.for_step(INFORM, request["urgent"])
+    duties: list[datetime | None] = []
+    for duty in _outstanding(request):
+        duty_since = _parse(duty["since"])
+        assert duty_since is not None
+        duties.append(duty_since + inform if inform is not None else None)
+    return step, form, duties
+
+
 def board_item(request: Row, now: datetime, targets: Targets) -> Row:
     since = _parse(request["status_since"])
     submitted = _parse(request["submitted_at"])
     assert since is not None
-    target = targets.for_step(request["step"], request["urgent"])
-    due = since + target if target is not None else None
-    formalisation_due = None
-    if request["formalisation_outstanding"] and submitted is not None:
-        formalisation_due = submitted + timedelta(minutes=targets.formalisation)
-    duties = [_duty_item(d, now, targets, request["urgent"]) for d in _outstanding(request)]
+    due, formalisation_due, duty_dues = _dues(request, targets)
+    duties = [
+        {
+            **duty,
+            "due_at": duty_due.isoformat() if duty_due else None,
+            "overdue": duty_due is not None and now >= duty_due,
+        }
+        for duty, duty_due in zip(_outstanding(request), duty_dues, strict=True)
+    ]
     en_route, on_scene = deployment([request])
     return {
         "id": request["id"],
@@ -570,18 +595,6 @@ def _outstanding(request: Row) -> list[Row]:
     return list(request.get("duties_outstanding") or ())
 
 
-def _duty_item(duty: Row, now: datetime, targets: Targets, urgent: bool) -> Row:
-    since = _parse(duty["since"])
-    assert since is not None
-    target = targets.for_step(INFORM, urgent)
-    due = since + target if target is not None else None
-    return {
-        **duty,
-        "due_at": due.isoformat() if due else None,
-        "overdue": due is not None and now >= due,
-    }
-
-
 def on_board(request: Row) -> bool:
     """Open requests, urgent ones still to be formalised, art. 58 drafts awaiting LE
     Preparatie, and any request with a duty to inform outstanding."""
@@ -596,22 +609,8 @@ def on_board(request: Row) -> bool:
 def board_deadline(request: Row, targets: Targets) -> datetime | None:
     """The item's earliest deadline: its step's target, its formalisation's, its earliest
     outstanding duty's (None: it has none). The item is overdue once it has passed."""
-    since = _parse(request["status_since"])
-    assert since is not None
-    dues = []
-    step = targets.for_step(request["step"], request["urgent"])
-    if step is not None:
-        dues.append(since + step)
-    submitted = _parse(request.get("submitted_at"))
-    if request.get("formalisation_outstanding") and submitted is not None:
-        dues.append(submitted + timedelta(minutes=targets.formalisation))
-    inform = targets.for_step(INFORM, request["urgent"])
-    if inform is not None:
-        for duty in _outstanding(request):
-            duty_since = _parse(duty["since"])
-            assert duty_since is not None
-            dues.append(duty_since + inform)
-    return min(dues, default=None)
+    step, form, duties = _dues(request, targets)
+    return min((d for d in (step, form, *duties) if d is not None), default=None)
 
 
 def board_order(request: Row, targets: Targets) -> tuple[bool, datetime, datetime, str]:
