@@ -605,12 +605,16 @@ class HookStore:
 
     def prune_deliveries(self, ids: Sequence[int]) -> None:
         """These deliveries go, with their attempts (one transaction)."""
+        self._prune("mlob_webhook_deliveries", "mlob_webhook_attempts", "delivery_id", ids)
+
+    def _prune(self, table: str, children: str, parent: str, ids: Sequence[int]) -> None:
+        """Rows of ``table`` go, with the rows of ``children`` whose ``parent`` names them."""
         if not ids:
             return
         marks = ", ".join(["%s"] * len(ids))
         with self._tx() as tx:
-            tx.execute(f"DELETE FROM mlob_webhook_attempts WHERE delivery_id IN ({marks})", ids)
-            tx.execute(f"DELETE FROM mlob_webhook_deliveries WHERE id IN ({marks})", ids)
+            tx.execute(f"DELETE FROM {children} WHERE {parent} IN ({marks})", ids)
+            tx.execute(f"DELETE FROM {table} WHERE id IN ({marks})", ids)
 
     def alert_ages(self, after: int, upto: int, limit: int) -> list[dict[str, Any]]:
         """The alerts after id ``after`` up to ``upto`` (by the primary key)."""
@@ -623,12 +627,7 @@ class HookStore:
 
     def prune_alerts(self, ids: Sequence[int]) -> None:
         """These alerts go, with their acknowledgements (one transaction)."""
-        if not ids:
-            return
-        marks = ", ".join(["%s"] * len(ids))
-        with self._tx() as tx:
-            tx.execute(f"DELETE FROM mlob_alert_acks WHERE alert_id IN ({marks})", ids)
-            tx.execute(f"DELETE FROM mlob_alerts WHERE id IN ({marks})", ids)
+        self._prune("mlob_alerts", "mlob_alert_acks", "alert_id", ids)
 
     # --- alerts ------------------------------------------------------------------------------
 
