@@ -8,45 +8,12 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from api.ports import LoggedEvent, MessageFact, MlobService, Principal
+from api.ports import LoggedEvent, MlobService, Principal
 from domain import policy
 from domain.base import MlobAggregate
+from domain.policy import THREAD_FIELDS, name_threads
 from domain.vocabulary import subject_of
 from projections.routing import Routes, StreamRoute
-
-#: The threading fields of an event that name other messages (EDXL-RM's conversation), and
-#: where the message they name is given as ``{org, message_id}``.
-THREAD_FIELDS = (("causation_id", "causation"), ("correlation_id", "correlation"))
-
-
-def name_threads(
-    body: dict[str, Any], facts: dict[str, list[MessageFact]], reader_level: int
-) -> None:
-    """Name the messages an event's threading fields point at as ``{org, message_id}``
-    (messages are each organisation's own) when a step of the event's own stream carries it
-    (one the reader sees the subject of); a message of that stream above the reader's clearance
-    is never named: both fields are null for it. A message of another stream (a booking
-    answers its request's message; a client may name any id as its correlation) is given
-    unresolved (``org`` null), and null when any step carrying that id lies above the reader's
-    clearance (never a hidden message's id; a client-chosen correlation can still probe
-    whether such an id exists: see the README)."""
-    stream = body["stream_id"]
-    for field, named in THREAD_FIELDS:
-        message_id = body.get(field)
-        if message_id is None:
-            body[named] = None
-            continue
-        found = facts.get(message_id, [])
-        fact = next((f for f in found if f.stream_id == stream), None)
-        if fact is None:
-            hidden = any(f.level > reader_level for f in found)
-            body[field] = None if hidden else message_id
-            body[named] = None if hidden else {"org": None, "message_id": message_id}
-            continue
-        if fact.level > reader_level:
-            body[field] = body[named] = None
-        else:
-            body[named] = {"org": fact.org, "message_id": message_id}
 
 
 def note_reads(

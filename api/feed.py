@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -35,7 +35,7 @@ from uuid import UUID
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
-from api.access import THREAD_FIELDS, name_threads, note_reads, row_items
+from api.access import note_reads, row_items
 from api.errors import language
 from api.metrics import FEED_CLOSES, FEED_CONNECTIONS, FEED_FRAMES, FEED_RESYNCS
 from api.ports import (
@@ -51,7 +51,7 @@ from api.summaries import Summaries
 from domain import policy, vocabulary
 from domain.errors import DomainError
 from domain.exercise import ExerciseScope
-from domain.policy import ScopeKind
+from domain.policy import THREAD_FIELDS, ScopeKind, name_threads
 from projections import readmodels as rm
 from projections.alerts import alert_channels, alert_for, alert_frame
 from projections.routing import Routes, StreamRoute, channels, may_see, published
@@ -151,7 +151,7 @@ def routed(
     facts: dict[str, list[MessageFact]],
 ) -> Routed:
     """The event routed, with its bodies for readers from its own level up (rendering
-    .event_body, access.name_threads)."""
+    .event_body, domain.policy.name_threads)."""
     base = {**event_body(e), "channels": names}
     named = [base.get(field) for field, _ in THREAD_FIELDS]
     thresholds = sorted(
@@ -295,8 +295,11 @@ class Connection:
         return found[1]
 
     def frames(self, batch: Batch) -> list[tuple[str, int, int]]:
-        """The frames of ``batch`` for this connection (none: nothing for it), each at most
-        about ``FRAME_BYTES`` long; moves the cursor."""
+        """The frames of ``batch`` for this connection (none: nothing for it), and moves its
+        cursors: the events it wants and its reader may see (routing.may_see: the policy's
+        rule), each in the body for the reader's level, in frames of about ``FRAME_BYTES``; the
+        changed rows and the summary in the last. Built once per kind of reader and position
+        (most connections share them); what it receives above ongerubriceerd is logged."""
         key = (
             frozenset(self.channels),
             self.reader_key,
@@ -306,9 +309,63 @@ class Connection:
         )
         found = batch.built.get(key)
         if found is None:
+            at = policy.reader_level(self.principal)
+            chunks: list[list[str]] = [[]]  # the events' bodies of each frame
+            reach = [self.cursor]  # the position each frame completes
+            read: list[tuple[str, str, int]] = []  # the steps above ongerubriceerd among them
+            size = 0
+            for r in batch.events:
+                e = r.event
+                if (
+                    e.position <= self.cursor
+                    or not self.exercise.admits(e.exercise)
+                    or r.channels.isdisjoint(self.channels)
+                    or not may_see(self.principal, r.route, e.regions, r.level)
+                ):
+                    continue
+                if r.level > 0:
+                    read.append((str(e.stream_id), "step", r.level))
+                body = r.bodies[0][1]
+                for level, text in r.bodies:
+                    if level <= at:
+                        body = text
+                if chunks[-1] and size + len(body) > FRAME_BYTES:
+                    chunks.append([])
+                    reach.append(reach[-1])
+                    size = 0
+                chunks[-1].append(body)
+                reach[-1] = max(reach[-1], e.position)
+                size += len(body)
+            rows = [
+                row
+                for r in batch.rows
+                if r.seq > self.change_cursor and (row := self.row_body(r)) is not None
+            ]
+            summary = ""
+            if "national" in self.channels and self.scope.kind is ScopeKind.REGION:
+                rank = self.principal.clearance.rank
+                found_summary = batch.summaries.get((self.scope.region or "", rank))
+                summary = "" if found_summary is None else f',"summary":{found_summary}'
             change = self.change_cursor
-            frames, read = self._build(batch)  # moves the cursors
-            found = batch.built[key] = (frames, self.cursor, self.change_cursor)
+            position, change_upto = max(self.cursor, batch.upto), max(change, batch.change_upto)
+            # A full frame completes the events up to its last; the last frame the batch, with
+            # the changed rows and the summary (sent when it holds anything).
+            parts = [
+                (events, "", "", p, change)
+                for events, p in zip(chunks[:-1], reach[:-1], strict=True)
+            ]
+            if chunks[-1] or rows or summary:
+                parts.append((chunks[-1], ",".join(rows), summary, position, change_upto))
+            frames = [
+                (
+                    f'{{"type":"frame","position":{p},"change":{c},'
+                    f'"events":[{",".join(events)}],"rows":[{rows_text}]{summary_text}}}',
+                    p,
+                    c,
+                )
+                for events, rows_text, summary_text, p, c in parts
+            ]
+            found = batch.built[key] = (frames, position, change_upto)
             if frames and batch.rows:
                 read += self._classified_rows(batch, change)
             batch.read[key] = read if frames else []
@@ -320,67 +377,12 @@ class Connection:
         return frames
 
     def _classified_rows(self, batch: Batch, change: int) -> list[tuple[str, str, int]]:
-        """The rows above ongerubriceerd in what :meth:`_build` just sent from ``batch``."""
+        """The rows above ongerubriceerd in what :meth:`frames` just sent from ``batch``."""
         items: list[tuple[str, str, int]] = []
         for r in batch.rows:
             if r.seq > change and (found := r.for_reader(self.principal)) is not None:
                 items += [i for i in row_items(r.projection, [found[0]]) if i[2] > 0]
         return items
-
-    def _build(self, batch: Batch) -> tuple[list[tuple[str, int, int]], list[tuple[str, str, int]]]:
-        """The frames of ``batch`` for this connection: the events it wants and its reader may
-        see, each in the body for the reader's level; and the steps above ongerubriceerd among
-        them (the read-access log)."""
-        rows = [
-            body
-            for r in batch.rows
-            if r.seq > self.change_cursor and (body := self.row_body(r)) is not None
-        ]
-        summary = None
-        if "national" in self.channels and self.scope.kind is ScopeKind.REGION:
-            summary = batch.summaries.get((self.scope.region or "", self.principal.clearance.rank))
-        frames = []
-        chunk: list[str] = []
-        read: list[tuple[str, str, int]] = []
-        size = last = 0
-        at = policy.reader_level(self.principal)
-        for routed_ in batch.events:
-            e = routed_.event
-            if (
-                e.position <= self.cursor
-                or not self.exercise.admits(e.exercise)
-                or routed_.channels.isdisjoint(self.channels)
-                or not may_see(self.principal, routed_.route, e.regions, routed_.level)
-            ):
-                continue
-            if routed_.level > 0:
-                read.append((str(e.stream_id), "step", routed_.level))
-            body = routed_.bodies[0][1]
-            for level, text in routed_.bodies:
-                if level <= at:
-                    body = text
-            if chunk and size + len(body) > FRAME_BYTES:
-                self.cursor = max(self.cursor, last)
-                frames.append((self._frame(chunk, [], None), self.cursor, self.change_cursor))
-                chunk, size = [], 0
-            chunk.append(body)
-            size += len(body)
-            last = e.position
-        self.cursor = max(self.cursor, batch.upto)
-        self.change_cursor = max(self.change_cursor, batch.change_upto)
-        if chunk or rows or summary is not None:
-            frames.append((self._frame(chunk, rows, summary), self.cursor, self.change_cursor))
-        return frames, read
-
-    def _frame(self, events: list[str], rows: list[str], summary: str | None) -> str:
-        parts = [
-            f'{{"type":"frame","position":{self.cursor},"change":{self.change_cursor},',
-            f'"events":[{",".join(events)}],"rows":[{",".join(rows)}]',
-        ]
-        if summary is not None:
-            parts.append(f',"summary":{summary}')
-        parts.append("}")
-        return "".join(parts)
 
     # --- sending -----------------------------------------------------------------------------
 
@@ -900,20 +902,32 @@ class FeedHub:
     def _route(self, logged: list[LoggedEvent]) -> tuple[list[Routed], dict[UUID, int]]:
         """The hub's one pass over what was appended: each event routed and rendered (the
         routes learn from it), and the tokens revoked among them, each at its (first)
-        revocation's position (token streams are never published: looked at first)."""
-        routed_: list[Routed] = []
+        revocation's position (token streams are never published: looked at first). What the
+        messages an event names are (its bodies name them, domain.policy.name_threads) its
+        stream's route knows; the store is asked only for the rest (a stream this process met
+        in the middle, a correlation a client chose)."""
+        learnt: list[tuple[LoggedEvent, list[str], StreamRoute, int]] = []
         revoked: dict[UUID, int] = {}
-        facts = _facts(self.service, logged)
+        facts: dict[str, list[MessageFact]] = {}
+        unknown: set[str] = set()
         for e in logged:
             if e.api_type == REVOKED:
                 revoked.setdefault(e.stream_id, e.position)
             with self.routes_lock:
-                route, level = self.routes.learn(e.stream_id, e.event)
+                route, level, names = self.routes.learn(e.stream_id, e.event, e.regions)
                 if route is None:
                     continue  # tokens and other internal streams are never published
-                names = channels(e.stream_id, route, e.regions)
-            routed_.append(routed(e, names, route, level, facts))
-        return routed_, revoked
+                known = [t for t in (route.first, route.previous) if t is not None]
+            named = {m for m in (e.correlation_id, e.causation_id) if m is not None}
+            for message_id, org, at in known:
+                if message_id in named:
+                    named.discard(message_id)
+                    facts.setdefault(message_id, []).append(MessageFact(e.stream_id, org, at))
+            unknown |= named
+            learnt.append((e, names, route, level))
+        if unknown:  # every step that carries them, as the store's index has them
+            facts.update(self.service.message_facts(sorted(unknown)))
+        return [routed(e, names, route, level, facts) for e, names, route, level in learnt], revoked
 
     async def _in_replay_thread(self, work: Callable[..., Any], *args: Any) -> Any:
         """Run a replay's store read in the replay threads: ``REPLAY_THREADS`` of them for
@@ -1128,10 +1142,9 @@ class FeedHub:
                         names = channels(e.stream_id, route, e.regions) if visible else None
                         decided[memo] = names
                 else:
-                    route, level = learnt.learn(e.stream_id, e.event)
-                    names = None
-                    if route is not None and may_see(reader, route, e.regions, level):
-                        names = channels(e.stream_id, route, e.regions)
+                    route, level, learnt_names = learnt.learn(e.stream_id, e.event, e.regions)
+                    visible = route is not None and may_see(reader, route, e.regions, level)
+                    names = learnt_names if visible else None
             if route is None or names is None or wanted.isdisjoint(names):
                 continue
             if facts is None:
@@ -1242,9 +1255,23 @@ class FeedHub:
 
     def _read(self) -> tuple[Batch, bool]:
         """One window's reading, in one worker thread: events (with how far the page reached,
-        unpublished ones included), the tokens revoked among them, changed rows when anyone
+        unpublished ones included; this process's own from memory, projections/recent.py),
+        the tokens revoked among them, changed rows when anyone
         may want them; and whether the page was full (more to read)."""
-        logged = self.service.logged_events(self.head, BATCH, recent=True)
+        # This process's newest commits, from memory (as the writer handed them over: named
+        # here, domain/vocabulary.py); the store's reader when memory does not hold them, or
+        # when naming a step needs its booking's earlier state (an extension or an arrival).
+        held = self.service.recent.after(self.head, BATCH)
+        logged = None
+        if held is not None and not any(
+            vocabulary.booking_before_needed(e.event_type, e.event) for e in held
+        ):
+            with contextlib.suppress(vocabulary.UnknownTopic):  # the store's reader names it
+                logged = [
+                    replace(e, api_type=vocabulary.api_type(e.event_type, e.event)) for e in held
+                ]
+        if logged is None:
+            logged = self.service.logged_events(self.head, BATCH)
         events, revoked = self._route(logged)
         reached = logged[-1].position if logged else self.head
         full = len(logged) == BATCH

@@ -15,9 +15,10 @@ from uuid import UUID
 
 from domain.commands import Post
 from domain.envelope import Classification
-from domain.recorded import EventMark, LoggedEvent, Receipt, RowFilter
+from domain.recorded import EventMark, LoggedEvent, MessageFact, Receipt, RowFilter
+from projections.recent import RecentEvents
 
-__all__ = ["EventMark", "LoggedEvent", "Receipt", "RowFilter"]
+__all__ = ["EventMark", "LoggedEvent", "MessageFact", "Receipt", "RowFilter"]
 
 
 class StoreUnavailable(Exception):
@@ -29,16 +30,6 @@ class OutcomeUnknown(Exception):
     """A commit was sent, its answer was lost, and the store could not tell within seconds
     whether it was recorded; answered as 504. Retrying with the same message ids is safe: a
     recorded message answers its original receipt."""
-
-
-@dataclass(frozen=True)
-class MessageFact:
-    """A recorded step that carries a message id: its stream, whose message it is, and the
-    clearance level it is visible at."""
-
-    stream_id: UUID
-    org: str
-    level: int
 
 
 @dataclass(frozen=True)
@@ -260,6 +251,10 @@ class MlobService(HealthSource, Protocol):
         ...
 
     # --- feeds -------------------------------------------------------------------------------
+
+    #: The events this process committed last, as the writer handed them over (not named:
+    #: ``api_type`` ""), held for the live feed (:class:`projections.recent.RecentEvents`).
+    recent: RecentEvents[LoggedEvent]
 
     def logged_events(
         self, after: int, limit: int, stop: int | None = None, *, recent: bool = False

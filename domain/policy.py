@@ -14,13 +14,15 @@ The rule (``shared/domain.md``, settled questions, "Need to know"):
   (:func:`step_level`: a step is as classified as the higher of its own marking and its
   subject's). Where figures must add up, what hidden steps hold is shown as *withheld*.
 - **Acting needs seeing.** A subject the actor may not read does not exist for the actor.
+- **Messages.** A step names the messages it answers and belongs to (its threading); a message
+  carried by a step above the reader's clearance is never named (:func:`name_threads`).
 
 Pure: no web, persistence or database code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -28,6 +30,7 @@ from typing import Any, Protocol
 
 from domain.envelope import Classification
 from domain.kinds import ARMED_CHECK_BY
+from domain.recorded import MessageFact
 from domain.reference import OrgKind, organisation, organisations
 
 SOURCE = "domain.md: need to know"
@@ -265,6 +268,44 @@ def scope_regions(subject: Any) -> tuple[str, ...]:
     if getattr(type(subject), "TOPIC", "") in _NO_REGIONS:
         return ()
     return tuple(subject.regions_concerned())
+
+
+# --- messages ----------------------------------------------------------------------------
+
+
+#: The threading fields of an event that name other messages (EDXL-RM's conversation), and
+#: where the message they name is given as ``{org, message_id}``.
+THREAD_FIELDS = (("causation_id", "causation"), ("correlation_id", "correlation"))
+
+
+def name_threads(
+    body: dict[str, Any], facts: Mapping[str, Sequence[MessageFact]], reader_level: int
+) -> None:
+    """Name the messages an event's threading fields point at as ``{org, message_id}``
+    (messages are each organisation's own) when a step of the event's own stream carries it
+    (one the reader sees the subject of); a message of that stream above the reader's clearance
+    is never named: both fields are null for it. A message of another stream (a booking
+    answers its request's message; a client may name any id as its correlation) is given
+    unresolved (``org`` null), and null when any step carrying that id lies above the reader's
+    clearance (never a hidden message's id; a client-chosen correlation can still probe
+    whether such an id exists: see the README)."""
+    stream = body["stream_id"]
+    for field, named in THREAD_FIELDS:
+        message_id = body.get(field)
+        if message_id is None:
+            body[named] = None
+            continue
+        found = facts.get(message_id, [])
+        fact = next((f for f in found if f.stream_id == stream), None)
+        if fact is None:
+            hidden = any(f.level > reader_level for f in found)
+            body[field] = None if hidden else message_id
+            body[named] = None if hidden else {"org": None, "message_id": message_id}
+            continue
+        if fact.level > reader_level:
+            body[field] = body[named] = None
+        else:
+            body[named] = {"org": fact.org, "message_id": message_id}
 
 
 # --- rights beside reading ---------------------------------------------------------------------

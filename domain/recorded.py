@@ -46,6 +46,16 @@ class LoggedEvent:
         return self.actor_org
 
 
+@dataclass(frozen=True)
+class MessageFact:
+    """A recorded step that carries a message id: its stream, whose message it is, and the
+    clearance level it is visible at (:func:`domain.policy.step_level`)."""
+
+    stream_id: UUID
+    org: str
+    level: int
+
+
 class EventMark(NamedTuple):
     """An event as the index marks it, not decoded: where it stands in the order, its stream
     and step, its type, and what decides who may see it (regions, classification, exercise).

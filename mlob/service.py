@@ -114,6 +114,8 @@ class Service:
 
     def __init__(self, app: MlobApplication, clock: Callable[[], datetime] | None = None) -> None:
         self.app = app
+        #: The live feed reads this process's newest commits here (api.ports.MlobService).
+        self.recent = app.recent
         self.clock = clock or (lambda: datetime.now(UTC))
         self._token_cache: dict[str, tuple[float, Principal]] = {}
         self._lock = Lock()
@@ -159,7 +161,7 @@ class Service:
         them already (after the commit, with the events held in memory: waking them on
         the NOTIFY too would often have them read before that). Another process's append
         (or a LISTEN connection that was away) means what this process holds of the newest
-        events may no longer reach the store's newest (mlob.store.recent)."""
+        events may no longer reach the store's newest (projections.recent)."""
         recorder: Any = self.app.recorder
         if notify is not None and notify.channel != recorder.channel_name:
             return True  # a read model changed

@@ -44,6 +44,11 @@ _CREATED = (
 )
 
 
+#: A message one of a stream's steps carried, as its route remembers it: the message id, whose
+#: message it is, and the level of the (first) step of the stream that carried it.
+Thread = tuple[str, str, int]
+
+
 @dataclass
 class StreamRoute:
     kind: str  # "request" | "capacity" | "incident"
@@ -62,31 +67,37 @@ class StreamRoute:
     top: int = 0
     #: Up to which version every step's level is known.
     known: int = 0
-
-    def involve(self, org: str, at: int) -> None:
-        self.orgs[org] = min(self.orgs.get(org, at), at)
+    #: Whether its subject's level is known (learnt from its creation, or seeded from its
+    #: rows; not a stream first met in the middle): only then are its messages' levels known.
+    exact: bool = True
+    #: The messages its next steps name (domain/posting.py: a step's correlation is its
+    #: subject's first message, its causation the message before its own): the first, and the
+    #: two latest (None: not seen by this route).
+    first: Thread | None = None
+    previous: Thread | None = None
+    last: Thread | None = None
 
     def step_level(self, event: Any) -> int:
         """The level of this step of the stream (projections/levels.py: the higher of its
         own marking and its subject's; a correction as high as what it voids; a procedure's
         step as high as the most classified step before it). Needs every earlier step's level
         known (:meth:`Routes.learn` fills them in from the store when not)."""
-        version = event.originator_version
-        found = self.marked_level(version, event.envelope.classification)
-        if version > self.known and isinstance(event, MlobAggregate.Voided):
-            found = max(found, self.levels.get(event.target_version, self.level))
-        return found
+        voids = event.target_version if isinstance(event, MlobAggregate.Voided) else None
+        return self.marked_level(event.originator_version, event.envelope.classification, voids)
 
-    def marked_level(self, version: int, classification: str) -> int:
-        """The level of the step at ``version`` as far as its index row tells (its marking):
-        :meth:`step_level` exactly, except that a correction not seen yet may be higher (as
-        high as the step it voids, which only the event names). Never above the exact level,
-        so a reader who may not see a step at this level may not see the step."""
+    def marked_level(self, version: int, classification: str, voids: int | None = None) -> int:
+        """The level of the step at ``version`` as far as its index row tells (its marking)
+        and, for a correction, ``voids`` (the version of the step it voids, which only the
+        event names): exact when given; without it a correction not seen yet may be higher
+        (as high as the step it voids). Never above the exact level, so a reader who may not
+        see a step at this level may not see the step."""
         if version <= self.known:  # seen before (a replay from the store)
             return self.levels.get(version, self.level)
         found = max(self.level, policy.level(classification))
         if self.kind == "request" and AssistanceRequest.SEQUENTIAL:
             found = max(found, self.top)
+        if voids is not None:
+            found = max(found, self.levels.get(voids, self.level))
         return found
 
     def rests_on_unknown(self, version: int, event_type: str) -> bool:
@@ -105,10 +116,6 @@ class StreamRoute:
             self.levels[version] = at
         self.top = max(self.top, at)
         self.known = max(self.known, version)
-
-    def concerns(self, regions: tuple[str, ...], reader_level: int) -> Concerns:
-        orgs = frozenset(o for o, at in self.orgs.items() if at <= reader_level)
-        return Concerns(regions, orgs)
 
 
 #: A stream's steps as the store's index has them: (version, classification, event type).
@@ -152,21 +159,24 @@ class Routes:
         if route is None:
             route = self.streams[row["id"]] = StreamRoute(kind, level=at)
         route.level = min(route.level, at)
-        for org in row.get("involved", ()):
-            route.involve(org, at)
+        route.orgs.update({o: min(route.orgs.get(o, at), at) for o in row.get("involved", ())})
         return route
 
-    def learn(self, stream_id: UUID, event: Any) -> tuple[StreamRoute | None, int]:
-        """Update and return the route of the event's stream (None: not a published stream),
-        and the level the step is visible at."""
+    def learn(
+        self, stream_id: UUID, event: Any, regions: tuple[str, ...] = ()
+    ) -> tuple[StreamRoute | None, int, list[str]]:
+        """Update the route of the event's stream from this step and return it (None: not a
+        published stream), the level the step is visible at, and the channels it goes to
+        (``regions``: the step's)."""
         key = str(stream_id)
         route = self.streams.get(key)
+        envelope = event.envelope
         if isinstance(event, MlobAggregate.Created):
             kind = next((k for cls, k in _CREATED if isinstance(event, cls)), None)
             if kind is None:
-                return None, 0  # tokens and other internal streams are never published
+                return None, 0, []  # tokens and other internal streams are never published
             route = self.streams[key] = StreamRoute(
-                kind, level=policy.level(event.envelope.classification)
+                kind, level=policy.level(envelope.classification)
             )
         elif route is None:
             # A stream created before this process learnt of it (and not yet in the rows it
@@ -174,40 +184,53 @@ class Routes:
             topic = getattr(type(event), "TOPIC", "")
             for prefix, kind in _KINDS:
                 if topic.startswith(prefix):
-                    route = self.streams[key] = StreamRoute(kind)
+                    route = self.streams[key] = StreamRoute(kind, exact=False)
                     break
         if route is None:
-            return None, 0
-        if event.originator_version > route.known + 1:
-            self._fill(stream_id, route, event.originator_version - 1)
-        at = route.step_level(event)
-        route.note(event.originator_version, at)
-        if route.kind != "capacity":  # a capacity involves its provider only (domain/policy)
-            route.involve(event.envelope.actor.org, at)
+            return None, 0, []
+        version = event.originator_version
+        if version > route.known + 1:
+            self._fill(stream_id, route, version - 1)
+        voids = event.target_version if isinstance(event, MlobAggregate.Voided) else None
+        at = route.marked_level(version, envelope.classification, voids)
+        route.note(version, at)
+        # The organisations this step involves (domain/policy.py, ``involved``), each from the
+        # lowest level at which a step involved it.
+        orgs = (
+            set() if route.kind == "capacity" else {envelope.actor.org}
+        )  # a capacity: its provider
         if isinstance(event, AssistanceRequest.Created):  # also PhonedIn
             route.capabilities |= {line.capability for line in event.lines}
             route.requester = event.requester
-            route.involve(event.requester, at)
             route.incident = str(event.incident_id) if event.incident_id else None
-            for org in policy.route_parties(KIND_RULES[event.kind].route):
-                route.involve(org, at)
+            orgs |= {event.requester, *policy.route_parties(KIND_RULES[event.kind].route)}
         elif isinstance(event, AssistanceRequest.Amended):
             route.capabilities |= {line.capability for line in event.lines}
         elif isinstance(event, AssistanceRequest.Forwarded):
             recipients = (*event.to, *(share.to for share in event.shares))
             route.providers |= set(recipients)
-            for org in (*recipients, *event.copies):  # asked, or copied on it: involved
-                route.involve(org, at)
+            orgs |= {*recipients, *event.copies}  # asked, or copied on it: involved
         elif isinstance(event, AssistanceRequest.LineBooked):
             route.providers.add(event.booking.provider)
-            route.involve(event.booking.provider, at)
+            orgs.add(event.booking.provider)
         elif isinstance(event, AssistanceRequest.Informed):  # it sees what it was informed of
-            route.involve(event.to, at)
+            orgs.add(event.to)
         elif isinstance(event, Capacity.Created):
             route.capabilities.add(event.capability)
             route.providers.add(event.provider)
-            route.involve(event.provider, at)
-        return route, at
+            orgs.add(event.provider)
+        route.orgs.update({o: min(route.orgs.get(o, at), at) for o in orgs})
+        if route.exact:  # the message this step carries, as the store's index tells it
+            carried = (
+                envelope.message_id,
+                envelope.actor.org,
+                max(route.level, policy.level(envelope.classification)),
+            )
+            if isinstance(event, MlobAggregate.Created):
+                route.first = carried
+            if route.last is None or route.last[0] != carried[0]:  # a command's first step
+                route.previous, route.last = route.last, carried
+        return route, at, channels(stream_id, route, regions)
 
     def _fill(self, stream_id: UUID, route: StreamRoute, upto: int) -> None:
         """Learn the levels of the stream's steps up to ``upto`` from their markings in the
@@ -254,4 +277,8 @@ def may_see(
         return False
     if route.kind == "capacity":
         regions = ()  # a capacity's home region is not its region's business (domain/policy)
-    return policy.in_scope(reader, route.concerns(regions, policy.reader_level(reader)))
+    # What the stream concerns at the reader's level: an organisation a step above it
+    # involved is not the reader's business.
+    at = policy.reader_level(reader)
+    orgs = frozenset(o for o, level in route.orgs.items() if level <= at)
+    return policy.in_scope(reader, Concerns(regions, orgs))

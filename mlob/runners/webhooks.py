@@ -361,10 +361,10 @@ class WebhookRunner:
         facts = _facts(cast(MlobService, self.service), logged)
         routed_ = []
         for e in logged:
-            route, level = self.routes.learn(e.stream_id, e.event)
+            route, level, names = self.routes.learn(e.stream_id, e.event, e.regions)
             if route is None:
                 continue
-            routed_.append(routed(e, channels(e.stream_id, route, e.regions), route, level, facts))
+            routed_.append(routed(e, names, route, level, facts))
         created = {str(e.stream_id) for e in logged if e.api_type == "subscription.created"}
         catching = self.hooks.catching_up()
         queued: list[Queued] = []

@@ -4,7 +4,7 @@ the group writer that commits every append.
 A post (domain/commands.py) goes ``MlobApplication.post`` -> ``GroupWriter`` (writer thread)
 -> ``domain.posting.execute`` on a :class:`~mlob.write.unit.UnitOfWork` -> one commit through
 the recorder (``mlob.store.recorders``), which returns what it inserted; the commit keeps those
-events for this process's readers (``mlob.store.recent``) and answers each append with its
+events for this process's readers (``projections.recent``) and answers each append with its
 receipt.
 
 May import: ``domain``, ``projections`` (pure read-side folding), ``mlob.store``,

@@ -33,11 +33,11 @@ from domain.recorded import LoggedEvent, Receipt
 from domain.stored import STORED_TYPES
 from mlob import migrations
 from mlob.config import StoreConfig
-from mlob.store.recent import RecentEvents
 from mlob.store.recorders import IndexQueries
 from mlob.store.transcoder import OrjsonTranscoder
 from mlob.write.unit import UnitOfWork
 from mlob.write.writer import GroupWriter, Job, message_reused
+from projections.recent import RecentEvents
 
 log = logging.getLogger("mlob.application")
 
@@ -200,7 +200,7 @@ class MlobApplication(Application[UUID]):
         stop: int | None = None,
     ) -> list[LoggedEvent]:
         """Events with their index rows, in global order. ``recent``: from memory when this
-        process wrote them last (:mod:`mlob.store.recent`): for readers that are woken by every
+        process wrote them last (:mod:`projections.recent`): for readers that are woken by every
         append of any process (the live feed), as another process's newer events may be
         missing from that answer until the wake-up. ``stop``: the reader needs every event up
         to that position (the answer may still hold later ones)."""

@@ -55,9 +55,9 @@ from domain.errors import Conflict
 from domain.recorded import LoggedEvent, Receipt
 from mlob.metrics import COMMIT_SECONDS, COMMITS, WRITE_GROUP_EVENTS, WRITE_GROUP_SIZE
 from mlob.store.index import DuplicateMessage
-from mlob.store.recent import RecentEvents
 from mlob.store.recorders import CommitLost, MlobRecorder
 from mlob.write.unit import Group, UnitOfWork
+from projections.recent import RecentEvents
 
 log = logging.getLogger("mlob.writer")
 
@@ -415,7 +415,7 @@ class GroupWriter:
         self, predecessor: int, recorded: list[LoggedEvent], sizes: list[int], generation: int
     ) -> None:
         """Keep what a commit wrote for this process's readers of the global order
-        (:mod:`mlob.store.recent`; ``generation``: ``recent.generation`` as it was before the
+        (:mod:`projections.recent`; ``generation``: ``recent.generation`` as it was before the
         commit), then wake them (``after_commit``, once per group)."""
         try:
             self.app.recent.add(

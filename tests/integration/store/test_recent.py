@@ -1,4 +1,4 @@
-"""The newest events a process wrote are read from memory by its live feed (mlob/store/recent.py):
+"""The newest events a process wrote are read from memory by its live feed (projections/recent.py):
 every such answer must be exactly what the store answers, and anything memory cannot vouch for
 (another process's write, a read past what is held) must come from the store."""
 
@@ -18,8 +18,8 @@ from domain.commands import Message
 from mlob import demo
 from mlob.config import StoreConfig
 from mlob.service import Service
-from mlob.store.recent import RecentEvents
 from mlob.write.application import MlobApplication
+from projections.recent import RecentEvents
 from tests.conftest import pg_connect, postgres_config
 from tests.integration.projections.conftest import NOW
 from tests.integration.store.fixtures import Ledger, envelope

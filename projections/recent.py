@@ -9,6 +9,9 @@ read of the global order that falls wholly within what is held is answered from 
 Only a contiguous run of the store's order is held: a commit that does not follow the last one
 held (another process, or another path of this one, wrote in between) starts the run afresh.
 So an answer from here is exactly what the store would answer; anything else reads the store.
+
+A read model of the recorded events (no store of its own): the writer (mlob/write) adds, the
+live feed's hub (api/feed.py) reads it directly, the service's history for other readers.
 """
 
 from __future__ import annotations
