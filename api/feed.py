@@ -1,7 +1,8 @@
 """The live feed: ``/v1/feed`` over WebSocket — resumable, bounded, one frame per window.
 
-One hub per server process reads what was appended (woken right after local appends, by
-PostgreSQL LISTEN/NOTIFY for other processes, and by polling), and hands each connection the
+One hub per server process reads what was appended (woken right after local appends, which it
+reads from memory, projections/recent.py; by PostgreSQL LISTEN/NOTIFY for other processes, and
+by polling), and hands each connection the
 events and changed read-model rows of its channels that its reader may see. Events that arrive
 within one window (``WINDOW`` s) go out in one frame, so the number of frames per client does
 not grow with the event rate. Positions on a connection only increase: a frame says up to which
@@ -926,7 +927,17 @@ class FeedHub:
             unknown |= named
             learnt.append((e, names, route, level))
         if unknown:  # every step that carries them, as the store's index has them
-            facts.update(self.service.message_facts(sorted(unknown)))
+            found = self.service.message_facts(sorted(unknown))
+            facts.update(found)
+            with self.routes_lock:  # a stream's correlation, remembered for its next steps
+                for e, _, route, _ in learnt:
+                    mine = [
+                        f
+                        for f in found.get(e.correlation_id or "", ())
+                        if f.stream_id == e.stream_id
+                    ]
+                    if route.first is None and mine:
+                        route.first = (e.correlation_id or "", mine[0].org, mine[0].level)
         return [routed(e, names, route, level, facts) for e, names, route, level in learnt], revoked
 
     async def _in_replay_thread(self, work: Callable[..., Any], *args: Any) -> Any:

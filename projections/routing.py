@@ -71,8 +71,8 @@ class StreamRoute:
     #: rows; not a stream first met in the middle): only then are its messages' levels known.
     exact: bool = True
     #: The messages its next steps name (domain/posting.py: a step's correlation is its
-    #: subject's first message, its causation the message before its own): the first, and the
-    #: two latest (None: not seen by this route).
+    #: subject's first message, its causation the message before its own): the one its steps
+    #: correlate to, and the two latest (None: not known to this route).
     first: Thread | None = None
     previous: Thread | None = None
     last: Thread | None = None

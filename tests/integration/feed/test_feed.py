@@ -264,3 +264,55 @@ def test_error_frames_in_the_language_of_the_handshake(api: Api) -> None:
             "code": "invalid_token",
             "reason": "Stuur een geldig token mee.",
         }
+
+
+THREADS = ("correlation_id", "correlation", "causation_id", "causation")
+
+
+def test_a_frame_names_the_messages_of_its_threads_as_the_history_does(api: Api) -> None:
+    """Correlation and causation in a frame, known from the stream's route or asked of the
+    store, name what the history names, at each reader's clearance: a classified step's
+    message never for a reader below it, a correlation the client chose unresolved."""
+    cleared = {"clearance": Classification.STATE_SECRET_CONFIDENTIAL}
+    with connect(api) as plain, connect(api, **cleared) as ok:
+        for ws in (plain, ok):
+            receive(ws, "welcome")
+            ws.send_text('{"subscribe": ["national"]}')
+            receive(ws, "subscribed")
+        first, other = uuid4(), uuid4()
+        opened = item("incident.opened", first, {"title": "t", "regions": ["VR08"], "grip": "1"})
+        steps = [
+            opened,
+            item("incident.grip_changed", first, {"grip": "2"}, classification="stg_confidentieel"),
+            item("incident.grip_changed", first, {"grip": "3"}),  # answers the classified step
+            item(
+                "incident.opened",
+                other,
+                {"title": "o", "regions": ["VR08"], "grip": "1"},
+                correlation_id=opened["message_id"],  # another subject's message
+            ),
+        ]
+        for step in steps:
+            assert api.post("VR08", step, **cleared).status_code == 201
+        for ws, count, kw in ((plain, 3, {}), (ok, 4, cleared)):
+            framed = collect(ws, count)
+            headers = api.headers("LOCC", "coordinator", **kw)
+            history = {
+                e["position"]: e
+                for stream in (first, other)
+                for e in map(
+                    orjson.loads,
+                    api.client.get(
+                        "/v1/history",
+                        params={"stream": str(stream), "format": "jsonl"},
+                        headers=headers,
+                    ).text.splitlines(),
+                )
+            }
+            assert len(framed) == len(history) == count
+            for event in framed:
+                shown = history[event["position"]]
+                assert {f: event[f] for f in THREADS} == {f: shown[f] for f in THREADS}
+            if ws is plain:  # the plain step's causation is the classified step's message
+                assert framed[1]["causation_id"] is None and framed[1]["causation"] is None
+            assert framed[-1]["correlation"] == {"org": None, "message_id": opened["message_id"]}
