@@ -2,12 +2,12 @@
 
 One hub per server process reads what was appended (woken right after local appends, which it
 reads from memory, projections/recent.py; by PostgreSQL LISTEN/NOTIFY for other processes, and
-by polling), and hands each connection the
-events and changed read-model rows of its channels that its reader may see. Events that arrive
-within one window (``WINDOW`` s) go out in one frame, so the number of frames per client does
-not grow with the event rate. Positions on a connection only increase: a frame says up to which
-event position (``position``) and read-model change (``change``) the client is complete, and a
-client that reconnects with ``after`` = that position misses nothing and gets nothing twice.
+by polling), and hands each connection the events and changed read-model rows of its channels
+that its reader may see. Events that arrive within one window (``WINDOW`` s) go out in one
+frame, so the number of frames per client does not grow with the event rate. Positions on a
+connection only increase: a frame says up to which event position (``position``) and read-model
+change (``change``) the client is complete, and a client that reconnects with ``after`` = that
+position misses nothing and gets nothing twice.
 
 A connection lives as long as its token: the revocation of its token (an event on the token's
 stream, read by every node's hub in position order) closes it after the frames before the
@@ -1267,8 +1267,8 @@ class FeedHub:
     def _read(self) -> tuple[Batch, bool]:
         """One window's reading, in one worker thread: events (with how far the page reached,
         unpublished ones included; this process's own from memory, projections/recent.py),
-        the tokens revoked among them, changed rows when anyone
-        may want them; and whether the page was full (more to read)."""
+        the tokens revoked among them, changed rows when anyone may want them; and whether the
+        page was full (more to read)."""
         # This process's newest commits, from memory (as the writer handed them over: named
         # here, domain/vocabulary.py); the store's reader when memory does not hold them, or
         # when naming a step needs its booking's earlier state (an extension or an arrival).
