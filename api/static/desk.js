@@ -640,25 +640,12 @@ function timelineList() {
   return [list, ...(state.timelineNext ? [moreStepsButton()] : [])];
 }
 
-/** The steps on an incident or a capacity the caller's role and organisation kind may take
- * (the event types' ``allowed``, as the buttons at the top use it): a capacity's are its
- * provider's, a closed incident takes only a correction. The server judges each post. */
-function stepsOn(kind, detail) {
-  const mine = myKind();
-  return [...state.types.values()]
-    .filter((t) => {
-      if (t.subject !== kind || t.creates_subject) return false;
-      const allowed = t.allowed || {};
-      if (allowed.roles && !allowed.roles.includes(state.me.role)) return false;
-      if (allowed.org_kinds && !allowed.org_kinds.includes(mine)) return false;
-      if (kind === "capacity" && detail.provider !== state.me.org) return false;
-      return !detail.closed || t.type.endsWith(".voided");
-    })
-    .map((t) => ({
-      step: t.type.split(".")[1],
-      type: t.type,
-      label: TYPE_LABEL[t.type] || t.summary,
-    }));
+/** The steps on an incident or a capacity: its ``open_steps`` (the server's, as a request's),
+ * each labelled by the type it records. */
+function stepsOn(detail) {
+  return (detail.open_steps || [])
+    .filter((s) => state.types.has(s.type))
+    .map((s) => ({ ...s, label: TYPE_LABEL[s.type] || state.types.get(s.type).summary }));
 }
 
 function requestPage(d) {
@@ -719,7 +706,7 @@ function incidentPage(d) {
     ),
     d.latest_report ? h("p", { class: "report" }, h("strong", {}, "Sitrap: "), d.latest_report) : null,
     h("h3", {}, "Nu te doen"),
-    h("div", { class: "actions" }, actionButtons(stepsOn("incident", d), d.id)),
+    h("div", { class: "actions" }, actionButtons(stepsOn(d), d.id)),
     h("h3", {}, "Tijdlijn"),
     ...timelineList(),
   );
@@ -739,7 +726,7 @@ function capacityPage(d) {
       d.abroad ? ` · buitenland ${d.abroad}` : "",
     ),
     h("h3", {}, "Nu te doen"),
-    h("div", { class: "actions" }, actionButtons(stepsOn("capacity", d), d.id)),
+    h("div", { class: "actions" }, actionButtons(stepsOn(d), d.id)),
     h("h3", {}, "Tijdlijn"),
     ...timelineList(),
   );
