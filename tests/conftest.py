@@ -6,6 +6,7 @@ import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -43,16 +44,24 @@ def require_postgres() -> None:
         pytest.skip(f"PostgreSQL unreachable: {problem}")
 
 
-@pytest.fixture
-def pg_schema() -> Iterator[str]:
-    """A fresh schema in the test database, dropped afterwards."""
+@contextmanager
+def fresh_schema(prefix: str = "t") -> Iterator[str]:
+    """A new schema in the test database, dropped afterwards."""
     require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_dsn(), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield schema
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    with fresh_schema() as schema:
+        yield schema
 
 
 def postgres_config(schema: str) -> StoreConfig:
@@ -65,6 +74,17 @@ def postgres_config(schema: str) -> StoreConfig:
 #: rights, vocabulary, law, EDXL mapping) judge the API layer and run on SQLite.
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 on_both_stores = pytest.mark.parametrize("store_config", STORES, indirect=True)
+
+
+@contextmanager
+def fresh_store(kind: str, directory: Path, prefix: str = "t") -> Iterator[StoreConfig]:
+    """A new store of ``kind`` (one of STORES): a SQLite file in ``directory``, or a fresh
+    PostgreSQL schema named from ``prefix``, dropped afterwards."""
+    if kind == "sqlite":
+        yield StoreConfig(kind="sqlite", sqlite_path=directory / "mlob.sqlite3")
+    else:
+        with fresh_schema(prefix) as schema:
+            yield postgres_config(schema)
 
 
 def store_of(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> StoreConfig:

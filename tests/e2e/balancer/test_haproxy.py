@@ -29,7 +29,7 @@ from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 from tests import ROOT
-from tests.conftest import IN_CI, POSTGRES_URL, _dsn
+from tests.conftest import IN_CI, POSTGRES_URL, _dsn, fresh_schema
 from tests.servers import Server, free_port, issue_token
 
 pytestmark = pytest.mark.postgres
@@ -266,17 +266,8 @@ def wait_ready(url: str) -> None:
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    from tests.conftest import require_postgres
-
-    require_postgres()
-    name = f"lb20_{uuid4().hex[:10]}"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    try:
+    with fresh_schema("lb20") as name:
         yield name
-    finally:
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 def test_a_node_killed_under_load_behind_haproxy(schema: str, tmp_path: Path) -> None:
