@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -33,15 +35,27 @@ def _dsn(schema: str = "") -> str:
 _PG_PROBLEM: list[str | None] = []
 
 
+def unavailable(problem: str) -> NoReturn:
+    """What a test needs is missing: a skip on a developer machine, a failure in CI (where
+    .ci/run provides it)."""
+    if IN_CI:
+        pytest.fail(f"required in CI: {problem}")
+    pytest.skip(problem)
+
+
+def require_program(name: str, package: str = "") -> str:
+    """The path of the program ``name`` (on PATH, or in /usr/sbin: haproxy), or unavailable."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if found is None:
+        unavailable(f"{name} not installed (apt-get install {package or name})")
+    return found
+
+
 def require_postgres() -> None:
-    """Skip when PostgreSQL is absent on a developer machine; in CI that is a failure."""
     if not _PG_PROBLEM:
         _PG_PROBLEM.append(_postgres_reachable())
-    problem = _PG_PROBLEM[0]
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI and unreachable: {problem}")
-        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    if problem := _PG_PROBLEM[0]:
+        unavailable(f"PostgreSQL unreachable: {problem}")
 
 
 @contextmanager

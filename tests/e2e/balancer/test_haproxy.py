@@ -8,7 +8,6 @@ stops sending to the dead node."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 from tests import ROOT
-from tests.conftest import IN_CI, POSTGRES_URL, _dsn, fresh_schema
+from tests.conftest import POSTGRES_URL, _dsn, fresh_schema, require_program
 from tests.servers import Server, free_port, issue_token
 
 pytestmark = pytest.mark.postgres
@@ -59,11 +58,7 @@ class Balancer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Balancer:
-        tool = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        if not Path(tool).exists():
-            if IN_CI:
-                pytest.fail("haproxy is required in CI (.ci/run installs it)")
-            pytest.skip("haproxy not installed (apt-get install haproxy)")
+        tool = require_program("haproxy")
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [tool, "-db", "-f", str(CONFIG)],
