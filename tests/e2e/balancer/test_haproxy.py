@@ -15,10 +15,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import orjson
@@ -29,7 +27,7 @@ from websockets.sync.client import connect
 
 from tests import ROOT
 from tests.conftest import POSTGRES_URL, _dsn, fresh_schema, require_program
-from tests.servers import Server, free_port, issue_token
+from tests.servers import Server, free_port, incident_opened, issue_token
 
 pytestmark = pytest.mark.postgres
 
@@ -169,14 +167,8 @@ class Load:
             base_url=self.url, timeout=10, headers={"Authorization": f"Bearer {self.token}"}
         ) as client:
             while not self.stop.is_set():
-                message_id = str(uuid4())
-                body = {
-                    "type": "incident.opened",
-                    "subject": str(uuid4()),
-                    "message_id": message_id,
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                    "data": {"title": "load", "regions": ["VR08"], "grip": "1"},
-                }
+                body = incident_opened("load")
+                message_id = body["message_id"]
                 deadline = time.monotonic() + 20
                 while time.monotonic() < deadline:  # finished even when told to stop
                     sent = time.monotonic()
