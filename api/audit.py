@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from api import paging
@@ -61,36 +61,32 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
 
     timeline_errors = error_responses(400, 401, 404)
 
-    @routes.get("/v1/requests/{request_id}/timeline", responses=timeline_errors)
-    def request_timeline(
-        request_id: UUID,
-        caller: Caller,
-        cursor: paging.Cursor = None,
-        limit: paging.Limit = DEFAULT,
-    ) -> Any:
+    def timeline_route(cls: type[Any], id_name: str, doc: str | None = None) -> None:
+        """``GET /v1/<subjects>/{<id_name>}/timeline``, the same for each kind of subject."""
+
+        def subject_timeline(
+            subject: Annotated[UUID, Path(alias=id_name)],
+            caller: Caller,
+            cursor: paging.Cursor = None,
+            limit: paging.Limit = DEFAULT,
+        ) -> Any:
+            return json(timeline(service, cls, subject, caller, cursor, limit))
+
+        subject_timeline.__doc__ = doc  # the endpoint's description in the OpenAPI document
+        path = f"/v1/{_PLURAL[cls.__name__]}/{{{id_name}}}/timeline"
+        name = f"{_KIND[cls]}_timeline"
+        routes.get(path, responses=timeline_errors, name=name)(subject_timeline)
+
+    timeline_route(
+        AssistanceRequest,
+        "request_id",
         """The steps of a request with actor, authority, occurred and recorded time and
         classification, in pages (``events``, ``next``); the duration of each step
         (received→assessed, forwarded→decided, decided→arrived, phoned-in→formalised, ...)
-        over the whole timeline; the first refused attempts alongside (auditors)."""
-        return json(timeline(service, AssistanceRequest, request_id, caller, cursor, limit))
-
-    @routes.get("/v1/incidents/{incident_id}/timeline", responses=timeline_errors)
-    def incident_timeline(
-        incident_id: UUID,
-        caller: Caller,
-        cursor: paging.Cursor = None,
-        limit: paging.Limit = DEFAULT,
-    ) -> Any:
-        return json(timeline(service, Incident, incident_id, caller, cursor, limit))
-
-    @routes.get("/v1/capacities/{capacity_id}/timeline", responses=timeline_errors)
-    def capacity_timeline(
-        capacity_id: UUID,
-        caller: Caller,
-        cursor: paging.Cursor = None,
-        limit: paging.Limit = DEFAULT,
-    ) -> Any:
-        return json(timeline(service, Capacity, capacity_id, caller, cursor, limit))
+        over the whole timeline; the first refused attempts alongside (auditors).""",
+    )
+    timeline_route(Incident, "incident_id")
+    timeline_route(Capacity, "capacity_id")
 
     @routes.get("/v1/access-log", responses=error_responses(400, 401, 403))
     def access_log(
