@@ -8,9 +8,9 @@ import { GeneratedForm } from "./form.js";
 import { allPages } from "./pages.js";
 import { channelsFor, Model } from "./model.js";
 import { h, highestMarking, markings } from "./render.js";
+import { forgetToken, keepToken, startSignIn } from "./signin.js";
 import { CAPACITY_CLASS, eventLabel, grip, moment, PHASE, STEP, TASK } from "./terms.js";
 
-const TOKEN_KEY = "mlob.token";
 const $ = (id) => document.getElementById(id);
 
 /** Dutch names of codes the schemas enumerate (what is not here shows as its code). */
@@ -892,7 +892,7 @@ async function signIn(token) {
     api("/v1/reference", { token }),
     api("/v1/event-types", { token }),
   ]);
-  sessionStorage.setItem(TOKEN_KEY, token);
+  keepToken(token);
   Object.assign(state, { token, me, reference, model: new Model(me, reference) });
   state.types = new Map(types.filter((t) => t.postable).map((t) => [t.type, t]));
   $("who").textContent = `${me.org} · ${me.role}`;
@@ -907,7 +907,7 @@ async function signIn(token) {
 
 function signOut(message = "") {
   if (state.feed) state.feed.stop();
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   Object.assign(state, { token: null, model: null, feed: null, current: null, detail: null });
   closeForm(false);
   $("desk").hidden = true;
@@ -917,21 +917,6 @@ function signOut(message = "") {
   $("token").focus();
 }
 
-$("signin-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const token = $("token").value.trim();
-  if (!token) return;
-  try {
-    await signIn(token);
-  } catch (error) {
-    signOut(
-      error.status === 401
-        ? "Deze token is onbekend, verlopen of ingetrokken."
-        : "mlob is niet bereikbaar.",
-    );
-  }
-});
-$("signout").addEventListener("click", () => signOut());
 $("search").addEventListener("input", () => {
   state.query = $("search").value;
   drawList();
@@ -943,6 +928,4 @@ $("more").addEventListener("click", async () => {
 });
 window.addEventListener("hashchange", route);
 
-const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved) signIn(saved).catch(() => signOut("Opnieuw aanmelden, alstublieft."));
-else signOut();
+startSignIn(signIn, signOut);
