@@ -661,6 +661,16 @@ function stepsOn(kind, detail) {
     }));
 }
 
+/** What each subject's page ends with: the steps open to the caller now, then its timeline. */
+function nowAndTimeline(actions, id) {
+  return [
+    h("h3", {}, "Nu te doen"),
+    h("div", { class: "actions" }, actionButtons(actions, id)),
+    h("h3", {}, "Tijdlijn"),
+    ...timelineList(),
+  ];
+}
+
 function requestPage(d) {
   const kind = state.model.ref.kinds.get(d.kind);
   const actions = (d.open_steps || [])
@@ -698,10 +708,7 @@ function requestPage(d) {
         ),
       ),
     ),
-    h("h3", {}, "Nu te doen"),
-    h("div", { class: "actions" }, actionButtons(actions, d.id)),
-    h("h3", {}, "Tijdlijn"),
-    ...timelineList(),
+    ...nowAndTimeline(actions, d.id),
   );
 }
 
@@ -718,10 +725,7 @@ function incidentPage(d) {
       d.closed ? " · gesloten" : "",
     ),
     d.latest_report ? h("p", { class: "report" }, h("strong", {}, "Sitrap: "), d.latest_report) : null,
-    h("h3", {}, "Nu te doen"),
-    h("div", { class: "actions" }, actionButtons(stepsOn("incident", d), d.id)),
-    h("h3", {}, "Tijdlijn"),
-    ...timelineList(),
+    ...nowAndTimeline(stepsOn("incident", d), d.id),
   );
 }
 
@@ -738,10 +742,7 @@ function capacityPage(d) {
       ` · niet beschikbaar ${d.unavailable}`,
       d.abroad ? ` · buitenland ${d.abroad}` : "",
     ),
-    h("h3", {}, "Nu te doen"),
-    h("div", { class: "actions" }, actionButtons(stepsOn("capacity", d), d.id)),
-    h("h3", {}, "Tijdlijn"),
-    ...timelineList(),
+    ...nowAndTimeline(stepsOn("capacity", d), d.id),
   );
 }
 
