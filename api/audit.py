@@ -3,7 +3,7 @@ alongside, the rejection and read-access logs in pages, and the statistics (the 
 itself: api/history.py); what they compute is projections/timelines.py
 and projections/stats.py, this module reads, asks the policy and answers."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -101,23 +101,15 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         oldest first, in pages (``after``: those logged after this number)."""
         if not policy.may_read_access_log(caller):
             raise ApiError(403, "national_auditors_only")
-        filters = {"after": after, "item": item}
-        start = paging.decode_offset(cursor, "access-log", filters)
-        seen = start if start is not None else after
-        wanted, items = paging.clamp(limit), []
-        # As the rejection log: batches until the page is full, a bounded number of them.
-        for _ in range(REJECTION_BATCHES):
-            batch = service.access_log(after=seen, limit=REJECTION_BATCH, item=item)
-            for entry in batch:
-                seen = int(entry["id"])
-                if policy.cleared(caller, entry["classification"]):
-                    items.append(_named(entry))
-                    if len(items) == wanted:
-                        break
-            if len(items) == wanted or len(batch) < REJECTION_BATCH:
-                break
-        more = bool(service.access_log(after=seen, limit=1, item=item))
-        return paging.page(items, "access-log", filters, (str(seen), "") if more else None)
+        return log_page(
+            "access-log",
+            {"after": after, "item": item},
+            lambda seen, n: service.access_log(after=seen, limit=n, item=item),
+            lambda entry: policy.cleared(caller, entry["classification"]),
+            cursor,
+            limit,
+            shown=_named,
+        )
 
     return routes
 
@@ -260,24 +252,46 @@ def rejection_page(
     filters: dict[str, Any] = {"after": after}
     if subject is not None:
         filters["subject"] = str(subject)
-    start = paging.decode_offset(cursor, "rejections", filters)
-    seen = start if start is not None else after
-    wanted, items = paging.clamp(limit), []
     named = str(subject) if subject is not None else None
-    # Read in batches until the page is full or the log ends; a reader who sees few of
-    # them gets a shorter page (a cursor still, until the end) rather than a long scan.
+    return log_page(
+        "rejections",
+        filters,
+        lambda seen, n: service.rejections(after=seen, limit=n, subject=named),
+        subjects.rejection_visible,
+        cursor,
+        limit,
+    )
+
+
+def log_page(
+    name: str,
+    filters: dict[str, Any],
+    read: Callable[[int, int], list[dict[str, Any]]],
+    visible: Callable[[dict[str, Any]], bool],
+    cursor: str | None,
+    limit: int,
+    shown: Callable[[dict[str, Any]], dict[str, Any]] = lambda entry: entry,
+) -> dict[str, Any]:
+    """A page of a log (the rejection log, the read-access log) the reader may see, oldest
+    first: ``read(after, n)`` gives the next ``n`` entries logged after number ``after`` (from
+    ``filters["after"]``, or where ``cursor`` says), ``visible`` says which the reader sees.
+    Read in batches until the page is full or the log ends; a reader who sees few of them
+    gets a shorter page (a cursor still, until the end) rather than a long scan."""
+    start = paging.decode_offset(cursor, name, filters)
+    seen = start if start is not None else int(filters["after"])
+    wanted, items = paging.clamp(limit), []
     for _ in range(REJECTION_BATCHES):
-        batch = service.rejections(after=seen, limit=REJECTION_BATCH, subject=named)
-        for r in batch:
-            seen = int(r["id"])
-            if subjects.rejection_visible(r):
-                items.append(r)
+        batch = read(seen, REJECTION_BATCH)
+        for entry in batch:
+            seen = int(entry["id"])
+            if visible(entry):
+                items.append(shown(entry))
                 if len(items) == wanted:
                     break
         if len(items) == wanted or len(batch) < REJECTION_BATCH:
             break
-    more = bool(service.rejections(after=seen, limit=1, subject=named))
-    return paging.page(items, "rejections", filters, (str(seen), "") if more else None)
+    more = bool(read(seen, 1))
+    return paging.page(items, name, filters, (str(seen), "") if more else None)
 
 
 # --- statistics ------------------------------------------------------------------------------
