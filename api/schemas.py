@@ -85,16 +85,22 @@ class AuthorityOut(Closed):
     capacity: Literal["door", "namens"]
 
 
-class LineProvider(Closed):
-    provider: str
-    asked: int
-    granted: int
+class ProviderFigures(Closed):
+    """Where what a provider committed to a line is (projections/views.py ``_figures``), and
+    what it has still to commit: per provider of a line, and in each share."""
+
     committed: int
     en_route: int
     on_scene: int
     released: int
     returned: int
     to_commit: int
+
+
+class LineProvider(ProviderFigures):
+    provider: str
+    asked: int
+    granted: int
     status: str | None
 
 
@@ -115,7 +121,7 @@ class RequestLineOut(Closed):
     providers: list[LineProvider]
 
 
-class ShareOut(Closed):
+class ShareOut(ProviderFigures):
     """A provider's share of a line: asked, decided, and where what it committed is."""
 
     to: str
@@ -124,12 +130,6 @@ class ShareOut(Closed):
     whole_request: bool
     outcome: Outcome | None
     granted: int | None
-    committed: int
-    en_route: int
-    on_scene: int
-    released: int
-    returned: int
-    to_commit: int
     status: str
     next_actor: str | None
 
