@@ -566,7 +566,8 @@ def create_app(
 
     @app.get("/v1/incidents/{incident_id}", responses=error_responses(401, 404))
     def get_incident(incident_id: UUID, caller: Caller) -> dict[str, Any]:
-        return incident_view(_load(Incident, incident_id, caller, "GET /v1/incidents/{id}")[0])
+        incident = _load(Incident, incident_id, caller, "GET /v1/incidents/{id}")[0]
+        return incident_view(incident, caller.org, caller.role)
 
     @app.get("/v1/capacities", responses=error_responses(400, 401))
     def list_capacities(
@@ -595,7 +596,8 @@ def create_app(
 
     @app.get("/v1/capacities/{capacity_id}", responses=error_responses(401, 404))
     def get_capacity(capacity_id: UUID, caller: Caller) -> dict[str, Any]:
-        return capacity_view(*_load(Capacity, capacity_id, caller, "GET /v1/capacities/{id}"))
+        capacity, top = _load(Capacity, capacity_id, caller, "GET /v1/capacities/{id}")
+        return capacity_view(capacity, top, org=caller.org, role=caller.role)
 
     @app.get("/v1/reference", responses=error_responses(401))
     def reference(caller: Caller) -> dict[str, Any]:

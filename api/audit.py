@@ -3,12 +3,12 @@ alongside, the rejection and read-access logs in pages, and the statistics (the 
 itself: api/history.py); what they compute is projections/timelines.py
 and projections/stats.py, this module reads, asks the policy and answers."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from api import paging
@@ -61,36 +61,32 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
 
     timeline_errors = error_responses(400, 401, 404)
 
-    @routes.get("/v1/requests/{request_id}/timeline", responses=timeline_errors)
-    def request_timeline(
-        request_id: UUID,
-        caller: Caller,
-        cursor: paging.Cursor = None,
-        limit: paging.Limit = DEFAULT,
-    ) -> Any:
+    def timeline_route(cls: type[Any], id_name: str, doc: str | None = None) -> None:
+        """``GET /v1/<subjects>/{<id_name>}/timeline``, the same for each kind of subject."""
+
+        def subject_timeline(
+            subject: Annotated[UUID, Path(alias=id_name)],
+            caller: Caller,
+            cursor: paging.Cursor = None,
+            limit: paging.Limit = DEFAULT,
+        ) -> Any:
+            return json(timeline(service, cls, subject, caller, cursor, limit))
+
+        subject_timeline.__doc__ = doc  # the endpoint's description in the OpenAPI document
+        path = f"/v1/{_PLURAL[cls.__name__]}/{{{id_name}}}/timeline"
+        name = f"{_KIND[cls]}_timeline"
+        routes.get(path, responses=timeline_errors, name=name)(subject_timeline)
+
+    timeline_route(
+        AssistanceRequest,
+        "request_id",
         """The steps of a request with actor, authority, occurred and recorded time and
         classification, in pages (``events``, ``next``); the duration of each step
         (received→assessed, forwarded→decided, decided→arrived, phoned-in→formalised, ...)
-        over the whole timeline; the first refused attempts alongside (auditors)."""
-        return json(timeline(service, AssistanceRequest, request_id, caller, cursor, limit))
-
-    @routes.get("/v1/incidents/{incident_id}/timeline", responses=timeline_errors)
-    def incident_timeline(
-        incident_id: UUID,
-        caller: Caller,
-        cursor: paging.Cursor = None,
-        limit: paging.Limit = DEFAULT,
-    ) -> Any:
-        return json(timeline(service, Incident, incident_id, caller, cursor, limit))
-
-    @routes.get("/v1/capacities/{capacity_id}/timeline", responses=timeline_errors)
-    def capacity_timeline(
-        capacity_id: UUID,
-        caller: Caller,
-        cursor: paging.Cursor = None,
-        limit: paging.Limit = DEFAULT,
-    ) -> Any:
-        return json(timeline(service, Capacity, capacity_id, caller, cursor, limit))
+        over the whole timeline; the first refused attempts alongside (auditors).""",
+    )
+    timeline_route(Incident, "incident_id")
+    timeline_route(Capacity, "capacity_id")
 
     @routes.get("/v1/access-log", responses=error_responses(400, 401, 403))
     def access_log(
@@ -105,23 +101,15 @@ def router(service: MlobService, caller_dependency: Any) -> APIRouter:
         oldest first, in pages (``after``: those logged after this number)."""
         if not policy.may_read_access_log(caller):
             raise ApiError(403, "national_auditors_only")
-        filters = {"after": after, "item": item}
-        start = paging.decode_offset(cursor, "access-log", filters)
-        seen = start if start is not None else after
-        wanted, items = paging.clamp(limit), []
-        # As the rejection log: batches until the page is full, a bounded number of them.
-        for _ in range(REJECTION_BATCHES):
-            batch = service.access_log(after=seen, limit=REJECTION_BATCH, item=item)
-            for entry in batch:
-                seen = int(entry["id"])
-                if policy.cleared(caller, entry["classification"]):
-                    items.append(_named(entry))
-                    if len(items) == wanted:
-                        break
-            if len(items) == wanted or len(batch) < REJECTION_BATCH:
-                break
-        more = bool(service.access_log(after=seen, limit=1, item=item))
-        return paging.page(items, "access-log", filters, (str(seen), "") if more else None)
+        return log_page(
+            "access-log",
+            {"after": after, "item": item},
+            lambda seen, n: service.access_log(after=seen, limit=n, item=item),
+            lambda entry: policy.cleared(caller, entry["classification"]),
+            cursor,
+            limit,
+            shown=_named,
+        )
 
     return routes
 
@@ -264,24 +252,46 @@ def rejection_page(
     filters: dict[str, Any] = {"after": after}
     if subject is not None:
         filters["subject"] = str(subject)
-    start = paging.decode_offset(cursor, "rejections", filters)
-    seen = start if start is not None else after
-    wanted, items = paging.clamp(limit), []
     named = str(subject) if subject is not None else None
-    # Read in batches until the page is full or the log ends; a reader who sees few of
-    # them gets a shorter page (a cursor still, until the end) rather than a long scan.
+    return log_page(
+        "rejections",
+        filters,
+        lambda seen, n: service.rejections(after=seen, limit=n, subject=named),
+        subjects.rejection_visible,
+        cursor,
+        limit,
+    )
+
+
+def log_page(
+    name: str,
+    filters: dict[str, Any],
+    read: Callable[[int, int], list[dict[str, Any]]],
+    visible: Callable[[dict[str, Any]], bool],
+    cursor: str | None,
+    limit: int,
+    shown: Callable[[dict[str, Any]], dict[str, Any]] = lambda entry: entry,
+) -> dict[str, Any]:
+    """A page of a log (the rejection log, the read-access log) the reader may see, oldest
+    first: ``read(after, n)`` gives the next ``n`` entries logged after number ``after`` (from
+    ``filters["after"]``, or where ``cursor`` says), ``visible`` says which the reader sees.
+    Read in batches until the page is full or the log ends; a reader who sees few of them
+    gets a shorter page (a cursor still, until the end) rather than a long scan."""
+    start = paging.decode_offset(cursor, name, filters)
+    seen = start if start is not None else int(filters["after"])
+    wanted, items = paging.clamp(limit), []
     for _ in range(REJECTION_BATCHES):
-        batch = service.rejections(after=seen, limit=REJECTION_BATCH, subject=named)
-        for r in batch:
-            seen = int(r["id"])
-            if subjects.rejection_visible(r):
-                items.append(r)
+        batch = read(seen, REJECTION_BATCH)
+        for entry in batch:
+            seen = int(entry["id"])
+            if visible(entry):
+                items.append(shown(entry))
                 if len(items) == wanted:
                     break
         if len(items) == wanted or len(batch) < REJECTION_BATCH:
             break
-    more = bool(service.rejections(after=seen, limit=1, subject=named))
-    return paging.page(items, "rejections", filters, (str(seen), "") if more else None)
+    more = bool(read(seen, 1))
+    return paging.page(items, name, filters, (str(seen), "") if more else None)
 
 
 # --- statistics ------------------------------------------------------------------------------

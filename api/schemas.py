@@ -85,16 +85,22 @@ class AuthorityOut(Closed):
     capacity: Literal["door", "namens"]
 
 
-class LineProvider(Closed):
-    provider: str
-    asked: int
-    granted: int
+class ProviderFigures(Closed):
+    """Where what a provider committed to a line is (projections/views.py ``_figures``), and
+    what it has still to commit: per provider of a line, and in each share."""
+
     committed: int
     en_route: int
     on_scene: int
     released: int
     returned: int
     to_commit: int
+
+
+class LineProvider(ProviderFigures):
+    provider: str
+    asked: int
+    granted: int
     status: str | None
 
 
@@ -115,7 +121,7 @@ class RequestLineOut(Closed):
     providers: list[LineProvider]
 
 
-class ShareOut(Closed):
+class ShareOut(ProviderFigures):
     """A provider's share of a line: asked, decided, and where what it committed is."""
 
     to: str
@@ -124,12 +130,6 @@ class ShareOut(Closed):
     whole_request: bool
     outcome: Outcome | None
     granted: int | None
-    committed: int
-    en_route: int
-    on_scene: int
-    released: int
-    returned: int
-    to_commit: int
     status: str
     next_actor: str | None
 
@@ -213,7 +213,10 @@ class RequestBase(Closed):
 
 
 class OpenStep(Closed):
-    step: str = Field(description="the step of the law (domain/rights.py)")
+    step: str = Field(
+        description="the step: of the law for a request (domain/rights.py), the command for an "
+        "incident or a capacity (domain/incident.py, domain/capacity.py)"
+    )
     type: str = Field(description="the API type that records it (`POST /v1/events`)")
 
 
@@ -235,7 +238,7 @@ class RequestRow(RequestBase):
     involved: list[str]
 
 
-class IncidentOut(Closed):
+class IncidentBase(Closed):
     id: UUID
     version: int
     title: str
@@ -249,7 +252,13 @@ class IncidentOut(Closed):
     classification: Classification
 
 
-class IncidentRow(IncidentOut):
+class IncidentOut(IncidentBase):
+    """An incident (``GET /v1/incidents/{id}``) with the steps open to the caller now."""
+
+    open_steps: list[OpenStep] = Field(description="the steps the caller may take on it now")
+
+
+class IncidentRow(IncidentBase):
     level: int
     involved: list[str]
 
@@ -263,7 +272,7 @@ class CapacityBooking(Closed):
     for_exercise: bool
 
 
-class CapacityOut(Closed):
+class CapacityBase(Closed):
     id: UUID
     version: int
     provider: str
@@ -289,7 +298,13 @@ class CapacityOut(Closed):
     bookings: list[CapacityBooking]
 
 
-class CapacityRow(CapacityOut):
+class CapacityOut(CapacityBase):
+    """A capacity (``GET /v1/capacities/{id}``) with the steps open to the caller now."""
+
+    open_steps: list[OpenStep] = Field(description="the steps the caller may take on it now")
+
+
+class CapacityRow(CapacityBase):
     level: int
     involved: list[str]
 

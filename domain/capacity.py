@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import MlobAggregate
-from domain.envelope import Envelope
+from domain.envelope import Actor, Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.reference import capability, organisation, region
 from domain.rights import PROVIDER_KINDS, require_writer
@@ -185,7 +185,7 @@ class Capacity(MlobAggregate):
         provider: str | None = None,
     ) -> Capacity:
         provider = provider or envelope.actor.org
-        _check_provider_actor(envelope, provider)
+        _check_provider_actor(envelope.actor, provider)
         positive(quantity)
         try:
             known = capability(capability_code)
@@ -230,7 +230,7 @@ class Capacity(MlobAggregate):
     def change_availability(
         self, envelope: Envelope, unavailable: int, abroad: int, reason: str
     ) -> None:
-        _check_provider_actor(envelope, self.provider)
+        _check_provider_actor(envelope.actor, self.provider)
         if unavailable < 0 or abroad < 0:
             raise DomainError("quantity_not_positive", SOURCE, text="counts")
         booked = self.quantity - self.available - self.unavailable - self.abroad
@@ -253,7 +253,7 @@ class Capacity(MlobAggregate):
         )
 
     def change_quantity(self, envelope: Envelope, quantity: int, reason: str) -> None:
-        _check_provider_actor(envelope, self.provider)
+        _check_provider_actor(envelope.actor, self.provider)
         positive(quantity)
         in_use = self.quantity - self.available
         if quantity < in_use:
@@ -309,8 +309,7 @@ class Capacity(MlobAggregate):
         self.emit(self.BookingChanged, envelope, booking=moved)
 
 
-def _check_provider_actor(envelope: Envelope, provider: str) -> None:
-    actor = envelope.actor
+def _check_provider_actor(actor: Actor, provider: str) -> None:
     kind = require_writer(actor)
     try:
         organisation(provider)
@@ -326,3 +325,17 @@ def _check_provider_actor(envelope: Envelope, provider: str) -> None:
             actor=actor.org,
             provider=provider,
         )
+
+
+def open_steps(capacity: Capacity, actor: Actor) -> list[tuple[str, str]]:
+    """The steps ``actor`` could take on ``capacity`` now, as (command, topic it records): its
+    provider's recounts (bookings are recorded by the requests' deployment steps, not posted
+    on the capacity). The data is checked when posted."""
+    try:
+        _check_provider_actor(actor, capacity.provider)
+    except DomainError:
+        return []
+    return [
+        ("change_availability", Capacity.AvailabilityChanged.TOPIC),
+        ("change_quantity", Capacity.QuantityChanged.TOPIC),
+    ]

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import MlobAggregate
-from domain.envelope import Envelope
+from domain.envelope import Actor, Envelope
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.reference import OrgKind, organisation, region
 from domain.rights import require_writer
@@ -58,8 +58,7 @@ def _check_regions(regions: tuple[str, ...]) -> None:
             ) from None
 
 
-def _check_keeper(envelope: Envelope, regions: tuple[str, ...]) -> None:
-    actor = envelope.actor
+def _check_keeper(actor: Actor, regions: tuple[str, ...]) -> None:
     kind = require_writer(actor)
     if kind not in INCIDENT_KEEPERS:
         raise NotPermitted(
@@ -172,7 +171,7 @@ class Incident(MlobAggregate):
         if not title.strip():
             raise DomainError("title_required", SOURCE, pointer="/data/title")
         _check_regions(regions)
-        _check_keeper(envelope, regions)
+        _check_keeper(envelope.actor, regions)
         return cls._create(
             cls.Created,
             id=subject,
@@ -186,7 +185,7 @@ class Incident(MlobAggregate):
         )
 
     def _check_open(self, envelope: Envelope) -> None:
-        _check_keeper(envelope, self.regions)
+        _check_keeper(envelope.actor, self.regions)
         if self.closed:
             raise Conflict("incident_closed", SOURCE)
 
@@ -229,5 +228,34 @@ class Incident(MlobAggregate):
         self.emit(self.Closed, envelope, reason=reason)
 
     def correct(self, envelope: Envelope, target_version: int, reason: str) -> None:
-        _check_keeper(envelope, self.regions)
+        _check_keeper(envelope.actor, self.regions)
         self.void(envelope, target_version, reason)
+
+
+#: The commands on an open incident and the event each records (:func:`open_steps`).
+_OPEN_INCIDENT_STEPS = (
+    ("change_grip", Incident.GripChanged),
+    ("change_phase", Incident.PhaseChanged),
+    ("change_regions", Incident.RegionsChanged),
+    ("report", Incident.SituationReported),
+    ("close", Incident.Closed),
+)
+
+
+def open_steps(incident: Incident, actor: Actor) -> list[tuple[str, str]]:
+    """The steps ``actor`` could take on ``incident`` now, as (step, topic it records; a
+    correction is ``void``, as on a request):
+    those whose checks before their data pass — a keeper of this incident, the incident
+    open, a correction only of the actor's own latest step. The data is checked when posted."""
+    try:
+        _check_keeper(actor, incident.regions)
+    except DomainError:
+        return []
+    steps = [] if incident.closed else [(name, e.TOPIC) for name, e in _OPEN_INCIDENT_STEPS]
+    if incident.voidable_version() is not None:
+        try:
+            incident.check_recorder(actor.org)
+        except DomainError:
+            return steps
+        steps.append(("void", Incident.Voided.TOPIC))
+    return steps

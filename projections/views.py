@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from domain import capacity as capacities
+from domain import incident as incidents
 from domain.capacity import DEPLOYED_STATES, BookingState, Capacity
+from domain.envelope import Actor
 from domain.incident import Incident
 from domain.lifecycle import STEP_STATUSES, LineStep
 from domain.request import AssistanceRequest, LineShare, open_steps
 from domain.rights import Step
+from domain.vocabulary import api_type
 
 
 def request_view(
@@ -229,8 +233,15 @@ def line_providers(request: AssistanceRequest, line_id: str) -> list[dict[str, A
     return rows
 
 
-def incident_view(incident: Incident) -> dict[str, Any]:
-    return {
+def _open_steps(steps: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """(command, topic) pairs as the API offers them: the step and the API type to post."""
+    return [{"step": step, "type": api_type(topic)} for step, topic in steps]
+
+
+def incident_view(incident: Incident, org: str | None = None, role: str = "") -> dict[str, Any]:
+    """An incident's detail; with ``org``, the steps that organisation (in ``role``) could
+    take on it now (``open_steps``, as a request's detail has)."""
+    view: dict[str, Any] = {
         "id": str(incident.id),
         "version": incident.version,
         "title": incident.title,
@@ -243,12 +254,18 @@ def incident_view(incident: Incident) -> dict[str, Any]:
         "exercise": incident.exercise,
         "classification": incident.classification.value,
     }
+    if org is not None:
+        view["open_steps"] = _open_steps(incidents.open_steps(incident, Actor(org=org, role=role)))
+    return view
 
 
-def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, Any]:
+def capacity_view(
+    capacity: Capacity, top: Capacity | None = None, *, org: str | None = None, role: str = ""
+) -> dict[str, Any]:
     """A capacity as one level's steps show it. ``top``: the state of all its steps; what
     steps above this level hold is ``withheld`` (no request, organisation or text), so the
-    states still add up to what exists."""
+    states still add up to what exists. With ``org``, the steps that organisation (in
+    ``role``) could take on it now (``open_steps``)."""
     # What this level's steps hold (never clamped: a hidden recount may have made room for
     # what they committed), what exists as far as they show, and of the rest what is really
     # available; what steps above this level hold is withheld. The states add up to exists.
@@ -261,7 +278,7 @@ def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, 
     true_available = capacity.available if top is None else top.available
     available = max(0, min(true_available, exists - held))
     withheld = exists - held - available
-    return {
+    view: dict[str, Any] = {
         "id": str(capacity.id),
         "version": capacity.version,
         "provider": capacity.provider,
@@ -305,3 +322,6 @@ def capacity_view(capacity: Capacity, top: Capacity | None = None) -> dict[str, 
             if b.state is not BookingState.ENDED
         ],
     }
+    if org is not None:
+        view["open_steps"] = _open_steps(capacities.open_steps(capacity, Actor(org=org, role=role)))
+    return view

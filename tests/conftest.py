@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -32,27 +35,47 @@ def _dsn(schema: str = "") -> str:
 _PG_PROBLEM: list[str | None] = []
 
 
+def unavailable(problem: str) -> NoReturn:
+    """What a test needs is missing: a skip on a developer machine, a failure in CI (where
+    .ci/run provides it)."""
+    if IN_CI:
+        pytest.fail(f"required in CI: {problem}")
+    pytest.skip(problem)
+
+
+def require_program(name: str, package: str = "") -> str:
+    """The path of the program ``name`` (on PATH, or in /usr/sbin: haproxy), or unavailable."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if found is None:
+        unavailable(f"{name} not installed (apt-get install {package or name})")
+    return found
+
+
 def require_postgres() -> None:
-    """Skip when PostgreSQL is absent on a developer machine; in CI that is a failure."""
     if not _PG_PROBLEM:
         _PG_PROBLEM.append(_postgres_reachable())
-    problem = _PG_PROBLEM[0]
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI and unreachable: {problem}")
-        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    if problem := _PG_PROBLEM[0]:
+        unavailable(f"PostgreSQL unreachable: {problem}")
+
+
+@contextmanager
+def fresh_schema(prefix: str = "t") -> Iterator[str]:
+    """A new schema in the test database, dropped afterwards."""
+    require_postgres()
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    """A fresh schema in the test database, dropped afterwards."""
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield schema
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema() as schema:
+        yield schema
 
 
 def postgres_config(schema: str) -> StoreConfig:
@@ -65,6 +88,17 @@ def postgres_config(schema: str) -> StoreConfig:
 #: rights, vocabulary, law, EDXL mapping) judge the API layer and run on SQLite.
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 on_both_stores = pytest.mark.parametrize("store_config", STORES, indirect=True)
+
+
+@contextmanager
+def fresh_store(kind: str, directory: Path, prefix: str = "t") -> Iterator[StoreConfig]:
+    """A new store of ``kind`` (one of STORES): a SQLite file in ``directory``, or a fresh
+    PostgreSQL schema named from ``prefix``, dropped afterwards."""
+    if kind == "sqlite":
+        yield StoreConfig(kind="sqlite", sqlite_path=directory / "mlob.sqlite3")
+    else:
+        with fresh_schema(prefix) as schema:
+            yield postgres_config(schema)
 
 
 def store_of(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> StoreConfig:

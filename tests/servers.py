@@ -9,7 +9,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 import httpx
 
@@ -40,6 +43,18 @@ def issue_token(
         timeout=60,
     )
     return out.stdout.strip().splitlines()[-1]
+
+
+def incident_opened(title: str) -> dict[str, Any]:
+    """A new incident in VR08, opened now: the step the load of the crash, failover and
+    balancer tests is made of (read its ``message_id`` to match the answer)."""
+    return {
+        "type": "incident.opened",
+        "subject": str(uuid4()),
+        "message_id": str(uuid4()),
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "data": {"title": title, "regions": ["VR08"], "grip": "1"},
+    }
 
 
 class Server:

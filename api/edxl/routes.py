@@ -3,6 +3,7 @@ and ``POST /v1/edxl`` (docs/edxl.md). What a reader sees is what the timeline sh
 (api.audit.visible_steps asks the access policy); what a post records is what ``POST
 /v1/events`` would record for the same items (api.posting.plan, the same service)."""
 
+import functools
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -267,6 +268,10 @@ class EdxlPost:
                 c.element.findtext(f"{{{RM_MSG}}}MessageID") or "" for c in incoming.contents
             ]
         ident = f"{SELF}:{uuid5(FOREIGN, f'{self.digest}:{status}:{now.isoformat()}')}"
+        # Ack or Error, the envelope's head is the same: this answer, from us, now, to what.
+        answer = functools.partial(
+            envelope.answer, distribution_id=ident, sender=SELF, sent_at=now, references=references
+        )
         if status < 400:
             recorded = body["events"]
             what = (
@@ -274,15 +279,7 @@ class EdxlPost:
                 if body["replayed"]
                 else f"recorded {len(recorded)} step(s)"
             )
-            return envelope.answer(
-                kind="Ack",
-                distribution_id=ident,
-                sender=SELF,
-                sent_at=now,
-                references=references,
-                description=what,
-                content=self.answers,
-            )
+            return answer(kind="Ack", description=what, content=self.answers)
         error = body["error"]
         element = (error.get("details") or [{}])[0].get("element")
         declines = [
@@ -290,12 +287,8 @@ class EdxlPost:
             for c in (incoming.contents if incoming is not None else ())
             if c.element.tag == f"{{{RM_MSG}}}RequestResource"
         ]
-        return envelope.answer(
+        return answer(
             kind="Error",
-            distribution_id=ident,
-            sender=SELF,
-            sent_at=now,
-            references=references,
             description=f"{error['code']}: {error['reason']}",
             keywords=envelope.error_keywords(status, error["code"], element),
             content=declines,

@@ -8,9 +8,9 @@ import { GeneratedForm } from "./form.js";
 import { allPages } from "./pages.js";
 import { channelsFor, Model } from "./model.js";
 import { h, highestMarking, markings } from "./render.js";
+import { forgetToken, keepToken, startSignIn } from "./signin.js";
 import { CAPACITY_CLASS, eventLabel, grip, moment, PHASE, STEP, TASK } from "./terms.js";
 
-const TOKEN_KEY = "mlob.token";
 const $ = (id) => document.getElementById(id);
 
 /** Dutch names of codes the schemas enumerate (what is not here shows as its code). */
@@ -640,25 +640,22 @@ function timelineList() {
   return [list, ...(state.timelineNext ? [moreStepsButton()] : [])];
 }
 
-/** The steps on an incident or a capacity the caller's role and organisation kind may take
- * (the event types' ``allowed``, as the buttons at the top use it): a capacity's are its
- * provider's, a closed incident takes only a correction. The server judges each post. */
-function stepsOn(kind, detail) {
-  const mine = myKind();
-  return [...state.types.values()]
-    .filter((t) => {
-      if (t.subject !== kind || t.creates_subject) return false;
-      const allowed = t.allowed || {};
-      if (allowed.roles && !allowed.roles.includes(state.me.role)) return false;
-      if (allowed.org_kinds && !allowed.org_kinds.includes(mine)) return false;
-      if (kind === "capacity" && detail.provider !== state.me.org) return false;
-      return !detail.closed || t.type.endsWith(".voided");
-    })
-    .map((t) => ({
-      step: t.type.split(".")[1],
-      type: t.type,
-      label: TYPE_LABEL[t.type] || t.summary,
-    }));
+/** The steps on an incident or a capacity: its ``open_steps`` (the server's, as a request's),
+ * each labelled by the type it records. */
+function stepsOn(detail) {
+  return (detail.open_steps || [])
+    .filter((s) => state.types.has(s.type))
+    .map((s) => ({ ...s, label: TYPE_LABEL[s.type] || state.types.get(s.type).summary }));
+}
+
+/** What each subject's page ends with: the steps open to the caller now, then its timeline. */
+function nowAndTimeline(actions, id) {
+  return [
+    h("h3", {}, "Nu te doen"),
+    h("div", { class: "actions" }, actionButtons(actions, id)),
+    h("h3", {}, "Tijdlijn"),
+    ...timelineList(),
+  ];
 }
 
 function requestPage(d) {
@@ -698,10 +695,7 @@ function requestPage(d) {
         ),
       ),
     ),
-    h("h3", {}, "Nu te doen"),
-    h("div", { class: "actions" }, actionButtons(actions, d.id)),
-    h("h3", {}, "Tijdlijn"),
-    ...timelineList(),
+    ...nowAndTimeline(actions, d.id),
   );
 }
 
@@ -718,10 +712,7 @@ function incidentPage(d) {
       d.closed ? " · gesloten" : "",
     ),
     d.latest_report ? h("p", { class: "report" }, h("strong", {}, "Sitrap: "), d.latest_report) : null,
-    h("h3", {}, "Nu te doen"),
-    h("div", { class: "actions" }, actionButtons(stepsOn("incident", d), d.id)),
-    h("h3", {}, "Tijdlijn"),
-    ...timelineList(),
+    ...nowAndTimeline(stepsOn(d), d.id),
   );
 }
 
@@ -738,10 +729,7 @@ function capacityPage(d) {
       ` · niet beschikbaar ${d.unavailable}`,
       d.abroad ? ` · buitenland ${d.abroad}` : "",
     ),
-    h("h3", {}, "Nu te doen"),
-    h("div", { class: "actions" }, actionButtons(stepsOn("capacity", d), d.id)),
-    h("h3", {}, "Tijdlijn"),
-    ...timelineList(),
+    ...nowAndTimeline(stepsOn(d), d.id),
   );
 }
 
@@ -892,7 +880,7 @@ async function signIn(token) {
     api("/v1/reference", { token }),
     api("/v1/event-types", { token }),
   ]);
-  sessionStorage.setItem(TOKEN_KEY, token);
+  keepToken(token);
   Object.assign(state, { token, me, reference, model: new Model(me, reference) });
   state.types = new Map(types.filter((t) => t.postable).map((t) => [t.type, t]));
   $("who").textContent = `${me.org} · ${me.role}`;
@@ -907,7 +895,7 @@ async function signIn(token) {
 
 function signOut(message = "") {
   if (state.feed) state.feed.stop();
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   Object.assign(state, { token: null, model: null, feed: null, current: null, detail: null });
   closeForm(false);
   $("desk").hidden = true;
@@ -917,21 +905,6 @@ function signOut(message = "") {
   $("token").focus();
 }
 
-$("signin-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const token = $("token").value.trim();
-  if (!token) return;
-  try {
-    await signIn(token);
-  } catch (error) {
-    signOut(
-      error.status === 401
-        ? "Deze token is onbekend, verlopen of ingetrokken."
-        : "mlob is niet bereikbaar.",
-    );
-  }
-});
-$("signout").addEventListener("click", () => signOut());
 $("search").addEventListener("input", () => {
   state.query = $("search").value;
   drawList();
@@ -943,6 +916,4 @@ $("more").addEventListener("click", async () => {
 });
 window.addEventListener("hashchange", route);
 
-const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved) signIn(saved).catch(() => signOut("Opnieuw aanmelden, alstublieft."));
-else signOut();
+startSignIn(signIn, signOut);

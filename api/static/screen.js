@@ -17,9 +17,9 @@ import {
   renderPicture,
   renderTicker,
 } from "./render.js";
+import { forgetToken, keepToken, startSignIn } from "./signin.js";
 import { clock, moment } from "./terms.js";
 
-const TOKEN_KEY = "mlob.token";
 /** Event positions replayed at sign-in so the ticker starts with the latest reports. */
 const TICKER_BACKLOG = 200;
 /** The board's and the picture's first page on the wall (more does not fit on it). */
@@ -76,7 +76,7 @@ const allPages = (path, key = "items") => readAll(json, path, key);
 async function signIn(token) {
   const me = await (await api("/v1/whoami", token)).json();
   const reference = await (await api("/v1/reference", token)).json();
-  sessionStorage.setItem(TOKEN_KEY, token);
+  keepToken(token);
   state.token = token;
   const model = new Model(me, reference);
   state.model = model;
@@ -122,7 +122,7 @@ function signOut(message = "") {
   if (state.history) state.history.stop();
   for (const timer of state.timers) clearInterval(timer);
   clearTimeout(state.timer);
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   Object.assign(state, {
     token: null,
     model: null,
@@ -322,26 +322,4 @@ function clearPanels(message = "") {
 
 // --- start ----------------------------------------------------------------------------------
 
-$("signin-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const token = $("token").value.trim();
-  if (!token) return;
-  $("signin-error").textContent = "";
-  try {
-    await signIn(token);
-  } catch (error) {
-    signOut(
-      error.status === 401
-        ? "Deze token is onbekend, verlopen of ingetrokken."
-        : "mlob is niet bereikbaar; probeer het opnieuw.",
-    );
-  }
-});
-$("signout").addEventListener("click", () => signOut());
-
-const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved) {
-  signIn(saved).catch(() => signOut("Opnieuw aanmelden, alstublieft."));
-} else {
-  signOut();
-}
+startSignIn(signIn, signOut);

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from mlob.config import (
 from mlob.write.application import MlobApplication
 from tests import ROOT
 from tests.cli import run_cli
-from tests.conftest import IN_CI
+from tests.conftest import require_program
 
 
 def test_default_store_is_a_sqlite_file_under_var() -> None:
@@ -166,11 +165,7 @@ def test_compose_puts_both_nodes_behind_haproxy_with_the_shared_config() -> None
 
 
 def test_the_haproxy_config_is_valid_for_haproxy() -> None:
-    tool = shutil.which("haproxy")
-    if tool is None:
-        if IN_CI:
-            pytest.fail("haproxy is required in CI (.ci/run installs it)")
-        pytest.skip("haproxy not installed (apt-get install haproxy)")
+    tool = require_program("haproxy")
     result = subprocess.run(
         [tool, "-c", "-f", str(ROOT / "mlob/deploy/haproxy.cfg")],
         env={"MLOB_NODE1": "127.0.0.1:8001", "MLOB_NODE2": "127.0.0.1:8002"},
@@ -183,11 +178,7 @@ def test_the_haproxy_config_is_valid_for_haproxy() -> None:
 
 
 def test_compose_file_is_valid_for_docker_compose() -> None:
-    tool = shutil.which("docker-compose")
-    if tool is None:
-        if IN_CI:
-            pytest.fail("docker-compose is required in CI (.ci/run installs it)")
-        pytest.skip("docker-compose not installed (apt-get install docker-compose)")
+    tool = require_program("docker-compose")
     result = subprocess.run(
         [tool, "-f", str(ROOT / "compose.yaml"), "config", "-q"],
         capture_output=True,

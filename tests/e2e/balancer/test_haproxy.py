@@ -8,7 +8,6 @@ stops sending to the dead node."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,10 +15,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import orjson
@@ -29,8 +26,8 @@ from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 from tests import ROOT
-from tests.conftest import IN_CI, POSTGRES_URL, _dsn
-from tests.servers import Server, free_port, issue_token
+from tests.conftest import POSTGRES_URL, _dsn, fresh_schema, require_program
+from tests.servers import Server, free_port, incident_opened, issue_token
 
 pytestmark = pytest.mark.postgres
 
@@ -59,11 +56,7 @@ class Balancer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Balancer:
-        tool = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        if not Path(tool).exists():
-            if IN_CI:
-                pytest.fail("haproxy is required in CI (.ci/run installs it)")
-            pytest.skip("haproxy not installed (apt-get install haproxy)")
+        tool = require_program("haproxy")
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [tool, "-db", "-f", str(CONFIG)],
@@ -174,14 +167,8 @@ class Load:
             base_url=self.url, timeout=10, headers={"Authorization": f"Bearer {self.token}"}
         ) as client:
             while not self.stop.is_set():
-                message_id = str(uuid4())
-                body = {
-                    "type": "incident.opened",
-                    "subject": str(uuid4()),
-                    "message_id": message_id,
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                    "data": {"title": "load", "regions": ["VR08"], "grip": "1"},
-                }
+                body = incident_opened("load")
+                message_id = body["message_id"]
                 deadline = time.monotonic() + 20
                 while time.monotonic() < deadline:  # finished even when told to stop
                     sent = time.monotonic()
@@ -266,17 +253,8 @@ def wait_ready(url: str) -> None:
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    from tests.conftest import require_postgres
-
-    require_postgres()
-    name = f"lb20_{uuid4().hex[:10]}"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    try:
+    with fresh_schema("lb20") as name:
         yield name
-    finally:
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 def test_a_node_killed_under_load_behind_haproxy(schema: str, tmp_path: Path) -> None:

@@ -22,11 +22,9 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +43,7 @@ from mlob.service import Service
 from projections.specs import PROJECTIONS
 from tests import ROOT
 from tests.pgpair import Pair
-from tests.servers import Server
+from tests.servers import Server, incident_opened
 
 
 @dataclass
@@ -71,14 +69,8 @@ class Poster(threading.Thread):
         headers = {"Authorization": f"Bearer {self.token}"}
         with httpx.Client(base_url=self.url, timeout=30, headers=headers) as client:
             while not self.stop.is_set():
-                message_id = str(uuid.uuid4())
-                body = {
-                    "type": "incident.opened",
-                    "subject": str(uuid.uuid4()),
-                    "message_id": message_id,
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                    "data": {"title": "failover", "regions": ["VR08"], "grip": "1"},
-                }
+                body = incident_opened("failover")
+                message_id = body["message_id"]
                 give_up = None  # once stopping: finish this message, within a bound
                 while True:
                     sent = time.monotonic()

@@ -7,8 +7,6 @@ import os
 import subprocess
 import threading
 import time
-from datetime import UTC, datetime
-from uuid import uuid4
 
 import httpx
 import psycopg
@@ -17,7 +15,7 @@ import pytest
 from domain.commands import message_key
 from mlob.write.application import MlobApplication
 from tests.conftest import IN_CI, POSTGRES_URL, _dsn, postgres_config
-from tests.servers import Server, issue_token
+from tests.servers import Server, incident_opened, issue_token
 
 pytestmark = pytest.mark.postgres
 
@@ -41,14 +39,8 @@ def burst(
             base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}
         ) as client:
             while not stop.is_set():
-                message_id = str(uuid4())
-                body = {
-                    "type": "incident.opened",
-                    "subject": str(uuid4()),
-                    "message_id": message_id,
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                    "data": {"title": "burst", "regions": ["VR08"], "grip": "1"},
-                }
+                body = incident_opened("burst")
+                message_id = body["message_id"]
                 try:
                     response = client.post("/v1/events", json=body)
                 except httpx.HTTPError:

@@ -16,7 +16,6 @@ from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,7 +31,7 @@ from mlob.write.application import MlobApplication
 from projections import readmodels as rm
 from projections.specs import PROJECTIONS
 from tests import ROOT
-from tests.conftest import POSTGRES_URL, STORES, _dsn, postgres_config, require_postgres
+from tests.conftest import POSTGRES_URL, STORES, fresh_store
 from tests.integration.projections.conftest import NOW
 
 LOCC = Principal("LOCC", "coordinator")
@@ -40,21 +39,13 @@ IFV = Principal("IFV", "operator")
 
 
 @contextmanager
-def fresh_store(kind: str) -> Iterator[tuple[StoreConfig, str]]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(directory) / "mlob.sqlite3"
-            yield StoreConfig(kind="sqlite", sqlite_path=path), f"sqlite:///{path}"
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield postgres_config(schema), f"{POSTGRES_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+def store_and_url(kind: str) -> Iterator[tuple[StoreConfig, str]]:
+    """A new store of ``kind`` and the database URL a server process is started with."""
+    with tempfile.TemporaryDirectory() as directory, fresh_store(kind, Path(directory)) as store:
+        if store.kind == "sqlite":
+            yield store, f"sqlite:///{store.sqlite_path}"
+        else:
+            yield store, f"{POSTGRES_URL}?schema={store.schema}"
 
 
 class Worker:
@@ -130,7 +121,7 @@ def rows_of(projections: object) -> dict:
 @given(seed=st.integers(0, 2**32 - 1), rounds=st.integers(3, 5))
 def test_sigkilled_worker_converges_to_a_fresh_rebuild(kind: str, seed: int, rounds: int) -> None:
     rng = random.Random(seed)
-    with fresh_store(kind) as (config, url):
+    with store_and_url(kind) as (config, url):
         service = Service(MlobApplication(config), clock=lambda: NOW)
         open_projections(service).store.close()  # create the tables before the worker races
         worker = Worker(url)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import unavailable
 from tests.servers import Server
 
 #: Debian's Chromium; Playwright drives it (no browser is ever downloaded).
@@ -28,9 +28,7 @@ def require_chromium() -> None:
         except ImportError:
             problem = "playwright is not installed (make install-test)"
     if problem:
-        if IN_CI:
-            pytest.fail(f"the screen tests need a headless Chromium in CI: {problem}")
-        pytest.skip(problem)
+        unavailable(f"the screen tests need a headless Chromium: {problem}")
 
 
 @dataclass

@@ -60,14 +60,14 @@ def test_incidents_capacities_corrections_and_appeals_from_the_desk(
     record(region)
     expect(region.locator("article.incident h2")).to_contain_text(title)
     expect(region.locator("#incident-list")).to_contain_text(title)
-    # ... reports the situation (a step offered by the event type, not by a request) ...
-    act(region, "situation_reported")
+    # ... reports the situation (a step the incident's open_steps offers) ...
+    act(region, "report")
     field(region, "Situatiebeeld").fill("Water stijgt; evacuatie Ooij begonnen")
     record(region)
     expect(region.locator("article.incident .report")).to_contain_text("evacuatie Ooij")
     on_timeline(region, "situatierapport")
     # ... and voids it, with a reason: the version it names is the desk's, never typed.
-    act(region, "voided")
+    act(region, "void")
     field(region, "Reden").fill("verkeerd incident")
     record(region)
     on_timeline(region, "stap vervallen")
@@ -81,7 +81,7 @@ def test_incidents_capacities_corrections_and_appeals_from_the_desk(
     record(provider)
     expect(provider.locator("article.capacity h2")).to_contain_text("Pompen Tiel")
     expect(provider.locator("article.capacity .meta")).to_contain_text("beschikbaar 3 van 3")
-    act(provider, "availability_changed")
+    act(provider, "change_availability")
     field(provider, "Niet beschikbaar").fill("1")
     field(provider, "Reden").fill("onderhoud")
     # A refusal of a field's schema check: its own Dutch message is shown at the field.

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,7 +18,7 @@ from mlob.bootstrap import open_projections, open_webhooks
 from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import STORES, _dsn, postgres_config, require_postgres
+from tests.conftest import STORES, fresh_store
 from tests.integration.access.world import (
     ZG,
     Reader,
@@ -74,17 +72,13 @@ def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
     """The same world on each store (the read paths select rows per level in SQL)."""
-    schema = None
-    if request.param == "sqlite":
-        config = StoreConfig(
-            kind="sqlite", sqlite_path=tmp_path_factory.mktemp("access") / "mlob.sqlite3"
-        )
-    else:
-        require_postgres()
-        schema = f"t_access_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        config = postgres_config(schema)
+    with fresh_store(request.param, tmp_path_factory.mktemp("access"), "t_access") as config:
+        yield from _world_on(config)
+
+
+def _world_on(config: StoreConfig) -> Iterator[World]:
+    """The world seeded through the API on the store ``config`` names, its projections caught
+    up and its alerts raised."""
     ahead: list[timedelta] = [timedelta(0)]  # the service's clock, moved for the alerts
     service = Service(MlobApplication(config), clock=lambda: datetime.now(UTC) + ahead[0])
     projections = open_projections(service)
@@ -115,6 +109,3 @@ def world(
         projections.close()
         service.close()
         service.app.close()
-        if schema is not None:
-            with psycopg.connect(_dsn(), autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

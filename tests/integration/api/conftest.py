@@ -131,12 +131,14 @@ def fire_request(subject: UUID, region: str = "VR08", **kw: Any) -> dict[str, An
 
 
 @contextmanager
-def serving(service: Service) -> Iterator[TestClient]:
+def serving(service: Service, *, projections: bool = True) -> Iterator[TestClient]:
     """The API over ``service`` with its projections running; afterwards the projections (the
-    ones running then: a test may have restarted them), the service and its store are closed."""
-    open_projections(service).start()
-    if service.webhooks is None:  # as a server has them (no key: no subscription is made)
-        open_webhooks(service, None)
+    ones running then: a test may have restarted them), the service and its store are closed.
+    ``projections=False``: the API alone, for the tests of the store's own connections."""
+    if projections:
+        open_projections(service).start()
+        if service.webhooks is None:  # as a server has them (no key: no subscription is made)
+            open_webhooks(service, None)
     try:
         with TestClient(create_app(service)) as client:
             yield client

@@ -6,14 +6,12 @@ Every document is checked against the OASIS schemas copied unchanged into api/ed
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from lxml import etree
 
@@ -21,10 +19,9 @@ from api.edxl.vocab import DE, RM, RM_MSG
 from api.edxl.xmlsafe import parse, validate_de, validate_rm
 from domain.envelope import Classification
 from mlob import demo
-from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import STORES, _dsn, postgres_config, require_postgres
+from tests.conftest import STORES, fresh_store
 from tests.integration.api.conftest import Api, serving
 
 M = f"{{{RM_MSG}}}"
@@ -41,26 +38,11 @@ def demo_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Api]:
     """The demo, recorded once per module and store, served over HTTP."""
-    schema = None
-    if request.param == "sqlite":
-        config = StoreConfig(
-            kind="sqlite", sqlite_path=tmp_path_factory.mktemp("edxl") / "mlob.sqlite3"
-        )
-    else:
-        require_postgres()
-        schema = f"t_edxl_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        config = postgres_config(schema)
-    service = Service(MlobApplication(config))
-    demo.load_demo(service, NOW)
-    try:
+    with fresh_store(request.param, tmp_path_factory.mktemp("edxl"), "t_edxl") as config:
+        service = Service(MlobApplication(config))
+        demo.load_demo(service, NOW)
         with serving(service) as client:
             yield Api(client, service)
-    finally:
-        if schema is not None:
-            with psycopg.connect(_dsn(), autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,14 @@ from tests.integration.api.edxl_support import (
     demo_api,
     valid_distribution,
 )
-from tests.integration.api.test_exercise import LOCC, commit, dispatch, ok, steps_to_approval
+from tests.integration.api.test_exercise import (
+    LOCC,
+    commit,
+    dispatch,
+    ok,
+    registered,
+    steps_to_approval,
+)
 
 __all__ = ["demo_api"]
 
@@ -214,16 +221,7 @@ def test_an_amendment_updates_and_a_correction_cancels_the_message_it_replaces(
 
 
 def test_a_capacity_is_an_unsolicited_offer_and_each_change_updates_it(api: Api) -> None:
-    capacity = uuid4()
-    ok(
-        api,
-        "VR07",
-        item(
-            "capacity.registered",
-            capacity,
-            {"capability": "FIRE_WATER_SUPPLY", "quantity": 3, "name": "pumps"},
-        ),
-    )
+    capacity = registered(api, exercise=False, name="pumps")
     ok(api, "VR07", item("capacity.quantity_changed", capacity, {"quantity": 5}))
     sent = exported(api, f"/v1/capacities/{capacity}/edxl-rm", "VR07", role="operator")
     assert sent.types() == ["OfferUnsolicitedResource"] * 2

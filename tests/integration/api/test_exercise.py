@@ -60,7 +60,8 @@ def approved(api: Api, exercise: bool) -> UUID:
     return subject
 
 
-def registered(api: Api, exercise: bool, quantity: int = 3) -> UUID:
+def registered(api: Api, exercise: bool, quantity: int = 3, **data: Any) -> UUID:
+    """VR07 registers pumps (FIRE_WATER_SUPPLY); ``data``: more of the step's fields."""
     capacity = uuid4()
     ok(
         api,
@@ -68,7 +69,7 @@ def registered(api: Api, exercise: bool, quantity: int = 3) -> UUID:
         item(
             "capacity.registered",
             capacity,
-            {"capability": "FIRE_WATER_SUPPLY", "quantity": quantity},
+            {"capability": "FIRE_WATER_SUPPLY", "quantity": quantity, **data},
             exercise=exercise,
         ),
     )

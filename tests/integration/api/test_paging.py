@@ -375,6 +375,29 @@ def test_a_crafted_cursor_is_a_400_not_a_500(api: Api) -> None:
     assert refused_nul.value.status == 400
 
 
+def watch_reads(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """From now on a read of a projection's rows whole (``view_rows``) fails and is kept in the
+    first list; what the read-access log notes is kept in the second (and noted as well)."""
+    whole: list[Any] = []
+    noted: list[dict[str, Any]] = []
+
+    def view_rows(*args: Any, **kw: Any) -> list[dict[str, Any]]:
+        whole.append(args)
+        raise AssertionError("a projection read whole")
+
+    original = api.service.note_reads
+
+    def note_reads(entries: Any) -> None:
+        noted.extend(entries)
+        original(entries)
+
+    monkeypatch.setattr(api.service, "view_rows", view_rows)
+    monkeypatch.setattr(api.service, "note_reads", note_reads)
+    return whole, noted
+
+
 def test_the_board_and_the_picture_read_a_page_not_every_row(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -395,21 +418,7 @@ def test_the_board_and_the_picture_read_a_page_not_every_row(
         step["occurred_at"] = (START + timedelta(minutes=n, seconds=30)).isoformat()
         api.accepted("VR08", step, clearance=Classification.STATE_SECRET_CONFIDENTIAL)
         secret.append(str(subject))
-    whole: list[Any] = []
-    noted: list[dict[str, Any]] = []
-
-    def view_rows(*args: Any, **kw: Any) -> list[dict[str, Any]]:
-        whole.append(args)
-        raise AssertionError("a projection read whole")
-
-    original = api.service.note_reads
-
-    def note_reads(entries: Any) -> None:
-        noted.extend(entries)
-        original(entries)
-
-    monkeypatch.setattr(api.service, "view_rows", view_rows)
-    monkeypatch.setattr(api.service, "note_reads", note_reads)
+    whole, noted = watch_reads(api, monkeypatch)
     cleared = api.headers("LOCC", "coordinator", clearance=Classification.STATE_SECRET_CONFIDENTIAL)
     board = page(api, "/v1/board", cleared, limit=1)
     assert board["total"] == 1 + len(secret)
@@ -438,21 +447,7 @@ def test_the_overview_and_the_advice_read_the_demanding_requests_not_every_row(
     step = item("request.submitted", secret, authority=chair("VR08"))
     step["classification"] = "stg_confidentieel"
     api.accepted("VR08", step, clearance=Classification.STATE_SECRET_CONFIDENTIAL)
-    whole: list[Any] = []
-    noted: list[dict[str, Any]] = []
-
-    def view_rows(*args: Any, **kw: Any) -> list[dict[str, Any]]:
-        whole.append(args)
-        raise AssertionError("a projection read whole")
-
-    original = api.service.note_reads
-
-    def note_reads(entries: Any) -> None:
-        noted.extend(entries)
-        original(entries)
-
-    monkeypatch.setattr(api.service, "view_rows", view_rows)
-    monkeypatch.setattr(api.service, "note_reads", note_reads)
+    whole, noted = watch_reads(api, monkeypatch)
     cleared = api.headers("LOCC", "coordinator", clearance=Classification.STATE_SECRET_CONFIDENTIAL)
     overview = page(api, "/v1/capacity-overview", cleared)
     [water] = [c for c in overview["capabilities"] if c["capability"] == "FIRE_WATER_SUPPLY"]

@@ -125,6 +125,21 @@ def test_incidents_capacities_and_reference(api: Api) -> None:
     assert api.client.get(f"/v1/capacities/{capacity}", headers=other).status_code == 404
     cap = api.client.get(f"/v1/capacities/{capacity}", headers=headers).json()
     assert (cap["exists"], cap["available"], cap["provider"]) == (3, 3, "VR07")
+    # The steps open to the caller now (the domain's open_steps, as a request's): a viewer
+    # none; the provider its recounts; the region its incident's steps, LOCC the same.
+    assert cap["open_steps"] == []
+    mine = api.client.get(f"/v1/capacities/{capacity}", headers=api.headers("VR07")).json()
+    assert [s["type"] for s in mine["open_steps"]] == [
+        "capacity.availability_changed",
+        "capacity.quantity_changed",
+    ]
+    region = api.client.get(f"/v1/incidents/{incident}", headers=api.headers("VR08")).json()
+    assert {"step": "report", "type": "incident.situation_reported"} in region["open_steps"]
+    assert "void" not in [s["step"] for s in region["open_steps"]]  # nothing to void yet
+    hub = api.client.get(f"/v1/incidents/{incident}", headers=api.headers("LOCC")).json()
+    assert [s["step"] for s in hub["open_steps"]] == [s["step"] for s in region["open_steps"]]
+    viewer = api.client.get(f"/v1/incidents/{incident}", headers=headers).json()
+    assert viewer["open_steps"] == []
     assert api.listed("/v1/capacities", headers, {"provider": "VR09", **now}) == []
     assert [c["id"] for c in api.listed("/v1/capacities", headers, {"provider": "VR07"})] == [
         str(capacity)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,7 +28,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, event, given, note, settings
@@ -37,10 +35,9 @@ from hypothesis import strategies as st
 
 from domain import policy
 from domain.envelope import Classification
-from mlob.config import StoreConfig
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from tests.conftest import STORES, _dsn, postgres_config, require_postgres
+from tests.conftest import STORES, fresh_store, require_postgres
 from tests.integration.api.conftest import Api, chair, fire_request, item, serving
 from tests.integration.feed.helpers import incident, next_of, within
 from tests.integration.projections.test_need_to_know_properties import (
@@ -117,23 +114,10 @@ def world_on(store: str) -> Iterator[World]:
     """The property test's world (a store, its projections and the API, the clock standing
     still) on SQLite or on a fresh PostgreSQL schema."""
     now = datetime.now(UTC).replace(microsecond=0)
-    schema = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if store == "sqlite":
-            config = StoreConfig(kind="sqlite", sqlite_path=Path(tmp) / "mlob.sqlite3")
-        else:
-            schema = f"t_replay_{uuid.uuid4().hex[:10]}"
-            with psycopg.connect(_dsn(), autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema}"')
-            config = postgres_config(schema)
+    with tempfile.TemporaryDirectory() as tmp, fresh_store(store, Path(tmp), "t_replay") as config:
         service = Service(MlobApplication(config), lambda: now)
-        try:
-            with serving(service) as client:
-                yield World(client, service, now)
-        finally:
-            if schema is not None:
-                with psycopg.connect(_dsn(), autocommit=True) as conn:
-                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        with serving(service) as client:
+            yield World(client, service, now)
 
 
 # --- the choice never drops what the reader may see ---------------------------------------------

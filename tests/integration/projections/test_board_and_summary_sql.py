@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain import policy
@@ -21,58 +19,18 @@ from domain.incident import GripLevel
 from mlob.config import StoreConfig
 from mlob.read import listing
 from mlob.read.listing import PageQuery
-from mlob.read.readstore import ReadStore, open_read_store
-from mlob.write.application import MlobApplication
+from mlob.read.readstore import ReadStore
 from projections import readmodels as rm
 from projections.levels import visible_rows
 from tests.conftest import on_both_stores, pg_connect
+from tests.integration.projections.conftest import SQL_EXAMPLES, clear_rows, write_rows
 
-NAMES = ("requests", "incidents", "capacities")
 BASE = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 REGIONS = ("VR06", "VR07", "VR08")
 ORGS = ("LOCC", "VR06", "VR08", "KMAR")
 STATUSES = (*sorted(rm.OPEN_VALUES), "draft", "refused", "closed", "withdrawn")
 STEPS = (*sorted(rm.OPEN_VALUES), rm.EXHAUSTION_CHECK, "draft", "closed")
 INCIDENTS = [str(uuid.UUID(int=0xAA00 + n)) for n in range(4)]
-
-#: The same Python settings for every store: each example writes and reads a few dozen rows.
-EXAMPLES = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
-@pytest.fixture
-def store(store_config: StoreConfig) -> Iterator[tuple[ReadStore, StoreConfig]]:
-    MlobApplication(store_config).close()  # the migrations: mlob's tables
-    opened = open_read_store(store_config, NAMES)
-    try:
-        yield opened, store_config
-    finally:
-        opened.close()
-
-
-def _clear(config: StoreConfig) -> None:
-    """Every example starts from empty tables (a store per example would take seconds)."""
-    statements = [f"DELETE FROM mlob_rows_{n}" for n in NAMES]
-    statements.append("UPDATE mlob_view_tracking SET position = 0")
-    if config.kind == "sqlite":
-        assert config.sqlite_path is not None
-        with sqlite3.connect(config.sqlite_path) as c:
-            for s in statements:
-                c.execute(s)
-    else:
-        assert config.schema is not None
-        with pg_connect(config.schema) as conn:
-            for s in statements:
-                conn.execute(s)
-
-
-def _write(store: ReadStore, name: str, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        store.apply(name, rows, 1, "v", store.tracking(name).position)
-
 
 moments = st.integers(min_value=-24 * 3600 * 10**6, max_value=24 * 3600 * 10**6).map(
     lambda us: BASE + timedelta(microseconds=us)
@@ -179,7 +137,7 @@ def _query(reader: tuple[Any, ...], limit: int = 50) -> PageQuery:
 
 
 @on_both_stores
-@EXAMPLES
+@SQL_EXAMPLES
 @given(
     subjects=st.lists(request_rows(), max_size=14, unique_by=lambda rows: rows[0]["id"]),
     reader=readers,
@@ -188,17 +146,17 @@ def _query(reader: tuple[Any, ...], limit: int = 50) -> PageQuery:
     limit=st.integers(1, 5),
 )
 def test_the_board_in_sql_is_the_reference_board_page_by_page(
-    store: tuple[ReadStore, StoreConfig],
+    read_store: tuple[ReadStore, StoreConfig],
     subjects: list[list[dict[str, Any]]],
     reader: tuple[Any, ...],
     board_targets: rm.Targets,
     now: datetime,
     limit: int,
 ) -> None:
-    read, config = store
-    _clear(config)
+    read, config = read_store
+    clear_rows(config)
     rows = [r for rows in subjects for r in rows]
-    _write(read, "requests", rows)
+    write_rows(read, "requests", rows)
     expected = rm.board(_seen(rows, reader), now, board_targets)
 
     got: list[dict[str, Any]] = []
@@ -224,7 +182,7 @@ def test_the_board_in_sql_is_the_reference_board_page_by_page(
 
 
 @on_both_stores
-@EXAMPLES
+@SQL_EXAMPLES
 @given(
     subjects=st.lists(request_rows(), max_size=12, unique_by=lambda rows: rows[0]["id"]),
     incidents=st.tuples(*(incident_rows(i) for i in INCIDENTS)),
@@ -232,18 +190,18 @@ def test_the_board_in_sql_is_the_reference_board_page_by_page(
     reader=readers,
 )
 def test_the_summary_in_sql_is_the_reference_national_summary(
-    store: tuple[ReadStore, StoreConfig],
+    read_store: tuple[ReadStore, StoreConfig],
     subjects: list[list[dict[str, Any]]],
     incidents: tuple[list[dict[str, Any]], ...],
     present: set[str],
     reader: tuple[Any, ...],
 ) -> None:
-    read, config = store
-    _clear(config)
+    read, config = read_store
+    clear_rows(config)
     requests = [r for rows in subjects for r in rows]
     kept = [r for rows in incidents for r in rows if r["id"] in present]
-    _write(read, "requests", requests)
-    _write(read, "incidents", kept)
+    write_rows(read, "requests", requests)
+    write_rows(read, "incidents", kept)
     expected = rm.national_summary(_seen(kept, reader), _seen(requests, reader))
     assert rm.summary_of_counts(*read.summary_counts(_query(reader))) == expected
     # the picture's other counts and reads: the incidents' total, the requests of some
@@ -284,10 +242,10 @@ def _request(subject: int, **fields: Any) -> dict[str, Any]:
 
 @on_both_stores
 def test_each_kind_of_deadline_places_an_item_on_the_board(
-    store: tuple[ReadStore, StoreConfig],
+    read_store: tuple[ReadStore, StoreConfig],
 ) -> None:
     """Earliest deadline first, whichever deadline it is; none last; overdue counted."""
-    read, _ = store
+    read, _ = read_store
     hour = timedelta(hours=1)
     rows = [
         _request(1, step=rm.EXHAUSTION_CHECK, status_since=(BASE - 5 * hour).isoformat()),
@@ -313,7 +271,7 @@ def test_each_kind_of_deadline_places_an_item_on_the_board(
         ),
         _request(6, status="refused", step="refused"),  # not on the board
     ]
-    _write(read, "requests", rows)
+    write_rows(read, "requests", rows)
     page, following = read.board_page(_query((0, False, None)), rm.DEFAULT_TARGETS, None)
     assert following is None
     assert [uuid.UUID(r["id"]).int for r in page] == [5, 4, 3, 2, 1]
@@ -327,12 +285,12 @@ def test_each_kind_of_deadline_places_an_item_on_the_board(
 
 
 @on_both_stores
-def test_the_board_is_read_from_its_index_alone(store: tuple[ReadStore, StoreConfig]) -> None:
+def test_the_board_is_read_from_its_index_alone(read_store: tuple[ReadStore, StoreConfig]) -> None:
     """The board's page and counts can be answered from the on-board rows' index without
     reading a row (a store's rows hold their JSON: at 44k open requests reading them took
     290 ms a query, the index 20 ms): the plan of each, with sequential scans ruled out, is
     the index's (PostgreSQL: an index-only scan; SQLite: a covering index)."""
-    _, config = store
+    _, config = read_store
     query = PageQuery(level=3, equals={"exercise": False}, limit=50)
     table = "mlob_rows_requests"
     now_us = int(BASE.timestamp() * 10**6)

@@ -7,27 +7,23 @@ wants count as demand or that capacities are made ready for."""
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.exercise import ExerciseScope
 from domain.incident import GripLevel
 from mlob.config import StoreConfig
 from mlob.read import bounded
-from mlob.read.readstore import ReadStore, open_read_store
-from mlob.write.application import MlobApplication
+from mlob.read.readstore import ReadStore
 from projections import readmodels as rm
 from projections.levels import visible_rows
-from tests.conftest import on_both_stores, pg_connect
+from tests.conftest import on_both_stores
+from tests.integration.projections.conftest import SQL_EXAMPLES, clear_rows, write_rows
 
-NAMES = ("requests", "incidents", "capacities")
 BASE = "2026-12-06T08:00:00+00:00"
 STATUSES = (*sorted(rm.OPEN_VALUES), "draft", "refused", "closed", "withdrawn")
 CAPABILITIES = ("DEF_EVACUATION_TRANSPORT", "POL_ME")
@@ -37,45 +33,6 @@ INCIDENTS = [str(uuid.UUID(int=0xAA00 + n)) for n in range(3)]
 CAPACITIES = [str(uuid.UUID(int=0xCC00 + n)) for n in range(4)]
 #: Booking states (made ready is reserved once its request is approved).
 BOOKED = ("made_ready", "committed", "en_route", "on_scene", "returning")
-
-#: Each example writes and reads a few dozen rows: few examples, as the board's test.
-EXAMPLES = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
-@pytest.fixture
-def store(store_config: StoreConfig) -> Iterator[tuple[ReadStore, StoreConfig]]:
-    MlobApplication(store_config).close()  # the migrations: mlob's tables
-    opened = open_read_store(store_config, NAMES)
-    try:
-        yield opened, store_config
-    finally:
-        opened.close()
-
-
-def _clear(config: StoreConfig) -> None:
-    """Every example starts from empty tables (a store per example would take seconds)."""
-    statements = [f"DELETE FROM mlob_rows_{n}" for n in NAMES]
-    statements.append("UPDATE mlob_view_tracking SET position = 0")
-    if config.kind == "sqlite":
-        assert config.sqlite_path is not None
-        with sqlite3.connect(config.sqlite_path) as c:
-            for s in statements:
-                c.execute(s)
-    else:
-        assert config.schema is not None
-        with pg_connect(config.schema) as conn:
-            for s in statements:
-                conn.execute(s)
-
-
-def _write(store: ReadStore, name: str, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        store.apply(name, rows, 1, "v", store.tracking(name).position)
-
 
 levels = st.sets(st.integers(0, 3), min_size=1, max_size=2).map(sorted)
 
@@ -216,7 +173,7 @@ def _same(got: Any, expected: Any) -> None:
 
 
 @on_both_stores
-@EXAMPLES
+@SQL_EXAMPLES
 @given(
     requests=_some(request_rows, REQUESTS),
     capacities=_some(capacity_rows, CAPACITIES),
@@ -225,18 +182,18 @@ def _same(got: Any, expected: Any) -> None:
     exercise=st.sampled_from(list(ExerciseScope)),
 )
 def test_the_overview_and_the_advice_from_the_rows_read_equal_them_from_every_row(
-    store: tuple[ReadStore, StoreConfig],
+    read_store: tuple[ReadStore, StoreConfig],
     requests: list[dict[str, Any]],
     capacities: list[dict[str, Any]],
     incidents: list[dict[str, Any]],
     level: int,
     exercise: ExerciseScope,
 ) -> None:
-    read, config = store
-    _clear(config)
-    _write(read, "requests", requests)
-    _write(read, "capacities", capacities)
-    _write(read, "incidents", incidents)
+    read, config = read_store
+    clear_rows(config)
+    write_rows(read, "requests", requests)
+    write_rows(read, "capacities", capacities)
+    write_rows(read, "incidents", incidents)
 
     overview = bounded.overview_rows(read, level, _equals(exercise))
     expected = rm.capacity_overview(

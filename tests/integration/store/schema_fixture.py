@@ -9,12 +9,14 @@ with this project's venv, and name the migration that will follow::
         /work/main/tests/integration/store/data
 
 It opens a new SQLite store and a new PostgreSQL schema (127.0.0.1, database ``test``) as that
-code does at start, and writes ``schema-before-<id>.sqlite.sql`` (``iterdump``) and
-``schema-before-<id>.postgresql.sql`` (``pg_dump``, the schema's name as ``SCHEMA_NAME``).
+code does at start, and writes ``schema-before-<id>.sqlite.sql.gz`` (``iterdump``) and
+``schema-before-<id>.postgresql.sql.gz`` (``pg_dump``, the schema's name as ``SCHEMA_NAME``),
+gzipped (schemas_before.py says why, and loads them for the tests).
 """
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import sqlite3
 import subprocess
@@ -37,6 +39,11 @@ def application_class() -> type:
     raise SystemExit("no MlobApplication in this checkout")
 
 
+def write(fixture: Path, dump: str) -> None:
+    # mtime 0: the same dump gives the same bytes, so a fixture made again is no change to git.
+    fixture.write_bytes(gzip.compress(dump.encode(), mtime=0))
+
+
 def main(migration: str, out: Path) -> None:
     import psycopg
 
@@ -48,7 +55,7 @@ def main(migration: str, out: Path) -> None:
         app(StoreConfig(kind="sqlite", sqlite_path=path)).close()
         with sqlite3.connect(path) as c:
             dump = "\n".join(c.iterdump()) + "\n"
-        (out / f"schema-before-{migration}.sqlite.sql").write_text(dump)
+        write(out / f"schema-before-{migration}.sqlite.sql.gz", dump)
     finally:
         # The store and what SQLite and mlob keep beside it (WAL, shared memory, the openers'
         # lock file): none of it belongs with the fixtures.
@@ -69,7 +76,7 @@ def main(migration: str, out: Path) -> None:
             check=True,
         ).stdout
         text = dump.replace(f'"{schema}"', "SCHEMA_NAME").replace(schema, "SCHEMA_NAME")
-        (out / f"schema-before-{migration}.postgresql.sql").write_text(text)
+        write(out / f"schema-before-{migration}.postgresql.sql.gz", text)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

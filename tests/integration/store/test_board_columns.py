@@ -5,19 +5,16 @@ readstore.py); on SQLite and PostgreSQL, from the schema before it."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from mlob.config import StoreConfig, parse_database_url
+from mlob.config import StoreConfig
 from mlob.read import listing
-from mlob.write.application import MlobApplication
-from tests.conftest import POSTGRES_URL, pg_connect, postgres_config
+from tests.conftest import pg_connect, postgres_config
+from tests.integration.store.schemas_before import start_from
 
-DATA = Path(__file__).parent / "data"
 BOARD = ("on_board", "step", "urgent", "since_us", "formalise_us", "duty_us")
 SUMMARY = ("closed", "grip_rank")
 
@@ -100,14 +97,7 @@ def select(name: str) -> str:
 
 def test_sqlite_rows_of_before_are_filled_as_the_read_store_writes_them(tmp_path: Path) -> None:
     path = tmp_path / "before.sqlite3"
-    with sqlite3.connect(path) as c:
-        c.executescript((DATA / "schema-before-0008.sqlite.sql").read_text())
-        for name, rows in ROWS.items():
-            c.executemany(
-                f"INSERT INTO mlob_rows_{name} (id, level, position, data) VALUES (?, ?, 1, ?)",
-                [(r["id"], r["level"], orjson.dumps(r)) for r in rows],
-            )
-    MlobApplication(StoreConfig(kind="sqlite", sqlite_path=path)).close()
+    start_from("0008", StoreConfig(kind="sqlite", sqlite_path=path), ROWS)
     with sqlite3.connect(path) as c:
         for name in ROWS:
             assert [tuple(r) for r in c.execute(select(name))] == expected(name), name
@@ -117,28 +107,7 @@ def test_sqlite_rows_of_before_are_filled_as_the_read_store_writes_them(tmp_path
 def test_postgresql_rows_of_before_are_filled_as_the_read_store_writes_them(
     pg_schema: str,
 ) -> None:
-    script = (DATA / "schema-before-0008.postgresql.sql").read_text()
-    script = script.replace("CREATE SCHEMA SCHEMA_NAME;", "").replace(
-        "SCHEMA_NAME", f'"{pg_schema}"'
-    )
-    server = parse_database_url(POSTGRES_URL).conninfo
-    loaded = subprocess.run(
-        ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", server, "-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert loaded.returncode == 0, loaded.stderr
-    with pg_connect(pg_schema) as conn:
-        for name, rows in ROWS.items():
-            for r in rows:
-                conn.execute(
-                    f"INSERT INTO mlob_rows_{name} (id, level, position, data) "
-                    "VALUES (%s, %s, 1, %s::jsonb)",
-                    (r["id"], r["level"], orjson.dumps(r).decode()),
-                )
-    MlobApplication(postgres_config(pg_schema)).close()
+    start_from("0008", postgres_config(pg_schema), ROWS)
     with pg_connect(pg_schema) as conn:
         for name in ROWS:
             assert [tuple(r) for r in conn.execute(select(name))] == expected(name), name

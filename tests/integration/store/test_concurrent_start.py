@@ -4,13 +4,11 @@ store's schema must come up whoever creates it, never "tuple concurrently update
 from __future__ import annotations
 
 import threading
-import uuid
 
-import psycopg
 import pytest
 
 from mlob.write.application import MlobApplication
-from tests.conftest import _dsn, postgres_config, require_postgres
+from tests.conftest import fresh_schema, postgres_config
 
 
 def open_together(schema: str, processes: int) -> list[BaseException]:
@@ -38,13 +36,6 @@ def open_together(schema: str, processes: int) -> list[BaseException]:
 
 @pytest.mark.postgres
 def test_processes_starting_together_all_open_the_store() -> None:
-    require_postgres()
     for _ in range(5):  # a race: several rounds, each on a schema nobody created tables in
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
+        with fresh_schema() as schema:
             assert open_together(schema, 4) == []
-        finally:
-            with psycopg.connect(_dsn(), autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

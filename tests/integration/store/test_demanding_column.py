@@ -6,20 +6,16 @@ PostgreSQL, from the schema before it."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from mlob.config import StoreConfig, parse_database_url
+from mlob.config import StoreConfig
 from mlob.read import listing
-from mlob.write.application import MlobApplication
 from projections import readmodels as rm
-from tests.conftest import POSTGRES_URL, pg_connect, postgres_config
-
-DATA = Path(__file__).parent / "data"
+from tests.conftest import pg_connect, postgres_config
+from tests.integration.store.schemas_before import start_from
 
 
 def _request(n: int, level: int = 0, **fields: Any) -> dict[str, Any]:
@@ -57,13 +53,7 @@ def test_the_rows_cover_both_answers() -> None:
 
 def test_sqlite_rows_of_before_are_filled_as_the_read_store_writes_them(tmp_path: Path) -> None:
     path = tmp_path / "before.sqlite3"
-    with sqlite3.connect(path) as c:
-        c.executescript((DATA / "schema-before-0009.sqlite.sql").read_text())
-        c.executemany(
-            "INSERT INTO mlob_rows_requests (id, level, position, data) VALUES (?, ?, 1, ?)",
-            [(r["id"], r["level"], orjson.dumps(r)) for r in ROWS],
-        )
-    MlobApplication(StoreConfig(kind="sqlite", sqlite_path=path)).close()
+    start_from("0009", StoreConfig(kind="sqlite", sqlite_path=path), {"requests": ROWS})
     with sqlite3.connect(path) as c:
         assert [tuple(r) for r in c.execute(SELECT)] == EXPECTED
 
@@ -72,26 +62,6 @@ def test_sqlite_rows_of_before_are_filled_as_the_read_store_writes_them(tmp_path
 def test_postgresql_rows_of_before_are_filled_as_the_read_store_writes_them(
     pg_schema: str,
 ) -> None:
-    script = (DATA / "schema-before-0009.postgresql.sql").read_text()
-    script = script.replace("CREATE SCHEMA SCHEMA_NAME;", "").replace(
-        "SCHEMA_NAME", f'"{pg_schema}"'
-    )
-    server = parse_database_url(POSTGRES_URL).conninfo
-    loaded = subprocess.run(
-        ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", server, "-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert loaded.returncode == 0, loaded.stderr
-    with pg_connect(pg_schema) as conn:
-        for r in ROWS:
-            conn.execute(
-                "INSERT INTO mlob_rows_requests (id, level, position, data) "
-                "VALUES (%s, %s, 1, %s::jsonb)",
-                (r["id"], r["level"], orjson.dumps(r).decode()),
-            )
-    MlobApplication(postgres_config(pg_schema)).close()
+    start_from("0009", postgres_config(pg_schema), {"requests": ROWS})
     with pg_connect(pg_schema) as conn:
         assert [tuple(r) for r in conn.execute(SELECT)] == EXPECTED

@@ -5,19 +5,22 @@ under way again; on SQLite and PostgreSQL, from the schema before it."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from mlob.config import StoreConfig, parse_database_url
+from mlob.config import StoreConfig
 from mlob.read import listing
 from mlob.write.application import MlobApplication
-from tests.conftest import POSTGRES_URL, pg_connect, postgres_config
-
-DATA = Path(__file__).parent / "data"
+from tests.conftest import pg_connect, postgres_config
+from tests.integration.store.schemas_before import (
+    fixture,
+    insert_rows_postgresql,
+    insert_rows_sqlite,
+    load_postgresql,
+    load_sqlite,
+)
 
 #: Rows as the projections keep them (only what the listing reads, and some more).
 ROWS: dict[str, list[dict[str, Any]]] = {
@@ -89,15 +92,12 @@ def expected(dialect: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_sqlite_rows_of_before_are_filled_as_the_read_store_writes_them(tmp_path: Path) -> None:
     path = tmp_path / "before.sqlite3"
+    load_sqlite(fixture("0006", "sqlite"), path)
     with sqlite3.connect(path) as c:
-        c.executescript((DATA / "schema-before-0006.sqlite.sql").read_text())
-        for name, rows in ROWS.items():
+        for name in ROWS:
             for table in (f"mlob_rows_{name}", f"mlob_rows_{name}__next"):
                 c.execute(OLD_TABLE.format(table=table, integer="INTEGER", blob="BLOB"))
-            c.executemany(
-                f"INSERT INTO mlob_rows_{name} VALUES (?, ?, 1, ?)",
-                [(r["id"], r["level"], orjson.dumps(r)) for r in rows],
-            )
+        insert_rows_sqlite(c, ROWS)
         c.execute("INSERT INTO mlob_view_tracking VALUES ('requests~next', 1, 'v', NULL)")
     MlobApplication(StoreConfig(kind="sqlite", sqlite_path=path)).close()
     with sqlite3.connect(path) as c:
@@ -114,28 +114,12 @@ def test_sqlite_rows_of_before_are_filled_as_the_read_store_writes_them(tmp_path
 def test_postgresql_rows_of_before_are_filled_as_the_read_store_writes_them(
     pg_schema: str,
 ) -> None:
-    script = (DATA / "schema-before-0006.postgresql.sql").read_text()
-    script = script.replace("CREATE SCHEMA SCHEMA_NAME;", "").replace(
-        "SCHEMA_NAME", f'"{pg_schema}"'
-    )
-    server = parse_database_url(POSTGRES_URL).conninfo
-    loaded = subprocess.run(
-        ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", server, "-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert loaded.returncode == 0, loaded.stderr
+    load_postgresql(fixture("0006", "postgresql"), pg_schema)
     with pg_connect(pg_schema) as conn:
-        for name, rows in ROWS.items():
+        for name in ROWS:
             for table in (f"mlob_rows_{name}", f"mlob_rows_{name}__next"):
                 conn.execute(OLD_TABLE.format(table=table, integer="bigint", blob="jsonb"))
-            for r in rows:
-                conn.execute(
-                    f"INSERT INTO mlob_rows_{name} VALUES (%s, %s, 1, %s::jsonb)",
-                    (r["id"], r["level"], orjson.dumps(r).decode()),
-                )
+        insert_rows_postgresql(conn, ROWS)
         conn.execute("INSERT INTO mlob_view_tracking VALUES ('requests~next', 1, 'v', NULL)")
     MlobApplication(postgres_config(pg_schema)).close()
     with pg_connect(pg_schema) as conn:

@@ -24,7 +24,7 @@ from api.app import create_app
 from mlob.service import Service
 from mlob.write.application import MlobApplication
 from tests.conftest import POSTGRES_URL, pg_connect, postgres_config
-from tests.integration.api.conftest import Api, item
+from tests.integration.api.conftest import Api, item, serving
 
 pytestmark = pytest.mark.postgres
 
@@ -114,11 +114,9 @@ def proxied(pg_schema: str) -> Iterator[tuple[Api, CuttingProxy]]:
     through = make_conninfo(config.conninfo, host="127.0.0.1", port=str(proxy.port))
     service = Service(MlobApplication(dataclasses.replace(config, conninfo=through)))
     try:
-        with TestClient(create_app(service)) as client:
+        with serving(service, projections=False) as client:
             yield Api(client, service), proxy
     finally:
-        service.close()
-        service.app.close()
         proxy.close()
 
 

@@ -13,16 +13,14 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
-from api.app import create_app
 from mlob.service import Service
 from mlob.store import pool_check
 from mlob.write.application import MlobApplication
 from tests.conftest import POSTGRES_URL, postgres_config
-from tests.integration.api.conftest import Api, item
+from tests.integration.api.conftest import Api, item, serving
 
 pytestmark = pytest.mark.postgres
 
@@ -58,12 +56,8 @@ def node(pg_schema: str) -> Iterator[tuple[Api, str]]:
     name = f"mlob-check-{pg_schema}"
     config = dataclasses.replace(base, conninfo=make_conninfo(base.conninfo, application_name=name))
     service = Service(MlobApplication(config))
-    try:
-        with TestClient(create_app(service)) as client:
-            yield Api(client, service), name
-    finally:
-        service.close()
-        service.app.close()
+    with serving(service, projections=False) as client:
+        yield Api(client, service), name
 
 
 def test_every_post_after_the_server_dropped_the_pools_connections_is_recorded(

@@ -1,13 +1,12 @@
 """Each migration is tested from the schema before it (issue 19, "Migrations"): the store as the
 code before that migration left it is kept as an SQL fixture (data/schema-before-<id>.<dialect>
-.sql, made with that commit's code: see mlob/migrations/__init__.py); a start on it applies the
+.sql.gz, made with that commit's code: see mlob/migrations/__init__.py); a start on it applies the
 pending migrations and leaves exactly the schema a new store gets, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -17,12 +16,12 @@ from mlob import migrations
 from mlob.config import StoreConfig, parse_database_url
 from mlob.write.application import MlobApplication
 from tests.conftest import POSTGRES_URL, pg_connect, postgres_config
-
-DATA = Path(__file__).parent / "data"
-
-
-def migration_after(fixture: Path) -> str:
-    return fixture.name.removeprefix("schema-before-").split(".")[0]
+from tests.integration.store.schemas_before import (
+    fixtures,
+    load_postgresql,
+    load_sqlite,
+    migration_after,
+)
 
 
 def sqlite_columns(path: Path) -> dict[str, list[str]]:
@@ -44,13 +43,10 @@ def pg_columns(schema: str) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.parametrize(
-    "fixture", sorted(DATA.glob("schema-before-*.sqlite.sql")), ids=migration_after
-)
+@pytest.mark.parametrize("fixture", fixtures("sqlite"), ids=migration_after)
 def test_a_sqlite_store_of_the_previous_schema_upgrades(fixture: Path, tmp_path: Path) -> None:
     path = tmp_path / "before.sqlite3"
-    with sqlite3.connect(path) as c:
-        c.executescript(fixture.read_text())
+    load_sqlite(fixture, path)
     store = StoreConfig(kind="sqlite", sqlite_path=path)
     assert migrations.pending(store)[0].startswith(migration_after(fixture))
     MlobApplication(store).close()  # a start applies what is pending
@@ -61,21 +57,10 @@ def test_a_sqlite_store_of_the_previous_schema_upgrades(fixture: Path, tmp_path:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(
-    "fixture", sorted(DATA.glob("schema-before-*.postgresql.sql")), ids=migration_after
-)
+@pytest.mark.parametrize("fixture", fixtures("postgresql"), ids=migration_after)
 def test_a_postgresql_store_of_the_previous_schema_upgrades(fixture: Path, pg_schema: str) -> None:
-    script = fixture.read_text().replace("CREATE SCHEMA SCHEMA_NAME;", "")
-    script = script.replace("SCHEMA_NAME", f'"{pg_schema}"')
+    load_postgresql(fixture, pg_schema)
     server = parse_database_url(POSTGRES_URL).conninfo
-    loaded = subprocess.run(
-        ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", server, "-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert loaded.returncode == 0, loaded.stderr
     store = postgres_config(pg_schema)
     assert migrations.pending(store)[0].startswith(migration_after(fixture))
     MlobApplication(store).close()

@@ -76,6 +76,26 @@ def submitted(*args: Any, **kwargs: Any) -> AssistanceRequest:
     return request
 
 
+#: What an art. 56 request states (both, unless urgent: domain/kinds.py).
+ART56 = {
+    Justification.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed",
+    Justification.REGION_MAYOR_VIEW: "agrees",
+}
+
+
+def art56_received(platoons: int = 2) -> AssistanceRequest:
+    """Nijmegen's mayor asks for POL-ON's ME platoons (art. 56); LE Preparatie has received it."""
+    request = submitted(
+        "POL-ON",
+        RequestKind.POLICE_ART56_PUBLIC_ORDER,
+        mayor("Nijmegen"),
+        line(CAP["police_me"], platoons),
+        justifications=ART56,
+    )
+    request.receive(env("POL-LE"))
+    return request
+
+
 def through_hub(
     request: AssistanceRequest, hub: str, to: tuple[str, ...], **assess: Any
 ) -> AssistanceRequest:

@@ -22,6 +22,7 @@ from projections import readmodels as rm
 from projections.specs import request_row
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import (
+    ART56,
     art58_drafted,
     art58_phoned_in,
     chair,
@@ -34,7 +35,6 @@ from tests.unit.domain.helpers import (
 
 POLICE = "factsheet-bijstand-politie"
 POPULATION = "factsheet-bijstand-bevolkingszorg"
-ART56 = {J.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed", J.REGION_MAYOR_VIEW: "agrees"}
 POPULATION_CARE = Authority("population_care_officer", "VR08")
 ART58 = {J.POLICE_EXHAUSTED_OR_SPECIALISM: "EOD specialism only in Defence"}
 

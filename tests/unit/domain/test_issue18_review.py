@@ -18,7 +18,6 @@ import pytest
 from domain.capacity import Capacity
 from domain.envelope import Authority
 from domain.errors import DomainError
-from domain.kinds import Justification as J
 from domain.kinds import RequestKind as K
 from domain.lifecycle import RequestStatus
 from domain.request import AssistanceRequest, Outcome, Share, open_steps
@@ -28,9 +27,7 @@ from projections import readmodels as rm
 from projections.specs import capacity_row, request_row
 from tests.unit.domain import helpers
 from tests.unit.domain.catalogue import CAP
-from tests.unit.domain.helpers import capacity, chair, env, line, mayor, submitted
-
-ART56 = {J.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed", J.REGION_MAYOR_VIEW: "agrees"}
+from tests.unit.domain.helpers import art56_received, capacity, chair, env, line, mayor, submitted
 
 
 def steps(request: AssistanceRequest, org: str) -> list[str]:
@@ -39,14 +36,7 @@ def steps(request: AssistanceRequest, org: str) -> list[str]:
 
 def art56_shared() -> AssistanceRequest:
     """POL-ON asks 2 ME platoons (art. 56); LE Preparatie asks POL-MN and POL-NN one each."""
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"], 2),
-        justifications=ART56,
-    )
-    request.receive(env("POL-LE"))
+    request = art56_received()
     request.assess(env("POL-LE"), forward=True, findings="necessary")
     request.forward(env("POL-LE"), (), shares=(Share("POL-MN", "L1", 1), Share("POL-NN", "L1", 1)))
     return request

@@ -21,9 +21,7 @@ from projections import readmodels as rm
 from projections.specs import request_row
 from tests.unit.domain import helpers
 from tests.unit.domain.catalogue import CAP
-from tests.unit.domain.helpers import chair, env, line, mayor, submitted
-
-ART56 = {J.OWN_CAPACITY_INSUFFICIENT: "RCCB: all ME deployed", J.REGION_MAYOR_VIEW: "agrees"}
+from tests.unit.domain.helpers import art56_received, chair, env, line, mayor, submitted
 
 
 def steps(request: AssistanceRequest, org: str) -> list[str]:
@@ -60,14 +58,7 @@ def test_the_requester_cannot_void_the_korpschefs_refusal() -> None:
     """Art. 56(4) Politiewet 2012; factsheet-bijstand-politie §9: against the korpschef's
     refusal the mayor appeals to the Minister of J&V; the requesting unit cannot undo it.
     Before the fix POL-ON voided LE Preparatie's refusal and the request was forwarded again."""
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"], 2),
-        justifications=ART56,
-    )
-    request.receive(env("POL-LE"))
+    request = art56_received()
     request.assess(env("POL-LE"), forward=True, findings="necessary")
     request.forward(env("POL-LE"), ("POL-MN",))
     request.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="no ME to spare")
@@ -169,14 +160,7 @@ def test_le_preparaties_refusal_at_assessment_is_the_korpschefs_refusal() -> Non
     Minister to instruct the korpschef); issue 18 points 4 and 5. Before the fix LE Preparatie
     refused an art. 56 request at its assessment: no copy to DGPOL fell due and the mayor
     could not appeal, the whole of art. 56(4) bypassed."""
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"], 2),
-        justifications=ART56,
-    )
-    request.receive(env("POL-LE"))
+    request = art56_received()
     request.assess(env("POL-LE"), forward=False, findings="no unit can spare ME this weekend")
     assert request.status is RequestStatus.REFUSED
     assert [d.code for d in request.outstanding_duties("POL-LE")] == ["korpschef_refusal_to_dgpol"]
