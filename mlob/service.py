@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import hashlib
 import logging
 import secrets
-import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from threading import Lock
 from typing import Any, Literal, TypeVar, cast
 from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import InterfaceError, OperationalError
 
 from api.ports import IssuedToken, MessageFact, Principal, StoreUnavailable
 from domain import vocabulary
@@ -40,7 +35,8 @@ from mlob.read.pictures import rows_as_of
 from mlob.read.readstore import view_channel
 from mlob.runners.projector import Projections, checkpoint_age
 from mlob.store.notify import Listener
-from mlob.write.application import MlobApplication, first_line
+from mlob.write.application import MlobApplication
+from mlob.write.writer import STORE_ERRORS, first_line
 from projections.levels import Leveled, fold
 from projections.readmodels import Targets, summary_of_counts
 
@@ -77,13 +73,6 @@ def parse_token(token: str) -> tuple[UUID, str] | None:
     except ValueError:
         return None
 
-
-STORE_ERRORS = (
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,
-    sqlite3.OperationalError,
-)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,15 +116,17 @@ class Service:
         #: Subscriptions and alerts (mlob/subscriptions.py), when the composition root set them.
         self.webhooks: Any = None
         self.writer_stuck_after = WRITER_STUCK_AFTER
-        app.after_commit.append(self._changed)
+        #: A post, for the event loop: the group writer takes it directly (no hop here).
+        self.post_async: Callable[[Post], Coroutine[Any, Any, Receipt]] = app.writer.post_async
 
     def attach_projections(self, projections: Projections) -> None:
         """The composition root hands over the read models; appends then wake them (before
-        the feeds)."""
+        the feeds): their runners' wake-ups are the writer's after-commit hooks themselves."""
         if self.projections is not None:
-            self.app.after_commit.remove(self.projections.wake)
+            for wake in self.projections.wakes:
+                self.app.after_commit.remove(wake)
         self.projections = projections
-        self.app.after_commit.insert(0, projections.wake)
+        self.app.after_commit[:0] = projections.wakes
 
     def _changed(self) -> None:
         for callback in list(self._listeners):
@@ -144,6 +135,8 @@ class Service:
 
     def on_change(self, callback: Callable[[], object]) -> None:
         self._listeners.append(callback)
+        # Woken by this process's appends straight from the writer (after the projections).
+        self.app.after_commit.append(callback)
         if self.projections is not None:
             self.projections.on_progress = self._changed
         if self._listener is None and self.app.store.kind == "postgresql":
@@ -255,16 +248,6 @@ class Service:
     @store_errors_as_unavailable
     def post(self, post: Post) -> Receipt:
         return self.app.post(post)
-
-    async def post_async(self, post: Post) -> Receipt:
-        # The writer thread hands the outcome straight to the event loop: one future per
-        # append on each side, no thread parked per request.
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Receipt] = loop.create_future()
-        done = self.app.post_later(post)
-        deliver = cast(Callable[..., None], _deliver)
-        done.add_done_callback(partial(loop.call_soon_threadsafe, deliver, answer))
-        return await answer
 
     # --- tokens ----------------------------------------------------------------------------
 
@@ -685,15 +668,3 @@ class Service:
             if isinstance(booking, LineBooking) and booking.booking_id == booking_id:
                 return booking
         return None
-
-
-def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
-    if answer.cancelled():  # the client went away meanwhile; the append stands
-        return
-    exc = done.exception()
-    if exc is None:
-        answer.set_result(done.result())
-    elif isinstance(exc, STORE_ERRORS):
-        answer.set_exception(StoreUnavailable(first_line(exc)))
-    else:
-        answer.set_exception(exc)
