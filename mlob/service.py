@@ -104,7 +104,10 @@ class Service:
     def __init__(self, app: MlobApplication, clock: Callable[[], datetime] | None = None) -> None:
         self.app = app
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._token_cache: dict[str, tuple[float, Principal]] = {}
+        #: Tokens seen valid: token -> (the ``time.monotonic()`` until which the entry answers,
+        #: the principal). Read without a lock (the API's post reads it directly), written
+        #: under ``_lock``.
+        self.recent_tokens: dict[str, tuple[float, Principal]] = {}
         self._lock = Lock()
         self.projections: Projections | None = None
         self._listeners: list[Callable[[], object]] = []
@@ -251,21 +254,12 @@ class Service:
 
     # --- tokens ----------------------------------------------------------------------------
 
-    def recent_principal(self, token: str) -> Principal | None:
-        with self._lock:
-            cached = self._token_cache.get(token)
-        if cached and time.monotonic() - cached[0] < TOKEN_CACHE_SECONDS:
-            expires_at = cached[1].expires_at
-            if expires_at is None or self.clock() < expires_at:  # never past its expiry
-                return cached[1]
-        return None
-
     @store_errors_as_unavailable
     def authenticate(self, token: str) -> Principal | None:
         now = time.monotonic()
-        recent = self.recent_principal(token)
-        if recent is not None:
-            return recent
+        recent = self.recent_tokens.get(token)
+        if recent is not None and now < recent[0]:
+            return recent[1]
         parsed = parse_token(token)
         if parsed is None:
             return None
@@ -282,17 +276,21 @@ class Service:
             return None
         if not secrets.compare_digest(access.secret_hash, secret_hash(secret)):
             return None
-        if not access.valid_at(self.clock()):
+        at = self.clock()
+        if not access.valid_at(at):
             with self._lock:
-                self._token_cache.pop(token, None)
+                self.recent_tokens.pop(token, None)
             return None
         principal = Principal(
             access.org, access.role, access.clearance, None, token_id, access.expires_at
         )
+        until = now + TOKEN_CACHE_SECONDS
+        if access.expires_at is not None:  # never past its expiry
+            until = min(until, now + (access.expires_at - at).total_seconds())
         with self._lock:
-            if len(self._token_cache) > 10_000:
-                self._token_cache.clear()
-            self._token_cache[token] = (now, principal)
+            if len(self.recent_tokens) > 10_000:
+                self.recent_tokens.clear()
+            self.recent_tokens[token] = (until, principal)
         return principal
 
     def _is_token(self, stream_id: UUID) -> bool:
@@ -354,8 +352,8 @@ class Service:
             ),
         )
         with self._lock:
-            self._token_cache = {
-                t: c for t, c in self._token_cache.items() if c[1].token_id != token_id
+            self.recent_tokens = {
+                t: c for t, c in self.recent_tokens.items() if c[1].token_id != token_id
             }
 
     @store_errors_as_unavailable
