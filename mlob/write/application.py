@@ -3,7 +3,8 @@
 Its methods are the use cases of the write side (:meth:`MlobApplication.post` a post of
 commands; :meth:`MlobApplication.record` any work on a unit of work, e.g. a token's issue) and
 the reads of what was recorded (:meth:`MlobApplication.history`). Every append goes through
-the one commit path of :mod:`mlob.write.writer`.
+the one commit path of :mod:`mlob.write.writer` (the event loop's posts straight to the
+writer's ``post_async``).
 """
 
 from __future__ import annotations
