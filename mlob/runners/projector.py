@@ -491,11 +491,6 @@ class Projections:
         self.stop()
         self.store.close()
 
-    def wake(self) -> None:
-        """Wake every runner (as an append in this process does, ``wakes``)."""
-        for wake in self.wakes:
-            wake()
-
     def _notify_progress(self, changed: bool = True) -> None:
         with self._progress:
             self._progress.notify_all()

@@ -216,9 +216,6 @@ class WebhookRunner:
         self._thread = threading.Thread(target=self._loop, name="mlob-webhooks", daemon=True)
         self._thread.start()
 
-    def wake(self) -> None:
-        self._wake.set()
-
     def changed(self) -> None:
         """A subscription's deliveries changed here without an event (a redelivery): read
         which subscriptions fail again and start their lanes. A change that is an event
