@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from api import logcontext, paging
@@ -42,7 +41,7 @@ from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
 from api.paging import Cursor, Limit
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
-from api.post_events import PATH, PostEvents, caller_of
+from api.post_events import PATH, ClientGone, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
 from api.readviews import router as read_model_router
@@ -387,10 +386,10 @@ def create_app(
             status, body = await post.answer(
                 request.headers.get("authorization", ""),
                 request.headers.get("content-length"),
-                request.stream(),
+                request.receive,
                 request.headers.get("accept-language"),
             )
-        except ClientDisconnect:  # gone before its whole body arrived: nothing was recorded
+        except ClientGone:  # gone before its whole body arrived: nothing was recorded
             return Response(status_code=400)
         return Response(
             body, status_code=status, media_type="application/json", headers=challenge(status)

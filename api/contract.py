@@ -1,7 +1,7 @@
 """The typed contract of ``POST /v1/events`` for the OpenAPI document.
 
 One item model per postable type (api/commands.py's registry, the source ``/v1/event-types``
-reads too): the envelope of :class:`api.posting.Item` with ``type`` fixed to the type's name and
+reads too): the envelope of :class:`api.post_events.Item` with ``type`` fixed to the type's name and
 ``data`` its own model, all of them one union discriminated by ``type``. A generated client so
 knows every type's data. The server validates with the same models (``plan`` picks the type's
 model by name), so the document and the checks cannot drift apart.
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from api.commands import REGISTRY, EventType
-from api.posting import Item
+from api.post_events import Item
 
 
 def model_name(type_name: str) -> str:

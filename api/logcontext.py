@@ -26,23 +26,24 @@ def _new_prefix() -> None:
 
 os.register_at_fork(after_in_child=_new_prefix)  # a forked worker is another process
 
-_CONTEXT: ContextVar[dict[str, object]] = ContextVar("mlob_log_context", default={})  # noqa: B039 - replaced, never mutated
+#: The request's log fields (the hot post sets them itself: api/post_events.py).
+CONTEXT: ContextVar[dict[str, object]] = ContextVar("mlob_log_context", default={})  # noqa: B039 - replaced, never mutated
 
 
 def start(request_id: str | None = None) -> str:
     """A new request: its id (the client's ``X-Request-ID`` if plain, else a new one)."""
     if not request_id or len(request_id) > 64 or not request_id.replace("-", "").isalnum():
         request_id = f"{_PREFIX}{next(_COUNTER) & 0xFFFFFFFF:08x}"
-    _CONTEXT.set({"request_id": request_id})
+    CONTEXT.set({"request_id": request_id})
     return request_id
 
 
 def bind(**fields: object) -> None:
     """Add what became known (only the names in ``FIELDS``)."""
-    current = dict(_CONTEXT.get())
+    current = dict(CONTEXT.get())
     current.update({k: v for k, v in fields.items() if k in FIELDS and v is not None})
-    _CONTEXT.set(current)
+    CONTEXT.set(current)
 
 
 def current() -> dict[str, object]:
-    return _CONTEXT.get()
+    return CONTEXT.get()

@@ -79,8 +79,10 @@ class MlobService(HealthSource, Protocol):
 
     def authenticate(self, token: str) -> Principal | None: ...
 
-    def recent_principal(self, token: str) -> Principal | None:
-        """The principal of a token seen valid moments ago, from memory only (no I/O)."""
+    @property
+    def recent_tokens(self) -> Mapping[str, tuple[float, Principal]]:
+        """Tokens seen valid moments ago: token -> (the ``time.monotonic()`` until which the
+        entry answers, its principal). Memory only: no I/O, and no call on the hot post."""
         ...
 
     def issue_token(

@@ -1,26 +1,32 @@
-"""``POST /v1/events``: the write path, the hottest endpoint of all.
+"""``POST /v1/events``: the write path's way in, the hottest endpoint of all — the items a
+client posts, their validation into one post of commands (domain/commands.py: each item's
+envelope from the caller's credentials) and the answer.
 
 During a national crisis most traffic is regions, police units and providers posting events,
 so this endpoint is answered by a bare ASGI handler in front of the framework (:func:`serve`,
 called by ``api.app.MlobAPI``): the framework's ten middleware layers, its router and dependency
 resolution cost more CPU per post than the endpoint itself (docs/performance.md, issue 5). The
 FastAPI route with the same path stays for the OpenAPI document and calls the same
-:meth:`PostEvents.answer`, so both give the same answers.
+:meth:`PostEvents.answer`, so both give the same answers. :func:`plan` turns items into a post
+for every door (JSON here, EDXL in api/edxl/routes.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from typing import Annotated, Any
+from uuid import UUID
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from api import logcontext
+from api.commands import REGISTRY
 from api.errors import (
     ApiError,
     answer,
@@ -33,15 +39,49 @@ from api.errors import (
 from api.lanes import urgent
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
-from api.posting import Item, plan
-from domain.envelope import Classification
-from domain.errors import DomainError
+from api.types import Moment
+from domain import policy
+from domain.commands import Command, Message, Post, message_key
+from domain.envelope import Actor, Authority, Classification, Envelope, SigningCapacity
+from domain.errors import DomainError, NotPermitted, TooLarge
+from domain.recorded import Receipt
 from domain.vocabulary import posted_type
 
 log = logging.getLogger("mlob.api")
 
 MAX_BODY_BYTES = 1024 * 1024
 PATH = "/v1/events"
+MAX_BATCH = 500
+API = "mlob API"
+
+#: At least one character that is not white space.
+MessageId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+
+
+class AuthorityIn(BaseModel):
+    """The competent body the step is taken for, signed *door* (by) or *namens* (on behalf of)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    body: Annotated[str, Field(min_length=1, max_length=64)]
+    of: Annotated[str, Field(min_length=1, max_length=100)]
+    capacity: SigningCapacity = SigningCapacity.BY
+    person: Annotated[str, Field(max_length=200)] | None = None
+
+
+class Item(BaseModel):
+    """One event a client asks to record."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Annotated[str, Field(min_length=1, max_length=64)]
+    subject: UUID
+    message_id: MessageId
+    expected_version: Annotated[int, Field(ge=0)] | None = None
+    occurred_at: Moment
+    exercise: bool = False
+    classification: Classification = Classification.UNCLASSIFIED
+    authority: AuthorityIn | None = None
+    correlation_id: Annotated[str, Field(max_length=200)] | None = None
+    data: dict[str, Any] = {}
 
 
 class Batch(BaseModel):
@@ -57,6 +97,88 @@ ITEM = TypeAdapter(Item)
 BATCH = TypeAdapter(Batch)
 
 
+def plan(principal: Principal, items: Sequence[Item]) -> Post:
+    """Validate ``items`` into the commands of one post; raises DomainError (the refused
+    item's ``index`` set) before anything runs. Each command's envelope is the item's, its
+    actor the caller (threading is filled in when it runs: domain/posting.py); each message's
+    digest is the item's content (the same message id must carry the same content)."""
+    if not items:
+        raise DomainError("empty_batch", API, index=0)
+    if len(items) > MAX_BATCH:
+        raise TooLarge("batch_too_large", API, max_items=MAX_BATCH).at(MAX_BATCH)
+    if principal.role not in policy.WRITER_ROLES:
+        # Rights before anything else, a replay of a recorded message included.
+        raise NotPermitted("read_only_role", "mlob rights table", role=principal.role).at(0)
+    level = policy.reader_level(principal)
+    actor = Actor(org=principal.org, role=principal.role, person=principal.person)  # immutable
+    commands = []
+    messages = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        event_type = REGISTRY.get(item.type)
+        if event_type is None:
+            raise DomainError(
+                "unknown_event_type", API, index=index, type=item.type, pointer="/type"
+            )
+        if item.message_id in seen:
+            raise DomainError(
+                "duplicate_message_in_batch",
+                API,
+                index=index,
+                message_id=item.message_id,
+                pointer="/message_id",
+            )
+        seen.add(item.message_id)
+        if not policy.cleared(principal, item.classification):  # no one writes above it
+            raise NotPermitted(
+                "classification_above_clearance",
+                "mlob classification rules",
+                classification=item.classification,
+                pointer="/classification",
+            ).at(index)
+        try:
+            data = event_type.model.model_validate(item.data)
+        except ValidationError as exc:
+            raise DomainError(
+                "invalid_data",
+                API,
+                index=index,
+                details=[field_error(e, "/data") for e in exc.errors(include_url=False)],
+                type=item.type,
+            ) from None
+        authority = item.authority
+        envelope = Envelope(
+            actor=actor,
+            occurred_at=item.occurred_at,
+            message_id=item.message_id,
+            authority=None if authority is None else Authority(**authority.model_dump()),
+            exercise=item.exercise,
+            classification=item.classification,
+            correlation_id=item.correlation_id,
+        )
+        commands.append(
+            Command(
+                index,
+                item.type,
+                item.subject,
+                event_type.subject,
+                event_type.creates,
+                data,
+                envelope,
+                item.expected_version,
+            )
+        )
+        content = orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        digest = hashlib.sha256(content).hexdigest()
+        messages.append(Message(message_key(principal.org, item.message_id), digest, level))
+    return Post(principal, messages, commands)
+
+
+def post(service: MlobService, principal: Principal, items: Sequence[Item]) -> Receipt:
+    """Record ``items`` atomically for ``principal``; raises DomainError."""
+    return service.post(plan(principal, items))
+
+
 async def caller_of(service: MlobService, authorization: str) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 without a valid token."""
     scheme, _, token = authorization.partition(" ")
@@ -65,12 +187,16 @@ async def caller_of(service: MlobService, authorization: str) -> Principal:
         raise ApiError(401, "unauthenticated")
     # A recently seen token is answered from memory; only a miss reads the store, in the
     # urgent lane (api/lanes.py).
-    found = service.recent_principal(token)
-    if found is None:
+    recent = service.recent_tokens.get(token)
+    if recent is not None and time.monotonic() < recent[0]:
+        found: Principal | None = recent[1]
+    else:
         found = await urgent(service.authenticate, token)
     if found is None:
         raise ApiError(401, "invalid_token")
-    logcontext.bind(org=found.org)
+    # logcontext.bind's work, without its call (the traced walk of a post stays short).
+    context = logcontext.CONTEXT
+    context.set({**context.get(), "org": found.org})
     return found
 
 
@@ -84,11 +210,12 @@ class PostEvents:
         self,
         authorization: str,
         content_length: str | None,
-        body: AsyncIterator[bytes],
+        receive: Receive,
         accept_language: str | None = None,
     ) -> tuple[int, bytes]:
         """The status and JSON body of the answer (refusals are logged, never raised), a
-        refusal in the language of ``accept_language`` (the header)."""
+        refusal in the language of ``accept_language`` (the header); ``receive``: the ASGI
+        request's (the body is read from it)."""
         try:
             caller = await caller_of(self.service, authorization)
         except DomainError as error:
@@ -97,16 +224,21 @@ class PostEvents:
             return _refused(unavailable(exc), accept_language)
         items: list[Item] = []
         batch = False
+        context = logcontext.CONTEXT  # (logcontext.bind's work, without its call)
         try:
-            items, batch = await _items(content_length, body)
-            logcontext.bind(message_id=items[0].message_id, correlation=items[0].correlation_id)
+            items, batch = await _items(content_length, receive)
+            first = items[0]
+            known = {**context.get(), "message_id": first.message_id}
+            if first.correlation_id is not None:
+                known["correlation"] = first.correlation_id
+            context.set(known)
             receipt = await self.service.post_async(plan(caller, items))
             if receipt.events:
-                logcontext.bind(position=receipt.events[-1].position)
+                context.set({**known, "position": receipt.events[-1].position})
         except DomainError as error:
             # A refusal without an item's index is the post's as a whole: its first item.
             item = items[error.index or 0] if (error.index or 0) < len(items) else None
-            await self._log(caller, error, item)
+            await log_refusal(self.service, caller, error, item)
             return _refused(error, accept_language, batch)
         except StoreUnavailable as exc:
             return _refused(unavailable(exc), accept_language)
@@ -131,9 +263,6 @@ class PostEvents:
                 "replayed": receipt.replayed,
             }
         )
-
-    async def _log(self, caller: Principal, error: DomainError, item: Item | None) -> None:
-        await log_refusal(self.service, caller, error, item)
 
 
 async def log_refusal(
@@ -171,12 +300,11 @@ def _refused(
     return status, orjson.dumps(body)
 
 
-async def _items(
-    content_length: str | None, chunks: AsyncIterator[bytes]
-) -> tuple[list[Item], bool]:
-    """The posted items, read and parsed (refusals as ApiError), and whether they came as a
-    batch (``{"items": [...]}``: an object with ``items`` is read as a batch only, anything
-    else as one item, so a field error names the field of the one reading that applies)."""
+async def _items(content_length: str | None, receive: Receive) -> tuple[list[Item], bool]:
+    """The posted items, read from the request's ``receive`` and parsed (refusals as ApiError;
+    :class:`ClientGone` if the client left first), and whether they came as a batch
+    (``{"items": [...]}``: an object with ``items`` is read as a batch only, anything else as
+    one item, so a field error names the field of the one reading that applies)."""
     # A declared Content-Length over the limit is refused at once (anything that is not ASCII
     # digits is left to the body's actual length).
     declared = content_length or ""
@@ -187,10 +315,15 @@ async def _items(
     ):
         raise _too_large()
     buffer = bytearray()
-    async for chunk in chunks:
-        buffer += chunk
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        buffer += message.get("body", b"")
         if len(buffer) > MAX_BODY_BYTES:
             raise _too_large()
+        if not message.get("more_body", False):
+            break
     # PostgreSQL text cannot hold NUL: refuse its escape up front (not an escaped
     # backslash followed by "u0000", which is ordinary text).
     if b"\\u0000" in buffer and _NUL_ESCAPE.search(buffer):
@@ -230,7 +363,7 @@ async def serve(post: PostEvents, scope: Scope, receive: Receive, send: Send) ->
     started = time.perf_counter()
     try:
         status, body = await post.answer(
-            authorization or "", content_length, _chunks(receive), accept_language
+            authorization or "", content_length, receive, accept_language
         )
     except ClientGone:
         return  # nobody to answer; nothing was recorded (the body never arrived whole)
@@ -258,13 +391,3 @@ _CHILDREN: dict[int, Any] = {}
 
 class ClientGone(Exception):
     """The client went away before its whole body arrived."""
-
-
-async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        yield message.get("body", b"")
-        if not message.get("more_body", False):
-            return

@@ -4,7 +4,7 @@ they were made.
 In a fresh PostgreSQL schema it
 
 1. loads a history of >= 200,000 events (BENCH_EVENTS) in process, through the same posting
-   path as the HTTP API (``api.posting.post``, batches of up to 500 items): about 75% the write
+   path as the HTTP API (``api.post_events.post``, batches of up to 500 items): about 75% the write
    benchmark's mix (30% incident.opened, 70% incident.situation_reported on existing incidents)
    and about 25% assistance-request lifecycles with the capacity movements they cause, modelled
    on mlob/demo.py (region_art51 via LOCC to IFV, police_art56 via POL-LE to POL-MN; cohorts stop
@@ -240,7 +240,7 @@ ROLES = {"LOCC": "coordinator"}
 
 
 class History:
-    """Generates and posts the history through ``api.posting.post``."""
+    """Generates and posts the history through ``api.post_events.post``."""
 
     def __init__(
         self,
@@ -256,7 +256,7 @@ class History:
         ``classified``: the share of situation reports marked Stg. Geheim (their incidents
         then keep a second state per level, as need to know demands); ``incident_ratio``:
         incident events per other event (3: incidents are ~75% of the history)."""
-        from api.posting import Item, Principal, post
+        from api.post_events import Item, Principal, post
 
         self.Item, self.Principal, self._post = Item, Principal, post
         self.service = service

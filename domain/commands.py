@@ -60,10 +60,6 @@ class Unit(Protocol):
 
     def add(self, aggregate: Any) -> None: ...
 
-    def thread_of(self, subject: UUID) -> tuple[str, str | None]:
-        """Message ids of the subject's first and latest steps (``("", None)`` if new)."""
-        ...
-
     def peek(self, subject: UUID) -> Any:
         """The subject's aggregate as it stands in this append, or None (no rules applied)."""
         ...

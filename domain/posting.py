@@ -26,7 +26,9 @@ def execute(post: Post, unit: Unit) -> None:
     for command in post.commands:
         subject = command.subject
         if subject not in threads:
-            threads[subject] = unit.thread_of(subject)
+            # Message ids of the subject's first and latest steps (none yet: a new subject).
+            existing = unit.peek(subject)
+            threads[subject] = ("", None) if existing is None else existing.thread
             hidden(unit, command, reader)
         hidden_capacity(unit, command, reader)
         first, last = threads[subject]

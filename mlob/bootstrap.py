@@ -16,7 +16,8 @@ from mlob.runners.projector import Projections
 from mlob.runners.webhooks import RETENTION_DAYS, Retry, WebhookRunner
 from mlob.service import Service
 from mlob.subscriptions import Webhooks
-from mlob.write.application import MlobApplication, first_line
+from mlob.write.application import MlobApplication
+from mlob.write.writer import first_line
 from projections.readmodels import Targets
 from projections.specs import PROJECTIONS
 

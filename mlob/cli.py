@@ -484,7 +484,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     """Apply the store's pending schema migrations (mlob/migrations); opening the store does
     the same at every start, so this is for upgrading before the servers start."""
     from mlob import migrations
-    from mlob.write.application import first_line
+    from mlob.write.writer import first_line
 
     store = load_settings().store
     if args.dry_run:

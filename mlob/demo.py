@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from uuid import UUID, uuid5
 
 from api.ports import Principal
-from api.posting import Item, plan
+from api.post_events import Item, plan
 from domain.commands import Post
 from domain.recorded import Receipt
 

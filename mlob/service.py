@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import hashlib
 import logging
 import secrets
-import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from threading import Lock
 from typing import Any, Literal, TypeVar, cast
 from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import InterfaceError, OperationalError
 
 from api.ports import IssuedToken, MessageFact, Principal, StoreUnavailable
 from domain import vocabulary
@@ -40,7 +35,8 @@ from mlob.read.pictures import rows_as_of
 from mlob.read.readstore import view_channel
 from mlob.runners.projector import Projections, checkpoint_age
 from mlob.store.notify import Listener
-from mlob.write.application import MlobApplication, first_line
+from mlob.write.application import MlobApplication
+from mlob.write.writer import STORE_ERRORS, first_line
 from projections.levels import Leveled, fold
 from projections.readmodels import Targets, summary_of_counts
 
@@ -78,13 +74,6 @@ def parse_token(token: str) -> tuple[UUID, str] | None:
         return None
 
 
-STORE_ERRORS = (
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,
-    sqlite3.OperationalError,
-)
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -117,7 +106,10 @@ class Service:
         #: The live feed reads this process's newest commits here (api.ports.MlobService).
         self.recent = app.recent
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._token_cache: dict[str, tuple[float, Principal]] = {}
+        #: Tokens seen valid: token -> (the ``time.monotonic()`` until which the entry answers,
+        #: the principal). Read without a lock (the API's post reads it directly), written
+        #: under ``_lock``.
+        self.recent_tokens: dict[str, tuple[float, Principal]] = {}
         self._lock = Lock()
         self.projections: Projections | None = None
         self._listeners: list[Callable[[], object]] = []
@@ -129,15 +121,17 @@ class Service:
         #: Subscriptions and alerts (mlob/subscriptions.py), when the composition root set them.
         self.webhooks: Any = None
         self.writer_stuck_after = WRITER_STUCK_AFTER
-        app.after_commit.append(self._changed)
+        #: A post, for the event loop: the group writer takes it directly (no hop here).
+        self.post_async: Callable[[Post], Coroutine[Any, Any, Receipt]] = app.writer.post_async
 
     def attach_projections(self, projections: Projections) -> None:
         """The composition root hands over the read models; appends then wake them (before
-        the feeds)."""
+        the feeds): their runners' wake-ups are the writer's after-commit hooks themselves."""
         if self.projections is not None:
-            self.app.after_commit.remove(self.projections.wake)
+            for wake in self.projections.wakes:
+                self.app.after_commit.remove(wake)
         self.projections = projections
-        self.app.after_commit.insert(0, projections.wake)
+        self.app.after_commit[:0] = projections.wakes
 
     def _changed(self) -> None:
         for callback in list(self._listeners):
@@ -146,6 +140,8 @@ class Service:
 
     def on_change(self, callback: Callable[[], object]) -> None:
         self._listeners.append(callback)
+        # Woken by this process's appends straight from the writer (after the projections).
+        self.app.after_commit.append(callback)
         if self.projections is not None:
             self.projections.on_progress = self._changed
         if self._listener is None and self.app.store.kind == "postgresql":
@@ -258,33 +254,14 @@ class Service:
     def post(self, post: Post) -> Receipt:
         return self.app.post(post)
 
-    async def post_async(self, post: Post) -> Receipt:
-        # The writer thread hands the outcome straight to the event loop: one future per
-        # append on each side, no thread parked per request.
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Receipt] = loop.create_future()
-        done = self.app.post_later(post)
-        deliver = cast(Callable[..., None], _deliver)
-        done.add_done_callback(partial(loop.call_soon_threadsafe, deliver, answer))
-        return await answer
-
     # --- tokens ----------------------------------------------------------------------------
-
-    def recent_principal(self, token: str) -> Principal | None:
-        with self._lock:
-            cached = self._token_cache.get(token)
-        if cached and time.monotonic() - cached[0] < TOKEN_CACHE_SECONDS:
-            expires_at = cached[1].expires_at
-            if expires_at is None or self.clock() < expires_at:  # never past its expiry
-                return cached[1]
-        return None
 
     @store_errors_as_unavailable
     def authenticate(self, token: str) -> Principal | None:
         now = time.monotonic()
-        recent = self.recent_principal(token)
-        if recent is not None:
-            return recent
+        recent = self.recent_tokens.get(token)
+        if recent is not None and now < recent[0]:
+            return recent[1]
         parsed = parse_token(token)
         if parsed is None:
             return None
@@ -301,17 +278,21 @@ class Service:
             return None
         if not secrets.compare_digest(access.secret_hash, secret_hash(secret)):
             return None
-        if not access.valid_at(self.clock()):
+        at = self.clock()
+        if not access.valid_at(at):
             with self._lock:
-                self._token_cache.pop(token, None)
+                self.recent_tokens.pop(token, None)
             return None
         principal = Principal(
             access.org, access.role, access.clearance, None, token_id, access.expires_at
         )
+        until = now + TOKEN_CACHE_SECONDS
+        if access.expires_at is not None:  # never past its expiry
+            until = min(until, now + (access.expires_at - at).total_seconds())
         with self._lock:
-            if len(self._token_cache) > 10_000:
-                self._token_cache.clear()
-            self._token_cache[token] = (now, principal)
+            if len(self.recent_tokens) > 10_000:
+                self.recent_tokens.clear()
+            self.recent_tokens[token] = (until, principal)
         return principal
 
     def _is_token(self, stream_id: UUID) -> bool:
@@ -373,8 +354,8 @@ class Service:
             ),
         )
         with self._lock:
-            self._token_cache = {
-                t: c for t, c in self._token_cache.items() if c[1].token_id != token_id
+            self.recent_tokens = {
+                t: c for t, c in self.recent_tokens.items() if c[1].token_id != token_id
             }
 
     @store_errors_as_unavailable
@@ -687,15 +668,3 @@ class Service:
             if isinstance(booking, LineBooking) and booking.booking_id == booking_id:
                 return booking
         return None
-
-
-def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
-    if answer.cancelled():  # the client went away meanwhile; the append stands
-        return
-    exc = done.exception()
-    if exc is None:
-        answer.set_result(done.result())
-    elif isinstance(exc, STORE_ERRORS):
-        answer.set_exception(StoreUnavailable(first_line(exc)))
-    else:
-        answer.set_exception(exc)

@@ -1,5 +1,5 @@
 """EDXL in: an envelope or a bare EDXL-RM message as the items a JSON post would carry
-(api/posting.py ``Item``), so that ``plan`` and the law treat it exactly as JSON.
+(api/post_events.py ``Item``), so that ``plan`` and the law treat it exactly as JSON.
 
 Pure: the route parses (api/edxl/xmlsafe.py), checks the sender against the token and hands
 the messages here. A message mlob sent carries its step under ``urn:mlob`` keywords
@@ -45,7 +45,7 @@ from api.edxl.vocab import (
     mlob_message_id,
 )
 from api.edxl.xmlsafe import Invalid, path, validate_de, validate_rm
-from api.posting import Item
+from api.post_events import Item
 from domain import reference
 from domain.envelope import Classification
 from domain.kinds import RequestKind

@@ -1,7 +1,7 @@
 """The EDXL routes: a request's conversation and a capacity as EDXL-RM in an EDXL-DE envelope,
 and ``POST /v1/edxl`` (docs/edxl.md). What a reader sees is what the timeline shows it
 (api.audit.visible_steps asks the access policy); what a post records is what ``POST
-/v1/events`` would record for the same items (api.posting.plan, the same service)."""
+/v1/events`` would record for the same items (api.post_events.plan, the same service)."""
 
 import functools
 import hashlib
@@ -31,8 +31,7 @@ from api.errors import (
 )
 from api.lanes import reading
 from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
-from api.post_events import caller_of, log_refusal
-from api.posting import Item, plan
+from api.post_events import Item, caller_of, log_refusal, plan
 from domain.capacity import Capacity
 from domain.commands import Message, Post
 from domain.errors import DomainError

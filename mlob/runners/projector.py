@@ -406,6 +406,9 @@ class Projections:
         )
         self.runners = [Runner(app, p, store, self._lease(p.name)) for p in projections]
         self._wakes = {r.projection.name: threading.Event() for r in self.runners}
+        #: Called right after an append in this process (the writer's after-commit hooks:
+        #: each runner's ``Event.set`` itself, no function of ours in between).
+        self.wakes = [wake.set for wake in self._wakes.values()]
         self._progress = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -487,11 +490,6 @@ class Projections:
         """Stop the runners and close the read store."""
         self.stop()
         self.store.close()
-
-    def wake(self) -> None:
-        """Called right after an append in this process."""
-        for wake in self._wakes.values():
-            wake.set()
 
     def _notify_progress(self, changed: bool = True) -> None:
         with self._progress:

@@ -44,9 +44,14 @@ FORMAT_2 = 2
 FORMAT = FORMAT_2
 
 
+#: The one text form of a timestamp that goes into hashes and SQLite columns, in UTC (the
+#: format of :func:`utc_text`, which the append's hot loops write out without its call).
+UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def utc_text(moment: datetime) -> str:
     """The one text form of a timestamp that goes into hashes and SQLite columns."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime(UTC_TEXT)
 
 
 def sortable_text(moment: datetime) -> str:
@@ -83,8 +88,8 @@ def link(previous: bytes, row: LoggedEvent, event: EventColumns, format: int = F
         "stream_id": row.stream_id.hex,
         "version": row.version,
         "event_type": row.event_type,
-        "occurred_at": utc_text(row.occurred_at),
-        "recorded_at": utc_text(row.recorded_at),
+        "occurred_at": row.occurred_at.astimezone(UTC).strftime(UTC_TEXT),  # utc_text's
+        "recorded_at": row.recorded_at.astimezone(UTC).strftime(UTC_TEXT),
         "actor_org": row.actor_org,
         "actor_role": row.actor_role,
         "actor_person": row.actor_person,

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -22,13 +22,13 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from domain.recorded import EventMark, LoggedEvent, RowFilter
-from mlob.store.chain import GENESIS, EventColumns, link, sortable_text, utc_text
+from mlob.store.chain import GENESIS, UTC_TEXT, EventColumns, link, sortable_text, utc_text
 from mlob.store.index import DuplicateMessage, IndexRecord, from_row
 from mlob.store.notify import schema_channel
 
@@ -350,6 +350,16 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
             "reason TEXT NOT NULL, source TEXT)",
         ]
 
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        index: Sequence[LoggedEvent] = (),
+        messages: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        return self.append(stored_events, index=index, messages=messages).positions
+
     def append(
         self,
         stored_events: Sequence[StoredEvent],
@@ -358,70 +368,52 @@ class MlobSQLiteRecorder(SQLiteApplicationRecorder, IndexQueries):
         messages: Sequence[tuple[str, str]] = (),
     ) -> Inserted:
         """Write events, their index rows and message ids in one transaction; what it wrote."""
-        with self.datastore.transaction(commit=True) as c:
-            return self._append(c, stored_events, index, messages)
-
-    def _insert_events(
-        self,
-        c: SQLiteCursor,
-        stored_events: Sequence[StoredEvent],
-        *,
-        index: Sequence[LoggedEvent] = (),
-        messages: Sequence[tuple[str, str]] = (),
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        return self._append(c, stored_events, index, messages).positions
-
-    def _append(
-        self,
-        c: SQLiteCursor,
-        stored_events: Sequence[StoredEvent],
-        index: Sequence[LoggedEvent],
-        messages: Sequence[tuple[str, str]],
-    ) -> Inserted:
-        # The first write takes SQLite's write lock, so the chain head read below is stable.
-        positions = list(super()._insert_events(c, stored_events) or [])
         if not stored_events:
             return Inserted(0, [], [], [])
-        try:
-            c.executemany(
-                "INSERT INTO mlob_messages VALUES (?, ?, ?)",
-                [(mid, digest, positions[0]) for mid, digest in messages],
-            )
-        except sqlite3.IntegrityError:
-            seen = {mid for mid, _ in messages}
-            raise DuplicateMessage(sorted(seen)) from None
-        c.execute("SELECT position, hash FROM mlob_event_index ORDER BY position DESC LIMIT 1")
-        head = c.fetchone()
-        previous = bytes(head[1]) if head else GENESIS
-        inserted = _chain(previous, int(head[0]) if head else 0, stored_events, positions, index)
-        c.executemany(
-            f"INSERT INTO mlob_event_index ({INDEX_COLUMNS}) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    e.position,
-                    e.stream_id.hex,
-                    e.version,
-                    e.event_type,
-                    utc_text(e.occurred_at),
-                    utc_text(e.recorded_at),
-                    e.actor_org,
-                    e.actor_role,
-                    e.actor_person,
-                    e.authority,
-                    " ".join(e.regions),
-                    e.classification,
-                    int(e.exercise),
-                    e.message_id,
-                    e.correlation_id,
-                    e.causation_id,
-                    digest,
+        with self.datastore.transaction(commit=True) as c:
+            # The first write takes SQLite's write lock, so the chain head read below is stable.
+            positions = list(super()._insert_events(c, stored_events) or [])
+            try:
+                c.executemany(
+                    "INSERT INTO mlob_messages VALUES (?, ?, ?)",
+                    [(mid, digest, positions[0]) for mid, digest in messages],
                 )
-                for e, digest in zip(inserted.recorded, inserted.hashes, strict=True)
-            ],
-        )
-        return inserted
+            except sqlite3.IntegrityError:
+                seen = {mid for mid, _ in messages}
+                raise DuplicateMessage(sorted(seen)) from None
+            c.execute("SELECT position, hash FROM mlob_event_index ORDER BY position DESC LIMIT 1")
+            head = c.fetchone()
+            previous = bytes(head[1]) if head else GENESIS
+            inserted = _chain(
+                previous, int(head[0]) if head else 0, stored_events, positions, index
+            )
+            c.executemany(
+                f"INSERT INTO mlob_event_index ({INDEX_COLUMNS}) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        e.position,
+                        e.stream_id.hex,
+                        e.version,
+                        e.event_type,
+                        e.occurred_at.astimezone(UTC).strftime(UTC_TEXT),  # chain.utc_text
+                        e.recorded_at.astimezone(UTC).strftime(UTC_TEXT),
+                        e.actor_org,
+                        e.actor_role,
+                        e.actor_person,
+                        e.authority,
+                        " ".join(e.regions),
+                        e.classification,
+                        int(e.exercise),
+                        e.message_id,
+                        e.correlation_id,
+                        e.causation_id,
+                        digest,
+                    )
+                    for e, digest in zip(inserted.recorded, inserted.hashes, strict=True)
+                ],
+            )
+            return inserted
 
     def _query(self, statement: str, params: Sequence[Any]) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:

@@ -28,7 +28,12 @@ def _topic(cls: type) -> str:
     if "TOPIC" not in cls.__dict__:
         msg = f"{cls.__qualname__} needs an explicit TOPIC to be stored"
         raise TypeError(msg)
-    return get_topic(cls)
+    topic = _topics[cls] = get_topic(cls)
+    return topic
+
+
+#: Each stored value type's topic, once checked (encoding is hot: a post encodes a few).
+_topics: dict[type, str] = {}
 
 
 def _encode(obj: Any) -> Any:
@@ -49,10 +54,10 @@ def _encode(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return {_TAG: "decimal", _DATA: str(obj)}
     if isinstance(obj, Enum):
-        return {_TAG: "enum", _DATA: [_topic(type(obj)), obj.value]}
+        return {_TAG: "enum", _DATA: [_topics.get(type(obj)) or _topic(type(obj)), obj.value]}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         fields = {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        return {_TAG: "object", _DATA: [_topic(type(obj)), fields]}
+        return {_TAG: "object", _DATA: [_topics.get(type(obj)) or _topic(type(obj)), fields]}
     msg = f"Object of type {type(obj).__qualname__} cannot be stored"
     raise TypeError(msg)
 

@@ -3,16 +3,15 @@
 Its methods are the use cases of the write side (:meth:`MlobApplication.post` a post of
 commands; :meth:`MlobApplication.record` any work on a unit of work, e.g. a token's issue) and
 the reads of what was recorded (:meth:`MlobApplication.history`). Every append goes through
-the one commit path of :mod:`mlob.write.writer`.
+the one commit path of :mod:`mlob.write.writer` (the event loop's posts straight to the
+writer's ``post_async``).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -35,8 +34,7 @@ from mlob import migrations
 from mlob.config import StoreConfig
 from mlob.store.recorders import IndexQueries
 from mlob.store.transcoder import OrjsonTranscoder
-from mlob.write.unit import UnitOfWork
-from mlob.write.writer import GroupWriter, Job, message_reused
+from mlob.write.writer import GroupWriter, Job, first_line, message_reused
 from projections.recent import RecentEvents
 
 log = logging.getLogger("mlob.application")
@@ -45,11 +43,6 @@ A = TypeVar("A", bound=MlobAggregate)
 
 for _topic, _cls in STORED_TYPES.items():
     register_topic(_topic, _cls)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class MlobApplication(Application[UUID]):
@@ -62,11 +55,9 @@ class MlobApplication(Application[UUID]):
     ) -> None:
         self.store = store
         self.group_commit = group_commit
-        self._writer: GroupWriter | None = None
-        self._writer_lock = threading.Lock()
         #: Called after every commit that recorded events (once per group, not per append),
         #: in the committing thread: the composition root wakes projections and feeds here.
-        self.after_commit: list[Callable[[], None]] = []
+        self.after_commit: list[Callable[[], object]] = []
         #: The newest events the writer committed, for this process's readers (the live feed).
         self.recent: RecentEvents[LoggedEvent] = RecentEvents()
         with migrations.one_opener(store):
@@ -76,6 +67,8 @@ class MlobApplication(Application[UUID]):
             migrations.upgrade(store)
         #: The event index's queries (the recorder writes the index with the events).
         self.index = cast(IndexQueries, self.recorder)
+        #: The one commit path of every append (its thread starts with the first append).
+        self._writer = GroupWriter(self, threaded=group_commit)
 
     def construct_env(self, name: str, env: Any = None) -> Any:
         # Only the store configuration counts: stray eventsourcing variables in the
@@ -90,16 +83,15 @@ class MlobApplication(Application[UUID]):
     # --- writing -------------------------------------------------------------------------
 
     def post(self, post: Post) -> Receipt:
-        """Record a post's commands atomically (domain.posting.execute); raises its refusal."""
-        return self.post_later(post).result()
-
-    def post_later(self, post: Post) -> Future[Receipt]:
-        return self.submit(Job(post.messages, partial(execute, post), post.subjects, post.creates))
+        """Record a post's commands atomically (domain.posting.execute); raises its refusal.
+        (The event loop's way in is the writer's ``post_async``.)"""
+        job = Job(post.messages, partial(execute, post), post.subjects, post.creates)
+        return self._writer.submit(job).result()
 
     def record(
         self,
         messages: Sequence[Message],
-        work: Callable[[UnitOfWork], Any],
+        work: Callable[[GroupWriter], Any],
         subjects: Sequence[UUID] = (),
         creates: Sequence[UUID] = (),
     ) -> Receipt:
@@ -109,30 +101,22 @@ class MlobApplication(Application[UUID]):
         reused id with other content is a conflict; a refused command records nothing.
         ``subjects`` are the streams the work will write, if known, so the group can fetch
         them at once; ``creates`` those of them the work means to create (they need no read)."""
-        return self.submit(Job(messages, work, subjects, creates)).result()
+        return self._writer.submit(Job(messages, work, subjects, creates)).result()
 
-    def submit(self, job: Job) -> Future[Receipt]:
-        """Hand ``job`` to the group writer (started on first use); its receipt comes later."""
-        writer = self._writer
-        if writer is None:
-            with self._writer_lock:
-                if self._writer is None:
-                    self._writer = GroupWriter(self, threaded=self.group_commit)
-                writer = self._writer
-        return writer.submit(job)
+    @property
+    def writer(self) -> GroupWriter:
+        """The group writer: every append goes through it."""
+        return self._writer
 
     def writer_busy_for(self) -> float:
         """Seconds the group writer has been settling its current group (0 when idle or not
         started): a group that conflicts with another node's writes again and again holds every
         append that waits behind it."""
-        writer = self._writer
-        since = writer.busy_since if writer is not None else None
+        since = self._writer.busy_since
         return 0.0 if since is None else max(0.0, time.monotonic() - since)
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        self._writer.close()
         super().close()
 
     def events_of(self, subject: UUID) -> Iterable[Any]:

@@ -1,4 +1,5 @@
-"""The one commit path: concurrent appends share one transaction, each gets its own answer.
+"""The one commit path: concurrent appends share one transaction, each gets its own answer;
+and the unit of work each append runs on (``domain.commands.Unit``): the writer itself.
 
 One writer thread per process takes every waiting append, runs each one's domain steps in
 turn against the aggregates as the earlier appends of the group left them, and commits all
@@ -30,36 +31,52 @@ A direct append (``threaded=False``, and every retry alone) is a group of one on
 The recorder returns what it inserted (the recorded events at their positions, chain links,
 stored sizes); the commit keeps those events for this process's readers and builds each receipt
 from them.
+
+The writer is the unit of work: while it runs a group it holds the group's aggregates as the
+earlier appends left them (``state``; ``missing``: streams known not to exist), and while it
+runs one append the aggregates that append touched (``touched``). The domain's steps ask it for
+aggregates (``get``, ``peek``, ``peek_at``) and hand it new ones (``add``). It works on the
+group's aggregates in place (copying every aggregate for every append would cost more than the
+rest of the append); a refused append is undone by rebuilding what it touched (``_discard``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import random
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from datetime import UTC
+from functools import partial
+from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Mapper
+import orjson
+import psycopg
+from eventsourcing.persistence import IntegrityError, InterfaceError, Mapper, OperationalError
 
 from api.ports import OutcomeUnknown, StoreUnavailable
 from domain.base import MlobAggregate
-from domain.commands import Message
-from domain.errors import Conflict
+from domain.commands import Message, Post
+from domain.errors import Conflict, NotFound, version_conflict
+from domain.posting import execute
 from domain.recorded import LoggedEvent, Receipt
 from mlob.metrics import COMMIT_SECONDS, COMMITS, WRITE_GROUP_EVENTS, WRITE_GROUP_SIZE
 from mlob.store.index import DuplicateMessage
 from mlob.store.recorders import CommitLost, MlobRecorder
-from mlob.write.unit import Group, UnitOfWork
+from projections.levels import state_at
 from projections.recent import RecentEvents
 
 log = logging.getLogger("mlob.writer")
+
+A = TypeVar("A", bound=MlobAggregate)
 
 #: At most this many appends share one transaction.
 MAX_GROUP = 256
@@ -78,6 +95,22 @@ MAX_BACKOFF = 0.05
 #: ask meanwhile.
 OUTCOME_WAIT = 5.0
 OUTCOME_POLL = 0.2
+#: The installation's own appends (a token's issue) see everything; a post's reader level is
+#: set by ``domain.posting.execute``.
+ALL_LEVELS = 4
+
+#: A store that is away (a 503 for the caller, who may retry), as either backend raises it.
+STORE_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class Store(Protocol):
@@ -93,7 +126,7 @@ class Store(Protocol):
     def recent(self) -> RecentEvents[LoggedEvent]: ...
 
     @property
-    def after_commit(self) -> list[Callable[[], None]]: ...
+    def after_commit(self) -> list[Callable[[], object]]: ...
 
     def replay(self, messages: Sequence[Message]) -> Receipt | None: ...
 
@@ -107,7 +140,7 @@ def message_reused(ids: Sequence[str]) -> Conflict:
 @dataclass
 class Job:
     messages: Sequence[Message]
-    work: Callable[[UnitOfWork], Any]
+    work: Callable[[GroupWriter], Any]
     subjects: Sequence[UUID] = ()  # streams the work will read, fetched for the group at once
     creates: Sequence[UUID] = ()  # of those, the ones it creates: absent unless cached
     future: Future[Receipt] = field(default_factory=Future)
@@ -121,12 +154,14 @@ class Accepted:
 
 
 class GroupWriter:
-    """Commits every append of the process: grouped in its own thread (``threaded``), or
-    each alone in the caller's thread."""
+    """Commits every append of the process: grouped in its own thread (``threaded``, started
+    by the first append), or each alone in the caller's thread. Each append runs on the writer
+    itself as its unit of work (the module docstring)."""
 
     def __init__(self, app: Store, *, threaded: bool = True) -> None:
         self.app = app
         self.recorder = cast(MlobRecorder, app.recorder)
+        self.threaded = threaded
         self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.cache: OrderedDict[UUID, MlobAggregate] = OrderedDict()
         self.groups = 0
@@ -136,37 +171,144 @@ class GroupWriter:
         #: When the writer thread began the group it is settling (None: waiting for work).
         self.busy_since: float | None = None
         self._direct = threading.Lock()
+        self._starting = threading.Lock()
         self.thread: threading.Thread | None = None
-        if threaded:
-            self.thread = threading.Thread(target=self._run, name="mlob-group-writer", daemon=True)
-            self.thread.start()
+        # The group being run (one at a time: the writer thread's, or a direct caller's under
+        # ``_direct``): its aggregates as its appends left them so far, the streams known not
+        # to exist, and the events its accepted appends triggered (not committed yet).
+        self.state: dict[UUID, MlobAggregate] = {}
+        self.missing: set[UUID] = set()
+        self.accepted_events: dict[UUID, list[MlobAggregate.Event]] = {}
+        # The append being run: the aggregates it touched, and its reader's clearance level.
+        self.touched: dict[UUID, MlobAggregate] = {}
+        self.reader_level = ALL_LEVELS
+        # prometheus-client looks a labelled child up anew on every ``labels`` call.
+        self._committed = COMMITS.labels("committed")
 
     # --- used by request threads --------------------------------------------------------------
 
+    async def post_async(self, post: Post) -> Receipt:
+        """Record a post's commands atomically (``domain.posting.execute``); raises its
+        refusal. The writer thread hands the outcome straight to the event loop: one future
+        per append on each side, no thread parked per request."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Receipt] = loop.create_future()
+        job = Job(post.messages, partial(execute, post), post.subjects, post.creates)
+        # (call_soon_threadsafe's stub takes one argument for the callback: it passes on all.)
+        deliver = partial(loop.call_soon_threadsafe, _deliver, answer)  # type: ignore[arg-type]
+        job.future.add_done_callback(deliver)
+        if self.thread is not None:
+            self.jobs.put(job)
+        else:  # the first append starts the thread; a direct writer runs it here
+            self.submit(job)
+        return await answer
+
     def submit(self, job: Job) -> Future[Receipt]:
-        if self.thread is None:
+        if not self.threaded:
             with self._direct:  # a group of one, in the caller's thread
                 self._settle([job])
-        else:
-            self.jobs.put(job)
+            return job.future
+        if self.thread is None:
+            with self._starting:
+                if self.thread is None:
+                    thread = threading.Thread(
+                        target=self._run, name="mlob-group-writer", daemon=True
+                    )
+                    thread.start()
+                    self.thread = thread
+        self.jobs.put(job)
         return job.future
 
     def close(self) -> None:
-        if self.thread is not None:
+        thread = self.thread
+        if thread is not None:
             self.jobs.put(None)
-            self.thread.join(timeout=10)
+            thread.join(timeout=10)
+            self.thread = None  # a later append starts it again
 
-    # --- the writer thread ------------------------------------------------------------------
+    # --- the unit of work (domain.commands.Unit), for the append being run ---------------------
+
+    def get(self, cls: type[A], subject: UUID, expected_version: int | None = None) -> A:
+        aggregate = self.peek(subject)
+        if aggregate is None:
+            raise NotFound(
+                "unknown_subject", "mlob store", subject_kind=cls.__name__, subject=subject
+            )
+        self.touched[subject] = aggregate
+        if not isinstance(aggregate, cls):
+            raise NotFound(
+                "unknown_subject",
+                "mlob store",
+                text="wrong_kind",
+                subject=subject,
+                subject_kind=cls.__name__,
+            )
+        if expected_version is not None and aggregate.version != expected_version:
+            raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
+        return aggregate
+
+    def peek(self, subject: UUID) -> MlobAggregate | None:
+        """The subject as this append left it so far, or the group before it (None: none)."""
+        found = self.touched.get(subject) or self.state.get(subject)
+        if found is None and subject not in self.missing:
+            self._fetch([subject])  # a stream the append did not name (it only reads it)
+            found = self.state.get(subject)
+        return found
+
+    def peek_at(self, subject: UUID, level: int) -> MlobAggregate | None:
+        return state_at(self.peek(subject), level, self._events_of)
+
+    def add(self, aggregate: MlobAggregate) -> None:
+        if aggregate.version == aggregate.INITIAL_VERSION and self.peek(aggregate.id) is not None:
+            raise Conflict("subject_exists", "mlob store", subject=aggregate.id)
+        self.touched[aggregate.id] = aggregate
+
+    # --- the group's aggregates ------------------------------------------------------------------
+
+    def _fetch(self, subjects: Sequence[UUID], stored_after: list[Any] | None = None) -> None:
+        """Bring these streams up to date from the store, in one query (or from the events
+        ``stored_after`` their cached versions, when those were read already)."""
+        wanted = [
+            s for s in dict.fromkeys(subjects) if s not in self.state and s not in self.missing
+        ]
+        if not wanted:
+            return
+        fresh = self.fresh(wanted, stored_after)
+        for subject in wanted:
+            if subject in fresh:
+                self.state[subject] = fresh[subject]
+            else:
+                self.missing.add(subject)
+
+    def _events_of(self, subject: UUID) -> list[Any]:
+        """A stream's events as this group has it: the stored ones, then those earlier appends
+        of the group were accepted with (not committed yet)."""
+        return [*self.app.events_of(subject), *self.accepted_events.get(subject, [])]
+
+    def _discard(self) -> None:
+        """Undo a refused append: rebuild each aggregate it touched from the store plus the
+        events earlier appends of this group were accepted with."""
+        for subject, aggregate in self.touched.items():
+            aggregate.collect_events()
+            self.cache.pop(subject, None)
+            self.state.pop(subject, None)
+            self.missing.discard(subject)
+            rebuilt = self.fresh([subject]).get(subject)
+            for event in self.accepted_events.get(subject, []):
+                rebuilt = cast(MlobAggregate, event.mutate(rebuilt))
+            if rebuilt is not None:
+                self.state[subject] = rebuilt
+            else:
+                self.missing.add(subject)
 
     def fresh(
         self, subjects: Sequence[UUID], stored_after: list[Any] | None = None
     ) -> dict[UUID, MlobAggregate]:
         """The current state of these streams: cached aggregates fast-forwarded by whatever
         other processes recorded since, unknown ones built from the store, in one query."""
-        known = self.known_versions(subjects)
         found: dict[UUID, MlobAggregate] = {s: self.cache[s] for s in subjects if s in self.cache}
         if stored_after is None:
-            stored_after = self.recorder.select_after(known)
+            stored_after = self.recorder.select_after(self.known_versions(subjects))
         for stored in stored_after:
             event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(stored))
             subject = cast(UUID, stored.originator_id)
@@ -175,20 +317,16 @@ class GroupWriter:
             self._remember(aggregate)
         return found
 
-    def events_of(self, subject: UUID) -> Iterable[Any]:
-        return self.app.events_of(subject)
-
     def known_versions(self, subjects: Sequence[UUID]) -> list[tuple[UUID, int]]:
         return [(s, self.cache[s].version if s in self.cache else 0) for s in subjects]
-
-    def forget(self, subject: UUID) -> None:
-        self.cache.pop(subject, None)
 
     def _remember(self, aggregate: MlobAggregate) -> None:
         self.cache[aggregate.id] = aggregate
         self.cache.move_to_end(aggregate.id)
         while len(self.cache) > CACHE_SIZE:
             self.cache.popitem(last=False)
+
+    # --- the writer thread ------------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
@@ -206,40 +344,53 @@ class GroupWriter:
                     break
                 jobs.append(more)
             self.busy_since = time.monotonic()
-            self._settle(jobs)
+            try:  # as _settle does (not called here: the traced walk of a post stays short)
+                self._process(jobs)
+            except BaseException as exc:
+                self._failed(jobs, exc)
             self.busy_since = None
 
     def _settle(self, jobs: list[Job], attempt: int = 1, read_runs: int = 0) -> None:
         try:
             self._process(jobs, attempt, read_runs)
-        except BaseException as exc:  # never leave a caller waiting
-            log.exception("group of %d appends failed", len(jobs))
-            self.cache.clear()
-            for job in jobs:
-                if not job.future.done():
-                    job.future.set_exception(exc)
+        except BaseException as exc:
+            self._failed(jobs, exc)
+
+    def _failed(self, jobs: list[Job], exc: BaseException) -> None:
+        """Never leave a caller waiting: a group that failed answers every append it had not
+        answered yet with the failure."""
+        log.exception("group of %d appends failed", len(jobs), exc_info=exc)
+        self.cache.clear()
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(exc)
 
     def _process(
         self, jobs: list[Job], attempt: int = 1, read_runs: int = 0, locked: bool = False
     ) -> None:
+        """Run a group: each append on the writer as its unit of work, in turn, on the
+        aggregates as the earlier ones left them; then commit the accepted ones together and
+        answer each (the module docstring: the optimistic run, and the runs again)."""
         if attempt == 1:
             self.groups += 1
             self.grouped += len(jobs)
-        group = Group(self)
+        self.state, self.missing, self.accepted_events = {}, set(), {}
         subjects = list(dict.fromkeys(s for job in jobs for s in job.subjects))
         created = {s for job in jobs for s in job.creates if s not in self.cache}
         known: dict[str, tuple[str, int]] = {}
         optimistic = attempt == 1 and all(s in self.cache or s in created for s in subjects)
         if optimistic:
-            group.missing.update(created)
-            group.fetch([s for s in subjects if s in self.cache], stored_after=[])
+            self.missing.update(created)
+            for subject in subjects:
+                if subject in self.cache:
+                    self.state[subject] = self.cache[subject]
             self.optimistic += 1
         else:
             # Both reads of the group at once: recorded message ids, the streams it will use.
             known, stored_after = self.recorder.prefetch(
                 [m.message_id for j in jobs for m in j.messages], self.known_versions(subjects)
             )
-            group.fetch(subjects, stored_after)
+            self._fetch(subjects, stored_after)
         pending: dict[str, tuple[str, Job]] = {}
         followers: list[tuple[Job, Job]] = []
         accepted: list[Accepted] = []
@@ -247,7 +398,8 @@ class GroupWriter:
         for job in jobs:
             ids = [m.message_id for m in job.messages]
             if any(i in known for i in ids):
-                self._answer_replay(job)
+                if not self._answer_replay(job):
+                    second_look.append(job)
                 continue
             earlier = [pending[i] for i in ids if i in pending]
             if earlier:
@@ -264,22 +416,61 @@ class GroupWriter:
                 else:
                     job.future.set_exception(message_reused(ids))
                 continue
-            unit = UnitOfWork(group)
+            self.touched = {}
+            self.reader_level = ALL_LEVELS
             try:
-                job.work(unit)
-                recorded = unit.collect()
+                job.work(self)
+                # The events the append triggered, as they will be recorded (position 0
+                # until the store places them), refusing an envelope that cannot be true.
+                recorded = []
+                for aggregate in self.touched.values():
+                    triggered = cast(list[MlobAggregate.Event], aggregate.pending_events)
+                    if not triggered:
+                        continue
+                    regions = tuple(sorted(set(aggregate.regions_concerned())))
+                    for event in triggered:
+                        envelope = event.envelope
+                        envelope.check(now=event.timestamp)
+                        authority = envelope.authority
+                        recorded.append(
+                            LoggedEvent(
+                                0,
+                                event.originator_id,
+                                event.originator_version,
+                                type(event).TOPIC,
+                                envelope.occurred_at.astimezone(UTC),
+                                event.timestamp.astimezone(UTC),
+                                envelope.actor.org,
+                                envelope.actor.role,
+                                envelope.actor.person,
+                                None
+                                if authority is None
+                                else orjson.dumps(authority, option=orjson.OPT_SORT_KEYS).decode(),
+                                regions,
+                                envelope.classification.value,
+                                envelope.exercise,
+                                envelope.message_id,
+                                envelope.correlation_id,
+                                envelope.causation_id,
+                                event,
+                            )
+                        )
             except Exception as exc:
-                group.discard(unit)
+                self._discard()
                 if optimistic:  # the refusal may rest on a wrong guess: decide on fresh state
                     second_look.append(job)
                 else:
                     job.future.set_exception(exc)
                 continue
-            unit.clear()
+            for aggregate in self.touched.values():
+                aggregate.collect_events()  # now held as ``recorded``
             if not recorded:
                 job.future.set_result(Receipt(events=()))
                 continue
-            group.accept(unit, recorded)
+            self.state.update(self.touched)
+            for e in recorded:
+                self.accepted_events.setdefault(e.stream_id, []).append(e.event)
+                self.missing.discard(e.stream_id)
             for m in job.messages:
                 pending[m.message_id] = (m.digest, job)
             accepted.append(Accepted(job, recorded))
@@ -287,7 +478,7 @@ class GroupWriter:
         runs = read_runs + (0 if optimistic else 1)
         rerun = second_look
         lock = False
-        if accepted and not self._commit(group, accepted, last_try=runs >= LAST_TRY):
+        if accepted and not self._commit(accepted, last_try=runs >= LAST_TRY):
             # A guess was wrong, or another process wrote one of these streams meanwhile: run
             # the group once more on fresh state (the refused and replayed were answered).
             rerun = [a.job for a in accepted] + second_look + [job for job, _ in followers]
@@ -322,11 +513,15 @@ class GroupWriter:
         with self.recorder.write_lock():
             self._process(jobs, attempt, read_runs, locked=True)
 
-    def _commit(self, group: Group, accepted: list[Accepted], *, last_try: bool) -> bool:
-        """Commit the group; False if it conflicted and may be run again."""
+    def _commit(self, accepted: list[Accepted], *, last_try: bool) -> bool:
+        """Commit the group's accepted appends; keep what they wrote for this process's
+        readers of the global order (:mod:`projections.recent`) and wake them
+        (``after_commit``, once per group); then answer each. False if it conflicted and may
+        be run again."""
         index = [e for a in accepted for e in a.recorded]
         stored = [self.app.mapper.to_stored_event(e.event) for e in index]
-        generation = self.app.recent.generation
+        recent = self.app.recent
+        generation = recent.generation  # a clear during the commit: hold nothing of it
         started = time.perf_counter()
         try:
             inserted = self.recorder.append(
@@ -334,10 +529,52 @@ class GroupWriter:
                 index=index,
                 messages=[(m.message_id, m.digest) for a in accepted for m in a.job.messages],
             )
-        except (IntegrityError, DuplicateMessage):
+        except Exception as exc:
+            return self._not_committed(accepted, exc, last_try)
+        self._committed.inc()
+        COMMIT_SECONDS.observe(time.perf_counter() - started)
+        WRITE_GROUP_SIZE.observe(len(accepted))
+        WRITE_GROUP_EVENTS.observe(len(index))
+        cache = self.cache
+        for subject, aggregate in self.state.items():  # clean now: kept for the next groups
+            cache[subject] = aggregate
+            cache.move_to_end(subject)
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+        recorded = inserted.recorded
+        try:
+            recent.add(
+                inserted.predecessor,
+                [e.position for e in recorded],
+                recorded,
+                inserted.sizes,
+                generation,
+            )
+        except Exception:  # the events are recorded: their readers will read the store
+            log.exception("holding the committed events in memory failed")
+            recent.clear()
+        for hook in list(self.app.after_commit):  # the readers' wake-ups (not a method of
+            # its own, shared with _after_lost_commit: the traced walk of a post stays short)
+            try:
+                hook()
+            except RuntimeError:  # a reader's event loop that has closed
+                pass
+            except Exception:  # the events are recorded: a reader's wake-up must not undo that
+                log.exception("after-commit hook %r failed", hook)
+        offset = 0
+        for a in accepted:  # after the readers learnt of them: a client may read at once
+            a.job.future.set_result(Receipt(tuple(recorded[offset : offset + len(a.recorded)])))
+            offset += len(a.recorded)
+        return True
+
+    def _not_committed(self, accepted: list[Accepted], exc: Exception, last_try: bool) -> bool:
+        """A commit that failed: a conflict (False: run the group again, unless ``last_try``),
+        a lost answer (find out what was recorded) or a failure (answered to every append).
+        The cached aggregates of the group go: they may be ahead of the store."""
+        for subject in self.state:
+            self.cache.pop(subject, None)
+        if isinstance(exc, IntegrityError | DuplicateMessage):
             COMMITS.labels("conflict").inc()
-            for subject in group.state:
-                self.cache.pop(subject, None)
             if not last_try:
                 return False
             if len(accepted) == 1:
@@ -347,31 +584,13 @@ class GroupWriter:
                 for a in accepted:
                     self._settle([a.job], LAST_TRY + 1, 0)
             return True
-        except CommitLost as lost:
+        if isinstance(exc, CommitLost):
             COMMITS.labels("lost").inc()
-            for subject in group.state:
-                self.cache.pop(subject, None)
-            self._after_lost_commit(accepted, lost)
+            self._after_lost_commit(accepted, exc)
             return True
-        except Exception as exc:
-            COMMITS.labels("failed").inc()
-            for subject in group.state:
-                self.cache.pop(subject, None)
-            for a in accepted:
-                a.job.future.set_exception(exc)
-            return True
-        COMMITS.labels("committed").inc()
-        COMMIT_SECONDS.observe(time.perf_counter() - started)
-        WRITE_GROUP_SIZE.observe(len(accepted))
-        WRITE_GROUP_EVENTS.observe(len(index))
-        for aggregate in group.state.values():
-            self._remember(aggregate)
-        recorded = inserted.recorded
-        self._committed(inserted.predecessor, recorded, inserted.sizes, generation)
-        offset = 0
-        for a in accepted:  # after the readers learnt of them: a client may read at once
-            a.job.future.set_result(Receipt(tuple(recorded[offset : offset + len(a.recorded)])))
-            offset += len(a.recorded)
+        COMMITS.labels("failed").inc()
+        for a in accepted:
+            a.job.future.set_exception(exc)
         return True
 
     def _after_lost_commit(self, accepted: list[Accepted], lost: CommitLost) -> None:
@@ -400,35 +619,17 @@ class GroupWriter:
                 a.job.future.set_exception(StoreUnavailable("the commit failed; nothing recorded"))
             return
         log.warning("the lost commit was recorded; answering its receipts")
-        # Wake the readers: the store has events they lack. (Not a method shared with
-        # _committed: the traced walk of a post stays as short as it is.)
+        # Wake the readers: the store has events they lack (as _commit does).
         for hook in list(self.app.after_commit):
             try:
                 hook()
+            except RuntimeError:  # a reader's event loop that has closed
+                pass
             except Exception:
                 log.exception("after-commit hook %r failed", hook)
         for a, receipt in zip(accepted, receipts, strict=True):
             assert receipt is not None  # one transaction: all of it or none
             a.job.future.set_result(Receipt(receipt.events, replayed=False))
-
-    def _committed(
-        self, predecessor: int, recorded: list[LoggedEvent], sizes: list[int], generation: int
-    ) -> None:
-        """Keep what a commit wrote for this process's readers of the global order
-        (:mod:`projections.recent`; ``generation``: ``recent.generation`` as it was before the
-        commit), then wake them (``after_commit``, once per group)."""
-        try:
-            self.app.recent.add(
-                predecessor, [e.position for e in recorded], recorded, sizes, generation
-            )
-        except Exception:  # the events are recorded: their readers will read the store
-            log.exception("holding the committed events in memory failed")
-            self.app.recent.clear()
-        for hook in list(self.app.after_commit):
-            try:
-                hook()
-            except Exception:  # the events are recorded: a reader's wake-up must not undo that
-                log.exception("after-commit hook %r failed", hook)
 
     def _conflicted(self, job: Job) -> None:
         """An append alone that still conflicts: the same message won (replay it), or the
@@ -445,16 +646,19 @@ class GroupWriter:
             Conflict("version_conflict", "mlob optimistic concurrency", text="concurrent")
         )
 
-    def _answer_replay(self, job: Job) -> None:
+    def _answer_replay(self, job: Job) -> bool:
+        """Answer an append whose messages were recorded before with the original receipt;
+        False if they vanished between the two reads (cannot happen): the caller runs it
+        again, not here in the middle of its group."""
         try:
             replay = self.app.replay(job.messages)
         except Exception as exc:
             job.future.set_exception(exc)
-            return
-        if replay is None:  # vanished between the two reads: cannot happen, but answer
-            self._settle([job], LAST_TRY + 1, LAST_TRY)
-        else:
-            job.future.set_result(replay)
+            return True
+        if replay is None:
+            return False
+        job.future.set_result(replay)
+        return True
 
     def _follow(self, job: Job, leader: Job) -> None:
         """The same message twice in one group: the second gets the first's answer."""
@@ -463,4 +667,19 @@ class GroupWriter:
         except Exception as exc:
             job.future.set_exception(exc)
             return
-        self._answer_replay(job)
+        if not self._answer_replay(job):
+            self._settle([job], LAST_TRY + 1, LAST_TRY)
+
+
+def _deliver(answer: asyncio.Future[Receipt], done: Future[Receipt]) -> None:
+    """The writer's outcome of an append to the event loop that waits for it (run by the loop):
+    a store that is away as :class:`StoreUnavailable` (503)."""
+    if answer.cancelled():  # the client went away meanwhile; the append stands
+        return
+    exc = done.exception()
+    if exc is None:
+        answer.set_result(done.result())
+    elif isinstance(exc, STORE_ERRORS):
+        answer.set_exception(StoreUnavailable(first_line(exc)))
+    else:
+        answer.set_exception(exc)

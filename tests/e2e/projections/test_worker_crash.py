@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.ports import Principal
-from api.posting import Item, post
+from api.post_events import Item, post
 from domain.errors import DomainError
 from mlob import demo
 from mlob.bootstrap import open_projections

@@ -80,7 +80,7 @@ def test_waiting_reads_hold_up_no_post_and_no_health_check(
 
     reader = {"Authorization": f"Bearer {token('LOCC')}"}
     writer_token = token("VR08")
-    service._token_cache.clear()  # the post's token must be looked up in the store, in a thread
+    service.recent_tokens.clear()  # the post's token must be looked up in the store, in a thread
 
     readers = [_in_thread(lambda: client.get("/v1/requests", headers=reader)) for _ in range(6)]
     deadline = time.monotonic() + WAIT

@@ -11,8 +11,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from api.post_events import serve
-from api.posting import MAX_BATCH
+from api.post_events import MAX_BATCH, serve
 from tests.conftest import on_both_stores
 from tests.integration.api.conftest import Api, fire_request, item
 

@@ -140,7 +140,7 @@ def test_a_backdated_step_after_a_later_one_waits_for_it_on_the_occurred_axis(
 ) -> None:
     """In a stream, a step entered afterwards about an earlier time (GRIP 3 at 09:00, entered
     after the 10:00 situation report) counts only once the steps before it count."""
-    from api.posting import Item, Principal, post
+    from api.post_events import Item, Principal, post
     from mlob import demo
 
     service, store = views.service, views.projections.store
@@ -191,7 +191,7 @@ def test_a_correction_right_after_a_checkpoint_restores_the_step_before(views: V
     """The state remembered for voiding the latest step survives a checkpoint."""
     from datetime import UTC
 
-    from api.posting import Item, Principal, post
+    from api.post_events import Item, Principal, post
     from domain.incident import Incident
     from mlob import demo
 
@@ -262,7 +262,7 @@ def test_an_event_that_occurred_before_1900_is_refused(views: Views) -> None:
     moment (and below year 1000 the index's text does not sort or parse): refused at posting."""
     import pytest
 
-    from api.posting import Item, Principal, post
+    from api.post_events import Item, Principal, post
     from domain.errors import DomainError
     from mlob import demo
 

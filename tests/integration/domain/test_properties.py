@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from api.commands import REGISTRY
-from api.posting import Item, Principal, post
+from api.post_events import Item, Principal, post
 from domain.capacity import BookingState, Capacity
 from domain.errors import DomainError
 from domain.lifecycle import ACTIVE_LINE_STEPS

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 from hypothesis import HealthCheck, settings
 
-from api.posting import Item
+from api.post_events import Item
 from mlob import demo
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig

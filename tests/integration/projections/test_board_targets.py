@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ports import Principal
-from api.posting import post
+from api.post_events import post
 from domain.envelope import Classification
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig, load_settings, parse_targets

@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 
 from api.ports import Principal
-from api.posting import post
+from api.post_events import post
 from mlob import demo
 from mlob.bootstrap import open_projections
 from mlob.config import StoreConfig

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from api.posting import post
+from api.post_events import post
 from mlob import demo, migrations
 from mlob.audit.tamper import verify
 from mlob.bootstrap import open_projections

@@ -17,7 +17,7 @@ from mlob.audit.tamper import verify
 from mlob.config import StoreConfig
 from mlob.store import chain
 from mlob.write.application import MlobApplication
-from mlob.write.unit import UnitOfWork
+from mlob.write.writer import GroupWriter
 from tests.integration.store.fixtures import Ledger, envelope
 
 
@@ -81,7 +81,7 @@ def test_event_data_types_survive(app: MlobApplication) -> None:
     ledger = open_ledger(app)
     env = envelope()
 
-    def work(unit: UnitOfWork) -> None:
+    def work(unit: GroupWriter) -> None:
         unit.get(Ledger, ledger.id).enter(env, Decimal("12.50"))
 
     app.record([Message(env.message_id, "d")], work)
@@ -101,7 +101,7 @@ def test_global_order_follows_appends_across_streams(app: MlobApplication) -> No
         target = first if i % 2 else second
         env = envelope()
 
-        def work(unit: UnitOfWork, target: Ledger = target, env=env, i=i) -> None:  # type: ignore[no-untyped-def]
+        def work(unit: GroupWriter, target: Ledger = target, env=env, i=i) -> None:  # type: ignore[no-untyped-def]
             unit.get(Ledger, target.id).enter(env, Decimal(i))
 
         receipt = app.record([Message(env.message_id, "d")], work)
@@ -159,7 +159,7 @@ def test_refused_work_records_nothing(app: MlobApplication) -> None:
     position = app.last_position()
     env = envelope()
 
-    def work(unit: UnitOfWork) -> None:
+    def work(unit: GroupWriter) -> None:
         unit.get(Ledger, ledger.id).enter(env, Decimal(1))
         raise DomainError("refused", "test")
 
@@ -201,7 +201,7 @@ def test_two_concurrent_writers_one_conflict_no_lost_update(
             env = envelope()
             waited = []
 
-            def work(unit: UnitOfWork) -> None:
+            def work(unit: GroupWriter) -> None:
                 loaded = unit.get(Ledger, ledger.id, expected_version=1)
                 if not waited:  # both have read version 1 before either writes
                     waited.append(True)
@@ -324,7 +324,7 @@ def test_a_refusal_in_a_group_never_sinks_the_others(app: MlobApplication) -> No
     def writer(n: int) -> None:
         env = envelope()
 
-        def work(unit: UnitOfWork) -> None:
+        def work(unit: GroupWriter) -> None:
             loaded = unit.get(Ledger, ledger.id)
             loaded.enter(env, Decimal(1))
             if n % 2:  # refused after it already changed its (private) copy of the ledger
@@ -397,7 +397,7 @@ def test_markings_and_events_at_chosen_positions(app: MlobApplication) -> None:
     for batch in range(34):  # 20 steps per commit
         env = envelope()
 
-        def work(unit: UnitOfWork, batch: int = batch, env: Any = env) -> None:
+        def work(unit: GroupWriter, batch: int = batch, env: Any = env) -> None:
             for i in range(batch * 20, batch * 20 + 20):
                 # The VR23 ledger is an exercise: its steps say so (issue 17).
                 marked = envelope(

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from api.ports import Principal
-from api.posting import Item, plan
+from api.post_events import Item, plan
 from domain.envelope import Classification
 from domain.errors import DomainError
 from mlob.service import Service
