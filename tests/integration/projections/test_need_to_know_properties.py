@@ -717,9 +717,11 @@ def lists_and_details(w: World, reader: Reader, exp: Expected) -> dict[str, Any]
             elif kind == "requests":
                 answers[path] = request_view(state, reader.org, reader.role)
             elif kind == "incidents":
-                answers[path] = incident_view(state)
+                answers[path] = incident_view(state, reader.org, reader.role)
             else:
-                answers[path] = capacity_view(state, exp.tops[subject])
+                answers[path] = capacity_view(
+                    state, exp.tops[subject], org=reader.org, role=reader.role
+                )
     return answers
 
 
