@@ -39,6 +39,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from api import paging  # noqa: E402
 from api.audit import timeline  # noqa: E402
 from api.ports import Principal  # noqa: E402
 from bench import common  # noqa: E402
@@ -111,8 +112,9 @@ def picture_for(
     """What ``GET /v1/picture?as_of=`` and ``GET /v1/capacity-overview?as_of=`` answer ``reader``
     (api/readviews.py), through the same functions: the rows as of ``moment``, those within the
     reader's clearance (real subjects: the routes' default ``exercise=false``), the picture's
-    summary and its incidents within the reader's scope (the one access policy, domain/policy.py,
-    behind ``summary_for`` and ``in_scope``), and the capacity overview. Returns the two
+    summary and its first page of incidents within the reader's scope (the route's default
+    ``limit``; the one access policy, domain/policy.py, behind ``picture_page``), and the
+    capacity overview. Returns the two
     answers' bodies without their metadata, and how many rows were replayed.
     tests/integration/test_bench_imports.py checks the bodies against the routes' answers."""
     rows, _ = service.rows_as_of(moment, axis, checkpoints)
@@ -120,9 +122,8 @@ def picture_for(
         rm.visible(rows[name], reader.clearance, ExerciseScope.REAL)
         for name in ("incidents", "requests", "capacities")
     )
-    summary = rm.summary_for(reader, incidents, requests)
-    body = rm.picture(rm.in_scope(reader, incidents), rm.in_scope(reader, requests), service.now())
-    picture = {"incidents": body["incidents"], "summary": summary}
+    page = rm.picture_page(reader, incidents, requests, 0, paging.DEFAULT_LIMIT)
+    picture = {"incidents": page.items(), "summary": page.summary}
     overview = rm.capacity_overview(capacities, requests)
     return picture, overview, sum(len(r) for r in rows.values())
 
