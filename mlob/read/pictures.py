@@ -94,9 +94,9 @@ from projections.version import ROOT, code_version
 log = logging.getLogger("mlob.asof")
 
 #: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY). 5,000 halves the
-#: recorded axis's replay for 1.8 x the storage, but the occurred axis measured ~2 s of CPU per
-#: answer at 1M events with it (docs/performance.md, 2026-12-06): not the default until that is
-#: understood.
+#: replay of the base interval for 1.8 x the storage; the occurred axis replays more on top
+#: (backdated events in later intervals count on it, whatever the interval: docs/performance.md,
+#: third session), which is why it looked worse with 5,000. Not the default until measured again.
 EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
