@@ -226,28 +226,21 @@ def router(
         names = ("incidents", "requests")
         route = "GET /v1/picture"
         meta, rows = read_as_of(route, names, caller, exercise, as_of, axis, note=False)
-        incidents, requests = rows["incidents"], rows["requests"]
-        summary = rm.summary_for(caller, incidents, requests)
-        # The page first, then its incidents' items (requests, deployment): building every
-        # incident's item was most of an answer's read-model time at a million events.
-        every = sorted(rm.in_scope(caller, incidents), key=rm.picture_order)
         end = offset + paging.clamp(limit)
-        page = every[offset:end]
-        wanted = {i["id"] for i in page}
-        theirs = [r for r in rm.in_scope(caller, requests) if r["incident_id"] in wanted]
+        page = rm.picture_page(caller, rows["incidents"], rows["requests"], offset, end - offset)
         note_reads(
             service,
             caller,
             route,
-            row_items("incidents", page) + row_items("requests", theirs),
+            row_items("incidents", page.incidents) + row_items("requests", page.requests),
         )
-        following = (str(end), "") if end < len(every) else None
+        following = (str(end), "") if end < page.total else None
         return {
             **meta,
-            "incidents": rm.picture_items(page, theirs),
-            "total_incidents": len(every),
+            "incidents": page.items(),
+            "total_incidents": page.total,
             "next": paging.page([], "picture", filters, following)["next"],
-            "summary": summary,
+            "summary": page.summary,
             "summary_position": meta["position"],
         }
 

@@ -13,7 +13,11 @@ every MLOB_PICTURE_CHECKPOINT_EVERY positions, default 10,000 as mlob's), times 
 moments spread over each axis (rows from the checkpoint and tail, then the picture and the
 capacity overview for an auditor, as ``GET /v1/picture?as_of=`` computes them), and — the
 baseline, in the same run — the same picture from a full replay (BENCH_AUDIT_BASELINE=0 skips
-it: it takes minutes).
+it: it takes minutes). Each answer's wall time and CPU time (``time.process_time``: this
+process's, PostgreSQL's not counted) are reported, with the load average around each phase.
+BENCH_AUDIT_RUNS picks the readers and axes (default every reader on both axes:
+``auditor:recorded,auditor:occurred,region:recorded,region:occurred``; ``region`` is the
+uncleared VR08 operator of issue 16), BENCH_AUDIT_MOMENTS the moments per run (40).
 
     bash bench/audit.sh        # or: .venv/bin/python bench/audit.py
 """
@@ -35,6 +39,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from api import paging  # noqa: E402
 from api.audit import timeline  # noqa: E402
 from api.ports import Principal  # noqa: E402
 from bench import common  # noqa: E402
@@ -56,13 +61,21 @@ from projections.specs import PROJECTIONS  # noqa: E402
 SCHEMA = os.environ.get("BENCH_AUDIT_SCHEMA", "bench_audit")
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
 EVERY = int(os.environ.get("MLOB_PICTURE_CHECKPOINT_EVERY", str(PICTURES_EVERY)))
-MOMENTS = 40
+MOMENTS = int(os.environ.get("BENCH_AUDIT_MOMENTS", "40"))
 AUDITOR = Principal("INSP-JENV", "auditor", Classification.STATE_SECRET_SECRET)
 #: Issue 16: an uncleared region's reader (scope VR08, clearance ongerubriceerd).
 REGION = Principal("VR08", "operator", Classification.UNCLASSIFIED)
 #: The share of situation reports marked Stg. Geheim (BENCH_AUDIT_CLASSIFIED).
 CLASSIFIED = float(os.environ.get("BENCH_AUDIT_CLASSIFIED", "0.02"))
 TARGET_S, TARGET_TIMELINE_MS = 2.0, 50.0
+READERS = {"auditor": AUDITOR, "region": REGION}
+RUNS = os.environ.get(
+    "BENCH_AUDIT_RUNS", "auditor:recorded,auditor:occurred,region:recorded,region:occurred"
+)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def load(config: StoreConfig) -> dict[str, Any]:
@@ -99,8 +112,9 @@ def picture_for(
     """What ``GET /v1/picture?as_of=`` and ``GET /v1/capacity-overview?as_of=`` answer ``reader``
     (api/readviews.py), through the same functions: the rows as of ``moment``, those within the
     reader's clearance (real subjects: the routes' default ``exercise=false``), the picture's
-    summary and its incidents within the reader's scope (the one access policy, domain/policy.py,
-    behind ``summary_for`` and ``in_scope``), and the capacity overview. Returns the two
+    summary and its first page of incidents within the reader's scope (the route's default
+    ``limit``; the one access policy, domain/policy.py, behind ``picture_page``), and the
+    capacity overview. Returns the two
     answers' bodies without their metadata, and how many rows were replayed.
     tests/integration/test_bench_imports.py checks the bodies against the routes' answers."""
     rows, _ = service.rows_as_of(moment, axis, checkpoints)
@@ -108,9 +122,8 @@ def picture_for(
         rm.visible(rows[name], reader.clearance, ExerciseScope.REAL)
         for name in ("incidents", "requests", "capacities")
     )
-    summary = rm.summary_for(reader, incidents, requests)
-    body = rm.picture(rm.in_scope(reader, incidents), rm.in_scope(reader, requests), service.now())
-    picture = {"incidents": body["incidents"], "summary": summary}
+    page = rm.picture_page(reader, incidents, requests, 0, paging.DEFAULT_LIMIT)
+    picture = {"incidents": page.items(), "summary": page.summary}
     overview = rm.capacity_overview(capacities, requests)
     return picture, overview, sum(len(r) for r in rows.values())
 
@@ -187,38 +200,59 @@ def main() -> None:
         "occurred": (occurred[0], occurred[1]),
     }
     picture_as_of(service, spans["recorded"][1], "recorded", True)  # warm the pool
-    runs = [(axis, AUDITOR, "") for axis in spans] + [("recorded", REGION, "_region")]
-    for axis, reader, suffix in runs:
+    for run_name in RUNS.split(","):
+        who, axis = run_name.strip().split(":")
+        reader = READERS[who]
         low, high = spans[axis]
-        took_s, rows = [], 0
-        with bp.Phase(f"as_of {axis}{suffix}") as phase:
+        took_s, cpu_s, rows = [], [], 0
+        with bp.Phase(f"as_of {axis} {who}") as phase:
+            load_before = load_average()
             for _ in range(MOMENTS):
                 moment = low + (high - low) * rng.random()
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 rows = picture_as_of(service, moment, axis, True, reader)
+                cpu_s.append(time.process_time() - cpu)
                 took_s.append(time.perf_counter() - started)
-        key = f"as_of_{axis}{suffix}_s"
-        results[key] = {**percentiles(took_s), "rows_last": rows, **phase.note()}
+        key = f"as_of_{axis}{'' if who == 'auditor' else '_' + who}_s"
+        cpu_figures = percentiles(cpu_s)
+        results[key] = {
+            **percentiles(took_s),
+            "cpu_p50": cpu_figures["p50"],
+            "cpu_p99": cpu_figures["p99"],
+            "cpu_mean": round(statistics.mean(cpu_s), 3),
+            "rows_last": rows,
+            "load_before": load_before,
+            "load_after": load_average(),
+            **phase.note(),
+        }
         figure = results[key]
         bp.out(
             f"the picture as of a moment ({axis} axis, {reader.org} {reader.role} "
             f"{reader.clearance.value}), {MOMENTS} moments over the history: "
             f"p50 {figure['p50']} s, p99 {figure['p99']} s, max {figure['max']} s "
-            f"(target <= {TARGET_S:.0f} s at 1M events)"
+            f"(target <= {TARGET_S:.0f} s at 1M events); CPU per answer p50 "
+            f"{figure['cpu_p50']} s, p99 {figure['cpu_p99']} s, mean {figure['cpu_mean']} s; "
+            f"load average {figure['load_before']} -> {figure['load_after']}"
         )
     if os.environ.get("BENCH_AUDIT_BASELINE", "1") != "0":
         moment = spans["recorded"][0] + (spans["recorded"][1] - spans["recorded"][0]) / 2
-        started = time.perf_counter()
+        load_before = load_average()
+        started, cpu = time.perf_counter(), time.process_time()
         picture_as_of(service, moment, "recorded", False)
-        full = time.perf_counter() - started
-        started = time.perf_counter()
+        full, full_cpu = time.perf_counter() - started, time.process_time() - cpu
+        started, cpu = time.perf_counter(), time.process_time()
         picture_as_of(service, moment, "recorded", True)
-        fast = time.perf_counter() - started
+        fast, fast_cpu = time.perf_counter() - started, time.process_time() - cpu
         results["baseline_full_replay_s"] = round(full, 1)
+        results["baseline_full_replay_cpu_s"] = round(full_cpu, 1)
         results["same_moment_from_checkpoint_s"] = round(fast, 3)
+        results["same_moment_from_checkpoint_cpu_s"] = round(fast_cpu, 3)
+        results["baseline_load"] = f"{load_before} -> {load_average()}"
         bp.out(
             f"baseline: the same picture (middle of the history, recorded axis) by full replay "
-            f"{full:.1f} s; from a checkpoint {fast:.3f} s ({full / fast:,.0f} x faster)"
+            f"{full:.1f} s ({full_cpu:.1f} CPU-s); from a checkpoint {fast:.3f} s "
+            f"({fast_cpu:.3f} CPU-s; {full / fast:,.0f} x faster); load average "
+            f"{results['baseline_load']}"
         )
     store.close()
     app.close()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # One command: bash bench/audit.sh  (BENCH_AUDIT_EVENTS, BENCH_AUDIT_SCHEMA, BENCH_AUDIT_FRESH,
+# BENCH_AUDIT_RUNS, BENCH_AUDIT_MOMENTS,
 # BENCH_AUDIT_BASELINE, MLOB_PICTURE_CHECKPOINT_EVERY, BENCH_QUIET_PATIENCE adjust it; see
 # bench/audit.py)
 set -euo pipefail

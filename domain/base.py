@@ -4,6 +4,9 @@ step can be voided (corrected) by a new event with a reason, never edited."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
@@ -25,6 +28,24 @@ _BASE_ATTRIBUTES = frozenset(
         "_top_level",
     }
 )
+
+
+#: Whether a step keeps the state before it, for a correction (``Voided``) of that step. A
+#: replay for a read turns it off for the steps no correction follows in it (the copy was a
+#: third of applying a step): :func:`remembering`. Per thread: a projection runner folding
+#: meanwhile keeps remembering.
+_REMEMBERING: ContextVar[bool] = ContextVar("remembering", default=True)
+
+
+@contextmanager
+def remembering(on: bool) -> Iterator[None]:
+    """Steps applied within keep the state before them (for a correction) only if ``on``;
+    if not, none can be corrected on top of the result (it has no undo state)."""
+    token = _REMEMBERING.set(on)
+    try:
+        yield
+    finally:
+        _REMEMBERING.reset(token)
 
 
 class MlobAggregate(Aggregate):
@@ -55,7 +76,7 @@ class MlobAggregate(Aggregate):
 
         def mutate(self, aggregate: Any) -> Any:
             if aggregate is not None:
-                if type(self).VOIDABLE:
+                if type(self).VOIDABLE and _REMEMBERING.get():
                     # who recorded it: only the recorder corrects its own step
                     aggregate._remember(self.originator_version, self.envelope.actor.org)
                 elif not type(self).UNDOES:  # nothing before this step can be voided any more

@@ -22,7 +22,7 @@ Pure: no web, persistence or database code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -153,12 +153,16 @@ class Concerns:
 
 def in_scope(reader: Reader, concerns: Concerns) -> bool:
     """Whether the subject lies within the reader's scope (clearance aside)."""
-    scope = scope_of(reader)
+    return _admits(scope_of(reader), concerns.regions, concerns.orgs)
+
+
+def _admits(scope: Scope, regions: Collection[str], orgs: Collection[str]) -> bool:
+    """:func:`in_scope`'s rule, for a subject concerning ``regions`` and involving ``orgs``."""
     if scope.kind is ScopeKind.NATIONAL:
         return True
-    if reader.org in concerns.orgs:
+    if scope.org in orgs:
         return True
-    return scope.kind is ScopeKind.REGION and scope.region in concerns.regions
+    return scope.kind is ScopeKind.REGION and scope.region in regions
 
 
 def may_see(reader: Reader, classification: Classification | str, concerns: Concerns) -> bool:
@@ -184,7 +188,21 @@ def concerns_of_row(row: Mapping[str, Any]) -> Concerns:
 
 
 def may_see_row(reader: Reader, row: Mapping[str, Any]) -> bool:
-    return may_see(reader, row["classification"], concerns_of_row(row))
+    return row_judge(reader)(row)
+
+
+def row_judge(reader: Reader) -> Callable[[Mapping[str, Any]], bool]:
+    """:func:`may_see_row` for one reader, its scope and clearance worked out once (a list
+    of rows asks it per row: working out the scope per row was a fifth of the read models'
+    time in a picture as of a moment at a million events)."""
+    scope, rank = scope_of(reader), reader.clearance.rank
+
+    def judge(row: Mapping[str, Any]) -> bool:
+        return level(row["classification"]) <= rank and _admits(
+            scope, row.get("regions") or (), row.get("involved") or ()
+        )
+
+    return judge
 
 
 def scope_keys(reader: Reader) -> frozenset[str] | None:

@@ -51,7 +51,10 @@ import hashlib
 import hmac
 import logging
 import os
+import threading
+import weakref
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,7 +65,7 @@ from uuid import UUID
 
 import orjson
 
-from domain.base import MlobAggregate
+from domain.base import MlobAggregate, remembering
 from mlob.read.readstore import PICTURE_META, ReadStore
 from mlob.store import statecodec
 from mlob.store.chain import sortable_text
@@ -91,9 +94,9 @@ from projections.version import ROOT, code_version
 log = logging.getLogger("mlob.asof")
 
 #: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY). 5,000 halves the
-#: recorded axis's replay for 1.8 x the storage, but the occurred axis measured ~2 s of CPU per
-#: answer at 1M events with it (docs/performance.md, 2026-12-06): not the default until that is
-#: understood.
+#: replay of the base interval for 1.8 x the storage; the occurred axis replays more on top
+#: (backdated events in later intervals count on it, whatever the interval: docs/performance.md,
+#: third session), which is why it looked worse with 5,000. Not the default until measured again.
 EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
@@ -327,16 +330,63 @@ def _unpack(cls: type[MlobAggregate], packed: bytes, undo: bool = True) -> Level
     )
 
 
+class Bases:
+    """The checkpoints last read as the base of a read, parsed, per store: the picture and the
+    capacity overview as of one moment, or the pages of one picture, start from the same base
+    (parsing one is ~0.2 s of CPU at a million events). Bounded: a parsed checkpoint holds
+    every row (100-190 MiB at a million events). A kept picture is never changed: a read
+    replays onto copies of its rows (:func:`projections.asof.rows_with`) and of its states
+    (decoded afresh each time), and what it answers must not be changed by its callers."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self._kept: weakref.WeakKeyDictionary[ReadStore, OrderedDict[tuple[Any, ...], Picture]]
+        self._kept = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def load(self, store: ReadStore, meta: dict[str, Any], signed: bool) -> Picture:
+        """The checkpoint ``meta`` lists, parsed (``signed``: its signature was checked, so
+        its content must be what was signed; :meth:`Picture.load`)."""
+        # A checkpoint rewritten at a position (another code version, or signed in place of
+        # unsigned) has another version, time or digest: never taken for the one kept.
+        key = (meta["position"], meta["version"], meta["at"], meta.get("content_sha256"), signed)
+        with self._lock:
+            kept = self._kept.setdefault(store, OrderedDict())
+            found = kept.get(key)
+            if found is not None:
+                kept.move_to_end(key)
+                return found
+        picture = Picture.load(store, meta["position"], meta if signed else None)
+        with self._lock:
+            kept[key] = picture
+            while len(kept) > self.size:
+                kept.popitem(last=False)
+        return picture
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+#: The parsed bases of this process's reads.
+BASES = Bases()
+
+
 class Replay:
     """Applies events on top of a picture; aggregates are read and decoded only when an event
     that counts touches them."""
 
-    def __init__(self, app: MlobApplication, store: ReadStore, base: Picture) -> None:
+    def __init__(
+        self, app: MlobApplication, store: ReadStore, base: Picture, reading: bool = False
+    ) -> None:
         self.app = app
         self.store = store
         self.base = base
         self.touched: dict[UUID, Leveled] = {}
         self.last = base.position
+        #: For a read: a step keeps the state before it only when a correction follows it
+        #: here (rows never show that state; a checkpoint's states must keep it).
+        self.reading = reading
 
     def _version(self, subject: UUID) -> int:
         if (aggregate := self.touched.get(subject)) is not None:
@@ -358,13 +408,14 @@ class Replay:
 
     def apply_entries(self, entries: Sequence[tuple[int, UUID, int]]) -> None:
         """Of these index entries (position, stream, version), apply the events that continue
-        their stream (the index tells which, before any event is read)."""
+        their stream (the index tells which, before any event is read). All of them are read
+        before any is applied: a read then knows which steps a correction follows."""
         counting = continuing(entries, self._version)
+        page: list[Any] = []
         for start in range(0, len(counting), PAGE):
-            chunk = counting[start : start + PAGE]
-            page = self.app.index.notifications_at(chunk)
-            page = [n for n in page if n.topic in FOLLOWED_SET]
-            self._apply_all(page)
+            found = self.app.index.notifications_at(counting[start : start + PAGE])
+            page.extend(n for n in found if n.topic in FOLLOWED_SET)
+        self._apply_all(page)
 
     def _apply_all(self, page: Sequence[Any]) -> None:
         try:
@@ -375,17 +426,26 @@ class Replay:
     def _apply_page(self, page: Sequence[Any]) -> None:
         needed = {str(n.originator_id) for n in page if n.originator_id not in self.touched}
         states = self.base.states(self.store, needed)
-        for notification in page:
-            subject, version = notification.originator_id, notification.originator_version
-            leveled = self.touched.get(subject)
-            if leveled is None and (state := states.get(str(subject))) is not None:
-                undo = notification.topic in VOIDS  # only a correction reads the undo state
-                leveled = _unpack(BY_NAME[state[0]].aggregate, state[1], undo)
-            if not continues(leveled, version):
-                continue  # an earlier event of this stream does not count: nor does this one
-            event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(notification))
-            self.touched[subject] = applied(leveled, event)
-            self.last = max(self.last, notification.id)
+        corrected = _corrected(page) if self.reading else set()
+        with remembering(not self.reading):
+            for i, notification in enumerate(page):
+                if i in corrected:
+                    with remembering(True):
+                        self._apply_one(notification, states)
+                else:
+                    self._apply_one(notification, states)
+
+    def _apply_one(self, notification: Any, states: dict[str, tuple[str, bytes]]) -> None:
+        subject, version = notification.originator_id, notification.originator_version
+        leveled = self.touched.get(subject)
+        if leveled is None and (state := states.get(str(subject))) is not None:
+            undo = notification.topic in VOIDS  # only a correction reads the undo state
+            leveled = _unpack(BY_NAME[state[0]].aggregate, state[1], undo)
+        if not continues(leveled, version):
+            return  # an earlier event of this stream does not count: nor does this one
+        event = cast(MlobAggregate.Event, self.app.mapper.to_domain_event(notification))
+        self.touched[subject] = applied(leveled, event)
+        self.last = max(self.last, notification.id)
 
     def result(self, position: int) -> Picture:
         """The base with the touched aggregates' rows and states replaced (the base is
@@ -401,6 +461,18 @@ class Replay:
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every level (a reader selects its own: levels.visible_rows)."""
         return rows_with(self.base.rows, self.touched)
+
+
+def _corrected(page: Sequence[Any]) -> set[int]:
+    """The indexes of the steps in ``page`` whose subject's next step in it is a correction."""
+    found: set[int] = set()
+    latest: dict[UUID, int] = {}
+    for i, notification in enumerate(page):
+        before = latest.get(notification.originator_id)
+        if before is not None and notification.topic in VOIDS:
+            found.add(before)
+        latest[notification.originator_id] = i
+    return found
 
 
 class CheckpointUnusable(Exception):
@@ -450,6 +522,14 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         if paused:
+            # What was built and is still alive (the answer's rows, a million objects) would
+            # be walked by the first collection after this (0.1 s of CPU per answer at 1M
+            # events): freezing and unfreezing moves it straight to the oldest generation, as
+            # long-lived objects end up anyway, without a walk; garbage among it is still
+            # collected by the next full collection. (mlob freezes nothing else, so nothing
+            # frozen on purpose is released by the unfreeze.)
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -473,18 +553,19 @@ def _rows_as_of(
     signed = (key is not None) if checkpoints else None
     base, later = base_and_later(checkpoints, axis, text)
     try:
-        picture = (
-            Picture.load(store, base["position"], base if key is not None else None)
-            if base is not None
-            else Picture(0)
-        )
+        picture = BASES.load(store, base, key is not None) if base is not None else Picture(0)
     except _UNREADABLE as exc:
         raise CheckpointUnusable(f"at {base and base['position']}: {exc!r}") from exc
     # Intervals that may hold events at or before the moment, then the events since the last.
     top = app.recorder.max_notification_id() or 0
-    replay = Replay(app, store, picture)
-    for after, until in spans(picture.position, later, axis, text, top):
-        replay.apply_entries(app.index.entries_until(after, until, column, moment))
+    replay = Replay(app, store, picture, reading=True)
+    replay.apply_entries(
+        [
+            entry
+            for after, until in spans(picture.position, later, axis, text, top)
+            for entry in app.index.entries_until(after, until, column, moment)
+        ]
+    )
     return AsOfRows(replay.rows(), replay.last, signed)
 
 

@@ -70,3 +70,28 @@ def test_as_of_needs_a_zone_and_a_known_axis(api: Api) -> None:
     headers = api.headers("INSP-JENV", "auditor")
     for params in ({"as_of": "2026-11-25T10:00:00"}, {"as_of": NOW.isoformat(), "axis": "x"}):
         assert api.client.get("/v1/picture", headers=headers, params=params).status_code == 422
+
+
+def test_answers_from_a_kept_base_leave_it_as_stored(api: Api) -> None:
+    """The base a read starts from is kept parsed for the next read of the same moment
+    (mlob/read/pictures.py ``BASES``): the answers built from it must leave it as stored, so
+    the same question asked again, from the kept base, gets the same answer."""
+    from mlob.read import pictures
+
+    demo.load_demo(api.service, NOW)
+    assert api.service.projections is not None
+    store = api.service.projections.store
+    pictures.PictureCheckpoints(api.service.app, store, every=10).advance()
+    pictures.BASES.clear()
+    then = (NOW - timedelta(hours=3)).isoformat()
+    asked = [
+        ("/v1/picture", {"as_of": then, "axis": "occurred"}),
+        ("/v1/picture", {"as_of": then, "axis": "occurred", "limit": 1}),
+        ("/v1/capacity-overview", {"as_of": then, "axis": "occurred"}),
+        ("/v1/capacity-overview", {"as_of": then, "axis": "occurred", "exercise": "all"}),
+    ]
+    first = [_get(api, path, **params) for path, params in asked]
+    [kept] = pictures.BASES._kept[store].values()
+    stored = pictures.Picture.load(store, kept.position)
+    assert (kept.rows, kept.places) == (stored.rows, stored.places)
+    assert [_get(api, path, **params) for path, params in asked] == first

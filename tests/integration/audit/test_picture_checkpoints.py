@@ -223,6 +223,51 @@ def test_a_correction_right_after_a_checkpoint_restores_the_step_before(views: V
     assert rows["incidents"][str(demo.FLOOD)]["latest_report"] == before
 
 
+def test_a_correction_replayed_with_the_step_it_voids_restores_the_step_before(
+    views: Views,
+) -> None:
+    """A replay for a read keeps the state before a step only when a correction of it follows
+    in the replay: a step and its correction both after the last checkpoint (and a later
+    step), at moments before, between and after them, on both axes."""
+    from datetime import UTC
+
+    from api.posting import Item, Principal, post
+    from domain.incident import Incident
+    from mlob import demo
+
+    service, store = views.service, views.projections.store
+    app = service.app
+    PictureCheckpoints(app, store, every=5).advance()
+    times = []
+
+    def vr08_posts_on_the_flood(type_: str, data: dict[str, Any]) -> None:
+        times.append(datetime.now(UTC))
+        flood = Item(
+            type=type_,
+            subject=demo.FLOOD,
+            message_id=f"m{len(times)}",
+            occurred_at=views.now + timedelta(minutes=len(times)),
+            data=data,
+        )
+        post(service, Principal(org="VR08", role="operator"), [flood])
+
+    before = app.load(Incident, demo.FLOOD).latest_report
+    vr08_posts_on_the_flood("incident.situation_reported", {"summary": "wrong incident"})
+    target = app.load(Incident, demo.FLOOD).version
+    vr08_posts_on_the_flood(
+        "incident.voided", {"target_version": target, "reason": "reported on the wrong one"}
+    )
+    vr08_posts_on_the_flood("incident.situation_reported", {"summary": "water falling"})
+    times.append(datetime.now(UTC))
+    occurred = [views.now + timedelta(minutes=n, seconds=30) for n in range(1, 4)]
+    for axis, moments_ in (("recorded", times[1:]), ("occurred", occurred)):
+        for moment in moments_:
+            rows = by_id(rows_as_of(app, store, moment, axis)[0])
+            assert rows == full_replay(app, moment, axis), (axis, moment)
+    flood = by_id(rows_as_of(app, store, times[2], "recorded")[0])["incidents"][str(demo.FLOOD)]
+    assert flood["latest_report"] == before
+
+
 def test_a_tampered_checkpoint_state_runs_no_code(monkeypatch: Any) -> None:
     """A state read back from the database names its value types by topic: only the stored
     value types may be built from it, never any callable the topic happens to name."""
