@@ -396,9 +396,12 @@ class HookStore:
             ]
         return found
 
-    def pending(self, subscription_id: str, limit: int) -> list[Delivery]:
+    def pending(self, subscription_id: str, limit: int, after: int = 0) -> list[Delivery]:
+        """A subscription's waiting deliveries after delivery ``after``, oldest first."""
         return self._deliveries(
-            "subscription_id = %s AND state = %s", (subscription_id, PENDING), limit
+            "subscription_id = %s AND state = %s AND id > %s",
+            (subscription_id, PENDING, after),
+            limit,
         )
 
     def _deliveries(self, where: str, params: Sequence[Any], limit: int) -> list[Delivery]:
@@ -494,9 +497,20 @@ class HookStore:
                 )
 
     def delivered(self, done: Sequence[tuple[Delivery, int, float]]) -> None:
-        """Record a lane's delivered deliveries (each with its status and latency) and the
-        subscription's delivered position, in one transaction."""
+        """Record delivered deliveries (each with its status and latency, of one subscription
+        or several) and each subscription's delivered position, in one transaction: a
+        statement per kind of row, its rows in one round trip (rows in id order, the order
+        other writers of these rows take their locks in)."""
         at = time.time()
+        done = sorted(done, key=lambda d: d[0].id)
+        reached: dict[str, tuple[int, int]] = {}
+        for d, _, _ in done:
+            position, alert = reached.get(d.subscription_id, (0, 0))
+            reached[d.subscription_id] = (
+                max(position, d.position or 0),
+                max(alert, d.alert_id or 0),
+            )
+        states = [(p, p, a, a, key) for key, (p, a) in sorted(reached.items())]
         with self._tx() as tx:
             tx.executemany(
                 "INSERT INTO mlob_webhook_attempts (delivery_id, at, status, latency_ms, error) "
@@ -510,18 +524,18 @@ class HookStore:
                 "WHERE id = %s",
                 [(DELIVERED, at, status, latency, at, d.id) for d, status, latency in done],
             )
-            for subscription_id in {d.subscription_id for d, _, _ in done}:
-                mine = [d for d, _, _ in done if d.subscription_id == subscription_id]
-                position = max(d.position or 0 for d in mine)
-                alert = max(d.alert_id or 0 for d in mine)
-                self._state(tx, subscription_id)
-                tx.execute(
-                    "UPDATE mlob_webhook_state SET delivered_position = "
-                    "CASE WHEN %s > delivered_position THEN %s ELSE delivered_position END, "
-                    "delivered_alert = CASE WHEN %s > delivered_alert THEN %s "
-                    "ELSE delivered_alert END WHERE subscription_id = %s",
-                    (position, position, alert, alert, subscription_id),
-                )
+            tx.executemany(
+                "INSERT INTO mlob_webhook_state (subscription_id) VALUES (%s) "
+                "ON CONFLICT DO NOTHING",
+                [(key,) for *_, key in states],
+            )
+            tx.executemany(
+                "UPDATE mlob_webhook_state SET delivered_position = "
+                "CASE WHEN %s > delivered_position THEN %s ELSE delivered_position END, "
+                "delivered_alert = CASE WHEN %s > delivered_alert THEN %s "
+                "ELSE delivered_alert END WHERE subscription_id = %s",
+                states,
+            )
 
     def _state(self, tx: Any, subscription_id: str) -> None:
         tx.execute(

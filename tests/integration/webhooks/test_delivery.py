@@ -205,8 +205,9 @@ def test_failing_after_the_window_then_resumed_and_redelivered(
         receiver.wait_for(len(mine))
         assert positions(receiver.verified(made["secret"])) == mine
         assert hooked.client.get(path, headers=admin).json()["state"] == "active"
-        # Redeliver a delivered one: the same webhook id, once more.
-        first = hooked.client.get(f"{path}/deliveries", headers=admin).json()["items"][0]
+        # Redeliver a delivered one (once the log says so): the same webhook id, once more.
+        first = delivered_log(hooked, made, len(mine))[0]
+        assert first["state"] == "delivered"
         again = hooked.client.post(f"{path}/deliveries/{first['id']}/redeliver", headers=admin)
         assert again.status_code == 200, again.text
         got = receiver.wait_for(len(mine) + 1)
