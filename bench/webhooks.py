@@ -198,13 +198,27 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
-def ticks(pid: int) -> int:
-    """User and system CPU of a process (and its ended children), in clock ticks; 0 if gone."""
+def ticks(pid: int) -> tuple[int, int]:
+    """User and system CPU of a process (with its ended children), in clock ticks; 0 if gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
-        return 0
-    return sum(int(f) for f in fields[11:15])
+        return 0, 0
+    return int(fields[11]) + int(fields[13]), int(fields[12]) + int(fields[14])
+
+
+def switches(pid: int) -> int:
+    """Context switches of a process's live threads (voluntary and not)."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if "ctxt_switches:" in line:
+                total += int(line.split()[-1])
+    return total
 
 
 def postgres_ticks() -> int:
@@ -229,7 +243,12 @@ def commits() -> int:
 
 
 def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
-    now = {name: float(ticks(pid)) for name, pid in pids.items()}
+    now: dict[str, float] = {}
+    for name, pid in pids.items():
+        user, system = ticks(pid)
+        now[name] = float(user + system)
+        now[f"{name}_sys"] = float(system)
+        now[f"{name}_switches"] = float(switches(pid))
     now["postgres"] = float(postgres_ticks())
     now["poster"] = time.process_time() * os.sysconf("SC_CLK_TCK")
     now["commits"] = float(commits())
@@ -238,11 +257,12 @@ def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
 
 
 def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """Seconds of CPU per process between two snapshots (commits: their number)."""
+    """Seconds of CPU per process between two snapshots (``_sys``: of it in the kernel;
+    commits and ``_switches``, context switches of the threads alive at the end: counts)."""
     hz = os.sysconf("SC_CLK_TCK")
     return {
         name: round(after[name] - before[name], 2)
-        if name == "commits"
+        if name == "commits" or name.endswith("_switches")
         else round((after[name] - before[name]) / hz, 2)
         for name in before
     }

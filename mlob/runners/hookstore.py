@@ -326,12 +326,15 @@ class HookStore:
         *,
         catch_up: Sequence[tuple[str, int]] = (),
         done: bool = False,
-    ) -> bool:
+    ) -> list[Delivery]:
         """Queue deliveries (subscription, webhook id, position, alert id, type, body) and move
-        the cursor from ``was`` to ``now``, in one transaction. Raises :class:`CursorMoved`
-        (nothing written) when the cursor is no longer at ``was``: another runner moved it.
-        ``catch_up``: subscriptions (and their ``after``) that start catching up here;
-        ``done``: the cursor (a catch-up's) ends here."""
+        the cursor from ``was`` to ``now``, in one transaction; the deliveries as queued (with
+        their ids: their lanes are handed them without reading them back). Raises
+        :class:`CursorMoved` (nothing written) when the cursor is no longer at ``was``:
+        another runner moved it. ``catch_up``: subscriptions (and their ``after``) that start
+        catching up here; ``done``: the cursor (a catch-up's) ends here."""
+        at = time.time()
+        ids: list[int] = []
         with self._tx() as tx:
             moved = tx.execute(
                 "UPDATE mlob_webhook_cursor SET position = %s, alert_id = %s "
@@ -349,14 +352,16 @@ class HookStore:
                     [(CATCH_UP_PREFIX + key, after) for key, after in catch_up],
                 )
             if deliveries:
-                at = time.time()
-                tx.executemany(
+                ids = tx.inserted(
                     "INSERT INTO mlob_webhook_deliveries (subscription_id, webhook_id, position, "
                     "alert_id, type, body, state, attempts, created_at, next_attempt_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s) RETURNING id",
                     [(*d, PENDING, at, at) for d in deliveries],
                 )
-        return True
+        return [
+            Delivery(i, *d, PENDING, 0, at, None, at, None, None, None, None)
+            for i, d in zip(ids, deliveries, strict=True)
+        ]
 
     def catching_up(self) -> dict[str, int]:
         """The subscriptions catching up on the history, and how far each has come."""
@@ -760,6 +765,12 @@ class _PgRun:
         with self.conn.cursor() as cur:
             cur.executemany(sql, [tuple(r) for r in rows])
 
+    def inserted(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """An ``INSERT ... RETURNING id`` per row, in one round trip: the ids, in order."""
+        with self.conn.cursor() as cur:
+            cur.executemany(sql, [tuple(r) for r in rows], returning=True)
+            return [int(row[0]) for _ in cur.results() for row in cur.fetchall()]
+
 
 class _SqliteRun:
     """``execute``/``executemany`` with ``%s`` placeholders over a sqlite3 connection."""
@@ -772,3 +783,7 @@ class _SqliteRun:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
         return self.conn.executemany(sql.replace("%s", "?"), [tuple(r) for r in rows])
+
+    def inserted(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """An ``INSERT ... RETURNING id`` per row (sqlite3's executemany returns no rows)."""
+        return [int(self.execute(sql, r).fetchone()[0]) for r in rows]

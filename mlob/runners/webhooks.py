@@ -269,15 +269,18 @@ class WebhookRunner:
                 if self._refresh:
                     self._refresh = False
                     self._refresh_failing()
-                    self.start_lanes()  # a redelivery here: its lane looks again
+                    self._resync_lanes()  # a redelivery here: the lanes read their queues
+                    self.start_lanes()
                 # Live batches and catch-up rounds alternate: neither starves the other.
                 if self.run_once() + self.catch_up_once():
                     continue
                 if time.monotonic() >= self._next_tick:
                     self._next_tick = time.monotonic() + self.tick_every
                     self.raise_alerts()
-                    # Resumed or redelivered through another node: the store says so.
+                    # Resumed or redelivered through another node: the store says so (what
+                    # the lanes sent is written down first: it is not waiting any more).
                     self._refresh_failing()
+                    self.log.flush()
                     self.start_lanes()
                     if time.monotonic() >= self._next_prune:
                         for _ in range(PRUNE_ROUNDS):
@@ -362,7 +365,10 @@ class WebhookRunner:
         for alert in fresh:
             queued += self._alert(alert)
         alert_upto = fresh[-1]["id"] if fresh else alert_at
-        self.hooks.enqueue(queued, (position, alert_at), (reached, alert_upto), catch_up=catch_up)
+        made = self.hooks.enqueue(
+            queued, (position, alert_at), (reached, alert_upto), catch_up=catch_up
+        )
+        self._hand(made)
         if queued or changed:  # a resumed one's backlog goes on
             self.start_lanes({q[0] for q in queued} | {str(i) for i in changed})
         return len(logged) + len(fresh)
@@ -424,9 +430,10 @@ class WebhookRunner:
             logged = self.service.logged_events(at, CATCH_UP, stop=upto)
             reached = logged[-1].position if logged else upto
             queued = [] if sub.alerts_only else self._for(sub, self._replayed(logged))
-            self.hooks.enqueue(
+            made = self.hooks.enqueue(
                 queued, (at, 0), (reached, 0), name=CATCH_UP_PREFIX + key, done=reached >= upto
             )
+            self._hand(made)
             if queued:
                 self.start_lanes([key])
             return max(1, len(logged))
@@ -561,18 +568,20 @@ class WebhookRunner:
     # --- sending -------------------------------------------------------------------------------
 
     def start_lanes(self, subscription_ids: Sequence[str] | set[str] | None = None) -> None:
-        """A lane for each subscription with deliveries waiting, or its waiting lane woken
-        (it looks at its queue again). None: those the store says have deliveries waiting
-        (a redelivery or a resume, here or through another node) among those without a lane
-        or whose lane is not sending a batch (one that is reads its queue again after it)."""
+        """A lane for each subscription with deliveries waiting, or its lane woken. None:
+        those the store says have deliveries waiting (a resume, or a redelivery through
+        another node) among those without a lane or whose lane has nothing in hand: such a
+        lane reads its queue from the store again (:meth:`Lane.resync`)."""
+        resync = False
         if subscription_ids is None:  # only those that could take a lane are looked up
+            resync = True
             with self.lanes_lock:
                 idle = [
                     key
                     for key, sub in list(self.subscriptions.items())
                     if not sub.paused
                     and key not in self.failing
-                    and (key not in self.lanes or not self.lanes[key].sending)
+                    and (key not in self.lanes or self.lanes[key].idle())
                 ]
             subscription_ids = self.hooks.backlog(idle)
         wanted = list(subscription_ids)
@@ -581,6 +590,8 @@ class WebhookRunner:
                 if key in self.failing:
                     continue
                 if key in self.lanes:
+                    if resync:
+                        self.lanes[key].resync()
                     self.lanes[key].wake.set()
                     continue
                 sub = self.subscriptions.get(key)
@@ -592,6 +603,24 @@ class WebhookRunner:
                 )
                 self.lanes[key] = lane
                 lane.thread.start()
+
+    def _hand(self, made: Sequence[Delivery]) -> None:
+        """Hand the deliveries just queued to their subscriptions' lanes (a lane started
+        after this reads them from the store)."""
+        mine: dict[str, list[Delivery]] = {}
+        for d in made:
+            mine.setdefault(d.subscription_id, []).append(d)
+        with self.lanes_lock:
+            for key, deliveries in mine.items():
+                lane = self.lanes.get(key)
+                if lane is not None:
+                    lane.offer(deliveries)
+
+    def _resync_lanes(self) -> None:
+        with self.lanes_lock:
+            for lane in self.lanes.values():
+                lane.resync()
+                lane.wake.set()
 
     def _wake_lanes(self) -> None:
         with self.lanes_lock:
@@ -614,7 +643,7 @@ class WebhookRunner:
                     return
                 lane.sending = False
                 lane.wake.clear()  # a wake from here on is for what this read may miss
-                batch = self.hooks.pending(key, LANE_BATCH, after=lane.sent)
+                batch = self._next(lane)
                 if not batch:
                     if self._linger(lane):
                         continue
@@ -627,6 +656,7 @@ class WebhookRunner:
                     if not self.active or key not in self.subscriptions:
                         return
                     if not self._send(self.subscriptions[key], delivery, sender):
+                        lane.synced = False  # its retry is read from the store
                         break  # retried later, in order: nothing after it goes first
                     lane.sent = delivery.id
                     if key in self.failing:
@@ -642,6 +672,34 @@ class WebhookRunner:
             with self.lanes_lock:
                 if self.lanes.get(key) is lane:
                     self.lanes.pop(key)
+
+    def _next(self, lane: Lane) -> list[Delivery]:
+        """What the lane sends next: what it was handed, while it knows its whole queue;
+        else the next ``LANE_BATCH`` of its queue in the store after what it sent (a read
+        that finds fewer has seen the whole queue: from then on what it is handed is its
+        queue). A resync first writes down what was sent, then reads the queue from its
+        start."""
+        with self.lanes_lock:
+            again = lane.resyncing
+            lane.resyncing = False
+            if again:
+                lane.synced = False
+            if lane.synced:
+                handed = [d for d in lane.inbox if d.id > lane.sent]
+                lane.inbox = []
+                return handed
+            lane.dropped = False
+        if again:
+            self.log.flush()  # all it sent is delivered in the store: what waits is the rest
+            lane.sent = 0
+        batch = self.hooks.pending(lane.key, LANE_BATCH, after=lane.sent)
+        with self.lanes_lock:
+            # Handed meanwhile and dropped, or a resync asked for: read the store again.
+            if len(batch) < LANE_BATCH and not lane.resyncing and not lane.dropped:
+                lane.synced = True
+                upto = batch[-1].id if batch else lane.sent
+                lane.inbox = [d for d in lane.inbox if d.id > upto]
+        return batch
 
     def _linger(self, lane: Lane) -> bool:
         """Wait for more; False: none came within ``LINGER`` s (the lane ends)."""
@@ -721,18 +779,48 @@ class WebhookRunner:
         return False
 
 
+#: Deliveries a lane keeps in hand at most; past that it reads its queue from the store (a
+#: receiver that is down does not make the runner hold its backlog in memory).
+INBOX = 500
+
+
 class Lane:
-    """A subscription's sender thread, woken when deliveries are queued for it."""
+    """A subscription's sender thread, woken when deliveries are queued for it, and handed
+    them (the runner's lanes_lock guards ``inbox``, ``synced`` and ``resyncing``)."""
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
-        #: Sending a batch read from its queue (it reads the queue again after it, so the
-        #: runner's look at the store need not wake it).
+        #: Sending a batch (it looks for more after it, so the runner need not wake it).
         self.sending = False
         #: The last delivery sent (its queue is read after it).
         self.sent = 0
+        #: Deliveries handed to it, in id order (queued in one thread, one transaction after
+        #: another).
+        self.inbox: list[Delivery] = []
+        #: It knows its whole queue: what waits is what it holds and is handed, no need to
+        #: read the store (False: it reads its queue from the store next).
+        self.synced = False
+        #: Its queue may hold what it was not handed (a redelivery): read it from the start.
+        self.resyncing = False
+        #: What it was handed did not fit (``INBOX``) and was dropped: the store has it.
+        self.dropped = False
+
+    def offer(self, deliveries: list[Delivery]) -> None:
+        if len(self.inbox) + len(deliveries) > INBOX:
+            self.inbox = []
+            self.synced = False
+            self.dropped = True
+        else:
+            self.inbox += deliveries
+
+    def resync(self) -> None:
+        self.resyncing = True
+
+    def idle(self) -> bool:
+        """Nothing in hand: a delivery waiting in the store is one it was not handed."""
+        return not self.sending and not self.inbox
 
 
 class DeliveredLog:
