@@ -10,15 +10,23 @@ runner in it), twice:
    region's operator, single-event ``POST /v1/events`` on kept-alive raw connections);
 2. *subscribed*: the same, with 100 subscriptions, 4 on each region's channel
    (``region:VRnn``, made over ``POST /v1/subscriptions`` by the region's administrator), so
-   about 400 deliveries/s, to receivers in one separate process (a threaded ``http.server``
-   answering 204, one path per subscription).
+   about 400 deliveries/s, to receivers in one separate process (one asyncio loop answering
+   204, one path per subscription).
 
 Figures: POST latency p50/p99 in both runs (the target: the subscribed p99 at most 5 ms above
 the baseline's); commit-to-receiver latency p50/p99/max over every delivery (the receiver's
 ``time.monotonic()`` when the request's body arrived minus the poster's when its 201 arrived:
 CLOCK_MONOTONIC is one clock for the machine), deliveries received, missing and duplicated,
 and whether each subscription got its events in position order. A shared 2-core machine: the
-receiver, the poster, PostgreSQL and the server share the CPU.
+receiver, the poster, PostgreSQL and the server share the CPU, so each run also prints the CPU
+seconds each process took while posting (server, worker, receiver, every PostgreSQL process,
+this poster) and the commits PostgreSQL made, to say where the time went.
+
+``HOOKS_PROFILE=worker`` (or ``server``) records that process with py-spy while posting (the
+subscribed run; installed into a temporary folder on first use, as bench/profile_writes.py
+does), only the thread holding the GIL (``--gil``: where the interpreter's CPU goes, not
+threads blocked in a system call), and prints the samples' inclusive shares
+(``PROFILE_MATCH`` filters the names).
 
     python bench/webhooks.py receiver PORT OUT   (internal)
 """
@@ -32,11 +40,9 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -44,7 +50,11 @@ from uuid import uuid4
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ would come first
 
+import orjson  # noqa: E402
+import psycopg  # noqa: E402
+
 from bench.common import (  # noqa: E402
+    DSN,
     HOST,
     circumstances,
     database_url,
@@ -65,6 +75,8 @@ MLOB_PORT = int(os.environ.get("HOOKS_PORT", "8724"))
 #: ``worker``: in a ``mlob worker`` beside it (``MLOB_PROJECTIONS=workers``, compose.yaml's
 #: layout), so the deliveries do not share the posting process's interpreter.
 LAYOUT = os.environ.get("HOOKS_LAYOUT", "in-process")
+#: ``worker`` or ``server``: py-spy records that process in the subscribed run.
+PROFILE = os.environ.get("HOOKS_PROFILE", "")
 RECEIVER_PORT = MLOB_PORT + 1
 SCHEMA = "hooks24_bench"
 KEY = "bench-webhook-key-" + "0" * 32
@@ -78,37 +90,46 @@ REGIONS = [f"VR{n:02d}" for n in range(1, 26)]
 
 def receiver(port: int, out: str) -> None:
     """Answer 204 to every POST; on SIGTERM write one line per request: monotonic time of
-    arrival, path, webhook-id and the event's position."""
+    arrival, path, webhook-id and the event's position.
+
+    It stands for other organisations' machines, so it should cost this machine little: one
+    asyncio loop reading HTTP/1.1 requests on kept-alive connections (a listen backlog for
+    every lane connecting at once), not a thread and ``http.server``'s parsing per
+    connection (1.9 s of CPU for 8,000 deliveries, and SYNs dropped past a backlog of 5)."""
     got: list[tuple[float, str, str, int]] = []
-    lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            at = time.monotonic()
-            position = json.loads(body).get("data", {}).get("position", -1)
-            with lock:
-                got.append((at, self.path, self.headers.get("webhook-id", ""), position))
-            self.send_response(204)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                path = lines[0].split(b" ")[1].decode()
+                fields = {}
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    fields[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(fields.get(b"content-length", b"0")))
+                at = time.monotonic()
+                position = orjson.loads(body).get("data", {}).get("position", -1)
+                got.append((at, path, fields.get(b"webhook-id", b"").decode(), position))
+                writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        finally:
+            writer.close()
 
-    server = ThreadingHTTPServer((HOST, port), Handler)
-    server.daemon_threads = True
-
-    def done(*_: Any) -> None:
-        with lock, open(out, "w") as f:
+    async def serve() -> None:
+        server = await asyncio.start_server(answer, HOST, port, backlog=1024)
+        stopped = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+        async with server:
+            await stopped.wait()
+        with open(out, "w") as f:
             for row in got:
                 f.write(json.dumps(row) + "\n")
         os._exit(0)
 
-    signal.signal(signal.SIGTERM, done)
-    server.serve_forever()
+    asyncio.run(serve())
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -177,6 +198,88 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
+def ticks(pid: int) -> tuple[int, int]:
+    """User and system CPU of a process (with its ended children), in clock ticks; 0 if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0, 0
+    return int(fields[11]) + int(fields[13]), int(fields[12]) + int(fields[14])
+
+
+def switches(pid: int) -> int:
+    """Context switches of a process's live threads (voluntary and not)."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if "ctxt_switches:" in line:
+                total += int(line.split()[-1])
+    return total
+
+
+def postgres_ticks() -> int:
+    """The CPU of every PostgreSQL process on the machine (other users' work included)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            total += sum(int(f) for f in text.rpartition(")")[2].split()[11:13])
+    return total
+
+
+def commits() -> int:
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    now: dict[str, float] = {}
+    for name, pid in pids.items():
+        user, system = ticks(pid)
+        now[name] = float(user + system)
+        now[f"{name}_sys"] = float(system)
+        now[f"{name}_switches"] = float(switches(pid))
+    now["postgres"] = float(postgres_ticks())
+    now["poster"] = time.process_time() * os.sysconf("SC_CLK_TCK")
+    now["commits"] = float(commits())
+    now["wall"] = time.monotonic() * os.sysconf("SC_CLK_TCK")
+    return now
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Seconds of CPU per process between two snapshots (``_sys``: of it in the kernel;
+    commits and ``_switches``, context switches of the threads alive at the end: counts)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    return {
+        name: round(after[name] - before[name], 2)
+        if name == "commits" or name.endswith("_switches")
+        else round((after[name] - before[name]) / hz, 2)
+        for name in before
+    }
+
+
+def profile(pid: int, seconds: float, raw: Path) -> subprocess.Popen[bytes]:
+    from bench.profile_writes import SPY, py_spy
+
+    command = [str(py_spy()), "record", "-p", str(pid), "-r", "100", "-d", str(int(seconds))]
+    return subprocess.Popen(
+        [*command, "--gil", "-f", "raw", "-o", str(raw)],
+        env={**os.environ, "PYTHONPATH": str(SPY)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def run(subscribed: bool) -> dict[str, Any]:
     fresh_schema(SCHEMA)
     url = database_url(SCHEMA)
@@ -231,7 +334,18 @@ def run(subscribed: bool) -> dict[str, Any]:
                     )
                     subs[path] = region
         time.sleep(2)  # the runner has read the subscriptions
+        pids = {"server": server.pid, "receiver": recv.pid}
+        if worker is not None:
+            pids["worker"] = worker.pid
+        spy = None
+        raw = TMP / "profile.txt"
+        if subscribed and PROFILE in pids:
+            spy = profile(pids[PROFILE], SECONDS - 2, raw)
+        before = cpu_snapshot(pids)
         latencies, acks, failures = asyncio.run(post_all(MLOB_PORT, operators))
+        used = cpu_used(before, cpu_snapshot(pids))
+        if spy is not None:
+            spy.wait(60)
         expected = len(acks) * PER_REGION if subscribed else 0
         deadline = time.monotonic() + 60
         time.sleep(2)
@@ -270,6 +384,8 @@ def run(subscribed: bool) -> dict[str, Any]:
         "commit_to_receiver_mean_ms": (
             round(statistics.fmean(delivery) * 1000, 1) if delivery else None
         ),
+        "cpu_seconds_while_posting": used,
+        **({"profile": str(raw)} if subscribed and PROFILE else {}),
     }
 
 
@@ -311,6 +427,20 @@ def main() -> None:
         f"{subscribed['deliveries_received']} of {subscribed['deliveries_expected']} received, "
         f"{subscribed['duplicates']} duplicates, in order: {subscribed['in_order']}"
     )
+    hz_over = {
+        name: round(subscribed["cpu_seconds_while_posting"][name] - cpu, 2)
+        for name, cpu in baseline["cpu_seconds_while_posting"].items()
+    }
+    print(f"CPU (s) and commits while posting, with minus without subscriptions: {hz_over}")
+    if PROFILE:
+        from bench.profile_writes import shares
+
+        busy, found = shares(Path(subscribed["profile"]))
+        match = os.environ.get("PROFILE_MATCH", "")
+        print(f"py-spy of the {PROFILE}: busy samples {busy}; inclusive shares:")
+        for frame, share in found[:300]:
+            if match in frame and share >= 1.0:
+                print(f"{share:5.1f} %  {frame}")
     print(f"load average after: {os.getloadavg()}")
     print("reproduce: /work/main/.venv/bin/python bench/webhooks.py  (HOOKS_RATE, HOOKS_SECONDS)")
 

@@ -22,6 +22,7 @@ from domain.exercise import ExerciseScope
 from domain.policy import ROLES
 from mlob import client, logs
 from mlob.bootstrap import (
+    WORKER_SWITCH_INTERVAL,
     StartupError,
     build_web_app,
     open_application,
@@ -145,7 +146,11 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     logs.configure(settings.log_format, "info")
-    tune_runtime()
+    tune_runtime(WORKER_SWITCH_INTERVAL)
+    # Below the servers' priority: on a machine it shares with a server, the posts come first
+    # and the deliveries and projections take what CPU is left (a read waiting for its
+    # position, min_position, waits longer when the machine is busy).
+    os.nice(settings.worker_nice)
     service = _with_projections()
     assert service.projections is not None
     service.projections.audit_key = settings.audit_key

@@ -326,12 +326,15 @@ class HookStore:
         *,
         catch_up: Sequence[tuple[str, int]] = (),
         done: bool = False,
-    ) -> bool:
+    ) -> list[Delivery]:
         """Queue deliveries (subscription, webhook id, position, alert id, type, body) and move
-        the cursor from ``was`` to ``now``, in one transaction. Raises :class:`CursorMoved`
-        (nothing written) when the cursor is no longer at ``was``: another runner moved it.
-        ``catch_up``: subscriptions (and their ``after``) that start catching up here;
-        ``done``: the cursor (a catch-up's) ends here."""
+        the cursor from ``was`` to ``now``, in one transaction; the deliveries as queued (with
+        their ids: their lanes are handed them without reading them back). Raises
+        :class:`CursorMoved` (nothing written) when the cursor is no longer at ``was``:
+        another runner moved it. ``catch_up``: subscriptions (and their ``after``) that start
+        catching up here; ``done``: the cursor (a catch-up's) ends here."""
+        at = time.time()
+        ids: list[int] = []
         with self._tx() as tx:
             moved = tx.execute(
                 "UPDATE mlob_webhook_cursor SET position = %s, alert_id = %s "
@@ -349,14 +352,16 @@ class HookStore:
                     [(CATCH_UP_PREFIX + key, after) for key, after in catch_up],
                 )
             if deliveries:
-                at = time.time()
-                tx.executemany(
+                ids = tx.inserted(
                     "INSERT INTO mlob_webhook_deliveries (subscription_id, webhook_id, position, "
                     "alert_id, type, body, state, attempts, created_at, next_attempt_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s) RETURNING id",
                     [(*d, PENDING, at, at) for d in deliveries],
                 )
-        return True
+        return [
+            Delivery(i, *d, PENDING, 0, at, None, at, None, None, None, None)
+            for i, d in zip(ids, deliveries, strict=True)
+        ]
 
     def catching_up(self) -> dict[str, int]:
         """The subscriptions catching up on the history, and how far each has come."""
@@ -396,9 +401,12 @@ class HookStore:
             ]
         return found
 
-    def pending(self, subscription_id: str, limit: int) -> list[Delivery]:
+    def pending(self, subscription_id: str, limit: int, after: int = 0) -> list[Delivery]:
+        """A subscription's waiting deliveries after delivery ``after``, oldest first."""
         return self._deliveries(
-            "subscription_id = %s AND state = %s", (subscription_id, PENDING), limit
+            "subscription_id = %s AND state = %s AND id > %s",
+            (subscription_id, PENDING, after),
+            limit,
         )
 
     def _deliveries(self, where: str, params: Sequence[Any], limit: int) -> list[Delivery]:
@@ -494,9 +502,20 @@ class HookStore:
                 )
 
     def delivered(self, done: Sequence[tuple[Delivery, int, float]]) -> None:
-        """Record a lane's delivered deliveries (each with its status and latency) and the
-        subscription's delivered position, in one transaction."""
+        """Record delivered deliveries (each with its status and latency, of one subscription
+        or several) and each subscription's delivered position, in one transaction: a
+        statement per kind of row, its rows in one round trip (rows in id order, the order
+        other writers of these rows take their locks in)."""
         at = time.time()
+        done = sorted(done, key=lambda d: d[0].id)
+        reached: dict[str, tuple[int, int]] = {}
+        for d, _, _ in done:
+            position, alert = reached.get(d.subscription_id, (0, 0))
+            reached[d.subscription_id] = (
+                max(position, d.position or 0),
+                max(alert, d.alert_id or 0),
+            )
+        states = [(p, p, a, a, key) for key, (p, a) in sorted(reached.items())]
         with self._tx() as tx:
             tx.executemany(
                 "INSERT INTO mlob_webhook_attempts (delivery_id, at, status, latency_ms, error) "
@@ -510,18 +529,18 @@ class HookStore:
                 "WHERE id = %s",
                 [(DELIVERED, at, status, latency, at, d.id) for d, status, latency in done],
             )
-            for subscription_id in {d.subscription_id for d, _, _ in done}:
-                mine = [d for d, _, _ in done if d.subscription_id == subscription_id]
-                position = max(d.position or 0 for d in mine)
-                alert = max(d.alert_id or 0 for d in mine)
-                self._state(tx, subscription_id)
-                tx.execute(
-                    "UPDATE mlob_webhook_state SET delivered_position = "
-                    "CASE WHEN %s > delivered_position THEN %s ELSE delivered_position END, "
-                    "delivered_alert = CASE WHEN %s > delivered_alert THEN %s "
-                    "ELSE delivered_alert END WHERE subscription_id = %s",
-                    (position, position, alert, alert, subscription_id),
-                )
+            tx.executemany(
+                "INSERT INTO mlob_webhook_state (subscription_id) VALUES (%s) "
+                "ON CONFLICT DO NOTHING",
+                [(key,) for *_, key in states],
+            )
+            tx.executemany(
+                "UPDATE mlob_webhook_state SET delivered_position = "
+                "CASE WHEN %s > delivered_position THEN %s ELSE delivered_position END, "
+                "delivered_alert = CASE WHEN %s > delivered_alert THEN %s "
+                "ELSE delivered_alert END WHERE subscription_id = %s",
+                states,
+            )
 
     def _state(self, tx: Any, subscription_id: str) -> None:
         tx.execute(
@@ -746,6 +765,12 @@ class _PgRun:
         with self.conn.cursor() as cur:
             cur.executemany(sql, [tuple(r) for r in rows])
 
+    def inserted(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """An ``INSERT ... RETURNING id`` per row, in one round trip: the ids, in order."""
+        with self.conn.cursor() as cur:
+            cur.executemany(sql, [tuple(r) for r in rows], returning=True)
+            return [int(row[0]) for _ in cur.results() for row in cur.fetchall()]
+
 
 class _SqliteRun:
     """``execute``/``executemany`` with ``%s`` placeholders over a sqlite3 connection."""
@@ -758,3 +783,7 @@ class _SqliteRun:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
         return self.conn.executemany(sql.replace("%s", "?"), [tuple(r) for r in rows])
+
+    def inserted(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """An ``INSERT ... RETURNING id`` per row (sqlite3's executemany returns no rows)."""
+        return [int(self.execute(sql, r).fetchone()[0]) for r in rows]

@@ -15,10 +15,16 @@ subscriptions of the organisations it is for.
 
 Each subscription with a backlog has a lane of its own (a thread) that sends its deliveries in
 position order, signed by the Standard Webhooks scheme (``webhook-id``, ``webhook-timestamp``,
-``webhook-signature``; the same id on every retry). A failure is retried with exponential
-backoff; one still failing ``retry_window`` seconds after its first attempt is a dead letter
-and the subscription is *failing*: its backlog is kept, and resuming it (or redelivering the
-dead letter) goes on from there. A slow receiver holds up only its own lane.
+``webhook-signature``; the same id on every retry), over one kept-alive connection; an idle lane
+waits ``LINGER`` s for more before it ends, so a subscription that gets an event every few
+hundred milliseconds keeps its thread and connection. What the lanes delivered is written down
+by one :class:`DeliveredLog` for all of them, a transaction every ``RECORD_EVERY`` s (each
+delivery's attempt and state, and each subscription's delivered position, together); one sent
+but not yet written down is sent again after a crash, with the same webhook id. A failure is
+retried with exponential backoff; one still failing ``retry_window`` seconds after its first
+attempt is a dead letter and the subscription is *failing*: its backlog is kept, and resuming
+it (or redelivering the dead letter) goes on from there. A slow receiver holds up only its own
+lane.
 """
 
 from __future__ import annotations
@@ -67,6 +73,11 @@ log = logging.getLogger("mlob.webhooks")
 BATCH = 500
 #: Deliveries a lane takes from its queue at a time.
 LANE_BATCH = 50
+#: Seconds an idle lane waits for more before its thread and connection end.
+LINGER = 10.0
+#: Seconds between two writes of what the lanes delivered (one transaction for all lanes:
+#: at ~400 deliveries/s a transaction per delivery cost the database as much as the posts).
+RECORD_EVERY = 0.1
 #: A subscription made with an earlier ``after`` catches up on the history in rounds, one
 #: subscription per round in turn, between the live batches: at most this many events read
 #: (and their deliveries queued, in one transaction) per round...
@@ -195,8 +206,9 @@ class WebhookRunner:
         #: Deleted subscriptions (their delivery log goes after the retention).
         self.deleted: set[str] = set()
         self.failing: set[str] = set()
-        self.lanes: dict[str, threading.Thread] = {}
+        self.lanes: dict[str, Lane] = {}
         self.lanes_lock = threading.Lock()
+        self.log = DeliveredLog(hooks, RECORD_EVERY)
         self.active = False
         self.seeded = False
         self._wake = threading.Event()
@@ -213,6 +225,7 @@ class WebhookRunner:
     def start(self) -> None:
         # The event's own set (not a method of ours): the traced walk of a post stays short.
         self.service.app.after_commit.append(self._wake.set)
+        self.log.start()
         self._thread = threading.Thread(target=self._loop, name="mlob-webhooks", daemon=True)
         self._thread.start()
 
@@ -231,8 +244,11 @@ class WebhookRunner:
             self.service.app.after_commit.remove(self._wake.set)
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._wake_lanes()
         for lane in list(self.lanes.values()):
-            lane.join(timeout=self.retry.timeout + 1)
+            if lane.thread is not None:
+                lane.thread.join(timeout=self.retry.timeout + 1)
+        self.log.stop()
         self.lease.release()
         self.active = False
         if self.session is not None:
@@ -251,6 +267,7 @@ class WebhookRunner:
                 if self._refresh:
                     self._refresh = False
                     self._refresh_failing()
+                    self._resync_lanes()  # a redelivery here: the lanes read their queues
                     self.start_lanes()
                 # Live batches and catch-up rounds alternate: neither starves the other.
                 if self.run_once() + self.catch_up_once():
@@ -258,8 +275,10 @@ class WebhookRunner:
                 if time.monotonic() >= self._next_tick:
                     self._next_tick = time.monotonic() + self.tick_every
                     self.raise_alerts()
-                    # Resumed or redelivered through another node: the store says so.
+                    # Resumed or redelivered through another node: the store says so (what
+                    # the lanes sent is written down first: it is not waiting any more).
                     self._refresh_failing()
+                    self.log.flush()
                     self.start_lanes()
                     if time.monotonic() >= self._next_prune:
                         for _ in range(PRUNE_ROUNDS):
@@ -278,6 +297,7 @@ class WebhookRunner:
                 log.exception("webhooks failed; retrying")
                 self.lease.release()
                 self.active = False
+                self._wake_lanes()  # they end: another runner may deliver now
                 self.seeded = False
                 self._stop.wait(1.0)
 
@@ -343,7 +363,10 @@ class WebhookRunner:
         for alert in fresh:
             queued += self._alert(alert)
         alert_upto = fresh[-1]["id"] if fresh else alert_at
-        self.hooks.enqueue(queued, (position, alert_at), (reached, alert_upto), catch_up=catch_up)
+        made = self.hooks.enqueue(
+            queued, (position, alert_at), (reached, alert_upto), catch_up=catch_up
+        )
+        self._hand(made)
         if queued or changed:  # a resumed one's backlog goes on
             self.start_lanes({q[0] for q in queued} | {str(i) for i in changed})
         return len(logged) + len(fresh)
@@ -405,9 +428,10 @@ class WebhookRunner:
             logged = self.service.logged_events(at, CATCH_UP, stop=upto)
             reached = logged[-1].position if logged else upto
             queued = [] if sub.alerts_only else self._for(sub, self._replayed(logged))
-            self.hooks.enqueue(
+            made = self.hooks.enqueue(
                 queued, (at, 0), (reached, 0), name=CATCH_UP_PREFIX + key, done=reached >= upto
             )
+            self._hand(made)
             if queued:
                 self.start_lanes([key])
             return max(1, len(logged))
@@ -542,69 +566,149 @@ class WebhookRunner:
     # --- sending -------------------------------------------------------------------------------
 
     def start_lanes(self, subscription_ids: Sequence[str] | set[str] | None = None) -> None:
-        """A lane for each subscription with deliveries waiting (that has none running)."""
+        """A lane for each subscription with deliveries waiting, or its lane woken. None:
+        those the store says have deliveries waiting (a resume, or a redelivery through
+        another node) among those without a lane or whose lane has nothing in hand: such a
+        lane reads its queue from the store again (:meth:`Lane.resync`)."""
+        resync = False
         if subscription_ids is None:  # only those that could take a lane are looked up
+            resync = True
             with self.lanes_lock:
                 idle = [
                     key
                     for key, sub in list(self.subscriptions.items())
-                    if not sub.paused and key not in self.lanes and key not in self.failing
+                    if not sub.paused
+                    and key not in self.failing
+                    and (key not in self.lanes or self.lanes[key].idle())
                 ]
             subscription_ids = self.hooks.backlog(idle)
         wanted = list(subscription_ids)
         with self.lanes_lock:
             for key in wanted:
-                if key in self.lanes or key in self.failing:
+                if key in self.failing:
+                    continue
+                if key in self.lanes:
+                    if resync:
+                        self.lanes[key].resync()
+                    self.lanes[key].wake.set()
                     continue
                 sub = self.subscriptions.get(key)
                 if sub is None or sub.paused:
                     continue
-                lane = threading.Thread(
-                    target=self._lane, args=(key,), name=f"mlob-webhook-{key[:8]}", daemon=True
+                lane = Lane(key)
+                lane.thread = threading.Thread(
+                    target=self._lane, args=(lane,), name=f"mlob-webhook-{key[:8]}", daemon=True
                 )
                 self.lanes[key] = lane
-                lane.start()
+                lane.thread.start()
 
-    def _lane(self, key: str) -> None:
-        """Send a subscription's queue in order over one kept-alive connection. Deliveries are
-        recorded delivered a batch at a time (one transaction): one killed before that is
-        sent again with the same webhook id, which at least once allows."""
+    def _hand(self, made: Sequence[Delivery]) -> None:
+        """Hand the deliveries just queued to their subscriptions' lanes (a lane started
+        after this reads them from the store)."""
+        mine: dict[str, list[Delivery]] = {}
+        for d in made:
+            mine.setdefault(d.subscription_id, []).append(d)
+        with self.lanes_lock:
+            for key, deliveries in mine.items():
+                lane = self.lanes.get(key)
+                if lane is not None:
+                    lane.offer(deliveries)
+
+    def _resync_lanes(self) -> None:
+        with self.lanes_lock:
+            for lane in self.lanes.values():
+                lane.resync()
+                lane.wake.set()
+
+    def _wake_lanes(self) -> None:
+        with self.lanes_lock:
+            for lane in self.lanes.values():
+                lane.wake.set()
+
+    def _lane(self, lane: Lane) -> None:
+        """Send a subscription's queue in order over one kept-alive connection, then wait
+        ``LINGER`` s for more (woken by :meth:`start_lanes`) before ending. What is delivered
+        goes to the delivered log (written a transaction at a time for all lanes); the lane
+        reads its queue after the last delivery it sent, so one sent and not yet written
+        down is not sent twice, and writes the log down before it ends (a lane after it
+        reads the queue from its start)."""
+        key = lane.key
         sender = Sender(self.retry.timeout)
         try:
             while not self._stop.is_set() and self.active:
                 sub = self.subscriptions.get(key)
                 if sub is None or sub.paused or key in self.failing:
                     return
-                batch = self.hooks.pending(key, LANE_BATCH)
+                lane.sending = False
+                lane.wake.clear()  # a wake from here on is for what this read may miss
+                batch = self._next(lane)
                 if not batch:
+                    if self._linger(lane):
+                        continue
                     return
-                done: list[tuple[Delivery, int, float]] = []
-                try:
-                    for delivery in batch:
-                        wait = (delivery.next_attempt_at or 0) - time.time()
-                        if wait > 0:
-                            self._record(done)
-                            if self._stop.wait(wait):
-                                return
-                        if not self.active or key not in self.subscriptions:
-                            return
-                        if not self._send(self.subscriptions[key], delivery, sender, done):
-                            break  # retried later, in order: nothing after it goes first
-                        if key in self.failing:
-                            return
-                finally:
-                    self._record(done)
+                lane.sending = True
+                for delivery in batch:
+                    wait = (delivery.next_attempt_at or 0) - time.time()
+                    if wait > 0 and self._stop.wait(wait):
+                        return
+                    if not self.active or key not in self.subscriptions:
+                        return
+                    if not self._send(self.subscriptions[key], delivery, sender):
+                        lane.synced = False  # its retry is read from the store
+                        break  # retried later, in order: nothing after it goes first
+                    lane.sent = delivery.id
+                    if key in self.failing:
+                        return
         except Exception:
             log.exception("webhook lane %s failed", key)
         finally:
             sender.close()
+            try:
+                self.log.flush()
+            except Exception:
+                log.exception("webhook lane %s: the delivered log was not written", key)
             with self.lanes_lock:
-                self.lanes.pop(key, None)
+                if self.lanes.get(key) is lane:
+                    self.lanes.pop(key)
 
-    def _record(self, done: list[tuple[Delivery, int, float]]) -> None:
-        if done:
-            self.hooks.delivered(done)
-            done.clear()
+    def _next(self, lane: Lane) -> list[Delivery]:
+        """What the lane sends next: what it was handed, while it knows its whole queue;
+        else the next ``LANE_BATCH`` of its queue in the store after what it sent (a read
+        that finds fewer has seen the whole queue: from then on what it is handed is its
+        queue). A resync first writes down what was sent, then reads the queue from its
+        start."""
+        with self.lanes_lock:
+            again = lane.resyncing
+            lane.resyncing = False
+            if again:
+                lane.synced = False
+            if lane.synced:
+                handed = [d for d in lane.inbox if d.id > lane.sent]
+                lane.inbox = []
+                return handed
+            lane.dropped = False
+        if again:
+            self.log.flush()  # all it sent is delivered in the store: what waits is the rest
+            lane.sent = 0
+        batch = self.hooks.pending(lane.key, LANE_BATCH, after=lane.sent)
+        with self.lanes_lock:
+            # Handed meanwhile and dropped, or a resync asked for: read the store again.
+            if len(batch) < LANE_BATCH and not lane.resyncing and not lane.dropped:
+                lane.synced = True
+                upto = batch[-1].id if batch else lane.sent
+                lane.inbox = [d for d in lane.inbox if d.id > upto]
+        return batch
+
+    def _linger(self, lane: Lane) -> bool:
+        """Wait for more; False: none came within ``LINGER`` s (the lane ends)."""
+        if lane.wake.wait(LINGER):
+            return True
+        self.log.flush()  # before it ends: a lane after it reads the queue from its start
+        with self.lanes_lock:  # a wake between the wait and here is not lost
+            if lane.wake.is_set():
+                return True
+            self.lanes.pop(lane.key, None)  # from here on start_lanes makes a new lane
+            return False
 
     def _target(self, url: str, clearance: Any) -> tuple[str | None, tuple[str, ...]]:
         """Why a webhook may not go to ``url`` now (the rules of domain/subscription.py, with
@@ -633,14 +737,9 @@ class WebhookRunner:
             found = self._secrets[key] = Webhook(self.hooks.secret(*key))
         return found
 
-    def _send(
-        self,
-        sub: Subscription,
-        delivery: Delivery,
-        sender: Sender,
-        done: list[tuple[Delivery, int, float]],
-    ) -> bool:
-        """One attempt; True when delivered (added to ``done``, recorded with its batch)."""
+    def _send(self, sub: Subscription, delivery: Delivery, sender: Sender) -> bool:
+        """One attempt; True when delivered (added to the delivered log, written down with
+        the next transaction of it)."""
         started = time.monotonic()
         status: int | None = None
         error: str | None = None
@@ -658,9 +757,9 @@ class WebhookRunner:
             error = f"{type(exc).__name__}: {exc}"[:500]
         latency = round((time.monotonic() - started) * 1000, 1)
         if error is None and status is not None:
-            done.append((delivery, status, latency))
+            self.log.add(delivery, status, latency)
             return True
-        self._record(done)  # what went before is delivered: recorded before this failure
+        self.log.flush()  # what went before is delivered: recorded before this failure
         now = time.time()
         first = delivery.first_attempt_at or now
         dead = now - first >= self.retry.window
@@ -676,6 +775,112 @@ class WebhookRunner:
             self.failing.add(str(sub.id))
             log.warning("subscription %s is failing: %s", sub.id, error)
         return False
+
+
+#: Deliveries a lane keeps in hand at most; past that it reads its queue from the store (a
+#: receiver that is down does not make the runner hold its backlog in memory).
+INBOX = 500
+
+
+class Lane:
+    """A subscription's sender thread, woken when deliveries are queued for it, and handed
+    them (the runner's lanes_lock guards ``inbox``, ``synced`` and ``resyncing``)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        #: Sending a batch (it looks for more after it, so the runner need not wake it).
+        self.sending = False
+        #: The last delivery sent (its queue is read after it).
+        self.sent = 0
+        #: Deliveries handed to it, in id order (queued in one thread, one transaction after
+        #: another).
+        self.inbox: list[Delivery] = []
+        #: It knows its whole queue: what waits is what it holds and is handed, no need to
+        #: read the store (False: it reads its queue from the store next).
+        self.synced = False
+        #: Its queue may hold what it was not handed (a redelivery): read it from the start.
+        self.resyncing = False
+        #: What it was handed did not fit (``INBOX``) and was dropped: the store has it.
+        self.dropped = False
+
+    def offer(self, deliveries: list[Delivery]) -> None:
+        if len(self.inbox) + len(deliveries) > INBOX:
+            self.inbox = []
+            self.synced = False
+            self.dropped = True
+        else:
+            self.inbox += deliveries
+
+    def resync(self) -> None:
+        self.resyncing = True
+
+    def idle(self) -> bool:
+        """Nothing in hand: a delivery waiting in the store is one it was not handed."""
+        return not self.sending and not self.inbox
+
+
+class DeliveredLog:
+    """What the lanes delivered, written down for all of them a transaction every ``every``
+    s by a thread of its own (each delivery's attempt and state with its subscription's
+    delivered position: HookStore.delivered), or at once by :meth:`flush`."""
+
+    def __init__(self, hooks: HookStore, every: float) -> None:
+        self.hooks = hooks
+        self.every = every
+        self._done: list[tuple[Delivery, int, float]] = []
+        self._lock = threading.Lock()
+        #: One write at a time: a flush returns once what was added before it is written.
+        self._writing = threading.Lock()
+        self._added = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="mlob-webhook-log", daemon=True)
+        self._thread.start()
+
+    def add(self, delivery: Delivery, status: int, latency_ms: float) -> None:
+        with self._lock:
+            self._done.append((delivery, status, latency_ms))
+        self._added.set()
+
+    def flush(self) -> None:
+        with self._writing:
+            with self._lock:
+                done, self._done = self._done, []
+            if not done:
+                return
+            try:
+                self.hooks.delivered(done)
+            except BaseException:
+                with self._lock:  # kept for the next write (in order)
+                    self._done[:0] = done
+                raise
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._added.wait()
+            self._added.clear()
+            self._stop.wait(self.every)  # gathers what comes meanwhile into one transaction
+            try:
+                self.flush()
+            except Exception:
+                log.exception("webhooks: the delivered log was not written; retrying")
+                self._added.set()
+                self._stop.wait(1.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._added.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        try:
+            self.flush()
+        except Exception:
+            log.exception("webhooks: the delivered log was not written (sent again later)")
 
 
 def _is_address(host: str) -> bool:

@@ -145,6 +145,53 @@ def test_the_retention_setting() -> None:
             load_settings({**base, "MLOB_WEBHOOK_RETENTION_DAYS": bad})
 
 
+def test_the_worker_nice_setting() -> None:
+    base = {"MLOB_DATABASE_URL": "sqlite:///tmp/x.sqlite3"}
+    assert load_settings(base).worker_nice == 10
+    assert load_settings({**base, "MLOB_WORKER_NICE": "0"}).worker_nice == 0
+    for bad in ("-1", "20", "x", "1.5"):
+        with pytest.raises(ConfigError, match="MLOB_WORKER_NICE"):
+            load_settings({**base, "MLOB_WORKER_NICE": bad})
+
+
+def test_deliveries_of_several_subscriptions_are_written_down_in_one_go(
+    store_config: StoreConfig,
+) -> None:
+    """What ``enqueue`` answers is what the store holds (the lanes are handed it instead of
+    reading it back); ``delivered`` writes down deliveries of several subscriptions, in any
+    order, with each subscription's delivered position and alert its own highest."""
+    app = MlobApplication(store_config)  # the store, migrated
+    hooks = HookStore(store_config, KEY)
+    try:
+        hooks.start_cursor(0, 0)
+        a, b = str(uuid4()), str(uuid4())
+        made = hooks.enqueue(
+            [
+                (a, "msg_1", 1, None, "incident.opened", '{"n": 1}'),
+                (b, "msg_2", 2, None, "incident.opened", '{"n": 2}'),
+                (a, "msg_3", 3, None, "incident.opened", '{"n": 3}'),
+                (b, "msg_4", None, 7, "alert", '{"n": 4}'),
+            ],
+            (0, 0),
+            (3, 0),
+        )
+        stored = hooks.pending(a, 10) + hooks.pending(b, 10)
+        assert sorted(made, key=lambda d: d.id) == sorted(stored, key=lambda d: d.id)
+        assert [d.webhook_id for d in made] == ["msg_1", "msg_2", "msg_3", "msg_4"]
+        assert hooks.pending(a, 10, after=made[0].id) == [made[2]]
+        hooks.delivered([(made[2], 200, 1.0), (made[3], 202, 2.0), (made[0], 204, 3.0)])
+        states = hooks.states()
+        assert (states[a]["delivered_position"], states[a]["delivered_alert"]) == (3, 0)
+        assert (states[b]["delivered_position"], states[b]["delivered_alert"]) == (0, 7)
+        assert hooks.pending(a, 10) == [] and hooks.pending(b, 10) == [made[1]]
+        attempts = hooks.attempts([d.id for d in made])
+        assert [row["status"] for row in attempts[made[3].id]] == [202]
+        assert made[1].id not in attempts
+    finally:
+        hooks.close()
+        app.close()
+
+
 def test_the_backlog_is_looked_up_per_subscription(
     store_config: StoreConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
