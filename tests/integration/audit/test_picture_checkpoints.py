@@ -231,7 +231,7 @@ def test_a_correction_replayed_with_the_step_it_voids_restores_the_step_before(
     step), at moments before, between and after them, on both axes."""
     from datetime import UTC
 
-    from api.posting import Item, Principal, post
+    from api.post_events import Item, Principal, post
     from domain.incident import Incident
     from mlob import demo
 
