@@ -74,6 +74,7 @@ def open_webhooks(
     insecure_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
     retry: Retry | None = None,
     retention_days: int = RETENTION_DAYS,
+    nice: int = 0,
 ) -> WebhookRunner:
     """Subscriptions for the API (``service.webhooks``) and their delivery runner (started by
     the caller; one is active across all processes)."""
@@ -85,6 +86,7 @@ def open_webhooks(
         retry=retry or Retry(),
         insecure_hosts=insecure_hosts,
         retention_days=retention_days,
+        nice=nice,
     )
     webhooks.on_change = runner.changed
     webhooks.runner = runner
@@ -115,6 +117,7 @@ def build_web_app(settings: Settings) -> tuple[FastAPI, Service]:
         settings.webhook_key,
         settings.webhook_insecure_hosts,
         retention_days=settings.webhook_retention_days,
+        nice=settings.webhook_nice,
     )
     if settings.projections_in_process:
         projections.start()

@@ -147,10 +147,6 @@ def _worker(args: argparse.Namespace) -> int:
     settings = load_settings()
     logs.configure(settings.log_format, "info")
     tune_runtime(WORKER_SWITCH_INTERVAL)
-    # Below the servers' priority: on a machine it shares with a server, the posts come first
-    # and the deliveries and projections take what CPU is left (a read waiting for its
-    # position, min_position, waits longer when the machine is busy).
-    os.nice(settings.worker_nice)
     service = _with_projections()
     assert service.projections is not None
     service.projections.audit_key = settings.audit_key
@@ -163,6 +159,7 @@ def _worker(args: argparse.Namespace) -> int:
         settings.webhook_key,
         settings.webhook_insecure_hosts,
         retention_days=settings.webhook_retention_days,
+        nice=settings.webhook_nice,
     ).start()
     print(f"mlob: projection worker on {service.app.store.describe()}", flush=True)
     try:

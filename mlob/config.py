@@ -244,9 +244,9 @@ class Settings:
     webhook_insecure_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     #: ``MLOB_WEBHOOK_RETENTION_DAYS``: days delivered webhooks and old alerts are kept.
     webhook_retention_days: int = 30
-    #: ``MLOB_WORKER_NICE``: what ``mlob worker`` adds to its niceness (its projections and
-    #: webhook deliveries yield the CPU to the servers answering posts; 0: not lowered).
-    worker_nice: int = 10
+    #: ``MLOB_WEBHOOK_NICE``: what the webhook delivery threads add to their own niceness
+    #: (they yield the CPU to posts, feeds and projections; 0: not lowered).
+    webhook_nice: int = 10
 
 
 def _minutes(text: str) -> int:
@@ -319,11 +319,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     retention = env.get("MLOB_WEBHOOK_RETENTION_DAYS", "30").strip()
     if not retention.isdigit() or not 1 <= int(retention) <= 36500:
         raise ConfigError(f"MLOB_WEBHOOK_RETENTION_DAYS {retention!r}: a number of days, 1 or more")
-    nice = env.get("MLOB_WORKER_NICE", "10").strip()
+    nice = env.get("MLOB_WEBHOOK_NICE", "10").strip()
     if not nice.isdigit() or not 0 <= int(nice) <= 19:
-        raise ConfigError(f"MLOB_WORKER_NICE {nice!r}: a niceness to add, 0 to 19")
+        raise ConfigError(f"MLOB_WEBHOOK_NICE {nice!r}: a niceness to add, 0 to 19")
     return Settings(
-        worker_nice=int(nice),
+        webhook_nice=int(nice),
         webhook_key=webhook_key or None,
         webhook_retention_days=int(retention),
         webhook_insecure_hosts=insecure_hosts(env.get("MLOB_WEBHOOK_INSECURE_HOSTS")),

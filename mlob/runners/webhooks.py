@@ -32,8 +32,10 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import logging
+import os
 import socket
 import ssl
+import sys
 import threading
 import time
 import uuid
@@ -177,8 +179,11 @@ class WebhookRunner:
         insecure_hosts: Sequence[str] = DEFAULT_INSECURE_HOSTS,
         resolver: Callable[[str], list[str]] | None = None,
         retention_days: int = RETENTION_DAYS,
+        nice: int = 0,
     ) -> None:
         self.service = service
+        #: What the delivery threads add to their own niceness (``MLOB_WEBHOOK_NICE``).
+        self.nice = nice
         self.retention = retention_days * 86400.0
         #: Where the next retention round reads on (delivery id, alert id; 0: from the start).
         self._pruned_to = (0, 0)
@@ -208,7 +213,7 @@ class WebhookRunner:
         self.failing: set[str] = set()
         self.lanes: dict[str, Lane] = {}
         self.lanes_lock = threading.Lock()
-        self.log = DeliveredLog(hooks, RECORD_EVERY)
+        self.log = DeliveredLog(hooks, RECORD_EVERY, nice)
         self.active = False
         self.seeded = False
         self._wake = threading.Event()
@@ -255,6 +260,7 @@ class WebhookRunner:
             self.session.close()
 
     def _loop(self) -> None:
+        lower_thread_priority(self.nice)
         while not self._stop.is_set():
             try:
                 if not self.lease.acquire():
@@ -632,6 +638,7 @@ class WebhookRunner:
         reads its queue after the last delivery it sent, so one sent and not yet written
         down is not sent twice, and writes the log down before it ends (a lane after it
         reads the queue from its start)."""
+        lower_thread_priority(self.nice)
         key = lane.key
         sender = Sender(self.retry.timeout)
         try:
@@ -821,14 +828,30 @@ class Lane:
         return not self.sending and not self.inbox
 
 
+def lower_thread_priority(nice: int) -> None:
+    """Add ``nice`` to the calling thread's own niceness (Linux keeps one per thread): the
+    delivery threads take the CPU that posts, feeds and projections leave, in whichever
+    process runs them, and a busy receiver never slows those (issue 24). Elsewhere, or where
+    the system refuses, the thread keeps its priority."""
+    # Only Linux takes a thread's id where setpriority takes a process id.
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
+    except OSError:
+        log.warning("the webhook delivery thread keeps its priority", exc_info=True)
+
+
 class DeliveredLog:
     """What the lanes delivered, written down for all of them a transaction every ``every``
     s by a thread of its own (each delivery's attempt and state with its subscription's
     delivered position: HookStore.delivered), or at once by :meth:`flush`."""
 
-    def __init__(self, hooks: HookStore, every: float) -> None:
+    def __init__(self, hooks: HookStore, every: float, nice: int = 0) -> None:
         self.hooks = hooks
         self.every = every
+        self.nice = nice
         self._done: list[tuple[Delivery, int, float]] = []
         self._lock = threading.Lock()
         #: One write at a time: a flush returns once what was added before it is written.
@@ -861,6 +884,7 @@ class DeliveredLog:
                 raise
 
     def _loop(self) -> None:
+        lower_thread_priority(self.nice)
         while not self._stop.is_set():
             self._added.wait()
             self._added.clear()

@@ -6,12 +6,15 @@ resumed from there, and carried on by another process after the runner is killed
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -454,13 +457,28 @@ def test_a_redelivery_through_another_node_reaches_a_waiting_lane(
     assert got[-1].webhook_id == first["webhook_id"]
 
 
-def test_mlob_worker_lowers_its_cpu_priority(store_config: StoreConfig) -> None:
-    """``mlob worker`` adds ``MLOB_WORKER_NICE`` to its niceness: its deliveries and
-    projections yield the CPU to a server on the same machine."""
+def niceness(pid: int) -> dict[int, int]:
+    """The niceness of each thread of process ``pid`` (Linux: /proc/<pid>/task/<tid>/stat)."""
+    found = {}
+    for task in (Path("/proc") / str(pid) / "task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            found[int(task.name)] = int(fields[16])  # field 19 of stat(5): nice
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a niceness per thread: Linux")
+def test_the_delivery_threads_of_mlob_worker_run_at_a_lower_priority(
+    store_config: StoreConfig,
+) -> None:
+    """``MLOB_WEBHOOK_NICE`` lowers the delivery threads' priority only: a busy receiver never
+    slows the posts on a shared machine, and the worker's projections keep their priority (a
+    whole worker at a lower priority let them fall behind under load)."""
     env = {
         **os.environ,
         "MLOB_DATABASE_URL": database_url(store_config),
-        "MLOB_WORKER_NICE": "7",
+        "MLOB_WEBHOOK_KEY": KEY,
+        "MLOB_WEBHOOK_NICE": "7",
         "PYTHONPATH": str(ROOT),
     }
     worker = subprocess.Popen(
@@ -474,7 +492,33 @@ def test_mlob_worker_lowers_its_cpu_priority(store_config: StoreConfig) -> None:
     try:
         assert worker.stdout is not None
         assert "projection worker" in worker.stdout.readline()
-        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.nice(0) + 7
+        base = os.nice(0)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            threads = niceness(worker.pid)
+            if base + 7 in threads.values():
+                break
+            time.sleep(0.05)
+        assert base + 7 in threads.values(), threads  # the delivery runner's loop
+        assert threads[worker.pid] == base  # the process itself (and so its projections)
+        assert list(threads.values()).count(base) >= 2, threads  # projection threads too
     finally:
         worker.terminate()
         worker.wait(10)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a niceness per thread: Linux")
+def test_lower_thread_priority_lowers_only_the_calling_thread() -> None:
+    seen: dict[str, int] = {}
+
+    def lowered() -> None:
+        webhooks.lower_thread_priority(5)
+        seen["tid"] = threading.get_native_id()
+
+    thread = threading.Thread(target=lowered)
+    base = os.nice(0)
+    thread.start()
+    thread.join()
+    assert niceness(os.getpid())[threading.get_native_id()] == base
+    # The thread has ended; its niceness was its own (the process's is unchanged).
+    assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == base and seen["tid"] != os.getpid()

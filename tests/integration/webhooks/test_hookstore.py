@@ -145,13 +145,13 @@ def test_the_retention_setting() -> None:
             load_settings({**base, "MLOB_WEBHOOK_RETENTION_DAYS": bad})
 
 
-def test_the_worker_nice_setting() -> None:
+def test_the_webhook_nice_setting() -> None:
     base = {"MLOB_DATABASE_URL": "sqlite:///tmp/x.sqlite3"}
-    assert load_settings(base).worker_nice == 10
-    assert load_settings({**base, "MLOB_WORKER_NICE": "0"}).worker_nice == 0
+    assert load_settings(base).webhook_nice == 10
+    assert load_settings({**base, "MLOB_WEBHOOK_NICE": "0"}).webhook_nice == 0
     for bad in ("-1", "20", "x", "1.5"):
-        with pytest.raises(ConfigError, match="MLOB_WORKER_NICE"):
-            load_settings({**base, "MLOB_WORKER_NICE": bad})
+        with pytest.raises(ConfigError, match="MLOB_WEBHOOK_NICE"):
+            load_settings({**base, "MLOB_WEBHOOK_NICE": bad})
 
 
 def test_deliveries_of_several_subscriptions_are_written_down_in_one_go(
