@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -83,15 +84,21 @@ ART56 = {
 }
 
 
+def art56(
+    build: Callable[..., AssistanceRequest] = submitted, platoons: int = 2, **kw: Any
+) -> AssistanceRequest:
+    """Nijmegen's mayor asks for POL-ON's ME platoons (art. 56): submitted (``build``: or
+    drafted), stating ``justifications`` (:data:`ART56` unless given)."""
+    kw.setdefault("justifications", ART56)
+    police_me = line(CAP["police_me"], platoons)
+    return build(
+        "POL-ON", RequestKind.POLICE_ART56_PUBLIC_ORDER, mayor("Nijmegen"), police_me, **kw
+    )
+
+
 def art56_received(platoons: int = 2) -> AssistanceRequest:
     """Nijmegen's mayor asks for POL-ON's ME platoons (art. 56); LE Preparatie has received it."""
-    request = submitted(
-        "POL-ON",
-        RequestKind.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"], platoons),
-        justifications=ART56,
-    )
+    request = art56(platoons=platoons)
     request.receive(env("POL-LE"))
     return request
 

@@ -725,14 +725,7 @@ def test_made_ready_capacity_is_released_after_a_refusal() -> None:
 
 def police_me_forwarded() -> AssistanceRequest:
     """POL-ON's art. 56 request for mobile units, through LE's hub and forwarded to POL-MN."""
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=dict(ART56),
-    )
-    return through_hub(request, "POL-LE", to=("POL-MN",))
+    return through_hub(helpers.art56(), "POL-LE", to=("POL-MN",))
 
 
 def test_make_ready_is_offered_on_approved_and_appealed_requests() -> None:

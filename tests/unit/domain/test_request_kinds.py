@@ -354,74 +354,37 @@ def art56_justifications(view: bool = True) -> dict[J, str]:
 
 
 def test_police_art56_accepted_korpschef_decides_via_le() -> None:
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(),
-    )
+    request = helpers.art56(justifications=art56_justifications())
     through_hub(request, "POL-LE", to=("POL-MN",))
     request.decide(env("POL-LE"), outcome=Outcome.GRANTED)
     assert request.status is RequestStatus.APPROVED
 
 
 def test_police_art56_needs_own_capacity_insufficient() -> None:
-    request = drafted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications={J.REGION_MAYOR_VIEW: "supports"},
-    )
+    request = helpers.art56(drafted, justifications={J.REGION_MAYOR_VIEW: "supports"})
     with pytest.raises(DomainError) as exc:
         request.submit(env("POL-ON", mayor("Nijmegen")))
     refused(exc, "missing_justification_own_capacity_insufficient", "art. 56(1)")
 
 
 def test_police_art56_needs_region_mayor_view_unless_urgent() -> None:
-    request = drafted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(view=False),
-    )
+    request = helpers.art56(drafted, justifications=art56_justifications(view=False))
     with pytest.raises(DomainError) as exc:
         request.submit(env("POL-ON", mayor("Nijmegen")))
     assert exc.value.code == "missing_justification_region_mayor_view"
-    urgent = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(view=False),
-        urgent=True,
-    )
+    urgent = helpers.art56(justifications=art56_justifications(view=False), urgent=True)
     assert urgent.status is RequestStatus.SUBMITTED
 
 
 def test_police_art56_locc_is_only_informed() -> None:
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(),
-    )
+    request = helpers.art56(justifications=art56_justifications())
     with pytest.raises(NotPermitted) as exc:
         request.receive(env("LOCC"))
     refused(exc, "step_not_permitted", "art. 56(1)")
 
 
 def test_police_art56_refusal_appealed_to_the_minister() -> None:
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(),
-    )
+    request = helpers.art56(justifications=art56_justifications())
     through_hub(request, "POL-LE", to=("POL-MN",))
     request.decide(
         env("POL-LE"), outcome=Outcome.REFUSED, reasons="national capacity needed elsewhere"
