@@ -405,23 +405,12 @@ def test_police_art56_refusal_appealed_to_the_minister() -> None:
 
 
 def test_police_art56_criminal_is_requested_by_the_prosecutor_not_the_mayor() -> None:
-    request = drafted(
-        "POL-ON",
-        K.POLICE_ART56_CRIMINAL,
-        None,
-        line(CAP["police_specialist"]),
-        justifications=art56_justifications(),
-    )
+    request = helpers.art56_criminal(justifications=art56_justifications())
     with pytest.raises(DomainError) as exc:
         request.submit(env("POL-ON", mayor("Nijmegen")))
     refused(exc, "wrong_authority", "art. 56(2)")
-    accepted = submitted(
-        "POL-ON",
-        K.POLICE_ART56_CRIMINAL,
-        prosecutor("OM-ON"),
-        line(CAP["police_specialist"]),
-        justifications=art56_justifications(),
-    )
+    justified = art56_justifications()
+    accepted = helpers.art56_criminal(submitted, prosecutor("OM-ON"), justifications=justified)
     assert accepted.status is RequestStatus.SUBMITTED
 
 
@@ -478,12 +467,7 @@ def art58() -> AssistanceRequest:
 
 
 def test_art58_needs_exhaustion_or_missing_specialism() -> None:
-    request = drafted(
-        "POL-ON",
-        K.MILITARY_ART58_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["defence_specialist"], 1),
-    )
+    request = art58_drafted(justified=False)
     with pytest.raises(DomainError) as exc:
         request.submit(env("POL-ON", mayor("Nijmegen")))
     refused(exc, "missing_justification_police_exhausted_or_specialism", "art. 58(1)")
