@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -44,12 +45,13 @@ from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
 from api.post_events import PATH, ClientGone, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
+from api.readviews import Current
 from api.readviews import router as read_model_router
 from api.schemas import document as document_read_answers
 from api.screen import install as install_screen
 from api.subscriptions import router as subscriptions_router
 from api.summaries import Summaries
-from api.types import After, Exercise, MinPosition, Moment
+from api.types import After, Moment
 from domain import policy, vocabulary
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
@@ -183,7 +185,23 @@ async def principal(request: Request) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(principal)]
-Wait = Annotated[float, Query(ge=0, le=10.0, description="longest wait, seconds")]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What every list route takes besides its filters: the caller, which subjects and how
+    fresh (:class:`api.readviews.Fresh`), the page (``cursor=``, ``limit=``), and the response
+    (for the rebuilding header)."""
+
+    caller: Caller
+    fresh: Current
+    response: Response
+    cursor: Cursor = None
+    limit: Limit = paging.DEFAULT_LIMIT
+
+
+#: :class:`Listing` as a route's parameter: its fields are the route's query parameters.
+Listed = Annotated[Listing, Depends()]
 
 
 #: Set on a list answer computed from rows of the previous code version (being rebuilt).
@@ -451,14 +469,8 @@ def create_app(
 
     def _page(
         name: str,
-        caller: Principal,
-        response: Response,
+        listed: Listing,
         *,
-        min_position: int | None,
-        wait: float,
-        exercise: ExerciseScope,
-        cursor: str | None,
-        limit: int,
         filters: dict[str, Any],
         keys: tuple[str, ...] = (),
         text: str | None = None,
@@ -468,13 +480,15 @@ def create_app(
         reader's scope keys (domain.policy.scope_keys); the policy still judges each row. A
         list has no room for fields: while the rows are those of the previous code version
         (being rebuilt) the answer says so in a header."""
+        caller, fresh = listed.caller, listed.fresh
         given = {k: v for k, v in filters.items() if v is not None}
+        exercise = fresh.exercise
         fingerprint = {**given, "exercise": exercise.value, "keys": list(keys), "q": text}
-        after = paging.decode(cursor, name, fingerprint)
-        if min_position is not None:
-            service.wait_for_views(min_position, (name,), wait)
+        after = paging.decode(listed.cursor, name, fingerprint)
+        if fresh.min_position is not None:
+            service.wait_for_views(fresh.min_position, (name,), fresh.wait)
         if service.views_rebuilding((name,)):  # before the rows: see api/readviews.py
-            response.headers[REBUILDING_HEADER] = "true"
+            listed.response.headers[REBUILDING_HEADER] = "true"
         level = policy.reader_level(caller)
         equals: dict[str, Any] = dict(given)
         if exercise is not ExerciseScope.ALL:
@@ -492,7 +506,7 @@ def create_app(
             text=text,
             ids=ids,
             after=after,
-            limit=paging.clamp(limit),
+            limit=paging.clamp(listed.limit),
         )
         rows = [r for r in rows if policy.may_see_row(caller, r)]
         note_reads(service, caller, f"GET /v1/{name}", row_items(name, rows))
@@ -500,9 +514,7 @@ def create_app(
 
     @app.get("/v1/requests", responses=error_responses(400, 401))
     def list_requests(
-        caller: Caller,
-        exercise: Exercise,
-        response: Response,
+        listed: Listed,
         region: Annotated[str | None, Query(max_length=8)] = None,
         kind: RequestKind | None = None,
         status: RequestStatus | None = None,
@@ -511,21 +523,11 @@ def create_app(
             str | None,
             Query(min_length=1, max_length=200, description="a text of the title, or a message id"),
         ] = None,
-        cursor: Cursor = None,
-        limit: Limit = paging.DEFAULT_LIMIT,
-        min_position: MinPosition = None,
-        wait: Wait = 2.0,
     ) -> dict[str, Any]:
         """The requests the caller may see, newest status change first (ties by id)."""
         return _page(
             "requests",
-            caller,
-            response,
-            min_position=min_position,
-            wait=wait,
-            exercise=exercise,
-            cursor=cursor,
-            limit=limit,
+            listed,
             filters={
                 "kind": kind.value if kind else None,
                 "status": status.value if status else None,
@@ -541,27 +543,9 @@ def create_app(
         return request_view(request, caller.org, caller.role)
 
     @app.get("/v1/incidents", responses=error_responses(400, 401))
-    def list_incidents(
-        caller: Caller,
-        exercise: Exercise,
-        response: Response,
-        cursor: Cursor = None,
-        limit: Limit = paging.DEFAULT_LIMIT,
-        min_position: MinPosition = None,
-        wait: Wait = 2.0,
-    ) -> dict[str, Any]:
+    def list_incidents(listed: Listed) -> dict[str, Any]:
         """The incidents the caller may see: open ones first, then by title (ties by id)."""
-        return _page(
-            "incidents",
-            caller,
-            response,
-            min_position=min_position,
-            wait=wait,
-            exercise=exercise,
-            cursor=cursor,
-            limit=limit,
-            filters={},
-        )
+        return _page("incidents", listed, filters={})
 
     @app.get("/v1/incidents/{incident_id}", responses=error_responses(401, 404))
     def get_incident(incident_id: UUID, caller: Caller) -> dict[str, Any]:
@@ -570,28 +554,13 @@ def create_app(
 
     @app.get("/v1/capacities", responses=error_responses(400, 401))
     def list_capacities(
-        caller: Caller,
-        exercise: Exercise,
-        response: Response,
+        listed: Listed,
         capability: Annotated[str | None, Query(max_length=64)] = None,
         provider: Annotated[str | None, Query(max_length=64)] = None,
-        cursor: Cursor = None,
-        limit: Limit = paging.DEFAULT_LIMIT,
-        min_position: MinPosition = None,
-        wait: Wait = 2.0,
     ) -> dict[str, Any]:
         """The capacities the caller may see, by capability, provider and name (ties by id)."""
-        return _page(
-            "capacities",
-            caller,
-            response,
-            min_position=min_position,
-            wait=wait,
-            exercise=exercise,
-            cursor=cursor,
-            limit=limit,
-            filters={"capability": capability, "provider": provider},
-        )
+        filters = {"capability": capability, "provider": provider}
+        return _page("capacities", listed, filters=filters)
 
     @app.get("/v1/capacities/{capacity_id}", responses=error_responses(401, 404))
     def get_capacity(capacity_id: UUID, caller: Caller) -> dict[str, Any]:

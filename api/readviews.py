@@ -5,6 +5,7 @@ reached it. ``rebuilding`` says the rows are those of the previous code version,
 complete while the new code's rows are built (mlob/runners/projector.py)."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -22,6 +23,21 @@ from domain.exercise import ExerciseScope
 from projections import readmodels as rm
 
 MAX_WAIT = 10.0
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """What every read of the projections' rows takes besides its own filters: which subjects
+    (``exercise=``), and a position the caller wrote (``min_position=``) to wait for until the
+    projections have reached it, at most ``wait=`` seconds."""
+
+    exercise: Exercise
+    min_position: MinPosition = None
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")] = 2.0
+
+
+#: :class:`Fresh` as a route's parameter: its fields are the route's query parameters.
+Current = Annotated[Fresh, Depends()]
 
 
 def _scope(caller: Principal, exercise: ExerciseScope) -> dict[str, Any]:
@@ -48,7 +64,6 @@ def router(
     routes = APIRouter(tags=["read models"])
     shared = summaries or Summaries(service)
     Caller = Annotated[Principal, Depends(caller_dependency)]
-    Wait = Annotated[float, Query(ge=0, le=MAX_WAIT, description="longest wait, seconds")]
     AsOf = Annotated[
         Moment | None,
         Query(description="the read model as it was at this moment (replayed from history)"),
@@ -98,32 +113,24 @@ def router(
         route: str,
         names: Sequence[str],
         caller: Principal,
-        min_position: int | None,
-        wait: float,
-        exercise: ExerciseScope,
+        fresh: Fresh,
         select: Callable[..., dict[str, list[dict[str, Any]]]],
     ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
         """The capacity overview's or the scarcity advice's rows: only those it is computed
         from, selected in the store by ``select`` (not every row of the projections); noted
         as read."""
-        meta = current(names, caller, min_position, wait, exercise)
-        rows = select(level=policy.reader_level(caller), equals=_equals(exercise))
+        meta = current(names, caller, fresh)
+        rows = select(level=policy.reader_level(caller), equals=_equals(fresh.exercise))
         _note(route, caller, rows)
         return meta, rows
 
-    def current(
-        names: Sequence[str],
-        caller: Principal,
-        min_position: int | None,
-        wait: float,
-        exercise: ExerciseScope,
-    ) -> dict[str, Any]:
+    def current(names: Sequence[str], caller: Principal, fresh: Fresh) -> dict[str, Any]:
         """An answer's positions and state, asked before its rows are read: a switch in
         between then errs on the safe side (new rows said to be rebuilding), never old rows
         said to be current."""
         reached = True
-        if min_position is not None:
-            reached = service.wait_for_views(min_position, names, wait)
+        if fresh.min_position is not None:
+            reached = service.wait_for_views(fresh.min_position, names, fresh.wait)
         positions, rebuilding = service.view_state(names)
         return {
             "position": min(positions.get(n, 0) for n in names),
@@ -131,15 +138,13 @@ def router(
             "reached": reached,
             "rebuilding": rebuilding,
             "at": service.now().isoformat(),
-            "scope": _scope(caller, exercise),
+            "scope": _scope(caller, fresh.exercise),
         }
 
     @routes.get("/v1/picture", responses=error_responses(400, 401))
     def get_picture(
         caller: Caller,
-        exercise: Exercise,
-        min_position: MinPosition = None,
-        wait: Wait = 2.0,
+        fresh: Current,
         as_of: AsOf = None,
         axis: TimeAxis = "recorded",
         cursor: Cursor = None,
@@ -149,6 +154,7 @@ def router(
         one page of them (open first, then by title) with the exact count of all beside it
         (``total_incidents``), and a national summary by region, kind and status; ``as_of``
         the picture as it was."""
+        exercise = fresh.exercise
         filters = {
             "exercise": exercise.value,
             "as_of": None if as_of is None else as_of.isoformat(),
@@ -158,7 +164,7 @@ def router(
             return picture_as_of(caller, exercise, as_of, axis, cursor, limit, filters)
         route, names = "GET /v1/picture", ("incidents", "requests")
         after = paging.decode(cursor, "picture", filters)
-        meta = current(names, caller, min_position, wait, exercise)
+        meta = current(names, caller, fresh)
         level, equals = policy.reader_level(caller), _equals(exercise)
         scope = policy.scope_keys(caller)
         # The page of incidents in the listing's order (open first, then title), the requests
@@ -192,7 +198,7 @@ def router(
         )
         reach = rm.summary_reach(caller)
         if reach.scope is None:  # the nation's: counted once for every reader at this level
-            counted = shared.get(level, equals.get("exercise"), position=min_position)
+            counted = shared.get(level, equals.get("exercise"), position=fresh.min_position)
             summary, summary_position = counted.summary, counted.position
             if reach.region is not None:
                 summary = rm.regional_summary(summary, reach.region)
@@ -247,9 +253,7 @@ def router(
     @routes.get("/v1/capacity-overview", responses=error_responses(401))
     def get_capacity_overview(
         caller: Caller,
-        exercise: Exercise,
-        min_position: MinPosition = None,
-        wait: Wait = 2.0,
+        fresh: Current,
         as_of: AsOf = None,
         axis: TimeAxis = "recorded",
     ) -> dict[str, Any]:
@@ -257,6 +261,7 @@ def router(
         reserved, made ready, committed, deployed, returning, unavailable, abroad); open demand
         and shortages per capability."""
         route, names = "GET /v1/capacity-overview", ("capacities", "requests")
+        exercise = fresh.exercise
         if as_of is not None:
             # Every request, exercise or real: whether a booking's request is approved says
             # whether made-ready capacity is reserved (only ``exercise``'s demand is counted).
@@ -265,16 +270,14 @@ def router(
             capacities = [c for c in rows["capacities"] if exercise.admits(c["exercise"])]
         else:  # only the rows it needs, selected in the store (mlob/read/bounded.py)
             select = service.view_overview_rows
-            meta, rows = bounded(route, names, caller, min_position, wait, exercise, select)
+            meta, rows = bounded(route, names, caller, fresh, select)
             capacities = rows["capacities"]
         return {**meta, **rm.capacity_overview(capacities, rows["requests"], exercise)}
 
     @routes.get("/v1/board", responses=error_responses(400, 401))
     def get_board(
         caller: Caller,
-        exercise: Exercise,
-        min_position: MinPosition = None,
-        wait: Wait = 2.0,
+        fresh: Current,
         cursor: Cursor = None,
         limit: Limit = paging.DEFAULT_LIMIT,
     ) -> dict[str, Any]:
@@ -284,10 +287,10 @@ def router(
         longest overdue first; items without a target last), with the exact counts of all
         (``total``, ``overdue``). The order does not follow the clock: a cursor keeps its
         place while time passes."""
-        filters = {"exercise": exercise.value}
+        filters = {"exercise": fresh.exercise.value}
         after = paging.decode(cursor, "board", filters)
-        meta = current(("requests",), caller, min_position, wait, exercise)
-        level, equals = policy.reader_level(caller), _equals(exercise)
+        meta = current(("requests",), caller, fresh)
+        level, equals = policy.reader_level(caller), _equals(fresh.exercise)
         scope = policy.scope_keys(caller)
         targets = service.board_targets()
         now = service.now()
@@ -315,12 +318,7 @@ def router(
         }
 
     @routes.get("/v1/scarcity", responses=error_responses(401))
-    def get_scarcity(
-        caller: Caller,
-        exercise: Exercise,
-        min_position: MinPosition = None,
-        wait: Wait = 2.0,
-    ) -> dict[str, Any]:
+    def get_scarcity(caller: Caller, fresh: Current) -> dict[str, Any]:
         """Where open demand for a capability exceeds what is available: the competing request
         lines ranked by the documented rules and a proposed allocation (advice to the Minister
         of J&V); a recorded priority decision of the Minister is followed."""
@@ -328,11 +326,10 @@ def router(
             "GET /v1/scarcity",
             ("capacities", "requests", "incidents"),
             caller,
-            min_position,
-            wait,
-            exercise,
+            fresh,
             service.view_scarcity_rows,
         )
+        exercise = fresh.exercise
         advice = rm.scarcity(rows["capacities"], rows["requests"], rows["incidents"], exercise)
         # A reader sees where its own requests stand, not others' requests in detail.
         own = {r["id"] for r in rm.in_scope(caller, rows["requests"])}

@@ -23,36 +23,16 @@ import orjson
 from lxml import etree
 from pydantic import ValidationError
 
-from api.edxl.vocab import (
-    AUTHORITY,
-    CAPABILITY,
-    CLASSIFICATION,
-    DATA,
-    DE,
-    EVENT_TYPE,
-    EXERCISE,
-    EXPECTED_VERSION,
-    FOREIGN,
-    OCCURRED_AT,
-    REQUEST_KIND,
-    RM,
-    RM_MSG,
-    STEP_MESSAGE,
-    SUBJECT,
-    TASK,
-    VOIDS,
-    foreign_subject,
-    mlob_message_id,
-)
+from api.edxl import vocab
 from api.edxl.xmlsafe import Invalid, path, validate_de, validate_rm
 from api.post_events import Item
 from domain import reference
 from domain.envelope import Classification
 from domain.kinds import RequestKind
 
-M = f"{{{RM_MSG}}}"
-R = f"{{{RM}}}"
-D = f"{{{DE}}}"
+M = f"{{{vocab.RM_MSG}}}"
+R = f"{{{vocab.RM}}}"
+D = f"{{{vocab.DE}}}"
 
 
 class Unmapped(Exception):
@@ -116,7 +96,7 @@ class Mapped:
 
 def read(root: Any, org: str) -> Incoming:
     """The messages of a posted document; raises NotValid, SenderMismatch, Unmapped."""
-    if etree.QName(root).namespace == DE:
+    if etree.QName(root).namespace == vocab.DE:
         invalid = validate_de(root)
         if invalid is not None:
             raise NotValid(invalid)
@@ -193,11 +173,11 @@ def one(content: Content, sender: str, result: Mapped, resolve: Resolver | None 
     rm_type = etree.QName(message).localname
     for structure in message.iter(f"{M}TypeStructure"):
         urn = (structure.findtext(f"{R}ValueListURN") or "").strip()
-        if urn != CAPABILITY:
+        if urn != vocab.CAPABILITY:
             raise Unmapped(
                 path(structure),
                 f"resource type under {urn!r}: mlob knows its capability catalogue only "
-                f"({CAPABILITY}, GET /v1/reference)",
+                f"({vocab.CAPABILITY}, GET /v1/reference)",
             )
     if rm_type in ("RequestQuote", "ResponseToRequestQuote"):
         raise Unmapped(path(message), "LOCC charges nothing; costs are agreed between the parties")
@@ -212,11 +192,11 @@ def one(content: Content, sender: str, result: Mapped, resolve: Resolver | None 
             )
             if n
         )
-        subject = _uuid(words[SUBJECT]) if SUBJECT in words else None
+        subject = _uuid(words[vocab.SUBJECT]) if vocab.SUBJECT in words else None
         kind = "status" if rm_type == "RequestResourceDeploymentStatus" else "information"
         result.queries.append(Query(kind, message, message_id, names, subject))
         return
-    if EVENT_TYPE in words:
+    if vocab.EVENT_TYPE in words:
         result.items.append(_own(content, sender, rm_type, words, message_id))
         return
     if rm_type == "RequestResource":
@@ -232,7 +212,7 @@ def one(content: Content, sender: str, result: Mapped, resolve: Resolver | None 
     first = message.find(f"{M}ResourceInformation/{M}Resource")
     raise Unmapped(
         path(first if first is not None else message),
-        f"a {rm_type} without a step (keyword {EVENT_TYPE}): from systems other than mlob, "
+        f"a {rm_type} without a step (keyword {vocab.EVENT_TYPE}): from systems other than mlob, "
         "mlob takes RequestResource, ResponseToRequestResource, CommitResource, "
         "RequestResourceDeploymentStatus and RequestInformation",
     )
@@ -316,7 +296,7 @@ def _foreign_decision(
         | {
             "type": "request.decided",
             "subject": subject,
-            "message_id": mlob_message_id(sender, message_id),
+            "message_id": vocab.mlob_message_id(sender, message_id),
             "data": {"outcome": outcome, "reasons": reasons, "granted": granted},
         },
         message,
@@ -348,7 +328,7 @@ def _foreign_commitment(
             where = resource if resource is not None else info
             raise Unmapped(path(where), "the capacity committed: an mlob capacity id (ResourceID)")
         element_id = info.findtext(f"{M}ResourceInfoElementID") or str(number)
-        booking = uuid5(FOREIGN, f"booking:{sender}:{message_id}:{element_id}")
+        booking = uuid5(vocab.FOREIGN, f"booking:{sender}:{message_id}:{element_id}")
         own_id = message_id if number == 0 else f"{message_id}#{number + 1}"
         items.append(
             _item(
@@ -356,7 +336,7 @@ def _foreign_commitment(
                 | {
                     "type": "request.made_ready" if kind == "Provisional" else "request.committed",
                     "subject": subject,
-                    "message_id": mlob_message_id(sender, own_id),
+                    "message_id": vocab.mlob_message_id(sender, own_id),
                     "data": {
                         "capacity_id": str(capacity),
                         "booking_id": str(booking),
@@ -394,23 +374,24 @@ def _envelope_fields(
     content: Content, words: dict[str, tuple[list[str], Any]], message: Any
 ) -> dict[str, Any]:
     """occurred_at, classification, exercise and authority of a message's step."""
-    if OCCURRED_AT in words:
+    if vocab.OCCURRED_AT in words:
         occurred = _moment(
-            words[OCCURRED_AT][0][0] if words[OCCURRED_AT][0] else "", words[OCCURRED_AT][1]
+            words[vocab.OCCURRED_AT][0][0] if words[vocab.OCCURRED_AT][0] else "",
+            words[vocab.OCCURRED_AT][1],
         )
     else:
         sent = message.find(f"{M}SentDateTime")
         occurred = _moment(sent.text, sent)
     classification = content.classification
-    if classification is None and CLASSIFICATION in words:
-        values, element = words[CLASSIFICATION]
+    if classification is None and vocab.CLASSIFICATION in words:
+        values, element = words[vocab.CLASSIFICATION]
         try:
             classification = Classification(values[0] if values else "")
         except ValueError:
             raise Unmapped(path(element), "not a classification of mlob's value list") from None
     exercise = content.exercise
-    if exercise is None and EXERCISE in words:
-        values, element = words[EXERCISE]
+    if exercise is None and vocab.EXERCISE in words:
+        values, element = words[vocab.EXERCISE]
         if values[:1] not in (["true"], ["false"]):
             raise Unmapped(path(element), "exercise is true or false")
         exercise = values[0] == "true"
@@ -419,8 +400,8 @@ def _envelope_fields(
         "classification": classification or Classification.UNCLASSIFIED,
         "exercise": bool(exercise),
     }
-    if AUTHORITY in words:
-        values, element = words[AUTHORITY]
+    if vocab.AUTHORITY in words:
+        values, element = words[vocab.AUTHORITY]
         if len(values) < 2:
             raise Unmapped(path(element), "an authority names its body and what it is of")
         authority: dict[str, Any] = {"body": values[0], "of": values[1]}
@@ -429,8 +410,8 @@ def _envelope_fields(
         if len(values) > 3:
             authority["person"] = values[3]
         fields["authority"] = authority
-    if EXPECTED_VERSION in words:
-        values, element = words[EXPECTED_VERSION]
+    if vocab.EXPECTED_VERSION in words:
+        values, element = words[vocab.EXPECTED_VERSION]
         if not values or not (values[0].isascii() and values[0].isdigit()):
             raise Unmapped(path(element), "a version is a whole number")
         fields["expected_version"] = int(values[0])
@@ -455,18 +436,20 @@ def _own(
 ) -> Item:
     """A message mlob sent (or one written like it): its step from the keywords."""
     message = content.element
-    values, element = words[EVENT_TYPE]
+    values, element = words[vocab.EVENT_TYPE]
     api_type = values[0] if values else ""
     recall = message.findtext(f"{M}MessageRecall/{R}RecallType")
-    fits = STEP_MESSAGE.get(api_type) == rm_type or (api_type in VOIDS and recall == "Cancel")
+    fits = vocab.STEP_MESSAGE.get(api_type) == rm_type or (
+        api_type in vocab.VOIDS and recall == "Cancel"
+    )
     if not fits:
         raise Unmapped(path(element), f"{api_type!r} is not a step mlob sends as {rm_type}")
-    if SUBJECT not in words:
+    if vocab.SUBJECT not in words:
         raise Unmapped(path(element.getparent()), "no subject (keyword urn:mlob:subject)")
-    subject = _uuid(words[SUBJECT])
-    if DATA not in words:
-        raise Unmapped(path(element.getparent()), f"no data (keyword {DATA})")
-    data_values, data_element = words[DATA]
+    subject = _uuid(words[vocab.SUBJECT])
+    if vocab.DATA not in words:
+        raise Unmapped(path(element.getparent()), f"no data (keyword {vocab.DATA})")
+    data_values, data_element = words[vocab.DATA]
     try:
         data = orjson.loads(data_values[0] if data_values else "")
     except orjson.JSONDecodeError:
@@ -477,7 +460,7 @@ def _own(
     fields |= {
         "type": api_type,
         "subject": subject,
-        "message_id": mlob_message_id(sender, message_id),
+        "message_id": vocab.mlob_message_id(sender, message_id),
         "data": data,
     }
     return _item(fields, message)
@@ -492,12 +475,12 @@ def _foreign_request(
     message = content.element
     infos = message.findall(f"{M}ResourceInformation")
     lines = [_line(index, info) for index, info in enumerate(infos, start=1)]
-    if REQUEST_KIND not in words:
+    if vocab.REQUEST_KIND not in words:
         raise Unmapped(
             path(infos[0].find(f"{M}Resource")),
-            f"no request kind (keyword {REQUEST_KIND}): mlob cannot tell which law applies",
+            f"no request kind (keyword {vocab.REQUEST_KIND}): mlob cannot tell which law applies",
         )
-    kind_values, kind_element = words[REQUEST_KIND]
+    kind_values, kind_element = words[vocab.REQUEST_KIND]
     kind = kind_values[0] if kind_values else ""
     if kind not in _KINDS:
         raise Unmapped(path(kind_element), f"{kind!r} is not a request kind of mlob's value list")
@@ -506,25 +489,25 @@ def _foreign_request(
         "lines": lines,
         "title": (message.findtext(f"{M}MessageDescription") or "")[:200],
     }
-    if TASK in words and words[TASK][0]:
-        data["task"] = words[TASK][0][0]
+    if vocab.TASK in words and words[vocab.TASK][0]:
+        data["task"] = words[vocab.TASK][0][0]
     incident = message.findtext(f"{M}IncidentInformation/{R}IncidentID")
     if incident:
         with contextlib.suppress(ValueError):  # another system's incident is not mlob's
             data["incident_id"] = str(UUID(incident))
     fields = _envelope_fields(content, words, message)
     originating = message.findtext(f"{M}OriginatingMessageID") or message_id
-    subject = foreign_subject(sender, originating)
+    subject = vocab.foreign_subject(sender, originating)
     drafted = fields | {
         "type": "request.drafted",
         "subject": subject,
-        "message_id": mlob_message_id(sender, message_id),
+        "message_id": vocab.mlob_message_id(sender, message_id),
         "data": data,
     }
     submitted = fields | {
         "type": "request.submitted",
         "subject": subject,
-        "message_id": mlob_message_id(sender, f"{message_id}#submitted"),
+        "message_id": vocab.mlob_message_id(sender, f"{message_id}#submitted"),
         "data": {},
     }
     return [_item(drafted, message), _item(submitted, message)]
@@ -534,7 +517,7 @@ def _line(index: int, info: Any) -> dict[str, Any]:
     resource = info.find(f"{M}Resource")
     structure = resource.find(f"{M}TypeStructure")
     if structure is None:
-        raise Unmapped(path(resource), f"no resource type (TypeStructure under {CAPABILITY})")
+        raise Unmapped(path(resource), f"no resource type (TypeStructure under {vocab.CAPABILITY})")
     capability = (structure.findtext(f"{R}Value") or "").strip()
     if capability not in _capabilities():
         raise Unmapped(

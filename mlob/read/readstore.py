@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -48,145 +49,13 @@ class Change:
     level: int = 0
 
 
-class ReadStore(Protocol):
-    kind: str
-    names: tuple[str, ...]
+class Connection(Protocol):
+    """What sqlite3's connection and psycopg's cursor both do: statements with parameters in
+    the dialect's marks (``ReadStore.mark``)."""
 
-    def tracking(self, name: str) -> Tracking: ...
+    def execute(self, sql: str, args: Sequence[Any] = ..., /) -> Any: ...
 
-    def tracking_rows(self) -> list[Tracking]:
-        """Every tracking row as stored, the rebuilds' (``<name>~next``) too: one query."""
-        ...
-
-    def all_tracking(self) -> list[Tracking]: ...
-
-    def rebuilds(self) -> dict[str, Tracking]:
-        """The rebuilds under way: per projection, how far its next rows have come."""
-        ...
-
-    def begin_rebuild(self, name: str, version: str) -> None:
-        """Start building a projection's next rows afresh, beside the rows being served."""
-        ...
-
-    def end_rebuild(self, name: str) -> None:
-        """Give up a rebuild (its next rows are dropped; the served rows stay)."""
-        ...
-
-    def switch(self, name: str, expected_position: int) -> None:
-        """Serve the next rows from now on, in one transaction; every row a change."""
-        ...
-
-    def apply(
-        self,
-        name: str,
-        rows: Sequence[dict[str, Any]],
-        position: int,
-        version: str,
-        expected_position: int,
-        levels: Mapping[str, int] | None = None,
-        *,
-        rebuild: bool = False,
-    ) -> None:
-        """Write a batch: to the served rows, or with ``rebuild`` to the next rows (no change
-        records: nobody reads those rows before the switch)."""
-        ...
-
-    def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
-        """Each subject's row at the highest level at most ``level`` (None: its top row)."""
-        ...
-
-    def page(
-        self, name: str, query: listing.PageQuery
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        """One page of a list (mlob/read/listing.py): its rows, and the key after which the
-        next page starts (None: this is the last)."""
-        ...
-
-    def count(self, name: str, query: listing.PageQuery) -> int:
-        """How many rows a list's query selects (its ``after`` and ``limit`` aside)."""
-        ...
-
-    def matching(self, name: str, query: listing.PageQuery) -> list[dict[str, Any]]:
-        """Every row a query selects, unordered: for filters that bound it (``among``)."""
-        ...
-
-    def board_page(
-        self,
-        query: listing.PageQuery,
-        targets: Targets,
-        after: tuple[int, int, str] | None,
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        """One page of the request board's rows, most urgent first (listing.board_sql), and
-        the place after which the next starts."""
-        ...
-
-    def board_counts(
-        self, query: listing.PageQuery, targets: Targets, now_us: int
-    ) -> tuple[int, int]:
-        """The board's items and those overdue at ``now_us``, exactly, in one query."""
-        ...
-
-    def summary_counts(
-        self, query: listing.PageQuery
-    ) -> tuple[list[Any], int, list[Any], list[Any]]:
-        """The picture's summary counted (mlob/read/summaries.py) over the rows ``query``
-        selects of the incidents and of the requests."""
-        ...
-
-    def rows_by_id(
-        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
-    ) -> list[dict[str, Any]]:
-        """These subjects' rows as :meth:`rows` selects them, or all their levels' rows."""
-        ...
-
-    def all_rows(self, name: str) -> list[dict[str, Any]]:
-        """Every row of every level."""
-        ...
-
-    def last_change(self) -> int: ...
-
-    def record_changes(self, changes: Sequence[Change]) -> None: ...
-
-    def add_checkpoint(self, position: int, head: str, signature: str) -> None: ...
-
-    def checkpoints(self) -> list[dict[str, Any]]: ...
-
-    def newest_signed_checkpoint_at(self) -> str | datetime | None:
-        """When the newest signed chain checkpoint was written (None: none yet); one row."""
-        ...
-
-    def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
-
-    def picture_checkpoints(self, version: str) -> list[dict[str, Any]]: ...
-
-    def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]: ...
-
-    def picture_checkpoint_content(self, position: int) -> tuple[bytes, bytes, bytes]:
-        """A picture checkpoint's rows, places and states, as signed (mlob/read/pictures.py)."""
-        ...
-
-    def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]: ...
-
-    def add_picture_checkpoint(
-        self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
-    ) -> bool:
-        """Add it (with ``meta``'s ``content_sha256`` and ``signature``, if any); False when
-        one is at that position already, unless that one is unsigned and this one signed: then
-        it is replaced."""
-        ...
-
-    def board_targets(self, limit: int | None = 1) -> list[dict[str, Any]]:
-        """The request board's targets as set, newest first, at most ``limit`` (None: all),
-        each with ``seq``, ``at``, ``set_by`` and ``targets``: the first is in force."""
-        ...
-
-    def set_board_targets(
-        self, targets: dict[str, Any], set_by: str, *, only_if_none: bool = False
-    ) -> bool:
-        """Set them (with ``only_if_none``: only if none were ever set); whether it did."""
-        ...
-
-    def close(self) -> None: ...
+    def executemany(self, sql: str, args: Iterable[Sequence[Any]], /) -> Any: ...
 
 
 #: The tables (created by mlob/migrations): ``mlob_chain_checkpoints`` holds signed chain heads
@@ -327,376 +196,6 @@ def _change_levels(
     return sorted(lowest.items())
 
 
-class SQLiteReadStore:
-    """Read models in the SQLite store file (WAL: readers never wait for the writer)."""
-
-    kind = "sqlite"
-
-    def __init__(self, path: str, names: Sequence[str]) -> None:
-        self.path = path
-        self.names = tuple(names)
-        self._local = threading.local()
-        # mlob's fixed tables come from the migrations (mlob/migrations, applied when the
-        # application opened the store); a projection's rows table from its name.
-        with self._tx() as c:
-            for name in self.names:
-                for statement in _rows_table_sql(name, _table(name), "sqlite"):
-                    c.execute(statement)
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
-        return conn
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def tracking(self, name: str) -> Tracking:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT position, version, updated_at FROM mlob_view_tracking WHERE name = ?",
-                (name,),
-            )
-            .fetchone()
-        )
-        return Tracking(name, row[0], row[1], row[2]) if row else Tracking(name, 0, "", None)
-
-    def tracking_rows(self) -> list[Tracking]:
-        return [
-            Tracking(r[0], r[1], r[2], r[3])
-            for r in self._conn().execute(
-                "SELECT name, position, version, updated_at FROM mlob_view_tracking"
-            )
-        ]
-
-    def all_tracking(self) -> list[Tracking]:
-        return served(self.tracking_rows(), self.names)
-
-    def rebuilds(self) -> dict[str, Tracking]:
-        return rebuilds_of(self.tracking_rows())
-
-    def begin_rebuild(self, name: str, version: str) -> None:
-        with self._tx() as c:
-            c.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
-            for statement in _rows_table_sql(name, _next_table(name), "sqlite"):
-                c.execute(statement)
-            c.execute(
-                "INSERT INTO mlob_view_tracking VALUES (?, 0, ?, ?) ON CONFLICT (name) DO "
-                "UPDATE SET position = 0, version = excluded.version, updated_at = "
-                "excluded.updated_at",
-                (name + NEXT_TRACKING, version, _now()),
-            )
-
-    def end_rebuild(self, name: str) -> None:
-        with self._tx() as c:
-            c.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
-            c.execute("DELETE FROM mlob_view_tracking WHERE name = ?", (name + NEXT_TRACKING,))
-
-    def switch(self, name: str, expected_position: int) -> None:
-        table, following = _table(name), _next_table(name)
-        with self._tx() as c:
-            found = c.execute(
-                "SELECT position, version FROM mlob_view_tracking WHERE name = ?",
-                (name + NEXT_TRACKING,),
-            ).fetchone()
-            if found is None or found[0] != expected_position:
-                raise TrackingConflict(name)
-            c.execute(f"DROP TABLE IF EXISTS {table}")
-            c.execute(f"ALTER TABLE {following} RENAME TO {table}")
-            # SQLite has no ALTER INDEX: the indexes get the served table's names anew (the
-            # next rebuild's table needs the names again).
-            for suffix in listing.index_names(name, "sqlite"):
-                c.execute(f"DROP INDEX IF EXISTS {following}_{suffix}")
-            for statement in listing.index_sql(name, table, "sqlite"):
-                c.execute(statement)
-            now = _now()
-            c.execute(
-                "INSERT INTO mlob_view_tracking VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
-                "UPDATE SET position = excluded.position, version = excluded.version, "
-                "updated_at = excluded.updated_at",
-                (name, found[0], found[1], now),
-            )
-            c.execute("DELETE FROM mlob_view_tracking WHERE name = ?", (name + NEXT_TRACKING,))
-            # Every row may differ from what the feeds sent before: each is a change.
-            c.execute(
-                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
-                f"SELECT ?, ?, id, ?, 'row', MIN(level) FROM {table} GROUP BY id ORDER BY id",
-                (now, name, found[0]),
-            )
-
-    def apply(
-        self,
-        name: str,
-        rows: Sequence[dict[str, Any]],
-        position: int,
-        version: str,
-        expected_position: int,
-        levels: Mapping[str, int] | None = None,
-        *,
-        rebuild: bool = False,
-    ) -> None:
-        table, tracking = _where(name, rebuild)
-        with self._tx() as c:
-            current = c.execute(
-                "SELECT position FROM mlob_view_tracking WHERE name = ?", (tracking,)
-            ).fetchone()
-            if rebuild and current is None:
-                raise TrackingConflict(name)  # given up meanwhile
-            if (current[0] if current else 0) != expected_position:
-                raise TrackingConflict(name)
-            listed = listing.column_names(name)
-            c.executemany(
-                f"INSERT INTO {table} (id, level, position, data, {', '.join(listed)}) "
-                f"VALUES (?, ?, ?, ?{', ?' * len(listed)}) "
-                "ON CONFLICT (id, level) DO UPDATE SET position = excluded.position, "
-                "data = excluded.data" + _listed_update(name),
-                [
-                    (
-                        r["id"],
-                        r.get("level", 0),
-                        position,
-                        orjson.dumps(r),
-                        *listing.stored_values(name, r, "sqlite"),
-                    )
-                    for r in rows
-                ],
-            )
-            subjects = sorted({r["id"] for r in rows})
-            if subjects:
-                c.execute(_until_sql(table, "sqlite"), (orjson.dumps(subjects).decode(),))
-            now = _now()
-            if not rebuild:
-                c.executemany(
-                    "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
-                    "VALUES (?, ?, ?, ?, 'row', ?)",
-                    [(now, name, key, position, lvl) for key, lvl in _change_levels(rows, levels)],
-                )
-            c.execute(
-                "INSERT INTO mlob_view_tracking VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
-                "UPDATE SET position = excluded.position, version = excluded.version, "
-                "updated_at = excluded.updated_at",
-                (tracking, position, version, now),
-            )
-
-    def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
-        # SQLite takes the bare column from the row holding MAX(level).
-        cursor = self._conn().execute(
-            f"SELECT data, MAX(level) FROM {_table(name)} WHERE level <= ? GROUP BY id ORDER BY id",
-            (TOP if level is None else level,),
-        )
-        return [orjson.loads(r[0]) for r in cursor]
-
-    def page(
-        self, name: str, query: listing.PageQuery
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        sql, args = listing.page_sql(name, _table(name), query, "sqlite")
-        return listing.paged(self._conn().execute(sql, args).fetchall(), query.limit)
-
-    def count(self, name: str, query: listing.PageQuery) -> int:
-        sql, args = listing.count_sql(name, _table(name), query, "sqlite")
-        return int(self._conn().execute(sql, args).fetchone()[0])
-
-    def matching(self, name: str, query: listing.PageQuery) -> list[dict[str, Any]]:
-        sql, args = listing.matching_sql(name, _table(name), query, "sqlite")
-        return [orjson.loads(r[0]) for r in self._conn().execute(sql, args)]
-
-    def board_page(
-        self,
-        query: listing.PageQuery,
-        targets: Targets,
-        after: tuple[int, int, str] | None,
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        sql, args = listing.board_sql(_table("requests"), query, targets, "sqlite", after)
-        return listing.board_paged(self._conn().execute(sql, args).fetchall(), query.limit)
-
-    def board_counts(
-        self, query: listing.PageQuery, targets: Targets, now_us: int
-    ) -> tuple[int, int]:
-        sql, args = listing.board_counts_sql(_table("requests"), query, targets, now_us, "sqlite")
-        found = self._conn().execute(sql, args).fetchone()
-        return int(found[0]), int(found[1])
-
-    def summary_counts(
-        self, query: listing.PageQuery
-    ) -> tuple[list[Any], int, list[Any], list[Any]]:
-        conn = self._conn()
-        # One read transaction: the four counts see the same rows.
-        conn.execute("BEGIN")
-        try:
-            found = [
-                conn.execute(sql, args).fetchall()
-                for sql, args in summary_sql(
-                    _table("incidents"), _table("requests"), query, "sqlite"
-                )
-            ]
-        finally:
-            conn.execute("COMMIT")
-        return found[0], int(found[1][0][0]), found[2], found[3]
-
-    def rows_by_id(
-        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
-    ) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        if every_level:
-            cursor = self._conn().execute(
-                f"SELECT data FROM {_table(name)} WHERE id IN ({marks}) ORDER BY id, level",
-                list(ids),
-            )
-        else:
-            cursor = self._conn().execute(
-                f"SELECT data, MAX(level) FROM {_table(name)} WHERE id IN ({marks}) "
-                "AND level <= ? GROUP BY id",
-                [*ids, TOP if level is None else level],
-            )
-        return [orjson.loads(r[0]) for r in cursor]
-
-    def all_rows(self, name: str) -> list[dict[str, Any]]:
-        cursor = self._conn().execute(f"SELECT data FROM {_table(name)} ORDER BY id, level")
-        return [orjson.loads(r[0]) for r in cursor]
-
-    def last_change(self) -> int:
-        row = self._conn().execute("SELECT MAX(seq) FROM mlob_view_changes").fetchone()
-        return int(row[0] or 0)
-
-    def record_changes(self, changes: Sequence[Change]) -> None:
-        with self._tx() as c:
-            now = _now()
-            c.executemany(
-                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(now, ch.source, ch.key, ch.position, ch.what, ch.level) for ch in changes],
-            )
-
-    def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        cursor = self._conn().execute(
-            "SELECT seq, at, source, key, position, what, level FROM mlob_view_changes "
-            "WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after, limit),
-        )
-        names = CHANGE_COLUMNS
-        return [dict(zip(names, r, strict=True)) for r in cursor]
-
-    def add_checkpoint(self, position: int, head: str, signature: str) -> None:
-        with self._tx() as c:
-            c.execute(
-                "INSERT INTO mlob_chain_checkpoints VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (position, head, signature, _now()),
-            )
-
-    def checkpoints(self) -> list[dict[str, Any]]:
-        cursor = self._conn().execute(
-            "SELECT position, head, signature, at FROM mlob_chain_checkpoints ORDER BY position"
-        )
-        return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in cursor]
-
-    def newest_signed_checkpoint_at(self) -> str | datetime | None:
-        row = self._conn().execute(NEWEST_SIGNED).fetchone()
-        return None if row is None else row[0]
-
-    def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
-        cursor = self._conn().execute(
-            f"SELECT {_PICTURE_COLUMNS} FROM mlob_as_of_checkpoints WHERE version = ? "
-            "ORDER BY position",
-            (version,),
-        )
-        return [dict(zip(_PICTURE_LISTED, r, strict=True)) for r in cursor]
-
-    def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT rows_data, places FROM mlob_as_of_checkpoints WHERE position = ?",
-                (position,),
-            )
-            .fetchone()
-        )
-        if row is None:
-            raise KeyError(position)
-        return bytes(row[0]), bytes(row[1])
-
-    def picture_checkpoint_content(self, position: int) -> tuple[bytes, bytes, bytes]:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT rows_data, places, states FROM mlob_as_of_checkpoints WHERE position = ?",
-                (position,),
-            )
-            .fetchone()
-        )
-        if row is None:
-            raise KeyError(position)
-        return bytes(row[0]), bytes(row[1]), bytes(row[2])
-
-    def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]:
-        if not slices:
-            return []
-        found = self._conn().execute(
-            "SELECT substr(c.states, json_extract(j.value, '$[1]') + 1, "
-            "json_extract(j.value, '$[2]')) FROM json_each(?) j "
-            "JOIN mlob_as_of_checkpoints c ON c.position = json_extract(j.value, '$[0]') "
-            "ORDER BY j.key",
-            (orjson.dumps(slices).decode(),),
-        )
-        return [bytes(r[0]) for r in found]
-
-    def add_picture_checkpoint(
-        self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
-    ) -> bool:
-        """Add it; False when one at that position exists already (another writer won)."""
-        with self._tx() as c:
-            # Checkpoints of another code version can never serve again.
-            c.execute("DELETE FROM mlob_as_of_checkpoints WHERE version <> ?", (meta["version"],))
-            inserted = c.execute(
-                f"INSERT INTO mlob_as_of_checkpoints ({_PICTURE_COLUMNS}, rows_data, places, "
-                f"states) VALUES ({', '.join('?' * (len(_PICTURE_LISTED) + 3))})"
-                + _REPLACE_UNSIGNED,
-                (*(meta.get(k) for k in _PICTURE_LISTED), rows, places, states),
-            )
-            return inserted.rowcount == 1
-
-    def board_targets(self, limit: int | None = 1) -> list[dict[str, Any]]:
-        found = self._conn().execute(
-            "SELECT seq, at, set_by, targets FROM mlob_board_targets ORDER BY seq DESC LIMIT ?",
-            (-1 if limit is None else limit,),
-        )
-        return [
-            {"seq": r[0], "at": r[1], "set_by": r[2], "targets": orjson.loads(r[3])} for r in found
-        ]
-
-    def set_board_targets(
-        self, targets: dict[str, Any], set_by: str, *, only_if_none: bool = False
-    ) -> bool:
-        with self._tx() as c:  # BEGIN IMMEDIATE: one writer, so "none yet" holds to the insert
-            if only_if_none and c.execute("SELECT 1 FROM mlob_board_targets").fetchone():
-                return False
-            c.execute(
-                "INSERT INTO mlob_board_targets (at, set_by, targets) VALUES (?, ?, ?)",
-                (_now(), set_by, orjson.dumps(targets).decode()),
-            )
-        return True
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
-
 #: The newest signed chain checkpoint's time (readiness, metrics and the signing schedule).
 NEWEST_SIGNED = (
     "SELECT at FROM mlob_chain_checkpoints WHERE signature <> '' ORDER BY position DESC LIMIT 1"
@@ -719,10 +218,539 @@ def connection_pool(
     )
 
 
-class PostgresReadStore:
+def _text(moment: Any) -> Any:
+    """A time as the SQLite store keeps it (ISO text); PostgreSQL's driver gives a datetime."""
+    return moment.isoformat() if isinstance(moment, datetime) else moment
+
+
+def _upsert_rows_sql(name: str, table: str, source: str) -> str:
+    """Write a batch's rows from ``source`` (id, level, position, data, then the listing
+    columns of mlob/read/listing.py), replacing a subject's row at the same level."""
+    return (
+        f"INSERT INTO {table} (id, level, position, data, {', '.join(listing.column_names(name))}) "
+        f"{source} ON CONFLICT (id, level) DO UPDATE SET position = excluded.position, "
+        "data = excluded.data" + _listed_update(name)
+    )
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One :meth:`ReadStore.apply`, as the dialect writes it."""
+
+    name: str
+    table: str  # the served rows, or in a rebuild the next rows
+    tracking: str  # the tracking row it moves
+    rows: Sequence[dict[str, Any]]
+    position: int
+    version: str
+    expected_position: int
+    #: Per subject, the lowest level whose row changed (none in a rebuild: no change records).
+    changes: list[tuple[str, int]]
+    rebuild: bool
+
+
+class ReadStore(ABC):
+    """The projections' rows and mlob's read-side records, in the store's own database.
+
+    What both dialects do alike is written here once, their SQL differing only in data: the
+    parameter mark, how a row's JSON is read (``data``), how each subject's top row is picked
+    (``top_rows``), and mlob/read/listing.py's SQL per dialect. A dialect gives its
+    connections, and what only it does: how a batch is written, how a switch renames the next
+    rows' keys, PostgreSQL's locks and NOTIFY."""
+
+    kind: str
+    names: tuple[str, ...]
+    #: The driver's parameter mark.
+    mark: str
+    #: A row's JSON as the driver returns it fastest.
+    data: str
+    #: Each subject's highest row among those ``{where}`` selects of ``{table}``, by id.
+    top_rows: str
+    #: LIMIT's value for "all".
+    no_limit: int | None
+    #: What a read of a row the transaction goes on to change adds, so that no one changes
+    #: it meanwhile (SQLite's write transaction holds the whole store already).
+    row_lock: str
+
+    # --- what each dialect gives --------------------------------------------------------------
+
+    @abstractmethod
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        """Every row one statement returns."""
+
+    @abstractmethod
+    def _tx(self) -> AbstractContextManager[Connection]:
+        """A write transaction: committed when the block ends, rolled back when it raises."""
+
+    @abstractmethod
+    def _snapshot(self) -> AbstractContextManager[Connection]:
+        """A read transaction: every statement in it sees the same rows."""
+
+    @abstractmethod
+    def _write(self, batch: _Batch) -> None: ...
+
+    @abstractmethod
+    def _rename_keys(self, c: Connection, name: str, old: str, new: str) -> None:
+        """After a switch renamed table ``old`` to ``new``: its key and indexes likewise."""
+
+    @abstractmethod
+    def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        """Slices (position, offset, length) of picture checkpoints' states, in that order."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def _serialise(self, c: Connection, lock: str) -> None:
+        """Hold other writers of ``lock`` off until this transaction ends."""
+
+    @abstractmethod
+    def _notify(self, c: Connection) -> None:
+        """Wake other processes' feeds when this transaction commits."""
+
+    def _marks(self, count: int) -> str:
+        return ", ".join([self.mark] * count)
+
+    @abstractmethod
+    def _among(self, ids: Sequence[str]) -> tuple[str, list[Any]]:
+        """``id`` among ``ids``: the condition's SQL after ``id`` and its parameters."""
+
+    # --- tracking and rebuilds ----------------------------------------------------------------
+
+    def tracking(self, name: str) -> Tracking:
+        found = self._read(
+            "SELECT position, version, updated_at FROM mlob_view_tracking "
+            f"WHERE name = {self.mark}",
+            (name,),
+        )
+        if not found:
+            return Tracking(name, 0, "", None)
+        return Tracking(name, found[0][0], found[0][1], _text(found[0][2]))
+
+    def tracking_rows(self) -> list[Tracking]:
+        """Every tracking row as stored, the rebuilds' (``<name>~next``) too: one query
+        (readers waiting for a position ask this every 20 ms)."""
+        found = self._read("SELECT name, position, version, updated_at FROM mlob_view_tracking")
+        return [Tracking(r[0], r[1], r[2], _text(r[3])) for r in found]
+
+    def all_tracking(self) -> list[Tracking]:
+        return served(self.tracking_rows(), self.names)
+
+    def rebuilds(self) -> dict[str, Tracking]:
+        """The rebuilds under way: per projection, how far its next rows have come."""
+        return rebuilds_of(self.tracking_rows())
+
+    def _set_tracking(self, c: Connection, tracking: str, position: int, version: str) -> None:
+        c.execute(
+            f"INSERT INTO mlob_view_tracking VALUES ({self._marks(3)}, now()) ON CONFLICT (name) "
+            "DO UPDATE SET position = excluded.position, version = excluded.version, "
+            "updated_at = excluded.updated_at",
+            (tracking, position, version),
+        )
+
+    def begin_rebuild(self, name: str, version: str) -> None:
+        """Start building a projection's next rows afresh, beside the rows being served."""
+        with self._tx() as c:
+            c.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
+            for statement in _rows_table_sql(name, _next_table(name), self.kind):
+                c.execute(statement)
+            self._set_tracking(c, name + NEXT_TRACKING, 0, version)
+
+    def end_rebuild(self, name: str) -> None:
+        """Give up a rebuild (its next rows are dropped; the served rows stay)."""
+        with self._tx() as c:
+            c.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
+            c.execute(
+                f"DELETE FROM mlob_view_tracking WHERE name = {self.mark}", (name + NEXT_TRACKING,)
+            )
+
+    def switch(self, name: str, expected_position: int) -> None:
+        """Serve the next rows from now on, in one transaction; every row a change."""
+        table, following = _table(name), _next_table(name)
+        with self._tx() as c:
+            self._serialise(c, "mlob_view_changes")  # the change records below, in order
+            found = c.execute(
+                "SELECT position, version FROM mlob_view_tracking "
+                f"WHERE name = {self.mark}{self.row_lock}",
+                (name + NEXT_TRACKING,),
+            ).fetchone()
+            if found is None or found[0] != expected_position:
+                raise TrackingConflict(name)
+            # A reader waiting for the old table meanwhile finds the new one by its name once
+            # this commits (PostgreSQL looks a name up again after waiting for its lock).
+            c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute(f"ALTER TABLE {following} RENAME TO {table}")
+            self._rename_keys(c, name, following, table)
+            self._set_tracking(c, name, found[0], found[1])
+            c.execute(
+                f"DELETE FROM mlob_view_tracking WHERE name = {self.mark}", (name + NEXT_TRACKING,)
+            )
+            # Every row may differ from what the feeds sent before: each is a change.
+            c.execute(
+                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                f"SELECT now(), {self.mark}, id, {self.mark}, 'row', MIN(level) FROM {table} "
+                "GROUP BY id ORDER BY id",
+                (name, found[0]),
+            )
+            self._notify(c)
+
+    def apply(
+        self,
+        name: str,
+        rows: Sequence[dict[str, Any]],
+        position: int,
+        version: str,
+        expected_position: int,
+        levels: Mapping[str, int] | None = None,
+        *,
+        rebuild: bool = False,
+    ) -> None:
+        """Write a batch: to the served rows, or with ``rebuild`` to the next rows (no change
+        records: nobody reads those rows before the switch). The tracking row moves from
+        ``expected_position`` to ``position`` in the same transaction, or nothing is written
+        (:class:`TrackingConflict`)."""
+        table, tracking = _where(name, rebuild)
+        changes = [] if rebuild else _change_levels(rows, levels)
+        self._write(
+            _Batch(
+                name, table, tracking, rows, position, version, expected_position, changes, rebuild
+            )
+        )
+
+    # --- rows ---------------------------------------------------------------------------------
+
+    def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
+        """Each subject's row at the highest level at most ``level`` (None: its top row)."""
+        found = self._read(
+            self.top_rows.format(table=_table(name), where=f"level <= {self.mark}"),
+            (TOP if level is None else level,),
+        )
+        return [orjson.loads(r[0]) for r in found]
+
+    def rows_by_id(
+        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
+    ) -> list[dict[str, Any]]:
+        """These subjects' rows as :meth:`rows` selects them, or all their levels' rows."""
+        if not ids:
+            return []
+        among, args = self._among(ids)
+        if every_level:
+            sql = f"SELECT {self.data} FROM {_table(name)} WHERE id {among} ORDER BY id, level"
+        else:
+            sql = self.top_rows.format(
+                table=_table(name), where=f"id {among} AND level <= {self.mark}"
+            )
+            args.append(TOP if level is None else level)
+        return [orjson.loads(r[0]) for r in self._read(sql, args)]
+
+    def all_rows(self, name: str) -> list[dict[str, Any]]:
+        """Every row of every level."""
+        found = self._read(f"SELECT {self.data} FROM {_table(name)} ORDER BY id, level")
+        return [orjson.loads(r[0]) for r in found]
+
+    def page(
+        self, name: str, query: listing.PageQuery
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of a list (mlob/read/listing.py): its rows, and the key after which the
+        next page starts (None: this is the last)."""
+        sql, args = listing.page_sql(name, _table(name), query, self.kind)
+        return listing.paged(self._read(sql, args), query.limit)
+
+    def count(self, name: str, query: listing.PageQuery) -> int:
+        """How many rows a list's query selects (its ``after`` and ``limit`` aside)."""
+        sql, args = listing.count_sql(name, _table(name), query, self.kind)
+        return int(self._read(sql, args)[0][0])
+
+    def matching(self, name: str, query: listing.PageQuery) -> list[dict[str, Any]]:
+        """Every row a query selects, unordered: for filters that bound it (``among``)."""
+        sql, args = listing.matching_sql(name, _table(name), query, self.kind)
+        return [orjson.loads(r[0]) for r in self._read(sql, args)]
+
+    def board_page(
+        self,
+        query: listing.PageQuery,
+        targets: Targets,
+        after: tuple[int, int, str] | None,
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of the request board's rows, most urgent first (listing.board_sql), and
+        the place after which the next starts."""
+        sql, args = listing.board_sql(_table("requests"), query, targets, self.kind, after)
+        return listing.board_paged(self._read(sql, args), query.limit)
+
+    def board_counts(
+        self, query: listing.PageQuery, targets: Targets, now_us: int
+    ) -> tuple[int, int]:
+        """The board's items and those overdue at ``now_us``, exactly, in one query."""
+        sql, args = listing.board_counts_sql(_table("requests"), query, targets, now_us, self.kind)
+        items, overdue = self._read(sql, args)[0]
+        return int(items), int(overdue)
+
+    def summary_counts(
+        self, query: listing.PageQuery
+    ) -> tuple[list[Any], int, list[Any], list[Any]]:
+        """The picture's summary counted (mlob/read/summaries.py) over the rows ``query``
+        selects of the incidents and of the requests."""
+        queries = summary_sql(_table("incidents"), _table("requests"), query, self.kind)
+        with self._snapshot() as c:  # the four counts see the same rows
+            found = [c.execute(sql, args).fetchall() for sql, args in queries]
+        return found[0], int(found[1][0][0]), found[2], found[3]
+
+    # --- change records -----------------------------------------------------------------------
+
+    def last_change(self) -> int:
+        return int(self._read("SELECT MAX(seq) FROM mlob_view_changes")[0][0] or 0)
+
+    def record_changes(self, changes: Sequence[Change]) -> None:
+        with self._tx() as c:
+            self._serialise(c, "mlob_view_changes")
+            c.executemany(
+                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                f"VALUES (now(), {self._marks(5)})",
+                [(ch.source, ch.key, ch.position, ch.what, ch.level) for ch in changes],
+            )
+            self._notify(c)
+
+    def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        found = self._read(
+            f"SELECT {', '.join(CHANGE_COLUMNS)} FROM mlob_view_changes "
+            f"WHERE seq > {self.mark} ORDER BY seq LIMIT {self.mark}",
+            (after, limit),
+        )
+        return [{**dict(zip(CHANGE_COLUMNS, r, strict=True)), "at": _text(r[1])} for r in found]
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def add_checkpoint(self, position: int, head: str, signature: str) -> None:
+        with self._tx() as c:
+            c.execute(
+                f"INSERT INTO mlob_chain_checkpoints VALUES ({self._marks(4)}) "
+                "ON CONFLICT DO NOTHING",
+                (position, head, signature, _now()),
+            )
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        found = self._read(
+            "SELECT position, head, signature, at FROM mlob_chain_checkpoints ORDER BY position"
+        )
+        return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in found]
+
+    def newest_signed_checkpoint_at(self) -> str | datetime | None:
+        """When the newest signed chain checkpoint was written (None: none yet); one row."""
+        found = self._read(NEWEST_SIGNED)
+        return found[0][0] if found else None
+
+    def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
+        found = self._read(
+            f"SELECT {_PICTURE_COLUMNS} FROM mlob_as_of_checkpoints "
+            f"WHERE version = {self.mark} ORDER BY position",
+            (version,),
+        )
+        return [dict(zip(_PICTURE_LISTED, r, strict=True)) for r in found]
+
+    def _picture_parts(self, position: int, columns: str) -> list[bytes]:
+        found = self._read(
+            f"SELECT {columns} FROM mlob_as_of_checkpoints WHERE position = {self.mark}",
+            (position,),
+        )
+        if not found:
+            raise KeyError(position)
+        return [bytes(part) for part in found[0]]
+
+    def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]:
+        rows, places = self._picture_parts(position, "rows_data, places")
+        return rows, places
+
+    def picture_checkpoint_content(self, position: int) -> tuple[bytes, bytes, bytes]:
+        """A picture checkpoint's rows, places and states, as signed (mlob/read/pictures.py)."""
+        rows, places, states = self._picture_parts(position, "rows_data, places, states")
+        return rows, places, states
+
+    def add_picture_checkpoint(
+        self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
+    ) -> bool:
+        """Add it (with ``meta``'s ``content_sha256`` and ``signature``, if any); False when
+        one is at that position already (another writer won), unless that one is unsigned and
+        this one signed: then it is replaced."""
+        with self._tx() as c:
+            # Checkpoints of another code version can never serve again.
+            c.execute(
+                f"DELETE FROM mlob_as_of_checkpoints WHERE version <> {self.mark}",
+                (meta["version"],),
+            )
+            inserted = c.execute(
+                f"INSERT INTO mlob_as_of_checkpoints ({_PICTURE_COLUMNS}, rows_data, places, "
+                f"states) VALUES ({self._marks(len(_PICTURE_LISTED) + 3)})" + _REPLACE_UNSIGNED,
+                (*(meta.get(k) for k in _PICTURE_LISTED), rows, places, states),
+            )
+            return int(inserted.rowcount) == 1
+
+    # --- the board's targets ------------------------------------------------------------------
+
+    def board_targets(self, limit: int | None = 1) -> list[dict[str, Any]]:
+        """The request board's targets as set, newest first, at most ``limit`` (None: all),
+        each with ``seq``, ``at``, ``set_by`` and ``targets``: the first is in force."""
+        found = self._read(
+            f"SELECT seq, at, set_by, targets FROM mlob_board_targets ORDER BY seq DESC "
+            f"LIMIT {self.mark}",
+            (self.no_limit if limit is None else limit,),
+        )
+        return [
+            {"seq": r[0], "at": _text(r[1]), "set_by": r[2], "targets": orjson.loads(r[3])}
+            for r in found
+        ]
+
+    def set_board_targets(
+        self, targets: dict[str, Any], set_by: str, *, only_if_none: bool = False
+    ) -> bool:
+        """Set them (with ``only_if_none``: only if none were ever set); whether it did."""
+        with self._tx() as c:
+            # Processes starting together each seed only if none were set: one at a time, so
+            # "none yet" holds to the insert.
+            self._serialise(c, "mlob_board_targets")
+            if only_if_none and c.execute("SELECT 1 FROM mlob_board_targets").fetchone():
+                return False
+            c.execute(
+                "INSERT INTO mlob_board_targets (at, set_by, targets) "
+                f"VALUES (now(), {self._marks(2)})",
+                (set_by, orjson.dumps(targets).decode()),
+            )
+        return True
+
+
+class SQLiteReadStore(ReadStore):
+    """Read models in the SQLite store file (WAL: readers never wait for the writer)."""
+
+    kind = "sqlite"
+    mark = "?"
+    data = "data"
+    # SQLite takes the bare column from the row holding MAX(level).
+    top_rows = "SELECT data, MAX(level) FROM {table} WHERE {where} GROUP BY id ORDER BY id"
+    no_limit = -1
+    row_lock = ""
+
+    def __init__(self, path: str, names: Sequence[str]) -> None:
+        self.path = path
+        self.names = tuple(names)
+        self._local = threading.local()
+        # mlob's fixed tables come from the migrations (mlob/migrations, applied when the
+        # application opened the store); a projection's rows table from its name.
+        with self._tx() as c:
+            for name in self.names:
+                for statement in _rows_table_sql(name, _table(name), "sqlite"):
+                    c.execute(statement)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            # SQLite has no now(): this one gives the time as the store keeps it (ISO, UTC).
+            conn.create_function("now", 0, _now)
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _begun(self, begin: str) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute(begin)
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._begun("BEGIN IMMEDIATE")  # the store's one writer from the start
+
+    def _snapshot(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._begun("BEGIN")  # a read: its first statement fixes what it sees
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        return self._conn().execute(sql, args).fetchall()
+
+    def _among(self, ids: Sequence[str]) -> tuple[str, list[Any]]:
+        return f"IN ({self._marks(len(ids))})", list(ids)
+
+    def _serialise(self, c: Connection, lock: str) -> None:
+        pass  # BEGIN IMMEDIATE: SQLite's write transactions are one at a time already
+
+    def _notify(self, c: Connection) -> None:
+        pass  # no NOTIFY: the other processes poll
+
+    def _rename_keys(self, c: Connection, name: str, old: str, new: str) -> None:
+        # SQLite has no ALTER INDEX: the indexes get the served table's names anew (the next
+        # rebuild's table needs the names again).
+        for suffix in listing.index_names(name, "sqlite"):
+            c.execute(f"DROP INDEX IF EXISTS {old}_{suffix}")
+        for statement in listing.index_sql(name, new, "sqlite"):
+            c.execute(statement)
+
+    def _write(self, batch: _Batch) -> None:
+        with self._tx() as c:
+            current = c.execute(
+                "SELECT position FROM mlob_view_tracking WHERE name = ?", (batch.tracking,)
+            ).fetchone()
+            if batch.rebuild and current is None:
+                raise TrackingConflict(batch.name)  # given up meanwhile
+            if (current[0] if current else 0) != batch.expected_position:
+                raise TrackingConflict(batch.name)
+            listed = len(listing.column_names(batch.name))
+            c.executemany(
+                _upsert_rows_sql(batch.name, batch.table, f"VALUES ({self._marks(4 + listed)})"),
+                [
+                    (
+                        r["id"],
+                        r.get("level", 0),
+                        batch.position,
+                        orjson.dumps(r),
+                        *listing.stored_values(batch.name, r, "sqlite"),
+                    )
+                    for r in batch.rows
+                ],
+            )
+            subjects = sorted({r["id"] for r in batch.rows})
+            if subjects:
+                c.execute(_until_sql(batch.table, "sqlite"), (orjson.dumps(subjects).decode(),))
+            c.executemany(
+                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
+                "VALUES (now(), ?, ?, ?, 'row', ?)",
+                [(batch.name, key, batch.position, lvl) for key, lvl in batch.changes],
+            )
+            self._set_tracking(c, batch.tracking, batch.position, batch.version)
+
+    def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        if not slices:
+            return []
+        found = self._read(
+            "SELECT substr(c.states, json_extract(j.value, '$[1]') + 1, "
+            "json_extract(j.value, '$[2]')) FROM json_each(?) j "
+            "JOIN mlob_as_of_checkpoints c ON c.position = json_extract(j.value, '$[0]') "
+            "ORDER BY j.key",
+            (orjson.dumps(slices).decode(),),
+        )
+        return [bytes(r[0]) for r in found]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class PostgresReadStore(ReadStore):
     """Read models in the store's PostgreSQL database and schema."""
 
     kind = "postgresql"
+    mark = "%s"
+    # jsonb out as text, parsed by orjson: faster than psycopg's json loader.
+    data = "data::text"
+    top_rows = (
+        "SELECT DISTINCT ON (id) data::text FROM {table} WHERE {where} ORDER BY id, level DESC"
+    )
+    no_limit = None
+    row_lock = " FOR UPDATE"
 
     def __init__(self, store: StoreConfig, names: Sequence[str]) -> None:
         self.info = store.connect_info()
@@ -751,92 +779,37 @@ class PostgresReadStore:
                     (name,),
                 )
 
-    def tracking(self, name: str) -> Tracking:
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Cursor[TupleRow]]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[psycopg.Cursor[TupleRow]]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield cur
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT position, version, updated_at FROM mlob_view_tracking WHERE name = %s",
-                (name,),
-            ).fetchone()
-        if not row:
-            return Tracking(name, 0, "", None)
-        return Tracking(name, row[0], row[1], row[2].isoformat() if row[2] else None)
+            return conn.execute(sql, args).fetchall()
 
-    def tracking_rows(self) -> list[Tracking]:
-        # One query: readers waiting for a position ask this every 20 ms.
-        with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT name, position, version, updated_at FROM mlob_view_tracking"
-            ).fetchall()
-        return [Tracking(r[0], r[1], r[2], r[3].isoformat() if r[3] else None) for r in rows]
+    def _among(self, ids: Sequence[str]) -> tuple[str, list[Any]]:
+        return "= ANY(%s)", [list(ids)]
 
-    def all_tracking(self) -> list[Tracking]:
-        return served(self.tracking_rows(), self.names)
+    def _serialise(self, c: Connection, lock: str) -> None:
+        c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
 
-    def rebuilds(self) -> dict[str, Tracking]:
-        return rebuilds_of(self.tracking_rows())
+    def _notify(self, c: Connection) -> None:
+        c.execute(f'NOTIFY "{self.channel}"')
 
-    def begin_rebuild(self, name: str, version: str) -> None:
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
-            for statement in _rows_table_sql(name, _next_table(name), "postgresql"):
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO mlob_view_tracking VALUES (%s, 0, %s, now()) ON CONFLICT (name) "
-                "DO UPDATE SET position = 0, version = excluded.version, updated_at = now()",
-                (name + NEXT_TRACKING, version),
-            )
+    def _rename_keys(self, c: Connection, name: str, old: str, new: str) -> None:
+        c.execute(f"ALTER TABLE {new} RENAME CONSTRAINT {old}_pkey TO {new}_pkey")
+        for suffix in listing.index_names(name, "postgresql"):
+            c.execute(f"ALTER INDEX {old}_{suffix} RENAME TO {new}_{suffix}")
 
-    def end_rebuild(self, name: str) -> None:
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute(f"DROP TABLE IF EXISTS {_next_table(name)}")
-            conn.execute("DELETE FROM mlob_view_tracking WHERE name = %s", (name + NEXT_TRACKING,))
-
-    def switch(self, name: str, expected_position: int) -> None:
-        table, following = _table(name), _next_table(name)
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute(CHANGES_LOCK)  # the change records below take their numbers in order
-            found = conn.execute(
-                "SELECT position, version FROM mlob_view_tracking WHERE name = %s FOR UPDATE",
-                (name + NEXT_TRACKING,),
-            ).fetchone()
-            if found is None or found[0] != expected_position:
-                raise TrackingConflict(name)
-            # A reader waiting for the old table meanwhile finds the new one by its name once
-            # this commits (PostgreSQL looks a name up again after waiting for its lock).
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
-            conn.execute(f"ALTER TABLE {following} RENAME TO {table}")
-            conn.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {following}_pkey TO {table}_pkey")
-            for suffix in listing.index_names(name, "postgresql"):
-                conn.execute(f"ALTER INDEX {following}_{suffix} RENAME TO {table}_{suffix}")
-            conn.execute(
-                "INSERT INTO mlob_view_tracking VALUES (%s, %s, %s, now()) ON CONFLICT (name) "
-                "DO UPDATE SET position = excluded.position, version = excluded.version, "
-                "updated_at = now()",
-                (name, found[0], found[1]),
-            )
-            conn.execute("DELETE FROM mlob_view_tracking WHERE name = %s", (name + NEXT_TRACKING,))
-            # Every row may differ from what the feeds sent before: each is a change.
-            conn.execute(
-                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
-                f"SELECT now(), %s, id, %s, 'row', MIN(level) FROM {table} GROUP BY id "
-                "ORDER BY id",
-                (name, found[0]),
-            )
-            conn.execute(f'NOTIFY "{self.channel}"')
-
-    def apply(
-        self,
-        name: str,
-        rows: Sequence[dict[str, Any]],
-        position: int,
-        version: str,
-        expected_position: int,
-        levels: Mapping[str, int] | None = None,
-        *,
-        rebuild: bool = False,
-    ) -> None:
-        table, tracking = _where(name, rebuild)
-        changed = _change_levels(rows, levels)
+    def _write(self, batch: _Batch) -> None:
+        name, rows, position = batch.name, batch.rows, batch.position
         # One flight: the guarded position move, the rows as one JSON array, their change
         # records and the NOTIFY; then the commit.
         with (
@@ -845,7 +818,7 @@ class PostgresReadStore:
             conn.transaction(),
             conn.cursor() as cur,
         ):
-            if rows and not rebuild:
+            if rows and not batch.rebuild:
                 # Change records take their numbers in commit order (a feed reading up to
                 # number N must never see N+1 before N): one writer of them at a time.
                 cur.execute(CHANGES_LOCK)
@@ -855,7 +828,7 @@ class PostgresReadStore:
             cur.execute(
                 "UPDATE mlob_view_tracking SET position = %s, version = %s, "
                 "updated_at = now() WHERE name = %s AND position = %s",
-                (position, version, tracking, expected_position),
+                (position, batch.version, batch.tracking, batch.expected_position),
             )
             if rows:
                 with conn.cursor() as more:
@@ -876,11 +849,12 @@ class PostgresReadStore:
                         ]
                     )
                     more.execute(
-                        f"INSERT INTO {table} (id, level, position, data, {', '.join(listed)}) "
-                        "SELECT x->'d'->>'id', COALESCE((x->'d'->>'level')::int, 0), %s, "
-                        f"x->'d', {taken} FROM jsonb_array_elements(%s::text::jsonb) x "
-                        "ON CONFLICT (id, level) DO UPDATE SET position = excluded.position, "
-                        "data = excluded.data" + _listed_update(name),
+                        _upsert_rows_sql(
+                            name,
+                            batch.table,
+                            "SELECT x->'d'->>'id', COALESCE((x->'d'->>'level')::int, 0), %s, "
+                            f"x->'d', {taken} FROM jsonb_array_elements(%s::text::jsonb) x",
+                        ),
                         (
                             position,
                             orjson.dumps(
@@ -892,237 +866,37 @@ class PostgresReadStore:
                         ),
                     )
                     more.execute(
-                        _until_sql(table, "postgresql"), (sorted({r["id"] for r in rows}),)
+                        _until_sql(batch.table, "postgresql"), (sorted({r["id"] for r in rows}),)
                     )
-                    if not rebuild:
+                    if not batch.rebuild:
                         more.execute(
                             "INSERT INTO mlob_view_changes (at, source, key, position, what, "
                             "level) SELECT now(), %s, k, %s, 'row', l FROM "
                             "unnest(%s::text[], %s::int[]) AS c(k, l)",
-                            (name, position, [k for k, _ in changed], [v for _, v in changed]),
+                            (
+                                name,
+                                position,
+                                [k for k, _ in batch.changes],
+                                [v for _, v in batch.changes],
+                            ),
                         )
-                        more.execute(f'NOTIFY "{self.channel}"')
+                        self._notify(more)
             pipeline.sync()
             if cur.rowcount != 1:  # raising here rolls the whole batch back
                 raise TrackingConflict(name)
-
-    def rows(self, name: str, level: int | None = None) -> list[dict[str, Any]]:
-        with self.pool.connection() as conn:
-            # jsonb out as text, parsed by orjson: faster than psycopg's json loader.
-            found = conn.execute(
-                f"SELECT DISTINCT ON (id) data::text FROM {_table(name)} WHERE level <= %s "
-                "ORDER BY id, level DESC",
-                (TOP if level is None else level,),
-            ).fetchall()
-        return [orjson.loads(r[0]) for r in found]
-
-    def page(
-        self, name: str, query: listing.PageQuery
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        sql, args = listing.page_sql(name, _table(name), query, "postgresql")
-        with self.pool.connection() as conn:
-            found = conn.execute(sql, args).fetchall()
-        return listing.paged(found, query.limit)
-
-    def count(self, name: str, query: listing.PageQuery) -> int:
-        sql, args = listing.count_sql(name, _table(name), query, "postgresql")
-        with self.pool.connection() as conn:
-            found = conn.execute(sql, args).fetchone()
-        return int(found[0]) if found else 0
-
-    def matching(self, name: str, query: listing.PageQuery) -> list[dict[str, Any]]:
-        sql, args = listing.matching_sql(name, _table(name), query, "postgresql")
-        with self.pool.connection() as conn:
-            found = conn.execute(sql, args).fetchall()
-        return [orjson.loads(r[0]) for r in found]
-
-    def board_page(
-        self,
-        query: listing.PageQuery,
-        targets: Targets,
-        after: tuple[int, int, str] | None,
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        sql, args = listing.board_sql(_table("requests"), query, targets, "postgresql", after)
-        with self.pool.connection() as conn:
-            found = conn.execute(sql, args).fetchall()
-        return listing.board_paged(found, query.limit)
-
-    def board_counts(
-        self, query: listing.PageQuery, targets: Targets, now_us: int
-    ) -> tuple[int, int]:
-        sql, args = listing.board_counts_sql(
-            _table("requests"), query, targets, now_us, "postgresql"
-        )
-        with self.pool.connection() as conn:
-            found = conn.execute(sql, args).fetchone()
-        assert found is not None
-        return int(found[0]), int(found[1])
-
-    def summary_counts(
-        self, query: listing.PageQuery
-    ) -> tuple[list[Any], int, list[Any], list[Any]]:
-        queries = summary_sql(_table("incidents"), _table("requests"), query, "postgresql")
-        # One snapshot: the four counts see the same rows.
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            found = [conn.execute(sql, args).fetchall() for sql, args in queries]
-        return found[0], int(found[1][0][0]), found[2], found[3]
-
-    def rows_by_id(
-        self, name: str, ids: Sequence[str], level: int | None = None, every_level: bool = False
-    ) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        with self.pool.connection() as conn:
-            if every_level:
-                found = conn.execute(
-                    f"SELECT data::text FROM {_table(name)} WHERE id = ANY(%s) ORDER BY id, level",
-                    (list(ids),),
-                ).fetchall()
-            else:
-                found = conn.execute(
-                    f"SELECT DISTINCT ON (id) data::text FROM {_table(name)} "
-                    "WHERE id = ANY(%s) AND level <= %s ORDER BY id, level DESC",
-                    (list(ids), TOP if level is None else level),
-                ).fetchall()
-        return [orjson.loads(r[0]) for r in found]
-
-    def all_rows(self, name: str) -> list[dict[str, Any]]:
-        with self.pool.connection() as conn:
-            found = conn.execute(
-                f"SELECT data::text FROM {_table(name)} ORDER BY id, level"
-            ).fetchall()
-        return [orjson.loads(r[0]) for r in found]
-
-    def last_change(self) -> int:
-        with self.pool.connection() as conn:
-            row = conn.execute("SELECT MAX(seq) FROM mlob_view_changes").fetchone()
-        return int(row[0] or 0) if row else 0
-
-    def record_changes(self, changes: Sequence[Change]) -> None:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            cur.execute(CHANGES_LOCK)
-            cur.execute(f'NOTIFY "{self.channel}"')
-            cur.executemany(
-                "INSERT INTO mlob_view_changes (at, source, key, position, what, level) "
-                "VALUES (now(), %s, %s, %s, %s, %s)",
-                [(ch.source, ch.key, ch.position, ch.what, ch.level) for ch in changes],
-            )
-
-    def changes(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        with self.pool.connection() as conn:
-            found = conn.execute(
-                "SELECT seq, at, source, key, position, what, level FROM mlob_view_changes "
-                "WHERE seq > %s ORDER BY seq LIMIT %s",
-                (after, limit),
-            ).fetchall()
-        names = CHANGE_COLUMNS
-        return [{**dict(zip(names, r, strict=True)), "at": r[1].isoformat()} for r in found]
-
-    def add_checkpoint(self, position: int, head: str, signature: str) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(
-                "INSERT INTO mlob_chain_checkpoints VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (position, head, signature, _now()),
-            )
-
-    def checkpoints(self) -> list[dict[str, Any]]:
-        with self.pool.connection() as conn:
-            found = conn.execute(
-                "SELECT position, head, signature, at FROM mlob_chain_checkpoints ORDER BY position"
-            ).fetchall()
-        return [dict(zip(("position", "head", "signature", "at"), r, strict=True)) for r in found]
-
-    def newest_signed_checkpoint_at(self) -> str | datetime | None:
-        with self.pool.connection() as conn:
-            row = conn.execute(NEWEST_SIGNED).fetchone()
-        return None if row is None else row[0]
-
-    def picture_checkpoints(self, version: str) -> list[dict[str, Any]]:
-        with self.pool.connection() as conn:
-            found = conn.execute(
-                f"SELECT {_PICTURE_COLUMNS} FROM mlob_as_of_checkpoints "
-                "WHERE version = %s ORDER BY position",
-                (version,),
-            ).fetchall()
-        return [dict(zip(_PICTURE_LISTED, r, strict=True)) for r in found]
-
-    def picture_checkpoint_base(self, position: int) -> tuple[bytes, bytes]:
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT rows_data, places FROM mlob_as_of_checkpoints WHERE position = %s",
-                (position,),
-            ).fetchone()
-        if row is None:
-            raise KeyError(position)
-        return bytes(row[0]), bytes(row[1])
-
-    def picture_checkpoint_content(self, position: int) -> tuple[bytes, bytes, bytes]:
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT rows_data, places, states FROM mlob_as_of_checkpoints WHERE position = %s",
-                (position,),
-            ).fetchone()
-        if row is None:
-            raise KeyError(position)
-        return bytes(row[0]), bytes(row[1]), bytes(row[2])
 
     def picture_states(self, slices: Sequence[tuple[int, int, int]]) -> list[bytes]:
         if not slices:
             return []
         positions, offsets, lengths = (list(x) for x in zip(*slices, strict=True))
-        with self.pool.connection() as conn:
-            # states is stored uncompressed (STORAGE EXTERNAL): substring reads only its chunks.
-            found = conn.execute(
-                "SELECT substring(c.states FROM s.o + 1 FOR s.l) "
-                "FROM unnest(%s::bigint[], %s::int[], %s::int[]) WITH ORDINALITY s(p, o, l, n) "
-                "JOIN mlob_as_of_checkpoints c ON c.position = s.p ORDER BY s.n",
-                (positions, offsets, lengths),
-            ).fetchall()
+        # states is stored uncompressed (STORAGE EXTERNAL): substring reads only its chunks.
+        found = self._read(
+            "SELECT substring(c.states FROM s.o + 1 FOR s.l) "
+            "FROM unnest(%s::bigint[], %s::int[], %s::int[]) WITH ORDINALITY s(p, o, l, n) "
+            "JOIN mlob_as_of_checkpoints c ON c.position = s.p ORDER BY s.n",
+            (positions, offsets, lengths),
+        )
         return [bytes(r[0]) for r in found]
-
-    def add_picture_checkpoint(
-        self, meta: dict[str, Any], rows: bytes, places: bytes, states: bytes
-    ) -> bool:
-        """Add it; False when one at that position exists already (another writer won)."""
-        with self.pool.connection() as conn, conn.transaction():
-            # Checkpoints of another code version can never serve again.
-            conn.execute(
-                "DELETE FROM mlob_as_of_checkpoints WHERE version <> %s", (meta["version"],)
-            )
-            inserted = conn.execute(
-                f"INSERT INTO mlob_as_of_checkpoints ({_PICTURE_COLUMNS}, rows_data, places, "
-                f"states) VALUES ({', '.join(['%s'] * (len(_PICTURE_LISTED) + 3))})"
-                + _REPLACE_UNSIGNED,
-                (*(meta.get(k) for k in _PICTURE_LISTED), rows, places, states),
-            )
-            return inserted.rowcount == 1
-
-    def board_targets(self, limit: int | None = 1) -> list[dict[str, Any]]:
-        with self.pool.connection() as conn:
-            found = conn.execute(
-                "SELECT seq, at, set_by, targets FROM mlob_board_targets ORDER BY seq DESC "
-                "LIMIT %s",
-                (limit,),
-            ).fetchall()
-        return [
-            {"seq": r[0], "at": r[1].isoformat(), "set_by": r[2], "targets": orjson.loads(r[3])}
-            for r in found
-        ]
-
-    def set_board_targets(
-        self, targets: dict[str, Any], set_by: str, *, only_if_none: bool = False
-    ) -> bool:
-        with self.pool.connection() as conn, conn.transaction():
-            # Processes starting together each seed only if none were set: one at a time.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlob_board_targets'))")
-            if only_if_none and conn.execute("SELECT 1 FROM mlob_board_targets").fetchone():
-                return False
-            conn.execute(
-                "INSERT INTO mlob_board_targets (at, set_by, targets) VALUES (now(), %s, %s)",
-                (set_by, orjson.dumps(targets).decode()),
-            )
-        return True
 
     def close(self) -> None:
         self.pool.close()

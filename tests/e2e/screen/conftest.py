@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import unavailable
@@ -40,6 +43,27 @@ class DemoServer:
     @property
     def url(self) -> str:
         return self.server.url
+
+
+def post(
+    demo: DemoServer, org: str, type_: str, subject: uuid.UUID, data: Any = None, **envelope: Any
+) -> int:
+    """Record one event over HTTP, from outside the page; returns its position."""
+    response = httpx.post(
+        f"{demo.url}/v1/events",
+        json={
+            "type": type_,
+            "subject": str(subject),
+            "message_id": str(uuid.uuid4()),
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "data": data or {},
+            **envelope,
+        },
+        headers={"Authorization": f"Bearer {demo.tokens[org]}"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["events"][0]["position"])
 
 
 @pytest.fixture(scope="module")

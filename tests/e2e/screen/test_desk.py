@@ -13,14 +13,11 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
-
 from api.commands import REGISTRY
-from tests.e2e.screen.conftest import DemoServer
+from tests.e2e.screen.conftest import DemoServer, post
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -208,21 +205,9 @@ def post_classified(demo: DemoServer) -> str:
     """LOCC phones in a Stg. Confidentieel request for VR23 (from outside the page)."""
     data: dict[str, Any] = dict(REGISTRY["request.phoned_in"].example)
     data.update(requester="VR23", title="Vertrouwelijke bijstand Venlo")
-    response = httpx.post(
-        f"{demo.url}/v1/events",
-        json={
-            "type": "request.phoned_in",
-            "subject": str(uuid.uuid4()),
-            "message_id": str(uuid.uuid4()),
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "authority": {"body": "chair_safety_region", "of": "VR23", "capacity": "namens"},
-            "classification": "stg_confidentieel",
-            "data": data,
-        },
-        headers={"Authorization": f"Bearer {demo.tokens['LOCC']}"},
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
+    chair = {"body": "chair_safety_region", "of": "VR23", "capacity": "namens"}
+    secret = {"authority": chair, "classification": "stg_confidentieel"}
+    post(demo, "LOCC", "request.phoned_in", uuid.uuid4(), data, **secret)
     return str(data["title"])
 
 

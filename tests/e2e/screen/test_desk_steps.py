@@ -11,12 +11,9 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from tests.e2e.screen.conftest import DemoServer
+from tests.e2e.screen.conftest import DemoServer, post
 from tests.e2e.screen.test_desk import (
     act,
     choose,
@@ -160,7 +157,7 @@ def test_incidents_capacities_corrections_and_appeals_from_the_desk(
 def refused_police_request(demo: DemoServer) -> str:
     """A request of POL-ON for mobile units the korpschef (LE) refused, posted from outside
     the page: the precondition of an appeal (art. 56(4) Politiewet 2012)."""
-    subject = str(uuid.uuid4())
+    subject = uuid.uuid4()
     line = {
         "line_id": "L1",
         "capability": "POLICE_ME",
@@ -190,20 +187,5 @@ def refused_police_request(demo: DemoServer) -> str:
         ("POL-LE", "request.decided", {"outcome": "refused", "reasons": "geen ME vrij"}, None),
     ]
     for org, type_name, data, authority in steps:
-        body: dict[str, Any] = {
-            "type": type_name,
-            "subject": subject,
-            "message_id": str(uuid.uuid4()),
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "data": data,
-        }
-        if authority:
-            body["authority"] = authority
-        response = httpx.post(
-            f"{demo.url}/v1/events",
-            json=body,
-            headers={"Authorization": f"Bearer {demo.tokens[org]}"},
-            timeout=30,
-        )
-        assert response.status_code == 201, response.text
-    return subject
+        post(demo, org, type_name, subject, data, **({"authority": authority} if authority else {}))
+    return str(subject)

@@ -13,7 +13,6 @@ import contextlib
 import json
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -28,7 +27,7 @@ from mlob.demo import (
     TRANSPORT_VR08,
     TRANSPORT_VR23,
 )
-from tests.e2e.screen.conftest import DemoServer
+from tests.e2e.screen.conftest import DemoServer, post
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, WebSocketRoute
@@ -38,27 +37,6 @@ with contextlib.suppress(ImportError):
     from playwright.sync_api import expect
 
 LIVE = "● LIVE"
-
-
-def post(
-    demo: DemoServer, org: str, type_: str, subject: uuid.UUID, data: Any = None, **envelope: Any
-) -> int:
-    """Record one event over HTTP, from outside the page; returns its position."""
-    response = httpx.post(
-        f"{demo.url}/v1/events",
-        json={
-            "type": type_,
-            "subject": str(subject),
-            "message_id": str(uuid.uuid4()),
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "data": data or {},
-            **envelope,
-        },
-        headers={"Authorization": f"Bearer {demo.tokens[org]}"},
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["events"][0]["position"])
 
 
 def open_screen(browser: Browser, demo: DemoServer, org: str, link: FeedLink | None = None) -> Page:

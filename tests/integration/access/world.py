@@ -447,14 +447,22 @@ def seed_world(s: Seed) -> None:
     s.post("LOCC", "incident.opened", inc_zg, opened(inc_zg, "VR08"), marking=ZG)
 
     # --- requests ----------------------------------------------------------------------------
-    def drafted(request: Subject, line: dict[str, Any], incident: Subject) -> dict[str, Any]:
+    def draft(
+        org: str,
+        request: Subject,
+        line: dict[str, Any],
+        incident: Subject,
+        marking: Classification | None = None,
+    ) -> None:
+        """``org`` drafts a region's request with ``line`` on ``incident``, its chair signing."""
         s.names(incident, request)
-        return {
+        data = {
             "kind": "region_art51",
             "title": s.text(request, "title", shown=True),
             "incident_id": str(incident.id),
             "lines": [line],
         }
+        s.post(org, "request.drafted", request, data, authority=chair(org), marking=marking)
 
     def through_hub(request: Subject, org: str, marking: Classification | None = None) -> None:
         s.post(org, "request.submitted", request, authority=chair(org), marking=marking)
@@ -475,12 +483,18 @@ def seed_world(s: Seed) -> None:
         )
         s.post("LOCC", "request.forwarded", request, {"to": ["IFV"]}, marking=marking)
 
+    def forwarded_to_ifv(name: str, quantity: int) -> tuple[Subject, dict[str, Any]]:
+        """An unclassified request of VR08 on incident A for IFV's blankets, drafted, through
+        the hub and forwarded to IFV; and its line."""
+        request = s.subject(name, "request", UNCL, ("VR08",), {"VR08", "LOCC", "IFV"})
+        line = s.line(request, "IFV_BLANKETS", quantity, "Nijmegen")
+        draft("VR08", request, line, inc_a)
+        through_hub(request, "VR08")
+        assessed_and_forwarded(request)
+        return request, line
+
     # A: granted by IFV and booked on IFV's blankets (all unclassified).
-    req_a = s.subject("REQ_A", "request", UNCL, ("VR08",), {"VR08", "LOCC", "IFV"})
-    line_a = s.line(req_a, "IFV_BLANKETS", 300, "Nijmegen")
-    s.post("VR08", "request.drafted", req_a, drafted(req_a, line_a, inc_a), authority=chair("VR08"))
-    through_hub(req_a, "VR08")
-    assessed_and_forwarded(req_a)
+    req_a, line_a = forwarded_to_ifv("REQ_A", 300)
     s.post(
         "IFV",
         "request.decided",
@@ -503,7 +517,7 @@ def seed_world(s: Seed) -> None:
     # B: received, then refused by a secret assessment (uncleared readers: still received).
     req_b = s.subject("REQ_B", "request", UNCL, ("VR08",), {"VR08", "LOCC"})
     line_b = s.line(req_b, "IFV_BLANKETS", 300, "Nijmegen")
-    s.post("VR08", "request.drafted", req_b, drafted(req_b, line_b, inc_a), authority=chair("VR08"))
+    draft("VR08", req_b, line_b, inc_a)
     through_hub(req_b, "VR08")
     s.post(
         "LOCC",
@@ -514,11 +528,7 @@ def seed_world(s: Seed) -> None:
     )
 
     # C: forwarded to IFV, then refused by a secret decision with reasons.
-    req_c = s.subject("REQ_C", "request", UNCL, ("VR08",), {"VR08", "LOCC", "IFV"})
-    line_c = s.line(req_c, "IFV_BLANKETS", 400, "Nijmegen")
-    s.post("VR08", "request.drafted", req_c, drafted(req_c, line_c, inc_a), authority=chair("VR08"))
-    through_hub(req_c, "VR08")
-    assessed_and_forwarded(req_c)
+    req_c, _ = forwarded_to_ifv("REQ_C", 400)
     s.post(
         "IFV",
         "request.decided",
@@ -531,14 +541,7 @@ def seed_world(s: Seed) -> None:
     # on IFV's unclassified blankets. Its submission is left unmarked: as secret as its subject.
     req_s = s.subject("REQ_S", "request", GEHEIM, ("VR08",), {"VR08", "LOCC", "IFV"})
     line_s = s.line(req_s, "IFV_BLANKETS", 100, "Nijmegen")
-    s.post(
-        "VR08",
-        "request.drafted",
-        req_s,
-        drafted(req_s, line_s, inc_a),
-        authority=chair("VR08"),
-        marking=GEHEIM,
-    )
+    draft("VR08", req_s, line_s, inc_a, GEHEIM)
     s.post("VR08", "request.submitted", req_s, authority=chair("VR08"))
     s.post("LOCC", "request.received", req_s, marking=GEHEIM)
     assessed_and_forwarded(req_s, GEHEIM)
@@ -575,26 +578,13 @@ def seed_world(s: Seed) -> None:
     # DV: a departmentally confidential request of VR08, submitted.
     req_dv = s.subject("REQ_DV", "request", DV, ("VR08",), {"VR08"})
     line_dv = s.line(req_dv, "IFV_BLANKETS", 10, "Nijmegen")
-    s.post(
-        "VR08",
-        "request.drafted",
-        req_dv,
-        drafted(req_dv, line_dv, inc_a),
-        authority=chair("VR08"),
-        marking=DV,
-    )
+    draft("VR08", req_dv, line_dv, inc_a, DV)
     s.post("VR08", "request.submitted", req_dv, authority=chair("VR08"), marking=DV)
 
     # VR23's request on its own incident: out of every other region's scope.
     req_vr23 = s.subject("REQ_VR23", "request", UNCL, ("VR23",), {"VR23", "LOCC"})
     line_vr23 = s.line(req_vr23, "IFV_BLANKETS", 9000, "Venlo")
-    s.post(
-        "VR23",
-        "request.drafted",
-        req_vr23,
-        drafted(req_vr23, line_vr23, inc_b),
-        authority=chair("VR23"),
-    )
+    draft("VR23", req_vr23, line_vr23, inc_b)
     through_hub(req_vr23, "VR23")
 
     # --- refused attempts (the rejection log) --------------------------------------------------
@@ -659,12 +649,9 @@ def live_steps(s: Seed) -> None:
         {"unavailable": 5, "reason": s.text(cap_ifv, "live secret unavailability", GEHEIM)},
         marking=GEHEIM,
     )
-    s.post(
-        "IFV",
-        "capacity.quantity_changed",
-        cap_ifv,
-        {"quantity": 5200, "reason": s.text(cap_ifv, "live quantity reason")},
-    )  # unclassified, answering the secret step before it
+    # Unclassified, answering the secret step before it.
+    reason = s.text(cap_ifv, "live quantity reason")
+    s.post("IFV", "capacity.quantity_changed", cap_ifv, {"quantity": 5200, "reason": reason})
     s.post(
         "LOCC",
         "request.assessed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -83,15 +84,32 @@ ART56 = {
 }
 
 
+def art56(
+    build: Callable[..., AssistanceRequest] = submitted, platoons: int = 2, **kw: Any
+) -> AssistanceRequest:
+    """Nijmegen's mayor asks for POL-ON's ME platoons (art. 56): submitted (``build``: or
+    drafted), stating ``justifications`` (:data:`ART56` unless given)."""
+    kw.setdefault("justifications", ART56)
+    police_me = line(CAP["police_me"], platoons)
+    return build(
+        "POL-ON", RequestKind.POLICE_ART56_PUBLIC_ORDER, mayor("Nijmegen"), police_me, **kw
+    )
+
+
+def art56_criminal(
+    build: Callable[..., AssistanceRequest] = drafted, authority: Authority | None = None, **kw: Any
+) -> AssistanceRequest:
+    """POL-ON asks for police specialists for a criminal investigation (art. 56(2)): drafted
+    unsigned (``build``, ``authority``: or submitted, signed), stating ``justifications``
+    (:data:`ART56` unless given)."""
+    kw.setdefault("justifications", ART56)
+    kind = RequestKind.POLICE_ART56_CRIMINAL
+    return build("POL-ON", kind, authority, line(CAP["police_specialist"]), **kw)
+
+
 def art56_received(platoons: int = 2) -> AssistanceRequest:
     """Nijmegen's mayor asks for POL-ON's ME platoons (art. 56); LE Preparatie has received it."""
-    request = submitted(
-        "POL-ON",
-        RequestKind.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"], platoons),
-        justifications=ART56,
-    )
+    request = art56(platoons=platoons)
     request.receive(env("POL-LE"))
     return request
 
@@ -136,14 +154,15 @@ def new_id() -> UUID:
 EOD = "EOD specialism only in Defence"
 
 
-def art58_drafted(quantity: int = 1) -> AssistanceRequest:
-    """POL-ON's art. 58 public-order request for Defence's EOD specialists, drafted."""
+def art58_drafted(quantity: int = 1, justified: bool = True) -> AssistanceRequest:
+    """POL-ON's art. 58 public-order request for Defence's EOD specialists, drafted (stating
+    why the police cannot, unless not ``justified``)."""
     return drafted(
         "POL-ON",
         RequestKind.MILITARY_ART58_PUBLIC_ORDER,
         mayor("Nijmegen"),
         line(CAP["defence_specialist"], quantity),
-        justifications={Justification.POLICE_EXHAUSTED_OR_SPECIALISM: EOD},
+        justifications={Justification.POLICE_EXHAUSTED_OR_SPECIALISM: EOD} if justified else None,
     )
 
 

@@ -21,6 +21,7 @@ from domain.request import AssistanceRequest, Outcome, open_steps
 from domain.rights import STEP_PARTIES, Step, allowed_kinds, signers
 from tests.unit.domain.catalogue import CAP
 from tests.unit.domain.helpers import (
+    art56_criminal,
     chair,
     drafted,
     env,
@@ -215,13 +216,7 @@ def test_a_mayor_outside_the_police_units_area_does_not_sign() -> None:
 
 def test_a_prosecutor_signs_for_a_prosecutors_office() -> None:
     """factsheet-bijstand-politie §6 (lines 441-444): the officier van justitie requests."""
-    request = drafted(
-        "POL-ON",
-        K.POLICE_ART56_CRIMINAL,
-        None,
-        line(CAP["police_specialist"]),
-        justifications=ART56,
-    )
+    request = art56_criminal(justifications=ART56)
     refused(lambda: request.submit(env("POL-ON", prosecutor("VR08"))), "unknown_prosecutor_office")
 
 

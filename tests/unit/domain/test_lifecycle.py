@@ -723,44 +723,24 @@ def test_made_ready_capacity_is_released_after_a_refusal() -> None:
     assert pumps.available == 3 and steps(request, "VR08") == ["close"]
 
 
+def police_me_forwarded() -> AssistanceRequest:
+    """POL-ON's art. 56 request for mobile units, through LE's hub and forwarded to POL-MN."""
+    return through_hub(helpers.art56(), "POL-LE", to=("POL-MN",))
+
+
 def test_make_ready_is_offered_on_approved_and_appealed_requests() -> None:
     request = helpers.granted(fire_request(), "VR07")
     # Approved, by a provider asked (review of issue 18, defect 7: VR09, never asked, is not
     # offered make_ready on an approved request; domain.md settled questions, shares).
     assert "make_ready" in steps(request, "VR07")
     assert "make_ready" not in steps(request, "VR09")
-    ready = uuid4()
-    make_ready(
-        env("VR07"),
-        request,
-        capacity("VR07", CAP["fire"]),
-        line_id="L1",
-        quantity=1,
-        booking_id=ready,
-    )
-    police = through_hub(
-        submitted(
-            "POL-ON",
-            K.POLICE_ART56_PUBLIC_ORDER,
-            mayor("Nijmegen"),
-            line(CAP["police_me"]),
-            justifications=dict(ART56),
-        ),
-        "POL-LE",
-        to=("POL-MN",),
-    )
+    helpers.book(request, "VR07", CAP["fire"], 1, step=make_ready)
+    police = police_me_forwarded()
     police.decide(env("POL-LE"), outcome=Outcome.REFUSED, reasons="needed elsewhere")
     police.appeal(env("POL-ON", mayor("Nijmegen")), grounds="riot spreading")
     assert police.status is RequestStatus.APPEALED
     assert "make_ready" in steps(police, "POL-MN")
-    make_ready(
-        env("POL-MN"),
-        police,
-        capacity("POL-MN", CAP["police_me"]),
-        line_id="L1",
-        quantity=1,
-        booking_id=uuid4(),
-    )
+    helpers.book(police, "POL-MN", CAP["police_me"], 1, step=make_ready)
 
 
 def test_formalise_is_offered_whatever_the_status_while_the_form_is_outstanding() -> None:
@@ -773,17 +753,7 @@ def test_formalise_is_offered_whatever_the_status_while_the_form_is_outstanding(
 
 
 def test_commit_and_make_ready_only_for_who_provides_what_is_asked() -> None:
-    police = through_hub(
-        submitted(
-            "POL-ON",
-            K.POLICE_ART56_PUBLIC_ORDER,
-            mayor("Nijmegen"),
-            line(CAP["police_me"]),
-            justifications=dict(ART56),
-        ),
-        "POL-LE",
-        to=("POL-MN",),
-    )
+    police = police_me_forwarded()
     police.decide(env("POL-LE"), outcome=Outcome.GRANTED)
     assert "commit" not in steps(police, "LOCC") and "commit" in steps(police, "POL-MN")
     ucpm = capacity("LOCC", "UCPM")
@@ -794,37 +764,16 @@ def test_commit_and_make_ready_only_for_who_provides_what_is_asked() -> None:
     assert "make_ready" not in steps(military, "VR08")
     assert "make_ready" in steps(military, "DEF-DOPS")
     with pytest.raises(DomainError) as exc:
-        make_ready(
-            env("VR08"),
-            military,
-            capacity("VR08", CAP["fire"]),
-            line_id="L1",
-            quantity=1,
-            booking_id=uuid4(),
-        )
+        helpers.book(military, "VR08", CAP["fire"], 1, step=make_ready)
     assert exc.value.code == "not_a_provider_of_capability"
 
 
 def test_commit_is_not_offered_when_everything_granted_is_committed() -> None:
     request = helpers.granted(fire_request(), "VR07")
-    commit(
-        env("VR07"),
-        request,
-        capacity("VR07", CAP["fire"]),
-        line_id="L1",
-        quantity=3,
-        booking_id=uuid4(),
-    )
+    helpers.book(request, "VR07", CAP["fire"], 3)
     assert "commit" not in steps(request, "VR07")
     with pytest.raises(DomainError) as exc:
-        commit(
-            env("VR09"),
-            request,
-            capacity("VR09", CAP["fire"]),
-            line_id="L1",
-            quantity=1,
-            booking_id=uuid4(),
-        )
+        helpers.book(request, "VR09", CAP["fire"], 1)
     assert exc.value.code == "nothing_to_commit"
 
 

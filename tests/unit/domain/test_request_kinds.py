@@ -5,10 +5,12 @@ For every kind: one accepted path, and each refusal with its error code and lega
 
 from __future__ import annotations
 
-from uuid import uuid4
+from collections.abc import Callable
+from uuid import UUID, uuid4
 
 import pytest
 
+from domain.capacity import Capacity
 from domain.envelope import Authority
 from domain.errors import Conflict, DomainError, NotPermitted
 from domain.kinds import Justification as J
@@ -39,16 +41,23 @@ def refused(exc: pytest.ExceptionInfo[DomainError], code: str, source_fragment: 
     assert source_fragment in exc.value.source, exc.value.source
 
 
+def forwarding_refused(request: AssistanceRequest) -> pytest.ExceptionInfo[DomainError]:
+    """LOCC receives ``request`` and assesses it to forward it: the refusal."""
+    request.receive(env("LOCC"))
+    with pytest.raises(DomainError) as exc:
+        request.assess(env("LOCC"), forward=True, findings="necessary")
+    return exc
+
+
+def forwarded_fire_request() -> AssistanceRequest:
+    """VR08's art. 51 request for pumps, through LOCC, forwarded to VR07."""
+    request = submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"]))
+    return through_hub(request, "LOCC", to=("VR07",))
+
+
 def approved_fire_request() -> AssistanceRequest:
     """VR08's art. 51 request for pumps, through LOCC, granted by VR07."""
-    return granted(
-        through_hub(
-            submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])),
-            "LOCC",
-            to=("VR07",),
-        ),
-        "VR07",
-    )
+    return granted(forwarded_fire_request(), "VR07")
 
 
 # --- art. 51 Wvr: bijstand to a region ---------------------------------------------------------
@@ -127,18 +136,14 @@ def test_decision_before_forwarding_is_out_of_order() -> None:
 
 
 def test_only_a_provider_that_was_asked_decides() -> None:
-    request = through_hub(
-        submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])), "LOCC", to=("VR07",)
-    )
+    request = forwarded_fire_request()
     with pytest.raises(NotPermitted) as exc:
         request.decide(env("VR09"), outcome=Outcome.GRANTED)
     assert exc.value.code == "wrong_decider"
 
 
 def test_refusal_needs_reasons() -> None:
-    request = through_hub(
-        submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])), "LOCC", to=("VR07",)
-    )
+    request = forwarded_fire_request()
     with pytest.raises(DomainError) as exc:
         request.decide(env("VR07"), outcome=Outcome.REFUSED)
     assert exc.value.code == "reasons_required"
@@ -164,17 +169,21 @@ def test_non_positive_quantities_are_refused() -> None:
     assert exc.value.code == "quantity_not_positive"
 
 
+def one_booked(step: Callable[..., None], request: AssistanceRequest, pumps: Capacity) -> UUID:
+    """VR07 books one of its ``pumps`` for line L1 with ``step`` (make_ready or commit)."""
+    booking = uuid4()
+    step(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=booking)
+    return booking
+
+
 def test_deployment_before_approval_is_refused() -> None:
-    request = through_hub(
-        submitted("VR08", K.REGION_ART51, chair("VR08"), line(CAP["fire"])), "LOCC", to=("VR07",)
-    )
+    request = forwarded_fire_request()
     pumps = capacity("VR07", CAP["fire"], 3)
     with pytest.raises(Conflict) as exc:
         commit(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=uuid4())
     refused(exc, "not_approved", "factsheet-bijstand-politie")
     # informal readiness is allowed, but it is not a deployment
-    ready = uuid4()
-    make_ready(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=ready)
+    ready = one_booked(make_ready, request, pumps)
     with pytest.raises(Conflict) as exc:
         dispatch(env("VR07"), request, pumps, booking_id=ready)
     assert exc.value.code == "not_approved"
@@ -183,8 +192,7 @@ def test_deployment_before_approval_is_refused() -> None:
 def test_arrival_before_dispatch_is_refused() -> None:
     request = approved_fire_request()
     pumps = capacity("VR07", CAP["fire"], 3)
-    booking = uuid4()
-    commit(env("VR07"), request, pumps, line_id="L1", quantity=1, booking_id=booking)
+    booking = one_booked(commit, request, pumps)
     with pytest.raises(Conflict) as exc:
         arrive(env("VR07"), request, pumps, booking_id=booking)
     assert exc.value.code == "out_of_order"
@@ -239,11 +247,7 @@ def test_military_art51_accepted_cds_decides_after_dops_and_djz() -> None:
 
 
 def test_military_art51_locc_must_check_other_regions_means_first() -> None:
-    request = military51()
-    request.receive(env("LOCC"))
-    with pytest.raises(DomainError) as exc:
-        request.assess(env("LOCC"), forward=True, findings="necessary")
-    refused(exc, "alternatives_not_checked", "§B.5")
+    refused(forwarding_refused(military51()), "alternatives_not_checked", "§B.5")
 
 
 def test_military_art51_cds_needs_the_advice_first() -> None:
@@ -261,6 +265,12 @@ def test_military_art51_is_decided_by_cds_not_djz() -> None:
 
 
 # --- MSOB ---------------------------------------------------------------------------------------
+
+
+def msob_unsigned() -> AssistanceRequest:
+    """VR08's MSOB request for Defence transport, justified, not yet signed."""
+    justified = {J.NO_MARKET_ALTERNATIVE: "none"}
+    return drafted("VR08", K.MSOB, None, line(CAP["defence_transport"]), justifications=justified)
 
 
 def test_msob_accepted_with_market_justification() -> None:
@@ -282,13 +292,7 @@ def test_msob_without_market_justification_is_refused() -> None:
 
 
 def test_msob_a_prosecutor_may_not_request_it() -> None:
-    request = drafted(
-        "VR08",
-        K.MSOB,
-        None,
-        line(CAP["defence_transport"]),
-        justifications={J.NO_MARKET_ALTERNATIVE: "none"},
-    )
+    request = msob_unsigned()
     with pytest.raises(DomainError) as exc:
         request.submit(env("VR08", prosecutor("OM-ON")))
     refused(exc, "forbidden_authority", "militaire steunverlening")
@@ -301,13 +305,7 @@ def test_msob_is_not_for_police_tasks() -> None:
 
 
 def test_mayor_of_another_regions_municipality_does_not_sign() -> None:
-    request = drafted(
-        "VR08",
-        K.MSOB,
-        None,
-        line(CAP["defence_transport"]),
-        justifications={J.NO_MARKET_ALTERNATIVE: "none"},
-    )
+    request = msob_unsigned()
     with pytest.raises(DomainError) as exc:
         request.submit(env("VR08", mayor("Venlo")))
     assert exc.value.code == "wrong_authority"
@@ -354,74 +352,37 @@ def art56_justifications(view: bool = True) -> dict[J, str]:
 
 
 def test_police_art56_accepted_korpschef_decides_via_le() -> None:
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(),
-    )
+    request = helpers.art56(justifications=art56_justifications())
     through_hub(request, "POL-LE", to=("POL-MN",))
     request.decide(env("POL-LE"), outcome=Outcome.GRANTED)
     assert request.status is RequestStatus.APPROVED
 
 
 def test_police_art56_needs_own_capacity_insufficient() -> None:
-    request = drafted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications={J.REGION_MAYOR_VIEW: "supports"},
-    )
+    request = helpers.art56(drafted, justifications={J.REGION_MAYOR_VIEW: "supports"})
     with pytest.raises(DomainError) as exc:
         request.submit(env("POL-ON", mayor("Nijmegen")))
     refused(exc, "missing_justification_own_capacity_insufficient", "art. 56(1)")
 
 
 def test_police_art56_needs_region_mayor_view_unless_urgent() -> None:
-    request = drafted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(view=False),
-    )
+    request = helpers.art56(drafted, justifications=art56_justifications(view=False))
     with pytest.raises(DomainError) as exc:
         request.submit(env("POL-ON", mayor("Nijmegen")))
     assert exc.value.code == "missing_justification_region_mayor_view"
-    urgent = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(view=False),
-        urgent=True,
-    )
+    urgent = helpers.art56(justifications=art56_justifications(view=False), urgent=True)
     assert urgent.status is RequestStatus.SUBMITTED
 
 
 def test_police_art56_locc_is_only_informed() -> None:
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(),
-    )
+    request = helpers.art56(justifications=art56_justifications())
     with pytest.raises(NotPermitted) as exc:
         request.receive(env("LOCC"))
     refused(exc, "step_not_permitted", "art. 56(1)")
 
 
 def test_police_art56_refusal_appealed_to_the_minister() -> None:
-    request = submitted(
-        "POL-ON",
-        K.POLICE_ART56_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["police_me"]),
-        justifications=art56_justifications(),
-    )
+    request = helpers.art56(justifications=art56_justifications())
     through_hub(request, "POL-LE", to=("POL-MN",))
     request.decide(
         env("POL-LE"), outcome=Outcome.REFUSED, reasons="national capacity needed elsewhere"
@@ -444,23 +405,12 @@ def test_police_art56_refusal_appealed_to_the_minister() -> None:
 
 
 def test_police_art56_criminal_is_requested_by_the_prosecutor_not_the_mayor() -> None:
-    request = drafted(
-        "POL-ON",
-        K.POLICE_ART56_CRIMINAL,
-        None,
-        line(CAP["police_specialist"]),
-        justifications=art56_justifications(),
-    )
+    request = helpers.art56_criminal(justifications=art56_justifications())
     with pytest.raises(DomainError) as exc:
         request.submit(env("POL-ON", mayor("Nijmegen")))
     refused(exc, "wrong_authority", "art. 56(2)")
-    accepted = submitted(
-        "POL-ON",
-        K.POLICE_ART56_CRIMINAL,
-        prosecutor("OM-ON"),
-        line(CAP["police_specialist"]),
-        justifications=art56_justifications(),
-    )
+    justified = art56_justifications()
+    accepted = helpers.art56_criminal(submitted, prosecutor("OM-ON"), justifications=justified)
     assert accepted.status is RequestStatus.SUBMITTED
 
 
@@ -517,12 +467,7 @@ def art58() -> AssistanceRequest:
 
 
 def test_art58_needs_exhaustion_or_missing_specialism() -> None:
-    request = drafted(
-        "POL-ON",
-        K.MILITARY_ART58_PUBLIC_ORDER,
-        mayor("Nijmegen"),
-        line(CAP["defence_specialist"], 1),
-    )
+    request = art58_drafted(justified=False)
     with pytest.raises(DomainError) as exc:
         request.submit(env("POL-ON", mayor("Nijmegen")))
     refused(exc, "missing_justification_police_exhausted_or_specialism", "art. 58(1)")
@@ -531,10 +476,7 @@ def test_art58_needs_exhaustion_or_missing_specialism() -> None:
 def test_art58_le_preparatie_confirms_before_locc_forwards() -> None:
     # Phoned in (urgent): there is no draft to confirm on, so LOCC's forwarding waits for it.
     request = art58_phoned_in()
-    request.receive(env("LOCC"))
-    with pytest.raises(DomainError) as exc:
-        request.assess(env("LOCC"), forward=True, findings="necessary")
-    refused(exc, "exhaustion_not_confirmed", "art. 58(1)")
+    refused(forwarding_refused(request), "exhaustion_not_confirmed", "art. 58(1)")
     with pytest.raises(NotPermitted):
         request.confirm_exhaustion(env("LOCC"), finding="exhausted")
     request.confirm_exhaustion(env("POL-LE"), finding="no police EOD capacity")
