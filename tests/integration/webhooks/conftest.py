@@ -200,3 +200,17 @@ def hooked_api(
 @pytest.fixture
 def hooked(store_config: StoreConfig) -> Iterator[Hooked]:
     yield from hooked_api(store_config)
+
+
+def stored(org: str, n: int) -> dict[str, Any]:
+    """An overdue alert of ``org``'s as the runner stores it (subject ``s-<org>-<n>``)."""
+    body = {"alert": "step_overdue", "subject": f"s-{org}-{n}", "step": "overdue:submitted"}
+    return {
+        "subject": f"s-{org}-{n}",
+        "step": "overdue:submitted",
+        "crossing": "2026-12-01T00:00:00Z",
+        "level": 0,
+        "orgs": [org],
+        "concerns": {"regions": [org], "involved": [org]},
+        "body": body,
+    }

@@ -17,7 +17,7 @@ from mlob.runners.hookstore import HookStore
 from mlob.runners.webhooks import WebhookRunner
 from tests.integration.api.conftest import chair, fire_request, item
 from tests.integration.feed.helpers import receive
-from tests.integration.webhooks.conftest import KEY, Hooked
+from tests.integration.webhooks.conftest import KEY, Hooked, stored
 
 
 def submitted(hooked: Hooked) -> tuple[str, int]:
@@ -38,6 +38,17 @@ def alerts_of(hooked: Hooked, org: str, role: str = "operator") -> list[dict[str
         "/v1/alerts", headers=hooked.headers(org, role)
     ).json()["items"]
     return answer
+
+
+def overdue(hooked: Hooked, count: int = 1) -> list[dict[str, Any]]:
+    """Move the clock past submitted's target (4 h) and wait for VR08's ``count`` alerts."""
+    assert hooked.clock is not None
+    hooked.clock.offset = 5 * 3600
+    deadline = time.monotonic() + 10
+    while len(found := alerts_of(hooked, "VR08")) < count:
+        assert time.monotonic() < deadline, "no alert"
+        time.sleep(0.05)
+    return found
 
 
 def test_an_overdue_alert_reaches_the_region_by_the_clock_alone(
@@ -81,13 +92,7 @@ def test_an_overdue_alert_reaches_the_region_by_the_clock_alone(
 
 def test_an_alert_is_acknowledged_once_per_organisation(hooked: Hooked) -> None:
     submitted(hooked)
-    assert hooked.clock is not None
-    hooked.clock.offset = 5 * 3600
-    deadline = time.monotonic() + 10
-    while not alerts_of(hooked, "VR08"):
-        assert time.monotonic() < deadline, "no alert"
-        time.sleep(0.05)
-    [alert] = alerts_of(hooked, "VR08")
+    [alert] = overdue(hooked)
     path = f"/v1/alerts/{alert['id']}/ack"
     done = hooked.client.post(path, headers=hooked.headers("VR08", "operator"))
     assert done.status_code == 200, done.text
@@ -142,12 +147,7 @@ def test_a_crossing_alerts_once_across_restarts_and_nodes(hooked: Hooked) -> Non
     """Another runner on the same store (a restart, or a second node) raises no alert for a
     crossing one raised already: the table is unique on subject, step and crossing."""
     submitted(hooked)
-    assert hooked.clock is not None
-    hooked.clock.offset = 5 * 3600
-    deadline = time.monotonic() + 10
-    while not alerts_of(hooked, "VR08"):
-        assert time.monotonic() < deadline, "no alert"
-        time.sleep(0.05)
+    overdue(hooked)
     other = WebhookRunner(hooked.service, HookStore(hooked.service.app.store, KEY))
     try:
         assert other.raise_alerts() == 0
@@ -160,18 +160,6 @@ def test_the_alert_list_reads_past_other_organisations_alerts(hooked: Hooked) ->
     """``limit`` is what the caller gets, not what the store reads: a first stretch of other
     organisations' alerts answered nothing, as if the caller had none."""
     hooks = hooked.service.webhooks.hooks
-
-    def stored(org: str, n: int) -> dict[str, Any]:
-        body = {"alert": "step_overdue", "subject": f"s-{org}-{n}", "step": "overdue:submitted"}
-        return {
-            "subject": f"s-{org}-{n}",
-            "step": "overdue:submitted",
-            "crossing": "2026-12-01T00:00:00Z",
-            "level": 0,
-            "orgs": [org],
-            "concerns": {"regions": [org], "involved": [org]},
-            "body": body,
-        }
 
     assert hooks.add_alerts([stored("VR09", n) for n in range(5)] + [stored("VR08", 0)]) == 6
     assert hooks.add_alerts([stored("VR08", 0)]) == 0  # once per (subject, step, crossing)
@@ -248,9 +236,5 @@ def test_the_alert_tick_reads_only_changed_and_due_requests(
     assert read_all == [], "no tick read every request"
     assert set(read) == {subject}, "nothing else, and not again before its deadline"
     read.clear()
-    hooked.clock.offset = 5 * 3600  # its deadline passes: it is read, and alerts
-    deadline = time.monotonic() + 10
-    while not alerts_of(hooked, "VR08"):
-        assert time.monotonic() < deadline, "no alert"
-        time.sleep(0.05)
+    overdue(hooked)  # its deadline passes: it is read, and alerts
     assert read and set(read) == {subject} and read_all == []

@@ -9,7 +9,7 @@ import pytest
 
 from api import paging
 from tests.conftest import on_both_stores
-from tests.integration.webhooks.conftest import Hooked, Receiver
+from tests.integration.webhooks.conftest import Hooked, Receiver, stored
 from tests.integration.webhooks.test_delivery import delivered_log, request
 
 pytestmark = on_both_stores
@@ -40,18 +40,6 @@ def test_alerts_page_oldest_first_the_organisations_own(
     hooked: Hooked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hooks = hooked.service.webhooks.hooks
-
-    def stored(org: str, n: int) -> dict[str, Any]:
-        body = {"alert": "step_overdue", "subject": f"s-{org}-{n}", "step": "overdue:submitted"}
-        return {
-            "subject": f"s-{org}-{n}",
-            "step": "overdue:submitted",
-            "crossing": "2026-12-01T00:00:00Z",
-            "level": 0,
-            "orgs": [org],
-            "concerns": {"regions": [org], "involved": [org]},
-            "body": body,
-        }
 
     hooks.add_alerts([stored(org, n) for n in range(4) for org in ("VR08", "VR09")])
     vr08 = hooked.headers("VR08", "operator")
