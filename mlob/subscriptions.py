@@ -239,30 +239,27 @@ class Webhooks:
     ) -> dict[str, Any]:
         sub = self._load(by, subscription_id)
         if paused is True:
-            envelope = self._envelope(by)
-            self._record(
-                by,
-                envelope,
-                lambda unit: unit.get(Subscription, subscription_id).pause(
-                    envelope, manager_clearance=by.clearance
-                ),
-            )
+            self._switch(by, subscription_id, Subscription.pause)
         elif paused is False:
             failing = self.hooks.states().get(str(sub.id), {}).get("failing_since") is not None
             if not sub.paused and not failing:
                 raise Conflict("not_paused", SOURCE)
             self.hooks.resume(str(sub.id))
-            envelope = self._envelope(by)
-            self._record(
-                by,
-                envelope,
-                lambda unit: unit.get(Subscription, subscription_id).resume(
-                    envelope, manager_clearance=by.clearance
-                ),
-            )
+            self._switch(by, subscription_id, Subscription.resume)
         if rotate_secret:
             return self._rotate(by, sub)
         return self.get(by, subscription_id)
+
+    def _switch(self, by: Principal, subscription_id: UUID, step: Callable[..., None]) -> None:
+        """Record a pause or a resumption (``Subscription.pause``, ``.resume``) by ``by``."""
+        envelope = self._envelope(by)
+        self._record(
+            by,
+            envelope,
+            lambda unit: step(
+                unit.get(Subscription, subscription_id), envelope, manager_clearance=by.clearance
+            ),
+        )
 
     def _rotate(self, by: Principal, sub: Subscription) -> dict[str, Any]:
         """Rotate the secret, atomically as far as anyone can tell: the new secret is staged
