@@ -106,6 +106,27 @@ class Scenario:
         )
         self.steps.append((org, [item]))
 
+    def through_hub(
+        self,
+        subject: UUID,
+        requester: str,
+        hub: str,
+        times: tuple[float, float, float, float, float],
+        draft: dict[str, Any],
+        assessment: dict[str, Any],
+        forwarding: dict[str, Any],
+        authority: Any = None,
+    ) -> None:
+        """A request's usual start: drafted and submitted by ``requester`` (signed by
+        ``authority``), then received, assessed (to be forwarded) and forwarded by ``hub``;
+        ``times``: each of the five steps' hours ago."""
+        drafted, submitted, received, assessed, forwarded = times
+        self.add(requester, drafted, "request.drafted", subject, draft, authority=authority)
+        self.add(requester, submitted, "request.submitted", subject, authority=authority)
+        self.add(hub, received, "request.received", subject)
+        self.add(hub, assessed, "request.assessed", subject, {"forward": True, **assessment})
+        self.add(hub, forwarded, "request.forwarded", subject, forwarding)
+
 
 def line(
     line_id: str, capability: str, quantity: int, effect: str, municipality: str
@@ -244,11 +265,11 @@ def build(now: datetime) -> Scenario:
     )
 
     # 1. VR08: military assistance (art. 51 Wvr) for evacuation transport — decided, delivered.
-    s.add(
-        "VR08",
-        8,
-        "request.drafted",
+    s.through_hub(
         TRANSPORT_VR08,
+        "VR08",
+        "LOCC",
+        (8, 7.9, 7.7, 7.4, 7.3),
         {
             "kind": "military_art51",
             "title": "Evacuation transport Beuningen",
@@ -264,27 +285,12 @@ def build(now: datetime) -> Scenario:
                 )
             ],
         },
-        authority=chair("VR08"),
-    )
-    s.add("VR08", 7.9, "request.submitted", TRANSPORT_VR08, authority=chair("VR08"))
-    s.add("LOCC", 7.7, "request.received", TRANSPORT_VR08)
-    s.add(
-        "LOCC",
-        7.4,
-        "request.assessed",
-        TRANSPORT_VR08,
         {
-            "forward": True,
             "findings": "necessary; signed on behalf of the chair",
             "alternatives_checked": "no other region can bring trucks with fording depth in time",
         },
-    )
-    s.add(
-        "LOCC",
-        7.3,
-        "request.forwarded",
-        TRANSPORT_VR08,
         {"to": ["DEF-DOPS"], "copies": ["DEF-DOC", "DEF-DJZ"]},
+        authority=chair("VR08"),
     )
     s.add(
         "DEF-DOPS",
@@ -332,11 +338,11 @@ def build(now: datetime) -> Scenario:
     )
 
     # 2. VR23 competes for the same scarce Defence transport; the Minister decides priority.
-    s.add(
-        "VR23",
-        5,
-        "request.drafted",
+    s.through_hub(
         TRANSPORT_VR23,
+        "VR23",
+        "LOCC",
+        (5, 4.9, 4.5, 4.2, 4.1),
         {
             "kind": "military_art51",
             "title": "Evacuation transport Venlo",
@@ -351,27 +357,9 @@ def build(now: datetime) -> Scenario:
                 )
             ],
         },
-        authority=chair("VR23"),
-    )
-    s.add("VR23", 4.9, "request.submitted", TRANSPORT_VR23, authority=chair("VR23"))
-    s.add("LOCC", 4.5, "request.received", TRANSPORT_VR23)
-    s.add(
-        "LOCC",
-        4.2,
-        "request.assessed",
-        TRANSPORT_VR23,
-        {
-            "forward": True,
-            "findings": "necessary",
-            "alternatives_checked": "other regions' means committed",
-        },
-    )
-    s.add(
-        "LOCC",
-        4.1,
-        "request.forwarded",
-        TRANSPORT_VR23,
+        {"findings": "necessary", "alternatives_checked": "other regions' means committed"},
         {"to": ["DEF-DOPS"], "copies": ["DEF-DOC", "DEF-DJZ"]},
+        authority=chair("VR23"),
     )
     s.add(
         "JV-MIN",
@@ -393,11 +381,11 @@ def build(now: datetime) -> Scenario:
     )
 
     # 3. VR08: IFV blankets (art. 51 Wvr), granted and delivered.
-    s.add(
-        "VR08",
-        7,
-        "request.drafted",
+    s.through_hub(
         BLANKETS,
+        "VR08",
+        "LOCC",
+        (7, 6.9, 6.7, 6.6, 6.5),
         {
             "kind": "region_art51",
             "title": "Blankets for evacuation centres",
@@ -406,12 +394,10 @@ def build(now: datetime) -> Scenario:
                 line("L1", "IFV_BLANKETS", 2000, "keep evacuees warm in 4 shelters", "Nijmegen")
             ],
         },
+        {"findings": "necessary"},
+        {"to": ["IFV"]},
         authority=chair("VR08"),
     )
-    s.add("VR08", 6.9, "request.submitted", BLANKETS, authority=chair("VR08"))
-    s.add("LOCC", 6.7, "request.received", BLANKETS)
-    s.add("LOCC", 6.6, "request.assessed", BLANKETS, {"forward": True, "findings": "necessary"})
-    s.add("LOCC", 6.5, "request.forwarded", BLANKETS, {"to": ["IFV"]})
     s.add("IFV", 6.2, "request.decided", BLANKETS, {"outcome": "granted"})
     booking_blankets = demo_id("booking:vr08-blankets")
     s.add(
@@ -442,35 +428,21 @@ def build(now: datetime) -> Scenario:
     )
 
     # 4. VR08: SIS activation through LOCC by the officer of duty population care.
-    s.add(
-        "VR08",
-        6,
-        "request.drafted",
+    s.through_hub(
         SIS,
+        "VR08",
+        "LOCC",
+        (6, 5.9, 5.8, 5.7, 5.6),
         {
             "kind": "support",
             "title": "Activate SIS",
             "incident_id": str(FLOOD),
             "lines": [line("L1", "SIS", 1, "register and inform about evacuees", "Nijmegen")],
         },
+        {"findings": "incident size and contact taken"},
+        {"to": ["IFV"]},
         authority={"body": "population_care_officer", "of": "VR08"},
     )
-    s.add(
-        "VR08",
-        5.9,
-        "request.submitted",
-        SIS,
-        authority={"body": "population_care_officer", "of": "VR08"},
-    )
-    s.add("LOCC", 5.8, "request.received", SIS)
-    s.add(
-        "LOCC",
-        5.7,
-        "request.assessed",
-        SIS,
-        {"forward": True, "findings": "incident size and contact taken"},
-    )
-    s.add("LOCC", 5.6, "request.forwarded", SIS, {"to": ["IFV"]})
     s.add("IFV", 5.4, "request.decided", SIS, {"outcome": "granted"})
     s.add(
         "IFV",
@@ -486,11 +458,11 @@ def build(now: datetime) -> Scenario:
     )
 
     # 5. POL-ON: police assistance (art. 56(1)) for cordons around the evacuated polder.
-    s.add(
-        "POL-ON",
-        6,
-        "request.drafted",
+    s.through_hub(
         POLICE_ME,
+        "POL-ON",
+        "POL-LE",
+        (6, 5.9, 5.7, 5.6, 5.5),
         {
             "kind": "police_art56_public_order",
             "title": "ME for cordons Beuningen",
@@ -501,18 +473,10 @@ def build(now: datetime) -> Scenario:
                 "region_mayor_view": "the region-mayor supports",
             },
         },
+        {"findings": "own capacity exhausted"},
+        {"to": ["POL-MN"]},
         authority=mayor("Beuningen"),
     )
-    s.add("POL-ON", 5.9, "request.submitted", POLICE_ME, authority=mayor("Beuningen"))
-    s.add("POL-LE", 5.7, "request.received", POLICE_ME)
-    s.add(
-        "POL-LE",
-        5.6,
-        "request.assessed",
-        POLICE_ME,
-        {"forward": True, "findings": "own capacity exhausted"},
-    )
-    s.add("POL-LE", 5.5, "request.forwarded", POLICE_ME, {"to": ["POL-MN"]})
     s.add("POL-LE", 5, "request.decided", POLICE_ME, {"outcome": "granted"})
     s.add(
         "POL-MN",
@@ -528,30 +492,20 @@ def build(now: datetime) -> Scenario:
     )
 
     # 6. POL-LB: KMar (art. 57(1)) for Venlo; DJZ's advice is awaited.
-    s.add(
-        "POL-LB",
-        4,
-        "request.drafted",
+    s.through_hub(
         KMAR,
+        "POL-LB",
+        "LOCC",
+        (4, 3.9, 3.6, 3.4, 3.3),
         {
             "kind": "kmar_art57_public_order",
             "title": "KMar for traffic control Venlo",
             "incident_id": str(FLOOD),
             "lines": [line("L1", "KMAR_UNIT", 1, "control evacuation routes", "Venlo")],
         },
+        {"findings": "police need not be exhausted"},
+        {"to": ["DEF-DJZ", "KMAR"], "copies": ["DEF-DOC"]},
         authority=mayor("Venlo"),
-    )
-    s.add("POL-LB", 3.9, "request.submitted", KMAR, authority=mayor("Venlo"))
-    s.add("LOCC", 3.6, "request.received", KMAR)
-    s.add(
-        "LOCC",
-        3.4,
-        "request.assessed",
-        KMAR,
-        {"forward": True, "findings": "police need not be exhausted"},
-    )
-    s.add(
-        "LOCC", 3.3, "request.forwarded", KMAR, {"to": ["DEF-DJZ", "KMAR"], "copies": ["DEF-DOC"]}
     )
     # LOCC's duty to inform the korpschef (factsheet politie §3) stays outstanding (see 9.).
 
@@ -585,11 +539,11 @@ def build(now: datetime) -> Scenario:
     # 8. VR08: pumps for the Waal dike (art. 51 Wvr), covered by several providers: LOCC asks
     # VR07 for 2 and VR09 for 4; VR07 grants and its pumps are on their way, VR09 grants 2
     # and refuses 2, and LOCC forwards that remainder to VR06, whose decision is awaited.
-    s.add(
-        "VR08",
-        4.8,
-        "request.drafted",
+    s.through_hub(
         PUMPS_SHARED,
+        "VR08",
+        "LOCC",
+        (4.8, 4.7, 4.6, 4.5, 4.4),
         {
             "kind": "region_art51",
             "title": "High-capacity pumps Waal dike",
@@ -598,22 +552,14 @@ def build(now: datetime) -> Scenario:
                 line("L1", "FIRE_WATER_SUPPLY", 6, "keep the polder behind the dike dry", "Druten")
             ],
         },
-        authority=chair("VR08"),
-    )
-    s.add("VR08", 4.7, "request.submitted", PUMPS_SHARED, authority=chair("VR08"))
-    s.add("LOCC", 4.6, "request.received", PUMPS_SHARED)
-    s.add("LOCC", 4.5, "request.assessed", PUMPS_SHARED, {"forward": True, "findings": "necessary"})
-    s.add(
-        "LOCC",
-        4.4,
-        "request.forwarded",
-        PUMPS_SHARED,
+        {"findings": "necessary"},
         {
             "shares": [
                 {"to": "VR07", "line_id": "L1", "quantity": 2},
                 {"to": "VR09", "line_id": "L1", "quantity": 4},
             ]
         },
+        authority=chair("VR08"),
     )
     s.add("VR07", 4.2, "request.decided", PUMPS_SHARED, {"outcome": "granted"})
     s.add(
