@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import event as tally
 from hypothesis import strategies as st
 from lxml import etree
@@ -346,6 +346,22 @@ def role(org: str) -> str:
     database=None,
 )
 @given(h=HISTORIES)
+# A text of white space only: the request's first step is refused (its effect is required),
+# so there is no conversation to export (it answered 404 and failed the test, seen once).
+@example(
+    h=History(
+        exercise=False,
+        level=LEVELS[0],
+        capacity_of="door",
+        quantity=2,
+        granted="granted",
+        length=3,
+        amend=False,
+        void_last=False,
+        part=1,
+        text=" ",
+    )
+)
 def test_random_histories_travel_unchanged(pair: Pair, h: History) -> None:
     source, target = pair.source, pair.target
     request, capacity = uuid4(), uuid4()
@@ -367,7 +383,8 @@ def test_random_histories_travel_unchanged(pair: Pair, h: History) -> None:
         recorded.append((org, body))
     tally(f"steps recorded: {len(recorded)} ({recorded[-1][1]['type'] if recorded else '-'})")
     offer = exported(source, f"/v1/capacities/{capacity}/edxl-rm")
-    conversation = exported(source, f"/v1/requests/{request}/edxl-rm")
+    # No step recorded, no request: nothing of it to export (the capacity still travels).
+    conversation = exported(source, f"/v1/requests/{request}/edxl-rm") if recorded else {}
     send(target, list(offer.values()))
     for org, body in recorded:
         send(target, [conversation[f"{org}:{body['message_id']}"]])
