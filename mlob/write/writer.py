@@ -43,6 +43,7 @@ rest of the append); a refused append is undone by rebuilding what it touched (`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import queue
 import random
@@ -445,7 +446,12 @@ class GroupWriter:
                                 envelope.actor.person,
                                 None
                                 if authority is None
-                                else orjson.dumps(authority, option=orjson.OPT_SORT_KEYS).decode(),
+                                # A dict, sorted: orjson writes a dataclass's fields in
+                                # declaration order whatever the option (the chain's format,
+                                # docs/hash-chain.md, says keys sorted).
+                                else orjson.dumps(
+                                    dataclasses.asdict(authority), option=orjson.OPT_SORT_KEYS
+                                ).decode(),
                                 regions,
                                 envelope.classification.value,
                                 envelope.exercise,

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.post_events import MAX_BATCH, serve
 from tests.conftest import on_both_stores
-from tests.integration.api.conftest import Api, fire_request, item
+from tests.integration.api.conftest import Api, chair, fire_request, item
 
 pytestmark = on_both_stores
 
@@ -122,3 +122,15 @@ def test_a_content_length_that_is_not_a_number_is_no_500(
 
     asyncio.run(run())
     assert seen == [status]
+
+
+def test_a_step_s_authority_is_stored_as_json_with_sorted_keys(api: Api) -> None:
+    """docs/hash-chain.md: the chain hashes the authority's JSON text with its keys sorted (an
+    independent verifier canonicalises it so); orjson writes a dataclass's fields in their
+    declaration order whatever OPT_SORT_KEYS says, so the text is made from a dict."""
+    subject = uuid4()
+    api.post("VR08", {**fire_request(subject), "authority": chair("VR08")})
+    [stored] = [e for e in api.service.app.history() if e.stream_id == subject]
+    assert stored.authority is not None
+    text = orjson.loads(stored.authority)
+    assert list(text) == sorted(text) and text["body"] == "chair_safety_region"
