@@ -829,16 +829,18 @@ class Lane:
 
 
 def lower_thread_priority(nice: int) -> None:
-    """Add ``nice`` to the calling thread's own niceness (Linux keeps one per thread): the
-    delivery threads take the CPU that posts, feeds and projections leave, in whichever
-    process runs them, and a busy receiver never slows those (issue 24). Elsewhere, or where
-    the system refuses, the thread keeps its priority."""
+    """Set the calling thread's own niceness (Linux keeps one per thread) ``nice`` above the
+    process's: the delivery threads take the CPU that posts, feeds and projections leave, in
+    whichever process runs them, and a busy receiver never slows those (issue 24). Elsewhere,
+    or where the system refuses, the thread keeps its priority."""
     # Only Linux takes a thread's id where setpriority takes a process id.
     if nice <= 0 or not sys.platform.startswith("linux"):
         return
     try:
-        me = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
+        # From the process's own niceness (its first thread's), not the calling thread's: a
+        # thread inherits its creator's, and the lanes are started by the runner's loop.
+        process = os.getpriority(os.PRIO_PROCESS, os.getpid())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, process + nice))
     except OSError:
         log.warning("the webhook delivery thread keeps its priority", exc_info=True)
 
