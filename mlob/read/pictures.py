@@ -408,25 +408,24 @@ class Replay:
 
     def apply_entries(self, entries: Sequence[tuple[int, UUID, int]]) -> None:
         """Of these index entries (position, stream, version), apply the events that continue
-        their stream (the index tells which, before any event is read). All of them are read
-        before any is applied: a read then knows which steps a correction follows."""
+        their stream (the index tells which, before any event is read), ``PAGE`` at a time
+        (a replay without a base reads the whole history: it must not hold it at once)."""
         counting = continuing(entries, self._version)
-        page: list[Any] = []
         for start in range(0, len(counting), PAGE):
             found = self.app.index.notifications_at(counting[start : start + PAGE])
-            page.extend(n for n in found if n.topic in FOLLOWED_SET)
-        self._apply_all(page)
+            final = start + PAGE >= len(counting)
+            self._apply_all([n for n in found if n.topic in FOLLOWED_SET], final)
 
-    def _apply_all(self, page: Sequence[Any]) -> None:
+    def _apply_all(self, page: Sequence[Any], final: bool = True) -> None:
         try:
-            self._apply_page(page)
+            self._apply_page(page, final)
         except _UNREADABLE as exc:
             raise CheckpointUnusable(repr(exc)) from exc
 
-    def _apply_page(self, page: Sequence[Any]) -> None:
+    def _apply_page(self, page: Sequence[Any], final: bool = True) -> None:
         needed = {str(n.originator_id) for n in page if n.originator_id not in self.touched}
         states = self.base.states(self.store, needed)
-        corrected = _corrected(page) if self.reading else set()
+        corrected = _corrected(page, final) if self.reading else set()
         with remembering(not self.reading):
             for i, notification in enumerate(page):
                 if i in corrected:
@@ -463,8 +462,10 @@ class Replay:
         return rows_with(self.base.rows, self.touched)
 
 
-def _corrected(page: Sequence[Any]) -> set[int]:
-    """The indexes of the steps in ``page`` whose subject's next step in it is a correction."""
+def _corrected(page: Sequence[Any], final: bool = True) -> set[int]:
+    """The indexes of the steps in ``page`` that keep the state before them: those whose
+    subject's next step in it is a correction, and (unless ``page`` is the replay's last)
+    each subject's last step in it, which a correction in a later page may void."""
     found: set[int] = set()
     latest: dict[UUID, int] = {}
     for i, notification in enumerate(page):
@@ -472,6 +473,8 @@ def _corrected(page: Sequence[Any]) -> set[int]:
         if before is not None and notification.topic in VOIDS:
             found.add(before)
         latest[notification.originator_id] = i
+    if not final:
+        found.update(latest.values())
     return found
 
 

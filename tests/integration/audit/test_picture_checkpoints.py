@@ -224,11 +224,12 @@ def test_a_correction_right_after_a_checkpoint_restores_the_step_before(views: V
 
 
 def test_a_correction_replayed_with_the_step_it_voids_restores_the_step_before(
-    views: Views,
+    views: Views, monkeypatch: Any
 ) -> None:
     """A replay for a read keeps the state before a step only when a correction of it follows
     in the replay: a step and its correction both after the last checkpoint (and a later
-    step), at moments before, between and after them, on both axes."""
+    step), at moments before, between and after them, on both axes; read a page at a time,
+    also with the step and its correction in different pages."""
     from datetime import UTC
 
     from api.post_events import Item, Principal, post
@@ -260,12 +261,35 @@ def test_a_correction_replayed_with_the_step_it_voids_restores_the_step_before(
     vr08_posts_on_the_flood("incident.situation_reported", {"summary": "water falling"})
     times.append(datetime.now(UTC))
     occurred = [views.now + timedelta(minutes=n, seconds=30) for n in range(1, 4)]
-    for axis, moments_ in (("recorded", times[1:]), ("occurred", occurred)):
-        for moment in moments_:
-            rows = by_id(rows_as_of(app, store, moment, axis)[0])
-            assert rows == full_replay(app, moment, axis), (axis, moment)
+    for page in (asof.PAGE, 1, 2, 3):
+        monkeypatch.setattr(asof, "PAGE", page)
+        for axis, moments_ in (("recorded", times[1:]), ("occurred", occurred)):
+            for moment in moments_:
+                rows = by_id(rows_as_of(app, store, moment, axis)[0])
+                assert rows == full_replay(app, moment, axis), (page, axis, moment)
     flood = by_id(rows_as_of(app, store, times[2], "recorded")[0])["incidents"][str(demo.FLOOD)]
     assert flood["latest_report"] == before
+
+
+def test_a_replay_without_a_base_holds_a_page_of_events_at_a_time(
+    views: Views, monkeypatch: Any
+) -> None:
+    """With no checkpoint to start from (a fresh store, a new code version, a damaged one) an
+    as-of read replays the whole history: a page at a time, never all of it at once."""
+    app, store = views.service.app, views.projections.store
+    monkeypatch.setattr(asof, "PAGE", 5)
+    sizes: list[int] = []
+    apply_all = asof.Replay._apply_all
+
+    def counted(self: asof.Replay, page: Any, final: bool = True) -> None:
+        sizes.append(len(page))
+        apply_all(self, page, final)
+
+    monkeypatch.setattr(asof.Replay, "_apply_all", counted)
+    moment = datetime.now(UTC)
+    rows = by_id(rows_as_of(app, store, moment, "recorded", checkpoints_too=False)[0])
+    assert len(sizes) > 2 and max(sizes) <= 5
+    assert rows == full_replay(app, moment, "recorded")
 
 
 def test_a_tampered_checkpoint_state_runs_no_code(monkeypatch: Any) -> None:
