@@ -381,24 +381,28 @@ class HookStore:
         return int(rows[0][0])
 
     def backlog(self, subscription_ids: Sequence[str]) -> list[str]:
-        """Of these subscriptions, those with deliveries waiting. One probe of the queue's
-        index (subscription, state, id) per subscription, whatever the number waiting (a
-        DISTINCT over the waiting deliveries read every one of them, every tick)."""
-        found: list[str] = []
+        """Of these subscriptions, those with deliveries waiting."""
+        return list(self.waiting_from(subscription_ids))
+
+    def waiting_from(self, subscription_ids: Sequence[str]) -> dict[str, int]:
+        """Of these subscriptions, those with deliveries waiting, each with its oldest waiting
+        delivery's id. One probe of the queue's index (subscription, state, id) per
+        subscription, whatever the number waiting (a DISTINCT over the waiting deliveries read
+        every one of them, every tick)."""
+        found: dict[str, int] = {}
         ids = list(dict.fromkeys(subscription_ids))
         for start in range(0, len(ids), BACKLOG_CHUNK):
             chunk = ids[start : start + BACKLOG_CHUNK]
             # VALUES names its column column1 on both SQLite and PostgreSQL.
             values = ", ".join(["(%s)"] * len(chunk))
-            found += [
-                r[0]
-                for r in self._rows(
-                    f"SELECT c.column1 FROM (VALUES {values}) AS c WHERE EXISTS (SELECT 1 "
-                    "FROM mlob_webhook_deliveries d WHERE d.subscription_id = c.column1 "
-                    "AND d.state = %s)",
-                    (*chunk, PENDING),
-                )
-            ]
+            for key, lowest in self._rows(
+                f"SELECT c.column1, (SELECT MIN(d.id) FROM mlob_webhook_deliveries d "
+                f"WHERE d.subscription_id = c.column1 AND d.state = %s) FROM (VALUES {values}) "
+                "AS c",
+                (PENDING, *chunk),
+            ):
+                if lowest is not None:
+                    found[key] = int(lowest)
         return found
 
     def pending(self, subscription_id: str, limit: int, after: int = 0) -> list[Delivery]:

@@ -312,6 +312,9 @@ class WebhookRunner:
         stream concerns (from the projections' rows), the subscriptions and which fail."""
         head = self.service.last_position()
         self.hooks.start_cursor(head, self.hooks.last_alert())
+        # A lane still lingering from before knows its queue as it was then: another node
+        # may have queued (and not sent) deliveries since.
+        self._resync_lanes()
         if not self.seeded:
             self.routes = Routes(self.service.stream_markings)
             self.routes.seed(
@@ -580,14 +583,20 @@ class WebhookRunner:
         if subscription_ids is None:  # only those that could take a lane are looked up
             resync = True
             with self.lanes_lock:
-                idle = [
+                open_ = [
                     key
                     for key, sub in list(self.subscriptions.items())
-                    if not sub.paused
-                    and key not in self.failing
-                    and (key not in self.lanes or self.lanes[key].idle())
+                    if not sub.paused and key not in self.failing
                 ]
-            subscription_ids = self.hooks.backlog(idle)
+            waiting = self.hooks.waiting_from(open_)
+            with self.lanes_lock:  # a busy lane too, when the store holds one it was not handed
+                subscription_ids = [
+                    key
+                    for key, lowest in waiting.items()
+                    if key not in self.lanes
+                    or self.lanes[key].idle()
+                    or self.lanes[key].misses(lowest)
+                ]
         wanted = list(subscription_ids)
         with self.lanes_lock:
             for key in wanted:
@@ -660,12 +669,14 @@ class WebhookRunner:
                         return
                     if not self.active or key not in self.subscriptions:
                         return
+                    lane.next_up = delivery.id
                     if not self._send(self.subscriptions[key], delivery, sender):
                         lane.synced = False  # its retry is read from the store
                         break  # retried later, in order: nothing after it goes first
                     lane.sent = delivery.id
                     if key in self.failing:
                         return
+                lane.next_up = None
         except Exception:
             log.exception("webhook lane %s failed", key)
         finally:
@@ -811,6 +822,8 @@ class Lane:
         self.resyncing = False
         #: What it was handed did not fit (``INBOX``) and was dropped: the store has it.
         self.dropped = False
+        #: The delivery it is sending now (None: between batches).
+        self.next_up: int | None = None
 
     def offer(self, deliveries: list[Delivery]) -> None:
         if len(self.inbox) + len(deliveries) > INBOX:
@@ -826,6 +839,17 @@ class Lane:
     def idle(self) -> bool:
         """Nothing in hand: a delivery waiting in the store is one it was not handed."""
         return not self.sending and not self.inbox
+
+    def misses(self, lowest: int) -> bool:
+        """The store's oldest waiting delivery of this subscription (``lowest``) comes before
+        everything this lane holds: it was not handed it (a redelivery, or one another node
+        queued), and must read its queue again, or it would send it late and out of order.
+        (One it sent a moment ago and the log has not written down yet looks the same: the
+        read again costs a query, no delivery.)"""
+        held = [d.id for d in self.inbox]
+        if self.next_up is not None:
+            held.append(self.next_up)
+        return not held or lowest < min(held)
 
 
 def lower_thread_priority(nice: int) -> None:

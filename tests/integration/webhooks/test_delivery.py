@@ -528,3 +528,39 @@ def test_lower_thread_priority_lowers_only_the_calling_thread() -> None:
     thread.join()
     assert seen == {"parent": base + 5, "child": base + 5}
     assert niceness(os.getpid())[threading.get_native_id()] == base  # this thread's: unchanged
+
+
+def test_a_busy_lane_reads_its_queue_again_when_the_store_holds_one_it_was_not_handed(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    """A lane kept busy with what it is handed never reads the store by itself: at the tick,
+    a waiting delivery older than everything it holds (a redelivery, or one another node
+    queued and did not send before this node took the lease) makes it read its queue again,
+    or it would go out late and after newer ones; a lane still there when the runner takes
+    the lease over reads its queue again too."""
+    from mlob.runners.hookstore import HookStore
+
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+    mine = request(hooked)
+    receiver.wait_for(len(mine))
+    first = delivered_log(hooked, made, len(mine))[0]
+    runner = webhooks.WebhookRunner(hooked.service, HookStore(hooked.service.app.store, KEY))
+    try:
+        runner.reload()
+        busy = webhooks.Lane(made["id"])
+        busy.sending, busy.next_up = True, first["id"] + 1000  # sending newer ones
+        runner.lanes[made["id"]] = busy
+        runner.start_lanes()
+        assert not busy.resyncing, "nothing waits that it does not hold"
+        again = runner.hooks.redeliver(made["id"], first["id"])
+        assert again is not None
+        assert runner.hooks.waiting_from([made["id"]]) == {made["id"]: again.id}
+        runner.start_lanes()
+        assert busy.resyncing and busy.wake.is_set()
+        lingering = webhooks.Lane(made["id"])
+        runner.lanes[made["id"]] = lingering
+        runner._take_over()
+        assert lingering.resyncing
+    finally:
+        runner.lanes.clear()
+        runner.hooks.close()
