@@ -47,7 +47,7 @@ from api.ports import (
     Principal,
     StoreUnavailable,
 )
-from api.rendering import dumps, event_body
+from api.rendering import dumps, event_body, to_json
 from api.summaries import Summaries
 from domain import policy, vocabulary
 from domain.errors import DomainError
@@ -55,7 +55,7 @@ from domain.exercise import ExerciseScope
 from domain.policy import THREAD_FIELDS, ScopeKind, name_threads
 from projections import readmodels as rm
 from projections.alerts import alert_channels, alert_for, alert_frame
-from projections.routing import Routes, StreamRoute, channels, may_see, published
+from projections.routing import Routes, StreamRoute, channels, published
 
 log = logging.getLogger("mlob.feed")
 
@@ -163,7 +163,7 @@ def routed(
     for at in thresholds:
         body = dict(base)
         name_threads(body, facts, at)
-        bodies.append((at, dumps(body)))
+        bodies.append((at, to_json(body).decode()))
     return Routed(e, frozenset(names), route, level, tuple(bodies))
 
 
@@ -297,10 +297,11 @@ class Connection:
 
     def frames(self, batch: Batch) -> list[tuple[str, int, int]]:
         """The frames of ``batch`` for this connection (none: nothing for it), and moves its
-        cursors: the events it wants and its reader may see (routing.may_see: the policy's
-        rule), each in the body for the reader's level, in frames of about ``FRAME_BYTES``; the
-        changed rows and the summary in the last. Built once per kind of reader and position
-        (most connections share them); what it receives above ongerubriceerd is logged."""
+        cursors: the events it wants and its reader may see (``policy.may_see_step``: the
+        policy's rule), each in the body for the reader's level, in frames of about
+        ``FRAME_BYTES``; the changed rows and the summary in the last. Built once per kind of
+        reader and position (most connections share them); what it receives above
+        ongerubriceerd is logged."""
         key = (
             frozenset(self.channels),
             self.reader_key,
@@ -321,7 +322,9 @@ class Connection:
                     e.position <= self.cursor
                     or not self.exercise.admits(e.exercise)
                     or r.channels.isdisjoint(self.channels)
-                    or not may_see(self.principal, r.route, e.regions, r.level)
+                    or not policy.may_see_step(
+                        self.principal, r.level, r.route.kind, e.regions, r.route.orgs
+                    )
                 ):
                     continue
                 if r.level > 0:
@@ -1099,10 +1102,12 @@ class FeedHub:
                 memo = (m.stream_id, m.regions, level)
                 keep = decided.get(memo)
                 if keep is None:
-                    keep = decided[memo] = may_see(
-                        reader, route, m.regions, level
+                    keep = decided[memo] = policy.may_see_step(
+                        reader, level, route.kind, m.regions, route.orgs
                     ) and not wanted.isdisjoint(channels(m.stream_id, route, m.regions))
-                    if not keep and not may_see(reader, route, m.regions, 0):
+                    if not keep and not policy.may_see_step(
+                        reader, 0, route.kind, m.regions, route.orgs
+                    ):
                         outside.add((m.stream_id, m.regions))  # not even at the lowest level
             if keep:
                 chosen.append(m)
@@ -1149,12 +1154,16 @@ class FeedHub:
                     if memo in decided:
                         names = decided[memo]
                     else:
-                        visible = may_see(reader, route, e.regions, level)
+                        visible = policy.may_see_step(
+                            reader, level, route.kind, e.regions, route.orgs
+                        )
                         names = channels(e.stream_id, route, e.regions) if visible else None
                         decided[memo] = names
                 else:
                     route, level, learnt_names = learnt.learn(e.stream_id, e.event, e.regions)
-                    visible = route is not None and may_see(reader, route, e.regions, level)
+                    visible = route is not None and policy.may_see_step(
+                        reader, level, route.kind, e.regions, route.orgs
+                    )
                     names = learnt_names if visible else None
             if route is None or names is None or wanted.isdisjoint(names):
                 continue

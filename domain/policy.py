@@ -170,6 +170,22 @@ def may_see(reader: Reader, classification: Classification | str, concerns: Conc
     return cleared(reader, classification) and in_scope(reader, concerns)
 
 
+def may_see_step(
+    reader: Reader, step_level: int, kind: str, regions: tuple[str, ...], orgs: Mapping[str, int]
+) -> bool:
+    """Whether the reader may see a recorded step of a stream of ``kind`` ("request",
+    "capacity", "incident") at ``step_level``, the stream concerning ``regions`` (the step's)
+    and involving ``orgs``: each organisation with the lowest level at which a step involved
+    it. What the stream concerns is judged at the reader's level: an organisation a step above
+    it involved is not the reader's business; a capacity's home region is not its region's
+    business. Asked of every event the live feed and the webhooks send."""
+    if not cleared(reader, step_level):
+        return False
+    at = reader_level(reader)
+    involved = frozenset(o for o, level in orgs.items() if level <= at)
+    return in_scope(reader, Concerns(() if kind == "capacity" else regions, involved))
+
+
 def classification_of(subject: Any) -> Classification:
     """A subject's classification (subjects without one, such as tokens: ongerubriceerd)."""
     found = getattr(subject, "classification", Classification.UNCLASSIFIED)

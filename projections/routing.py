@@ -1,4 +1,5 @@
-"""Which feed channels an event belongs to, and who may see it.
+"""Which feed channels an event belongs to, and what its stream concerns at each level (who
+may see it is the policy's rule, asked with what is learnt here: ``domain.policy.may_see_step``).
 
 Channels: ``national``, ``region:<code>``, ``provider:<org>`` (requests forwarded to or booked
 with that provider, and its capacities), ``incident:<id>``, ``request:<id>``,
@@ -19,7 +20,6 @@ from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.incident import Incident
 from domain.kinds import KIND_RULES
-from domain.policy import Concerns, Reader
 from domain.request import AssistanceRequest
 
 _KINDS = (
@@ -266,19 +266,3 @@ def channels(stream_id: UUID, route: StreamRoute, regions: tuple[str, ...]) -> l
     found += [f"provider:{p}" for p in sorted(route.providers)]
     found += [f"capability:{c}" for c in sorted(route.capabilities)]
     return found
-
-
-def may_see(
-    reader: Reader, route: StreamRoute | None, regions: tuple[str, ...], step_level: int
-) -> bool:
-    """Whether a reader may see a step of a stream: the policy's rule, on what the stream
-    concerns at the reader's level and the step's level."""
-    if route is None or not policy.cleared(reader, step_level):
-        return False
-    if route.kind == "capacity":
-        regions = ()  # a capacity's home region is not its region's business (domain/policy)
-    # What the stream concerns at the reader's level: an organisation a step above it
-    # involved is not the reader's business.
-    at = policy.reader_level(reader)
-    orgs = frozenset(o for o, level in route.orgs.items() if level <= at)
-    return policy.in_scope(reader, Concerns(regions, orgs))

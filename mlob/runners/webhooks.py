@@ -3,8 +3,8 @@ processes (a lease, as the projections hold), a second one standing by.
 
 The runner follows the store as the feed does (woken after each append here, by the store's
 notifications from elsewhere, and by polling): it reads the events after its cursor, routes each
-one (``projections.routing``: the channels it belongs to and who may see it) and queues, per
-subscription, the events its organisation may read (``projections.routing.may_see``, the check
+one (``projections.routing``: its channels, what its stream concerns) and queues, per
+subscription, the events its organisation may read (``domain.policy.may_see_step``, the check
 every feed frame passes, at the subscription's clearance) in one transaction with the cursor's
 move. Every tick of the service's clock it computes the alerts due
 (``projections.alerts.alerts``, from the request board's own overdue rule) among the requests
@@ -50,6 +50,7 @@ from standardwebhooks.webhooks import Webhook
 
 from api.feed import _facts, routed
 from api.ports import LoggedEvent, MlobService, Principal
+from domain import policy
 from domain.envelope import Classification
 from domain.exercise import ExerciseScope
 from domain.subscription import DEFAULT_INSECURE_HOSTS, Subscription, url_host, url_refusal
@@ -67,7 +68,7 @@ from mlob.runners.hookstore import (
 from mlob.runners.projector import AdvisoryLease, AdvisorySession, FileLease, Lease
 from mlob.write.application import MlobApplication
 from projections import alerts as alert_rules
-from projections.routing import Routes, channels, may_see
+from projections.routing import Routes, channels
 
 log = logging.getLogger("mlob.webhooks")
 
@@ -472,7 +473,7 @@ class WebhookRunner:
                 or (sub.types and e.api_type not in sub.types)
                 or not scope.admits(e.exercise)
                 or r.channels.isdisjoint(wanted)
-                or not may_see(reader, r.route, e.regions, r.level)
+                or not policy.may_see_step(reader, r.level, r.route.kind, e.regions, r.route.orgs)
             ):
                 continue
             body = r.bodies[0][1]

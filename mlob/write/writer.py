@@ -32,12 +32,15 @@ The recorder returns what it inserted (the recorded events at their positions, c
 stored sizes); the commit keeps those events for this process's readers and builds each receipt
 from them.
 
-The writer is the unit of work: while it runs a group it holds the group's aggregates as the
-earlier appends left them (``state``; ``missing``: streams known not to exist), and while it
-runs one append the aggregates that append touched (``touched``). The domain's steps ask it for
-aggregates (``get``, ``peek``, ``peek_at``) and hand it new ones (``add``). It works on the
-group's aggregates in place (copying every aggregate for every append would cost more than the
-rest of the append); a refused append is undone by rebuilding what it touched (``_discard``).
+The writer is the unit of work: while it runs a group it holds the group's streams as the
+earlier appends and the append being run left them (``streams``: None for a stream known not to
+exist), and while it runs one append the aggregates that append touched (``touched``). The
+domain's steps ask it for aggregates (``get``, ``peek``, ``peek_at``) and hand it new ones
+(``add``); ``peek`` is the ``streams`` dict's own lookup (the domain peeks several times per
+command), which reads a stream the group has not read yet from the store
+(``Streams.__missing__``). It works on the group's aggregates in place (copying every aggregate
+for every append would cost more than the rest of the append); a refused append is undone by
+rebuilding what it touched (``_discard``).
 """
 
 from __future__ import annotations
@@ -154,6 +157,20 @@ class Accepted:
     recorded: list[LoggedEvent]
 
 
+class Streams(dict[UUID, MlobAggregate | None]):
+    """A group's streams, by id: each aggregate as the group's appends left it so far (None:
+    the stream does not exist). A stream not read yet (one an append reads without naming it)
+    is read from the store when first looked up (``streams[subject]``)."""
+
+    def __init__(self, read: Callable[[Sequence[UUID]], dict[UUID, MlobAggregate]]) -> None:
+        super().__init__()
+        self.read = read
+
+    def __missing__(self, subject: UUID) -> MlobAggregate | None:
+        found = self[subject] = self.read([subject]).get(subject)
+        return found
+
+
 class GroupWriter:
     """Commits every append of the process: grouped in its own thread (``threaded``, started
     by the first append), or each alone in the caller's thread. Each append runs on the writer
@@ -175,10 +192,13 @@ class GroupWriter:
         self._starting = threading.Lock()
         self.thread: threading.Thread | None = None
         # The group being run (one at a time: the writer thread's, or a direct caller's under
-        # ``_direct``): its aggregates as its appends left them so far, the streams known not
-        # to exist, and the events its accepted appends triggered (not committed yet).
-        self.state: dict[UUID, MlobAggregate] = {}
-        self.missing: set[UUID] = set()
+        # ``_direct``): its streams as its appends left them so far (cleared for each run, the
+        # same dict: ``peek`` is its lookup), and the events its accepted appends triggered
+        # (not committed yet).
+        self.streams = Streams(self.fresh)
+        #: The subject as the append being run left it so far, or the group before it (None:
+        #: none): the lookup of ``streams`` itself, no Python frame per peek.
+        self.peek: Callable[[UUID], MlobAggregate | None] = self.streams.__getitem__
         self.accepted_events: dict[UUID, list[MlobAggregate.Event]] = {}
         # The append being run: the aggregates it touched, and its reader's clearance level.
         self.touched: dict[UUID, MlobAggregate] = {}
@@ -248,38 +268,28 @@ class GroupWriter:
             raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
         return aggregate
 
-    def peek(self, subject: UUID) -> MlobAggregate | None:
-        """The subject as this append left it so far, or the group before it (None: none)."""
-        found = self.touched.get(subject) or self.state.get(subject)
-        if found is None and subject not in self.missing:
-            self._fetch([subject])  # a stream the append did not name (it only reads it)
-            found = self.state.get(subject)
-        return found
-
     def peek_at(self, subject: UUID, level: int) -> MlobAggregate | None:
         return state_at(self.peek(subject), level, self._events_of)
 
     def add(self, aggregate: MlobAggregate) -> None:
-        if aggregate.version == aggregate.INITIAL_VERSION and self.peek(aggregate.id) is not None:
+        if (
+            aggregate.version == aggregate.INITIAL_VERSION
+            and self.streams[aggregate.id] is not None
+        ):
             raise Conflict("subject_exists", "mlob store", subject=aggregate.id)
-        self.touched[aggregate.id] = aggregate
+        self.touched[aggregate.id] = self.streams[aggregate.id] = aggregate
 
     # --- the group's aggregates ------------------------------------------------------------------
 
     def _fetch(self, subjects: Sequence[UUID], stored_after: list[Any] | None = None) -> None:
         """Bring these streams up to date from the store, in one query (or from the events
         ``stored_after`` their cached versions, when those were read already)."""
-        wanted = [
-            s for s in dict.fromkeys(subjects) if s not in self.state and s not in self.missing
-        ]
+        wanted = [s for s in dict.fromkeys(subjects) if s not in self.streams]
         if not wanted:
             return
         fresh = self.fresh(wanted, stored_after)
         for subject in wanted:
-            if subject in fresh:
-                self.state[subject] = fresh[subject]
-            else:
-                self.missing.add(subject)
+            self.streams[subject] = fresh.get(subject)
 
     def _events_of(self, subject: UUID) -> list[Any]:
         """A stream's events as this group has it: the stored ones, then those earlier appends
@@ -292,15 +302,10 @@ class GroupWriter:
         for subject, aggregate in self.touched.items():
             aggregate.collect_events()
             self.cache.pop(subject, None)
-            self.state.pop(subject, None)
-            self.missing.discard(subject)
             rebuilt = self.fresh([subject]).get(subject)
             for event in self.accepted_events.get(subject, []):
                 rebuilt = cast(MlobAggregate, event.mutate(rebuilt))
-            if rebuilt is not None:
-                self.state[subject] = rebuilt
-            else:
-                self.missing.add(subject)
+            self.streams[subject] = rebuilt
 
     def fresh(
         self, subjects: Sequence[UUID], stored_after: list[Any] | None = None
@@ -375,16 +380,17 @@ class GroupWriter:
         if attempt == 1:
             self.groups += 1
             self.grouped += len(jobs)
-        self.state, self.missing, self.accepted_events = {}, set(), {}
+        self.streams.clear()
+        self.accepted_events = {}
         subjects = list(dict.fromkeys(s for job in jobs for s in job.subjects))
         created = {s for job in jobs for s in job.creates if s not in self.cache}
         known: dict[str, tuple[str, int]] = {}
         optimistic = attempt == 1 and all(s in self.cache or s in created for s in subjects)
         if optimistic:
-            self.missing.update(created)
+            self.streams.update(dict.fromkeys(created))  # known not to exist
             for subject in subjects:
                 if subject in self.cache:
-                    self.state[subject] = self.cache[subject]
+                    self.streams[subject] = self.cache[subject]
             self.optimistic += 1
         else:
             # Both reads of the group at once: recorded message ids, the streams it will use.
@@ -473,10 +479,8 @@ class GroupWriter:
             if not recorded:
                 job.future.set_result(Receipt(events=()))
                 continue
-            self.state.update(self.touched)
             for e in recorded:
                 self.accepted_events.setdefault(e.stream_id, []).append(e.event)
-                self.missing.discard(e.stream_id)
             for m in job.messages:
                 pending[m.message_id] = (m.digest, job)
             accepted.append(Accepted(job, recorded))
@@ -542,9 +546,10 @@ class GroupWriter:
         WRITE_GROUP_SIZE.observe(len(accepted))
         WRITE_GROUP_EVENTS.observe(len(index))
         cache = self.cache
-        for subject, aggregate in self.state.items():  # clean now: kept for the next groups
-            cache[subject] = aggregate
-            cache.move_to_end(subject)
+        for subject, aggregate in self.streams.items():  # clean now: kept for the next groups
+            if aggregate is not None:
+                cache[subject] = aggregate
+                cache.move_to_end(subject)
         while len(cache) > CACHE_SIZE:
             cache.popitem(last=False)
         recorded = inserted.recorded
@@ -577,7 +582,7 @@ class GroupWriter:
         """A commit that failed: a conflict (False: run the group again, unless ``last_try``),
         a lost answer (find out what was recorded) or a failure (answered to every append).
         The cached aggregates of the group go: they may be ahead of the store."""
-        for subject in self.state:
+        for subject in self.streams:
             self.cache.pop(subject, None)
         if isinstance(exc, IntegrityError | DuplicateMessage):
             COMMITS.labels("conflict").inc()
