@@ -101,9 +101,13 @@ _members: dict[tuple[str, Any], Enum] = {}
 
 
 def _member(topic: Any, value: Any) -> Enum:
-    member: Enum = stored_type(topic, "enum")(value)
-    if isinstance(topic, str) and type(value) in LEAVES:  # hashable, as the key must be
-        _members[(topic, value)] = member
+    """The member of the stored enum ``topic`` with ``value`` (looked up once per pair)."""
+    key = (topic, value) if type(topic) is str and type(value) in LEAVES else None
+    member = _members.get(key) if key is not None else None
+    if member is None:
+        member = stored_type(topic, "enum")(value)
+        if key is not None:
+            _members[key] = member
     return member
 
 
@@ -117,7 +121,7 @@ def _decode(obj: Any) -> Any:
         if kind == "tuple":
             return tuple(v if type(v) in LEAVES else _decode(v) for v in data)
         if kind == "uuid":
-            return _uuid(data)
+            return _uuid(data) if type(data) is str else UUID(data)
         if kind == "datetime":
             return datetime.fromisoformat(data)
         if kind == "date":
@@ -126,8 +130,7 @@ def _decode(obj: Any) -> Any:
             return Decimal(data)
         if kind == "enum":
             topic, value = data
-            member = _members.get((topic, value))
-            return member if member is not None else _member(topic, value)
+            return _member(topic, value)
         if kind == "object":
             topic, fields = data
             return stored_type(topic, "object")(
