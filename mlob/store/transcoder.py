@@ -101,13 +101,9 @@ _members: dict[tuple[str, Any], Enum] = {}
 
 
 def _member(topic: Any, value: Any) -> Enum:
-    """The member of the stored enum ``topic`` with ``value`` (looked up once per pair)."""
-    key = (topic, value) if type(topic) is str and type(value) in LEAVES else None
-    member = _members.get(key) if key is not None else None
-    if member is None:
-        member = stored_type(topic, "enum")(value)
-        if key is not None:
-            _members[key] = member
+    member: Enum = stored_type(topic, "enum")(value)
+    if isinstance(topic, str) and type(value) in LEAVES:  # hashable, as the key must be
+        _members[(topic, value)] = member
     return member
 
 
@@ -121,7 +117,7 @@ def _decode(obj: Any) -> Any:
         if kind == "tuple":
             return tuple(v if type(v) in LEAVES else _decode(v) for v in data)
         if kind == "uuid":
-            return _uuid(data) if type(data) is str else UUID(data)
+            return _uuid(data)
         if kind == "datetime":
             return datetime.fromisoformat(data)
         if kind == "date":
@@ -130,7 +126,8 @@ def _decode(obj: Any) -> Any:
             return Decimal(data)
         if kind == "enum":
             topic, value = data
-            return _member(topic, value)
+            member = _members.get((topic, value))
+            return member if member is not None else _member(topic, value)
         if kind == "object":
             topic, fields = data
             return stored_type(topic, "object")(
