@@ -14,7 +14,7 @@ import dataclasses
 from typing import Any, TypeVar
 
 from domain.base import MlobAggregate
-from mlob.store.transcoder import _DATA, _TAG, LEAVES, _decode, _encode, _topic, stored_type
+from mlob.store.transcoder import _DATA, _TAG, _decode, _encode, _topic, stored_type
 
 A = TypeVar("A", bound=MlobAggregate)
 
@@ -40,9 +40,8 @@ def _enc(obj: Any) -> Any:
 
 
 def _dec(obj: Any) -> Any:
-    # Leaves (LEAVES) are kept without a call, as in the transcoder's _decode.
     if isinstance(obj, list):
-        return [v if type(v) in LEAVES else _dec(v) for v in obj]
+        return [_dec(v) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if len(obj) == 2 and _TAG in obj and _DATA in obj:
@@ -50,18 +49,16 @@ def _dec(obj: Any) -> Any:
         if kind == "map":
             return {_dec(k): _dec(v) for k, v in data}
         if kind == "tuple":
-            return tuple(v if type(v) in LEAVES else _dec(v) for v in data)
+            return tuple(_dec(v) for v in data)
         if kind == "set":
-            return {v if type(v) in LEAVES else _dec(v) for v in data}
+            return {_dec(v) for v in data}
         if kind == "frozenset":
-            return frozenset(v if type(v) in LEAVES else _dec(v) for v in data)
+            return frozenset(_dec(v) for v in data)
         if kind == "object":
             topic, fields = data
-            return stored_type(topic, "object")(
-                **{k: v if type(v) in LEAVES else _dec(v) for k, v in fields.items()}
-            )
+            return stored_type(topic, "object")(**{k: _dec(v) for k, v in fields.items()})
         return _decode(obj)
-    return {k: v if type(v) in LEAVES else _dec(v) for k, v in obj.items()}
+    return {k: _dec(v) for k, v in obj.items()}
 
 
 def encode_state(aggregate: MlobAggregate) -> dict[str, Any]:
@@ -75,8 +72,6 @@ def decode_state(cls: type[A], state: dict[str, Any], undo: bool = True) -> A:
     state remembered for voiding the latest step: only a ``Voided`` event reads it, every
     other event replaces or drops it — and it is as big as the rest of the state."""
     aggregate = object.__new__(cls)
-    vars(aggregate).update(
-        {k: v if type(v) in LEAVES else _dec(v) for k, v in state.items() if undo or k != "_undo"}
-    )
+    vars(aggregate).update({k: _dec(v) for k, v in state.items() if undo or k != "_undo"})
     vars(aggregate)["_pending_events"] = []
     return aggregate

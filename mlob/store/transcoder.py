@@ -8,7 +8,6 @@ are named by their explicit ``TOPIC``, never by module path, so a rename keeps h
 from __future__ import annotations
 
 import dataclasses
-import functools
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -82,42 +81,17 @@ def stored_type(topic: Any, kind: str) -> type:
 _checked: dict[tuple[str, str], type] = {}
 
 
-#: What orjson hands back that decodes to itself: the comprehensions below keep these as they
-#: are without a call (most values of an event or a state are such leaves; the call per leaf
-#: was half of decoding a saved state, profiled on a picture as of a moment at 1M events).
-LEAVES = frozenset({str, int, float, bool, type(None)})
-
-
-@functools.lru_cache(maxsize=16384)
-def _uuid(text: str) -> UUID:
-    """A stored UUID: UUIDs are immutable, so one object serves every place the same id is
-    decoded (a state names its request's and lines' ids many times; ``UUID()`` parses in
-    Python, a tenth of decoding a saved state)."""
-    return UUID(text)
-
-
-#: (topic, value) -> the enum member, once looked up through the checked type.
-_members: dict[tuple[str, Any], Enum] = {}
-
-
-def _member(topic: Any, value: Any) -> Enum:
-    member: Enum = stored_type(topic, "enum")(value)
-    if isinstance(topic, str) and type(value) in LEAVES:  # hashable, as the key must be
-        _members[(topic, value)] = member
-    return member
-
-
 def _decode(obj: Any) -> Any:
     if isinstance(obj, list):
-        return [v if type(v) in LEAVES else _decode(v) for v in obj]
+        return [_decode(v) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if len(obj) == 2 and _TAG in obj and _DATA in obj:
         kind, data = obj[_TAG], obj[_DATA]
         if kind == "tuple":
-            return tuple(v if type(v) in LEAVES else _decode(v) for v in data)
+            return tuple(_decode(v) for v in data)
         if kind == "uuid":
-            return _uuid(data)
+            return UUID(data)
         if kind == "datetime":
             return datetime.fromisoformat(data)
         if kind == "date":
@@ -126,14 +100,11 @@ def _decode(obj: Any) -> Any:
             return Decimal(data)
         if kind == "enum":
             topic, value = data
-            member = _members.get((topic, value))
-            return member if member is not None else _member(topic, value)
+            return stored_type(topic, "enum")(value)
         if kind == "object":
             topic, fields = data
-            return stored_type(topic, "object")(
-                **{k: v if type(v) in LEAVES else _decode(v) for k, v in fields.items()}
-            )
-    return {k: v if type(v) in LEAVES else _decode(v) for k, v in obj.items()}
+            return stored_type(topic, "object")(**{k: _decode(v) for k, v in fields.items()})
+    return {k: _decode(v) for k, v in obj.items()}
 
 
 class OrjsonTranscoder(Transcoder):
