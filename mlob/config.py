@@ -231,7 +231,7 @@ class Settings:
     #: The key that signs chain checkpoints (``MLOB_AUDIT_KEY``); kept out of the database.
     audit_key: bytes | None = None
     #: Positions between two picture checkpoints (``MLOB_PICTURE_CHECKPOINT_EVERY``; 0: none).
-    picture_checkpoint_every: int = 5_000
+    picture_checkpoint_every: int = 10_000
     #: ``MLOB_RATE_LIMIT``: requests per token on each node (None: not limited).
     rate_limit: RateLimit | None = None
     #: ``MLOB_LOG_FORMAT``: plain lines or one JSON object per line (mlob/logs.py).
@@ -293,7 +293,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     key = env.get("MLOB_AUDIT_KEY", "")
     if key and len(key) < 32:
         raise ConfigError("MLOB_AUDIT_KEY must be at least 32 characters (e.g. 32 bytes as hex)")
-    every = env.get("MLOB_PICTURE_CHECKPOINT_EVERY", "5000")
+    every = env.get("MLOB_PICTURE_CHECKPOINT_EVERY", "10000")
     if not every.isdigit() or 0 < int(every) < 1000:
         raise ConfigError(
             f"MLOB_PICTURE_CHECKPOINT_EVERY {every!r}: a number of positions, at least 1000 "

@@ -94,10 +94,10 @@ from projections.version import ROOT, code_version
 log = logging.getLogger("mlob.asof")
 
 #: Positions between two picture checkpoints (MLOB_PICTURE_CHECKPOINT_EVERY). 5,000 halves the
-#: replay after the base (the slowest answers are those at the end of an interval) for 1.8 x the
-#: storage of 10,000 (docs/performance.md, issue 16, "asof3"); the occurred axis replays
-#: backdated events of later intervals on top, whatever the interval.
-EVERY = 5_000
+#: replay of the base interval for 1.8 x the storage; the occurred axis replays more on top
+#: (backdated events in later intervals count on it, whatever the interval: docs/performance.md,
+#: third session), which is why it looked worse with 5,000. Not the default until measured again.
+EVERY = 10_000
 #: Events decoded per query while replaying.
 PAGE = 2000
 #: The checkpoint layout; part of the code version (change it with the layout).

@@ -207,7 +207,7 @@ def test_domain_imports_only_the_pure_part_of_eventsourcing() -> None:
 
 
 def test_picture_checkpoint_interval_is_checked() -> None:
-    assert load_settings({}).picture_checkpoint_every == 5_000
+    assert load_settings({}).picture_checkpoint_every == 10_000
     assert load_settings({"MLOB_PICTURE_CHECKPOINT_EVERY": "0"}).picture_checkpoint_every == 0
     every = {"MLOB_PICTURE_CHECKPOINT_EVERY": "50000"}
     assert load_settings(every).picture_checkpoint_every == 50_000
