@@ -95,3 +95,32 @@ def test_answers_from_a_kept_base_leave_it_as_stored(api: Api) -> None:
     stored = pictures.Picture.load(store, kept.position)
     assert (kept.rows, kept.places) == (stored.rows, stored.places)
     assert [_get(api, path, **params) for path, params in asked] == first
+
+
+def test_a_region_reader_as_of_counts_what_it_may_not_see_in_the_national_totals(
+    api: Api,
+) -> None:
+    """A safety region's picture as of a moment shows its own region's incidents but national
+    totals (domain/policy.py): its answer needs the rows of requests outside its scope, so
+    no cut of the rows it starts from (a checkpoint's, a replay's) may leave those out. VR07
+    has no part in the flood: it sees none of it, yet its totals are the nation's, as an
+    auditor at its clearance counts them, from a checkpoint with events after it."""
+    from mlob.read import pictures
+
+    demo.load_demo(api.service, NOW)
+    assert api.service.projections is not None
+    pictures.PictureCheckpoints(api.service.app, api.service.projections.store, every=10).advance()
+    then = {"as_of": (NOW - timedelta(hours=3)).isoformat(), "axis": "occurred"}
+    region = api.client.get(
+        "/v1/picture", headers=api.headers("VR07", "operator"), params=then
+    ).json()
+    auditor = api.client.get(
+        "/v1/picture",
+        headers=api.headers("INSP-JENV", "auditor", clearance=Classification.UNCLASSIFIED),
+        params=then,
+    ).json()
+    assert region["incidents"] == [] and region["total_incidents"] == 0
+    assert auditor["summary"]["open_requests"] > 0 and auditor["summary"]["by_kind"]
+    national = {k: v for k, v in auditor["summary"].items() if k != "by_region"}
+    assert {k: v for k, v in region["summary"].items() if k != "by_region"} == national
+    assert set(region["summary"]["by_region"]) <= {"VR07"}
