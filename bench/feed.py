@@ -257,7 +257,9 @@ class Client(asyncio.Protocol):
         if kind == "frame":
             self.frames += 1
             hub = self.hub
-            sample = self is hub.clients[0]
+            # A frame may come before the batch of connections is listed (a region reader's
+            # rows right after subscribing): no client is the sample yet.
+            sample = bool(hub.clients) and self is hub.clients[0]
             for ev in doc["events"]:
                 p = ev["position"]
                 if p <= self.last:
