@@ -34,7 +34,7 @@ from mlob import migrations
 from mlob.config import StoreConfig
 from mlob.store.recorders import IndexQueries
 from mlob.store.transcoder import OrjsonTranscoder
-from mlob.write.writer import GroupWriter, Job, first_line, message_reused
+from mlob.write.writer import GroupWriter, Job, first_line, message_reused, of_kind
 from projections.recent import RecentEvents
 
 log = logging.getLogger("mlob.application")
@@ -234,12 +234,4 @@ class MlobApplication(Application[UUID]):
             raise NotFound(
                 "unknown_subject", "mlob store", subject_kind=cls.__name__, subject=subject
             ) from None
-        if not isinstance(aggregate, cls):
-            raise NotFound(
-                "unknown_subject",
-                "mlob store",
-                text="wrong_kind",
-                subject=subject,
-                subject_kind=cls.__name__,
-            )
-        return aggregate
+        return of_kind(aggregate, cls, subject)

@@ -137,6 +137,20 @@ class Store(Protocol):
     def events_of(self, subject: UUID) -> Iterable[Any]: ...
 
 
+def of_kind(aggregate: object, cls: type[A], subject: UUID) -> A:
+    """``aggregate`` as a ``cls``; another kind of subject under this id answers as an unknown
+    id of that kind (a client never learns what else the id is)."""
+    if not isinstance(aggregate, cls):
+        raise NotFound(
+            "unknown_subject",
+            "mlob store",
+            text="wrong_kind",
+            subject=subject,
+            subject_kind=cls.__name__,
+        )
+    return aggregate
+
+
 def message_reused(ids: Sequence[str]) -> Conflict:
     return Conflict("message_id_reused", "mlob idempotency", ids=ids)
 
@@ -256,17 +270,10 @@ class GroupWriter:
                 "unknown_subject", "mlob store", subject_kind=cls.__name__, subject=subject
             )
         self.touched[subject] = aggregate
-        if not isinstance(aggregate, cls):
-            raise NotFound(
-                "unknown_subject",
-                "mlob store",
-                text="wrong_kind",
-                subject=subject,
-                subject_kind=cls.__name__,
-            )
-        if expected_version is not None and aggregate.version != expected_version:
-            raise version_conflict(f"{cls.__name__} {subject}", expected_version, aggregate.version)
-        return aggregate
+        found = of_kind(aggregate, cls, subject)
+        if expected_version is not None and found.version != expected_version:
+            raise version_conflict(f"{cls.__name__} {subject}", expected_version, found.version)
+        return found
 
     def peek_at(self, subject: UUID, level: int) -> MlobAggregate | None:
         return state_at(self.peek(subject), level, self._events_of)
