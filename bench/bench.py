@@ -6,6 +6,11 @@ mlob with wrk (single events, batches of 100) and an open-loop generator at 600 
 p99, then the library's two runs again (the machine's speed drifts within minutes: mlob is
 compared with the mean of the runs before and after it, and both are printed). The event mix is
 30% new incidents and 70% situation reports on existing incidents.
+For each of the two throughput runs it reports the CPU seconds per recorded event (issue 25) of
+the server (with its child processes), the projection worker and every PostgreSQL process
+(from /proc; run it on a machine left alone). BENCH_CODE=<checkout> measures that checkout's
+mlob (its own .venv) with this bench, e.g. a worktree of the baseline commit for a comparison
+in the same hour: ``BENCH_CODE=../base bash bench/run.sh``.
 mlob runs as deployed for load (compose.yaml): one ``mlob serve`` process that writes and serves
 the feed, and one ``mlob worker`` process that runs the projections and picture checkpoints
 (BENCH_PROJECTIONS=in-process runs them in the server instead); BENCH_SUBSCRIBERS (100)
@@ -41,13 +46,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ (and so bench.py) would come first
 
 from bench.common import (  # noqa: E402
+    CODE,
+    CODE_PY,
     DB,
     DSN,
     HOST,
     PORT,
     USER,
     circumstances,
+    cpu_seconds,
     database_url,
+    events_in,
     fresh_schema,
     issue_token,
     issue_tokens,
@@ -106,10 +115,12 @@ def start(cmd: list[str], env: dict[str, str], name: str | None = None) -> subpr
     a run fails: the server's reason is there; ``bench`` is BENCH_SCHEMA)."""
     name = name or next((a for a in cmd[3:] if not a.startswith("-")), cmd[-1]).replace("/", "_")
     log = Path(f"{TMP}{name}.log").open("wb")  # noqa: SIM115 - the child keeps it
+    if cmd[:3] == [PY, "-m", "mlob.cli"]:  # the measured mlob: BENCH_CODE's (common.CODE)
+        cmd = [CODE_PY, *cmd[1:]]
     return subprocess.Popen(
         cmd,
         env={**os.environ, **env},
-        cwd=ROOT,
+        cwd=CODE if cmd[0] == CODE_PY else ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -438,14 +449,28 @@ def main() -> None:
                 f"mlob at 600 events/s offered ({label}):", json.dumps(results[label]), flush=True
             )
 
+        processes = {"server": server.pid, **({"worker": worker.pid} if worker else {})}
+
+        def throughput(batch: int, run: int) -> dict[str, Any]:
+            """wrk's figures, with the CPU seconds per recorded event of each process (issue
+            25: server, projection worker, PostgreSQL), over wrk's run."""
+            before, first = cpu_seconds(processes), events_in(f"{SCHEMA}_mlob")
+            figures: dict[str, Any] = {**wrk(url, lua(token, incidents, batch, run))}
+            after, last = cpu_seconds(processes), events_in(f"{SCHEMA}_mlob")
+            figures["events_per_s"] = figures["requests_per_s"] * batch
+            recorded = max(last - first, 1)
+            figures["cpu_us_per_event"] = {
+                name: round((after[name] - before[name]) / recorded * 1e6, 1) for name in after
+            }
+            figures["cpu_us_per_event"]["total"] = round(
+                sum(figures["cpu_us_per_event"].values()), 1
+            )
+            return figures
+
         at_600_here("mlob_at_600")  # on the freshly seeded store
-        single = wrk(url, lua(token, incidents, 1, 2))
-        single["events_per_s"] = single["requests_per_s"]
-        results["mlob_single"] = single
+        single = results["mlob_single"] = throughput(1, 2)
         print("mlob single events:", json.dumps(single), flush=True)
-        batch = wrk(url, lua(token, incidents, 100, 3))
-        batch["events_per_s"] = batch["requests_per_s"] * 100
-        results["mlob_batch100"] = batch
+        batch = results["mlob_batch100"] = throughput(100, 3)
         print("mlob batches of 100:", json.dumps(batch), flush=True)
         at_600_here(
             "mlob_at_600_after_load"
@@ -486,6 +511,8 @@ def main() -> None:
             library_rate(after, 100),
         ],
         "batch100_vs_library_100_per_save": round(batch / lib100, 2),
+        "cpu_us_per_event_single": results["mlob_single"]["cpu_us_per_event"],  # type: ignore[index]
+        "cpu_us_per_event_batch100": results["mlob_batch100"]["cpu_us_per_event"],  # type: ignore[index]
         "p99_ms_at_600": results["mlob_at_600"]["p99_ms"],  # type: ignore[index]
         "p99_ms_at_600_after_load": results["mlob_at_600_after_load"]["p99_ms"],  # type: ignore[index]
     }
@@ -495,8 +522,10 @@ def main() -> None:
     print("summary:", json.dumps(summary), flush=True)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=1))
-    print(f"written {out / 'latest.json'}; reproduce with: bash bench/run.sh", flush=True)
+    # A run of another checkout's mlob (BENCH_CODE) does not replace this one's figures.
+    name = "latest.json" if CODE == ROOT else f"latest-of-{results['run']['commit']}.json"  # type: ignore[index]
+    (out / name).write_text(json.dumps(results, indent=1))
+    print(f"written {out / name}; reproduce with: bash bench/run.sh", flush=True)
 
 
 if __name__ == "__main__":
