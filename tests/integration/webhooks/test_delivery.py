@@ -564,3 +564,36 @@ def test_a_busy_lane_reads_its_queue_again_when_the_store_holds_one_it_was_not_h
     finally:
         runner.lanes.clear()
         runner.hooks.close()
+
+
+def test_with_no_subscription_nothing_is_decoded_and_a_later_one_is_routed_in_full(
+    hooked: Hooked, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner with no subscription reads only the index (no event decoded: a third of a
+    worker's CPU); the first subscription after that is routed on what each stream concerns,
+    learnt afresh from the projections' rows: a step of a request drafted before it still goes
+    to the request's capability channel, which only the draft names."""
+    runner = hooked.runner
+    assert runner is not None
+    decoded: list[int] = []
+    logged_events = hooked.service.logged_events
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        found = logged_events(*args, **kw)
+        decoded.append(len(found))
+        return found
+
+    monkeypatch.setattr(hooked.service, "logged_events", counting)
+    subject = uuid4()
+    drafted = hooked.accepted("VR08", fire_request(subject))["events"][0]["position"]
+    deadline = time.monotonic() + 10
+    while (runner.hooks.cursor() or (0, 0))[0] < drafted and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert (runner.hooks.cursor() or (0, 0))[0] >= drafted
+    assert sum(decoded) == 0, "events were decoded with no subscription to deliver to"
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["capability:FIRE_WATER_SUPPLY"])
+    step = hooked.accepted("VR08", item("request.submitted", subject, authority=chair("VR08")))[
+        "events"
+    ][0]["position"]
+    receiver.wait_for(1)
+    assert positions(receiver.verified(made["secret"])) == [step]
