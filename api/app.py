@@ -73,6 +73,7 @@ from domain.policy import ROLES
 from domain.reference import capabilities, organisations, regions, request_kind_infos
 from domain.request import AssistanceRequest
 from domain.rights import PROVIDER_KINDS, Step, allowed_kinds, signers
+from projections.query import PageQuery
 from projections.views import capacity_view, incident_view, request_view
 
 
@@ -497,17 +498,17 @@ def create_app(
         if text is not None:  # a message id: of a step the reader's clearance covers
             facts = service.message_facts([text]).get(text, [])
             ids = sorted({str(f.stream_id) for f in facts if f.level <= level})
-        rows, following = service.view_page(
-            name,
-            level=level,
-            equals=equals,
-            scope=policy.scope_keys(caller),
+        query = PageQuery(
+            level,
+            equals,
+            policy.scope_keys(caller),
             keys=keys,
             text=text,
             ids=ids,
             after=after,
             limit=paging.clamp(listed.limit),
         )
+        rows, following = service.view_page(name, query)
         rows = [r for r in rows if policy.may_see_row(caller, r)]
         note_reads(service, caller, f"GET /v1/{name}", row_items(name, rows))
         return paging.page(rows, name, fingerprint, following)

@@ -16,6 +16,7 @@ from uuid import UUID
 from domain.commands import Post
 from domain.envelope import Classification
 from domain.recorded import EventMark, LoggedEvent, MessageFact, Receipt, RowFilter
+from projections.query import PageQuery
 from projections.recent import RecentEvents
 
 __all__ = ["EventMark", "LoggedEvent", "MessageFact", "Receipt", "RowFilter"]
@@ -126,76 +127,39 @@ class MlobService(HealthSource, Protocol):
         ...
 
     def view_page(
-        self,
-        name: str,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        keys: Sequence[str] = (),
-        text: str | None = None,
-        ids: Sequence[str] = (),
-        after: tuple[str, str] | None = None,
-        limit: int = 50,
+        self, name: str, query: PageQuery
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        """One page of a projection's list, in its order, filtered in the store: each
-        subject's row at the highest level at most ``level`` whose columns equal ``equals``
-        (``exercise``, and the projection's filter columns), that shares a key with ``scope``
-        (None: any row), has every key of ``keys``, and (with ``text``) whose title contains
-        it or whose id is one of ``ids``; after the (sort key, id) ``after``; at most
-        ``limit``. Also the key after which the next page starts (None: none follows)."""
+        """One page of a projection's list, in its order, as ``query`` selects it in the store
+        (:class:`projections.query.PageQuery`: each subject's row at the highest level at most
+        the reader's, filtered, after the (sort key, id) ``after``, at most ``limit``); and
+        the key after which the next page starts (None: none follows)."""
         ...
 
-    def view_count(
-        self, name: str, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
-    ) -> int:
-        """How many rows :meth:`view_page` would list in all with these filters."""
+    def view_count(self, name: str, query: PageQuery) -> int:
+        """How many rows :meth:`view_page` would list in all (``after`` and ``limit`` aside)."""
         ...
 
     def view_among(
-        self,
-        name: str,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        column: str,
-        values: Sequence[str],
+        self, name: str, query: PageQuery, column: str, values: Sequence[str]
     ) -> list[dict[str, Any]]:
-        """The rows selected as :meth:`view_page` does whose ``column`` holds one of
-        ``values`` (``incident_id``: the requests of a page of incidents), unordered."""
+        """The rows ``query`` selects whose ``column`` holds one of ``values``
+        (``incident_id``: the requests of a page of incidents), unordered."""
         ...
 
-    def board_page(
-        self,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        after: tuple[str, str] | None,
-        limit: int,
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        """One page of the request board's rows (selected as :meth:`view_page` does, those on
-        the board), most urgent first: the earliest deadline under the board targets first;
-        and the place after which the next page starts (ValueError: ``after`` is no place)."""
+    def board_page(self, query: PageQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of the request board's rows (those ``query`` selects on the board), most
+        urgent first: the earliest deadline under the board targets first; ``query.after`` is
+        a place in that order (ValueError: no place), and the place after which the next page
+        starts is answered beside the rows."""
         ...
 
-    def board_counts(
-        self,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        now: datetime,
-    ) -> tuple[int, int]:
-        """The board's items and those overdue at ``now``, exactly."""
+    def board_counts(self, query: PageQuery, now: datetime) -> tuple[int, int]:
+        """The board's items ``query`` selects and those overdue at ``now``, exactly."""
         ...
 
-    def view_summary(
-        self, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
-    ) -> dict[str, Any]:
+    def view_summary(self, query: PageQuery) -> dict[str, Any]:
         """The picture's national summary (``projections.readmodels.national_summary``'s
-        shape) counted in the store over the incidents and requests so selected."""
+        shape) counted in the store over the incidents and requests ``query`` selects."""
         ...
 
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.ports import MlobService
+from projections.query import PageQuery
 
 log = logging.getLogger("mlob.summaries")
 
@@ -86,7 +87,7 @@ class Summaries:
             at = time.monotonic()
             positions, _ = self.service.view_state(("incidents", "requests"))
             equals = {} if exercise is None else {"exercise": exercise}
-            summary = self.service.view_summary(level=level, equals=equals, scope=None)
+            summary = self.service.view_summary(PageQuery(level, equals))
             lowest = min(positions.get(n, 0) for n in ("incidents", "requests"))
             counted = Counted(summary, lowest, at)
         except Exception:

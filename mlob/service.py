@@ -30,7 +30,6 @@ from domain.recorded import EventMark, LoggedEvent, Receipt, RowFilter
 from domain.request import AssistanceRequest, LineBooking
 from mlob.audit.accesslog import AccessLog
 from mlob.read import bounded, listing
-from mlob.read.listing import PageQuery
 from mlob.read.pictures import rows_as_of
 from mlob.read.readstore import view_channel
 from mlob.runners.projector import Projections, checkpoint_age
@@ -38,6 +37,7 @@ from mlob.store.notify import Listener
 from mlob.write.application import MlobApplication
 from mlob.write.writer import STORE_ERRORS, first_line
 from projections.levels import Leveled, fold
+from projections.query import PageQuery
 from projections.readmodels import Targets, summary_of_counts
 
 A = TypeVar("A", bound=MlobAggregate)
@@ -428,40 +428,21 @@ class Service:
 
     @store_errors_as_unavailable
     def view_page(
-        self,
-        name: str,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        keys: Sequence[str] = (),
-        text: str | None = None,
-        ids: Sequence[str] = (),
-        after: tuple[str, str] | None = None,
-        limit: int = 50,
+        self, name: str, query: PageQuery
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        query = PageQuery(level, equals, scope, keys, text, ids, after, limit)
         return self._views().store.page(name, query)
 
     @store_errors_as_unavailable
-    def view_count(
-        self, name: str, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
-    ) -> int:
-        return self._views().store.count(name, PageQuery(level, equals, scope))
+    def view_count(self, name: str, query: PageQuery) -> int:
+        return self._views().store.count(name, query)
 
     @store_errors_as_unavailable
     def view_among(
-        self,
-        name: str,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        column: str,
-        values: Sequence[str],
+        self, name: str, query: PageQuery, column: str, values: Sequence[str]
     ) -> list[dict[str, Any]]:
-        query = PageQuery(level, equals, scope, among=(column, tuple(values)))
-        return self._views().store.matching(name, query) if values else []
+        if not values:
+            return []
+        return self._views().store.matching(name, replace(query, among=(column, tuple(values))))
 
     @store_errors_as_unavailable
     def view_overview_rows(self, *, level: int, equals: Mapping[str, Any]) -> dict[str, Any]:
@@ -472,44 +453,24 @@ class Service:
         return bounded.scarcity_rows(self._views().store, level, equals)
 
     @store_errors_as_unavailable
-    def board_page(
-        self,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        after: tuple[str, str] | None,
-        limit: int,
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    def board_page(self, query: PageQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         place = None
-        if after is not None:
-            found = listing.parse_board_place(after[0])
+        if query.after is not None:
+            found = listing.parse_board_place(query.after[0])
             if found is None:
                 raise ValueError("not a place on the board")
-            place = (*found, after[1])
-        query = PageQuery(level, equals, scope, limit=limit)
+            place = (*found, query.after[1])
         return self._views().store.board_page(query, self.board_targets(), place)
 
     @store_errors_as_unavailable
-    def board_counts(
-        self,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        now: datetime,
-    ) -> tuple[int, int]:
+    def board_counts(self, query: PageQuery, now: datetime) -> tuple[int, int]:
         now_us = listing.epoch_us(now.isoformat())
         assert now_us is not None
-        query = PageQuery(level, equals, scope)
         return self._views().store.board_counts(query, self.board_targets(), now_us)
 
     @store_errors_as_unavailable
-    def view_summary(
-        self, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
-    ) -> dict[str, Any]:
-        counts = self._views().store.summary_counts(PageQuery(level, equals, scope))
-        return summary_of_counts(*counts)
+    def view_summary(self, query: PageQuery) -> dict[str, Any]:
+        return summary_of_counts(*self._views().store.summary_counts(query))
 
     @store_errors_as_unavailable
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:

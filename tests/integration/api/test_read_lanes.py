@@ -19,6 +19,7 @@ from mlob.bootstrap import open_projections
 from mlob.config import ConfigError, StoreConfig, load_settings
 from mlob.service import Service
 from mlob.write.application import MlobApplication
+from projections.query import PageQuery
 from tests.integration.api.conftest import ADMIN, fire_request
 
 LANE = 2  # reads served at once in this test
@@ -35,13 +36,13 @@ class SlowReads(Service):
         self.most_inside = 0
         self._count = threading.Lock()
 
-    def view_page(self, name: str, **kw: Any) -> Any:
+    def view_page(self, name: str, query: PageQuery) -> Any:
         with self._count:
             self.inside += 1
             self.most_inside = max(self.most_inside, self.inside)
         try:
             self.release.wait(WAIT)
-            return super().view_page(name, **kw)
+            return super().view_page(name, query)
         finally:
             with self._count:
                 self.inside -= 1

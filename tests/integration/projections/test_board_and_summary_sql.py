@@ -18,10 +18,10 @@ from domain import policy
 from domain.incident import GripLevel
 from mlob.config import StoreConfig
 from mlob.read import listing
-from mlob.read.listing import PageQuery
 from mlob.read.readstore import ReadStore
 from projections import readmodels as rm
 from projections.levels import visible_rows
+from projections.query import PageQuery
 from tests.conftest import on_both_stores, pg_connect
 from tests.integration.projections.conftest import SQL_EXAMPLES, clear_rows, write_rows
 
