@@ -40,22 +40,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ (and so bench.py) would come first
 
-from bench.common import (  # noqa: E402
-    DB,
-    DSN,
-    HOST,
-    PORT,
-    USER,
-    circumstances,
-    database_url,
-    fresh_schema,
-    issue_token,
-    issue_tokens,
-    seed,
-    sh,
-    stop,
-    wait_for,
-)
+from bench import common  # noqa: E402
 
 PY = sys.executable
 
@@ -92,7 +77,7 @@ BALANCER_SOCKETS = {name: Path(f"{TMP}haproxy-{name}.sock") for name in ("two", 
 
 def header() -> dict[str, object]:
     return {
-        **circumstances(),
+        **common.circumstances(),
         "server": f"mlob serve --workers {WORKERS} (uvicorn, uvloop, httptools)",
         "projections": "a mlob worker process" if PROJECTIONS == "worker" else "in the server",
         "subscribers": f"{SUBSCRIBERS} coordinators on national, frames "
@@ -118,7 +103,7 @@ def start(cmd: list[str], env: dict[str, str], name: str | None = None) -> subpr
 
 def wrk(url: str, script: Path, timeout: str = "2s") -> dict[str, float]:
     """wrk's figures; an answer slower than ``timeout`` (wrk's default: 2 s) is not counted."""
-    out = sh(
+    out = common.sh(
         "wrk",
         "-t2",
         f"-c{CONNECTIONS}",
@@ -160,17 +145,17 @@ def lua(token: str, incidents: list[str], batch: int, run: int) -> Path:
 
 
 def run_baselines(*which: str) -> list[dict[str, object]]:
-    fresh_schema(f"{SCHEMA}_baselines")
+    common.fresh_schema(f"{SCHEMA}_baselines")
     base = subprocess.run(
         [
             PY,
             str(ROOT / "bench/baselines.py"),
-            DSN + f" options=-csearch_path={SCHEMA}_baselines",
+            common.DSN + f" options=-csearch_path={SCHEMA}_baselines",
             f"{SCHEMA}_baselines",
-            HOST,
-            str(PORT),
-            USER,
-            DB,
+            common.HOST,
+            str(common.PORT),
+            common.USER,
+            common.DB,
             *which,
         ],
         capture_output=True,
@@ -253,10 +238,10 @@ def compare_with_balancer(
             name=f"haproxy-{name}",
         )
     results: dict[str, Any] = {
-        "balancer": f"{sh(tool, '-v').splitlines()[0]}, mlob/deploy/haproxy.cfg (leastconn)"
+        "balancer": f"{common.sh(tool, '-v').splitlines()[0]}, mlob/deploy/haproxy.cfg (leastconn)"
     }
     try:
-        wait_for(f"http://127.0.0.1:{NODE2_PORT}/health")
+        common.wait_for(f"http://127.0.0.1:{NODE2_PORT}/health")
         deadline = time.monotonic() + 30
         while any(
             set(balancer_stats(name, "check_status").values()) != {"L7OK"} for name in balancers
@@ -311,8 +296,8 @@ def compare_with_balancer(
             measure(layout, "at_600")
     finally:
         for proc in balancers.values():
-            stop(proc)
-        stop(node2)
+            common.stop(proc)
+        common.stop(node2)
     return results
 
 
@@ -385,19 +370,19 @@ def main() -> None:
         {},
     )
     try:
-        wait_for(f"http://127.0.0.1:{BARE_PORT}/docs")
+        common.wait_for(f"http://127.0.0.1:{BARE_PORT}/docs")
         bare_url = f"http://127.0.0.1:{BARE_PORT}"
         results["bare_fastapi"] = wrk(bare_url, lua("x", [str(uuid4())], 1, 1))
         print("bare FastAPI POST:", json.dumps(results["bare_fastapi"]), flush=True)
     finally:
-        stop(bare)
+        common.stop(bare)
 
-    fresh_schema(f"{SCHEMA}_mlob")
-    env = {"MLOB_DATABASE_URL": database_url(f"{SCHEMA}_mlob")}
+    common.fresh_schema(f"{SCHEMA}_mlob")
+    env = {"MLOB_DATABASE_URL": common.database_url(f"{SCHEMA}_mlob")}
     if PROJECTIONS == "worker":
         env["MLOB_PROJECTIONS"] = "workers"
-    token = issue_token(env, "VR08", "operator")
-    admin = issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
+    token = common.issue_token(env, "VR08", "operator")
+    admin = common.issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
     server = start(
         [
             PY,
@@ -415,20 +400,20 @@ def main() -> None:
     )
     worker = start([PY, "-m", "mlob.cli", "worker"], env) if PROJECTIONS == "worker" else None
     try:
-        wait_for(f"http://127.0.0.1:{NODE1_PORT}/health")
+        common.wait_for(f"http://127.0.0.1:{NODE1_PORT}/health")
         url = f"http://127.0.0.1:{NODE1_PORT}"
         from bench.feed import TMP, Subscribers
 
         TMP.mkdir(parents=True, exist_ok=True)
         subscribers = Subscribers()
         # A token opens at most 8 feed connections (issue 16): the watchers get one per 6.
-        watchers = issue_tokens(
+        watchers = common.issue_tokens(
             url, admin, "LOCC", "coordinator", "ongerubriceerd", SUBSCRIBERS // 6 + 1
         )
         connected = subscribers.connect(NODE1_PORT, "/v1/feed", watchers, SUBSCRIBERS, drain=DRAIN)
         results["feed_subscribers"] = connected
         print(f"feed subscribers during the mlob runs: {json.dumps(connected)}", flush=True)
-        incidents = seed(url, token, 500)
+        incidents = common.seed(url, token, 500)
         ids_file = Path(f"{TMP}incidents.json")
         ids_file.write_text(json.dumps(incidents))
 
@@ -450,7 +435,7 @@ def main() -> None:
         at_600_here(
             "mlob_at_600_after_load"
         )  # the same, after the throughput runs filled the store
-        with psycopg.connect(DSN, autocommit=True) as conn:  # let PostgreSQL catch up first
+        with psycopg.connect(common.DSN, autocommit=True) as conn:  # let PostgreSQL catch up first
             conn.execute("CHECKPOINT")
             conn.execute("VACUUM ANALYZE")
         at_600_here("mlob_at_600_after_load_checkpointed")
@@ -461,9 +446,9 @@ def main() -> None:
     finally:
         if "subscribers" in locals():
             subscribers.quit()
-        stop(server)
+        common.stop(server)
         if worker is not None:
-            stop(worker)
+            common.stop(worker)
 
     # The library again, now that mlob is stopped: the machine's speed drifts within minutes
     # (its single-save rate moved 2 x between runs), so mlob is compared with the mean of the
