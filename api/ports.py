@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 from uuid import UUID
 
+from domain.access import TokenGrant
 from domain.commands import Post
 from domain.envelope import Classification
 from domain.recorded import EventMark, LoggedEvent, MessageFact, Receipt, RowFilter
@@ -86,16 +87,9 @@ class MlobService(HealthSource, Protocol):
         entry answers, its principal). Memory only: no I/O, and no call on the hot post."""
         ...
 
-    def issue_token(
-        self,
-        by: Principal,
-        *,
-        org: str,
-        role: str,
-        clearance: Classification,
-        expires_at: datetime | None = None,
-        label: str = "",
-    ) -> IssuedToken: ...
+    def issue_token(self, by: Principal, **grant: Unpack[TokenGrant]) -> IssuedToken:
+        """Issue a token as ``grant`` asks, ``by`` an administrator (raises the refusal)."""
+        ...
 
     def revoke_token(self, by: Principal, token_id: UUID, reason: str) -> None: ...
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from threading import Lock
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, Unpack, cast
 from uuid import UUID, uuid4
 
 import psycopg
@@ -20,11 +20,11 @@ from eventsourcing.application import AggregateNotFoundError
 
 from api.ports import IssuedToken, MessageFact, Principal, StoreUnavailable
 from domain import vocabulary
-from domain.access import AccessToken, unknown_token
+from domain.access import AccessToken, TokenGrant, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.commands import Message, Post, message_key
-from domain.envelope import Actor, Classification, Envelope
+from domain.envelope import Actor, Envelope
 from domain.incident import Incident
 from domain.recorded import EventMark, LoggedEvent, Receipt, RowFilter
 from domain.request import AssistanceRequest, LineBooking
@@ -309,32 +309,16 @@ class Service:
         )
 
     @store_errors_as_unavailable
-    def issue_token(
-        self,
-        by: Principal,
-        *,
-        org: str,
-        role: str,
-        clearance: Classification,
-        expires_at: datetime | None = None,
-        label: str = "",
-    ) -> IssuedToken:
+    def issue_token(self, by: Principal, **grant: Unpack[TokenGrant]) -> IssuedToken:
         token_id = uuid4()
         secret = secrets.token_urlsafe(32).replace("_", "-")
         envelope = self._admin_envelope(by)
+        hashed = secret_hash(secret)
         self.app.record(
             [Message(message_key(by.org, envelope.message_id), envelope.message_id)],
             lambda unit: unit.add(
                 AccessToken.issue(
-                    envelope,
-                    token_id,
-                    org=org,
-                    role=role,
-                    clearance=clearance,
-                    secret_hash=secret_hash(secret),
-                    admin_clearance=by.clearance,
-                    expires_at=expires_at,
-                    label=label,
+                    envelope, token_id, secret_hash=hashed, admin_clearance=by.clearance, **grant
                 )
             ),
         )
