@@ -426,7 +426,7 @@ class Service:
     ) -> list[dict[str, Any]]:
         if not values:
             return []
-        return self._views().store.matching(name, replace(query, among=(column, tuple(values))))
+        return self._views().store.matching(name, query.where_in(column, values))
 
     @store_errors_as_unavailable
     def view_overview_rows(self, *, level: int, equals: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ turns it into SQL (``mlob/read/listing.py``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -31,3 +31,7 @@ class PageQuery:
     limit: int = 50
     #: A filter column and the values one of which it must hold (``incident_id IN (...)``).
     among: tuple[str, Sequence[str]] | None = None
+
+    def where_in(self, column: str, values: Sequence[str]) -> PageQuery:
+        """The same selection, narrowed to the rows whose ``column`` holds one of ``values``."""
+        return replace(self, among=(column, tuple(values)))
