@@ -679,14 +679,7 @@ def create_app(
         most at the caller's clearance, with a role the organisation may hold (403
         ``not_own_organisation``, ``clearance_above_own``, ``role_not_held``)."""
         require_role(caller, "admin")
-        issued = service.issue_token(
-            caller,
-            org=body.org,
-            role=body.role,
-            clearance=body.clearance,
-            expires_at=body.expires_at,
-            label=body.label,
-        )
+        issued = service.issue_token(caller, **body.model_dump())
         return TokenOut(token_id=issued.token_id, token=issued.token)
 
     @app.delete(
