@@ -687,6 +687,8 @@ class FeedHub:
         self._beat: asyncio.Task[None] | None = None
         self._known: asyncio.Task[None] | None = None
         self._alerting: asyncio.Task[None] | None = None
+        #: The wake-up handed to the service (taken back at close).
+        self._woken_by: Callable[[], object] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Tests: awaited between a connection's catch-up and its switch to live.
         self.before_live: Callable[[Connection], Awaitable[None]] | None = None
@@ -766,6 +768,7 @@ class FeedHub:
         # Woken from any thread by a plain asyncio call: the service never calls into the API.
         wake = partial(asyncio.get_running_loop().call_soon_threadsafe, self._wake.set)
         self.service.on_change(wake)
+        self._woken_by = wake
         self.last_read = self._loop.time()
         self._task = asyncio.create_task(self._pump())
         self._beat = asyncio.create_task(self._heartbeats())
@@ -879,6 +882,9 @@ class FeedHub:
 
     async def close(self) -> None:
         self.closing = True
+        if self._woken_by is not None:  # a closed loop must not be woken by later commits
+            self.service.off_change(self._woken_by)
+            self._woken_by = None
         if self._beat is not None:
             self._beat.cancel()
         if self._known is not None:

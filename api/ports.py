@@ -291,3 +291,7 @@ class MlobService(HealthSource, Protocol):
         """Call ``callback`` (from any thread) when events were appended here or elsewhere,
         or read models changed; it must be cheap and thread-safe."""
         ...
+
+    def off_change(self, callback: Callable[[], object]) -> None:
+        """No longer call ``callback`` (a feed hub that closed)."""
+        ...

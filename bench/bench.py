@@ -6,6 +6,11 @@ mlob with wrk (single events, batches of 100) and an open-loop generator at 600 
 p99, then the library's two runs again (the machine's speed drifts within minutes: mlob is
 compared with the mean of the runs before and after it, and both are printed). The event mix is
 30% new incidents and 70% situation reports on existing incidents.
+For each of the two throughput runs it reports the CPU seconds per recorded event (issue 25) of
+the server (with its child processes), the projection worker and every PostgreSQL process
+(from /proc; run it on a machine left alone). BENCH_CODE=<checkout> measures that checkout's
+mlob (its own .venv) with this bench, e.g. a worktree of the baseline commit for a comparison
+in the same hour: ``BENCH_CODE=../base bash bench/run.sh``.
 mlob runs as deployed for load (compose.yaml): one ``mlob serve`` process that writes and serves
 the feed, and one ``mlob worker`` process that runs the projections and picture checkpoints
 (BENCH_PROJECTIONS=in-process runs them in the server instead); BENCH_SUBSCRIBERS (100)
@@ -40,7 +45,26 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ (and so bench.py) would come first
 
-from bench import common  # noqa: E402
+from bench.common import (  # noqa: E402
+    CODE,
+    CODE_PY,
+    DB,
+    DSN,
+    HOST,
+    PORT,
+    USER,
+    circumstances,
+    cpu_seconds,
+    database_url,
+    events_in,
+    fresh_schema,
+    issue_token,
+    issue_tokens,
+    seed,
+    sh,
+    stop,
+    wait_for,
+)
 
 PY = sys.executable
 
@@ -77,7 +101,7 @@ BALANCER_SOCKETS = {name: Path(f"{TMP}haproxy-{name}.sock") for name in ("two", 
 
 def header() -> dict[str, object]:
     return {
-        **common.circumstances(),
+        **circumstances(),
         "server": f"mlob serve --workers {WORKERS} (uvicorn, uvloop, httptools)",
         "projections": "a mlob worker process" if PROJECTIONS == "worker" else "in the server",
         "subscribers": f"{SUBSCRIBERS} coordinators on national, frames "
@@ -91,10 +115,12 @@ def start(cmd: list[str], env: dict[str, str], name: str | None = None) -> subpr
     a run fails: the server's reason is there; ``bench`` is BENCH_SCHEMA)."""
     name = name or next((a for a in cmd[3:] if not a.startswith("-")), cmd[-1]).replace("/", "_")
     log = Path(f"{TMP}{name}.log").open("wb")  # noqa: SIM115 - the child keeps it
+    if cmd[:3] == [PY, "-m", "mlob.cli"]:  # the measured mlob: BENCH_CODE's (common.CODE)
+        cmd = [CODE_PY, *cmd[1:]]
     return subprocess.Popen(
         cmd,
         env={**os.environ, **env},
-        cwd=ROOT,
+        cwd=CODE if cmd[0] == CODE_PY else ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -103,7 +129,7 @@ def start(cmd: list[str], env: dict[str, str], name: str | None = None) -> subpr
 
 def wrk(url: str, script: Path, timeout: str = "2s") -> dict[str, float]:
     """wrk's figures; an answer slower than ``timeout`` (wrk's default: 2 s) is not counted."""
-    out = common.sh(
+    out = sh(
         "wrk",
         "-t2",
         f"-c{CONNECTIONS}",
@@ -145,17 +171,17 @@ def lua(token: str, incidents: list[str], batch: int, run: int) -> Path:
 
 
 def run_baselines(*which: str) -> list[dict[str, object]]:
-    common.fresh_schema(f"{SCHEMA}_baselines")
+    fresh_schema(f"{SCHEMA}_baselines")
     base = subprocess.run(
         [
             PY,
             str(ROOT / "bench/baselines.py"),
-            common.DSN + f" options=-csearch_path={SCHEMA}_baselines",
+            DSN + f" options=-csearch_path={SCHEMA}_baselines",
             f"{SCHEMA}_baselines",
-            common.HOST,
-            str(common.PORT),
-            common.USER,
-            common.DB,
+            HOST,
+            str(PORT),
+            USER,
+            DB,
             *which,
         ],
         capture_output=True,
@@ -238,10 +264,10 @@ def compare_with_balancer(
             name=f"haproxy-{name}",
         )
     results: dict[str, Any] = {
-        "balancer": f"{common.sh(tool, '-v').splitlines()[0]}, mlob/deploy/haproxy.cfg (leastconn)"
+        "balancer": f"{sh(tool, '-v').splitlines()[0]}, mlob/deploy/haproxy.cfg (leastconn)"
     }
     try:
-        common.wait_for(f"http://127.0.0.1:{NODE2_PORT}/health")
+        wait_for(f"http://127.0.0.1:{NODE2_PORT}/health")
         deadline = time.monotonic() + 30
         while any(
             set(balancer_stats(name, "check_status").values()) != {"L7OK"} for name in balancers
@@ -296,8 +322,8 @@ def compare_with_balancer(
             measure(layout, "at_600")
     finally:
         for proc in balancers.values():
-            common.stop(proc)
-        common.stop(node2)
+            stop(proc)
+        stop(node2)
     return results
 
 
@@ -370,19 +396,19 @@ def main() -> None:
         {},
     )
     try:
-        common.wait_for(f"http://127.0.0.1:{BARE_PORT}/docs")
+        wait_for(f"http://127.0.0.1:{BARE_PORT}/docs")
         bare_url = f"http://127.0.0.1:{BARE_PORT}"
         results["bare_fastapi"] = wrk(bare_url, lua("x", [str(uuid4())], 1, 1))
         print("bare FastAPI POST:", json.dumps(results["bare_fastapi"]), flush=True)
     finally:
-        common.stop(bare)
+        stop(bare)
 
-    common.fresh_schema(f"{SCHEMA}_mlob")
-    env = {"MLOB_DATABASE_URL": common.database_url(f"{SCHEMA}_mlob")}
+    fresh_schema(f"{SCHEMA}_mlob")
+    env = {"MLOB_DATABASE_URL": database_url(f"{SCHEMA}_mlob")}
     if PROJECTIONS == "worker":
         env["MLOB_PROJECTIONS"] = "workers"
-    token = common.issue_token(env, "VR08", "operator")
-    admin = common.issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
+    token = issue_token(env, "VR08", "operator")
+    admin = issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
     server = start(
         [
             PY,
@@ -400,20 +426,20 @@ def main() -> None:
     )
     worker = start([PY, "-m", "mlob.cli", "worker"], env) if PROJECTIONS == "worker" else None
     try:
-        common.wait_for(f"http://127.0.0.1:{NODE1_PORT}/health")
+        wait_for(f"http://127.0.0.1:{NODE1_PORT}/health")
         url = f"http://127.0.0.1:{NODE1_PORT}"
         from bench.feed import TMP, Subscribers
 
         TMP.mkdir(parents=True, exist_ok=True)
         subscribers = Subscribers()
         # A token opens at most 8 feed connections (issue 16): the watchers get one per 6.
-        watchers = common.issue_tokens(
+        watchers = issue_tokens(
             url, admin, "LOCC", "coordinator", "ongerubriceerd", SUBSCRIBERS // 6 + 1
         )
         connected = subscribers.connect(NODE1_PORT, "/v1/feed", watchers, SUBSCRIBERS, drain=DRAIN)
         results["feed_subscribers"] = connected
         print(f"feed subscribers during the mlob runs: {json.dumps(connected)}", flush=True)
-        incidents = common.seed(url, token, 500)
+        incidents = seed(url, token, 500)
         ids_file = Path(f"{TMP}incidents.json")
         ids_file.write_text(json.dumps(incidents))
 
@@ -423,19 +449,33 @@ def main() -> None:
                 f"mlob at 600 events/s offered ({label}):", json.dumps(results[label]), flush=True
             )
 
+        processes = {"server": server.pid, **({"worker": worker.pid} if worker else {})}
+
+        def throughput(batch: int, run: int) -> dict[str, Any]:
+            """wrk's figures, with the CPU seconds per recorded event of each process (issue
+            25: server, projection worker, PostgreSQL), over wrk's run."""
+            before, first = cpu_seconds(processes), events_in(f"{SCHEMA}_mlob")
+            figures: dict[str, Any] = {**wrk(url, lua(token, incidents, batch, run))}
+            after, last = cpu_seconds(processes), events_in(f"{SCHEMA}_mlob")
+            figures["events_per_s"] = figures["requests_per_s"] * batch
+            recorded = max(last - first, 1)
+            figures["cpu_us_per_event"] = {
+                name: round((after[name] - before[name]) / recorded * 1e6, 1) for name in after
+            }
+            figures["cpu_us_per_event"]["total"] = round(
+                sum(figures["cpu_us_per_event"].values()), 1
+            )
+            return figures
+
         at_600_here("mlob_at_600")  # on the freshly seeded store
-        single = wrk(url, lua(token, incidents, 1, 2))
-        single["events_per_s"] = single["requests_per_s"]
-        results["mlob_single"] = single
+        single = results["mlob_single"] = throughput(1, 2)
         print("mlob single events:", json.dumps(single), flush=True)
-        batch = wrk(url, lua(token, incidents, 100, 3))
-        batch["events_per_s"] = batch["requests_per_s"] * 100
-        results["mlob_batch100"] = batch
+        batch = results["mlob_batch100"] = throughput(100, 3)
         print("mlob batches of 100:", json.dumps(batch), flush=True)
         at_600_here(
             "mlob_at_600_after_load"
         )  # the same, after the throughput runs filled the store
-        with psycopg.connect(common.DSN, autocommit=True) as conn:  # let PostgreSQL catch up first
+        with psycopg.connect(DSN, autocommit=True) as conn:  # let PostgreSQL catch up first
             conn.execute("CHECKPOINT")
             conn.execute("VACUUM ANALYZE")
         at_600_here("mlob_at_600_after_load_checkpointed")
@@ -446,9 +486,9 @@ def main() -> None:
     finally:
         if "subscribers" in locals():
             subscribers.quit()
-        common.stop(server)
+        stop(server)
         if worker is not None:
-            common.stop(worker)
+            stop(worker)
 
     # The library again, now that mlob is stopped: the machine's speed drifts within minutes
     # (its single-save rate moved 2 x between runs), so mlob is compared with the mean of the
@@ -471,6 +511,8 @@ def main() -> None:
             library_rate(after, 100),
         ],
         "batch100_vs_library_100_per_save": round(batch / lib100, 2),
+        "cpu_us_per_event_single": results["mlob_single"]["cpu_us_per_event"],  # type: ignore[index]
+        "cpu_us_per_event_batch100": results["mlob_batch100"]["cpu_us_per_event"],  # type: ignore[index]
         "p99_ms_at_600": results["mlob_at_600"]["p99_ms"],  # type: ignore[index]
         "p99_ms_at_600_after_load": results["mlob_at_600_after_load"]["p99_ms"],  # type: ignore[index]
     }
@@ -480,8 +522,10 @@ def main() -> None:
     print("summary:", json.dumps(summary), flush=True)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=1))
-    print(f"written {out / 'latest.json'}; reproduce with: bash bench/run.sh", flush=True)
+    # A run of another checkout's mlob (BENCH_CODE) does not replace this one's figures.
+    name = "latest.json" if CODE == ROOT else f"latest-of-{results['run']['commit']}.json"  # type: ignore[index]
+    (out / name).write_text(json.dumps(results, indent=1))
+    print(f"written {out / name}; reproduce with: bash bench/run.sh", flush=True)
 
 
 if __name__ == "__main__":

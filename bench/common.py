@@ -21,6 +21,12 @@ from uuid import uuid4
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The checkout whose mlob is measured (BENCH_CODE: another checkout with its own .venv, e.g.
+#: a worktree of the baseline commit, so both are measured by this bench); the bench's own
+#: code always runs from here.
+CODE = Path(os.environ.get("BENCH_CODE") or ROOT).resolve()
+#: The Python that runs the measured mlob.
+CODE_PY = str(CODE / ".venv/bin/python") if CODE != ROOT else sys.executable
 HOST, PORT, USER, DB = "127.0.0.1", 5432, "postgres", "test"
 DSN = f"host={HOST} port={PORT} user={USER} dbname={DB}"
 #: The PostgreSQL settings every benchmark prints (durability first).
@@ -65,8 +71,8 @@ def circumstances() -> dict[str, Any]:
         platform.processor(),
     )
     return {
-        "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
-        "dirty": sh("git", "-C", str(ROOT), "status", "--porcelain").splitlines(),
+        "commit": sh("git", "-C", str(CODE), "rev-parse", "--short", "HEAD"),
+        "dirty": sh("git", "-C", str(CODE), "status", "--porcelain").splitlines(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores, {cpu}, "
         f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
@@ -104,7 +110,7 @@ def issue_token(env: dict[str, str], org: str, role: str, clearance: str = "onge
     """A token from ``mlob tokens issue`` on the store ``env`` names."""
     issued = subprocess.run(
         [
-            sys.executable,
+            CODE_PY,
             "-m",
             "mlob.cli",
             "tokens",
@@ -118,7 +124,7 @@ def issue_token(env: dict[str, str], org: str, role: str, clearance: str = "onge
         capture_output=True,
         text=True,
         env={**os.environ, **env},
-        cwd=ROOT,
+        cwd=CODE,
         check=True,
     )
     return issued.stdout.strip().splitlines()[-1]
@@ -216,3 +222,50 @@ def events_in(schema: str) -> int:
             return 0
         row = conn.execute(f'SELECT max(position) FROM "{schema}".mlob_event_index').fetchone()
     return int(row[0] or 0) if row else 0
+
+
+def _stats() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, command, CPU seconds: user + system) of every process (/proc)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        head, _, tail = text.rpartition(")")
+        fields = tail.split()
+        command = head.partition("(")[2]
+        found.append(
+            (
+                int(stat.parent.name),
+                int(fields[1]),
+                command,
+                (int(fields[11]) + int(fields[12])) / hz,
+            )
+        )
+    return found
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each named process with its live descendants (a server's
+    workers), and of every PostgreSQL process on the machine (``postgres``: the backends and
+    the server's own; others' queries are in it, so measure on a machine left alone)."""
+    stats = _stats()
+    children: dict[int, list[int]] = {}
+    own: dict[int, float] = {}
+    postgres = 0.0
+    for pid, parent, command, seconds in stats:
+        children.setdefault(parent, []).append(pid)
+        own[pid] = seconds
+        if command == "postgres":
+            postgres += seconds
+    totals = {"postgres": postgres}
+    for name, root in pids.items():
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            total += own.get(pid, 0.0)
+            todo += children.get(pid, [])
+        totals[name] = total
+    return totals

@@ -152,6 +152,12 @@ class Service:
             )
             self._listener.start()
 
+    def off_change(self, callback: Callable[[], object]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(callback)
+        with contextlib.suppress(ValueError):
+            self.app.after_commit.remove(callback)
+
     def _foreign_write(self, notify: psycopg.Notify | None) -> bool:
         """Whether a notification should wake this process's readers. Its own appends woke
         them already (after the commit, with the events held in memory: waking them on

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from domain.envelope import Classification
+from mlob.bootstrap import open_projections
+from mlob.config import StoreConfig
+from mlob.service import Service
+from mlob.write.application import MlobApplication
 from tests.integration.api.conftest import Api, fire_request, item
 from tests.integration.feed.helpers import collect, incident, receive, replays_held
 
@@ -316,3 +323,26 @@ def test_a_frame_names_the_messages_of_its_threads_as_the_history_does(api: Api)
             if ws is plain:  # the plain step's causation is the classified step's message
                 assert framed[1]["causation_id"] is None and framed[1]["causation"] is None
             assert framed[-1]["correlation"] == {"org": None, "message_id": opened["message_id"]}
+
+
+def test_a_closed_hub_is_no_longer_woken_by_commits(tmp_path: Path) -> None:
+    """The hub's wake-up goes back at close: commits after it do not call into a closed
+    event loop, and a service whose app starts again holds one wake-up, not two."""
+    service = Service(MlobApplication(StoreConfig("sqlite", sqlite_path=tmp_path / "m.db")))
+    projections = open_projections(service)
+    projections.start()
+    try:
+        before = list(service.app.after_commit)
+        for _ in range(2):
+            with TestClient(create_app(service)) as client:
+                api_ = Api(client, service)
+                with client.websocket_connect(
+                    "/v1/feed", headers=api_.headers("LOCC", "coordinator")
+                ) as ws:
+                    receive(ws, "welcome")
+                assert len(service.app.after_commit) == len(before) + 1
+            assert service.app.after_commit == before
+    finally:
+        projections.close()
+        service.close()
+        service.app.close()
