@@ -41,7 +41,7 @@ from api.lanes import DEFAULT_READ_CONCURRENCY, bound_reads, urgent
 from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
 from api.paging import Cursor, Limit
-from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
+from api.ports import MlobService, OutcomeUnknown, PageQuery, Principal, StoreUnavailable
 from api.post_events import PATH, ClientGone, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
@@ -73,7 +73,6 @@ from domain.policy import ROLES
 from domain.reference import capabilities, organisations, regions, request_kind_infos
 from domain.request import AssistanceRequest
 from domain.rights import PROVIDER_KINDS, Step, allowed_kinds, signers
-from projections.query import PageQuery
 from projections.views import capacity_view, incident_view, request_view
 
 

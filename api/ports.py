@@ -8,16 +8,14 @@ The write model's own types (posts, commands, receipts, the recorded event) are 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol, Unpack
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 from uuid import UUID
 
-from domain.access import TokenGrant
 from domain.commands import Post
 from domain.envelope import Classification
 from domain.recorded import EventMark, LoggedEvent, MessageFact, Receipt, RowFilter
-from projections.query import PageQuery
 from projections.recent import RecentEvents
 
 __all__ = ["EventMark", "LoggedEvent", "MessageFact", "Receipt", "RowFilter"]
@@ -47,10 +45,53 @@ class Principal:
     expires_at: datetime | None = None
 
 
+class TokenGrant(TypedDict):
+    """What a token lets its bearer act as, as an administrator asks for it (the body of
+    ``POST /v1/tokens``): the keyword arguments of :meth:`MlobService.issue_token`, handed on
+    to ``domain.access.AccessToken.issue``."""
+
+    org: str
+    role: str
+    clearance: Classification
+    #: When the token stops being valid (None, the default: never).
+    expires_at: NotRequired[datetime | None]
+    label: NotRequired[str]
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     token_id: UUID
     token: str  # shown once; only its hash is stored
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """What one reader asks of a projection's list: built once by a list route, handed through
+    the service to the read store, which writes it as SQL (mlob/read/listing.py). A page reads
+    ``after`` and ``limit``; a count, a summary or the board's counts the same selection
+    without them."""
+
+    #: The reader's clearance level: each subject's row at the highest level at most this.
+    level: int
+    #: Filter columns that must equal a value (``exercise`` takes a bool).
+    equals: Mapping[str, Any] = field(default_factory=dict)
+    #: The reader's scope keys (None: every row): a row shares at least one.
+    scope: frozenset[str] | None = None
+    #: Keys a row must all have (``region=``).
+    keys: Sequence[str] = ()
+    #: A text the ``search`` column contains (lower case), or ...
+    text: str | None = None
+    #: ... one of these ids (with ``text``: either matches).
+    ids: Sequence[str] = ()
+    #: The (sort key, id) of the last row of the page before (the board's: its place, id).
+    after: tuple[str, str] | None = None
+    limit: int = 50
+    #: A filter column and the values one of which it must hold (``incident_id IN (...)``).
+    among: tuple[str, Sequence[str]] | None = None
+
+    def where_in(self, column: str, values: Sequence[str]) -> PageQuery:
+        """The same selection, narrowed to the rows whose ``column`` holds one of ``values``."""
+        return replace(self, among=(column, tuple(values)))
 
 
 class HealthSource(Protocol):
@@ -124,7 +165,7 @@ class MlobService(HealthSource, Protocol):
         self, name: str, query: PageQuery
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         """One page of a projection's list, in its order, as ``query`` selects it in the store
-        (:class:`projections.query.PageQuery`: each subject's row at the highest level at most
+        (:class:`PageQuery`: each subject's row at the highest level at most
         the reader's, filtered, after the (sort key, id) ``after``, at most ``limit``); and
         the key after which the next page starts (None: none follows)."""
         ...

@@ -15,13 +15,12 @@ from api import paging
 from api.access import note_reads, row_items
 from api.errors import ApiError, error_responses
 from api.paging import Cursor, Limit
-from api.ports import MlobService, Principal
+from api.ports import MlobService, PageQuery, Principal
 from api.summaries import Summaries
 from api.types import Exercise, MinPosition, Moment
 from domain import policy
 from domain.exercise import ExerciseScope
 from projections import readmodels as rm
-from projections.query import PageQuery
 
 MAX_WAIT = 10.0
 

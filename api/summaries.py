@@ -18,8 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from api.ports import MlobService
-from projections.query import PageQuery
+from api.ports import MlobService, PageQuery
 
 log = logging.getLogger("mlob.summaries")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NotRequired, TypedDict, Unpack
+from typing import Any
 from uuid import UUID
 
 from domain.base import MlobAggregate
@@ -26,18 +26,6 @@ from domain.policy import (
 from domain.reference import organisation
 
 SOURCE = "mlob access rules"
-
-
-class TokenGrant(TypedDict):
-    """What a token lets its bearer act as, as an administrator asks for it: the keyword
-    arguments of :meth:`AccessToken.issue` (and of the service's ``issue_token``)."""
-
-    org: str
-    role: str
-    clearance: Classification
-    #: When the token stops being valid (None, the default: never).
-    expires_at: NotRequired[datetime | None]
-    label: NotRequired[str]
 
 
 class AccessToken(MlobAggregate):
@@ -92,15 +80,17 @@ class AccessToken(MlobAggregate):
         envelope: Envelope,
         subject: UUID,
         *,
+        org: str,
+        role: str,
+        clearance: Classification,
         secret_hash: str,
         admin_clearance: Classification,
-        **grant: Unpack[TokenGrant],
+        expires_at: datetime | None = None,
+        label: str = "",
     ) -> AccessToken:
         """Issue a token; the envelope's actor is the administrator, cleared for
         ``admin_clearance``. Refused (403) for another organisation than its own (but by LOCC),
         above its clearance, or with a role the organisation may not hold."""
-        org, role, clearance = grant["org"], grant["role"], grant["clearance"]
-        expires_at = grant.get("expires_at")
         admin = _admin(envelope, admin_clearance)
         if role not in ROLES:
             raise DomainError("unknown_role", SOURCE, roles=ROLES)
@@ -124,7 +114,7 @@ class AccessToken(MlobAggregate):
             clearance=clearance,
             expires_at=expires_at,
             secret_hash=secret_hash,
-            label=grant.get("label", ""),
+            label=label,
         )
 
     def revoke(self, envelope: Envelope, reason: str, *, admin_clearance: Classification) -> None:

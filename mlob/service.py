@@ -18,9 +18,16 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.application import AggregateNotFoundError
 
-from api.ports import IssuedToken, MessageFact, Principal, StoreUnavailable
+from api.ports import (
+    IssuedToken,
+    MessageFact,
+    PageQuery,
+    Principal,
+    StoreUnavailable,
+    TokenGrant,
+)
 from domain import vocabulary
-from domain.access import AccessToken, TokenGrant, unknown_token
+from domain.access import AccessToken, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.commands import Message, Post, message_key
@@ -37,7 +44,6 @@ from mlob.store.notify import Listener
 from mlob.write.application import MlobApplication
 from mlob.write.writer import STORE_ERRORS, first_line
 from projections.levels import Leveled, fold
-from projections.query import PageQuery
 from projections.readmodels import Targets, summary_of_counts
 
 A = TypeVar("A", bound=MlobAggregate)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from api.ports import PageQuery
 from mlob.read.readstore import ReadStore
 from projections import readmodels as rm
-from projections.query import PageQuery
 
 Rows = dict[str, list[dict[str, Any]]]
 

@@ -40,10 +40,10 @@ from typing import Any
 
 import orjson
 
+from api.ports import PageQuery
 from domain import policy
 from domain.incident import GripLevel
 from projections import readmodels as rm
-from projections.query import PageQuery
 
 #: Separates the parts of a composite sort key (below every printable character).
 SEP = "\x1f"

@@ -23,11 +23,11 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
+from api.ports import PageQuery
 from mlob.config import StoreConfig
 from mlob.read import listing
 from mlob.read.summaries import summary_sql
 from mlob.store.notify import schema_channel
-from projections.query import PageQuery
 from projections.readmodels import Targets
 
 

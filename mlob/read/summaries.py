@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.ports import PageQuery
 from mlob.read.listing import filters_sql
-from projections.query import PageQuery
 
 
 def _regions(dialect: str) -> tuple[str, str]:

@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.lanes import DEFAULT_READ_CONCURRENCY
+from api.ports import PageQuery
 from domain.envelope import Classification
 from mlob.bootstrap import open_projections
 from mlob.config import ConfigError, StoreConfig, load_settings
 from mlob.service import Service
 from mlob.write.application import MlobApplication
-from projections.query import PageQuery
 from tests.integration.api.conftest import ADMIN, fire_request
 
 LANE = 2  # reads served at once in this test

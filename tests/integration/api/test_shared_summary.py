@@ -8,8 +8,8 @@ import threading
 import time
 from typing import Any
 
+from api.ports import PageQuery
 from api.summaries import Summaries
-from projections.query import PageQuery
 
 
 class Counting:

@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.ports import PageQuery
 from domain import policy
 from domain.incident import GripLevel
 from mlob.config import StoreConfig
@@ -21,7 +22,6 @@ from mlob.read import listing
 from mlob.read.readstore import ReadStore
 from projections import readmodels as rm
 from projections.levels import visible_rows
-from projections.query import PageQuery
 from tests.conftest import on_both_stores, pg_connect
 from tests.integration.projections.conftest import SQL_EXAMPLES, clear_rows, write_rows
 
