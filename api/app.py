@@ -41,7 +41,7 @@ from api.lanes import DEFAULT_READ_CONCURRENCY, bound_reads, urgent
 from api.metrics import StoreCollector, counted
 from api.metrics import render as render_metrics
 from api.paging import Cursor, Limit
-from api.ports import MlobService, OutcomeUnknown, Principal, StoreUnavailable
+from api.ports import MlobService, OutcomeUnknown, PageQuery, Principal, StoreUnavailable
 from api.post_events import PATH, ClientGone, PostEvents, caller_of
 from api.post_events import serve as serve_post
 from api.ratelimit import Limiter, RateLimit, token_key
@@ -497,17 +497,17 @@ def create_app(
         if text is not None:  # a message id: of a step the reader's clearance covers
             facts = service.message_facts([text]).get(text, [])
             ids = sorted({str(f.stream_id) for f in facts if f.level <= level})
-        rows, following = service.view_page(
-            name,
-            level=level,
-            equals=equals,
-            scope=policy.scope_keys(caller),
+        query = PageQuery(
+            level,
+            equals,
+            policy.scope_keys(caller),
             keys=keys,
             text=text,
             ids=ids,
             after=after,
             limit=paging.clamp(listed.limit),
         )
+        rows, following = service.view_page(name, query)
         rows = [r for r in rows if policy.may_see_row(caller, r)]
         note_reads(service, caller, f"GET /v1/{name}", row_items(name, rows))
         return paging.page(rows, name, fingerprint, following)
@@ -678,14 +678,7 @@ def create_app(
         most at the caller's clearance, with a role the organisation may hold (403
         ``not_own_organisation``, ``clearance_above_own``, ``role_not_held``)."""
         require_role(caller, "admin")
-        issued = service.issue_token(
-            caller,
-            org=body.org,
-            role=body.role,
-            clearance=body.clearance,
-            expires_at=body.expires_at,
-            label=body.label,
-        )
+        issued = service.issue_token(caller, **body.model_dump())
         return TokenOut(token_id=issued.token_id, token=issued.token)
 
     @app.delete(

@@ -8,9 +8,9 @@ The write model's own types (posts, commands, receipts, the recorded event) are 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 from uuid import UUID
 
 from domain.commands import Post
@@ -45,10 +45,53 @@ class Principal:
     expires_at: datetime | None = None
 
 
+class TokenGrant(TypedDict):
+    """What a token lets its bearer act as, as an administrator asks for it (the body of
+    ``POST /v1/tokens``): the keyword arguments of :meth:`MlobService.issue_token`, handed on
+    to ``domain.access.AccessToken.issue``."""
+
+    org: str
+    role: str
+    clearance: Classification
+    #: When the token stops being valid (None, the default: never).
+    expires_at: NotRequired[datetime | None]
+    label: NotRequired[str]
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     token_id: UUID
     token: str  # shown once; only its hash is stored
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """What one reader asks of a projection's list: built once by a list route, handed through
+    the service to the read store, which writes it as SQL (mlob/read/listing.py). A page reads
+    ``after`` and ``limit``; a count, a summary or the board's counts the same selection
+    without them."""
+
+    #: The reader's clearance level: each subject's row at the highest level at most this.
+    level: int
+    #: Filter columns that must equal a value (``exercise`` takes a bool).
+    equals: Mapping[str, Any] = field(default_factory=dict)
+    #: The reader's scope keys (None: every row): a row shares at least one.
+    scope: frozenset[str] | None = None
+    #: Keys a row must all have (``region=``).
+    keys: Sequence[str] = ()
+    #: A text the ``search`` column contains (lower case), or ...
+    text: str | None = None
+    #: ... one of these ids (with ``text``: either matches).
+    ids: Sequence[str] = ()
+    #: The (sort key, id) of the last row of the page before (the board's: its place, id).
+    after: tuple[str, str] | None = None
+    limit: int = 50
+    #: A filter column and the values one of which it must hold (``incident_id IN (...)``).
+    among: tuple[str, Sequence[str]] | None = None
+
+    def where_in(self, column: str, values: Sequence[str]) -> PageQuery:
+        """The same selection, narrowed to the rows whose ``column`` holds one of ``values``."""
+        return replace(self, among=(column, tuple(values)))
 
 
 class HealthSource(Protocol):
@@ -85,16 +128,9 @@ class MlobService(HealthSource, Protocol):
         entry answers, its principal). Memory only: no I/O, and no call on the hot post."""
         ...
 
-    def issue_token(
-        self,
-        by: Principal,
-        *,
-        org: str,
-        role: str,
-        clearance: Classification,
-        expires_at: datetime | None = None,
-        label: str = "",
-    ) -> IssuedToken: ...
+    def issue_token(self, by: Principal, **grant: Unpack[TokenGrant]) -> IssuedToken:
+        """Issue a token as ``grant`` asks, ``by`` an administrator (raises the refusal)."""
+        ...
 
     def revoke_token(self, by: Principal, token_id: UUID, reason: str) -> None: ...
 
@@ -126,76 +162,39 @@ class MlobService(HealthSource, Protocol):
         ...
 
     def view_page(
-        self,
-        name: str,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        keys: Sequence[str] = (),
-        text: str | None = None,
-        ids: Sequence[str] = (),
-        after: tuple[str, str] | None = None,
-        limit: int = 50,
+        self, name: str, query: PageQuery
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        """One page of a projection's list, in its order, filtered in the store: each
-        subject's row at the highest level at most ``level`` whose columns equal ``equals``
-        (``exercise``, and the projection's filter columns), that shares a key with ``scope``
-        (None: any row), has every key of ``keys``, and (with ``text``) whose title contains
-        it or whose id is one of ``ids``; after the (sort key, id) ``after``; at most
-        ``limit``. Also the key after which the next page starts (None: none follows)."""
+        """One page of a projection's list, in its order, as ``query`` selects it in the store
+        (:class:`PageQuery`: each subject's row at the highest level at most
+        the reader's, filtered, after the (sort key, id) ``after``, at most ``limit``); and
+        the key after which the next page starts (None: none follows)."""
         ...
 
-    def view_count(
-        self, name: str, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
-    ) -> int:
-        """How many rows :meth:`view_page` would list in all with these filters."""
+    def view_count(self, name: str, query: PageQuery) -> int:
+        """How many rows :meth:`view_page` would list in all (``after`` and ``limit`` aside)."""
         ...
 
     def view_among(
-        self,
-        name: str,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        column: str,
-        values: Sequence[str],
+        self, name: str, query: PageQuery, column: str, values: Sequence[str]
     ) -> list[dict[str, Any]]:
-        """The rows selected as :meth:`view_page` does whose ``column`` holds one of
-        ``values`` (``incident_id``: the requests of a page of incidents), unordered."""
+        """The rows ``query`` selects whose ``column`` holds one of ``values``
+        (``incident_id``: the requests of a page of incidents), unordered."""
         ...
 
-    def board_page(
-        self,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        after: tuple[str, str] | None,
-        limit: int,
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        """One page of the request board's rows (selected as :meth:`view_page` does, those on
-        the board), most urgent first: the earliest deadline under the board targets first;
-        and the place after which the next page starts (ValueError: ``after`` is no place)."""
+    def board_page(self, query: PageQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of the request board's rows (those ``query`` selects on the board), most
+        urgent first: the earliest deadline under the board targets first; ``query.after`` is
+        a place in that order (ValueError: no place), and the place after which the next page
+        starts is answered beside the rows."""
         ...
 
-    def board_counts(
-        self,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        now: datetime,
-    ) -> tuple[int, int]:
-        """The board's items and those overdue at ``now``, exactly."""
+    def board_counts(self, query: PageQuery, now: datetime) -> tuple[int, int]:
+        """The board's items ``query`` selects and those overdue at ``now``, exactly."""
         ...
 
-    def view_summary(
-        self, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
-    ) -> dict[str, Any]:
+    def view_summary(self, query: PageQuery) -> dict[str, Any]:
         """The picture's national summary (``projections.readmodels.national_summary``'s
-        shape) counted in the store over the incidents and requests so selected."""
+        shape) counted in the store over the incidents and requests ``query`` selects."""
         ...
 
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:

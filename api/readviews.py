@@ -15,7 +15,7 @@ from api import paging
 from api.access import note_reads, row_items
 from api.errors import ApiError, error_responses
 from api.paging import Cursor, Limit
-from api.ports import MlobService, Principal
+from api.ports import MlobService, PageQuery, Principal
 from api.summaries import Summaries
 from api.types import Exercise, MinPosition, Moment
 from domain import policy
@@ -56,6 +56,14 @@ def _equals(exercise: ExerciseScope) -> dict[str, Any]:
     if exercise is ExerciseScope.ALL:
         return {}
     return {"exercise": exercise is ExerciseScope.EXERCISE}
+
+
+def _reader_query(
+    caller: Principal, exercise: ExerciseScope, after: tuple[str, str] | None, limit: int
+) -> PageQuery:
+    """What ``caller`` may list of the subjects ``exercise`` names: its level, its scope."""
+    level, scope = policy.reader_level(caller), policy.scope_keys(caller)
+    return PageQuery(level, _equals(exercise), scope, after=after, limit=limit)
 
 
 def router(
@@ -165,29 +173,15 @@ def router(
         route, names = "GET /v1/picture", ("incidents", "requests")
         after = paging.decode(cursor, "picture", filters)
         meta = current(names, caller, fresh)
-        level, equals = policy.reader_level(caller), _equals(exercise)
-        scope = policy.scope_keys(caller)
+        query = _reader_query(caller, exercise, after, paging.clamp(limit))
         # The page of incidents in the listing's order (open first, then title), the requests
         # of just those, and the counts beside them: nothing in proportion to the store.
-        found, following = service.view_page(
-            "incidents",
-            level=level,
-            equals=equals,
-            scope=scope,
-            after=after,
-            limit=paging.clamp(limit),
-        )
+        found, following = service.view_page("incidents", query)
         incidents = [i for i in found if policy.may_see_row(caller, i)]
+        ids = [i["id"] for i in incidents]
         requests = [
             r
-            for r in service.view_among(
-                "requests",
-                level=level,
-                equals=equals,
-                scope=scope,
-                column="incident_id",
-                values=[i["id"] for i in incidents],
-            )
+            for r in service.view_among("requests", query, "incident_id", ids)
             if policy.may_see_row(caller, r)
         ]
         note_reads(
@@ -198,14 +192,15 @@ def router(
         )
         reach = rm.summary_reach(caller)
         if reach.scope is None:  # the nation's: counted once for every reader at this level
-            counted = shared.get(level, equals.get("exercise"), position=fresh.min_position)
+            exercising = query.equals.get("exercise")
+            counted = shared.get(query.level, exercising, position=fresh.min_position)
             summary, summary_position = counted.summary, counted.position
             if reach.region is not None:
                 summary = rm.regional_summary(summary, reach.region)
         else:  # what an organisation sees itself: few rows, counted now
-            summary = service.view_summary(level=level, equals=equals, scope=reach.scope)
+            summary = service.view_summary(PageQuery(query.level, query.equals, reach.scope))
             summary_position = meta["position"]
-        total = service.view_count("incidents", level=level, equals=equals, scope=scope)
+        total = service.view_count("incidents", query)
         return {
             **meta,
             "incidents": rm.picture_items(incidents, requests),
@@ -290,19 +285,16 @@ def router(
         filters = {"exercise": fresh.exercise.value}
         after = paging.decode(cursor, "board", filters)
         meta = current(("requests",), caller, fresh)
-        level, equals = policy.reader_level(caller), _equals(fresh.exercise)
-        scope = policy.scope_keys(caller)
+        query = _reader_query(caller, fresh.exercise, after, paging.clamp(limit))
         targets = service.board_targets()
         now = service.now()
         try:
-            found, following = service.board_page(
-                level=level, equals=equals, scope=scope, after=after, limit=paging.clamp(limit)
-            )
+            found, following = service.board_page(query)
         except ValueError:  # a cursor of the board's order before issue 21 (an offset)
             raise ApiError(400, "invalid_cursor", text="unknown") from None
         rows = [r for r in found if policy.may_see_row(caller, r)]
         note_reads(service, caller, "GET /v1/board", row_items("requests", rows))
-        total, overdue = service.board_counts(level=level, equals=equals, scope=scope, now=now)
+        total, overdue = service.board_counts(query, now)
         return {
             **meta,
             "targets_minutes": {

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from api.ports import MlobService
+from api.ports import MlobService, PageQuery
 
 log = logging.getLogger("mlob.summaries")
 
@@ -86,7 +86,7 @@ class Summaries:
             at = time.monotonic()
             positions, _ = self.service.view_state(("incidents", "requests"))
             equals = {} if exercise is None else {"exercise": exercise}
-            summary = self.service.view_summary(level=level, equals=equals, scope=None)
+            summary = self.service.view_summary(PageQuery(level, equals))
             lowest = min(positions.get(n, 0) for n in ("incidents", "requests"))
             counted = Counted(summary, lowest, at)
         except Exception:

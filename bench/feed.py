@@ -74,19 +74,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ would come first
 
-from bench.common import (  # noqa: E402
-    HOST,
-    circumstances,
-    database_url,
-    fresh_schema,
-    issue_token,
-    issue_tokens,
-    open_loop,
-    post_event,
-    seed,
-    stop,
-    wait_for,
-)
+from bench import common  # noqa: E402
 from bench.loadgen import event_doc  # noqa: E402
 
 PY = sys.executable
@@ -157,7 +145,7 @@ class Client(asyncio.Protocol):
         )
         self.transport.write(  # type: ignore[union-attr]
             (
-                f"GET {self.path} HTTP/1.1\r\nHost: {HOST}\r\nUpgrade: websocket\r\n"
+                f"GET {self.path} HTTP/1.1\r\nHost: {common.HOST}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                 f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {self.token}\r\n{ext}\r\n"
             ).encode()
@@ -320,7 +308,7 @@ class Hub:
             client = Client(self, path, tokens[made % len(tokens)], deflate)
             made += 1
             try:
-                await loop.create_connection(lambda: client, HOST, port)
+                await loop.create_connection(lambda: client, common.HOST, port)
                 await asyncio.wait_for(client.ready, 30)
                 new.append(client)
             except Exception:
@@ -500,13 +488,13 @@ async def poster_main(
     if kind == "mlob":
         idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
         for _ in range(32):
-            idle.put_nowait(await asyncio.open_connection(HOST, port))
+            idle.put_nowait(await asyncio.open_connection(common.HOST, port))
 
         async def one(scheduled: float) -> None:
             reader, writer = await idle.get()
             doc = event_doc(incidents, occurred)
             payload = orjson.dumps(doc)
-            status, body = await post_event(reader, writer, token, payload)
+            status, body = await common.post_event(reader, writer, token, payload)
             ack = time.monotonic()
             statuses[status] += 1
             if status in (200, 201):
@@ -514,11 +502,11 @@ async def poster_main(
                     rows.append((e["position"], scheduled, ack, doc["type"]))
             idle.put_nowait((reader, writer))
 
-        await open_loop(one, rate, total, start, time.monotonic)
+        await common.open_loop(one, rate, total, start, time.monotonic)
     else:
         import websockets.asyncio.client as wsc
 
-        async with wsc.connect(f"ws://{HOST}:{port}/post?window={window}") as ws:
+        async with wsc.connect(f"ws://{common.HOST}:{port}/post?window={window}") as ws:
             sent: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
 
             async def acks() -> None:
@@ -646,7 +634,7 @@ async def baseline_main(port: int, event_bytes: int) -> None:
         finally:
             subscribers.discard(ws)
 
-    async with serve(handler, HOST, port, backlog=4096, compression=None):
+    async with serve(handler, common.HOST, port, backlog=4096, compression=None):
         print("ready", flush=True)
         await asyncio.get_running_loop().create_future()
 
@@ -708,7 +696,7 @@ def header() -> dict[str, object]:
         return v(name)
 
     return {
-        **circumstances(),
+        **common.circumstances(),
         "versions": {n: version(n) for n in ("uvicorn", "uvloop", "websockets", "fastapi")},
         "settings": {
             "server": "mlob serve --workers 1 (uvicorn, uvloop, httptools, websockets-sansio)",
@@ -1125,7 +1113,7 @@ def mlob_server(env: dict[str, str]) -> subprocess.Popen:
         server = start([PY, __file__, "serve-probed", *command], env)
     else:
         server = start([PY, "-m", "mlob.cli", *command], env)
-    wait_for(f"http://{HOST}:{MLOB_PORT}/health")
+    common.wait_for(f"http://{common.HOST}:{MLOB_PORT}/health")
     return server
 
 
@@ -1139,23 +1127,23 @@ def main() -> None:
     results: dict[str, Any] = {"run": header()}
     print(json.dumps(results["run"], indent=1), flush=True)
 
-    fresh_schema(SCHEMA)
-    env = {"MLOB_DATABASE_URL": database_url(SCHEMA)}
-    token = issue_token(env, "LOCC", "coordinator")
+    common.fresh_schema(SCHEMA)
+    env = {"MLOB_DATABASE_URL": common.database_url(SCHEMA)}
+    token = common.issue_token(env, "LOCC", "coordinator")
     # The subscribers' tokens (FEED_READER=org/role/clearance; issue 16 measures an uncleared
     # region's reader, VR08/operator/ongerubriceerd: every frame passes the policy's filter),
     # issued over HTTP by an administrator: a token opens at most 8 feed connections.
     org, role, clearance = ([*READER.split("/"), "ongerubriceerd"])[:3]
-    admin = issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
+    admin = common.issue_token(env, "LOCC", "admin", "stg_zeer_geheim")
     results["run"]["reader"] = READER
     subs = Subscribers()
     phases: dict[str, dict] = {}
     server = mlob_server(env)
     try:
-        url = f"http://{HOST}:{MLOB_PORT}"
-        reader = issue_tokens(url, admin, org, role, clearance, CLIENTS // 6 + 1)
+        url = f"http://{common.HOST}:{MLOB_PORT}"
+        reader = common.issue_tokens(url, admin, org, role, clearance, CLIENTS // 6 + 1)
         warm_up(subs, MLOB_PORT, reader)  # the hub runs before the incidents are opened
-        incidents = seed(f"http://{HOST}:{MLOB_PORT}", token, 200)
+        incidents = common.seed(url, token, 200)
         (TMP / "incidents.json").write_text(json.dumps(incidents))
         results["mlob_memory"] = memory(subs, server.pid, MLOB_PORT, reader)
         print("mlob idle subscribers:", json.dumps(results["mlob_memory"]), flush=True)
@@ -1170,7 +1158,7 @@ def main() -> None:
         results["mlob_rss_after_kib"] = rss_kib(server.pid)
         subs.all(op="close")
     finally:
-        stop(server)
+        common.stop(server)
 
     last = phases[f"mlob_{max(RATES):g}_per_s"]
     event_bytes = last["mean_event_bytes"] or 700
@@ -1188,7 +1176,7 @@ def main() -> None:
                 )
         subs.all(op="close")
     finally:
-        stop(base)
+        common.stop(base)
 
     server = mlob_server(env)
     try:
@@ -1211,7 +1199,7 @@ def main() -> None:
         )
         subs.all(op="close")
     finally:
-        stop(server)
+        common.stop(server)
         subs.quit()
     results["phases"] = phases
 

@@ -53,18 +53,7 @@ sys.path.insert(0, str(ROOT))  # run as a script, bench/ would come first
 import orjson  # noqa: E402
 import psycopg  # noqa: E402
 
-from bench.common import (  # noqa: E402
-    DSN,
-    HOST,
-    circumstances,
-    database_url,
-    fresh_schema,
-    issue_token,
-    open_loop,
-    post_event,
-    stop,
-    wait_for,
-)
+from bench import common  # noqa: E402
 
 PY = sys.executable
 RATE = float(os.environ.get("HOOKS_RATE", "100"))
@@ -119,7 +108,7 @@ def receiver(port: int, out: str) -> None:
             writer.close()
 
     async def serve() -> None:
-        server = await asyncio.start_server(answer, HOST, port, backlog=1024)
+        server = await asyncio.start_server(answer, common.HOST, port, backlog=1024)
         stopped = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
         async with server:
@@ -157,7 +146,7 @@ async def post_all(
     total = int(RATE * SECONDS)
     pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     for _ in range(CONNECTIONS):
-        pool.put_nowait(await asyncio.open_connection(HOST, base_port))
+        pool.put_nowait(await asyncio.open_connection(common.HOST, base_port))
     latencies: list[float] = []
     acks: dict[int, float] = {}
     failures = 0
@@ -177,7 +166,7 @@ async def post_all(
         reader, writer = await pool.get()
         started = time.monotonic()
         try:
-            status, answer = await post_event(
+            status, answer = await common.post_event(
                 reader, writer, operators[region], json.dumps(body).encode()
             )
         finally:
@@ -189,7 +178,7 @@ async def post_all(
             return
         acks[json.loads(answer)["events"][0]["position"]] = done
 
-    await open_loop(one, RATE, total, time.monotonic(), clock=time.monotonic)
+    await common.open_loop(one, RATE, total, time.monotonic(), clock=time.monotonic)
     return latencies, acks, failures
 
 
@@ -235,7 +224,7 @@ def postgres_ticks() -> int:
 
 
 def commits() -> int:
-    with psycopg.connect(DSN, autocommit=True) as conn:
+    with psycopg.connect(common.DSN, autocommit=True) as conn:
         row = conn.execute(
             "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
         ).fetchone()
@@ -281,12 +270,12 @@ def profile(pid: int, seconds: float, raw: Path) -> subprocess.Popen[bytes]:
 
 
 def run(subscribed: bool) -> dict[str, Any]:
-    fresh_schema(SCHEMA)
-    url = database_url(SCHEMA)
+    common.fresh_schema(SCHEMA)
+    url = common.database_url(SCHEMA)
     env = {"MLOB_DATABASE_URL": url, "MLOB_WEBHOOK_KEY": KEY}
     if LAYOUT == "worker":
         env["MLOB_PROJECTIONS"] = "workers"
-    admin = issue_token(env, "LOCC", "admin")
+    admin = common.issue_token(env, "LOCC", "admin")
     TMP.mkdir(parents=True, exist_ok=True)
     err = (TMP / "server.err").open("a")
     server = subprocess.Popen(
@@ -315,8 +304,8 @@ def run(subscribed: bool) -> dict[str, Any]:
         start_new_session=True,
     )
     try:
-        base = f"http://{HOST}:{MLOB_PORT}"
-        wait_for(f"{base}/health")
+        base = f"http://{common.HOST}:{MLOB_PORT}"
+        common.wait_for(f"{base}/health")
         operators = tokens(base, admin, "operator")
         subs: dict[str, str] = {}  # path -> region
         if subscribed:
@@ -328,7 +317,7 @@ def run(subscribed: bool) -> dict[str, Any]:
                         f"{base}/v1/subscriptions",
                         admins[region],
                         {
-                            "url": f"http://{HOST}:{RECEIVER_PORT}{path}",
+                            "url": f"http://{common.HOST}:{RECEIVER_PORT}{path}",
                             "channels": [f"region:{region}"],
                         },
                     )
@@ -354,9 +343,9 @@ def run(subscribed: bool) -> dict[str, Any]:
             if _drained(url):
                 break
     finally:
-        stop(server)
+        common.stop(server)
         if worker is not None:
-            stop(worker)
+            common.stop(worker)
         os.kill(recv.pid, signal.SIGTERM)
         recv.wait(10)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
@@ -405,7 +394,7 @@ def _drained(url: str) -> bool:
 
 
 def main() -> None:
-    print(json.dumps(circumstances(), indent=1))
+    print(json.dumps(common.circumstances(), indent=1))
     print(
         f"layout: {LAYOUT}; offered: {RATE:g} events/s for {SECONDS:g} s over "
         f"{len(REGIONS)} regions; "

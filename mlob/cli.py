@@ -8,8 +8,9 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 import orjson
@@ -39,6 +40,8 @@ from mlob.service import Service
 #: burst, other processes) that took longer, so workers were killed and restarted in a loop and
 #: the node served nothing meanwhile (issue 19, docs/operations.md).
 WORKER_HEALTHCHECK = 60
+
+T = TypeVar("T")
 
 #: The actor recorded for token changes made on the server's own command line: whoever holds
 #: the database credentials runs the installation, so acts as LOCC's administrator at the
@@ -266,15 +269,20 @@ AUDITOR = Principal(
 )
 
 
+def _parsed(parse: Callable[[str], T], text: str, problem: str) -> T:
+    """``parse(text)``; a ValueError from it is a ConfigError saying ``problem`` (the usage's
+    fault, answered as such, not a crash)."""
+    try:
+        return parse(text)
+    except ValueError:
+        raise ConfigError(problem) from None
+
+
 def _moment(text: str | None, flag: str) -> datetime | None:
     if not text:
         return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(
-            f"{flag} {text!r}: use an ISO 8601 time, e.g. 2026-11-25T10:00+01:00"
-        ) from None
+    example = "use an ISO 8601 time, e.g. 2026-11-25T10:00+01:00"
+    moment = _parsed(datetime.fromisoformat, text, f"{flag} {text!r}: {example}")
     if moment.tzinfo is None:
         raise ConfigError(f"{flag} {text!r}: give the time zone (e.g. +01:00 or Z)")
     return moment
@@ -294,10 +302,7 @@ def _audit_timeline(args: argparse.Namespace) -> int:
     from domain.incident import Incident
     from domain.request import AssistanceRequest
 
-    try:
-        subject = UUID(args.id)
-    except ValueError:
-        raise ConfigError(f"{args.id!r} is not an id") from None
+    subject = _parsed(UUID, args.id, f"{args.id!r} is not an id")
     service = _service()
     try:
         for cls in (AssistanceRequest, Incident, Capacity):
@@ -611,10 +616,8 @@ def _expiry(text: str | None) -> datetime | None:
 
 
 def _tokens_issue(args: argparse.Namespace) -> int:
-    try:
-        expires = _expiry(args.expires)
-    except ValueError:
-        raise ConfigError(f"--expires {args.expires!r}: use e.g. 12h, 30d or an ISO time") from None
+    example = "use e.g. 12h, 30d or an ISO time"
+    expires = _parsed(_expiry, args.expires, f"--expires {args.expires!r}: {example}")
     service = _service()
     issued = service.issue_token(
         CLI_ADMIN,
@@ -630,10 +633,7 @@ def _tokens_issue(args: argparse.Namespace) -> int:
 
 
 def _tokens_revoke(args: argparse.Namespace) -> int:
-    try:
-        token_id = UUID(args.token_id)
-    except ValueError:
-        raise ConfigError(f"{args.token_id!r} is not a token id") from None
+    token_id = _parsed(UUID, args.token_id, f"{args.token_id!r} is not a token id")
     _service().revoke_token(CLI_ADMIN, token_id, args.reason)
     print(f"revoked {token_id}")
     return 0

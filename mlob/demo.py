@@ -127,6 +127,16 @@ class Scenario:
         self.add(hub, assessed, "request.assessed", subject, {"forward": True, **assessment})
         self.add(hub, forwarded, "request.forwarded", subject, forwarding)
 
+    def commit(
+        self, org: str, hours_ago: float, subject: UUID, capacity: UUID, booking: str, quantity: int
+    ) -> dict[str, str]:
+        """``org`` commits ``quantity`` of ``capacity`` to line L1 of ``subject`` as the booking
+        ``booking:<booking>``; answers the booking's key, as the deployment steps name it."""
+        held = {"capacity_id": str(capacity), "booking_id": str(demo_id(f"booking:{booking}"))}
+        data = {**held, "line_id": "L1", "quantity": quantity}
+        self.add(org, hours_ago, "request.committed", subject, data)
+        return held
+
 
 def line(
     line_id: str, capability: str, quantity: int, effect: str, municipality: str
@@ -307,26 +317,8 @@ def build(now: datetime) -> Scenario:
         {"favourable": True, "advice": "art. 51 Wvr applies"},
     )
     s.add("DEF-CDS", 6, "request.decided", TRANSPORT_VR08, {"outcome": "granted"})
-    booking_vr08 = demo_id("booking:vr08-transport")
-    s.add(
-        "DEF-DOPS",
-        5.5,
-        "request.committed",
-        TRANSPORT_VR08,
-        {
-            "capacity_id": str(CAP_TRANSPORT),
-            "booking_id": str(booking_vr08),
-            "line_id": "L1",
-            "quantity": 4,
-        },
-    )
-    s.add(
-        "DEF-DOPS",
-        5,
-        "request.dispatched",
-        TRANSPORT_VR08,
-        {"capacity_id": str(CAP_TRANSPORT), "booking_id": str(booking_vr08)},
-    )
+    booking_vr08 = s.commit("DEF-DOPS", 5.5, TRANSPORT_VR08, CAP_TRANSPORT, "vr08-transport", 4)
+    s.add("DEF-DOPS", 5, "request.dispatched", TRANSPORT_VR08, booking_vr08)
     # VR08 records per line, without booking ids: 2 of the 4 trucks are on scene, 2 still on
     # their way (dispatched is not arrived: the picture shows both apart).
     s.add(
@@ -399,33 +391,9 @@ def build(now: datetime) -> Scenario:
         authority=chair("VR08"),
     )
     s.add("IFV", 6.2, "request.decided", BLANKETS, {"outcome": "granted"})
-    booking_blankets = demo_id("booking:vr08-blankets")
-    s.add(
-        "IFV",
-        6,
-        "request.committed",
-        BLANKETS,
-        {
-            "capacity_id": str(CAP_BLANKETS),
-            "booking_id": str(booking_blankets),
-            "line_id": "L1",
-            "quantity": 2000,
-        },
-    )
-    s.add(
-        "IFV",
-        5.5,
-        "request.dispatched",
-        BLANKETS,
-        {"capacity_id": str(CAP_BLANKETS), "booking_id": str(booking_blankets)},
-    )
-    s.add(
-        "VR08",
-        2.5,
-        "request.arrived",
-        BLANKETS,
-        {"capacity_id": str(CAP_BLANKETS), "booking_id": str(booking_blankets)},
-    )
+    booking_blankets = s.commit("IFV", 6, BLANKETS, CAP_BLANKETS, "vr08-blankets", 2000)
+    s.add("IFV", 5.5, "request.dispatched", BLANKETS, booking_blankets)
+    s.add("VR08", 2.5, "request.arrived", BLANKETS, booking_blankets)
 
     # 4. VR08: SIS activation through LOCC by the officer of duty population care.
     s.through_hub(
@@ -444,18 +412,7 @@ def build(now: datetime) -> Scenario:
         authority={"body": "population_care_officer", "of": "VR08"},
     )
     s.add("IFV", 5.4, "request.decided", SIS, {"outcome": "granted"})
-    s.add(
-        "IFV",
-        5.2,
-        "request.committed",
-        SIS,
-        {
-            "capacity_id": str(CAP_SIS),
-            "booking_id": str(demo_id("booking:vr08-sis")),
-            "line_id": "L1",
-            "quantity": 1,
-        },
-    )
+    s.commit("IFV", 5.2, SIS, CAP_SIS, "vr08-sis", 1)
 
     # 5. POL-ON: police assistance (art. 56(1)) for cordons around the evacuated polder.
     s.through_hub(
@@ -478,18 +435,7 @@ def build(now: datetime) -> Scenario:
         authority=mayor("Beuningen"),
     )
     s.add("POL-LE", 5, "request.decided", POLICE_ME, {"outcome": "granted"})
-    s.add(
-        "POL-MN",
-        4.5,
-        "request.committed",
-        POLICE_ME,
-        {
-            "capacity_id": str(CAP_ME),
-            "booking_id": str(demo_id("booking:pol-me")),
-            "line_id": "L1",
-            "quantity": 2,
-        },
-    )
+    s.commit("POL-MN", 4.5, POLICE_ME, CAP_ME, "pol-me", 2)
 
     # 6. POL-LB: KMar (art. 57(1)) for Venlo; DJZ's advice is awaited.
     s.through_hub(
@@ -573,38 +519,9 @@ def build(now: datetime) -> Scenario:
             "granted": [{"line_id": "L1", "quantity": 2}],
         },
     )
-    booking_pumps_vr07 = demo_id("booking:vr07-pumps")
-    s.add(
-        "VR07",
-        3.8,
-        "request.committed",
-        PUMPS_SHARED,
-        {
-            "capacity_id": str(CAP_PUMPS_VR07),
-            "booking_id": str(booking_pumps_vr07),
-            "line_id": "L1",
-            "quantity": 2,
-        },
-    )
-    s.add(
-        "VR07",
-        3.5,
-        "request.dispatched",
-        PUMPS_SHARED,
-        {"capacity_id": str(CAP_PUMPS_VR07), "booking_id": str(booking_pumps_vr07)},
-    )
-    s.add(
-        "VR09",
-        3.4,
-        "request.committed",
-        PUMPS_SHARED,
-        {
-            "capacity_id": str(CAP_PUMPS_VR09),
-            "booking_id": str(demo_id("booking:vr09-pumps")),
-            "line_id": "L1",
-            "quantity": 2,
-        },
-    )
+    booking_pumps_vr07 = s.commit("VR07", 3.8, PUMPS_SHARED, CAP_PUMPS_VR07, "vr07-pumps", 2)
+    s.add("VR07", 3.5, "request.dispatched", PUMPS_SHARED, booking_pumps_vr07)
+    s.commit("VR09", 3.4, PUMPS_SHARED, CAP_PUMPS_VR09, "vr09-pumps", 2)
     s.add(
         "LOCC",
         3.2,

@@ -12,25 +12,31 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from threading import Lock
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, Unpack, cast
 from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError
 
-from api.ports import IssuedToken, MessageFact, Principal, StoreUnavailable
+from api.ports import (
+    IssuedToken,
+    MessageFact,
+    PageQuery,
+    Principal,
+    StoreUnavailable,
+    TokenGrant,
+)
 from domain import vocabulary
 from domain.access import AccessToken, unknown_token
 from domain.base import MlobAggregate
 from domain.capacity import Capacity
 from domain.commands import Message, Post, message_key
-from domain.envelope import Actor, Classification, Envelope
+from domain.envelope import Actor, Envelope
 from domain.incident import Incident
 from domain.recorded import EventMark, LoggedEvent, Receipt, RowFilter
 from domain.request import AssistanceRequest, LineBooking
 from mlob.audit.accesslog import AccessLog
 from mlob.read import bounded, listing
-from mlob.read.listing import PageQuery
 from mlob.read.pictures import rows_as_of
 from mlob.read.readstore import view_channel
 from mlob.runners.projector import Projections, checkpoint_age
@@ -315,32 +321,16 @@ class Service:
         )
 
     @store_errors_as_unavailable
-    def issue_token(
-        self,
-        by: Principal,
-        *,
-        org: str,
-        role: str,
-        clearance: Classification,
-        expires_at: datetime | None = None,
-        label: str = "",
-    ) -> IssuedToken:
+    def issue_token(self, by: Principal, **grant: Unpack[TokenGrant]) -> IssuedToken:
         token_id = uuid4()
         secret = secrets.token_urlsafe(32).replace("_", "-")
         envelope = self._admin_envelope(by)
+        hashed = secret_hash(secret)
         self.app.record(
             [Message(message_key(by.org, envelope.message_id), envelope.message_id)],
             lambda unit: unit.add(
                 AccessToken.issue(
-                    envelope,
-                    token_id,
-                    org=org,
-                    role=role,
-                    clearance=clearance,
-                    secret_hash=secret_hash(secret),
-                    admin_clearance=by.clearance,
-                    expires_at=expires_at,
-                    label=label,
+                    envelope, token_id, secret_hash=hashed, admin_clearance=by.clearance, **grant
                 )
             ),
         )
@@ -434,40 +424,21 @@ class Service:
 
     @store_errors_as_unavailable
     def view_page(
-        self,
-        name: str,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        keys: Sequence[str] = (),
-        text: str | None = None,
-        ids: Sequence[str] = (),
-        after: tuple[str, str] | None = None,
-        limit: int = 50,
+        self, name: str, query: PageQuery
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        query = PageQuery(level, equals, scope, keys, text, ids, after, limit)
         return self._views().store.page(name, query)
 
     @store_errors_as_unavailable
-    def view_count(
-        self, name: str, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
-    ) -> int:
-        return self._views().store.count(name, PageQuery(level, equals, scope))
+    def view_count(self, name: str, query: PageQuery) -> int:
+        return self._views().store.count(name, query)
 
     @store_errors_as_unavailable
     def view_among(
-        self,
-        name: str,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        column: str,
-        values: Sequence[str],
+        self, name: str, query: PageQuery, column: str, values: Sequence[str]
     ) -> list[dict[str, Any]]:
-        query = PageQuery(level, equals, scope, among=(column, tuple(values)))
-        return self._views().store.matching(name, query) if values else []
+        if not values:
+            return []
+        return self._views().store.matching(name, query.where_in(column, values))
 
     @store_errors_as_unavailable
     def view_overview_rows(self, *, level: int, equals: Mapping[str, Any]) -> dict[str, Any]:
@@ -478,44 +449,24 @@ class Service:
         return bounded.scarcity_rows(self._views().store, level, equals)
 
     @store_errors_as_unavailable
-    def board_page(
-        self,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        after: tuple[str, str] | None,
-        limit: int,
-    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    def board_page(self, query: PageQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         place = None
-        if after is not None:
-            found = listing.parse_board_place(after[0])
+        if query.after is not None:
+            found = listing.parse_board_place(query.after[0])
             if found is None:
                 raise ValueError("not a place on the board")
-            place = (*found, after[1])
-        query = PageQuery(level, equals, scope, limit=limit)
+            place = (*found, query.after[1])
         return self._views().store.board_page(query, self.board_targets(), place)
 
     @store_errors_as_unavailable
-    def board_counts(
-        self,
-        *,
-        level: int,
-        equals: Mapping[str, Any],
-        scope: frozenset[str] | None,
-        now: datetime,
-    ) -> tuple[int, int]:
+    def board_counts(self, query: PageQuery, now: datetime) -> tuple[int, int]:
         now_us = listing.epoch_us(now.isoformat())
         assert now_us is not None
-        query = PageQuery(level, equals, scope)
         return self._views().store.board_counts(query, self.board_targets(), now_us)
 
     @store_errors_as_unavailable
-    def view_summary(
-        self, *, level: int, equals: Mapping[str, Any], scope: frozenset[str] | None
-    ) -> dict[str, Any]:
-        counts = self._views().store.summary_counts(PageQuery(level, equals, scope))
-        return summary_of_counts(*counts)
+    def view_summary(self, query: PageQuery) -> dict[str, Any]:
+        return summary_of_counts(*self._views().store.summary_counts(query))
 
     @store_errors_as_unavailable
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]:

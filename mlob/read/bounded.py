@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mlob.read.listing import PageQuery
+from api.ports import PageQuery
 from mlob.read.readstore import ReadStore
 from projections import readmodels as rm
 

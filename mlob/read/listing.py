@@ -40,6 +40,7 @@ from typing import Any
 
 import orjson
 
+from api.ports import PageQuery
 from domain import policy
 from domain.incident import GripLevel
 from projections import readmodels as rm
@@ -261,29 +262,6 @@ def stored_values(name: str, row: Mapping[str, Any], dialect: str) -> tuple[Any,
     if dialect == "sqlite":
         values[2] = orjson.dumps(values[2]).decode()
     return tuple(values)
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    """One page of a projection's rows, as one reader may list them."""
-
-    #: The reader's clearance level: each subject's row at the highest level at most this.
-    level: int
-    #: Filter columns that must equal a value (``exercise`` takes a bool).
-    equals: Mapping[str, Any] = field(default_factory=dict)
-    #: The reader's scope keys (None: every row): a row shares at least one.
-    scope: frozenset[str] | None = None
-    #: Keys a row must all have (``region=``).
-    keys: Sequence[str] = ()
-    #: A text the ``search`` column contains (lower case), or ...
-    text: str | None = None
-    #: ... one of these ids (with ``text``: either matches).
-    ids: Sequence[str] = ()
-    #: The (sort key, id) of the last row of the page before.
-    after: tuple[str, str] | None = None
-    limit: int = 50
-    #: A filter column and the values one of which it must hold (``incident_id IN (...)``).
-    among: tuple[str, Sequence[str]] | None = None
 
 
 def _like(text: str) -> str:

@@ -23,6 +23,7 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
+from api.ports import PageQuery
 from mlob.config import StoreConfig
 from mlob.read import listing
 from mlob.read.summaries import summary_sql
@@ -449,26 +450,26 @@ class ReadStore(ABC):
         return [orjson.loads(r[0]) for r in found]
 
     def page(
-        self, name: str, query: listing.PageQuery
+        self, name: str, query: PageQuery
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         """One page of a list (mlob/read/listing.py): its rows, and the key after which the
         next page starts (None: this is the last)."""
         sql, args = listing.page_sql(name, _table(name), query, self.kind)
         return listing.paged(self._read(sql, args), query.limit)
 
-    def count(self, name: str, query: listing.PageQuery) -> int:
+    def count(self, name: str, query: PageQuery) -> int:
         """How many rows a list's query selects (its ``after`` and ``limit`` aside)."""
         sql, args = listing.count_sql(name, _table(name), query, self.kind)
         return int(self._read(sql, args)[0][0])
 
-    def matching(self, name: str, query: listing.PageQuery) -> list[dict[str, Any]]:
+    def matching(self, name: str, query: PageQuery) -> list[dict[str, Any]]:
         """Every row a query selects, unordered: for filters that bound it (``among``)."""
         sql, args = listing.matching_sql(name, _table(name), query, self.kind)
         return [orjson.loads(r[0]) for r in self._read(sql, args)]
 
     def board_page(
         self,
-        query: listing.PageQuery,
+        query: PageQuery,
         targets: Targets,
         after: tuple[int, int, str] | None,
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
@@ -477,17 +478,13 @@ class ReadStore(ABC):
         sql, args = listing.board_sql(_table("requests"), query, targets, self.kind, after)
         return listing.board_paged(self._read(sql, args), query.limit)
 
-    def board_counts(
-        self, query: listing.PageQuery, targets: Targets, now_us: int
-    ) -> tuple[int, int]:
+    def board_counts(self, query: PageQuery, targets: Targets, now_us: int) -> tuple[int, int]:
         """The board's items and those overdue at ``now_us``, exactly, in one query."""
         sql, args = listing.board_counts_sql(_table("requests"), query, targets, now_us, self.kind)
         items, overdue = self._read(sql, args)[0]
         return int(items), int(overdue)
 
-    def summary_counts(
-        self, query: listing.PageQuery
-    ) -> tuple[list[Any], int, list[Any], list[Any]]:
+    def summary_counts(self, query: PageQuery) -> tuple[list[Any], int, list[Any], list[Any]]:
         """The picture's summary counted (mlob/read/summaries.py) over the rows ``query``
         selects of the incidents and of the requests."""
         queries = summary_sql(_table("incidents"), _table("requests"), query, self.kind)

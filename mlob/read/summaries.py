@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlob.read.listing import PageQuery, filters_sql
+from api.ports import PageQuery
+from mlob.read.listing import filters_sql
 
 
 def _regions(dialect: str) -> tuple[str, str]:

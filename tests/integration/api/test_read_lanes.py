@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.lanes import DEFAULT_READ_CONCURRENCY
+from api.ports import PageQuery
 from domain.envelope import Classification
 from mlob.bootstrap import open_projections
 from mlob.config import ConfigError, StoreConfig, load_settings
@@ -35,13 +36,13 @@ class SlowReads(Service):
         self.most_inside = 0
         self._count = threading.Lock()
 
-    def view_page(self, name: str, **kw: Any) -> Any:
+    def view_page(self, name: str, query: PageQuery) -> Any:
         with self._count:
             self.inside += 1
             self.most_inside = max(self.most_inside, self.inside)
         try:
             self.release.wait(WAIT)
-            return super().view_page(name, **kw)
+            return super().view_page(name, query)
         finally:
             with self._count:
                 self.inside -= 1

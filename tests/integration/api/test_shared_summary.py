@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+from api.ports import PageQuery
 from api.summaries import Summaries
 
 
@@ -23,10 +24,10 @@ class Counting:
     def view_state(self, names: Any) -> tuple[dict[str, int], bool]:
         return {"incidents": self.position, "requests": self.position}, False
 
-    def view_summary(self, **kw: Any) -> dict[str, Any]:
+    def view_summary(self, query: PageQuery) -> dict[str, Any]:
         self.release.wait(5)
         self.counts += 1
-        return {"count": self.counts, "level": kw["level"]}
+        return {"count": self.counts, "level": query.level}
 
 
 def test_a_reader_gets_the_last_count_and_a_newer_one_comes_in_the_background() -> None:

@@ -204,6 +204,28 @@ def test_an_admin_issues_only_for_its_own_organisation(api: Api) -> None:
 
 
 @on_both_stores
+def test_a_token_issued_over_http_is_what_its_body_asks_for(api: Api) -> None:
+    # The body is handed to the service as the grant (api/app.py): every field arrives.
+    admin = admin_of(api, "LOCC", TOP)
+    expires = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    body = {
+        "org": "VR08",
+        "role": "coordinator",
+        "clearance": SECRET.value,
+        "expires_at": expires.isoformat(),
+        "label": "night shift",
+    }
+    issued = issue(api, admin, **body)
+    assert issued.status_code == 201, issued.text
+    listed = api.client.get("/v1/tokens", headers=admin).json()
+    [token] = [t for t in listed if t["token_id"] == issued.json()["token_id"]]
+    assert {key: token[key] for key in body} == body
+    principal = api.service.authenticate(issued.json()["token"])
+    assert principal is not None and principal.clearance is SECRET
+    assert principal.expires_at == expires
+
+
+@on_both_stores
 def test_an_admin_never_issues_above_its_own_clearance(api: Api) -> None:
     vr08 = admin_of(api, "VR08", CONFIDENTIAL)
     low_locc = admin_of(api, "LOCC", OPEN)

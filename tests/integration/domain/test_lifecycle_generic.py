@@ -11,7 +11,6 @@ is never refused for a lifecycle or rights reason; a step it does not offer alwa
 from __future__ import annotations
 
 from collections.abc import Callable
-from random import Random
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -33,8 +32,8 @@ from tests.unit.domain.test_lifecycle import (
     MINISTER,
     Ctx,
     Generators,
+    History,
     Posting,
-    Template,
     World,
     _lines,
     _may_move,
@@ -136,8 +135,8 @@ def test_every_step_of_the_table_has_its_generic_data() -> None:
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(**HISTORIES)
+@given(HISTORIES)
 def test_open_steps_are_exactly_the_steps_the_commands_accept_with_generic_data(
-    template: Template, exercise: bool, armed: bool, phoned_in: bool, length: int, rnd: Random
+    history: History,
 ) -> None:
-    walk_and_check(template, exercise, armed, phoned_in, length, rnd, GENERIC)
+    walk_and_check(history, GENERIC)

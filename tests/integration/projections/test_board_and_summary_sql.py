@@ -14,11 +14,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.ports import PageQuery
 from domain import policy
 from domain.incident import GripLevel
 from mlob.config import StoreConfig
 from mlob.read import listing
-from mlob.read.listing import PageQuery
 from mlob.read.readstore import ReadStore
 from projections import readmodels as rm
 from projections.levels import visible_rows

@@ -609,42 +609,47 @@ WALK_WEIGHTS = {
 }
 
 
+@dataclass(frozen=True)
+class History:
+    """One random history the property walks: a request of ``template``'s kind, an exercise or
+    not, with armed lines (DJZ then advises before the decision, whatever the kind's route
+    says) or not, phoned in or drafted, of at most ``length`` steps chosen by ``rnd``."""
+
+    template: Template
+    exercise: bool
+    armed: bool
+    phoned_in: bool
+    length: int
+    rnd: Random
+
+
 #: The random histories the property walks (its integration twin walks the same).
-HISTORIES = {
-    "template": st.sampled_from(TEMPLATES),
-    "exercise": st.booleans(),
-    "armed": st.booleans(),
-    "phoned_in": st.booleans(),
-    "length": st.integers(8, 30),
-    "rnd": st.randoms(use_true_random=True),
-}
+HISTORIES = st.builds(
+    History,
+    template=st.sampled_from(TEMPLATES),
+    exercise=st.booleans(),
+    armed=st.booleans(),
+    phoned_in=st.booleans(),
+    length=st.integers(8, 30),
+    rnd=st.randoms(use_true_random=True),
+)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(**HISTORIES)
-def test_open_steps_are_exactly_the_steps_the_commands_accept(
-    template: Template, exercise: bool, armed: bool, phoned_in: bool, length: int, rnd: Random
-) -> None:
-    walk_and_check(template, exercise, armed, phoned_in, length, rnd, GENERATORS)
+@given(HISTORIES)
+def test_open_steps_are_exactly_the_steps_the_commands_accept(history: History) -> None:
+    walk_and_check(history, GENERATORS)
 
 
-def walk_and_check(
-    template: Template,
-    exercise: bool,
-    armed: bool,
-    phoned_in: bool,
-    length: int,
-    rnd: Random,
-    generators: Generators,
-) -> None:
-    """A random history of ``template``'s kind, the property checked at each of its states."""
+def walk_and_check(history: History, generators: Generators) -> None:
+    """A random history, the property checked at each of its states."""
+    template, exercise, rnd = history.template, history.exercise, history.rnd
     world = World(exercise=exercise)
-    # armed: DJZ then advises before the decision, whatever the kind's route says
     lines = tuple(
-        line(code, 2, line_id=f"L{i}", armed=armed)
+        line(code, 2, line_id=f"L{i}", armed=history.armed)
         for i, code in enumerate(template.capabilities, 1)
     )
-    if phoned_in:
+    if history.phoned_in:
         request = AssistanceRequest.phone_in(
             env(_hub_org(template), template.authority, exercise=exercise),
             uuid4(),
@@ -661,7 +666,7 @@ def walk_and_check(
             lines=lines,
             justifications=template.justifications,
         )
-    for _ in range(length):
+    for _ in range(history.length):
         offered = _check_every_step(rnd, request, world, template, generators)
         if not offered or request.status is RequestStatus.EVALUATED:
             break
