@@ -141,20 +141,15 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float, float]:
         time.sleep(WARM_UP)
         before, first, started = ticks(server.pid), events_in(SCHEMA), time.monotonic()
         worker_before = ticks(worker.pid) if worker else 0
-        if SPY_INTO:
-            raw = Path(SPY_INTO) / f"{Path(tree).name}-{batch}-{run}.txt"
-            spy = [
-                str(py_spy()),
-                "record",
-                "--nonblocking",
-                "--gil",
-                "-p",
-                str(server.pid),
-                "-r",
-                "100",
-            ]
-            spy += ["-d", str(SECONDS), "-f", "raw", "-o", str(raw)]
-            subprocess.run(spy, capture_output=True, check=True)
+        if SPY_INTO:  # the server, and the worker beside it (``-worker`` in the name)
+            spies = []
+            for pid, suffix in [(server.pid, ""), *([(worker.pid, "-worker")] if worker else [])]:
+                raw = Path(SPY_INTO) / f"{Path(tree).name}-{batch}-{run}{suffix}.txt"
+                spy = [str(py_spy()), "record", "--nonblocking", "--gil", "-p", str(pid)]
+                spy += ["-r", "100", "-d", str(SECONDS), "-f", "raw", "-o", str(raw)]
+                spies.append(subprocess.Popen(spy, stdout=subprocess.DEVNULL))
+            for process in spies:
+                process.wait()
         else:
             time.sleep(SECONDS)
         cpu = (ticks(server.pid) - before) / os.sysconf("SC_CLK_TCK")
