@@ -69,6 +69,20 @@ def ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def postgres_ticks() -> int:
+    """User and system CPU of every PostgreSQL process now running, in clock ticks (backends
+    that end within the window take theirs with them: a lower bound)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+            total += ticks(int(stat.parent.name))
+    return total
+
+
 def python_of(tree: str) -> str:
     """The checkout's own interpreter (its .venv), else this one."""
     own = Path(tree) / ".venv" / "bin" / "python"
@@ -88,9 +102,9 @@ def tree_token(tree: str, env: dict[str, str], org: str, role: str) -> str:
     return issued.stdout.strip().splitlines()[-1]
 
 
-def measure(tree: str, batch: int, run: int) -> tuple[float, float, float]:
-    """(server CPU µs per event, events per second, worker CPU µs per event) of one run of
-    ``tree``'s server."""
+def measure(tree: str, batch: int, run: int) -> tuple[float, float, float, float]:
+    """(server CPU µs per event, events per second, worker CPU µs per event, PostgreSQL CPU µs
+    per event) of one run of ``tree``'s server."""
     fresh_schema(SCHEMA)
     env = {
         "MLOB_DATABASE_URL": database_url(SCHEMA),
@@ -141,6 +155,7 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float, float]:
         time.sleep(WARM_UP)
         before, first, started = ticks(server.pid), events_in(SCHEMA), time.monotonic()
         worker_before = ticks(worker.pid) if worker else 0
+        postgres_before = postgres_ticks()
         if SPY_INTO:  # the server, and the worker beside it (``-worker`` in the name)
             spies = []
             for pid, suffix in [(server.pid, ""), *([(worker.pid, "-worker")] if worker else [])]:
@@ -154,6 +169,7 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float, float]:
             time.sleep(SECONDS)
         cpu = (ticks(server.pid) - before) / os.sysconf("SC_CLK_TCK")
         worker_cpu = (ticks(worker.pid) - worker_before) / os.sysconf("SC_CLK_TCK") if worker else 0
+        postgres_cpu = (postgres_ticks() - postgres_before) / os.sysconf("SC_CLK_TCK")
         events = events_in(SCHEMA) - first
         elapsed = time.monotonic() - started
         load.wait()
@@ -163,23 +179,27 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float, float]:
         stop(server)
         if worker is not None:
             stop(worker)
-    return 1e6 * cpu / max(events, 1), events / elapsed, 1e6 * worker_cpu / max(events, 1)
+    per_event = 1e6 / max(events, 1)
+    return cpu * per_event, events / elapsed, worker_cpu * per_event, postgres_cpu * per_event
 
 
 def main() -> None:
     found: dict[tuple[str, int], list[float]] = {(t, b): [] for t in TREES for b in BATCHES}
     rates: dict[tuple[str, int], list[float]] = {(t, b): [] for t in TREES for b in BATCHES}
+    others: dict[tuple[str, int], list[tuple[float, float]]] = {k: [] for k in rates}
     loads = []
     for run in range(1, ROUNDS + 1):
         for tree in TREES:
             for batch in BATCHES:
-                per_event, rate, worker = measure(tree, batch, run)
+                per_event, rate, worker, postgres = measure(tree, batch, run)
                 loads.append(os.getloadavg()[0])
                 found[tree, batch].append(per_event)
                 rates[tree, batch].append(rate)
+                others[tree, batch].append((worker, postgres))
                 print(
                     f"round {run} {tree} batch {batch}: {per_event:.0f} µs/event, "
-                    f"{rate:.0f} events/s, worker {worker:.0f} µs/event, load {loads[-1]:.1f}",
+                    f"{rate:.0f} events/s, worker {worker:.0f} µs/event, "
+                    f"PostgreSQL {postgres:.0f} µs/event, load {loads[-1]:.1f}",
                     flush=True,
                 )
     print(f"load average (1 min) during the runs: {min(loads):.1f}-{max(loads):.1f}")
@@ -189,10 +209,13 @@ def main() -> None:
         for tree in TREES:
             median = statistics.median(found[tree, batch])
             rate = statistics.median(rates[tree, batch])
+            worker = statistics.median(w for w, _ in others[tree, batch])
+            postgres = statistics.median(p for _, p in others[tree, batch])
             print(
                 f"batch {batch:>3} {tree}: median {median:.0f} µs/event "
                 f"({median / base:.2f} x the first), {rate:.0f} events/s "
-                f"({rate / base_rate:.2f} x the first)"
+                f"({rate / base_rate:.2f} x the first); worker {worker:.0f}, "
+                f"PostgreSQL {postgres:.0f} µs/event"
             )
 
 
