@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench import PY, lua
 from bench.common import database_url, events_in, fresh_schema, seed, stop, wait_for
 from bench.profile_writes import py_spy
+from bench.webhooks import postgres_ticks  # every PostgreSQL process's CPU
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "bench_write_cpu"
@@ -67,20 +68,6 @@ def ticks(pid: int) -> int:
     """User and system CPU of a process, in clock ticks."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return int(fields[11]) + int(fields[12])
-
-
-def postgres_ticks() -> int:
-    """User and system CPU of every PostgreSQL process now running, in clock ticks (backends
-    that end within the window take theirs with them: a lower bound)."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
-            total += ticks(int(stat.parent.name))
-    return total
 
 
 def python_of(tree: str) -> str:
