@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -1294,7 +1294,7 @@ class FeedHub:
         ):
             with contextlib.suppress(vocabulary.UnknownTopic):  # the store's reader names it
                 logged = [
-                    replace(e, api_type=vocabulary.api_type(e.event_type, e.event)) for e in held
+                    e.replaced(api_type=vocabulary.api_type(e.event_type, e.event)) for e in held
                 ]
         if logged is None:
             logged = self.service.logged_events(self.head, BATCH)

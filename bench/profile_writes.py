@@ -43,6 +43,9 @@ IDLE = (
 
 
 def py_spy() -> Path:
+    beside = Path(PY).parent / "py-spy"  # installed into the interpreter's environment
+    if beside.exists():
+        return beside
     binary = SPY / "bin" / "py-spy"
     if not binary.exists():
         subprocess.run(

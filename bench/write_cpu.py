@@ -10,6 +10,13 @@ positions, read from the store), so neither wrk's rate nor the machine's other l
 figure. Prints every measurement and, per checkout, the median per mode and its ratio to the
 first checkout's.
 
+``WRITE_CPU_LAYOUT=run`` measures in bench/run.sh's layout instead: a ``mlob worker`` process runs
+the projections and 100 feed subscribers (LOCC coordinators on ``/v1/feed``, bench/feed.py's
+draining client in processes of their own) are connected while the load runs, so the feed
+hub's fan-out is in the server's figure; the worker's CPU per event is printed beside it.
+Each checkout runs with its own ``.venv`` when it has one (else this interpreter) and issues
+its tokens with its own CLI, so an older commit (72956bf) is measured as it was.
+
 ``WRITE_CPU_RATE`` (events/s) offers single events at that fixed rate instead (bench/loadgen.py,
 an open loop): under wrk's closed loop the rate, and so the size of the writer's groups and the
 CPU per event, follows the machine's other load more than the code; at one offered rate every
@@ -34,7 +41,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench import PY, lua
-from bench.common import database_url, events_in, fresh_schema, issue_token, seed, stop, wait_for
+from bench.common import database_url, events_in, fresh_schema, seed, stop, wait_for
+from bench.profile_writes import py_spy
+from bench.webhooks import postgres_ticks  # every PostgreSQL process's CPU
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "bench_write_cpu"
@@ -47,6 +56,11 @@ ROUNDS = int(os.environ.get("WRITE_CPU_ROUNDS", "3"))
 SECONDS = int(os.environ.get("WRITE_CPU_SECONDS", "12"))
 BATCHES = [int(b) for b in os.environ.get("WRITE_CPU_BATCHES", "1,100").split(",")]
 RATE = os.environ.get("WRITE_CPU_RATE", "")
+LAYOUT = os.environ.get("WRITE_CPU_LAYOUT", "server")
+SUBSCRIBERS = int(os.environ.get("WRITE_CPU_SUBSCRIBERS", "100"))
+#: A folder: py-spy records each run's server over the window into it (raw format; read it
+#: with bench/profile_writes.py's ``shares``). The figures of such runs include py-spy's pauses.
+SPY_INTO = os.environ.get("WRITE_CPU_SPY", "")
 WARM_UP = 3
 
 
@@ -56,27 +70,65 @@ def ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def measure(tree: str, batch: int, run: int) -> tuple[float, float]:
-    """(server CPU µs per event, events per second) of one run of ``tree``'s server."""
+def python_of(tree: str) -> str:
+    """The checkout's own interpreter (its .venv), else this one."""
+    own = Path(tree) / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else PY
+
+
+def tree_token(tree: str, env: dict[str, str], org: str, role: str) -> str:
+    """A token issued by ``tree``'s own CLI (72956bf's has no ``--clearance``)."""
+    issued = subprocess.run(
+        [python_of(tree), "-m", "mlob.cli", "tokens", "issue", "--org", org, "--role", role],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=tree,
+        check=True,
+    )
+    return issued.stdout.strip().splitlines()[-1]
+
+
+def measure(tree: str, batch: int, run: int) -> tuple[float, float, float, float]:
+    """(server CPU µs per event, events per second, worker CPU µs per event, PostgreSQL CPU µs
+    per event) of one run of ``tree``'s server."""
     fresh_schema(SCHEMA)
     env = {
         "MLOB_DATABASE_URL": database_url(SCHEMA),
         "MLOB_PROJECTIONS": "workers",
         "PYTHONPATH": tree,
     }
-    os.environ["PYTHONPATH"] = tree  # the token is issued by the same checkout's CLI
-    token = issue_token(env, "VR08", "operator")
-    server = subprocess.Popen(
-        [PY, "-m", "mlob.cli", "serve", "--port", str(PORT), "--log-level", "warning"],
-        env={**os.environ, **env},
-        cwd=tree,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    token = tree_token(tree, env, "VR08", "operator")
+    # A token opens at most 8 feed connections on later commits: one per 6 subscribers.
+    watchers = ",".join(
+        tree_token(tree, env, "LOCC", "coordinator")
+        for _ in range(SUBSCRIBERS // 6 + 1 if LAYOUT == "run" else 0)
     )
+
+    def spawn(*args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [python_of(tree), "-m", "mlob.cli", *args],
+            env={**os.environ, **env},
+            cwd=tree,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    server = spawn("serve", "--port", str(PORT), "--log-level", "warning")
+    worker = spawn("worker") if LAYOUT == "run" else None
+    subscribers = None
     try:
         url = f"http://127.0.0.1:{PORT}"
         wait_for(f"{url}/health")
+        if LAYOUT == "run":
+            from bench.feed import TMP, Subscribers
+
+            TMP.mkdir(parents=True, exist_ok=True)
+            subscribers = Subscribers()
+            connected = subscribers.connect(PORT, "/v1/feed", watchers, SUBSCRIBERS, drain=True)
+            if connected["connected"] != SUBSCRIBERS:
+                raise RuntimeError(f"feed subscribers: {connected}")
         incidents = seed(url, token, 500)
         duration = SECONDS + WARM_UP + 2
         if RATE and batch == 1:
@@ -89,38 +141,68 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float]:
         load = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
         time.sleep(WARM_UP)
         before, first, started = ticks(server.pid), events_in(SCHEMA), time.monotonic()
-        time.sleep(SECONDS)
+        worker_before = ticks(worker.pid) if worker else 0
+        postgres_before = postgres_ticks()
+        if SPY_INTO:  # the server, and the worker beside it (``-worker`` in the name)
+            spies = []
+            for pid, suffix in [(server.pid, ""), *([(worker.pid, "-worker")] if worker else [])]:
+                raw = Path(SPY_INTO) / f"{Path(tree).name}-{batch}-{run}{suffix}.txt"
+                spy = [str(py_spy()), "record", "--nonblocking", "--gil", "-p", str(pid)]
+                spy += ["-r", "100", "-d", str(SECONDS), "-f", "raw", "-o", str(raw)]
+                spies.append(subprocess.Popen(spy, stdout=subprocess.DEVNULL))
+            for process in spies:
+                process.wait()
+        else:
+            time.sleep(SECONDS)
         cpu = (ticks(server.pid) - before) / os.sysconf("SC_CLK_TCK")
+        worker_cpu = (ticks(worker.pid) - worker_before) / os.sysconf("SC_CLK_TCK") if worker else 0
+        postgres_cpu = (postgres_ticks() - postgres_before) / os.sysconf("SC_CLK_TCK")
         events = events_in(SCHEMA) - first
         elapsed = time.monotonic() - started
         load.wait()
     finally:
+        if subscribers is not None:
+            subscribers.quit()
         stop(server)
-    return 1e6 * cpu / max(events, 1), events / elapsed
+        if worker is not None:
+            stop(worker)
+    per_event = 1e6 / max(events, 1)
+    return cpu * per_event, events / elapsed, worker_cpu * per_event, postgres_cpu * per_event
 
 
 def main() -> None:
     found: dict[tuple[str, int], list[float]] = {(t, b): [] for t in TREES for b in BATCHES}
+    rates: dict[tuple[str, int], list[float]] = {(t, b): [] for t in TREES for b in BATCHES}
+    others: dict[tuple[str, int], list[tuple[float, float]]] = {k: [] for k in rates}
     loads = []
     for run in range(1, ROUNDS + 1):
         for tree in TREES:
             for batch in BATCHES:
-                per_event, rate = measure(tree, batch, run)
+                per_event, rate, worker, postgres = measure(tree, batch, run)
                 loads.append(os.getloadavg()[0])
                 found[tree, batch].append(per_event)
+                rates[tree, batch].append(rate)
+                others[tree, batch].append((worker, postgres))
                 print(
                     f"round {run} {tree} batch {batch}: {per_event:.0f} µs/event, "
-                    f"{rate:.0f} events/s, load {loads[-1]:.1f}",
+                    f"{rate:.0f} events/s, worker {worker:.0f} µs/event, "
+                    f"PostgreSQL {postgres:.0f} µs/event, load {loads[-1]:.1f}",
                     flush=True,
                 )
     print(f"load average (1 min) during the runs: {min(loads):.1f}-{max(loads):.1f}")
     for batch in BATCHES:
         base = statistics.median(found[TREES[0], batch])
+        base_rate = statistics.median(rates[TREES[0], batch])
         for tree in TREES:
             median = statistics.median(found[tree, batch])
+            rate = statistics.median(rates[tree, batch])
+            worker = statistics.median(w for w, _ in others[tree, batch])
+            postgres = statistics.median(p for _, p in others[tree, batch])
             print(
                 f"batch {batch:>3} {tree}: median {median:.0f} µs/event "
-                f"({median / base:.2f} x the first)"
+                f"({median / base:.2f} x the first), {rate:.0f} events/s "
+                f"({rate / base_rate:.2f} x the first); worker {worker:.0f}, "
+                f"PostgreSQL {postgres:.0f} µs/event"
             )
 
 

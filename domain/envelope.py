@@ -98,6 +98,15 @@ class Envelope:
     correlation_id: str | None = None
     causation_id: str | None = None
 
+    def threaded(self, correlation_id: str | None, causation_id: str | None) -> Envelope:
+        """This envelope with its threading (domain/posting.py), as ``dataclasses.replace``
+        makes it but without its cost (it runs the generated ``__init__`` after a look at every
+        field: once per posted command): the class has no ``__post_init__``, so a copy of the
+        fields with these two is the same object."""
+        copy = object.__new__(type(self))
+        vars(copy).update(vars(self), correlation_id=correlation_id, causation_id=causation_id)
+        return copy
+
     def check(self, now: datetime) -> None:
         """Refuse an envelope that cannot be true at ``now``."""
         if self.occurred_at.tzinfo is None:

@@ -8,7 +8,6 @@ post is recorded then.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from uuid import UUID
 
 from domain import policy
@@ -37,11 +36,7 @@ def execute(post: Post, unit: Unit) -> None:
                 "unknown_subject", "mlob API", subject_kind=command.subject_kind, subject=subject
             ).at(command.index)
         first = first or command.envelope.message_id
-        envelope = replace(
-            command.envelope,
-            correlation_id=command.envelope.correlation_id or first,
-            causation_id=last,
-        )
+        envelope = command.envelope.threaded(command.envelope.correlation_id or first, last)
         try:
             HANDLERS[command.type](unit, envelope, subject, command.data, command.expected_version)
         except DomainError as exc:

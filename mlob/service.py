@@ -9,7 +9,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from threading import Lock
 from typing import Any, Literal, TypeVar, Unpack, cast
@@ -613,7 +612,7 @@ class Service:
             except vocabulary.UnknownTopic:
                 log.warning("no API type for %s at position %s", entry.event_type, entry.position)
                 name = vocabulary.UNNAMED
-            logged.append(replace(entry, api_type=name))
+            logged.append(entry.replaced(api_type=name))
         return logged
 
     def _booking_before(

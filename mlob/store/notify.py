@@ -88,10 +88,17 @@ class Listener:
                         self.inspect(None)
                     self.callback()  # after a (re)connect always
                     while not self._stop.is_set():
-                        for notify in conn.notifies(timeout=self.timeout, stop_after=1):
+                        # Every notification as it comes, for ``timeout`` s; then a round trip
+                        # that notices a terminated backend. Not after each notification:
+                        # under load one comes per commit, and that was a query and a new
+                        # generator per commit (4 % of a single post's server CPU,
+                        # docs/performance.md, issue 25, branch write3).
+                        for notify in conn.notifies(timeout=self.timeout):
                             if self.inspect is None or self.inspect(notify):
                                 self.callback()
-                        conn.execute("SELECT 1")  # notices a terminated backend
+                            if self._stop.is_set():
+                                break
+                        conn.execute("SELECT 1")
             except psycopg.Error as exc:
                 self.connected = False
                 log.warning("LISTEN connection lost (%s); reconnecting", exc)

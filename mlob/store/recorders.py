@@ -11,7 +11,7 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 from uuid import UUID
@@ -137,7 +137,7 @@ def _chain(
         ):
             msg = f"index entry {entry.stream_id}/{entry.version} does not match its event"
             raise ValueError(msg)
-        entry = replace(entry, position=position)
+        entry = entry.replaced(position=position)
         # Always the current format (chain.FORMAT): the whole stored event is linked.
         event = EventColumns(
             originator_id.hex, stored.originator_version, stored.topic, stored.state

@@ -36,7 +36,27 @@ def _topic(cls: type) -> str:
 _topics: dict[type, str] = {}
 
 
+#: Types written as they are (exactly these: a subclass, an enum say, takes the long way).
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+#: Each stored dataclass type's field names, once looked up (``dataclasses.fields`` filters
+#: the class's fields anew on every call).
+_field_names: dict[type, tuple[str, ...]] = {}
+
+
 def _encode(obj: Any) -> Any:
+    # The exact types first, by one look-up each: every posted event's state is encoded on the
+    # write path, its values mostly text, numbers, the envelope and its actor (5-9 % of the
+    # server's CPU per event, bench/write_cpu.py; the bytes are the same as the isinstance
+    # chain below writes).
+    kind = type(obj)
+    if kind in _PLAIN:
+        return obj
+    if kind is dict:
+        return {str(k): _encode(v) for k, v in obj.items()}
+    names = _field_names.get(kind)
+    if names is not None:
+        fields = {name: _encode(getattr(obj, name)) for name in names}
+        return {_TAG: "object", _DATA: [_topics[kind], fields]}
     if obj is None or (isinstance(obj, (str, bool, int, float)) and not isinstance(obj, Enum)):
         return obj
     if isinstance(obj, dict):
@@ -54,10 +74,12 @@ def _encode(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return {_TAG: "decimal", _DATA: str(obj)}
     if isinstance(obj, Enum):
-        return {_TAG: "enum", _DATA: [_topics.get(type(obj)) or _topic(type(obj)), obj.value]}
+        return {_TAG: "enum", _DATA: [_topics.get(kind) or _topic(kind), obj.value]}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        fields = {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        return {_TAG: "object", _DATA: [_topics.get(type(obj)) or _topic(type(obj)), fields]}
+        topic = _topics.get(kind) or _topic(kind)
+        _field_names[kind] = tuple(f.name for f in dataclasses.fields(obj))
+        fields = {name: _encode(getattr(obj, name)) for name in _field_names[kind]}
+        return {_TAG: "object", _DATA: [topic, fields]}
     msg = f"Object of type {type(obj).__qualname__} cannot be stored"
     raise TypeError(msg)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -200,7 +199,7 @@ class MlobApplication(Application[UUID]):
             # recorded between its first and last step).
             by_version = {s.originator_version: s for s in self.recorder.select_events(stream_id)}
             return [
-                replace(r, event=self.mapper.to_domain_event(by_version[r.version])) for r in rows
+                r.replaced(event=self.mapper.to_domain_event(by_version[r.version])) for r in rows
             ]
         notifications = {
             n.id: n
@@ -211,7 +210,7 @@ class MlobApplication(Application[UUID]):
             )
         }
         return [
-            replace(r, event=self.mapper.to_domain_event(notifications[r.position])) for r in rows
+            r.replaced(event=self.mapper.to_domain_event(notifications[r.position])) for r in rows
         ]
 
     def history_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
@@ -224,7 +223,7 @@ class MlobApplication(Application[UUID]):
         )
         notifications = {n.id: n for n in self.index.notifications_at(positions)}
         return [
-            replace(r, event=self.mapper.to_domain_event(notifications[r.position])) for r in rows
+            r.replaced(event=self.mapper.to_domain_event(notifications[r.position])) for r in rows
         ]
 
     def load(self, cls: type[A], subject: UUID) -> A:
