@@ -81,6 +81,10 @@ T = TypeVar("T")
 
 #: Events read per batch (one transaction queues what they hold for every subscription).
 BATCH = 500
+#: Seconds the runner gathers events for its next batch after one that was not full (events
+#: flowing: a batch for each event, as the runner read once it no longer waited for ~100 lane
+#: threads, cost the worker and PostgreSQL about five transactions per event; issue 24).
+GATHER = 0.05
 #: Deliveries a lane takes from its queue at a time.
 LANE_BATCH = 50
 #: Seconds an idle lane waits for more before its thread and connection end.
@@ -287,8 +291,10 @@ class WebhookRunner:
                     self._resync_lanes()  # a redelivery here: the lanes read their queues
                     self.start_lanes()
                 # Live batches and catch-up rounds alternate: neither starves the other.
-                if self.run_once() + self.catch_up_once():
-                    continue
+                live = self.run_once()
+                caught = self.catch_up_once()
+                if live >= BATCH or caught >= CATCH_UP:
+                    continue  # more waits: at once
                 if time.monotonic() >= self._next_tick:
                     self._next_tick = time.monotonic() + self.tick_every
                     self.raise_alerts()
@@ -303,6 +309,10 @@ class WebhookRunner:
                             if not full:
                                 break
                         self._next_prune = time.monotonic() + (0 if full else PRUNE_EVERY)
+                if live or caught:
+                    # Events flow: those that come meanwhile go out in the next batch.
+                    self._stop.wait(GATHER)
+                    continue
                 self._wake.wait(self.poll)
                 self._wake.clear()
             except CursorMoved:
