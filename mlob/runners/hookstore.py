@@ -520,6 +520,9 @@ class HookStore:
                 max(alert, d.alert_id or 0),
             )
         states = [(p, p, a, a, key) for key, (p, a) in sorted(reached.items())]
+        if self.kind == "postgresql":
+            self._delivered_pg(at, done, states)
+            return
         with self._tx() as tx:
             tx.executemany(
                 "INSERT INTO mlob_webhook_attempts (delivery_id, at, status, latency_ms, error) "
@@ -544,6 +547,77 @@ class HookStore:
                 "delivered_alert = CASE WHEN %s > delivered_alert THEN %s "
                 "ELSE delivered_alert END WHERE subscription_id = %s",
                 states,
+            )
+
+    def _delivered_pg(
+        self,
+        at: float,
+        done: Sequence[tuple[Delivery, int, float]],
+        states: Sequence[tuple[int, int, int, int, str]],
+    ) -> None:
+        """:meth:`delivered` on PostgreSQL: a statement per kind of row with all its rows as
+        arrays (a statement per row, even pipelined, cost the delivery runner ~0.1 ms of CPU
+        per delivery and PostgreSQL an execution each; issue 24). The rows are locked in id
+        order first (and the states in subscription order), the order other writers of
+        these rows take their locks in."""
+        # A delivery sent twice before a write (sent again after a resync) counts twice.
+        last: dict[int, tuple[int, float, int]] = {}
+        for d, status, latency in done:
+            last[d.id] = (status, latency, last.get(d.id, (0, 0.0, 0))[2] + 1)
+        ids = list(last)
+        keys = [key for *_, key in states]
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT INTO mlob_webhook_attempts (delivery_id, at, status, latency_ms, error) "
+                "SELECT u.id, %s, u.status, u.latency, NULL FROM unnest(%s::bigint[], "
+                "%s::bigint[], %s::float8[]) WITH ORDINALITY AS u(id, status, latency, n) "
+                "ORDER BY u.n",
+                (
+                    at,
+                    [d.id for d, _, _ in done],
+                    [status for _, status, _ in done],
+                    [latency for *_, latency in done],
+                ),
+            )
+            tx.execute(
+                "SELECT 1 FROM mlob_webhook_deliveries WHERE id = ANY(%s::bigint[]) "
+                "ORDER BY id FOR UPDATE",
+                (ids,),
+            )
+            tx.execute(
+                "UPDATE mlob_webhook_deliveries AS d SET state = %s, "
+                "attempts = d.attempts + u.times, "
+                "first_attempt_at = COALESCE(d.first_attempt_at, %s), next_attempt_at = NULL, "
+                "last_status = u.status, last_latency_ms = u.latency, last_error = NULL, "
+                "delivered_at = %s FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], "
+                "%s::bigint[]) AS u(id, status, latency, times) WHERE d.id = u.id",
+                (
+                    DELIVERED,
+                    at,
+                    at,
+                    ids,
+                    [v[0] for v in last.values()],
+                    [v[1] for v in last.values()],
+                    [v[2] for v in last.values()],
+                ),
+            )
+            tx.execute(
+                "INSERT INTO mlob_webhook_state (subscription_id) "
+                "SELECT k FROM unnest(%s::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING",
+                (keys,),
+            )
+            tx.execute(
+                "SELECT 1 FROM mlob_webhook_state WHERE subscription_id = ANY(%s::text[]) "
+                "ORDER BY subscription_id FOR UPDATE",
+                (keys,),
+            )
+            tx.execute(
+                "UPDATE mlob_webhook_state AS s SET "
+                "delivered_position = GREATEST(s.delivered_position, u.position), "
+                "delivered_alert = GREATEST(s.delivered_alert, u.alert) "
+                "FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS u(key, position, alert) "
+                "WHERE s.subscription_id = u.key",
+                (keys, [p for p, *_ in states], [a for _, _, a, *_ in states]),
             )
 
     def _state(self, tx: Any, subscription_id: str) -> None:

@@ -214,3 +214,31 @@ def test_the_backlog_is_looked_up_per_subscription(
     finally:
         hooks.close()
         app.close()
+
+
+def test_a_write_of_the_delivered_log_keeps_the_highest_position_and_every_attempt(
+    store_config: StoreConfig,
+) -> None:
+    """A delivery written down twice in one go (sent again after a resync, before the log
+    was written) has two attempts, the last one's status; an earlier position written after
+    a later one never moves the delivered position back (PostgreSQL writes each kind of row
+    in one statement, SQLite a row at a time: the same answer)."""
+    app = MlobApplication(store_config)  # the store, migrated
+    hooks = HookStore(store_config, KEY)
+    try:
+        hooks.start_cursor(0, 0)
+        a = str(uuid4())
+        made = hooks.enqueue(
+            [(a, f"msg_{n}", n, None, "incident.opened", "{}") for n in (1, 2, 3)], (0, 0), (3, 0)
+        )
+        hooks.delivered([(made[1], 200, 1.0), (made[1], 204, 2.5)])
+        hooks.delivered([(made[0], 201, 3.0)])
+        assert hooks.states()[a]["delivered_position"] == 2
+        attempts = hooks.attempts([made[1].id])[made[1].id]
+        assert [(row["status"], row["latency_ms"]) for row in attempts] == [(200, 1.0), (204, 2.5)]
+        [shown] = [d for d in hooks.deliveries(a) if d.id == made[1].id]
+        assert (shown.state, shown.attempts, shown.last_status) == ("delivered", 2, 204)
+        assert hooks.pending(a, 10) == [made[2]]
+    finally:
+        hooks.close()
+        app.close()
