@@ -50,9 +50,10 @@ def open_application(settings: Settings) -> MlobApplication:
 #: How often (s) Python lets another thread take the GIL. The default 5 ms makes a request
 #: wait behind the writer thread (or the writer behind the event loop); 1 ms keeps latency low.
 SWITCH_INTERVAL = 0.001
-#: ``mlob worker`` answers no requests: Python's default. Its webhook lanes (a thread per
-#: subscription, ~100 woken at once by each batch) waiting for the GIL each woke every 1 ms
-#: to ask for it: 600,000 context switches in 20 s at 400 deliveries/s.
+#: ``mlob worker`` answers no requests: Python's default. Its threads (projection runners,
+#: the webhook runner and its one sender thread) waiting for the GIL would each wake every 1 ms
+#: to ask for it (with a thread per subscription, as the lanes once were: 600,000 context
+#: switches in 20 s at 400 deliveries/s).
 WORKER_SWITCH_INTERVAL = 0.005
 
 
