@@ -6,9 +6,11 @@ events or batches of 100) to 500 seeded incidents, without feed subscribers.
 For each checkout in ``CODES`` (colon-separated trees, each with its .venv; default: this one),
 in turn per round (``ROUNDS``, default 3) and per ``BATCHES`` (default ``1,100``), on a fresh
 schema: the worker's, server's and PostgreSQL's CPU µs per recorded event over wrk's run
-(``run``: what bench/run.sh reports) and up to the moment the worker has caught up (``done``:
-the projections' positions at the top; what the worker owes for these events, picture
-checkpoints included when one fell due). Then each checkout's median per figure.
+(``run``: what bench/run.sh reports) and up to the moment the worker has done all these events
+gave it (``done``: the projections at the top, then a second of less than ``QUIET`` CPU: picture
+checkpoints and the webhook runner's reading go on after the projections caught up), and the
+worker's CPU per second with nothing posted for ``IDLE`` seconds after it (its polling).
+Then each checkout's median per figure.
 ``PROFILE=1``: py-spy samples the worker during the batch runs instead, and its busy samples'
 inclusive shares are printed (``PROFILE_MATCH`` to list only frames whose name holds it).
 
@@ -54,6 +56,10 @@ BATCHES = [int(b) for b in os.environ.get("BATCHES", "1,100").split(",")]
 SECONDS = int(os.environ.get("SECONDS_", "8"))
 PROFILE = os.environ.get("PROFILE", "") not in ("", "0")
 MATCH = os.environ.get("PROFILE_MATCH", "")
+#: Seconds the worker is watched with nothing posted, after each run.
+IDLE = 3
+#: CPU seconds per second below which the worker counts as done (idle: ~0.04, polling).
+QUIET = 0.1
 
 
 def launch(code: Path, args: list[str], env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
@@ -96,6 +102,21 @@ def caught_up(top: int, timeout: float = 120) -> float:
     raise RuntimeError(f"the worker did not reach {top}")
 
 
+def quiet(pids: dict[str, int], timeout: float = 120) -> float:
+    """Wait until the worker has done what these events gave it (picture checkpoints and the
+    webhook runner's reading too, after the projections): a second in which it used less than
+    ``QUIET`` of a CPU; the seconds it took."""
+    started = time.monotonic()
+    last = cpu_seconds(pids)["worker"]
+    while time.monotonic() - started < timeout:
+        time.sleep(1)
+        now = cpu_seconds(pids)["worker"]
+        if now - last < QUIET:
+            return time.monotonic() - started
+        last = now
+    raise RuntimeError("the worker did not settle")
+
+
 def measure(code: Path, batch: int, run: int) -> dict[str, Any]:
     fresh_schema(SCHEMA)
     env = {"MLOB_DATABASE_URL": database_url(SCHEMA), "MLOB_PROJECTIONS": "workers"}
@@ -127,7 +148,10 @@ def measure(code: Path, batch: int, run: int) -> dict[str, Any]:
             subprocess.run(wrk, capture_output=True, check=True)
         during, last = cpu_seconds(pids), events_in(SCHEMA)
         lag = caught_up(last)
+        settled = quiet(pids)
         after = cpu_seconds(pids)
+        time.sleep(IDLE)  # nothing posted: what the worker costs per second by itself
+        idle = cpu_seconds(pids)
     finally:
         stop(server)
         stop(worker)
@@ -136,8 +160,10 @@ def measure(code: Path, batch: int, run: int) -> dict[str, Any]:
         "events": n,
         "events_per_s": round(n / SECONDS),
         "lag_s": round(lag, 2),
+        "settled_s": round(settled, 1),
         "run": {k: round((during[k] - before[k]) / n * 1e6, 1) for k in during},
         "done": {k: round((after[k] - before[k]) / n * 1e6, 1) for k in after},
+        "idle_worker_ms_per_s": round((idle["worker"] - after["worker"]) / IDLE * 1e3, 1),
     }
     if PROFILE:
         busy, found = shares(raw)
@@ -167,6 +193,7 @@ def main() -> None:
                 }
                 for when in ("run", "done")
             }
+            med["idle_worker_ms_per_s"] = statistics.median(r["idle_worker_ms_per_s"] for r in runs)
             rate = statistics.median(r["events_per_s"] for r in runs)
             print(f"{code} batch {batch}: {rate:.0f} events/s {json.dumps(med)}")
     print("reproduce: flock -x /work/bench.lock .venv/bin/python bench/profile_worker.py")
