@@ -117,3 +117,36 @@ def test_a_dropped_connection_fails_the_check_at_once(
         time.sleep(0.01)  # the server's goodbye is on its way
     with pytest.raises(psycopg.OperationalError):
         check(conn)
+
+
+def test_the_read_stores_pool_checks_without_a_round_trip_and_survives_a_drop(
+    pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read store's pool (projection batches, the board, feeds) checks as the write
+    store's does: no round trip for a connection lent a moment ago, and after the server
+    dropped its connections the next read is answered, not an error."""
+    from mlob.read.readstore import PostgresReadStore
+
+    base = postgres_config(pg_schema)
+    name = f"mlob-read-{pg_schema}"
+    config = dataclasses.replace(base, conninfo=make_conninfo(base.conninfo, application_name=name))
+    MlobApplication(config)  # the store's tables (migrations)
+    asked: list[object] = []
+    real = ConnectionPool.check_connection
+
+    def counted(c: Any) -> None:
+        asked.append(c)
+        real(c)
+
+    monkeypatch.setattr(ConnectionPool, "check_connection", counted)  # before the pool is made
+    store = PostgresReadStore(config, ["incidents"])
+    try:
+        store.tracking("incidents")
+        before = len(asked)
+        for _ in range(5):
+            store.tracking("incidents")
+        assert len(asked) == before, "lent a moment ago, nothing to read: no round trip"
+        assert terminate(name) > 0
+        assert store.tracking("incidents").position == 0  # answered on a fresh connection
+    finally:
+        store.close()
