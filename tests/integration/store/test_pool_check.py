@@ -142,10 +142,13 @@ def test_the_read_stores_pool_checks_without_a_round_trip_and_survives_a_drop(
     store = PostgresReadStore(config, ["incidents"])
     try:
         store.tracking("incidents")
-        before = len(asked)
         for _ in range(5):
             store.tracking("incidents")
-        assert len(asked) == before, "lent a moment ago, nothing to read: no round trip"
+        # The pool may lend a connection it opened meanwhile (checked once, at its first
+        # lending); none lent a moment ago is asked again (psycopg's own check asks at every
+        # lending).
+        again = len(asked) - len({id(c) for c in asked})
+        assert again == 0, "lent a moment ago, nothing to read: no round trip"
         assert terminate(name) > 0
         assert store.tracking("incidents").position == 0  # answered on a fresh connection
     finally:
