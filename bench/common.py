@@ -25,8 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 #: a worktree of the baseline commit, so both are measured by this bench); the bench's own
 #: code always runs from here.
 CODE = Path(os.environ.get("BENCH_CODE") or ROOT).resolve()
+
+
+def python_of(tree: Path | str) -> str:
+    """The interpreter of a checkout's mlob: its own .venv's, else this one."""
+    own = Path(tree) / ".venv" / "bin" / "python"
+    return str(own) if Path(tree).resolve() != ROOT and own.exists() else sys.executable
+
+
 #: The Python that runs the measured mlob.
-CODE_PY = str(CODE / ".venv/bin/python") if CODE != ROOT else sys.executable
+CODE_PY = python_of(CODE)
 HOST, PORT, USER, DB = "127.0.0.1", 5432, "postgres", "test"
 DSN = f"host={HOST} port={PORT} user={USER} dbname={DB}"
 #: The PostgreSQL settings every benchmark prints (durability first).
@@ -106,11 +114,17 @@ def stop(proc: subprocess.Popen[Any]) -> None:
         proc.wait()
 
 
-def issue_token(env: dict[str, str], org: str, role: str, clearance: str = "ongerubriceerd") -> str:
-    """A token from ``mlob tokens issue`` on the store ``env`` names."""
+def issue_token(
+    env: dict[str, str],
+    org: str,
+    role: str,
+    clearance: str = "ongerubriceerd",
+    code: Path | str = CODE,
+) -> str:
+    """A token from ``mlob tokens issue`` of the checkout ``code`` on the store ``env`` names."""
     issued = subprocess.run(
         [
-            CODE_PY,
+            python_of(code),
             "-m",
             "mlob.cli",
             "tokens",
@@ -124,7 +138,7 @@ def issue_token(env: dict[str, str], org: str, role: str, clearance: str = "onge
         capture_output=True,
         text=True,
         env={**os.environ, **env},
-        cwd=CODE,
+        cwd=code,
         check=True,
     )
     return issued.stdout.strip().splitlines()[-1]

@@ -661,14 +661,6 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def proc_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -772,7 +764,7 @@ class Subscribers:
         }
 
     def cpu(self) -> float:
-        return sum(proc_cpu(p.pid) for p in self.procs)
+        return sum(common.cpu_seconds({"p": p.pid})["p"] for p in self.procs)
 
     def quit(self) -> None:
         for p in self.procs:
@@ -835,17 +827,6 @@ def memory(subs: Subscribers, pid: int, port: int, token: str, deflate: bool = F
     }
 
 
-def postgres_cpu() -> float:
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            text = stat.read_text()
-            if "(postgres)" in text:
-                fields = text.rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def phase(
     name: str,
     subs: Subscribers,
@@ -859,7 +840,8 @@ def phase(
     subs.all(op="begin")
     since = time.monotonic()
     posted = TMP / f"{name}.posted"
-    cpu0 = {"server": proc_cpu(server_pid), "subscribers": subs.cpu(), "pg": postgres_cpu()}
+    at0 = common.cpu_seconds({"server": server_pid})
+    cpu0 = {"server": at0["server"], "subscribers": subs.cpu(), "pg": at0["postgres"]}
     m0 = machine_cpu()
     spy = None
     if profile:
@@ -900,11 +882,12 @@ def phase(
     post = json.loads(gen.stdout.strip().splitlines()[-1])
     replies = subs.all(op="end", posted_file=str(posted), name=name, timeout=15)
     m1 = machine_cpu()
+    at1 = common.cpu_seconds({"server": server_pid})
     cpu = {
-        "server": round(proc_cpu(server_pid) - cpu0["server"], 2),
+        "server": round(at1["server"] - cpu0["server"], 2),
         "subscribers": round(subs.cpu() - cpu0["subscribers"], 2),
         "poster": post["cpu_s"],
-        "postgresql": round(postgres_cpu() - cpu0["pg"], 2),
+        "postgresql": round(at1["postgres"] - cpu0["pg"], 2),
     }
     if spy is not None:
         spy.wait()

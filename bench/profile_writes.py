@@ -22,7 +22,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench import PY, lua, start
-from bench.common import database_url, fresh_schema, issue_token, seed, stop, wait_for
+from bench.common import (
+    cpu_seconds,
+    database_url,
+    fresh_schema,
+    issue_token,
+    seed,
+    stop,
+    wait_for,
+)
 
 SCHEMA = "bench_profile_writes"
 PORT = 8791
@@ -52,12 +60,6 @@ def py_spy() -> Path:
             [PY, "-m", "pip", "install", "-q", "--target", str(SPY), "py-spy"], check=True
         )
     return binary
-
-
-def ticks(pid: int) -> int:
-    """User and system CPU of a process, in clock ticks."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return int(fields[11]) + int(fields[12])
 
 
 def shares(raw: Path) -> tuple[int, list[tuple[str, float]]]:
@@ -97,7 +99,7 @@ def main() -> None:
             text=True,
         )
         time.sleep(3)
-        before, started = ticks(server.pid), time.monotonic()
+        before, started = cpu_seconds({"server": server.pid})["server"], time.monotonic()
         subprocess.run(
             [
                 str(spy),
@@ -117,7 +119,7 @@ def main() -> None:
             capture_output=True,
             check=True,
         )
-        cpu = (ticks(server.pid) - before) / os.sysconf("SC_CLK_TCK")
+        cpu = cpu_seconds({"server": server.pid})["server"] - before
         elapsed = time.monotonic() - started
         summary = load.communicate()[0]
     finally:

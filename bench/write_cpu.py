@@ -41,9 +41,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench import PY, lua
-from bench.common import database_url, events_in, fresh_schema, seed, stop, wait_for
+from bench.common import (
+    cpu_seconds,
+    database_url,
+    events_in,
+    fresh_schema,
+    issue_token,
+    python_of,
+    seed,
+    stop,
+    wait_for,
+)
 from bench.profile_writes import py_spy
-from bench.webhooks import postgres_ticks  # every PostgreSQL process's CPU
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "bench_write_cpu"
@@ -64,31 +73,6 @@ SPY_INTO = os.environ.get("WRITE_CPU_SPY", "")
 WARM_UP = 3
 
 
-def ticks(pid: int) -> int:
-    """User and system CPU of a process, in clock ticks."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def python_of(tree: str) -> str:
-    """The checkout's own interpreter (its .venv), else this one."""
-    own = Path(tree) / ".venv" / "bin" / "python"
-    return str(own) if own.exists() else PY
-
-
-def tree_token(tree: str, env: dict[str, str], org: str, role: str) -> str:
-    """A token issued by ``tree``'s own CLI (72956bf's has no ``--clearance``)."""
-    issued = subprocess.run(
-        [python_of(tree), "-m", "mlob.cli", "tokens", "issue", "--org", org, "--role", role],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=tree,
-        check=True,
-    )
-    return issued.stdout.strip().splitlines()[-1]
-
-
 def measure(tree: str, batch: int, run: int) -> tuple[float, float, float, float]:
     """(server CPU µs per event, events per second, worker CPU µs per event, PostgreSQL CPU µs
     per event) of one run of ``tree``'s server."""
@@ -98,10 +82,10 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float, float, float
         "MLOB_PROJECTIONS": "workers",
         "PYTHONPATH": tree,
     }
-    token = tree_token(tree, env, "VR08", "operator")
+    token = issue_token(env, "VR08", "operator", code=tree)
     # A token opens at most 8 feed connections on later commits: one per 6 subscribers.
     watchers = ",".join(
-        tree_token(tree, env, "LOCC", "coordinator")
+        issue_token(env, "LOCC", "coordinator", code=tree)
         for _ in range(SUBSCRIBERS // 6 + 1 if LAYOUT == "run" else 0)
     )
 
@@ -140,9 +124,8 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float, float, float
             command = ["wrk", "-t2", "-c16", f"-d{duration}s", "-s", str(script), url]
         load = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
         time.sleep(WARM_UP)
-        before, first, started = ticks(server.pid), events_in(SCHEMA), time.monotonic()
-        worker_before = ticks(worker.pid) if worker else 0
-        postgres_before = postgres_ticks()
+        processes = {"server": server.pid, **({"worker": worker.pid} if worker else {})}
+        before, first, started = cpu_seconds(processes), events_in(SCHEMA), time.monotonic()
         if SPY_INTO:  # the server, and the worker beside it (``-worker`` in the name)
             spies = []
             for pid, suffix in [(server.pid, ""), *([(worker.pid, "-worker")] if worker else [])]:
@@ -154,9 +137,9 @@ def measure(tree: str, batch: int, run: int) -> tuple[float, float, float, float
                 process.wait()
         else:
             time.sleep(SECONDS)
-        cpu = (ticks(server.pid) - before) / os.sysconf("SC_CLK_TCK")
-        worker_cpu = (ticks(worker.pid) - worker_before) / os.sysconf("SC_CLK_TCK") if worker else 0
-        postgres_cpu = (postgres_ticks() - postgres_before) / os.sysconf("SC_CLK_TCK")
+        after = cpu_seconds(processes)
+        cpu, postgres_cpu = (after[k] - before[k] for k in ("server", "postgres"))
+        worker_cpu = after["worker"] - before["worker"] if worker else 0.0
         events = events_in(SCHEMA) - first
         elapsed = time.monotonic() - started
         load.wait()
