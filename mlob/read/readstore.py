@@ -28,7 +28,7 @@ from mlob.config import StoreConfig
 from mlob.read import listing
 from mlob.read.summaries import summary_sql
 from mlob.store.notify import schema_channel
-from mlob.store.pool_check import check_for
+from mlob.store.pool_check import install_check
 from projections.readmodels import Targets
 
 
@@ -220,7 +220,7 @@ def connection_pool(
         open=False,
         kwargs={"autocommit": True},
     )
-    pool._check = check_for(pool)
+    install_check(pool)
     pool.open()
     return pool
 

@@ -13,7 +13,7 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg.rows import dict_row
 
-from mlob.store.pool_check import check_for
+from mlob.store.pool_check import install_check
 
 
 class MlobPostgresFactory(PostgresFactory):
@@ -29,6 +29,5 @@ class MlobPostgresFactory(PostgresFactory):
         if self.datastore.pre_ping:
             # The same guarantee as the library's pre-ping (POSTGRES_PRE_PING: no error after
             # the server dropped the pool's connections), without a round trip per lending
-            # (mlob/store/pool_check.py). psycopg_pool takes its check only when it is made,
-            # so it is replaced here, before the pool is opened.
-            self.datastore.pool._check = check_for(self.datastore.pool)
+            # (mlob/store/pool_check.py), before the pool is opened.
+            install_check(self.datastore.pool)

@@ -1,4 +1,5 @@
-"""The check a pooled connection of the write store passes before it is lent.
+"""The check a pooled connection passes before it is lent (the write store's pool and the read
+store's).
 
 After the server dropped the pool's connections (a restart, a failover, an administrator's
 ``pg_terminate_backend``) the next write must get a fresh connection, not one error per stale
@@ -33,6 +34,13 @@ FULL_CHECK_AFTER = 5.0
 
 #: When each connection passed its last check (forgotten with the connection).
 _LENT: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def install_check(pool: ConnectionPool[Any]) -> None:
+    """Make :func:`check_for` ``pool``'s check, before it is opened. psycopg_pool takes its
+    check only when a pool is made, and the check needs the pool (it checks all at once when
+    one is stale): so it is set on the made pool, here only."""
+    pool._check = check_for(pool)
 
 
 def check_for(pool: ConnectionPool[Any]) -> Callable[[Any], None]:
