@@ -46,6 +46,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import SplitResult, quote, urlsplit
 
@@ -830,8 +831,8 @@ class WebhookRunner:
         error: str | None = None
         try:
             ready = self._ready(sub)
-            if ready is None:  # a look-up to make: off the loop
-                ready = await self.senders.io(self._looked_up, sub)
+            if ready is None:  # a look-up to make: off the loop, on a thread of its own
+                ready = await self.senders.apart(self._looked_up, sub)
             refused, addresses, signer = ready
             if refused is not None:
                 raise OSError(refused)
@@ -989,9 +990,9 @@ class Senders:
     where installed) running a task per lane (:meth:`WebhookRunner._lane`), each with its
     kept-alive connection. A thread per lane (~100 at 400 deliveries/s) cost the worker about
     0.5 ms of CPU per delivery and ~180,000 context switches in 20 s, taken from the cores
-    the posts run on (issue 24). The store's reads and writes, and a host's resolution, run
-    on a few threads beside it (:meth:`io`), not on the loop; all these threads are lowered by
-    ``nice`` (:func:`lower_thread_priority`)."""
+    the posts run on (issue 24). The store's reads and writes run on a few threads beside it
+    (:meth:`io`), a receiver's look-up on a thread of its own (:meth:`apart`), not on the
+    loop; all these threads are lowered by ``nice`` (:func:`lower_thread_priority`)."""
 
     def __init__(self, nice: int = 0, workers: int = 4) -> None:
         self.nice = nice
@@ -1065,9 +1066,34 @@ class Senders:
             wake.event.set()
 
     async def io(self, call: Callable[..., T], *args: Any) -> T:
-        """``call(*args)`` on one of the threads beside the loop (the store, a resolution:
-        they block)."""
+        """``call(*args)`` on one of the threads beside the loop (the store: it blocks)."""
         return await asyncio.get_running_loop().run_in_executor(self.pool, call, *args)
+
+    async def apart(self, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)`` on a thread of its own: a look-up that can hang on someone else's
+        machine (a receiver's name server) holds up only the lane that waits for it, not the
+        few threads every lane shares (:meth:`io`). A lane looks its receiver up about once
+        a minute, so a thread each costs little."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[T] = loop.create_future()
+
+        def settle(outcome: Callable[[], None]) -> None:
+            if not answer.done():  # the lane may have stopped waiting
+                outcome()
+
+        def run() -> None:
+            lower_thread_priority(self.nice)
+            try:
+                result = call(*args)
+            except BaseException as exc:  # handed to the waiting lane
+                done = partial(settle, partial(answer.set_exception, exc))
+            else:
+                done = partial(settle, partial(answer.set_result, result))
+            with contextlib.suppress(RuntimeError):  # the loop closed: stopping
+                loop.call_soon_threadsafe(done)
+
+        threading.Thread(target=run, name="mlob-lookup", daemon=True).start()
+        return await answer
 
     async def halted(self, seconds: float) -> bool:
         """Wait ``seconds``; True when the senders stop meanwhile."""
@@ -1362,16 +1388,24 @@ class Sender:
         tls = scheme == "https"
         loop = asyncio.get_running_loop()
         error: OSError = OSError("no address to connect to")
-        for address in addresses:
+        # Each address gets an equal share of what is left of the attempt's time: one that
+        # drops packets silently (an IPv6 address sorted first, say) must not take all of it
+        # and leave the next, working one untried.
+        deadline = loop.time() + self.timeout
+        for tried, address in enumerate(addresses):
+            share = (deadline - loop.time()) / (len(addresses) - tried)
             try:
-                _, conn = await loop.create_connection(
-                    Connection,
-                    address,
-                    port or (443 if tls else 80),
-                    ssl=_tls() if tls else None,
-                    server_hostname=host if tls else None,
-                )
+                async with asyncio.timeout(share):
+                    _, conn = await loop.create_connection(
+                        Connection,
+                        address,
+                        port or (443 if tls else 80),
+                        ssl=_tls() if tls else None,
+                        server_hostname=host if tls else None,
+                    )
                 return conn
+            except TimeoutError:
+                error = OSError(f"{address}: no connection within {share:.1f} s")
             except OSError as exc:
                 error = exc
         raise error

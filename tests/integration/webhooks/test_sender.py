@@ -241,3 +241,80 @@ def test_lanes_woken_in_one_batch_reach_the_loop_in_one_call() -> None:
         assert woken == [True] * 50
     finally:
         senders.stop(1.0)
+
+
+def test_an_address_that_drops_packets_does_not_take_the_whole_attempt() -> None:
+    """Each of a host's checked addresses gets a share of the attempt's time: one that drops
+    packets silently (here a port whose accept queue is full) does not leave the next,
+    working one untried."""
+    import socket
+
+    async def main() -> tuple[Any, float]:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        hole = socket.socket()
+        hole.bind(("127.0.0.2", port))
+        hole.listen(0)  # never accepted: once its queue is full, connections hang
+        fillers = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.2", port))
+            fillers.append(filler)
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        try:
+            got: Any = await Sender(2.0).post(
+                f"http://hooks.test:{port}/in",
+                ["127.0.0.2", "127.0.0.1"],
+                delivery(),
+                Webhook(SECRET),
+            )
+        except OSError as exc:
+            got = exc
+        took = time.monotonic() - started
+        for s in (hole, *fillers):
+            s.close()
+        server.close()
+        return got, took
+
+    got, took = asyncio.run(main())
+    assert got == 200, got
+    assert took < 1.8, took
+
+
+def test_a_receiver_whose_name_never_resolves_holds_up_only_its_own_lane(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    """Look-ups run on a thread each, not on the few threads every lane shares for the store:
+    six receivers whose name servers hang do not stop another subscription's deliveries."""
+    from tests.integration.webhooks.test_delivery import positions, request
+
+    runner = hooked.runner
+    assert runner is not None
+    release = threading.Event()
+
+    def hanging(host: str) -> list[str]:
+        if host.startswith("hang-"):
+            release.wait(30)
+        return ["93.184.216.34"]
+
+    hooked.service.webhooks.resolver = lambda host: ["93.184.216.34"]  # the API's check
+    runner.resolver = hanging
+    try:
+        for n in range(6):
+            hooked.subscribe("VR08", url=f"https://hang-{n}.example/in", channels=["region:VR08"])
+        request(hooked)
+        time.sleep(0.5)  # the six lanes are waiting for their look-ups
+        made = hooked.subscribe("VR08", url=receiver.url, channels=["region:VR08"])
+        mine = request(hooked)
+        receiver.wait_for(len(mine), timeout=5)
+        assert positions(receiver.verified(made["secret"])) == mine
+    finally:
+        release.set()
