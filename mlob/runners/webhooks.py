@@ -82,6 +82,9 @@ T = TypeVar("T")
 
 #: Events read per batch (one transaction queues what they hold for every subscription).
 BATCH = 500
+#: Seconds the runner waits for the projections to reach its cursor before it seeds its
+#: routes from their rows.
+SEED_WAIT = 5.0
 #: The topics of a subscription's events: a runner with none to deliver to watches for them.
 SUBSCRIPTION_TOPICS = Subscription.TOPIC + "."
 #: Seconds the runner gathers events for its next batch after one that was not full (events
@@ -135,6 +138,8 @@ class Source(Protocol):
     def stream_markings(self, stream_id: uuid.UUID, upto: int) -> list[tuple[int, str, str]]: ...
 
     def view_rows_every_level(self, name: str) -> list[dict[str, Any]]: ...
+
+    def wait_for_views(self, position: int, names: Sequence[str], timeout: float) -> bool: ...
 
     def board_targets(self) -> Any: ...
 
@@ -340,11 +345,19 @@ class WebhookRunner:
         # may have queued (and not sent) deliveries since.
         self._resync_lanes()
         if not self.seeded:
-            self._seed_routes()
+            self._seed_routes(head)
         self.reload()
 
-    def _seed_routes(self) -> None:
-        """What each stream concerns, afresh from the projections' rows."""
+    def _seed_routes(self, upto: int) -> None:
+        """What each stream concerns, afresh from the projections' rows once they hold every
+        event up to ``upto`` (the routes learn from the events after it): a stream created
+        while they lagged would have a route without its capabilities, providers, incident
+        and requester, and its later steps would miss those channels' subscriptions. A
+        projection that does not get there within ``SEED_WAIT`` s (a rebuild) is taken as
+        it is, and said so."""
+        routed = ("requests", "capacities", "incidents")
+        if not self.service.wait_for_views(upto, routed, SEED_WAIT):
+            log.warning("webhook routes seeded from projections behind position %d", upto)
         self.routes = Routes(self.service.stream_markings)
         self.routes.seed(
             self.service.view_rows_every_level("requests"),
@@ -420,7 +433,7 @@ class WebhookRunner:
         rows = self.service.app.index.index_rows(after=position, limit=BATCH)
         if any(r.event_type.startswith(SUBSCRIPTION_TOPICS) for r in rows):
             if not self.seeded:
-                self._seed_routes()
+                self._seed_routes(position)
             return None
         fresh = self.hooks.alerts_after(alert_at, BATCH)
         if not rows and not fresh:

@@ -597,3 +597,28 @@ def test_with_no_subscription_nothing_is_decoded_and_a_later_one_is_routed_in_fu
     ][0]["position"]
     receiver.wait_for(1)
     assert positions(receiver.verified(made["secret"])) == [step]
+
+
+def test_the_first_subscription_waits_for_projections_that_lag_before_routing(
+    hooked: Hooked, receiver: Receiver
+) -> None:
+    """The routes the first subscription is routed on are seeded from the projections' rows
+    once those hold every event the runner skipped: a request drafted while they lagged still
+    has its capability channel, which only the draft names."""
+    from mlob.bootstrap import open_projections
+
+    runner, service = hooked.runner, hooked.service
+    assert runner is not None and service.projections is not None
+    service.projections.close()  # the read models stop: they lag from here
+    subject = uuid4()
+    drafted = hooked.accepted("VR08", fire_request(subject))["events"][0]["position"]
+    deadline = time.monotonic() + 10
+    while (runner.hooks.cursor() or (0, 0))[0] < drafted and time.monotonic() < deadline:
+        time.sleep(0.02)
+    threading.Timer(1.0, lambda: open_projections(service).start()).start()
+    made = hooked.subscribe("VR08", url=receiver.url, channels=["capability:FIRE_WATER_SUPPLY"])
+    step = hooked.accepted("VR08", item("request.submitted", subject, authority=chair("VR08")))[
+        "events"
+    ][0]["position"]
+    receiver.wait_for(1)
+    assert positions(receiver.verified(made["secret"])) == [step]
