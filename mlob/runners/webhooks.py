@@ -370,16 +370,18 @@ class WebhookRunner:
         """The subscriptions as recorded (only ``ids``: those whose events just came), and
         which are failing."""
         app = self.service.app
+        # Built apart and swapped in whole: the lanes read it from the sender's thread.
+        found = {} if ids is None else dict(self.subscriptions)
         if ids is None:
-            self.subscriptions = {}
             ids = app.index.streams_created_as((Subscription.Created.TOPIC,))
         for i in ids:
             sub = app.load(Subscription, i)
             if sub.deleted:
-                self.subscriptions.pop(str(i), None)
+                found.pop(str(i), None)
                 self.deleted.add(str(i))
             else:
-                self.subscriptions[str(i)] = sub
+                found[str(i)] = sub
+        self.subscriptions = found
         self._refresh_failing()
 
     def _refresh_failing(self) -> None:
@@ -729,10 +731,11 @@ class WebhookRunner:
                     wait = (delivery.next_attempt_at or 0) - time.time()
                     if wait > 0 and await self.senders.halted(wait):
                         return
-                    if not self.active or key not in self.subscriptions:
+                    current = self.subscriptions.get(key)  # one look: the runner swaps it
+                    if not self.active or current is None:
                         return
                     lane.next_up = delivery.id
-                    if not await self._send(self.subscriptions[key], delivery, sender):
+                    if not await self._send(current, delivery, sender):
                         lane.synced = False  # its retry is read from the store
                         break  # retried later, in order: nothing after it goes first
                     lane.sent = delivery.id
